@@ -1,0 +1,436 @@
+//! Database objects as read from DDL scripts or a live catalog, independent of any dialect.
+
+use crate::{Finding, Ident, LogicalType, QualifiedName, SourceLocation};
+use serde::{Deserialize, Serialize};
+
+/// Every object read from one or more sources, plus the findings made while reading them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Catalog {
+    pub tables: Vec<Table>,
+    pub views: Vec<View>,
+    pub indexes: Vec<Index>,
+    pub sequences: Vec<Sequence>,
+    pub synonyms: Vec<Synonym>,
+    /// Procedural objects (PL/SQL, triggers, types...): recorded so that they are counted and
+    /// reported, never silently dropped.
+    pub routines: Vec<Routine>,
+    pub findings: Vec<Finding>,
+}
+
+impl Catalog {
+    pub fn table(&self, name: &QualifiedName) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name.matches(name))
+    }
+
+    pub fn table_mut(&mut self, name: &QualifiedName) -> Option<&mut Table> {
+        self.tables.iter_mut().find(|t| t.name.matches(name))
+    }
+
+    pub fn sequence(&self, name: &QualifiedName) -> Option<&Sequence> {
+        self.sequences.iter().find(|s| s.name.matches(name))
+    }
+
+    /// Appends another catalog's objects (e.g. the next input file).
+    pub fn extend(&mut self, other: Catalog) {
+        self.tables.extend(other.tables);
+        self.views.extend(other.views);
+        self.indexes.extend(other.indexes);
+        self.sequences.extend(other.sequences);
+        self.synonyms.extend(other.synonyms);
+        self.routines.extend(other.routines);
+        self.findings.extend(other.findings);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableKind {
+    Regular,
+    /// Data lives outside the database (Hive EXTERNAL, Oracle ORGANIZATION EXTERNAL).
+    External,
+    /// Session-scoped table (Hive TEMPORARY, MySQL TEMPORARY).
+    Temporary,
+    /// Oracle GLOBAL TEMPORARY: shared definition, session-private rows.
+    GlobalTemporary,
+    /// Oracle ORGANIZATION INDEX: rows stored in primary key order.
+    IndexOrganized,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table {
+    pub name: QualifiedName,
+    pub kind: TableKind,
+    pub columns: Vec<Column>,
+    pub constraints: Vec<Constraint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partitioning: Option<Partitioning>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucketing: Option<Bucketing>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage: Option<ExternalStorage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<TableStatistics>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+}
+
+impl Table {
+    pub fn new(name: QualifiedName) -> Self {
+        Table {
+            name,
+            kind: TableKind::Regular,
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            partitioning: None,
+            bucketing: None,
+            storage: None,
+            comment: None,
+            statistics: None,
+            location: None,
+        }
+    }
+
+    pub fn column(&self, name: &Ident) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name.matches(name))
+    }
+
+    pub fn column_mut(&mut self, name: &Ident) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name.matches(name))
+    }
+
+    pub fn primary_key(&self) -> Option<&[Ident]> {
+        self.constraints.iter().find_map(|c| match &c.kind {
+            ConstraintKind::PrimaryKey(columns) => Some(columns.as_slice()),
+            _ => None,
+        })
+    }
+
+    pub fn foreign_keys(&self) -> impl Iterator<Item = &ForeignKey> {
+        self.constraints.iter().filter_map(|c| match &c.kind {
+            ConstraintKind::ForeignKey(fk) => Some(fk),
+            _ => None,
+        })
+    }
+
+    /// A primary key, or else a unique key over NOT NULL columns: what CDC needs to identify rows.
+    pub fn row_identity(&self) -> Option<&[Ident]> {
+        self.primary_key().or_else(|| {
+            self.constraints.iter().find_map(|c| match &c.kind {
+                ConstraintKind::Unique(columns)
+                    if columns
+                        .iter()
+                        .all(|name| self.column(name).is_some_and(|col| !col.nullable)) =>
+                {
+                    Some(columns.as_slice())
+                }
+                _ => None,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: Ident,
+    /// The type exactly as written in the source, e.g. `VARCHAR2(50 CHAR)`.
+    pub source_type: String,
+    pub data_type: LogicalType,
+    pub nullable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<ColumnDefault>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// Expression of a virtual / generated column, in the source dialect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
+    /// MySQL `ON UPDATE CURRENT_TIMESTAMP` and the like, in the source dialect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<ColumnStatistics>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+}
+
+impl Column {
+    pub fn new(name: Ident, source_type: impl Into<String>, data_type: LogicalType) -> Self {
+        Column {
+            name,
+            source_type: source_type.into(),
+            data_type,
+            nullable: true,
+            default: None,
+            identity: None,
+            generated: None,
+            on_update: None,
+            comment: None,
+            statistics: None,
+            location: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnDefault {
+    /// An expression in the source dialect (`SYSDATE`, `'N'`, `0`, `now()`).
+    Expression(String),
+    /// The next value of a sequence (`seq.NEXTVAL`, `nextval('seq')`): becomes IDENTITY.
+    Sequence(QualifiedName),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub start: i64,
+    pub increment: i64,
+    /// `GENERATED ALWAYS`: the source rejects explicit values.
+    pub always: bool,
+}
+
+impl Default for Identity {
+    fn default() -> Self {
+        Identity {
+            start: 1,
+            increment: 1,
+            always: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constraint {
+    pub name: Option<Ident>,
+    pub kind: ConstraintKind,
+    pub state: ConstraintState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    PrimaryKey(Vec<Ident>),
+    Unique(Vec<Ident>),
+    ForeignKey(ForeignKey),
+    /// The condition in the source dialect.
+    Check(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignKey {
+    pub columns: Vec<Ident>,
+    pub referenced_table: QualifiedName,
+    /// Empty when the source relies on the referenced table's primary key.
+    pub referenced_columns: Vec<Ident>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_delete: Option<String>,
+}
+
+/// Oracle's constraint states (ENABLE/DISABLE, VALIDATE/NOVALIDATE, RELY); Hive's
+/// `DISABLE NOVALIDATE` and other engines' enforced constraints map onto the same three flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConstraintState {
+    pub enabled: bool,
+    pub validated: bool,
+    pub rely: bool,
+}
+
+impl Default for ConstraintState {
+    fn default() -> Self {
+        ConstraintState {
+            enabled: true,
+            validated: true,
+            rely: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartitionMethod {
+    Range,
+    List,
+    Hash,
+    /// Oracle INTERVAL partitioning: range partitions created automatically.
+    Interval,
+    /// Oracle REFERENCE partitioning: follows the parent of a foreign key.
+    Reference,
+    /// MySQL KEY partitioning.
+    Key,
+    /// Hive-style: one directory per value of the partition columns.
+    Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partitioning {
+    pub method: PartitionMethod,
+    /// Partition key columns (for REFERENCE partitioning: the foreign key constraint's name).
+    pub columns: Vec<Ident>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub partitions: Vec<Partition>,
+    /// Interval expression of INTERVAL partitioning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subpartitioning: Option<Box<Partitioning>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partition {
+    pub name: Option<String>,
+    /// The bound as written (`VALUES LESS THAN (...)`, `VALUES (...)`), empty for HASH.
+    pub bound: String,
+}
+
+/// Hive `CLUSTERED BY (...) [SORTED BY (...)] INTO n BUCKETS`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucketing {
+    pub columns: Vec<Ident>,
+    pub sorted_by: Vec<Ident>,
+    pub buckets: u32,
+}
+
+/// Where and how the data of an external (Hive) table is stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalStorage {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// `STORED AS` format name (PARQUET, ORC, TEXTFILE...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serde: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub serde_properties: Vec<(String, String)>,
+    /// `ROW FORMAT DELIMITED` settings: `FIELDS TERMINATED BY` -> ("field.delim", ...).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub delimiters: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub table_properties: Vec<(String, String)>,
+    /// `SKEWED BY` columns.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub skewed_by: Vec<Ident>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableStatistics {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ColumnStatistics {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distinct_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub null_fraction: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexKind {
+    BTree,
+    Bitmap,
+    FullText,
+    Spatial,
+    Hash,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    pub name: QualifiedName,
+    pub table: QualifiedName,
+    /// Column names or, for function-based indexes, expressions as written.
+    pub columns: Vec<String>,
+    pub unique: bool,
+    pub kind: IndexKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sequence {
+    pub name: QualifiedName,
+    pub start: i64,
+    pub increment: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_value: Option<i128>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_value: Option<i128>,
+    pub cycle: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    pub name: QualifiedName,
+    /// Explicit column list, if any.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub columns: Vec<Ident>,
+    /// The defining query in the source dialect.
+    pub query: String,
+    pub materialized: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Synonym {
+    pub name: QualifiedName,
+    pub target: QualifiedName,
+    pub public: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutineKind {
+    Procedure,
+    Function,
+    Package,
+    PackageBody,
+    Trigger,
+    Type,
+    TypeBody,
+    /// A PL/SQL block (`BEGIN ... END;` / `DECLARE ...`) run by the script itself.
+    AnonymousBlock,
+    /// MySQL scheduled event.
+    Event,
+}
+
+impl RoutineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoutineKind::Procedure => "procedure",
+            RoutineKind::Function => "function",
+            RoutineKind::Package => "package",
+            RoutineKind::PackageBody => "package body",
+            RoutineKind::Trigger => "trigger",
+            RoutineKind::Type => "type",
+            RoutineKind::TypeBody => "type body",
+            RoutineKind::AnonymousBlock => "anonymous block",
+            RoutineKind::Event => "event",
+        }
+    }
+}
+
+/// Procedural code, kept whole so that `assess` can size and classify it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Routine {
+    pub name: Option<QualifiedName>,
+    pub kind: RoutineKind,
+    /// The full source text of the definition.
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+}

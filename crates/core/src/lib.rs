@@ -1,0 +1,26 @@
+//! The domain model of `migrate`, with no I/O.
+//!
+//! Everything the other crates exchange is defined here: qualified names, the canonical type system
+//! ([`LogicalType`]), the catalog of database objects parsed from DDL or read from a live source, and
+//! [`Finding`]s, the honest record of every conversion gap.
+
+mod catalog;
+mod dialect;
+mod error;
+mod finding;
+mod layout;
+mod name;
+mod types;
+
+pub use catalog::{
+    Bucketing, Catalog, Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState,
+    ForeignKey, Identity, Index, IndexKind, Partition, PartitionMethod, Partitioning, Routine,
+    RoutineKind, Sequence, Synonym, Table, TableKind, TableStatistics, ColumnStatistics, View,
+    ExternalStorage,
+};
+pub use dialect::{SourceDialect, TargetDialect};
+pub use error::{ErrorClass, Retry};
+pub use finding::{Finding, Severity, SourceLocation};
+pub use layout::{DistStyle, Encoding, Evidence, TableLayout};
+pub use name::{Ident, QualifiedName};
+pub use types::{LengthUnit, LogicalType, StructField, TypeParseError};

@@ -1,0 +1,93 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An identifier as written in the source, remembering whether it was quoted.
+///
+/// Unquoted identifiers are case-insensitive in every supported engine; quoted ones keep their
+/// exact spelling. Targets decide how to fold them (Redshift folds to lower case).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Ident {
+    pub value: String,
+    pub quoted: bool,
+}
+
+impl Ident {
+    pub fn new(value: impl Into<String>) -> Self {
+        Ident {
+            value: value.into(),
+            quoted: false,
+        }
+    }
+
+    pub fn quoted(value: impl Into<String>) -> Self {
+        Ident {
+            value: value.into(),
+            quoted: true,
+        }
+    }
+
+    /// The name used to match references to this identifier: unquoted names compare
+    /// case-insensitively, so they are folded to lower case.
+    pub fn key(&self) -> String {
+        if self.quoted {
+            self.value.clone()
+        } else {
+            self.value.to_lowercase()
+        }
+    }
+
+    /// True when `self` and `other` name the same object.
+    pub fn matches(&self, other: &Ident) -> bool {
+        match (self.quoted, other.quoted) {
+            (false, false) => self.value.eq_ignore_ascii_case(&other.value),
+            _ => self.key() == other.key(),
+        }
+    }
+}
+
+impl fmt::Display for Ident {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.quoted {
+            write!(f, "\"{}\"", self.value.replace('"', "\"\""))
+        } else {
+            f.write_str(&self.value)
+        }
+    }
+}
+
+/// A possibly schema-qualified object name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct QualifiedName {
+    pub schema: Option<Ident>,
+    pub name: Ident,
+}
+
+impl QualifiedName {
+    pub fn new(schema: Option<Ident>, name: Ident) -> Self {
+        QualifiedName { schema, name }
+    }
+
+    pub fn unqualified(name: Ident) -> Self {
+        QualifiedName { schema: None, name }
+    }
+
+    /// True when both names refer to the same object; an unqualified name matches any schema.
+    pub fn matches(&self, other: &QualifiedName) -> bool {
+        if !self.name.matches(&other.name) {
+            return false;
+        }
+        match (&self.schema, &other.schema) {
+            (Some(a), Some(b)) => a.matches(b),
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.schema {
+            Some(schema) => write!(f, "{schema}.{}", self.name),
+            None => write!(f, "{}", self.name),
+        }
+    }
+}
