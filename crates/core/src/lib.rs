@@ -13,10 +13,10 @@ mod name;
 mod types;
 
 pub use catalog::{
-    Bucketing, Catalog, Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState,
-    ForeignKey, Identity, Index, IndexKind, Partition, PartitionMethod, Partitioning, Routine,
-    RoutineKind, Sequence, Synonym, Table, TableKind, TableStatistics, ColumnStatistics, View,
-    ExternalStorage,
+    Bucketing, Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind,
+    ConstraintState, ExternalStorage, ForeignKey, Identity, Index, IndexKind, Partition,
+    PartitionMethod, Partitioning, Routine, RoutineKind, Sequence, Synonym, Table, TableKind,
+    TableStatistics, View,
 };
 pub use dialect::{SourceDialect, TargetDialect};
 pub use error::{ErrorClass, Retry};

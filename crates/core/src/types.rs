@@ -35,22 +35,43 @@ pub enum LogicalType {
     Real,
     Double,
     /// Exact numeric with a declared precision and scale (`0 <= scale <= precision`).
-    Decimal { precision: u32, scale: u32 },
+    Decimal {
+        precision: u32,
+        scale: u32,
+    },
     /// Exact numeric of unbounded precision and scale (Oracle `NUMBER`, PostgreSQL `numeric`).
     Numeric,
-    Char { length: u32, unit: LengthUnit },
-    Varchar { length: u32, unit: LengthUnit },
+    Char {
+        length: u32,
+        unit: LengthUnit,
+    },
+    Varchar {
+        length: u32,
+        unit: LengthUnit,
+    },
     /// Character data of unbounded length.
     Text,
-    Binary { length: u32 },
-    Varbinary { length: u32 },
+    Binary {
+        length: u32,
+    },
+    Varbinary {
+        length: u32,
+    },
     /// Binary data of unbounded length.
     Blob,
     Date,
-    Time { precision: u8, with_time_zone: bool },
-    Timestamp { precision: u8, with_time_zone: bool },
+    Time {
+        precision: u8,
+        with_time_zone: bool,
+    },
+    Timestamp {
+        precision: u8,
+        with_time_zone: bool,
+    },
     IntervalYearMonth,
-    IntervalDaySecond { precision: u8 },
+    IntervalDaySecond {
+        precision: u8,
+    },
     Json,
     Xml,
     Uuid,
@@ -357,7 +378,11 @@ impl CanonicalParser<'_> {
                     precision: *p,
                     scale: *s,
                 },
-                _ => return Err(self.error("decimal needs (precision[,scale]) with scale <= precision")),
+                _ => {
+                    return Err(
+                        self.error("decimal needs (precision[,scale]) with scale <= precision")
+                    )
+                }
             },
             "char" => {
                 let (length, unit) = self.length_with_unit()?;

@@ -47,7 +47,10 @@ impl Expr {
         let mut parser = Parser { tokens, pos: 0 };
         let expr = parser.or()?;
         if parser.pos != parser.tokens.len() {
-            return Err(format!("unexpected `{}` in `{text}`", parser.tokens[parser.pos]));
+            return Err(format!(
+                "unexpected `{}` in `{text}`",
+                parser.tokens[parser.pos]
+            ));
         }
         Ok(expr)
     }
@@ -209,10 +212,7 @@ impl Parser {
     }
 
     fn product(&mut self) -> Result<Expr, String> {
-        self.binary_level(
-            &[("*", BinaryOp::Mul), ("/", BinaryOp::Div)],
-            Parser::unary,
-        )
+        self.binary_level(&[("*", BinaryOp::Mul), ("/", BinaryOp::Div)], Parser::unary)
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
@@ -230,10 +230,7 @@ impl Parser {
                 Err("missing `)`".into())
             };
         }
-        let token = self
-            .peek()
-            .ok_or("expression ends too early")?
-            .to_string();
+        let token = self.peek().ok_or("expression ends too early")?.to_string();
         self.pos += 1;
         if let Ok(n) = token.parse::<i64>() {
             return Ok(Expr::Number(n));
@@ -296,6 +293,9 @@ mod tests {
         assert!(Expr::parse("min(1").is_err());
         assert!(Expr::parse("a $ b").is_err());
         assert!(Expr::parse("x").unwrap().eval(&Variables::new()).is_err());
-        assert!(Expr::parse("1 / 0").unwrap().eval(&Variables::new()).is_err());
+        assert!(Expr::parse("1 / 0")
+            .unwrap()
+            .eval(&Variables::new())
+            .is_err());
     }
 }

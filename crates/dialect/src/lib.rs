@@ -3,8 +3,13 @@
 //! Front ends read real-world scripts of each source dialect into a [`migrate_core::Catalog`];
 //! [`typemap`] maps types through the data files of `dialect-maps/`; emitters write target DDL.
 
+mod cursor;
 mod expr;
+mod script;
+mod type_syntax;
 pub mod typemap;
 
+pub use cursor::ParseError;
 pub use migrate_core::{SourceDialect, TargetDialect};
+pub use type_syntax::parse_type_text;
 pub use typemap::{MapError, Mapped, RuleNote, TypeMap, TypeMaps, TypeRef};

@@ -84,12 +84,27 @@ pub struct TypeMaps {
 
 /// The files under `dialect-maps/`, embedded at build time so that the binary is self-contained.
 const BUILTIN_FILES: &[(&str, &str)] = &[
-    ("oracle.toml", include_str!("../../../dialect-maps/oracle.toml")),
+    (
+        "oracle.toml",
+        include_str!("../../../dialect-maps/oracle.toml"),
+    ),
     ("hive.toml", include_str!("../../../dialect-maps/hive.toml")),
-    ("mysql.toml", include_str!("../../../dialect-maps/mysql.toml")),
-    ("postgres.toml", include_str!("../../../dialect-maps/postgres.toml")),
-    ("redshift.toml", include_str!("../../../dialect-maps/redshift.toml")),
-    ("postgres-target.toml", include_str!("../../../dialect-maps/postgres-target.toml")),
+    (
+        "mysql.toml",
+        include_str!("../../../dialect-maps/mysql.toml"),
+    ),
+    (
+        "postgres.toml",
+        include_str!("../../../dialect-maps/postgres.toml"),
+    ),
+    (
+        "redshift.toml",
+        include_str!("../../../dialect-maps/redshift.toml"),
+    ),
+    (
+        "postgres-target.toml",
+        include_str!("../../../dialect-maps/postgres-target.toml"),
+    ),
 ];
 
 impl TypeMaps {
@@ -110,17 +125,19 @@ impl TypeMaps {
             let map = TypeMap::compile(file, content)?;
             match map.direction {
                 Direction::Source => {
-                    let dialect = SourceDialect::parse(&map.dialect).ok_or_else(|| MapFileError {
-                        file: file.to_string(),
-                        message: format!("unknown source dialect `{}`", map.dialect),
-                    })?;
+                    let dialect =
+                        SourceDialect::parse(&map.dialect).ok_or_else(|| MapFileError {
+                            file: file.to_string(),
+                            message: format!("unknown source dialect `{}`", map.dialect),
+                        })?;
                     sources.insert(dialect, map);
                 }
                 Direction::Target => {
-                    let dialect = TargetDialect::parse(&map.dialect).ok_or_else(|| MapFileError {
-                        file: file.to_string(),
-                        message: format!("unknown target dialect `{}`", map.dialect),
-                    })?;
+                    let dialect =
+                        TargetDialect::parse(&map.dialect).ok_or_else(|| MapFileError {
+                            file: file.to_string(),
+                            message: format!("unknown target dialect `{}`", map.dialect),
+                        })?;
                     targets.insert(dialect, map);
                 }
             }
@@ -283,7 +300,11 @@ impl Template {
         Ok(Template(pieces))
     }
 
-    fn render(&self, vars: &Variables, texts: &HashMap<&'static str, String>) -> Result<String, String> {
+    fn render(
+        &self,
+        vars: &Variables,
+        texts: &HashMap<&'static str, String>,
+    ) -> Result<String, String> {
         let mut out = String::new();
         for piece in &self.0 {
             match piece {
@@ -371,7 +392,12 @@ impl TypeMap {
             let mut rules = Vec::new();
             for rule in ty.rules {
                 let context = |e: String| fail(format!("rule `{}`: {e}", rule.id));
-                let when = rule.when.as_deref().map(Expr::parse).transpose().map_err(context)?;
+                let when = rule
+                    .when
+                    .as_deref()
+                    .map(Expr::parse)
+                    .transpose()
+                    .map_err(context)?;
                 let to = Template::compile(&rule.to).map_err(context)?;
                 let finding = match rule.finding {
                     Some(f) => Some((
@@ -392,7 +418,8 @@ impl TypeMap {
                     action.variables(&mut used);
                 }
                 for var in used {
-                    if !params.contains(&var.as_str()) && !BUILTIN_INT_VARS.contains(&var.as_str()) {
+                    if !params.contains(&var.as_str()) && !BUILTIN_INT_VARS.contains(&var.as_str())
+                    {
                         return Err(context(format!("unknown variable `{var}`")));
                     }
                 }
@@ -564,7 +591,10 @@ impl TypeMap {
         let name = ty.canonical_name();
         let entry = self.entries.get(name).ok_or_else(|| MapError::Invalid {
             ty: ty.to_string(),
-            message: format!("target `{}` has no rule for canonical `{name}`", self.dialect),
+            message: format!(
+                "target `{}` has no rule for canonical `{name}`",
+                self.dialect
+            ),
         })?;
         let mut vars = Variables::new();
         let mut rules = Vec::new();
@@ -625,7 +655,10 @@ impl TypeMap {
 }
 
 /// `{element}`, `{key}`, `{value}`, `{fields}` and `{members}` from already-mapped nested types.
-fn fill_child_texts(texts: &mut HashMap<&'static str, String>, children: &[(Option<String>, String)]) {
+fn fill_child_texts(
+    texts: &mut HashMap<&'static str, String>,
+    children: &[(Option<String>, String)],
+) {
     if let Some((_, first)) = children.first() {
         texts.insert("element", first.clone());
         texts.insert("key", first.clone());
