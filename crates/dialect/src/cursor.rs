@@ -20,9 +20,32 @@ pub struct ParseError {
 pub(crate) fn tokenizer_dialect(dialect: SourceDialect) -> Box<dyn Dialect> {
     match dialect {
         SourceDialect::Oracle => Box::new(OracleDialect {}),
-        SourceDialect::Hive => Box::new(HiveDialect {}),
+        SourceDialect::Hive => Box::new(HiveDdlDialect),
         SourceDialect::Mysql => Box::new(MySqlDialect {}),
         SourceDialect::Postgres => Box::new(PostgreSqlDialect {}),
+    }
+}
+
+/// Hive as its DDL is written: double quotes delimit strings (with backslash escapes), only
+/// backticks quote identifiers. sqlparser's Hive dialect reads `"..."` as an identifier.
+#[derive(Debug)]
+struct HiveDdlDialect;
+
+impl Dialect for HiveDdlDialect {
+    fn is_delimited_identifier_start(&self, ch: char) -> bool {
+        ch == '`'
+    }
+
+    fn is_identifier_start(&self, ch: char) -> bool {
+        HiveDialect {}.is_identifier_start(ch)
+    }
+
+    fn is_identifier_part(&self, ch: char) -> bool {
+        HiveDialect {}.is_identifier_part(ch)
+    }
+
+    fn supports_string_literal_backslash_escape(&self) -> bool {
+        true
     }
 }
 
@@ -164,6 +187,21 @@ impl<'a> Cursor<'a> {
 
     pub fn is_kw_at(&self, n: usize, keyword: &str) -> bool {
         matches!(self.peek_at(n), Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
+    }
+
+    pub fn is_kws_at(&self, n: usize, keywords: &[&str]) -> bool {
+        keywords
+            .iter()
+            .enumerate()
+            .all(|(i, k)| self.is_kw_at(n + i, k))
+    }
+
+    /// The token at absolute index `index` (EOF past the end).
+    pub fn token_at(&self, index: usize) -> &Token {
+        self.tokens
+            .get(index)
+            .map(|t| &t.token)
+            .unwrap_or(&self.eof)
     }
 
     pub fn is_kw(&self, keyword: &str) -> bool {

@@ -4,12 +4,14 @@
 //! [`typemap`] maps types through the data files of `dialect-maps/`; emitters write target DDL.
 
 mod cursor;
+pub mod ddl;
 mod expr;
 mod script;
 mod type_syntax;
 pub mod typemap;
 
 pub use cursor::ParseError;
+pub use ddl::{read_script, DdlReader, InputError};
 pub use migrate_core::{SourceDialect, TargetDialect};
 pub use type_syntax::parse_type_text;
 pub use typemap::{MapError, Mapped, RuleNote, TypeMap, TypeMaps, TypeRef};

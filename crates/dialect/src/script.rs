@@ -309,7 +309,13 @@ impl Splitter {
                     trimmed.starts_with('@') || SQLPLUS_COMMANDS.contains(&first_word.as_str());
                 if is_command && self.start.is_none() {
                     let line_no = self.line;
-                    let text = self.skip_line();
+                    let mut text = self.skip_line();
+                    // A trailing ` -` continues a SQL*Plus command on the next line.
+                    while text.trim_end().ends_with(" -") && self.pos < self.chars.len() {
+                        self.advance_position('\n');
+                        text.push('\n');
+                        text.push_str(&self.skip_line());
+                    }
                     self.items.push(ScriptItem::ClientCommand(ClientCommand {
                         text: text.trim().to_string(),
                         line: line_no,

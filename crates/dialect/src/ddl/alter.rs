@@ -1,0 +1,251 @@
+//! ALTER TABLE actions that shape the schema: added constraints and columns, NOT NULL changes and
+//! column defaults (pg_dump sets serial defaults this way). Other ALTERs are reported.
+
+use super::DdlReader;
+use crate::cursor::{Cursor, ParseError};
+use migrate_core::{
+    ColumnDefault, Index, IndexKind, QualifiedName, Severity, SourceLocation, Table,
+};
+use sqlparser::tokenizer::Token;
+
+impl DdlReader {
+    pub(super) fn alter(
+        &mut self,
+        cursor: &mut Cursor,
+        location: SourceLocation,
+    ) -> Result<(), ParseError> {
+        cursor.expect_kw("ALTER")?;
+        if !cursor.eat_kw("TABLE") {
+            self.skip("ALTER of a non-table object", location);
+            return Ok(());
+        }
+        cursor.eat_kws(&["IF", "EXISTS"]);
+        cursor.eat_kw("ONLY");
+        let name = cursor.qualified_name()?;
+        // Work on a copy: a statement that fails half-way changes nothing.
+        let Some(mut table) = self.catalog.table(&name).cloned() else {
+            self.finding(
+                Severity::Warning,
+                "alter.unknown-table",
+                name.to_string(),
+                "ALTER TABLE on a table that is not defined in the converted scripts",
+                "convert the script that creates the table in the same run, before this one",
+                Some(location),
+            );
+            return Ok(());
+        };
+        loop {
+            self.alter_action(cursor, &mut table, &location)?;
+            if !cursor.eat(&Token::Comma) {
+                break;
+            }
+        }
+        if !cursor.at_end() {
+            return Err(cursor.error(
+                "unexpected text in ALTER TABLE",
+                "check the statement syntax",
+            ));
+        }
+        if let Some(slot) = self.table_mut(&name) {
+            *slot = table;
+        }
+        Ok(())
+    }
+
+    fn alter_action(
+        &mut self,
+        cursor: &mut Cursor,
+        table: &mut Table,
+        location: &SourceLocation,
+    ) -> Result<(), ParseError> {
+        if cursor.eat_kw("ADD") {
+            if cursor.is(&Token::LParen) {
+                // Oracle `ADD ( constraint | column, ... )`
+                cursor.advance();
+                loop {
+                    self.added_element(cursor, table)?;
+                    if !cursor.eat(&Token::Comma) {
+                        break;
+                    }
+                }
+                return cursor.expect(&Token::RParen);
+            }
+            cursor.eat_kw("COLUMN");
+            cursor.eat_kws(&["IF", "NOT", "EXISTS"]);
+            return self.added_element(cursor, table);
+        }
+        if cursor.eat_kws(&["MODIFY", "CONSTRAINT"]) {
+            // Oracle `MODIFY CONSTRAINT name ENABLE NOVALIDATE`: a new state for a constraint.
+            let name = cursor.ident()?;
+            let Some(constraint) = table
+                .constraints
+                .iter_mut()
+                .find(|c| c.name.as_ref().is_some_and(|n| n.matches(&name)))
+            else {
+                return Err(cursor.error(
+                    format!("the table has no constraint {name}"),
+                    "check the constraint name",
+                ));
+            };
+            return super::column::constraint_state(cursor, &mut constraint.state);
+        }
+        if cursor.eat_kw("MODIFY") {
+            let parenthesised = cursor.eat(&Token::LParen);
+            loop {
+                cursor.eat_kw("COLUMN");
+                let start = cursor.position();
+                let column_name = cursor.ident()?;
+                let Some(index) = table
+                    .columns
+                    .iter()
+                    .position(|c| c.name.matches(&column_name))
+                else {
+                    return Err(cursor.error(
+                        format!("the table has no column {column_name}"),
+                        "check the column name",
+                    ));
+                };
+                let retyped = cursor
+                    .word_at(0)
+                    .is_some_and(|w| self.maps.source(self.dialect).knows(&w));
+                if retyped {
+                    // `MODIFY (col NEWTYPE [options])`: the column as now defined.
+                    cursor.set_position(start);
+                    let mut replacement = self.column_definition(cursor, table)?;
+                    let previous = &table.columns[index];
+                    replacement.nullable &= previous.nullable;
+                    replacement.comment = replacement.comment.or_else(|| previous.comment.clone());
+                    table.columns[index] = replacement;
+                } else {
+                    let not_null = cursor.is_kws_at(0, &["NOT", "NULL"])
+                        || (cursor.is_kw("CONSTRAINT") && cursor.is_kws_at(2, &["NOT", "NULL"]));
+                    cursor.take_until(|c| c.is(&Token::Comma));
+                    if not_null {
+                        table.columns[index].nullable = false;
+                    } else {
+                        self.unapplied(table, location, "MODIFY other than a type or NOT NULL");
+                    }
+                }
+                if !(parenthesised && cursor.eat(&Token::Comma)) {
+                    break;
+                }
+            }
+            if parenthesised {
+                cursor.expect(&Token::RParen)?;
+            }
+            return Ok(());
+        }
+        if cursor.eat_kw("ALTER") {
+            cursor.eat_kw("COLUMN");
+            let column_name = cursor.ident()?;
+            let Some(column) = table.column_mut(&column_name) else {
+                return Err(cursor.error(
+                    format!("the table has no column {column_name}"),
+                    "check the column name",
+                ));
+            };
+            if cursor.eat_kws(&["SET", "DEFAULT"]) {
+                let range = cursor.take_until(|c| c.is(&Token::Comma));
+                let text = cursor.text(range);
+                column.default = Some(
+                    match super::column::sequence_in_default(&text, self.dialect) {
+                        Some(sequence) => ColumnDefault::Sequence(sequence),
+                        None => ColumnDefault::Expression(text),
+                    },
+                );
+            } else if cursor.eat_kws(&["SET", "NOT", "NULL"]) {
+                column.nullable = false;
+            } else if cursor.eat_kws(&["DROP", "NOT", "NULL"]) {
+                column.nullable = true;
+            } else if cursor.eat_kws(&["DROP", "DEFAULT"]) {
+                column.default = None;
+            } else {
+                cursor.take_until(|c| c.is(&Token::Comma));
+                self.unapplied(
+                    table,
+                    location,
+                    "ALTER COLUMN other than defaults and NOT NULL",
+                );
+            }
+            return Ok(());
+        }
+        if cursor.eat_kw("OWNER")
+            || cursor.is_any_kw(&[
+                "ENABLE",
+                "DISABLE",
+                "SET",
+                "CLUSTER",
+                "REPLICA",
+                "INHERIT",
+                "NOLOGGING",
+                "LOGGING",
+                "PARALLEL",
+                "NOPARALLEL",
+                "MOVE",
+                "SHRINK",
+                "ALLOCATE",
+                "DEALLOCATE",
+                "ENGINE",
+                "AUTO_INCREMENT",
+                "STORAGE",
+                "TABLESPACE",
+            ])
+        {
+            cursor.take_until(|c| c.is(&Token::Comma));
+            return Ok(());
+        }
+        let action = cursor.word_at(0).unwrap_or_default();
+        cursor.take_until(|c| c.is(&Token::Comma));
+        self.unapplied(table, location, &action);
+        Ok(())
+    }
+
+    fn unapplied(&mut self, table: &Table, location: &SourceLocation, action: &str) {
+        self.finding(
+            Severity::Warning,
+            "alter.not-applied",
+            table.name.to_string(),
+            format!("ALTER TABLE {action} is not applied to the converted table"),
+            "apply the change in the source DDL, or to the target by hand",
+            Some(location.clone()),
+        );
+    }
+
+    /// After ADD: a constraint, a MySQL index, or a column.
+    fn added_element(&mut self, cursor: &mut Cursor, table: &mut Table) -> Result<(), ParseError> {
+        if let Some(constraint) = self.table_constraint(cursor)? {
+            table.constraints.push(constraint);
+            return Ok(());
+        }
+        if cursor.is_any_kw(&["INDEX", "KEY", "FULLTEXT", "SPATIAL"]) && !cursor.is_kw_at(1, "(") {
+            let location = cursor.location();
+            let kind = if cursor.eat_kw("FULLTEXT") {
+                IndexKind::FullText
+            } else if cursor.eat_kw("SPATIAL") {
+                IndexKind::Spatial
+            } else {
+                IndexKind::BTree
+            };
+            let _ = cursor.eat_kw("INDEX") || cursor.eat_kw("KEY");
+            let name = if cursor.is(&Token::LParen) {
+                None
+            } else {
+                Some(cursor.ident()?)
+            };
+            let columns = cursor.ident_list()?;
+            let index_name = name.unwrap_or_else(|| columns[0].clone());
+            self.catalog.indexes.push(Index {
+                name: QualifiedName::new(table.name.schema.clone(), index_name),
+                table: table.name.clone(),
+                columns: columns.iter().map(|c| c.value.clone()).collect(),
+                unique: false,
+                kind,
+                location: Some(location),
+            });
+            return Ok(());
+        }
+        let column = self.column_definition(cursor, table)?;
+        table.columns.push(column);
+        Ok(())
+    }
+}

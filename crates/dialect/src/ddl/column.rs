@@ -1,0 +1,542 @@
+//! Column definitions and constraints (inline and out-of-line), shared by every dialect.
+
+use super::DdlReader;
+use crate::cursor::{Cursor, ParseError, TokenRange};
+use crate::type_syntax::parse_type;
+use migrate_core::{
+    Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, ForeignKey, Ident,
+    Identity, LogicalType, QualifiedName, Severity, SourceDialect, Table,
+};
+use sqlparser::tokenizer::Token;
+
+/// Words that start a column option, i.e. end a DEFAULT expression.
+const COLUMN_OPTION_WORDS: &[&str] = &[
+    "NOT",
+    "NULL",
+    "CONSTRAINT",
+    "PRIMARY",
+    "UNIQUE",
+    "CHECK",
+    "REFERENCES",
+    "ENABLE",
+    "DISABLE",
+    "GENERATED",
+    "COMMENT",
+    "ON",
+    "AUTO_INCREMENT",
+    "COLLATE",
+    "CHARACTER",
+    "CHARSET",
+    "VISIBLE",
+    "INVISIBLE",
+    "SORT",
+    "ENCRYPT",
+    "RELY",
+    "NORELY",
+    "VALIDATE",
+    "NOVALIDATE",
+    "DEFAULT",
+    "KEY",
+    "COLUMN_FORMAT",
+    "STORAGE",
+    "IDENTITY",
+    "AS",
+    "VIRTUAL",
+    "STORED",
+    "SRID",
+    "ENFORCED",
+    "DEFERRABLE",
+    "INITIALLY",
+    "USING",
+];
+
+impl DdlReader {
+    pub(super) fn column_definition(
+        &mut self,
+        cursor: &mut Cursor,
+        table: &mut Table,
+    ) -> Result<Column, ParseError> {
+        let location = cursor.location();
+        let name = cursor.ident()?;
+        let object = format!("{}.{}", table.name, name);
+        // Oracle virtual columns may omit the type: `total AS (price * qty) VIRTUAL`.
+        let (source_type, data_type) = if cursor.is_kw("AS") || cursor.is_kw("GENERATED") {
+            self.finding(
+                Severity::Action,
+                "column.virtual-untyped",
+                &object,
+                "virtual column without a declared type",
+                "declare the column's type in the source DDL, or write the target column by hand",
+                Some(location.clone()),
+            );
+            (String::new(), LogicalType::Text)
+        } else {
+            let ty = parse_type(cursor, self.dialect)?;
+            let mapped = self.map_type(&ty, &object, &location);
+            (ty.text, mapped)
+        };
+        let mut column = Column::new(name, source_type, data_type);
+        column.location = Some(location);
+        self.column_options(cursor, table, &mut column)?;
+        Ok(column)
+    }
+
+    fn column_options(
+        &mut self,
+        cursor: &mut Cursor,
+        table: &mut Table,
+        column: &mut Column,
+    ) -> Result<(), ParseError> {
+        loop {
+            if cursor.at_end() || cursor.is(&Token::Comma) || cursor.is(&Token::RParen) {
+                return Ok(());
+            }
+            let constraint_name = if cursor.eat_kw("CONSTRAINT") {
+                Some(cursor.ident()?)
+            } else {
+                None
+            };
+            if cursor.eat_kws(&["NOT", "NULL"]) {
+                column.nullable = false;
+                constraint_state(cursor, &mut ConstraintState::default())?;
+            } else if cursor.eat_kw("NULL") {
+                column.nullable = true;
+            } else if cursor.eat_kws(&["PRIMARY", "KEY"]) {
+                column.nullable = false;
+                self.inline_constraint(
+                    cursor,
+                    table,
+                    constraint_name,
+                    ConstraintKind::PrimaryKey(vec![column.name.clone()]),
+                )?;
+            } else if cursor.eat_kw("UNIQUE") {
+                cursor.eat_kw("KEY");
+                self.inline_constraint(
+                    cursor,
+                    table,
+                    constraint_name,
+                    ConstraintKind::Unique(vec![column.name.clone()]),
+                )?;
+            } else if cursor.is_kw("CHECK") {
+                cursor.advance();
+                let range = cursor.skip_parens()?;
+                let check = ConstraintKind::Check(cursor.text(range));
+                self.inline_constraint(cursor, table, constraint_name, check)?;
+            } else if cursor.eat_kw("REFERENCES") {
+                let fk = self.references(cursor, vec![column.name.clone()])?;
+                self.inline_constraint(
+                    cursor,
+                    table,
+                    constraint_name,
+                    ConstraintKind::ForeignKey(fk),
+                )?;
+            } else if constraint_name.is_some() {
+                return Err(cursor.error(
+                    "expected a constraint after CONSTRAINT name",
+                    "check the constraint syntax",
+                ));
+            } else if cursor.eat_kw("DEFAULT") {
+                cursor.eat_kws(&["ON", "NULL"]);
+                let range = default_expression(cursor);
+                column.default = Some(self.default_value(cursor, range));
+            } else if cursor.is_kw("GENERATED") || cursor.is_kw("AS") {
+                self.generated(cursor, column)?;
+            } else if cursor.eat_kw("IDENTITY") {
+                let mut identity = Identity::default();
+                if cursor.is(&Token::LParen) {
+                    cursor.advance();
+                    identity.start = cursor.number()?;
+                    cursor.expect(&Token::Comma)?;
+                    identity.increment = cursor.number()?;
+                    cursor.expect(&Token::RParen)?;
+                }
+                column.identity = Some(identity);
+            } else if cursor.eat_kw("AUTO_INCREMENT") || cursor.eat_kw("AUTOINCREMENT") {
+                column.identity = Some(Identity::default());
+            } else if cursor.eat_kw("COMMENT") {
+                column.comment = Some(cursor.string()?);
+            } else if cursor.eat_kws(&["ON", "UPDATE"]) {
+                let range = cursor.take_until(|c| {
+                    c.is(&Token::Comma) || COLUMN_OPTION_WORDS.iter().any(|w| c.is_kw(w))
+                });
+                column.on_update = Some(cursor.text(range));
+            } else if cursor.eat_kw("COLLATE")
+                || cursor.eat_kw("CHARSET")
+                || cursor.eat_kws(&["CHARACTER", "SET"])
+            {
+                cursor.eat(&Token::Eq);
+                cursor.advance();
+            } else if cursor.eat_kw("COLUMN_FORMAT")
+                || cursor.eat_kw("STORAGE")
+                || cursor.eat_kw("SRID")
+            {
+                cursor.advance();
+            } else if cursor.eat_kw("ENCRYPT") {
+                // `ENCRYPT [USING 'alg'] [IDENTIFIED BY pwd] [NO SALT]`: column encryption at rest.
+                cursor.take_until(|c| c.is(&Token::Comma));
+            } else if cursor.eat_kw("VISIBLE")
+                || cursor.eat_kw("INVISIBLE")
+                || cursor.eat_kw("SORT")
+                || cursor.eat_kw("BINARY")
+                || cursor.eat_kw("ASCII")
+                || cursor.eat_kw("UNICODE")
+            {
+                // BINARY/ASCII/UNICODE: MySQL collation shorthands.
+            } else if is_state_word(cursor) {
+                constraint_state(cursor, &mut ConstraintState::default())?;
+            } else {
+                return Err(cursor.error(
+                    format!(
+                        "unexpected text in the definition of column {}",
+                        column.name
+                    ),
+                    "check the column definition; remove options the target can't have",
+                ));
+            }
+        }
+    }
+
+    /// Adds an inline constraint to the table, reading its state words.
+    fn inline_constraint(
+        &mut self,
+        cursor: &mut Cursor,
+        table: &mut Table,
+        name: Option<Ident>,
+        kind: ConstraintKind,
+    ) -> Result<(), ParseError> {
+        let mut state = ConstraintState::default();
+        constraint_state(cursor, &mut state)?;
+        table.constraints.push(Constraint { name, kind, state });
+        Ok(())
+    }
+
+    /// `GENERATED {ALWAYS | BY DEFAULT [ON NULL]} AS IDENTITY [(options)]`, or a generated
+    /// column `[GENERATED ALWAYS] AS (expr) [VIRTUAL | STORED]`.
+    fn generated(&mut self, cursor: &mut Cursor, column: &mut Column) -> Result<(), ParseError> {
+        let mut always = false;
+        if cursor.eat_kw("GENERATED") {
+            if cursor.eat_kw("ALWAYS") {
+                always = true;
+            } else {
+                cursor.expect_kw("BY")?;
+                cursor.expect_kw("DEFAULT")?;
+                cursor.eat_kws(&["ON", "NULL"]);
+            }
+        }
+        cursor.expect_kw("AS")?;
+        if cursor.eat_kw("IDENTITY") {
+            let mut identity = Identity {
+                always,
+                ..Identity::default()
+            };
+            if cursor.is(&Token::LParen) {
+                cursor.advance();
+                sequence_options(cursor, &mut identity.start, &mut identity.increment)?;
+                cursor.expect(&Token::RParen)?;
+            }
+            column.identity = Some(identity);
+            return Ok(());
+        }
+        let range = cursor.skip_parens()?;
+        column.generated = Some(cursor.text(range));
+        let _ = cursor.eat_kw("VIRTUAL") || cursor.eat_kw("STORED") || cursor.eat_kw("PERSISTENT");
+        Ok(())
+    }
+
+    /// A DEFAULT: a sequence's next value becomes IDENTITY later, anything else is kept as text.
+    fn default_value(&self, cursor: &Cursor, range: TokenRange) -> ColumnDefault {
+        let text = cursor.text(range);
+        match sequence_in_default(&text, self.dialect) {
+            Some(sequence) => ColumnDefault::Sequence(sequence),
+            None => ColumnDefault::Expression(text),
+        }
+    }
+
+    /// `REFERENCES table [(columns)] [ON DELETE action] [ON UPDATE action] [MATCH ...]`
+    pub(super) fn references(
+        &mut self,
+        cursor: &mut Cursor,
+        columns: Vec<Ident>,
+    ) -> Result<ForeignKey, ParseError> {
+        let referenced_table = cursor.qualified_name()?;
+        let referenced_columns = if cursor.is(&Token::LParen) {
+            cursor.ident_list()?
+        } else {
+            Vec::new()
+        };
+        let mut on_delete = None;
+        loop {
+            if cursor.eat_kws(&["ON", "DELETE"]) {
+                on_delete = Some(referential_action(cursor)?);
+            } else if cursor.eat_kws(&["ON", "UPDATE"]) {
+                referential_action(cursor)?;
+            } else if cursor.eat_kw("MATCH") {
+                cursor.advance();
+            } else {
+                break;
+            }
+        }
+        Ok(ForeignKey {
+            columns,
+            referenced_table,
+            referenced_columns,
+            on_delete,
+        })
+    }
+
+    /// An out-of-line constraint, or `None` when the element is not a constraint.
+    pub(super) fn table_constraint(
+        &mut self,
+        cursor: &mut Cursor,
+    ) -> Result<Option<Constraint>, ParseError> {
+        let start = cursor.position();
+        let name = if cursor.eat_kw("CONSTRAINT") {
+            Some(cursor.ident()?)
+        } else {
+            None
+        };
+        let kind = if cursor.eat_kws(&["PRIMARY", "KEY"]) {
+            skip_index_name(cursor);
+            ConstraintKind::PrimaryKey(cursor.ident_list()?)
+        } else if cursor.is_kw("UNIQUE") && (name.is_some() || is_unique_constraint(cursor)) {
+            cursor.advance();
+            let _ = cursor.eat_kw("KEY") || cursor.eat_kw("INDEX");
+            skip_index_name(cursor);
+            ConstraintKind::Unique(cursor.ident_list()?)
+        } else if cursor.eat_kws(&["FOREIGN", "KEY"]) {
+            skip_index_name(cursor);
+            let columns = cursor.ident_list()?;
+            cursor.expect_kw("REFERENCES")?;
+            ConstraintKind::ForeignKey(self.references(cursor, columns)?)
+        } else if cursor.is_kw("CHECK") && cursor.peek_at(1) == &Token::LParen {
+            cursor.advance();
+            let range = cursor.skip_parens()?;
+            ConstraintKind::Check(cursor.text(range))
+        } else {
+            if name.is_some() {
+                return Err(cursor.error(
+                    "expected PRIMARY KEY, UNIQUE, FOREIGN KEY or CHECK",
+                    "check the constraint syntax",
+                ));
+            }
+            cursor.set_position(start);
+            return Ok(None);
+        };
+        // MySQL `USING BTREE` and the like after the column list.
+        if cursor.eat_kw("USING") && !cursor.is_kw("INDEX") {
+            cursor.advance();
+        }
+        let mut state = ConstraintState::default();
+        constraint_state(cursor, &mut state)?;
+        Ok(Some(Constraint { name, kind, state }))
+    }
+}
+
+/// The expression after DEFAULT: up to the next column option at depth 0. It has at least one
+/// token (`DEFAULT NULL`), and a word right after `::` or `.` is part of it (`''::character varying`).
+fn default_expression(cursor: &mut Cursor) -> TokenRange {
+    let start = cursor.position();
+    let mut depth = 0usize;
+    while !cursor.at_end() {
+        let index = cursor.position();
+        let continues = index == start
+            || matches!(
+                cursor.token_at(index - 1),
+                Token::DoubleColon
+                    | Token::Period
+                    | Token::Plus
+                    | Token::Minus
+                    | Token::Mul
+                    | Token::Div
+                    | Token::StringConcat
+            );
+        match cursor.peek() {
+            Token::LParen => depth += 1,
+            Token::RParen if depth == 0 => break,
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 0 => break,
+            _ if depth == 0
+                && !continues
+                && COLUMN_OPTION_WORDS.iter().any(|w| cursor.is_kw(w)) =>
+            {
+                break
+            }
+            _ => {}
+        }
+        cursor.advance();
+    }
+    TokenRange {
+        start,
+        end: cursor.position(),
+    }
+}
+
+/// MySQL allows an index name between the key words and the column list.
+fn skip_index_name(cursor: &mut Cursor) {
+    if matches!(cursor.peek(), Token::Word(_)) && cursor.peek_at(1) == &Token::LParen {
+        cursor.advance();
+    }
+}
+
+/// `UNIQUE (a, b)` or MySQL `UNIQUE KEY name (a)` as a table element (not a column named unique).
+fn is_unique_constraint(cursor: &Cursor) -> bool {
+    cursor.peek_at(1) == &Token::LParen || cursor.is_kw_at(1, "KEY") || cursor.is_kw_at(1, "INDEX")
+}
+
+fn referential_action(cursor: &mut Cursor) -> Result<String, ParseError> {
+    for action in [
+        &["CASCADE"][..],
+        &["SET", "NULL"],
+        &["SET", "DEFAULT"],
+        &["NO", "ACTION"],
+        &["RESTRICT"],
+    ] {
+        if cursor.eat_kws(action) {
+            return Ok(action.join(" "));
+        }
+    }
+    Err(cursor.error(
+        "expected a referential action",
+        "use CASCADE, SET NULL, SET DEFAULT, NO ACTION or RESTRICT",
+    ))
+}
+
+fn is_state_word(cursor: &Cursor) -> bool {
+    cursor.is_any_kw(&[
+        "ENABLE",
+        "DISABLE",
+        "VALIDATE",
+        "NOVALIDATE",
+        "RELY",
+        "NORELY",
+        "ENFORCED",
+        "DEFERRABLE",
+        "INITIALLY",
+        "USING",
+        "EXCEPTIONS",
+    ]) || (cursor.is_kw("NOT")
+        && (cursor.is_kw_at(1, "ENFORCED") || cursor.is_kw_at(1, "DEFERRABLE")))
+}
+
+/// ENABLE/DISABLE, VALIDATE/NOVALIDATE, RELY/NORELY, [NOT] ENFORCED, DEFERRABLE..., USING INDEX ...
+pub(super) fn constraint_state(
+    cursor: &mut Cursor,
+    state: &mut ConstraintState,
+) -> Result<(), ParseError> {
+    loop {
+        if cursor.eat_kw("ENABLE") {
+            state.enabled = true;
+        } else if cursor.eat_kw("DISABLE") {
+            state.enabled = false;
+            state.validated = false;
+        } else if cursor.eat_kw("VALIDATE") {
+            state.validated = true;
+        } else if cursor.eat_kw("NOVALIDATE") {
+            state.validated = false;
+        } else if cursor.eat_kw("RELY") {
+            state.rely = true;
+        } else if cursor.eat_kw("NORELY") {
+            state.rely = false;
+        } else if cursor.eat_kw("ENFORCED") {
+            state.enabled = true;
+        } else if cursor.eat_kws(&["NOT", "ENFORCED"]) {
+            state.enabled = false;
+        } else if cursor.eat_kw("DEFERRABLE") || cursor.eat_kws(&["NOT", "DEFERRABLE"]) {
+        } else if cursor.eat_kw("INITIALLY") {
+            cursor.advance();
+        } else if cursor.eat_kws(&["EXCEPTIONS", "INTO"]) {
+            cursor.qualified_name()?;
+        } else if cursor.eat_kws(&["USING", "INDEX"]) {
+            // An index name, a nested CREATE INDEX, or physical attributes: none matter here.
+            if cursor.is(&Token::LParen) {
+                cursor.skip_parens()?;
+            } else {
+                cursor.take_until(|c| c.is(&Token::Comma) || is_state_word(c));
+            }
+        } else {
+            return Ok(());
+        }
+    }
+}
+
+/// `START WITH n`, `INCREMENT BY n` and the other identity/sequence options (others ignored).
+pub(super) fn sequence_options(
+    cursor: &mut Cursor,
+    start: &mut i64,
+    increment: &mut i64,
+) -> Result<(), ParseError> {
+    while !cursor.at_end() && !cursor.is(&Token::RParen) {
+        if cursor.eat_kws(&["START", "WITH"]) || cursor.eat_kw("START") {
+            cursor.eat_kw("WITH");
+            *start = cursor.number()?;
+        } else if cursor.eat_kws(&["INCREMENT", "BY"]) || cursor.eat_kw("INCREMENT") {
+            *increment = cursor.number()?;
+        } else {
+            cursor.advance();
+        }
+    }
+    Ok(())
+}
+
+/// `seq.NEXTVAL` (Oracle) or `nextval('seq'::regclass)` (PostgreSQL) as a whole default.
+pub(super) fn sequence_in_default(text: &str, dialect: SourceDialect) -> Option<QualifiedName> {
+    let text = text.trim();
+    match dialect {
+        SourceDialect::Oracle => {
+            let upper = text.to_ascii_uppercase();
+            let name = upper.strip_suffix(".NEXTVAL")?;
+            let name = &text[..name.len()];
+            split_qualified(name)
+        }
+        SourceDialect::Postgres => {
+            let lower = text.to_ascii_lowercase();
+            let inner = lower.strip_prefix("nextval(")?.strip_suffix(')')?;
+            let inner = &text["nextval(".len().."nextval(".len() + inner.len()];
+            let inner = inner.trim().trim_end_matches("::regclass");
+            let name = inner.strip_prefix('\'')?.strip_suffix('\'')?;
+            split_qualified(name)
+        }
+        _ => None,
+    }
+}
+
+fn split_qualified(name: &str) -> Option<QualifiedName> {
+    let parts: Vec<Ident> = name
+        .split('.')
+        .map(|part| {
+            let part = part.trim();
+            match part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+                Some(quoted) => Ident::quoted(quoted),
+                None => Ident::new(part),
+            }
+        })
+        .collect();
+    if parts
+        .iter()
+        .any(|p| p.value.is_empty() || p.value.contains(|c: char| c.is_whitespace() || c == '('))
+    {
+        return None;
+    }
+    let mut parts = parts;
+    let name = parts.pop()?;
+    Some(QualifiedName::new(parts.pop(), name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_defaults_are_recognised() {
+        let seq = sequence_in_default("hr.emp_seq.nextval", SourceDialect::Oracle).unwrap();
+        assert_eq!(seq.to_string(), "hr.emp_seq");
+        let seq = sequence_in_default(
+            "nextval('public.t_id_seq'::regclass)",
+            SourceDialect::Postgres,
+        )
+        .unwrap();
+        assert_eq!(seq.to_string(), "public.t_id_seq");
+        assert!(sequence_in_default("SYSDATE", SourceDialect::Oracle).is_none());
+        assert!(sequence_in_default("nextval(x)", SourceDialect::Postgres).is_none());
+    }
+}

@@ -1,0 +1,387 @@
+//! The DDL front ends: statements of a script -> [`Catalog`].
+//!
+//! One grammar is shared by the four source dialects (tables, columns, constraints, indexes, views,
+//! sequences, comments); what only one dialect has lives in its own module (Oracle physical
+//! clauses and partitioning, Hive storage clauses, MySQL table options, PostgreSQL domains).
+//! A statement that can't be read becomes a finding with file:line:column; reading goes on.
+
+mod alter;
+mod column;
+mod hive;
+mod mysql;
+mod objects;
+mod oracle;
+mod partition;
+mod postgres;
+mod table;
+
+use crate::cursor::{Cursor, ParseError};
+use crate::script::{self, RawStatement, ScriptItem};
+use crate::typemap::{TypeMaps, TypeRef};
+use migrate_core::{
+    Catalog, Finding, LogicalType, QualifiedName, Severity, SourceDialect, SourceLocation,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Why a whole input could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{file}: not a text file (NUL byte at offset {offset}); pass SQL scripts only")]
+    Binary { file: String, offset: usize },
+    #[error("{file}:{line}:{column}: not valid UTF-8 text; convert the file to UTF-8 first (e.g. `iconv -f LATIN1 -t UTF-8`)")]
+    NotUtf8 {
+        file: String,
+        line: usize,
+        column: usize,
+    },
+}
+
+impl migrate_core::ErrorClass for InputError {
+    fn retry(&self) -> migrate_core::Retry {
+        migrate_core::Retry::Definite
+    }
+}
+
+/// Reads DDL scripts of one dialect into a catalog, file after file, so that later files can
+/// refer to objects of earlier ones (ALTER TABLE, COMMENT ON, CREATE TABLE ... LIKE).
+pub struct DdlReader {
+    dialect: SourceDialect,
+    maps: &'static TypeMaps,
+    catalog: Catalog,
+    /// PostgreSQL domains and enums, by upper-case name: they resolve to a base type.
+    user_types: HashMap<String, TypeRef>,
+    /// Statements skipped on purpose, counted per file and kind: one finding each, not thousands.
+    skipped: BTreeMap<(Arc<str>, &'static str), (usize, SourceLocation)>,
+}
+
+impl DdlReader {
+    pub fn new(dialect: SourceDialect) -> DdlReader {
+        DdlReader {
+            dialect,
+            maps: TypeMaps::builtin(),
+            catalog: Catalog::default(),
+            user_types: HashMap::new(),
+            skipped: BTreeMap::new(),
+        }
+    }
+
+    /// Reads a file's bytes, rejecting binary and non-UTF-8 input with its position.
+    pub fn read_bytes(&mut self, file: &str, bytes: &[u8]) -> Result<(), InputError> {
+        if let Some(offset) = bytes.iter().position(|b| *b == 0) {
+            return Err(InputError::Binary {
+                file: file.to_string(),
+                offset,
+            });
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                self.read(file, text);
+                Ok(())
+            }
+            Err(e) => {
+                let valid = &bytes[..e.valid_up_to()];
+                let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+                let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                let column = String::from_utf8_lossy(&valid[line_start..])
+                    .chars()
+                    .count()
+                    + 1;
+                Err(InputError::NotUtf8 {
+                    file: file.to_string(),
+                    line,
+                    column,
+                })
+            }
+        }
+    }
+
+    /// Reads one script.
+    pub fn read(&mut self, file: &str, source: &str) {
+        let file: Arc<str> = Arc::from(file);
+        for item in script::split(source, self.dialect) {
+            match item {
+                ScriptItem::Statement(statement) => self.statement(&statement, &file),
+                ScriptItem::ClientCommand(command) => self.client_command(&command, &file),
+            }
+        }
+    }
+
+    /// The catalog read so far, with a finding for each kind of skipped statement.
+    pub fn finish(mut self) -> Catalog {
+        for ((_, kind), (count, location)) in std::mem::take(&mut self.skipped) {
+            let (severity, why, action) = skip_reason(kind);
+            let message = if count == 1 {
+                format!("1 {kind} statement skipped: {why}")
+            } else {
+                format!("{count} {kind} statements skipped (first here): {why}")
+            };
+            self.catalog.findings.push(
+                Finding::new(
+                    severity,
+                    "statement.skipped",
+                    location.file.to_string(),
+                    message,
+                    action,
+                )
+                .at(Some(location)),
+            );
+        }
+        self.catalog
+    }
+
+    fn client_command(&mut self, command: &script::ClientCommand, file: &Arc<str>) {
+        let location = SourceLocation {
+            file: file.clone(),
+            line: command.line,
+            column: 1,
+        };
+        let first = command
+            .text
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        if matches!(first.as_str(), "EXEC" | "EXECUTE") {
+            self.catalog.routines.push(migrate_core::Routine {
+                name: None,
+                kind: migrate_core::RoutineKind::AnonymousBlock,
+                text: command.text.clone(),
+                location: Some(location.clone()),
+            });
+            self.finding(
+                Severity::Action,
+                "plsql.not-converted",
+                format!("EXEC at line {}", command.line),
+                format!(
+                    "SQL*Plus EXEC runs PL/SQL (`{}`): not converted",
+                    command.text
+                ),
+                "run the equivalent call in the target by hand, if still needed",
+                Some(location),
+            );
+        } else {
+            self.skip("client command", location);
+        }
+    }
+
+    fn skip(&mut self, kind: &'static str, location: SourceLocation) {
+        self.skipped
+            .entry((location.file.clone(), kind))
+            .and_modify(|(count, _)| *count += 1)
+            .or_insert((1, location));
+    }
+
+    pub(crate) fn finding(
+        &mut self,
+        severity: Severity,
+        code: &str,
+        object: impl Into<String>,
+        message: impl Into<String>,
+        action: impl Into<String>,
+        location: Option<SourceLocation>,
+    ) {
+        self.catalog
+            .findings
+            .push(Finding::new(severity, code, object, message, action).at(location));
+    }
+
+    fn statement(&mut self, statement: &RawStatement, file: &Arc<str>) {
+        if let Some(open) = &statement.unterminated {
+            let location = SourceLocation {
+                file: file.clone(),
+                line: open.line,
+                column: open.column,
+            };
+            self.finding(
+                Severity::Action,
+                "input.unterminated",
+                format!("statement at line {}", statement.line),
+                format!("the {} opened here is never closed, so the rest of the file is one unreadable statement", open.what),
+                format!("close the {} or check that the file is complete", open.what),
+                Some(location),
+            );
+            return;
+        }
+        let mut cursor = match Cursor::new(statement, self.dialect, file) {
+            Ok(cursor) => cursor,
+            Err(error) => return self.syntax_error(error, statement),
+        };
+        if cursor.at_end() {
+            return;
+        }
+        if let Err(error) = self.dispatch(&mut cursor) {
+            self.syntax_error(error, statement);
+        }
+    }
+
+    fn syntax_error(&mut self, error: ParseError, statement: &RawStatement) {
+        let head: String = statement
+            .text
+            .split_whitespace()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.finding(
+            Severity::Action,
+            "parse.syntax-error",
+            format!("`{head}` (line {})", statement.line),
+            format!("could not read this statement: {}", error.message),
+            format!("{}; the statement was not converted", error.hint),
+            Some(error.location),
+        );
+    }
+
+    fn dispatch(&mut self, cursor: &mut Cursor) -> Result<(), ParseError> {
+        let location = cursor.statement_location();
+        let Some(first) = cursor.word_at(0) else {
+            return Err(cursor.error("expected a statement", "check the statement syntax"));
+        };
+        match first.as_str() {
+            "CREATE" => self.create(cursor, location),
+            "ALTER" => self.alter(cursor, location),
+            "COMMENT" => self.comment_on(cursor),
+            "DECLARE" | "BEGIN" => {
+                self.routine(
+                    cursor,
+                    migrate_core::RoutineKind::AnonymousBlock,
+                    None,
+                    location,
+                );
+                Ok(())
+            }
+            "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "LOAD" | "COPY" | "UPSERT" | "REPLACE" => {
+                self.skip("data (DML)", location);
+                Ok(())
+            }
+            "DROP" | "TRUNCATE" | "PURGE" | "RENAME" | "FLASHBACK" => {
+                self.skip("DROP/TRUNCATE", location);
+                Ok(())
+            }
+            "GRANT" | "REVOKE" => {
+                self.skip("GRANT/REVOKE", location);
+                Ok(())
+            }
+            "SELECT" | "WITH" | "CALL" | "EXEC" | "EXECUTE" | "ANALYZE" | "MSCK" | "SHOW"
+            | "DESCRIBE" | "DESC" | "EXPLAIN" | "VACUUM" | "REINDEX" | "CLUSTER" | "CHECKPOINT"
+            | "LOCK" | "UNLOCK" | "REFRESH" | "OPTIMIZE" => {
+                self.skip("query or maintenance", location);
+                Ok(())
+            }
+            "SET" | "USE" | "COMMIT" | "ROLLBACK" | "START" | "SAVEPOINT" | "RESET" | "CONNECT"
+            | "\\CONNECT" | "SELECT_SET" | "ADD" | "SOURCE" | "DELIMITER" | "END" => {
+                self.skip("session or transaction", location);
+                Ok(())
+            }
+            _ => Err(cursor.error(
+                "unrecognised statement",
+                "only DDL is converted; remove the statement or convert it by hand",
+            )),
+        }
+    }
+
+    /// Maps a parsed type to canonical, resolving user-defined types first. An unknown type
+    /// becomes unbounded text with an action finding, so that the table still converts.
+    pub(crate) fn map_type(
+        &mut self,
+        ty: &TypeRef,
+        object: &str,
+        location: &SourceLocation,
+    ) -> LogicalType {
+        let resolved;
+        let ty = match self.user_types.get(&ty.name) {
+            Some(base) => {
+                resolved = TypeRef {
+                    array_dims: base.array_dims + ty.array_dims,
+                    ..base.clone()
+                };
+                &resolved
+            }
+            None => ty,
+        };
+        match self.maps.source(self.dialect).map_source(ty) {
+            Ok(mapped) => {
+                for note in mapped.notes {
+                    self.finding(
+                        note.severity,
+                        &note.code,
+                        object,
+                        note.message,
+                        note.action,
+                        Some(location.clone()),
+                    );
+                }
+                mapped.value
+            }
+            Err(error) => {
+                self.finding(
+                    Severity::Action,
+                    "type.unknown",
+                    object,
+                    format!("{error}: the column is emitted as unbounded text"),
+                    "choose the target type by hand; if it is a user-defined type, convert it to columns or to SUPER",
+                    Some(location.clone()),
+                );
+                LogicalType::Text
+            }
+        }
+    }
+
+    /// Registers a table, replacing an earlier definition of the same name (with a finding).
+    pub(crate) fn add_table(&mut self, table: migrate_core::Table) {
+        if let Some(index) = self
+            .catalog
+            .tables
+            .iter()
+            .position(|t| t.name == table.name)
+        {
+            let previous = self.catalog.tables[index].location.clone();
+            self.finding(
+                Severity::Warning,
+                "table.redefined",
+                table.name.to_string(),
+                format!(
+                    "table defined again; the earlier definition{} is replaced",
+                    previous.map(|l| format!(" at {l}")).unwrap_or_default()
+                ),
+                "keep one definition per table in the scripts you convert",
+                table.location.clone(),
+            );
+            self.catalog.tables[index] = table;
+        } else {
+            self.catalog.tables.push(table);
+        }
+    }
+
+    pub(crate) fn table_mut(&mut self, name: &QualifiedName) -> Option<&mut migrate_core::Table> {
+        self.catalog.table_mut(name)
+    }
+}
+
+/// Reads one script of `dialect`: a convenience for tests and small inputs.
+pub fn read_script(dialect: SourceDialect, file: &str, source: &str) -> Catalog {
+    let mut reader = DdlReader::new(dialect);
+    reader.read(file, source);
+    reader.finish()
+}
+
+fn skip_reason(kind: &str) -> (Severity, &'static str, &'static str) {
+    match kind {
+        "data (DML)" => (
+            Severity::Info,
+            "rows are moved by `migrate replicate`, not by DDL conversion",
+            "none",
+        ),
+        "GRANT/REVOKE" => (
+            Severity::Warning,
+            "privileges are not converted",
+            "grant the equivalent privileges in the target",
+        ),
+        "client command" => (
+            Severity::Info,
+            "client (SQL*Plus / mysql) commands have no effect on the schema",
+            "none",
+        ),
+        _ => (Severity::Info, "not part of the schema definition", "none"),
+    }
+}

@@ -1,0 +1,580 @@
+//! CREATE for everything but tables, and COMMENT ON.
+
+use super::DdlReader;
+use crate::cursor::{Cursor, ParseError, TokenRange};
+use migrate_core::{
+    Ident, Index, IndexKind, QualifiedName, Routine, RoutineKind, Sequence, Severity,
+    SourceDialect, SourceLocation, Synonym, TableKind, View,
+};
+use sqlparser::tokenizer::Token;
+
+/// What can follow CREATE after its modifiers.
+const OBJECT_WORDS: &[&str] = &[
+    "TABLE",
+    "INDEX",
+    "VIEW",
+    "SEQUENCE",
+    "SYNONYM",
+    "PROCEDURE",
+    "FUNCTION",
+    "PACKAGE",
+    "TRIGGER",
+    "TYPE",
+    "EVENT",
+    "DOMAIN",
+    "SCHEMA",
+    "DATABASE",
+    "USER",
+    "ROLE",
+    "TABLESPACE",
+    "DIRECTORY",
+    "EXTENSION",
+    "CONTEXT",
+    "PROFILE",
+    "LIBRARY",
+    "JAVA",
+    "DIMENSION",
+    "CLUSTER",
+    "INDEXTYPE",
+    "OPERATOR",
+    "OUTLINE",
+    "SERVER",
+    "PUBLICATION",
+    "SUBSCRIPTION",
+    "RULE",
+    "AGGREGATE",
+    "CAST",
+    "COLLATION",
+    "CONVERSION",
+    "POLICY",
+    "STATISTICS",
+    "MACRO",
+    "AUDIT",
+];
+
+impl DdlReader {
+    pub(super) fn create(
+        &mut self,
+        cursor: &mut Cursor,
+        location: SourceLocation,
+    ) -> Result<(), ParseError> {
+        cursor.expect_kw("CREATE")?;
+        let mut table_kind = TableKind::Regular;
+        let mut unique = false;
+        let mut index_kind = IndexKind::BTree;
+        let mut public = false;
+        let mut materialized = false;
+        loop {
+            if cursor.eat_kws(&["OR", "REPLACE"]) || cursor.eat_kws(&["OR", "ALTER"]) {
+            } else if cursor.eat_kws(&["GLOBAL", "TEMPORARY"])
+                || cursor.eat_kws(&["PRIVATE", "TEMPORARY"])
+            {
+                table_kind = TableKind::GlobalTemporary;
+            } else if cursor.eat_kw("TEMPORARY")
+                || cursor.eat_kw("TEMP")
+                || cursor.eat_kws(&["LOCAL", "TEMPORARY"])
+            {
+                table_kind = TableKind::Temporary;
+            } else if cursor.eat_kw("EXTERNAL") {
+                table_kind = TableKind::External;
+            } else if cursor.eat_kw("UNIQUE") {
+                unique = true;
+            } else if cursor.eat_kw("BITMAP") {
+                index_kind = IndexKind::Bitmap;
+            } else if cursor.eat_kw("FULLTEXT") {
+                index_kind = IndexKind::FullText;
+            } else if cursor.eat_kw("SPATIAL") {
+                index_kind = IndexKind::Spatial;
+            } else if cursor.eat_kw("PUBLIC") {
+                public = true;
+            } else if cursor.eat_kw("MATERIALIZED") {
+                materialized = true;
+            } else if cursor.eat_kw("DEFINER") {
+                // MySQL `DEFINER = user@host`: skip to the next known word.
+                cursor.eat(&Token::Eq);
+                cursor.advance();
+                while !cursor.at_end() && !self.is_create_word(cursor) {
+                    cursor.advance();
+                }
+            } else if cursor.eat_kw("ALGORITHM") {
+                cursor.eat(&Token::Eq);
+                cursor.advance();
+            } else if cursor.eat_kws(&["SQL", "SECURITY"]) {
+                cursor.advance();
+            } else if cursor.is_any_kw(&[
+                "EDITIONABLE",
+                "NONEDITIONABLE",
+                "EDITIONING",
+                "NONEDITIONING",
+                "FORCE",
+                "NOFORCE",
+                "UNLOGGED",
+                "RECURSIVE",
+                "TRANSACTIONAL",
+                "MANAGED",
+                "SHARDED",
+                "DUPLICATED",
+                "BLOCKCHAIN",
+                "IMMUTABLE",
+                "SECURE",
+                "TRUSTED",
+                "CONSTRAINT",
+                "AGGREGATE",
+            ]) || cursor.eat_kws(&["NO", "FORCE"])
+            {
+                cursor.advance();
+            } else {
+                break;
+            }
+        }
+        let Some(word) = cursor.word_at(0) else {
+            return Err(cursor.error(
+                "expected the kind of object to create",
+                "check the CREATE statement",
+            ));
+        };
+        cursor.advance();
+        match word.as_str() {
+            "TABLE" => self.create_table(cursor, table_kind, location),
+            "INDEX" => self.create_index(cursor, unique, index_kind, location),
+            "VIEW" => self.create_view(cursor, materialized, location),
+            "SEQUENCE" => self.create_sequence(cursor, location),
+            "SYNONYM" => self.create_synonym(cursor, public, location),
+            "DOMAIN" if self.dialect == SourceDialect::Postgres => {
+                self.create_domain(cursor, location)
+            }
+            "TYPE" if self.dialect == SourceDialect::Postgres && !cursor.is_kw("BODY") => {
+                self.create_postgres_type(cursor, location)
+            }
+            "PROCEDURE" | "FUNCTION" | "PACKAGE" | "TRIGGER" | "TYPE" | "EVENT" => {
+                let body = cursor.eat_kw("BODY");
+                let kind = match (word.as_str(), body) {
+                    ("PROCEDURE", _) => RoutineKind::Procedure,
+                    ("FUNCTION", _) => RoutineKind::Function,
+                    ("PACKAGE", false) => RoutineKind::Package,
+                    ("PACKAGE", true) => RoutineKind::PackageBody,
+                    ("TRIGGER", _) => RoutineKind::Trigger,
+                    ("TYPE", false) => RoutineKind::Type,
+                    ("TYPE", true) => RoutineKind::TypeBody,
+                    _ => RoutineKind::Event,
+                };
+                cursor.eat_kws(&["IF", "NOT", "EXISTS"]);
+                let name = cursor.qualified_name()?;
+                self.routine(cursor, kind, Some(name), location);
+                Ok(())
+            }
+            "DATABASE" if cursor.is_kw("LINK") => {
+                cursor.advance();
+                let name = cursor.qualified_name()?;
+                self.finding(
+                    Severity::Action,
+                    "object.database-link",
+                    format!("database link {name}"),
+                    "database links have no equivalent in the target",
+                    "use Redshift federated queries or an external schema to reach the remote database",
+                    Some(location),
+                );
+                Ok(())
+            }
+            "DIMENSION" => {
+                let name = cursor.qualified_name()?;
+                self.finding(
+                    Severity::Info,
+                    "object.dimension",
+                    format!("dimension {name}"),
+                    "Oracle dimensions only describe hierarchies for query rewrite; the target has none",
+                    "none",
+                    Some(location),
+                );
+                Ok(())
+            }
+            "SCHEMA" | "DATABASE" | "USER" | "ROLE" | "TABLESPACE" | "DIRECTORY" | "EXTENSION"
+            | "CONTEXT" | "PROFILE" => {
+                self.skip("database setup (schema, user, tablespace...)", location);
+                Ok(())
+            }
+            _ if OBJECT_WORDS.contains(&word.as_str()) => {
+                let name = cursor
+                    .qualified_name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default();
+                self.finding(
+                    Severity::Action,
+                    "object.unsupported",
+                    format!("{} {name}", word.to_ascii_lowercase()),
+                    format!("CREATE {word} has no equivalent in the target and is not converted"),
+                    "recreate what it does by other means, or drop it",
+                    Some(location),
+                );
+                Ok(())
+            }
+            _ => Err(cursor.error(
+                "unrecognised CREATE statement",
+                "only DDL is converted; check the statement",
+            )),
+        }
+    }
+
+    fn is_create_word(&self, cursor: &Cursor) -> bool {
+        cursor.is_any_kw(OBJECT_WORDS) || cursor.is_kw("SQL") || cursor.is_kw("ALGORITHM")
+    }
+
+    /// `INDEX [IF NOT EXISTS] [CONCURRENTLY] name ON [ONLY] table [USING m] (cols) ...`
+    fn create_index(
+        &mut self,
+        cursor: &mut Cursor,
+        unique: bool,
+        mut kind: IndexKind,
+        location: SourceLocation,
+    ) -> Result<(), ParseError> {
+        cursor.eat_kw("CONCURRENTLY");
+        cursor.eat_kws(&["IF", "NOT", "EXISTS"]);
+        let name = if cursor.is_kw("ON") {
+            None
+        } else {
+            Some(cursor.qualified_name()?)
+        };
+        // MySQL `CREATE INDEX i USING BTREE ON t (...)`.
+        if cursor.eat_kw("USING") {
+            cursor.advance();
+        }
+        cursor.expect_kw("ON")?;
+        cursor.eat_kw("ONLY");
+        let table = cursor.qualified_name()?;
+        if cursor.eat_kw("USING") {
+            if cursor.eat_kw("HASH") {
+                kind = IndexKind::Hash;
+            } else {
+                cursor.advance();
+            }
+        }
+        let range = cursor.skip_parens()?;
+        let columns = index_columns(cursor, range);
+        // Storage, tablespace, partitioning, WHERE of partial indexes, bitmap join FROM...:
+        // none of it is carried to the target.
+        cursor.take_until(|_| false);
+        let name = name.unwrap_or_else(|| {
+            QualifiedName::new(
+                table.schema.clone(),
+                Ident::new(format!("{}_idx", table.name.value)),
+            )
+        });
+        self.catalog.indexes.push(Index {
+            name,
+            table,
+            columns,
+            unique,
+            kind,
+            location: Some(location),
+        });
+        Ok(())
+    }
+
+    /// `VIEW name [(columns)] [options] AS query [WITH READ ONLY | WITH CHECK OPTION]`, and
+    /// materialized views with their refresh clauses.
+    fn create_view(
+        &mut self,
+        cursor: &mut Cursor,
+        materialized: bool,
+        location: SourceLocation,
+    ) -> Result<(), ParseError> {
+        if cursor.eat_kw("MATERIALIZED") {
+            // Oracle writes `CREATE MATERIALIZED VIEW`; `materialized` was read before `VIEW` there.
+        }
+        if cursor.eat_kw("LOG") {
+            self.skip("materialized view log", location);
+            return Ok(());
+        }
+        cursor.eat_kws(&["IF", "NOT", "EXISTS"]);
+        let name = cursor.qualified_name()?;
+        let mut columns = Vec::new();
+        if cursor.is(&Token::LParen) {
+            cursor.advance();
+            loop {
+                if cursor.is_kw("CONSTRAINT") || cursor.is_kw("PRIMARY") || cursor.is_kw("UNIQUE") {
+                    // Oracle view constraints (RELY DISABLE NOVALIDATE): declarative only.
+                    cursor.take_until(|c| c.is(&Token::Comma));
+                } else {
+                    columns.push(cursor.ident()?);
+                    // Oracle allows inline constraints and MySQL nothing else here.
+                    cursor.take_until(|c| c.is(&Token::Comma));
+                }
+                if !cursor.eat(&Token::Comma) {
+                    break;
+                }
+            }
+            cursor.expect(&Token::RParen)?;
+        }
+        if cursor.is_kw("OF") {
+            self.finding(
+                Severity::Action,
+                "view.object-view",
+                format!("view {name}"),
+                "object view (`OF type WITH OBJECT IDENTIFIER`): it returns object-type rows",
+                "rewrite it as a relational view over the underlying columns",
+                Some(location),
+            );
+            return Ok(());
+        }
+        // Everything up to the top-level AS: view options, or a materialized view's build and
+        // refresh clauses.
+        cursor.take_until(|c| c.is_kw("AS") && !c.is_kw_at(1, "OF"));
+        cursor.expect_kw("AS")?;
+        let start = cursor.position();
+        let mut end = start;
+        while !cursor.at_end() {
+            if cursor.is_kw("WITH")
+                && (cursor.is_kws_at(1, &["READ", "ONLY"])
+                    || cursor.is_kw_at(1, "CHECK")
+                    || cursor.is_kw_at(1, "CASCADED")
+                    || cursor.is_kw_at(1, "LOCAL")
+                    || (cursor.is_kw_at(1, "NO") && cursor.is_kw_at(2, "DATA"))
+                    || cursor.is_kw_at(1, "DATA"))
+            {
+                break;
+            }
+            cursor.advance();
+            end = cursor.position();
+        }
+        let query = cursor.text(TokenRange { start, end });
+        cursor.take_until(|_| false);
+        self.catalog.views.push(View {
+            name,
+            columns,
+            query,
+            materialized,
+            location: Some(location),
+        });
+        Ok(())
+    }
+
+    fn create_sequence(
+        &mut self,
+        cursor: &mut Cursor,
+        location: SourceLocation,
+    ) -> Result<(), ParseError> {
+        cursor.eat_kws(&["IF", "NOT", "EXISTS"]);
+        let name = cursor.qualified_name()?;
+        let mut sequence = Sequence {
+            name,
+            start: 1,
+            increment: 1,
+            min_value: None,
+            max_value: None,
+            cycle: false,
+            location: Some(location),
+        };
+        let mut start = None;
+        while !cursor.at_end() {
+            if cursor.eat_kws(&["START", "WITH"]) || cursor.eat_kw("START") {
+                cursor.eat_kw("WITH");
+                start = Some(big_number(cursor)?);
+            } else if cursor.eat_kws(&["INCREMENT", "BY"]) || cursor.eat_kw("INCREMENT") {
+                cursor.eat_kw("BY");
+                sequence.increment = cursor.number()?;
+            } else if cursor.eat_kw("MINVALUE") {
+                sequence.min_value = Some(big_number(cursor)?);
+            } else if cursor.eat_kw("MAXVALUE") {
+                sequence.max_value = Some(big_number(cursor)?);
+            } else if cursor.eat_kw("CYCLE") {
+                sequence.cycle = true;
+            } else if cursor.eat_kw("CACHE")
+                || cursor.eat_kw("AS")
+                || cursor.eat_kws(&["OWNED", "BY"])
+            {
+                cursor.advance();
+                while cursor.eat(&Token::Period) {
+                    cursor.advance();
+                }
+            } else {
+                // NOCYCLE, NOCACHE, ORDER, NOORDER, NO MINVALUE, KEEP, SCALE, SESSION, GLOBAL...
+                cursor.advance();
+            }
+        }
+        // A descending sequence starts at its maximum unless told otherwise (Oracle and PostgreSQL).
+        let default_start = if sequence.increment < 0 {
+            sequence.max_value.unwrap_or(-1)
+        } else {
+            sequence.min_value.unwrap_or(1)
+        };
+        let start = start.unwrap_or(default_start);
+        sequence.start = i64::try_from(start).map_err(|_| {
+            cursor.error(
+                "the sequence start is beyond 64-bit integers",
+                "start the sequence at a smaller value",
+            )
+        })?;
+        self.catalog.sequences.push(sequence);
+        Ok(())
+    }
+
+    fn create_synonym(
+        &mut self,
+        cursor: &mut Cursor,
+        public: bool,
+        location: SourceLocation,
+    ) -> Result<(), ParseError> {
+        let name = cursor.qualified_name()?;
+        cursor.expect_kw("FOR")?;
+        let target = cursor.qualified_name()?;
+        // `FOR obj@dblink`
+        cursor.take_until(|_| false);
+        self.catalog.synonyms.push(Synonym {
+            name,
+            target,
+            public,
+            location: Some(location),
+        });
+        Ok(())
+    }
+
+    /// Procedural code is kept whole and reported: it is never silently dropped.
+    pub(super) fn routine(
+        &mut self,
+        cursor: &mut Cursor,
+        kind: RoutineKind,
+        name: Option<QualifiedName>,
+        location: SourceLocation,
+    ) {
+        let text = {
+            let end = cursor.position();
+            cursor.set_position(0);
+            let all = cursor.rest_text();
+            cursor.set_position(end);
+            all
+        };
+        cursor.take_until(|_| false);
+        let object = match &name {
+            Some(name) => format!("{} {name}", kind.as_str()),
+            None => format!("{} at line {}", kind.as_str(), location.line),
+        };
+        let (code, action) = match (self.dialect, kind) {
+            (_, RoutineKind::Trigger) => (
+                "routine.trigger",
+                "the target has no triggers: move the logic into the loading process or a scheduled procedure",
+            ),
+            (SourceDialect::Oracle, _) => (
+                "plsql.not-converted",
+                "rewrite it as a Redshift stored procedure (PL/pgSQL) or move the logic to the application; `migrate assess` sizes the work",
+            ),
+            _ => (
+                "routine.not-converted",
+                "rewrite it as a Redshift stored procedure or UDF; `migrate assess` sizes the work",
+            ),
+        };
+        let lines = text.lines().count();
+        self.finding(
+            Severity::Action,
+            code,
+            &object,
+            format!(
+                "{} ({lines} lines) is procedural code and is not converted",
+                kind.as_str()
+            ),
+            action,
+            Some(location.clone()),
+        );
+        self.catalog.routines.push(Routine {
+            name,
+            kind,
+            text,
+            location: Some(location),
+        });
+    }
+
+    /// `COMMENT ON TABLE t IS '...'`, `COMMENT ON COLUMN t.c IS '...'`.
+    pub(super) fn comment_on(&mut self, cursor: &mut Cursor) -> Result<(), ParseError> {
+        let location = cursor.statement_location();
+        cursor.expect_kw("COMMENT")?;
+        cursor.expect_kw("ON")?;
+        let is_column = cursor.eat_kw("COLUMN");
+        if !is_column {
+            let _ = cursor.eat_kw("TABLE")
+                || cursor.eat_kws(&["MATERIALIZED", "VIEW"])
+                || cursor.eat_kw("VIEW");
+        }
+        let mut parts = vec![cursor.ident()?];
+        while cursor.eat(&Token::Period) {
+            parts.push(cursor.ident()?);
+        }
+        cursor.expect_kw("IS")?;
+        let text = if cursor.eat_kw("NULL") {
+            None
+        } else {
+            Some(cursor.string()?)
+        };
+        let column = if is_column { parts.pop() } else { None };
+        let Some(table_name) = parts.pop() else {
+            return Err(cursor.error("expected table.column", "name the column as table.column"));
+        };
+        let name = QualifiedName::new(parts.pop(), table_name);
+        let Some(table) = self.table_mut(&name) else {
+            // Comments on views and on tables of other scripts have nowhere to go.
+            self.skip("COMMENT on an object not defined here", location);
+            return Ok(());
+        };
+        match column {
+            Some(column) => match table.column_mut(&column) {
+                Some(column) => column.comment = text,
+                None => {
+                    let object = format!("{name}.{column}");
+                    self.finding(
+                        Severity::Warning,
+                        "comment.unknown-column",
+                        object,
+                        "COMMENT ON a column that the table does not have",
+                        "check the column name",
+                        Some(location),
+                    );
+                }
+            },
+            None => table.comment = text,
+        }
+        Ok(())
+    }
+}
+
+/// Index columns as written: plain names stay names, expressions keep their text.
+fn index_columns(cursor: &Cursor, range: TokenRange) -> Vec<String> {
+    let mut columns = Vec::new();
+    let mut depth = 0usize;
+    let mut start = range.start;
+    for index in range.start..range.end {
+        match cursor.token_at(index) {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            Token::Comma if depth == 0 => {
+                columns.push(index_column_text(cursor, start, index));
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    columns.push(index_column_text(cursor, start, range.end));
+    columns
+}
+
+fn index_column_text(cursor: &Cursor, start: usize, end: usize) -> String {
+    let text = cursor.text(TokenRange { start, end });
+    let trimmed = ["ASC", "DESC", "asc", "desc"]
+        .iter()
+        .find_map(|suffix| text.strip_suffix(suffix))
+        .unwrap_or(&text)
+        .trim();
+    trimmed.to_string()
+}
+
+/// Sequence bounds may exceed 64 bits (Oracle's default MAXVALUE has 28 digits).
+fn big_number(cursor: &mut Cursor) -> Result<i128, ParseError> {
+    let negative = cursor.eat(&Token::Minus);
+    match cursor.peek().clone() {
+        Token::Number(text, _) => {
+            let value: i128 = text
+                .parse()
+                .map_err(|_| cursor.error("expected an integer", "use a whole number"))?;
+            cursor.advance();
+            Ok(if negative { -value } else { value })
+        }
+        _ => Err(cursor.error("expected a number", "check the sequence options")),
+    }
+}
