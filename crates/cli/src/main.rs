@@ -1,3 +1,50 @@
-fn main() {
-    println!("Hello, world!");
+//! `migrate`: move data estates to AWS.
+//!
+//! Exit codes (documented in docs/cli.md):
+//! - 0: done, nothing needs attention;
+//! - 1: done, with findings that need review or action;
+//! - 2: could not run (bad arguments, unreadable or non-text input).
+
+mod convert;
+mod report;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "migrate", version, about = "Move Oracle, MySQL, PostgreSQL and Hive estates to Amazon Redshift and S3")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert DDL scripts to Redshift (or PostgreSQL) DDL, with key advice and findings.
+    Convert(convert::ConvertArgs),
+}
+
+/// What a finished command reports to the shell.
+pub enum Outcome {
+    Clean,
+    NeedsAttention,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("MIGRATE_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Convert(args) => convert::run(args),
+    };
+    match result {
+        Ok(Outcome::Clean) => ExitCode::from(0),
+        Ok(Outcome::NeedsAttention) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("migrate: error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -5,6 +5,7 @@
 
 mod cursor;
 pub mod ddl;
+mod emit;
 mod expr;
 mod script;
 mod type_syntax;
@@ -15,3 +16,4 @@ pub use ddl::{read_script, DdlReader, InputError};
 pub use migrate_core::{SourceDialect, TargetDialect};
 pub use type_syntax::parse_type_text;
 pub use typemap::{MapError, Mapped, RuleNote, TypeMap, TypeMaps, TypeRef};
+pub use emit::{emit, Conversion, Summary};

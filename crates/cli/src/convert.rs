@@ -1,0 +1,171 @@
+//! `migrate convert`: DDL scripts -> target DDL, key advice and findings.
+
+use crate::report;
+use crate::Outcome;
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use migrate_advisor::{advise, Statistics, Workload};
+use migrate_core::{Finding, Severity, SourceDialect, TargetDialect};
+use migrate_dialect::{emit, DdlReader};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct ConvertArgs {
+    /// Dialect of the input scripts.
+    #[arg(long, value_enum)]
+    from: From,
+    /// Dialect of the DDL to write.
+    #[arg(long, value_enum, default_value = "redshift")]
+    target: Target,
+    /// DDL scripts to convert, read in order (standard input when none is given).
+    files: Vec<PathBuf>,
+    /// Directory to write `<target>.sql` and `findings.json` to (standard output otherwise).
+    #[arg(short = 'o', long = "out-dir")]
+    out_dir: Option<PathBuf>,
+    /// SQL queries that run on the data (joins, filters, GROUP BY), to choose keys from.
+    #[arg(long)]
+    workload: Option<PathBuf>,
+    /// Table and column statistics (row counts, distinct counts) as JSON, to choose keys from.
+    #[arg(long)]
+    stats: Option<PathBuf>,
+    /// Report format on standard output.
+    #[arg(long, value_enum, default_value = "text")]
+    output: OutputFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum From {
+    Oracle,
+    Hive,
+    Mysql,
+    Postgres,
+}
+
+impl From {
+    fn dialect(self) -> SourceDialect {
+        match self {
+            From::Oracle => SourceDialect::Oracle,
+            From::Hive => SourceDialect::Hive,
+            From::Mysql => SourceDialect::Mysql,
+            From::Postgres => SourceDialect::Postgres,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Target {
+    Redshift,
+    Postgres,
+}
+
+impl Target {
+    fn dialect(self) -> TargetDialect {
+        match self {
+            Target::Redshift => TargetDialect::Redshift,
+            Target::Postgres => TargetDialect::Postgres,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+pub fn run(args: ConvertArgs) -> Result<Outcome> {
+    let from = args.from.dialect();
+    let to = args.target.dialect();
+    // Read every input before writing anything: a bad file stops the run with nothing half-done.
+    let mut reader = DdlReader::new(from);
+    if args.files.is_empty() {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
+        reader.read_bytes("<stdin>", &bytes)?;
+    }
+    for file in &args.files {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        reader.read_bytes(&file.display().to_string(), &bytes)?;
+    }
+    let catalog = reader.finish();
+
+    let mut statistics = Statistics::from_catalog(&catalog);
+    if let Some(path) = &args.stats {
+        let text = read_text(path)?;
+        let file = Statistics::from_json(&text).with_context(|| format!("reading statistics {}", path.display()))?;
+        statistics.merge(file);
+    }
+    let workload = match &args.workload {
+        Some(path) => {
+            let text = read_text(path)?;
+            Workload::parse(&text, from).with_context(|| format!("reading workload {}", path.display()))?
+        }
+        None => Workload::default(),
+    };
+    let layouts = match to {
+        TargetDialect::Redshift => advise(&catalog, &statistics, &workload),
+        TargetDialect::Postgres => Vec::new(),
+    };
+    let conversion = emit(&catalog, from, to, &layouts);
+
+    let mut findings: Vec<Finding> = catalog.findings.clone();
+    findings.extend(conversion.findings.iter().cloned());
+    findings.extend(workload_findings(&workload, args.workload.as_deref()));
+
+    let report = report::ConvertReport::new(from, to, &catalog, &layouts, &conversion, &findings);
+    match &args.out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let ddl_path = dir.join(format!("{}.sql", to.name()));
+            std::fs::write(&ddl_path, &conversion.ddl).with_context(|| format!("writing {}", ddl_path.display()))?;
+            let json_path = dir.join("findings.json");
+            std::fs::write(&json_path, report.to_json(false)?).with_context(|| format!("writing {}", json_path.display()))?;
+            match args.output {
+                OutputFormat::Json => println!("{}", report.to_json(false)?),
+                OutputFormat::Text => {
+                    report.print_text(&mut std::io::stderr())?;
+                    eprintln!("wrote {} and {}", ddl_path.display(), json_path.display());
+                }
+            }
+        }
+        None => match args.output {
+            OutputFormat::Json => println!("{}", report.to_json(true)?),
+            OutputFormat::Text => {
+                print!("{}", conversion.ddl);
+                report.print_text(&mut std::io::stderr())?;
+            }
+        },
+    }
+    let needs_attention = findings.iter().any(|f| f.severity >= Severity::Warning);
+    Ok(if needs_attention { Outcome::NeedsAttention } else { Outcome::Clean })
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(_) => bail!("{} is not UTF-8 text", path.display()),
+    }
+}
+
+/// Workload queries that could not be parsed are counted and reported, never silently ignored.
+fn workload_findings(workload: &Workload, path: Option<&Path>) -> Vec<Finding> {
+    let file = path.map(|p| p.display().to_string()).unwrap_or_default();
+    workload
+        .skipped
+        .iter()
+        .map(|skipped| {
+            Finding::new(
+                Severity::Warning,
+                "workload.query-skipped",
+                format!("{file}:{}", skipped.line),
+                format!("workload query not used for key advice: {}", skipped.reason),
+                "fix or remove the query; key advice ignores it",
+                None,
+            )
+        })
+        .collect()
+}
