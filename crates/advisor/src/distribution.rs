@@ -214,7 +214,7 @@ fn key_on(ctx: &Context, column: ColKey, reasons: Vec<String>) -> Distribution {
     }
 }
 
-/// Whether a column can spread rows evenly: `Ok(description)` or `Err(reason)`.
+/// Whether a column can spread rows evenly: `Ok("col: what we know")` or `Err(why not)`.
 fn judge(ctx: &Context, column: ColKey) -> Result<String, String> {
     let t = ctx.thresholds;
     let name = ctx.column_name(column);
@@ -223,13 +223,13 @@ fn judge(ctx: &Context, column: ColKey) -> Result<String, String> {
         || matches!(data_type, LogicalType::Geometry | LogicalType::Geography)
     {
         return Err(format!(
-            "{name}: {} values can't be a distribution key",
+            "{} values can't be a distribution key",
             data_type.canonical_name()
         ));
     }
     if matches!(data_type, LogicalType::Boolean) {
         return Err(format!(
-            "{name}: boolean, at most 2 distinct values, below the {} needed to spread rows over the slices",
+            "boolean, at most 2 distinct values, below the {} needed to spread rows over the slices",
             count(t.key_min_distinct)
         ));
     }
@@ -241,7 +241,7 @@ fn judge(ctx: &Context, column: ColKey) -> Result<String, String> {
     if let Some(distinct) = stats.and_then(|s| s.distinct) {
         if distinct < t.key_min_distinct {
             return Err(format!(
-                "{name}: {} distinct values, below the {} needed to spread rows over the slices",
+                "{} distinct values, below the {} needed to spread rows over the slices",
                 count(distinct),
                 count(t.key_min_distinct)
             ));
@@ -250,7 +250,7 @@ fn judge(ctx: &Context, column: ColKey) -> Result<String, String> {
     if let Some(share) = stats.and_then(|s| s.most_common_fraction) {
         if share > t.key_max_most_common_fraction {
             return Err(format!(
-                "{name}: its most common value holds {} of rows, above {}: one slice would hold them all",
+                "its most common value holds {} of rows, above {}: one slice would hold them all",
                 percent(share),
                 percent(t.key_max_most_common_fraction)
             ));
@@ -259,7 +259,7 @@ fn judge(ctx: &Context, column: ColKey) -> Result<String, String> {
     if let Some(nulls) = stats.and_then(|s| s.null_fraction) {
         if nulls > t.key_max_null_fraction {
             return Err(format!(
-                "{name}: {} NULL, above {}: every NULL lands on the same slice",
+                "{} NULL, above {}: every NULL lands on the same slice",
                 percent(nulls),
                 percent(t.key_max_null_fraction)
             ));
@@ -361,9 +361,9 @@ fn by_workload(
                 Ok(quality) => Some(quality),
                 Err(reason) => {
                     notes.push(format!(
-                        "rejected {}: {join}, but {}.{reason}",
+                        "rejected {}: {join}, but {}: {reason}",
                         ctx.column_name(own),
-                        ctx.table_name(partner.0)
+                        ctx.qualified_column(partner)
                     ));
                     continue;
                 }
@@ -574,9 +574,9 @@ fn by_foreign_key(
                 )),
                 Err(reason) => {
                     notes.push(format!(
-                        "rejected {}: {}.{reason}",
+                        "rejected {}: {}: {reason}",
                         ctx.column_name(own),
-                        ctx.table_name(partner.0)
+                        ctx.qualified_column(partner)
                     ));
                     continue;
                 }
