@@ -193,13 +193,14 @@ pub(crate) fn conjuncts(expr: Expr) -> Vec<Expr> {
 
 /// The inverse of [`conjuncts`]; `None` for no conjuncts.
 pub(crate) fn and_all(conjuncts: Vec<Expr>) -> Option<Expr> {
+    let several = conjuncts.len() > 1;
     conjuncts
         .into_iter()
         .map(|expr| match expr {
             Expr::BinaryOp {
                 op: BinaryOperator::Or,
                 ..
-            } => Expr::Nested(Box::new(expr)),
+            } if several => Expr::Nested(Box::new(expr)),
             other => other,
         })
         .reduce(|left, right| binary(left, BinaryOperator::And, right))

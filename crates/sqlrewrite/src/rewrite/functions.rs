@@ -113,7 +113,7 @@ fn apply(rule: &'static Rule, name: &str, function: &Function, ctx: &mut Ctx) ->
     if let Action::Unsupported(action) = &target.action {
         ctx.log.action(
             "function.unsupported",
-            format!("{name} has no equivalent in {}", ctx.to),
+            format!("{name} has no equivalent in {} (rule {})", ctx.to, rule.id),
             action.clone(),
         );
         return None;

@@ -12,13 +12,13 @@ pub(crate) const GROUP_CONCAT_NAME: &str = "group_concat_to_listagg";
 
 /// `limit_comma_to_offset`: MySQL `LIMIT offset, count` is `LIMIT count OFFSET offset`.
 pub(crate) fn limit_comma_to_offset(query: &mut Query, ctx: &mut Ctx) {
-    let Some(LimitClause::OffsetCommaLimit { offset, limit }) = query.limit_clause.take() else {
+    let Some(LimitClause::OffsetCommaLimit { offset, limit }) = &query.limit_clause else {
         return;
     };
     query.limit_clause = Some(LimitClause::LimitOffset {
-        limit: Some(limit),
+        limit: Some(limit.clone()),
         offset: Some(Offset {
-            value: offset,
+            value: offset.clone(),
             rows: OffsetRows::None,
         }),
         limit_by: Vec::new(),

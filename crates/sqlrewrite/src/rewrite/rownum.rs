@@ -27,35 +27,34 @@ pub(crate) fn rownum_to_limit(query: &mut Query, ctx: &mut Ctx) {
     let SetExpr::Select(select) = query.body.as_mut() else {
         return;
     };
-    let Some(selection) = select.selection.take() else {
+    let Some(selection) = &select.selection else {
         return;
     };
-    let mut parts = conjuncts(selection);
-    let found = parts
+    let mut parts = conjuncts(selection.clone());
+    let Some((i, limit)) = parts
         .iter()
         .enumerate()
-        .find_map(|(i, part)| rownum_bound(part).map(|n| (i, n)));
-    if let Some((i, limit)) = found {
-        let others = parts.len() - 1;
-        if others == 0 && limit_ordered_subquery(select, limit) {
-            parts.remove(i);
-            ctx.log.applied(NAME);
-        } else if row_by_row(select) {
-            parts.remove(i);
-            query.limit_clause = Some(limit_clause(limit));
-            ctx.log.applied(NAME);
-            if query.order_by.is_some() {
-                ctx.log.warning(
-                    "view.rownum-order-by",
-                    "Oracle applied ROWNUM before ORDER BY (any n rows, then sorted); LIMIT returns the first n rows in order",
-                    "check that the first n rows in order are what the view should return",
-                );
-            }
-        }
+        .find_map(|(i, part)| rownum_bound(part).map(|n| (i, n)))
+    else {
+        return;
+    };
+    let pushed_down = parts.len() == 1 && limit_ordered_subquery(select, limit);
+    if !pushed_down && !row_by_row(select) {
+        return;
     }
-    // `select` was borrowed from `query`; reach it again to put the WHERE clause back.
-    if let SetExpr::Select(select) = query.body.as_mut() {
-        select.selection = and_all(parts);
+    parts.remove(i);
+    select.selection = and_all(parts);
+    ctx.log.applied(NAME);
+    if pushed_down {
+        return;
+    }
+    query.limit_clause = Some(limit_clause(limit));
+    if query.order_by.is_some() {
+        ctx.log.warning(
+            "view.rownum-order-by",
+            "Oracle applied ROWNUM before ORDER BY (any n rows, then sorted); LIMIT returns the first n rows in order",
+            "check that the first n rows in order are what the view should return",
+        );
     }
 }
 
