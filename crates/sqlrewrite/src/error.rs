@@ -26,9 +26,13 @@ pub enum RewriteError {
         line: u64,
         column: u64,
     },
-    /// The text nests deeper than the parser's recursion limit allows.
-    #[error("SQL nests too deeply to parse (more than {limit} levels)")]
+    /// The text nests deeper than the parser's recursion limit, or the expression depth limit,
+    /// allows.
+    #[error("SQL nests too deeply to convert (more than {limit} levels)")]
     TooDeep { limit: usize },
+    /// The text is longer than [`crate::MAX_INPUT_BYTES`].
+    #[error("SQL text of {bytes} bytes is longer than the {limit} bytes accepted")]
+    TooLarge { bytes: usize, limit: usize },
     /// The text parsed, but is not the one query or expression that was asked for.
     #[error("expected {expected}, found {found}")]
     NotA {

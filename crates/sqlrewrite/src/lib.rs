@@ -24,7 +24,7 @@ mod rewrite;
 pub use error::RewriteError;
 pub use ident::{target_ident, TargetIdent};
 pub use output::{Note, Rewritten};
-pub use rewrite::{rewrite_expression, rewrite_query, NAMED_REWRITES};
+pub use rewrite::{rewrite_expression, rewrite_query, MAX_INPUT_BYTES, NAMED_REWRITES};
 
 /// Every function-map rule id of `from`, for coverage checks and documentation.
 pub fn function_rule_ids(

@@ -3,14 +3,20 @@
 
 use crate::error::RewriteError;
 use migrate_core::SourceDialect;
-use sqlparser::ast::{Expr, Query, Statement};
+use sqlparser::ast::{Expr, Query, Statement, Visit, Visitor};
 use sqlparser::dialect::{Dialect, HiveDialect, MySqlDialect, OracleDialect, PostgreSqlDialect};
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+use std::ops::ControlFlow;
 
 /// sqlparser's own default, stated here so the limit is visible: deeper input is refused with
 /// [`RewriteError::TooDeep`] rather than risking the stack.
 pub(crate) const RECURSION_LIMIT: usize = 50;
+
+/// The parser builds `a + b + c ...` in a loop, so its recursion limit does not bound such
+/// chains; but cloning and dropping the tree recurse once per level. Trees deeper than this are
+/// refused, so that a rewrite fits the 2 MiB stack of an ordinary thread.
+pub(crate) const DEPTH_LIMIT: usize = 1_000;
 
 pub(crate) fn dialect(from: SourceDialect) -> Box<dyn Dialect> {
     match from {
@@ -28,7 +34,7 @@ pub(crate) fn query(sql: &str, from: SourceDialect) -> Result<Query, RewriteErro
         .and_then(|mut parser| parser.parse_statements())
         .map_err(|error| convert(error, sql, from))?;
     match (statements.pop(), statements.is_empty()) {
-        (Some(Statement::Query(query)), true) => Ok(*query),
+        (Some(Statement::Query(query)), true) => check_depth(*query),
         (None, _) => Err(RewriteError::NotA {
             expected: "a query",
             found: "no statement".into(),
@@ -47,13 +53,47 @@ pub(crate) fn query(sql: &str, from: SourceDialect) -> Result<Query, RewriteErro
 /// Parses exactly one expression: all of the text must be consumed.
 pub(crate) fn expression(sql: &str, from: SourceDialect) -> Result<Expr, RewriteError> {
     let dialect = dialect(from);
-    parser(&*dialect, sql)
+    let expr = parser(&*dialect, sql)
         .and_then(|mut parser| {
             let expr = parser.parse_expr()?;
             parser.expect_token(&Token::EOF)?;
             Ok(expr)
         })
-        .map_err(|error| convert(error, sql, from))
+        .map_err(|error| convert(error, sql, from))?;
+    check_depth(expr)
+}
+
+fn check_depth<T: Visit>(node: T) -> Result<T, RewriteError> {
+    let mut depth = Depth::default();
+    match node.visit(&mut depth) {
+        ControlFlow::Continue(()) => Ok(node),
+        ControlFlow::Break(()) => Err(RewriteError::TooDeep { limit: DEPTH_LIMIT }),
+    }
+}
+
+/// Breaks when expressions nest deeper than [`DEPTH_LIMIT`]. sqlparser's visitor itself grows
+/// the stack as it needs to.
+#[derive(Default)]
+struct Depth {
+    current: usize,
+}
+
+impl Visitor for Depth {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, _: &Expr) -> ControlFlow<()> {
+        self.current += 1;
+        if self.current > DEPTH_LIMIT {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    fn post_visit_expr(&mut self, _: &Expr) -> ControlFlow<()> {
+        self.current -= 1;
+        ControlFlow::Continue(())
+    }
 }
 
 fn parser<'a>(dialect: &'a dyn Dialect, sql: &str) -> Result<Parser<'a>, ParserError> {

@@ -39,16 +39,26 @@ pub const NAMED_REWRITES: &[&str] = &[
     literals::NAME,
 ];
 
+/// Longest input accepted. With [`STACK`], it bounds the recursion of cloning and dropping the
+/// tree of an operator chain (`a + b + ...`, which the parser builds in a loop).
+pub const MAX_INPUT_BYTES: usize = 512 * 1024;
+
+/// The stack a rewrite runs on when the caller's has less left: deep trees are cloned and
+/// dropped recursively, and a debug build needs kilobytes per level. Reserved, not committed.
+const STACK: usize = 64 * 1024 * 1024;
+
 /// Translates one query (a view or materialized view body) from `from` to `to`.
 pub fn rewrite_query(
     sql: &str,
     from: SourceDialect,
     to: TargetDialect,
 ) -> Result<Rewritten, RewriteError> {
-    let mut query = parse::query(sql, from)?;
-    let mut ctx = Ctx::new(from, to)?;
-    run(&mut query, &mut ctx);
-    Ok(ctx.finish(query.to_string()))
+    guarded(sql, || {
+        let mut query = parse::query(sql, from)?;
+        let mut ctx = Ctx::new(from, to)?;
+        run(&mut query, &mut ctx);
+        Ok(ctx.finish(query.to_string()))
+    })
 }
 
 /// Translates one expression (a column default, generated column or CHECK condition).
@@ -57,10 +67,25 @@ pub fn rewrite_expression(
     from: SourceDialect,
     to: TargetDialect,
 ) -> Result<Rewritten, RewriteError> {
-    let mut expr = parse::expression(sql, from)?;
-    let mut ctx = Ctx::new(from, to)?;
-    run(&mut expr, &mut ctx);
-    Ok(ctx.finish(expr.to_string()))
+    guarded(sql, || {
+        let mut expr = parse::expression(sql, from)?;
+        let mut ctx = Ctx::new(from, to)?;
+        run(&mut expr, &mut ctx);
+        Ok(ctx.finish(expr.to_string()))
+    })
+}
+
+fn guarded(
+    sql: &str,
+    rewrite: impl FnOnce() -> Result<Rewritten, RewriteError>,
+) -> Result<Rewritten, RewriteError> {
+    if sql.len() > MAX_INPUT_BYTES {
+        return Err(RewriteError::TooLarge {
+            bytes: sql.len(),
+            limit: MAX_INPUT_BYTES,
+        });
+    }
+    stacker::maybe_grow(STACK, STACK, rewrite)
 }
 
 fn run<T: VisitMut>(node: &mut T, ctx: &mut Ctx) {
