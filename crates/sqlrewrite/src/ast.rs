@@ -1,0 +1,233 @@
+//! Small helpers to inspect and build sqlparser AST nodes.
+
+use sqlparser::ast::{
+    BinaryOperator, CaseWhen, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
+    Ident, ObjectName, ObjectNamePart, Value,
+};
+use sqlparser::ast::helpers::attached_token::AttachedToken;
+
+/// The upper-case name of a call to an unqualified, unquoted function (built-ins are called that
+/// way); `None` for `schema.f(...)` or `"f"(...)`, which are user-defined.
+pub(crate) fn builtin_name(function: &Function) -> Option<String> {
+    match function.name.0.as_slice() {
+        [ObjectNamePart::Identifier(ident)] if ident.quote_style.is_none() => {
+            Some(ident.value.to_ascii_uppercase())
+        }
+        _ => None,
+    }
+}
+
+/// The number of arguments of a call; `f` without parentheses has none.
+pub(crate) fn arity(function: &Function) -> usize {
+    match &function.args {
+        FunctionArguments::None => 0,
+        FunctionArguments::Subquery(_) => 1,
+        FunctionArguments::List(list) => list.args.len(),
+    }
+}
+
+/// The arguments of a plain call `f(a, b)`: no `DISTINCT`, no clauses inside the parentheses, no
+/// named arguments, no `OVER`, `FILTER` or `WITHIN GROUP`. Only such calls can be rewritten into
+/// another shape without losing something.
+pub(crate) fn plain_args(function: &Function) -> Option<Vec<Expr>> {
+    if function.over.is_some()
+        || function.filter.is_some()
+        || function.null_treatment.is_some()
+        || !function.within_group.is_empty()
+        || !matches!(function.parameters, FunctionArguments::None)
+    {
+        return None;
+    }
+    match &function.args {
+        FunctionArguments::None => Some(Vec::new()),
+        FunctionArguments::Subquery(_) => None,
+        FunctionArguments::List(list) => {
+            if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
+                return None;
+            }
+            list.args
+                .iter()
+                .map(|arg| match arg {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr.clone()),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+}
+
+/// Whether the call has clauses inside its parentheses (`ORDER BY`, `SEPARATOR`, ...), which a
+/// renamed function may not accept.
+pub(crate) fn has_clauses(function: &Function) -> bool {
+    matches!(&function.args, FunctionArguments::List(list) if !list.clauses.is_empty())
+}
+
+/// Wraps `expr` in parentheses unless it is atomic, so that it keeps its meaning as an operand
+/// (sqlparser prints the tree as it is, without adding parentheses).
+pub(crate) fn paren(expr: Expr) -> Expr {
+    if is_atomic(&expr) {
+        expr
+    } else {
+        Expr::Nested(Box::new(expr))
+    }
+}
+
+pub(crate) fn is_atomic(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::Identifier(_)
+            | Expr::CompoundIdentifier(_)
+            | Expr::Value(_)
+            | Expr::Function(_)
+            | Expr::Nested(_)
+            | Expr::Cast { .. }
+            | Expr::Case { .. }
+            | Expr::Subquery(_)
+            | Expr::Extract { .. }
+            | Expr::Substring { .. }
+            | Expr::Trim { .. }
+            | Expr::Position { .. }
+            | Expr::Ceil { .. }
+            | Expr::Floor { .. }
+            | Expr::TypedString(_)
+    )
+}
+
+pub(crate) fn is_null_literal(expr: &Expr) -> bool {
+    matches!(expr, Expr::Value(value) if value.value == Value::Null)
+}
+
+/// A literal that is not NULL: comparing with `=` can never meet a NULL on this side.
+pub(crate) fn is_non_null_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(value) => value.value != Value::Null,
+        Expr::UnaryOp { expr, .. } => matches!(expr.as_ref(), Expr::Value(v) if matches!(v.value, Value::Number(..))),
+        _ => false,
+    }
+}
+
+/// The integer value of a literal such as `10`.
+pub(crate) fn integer_literal(expr: &Expr) -> Option<u64> {
+    match expr {
+        Expr::Value(value) => match &value.value {
+            Value::Number(text, _) => text.parse().ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+pub(crate) fn number(n: u64) -> Expr {
+    Expr::value(Value::Number(n.to_string(), false))
+}
+
+pub(crate) fn string(text: impl Into<String>) -> Expr {
+    Expr::value(Value::SingleQuotedString(text.into()))
+}
+
+pub(crate) fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
+    Expr::BinaryOp {
+        left: Box::new(left),
+        op,
+        right: Box::new(right),
+    }
+}
+
+/// `CASE [operand] WHEN .. THEN .. [ELSE ..] END`.
+pub(crate) fn case(operand: Option<Expr>, whens: Vec<(Expr, Expr)>, otherwise: Option<Expr>) -> Expr {
+    Expr::Case {
+        case_token: AttachedToken::empty(),
+        end_token: AttachedToken::empty(),
+        operand: operand.map(Box::new),
+        conditions: whens
+            .into_iter()
+            .map(|(condition, result)| CaseWhen { condition, result })
+            .collect(),
+        else_result: otherwise.map(Box::new),
+    }
+}
+
+/// A call `name(args)` to a built-in.
+pub(crate) fn call(name: &str, args: Vec<Expr>) -> Function {
+    Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(sqlparser::ast::FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|arg| FunctionArg::Unnamed(FunctionArgExpr::Expr(arg)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    }
+}
+
+/// Splits `a AND b AND (c AND d)` into its conjuncts, without recursion (the chain can be long).
+pub(crate) fn conjuncts(expr: Expr) -> Vec<Expr> {
+    let mut out = Vec::new();
+    let mut stack = vec![expr];
+    while let Some(expr) = stack.pop() {
+        match expr {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And,
+                right,
+            } => {
+                stack.push(*right);
+                stack.push(*left);
+            }
+            Expr::Nested(inner) if matches!(inner.as_ref(), Expr::BinaryOp { op: BinaryOperator::And, .. }) => {
+                stack.push(*inner);
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The inverse of [`conjuncts`]; `None` for no conjuncts.
+pub(crate) fn and_all(conjuncts: Vec<Expr>) -> Option<Expr> {
+    let several = conjuncts.len() > 1;
+    conjuncts
+        .into_iter()
+        .map(|expr| match expr {
+            Expr::BinaryOp {
+                op: BinaryOperator::Or,
+                ..
+            } if several => Expr::Nested(Box::new(expr)),
+            other => other,
+        })
+        .reduce(|left, right| binary(left, BinaryOperator::And, right))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+    use migrate_core::SourceDialect;
+
+    fn expr(sql: &str) -> Expr {
+        parse::expression(sql, SourceDialect::Postgres).unwrap()
+    }
+
+    #[test]
+    fn conjuncts_round_trip() {
+        let parts = conjuncts(expr("a = 1 AND (b = 2 AND c = 3) AND (d = 4 OR e = 5)"));
+        assert_eq!(parts.len(), 4);
+        assert_eq!(and_all(parts).unwrap().to_string(), "a = 1 AND b = 2 AND c = 3 AND (d = 4 OR e = 5)");
+        assert_eq!(and_all(Vec::new()), None);
+    }
+
+    #[test]
+    fn paren_only_when_needed() {
+        assert_eq!(paren(expr("a")).to_string(), "a");
+        assert_eq!(paren(expr("a + b")).to_string(), "(a + b)");
+        assert_eq!(paren(expr("f(a + b)")).to_string(), "f(a + b)");
+    }
+}

@@ -1,0 +1,36 @@
+//! Translates SQL expressions and queries from a source dialect (Oracle, MySQL, Hive, PostgreSQL)
+//! into Redshift or PostgreSQL.
+//!
+//! The DDL converter uses it for column defaults, generated columns, CHECK conditions and view
+//! queries. One-to-one function mappings are data (`dialect-maps/functions/*.toml`); what cannot
+//! be data is a small named rewrite in [`rewrite`](crate::rewrite). Whatever cannot be converted,
+//! or converts with a difference, is returned as a [`Note`]: never dropped silently.
+//!
+//! ```
+//! use migrate_core::{SourceDialect, TargetDialect};
+//! let out = migrate_sqlrewrite::rewrite_expression("NVL(bonus, 0)", SourceDialect::Oracle, TargetDialect::Redshift).unwrap();
+//! assert_eq!(out.sql, "COALESCE(bonus, 0)");
+//! assert_eq!(out.rewrites, ["oracle.nvl"]);
+//! ```
+
+mod ast;
+mod error;
+mod funcmap;
+mod ident;
+mod output;
+mod parse;
+mod rewrite;
+
+pub use error::RewriteError;
+pub use ident::{target_ident, TargetIdent};
+pub use output::{Note, Rewritten};
+pub use rewrite::{rewrite_expression, rewrite_query, MAX_INPUT_BYTES, NAMED_REWRITES};
+
+/// Every function-map rule id of `from`, for coverage checks and documentation.
+pub fn function_rule_ids(
+    from: migrate_core::SourceDialect,
+) -> Result<Vec<&'static str>, RewriteError> {
+    let mut ids: Vec<&'static str> = funcmap::function_map(from)?.ids().collect();
+    ids.sort_unstable();
+    Ok(ids)
+}

@@ -1,0 +1,222 @@
+//! Parsing source text with sqlparser, and turning its errors into [`RewriteError`]s that carry a
+//! position the caller can offset into its file.
+
+use crate::error::RewriteError;
+use migrate_core::SourceDialect;
+use sqlparser::ast::{Expr, Query, Statement, Visit, Visitor};
+use sqlparser::dialect::{Dialect, HiveDialect, MySqlDialect, OracleDialect, PostgreSqlDialect};
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+use std::ops::ControlFlow;
+
+/// sqlparser's own default, stated here so the limit is visible: deeper input is refused with
+/// [`RewriteError::TooDeep`] rather than risking the stack.
+pub(crate) const RECURSION_LIMIT: usize = 50;
+
+/// The parser builds `a + b + c ...` in a loop, so its recursion limit does not bound such
+/// chains; but cloning and dropping the tree recurse once per level. Trees deeper than this are
+/// refused, so that a rewrite fits the 2 MiB stack of an ordinary thread.
+pub(crate) const DEPTH_LIMIT: usize = 1_000;
+
+pub(crate) fn dialect(from: SourceDialect) -> Box<dyn Dialect> {
+    match from {
+        SourceDialect::Oracle => Box::new(OracleDialect {}),
+        SourceDialect::Hive => Box::new(HiveDialect {}),
+        SourceDialect::Mysql => Box::new(MySqlDialect {}),
+        SourceDialect::Postgres => Box::new(PostgreSqlDialect {}),
+    }
+}
+
+/// Parses exactly one query (a trailing `;` is allowed).
+pub(crate) fn query(sql: &str, from: SourceDialect) -> Result<Query, RewriteError> {
+    let dialect = dialect(from);
+    let mut statements = parser(&*dialect, sql)
+        .and_then(|mut parser| parser.parse_statements())
+        .map_err(|error| convert(error, sql, from))?;
+    match (statements.pop(), statements.is_empty()) {
+        (Some(Statement::Query(query)), true) => check_depth(*query),
+        (None, _) => Err(RewriteError::NotA {
+            expected: "a query",
+            found: "no statement".into(),
+        }),
+        (Some(_), false) => Err(RewriteError::NotA {
+            expected: "a query",
+            found: "several statements".into(),
+        }),
+        (Some(other), true) => Err(RewriteError::NotA {
+            expected: "a query",
+            found: first_words(&other.to_string()),
+        }),
+    }
+}
+
+/// Parses exactly one expression: all of the text must be consumed.
+pub(crate) fn expression(sql: &str, from: SourceDialect) -> Result<Expr, RewriteError> {
+    let dialect = dialect(from);
+    let expr = parser(&*dialect, sql)
+        .and_then(|mut parser| {
+            let expr = parser.parse_expr()?;
+            parser.expect_token(&Token::EOF)?;
+            Ok(expr)
+        })
+        .map_err(|error| convert(error, sql, from))?;
+    check_depth(expr)
+}
+
+fn check_depth<T: Visit>(node: T) -> Result<T, RewriteError> {
+    let mut depth = Depth::default();
+    match node.visit(&mut depth) {
+        ControlFlow::Continue(()) => Ok(node),
+        ControlFlow::Break(()) => Err(RewriteError::TooDeep { limit: DEPTH_LIMIT }),
+    }
+}
+
+/// Breaks when expressions nest deeper than [`DEPTH_LIMIT`]. sqlparser's visitor itself grows
+/// the stack as it needs to.
+#[derive(Default)]
+struct Depth {
+    current: usize,
+}
+
+impl Visitor for Depth {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, _: &Expr) -> ControlFlow<()> {
+        self.current += 1;
+        if self.current > DEPTH_LIMIT {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    fn post_visit_expr(&mut self, _: &Expr) -> ControlFlow<()> {
+        self.current -= 1;
+        ControlFlow::Continue(())
+    }
+}
+
+fn parser<'a>(dialect: &'a dyn Dialect, sql: &str) -> Result<Parser<'a>, ParserError> {
+    Parser::new(dialect)
+        .with_recursion_limit(RECURSION_LIMIT)
+        .try_with_sql(sql)
+}
+
+fn first_words(sql: &str) -> String {
+    sql.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// sqlparser reports the position only inside its message (`... at Line: 1, Column: 25`).
+fn convert(error: ParserError, sql: &str, from: SourceDialect) -> RewriteError {
+    let message = match error {
+        ParserError::RecursionLimitExceeded => {
+            return RewriteError::TooDeep {
+                limit: RECURSION_LIMIT,
+            }
+        }
+        ParserError::TokenizerError(message) | ParserError::ParserError(message) => message,
+    };
+    if let Some(unsupported) = known_unsupported(sql, from) {
+        return unsupported;
+    }
+    let (message, line, column) = split_position(&message);
+    RewriteError::Parse {
+        dialect: from.name(),
+        message,
+        line,
+        column,
+    }
+}
+
+fn split_position(message: &str) -> (String, u64, u64) {
+    let Some(at) = message.rfind(" at Line: ") else {
+        return (message.to_string(), 0, 0);
+    };
+    let mut numbers = message[at + " at Line: ".len()..]
+        .split(", Column: ")
+        .map(|n| n.trim().parse::<u64>());
+    match (numbers.next(), numbers.next(), numbers.next()) {
+        (Some(Ok(line)), Some(Ok(column)), None) => (message[..at].to_string(), line, column),
+        _ => (message.to_string(), 0, 0),
+    }
+}
+
+/// Oracle constructs the parser does not know, recognised from their tokens so that the caller
+/// gets a stable finding code instead of a bare syntax error.
+fn known_unsupported(sql: &str, from: SourceDialect) -> Option<RewriteError> {
+    if from != SourceDialect::Oracle {
+        return None;
+    }
+    let dialect = OracleDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().ok()?;
+    // Unquoted words in upper case; any other token as "" so it breaks a sequence.
+    let words: Vec<(&TokenWithSpan, String)> = tokens
+        .iter()
+        .filter_map(|token| match &token.token {
+            Token::Word(word) if word.quote_style.is_none() => {
+                Some((token, word.value.to_ascii_uppercase()))
+            }
+            Token::Whitespace(_) => None,
+            _ => Some((token, String::new())),
+        })
+        .collect();
+    words.windows(3).find_map(|window| {
+        let start = window[0].0;
+        let unsupported = |code, construct| RewriteError::Unsupported {
+            code,
+            construct,
+            line: start.span.start.line,
+            column: start.span.start.column,
+        };
+        match (window[0].1.as_str(), window[1].1.as_str(), window[2].1.as_str()) {
+            ("AS", "OF", "TIMESTAMP" | "SCN") => Some(unsupported(
+                "view.flashback-query",
+                "Oracle flashback query (AS OF)",
+            )),
+            ("VERSIONS", "BETWEEN", _) => Some(unsupported(
+                "view.flashback-query",
+                "Oracle flashback version query (VERSIONS BETWEEN)",
+            )),
+            ("MODEL", "DIMENSION" | "PARTITION" | "MAIN" | "RETURN" | "REFERENCE", _) => Some(unsupported(
+                "view.model-clause",
+                "Oracle MODEL clause",
+            )),
+            _ => None,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_taken_from_the_message() {
+        let error = query("SELECT a FROM t WHERE", SourceDialect::Postgres).unwrap_err();
+        assert!(matches!(error, RewriteError::Parse { line: 0, .. } | RewriteError::Parse { line: 1, .. }), "{error:?}");
+        let error = query("SELECT a\nFROM t t2 t3", SourceDialect::Postgres).unwrap_err();
+        assert!(matches!(error, RewriteError::Parse { line: 2, column: 11, .. }), "{error:?}");
+    }
+
+    #[test]
+    fn flashback_and_model_are_named() {
+        let error = query("SELECT * FROM emp AS OF TIMESTAMP SYSDATE - 1", SourceDialect::Oracle).unwrap_err();
+        assert!(matches!(error, RewriteError::Unsupported { code: "view.flashback-query", line: 1, column: 19, .. }), "{error:?}");
+        let error = query("SELECT a FROM t MODEL DIMENSION BY (a) MEASURES (b) RULES (b[1] = 2)", SourceDialect::Oracle).unwrap_err();
+        assert!(matches!(error, RewriteError::Unsupported { code: "view.model-clause", .. }), "{error:?}");
+    }
+
+    #[test]
+    fn only_one_query() {
+        assert!(matches!(query("SELECT 1; SELECT 2", SourceDialect::Postgres), Err(RewriteError::NotA { .. })));
+        assert!(matches!(query("DELETE FROM t", SourceDialect::Postgres), Err(RewriteError::NotA { .. })));
+        assert!(matches!(query("", SourceDialect::Postgres), Err(RewriteError::NotA { .. })));
+        assert!(query("SELECT 1;", SourceDialect::Postgres).is_ok());
+    }
+
+    #[test]
+    fn expression_must_use_all_input() {
+        assert!(expression("a + 1", SourceDialect::Oracle).is_ok());
+        assert!(matches!(expression("a + 1 b", SourceDialect::Oracle), Err(RewriteError::Parse { .. })));
+    }
+}

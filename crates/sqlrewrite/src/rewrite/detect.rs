@@ -1,0 +1,100 @@
+//! Constructs with no target equivalent that are reported, not rewritten.
+
+use super::Ctx;
+use crate::ast::is_non_null_literal;
+use migrate_core::{SourceDialect, TargetDialect};
+use sqlparser::ast::{BinaryOperator, Expr, Select, TableFactor};
+
+/// `CONNECT BY`, Hive `LATERAL VIEW`.
+pub(crate) fn select_constructs(select: &Select, ctx: &mut Ctx) {
+    if !select.connect_by.is_empty() {
+        ctx.log.action(
+            "view.connect-by",
+            "hierarchical query (START WITH / CONNECT BY) has no equivalent",
+            "rewrite as a recursive CTE (WITH RECURSIVE), which Redshift and PostgreSQL support",
+        );
+    }
+    if !select.lateral_views.is_empty() {
+        ctx.log.action(
+            "view.lateral-view",
+            "Hive LATERAL VIEW (explode) has no direct equivalent",
+            match ctx.to {
+                TargetDialect::Redshift => "store the array as SUPER and unnest it with PartiQL (FROM t, t.array_column AS x)",
+                TargetDialect::Postgres => "rewrite as CROSS JOIN LATERAL unnest(array_column) AS x",
+            },
+        );
+    }
+}
+
+/// `PIVOT` / `UNPIVOT`, `MATCH_RECOGNIZE`.
+pub(crate) fn table_constructs(table: &TableFactor, ctx: &mut Ctx) {
+    match (table, ctx.to) {
+        (TableFactor::Pivot { .. } | TableFactor::Unpivot { .. }, TargetDialect::Redshift) => {
+            ctx.log.warning(
+                "view.pivot",
+                "PIVOT/UNPIVOT kept: Redshift has them with restrictions (IN list of constants, one aggregate)",
+                "check that the view is created and returns the same columns",
+            )
+        }
+        (TableFactor::Pivot { .. } | TableFactor::Unpivot { .. }, TargetDialect::Postgres) => {
+            ctx.log.action(
+                "view.pivot",
+                "PostgreSQL has no PIVOT/UNPIVOT",
+                "rewrite PIVOT as conditional aggregation (SUM(CASE WHEN .. THEN .. END)) and UNPIVOT as a UNION ALL or a LATERAL VALUES join",
+            )
+        }
+        (TableFactor::MatchRecognize { .. }, _) => ctx.log.action(
+            "view.match-recognize",
+            "MATCH_RECOGNIZE has no equivalent",
+            "rewrite with window functions",
+        ),
+        _ => {}
+    }
+}
+
+/// Oracle pseudo-columns left after the rewrites, `(+)` left in place, Oracle `||` with NULLs,
+/// and SUBSTR positions that count from the end.
+pub(crate) fn expression_constructs(expr: &Expr, ctx: &mut Ctx) {
+    match expr {
+        Expr::Identifier(ident) if ident.quote_style.is_none() && ctx.from == SourceDialect::Oracle => {
+            match ident.value.to_ascii_uppercase().as_str() {
+                "ROWNUM" => ctx.log.action(
+                    "view.rownum",
+                    "ROWNUM used other than as WHERE ROWNUM <= n on a simple query",
+                    "use ROW_NUMBER() OVER (ORDER BY ..) in a subquery, or LIMIT",
+                ),
+                "ROWID" => ctx.log.action(
+                    "view.rowid",
+                    "ROWID has no equivalent",
+                    "use the primary key instead",
+                ),
+                _ => {}
+            }
+        }
+        Expr::OuterJoin(_) if !ctx.log.has("view.outer-join-marks") => ctx.log.action(
+            "view.outer-join-marks",
+            "an Oracle (+) outer join could not be converted to ANSI JOIN syntax",
+            "rewrite the FROM clause with LEFT OUTER JOIN ... ON",
+        ),
+        Expr::BinaryOp { left, op: BinaryOperator::StringConcat, right }
+            if ctx.from == SourceDialect::Oracle
+                && !(is_non_null_literal(left) && is_non_null_literal(right)) =>
+        {
+            ctx.log.warning(
+                "expression.concat-null",
+                "Oracle || treats NULL as an empty string; in the target a NULL operand makes the result NULL",
+                "wrap operands that can be NULL in COALESCE(x, '')",
+            )
+        }
+        Expr::Substring { substring_from: Some(from), .. } if ctx.from != SourceDialect::Postgres => {
+            if crate::ast::integer_literal(from).is_none_or(|n| n == 0) {
+                ctx.log.warning(
+                    "function.semantics",
+                    format!("{} counts a negative or zero start position differently from {}", ctx.from, ctx.to),
+                    "check that the start position is always positive",
+                );
+            }
+        }
+        _ => {}
+    }
+}

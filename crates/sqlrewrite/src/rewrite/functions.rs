@@ -1,0 +1,181 @@
+//! Function calls: the named rewrites that take a call apart (DECODE, NVL2, GROUP_CONCAT), then
+//! the data-driven function map, then the check that anything left is known in the target.
+
+use super::{decode, mysql, nvl2, Ctx};
+use crate::ast::{arity, builtin_name, has_clauses, is_atomic, plain_args};
+use crate::funcmap::{placeholder, Action, Rule};
+use migrate_core::SourceDialect;
+use sqlparser::ast::{Expr, Function, Ident, ObjectName, VisitMut, VisitorMut};
+use std::ops::ControlFlow;
+
+/// The name reported when a pseudo-function written without parentheses (Oracle `SYSDATE`,
+/// `SYSTIMESTAMP`, `USER`) is replaced.
+pub(crate) const BARE_NAME: &str = "sysdate_to_getdate";
+
+/// Rewrites `expr` if it is a function call.
+pub(crate) fn rewrite_call(expr: &mut Expr, ctx: &mut Ctx) {
+    let Expr::Function(function) = expr else {
+        return;
+    };
+    let Some(name) = builtin_name(function) else {
+        ctx.log.warning(
+            "function.unverified",
+            format!("`{}` is a user-defined function", function.name),
+            format!("make sure `{}` exists in {} before this object is created", function.name, ctx.to),
+        );
+        return;
+    };
+    if let Some(replacement) = code_rewrite(&name, function, ctx) {
+        *expr = replacement;
+        return;
+    }
+    if let Some(rules) = ctx.map.rules(&name) {
+        let n = arity(function);
+        match rules.iter().find(|rule| rule.accepts(n)) {
+            Some(rule) => {
+                if let Some(replacement) = apply(rule, &name, function, ctx) {
+                    *expr = replacement;
+                }
+            }
+            None => ctx.log.action(
+                "function.unsupported",
+                format!("{name} with {n} argument(s) has no equivalent in {}", ctx.to),
+                "rewrite the call by hand",
+            ),
+        }
+        return;
+    }
+    if !ctx.map.same(&name, ctx.to) {
+        ctx.log.warning(
+            "function.unverified",
+            format!("{name} is not a known {} built-in with the same meaning in {}", ctx.from, ctx.to),
+            format!("check that {name} exists in {} and means the same, or that it is a user-defined function created there", ctx.to),
+        );
+    }
+}
+
+/// Calls that need code rather than a mapping; `None` leaves the call to the function map.
+fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> {
+    let rewrite: fn(Vec<Expr>) -> Option<Expr>;
+    let rewrite_name = match (ctx.from, name) {
+        (SourceDialect::Oracle, "DECODE") => {
+            rewrite = decode::decode_to_case;
+            decode::NAME
+        }
+        (SourceDialect::Oracle, "NVL2") => {
+            rewrite = nvl2::nvl2_to_case;
+            nvl2::NAME
+        }
+        (SourceDialect::Mysql, "GROUP_CONCAT") => {
+            return mysql::group_concat_to_listagg(function, ctx);
+        }
+        _ => return None,
+    };
+    let replacement = plain_args(function).and_then(rewrite);
+    match &replacement {
+        Some(_) => ctx.log.applied(rewrite_name),
+        None => ctx.log.action(
+            "function.unsupported",
+            format!("{name} call `{function}` could not be rewritten (wrong number of arguments or unexpected clauses)"),
+            "rewrite the call as a CASE expression by hand",
+        ),
+    }
+    replacement.or_else(|| Some(Expr::Function(function.clone())))
+}
+
+/// `sysdate_to_getdate`: Oracle writes some functions without parentheses and sqlparser reads
+/// them as identifiers; those marked `bare` in the function map are replaced like calls.
+pub(crate) fn sysdate_to_getdate(expr: &mut Expr, ctx: &mut Ctx) {
+    let Expr::Identifier(ident) = expr else {
+        return;
+    };
+    if ident.quote_style.is_some() {
+        return;
+    }
+    let name = ident.value.to_ascii_uppercase();
+    let Some(rule) = ctx
+        .map
+        .rules(&name)
+        .and_then(|rules| rules.iter().find(|rule| rule.bare && rule.accepts(0)))
+    else {
+        return;
+    };
+    let call = crate::ast::call(&name, Vec::new());
+    if let Some(replacement) = apply(rule, &name, &call, ctx) {
+        *expr = replacement;
+        ctx.log.applied(BARE_NAME);
+    }
+}
+
+/// Applies one rule to a call; `None` keeps the expression as it is.
+fn apply(rule: &'static Rule, name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> {
+    let target = rule.target(ctx.to);
+    if let Action::Unsupported(action) = &target.action {
+        ctx.log.action(
+            "function.unsupported",
+            format!("{name} has no equivalent in {} (rule {})", ctx.to, rule.id),
+            action.clone(),
+        );
+        return None;
+    }
+    ctx.log.applied(rule.id.as_str());
+    if let Some(warning) = &target.warning {
+        ctx.log.warning(
+            "function.semantics",
+            format!("{name} converted with a difference: {warning}"),
+            "review the converted expression",
+        );
+    }
+    match &target.action {
+        Action::Keep | Action::Unsupported(_) => None,
+        Action::Rename(new_name) if !has_clauses(function) => {
+            let mut renamed = function.clone();
+            renamed.name = ObjectName::from(vec![Ident::new(new_name.as_str())]);
+            Some(Expr::Function(renamed))
+        }
+        Action::Template(template) => match plain_args(function) {
+            Some(args) => Some(substitute(template, &args)),
+            None => unconvertible(name, function, ctx),
+        },
+        Action::Rename(_) => unconvertible(name, function, ctx),
+    }
+}
+
+fn unconvertible(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> {
+    ctx.log.action(
+        "function.unsupported",
+        format!("{name} call `{function}` uses clauses that the {} equivalent does not take", ctx.to),
+        "rewrite the call by hand",
+    );
+    None
+}
+
+/// The template with `$n` replaced by the n-th argument.
+fn substitute(template: &Expr, args: &[Expr]) -> Expr {
+    let mut expr = template.clone();
+    let _ = expr.visit(&mut Substitute { args });
+    expr
+}
+
+struct Substitute<'a> {
+    args: &'a [Expr],
+}
+
+impl VisitorMut for Substitute<'_> {
+    type Break = ();
+
+    /// Post-order, so an argument is never walked (it may contain `$1` of its own).
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Some(Some(n)) = placeholder(expr) {
+            if let Some(arg) = n.checked_sub(1).and_then(|i| self.args.get(i)) {
+                *expr = arg.clone();
+            }
+        } else if let Expr::Nested(inner) = expr {
+            // The template wrapped operands in parentheses; drop them around simple arguments.
+            if is_atomic(inner) && !matches!(inner.as_ref(), Expr::Nested(_)) {
+                *expr = (**inner).clone();
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}

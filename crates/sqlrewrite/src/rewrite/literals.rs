@@ -1,0 +1,32 @@
+//! `double_quoted_string`: in MySQL and Hive `"text"` is a string; in the targets it would be an
+//! identifier. sqlparser reads it as a string for MySQL and as a quoted identifier for Hive.
+
+use super::Ctx;
+use migrate_core::SourceDialect;
+use sqlparser::ast::{Expr, Value, ValueWithSpan};
+
+pub(crate) const NAME: &str = "double_quoted_string";
+
+pub(crate) fn double_quoted_string(value: &mut ValueWithSpan, ctx: &mut Ctx) {
+    if !matches!(ctx.from, SourceDialect::Mysql | SourceDialect::Hive) {
+        return;
+    }
+    if let Value::DoubleQuotedString(text) = &mut value.value {
+        value.value = Value::SingleQuotedString(std::mem::take(text));
+        ctx.log.applied(NAME);
+    }
+}
+
+/// Hive: a double-quoted "identifier" in an expression is a string (Hive quotes names with
+/// backticks).
+pub(crate) fn hive_double_quoted_string(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Hive {
+        return;
+    }
+    if let Expr::Identifier(ident) = expr {
+        if ident.quote_style == Some('"') {
+            *expr = Expr::value(Value::SingleQuotedString(std::mem::take(&mut ident.value)));
+            ctx.log.applied(NAME);
+        }
+    }
+}

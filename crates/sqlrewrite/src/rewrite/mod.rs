@@ -1,0 +1,169 @@
+//! The rewrite passes. Each named rewrite is a small function in its own module; this module walks
+//! the AST once calling them at the right node, then normalises identifiers in a second walk.
+
+mod casts;
+mod decode;
+mod detect;
+mod dual;
+mod functions;
+mod idents;
+mod literals;
+mod mysql;
+mod nvl2;
+mod outer_join;
+mod rownum;
+mod sequence;
+mod subquery_alias;
+
+use crate::error::RewriteError;
+use crate::funcmap::{function_map, FunctionMap};
+use crate::output::{Log, Rewritten};
+use crate::parse;
+use migrate_core::{SourceDialect, TargetDialect};
+use sqlparser::ast::{Expr, Query, Select, TableFactor, ValueWithSpan, VisitMut, VisitorMut};
+use std::ops::ControlFlow;
+
+/// The names of the rewrites in code, as reported in [`Rewritten::rewrites`] (function-map rules
+/// are reported by their ids).
+pub const NAMED_REWRITES: &[&str] = &[
+    decode::NAME,
+    nvl2::NAME,
+    functions::BARE_NAME,
+    outer_join::NAME,
+    rownum::NAME,
+    dual::NAME,
+    mysql::LIMIT_NAME,
+    mysql::GROUP_CONCAT_NAME,
+    subquery_alias::NAME,
+    sequence::NAME,
+    literals::NAME,
+];
+
+/// Longest input accepted. With [`STACK`], it bounds the recursion of cloning and dropping the
+/// tree of an operator chain (`a + b + ...`, which the parser builds in a loop).
+pub const MAX_INPUT_BYTES: usize = 512 * 1024;
+
+/// The stack a rewrite runs on when the caller's has less left: deep trees are cloned and
+/// dropped recursively, and a debug build needs kilobytes per level. Reserved, not committed.
+const STACK: usize = 64 * 1024 * 1024;
+
+/// Translates one query (a view or materialized view body) from `from` to `to`.
+pub fn rewrite_query(
+    sql: &str,
+    from: SourceDialect,
+    to: TargetDialect,
+) -> Result<Rewritten, RewriteError> {
+    guarded(sql, || {
+        let mut query = parse::query(sql, from)?;
+        let mut ctx = Ctx::new(from, to)?;
+        run(&mut query, &mut ctx);
+        Ok(ctx.finish(query.to_string()))
+    })
+}
+
+/// Translates one expression (a column default, generated column or CHECK condition).
+pub fn rewrite_expression(
+    sql: &str,
+    from: SourceDialect,
+    to: TargetDialect,
+) -> Result<Rewritten, RewriteError> {
+    guarded(sql, || {
+        let mut expr = parse::expression(sql, from)?;
+        let mut ctx = Ctx::new(from, to)?;
+        run(&mut expr, &mut ctx);
+        Ok(ctx.finish(expr.to_string()))
+    })
+}
+
+fn guarded(
+    sql: &str,
+    rewrite: impl FnOnce() -> Result<Rewritten, RewriteError>,
+) -> Result<Rewritten, RewriteError> {
+    if sql.len() > MAX_INPUT_BYTES {
+        return Err(RewriteError::TooLarge {
+            bytes: sql.len(),
+            limit: MAX_INPUT_BYTES,
+        });
+    }
+    stacker::maybe_grow(STACK, STACK, rewrite)
+}
+
+fn run<T: VisitMut>(node: &mut T, ctx: &mut Ctx) {
+    // Neither visitor breaks: every gap becomes a note and the walk goes on.
+    let _ = node.visit(&mut Rewriter { ctx: &mut *ctx });
+    let _ = node.visit(&mut idents::Normalise::new(ctx));
+}
+
+/// What every rewrite may read and report to.
+pub(crate) struct Ctx {
+    pub(crate) from: SourceDialect,
+    pub(crate) to: TargetDialect,
+    pub(crate) map: &'static FunctionMap,
+    pub(crate) log: Log,
+    /// Aliases given to unnamed subqueries so far.
+    pub(crate) subqueries: usize,
+}
+
+impl Ctx {
+    fn new(from: SourceDialect, to: TargetDialect) -> Result<Ctx, RewriteError> {
+        Ok(Ctx {
+            from,
+            to,
+            map: function_map(from)?,
+            log: Log::default(),
+            subqueries: 0,
+        })
+    }
+
+    fn finish(self, sql: String) -> Rewritten {
+        Rewritten {
+            sql,
+            rewrites: self.log.rewrites,
+            notes: self.log.notes,
+        }
+    }
+}
+
+/// Structural rewrites run before the node's children are visited (they need the source shape:
+/// `(+)` marks, `ROWNUM`); expression rewrites after (so that arguments are already rewritten).
+struct Rewriter<'a> {
+    ctx: &'a mut Ctx,
+}
+
+impl VisitorMut for Rewriter<'_> {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        rownum::rownum_to_limit(query, self.ctx);
+        mysql::limit_comma_to_offset(query, self.ctx);
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+        dual::drop_from_dual(select, self.ctx);
+        outer_join::outer_join_marks_to_ansi(select, self.ctx);
+        detect::select_constructs(select, self.ctx);
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(&mut self, table: &mut TableFactor) -> ControlFlow<()> {
+        subquery_alias::derived_table_alias(table, self.ctx);
+        detect::table_constructs(table, self.ctx);
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        literals::hive_double_quoted_string(expr, self.ctx);
+        functions::rewrite_call(expr, self.ctx);
+        functions::sysdate_to_getdate(expr, self.ctx);
+        sequence::sequence_nextval(expr, self.ctx);
+        casts::cast_type(expr, self.ctx);
+        detect::expression_constructs(expr, self.ctx);
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_value(&mut self, value: &mut ValueWithSpan) -> ControlFlow<()> {
+        literals::double_quoted_string(value, self.ctx);
+        ControlFlow::Continue(())
+    }
+}

@@ -1,0 +1,94 @@
+//! MySQL-only query syntax.
+
+use super::Ctx;
+use migrate_core::TargetDialect;
+use sqlparser::ast::{
+    CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
+    FunctionArguments, Ident, LimitClause, ObjectName, Offset, OffsetRows, Query, Value,
+};
+
+pub(crate) const LIMIT_NAME: &str = "limit_comma_to_offset";
+pub(crate) const GROUP_CONCAT_NAME: &str = "group_concat_to_listagg";
+
+/// `limit_comma_to_offset`: MySQL `LIMIT offset, count` is `LIMIT count OFFSET offset`.
+pub(crate) fn limit_comma_to_offset(query: &mut Query, ctx: &mut Ctx) {
+    let Some(LimitClause::OffsetCommaLimit { offset, limit }) = &query.limit_clause else {
+        return;
+    };
+    query.limit_clause = Some(LimitClause::LimitOffset {
+        limit: Some(limit.clone()),
+        offset: Some(Offset {
+            value: offset.clone(),
+            rows: OffsetRows::None,
+        }),
+        limit_by: Vec::new(),
+    });
+    ctx.log.applied(LIMIT_NAME);
+}
+
+/// `group_concat_to_listagg`: `GROUP_CONCAT([DISTINCT] x [ORDER BY ..] [SEPARATOR s])` is, in
+/// Redshift, `LISTAGG([DISTINCT] x, s) WITHIN GROUP (ORDER BY ..)` and, in PostgreSQL,
+/// `STRING_AGG([DISTINCT] CAST(x AS TEXT), s ORDER BY ..)`. MySQL's default separator is `,`.
+/// Several values (`GROUP_CONCAT(a, b)`) are not converted: `None` with a note.
+pub(crate) fn group_concat_to_listagg(function: &Function, ctx: &mut Ctx) -> Option<Expr> {
+    let converted = convert(function, ctx.to);
+    match converted {
+        Some(_) => ctx.log.applied(GROUP_CONCAT_NAME),
+        None => ctx.log.action(
+            "function.unsupported",
+            format!("`{function}` could not be converted (several values, or an OVER/FILTER clause)"),
+            "rewrite with LISTAGG (Redshift) or STRING_AGG (PostgreSQL), concatenating the values with ||",
+        ),
+    }
+    converted
+}
+
+fn convert(function: &Function, to: TargetDialect) -> Option<Expr> {
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    if function.over.is_some() || function.filter.is_some() || !function.within_group.is_empty() {
+        return None;
+    }
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(value))] = list.args.as_slice() else {
+        return None;
+    };
+    let mut separator = Expr::value(Value::SingleQuotedString(",".into()));
+    let mut order_by = Vec::new();
+    for clause in &list.clauses {
+        match clause {
+            FunctionArgumentClause::Separator(value) => separator = Expr::Value(value.clone()),
+            FunctionArgumentClause::OrderBy(exprs) => order_by = exprs.clone(),
+            _ => return None,
+        }
+    }
+    let (name, value, clauses, within_group) = match to {
+        TargetDialect::Redshift => ("LISTAGG", value.clone(), Vec::new(), order_by),
+        TargetDialect::Postgres => {
+            let text = Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(value.clone()),
+                data_type: DataType::Text,
+                format: None,
+            };
+            let clauses = if order_by.is_empty() {
+                Vec::new()
+            } else {
+                vec![FunctionArgumentClause::OrderBy(order_by)]
+            };
+            ("STRING_AGG", text, clauses, Vec::new())
+        }
+    };
+    let mut out = function.clone();
+    out.name = ObjectName::from(vec![Ident::new(name)]);
+    out.within_group = within_group;
+    out.args = FunctionArguments::List(sqlparser::ast::FunctionArgumentList {
+        duplicate_treatment: list.duplicate_treatment,
+        args: vec![
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(value)),
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(separator)),
+        ],
+        clauses,
+    });
+    Some(Expr::Function(out))
+}
