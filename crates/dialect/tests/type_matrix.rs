@@ -184,7 +184,9 @@ fn run_cases(dialect: SourceDialect, failures: &mut Vec<String>) -> Vec<Outcome>
         ];
         for (what, expected, actual) in finding_checks {
             if *expected != actual {
-                failures.push(format!("{label}: {what} are {actual:?}, expected {expected:?}"));
+                failures.push(format!(
+                    "{label}: {what} are {actual:?}, expected {expected:?}"
+                ));
             }
         }
         outcomes.push(Outcome {
@@ -410,7 +412,10 @@ fn rejects_unknown_variable() {
         "{HEADER}[types.NUMBER]\ndoc = \"d\"\nparams = [\"p\"]\n\
          rules = [{{ id = \"bad.number\", to = \"decimal({{q}},0)\" }}]\n"
     ));
-    assert_mentions(&message, &["bad.toml", "bad.number", "unknown variable `q`"]);
+    assert_mentions(
+        &message,
+        &["bad.toml", "bad.number", "unknown variable `q`"],
+    );
 }
 
 #[test]
