@@ -95,13 +95,15 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
     let mut statistics = Statistics::from_catalog(&catalog);
     if let Some(path) = &args.stats {
         let text = read_text(path)?;
-        let file = Statistics::from_json(&text).with_context(|| format!("reading statistics {}", path.display()))?;
+        let file = Statistics::from_json(&text)
+            .with_context(|| format!("reading statistics {}", path.display()))?;
         statistics.merge(file);
     }
     let workload = match &args.workload {
         Some(path) => {
             let text = read_text(path)?;
-            Workload::parse(&text, from).with_context(|| format!("reading workload {}", path.display()))?
+            Workload::parse(&text, from)
+                .with_context(|| format!("reading workload {}", path.display()))?
         }
         None => Workload::default(),
     };
@@ -120,9 +122,11 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             let ddl_path = dir.join(format!("{}.sql", to.name()));
-            std::fs::write(&ddl_path, &conversion.ddl).with_context(|| format!("writing {}", ddl_path.display()))?;
+            std::fs::write(&ddl_path, &conversion.ddl)
+                .with_context(|| format!("writing {}", ddl_path.display()))?;
             let json_path = dir.join("findings.json");
-            std::fs::write(&json_path, report.to_json(false)?).with_context(|| format!("writing {}", json_path.display()))?;
+            std::fs::write(&json_path, report.to_json(false)?)
+                .with_context(|| format!("writing {}", json_path.display()))?;
             match args.output {
                 OutputFormat::Json => println!("{}", report.to_json(false)?),
                 OutputFormat::Text => {
@@ -140,7 +144,11 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
         },
     }
     let needs_attention = findings.iter().any(|f| f.severity >= Severity::Warning);
-    Ok(if needs_attention { Outcome::NeedsAttention } else { Outcome::Clean })
+    Ok(if needs_attention {
+        Outcome::NeedsAttention
+    } else {
+        Outcome::Clean
+    })
 }
 
 fn read_text(path: &Path) -> Result<String> {
@@ -164,7 +172,6 @@ fn workload_findings(workload: &Workload, path: Option<&Path>) -> Vec<Finding> {
                 format!("{file}:{}", skipped.line),
                 format!("workload query not used for key advice: {}", skipped.reason),
                 "fix or remove the query; key advice ignores it",
-                None,
             )
         })
         .collect()

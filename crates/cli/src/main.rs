@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "migrate", version, about = "Move Oracle, MySQL, PostgreSQL and Hive estates to Amazon Redshift and S3")]
+#[command(
+    name = "migrate",
+    version,
+    about = "Move Oracle, MySQL, PostgreSQL and Hive estates to Amazon Redshift and S3"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -2,7 +2,9 @@
 //! (schema in docs/convert-json.md).
 
 use anyhow::Result;
-use migrate_core::{Catalog, DistStyle, Finding, Severity, SourceDialect, TableLayout, TargetDialect};
+use migrate_core::{
+    Catalog, DistStyle, Finding, Severity, SourceDialect, TableLayout, TargetDialect,
+};
 use migrate_dialect::Conversion;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -76,7 +78,11 @@ impl<'a> ConvertReport<'a> {
                     table: table.name.to_string(),
                     diststyle,
                     distkey,
-                    sortkey: layout.sortkey.iter().map(|c| c.value.to_lowercase()).collect(),
+                    sortkey: layout
+                        .sortkey
+                        .iter()
+                        .map(|c| c.value.to_lowercase())
+                        .collect(),
                     encodings: layout
                         .encodings
                         .iter()
@@ -158,8 +164,15 @@ impl<'a> ConvertReport<'a> {
             writeln!(out, "{finding}")?;
         }
         if !infos.is_empty() {
-            let counts: Vec<String> = infos.iter().map(|(code, n)| format!("{code} x{n}")).collect();
-            writeln!(out, "info: {} (see --output json for each)", counts.join(", "))?;
+            let counts: Vec<String> = infos
+                .iter()
+                .map(|(code, n)| format!("{code} x{n}"))
+                .collect();
+            writeln!(
+                out,
+                "info: {} (see --output json for each)",
+                counts.join(", ")
+            )?;
         }
         let s = &self.summary;
         let count = |severity| s.findings.get(&severity).copied().unwrap_or(0);

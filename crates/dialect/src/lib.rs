@@ -13,7 +13,7 @@ pub mod typemap;
 
 pub use cursor::ParseError;
 pub use ddl::{read_script, DdlReader, InputError};
+pub use emit::{emit, Conversion, Summary};
 pub use migrate_core::{SourceDialect, TargetDialect};
 pub use type_syntax::parse_type_text;
 pub use typemap::{MapError, Mapped, RuleNote, TypeMap, TypeMaps, TypeRef};
-pub use emit::{emit, Conversion, Summary};

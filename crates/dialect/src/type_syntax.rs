@@ -20,7 +20,8 @@ fn continues(first: &str, next: &str) -> bool {
                 "CHARACTER" | "CHAR" | "NCHAR" | "NATIONAL" | "BIT",
                 "VARYING"
             )
-            | ("NATIONAL", "CHARACTER" | "CHAR")
+            | ("NATIONAL", "CHARACTER" | "CHAR" | "VARCHAR")
+            | ("NCHAR", "VARCHAR")
             | ("CHARACTER" | "CHAR" | "BINARY", "LARGE")
             | ("LARGE", "OBJECT")
             | ("LONG", "RAW" | "VARCHAR" | "VARBINARY")

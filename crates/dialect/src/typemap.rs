@@ -276,6 +276,12 @@ enum Piece {
 struct Template(Vec<Piece>);
 
 impl Template {
+    fn uses_nested_types(&self) -> bool {
+        self.0
+            .iter()
+            .any(|piece| matches!(piece, Piece::Text(name) if *name != "type"))
+    }
+
     fn compile(text: &str) -> Result<Template, String> {
         let mut pieces = Vec::new();
         let mut rest = text;
@@ -335,6 +341,12 @@ struct Rule {
     when: Option<Expr>,
     to: Template,
     finding: Option<(Severity, String, Template, Template)>,
+}
+
+impl Rule {
+    fn uses_nested_types(&self) -> bool {
+        self.to.uses_nested_types()
+    }
 }
 
 #[derive(Debug)]
@@ -481,11 +493,38 @@ impl TypeMap {
             || self.entries.contains_key(&name.to_ascii_lowercase())
     }
 
-    fn apply(
+    /// The first rule whose condition holds.
+    fn select<'e>(
         &self,
-        entry: &Entry,
+        entry: &'e Entry,
         type_text: &str,
-        vars: &mut Variables,
+        vars: &Variables,
+    ) -> Result<&'e Rule, MapError> {
+        for rule in &entry.rules {
+            let applies = match &rule.when {
+                Some(when) => {
+                    when.eval(vars).map_err(|message| MapError::Invalid {
+                        ty: type_text.to_string(),
+                        message,
+                    })? != 0
+                }
+                None => true,
+            };
+            if applies {
+                return Ok(rule);
+            }
+        }
+        Err(MapError::Invalid {
+            ty: type_text.to_string(),
+            message: "no rule applies".into(),
+        })
+    }
+
+    fn render(
+        &self,
+        rule: &Rule,
+        type_text: &str,
+        vars: &Variables,
         texts: &mut HashMap<&'static str, String>,
     ) -> Result<(String, String, Option<RuleNote>), MapError> {
         let invalid = |message: String| MapError::Invalid {
@@ -493,27 +532,17 @@ impl TypeMap {
             message,
         };
         texts.insert("type", type_text.to_string());
-        for rule in &entry.rules {
-            let applies = match &rule.when {
-                Some(when) => when.eval(vars).map_err(invalid)? != 0,
-                None => true,
-            };
-            if !applies {
-                continue;
-            }
-            let value = rule.to.render(vars, texts).map_err(invalid)?;
-            let note = match &rule.finding {
-                Some((severity, code, message, action)) => Some(RuleNote {
-                    severity: *severity,
-                    code: code.clone(),
-                    message: message.render(vars, texts).map_err(invalid)?,
-                    action: action.render(vars, texts).map_err(invalid)?,
-                }),
-                None => None,
-            };
-            return Ok((value, rule.id.clone(), note));
-        }
-        Err(invalid("no rule applies".into()))
+        let value = rule.to.render(vars, texts).map_err(invalid)?;
+        let note = match &rule.finding {
+            Some((severity, code, message, action)) => Some(RuleNote {
+                severity: *severity,
+                code: code.clone(),
+                message: message.render(vars, texts).map_err(invalid)?,
+                action: action.render(vars, texts).map_err(invalid)?,
+            }),
+            None => None,
+        };
+        Ok((value, rule.id.clone(), note))
     }
 
     /// Maps a source type to its canonical type.
@@ -571,7 +600,8 @@ impl TypeMap {
         let mut texts = HashMap::new();
         fill_child_texts(&mut texts, &children);
 
-        let (text, id, note) = self.apply(entry, &ty.text, &mut vars, &mut texts)?;
+        let rule = self.select(entry, &ty.text, &vars)?;
+        let (text, id, note) = self.render(rule, &ty.text, &vars, &mut texts)?;
         rules.push(id);
         notes.extend(note);
         let mut value = LogicalType::parse(&text)
@@ -586,7 +616,8 @@ impl TypeMap {
         })
     }
 
-    /// Maps a canonical type to this target's type text.
+    /// Maps a canonical type to this target's type text. Nested types are mapped only when the
+    /// chosen rule writes them (`{element}[]`): inside SUPER their own notes would mislead.
     pub fn map_target(&self, ty: &LogicalType) -> Result<Mapped<String>, MapError> {
         let name = ty.canonical_name();
         let entry = self.entries.get(name).ok_or_else(|| MapError::Invalid {
@@ -597,16 +628,6 @@ impl TypeMap {
             ),
         })?;
         let mut vars = Variables::new();
-        let mut rules = Vec::new();
-        let mut notes = Vec::new();
-        let mut children: Vec<(Option<String>, String)> = Vec::new();
-        let mut map_child = |name: Option<String>, child: &LogicalType| -> Result<(), MapError> {
-            let mapped = self.map_target(child)?;
-            rules.extend(mapped.rules);
-            notes.extend(mapped.notes);
-            children.push((name, mapped.value));
-            Ok(())
-        };
         match ty {
             LogicalType::Decimal { precision, scale } => {
                 vars.insert("p", i64::from(*precision));
@@ -624,26 +645,34 @@ impl TypeMap {
             | LogicalType::IntervalDaySecond { precision } => {
                 vars.insert("p", i64::from(*precision));
             }
-            LogicalType::Array(element) => map_child(None, element)?,
-            LogicalType::Map(key, value) => {
-                map_child(None, key)?;
-                map_child(None, value)?;
-            }
-            LogicalType::Struct(fields) => {
-                for field in fields {
-                    map_child(Some(field.name.clone()), &field.data_type)?;
-                }
-            }
-            LogicalType::Union(members) => {
-                for member in members {
-                    map_child(None, member)?;
-                }
-            }
             _ => {}
         }
+        let type_text = ty.to_string();
+        let rule = self.select(entry, &type_text, &vars)?;
+        let mut rules = Vec::new();
+        let mut notes = Vec::new();
         let mut texts = HashMap::new();
-        fill_child_texts(&mut texts, &children);
-        let (value, id, note) = self.apply(entry, &ty.to_string(), &mut vars, &mut texts)?;
+        if rule.uses_nested_types() {
+            let nested: Vec<(Option<String>, &LogicalType)> = match ty {
+                LogicalType::Array(element) => vec![(None, element.as_ref())],
+                LogicalType::Map(key, value) => vec![(None, key.as_ref()), (None, value.as_ref())],
+                LogicalType::Struct(fields) => fields
+                    .iter()
+                    .map(|f| (Some(f.name.clone()), &f.data_type))
+                    .collect(),
+                LogicalType::Union(members) => members.iter().map(|m| (None, m)).collect(),
+                _ => Vec::new(),
+            };
+            let mut children = Vec::new();
+            for (name, child) in nested {
+                let mapped = self.map_target(child)?;
+                rules.extend(mapped.rules);
+                notes.extend(mapped.notes);
+                children.push((name, mapped.value));
+            }
+            fill_child_texts(&mut texts, &children);
+        }
+        let (value, id, note) = self.render(rule, &type_text, &vars, &mut texts)?;
         rules.push(id);
         notes.extend(note);
         Ok(Mapped {

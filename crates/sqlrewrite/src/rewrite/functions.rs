@@ -21,7 +21,10 @@ pub(crate) fn rewrite_call(expr: &mut Expr, ctx: &mut Ctx) {
         ctx.log.warning(
             "function.unverified",
             format!("`{}` is a user-defined function", function.name),
-            format!("make sure `{}` exists in {} before this object is created", function.name, ctx.to),
+            format!(
+                "make sure `{}` exists in {} before this object is created",
+                function.name, ctx.to
+            ),
         );
         return;
     };
@@ -39,7 +42,10 @@ pub(crate) fn rewrite_call(expr: &mut Expr, ctx: &mut Ctx) {
             }
             None => ctx.log.action(
                 "function.unsupported",
-                format!("{name} with {n} argument(s) has no equivalent in {}", ctx.to),
+                format!(
+                    "{name} with {n} argument(s) has no equivalent in {}",
+                    ctx.to
+                ),
                 "rewrite the call by hand",
             ),
         }
@@ -144,7 +150,10 @@ fn apply(rule: &'static Rule, name: &str, function: &Function, ctx: &mut Ctx) ->
 fn unconvertible(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> {
     ctx.log.action(
         "function.unsupported",
-        format!("{name} call `{function}` uses clauses that the {} equivalent does not take", ctx.to),
+        format!(
+            "{name} call `{function}` uses clauses that the {} equivalent does not take",
+            ctx.to
+        ),
         "rewrite the call by hand",
     );
     None
