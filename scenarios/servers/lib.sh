@@ -64,10 +64,15 @@ apt_install() {
 		export DEBIAN_FRONTEND=noninteractive
 		local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -y
 			-o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-		local rc=0
-		{ "${apt[@]}" update && "${apt[@]}" install --no-install-recommends "$@"; } </dev/null >&2 || rc=$?
-		[ -n "$own_policy" ] && "${sudo[@]}" rm -f "$policy"
-		[ "$rc" -eq 0 ] || die "apt-get install $* failed (exit $rc)"
+		# apt and dpkg are chatty even with -qq: keep their output in a log, shown only on failure.
+		local rc=0 out=/tmp/migrate-apt.log
+		{ "${apt[@]}" update && "${apt[@]}" install --no-install-recommends "$@"; } </dev/null >"$out" 2>&1 || rc=$?
+		[ -z "$own_policy" ] || "${sudo[@]}" rm -f "$policy"
+		if [ "$rc" -ne 0 ]; then
+			show_log "$out"
+			die "apt-get install $* failed (exit $rc)"
+		fi
+		log "installed $*"
 	)
 }
 
