@@ -195,11 +195,12 @@ show_log() {
 
 usage() {
 	cat >&2 <<EOF
-usage: $SCRIPT_NAME start|stop|status|env
+usage: $SCRIPT_NAME start|stop|status|env|install
   start   install if needed, initialise once, start (no-op if running); prints the URL on stdout
   stop    stop the server (fast shutdown; also fine if it is not running or died)
   status  exit 0 and print the URL if running, exit 3 if not
   env     print 'export ...' lines for a running server (eval "\$($SCRIPT_NAME env)")
+  install only install the Debian package if it is missing (as root; what .ci/run does first)
 See scenarios/servers/README.md.
 EOF
 	exit 2

@@ -10,7 +10,7 @@
 # Environment: MIGRATE_RUN_DIR (default <repo>/.run), MIGRATE_MYSQL_PORT (default 53306, or the next free
 # port when 53306 is taken and no port was asked for). See README.md beside this file.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DEFAULT_PORT=53306
@@ -58,7 +58,7 @@ live_port() { cat "$DIR/port"; }
 # as soon as the server answers, even before the migrate user exists.
 admin() { "$(find_bin mariadb-admin)" --no-defaults --socket="$SOCK" -uroot "$@"; }
 ready() { admin --connect-timeout=2 ping && port_in_use "$1"; }
-root_sql() { "$(find_bin mariadb)" --no-defaults --socket="$SOCK" -uroot --batch "$@"; }
+root_sql() { "$(find_bin mariadb)" --no-defaults --socket="$SOCK" -uroot --batch; }
 
 ensure_installed() {
 	find_bin mariadbd >/dev/null && find_bin mariadb-install-db >/dev/null && return 0
@@ -221,6 +221,10 @@ cmd_env() {
 }
 
 case "${1:-}" in
+install)
+	take_lock "$RUN/mariadb.lock"
+	ensure_installed
+	;;
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;

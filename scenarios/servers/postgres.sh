@@ -10,7 +10,7 @@
 # port when 55432 is taken and no port was asked for), MIGRATE_PG_BIN (default /usr/lib/postgresql/15/bin).
 # See README.md beside this file.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PG_BIN=${MIGRATE_PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -206,6 +206,10 @@ cmd_env() {
 }
 
 case "${1:-}" in
+install)
+	take_lock "$RUN/postgres.lock"
+	ensure_installed
+	;;
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
