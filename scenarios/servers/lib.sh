@@ -98,7 +98,8 @@ as_user() {
 	local user=$1
 	shift
 	if [ -n "$user" ]; then
-		runuser -u "$user" -- env HOME=/tmp "$@"
+		# From /: the caller's directory may be unreachable for USER (pg_ctl would complain).
+		(cd / && runuser -u "$user" -- env HOME=/tmp "$@")
 	else
 		"$@"
 	fi
@@ -119,11 +120,12 @@ state_dir() {
 		readlink -f "$preferred"
 		return
 	fi
-	local reachable=1
-	if [ -n "$user" ] && ! runuser -u "$user" -- test -x "$rd" 2>/dev/null; then
-		reachable=
-	fi
-	if [ -n "$reachable" ] && [ $((${#preferred} + ${#sock} + 1)) -le 100 ]; then
+	local why=
+	if [ -n "$user" ] && ! (cd / && runuser -u "$user" -- test -x "$rd") 2>/dev/null; then
+		why="user '$user' cannot reach $rd"
+	elif [ $((${#preferred} + ${#sock} + 1)) -gt 100 ]; then
+		why="$preferred/$sock is too long for a unix socket"
+	else
 		mkdir -p "$preferred"
 		echo "$preferred"
 		return
@@ -134,10 +136,10 @@ state_dir() {
 	chmod 755 "$(dirname "$alt")"
 	# Never delete a real server dir to make room for the link: stop and say so instead.
 	if [ -e "$preferred" ] && ! rmdir "$preferred" 2>/dev/null; then
-		die "$preferred exists but the server cannot use it (unreachable by '$user' or too long a socket path); move it away or set MIGRATE_RUN_DIR"
+		die "$preferred exists but can't be used ($why); move it away or set MIGRATE_RUN_DIR"
 	fi
 	ln -sfn "$alt" "$preferred"
-	log "using $alt for $name (RUN_DIR/$name links to it): the run dir is not reachable by '$user' or its path is too long for a unix socket"
+	log "using $alt for $name, linked from $preferred: $why"
 	echo "$alt"
 }
 

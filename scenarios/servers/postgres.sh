@@ -51,7 +51,7 @@ live_pid() {
 # Line 4 of postmaster.pid is the port the running server listens on.
 live_port() { sed -n 4p "$DATA/postmaster.pid"; }
 
-ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$1" -d postgres -t 2; }
+ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$1" -U postgres -d postgres -t 2; }
 
 ensure_installed() {
 	[ -x "$PG_BIN/postgres" ] && return 0
@@ -72,10 +72,36 @@ init_cluster() {
 		show_log "$DIR/initdb.log"
 		die "initdb failed"
 	}
-	# Logical replication connections (pgoutput, pg_recvlogical) are matched against the *database* lines,
-	# physical ones (pg_basebackup) against the `replication` lines: allow both.
-	cat >"$tmp/pg_hba.conf" <<'EOF'
-# Written by scenarios/servers/postgres.sh: a local test server, trust everything local.
+	# Our settings live in migrate.conf, rewritten at every start (write_config).
+	printf "\n# Settings of scenarios/servers/postgres.sh, rewritten at each start:\ninclude 'migrate.conf'\n" \
+		>>"$tmp/postgresql.conf"
+	mv "$tmp" "$DATA"
+}
+
+# Written at every start, so a data dir made by an older version of this script gets today's settings,
+# and the port / socket dir follow MIGRATE_PG_PORT / the run dir.
+write_config() {
+	local port=$1
+	cat >"$DATA/migrate.conf" <<EOF
+# Written by scenarios/servers/postgres.sh at each start: edit the script, not this file.
+port = $port
+listen_addresses = '127.0.0.1'        # loopback only
+unix_socket_directories = '$DIR'
+wal_level = logical                   # logical decoding for CDC tests
+max_replication_slots = 10
+max_wal_senders = 10
+max_connections = 200                 # parallel test binaries each open a few connections
+timezone = 'UTC'                      # the same results on every machine
+log_timezone = 'UTC'
+# A throwaway test server: skipping fsync makes CREATE DATABASE and commits much faster. A crash of
+# the server process (kill -9) still recovers; only an OS crash could lose data.
+fsync = off
+full_page_writes = off
+EOF
+	# Logical replication connections (pgoutput, pg_recvlogical) are matched against the *database*
+	# lines, physical ones (pg_basebackup) against the `replication` lines: allow both.
+	cat >"$DATA/pg_hba.conf" <<'EOF'
+# Written by scenarios/servers/postgres.sh at each start: a local test server, trust everything local.
 # TYPE  DATABASE     USER  ADDRESS       METHOD
 local   all          all                 trust
 host    all          all   127.0.0.1/32  trust
@@ -84,21 +110,7 @@ local   replication  all                 trust
 host    replication  all   127.0.0.1/32  trust
 host    replication  all   ::1/128       trust
 EOF
-	cat >>"$tmp/postgresql.conf" <<'EOF'
-
-# Added by scenarios/servers/postgres.sh. Port, listen address and socket dir are given on the
-# command line at each start instead, so that MIGRATE_PG_PORT / the run dir can change between starts.
-wal_level = logical            # logical decoding for CDC tests
-max_replication_slots = 10
-max_wal_senders = 10
-max_connections = 200          # parallel test binaries each open a few connections
-# A throwaway test server: skipping fsync makes CREATE DATABASE and commits much faster. A crash of
-# the *server process* (kill -9) still recovers; only an OS crash could lose data.
-fsync = off
-full_page_writes = off
-EOF
-	[ -z "$OWNER" ] || chown "$OWNER:" "$tmp/pg_hba.conf"
-	mv "$tmp" "$DATA"
+	[ -z "$OWNER" ] || chown "$OWNER:" "$DATA/migrate.conf" "$DATA/pg_hba.conf"
 }
 
 cmd_start() {
@@ -123,13 +135,13 @@ cmd_start() {
 	if [ -n "$OWNER" ] && [ "$(stat -c %U "$DATA")" != "$OWNER" ]; then chown -R "$OWNER:" "$DATA"; fi
 
 	port=$(pick_port "${MIGRATE_PG_PORT:-}" "$DEFAULT_PORT")
+	write_config "$port"
 	log "starting PostgreSQL on 127.0.0.1:$port (data $DATA, log $LOG)"
 	# pg_ctl -w returns once the server accepts connections; it refuses to run as root, hence as_user.
 	# 9>&- : the server must not inherit our lock. Its output goes to the log, never to our stdout.
 	local attempt
 	for attempt in 1 2 3; do
 		as_user "$OWNER" "$PG_BIN/pg_ctl" start -D "$DATA" -l "$LOG" -w -t 90 -s \
-			-o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$DIR" \
 			</dev/null >&2 9>&- && break
 		# After a postmaster was killed, its backends linger a moment attached to the old shared
 		# memory and the new postmaster refuses to start ("pre-existing shared memory block is still
