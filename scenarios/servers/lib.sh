@@ -50,7 +50,9 @@ apt_install() {
 	log "installing $* (Debian packages; one-time)"
 	(
 		# Lock on fd 8 (fd 9 is our caller's server lock, already held).
-		exec 8>/tmp/migrate-apt.lock
+		# flock works on a read-only fd too, which matters when another user created the file.
+		local lock=/tmp/migrate-apt.lock
+		if [ -e "$lock" ]; then exec 8<"$lock"; else exec 8>"$lock"; fi
 		flock -w 900 8 || die "timed out waiting for another apt install"
 		# Package installs must not start the distribution's own server (port 5432/3306, /var/lib/...):
 		# we run our own. Docker-style images already forbid service starts with policy-rc.d; if this
