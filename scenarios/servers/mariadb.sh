@@ -177,7 +177,7 @@ cmd_stop() {
 	fi
 	log "stopping MariaDB (pid $pid)"
 	# SIGTERM is mariadbd's clean shutdown (same as `mariadb-admin shutdown`, without needing a login).
-	kill -TERM "$pid" 2>/dev/null || true
+	kill -TERM "$pid" 2>/dev/null || die "cannot signal pid $pid (started by another user? try as root)"
 	if wait_until 60 gone "$pid"; then
 		return 0
 	fi

@@ -177,7 +177,7 @@ cmd_stop() {
 	as_user "$OWNER" "$PG_BIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 -s >&2 9>&- && return 0
 	log "fast shutdown did not finish; trying immediate"
 	as_user "$OWNER" "$PG_BIN/pg_ctl" stop -D "$DATA" -m immediate -w -t 30 -s >&2 9>&- && return 0
-	kill -KILL "$pid" 2>/dev/null || true
+	kill -KILL "$pid" 2>/dev/null || die "cannot stop pid $pid (started by another user? try as root)"
 	log "killed pid $pid"
 }
 
