@@ -1,10 +1,10 @@
 //! Small helpers to inspect and build sqlparser AST nodes.
 
+use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
     BinaryOperator, CaseWhen, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
     Ident, ObjectName, ObjectNamePart, Value,
 };
-use sqlparser::ast::helpers::attached_token::AttachedToken;
 
 /// The upper-case name of a call to an unqualified, unquoted function (built-ins are called that
 /// way); `None` for `schema.f(...)` or `"f"(...)`, which are user-defined.
@@ -101,7 +101,9 @@ pub(crate) fn is_null_literal(expr: &Expr) -> bool {
 pub(crate) fn is_non_null_literal(expr: &Expr) -> bool {
     match expr {
         Expr::Value(value) => value.value != Value::Null,
-        Expr::UnaryOp { expr, .. } => matches!(expr.as_ref(), Expr::Value(v) if matches!(v.value, Value::Number(..))),
+        Expr::UnaryOp { expr, .. } => {
+            matches!(expr.as_ref(), Expr::Value(v) if matches!(v.value, Value::Number(..)))
+        }
         _ => false,
     }
 }
@@ -134,7 +136,11 @@ pub(crate) fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
 }
 
 /// `CASE [operand] WHEN .. THEN .. [ELSE ..] END`.
-pub(crate) fn case(operand: Option<Expr>, whens: Vec<(Expr, Expr)>, otherwise: Option<Expr>) -> Expr {
+pub(crate) fn case(
+    operand: Option<Expr>,
+    whens: Vec<(Expr, Expr)>,
+    otherwise: Option<Expr>,
+) -> Expr {
     Expr::Case {
         case_token: AttachedToken::empty(),
         end_token: AttachedToken::empty(),
@@ -182,7 +188,15 @@ pub(crate) fn conjuncts(expr: Expr) -> Vec<Expr> {
                 stack.push(*right);
                 stack.push(*left);
             }
-            Expr::Nested(inner) if matches!(inner.as_ref(), Expr::BinaryOp { op: BinaryOperator::And, .. }) => {
+            Expr::Nested(inner)
+                if matches!(
+                    inner.as_ref(),
+                    Expr::BinaryOp {
+                        op: BinaryOperator::And,
+                        ..
+                    }
+                ) =>
+            {
                 stack.push(*inner);
             }
             other => out.push(other),
@@ -220,7 +234,10 @@ mod tests {
     fn conjuncts_round_trip() {
         let parts = conjuncts(expr("a = 1 AND (b = 2 AND c = 3) AND (d = 4 OR e = 5)"));
         assert_eq!(parts.len(), 4);
-        assert_eq!(and_all(parts).unwrap().to_string(), "a = 1 AND b = 2 AND c = 3 AND (d = 4 OR e = 5)");
+        assert_eq!(
+            and_all(parts).unwrap().to_string(),
+            "a = 1 AND b = 2 AND c = 3 AND (d = 4 OR e = 5)"
+        );
         assert_eq!(and_all(Vec::new()), None);
     }
 

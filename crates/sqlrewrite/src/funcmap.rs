@@ -41,7 +41,7 @@ pub(crate) struct Target {
 pub(crate) enum Action {
     Rename(String),
     /// An expression whose `$n` placeholders stand for the arguments.
-    Template(Expr),
+    Template(Box<Expr>),
     Keep,
     Unsupported(String),
 }
@@ -66,7 +66,9 @@ pub(crate) struct CastTarget {
 impl FunctionMap {
     /// Rules for an unqualified, unquoted function name (any case).
     pub(crate) fn rules(&self, name: &str) -> Option<&[Rule]> {
-        self.rules.get(&name.to_ascii_uppercase()).map(Vec::as_slice)
+        self.rules
+            .get(&name.to_ascii_uppercase())
+            .map(Vec::as_slice)
     }
 
     /// Whether `name` is a built-in with the same meaning in `to`.
@@ -228,7 +230,10 @@ fn load(from: SourceDialect) -> Result<FunctionMap, RewriteError> {
     let error = |message: String| RewriteError::Map { file, message };
     let spec: FileSpec = toml::from_str(text).map_err(|e| error(e.to_string()))?;
     if spec.source != from.name() {
-        return Err(error(format!("`source = {:?}` in the {from} file", spec.source)));
+        return Err(error(format!(
+            "`source = {:?}` in the {from} file",
+            spec.source
+        )));
     }
     let mut ids = HashSet::new();
     let mut rules: HashMap<String, Vec<Rule>> = HashMap::new();
@@ -241,7 +246,9 @@ fn load(from: SourceDialect) -> Result<FunctionMap, RewriteError> {
             Some(ArgsSpec::Between([min, max])) => (min, max),
         };
         if rule.bare && min_args != 0 {
-            return Err(context("`bare` needs a rule that accepts no arguments".into()));
+            return Err(context(
+                "`bare` needs a rule that accepts no arguments".into(),
+            ));
         }
         let compiled = Rule {
             id: rule.id.clone(),
@@ -281,7 +288,12 @@ fn load(from: SourceDialect) -> Result<FunctionMap, RewriteError> {
     })
 }
 
-fn check_id(id: &str, from: SourceDialect, doc: &str, ids: &mut HashSet<String>) -> Result<(), String> {
+fn check_id(
+    id: &str,
+    from: SourceDialect,
+    doc: &str,
+    ids: &mut HashSet<String>,
+) -> Result<(), String> {
     if !id.starts_with(&format!("{}.", from.name())) {
         return Err(format!("ids start with `{}.`", from.name()));
     }
@@ -297,7 +309,9 @@ fn check_id(id: &str, from: SourceDialect, doc: &str, ids: &mut HashSet<String>)
 fn target(spec: TargetSpec, max_args: usize) -> Result<Target, String> {
     let action = match (spec.rename, spec.to, spec.keep, spec.unsupported) {
         (Some(name), None, false, None) => Action::Rename(name),
-        (None, Some(template), false, None) => Action::Template(template_expr(&template, max_args)?),
+        (None, Some(template), false, None) => {
+            Action::Template(Box::new(template_expr(&template, max_args)?))
+        }
         (None, None, true, None) => Action::Keep,
         (None, None, false, Some(action)) => Action::Unsupported(action),
         _ => return Err("give exactly one of `rename`, `to`, `keep`, `unsupported`".into()),
@@ -360,9 +374,9 @@ impl VisitorMut for PlaceholderCheck {
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         let operands: Vec<&mut Expr> = match expr {
             Expr::BinaryOp { left, right, .. } => vec![left.as_mut(), right.as_mut()],
-            Expr::UnaryOp { expr, .. }
-            | Expr::IsNull(expr)
-            | Expr::IsNotNull(expr) => vec![expr.as_mut()],
+            Expr::UnaryOp { expr, .. } | Expr::IsNull(expr) | Expr::IsNotNull(expr) => {
+                vec![expr.as_mut()]
+            }
             _ => vec![],
         };
         for operand in operands {

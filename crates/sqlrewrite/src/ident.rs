@@ -54,7 +54,8 @@ pub(crate) fn needs_quotes(name: &str, to: TargetDialect) -> bool {
     let plain_start = chars
         .next()
         .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
-    let plain_rest = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    let plain_rest =
+        chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
     !(plain_start && plain_rest) || is_reserved(name, to)
 }
 
@@ -73,10 +74,14 @@ pub(crate) fn is_reserved(word: &str, to: TargetDialect) -> bool {
     static POSTGRES: OnceLock<HashSet<String>> = OnceLock::new();
     let words = match to {
         TargetDialect::Redshift => REDSHIFT.get_or_init(|| {
-            word_list(include_str!("../../../dialect-maps/reserved-words/redshift.txt"))
+            word_list(include_str!(
+                "../../../dialect-maps/reserved-words/redshift.txt"
+            ))
         }),
         TargetDialect::Postgres => POSTGRES.get_or_init(|| {
-            word_list(include_str!("../../../dialect-maps/reserved-words/postgres.txt"))
+            word_list(include_str!(
+                "../../../dialect-maps/reserved-words/postgres.txt"
+            ))
         }),
     };
     words.contains(&word.to_ascii_uppercase())
@@ -114,7 +119,10 @@ mod tests {
 
     #[test]
     fn quotes_unusual_characters() {
-        assert_eq!(target_ident("Order Lines", true, Redshift).sql, "\"order lines\"");
+        assert_eq!(
+            target_ident("Order Lines", true, Redshift).sql,
+            "\"order lines\""
+        );
         assert_eq!(target_ident("1st", true, Redshift).sql, "\"1st\"");
         assert_eq!(target_ident("a\"b", true, Redshift).sql, "\"a\"\"b\"");
         assert_eq!(target_ident("émile", true, Redshift).sql, "\"émile\"");
@@ -141,7 +149,9 @@ mod tests {
             include_str!("../../../dialect-maps/reserved-words/postgres.txt"),
         ] {
             let words: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
-            assert!(words.iter().all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')));
+            assert!(words.iter().all(|w| !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')));
             let mut sorted = words.clone();
             sorted.sort_unstable();
             sorted.dedup();

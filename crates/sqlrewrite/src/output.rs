@@ -67,11 +67,21 @@ impl Log {
         }
     }
 
-    pub(crate) fn action(&mut self, code: &str, message: impl Into<String>, action: impl Into<String>) {
+    pub(crate) fn action(
+        &mut self,
+        code: &str,
+        message: impl Into<String>,
+        action: impl Into<String>,
+    ) {
         self.note(Severity::Action, code, message, action);
     }
 
-    pub(crate) fn warning(&mut self, code: &str, message: impl Into<String>, action: impl Into<String>) {
+    pub(crate) fn warning(
+        &mut self,
+        code: &str,
+        message: impl Into<String>,
+        action: impl Into<String>,
+    ) {
         self.note(Severity::Warning, code, message, action);
     }
 }

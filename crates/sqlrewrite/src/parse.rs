@@ -148,7 +148,9 @@ fn known_unsupported(sql: &str, from: SourceDialect) -> Option<RewriteError> {
         return None;
     }
     let dialect = OracleDialect {};
-    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().ok()?;
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .ok()?;
     // Unquoted words in upper case; any other token as "" so it breaks a sequence.
     let words: Vec<(&TokenWithSpan, String)> = tokens
         .iter()
@@ -168,7 +170,11 @@ fn known_unsupported(sql: &str, from: SourceDialect) -> Option<RewriteError> {
             line: start.span.start.line,
             column: start.span.start.column,
         };
-        match (window[0].1.as_str(), window[1].1.as_str(), window[2].1.as_str()) {
+        match (
+            window[0].1.as_str(),
+            window[1].1.as_str(),
+            window[2].1.as_str(),
+        ) {
             ("AS", "OF", "TIMESTAMP" | "SCN") => Some(unsupported(
                 "view.flashback-query",
                 "Oracle flashback query (AS OF)",
@@ -177,10 +183,9 @@ fn known_unsupported(sql: &str, from: SourceDialect) -> Option<RewriteError> {
                 "view.flashback-query",
                 "Oracle flashback version query (VERSIONS BETWEEN)",
             )),
-            ("MODEL", "DIMENSION" | "PARTITION" | "MAIN" | "RETURN" | "REFERENCE", _) => Some(unsupported(
-                "view.model-clause",
-                "Oracle MODEL clause",
-            )),
+            ("MODEL", "DIMENSION" | "PARTITION" | "MAIN" | "RETURN" | "REFERENCE", _) => {
+                Some(unsupported("view.model-clause", "Oracle MODEL clause"))
+            }
             _ => None,
         }
     })
@@ -193,30 +198,86 @@ mod tests {
     #[test]
     fn positions_are_taken_from_the_message() {
         let error = query("SELECT a FROM t WHERE", SourceDialect::Postgres).unwrap_err();
-        assert!(matches!(error, RewriteError::Parse { line: 0, .. } | RewriteError::Parse { line: 1, .. }), "{error:?}");
+        assert!(
+            matches!(
+                error,
+                RewriteError::Parse { line: 0, .. } | RewriteError::Parse { line: 1, .. }
+            ),
+            "{error:?}"
+        );
         let error = query("SELECT a\nFROM t t2 t3", SourceDialect::Postgres).unwrap_err();
-        assert!(matches!(error, RewriteError::Parse { line: 2, column: 11, .. }), "{error:?}");
+        assert!(
+            matches!(
+                error,
+                RewriteError::Parse {
+                    line: 2,
+                    column: 11,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
     }
 
     #[test]
     fn flashback_and_model_are_named() {
-        let error = query("SELECT * FROM emp AS OF TIMESTAMP SYSDATE - 1", SourceDialect::Oracle).unwrap_err();
-        assert!(matches!(error, RewriteError::Unsupported { code: "view.flashback-query", line: 1, column: 19, .. }), "{error:?}");
-        let error = query("SELECT a FROM t MODEL DIMENSION BY (a) MEASURES (b) RULES (b[1] = 2)", SourceDialect::Oracle).unwrap_err();
-        assert!(matches!(error, RewriteError::Unsupported { code: "view.model-clause", .. }), "{error:?}");
+        let error = query(
+            "SELECT * FROM emp AS OF TIMESTAMP SYSDATE - 1",
+            SourceDialect::Oracle,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                RewriteError::Unsupported {
+                    code: "view.flashback-query",
+                    line: 1,
+                    column: 19,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let error = query(
+            "SELECT a FROM t MODEL DIMENSION BY (a) MEASURES (b) RULES (b[1] = 2)",
+            SourceDialect::Oracle,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                RewriteError::Unsupported {
+                    code: "view.model-clause",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
     }
 
     #[test]
     fn only_one_query() {
-        assert!(matches!(query("SELECT 1; SELECT 2", SourceDialect::Postgres), Err(RewriteError::NotA { .. })));
-        assert!(matches!(query("DELETE FROM t", SourceDialect::Postgres), Err(RewriteError::NotA { .. })));
-        assert!(matches!(query("", SourceDialect::Postgres), Err(RewriteError::NotA { .. })));
+        assert!(matches!(
+            query("SELECT 1; SELECT 2", SourceDialect::Postgres),
+            Err(RewriteError::NotA { .. })
+        ));
+        assert!(matches!(
+            query("DELETE FROM t", SourceDialect::Postgres),
+            Err(RewriteError::NotA { .. })
+        ));
+        assert!(matches!(
+            query("", SourceDialect::Postgres),
+            Err(RewriteError::NotA { .. })
+        ));
         assert!(query("SELECT 1;", SourceDialect::Postgres).is_ok());
     }
 
     #[test]
     fn expression_must_use_all_input() {
         assert!(expression("a + 1", SourceDialect::Oracle).is_ok());
-        assert!(matches!(expression("a + 1 b", SourceDialect::Oracle), Err(RewriteError::Parse { .. })));
+        assert!(matches!(
+            expression("a + 1 b", SourceDialect::Oracle),
+            Err(RewriteError::Parse { .. })
+        ));
     }
 }

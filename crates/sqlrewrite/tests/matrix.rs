@@ -44,7 +44,10 @@ fn files() -> [(SourceDialect, &'static str); 4] {
         (SourceDialect::Oracle, include_str!("rewrites/oracle.toml")),
         (SourceDialect::Mysql, include_str!("rewrites/mysql.toml")),
         (SourceDialect::Hive, include_str!("rewrites/hive.toml")),
-        (SourceDialect::Postgres, include_str!("rewrites/postgres.toml")),
+        (
+            SourceDialect::Postgres,
+            include_str!("rewrites/postgres.toml"),
+        ),
     ]
 }
 
@@ -69,15 +72,27 @@ fn matrix() {
         for case in &file.case {
             for to in TargetDialect::ALL {
                 let (expected_sql, expected_rewrites, expected_notes) = match to {
-                    TargetDialect::Redshift => (&case.redshift, &case.redshift_rewrites, &case.redshift_notes),
-                    TargetDialect::Postgres => (&case.postgres, &case.postgres_rewrites, &case.postgres_notes),
+                    TargetDialect::Redshift => (
+                        &case.redshift,
+                        &case.redshift_rewrites,
+                        &case.redshift_notes,
+                    ),
+                    TargetDialect::Postgres => (
+                        &case.postgres,
+                        &case.postgres_rewrites,
+                        &case.postgres_notes,
+                    ),
                 };
                 let label = format!("{from} -> {to} `{}`", case.name);
                 match (run(case, from, to), &case.error) {
-                    (Err(RewriteError::Unsupported { code, .. }), Some(expected)) if code == expected => {}
+                    (Err(RewriteError::Unsupported { code, .. }), Some(expected))
+                        if code == expected => {}
                     (Err(RewriteError::Parse { .. }), Some(expected)) if expected == "parse" => {}
                     (Err(error), _) => failures.push(format!("{label}: error {error:?}")),
-                    (Ok(out), Some(expected)) => failures.push(format!("{label}: expected error {expected}, got `{}`", out.sql)),
+                    (Ok(out), Some(expected)) => failures.push(format!(
+                        "{label}: expected error {expected}, got `{}`",
+                        out.sql
+                    )),
                     (Ok(out), None) => {
                         hit.extend(out.rewrites.iter().map(|r| r.to_string()));
                         for note in &out.notes {
@@ -85,11 +100,26 @@ fn matrix() {
                                 hit.insert(rule.trim_end_matches(')').to_string());
                             }
                         }
-                        let rewrites = sorted(expected_rewrites.as_ref().unwrap_or(&case.rewrites).iter().cloned());
-                        let notes = sorted(expected_notes.as_ref().unwrap_or(&case.notes).iter().cloned());
+                        let rewrites = sorted(
+                            expected_rewrites
+                                .as_ref()
+                                .unwrap_or(&case.rewrites)
+                                .iter()
+                                .cloned(),
+                        );
+                        let notes = sorted(
+                            expected_notes
+                                .as_ref()
+                                .unwrap_or(&case.notes)
+                                .iter()
+                                .cloned(),
+                        );
                         let got_notes = sorted(out.notes.iter().map(|n| n.code.clone()));
                         let got_rewrites = sorted(out.rewrites.iter().copied());
-                        if expected_sql.as_deref() != Some(out.sql.as_str()) || rewrites != got_rewrites || notes != got_notes {
+                        if expected_sql.as_deref() != Some(out.sql.as_str())
+                            || rewrites != got_rewrites
+                            || notes != got_notes
+                        {
                             failures.push(format!(
                                 "{label}:\n  sql      {:?}\n  expected {:?}\n  rewrites {:?} (expected {:?})\n  notes    {:?} (expected {:?})\n  messages {:?}",
                                 out.sql, expected_sql, got_rewrites, rewrites, got_notes, notes,
@@ -101,14 +131,30 @@ fn matrix() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 
     let mut defined: BTreeSet<String> = sorted(NAMED_REWRITES.iter().copied());
     for from in SourceDialect::ALL {
-        defined.extend(function_rule_ids(from).unwrap().into_iter().map(String::from));
+        defined.extend(
+            function_rule_ids(from)
+                .unwrap()
+                .into_iter()
+                .map(String::from),
+        );
     }
     let missing: Vec<_> = defined.difference(&hit).collect();
     let unknown: Vec<_> = hit.difference(&defined).collect();
-    assert!(missing.is_empty(), "rewrites and rules no case hits: {missing:?}");
-    assert!(unknown.is_empty(), "rewrites hit but not defined: {unknown:?}");
+    assert!(
+        missing.is_empty(),
+        "rewrites and rules no case hits: {missing:?}"
+    );
+    assert!(
+        unknown.is_empty(),
+        "rewrites hit but not defined: {unknown:?}"
+    );
 }

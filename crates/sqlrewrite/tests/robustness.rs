@@ -111,7 +111,11 @@ fn deep_nesting_is_an_error_not_a_crash() {
         rewrite_expression(&deep, SourceDialect::Oracle, TargetDialect::Redshift),
         Err(RewriteError::TooDeep { .. })
     ));
-    let deep_query = format!("SELECT * FROM {}t{}", "(SELECT * FROM ".repeat(1000), ")".repeat(1000));
+    let deep_query = format!(
+        "SELECT * FROM {}t{}",
+        "(SELECT * FROM ".repeat(1000),
+        ")".repeat(1000)
+    );
     assert!(rewrite_query(&deep_query, SourceDialect::Oracle, TargetDialect::Postgres).is_err());
 }
 

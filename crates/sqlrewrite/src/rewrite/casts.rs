@@ -6,7 +6,11 @@ use crate::funcmap::data_type;
 use sqlparser::ast::{DataType, Expr};
 
 pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
-    let Expr::Cast { data_type: DataType::Custom(name, modifiers), .. } = expr else {
+    let Expr::Cast {
+        data_type: DataType::Custom(name, modifiers),
+        ..
+    } = expr
+    else {
         return;
     };
     let Some(cast) = ctx.map.cast(&name.to_string()) else {
@@ -42,7 +46,10 @@ pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
         }
         Err(error) => ctx.log.action(
             "cast.unsupported",
-            format!("CAST to `{name}({})` could not be converted: {error}", modifiers.join(", ")),
+            format!(
+                "CAST to `{name}({})` could not be converted: {error}",
+                modifiers.join(", ")
+            ),
             "change the cast by hand",
         ),
     }

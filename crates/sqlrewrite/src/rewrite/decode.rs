@@ -16,7 +16,11 @@ pub(crate) fn decode_to_case(mut args: Vec<Expr>) -> Option<Expr> {
         return None;
     }
     let subject = args.remove(0);
-    let default = if args.len() % 2 == 1 { args.pop() } else { None };
+    let default = if args.len() % 2 == 1 {
+        args.pop()
+    } else {
+        None
+    };
     let mut pairs = Vec::with_capacity(args.len() / 2);
     let mut args = args.into_iter();
     while let (Some(search), Some(result)) = (args.next(), args.next()) {
@@ -71,7 +75,10 @@ mod tests {
             decode("status; 'A'; 'Active'; 'I'; 'Inactive'; 'Unknown'").unwrap(),
             "CASE status WHEN 'A' THEN 'Active' WHEN 'I' THEN 'Inactive' ELSE 'Unknown' END"
         );
-        assert_eq!(decode("x; 1; 'one'").unwrap(), "CASE x WHEN 1 THEN 'one' END");
+        assert_eq!(
+            decode("x; 1; 'one'").unwrap(),
+            "CASE x WHEN 1 THEN 'one' END"
+        );
     }
 
     #[test]

@@ -10,7 +10,10 @@ pub(crate) fn drop_from_dual(select: &mut Select, ctx: &mut Ctx) {
     let [only] = select.from.as_slice() else {
         return;
     };
-    let TableFactor::Table { name, args: None, .. } = &only.relation else {
+    let TableFactor::Table {
+        name, args: None, ..
+    } = &only.relation
+    else {
         return;
     };
     let is_dual = match name.0.as_slice() {

@@ -21,7 +21,10 @@ pub(crate) fn rewrite_call(expr: &mut Expr, ctx: &mut Ctx) {
         ctx.log.warning(
             "function.unverified",
             format!("`{}` is a user-defined function", function.name),
-            format!("make sure `{}` exists in {} before this object is created", function.name, ctx.to),
+            format!(
+                "make sure `{}` exists in {} before this object is created",
+                function.name, ctx.to
+            ),
         );
         return;
     };
@@ -39,7 +42,10 @@ pub(crate) fn rewrite_call(expr: &mut Expr, ctx: &mut Ctx) {
             }
             None => ctx.log.action(
                 "function.unsupported",
-                format!("{name} with {n} argument(s) has no equivalent in {}", ctx.to),
+                format!(
+                    "{name} with {n} argument(s) has no equivalent in {}",
+                    ctx.to
+                ),
                 "rewrite the call by hand",
             ),
         }
@@ -54,7 +60,8 @@ pub(crate) fn rewrite_call(expr: &mut Expr, ctx: &mut Ctx) {
     }
 }
 
-/// Calls that need code rather than a mapping; `None` leaves the call to the function map.
+/// Calls that need code rather than a mapping; `None` leaves the call to the function map. A
+/// call that the code could not rewrite comes back unchanged (and noted), not to the map.
 fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> {
     let rewrite: fn(Vec<Expr>) -> Option<Expr>;
     let rewrite_name = match (ctx.from, name) {
@@ -67,7 +74,8 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
             nvl2::NAME
         }
         (SourceDialect::Mysql, "GROUP_CONCAT") => {
-            return mysql::group_concat_to_listagg(function, ctx);
+            let replacement = mysql::group_concat_to_listagg(function, ctx);
+            return replacement.or_else(|| Some(Expr::Function(function.clone())));
         }
         _ => return None,
     };
@@ -144,7 +152,10 @@ fn apply(rule: &'static Rule, name: &str, function: &Function, ctx: &mut Ctx) ->
 fn unconvertible(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> {
     ctx.log.action(
         "function.unsupported",
-        format!("{name} call `{function}` uses clauses that the {} equivalent does not take", ctx.to),
+        format!(
+            "{name} call `{function}` uses clauses that the {} equivalent does not take",
+            ctx.to
+        ),
         "rewrite the call by hand",
     );
     None

@@ -31,7 +31,10 @@ mod tests {
     #[test]
     fn becomes_case() {
         let out = nvl2_to_case(args("a + 1; 'yes'; 'no'")).unwrap();
-        assert_eq!(out.to_string(), "CASE WHEN (a + 1) IS NOT NULL THEN 'yes' ELSE 'no' END");
+        assert_eq!(
+            out.to_string(),
+            "CASE WHEN (a + 1) IS NOT NULL THEN 'yes' ELSE 'no' END"
+        );
     }
 
     #[test]

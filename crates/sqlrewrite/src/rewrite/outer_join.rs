@@ -55,7 +55,11 @@ fn convert(select: &Select) -> Result<Converted, String> {
     if select.from.iter().any(|item| !item.joins.is_empty()) {
         return Err("(+) mixed with JOIN syntax in the same FROM clause".into());
     }
-    let tables: Vec<Vec<String>> = select.from.iter().map(|item| names(&item.relation)).collect();
+    let tables: Vec<Vec<String>> = select
+        .from
+        .iter()
+        .map(|item| names(&item.relation))
+        .collect();
     let selection = select.selection.clone().ok_or("no WHERE clause")?;
     let mut marked = Vec::new();
     let mut remaining = Vec::new();
@@ -70,13 +74,16 @@ fn convert(select: &Select) -> Result<Converted, String> {
             return Err(problem);
         }
         let resolve = |qualifier: &String| {
-            resolve(&tables, qualifier).ok_or_else(|| format!("`{qualifier}` is not a table of this FROM clause"))
+            resolve(&tables, qualifier)
+                .ok_or_else(|| format!("`{qualifier}` is not a table of this FROM clause"))
         };
-        let optional: BTreeSet<usize> = scan.marked.iter().map(resolve).collect::<Result<_, _>>()?;
+        let optional: BTreeSet<usize> =
+            scan.marked.iter().map(resolve).collect::<Result<_, _>>()?;
         let [optional] = optional.into_iter().collect::<Vec<_>>()[..] else {
             return Err(format!("`{condition}` marks columns of several tables"));
         };
-        let mut preserved: BTreeSet<usize> = scan.other.iter().map(resolve).collect::<Result<_, _>>()?;
+        let mut preserved: BTreeSet<usize> =
+            scan.other.iter().map(resolve).collect::<Result<_, _>>()?;
         preserved.remove(&optional);
         marked.push(Marked {
             optional,
@@ -109,9 +116,9 @@ fn place(from: Vec<TableWithJoins>, marked: &[Marked]) -> Result<Vec<TableWithJo
     }
     let mut pending: Vec<usize> = optional.into_iter().collect();
     while !pending.is_empty() {
-        let ready = pending.iter().position(|&t| {
-            preserved_of(marked, t).iter().all(|&p| group[p].is_some())
-        });
+        let ready = pending
+            .iter()
+            .position(|&t| preserved_of(marked, t).iter().all(|&p| group[p].is_some()));
         let Some(position) = ready else {
             return Err("the (+) conditions join optional tables to each other in a cycle".into());
         };
@@ -120,7 +127,10 @@ fn place(from: Vec<TableWithJoins>, marked: &[Marked]) -> Result<Vec<TableWithJo
         let targets: BTreeSet<usize> = preserved.iter().filter_map(|&p| group[p]).collect();
         let mut targets = targets.into_iter();
         let Some(target) = targets.next() else {
-            return Err(format!("the (+) conditions on table {} do not join it to another table", table + 1));
+            return Err(format!(
+                "the (+) conditions on table {} do not join it to another table",
+                table + 1
+            ));
         };
         for other in targets {
             merge(&mut items, &mut group, target, other)?;
@@ -153,7 +163,12 @@ fn preserved_of(marked: &[Marked], table: usize) -> BTreeSet<usize> {
 
 /// Joins item `other` into item `target` with CROSS JOIN (the WHERE clause still holds the
 /// conditions between them, as it did for the comma join).
-fn merge(items: &mut [Option<TableWithJoins>], group: &mut [Option<usize>], target: usize, other: usize) -> Result<(), String> {
+fn merge(
+    items: &mut [Option<TableWithJoins>],
+    group: &mut [Option<usize>],
+    target: usize,
+    other: usize,
+) -> Result<(), String> {
     let moved = items[other].take().ok_or("merged twice")?;
     let item = items[target].as_mut().ok_or("merge target missing")?;
     item.joins.push(Join {
@@ -199,7 +214,10 @@ fn names(relation: &TableFactor) -> Vec<String> {
 }
 
 fn resolve(tables: &[Vec<String>], qualifier: &str) -> Option<usize> {
-    let mut found = tables.iter().enumerate().filter(|(_, names)| names.iter().any(|n| n == qualifier));
+    let mut found = tables
+        .iter()
+        .enumerate()
+        .filter(|(_, names)| names.iter().any(|n| n == qualifier));
     match (found.next(), found.next()) {
         (Some((i, _)), None) => Some(i),
         _ => None,
@@ -242,7 +260,10 @@ impl Visitor for Scan {
                     self.problem = Some("(+) inside an OR condition".into());
                 }
             }
-            Expr::BinaryOp { op: BinaryOperator::Or, .. } => self.in_or += 1,
+            Expr::BinaryOp {
+                op: BinaryOperator::Or,
+                ..
+            } => self.in_or += 1,
             // An unmarked unqualified name may be a pseudo-function (SYSDATE); if it is a column
             // of a table not joined yet, the target rejects the view: loud, not wrong.
             Expr::Identifier(ident) if self.in_mark > 0 => {
@@ -271,7 +292,10 @@ impl Visitor for Scan {
         }
         match expr {
             Expr::OuterJoin(_) if self.in_mark > 0 => self.in_mark -= 1,
-            Expr::BinaryOp { op: BinaryOperator::Or, .. } => self.in_or -= 1,
+            Expr::BinaryOp {
+                op: BinaryOperator::Or,
+                ..
+            } => self.in_or -= 1,
             _ => {}
         }
         ControlFlow::Continue(())

@@ -8,6 +8,7 @@
 //! - a query whose select list is row by row (no GROUP BY, HAVING, DISTINCT, aggregate or window
 //!   function): LIMIT on the query. If it has an ORDER BY, the target returns the first n rows
 //!   in that order where Oracle returned any n rows, then sorted: reported as a warning.
+//!
 //! Anything else keeps ROWNUM, which is then reported as `view.rownum`.
 
 use super::Ctx;
@@ -105,7 +106,12 @@ fn limit_ordered_subquery(select: &mut Select, limit: u64) -> bool {
     if !only.joins.is_empty() {
         return false;
     }
-    let TableFactor::Derived { subquery, lateral: false, .. } = &mut only.relation else {
+    let TableFactor::Derived {
+        subquery,
+        lateral: false,
+        ..
+    } = &mut only.relation
+    else {
         return false;
     };
     if subquery.order_by.is_none() || subquery.limit_clause.is_some() || subquery.fetch.is_some() {
@@ -121,7 +127,10 @@ fn row_by_row(select: &Select) -> bool {
         GroupByExpr::All(_) => true,
         GroupByExpr::Expressions(exprs, _) => !exprs.is_empty(),
     };
-    if grouped || select.having.is_some() || matches!(select.distinct, Some(Distinct::Distinct | Distinct::On(_))) {
+    if grouped
+        || select.having.is_some()
+        || matches!(select.distinct, Some(Distinct::Distinct | Distinct::On(_)))
+    {
         return false;
     }
     let mut finder = AggregateFinder;
@@ -137,10 +146,31 @@ fn row_by_row(select: &Select) -> bool {
 struct AggregateFinder;
 
 const AGGREGATES: &[&str] = &[
-    "AVG", "COLLECT", "CORR", "COUNT", "COVAR_POP", "COVAR_SAMP", "CUME_DIST", "DENSE_RANK",
-    "GROUP_CONCAT", "LISTAGG", "MAX", "MEDIAN", "MIN", "PERCENTILE_CONT", "PERCENTILE_DISC",
-    "PERCENT_RANK", "RANK", "STDDEV", "STDDEV_POP", "STDDEV_SAMP", "SUM", "VARIANCE", "VAR_POP",
-    "VAR_SAMP", "XMLAGG",
+    "AVG",
+    "COLLECT",
+    "CORR",
+    "COUNT",
+    "COVAR_POP",
+    "COVAR_SAMP",
+    "CUME_DIST",
+    "DENSE_RANK",
+    "GROUP_CONCAT",
+    "LISTAGG",
+    "MAX",
+    "MEDIAN",
+    "MIN",
+    "PERCENTILE_CONT",
+    "PERCENTILE_DISC",
+    "PERCENT_RANK",
+    "RANK",
+    "STDDEV",
+    "STDDEV_POP",
+    "STDDEV_SAMP",
+    "SUM",
+    "VARIANCE",
+    "VAR_POP",
+    "VAR_SAMP",
+    "XMLAGG",
 ];
 
 /// Aggregates inside a scalar subquery belong to that subquery, but are found too: a false "not

@@ -37,7 +37,10 @@ pub(crate) fn sequence_nextval(expr: &mut Expr, ctx: &mut Ctx) {
         }
         TargetDialect::Redshift => ctx.log.action(
             "view.sequence",
-            format!("Redshift has no sequences: `{name}.{}` cannot be converted", last.value),
+            format!(
+                "Redshift has no sequences: `{name}.{}` cannot be converted",
+                last.value
+            ),
             "use an IDENTITY column, or generate the values in the loading pipeline",
         ),
     }

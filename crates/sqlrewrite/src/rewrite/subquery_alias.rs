@@ -7,7 +7,11 @@ use sqlparser::ast::{TableAlias, TableFactor};
 pub(crate) const NAME: &str = "derived_table_alias";
 
 pub(crate) fn derived_table_alias(table: &mut TableFactor, ctx: &mut Ctx) {
-    if let TableFactor::Derived { alias: alias @ None, .. } = table {
+    if let TableFactor::Derived {
+        alias: alias @ None,
+        ..
+    } = table
+    {
         ctx.subqueries += 1;
         *alias = Some(TableAlias {
             explicit: true,
