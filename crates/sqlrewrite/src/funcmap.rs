@@ -41,7 +41,7 @@ pub(crate) struct Target {
 pub(crate) enum Action {
     Rename(String),
     /// An expression whose `$n` placeholders stand for the arguments.
-    Template(Expr),
+    Template(Box<Expr>),
     Keep,
     Unsupported(String),
 }
@@ -310,7 +310,7 @@ fn target(spec: TargetSpec, max_args: usize) -> Result<Target, String> {
     let action = match (spec.rename, spec.to, spec.keep, spec.unsupported) {
         (Some(name), None, false, None) => Action::Rename(name),
         (None, Some(template), false, None) => {
-            Action::Template(template_expr(&template, max_args)?)
+            Action::Template(Box::new(template_expr(&template, max_args)?))
         }
         (None, None, true, None) => Action::Keep,
         (None, None, false, Some(action)) => Action::Unsupported(action),

@@ -3,7 +3,7 @@
 //!
 //! The DDL converter uses it for column defaults, generated columns, CHECK conditions and view
 //! queries. One-to-one function mappings are data (`dialect-maps/functions/*.toml`); what cannot
-//! be data is a small named rewrite in [`rewrite`](crate::rewrite). Whatever cannot be converted,
+//! be data is a small named rewrite (listed in [`NAMED_REWRITES`]). Whatever cannot be converted,
 //! or converts with a difference, is returned as a [`Note`]: never dropped silently.
 //!
 //! ```

@@ -86,14 +86,20 @@ pub(crate) fn expression_constructs(expr: &Expr, ctx: &mut Ctx) {
                 "wrap operands that can be NULL in COALESCE(x, '')",
             )
         }
-        Expr::Substring { substring_from: Some(from), .. } if ctx.from != SourceDialect::Postgres => {
-            if crate::ast::integer_literal(from).is_none_or(|n| n == 0) {
-                ctx.log.warning(
-                    "function.semantics",
-                    format!("{} counts a negative or zero start position differently from {}", ctx.from, ctx.to),
-                    "check that the start position is always positive",
-                );
-            }
+        Expr::Substring {
+            substring_from: Some(from),
+            ..
+        } if ctx.from != SourceDialect::Postgres
+            && crate::ast::integer_literal(from).is_none_or(|n| n == 0) =>
+        {
+            ctx.log.warning(
+                "function.semantics",
+                format!(
+                    "{} counts a negative or zero start position differently from {}",
+                    ctx.from, ctx.to
+                ),
+                "check that the start position is always positive",
+            )
         }
         _ => {}
     }

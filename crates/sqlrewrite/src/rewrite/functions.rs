@@ -60,7 +60,8 @@ pub(crate) fn rewrite_call(expr: &mut Expr, ctx: &mut Ctx) {
     }
 }
 
-/// Calls that need code rather than a mapping; `None` leaves the call to the function map.
+/// Calls that need code rather than a mapping; `None` leaves the call to the function map. A
+/// call that the code could not rewrite comes back unchanged (and noted), not to the map.
 fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> {
     let rewrite: fn(Vec<Expr>) -> Option<Expr>;
     let rewrite_name = match (ctx.from, name) {
@@ -73,7 +74,8 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
             nvl2::NAME
         }
         (SourceDialect::Mysql, "GROUP_CONCAT") => {
-            return mysql::group_concat_to_listagg(function, ctx);
+            let replacement = mysql::group_concat_to_listagg(function, ctx);
+            return replacement.or_else(|| Some(Expr::Function(function.clone())));
         }
         _ => return None,
     };

@@ -39,7 +39,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     literals::NAME,
 ];
 
-/// Longest input accepted. With [`STACK`], it bounds the recursion of cloning and dropping the
+/// Longest input accepted. With the stack a rewrite runs on (64 MiB), it bounds the recursion of cloning and dropping the
 /// tree of an operator chain (`a + b + ...`, which the parser builds in a loop).
 pub const MAX_INPUT_BYTES: usize = 512 * 1024;
 

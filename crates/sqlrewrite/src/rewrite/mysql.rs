@@ -3,8 +3,9 @@
 use super::Ctx;
 use migrate_core::TargetDialect;
 use sqlparser::ast::{
-    CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
-    FunctionArguments, Ident, LimitClause, ObjectName, Offset, OffsetRows, Query, Value,
+    CastKind, DataType, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentClause, FunctionArguments, Ident, LimitClause, ObjectName, Offset, OffsetRows,
+    Query, Value,
 };
 
 pub(crate) const LIMIT_NAME: &str = "limit_comma_to_offset";
@@ -30,20 +31,36 @@ pub(crate) fn limit_comma_to_offset(query: &mut Query, ctx: &mut Ctx) {
 /// Redshift, `LISTAGG([DISTINCT] x, s) WITHIN GROUP (ORDER BY ..)` and, in PostgreSQL,
 /// `STRING_AGG([DISTINCT] CAST(x AS TEXT), s ORDER BY ..)`. MySQL's default separator is `,`.
 /// Several values (`GROUP_CONCAT(a, b)`) are not converted: `None` with a note.
+///
+/// PostgreSQL requires the ORDER BY of a DISTINCT aggregate to be its argument, here the text
+/// form: ordering by the value itself becomes ordering by its text (reported, since numbers and
+/// dates may sort differently); ordering by anything else is not converted.
 pub(crate) fn group_concat_to_listagg(function: &Function, ctx: &mut Ctx) -> Option<Expr> {
-    let converted = convert(function, ctx.to);
-    match converted {
-        Some(_) => ctx.log.applied(GROUP_CONCAT_NAME),
-        None => ctx.log.action(
-            "function.unsupported",
-            format!("`{function}` could not be converted (several values, or an OVER/FILTER clause)"),
-            "rewrite with LISTAGG (Redshift) or STRING_AGG (PostgreSQL), concatenating the values with ||",
-        ),
+    match convert(function, ctx.to) {
+        Some((converted, ordered_as_text)) => {
+            ctx.log.applied(GROUP_CONCAT_NAME);
+            if ordered_as_text {
+                ctx.log.warning(
+                    "function.semantics",
+                    format!("`{function}`: PostgreSQL orders a DISTINCT STRING_AGG by the text form of the values"),
+                    "check the order of the list if the values are numbers or dates",
+                );
+            }
+            Some(converted)
+        }
+        None => {
+            ctx.log.action(
+                "function.unsupported",
+                format!("`{function}` could not be converted (several values, an OVER/FILTER clause, or DISTINCT ordered by another expression)"),
+                "rewrite with LISTAGG (Redshift) or STRING_AGG (PostgreSQL), concatenating the values with ||",
+            );
+            None
+        }
     }
-    converted
 }
 
-fn convert(function: &Function, to: TargetDialect) -> Option<Expr> {
+/// The converted call, and whether a DISTINCT list is now ordered by the values' text form.
+fn convert(function: &Function, to: TargetDialect) -> Option<(Expr, bool)> {
     let FunctionArguments::List(list) = &function.args else {
         return None;
     };
@@ -54,7 +71,7 @@ fn convert(function: &Function, to: TargetDialect) -> Option<Expr> {
         return None;
     };
     let mut separator = Expr::value(Value::SingleQuotedString(",".into()));
-    let mut order_by = Vec::new();
+    let mut order_by: Vec<sqlparser::ast::OrderByExpr> = Vec::new();
     for clause in &list.clauses {
         match clause {
             FunctionArgumentClause::Separator(value) => separator = Expr::Value(value.clone()),
@@ -62,6 +79,8 @@ fn convert(function: &Function, to: TargetDialect) -> Option<Expr> {
             _ => return None,
         }
     }
+    let distinct = matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
+    let mut ordered_as_text = false;
     let (name, value, clauses, within_group) = match to {
         TargetDialect::Redshift => ("LISTAGG", value.clone(), Vec::new(), order_by),
         TargetDialect::Postgres => {
@@ -71,6 +90,15 @@ fn convert(function: &Function, to: TargetDialect) -> Option<Expr> {
                 data_type: DataType::Text,
                 format: None,
             };
+            if distinct && !order_by.is_empty() {
+                if order_by.iter().any(|order| &order.expr != value) {
+                    return None;
+                }
+                for order in &mut order_by {
+                    order.expr = text.clone();
+                }
+                ordered_as_text = true;
+            }
             let clauses = if order_by.is_empty() {
                 Vec::new()
             } else {
@@ -90,5 +118,5 @@ fn convert(function: &Function, to: TargetDialect) -> Option<Expr> {
         ],
         clauses,
     });
-    Some(Expr::Function(out))
+    Some((Expr::Function(out), ordered_as_text))
 }

@@ -8,6 +8,7 @@
 //! - a query whose select list is row by row (no GROUP BY, HAVING, DISTINCT, aggregate or window
 //!   function): LIMIT on the query. If it has an ORDER BY, the target returns the first n rows
 //!   in that order where Oracle returned any n rows, then sorted: reported as a warning.
+//!
 //! Anything else keeps ROWNUM, which is then reported as `view.rownum`.
 
 use super::Ctx;
