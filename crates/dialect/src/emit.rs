@@ -219,7 +219,12 @@ impl Emitter<'_> {
         }
         let name = self.name(&table.name);
         if let Some(layout) = layout.filter(|_| self.to == TargetDialect::Redshift) {
-            for evidence in &layout.evidence {
+            // Distribution and sort key evidence; per-column encoding reasons are in the JSON report.
+            for evidence in layout
+                .evidence
+                .iter()
+                .filter(|e| !e.choice.starts_with("encode"))
+            {
                 let _ = writeln!(
                     self.out,
                     "-- {}: {}",

@@ -323,7 +323,8 @@ impl DdlReader {
             return Ok(None);
         };
         // MySQL `USING BTREE` and the like after the column list.
-        if cursor.eat_kw("USING") && !cursor.is_kw("INDEX") {
+        if cursor.is_kw("USING") && !cursor.is_kw_at(1, "INDEX") {
+            cursor.advance();
             cursor.advance();
         }
         let mut state = ConstraintState::default();
