@@ -269,10 +269,10 @@ impl<'a> Cursor<'a> {
         match self.peek().clone() {
             Token::Word(w) => {
                 self.pos += 1;
-                Ok(if w.quote_style.is_some() {
-                    Ident::quoted(w.value)
-                } else {
-                    Ident::new(w.value)
+                // Backticks (MySQL, Hive) only escape names: they stay case-insensitive.
+                Ok(match w.quote_style {
+                    Some('`') | None => Ident::new(w.value),
+                    Some(_) => Ident::quoted(w.value),
                 })
             }
             _ => Err(self.error("expected a name", "check the statement syntax")),

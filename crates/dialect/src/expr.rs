@@ -72,9 +72,9 @@ impl Expr {
     pub(crate) fn eval(&self, vars: &Variables) -> Result<i64, String> {
         Ok(match self {
             Expr::Number(n) => *n,
-            Expr::Variable(name) => *vars
-                .get(name.as_str())
-                .ok_or_else(|| format!("`{name}` has no value for this type"))?,
+            Expr::Variable(name) => *vars.get(name.as_str()).ok_or_else(|| {
+                format!("needs a value for `{name}`: a length or precision argument is missing")
+            })?,
             Expr::Not(inner) => i64::from(inner.eval(vars)? == 0),
             Expr::Negate(inner) => inner.eval(vars)?.saturating_neg(),
             Expr::Call(function, args) => {

@@ -7,6 +7,7 @@
 //! its line and column.
 
 use migrate_core::SourceDialect;
+use std::collections::VecDeque;
 
 /// One statement, without its terminator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,14 +75,18 @@ fn is_plsql_head(words: &[String]) -> bool {
     )
 }
 
-struct Splitter {
+/// Splits a script lazily: one statement at a time, so memory holds the current statement only.
+pub struct Splitter<'a> {
     dialect: SourceDialect,
-    chars: Vec<char>,
+    source: &'a str,
+    /// Byte offset of the next character.
     pos: usize,
     line: u64,
     column: u64,
+    /// True once the current line has a non-blank character before the cursor.
+    line_has_content: bool,
     delimiter: String,
-    items: Vec<ScriptItem>,
+    ready: VecDeque<ScriptItem>,
     current: String,
     start: Option<(u64, u64)>,
     /// Upper-cased leading words of the current statement, to detect PL/SQL.
@@ -90,92 +95,101 @@ struct Splitter {
     plsql: bool,
     /// Open MySQL versioned comments whose `*/` must be blanked out.
     versioned_depth: u32,
+    done: bool,
 }
 
-/// Splits `source` into statements and client commands.
-pub fn split(source: &str, dialect: SourceDialect) -> Vec<ScriptItem> {
-    let mut splitter = Splitter {
+/// Splits `source` into statements and client commands, lazily.
+pub fn split(source: &str, dialect: SourceDialect) -> Splitter<'_> {
+    Splitter {
         dialect,
-        chars: source.chars().collect(),
+        source,
         pos: 0,
         line: 1,
         column: 1,
+        line_has_content: false,
         delimiter: ";".to_string(),
-        items: Vec::new(),
+        ready: VecDeque::new(),
         current: String::new(),
         start: None,
         head_words: Vec::new(),
         head_word: String::new(),
         plsql: false,
         versioned_depth: 0,
-    };
-    splitter.run();
-    splitter.items
+        done: false,
+    }
 }
 
-impl Splitter {
+impl Iterator for Splitter<'_> {
+    type Item = ScriptItem;
+
+    fn next(&mut self) -> Option<ScriptItem> {
+        while self.ready.is_empty() && !self.done {
+            if self.pos >= self.source.len() {
+                self.finish(None);
+                self.done = true;
+            } else if !self.step() {
+                self.done = true;
+            }
+        }
+        self.ready.pop_front()
+    }
+}
+
+impl Splitter<'_> {
     fn peek(&self, offset: usize) -> Option<char> {
-        self.chars.get(self.pos + offset).copied()
+        self.source[self.pos..].chars().nth(offset)
     }
 
     fn starts_with(&self, text: &str) -> bool {
-        let mut i = self.pos;
-        for expected in text.chars() {
-            match self.chars.get(i) {
-                Some(c) if c.eq_ignore_ascii_case(&expected) => i += 1,
-                _ => return false,
-            }
-        }
-        true
+        let mut rest = self.source[self.pos..].chars();
+        text.chars().all(|expected| {
+            rest.next()
+                .is_some_and(|c| c.eq_ignore_ascii_case(&expected))
+        })
     }
 
     /// Consumes one character, copying it into the current statement.
-    fn take(&mut self) -> char {
-        let c = self.chars[self.pos];
+    fn take(&mut self) -> Option<char> {
+        let c = self.peek(0)?;
         self.advance_position(c);
         if self.start.is_some() {
             self.current.push(c);
         }
-        c
+        Some(c)
     }
 
     /// Consumes one character without copying it (replaced by a space to keep columns exact).
     fn blank(&mut self) {
-        let c = self.chars[self.pos];
-        self.advance_position(c);
-        if self.start.is_some() {
-            self.current.push(if c == '\n' { '\n' } else { ' ' });
+        if let Some(c) = self.peek(0) {
+            self.advance_position(c);
+            if self.start.is_some() {
+                self.current.push(if c == '\n' { '\n' } else { ' ' });
+            }
         }
     }
 
     fn advance_position(&mut self, c: char) {
-        self.pos += 1;
+        self.pos += c.len_utf8();
         if c == '\n' {
             self.line += 1;
             self.column = 1;
+            self.line_has_content = false;
         } else {
             self.column += 1;
+            if !c.is_whitespace() {
+                self.line_has_content = true;
+            }
         }
     }
 
-    fn at_line_start(&self) -> bool {
-        self.chars[..self.pos]
-            .iter()
-            .rev()
-            .take_while(|c| **c != '\n')
-            .all(|c| c.is_whitespace())
-    }
-
     /// The rest of the current line, from the cursor.
-    fn rest_of_line(&self) -> String {
-        self.chars[self.pos..]
-            .iter()
-            .take_while(|c| **c != '\n')
-            .collect()
+    fn rest_of_line(&self) -> &str {
+        let rest = &self.source[self.pos..];
+        &rest[..rest.find('\n').unwrap_or(rest.len())]
     }
 
     fn skip_line(&mut self) -> String {
-        let text = self.rest_of_line();
+        let text = self.rest_of_line().to_string();
         for c in text.chars() {
             self.advance_position(c);
         }
@@ -205,7 +219,7 @@ impl Splitter {
     fn finish(&mut self, unterminated: Option<Unterminated>) {
         let text = std::mem::take(&mut self.current);
         if let Some((line, column)) = self.start.take() {
-            self.items.push(ScriptItem::Statement(RawStatement {
+            self.ready.push_back(ScriptItem::Statement(RawStatement {
                 text: text.trim_end().to_string(),
                 line,
                 column,
@@ -217,69 +231,69 @@ impl Splitter {
         self.plsql = false;
     }
 
-    fn run(&mut self) {
-        while self.pos < self.chars.len() {
-            if self.at_line_start() && self.try_line_command() {
-                continue;
-            }
-            let c = self.chars[self.pos];
-            if self.dialect == SourceDialect::Mysql && self.starts_with("/*!") {
-                self.versioned_comment_open();
-                continue;
-            }
-            if self.starts_with("--") || (self.dialect == SourceDialect::Mysql && c == '#') {
-                self.line_comment();
-                continue;
-            }
-            if self.starts_with("/*") {
-                if let Err(open) = self.block_comment() {
-                    self.finish_unterminated("comment", open);
-                    return;
-                }
-                continue;
-            }
-            if self.versioned_depth > 0 && self.starts_with("*/") {
-                self.versioned_depth -= 1;
-                self.blank();
-                self.blank();
-                continue;
-            }
-            if !self.plsql && self.starts_with(&self.delimiter.clone()) {
-                for _ in 0..self.delimiter.chars().count() {
-                    self.advance_position(self.chars[self.pos]);
-                }
-                self.finish(None);
-                continue;
-            }
-            if c.is_whitespace() {
-                self.note_word_char(' ');
-                self.take();
-                continue;
-            }
-            self.mark_start();
-            let quoted = match c {
-                '\'' => self.quoted('\'', "string"),
-                '"' => self.quoted('"', "quoted identifier"),
-                '`' if matches!(self.dialect, SourceDialect::Mysql | SourceDialect::Hive) => {
-                    self.quoted('`', "quoted identifier")
-                }
-                '$' if self.dialect == SourceDialect::Postgres => self.dollar_quoted(),
-                '&' if self.dialect == SourceDialect::Oracle => {
-                    self.substitution_variable();
-                    Ok(())
-                }
-                _ => {
-                    self.note_word_char(c);
-                    self.take();
-                    Ok(())
-                }
-            };
-            if let Err((what, open)) = quoted {
-                self.finish_unterminated(what, open);
-                return;
-            }
+    /// Processes the next unit of input (a character, a quote, a comment or a whole line).
+    /// Returns false when the input ended inside a quote or comment (already reported).
+    fn step(&mut self) -> bool {
+        if !self.line_has_content && self.try_line_command() {
+            return true;
         }
-        self.finish(None);
+        let Some(c) = self.peek(0) else { return true };
+        if self.dialect == SourceDialect::Mysql && self.starts_with("/*!") {
+            self.versioned_comment_open();
+            return true;
+        }
+        if self.starts_with("--") || (self.dialect == SourceDialect::Mysql && c == '#') {
+            self.line_comment();
+            return true;
+        }
+        if self.starts_with("/*") {
+            if let Err(open) = self.block_comment() {
+                self.finish_unterminated("comment", open);
+                return false;
+            }
+            return true;
+        }
+        if self.versioned_depth > 0 && self.starts_with("*/") {
+            self.versioned_depth -= 1;
+            self.blank();
+            self.blank();
+            return true;
+        }
+        if !self.plsql && self.starts_with(&self.delimiter) {
+            for c in self.delimiter.clone().chars() {
+                self.advance_position(c);
+            }
+            self.finish(None);
+            return true;
+        }
+        if c.is_whitespace() {
+            self.note_word_char(' ');
+            self.take();
+            return true;
+        }
+        self.mark_start();
+        let quoted = match c {
+            '\'' => self.quoted('\'', "string"),
+            '"' => self.quoted('"', "quoted identifier"),
+            '`' if matches!(self.dialect, SourceDialect::Mysql | SourceDialect::Hive) => {
+                self.quoted('`', "quoted identifier")
+            }
+            '$' if self.dialect == SourceDialect::Postgres => self.dollar_quoted(),
+            '&' if self.dialect == SourceDialect::Oracle => {
+                self.substitution_variable();
+                Ok(())
+            }
+            _ => {
+                self.note_word_char(c);
+                self.take();
+                Ok(())
+            }
+        };
+        if let Err((what, open)) = quoted {
+            self.finish_unterminated(what, open);
+            return false;
+        }
+        true
     }
 
     fn finish_unterminated(&mut self, what: &'static str, (line, column): (u64, u64)) {
@@ -289,7 +303,7 @@ impl Splitter {
 
     /// Handles commands that occupy a whole line. Returns true when the line was consumed.
     fn try_line_command(&mut self) -> bool {
-        let line = self.rest_of_line();
+        let line = self.rest_of_line().to_string();
         let trimmed = line.trim();
         let first_word: String = trimmed
             .chars()
@@ -311,15 +325,16 @@ impl Splitter {
                     let line_no = self.line;
                     let mut text = self.skip_line();
                     // A trailing ` -` continues a SQL*Plus command on the next line.
-                    while text.trim_end().ends_with(" -") && self.pos < self.chars.len() {
+                    while text.trim_end().ends_with(" -") && self.pos < self.source.len() {
                         self.advance_position('\n');
                         text.push('\n');
                         text.push_str(&self.skip_line());
                     }
-                    self.items.push(ScriptItem::ClientCommand(ClientCommand {
-                        text: text.trim().to_string(),
-                        line: line_no,
-                    }));
+                    self.ready
+                        .push_back(ScriptItem::ClientCommand(ClientCommand {
+                            text: text.trim().to_string(),
+                            line: line_no,
+                        }));
                     return true;
                 }
                 false
@@ -331,10 +346,11 @@ impl Splitter {
                 if !delimiter.is_empty() {
                     self.delimiter = delimiter.to_string();
                 }
-                self.items.push(ScriptItem::ClientCommand(ClientCommand {
-                    text: text.trim().to_string(),
-                    line: line_no,
-                }));
+                self.ready
+                    .push_back(ScriptItem::ClientCommand(ClientCommand {
+                        text: text.trim().to_string(),
+                        line: line_no,
+                    }));
                 true
             }
             _ => false,
@@ -440,7 +456,7 @@ impl Splitter {
             self.take();
         }
         loop {
-            if self.pos >= self.chars.len() {
+            if self.pos >= self.source.len() {
                 return Err(("dollar-quoted string", open));
             }
             if self.starts_with(&tag) {
@@ -464,5 +480,86 @@ impl Splitter {
         } else {
             self.take();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statements(source: &str, dialect: SourceDialect) -> Vec<(String, u64, u64)> {
+        split(source, dialect)
+            .filter_map(|item| match item {
+                ScriptItem::Statement(s) => Some((s.text, s.line, s.column)),
+                ScriptItem::ClientCommand(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sqlplus_lines_and_slash_terminators() {
+        let source = "REM it's a comment with a quote\nPROMPT don't stop\nSET ECHO OFF\nCREATE TABLE t (a NUMBER);\n/\nCREATE OR REPLACE PROCEDURE p IS\nBEGIN\n  NULL;\nEND;\n/\nHOST sqlldr x -\n  control=y\n  CREATE TABLE u (b DATE)\n/\n";
+        let found = statements(source, SourceDialect::Oracle);
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[0], ("CREATE TABLE t (a NUMBER)".to_string(), 4, 1));
+        assert!(
+            found[1].0.starts_with("CREATE OR REPLACE PROCEDURE p IS")
+                && found[1].0.ends_with("END;")
+        );
+        assert_eq!(found[2], ("CREATE TABLE u (b DATE)".to_string(), 13, 3));
+    }
+
+    #[test]
+    fn substitution_variables_keep_columns() {
+        let found = statements(
+            "CREATE TABLE t (a INT) TABLESPACE &&tbs;",
+            SourceDialect::Oracle,
+        );
+        assert_eq!(found[0].0, "CREATE TABLE t (a INT) TABLESPACE   tbs");
+    }
+
+    #[test]
+    fn mysql_delimiters_and_versioned_comments() {
+        let source = "/*!40101 SET NAMES utf8 */;\nDELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END//\nDELIMITER ;\n/*!50001 CREATE VIEW v AS SELECT 1 */;\n# hash comment\nCREATE TABLE `t;` (a INT COMMENT 'x\\';y');";
+        let found = statements(source, SourceDialect::Mysql);
+        assert_eq!(found.len(), 4);
+        assert_eq!(found[1].0, "CREATE PROCEDURE p() BEGIN SELECT 1; END");
+        assert_eq!(
+            (found[2].0.trim(), found[2].1),
+            ("CREATE VIEW v AS SELECT 1", 5)
+        );
+        assert_eq!(found[3].0, "CREATE TABLE `t;` (a INT COMMENT 'x\\';y')");
+    }
+
+    #[test]
+    fn postgres_dollar_quotes() {
+        let source =
+            "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\nSELECT $1;";
+        let found = statements(source, SourceDialect::Postgres);
+        assert_eq!(found.len(), 2);
+        assert!(found[0].0.ends_with("LANGUAGE sql"));
+    }
+
+    #[test]
+    fn unterminated_quote_is_reported_where_it_opens() {
+        let items: Vec<ScriptItem> = split(
+            "CREATE TABLE a (x INT);\nCREATE TABLE b (y VARCHAR(3) DEFAULT 'oops);\n",
+            SourceDialect::Postgres,
+        )
+        .collect();
+        let ScriptItem::Statement(last) = items.last().unwrap() else {
+            panic!("expected a statement")
+        };
+        let open = last.unterminated.as_ref().unwrap();
+        assert_eq!((open.what, open.line, open.column), ("string", 2, 38));
+    }
+
+    #[test]
+    fn comments_before_a_statement_are_not_part_of_it() {
+        let found = statements(
+            "-- heading\n/* block */  CREATE TABLE t (a INT)",
+            SourceDialect::Hive,
+        );
+        assert_eq!(found[0], ("CREATE TABLE t (a INT)".to_string(), 2, 14));
     }
 }

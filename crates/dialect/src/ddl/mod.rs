@@ -313,6 +313,28 @@ impl DdlReader {
                 }
                 mapped.value
             }
+            Err(crate::MapError::UnknownType(name)) if self.is_object_type(&ty.name) => {
+                self.finding(
+                    Severity::Warning,
+                    "type.object-type",
+                    object,
+                    format!("column of object type {name}: stored as semi-structured JSON (SUPER in Redshift)"),
+                    "extract the attributes into JSON when loading, or model them as separate columns",
+                    Some(location.clone()),
+                );
+                LogicalType::Json
+            }
+            Err(error @ crate::MapError::Invalid { .. }) => {
+                self.finding(
+                    Severity::Action,
+                    "type.invalid",
+                    object,
+                    format!("{error}: the column is emitted as unbounded text"),
+                    "fix the type in the source DDL",
+                    Some(location.clone()),
+                );
+                LogicalType::Text
+            }
             Err(error) => {
                 self.finding(
                     Severity::Action,
@@ -325,6 +347,17 @@ impl DdlReader {
                 LogicalType::Text
             }
         }
+    }
+
+    /// True when an object type of that name was declared earlier (`CREATE TYPE ... AS OBJECT`).
+    fn is_object_type(&self, name: &str) -> bool {
+        let name = name.rsplit('.').next().unwrap_or(name);
+        self.catalog.routines.iter().any(|r| {
+            r.kind == migrate_core::RoutineKind::Type
+                && r.name
+                    .as_ref()
+                    .is_some_and(|n| n.name.value.eq_ignore_ascii_case(name))
+        })
     }
 
     /// Registers a table, replacing an earlier definition of the same name (with a finding).
