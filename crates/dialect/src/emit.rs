@@ -11,7 +11,7 @@ use migrate_core::{
     TableLayout, TargetDialect,
 };
 use migrate_sqlrewrite::{rewrite_expression, rewrite_query, target_ident, Rewritten};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 
 /// Redshift's limit on columns per table.
@@ -46,6 +46,8 @@ struct Emitter<'a> {
     out: String,
     findings: Vec<Finding>,
     summary: Summary,
+    /// Column types taken from the key a foreign key references, by (table, column) index.
+    aligned: HashMap<(usize, usize), LogicalType>,
 }
 
 /// Writes the target DDL for `catalog`. `layouts` holds one layout per table (same order) for
@@ -64,6 +66,7 @@ pub fn emit(
         out: String::new(),
         findings: Vec::new(),
         summary: Summary::default(),
+        aligned: aligned_key_types(catalog),
     };
     emitter.run(layouts);
     Conversion {
@@ -124,7 +127,7 @@ impl Emitter<'_> {
         let catalog = self.catalog;
         let sequences_used = self.sequences_used();
         for (index, table) in catalog.tables.iter().enumerate() {
-            self.table(table, layouts.get(index));
+            self.table(index, table, layouts.get(index));
         }
         for table in &catalog.tables {
             self.foreign_keys(table);
@@ -174,7 +177,7 @@ impl Emitter<'_> {
             .collect()
     }
 
-    fn table(&mut self, table: &Table, layout: Option<&TableLayout>) {
+    fn table(&mut self, table_index: usize, table: &Table, layout: Option<&TableLayout>) {
         let object = table.name.to_string();
         let location = table.location.as_ref();
         match table.kind {
@@ -235,8 +238,9 @@ impl Emitter<'_> {
         }
         let _ = writeln!(self.out, "CREATE TABLE {name} (");
         let mut lines = Vec::new();
-        for column in &table.columns {
-            lines.push(self.column(table, column, layout));
+        for (column_index, column) in table.columns.iter().enumerate() {
+            let aligned = self.aligned.get(&(table_index, column_index)).cloned();
+            lines.push(self.column(table, column, aligned, layout));
         }
         for constraint in &table.constraints {
             if let Some(line) = self.inline_constraint(table, constraint) {
@@ -251,16 +255,33 @@ impl Emitter<'_> {
         self.summary.tables += 1;
     }
 
-    fn column(&mut self, table: &Table, column: &Column, layout: Option<&TableLayout>) -> String {
+    fn column(
+        &mut self,
+        table: &Table,
+        column: &Column,
+        aligned: Option<LogicalType>,
+        layout: Option<&TableLayout>,
+    ) -> String {
         let object = format!("{}.{}", table.name, column.name);
         let location = column.location.as_ref();
         let name = self.ident(&column.name, &object);
         let identity = column
             .identity
             .or_else(|| self.identity_from_sequence(column, &object));
-        let data_type = match &identity {
-            Some(_) => self.identity_type(&column.data_type, &object, location),
-            None => column.data_type.clone(),
+        let data_type = match (&identity, aligned) {
+            (Some(_), _) => self.identity_type(&column.data_type, &object, location),
+            (None, Some(key_type)) => {
+                self.finding(
+                    Severity::Info,
+                    "type.aligned-with-key",
+                    &object,
+                    format!("{} becomes {key_type}, the type of the key it references (a valid foreign key's values fit it; equal types join and co-locate)", column.data_type),
+                    "none",
+                    location,
+                );
+                key_type
+            }
+            (None, None) => column.data_type.clone(),
         };
         let type_sql = match self.maps.target(self.to).map_target(&data_type) {
             Ok(mapped) => {
@@ -303,7 +324,16 @@ impl Emitter<'_> {
                 }
             );
         } else if let Some(ColumnDefault::Expression(expression)) = &column.default {
-            if let Some(default) = self.expression(expression, &object, "default", location) {
+            // MySQL writes boolean defaults as 0 and 1; both targets want FALSE and TRUE.
+            let boolean_literal = match (&data_type, expression.trim().trim_matches('\'')) {
+                (LogicalType::Boolean, "0") => Some("FALSE"),
+                (LogicalType::Boolean, "1") => Some("TRUE"),
+                _ => None,
+            };
+            if let Some(literal) = boolean_literal {
+                let _ = write!(sql, " DEFAULT {literal}");
+            } else if let Some(default) = self.expression(expression, &object, "default", location)
+            {
                 let _ = write!(sql, " DEFAULT {default}");
             }
         }
@@ -375,13 +405,10 @@ impl Emitter<'_> {
         object: &str,
         location: Option<&migrate_core::SourceLocation>,
     ) -> LogicalType {
-        match data_type {
-            LogicalType::SmallInt | LogicalType::Integer | LogicalType::BigInt => data_type.clone(),
-            LogicalType::Decimal {
-                precision,
-                scale: 0,
-            } if *precision <= 18 => LogicalType::BigInt,
-            other => {
+        match identity_integer(data_type) {
+            Some(integer) => integer,
+            None => {
+                let other = data_type;
                 self.finding(
                     Severity::Warning,
                     "identity.type",
@@ -559,6 +586,19 @@ impl Emitter<'_> {
                 );
                 continue;
             }
+            if self.to == TargetDialect::Postgres
+                && !has_enabled_key(referenced, &fk.referenced_columns)
+            {
+                self.finding(
+                    Severity::Warning,
+                    "constraint.foreign-key-unkeyed",
+                    &object,
+                    format!("{} has no enabled primary or unique key on the referenced columns, which PostgreSQL requires: not created", referenced.name),
+                    "enable the referenced key in the source, or add both keys by hand",
+                    table.location.as_ref(),
+                );
+                continue;
+            }
             let table_name = self.name(&table.name);
             let referenced_name = self.name(&referenced.name);
             let columns = self.columns(&fk.columns, &object);
@@ -632,6 +672,7 @@ impl Emitter<'_> {
             return;
         }
         let mut created = false;
+        let mut index_names = BTreeSet::new();
         for index in &catalog.indexes {
             let object = format!("index {}", index.name);
             let Some(table) = catalog.table(&index.table) else {
@@ -671,7 +712,25 @@ impl Emitter<'_> {
                 continue;
             }
             let table_name = self.name(&table.name);
-            let index_name = self.ident(&index.name.name, &object);
+            let mut index_name = self.ident(&index.name.name, &object);
+            // Index names are per table in MySQL but share one namespace per schema in PostgreSQL.
+            let schema = index.table.schema.as_ref().map(|s| s.key());
+            if !index_names.insert((schema.clone(), index_name.clone())) {
+                let renamed = Ident::new(format!(
+                    "{}_{}",
+                    table.name.name.value, index.name.name.value
+                ));
+                index_name = self.ident(&renamed, &object);
+                self.finding(
+                    Severity::Info,
+                    "index.renamed",
+                    &object,
+                    format!("another index of the schema has this name: created as {index_name}"),
+                    "none",
+                    index.location.as_ref(),
+                );
+                index_names.insert((schema, index_name.clone()));
+            }
             let column_list = self.columns(&columns, &object);
             let unique = if index.unique { "UNIQUE " } else { "" };
             let _ = writeln!(
@@ -798,6 +857,84 @@ impl Emitter<'_> {
             self.summary.views += 1;
         }
     }
+}
+
+/// The integer type an identity column of `data_type` gets, if it holds without loss.
+fn identity_integer(data_type: &LogicalType) -> Option<LogicalType> {
+    match data_type {
+        LogicalType::SmallInt | LogicalType::Integer | LogicalType::BigInt => {
+            Some(data_type.clone())
+        }
+        LogicalType::Decimal {
+            precision,
+            scale: 0,
+        } if *precision <= 18 => Some(LogicalType::BigInt),
+        _ => None,
+    }
+}
+
+/// The type a column is written with, before alignment: identity columns become integers.
+fn written_type(column: &Column) -> LogicalType {
+    let is_identity =
+        column.identity.is_some() || matches!(column.default, Some(ColumnDefault::Sequence(_)));
+    match is_identity {
+        true => identity_integer(&column.data_type).unwrap_or(LogicalType::BigInt),
+        false => column.data_type.clone(),
+    }
+}
+
+/// Oracle accepts a foreign key of `NUMBER` referencing a key of `NUMBER(6)`; PostgreSQL refuses
+/// different types and Redshift only co-locates equal ones. The values of an enabled foreign key
+/// exist in the referenced key, so they fit its type: numeric foreign key columns take it. (Rows
+/// an unvalidated key let through that don't fit fail to load: loudly, never truncated.)
+fn aligned_key_types(catalog: &Catalog) -> HashMap<(usize, usize), LogicalType> {
+    let mut aligned = HashMap::new();
+    for (table_index, table) in catalog.tables.iter().enumerate() {
+        for constraint in &table.constraints {
+            let ConstraintKind::ForeignKey(fk) = &constraint.kind else {
+                continue;
+            };
+            if !constraint.state.enabled {
+                continue;
+            }
+            let Some(referenced) = catalog.table(&fk.referenced_table) else {
+                continue;
+            };
+            let referenced_columns =
+                match (fk.referenced_columns.is_empty(), referenced.primary_key()) {
+                    (false, _) => fk.referenced_columns.as_slice(),
+                    (true, Some(key)) => key,
+                    (true, None) => continue,
+                };
+            for (name, referenced_name) in fk.columns.iter().zip(referenced_columns) {
+                let column = table.columns.iter().position(|c| c.name.matches(name));
+                let key = referenced.column(referenced_name).map(written_type);
+                if let (Some(column_index), Some(key_type)) = (column, key) {
+                    let own = written_type(&table.columns[column_index]);
+                    if own != key_type && own.is_numeric() && key_type.is_numeric() {
+                        aligned.insert((table_index, column_index), key_type);
+                    }
+                }
+            }
+        }
+    }
+    aligned
+}
+
+/// True when `table` has an enabled primary or unique key on exactly `columns` (the primary key
+/// when `columns` is empty), as a foreign key needs in PostgreSQL.
+fn has_enabled_key(table: &Table, columns: &[Ident]) -> bool {
+    table.constraints.iter().any(|c| {
+        c.state.enabled
+            && match &c.kind {
+                ConstraintKind::PrimaryKey(key) if columns.is_empty() => !key.is_empty(),
+                ConstraintKind::PrimaryKey(key) | ConstraintKind::Unique(key) => {
+                    key.len() == columns.len()
+                        && columns.iter().all(|c| key.iter().any(|k| k.matches(c)))
+                }
+                _ => false,
+            }
+    })
 }
 
 /// A SQL string literal.

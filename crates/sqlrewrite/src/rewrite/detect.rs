@@ -43,6 +43,28 @@ pub(crate) fn table_constructs(table: &TableFactor, ctx: &mut Ctx) {
                 "rewrite PIVOT as conditional aggregation (SUM(CASE WHEN .. THEN .. END)) and UNPIVOT as a UNION ALL or a LATERAL VALUES join",
             )
         }
+        // Oracle's dictionary and dynamic performance views (V$, GV$, DBA_) exist only in Oracle.
+        (TableFactor::Table { name, .. }, _)
+            if ctx.from == SourceDialect::Oracle
+                && name.0.last().and_then(|part| part.as_ident()).is_some_and(|ident| {
+                    let upper = ident.value.to_ascii_uppercase();
+                    upper.starts_with("V$") || upper.starts_with("GV$") || upper.starts_with("DBA_")
+                }) =>
+        {
+            ctx.log.action(
+                "view.oracle-dictionary",
+                format!("reads the Oracle data dictionary ({name})"),
+                "query the target's own catalog (pg_catalog / SVV_ views) instead, or drop the view",
+            )
+        }
+        (TableFactor::JsonTable { .. }, _) => ctx.log.action(
+            "view.json-table",
+            "JSON_TABLE has no equivalent in the target",
+            match ctx.to {
+                TargetDialect::Redshift => "store the document as SUPER and unnest it with PartiQL (FROM t, t.doc.items AS item)",
+                TargetDialect::Postgres => "rewrite with jsonb_to_recordset / jsonb_array_elements in a LATERAL join",
+            },
+        ),
         (TableFactor::MatchRecognize { .. }, _) => ctx.log.action(
             "view.match-recognize",
             "MATCH_RECOGNIZE has no equivalent",
@@ -71,6 +93,15 @@ pub(crate) fn expression_constructs(expr: &Expr, ctx: &mut Ctx) {
                 _ => {}
             }
         }
+        // `IS JSON` arrived in PostgreSQL 16; Redshift spells it IS_VALID_JSON(x).
+        Expr::IsJson { .. } => ctx.log.action(
+            "expression.is-json",
+            "IS JSON is not supported by the target",
+            match ctx.to {
+                TargetDialect::Redshift => "use IS_VALID_JSON(column), or store the column as SUPER",
+                TargetDialect::Postgres => "cast to JSONB in a CHECK (col::jsonb IS NOT NULL) or upgrade to PostgreSQL 16",
+            },
+        ),
         Expr::OuterJoin(_) if !ctx.log.has("view.outer-join-marks") => ctx.log.action(
             "view.outer-join-marks",
             "an Oracle (+) outer join could not be converted to ANSI JOIN syntax",
