@@ -297,8 +297,16 @@ impl<'a> Cursor<'a> {
         let mut names = Vec::new();
         loop {
             names.push(self.ident()?);
-            // Prefix lengths `name(10)` (MySQL) and ordering keywords are not part of the name.
+            // Prefix lengths `name(10)` (MySQL) and ordering keywords are not part of the name;
+            // anything else in parentheses is a function call, not a column list.
             if self.is(&Token::LParen) {
+                if !(matches!(self.peek_at(1), Token::Number(..))
+                    && self.peek_at(2) == &Token::RParen)
+                {
+                    return Err(
+                        self.error("expected a column name", "list plain column names here")
+                    );
+                }
                 self.skip_parens()?;
             }
             while self.eat_kw("ASC") || self.eat_kw("DESC") {}

@@ -18,6 +18,8 @@ pub struct RawStatement {
     pub column: u64,
     /// Set when the input ended inside a quote or comment that started at this line and column.
     pub unterminated: Option<Unterminated>,
+    /// SQL*Plus substitution variables (`&name`, `&&name`) replaced by their bare names.
+    pub substitutions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +97,7 @@ pub struct Splitter<'a> {
     plsql: bool,
     /// Open MySQL versioned comments whose `*/` must be blanked out.
     versioned_depth: u32,
+    substitutions: Vec<String>,
     done: bool,
 }
 
@@ -115,6 +118,7 @@ pub fn split(source: &str, dialect: SourceDialect) -> Splitter<'_> {
         head_word: String::new(),
         plsql: false,
         versioned_depth: 0,
+        substitutions: Vec::new(),
         done: false,
     }
 }
@@ -224,6 +228,7 @@ impl Splitter<'_> {
                 line,
                 column,
                 unterminated,
+                substitutions: std::mem::take(&mut self.substitutions),
             }));
         }
         self.head_words.clear();
@@ -476,6 +481,13 @@ impl Splitter<'_> {
             self.blank();
             if self.peek(0) == Some('&') {
                 self.blank();
+            }
+            let name: String = self.source[self.pos..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !self.substitutions.contains(&name) {
+                self.substitutions.push(name);
             }
         } else {
             self.take();

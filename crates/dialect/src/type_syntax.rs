@@ -242,6 +242,7 @@ pub fn parse_type_text(dialect: SourceDialect, text: &str) -> Result<TypeRef, Pa
         line: 1,
         column: 1,
         unterminated: None,
+        substitutions: Vec::new(),
     };
     let file: Arc<str> = Arc::from("<type>");
     let mut cursor = Cursor::new(&statement, dialect, &file)?;

@@ -59,6 +59,7 @@ impl DdlReader {
         let location = cursor.location();
         let name = cursor.ident()?;
         let object = format!("{}.{}", table.name, name);
+        let mut serial = false;
         // Oracle virtual columns may omit the type: `total AS (price * qty) VIRTUAL`.
         let (source_type, data_type) = if cursor.is_kw("AS") || cursor.is_kw("GENERATED") {
             self.finding(
@@ -73,10 +74,16 @@ impl DdlReader {
         } else {
             let ty = parse_type(cursor, self.dialect)?;
             let mapped = self.map_type(&ty, &object, &location);
+            serial = is_serial(&ty.name);
             (ty.text, mapped)
         };
         let mut column = Column::new(name, source_type, data_type);
         column.location = Some(location);
+        if serial {
+            // `serial` is an integer with a sequence default and NOT NULL (MySQL's adds UNIQUE).
+            column.identity = Some(Identity::default());
+            column.nullable = false;
+        }
         self.column_options(cursor, table, &mut column)?;
         Ok(column)
     }
@@ -331,6 +338,14 @@ impl DdlReader {
         constraint_state(cursor, &mut state)?;
         Ok(Some(Constraint { name, kind, state }))
     }
+}
+
+/// PostgreSQL `serial` types and MySQL `SERIAL`: auto-numbered integers.
+fn is_serial(type_name: &str) -> bool {
+    matches!(
+        type_name,
+        "SERIAL" | "BIGSERIAL" | "SMALLSERIAL" | "SERIAL2" | "SERIAL4" | "SERIAL8"
+    )
 }
 
 /// The expression after DEFAULT: up to the next column option at depth 0. It has at least one

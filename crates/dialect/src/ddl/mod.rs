@@ -203,6 +203,21 @@ impl DdlReader {
             );
             return;
         }
+        if !statement.substitutions.is_empty() {
+            let names: Vec<String> = statement
+                .substitutions
+                .iter()
+                .map(|n| format!("&{n}"))
+                .collect();
+            self.finding(
+                Severity::Warning,
+                "sqlplus.substitution",
+                format!("statement at line {}", statement.line),
+                format!("SQL*Plus substitution variable(s) {} were read as their bare names", names.join(", ")),
+                "replace them with their values before converting, so that names and storage clauses are right",
+                Some(SourceLocation { file: file.clone(), line: statement.line, column: statement.column }),
+            );
+        }
         let mut cursor = match Cursor::new(statement, self.dialect, file) {
             Ok(cursor) => cursor,
             Err(error) => return self.syntax_error(error, statement),

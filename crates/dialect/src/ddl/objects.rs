@@ -366,7 +366,12 @@ impl DdlReader {
         };
         let mut start = None;
         while !cursor.at_end() {
-            if cursor.eat_kws(&["START", "WITH"]) || cursor.eat_kw("START") {
+            if cursor.eat_kws(&["NO", "MINVALUE"])
+                || cursor.eat_kws(&["NO", "MAXVALUE"])
+                || cursor.eat_kws(&["NO", "CYCLE"])
+            {
+                // PostgreSQL spelling of the defaults.
+            } else if cursor.eat_kws(&["START", "WITH"]) || cursor.eat_kw("START") {
                 cursor.eat_kw("WITH");
                 start = Some(big_number(cursor)?);
             } else if cursor.eat_kws(&["INCREMENT", "BY"]) || cursor.eat_kw("INCREMENT") {
@@ -449,6 +454,10 @@ impl DdlReader {
             None => format!("{} at line {}", kind.as_str(), location.line),
         };
         let (code, action) = match (self.dialect, kind) {
+            (SourceDialect::Oracle, RoutineKind::Type | RoutineKind::TypeBody) => (
+                "object.type",
+                "the target has no object types: columns of this type become SUPER (JSON); its methods must be rewritten as functions or in the application",
+            ),
             (_, RoutineKind::Trigger) => (
                 "routine.trigger",
                 "the target has no triggers: move the logic into the loading process or a scheduled procedure",
@@ -467,10 +476,15 @@ impl DdlReader {
             Severity::Action,
             code,
             &object,
-            format!(
-                "{} ({lines} lines) is procedural code and is not converted",
-                kind.as_str()
-            ),
+            match kind {
+                RoutineKind::Type | RoutineKind::TypeBody => {
+                    format!("{} ({lines} lines) is not converted", kind.as_str())
+                }
+                _ => format!(
+                    "{} ({lines} lines) is procedural code and is not converted",
+                    kind.as_str()
+                ),
+            },
             action,
             Some(location.clone()),
         );

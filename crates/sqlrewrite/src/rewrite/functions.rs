@@ -73,6 +73,12 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
             rewrite = nvl2::nvl2_to_case;
             nvl2::NAME
         }
+        (SourceDialect::Mysql, "CONCAT") if plain_args(function).is_some_and(|a| a.len() > 2) => {
+            let replacement =
+                plain_args(function).and_then(|args| mysql::concat_many(args, ctx.to))?;
+            ctx.log.applied(mysql::CONCAT_NAME);
+            return Some(replacement);
+        }
         (SourceDialect::Mysql, "GROUP_CONCAT") => {
             let replacement = mysql::group_concat_to_listagg(function, ctx);
             return replacement.or_else(|| Some(Expr::Function(function.clone())));

@@ -2,6 +2,7 @@
 //! the AST once calling them at the right node, then normalises identifiers in a second walk.
 
 mod casts;
+mod date_arithmetic;
 mod decode;
 mod detect;
 mod dual;
@@ -27,6 +28,7 @@ use std::ops::ControlFlow;
 /// are reported by their ids).
 pub const NAMED_REWRITES: &[&str] = &[
     decode::NAME,
+    date_arithmetic::NAME,
     nvl2::NAME,
     functions::BARE_NAME,
     outer_join::NAME,
@@ -34,6 +36,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     dual::NAME,
     mysql::LIMIT_NAME,
     mysql::GROUP_CONCAT_NAME,
+    mysql::CONCAT_NAME,
     subquery_alias::NAME,
     sequence::NAME,
     literals::NAME,
@@ -149,6 +152,11 @@ impl VisitorMut for Rewriter<'_> {
     fn pre_visit_table_factor(&mut self, table: &mut TableFactor) -> ControlFlow<()> {
         subquery_alias::derived_table_alias(table, self.ctx);
         detect::table_constructs(table, self.ctx);
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        date_arithmetic::oracle_date_arithmetic(expr, self.ctx);
         ControlFlow::Continue(())
     }
 

@@ -10,6 +10,56 @@ use sqlparser::ast::{
 
 pub(crate) const LIMIT_NAME: &str = "limit_comma_to_offset";
 pub(crate) const GROUP_CONCAT_NAME: &str = "group_concat_to_listagg";
+pub(crate) const CONCAT_NAME: &str = "concat_many";
+
+/// `concat_many`: MySQL `CONCAT(a, b, c, ...)` is NULL when any argument is NULL. Redshift's
+/// CONCAT takes exactly two arguments with the same NULL rule, so calls nest; PostgreSQL's CONCAT
+/// skips NULLs, so its `||` (NULL when any operand is) is used, on text casts like MySQL's.
+/// Two-argument calls are left to the function map (`mysql.concat`).
+pub(crate) fn concat_many(args: Vec<Expr>, to: TargetDialect) -> Option<Expr> {
+    if args.len() < 3 {
+        return None;
+    }
+    let mut args = args.into_iter();
+    let first = args.next()?;
+    Some(match to {
+        TargetDialect::Redshift => args.fold(first, |acc, next| call("CONCAT", vec![acc, next])),
+        TargetDialect::Postgres => args.fold(text(first), |acc, next| Expr::BinaryOp {
+            left: Box::new(acc),
+            op: sqlparser::ast::BinaryOperator::StringConcat,
+            right: Box::new(text(next)),
+        }),
+    })
+}
+
+fn text(expr: Expr) -> Expr {
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(expr),
+        data_type: DataType::Text,
+        format: None,
+    }
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(sqlparser::ast::FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
+}
 
 /// `limit_comma_to_offset`: MySQL `LIMIT offset, count` is `LIMIT count OFFSET offset`.
 pub(crate) fn limit_comma_to_offset(query: &mut Query, ctx: &mut Ctx) {
