@@ -30,3 +30,19 @@ pub(crate) fn hive_double_quoted_string(expr: &mut Expr, ctx: &mut Ctx) {
         }
     }
 }
+
+pub(crate) const INTRODUCER_NAME: &str = "drop_charset_introducer";
+
+/// `drop_charset_introducer`: MySQL `_utf8mb4'text'` only names the literal's character set; the
+/// targets are UTF-8 throughout and would read the prefix as a type name.
+pub(crate) fn drop_charset_introducer(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    if let Expr::Prefixed { prefix, value } = expr {
+        if prefix.value.starts_with('_') && matches!(value.as_ref(), Expr::Value(_)) {
+            *expr = std::mem::replace(value.as_mut(), Expr::value(Value::Null));
+            ctx.log.applied(INTRODUCER_NAME);
+        }
+    }
+}

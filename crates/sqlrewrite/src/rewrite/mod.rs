@@ -40,6 +40,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     subquery_alias::NAME,
     sequence::NAME,
     literals::NAME,
+    literals::INTRODUCER_NAME,
 ];
 
 /// Longest input accepted. With the stack a rewrite runs on (64 MiB), it bounds the recursion of cloning and dropping the
@@ -162,6 +163,7 @@ impl VisitorMut for Rewriter<'_> {
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         literals::hive_double_quoted_string(expr, self.ctx);
+        literals::drop_charset_introducer(expr, self.ctx);
         functions::rewrite_call(expr, self.ctx);
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);
