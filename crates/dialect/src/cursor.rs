@@ -259,6 +259,11 @@ impl<'a> Cursor<'a> {
     pub fn expect(&mut self, token: &Token) -> Result<(), ParseError> {
         if self.eat(token) {
             Ok(())
+        } else if self.at_end() {
+            Err(self.error(
+                format!("the statement ends where `{token}` was expected"),
+                "the statement may be truncated: check that it is complete",
+            ))
         } else {
             Err(self.error(format!("expected `{token}`"), "check the statement syntax"))
         }

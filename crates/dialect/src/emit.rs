@@ -10,9 +10,12 @@ use migrate_core::{
     Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect, Table, TableKind,
     TableLayout, TargetDialect,
 };
-use migrate_sqlrewrite::{rewrite_expression, rewrite_query, target_ident, Rewritten};
+use migrate_sqlrewrite::{
+    rewrite_expression_in, rewrite_query_in, target_ident, ColumnTypes, Context, Rewritten,
+};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// Redshift's limit on columns per table.
 const REDSHIFT_MAX_COLUMNS: usize = 1600;
@@ -48,6 +51,8 @@ struct Emitter<'a> {
     summary: Summary,
     /// Column types taken from the key a foreign key references, by (table, column) index.
     aligned: HashMap<(usize, usize), LogicalType>,
+    /// Column types for type-dependent rewrites in views, defaults and checks.
+    types: Arc<ColumnTypes>,
 }
 
 /// Writes the target DDL for `catalog`. `layouts` holds one layout per table (same order) for
@@ -67,6 +72,7 @@ pub fn emit(
         findings: Vec::new(),
         summary: Summary::default(),
         aligned: aligned_key_types(catalog),
+        types: Arc::new(column_types(catalog)),
     };
     emitter.run(layouts);
     Conversion {
@@ -332,7 +338,8 @@ impl Emitter<'_> {
             };
             if let Some(literal) = boolean_literal {
                 let _ = write!(sql, " DEFAULT {literal}");
-            } else if let Some(default) = self.expression(expression, &object, "default", location)
+            } else if let Some(default) =
+                self.expression(table, expression, &object, "default", location)
             {
                 let _ = write!(sql, " DEFAULT {default}");
             }
@@ -425,12 +432,17 @@ impl Emitter<'_> {
     /// Rewrites an expression (default, check) into the target dialect, or reports why not.
     fn expression(
         &mut self,
+        table: &Table,
         expression: &str,
         object: &str,
         what: &str,
         location: Option<&migrate_core::SourceLocation>,
     ) -> Option<String> {
-        match rewrite_expression(expression, self.from, self.to) {
+        let context = Context {
+            types: Some(self.types.clone()),
+            table: Some(table.name.name.value.clone()),
+        };
+        match rewrite_expression_in(expression, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, object, location),
             Err(error) => {
                 self.finding(
@@ -501,7 +513,8 @@ impl Emitter<'_> {
                     );
                     return None;
                 }
-                let rewritten = self.expression(condition, &object, "CHECK condition", location)?;
+                let rewritten =
+                    self.expression(table, condition, &object, "CHECK condition", location)?;
                 format!("CHECK ({rewritten})")
             }
         };
@@ -778,7 +791,11 @@ impl Emitter<'_> {
     fn view(&mut self, view: &migrate_core::View) {
         let object = format!("view {}", view.name);
         let location = view.location.as_ref();
-        let rewritten = match rewrite_query(&view.query, self.from, self.to) {
+        let context = Context {
+            types: Some(self.types.clone()),
+            table: None,
+        };
+        let rewritten = match rewrite_query_in(&view.query, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, &object, location),
             Err(error) => {
                 self.finding(
@@ -857,6 +874,21 @@ impl Emitter<'_> {
             self.summary.views += 1;
         }
     }
+}
+
+/// The type of every column of the catalog, for the rewrites.
+fn column_types(catalog: &Catalog) -> ColumnTypes {
+    let mut types = ColumnTypes::new();
+    for table in &catalog.tables {
+        for column in &table.columns {
+            types.insert(
+                &table.name.name.value,
+                &column.name.value,
+                column.data_type.clone(),
+            );
+        }
+    }
+    types
 }
 
 /// The integer type an identity column of `data_type` gets, if it holds without loss.

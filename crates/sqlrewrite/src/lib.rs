@@ -20,11 +20,16 @@ mod ident;
 mod output;
 mod parse;
 mod rewrite;
+mod typing;
 
 pub use error::RewriteError;
 pub use ident::{target_ident, TargetIdent};
 pub use output::{Note, Rewritten};
-pub use rewrite::{rewrite_expression, rewrite_query, MAX_INPUT_BYTES, NAMED_REWRITES};
+pub use rewrite::{
+    rewrite_expression, rewrite_expression_in, rewrite_query, rewrite_query_in, Context,
+    MAX_INPUT_BYTES, NAMED_REWRITES,
+};
+pub use typing::ColumnTypes;
 
 /// Every function-map rule id of `from`, for coverage checks and documentation.
 pub fn function_rule_ids(

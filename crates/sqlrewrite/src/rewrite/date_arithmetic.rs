@@ -1,15 +1,16 @@
 //! `date_arithmetic_to_interval`: Oracle adds and subtracts days as plain numbers
 //! (`SYSDATE - 30`), which neither target accepts: both take `- INTERVAL '30 days'`.
 //!
-//! Only expressions whose left side is known to be a date are rewritten (the current-date
-//! functions, and TRUNC of one): for a column the type is unknown here, so `hired - 30` stays as
-//! written and the target rejects it loudly rather than computing something else.
+//! Only expressions whose left side is known to be a date are rewritten (a column of a date type
+//! when the caller passed column types, a current-date function, a truncation of one): for
+//! anything else `x - 30` stays as written, and if `x` is a date the target rejects it loudly
+//! rather than computing something else.
 
 use super::Ctx;
 use crate::parse;
 use migrate_core::SourceDialect;
 use sqlparser::ast::{
-    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Value,
+    BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Value,
 };
 
 pub(crate) const NAME: &str = "date_arithmetic_to_interval";
@@ -23,6 +24,17 @@ const CURRENT_DATE_FUNCTIONS: &[&str] = &[
     "LOCALTIMESTAMP",
 ];
 
+/// Functions (Oracle, or already rewritten for a target) that always return a date or timestamp.
+const DATE_RESULT_FUNCTIONS: &[&str] = &[
+    "GETDATE",
+    "NOW",
+    "TO_DATE",
+    "TO_TIMESTAMP",
+    "ADD_MONTHS",
+    "LAST_DAY",
+    "NEXT_DAY",
+];
+
 pub(crate) fn oracle_date_arithmetic(expr: &mut Expr, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Oracle {
         return;
@@ -30,7 +42,7 @@ pub(crate) fn oracle_date_arithmetic(expr: &mut Expr, ctx: &mut Ctx) {
     let Expr::BinaryOp { left, op, right } = expr else {
         return;
     };
-    if !matches!(op, BinaryOperator::Plus | BinaryOperator::Minus) || !is_current_date(left) {
+    if !matches!(op, BinaryOperator::Plus | BinaryOperator::Minus) || !is_date(left, ctx) {
         return;
     }
     let days = match right.as_ref() {
@@ -38,6 +50,15 @@ pub(crate) fn oracle_date_arithmetic(expr: &mut Expr, ctx: &mut Ctx) {
             Value::Number(days, _) => days.clone(),
             _ => return,
         },
+        // `date - date` is a number of days in Oracle and an interval in the targets.
+        other if is_date(other, ctx) => {
+            ctx.log.warning(
+                "expression.date-difference",
+                "Oracle's date - date is a number of days; in the target it is an interval",
+                "use DATEDIFF(day, a, b) (Redshift) or EXTRACT(EPOCH FROM a - b) / 86400 (PostgreSQL) where a number is needed",
+            );
+            return;
+        }
         _ => {
             ctx.log.warning(
                 "expression.date-arithmetic",
@@ -56,25 +77,37 @@ pub(crate) fn oracle_date_arithmetic(expr: &mut Expr, ctx: &mut Ctx) {
     ctx.log.applied(NAME);
 }
 
-/// `SYSDATE`, `SYSTIMESTAMP`, `CURRENT_DATE`..., or `TRUNC(...)` of one of them.
-fn is_current_date(expr: &Expr) -> bool {
+/// True when `expr` is known to be a date or timestamp: a column of such a type, a current-date
+/// function (before or after its own rewrite), a truncation or cast of one.
+pub(crate) fn is_date(expr: &Expr, ctx: &Ctx) -> bool {
+    if let Some(column_type) = ctx.column_type(expr) {
+        return column_type.is_temporal();
+    }
     match expr {
         Expr::Identifier(ident) => {
             ident.quote_style.is_none()
                 && CURRENT_DATE_FUNCTIONS.contains(&ident.value.to_ascii_uppercase().as_str())
         }
+        Expr::Cast { data_type, .. } => matches!(
+            data_type,
+            DataType::Date | DataType::Timestamp(..) | DataType::Datetime(_)
+        ),
         Expr::Function(function) => {
             let name = function.name.to_string().to_ascii_uppercase();
-            if CURRENT_DATE_FUNCTIONS.contains(&name.as_str()) {
+            if CURRENT_DATE_FUNCTIONS.contains(&name.as_str())
+                || DATE_RESULT_FUNCTIONS.contains(&name.as_str())
+            {
                 return true;
             }
             let FunctionArguments::List(list) = &function.args else {
                 return false;
             };
-            name == "TRUNC"
-                && matches!(list.args.first(), Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(inner))) if is_current_date(inner))
+            matches!(name.as_str(), "TRUNC" | "DATE_TRUNC")
+                && list.args.iter().any(|arg| {
+                    matches!(arg, FunctionArg::Unnamed(FunctionArgExpr::Expr(inner)) if is_date(inner, ctx))
+                })
         }
-        Expr::Nested(inner) => is_current_date(inner),
+        Expr::Nested(inner) => is_date(inner, ctx),
         _ => false,
     }
 }

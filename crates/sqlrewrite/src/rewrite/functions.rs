@@ -1,7 +1,7 @@
 //! Function calls: the named rewrites that take a call apart (DECODE, NVL2, GROUP_CONCAT), then
 //! the data-driven function map, then the check that anything left is known in the target.
 
-use super::{decode, mysql, nvl2, Ctx};
+use super::{decode, mysql, nvl2, trunc, Ctx};
 use crate::ast::{arity, builtin_name, has_clauses, is_atomic, plain_args};
 use crate::funcmap::{placeholder, Action, Rule};
 use migrate_core::SourceDialect;
@@ -78,6 +78,9 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
                 plain_args(function).and_then(|args| mysql::concat_many(args, ctx.to))?;
             ctx.log.applied(mysql::CONCAT_NAME);
             return Some(replacement);
+        }
+        (SourceDialect::Oracle, "TRUNC") => {
+            return plain_args(function).and_then(|args| trunc::trunc_date(&args, ctx));
         }
         (SourceDialect::Mysql, "GROUP_CONCAT") => {
             let replacement = mysql::group_concat_to_listagg(function, ctx);

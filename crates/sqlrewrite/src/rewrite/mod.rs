@@ -15,19 +15,23 @@ mod outer_join;
 mod rownum;
 mod sequence;
 mod subquery_alias;
+mod trunc;
 
 use crate::error::RewriteError;
 use crate::funcmap::{function_map, FunctionMap};
 use crate::output::{Log, Rewritten};
 use crate::parse;
-use migrate_core::{SourceDialect, TargetDialect};
+use crate::typing::{ColumnTypes, Scopes};
+use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{Expr, Query, Select, TableFactor, ValueWithSpan, VisitMut, VisitorMut};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 /// The names of the rewrites in code, as reported in [`Rewritten::rewrites`] (function-map rules
 /// are reported by their ids).
 pub const NAMED_REWRITES: &[&str] = &[
     decode::NAME,
+    trunc::NAME,
     date_arithmetic::NAME,
     nvl2::NAME,
     functions::BARE_NAME,
@@ -57,12 +61,32 @@ pub fn rewrite_query(
     from: SourceDialect,
     to: TargetDialect,
 ) -> Result<Rewritten, RewriteError> {
+    rewrite_query_in(sql, from, to, &Context::default())
+}
+
+/// [`rewrite_query`] knowing the types of the columns the query reads.
+pub fn rewrite_query_in(
+    sql: &str,
+    from: SourceDialect,
+    to: TargetDialect,
+    context: &Context,
+) -> Result<Rewritten, RewriteError> {
     guarded(sql, || {
         let mut query = parse::query(sql, from)?;
         let mut ctx = Ctx::new(from, to)?;
+        ctx.types = context.types.clone();
         run(&mut query, &mut ctx);
         Ok(ctx.finish(query.to_string()))
     })
+}
+
+/// What the caller knows about the objects the SQL refers to.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Column types of the tables being converted.
+    pub types: Option<Arc<ColumnTypes>>,
+    /// For an expression: the table whose columns it refers to without a qualifier.
+    pub table: Option<String>,
 }
 
 /// Translates one expression (a column default, generated column or CHECK condition).
@@ -71,9 +95,23 @@ pub fn rewrite_expression(
     from: SourceDialect,
     to: TargetDialect,
 ) -> Result<Rewritten, RewriteError> {
+    rewrite_expression_in(sql, from, to, &Context::default())
+}
+
+/// [`rewrite_expression`] knowing the table the expression belongs to and its column types.
+pub fn rewrite_expression_in(
+    sql: &str,
+    from: SourceDialect,
+    to: TargetDialect,
+    context: &Context,
+) -> Result<Rewritten, RewriteError> {
     guarded(sql, || {
         let mut expr = parse::expression(sql, from)?;
         let mut ctx = Ctx::new(from, to)?;
+        ctx.types = context.types.clone();
+        if let Some(table) = &context.table {
+            ctx.scopes = Scopes::of_table(table);
+        }
         run(&mut expr, &mut ctx);
         Ok(ctx.finish(expr.to_string()))
     })
@@ -106,6 +144,10 @@ pub(crate) struct Ctx {
     pub(crate) log: Log,
     /// Aliases given to unnamed subqueries so far.
     pub(crate) subqueries: usize,
+    /// Column types of the converted tables, when the caller knows them.
+    pub(crate) types: Option<Arc<ColumnTypes>>,
+    /// Tables in scope of the expression being rewritten.
+    pub(crate) scopes: Scopes,
 }
 
 impl Ctx {
@@ -116,7 +158,15 @@ impl Ctx {
             map: function_map(from)?,
             log: Log::default(),
             subqueries: 0,
+            types: None,
+            scopes: Scopes::default(),
         })
+    }
+
+    /// The known type of a column reference.
+    pub(crate) fn column_type(&self, expr: &Expr) -> Option<&LogicalType> {
+        let types = self.types.as_deref()?;
+        self.scopes.column_type(types, expr)
     }
 
     fn finish(self, sql: String) -> Rewritten {
@@ -147,6 +197,12 @@ impl VisitorMut for Rewriter<'_> {
         dual::drop_from_dual(select, self.ctx);
         outer_join::outer_join_marks_to_ansi(select, self.ctx);
         detect::select_constructs(select, self.ctx);
+        self.ctx.scopes.push(select);
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_select(&mut self, _select: &mut Select) -> ControlFlow<()> {
+        self.ctx.scopes.pop();
         ControlFlow::Continue(())
     }
 

@@ -1,0 +1,262 @@
+//! `migrate convert` as users run it: exit codes, bad input, output formats, and the shipped
+//! scenario's exact output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn migrate(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run migrate");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).expect("write stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("wait for migrate")
+}
+
+/// A file with `content` in a fresh temporary directory.
+fn file(name: &str, content: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("migrate-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write input");
+    path
+}
+
+fn convert(from: &str, path: &Path) -> (i32, String, String) {
+    let output = migrate(
+        &[
+            "convert",
+            "--from",
+            from,
+            path.to_str().expect("utf-8 path"),
+        ],
+        None,
+    );
+    (
+        output.status.code().expect("exit code"),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn clean_input_exits_zero() {
+    let path = file(
+        "clean.sql",
+        b"CREATE TABLE t (id integer PRIMARY KEY, name varchar(10));",
+    );
+    let (code, stdout, stderr) = convert("postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("CREATE TABLE t (\n    id INTEGER NOT NULL ENCODE RAW,\n    name VARCHAR(40) ENCODE ZSTD,"), "{stdout}");
+    assert!(
+        stderr.contains("findings: 0 action, 0 warning, 0 info"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn not_sql_is_a_finding_with_its_position() {
+    let path = file("notsql.sql", b"\n\n   hello world, this is not SQL\n");
+    let (code, _, stderr) = convert("postgres", &path);
+    assert_eq!(code, 1);
+    let expected = format!("{}:3:4: action [parse.syntax-error]", path.display());
+    assert!(stderr.contains(&expected), "{stderr}");
+}
+
+#[test]
+fn truncated_statement_is_reported_where_it_ends() {
+    let path = file(
+        "truncated.sql",
+        b"CREATE TABLE t (\n  a INT,\n  b VARCHAR(10)\n",
+    );
+    let (code, _, stderr) = convert("postgres", &path);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!(
+            "{}:3:16: action [parse.syntax-error]",
+            path.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("may be truncated"), "{stderr}");
+}
+
+#[test]
+fn unknown_type_is_reported_and_the_table_still_converts() {
+    let path = file("unknown.sql", b"CREATE TABLE t (a FROBNICATE(3), b INT);");
+    let (code, stdout, stderr) = convert("postgres", &path);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!(
+            "{}:1:17: action [type.unknown] t.a: unknown type `FROBNICATE(3)`",
+            path.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stdout.contains("a VARCHAR(65535)"), "{stdout}");
+}
+
+#[test]
+fn unbalanced_quote_is_reported_where_it_opens() {
+    let path = file(
+        "quote.sql",
+        b"CREATE TABLE t (a VARCHAR(3) DEFAULT 'x);\nCREATE TABLE u (b INT);\n",
+    );
+    let (code, _, stderr) = convert("postgres", &path);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!(
+            "{}:1:38: action [input.unterminated]",
+            path.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn binary_and_non_utf8_files_stop_the_run() {
+    let binary = file("binary.sql", b"CREATE\x00\x01\x02");
+    let (code, stdout, stderr) = convert("oracle", &binary);
+    assert_eq!(code, 2);
+    assert!(
+        stdout.is_empty(),
+        "nothing is written when an input is unreadable"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{}: not a text file (NUL byte at offset 6)",
+            binary.display()
+        )),
+        "{stderr}"
+    );
+
+    let latin = file(
+        "latin1.sql",
+        b"CREATE TABLE t (a INT);\nCREATE TABLE caf\xe9 (a INT);",
+    );
+    let (code, _, stderr) = convert("oracle", &latin);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(&format!("{}:2:17: not valid UTF-8", latin.display())),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = convert("oracle", Path::new("/nonexistent/schema.sql"));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("reading /nonexistent/schema.sql"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_arguments_exit_two() {
+    let output = migrate(&["convert", "--from", "sybase"], None);
+    assert_eq!(output.status.code(), Some(2));
+    let output = migrate(&["convert"], None);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn reads_standard_input_and_writes_json() {
+    let output = migrate(
+        &["convert", "--from", "mysql", "--output", "json"],
+        Some(b"CREATE TABLE t (id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, flag ENUM('y','n'));"),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "info findings alone need no attention"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["source"], "mysql");
+    assert_eq!(json["target"], "redshift");
+    assert_eq!(json["summary"]["tables"], 1);
+    assert_eq!(json["tables"][0]["table"], "t");
+    assert_eq!(json["tables"][0]["sortkey"][0], "id");
+    assert!(json["ddl"]
+        .as_str()
+        .expect("ddl")
+        .contains("id BIGINT GENERATED BY DEFAULT AS IDENTITY(1, 1) NOT NULL"));
+    let codes: Vec<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().expect("code"))
+        .collect();
+    assert!(codes.contains(&"type.enum"), "{codes:?}");
+    let location = &json["findings"][0]["location"];
+    assert_eq!(location["file"], "<stdin>");
+}
+
+fn scenario() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/convert/oracle-retail")
+}
+
+fn convert_scenario(target: &str, out: &Path) -> Output {
+    let dir = scenario();
+    migrate(
+        &[
+            "convert",
+            "--from",
+            "oracle",
+            "--target",
+            target,
+            dir.join("schema.sql").to_str().expect("path"),
+            "--workload",
+            dir.join("workload.sql").to_str().expect("path"),
+            "--stats",
+            dir.join("stats.json").to_str().expect("path"),
+            "-o",
+            out.to_str().expect("path"),
+        ],
+        None,
+    )
+}
+
+/// The README's first command converts this scenario: its output is pinned exactly.
+#[test]
+fn retail_scenario_matches_its_expected_output() {
+    for target in ["redshift", "postgres"] {
+        let out =
+            std::env::temp_dir().join(format!("migrate-scenario-{}-{target}", std::process::id()));
+        let output = convert_scenario(target, &out);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let actual =
+            std::fs::read_to_string(out.join(format!("{target}.sql"))).expect("DDL written");
+        let expected = std::fs::read_to_string(scenario().join(format!("expected/{target}.sql")))
+            .expect("expected DDL");
+        assert_eq!(actual, expected, "scenario output for {target} changed: review it and update scenarios/convert/oracle-retail/expected/");
+        let findings: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("findings.json")).expect("findings.json"),
+        )
+        .expect("JSON");
+        assert_eq!(findings["summary"]["tables"], 4);
+    }
+}
+
+/// ... and its PostgreSQL output runs on a real PostgreSQL.
+#[test]
+fn retail_scenario_postgres_output_runs() {
+    let Some(server) = migrate_testkit::postgres() else {
+        return;
+    };
+    let database = server.create_database("retail");
+    database
+        .sql_file(scenario().join("expected/postgres.sql"))
+        .unwrap_or_else(|e| panic!("{e}"));
+}

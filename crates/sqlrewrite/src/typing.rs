@@ -1,0 +1,111 @@
+//! Column types known from the DDL being converted, so that rewrites that depend on a type
+//! (Oracle `TRUNC(date)`, `date - days`) apply to columns too, not only to literals and functions.
+
+use migrate_core::LogicalType;
+use sqlparser::ast::{Expr, Select, TableFactor};
+use std::collections::HashMap;
+
+/// Types of the columns of the tables a query may read, by lower-case table and column name
+/// (schemas are not distinguished: two tables of the same name in two schemas keep the first).
+#[derive(Debug, Default, Clone)]
+pub struct ColumnTypes {
+    tables: HashMap<String, HashMap<String, LogicalType>>,
+}
+
+impl ColumnTypes {
+    pub fn new() -> ColumnTypes {
+        ColumnTypes::default()
+    }
+
+    pub fn insert(&mut self, table: &str, column: &str, data_type: LogicalType) {
+        self.tables
+            .entry(table.to_lowercase())
+            .or_default()
+            .entry(column.to_lowercase())
+            .or_insert(data_type);
+    }
+
+    fn get(&self, table: &str, column: &str) -> Option<&LogicalType> {
+        self.tables
+            .get(&table.to_lowercase())?
+            .get(&column.to_lowercase())
+    }
+}
+
+/// The tables in scope, innermost SELECT last: (name or alias used in the query, table name).
+#[derive(Debug, Default)]
+pub(crate) struct Scopes {
+    stack: Vec<Vec<(String, String)>>,
+}
+
+impl Scopes {
+    /// A scope with one table, for expressions of that table (defaults, CHECK conditions).
+    pub(crate) fn of_table(table: &str) -> Scopes {
+        Scopes {
+            stack: vec![vec![(table.to_lowercase(), table.to_lowercase())]],
+        }
+    }
+
+    pub(crate) fn push(&mut self, select: &Select) {
+        let mut scope = Vec::new();
+        for table in &select.from {
+            for factor in
+                std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation))
+            {
+                if let TableFactor::Table { name, alias, .. } = factor {
+                    let Some(table_name) = name
+                        .0
+                        .last()
+                        .and_then(|p| p.as_ident())
+                        .map(|i| i.value.to_lowercase())
+                    else {
+                        continue;
+                    };
+                    let used = alias
+                        .as_ref()
+                        .map(|a| a.name.value.to_lowercase())
+                        .unwrap_or_else(|| table_name.clone());
+                    scope.push((used, table_name));
+                }
+            }
+        }
+        self.stack.push(scope);
+    }
+
+    pub(crate) fn pop(&mut self) {
+        self.stack.pop();
+    }
+
+    /// The type of a column reference, when the tables in scope tell it unambiguously.
+    pub(crate) fn column_type<'t>(
+        &self,
+        types: &'t ColumnTypes,
+        expr: &Expr,
+    ) -> Option<&'t LogicalType> {
+        match expr {
+            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+                let qualifier = parts[parts.len() - 2].value.to_lowercase();
+                let column = &parts[parts.len() - 1].value;
+                self.stack.iter().rev().find_map(|scope| {
+                    scope
+                        .iter()
+                        .find(|(used, _)| *used == qualifier)
+                        .and_then(|(_, table)| types.get(table, column))
+                })
+            }
+            Expr::Identifier(ident) => self.stack.iter().rev().find_map(|scope| {
+                let mut found = scope
+                    .iter()
+                    .filter_map(|(_, table)| types.get(table, &ident.value));
+                let first = found.next();
+                // Ambiguous between two tables of the scope: unknown.
+                match found.next() {
+                    Some(_) => None,
+                    None => first,
+                }
+            }),
+            Expr::Nested(inner) => self.column_type(types, inner),
+            _ => None,
+        }
+    }
+}
