@@ -483,15 +483,7 @@ impl Emitter<'_> {
     }
 
     fn inline_constraint(&mut self, table: &Table, constraint: &Constraint) -> Option<String> {
-        let object = format!(
-            "{} constraint {}",
-            table.name,
-            constraint
-                .name
-                .as_ref()
-                .map(|n| n.value.as_str())
-                .unwrap_or("(unnamed)")
-        );
+        let object = constraint_object(table, constraint);
         let location = table.location.as_ref();
         let body = match &constraint.kind {
             ConstraintKind::PrimaryKey(columns) => {
@@ -565,15 +557,7 @@ impl Emitter<'_> {
             let ConstraintKind::ForeignKey(fk) = &constraint.kind else {
                 continue;
             };
-            let object = format!(
-                "{} constraint {}",
-                table.name,
-                constraint
-                    .name
-                    .as_ref()
-                    .map(|n| n.value.as_str())
-                    .unwrap_or("(unnamed)")
-            );
+            let object = constraint_object(table, constraint);
             let Some(referenced) = self.catalog.table(&fk.referenced_table) else {
                 self.finding(
                     Severity::Warning,
@@ -967,6 +951,16 @@ fn has_enabled_key(table: &Table, columns: &[Ident]) -> bool {
                 _ => false,
             }
     })
+}
+
+/// How findings name a constraint: `hr.emp constraint emp_pk`.
+fn constraint_object(table: &Table, constraint: &Constraint) -> String {
+    let name = constraint
+        .name
+        .as_ref()
+        .map(|n| n.value.as_str())
+        .unwrap_or("(unnamed)");
+    format!("{} constraint {name}", table.name)
 }
 
 /// A SQL string literal.

@@ -73,8 +73,7 @@ pub fn rewrite_query_in(
 ) -> Result<Rewritten, RewriteError> {
     guarded(sql, || {
         let mut query = parse::query(sql, from)?;
-        let mut ctx = Ctx::new(from, to)?;
-        ctx.types = context.types.clone();
+        let mut ctx = Ctx::new(from, to, context)?;
         run(&mut query, &mut ctx);
         Ok(ctx.finish(query.to_string()))
     })
@@ -107,11 +106,7 @@ pub fn rewrite_expression_in(
 ) -> Result<Rewritten, RewriteError> {
     guarded(sql, || {
         let mut expr = parse::expression(sql, from)?;
-        let mut ctx = Ctx::new(from, to)?;
-        ctx.types = context.types.clone();
-        if let Some(table) = &context.table {
-            ctx.scopes = Scopes::of_table(table);
-        }
+        let mut ctx = Ctx::new(from, to, context)?;
         run(&mut expr, &mut ctx);
         Ok(ctx.finish(expr.to_string()))
     })
@@ -151,15 +146,18 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    fn new(from: SourceDialect, to: TargetDialect) -> Result<Ctx, RewriteError> {
+    fn new(from: SourceDialect, to: TargetDialect, context: &Context) -> Result<Ctx, RewriteError> {
         Ok(Ctx {
             from,
             to,
             map: function_map(from)?,
             log: Log::default(),
             subqueries: 0,
-            types: None,
-            scopes: Scopes::default(),
+            types: context.types.clone(),
+            scopes: match &context.table {
+                Some(table) => Scopes::of_table(table),
+                None => Scopes::default(),
+            },
         })
     }
 

@@ -1,6 +1,7 @@
 //! MySQL-only query syntax.
 
 use super::Ctx;
+use crate::ast::call;
 use migrate_core::TargetDialect;
 use sqlparser::ast::{
     CastKind, DataType, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
@@ -23,7 +24,9 @@ pub(crate) fn concat_many(args: Vec<Expr>, to: TargetDialect) -> Option<Expr> {
     let mut args = args.into_iter();
     let first = args.next()?;
     Some(match to {
-        TargetDialect::Redshift => args.fold(first, |acc, next| call("CONCAT", vec![acc, next])),
+        TargetDialect::Redshift => args.fold(first, |acc, next| {
+            Expr::Function(call("CONCAT", vec![acc, next]))
+        }),
         TargetDialect::Postgres => args.fold(text(first), |acc, next| Expr::BinaryOp {
             left: Box::new(acc),
             op: sqlparser::ast::BinaryOperator::StringConcat,
@@ -39,26 +42,6 @@ fn text(expr: Expr) -> Expr {
         data_type: DataType::Text,
         format: None,
     }
-}
-
-fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(sqlparser::ast::FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-                .collect(),
-            clauses: Vec::new(),
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: Vec::new(),
-    })
 }
 
 /// `limit_comma_to_offset`: MySQL `LIMIT offset, count` is `LIMIT count OFFSET offset`.
