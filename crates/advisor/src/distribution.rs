@@ -98,8 +98,8 @@ fn referrers(ctx: &Context) -> Vec<Vec<String>> {
     let mut referrers = vec![Vec::new(); tables.len()];
     for table in tables {
         for fk in table.foreign_keys() {
-            for (index, target) in tables.iter().enumerate() {
-                if target.name.matches(&fk.referenced_table) && !target.name.matches(&table.name) {
+            for index in ctx.index.find_all(tables, &fk.referenced_table) {
+                if !tables[index].name.matches(&table.name) {
                     referrers[index].push(table.name.to_string());
                 }
             }
@@ -509,8 +509,12 @@ fn by_foreign_key(
         let Some(own) = ctx.column_index(table, column) else {
             continue;
         };
-        for (target, referenced) in ctx.catalog.tables.iter().enumerate() {
-            if target == table || !referenced.name.matches(&fk.referenced_table) {
+        for target in ctx
+            .index
+            .find_all(&ctx.catalog.tables, &fk.referenced_table)
+        {
+            let referenced = &ctx.catalog.tables[target];
+            if target == table {
                 continue;
             }
             let referenced_column = match fk.referenced_columns.as_slice() {

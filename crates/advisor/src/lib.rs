@@ -100,6 +100,7 @@ pub fn advise_with(
 ) -> Vec<TableLayout> {
     let ctx = Context {
         catalog,
+        index: migrate_core::TableIndex::new(&catalog.tables),
         stats,
         usage: Usage::resolve(catalog, workload),
         thresholds,
@@ -125,6 +126,8 @@ pub fn advise_with(
 /// Everything the rules read, with the workload already settled against the catalog.
 pub(crate) struct Context<'a> {
     pub catalog: &'a Catalog,
+    /// Finds the catalog's tables by name (foreign keys look up their referenced table).
+    pub index: migrate_core::TableIndex,
     pub stats: &'a Statistics,
     pub usage: Usage,
     pub thresholds: &'a Thresholds,

@@ -33,6 +33,7 @@ use crate::AdviceError;
 use migrate_core::{Catalog, Ident, QualifiedName};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -40,6 +41,9 @@ use std::marker::PhantomData;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Statistics {
     tables: Vec<TableStats>,
+    /// Positions in `tables` by lower-cased unqualified name, so that a lookup per table of a
+    /// large catalog doesn't scan them all.
+    by_name: HashMap<String, Vec<usize>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +103,7 @@ impl Statistics {
                 columns,
             });
         }
-        Ok(Statistics { tables })
+        Ok(Statistics::indexed(tables))
     }
 
     /// The statistics already in the model (filled by live discovery). The catalog has no
@@ -129,7 +133,7 @@ impl Statistics {
                 })
             })
             .collect();
-        Statistics { tables }
+        Statistics::indexed(tables)
     }
 
     /// Overlays `overrides` on `self`, field by field: a value present in `overrides` replaces
@@ -164,6 +168,10 @@ impl Statistics {
                 }
             }
             if !matched {
+                self.by_name
+                    .entry(over.name.name.value.to_lowercase())
+                    .or_default()
+                    .push(self.tables.len());
                 self.tables.push(over);
             }
         }
@@ -173,12 +181,24 @@ impl Statistics {
         &self.tables
     }
 
+    fn indexed(tables: Vec<TableStats>) -> Statistics {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (position, table) in tables.iter().enumerate() {
+            by_name
+                .entry(table.name.name.value.to_lowercase())
+                .or_default()
+                .push(position);
+        }
+        Statistics { tables, by_name }
+    }
+
     /// Statistics for `name`: an entry with the same schema wins over an unqualified one.
     pub fn table(&self, name: &QualifiedName) -> Option<&TableStats> {
-        self.tables
-            .iter()
+        let candidates = self.by_name.get(&name.name.value.to_lowercase())?;
+        let candidates = || candidates.iter().map(|&position| &self.tables[position]);
+        candidates()
             .find(|t| same_table(&t.name, name))
-            .or_else(|| self.tables.iter().find(|t| names_match(&t.name, name)))
+            .or_else(|| candidates().find(|t| names_match(&t.name, name)))
     }
 
     pub(crate) fn rows(&self, name: &QualifiedName) -> Option<u64> {

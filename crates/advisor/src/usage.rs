@@ -3,6 +3,7 @@
 //! counts once), so evidence can say "in 4 of 12 queries".
 
 use crate::workload::{ColumnRef, Workload};
+use migrate_core::TableIndex;
 use migrate_core::{Catalog, LogicalType};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,22 +40,26 @@ impl Usage {
             queries: workload.queries,
             ..Usage::default()
         };
+        let index = TableIndex::new(&catalog.tables);
         for facts in &workload.facts {
             let joins: BTreeSet<(ColKey, ColKey)> = facts
                 .joins
                 .iter()
                 .filter_map(|(a, b)| {
-                    let (a, b) = (resolve(catalog, a)?, resolve(catalog, b)?);
+                    let (a, b) = (resolve(catalog, &index, a)?, resolve(catalog, &index, b)?);
                     (a.0 != b.0).then_some(if a < b { (a, b) } else { (b, a) })
                 })
                 .collect();
-            let ranges = resolve_all(catalog, &facts.ranges);
+            let ranges = resolve_all(catalog, &index, &facts.ranges);
             count(&mut usage.ranges, &ranges);
             count(
                 &mut usage.equalities,
-                &resolve_all(catalog, &facts.equalities),
+                &resolve_all(catalog, &index, &facts.equalities),
             );
-            count(&mut usage.group_by, &resolve_all(catalog, &facts.group_by));
+            count(
+                &mut usage.group_by,
+                &resolve_all(catalog, &index, &facts.group_by),
+            );
 
             let columns: BTreeSet<ColKey> = joins.iter().flat_map(|&(a, b)| [a, b]).collect();
             count(&mut usage.joined_columns, &columns);
@@ -128,19 +133,23 @@ fn count(counts: &mut BTreeMap<ColKey, usize>, keys: &BTreeSet<ColKey>) {
     }
 }
 
-fn resolve_all(catalog: &Catalog, refs: &[ColumnRef]) -> BTreeSet<ColKey> {
-    refs.iter().filter_map(|r| resolve(catalog, r)).collect()
+fn resolve_all(catalog: &Catalog, index: &TableIndex, refs: &[ColumnRef]) -> BTreeSet<ColKey> {
+    refs.iter()
+        .filter_map(|r| resolve(catalog, index, r))
+        .collect()
 }
 
 /// The one catalog column a reference can mean: the first tier of candidate tables holding a
 /// column of that name decides; two candidates in that tier make it ambiguous, so it's dropped.
-fn resolve(catalog: &Catalog, reference: &ColumnRef) -> Option<ColKey> {
+fn resolve(catalog: &Catalog, index: &TableIndex, reference: &ColumnRef) -> Option<ColKey> {
     for tier in &reference.tiers {
         let mut found: Vec<ColKey> = Vec::new();
-        for (t, table) in catalog.tables.iter().enumerate() {
-            if !tier.iter().any(|name| table.name.matches(name)) {
-                continue;
-            }
+        let candidates: BTreeSet<usize> = tier
+            .iter()
+            .flat_map(|name| index.find_all(&catalog.tables, name))
+            .collect();
+        for t in candidates {
+            let table = &catalog.tables[t];
             if let Some(c) = table
                 .columns
                 .iter()

@@ -125,21 +125,24 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
             std::fs::write(&ddl_path, &conversion.ddl)
                 .with_context(|| format!("writing {}", ddl_path.display()))?;
             let json_path = dir.join("findings.json");
-            std::fs::write(&json_path, report.to_json(false)?)
+            let json_file = std::fs::File::create(&json_path)
+                .with_context(|| format!("writing {}", json_path.display()))?;
+            report
+                .write_json(false, json_file)
                 .with_context(|| format!("writing {}", json_path.display()))?;
             match args.output {
-                OutputFormat::Json => println!("{}", report.to_json(false)?),
+                OutputFormat::Json => report.write_json(false, std::io::stdout().lock())?,
                 OutputFormat::Text => {
-                    report.print_text(&mut std::io::stderr())?;
+                    report.print_text(std::io::stderr().lock())?;
                     eprintln!("wrote {} and {}", ddl_path.display(), json_path.display());
                 }
             }
         }
         None => match args.output {
-            OutputFormat::Json => println!("{}", report.to_json(true)?),
+            OutputFormat::Json => report.write_json(true, std::io::stdout().lock())?,
             OutputFormat::Text => {
                 print!("{}", conversion.ddl);
-                report.print_text(&mut std::io::stderr())?;
+                report.print_text(std::io::stderr().lock())?;
             }
         },
     }

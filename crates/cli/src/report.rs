@@ -10,6 +10,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
 
+/// Warnings and actions printed per finding code in the terminal summary; more are counted.
+const SHOWN_PER_CODE: usize = 20;
+
 /// Bumped on any incompatible change of the JSON document.
 const SCHEMA_VERSION: u32 = 1;
 
@@ -113,12 +116,18 @@ impl<'a> ConvertReport<'a> {
         }
     }
 
-    pub fn to_json(&self, include_ddl: bool) -> Result<String> {
+    /// Writes the JSON document (with the DDL when `include_ddl`), streamed: a report of
+    /// 100,000 findings is never held as one string.
+    pub fn write_json(&self, include_ddl: bool, out: impl Write) -> Result<()> {
         let document = ConvertReport {
             ddl: include_ddl.then_some(self.full_ddl),
             ..self.shallow_copy()
         };
-        Ok(serde_json::to_string_pretty(&document)?)
+        let mut out = std::io::BufWriter::new(out);
+        serde_json::to_writer_pretty(&mut out, &document)?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+        Ok(())
     }
 
     fn shallow_copy(&self) -> ConvertReport<'a> {
@@ -148,8 +157,10 @@ impl<'a> ConvertReport<'a> {
         }
     }
 
-    /// Actions and warnings in full; informational findings counted by code.
-    pub fn print_text(&self, out: &mut dyn Write) -> Result<()> {
+    /// Actions and warnings in full, up to [`SHOWN_PER_CODE`] per code; informational
+    /// findings counted by code. The JSON report has every finding.
+    pub fn print_text(&self, out: impl Write) -> Result<()> {
+        let mut out = std::io::BufWriter::new(out);
         let mut infos: BTreeMap<&str, usize> = BTreeMap::new();
         let mut serious: Vec<&Finding> = Vec::new();
         for finding in self.findings {
@@ -160,8 +171,18 @@ impl<'a> ConvertReport<'a> {
             }
         }
         serious.sort_by(|a, b| b.severity.cmp(&a.severity));
+        let mut shown: BTreeMap<&str, usize> = BTreeMap::new();
         for finding in &serious {
-            writeln!(out, "{finding}")?;
+            let count = shown.entry(finding.code.as_str()).or_insert(0);
+            *count += 1;
+            if *count <= SHOWN_PER_CODE {
+                writeln!(out, "{finding}")?;
+            }
+        }
+        for (code, count) in &shown {
+            if *count > SHOWN_PER_CODE {
+                writeln!(out, "... and {} more [{code}] (every finding is in the JSON report: -o DIR or --output json)", count - SHOWN_PER_CODE)?;
+            }
         }
         if !infos.is_empty() {
             let counts: Vec<String> = infos
@@ -189,6 +210,7 @@ impl<'a> ConvertReport<'a> {
             count(Severity::Warning),
             count(Severity::Info),
         )?;
+        out.flush()?;
         Ok(())
     }
 }

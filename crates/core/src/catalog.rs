@@ -2,6 +2,7 @@
 
 use crate::{Finding, Ident, LogicalType, QualifiedName, SourceLocation};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Every object read from one or more sources, plus the findings made while reading them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -39,6 +40,52 @@ impl Catalog {
         self.synonyms.extend(other.synonyms);
         self.routines.extend(other.routines);
         self.findings.extend(other.findings);
+    }
+}
+
+/// Finds tables by name without comparing every table: [`Catalog::table`] scans, which is
+/// quadratic when each table looks another up (foreign keys, comments, statistics).
+#[derive(Debug, Clone, Default)]
+pub struct TableIndex {
+    /// Positions in the table list, by lower-cased unqualified name; `QualifiedName::matches`
+    /// then decides among the candidates.
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl TableIndex {
+    pub fn new(tables: &[Table]) -> TableIndex {
+        let mut index = TableIndex::default();
+        for (position, table) in tables.iter().enumerate() {
+            index.insert(&table.name, position);
+        }
+        index
+    }
+
+    /// Records that the table at `position` has `name`.
+    pub fn insert(&mut self, name: &QualifiedName, position: usize) {
+        self.by_name
+            .entry(name.name.value.to_lowercase())
+            .or_default()
+            .push(position);
+    }
+
+    /// Every table that `name` refers to (an unqualified name matches each schema), in order.
+    pub fn find_all<'a>(
+        &'a self,
+        tables: &'a [Table],
+        name: &'a QualifiedName,
+    ) -> impl Iterator<Item = usize> + 'a {
+        self.by_name
+            .get(&name.name.value.to_lowercase())
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |&position| tables[position].name.matches(name))
+    }
+
+    /// The first table that `name` refers to.
+    pub fn find(&self, tables: &[Table], name: &QualifiedName) -> Option<usize> {
+        self.find_all(tables, name).next()
     }
 }
 

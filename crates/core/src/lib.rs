@@ -15,8 +15,8 @@ mod types;
 pub use catalog::{
     Bucketing, Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind,
     ConstraintState, ExternalStorage, ForeignKey, Identity, Index, IndexKind, Partition,
-    PartitionMethod, Partitioning, Routine, RoutineKind, Sequence, Synonym, Table, TableKind,
-    TableStatistics, View,
+    PartitionMethod, Partitioning, Routine, RoutineKind, Sequence, Synonym, Table, TableIndex,
+    TableKind, TableStatistics, View,
 };
 pub use dialect::{SourceDialect, TargetDialect};
 pub use error::{ErrorClass, Retry};

@@ -7,8 +7,8 @@
 use crate::typemap::TypeMaps;
 use migrate_core::{
     Catalog, Column, ColumnDefault, Constraint, ConstraintKind, DistStyle, Finding, Ident,
-    Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect, Table, TableKind,
-    TableLayout, TargetDialect,
+    Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect, Table, TableIndex,
+    TableKind, TableLayout, TargetDialect,
 };
 use migrate_sqlrewrite::{
     rewrite_expression_in, rewrite_query_in, target_ident, ColumnTypes, Context, Rewritten,
@@ -53,6 +53,10 @@ struct Emitter<'a> {
     aligned: HashMap<(usize, usize), LogicalType>,
     /// Column types for type-dependent rewrites in views, defaults and checks.
     types: Arc<ColumnTypes>,
+    /// Finds the catalog's tables by name.
+    index: TableIndex,
+    /// Canonical types already mapped to the target, with their result.
+    mapped_types: HashMap<LogicalType, Result<crate::Mapped<String>, crate::MapError>>,
 }
 
 /// Writes the target DDL for `catalog`. `layouts` holds one layout per table (same order) for
@@ -71,8 +75,10 @@ pub fn emit(
         out: String::new(),
         findings: Vec::new(),
         summary: Summary::default(),
-        aligned: aligned_key_types(catalog),
+        aligned: aligned_key_types(catalog, &TableIndex::new(&catalog.tables)),
         types: Arc::new(column_types(catalog)),
+        index: TableIndex::new(&catalog.tables),
+        mapped_types: HashMap::new(),
     };
     emitter.run(layouts);
     Conversion {
@@ -82,7 +88,7 @@ pub fn emit(
     }
 }
 
-impl Emitter<'_> {
+impl<'a> Emitter<'a> {
     fn finding(
         &mut self,
         severity: Severity,
@@ -94,6 +100,14 @@ impl Emitter<'_> {
     ) {
         self.findings
             .push(Finding::new(severity, code, object, message, action).at(location.cloned()));
+    }
+
+    /// The table `name` refers to.
+    fn lookup(&self, name: &QualifiedName) -> Option<&'a Table> {
+        let catalog = self.catalog;
+        self.index
+            .find(&catalog.tables, name)
+            .map(|position| &catalog.tables[position])
     }
 
     fn ident(&mut self, ident: &Ident, object: &str) -> String {
@@ -289,7 +303,15 @@ impl Emitter<'_> {
             }
             (None, None) => column.data_type.clone(),
         };
-        let type_sql = match self.maps.target(self.to).map_target(&data_type) {
+        let mapped = match self.mapped_types.get(&data_type) {
+            Some(cached) => cached.clone(),
+            None => {
+                let mapped = self.maps.target(self.to).map_target(&data_type);
+                self.mapped_types.insert(data_type.clone(), mapped.clone());
+                mapped
+            }
+        };
+        let type_sql = match mapped {
             Ok(mapped) => {
                 for note in mapped.notes {
                     self.finding(
@@ -558,7 +580,7 @@ impl Emitter<'_> {
                 continue;
             };
             let object = constraint_object(table, constraint);
-            let Some(referenced) = self.catalog.table(&fk.referenced_table) else {
+            let Some(referenced) = self.lookup(&fk.referenced_table) else {
                 self.finding(
                     Severity::Warning,
                     "constraint.foreign-key-target",
@@ -649,18 +671,22 @@ impl Emitter<'_> {
     fn indexes(&mut self) {
         let catalog = self.catalog;
         if self.to == TargetDialect::Redshift {
-            let mut by_table: Vec<(&QualifiedName, Vec<&str>)> = Vec::new();
+            // One finding per table, in the order the tables were first indexed.
+            let mut by_table: Vec<(String, Vec<&str>)> = Vec::new();
+            let mut position: HashMap<String, usize> = HashMap::new();
             for index in &catalog.indexes {
-                match by_table.iter_mut().find(|(t, _)| t.matches(&index.table)) {
-                    Some((_, names)) => names.push(&index.name.name.value),
-                    None => by_table.push((&index.table, vec![&index.name.name.value])),
-                }
+                let table = index.table.to_string();
+                let slot = *position.entry(table.clone()).or_insert_with(|| {
+                    by_table.push((table, Vec::new()));
+                    by_table.len() - 1
+                });
+                by_table[slot].1.push(&index.name.name.value);
             }
             for (table, names) in by_table {
                 self.finding(
                     Severity::Info,
                     "index.not-created",
-                    table.to_string(),
+                    table,
                     format!("Redshift has no indexes; not created: {}", names.join(", ")),
                     "none: the sort key and zone maps serve range and equality filters",
                     None,
@@ -672,7 +698,7 @@ impl Emitter<'_> {
         let mut index_names = BTreeSet::new();
         for index in &catalog.indexes {
             let object = format!("index {}", index.name);
-            let Some(table) = catalog.table(&index.table) else {
+            let Some(table) = self.lookup(&index.table) else {
                 continue;
             };
             let plain: Option<Vec<Ident>> = index
@@ -825,7 +851,7 @@ impl Emitter<'_> {
         let catalog = self.catalog;
         for synonym in &catalog.synonyms {
             let object = format!("synonym {}", synonym.name);
-            let known = catalog.table(&synonym.target).is_some()
+            let known = self.lookup(&synonym.target).is_some()
                 || catalog
                     .views
                     .iter()
@@ -903,7 +929,10 @@ fn written_type(column: &Column) -> LogicalType {
 /// different types and Redshift only co-locates equal ones. The values of an enabled foreign key
 /// exist in the referenced key, so they fit its type: numeric foreign key columns take it. (Rows
 /// an unvalidated key let through that don't fit fail to load: loudly, never truncated.)
-fn aligned_key_types(catalog: &Catalog) -> HashMap<(usize, usize), LogicalType> {
+fn aligned_key_types(
+    catalog: &Catalog,
+    index: &TableIndex,
+) -> HashMap<(usize, usize), LogicalType> {
     let mut aligned = HashMap::new();
     for (table_index, table) in catalog.tables.iter().enumerate() {
         for constraint in &table.constraints {
@@ -913,7 +942,10 @@ fn aligned_key_types(catalog: &Catalog) -> HashMap<(usize, usize), LogicalType> 
             if !constraint.state.enabled {
                 continue;
             }
-            let Some(referenced) = catalog.table(&fk.referenced_table) else {
+            let Some(referenced) = index
+                .find(&catalog.tables, &fk.referenced_table)
+                .map(|p| &catalog.tables[p])
+            else {
                 continue;
             };
             let referenced_columns =

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 /// A type as written in a source script, before mapping.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeRef {
     /// Upper-case name with words joined by one space: `NUMBER`, `TIMESTAMP WITH TIME ZONE`.
     pub name: String,

@@ -23,7 +23,7 @@ impl DdlReader {
         cursor.eat_kw("ONLY");
         let name = cursor.qualified_name()?;
         // Work on a copy: a statement that fails half-way changes nothing.
-        let Some(mut table) = self.catalog.table(&name).cloned() else {
+        let Some(mut table) = self.table(&name).cloned() else {
             self.finding(
                 Severity::Warning,
                 "alter.unknown-table",

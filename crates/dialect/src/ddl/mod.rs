@@ -51,6 +51,10 @@ pub struct DdlReader {
     catalog: Catalog,
     /// PostgreSQL domains and enums, by upper-case name: they resolve to a base type.
     user_types: HashMap<String, TypeRef>,
+    /// Source types already mapped, with their result.
+    mapped_types: HashMap<TypeRef, Result<crate::Mapped<LogicalType>, crate::MapError>>,
+    /// Finds tables of `catalog` by name (ALTER, COMMENT ON, LIKE and redefinitions look them up).
+    table_index: migrate_core::TableIndex,
     /// Statements skipped on purpose, counted per file and kind: one finding each, not thousands.
     skipped: BTreeMap<(Arc<str>, &'static str), (usize, SourceLocation)>,
 }
@@ -62,6 +66,8 @@ impl DdlReader {
             maps: TypeMaps::builtin(),
             catalog: Catalog::default(),
             user_types: HashMap::new(),
+            mapped_types: HashMap::new(),
+            table_index: migrate_core::TableIndex::default(),
             skipped: BTreeMap::new(),
         }
     }
@@ -314,7 +320,16 @@ impl DdlReader {
             }
             None => ty,
         };
-        match self.maps.source(self.dialect).map_source(ty) {
+        // Scripts repeat a few types thousands of times: map each distinct one once.
+        let mapped = match self.mapped_types.get(ty) {
+            Some(cached) => cached.clone(),
+            None => {
+                let mapped = self.maps.source(self.dialect).map_source(ty);
+                self.mapped_types.insert(ty.clone(), mapped.clone());
+                mapped
+            }
+        };
+        match mapped {
             Ok(mapped) => {
                 for note in mapped.notes {
                     self.finding(
@@ -377,12 +392,11 @@ impl DdlReader {
 
     /// Registers a table, replacing an earlier definition of the same name (with a finding).
     pub(crate) fn add_table(&mut self, table: migrate_core::Table) {
-        if let Some(index) = self
-            .catalog
-            .tables
-            .iter()
-            .position(|t| t.name == table.name)
-        {
+        let existing = self
+            .table_index
+            .find_all(&self.catalog.tables, &table.name)
+            .find(|&position| self.catalog.tables[position].name == table.name);
+        if let Some(index) = existing {
             let previous = self.catalog.tables[index].location.clone();
             self.finding(
                 Severity::Warning,
@@ -397,12 +411,20 @@ impl DdlReader {
             );
             self.catalog.tables[index] = table;
         } else {
+            self.table_index
+                .insert(&table.name, self.catalog.tables.len());
             self.catalog.tables.push(table);
         }
     }
 
+    pub(crate) fn table(&self, name: &QualifiedName) -> Option<&migrate_core::Table> {
+        let position = self.table_index.find(&self.catalog.tables, name)?;
+        self.catalog.tables.get(position)
+    }
+
     pub(crate) fn table_mut(&mut self, name: &QualifiedName) -> Option<&mut migrate_core::Table> {
-        self.catalog.table_mut(name)
+        let position = self.table_index.find(&self.catalog.tables, name)?;
+        self.catalog.tables.get_mut(position)
     }
 }
 

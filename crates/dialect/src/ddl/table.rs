@@ -126,7 +126,7 @@ impl DdlReader {
             cursor.expect(&Token::RParen)?;
         }
         let location = table.location.clone();
-        match self.catalog.table(&source) {
+        match self.table(&source) {
             Some(original) => {
                 table.columns = original.columns.clone();
                 table.constraints = original.constraints.clone();
