@@ -685,15 +685,12 @@ fn draft<'c>(
     })
 }
 
-/// A target name that keeps its exact spelling: quoted when the target would otherwise fold it.
+/// A changed name keeps its exact spelling: quoted when a target would otherwise fold it.
 fn target_ident(original: &Ident, value: String) -> Ident {
     if value == original.value {
         return original.clone();
     }
-    Ident {
-        quoted: original.quoted || needs_quoting(&value),
-        value,
-    }
+    new_ident(value)
 }
 
 fn new_ident(value: String) -> Ident {
