@@ -284,7 +284,9 @@ impl Task {
         }
         if task.staging.url.is_none() {
             task.staging.url = Some(UrlText(
-                base.join(DEFAULT_STAGING_DIR).to_string_lossy().into_owned(),
+                base.join(DEFAULT_STAGING_DIR)
+                    .to_string_lossy()
+                    .into_owned(),
             ));
         }
         task.file = Some(path.to_path_buf());
@@ -303,16 +305,36 @@ impl Task {
         let o = overrides;
         set(&mut self.source.url, o.source_url, "source.url", keys);
         set(&mut self.target.url, o.target_url, "target.url", keys);
-        set(&mut self.target.iam_role, o.iam_role.map(Some), "target.iam_role", keys);
-        set(&mut self.target.region, o.region.map(Some), "target.region", keys);
-        set(&mut self.staging.url, o.staging_url.map(Some), "staging.url", keys);
+        set(
+            &mut self.target.iam_role,
+            o.iam_role.map(Some),
+            "target.iam_role",
+            keys,
+        );
+        set(
+            &mut self.target.region,
+            o.region.map(Some),
+            "target.region",
+            keys,
+        );
+        set(
+            &mut self.staging.url,
+            o.staging_url.map(Some),
+            "staging.url",
+            keys,
+        );
         set(
             &mut self.staging.endpoint,
             o.staging_endpoint.map(Some),
             "staging.endpoint",
             keys,
         );
-        set(&mut self.staging.format, o.staging_format.map(Some), "staging.format", keys);
+        set(
+            &mut self.staging.format,
+            o.staging_format.map(Some),
+            "staging.format",
+            keys,
+        );
         set(
             &mut self.table_mappings,
             o.table_mappings.map(|p| Some(MappingsConfig::File(p))),
@@ -325,8 +347,18 @@ impl Task {
             "target_table_prep_mode",
             keys,
         );
-        set(&mut self.parallel_tables, o.parallel_tables.map(Some), "parallel_tables", keys);
-        set(&mut self.chunk_rows, o.chunk_rows.map(Some), "chunk_rows", keys);
+        set(
+            &mut self.parallel_tables,
+            o.parallel_tables.map(Some),
+            "parallel_tables",
+            keys,
+        );
+        set(
+            &mut self.chunk_rows,
+            o.chunk_rows.map(Some),
+            "chunk_rows",
+            keys,
+        );
         set(&mut self.validate, o.validate.map(Some), "validate", keys);
         self
     }
@@ -350,7 +382,8 @@ impl Task {
         };
         let url_error = |key: &'static str, e: UrlError| error(key, e.message, e.action);
 
-        let source = DatabaseUrl::parse(self.source.url.as_str()).map_err(|e| url_error("source.url", e))?;
+        let source =
+            DatabaseUrl::parse(self.source.url.as_str()).map_err(|e| url_error("source.url", e))?;
         if source.engine() == Engine::Redshift {
             return Err(error(
                 "source.url",
@@ -399,30 +432,29 @@ impl Task {
                     "set [staging] url = \"s3://bucket/prefix\"".into(),
                 ));
             }
-            let auth = match &self.target.iam_role {
-                Some(role) if valid_role_arn(role) => RedshiftAuth::IamRole(role.clone()),
-                Some(role) => {
-                    return Err(error(
-                        "target.iam_role",
-                        format!("`{role}` is not an IAM role ARN"),
-                        "write arn:aws:iam::<12-digit account>:role/<name>".into(),
-                    ))
-                }
-                None if env("AWS_ACCESS_KEY_ID").is_some()
-                    && env("AWS_SECRET_ACCESS_KEY").is_some() =>
-                {
-                    RedshiftAuth::EnvironmentKeys
-                }
-                None => {
-                    return Err(error(
+            let auth =
+                match &self.target.iam_role {
+                    Some(role) if valid_role_arn(role) => RedshiftAuth::IamRole(role.clone()),
+                    Some(role) => {
+                        return Err(error(
+                            "target.iam_role",
+                            format!("`{role}` is not an IAM role ARN"),
+                            "write arn:aws:iam::<12-digit account>:role/<name>".into(),
+                        ))
+                    }
+                    None if env("AWS_ACCESS_KEY_ID").is_some()
+                        && env("AWS_SECRET_ACCESS_KEY").is_some() =>
+                    {
+                        RedshiftAuth::EnvironmentKeys
+                    }
+                    None => return Err(error(
                         "target.iam_role",
                         "Redshift needs credentials to read the staged files".into(),
                         "set iam_role = \"arn:aws:iam::<account>:role/<name>\" in [target], or \
                          export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
                             .into(),
-                    ))
-                }
-            };
+                    )),
+                };
             let region = match &self.target.region {
                 Some(region) if valid_region(region) => Some(region.clone()),
                 Some(region) => {
@@ -547,7 +579,9 @@ mod tests {
     #[test]
     fn arns_regions_and_hosts() {
         assert!(valid_role_arn("arn:aws:iam::123456789012:role/copy"));
-        assert!(valid_role_arn("arn:aws-cn:iam::123456789012:role/path/copy"));
+        assert!(valid_role_arn(
+            "arn:aws-cn:iam::123456789012:role/path/copy"
+        ));
         assert!(!valid_role_arn("arn:aws:iam::1234:role/copy"));
         assert!(!valid_role_arn("arn:aws:iam::123456789012:user/copy"));
         assert!(valid_region("us-gov-west-1"));

@@ -406,9 +406,10 @@ mod tests {
 
     #[test]
     fn parses_and_redacts_database_urls() {
-        let url =
-            DatabaseUrl::parse("postgresql://app:s%40cret%3A1@db.local/sales?sslmode=require&password=x")
-                .unwrap();
+        let url = DatabaseUrl::parse(
+            "postgresql://app:s%40cret%3A1@db.local/sales?sslmode=require&password=x",
+        )
+        .unwrap();
         assert_eq!(url.engine(), Engine::Postgres);
         assert_eq!(url.user(), Some("app"));
         assert_eq!(url.password(), Some("s@cret:1"));
@@ -431,8 +432,9 @@ mod tests {
         assert_eq!(url.port(), 3307);
         assert_eq!(url.database(), None);
         assert_eq!(url.to_string(), "mysql://root@[::1]:3307");
-        let rs = DatabaseUrl::parse("redshift://awsuser@c.abc.us-east-1.redshift.amazonaws.com/dev")
-            .unwrap();
+        let rs =
+            DatabaseUrl::parse("redshift://awsuser@c.abc.us-east-1.redshift.amazonaws.com/dev")
+                .unwrap();
         assert_eq!(rs.port(), 5439);
     }
 

@@ -118,7 +118,10 @@ fn names_are_case_sensitive_and_typos_are_reported() {
 #[test]
 fn explicit_selects_one_exact_table_even_when_excluded() {
     let p = plan(&rules(&[selection(1, "explicit", "NewCust", "Customer")]));
-    assert_eq!(tables(&p), [r#""NewCust"."Customer" -> "NewCust"."Customer""#]);
+    assert_eq!(
+        tables(&p),
+        [r#""NewCust"."Customer" -> "NewCust"."Customer""#]
+    );
 
     // `_` is literal in an explicit rule.
     let p = plan(&rules(&[selection(1, "explicit", "sales", "order_items")]));
@@ -131,7 +134,10 @@ fn explicit_selects_one_exact_table_even_when_excluded() {
     assert_eq!(tables(&p), ["sales.orders -> sales.orders"]);
     assert_eq!(
         codes(&p),
-        [("mapping.explicit-overrides-exclude".into(), "sales.orders".into())]
+        [(
+            "mapping.explicit-overrides-exclude".into(),
+            "sales.orders".into()
+        )]
     );
 
     let e = parse_error(&rules(&[selection(1, "explicit", "sales", "order%")]));
@@ -206,7 +212,10 @@ fn two_rules_selecting_a_table_union_their_rows() {
               "filter-conditions": [{{"filter-operator": "gte", "value": "{value}"}}]}}]}}"#
         )
     };
-    let p = plan(&rules(&[filtered(1, "2024-01-01"), filtered(5, "2023-06-30 12:00:00")]));
+    let p = plan(&rules(&[
+        filtered(1, "2024-01-01"),
+        filtered(5, "2023-06-30 12:00:00"),
+    ]));
     assert_eq!(p.tables.len(), 1);
     assert_eq!(p.tables[0].load_order, 5);
     assert_eq!(
@@ -214,7 +223,10 @@ fn two_rules_selecting_a_table_union_their_rows() {
         "created_at >= TIMESTAMP '2024-01-01 00:00:00' OR created_at >= TIMESTAMP '2023-06-30 12:00:00'"
     );
     // A rule without filters selects every row.
-    let p = plan(&rules(&[filtered(1, "2024-01-01"), selection(2, "include", "sales", "orders")]));
+    let p = plan(&rules(&[
+        filtered(1, "2024-01-01"),
+        selection(2, "include", "sales", "orders"),
+    ]));
     assert_eq!(p.tables[0].filter, None);
 }
 
@@ -296,7 +308,11 @@ fn remove_columns_by_pattern_and_case_conversions() {
     assert_eq!(tables(&p), [r#"test."Actor" -> test.actor"#]);
     assert_eq!(
         columns(&p, 0),
-        ["first_name->FIRST_NAME", "last_name->LAST_NAME", "Pre_code->PRE_CODE"]
+        [
+            "first_name->FIRST_NAME",
+            "last_name->LAST_NAME",
+            "Pre_code->PRE_CODE"
+        ]
     );
     assert!(p.tables[0].target.columns[0].name.quoted);
     assert!(!p.tables[0].target.name.name.quoted);
@@ -320,8 +336,17 @@ fn prefixes_and_suffixes() {
         r#", "value": "DMS_""#,
     );
     assert_eq!(
-        p.tables.iter().map(|t| t.target.name.name.value.clone()).collect::<Vec<_>>(),
-        ["DMS_Actor", "DMS_DMS_audit", "DMS_employee", "DMS_loadfirst", "DMS_loadsecond"]
+        p.tables
+            .iter()
+            .map(|t| t.target.name.name.value.clone())
+            .collect::<Vec<_>>(),
+        [
+            "DMS_Actor",
+            "DMS_DMS_audit",
+            "DMS_employee",
+            "DMS_loadfirst",
+            "DMS_loadsecond"
+        ]
     );
     let p = t(
         "remove-prefix",
@@ -352,7 +377,13 @@ fn prefixes_and_suffixes() {
     );
     assert_eq!(
         columns(&p, 0),
-        ["first_name->first_nm", "last_name->last_nm", "col1", "col2", "Pre_code"]
+        [
+            "first_name->first_nm",
+            "last_name->last_nm",
+            "col1",
+            "col2",
+            "Pre_code"
+        ]
     );
     let p = t(
         "remove-suffix",
@@ -360,7 +391,10 @@ fn prefixes_and_suffixes() {
         r#"{"schema-name": "test", "table-name": "Actor", "column-name": "%"}"#,
         r#", "value": "_name""#,
     );
-    assert_eq!(columns(&p, 0)[..2], ["first_name->first", "last_name->last"]);
+    assert_eq!(
+        columns(&p, 0)[..2],
+        ["first_name->first", "last_name->last"]
+    );
 }
 
 #[test]
@@ -390,10 +424,19 @@ fn add_column_include_column_and_change_data_type() {
         ["first_name", "last_name", "+full_name", "+last_updated"]
     );
     let target = &p.tables[0].target;
-    let types: Vec<String> = target.columns.iter().map(|c| c.data_type.to_string()).collect();
+    let types: Vec<String> = target
+        .columns
+        .iter()
+        .map(|c| c.data_type.to_string())
+        .collect();
     assert_eq!(
         types,
-        ["varchar(45 char)", "varchar(4092 char)", "varchar(91 char)", "timestamp(6)"]
+        [
+            "varchar(45 char)",
+            "varchar(4092 char)",
+            "varchar(91 char)",
+            "timestamp(6)"
+        ]
     );
     assert_eq!(
         p.tables[0].columns[2].expression.as_deref(),
@@ -476,7 +519,10 @@ fn define_primary_key_and_unique_index() {
         ConstraintKind::Unique(_)
     ));
     let e = parse_error(&rule("").replace(r#""table-name": "ITEM""#, r#""table-name": "IT%""#));
-    assert!(e.to_string().contains("exact schema and table names"), "{e}");
+    assert!(
+        e.to_string().contains("exact schema and table names"),
+        "{e}"
+    );
 }
 
 #[test]

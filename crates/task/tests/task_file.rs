@@ -58,7 +58,10 @@ format = "csv"
     let v = task.validate_with_env(no_env).unwrap();
     assert_eq!(v.source.engine(), Engine::Mysql);
     assert_eq!(v.source.password(), Some("s3cr@t"));
-    assert_eq!(v.source.to_string(), "mysql://reader:***@mysql.internal:3306/shop");
+    assert_eq!(
+        v.source.to_string(),
+        "mysql://reader:***@mysql.internal:3306/shop"
+    );
     assert_eq!(v.target.url.engine(), Engine::Redshift);
     let redshift = v.target.redshift.as_ref().unwrap();
     assert_eq!(
@@ -76,7 +79,10 @@ format = "csv"
     assert_eq!(v.staging.endpoint.as_deref(), Some("http://127.0.0.1:8333"));
     assert_eq!(v.staging.format, StagingFormat::Csv);
     assert_eq!(v.target_table_prep_mode, PrepMode::TruncateBeforeLoad);
-    assert_eq!((v.parallel_tables, v.chunk_rows, v.validate), (4, 50_000, false));
+    assert_eq!(
+        (v.parallel_tables, v.chunk_rows, v.validate),
+        (4, 50_000, false)
+    );
     assert!(!format!("{v:?}").contains("s3cr"));
 }
 
@@ -97,7 +103,10 @@ url = "postgres://loader@warehouse.internal/analytics"
     );
     assert_eq!(v.staging.format, StagingFormat::Parquet);
     assert_eq!(v.target_table_prep_mode, PrepMode::DropAndCreate);
-    assert_eq!((v.parallel_tables, v.chunk_rows, v.validate), (8, 100_000, true));
+    assert_eq!(
+        (v.parallel_tables, v.chunk_rows, v.validate),
+        (8, 100_000, true)
+    );
     assert!(v.target.redshift.is_none());
 }
 
@@ -153,11 +162,21 @@ fn unknown_keys_are_rejected_with_their_line() {
     )
     .unwrap_err();
     let text = e.to_string();
-    assert!(text.starts_with("task.toml: TOML parse error at line 5, column 1"), "{text}");
+    assert!(
+        text.starts_with("task.toml: TOML parse error at line 5, column 1"),
+        "{text}"
+    );
     assert!(text.contains("unknown field `paralel_tables`"), "{text}");
-    assert!(text.ends_with("the keys are described in docs/replicate-task.md"), "{text}");
+    assert!(
+        text.ends_with("the keys are described in docs/replicate-task.md"),
+        "{text}"
+    );
 
-    let e = Task::parse("[source]\nurl = \"postgres://h/db\"\n", Path::new("task.toml")).unwrap_err();
+    let e = Task::parse(
+        "[source]\nurl = \"postgres://h/db\"\n",
+        Path::new("task.toml"),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("missing field `target`"), "{e}");
 }
 
@@ -182,12 +201,19 @@ url = "postgres://loader@warehouse.internal/analytics"
         ..TaskOverrides::default()
     };
     assert!(!format!("{overrides:?}").contains("clipw"));
-    let v = task.clone().with_overrides(overrides).validate_with_env(no_env).unwrap();
+    let v = task
+        .clone()
+        .with_overrides(overrides)
+        .validate_with_env(no_env)
+        .unwrap();
     assert_eq!(v.source.to_string(), "mysql://root:***@127.0.0.1:3307/shop");
     assert_eq!(v.parallel_tables, 16);
     assert!(!v.validate);
     // Command-line paths stay relative to the current directory.
-    assert_eq!(v.staging.location, StagingUrl::Local("relative/stage".into()));
+    assert_eq!(
+        v.staging.location,
+        StagingUrl::Local("relative/stage".into())
+    );
 
     let e = task
         .clone()
@@ -301,7 +327,9 @@ endpoint = "http://127.0.0.1:9000"
 "#,
     )
     .unwrap_err();
-    assert!(e.to_string().contains("an endpoint applies only to s3:// staging"));
+    assert!(e
+        .to_string()
+        .contains("an endpoint applies only to s3:// staging"));
     let e = validate(
         r#"
 target_table_prep_mode = "DROP"

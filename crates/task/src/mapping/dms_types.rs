@@ -115,7 +115,10 @@ impl DmsType {
                 ));
             }
         }
-        let text = match (&entry.unbounded, holes.iter().any(|h| value_of(h).is_some())) {
+        let text = match (
+            &entry.unbounded,
+            holes.iter().any(|h| value_of(h).is_some()),
+        ) {
             (Some(unbounded), false) => unbounded.clone(),
             _ => {
                 let mut text = entry.to.clone();
@@ -203,9 +206,25 @@ mod tests {
     #[test]
     fn every_entry_resolves() {
         const CANONICAL: [&str; 19] = [
-            "boolean", "smallint", "integer", "bigint", "real", "double", "decimal", "numeric",
-            "char", "varchar", "text", "binary", "varbinary", "blob", "date", "time", "timetz",
-            "timestamp", "timestamptz",
+            "boolean",
+            "smallint",
+            "integer",
+            "bigint",
+            "real",
+            "double",
+            "decimal",
+            "numeric",
+            "char",
+            "varchar",
+            "text",
+            "binary",
+            "varbinary",
+            "blob",
+            "date",
+            "time",
+            "timetz",
+            "timestamp",
+            "timestamptz",
         ];
         for (name, entry) in &table().unwrap().types {
             let holes = holes(&entry.to);
@@ -248,7 +267,10 @@ mod tests {
             "timestamp(3)"
         );
         assert_eq!(canonical(json!({"type": "bytes"})).unwrap(), "blob");
-        assert_eq!(canonical(json!({"type": "uint8"})).unwrap(), "decimal(20,0)");
+        assert_eq!(
+            canonical(json!({"type": "uint8"})).unwrap(),
+            "decimal(20,0)"
+        );
     }
 
     #[test]

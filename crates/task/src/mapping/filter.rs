@@ -140,7 +140,9 @@ impl RowFilter {
             parts
                 .iter()
                 .map(|p| match p {
-                    RowFilter::All(_) | RowFilter::Any(_) => format!("({})", p.render(dialect, quote)),
+                    RowFilter::All(_) | RowFilter::Any(_) => {
+                        format!("({})", p.render(dialect, quote))
+                    }
                     _ => p.render(dialect, quote),
                 })
                 .collect::<Vec<_>>()
@@ -253,7 +255,10 @@ impl ColumnFilter {
         }
         if raw.filter_conditions.is_empty() {
             return Err(Problem::new(
-                format!("the filter on `{}` has no filter-conditions", raw.column_name),
+                format!(
+                    "the filter on `{}` has no filter-conditions",
+                    raw.column_name
+                ),
                 "add a condition or remove the filter",
             ));
         }
@@ -280,7 +285,11 @@ impl ColumnFilter {
     /// Types the values by the column's type in `table`.
     pub(crate) fn resolve(&self, table: &Table) -> Result<RowFilter, Problem> {
         let Some(column) = table.columns.iter().find(|c| c.name.value == self.column) else {
-            let names: Vec<&str> = table.columns.iter().map(|c| c.name.value.as_str()).collect();
+            let names: Vec<&str> = table
+                .columns
+                .iter()
+                .map(|c| c.name.value.as_str())
+                .collect();
             return Err(Problem::new(
                 format!(
                     "filter column `{}` does not exist in {} (names are case-sensitive); its columns are: {}",

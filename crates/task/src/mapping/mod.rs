@@ -136,7 +136,10 @@ impl TableMappings {
             if !ids.insert(rule.id) {
                 return Err(error(
                     &rule,
-                    Problem::new("the rule-id is used twice", "give every rule a unique rule-id"),
+                    Problem::new(
+                        "the rule-id is used twice",
+                        "give every rule a unique rule-id",
+                    ),
                 ));
             }
             match value.get("rule-type").and_then(Value::as_str) {
@@ -287,9 +290,7 @@ impl fmt::Display for TablePlan {
         for (mapping, column) in self.columns.iter().zip(&self.target.columns) {
             f.write_str("\n  ")?;
             match &mapping.source {
-                Some(source) if source.value != mapping.target.value => {
-                    write!(f, "{source} -> ")?
-                }
+                Some(source) if source.value != mapping.target.value => write!(f, "{source} -> ")?,
                 _ => {}
             }
             write!(f, "{} {}", mapping.target, column.data_type)?;

@@ -49,7 +49,11 @@ pub(crate) fn integer(field: &str, value: Option<&Value>) -> Result<Option<u64>,
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| bad(&format!("\"{s}\""))),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| bad(&format!("\"{s}\""))),
         Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| bad(n)),
         Some(other) => Err(bad(other)),
     }

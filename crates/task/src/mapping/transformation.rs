@@ -183,23 +183,25 @@ impl TransformationRule {
     pub(crate) fn from_json(rule: RuleRef, value: &Value) -> Result<TransformationRule, Problem> {
         let raw = RawTransformation::deserialize(value).map_err(shape_problem)?;
         let name = raw.rule_action.as_str();
-        let target = match raw.rule_target.as_str() {
-            "schema" => Target::Schema,
-            "table" => Target::Table,
-            "column" => Target::Column,
-            "table-tablespace" | "index-tablespace" => {
-                return Err(Problem::new(
-                    format!("rule-target `{}` applies only to Oracle targets", raw.rule_target),
+        let target =
+            match raw.rule_target.as_str() {
+                "schema" => Target::Schema,
+                "table" => Target::Table,
+                "column" => Target::Column,
+                "table-tablespace" | "index-tablespace" => return Err(Problem::new(
+                    format!(
+                        "rule-target `{}` applies only to Oracle targets",
+                        raw.rule_target
+                    ),
                     "remove the rule: PostgreSQL and Redshift targets have no Oracle tablespaces",
-                ))
-            }
-            other => {
-                return Err(Problem::new(
-                    format!("unknown rule-target `{other}`"),
-                    "use schema, table or column",
-                ))
-            }
-        };
+                )),
+                other => {
+                    return Err(Problem::new(
+                        format!("unknown rule-target `{other}`"),
+                        "use schema, table or column",
+                    ))
+                }
+            };
         let locator = &raw.object_locator;
         if locator.table_tablespace_name.is_some() || locator.index_tablespace_name.is_some() {
             return Err(Problem::new(
@@ -345,11 +347,17 @@ impl TransformationRule {
         let wants_column = target == Target::Column && !adds;
         let shape = |field: &str, wanted: bool, present: bool| match (wanted, present) {
             (true, false) => Err(Problem::new(
-                format!("rule-target {} needs object-locator `{field}`", raw.rule_target),
+                format!(
+                    "rule-target {} needs object-locator `{field}`",
+                    raw.rule_target
+                ),
                 format!("add `\"{field}\"` (\"%\" for all)"),
             )),
             (false, true) => Err(Problem::new(
-                format!("object-locator `{field}` is not used by rule-target {} with `{name}`", raw.rule_target),
+                format!(
+                    "object-locator `{field}` is not used by rule-target {} with `{name}`",
+                    raw.rule_target
+                ),
                 format!("remove `{field}`"),
             )),
             _ => Ok(()),
@@ -392,7 +400,8 @@ impl TransformationRule {
                 }
                 Ok(Pattern::exact(text))
             } else {
-                Pattern::parse(text).map_err(|m| Problem::new(m, "fix the object-locator name pattern"))
+                Pattern::parse(text)
+                    .map_err(|m| Problem::new(m, "fix the object-locator name pattern"))
             }
         };
         Ok(TransformationRule {
@@ -413,7 +422,10 @@ impl TransformationRule {
 
     fn matches_column(&self, schema: &str, table: &str, column: &Column) -> bool {
         self.matches_table(schema, table)
-            && self.column.as_ref().is_some_and(|c| c.matches(&column.name.value))
+            && self
+                .column
+                .as_ref()
+                .is_some_and(|c| c.matches(&column.name.value))
             && self
                 .data_type
                 .as_ref()
@@ -484,7 +496,13 @@ pub(crate) fn apply(
     // those whose columns or referenced tables are not loaded.
     let targets: Vec<(&Table, QualifiedName, ColumnMap)> = drafts
         .iter()
-        .map(|d| (d.selected.table, d.target.name.clone(), d.column_map.clone()))
+        .map(|d| {
+            (
+                d.selected.table,
+                d.target.name.clone(),
+                d.column_map.clone(),
+            )
+        })
         .collect();
     for d in &mut drafts {
         rewrite_constraints(d, &targets, findings);
@@ -493,7 +511,10 @@ pub(crate) fn apply(
         define_primary_key(&sorted, d, &mut outcome)?;
     }
 
-    for rule in sorted.iter().filter(|r| !outcome.matched.contains(&r.rule.id)) {
+    for rule in sorted
+        .iter()
+        .filter(|r| !outcome.matched.contains(&r.rule.id))
+    {
         findings.push(Finding::new(
             Severity::Warning,
             "mapping.rule-unmatched",
@@ -505,7 +526,8 @@ pub(crate) fn apply(
             "check the object-locator names (case-sensitive) against the selected tables",
         ));
     }
-    let by_id: BTreeMap<u64, &TransformationRule> = sorted.iter().map(|r| (r.rule.id, *r)).collect();
+    let by_id: BTreeMap<u64, &TransformationRule> =
+        sorted.iter().map(|r| (r.rule.id, *r)).collect();
     for ((loser, winner), objects) in outcome.shadowed {
         let (Some(loser), Some(winner)) = (by_id.get(&loser), by_id.get(&winner)) else {
             continue;
@@ -520,7 +542,11 @@ pub(crate) fn apply(
                 "{} is not applied to {}{}: {} also matches and DMS applies the lowest rule-id",
                 loser.describe(),
                 shown.join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() },
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                },
                 winner.describe()
             ),
             "narrow one of the object-locators, or merge the two rules",
@@ -560,22 +586,26 @@ fn draft<'c>(
         message: format!("{}: {}", rule.describe(), p.message),
         action: p.action,
     };
-    let rename = |rule: Option<&TransformationRule>, ident: &Ident, object: &dyn Fn() -> String| {
-        match rule.map(|r| (r, &r.action)) {
+    let rename =
+        |rule: Option<&TransformationRule>, ident: &Ident, object: &dyn Fn() -> String| match rule
+            .map(|r| (r, &r.action))
+        {
             Some((r, Action::Name(action))) => {
                 let value = action.apply(&ident.value);
                 if value.is_empty() {
                     return Err(plan_error(
                         r,
                         object(),
-                        Problem::new(format!("`{}` becomes an empty name", ident.value), "change the rule"),
+                        Problem::new(
+                            format!("`{}` becomes an empty name", ident.value),
+                            "change the rule",
+                        ),
                     ));
                 }
                 Ok(target_ident(ident, value))
             }
             _ => Ok(ident.clone()),
-        }
-    };
+        };
 
     let target_schema = match &source.name.schema {
         Some(s) => {
@@ -593,7 +623,10 @@ fn draft<'c>(
         of(Target::Table, Kind::Name).filter(|r| r.matches_table(schema, table)),
         table_object,
     );
-    let target_name = QualifiedName::new(target_schema, rename(rule, &source.name.name, &table_object)?);
+    let target_name = QualifiedName::new(
+        target_schema,
+        rename(rule, &source.name.name, &table_object)?,
+    );
 
     let include_mode = of(Target::Column, Kind::Presence)
         .any(|r| matches!(r.action, Action::IncludeColumn) && r.matches_table(schema, table));
@@ -604,9 +637,8 @@ fn draft<'c>(
     let mut column_map = ColumnMap::new();
     for column in &source.columns {
         let object = || format!("{}.{}", source.name, column.name.value);
-        let on_column = |kind| {
-            of(Target::Column, kind).filter(|r| r.matches_column(schema, table, column))
-        };
+        let on_column =
+            |kind| of(Target::Column, kind).filter(|r| r.matches_column(schema, table, column));
         let keep = match outcome.winner(on_column(Kind::Presence), object) {
             Some(r) => matches!(r.action, Action::IncludeColumn),
             None => !include_mode,
@@ -615,11 +647,16 @@ fn draft<'c>(
             column_map.insert(column.name.value.clone(), None);
             continue;
         }
-        let name = rename(outcome.winner(on_column(Kind::Name), object), &column.name, &object)?;
+        let name = rename(
+            outcome.winner(on_column(Kind::Name), object),
+            &column.name,
+            &object,
+        )?;
         let mut out = column.clone();
         out.name = name.clone();
-        if let Some(Action::ChangeDataType(ty)) =
-            outcome.winner(on_column(Kind::Type), object).map(|r| &r.action)
+        if let Some(Action::ChangeDataType(ty)) = outcome
+            .winner(on_column(Kind::Type), object)
+            .map(|r| &r.action)
         {
             out.data_type = ty.clone();
         }
@@ -779,9 +816,14 @@ fn rewrite_constraints(
                 .map(ConstraintKind::Unique)
                 .ok_or("one of its columns is not loaded"),
             ConstraintKind::Check(text) if !renamed => Ok(ConstraintKind::Check(text.clone())),
-            ConstraintKind::Check(_) => Err("its expression refers to columns that were renamed or removed"),
+            ConstraintKind::Check(_) => {
+                Err("its expression refers to columns that were renamed or removed")
+            }
             ConstraintKind::ForeignKey(fk) => {
-                match targets.iter().find(|(s, _, _)| s.name.matches(&fk.referenced_table)) {
+                match targets
+                    .iter()
+                    .find(|(s, _, _)| s.name.matches(&fk.referenced_table))
+                {
                     None => Err("the table it references is not loaded"),
                     Some((referenced, referenced_target, referenced_map)) => {
                         let columns = map_columns(&fk.columns, source, &draft.column_map);

@@ -19,7 +19,10 @@ use migrate_core::{
 
 /// Mixed-case names are quoted, as a discovered catalog stores them.
 pub fn ident(name: &str) -> Ident {
-    if name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+    if name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
         Ident::new(name)
     } else {
         Ident::quoted(name)
