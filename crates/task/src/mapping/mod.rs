@@ -6,6 +6,7 @@
 //! See docs/replicate-task.md for the supported subset and the decisions where the DMS guide is
 //! silent.
 
+mod constraints;
 mod dms_types;
 mod filter;
 mod pattern;

@@ -12,6 +12,7 @@
 //! `add-column` rules each add their own column. A rule that loses to a lower rule-id on some
 //! object is reported (`mapping.rule-shadowed`), never dropped silently.
 
+use super::constraints::{self, ColumnMap};
 use super::dms_types::{self, DmsType};
 use super::pattern::Pattern;
 use super::rule::{shape_problem, text, Problem, RuleRef};
@@ -457,19 +458,19 @@ impl Outcome {
             self.matched.insert(rule.rule.id);
             match winner {
                 None => winner = Some(rule),
-                Some(w) => self
-                    .shadowed
-                    .entry((rule.rule.id, w.rule.id))
-                    .or_default()
-                    .push(object()),
+                Some(w) => {
+                    let objects = self.shadowed.entry((rule.rule.id, w.rule.id)).or_default();
+                    let object = object();
+                    // A schema is met once per table: report it once.
+                    if !objects.contains(&object) {
+                        objects.push(object);
+                    }
+                }
             }
         }
         winner
     }
 }
-
-/// What happened to each source column: its target name, or `None` when removed.
-type ColumnMap = BTreeMap<String, Option<Ident>>;
 
 struct Draft<'c> {
     selected: Selected<'c>,
@@ -505,7 +506,13 @@ pub(crate) fn apply(
         })
         .collect();
     for d in &mut drafts {
-        rewrite_constraints(d, &targets, findings);
+        constraints::follow(
+            d.selected.table,
+            &mut d.target,
+            &d.column_map,
+            &targets,
+            findings,
+        );
     }
     for d in &mut drafts {
         define_primary_key(&sorted, d, &mut outcome)?;
@@ -784,98 +791,6 @@ fn check_expression(expression: &str, table: &Table) -> Result<(), Problem> {
         }
     }
     Ok(())
-}
-
-fn map_columns(columns: &[Ident], table: &Table, map: &ColumnMap) -> Option<Vec<Ident>> {
-    columns
-        .iter()
-        .map(|c| {
-            let source = table.column(c)?;
-            map.get(&source.name.value).cloned().flatten()
-        })
-        .collect()
-}
-
-fn rewrite_constraints(
-    draft: &mut Draft<'_>,
-    targets: &[(&Table, QualifiedName, ColumnMap)],
-    findings: &mut Vec<Finding>,
-) {
-    let source = draft.selected.table;
-    let renamed = draft
-        .column_map
-        .iter()
-        .any(|(name, target)| target.as_ref().is_none_or(|t| t.value != *name));
-    let mut kept = Vec::new();
-    for constraint in std::mem::take(&mut draft.target.constraints) {
-        let rewritten = match &constraint.kind {
-            ConstraintKind::PrimaryKey(cols) => map_columns(cols, source, &draft.column_map)
-                .map(ConstraintKind::PrimaryKey)
-                .ok_or("one of its columns is not loaded"),
-            ConstraintKind::Unique(cols) => map_columns(cols, source, &draft.column_map)
-                .map(ConstraintKind::Unique)
-                .ok_or("one of its columns is not loaded"),
-            ConstraintKind::Check(text) if !renamed => Ok(ConstraintKind::Check(text.clone())),
-            ConstraintKind::Check(_) => {
-                Err("its expression refers to columns that were renamed or removed")
-            }
-            ConstraintKind::ForeignKey(fk) => {
-                match targets
-                    .iter()
-                    .find(|(s, _, _)| s.name.matches(&fk.referenced_table))
-                {
-                    None => Err("the table it references is not loaded"),
-                    Some((referenced, referenced_target, referenced_map)) => {
-                        let columns = map_columns(&fk.columns, source, &draft.column_map);
-                        let referenced_columns =
-                            map_columns(&fk.referenced_columns, referenced, referenced_map);
-                        match (columns, referenced_columns) {
-                            (Some(columns), Some(referenced_columns)) => {
-                                let mut fk = fk.clone();
-                                fk.columns = columns;
-                                fk.referenced_columns = referenced_columns;
-                                fk.referenced_table = referenced_target.clone();
-                                Ok(ConstraintKind::ForeignKey(fk))
-                            }
-                            _ => Err("one of its columns is not loaded"),
-                        }
-                    }
-                }
-            }
-        };
-        match rewritten {
-            Ok(kind) => kept.push(Constraint { kind, ..constraint }),
-            Err(why) => findings.push(Finding::new(
-                Severity::Warning,
-                "mapping.constraint-dropped",
-                source.name.to_string(),
-                format!(
-                    "constraint {} is not created on the target: {why}",
-                    constraint
-                        .name
-                        .as_ref()
-                        .map_or_else(|| "(unnamed)".to_string(), |n| n.value.clone())
-                ),
-                "recreate it on the target by hand if it is still wanted",
-            )),
-        }
-    }
-    draft.target.constraints = kept;
-    if let Some(partitioning) = &mut draft.target.partitioning {
-        match map_columns(&partitioning.columns, source, &draft.column_map) {
-            Some(columns) => partitioning.columns = columns,
-            None => {
-                draft.target.partitioning = None;
-                findings.push(Finding::new(
-                    Severity::Warning,
-                    "mapping.constraint-dropped",
-                    source.name.to_string(),
-                    "the table is not partitioned on the target: a partition key column is not loaded",
-                    "keep the partition key columns, or partition the target by hand",
-                ));
-            }
-        }
-    }
 }
 
 fn define_primary_key(
