@@ -26,7 +26,7 @@ use usage::{ColKey, Usage};
 pub enum AdviceError {
     /// The statistics file is not valid JSON or does not have the documented shape.
     #[error("statistics file: {0}")]
-    StatisticsJson(#[source] serde_json::Error),
+    StatisticsJson(serde_json::Error),
     /// The statistics file is well-formed but says something impossible.
     #[error("statistics file: table {table:?}: {message}")]
     InvalidStatistics { table: String, message: String },

@@ -38,7 +38,9 @@ pub struct ConvertArgs {
 enum From {
     Oracle,
     Hive,
+    #[value(alias = "mariadb")]
     Mysql,
+    #[value(alias = "postgresql")]
     Postgres,
 }
 
@@ -56,6 +58,7 @@ impl From {
 #[derive(Clone, Copy, ValueEnum)]
 enum Target {
     Redshift,
+    #[value(alias = "postgresql")]
     Postgres,
 }
 
@@ -93,10 +96,12 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
     let catalog = reader.finish();
 
     let mut statistics = Statistics::from_catalog(&catalog);
+    let mut stats_findings = Vec::new();
     if let Some(path) = &args.stats {
         let text = read_text(path)?;
         let file = Statistics::from_json(&text)
             .with_context(|| format!("reading statistics {}", path.display()))?;
+        stats_findings = unknown_statistics(&file, &catalog, path);
         statistics.merge(file);
     }
     let workload = match &args.workload {
@@ -116,6 +121,7 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
     let mut findings: Vec<Finding> = catalog.findings.clone();
     findings.extend(conversion.findings.iter().cloned());
     findings.extend(workload_findings(&workload, args.workload.as_deref()));
+    findings.extend(stats_findings);
 
     let report = report::ConvertReport::new(from, to, &catalog, &layouts, &conversion, &findings);
     match &args.out_dir {
@@ -160,6 +166,43 @@ fn read_text(path: &Path) -> Result<String> {
         Ok(text) => Ok(text),
         Err(_) => bail!("{} is not UTF-8 text", path.display()),
     }
+}
+
+/// Statistics for a table or column that the scripts don't define: most likely a typo, which
+/// would otherwise silently mean "no statistics".
+fn unknown_statistics(
+    stats: &Statistics,
+    catalog: &migrate_core::Catalog,
+    path: &Path,
+) -> Vec<Finding> {
+    let file = path.display().to_string();
+    let mut findings = Vec::new();
+    let index = migrate_core::TableIndex::new(&catalog.tables);
+    for entry in stats.tables() {
+        let Some(position) = index.find(&catalog.tables, &entry.name) else {
+            findings.push(Finding::new(
+                Severity::Warning,
+                "statistics.unknown-table",
+                entry.name.to_string(),
+                format!("{file} has statistics for {}, which the scripts don't define: they are not used", entry.name),
+                "check the table name (and schema) in the statistics file",
+            ));
+            continue;
+        };
+        let table = &catalog.tables[position];
+        for column in &entry.columns {
+            if table.column(&column.name).is_none() {
+                findings.push(Finding::new(
+                    Severity::Warning,
+                    "statistics.unknown-column",
+                    format!("{}.{}", entry.name, column.name),
+                    format!("{file} has statistics for column {}, which {} does not have: they are not used", column.name, table.name),
+                    "check the column name in the statistics file",
+                ));
+            }
+        }
+    }
+    findings
 }
 
 /// Workload queries that could not be parsed are counted and reported, never silently ignored.

@@ -170,7 +170,7 @@ impl<'a> ConvertReport<'a> {
                 serious.push(finding);
             }
         }
-        serious.sort_by(|a, b| b.severity.cmp(&a.severity));
+        serious.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let mut shown: BTreeMap<&str, usize> = BTreeMap::new();
         for finding in &serious {
             let count = shown.entry(finding.code.as_str()).or_insert(0);

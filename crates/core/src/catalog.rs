@@ -399,6 +399,12 @@ pub struct Index {
     pub columns: Vec<String>,
     pub unique: bool,
     pub kind: IndexKind,
+    /// Access method other than B-tree or hash (PostgreSQL `USING gin`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The WHERE of a partial index, in the source dialect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<SourceLocation>,
 }

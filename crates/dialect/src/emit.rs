@@ -55,6 +55,10 @@ struct Emitter<'a> {
     types: Arc<ColumnTypes>,
     /// Finds the catalog's tables by name.
     index: TableIndex,
+    /// Columns written under another name because their folded name collides, by position.
+    renamed_columns: HashMap<(usize, usize), String>,
+    /// Long names already reported as truncated (each is written many times).
+    truncations_reported: BTreeSet<String>,
     /// Canonical types already mapped to the target, with their result.
     mapped_types: HashMap<LogicalType, Result<crate::Mapped<String>, crate::MapError>>,
 }
@@ -79,6 +83,8 @@ pub fn emit(
         types: Arc::new(column_types(catalog)),
         index: TableIndex::new(&catalog.tables),
         mapped_types: HashMap::new(),
+        truncations_reported: BTreeSet::new(),
+        renamed_columns: HashMap::new(),
     };
     emitter.run(layouts);
     Conversion {
@@ -112,13 +118,17 @@ impl<'a> Emitter<'a> {
 
     fn ident(&mut self, ident: &Ident, object: &str) -> String {
         let converted = target_ident(&ident.value, ident.quoted, self.to);
-        if converted.truncated {
+        if converted.truncated && self.truncations_reported.insert(ident.value.clone()) {
+            let limit = match self.to {
+                TargetDialect::Redshift => 127,
+                TargetDialect::Postgres => 63,
+            };
             self.finding(
                 Severity::Warning,
                 "identifier.truncated",
                 object,
                 format!(
-                    "the name `{}` is longer than 127 bytes and was truncated to {}",
+                    "the name `{}` is longer than {limit} bytes and was truncated to {}",
                     ident.value, converted.sql
                 ),
                 "rename the object so that names stay unique and readable",
@@ -145,7 +155,10 @@ impl<'a> Emitter<'a> {
         );
         self.schemas();
         let catalog = self.catalog;
+        // Sequences first: PostgreSQL defaults may call them (`'INV-' || nextval('s')`).
         let sequences_used = self.sequences_used();
+        self.sequences(&sequences_used);
+        self.check_name_collisions();
         for (index, table) in catalog.tables.iter().enumerate() {
             self.table(index, table, layouts.get(index));
         }
@@ -156,11 +169,66 @@ impl<'a> Emitter<'a> {
             self.comments(table);
         }
         self.indexes();
-        self.sequences(&sequences_used);
+        // Synonyms of tables before the views (which may read through them), synonyms of views
+        // after them.
+        self.synonyms(SynonymsOf::Tables);
         for view in &catalog.views {
             self.view(view);
         }
-        self.synonyms();
+        self.synonyms(SynonymsOf::Views);
+    }
+
+    /// Names that differ in the source (`"a"` and `"A"`) but fold to one name in the target.
+    /// A colliding column is written under a free name (`code_2`) so that the script runs; the
+    /// finding says so. Colliding tables are only reported: references to them are ambiguous.
+    fn check_name_collisions(&mut self) {
+        let catalog = self.catalog;
+        let mut tables: HashMap<String, &QualifiedName> = HashMap::new();
+        for (table_index, table) in catalog.tables.iter().enumerate() {
+            let folded = self.name(&table.name);
+            if let Some(other) = tables.insert(folded.clone(), &table.name) {
+                let (object, other) = (table.name.to_string(), other.to_string());
+                let action = "rename one of them in the source DDL before converting";
+                self.collision(&object, &other, &folded, action, table.location.as_ref());
+            }
+            let mut columns: HashMap<String, &Ident> = HashMap::new();
+            for (column_index, column) in table.columns.iter().enumerate() {
+                let object = format!("{}.{}", table.name, column.name);
+                let folded = self.ident(&column.name, &object);
+                let Some(other) = columns.get(&folded).copied() else {
+                    columns.insert(folded, &column.name);
+                    continue;
+                };
+                let free = (2..)
+                    .map(|n| format!("{folded}_{n}"))
+                    .find(|candidate| !columns.contains_key(candidate))
+                    .unwrap_or_default();
+                let other = format!("{}.{other}", table.name);
+                let action = format!("it is written as {free}: rename one of them in the source DDL, and map the column when loading data");
+                self.collision(&object, &other, &folded, &action, column.location.as_ref());
+                columns.insert(free.clone(), &column.name);
+                self.renamed_columns
+                    .insert((table_index, column_index), free);
+            }
+        }
+    }
+
+    fn collision(
+        &mut self,
+        object: &str,
+        other: &str,
+        folded: &str,
+        action: &str,
+        location: Option<&migrate_core::SourceLocation>,
+    ) {
+        self.finding(
+            Severity::Action,
+            "identifier.collision",
+            object,
+            format!("{object} and {other} both become {folded} in the target (names are folded to lower case and truncated)"),
+            action,
+            location,
+        );
     }
 
     /// `CREATE SCHEMA IF NOT EXISTS` for every schema that objects are created in.
@@ -171,7 +239,8 @@ impl<'a> Emitter<'a> {
             .tables
             .iter()
             .map(|t| &t.name)
-            .chain(catalog.views.iter().map(|v| &v.name));
+            .chain(catalog.views.iter().map(|v| &v.name))
+            .chain(catalog.synonyms.iter().map(|s| &s.name));
         for name in names {
             if let Some(schema) = &name.schema {
                 let sql = self.ident(schema, &name.to_string());
@@ -260,7 +329,11 @@ impl<'a> Emitter<'a> {
         let mut lines = Vec::new();
         for (column_index, column) in table.columns.iter().enumerate() {
             let aligned = self.aligned.get(&(table_index, column_index)).cloned();
-            lines.push(self.column(table, column, aligned, layout));
+            let renamed = self
+                .renamed_columns
+                .get(&(table_index, column_index))
+                .cloned();
+            lines.push(self.column(table, column, aligned, renamed, layout));
         }
         for constraint in &table.constraints {
             if let Some(line) = self.inline_constraint(table, constraint) {
@@ -280,11 +353,15 @@ impl<'a> Emitter<'a> {
         table: &Table,
         column: &Column,
         aligned: Option<LogicalType>,
+        renamed: Option<String>,
         layout: Option<&TableLayout>,
     ) -> String {
         let object = format!("{}.{}", table.name, column.name);
         let location = column.location.as_ref();
-        let name = self.ident(&column.name, &object);
+        let name = match renamed {
+            Some(name) => name,
+            None => self.ident(&column.name, &object),
+        };
         let identity = column
             .identity
             .or_else(|| self.identity_from_sequence(column, &object));
@@ -532,21 +609,50 @@ impl<'a> Emitter<'a> {
                 format!("CHECK ({rewritten})")
             }
         };
-        if !constraint.state.enabled && self.to == TargetDialect::Postgres {
-            self.finding(
-                Severity::Info,
-                "constraint.disabled",
-                &object,
-                "disabled in the source, so not created: PostgreSQL would enforce it",
-                "create it after checking that the data satisfies it",
-                location,
-            );
+        if !self.keep_constraint(constraint, &object, location) {
             return None;
         }
         Some(match &constraint.name {
             Some(name) => format!("CONSTRAINT {} {body}", self.ident(name, &object)),
             None => body,
         })
+    }
+
+    /// Whether a source constraint is written. PostgreSQL enforces constraints, so disabled ones
+    /// are left out; Redshift's planner trusts its (unenforced) keys, so only constraints the
+    /// source validated, or marked RELY, are written there.
+    fn keep_constraint(
+        &mut self,
+        constraint: &Constraint,
+        object: &str,
+        location: Option<&migrate_core::SourceLocation>,
+    ) -> bool {
+        let state = constraint.state;
+        match self.to {
+            TargetDialect::Postgres if !state.enabled => {
+                self.finding(
+                    Severity::Info,
+                    "constraint.disabled",
+                    object,
+                    "disabled in the source, so not created: PostgreSQL would enforce it",
+                    "create it after checking that the data satisfies it",
+                    location,
+                );
+                false
+            }
+            TargetDialect::Redshift if !(state.rely || state.enabled && state.validated) => {
+                self.finding(
+                    Severity::Warning,
+                    "constraint.not-trusted",
+                    object,
+                    "not validated in the source (and not RELY), so not created: Redshift's planner assumes declared keys hold, and wrong results follow if the data breaks one",
+                    "create it after checking that the data satisfies it",
+                    location,
+                );
+                false
+            }
+            _ => true,
+        }
     }
 
     fn columns(&mut self, columns: &[Ident], object: &str) -> String {
@@ -594,15 +700,7 @@ impl<'a> Emitter<'a> {
                 );
                 continue;
             };
-            if !constraint.state.enabled && self.to == TargetDialect::Postgres {
-                self.finding(
-                    Severity::Info,
-                    "constraint.disabled",
-                    &object,
-                    "disabled in the source, so not created: PostgreSQL would enforce it",
-                    "create it after checking that the data satisfies it",
-                    table.location.as_ref(),
-                );
+            if !self.keep_constraint(constraint, &object, table.location.as_ref()) {
                 continue;
             }
             if self.to == TargetDialect::Postgres
@@ -632,7 +730,18 @@ impl<'a> Emitter<'a> {
             };
             let on_delete = match (&fk.on_delete, self.to) {
                 (Some(action), TargetDialect::Postgres) => format!(" ON DELETE {action}"),
-                _ => String::new(),
+                (Some(action), TargetDialect::Redshift) => {
+                    self.finding(
+                        Severity::Info,
+                        "constraint.on-delete",
+                        &object,
+                        format!("ON DELETE {action} dropped: Redshift foreign keys are informational and never act"),
+                        "delete dependent rows in the loading process if the source relied on it",
+                        table.location.as_ref(),
+                    );
+                    String::new()
+                }
+                (None, _) => String::new(),
             };
             let _ = writeln!(
                 self.out,
@@ -731,9 +840,50 @@ impl<'a> Emitter<'a> {
                 }
                 _ => false,
             });
-            if covered || matches!(index.kind, IndexKind::FullText | IndexKind::Spatial) {
+            if covered && index.predicate.is_none() {
                 continue;
             }
+            if matches!(index.kind, IndexKind::FullText | IndexKind::Spatial) {
+                self.finding(
+                    Severity::Info,
+                    "index.not-created",
+                    &object,
+                    "full-text and spatial indexes are not created",
+                    "create a PostgreSQL full-text (GIN on tsvector) or PostGIS index by hand if queries need it",
+                    index.location.as_ref(),
+                );
+                continue;
+            }
+            // Access methods and their operator classes are PostgreSQL's own.
+            let method = match (&index.method, self.from) {
+                (Some(method), SourceDialect::Postgres) => format!(" USING {method}"),
+                (Some(method), _) => {
+                    self.finding(
+                        Severity::Info,
+                        "index.not-created",
+                        &object,
+                        format!("index using `{method}` not created"),
+                        "create an equivalent index by hand if queries need it",
+                        index.location.as_ref(),
+                    );
+                    continue;
+                }
+                (None, _) => String::new(),
+            };
+            // A partial index keeps its WHERE: without it a unique index would forbid more.
+            let predicate = match &index.predicate {
+                Some(predicate) => match self.expression(
+                    table,
+                    predicate,
+                    &object,
+                    "partial index condition",
+                    index.location.as_ref(),
+                ) {
+                    Some(rewritten) => format!(" WHERE {rewritten}"),
+                    None => continue,
+                },
+                None => String::new(),
+            };
             let table_name = self.name(&table.name);
             let mut index_name = self.ident(&index.name.name, &object);
             // Index names are per table in MySQL but share one namespace per schema in PostgreSQL.
@@ -758,7 +908,7 @@ impl<'a> Emitter<'a> {
             let unique = if index.unique { "UNIQUE " } else { "" };
             let _ = writeln!(
                 self.out,
-                "CREATE {unique}INDEX {index_name} ON {table_name} ({column_list});"
+                "CREATE {unique}INDEX {index_name} ON {table_name}{method} ({column_list}){predicate};"
             );
             self.summary.indexes += 1;
             created = true;
@@ -808,14 +958,22 @@ impl<'a> Emitter<'a> {
         let rewritten = match rewrite_query_in(&view.query, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, &object, location),
             Err(error) => {
-                self.finding(
-                    Severity::Action,
-                    "view.not-converted",
-                    &object,
-                    format!("the query could not be translated: {error}"),
-                    "rewrite the view by hand; its source is in the output as a comment",
-                    location,
-                );
+                let message = format!("the query could not be translated: {error}");
+                let action = "rewrite the view by hand; its source is in the output as a comment";
+                match &error {
+                    // Constructs the parser can't read but recognises carry their own code.
+                    migrate_sqlrewrite::RewriteError::Unsupported { code, .. } => {
+                        self.finding(Severity::Action, code, &object, message, action, location)
+                    }
+                    _ => self.finding(
+                        Severity::Action,
+                        "view.not-converted",
+                        &object,
+                        message,
+                        action,
+                        location,
+                    ),
+                }
                 None
             }
         };
@@ -847,16 +1005,23 @@ impl<'a> Emitter<'a> {
     }
 
     /// Synonyms of tables and views become views; others are reported.
-    fn synonyms(&mut self) {
+    fn synonyms(&mut self, of: SynonymsOf) {
         let catalog = self.catalog;
         for synonym in &catalog.synonyms {
             let object = format!("synonym {}", synonym.name);
-            let known = self.lookup(&synonym.target).is_some()
-                || catalog
-                    .views
-                    .iter()
-                    .any(|v| v.name.matches(&synonym.target));
-            if !known || synonym.name.matches(&synonym.target) {
+            let of_table = self.lookup(&synonym.target).is_some();
+            let of_view = catalog
+                .views
+                .iter()
+                .any(|v| v.name.matches(&synonym.target));
+            let this_pass = match of {
+                SynonymsOf::Tables => of_table,
+                SynonymsOf::Views => !of_table,
+            };
+            if !this_pass {
+                continue;
+            }
+            if !(of_table || of_view) || synonym.name.matches(&synonym.target) {
                 self.finding(
                     Severity::Warning,
                     "synonym.not-converted",
@@ -884,6 +1049,13 @@ impl<'a> Emitter<'a> {
             self.summary.views += 1;
         }
     }
+}
+
+/// Which synonyms a pass writes: table synonyms go before the views, the rest after them.
+#[derive(Clone, Copy)]
+enum SynonymsOf {
+    Tables,
+    Views,
 }
 
 /// The type of every column of the catalog, for the rewrites.

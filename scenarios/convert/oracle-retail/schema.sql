@@ -1,5 +1,5 @@
 REM Retail star schema, as exported by DBMS_METADATA from an Oracle 19c database.
-REM Used by the README quick start and by tests/scenarios.rs.
+REM Used by the README quick start and by crates/cli/tests/convert.rs.
 SET DEFINE OFF
 PROMPT Creating the retail schema ...
 

@@ -59,6 +59,8 @@ impl DdlReader {
         location: &SourceLocation,
     ) -> Result<(), ParseError> {
         if cursor.eat_kw("ADD") {
+            // Hive `ADD COLUMNS (...)` lists columns like Oracle's `ADD (...)`.
+            cursor.eat_kw("COLUMNS");
             if cursor.is(&Token::LParen) {
                 // Oracle `ADD ( constraint | column, ... )`
                 cursor.advance();
@@ -169,10 +171,36 @@ impl DdlReader {
             }
             return Ok(());
         }
+        if let Some(enable) = [("ENABLE", true), ("DISABLE", false)]
+            .into_iter()
+            .find_map(|(word, enable)| cursor.is_kw(word).then_some(enable))
+        {
+            return self.alter_constraint_state(cursor, table, location, enable);
+        }
+        if cursor.eat_kws(&["SET", "UNUSED"]) {
+            // Oracle: the column is gone for every query; only its storage remains.
+            cursor.eat_kw("COLUMN");
+            let columns = if cursor.is(&Token::LParen) {
+                cursor.ident_list()?
+            } else {
+                vec![cursor.ident()?]
+            };
+            cursor.take_until(|c| c.is(&Token::Comma));
+            for column in columns {
+                table.columns.retain(|c| !c.name.matches(&column));
+                self.finding(
+                    Severity::Info,
+                    "alter.unused-column",
+                    format!("{}.{column}", table.name),
+                    "column marked UNUSED in the source: not created",
+                    "none",
+                    Some(location.clone()),
+                );
+            }
+            return Ok(());
+        }
         if cursor.eat_kw("OWNER")
             || cursor.is_any_kw(&[
-                "ENABLE",
-                "DISABLE",
                 "SET",
                 "CLUSTER",
                 "REPLICA",
@@ -197,6 +225,56 @@ impl DdlReader {
         let action = cursor.word_at(0).unwrap_or_default();
         cursor.take_until(|c| c.is(&Token::Comma));
         self.unapplied(table, location, &action);
+        Ok(())
+    }
+
+    /// `ENABLE|DISABLE [VALIDATE|NOVALIDATE] CONSTRAINT name | PRIMARY KEY | UNIQUE (cols)`;
+    /// other ENABLE/DISABLE actions (row movement, triggers, table locks) don't shape the schema.
+    fn alter_constraint_state(
+        &mut self,
+        cursor: &mut Cursor,
+        table: &mut Table,
+        location: &SourceLocation,
+        enable: bool,
+    ) -> Result<(), ParseError> {
+        cursor.advance();
+        let validate = if cursor.eat_kw("VALIDATE") {
+            Some(true)
+        } else if cursor.eat_kw("NOVALIDATE") {
+            Some(false)
+        } else {
+            None
+        };
+        let position = if cursor.eat_kw("CONSTRAINT") {
+            let name = cursor.ident()?;
+            table
+                .constraints
+                .iter()
+                .position(|c| c.name.as_ref().is_some_and(|n| n.matches(&name)))
+        } else if cursor.eat_kws(&["PRIMARY", "KEY"]) {
+            table
+                .constraints
+                .iter()
+                .position(|c| matches!(c.kind, migrate_core::ConstraintKind::PrimaryKey(_)))
+        } else if cursor.eat_kw("UNIQUE") {
+            let columns = cursor.ident_list()?;
+            table.constraints.iter().position(|c| matches!(&c.kind, migrate_core::ConstraintKind::Unique(k) if k.len() == columns.len() && k.iter().zip(&columns).all(|(a, b)| a.matches(b))))
+        } else {
+            cursor.take_until(|c| c.is(&Token::Comma));
+            return Ok(());
+        };
+        cursor.take_until(|c| c.is(&Token::Comma));
+        let Some(position) = position else {
+            self.unapplied(
+                table,
+                location,
+                "ENABLE/DISABLE of a constraint the table does not have",
+            );
+            return Ok(());
+        };
+        let state = &mut table.constraints[position].state;
+        state.enabled = enable;
+        state.validated = validate.unwrap_or(enable);
         Ok(())
     }
 
@@ -240,6 +318,8 @@ impl DdlReader {
                 columns: columns.iter().map(|c| c.value.clone()).collect(),
                 unique: false,
                 kind,
+                method: None,
+                predicate: None,
                 location: Some(location),
             });
             return Ok(());

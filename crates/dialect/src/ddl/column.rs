@@ -516,7 +516,8 @@ pub(super) fn sequence_in_default(text: &str, dialect: SourceDialect) -> Option<
     }
 }
 
-fn split_qualified(name: &str) -> Option<QualifiedName> {
+/// `schema.name` as written in a string (`'public.t_id_seq'`).
+pub(super) fn split_qualified(name: &str) -> Option<QualifiedName> {
     let parts: Vec<Ident> = name
         .split('.')
         .map(|part| {

@@ -166,6 +166,23 @@ impl DdlReader {
                 "run the equivalent call in the target by hand, if still needed",
                 Some(location),
             );
+        } else if command.text.starts_with('@') || matches!(first.as_str(), "START" | "STA") {
+            // A master script that includes others converts to nothing unless they are passed too.
+            let included = command.text.trim_start_matches('@').trim_start_matches('@');
+            let included = match first.as_str() {
+                "START" | "STA" => command.text.split_whitespace().nth(1).unwrap_or(""),
+                _ => included.split_whitespace().next().unwrap_or(""),
+            };
+            self.finding(
+                Severity::Warning,
+                "sqlplus.include",
+                format!("line {}", command.line),
+                format!("runs another script, `{included}`, which is not read"),
+                format!(
+                    "pass {included} on the command line, in the order the master script runs it"
+                ),
+                Some(location),
+            );
         } else {
             self.skip("client command", location);
         }
@@ -283,6 +300,12 @@ impl DdlReader {
                 self.skip("GRANT/REVOKE", location);
                 Ok(())
             }
+            "SELECT" if self.dialect == SourceDialect::Postgres => {
+                if !self.setval(cursor) {
+                    self.skip("query or maintenance", location);
+                }
+                Ok(())
+            }
             "SELECT" | "WITH" | "CALL" | "EXEC" | "EXECUTE" | "ANALYZE" | "MSCK" | "SHOW"
             | "DESCRIBE" | "DESC" | "EXPLAIN" | "VACUUM" | "REINDEX" | "CLUSTER" | "CHECKPOINT"
             | "LOCK" | "UNLOCK" | "REFRESH" | "OPTIMIZE" => {
@@ -299,6 +322,47 @@ impl DdlReader {
                 "only DDL is converted; remove the statement or convert it by hand",
             )),
         }
+    }
+
+    /// pg_dump's `SELECT pg_catalog.setval('seq', n, is_called)`: where the sequence stands, so
+    /// that identity columns seeded from it continue after the migrated keys. Returns false
+    /// when the statement is another SELECT.
+    fn setval(&mut self, cursor: &mut Cursor) -> bool {
+        cursor.expect_kw("SELECT").ok();
+        if cursor.is_kw("PG_CATALOG") && cursor.peek_at(1) == &sqlparser::tokenizer::Token::Period {
+            cursor.advance();
+            cursor.advance();
+        }
+        if !cursor.eat_kw("SETVAL") || !cursor.eat(&sqlparser::tokenizer::Token::LParen) {
+            return false;
+        }
+        let (Ok(name), true) = (
+            cursor.string(),
+            cursor.eat(&sqlparser::tokenizer::Token::Comma),
+        ) else {
+            return false;
+        };
+        let Ok(value) = cursor.number() else {
+            return false;
+        };
+        let is_called =
+            !(cursor.eat(&sqlparser::tokenizer::Token::Comma) && cursor.eat_kw("FALSE"));
+        let Some(sequence_name) = column::split_qualified(&name) else {
+            return false;
+        };
+        if let Some(sequence) = self
+            .catalog
+            .sequences
+            .iter_mut()
+            .find(|s| s.name.matches(&sequence_name))
+        {
+            sequence.start = if is_called {
+                value.saturating_add(sequence.increment)
+            } else {
+                value
+            };
+        }
+        true
     }
 
     /// Maps a parsed type to canonical, resolving user-defined types first. An unknown type

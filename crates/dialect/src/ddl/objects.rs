@@ -8,6 +8,28 @@ use migrate_core::{
 };
 use sqlparser::tokenizer::Token;
 
+/// Words between CREATE and the object kind that change nothing the conversion keeps.
+const CREATE_MODIFIERS: &[&str] = &[
+    "EDITIONABLE",
+    "NONEDITIONABLE",
+    "EDITIONING",
+    "NONEDITIONING",
+    "FORCE",
+    "NOFORCE",
+    "UNLOGGED",
+    "RECURSIVE",
+    "TRANSACTIONAL",
+    "MANAGED",
+    "SHARDED",
+    "DUPLICATED",
+    "BLOCKCHAIN",
+    "IMMUTABLE",
+    "SECURE",
+    "TRUSTED",
+    "CONSTRAINT",
+    "AGGREGATE",
+];
+
 /// What can follow CREATE after its modifiers.
 const OBJECT_WORDS: &[&str] = &[
     "TABLE",
@@ -100,28 +122,10 @@ impl DdlReader {
                 cursor.eat(&Token::Eq);
                 cursor.advance();
             } else if cursor.eat_kws(&["SQL", "SECURITY"]) {
+                // DEFINER | INVOKER
                 cursor.advance();
-            } else if cursor.is_any_kw(&[
-                "EDITIONABLE",
-                "NONEDITIONABLE",
-                "EDITIONING",
-                "NONEDITIONING",
-                "FORCE",
-                "NOFORCE",
-                "UNLOGGED",
-                "RECURSIVE",
-                "TRANSACTIONAL",
-                "MANAGED",
-                "SHARDED",
-                "DUPLICATED",
-                "BLOCKCHAIN",
-                "IMMUTABLE",
-                "SECURE",
-                "TRUSTED",
-                "CONSTRAINT",
-                "AGGREGATE",
-            ]) || cursor.eat_kws(&["NO", "FORCE"])
-            {
+            } else if cursor.eat_kws(&["NO", "FORCE"]) {
+            } else if cursor.is_any_kw(CREATE_MODIFIERS) {
                 cursor.advance();
             } else {
                 break;
@@ -240,18 +244,27 @@ impl DdlReader {
         }
         cursor.expect_kw("ON")?;
         cursor.eat_kw("ONLY");
+        // Hive `CREATE INDEX i ON TABLE t (...) AS 'handler'`.
+        cursor.eat_kw("TABLE");
         let table = cursor.qualified_name()?;
+        let mut method = None;
         if cursor.eat_kw("USING") {
             if cursor.eat_kw("HASH") {
                 kind = IndexKind::Hash;
-            } else {
-                cursor.advance();
+            } else if !cursor.eat_kw("BTREE") {
+                method = Some(cursor.ident()?.value.to_lowercase());
             }
         }
         let range = cursor.skip_parens()?;
         let columns = index_columns(cursor, range);
-        // Storage, tablespace, partitioning, WHERE of partial indexes, bitmap join FROM...:
-        // none of it is carried to the target.
+        // Storage, tablespace, partitioning, Hive handlers, bitmap join FROM...: none of it is
+        // carried to the target. A partial index keeps its WHERE.
+        cursor.take_until(|c| c.is_kw("WHERE"));
+        let predicate = if cursor.eat_kw("WHERE") {
+            Some(cursor.rest_text())
+        } else {
+            None
+        };
         cursor.take_until(|_| false);
         let name = name.unwrap_or_else(|| {
             QualifiedName::new(
@@ -265,6 +278,8 @@ impl DdlReader {
             columns,
             unique,
             kind,
+            method,
+            predicate,
             location: Some(location),
         });
         Ok(())
@@ -318,7 +333,18 @@ impl DdlReader {
         }
         // Everything up to the top-level AS: view options, or a materialized view's build and
         // refresh clauses.
-        cursor.take_until(|c| c.is_kw("AS") && !c.is_kw_at(1, "OF"));
+        let options = cursor.take_until(|c| c.is_kw("AS") && !c.is_kw_at(1, "OF"));
+        let options = cursor.text(options);
+        if materialized && !options.is_empty() {
+            self.finding(
+                Severity::Info,
+                "view.refresh-clauses",
+                format!("materialized view {name}"),
+                format!("build and refresh clauses not converted: {options}"),
+                "schedule REFRESH MATERIALIZED VIEW, or create it with AUTO REFRESH YES on Redshift",
+                Some(location.clone()),
+            );
+        }
         cursor.expect_kw("AS")?;
         let start = cursor.position();
         let mut end = start;

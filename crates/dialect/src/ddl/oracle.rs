@@ -168,7 +168,7 @@ impl DdlReader {
                 continue;
             }
             if cursor.eat_kws(&["NO", "INMEMORY"]) || cursor.eat_kws(&["DEFAULT", "COLLATION"]) {
-                cursor.take_until(|c| is_clause_start(c));
+                cursor.take_until(is_clause_start);
                 continue;
             }
             match PHYSICAL.iter().find(|(word, _)| cursor.is_kw(word)) {

@@ -234,6 +234,8 @@ impl DdlReader {
             columns: columns.iter().map(|c| c.value.clone()).collect(),
             unique: false,
             kind,
+            method: None,
+            predicate: None,
             location: Some(location),
         });
         Ok(true)
