@@ -89,11 +89,20 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
             .context("reading standard input")?;
         reader.read_bytes("<stdin>", &bytes)?;
     }
+    let started = std::time::Instant::now();
     for file in &args.files {
+        tracing::debug!(file = %file.display(), "reading");
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
         reader.read_bytes(&file.display().to_string(), &bytes)?;
     }
     let catalog = reader.finish();
+    tracing::info!(
+        tables = catalog.tables.len(),
+        views = catalog.views.len(),
+        findings = catalog.findings.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "scripts read"
+    );
 
     let mut statistics = Statistics::from_catalog(&catalog);
     let mut stats_findings = Vec::new();
@@ -116,7 +125,9 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
         TargetDialect::Redshift => advise(&catalog, &statistics, &workload),
         TargetDialect::Postgres => Vec::new(),
     };
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "keys advised");
     let conversion = emit(&catalog, from, to, &layouts);
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "target DDL written");
 
     let mut findings: Vec<Finding> = catalog.findings.clone();
     findings.extend(conversion.findings.iter().cloned());

@@ -296,6 +296,16 @@ impl<'a> Emitter<'a> {
             ),
             _ => {}
         }
+        if let (Some(partitioning), TargetDialect::Postgres) = (&table.partitioning, self.to) {
+            self.finding(
+                Severity::Info,
+                "table.partitioning",
+                &object,
+                format!("{:?} partitioning of the source is not created", partitioning.method),
+                "partition the table by hand if the target needs it (PostgreSQL declarative partitioning)",
+                location,
+            );
+        }
         if self.to == TargetDialect::Redshift && table.columns.len() > REDSHIFT_MAX_COLUMNS {
             self.finding(
                 Severity::Action,
