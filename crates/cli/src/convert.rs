@@ -125,9 +125,15 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
         TargetDialect::Redshift => advise(&catalog, &statistics, &workload),
         TargetDialect::Postgres => Vec::new(),
     };
-    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "keys advised");
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "keys advised"
+    );
     let conversion = emit(&catalog, from, to, &layouts);
-    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "target DDL written");
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "target DDL written"
+    );
 
     let mut findings: Vec<Finding> = catalog.findings.clone();
     findings.extend(conversion.findings.iter().cloned());

@@ -1,0 +1,253 @@
+//! How rows of canonical types travel between sources, staging and warehouses: as Arrow record
+//! batches whose column types are fixed per [`LogicalType`], chosen so that every value the
+//! supported sources can hold survives the trip exactly.
+//!
+//! | canonical | Arrow | value convention |
+//! | --- | --- | --- |
+//! | `boolean` | Boolean | |
+//! | `smallint` / `integer` / `bigint` | Int16 / Int32 / Int64 | |
+//! | `decimal(p,s)`, p <= 38 | Decimal128(p, s) | |
+//! | `decimal(p,s)`, 38 < p <= 76 | Decimal256(p, s) | |
+//! | `decimal(p,s)`, p > 76, and `numeric` | LargeUtf8 | plain decimal text (`-12.5000`), or `NaN`, `Infinity`, `-Infinity` where the source has them: arbitrary precision can't be fixed-width |
+//! | `real` / `double` | Float32 / Float64 | NaN and infinities kept, `-0.0` kept |
+//! | `char` / `varchar` / `text` | LargeUtf8 | 64-bit offsets: a batch of large values can't overflow |
+//! | `binary` / `varbinary` / `blob` | LargeBinary | |
+//! | `date` | Date32 | days since 1970-01-01, proleptic Gregorian: ±5.8 million years |
+//! | `time` | Time64(µs) | |
+//! | `timetz` | LargeUtf8 | `HH:MM:SS[.ffffff]+hh[:mm]` |
+//! | `timestamp(p)` | Timestamp(µs, none) | microseconds: the precision of PostgreSQL, MySQL and Redshift; a source with finer values must report what it rounds |
+//! | `timestamptz(p)` | Timestamp(µs, "UTC") | the instant, in UTC |
+//! | `interval_ym` / `interval_ds` | LargeUtf8 | ISO 8601 duration (`P1Y2M`, `P3DT4H5M6.789S`): Arrow intervals don't survive Parquet exactly |
+//! | `json` / `xml` | LargeUtf8 | the document text |
+//! | `uuid` | Utf8 | lower-case `8-4-4-4-12` hex |
+//! | `geometry` / `geography` | LargeBinary | WKB |
+//! | `array`, `map`, `struct`, `union` | LargeUtf8 | JSON text (arrays as JSON arrays, maps and structs as objects); numbers stay as written |
+//!
+//! Each field also carries its canonical type in its metadata (`migrate.type`), so a reader of a
+//! staged file knows what the values mean without the catalog.
+
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use migrate_core::{LogicalType, Table};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Field metadata key holding the canonical type text (`decimal(10,2)`).
+pub const TYPE_KEY: &str = "migrate.type";
+
+/// The time zone of `timestamptz` values.
+pub const UTC: &str = "UTC";
+
+/// Decimals up to this precision fit in Decimal128.
+const DECIMAL128_MAX_PRECISION: u32 = 38;
+/// Decimals up to this precision fit in Decimal256.
+const DECIMAL256_MAX_PRECISION: u32 = 76;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    #[error("column `{column}` has no `{TYPE_KEY}` metadata: the file was not written by migrate")]
+    MissingType { column: String },
+    #[error("column `{column}`: {message}")]
+    InvalidType { column: String, message: String },
+}
+
+impl migrate_core::ErrorClass for BatchError {
+    fn retry(&self) -> migrate_core::Retry {
+        migrate_core::Retry::Definite
+    }
+}
+
+/// The Arrow type that carries values of `ty`.
+pub fn data_type(ty: &LogicalType) -> DataType {
+    use LogicalType as L;
+    match ty {
+        L::Boolean => DataType::Boolean,
+        L::SmallInt => DataType::Int16,
+        L::Integer => DataType::Int32,
+        L::BigInt => DataType::Int64,
+        L::Decimal { precision, scale } if *precision <= DECIMAL128_MAX_PRECISION => {
+            DataType::Decimal128(*precision as u8, *scale as i8)
+        }
+        L::Decimal { precision, scale } if *precision <= DECIMAL256_MAX_PRECISION => {
+            DataType::Decimal256(*precision as u8, *scale as i8)
+        }
+        L::Real => DataType::Float32,
+        L::Double => DataType::Float64,
+        L::Binary { .. } | L::Varbinary { .. } | L::Blob | L::Geometry | L::Geography => {
+            DataType::LargeBinary
+        }
+        L::Date => DataType::Date32,
+        L::Time {
+            with_time_zone: false,
+            ..
+        } => DataType::Time64(TimeUnit::Microsecond),
+        L::Timestamp { with_time_zone, .. } => DataType::Timestamp(
+            TimeUnit::Microsecond,
+            with_time_zone.then(|| Arc::from(UTC)),
+        ),
+        L::Uuid => DataType::Utf8,
+        L::Decimal { .. }
+        | L::Numeric
+        | L::Char { .. }
+        | L::Varchar { .. }
+        | L::Text
+        | L::Time { .. }
+        | L::IntervalYearMonth
+        | L::IntervalDaySecond { .. }
+        | L::Json
+        | L::Xml
+        | L::Array(_)
+        | L::Map(..)
+        | L::Struct(_)
+        | L::Union(_) => DataType::LargeUtf8,
+    }
+}
+
+/// The field for a column: its name, Arrow type, nullability and canonical type metadata.
+pub fn field(name: &str, ty: &LogicalType, nullable: bool) -> Field {
+    Field::new(name, data_type(ty), nullable)
+        .with_metadata(HashMap::from([(TYPE_KEY.to_string(), ty.to_string())]))
+}
+
+/// The schema of a table's rows, columns in table order, named as in the source.
+pub fn schema(table: &Table) -> Schema {
+    Schema::new(
+        table
+            .columns
+            .iter()
+            .map(|column| field(&column.name.value, &column.data_type, column.nullable))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The canonical type a field carries, checked against its Arrow type.
+pub fn logical_type(field: &Field) -> Result<LogicalType, BatchError> {
+    let text = field
+        .metadata()
+        .get(TYPE_KEY)
+        .ok_or_else(|| BatchError::MissingType {
+            column: field.name().clone(),
+        })?;
+    let ty = LogicalType::parse(text).map_err(|e| BatchError::InvalidType {
+        column: field.name().clone(),
+        message: e.to_string(),
+    })?;
+    let expected = data_type(&ty);
+    if &expected != field.data_type() {
+        return Err(BatchError::InvalidType {
+            column: field.name().clone(),
+            message: format!(
+                "{ty} is carried as {expected}, but the field is {}",
+                field.data_type()
+            ),
+        });
+    }
+    Ok(ty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrate_core::{Column, Ident, LengthUnit, QualifiedName};
+
+    #[test]
+    fn decimals_choose_the_narrowest_exact_type() {
+        let decimal = |precision, scale| LogicalType::Decimal { precision, scale };
+        assert_eq!(data_type(&decimal(38, 10)), DataType::Decimal128(38, 10));
+        assert_eq!(data_type(&decimal(39, 0)), DataType::Decimal256(39, 0));
+        assert_eq!(data_type(&decimal(76, 76)), DataType::Decimal256(76, 76));
+        assert_eq!(data_type(&decimal(77, 2)), DataType::LargeUtf8);
+        assert_eq!(data_type(&LogicalType::Numeric), DataType::LargeUtf8);
+    }
+
+    #[test]
+    fn every_canonical_type_round_trips_through_a_field() {
+        let types = [
+            "boolean",
+            "smallint",
+            "integer",
+            "bigint",
+            "decimal(10,2)",
+            "decimal(50,5)",
+            "decimal(100,0)",
+            "numeric",
+            "real",
+            "double",
+            "char(3 byte)",
+            "varchar(20 char)",
+            "text",
+            "binary(16)",
+            "varbinary(8)",
+            "blob",
+            "date",
+            "time(6)",
+            "timetz(6)",
+            "timestamp(3)",
+            "timestamptz(6)",
+            "interval_ym",
+            "interval_ds(6)",
+            "json",
+            "xml",
+            "uuid",
+            "geometry",
+            "geography",
+            "array<integer>",
+            "map<text,integer>",
+            "struct<a:integer,b:text>",
+            "union<integer,text>",
+        ];
+        for text in types {
+            let ty = LogicalType::parse(text).unwrap();
+            let field = field("c", &ty, true);
+            assert_eq!(logical_type(&field).unwrap(), ty, "{text}");
+        }
+    }
+
+    #[test]
+    fn timestamps_with_time_zone_are_utc_instants() {
+        let ty = LogicalType::Timestamp {
+            precision: 6,
+            with_time_zone: true,
+        };
+        assert_eq!(
+            data_type(&ty),
+            DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))
+        );
+    }
+
+    #[test]
+    fn a_schema_follows_the_table() {
+        let mut table = Table::new(QualifiedName::unqualified(Ident::new("t")));
+        let mut id = Column::new(Ident::new("id"), "INT", LogicalType::Integer);
+        id.nullable = false;
+        table.columns.push(id);
+        table.columns.push(Column::new(
+            Ident::new("name"),
+            "VARCHAR(10)",
+            LogicalType::Varchar {
+                length: 10,
+                unit: LengthUnit::Char,
+            },
+        ));
+        let schema = schema(&table);
+        assert_eq!(schema.fields().len(), 2);
+        assert!(!schema.field(0).is_nullable());
+        assert_eq!(schema.field(1).data_type(), &DataType::LargeUtf8);
+    }
+
+    #[test]
+    fn foreign_or_inconsistent_fields_are_rejected() {
+        let plain = Field::new("x", DataType::Int32, true);
+        assert!(matches!(
+            logical_type(&plain),
+            Err(BatchError::MissingType { .. })
+        ));
+        let lying = Field::new("x", DataType::Int64, true).with_metadata(HashMap::from([(
+            TYPE_KEY.to_string(),
+            "integer".to_string(),
+        )]));
+        assert!(matches!(
+            logical_type(&lying),
+            Err(BatchError::InvalidType { .. })
+        ));
+    }
+}
