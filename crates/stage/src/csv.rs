@@ -20,11 +20,12 @@ use crate::upload::Upload;
 use crate::{check_batch, input_error, ChunkObject, Format, StageError};
 use arrow::array::{
     Array, ArrayRef, AsArray, BinaryBuilder, LargeBinaryBuilder, LargeStringBuilder,
+    TimestampMicrosecondArray,
 };
 use arrow::compute::cast;
 use arrow::csv::reader::Decoder;
 use arrow::csv::{ReaderBuilder, WriterBuilder};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
@@ -39,6 +40,10 @@ use std::sync::Arc;
 
 /// The NULL marker. `\N` is Redshift's and PostgreSQL's text-format default.
 pub const NULL: &str = "\\N";
+
+/// UTC timestamps travel as offset `+00:00`: Arrow parses and prints offsets without a time zone
+/// database, and the instant is the same (only `UTC` is a staged time zone, see `types`).
+const UTC_OFFSET: &str = "+00:00";
 
 /// Compressed bytes are handed to the upload in pieces of about this size.
 const FLUSH_BYTES: usize = 1 << 20;
@@ -142,6 +147,12 @@ fn to_wire(object: &str, batch: &RecordBatch) -> Result<RecordBatch, StageError>
             }
             DataType::Binary => hex_encode(column.as_binary::<i32>().iter()),
             DataType::LargeBinary => hex_encode(column.as_binary::<i64>().iter()),
+            DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => Arc::new(
+                column
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .clone()
+                    .with_timezone(UTC_OFFSET),
+            ),
             _ => Arc::clone(column),
         };
         fields.push(Field::new(
@@ -178,8 +189,9 @@ fn hex_encode<'a>(values: impl Iterator<Item = Option<&'a [u8]>>) -> ArrayRef {
     Arc::new(out.finish())
 }
 
-/// The schema Arrow's CSV reader is given: it has no large-string or binary parsers, so those
-/// columns are read as text and converted after (see [`from_wire`]).
+/// The schema Arrow's CSV reader is given: it has no large-string or binary parsers and parses
+/// four-digit years only in timestamps, so those columns are read as text and converted after
+/// (see [`from_wire`]).
 fn wire_schema(schema: &Schema) -> Schema {
     let fields: Vec<Field> = schema
         .fields()
@@ -188,6 +200,7 @@ fn wire_schema(schema: &Schema) -> Schema {
             DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => {
                 Field::new(f.name(), DataType::Utf8, f.is_nullable())
             }
+            DataType::Timestamp(_, _) => Field::new(f.name(), DataType::Utf8, f.is_nullable()),
             _ => f.as_ref().clone(),
         })
         .collect();
@@ -219,11 +232,41 @@ fn from_wire(target: &SchemaRef, batch: RecordBatch) -> Result<RecordBatch, Arro
                 }
                 Arc::new(out.finish())
             }
+            DataType::Timestamp(TimeUnit::Microsecond, tz) => {
+                let micros = column
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|v| {
+                        v.map(|text| parse_timestamp(text, tz.is_some()))
+                            .transpose()
+                    })
+                    .collect::<Result<TimestampMicrosecondArray, _>>()?;
+                Arc::new(match tz {
+                    Some(tz) => micros.with_timezone(tz.as_ref()),
+                    None => micros,
+                })
+            }
             _ => Arc::clone(column),
         };
         columns.push(column);
     }
     RecordBatch::try_new(Arc::clone(target), columns)
+}
+
+/// Arrow's CSV reader parses timestamps with four-digit years only; its writer prints any year
+/// chrono can (`+10000-01-01T00:00:00`, `-4713-...`), and so does chrono's parser. UTC values
+/// carry the `Z` the writer prints for offset `+00:00`.
+fn parse_timestamp(text: &str, utc: bool) -> Result<i64, ArrowError> {
+    let bad = || ArrowError::ParseError(format!("bad timestamp {text:?}"));
+    let naive = if utc {
+        text.strip_suffix('Z')
+            .or_else(|| text.strip_suffix(UTC_OFFSET))
+            .ok_or_else(bad)?
+    } else {
+        text
+    };
+    let parsed: chrono::NaiveDateTime = naive.parse().map_err(|_| bad())?;
+    Ok(parsed.and_utc().timestamp_micros())
 }
 
 fn hex_decode(text: &str) -> Result<Vec<u8>, ArrowError> {

@@ -44,8 +44,12 @@ fn find() -> Result<S3Server, String> {
         .trim_start_matches("http://")
         .parse()
         .map_err(|e| format!("bad endpoint {} from {how}: {e}", server.endpoint))?;
-    TcpStream::connect_timeout(&addr, Duration::from_secs(5))
-        .map_err(|e| format!("the S3 server from {how} ({}) does not answer: {e}", server.endpoint))?;
+    TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| {
+        format!(
+            "the S3 server from {how} ({}) does not answer: {e}",
+            server.endpoint
+        )
+    })?;
     for (key, value) in server.env() {
         if std::env::var(key).ok().as_deref() != Some(value.as_str()) {
             // Edition 2021: set_var is safe to call. It runs once, inside the OnceLock, before any
@@ -61,7 +65,9 @@ fn parse_url(url: &str) -> Result<S3Server, String> {
     let bad = |why: &str| {
         format!("bad S3 URL ({why}); expected http://access_key:secret@127.0.0.1:port/bucket")
     };
-    let rest = url.strip_prefix("http://").ok_or_else(|| bad("not http://"))?;
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| bad("not http://"))?;
     let (userinfo, rest) = rest.split_once('@').ok_or_else(|| bad("no credentials"))?;
     let (access_key, secret_key) = userinfo
         .split_once(':')
