@@ -20,6 +20,8 @@ use tokio::io::AsyncWriteExt;
 pub(crate) struct Upload {
     writer: BufWriter,
     running: Running,
+    /// Set once completion started: BufWriter can't be aborted after that (it panics).
+    finishing: bool,
 }
 
 /// Parts in flight at once for one object.
@@ -31,6 +33,7 @@ impl Upload {
             writer: BufWriter::with_capacity(store, path, part_bytes)
                 .with_max_concurrency(UPLOAD_CONCURRENCY),
             running: Running::default(),
+            finishing: false,
         }
     }
 
@@ -45,6 +48,7 @@ impl Upload {
     /// Sends what is buffered and completes the upload; the object is durable and visible when
     /// this returns `Ok`.
     pub(crate) async fn finish(&mut self) -> Result<(), object_store::Error> {
+        self.finishing = true;
         self.writer.shutdown().await.map_err(from_io)
     }
 
@@ -54,9 +58,13 @@ impl Upload {
     }
 
     /// Gives up: a multipart upload is aborted so no parts are left behind. Best effort: the
-    /// original error matters more than a failure to clean up.
+    /// original error matters more than a failure to clean up. When completing the upload itself
+    /// failed, there is nothing left to abort through this writer; an S3 lifecycle rule
+    /// (`AbortIncompleteMultipartUpload`) removes such parts.
     pub(crate) async fn abort(&mut self) {
-        let _ = self.writer.abort().await;
+        if !self.finishing {
+            let _ = self.writer.abort().await;
+        }
     }
 }
 
