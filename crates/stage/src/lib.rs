@@ -38,7 +38,7 @@ pub use error::{BoxError, StageError};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
-use futures::stream::{BoxStream, Stream, TryStreamExt};
+use futures::stream::{BoxStream, Stream, StreamExt, TryStreamExt};
 use migrate_core::{ErrorClass, Retry};
 use object_store::path::{Path, PathPart};
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
@@ -195,9 +195,15 @@ impl Stage {
         &self.store
     }
 
+    /// The key prefix under which all of this stage's objects live (empty for a local directory,
+    /// whose root is the stage).
+    pub fn prefix(&self) -> &Path {
+        &self.prefix
+    }
+
     /// The URL of the object at `path` (a path in the store, as in [`ChunkObject::path`]).
     pub fn object_url(&self, path: &str) -> String {
-        self.location.object_url(&Path::from(path))
+        self.location.object_url(path)
     }
 
     /// Writes one chunk: the batches of `batches`, all with schema `schema`, as one object in
@@ -229,7 +235,7 @@ impl Stage {
             &key.table,
             &format!("{:06}-{}.{}", key.chunk, key.attempt, format.extension()),
         )?;
-        let url = self.location.object_url(&path);
+        let url = self.location.object_url(path.as_ref());
         match self.store.head(&path).await {
             Ok(_) => {
                 return Err(StageError::AlreadyExists {
@@ -289,7 +295,10 @@ impl Stage {
         &self,
         chunk: &ChunkObject,
     ) -> BoxStream<'static, Result<RecordBatch, StageError>> {
-        let path = Path::from(chunk.path.as_str());
+        let path = match object_path(&chunk.path) {
+            Ok(path) => path,
+            Err(e) => return futures::stream::once(async move { Err(e) }).boxed(),
+        };
         let store = Arc::clone(&self.store);
         let rows = self.options.read_batch_rows.max(1);
         match chunk.format {
@@ -313,8 +322,8 @@ impl Stage {
         entries: &[ChunkObject],
     ) -> Result<Manifest, StageError> {
         let (path, sidecar_path) = self.manifest_paths(key)?;
-        let url = self.location.object_url(&path);
-        let sidecar_url = self.location.object_url(&sidecar_path);
+        let url = self.location.object_url(path.as_ref());
+        let sidecar_url = self.location.object_url(sidecar_path.as_ref());
         let bad = |reason: String| StageError::Manifest {
             manifest: url.clone(),
             reason,
@@ -331,7 +340,7 @@ impl Stage {
                     first.format, first.url, c.format, c.url
                 )));
             }
-            if c.schema.fields() != first.schema.fields() {
+            if !same_columns(&c.schema, &first.schema) {
                 return Err(bad(format!(
                     "{} has schema [{}], {} has [{}]",
                     first.url,
@@ -389,8 +398,8 @@ impl Stage {
     /// object_store's `NotFound`.
     pub async fn read_manifest(&self, key: &ManifestKey) -> Result<Manifest, StageError> {
         let (path, sidecar_path) = self.manifest_paths(key)?;
-        let url = self.location.object_url(&path);
-        let sidecar_url = self.location.object_url(&sidecar_path);
+        let url = self.location.object_url(path.as_ref());
+        let sidecar_url = self.location.object_url(sidecar_path.as_ref());
         let bad = |reason: String| StageError::Manifest {
             manifest: url.clone(),
             reason,
@@ -418,7 +427,7 @@ impl Stage {
     async fn check_objects(&self, url: &str, entries: &[ChunkObject]) -> Result<(), StageError> {
         futures::stream::iter(entries.iter().map(Ok))
             .try_for_each_concurrent(HEAD_CONCURRENCY, |c| async move {
-                match self.store.head(&Path::from(c.path.as_str())).await {
+                match self.store.head(&object_path(&c.path)?).await {
                     Ok(meta) if meta.size == c.bytes => Ok(()),
                     Ok(meta) => Err(StageError::Manifest {
                         manifest: url.to_string(),
@@ -509,6 +518,24 @@ where
     }
 }
 
+/// A chunk's path as recorded (already encoded: parsed, never re-encoded).
+fn object_path(path: &str) -> Result<Path, StageError> {
+    Path::parse(path).map_err(|e| StageError::InvalidKey {
+        key: path.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Same column names and types, in the same order (nullability and metadata are not compared:
+/// the sidecar keeps no field metadata).
+pub(crate) fn same_columns(a: &arrow::datatypes::Schema, b: &arrow::datatypes::Schema) -> bool {
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
+}
+
 /// A batch must have the chunk's schema (names and types; metadata is ignored).
 pub(crate) fn check_batch(
     object: &str,
@@ -516,14 +543,7 @@ pub(crate) fn check_batch(
     batch: &RecordBatch,
     index: usize,
 ) -> Result<(), StageError> {
-    let same = batch.schema_ref().fields().len() == schema.fields().len()
-        && batch
-            .schema_ref()
-            .fields()
-            .iter()
-            .zip(schema.fields())
-            .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
-    if same {
+    if same_columns(batch.schema_ref(), schema) {
         Ok(())
     } else {
         Err(StageError::Input {

@@ -183,7 +183,7 @@ async fn open(
         ParquetRecordBatchStreamBuilder::new_with_options(reader, ArrowReaderOptions::new())
             .await
             .map_err(|e| decode(&chunk.url, e))?;
-    if builder.schema().fields() != chunk.schema.fields() {
+    if !crate::same_columns(builder.schema(), &chunk.schema) {
         return Err(StageError::Mismatch {
             object: chunk.url.clone(),
             what: "schema",

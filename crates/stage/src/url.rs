@@ -20,10 +20,10 @@ pub(crate) enum Location {
 impl Location {
     /// The URL a warehouse or a person uses for the object at `path`: `s3://bucket/key`, or the
     /// absolute file path.
-    pub(crate) fn object_url(&self, path: &Path) -> String {
+    pub(crate) fn object_url(&self, path: &str) -> String {
         match self {
             Location::S3 { bucket } => format!("s3://{bucket}/{path}"),
-            Location::Local { root } => root.join(path.as_ref()).display().to_string(),
+            Location::Local { root } => root.join(path).display().to_string(),
         }
     }
 }
@@ -130,11 +130,11 @@ mod tests {
             open("s3://bucket/some/prefix/", &StageOptions::default()).unwrap();
         assert_eq!(prefix.as_ref(), "some/prefix");
         assert_eq!(
-            loc_s3.object_url(&Path::from("some/prefix/t/x.parquet")),
+            loc_s3.object_url("some/prefix/t/x.parquet"),
             "s3://bucket/some/prefix/t/x.parquet"
         );
         assert!(loc
-            .object_url(&Path::from("t/x.parquet"))
+            .object_url("t/x.parquet")
             .ends_with("/new/stage/t/x.parquet"));
 
         for bad in ["", "gs://b/x", "s3:///x", "s3://b/x?y=1", "s3://b/a//b"] {

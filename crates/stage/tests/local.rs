@@ -45,6 +45,7 @@ suite!(
     manifest_needs_its_objects,
     reader_never_sees_a_manifest_before_its_objects,
     wrong_batch_schema_is_refused,
+    odd_table_names_work,
 );
 
 #[test]

@@ -78,8 +78,12 @@ fn measure(stage: &Stage, rt: &tokio::runtime::Runtime, backend: &str) {
     for format in [Format::Parquet, Format::CsvGzip] {
         let baseline = LIVE.load(Ordering::Relaxed);
         PEAK.store(baseline, Ordering::Relaxed);
-        let (write, read, bytes) =
-            rt.block_on(timed_million(stage, &format!("million_{format:?}"), ROWS, format));
+        let (write, read, bytes) = rt.block_on(timed_million(
+            stage,
+            &format!("million_{format:?}"),
+            ROWS,
+            format,
+        ));
         let growth = PEAK.load(Ordering::Relaxed).saturating_sub(baseline);
         println!(
             "{backend:>5} {format:<9}: {ROWS} rows, {:.0} MiB as Arrow, object {:.1} MiB; \

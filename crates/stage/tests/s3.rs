@@ -47,6 +47,7 @@ suite!(
     manifest_needs_its_objects,
     reader_never_sees_a_manifest_before_its_objects,
     wrong_batch_schema_is_refused,
+    odd_table_names_work,
 );
 
 #[test]
@@ -109,7 +110,10 @@ fn errors_are_classified() {
     let missing = migrate_testkit::unique_name("missing").replace('_', "-");
     let err = write(format!("s3://{missing}/x"), StageOptions::default());
     assert_eq!(err.retry(), Retry::Definite, "missing bucket: {err}");
-    assert!(err.to_string().contains(&format!("s3://{missing}/x/t/")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("s3://{missing}/x/t/")),
+        "{err}"
+    );
 
     // A closed port on loopback: nothing listens there.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -563,7 +563,7 @@ pub async fn failed_input_leaves_nothing(stage: &Stage) {
         assert_eq!(err.retry(), Retry::Transient, "the input's class is kept");
         let listed: Vec<_> = stage
             .store()
-            .list(None)
+            .list(Some(stage.prefix()))
             .try_collect::<Vec<_>>()
             .await
             .expect("list");
@@ -994,4 +994,41 @@ pub async fn timed_million(
     let read = t.elapsed().as_secs_f64();
     assert_eq!(seen, rows);
     (write, read, chunk.bytes)
+}
+
+/// Table names are one path segment of any text (except `/`, `\` and control characters); the
+/// object store encodes what it must, and the recorded path reads back.
+pub async fn odd_table_names_work(stage: &Stage) {
+    let table = "Sales #1 [EU] {x} 100% ~é";
+    let chunk = stage
+        .write_chunk(
+            &key(table, 0),
+            all_types_schema(),
+            ok_stream(vec![batch(&edge_rows(), 0)]),
+            Format::Parquet,
+        )
+        .await
+        .expect("write");
+    let mkey = ManifestKey {
+        table: table.into(),
+        batch: 0,
+    };
+    stage.write_manifest(&mkey, &[chunk]).await.expect("commit");
+    let m = stage.read_manifest(&mkey).await.expect("read");
+    read_all(stage, &m.entries[0]).await.expect("read chunk");
+    for bad in ["", ".", "..", "a/b", "a\\b", "a\nb"] {
+        let err = stage
+            .write_chunk(
+                &key(bad, 0),
+                all_types_schema(),
+                ok_stream(Vec::new()),
+                Format::Parquet,
+            )
+            .await
+            .expect_err("bad table name");
+        assert!(
+            matches!(err, StageError::InvalidKey { .. }),
+            "{bad:?}: {err}"
+        );
+    }
 }
