@@ -5,9 +5,9 @@
 #   scenarios/test.sh                       # everything
 #   scenarios/test.sh -p migrate-testkit    # extra arguments go to `cargo test`
 #
-# Servers: PostgreSQL and MariaDB through scenarios/servers/*.sh (installed on first use when run as
-# root). Their URLs are exported as MIGRATE_PG_URL / MIGRATE_MYSQL_URL, which the tests read through
-# crates/testkit. If one of these variables is already set, that server is used and none is started.
+# Servers: PostgreSQL, MariaDB and S3 (SeaweedFS) through scenarios/servers/*.sh (installed on first use
+# when run as root). Their URLs are exported as MIGRATE_PG_URL / MIGRATE_MYSQL_URL / MIGRATE_S3_URL,
+# which the tests read through crates/testkit. If one of these variables is already set, that server is used and none is started.
 # MIGRATE_REQUIRE_SERVERS=1 is exported: here the servers exist, so a test that can't reach one fails
 # instead of skipping.
 #
@@ -48,6 +48,7 @@ use_server() {
 
 use_server postgres MIGRATE_PG_URL
 use_server mariadb MIGRATE_MYSQL_URL
+use_server s3 MIGRATE_S3_URL
 export MIGRATE_REQUIRE_SERVERS=1
 
 cargo test --workspace --locked "$@"

@@ -1,13 +1,14 @@
-//! Test support for integration tests that need real database servers.
+//! Test support for integration tests that need real servers (databases, S3).
 //!
-//! [`postgres()`] and [`mariadb()`] hand out a running server, found once per test process:
+//! [`postgres()`], [`mariadb()`] and [`s3()`] hand out a running server, found once per test process:
 //!
-//! 1. from `MIGRATE_PG_URL` / `MIGRATE_MYSQL_URL` when set (as `scenarios/test.sh` does), after checking
-//!    that the server answers;
-//! 2. otherwise by running `scenarios/servers/postgres.sh start` / `mariadb.sh start`, which install
-//!    (as root), initialise and start a private server, or reuse the one already running. The scripts
-//!    lock, so any number of test binaries may ask at once. A server started this way is left running
-//!    for the next test run; stop it with `scenarios/servers/postgres.sh stop`.
+//! 1. from `MIGRATE_PG_URL` / `MIGRATE_MYSQL_URL` / `MIGRATE_S3_URL` when set (as `scenarios/test.sh`
+//!    does), after checking that the server answers;
+//! 2. otherwise by running `scenarios/servers/postgres.sh start` / `mariadb.sh start` /
+//!    `s3.sh start`, which install (as root), initialise and start a private server, or reuse the one
+//!    already running. The scripts lock, so any number of test binaries may ask at once. A server
+//!    started this way is left running for the next test run; stop it with
+//!    `scenarios/servers/postgres.sh stop` (and so on).
 //!
 //! When no server can be had, the answer depends on where the test runs:
 //! - under CI (`CI` set to anything but `false`/`0`) or with `MIGRATE_REQUIRE_SERVERS=1`, the call
@@ -32,6 +33,7 @@
 //! Failures come back as [`SqlError`], which names the failing statement, its line and the message.
 //!
 //! Environment: `MIGRATE_PG_URL`, `MIGRATE_PG_BIN` (directory holding `psql`), `MIGRATE_MYSQL_URL`,
+//! `MIGRATE_S3_URL` (and the AWS variables [`s3()`] sets from it),
 //! `MIGRATE_KEEP_TEST_DBS=1` (keep every test database), plus those of the scripts
 //! (`MIGRATE_RUN_DIR`, `MIGRATE_PG_PORT`, `MIGRATE_MYSQL_PORT`).
 
@@ -41,10 +43,12 @@
 
 mod mariadb;
 mod postgres;
+mod s3;
 mod sql;
 
 pub use mariadb::{mariadb, MariaDb, MariaDbDatabase};
 pub use postgres::{postgres, PgDatabase, PgServer};
+pub use s3::{s3, S3Server, S3_REGION};
 pub use sql::SqlError;
 
 use std::io::Write;
