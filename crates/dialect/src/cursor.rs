@@ -427,6 +427,11 @@ impl<'a> Cursor<'a> {
                 self.pos += 1;
                 Ok(s)
             }
+            Token::QuoteDelimitedStringLiteral(quoted)
+            | Token::NationalQuoteDelimitedStringLiteral(quoted) => {
+                self.pos += 1;
+                Ok(quoted.value)
+            }
             _ => Err(self.error("expected a quoted string", "check the statement syntax")),
         }
     }

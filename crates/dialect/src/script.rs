@@ -284,6 +284,9 @@ impl Splitter<'_> {
                 self.quoted('`', "quoted identifier")
             }
             '$' if self.dialect == SourceDialect::Postgres => self.dollar_quoted(),
+            'q' | 'Q' if self.dialect == SourceDialect::Oracle && self.is_q_quote() => {
+                self.q_quoted()
+            }
             '&' if self.dialect == SourceDialect::Oracle => {
                 self.substitution_variable();
                 Ok(())
@@ -435,6 +438,48 @@ impl Splitter<'_> {
         }
     }
 
+    /// Oracle `q'[text with ' inside]'`: `q` (or `nq`) not inside a longer word, then a quote.
+    fn is_q_quote(&self) -> bool {
+        let word_before = self
+            .current
+            .chars()
+            .last()
+            .is_some_and(|c| (c.is_alphanumeric() || c == '_') && !c.eq_ignore_ascii_case(&'n'));
+        !word_before && self.peek(1) == Some('\'') && self.peek(2).is_some_and(|c| !c.is_whitespace())
+    }
+
+    /// Oracle alternative quoting: the character after `q'` opens the literal and its closing
+    /// partner followed by `'` ends it (`q'[...]'`, `q'{...}'`, `q'!...!'`).
+    fn q_quoted(&mut self) -> Result<(), (&'static str, (u64, u64))> {
+        let open = (self.line, self.column);
+        self.take();
+        self.take();
+        let Some(opening) = self.take() else {
+            return Err(("q-quoted string", open));
+        };
+        let closing = match opening {
+            '[' => ']',
+            '{' => '}',
+            '(' => ')',
+            '<' => '>',
+            other => other,
+        };
+        loop {
+            match self.peek(0) {
+                None => return Err(("q-quoted string", open)),
+                Some(c) if c == closing && self.peek(1) == Some('\'') => {
+                    self.take();
+                    self.take();
+                    self.note_word_char(' ');
+                    return Ok(());
+                }
+                Some(_) => {
+                    self.take();
+                }
+            }
+        }
+    }
+
     /// PostgreSQL `$tag$ ... $tag$` strings (function bodies).
     fn dollar_quoted(&mut self) -> Result<(), (&'static str, (u64, u64))> {
         let mut tag = String::from("$");
@@ -519,6 +564,19 @@ mod tests {
                 && found[1].0.ends_with("END;")
         );
         assert_eq!(found[2], ("CREATE TABLE u (b DATE)".to_string(), 13, 3));
+    }
+
+    #[test]
+    fn oracle_q_quotes_hold_quotes_and_semicolons() {
+        let found = statements(
+            "COMMENT ON TABLE t IS q'[it's; fine]';\nCREATE TABLE u (a INT);",
+            SourceDialect::Oracle,
+        );
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].0, "COMMENT ON TABLE t IS q'[it's; fine]'");
+        let unterminated: Vec<ScriptItem> = split("SELECT q'{never closed' FROM dual;", SourceDialect::Oracle).collect();
+        let ScriptItem::Statement(statement) = &unterminated[0] else { panic!("a statement") };
+        assert_eq!(statement.unterminated.as_ref().map(|u| u.what), Some("q-quoted string"));
     }
 
     #[test]

@@ -94,10 +94,20 @@ impl DdlReader {
         table: &mut Table,
         column: &mut Column,
     ) -> Result<(), ParseError> {
+        let mut last_start = usize::MAX;
         loop {
             if cursor.at_end() || cursor.is(&Token::Comma) || cursor.is(&Token::RParen) {
                 return Ok(());
             }
+            // Every option consumes tokens; one that doesn't would loop forever.
+            let start = cursor.position();
+            if start == last_start {
+                return Err(cursor.error(
+                    format!("unexpected text in the definition of column {}", column.name),
+                    "check the column definition; remove options the target can't have",
+                ));
+            }
+            last_start = start;
             let constraint_name = if cursor.eat_kw("CONSTRAINT") {
                 Some(cursor.ident()?)
             } else {
@@ -428,10 +438,10 @@ fn is_state_word(cursor: &Cursor) -> bool {
         "ENFORCED",
         "DEFERRABLE",
         "INITIALLY",
-        "USING",
-        "EXCEPTIONS",
-    ]) || (cursor.is_kw("NOT")
-        && (cursor.is_kw_at(1, "ENFORCED") || cursor.is_kw_at(1, "DEFERRABLE")))
+    ]) || cursor.is_kws_at(0, &["USING", "INDEX"])
+        || cursor.is_kws_at(0, &["EXCEPTIONS", "INTO"])
+        || (cursor.is_kw("NOT")
+            && (cursor.is_kw_at(1, "ENFORCED") || cursor.is_kw_at(1, "DEFERRABLE")))
 }
 
 /// ENABLE/DISABLE, VALIDATE/NOVALIDATE, RELY/NORELY, [NOT] ENFORCED, DEFERRABLE..., USING INDEX ...
