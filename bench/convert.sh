@@ -17,7 +17,8 @@ trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin migrate
 migrate=$target_dir/release/migrate
 
-echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB; $(git -C "$root" rev-parse --short HEAD)"
+# The load average says whether other work shared the cores during the measurement.
+echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, load average $(cut -d' ' -f1-3 /proc/loadavg); commit $(git -C "$root" rev-parse --short HEAD)"
 summary=()
 for size in $((tables / 4)) $((tables / 2)) "$tables"; do
     input=$work/oracle-$size.sql
@@ -57,6 +58,7 @@ for size in $((tables / 4)) $((tables / 2)) "$tables"; do
             printf "%-8d %9d %9.1f %8d %11.2f %11.2f %10.1f %10.1f %9.1f\n",
                 t, c, b / 1e6, r, best, med, rss / 1024, rss / t, rss * 1024 / b }')")
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # peak_RSS_MB is the largest of the runs; RSS/input is peak RSS divided by the input file size.
 printf '%-8s %9s %9s %8s %11s %11s %10s %10s %9s\n' \
