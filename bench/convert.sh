@@ -27,6 +27,7 @@ for size in $((tables / 4)) $((tables / 2)) "$tables"; do
     bytes=$(stat -c %s "$input")
     echo "$size tables, $columns columns, $bytes bytes:"
     walls=()
+    cpus=()
     rss_max=0
     for ((run = 1; run <= runs; run++)); do
         out=$work/out-$size-$run
@@ -45,22 +46,26 @@ for size in $((tables / 4)) $((tables / 2)) "$tables"; do
                    n = split($2, p, ":"); s = 0
                    for (i = 1; i <= n; i++) s = s * 60 + p[i]
                    print s }' "$work/time")
+        # CPU time (user + system) is less disturbed than wall time when other work shares the cores.
+        cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2} END {print s}' "$work/time")
         rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
-        echo "  run $run: wall ${wall} s, peak RSS $((rss / 1024)) MB (exit $status)"
+        echo "  run $run: wall ${wall} s, cpu ${cpu} s, peak RSS $((rss / 1024)) MB (exit $status)"
         walls+=("$wall")
+        cpus+=("$cpu")
         if ((rss > rss_max)); then rss_max=$rss; fi
         rm -rf "$out"
     done
     read -r best median < <(printf '%s\n' "${walls[@]}" | sort -g |
         awk '{v[NR] = $1} END {print v[1], v[int((NR + 1) / 2)]}')
+    best_cpu=$(printf '%s\n' "${cpus[@]}" | sort -g | head -1)
     summary+=("$(awk -v t="$size" -v c="$columns" -v b="$bytes" -v r="$runs" -v best="$best" \
-        -v med="$median" -v rss="$rss_max" 'BEGIN {
-            printf "%-8d %9d %9.1f %8d %11.2f %11.2f %10.1f %10.1f %9.1f\n",
-                t, c, b / 1e6, r, best, med, rss / 1024, rss / t, rss * 1024 / b }')")
+        -v med="$median" -v cpu="$best_cpu" -v rss="$rss_max" 'BEGIN {
+            printf "%-8d %9d %9.1f %5d %12.2f %9.2f %8.2f %12.1f %11.1f %10.1f\n",
+                t, c, b / 1e6, r, best, med, cpu, rss / 1024, rss / t, rss * 1024 / b }')")
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # peak_RSS_MB is the largest of the runs; RSS/input is peak RSS divided by the input file size.
-printf '%-8s %9s %9s %8s %11s %11s %10s %10s %9s\n' \
-    tables columns input_MB runs best_wall_s median_s peak_RSS_MB RSS_KB/tbl RSS/input
+printf '%-8s %9s %9s %5s %12s %9s %8s %12s %11s %10s\n' \
+    tables columns input_MB runs best_wall_s median_s best_cpu peak_RSS_MB RSS_KB/tbl RSS/input
 printf '%s\n' "${summary[@]}"
