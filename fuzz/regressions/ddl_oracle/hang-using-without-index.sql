@@ -1,0 +1,1 @@
+CREATE TABLE t (c NUMBER USING x);

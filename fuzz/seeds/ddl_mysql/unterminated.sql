@@ -1,0 +1,3 @@
+CREATE TABLE t (a INT COMMENT "open);
+/* never closed
+CREATE TABLE u (b INT);

@@ -1,0 +1,19 @@
+REM exported by a script; it's got an unbalanced quote
+SET DEFINE OFF
+PROMPT creating &schema objects ...
+WHENEVER SQLERROR EXIT FAILURE
+CREATE SEQUENCE app.seq START WITH 10 INCREMENT BY 5 MAXVALUE 99999 NOCACHE CYCLE;
+CREATE OR REPLACE EDITIONABLE PACKAGE BODY app.pkg AS
+  PROCEDURE p IS BEGIN NULL; END;
+END pkg;
+/
+BEGIN
+  DBMS_OUTPUT.PUT_LINE('semi; colon');
+END;
+/
+EXEC DBMS_STATS.GATHER_SCHEMA_STATS('APP');
+CREATE TABLE &&owner..t (c VARCHAR2(10));
+CREATE OR REPLACE PUBLIC SYNONYM orders FOR app.orders;
+/* block comment ; with a semicolon */
+-- line comment '
+CREATE TABLE app.q (s VARCHAR2(20) DEFAULT q'[it's]');
