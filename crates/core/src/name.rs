@@ -36,11 +36,31 @@ impl Ident {
         }
     }
 
-    /// True when `self` and `other` name the same object.
+    /// True when `self` and `other` name the same object. Allocation-free: it runs for every
+    /// name lookup of large catalogs.
     pub fn matches(&self, other: &Ident) -> bool {
+        let folded = |value: &str| {
+            value
+                .chars()
+                .flat_map(char::to_lowercase)
+                .collect::<Vec<_>>()
+        };
         match (self.quoted, other.quoted) {
-            (false, false) => self.value.eq_ignore_ascii_case(&other.value),
-            _ => self.key() == other.key(),
+            (true, true) => self.value == other.value,
+            (false, false) if self.value.is_ascii() && other.value.is_ascii() => {
+                self.value.eq_ignore_ascii_case(&other.value)
+            }
+            (false, false) => folded(&self.value) == folded(&other.value),
+            (true, false) => other
+                .value
+                .chars()
+                .flat_map(char::to_lowercase)
+                .eq(self.value.chars()),
+            (false, true) => self
+                .value
+                .chars()
+                .flat_map(char::to_lowercase)
+                .eq(other.value.chars()),
         }
     }
 }

@@ -6,9 +6,9 @@
 
 use crate::typemap::TypeMaps;
 use migrate_core::{
-    Catalog, Column, ColumnDefault, Constraint, ConstraintKind, DistStyle, Finding, Ident,
-    Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect, Table, TableIndex,
-    TableKind, TableLayout, TargetDialect,
+    Catalog, Column, ColumnDefault, Constraint, ConstraintKind, DistStyle, Encoding, Finding,
+    Ident, Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect, Table,
+    TableIndex, TableKind, TableLayout, TargetDialect,
 };
 use migrate_sqlrewrite::{
     rewrite_expression_in, rewrite_query_in, target_ident, ColumnTypes, Context, Rewritten,
@@ -343,7 +343,23 @@ impl<'a> Emitter<'a> {
                 .renamed_columns
                 .get(&(table_index, column_index))
                 .cloned();
-            lines.push(self.column(table, column, aligned, renamed, layout));
+            // The advisor lists encodings in column order; search only if it didn't.
+            let encoding = layout
+                .filter(|_| self.to == TargetDialect::Redshift)
+                .and_then(|layout| {
+                    layout
+                        .encodings
+                        .get(column_index)
+                        .filter(|(name, _)| name.matches(&column.name))
+                        .or_else(|| {
+                            layout
+                                .encodings
+                                .iter()
+                                .find(|(name, _)| name.matches(&column.name))
+                        })
+                        .map(|(_, encoding)| *encoding)
+                });
+            lines.push(self.column(table, column, aligned, renamed, encoding));
         }
         for constraint in &table.constraints {
             if let Some(line) = self.inline_constraint(table, constraint) {
@@ -364,7 +380,7 @@ impl<'a> Emitter<'a> {
         column: &Column,
         aligned: Option<LogicalType>,
         renamed: Option<String>,
-        layout: Option<&TableLayout>,
+        encoding: Option<Encoding>,
     ) -> String {
         let object = format!("{}.{}", table.name, column.name);
         let location = column.location.as_ref();
@@ -476,14 +492,8 @@ impl<'a> Emitter<'a> {
                 location,
             );
         }
-        if let Some(layout) = layout.filter(|_| self.to == TargetDialect::Redshift) {
-            if let Some((_, encoding)) = layout
-                .encodings
-                .iter()
-                .find(|(c, _)| c.matches(&column.name))
-            {
-                let _ = write!(sql, " ENCODE {}", encoding.as_sql());
-            }
+        if let Some(encoding) = encoding {
+            let _ = write!(sql, " ENCODE {}", encoding.as_sql());
         }
         sql
     }

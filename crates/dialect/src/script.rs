@@ -239,32 +239,40 @@ impl Splitter<'_> {
     /// Processes the next unit of input (a character, a quote, a comment or a whole line).
     /// Returns false when the input ended inside a quote or comment (already reported).
     fn step(&mut self) -> bool {
-        if !self.line_has_content && self.try_line_command() {
-            return true;
-        }
         let Some(c) = self.peek(0) else { return true };
-        if self.dialect == SourceDialect::Mysql && self.starts_with("/*!") {
-            self.versioned_comment_open();
+        // Line commands start at a line's first visible character.
+        if !self.line_has_content && !c.is_whitespace() && self.try_line_command() {
             return true;
         }
-        if self.starts_with("--") || (self.dialect == SourceDialect::Mysql && c == '#') {
-            self.line_comment();
-            return true;
-        }
-        if self.starts_with("/*") {
-            if let Err(open) = self.block_comment() {
-                self.finish_unterminated("comment", open);
-                return false;
+        // Dispatch on the character first: most characters start nothing special.
+        let next = || self.peek(1);
+        match c {
+            '/' if next() == Some('*') => {
+                if self.dialect == SourceDialect::Mysql && self.peek(2) == Some('!') {
+                    self.versioned_comment_open();
+                } else if let Err(open) = self.block_comment() {
+                    self.finish_unterminated("comment", open);
+                    return false;
+                }
+                return true;
             }
-            return true;
+            '-' if next() == Some('-') => {
+                self.line_comment();
+                return true;
+            }
+            '#' if self.dialect == SourceDialect::Mysql => {
+                self.line_comment();
+                return true;
+            }
+            '*' if self.versioned_depth > 0 && next() == Some('/') => {
+                self.versioned_depth -= 1;
+                self.blank();
+                self.blank();
+                return true;
+            }
+            _ => {}
         }
-        if self.versioned_depth > 0 && self.starts_with("*/") {
-            self.versioned_depth -= 1;
-            self.blank();
-            self.blank();
-            return true;
-        }
-        if !self.plsql && self.starts_with(&self.delimiter) {
+        if !self.plsql && self.delimiter.starts_with(c) && self.starts_with(&self.delimiter) {
             for c in self.delimiter.clone().chars() {
                 self.advance_position(c);
             }
@@ -440,12 +448,13 @@ impl Splitter<'_> {
 
     /// Oracle `q'[text with ' inside]'`: `q` (or `nq`) not inside a longer word, then a quote.
     fn is_q_quote(&self) -> bool {
-        let word_before = self
-            .current
-            .chars()
-            .last()
-            .is_some_and(|c| (c.is_alphanumeric() || c == '_') && !c.eq_ignore_ascii_case(&'n'));
-        !word_before && self.peek(1) == Some('\'') && self.peek(2).is_some_and(|c| !c.is_whitespace())
+        let word_before =
+            self.current.chars().last().is_some_and(|c| {
+                (c.is_alphanumeric() || c == '_') && !c.eq_ignore_ascii_case(&'n')
+            });
+        !word_before
+            && self.peek(1) == Some('\'')
+            && self.peek(2).is_some_and(|c| !c.is_whitespace())
     }
 
     /// Oracle alternative quoting: the character after `q'` opens the literal and its closing
@@ -574,9 +583,15 @@ mod tests {
         );
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].0, "COMMENT ON TABLE t IS q'[it's; fine]'");
-        let unterminated: Vec<ScriptItem> = split("SELECT q'{never closed' FROM dual;", SourceDialect::Oracle).collect();
-        let ScriptItem::Statement(statement) = &unterminated[0] else { panic!("a statement") };
-        assert_eq!(statement.unterminated.as_ref().map(|u| u.what), Some("q-quoted string"));
+        let unterminated: Vec<ScriptItem> =
+            split("SELECT q'{never closed' FROM dual;", SourceDialect::Oracle).collect();
+        let ScriptItem::Statement(statement) = &unterminated[0] else {
+            panic!("a statement")
+        };
+        assert_eq!(
+            statement.unterminated.as_ref().map(|u| u.what),
+            Some("q-quoted string")
+        );
     }
 
     #[test]

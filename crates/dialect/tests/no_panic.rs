@@ -61,6 +61,10 @@ const SEEDS: &[(SourceDialect, &str)] = &[
 /// punctuation, every kind of quote and comment marker, SQL*Plus `/` lines and `&var`, MySQL
 /// `DELIMITER`, PostgreSQL dollar quotes, numbers at the limits, and non-ASCII text.
 const VOCABULARY: &[&str] = &[
+    "USING",
+    "EXCEPTIONS",
+    "CONSTRAINT",
+    "q'[",
     "CREATE",
     "TABLE",
     "VIEW",
@@ -337,4 +341,29 @@ proptest! {
             prop_assert_eq!(at, Some((line, column)), "{}", finding);
         }
     }
+}
+
+/// Every input the fuzzers ever stopped on (fuzz/regressions/<target>/) converts in bounded time.
+/// Each runs in a child thread: a hang fails the test instead of stalling it.
+#[test]
+fn fuzz_regressions_finish() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    let mut inputs = 0;
+    for target in std::fs::read_dir(&root).expect("fuzz/regressions exists") {
+        let target = target.expect("directory entry").path();
+        for input in std::fs::read_dir(&target).expect("a target directory") {
+            let path = input.expect("directory entry").path();
+            let bytes = std::fs::read(&path).expect("a regression input");
+            let (done, finished) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                convert_all(&bytes);
+                let _ = done.send(());
+            });
+            finished
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("{} did not finish in 10 s", path.display()));
+            inputs += 1;
+        }
+    }
+    assert!(inputs >= 5, "found {inputs} regression inputs");
 }

@@ -103,7 +103,10 @@ impl DdlReader {
             let start = cursor.position();
             if start == last_start {
                 return Err(cursor.error(
-                    format!("unexpected text in the definition of column {}", column.name),
+                    format!(
+                        "unexpected text in the definition of column {}",
+                        column.name
+                    ),
                     "check the column definition; remove options the target can't have",
                 ));
             }
