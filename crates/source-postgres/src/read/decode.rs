@@ -317,9 +317,14 @@ fn timestamp(bytes: &[u8]) -> Result<i64, ValueError> {
     match micros {
         i64::MAX => Err(infinite("timestamp", "infinity")),
         i64::MIN => Err(infinite("timestamp", "-infinity")),
-        _ => micros
-            .checked_add(PG_EPOCH_MICROS)
-            .ok_or_else(|| malformed(Wire::Timestamp, bytes.len())),
+        _ => micros.checked_add(PG_EPOCH_MICROS).ok_or_else(|| {
+            bad(
+                "timestamp after 294247-01-10 04:00:54.775807 (UTC) is beyond microseconds \
+                 since 1970 in 64 bits",
+                "replace it in the source (e.g. with NULL or a sentinel) or exclude the row, \
+                 then run again",
+            )
+        }),
     }
 }
 
@@ -637,5 +642,8 @@ mod tests {
         assert!(date(&i32::MAX.to_be_bytes()).is_err());
         assert_eq!(date(&0i32.to_be_bytes()).unwrap(), 10_957);
         assert!(timestamp(&i64::MIN.to_be_bytes()).is_err());
+        // PostgreSQL's last timestamps (year 294276) don't fit microseconds since 1970.
+        let late = timestamp(&(i64::MAX - 1).to_be_bytes()).unwrap_err();
+        assert!(late.reason.contains("beyond"), "{late:?}");
     }
 }
