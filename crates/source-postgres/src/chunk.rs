@@ -107,7 +107,9 @@ impl PostgresSource {
                 )
                 .await
                 .map_err(SourceError::query(context))?;
-            let (Some(min), Some(max)) = (row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(1)) else {
+            let (Some(min), Some(max)) =
+                (row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(1))
+            else {
                 return Ok(vec![whole()]);
             };
             let span = (i128::from(max) - i128::from(min) + 1) as u128;
@@ -221,7 +223,10 @@ mod tests {
             chunks[0].bound,
             ChunkBound::KeyRange { from: None, .. }
         ));
-        assert!(matches!(chunks[3].bound, ChunkBound::KeyRange { to: None, .. }));
+        assert!(matches!(
+            chunks[3].bound,
+            ChunkBound::KeyRange { to: None, .. }
+        ));
     }
 
     #[test]

@@ -104,7 +104,10 @@ async fn every_type_is_read_exactly() {
             unit: LengthUnit::Char
         }
     );
-    assert_eq!(ty("arr"), LogicalType::Array(Box::new(LogicalType::Integer)));
+    assert_eq!(
+        ty("arr"),
+        LogicalType::Array(Box::new(LogicalType::Integer))
+    );
     assert_eq!(
         ty("d"),
         LogicalType::Decimal {
@@ -112,11 +115,9 @@ async fn every_type_is_read_exactly() {
             scale: 2
         }
     );
-    assert!(catalog
-        .findings
-        .iter()
-        .any(|f| f.code == "type.money" && f.object.ends_with("\"mo\"")
-            && f.severity == Severity::Warning));
+    assert!(catalog.findings.iter().any(|f| f.code == "type.money"
+        && f.object.ends_with("\"mo\"")
+        && f.severity == Severity::Warning));
 
     let batches = read_all(&source, None, every, &whole(), 100).await.unwrap();
     assert_eq!(batches.len(), 1);
@@ -128,7 +129,10 @@ async fn every_type_is_read_exactly() {
     );
     assert_eq!(batch.num_rows(), 4);
     // Rows come in no particular order: sort by id.
-    let ids = batch.column_by_name("id").unwrap().as_primitive::<Int32Type>();
+    let ids = batch
+        .column_by_name("id")
+        .unwrap()
+        .as_primitive::<Int32Type>();
     let order: Vec<usize> = (1..=4)
         .map(|id| ids.values().iter().position(|v| *v == id).unwrap())
         .collect();
@@ -154,7 +158,10 @@ async fn every_type_is_read_exactly() {
         (int(r2, "i2"), int(r2, "i4"), int(r2, "i8")),
         (-32768, -2147483648, i64::MIN)
     );
-    assert_eq!((int(r1, "dom"), int(r1, "o"), int(r2, "o")), (7, 4294967295, 0));
+    assert_eq!(
+        (int(r1, "dom"), int(r1, "o"), int(r2, "o")),
+        (7, 4294967295, 0)
+    );
     assert!(column(r3, "i8").is_null(0));
 
     // Numerics: unbounded as text (NaN, infinities), bounded as exact decimals.
@@ -165,7 +172,10 @@ async fn every_type_is_read_exactly() {
     assert_eq!(n(r4), "0.000000000000000000001");
     let d = column(&batch, "d").as_primitive::<Decimal128Type>();
     assert_eq!(d.value(0), 1_234_567_890);
-    assert_eq!(column(r2, "d").as_primitive::<Decimal128Type>().value(0), -1);
+    assert_eq!(
+        column(r2, "d").as_primitive::<Decimal128Type>().value(0),
+        -1
+    );
     let d50 = column(&batch, "d50").as_primitive::<Decimal256Type>();
     assert_eq!(
         d50.value_as_string(0),
@@ -173,7 +183,10 @@ async fn every_type_is_read_exactly() {
     );
     let money = column(&batch, "mo").as_primitive::<Decimal128Type>();
     assert_eq!(money.value(0), 1234);
-    assert_eq!(column(r2, "mo").as_primitive::<Decimal128Type>().value(0), -1);
+    assert_eq!(
+        column(r2, "mo").as_primitive::<Decimal128Type>().value(0),
+        -1
+    );
 
     // Floats: -0, NaN and infinities kept.
     let f4 = |b: &RecordBatch| column(b, "f4").as_primitive::<Float32Type>().value(0);

@@ -155,16 +155,20 @@ impl Decoder {
             Builder::I16(b) => b.append_value(narrow(integer(wire, bytes)?, "smallint")?),
             Builder::I32(b) => b.append_value(narrow(integer(wire, bytes)?, "integer")?),
             Builder::I64(b) => b.append_value(integer(wire, bytes)?),
-            Builder::F32(b) => b.append_value(f32::from_bits(u32::from_be_bytes(fixed(
-                wire, bytes,
-            )?))),
+            Builder::F32(b) => {
+                b.append_value(f32::from_bits(u32::from_be_bytes(fixed(wire, bytes)?)))
+            }
             Builder::F64(b) => b.append_value(match wire {
                 Wire::Float4 => f64::from(f32::from_bits(u32::from_be_bytes(fixed(wire, bytes)?))),
                 _ => f64::from_bits(u64::from_be_bytes(fixed(wire, bytes)?)),
             }),
             Builder::D128(b, p, s) => {
                 let value = decimal_digits(bytes)?.unscaled(*p, *s)?;
-                b.append_value(value.to_i128().ok_or_else(|| malformed(wire, bytes.len()))?);
+                b.append_value(
+                    value
+                        .to_i128()
+                        .ok_or_else(|| malformed(wire, bytes.len()))?,
+                );
             }
             Builder::D256(b, p, s) => b.append_value(decimal_digits(bytes)?.unscaled(*p, *s)?),
             Builder::Utf8(b) => b.append_value(text(wire, bytes)?),
@@ -574,7 +578,11 @@ impl DecimalDigits {
                 .and_then(|v| v.checked_add(i256::from_i128(i128::from(b - b'0'))))
                 .ok_or_else(|| bad(format!("{self} overflows {digits} digits"), ""))?;
         }
-        Ok(if *negative { value.wrapping_neg() } else { value })
+        Ok(if *negative {
+            value.wrapping_neg()
+        } else {
+            value
+        })
     }
 }
 

@@ -291,10 +291,12 @@ impl PostgresSource {
         let lock = self.reader.clone().lock_owned().await;
         let context = format!("reading chunk {chunk} of {}", table.name);
         // A stream dropped early left its transaction open: end it (a warning when there is none).
-        let mut begin =
-            "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;".to_string();
+        let mut begin = "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;".to_string();
         if let Some(id) = snapshot {
-            begin.push_str(&format!(" SET TRANSACTION SNAPSHOT {};", quote_literal(&id.0)));
+            begin.push_str(&format!(
+                " SET TRANSACTION SNAPSHOT {};",
+                quote_literal(&id.0)
+            ));
         }
         self.client
             .batch_execute(&begin)
@@ -387,8 +389,7 @@ impl Reading {
                             .batch_execute("COMMIT")
                             .await
                             .map_err(SourceError::query("ending a chunk read"))?;
-                        let last =
-                            (self.batcher.rows_in_batch > 0).then(|| self.batcher.finish());
+                        let last = (self.batcher.rows_in_batch > 0).then(|| self.batcher.finish());
                         return Ok((last.transpose()?, true));
                     }
                 },
