@@ -1,0 +1,349 @@
+//! Discovery: the live catalog (`pg_catalog`) as a [`Catalog`] of canonical types, keys and
+//! statistics.
+
+use crate::sql::{ident, quote_ident};
+use crate::{PostgresSource, SourceError};
+use migrate_core::{
+    Catalog, Column, ColumnStatistics, Constraint, ConstraintKind, ConstraintState, Finding,
+    ForeignKey, LogicalType, QualifiedName, Severity, SourceDialect, Table, TableStatistics,
+};
+use migrate_dialect::{parse_type_text, TypeMaps, TypeRef};
+use std::collections::HashMap;
+
+const TABLES: &str = "
+SELECT c.oid, n.nspname::text, c.relname::text, c.relkind = 'p' AS partitioned,
+       CASE WHEN c.relkind = 'p' THEN
+            (SELECT sum(greatest(l.reltuples, 0))::float8 FROM pg_partition_tree(c.oid) t
+               JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf)
+            ELSE c.reltuples::float8 END AS reltuples,
+       CASE WHEN c.relkind = 'p' THEN
+            (SELECT sum(pg_total_relation_size(t.relid))::int8 FROM pg_partition_tree(c.oid) t)
+            ELSE pg_total_relation_size(c.oid) END AS size
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+   AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[]))
+ ORDER BY n.nspname, c.relname";
+
+const COLUMNS: &str = "
+SELECT a.attrelid, a.attname::text, a.attnotnull, a.atttypid, a.atttypmod,
+       s.null_frac::float8, s.n_distinct::float8, format_type(a.atttypid, a.atttypmod)
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN LATERAL (SELECT null_frac, n_distinct FROM pg_stats s
+                      WHERE s.schemaname = n.nspname AND s.tablename = c.relname
+                        AND s.attname = a.attname
+                      ORDER BY s.inherited = (c.relkind = 'p') DESC LIMIT 1) s ON true
+ WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY a.attrelid, a.attnum";
+
+/// Every type reachable from the columns' types through domains and arrays, with enum labels.
+const TYPES: &str = "
+WITH RECURSIVE reach(oid) AS (
+    SELECT unnest($1::oid[])
+  UNION
+    SELECT x FROM reach r JOIN pg_type t ON t.oid = r.oid,
+           LATERAL (VALUES (t.typbasetype), (t.typelem)) v(x)
+     WHERE x <> 0
+)
+SELECT t.oid, t.typtype::text, t.typcategory::text, t.typbasetype, t.typtypmod, t.typelem,
+       format_type(t.oid, NULL),
+       ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid
+              ORDER BY e.enumsortorder)
+  FROM pg_type t JOIN reach r ON r.oid = t.oid";
+
+const CONSTRAINTS: &str = "
+SELECT c.conrelid, c.conname::text, c.contype::text, c.convalidated,
+       ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
+               JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i),
+       fn.nspname::text, fc.relname::text,
+       ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
+               JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i),
+       c.confdeltype::text
+  FROM pg_constraint c
+  LEFT JOIN pg_class fc ON fc.oid = c.confrelid
+  LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+ WHERE c.conrelid = ANY($1::oid[]) AND c.contype IN ('p', 'u', 'f')
+ ORDER BY c.conrelid, c.contype, c.conname";
+
+struct PgType {
+    typtype: String,
+    category: String,
+    base: u32,
+    base_typmod: i32,
+    elem: u32,
+    name: String,
+    labels: Vec<String>,
+}
+
+impl PostgresSource {
+    /// Reads the base tables of `schemas` (every non-system schema when `None`): columns in
+    /// ordinal order with canonical types, NOT NULL, primary, unique and foreign keys, and the
+    /// planner's statistics. Views are left out; a partitioned table is reported once, as its
+    /// parent, with the rows and size of all its partitions.
+    ///
+    /// Consistency: catalog reads in one statement each, not one snapshot; statistics are
+    /// estimates (`reltuples`, `pg_stats`) as of the last ANALYZE, `None` when never analyzed.
+    /// Types resolve through domains to their base type and enums to their labels; types the
+    /// type map flags (or doesn't know: read as their text form) become findings.
+    pub async fn discover(&self, schemas: Option<&[String]>) -> Result<Catalog, SourceError> {
+        let client = &self.client;
+        let schemas: Option<Vec<String>> = schemas.map(<[String]>::to_vec);
+        let rows = client
+            .query(TABLES, &[&schemas])
+            .await
+            .map_err(SourceError::query("listing tables"))?;
+        let mut catalog = Catalog::default();
+        let mut oids = Vec::new();
+        let mut position = HashMap::new();
+        for row in rows {
+            let oid: u32 = row.get(0);
+            let schema: String = row.get(1);
+            let name: String = row.get(2);
+            let reltuples: Option<f64> = row.get(4);
+            let size: Option<i64> = row.get(5);
+            let mut table = Table::new(QualifiedName::new(Some(ident(&schema)), ident(&name)));
+            table.statistics = Some(TableStatistics {
+                // -1: never vacuumed or analyzed (PostgreSQL 14+).
+                row_count: reltuples.filter(|r| *r >= 0.0).map(|r| r.round() as u64),
+                size_bytes: size.and_then(|s| u64::try_from(s).ok()),
+            });
+            position.insert(oid, catalog.tables.len());
+            oids.push(oid);
+            catalog.tables.push(table);
+        }
+
+        let columns = client
+            .query(COLUMNS, &[&oids])
+            .await
+            .map_err(SourceError::query("reading columns"))?;
+        let type_oids: Vec<u32> = columns.iter().map(|r| r.get::<_, u32>(3)).collect();
+        let types = self.types(&type_oids).await?;
+        let resolved: Vec<Resolved> = columns
+            .iter()
+            .map(|r| resolve(&types, r.get(3), r.get(4)))
+            .collect();
+        let names = self.format_types(&resolved).await?;
+        let maps = TypeMaps::builtin().source(SourceDialect::Postgres);
+        for ((row, resolved), plain_name) in columns.into_iter().zip(resolved).zip(names) {
+            let Some(&index) = position.get(&row.get::<_, u32>(0)) else {
+                continue;
+            };
+            let table = &mut catalog.tables[index];
+            let name: String = row.get(1);
+            let object = format!("{}.{}", table.name, quote_ident(&name));
+            let display: String = row.get(7);
+            let type_ref = match resolved {
+                Resolved::Plain { dims, .. } => {
+                    parse_type_text(SourceDialect::Postgres, &plain_name)
+                        .ok()
+                        .map(|mut ty| {
+                            ty.array_dims += dims;
+                            ty
+                        })
+                }
+                Resolved::Enum { name, labels, dims } => {
+                    let mut ty = TypeRef::named("ENUM");
+                    ty.labels = labels;
+                    ty.text = name;
+                    ty.array_dims = dims;
+                    Some(ty)
+                }
+            };
+            let data_type = match &type_ref {
+                Some(ty) => match maps.map_source(ty) {
+                    Ok(mapped) => {
+                        for note in mapped.notes {
+                            catalog.findings.push(Finding::new(
+                                note.severity,
+                                note.code,
+                                object.clone(),
+                                note.message,
+                                note.action,
+                            ));
+                        }
+                        Some(mapped.value)
+                    }
+                    Err(_) => None,
+                },
+                None => None,
+            };
+            let data_type = data_type.unwrap_or_else(|| {
+                catalog.findings.push(Finding::new(
+                    Severity::Warning,
+                    "type.unknown",
+                    object.clone(),
+                    format!("type {display} has no canonical equivalent; its values are read as their text form"),
+                    "Check that the text form is what the target needs, or convert the column before the migration.",
+                ));
+                LogicalType::Text
+            });
+            let mut column = Column::new(ident(&name), display, data_type);
+            column.nullable = !row.get::<_, bool>(2);
+            let null_frac: Option<f64> = row.get(5);
+            let n_distinct: Option<f64> = row.get(6);
+            if null_frac.is_some() || n_distinct.is_some() {
+                let rows = table.statistics.as_ref().and_then(|s| s.row_count);
+                column.statistics = Some(ColumnStatistics {
+                    distinct_count: n_distinct.and_then(|n| distinct_count(n, rows)),
+                    null_fraction: null_frac,
+                });
+            }
+            table.columns.push(column);
+        }
+
+        let constraints = client
+            .query(CONSTRAINTS, &[&oids])
+            .await
+            .map_err(SourceError::query("reading constraints"))?;
+        for row in constraints {
+            let Some(&index) = position.get(&row.get::<_, u32>(0)) else {
+                continue;
+            };
+            let columns: Vec<String> = row.get(4);
+            let columns = columns.iter().map(|c| ident(c)).collect();
+            let kind = match row.get::<_, String>(2).as_str() {
+                "p" => ConstraintKind::PrimaryKey(columns),
+                "u" => ConstraintKind::Unique(columns),
+                _ => {
+                    let schema: Option<String> = row.get(5);
+                    let table: Option<String> = row.get(6);
+                    let referenced: Vec<String> = row.get(7);
+                    ConstraintKind::ForeignKey(ForeignKey {
+                        columns,
+                        referenced_table: QualifiedName::new(
+                            schema.as_deref().map(ident),
+                            ident(table.as_deref().unwrap_or_default()),
+                        ),
+                        referenced_columns: referenced.iter().map(|c| ident(c)).collect(),
+                        on_delete: on_delete(&row.get::<_, String>(8)),
+                    })
+                }
+            };
+            catalog.tables[index].constraints.push(Constraint {
+                name: Some(ident(&row.get::<_, String>(1))),
+                kind,
+                state: ConstraintState {
+                    enabled: true,
+                    validated: row.get(3),
+                    rely: false,
+                },
+            });
+        }
+        Ok(catalog)
+    }
+
+    /// `format_type` of the plain types (one round trip); enums get an empty name.
+    async fn format_types(&self, resolved: &[Resolved]) -> Result<Vec<String>, SourceError> {
+        let (oids, typmods): (Vec<u32>, Vec<i32>) = resolved
+            .iter()
+            .map(|r| match r {
+                Resolved::Plain { oid, typmod, .. } => (*oid, *typmod),
+                Resolved::Enum { .. } => (0, -1),
+            })
+            .unzip();
+        let rows = self
+            .client
+            .query(
+                "SELECT coalesce(format_type(o, nullif(m, -1)), '') \
+                   FROM unnest($1::oid[], $2::int4[]) WITH ORDINALITY x(o, m, i) ORDER BY i",
+                &[&oids, &typmods],
+            )
+            .await
+            .map_err(SourceError::query("naming column types"))?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn types(&self, oids: &[u32]) -> Result<HashMap<u32, PgType>, SourceError> {
+        let rows = self
+            .client
+            .query(TYPES, &[&oids])
+            .await
+            .map_err(SourceError::query("reading column types"))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let ty = PgType {
+                    typtype: row.get(1),
+                    category: row.get(2),
+                    base: row.get(3),
+                    base_typmod: row.get(4),
+                    elem: row.get(5),
+                    name: row.get(6),
+                    labels: row.get(7),
+                };
+                (row.get::<_, u32>(0), ty)
+            })
+            .collect())
+    }
+}
+
+/// `pg_stats.n_distinct`: a count when positive, minus a fraction of the rows when negative,
+/// 0 when unknown.
+fn distinct_count(n_distinct: f64, rows: Option<u64>) -> Option<u64> {
+    if n_distinct > 0.0 {
+        Some(n_distinct.round() as u64)
+    } else if n_distinct < 0.0 {
+        rows.map(|rows| (-n_distinct * rows as f64).round() as u64)
+    } else {
+        None
+    }
+}
+
+fn on_delete(code: &str) -> Option<String> {
+    match code {
+        "r" => Some("RESTRICT"),
+        "c" => Some("CASCADE"),
+        "n" => Some("SET NULL"),
+        "d" => Some("SET DEFAULT"),
+        _ => None, // 'a': NO ACTION, the default
+    }
+    .map(str::to_string)
+}
+
+/// A column's type with domains replaced by their base type (and the domain's typmod) and
+/// arrays by their element plus a dimension.
+#[derive(Debug, Clone, PartialEq)]
+enum Resolved {
+    /// A built-in or extension type, named by `format_type(oid, typmod)`.
+    Plain { oid: u32, typmod: i32, dims: u32 },
+    Enum {
+        name: String,
+        labels: Vec<String>,
+        dims: u32,
+    },
+}
+
+fn resolve(types: &HashMap<u32, PgType>, oid: u32, typmod: i32) -> Resolved {
+    let mut oid = oid;
+    let mut typmod = typmod;
+    let mut dims = 0;
+    // Bounded: a domain over an array of a domain ... is finite, but a broken catalog must not
+    // loop forever.
+    for _ in 0..32 {
+        let Some(ty) = types.get(&oid) else { break };
+        match ty.typtype.as_str() {
+            "d" => {
+                if ty.base_typmod >= 0 {
+                    typmod = ty.base_typmod;
+                }
+                oid = ty.base;
+            }
+            "e" => {
+                return Resolved::Enum {
+                    name: ty.name.clone(),
+                    labels: ty.labels.clone(),
+                    dims,
+                }
+            }
+            _ if ty.category == "A" && ty.elem != 0 => {
+                dims += 1;
+                oid = ty.elem;
+            }
+            _ => break,
+        }
+    }
+    Resolved::Plain { oid, typmod, dims }
+}

@@ -1,0 +1,657 @@
+//! PostgreSQL binary values (the `send` format, as in binary COPY) to Arrow builders, exactly.
+
+use arrow_array::builder::{
+    BooleanBuilder, Date32Builder, Decimal128Builder, Decimal256Builder, Float32Builder,
+    Float64Builder, Int16Builder, Int32Builder, Int64Builder, LargeBinaryBuilder,
+    LargeStringBuilder, StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
+};
+use arrow_array::ArrayRef;
+use arrow_buffer::i256;
+use arrow_schema::DataType;
+use std::fmt::Write;
+use std::sync::Arc;
+
+/// The binary format a column arrives in (after domains are resolved to their base type and
+/// unusual types are cast in the SELECT list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wire {
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    /// Unsigned 32 bits (`oid`).
+    Oid,
+    Float4,
+    Float8,
+    Numeric,
+    /// Text in the client encoding (UTF-8): text, varchar, bpchar, name, json, enum labels.
+    Text,
+    /// A version byte (1) then the JSON text.
+    Jsonb,
+    Bytea,
+    Date,
+    Time,
+    TimeTz,
+    Timestamp,
+    TimestampTz,
+    Interval,
+    Uuid,
+}
+
+/// Why one value can't be carried exactly; the reader adds table, column and row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ValueError {
+    pub reason: String,
+    pub action: String,
+}
+
+fn bad(reason: impl Into<String>, action: impl Into<String>) -> ValueError {
+    ValueError {
+        reason: reason.into(),
+        action: action.into(),
+    }
+}
+
+fn malformed(wire: Wire, len: usize) -> ValueError {
+    bad(
+        format!("malformed {wire:?} value of {len} bytes from the server"),
+        "report this as a bug in migrate, with the server version",
+    )
+}
+
+/// Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
+const PG_EPOCH_DAYS: i32 = 10_957;
+/// Microseconds from 1970-01-01 to 2000-01-01.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+const MICROS_PER_SECOND: i64 = 1_000_000;
+const MICROS_PER_MINUTE: i64 = 60 * MICROS_PER_SECOND;
+const MICROS_PER_HOUR: i64 = 60 * MICROS_PER_MINUTE;
+
+/// An Arrow builder for one column plus the wire format it reads.
+pub(crate) struct Decoder {
+    wire: Wire,
+    builder: Builder,
+}
+
+enum Builder {
+    Bool(BooleanBuilder),
+    I16(Int16Builder),
+    I32(Int32Builder),
+    I64(Int64Builder),
+    F32(Float32Builder),
+    F64(Float64Builder),
+    D128(Decimal128Builder, u8, i8),
+    D256(Decimal256Builder, u8, i8),
+    Utf8(StringBuilder),
+    LargeUtf8(LargeStringBuilder),
+    LargeBinary(LargeBinaryBuilder),
+    Date32(Date32Builder),
+    Time64(Time64MicrosecondBuilder),
+    Timestamp(TimestampMicrosecondBuilder),
+}
+
+impl Decoder {
+    /// A decoder of `wire` values into `data_type`, or `None` when that pair makes no sense.
+    pub(crate) fn new(wire: Wire, data_type: &DataType) -> Option<Decoder> {
+        use Wire as W;
+        let builder = match (data_type, wire) {
+            (DataType::Boolean, W::Bool) => Builder::Bool(BooleanBuilder::new()),
+            (DataType::Int16, W::Int2 | W::Int4 | W::Int8 | W::Oid) => {
+                Builder::I16(Int16Builder::new())
+            }
+            (DataType::Int32, W::Int2 | W::Int4 | W::Int8 | W::Oid) => {
+                Builder::I32(Int32Builder::new())
+            }
+            (DataType::Int64, W::Int2 | W::Int4 | W::Int8 | W::Oid) => {
+                Builder::I64(Int64Builder::new())
+            }
+            (DataType::Float32, W::Float4) => Builder::F32(Float32Builder::new()),
+            (DataType::Float64, W::Float8 | W::Float4) => Builder::F64(Float64Builder::new()),
+            (DataType::Decimal128(p, s), W::Numeric) => Builder::D128(
+                Decimal128Builder::new()
+                    .with_precision_and_scale(*p, *s)
+                    .ok()?,
+                *p,
+                *s,
+            ),
+            (DataType::Decimal256(p, s), W::Numeric) => Builder::D256(
+                Decimal256Builder::new()
+                    .with_precision_and_scale(*p, *s)
+                    .ok()?,
+                *p,
+                *s,
+            ),
+            (DataType::Utf8, W::Uuid | W::Text) => Builder::Utf8(StringBuilder::new()),
+            (
+                DataType::LargeUtf8,
+                W::Text | W::Jsonb | W::Numeric | W::TimeTz | W::Interval | W::Uuid,
+            ) => Builder::LargeUtf8(LargeStringBuilder::new()),
+            (DataType::LargeBinary, W::Bytea) => Builder::LargeBinary(LargeBinaryBuilder::new()),
+            (DataType::Date32, W::Date) => Builder::Date32(Date32Builder::new()),
+            (DataType::Time64(_), W::Time) => Builder::Time64(Time64MicrosecondBuilder::new()),
+            (DataType::Timestamp(_, None), W::Timestamp) => {
+                Builder::Timestamp(TimestampMicrosecondBuilder::new())
+            }
+            (DataType::Timestamp(_, Some(tz)), W::TimestampTz) => {
+                Builder::Timestamp(TimestampMicrosecondBuilder::new().with_timezone(tz.clone()))
+            }
+            _ => return None,
+        };
+        Some(Decoder { wire, builder })
+    }
+
+    /// Appends one value (`None`: SQL NULL). On error nothing is appended.
+    pub(crate) fn append(&mut self, value: Option<&[u8]>) -> Result<(), ValueError> {
+        let Some(bytes) = value else {
+            self.append_null();
+            return Ok(());
+        };
+        let wire = self.wire;
+        match &mut self.builder {
+            Builder::Bool(b) => match bytes {
+                [v] => b.append_value(*v != 0),
+                _ => return Err(malformed(wire, bytes.len())),
+            },
+            Builder::I16(b) => b.append_value(narrow(integer(wire, bytes)?, "smallint")?),
+            Builder::I32(b) => b.append_value(narrow(integer(wire, bytes)?, "integer")?),
+            Builder::I64(b) => b.append_value(integer(wire, bytes)?),
+            Builder::F32(b) => {
+                b.append_value(f32::from_bits(u32::from_be_bytes(fixed(wire, bytes)?)))
+            }
+            Builder::F64(b) => b.append_value(match wire {
+                Wire::Float4 => f64::from(f32::from_bits(u32::from_be_bytes(fixed(wire, bytes)?))),
+                _ => f64::from_bits(u64::from_be_bytes(fixed(wire, bytes)?)),
+            }),
+            Builder::D128(b, p, s) => {
+                let value = decimal_digits(bytes)?.unscaled(*p, *s)?;
+                b.append_value(
+                    value
+                        .to_i128()
+                        .ok_or_else(|| malformed(wire, bytes.len()))?,
+                );
+            }
+            Builder::D256(b, p, s) => b.append_value(decimal_digits(bytes)?.unscaled(*p, *s)?),
+            Builder::Utf8(b) => b.append_value(text(wire, bytes)?),
+            Builder::LargeUtf8(b) => b.append_value(text(wire, bytes)?),
+            Builder::LargeBinary(b) => b.append_value(bytes),
+            Builder::Date32(b) => b.append_value(date(bytes)?),
+            Builder::Time64(b) => b.append_value(i64::from_be_bytes(fixed(wire, bytes)?)),
+            Builder::Timestamp(b) => b.append_value(timestamp(bytes)?),
+        }
+        Ok(())
+    }
+
+    fn append_null(&mut self) {
+        match &mut self.builder {
+            Builder::Bool(b) => b.append_null(),
+            Builder::I16(b) => b.append_null(),
+            Builder::I32(b) => b.append_null(),
+            Builder::I64(b) => b.append_null(),
+            Builder::F32(b) => b.append_null(),
+            Builder::F64(b) => b.append_null(),
+            Builder::D128(b, ..) => b.append_null(),
+            Builder::D256(b, ..) => b.append_null(),
+            Builder::Utf8(b) => b.append_null(),
+            Builder::LargeUtf8(b) => b.append_null(),
+            Builder::LargeBinary(b) => b.append_null(),
+            Builder::Date32(b) => b.append_null(),
+            Builder::Time64(b) => b.append_null(),
+            Builder::Timestamp(b) => b.append_null(),
+        }
+    }
+
+    /// The values appended since the last call, as an array; the builder starts over.
+    pub(crate) fn finish(&mut self) -> ArrayRef {
+        match &mut self.builder {
+            Builder::Bool(b) => Arc::new(b.finish()),
+            Builder::I16(b) => Arc::new(b.finish()),
+            Builder::I32(b) => Arc::new(b.finish()),
+            Builder::I64(b) => Arc::new(b.finish()),
+            Builder::F32(b) => Arc::new(b.finish()),
+            Builder::F64(b) => Arc::new(b.finish()),
+            Builder::D128(b, ..) => Arc::new(b.finish()),
+            Builder::D256(b, ..) => Arc::new(b.finish()),
+            Builder::Utf8(b) => Arc::new(b.finish()),
+            Builder::LargeUtf8(b) => Arc::new(b.finish()),
+            Builder::LargeBinary(b) => Arc::new(b.finish()),
+            Builder::Date32(b) => Arc::new(b.finish()),
+            Builder::Time64(b) => Arc::new(b.finish()),
+            Builder::Timestamp(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// A value shown in an error message to identify a row (`42`, `'abc'`).
+pub(crate) fn display_key(wire: Wire, bytes: Option<&[u8]>) -> String {
+    let Some(bytes) = bytes else {
+        return "NULL".into();
+    };
+    match wire {
+        Wire::Int2 | Wire::Int4 | Wire::Int8 | Wire::Oid => integer(wire, bytes)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| "?".into()),
+        Wire::Text => {
+            let text = String::from_utf8_lossy(bytes);
+            let short: String = text.chars().take(64).collect();
+            format!("'{short}'")
+        }
+        Wire::Uuid => text(wire, bytes).unwrap_or_else(|_| "?".into()),
+        Wire::Numeric => text(wire, bytes).unwrap_or_else(|_| "?".into()),
+        _ => format!("<{} bytes>", bytes.len()),
+    }
+}
+
+fn fixed<const N: usize>(wire: Wire, bytes: &[u8]) -> Result<[u8; N], ValueError> {
+    bytes.try_into().map_err(|_| malformed(wire, bytes.len()))
+}
+
+fn integer(wire: Wire, bytes: &[u8]) -> Result<i64, ValueError> {
+    Ok(match wire {
+        Wire::Int2 => i64::from(i16::from_be_bytes(fixed(wire, bytes)?)),
+        Wire::Int4 => i64::from(i32::from_be_bytes(fixed(wire, bytes)?)),
+        Wire::Oid => i64::from(u32::from_be_bytes(fixed(wire, bytes)?)),
+        _ => i64::from_be_bytes(fixed(wire, bytes)?),
+    })
+}
+
+fn narrow<T: TryFrom<i64>>(value: i64, name: &str) -> Result<T, ValueError> {
+    T::try_from(value).map_err(|_| {
+        bad(
+            format!("{value} does not fit the column's canonical type {name}"),
+            "widen the column's canonical type",
+        )
+    })
+}
+
+/// The text of a value that is text on the wire, or that this crate formats as text.
+fn text(wire: Wire, bytes: &[u8]) -> Result<String, ValueError> {
+    match wire {
+        Wire::Numeric => Ok(decimal_digits(bytes)?.to_string()),
+        Wire::TimeTz => timetz(bytes),
+        Wire::Interval => interval(bytes),
+        Wire::Uuid => {
+            let b: [u8; 16] = fixed(wire, bytes)?;
+            let hex: String = b.iter().fold(String::with_capacity(32), |mut s, byte| {
+                let _ = write!(s, "{byte:02x}");
+                s
+            });
+            Ok(format!(
+                "{}-{}-{}-{}-{}",
+                &hex[0..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..32]
+            ))
+        }
+        Wire::Jsonb => match bytes.split_first() {
+            Some((1, json)) => utf8(json),
+            _ => Err(bad(
+                "jsonb value in an unknown binary version",
+                "report this as a bug in migrate, with the server version",
+            )),
+        },
+        _ => utf8(bytes),
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<String, ValueError> {
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        bad(
+            format!("text is not valid UTF-8 ({e})"),
+            "the database encoding is probably SQL_ASCII: convert the column to valid UTF-8 \
+             (e.g. convert_from(convert_to(col, 'SQL_ASCII'), 'LATIN1')) before the migration",
+        )
+    })
+}
+
+fn date(bytes: &[u8]) -> Result<i32, ValueError> {
+    let days = i32::from_be_bytes(fixed(Wire::Date, bytes)?);
+    match days {
+        i32::MAX => Err(infinite("date", "infinity")),
+        i32::MIN => Err(infinite("date", "-infinity")),
+        _ => days
+            .checked_add(PG_EPOCH_DAYS)
+            .ok_or_else(|| malformed(Wire::Date, bytes.len())),
+    }
+}
+
+fn timestamp(bytes: &[u8]) -> Result<i64, ValueError> {
+    let micros = i64::from_be_bytes(fixed(Wire::Timestamp, bytes)?);
+    match micros {
+        i64::MAX => Err(infinite("timestamp", "infinity")),
+        i64::MIN => Err(infinite("timestamp", "-infinity")),
+        _ => micros.checked_add(PG_EPOCH_MICROS).ok_or_else(|| {
+            bad(
+                "timestamp after 294247-01-10 04:00:54.775807 (UTC) is beyond microseconds \
+                 since 1970 in 64 bits",
+                "replace it in the source (e.g. with NULL or a sentinel) or exclude the row, \
+                 then run again",
+            )
+        }),
+    }
+}
+
+fn infinite(ty: &str, value: &str) -> ValueError {
+    bad(
+        format!("{ty} `{value}` has no value in the target's {ty} type"),
+        format!(
+            "replace it in the source (e.g. UPDATE ... SET col = NULL, or a sentinel date, \
+             WHERE col = '{value}') or exclude the row, then run again"
+        ),
+    )
+}
+
+/// `HH:MM:SS[.ffffff]`, trailing fraction zeros dropped, as PostgreSQL prints times.
+fn time_of_day(out: &mut String, micros: i64) {
+    let hours = micros / MICROS_PER_HOUR;
+    let minutes = micros % MICROS_PER_HOUR / MICROS_PER_MINUTE;
+    let seconds = micros % MICROS_PER_MINUTE / MICROS_PER_SECOND;
+    let _ = write!(out, "{hours:02}:{minutes:02}:{seconds:02}");
+    fraction(out, micros % MICROS_PER_SECOND);
+}
+
+/// `.ffffff` without trailing zeros; nothing for 0.
+fn fraction(out: &mut String, micros: i64) {
+    if micros != 0 {
+        let digits = format!("{:06}", micros.abs());
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+}
+
+/// `timetz`: microseconds of the day, then the zone in seconds *west* of UTC.
+fn timetz(bytes: &[u8]) -> Result<String, ValueError> {
+    let b: [u8; 12] = fixed(Wire::TimeTz, bytes)?;
+    let micros = i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    let west = i32::from_be_bytes([b[8], b[9], b[10], b[11]]);
+    let mut out = String::with_capacity(24);
+    time_of_day(&mut out, micros);
+    let sign = if west <= 0 { '+' } else { '-' };
+    let east = west.unsigned_abs();
+    let (h, m, s) = (east / 3600, east % 3600 / 60, east % 60);
+    let _ = match (m, s) {
+        (_, s) if s != 0 => write!(out, "{sign}{h:02}:{m:02}:{s:02}"),
+        (m, _) if m != 0 => write!(out, "{sign}{h:02}:{m:02}"),
+        _ => write!(out, "{sign}{h:02}"),
+    };
+    Ok(out)
+}
+
+/// `interval` as ISO 8601, exactly as PostgreSQL prints it with `IntervalStyle = iso_8601`
+/// (`P1Y2M3DT4H5M6.5S`, `PT0S`, each part signed on its own: `P-1Y-2M`, `PT-0.5S`).
+fn interval(bytes: &[u8]) -> Result<String, ValueError> {
+    let b: [u8; 16] = fixed(Wire::Interval, bytes)?;
+    let mut time = i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    let days = i32::from_be_bytes([b[8], b[9], b[10], b[11]]);
+    let months = i32::from_be_bytes([b[12], b[13], b[14], b[15]]);
+    let (years, months) = (months / 12, months % 12);
+    let hours = time / MICROS_PER_HOUR;
+    time -= hours * MICROS_PER_HOUR;
+    let minutes = time / MICROS_PER_MINUTE;
+    time -= minutes * MICROS_PER_MINUTE;
+    let seconds = time / MICROS_PER_SECOND;
+    let micros = time - seconds * MICROS_PER_SECOND;
+    if years == 0 && months == 0 && days == 0 && hours == 0 && minutes == 0 && time == 0 {
+        return Ok("PT0S".into());
+    }
+    let mut out = String::from("P");
+    let part = |value: i64, unit: char, out: &mut String| {
+        if value != 0 {
+            let _ = write!(out, "{value}{unit}");
+        }
+    };
+    part(i64::from(years), 'Y', &mut out);
+    part(i64::from(months), 'M', &mut out);
+    part(i64::from(days), 'D', &mut out);
+    if hours != 0 || minutes != 0 || time != 0 {
+        out.push('T');
+    }
+    part(hours, 'H', &mut out);
+    part(minutes, 'M', &mut out);
+    if time != 0 {
+        if seconds < 0 || micros < 0 {
+            out.push('-');
+        }
+        let _ = write!(out, "{}", seconds.abs());
+        fraction(&mut out, micros);
+        out.push('S');
+    }
+    Ok(out)
+}
+
+/// A decoded `numeric`: a sign and decimal digits around the point, or a special value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DecimalDigits {
+    Finite {
+        negative: bool,
+        /// Integer digits without leading zeros (empty for 0).
+        integer: String,
+        /// Exactly `dscale` fraction digits.
+        fraction: String,
+    },
+    NaN,
+    Infinity,
+    NegativeInfinity,
+}
+
+/// Parses the binary `numeric`: ndigits, weight, sign, dscale (16 bits each), then base-10000
+/// digits; the value is the sum of digit[i] * 10000^(weight - i).
+pub(crate) fn decimal_digits(bytes: &[u8]) -> Result<DecimalDigits, ValueError> {
+    let err = || malformed(Wire::Numeric, bytes.len());
+    if bytes.len() < 8 {
+        return Err(err());
+    }
+    let word = |i: usize| i16::from_be_bytes([bytes[2 * i], bytes[2 * i + 1]]);
+    let ndigits = usize::try_from(word(0)).map_err(|_| err())?;
+    let weight = i64::from(word(1));
+    let sign = u16::from_be_bytes([bytes[4], bytes[5]]);
+    let dscale = usize::from(u16::from_be_bytes([bytes[6], bytes[7]]) & 0x3FFF);
+    if bytes.len() != 8 + 2 * ndigits {
+        return Err(err());
+    }
+    match sign {
+        0x0000 | 0x4000 => {}
+        0xC000 => return Ok(DecimalDigits::NaN),
+        0xD000 => return Ok(DecimalDigits::Infinity),
+        0xF000 => return Ok(DecimalDigits::NegativeInfinity),
+        _ => return Err(err()),
+    }
+    let mut integer = String::new();
+    let mut fraction = String::new();
+    // Integer groups have weights weight..=0; fraction groups -1, -2, ...
+    for g in 0..ndigits {
+        let digit = word(4 + g);
+        if !(0..10_000).contains(&digit) {
+            return Err(err());
+        }
+        let group_weight = weight - g as i64;
+        if group_weight >= 0 {
+            if integer.is_empty() {
+                if digit != 0 {
+                    integer = digit.to_string();
+                }
+            } else {
+                let _ = write!(integer, "{digit:04}");
+            }
+        } else {
+            // Zero groups skipped between the point and the first stored fraction group.
+            while (fraction.len() as i64) < (-group_weight - 1) * 4 {
+                fraction.push_str("0000");
+            }
+            let _ = write!(fraction, "{digit:04}");
+        }
+    }
+    // Integer groups not stored (trailing zeros of the integer part).
+    if weight >= 0 {
+        let stored_integer_groups = (ndigits as i64).min(weight + 1);
+        if !integer.is_empty() {
+            for _ in stored_integer_groups..=weight {
+                integer.push_str("0000");
+            }
+        }
+    }
+    // The stored digits may be rounded away below dscale only as zeros; pad or cut to dscale.
+    if fraction.len() > dscale {
+        if fraction[dscale..].bytes().any(|b| b != b'0') {
+            return Err(err());
+        }
+        fraction.truncate(dscale);
+    }
+    while fraction.len() < dscale {
+        fraction.push('0');
+    }
+    Ok(DecimalDigits::Finite {
+        negative: sign == 0x4000,
+        integer,
+        fraction,
+    })
+}
+
+impl std::fmt::Display for DecimalDigits {
+    /// As PostgreSQL prints it: `-12.5000`, `0.001`, `NaN`, `Infinity`, `-Infinity`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecimalDigits::NaN => f.write_str("NaN"),
+            DecimalDigits::Infinity => f.write_str("Infinity"),
+            DecimalDigits::NegativeInfinity => f.write_str("-Infinity"),
+            DecimalDigits::Finite {
+                negative,
+                integer,
+                fraction,
+            } => {
+                let zero = integer.is_empty() && fraction.bytes().all(|b| b == b'0');
+                if *negative && !zero {
+                    f.write_str("-")?;
+                }
+                f.write_str(if integer.is_empty() { "0" } else { integer })?;
+                if !fraction.is_empty() {
+                    write!(f, ".{fraction}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl DecimalDigits {
+    /// The value scaled by 10^scale as an integer of at most `precision` digits; an error if
+    /// that loses a digit or the value is NaN or infinite.
+    fn unscaled(&self, precision: u8, scale: i8) -> Result<i256, ValueError> {
+        let DecimalDigits::Finite {
+            negative,
+            integer,
+            fraction,
+        } = self
+        else {
+            return Err(bad(
+                format!("numeric value `{self}` has no decimal({precision},{scale}) value"),
+                "replace NaN/Infinity in the source (e.g. with NULL) or map the column to \
+                 `numeric` (carried as text), then run again",
+            ));
+        };
+        let scale = usize::try_from(scale).unwrap_or(0);
+        let (kept, dropped) = fraction.split_at(fraction.len().min(scale));
+        if dropped.bytes().any(|b| b != b'0') {
+            return Err(bad(
+                format!("{self} has more than {scale} fraction digits"),
+                "map the column to a decimal with a larger scale",
+            ));
+        }
+        let digits = integer.len() + scale;
+        if digits > usize::from(precision) {
+            return Err(bad(
+                format!("{self} has more than {precision} digits"),
+                "map the column to a decimal with a larger precision",
+            ));
+        }
+        let mut value = i256::ZERO;
+        let ten = i256::from_i128(10);
+        let padding = scale - kept.len();
+        for b in integer
+            .bytes()
+            .chain(kept.bytes())
+            .chain(std::iter::repeat_n(b'0', padding))
+        {
+            value = value
+                .checked_mul(ten)
+                .and_then(|v| v.checked_add(i256::from_i128(i128::from(b - b'0'))))
+                .ok_or_else(|| bad(format!("{self} overflows {digits} digits"), ""))?;
+        }
+        Ok(if *negative {
+            value.wrapping_neg()
+        } else {
+            value
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric(weight: i16, sign: u16, dscale: u16, digits: &[i16]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend((digits.len() as i16).to_be_bytes());
+        out.extend(weight.to_be_bytes());
+        out.extend(sign.to_be_bytes());
+        out.extend(dscale.to_be_bytes());
+        for d in digits {
+            out.extend(d.to_be_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn numerics_print_like_postgres() {
+        let text = |w, s, d, g: &[i16]| decimal_digits(&numeric(w, s, d, g)).unwrap().to_string();
+        assert_eq!(text(0, 0x4000, 4, &[12, 5000]), "-12.5000");
+        assert_eq!(text(-1, 0, 3, &[10]), "0.001");
+        assert_eq!(text(-2, 0, 8, &[1]), "0.00000001");
+        assert_eq!(text(2, 0, 0, &[1]), "100000000");
+        assert_eq!(text(0, 0, 2, &[]), "0.00");
+        assert_eq!(text(0, 0xC000, 0, &[]), "NaN");
+        assert_eq!(text(0, 0xF000, 0, &[]), "-Infinity");
+    }
+
+    #[test]
+    fn decimals_scale_exactly() {
+        let d = decimal_digits(&numeric(0, 0x4000, 2, &[12, 5000])).unwrap();
+        assert_eq!(d.unscaled(10, 2).unwrap(), i256::from_i128(-1250));
+        assert_eq!(d.unscaled(10, 4).unwrap(), i256::from_i128(-125000));
+        assert!(d.unscaled(10, 0).is_err(), "would drop .5");
+        assert!(d.unscaled(2, 2).is_err(), "too many digits");
+        assert!(DecimalDigits::NaN.unscaled(10, 2).is_err());
+    }
+
+    #[test]
+    fn intervals_follow_postgres_iso_8601() {
+        let iv = |micros: i64, days: i32, months: i32| {
+            let mut b = micros.to_be_bytes().to_vec();
+            b.extend(days.to_be_bytes());
+            b.extend(months.to_be_bytes());
+            interval(&b).unwrap()
+        };
+        assert_eq!(iv(0, 0, 0), "PT0S");
+        assert_eq!(iv(3_723_500_000, 3, 14), "P1Y2M3DT1H2M3.5S");
+        assert_eq!(iv(-500_000, 0, 0), "PT-0.5S");
+        assert_eq!(iv(0, -2, -13), "P-1Y-1M-2D");
+    }
+
+    #[test]
+    fn timetz_keeps_the_offset() {
+        let mut b = (12 * MICROS_PER_HOUR + 250_000).to_be_bytes().to_vec();
+        b.extend((-19_800i32).to_be_bytes());
+        assert_eq!(timetz(&b).unwrap(), "12:00:00.25+05:30");
+    }
+
+    #[test]
+    fn infinite_dates_are_errors() {
+        assert!(date(&i32::MAX.to_be_bytes()).is_err());
+        assert_eq!(date(&0i32.to_be_bytes()).unwrap(), 10_957);
+        assert!(timestamp(&i64::MIN.to_be_bytes()).is_err());
+        // PostgreSQL's last timestamps (year 294276) don't fit microseconds since 1970.
+        let late = timestamp(&(i64::MAX - 1).to_be_bytes()).unwrap_err();
+        assert!(late.reason.contains("beyond"), "{late:?}");
+    }
+}

@@ -1,0 +1,399 @@
+//! Reading a chunk as Arrow record batches: `COPY (SELECT ...) TO STDOUT (FORMAT binary)`,
+//! decoded here.
+//!
+//! Binary COPY because it is the fastest way out of PostgreSQL that keeps every value exact:
+//! integers, floats, dates and timestamps arrive as fixed-width binary (no text parsing, no
+//! float round trip), bytea as raw bytes (text COPY doubles them as hex), and the server skips
+//! its output functions. Types whose binary form is not worth decoding here (inet, bit strings,
+//! ranges, geometric and extension types) are converted to their text form in the SELECT list
+//! (`concat(col)`, the type's output function), arrays and other complex values to JSON
+//! (`to_json(col)`), money to numeric.
+
+mod copy;
+mod decode;
+
+use crate::sql::{quote_ident, quote_literal, table_sql_name};
+use crate::{Chunk, PostgresSource, SnapshotId, SourceError};
+use arrow_array::RecordBatch;
+use arrow_schema::{DataType, SchemaRef};
+use copy::{CopyParser, Next};
+use decode::{display_key, Decoder, Wire};
+use futures::{Stream, StreamExt};
+use migrate_core::{LogicalType, Table};
+use std::ops::Range;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio_postgres::types::{Kind, Type};
+use tokio_postgres::{Client, CopyOutStream};
+
+/// How one column is selected and decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ColumnRead {
+    /// The SELECT-list expression (`"c"`, `concat("c")`, `to_json("c")::text`).
+    pub expr: String,
+    wire: Wire,
+}
+
+/// The SELECT-list expressions that produce each column's canonical value, given the column
+/// types the server reports for the table (domains resolved to their base types).
+pub(crate) async fn plan_columns(
+    client: &Client,
+    table: &Table,
+) -> Result<Vec<ColumnRead>, SourceError> {
+    let name = table_sql_name(table);
+    let select = format!(
+        "SELECT {} FROM {name}",
+        table
+            .columns
+            .iter()
+            .map(|c| quote_ident(&c.name.value))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let statement = client
+        .prepare(&select)
+        .await
+        .map_err(SourceError::query(format!("describing {}", table.name)))?;
+    table
+        .columns
+        .iter()
+        .zip(statement.columns())
+        .map(|(column, described)| {
+            let quoted = quote_ident(&column.name.value);
+            let read = choose(&quoted, base_type(described.type_()), &column.data_type);
+            Decoder::new(read.wire, &migrate_batch::data_type(&column.data_type))
+                .map(|_| read)
+                .ok_or_else(|| SourceError::Unsupported {
+                    table: table.name.to_string(),
+                    column: column.name.value.clone(),
+                    message: format!(
+                        "type {} can't be extracted as {}",
+                        column.source_type, column.data_type
+                    ),
+                })
+        })
+        .collect()
+}
+
+fn base_type(ty: &Type) -> &Type {
+    match ty.kind() {
+        Kind::Domain(base) => base_type(base),
+        _ => ty,
+    }
+}
+
+/// The wire format of a type whose binary form is decoded natively.
+fn native(ty: &Type) -> Option<Wire> {
+    if matches!(ty.kind(), Kind::Enum(_)) {
+        return Some(Wire::Text);
+    }
+    Some(match *ty {
+        Type::BOOL => Wire::Bool,
+        Type::INT2 => Wire::Int2,
+        Type::INT4 => Wire::Int4,
+        Type::INT8 => Wire::Int8,
+        Type::OID => Wire::Oid,
+        Type::FLOAT4 => Wire::Float4,
+        Type::FLOAT8 => Wire::Float8,
+        Type::NUMERIC => Wire::Numeric,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::JSON => Wire::Text,
+        Type::JSONB => Wire::Jsonb,
+        Type::BYTEA => Wire::Bytea,
+        Type::DATE => Wire::Date,
+        Type::TIME => Wire::Time,
+        Type::TIMETZ => Wire::TimeTz,
+        Type::TIMESTAMP => Wire::Timestamp,
+        Type::TIMESTAMPTZ => Wire::TimestampTz,
+        Type::INTERVAL => Wire::Interval,
+        Type::UUID => Wire::Uuid,
+        _ => return None,
+    })
+}
+
+/// The type's output function applied to a value, NULL kept (`concat` alone turns NULL into '').
+fn text_of(column: &str) -> String {
+    format!("CASE WHEN {column} IS NULL THEN NULL ELSE concat({column}) END")
+}
+
+fn choose(column: &str, ty: &Type, logical: &LogicalType) -> ColumnRead {
+    let read = |expr: String, wire| ColumnRead { expr, wire };
+    let as_is = native(ty).map(|wire| read(column.to_string(), wire));
+    match logical {
+        LogicalType::Array(_) | LogicalType::Map(..) | LogicalType::Struct(_) => {
+            read(format!("to_json({column})::text"), Wire::Text)
+        }
+        LogicalType::Union(_) => read(text_of(column), Wire::Text),
+        LogicalType::SmallInt | LogicalType::Integer | LogicalType::BigInt => as_is
+            .filter(|r| matches!(r.wire, Wire::Int2 | Wire::Int4 | Wire::Int8 | Wire::Oid))
+            .unwrap_or_else(|| read(format!("({})::int8", text_of(column)), Wire::Int8)),
+        LogicalType::Decimal { .. } | LogicalType::Numeric => match *ty {
+            Type::NUMERIC => read(column.to_string(), Wire::Numeric),
+            // money's text carries a currency symbol; its numeric cast is exact.
+            Type::MONEY => read(format!("{column}::numeric"), Wire::Numeric),
+            _ => read(format!("({})::numeric", text_of(column)), Wire::Numeric),
+        },
+        LogicalType::Geometry | LogicalType::Geography
+            if matches!(ty.name(), "geometry" | "geography") =>
+        {
+            read(format!("ST_AsBinary({column})"), Wire::Bytea)
+        }
+        LogicalType::Xml => read(text_of(column), Wire::Text),
+        // Text-like canonical types: native text, or the output function's text.
+        LogicalType::Char { .. }
+        | LogicalType::Varchar { .. }
+        | LogicalType::Text
+        | LogicalType::Json
+        | LogicalType::Uuid => as_is
+            .filter(|r| matches!(r.wire, Wire::Text | Wire::Jsonb | Wire::Uuid))
+            .unwrap_or_else(|| read(text_of(column), Wire::Text)),
+        // Everything else must arrive in its own binary form (checked by the caller).
+        _ => as_is.unwrap_or_else(|| read(column.to_string(), Wire::Bytea)),
+    }
+}
+
+/// Decodes the rows of one chunk into batches.
+struct Batcher {
+    table: String,
+    columns: Vec<String>,
+    schema: SchemaRef,
+    decoders: Vec<Decoder>,
+    /// Positions and wires of the primary key columns, to name a row in errors.
+    key: Vec<(usize, Wire)>,
+    chunk: u32,
+    rows_in_batch: usize,
+    rows_in_chunk: u64,
+}
+
+impl Batcher {
+    fn row(&mut self, bytes: &[u8], fields: &[Option<Range<usize>>]) -> Result<(), SourceError> {
+        if fields.len() != self.decoders.len() {
+            return Err(SourceError::Protocol {
+                context: format!("reading {}", self.table),
+                message: format!(
+                    "{} fields in a row of {} columns",
+                    fields.len(),
+                    self.decoders.len()
+                ),
+            });
+        }
+        self.rows_in_chunk += 1;
+        for (i, (decoder, field)) in self.decoders.iter_mut().zip(fields).enumerate() {
+            let value = field.clone().map(|r| &bytes[r]);
+            if let Err(error) = decoder.append(value) {
+                let row = if self.key.is_empty() {
+                    format!("#{} of chunk {}", self.rows_in_chunk, self.chunk)
+                } else {
+                    self.key
+                        .iter()
+                        .map(|&(k, wire)| {
+                            let key = fields[k].clone().map(|r| &bytes[r]);
+                            format!("{}={}", self.columns[k], display_key(wire, key))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                return Err(SourceError::Unrepresentable {
+                    table: self.table.clone(),
+                    column: self.columns[i].clone(),
+                    row,
+                    reason: error.reason,
+                    action: error.action,
+                });
+            }
+        }
+        self.rows_in_batch += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<RecordBatch, SourceError> {
+        self.rows_in_batch = 0;
+        let arrays = self.decoders.iter_mut().map(Decoder::finish).collect();
+        RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| SourceError::Protocol {
+            context: format!("reading {}", self.table),
+            message: e.to_string(),
+        })
+    }
+}
+
+struct Reading {
+    _lock: tokio::sync::OwnedMutexGuard<()>,
+    copy: Pin<Box<CopyOutStream>>,
+    parser: CopyParser,
+    batcher: Batcher,
+    fields: Vec<Option<Range<usize>>>,
+    batch_rows: usize,
+}
+
+enum State<'a> {
+    Start(&'a PostgresSource),
+    Reading(&'a PostgresSource, Box<Reading>),
+    Done,
+}
+
+impl PostgresSource {
+    /// Streams the rows of `chunk` as record batches of at most `batch_rows` rows (an empty chunk
+    /// yields no batch), with the schema [`migrate_batch::schema`]`(table)`, values exact per the
+    /// conventions of `migrate_batch`.
+    ///
+    /// Consistency: the chunk is read in one `REPEATABLE READ, READ ONLY` transaction; with
+    /// `snapshot`, that transaction imports it (`SET TRANSACTION SNAPSHOT`), so every chunk read
+    /// with the same id sees the same data. The [`crate::Snapshot`] must still be open when the
+    /// stream starts (its first poll). Rows come in no particular order.
+    ///
+    /// The connection is held until the stream ends; dropping the stream early leaves the
+    /// transaction to be rolled back by the next read. Memory: one batch plus one row.
+    ///
+    /// A value with no exact representation (an `infinity` date, NaN in `numeric(p,s)`) ends the
+    /// stream with [`SourceError::Unrepresentable`] naming the table, column and row key.
+    pub fn read_chunk<'a>(
+        &'a self,
+        snapshot: Option<&SnapshotId>,
+        table: &'a Table,
+        chunk: &Chunk,
+        batch_rows: usize,
+    ) -> impl Stream<Item = Result<RecordBatch, SourceError>> + 'a {
+        let snapshot = snapshot.cloned();
+        let predicate = chunk.to_sql_predicate();
+        let index = chunk.index;
+        let batch_rows = batch_rows.max(1);
+        futures::stream::try_unfold(State::Start(self), move |state| {
+            let snapshot = snapshot.clone();
+            let predicate = predicate.clone();
+            async move {
+                let (source, mut reading) = match state {
+                    State::Done => return Ok(None),
+                    State::Reading(source, reading) => (source, reading),
+                    State::Start(source) => {
+                        let reading = source
+                            .start(snapshot.as_ref(), table, &predicate, index, batch_rows)
+                            .await?;
+                        (source, Box::new(reading))
+                    }
+                };
+                match reading.next_batch(&source.client).await? {
+                    (Some(batch), true) => Ok(Some((batch, State::Done))),
+                    (Some(batch), false) => Ok(Some((batch, State::Reading(source, reading)))),
+                    (None, _) => Ok(None),
+                }
+            }
+        })
+        .boxed()
+    }
+
+    async fn start(
+        &self,
+        snapshot: Option<&SnapshotId>,
+        table: &Table,
+        predicate: &str,
+        chunk: u32,
+        batch_rows: usize,
+    ) -> Result<Reading, SourceError> {
+        let lock = self.reader.clone().lock_owned().await;
+        let context = format!("reading chunk {chunk} of {}", table.name);
+        // A stream dropped early left its transaction open: end it (a warning when there is none).
+        let mut begin = "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;".to_string();
+        if let Some(id) = snapshot {
+            begin.push_str(&format!(
+                " SET TRANSACTION SNAPSHOT {};",
+                quote_literal(&id.0)
+            ));
+        }
+        self.client
+            .batch_execute(&begin)
+            .await
+            .map_err(SourceError::query(context.clone()))?;
+        let columns = plan_columns(&self.client, table).await?;
+        let data_types: Vec<DataType> = table
+            .columns
+            .iter()
+            .map(|c| migrate_batch::data_type(&c.data_type))
+            .collect();
+        let decoders = columns
+            .iter()
+            .zip(&data_types)
+            .filter_map(|(c, t)| Decoder::new(c.wire, t))
+            .collect();
+        let key = table
+            .primary_key()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|k| table.columns.iter().position(|c| c.name == *k))
+            .map(|i| (i, columns[i].wire))
+            .collect();
+        let query = format!(
+            "COPY (SELECT {} FROM {} WHERE {predicate}) TO STDOUT (FORMAT binary)",
+            columns
+                .iter()
+                .map(|c| c.expr.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            table_sql_name(table),
+        );
+        let copy = self
+            .client
+            .copy_out(&query)
+            .await
+            .map_err(SourceError::query(context))?;
+        Ok(Reading {
+            _lock: lock,
+            copy: Box::pin(copy),
+            parser: CopyParser::default(),
+            batcher: Batcher {
+                table: table.name.to_string(),
+                columns: table.columns.iter().map(|c| c.name.value.clone()).collect(),
+                schema: Arc::new(migrate_batch::schema(table)),
+                decoders,
+                key,
+                chunk,
+                rows_in_batch: 0,
+                rows_in_chunk: 0,
+            },
+            fields: Vec::new(),
+            batch_rows,
+        })
+    }
+}
+
+impl Reading {
+    /// The next batch, and whether the chunk is finished (its transaction committed).
+    async fn next_batch(
+        &mut self,
+        client: &Client,
+    ) -> Result<(Option<RecordBatch>, bool), SourceError> {
+        let context = format!(
+            "reading chunk {} of {}",
+            self.batcher.chunk, self.batcher.table
+        );
+        let protocol = |message: String| SourceError::Protocol {
+            context: context.clone(),
+            message,
+        };
+        loop {
+            match self.parser.next_row(&mut self.fields).map_err(protocol)? {
+                Next::Row => {
+                    self.batcher.row(self.parser.bytes(), &self.fields)?;
+                    if self.batcher.rows_in_batch >= self.batch_rows {
+                        return Ok((Some(self.batcher.finish()?), false));
+                    }
+                }
+                Next::NeedMore | Next::End => match self.copy.next().await {
+                    Some(data) => {
+                        let data = data.map_err(SourceError::query(context.clone()))?;
+                        self.parser.push(data);
+                    }
+                    None => {
+                        if !self.parser.trailer_seen() || self.parser.has_partial() {
+                            return Err(protocol("the COPY stream ended early".into()));
+                        }
+                        client
+                            .batch_execute("COMMIT")
+                            .await
+                            .map_err(SourceError::query("ending a chunk read"))?;
+                        let last = (self.batcher.rows_in_batch > 0).then(|| self.batcher.finish());
+                        return Ok((last.transpose()?, true));
+                    }
+                },
+            }
+        }
+    }
+}

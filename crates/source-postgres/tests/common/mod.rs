@@ -1,0 +1,61 @@
+//! Helpers shared by the integration tests.
+// Each test binary uses a subset of these helpers.
+#![allow(dead_code)]
+
+use arrow_array::RecordBatch;
+use futures::TryStreamExt;
+use migrate_core::{Catalog, Table};
+use migrate_source_postgres::{Chunk, ChunkBound, PostgresSource, SnapshotId, SourceError};
+
+pub async fn connect(url: &str) -> PostgresSource {
+    PostgresSource::connect(url).await.expect("connect")
+}
+
+pub fn table<'a>(catalog: &'a Catalog, name: &str) -> &'a Table {
+    catalog
+        .tables
+        .iter()
+        .find(|t| t.name.name.value == name)
+        .unwrap_or_else(|| panic!("table {name} not discovered"))
+}
+
+pub fn whole() -> Chunk {
+    Chunk {
+        index: 0,
+        bound: ChunkBound::All,
+    }
+}
+
+pub async fn read_all(
+    source: &PostgresSource,
+    snapshot: Option<&SnapshotId>,
+    table: &Table,
+    chunk: &Chunk,
+    batch_rows: usize,
+) -> Result<Vec<RecordBatch>, SourceError> {
+    source
+        .read_chunk(snapshot, table, chunk, batch_rows)
+        .try_collect()
+        .await
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (astronomical years: 44 BC is -43).
+pub fn days(year: i64, month: i64, day: i64) -> i32 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468) as i32
+}
+
+/// The exactly-once check: every row of `table_sql` matches exactly one chunk predicate.
+pub fn rows_not_in_exactly_one_chunk(chunks: &[Chunk]) -> String {
+    let sum = chunks
+        .iter()
+        .map(|c| format!("({})::int", c.to_sql_predicate()))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    format!("count(*) FILTER (WHERE {sum} <> 1)")
+}
