@@ -179,12 +179,13 @@ pub fn copy_sql(
 }
 
 /// Step 1 of a chunk's load: begins the transaction, locks the checkpoint table and returns the
-/// chunk's checkpoint row (if any: then `ROLLBACK`, the chunk is loaded).
-pub fn begin_chunk_sql(task: &str, source_table: &str, chunk: u32) -> String {
+/// chunk's checkpoint row (if any: then `ROLLBACK`, the chunk is loaded). `source_table` is the
+/// source table's name, recorded as on PostgreSQL (its display form).
+pub fn begin_chunk_sql(task: &str, source_table: &QualifiedName, chunk: u32) -> String {
     format!(
         "BEGIN;\nLOCK migrate.migrate_checkpoint;\nSELECT rows FROM migrate.migrate_checkpoint WHERE task = {} AND source_table = {} AND chunk = {chunk};",
         literal(task),
-        literal(source_table)
+        literal(&source_table.to_string())
     )
 }
 
@@ -192,7 +193,7 @@ pub fn begin_chunk_sql(task: &str, source_table: &str, chunk: u32) -> String {
 /// checkpoint, on the same connection.
 pub fn finish_chunk_sql(
     task: &str,
-    source_table: &str,
+    source_table: &QualifiedName,
     chunk: u32,
     copy: &RedshiftSql,
 ) -> RedshiftSql {
@@ -200,7 +201,7 @@ pub fn finish_chunk_sql(
         format!(
             "{copy};\nINSERT INTO migrate.migrate_checkpoint (task, source_table, chunk, rows, checksum, loaded_at)\nVALUES ({}, {}, {chunk}, pg_last_copy_count(), NULL, getdate());\nCOMMIT;",
             literal(task),
-            literal(source_table)
+            literal(&source_table.to_string())
         )
     };
     RedshiftSql {
