@@ -536,33 +536,25 @@ pub(crate) fn interval(text: &str) -> Result<(i64, i32, i32), String> {
                 let whole = || {
                     digits(magnitude).ok_or_else(|| invalid("a component is not a whole number"))
                 };
-                match (in_time, c) {
-                    (false, 'Y') => {
-                        months += sign * whole()?.checked_mul(12).ok_or_else(overflow)?
-                    }
-                    (false, 'M') => months += sign * whole()?,
-                    (false, 'W') => days += sign * whole()?.checked_mul(7).ok_or_else(overflow)?,
-                    (false, 'D') => days += sign * whole()?,
-                    (true, 'H') => {
-                        micros += sign
-                            * whole()?
-                                .checked_mul(3600 * MICROS_PER_SECOND)
-                                .ok_or_else(overflow)?
-                    }
-                    (true, 'M') => {
-                        micros += sign
-                            * whole()?
-                                .checked_mul(60 * MICROS_PER_SECOND)
-                                .ok_or_else(overflow)?
-                    }
-                    (true, 'S') => {
-                        micros += sign
-                            * seconds_micros(magnitude).ok_or_else(|| {
-                                invalid("seconds must be digits with at most 6 fraction digits")
-                            })?
-                    }
+                let seconds = || {
+                    seconds_micros(magnitude).ok_or_else(|| {
+                        invalid("seconds must be digits with at most 6 fraction digits")
+                    })
+                };
+                let scaled = |factor: i64| -> Result<i64, String> {
+                    whole()?.checked_mul(factor).ok_or_else(overflow)
+                };
+                let (total, value) = match (in_time, c) {
+                    (false, 'Y') => (&mut months, scaled(12)?),
+                    (false, 'M') => (&mut months, scaled(1)?),
+                    (false, 'W') => (&mut days, scaled(7)?),
+                    (false, 'D') => (&mut days, scaled(1)?),
+                    (true, 'H') => (&mut micros, scaled(3600 * MICROS_PER_SECOND)?),
+                    (true, 'M') => (&mut micros, scaled(60 * MICROS_PER_SECOND)?),
+                    (true, 'S') => (&mut micros, seconds()?),
                     _ => return Err(invalid(&format!("unexpected `{c}`"))),
-                }
+                };
+                *total = total.checked_add(sign * value).ok_or_else(overflow)?;
                 number.clear();
             }
         }
@@ -759,7 +751,18 @@ mod tests {
         assert_eq!(interval("P-1DT-0.5S"), Ok((-500_000, -1, 0)));
         assert_eq!(interval("P2W"), Ok((0, 14, 0)));
         assert_eq!(interval("PT0S"), Ok((0, 0, 0)));
-        for bad in ["", "P", "PT", "1D", "P1.5D", "PT1.1234567S", "P1H", "P1D2"] {
+        for bad in [
+            "",
+            "P",
+            "PT",
+            "1D",
+            "P1.5D",
+            "PT1.1234567S",
+            "P1H",
+            "P1D2",
+            "PT9223372036854775807H",
+            "PT2562047788H2562047788H",
+        ] {
             assert!(interval(bad).is_err(), "{bad}");
         }
     }
