@@ -173,7 +173,7 @@ impl PostgresSource {
             let data_type = data_type.unwrap_or_else(|| {
                 catalog.findings.push(Finding::new(
                     Severity::Warning,
-                    "type.unknown",
+                    "type.read-as-text",
                     object.clone(),
                     format!("type {display} has no canonical equivalent; its values are read as their text form"),
                     "Check that the text form is what the target needs, or convert the column before the migration.",

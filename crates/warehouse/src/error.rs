@@ -1,0 +1,114 @@
+//! Warehouse errors: each says which table, column, chunk and row it is about, what to do, and
+//! whether retrying can help ([`ErrorClass`]).
+
+use migrate_core::{ErrorClass, Retry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    /// The server could not be reached or refused the login. `endpoint` never holds the password.
+    #[error("cannot connect to the PostgreSQL warehouse at {endpoint}: {source}; check that the server runs and that the URL, user and password are right")]
+    Connect {
+        endpoint: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A statement failed on the server; `doing` says what migrate was doing, for which table and chunk.
+    #[error("{doing}: {}", describe(.source))]
+    Database {
+        doing: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A value that can't become a value of the target column (a NUL character in text, an
+    /// out-of-range number, malformed decimal, interval or JSON text). Nothing of the chunk is loaded.
+    #[error("table {table}, column {column}, chunk {chunk}, row {row} of the chunk: {message}; nothing of this chunk was loaded: correct the value in the source, then load the chunk again")]
+    Value {
+        table: String,
+        column: String,
+        chunk: u32,
+        /// The row's position in the chunk, counting from 0.
+        row: u64,
+        message: String,
+    },
+    /// The target table is missing, lacks a column, or has a column whose type the batches can't
+    /// fill.
+    #[error("table {table}: {message}")]
+    Schema { table: String, message: String },
+    /// The stream of record batches failed; the chunk's transaction was rolled back.
+    #[error("table {table}, chunk {chunk}: reading the batches failed after {rows} rows: {message}; nothing of this chunk was loaded")]
+    Source {
+        table: String,
+        chunk: u32,
+        rows: u64,
+        message: String,
+        retry: Retry,
+    },
+}
+
+/// The server's message with its SQLSTATE, detail and hint, or the client's own message.
+fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!("; {detail}"));
+            }
+            if let Some(hint) = db.hint() {
+                text.push_str(&format!("; hint: {hint}"));
+            }
+            if let Some(context) = db.where_() {
+                text.push_str(&format!("; at {context}"));
+            }
+            text
+        }
+        None => error.to_string(),
+    }
+}
+
+impl WarehouseError {
+    pub(crate) fn database(doing: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Self {
+        let doing = doing.into();
+        move |source| WarehouseError::Database { doing, source }
+    }
+}
+
+/// Transient: the connection broke or the server is short of something (class 08, 53, 57P0x),
+/// serialization failures and deadlocks (40001, 40P01). Definite: everything else the server
+/// reports (data exceptions, missing tables, privileges, constraint violations).
+fn retry_of(error: &tokio_postgres::Error) -> Retry {
+    let Some(db) = error.as_db_error() else {
+        // No SQLSTATE: the connection closed or an I/O error happened.
+        return if error.is_closed() || std::error::Error::source(error).is_some() {
+            Retry::Transient
+        } else {
+            Retry::Definite
+        };
+    };
+    let code = db.code().code();
+    let transient = code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(
+            code,
+            "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "55P03"
+        );
+    if transient {
+        Retry::Transient
+    } else {
+        Retry::Definite
+    }
+}
+
+impl ErrorClass for WarehouseError {
+    fn retry(&self) -> Retry {
+        match self {
+            WarehouseError::Connect { source, .. } => match source.as_db_error() {
+                // The server answered: a wrong password or a missing database won't fix itself.
+                Some(_) => retry_of(source),
+                None => Retry::Transient,
+            },
+            WarehouseError::Database { source, .. } => retry_of(source),
+            WarehouseError::Value { .. } | WarehouseError::Schema { .. } => Retry::Definite,
+            WarehouseError::Source { retry, .. } => *retry,
+        }
+    }
+}

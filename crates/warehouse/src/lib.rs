@@ -1,0 +1,25 @@
+//! The warehouse side of `migrate replicate`: making target tables ready, loading chunks of
+//! Arrow record batches exactly once, and the queries that validate a load.
+//!
+//! - [`PostgresWarehouse`]: tables created through the converter (`migrate_dialect::emit`, never a
+//!   second type mapping), chunks streamed with binary `COPY ... FROM STDIN` in the same
+//!   transaction as their checkpoint row, resume through [`PostgresWarehouse::completed_chunks`],
+//!   and target-side row counts and checksums.
+//! - [`redshift`]: the SQL that makes Redshift load staged files from S3 through a manifest,
+//!   with the checkpoint in the same transaction.
+//!
+//! Values follow the `migrate-batch` contract: each Arrow column is converted into the target
+//! column's PostgreSQL type exactly or the chunk fails with an error naming table, column and row.
+//!
+//! **Checkpoints** live in `migrate.migrate_checkpoint (task, source_table, chunk, rows, checksum,
+//! loaded_at)`, primary key `(task, source_table, chunk)`. `source_table` is the source table's
+//! qualified name as written in the source (`QualifiedName`'s display).
+
+mod error;
+pub mod postgres;
+pub mod redshift;
+
+pub use error::WarehouseError;
+pub use postgres::{
+    checksum_sql, ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, SESSION_SETTINGS,
+};

@@ -1,0 +1,49 @@
+//! PostgreSQL as the warehouse: tables created by the converter, chunks loaded with binary COPY
+//! together with their checkpoint, and validation queries run on the target.
+
+mod checkpoint;
+mod connect;
+mod copy;
+mod encode;
+mod prepare;
+mod validate;
+
+pub use connect::SESSION_SETTINGS;
+pub use copy::LoadOutcome;
+pub use prepare::PrepMode;
+pub use validate::{checksum_sql, ChunkChecksum};
+
+use migrate_core::{Ident, Table, TargetDialect};
+use migrate_sqlrewrite::target_ident;
+
+/// A connection to a PostgreSQL database that receives loads.
+///
+/// Methods take `&self` and run one at a time on the connection (each `load_chunk` is one
+/// transaction); load chunks in parallel through several `PostgresWarehouse`s.
+pub struct PostgresWarehouse {
+    client: tokio::sync::Mutex<tokio_postgres::Client>,
+    connection: tokio::task::JoinHandle<()>,
+    endpoint: String,
+}
+
+/// The target table's name as SQL, converted like `migrate convert` does.
+fn target_name(table: &Table) -> String {
+    let name = target_ident(
+        &table.name.name.value,
+        table.name.name.quoted,
+        TargetDialect::Postgres,
+    )
+    .sql;
+    match &table.name.schema {
+        Some(schema) => format!(
+            "{}.{name}",
+            target_ident(&schema.value, schema.quoted, TargetDialect::Postgres).sql
+        ),
+        None => name,
+    }
+}
+
+/// A target column's name as SQL.
+fn target_column(name: &Ident) -> String {
+    target_ident(&name.value, name.quoted, TargetDialect::Postgres).sql
+}

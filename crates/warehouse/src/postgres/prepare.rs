@@ -1,0 +1,111 @@
+//! Creating or emptying the target table before a full load, through the converter's emitter.
+
+use super::{checkpoint, target_name, PostgresWarehouse};
+use crate::WarehouseError;
+use migrate_core::{Catalog, ConstraintKind, Finding, SourceDialect, Table, TargetDialect};
+
+/// What [`PostgresWarehouse::prepare`] does to the target table (AWS DMS's `TargetTablePrepMode`).
+/// In every mode a missing table is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrepMode {
+    /// Drop the table if it exists and create it from the source definition.
+    DropAndCreate,
+    /// Keep the table's definition, remove its rows.
+    TruncateBeforeLoad,
+    /// Keep the table and its rows (loading into a table that already holds data).
+    DoNothing,
+}
+
+/// The table without its foreign keys: they are not created by the warehouse (see
+/// [`PostgresWarehouse::prepare`]).
+fn without_foreign_keys(source: &Table) -> Table {
+    let mut table = source.clone();
+    table
+        .constraints
+        .retain(|c| !matches!(c.kind, ConstraintKind::ForeignKey(_)));
+    table
+}
+
+/// `CREATE SCHEMA IF NOT EXISTS ...; CREATE TABLE ...` for `source`, written by the converter.
+pub(crate) fn create_sql(source: &Table, from: SourceDialect) -> (String, Vec<Finding>) {
+    let catalog = Catalog {
+        tables: vec![without_foreign_keys(source)],
+        ..Catalog::default()
+    };
+    let conversion = migrate_dialect::emit(&catalog, from, TargetDialect::Postgres, &[]);
+    (conversion.ddl, conversion.findings)
+}
+
+impl PostgresWarehouse {
+    /// Makes the target table of `source` ready for a full load, in one transaction: it creates
+    /// the schema and the table (types, primary and unique keys, defaults, comments: exactly what
+    /// `migrate convert` writes) when the table is missing; otherwise it drops and re-creates it
+    /// or truncates it as `mode` says. Returns the converter's findings about the table.
+    ///
+    /// **Checkpoints**: when rows are removed (`DropAndCreate`, `TruncateBeforeLoad` of an existing
+    /// table), the table's chunk checkpoints are deleted in the same transaction, for every task:
+    /// a checkpoint must never vouch for rows that are gone. So call `prepare` with one of those
+    /// modes only when starting a load from scratch; a resumed load uses `DoNothing`.
+    ///
+    /// **Foreign keys are never created here**: chunks of different tables load in any order and in
+    /// parallel, so a foreign key would reject child rows whose parents are not loaded yet, and
+    /// checking it row by row slows the load. Create them once every table is loaded, from the
+    /// `ALTER TABLE ... ADD FOREIGN KEY` statements of `migrate convert` (on Redshift they are
+    /// informational only).
+    pub async fn prepare(
+        &self,
+        source: &Table,
+        from: SourceDialect,
+        mode: PrepMode,
+    ) -> Result<Vec<Finding>, WarehouseError> {
+        let name = target_name(source);
+        let (create, findings) = create_sql(source, from);
+        let source_table = checkpoint::source_table_key(source);
+        let doing = |what: &str| format!("preparing table {name} ({mode:?}): {what}");
+        let mut client = self.client.lock().await;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(WarehouseError::database(doing("BEGIN")))?;
+        let exists = tx
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+            .await
+            .map_err(WarehouseError::database(doing("looking the table up")))?
+            .get::<_, bool>(0);
+        match (exists, mode) {
+            (false, _) => {
+                tx.batch_execute(&create)
+                    .await
+                    .map_err(WarehouseError::database(doing(&format!(
+                        "running the converted DDL\n{create}"
+                    ))))?;
+                checkpoint::forget_table(&tx, &source_table).await?;
+            }
+            (true, PrepMode::DropAndCreate) => {
+                let drop = format!("DROP TABLE {name}");
+                tx.batch_execute(&drop)
+                    .await
+                    .map_err(WarehouseError::database(doing(
+                    "dropping it (views or foreign keys that depend on it must be dropped first)",
+                )))?;
+                tx.batch_execute(&create)
+                    .await
+                    .map_err(WarehouseError::database(doing(&format!(
+                        "running the converted DDL\n{create}"
+                    ))))?;
+                checkpoint::forget_table(&tx, &source_table).await?;
+            }
+            (true, PrepMode::TruncateBeforeLoad) => {
+                tx.batch_execute(&format!("TRUNCATE {name}"))
+                    .await
+                    .map_err(WarehouseError::database(doing("truncating it")))?;
+                checkpoint::forget_table(&tx, &source_table).await?;
+            }
+            (true, PrepMode::DoNothing) => {}
+        }
+        tx.commit()
+            .await
+            .map_err(WarehouseError::database(doing("COMMIT")))?;
+        Ok(findings)
+    }
+}

@@ -1,0 +1,5 @@
+COPY sales."order lines"
+FROM 's3://stage-bucket/task-1/sales.order_lines/chunk-00042/manifest'
+IAM_ROLE 'arn:aws:iam::123456789012:role/MigrateLoad'
+MANIFEST
+FORMAT AS PARQUET
