@@ -88,6 +88,8 @@ pub struct Splitter<'a> {
     /// True once the current line has a non-blank character before the cursor.
     line_has_content: bool,
     delimiter: String,
+    /// The delimiter's first character, checked against every character of the script.
+    delimiter_start: char,
     ready: VecDeque<ScriptItem>,
     current: String,
     start: Option<(u64, u64)>,
@@ -111,6 +113,7 @@ pub fn split(source: &str, dialect: SourceDialect) -> Splitter<'_> {
         column: 1,
         line_has_content: false,
         delimiter: ";".to_string(),
+        delimiter_start: ';',
         ready: VecDeque::new(),
         current: String::new(),
         start: None,
@@ -272,7 +275,7 @@ impl Splitter<'_> {
             }
             _ => {}
         }
-        if !self.plsql && self.delimiter.starts_with(c) && self.starts_with(&self.delimiter) {
+        if !self.plsql && c == self.delimiter_start && self.starts_with(&self.delimiter) {
             for c in self.delimiter.clone().chars() {
                 self.advance_position(c);
             }
@@ -359,8 +362,9 @@ impl Splitter<'_> {
                 let line_no = self.line;
                 let text = self.skip_line();
                 let delimiter = text.trim()["DELIMITER".len()..].trim();
-                if !delimiter.is_empty() {
+                if let Some(start) = delimiter.chars().next() {
                     self.delimiter = delimiter.to_string();
+                    self.delimiter_start = start;
                 }
                 self.ready
                     .push_back(ScriptItem::ClientCommand(ClientCommand {
