@@ -49,6 +49,20 @@ impl Dialect for HiveDdlDialect {
     }
 }
 
+/// A statement's tokens without whitespace and comments, or the tokenizer's error.
+pub(crate) type Tokens = Result<Vec<TokenWithSpan>, sqlparser::tokenizer::TokenizerError>;
+
+/// Tokenizes one statement's text; independent of any reader state, so it can run ahead of the
+/// parser on another thread.
+pub(crate) fn tokenize(text: &str, dialect: SourceDialect) -> Tokens {
+    let tokenizer_dialect = tokenizer_dialect(dialect);
+    let tokens = Tokenizer::new(tokenizer_dialect.as_ref(), text).tokenize_with_location()?;
+    Ok(tokens
+        .into_iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+        .collect())
+}
+
 pub(crate) struct Cursor<'a> {
     text: &'a str,
     tokens: Vec<TokenWithSpan>,
@@ -74,6 +88,15 @@ impl<'a> Cursor<'a> {
         dialect: SourceDialect,
         file: &Arc<str>,
     ) -> Result<Cursor<'a>, ParseError> {
+        Cursor::with_tokens(statement, tokenize(&statement.text, dialect), file)
+    }
+
+    /// A cursor over tokens produced by [`tokenize`] (possibly on another thread).
+    pub fn with_tokens(
+        statement: &'a RawStatement,
+        tokens: Tokens,
+        file: &Arc<str>,
+    ) -> Result<Cursor<'a>, ParseError> {
         let text = statement.text.as_str();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
@@ -86,18 +109,11 @@ impl<'a> Cursor<'a> {
             file: file.clone(),
             eof: Token::EOF,
         };
-        let tokenizer_dialect = tokenizer_dialect(dialect);
-        let tokens = Tokenizer::new(tokenizer_dialect.as_ref(), text)
-            .tokenize_with_location()
-            .map_err(|e| ParseError {
-                location: cursor.file_location(e.location.line, e.location.column),
-                message: e.message,
-                hint: "check the quoting and special characters near this position".into(),
-            })?;
-        cursor.tokens = tokens
-            .into_iter()
-            .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
-            .collect();
+        cursor.tokens = tokens.map_err(|e| ParseError {
+            location: cursor.file_location(e.location.line, e.location.column),
+            message: e.message,
+            hint: "check the quoting and special characters near this position".into(),
+        })?;
         Ok(cursor)
     }
 

@@ -105,12 +105,31 @@ impl DdlReader {
     /// Reads one script.
     pub fn read(&mut self, file: &str, source: &str) {
         let file: Arc<str> = Arc::from(file);
-        for item in script::split(source, self.dialect) {
-            match item {
-                ScriptItem::Statement(statement) => self.statement(&statement, &file),
-                ScriptItem::ClientCommand(command) => self.client_command(&command, &file),
+        let dialect = self.dialect;
+        // Splitting and tokenizing don't depend on what was read before: they run on a second
+        // thread, a bounded number of statements ahead of the parser, which keeps their order.
+        std::thread::scope(|scope| {
+            let (ahead, statements) = std::sync::mpsc::sync_channel(STATEMENTS_AHEAD);
+            scope.spawn(move || {
+                for item in script::split(source, dialect) {
+                    let tokens = match &item {
+                        ScriptItem::Statement(statement) if statement.unterminated.is_none() => {
+                            Some(crate::cursor::tokenize(&statement.text, dialect))
+                        }
+                        _ => None,
+                    };
+                    if ahead.send((item, tokens)).is_err() {
+                        return;
+                    }
+                }
+            });
+            for (item, tokens) in statements {
+                match item {
+                    ScriptItem::Statement(statement) => self.statement(&statement, tokens, &file),
+                    ScriptItem::ClientCommand(command) => self.client_command(&command, &file),
+                }
             }
-        }
+        });
     }
 
     /// The catalog read so far, with a finding for each kind of skipped statement.
@@ -209,7 +228,12 @@ impl DdlReader {
             .push(Finding::new(severity, code, object, message, action).at(location));
     }
 
-    fn statement(&mut self, statement: &RawStatement, file: &Arc<str>) {
+    fn statement(
+        &mut self,
+        statement: &RawStatement,
+        tokens: Option<crate::cursor::Tokens>,
+        file: &Arc<str>,
+    ) {
         if let Some(open) = &statement.unterminated {
             let location = SourceLocation {
                 file: file.clone(),
@@ -241,7 +265,9 @@ impl DdlReader {
                 Some(SourceLocation { file: file.clone(), line: statement.line, column: statement.column }),
             );
         }
-        let mut cursor = match Cursor::new(statement, self.dialect, file) {
+        let tokens =
+            tokens.unwrap_or_else(|| crate::cursor::tokenize(&statement.text, self.dialect));
+        let mut cursor = match Cursor::with_tokens(statement, tokens, file) {
             Ok(cursor) => cursor,
             Err(error) => return self.syntax_error(error, statement),
         };
@@ -491,6 +517,9 @@ impl DdlReader {
         self.catalog.tables.get_mut(position)
     }
 }
+
+/// How many tokenized statements may wait for the parser (bounds the memory running ahead).
+const STATEMENTS_AHEAD: usize = 256;
 
 /// Reads one script of `dialect`: a convenience for tests and small inputs.
 pub fn read_script(dialect: SourceDialect, file: &str, source: &str) -> Catalog {
