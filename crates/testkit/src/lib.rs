@@ -101,6 +101,18 @@ fn server_script(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The server's URL from the environment variable `var` when it is set, otherwise from starting
+/// `scenarios/servers/<script>`; with where it came from, for messages.
+fn url_from_env_or_script(var: &'static str, script: &str) -> Result<(String, String), String> {
+    match std::env::var(var).ok().filter(|url| !url.trim().is_empty()) {
+        Some(url) => Ok((url, var.to_string())),
+        None => Ok((
+            start_with_script(script)?,
+            format!("scenarios/servers/{script}"),
+        )),
+    }
+}
+
 /// Runs `<script> start` and returns the URL it prints (its last line of stdout).
 fn start_with_script(name: &str) -> Result<String, String> {
     let script = server_script(name);

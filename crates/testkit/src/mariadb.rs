@@ -1,7 +1,7 @@
 //! MariaDB: the server, fresh databases, SQL through the `mariadb` client.
 
 use crate::sql::{parse_mariadb, SqlError};
-use crate::{available, redact, run, start_with_script, with_database, Input};
+use crate::{available, redact, run, url_from_env_or_script, with_database, Input};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -31,16 +31,7 @@ pub fn mariadb() -> Option<&'static MariaDb> {
 }
 
 fn find() -> Result<MariaDb, String> {
-    let from_env = std::env::var("MIGRATE_MYSQL_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty());
-    let (url, how) = match from_env {
-        Some(url) => (url, "MIGRATE_MYSQL_URL"),
-        None => (
-            start_with_script("mariadb.sh")?,
-            "scenarios/servers/mariadb.sh",
-        ),
-    };
+    let (url, how) = url_from_env_or_script("MIGRATE_MYSQL_URL", "mariadb.sh")?;
     let server = MariaDb {
         conn: parse_url(&url)?,
         client: client_path()?,

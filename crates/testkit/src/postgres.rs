@@ -1,7 +1,7 @@
 //! PostgreSQL: the server, fresh databases, SQL through `psql`.
 
 use crate::sql::{parse_psql, SqlError};
-use crate::{available, redact, run, start_with_script, with_database, Input};
+use crate::{available, redact, run, url_from_env_or_script, with_database, Input};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -22,16 +22,7 @@ pub fn postgres() -> Option<&'static PgServer> {
 }
 
 fn find() -> Result<PgServer, String> {
-    let from_env = std::env::var("MIGRATE_PG_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty());
-    let (url, how) = match from_env {
-        Some(url) => (url, "MIGRATE_PG_URL"),
-        None => (
-            start_with_script("postgres.sh")?,
-            "scenarios/servers/postgres.sh",
-        ),
-    };
+    let (url, how) = url_from_env_or_script("MIGRATE_PG_URL", "postgres.sh")?;
     let server = PgServer {
         psql: psql_path()?,
         url,

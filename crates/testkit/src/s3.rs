@@ -1,6 +1,6 @@
 //! S3: a SeaweedFS server with one bucket and one signed access key (`scenarios/servers/s3.sh`).
 
-use crate::{available, start_with_script};
+use crate::{available, url_from_env_or_script};
 use std::net::TcpStream;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -31,13 +31,7 @@ pub fn s3() -> Option<&'static S3Server> {
 }
 
 fn find() -> Result<S3Server, String> {
-    let from_env = std::env::var("MIGRATE_S3_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty());
-    let (url, how) = match from_env {
-        Some(url) => (url, "MIGRATE_S3_URL"),
-        None => (start_with_script("s3.sh")?, "scenarios/servers/s3.sh"),
-    };
+    let (url, how) = url_from_env_or_script("MIGRATE_S3_URL", "s3.sh")?;
     let server = parse_url(&url)?;
     let addr = server
         .endpoint

@@ -71,12 +71,7 @@ pub fn rewrite_query_in(
     to: TargetDialect,
     context: &Context,
 ) -> Result<Rewritten, RewriteError> {
-    guarded(sql, || {
-        let mut query = parse::query(sql, from)?;
-        let mut ctx = Ctx::new(from, to, context)?;
-        run(&mut query, &mut ctx);
-        Ok(ctx.finish(query.to_string()))
-    })
+    translate(sql, from, to, context, parse::query)
 }
 
 /// What the caller knows about the objects the SQL refers to.
@@ -104,11 +99,22 @@ pub fn rewrite_expression_in(
     to: TargetDialect,
     context: &Context,
 ) -> Result<Rewritten, RewriteError> {
+    translate(sql, from, to, context, parse::expression)
+}
+
+/// Parses `sql` with `parse`, rewrites the tree and prints it: the body of both entry points.
+fn translate<T: VisitMut + std::fmt::Display>(
+    sql: &str,
+    from: SourceDialect,
+    to: TargetDialect,
+    context: &Context,
+    parse: fn(&str, SourceDialect) -> Result<T, RewriteError>,
+) -> Result<Rewritten, RewriteError> {
     guarded(sql, || {
-        let mut expr = parse::expression(sql, from)?;
+        let mut tree = parse(sql, from)?;
         let mut ctx = Ctx::new(from, to, context)?;
-        run(&mut expr, &mut ctx);
-        Ok(ctx.finish(expr.to_string()))
+        run(&mut tree, &mut ctx);
+        Ok(ctx.finish(tree.to_string()))
     })
 }
 
