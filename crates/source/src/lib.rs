@@ -1,0 +1,189 @@
+//! The seam between `migrate replicate` and the engines it reads: [`Source`] (one connection:
+//! discovery, chunk planning, opening snapshots) and [`Snapshot`] (a consistent view of the
+//! database that parallel readers share: chunks as Arrow record batches, checksums, row hashes).
+//!
+//! Every engine crate (`migrate-source-postgres`, `migrate-source-mysql`) implements both; the
+//! pipeline is generic over them. Durability and consistency contracts are on each method.
+
+use arrow_array::RecordBatch;
+use futures::stream::BoxStream;
+use migrate_core::{Catalog, ErrorClass, LogicalType, QualifiedName, SourceDialect, Table};
+use std::future::Future;
+
+pub use migrate_checksum::ChunkChecksum;
+
+/// One part of a table. The chunks of a plan cover every row exactly once, whatever the
+/// statistics said when they were planned: the first range is unbounded below and the last
+/// unbounded above.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// Position in the plan, from 0.
+    pub index: u32,
+    pub bound: ChunkBound,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkBound {
+    /// The whole table.
+    All,
+    /// `from <= column < to` on a single-column integer primary key; `None` is unbounded.
+    KeyRange {
+        column: String,
+        from: Option<i64>,
+        to: Option<i64>,
+    },
+    /// PostgreSQL heap pages `from <= page < to` by `ctid`; `to: None` is unbounded.
+    PageRange { from: u64, to: Option<u64> },
+}
+
+impl Chunk {
+    /// The single chunk of a table read whole.
+    pub fn whole() -> Chunk {
+        Chunk {
+            index: 0,
+            bound: ChunkBound::All,
+        }
+    }
+}
+
+/// What to read of one table: which columns, in which order and type, and which rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadSpec {
+    /// The source table, as discovered (its name, keys and column types).
+    pub table: Table,
+    /// The columns of each batch, in order.
+    pub columns: Vec<ReadColumn>,
+    /// Rows to keep, as SQL in the source's dialect (ANDed with the chunk's range); `None` for all.
+    pub filter: Option<String>,
+}
+
+/// One column of the batches a [`ReadSpec`] produces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadColumn {
+    /// The field name in the batch (the target column's name).
+    pub name: String,
+    /// What the value is: a source column, or an expression over the source's columns.
+    pub value: ReadValue,
+    /// The canonical type of the batch column: `migrate_batch::data_type(data_type)` is the
+    /// Arrow type the reader delivers. Differs from the source column's type only when the
+    /// source must convert (`Cast`).
+    pub data_type: LogicalType,
+    pub nullable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadValue {
+    /// The source column of that name, as stored.
+    Column(String),
+    /// The source column of that name, converted by the source to `ReadColumn::data_type`
+    /// (DMS `change-data-type`).
+    Cast(String),
+    /// A SQL expression in the source's dialect, already translated and quoted (DMS `add-column`).
+    Expression(String),
+}
+
+impl ReadSpec {
+    /// Every column of `table` as stored, every row.
+    pub fn whole_table(table: &Table) -> ReadSpec {
+        ReadSpec {
+            table: table.clone(),
+            columns: table
+                .columns
+                .iter()
+                .map(|c| ReadColumn {
+                    name: c.name.value.clone(),
+                    value: ReadValue::Column(c.name.value.clone()),
+                    data_type: c.data_type.clone(),
+                    nullable: c.nullable,
+                })
+                .collect(),
+            filter: None,
+        }
+    }
+
+    pub fn name(&self) -> &QualifiedName {
+        &self.table.name
+    }
+}
+
+/// A row's key and hash, for narrowing a checksum mismatch down to rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedHash {
+    /// The key's canonical text (`migrate_checksum` defines it); rows come ordered by its bytes.
+    pub key: String,
+    /// The row's hash, as the checksum uses it.
+    pub hash: String,
+}
+
+/// A database that `migrate replicate` reads. One value is one connection.
+pub trait Source: Send + Sync + Sized + 'static {
+    type Error: std::error::Error + ErrorClass + Send + Sync + 'static;
+    type Snapshot: Snapshot<Error = Self::Error>;
+
+    /// Connects to `url` (the password may come from the engine's usual environment variable).
+    /// Errors name the server without its password.
+    fn connect(url: &str) -> impl Future<Output = Result<Self, Self::Error>> + Send;
+
+    fn dialect(&self) -> SourceDialect;
+
+    /// `user@host:port/database`, never the password.
+    fn endpoint(&self) -> &str;
+
+    /// The base tables of `schemas` (all user schemas when `None`) with canonical column types
+    /// (the converter's type mapping), keys and row estimates. Types that can't be read exactly
+    /// come back as findings in the catalog.
+    fn discover(
+        &self,
+        schemas: Option<&[String]>,
+    ) -> impl Future<Output = Result<Catalog, Self::Error>> + Send;
+
+    /// Chunks of about `target_rows` rows covering every row of `table` exactly once.
+    fn plan_chunks(
+        &self,
+        table: &Table,
+        target_rows: u64,
+    ) -> impl Future<Output = Result<Vec<Chunk>, Self::Error>> + Send;
+
+    /// Quotes an identifier for this engine's SQL.
+    fn quote_ident(&self, name: &str) -> String;
+
+    /// Opens a consistent view of the whole database for `readers` chunk readers at once (more
+    /// concurrent reads wait). Every read and checksum through it sees the same data.
+    fn snapshot(&self, readers: usize)
+        -> impl Future<Output = Result<Self::Snapshot, Self::Error>> + Send;
+}
+
+/// A consistent view of a source, shared by parallel chunk readers.
+pub trait Snapshot: Send + Sync + 'static {
+    type Error: std::error::Error + ErrorClass + Send + Sync + 'static;
+
+    /// Streams the rows of `chunk` that match `read.filter`, as record batches of at most
+    /// `batch_rows` rows whose columns are `read.columns` (Arrow types per `migrate_batch`).
+    /// Values are exact or the stream ends with a definite error naming table, column and row.
+    /// Memory: about one batch. Rows come in no particular order.
+    fn read_chunk<'a>(
+        &'a self,
+        read: &'a ReadSpec,
+        chunk: &'a Chunk,
+        batch_rows: usize,
+    ) -> BoxStream<'a, Result<RecordBatch, Self::Error>>;
+
+    /// The row count and checksum (`migrate_checksum`) of the rows of `chunk` matching
+    /// `read.filter`, over `read.columns`, computed in the database.
+    fn checksum<'a>(
+        &'a self,
+        read: &'a ReadSpec,
+        chunk: &'a Chunk,
+    ) -> impl Future<Output = Result<ChunkChecksum, Self::Error>> + Send + 'a;
+
+    /// Each row's key and hash for the rows of `chunk` matching `read.filter`, ordered by key
+    /// bytes (the table needs a primary key): the rows behind a checksum mismatch.
+    fn row_hashes<'a>(
+        &'a self,
+        read: &'a ReadSpec,
+        chunk: &'a Chunk,
+    ) -> BoxStream<'a, Result<KeyedHash, Self::Error>>;
+
+    /// Ends the snapshot, releasing its connections.
+    fn close(self) -> impl Future<Output = Result<(), Self::Error>> + Send;
+}
