@@ -26,9 +26,9 @@ impl ChunkChecksum {
     /// Reads the three values a checksum query returns (count and both sums as decimal text).
     pub fn from_sql_text(rows: i64, sum_a: &str, sum_b: &str) -> Result<ChunkChecksum, String> {
         let sum = |text: &str| {
-            text.trim()
-                .parse::<u128>()
-                .map_err(|e| format!("a checksum sum is not a non-negative integer ({text:?}): {e}"))
+            text.trim().parse::<u128>().map_err(|e| {
+                format!("a checksum sum is not a non-negative integer ({text:?}): {e}")
+            })
         };
         Ok(ChunkChecksum {
             rows: u64::try_from(rows).map_err(|_| format!("a negative row count ({rows})"))?,
@@ -40,7 +40,11 @@ impl ChunkChecksum {
 impl fmt::Display for ChunkChecksum {
     /// `rows:<n> sum:<a>-<b>`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "rows:{} sum:{}-{}", self.rows, self.sums[0], self.sums[1])
+        write!(
+            f,
+            "rows:{} sum:{}-{}",
+            self.rows, self.sums[0], self.sums[1]
+        )
     }
 }
 

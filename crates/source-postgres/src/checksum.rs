@@ -110,7 +110,7 @@ impl PostgresSource {
             &self.client,
             &table_sql_name(table),
             &columns,
-            &chunk.to_sql_predicate(),
+            &crate::chunk_predicate(chunk),
         )
         .await
     }

@@ -3,60 +3,28 @@
 use crate::sql::{quote_ident, table_sql_name};
 use crate::{PostgresSource, SourceError};
 use migrate_core::{LogicalType, Table};
+use migrate_source::{key_range_chunks, Chunk, ChunkBound};
 
-/// One part of a table. The chunks of a plan cover every row exactly once, whatever the
-/// statistics said when they were planned: the first range is unbounded below and the last
-/// unbounded above.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chunk {
-    /// Position in the plan, from 0.
-    pub index: u32,
-    pub bound: ChunkBound,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChunkBound {
-    /// The whole table.
-    All,
-    /// `from <= column < to` on a single-column integer primary key; `None` is unbounded.
-    KeyRange {
-        column: String,
-        from: Option<i64>,
-        to: Option<i64>,
-    },
-    /// Heap pages `from <= page < to` by `ctid` (a TID range scan on PostgreSQL 14+, a filtered
-    /// sequential scan before); `to: None` is unbounded.
-    PageRange { from: u64, to: Option<u64> },
-}
-
-impl ChunkBound {
-    /// The WHERE condition selecting the chunk's rows (`TRUE` for the whole table).
-    pub fn to_sql_predicate(&self) -> String {
-        match self {
-            ChunkBound::All => "TRUE".to_string(),
-            ChunkBound::KeyRange { column, from, to } => {
-                let column = quote_ident(column);
-                match (from, to) {
-                    (None, None) => "TRUE".to_string(),
-                    (Some(from), None) => format!("{column} >= {from}"),
-                    (None, Some(to)) => format!("{column} < {to}"),
-                    (Some(from), Some(to)) => format!("{column} >= {from} AND {column} < {to}"),
-                }
-            }
-            ChunkBound::PageRange { from, to } => {
-                let lower = format!("ctid >= '({from},0)'::tid");
-                match to {
-                    Some(to) => format!("{lower} AND ctid < '({to},0)'::tid"),
-                    None => lower,
-                }
+/// The WHERE condition selecting a chunk's rows (`TRUE` for the whole table).
+pub fn chunk_predicate(chunk: &Chunk) -> String {
+    match &chunk.bound {
+        ChunkBound::All => "TRUE".to_string(),
+        ChunkBound::KeyRange { column, from, to } => {
+            let column = quote_ident(column);
+            match (from, to) {
+                (None, None) => "TRUE".to_string(),
+                (Some(from), None) => format!("{column} >= {from}"),
+                (None, Some(to)) => format!("{column} < {to}"),
+                (Some(from), Some(to)) => format!("{column} >= {from} AND {column} < {to}"),
             }
         }
-    }
-}
-
-impl Chunk {
-    pub fn to_sql_predicate(&self) -> String {
-        self.bound.to_sql_predicate()
+        ChunkBound::PageRange { from, to } => {
+            let lower = format!("ctid >= '({from},0)'::tid");
+            match to {
+                Some(to) => format!("{lower} AND ctid < '({to},0)'::tid"),
+                None => lower,
+            }
+        }
     }
 }
 
@@ -110,18 +78,16 @@ impl PostgresSource {
             let (Some(min), Some(max)) =
                 (row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(1))
             else {
-                return Ok(vec![whole()]);
+                return Ok(vec![Chunk::whole()]);
             };
-            let span = (i128::from(max) - i128::from(min) + 1) as u128;
-            let rows = estimate.map_or(span, u128::from);
-            return Ok(key_ranges(key, min, span, rows, target_rows));
+            return Ok(key_range_chunks(key, min, max, estimate, target_rows));
         }
         if table.primary_key().is_some_and(|k| k.len() == 1) || partitioned {
-            return Ok(vec![whole()]);
+            return Ok(vec![Chunk::whole()]);
         }
         let rows = estimate.unwrap_or(0);
         if rows <= target_rows || pages <= 1 {
-            return Ok(vec![whole()]);
+            return Ok(vec![Chunk::whole()]);
         }
         let rows_per_page = (rows / pages).max(1);
         let pages_per_chunk = (target_rows / rows_per_page).max(1);
@@ -142,13 +108,6 @@ impl PostgresSource {
     }
 }
 
-fn whole() -> Chunk {
-    Chunk {
-        index: 0,
-        bound: ChunkBound::All,
-    }
-}
-
 /// The single-column integer primary key, if any.
 fn integer_key(table: &Table) -> Option<&str> {
     match table.primary_key()? {
@@ -164,80 +123,35 @@ fn integer_key(table: &Table) -> Option<&str> {
     }
 }
 
-/// `ceil(rows / target_rows)` ranges of equal key width over `[min, min + span)`, the first
-/// open below and the last open above.
-fn key_ranges(key: &str, min: i64, span: u128, rows: u128, target_rows: u64) -> Vec<Chunk> {
-    let count = rows.div_ceil(u128::from(target_rows)).clamp(1, span.max(1));
-    // Bounded by u32 indexes; a plan of 4 billion chunks is a mistake anyway.
-    let count = count.min(u128::from(u32::MAX));
-    if count <= 1 {
-        return vec![whole()];
-    }
-    let width = span.div_ceil(count);
-    let boundaries: Vec<i64> = (1..count)
-        .map(|i| (i128::from(min) + (i * width) as i128) as i64)
-        .take_while(|&b| i128::from(b) < i128::from(min) + span as i128)
-        .collect();
-    let mut chunks = Vec::with_capacity(boundaries.len() + 1);
-    let mut from = None;
-    for boundary in boundaries.into_iter().map(Some).chain([None]) {
-        chunks.push(Chunk {
-            index: chunks.len() as u32,
-            bound: ChunkBound::KeyRange {
-                column: key.to_string(),
-                from,
-                to: boundary,
-            },
-        });
-        from = boundary;
-    }
-    chunks
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn key_ranges_are_contiguous_and_open_at_both_ends() {
-        let chunks = key_ranges("id", 1, 1_000, 1_000, 300);
-        assert_eq!(chunks.len(), 4);
-        let bounds: Vec<_> = chunks.iter().map(|c| c.to_sql_predicate()).collect();
+    fn predicates() {
+        let range = |from, to| Chunk {
+            index: 0,
+            bound: ChunkBound::KeyRange {
+                column: "Id".into(),
+                from,
+                to,
+            },
+        };
+        assert_eq!(chunk_predicate(&range(None, Some(5))), "\"Id\" < 5");
         assert_eq!(
-            bounds,
-            [
-                "\"id\" < 251",
-                "\"id\" >= 251 AND \"id\" < 501",
-                "\"id\" >= 501 AND \"id\" < 751",
-                "\"id\" >= 751"
-            ]
+            chunk_predicate(&range(Some(5), Some(9))),
+            "\"Id\" >= 5 AND \"Id\" < 9"
         );
-    }
-
-    #[test]
-    fn extreme_keys_do_not_overflow() {
-        let span = (i128::from(i64::MAX) - i128::from(i64::MIN) + 1) as u128;
-        let chunks = key_ranges("k", i64::MIN, span, 10, 3);
-        assert_eq!(chunks.len(), 4);
-        assert!(matches!(
-            chunks[0].bound,
-            ChunkBound::KeyRange { from: None, .. }
-        ));
-        assert!(matches!(
-            chunks[3].bound,
-            ChunkBound::KeyRange { to: None, .. }
-        ));
-    }
-
-    #[test]
-    fn small_spans_make_one_chunk() {
-        assert_eq!(key_ranges("id", 5, 1, 100, 10), vec![whole()]);
-        assert_eq!(
-            ChunkBound::PageRange {
+        assert_eq!(chunk_predicate(&range(None, None)), "TRUE");
+        let pages = Chunk {
+            index: 1,
+            bound: ChunkBound::PageRange {
                 from: 3,
-                to: Some(9)
-            }
-            .to_sql_predicate(),
+                to: Some(9),
+            },
+        };
+        assert_eq!(
+            chunk_predicate(&pages),
             "ctid >= '(3,0)'::tid AND ctid < '(9,0)'::tid"
         );
     }

@@ -46,6 +46,47 @@ impl Chunk {
     }
 }
 
+/// Chunks over a single-column integer key whose values lie in `[min, max]`: as many ranges of
+/// equal key width as `rows` (the row estimate; the key span when unknown) calls for at
+/// `target_rows` per chunk, the first open below and the last open above, so rows added after
+/// planning still fall in some chunk. One whole-table chunk when a single one suffices.
+pub fn key_range_chunks(
+    key: &str,
+    min: i64,
+    max: i64,
+    rows: Option<u64>,
+    target_rows: u64,
+) -> Vec<Chunk> {
+    let target_rows = u128::from(target_rows.max(1));
+    let span = (i128::from(max) - i128::from(min) + 1).max(1) as u128;
+    let rows = rows.map_or(span, u128::from);
+    let count = rows.div_ceil(target_rows).clamp(1, span);
+    // Bounded by u32 indexes; a plan of 4 billion chunks is a mistake anyway.
+    let count = count.min(u128::from(u32::MAX));
+    if count <= 1 {
+        return vec![Chunk::whole()];
+    }
+    let width = span.div_ceil(count);
+    let boundaries: Vec<i64> = (1..count)
+        .map(|i| (i128::from(min) + (i * width) as i128) as i64)
+        .take_while(|&b| i128::from(b) < i128::from(min) + span as i128)
+        .collect();
+    let mut chunks = Vec::with_capacity(boundaries.len() + 1);
+    let mut from = None;
+    for boundary in boundaries.into_iter().map(Some).chain([None]) {
+        chunks.push(Chunk {
+            index: chunks.len() as u32,
+            bound: ChunkBound::KeyRange {
+                column: key.to_string(),
+                from,
+                to: boundary,
+            },
+        });
+        from = boundary;
+    }
+    chunks
+}
+
 /// What to read of one table: which columns, in which order and type, and which rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadSpec {
@@ -149,8 +190,10 @@ pub trait Source: Send + Sync + Sized + 'static {
 
     /// Opens a consistent view of the whole database for `readers` chunk readers at once (more
     /// concurrent reads wait). Every read and checksum through it sees the same data.
-    fn snapshot(&self, readers: usize)
-        -> impl Future<Output = Result<Self::Snapshot, Self::Error>> + Send;
+    fn snapshot(
+        &self,
+        readers: usize,
+    ) -> impl Future<Output = Result<Self::Snapshot, Self::Error>> + Send;
 }
 
 /// A consistent view of a source, shared by parallel chunk readers.
@@ -186,4 +229,60 @@ pub trait Snapshot: Send + Sync + 'static {
 
     /// Ends the snapshot, releasing its connections.
     fn close(self) -> impl Future<Output = Result<(), Self::Error>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounds(chunks: &[Chunk]) -> Vec<(Option<i64>, Option<i64>)> {
+        chunks
+            .iter()
+            .map(|c| match &c.bound {
+                ChunkBound::KeyRange { from, to, .. } => (*from, *to),
+                other => panic!("not a key range: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn key_ranges_are_contiguous_and_open_at_both_ends() {
+        let chunks = key_range_chunks("id", 1, 1_000, Some(1_000), 300);
+        assert_eq!(
+            bounds(&chunks),
+            [
+                (None, Some(251)),
+                (Some(251), Some(501)),
+                (Some(501), Some(751)),
+                (Some(751), None)
+            ]
+        );
+        assert_eq!(
+            chunks.iter().map(|c| c.index).collect::<Vec<_>>(),
+            [0, 1, 2, 3]
+        );
+    }
+
+    #[test]
+    fn extreme_keys_do_not_overflow() {
+        let chunks = key_range_chunks("k", i64::MIN, i64::MAX, Some(10), 3);
+        let bounds = bounds(&chunks);
+        assert_eq!(bounds.len(), 4);
+        assert_eq!(bounds[0].0, None);
+        assert_eq!(bounds[3].1, None);
+    }
+
+    #[test]
+    fn small_spans_and_unknown_estimates() {
+        assert_eq!(
+            key_range_chunks("id", 5, 5, Some(100), 10),
+            vec![Chunk::whole()]
+        );
+        // Without an estimate the key span stands for the row count.
+        assert_eq!(key_range_chunks("id", 1, 100, None, 10).len(), 10);
+        assert_eq!(
+            key_range_chunks("id", 1, 100, Some(5), 10),
+            vec![Chunk::whole()]
+        );
+    }
 }

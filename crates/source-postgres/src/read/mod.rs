@@ -253,7 +253,7 @@ impl PostgresSource {
         batch_rows: usize,
     ) -> impl Stream<Item = Result<RecordBatch, SourceError>> + 'a {
         let snapshot = snapshot.cloned();
-        let predicate = chunk.to_sql_predicate();
+        let predicate = crate::chunk_predicate(chunk);
         let index = chunk.index;
         let batch_rows = batch_rows.max(1);
         futures::stream::try_unfold(State::Start(self), move |state| {

@@ -5,7 +5,9 @@
 use arrow_array::RecordBatch;
 use futures::TryStreamExt;
 use migrate_core::{Catalog, Table};
-use migrate_source_postgres::{Chunk, ChunkBound, PostgresSource, SnapshotId, SourceError};
+use migrate_source_postgres::{
+    chunk_predicate, Chunk, ChunkBound, PostgresSource, SnapshotId, SourceError,
+};
 
 pub async fn connect(url: &str) -> PostgresSource {
     PostgresSource::connect(url).await.expect("connect")
@@ -54,7 +56,7 @@ pub fn days(year: i64, month: i64, day: i64) -> i32 {
 pub fn rows_not_in_exactly_one_chunk(chunks: &[Chunk]) -> String {
     let sum = chunks
         .iter()
-        .map(|c| format!("({})::int", c.to_sql_predicate()))
+        .map(|c| format!("({})::int", chunk_predicate(c)))
         .collect::<Vec<_>>()
         .join(" + ");
     format!("count(*) FILTER (WHERE {sum} <> 1)")
