@@ -204,6 +204,7 @@ if want_part a; then
 	pg "$src" -c '\copy bench.t to stdout' | pg "$(pg_db "$DST_PIPE")" -c '\copy bench.t from stdin'
 	pipe_secs=$(seconds_since "$t0")
 	target_rows "$(pg_db "$DST_PIPE")" bench.t
+	say "(a) psql \\copy pipe:    $pipe_secs s ($(rate "$pipe_secs") rows/s)"
 	drop_pg_database "$MIGRATE_PG_URL" "$DST_PIPE"
 
 	fresh_pg_database "$MIGRATE_PG_URL" "$DST_PG"
@@ -220,7 +221,6 @@ if want_part a; then
 	rm -rf "$(run_dir)/bench/pg"
 
 	r=$(ratio "$migrate_secs" "$pipe_secs")
-	say "(a) psql \\copy pipe:    $pipe_secs s ($(rate "$pipe_secs") rows/s)"
 	say "(a) migrate replicate:  $migrate_secs s ($(rate "$migrate_secs") rows/s), peak RSS $a_rss MB"
 	say "(a) ratio migrate/pipe: $r (target <= 1.25: $(verdict "$r <= 1.25"))"
 	say "(a) migrate validate:   $validate_secs s, passed"
@@ -266,6 +266,7 @@ EOF
 	pgloader_secs=$(seconds_since "$t0")
 	pgloader_rss=$(awk -F: '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$WORK/pgloader.time")
 	target_rows "$(pg_db "$DST_PGLOADER")" "$SRC_MY.t"
+	say "(b) pgloader:             $pgloader_secs s ($(rate "$pgloader_secs") rows/s), peak RSS $pgloader_rss MB"
 	drop_pg_database "$MIGRATE_PG_URL" "$DST_PGLOADER"
 
 	fresh_pg_database "$MIGRATE_PG_URL" "$DST_MY"
@@ -282,7 +283,6 @@ EOF
 	rm -rf "$(run_dir)/bench/mysql"
 
 	r=$(ratio "$pgloader_secs" "$migrate_secs")
-	say "(b) pgloader:             $pgloader_secs s ($(rate "$pgloader_secs") rows/s), peak RSS $pgloader_rss MB"
 	say "(b) migrate replicate:    $migrate_secs s ($(rate "$migrate_secs") rows/s), peak RSS $b_rss MB"
 	say "(b) speed-up vs pgloader: $r (target >= 2: $(verdict "$r >= 2"))"
 	say "(b) migrate validate:     $validate_secs s, passed"
