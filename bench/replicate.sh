@@ -143,20 +143,30 @@ say() {
 }
 peak_rss_mb=0
 
-# run_migrate LABEL ARGS...: times `migrate ARGS` under /usr/bin/time -v; sets SECS and RSS_MB.
+# run_migrate LABEL ARGS...: times `migrate ARGS` under /usr/bin/time -v, output in WORK/LABEL.*;
+# sets SECS and RSS_MB, and returns migrate's exit status.
 run_migrate() {
-	local label=$1 t0
+	local label=$1 t0 rc=0
 	shift
-	local stats=$WORK/$label.time
 	t0=$(now_ns)
-	if ! /usr/bin/time -v -o "$stats" "$MIGRATE" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err"; then
-		SECS=$(seconds_since "$t0")
-		tail -n 20 "$WORK/$label.err" >&2
-		die "$label: migrate $1 failed after $SECS s (output in $WORK/$label.out, .err)"
-	fi
+	/usr/bin/time -v -o "$WORK/$label.time" "$MIGRATE" "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" || rc=$?
 	SECS=$(seconds_since "$t0")
-	RSS_MB=$(awk -F: '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$stats")
+	RSS_MB=$(awk -F: '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$WORK/$label.time")
 	[ "$RSS_MB" -le "$peak_rss_mb" ] || peak_rss_mb=$RSS_MB
+	if [ "$rc" -ne 0 ]; then
+		tail -n 20 "$WORK/$label.err" >&2
+		log "$label: migrate $1 exited $rc after $SECS s (output in $WORK/$label.out and .err)"
+	fi
+	return "$rc"
+}
+
+# validate LABEL SOURCE TARGET: runs migrate validate; sets VALIDATION to what to report.
+validate() {
+	if run_migrate "$1" validate --source "$2" --target "$3"; then
+		VALIDATION="$SECS s, passed"
+	else
+		VALIDATION="$SECS s, FAILED (see $WORK/$1.out and .err)"
+	fi
 }
 
 # ratio A B [DIGITS]: A / B.
@@ -212,18 +222,17 @@ if want_part a; then
 	staging pg
 	log "(a) migrate replicate"
 	run_migrate pg-to-pg replicate --source "$src" --target "$(pg_db "$DST_PG")" "${STAGING_ARGS[@]}" \
-		--no-validate --progress never --output json
+		--no-validate --progress never --output json || die "(a) migrate replicate failed"
 	migrate_secs=$SECS a_rss=$RSS_MB
 	target_rows "$(pg_db "$DST_PG")" bench.t
-	run_migrate pg-to-pg-validate validate --source "$src" --target "$(pg_db "$DST_PG")"
-	validate_secs=$SECS
+	validate pg-to-pg-validate "$src" "$(pg_db "$DST_PG")"
 	drop_pg_database "$MIGRATE_PG_URL" "$DST_PG"
 	rm -rf "$(run_dir)/bench/pg"
 
 	r=$(ratio "$migrate_secs" "$pipe_secs")
 	say "(a) migrate replicate:  $migrate_secs s ($(rate "$migrate_secs") rows/s), peak RSS $a_rss MB"
 	say "(a) ratio migrate/pipe: $r (target <= 1.25: $(verdict "$r <= 1.25"))"
-	say "(a) migrate validate:   $validate_secs s, passed"
+	say "(a) migrate validate:   $VALIDATION"
 fi
 
 # ---- (b) MariaDB -> PostgreSQL
@@ -274,18 +283,17 @@ EOF
 	staging mysql
 	log "(b) migrate replicate"
 	run_migrate mariadb-to-pg replicate --source "$src" --target "$(pg_db "$DST_MY")" "${STAGING_ARGS[@]}" \
-		--no-validate --progress never --output json
+		--no-validate --progress never --output json || die "(b) migrate replicate failed"
 	migrate_secs=$SECS b_rss=$RSS_MB
 	target_rows "$(pg_db "$DST_MY")" "$SRC_MY.t"
-	run_migrate mariadb-to-pg-validate validate --source "$src" --target "$(pg_db "$DST_MY")"
-	validate_secs=$SECS
+	validate mariadb-to-pg-validate "$src" "$(pg_db "$DST_MY")"
 	drop_pg_database "$MIGRATE_PG_URL" "$DST_MY"
 	rm -rf "$(run_dir)/bench/mysql"
 
 	r=$(ratio "$pgloader_secs" "$migrate_secs")
 	say "(b) migrate replicate:    $migrate_secs s ($(rate "$migrate_secs") rows/s), peak RSS $b_rss MB"
 	say "(b) speed-up vs pgloader: $r (target >= 2: $(verdict "$r >= 2"))"
-	say "(b) migrate validate:     $validate_secs s, passed"
+	say "(b) migrate validate:     $VALIDATION"
 fi
 
 say "(c) peak RSS of migrate: $peak_rss_mb MB (target < 500 MB: $(verdict "$peak_rss_mb < 500"))"
