@@ -152,3 +152,57 @@ pub fn shorten(sql: &str) -> String {
     let tail: String = chars[chars.len() - 1000..].iter().collect();
     format!("{head} ... {tail}")
 }
+
+/// Either engine, for tests that run the same steps on both.
+pub enum Db {
+    Pg(Pg),
+    My(My),
+}
+
+impl Db {
+    pub fn quote(&self, name: &str) -> String {
+        match self {
+            Db::Pg(_) => pg_quote(name),
+            Db::My(_) => my_quote(name),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Db::Pg(_) => "PostgreSQL",
+            Db::My(_) => "MariaDB",
+        }
+    }
+
+    pub async fn execute(&mut self, sql: &str) {
+        match self {
+            Db::Pg(db) => db.execute(sql).await,
+            Db::My(db) => db.execute(sql).await,
+        }
+    }
+
+    pub async fn checksum(
+        &mut self,
+        from: &str,
+        columns: &[ChecksumColumn],
+        predicate: &str,
+    ) -> ChunkChecksum {
+        match self {
+            Db::Pg(db) => db.checksum(from, columns, predicate).await,
+            Db::My(db) => db.checksum(from, columns, predicate).await,
+        }
+    }
+
+    pub async fn hashes(
+        &mut self,
+        from: &str,
+        key: &[ChecksumColumn],
+        columns: &[ChecksumColumn],
+        predicate: &str,
+    ) -> Vec<Hashed> {
+        match self {
+            Db::Pg(db) => db.hashes(from, key, columns, predicate).await,
+            Db::My(db) => db.hashes(from, key, columns, predicate).await,
+        }
+    }
+}
