@@ -34,9 +34,53 @@ pub(crate) fn postgres_column(ty: &LogicalType, x: &str) -> PgColumn {
 
 /// Finishes a [`PgColumn::Float`] whose `float8out` text is the column `t`.
 pub(crate) fn postgres_float_column(t: &str) -> String {
+    format!("coalesce('\"' || {} || '\"', 'N')", postgres_float(t))
+}
+
+/// 2^53: from here on, doubles are integers and the midpoints between neighbours too.
+const TWO_TO_53: &str = "9007199254740992";
+
+/// The canonical text of a double from its `float8out` text `t`.
+///
+/// `float8out` prints the shortest digits strictly between the midpoints to the neighbouring
+/// doubles; the canonical digits (like MySQL's and Rust's) may also be a midpoint itself when
+/// round-half-even reads it back as the value (`1e23`). That can only make the text shorter
+/// from 2^53 on, where the midpoints are integers: there they are computed exactly (numeric,
+/// from the bits) and taken when shorter.
+fn postgres_float(t: &str) -> String {
+    let parts = float_parts(Engine::Postgres, &format!("ltrim({t}, '-')"));
+    let (digits, power) = (&parts.digits, &parts.power);
+    let bits = format!("('x' || encode(float8send(abs(({t})::float8)), 'hex'))::bit(64)::int8");
+    let exponent = format!("({bits} >> 52)");
+    let mantissa = format!("({bits} & 4503599627370495)");
+    let value = format!(
+        "(({mantissa} + 4503599627370496)::numeric * round(2::numeric ^ ({exponent} - 1075)))"
+    );
+    let half_up = format!("round(2::numeric ^ ({exponent} - 1076))");
+    // Below a power of two the neighbour is half as far.
+    let half_down = format!(
+        "CASE WHEN {mantissa} = 0 THEN 2::numeric ^ ({exponent} - 1077) ELSE {half_up} END"
+    );
+    let upper = format!("({value} + {half_up})::text");
+    let lower = format!("({value} - {half_down})::text");
+    let short = |bound: &str| {
+        let significant = format!("rtrim({bound}, '0')");
+        (
+            format!("strpos({bound}, '.') = 0 AND length({significant}) < length({digits})"),
+            format!("{significant} || 'e' || (length({bound}) - length({significant}))::text"),
+        )
+    };
+    let (upper_shorter, upper_text) = short(&upper);
+    let (lower_shorter, lower_text) = short(&lower);
     format!(
-        "coalesce('\"' || {} || '\"', 'N')",
-        float_text(Engine::Postgres, t, &format!("ltrim({t}, '-')"))
+        "CASE WHEN {t} IN ('NaN', 'Infinity', '-Infinity') THEN {t} \
+         ELSE CASE WHEN left({t}, 1) = '-' THEN '-' ELSE '' END || \
+           CASE WHEN {digits} = '' THEN '0' \
+                WHEN abs(({t})::float8) < {TWO_TO_53} OR {mantissa} % 2 = 1 \
+                  THEN {digits} || 'e' || {power}::text \
+                WHEN {upper_shorter} THEN {upper_text} \
+                WHEN {lower_shorter} THEN {lower_text} \
+                ELSE {digits} || 'e' || {power}::text END END"
     )
 }
 
@@ -50,7 +94,7 @@ pub(crate) fn mysql_column(ty: &LogicalType, x: &str) -> String {
             // unsigned for digits and exponent.
             let signed = format!("CAST(CAST({x} AS DOUBLE) AS CHAR)");
             let unsigned = format!("CAST(ABS(CAST({x} AS DOUBLE)) AS CHAR)");
-            float_text(Engine::Mysql, &signed, &unsigned)
+            mysql_float(&signed, &unsigned)
         }
         _ => format!(
             "REPLACE(CONVERT({} USING utf8mb4), '\"', '\"\"')",
@@ -176,13 +220,16 @@ fn mysql_value(ty: &LogicalType, x: &str) -> String {
     }
 }
 
-/// A double's canonical text from its shortest round-trip text, in either engine's layout
-/// (`123.45`, `0.0001`, `1e+100`, `1e100`, `1.2345678901234568e17`): `[-]<digits>e<exponent>`
-/// with `value = digits × 10^exponent`, the significant digits without leading or trailing zeros
-/// (`12345e-2`, `1e-4`, `1e100`); zero is `0` or `-0`; `NaN`, `Infinity`, `-Infinity` as such.
-///
-/// `signed` is the text, `unsigned` the same without its sign.
-fn float_text(engine: Engine, signed: &str, unsigned: &str) -> String {
+/// The significant digits and the power of ten of a double's shortest round-trip text in either
+/// engine's layout (`123.45`, `0.0001`, `1e+100`, `1e100`, `1.2345678901234568e17`), given
+/// without its sign as `unsigned`: value = digits × 10^power, the digits without leading or
+/// trailing zeros (`12345`, -2 for 123.45); digits are empty for zero.
+struct FloatParts {
+    digits: String,
+    power: String,
+}
+
+fn float_parts(engine: Engine, unsigned: &str) -> FloatParts {
     let u = unsigned;
     // The same steps with each engine's string functions.
     let (exponent, integer, all_digits, trim_leading, trim_trailing) = match engine {
@@ -204,19 +251,21 @@ fn float_text(engine: Engine, signed: &str, unsigned: &str) -> String {
         ),
     };
     let without_trailing = trim_trailing.replace("{}", &all_digits);
-    let digits = trim_leading.replace("{}", &without_trailing);
     // value = int(all digits) × 10^(exponent - fraction length)
     //       = int(digits) × 10^(exponent + integer length - length without trailing zeros)
-    let power = format!("({exponent} + length({integer}) - length({without_trailing}))");
-    match engine {
-        Engine::Postgres => format!(
-            "CASE WHEN {signed} IN ('NaN', 'Infinity', '-Infinity') THEN {signed} \
-             ELSE CASE WHEN left({signed}, 1) = '-' THEN '-' ELSE '' END \
-             || CASE WHEN {digits} = '' THEN '0' ELSE {digits} || 'e' || {power}::text END END"
-        ),
-        Engine::Mysql => format!(
-            "CONCAT(IF(LEFT({signed}, 1) = '-', '-', ''), \
-             IF({digits} = '', '0', CONCAT({digits}, 'e', {power})))"
-        ),
+    FloatParts {
+        digits: trim_leading.replace("{}", &without_trailing),
+        power: format!("({exponent} + length({integer}) - length({without_trailing}))"),
     }
+}
+
+/// MySQL's canonical text of a double: its shortest text already includes the midpoints that
+/// round-half-even reads back as the value (see [`postgres_float`]). `signed` is the text,
+/// `unsigned` the text of the absolute value.
+fn mysql_float(signed: &str, unsigned: &str) -> String {
+    let FloatParts { digits, power } = float_parts(Engine::Mysql, unsigned);
+    format!(
+        "CONCAT(IF(LEFT({signed}, 1) = '-', '-', ''), \
+         IF({digits} = '', '0', CONCAT({digits}, 'e', {power})))"
+    )
 }

@@ -411,6 +411,10 @@ async fn random_floats_and_doubles_have_the_same_text_in_both_engines() {
         f64::MIN_POSITIVE,
         5e-324,
         1e22,
+        // Shortest texts that are midpoints, read back by round-half-even: 1e23 is between
+        // two doubles, the float below becomes 48919875069935616 whose shortest is ...562e1.
+        1e23,
+        4.891_987_5e16,
         2f64.powi(53),
         2f64.powi(53) + 2.0,
     ] {
@@ -520,34 +524,6 @@ async fn known_limits_show_as_mismatches_never_as_matches() {
             "{document}"
         );
     }
-    // A double whose shortest text lies exactly between two doubles (1e23 reads back to the
-    // nearest one only by round-half-even): MariaDB finds the one digit, PostgreSQL 16.
-    let double = ChecksumColumn {
-        sql: "x".into(),
-        data_type: migrate_core::LogicalType::Double,
-    };
-    my.execute("CREATE TABLE f (x DOUBLE); INSERT INTO f VALUES (1e23)")
-        .await;
-    pg.execute("CREATE TABLE f (x float8); INSERT INTO f VALUES (1e23)")
-        .await;
-    let my_text = my
-        .hashes(
-            "f",
-            std::slice::from_ref(&double),
-            std::slice::from_ref(&double),
-            "",
-        )
-        .await;
-    let pg_text = pg
-        .hashes(
-            "f",
-            std::slice::from_ref(&double),
-            std::slice::from_ref(&double),
-            "",
-        )
-        .await;
-    assert_eq!(my_text[0].0, "\"1e23\"");
-    assert_eq!(pg_text[0].0, "\"9999999999999999e7\"");
     // A MySQL TIME beyond a day has a canonical text, which no PostgreSQL time has.
     let time = ChecksumColumn {
         sql: "tm".into(),
