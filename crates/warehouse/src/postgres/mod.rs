@@ -11,7 +11,7 @@ mod validate;
 pub use connect::SESSION_SETTINGS;
 pub use copy::LoadOutcome;
 pub use prepare::PrepMode;
-pub use validate::{checksum_sql, ChunkChecksum};
+pub use migrate_checksum::ChunkChecksum;
 
 use migrate_core::{Ident, Table, TargetDialect};
 use migrate_sqlrewrite::target_ident;
