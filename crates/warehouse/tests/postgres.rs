@@ -892,10 +892,7 @@ async fn target_checksums_match_the_same_query_on_a_source_copy() {
         .await
         .unwrap();
     assert_eq!(target.rows, 2);
-    assert_eq!(
-        source,
-        format!("2|{}|{}\n", target.sums[0], target.sums[1])
-    );
+    assert_eq!(source, format!("2|{}|{}\n", target.sums[0], target.sums[1]));
     let all = warehouse.chunk_checksum(&t, "").await.unwrap();
     assert_eq!(all.rows, 3);
     assert_ne!(all, target);

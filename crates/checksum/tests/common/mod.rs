@@ -72,7 +72,7 @@ impl Pg {
         self.0
             .batch_execute(sql)
             .await
-            .unwrap_or_else(|e| panic!("{e:?}\n{}", shorten(&sql)));
+            .unwrap_or_else(|e| panic!("{e:?}\n{}", shorten(sql)));
     }
 }
 
@@ -111,7 +111,7 @@ impl My {
         self.0
             .query_drop(sql)
             .await
-            .unwrap_or_else(|e| panic!("{e:?}\n{}", shorten(&sql)));
+            .unwrap_or_else(|e| panic!("{e:?}\n{}", shorten(sql)));
     }
 }
 

@@ -87,11 +87,9 @@ impl PostgresWarehouse {
             .try_get(1)
             .map_err(WarehouseError::database(doing.clone()))?;
         let sum_b: &str = row.try_get(2).map_err(WarehouseError::database(doing))?;
-        ChunkChecksum::from_sql_text(rows, sum_a, sum_b).map_err(|message| {
-            WarehouseError::Schema {
-                table: name,
-                message: format!("the checksum query returned {message}"),
-            }
+        ChunkChecksum::from_sql_text(rows, sum_a, sum_b).map_err(|message| WarehouseError::Schema {
+            table: name,
+            message: format!("the checksum query returned {message}"),
         })
     }
 
@@ -123,8 +121,12 @@ impl PostgresWarehouse {
         rows.iter()
             .map(|row| {
                 Ok(KeyedHash {
-                    key: row.try_get(0).map_err(WarehouseError::database(doing.clone()))?,
-                    hash: row.try_get(1).map_err(WarehouseError::database(doing.clone()))?,
+                    key: row
+                        .try_get(0)
+                        .map_err(WarehouseError::database(doing.clone()))?,
+                    hash: row
+                        .try_get(1)
+                        .map_err(WarehouseError::database(doing.clone()))?,
                 })
             })
             .collect()
