@@ -264,11 +264,7 @@ async fn checksums_match_equal_data_and_catch_one_changed_value() {
     }
     let whole_a = one_source.checksum(t, &whole()).await.unwrap();
     assert_eq!(whole_a.rows, 5000);
-    assert_eq!(
-        Some(whole_a),
-        sum,
-        "chunk checksums add up to the table's"
-    );
+    assert_eq!(Some(whole_a), sum, "chunk checksums add up to the table's");
 
     // NULL and '' differ; so does one changed digit.
     two_db.sql("UPDATE t SET a = '' WHERE id = 7").unwrap();
