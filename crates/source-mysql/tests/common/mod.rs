@@ -68,3 +68,10 @@ pub fn micros(year: i64, month: i64, day: i64, h: i64, m: i64, s: i64, us: i64) 
 pub fn one(db: &migrate_testkit::MariaDbDatabase, sql: &str) -> String {
     db.sql(sql).unwrap().trim().to_string()
 }
+
+/// The resident set size of this process.
+pub fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
