@@ -31,10 +31,11 @@ mod read;
 mod snapshot;
 mod sql;
 
-pub use checksum::{checksum_columns, chunk_checksum, ChunkChecksum};
+pub use checksum::{checksum_columns, chunk_checksum, row_hashes};
 pub use chunk::chunk_predicate;
 pub use connect::{PostgresSource, SESSION_SETTINGS};
 pub use error::SourceError;
+pub use migrate_checksum::{ChecksumColumn, ChunkChecksum};
 pub use migrate_source::{Chunk, ChunkBound};
 pub use snapshot::{Snapshot, SnapshotId};
 pub use sql::{quote_ident, table_sql_name};
