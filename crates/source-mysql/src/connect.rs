@@ -7,17 +7,16 @@ use mysql_async::prelude::{ColumnIndex, FromValue, Queryable};
 use mysql_async::{Conn, Opts, OptsBuilder, Row};
 
 /// Statements run on every session of this crate, in order:
-/// - `utf8mb4` on the connection, so text of any column character set (latin1, utf8mb3, ...)
-///   arrives as UTF-8 (4-byte characters included);
-/// - instants in UTC: `TIMESTAMP` values are read, and `Cast`s to timestamps are made, in UTC;
+/// - the checksum definition's settings (`migrate_checksum::session_settings`): instants in UTC
+///   (`TIMESTAMP` values are read, and `Cast`s to timestamps made, in UTC) and `utf8mb4` on the
+///   connection, so text of any column character set (latin1, utf8mb3, ...) arrives as UTF-8;
 /// - a strict `sql_mode` without `ANSI_QUOTES` and `NO_BACKSLASH_ESCAPES`, so that this crate's
 ///   quoting ([`crate::quote_ident`]) means what it says whatever the server's default;
 /// - a long `net_write_timeout`: a reader that waits for its consumer (a slow upload) must not
 ///   have its connection, and so the snapshot's view, cut by the server after 60 s;
 /// - a long `wait_timeout`: snapshot connections idle while other tables load.
 pub const SESSION_SETTINGS: &[&str] = &[
-    "SET NAMES utf8mb4",
-    "SET time_zone = '+00:00'",
+    migrate_checksum::MYSQL_SESSION_SETTINGS,
     "SET sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
     "SET net_write_timeout = 86400",
     "SET wait_timeout = 604800",

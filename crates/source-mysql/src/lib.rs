@@ -32,6 +32,7 @@
 //! [`SourceError::Unrepresentable`] naming table, column and row key, never a silent NULL.
 //! See `docs/source-mysql.md`.
 
+mod checksum;
 mod chunk;
 mod connect;
 mod discover;
@@ -48,7 +49,45 @@ pub use sql::{quote_ident, table_sql_name};
 
 use arrow_array::RecordBatch;
 use futures::stream::BoxStream;
-use migrate_source::{Chunk, ReadSpec};
+use migrate_core::{Catalog, SourceDialect, Table};
+use migrate_source::{Chunk, ChunkChecksum, KeyedHash, ReadSpec};
+
+impl migrate_source::Source for MysqlSource {
+    type Error = SourceError;
+    type Snapshot = MysqlSnapshot;
+
+    async fn connect(url: &str) -> Result<Self, SourceError> {
+        MysqlSource::connect(url).await
+    }
+
+    fn dialect(&self) -> SourceDialect {
+        SourceDialect::Mysql
+    }
+
+    fn endpoint(&self) -> &str {
+        MysqlSource::endpoint(self)
+    }
+
+    async fn discover(&self, schemas: Option<&[String]>) -> Result<Catalog, SourceError> {
+        MysqlSource::discover(self, schemas).await
+    }
+
+    async fn plan_chunks(
+        &self,
+        table: &Table,
+        target_rows: u64,
+    ) -> Result<Vec<Chunk>, SourceError> {
+        MysqlSource::plan_chunks(self, table, target_rows).await
+    }
+
+    fn quote_ident(&self, name: &str) -> String {
+        quote_ident(name)
+    }
+
+    async fn snapshot(&self, readers: usize) -> Result<MysqlSnapshot, SourceError> {
+        MysqlSource::snapshot(self, readers).await
+    }
+}
 
 impl MysqlSnapshot {
     /// Streams the rows of `chunk` matching `read.filter` as batches of at most `batch_rows`
@@ -70,5 +109,37 @@ impl MysqlSnapshot {
         batch_rows: usize,
     ) -> BoxStream<'static, Result<RecordBatch, SourceError>> {
         read::read_chunk(&self.inner, read, chunk, batch_rows)
+    }
+}
+
+impl migrate_source::Snapshot for MysqlSnapshot {
+    type Error = SourceError;
+
+    fn read_chunk<'a>(
+        &'a self,
+        read: &'a ReadSpec,
+        chunk: &'a Chunk,
+        batch_rows: usize,
+    ) -> BoxStream<'a, Result<RecordBatch, SourceError>> {
+        MysqlSnapshot::read_chunk(self, read, chunk, batch_rows)
+    }
+
+    /// Computed on one of the snapshot's readers: the rows a read of the chunk gives.
+    async fn checksum(&self, read: &ReadSpec, chunk: &Chunk) -> Result<ChunkChecksum, SourceError> {
+        checksum::chunk_checksum(&self.inner, read, chunk).await
+    }
+
+    /// Streamed from one of the snapshot's readers (the server sorts); the key columns are
+    /// hashed as the read gives them (cast or not), or as stored when the read leaves them out.
+    fn row_hashes<'a>(
+        &'a self,
+        read: &'a ReadSpec,
+        chunk: &'a Chunk,
+    ) -> BoxStream<'a, Result<KeyedHash, SourceError>> {
+        checksum::row_hashes(&self.inner, read, chunk)
+    }
+
+    async fn close(self) -> Result<(), SourceError> {
+        MysqlSnapshot::close(self).await
     }
 }

@@ -99,8 +99,20 @@ impl Reader {
             .expect("a lent reader holds its connection")
     }
 
+    /// Gives the reader back after an operation, or drops it when the operation's error says
+    /// the connection broke: its transaction, and so the snapshot's view, is gone.
+    pub fn give_back<T>(self, outcome: &Result<T, SourceError>) {
+        match outcome {
+            Err(SourceError::Query { source, .. }) if source.is_fatal() => {
+                tracing::warn!(endpoint = %self.readers.endpoint, "a snapshot reader's connection broke: {source}");
+                self.discard();
+            }
+            _ => drop(self),
+        }
+    }
+
     /// Drops a connection whose transaction can't be trusted any more (a broken connection).
-    pub fn discard(mut self) {
+    fn discard(mut self) {
         self.conn = None;
         if self.readers.live.fetch_sub(1, Ordering::AcqRel) == 1 {
             // The last one: wake every waiting read with an error instead of a hang.

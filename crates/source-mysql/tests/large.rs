@@ -58,7 +58,10 @@ async fn a_100_mb_value_is_read_whole_with_sane_memory() {
                                 (2, X'00', '');",
     )
     .unwrap();
-    assert_eq!(one(&db, "SELECT LENGTH(b) FROM big WHERE id = 1"), "104857600");
+    assert_eq!(
+        one(&db, "SELECT LENGTH(b) FROM big WHERE id = 1"),
+        "104857600"
+    );
     let source = connect(db.url()).await;
     let catalog = source.discover(None).await.unwrap();
     let big = table(&catalog, "big");
@@ -74,7 +77,13 @@ async fn a_100_mb_value_is_read_whole_with_sane_memory() {
     }
     let elapsed = started.elapsed();
     // The first row alone passes the batch byte limit: it comes in a batch of its own.
-    assert_eq!(batches.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(), [1, 1]);
+    assert_eq!(
+        batches
+            .iter()
+            .map(RecordBatch::num_rows)
+            .collect::<Vec<_>>(),
+        [1, 1]
+    );
     let b = column::<LargeBinaryArray>(&batches[0], "b").value(0);
     assert_eq!(b.len(), 104_857_600);
     assert!(b.chunks(5).all(|c| c == [0, b'a', b'b', b'c', 255]));

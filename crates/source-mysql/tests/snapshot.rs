@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 /// chunk read concurrently through `snapshot`.
 async fn keys_read(snapshot: &MysqlSnapshot, table: &Table, chunks: &[Chunk]) -> Vec<i128> {
     let read = ReadSpec::whole_table(table);
-    let reads = chunks.iter().map(|chunk| read_all(snapshot, &read, chunk, 777));
+    let reads = chunks
+        .iter()
+        .map(|chunk| read_all(snapshot, &read, chunk, 777));
     let mut keys = Vec::new();
     for batches in join_all(reads).await {
         for batch in batches.unwrap() {
@@ -55,7 +57,10 @@ fn rows_not_in_exactly_one_chunk(
         .join(" + ");
     one(
         db,
-        &format!("SELECT COUNT(*) FROM `{}` WHERE {sum} <> 1", table.name.name.value),
+        &format!(
+            "SELECT COUNT(*) FROM `{}` WHERE {sum} <> 1",
+            table.name.name.value
+        ),
     )
 }
 
@@ -91,7 +96,8 @@ async fn chunk_plans_cover_every_row_exactly_once() {
     let chunks = source.plan_chunks(pos, 1000).await.unwrap();
     assert!((8..=12).contains(&chunks.len()), "{chunks:?}");
     // Rows added after planning, beyond the maximum key, fall in the open last chunk.
-    db.sql("INSERT INTO pos VALUES (20000, 'late'), (-5, 'early')").unwrap();
+    db.sql("INSERT INTO pos VALUES (20000, 'late'), (-5, 'early')")
+        .unwrap();
     assert_eq!(rows_not_in_exactly_one_chunk(&db, pos, &chunks), "0");
 
     let neg = table(&catalog, "neg");
@@ -107,7 +113,10 @@ async fn chunk_plans_cover_every_row_exactly_once() {
 
     for name in ["nopk", "composite", "empty"] {
         assert_eq!(
-            source.plan_chunks(table(&catalog, name), 100).await.unwrap(),
+            source
+                .plan_chunks(table(&catalog, name), 100)
+                .await
+                .unwrap(),
             vec![Chunk::whole()],
             "{name}"
         );
@@ -121,7 +130,10 @@ async fn chunk_plans_cover_every_row_exactly_once() {
     expected.push(20_000);
     assert_eq!(keys_read(&snapshot, pos, &chunks).await, expected);
 
-    let mut expected: Vec<i128> = (0..=2000).map(|i| i * 7).chain((1..=2000).map(|i| -i * 13)).collect();
+    let mut expected: Vec<i128> = (0..=2000)
+        .map(|i| i * 7)
+        .chain((1..=2000).map(|i| -i * 13))
+        .collect();
     expected.extend([i128::from(i64::MIN), i128::from(i64::MAX)]);
     expected.sort();
     assert_eq!(keys_read(&snapshot, neg, &neg_chunks).await, expected);
@@ -130,13 +142,29 @@ async fn chunk_plans_cover_every_row_exactly_once() {
     expected.extend([i128::from(i64::MAX), 1 << 63, i128::from(u64::MAX)]);
     assert_eq!(keys_read(&snapshot, uns, &uns_chunks).await, expected);
 
-    let batches = read_all(&snapshot, &ReadSpec::whole_table(table(&catalog, "nopk")), &Chunk::whole(), 1000)
-        .await
-        .unwrap();
-    assert_eq!(batches.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(), [1000, 1000, 1000, 10]);
-    let empty = read_all(&snapshot, &ReadSpec::whole_table(table(&catalog, "empty")), &Chunk::whole(), 10)
-        .await
-        .unwrap();
+    let batches = read_all(
+        &snapshot,
+        &ReadSpec::whole_table(table(&catalog, "nopk")),
+        &Chunk::whole(),
+        1000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        batches
+            .iter()
+            .map(RecordBatch::num_rows)
+            .collect::<Vec<_>>(),
+        [1000, 1000, 1000, 10]
+    );
+    let empty = read_all(
+        &snapshot,
+        &ReadSpec::whole_table(table(&catalog, "empty")),
+        &Chunk::whole(),
+        10,
+    )
+    .await
+    .unwrap();
     assert!(empty.is_empty());
     snapshot.close().await.unwrap();
 }
@@ -205,7 +233,9 @@ async fn every_reader_sees_the_snapshot_and_nothing_later() {
             let mut conn = mysql_async::Conn::from_url(url).await.unwrap();
             let mut written = 0u64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                conn.query_drop("INSERT INTO t (v) VALUES (0)").await.unwrap();
+                conn.query_drop("INSERT INTO t (v) VALUES (0)")
+                    .await
+                    .unwrap();
                 written += 1;
             }
             written
@@ -217,8 +247,10 @@ async fn every_reader_sees_the_snapshot_and_nothing_later() {
     assert_eq!(snapshot.single_reader_reason(), None);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     // Rows committed after the snapshot also include updates and deletes of old rows.
-    db.sql("UPDATE t SET id = id + 100000 WHERE id <= 10; DELETE FROM t WHERE id BETWEEN 11 AND 20")
-        .unwrap();
+    db.sql(
+        "UPDATE t SET id = id + 100000 WHERE id <= 10; DELETE FROM t WHERE id BETWEEN 11 AND 20",
+    )
+    .unwrap();
 
     // Four reads each on its own reader, then eight reads on the four readers (waiting for one
     // in turn): every one sees the same rows.
@@ -228,7 +260,10 @@ async fn every_reader_sees_the_snapshot_and_nothing_later() {
     let written = writer.await.unwrap();
     assert!(written > 0);
     let view = views[0];
-    assert!(views.iter().chain(&later).all(|v| *v == view), "{views:?} {later:?}");
+    assert!(
+        views.iter().chain(&later).all(|v| *v == view),
+        "{views:?} {later:?}"
+    );
     let (rows, _, first_twenty, max) = view;
     assert!(rows >= 1000, "{rows}");
     // Untouched by the update and delete committed after the snapshot: ids 1..=20 are all
@@ -241,13 +276,22 @@ async fn every_reader_sees_the_snapshot_and_nothing_later() {
 
     // The binlog position is where the view stands: replaying the binlog from the server's
     // start up to it would give `rows` rows; here, it is before everything written since.
-    let position = snapshot.binlog_position().expect("the test server has a binlog").clone();
+    let position = snapshot
+        .binlog_position()
+        .expect("the test server has a binlog")
+        .clone();
     assert!(position.file.starts_with("mariadb-bin."), "{position}");
     assert!(position.gtid.is_some(), "{position}");
     let status = server.sql("SHOW MASTER STATUS").unwrap();
     let mut fields = status.split_whitespace();
-    let (file, pos): (&str, u64) = (fields.next().unwrap(), fields.next().unwrap().parse().unwrap());
-    assert!((file, pos) > (position.file.as_str(), position.position), "{file}:{pos} vs {position}");
+    let (file, pos): (&str, u64) = (
+        fields.next().unwrap(),
+        fields.next().unwrap().parse().unwrap(),
+    );
+    assert!(
+        (file, pos) > (position.file.as_str(), position.position),
+        "{file}:{pos} vs {position}"
+    );
     snapshot.close().await.unwrap();
 
     // A new snapshot sees the changes.
@@ -276,8 +320,13 @@ async fn a_dropped_stream_leaves_its_reader_usable() {
     }
     db.sql("INSERT INTO t VALUES (30000)").unwrap();
     // The same (only) reader: the rest of the abandoned result is drained, the view is kept.
-    let batches = read_all(&snapshot, &read, &Chunk::whole(), 5000).await.unwrap();
-    assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), 20_000);
+    let batches = read_all(&snapshot, &read, &Chunk::whole(), 5000)
+        .await
+        .unwrap();
+    assert_eq!(
+        batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+        20_000
+    );
     snapshot.close().await.unwrap();
 }
 
@@ -289,7 +338,9 @@ struct User<'s> {
 
 impl Drop for User<'_> {
     fn drop(&mut self) {
-        let _ = self.server.sql(&format!("DROP USER IF EXISTS '{}'@'%'", self.name));
+        let _ = self
+            .server
+            .sql(&format!("DROP USER IF EXISTS '{}'@'%'", self.name));
     }
 }
 
@@ -323,7 +374,9 @@ async fn without_reload_one_reader_keeps_the_view() {
     let reason = snapshot.single_reader_reason().expect("a reason");
     assert!(reason.contains("RELOAD"), "{reason}");
     // MariaDB ties the binlog position to the one transaction.
-    let position = snapshot.binlog_position().expect("a position from binlog_snapshot_*");
+    let position = snapshot
+        .binlog_position()
+        .expect("a position from binlog_snapshot_*");
     assert!(position.file.starts_with("mariadb-bin."), "{position}");
 
     db.sql("INSERT INTO t VALUES (101), (102)").unwrap();
@@ -367,7 +420,11 @@ async fn snapshots_read_their_chunk_ranges() {
     let snapshot = source.snapshot(2).await.unwrap();
     let range = |from, to| Chunk {
         index: 0,
-        bound: ChunkBound::KeyRange { column: "id".into(), from, to },
+        bound: ChunkBound::KeyRange {
+            column: "id".into(),
+            from,
+            to,
+        },
     };
     let mut counts = BTreeMap::new();
     for (name, chunk) in [
@@ -375,14 +432,24 @@ async fn snapshots_read_their_chunk_ranges() {
         ("0 to 10", range(Some(0), Some(10))),
         ("from 10", range(Some(10), None)),
     ] {
-        let batches = read_all(&snapshot, &ReadSpec::whole_table(t), &chunk, 1000).await.unwrap();
-        counts.insert(name, batches.iter().map(RecordBatch::num_rows).sum::<usize>());
+        let batches = read_all(&snapshot, &ReadSpec::whole_table(t), &chunk, 1000)
+            .await
+            .unwrap();
+        counts.insert(
+            name,
+            batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+        );
     }
-    assert_eq!(counts, BTreeMap::from([("below 0", 49), ("0 to 10", 10), ("from 10", 41)]));
+    assert_eq!(
+        counts,
+        BTreeMap::from([("below 0", 49), ("0 to 10", 10), ("from 10", 41)])
+    );
     let pages = Chunk {
         index: 0,
         bound: ChunkBound::PageRange { from: 0, to: None },
     };
-    assert!(read_all(&snapshot, &ReadSpec::whole_table(t), &pages, 10).await.is_err());
+    assert!(read_all(&snapshot, &ReadSpec::whole_table(t), &pages, 10)
+        .await
+        .is_err());
     snapshot.close().await.unwrap();
 }

@@ -10,7 +10,12 @@ use migrate_source::{Chunk, ReadSpec};
 use std::time::Instant;
 
 /// Runs the `mariadb` client on `sql` with output to /dev/null; the seconds it took.
-fn client_seconds(db: &migrate_testkit::MariaDbDatabase, client: &std::path::Path, extra: &[&str], sql: &str) -> f64 {
+fn client_seconds(
+    db: &migrate_testkit::MariaDbDatabase,
+    client: &std::path::Path,
+    extra: &[&str],
+    sql: &str,
+) -> f64 {
     // mysql://user:password@host:port/database
     let rest = db.url().split_once("://").unwrap().1;
     let (userinfo, hostpart) = rest.rsplit_once('@').unwrap();
@@ -97,5 +102,9 @@ async fn a_million_rows_stream_with_bounded_memory() {
         1e6 / one_reader,
         growth >> 20
     );
-    assert!(growth < 64 << 20, "RSS grew by {} MB reading 1M rows in batches of 10k", growth >> 20);
+    assert!(
+        growth < 64 << 20,
+        "RSS grew by {} MB reading 1M rows in batches of 10k",
+        growth >> 20
+    );
 }

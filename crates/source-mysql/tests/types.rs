@@ -11,63 +11,11 @@ use arrow_array::{
     Time64MicrosecondArray, TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, TimeUnit};
-use common::{column, connect, days, micros, read_all, read_table, table};
+use common::{column, connect, days, micros, read_all, read_table, table, TYPES};
 use migrate_core::{ConstraintKind, ErrorClass, LogicalType, Retry, Severity};
 use migrate_source::{Chunk, ReadColumn, ReadSpec, ReadValue};
 use migrate_source_mysql::{MysqlSource, SourceError};
 use std::sync::Arc;
-
-const TYPES: &str = "
-SET NAMES utf8mb4;
-CREATE TABLE types (
-  id INT PRIMARY KEY,
-  ti TINYINT, tiu TINYINT UNSIGNED, t1 TINYINT(1), si SMALLINT, siu SMALLINT UNSIGNED,
-  mi MEDIUMINT, miu MEDIUMINT UNSIGNED, i INT, iu INT UNSIGNED, bi BIGINT, biu BIGINT UNSIGNED,
-  d DECIMAL(10,2), d65 DECIMAL(65,30), d38 DECIMAL(38,0), du DECIMAL(5,1) UNSIGNED,
-  f FLOAT, db DOUBLE,
-  b1 BIT(1), b8 BIT(8), b64 BIT(64),
-  c CHAR(5), vc VARCHAR(20), tt TINYTEXT, tx TEXT, mt MEDIUMTEXT, lt LONGTEXT,
-  lat VARCHAR(20) CHARACTER SET latin1,
-  bn BINARY(4), vb VARBINARY(10), bl BLOB,
-  e ENUM('a', 'b c', 'it''s'), s SET('x', 'y', 'z'),
-  dt DATE, dtt DATETIME(6), ts TIMESTAMP(6) NULL, tm TIME(6), yr YEAR,
-  j JSON, g POINT
-) ENGINE=InnoDB;
-INSERT INTO types VALUES
- (1, -128, 0, -128, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
-  -99999999.99, -99999999999999999999999999999999999.999999999999999999999999999999,
-  -99999999999999999999999999999999999999, 0.0,
-  -3.40282e38, -1.7976931348623157e308,
-  b'0', b'0', b'0',
-  '', '', '', '', '', '', '', 0x00000000, 0x00, 0x00,
-  'a', '', '1000-01-01', '1000-01-01 00:00:00.000000', '1970-01-01 00:00:01.000000',
-  '00:00:00.000000', 1901, '{}', ST_GeomFromText('POINT(1 2)')),
- (2, 127, 255, 1, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295,
-  9223372036854775807, 18446744073709551615,
-  99999999.99, 99999999999999999999999999999999999.999999999999999999999999999999,
-  99999999999999999999999999999999999999, 9999.9,
-  0.1, 0.1,
-  b'1', b'11111111', b'1111111111111111111111111111111111111111111111111111111111111111',
-  'abcde', 'emoji 😀 ok', 'tab\there', 'line\nbreak \\\\ back', 'Ünïcödé', 'ß漢字𝄞',
-  'Ñandú ÿ', 0xDEADBEEF, 0x00FF00, 0x000102FF,
-  'it''s', 'x,z', '9999-12-31', '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999',
-  '23:59:59.999999', 2155, '{\"a\": [1, 2.50, \"x\"]}', ST_GeomFromText('POINT(-1.5 0)')),
- (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
- (4, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 9223372036854775808,
-  0.01, 0.000000000000000000000000000001, 1, 0.1,
-  1.17549435e-38, 2.2250738585072014e-308,
-  b'0', b'10000000', b'1000000000000000000000000000000000000000000000000000000000000000',
-  ' ', ' pad', ' ', ' ', ' ', ' ', ' ', 0x61000000, X'', X'',
-  'b c', 'x,y,z', '1969-12-31', '1969-12-31 23:59:59.999999', '2000-02-29 12:00:00.5',
-  '12:34:56.000001', 2000, '[]', ST_GeomFromText('POINT(0 0)')),
- (5, 1, 2, 1, 1, 2, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1,
-  -0e0, -0e0,
-  b'1', b'1', b'1',
-  'x', 'y', 'z', 'w', 'v', 'u', 't', 0x01, 0x01, 0x01,
-  'a', 'y', '2024-02-29', '2024-02-29 00:00:00', '2024-02-29 00:00:00',
-  '00:00:00.000001', 1999, 'null', ST_GeomFromText('POINT(3 4)'));";
 
 /// The single batch of a small read, checked to hold `ids` in that order (one chunk of an InnoDB
 /// table comes in key order; the check makes the tests' reliance on it explicit).
@@ -92,7 +40,14 @@ async fn every_type_is_read_exactly() {
     let batch = single(&batches, &[1, 2, 3, 4, 5]);
 
     // Arrow types follow crates/batch for the canonical types of the MySQL map.
-    let arrow_type = |name: &str| batch.schema().field_with_name(name).unwrap().data_type().clone();
+    let arrow_type = |name: &str| {
+        batch
+            .schema()
+            .field_with_name(name)
+            .unwrap()
+            .data_type()
+            .clone()
+    };
     assert_eq!(arrow_type("ti"), DataType::Int16);
     assert_eq!(arrow_type("tiu"), DataType::Int16);
     assert_eq!(arrow_type("t1"), DataType::Int16);
@@ -108,7 +63,10 @@ async fn every_type_is_read_exactly() {
     assert_eq!(arrow_type("e"), DataType::LargeUtf8);
     assert_eq!(arrow_type("bn"), DataType::LargeBinary);
     assert_eq!(arrow_type("tm"), DataType::Time64(TimeUnit::Microsecond));
-    assert_eq!(arrow_type("dtt"), DataType::Timestamp(TimeUnit::Microsecond, None));
+    assert_eq!(
+        arrow_type("dtt"),
+        DataType::Timestamp(TimeUnit::Microsecond, None)
+    );
     assert_eq!(
         arrow_type("ts"),
         DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))
@@ -124,11 +82,20 @@ async fn every_type_is_read_exactly() {
     assert_eq!(i16s("t1").values()[..2], [-128, 1]);
     assert_eq!(i16s("si").values()[..2], [-32768, 32767]);
     assert_eq!(column::<Int32Array>(&batch, "siu").value(1), 65535);
-    assert_eq!(column::<Int32Array>(&batch, "mi").values()[..2], [-8388608, 8388607]);
+    assert_eq!(
+        column::<Int32Array>(&batch, "mi").values()[..2],
+        [-8388608, 8388607]
+    );
     assert_eq!(column::<Int32Array>(&batch, "miu").value(1), 16777215);
-    assert_eq!(column::<Int32Array>(&batch, "i").values()[..2], [i32::MIN, i32::MAX]);
+    assert_eq!(
+        column::<Int32Array>(&batch, "i").values()[..2],
+        [i32::MIN, i32::MAX]
+    );
     assert_eq!(column::<Int64Array>(&batch, "iu").value(1), 4294967295);
-    assert_eq!(column::<Int64Array>(&batch, "bi").values()[..2], [i64::MIN, i64::MAX]);
+    assert_eq!(
+        column::<Int64Array>(&batch, "bi").values()[..2],
+        [i64::MIN, i64::MAX]
+    );
     let biu = column::<Decimal128Array>(&batch, "biu");
     assert_eq!(biu.value(1), i128::from(u64::MAX));
     assert_eq!(biu.value(3), 9223372036854775808);
@@ -144,7 +111,10 @@ async fn every_type_is_read_exactly() {
     assert_eq!(d65.value_as_string(3), format!("0.{}1", "0".repeat(29)));
     let d38 = column::<Decimal128Array>(&batch, "d38");
     assert_eq!(d38.value_as_string(0), format!("-{}", "9".repeat(38)));
-    assert_eq!(column::<Decimal128Array>(&batch, "du").value_as_string(1), "9999.9");
+    assert_eq!(
+        column::<Decimal128Array>(&batch, "du").value_as_string(1),
+        "9999.9"
+    );
 
     // Floats: the stored bits, no text round trip.
     let f = column::<Float32Array>(&batch, "f");
@@ -161,7 +131,10 @@ async fn every_type_is_read_exactly() {
     // BIT fields as numbers.
     let b1 = column::<BooleanArray>(&batch, "b1");
     assert!(!b1.value(0) && b1.value(1));
-    assert_eq!(column::<Int64Array>(&batch, "b8").values()[..4], [0, 255, 0, 128]);
+    assert_eq!(
+        column::<Int64Array>(&batch, "b8").values()[..4],
+        [0, 255, 0, 128]
+    );
     let b64 = column::<Decimal128Array>(&batch, "b64");
     assert_eq!(b64.value(1), i128::from(u64::MAX));
     assert_eq!(b64.value(3), 1i128 << 63);
@@ -256,9 +229,16 @@ async fn discovery_maps_types_through_the_converter() {
     .unwrap();
     let source = connect(db.url()).await;
     let catalog = source.discover(None).await.unwrap();
-    let names: Vec<&str> = catalog.tables.iter().map(|t| t.name.name.value.as_str()).collect();
+    let names: Vec<&str> = catalog
+        .tables
+        .iter()
+        .map(|t| t.name.name.value.as_str())
+        .collect();
     assert_eq!(names, ["child", "legacy", "parent", "types"]);
-    assert!(catalog.tables.iter().all(|t| t.name.schema.as_ref().unwrap().value == db.name()));
+    assert!(catalog
+        .tables
+        .iter()
+        .all(|t| t.name.schema.as_ref().unwrap().value == db.name()));
 
     let types = table(&catalog, "types");
     let ty = |name: &str| {
@@ -329,7 +309,12 @@ async fn discovery_maps_types_through_the_converter() {
     // Keys, defaults, identity.
     let parent = table(&catalog, "parent");
     assert_eq!(
-        parent.primary_key().unwrap().iter().map(|i| i.value.as_str()).collect::<Vec<_>>(),
+        parent
+            .primary_key()
+            .unwrap()
+            .iter()
+            .map(|i| i.value.as_str())
+            .collect::<Vec<_>>(),
         ["a", "b"]
     );
     assert!(parent
@@ -340,11 +325,17 @@ async fn discovery_maps_types_through_the_converter() {
     let fk = child.foreign_keys().next().unwrap();
     assert_eq!(fk.referenced_table.name.value, "parent");
     assert_eq!(
-        fk.columns.iter().map(|i| i.value.as_str()).collect::<Vec<_>>(),
+        fk.columns
+            .iter()
+            .map(|i| i.value.as_str())
+            .collect::<Vec<_>>(),
         ["pa", "pb"]
     );
     assert_eq!(
-        fk.referenced_columns.iter().map(|i| i.value.as_str()).collect::<Vec<_>>(),
+        fk.referenced_columns
+            .iter()
+            .map(|i| i.value.as_str())
+            .collect::<Vec<_>>(),
         ["a", "b"]
     );
     assert_eq!(fk.on_delete.as_deref(), Some("CASCADE"));
@@ -355,7 +346,12 @@ async fn discovery_maps_types_through_the_converter() {
         pb.default,
         Some(migrate_core::ColumnDefault::Expression("'x''y'".into()))
     );
-    assert!(child.columns[3].on_update.as_deref().unwrap().to_lowercase().starts_with("current_timestamp"));
+    assert!(child.columns[3]
+        .on_update
+        .as_deref()
+        .unwrap()
+        .to_lowercase()
+        .starts_with("current_timestamp"));
 
     // An explicit schema list; the views are left out, the system schemas never appear.
     let other = source.discover(Some(&["mysql".to_string()])).await.unwrap();
@@ -380,7 +376,10 @@ async fn zero_dates_are_a_clear_error() {
     let catalog = source.discover(None).await.unwrap();
     let error = read_table(&source, table(&catalog, "d")).await.unwrap_err();
     let text = error.to_string();
-    assert!(matches!(error, SourceError::Unrepresentable { .. }), "{text}");
+    assert!(
+        matches!(error, SourceError::Unrepresentable { .. }),
+        "{text}"
+    );
     assert_eq!(error.retry(), Retry::Definite);
     assert!(text.contains(".d.day, row id=7"), "{text}");
     assert!(text.contains("zero date 0000-00-00"), "{text}");
@@ -391,12 +390,16 @@ async fn zero_dates_are_a_clear_error() {
     let mut read = ReadSpec::whole_table(d);
     read.columns[1].value = ReadValue::Expression("NULLIF(`day`, '0000-00-00')".into());
     let snapshot = source.snapshot(1).await.unwrap();
-    let error = read_all(&snapshot, &read, &Chunk::whole(), 100).await.unwrap_err();
+    let error = read_all(&snapshot, &read, &Chunk::whole(), 100)
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains(".d.at, row id=8"), "{error}");
     assert!(error.to_string().contains("zero month or day"), "{error}");
     // Without the bad rows the same snapshot reads on.
     read.filter = Some("`id` < 8".into());
-    let batches = read_all(&snapshot, &read, &Chunk::whole(), 100).await.unwrap();
+    let batches = read_all(&snapshot, &read, &Chunk::whole(), 100)
+        .await
+        .unwrap();
     let day = column::<Date32Array>(&batches[0], "day");
     assert_eq!(batches[0].num_rows(), 2);
     assert!(day.is_null(1));
@@ -430,7 +433,9 @@ async fn times_outside_a_day_are_a_clear_error() {
     read.columns[1].value = ReadValue::Cast("tm".into());
     read.columns[1].data_type = LogicalType::Text;
     let snapshot = source.snapshot(1).await.unwrap();
-    let batches = read_all(&snapshot, &read, &Chunk::whole(), 100).await.unwrap();
+    let batches = read_all(&snapshot, &read, &Chunk::whole(), 100)
+        .await
+        .unwrap();
     let text = column::<LargeStringArray>(&batches[0], "tm");
     assert_eq!(
         (0..3).map(|i| text.value(i)).collect::<Vec<_>>(),
@@ -468,17 +473,33 @@ async fn casts_expressions_and_filters() {
             column(
                 "price_2",
                 ReadValue::Cast("price".into()),
-                LogicalType::Decimal { precision: 12, scale: 2 },
+                LogicalType::Decimal {
+                    precision: 12,
+                    scale: 2,
+                },
             ),
-            column("label", ReadValue::Expression("CONCAT(`name`, '!')".into()), LogicalType::Text),
-            column("flag_b", ReadValue::Cast("flag".into()), LogicalType::Boolean),
+            column(
+                "label",
+                ReadValue::Expression("CONCAT(`name`, '!')".into()),
+                LogicalType::Text,
+            ),
+            column(
+                "flag_b",
+                ReadValue::Cast("flag".into()),
+                LogicalType::Boolean,
+            ),
         ],
         filter: Some("`id` < 9".into()),
     };
     let snapshot = source.snapshot(1).await.unwrap();
-    let batches = read_all(&snapshot, &read, &Chunk::whole(), 100).await.unwrap();
+    let batches = read_all(&snapshot, &read, &Chunk::whole(), 100)
+        .await
+        .unwrap();
     let batch = single(&batches, &[-2, 1, 5]);
-    assert_eq!(common::column::<Int64Array>(&batch, "qty_n").values()[..], [10, 20, 30]);
+    assert_eq!(
+        common::column::<Int64Array>(&batch, "qty_n").values()[..],
+        [10, 20, 30]
+    );
     let price = common::column::<Decimal128Array>(&batch, "price_2");
     // A cast rounds as MySQL's CAST does (2.250 -> 2.25, exact here).
     assert_eq!(price.value_as_string(1), "2.25");
@@ -505,27 +526,41 @@ async fn casts_expressions_and_filters() {
     let mut bad = read.clone();
     bad.filter = None;
     bad.columns.truncate(2);
-    let error = read_all(&snapshot, &bad, &Chunk::whole(), 100).await.unwrap_err();
+    let error = read_all(&snapshot, &bad, &Chunk::whole(), 100)
+        .await
+        .unwrap_err();
     assert!(matches!(error, SourceError::Warnings { .. }), "{error}");
     assert!(error.to_string().contains("'x'"), "{error}");
 
     // A boolean cast of 2 is not a boolean.
     let mut bad = read.clone();
     bad.filter = None;
-    let error = read_all(&snapshot, &bad, &Chunk::whole(), 100).await.unwrap_err();
+    let error = read_all(&snapshot, &bad, &Chunk::whole(), 100)
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("row id=9"), "{error}");
 
     // A column that doesn't exist, and an expression the server rejects: definite errors.
     let mut bad = read.clone();
     bad.columns[1].value = ReadValue::Column("nope".into());
-    let error = read_all(&snapshot, &bad, &Chunk::whole(), 100).await.unwrap_err();
+    let error = read_all(&snapshot, &bad, &Chunk::whole(), 100)
+        .await
+        .unwrap_err();
     assert!(matches!(error, SourceError::Unsupported { .. }), "{error}");
     let mut bad = read.clone();
     bad.columns[3].value = ReadValue::Expression("no_such_function(`name`)".into());
-    let error = read_all(&snapshot, &bad, &Chunk::whole(), 100).await.unwrap_err();
+    let error = read_all(&snapshot, &bad, &Chunk::whole(), 100)
+        .await
+        .unwrap_err();
     assert_eq!(error.retry(), Retry::Definite, "{error}");
     // The snapshot's reader survived every failed read.
-    assert_eq!(read_all(&snapshot, &read, &Chunk::whole(), 2).await.unwrap().len(), 2);
+    assert_eq!(
+        read_all(&snapshot, &read, &Chunk::whole(), 2)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     snapshot.close().await.unwrap();
 }
 
@@ -537,7 +572,9 @@ async fn bad_urls_passwords_and_tables() {
     let db = server.create_database("mysql_errors");
     db.sql("CREATE TABLE t (id INT PRIMARY KEY)").unwrap();
 
-    let error = MysqlSource::connect("mysql://u:secret@host:99999/db").await.unwrap_err();
+    let error = MysqlSource::connect("mysql://u:secret@host:99999/db")
+        .await
+        .unwrap_err();
     assert!(matches!(error, SourceError::InvalidUrl { .. }), "{error}");
     assert!(!error.to_string().contains("secret"));
 
@@ -549,7 +586,9 @@ async fn bad_urls_passwords_and_tables() {
     assert_eq!(error.retry(), Retry::Definite);
     assert!(!error.to_string().contains("wrong-password"), "{error}");
 
-    let closed = MysqlSource::connect("mysql://migrate@127.0.0.1:1/db").await.unwrap_err();
+    let closed = MysqlSource::connect("mysql://migrate@127.0.0.1:1/db")
+        .await
+        .unwrap_err();
     assert_eq!(closed.retry(), Retry::Transient, "{closed}");
 
     let unknown_db = db.url().rsplit_once('/').unwrap().0.to_string() + "/no_such_database_here";
@@ -579,7 +618,11 @@ async fn password_from_the_environment() {
     // Only this test in this binary reads MYSQL_PWD; others pass the password in the URL.
     std::env::set_var("MYSQL_PWD", password);
     let source = MysqlSource::connect(&url).await.unwrap();
-    assert!(!source.endpoint().contains(&format!(":{password}@")), "{}", source.endpoint());
+    assert!(
+        !source.endpoint().contains(&format!(":{password}@")),
+        "{}",
+        source.endpoint()
+    );
     assert!(source.endpoint().ends_with(db.name()));
     let catalog = source.discover(None).await.unwrap();
     assert!(catalog.tables.is_empty());

@@ -18,6 +18,7 @@ use crate::{chunk_predicate, SourceError};
 use arrow_array::{RecordBatch, RecordBatchOptions};
 use arrow_schema::{Schema, SchemaRef};
 use decode::{display_value, Decoder, Wire};
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use migrate_core::{Column, LogicalType, Table};
@@ -81,7 +82,7 @@ fn base_type(source_type: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn find_column<'t>(table: &'t Table, name: &str) -> Result<&'t Column, SourceError> {
+pub(crate) fn find_column<'t>(table: &'t Table, name: &str) -> Result<&'t Column, SourceError> {
     table
         .columns
         .iter()
@@ -128,7 +129,7 @@ pub(crate) fn column_expr(column: &Column) -> ColumnRead {
 }
 
 /// `CAST(column AS ...)` to a canonical type (DMS `change-data-type`), or why there is none.
-fn cast_expr(column: &str, to: &LogicalType) -> Result<String, String> {
+pub(crate) fn cast_expr(column: &str, to: &LogicalType) -> Result<String, String> {
     use LogicalType as L;
     let target = match to {
         // No CAST AS BOOLEAN: a signed integer that the decoder requires to be 0 or 1.
@@ -338,10 +339,56 @@ impl Batcher<'_> {
     }
 }
 
-/// What the reader task sends: batches, then `Ok(None)` at the end of the chunk, or an error.
-type Message = Result<Option<RecordBatch>, SourceError>;
+/// What a reader task sends: items, then `Ok(None)` at the end, or an error.
+pub(crate) type Message<T> = Result<Option<T>, SourceError>;
 
-/// Streams the chunk's batches; see [`migrate_source::Snapshot::read_chunk`].
+/// The work of one streaming read on a lent reader: sends items on the channel, returns when
+/// done (or when the channel is closed: the consumer went away).
+pub(crate) type Work<T> = Box<
+    dyn for<'c> FnOnce(
+            &'c mut Conn,
+            &'c mpsc::Sender<Message<T>>,
+        ) -> BoxFuture<'c, Result<(), SourceError>>
+        + Send,
+>;
+
+/// Runs `work` on a reader of the snapshot in a spawned task and streams what it sends, ending
+/// with its error if any. `stopped` is the error to end with if the task dies without finishing
+/// (a panic): a stream must never look complete when it is not.
+pub(crate) fn on_reader<T: Send + 'static>(
+    readers: &Arc<Readers>,
+    capacity: usize,
+    stopped: SourceError,
+    work: Work<T>,
+) -> BoxStream<'static, Result<T, SourceError>> {
+    let (tx, rx) = mpsc::channel::<Message<T>>(capacity);
+    let readers = readers.clone();
+    tokio::spawn(async move {
+        let outcome = async {
+            let mut reader = readers.lend().await?;
+            let outcome = work(reader.conn(), &tx).await;
+            reader.give_back(&outcome);
+            outcome
+        }
+        .await;
+        // The consumer may be gone; then nobody needs the outcome.
+        let _ = tx.send(outcome.map(|()| None)).await;
+    });
+    futures::stream::unfold((rx, Some(stopped)), |(mut rx, stopped)| async move {
+        let stopped = stopped?;
+        match rx.recv().await {
+            Some(Ok(Some(item))) => Some((Ok(item), (rx, Some(stopped)))),
+            Some(Ok(None)) => None,
+            Some(Err(e)) => Some((Err(e), (rx, None))),
+            // The task ended without saying it was complete: never pass that off as the end.
+            None => Some((Err(stopped), (rx, None))),
+        }
+    })
+    .boxed()
+}
+
+/// Streams the chunk's batches; see [`migrate_source::Snapshot::read_chunk`]. A channel of one
+/// batch: the reader decodes the next batch while the consumer handles this one.
 pub(crate) fn read_chunk(
     readers: &Arc<Readers>,
     read: &ReadSpec,
@@ -352,56 +399,26 @@ pub(crate) fn read_chunk(
         Ok(plan) => plan,
         Err(e) => return futures::stream::once(async move { Err(e) }).boxed(),
     };
-    let (tx, rx) = mpsc::channel::<Message>(1);
     let stopped = SourceError::ReaderStopped {
         table: plan.table.clone(),
         chunk: plan.chunk,
     };
-    let readers = readers.clone();
-    tokio::spawn(async move {
-        let outcome = run(&readers, &plan, batch_rows.max(1), &tx).await;
-        // The consumer may be gone; then nobody needs the outcome.
-        let _ = tx.send(outcome.map(|()| None)).await;
-    });
-    futures::stream::unfold((rx, Some(stopped)), |(mut rx, stopped)| async move {
-        let stopped = stopped?;
-        match rx.recv().await {
-            Some(Ok(Some(batch))) => Some((Ok(batch), (rx, Some(stopped)))),
-            Some(Ok(None)) => None,
-            Some(Err(e)) => Some((Err(e), (rx, None))),
-            // The task ended without saying the chunk was complete: never pass that off as the
-            // end of the chunk.
-            None => Some((Err(stopped), (rx, None))),
-        }
-    })
-    .boxed()
-}
-
-/// Lends a reader, reads the chunk, and gives the reader back (or drops it when its connection
-/// broke: its transaction, and so the snapshot's view, is gone).
-async fn run(
-    readers: &Arc<Readers>,
-    plan: &ReadPlan,
-    batch_rows: usize,
-    tx: &mpsc::Sender<Message>,
-) -> Result<(), SourceError> {
-    let mut reader = readers.lend().await?;
-    let outcome = stream_rows(reader.conn(), plan, batch_rows, tx).await;
-    match &outcome {
-        Err(SourceError::Query { source, .. }) if source.is_fatal() => {
-            tracing::warn!(endpoint = %readers.endpoint, "a snapshot reader's connection broke: {source}");
-            reader.discard();
-        }
-        _ => drop(reader),
-    }
-    outcome
+    let batch_rows = batch_rows.max(1);
+    on_reader(
+        readers,
+        1,
+        stopped,
+        Box::new(move |conn, tx| {
+            Box::pin(async move { stream_rows(conn, &plan, batch_rows, tx).await })
+        }),
+    )
 }
 
 async fn stream_rows(
     conn: &mut Conn,
     plan: &ReadPlan,
     batch_rows: usize,
-    tx: &mpsc::Sender<Message>,
+    tx: &mpsc::Sender<Message<RecordBatch>>,
 ) -> Result<(), SourceError> {
     let context = format!("reading chunk {} of {}", plan.chunk, plan.table);
     let mut batcher = Batcher {
