@@ -120,7 +120,7 @@ async fn every_type_is_read_exactly() {
     let f = column::<Float32Array>(&batch, "f");
     assert_eq!(f.value(0), -3.40282e38f32);
     assert_eq!(f.value(1), 0.1f32);
-    assert_eq!(f.value(3), 1.17549435e-38f32);
+    assert_eq!(f.value(3), f32::MIN_POSITIVE);
     let db = column::<Float64Array>(&batch, "db");
     assert_eq!(db.value(0), -1.7976931348623157e308);
     assert_eq!(db.value(1), 0.1);
@@ -286,7 +286,7 @@ async fn discovery_maps_types_through_the_converter() {
     assert_eq!(types.columns.last().unwrap().name.value, "g");
     assert_eq!(types.columns[2].source_type, "tinyint(3) unsigned");
     assert!(!types.columns[0].nullable && types.columns[1].nullable);
-    assert_eq!(types.statistics.as_ref().unwrap().row_count.is_some(), true);
+    assert!(types.statistics.as_ref().unwrap().row_count.is_some());
 
     // The type map's notes are findings on the column.
     let finding = |code: &str, object: &str| {
