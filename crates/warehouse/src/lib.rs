@@ -21,5 +21,6 @@ pub mod redshift;
 
 pub use error::WarehouseError;
 pub use postgres::{
-    checksum_sql, ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, SESSION_SETTINGS,
+    checksum_sql, ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, TableState,
+    SESSION_SETTINGS,
 };
