@@ -223,6 +223,25 @@ impl PostgresWarehouse {
             .map_err(WarehouseError::database(doing("COMMIT")))
     }
 
+    /// The rows of the chunks of `table` that `task` has made durable (the sum of their
+    /// checkpoints).
+    pub async fn loaded_rows(&self, task: &str, table: &Table) -> Result<u64, WarehouseError> {
+        let source_table = source_table_key(table);
+        let client = self.client.lock().await;
+        let row = client
+            .query_one(
+                "SELECT coalesce(sum(rows), 0)::int8 FROM migrate.migrate_checkpoint \
+                  WHERE task = $1 AND source_table = $2",
+                &[&task, &source_table],
+            )
+            .await
+            .map_err(WarehouseError::database(format!(
+                "reading the checkpoints of table {source_table}"
+            )))?;
+        // Only this crate writes the table, and only from `u64`s.
+        Ok(row.get::<_, i64>(0).max(0) as u64)
+    }
+
     /// Records that every chunk of `table` is loaded for `task`.
     pub async fn complete_table(&self, task: &str, table: &Table) -> Result<(), WarehouseError> {
         let source_table = source_table_key(table);
