@@ -304,6 +304,17 @@ pub async fn replicate<S: Source>(
         observer,
         workers: tokio::sync::Semaphore::new(workers),
     });
+    let planned: Vec<(String, Option<u64>)> = loads
+        .iter()
+        .filter_map(|load| load.as_ref().ok())
+        .map(|load| {
+            (
+                load.label(),
+                load.source.statistics.as_ref().and_then(|s| s.row_count),
+            )
+        })
+        .collect();
+    run.observer.planned(&planned);
     let mut tables = Vec::new();
     let mut jobs = Vec::new();
     for load in loads {

@@ -75,7 +75,7 @@ impl<S: Source> Run<S> {
                 }
             }
             Err(e) => {
-                tracing::error!("{}: {e}", summary.source);
+                tracing::error!("{e}");
                 summary.status = TableStatus::Failed;
                 summary.error = Some(e.to_string());
             }

@@ -145,6 +145,8 @@ pub enum DifferenceKind {
 
 /// Events of a run, for a progress display. Called from many tasks at once; keep them quick.
 pub trait Observer: Send + Sync {
+    /// The run starts with these tables (their labels and the source's row estimates).
+    fn planned(&self, _tables: &[(String, Option<u64>)]) {}
     /// A table starts: `chunks` in its plan, `chunks_done` of them loaded before, and the
     /// source's row estimate.
     fn table_started(&self, _table: &str, _chunks: u32, _chunks_done: u32, _rows: Option<u64>) {}

@@ -91,10 +91,16 @@ fn prep_mode(mode: PrepMode) -> migrate_warehouse::PrepMode {
 impl Target {
     /// Opens `connections` connections to a PostgreSQL target.
     pub async fn postgres(url: &str, connections: usize) -> Result<Target, ReplicateError> {
-        let warehouses = futures::future::try_join_all(
-            (0..connections.max(1)).map(|_| PostgresWarehouse::connect(url)),
-        )
-        .await?;
+        // The first connection creates the checkpoint tables; concurrent `CREATE ... IF NOT
+        // EXISTS` of the same schema can fail, so the others connect after it.
+        let first = PostgresWarehouse::connect(url).await?;
+        let mut warehouses = vec![first];
+        warehouses.extend(
+            futures::future::try_join_all(
+                (1..connections.max(1)).map(|_| PostgresWarehouse::connect(url)),
+            )
+            .await?,
+        );
         Ok(Target::Postgres(Slots::new(warehouses)))
     }
 
