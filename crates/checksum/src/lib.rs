@@ -1,9 +1,275 @@
-//! Checksums that a source and a target compute in their own database, comparable with each other.
+//! Checksums that a source and a target compute in their own database, comparable with each
+//! other: one definition, written as SQL for PostgreSQL and for MySQL/MariaDB.
 //!
-//! A [`ChunkChecksum`] is a row count and two order-independent sums of 60-bit row hashes; the
-//! checksum of a table is the [`ChunkChecksum::combine`] of its chunks'.
+//! `migrate validate` compares a source table and its copy by row counts and per-chunk checksums
+//! computed where the rows are: no row leaves either database. The same rows give the same
+//! [`ChunkChecksum`] in both engines, whatever the column types on each side, as long as each
+//! column is described by the canonical type ([`LogicalType`]) of the values it carries.
+//!
+//! # The definition
+//!
+//! 1. **Canonical text of a value**, fixed by its [`LogicalType`] (the type of the Arrow column
+//!    that carried it, see `migrate-batch`), never by the engine's column type:
+//!
+//!    | canonical type | canonical text | examples |
+//!    | --- | --- | --- |
+//!    | `boolean` | `true` / `false` (MySQL: any non-zero number is `true`) | `true` |
+//!    | `smallint`, `integer`, `bigint` | decimal digits, `-` for negatives (MySQL `BIT(n)` and `YEAR` as their number) | `-32768`, `2024` |
+//!    | `decimal(p,s)` | exactly `s` fraction digits, `0` before the point, `-` for negatives | `0.50`, `-12.000`, `18446744073709551615` |
+//!    | `numeric` | the value's own text (PostgreSQL keeps its display scale; `NaN`, `Infinity`) | `1.500` |
+//!    | `real`, `double` | the value widened exactly to a double, its shortest round-trip digits `D` and the power of ten `E` with value = `D`×10^`E`: `[-]DeE`; zero is `0` or `-0`; `NaN`, `Infinity`, `-Infinity` | `1e-1` (0.1), `12345e-2` (123.45), `1e100`, `5e-324` |
+//!    | `char(n)` | the text without trailing spaces (CHAR semantics in both engines) | `ab` |
+//!    | `varchar(n)`, `text` | the text (UTF-8; MySQL converts from the column's character set) | |
+//!    | `binary`, `varbinary`, `blob` | lower-case hex of the bytes | `00ff` |
+//!    | `date` | `YYYY-MM-DD`, ` BC` appended before year 1 | `1000-01-01` |
+//!    | `time(p)` | `HH:MM:SS.ffffff` (MySQL durations: `-838:59:59.000000`) | `23:59:59.999999` |
+//!    | `timetz(p)` | `HH:MM:SS.ffffff±HH:MM:SS` (MySQL: `+00:00:00`) | `12:00:00.000000+05:30:00` |
+//!    | `timestamp(p)` | `YYYY-MM-DD HH:MM:SS.ffffff` | `9999-12-31 23:59:59.999999` |
+//!    | `timestamptz(p)` | the same, in UTC | |
+//!    | `interval_ym`, `interval_ds(p)` | `P<months>M<days>DT<seconds, 6 fraction digits>S`, each part signed | `P14M3DT3723.500000S` |
+//!    | `json` | the text PostgreSQL's `jsonb` prints: keys sorted (shorter first, then by bytes), last duplicate wins, `", "` and `": "` between items | `{"a": 1, "bb": [1, 2]}` |
+//!    | `xml` | the document text | |
+//!    | `uuid` | lower-case `8-4-4-4-12` | |
+//!    | `geometry`, `geography` | lower-case hex of the WKB (`ST_AsBinary`) | |
+//!    | `array`, `map`, `struct`, `union` | the value as `jsonb` text (`to_jsonb`) | `[1, null]` |
+//!
+//!    Dates and times never depend on `DateStyle`, `IntervalStyle` or the session time zone in
+//!    PostgreSQL (`to_char`, `AT TIME ZONE 'UTC'`, `extract`); floats do depend on
+//!    `extra_float_digits` being positive (PostgreSQL 12 or later prints the shortest round-trip
+//!    digits then), and the JSON of arrays and composites on every setting that changes a value's
+//!    text: run [`session_settings`] first.
+//!
+//! 2. **Row text**: each column in order as `N` when NULL, else its canonical text in double
+//!    quotes with inner double quotes doubled; columns joined by `,`. So NULL and `''` (`""`)
+//!    differ, and no separator is ambiguous (the text splits back into its values like CSV).
+//!    MySQL writes `?` for a non-NULL value that has no canonical text (a value whose text is
+//!    longer than `max_allowed_packet`, invalid JSON): nothing in PostgreSQL matches it.
+//!
+//! 3. **Row hash** `h`: MD5 of the row text's UTF-8 bytes, 32 lower-case hex digits. (MySQL: a
+//!    row text longer than `max_allowed_packet` makes the hash 32 zeros, which no real row hashes
+//!    to: the checksum differs rather than skip the row.)
+//!
+//! 4. **Checksum** of a set of rows: the row count and two sums over the rows of 60-bit numbers
+//!    read from the hash, hex digits 1-15 and 16-30 (PostgreSQL
+//!    `('x' || substr(h, 1, 15))::bit(60)::int8`, MySQL `CONV(SUBSTRING(h, 1, 15), 16, 10)`),
+//!    summed exactly (PostgreSQL `numeric`, MySQL `DECIMAL(65,0)`). The sums don't depend on row
+//!    order and add up: a table's checksum is the [`ChunkChecksum::combine`] of its chunks'.
+//!
+//! 5. **Row hashes**, to find the rows behind a mismatch: each row's key text (the key columns
+//!    written as in a row text) and its hash, ordered by the key text's UTF-8 bytes in both
+//!    engines (PostgreSQL `COLLATE "C"`, MySQL `CAST(... AS BINARY)`).
+//!
+//! # Limits (a mismatch, never a silent match)
+//!
+//! - MariaDB keeps JSON documents as written: its `json` text equals `jsonb`'s only for documents
+//!   already in `jsonb`'s form (keys in `jsonb`'s order, no duplicate keys, numbers as `jsonb`
+//!   prints them, no `\u` escapes of printable characters). Other documents differ. MySQL 8
+//!   normalises documents like `jsonb` except for numbers with a fraction or an exponent.
+//! - MySQL `TIME` values outside `00:00:00..24:00:00` have no PostgreSQL `time`; MariaDB turns
+//!   `-0.0` into `0`; PostgreSQL `NaN`/`Infinity` floats and dates have no MySQL value.
+//! - `geometry`/`geography` need PostGIS on the PostgreSQL side (`ST_AsBinary`).
+//!
+//! ```
+//! use migrate_checksum::{checksum_sql, ChecksumColumn, Engine};
+//! use migrate_core::LogicalType;
+//! let columns = [
+//!     ChecksumColumn { sql: "\"id\"".into(), data_type: LogicalType::BigInt },
+//!     ChecksumColumn { sql: "\"name\"".into(), data_type: LogicalType::Text },
+//! ];
+//! let sql = checksum_sql(Engine::Postgres, "\"public\".\"t\"", &columns, "\"id\" < 1000");
+//! assert!(sql.starts_with("SELECT count(*)"));
+//! ```
 
+mod canonical;
+
+use canonical::PgColumn;
+use migrate_core::LogicalType;
 use std::fmt;
+
+/// The SQL dialect a checksum query is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// PostgreSQL 12 or later.
+    Postgres,
+    /// MySQL 8 and MariaDB 10.x.
+    Mysql,
+}
+
+/// One column of a checksum: what to hash and what its values mean.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChecksumColumn {
+    /// A column reference (already quoted) or any SQL expression of the engine. In PostgreSQL,
+    /// `array`/`map`/`struct`/`union` columns must be the value itself (an array, `hstore`,
+    /// composite or `json`/`jsonb`), not its text.
+    pub sql: String,
+    /// The canonical type of the values: the type of the Arrow column that carries them.
+    pub data_type: LogicalType,
+}
+
+/// The query computing the [`ChunkChecksum`] of the rows of `from_sql` (a table name as SQL, or a
+/// subquery with an alias) that match `predicate` (SQL; empty means every row), over `columns`.
+/// It returns one row: the count (`bigint`), then both sums as decimal text, for
+/// [`ChunkChecksum::from_sql_text`]. Run [`session_settings`] on the session first.
+///
+/// Consistency: the query sees what its statement or transaction sees; run it in the snapshot
+/// that was read to compare with what was copied.
+pub fn checksum_sql(
+    engine: Engine,
+    from_sql: &str,
+    columns: &[ChecksumColumn],
+    predicate: &str,
+) -> String {
+    let predicate = predicate_sql(predicate);
+    match engine {
+        Engine::Postgres => {
+            let (values, texts) = postgres_stages(columns, &[]);
+            format!(
+                "SELECT count(*)::int8, \
+                        coalesce(sum(('x' || substr(h, 1, 15))::bit(60)::int8), 0)::text, \
+                        coalesce(sum(('x' || substr(h, 16, 15))::bit(60)::int8), 0)::text \
+                   FROM (SELECT {} AS h \
+                           FROM (SELECT {values} FROM {from_sql} WHERE {predicate} OFFSET 0) AS migrate_values \
+                         OFFSET 0) AS migrate_rows",
+                postgres_hash(&texts)
+            )
+        }
+        Engine::Mysql => {
+            // The hash is computed once per sum: MySQL merges a derived table into the query
+            // (no fence without materialising every row), so both sums repeat it.
+            let hash = mysql_hash(columns);
+            let sum = |from: u32| {
+                format!(
+                    "CAST(COALESCE(SUM(CAST(CONV(SUBSTRING({hash}, {from}, 15), 16, 10) AS DECIMAL(65,0))), 0) AS CHAR)"
+                )
+            };
+            format!(
+                "SELECT COUNT(*), {}, {} FROM {from_sql} WHERE {predicate}",
+                sum(1),
+                sum(16)
+            )
+        }
+    }
+}
+
+/// The query listing each row's key text and hash (`k`, `h`: both text) for the rows of
+/// `from_sql` matching `predicate`, ordered by the key text's bytes identically in both engines.
+/// `key` are the key columns (their text is written as in a row text, see the crate docs);
+/// `columns` are the hashed columns, as in [`checksum_sql`]: `h` is the same per-row hash the
+/// sums are built from. Run [`session_settings`] on the session first.
+///
+/// Memory: the server sorts the rows; the client should stream the result.
+pub fn row_hashes_sql(
+    engine: Engine,
+    from_sql: &str,
+    key: &[ChecksumColumn],
+    columns: &[ChecksumColumn],
+    predicate: &str,
+) -> String {
+    let predicate = predicate_sql(predicate);
+    match engine {
+        Engine::Postgres => {
+            let (values, texts) = postgres_stages(columns, key);
+            let (row, key_texts) = texts.split_at(columns.len());
+            format!(
+                "SELECT k, h FROM (SELECT {} AS k, {} AS h \
+                   FROM (SELECT {values} FROM {from_sql} WHERE {predicate} OFFSET 0) AS migrate_values) \
+                   AS migrate_rows ORDER BY k COLLATE \"C\"",
+                join_postgres(key_texts),
+                postgres_hash(row)
+            )
+        }
+        Engine::Mysql => format!(
+            "SELECT k, h FROM (SELECT {} AS k, {} AS h FROM {from_sql} WHERE {predicate}) \
+               AS migrate_rows ORDER BY CAST(k AS BINARY)",
+            mysql_row_text(key),
+            mysql_hash(columns)
+        ),
+    }
+}
+
+/// PostgreSQL session settings under which the checksum queries give the documented text, and
+/// under which every other text this project reads from or writes to PostgreSQL is
+/// unambiguous: instants in UTC, ISO dates, ISO 8601 intervals, floats with the shortest
+/// round-trip digits, bytea in hex. The source and the warehouse sessions use exactly this.
+pub const POSTGRES_SESSION_SETTINGS: &str = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; \
+     SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3; SET bytea_output = 'hex'";
+
+/// MySQL/MariaDB session settings (one statement): `TIMESTAMP` values shown in UTC, and strings
+/// exchanged with the client as utf8mb4.
+pub const MYSQL_SESSION_SETTINGS: &str = "SET time_zone = '+00:00', NAMES utf8mb4";
+
+/// Statements a session must run once before the queries above (time zone UTC, character set,
+/// float digits, ...).
+pub const fn session_settings(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Postgres => POSTGRES_SESSION_SETTINGS,
+        Engine::Mysql => MYSQL_SESSION_SETTINGS,
+    }
+}
+
+fn predicate_sql(predicate: &str) -> String {
+    if predicate.trim().is_empty() {
+        "TRUE".to_string()
+    } else {
+        format!("({predicate})")
+    }
+}
+
+/// PostgreSQL computes the rows' texts in two steps so that a float's text is printed once and
+/// reshaped from that one value (the planner would otherwise inline it at every use; `OFFSET 0`
+/// keeps the step apart). Returns the first step's select list and the second step's column
+/// texts: `columns` first, then `key`.
+fn postgres_stages(columns: &[ChecksumColumn], key: &[ChecksumColumn]) -> (String, Vec<String>) {
+    let mut values = Vec::new();
+    let mut texts = Vec::new();
+    for (i, column) in columns.iter().chain(key).enumerate() {
+        let alias = format!("v{i}");
+        match canonical::postgres_column(&column.data_type, &column.sql) {
+            PgColumn::Done(text) => values.push(format!("{text} AS {alias}")),
+            PgColumn::Float(float) => {
+                values.push(format!("{float} AS {alias}"));
+                texts.push(canonical::postgres_float_column(&alias));
+                continue;
+            }
+        }
+        texts.push(alias);
+    }
+    if values.is_empty() {
+        // A select list can't be empty; a table without columns still has rows to count.
+        values.push("NULL AS v".to_string());
+    }
+    (values.join(", "), texts)
+}
+
+fn join_postgres(texts: &[String]) -> String {
+    if texts.is_empty() {
+        "''".to_string()
+    } else {
+        texts.join(" || ',' || ")
+    }
+}
+
+fn postgres_hash(texts: &[String]) -> String {
+    format!("md5(convert_to({}, 'UTF8'))", join_postgres(texts))
+}
+
+fn mysql_row_text(columns: &[ChecksumColumn]) -> String {
+    if columns.is_empty() {
+        return "''".to_string();
+    }
+    let texts: Vec<String> = columns
+        .iter()
+        .map(|c| canonical::mysql_column(&c.data_type, &c.sql))
+        .collect();
+    format!("CONVERT(CONCAT({}) USING utf8mb4)", texts.join(", ',', "))
+}
+
+fn mysql_hash(columns: &[ChecksumColumn]) -> String {
+    format!(
+        "COALESCE(MD5({}), '00000000000000000000000000000000')",
+        mysql_row_text(columns)
+    )
+}
 
 /// The row count and checksum of a set of rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,5 +331,28 @@ mod tests {
         );
         assert!(ChunkChecksum::from_sql_text(1, "x", "1").is_err());
         assert!(ChunkChecksum::from_sql_text(-1, "1", "1").is_err());
+    }
+
+    #[test]
+    fn an_empty_predicate_means_every_row() {
+        let columns = [ChecksumColumn {
+            sql: "a".into(),
+            data_type: LogicalType::Integer,
+        }];
+        for engine in [Engine::Postgres, Engine::Mysql] {
+            let sql = checksum_sql(engine, "t", &columns, " ");
+            assert!(sql.contains("FROM t WHERE TRUE"), "{sql}");
+            let sql = checksum_sql(engine, "t", &columns, "a < 3");
+            assert!(sql.contains("FROM t WHERE (a < 3)"), "{sql}");
+        }
+    }
+
+    #[test]
+    fn session_settings_are_one_definition_per_engine() {
+        assert_eq!(
+            session_settings(Engine::Postgres),
+            POSTGRES_SESSION_SETTINGS
+        );
+        assert!(session_settings(Engine::Mysql).contains("time_zone = '+00:00'"));
     }
 }

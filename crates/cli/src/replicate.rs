@@ -7,7 +7,9 @@ use crate::Outcome;
 use anyhow::{bail, Context, Result};
 use clap::{ArgAction, Args, ValueEnum};
 use migrate_core::Severity;
-use migrate_replicate::{Observer, Options, Summary, TableStatus, TableSummary, ValidationStatus};
+use migrate_replicate::{
+    DifferenceKind, Observer, Options, Summary, TableStatus, TableSummary, ValidationStatus,
+};
 use migrate_source::Source;
 use migrate_task::{Engine, PrepMode, StagingFormat, Task, TaskOverrides, ValidatedTask};
 use std::io::Write;
@@ -254,38 +256,75 @@ fn print_text(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
             .map(|s| format!(" (staging {s})"))
             .unwrap_or_default()
     )?;
-    let header = [
-        "table",
-        "status",
-        "rows",
-        "chunks",
-        "skipped",
-        "staged MiB",
-        "seconds",
-        "rows/s",
-        "validation",
-    ];
-    let rows: Vec<[String; 9]> = summary
-        .tables
-        .iter()
-        .map(|t| {
-            [
-                if t.source == t.target {
-                    t.source.clone()
-                } else {
-                    format!("{} -> {}", t.source, t.target)
-                },
-                status_cell(t.status).into(),
-                t.rows.to_string(),
-                format!("{}/{}", t.chunks_loaded, t.chunks),
-                t.chunks_skipped.to_string(),
-                format!("{:.1}", t.bytes_staged as f64 / f64::from(1 << 20)),
-                format!("{:.1}", t.seconds),
-                format!("{:.0}", t.rows_per_second),
-                validation_cell(t),
-            ]
-        })
-        .collect();
+    let name = |t: &TableSummary| {
+        if t.source == t.target {
+            t.source.clone()
+        } else {
+            format!("{} -> {}", t.source, t.target)
+        }
+    };
+    let (header, rows): (Vec<&str>, Vec<Vec<String>>) = if summary.command == "validate" {
+        (
+            vec![
+                "table",
+                "status",
+                "source rows",
+                "target rows",
+                "parts",
+                "differing",
+                "seconds",
+                "validation",
+            ],
+            summary
+                .tables
+                .iter()
+                .map(|t| {
+                    let v = t.validation.as_ref();
+                    vec![
+                        name(t),
+                        status_cell(t.status).into(),
+                        v.map_or(0, |v| v.source_rows).to_string(),
+                        v.map_or(0, |v| v.target_rows).to_string(),
+                        v.map_or(0, |v| v.parts).to_string(),
+                        v.map_or(0, |v| v.parts_differing).to_string(),
+                        format!("{:.1}", t.seconds),
+                        validation_cell(t),
+                    ]
+                })
+                .collect(),
+        )
+    } else {
+        (
+            vec![
+                "table",
+                "status",
+                "rows",
+                "chunks",
+                "skipped",
+                "staged MiB",
+                "seconds",
+                "rows/s",
+                "validation",
+            ],
+            summary
+                .tables
+                .iter()
+                .map(|t| {
+                    vec![
+                        name(t),
+                        status_cell(t.status).into(),
+                        t.rows.to_string(),
+                        format!("{}/{}", t.chunks_loaded, t.chunks),
+                        t.chunks_skipped.to_string(),
+                        format!("{:.1}", t.bytes_staged as f64 / f64::from(1 << 20)),
+                        format!("{:.1}", t.seconds),
+                        format!("{:.0}", t.rows_per_second),
+                        validation_cell(t),
+                    ]
+                })
+                .collect(),
+        )
+    };
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             rows.iter()
@@ -295,14 +334,15 @@ fn print_text(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
                 .unwrap_or(0)
         })
         .collect();
+    let last = header.len() - 1;
     let line = |cells: Vec<&str>, out: &mut dyn Write| -> std::io::Result<()> {
         let text: Vec<String> = cells
             .iter()
             .zip(&widths)
             .enumerate()
             .map(|(i, (cell, width))| {
-                // Text columns left, numbers right.
-                if i < 2 || i == 8 {
+                // Names, status and validation left, numbers right.
+                if i < 2 || i == last {
                     format!("{cell:<width$}")
                 } else {
                     format!("{cell:>width$}")
@@ -311,7 +351,7 @@ fn print_text(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
             .collect();
         writeln!(out, "{}", text.join("  ").trim_end())
     };
-    line(header.to_vec(), out)?;
+    line(header.clone(), out)?;
     for row in &rows {
         line(row.iter().map(String::as_str).collect(), out)?;
     }
@@ -344,7 +384,12 @@ fn print_text(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
                     v.parts
                 )?;
                 for d in &v.differences {
-                    writeln!(out, "  {:?} key {}", d.kind, d.key)?;
+                    let kind = match d.kind {
+                        DifferenceKind::MissingInTarget => "missing in target",
+                        DifferenceKind::ExtraInTarget => "extra in target",
+                        DifferenceKind::Different => "different",
+                    };
+                    writeln!(out, "  {kind:<17} key {}", d.key)?;
                 }
                 let listed = v.differences.len() as u64;
                 let total = v.missing_in_target + v.extra_in_target + v.different;

@@ -32,11 +32,12 @@ pub enum ReplicateError {
     #[error("{table}: {problem}")]
     Expression { table: String, problem: String },
     /// A resumed load whose plan differs from the one it started with. Definite.
-    #[error("{table}: the load recorded in the target started with another plan (fingerprint {recorded}, now {current}): the mapping, the source columns or chunk_rows changed; run again with --restart to load the table from scratch, or restore the settings it started with")]
+    #[error("{table}: the load recorded in the target started with another plan (fingerprint {recorded}, now {current}): {what}; run again with --restart to load the table from scratch, or restore the settings it started with")]
     PlanChanged {
         table: String,
         recorded: String,
         current: String,
+        what: String,
     },
     /// State in the target that this version can't read, or that contradicts itself. Definite.
     #[error("{table}: {message}; {action}")]

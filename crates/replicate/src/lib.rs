@@ -202,9 +202,7 @@ fn plan_tables<S: Source>(
                     message: "the mapping planned a table discovery did not report".into(),
                     action: "report this as a bug in migrate".into(),
                 })
-                .and_then(|table| {
-                    TableLoad::new(table_plan, table, source.dialect(), &quote, task.chunk_rows)
-                })
+                .and_then(|table| TableLoad::new(table_plan, table, source.dialect(), &quote))
                 .map_err(|e| {
                     Box::new(failed_table(
                         table_plan.source.to_string(),
@@ -445,16 +443,20 @@ async fn validate_one<S: Source>(
     let label = load.label();
     observer.validating(&label);
     let chunks = async {
-        // The chunks the load recorded, when its plan is the current one; else a new plan.
+        // The chunks the load recorded, when its mapping is the current one (whatever its
+        // chunk size); else a new plan.
         let state = warehouses
             .get()
             .await
             .table_state(&options.task_name, &load.target)
             .await?;
         if let Some(state) = state {
-            let recorded = RecordedPlan::parse(&state.plan, &label)?;
-            if recorded.description == load.description {
-                return Ok(recorded.chunks());
+            match RecordedPlan::parse(&state.plan, &label) {
+                Ok(recorded) if recorded.description == load.description => {
+                    return Ok(recorded.chunks());
+                }
+                Ok(_) => tracing::info!("{label}: the mapping changed since the load: new chunks"),
+                Err(e) => tracing::warn!("{e}; validating with new chunks"),
             }
         }
         source

@@ -107,11 +107,21 @@ impl<S: Source> Run<S> {
         let (chunks, run, completed) = match state {
             Some(state) if !self.options.restart => {
                 let recorded = RecordedPlan::parse(&state.plan, &label)?;
-                if recorded.description != load.description {
+                if recorded.description != load.description
+                    || recorded.chunk_rows != self.chunk_rows
+                {
                     return Err(ReplicateError::PlanChanged {
                         table: label,
                         recorded: state.fingerprint,
-                        current: load.fingerprint.clone(),
+                        current: load.fingerprint(self.chunk_rows),
+                        what: if recorded.description != load.description {
+                            "the mapping or the source table changed".into()
+                        } else {
+                            format!(
+                                "chunk_rows was {}, it is {} now",
+                                recorded.chunk_rows, self.chunk_rows
+                            )
+                        },
                     });
                 }
                 let chunks = recorded.chunks();
@@ -171,12 +181,18 @@ impl<S: Source> Run<S> {
                         })
                         .await?,
                 );
-                let plan =
-                    RecordedPlan::new(run.clone(), load.description.clone(), &chunks).to_json();
+                let plan = RecordedPlan::new(
+                    run.clone(),
+                    load.description.clone(),
+                    self.chunk_rows,
+                    &chunks,
+                )
+                .to_json();
+                let fingerprint = load.fingerprint(self.chunk_rows);
                 retry
                     .run(&format!("{label}: recording its plan"), |_| {
                         self.target
-                            .start_table(&self.task, &load.target, &load.fingerprint, &plan)
+                            .start_table(&self.task, &load.target, &fingerprint, &plan)
                     })
                     .await?;
                 (chunks, run, BTreeSet::new())

@@ -16,10 +16,9 @@ pub(crate) struct TableLoad {
     /// The target table: the mapping's names, columns and types.
     pub target: Table,
     pub read: ReadSpec,
-    /// What identifies the plan (see [`description`]): a resumed run must have the same.
+    /// What identifies the mapping of the table (see [`description`]): a resumed run must have
+    /// the same, and the same chunk size.
     pub description: String,
-    /// A short hash of `description`, for messages.
-    pub fingerprint: String,
 }
 
 impl TableLoad {
@@ -30,7 +29,6 @@ impl TableLoad {
         source: &Table,
         dialect: SourceDialect,
         quote: &dyn Fn(&str) -> String,
-        chunk_rows: u64,
     ) -> Result<TableLoad, ReplicateError> {
         let mut columns = Vec::with_capacity(plan.columns.len());
         for (mapping, target) in plan.columns.iter().zip(&plan.target.columns) {
@@ -79,14 +77,18 @@ impl TableLoad {
                 .as_ref()
                 .map(|f| f.to_sql(dialect, |i| quote(&i.value))),
         };
-        let description = description(&read, &plan.target, chunk_rows);
         Ok(TableLoad {
             source: source.clone(),
             target: plan.target.clone(),
-            fingerprint: format!("{:08x}", crc32c::crc32c(description.as_bytes())),
-            description,
+            description: description(&read, &plan.target),
             read,
         })
+    }
+
+    /// A short hash of the plan with `chunk_rows`, for messages and the table state.
+    pub fn fingerprint(&self, chunk_rows: u64) -> String {
+        let plan = format!("{} {chunk_rows}", self.description);
+        format!("{:08x}", crc32c::crc32c(plan.as_bytes()))
     }
 
     /// `source -> target` as users see it.
@@ -95,10 +97,10 @@ impl TableLoad {
     }
 }
 
-/// What a load depends on, as canonical JSON text: the tables' names, each column's value,
-/// type and nullability, the row filter and the chunk size. Statistics are left out: they
+/// What a load depends on besides the chunk size, as canonical JSON text: the tables' names,
+/// each column's value, type and nullability, and the row filter. Statistics are left out: they
 /// change without changing what is loaded.
-fn description(read: &ReadSpec, target: &Table, chunk_rows: u64) -> String {
+fn description(read: &ReadSpec, target: &Table) -> String {
     let columns: Vec<serde_json::Value> = read
         .columns
         .iter()
@@ -126,7 +128,6 @@ fn description(read: &ReadSpec, target: &Table, chunk_rows: u64) -> String {
         "target": target.name.to_string(),
         "columns": columns,
         "filter": read.filter,
-        "chunk_rows": chunk_rows,
     })
     .to_string()
 }
@@ -138,6 +139,7 @@ pub(crate) struct RecordedPlan {
     /// Names this load's staged objects, so that a restarted load never reuses them.
     pub run: String,
     pub description: String,
+    pub chunk_rows: u64,
     pub chunks: Vec<RecordedChunk>,
 }
 
@@ -159,11 +161,17 @@ pub(crate) enum RecordedChunk {
 const PLAN_VERSION: u32 = 1;
 
 impl RecordedPlan {
-    pub fn new(run: String, description: String, chunks: &[Chunk]) -> RecordedPlan {
+    pub fn new(
+        run: String,
+        description: String,
+        chunk_rows: u64,
+        chunks: &[Chunk],
+    ) -> RecordedPlan {
         RecordedPlan {
             version: PLAN_VERSION,
             run,
             description,
+            chunk_rows,
             chunks: chunks
                 .iter()
                 .map(|c| match &c.bound {
@@ -284,7 +292,6 @@ mod tests {
             &catalog.tables[0],
             SourceDialect::Postgres,
             &quote,
-            1000,
         )
         .unwrap();
         let values: Vec<(&str, &ReadValue)> = load
@@ -308,16 +315,8 @@ mod tests {
         assert_eq!(load.read.filter.as_deref(), Some("\"salary\" >= 100"));
         assert_eq!(load.read.columns[2].data_type, LogicalType::BigInt);
 
-        // The description changes with the chunk size, so a resumed run notices.
-        let other = TableLoad::new(
-            &plan.tables[0],
-            &catalog.tables[0],
-            SourceDialect::Postgres,
-            &quote,
-            2000,
-        )
-        .unwrap();
-        assert_ne!(load.fingerprint, other.fingerprint);
+        // The fingerprint changes with the chunk size, so a resumed run notices.
+        assert_ne!(load.fingerprint(1000), load.fingerprint(2000));
     }
 
     #[test]
@@ -336,7 +335,6 @@ mod tests {
             &catalog.tables[0],
             SourceDialect::Postgres,
             &quote,
-            1000,
         )
         .unwrap_err()
         .to_string();
@@ -348,7 +346,7 @@ mod tests {
     #[test]
     fn recorded_plans_round_trip() {
         let chunks = key_range_chunks("id", 1, 1000, Some(1000), 300);
-        let plan = RecordedPlan::new("r1".into(), "{}".into(), &chunks);
+        let plan = RecordedPlan::new("r1".into(), "{}".into(), 300, &chunks);
         let back = RecordedPlan::parse(&plan.to_json(), "t").unwrap();
         assert_eq!(back, plan);
         assert_eq!(back.chunks(), chunks);

@@ -186,12 +186,13 @@ async fn compare<T: Snapshot>(
         .await?;
         let target = retry
             .run(&format!("{label}: target checksum"), |_| async {
-                target_checksum(
-                    &*warehouses.get().await,
-                    &load.target,
-                    &part.target_predicate,
+                Ok::<_, ReplicateError>(
+                    warehouses
+                        .get()
+                        .await
+                        .chunk_checksum(&load.target, &part.target_predicate)
+                        .await?,
                 )
-                .await
             })
             .await?;
         Ok::<_, ReplicateError>((source, target))
@@ -226,13 +227,11 @@ async fn compare<T: Snapshot>(
             .try_collect()
             .await?;
         let key: Vec<&str> = key.iter().map(String::as_str).collect();
-        let target_rows = target_row_hashes(
-            &*warehouses.get().await,
-            &load.target,
-            &key,
-            &part.target_predicate,
-        )
-        .await?;
+        let target_rows = warehouses
+            .get()
+            .await
+            .row_hashes(&load.target, &key, &part.target_predicate)
+            .await?;
         merge(&source_rows, &target_rows, &mut validation, max_differences);
     }
     Ok(validation)
@@ -284,33 +283,6 @@ fn merge(source: &[KeyedHash], target: &[KeyedHash], v: &mut Validation, max: us
             },
         }
     }
-}
-
-async fn target_checksum(
-    warehouse: &PostgresWarehouse,
-    table: &migrate_core::Table,
-    predicate: &str,
-) -> Result<ChunkChecksum, ReplicateError> {
-    let sum = warehouse.chunk_checksum(table, predicate).await?;
-    Ok(ChunkChecksum {
-        rows: sum.rows.max(0) as u64,
-        sums: [sum.checksum.parse().unwrap_or_default(), 0],
-    })
-}
-
-async fn target_row_hashes(
-    _warehouse: &PostgresWarehouse,
-    table: &migrate_core::Table,
-    _key: &[&str],
-    _predicate: &str,
-) -> Result<Vec<KeyedHash>, ReplicateError> {
-    Err(ReplicateError::Unsupported {
-        message: format!(
-            "listing the rows of {} by key needs the checksum rewrite",
-            table.name
-        ),
-        action: "wait for it".into(),
-    })
 }
 
 #[cfg(test)]

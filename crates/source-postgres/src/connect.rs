@@ -7,10 +7,10 @@ use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, NoTls};
 
 /// Session settings that make every text form this crate reads or hashes independent of the
-/// server's and the role's defaults: instants in UTC, ISO dates, ISO 8601 intervals, floats with
-/// enough digits to round-trip, bytea in hex. [`crate::chunk_checksum`] sets the same.
-pub const SESSION_SETTINGS: &str = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; \
-     SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 3; SET bytea_output = 'hex'";
+/// server's and the role's defaults (UTC, ISO dates, ISO 8601 intervals: the read path decodes
+/// intervals inside arrays and composites from that text, shortest round-trip floats, hex bytea).
+/// One definition for every PostgreSQL session of the project: `migrate_checksum`'s.
+pub const SESSION_SETTINGS: &str = migrate_checksum::POSTGRES_SESSION_SETTINGS;
 
 /// A PostgreSQL database to read from, over one connection.
 ///

@@ -33,10 +33,11 @@ mod shared;
 mod snapshot;
 mod sql;
 
-pub use checksum::{checksum_columns, chunk_checksum, ChunkChecksum};
+pub use checksum::{checksum_columns, chunk_checksum, row_hashes};
 pub use chunk::chunk_predicate;
 pub use connect::{PostgresSource, SESSION_SETTINGS};
 pub use error::SourceError;
+pub use migrate_checksum::{ChecksumColumn, ChunkChecksum};
 pub use migrate_source::{Chunk, ChunkBound};
 pub use shared::SharedSnapshot;
 pub use snapshot::{Snapshot, SnapshotId};

@@ -2,14 +2,15 @@
 //! [`PostgresSource`] and [`migrate_source::Snapshot`] for [`SharedSnapshot`].
 
 use crate::pool::{Lease, Pool};
-use crate::read::{begin_sql, predicate, read_stream, values, Connection};
+use crate::read::{begin_sql, plan_values, predicate, read_stream, values, Connection};
 use crate::sql::table_sql_name;
 use crate::{PostgresSource, Snapshot, SourceError};
 use arrow_array::RecordBatch;
 use futures::stream::BoxStream;
-use futures::StreamExt;
-use migrate_core::{Catalog, SourceDialect, Table};
-use migrate_source::{Chunk, ChunkChecksum, KeyedHash, ReadSpec};
+use futures::{StreamExt, TryFutureExt};
+use migrate_checksum::ChecksumColumn;
+use migrate_core::{Catalog, LogicalType, SourceDialect, Table};
+use migrate_source::{Chunk, ChunkChecksum, KeyedHash, ReadSpec, ReadValue};
 use tokio_postgres::Client;
 
 /// An exported snapshot and a pool of reader connections that import it: every chunk read,
@@ -92,6 +93,34 @@ impl SharedSnapshot {
     }
 }
 
+/// The checksum columns of `read`'s values: what the reader selects, except for the types whose
+/// canonical text `migrate_checksum` computes from the value itself (the same rule as
+/// [`crate::checksum_columns`] for whole tables).
+async fn checksum_columns(
+    client: &Client,
+    read: &ReadSpec,
+) -> Result<Vec<ChecksumColumn>, SourceError> {
+    let values = values(read)?;
+    let reads = plan_values(client, &read.table, &values).await?;
+    Ok(reads
+        .into_iter()
+        .zip(values)
+        .map(|(selected, value)| ChecksumColumn {
+            sql: match value.data_type {
+                LogicalType::Array(_)
+                | LogicalType::Map(..)
+                | LogicalType::Struct(_)
+                | LogicalType::Union(_)
+                | LogicalType::Json
+                | LogicalType::Geometry
+                | LogicalType::Geography => value.sql,
+                _ => selected.expr,
+            },
+            data_type: value.data_type.clone(),
+        })
+        .collect())
+}
+
 async fn commit(client: &Client, context: &str) -> Result<(), SourceError> {
     client
         .batch_execute("COMMIT")
@@ -126,20 +155,18 @@ impl migrate_source::Snapshot for SharedSnapshot {
             "computing the checksum of chunk {} of {}",
             chunk.index, read.table.name
         );
-        let predicate = predicate(read, chunk);
-        let columns: Vec<String> = values(read)?.into_iter().map(|v| v.sql).collect();
-        let from = table_sql_name(&read.table);
         let lease = self.begin(&context).await?;
         let client = &lease.source().client;
-        let sum = crate::chunk_checksum(client, &from, &columns, &predicate).await?;
+        let columns = checksum_columns(client, read).await?;
+        let sum = crate::chunk_checksum(
+            client,
+            &table_sql_name(&read.table),
+            &columns,
+            &predicate(read, chunk),
+        )
+        .await?;
         commit(client, &context).await?;
-        let (a, b) = sum.checksum.split_once('-').unwrap_or((&sum.checksum, ""));
-        ChunkChecksum::from_sql_text(sum.rows as i64, a, b).map_err(|message| {
-            SourceError::Protocol {
-                context: context.clone(),
-                message,
-            }
-        })
+        Ok(sum)
     }
 
     fn row_hashes<'a>(
@@ -147,56 +174,53 @@ impl migrate_source::Snapshot for SharedSnapshot {
         read: &'a ReadSpec,
         chunk: &'a Chunk,
     ) -> BoxStream<'a, Result<KeyedHash, SourceError>> {
-        let hashes = async move {
-            let context = format!(
-                "hashing the rows of chunk {} of {}",
-                chunk.index, read.table.name
-            );
-            let key = read.table.primary_key().unwrap_or_default();
-            if key.is_empty() {
-                return Err(SourceError::Unsupported {
+        let context = format!(
+            "hashing the rows of chunk {} of {}",
+            chunk.index, read.table.name
+        );
+        async move {
+            let lease = self.begin(&context).await?;
+            // The pool outlives the lease: the client is borrowed for as long as the snapshot.
+            let client: &'a Client = &lease.source().client;
+            let columns = checksum_columns(client, read).await?;
+            let key = read
+                .table
+                .primary_key()
+                .unwrap_or_default()
+                .iter()
+                .map(|k| {
+                    read.columns
+                        .iter()
+                        .position(|c| c.value == ReadValue::Column(k.value.clone()))
+                        .map(|i| columns[i].clone())
+                })
+                .collect::<Option<Vec<ChecksumColumn>>>()
+                .filter(|key| !key.is_empty())
+                .ok_or_else(|| SourceError::Unsupported {
                     table: read.table.name.to_string(),
                     column: String::new(),
-                    message: "row hashes need a primary key".into(),
-                });
-            }
-            let key_text = key
-                .iter()
-                .map(|k| format!("({})::text", crate::quote_ident(&k.value)))
-                .collect::<Vec<_>>()
-                .join(" || ',' || ");
-            let columns: Vec<String> = values(read)?
-                .into_iter()
-                .map(|v| format!("({})::text", v.sql))
-                .collect();
-            let query = format!(
-                "SELECT {key_text}, md5(ROW({})::text) FROM {} WHERE {} ORDER BY convert_to({key_text}, 'UTF8')",
-                columns.join(", "),
-                table_sql_name(&read.table),
-                predicate(read, chunk)
+                    message: "row hashes need a primary key whose columns are read as they are"
+                        .into(),
+                })?;
+            let hashes = crate::row_hashes(
+                client,
+                &table_sql_name(&read.table),
+                &key,
+                &columns,
+                &predicate(read, chunk),
             );
-            let lease = self.begin(&context).await?;
-            let client = &lease.source().client;
-            let rows = client
-                .query(&query, &[])
-                .await
-                .map_err(SourceError::query(context.clone()))?;
-            commit(client, &context).await?;
-            Ok(rows
-                .into_iter()
-                .map(|row| KeyedHash {
-                    key: row.get(0),
-                    hash: row.get(1),
-                })
-                .collect::<Vec<_>>())
-        };
-        futures::stream::once(hashes)
-            .map(|result| match result {
-                Ok(rows) => futures::stream::iter(rows.into_iter().map(Ok)).boxed(),
-                Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+            // Commits once every hash is read; the lease is given back then (or when the
+            // stream is dropped: the next use of the connection rolls back).
+            let end = futures::stream::once(async move {
+                let committed = commit(client, &context).await;
+                drop(lease);
+                committed
             })
-            .flatten()
-            .boxed()
+            .filter_map(|committed| async move { committed.err().map(Err) });
+            Ok::<_, SourceError>(hashes.chain(end))
+        }
+        .try_flatten_stream()
+        .boxed()
     }
 
     async fn close(self) -> Result<(), SourceError> {

@@ -3,8 +3,9 @@
 mod common;
 
 use common::{connect, read_all, rows_not_in_exactly_one_chunk, table, whole};
+use futures::TryStreamExt;
 use migrate_core::{ConstraintKind, LogicalType};
-use migrate_source_postgres::{chunk_predicate, ChunkBound, Snapshot};
+use migrate_source_postgres::{chunk_predicate, ChunkBound, PostgresSource, Snapshot};
 
 fn one(db: &migrate_testkit::PgDatabase, sql: &str) -> String {
     db.sql(sql).unwrap().trim().to_string()
@@ -258,16 +259,12 @@ async fn checksums_match_equal_data_and_catch_one_changed_value() {
         assert_eq!(a, b, "chunk {}", chunk.index);
         sum = Some(match sum {
             None => a,
-            Some(s) => s.combine(&a).unwrap(),
+            Some(s) => s.combine(&a),
         });
     }
     let whole_a = one_source.checksum(t, &whole()).await.unwrap();
     assert_eq!(whole_a.rows, 5000);
-    assert_eq!(
-        Some(whole_a.clone()),
-        sum,
-        "chunk checksums add up to the table's"
-    );
+    assert_eq!(Some(whole_a), sum, "chunk checksums add up to the table's");
 
     // NULL and '' differ; so does one changed digit.
     two_db.sql("UPDATE t SET a = '' WHERE id = 7").unwrap();
@@ -278,4 +275,45 @@ async fn checksums_match_equal_data_and_catch_one_changed_value() {
     let changed = two_source.checksum(t, &whole()).await.unwrap();
     assert_eq!(changed.rows, 5000);
     assert_ne!(changed, whole_a);
+
+    // Row hashes name the rows that differ: 4000 (b) only, since 7 is back to NULL.
+    let (one, two) = (hashes(&one_source, t).await, hashes(&two_source, t).await);
+    assert_eq!(one.len(), 10);
+    let keys: Vec<&str> = one.iter().map(|h| h.key.as_str()).collect();
+    assert_eq!(
+        keys[..3],
+        ["\"3991\"", "\"3992\"", "\"3993\""],
+        "ordered by the key text"
+    );
+    let differing: Vec<&str> = one
+        .iter()
+        .zip(&two)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.key.as_str())
+        .collect();
+    assert_eq!(differing, ["\"4000\""]);
+}
+
+/// The row hashes of rows 3991 to 4000 of `t`, every column, keyed by `id`.
+async fn hashes(
+    source: &PostgresSource,
+    t: &migrate_core::Table,
+) -> Vec<migrate_source::KeyedHash> {
+    let key = migrate_source_postgres::ChecksumColumn {
+        sql: "id".into(),
+        data_type: LogicalType::Integer,
+    };
+    let columns = migrate_source_postgres::checksum_columns(source.client(), t)
+        .await
+        .unwrap();
+    migrate_source_postgres::row_hashes(
+        source.client(),
+        "t",
+        &[key],
+        &columns,
+        "id > 3990 AND id <= 4000",
+    )
+    .try_collect()
+    .await
+    .unwrap()
 }

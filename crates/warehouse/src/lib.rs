@@ -4,7 +4,8 @@
 //! - [`PostgresWarehouse`]: tables created through the converter (`migrate_dialect::emit`, never a
 //!   second type mapping), chunks streamed with binary `COPY ... FROM STDIN` in the same
 //!   transaction as their checkpoint row, resume through [`PostgresWarehouse::completed_chunks`],
-//!   and target-side row counts and checksums.
+//!   and target-side row counts, checksums and row hashes (`migrate_checksum`'s definition, the
+//!   same SQL the sources run).
 //! - [`redshift`]: the SQL that makes Redshift load staged files from S3 through a manifest,
 //!   with the checkpoint in the same transaction.
 //!
@@ -21,6 +22,5 @@ pub mod redshift;
 
 pub use error::WarehouseError;
 pub use postgres::{
-    checksum_sql, ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, TableState,
-    SESSION_SETTINGS,
+    ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, TableState, SESSION_SETTINGS,
 };

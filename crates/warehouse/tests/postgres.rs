@@ -865,11 +865,22 @@ async fn target_checksums_match_the_same_query_on_a_source_copy() {
                                 (2, NULL, NULL, 'NaN'), (3, '\"q\"', '1970-01-01 00:00:00+00', NULL);",
     )
     .unwrap();
-    let columns: Vec<String> = ["id", "name", "at", "x"]
+    // The source side: the shared definition over the source's columns, in a session with the
+    // shared settings (the warehouse's own session has them too).
+    let columns: Vec<migrate_checksum::ChecksumColumn> = t
+        .columns
         .iter()
-        .map(|c| c.to_string())
+        .map(|c| migrate_checksum::ChecksumColumn {
+            sql: c.name.value.clone(),
+            data_type: c.data_type.clone(),
+        })
         .collect();
-    let source_sql = migrate_warehouse::checksum_sql("src", &columns, "id >= 1 AND id < 3");
+    let source_sql = migrate_checksum::checksum_sql(
+        migrate_checksum::Engine::Postgres,
+        "src",
+        &columns,
+        "id >= 1 AND id < 3",
+    );
     let source = db
         .sql(&format!(
             "{}; {source_sql}",
@@ -881,10 +892,38 @@ async fn target_checksums_match_the_same_query_on_a_source_copy() {
         .await
         .unwrap();
     assert_eq!(target.rows, 2);
-    assert_eq!(source, format!("2|{}\n", target.checksum));
+    assert_eq!(source, format!("2|{}|{}\n", target.sums[0], target.sums[1]));
     let all = warehouse.chunk_checksum(&t, "").await.unwrap();
     assert_eq!(all.rows, 3);
-    assert_ne!(all.checksum, target.checksum);
+    assert_ne!(all, target);
+
+    // Row hashes: the same per-row hashes, keyed and ordered by the key's text.
+    let key = [columns[0].clone()];
+    let source_hashes = db
+        .sql(&format!(
+            "{}; {}",
+            migrate_warehouse::SESSION_SETTINGS,
+            migrate_checksum::row_hashes_sql(
+                migrate_checksum::Engine::Postgres,
+                "src",
+                &key,
+                &columns,
+                ""
+            )
+        ))
+        .unwrap();
+    let target_hashes = warehouse.row_hashes(&t, &["id"], "").await.unwrap();
+    assert_eq!(
+        source_hashes,
+        target_hashes
+            .iter()
+            .map(|h| format!("{}|{}\n", h.key, h.hash))
+            .collect::<String>()
+    );
+    assert_eq!(target_hashes[0].key, "\"1\"");
+    // A target column that isn't there is a clear error naming the table's columns.
+    let error = warehouse.row_hashes(&t, &["nope"], "").await.unwrap_err();
+    assert!(error.to_string().contains("no column nope"), "{error}");
 }
 
 #[tokio::test(flavor = "current_thread")]

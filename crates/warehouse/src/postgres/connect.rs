@@ -4,10 +4,10 @@ use super::{checkpoint, PostgresWarehouse};
 use crate::WarehouseError;
 use tokio_postgres::{Config, NoTls};
 
-/// Session settings that make value text (and so [`super::checksum_sql`]) independent of the
-/// server's and the role's defaults. The source side of a checksum must use the same ones.
-pub const SESSION_SETTINGS: &str = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; \
-     SET IntervalStyle = 'postgres'; SET extra_float_digits = 1; SET bytea_output = 'hex'";
+/// Session settings that make value text (and so the checksums) independent of the server's
+/// and the role's defaults: `migrate_checksum`'s one PostgreSQL definition, which the source
+/// sessions use too.
+pub const SESSION_SETTINGS: &str = migrate_checksum::POSTGRES_SESSION_SETTINGS;
 
 /// Where a URL points, without its password: `user@host:port/dbname`.
 fn endpoint(config: &Config) -> String {

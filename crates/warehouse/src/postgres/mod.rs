@@ -11,8 +11,8 @@ mod validate;
 pub use checkpoint::TableState;
 pub use connect::SESSION_SETTINGS;
 pub use copy::LoadOutcome;
+pub use migrate_checksum::ChunkChecksum;
 pub use prepare::PrepMode;
-pub use validate::{checksum_sql, ChunkChecksum};
 
 use migrate_core::{Ident, Table, TargetDialect};
 use migrate_sqlrewrite::target_ident;

@@ -1,47 +1,50 @@
-//! Row counts and per-chunk checksums computed in the target database, to compare with the
-//! source's.
+//! Row counts, per-chunk checksums and row hashes computed in the target database, to compare
+//! with the source's: the one definition of `migrate_checksum`, over the columns the converter
+//! created.
 
 use super::{target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
-use migrate_core::Table;
+use migrate_checksum::{checksum_sql, row_hashes_sql, ChecksumColumn, ChunkChecksum, Engine};
+use migrate_core::{Ident, Table, TargetDialect};
+use migrate_source::KeyedHash;
+use migrate_sqlrewrite::target_ident;
 
-/// The answer of [`checksum_sql`]: how many rows match the predicate and the sum of their hashes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChunkChecksum {
-    pub rows: i64,
-    /// Decimal text of the sum (order-independent, no overflow).
-    pub checksum: String,
+/// Every column of the target table of `table`, in table order, by its converted name, with the
+/// canonical type it was loaded from.
+fn checksum_columns(table: &Table) -> Vec<ChecksumColumn> {
+    table
+        .columns
+        .iter()
+        .map(|c| ChecksumColumn {
+            sql: target_column(&c.name),
+            data_type: c.data_type.clone(),
+        })
+        .collect()
 }
 
-/// The checksum query shared by the source and the target side (the source side's
-/// `chunk_checksum` in `migrate-source-postgres` must build exactly this):
-///
-/// ```sql
-/// SELECT count(*)::bigint,
-///        coalesce(sum(('x' || left(md5(ROW(c1, c2)::text), 16))::bit(64)::bigint::numeric), 0)::text
-/// FROM t WHERE (predicate)
-/// ```
-///
-/// Each row's text is the row constructor's text output (`(1,abc,"x y")`), hashed with md5; the
-/// first 64 bits of each hash, as a signed integer, are summed as `numeric`, so the result does
-/// not depend on row order and can't overflow. Both sides must run with [`super::SESSION_SETTINGS`]
-/// (UTC, ISO dates, `extra_float_digits = 1`), or timestamps and floats print differently.
-/// The values compare equal only where source and target column types print the same text
-/// (PostgreSQL to PostgreSQL with the same types; `json` becomes `jsonb`, which prints
-/// normalised text, so exclude such columns or compare them separately).
-///
-/// `table_sql_name` and `columns` are SQL as written (quoted where needed); an empty predicate
-/// means every row.
-pub fn checksum_sql(table_sql_name: &str, columns: &[String], predicate: &str) -> String {
-    let predicate = if predicate.trim().is_empty() {
-        "TRUE"
-    } else {
-        predicate
-    };
-    format!(
-        "SELECT count(*)::bigint, coalesce(sum(('x' || left(md5(ROW({})::text), 16))::bit(64)::bigint::numeric), 0)::text FROM {table_sql_name} WHERE ({predicate})",
-        columns.join(", ")
-    )
+/// The columns named `key` (target names; folded like the converter folds them).
+fn key_columns(table: &Table, key: &[&str]) -> Result<Vec<ChecksumColumn>, WarehouseError> {
+    let columns = checksum_columns(table);
+    key.iter()
+        .map(|name| {
+            let wanted = target_ident(name, false, TargetDialect::Postgres).sql;
+            columns
+                .iter()
+                .find(|c| c.sql == wanted || c.sql == target_column(&Ident::new(*name)))
+                .cloned()
+                .ok_or_else(|| WarehouseError::Schema {
+                    table: target_name(table),
+                    message: format!(
+                        "no column {name} for the row hashes' key; the table has {}",
+                        columns
+                            .iter()
+                            .map(|c| c.sql.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
+        })
+        .collect()
 }
 
 impl PostgresWarehouse {
@@ -58,50 +61,74 @@ impl PostgresWarehouse {
         Ok(row.get(0))
     }
 
-    /// [`checksum_sql`] over the target table of `table`, every column in table order, for the
-    /// rows matching `predicate` (SQL over the target's key columns, e.g. `id >= 1 AND id < 1001`).
+    /// The row count and checksum (`migrate_checksum`) of the rows of the target table of
+    /// `table` matching `predicate` (SQL over the target's columns, e.g. `id >= 1 AND id < 1001`;
+    /// empty for every row), over every column in table order. `table` is the definition the
+    /// table was loaded with: its columns' types are the canonical types of the loaded values.
+    ///
+    /// Consistency: reads committed data (each chunk load commits with its checkpoint).
     pub async fn chunk_checksum(
         &self,
         table: &Table,
         predicate: &str,
     ) -> Result<ChunkChecksum, WarehouseError> {
         let name = target_name(table);
-        let columns: Vec<String> = table
-            .columns
-            .iter()
-            .map(|c| target_column(&c.name))
-            .collect();
-        let sql = checksum_sql(&name, &columns, predicate);
+        let doing = format!("computing the checksum of {name} where {predicate}");
+        let sql = checksum_sql(Engine::Postgres, &name, &checksum_columns(table), predicate);
         let client = self.client.lock().await;
         let row = client
             .query_one(&sql, &[])
             .await
-            .map_err(WarehouseError::database(format!(
-                "computing the checksum of {name} where {predicate}"
-            )))?;
-        Ok(ChunkChecksum {
-            rows: row.get(0),
-            checksum: row.get(1),
+            .map_err(WarehouseError::database(doing.clone()))?;
+        let rows: i64 = row
+            .try_get(0)
+            .map_err(WarehouseError::database(doing.clone()))?;
+        let sum_a: &str = row
+            .try_get(1)
+            .map_err(WarehouseError::database(doing.clone()))?;
+        let sum_b: &str = row.try_get(2).map_err(WarehouseError::database(doing))?;
+        ChunkChecksum::from_sql_text(rows, sum_a, sum_b).map_err(|message| WarehouseError::Schema {
+            table: name,
+            message: format!("the checksum query returned {message}"),
         })
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_checksum_query_is_the_shared_one() {
-        let columns = vec!["id".to_string(), "\"Name\"".to_string()];
-        assert_eq!(
-            checksum_sql("s.t", &columns, "id >= 1 AND id < 11"),
-            "SELECT count(*)::bigint, coalesce(sum(('x' || left(md5(ROW(id, \"Name\")::text), 16))::bit(64)::bigint::numeric), 0)::text FROM s.t WHERE (id >= 1 AND id < 11)"
+    /// Each row's key text and hash (the hash [`PostgresWarehouse::chunk_checksum`] sums) for
+    /// the rows matching `predicate`, ordered by the key text's bytes: compared with the
+    /// source's row hashes, the rows behind a checksum mismatch. `key` are target column names.
+    ///
+    /// Memory: one [`KeyedHash`] per matching row; narrow `predicate` to a chunk.
+    pub async fn row_hashes(
+        &self,
+        table: &Table,
+        key: &[&str],
+        predicate: &str,
+    ) -> Result<Vec<KeyedHash>, WarehouseError> {
+        let name = target_name(table);
+        let doing = format!("listing the row hashes of {name} where {predicate}");
+        let sql = row_hashes_sql(
+            Engine::Postgres,
+            &name,
+            &key_columns(table, key)?,
+            &checksum_columns(table),
+            predicate,
         );
-    }
-
-    #[test]
-    fn an_empty_predicate_means_every_row() {
-        let sql = checksum_sql("t", &["a".to_string()], " ");
-        assert!(sql.ends_with("FROM t WHERE (TRUE)"), "{sql}");
+        let client = self.client.lock().await;
+        let rows = client
+            .query(&sql, &[])
+            .await
+            .map_err(WarehouseError::database(doing.clone()))?;
+        rows.iter()
+            .map(|row| {
+                Ok(KeyedHash {
+                    key: row
+                        .try_get(0)
+                        .map_err(WarehouseError::database(doing.clone()))?,
+                    hash: row
+                        .try_get(1)
+                        .map_err(WarehouseError::database(doing.clone()))?,
+                })
+            })
+            .collect()
     }
 }
