@@ -192,7 +192,10 @@ fn every_type_and_edge_value_round_trips_and_validates() {
     assert_eq!(every["status"], "loaded");
     assert_eq!(every["rows"], 4);
     assert_eq!(every["validation"]["status"], "passed", "{every:#}");
-    pair.same(&every_rows(|c| c.0.to_string()), &every_rows(|c| c.1.to_string()));
+    pair.same(
+        &every_rows(|c| c.0.to_string()),
+        &every_rows(|c| c.1.to_string()),
+    );
     // The 20 MB value arrived whole.
     assert_eq!(
         one(&pair.target, "SELECT length(t) FROM every WHERE id = 4"),
@@ -200,7 +203,10 @@ fn every_type_and_edge_value_round_trips_and_validates() {
     );
     // NULL and empty stay apart.
     assert_eq!(
-        one(&pair.target, "SELECT t IS NULL, t = '' FROM every WHERE id IN (1, 3) ORDER BY id"),
+        one(
+            &pair.target,
+            "SELECT t IS NULL, t = '' FROM every WHERE id IN (1, 3) ORDER BY id"
+        ),
         "f|t\nt|"
     );
 }
@@ -239,13 +245,18 @@ fn gzip_csv_staging_on_s3_round_trips_every_type() {
         ])
         .envs(s3.env());
     let output = command.output().expect("run migrate");
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&output.stderr))
-    });
+    let summary: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
     assert_eq!(output.status.code(), Some(0), "{summary:#}");
     assert!(summary["staging"].as_str().unwrap().starts_with(&staging));
-    assert_eq!(table(&summary, "public.every")["validation"]["status"], "passed");
-    pair.same(&every_rows(|c| c.0.to_string()), &every_rows(|c| c.1.to_string()));
+    assert_eq!(
+        table(&summary, "public.every")["validation"]["status"],
+        "passed"
+    );
+    pair.same(
+        &every_rows(|c| c.0.to_string()),
+        &every_rows(|c| c.1.to_string()),
+    );
 }
 
 /// Peak resident memory of a process, read while it runs.
@@ -320,7 +331,10 @@ fn a_million_rows_and_a_table_without_key_load_exactly_in_bounded_memory() {
     assert_eq!(big["rows"], 1_000_000);
     assert!(big["chunks"].as_u64().unwrap() >= 10, "{big:#}");
     assert_eq!(big["validation"]["status"], "passed");
-    assert_eq!(big["validation"]["parts"], big["chunks"], "one part per key range");
+    assert_eq!(
+        big["validation"]["parts"], big["chunks"],
+        "one part per key range"
+    );
     let heap = table(&summary, "public.heap");
     assert_eq!(heap["rows"], 200_003);
     assert!(
@@ -406,7 +420,11 @@ fn a_dms_mapping_selects_renames_filters_computes_and_converts() {
         .iter()
         .map(|t| t["target"].as_str().unwrap())
         .collect();
-    assert_eq!(tables, ["sales.order_facts"], "scratch excluded, public not selected");
+    assert_eq!(
+        tables,
+        ["sales.order_facts"],
+        "scratch excluded, public not selected"
+    );
     let facts = table(&summary, "sales.order_facts");
     assert_eq!(facts["rows"], 2000, "the APAC third is filtered out");
     assert_eq!(facts["validation"]["status"], "passed", "{facts:#}");
@@ -459,7 +477,11 @@ fn validate_names_the_keys_of_a_corrupted_target() {
     let v = &table(&summary, "public.items")["validation"];
     assert_eq!(v["status"], "failed");
     assert_eq!(
-        (&v["missing_in_target"], &v["extra_in_target"], &v["different"]),
+        (
+            &v["missing_in_target"],
+            &v["extra_in_target"],
+            &v["different"]
+        ),
         (&Value::from(1), &Value::from(1), &Value::from(1)),
         "{v:#}"
     );
@@ -498,7 +520,10 @@ fn validate_names_the_keys_of_a_corrupted_target() {
     ]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1));
-    assert!(text.contains("different") && text.contains("4242"), "{text}");
+    assert!(
+        text.contains("different") && text.contains("4242"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -524,10 +549,18 @@ fn a_failed_chunk_resumes_without_duplicates_and_plans_are_kept() {
         error.contains("public.events") && error.contains("day") && error.contains("id=2500"),
         "{error}"
     );
-    let loaded: u64 = one(&pair.target, "SELECT count(*) FROM events").parse().unwrap();
-    assert!(loaded < 5000 && loaded % 1000 == 0, "whole chunks only: {loaded}");
+    let loaded: u64 = one(&pair.target, "SELECT count(*) FROM events")
+        .parse()
+        .unwrap();
+    assert!(
+        loaded < 5000 && loaded % 1000 == 0,
+        "whole chunks only: {loaded}"
+    );
     assert_eq!(
-        one(&pair.target, "SELECT count(*) FROM events WHERE id BETWEEN 2001 AND 3000"),
+        one(
+            &pair.target,
+            "SELECT count(*) FROM events WHERE id BETWEEN 2001 AND 3000"
+        ),
         "0",
         "nothing of the failed chunk"
     );
@@ -561,11 +594,17 @@ fn a_failed_chunk_resumes_without_duplicates_and_plans_are_kept() {
         .as_str()
         .unwrap()
         .to_string();
-    assert!(error.contains("chunk_rows was 1000") && error.contains("--restart"), "{error}");
+    assert!(
+        error.contains("chunk_rows was 1000") && error.contains("--restart"),
+        "{error}"
+    );
     let (code, summary) = pair.replicate(&["--chunk-rows", "500", "--restart"]);
     assert_eq!(code, 0, "{summary:#}");
     let events = table(&summary, "public.events");
-    assert_eq!((&events["chunks_loaded"], &events["rows"]), (&Value::from(10), &Value::from(5000)));
+    assert_eq!(
+        (&events["chunks_loaded"], &events["rows"]),
+        (&Value::from(10), &Value::from(5000))
+    );
     assert_eq!(one(&pair.target, "SELECT count(*) FROM events"), "5000");
 }
 
@@ -589,4 +628,121 @@ fn bad_usage_exits_with_2_and_says_what_to_do() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "password printed: {stderr}");
+}
+
+#[test]
+fn redshift_targets_are_staged_with_the_statements_that_load_them() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let source = pg.create_database("rep_redshift_src");
+    source
+        .sql(
+            "CREATE TABLE orders (id int PRIMARY KEY, total numeric(10,2));
+             INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 2500) g;
+             ANALYZE;",
+        )
+        .unwrap();
+    let staging = s3.unique_url("rep_redshift");
+    let task = staging_file(
+        "rs.toml",
+        &format!(
+            "chunk_rows = 1000\n\
+             [source]\nurl = \"{}\"\n\
+             [target]\nurl = \"redshift://loader@analytics.abc123.eu-west-1.redshift.amazonaws.com:5439/dev\"\n\
+             iam_role = \"arn:aws:iam::123456789012:role/MigrateLoad\"\n\
+             [staging]\nurl = \"{staging}\"\nendpoint = \"{}\"\n",
+            source.url(),
+            s3.endpoint()
+        ),
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args([
+            "replicate",
+            "--task",
+            task.to_str().unwrap(),
+            "--output",
+            "json",
+        ])
+        .envs(s3.env())
+        .output()
+        .expect("run migrate");
+    let summary: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "staged is not loaded: {summary:#}"
+    );
+    let orders = table(&summary, "public.orders");
+    assert_eq!(orders["status"], "staged");
+    assert_eq!(orders["chunks_loaded"], 3);
+    assert!(orders.get("validation").is_none());
+    let sql_dir = orders["redshift_sql"].as_str().unwrap();
+    let prefix = format!("{staging}/rs/public.orders-");
+    assert!(sql_dir.starts_with(&prefix), "{sql_dir}");
+
+    let stage = migrate_stage::Stage::from_url(
+        &staging,
+        migrate_stage::StageOptions {
+            endpoint: Some(s3.endpoint().to_string()),
+            allow_http: true,
+            ..migrate_stage::StageOptions::default()
+        },
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let get = |url: &str| -> String {
+        let key = url
+            .strip_prefix(&format!("s3://{}/", s3.bucket()))
+            .expect("an object of the bucket");
+        let path = object_store::path::Path::parse(key).unwrap();
+        runtime.block_on(async {
+            let object = object_store::ObjectStoreExt::get(stage.store().as_ref(), &path)
+                .await
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+            String::from_utf8(object.bytes().await.unwrap().to_vec()).unwrap()
+        })
+    };
+    let prepare = get(&format!("{sql_dir}/prepare.sql"));
+    assert!(
+        prepare.contains("CREATE TABLE IF NOT EXISTS migrate.migrate_checkpoint"),
+        "{prepare}"
+    );
+    assert!(
+        prepare.contains("DROP TABLE IF EXISTS public.orders;"),
+        "{prepare}"
+    );
+    assert!(prepare.contains("CREATE TABLE public.orders"), "{prepare}");
+    for chunk in 0..3 {
+        let sql = get(&format!("{sql_dir}/chunk-{chunk:06}.sql"));
+        let manifest = format!(
+            "{}/manifest-{chunk:06}.json",
+            sql_dir.trim_end_matches("/redshift")
+        );
+        for part in [
+            format!("-- migrate: chunk {chunk} of public.orders (task rs)."),
+            "LOCK migrate.migrate_checkpoint;".to_string(),
+            format!("COPY public.orders\nFROM '{manifest}'\nIAM_ROLE 'arn:aws:iam::123456789012:role/MigrateLoad'\nMANIFEST\nFORMAT AS PARQUET;"),
+            format!("VALUES ('rs', 'public.orders', {chunk}, pg_last_copy_count(), NULL, getdate());\nCOMMIT;"),
+        ] {
+            assert!(sql.contains(&part), "{part}\nnot in\n{sql}");
+        }
+        // The manifest the statement names is committed and lists the chunk's object.
+        let entries: Value = serde_json::from_str(&get(&manifest)).unwrap();
+        let url = entries["entries"][0]["url"].as_str().unwrap();
+        assert!(url.ends_with(&format!("{chunk:06}-0.parquet")), "{url}");
+    }
+}
+
+/// A file in a fresh temporary directory.
+fn staging_file(name: &str, content: &str) -> PathBuf {
+    let dir = staging("files");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
 }

@@ -272,7 +272,23 @@ pub async fn replicate<S: Source>(
                 access,
             )?)
         }
-        _ => Target::postgres(&connection_url(&task.target.url), workers).await?,
+        _ => {
+            let target = Target::postgres(&connection_url(&task.target.url), workers).await?;
+            // One run of a task at a time: its chunks, manifests and checkpoints have one writer.
+            if let Some(warehouses) = target.warehouses() {
+                if !warehouses.get().await.lock_task(&options.task_name).await? {
+                    return Err(ReplicateError::Unsupported {
+                        message: format!(
+                            "another run of task {} is loading into {}",
+                            options.task_name,
+                            target.endpoint()
+                        ),
+                        action: "wait for it to finish, or give this run another --name".into(),
+                    });
+                }
+            }
+            target
+        }
     };
     let snapshot = source
         .snapshot(workers)

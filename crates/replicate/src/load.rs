@@ -262,11 +262,15 @@ impl<S: Source> Run<S> {
             }
         }
         if let Some(e) = first_error {
-            summary.rows = self.loaded_rows(load).await.unwrap_or(summary.rows_loaded);
+            summary.rows = self
+                .loaded_rows(load)
+                .await
+                .unwrap_or(None)
+                .unwrap_or(summary.rows_loaded);
             return Err(e);
         }
         self.target.complete_table(&self.task, &load.target).await?;
-        summary.rows = self.loaded_rows(load).await?;
+        summary.rows = self.loaded_rows(load).await?.unwrap_or(summary.rows_loaded);
         tracing::info!(
             "{label}: {} chunks loaded, {} skipped, {} rows",
             summary.chunks_loaded,
@@ -276,16 +280,18 @@ impl<S: Source> Run<S> {
         Ok(chunks)
     }
 
-    /// Rows the target holds from this task for the table (its checkpoints' sum); for Redshift,
-    /// the rows staged.
-    async fn loaded_rows(&self, load: &TableLoad) -> Result<u64, ReplicateError> {
+    /// Rows the target holds from this task for the table (its checkpoints' sum); `None` for
+    /// Redshift, whose checkpoints migrate can't read.
+    async fn loaded_rows(&self, load: &TableLoad) -> Result<Option<u64>, ReplicateError> {
         match self.target.warehouses() {
-            Some(warehouses) => Ok(warehouses
-                .get()
-                .await
-                .loaded_rows(&self.task, &load.target)
-                .await?),
-            None => Ok(0),
+            Some(warehouses) => Ok(Some(
+                warehouses
+                    .get()
+                    .await
+                    .loaded_rows(&self.task, &load.target)
+                    .await?,
+            )),
+            None => Ok(None),
         }
     }
 
@@ -325,10 +331,23 @@ impl<S: Source> Run<S> {
             Err(e) if not_found(&e) => {
                 let object = self.stage_chunk(load, chunk, segment).await?;
                 let bytes = object.bytes;
-                match self.stage.write_manifest(&key, &[object]).await {
+                match self
+                    .stage
+                    .write_manifest(&key, std::slice::from_ref(&object))
+                    .await
+                {
                     Ok(manifest) => (manifest, bytes),
                     Err(StageError::AlreadyExists { .. }) => {
-                        (self.stage.read_manifest(&key).await?, bytes)
+                        match self.stage.read_manifest(&key).await {
+                            Ok(manifest) => (manifest, bytes),
+                            // A run killed between the manifest's two writes left its sidecar:
+                            // this run is the key's only writer, so it discards it and commits.
+                            Err(e) if not_found(&e) => {
+                                self.stage.discard_uncommitted_manifest(&key).await?;
+                                (self.stage.write_manifest(&key, &[object]).await?, bytes)
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
                     }
                     Err(e) => return Err(e.into()),
                 }

@@ -223,6 +223,20 @@ impl PostgresWarehouse {
             .map_err(WarehouseError::database(doing("COMMIT")))
     }
 
+    /// Takes the session-level lock of `task` on this connection, if no other session holds it:
+    /// `false` when another run of the task is going on. Held until this connection closes.
+    pub async fn lock_task(&self, task: &str) -> Result<bool, WarehouseError> {
+        let client = self.client.lock().await;
+        let row = client
+            .query_one(
+                "SELECT pg_try_advisory_lock(hashtextextended('migrate task ' || $1, 0))",
+                &[&task],
+            )
+            .await
+            .map_err(WarehouseError::database(format!("locking task {task}")))?;
+        Ok(row.get(0))
+    }
+
     /// The rows of the chunks of `table` that `task` has made durable (the sum of their
     /// checkpoints).
     pub async fn loaded_rows(&self, task: &str, table: &Table) -> Result<u64, WarehouseError> {
