@@ -67,7 +67,7 @@ struct Common {
     /// The task file (task.toml); flags override its settings.
     #[arg(long, value_name = "FILE")]
     task: Option<PathBuf>,
-    /// The source database: postgres://user@host:port/database (mysql:// in builds that have it).
+    /// The source database: postgres://user@host:port/database or mysql://user@host:port/database (MySQL 8, MariaDB).
     #[arg(long, value_name = "URL")]
     source: Option<String>,
     /// The target database: postgres://... or redshift://...
@@ -176,9 +176,7 @@ fn run(
         Engine::Postgres => {
             run_on::<migrate_source_postgres::PostgresSource>(task, command, options, observer)
         }
-        Engine::Mysql => bail!(
-            "MySQL and MariaDB sources are not available in this build of migrate yet; use a postgres:// source"
-        ),
+        Engine::Mysql => run_on::<migrate_source_mysql::MysqlSource>(task, command, options, observer),
         Engine::Redshift => bail!("Redshift is a target, not a source"),
     }
 }
