@@ -2,10 +2,14 @@
 //!
 //! Exit codes (documented in docs/cli.md):
 //! - 0: done, nothing needs attention;
-//! - 1: done, with findings that need review or action;
-//! - 2: could not run (bad arguments, unreadable or non-text input).
+//! - 1: done, with findings that need review or action (convert), or with tables that failed,
+//!   were only staged, or did not validate (replicate, validate);
+//! - 2: could not run (bad arguments or task, unreadable or non-text input, a source, target or
+//!   staging area that can't be reached).
 
 mod convert;
+mod progress;
+mod replicate;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +36,12 @@ struct Cli {
 enum Command {
     /// Convert DDL scripts to Redshift (or PostgreSQL) DDL, with key advice and findings.
     Convert(convert::ConvertArgs),
+    /// Load tables from PostgreSQL into PostgreSQL or Redshift through staging, resumably, and
+    /// validate them.
+    Replicate(replicate::ReplicateArgs),
+    /// Compare the tables of a task in the source and the target: row counts, checksums,
+    /// differing keys.
+    Validate(replicate::ValidateArgs),
 }
 
 /// What a finished command reports to the shell.
@@ -49,6 +59,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Convert(args) => convert::run(args),
+        Command::Replicate(args) => replicate::replicate(args),
+        Command::Validate(args) => replicate::validate(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::from(0),

@@ -72,6 +72,16 @@ impl PostgresSource {
     pub(crate) async fn open_another(&self) -> Result<Client, SourceError> {
         open(&self.config, &self.endpoint).await
     }
+
+    /// Another source on its own session to the same database.
+    pub(crate) async fn another(&self) -> Result<PostgresSource, SourceError> {
+        Ok(PostgresSource {
+            client: self.open_another().await?,
+            config: self.config.clone(),
+            endpoint: self.endpoint.clone(),
+            reader: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
 }
 
 async fn open(config: &Config, endpoint: &str) -> Result<Client, SourceError> {

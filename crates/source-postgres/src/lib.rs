@@ -27,7 +27,9 @@ mod chunk;
 mod connect;
 mod discover;
 mod error;
+mod pool;
 mod read;
+mod shared;
 mod snapshot;
 mod sql;
 
@@ -37,5 +39,6 @@ pub use connect::{PostgresSource, SESSION_SETTINGS};
 pub use error::SourceError;
 pub use migrate_checksum::{ChecksumColumn, ChunkChecksum};
 pub use migrate_source::{Chunk, ChunkBound};
+pub use shared::SharedSnapshot;
 pub use snapshot::{Snapshot, SnapshotId};
 pub use sql::{quote_ident, table_sql_name};

@@ -422,6 +422,36 @@ impl Stage {
         })
     }
 
+    /// Removes the sidecar of manifest `key` when the manifest itself is absent: what a writer
+    /// stopped (killed) between the two writes of [`Stage::write_manifest`] leaves behind, and
+    /// what makes a new commit with other entries fail with [`StageError::AlreadyExists`].
+    ///
+    /// Only for a caller that is the sole writer of `key` (a concurrent writer between its two
+    /// writes would lose its sidecar). A committed manifest is never touched: then this returns
+    /// [`StageError::AlreadyExists`].
+    pub async fn discard_uncommitted_manifest(&self, key: &ManifestKey) -> Result<(), StageError> {
+        let (path, sidecar_path) = self.manifest_paths(key)?;
+        let url = self.location.object_url(path.as_ref());
+        match self.store.head(&path).await {
+            Ok(_) => {
+                return Err(StageError::AlreadyExists {
+                    object: url,
+                    what: "this manifest is committed; it is never discarded",
+                })
+            }
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(StageError::store("head", url, e)),
+        }
+        match self.store.delete(&sidecar_path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(StageError::store(
+                "delete",
+                self.location.object_url(sidecar_path.as_ref()),
+                e,
+            )),
+        }
+    }
+
     /// Every entry must exist with the size recorded, or the manifest would promise a load that
     /// COPY can't do.
     async fn check_objects(&self, url: &str, entries: &[ChunkObject]) -> Result<(), StageError> {

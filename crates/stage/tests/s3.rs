@@ -48,6 +48,7 @@ suite!(
     reader_never_sees_a_manifest_before_its_objects,
     wrong_batch_schema_is_refused,
     odd_table_names_work,
+    an_interrupted_commit_can_be_discarded,
 );
 
 #[test]

@@ -293,6 +293,43 @@ impl Task {
         Ok(task)
     }
 
+    /// A task from command-line settings alone, without a task file: the source and target URLs
+    /// are required; relative paths are relative to the current directory, and staging defaults
+    /// to `migrate-staging` there.
+    pub fn from_overrides(overrides: TaskOverrides) -> Result<Task, TaskError> {
+        let missing = |key: &str, flag: &str| TaskError::Setting {
+            origin: "command line".into(),
+            key: key.into(),
+            message: "is not set".into(),
+            action: format!("give {flag}, or a task file with --task FILE"),
+        };
+        let source = overrides
+            .source_url
+            .clone()
+            .ok_or_else(|| missing("source.url", "--source URL"))?;
+        let target = overrides
+            .target_url
+            .clone()
+            .ok_or_else(|| missing("target.url", "--target URL"))?;
+        let task = Task {
+            source: SourceConfig { url: source },
+            target: TargetConfig {
+                url: target,
+                iam_role: None,
+                region: None,
+            },
+            staging: StagingConfig::default(),
+            table_mappings: None,
+            target_table_prep_mode: None,
+            parallel_tables: None,
+            chunk_rows: None,
+            validate: None,
+            file: None,
+            overridden: BTreeSet::new(),
+        };
+        Ok(task.with_overrides(overrides))
+    }
+
     /// Applies command-line settings on top of the file's.
     pub fn with_overrides(mut self, overrides: TaskOverrides) -> Task {
         fn set<T>(slot: &mut T, value: Option<T>, key: &'static str, keys: &mut BTreeSet<&str>) {
@@ -596,6 +633,26 @@ mod tests {
             Some("us-east-2")
         );
         assert_eq!(region_of_host("localhost"), None);
+    }
+
+    #[test]
+    fn tasks_from_the_command_line_alone() {
+        let error = Task::from_overrides(TaskOverrides::default()).unwrap_err();
+        assert!(error.to_string().contains("--source URL"), "{error}");
+        let task = Task::from_overrides(TaskOverrides {
+            source_url: Some("postgres://a@h/db".into()),
+            target_url: Some("postgres://b:secret@h/dw".into()),
+            chunk_rows: Some(5),
+            ..TaskOverrides::default()
+        })
+        .unwrap()
+        .validate()
+        .unwrap();
+        assert_eq!(task.chunk_rows, 5);
+        assert_eq!(
+            task.staging.location,
+            crate::StagingUrl::Local(PathBuf::from("migrate-staging"))
+        );
     }
 
     #[test]

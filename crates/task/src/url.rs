@@ -187,34 +187,52 @@ impl DatabaseUrl {
     }
 }
 
-/// The URL with `***` for the password and secret parameters.
-impl fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://", self.engine.scheme())?;
+impl DatabaseUrl {
+    /// The URL to give the engine's connector, password included (`fallback_password` when the
+    /// URL has none, e.g. from `PGPASSWORD`). **Secret**: never print or log it.
+    pub fn connection_url(&self, fallback_password: Option<&str>) -> String {
+        self.render(self.password.as_deref().or(fallback_password), encode)
+    }
+
+    /// The URL text, with `secret` applied to the password and secret parameters.
+    fn render(&self, password: Option<&str>, secret: impl Fn(&str) -> String) -> String {
+        let mut out = format!("{}://", self.engine.scheme());
         if let Some(user) = &self.user {
-            f.write_str(&encode(user))?;
-            if self.password.is_some() {
-                f.write_str(":***")?;
+            out.push_str(&encode(user));
+            if let Some(password) = password {
+                out.push(':');
+                out.push_str(&secret(password));
             }
-            f.write_str("@")?;
+            out.push('@');
         }
         if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)?;
+            out.push_str(&format!("[{}]:{}", self.host, self.port));
         } else {
-            write!(f, "{}:{}", self.host, self.port)?;
+            out.push_str(&format!("{}:{}", self.host, self.port));
         }
         if let Some(db) = &self.database {
-            write!(f, "/{}", encode(db))?;
+            out.push_str(&format!("/{}", encode(db)));
         }
         for (i, (k, v)) in self.params.iter().enumerate() {
             let v = if SECRET_PARAMS.contains(&k.as_str()) {
-                "***".to_string()
+                secret(v)
             } else {
                 encode(v)
             };
-            write!(f, "{}{}={v}", if i == 0 { '?' } else { '&' }, encode(k))?;
+            out.push_str(&format!(
+                "{}{}={v}",
+                if i == 0 { '?' } else { '&' },
+                encode(k)
+            ));
         }
-        Ok(())
+        out
+    }
+}
+
+/// The URL with `***` for the password and secret parameters.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(self.password.as_deref(), |_| "***".to_string()))
     }
 }
 
@@ -403,6 +421,23 @@ fn encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_urls_carry_the_password() {
+        let url =
+            DatabaseUrl::parse("postgres://app:p%40ss@db:6432/sales?sslmode=disable").unwrap();
+        assert_eq!(
+            url.connection_url(Some("ignored")),
+            "postgres://app:p%40ss@db:6432/sales?sslmode=disable"
+        );
+        let url = DatabaseUrl::parse("postgres://app@db/sales").unwrap();
+        assert_eq!(url.connection_url(None), "postgres://app@db:5432/sales");
+        assert_eq!(
+            url.connection_url(Some("from env")),
+            "postgres://app:from%20env@db:5432/sales"
+        );
+        assert_eq!(url.to_string(), "postgres://app@db:5432/sales");
+    }
 
     #[test]
     fn parses_and_redacts_database_urls() {

@@ -21,4 +21,6 @@ pub mod postgres;
 pub mod redshift;
 
 pub use error::WarehouseError;
-pub use postgres::{ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, SESSION_SETTINGS};
+pub use postgres::{
+    ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, TableState, SESSION_SETTINGS,
+};

@@ -12,14 +12,18 @@
 mod copy;
 mod decode;
 
+use crate::pool::{Lease, Pool};
 use crate::sql::{quote_ident, quote_literal, table_sql_name};
 use crate::{Chunk, PostgresSource, SnapshotId, SourceError};
 use arrow_array::RecordBatch;
-use arrow_schema::{DataType, SchemaRef};
+use arrow_schema::{Schema, SchemaRef};
 use copy::{CopyParser, Next};
 use decode::{display_key, Decoder, Wire};
+use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
-use migrate_core::{LogicalType, Table};
+use migrate_core::{LogicalType, Table, TargetDialect};
+use migrate_dialect::TypeMaps;
+use migrate_source::{ReadColumn, ReadSpec, ReadValue};
 use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -40,35 +44,63 @@ pub(crate) async fn plan_columns(
     client: &Client,
     table: &Table,
 ) -> Result<Vec<ColumnRead>, SourceError> {
-    let name = table_sql_name(table);
+    let values: Vec<Value<'_>> = table
+        .columns
+        .iter()
+        .map(|c| Value {
+            name: &c.name.value,
+            sql: quote_ident(&c.name.value),
+            data_type: &c.data_type,
+            source_type: &c.source_type,
+        })
+        .collect();
+    plan_values(client, table, &values).await
+}
+
+/// One value to select from a table: a column or an expression over its columns.
+pub(crate) struct Value<'a> {
+    /// The batch column's name, for messages.
+    pub name: &'a str,
+    /// SQL over the table's columns: a quoted column, or an expression in parentheses.
+    pub sql: String,
+    pub data_type: &'a LogicalType,
+    /// What the value was in the source, for messages.
+    pub source_type: &'a str,
+}
+
+/// The SELECT-list expressions that produce each value's canonical form, given the types the
+/// server reports for the plain values (domains resolved to their base types).
+pub(crate) async fn plan_values(
+    client: &Client,
+    table: &Table,
+    values: &[Value<'_>],
+) -> Result<Vec<ColumnRead>, SourceError> {
     let select = format!(
-        "SELECT {} FROM {name}",
-        table
-            .columns
+        "SELECT {} FROM {}",
+        values
             .iter()
-            .map(|c| quote_ident(&c.name.value))
+            .map(|v| v.sql.as_str())
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        table_sql_name(table)
     );
     let statement = client
         .prepare(&select)
         .await
         .map_err(SourceError::query(format!("describing {}", table.name)))?;
-    table
-        .columns
+    values
         .iter()
         .zip(statement.columns())
-        .map(|(column, described)| {
-            let quoted = quote_ident(&column.name.value);
-            let read = choose(&quoted, base_type(described.type_()), &column.data_type);
-            Decoder::new(read.wire, &migrate_batch::data_type(&column.data_type))
+        .map(|(value, described)| {
+            let read = choose(&value.sql, base_type(described.type_()), value.data_type);
+            Decoder::new(read.wire, &migrate_batch::data_type(value.data_type))
                 .map(|_| read)
                 .ok_or_else(|| SourceError::Unsupported {
                     table: table.name.to_string(),
-                    column: column.name.value.clone(),
+                    column: value.name.to_string(),
                     message: format!(
                         "type {} can't be extracted as {}",
-                        column.source_type, column.data_type
+                        value.source_type, value.data_type
                     ),
                 })
         })
@@ -224,16 +256,153 @@ struct Reading {
     batch_rows: usize,
 }
 
+/// The connection a chunk read runs on: a source's own, or one leased from a snapshot's pool
+/// for as long as the stream lives.
+pub(crate) enum Connection<'a> {
+    Own(&'a PostgresSource),
+    Pool(&'a Pool),
+}
+
 enum State<'a> {
-    Start(&'a PostgresSource),
-    Reading(&'a PostgresSource, Box<Reading>),
+    Start(Connection<'a>),
+    Reading(&'a PostgresSource, Option<Lease<'a>>, Box<Reading>),
     Done,
+}
+
+/// The SQL of each value of `read`, checked against its table: a quoted column for
+/// [`ReadValue::Column`], a `CAST` to the PostgreSQL type the converter emits for the column's
+/// canonical type for [`ReadValue::Cast`] and [`ReadValue::Expression`].
+pub(crate) fn values(read: &ReadSpec) -> Result<Vec<Value<'_>>, SourceError> {
+    let unsupported = |column: &ReadColumn, message: String| SourceError::Unsupported {
+        table: read.table.name.to_string(),
+        column: column.name.clone(),
+        message,
+    };
+    read.columns
+        .iter()
+        .map(|column| {
+            let source_column = |name: &str| {
+                read.table
+                    .columns
+                    .iter()
+                    .find(|c| c.name.value == name)
+                    .ok_or_else(|| {
+                        unsupported(
+                            column,
+                            format!("reads source column `{name}`, which the table does not have"),
+                        )
+                    })
+            };
+            let target_type = || {
+                TypeMaps::builtin()
+                    .target(TargetDialect::Postgres)
+                    .map_target(&column.data_type)
+                    .map(|mapped| mapped.value)
+                    .map_err(|e| unsupported(column, format!("no PostgreSQL type to cast to: {e}")))
+            };
+            let (sql, source_type) = match &column.value {
+                ReadValue::Column(name) => {
+                    let source = source_column(name)?;
+                    (quote_ident(name), source.source_type.as_str())
+                }
+                ReadValue::Cast(name) => {
+                    let source = source_column(name)?;
+                    (
+                        format!("(CAST({} AS {}))", quote_ident(name), target_type()?),
+                        source.source_type.as_str(),
+                    )
+                }
+                ReadValue::Expression(expression) => (
+                    format!("(CAST(({expression}) AS {}))", target_type()?),
+                    "an expression",
+                ),
+            };
+            Ok(Value {
+                name: &column.name,
+                sql,
+                data_type: &column.data_type,
+                source_type,
+            })
+        })
+        .collect()
+}
+
+/// Begins a read-only `REPEATABLE READ` transaction, in `snapshot` when given.
+///
+/// A stream dropped early leaves its transaction open: the `ROLLBACK` first ends it (a mere
+/// warning when there is none).
+pub(crate) fn begin_sql(snapshot: Option<&SnapshotId>) -> String {
+    let mut begin = "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;".to_string();
+    if let Some(id) = snapshot {
+        begin.push_str(&format!(
+            " SET TRANSACTION SNAPSHOT {};",
+            quote_literal(&id.0)
+        ));
+    }
+    begin
+}
+
+/// `(chunk predicate) AND (filter)`.
+pub(crate) fn predicate(read: &ReadSpec, chunk: &Chunk) -> String {
+    let chunk = crate::chunk_predicate(chunk);
+    match &read.filter {
+        Some(filter) => format!("({chunk}) AND ({filter})"),
+        None => chunk,
+    }
+}
+
+/// Streams the rows of `chunk` matching `read.filter` as batches of `read.columns`; see
+/// [`PostgresSource::read_chunk`] for the contract.
+pub(crate) fn read_stream<'a, R>(
+    connection: Connection<'a>,
+    snapshot: Option<SnapshotId>,
+    read: R,
+    chunk: &Chunk,
+    batch_rows: usize,
+) -> BoxStream<'a, Result<RecordBatch, SourceError>>
+where
+    R: std::ops::Deref<Target = ReadSpec> + Clone + Send + Sync + 'a,
+{
+    let predicate = predicate(&read, chunk);
+    let index = chunk.index;
+    let batch_rows = batch_rows.max(1);
+    futures::stream::try_unfold(State::Start(connection), move |state| {
+        let snapshot = snapshot.clone();
+        let predicate = predicate.clone();
+        let read = read.clone();
+        async move {
+            let (source, lease, mut reading) = match state {
+                State::Done => return Ok(None),
+                State::Reading(source, lease, reading) => (source, lease, reading),
+                State::Start(connection) => {
+                    let (source, lease) = match connection {
+                        Connection::Own(source) => (source, None),
+                        Connection::Pool(pool) => {
+                            let lease = pool.lease().await?;
+                            (lease.source(), Some(lease))
+                        }
+                    };
+                    let reading = source
+                        .start(snapshot.as_ref(), &read, &predicate, index, batch_rows)
+                        .await?;
+                    (source, lease, Box::new(reading))
+                }
+            };
+            match reading.next_batch(&source.client).await? {
+                (Some(batch), true) => Ok(Some((batch, State::Done))),
+                (Some(batch), false) => Ok(Some((batch, State::Reading(source, lease, reading)))),
+                (None, _) => Ok(None),
+            }
+        }
+    })
+    .boxed()
 }
 
 impl PostgresSource {
     /// Streams the rows of `chunk` as record batches of at most `batch_rows` rows (an empty chunk
     /// yields no batch), with the schema [`migrate_batch::schema`]`(table)`, values exact per the
-    /// conventions of `migrate_batch`.
+    /// conventions of `migrate_batch`. [`crate::SharedSnapshot`] reads a [`ReadSpec`] (chosen
+    /// columns, casts, expressions, a row filter) the same way, on pooled connections.
     ///
     /// Consistency: the chunk is read in one `REPEATABLE READ, READ ONLY` transaction; with
     /// `snapshot`, that transaction imports it (`SET TRANSACTION SNAPSHOT`), so every chunk read
@@ -252,74 +421,54 @@ impl PostgresSource {
         chunk: &Chunk,
         batch_rows: usize,
     ) -> impl Stream<Item = Result<RecordBatch, SourceError>> + 'a {
-        let snapshot = snapshot.cloned();
-        let predicate = crate::chunk_predicate(chunk);
-        let index = chunk.index;
-        let batch_rows = batch_rows.max(1);
-        futures::stream::try_unfold(State::Start(self), move |state| {
-            let snapshot = snapshot.clone();
-            let predicate = predicate.clone();
-            async move {
-                let (source, mut reading) = match state {
-                    State::Done => return Ok(None),
-                    State::Reading(source, reading) => (source, reading),
-                    State::Start(source) => {
-                        let reading = source
-                            .start(snapshot.as_ref(), table, &predicate, index, batch_rows)
-                            .await?;
-                        (source, Box::new(reading))
-                    }
-                };
-                match reading.next_batch(&source.client).await? {
-                    (Some(batch), true) => Ok(Some((batch, State::Done))),
-                    (Some(batch), false) => Ok(Some((batch, State::Reading(source, reading)))),
-                    (None, _) => Ok(None),
-                }
-            }
-        })
-        .boxed()
+        read_stream(
+            Connection::Own(self),
+            snapshot.cloned(),
+            Arc::new(ReadSpec::whole_table(table)),
+            chunk,
+            batch_rows,
+        )
     }
 
     async fn start(
         &self,
         snapshot: Option<&SnapshotId>,
-        table: &Table,
+        read: &ReadSpec,
         predicate: &str,
         chunk: u32,
         batch_rows: usize,
     ) -> Result<Reading, SourceError> {
         let lock = self.reader.clone().lock_owned().await;
+        let table = &read.table;
         let context = format!("reading chunk {chunk} of {}", table.name);
-        // A stream dropped early left its transaction open: end it (a warning when there is none).
-        let mut begin = "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;".to_string();
-        if let Some(id) = snapshot {
-            begin.push_str(&format!(
-                " SET TRANSACTION SNAPSHOT {};",
-                quote_literal(&id.0)
-            ));
-        }
         self.client
-            .batch_execute(&begin)
+            .batch_execute(&begin_sql(snapshot))
             .await
             .map_err(SourceError::query(context.clone()))?;
-        let columns = plan_columns(&self.client, table).await?;
-        let data_types: Vec<DataType> = table
-            .columns
-            .iter()
-            .map(|c| migrate_batch::data_type(&c.data_type))
-            .collect();
+        let values = values(read)?;
+        let columns = plan_values(&self.client, table, &values).await?;
         let decoders = columns
             .iter()
-            .zip(&data_types)
-            .filter_map(|(c, t)| Decoder::new(c.wire, t))
+            .zip(&read.columns)
+            .filter_map(|(c, r)| Decoder::new(c.wire, &migrate_batch::data_type(&r.data_type)))
             .collect();
-        let key = table
+        // Key columns read as they are name a row in errors; otherwise its position does.
+        let key: Vec<(usize, Wire)> = table
             .primary_key()
             .unwrap_or_default()
             .iter()
-            .filter_map(|k| table.columns.iter().position(|c| c.name == *k))
+            .filter_map(|k| {
+                read.columns
+                    .iter()
+                    .position(|c| c.value == ReadValue::Column(k.value.clone()))
+            })
             .map(|i| (i, columns[i].wire))
             .collect();
+        let key = if key.len() == table.primary_key().map_or(0, <[_]>::len) {
+            key
+        } else {
+            Vec::new()
+        };
         let query = format!(
             "COPY (SELECT {} FROM {} WHERE {predicate}) TO STDOUT (FORMAT binary)",
             columns
@@ -334,14 +483,20 @@ impl PostgresSource {
             .copy_out(&query)
             .await
             .map_err(SourceError::query(context))?;
+        let schema = Schema::new(
+            read.columns
+                .iter()
+                .map(|c| migrate_batch::field(&c.name, &c.data_type, c.nullable))
+                .collect::<Vec<_>>(),
+        );
         Ok(Reading {
             _lock: lock,
             copy: Box::pin(copy),
             parser: CopyParser::default(),
             batcher: Batcher {
                 table: table.name.to_string(),
-                columns: table.columns.iter().map(|c| c.name.value.clone()).collect(),
-                schema: Arc::new(migrate_batch::schema(table)),
+                columns: read.columns.iter().map(|c| c.name.clone()).collect(),
+                schema: Arc::new(schema),
                 decoders,
                 key,
                 chunk,

@@ -1032,3 +1032,64 @@ pub async fn odd_table_names_work(stage: &Stage) {
         );
     }
 }
+
+/// A writer killed between the sidecar and the manifest leaves a sidecar that blocks a commit of
+/// other entries until it is discarded; a committed manifest can't be discarded.
+pub async fn an_interrupted_commit_can_be_discarded(stage: &Stage) {
+    let table = "interrupted";
+    let mkey = ManifestKey {
+        table: table.into(),
+        batch: 0,
+    };
+    let mut chunks = Vec::new();
+    for n in 0..2 {
+        chunks.push(
+            stage
+                .write_chunk(
+                    &key(table, n),
+                    all_types_schema(),
+                    ok_stream(batches(&edge_rows(), &[2])),
+                    Format::Parquet,
+                )
+                .await
+                .expect("chunk"),
+        );
+    }
+    stage
+        .write_manifest(&mkey, &chunks[..1])
+        .await
+        .expect("commit");
+    // As if the writer died before its last write: the manifest goes, the sidecar stays.
+    let manifest: object_store::path::Path = stage
+        .prefix()
+        .parts()
+        .chain([
+            object_store::path::PathPart::from(table),
+            object_store::path::PathPart::from("manifest-000000.json"),
+        ])
+        .collect();
+    object_store::ObjectStoreExt::delete(stage.store().as_ref(), &manifest)
+        .await
+        .expect("delete manifest");
+    assert!(matches!(
+        stage.write_manifest(&mkey, &chunks[1..]).await,
+        Err(StageError::AlreadyExists { .. })
+    ));
+    stage
+        .discard_uncommitted_manifest(&mkey)
+        .await
+        .expect("discard");
+    let committed = stage
+        .write_manifest(&mkey, &chunks[1..])
+        .await
+        .expect("commit other entries");
+    assert_eq!(committed.entries, chunks[1..]);
+    assert_eq!(
+        stage.read_manifest(&mkey).await.expect("read").entries,
+        chunks[1..]
+    );
+    assert!(matches!(
+        stage.discard_uncommitted_manifest(&mkey).await,
+        Err(StageError::AlreadyExists { .. })
+    ));
+}

@@ -68,6 +68,9 @@ pub struct ColumnMapping {
     /// The `add-column` expression, in DMS's SQLite syntax, kept as text (`$column` refers to a
     /// source column). `None` with `source: None` means NULL.
     pub expression: Option<String>,
+    /// The `add-column` rule that added the column (`rule-id 4 (add-column)`), for messages about
+    /// its expression; `None` for a source column.
+    pub rule: Option<String>,
 }
 
 impl TableMappings {

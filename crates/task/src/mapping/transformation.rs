@@ -672,6 +672,7 @@ fn draft<'c>(
             source: Some(column.name.clone()),
             target: name,
             expression: None,
+            rule: None,
         });
         target.columns.push(out);
     }
@@ -698,6 +699,7 @@ fn draft<'c>(
                 source: None,
                 target: ident,
                 expression: expression.clone(),
+                rule: Some(rule.describe()),
             });
         }
     }

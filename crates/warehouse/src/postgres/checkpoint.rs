@@ -6,8 +6,9 @@ use migrate_core::Table;
 use std::collections::BTreeSet;
 use tokio_postgres::GenericClient;
 
-/// Creates `migrate.migrate_checkpoint`. The primary key is what makes a chunk load at most once
-/// even if two loaders race; `checksum` is left NULL by the load and may be filled by validation.
+/// Creates `migrate.migrate_checkpoint` and `migrate.migrate_table_state`. The checkpoint's
+/// primary key is what makes a chunk load at most once even if two loaders race; `checksum` is
+/// left NULL by the load and may be filled by validation.
 pub(crate) const CREATE_SQL: &str = "CREATE SCHEMA IF NOT EXISTS migrate;
 CREATE TABLE IF NOT EXISTS migrate.migrate_checkpoint (
     task text NOT NULL,
@@ -17,7 +18,30 @@ CREATE TABLE IF NOT EXISTS migrate.migrate_checkpoint (
     checksum text,
     loaded_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (task, source_table, chunk)
+);
+CREATE TABLE IF NOT EXISTS migrate.migrate_table_state (
+    task text NOT NULL,
+    source_table text NOT NULL,
+    fingerprint text NOT NULL,
+    plan text NOT NULL,
+    prepared_at timestamptz NOT NULL DEFAULT now(),
+    completed_at timestamptz,
+    PRIMARY KEY (task, source_table)
 )";
+
+/// What a task recorded about one table when it started loading it: the durable half of resume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableState {
+    /// Identifies the load plan (mapping, chunking); a resumed load must have the same one.
+    pub fingerprint: String,
+    /// The plan itself (the caller's format, e.g. JSON with every chunk's bounds), so that a
+    /// resumed load reuses exactly the chunks it started with.
+    pub plan: String,
+    /// When the table was prepared, as PostgreSQL text in UTC.
+    pub prepared_at: String,
+    /// When every chunk was loaded, if so.
+    pub completed_at: Option<String>,
+}
 
 /// How a source table is named in the checkpoint table: its qualified name as written in the source.
 pub(crate) fn source_table_key(table: &Table) -> String {
@@ -79,21 +103,27 @@ pub(crate) async fn insert(
         )))
 }
 
-/// Forgets every chunk of `source_table`, for every task: used when its target rows are removed.
+/// Forgets every chunk and table state of `source_table`, for every task: used when its target
+/// rows are removed, so that no task resumes as if they were there.
 pub(crate) async fn forget_table(
     client: &impl GenericClient,
     source_table: &str,
 ) -> Result<(), WarehouseError> {
     client
-        .execute(
-            "DELETE FROM migrate.migrate_checkpoint WHERE source_table = $1",
-            &[&source_table],
-        )
+        .batch_execute(&format!(
+            "DELETE FROM migrate.migrate_checkpoint WHERE source_table = {key};
+             DELETE FROM migrate.migrate_table_state WHERE source_table = {key};",
+            key = literal(source_table)
+        ))
         .await
-        .map(drop)
         .map_err(WarehouseError::database(format!(
             "clearing the checkpoints of table {source_table}"
         )))
+}
+
+/// A string literal (standard_conforming_strings is on since PostgreSQL 9.1).
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 impl PostgresWarehouse {
@@ -120,5 +150,126 @@ impl PostgresWarehouse {
             .iter()
             .filter_map(|row| u32::try_from(row.get::<_, i64>(0)).ok())
             .collect())
+    }
+}
+
+impl PostgresWarehouse {
+    /// The state `task` recorded for `table` with [`PostgresWarehouse::start_table`], if any.
+    pub async fn table_state(
+        &self,
+        task: &str,
+        table: &Table,
+    ) -> Result<Option<TableState>, WarehouseError> {
+        let source_table = source_table_key(table);
+        let client = self.client.lock().await;
+        let row = client
+            .query_opt(
+                "SELECT fingerprint, plan, prepared_at::text, completed_at::text \
+                   FROM migrate.migrate_table_state WHERE task = $1 AND source_table = $2",
+                &[&task, &source_table],
+            )
+            .await
+            .map_err(WarehouseError::database(format!(
+                "reading the state of table {source_table}"
+            )))?;
+        Ok(row.map(|row| TableState {
+            fingerprint: row.get(0),
+            plan: row.get(1),
+            prepared_at: row.get(2),
+            completed_at: row.get(3),
+        }))
+    }
+
+    /// Records that `task` starts loading `table` (already prepared) with `plan`, in one
+    /// transaction that also forgets the task's earlier checkpoints of the table: from the
+    /// commit on, [`PostgresWarehouse::completed_chunks`] answers for this plan only.
+    ///
+    /// **Durability**: call it after `prepare` and before the first chunk loads. A crash before
+    /// its commit leaves no state (a new run prepares again, harmless since no chunk was
+    /// loaded); after it, a resumed run must not prepare again (that could remove loaded chunks).
+    pub async fn start_table(
+        &self,
+        task: &str,
+        table: &Table,
+        fingerprint: &str,
+        plan: &str,
+    ) -> Result<(), WarehouseError> {
+        let source_table = source_table_key(table);
+        let doing = |what: &str| format!("recording the start of table {source_table}: {what}");
+        let mut client = self.client.lock().await;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(WarehouseError::database(doing("BEGIN")))?;
+        tx.execute(
+            "DELETE FROM migrate.migrate_checkpoint WHERE task = $1 AND source_table = $2",
+            &[&task, &source_table],
+        )
+        .await
+        .map_err(WarehouseError::database(doing(
+            "forgetting old checkpoints",
+        )))?;
+        tx.execute(
+            "INSERT INTO migrate.migrate_table_state (task, source_table, fingerprint, plan) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (task, source_table) DO UPDATE SET fingerprint = excluded.fingerprint, \
+                 plan = excluded.plan, prepared_at = now(), completed_at = NULL",
+            &[&task, &source_table, &fingerprint, &plan],
+        )
+        .await
+        .map_err(WarehouseError::database(doing("INSERT")))?;
+        tx.commit()
+            .await
+            .map_err(WarehouseError::database(doing("COMMIT")))
+    }
+
+    /// Takes the session-level lock of `task` on this connection, if no other session holds it:
+    /// `false` when another run of the task is going on. Held until this connection closes.
+    pub async fn lock_task(&self, task: &str) -> Result<bool, WarehouseError> {
+        let client = self.client.lock().await;
+        let row = client
+            .query_one(
+                "SELECT pg_try_advisory_lock(hashtextextended('migrate task ' || $1, 0))",
+                &[&task],
+            )
+            .await
+            .map_err(WarehouseError::database(format!("locking task {task}")))?;
+        Ok(row.get(0))
+    }
+
+    /// The rows of the chunks of `table` that `task` has made durable (the sum of their
+    /// checkpoints).
+    pub async fn loaded_rows(&self, task: &str, table: &Table) -> Result<u64, WarehouseError> {
+        let source_table = source_table_key(table);
+        let client = self.client.lock().await;
+        let row = client
+            .query_one(
+                "SELECT coalesce(sum(rows), 0)::int8 FROM migrate.migrate_checkpoint \
+                  WHERE task = $1 AND source_table = $2",
+                &[&task, &source_table],
+            )
+            .await
+            .map_err(WarehouseError::database(format!(
+                "reading the checkpoints of table {source_table}"
+            )))?;
+        // Only this crate writes the table, and only from `u64`s.
+        Ok(row.get::<_, i64>(0).max(0) as u64)
+    }
+
+    /// Records that every chunk of `table` is loaded for `task`.
+    pub async fn complete_table(&self, task: &str, table: &Table) -> Result<(), WarehouseError> {
+        let source_table = source_table_key(table);
+        let client = self.client.lock().await;
+        client
+            .execute(
+                "UPDATE migrate.migrate_table_state SET completed_at = now() \
+                  WHERE task = $1 AND source_table = $2",
+                &[&task, &source_table],
+            )
+            .await
+            .map(drop)
+            .map_err(WarehouseError::database(format!(
+                "recording the end of table {source_table}"
+            )))
     }
 }

@@ -8,6 +8,7 @@ mod encode;
 mod prepare;
 mod validate;
 
+pub use checkpoint::TableState;
 pub use connect::SESSION_SETTINGS;
 pub use copy::LoadOutcome;
 pub use migrate_checksum::ChunkChecksum;

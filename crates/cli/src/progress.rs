@@ -1,0 +1,167 @@
+//! Progress bars of `migrate replicate` and `migrate validate` on standard error: one per running
+//! table (rows, bytes staged, rate, ETA from the source's row estimate) and a total.
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+use migrate_replicate::{Observer, TableStatus, TableSummary};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Mutex;
+
+/// When bars are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    /// When standard error is a terminal and the output is text.
+    Auto,
+    /// Always, even into a file or pipe.
+    Always,
+    Never,
+}
+
+pub struct Bars {
+    multi: MultiProgress,
+    total: ProgressBar,
+    tables: Mutex<HashMap<String, Table>>,
+}
+
+struct Table {
+    bar: ProgressBar,
+    bytes: u64,
+}
+
+const TABLE_TEMPLATE: &str =
+    "{prefix:30!} {bar:24} {human_pos:>11}/{human_len:11} rows {per_sec:>14} eta {eta:>4} {msg}";
+const SPINNER_TEMPLATE: &str = "{prefix:30!} {spinner} {human_pos:>11} rows {per_sec:>14} {msg}";
+
+impl Bars {
+    /// Bars drawn to standard error, or hidden as `mode` and the output format say.
+    pub fn new(mode: ProgressMode, json_output: bool) -> Bars {
+        let target = match mode {
+            ProgressMode::Never => ProgressDrawTarget::hidden(),
+            ProgressMode::Auto if json_output => ProgressDrawTarget::hidden(),
+            // Hidden by indicatif itself when standard error is not a terminal.
+            ProgressMode::Auto => ProgressDrawTarget::stderr(),
+            ProgressMode::Always => ProgressDrawTarget::term_like(Box::new(Stderr)),
+        };
+        let multi = MultiProgress::with_draw_target(target);
+        let total = multi.add(ProgressBar::new(0));
+        total.set_style(style(TABLE_TEMPLATE));
+        total.set_prefix("total");
+        Bars {
+            multi,
+            total,
+            tables: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Removes the bars (before the summary is printed).
+    pub fn finish(&self) {
+        self.total.finish_and_clear();
+        let _ = self.multi.clear();
+    }
+
+    fn tables(&self) -> std::sync::MutexGuard<'_, HashMap<String, Table>> {
+        self.tables
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB staged", bytes as f64 / f64::from(1 << 20))
+}
+
+impl Observer for Bars {
+    fn planned(&self, tables: &[(String, Option<u64>)]) {
+        self.total
+            .set_length(tables.iter().filter_map(|(_, rows)| *rows).sum());
+        self.total.set_message(format!("{} tables", tables.len()));
+    }
+
+    fn table_started(&self, table: &str, chunks: u32, chunks_done: u32, rows: Option<u64>) {
+        let bar = match rows {
+            Some(rows) => {
+                let bar = ProgressBar::new(rows);
+                bar.set_style(style(TABLE_TEMPLATE));
+                bar
+            }
+            None => {
+                let bar = ProgressBar::new_spinner();
+                bar.set_style(style(SPINNER_TEMPLATE));
+                bar
+            }
+        };
+        let bar = self.multi.insert_before(&self.total, bar);
+        bar.set_prefix(table.to_string());
+        bar.set_message(format!("{chunks_done}/{chunks} chunks"));
+        self.tables()
+            .insert(table.to_string(), Table { bar, bytes: 0 });
+    }
+
+    fn chunk_done(&self, table: &str, rows: u64, bytes: u64, _skipped: bool) {
+        self.total.inc(rows);
+        if let Some(entry) = self.tables().get_mut(table) {
+            entry.bytes += bytes;
+            entry.bar.inc(rows);
+            entry.bar.set_message(mib(entry.bytes));
+        }
+    }
+
+    fn validating(&self, table: &str) {
+        if let Some(entry) = self.tables().get(table) {
+            entry.bar.set_message("validating");
+        }
+    }
+
+    fn table_finished(&self, summary: &TableSummary) {
+        if let Some(entry) = self.tables().remove(&summary.target) {
+            entry.bar.finish_and_clear();
+        }
+        if summary.status == TableStatus::Failed {
+            let _ = self.multi.println(format!(
+                "{}: failed: {}",
+                summary.source,
+                summary.error.as_deref().unwrap_or("")
+            ));
+        }
+    }
+}
+
+/// Standard error as a terminal of 100 columns, for `--progress always` into a file or pipe.
+#[derive(Debug)]
+struct Stderr;
+
+impl TermLike for Stderr {
+    fn width(&self) -> u16 {
+        100
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}A"))
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}B"))
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}C"))
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}D"))
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.write_str(&format!("{s}\n"))
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        std::io::stderr().write_all(s.as_bytes())
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.write_str("\r\x1b[2K")
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}

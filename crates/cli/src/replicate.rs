@@ -1,0 +1,435 @@
+//! `migrate replicate` and `migrate validate`: flags into a validated task, the run on the
+//! source engine's implementation, the summary as text or JSON.
+
+use crate::convert::OutputFormat;
+use crate::progress::{Bars, ProgressMode};
+use crate::Outcome;
+use anyhow::{bail, Context, Result};
+use clap::{ArgAction, Args, ValueEnum};
+use migrate_core::Severity;
+use migrate_replicate::{
+    DifferenceKind, Observer, Options, Summary, TableStatus, TableSummary, ValidationStatus,
+};
+use migrate_source::Source;
+use migrate_task::{Engine, PrepMode, StagingFormat, Task, TaskOverrides, ValidatedTask};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Args)]
+pub struct ReplicateArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Where rows wait between source and target: a directory or s3://bucket/prefix.
+    #[arg(long, value_name = "URL")]
+    staging: Option<String>,
+    /// An S3-compatible endpoint for s3:// staging (http://127.0.0.1:8333).
+    #[arg(long, value_name = "URL")]
+    staging_endpoint: Option<String>,
+    /// Format of the staged files.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    staging_format: Option<StagingFormatArg>,
+    /// What happens to existing target tables: DROP_AND_CREATE, TRUNCATE_BEFORE_LOAD or DO_NOTHING.
+    #[arg(long, value_name = "MODE")]
+    prep_mode: Option<PrepMode>,
+    /// Tables loading at once.
+    #[arg(long, value_name = "N")]
+    parallel_tables: Option<u32>,
+    /// Rows per chunk (one staged file and one checkpoint each).
+    #[arg(long, value_name = "N")]
+    chunk_rows: Option<u64>,
+    /// Compare source and target after the load (the default).
+    #[arg(long, action = ArgAction::SetTrue, overrides_with = "no_validate")]
+    validate: bool,
+    /// Don't compare source and target after the load.
+    #[arg(long, action = ArgAction::SetTrue)]
+    no_validate: bool,
+    /// Load every table from scratch, even where a load of this task was recorded.
+    #[arg(long)]
+    restart: bool,
+    /// When progress bars are drawn on standard error.
+    #[arg(long, value_enum, default_value = "auto")]
+    progress: ProgressMode,
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Differing rows listed per table (all are counted).
+    #[arg(long, value_name = "N", default_value = "20")]
+    max_differences: usize,
+}
+
+/// Flags both commands take.
+#[derive(Args)]
+struct Common {
+    /// The task file (task.toml); flags override its settings.
+    #[arg(long, value_name = "FILE")]
+    task: Option<PathBuf>,
+    /// The source database: postgres://user@host:port/database or mysql://user@host:port/database (MySQL 8, MariaDB).
+    #[arg(long, value_name = "URL")]
+    source: Option<String>,
+    /// The target database: postgres://... or redshift://...
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// An AWS DMS table-mapping JSON file.
+    #[arg(long, value_name = "FILE")]
+    table_mappings: Option<PathBuf>,
+    /// The task's name: the identity its checkpoints are recorded under (default: the task
+    /// file's name, else derived from source and target).
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// What the report on standard output looks like.
+    #[arg(long, value_enum, default_value = "text")]
+    output: OutputFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StagingFormatArg {
+    Parquet,
+    Csv,
+}
+
+impl Common {
+    /// The task file (or nothing) with the flags on top, validated.
+    fn task(&self, mut overrides: TaskOverrides) -> Result<ValidatedTask> {
+        overrides.source_url = self.source.clone().map(Into::into);
+        overrides.target_url = self.target.clone().map(Into::into);
+        overrides.table_mappings = self.table_mappings.clone();
+        let task = match &self.task {
+            Some(path) => Task::from_file(path)?.with_overrides(overrides),
+            None => Task::from_overrides(overrides)?,
+        };
+        Ok(task.validate()?)
+    }
+
+    fn options(&self, task: &ValidatedTask) -> Options {
+        Options::new(migrate_replicate::task_name(
+            self.name.as_deref(),
+            self.task.as_deref(),
+            &task.source,
+            &task.target.url,
+        ))
+    }
+}
+
+pub fn replicate(args: ReplicateArgs) -> Result<Outcome> {
+    let validate = match (args.validate, args.no_validate) {
+        (_, true) => Some(false),
+        (true, false) => Some(true),
+        (false, false) => None,
+    };
+    let task = args.common.task(TaskOverrides {
+        staging_url: args.staging.clone().map(Into::into),
+        staging_endpoint: args.staging_endpoint.clone(),
+        staging_format: args.staging_format.map(|f| match f {
+            StagingFormatArg::Parquet => StagingFormat::Parquet,
+            StagingFormatArg::Csv => StagingFormat::Csv,
+        }),
+        target_table_prep_mode: args.prep_mode,
+        parallel_tables: args.parallel_tables,
+        chunk_rows: args.chunk_rows,
+        validate,
+        ..TaskOverrides::default()
+    })?;
+    let mut options = args.common.options(&task);
+    options.restart = args.restart;
+    let json = args.common.output == OutputFormat::Json;
+    let bars = Arc::new(Bars::new(args.progress, json));
+    tracing::info!(
+        "replicate task {} from {} to {}",
+        options.task_name,
+        task.source,
+        task.target.url
+    );
+    let summary = run(&task, Command::Replicate, options, bars.clone())?;
+    bars.finish();
+    report(&summary, args.common.output)
+}
+
+pub fn validate(args: ValidateArgs) -> Result<Outcome> {
+    let task = args.common.task(TaskOverrides::default())?;
+    let mut options = args.common.options(&task);
+    options.max_differences = args.max_differences;
+    let json = args.common.output == OutputFormat::Json;
+    let bars = Arc::new(Bars::new(ProgressMode::Auto, json));
+    let summary = run(&task, Command::Validate, options, bars.clone())?;
+    bars.finish();
+    report(&summary, args.common.output)
+}
+
+#[derive(Clone, Copy)]
+enum Command {
+    Replicate,
+    Validate,
+}
+
+/// Runs `command` on the implementation of the source's engine: one match arm per engine.
+fn run(
+    task: &ValidatedTask,
+    command: Command,
+    options: Options,
+    observer: Arc<dyn Observer>,
+) -> Result<Summary> {
+    match task.source.engine() {
+        Engine::Postgres => {
+            run_on::<migrate_source_postgres::PostgresSource>(task, command, options, observer)
+        }
+        Engine::Mysql => run_on::<migrate_source_mysql::MysqlSource>(task, command, options, observer),
+        Engine::Redshift => bail!("Redshift is a target, not a source"),
+    }
+}
+
+fn run_on<S: Source>(
+    task: &ValidatedTask,
+    command: Command,
+    options: Options,
+    observer: Arc<dyn Observer>,
+) -> Result<Summary> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let summary = runtime.block_on(async {
+        match command {
+            Command::Replicate => migrate_replicate::replicate::<S>(task, options, observer).await,
+            Command::Validate => migrate_replicate::validate::<S>(task, options, observer).await,
+        }
+    })?;
+    Ok(summary)
+}
+
+fn report(summary: &Summary, output: OutputFormat) -> Result<Outcome> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match output {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, summary).context("writing the summary")?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text => print_text(summary, &mut out).context("writing the summary")?,
+    }
+    Ok(if summary.ok {
+        Outcome::Clean
+    } else {
+        Outcome::NeedsAttention
+    })
+}
+
+fn validation_cell(table: &TableSummary) -> String {
+    match &table.validation {
+        None => "-".into(),
+        Some(v) => match v.status {
+            ValidationStatus::Passed => "passed".into(),
+            ValidationStatus::Failed => format!(
+                "FAILED ({} missing, {} extra, {} different)",
+                v.missing_in_target, v.extra_in_target, v.different
+            ),
+            ValidationStatus::Error => "ERROR".into(),
+        },
+    }
+}
+
+fn status_cell(status: TableStatus) -> &'static str {
+    match status {
+        TableStatus::Loaded => "loaded",
+        TableStatus::Staged => "staged",
+        TableStatus::Failed => "FAILED",
+        TableStatus::Compared => "compared",
+    }
+}
+
+fn print_text(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "migrate {} task {}: {} -> {}{}",
+        summary.command,
+        summary.task,
+        summary.source,
+        summary.target,
+        summary
+            .staging
+            .as_deref()
+            .map(|s| format!(" (staging {s})"))
+            .unwrap_or_default()
+    )?;
+    let name = |t: &TableSummary| {
+        if t.source == t.target {
+            t.source.clone()
+        } else {
+            format!("{} -> {}", t.source, t.target)
+        }
+    };
+    let (header, rows): (Vec<&str>, Vec<Vec<String>>) = if summary.command == "validate" {
+        (
+            vec![
+                "table",
+                "status",
+                "source rows",
+                "target rows",
+                "parts",
+                "differing",
+                "seconds",
+                "validation",
+            ],
+            summary
+                .tables
+                .iter()
+                .map(|t| {
+                    let v = t.validation.as_ref();
+                    vec![
+                        name(t),
+                        status_cell(t.status).into(),
+                        v.map_or(0, |v| v.source_rows).to_string(),
+                        v.map_or(0, |v| v.target_rows).to_string(),
+                        v.map_or(0, |v| v.parts).to_string(),
+                        v.map_or(0, |v| v.parts_differing).to_string(),
+                        format!("{:.1}", t.seconds),
+                        validation_cell(t),
+                    ]
+                })
+                .collect(),
+        )
+    } else {
+        (
+            vec![
+                "table",
+                "status",
+                "rows",
+                "chunks",
+                "skipped",
+                "staged MiB",
+                "seconds",
+                "rows/s",
+                "validation",
+            ],
+            summary
+                .tables
+                .iter()
+                .map(|t| {
+                    vec![
+                        name(t),
+                        status_cell(t.status).into(),
+                        t.rows.to_string(),
+                        format!("{}/{}", t.chunks_loaded, t.chunks),
+                        t.chunks_skipped.to_string(),
+                        format!("{:.1}", t.bytes_staged as f64 / f64::from(1 << 20)),
+                        format!("{:.1}", t.seconds),
+                        format!("{:.0}", t.rows_per_second),
+                        validation_cell(t),
+                    ]
+                })
+                .collect(),
+        )
+    };
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let last = header.len() - 1;
+    let line = |cells: Vec<&str>, out: &mut dyn Write| -> std::io::Result<()> {
+        let text: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (cell, width))| {
+                // Names, status and validation left, numbers right.
+                if i < 2 || i == last {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        writeln!(out, "{}", text.join("  ").trim_end())
+    };
+    line(header.clone(), out)?;
+    for row in &rows {
+        line(row.iter().map(String::as_str).collect(), out)?;
+    }
+    for table in &summary.tables {
+        if let Some(error) = &table.error {
+            // Errors name their table.
+            writeln!(out, "\n{error}")?;
+        }
+        if let Some(sql) = &table.redshift_sql {
+            writeln!(
+                out,
+                "\n{}: staged; migrate can't reach Redshift: run the statements in {sql} (prepare.sql, then each chunk's file)",
+                table.source
+            )?;
+        }
+        if let Some(v) = &table.validation {
+            if v.status != ValidationStatus::Passed {
+                writeln!(
+                    out,
+                    "\n{}: validation {}: source {} rows, target {} rows, {} of {} parts differ",
+                    table.source,
+                    if v.status == ValidationStatus::Error {
+                        "could not run"
+                    } else {
+                        "failed"
+                    },
+                    v.source_rows,
+                    v.target_rows,
+                    v.parts_differing,
+                    v.parts
+                )?;
+                for d in &v.differences {
+                    let kind = match d.kind {
+                        DifferenceKind::MissingInTarget => "missing in target",
+                        DifferenceKind::ExtraInTarget => "extra in target",
+                        DifferenceKind::Different => "different",
+                    };
+                    writeln!(out, "  {kind:<17} key {}", d.key)?;
+                }
+                let listed = v.differences.len() as u64;
+                let total = v.missing_in_target + v.extra_in_target + v.different;
+                if total > listed {
+                    writeln!(out, "  ... and {} more", total - listed)?;
+                }
+                if let Some(note) = &v.note {
+                    writeln!(out, "  {note}")?;
+                }
+            }
+        }
+    }
+    let notable: Vec<_> = summary
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .collect();
+    if !notable.is_empty() {
+        writeln!(out, "\nfindings:")?;
+        for f in notable {
+            writeln!(
+                out,
+                "  {} {} {}: {} {}",
+                f.severity.as_str(),
+                f.code,
+                f.object,
+                f.message,
+                f.action
+            )?;
+        }
+    }
+    let validated = summary.tables.iter().all(|t| t.validation.is_some());
+    writeln!(
+        out,
+        "\n{} table(s) in {:.1} s: {}",
+        summary.tables.len(),
+        summary.seconds,
+        match (summary.ok, summary.command, validated) {
+            (false, _, _) => "some tables need attention (see above)",
+            (true, "validate", _) => "source and target agree",
+            (true, _, true) => "every table loaded and validated",
+            (true, _, false) => "every table loaded (not validated)",
+        }
+    )
+}

@@ -1,0 +1,748 @@
+//! `migrate replicate` and `migrate validate` end to end: the real binary, real PostgreSQL
+//! servers and S3 staging; every check compares the target with the source independently of
+//! migrate's own validation.
+
+use migrate_testkit::PgDatabase;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn migrate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .env("MIGRATE_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run migrate")
+}
+
+/// Runs migrate with `--output json` and returns its exit code and summary.
+fn migrate_json(args: &[&str]) -> (i32, Value) {
+    let mut args = args.to_vec();
+    args.extend(["--output", "json"]);
+    let output = migrate(&args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON summary ({e}); exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap_or(-1), summary)
+}
+
+fn staging(hint: &str) -> PathBuf {
+    std::env::temp_dir().join(migrate_testkit::unique_name(hint))
+}
+
+fn table<'a>(summary: &'a Value, target: &str) -> &'a Value {
+    summary["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["target"] == target)
+        .unwrap_or_else(|| panic!("no table {target} in {summary:#}"))
+}
+
+fn one(db: &PgDatabase, sql: &str) -> String {
+    db.sql(sql).unwrap().trim_end_matches('\n').to_string()
+}
+
+/// The source and the target of one test.
+struct Pair {
+    source: PgDatabase,
+    target: PgDatabase,
+    staging: PathBuf,
+}
+
+impl Pair {
+    fn new(hint: &str) -> Option<Pair> {
+        let pg = migrate_testkit::postgres()?;
+        Some(Pair {
+            source: pg.create_database(&format!("{hint}_src")),
+            target: pg.create_database(&format!("{hint}_dst")),
+            staging: staging(hint),
+        })
+    }
+
+    /// `replicate` from source to target with `extra` flags, as JSON.
+    fn replicate(&self, extra: &[&str]) -> (i32, Value) {
+        let staging = self.staging.to_str().expect("utf-8 path");
+        let mut args = vec![
+            "replicate",
+            "--source",
+            self.source.url(),
+            "--target",
+            self.target.url(),
+            "--staging",
+            staging,
+            "--name",
+            "e2e",
+        ];
+        args.extend(extra);
+        migrate_json(&args)
+    }
+
+    fn validate(&self, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec![
+            "validate",
+            "--source",
+            self.source.url(),
+            "--target",
+            self.target.url(),
+            "--name",
+            "e2e",
+        ];
+        args.extend(extra);
+        migrate_json(&args)
+    }
+
+    /// Asserts that `source_sql` on the source and `target_sql` on the target print the same.
+    fn same(&self, source_sql: &str, target_sql: &str) {
+        let (a, b) = (one(&self.source, source_sql), one(&self.target, target_sql));
+        assert!(!a.is_empty(), "{source_sql} printed nothing");
+        if a != b {
+            let diff: Vec<String> = a
+                .lines()
+                .zip(b.lines())
+                .filter(|(x, y)| x != y)
+                .take(5)
+                .map(|(x, y)| format!("  source: {:.300}\n  target: {:.300}", x, y))
+                .collect();
+            panic!(
+                "source and target differ ({} vs {} lines):\n{source_sql}\n{target_sql}\n{}",
+                a.lines().count(),
+                b.lines().count(),
+                diff.join("\n")
+            );
+        }
+    }
+}
+
+/// The every-type table of the PostgreSQL source's own tests (crates/source-postgres).
+fn every_type_setup() -> &'static str {
+    let file = include_str!("../../source-postgres/tests/types.rs");
+    let start = file.find("const SETUP: &str = r#\"").expect("SETUP") + 23;
+    let end = start + file[start..].find("\"#;").expect("end of SETUP");
+    &file[start..end]
+}
+
+/// Per column of `every`: the source value's text and the target value's text, written so that
+/// equal values print equally (the converter changes json to jsonb, inet and bit strings to
+/// text, enums to varchar, money to numeric).
+const EVERY_COLUMNS: [(&str, &str); 34] = [
+    ("i2", "i2"),
+    ("i4", "i4"),
+    ("i8", "i8"),
+    ("n", "n"),
+    ("d", "d"),
+    ("d50", "d50"),
+    ("f4", "f4"),
+    ("f8", "f8"),
+    ("md5(t) || length(t)", "md5(t) || length(t)"),
+    ("vc", "vc"),
+    ("c", "c"),
+    ("b", "b"),
+    ("dt", "dt"),
+    ("tm", "tm"),
+    ("ttz", "ttz"),
+    ("ts", "ts"),
+    ("tstz", "tstz"),
+    ("iv", "iv"),
+    ("j::jsonb", "j"),
+    ("jb", "jb"),
+    ("x::text", "x::text"),
+    ("u", "u"),
+    ("concat(ip)", "ip"),
+    ("concat(cd)", "cd"),
+    ("concat(mac)", "mac"),
+    ("concat(bt)", "bt"),
+    ("concat(vb)", "vb"),
+    ("arr", "arr"),
+    ("tarr", "tarr"),
+    ("concat(m)", "m"),
+    ("dom", "dom"),
+    ("mo::numeric", "mo"),
+    ("o", "o"),
+    ("bo", "bo"),
+];
+
+fn every_rows(columns: impl Fn(&(&str, &str)) -> String) -> String {
+    let list: Vec<String> = EVERY_COLUMNS.iter().map(columns).collect();
+    format!(
+        "SELECT id, {} FROM every ORDER BY id",
+        list.iter()
+            .map(|c| format!("({c})::text"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+#[test]
+fn every_type_and_edge_value_round_trips_and_validates() {
+    let Some(pair) = Pair::new("rep_every") else {
+        return;
+    };
+    pair.source.sql(every_type_setup()).unwrap();
+    let (code, summary) = pair.replicate(&[]);
+    assert_eq!(code, 0, "{summary:#}");
+    let every = table(&summary, "public.every");
+    assert_eq!(every["status"], "loaded");
+    assert_eq!(every["rows"], 4);
+    assert_eq!(every["validation"]["status"], "passed", "{every:#}");
+    pair.same(
+        &every_rows(|c| c.0.to_string()),
+        &every_rows(|c| c.1.to_string()),
+    );
+    // The 20 MB value arrived whole.
+    assert_eq!(
+        one(&pair.target, "SELECT length(t) FROM every WHERE id = 4"),
+        (20 * 1024 * 1024 + 1).to_string()
+    );
+    // NULL and empty stay apart.
+    assert_eq!(
+        one(
+            &pair.target,
+            "SELECT t IS NULL, t = '' FROM every WHERE id IN (1, 3) ORDER BY id"
+        ),
+        "f|t\nt|"
+    );
+}
+
+#[test]
+fn gzip_csv_staging_on_s3_round_trips_every_type() {
+    let Some(pair) = Pair::new("rep_csv_s3") else {
+        return;
+    };
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    pair.source.sql(every_type_setup()).unwrap();
+    // Arrow's CSV writer can't print instants past year 262143 (chrono's range): the load fails
+    // with an error for them (Parquet carries them); everything else is the same table.
+    pair.source
+        .sql("UPDATE every SET tstz = '9999-12-31 23:59:59.999999+00' WHERE id = 2")
+        .unwrap();
+    let staging = s3.unique_url("rep_csv");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_migrate"));
+    command
+        .args([
+            "replicate",
+            "--source",
+            pair.source.url(),
+            "--target",
+            pair.target.url(),
+            "--staging",
+            &staging,
+            "--staging-endpoint",
+            s3.endpoint(),
+            "--staging-format",
+            "csv",
+            "--output",
+            "json",
+        ])
+        .envs(s3.env());
+    let output = command.output().expect("run migrate");
+    let summary: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(output.status.code(), Some(0), "{summary:#}");
+    assert!(summary["staging"].as_str().unwrap().starts_with(&staging));
+    assert_eq!(
+        table(&summary, "public.every")["validation"]["status"],
+        "passed"
+    );
+    pair.same(
+        &every_rows(|c| c.0.to_string()),
+        &every_rows(|c| c.1.to_string()),
+    );
+}
+
+/// Peak resident memory of a process, read while it runs.
+fn run_measuring_peak_rss(args: &[&str]) -> (Output, u64) {
+    let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .env("MIGRATE_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run migrate");
+    let status = format!("/proc/{}/status", child.id());
+    let watcher = std::thread::spawn(move || {
+        let mut peak = 0;
+        while let Ok(text) = std::fs::read_to_string(&status) {
+            if let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak = peak.max(kb * 1024);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        peak
+    });
+    let output = child.wait_with_output().expect("wait for migrate");
+    (output, watcher.join().expect("watcher"))
+}
+
+#[test]
+fn a_million_rows_and_a_table_without_key_load_exactly_in_bounded_memory() {
+    let Some(pair) = Pair::new("rep_million") else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE TABLE big (id bigint PRIMARY KEY, v text NOT NULL, x numeric(12,3), at timestamptz);
+             INSERT INTO big SELECT g, repeat(md5(g::text), 3), g * 1.125, '2024-01-01'::timestamptz + g * interval '1 second'
+               FROM generate_series(1, 1000000) g;
+             CREATE TABLE heap (a int, b text);
+             INSERT INTO heap SELECT g % 1000, md5(g::text) FROM generate_series(1, 200000) g;
+             INSERT INTO heap SELECT 1, 'duplicate' FROM generate_series(1, 3);
+             ANALYZE;",
+        )
+        .unwrap();
+    let staging = pair.staging.to_str().unwrap().to_string();
+    let started = Instant::now();
+    let (output, peak) = run_measuring_peak_rss(&[
+        "replicate",
+        "--source",
+        pair.source.url(),
+        "--target",
+        pair.target.url(),
+        "--staging",
+        &staging,
+        "--chunk-rows",
+        "100000",
+        "--output",
+        "json",
+    ]);
+    let seconds = started.elapsed().as_secs_f64();
+    let summary: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(output.status.code(), Some(0), "{summary:#}");
+    eprintln!(
+        "1M + 200k rows in {seconds:.1} s (validation included), peak RSS {} MB",
+        peak / 1_000_000
+    );
+    let big = table(&summary, "public.big");
+    assert_eq!(big["rows"], 1_000_000);
+    assert!(big["chunks"].as_u64().unwrap() >= 10, "{big:#}");
+    assert_eq!(big["validation"]["status"], "passed");
+    assert_eq!(
+        big["validation"]["parts"], big["chunks"],
+        "one part per key range"
+    );
+    let heap = table(&summary, "public.heap");
+    assert_eq!(heap["rows"], 200_003);
+    assert!(
+        heap["chunks"].as_u64().unwrap() > 1,
+        "ctid page ranges: {heap:#}"
+    );
+    assert_eq!(heap["validation"]["status"], "passed");
+    assert_eq!(heap["validation"]["parts"], 1, "ctid ranges compare whole");
+
+    pair.same(
+        "SELECT count(*), sum(id), md5(string_agg(v || x::text || at::text, ',' ORDER BY id)) FROM big",
+        "SELECT count(*), sum(id), md5(string_agg(v || x::text || at::text, ',' ORDER BY id)) FROM big",
+    );
+    // No key: the same multiset of rows (duplicates included).
+    let rows = "SELECT a, b, count(*) FROM heap GROUP BY a, b ORDER BY a, b";
+    pair.same(
+        &format!("SELECT count(*), md5(string_agg(r::text, ',')) FROM ({rows}) r"),
+        &format!("SELECT count(*), md5(string_agg(r::text, ',')) FROM ({rows}) r"),
+    );
+    assert!(
+        peak < 500 * 1024 * 1024,
+        "peak RSS {} MB is over 500 MB",
+        peak / 1_000_000
+    );
+}
+
+const MAPPING: &str = r#"{
+  "rules": [
+    {"rule-type": "selection", "rule-id": "1", "rule-name": "sales",
+     "object-locator": {"schema-name": "sales", "table-name": "%"}, "rule-action": "include",
+     "filters": [{"filter-type": "source", "column-name": "region",
+                  "filter-conditions": [{"filter-operator": "eq", "value": "EU"},
+                                        {"filter-operator": "eq", "value": "US"}]}]},
+    {"rule-type": "selection", "rule-id": "2", "rule-name": "no-scratch",
+     "object-locator": {"schema-name": "sales", "table-name": "scratch%"}, "rule-action": "exclude"},
+    {"rule-type": "transformation", "rule-id": "3", "rule-name": "rename-table", "rule-target": "table",
+     "object-locator": {"schema-name": "sales", "table-name": "orders"}, "rule-action": "rename", "value": "order_facts"},
+    {"rule-type": "transformation", "rule-id": "4", "rule-name": "rename-column", "rule-target": "column",
+     "object-locator": {"schema-name": "sales", "table-name": "orders", "column-name": "amount"},
+     "rule-action": "rename", "value": "amount_eur"},
+    {"rule-type": "transformation", "rule-id": "5", "rule-name": "drop-notes", "rule-target": "column",
+     "object-locator": {"schema-name": "sales", "table-name": "orders", "column-name": "notes"},
+     "rule-action": "remove-column"},
+    {"rule-type": "transformation", "rule-id": "6", "rule-name": "label", "rule-target": "column",
+     "object-locator": {"schema-name": "sales", "table-name": "orders"}, "rule-action": "add-column",
+     "value": "label", "expression": "upper($region) || '-' || CASE WHEN $qty > 5 THEN 'bulk' ELSE 'unit' END",
+     "data-type": {"type": "string", "length": 20}},
+    {"rule-type": "transformation", "rule-id": "7", "rule-name": "qty-wide", "rule-target": "column",
+     "object-locator": {"schema-name": "sales", "table-name": "orders", "column-name": "qty"},
+     "rule-action": "change-data-type", "data-type": {"type": "int8"}}
+  ]
+}"#;
+
+#[test]
+fn a_dms_mapping_selects_renames_filters_computes_and_converts() {
+    let Some(pair) = Pair::new("rep_mapping") else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE SCHEMA sales;
+             CREATE TABLE sales.orders (id int PRIMARY KEY, region text, qty smallint, amount numeric(10,2), notes text);
+             INSERT INTO sales.orders SELECT g, (ARRAY['EU', 'US', 'APAC'])[g % 3 + 1], (g % 10)::smallint, g * 2.5, 'note ' || g
+               FROM generate_series(1, 3000) g;
+             CREATE TABLE sales.scratch_1 (id int PRIMARY KEY, region text);
+             CREATE TABLE public.elsewhere (id int PRIMARY KEY, region text);
+             ANALYZE;",
+        )
+        .unwrap();
+    let mapping = pair.staging.with_extension("json");
+    std::fs::create_dir_all(mapping.parent().unwrap()).unwrap();
+    std::fs::write(&mapping, MAPPING).unwrap();
+    let (code, summary) = pair.replicate(&[
+        "--table-mappings",
+        mapping.to_str().unwrap(),
+        "--chunk-rows",
+        "700",
+    ]);
+    assert_eq!(code, 0, "{summary:#}");
+    let tables: Vec<&str> = summary["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tables,
+        ["sales.order_facts"],
+        "scratch excluded, public not selected"
+    );
+    let facts = table(&summary, "sales.order_facts");
+    assert_eq!(facts["rows"], 2000, "the APAC third is filtered out");
+    assert_eq!(facts["validation"]["status"], "passed", "{facts:#}");
+    assert_eq!(
+        one(
+            &pair.target,
+            "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position)
+               FROM information_schema.columns WHERE table_schema = 'sales' AND table_name = 'order_facts'"
+        ),
+        "id integer, region text, qty bigint, amount_eur numeric, label character varying"
+    );
+    pair.same(
+        "SELECT id, region, qty, amount, upper(region) || '-' || CASE WHEN qty > 5 THEN 'bulk' ELSE 'unit' END
+           FROM sales.orders WHERE region IN ('EU', 'US') ORDER BY id",
+        "SELECT id, region, qty, amount_eur, label FROM sales.order_facts ORDER BY id",
+    );
+    assert_eq!(
+        one(&pair.target, "SELECT to_regclass('sales.scratch_1') IS NULL AND to_regclass('public.elsewhere') IS NULL"),
+        "t"
+    );
+}
+
+#[test]
+fn validate_names_the_keys_of_a_corrupted_target() {
+    let Some(pair) = Pair::new("rep_corrupt") else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE TABLE items (id int PRIMARY KEY, name text, price numeric(8,2));
+             INSERT INTO items SELECT g, 'item ' || g, g / 4.0 FROM generate_series(1, 5000) g;
+             ANALYZE;",
+        )
+        .unwrap();
+    let (code, summary) = pair.replicate(&["--chunk-rows", "1000"]);
+    assert_eq!(code, 0, "{summary:#}");
+    let (code, summary) = pair.validate(&[]);
+    assert_eq!(code, 0, "{summary:#}");
+    assert_eq!(table(&summary, "public.items")["validation"]["parts"], 5);
+
+    pair.target
+        .sql(
+            "UPDATE items SET price = price + 0.01 WHERE id = 4242;
+             DELETE FROM items WHERE id = 17;
+             INSERT INTO items VALUES (90001, 'intruder', 1);",
+        )
+        .unwrap();
+    let (code, summary) = pair.validate(&[]);
+    assert_eq!(code, 1, "{summary:#}");
+    let v = &table(&summary, "public.items")["validation"];
+    assert_eq!(v["status"], "failed");
+    assert_eq!(
+        (
+            &v["missing_in_target"],
+            &v["extra_in_target"],
+            &v["different"]
+        ),
+        (&Value::from(1), &Value::from(1), &Value::from(1)),
+        "{v:#}"
+    );
+    let differences: Vec<(String, String)> = v["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap().to_string(),
+                d["key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (kind, key) in [
+        ("different", "4242"),
+        ("missing_in_target", "17"),
+        ("extra_in_target", "90001"),
+    ] {
+        assert!(
+            differences
+                .iter()
+                .any(|(k, d)| k == kind && d.contains(key)),
+            "{kind} {key} not in {differences:?}"
+        );
+    }
+    // The text report names them too.
+    let output = migrate(&[
+        "validate",
+        "--source",
+        pair.source.url(),
+        "--target",
+        pair.target.url(),
+        "--name",
+        "e2e",
+    ]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text.contains("different") && text.contains("4242"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failed_chunk_resumes_without_duplicates_and_plans_are_kept() {
+    let Some(pair) = Pair::new("rep_resume") else {
+        return;
+    };
+    // Row 2500 can't be read exactly (a date of `infinity`): its chunk fails, definitely.
+    pair.source
+        .sql(
+            "CREATE TABLE events (id int PRIMARY KEY, day date, what text);
+             INSERT INTO events SELECT g, date '2024-01-01' + g % 365, 'event ' || g FROM generate_series(1, 5000) g;
+             UPDATE events SET day = 'infinity' WHERE id = 2500;
+             ANALYZE;",
+        )
+        .unwrap();
+    let (code, summary) = pair.replicate(&["--chunk-rows", "1000"]);
+    assert_eq!(code, 1, "{summary:#}");
+    let events = table(&summary, "public.events");
+    assert_eq!(events["status"], "failed");
+    let error = events["error"].as_str().unwrap();
+    assert!(
+        error.contains("public.events") && error.contains("day") && error.contains("id=2500"),
+        "{error}"
+    );
+    let loaded: u64 = one(&pair.target, "SELECT count(*) FROM events")
+        .parse()
+        .unwrap();
+    assert!(
+        loaded < 5000 && loaded % 1000 == 0,
+        "whole chunks only: {loaded}"
+    );
+    assert_eq!(
+        one(
+            &pair.target,
+            "SELECT count(*) FROM events WHERE id BETWEEN 2001 AND 3000"
+        ),
+        "0",
+        "nothing of the failed chunk"
+    );
+
+    // Fixed at the source, the run resumes: the loaded chunks stay (DROP_AND_CREATE is not
+    // applied again) and only the others load.
+    pair.source
+        .sql("UPDATE events SET day = '2024-06-01' WHERE id = 2500")
+        .unwrap();
+    let (code, summary) = pair.replicate(&["--chunk-rows", "1000"]);
+    assert_eq!(code, 0, "{summary:#}");
+    let events = table(&summary, "public.events");
+    assert_eq!(events["chunks_skipped"], loaded / 1000, "{events:#}");
+    assert_eq!(events["rows"], 5000);
+    assert_eq!(events["rows_loaded"], 5000 - loaded);
+    assert_eq!(events["validation"]["status"], "passed");
+    pair.same(
+        "SELECT count(*), count(DISTINCT id), sum(id), md5(string_agg(day || what, ',' ORDER BY id)) FROM events",
+        "SELECT count(*), count(DISTINCT id), sum(id), md5(string_agg(day || what, ',' ORDER BY id)) FROM events",
+    );
+
+    // A completed task run again loads nothing.
+    let (code, summary) = pair.replicate(&["--chunk-rows", "1000"]);
+    assert_eq!(code, 0, "{summary:#}");
+    assert_eq!(table(&summary, "public.events")["chunks_loaded"], 0);
+
+    // Another chunk size is another plan: refused, until --restart.
+    let (code, summary) = pair.replicate(&["--chunk-rows", "500"]);
+    assert_eq!(code, 1);
+    let error = table(&summary, "public.events")["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("chunk_rows was 1000") && error.contains("--restart"),
+        "{error}"
+    );
+    let (code, summary) = pair.replicate(&["--chunk-rows", "500", "--restart"]);
+    assert_eq!(code, 0, "{summary:#}");
+    let events = table(&summary, "public.events");
+    assert_eq!(
+        (&events["chunks_loaded"], &events["rows"]),
+        (&Value::from(10), &Value::from(5000))
+    );
+    assert_eq!(one(&pair.target, "SELECT count(*) FROM events"), "5000");
+}
+
+#[test]
+fn bad_usage_exits_with_2_and_says_what_to_do() {
+    let output = migrate(&["replicate", "--target", "postgres://x@127.0.0.1:1/db"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--source URL"), "{stderr}");
+
+    let output = migrate(&[
+        "replicate",
+        "--source",
+        "postgres://u:hunter2@127.0.0.1:1/db",
+        "--target",
+        "postgres://u:hunter2@127.0.0.1:1/dw",
+        "--staging",
+        std::env::temp_dir().join("unused").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "password printed: {stderr}");
+}
+
+#[test]
+fn redshift_targets_are_staged_with_the_statements_that_load_them() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let source = pg.create_database("rep_redshift_src");
+    source
+        .sql(
+            "CREATE TABLE orders (id int PRIMARY KEY, total numeric(10,2));
+             INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 2500) g;
+             ANALYZE;",
+        )
+        .unwrap();
+    let staging = s3.unique_url("rep_redshift");
+    let task = staging_file(
+        "rs.toml",
+        &format!(
+            "chunk_rows = 1000\n\
+             [source]\nurl = \"{}\"\n\
+             [target]\nurl = \"redshift://loader@analytics.abc123.eu-west-1.redshift.amazonaws.com:5439/dev\"\n\
+             iam_role = \"arn:aws:iam::123456789012:role/MigrateLoad\"\n\
+             [staging]\nurl = \"{staging}\"\nendpoint = \"{}\"\n",
+            source.url(),
+            s3.endpoint()
+        ),
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args([
+            "replicate",
+            "--task",
+            task.to_str().unwrap(),
+            "--output",
+            "json",
+        ])
+        .envs(s3.env())
+        .output()
+        .expect("run migrate");
+    let summary: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "staged is not loaded: {summary:#}"
+    );
+    let orders = table(&summary, "public.orders");
+    assert_eq!(orders["status"], "staged");
+    assert_eq!(orders["chunks_loaded"], 3);
+    assert!(orders.get("validation").is_none());
+    let sql_dir = orders["redshift_sql"].as_str().unwrap();
+    let prefix = format!("{staging}/rs/public.orders-");
+    assert!(sql_dir.starts_with(&prefix), "{sql_dir}");
+
+    let stage = migrate_stage::Stage::from_url(
+        &staging,
+        migrate_stage::StageOptions {
+            endpoint: Some(s3.endpoint().to_string()),
+            allow_http: true,
+            ..migrate_stage::StageOptions::default()
+        },
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let get = |url: &str| -> String {
+        let key = url
+            .strip_prefix(&format!("s3://{}/", s3.bucket()))
+            .expect("an object of the bucket");
+        let path = object_store::path::Path::parse(key).unwrap();
+        runtime.block_on(async {
+            let object = object_store::ObjectStoreExt::get(stage.store().as_ref(), &path)
+                .await
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+            String::from_utf8(object.bytes().await.unwrap().to_vec()).unwrap()
+        })
+    };
+    let prepare = get(&format!("{sql_dir}/prepare.sql"));
+    assert!(
+        prepare.contains("CREATE TABLE IF NOT EXISTS migrate.migrate_checkpoint"),
+        "{prepare}"
+    );
+    assert!(
+        prepare.contains("DROP TABLE IF EXISTS public.orders;"),
+        "{prepare}"
+    );
+    assert!(prepare.contains("CREATE TABLE public.orders"), "{prepare}");
+    for chunk in 0..3 {
+        let sql = get(&format!("{sql_dir}/chunk-{chunk:06}.sql"));
+        let manifest = format!(
+            "{}/manifest-{chunk:06}.json",
+            sql_dir.trim_end_matches("/redshift")
+        );
+        for part in [
+            format!("-- migrate: chunk {chunk} of public.orders (task rs)."),
+            "LOCK migrate.migrate_checkpoint;".to_string(),
+            format!("COPY public.orders\nFROM '{manifest}'\nIAM_ROLE 'arn:aws:iam::123456789012:role/MigrateLoad'\nMANIFEST\nFORMAT AS PARQUET;"),
+            format!("VALUES ('rs', 'public.orders', {chunk}, pg_last_copy_count(), NULL, getdate());\nCOMMIT;"),
+        ] {
+            assert!(sql.contains(&part), "{part}\nnot in\n{sql}");
+        }
+        // The manifest the statement names is committed and lists the chunk's object.
+        let entries: Value = serde_json::from_str(&get(&manifest)).unwrap();
+        let url = entries["entries"][0]["url"].as_str().unwrap();
+        assert!(url.ends_with(&format!("{chunk:06}-0.parquet")), "{url}");
+    }
+}
+
+/// A file in a fresh temporary directory.
+fn staging_file(name: &str, content: &str) -> PathBuf {
+    let dir = staging("files");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}

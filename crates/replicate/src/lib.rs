@@ -1,0 +1,510 @@
+//! `migrate replicate` and `migrate validate`: the full load of a [`ValidatedTask`] from any
+//! [`migrate_source::Source`] through staging into PostgreSQL (or Redshift), resumable, and its
+//! validation.
+//!
+//! ```text
+//! discover ─► TableMappings::plan ─► per table (parallel_tables at once):
+//!   plan chunks (or reuse the recorded plan) ─► prepare the target ─► record the plan
+//!   per chunk (a few at once): Snapshot::read_chunk ─► Stage::write_chunk ─► manifest (last)
+//!                              ─► load: COPY from the staged objects + checkpoint, one transaction
+//!   validate: row counts and checksums per chunk, differing keys when they differ
+//! ```
+//!
+//! **Durability and resume.** A chunk is loaded exactly when its checkpoint row commits, in the
+//! same transaction as its rows (`migrate_warehouse`). Before any chunk of a table loads, the
+//! table's plan (mapping fingerprint, every chunk's bounds, the run id naming its staged objects)
+//! is recorded in `migrate.migrate_table_state`. A later run of the same task finds it, does
+//! **not** prepare the table again, reuses the recorded chunks and loads only those without a
+//! checkpoint; so a run killed at any point resumes without losing or duplicating a row. A
+//! changed plan is refused unless `restart` is set (then the table is prepared and loaded from
+//! scratch). Chunks already staged with a committed manifest are loaded from staging, not read
+//! again.
+//!
+//! **Consistency.** One source snapshot serves every chunk read and validation checksum of a
+//! run; a resumed run reads the remaining chunks in its own snapshot.
+//!
+//! **Memory** is bounded whatever the table size: per running chunk, two record batches between
+//! reader and stager, one Parquet row group and upload part, and the same on the load side.
+//!
+//! Nothing here prints: progress goes to an [`Observer`], logs to `tracing`, results into the
+//! [`Summary`].
+
+mod error;
+mod expr;
+mod load;
+mod pipe;
+pub mod redshift;
+mod retry;
+mod summary;
+mod table;
+mod target;
+mod verify;
+
+pub use error::{BoxError, ReplicateError};
+pub use expr::{translate as translate_expression, ExpressionError};
+pub use retry::RetryPolicy;
+pub use summary::{
+    Difference, DifferenceKind, Observer, Quiet, Summary, TableStatus, TableSummary, Validation,
+    ValidationStatus,
+};
+
+use load::Run;
+use migrate_core::{Catalog, Finding};
+use migrate_source::{Snapshot, Source};
+use migrate_stage::{Format, Stage, StageOptions};
+use migrate_task::{DatabaseUrl, Engine, StagingFormat, StagingUrl, ValidatedTask};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+use table::{RecordedPlan, TableLoad};
+use target::Target;
+
+/// How a run behaves beyond what the task file says.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The task's identity: the `task` of its checkpoints and table states. See [`task_name`].
+    pub task_name: String,
+    /// Load every table from scratch even where a load was recorded (the prep mode applies).
+    pub restart: bool,
+    /// Differing rows listed per table by validation (all are counted).
+    pub max_differences: usize,
+    pub retry: RetryPolicy,
+    /// Rows per record batch read from the source.
+    pub batch_rows: usize,
+    /// Chunks of one table loading at once.
+    pub chunks_per_table: usize,
+}
+
+impl Options {
+    pub fn new(task_name: String) -> Options {
+        Options {
+            task_name,
+            restart: false,
+            max_differences: 20,
+            retry: RetryPolicy::default(),
+            batch_rows: 8192,
+            chunks_per_table: 4,
+        }
+    }
+}
+
+/// A task's identity: `explicit` (`--name`), else the task file's stem, else a stable hash of
+/// the source and target (host, port, database, user: never the password).
+pub fn task_name(
+    explicit: Option<&str>,
+    task_file: Option<&Path>,
+    source: &DatabaseUrl,
+    target: &DatabaseUrl,
+) -> String {
+    if let Some(name) = explicit.filter(|n| !n.trim().is_empty()) {
+        return name.to_string();
+    }
+    if let Some(stem) = task_file
+        .and_then(Path::file_stem)
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+    {
+        return stem;
+    }
+    // Display replaces the password by `***`: the hash does not depend on it.
+    let endpoints = format!("{source} -> {target}");
+    format!("task-{:08x}", crc32c::crc32c(endpoints.as_bytes()))
+}
+
+/// The URL a connector gets: the task's URL with the password, or `PGPASSWORD` / `MYSQL_PWD`.
+pub fn connection_url(url: &DatabaseUrl) -> String {
+    let variable = match url.engine() {
+        Engine::Postgres | Engine::Redshift => "PGPASSWORD",
+        Engine::Mysql => "MYSQL_PWD",
+    };
+    url.connection_url(std::env::var(variable).ok().as_deref())
+}
+
+/// The staging location of a task: `<staging>/<task name>`.
+pub fn staging_location(task: &ValidatedTask, task_name: &str) -> String {
+    let safe: String = task_name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match &task.staging.location {
+        StagingUrl::Local(dir) => dir.join(safe).display().to_string(),
+        StagingUrl::S3 { bucket, prefix } if prefix.is_empty() => format!("s3://{bucket}/{safe}"),
+        StagingUrl::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}/{safe}"),
+    }
+}
+
+fn open_stage(task: &ValidatedTask, task_name: &str) -> Result<Stage, ReplicateError> {
+    let options = StageOptions {
+        endpoint: task.staging.endpoint.clone(),
+        allow_http: task
+            .staging
+            .endpoint
+            .as_deref()
+            .is_some_and(|e| e.starts_with("http://")),
+        // Small row groups and parts: several chunks stage at once, each holding one of each.
+        row_group_bytes: 16 << 20,
+        part_bytes: 8 << 20,
+        ..StageOptions::default()
+    };
+    Ok(Stage::from_url(
+        &staging_location(task, task_name),
+        options,
+    )?)
+}
+
+async fn connect<S: Source>(
+    task: &ValidatedTask,
+    retry: &RetryPolicy,
+) -> Result<S, ReplicateError> {
+    let url = connection_url(&task.source);
+    retry
+        .run(&format!("connecting to {}", task.source), |_| async {
+            S::connect(&url)
+                .await
+                .map_err(ReplicateError::source(format!(
+                    "connecting to the source {}",
+                    task.source
+                )))
+        })
+        .await
+}
+
+/// The tables of a plan, in load order, and its findings.
+struct Planned {
+    /// A table whose read can't be built (an untranslatable expression) fails alone.
+    loads: Vec<Result<TableLoad, Box<TableSummary>>>,
+    findings: Vec<Finding>,
+}
+
+fn plan_tables<S: Source>(
+    task: &ValidatedTask,
+    source: &S,
+    catalog: &Catalog,
+) -> Result<Planned, ReplicateError> {
+    let plan = task.mappings.plan(catalog)?;
+    let quote = |name: &str| source.quote_ident(name);
+    let loads = plan
+        .tables
+        .iter()
+        .map(|table_plan| {
+            catalog
+                .tables
+                .iter()
+                .find(|t| t.name == table_plan.source)
+                .ok_or_else(|| ReplicateError::State {
+                    table: table_plan.source.to_string(),
+                    message: "the mapping planned a table discovery did not report".into(),
+                    action: "report this as a bug in migrate".into(),
+                })
+                .and_then(|table| TableLoad::new(table_plan, table, source.dialect(), &quote))
+                .map_err(|e| {
+                    Box::new(failed_table(
+                        table_plan.source.to_string(),
+                        table_plan.target.name.to_string(),
+                        &e,
+                    ))
+                })
+        })
+        .collect();
+    let mut findings = catalog.findings.clone();
+    findings.extend(plan.findings);
+    Ok(Planned { loads, findings })
+}
+
+fn failed_table(source: String, target: String, error: &ReplicateError) -> TableSummary {
+    let mut summary = TableSummary::new(source, target, TableStatus::Failed);
+    summary.error = Some(error.to_string());
+    summary
+}
+
+fn ok(tables: &[TableSummary]) -> bool {
+    tables.iter().all(|t| {
+        matches!(t.status, TableStatus::Loaded | TableStatus::Compared)
+            && t.validation
+                .as_ref()
+                .is_none_or(|v| v.status == ValidationStatus::Passed)
+    })
+}
+
+/// Runs the full load of `task` from a source of type `S`.
+///
+/// Errors that stop the whole run (the source, staging or target can't be reached, the mapping
+/// can't be applied) are returned; a table's own failure is its summary's status, and the other
+/// tables go on.
+pub async fn replicate<S: Source>(
+    task: &ValidatedTask,
+    options: Options,
+    observer: Arc<dyn Observer>,
+) -> Result<Summary, ReplicateError> {
+    let started = Instant::now();
+    let source: S = connect(task, &options.retry).await?;
+    let catalog = source
+        .discover(None)
+        .await
+        .map_err(ReplicateError::source(format!(
+            "discovering {}",
+            source.endpoint()
+        )))?;
+    let Planned {
+        loads,
+        mut findings,
+    } = plan_tables(task, &source, &catalog)?;
+    let workers = (task.parallel_tables as usize).max(options.chunks_per_table);
+    let stage = open_stage(task, &options.task_name)?;
+    let target = match task.target.url.engine() {
+        Engine::Redshift => {
+            let access =
+                task.target
+                    .redshift
+                    .as_ref()
+                    .ok_or_else(|| ReplicateError::Unsupported {
+                        message: "a Redshift target without access settings".into(),
+                        action: "validate the task first".into(),
+                    })?;
+            Target::Redshift(redshift::RedshiftTarget::new(
+                task.target.url.to_string(),
+                access,
+            )?)
+        }
+        _ => {
+            let target = Target::postgres(&connection_url(&task.target.url), workers).await?;
+            // One run of a task at a time: its chunks, manifests and checkpoints have one writer.
+            if let Some(warehouses) = target.warehouses() {
+                if !warehouses.get().await.lock_task(&options.task_name).await? {
+                    return Err(ReplicateError::Unsupported {
+                        message: format!(
+                            "another run of task {} is loading into {}",
+                            options.task_name,
+                            target.endpoint()
+                        ),
+                        action: "wait for it to finish, or give this run another --name".into(),
+                    });
+                }
+            }
+            target
+        }
+    };
+    let snapshot = source
+        .snapshot(workers)
+        .await
+        .map_err(ReplicateError::source(format!(
+            "opening a snapshot of {}",
+            source.endpoint()
+        )))?;
+    let format = match task.staging.format {
+        StagingFormat::Parquet => Format::Parquet,
+        StagingFormat::Csv => Format::CsvGzip,
+    };
+    let staging = staging_location(task, &options.task_name);
+    let task_name = options.task_name.clone();
+    let run = Arc::new(Run {
+        task: options.task_name.clone(),
+        dialect: source.dialect(),
+        source,
+        snapshot,
+        stage,
+        target,
+        format,
+        mode: task.target_table_prep_mode,
+        chunk_rows: task.chunk_rows,
+        validate: task.validate,
+        options,
+        observer,
+        workers: tokio::sync::Semaphore::new(workers),
+    });
+    let planned: Vec<(String, Option<u64>)> = loads
+        .iter()
+        .filter_map(|load| load.as_ref().ok())
+        .map(|load| {
+            (
+                load.label(),
+                load.source.statistics.as_ref().and_then(|s| s.row_count),
+            )
+        })
+        .collect();
+    run.observer.planned(&planned);
+    let mut tables = Vec::new();
+    let mut jobs = Vec::new();
+    for load in loads {
+        match load {
+            Ok(load) => jobs.push(Arc::clone(&run).table(Arc::new(load))),
+            Err(summary) => {
+                run.observer.table_finished(&summary);
+                tables.push(*summary);
+            }
+        }
+    }
+    let mut results = futures::StreamExt::buffer_unordered(
+        futures::stream::iter(jobs),
+        task.parallel_tables as usize,
+    );
+    while let Some((summary, table_findings)) = futures::StreamExt::next(&mut results).await {
+        tables.push(summary);
+        findings.extend(table_findings);
+    }
+    drop(results);
+    let target_name = run.target.endpoint();
+    let source_name = run.source.endpoint().to_string();
+    if let Ok(run) = Arc::try_unwrap(run) {
+        if let Err(e) = run.snapshot.close().await {
+            tracing::warn!("closing the source snapshot: {e}");
+        }
+    }
+    Ok(Summary {
+        task: task_name,
+        command: "replicate",
+        source: source_name,
+        target: target_name,
+        staging: Some(staging),
+        ok: ok(&tables),
+        tables,
+        findings,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Compares every table of `task` in the source (a new snapshot) with the target, per chunk of
+/// the plan recorded by its load (or a new plan when none is recorded).
+pub async fn validate<S: Source>(
+    task: &ValidatedTask,
+    options: Options,
+    observer: Arc<dyn Observer>,
+) -> Result<Summary, ReplicateError> {
+    let started = Instant::now();
+    if task.target.url.engine() == Engine::Redshift {
+        return Err(ReplicateError::Unsupported {
+            message: "migrate can't connect to Redshift, so it can't validate a Redshift target"
+                .into(),
+            action: "validate a PostgreSQL target".into(),
+        });
+    }
+    let source: S = connect(task, &options.retry).await?;
+    let catalog = source
+        .discover(None)
+        .await
+        .map_err(ReplicateError::source(format!(
+            "discovering {}",
+            source.endpoint()
+        )))?;
+    let Planned { loads, findings } = plan_tables(task, &source, &catalog)?;
+    let parallel = (task.parallel_tables as usize).max(1);
+    let target = Target::postgres(&connection_url(&task.target.url), parallel).await?;
+    let warehouses = target
+        .warehouses()
+        .ok_or_else(|| ReplicateError::Unsupported {
+            message: "only PostgreSQL targets can be validated".into(),
+            action: "validate a PostgreSQL target".into(),
+        })?;
+    let snapshot = source
+        .snapshot(parallel)
+        .await
+        .map_err(ReplicateError::source(format!(
+            "opening a snapshot of {}",
+            source.endpoint()
+        )))?;
+    let mut tables = Vec::new();
+    let mut jobs = Vec::new();
+    for load in loads {
+        match load {
+            Ok(load) => jobs.push(validate_one(
+                &source,
+                &snapshot,
+                warehouses,
+                load,
+                &options,
+                task.chunk_rows,
+                &*observer,
+            )),
+            Err(summary) => tables.push(*summary),
+        }
+    }
+    let mut results = futures::StreamExt::buffer_unordered(futures::stream::iter(jobs), parallel);
+    while let Some(summary) = futures::StreamExt::next(&mut results).await {
+        observer.table_finished(&summary);
+        tables.push(summary);
+    }
+    drop(results);
+    if let Err(e) = snapshot.close().await {
+        tracing::warn!("closing the source snapshot: {e}");
+    }
+    Ok(Summary {
+        task: options.task_name.clone(),
+        command: "validate",
+        source: source.endpoint().to_string(),
+        target: target.endpoint(),
+        staging: None,
+        ok: ok(&tables),
+        tables,
+        findings,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn validate_one<S: Source>(
+    source: &S,
+    snapshot: &S::Snapshot,
+    warehouses: &target::Slots<migrate_warehouse::PostgresWarehouse>,
+    load: TableLoad,
+    options: &Options,
+    chunk_rows: u64,
+    observer: &dyn Observer,
+) -> TableSummary {
+    let started = Instant::now();
+    let label = load.label();
+    observer.validating(&label);
+    let chunks = async {
+        // The chunks the load recorded, when its mapping is the current one (whatever its
+        // chunk size); else a new plan.
+        let state = warehouses
+            .get()
+            .await
+            .table_state(&options.task_name, &load.target)
+            .await?;
+        if let Some(state) = state {
+            match RecordedPlan::parse(&state.plan, &label) {
+                Ok(recorded) if recorded.description == load.description => {
+                    return Ok(recorded.chunks());
+                }
+                Ok(_) => tracing::info!("{label}: the mapping changed since the load: new chunks"),
+                Err(e) => tracing::warn!("{e}; validating with new chunks"),
+            }
+        }
+        source
+            .plan_chunks(&load.source, chunk_rows)
+            .await
+            .map_err(ReplicateError::source(format!(
+                "planning the chunks of {}",
+                load.source.name
+            )))
+    }
+    .await;
+    let mut summary = TableSummary::new(load.source.name.to_string(), label, TableStatus::Compared);
+    match chunks {
+        Ok(chunks) => {
+            summary.chunks = chunks.len() as u32;
+            let validation = verify::validate(
+                snapshot,
+                warehouses,
+                &load,
+                &chunks,
+                options.max_differences,
+                &options.retry,
+            )
+            .await;
+            summary.rows = validation.target_rows;
+            summary.validation = Some(validation);
+        }
+        Err(e) => {
+            summary.status = TableStatus::Failed;
+            summary.error = Some(e.to_string());
+        }
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary
+}

@@ -1,0 +1,176 @@
+//! Checksums and row hashes computed in the database on a snapshot reader, by the one definition
+//! of `migrate_checksum` (see that crate for what is hashed and how): comparable with a
+//! PostgreSQL target's.
+
+use crate::read::{cast_expr, column_expr, find_column, on_reader, Work};
+use crate::snapshot::Readers;
+use crate::sql::{display_name, quote_ident, table_sql_name};
+use crate::{chunk_predicate, SourceError};
+use futures::stream::BoxStream;
+use migrate_checksum::{checksum_sql, row_hashes_sql, ChecksumColumn, ChunkChecksum, Engine};
+use migrate_source::{Chunk, KeyedHash, ReadSpec, ReadValue};
+use mysql_async::prelude::Queryable;
+use mysql_async::Row;
+use std::sync::Arc;
+
+/// Row hashes buffered between the reader task and the consumer.
+const HASHES_BUFFERED: usize = 1024;
+
+/// The checksum column of each read column: the value as the source holds it (the checksum's
+/// canonical text handles BIT, YEAR, geometry and character sets itself), the cast of a `Cast`,
+/// the SQL of an `Expression`; typed as the batch column.
+fn checksum_columns(read: &ReadSpec) -> Result<Vec<ChecksumColumn>, SourceError> {
+    read.columns
+        .iter()
+        .map(|column| {
+            let sql = match &column.value {
+                ReadValue::Column(name) => quote_ident(&find_column(&read.table, name)?.name.value),
+                ReadValue::Cast(name) => {
+                    let source = find_column(&read.table, name)?;
+                    cast_expr(&column_expr(source).expr, &column.data_type).map_err(|message| {
+                        SourceError::Unsupported {
+                            table: display_name(&read.table),
+                            column: column.name.clone(),
+                            message,
+                        }
+                    })?
+                }
+                ReadValue::Expression(sql) => format!("({sql})"),
+            };
+            Ok(ChecksumColumn {
+                sql,
+                data_type: column.data_type.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The primary key's columns as the target holds them: as read (with the read's cast and type)
+/// when the read has them, else as stored.
+fn key_columns(read: &ReadSpec) -> Result<Vec<ChecksumColumn>, SourceError> {
+    let table = &read.table;
+    let key = table.primary_key().ok_or_else(|| SourceError::Unsupported {
+        table: display_name(table),
+        column: String::new(),
+        message: "row hashes need a primary key to name the rows, and the table has none; compare the table by its checksum".into(),
+    })?;
+    let columns = checksum_columns(read)?;
+    key.iter()
+        .map(|part| {
+            let read_as = read.columns.iter().zip(&columns).find(|(c, _)| {
+                matches!(&c.value, ReadValue::Column(n) | ReadValue::Cast(n) if part.matches(&migrate_core::Ident::new(n)))
+            });
+            Ok(match read_as {
+                Some((_, checksum)) => checksum.clone(),
+                None => {
+                    let column = find_column(table, &part.value)?;
+                    ChecksumColumn {
+                        sql: quote_ident(&column.name.value),
+                        data_type: column.data_type.clone(),
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// The WHERE condition of a read: the chunk's range and the read's filter.
+fn predicate(read: &ReadSpec, chunk: &Chunk) -> Result<String, SourceError> {
+    let mut condition = chunk_predicate(&read.table, chunk)?;
+    if let Some(filter) = &read.filter {
+        condition = format!("({condition}) AND ({filter})");
+    }
+    Ok(condition)
+}
+
+/// The checksum of a chunk, computed on a reader of the snapshot (so it covers exactly the rows
+/// a read of the chunk gives).
+pub(crate) async fn chunk_checksum(
+    readers: &Arc<Readers>,
+    read: &ReadSpec,
+    chunk: &Chunk,
+) -> Result<ChunkChecksum, SourceError> {
+    let sql = checksum_sql(
+        Engine::Mysql,
+        &table_sql_name(&read.table),
+        &checksum_columns(read)?,
+        &predicate(read, chunk)?,
+    );
+    let context = format!(
+        "computing the checksum of chunk {} of {}",
+        chunk.index,
+        display_name(&read.table)
+    );
+    let mut reader = readers.lend().await?;
+    let row: Result<Option<Row>, SourceError> = reader
+        .conn()
+        .query_first(sql)
+        .await
+        .map_err(SourceError::query(context.clone()));
+    reader.give_back(&row);
+    let mut row = row?.ok_or_else(|| SourceError::Catalog {
+        context: context.clone(),
+        message: "the checksum query returned no row".into(),
+    })?;
+    let count: i64 = crate::connect::get(&mut row, 0, &context)?.unwrap_or(0);
+    let sum_a: String = crate::connect::get(&mut row, 1, &context)?.unwrap_or_default();
+    let sum_b: String = crate::connect::get(&mut row, 2, &context)?.unwrap_or_default();
+    ChunkChecksum::from_sql_text(count, &sum_a, &sum_b)
+        .map_err(|message| SourceError::Catalog { context, message })
+}
+
+/// Each row's key text and hash, ordered by the key text's bytes, streamed from a reader of the
+/// snapshot.
+pub(crate) fn row_hashes(
+    readers: &Arc<Readers>,
+    read: &ReadSpec,
+    chunk: &Chunk,
+) -> BoxStream<'static, Result<KeyedHash, SourceError>> {
+    let table = display_name(&read.table);
+    let sql = match (
+        key_columns(read),
+        checksum_columns(read),
+        predicate(read, chunk),
+    ) {
+        (Ok(key), Ok(columns), Ok(predicate)) => row_hashes_sql(
+            Engine::Mysql,
+            &table_sql_name(&read.table),
+            &key,
+            &columns,
+            &predicate,
+        ),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
+            return Box::pin(futures::stream::once(async move { Err(e) }))
+        }
+    };
+    let context = format!("listing the row hashes of chunk {} of {table}", chunk.index);
+    let stopped = SourceError::ReaderStopped {
+        table,
+        chunk: chunk.index,
+    };
+    let work: Work<KeyedHash> = Box::new(move |conn, tx| {
+        Box::pin(async move {
+            let mut result = conn
+                .query_iter(sql)
+                .await
+                .map_err(SourceError::query(context.clone()))?;
+            while let Some(mut row) = result
+                .next()
+                .await
+                .map_err(SourceError::query(context.clone()))?
+            {
+                let key: Option<String> = crate::connect::get(&mut row, 0, &context)?;
+                let hash: Option<String> = crate::connect::get(&mut row, 1, &context)?;
+                let item = KeyedHash {
+                    key: key.unwrap_or_default(),
+                    hash: hash.unwrap_or_default(),
+                };
+                if tx.send(Ok(Some(item))).await.is_err() {
+                    return Ok(());
+                }
+            }
+            Ok(())
+        })
+    });
+    on_reader(readers, HASHES_BUFFERED, stopped, work)
+}

@@ -1,0 +1,389 @@
+//! Discovery: `information_schema` as a [`Catalog`] of canonical types, keys and statistics.
+
+use crate::connect::{get, Flavor};
+use crate::{MysqlSource, SourceError};
+use migrate_core::{
+    Catalog, Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, Finding,
+    ForeignKey, Ident, Identity, LogicalType, QualifiedName, Severity, SourceDialect, Table,
+    TableStatistics,
+};
+use migrate_dialect::{parse_type_text, TypeMaps};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Row, Value};
+use std::collections::{HashMap, HashSet};
+
+/// Schemas of the server itself, never migrated.
+pub(crate) const SYSTEM_SCHEMAS: [&str; 4] =
+    ["mysql", "information_schema", "performance_schema", "sys"];
+
+const TABLES: &str = "
+SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_ROWS,
+       DATA_LENGTH + INDEX_LENGTH, AUTO_INCREMENT, TABLE_COMMENT
+  FROM information_schema.TABLES
+ WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND {schemas}
+ ORDER BY TABLE_SCHEMA, TABLE_NAME";
+
+const COLUMNS: &str = "
+SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA,
+       GENERATION_EXPRESSION, COLUMN_COMMENT
+  FROM information_schema.COLUMNS
+ WHERE {schemas}
+ ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";
+
+const CONSTRAINTS: &str = "
+SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.CONSTRAINT_NAME, t.CONSTRAINT_TYPE, k.COLUMN_NAME,
+       k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE
+  FROM information_schema.TABLE_CONSTRAINTS t
+  JOIN information_schema.KEY_COLUMN_USAGE k
+    ON k.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND k.TABLE_SCHEMA = t.TABLE_SCHEMA
+   AND k.TABLE_NAME = t.TABLE_NAME AND k.CONSTRAINT_NAME = t.CONSTRAINT_NAME
+  LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+    ON r.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND r.TABLE_NAME = t.TABLE_NAME
+   AND r.CONSTRAINT_NAME = t.CONSTRAINT_NAME
+ WHERE t.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY') AND {schemas}
+ ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME, t.CONSTRAINT_TYPE, t.CONSTRAINT_NAME, k.ORDINAL_POSITION";
+
+/// MariaDB's `JSON` is `LONGTEXT` with a column-level `CHECK (json_valid(col))`, named after the
+/// column: the check says the column is JSON.
+const MARIADB_JSON_CHECKS: &str = "
+SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE
+  FROM information_schema.CHECK_CONSTRAINTS
+ WHERE LEVEL = 'Column' AND CHECK_CLAUSE LIKE 'json\\_valid(%' AND {schemas}";
+
+/// `TABLE_SCHEMA IN (?, ...)` (or `NOT IN` the system schemas) with its parameters.
+fn schema_filter(column: &str, schemas: Option<&[String]>) -> (String, Vec<Value>) {
+    let system = SYSTEM_SCHEMAS
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match schemas {
+        Some(list) if !list.is_empty() => (
+            format!(
+                "{column} IN ({}) AND {column} NOT IN ({system})",
+                vec!["?"; list.len()].join(", ")
+            ),
+            list.iter().map(|s| Value::from(s.as_str())).collect(),
+        ),
+        _ => (format!("{column} NOT IN ({system})"), Vec::new()),
+    }
+}
+
+type Key = (String, String);
+
+impl MysqlSource {
+    /// Reads the base tables of `schemas` (when `None`: the URL's database, or every non-system
+    /// database when the URL names none): columns in ordinal order with canonical types from the
+    /// converter's MySQL type map (`dialect-maps/mysql.toml`, so that `migrate convert` and
+    /// replicate agree), NOT NULL, defaults, AUTO_INCREMENT, primary, unique and foreign keys,
+    /// and the row estimate and size the server keeps (`TABLE_ROWS`: exact for MyISAM, an
+    /// estimate for InnoDB).
+    ///
+    /// Findings: the notes of the type map's rules, `type.read-as-text` for types the map does
+    /// not know (read as their text form), `snapshot.not-transactional` for tables whose engine
+    /// (MyISAM, Aria, ...) a consistent snapshot does not cover, `table.system-versioned` for
+    /// MariaDB tables whose history rows are not read.
+    ///
+    /// Consistency: one statement per catalog view, not one snapshot.
+    pub async fn discover(&self, schemas: Option<&[String]>) -> Result<Catalog, SourceError> {
+        let default;
+        let schemas = match (schemas, &self.target.database) {
+            (Some(list), _) => Some(list),
+            (None, Some(db)) => {
+                default = [db.clone()];
+                Some(&default[..])
+            }
+            (None, None) => None,
+        };
+        let mut conn = self.conn.lock().await;
+        let query = |sql: &str, column: &str| {
+            let (filter, params) = schema_filter(column, schemas);
+            (sql.replace("{schemas}", &filter), params)
+        };
+
+        let mut catalog = Catalog::default();
+        let mut position: HashMap<Key, usize> = HashMap::new();
+        let mut auto_increment: HashMap<usize, i64> = HashMap::new();
+        let context = "listing tables";
+        let (sql, params) = query(TABLES, "TABLE_SCHEMA");
+        let rows: Vec<Row> = conn
+            .exec(sql, params)
+            .await
+            .map_err(SourceError::query(context))?;
+        for mut row in rows {
+            let schema: String = get(&mut row, 0, context)?.unwrap_or_default();
+            let name: String = get(&mut row, 1, context)?.unwrap_or_default();
+            let kind: String = get(&mut row, 2, context)?.unwrap_or_default();
+            let engine: Option<String> = get(&mut row, 3, context)?;
+            let mut table = Table::new(QualifiedName::new(
+                Some(Ident::new(&schema)),
+                Ident::new(&name),
+            ));
+            table.statistics = Some(TableStatistics {
+                row_count: get(&mut row, 4, context)?,
+                size_bytes: get(&mut row, 5, context)?,
+            });
+            if let Some(next) = get::<i64>(&mut row, 6, context)? {
+                auto_increment.insert(catalog.tables.len(), next);
+            }
+            table.comment = get::<String>(&mut row, 7, context)?.filter(|c| !c.is_empty());
+            let object = format!("{schema}.{name}");
+            if let Some(engine) = engine.filter(|e| !transactional(e)) {
+                catalog.findings.push(Finding::new(
+                    Severity::Warning,
+                    "snapshot.not-transactional",
+                    object.clone(),
+                    format!("the table uses the {engine} engine, which has no transactions: the load's consistent snapshot does not cover it, so rows written during the load may or may not be read"),
+                    "Stop writes to the table during the load, or convert it to InnoDB (ALTER TABLE ... ENGINE=InnoDB).",
+                ));
+            }
+            if kind == "SYSTEM VERSIONED" {
+                catalog.findings.push(Finding::new(
+                    Severity::Info,
+                    "table.system-versioned",
+                    object,
+                    "the table is system-versioned: its current rows are read, its history is not",
+                    "Copy the history separately (SELECT ... FOR SYSTEM_TIME ALL) if it is needed.",
+                ));
+            }
+            position.insert((schema, name), catalog.tables.len());
+            catalog.tables.push(table);
+        }
+
+        let json_columns = if self.flavor == Flavor::MariaDb {
+            let context = "reading JSON checks";
+            let (sql, params) = query(MARIADB_JSON_CHECKS, "CONSTRAINT_SCHEMA");
+            let rows: Vec<Row> = conn
+                .exec(sql, params)
+                .await
+                .map_err(SourceError::query(context))?;
+            let mut columns = HashSet::new();
+            for mut row in rows {
+                let schema: String = get(&mut row, 0, context)?.unwrap_or_default();
+                let table: String = get(&mut row, 1, context)?.unwrap_or_default();
+                let column: String = get(&mut row, 2, context)?.unwrap_or_default();
+                let clause: String = get(&mut row, 3, context)?.unwrap_or_default();
+                if clause == format!("json_valid({})", crate::quote_ident(&column)) {
+                    columns.insert((schema, table, column));
+                }
+            }
+            columns
+        } else {
+            HashSet::new()
+        };
+
+        let context = "reading columns";
+        let (sql, params) = query(COLUMNS, "TABLE_SCHEMA");
+        let rows: Vec<Row> = conn
+            .exec(sql, params)
+            .await
+            .map_err(SourceError::query(context))?;
+        let maps = TypeMaps::builtin().source(SourceDialect::Mysql);
+        for mut row in rows {
+            let schema: String = get(&mut row, 0, context)?.unwrap_or_default();
+            let table_name: String = get(&mut row, 1, context)?.unwrap_or_default();
+            let Some(&index) = position.get(&(schema.clone(), table_name.clone())) else {
+                continue;
+            };
+            let name: String = get(&mut row, 2, context)?.unwrap_or_default();
+            let column_type: String = get(&mut row, 3, context)?.unwrap_or_default();
+            let nullable = get::<String>(&mut row, 4, context)?.as_deref() != Some("NO");
+            let default: Option<String> = get(&mut row, 5, context)?;
+            let extra: String = get(&mut row, 6, context)?.unwrap_or_default();
+            let generated: Option<String> = get(&mut row, 7, context)?;
+            let comment: Option<String> = get(&mut row, 8, context)?;
+            let object = format!("{schema}.{table_name}.{name}");
+            let is_json = json_columns.contains(&(schema, table_name, name.clone()));
+            let type_text = if is_json {
+                "json"
+            } else {
+                column_type.as_str()
+            };
+            let data_type = match parse_type_text(SourceDialect::Mysql, type_text)
+                .ok()
+                .map(|ty| maps.map_source(&ty))
+            {
+                Some(Ok(mapped)) => {
+                    for note in mapped.notes {
+                        catalog.findings.push(Finding::new(
+                            note.severity,
+                            note.code,
+                            object.clone(),
+                            note.message,
+                            note.action,
+                        ));
+                    }
+                    mapped.value
+                }
+                _ => {
+                    catalog.findings.push(Finding::new(
+                        Severity::Warning,
+                        "type.read-as-text",
+                        object.clone(),
+                        format!("type {column_type} has no canonical equivalent; its values are read as their text form"),
+                        "Check that the text form is what the target needs, or convert the column before the migration.",
+                    ));
+                    LogicalType::Text
+                }
+            };
+            let extra_lower = extra.to_ascii_lowercase();
+            let mut column = Column::new(Ident::new(&name), column_type, data_type);
+            column.nullable = nullable;
+            column.default = column_default(self.flavor, default, &extra_lower);
+            if extra_lower.contains("auto_increment") {
+                column.identity = Some(Identity {
+                    start: auto_increment.get(&index).copied().unwrap_or(1),
+                    ..Identity::default()
+                });
+            }
+            column.generated = generated.filter(|g| !g.is_empty());
+            column.on_update = on_update(&extra);
+            column.comment = comment.filter(|c| !c.is_empty());
+            catalog.tables[index].columns.push(column);
+        }
+
+        let context = "reading constraints";
+        let (sql, params) = query(CONSTRAINTS, "t.TABLE_SCHEMA");
+        let rows: Vec<Row> = conn
+            .exec(sql, params)
+            .await
+            .map_err(SourceError::query(context))?;
+        // Rows come ordered by constraint, then column position: consecutive rows of the same
+        // constraint are gathered into one.
+        let mut current: Option<(usize, String, Constraint)> = None;
+        for mut row in rows {
+            let schema: String = get(&mut row, 0, context)?.unwrap_or_default();
+            let table: String = get(&mut row, 1, context)?.unwrap_or_default();
+            let Some(&index) = position.get(&(schema, table)) else {
+                continue;
+            };
+            let name: String = get(&mut row, 2, context)?.unwrap_or_default();
+            let kind: String = get(&mut row, 3, context)?.unwrap_or_default();
+            let column = Ident::new(get::<String>(&mut row, 4, context)?.unwrap_or_default());
+            let referenced_schema: Option<String> = get(&mut row, 5, context)?;
+            let referenced_table: Option<String> = get(&mut row, 6, context)?;
+            let referenced_column: Option<String> = get(&mut row, 7, context)?;
+            let delete_rule: Option<String> = get(&mut row, 8, context)?;
+            if let Some((i, n, constraint)) = &mut current {
+                if *i == index && *n == name {
+                    match &mut constraint.kind {
+                        ConstraintKind::PrimaryKey(c) | ConstraintKind::Unique(c) => c.push(column),
+                        ConstraintKind::ForeignKey(fk) => {
+                            fk.columns.push(column);
+                            fk.referenced_columns
+                                .extend(referenced_column.map(Ident::new));
+                        }
+                        ConstraintKind::Check(_) => {}
+                    }
+                    continue;
+                }
+            }
+            if let Some((i, _, constraint)) = current.take() {
+                catalog.tables[i].constraints.push(constraint);
+            }
+            let kind = match kind.as_str() {
+                "PRIMARY KEY" => ConstraintKind::PrimaryKey(vec![column]),
+                "UNIQUE" => ConstraintKind::Unique(vec![column]),
+                _ => ConstraintKind::ForeignKey(ForeignKey {
+                    columns: vec![column],
+                    referenced_table: QualifiedName::new(
+                        referenced_schema.map(Ident::new),
+                        Ident::new(referenced_table.unwrap_or_default()),
+                    ),
+                    referenced_columns: referenced_column.map(Ident::new).into_iter().collect(),
+                    on_delete: delete_rule.filter(|r| r != "NO ACTION" && r != "RESTRICT"),
+                }),
+            };
+            let constraint = Constraint {
+                // Every MySQL primary key is named PRIMARY: the name carries nothing.
+                name: (!matches!(kind, ConstraintKind::PrimaryKey(_))).then(|| Ident::new(&name)),
+                kind,
+                state: ConstraintState::default(),
+            };
+            current = Some((index, name, constraint));
+        }
+        if let Some((i, _, constraint)) = current {
+            catalog.tables[i].constraints.push(constraint);
+        }
+        Ok(catalog)
+    }
+}
+
+/// Engines whose tables a `START TRANSACTION WITH CONSISTENT SNAPSHOT` covers.
+fn transactional(engine: &str) -> bool {
+    ["innodb", "rocksdb", "tokudb"].contains(&engine.to_ascii_lowercase().as_str())
+}
+
+/// `COLUMN_DEFAULT` as an expression in MySQL syntax. MariaDB (10.2.7+) already gives one
+/// (`'text'`, `0`, `current_timestamp()`, and `NULL` for an explicit NULL default); MySQL gives
+/// literal values bare and flags expressions with `DEFAULT_GENERATED` in EXTRA.
+fn column_default(flavor: Flavor, default: Option<String>, extra: &str) -> Option<ColumnDefault> {
+    let default = default?;
+    let expression = match flavor {
+        Flavor::MariaDb if default.eq_ignore_ascii_case("NULL") => return None,
+        Flavor::MariaDb => default,
+        Flavor::Mysql(..) if extra.contains("default_generated") => default,
+        Flavor::Mysql(..) if is_current_timestamp(&default) => default,
+        Flavor::Mysql(..) => crate::sql::quote_literal(&default),
+    };
+    Some(ColumnDefault::Expression(expression))
+}
+
+fn is_current_timestamp(text: &str) -> bool {
+    text.to_ascii_lowercase().starts_with("current_timestamp")
+}
+
+/// `on update current_timestamp(6)` from EXTRA.
+fn on_update(extra: &str) -> Option<String> {
+    let lower = extra.to_ascii_lowercase();
+    let start = lower.find("on update ")? + "on update ".len();
+    let rest = &extra[start..];
+    let end = rest.find(' ').unwrap_or(rest.len());
+    Some(rest[..end].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_filters_always_leave_out_the_system() {
+        let (sql, params) = schema_filter("TABLE_SCHEMA", Some(&["a".into(), "b".into()]));
+        assert!(sql.starts_with("TABLE_SCHEMA IN (?, ?) AND TABLE_SCHEMA NOT IN ('mysql'"));
+        assert_eq!(params.len(), 2);
+        let (sql, params) = schema_filter("TABLE_SCHEMA", None);
+        assert!(sql.starts_with("TABLE_SCHEMA NOT IN ('mysql', 'information_schema'"));
+        assert!(params.is_empty());
+    }
+
+    #[test]
+    fn defaults_and_on_update() {
+        let default =
+            |flavor, text: &str, extra| match column_default(flavor, Some(text.into()), extra) {
+                Some(ColumnDefault::Expression(e)) => Some(e),
+                _ => None,
+            };
+        assert_eq!(
+            default(Flavor::MariaDb, "'it''s'", ""),
+            Some("'it''s'".into())
+        );
+        assert_eq!(default(Flavor::MariaDb, "NULL", ""), None);
+        assert_eq!(
+            default(Flavor::Mysql(8, 0), "it's", ""),
+            Some("'it''s'".into())
+        );
+        assert_eq!(
+            default(
+                Flavor::Mysql(8, 0),
+                "CURRENT_TIMESTAMP",
+                "default_generated"
+            ),
+            Some("CURRENT_TIMESTAMP".into())
+        );
+        assert_eq!(
+            on_update("DEFAULT_GENERATED on update CURRENT_TIMESTAMP(6)"),
+            Some("CURRENT_TIMESTAMP(6)".into())
+        );
+        assert_eq!(on_update("auto_increment"), None);
+    }
+}

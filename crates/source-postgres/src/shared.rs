@@ -1,0 +1,230 @@
+//! PostgreSQL behind the seam of `migrate replicate`: [`migrate_source::Source`] for
+//! [`PostgresSource`] and [`migrate_source::Snapshot`] for [`SharedSnapshot`].
+
+use crate::pool::{Lease, Pool};
+use crate::read::{begin_sql, plan_values, predicate, read_stream, values, Connection};
+use crate::sql::table_sql_name;
+use crate::{PostgresSource, Snapshot, SourceError};
+use arrow_array::RecordBatch;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryFutureExt};
+use migrate_checksum::ChecksumColumn;
+use migrate_core::{Catalog, LogicalType, SourceDialect, Table};
+use migrate_source::{Chunk, ChunkChecksum, KeyedHash, ReadSpec, ReadValue};
+use tokio_postgres::Client;
+
+/// An exported snapshot and a pool of reader connections that import it: every chunk read,
+/// checksum and row hash through it sees the database as of [`migrate_source::Source::snapshot`].
+///
+/// Contract:
+/// - up to `readers` reads (and checksums) run at once, each on its own connection; more wait
+///   for a free one. A read holds its connection until its stream ends or is dropped;
+/// - the exporting transaction stays open until [`migrate_source::Snapshot::close`] (or drop):
+///   that holds back VACUUM on the server, so keep the snapshot for the load only.
+pub struct SharedSnapshot {
+    exported: Snapshot,
+    pool: Pool,
+}
+
+impl std::fmt::Debug for SharedSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedSnapshot")
+            .field("id", self.exported.id())
+            .field("readers", &self.pool.sources().len())
+            .finish()
+    }
+}
+
+impl migrate_source::Source for PostgresSource {
+    type Error = SourceError;
+    type Snapshot = SharedSnapshot;
+
+    async fn connect(url: &str) -> Result<Self, SourceError> {
+        PostgresSource::connect(url).await
+    }
+
+    fn dialect(&self) -> SourceDialect {
+        SourceDialect::Postgres
+    }
+
+    fn endpoint(&self) -> &str {
+        PostgresSource::endpoint(self)
+    }
+
+    async fn discover(&self, schemas: Option<&[String]>) -> Result<Catalog, SourceError> {
+        PostgresSource::discover(self, schemas).await
+    }
+
+    async fn plan_chunks(
+        &self,
+        table: &Table,
+        target_rows: u64,
+    ) -> Result<Vec<Chunk>, SourceError> {
+        PostgresSource::plan_chunks(self, table, target_rows).await
+    }
+
+    fn quote_ident(&self, name: &str) -> String {
+        crate::quote_ident(name)
+    }
+
+    async fn snapshot(&self, readers: usize) -> Result<SharedSnapshot, SourceError> {
+        let exported = Snapshot::export(self).await?;
+        let sources =
+            futures::future::try_join_all((0..readers.max(1)).map(|_| self.another())).await?;
+        Ok(SharedSnapshot {
+            exported,
+            pool: Pool::new(sources),
+        })
+    }
+}
+
+impl SharedSnapshot {
+    /// Leases a connection and begins a transaction on it that imports the snapshot; end it with
+    /// [`commit`].
+    async fn begin(&self, context: &str) -> Result<Lease<'_>, SourceError> {
+        let lease = self.pool.lease().await?;
+        lease
+            .source()
+            .client
+            .batch_execute(&begin_sql(Some(self.exported.id())))
+            .await
+            .map_err(SourceError::query(context))?;
+        Ok(lease)
+    }
+}
+
+/// The checksum columns of `read`'s values: what the reader selects, except for the types whose
+/// canonical text `migrate_checksum` computes from the value itself (the same rule as
+/// [`crate::checksum_columns`] for whole tables).
+async fn checksum_columns(
+    client: &Client,
+    read: &ReadSpec,
+) -> Result<Vec<ChecksumColumn>, SourceError> {
+    let values = values(read)?;
+    let reads = plan_values(client, &read.table, &values).await?;
+    Ok(reads
+        .into_iter()
+        .zip(values)
+        .map(|(selected, value)| ChecksumColumn {
+            sql: match value.data_type {
+                LogicalType::Array(_)
+                | LogicalType::Map(..)
+                | LogicalType::Struct(_)
+                | LogicalType::Union(_)
+                | LogicalType::Json
+                | LogicalType::Geometry
+                | LogicalType::Geography => value.sql,
+                _ => selected.expr,
+            },
+            data_type: value.data_type.clone(),
+        })
+        .collect())
+}
+
+async fn commit(client: &Client, context: &str) -> Result<(), SourceError> {
+    client
+        .batch_execute("COMMIT")
+        .await
+        .map_err(SourceError::query(context))
+}
+
+impl migrate_source::Snapshot for SharedSnapshot {
+    type Error = SourceError;
+
+    fn read_chunk<'a>(
+        &'a self,
+        read: &'a ReadSpec,
+        chunk: &'a Chunk,
+        batch_rows: usize,
+    ) -> BoxStream<'a, Result<RecordBatch, SourceError>> {
+        read_stream(
+            Connection::Pool(&self.pool),
+            Some(self.exported.id().clone()),
+            read,
+            chunk,
+            batch_rows,
+        )
+    }
+
+    async fn checksum<'a>(
+        &'a self,
+        read: &'a ReadSpec,
+        chunk: &'a Chunk,
+    ) -> Result<ChunkChecksum, SourceError> {
+        let context = format!(
+            "computing the checksum of chunk {} of {}",
+            chunk.index, read.table.name
+        );
+        let lease = self.begin(&context).await?;
+        let client = &lease.source().client;
+        let columns = checksum_columns(client, read).await?;
+        let sum = crate::chunk_checksum(
+            client,
+            &table_sql_name(&read.table),
+            &columns,
+            &predicate(read, chunk),
+        )
+        .await?;
+        commit(client, &context).await?;
+        Ok(sum)
+    }
+
+    fn row_hashes<'a>(
+        &'a self,
+        read: &'a ReadSpec,
+        chunk: &'a Chunk,
+    ) -> BoxStream<'a, Result<KeyedHash, SourceError>> {
+        let context = format!(
+            "hashing the rows of chunk {} of {}",
+            chunk.index, read.table.name
+        );
+        async move {
+            let lease = self.begin(&context).await?;
+            // The pool outlives the lease: the client is borrowed for as long as the snapshot.
+            let client: &'a Client = &lease.source().client;
+            let columns = checksum_columns(client, read).await?;
+            let key = read
+                .table
+                .primary_key()
+                .unwrap_or_default()
+                .iter()
+                .map(|k| {
+                    read.columns
+                        .iter()
+                        .position(|c| c.value == ReadValue::Column(k.value.clone()))
+                        .map(|i| columns[i].clone())
+                })
+                .collect::<Option<Vec<ChecksumColumn>>>()
+                .filter(|key| !key.is_empty())
+                .ok_or_else(|| SourceError::Unsupported {
+                    table: read.table.name.to_string(),
+                    column: String::new(),
+                    message: "row hashes need a primary key whose columns are read as they are"
+                        .into(),
+                })?;
+            let hashes = crate::row_hashes(
+                client,
+                &table_sql_name(&read.table),
+                &key,
+                &columns,
+                &predicate(read, chunk),
+            );
+            // Commits once every hash is read; the lease is given back then (or when the
+            // stream is dropped: the next use of the connection rolls back).
+            let end = futures::stream::once(async move {
+                let committed = commit(client, &context).await;
+                drop(lease);
+                committed
+            })
+            .filter_map(|committed| async move { committed.err().map(Err) });
+            Ok::<_, SourceError>(hashes.chain(end))
+        }
+        .try_flatten_stream()
+        .boxed()
+    }
+
+    async fn close(self) -> Result<(), SourceError> {
+        self.pool.close();
+        self.exported.close().await
+    }
+}
