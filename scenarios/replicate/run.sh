@@ -116,8 +116,8 @@ else
 fi
 
 failures=()
-endpoint_args=(--source "$source_url" --target "$target_url")
-shown_args="--source $(redact_url "$source_url") --target $(redact_url "$target_url")"
+endpoint_args=(--source "$source_url" --target "$target_url" --name "$scenario")
+shown_args="--source $(redact_url "$source_url") --target $(redact_url "$target_url") --name $scenario"
 
 echo "== migrate replicate --task scenarios/replicate/$scenario/task.toml $shown_args ${STAGING_ARGS[*]}" >&2
 load_start=$(now_ns)
