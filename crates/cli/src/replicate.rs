@@ -176,7 +176,9 @@ fn run(
         Engine::Postgres => {
             run_on::<migrate_source_postgres::PostgresSource>(task, command, options, observer)
         }
-        Engine::Mysql => run_on::<migrate_source_mysql::MysqlSource>(task, command, options, observer),
+        Engine::Mysql => {
+            run_on::<migrate_source_mysql::MysqlSource>(task, command, options, observer)
+        }
         Engine::Redshift => bail!("Redshift is a target, not a source"),
     }
 }
