@@ -746,3 +746,38 @@ fn staging_file(name: &str, content: &str) -> PathBuf {
     std::fs::write(&path, content).unwrap();
     path
 }
+
+#[test]
+fn a_database_is_never_loaded_into_itself() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("rep_itself");
+    db.sql("CREATE TABLE keep (id int PRIMARY KEY); INSERT INTO keep VALUES (1), (2);")
+        .unwrap();
+    let staging = staging("rep_itself");
+    let (code, summary) = migrate_json(&[
+        "replicate",
+        "--source",
+        db.url(),
+        "--target",
+        db.url(),
+        "--staging",
+        staging.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{summary:#}");
+    let keep = table(&summary, "public.keep");
+    assert_eq!(keep["status"], "failed");
+    assert!(
+        keep["error"]
+            .as_str()
+            .unwrap()
+            .contains("would load into itself"),
+        "{keep:#}"
+    );
+    assert_eq!(
+        one(&db, "SELECT count(*) FROM keep"),
+        "2",
+        "the source is untouched"
+    );
+}
