@@ -781,3 +781,69 @@ fn a_database_is_never_loaded_into_itself() {
         "the source is untouched"
     );
 }
+
+#[test]
+fn broken_connections_are_retried_on_new_ones() {
+    let Some(pair) = Pair::new("rep_broken") else {
+        return;
+    };
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE TABLE t (id int PRIMARY KEY, v text);
+             INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 200000) g;
+             ANALYZE;",
+        )
+        .unwrap();
+    let staging = pair.staging.to_str().unwrap().to_string();
+    let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args([
+            "replicate",
+            "--source",
+            pair.source.url(),
+            "--target",
+            pair.target.url(),
+            "--staging",
+            &staging,
+            "--chunk-rows",
+            "10000",
+            "--output",
+            "json",
+        ])
+        .env("MIGRATE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run migrate");
+    // Terminate every session of migrate on the target, three times during the load.
+    let mut terminated = 0;
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(700));
+        terminated += pg
+            .sql(&format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                  WHERE datname = '{}' AND pid <> pg_backend_pid()",
+                pair.target.name()
+            ))
+            .unwrap()
+            .trim()
+            .parse::<u32>()
+            .unwrap();
+    }
+    let output = child.wait_with_output().expect("wait for migrate");
+    let summary: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert!(terminated > 0, "no session was terminated: the load ended too soon");
+    assert_eq!(output.status.code(), Some(0), "{summary:#}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("retrying"), "{stderr}");
+    let t = table(&summary, "public.t");
+    assert_eq!(t["rows"], 200_000);
+    assert_eq!(t["validation"]["status"], "passed");
+    pair.same(
+        "SELECT count(*), md5(string_agg(v, ',' ORDER BY id)) FROM t",
+        "SELECT count(*), md5(string_agg(v, ',' ORDER BY id)) FROM t",
+    );
+}

@@ -298,7 +298,12 @@ pub async fn replicate<S: Source>(
             let target = Target::postgres(&connection_url(&task.target.url), workers).await?;
             // One run of a task at a time: its chunks, manifests and checkpoints have one writer.
             if let Some(warehouses) = target.warehouses() {
-                if !warehouses.get().await.lock_task(&options.task_name).await? {
+                if !warehouses
+                    .get()
+                    .await?
+                    .lock_task(&options.task_name)
+                    .await?
+                {
                     return Err(ReplicateError::Unsupported {
                         message: format!(
                             "another run of task {} is loading into {}",
@@ -471,7 +476,7 @@ pub async fn validate<S: Source>(
 async fn validate_one<S: Source>(
     source: &S,
     snapshot: &S::Snapshot,
-    warehouses: &target::Slots<migrate_warehouse::PostgresWarehouse>,
+    warehouses: &target::Warehouses,
     load: TableLoad,
     options: &Options,
     chunk_rows: u64,
@@ -485,7 +490,7 @@ async fn validate_one<S: Source>(
         // chunk size); else a new plan.
         let state = warehouses
             .get()
-            .await
+            .await?
             .table_state(&options.task_name, &load.target)
             .await?;
         if let Some(state) = state {

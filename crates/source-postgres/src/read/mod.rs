@@ -263,9 +263,24 @@ pub(crate) enum Connection<'a> {
     Pool(&'a Pool),
 }
 
+/// The connection of a running read.
+enum Held<'a> {
+    Own(&'a PostgresSource),
+    Leased(Lease<'a>),
+}
+
+impl Held<'_> {
+    fn source(&self) -> &PostgresSource {
+        match self {
+            Held::Own(source) => source,
+            Held::Leased(lease) => lease.source(),
+        }
+    }
+}
+
 enum State<'a> {
     Start(Connection<'a>),
-    Reading(&'a PostgresSource, Option<Lease<'a>>, Box<Reading>),
+    Reading(Held<'a>, Box<Reading>),
     Done,
 }
 
@@ -371,26 +386,24 @@ where
         let predicate = predicate.clone();
         let read = read.clone();
         async move {
-            let (source, lease, mut reading) = match state {
+            let (held, mut reading) = match state {
                 State::Done => return Ok(None),
-                State::Reading(source, lease, reading) => (source, lease, reading),
+                State::Reading(held, reading) => (held, reading),
                 State::Start(connection) => {
-                    let (source, lease) = match connection {
-                        Connection::Own(source) => (source, None),
-                        Connection::Pool(pool) => {
-                            let lease = pool.lease().await?;
-                            (lease.source(), Some(lease))
-                        }
+                    let held = match connection {
+                        Connection::Own(source) => Held::Own(source),
+                        Connection::Pool(pool) => Held::Leased(pool.lease().await?),
                     };
-                    let reading = source
+                    let reading = held
+                        .source()
                         .start(snapshot.as_ref(), &read, &predicate, index, batch_rows)
                         .await?;
-                    (source, lease, Box::new(reading))
+                    (held, Box::new(reading))
                 }
             };
-            match reading.next_batch(&source.client).await? {
+            match reading.next_batch(&held.source().client).await? {
                 (Some(batch), true) => Ok(Some((batch, State::Done))),
-                (Some(batch), false) => Ok(Some((batch, State::Reading(source, lease, reading)))),
+                (Some(batch), false) => Ok(Some((batch, State::Reading(held, reading)))),
                 (None, _) => Ok(None),
             }
         }
