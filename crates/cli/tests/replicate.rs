@@ -835,7 +835,10 @@ fn broken_connections_are_retried_on_new_ones() {
     let output = child.wait_with_output().expect("wait for migrate");
     let summary: Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
-    assert!(terminated > 0, "no session was terminated: the load ended too soon");
+    assert!(
+        terminated > 0,
+        "no session was terminated: the load ended too soon"
+    );
     assert_eq!(output.status.code(), Some(0), "{summary:#}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("retrying"), "{stderr}");

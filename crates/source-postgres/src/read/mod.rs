@@ -193,8 +193,14 @@ struct Batcher {
     key: Vec<(usize, Wire)>,
     chunk: u32,
     rows_in_batch: usize,
+    /// Bytes of the values in the batch, as received.
+    bytes_in_batch: usize,
     rows_in_chunk: u64,
 }
+
+/// A batch is closed once its values reach this many bytes, whatever `batch_rows` says: wide
+/// rows (large text, bytea) keep a batch's memory near this size.
+const BATCH_BYTES: usize = 32 << 20;
 
 impl Batcher {
     fn row(&mut self, bytes: &[u8], fields: &[Option<Range<usize>>]) -> Result<(), SourceError> {
@@ -234,11 +240,21 @@ impl Batcher {
             }
         }
         self.rows_in_batch += 1;
+        self.bytes_in_batch += fields
+            .iter()
+            .flatten()
+            .map(ExactSizeIterator::len)
+            .sum::<usize>();
         Ok(())
+    }
+
+    fn full(&self, batch_rows: usize) -> bool {
+        self.rows_in_batch >= batch_rows || self.bytes_in_batch >= BATCH_BYTES
     }
 
     fn finish(&mut self) -> Result<RecordBatch, SourceError> {
         self.rows_in_batch = 0;
+        self.bytes_in_batch = 0;
         let arrays = self.decoders.iter_mut().map(Decoder::finish).collect();
         RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| SourceError::Protocol {
             context: format!("reading {}", self.table),
@@ -514,6 +530,7 @@ impl PostgresSource {
                 key,
                 chunk,
                 rows_in_batch: 0,
+                bytes_in_batch: 0,
                 rows_in_chunk: 0,
             },
             fields: Vec::new(),
@@ -540,7 +557,7 @@ impl Reading {
             match self.parser.next_row(&mut self.fields).map_err(protocol)? {
                 Next::Row => {
                     self.batcher.row(self.parser.bytes(), &self.fields)?;
-                    if self.batcher.rows_in_batch >= self.batch_rows {
+                    if self.batcher.full(self.batch_rows) {
                         return Ok((Some(self.batcher.finish()?), false));
                     }
                 }
