@@ -9,13 +9,12 @@
 use crate::load::Run;
 use crate::summary::{Difference, DifferenceKind, Validation, ValidationStatus};
 use crate::table::TableLoad;
-use crate::target::Slots;
+use crate::target::Warehouses;
 use crate::{ReplicateError, RetryPolicy};
 use futures::{StreamExt, TryStreamExt};
 use migrate_core::TargetDialect;
 use migrate_source::{Chunk, ChunkBound, ChunkChecksum, KeyedHash, ReadValue, Snapshot, Source};
 use migrate_sqlrewrite::target_ident;
-use migrate_warehouse::PostgresWarehouse;
 use std::cmp::Ordering;
 
 /// Checksums computed at once per table.
@@ -60,7 +59,7 @@ fn failed_to_run(note: String) -> Validation {
 /// validation's `error` status, with the reason).
 pub(crate) async fn validate<T: Snapshot>(
     snapshot: &T,
-    warehouses: &Slots<PostgresWarehouse>,
+    warehouses: &Warehouses,
     load: &TableLoad,
     chunks: &[Chunk],
     max_differences: usize,
@@ -142,7 +141,7 @@ fn target_key(load: &TableLoad) -> Option<Vec<String>> {
 
 async fn compare<T: Snapshot>(
     snapshot: &T,
-    warehouses: &Slots<PostgresWarehouse>,
+    warehouses: &Warehouses,
     load: &TableLoad,
     chunks: &[Chunk],
     max_differences: usize,
@@ -189,7 +188,7 @@ async fn compare<T: Snapshot>(
                 Ok::<_, ReplicateError>(
                     warehouses
                         .get()
-                        .await
+                        .await?
                         .chunk_checksum(&load.target, &part.target_predicate)
                         .await?,
                 )
@@ -229,7 +228,7 @@ async fn compare<T: Snapshot>(
         let key: Vec<&str> = key.iter().map(String::as_str).collect();
         let target_rows = warehouses
             .get()
-            .await
+            .await?
             .row_hashes(&load.target, &key, &part.target_predicate)
             .await?;
         merge(
