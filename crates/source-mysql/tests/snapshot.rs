@@ -529,14 +529,26 @@ async fn lost_readers_are_dropped_and_the_rest_keep_the_view() {
         .sql(&format!("KILL CONNECTION {}", threads[0]))
         .unwrap();
 
-    // Two reads at once use both readers: the one on the killed connection fails (transient:
-    // the connection is gone), the other sees the snapshot.
+    // Two reads that overlap use both readers (the first holds its reader while it has batches
+    // left): the one on the killed connection fails (transient: the connection is gone), the
+    // other sees the snapshot.
     let read = ReadSpec::whole_table(t);
     let chunk = Chunk::whole();
-    let results = join_all((0..2).map(|_| read_all(&snapshot, &read, &chunk, 1000))).await;
-    let (ok, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
-    assert_eq!((ok.len(), failed.len()), (1, 1), "{failed:?}");
-    let error = failed.into_iter().next().unwrap().unwrap_err();
+    let mut first = snapshot.read_chunk(&read, &chunk, 100);
+    let first_batch = first.next().await;
+    let mut second = snapshot.read_chunk(&read, &chunk, 100);
+    let second_batch = second.next().await;
+    let (mut survivor, survivor_batch, error) = match (first_batch, second_batch) {
+        (Some(Ok(batch)), Some(Err(e))) => (first, batch, e),
+        (Some(Err(e)), Some(Ok(batch))) => (second, batch, e),
+        (a, b) => panic!("expected one failed and one working read, got {a:?} and {b:?}"),
+    };
+    let mut rows = survivor_batch.num_rows();
+    while let Some(batch) = survivor.next().await {
+        rows += batch.unwrap().num_rows();
+    }
+    assert_eq!(rows, 500, "the survivor reads the rows of the snapshot");
+    drop(survivor);
     assert_eq!(
         migrate_core::ErrorClass::retry(&error),
         migrate_core::Retry::Transient,
