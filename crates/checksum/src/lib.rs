@@ -134,18 +134,20 @@ pub fn checksum_sql(
             )
         }
         Engine::Mysql => {
-            // The hash is computed once per sum: MySQL merges a derived table into the query
-            // (no fence without materialising every row), so both sums repeat it.
-            let hash = mysql_hash(columns);
+            // MySQL merges a plain derived table into the outer query, and then computes the
+            // row hash once per sum. A LIMIT keeps it apart: the hashes are materialised (an
+            // internal temporary table of 32 bytes per row, on disk past `tmp_table_size`).
             let sum = |from: u32| {
                 format!(
-                    "CAST(COALESCE(SUM(CAST(CONV(SUBSTRING({hash}, {from}, 15), 16, 10) AS DECIMAL(65,0))), 0) AS CHAR)"
+                    "CAST(COALESCE(SUM(CAST(CONV(SUBSTRING(h, {from}, 15), 16, 10) AS DECIMAL(65,0))), 0) AS CHAR)"
                 )
             };
             format!(
-                "SELECT COUNT(*), {}, {} FROM {from_sql} WHERE {predicate}",
+                "SELECT COUNT(*), {}, {} FROM (SELECT CAST({} AS BINARY) AS h FROM {from_sql} \
+                   WHERE {predicate} LIMIT 18446744073709551615) AS migrate_rows",
                 sum(1),
-                sum(16)
+                sum(16),
+                mysql_hash(columns)
             )
         }
     }
