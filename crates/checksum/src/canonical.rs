@@ -24,10 +24,52 @@ pub(crate) enum PgColumn {
 pub(crate) fn postgres_column(ty: &LogicalType, x: &str) -> PgColumn {
     match ty {
         LogicalType::Real | LogicalType::Double => PgColumn::Float(format!("({x})::float8::text")),
+        _ if quote_free(ty) => PgColumn::Done(format!(
+            "coalesce('\"' || {} || '\"', 'N')",
+            postgres_value(ty, x)
+        )),
         _ => PgColumn::Done(format!(
             "coalesce('\"' || replace({}, '\"', '\"\"') || '\"', 'N')",
             postgres_value(ty, x)
         )),
+    }
+}
+
+/// Whether the canonical text of `ty` is written by the checksum's SQL from digits, hex digits,
+/// signs and date and time punctuation, never copied from the value: then it holds no `"` to
+/// double (and, in MySQL, no character to convert to utf8mb4).
+fn quote_free(ty: &LogicalType) -> bool {
+    use LogicalType as L;
+    match ty {
+        L::Boolean
+        | L::SmallInt
+        | L::Integer
+        | L::BigInt
+        | L::Decimal { .. }
+        | L::Real
+        | L::Double
+        | L::Binary { .. }
+        | L::Varbinary { .. }
+        | L::Blob
+        | L::Date
+        | L::Time { .. }
+        | L::Timestamp { .. }
+        | L::IntervalYearMonth
+        | L::IntervalDaySecond { .. }
+        | L::Geometry
+        | L::Geography => true,
+        // MySQL's `numeric` is the value's own text (a DECIMAL's, or whatever `x` is).
+        L::Numeric
+        | L::Char { .. }
+        | L::Varchar { .. }
+        | L::Text
+        | L::Json
+        | L::Xml
+        | L::Uuid
+        | L::Array(_)
+        | L::Map(..)
+        | L::Struct(_)
+        | L::Union(_) => false,
     }
 }
 
@@ -86,8 +128,8 @@ fn postgres_float(t: &str) -> String {
     )
 }
 
-/// The text of one column inside a row, for MySQL/MariaDB (see [`postgres_column`]), always
-/// `utf8mb4`. A non-NULL value without a canonical text (too long for `max_allowed_packet`,
+/// The text of one column inside a row, for MySQL/MariaDB (see [`postgres_column`]): utf8mb4 or
+/// ASCII. A non-NULL value without a canonical text (too long for `max_allowed_packet`,
 /// invalid JSON) is `?`, which no value of the other engine produces.
 pub(crate) fn mysql_column(ty: &LogicalType, x: &str) -> String {
     let text = match ty {
@@ -100,10 +142,8 @@ pub(crate) fn mysql_column(ty: &LogicalType, x: &str) -> String {
                 mysql_float(&v)
             )
         }
-        _ => format!(
-            "REPLACE(CONVERT({} USING utf8mb4), '\"', '\"\"')",
-            mysql_value(ty, x)
-        ),
+        _ if quote_free(ty) => mysql_value(ty, x),
+        _ => format!("REPLACE({}, '\"', '\"\"')", mysql_value(ty, x)),
     };
     format!("IF(({x}) IS NULL, 'N', COALESCE(CONCAT('\"', {text}, '\"'), '?'))")
 }
@@ -180,8 +220,9 @@ fn postgres_calendar(x: &str, format: &str) -> String {
     )
 }
 
-/// The canonical text of a non-float value in MySQL/MariaDB (any character set: the caller
-/// converts it to utf8mb4).
+/// The canonical text of a non-float value in MySQL/MariaDB: utf8mb4, or ASCII for the
+/// [`quote_free`] types (the same bytes in any character set MySQL uses for them), so that no
+/// conversion of the whole row text is needed.
 fn mysql_value(ty: &LogicalType, x: &str) -> String {
     use LogicalType as L;
     match ty {
@@ -193,14 +234,14 @@ fn mysql_value(ty: &LogicalType, x: &str) -> String {
         {
             format!("CAST(CAST({x} AS DECIMAL({precision},{scale})) AS CHAR)")
         }
-        L::Decimal { .. } | L::Numeric => format!("CAST({x} AS CHAR)"),
+        L::Decimal { .. } | L::Numeric => format!("CAST({x} AS CHAR CHARACTER SET utf8mb4)"),
         L::Real | L::Double => format!("CAST(CAST({x} AS DOUBLE) AS CHAR)"),
         L::Char { .. } => format!("TRIM(TRAILING ' ' FROM CONVERT({x} USING utf8mb4))"),
         L::Varchar { .. } | L::Text | L::Xml => format!("CONVERT({x} USING utf8mb4)"),
         L::Binary { .. } | L::Varbinary { .. } | L::Blob => format!("LOWER(HEX({x}))"),
         L::Date => format!("DATE_FORMAT({x}, '%Y-%m-%d')"),
         // TIMESTAMP is shown in the session time zone: `session_settings` makes it UTC.
-        L::Timestamp { .. } => format!("DATE_FORMAT({x}, '%Y-%m-%d %H:%i:%s.%f')"),
+        L::Timestamp { .. } => format!("CAST(CAST({x} AS DATETIME(6)) AS CHAR)"),
         L::Time {
             with_time_zone: false,
             ..
@@ -217,7 +258,7 @@ fn mysql_value(ty: &LogicalType, x: &str) -> String {
              + SECOND({x}) + MICROSECOND({x}) * 0.000001 AS DECIMAL(20,6)), 'S')"
         ),
         L::Json | L::Array(_) | L::Map(..) | L::Struct(_) | L::Union(_) => {
-            format!("JSON_EXTRACT({x}, '$')")
+            format!("CONVERT(JSON_EXTRACT({x}, '$') USING utf8mb4)")
         }
         L::Uuid => format!("LOWER(CONVERT({x} USING utf8mb4))"),
         L::Geometry | L::Geography => format!("LOWER(HEX(ST_AsBinary({x})))"),
