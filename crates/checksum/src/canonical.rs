@@ -4,7 +4,6 @@
 //! that is NULL exactly when `x` is NULL (PostgreSQL) or that is only evaluated for a non-NULL `x`
 //! (MySQL, where [`mysql_column`] tests `x` first).
 
-use crate::Engine;
 use migrate_core::LogicalType;
 
 /// MySQL's largest DECIMAL precision and scale: `CAST(x AS DECIMAL(p,s))` works up to these.
@@ -25,6 +24,10 @@ pub(crate) enum PgColumn {
 pub(crate) fn postgres_column(ty: &LogicalType, x: &str) -> PgColumn {
     match ty {
         LogicalType::Real | LogicalType::Double => PgColumn::Float(format!("({x})::float8::text")),
+        _ if quote_free(ty) => PgColumn::Done(format!(
+            "coalesce('\"' || {} || '\"', 'N')",
+            postgres_value(ty, x)
+        )),
         _ => PgColumn::Done(format!(
             "coalesce('\"' || replace({}, '\"', '\"\"') || '\"', 'N')",
             postgres_value(ty, x)
@@ -32,74 +35,115 @@ pub(crate) fn postgres_column(ty: &LogicalType, x: &str) -> PgColumn {
     }
 }
 
-/// Finishes a [`PgColumn::Float`] whose `float8out` text is the column `t`.
-pub(crate) fn postgres_float_column(t: &str) -> String {
-    format!("coalesce('\"' || {} || '\"', 'N')", postgres_float(t))
+/// Whether the canonical text of `ty` is written by the checksum's SQL from digits, hex digits,
+/// signs and date and time punctuation, never copied from the value: then it holds no `"` to
+/// double (and, in MySQL, no character to convert to utf8mb4).
+fn quote_free(ty: &LogicalType) -> bool {
+    use LogicalType as L;
+    match ty {
+        L::Boolean
+        | L::SmallInt
+        | L::Integer
+        | L::BigInt
+        | L::Decimal { .. }
+        | L::Real
+        | L::Double
+        | L::Binary { .. }
+        | L::Varbinary { .. }
+        | L::Blob
+        | L::Date
+        | L::Time { .. }
+        | L::Timestamp { .. }
+        | L::IntervalYearMonth
+        | L::IntervalDaySecond { .. }
+        | L::Geometry
+        | L::Geography => true,
+        // MySQL's `numeric` is the value's own text (a DECIMAL's, or whatever `x` is).
+        L::Numeric
+        | L::Char { .. }
+        | L::Varchar { .. }
+        | L::Text
+        | L::Json
+        | L::Xml
+        | L::Uuid
+        | L::Array(_)
+        | L::Map(..)
+        | L::Struct(_)
+        | L::Union(_) => false,
+    }
 }
 
-/// 2^53: from here on, doubles are integers and the midpoints between neighbours too.
-const TWO_TO_53: &str = "9007199254740992";
-
-/// The canonical text of a double from its `float8out` text `t`.
+/// Finishes a [`PgColumn::Float`] whose `float8out` text is the column `t`.
 ///
-/// `float8out` prints the shortest digits strictly between the midpoints to the neighbouring
-/// doubles; the canonical digits (like MySQL's and Rust's) may also be a midpoint itself when
-/// round-half-even reads it back as the value (`1e23`). That can only make the text shorter
-/// from 2^53 on, where the midpoints are integers: there they are computed exactly (numeric,
-/// from the bits) and taken when shorter.
-fn postgres_float(t: &str) -> String {
-    let parts = float_parts(Engine::Postgres, &format!("ltrim({t}, '-')"));
-    let (digits, power) = (&parts.digits, &parts.power);
-    let bits = format!("('x' || encode(float8send(abs(({t})::float8)), 'hex'))::bit(64)::int8");
-    let exponent = format!("({bits} >> 52)");
-    let mantissa = format!("({bits} & 4503599627370495)");
-    let value = format!(
-        "(({mantissa} + 4503599627370496)::numeric * round(2::numeric ^ ({exponent} - 1075)))"
-    );
-    let half_up = format!("round(2::numeric ^ ({exponent} - 1076))");
-    // Below a power of two the neighbour is half as far.
-    let half_down = format!(
-        "CASE WHEN {mantissa} = 0 THEN 2::numeric ^ ({exponent} - 1077) ELSE {half_up} END"
-    );
-    let upper = format!("({value} + {half_up})::text");
-    let lower = format!("({value} - {half_down})::text");
-    let short = |bound: &str| {
-        let significant = format!("rtrim({bound}, '0')");
-        (
-            format!("strpos({bound}, '.') = 0 AND length({significant}) < length({digits})"),
-            format!("{significant} || 'e' || (length({bound}) - length({significant}))::text"),
-        )
-    };
-    let (upper_shorter, upper_text) = short(&upper);
-    let (lower_shorter, lower_text) = short(&lower);
+/// Cheap in the common case: `float8out` prints the canonical text itself (fixed notation, no
+/// `e`) exactly for zero, `NaN`, the infinities and 1e-4 <= |x| < 1e15 (its fixed-notation
+/// range). Only the other values go through [`postgres_float`].
+pub(crate) fn postgres_float_column(t: &str) -> String {
     format!(
-        "CASE WHEN {t} IN ('NaN', 'Infinity', '-Infinity') THEN {t} \
-         ELSE CASE WHEN left({t}, 1) = '-' THEN '-' ELSE '' END || \
-           CASE WHEN {digits} = '' THEN '0' \
-                WHEN abs(({t})::float8) < {TWO_TO_53} OR {mantissa} % 2 = 1 \
-                  THEN {digits} || 'e' || {power}::text \
-                WHEN {upper_shorter} THEN {upper_text} \
-                WHEN {lower_shorter} THEN {lower_text} \
-                ELSE {digits} || 'e' || {power}::text END END"
+        "coalesce('\"' || CASE WHEN strpos({t}, 'e') = 0 THEN {t} ELSE {} END || '\"', 'N')",
+        postgres_float(t)
     )
 }
 
-/// The text of one column inside a row, for MySQL/MariaDB (see [`postgres_column`]), always
-/// `utf8mb4`. A non-NULL value without a canonical text (too long for `max_allowed_packet`,
+/// The canonical text `[-]DeE` of a non-zero finite double outside the fixed-notation range,
+/// from its `float8out` text `t`, then always `[-]d[.ddd]e±XX`.
+///
+/// `float8out` prints the shortest digits strictly between the midpoints to the neighbouring
+/// doubles; the canonical digits (like MySQL's and Rust's) may also be a midpoint itself when
+/// round-half-even reads it back as the value (`1e23`, printed `9.999999999999999e+22`). No
+/// number with fewer digits lies strictly between the midpoints, so the only candidates are
+/// the printed digits cut by one digit, rounded down and rounded up: either one is taken when
+/// it reads back as the value.
+fn postgres_float(t: &str) -> String {
+    // value = digits × 10^power; `rtrim` keeps that true even for digits ending in zeros.
+    let digits = format!("rtrim(translate(split_part({t}, 'e', 1), '-.', ''), '0')");
+    let power = format!("(split_part({t}, 'e', 2)::int + 1 - length({digits}))");
+    // A candidate: `cut` digits × 10^(power + 1).
+    let reads_back =
+        |cut: &str| format!("({cut} || 'e' || ({power} + 1))::float8 = abs(({t})::float8)");
+    let text = |cut: &str| {
+        let significant = format!("rtrim({cut}, '0')");
+        format!(
+            "{significant} || 'e' || ({power} + 1 + length({cut}) - length({significant}))::text"
+        )
+    };
+    let down = format!("left({digits}, -1)");
+    let up = format!("({down}::int8 + 1)::text");
+    // Rounded up, the largest doubles' digits overflow (`float8in` fails on them): from
+    // 2^1024 - 2^970 on, a number reads as infinity, never as the value.
+    let up_reads_back = format!(
+        "CASE WHEN ({up} || 'e' || ({power} + 1))::numeric < 2::numeric ^ 1024 - 2::numeric ^ 970 \
+         THEN {} END",
+        reads_back(&up)
+    );
+    format!(
+        "CASE WHEN left({t}, 1) = '-' THEN '-' ELSE '' END || \
+           CASE WHEN length({digits}) = 1 THEN {digits} || 'e' || {power}::text \
+                WHEN {} THEN {} \
+                WHEN {up_reads_back} THEN {} \
+                ELSE {digits} || 'e' || {power}::text END",
+        reads_back(&down),
+        text(&down),
+        text(&up),
+    )
+}
+
+/// The text of one column inside a row, for MySQL/MariaDB (see [`postgres_column`]): utf8mb4 or
+/// ASCII. A non-NULL value without a canonical text (too long for `max_allowed_packet`,
 /// invalid JSON) is `?`, which no value of the other engine produces.
 pub(crate) fn mysql_column(ty: &LogicalType, x: &str) -> String {
     let text = match ty {
         LogicalType::Real | LogicalType::Double => {
-            // The double's shortest text twice: signed for the sign (MySQL prints -0 as `-0`),
-            // unsigned for digits and exponent.
-            let signed = format!("CAST(CAST({x} AS DOUBLE) AS CHAR)");
-            let unsigned = format!("CAST(ABS(CAST({x} AS DOUBLE)) AS CHAR)");
-            mysql_float(&signed, &unsigned)
+            // The fixed-notation range is the common case and costs one conversion to text:
+            // MySQL prints those doubles (and zero) in fixed notation, as PostgreSQL does.
+            let v = format!("CAST({x} AS DOUBLE)");
+            format!(
+                "IF({v} = 0 OR ABS({v}) >= 1e-4 AND ABS({v}) < 1e15, CAST({v} AS CHAR), {})",
+                mysql_float(&v)
+            )
         }
-        _ => format!(
-            "REPLACE(CONVERT({} USING utf8mb4), '\"', '\"\"')",
-            mysql_value(ty, x)
-        ),
+        _ if quote_free(ty) => mysql_value(ty, x),
+        _ => format!("REPLACE({}, '\"', '\"\"')", mysql_value(ty, x)),
     };
     format!("IF(({x}) IS NULL, 'N', COALESCE(CONCAT('\"', {text}, '\"'), '?'))")
 }
@@ -176,8 +220,9 @@ fn postgres_calendar(x: &str, format: &str) -> String {
     )
 }
 
-/// The canonical text of a non-float value in MySQL/MariaDB (any character set: the caller
-/// converts it to utf8mb4).
+/// The canonical text of a non-float value in MySQL/MariaDB: utf8mb4, or ASCII for the
+/// [`quote_free`] types (the same bytes in any character set MySQL uses for them), so that no
+/// conversion of the whole row text is needed.
 fn mysql_value(ty: &LogicalType, x: &str) -> String {
     use LogicalType as L;
     match ty {
@@ -189,14 +234,14 @@ fn mysql_value(ty: &LogicalType, x: &str) -> String {
         {
             format!("CAST(CAST({x} AS DECIMAL({precision},{scale})) AS CHAR)")
         }
-        L::Decimal { .. } | L::Numeric => format!("CAST({x} AS CHAR)"),
+        L::Decimal { .. } | L::Numeric => format!("CAST({x} AS CHAR CHARACTER SET utf8mb4)"),
         L::Real | L::Double => format!("CAST(CAST({x} AS DOUBLE) AS CHAR)"),
         L::Char { .. } => format!("TRIM(TRAILING ' ' FROM CONVERT({x} USING utf8mb4))"),
         L::Varchar { .. } | L::Text | L::Xml => format!("CONVERT({x} USING utf8mb4)"),
         L::Binary { .. } | L::Varbinary { .. } | L::Blob => format!("LOWER(HEX({x}))"),
         L::Date => format!("DATE_FORMAT({x}, '%Y-%m-%d')"),
         // TIMESTAMP is shown in the session time zone: `session_settings` makes it UTC.
-        L::Timestamp { .. } => format!("DATE_FORMAT({x}, '%Y-%m-%d %H:%i:%s.%f')"),
+        L::Timestamp { .. } => format!("CAST(CAST({x} AS DATETIME(6)) AS CHAR)"),
         L::Time {
             with_time_zone: false,
             ..
@@ -213,59 +258,28 @@ fn mysql_value(ty: &LogicalType, x: &str) -> String {
              + SECOND({x}) + MICROSECOND({x}) * 0.000001 AS DECIMAL(20,6)), 'S')"
         ),
         L::Json | L::Array(_) | L::Map(..) | L::Struct(_) | L::Union(_) => {
-            format!("JSON_EXTRACT({x}, '$')")
+            format!("CONVERT(JSON_EXTRACT({x}, '$') USING utf8mb4)")
         }
         L::Uuid => format!("LOWER(CONVERT({x} USING utf8mb4))"),
         L::Geometry | L::Geography => format!("LOWER(HEX(ST_AsBinary({x})))"),
     }
 }
 
-/// The significant digits and the power of ten of a double's shortest round-trip text in either
-/// engine's layout (`123.45`, `0.0001`, `1e+100`, `1e100`, `1.2345678901234568e17`), given
-/// without its sign as `unsigned`: value = digits × 10^power, the digits without leading or
-/// trailing zeros (`12345`, -2 for 123.45); digits are empty for zero.
-struct FloatParts {
-    digits: String,
-    power: String,
-}
-
-fn float_parts(engine: Engine, unsigned: &str) -> FloatParts {
-    let u = unsigned;
-    // The same steps with each engine's string functions.
-    let (exponent, integer, all_digits, trim_leading, trim_trailing) = match engine {
-        Engine::Postgres => (
-            format!(
-                "(CASE WHEN strpos({u}, 'e') > 0 THEN split_part({u}, 'e', 2)::int ELSE 0 END)"
-            ),
-            format!("split_part(split_part({u}, 'e', 1), '.', 1)"),
-            format!("replace(split_part({u}, 'e', 1), '.', '')"),
-            "ltrim({}, '0')",
-            "rtrim({}, '0')",
-        ),
-        Engine::Mysql => (
-            format!("IF(LOCATE('e', {u}) > 0, CAST(SUBSTRING_INDEX({u}, 'e', -1) AS SIGNED), 0)"),
-            format!("SUBSTRING_INDEX(SUBSTRING_INDEX({u}, 'e', 1), '.', 1)"),
-            format!("REPLACE(SUBSTRING_INDEX({u}, 'e', 1), '.', '')"),
-            "TRIM(LEADING '0' FROM {})",
-            "TRIM(TRAILING '0' FROM {})",
-        ),
-    };
-    let without_trailing = trim_trailing.replace("{}", &all_digits);
+/// MySQL's canonical text `[-]DeE` of a non-zero double `v` outside the fixed-notation range.
+/// Its shortest text already includes the midpoints that round-half-even reads back as the
+/// value (see [`postgres_float`]), in fixed or exponent notation (`0.000000008`,
+/// `1234567890123456.8`, `1e15`, `1.2345678901234568e17`): only the layout changes.
+fn mysql_float(v: &str) -> String {
+    let u = format!("CAST(ABS({v}) AS CHAR)");
+    let exponent =
+        format!("IF(LOCATE('e', {u}) > 0, CAST(SUBSTRING_INDEX({u}, 'e', -1) AS SIGNED), 0)");
+    let integer = format!("SUBSTRING_INDEX(SUBSTRING_INDEX({u}, 'e', 1), '.', 1)");
+    let without_trailing =
+        format!("TRIM(TRAILING '0' FROM REPLACE(SUBSTRING_INDEX({u}, 'e', 1), '.', ''))");
     // value = int(all digits) × 10^(exponent - fraction length)
     //       = int(digits) × 10^(exponent + integer length - length without trailing zeros)
-    FloatParts {
-        digits: trim_leading.replace("{}", &without_trailing),
-        power: format!("({exponent} + length({integer}) - length({without_trailing}))"),
-    }
-}
-
-/// MySQL's canonical text of a double: its shortest text already includes the midpoints that
-/// round-half-even reads back as the value (see [`postgres_float`]). `signed` is the text,
-/// `unsigned` the text of the absolute value.
-fn mysql_float(signed: &str, unsigned: &str) -> String {
-    let FloatParts { digits, power } = float_parts(Engine::Mysql, unsigned);
     format!(
-        "CONCAT(IF(LEFT({signed}, 1) = '-', '-', ''), \
-         IF({digits} = '', '0', CONCAT({digits}, 'e', {power})))"
+        "CONCAT(IF({v} < 0, '-', ''), TRIM(LEADING '0' FROM {without_trailing}), 'e', \
+         {exponent} + LENGTH({integer}) - LENGTH({without_trailing}))"
     )
 }

@@ -354,10 +354,17 @@ async fn every_mariadb_type_checksums_like_its_postgres_copy() {
     assert_eq!(my_rows.len(), rows() + 1);
 }
 
-/// Whether `text` is a canonical float text of `x`: `[-]<digits>e<power>` that reads back as
-/// `x`, with as many digits as Rust's shortest round-trip text (an oracle independent of both
-/// engines; where two texts of that length read back as `x`, either is shortest).
+/// Whether `text` is the canonical float text of `x`, checked against Rust's shortest
+/// round-trip digits (an oracle independent of both engines): text that reads back as `x` with
+/// as many digits as Rust's shortest text (where two texts of that length read back as `x`,
+/// either is shortest: Rust breaks an exact tie upwards, both engines to the even digit), for
+/// 1e-4 <= |x| < 1e15 in fixed notation like Rust's, else as `[-]<digits>e<power>`.
 fn is_canonical_float_text(text: &str, x: f64) -> bool {
+    if (1e-4..1e15).contains(&x.abs()) {
+        return !text.contains('e')
+            && text.len() == format!("{x}").len()
+            && text.parse::<f64>() == Ok(x);
+    }
     let Some((digits, power)) = text.trim_start_matches('-').split_once('e') else {
         return false;
     };
@@ -396,9 +403,32 @@ async fn random_floats_and_doubles_have_the_same_text_in_both_engines() {
         .map(|bits| (f64::from_bits(bits), f32::from_bits((bits >> 32) as u32)))
         .filter(|(d, f)| d.is_finite() && f.is_finite())
         .collect();
+    // The common case: values in the fixed-notation range, with many digits and with few.
+    for bits in bit_patterns(1000) {
+        let mantissa = f64::from_bits((bits & 0x000F_FFFF_FFFF_FFFF) | 0x3FF0_0000_0000_0000);
+        let scaled = mantissa * 10f64.powi((bits >> 52) as i32 % 22 - 6);
+        let cents = (bits % 100_000_000) as f64 / 100.0;
+        values.push((scaled, scaled as f32));
+        values.push((-cents, -(cents as f32)));
+    }
+    // Short decimals d × 10^p that are exactly midpoints between two doubles (d × 5^p odd, in
+    // [2^53, 2^54)): round-half-even reads one back as the even neighbour, whose shortest text
+    // it is, above or below the longer digits PostgreSQL prints.
+    for power in 10..=23 {
+        let low = (2f64.powi(53) / 5f64.powi(power)).ceil() as u64 | 1;
+        for digits in (low..).step_by(2).take(6) {
+            let x: f64 = format!("{digits}e{power}").parse().unwrap();
+            values.push((x, x as f32));
+        }
+    }
     // Values around the switch between fixed and exponent notation, and other edges.
     for edge in [
         1e15,
+        f64::from_bits(1e15f64.to_bits() - 1),
+        1e-4,
+        f64::from_bits(1e-4f64.to_bits() - 1),
+        f64::from_bits(f64::MAX.to_bits() - 1),
+        f64::from_bits(f64::MAX.to_bits() - 2),
         1e16,
         1e17,
         9.999999999999999e14,

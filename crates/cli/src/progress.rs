@@ -29,8 +29,8 @@ struct Table {
 }
 
 const TABLE_TEMPLATE: &str =
-    "{prefix:30!} {bar:24} {human_pos:>11}/{human_len:11} rows {per_sec:>14} eta {eta:>4} {msg}";
-const SPINNER_TEMPLATE: &str = "{prefix:30!} {spinner} {human_pos:>11} rows {per_sec:>14} {msg}";
+    "{prefix:30!} {bar:24} {human_pos:>11}/{human_len:11} rows {rate:>13} eta {eta:>4} {msg}";
+const SPINNER_TEMPLATE: &str = "{prefix:30!} {spinner} {human_pos:>11} rows {rate:>13} {msg}";
 
 impl Bars {
     /// Bars drawn to standard error, or hidden as `mode` and the output format say.
@@ -69,6 +69,12 @@ impl Bars {
 fn style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} rows/s", state.per_sec());
+            },
+        )
         .progress_chars("=> ")
 }
 

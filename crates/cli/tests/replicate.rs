@@ -746,3 +746,107 @@ fn staging_file(name: &str, content: &str) -> PathBuf {
     std::fs::write(&path, content).unwrap();
     path
 }
+
+#[test]
+fn a_database_is_never_loaded_into_itself() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("rep_itself");
+    db.sql("CREATE TABLE keep (id int PRIMARY KEY); INSERT INTO keep VALUES (1), (2);")
+        .unwrap();
+    let staging = staging("rep_itself");
+    let (code, summary) = migrate_json(&[
+        "replicate",
+        "--source",
+        db.url(),
+        "--target",
+        db.url(),
+        "--staging",
+        staging.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{summary:#}");
+    let keep = table(&summary, "public.keep");
+    assert_eq!(keep["status"], "failed");
+    assert!(
+        keep["error"]
+            .as_str()
+            .unwrap()
+            .contains("would load into itself"),
+        "{keep:#}"
+    );
+    assert_eq!(
+        one(&db, "SELECT count(*) FROM keep"),
+        "2",
+        "the source is untouched"
+    );
+}
+
+#[test]
+fn broken_connections_are_retried_on_new_ones() {
+    let Some(pair) = Pair::new("rep_broken") else {
+        return;
+    };
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE TABLE t (id int PRIMARY KEY, v text);
+             INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 200000) g;
+             ANALYZE;",
+        )
+        .unwrap();
+    let staging = pair.staging.to_str().unwrap().to_string();
+    let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args([
+            "replicate",
+            "--source",
+            pair.source.url(),
+            "--target",
+            pair.target.url(),
+            "--staging",
+            &staging,
+            "--chunk-rows",
+            "10000",
+            "--output",
+            "json",
+        ])
+        .env("MIGRATE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run migrate");
+    // Terminate every session of migrate on the target, three times during the load.
+    let mut terminated = 0;
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(700));
+        terminated += pg
+            .sql(&format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                  WHERE datname = '{}' AND pid <> pg_backend_pid()",
+                pair.target.name()
+            ))
+            .unwrap()
+            .trim()
+            .parse::<u32>()
+            .unwrap();
+    }
+    let output = child.wait_with_output().expect("wait for migrate");
+    let summary: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert!(
+        terminated > 0,
+        "no session was terminated: the load ended too soon"
+    );
+    assert_eq!(output.status.code(), Some(0), "{summary:#}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("retrying"), "{stderr}");
+    let t = table(&summary, "public.t");
+    assert_eq!(t["rows"], 200_000);
+    assert_eq!(t["validation"]["status"], "passed");
+    pair.same(
+        "SELECT count(*), md5(string_agg(v, ',' ORDER BY id)) FROM t",
+        "SELECT count(*), md5(string_agg(v, ',' ORDER BY id)) FROM t",
+    );
+}

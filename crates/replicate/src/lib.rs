@@ -203,6 +203,19 @@ fn plan_tables<S: Source>(
                     action: "report this as a bug in migrate".into(),
                 })
                 .and_then(|table| TableLoad::new(table_plan, table, source.dialect(), &quote))
+                .and_then(|load| {
+                    // Preparing the target table would drop or empty the source table.
+                    if same_database(task) && load.source.name == load.target.name {
+                        return Err(ReplicateError::Unsupported {
+                            message: format!(
+                                "{} would load into itself: the source and the target are the same database",
+                                load.source.name
+                            ),
+                            action: "rename the target table (or schema) in the table mapping, or load into another database".into(),
+                        });
+                    }
+                    Ok(load)
+                })
                 .map_err(|e| {
                     Box::new(failed_table(
                         table_plan.source.to_string(),
@@ -215,6 +228,15 @@ fn plan_tables<S: Source>(
     let mut findings = catalog.findings.clone();
     findings.extend(plan.findings);
     Ok(Planned { loads, findings })
+}
+
+/// Source and target are the same database of the same server.
+fn same_database(task: &ValidatedTask) -> bool {
+    let (a, b) = (&task.source, &task.target.url);
+    a.engine() == b.engine()
+        && a.host().eq_ignore_ascii_case(b.host())
+        && a.port() == b.port()
+        && a.database() == b.database()
 }
 
 fn failed_table(source: String, target: String, error: &ReplicateError) -> TableSummary {
@@ -276,7 +298,12 @@ pub async fn replicate<S: Source>(
             let target = Target::postgres(&connection_url(&task.target.url), workers).await?;
             // One run of a task at a time: its chunks, manifests and checkpoints have one writer.
             if let Some(warehouses) = target.warehouses() {
-                if !warehouses.get().await.lock_task(&options.task_name).await? {
+                if !warehouses
+                    .get()
+                    .await?
+                    .lock_task(&options.task_name)
+                    .await?
+                {
                     return Err(ReplicateError::Unsupported {
                         message: format!(
                             "another run of task {} is loading into {}",
@@ -449,7 +476,7 @@ pub async fn validate<S: Source>(
 async fn validate_one<S: Source>(
     source: &S,
     snapshot: &S::Snapshot,
-    warehouses: &target::Slots<migrate_warehouse::PostgresWarehouse>,
+    warehouses: &target::Warehouses,
     load: TableLoad,
     options: &Options,
     chunk_rows: u64,
@@ -463,7 +490,7 @@ async fn validate_one<S: Source>(
         // chunk size); else a new plan.
         let state = warehouses
             .get()
-            .await
+            .await?
             .table_state(&options.task_name, &load.target)
             .await?;
         if let Some(state) = state {

@@ -128,9 +128,7 @@ impl<S: Source> Run<S> {
                 let completed: BTreeSet<u32> = if state.completed_at.is_some() {
                     chunks.iter().map(|c| c.index).collect()
                 } else {
-                    self.target
-                        .completed_chunks(&self.task, &load.target)
-                        .await?
+                    self.completed_chunks(load).await?
                 };
                 tracing::info!(
                     "{label}: resuming the load started at {}: {} of {} chunks loaded",
@@ -143,11 +141,7 @@ impl<S: Source> Run<S> {
             state => {
                 if state.is_some()
                     && self.mode == PrepMode::DoNothing
-                    && !self
-                        .target
-                        .completed_chunks(&self.task, &load.target)
-                        .await?
-                        .is_empty()
+                    && !self.completed_chunks(load).await?.is_empty()
                 {
                     return Err(ReplicateError::State {
                         table: label,
@@ -269,7 +263,11 @@ impl<S: Source> Run<S> {
                 .unwrap_or(summary.rows_loaded);
             return Err(e);
         }
-        self.target.complete_table(&self.task, &load.target).await?;
+        retry
+            .run(&format!("{label}: recording its end"), |_| {
+                self.target.complete_table(&self.task, &load.target)
+            })
+            .await?;
         summary.rows = self.loaded_rows(load).await?.unwrap_or(summary.rows_loaded);
         tracing::info!(
             "{label}: {} chunks loaded, {} skipped, {} rows",
@@ -283,16 +281,32 @@ impl<S: Source> Run<S> {
     /// Rows the target holds from this task for the table (its checkpoints' sum); `None` for
     /// Redshift, whose checkpoints migrate can't read.
     async fn loaded_rows(&self, load: &TableLoad) -> Result<Option<u64>, ReplicateError> {
-        match self.target.warehouses() {
-            Some(warehouses) => Ok(Some(
-                warehouses
-                    .get()
-                    .await
-                    .loaded_rows(&self.task, &load.target)
-                    .await?,
-            )),
-            None => Ok(None),
-        }
+        let Some(warehouses) = self.target.warehouses() else {
+            return Ok(None);
+        };
+        let what = format!("{}: counting its loaded rows", load.label());
+        self.options
+            .retry
+            .run(&what, |_| async {
+                Ok(Some(
+                    warehouses
+                        .get()
+                        .await?
+                        .loaded_rows(&self.task, &load.target)
+                        .await?,
+                ))
+            })
+            .await
+    }
+
+    async fn completed_chunks(&self, load: &TableLoad) -> Result<BTreeSet<u32>, ReplicateError> {
+        let what = format!("{}: reading its checkpoints", load.label());
+        self.options
+            .retry
+            .run(&what, |_| {
+                self.target.completed_chunks(&self.task, &load.target)
+            })
+            .await
     }
 
     /// One chunk, retried while its errors are transient.

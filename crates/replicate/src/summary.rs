@@ -131,7 +131,7 @@ pub enum ValidationStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
     pub kind: DifferenceKind,
-    /// The row's key, as the checksum's canonical key text.
+    /// The row's key as `column=value` pairs (`id=42`).
     pub key: String,
 }
 

@@ -14,34 +14,54 @@ use tokio::sync::Semaphore;
 
 /// The target of a run.
 pub(crate) enum Target {
-    Postgres(Slots<PostgresWarehouse>),
+    Postgres(Warehouses),
     Redshift(redshift::RedshiftTarget),
 }
 
-/// A fixed set of connections; [`Slots::get`] waits for a free one.
-pub(crate) struct Slots<T> {
-    items: Vec<T>,
+/// A fixed set of warehouse connections; [`Warehouses::get`] waits for a free one and replaces
+/// it first if it was closed, so that a retry after a broken connection can succeed.
+pub(crate) struct Warehouses {
+    /// For reconnecting. **Secret** (it may hold the password): never print it.
+    url: String,
+    /// Each locked only by the slot that holds its index: never contended.
+    items: Vec<tokio::sync::Mutex<PostgresWarehouse>>,
     free: Mutex<Vec<usize>>,
     permits: Semaphore,
+    endpoint: String,
 }
 
-/// One item of [`Slots`], given back when dropped.
-pub(crate) struct Slot<'a, T> {
-    slots: &'a Slots<T>,
+/// One connection of [`Warehouses`], given back when dropped.
+pub(crate) struct Slot<'a> {
+    warehouses: &'a Warehouses,
     index: usize,
+    warehouse: tokio::sync::MutexGuard<'a, PostgresWarehouse>,
     _permit: tokio::sync::SemaphorePermit<'a>,
 }
 
-impl<T> Slots<T> {
-    pub fn new(items: Vec<T>) -> Slots<T> {
-        Slots {
+impl Warehouses {
+    /// Opens `connections` connections to `url`.
+    async fn connect(url: &str, connections: usize) -> Result<Warehouses, ReplicateError> {
+        // The first connection creates the checkpoint tables; concurrent `CREATE ... IF NOT
+        // EXISTS` of the same schema can fail, so the others connect after it.
+        let first = PostgresWarehouse::connect(url).await?;
+        let endpoint = first.endpoint().to_string();
+        let mut items = vec![first];
+        items.extend(
+            futures::future::try_join_all(
+                (1..connections.max(1)).map(|_| PostgresWarehouse::connect(url)),
+            )
+            .await?,
+        );
+        Ok(Warehouses {
+            url: url.to_string(),
             free: Mutex::new((0..items.len()).collect()),
             permits: Semaphore::new(items.len()),
-            items,
-        }
+            items: items.into_iter().map(tokio::sync::Mutex::new).collect(),
+            endpoint,
+        })
     }
 
-    pub async fn get(&self) -> Slot<'_, T> {
+    pub async fn get(&self) -> Result<Slot<'_>, ReplicateError> {
         // The semaphore is never closed, and a permit guarantees a free index: both are given
         // back together when a slot drops.
         let permit = self
@@ -55,24 +75,33 @@ impl<T> Slots<T> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .pop()
             .unwrap_or_else(|| unreachable!("a permit without a free slot"));
-        Slot {
-            slots: self,
+        let mut slot = Slot {
+            warehouses: self,
             index,
+            warehouse: self.items[index].lock().await,
             _permit: permit,
+        };
+        if slot.warehouse.is_closed().await {
+            tracing::info!("reconnecting a closed connection to {}", self.endpoint);
+            // On error the slot drops and gives the index back: the next get tries again.
+            *slot.warehouse = PostgresWarehouse::connect(&self.url).await?;
         }
+        Ok(slot)
     }
 }
 
-impl<T> std::ops::Deref for Slot<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.slots.items[self.index]
+impl std::ops::Deref for Slot<'_> {
+    type Target = PostgresWarehouse;
+    fn deref(&self) -> &PostgresWarehouse {
+        &self.warehouse
     }
 }
 
-impl<T> Drop for Slot<'_, T> {
+impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.slots
+        // The index goes back before the guard and the permit (fields, dropped after this body):
+        // a new slot of the index waits for the guard.
+        self.warehouses
             .free
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -91,22 +120,14 @@ fn prep_mode(mode: PrepMode) -> migrate_warehouse::PrepMode {
 impl Target {
     /// Opens `connections` connections to a PostgreSQL target.
     pub async fn postgres(url: &str, connections: usize) -> Result<Target, ReplicateError> {
-        // The first connection creates the checkpoint tables; concurrent `CREATE ... IF NOT
-        // EXISTS` of the same schema can fail, so the others connect after it.
-        let first = PostgresWarehouse::connect(url).await?;
-        let mut warehouses = vec![first];
-        warehouses.extend(
-            futures::future::try_join_all(
-                (1..connections.max(1)).map(|_| PostgresWarehouse::connect(url)),
-            )
-            .await?,
-        );
-        Ok(Target::Postgres(Slots::new(warehouses)))
+        Ok(Target::Postgres(
+            Warehouses::connect(url, connections).await?,
+        ))
     }
 
     pub fn endpoint(&self) -> String {
         match self {
-            Target::Postgres(slots) => slots.items[0].endpoint().to_string(),
+            Target::Postgres(warehouses) => warehouses.endpoint.clone(),
             Target::Redshift(redshift) => redshift.endpoint.clone(),
         }
     }
@@ -118,7 +139,7 @@ impl Target {
         table: &Table,
     ) -> Result<Option<TableState>, ReplicateError> {
         match self {
-            Target::Postgres(slots) => Ok(slots.get().await.table_state(task, table).await?),
+            Target::Postgres(slots) => Ok(slots.get().await?.table_state(task, table).await?),
             Target::Redshift(_) => Ok(None),
         }
     }
@@ -136,7 +157,7 @@ impl Target {
         match self {
             Target::Postgres(slots) => Ok(slots
                 .get()
-                .await
+                .await?
                 .prepare(table, from, prep_mode(mode))
                 .await?),
             Target::Redshift(redshift) => redshift.prepare(table, from, mode, stage, segment).await,
@@ -153,7 +174,7 @@ impl Target {
         match self {
             Target::Postgres(slots) => Ok(slots
                 .get()
-                .await
+                .await?
                 .start_table(task, table, fingerprint, plan)
                 .await?),
             Target::Redshift(_) => Ok(()),
@@ -166,14 +187,14 @@ impl Target {
         table: &Table,
     ) -> Result<BTreeSet<u32>, ReplicateError> {
         match self {
-            Target::Postgres(slots) => Ok(slots.get().await.completed_chunks(task, table).await?),
+            Target::Postgres(slots) => Ok(slots.get().await?.completed_chunks(task, table).await?),
             Target::Redshift(_) => Ok(BTreeSet::new()),
         }
     }
 
     pub async fn complete_table(&self, task: &str, table: &Table) -> Result<(), ReplicateError> {
         match self {
-            Target::Postgres(slots) => Ok(slots.get().await.complete_table(task, table).await?),
+            Target::Postgres(slots) => Ok(slots.get().await?.complete_table(task, table).await?),
             Target::Redshift(_) => Ok(()),
         }
     }
@@ -195,7 +216,7 @@ impl Target {
                 let batches = futures::stream::iter(manifest.entries.clone())
                     .map(|entry| stage.read_chunk(&entry))
                     .flatten();
-                let warehouse = slots.get().await;
+                let warehouse = slots.get().await?;
                 Ok(warehouse.load_chunk(task, table, chunk, batches).await?)
             }
             Target::Redshift(redshift) => {
@@ -211,7 +232,7 @@ impl Target {
     }
 
     /// The PostgreSQL warehouse pool, for validation.
-    pub fn warehouses(&self) -> Option<&Slots<PostgresWarehouse>> {
+    pub fn warehouses(&self) -> Option<&Warehouses> {
         match self {
             Target::Postgres(slots) => Some(slots),
             Target::Redshift(_) => None,

@@ -9,13 +9,12 @@
 use crate::load::Run;
 use crate::summary::{Difference, DifferenceKind, Validation, ValidationStatus};
 use crate::table::TableLoad;
-use crate::target::Slots;
+use crate::target::Warehouses;
 use crate::{ReplicateError, RetryPolicy};
 use futures::{StreamExt, TryStreamExt};
 use migrate_core::TargetDialect;
 use migrate_source::{Chunk, ChunkBound, ChunkChecksum, KeyedHash, ReadValue, Snapshot, Source};
 use migrate_sqlrewrite::target_ident;
-use migrate_warehouse::PostgresWarehouse;
 use std::cmp::Ordering;
 
 /// Checksums computed at once per table.
@@ -60,7 +59,7 @@ fn failed_to_run(note: String) -> Validation {
 /// validation's `error` status, with the reason).
 pub(crate) async fn validate<T: Snapshot>(
     snapshot: &T,
-    warehouses: &Slots<PostgresWarehouse>,
+    warehouses: &Warehouses,
     load: &TableLoad,
     chunks: &[Chunk],
     max_differences: usize,
@@ -142,7 +141,7 @@ fn target_key(load: &TableLoad) -> Option<Vec<String>> {
 
 async fn compare<T: Snapshot>(
     snapshot: &T,
-    warehouses: &Slots<PostgresWarehouse>,
+    warehouses: &Warehouses,
     load: &TableLoad,
     chunks: &[Chunk],
     max_differences: usize,
@@ -189,7 +188,7 @@ async fn compare<T: Snapshot>(
                 Ok::<_, ReplicateError>(
                     warehouses
                         .get()
-                        .await
+                        .await?
                         .chunk_checksum(&load.target, &part.target_predicate)
                         .await?,
                 )
@@ -229,16 +228,29 @@ async fn compare<T: Snapshot>(
         let key: Vec<&str> = key.iter().map(String::as_str).collect();
         let target_rows = warehouses
             .get()
-            .await
+            .await?
             .row_hashes(&load.target, &key, &part.target_predicate)
             .await?;
-        merge(&source_rows, &target_rows, &mut validation, max_differences);
+        merge(
+            &source_rows,
+            &target_rows,
+            &key,
+            &mut validation,
+            max_differences,
+        );
     }
     Ok(validation)
 }
 
 /// Walks two key-ordered lists together, counting and listing (up to `max`) the differences.
-fn merge(source: &[KeyedHash], target: &[KeyedHash], v: &mut Validation, max: usize) {
+/// `key_columns` name the key's values in the differences (`id=42`).
+fn merge(
+    source: &[KeyedHash],
+    target: &[KeyedHash],
+    key_columns: &[&str],
+    v: &mut Validation,
+    max: usize,
+) {
     let record = |kind, key: &str, v: &mut Validation| {
         match kind {
             DifferenceKind::MissingInTarget => v.missing_in_target += 1,
@@ -248,7 +260,7 @@ fn merge(source: &[KeyedHash], target: &[KeyedHash], v: &mut Validation, max: us
         if v.differences.len() < max {
             v.differences.push(Difference {
                 kind,
-                key: key.to_string(),
+                key: display_key(key_columns, key),
             });
         }
     };
@@ -285,6 +297,49 @@ fn merge(source: &[KeyedHash], target: &[KeyedHash], v: &mut Validation, max: us
     }
 }
 
+/// A key in the checksum's canonical row text (`"42","x"`: each value quoted with inner quotes
+/// doubled, `N` for NULL, joined by commas) shown with its column names: `id=42, name=x`. Text
+/// that is not of that form is shown as it is.
+fn display_key(columns: &[&str], canonical: &str) -> String {
+    let mut values: Vec<Option<String>> = Vec::new();
+    let mut chars = canonical.chars().peekable();
+    loop {
+        match chars.next() {
+            Some('N') => values.push(None),
+            Some('"') => {
+                let mut value = String::new();
+                loop {
+                    match chars.next() {
+                        Some('"') if chars.peek() == Some(&'"') => {
+                            chars.next();
+                            value.push('"');
+                        }
+                        Some('"') => break,
+                        Some(c) => value.push(c),
+                        None => return canonical.to_string(),
+                    }
+                }
+                values.push(Some(value));
+            }
+            _ => return canonical.to_string(),
+        }
+        match chars.next() {
+            None => break,
+            Some(',') => continue,
+            Some(_) => return canonical.to_string(),
+        }
+    }
+    if values.len() != columns.len() {
+        return canonical.to_string();
+    }
+    columns
+        .iter()
+        .zip(values)
+        .map(|(column, value)| format!("{column}={}", value.as_deref().unwrap_or("NULL")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,7 +358,7 @@ mod tests {
         let mut v = failed_to_run(String::new());
         let source = rows(&[("1", "a"), ("2", "b"), ("4", "d"), ("5", "e")]);
         let target = rows(&[("1", "a"), ("3", "c"), ("4", "x"), ("6", "f")]);
-        merge(&source, &target, &mut v, 3);
+        merge(&source, &target, &["id"], &mut v, 3);
         assert_eq!(
             (v.missing_in_target, v.extra_in_target, v.different),
             (2, 2, 1)
@@ -322,5 +377,16 @@ mod tests {
             ],
             "the first three, in key order"
         );
+    }
+
+    #[test]
+    fn keys_are_shown_with_their_column_names() {
+        assert_eq!(display_key(&["id"], "\"42\""), "id=42");
+        assert_eq!(
+            display_key(&["a", "b"], "\"x \"\"y\"\"\",N"),
+            "a=x \"y\", b=NULL"
+        );
+        assert_eq!(display_key(&["a"], "\"1\",\"2\""), "\"1\",\"2\"");
+        assert_eq!(display_key(&["a"], "oops"), "oops");
     }
 }

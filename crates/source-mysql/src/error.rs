@@ -62,8 +62,9 @@ pub enum SourceError {
     /// more. Definite for this snapshot: open a new one (and reload what it covers).
     #[error("the snapshot on {endpoint} has no usable connection left ({message}); start the load again from a new snapshot")]
     SnapshotLost { endpoint: String, message: String },
-    /// A reader task ended without finishing its chunk (it panicked or was cancelled).
-    #[error("reading chunk {chunk} of {table}: the reader stopped before the end of the chunk; retry the chunk")]
+    /// A reader task ended without finishing its chunk (it panicked: a bug, or a column type the
+    /// driver can't decode). Definite: the same read would stop again.
+    #[error("reading chunk {chunk} of {table}: the reader stopped before the end of the chunk; report this as a bug in migrate, with the table's definition")]
     ReaderStopped { table: String, chunk: u32 },
 }
 
@@ -135,13 +136,13 @@ impl ErrorClass for SourceError {
             SourceError::Connect { source, .. } | SourceError::Query { source, .. } => {
                 classify(source)
             }
-            SourceError::ReaderStopped { .. } => Retry::Transient,
             SourceError::InvalidUrl { .. }
             | SourceError::Catalog { .. }
             | SourceError::Unrepresentable { .. }
             | SourceError::Unsupported { .. }
             | SourceError::Warnings { .. }
-            | SourceError::SnapshotLost { .. } => Retry::Definite,
+            | SourceError::SnapshotLost { .. }
+            | SourceError::ReaderStopped { .. } => Retry::Definite,
         }
     }
 }

@@ -88,7 +88,9 @@ pub(crate) struct Readers {
 pub(crate) struct Reader {
     conn: Option<Conn>,
     readers: Arc<Readers>,
-    _permit: OwnedSemaphorePermit,
+    /// Released when the reader goes back to the pool, forgotten when it is lost (the pool has
+    /// one permit per live connection).
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Reader {
@@ -113,7 +115,14 @@ impl Reader {
 
     /// Drops a connection whose transaction can't be trusted any more (a broken connection).
     fn discard(mut self) {
+        self.lose();
+    }
+
+    fn lose(&mut self) {
         self.conn = None;
+        if let Some(permit) = self.permit.take() {
+            permit.forget();
+        }
         if self.readers.live.fetch_sub(1, Ordering::AcqRel) == 1 {
             // The last one: wake every waiting read with an error instead of a hang.
             self.readers.permits.close();
@@ -123,10 +132,16 @@ impl Reader {
 
 impl Drop for Reader {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            if let Ok(mut idle) = self.readers.idle.lock() {
-                idle.push(conn);
-            }
+        if self.conn.is_none() {
+            return;
+        }
+        // A reader dropped by a panic may be in the middle of a packet: never lend it again.
+        if std::thread::panicking() {
+            self.lose();
+            return;
+        }
+        if let (Some(conn), Ok(mut idle)) = (self.conn.take(), self.readers.idle.lock()) {
+            idle.push(conn);
         }
     }
 }
@@ -149,7 +164,7 @@ impl Readers {
             Some(conn) => Ok(Reader {
                 conn: Some(conn),
                 readers: self.clone(),
-                _permit: permit,
+                permit: Some(permit),
             }),
             // Permits are forgotten with lost readers, so a permit always finds a connection;
             // this is reached only if the pool's lock was poisoned by a panic.
@@ -347,10 +362,15 @@ impl MysqlSource {
         let (Some(file), Some(position)) = (file, position) else {
             return Ok(None);
         };
-        let gtid: Option<String> = reader
+        // NULL when the server can't map the position to a GTID state.
+        let row: Option<Row> = reader
             .exec_first("SELECT BINLOG_GTID_POS(?, ?)", (&file, position))
             .await
-            .map_err(SourceError::query(context))?;
+            .map_err(SourceError::query(context.clone()))?;
+        let gtid: Option<String> = match row {
+            Some(mut row) => get(&mut row, 0, &context)?,
+            None => None,
+        };
         Ok(Some(BinlogPosition {
             file,
             position,

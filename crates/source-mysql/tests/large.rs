@@ -35,10 +35,9 @@ impl<'s> PacketLimit<'s> {
 
 impl Drop for PacketLimit<'_> {
     fn drop(&mut self) {
-        let _ = self.server.sql(&format!(
-            "SET GLOBAL max_allowed_packet = GREATEST({}, @@global.max_allowed_packet)",
-            self.before
-        ));
+        let _ = self
+            .server
+            .sql(&format!("SET GLOBAL max_allowed_packet = {}", self.before));
     }
 }
 

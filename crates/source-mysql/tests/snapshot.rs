@@ -495,3 +495,90 @@ async fn the_traits_drive_a_chunked_read() {
         (1000, 1000)
     );
 }
+
+/// The connection ids of the open transactions on `db` (the snapshot's readers).
+fn reader_threads(db: &migrate_testkit::MariaDbDatabase) -> Vec<String> {
+    db.sql(&format!(
+        "SELECT p.ID FROM information_schema.INNODB_TRX t
+           JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+          WHERE p.DB = '{}' ORDER BY p.ID",
+        db.name()
+    ))
+    .unwrap()
+    .lines()
+    .map(str::to_string)
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_readers_are_dropped_and_the_rest_keep_the_view() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("mysql_lost_reader");
+    db.sql("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t SELECT seq FROM seq_1_to_500;")
+        .unwrap();
+    let source = connect(db.url()).await;
+    let catalog = source.discover(None).await.unwrap();
+    let t = table(&catalog, "t");
+    let snapshot = source.snapshot(2).await.unwrap();
+    let threads = reader_threads(&db);
+    assert_eq!(threads.len(), 2, "{threads:?}");
+    db.sql("INSERT INTO t VALUES (501)").unwrap();
+    server
+        .sql(&format!("KILL CONNECTION {}", threads[0]))
+        .unwrap();
+
+    // Two reads that overlap use both readers (the first holds its reader while it has batches
+    // left): the one on the killed connection fails (transient: the connection is gone), the
+    // other sees the snapshot.
+    let read = ReadSpec::whole_table(t);
+    let chunk = Chunk::whole();
+    let mut first = snapshot.read_chunk(&read, &chunk, 100);
+    let first_batch = first.next().await;
+    let mut second = snapshot.read_chunk(&read, &chunk, 100);
+    let second_batch = second.next().await;
+    let (mut survivor, survivor_batch, error) = match (first_batch, second_batch) {
+        (Some(Ok(batch)), Some(Err(e))) => (first, batch, e),
+        (Some(Err(e)), Some(Ok(batch))) => (second, batch, e),
+        (a, b) => panic!("expected one failed and one working read, got {a:?} and {b:?}"),
+    };
+    let mut rows = survivor_batch.num_rows();
+    while let Some(batch) = survivor.next().await {
+        rows += batch.unwrap().num_rows();
+    }
+    assert_eq!(rows, 500, "the survivor reads the rows of the snapshot");
+    drop(survivor);
+    assert_eq!(
+        migrate_core::ErrorClass::retry(&error),
+        migrate_core::Retry::Transient,
+        "{error}"
+    );
+    assert_eq!(snapshot.readers(), 1);
+    // The survivor reads on with the snapshot's view, also for reads waiting their turn.
+    for rows in join_all((0..3).map(|_| read_all(&snapshot, &read, &chunk, 1000))).await {
+        assert_eq!(
+            rows.unwrap()
+                .iter()
+                .map(RecordBatch::num_rows)
+                .sum::<usize>(),
+            500
+        );
+    }
+
+    // The last one lost: its read fails, then every read says the snapshot is gone (no hang).
+    server
+        .sql(&format!("KILL CONNECTION {}", threads[1]))
+        .unwrap();
+    assert!(read_all(&snapshot, &read, &chunk, 1000).await.is_err());
+    let error = read_all(&snapshot, &read, &chunk, 1000).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            migrate_source_mysql::SourceError::SnapshotLost { .. }
+        ),
+        "{error}"
+    );
+    assert_eq!(snapshot.readers(), 0);
+    snapshot.close().await.unwrap();
+}

@@ -1,4 +1,6 @@
-//! A fixed set of reader connections that chunk reads lease one at a time.
+//! A fixed set of reader connections that chunk reads lease one at a time; a connection found
+//! closed (the server restarted, the session was terminated) is replaced when leased, so that
+//! retrying a read after a broken connection can succeed.
 
 use crate::{PostgresSource, SourceError};
 use std::sync::Mutex;
@@ -6,7 +8,8 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// `sources.len()` connections; a lease waits until one is free.
 pub(crate) struct Pool {
-    sources: Vec<PostgresSource>,
+    /// Each locked only by the lease that holds its index: never contended.
+    sources: Vec<tokio::sync::Mutex<PostgresSource>>,
     /// Indexes of the connections nobody leases.
     free: Mutex<Vec<usize>>,
     permits: Semaphore,
@@ -16,6 +19,7 @@ pub(crate) struct Pool {
 pub(crate) struct Lease<'a> {
     pool: &'a Pool,
     index: usize,
+    source: tokio::sync::MutexGuard<'a, PostgresSource>,
     _permit: SemaphorePermit<'a>,
 }
 
@@ -24,15 +28,15 @@ impl Pool {
         Pool {
             free: Mutex::new((0..sources.len()).collect()),
             permits: Semaphore::new(sources.len()),
-            sources,
+            sources: sources.into_iter().map(tokio::sync::Mutex::new).collect(),
         }
     }
 
-    pub(crate) fn sources(&self) -> &[PostgresSource] {
-        &self.sources
+    pub(crate) fn len(&self) -> usize {
+        self.sources.len()
     }
 
-    /// Waits for a free connection.
+    /// Waits for a free connection, reconnecting it if it was closed.
     pub(crate) async fn lease(&self) -> Result<Lease<'_>, SourceError> {
         let closed = || SourceError::Protocol {
             context: "waiting for a reader connection".into(),
@@ -46,11 +50,21 @@ impl Pool {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .pop()
             .ok_or_else(closed)?;
-        Ok(Lease {
+        let mut lease = Lease {
             pool: self,
             index,
+            source: self.sources[index].lock().await,
             _permit: permit,
-        })
+        };
+        if lease.source.client.is_closed() {
+            tracing::info!(
+                "reconnecting a closed reader connection to {}",
+                lease.source.endpoint()
+            );
+            // On error the lease drops and gives the index back: the next lease tries again.
+            *lease.source = lease.source.another().await?;
+        }
+        Ok(lease)
     }
 
     /// Stops handing out connections: leases waiting and to come fail.
@@ -59,15 +73,16 @@ impl Pool {
     }
 }
 
-impl<'a> Lease<'a> {
-    pub(crate) fn source(&self) -> &'a PostgresSource {
-        &self.pool.sources[self.index]
+impl Lease<'_> {
+    pub(crate) fn source(&self) -> &PostgresSource {
+        &self.source
     }
 }
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        // The index goes back before the permit (a field, dropped after this body).
+        // The index goes back before the guard and the permit (fields, dropped after this body):
+        // a new lease of the index waits for the guard.
         self.pool
             .free
             .lock()

@@ -7,7 +7,7 @@ use crate::sql::table_sql_name;
 use crate::{PostgresSource, Snapshot, SourceError};
 use arrow_array::RecordBatch;
 use futures::stream::BoxStream;
-use futures::{StreamExt, TryFutureExt};
+use futures::{StreamExt, TryFutureExt, TryStreamExt};
 use migrate_checksum::ChecksumColumn;
 use migrate_core::{Catalog, LogicalType, SourceDialect, Table};
 use migrate_source::{Chunk, ChunkChecksum, KeyedHash, ReadSpec, ReadValue};
@@ -30,7 +30,7 @@ impl std::fmt::Debug for SharedSnapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SharedSnapshot")
             .field("id", self.exported.id())
-            .field("readers", &self.pool.sources().len())
+            .field("readers", &self.pool.len())
             .finish()
     }
 }
@@ -174,14 +174,15 @@ impl migrate_source::Snapshot for SharedSnapshot {
         read: &'a ReadSpec,
         chunk: &'a Chunk,
     ) -> BoxStream<'a, Result<KeyedHash, SourceError>> {
-        let context = format!(
-            "hashing the rows of chunk {} of {}",
-            chunk.index, read.table.name
-        );
+        // Collected per chunk (one key and hash a row), then streamed: the lease that the
+        // query's stream would borrow can't live inside that stream.
         async move {
+            let context = format!(
+                "hashing the rows of chunk {} of {}",
+                chunk.index, read.table.name
+            );
             let lease = self.begin(&context).await?;
-            // The pool outlives the lease: the client is borrowed for as long as the snapshot.
-            let client: &'a Client = &lease.source().client;
+            let client = &lease.source().client;
             let columns = checksum_columns(client, read).await?;
             let key = read
                 .table
@@ -202,22 +203,17 @@ impl migrate_source::Snapshot for SharedSnapshot {
                     message: "row hashes need a primary key whose columns are read as they are"
                         .into(),
                 })?;
-            let hashes = crate::row_hashes(
+            let hashes: Vec<KeyedHash> = crate::row_hashes(
                 client,
                 &table_sql_name(&read.table),
                 &key,
                 &columns,
                 &predicate(read, chunk),
-            );
-            // Commits once every hash is read; the lease is given back then (or when the
-            // stream is dropped: the next use of the connection rolls back).
-            let end = futures::stream::once(async move {
-                let committed = commit(client, &context).await;
-                drop(lease);
-                committed
-            })
-            .filter_map(|committed| async move { committed.err().map(Err) });
-            Ok::<_, SourceError>(hashes.chain(end))
+            )
+            .try_collect()
+            .await?;
+            commit(client, &context).await?;
+            Ok::<_, SourceError>(futures::stream::iter(hashes.into_iter().map(Ok)))
         }
         .try_flatten_stream()
         .boxed()

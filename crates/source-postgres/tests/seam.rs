@@ -169,3 +169,38 @@ async fn bad_specs_name_the_column() {
     assert_eq!(rows(&batches), 1);
     snapshot.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wide_rows_close_batches_by_size() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("pg_seam_wide");
+    // Six values of 12 MB: far fewer rows than a batch holds, far more bytes than it should.
+    db.sql(
+        "CREATE TABLE wide (id int PRIMARY KEY, v text);
+         INSERT INTO wide SELECT g, repeat(chr(64 + g), 12 * 1024 * 1024) FROM generate_series(1, 6) g;",
+    )
+    .unwrap();
+    let source = PostgresSource::connect(db.url()).await.unwrap();
+    let catalog = migrate_source::Source::discover(&source, None)
+        .await
+        .unwrap();
+    let spec = ReadSpec::whole_table(table(&catalog, "wide"));
+    let snapshot = source.snapshot(1).await.unwrap();
+    let batches: Vec<RecordBatch> = snapshot
+        .read_chunk(&spec, &migrate_source::Chunk::whole(), 10_000)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows(&batches), 6);
+    assert!(
+        batches.len() >= 2 && batches.iter().all(|b| b.num_rows() <= 3),
+        "batches of {:?} rows",
+        batches
+            .iter()
+            .map(RecordBatch::num_rows)
+            .collect::<Vec<_>>()
+    );
+    snapshot.close().await.unwrap();
+}

@@ -193,8 +193,14 @@ struct Batcher {
     key: Vec<(usize, Wire)>,
     chunk: u32,
     rows_in_batch: usize,
+    /// Bytes of the values in the batch, as received.
+    bytes_in_batch: usize,
     rows_in_chunk: u64,
 }
+
+/// A batch is closed once its values reach this many bytes, whatever `batch_rows` says: wide
+/// rows (large text, bytea) keep a batch's memory near this size.
+const BATCH_BYTES: usize = 32 << 20;
 
 impl Batcher {
     fn row(&mut self, bytes: &[u8], fields: &[Option<Range<usize>>]) -> Result<(), SourceError> {
@@ -234,11 +240,21 @@ impl Batcher {
             }
         }
         self.rows_in_batch += 1;
+        self.bytes_in_batch += fields
+            .iter()
+            .flatten()
+            .map(ExactSizeIterator::len)
+            .sum::<usize>();
         Ok(())
+    }
+
+    fn full(&self, batch_rows: usize) -> bool {
+        self.rows_in_batch >= batch_rows || self.bytes_in_batch >= BATCH_BYTES
     }
 
     fn finish(&mut self) -> Result<RecordBatch, SourceError> {
         self.rows_in_batch = 0;
+        self.bytes_in_batch = 0;
         let arrays = self.decoders.iter_mut().map(Decoder::finish).collect();
         RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| SourceError::Protocol {
             context: format!("reading {}", self.table),
@@ -263,9 +279,24 @@ pub(crate) enum Connection<'a> {
     Pool(&'a Pool),
 }
 
+/// The connection of a running read.
+enum Held<'a> {
+    Own(&'a PostgresSource),
+    Leased(Lease<'a>),
+}
+
+impl Held<'_> {
+    fn source(&self) -> &PostgresSource {
+        match self {
+            Held::Own(source) => source,
+            Held::Leased(lease) => lease.source(),
+        }
+    }
+}
+
 enum State<'a> {
     Start(Connection<'a>),
-    Reading(&'a PostgresSource, Option<Lease<'a>>, Box<Reading>),
+    Reading(Held<'a>, Box<Reading>),
     Done,
 }
 
@@ -371,26 +402,24 @@ where
         let predicate = predicate.clone();
         let read = read.clone();
         async move {
-            let (source, lease, mut reading) = match state {
+            let (held, mut reading) = match state {
                 State::Done => return Ok(None),
-                State::Reading(source, lease, reading) => (source, lease, reading),
+                State::Reading(held, reading) => (held, reading),
                 State::Start(connection) => {
-                    let (source, lease) = match connection {
-                        Connection::Own(source) => (source, None),
-                        Connection::Pool(pool) => {
-                            let lease = pool.lease().await?;
-                            (lease.source(), Some(lease))
-                        }
+                    let held = match connection {
+                        Connection::Own(source) => Held::Own(source),
+                        Connection::Pool(pool) => Held::Leased(pool.lease().await?),
                     };
-                    let reading = source
+                    let reading = held
+                        .source()
                         .start(snapshot.as_ref(), &read, &predicate, index, batch_rows)
                         .await?;
-                    (source, lease, Box::new(reading))
+                    (held, Box::new(reading))
                 }
             };
-            match reading.next_batch(&source.client).await? {
+            match reading.next_batch(&held.source().client).await? {
                 (Some(batch), true) => Ok(Some((batch, State::Done))),
-                (Some(batch), false) => Ok(Some((batch, State::Reading(source, lease, reading)))),
+                (Some(batch), false) => Ok(Some((batch, State::Reading(held, reading)))),
                 (None, _) => Ok(None),
             }
         }
@@ -501,6 +530,7 @@ impl PostgresSource {
                 key,
                 chunk,
                 rows_in_batch: 0,
+                bytes_in_batch: 0,
                 rows_in_chunk: 0,
             },
             fields: Vec::new(),
@@ -527,7 +557,7 @@ impl Reading {
             match self.parser.next_row(&mut self.fields).map_err(protocol)? {
                 Next::Row => {
                     self.batcher.row(self.parser.bytes(), &self.fields)?;
-                    if self.batcher.rows_in_batch >= self.batch_rows {
+                    if self.batcher.full(self.batch_rows) {
                         return Ok((Some(self.batcher.finish()?), false));
                     }
                 }

@@ -223,6 +223,12 @@ impl PostgresWarehouse {
             .map_err(WarehouseError::database(doing("COMMIT")))
     }
 
+    /// Whether the connection is gone (the server restarted, the session was terminated): a
+    /// pool replaces such a connection with a new one before retrying.
+    pub async fn is_closed(&self) -> bool {
+        self.client.lock().await.is_closed()
+    }
+
     /// Takes the session-level lock of `task` on this connection, if no other session holds it:
     /// `false` when another run of the task is going on. Held until this connection closes.
     pub async fn lock_task(&self, task: &str) -> Result<bool, WarehouseError> {

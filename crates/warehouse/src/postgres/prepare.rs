@@ -67,6 +67,19 @@ impl PostgresWarehouse {
             .transaction()
             .await
             .map_err(WarehouseError::database(doing("BEGIN")))?;
+        // Tables of one schema are prepared in parallel, and concurrent `CREATE SCHEMA IF NOT
+        // EXISTS` race on the catalog's unique index: one transaction per schema at a time.
+        let schema = source
+            .name
+            .schema
+            .as_ref()
+            .map_or(String::new(), |s| s.value.to_lowercase());
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('migrate.schema:' || $1, 0))",
+            &[&schema],
+        )
+        .await
+        .map_err(WarehouseError::database(doing("locking the schema")))?;
         let exists = tx
             .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
             .await

@@ -1,0 +1,334 @@
+//! `migrate replicate` and `migrate validate` from a real MariaDB into a real PostgreSQL: every
+//! MySQL type with its edge values, a million rows, a table without a key, and a DMS mapping.
+//! Each test also compares the two databases itself, with SQL that does not go through migrate.
+
+use migrate_testkit::{MariaDbDatabase, PgDatabase};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// Runs migrate with `--output json`; returns its exit code and summary.
+fn migrate_json(args: &[&str]) -> (i32, Value) {
+    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .args(["--output", "json"])
+        .env("MIGRATE_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run migrate");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON summary ({e}); exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap_or(-1), summary)
+}
+
+fn table<'a>(summary: &'a Value, target: &str) -> &'a Value {
+    summary["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["target"] == target)
+        .unwrap_or_else(|| panic!("no table {target} in {summary:#}"))
+}
+
+/// A MariaDB source database and a PostgreSQL target database.
+struct Pair {
+    source: MariaDbDatabase,
+    target: PgDatabase,
+    staging: PathBuf,
+}
+
+impl Pair {
+    fn new(hint: &str) -> Option<Pair> {
+        let mariadb = migrate_testkit::mariadb()?;
+        let pg = migrate_testkit::postgres()?;
+        Some(Pair {
+            source: mariadb.create_database(&format!("{hint}_src")),
+            target: pg.create_database(&format!("{hint}_dst")),
+            staging: std::env::temp_dir().join(migrate_testkit::unique_name(hint)),
+        })
+    }
+
+    fn run(&self, command: &str, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec![
+            command,
+            "--source",
+            self.source.url(),
+            "--target",
+            self.target.url(),
+            "--name",
+            "e2e",
+        ];
+        if command == "replicate" {
+            args.extend(["--staging", self.staging.to_str().expect("utf-8 path")]);
+            args.extend(["--progress", "never"]);
+        }
+        args.extend(extra);
+        migrate_json(&args)
+    }
+
+    /// Asserts that `source_sql` (MariaDB) and `target_sql` (PostgreSQL) print the same rows.
+    /// Both must select one text column per row, with NULLs already spelled out.
+    fn same(&self, source_sql: &str, target_sql: &str) {
+        let a = self.source.sql(source_sql).unwrap();
+        let b = self.target.sql(target_sql).unwrap();
+        assert!(!a.trim().is_empty(), "{source_sql} printed nothing");
+        let differing: Vec<String> = a
+            .lines()
+            .zip(b.lines())
+            .filter(|(x, y)| x != y)
+            .take(5)
+            .map(|(x, y)| format!("  source: {x:.300}\n  target: {y:.300}"))
+            .collect();
+        assert!(
+            differing.is_empty() && a.lines().count() == b.lines().count(),
+            "source and target differ ({} vs {} lines):\n{}",
+            a.lines().count(),
+            b.lines().count(),
+            differing.join("\n")
+        );
+    }
+}
+
+/// The every-type table of the MySQL source's own tests (crates/source-mysql), without its
+/// spatial column: PostgreSQL has no geometry type without PostGIS.
+fn every_type_setup() -> String {
+    let file = include_str!("../../source-mysql/tests/common/mod.rs");
+    let start = file.find("pub const TYPES: &str = \"").expect("TYPES") + 25;
+    let end = start + file[start..].find("\";").expect("end of TYPES");
+    // The Rust string's escapes, as the compiler reads them in the source crate.
+    let sql = file[start..end].replace("\\\"", "\"").replace("\\\\", "\\");
+    format!("{sql};\nALTER TABLE types DROP COLUMN g;")
+}
+
+/// Per column of `types`: its text on MariaDB and on PostgreSQL, spelled so that equal values
+/// print equally: strings and bytes in hex (tabs, newlines and the character set can't blur
+/// them), floats widened to double with PostgreSQL's `e+` exponent, times at 6 digits.
+const TYPE_COLUMNS: [(&str, &str); 38] = [
+    ("ti", "ti::text"),
+    ("tiu", "tiu::text"),
+    ("t1", "t1::text"),
+    ("si", "si::text"),
+    ("siu", "siu::text"),
+    ("mi", "mi::text"),
+    ("miu", "miu::text"),
+    ("i", "i::text"),
+    ("iu", "iu::text"),
+    ("bi", "bi::text"),
+    ("biu", "biu::text"),
+    ("d", "d::text"),
+    ("d65", "d65::text"),
+    ("d38", "d38::text"),
+    ("du", "du::text"),
+    ("CAST(f AS DOUBLE)", "replace(f::float8::text, 'e+', 'e')"),
+    ("db", "replace(db::text, 'e+', 'e')"),
+    ("b1 + 0", "b1::int::text"),
+    ("b8 + 0", "b8::text"),
+    ("b64 + 0", "b64::text"),
+    ("HEX(c)", "upper(encode(convert_to(c, 'UTF8'), 'hex'))"),
+    ("HEX(vc)", "upper(encode(convert_to(vc, 'UTF8'), 'hex'))"),
+    ("HEX(tt)", "upper(encode(convert_to(tt, 'UTF8'), 'hex'))"),
+    ("HEX(tx)", "upper(encode(convert_to(tx, 'UTF8'), 'hex'))"),
+    ("HEX(mt)", "upper(encode(convert_to(mt, 'UTF8'), 'hex'))"),
+    ("HEX(lt)", "upper(encode(convert_to(lt, 'UTF8'), 'hex'))"),
+    (
+        "HEX(CONVERT(lat USING utf8mb4))",
+        "upper(encode(convert_to(lat, 'UTF8'), 'hex'))",
+    ),
+    ("HEX(bn)", "upper(encode(bn, 'hex'))"),
+    ("HEX(vb)", "upper(encode(vb, 'hex'))"),
+    ("HEX(bl)", "upper(encode(bl, 'hex'))"),
+    ("e", "e::text"),
+    ("s", "s::text"),
+    ("DATE_FORMAT(dt, '%Y-%m-%d')", "to_char(dt, 'YYYY-MM-DD')"),
+    (
+        "DATE_FORMAT(dtt, '%Y-%m-%d %H:%i:%s.%f')",
+        "to_char(dtt, 'YYYY-MM-DD HH24:MI:SS.US')",
+    ),
+    (
+        "DATE_FORMAT(ts, '%Y-%m-%d %H:%i:%s.%f')",
+        "to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+    ),
+    (
+        "TIME_FORMAT(tm, '%H:%i:%s.%f')",
+        "to_char(date '2000-01-01' + tm, 'HH24:MI:SS.US')",
+    ),
+    ("yr", "yr::text"),
+    ("j", "j::text"),
+];
+
+/// One text per row of `types`: the columns' texts joined by `|`, NULL as `<null>`.
+fn type_rows(mariadb: bool) -> String {
+    let columns: Vec<String> = TYPE_COLUMNS
+        .iter()
+        .map(|(m, p)| {
+            if mariadb {
+                format!("COALESCE(CAST(({m}) AS CHAR), '<null>')")
+            } else {
+                format!("COALESCE(({p}), '<null>')")
+            }
+        })
+        .collect();
+    if mariadb {
+        format!(
+            "SET time_zone = '+00:00'; SELECT CONCAT_WS('|', id, {}) FROM types ORDER BY id",
+            columns.join(", ")
+        )
+    } else {
+        format!(
+            "SET TimeZone = 'UTC'; SELECT concat_ws('|', id, {}) FROM types ORDER BY id",
+            columns.join(", ")
+        )
+    }
+}
+
+#[test]
+fn every_mysql_type_and_edge_value_arrives_exactly_and_validates() {
+    let Some(pair) = Pair::new("rep_my_every") else {
+        return;
+    };
+    pair.source.sql(&every_type_setup()).unwrap();
+    let schema = pair.source.name().to_string();
+    let (code, summary) = pair.run("replicate", &[]);
+    assert_eq!(code, 0, "{summary:#}");
+    let types = table(&summary, &format!("{schema}.types"));
+    assert_eq!(types["status"], "loaded", "{types:#}");
+    assert_eq!(types["rows"], 5);
+    assert_eq!(types["validation"]["status"], "passed", "{types:#}");
+
+    let target_sql = type_rows(false).replace(" FROM types", &format!(" FROM \"{schema}\".types"));
+    pair.same(&type_rows(true), &target_sql);
+
+    // A changed value in the target is found by `migrate validate`, with its key.
+    pair.target
+        .sql(&format!(
+            "UPDATE \"{schema}\".types SET vc = vc || '!' WHERE id = 2"
+        ))
+        .unwrap();
+    let (code, summary) = pair.run("validate", &[]);
+    assert_eq!(code, 1, "{summary:#}");
+    let validation = &table(&summary, &format!("{schema}.types"))["validation"];
+    assert_eq!(validation["status"], "failed", "{validation:#}");
+    assert_eq!(validation["different"], 1, "{validation:#}");
+    assert!(
+        validation.to_string().contains("id=2"),
+        "the differing key is named: {validation:#}"
+    );
+}
+
+const MAPPING: &str = r#"{
+  "rules": [
+    {"rule-type": "selection", "rule-id": "1", "rule-name": "event-tables",
+     "object-locator": {"schema-name": "%", "table-name": "%vents"}, "rule-action": "include"},
+    {"rule-type": "selection", "rule-id": "2", "rule-name": "no-scratch",
+     "object-locator": {"schema-name": "%", "table-name": "scratch%"}, "rule-action": "exclude"},
+    {"rule-type": "selection", "rule-id": "3", "rule-name": "big-orders-only",
+     "object-locator": {"schema-name": "%", "table-name": "orders"}, "rule-action": "include",
+     "filters": [{"filter-type": "source", "column-name": "amount",
+                  "filter-conditions": [{"filter-operator": "gte", "value": "100"}]}]},
+    {"rule-type": "transformation", "rule-id": "4", "rule-name": "schema",
+     "rule-target": "schema", "object-locator": {"schema-name": "%"},
+     "rule-action": "rename", "value": "shop"},
+    {"rule-type": "transformation", "rule-id": "5", "rule-name": "events-renamed",
+     "rule-target": "table", "object-locator": {"schema-name": "%", "table-name": "events"},
+     "rule-action": "rename", "value": "event_log"},
+    {"rule-type": "transformation", "rule-id": "6", "rule-name": "no-secret",
+     "rule-target": "column",
+     "object-locator": {"schema-name": "%", "table-name": "orders", "column-name": "secret"},
+     "rule-action": "remove-column"}
+  ]
+}"#;
+
+#[test]
+fn a_million_rows_a_keyless_table_and_a_dms_mapping() {
+    let Some(pair) = Pair::new("rep_my_million") else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(40) NOT NULL,
+                 amount DECIMAL(12,2), placed DATETIME(6), secret VARCHAR(20));
+             INSERT INTO orders
+               SELECT seq, CONCAT('customer ', seq % 5000), (seq % 1000) + 0.25,
+                      TIMESTAMP '2020-01-01 00:00:00' + INTERVAL seq SECOND + INTERVAL (seq % 7) MICROSECOND,
+                      'do not copy'
+                 FROM seq_1_to_1000000;
+             CREATE TABLE events (kind VARCHAR(10), payload TEXT);
+             INSERT INTO events SELECT IF(seq % 2 = 0, 'even', 'odd'), IF(seq % 10 = 0, NULL, REPEAT('x', seq % 50))
+               FROM seq_1_to_50000;
+             INSERT INTO events VALUES ('dup', 'same'), ('dup', 'same');
+             CREATE TABLE scratch_events (id INT PRIMARY KEY);
+             ANALYZE TABLE orders, events;",
+        )
+        .unwrap();
+    let mapping = pair.staging.with_extension("json");
+    std::fs::write(&mapping, MAPPING).unwrap();
+    let (code, summary) = pair.run(
+        "replicate",
+        &[
+            "--table-mappings",
+            mapping.to_str().unwrap(),
+            "--chunk-rows",
+            "200000",
+        ],
+    );
+    assert_eq!(code, 0, "{summary:#}");
+    let targets: Vec<&str> = summary["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets.len(), 2, "scratch_events is excluded: {targets:?}");
+    let orders = table(&summary, "shop.orders");
+    // amount = seq % 1000 + 0.25 >= 100 for 900 of every 1000 rows.
+    assert_eq!(orders["rows"], 900_000, "{orders:#}");
+    assert_eq!(orders["validation"]["status"], "passed", "{orders:#}");
+    let events = table(&summary, "shop.event_log");
+    assert_eq!(events["rows"], 50_002, "{events:#}");
+    assert_eq!(events["validation"]["status"], "passed", "{events:#}");
+
+    assert_eq!(
+        pair.target
+            .sql(
+                "SELECT string_agg(column_name, ',' ORDER BY ordinal_position)
+                   FROM information_schema.columns WHERE table_schema = 'shop' AND table_name = 'orders'"
+            )
+            .unwrap()
+            .trim(),
+        "id,customer,amount,placed",
+        "secret is removed"
+    );
+    // Independent aggregates over every value.
+    pair.same(
+        "SET time_zone = '+00:00';
+         SELECT CONCAT_WS('|', COUNT(*), SUM(id), SUM(amount),
+                          DATE_FORMAT(MIN(placed), '%Y-%m-%d %H:%i:%s.%f'),
+                          DATE_FORMAT(MAX(placed), '%Y-%m-%d %H:%i:%s.%f'),
+                          SUM(MICROSECOND(placed)), COUNT(DISTINCT customer))
+           FROM orders WHERE amount >= 100",
+        "SET TimeZone = 'UTC';
+         SELECT concat_ws('|', count(*), sum(id), sum(amount),
+                          to_char(min(placed), 'YYYY-MM-DD HH24:MI:SS.US'),
+                          to_char(max(placed), 'YYYY-MM-DD HH24:MI:SS.US'),
+                          sum(extract(microseconds FROM placed)::bigint % 1000000), count(DISTINCT customer))
+           FROM shop.orders",
+    );
+    pair.same(
+        "SELECT CONCAT_WS('|', customer, COUNT(*), SUM(amount)) FROM orders WHERE amount >= 100
+           GROUP BY customer ORDER BY CAST(customer AS BINARY)",
+        "SELECT concat_ws('|', customer, count(*), sum(amount)) FROM shop.orders
+           GROUP BY customer ORDER BY customer COLLATE \"C\"",
+    );
+    pair.same(
+        "SELECT CONCAT_WS('|', kind, COALESCE(payload, '<null>'), COUNT(*)) FROM events
+           GROUP BY kind, payload ORDER BY kind, COALESCE(payload, '<null>')",
+        "SELECT concat_ws('|', kind, COALESCE(payload, '<null>'), count(*)) FROM shop.event_log
+           GROUP BY kind, payload ORDER BY kind COLLATE \"C\", COALESCE(payload, '<null>') COLLATE \"C\"",
+    );
+}
