@@ -26,6 +26,10 @@
 //! Each field also carries its canonical type in its metadata (`migrate.type`), so a reader of a
 //! staged file knows what the values mean without the catalog.
 
+mod builder;
+
+pub use builder::ColumnBuilder;
+
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use migrate_core::{LogicalType, Table};
 use std::collections::HashMap;

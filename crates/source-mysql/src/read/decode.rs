@@ -6,16 +6,11 @@
 //! s, µs)`, and everything else as `Bytes`: DECIMAL as its exact text, strings in the connection
 //! character set (utf8mb4), BLOBs and BINARY raw, BIT big-endian, JSON as text.
 
-use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Decimal128Builder, Decimal256Builder, Float32Builder,
-    Float64Builder, Int16Builder, Int32Builder, Int64Builder, LargeBinaryBuilder,
-    LargeStringBuilder, StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
-};
 use arrow_array::ArrayRef;
 use arrow_buffer::i256;
 use arrow_schema::DataType;
+use migrate_batch::ColumnBuilder;
 use mysql_async::Value;
-use std::sync::Arc;
 
 /// How to read a column's `Bytes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,63 +65,14 @@ const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 /// An Arrow builder for one column and how to read its values.
 pub(crate) struct Decoder {
     wire: Wire,
-    builder: Builder,
-}
-
-enum Builder {
-    Bool(BooleanBuilder),
-    I16(Int16Builder),
-    I32(Int32Builder),
-    I64(Int64Builder),
-    F32(Float32Builder),
-    F64(Float64Builder),
-    D128(Decimal128Builder, u8, i8),
-    D256(Decimal256Builder, u8, i8),
-    /// `uuid`: checked and lower-cased.
-    Uuid(StringBuilder),
-    LargeUtf8(LargeStringBuilder),
-    LargeBinary(LargeBinaryBuilder),
-    Date32(Date32Builder),
-    Time64(Time64MicrosecondBuilder),
-    Timestamp(TimestampMicrosecondBuilder),
+    builder: ColumnBuilder,
 }
 
 impl Decoder {
     /// A decoder into `data_type` (one of the types `migrate_batch::data_type` gives), or
     /// `None` for an Arrow type no canonical type uses.
     pub(crate) fn new(data_type: &DataType, wire: Wire) -> Option<Decoder> {
-        let builder = match data_type {
-            DataType::Boolean => Builder::Bool(BooleanBuilder::new()),
-            DataType::Int16 => Builder::I16(Int16Builder::new()),
-            DataType::Int32 => Builder::I32(Int32Builder::new()),
-            DataType::Int64 => Builder::I64(Int64Builder::new()),
-            DataType::Float32 => Builder::F32(Float32Builder::new()),
-            DataType::Float64 => Builder::F64(Float64Builder::new()),
-            DataType::Decimal128(p, s) => Builder::D128(
-                Decimal128Builder::new()
-                    .with_precision_and_scale(*p, *s)
-                    .ok()?,
-                *p,
-                *s,
-            ),
-            DataType::Decimal256(p, s) => Builder::D256(
-                Decimal256Builder::new()
-                    .with_precision_and_scale(*p, *s)
-                    .ok()?,
-                *p,
-                *s,
-            ),
-            DataType::Utf8 => Builder::Uuid(StringBuilder::new()),
-            DataType::LargeUtf8 => Builder::LargeUtf8(LargeStringBuilder::new()),
-            DataType::LargeBinary => Builder::LargeBinary(LargeBinaryBuilder::new()),
-            DataType::Date32 => Builder::Date32(Date32Builder::new()),
-            DataType::Time64(_) => Builder::Time64(Time64MicrosecondBuilder::new()),
-            DataType::Timestamp(_, None) => Builder::Timestamp(TimestampMicrosecondBuilder::new()),
-            DataType::Timestamp(_, Some(tz)) => {
-                Builder::Timestamp(TimestampMicrosecondBuilder::new().with_timezone(tz.clone()))
-            }
-            _ => return None,
-        };
+        let builder = ColumnBuilder::new(data_type)?;
         Some(Decoder { wire, builder })
     }
 
@@ -138,7 +84,7 @@ impl Decoder {
         }
         let wire = self.wire;
         match &mut self.builder {
-            Builder::Bool(b) => b.append_value(match integer(&value, wire, "boolean")? {
+            ColumnBuilder::Bool(b) => b.append_value(match integer(&value, wire, "boolean")? {
                 0 => false,
                 1 => true,
                 other => {
@@ -148,23 +94,25 @@ impl Decoder {
                     ))
                 }
             }),
-            Builder::I16(b) => {
+            ColumnBuilder::I16(b) => {
                 b.append_value(narrow(integer(&value, wire, "smallint")?, "smallint")?)
             }
-            Builder::I32(b) => {
+            ColumnBuilder::I32(b) => {
                 b.append_value(narrow(integer(&value, wire, "integer")?, "integer")?)
             }
-            Builder::I64(b) => b.append_value(narrow(integer(&value, wire, "bigint")?, "bigint")?),
-            Builder::F32(b) => b.append_value(real(&value)?),
-            Builder::F64(b) => b.append_value(double(&value)?),
-            Builder::D128(b, p, s) => {
+            ColumnBuilder::I64(b) => {
+                b.append_value(narrow(integer(&value, wire, "bigint")?, "bigint")?)
+            }
+            ColumnBuilder::F32(b) => b.append_value(real(&value)?),
+            ColumnBuilder::F64(b) => b.append_value(double(&value)?),
+            ColumnBuilder::D128(b, p, s) => {
                 let unscaled = decimal(&value, wire, *p, *s)?;
                 // At most 38 digits: decimal() checked the precision.
                 b.append_value(unscaled.as_i128());
             }
-            Builder::D256(b, p, s) => b.append_value(decimal(&value, wire, *p, *s)?),
-            Builder::Uuid(b) => b.append_value(uuid(&value)?),
-            Builder::LargeUtf8(b) => match &value {
+            ColumnBuilder::D256(b, p, s) => b.append_value(decimal(&value, wire, *p, *s)?),
+            ColumnBuilder::Utf8(b) => b.append_value(uuid(&value)?),
+            ColumnBuilder::LargeUtf8(b) => match &value {
                 Value::Bytes(bytes) => b.append_value(utf8(bytes)?),
                 Value::Int(_) | Value::UInt(_) | Value::Date(..) | Value::Time(..) => {
                     b.append_value(display_value(&value))
@@ -173,54 +121,24 @@ impl Decoder {
                 Value::Double(v) => b.append_value(v.to_string()),
                 Value::NULL => b.append_null(),
             },
-            Builder::LargeBinary(b) => match &value {
+            ColumnBuilder::LargeBinary(b) => match &value {
                 Value::Bytes(bytes) => b.append_value(bytes),
                 other => return Err(mismatch(other, "binary")),
             },
-            Builder::Date32(b) => b.append_value(date(&value)?),
-            Builder::Time64(b) => b.append_value(time(&value)?),
-            Builder::Timestamp(b) => b.append_value(timestamp(&value)?),
+            ColumnBuilder::Date32(b) => b.append_value(date(&value)?),
+            ColumnBuilder::Time64(b) => b.append_value(time(&value)?),
+            ColumnBuilder::Timestamp(b) => b.append_value(timestamp(&value)?),
         }
         Ok(())
     }
 
     fn append_null(&mut self) {
-        match &mut self.builder {
-            Builder::Bool(b) => b.append_null(),
-            Builder::I16(b) => b.append_null(),
-            Builder::I32(b) => b.append_null(),
-            Builder::I64(b) => b.append_null(),
-            Builder::F32(b) => b.append_null(),
-            Builder::F64(b) => b.append_null(),
-            Builder::D128(b, ..) => b.append_null(),
-            Builder::D256(b, ..) => b.append_null(),
-            Builder::Uuid(b) => b.append_null(),
-            Builder::LargeUtf8(b) => b.append_null(),
-            Builder::LargeBinary(b) => b.append_null(),
-            Builder::Date32(b) => b.append_null(),
-            Builder::Time64(b) => b.append_null(),
-            Builder::Timestamp(b) => b.append_null(),
-        }
+        self.builder.append_null();
     }
 
     /// The values appended since the last call, as an array.
     pub(crate) fn finish(&mut self) -> ArrayRef {
-        match &mut self.builder {
-            Builder::Bool(b) => Arc::new(b.finish()),
-            Builder::I16(b) => Arc::new(b.finish()),
-            Builder::I32(b) => Arc::new(b.finish()),
-            Builder::I64(b) => Arc::new(b.finish()),
-            Builder::F32(b) => Arc::new(b.finish()),
-            Builder::F64(b) => Arc::new(b.finish()),
-            Builder::D128(b, ..) => Arc::new(b.finish()),
-            Builder::D256(b, ..) => Arc::new(b.finish()),
-            Builder::Uuid(b) => Arc::new(b.finish()),
-            Builder::LargeUtf8(b) => Arc::new(b.finish()),
-            Builder::LargeBinary(b) => Arc::new(b.finish()),
-            Builder::Date32(b) => Arc::new(b.finish()),
-            Builder::Time64(b) => Arc::new(b.finish()),
-            Builder::Timestamp(b) => Arc::new(b.finish()),
-        }
+        self.builder.finish()
     }
 }
 

@@ -1,15 +1,10 @@
 //! PostgreSQL binary values (the `send` format, as in binary COPY) to Arrow builders, exactly.
 
-use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Decimal128Builder, Decimal256Builder, Float32Builder,
-    Float64Builder, Int16Builder, Int32Builder, Int64Builder, LargeBinaryBuilder,
-    LargeStringBuilder, StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
-};
 use arrow_array::ArrayRef;
 use arrow_buffer::i256;
 use arrow_schema::DataType;
+use migrate_batch::ColumnBuilder;
 use std::fmt::Write;
-use std::sync::Arc;
 
 /// The binary format a column arrives in (after domains are resolved to their base type and
 /// unusual types are cast in the SELECT list).
@@ -70,73 +65,41 @@ const MICROS_PER_HOUR: i64 = 60 * MICROS_PER_MINUTE;
 /// An Arrow builder for one column plus the wire format it reads.
 pub(crate) struct Decoder {
     wire: Wire,
-    builder: Builder,
-}
-
-enum Builder {
-    Bool(BooleanBuilder),
-    I16(Int16Builder),
-    I32(Int32Builder),
-    I64(Int64Builder),
-    F32(Float32Builder),
-    F64(Float64Builder),
-    D128(Decimal128Builder, u8, i8),
-    D256(Decimal256Builder, u8, i8),
-    Utf8(StringBuilder),
-    LargeUtf8(LargeStringBuilder),
-    LargeBinary(LargeBinaryBuilder),
-    Date32(Date32Builder),
-    Time64(Time64MicrosecondBuilder),
-    Timestamp(TimestampMicrosecondBuilder),
+    builder: ColumnBuilder,
 }
 
 impl Decoder {
     /// A decoder of `wire` values into `data_type`, or `None` when that pair makes no sense.
     pub(crate) fn new(wire: Wire, data_type: &DataType) -> Option<Decoder> {
         use Wire as W;
-        let builder = match (data_type, wire) {
-            (DataType::Boolean, W::Bool) => Builder::Bool(BooleanBuilder::new()),
-            (DataType::Int16, W::Int2 | W::Int4 | W::Int8 | W::Oid) => {
-                Builder::I16(Int16Builder::new())
-            }
-            (DataType::Int32, W::Int2 | W::Int4 | W::Int8 | W::Oid) => {
-                Builder::I32(Int32Builder::new())
-            }
-            (DataType::Int64, W::Int2 | W::Int4 | W::Int8 | W::Oid) => {
-                Builder::I64(Int64Builder::new())
-            }
-            (DataType::Float32, W::Float4) => Builder::F32(Float32Builder::new()),
-            (DataType::Float64, W::Float8 | W::Float4) => Builder::F64(Float64Builder::new()),
-            (DataType::Decimal128(p, s), W::Numeric) => Builder::D128(
-                Decimal128Builder::new()
-                    .with_precision_and_scale(*p, *s)
-                    .ok()?,
-                *p,
-                *s,
-            ),
-            (DataType::Decimal256(p, s), W::Numeric) => Builder::D256(
-                Decimal256Builder::new()
-                    .with_precision_and_scale(*p, *s)
-                    .ok()?,
-                *p,
-                *s,
-            ),
-            (DataType::Utf8, W::Uuid | W::Text) => Builder::Utf8(StringBuilder::new()),
-            (
-                DataType::LargeUtf8,
-                W::Text | W::Jsonb | W::Numeric | W::TimeTz | W::Interval | W::Uuid,
-            ) => Builder::LargeUtf8(LargeStringBuilder::new()),
-            (DataType::LargeBinary, W::Bytea) => Builder::LargeBinary(LargeBinaryBuilder::new()),
-            (DataType::Date32, W::Date) => Builder::Date32(Date32Builder::new()),
-            (DataType::Time64(_), W::Time) => Builder::Time64(Time64MicrosecondBuilder::new()),
-            (DataType::Timestamp(_, None), W::Timestamp) => {
-                Builder::Timestamp(TimestampMicrosecondBuilder::new())
-            }
-            (DataType::Timestamp(_, Some(tz)), W::TimestampTz) => {
-                Builder::Timestamp(TimestampMicrosecondBuilder::new().with_timezone(tz.clone()))
-            }
-            _ => return None,
-        };
+        let compatible = matches!(
+            (data_type, wire),
+            (DataType::Boolean, W::Bool)
+                | (
+                    DataType::Int16 | DataType::Int32 | DataType::Int64,
+                    W::Int2 | W::Int4 | W::Int8 | W::Oid
+                )
+                | (DataType::Float32, W::Float4)
+                | (DataType::Float64, W::Float8 | W::Float4)
+                | (
+                    DataType::Decimal128(..) | DataType::Decimal256(..),
+                    W::Numeric
+                )
+                | (DataType::Utf8, W::Uuid | W::Text)
+                | (
+                    DataType::LargeUtf8,
+                    W::Text | W::Jsonb | W::Numeric | W::TimeTz | W::Interval | W::Uuid
+                )
+                | (DataType::LargeBinary, W::Bytea)
+                | (DataType::Date32, W::Date)
+                | (DataType::Time64(_), W::Time)
+                | (DataType::Timestamp(_, None), W::Timestamp)
+                | (DataType::Timestamp(_, Some(_)), W::TimestampTz)
+        );
+        if !compatible {
+            return None;
+        }
+        let builder = ColumnBuilder::new(data_type)?;
         Some(Decoder { wire, builder })
     }
 
@@ -148,21 +111,21 @@ impl Decoder {
         };
         let wire = self.wire;
         match &mut self.builder {
-            Builder::Bool(b) => match bytes {
+            ColumnBuilder::Bool(b) => match bytes {
                 [v] => b.append_value(*v != 0),
                 _ => return Err(malformed(wire, bytes.len())),
             },
-            Builder::I16(b) => b.append_value(narrow(integer(wire, bytes)?, "smallint")?),
-            Builder::I32(b) => b.append_value(narrow(integer(wire, bytes)?, "integer")?),
-            Builder::I64(b) => b.append_value(integer(wire, bytes)?),
-            Builder::F32(b) => {
+            ColumnBuilder::I16(b) => b.append_value(narrow(integer(wire, bytes)?, "smallint")?),
+            ColumnBuilder::I32(b) => b.append_value(narrow(integer(wire, bytes)?, "integer")?),
+            ColumnBuilder::I64(b) => b.append_value(integer(wire, bytes)?),
+            ColumnBuilder::F32(b) => {
                 b.append_value(f32::from_bits(u32::from_be_bytes(fixed(wire, bytes)?)))
             }
-            Builder::F64(b) => b.append_value(match wire {
+            ColumnBuilder::F64(b) => b.append_value(match wire {
                 Wire::Float4 => f64::from(f32::from_bits(u32::from_be_bytes(fixed(wire, bytes)?))),
                 _ => f64::from_bits(u64::from_be_bytes(fixed(wire, bytes)?)),
             }),
-            Builder::D128(b, p, s) => {
+            ColumnBuilder::D128(b, p, s) => {
                 let value = decimal_digits(bytes)?.unscaled(*p, *s)?;
                 b.append_value(
                     value
@@ -170,54 +133,26 @@ impl Decoder {
                         .ok_or_else(|| malformed(wire, bytes.len()))?,
                 );
             }
-            Builder::D256(b, p, s) => b.append_value(decimal_digits(bytes)?.unscaled(*p, *s)?),
-            Builder::Utf8(b) => b.append_value(text(wire, bytes)?),
-            Builder::LargeUtf8(b) => b.append_value(text(wire, bytes)?),
-            Builder::LargeBinary(b) => b.append_value(bytes),
-            Builder::Date32(b) => b.append_value(date(bytes)?),
-            Builder::Time64(b) => b.append_value(i64::from_be_bytes(fixed(wire, bytes)?)),
-            Builder::Timestamp(b) => b.append_value(timestamp(bytes)?),
+            ColumnBuilder::D256(b, p, s) => {
+                b.append_value(decimal_digits(bytes)?.unscaled(*p, *s)?)
+            }
+            ColumnBuilder::Utf8(b) => b.append_value(text(wire, bytes)?),
+            ColumnBuilder::LargeUtf8(b) => b.append_value(text(wire, bytes)?),
+            ColumnBuilder::LargeBinary(b) => b.append_value(bytes),
+            ColumnBuilder::Date32(b) => b.append_value(date(bytes)?),
+            ColumnBuilder::Time64(b) => b.append_value(i64::from_be_bytes(fixed(wire, bytes)?)),
+            ColumnBuilder::Timestamp(b) => b.append_value(timestamp(bytes)?),
         }
         Ok(())
     }
 
     fn append_null(&mut self) {
-        match &mut self.builder {
-            Builder::Bool(b) => b.append_null(),
-            Builder::I16(b) => b.append_null(),
-            Builder::I32(b) => b.append_null(),
-            Builder::I64(b) => b.append_null(),
-            Builder::F32(b) => b.append_null(),
-            Builder::F64(b) => b.append_null(),
-            Builder::D128(b, ..) => b.append_null(),
-            Builder::D256(b, ..) => b.append_null(),
-            Builder::Utf8(b) => b.append_null(),
-            Builder::LargeUtf8(b) => b.append_null(),
-            Builder::LargeBinary(b) => b.append_null(),
-            Builder::Date32(b) => b.append_null(),
-            Builder::Time64(b) => b.append_null(),
-            Builder::Timestamp(b) => b.append_null(),
-        }
+        self.builder.append_null();
     }
 
     /// The values appended since the last call, as an array; the builder starts over.
     pub(crate) fn finish(&mut self) -> ArrayRef {
-        match &mut self.builder {
-            Builder::Bool(b) => Arc::new(b.finish()),
-            Builder::I16(b) => Arc::new(b.finish()),
-            Builder::I32(b) => Arc::new(b.finish()),
-            Builder::I64(b) => Arc::new(b.finish()),
-            Builder::F32(b) => Arc::new(b.finish()),
-            Builder::F64(b) => Arc::new(b.finish()),
-            Builder::D128(b, ..) => Arc::new(b.finish()),
-            Builder::D256(b, ..) => Arc::new(b.finish()),
-            Builder::Utf8(b) => Arc::new(b.finish()),
-            Builder::LargeUtf8(b) => Arc::new(b.finish()),
-            Builder::LargeBinary(b) => Arc::new(b.finish()),
-            Builder::Date32(b) => Arc::new(b.finish()),
-            Builder::Time64(b) => Arc::new(b.finish()),
-            Builder::Timestamp(b) => Arc::new(b.finish()),
-        }
+        self.builder.finish()
     }
 }
 
