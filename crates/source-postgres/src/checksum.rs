@@ -86,6 +86,21 @@ pub fn row_hashes<'a>(
     .boxed()
 }
 
+/// Whether `migrate_checksum` computes the canonical text of a type from the value as stored
+/// (arrays, composites, JSON, spatial) rather than from what the reader selects for it.
+pub(crate) fn hashed_from_stored_value(ty: &LogicalType) -> bool {
+    matches!(
+        ty,
+        LogicalType::Array(_)
+            | LogicalType::Map(..)
+            | LogicalType::Struct(_)
+            | LogicalType::Union(_)
+            | LogicalType::Json
+            | LogicalType::Geometry
+            | LogicalType::Geography
+    )
+}
+
 /// The checksum columns of `table`: each column as [`PostgresSource::read_chunk`] selects it
 /// (so money is its `numeric`, an inet its text, as loaded), except the types whose canonical
 /// text `migrate_checksum` computes from the value itself (arrays, composites, JSON, spatial).
@@ -98,15 +113,10 @@ pub async fn checksum_columns(
         .into_iter()
         .zip(&table.columns)
         .map(|(read, column)| {
-            let sql = match column.data_type {
-                LogicalType::Array(_)
-                | LogicalType::Map(..)
-                | LogicalType::Struct(_)
-                | LogicalType::Union(_)
-                | LogicalType::Json
-                | LogicalType::Geometry
-                | LogicalType::Geography => quote_ident(&column.name.value),
-                _ => read.expr,
+            let sql = if hashed_from_stored_value(&column.data_type) {
+                quote_ident(&column.name.value)
+            } else {
+                read.expr
             };
             ChecksumColumn {
                 sql,

@@ -9,7 +9,7 @@ use arrow_array::RecordBatch;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryFutureExt, TryStreamExt};
 use migrate_checksum::ChecksumColumn;
-use migrate_core::{Catalog, LogicalType, SourceDialect, Table};
+use migrate_core::{Catalog, SourceDialect, Table};
 use migrate_source::{Chunk, ChunkChecksum, KeyedHash, ReadSpec, ReadValue};
 use tokio_postgres::Client;
 
@@ -94,8 +94,8 @@ impl SharedSnapshot {
 }
 
 /// The checksum columns of `read`'s values: what the reader selects, except for the types whose
-/// canonical text `migrate_checksum` computes from the value itself (the same rule as
-/// [`crate::checksum_columns`] for whole tables).
+/// canonical text `migrate_checksum` computes from the value itself
+/// ([`crate::checksum::hashed_from_stored_value`], as for whole tables).
 async fn checksum_columns(
     client: &Client,
     read: &ReadSpec,
@@ -106,15 +106,10 @@ async fn checksum_columns(
         .into_iter()
         .zip(values)
         .map(|(selected, value)| ChecksumColumn {
-            sql: match value.data_type {
-                LogicalType::Array(_)
-                | LogicalType::Map(..)
-                | LogicalType::Struct(_)
-                | LogicalType::Union(_)
-                | LogicalType::Json
-                | LogicalType::Geometry
-                | LogicalType::Geography => value.sql,
-                _ => selected.expr,
+            sql: if crate::checksum::hashed_from_stored_value(value.data_type) {
+                value.sql
+            } else {
+                selected.expr
             },
             data_type: value.data_type.clone(),
         })
