@@ -2,48 +2,17 @@
 //! servers and S3 staging; every check compares the target with the source independently of
 //! migrate's own validation.
 
+mod common;
+
+use common::{migrate, migrate_json, table};
 use migrate_testkit::PgDatabase;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn migrate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(args)
-        .env("MIGRATE_LOG", "warn")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run migrate")
-}
-
-/// Runs migrate with `--output json` and returns its exit code and summary.
-fn migrate_json(args: &[&str]) -> (i32, Value) {
-    let mut args = args.to_vec();
-    args.extend(["--output", "json"]);
-    let output = migrate(&args);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let summary = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON summary ({e}); exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    (output.status.code().unwrap_or(-1), summary)
-}
-
 fn staging(hint: &str) -> PathBuf {
     std::env::temp_dir().join(migrate_testkit::unique_name(hint))
-}
-
-fn table<'a>(summary: &'a Value, target: &str) -> &'a Value {
-    summary["tables"]
-        .as_array()
-        .expect("tables")
-        .iter()
-        .find(|t| t["target"] == target)
-        .unwrap_or_else(|| panic!("no table {target} in {summary:#}"))
 }
 
 fn one(db: &PgDatabase, sql: &str) -> String {

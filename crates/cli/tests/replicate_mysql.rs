@@ -2,39 +2,12 @@
 //! MySQL type with its edge values, a million rows, a table without a key, and a DMS mapping.
 //! Each test also compares the two databases itself, with SQL that does not go through migrate.
 
+mod common;
+
+use common::{migrate_json, table};
 use migrate_testkit::{MariaDbDatabase, PgDatabase};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
-/// Runs migrate with `--output json`; returns its exit code and summary.
-fn migrate_json(args: &[&str]) -> (i32, Value) {
-    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(args)
-        .args(["--output", "json"])
-        .env("MIGRATE_LOG", "warn")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run migrate");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let summary = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON summary ({e}); exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    (output.status.code().unwrap_or(-1), summary)
-}
-
-fn table<'a>(summary: &'a Value, target: &str) -> &'a Value {
-    summary["tables"]
-        .as_array()
-        .expect("tables")
-        .iter()
-        .find(|t| t["target"] == target)
-        .unwrap_or_else(|| panic!("no table {target} in {summary:#}"))
-}
 
 /// A MariaDB source database and a PostgreSQL target database.
 struct Pair {

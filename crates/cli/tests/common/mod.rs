@@ -1,0 +1,39 @@
+//! What the replicate end-to-end tests share: running the real `migrate` binary and reading its
+//! JSON summary.
+
+use serde_json::Value;
+use std::process::{Command, Output, Stdio};
+
+pub fn migrate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .env("MIGRATE_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run migrate")
+}
+
+/// Runs migrate with `--output json` and returns its exit code and summary.
+pub fn migrate_json(args: &[&str]) -> (i32, Value) {
+    let mut args = args.to_vec();
+    args.extend(["--output", "json"]);
+    let output = migrate(&args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON summary ({e}); exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap_or(-1), summary)
+}
+
+pub fn table<'a>(summary: &'a Value, target: &str) -> &'a Value {
+    summary["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["target"] == target)
+        .unwrap_or_else(|| panic!("no table {target} in {summary:#}"))
+}
