@@ -4,7 +4,6 @@ mod common;
 
 use common::*;
 use migrate_stage::{Format, Stage, StageOptions};
-use proptest::prelude::*;
 
 fn stage() -> (tempfile::TempDir, Stage) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -14,14 +13,6 @@ fn stage() -> (tempfile::TempDir, Stage) {
     )
     .expect("stage");
     (dir, stage)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
 }
 
 macro_rules! suite {
@@ -61,17 +52,7 @@ fn manifest_round_trip() {
 
 fn property(format: Format) {
     let (_dir, stage) = stage();
-    let rt = runtime();
-    let n = std::sync::atomic::AtomicU32::new(0);
-    let config = ProptestConfig {
-        cases: 24,
-        ..ProptestConfig::default()
-    };
-    proptest!(config, |(rows in prop::collection::vec(row_strategy(format), 0..120),
-                        cuts in prop::collection::vec(0usize..120, 0..4))| {
-        let case = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        rt.block_on(round_trip(&stage, &format!("prop{case}"), batches(&rows, &cuts), format));
-    });
+    round_trips_any_rows(&stage, format, 24);
 }
 
 #[test]

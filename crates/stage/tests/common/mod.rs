@@ -398,6 +398,31 @@ pub async fn read_all(stage: &Stage, chunk: &ChunkObject) -> Result<RecordBatch,
 }
 
 /// Writes `batches` as a chunk, reads it back and checks it is the same data, bit for bit.
+/// The runtime the tests block on.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Property: any rows, cut into any batches, come back exactly through `stage` in `format`
+/// (`cases` generated cases, each its own table).
+pub fn round_trips_any_rows(stage: &Stage, format: Format, cases: u32) {
+    let rt = runtime();
+    let n = std::sync::atomic::AtomicU32::new(0);
+    let config = ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(rows in prop::collection::vec(row_strategy(format), 0..120),
+                        cuts in prop::collection::vec(0usize..120, 0..4))| {
+        let case = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        rt.block_on(round_trip(stage, &format!("prop{case}"), batches(&rows, &cuts), format));
+    });
+}
+
 pub async fn round_trip(stage: &Stage, table: &str, batches: Vec<RecordBatch>, format: Format) {
     let schema = all_types_schema();
     let expected = concat_batches(&schema, &batches).expect("concat");
