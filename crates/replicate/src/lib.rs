@@ -120,10 +120,10 @@ pub fn connection_url(url: &DatabaseUrl) -> String {
     url.connection_url(std::env::var(variable).ok().as_deref())
 }
 
-/// The staging location of a task: `<staging>/<task name>`.
-pub fn staging_location(task: &ValidatedTask, task_name: &str) -> String {
-    let safe: String = task_name
-        .chars()
+/// `name` usable as one segment of a staging path: letters, digits, `.`, `_` and `-` kept,
+/// anything else `_`.
+pub(crate) fn path_safe(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') {
                 c
@@ -131,7 +131,12 @@ pub fn staging_location(task: &ValidatedTask, task_name: &str) -> String {
                 '_'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The staging location of a task: `<staging>/<task name>`.
+pub fn staging_location(task: &ValidatedTask, task_name: &str) -> String {
+    let safe = path_safe(task_name);
     match &task.staging.location {
         StagingUrl::Local(dir) => dir.join(safe).display().to_string(),
         StagingUrl::S3 { bucket, prefix } if prefix.is_empty() => format!("s3://{bucket}/{safe}"),
@@ -254,6 +259,23 @@ fn ok(tables: &[TableSummary]) -> bool {
     })
 }
 
+/// Connects to the source, reads its catalog and applies the task's table mapping to it.
+async fn connect_and_plan<S: Source>(
+    task: &ValidatedTask,
+    options: &Options,
+) -> Result<(S, Planned), ReplicateError> {
+    let source: S = connect(task, &options.retry).await?;
+    let catalog = source
+        .discover(None)
+        .await
+        .map_err(ReplicateError::source(format!(
+            "discovering {}",
+            source.endpoint()
+        )))?;
+    let planned = plan_tables(task, &source, &catalog)?;
+    Ok((source, planned))
+}
+
 /// Runs the full load of `task` from a source of type `S`.
 ///
 /// Errors that stop the whole run (the source, staging or target can't be reached, the mapping
@@ -265,18 +287,11 @@ pub async fn replicate<S: Source>(
     observer: Arc<dyn Observer>,
 ) -> Result<Summary, ReplicateError> {
     let started = Instant::now();
-    let source: S = connect(task, &options.retry).await?;
-    let catalog = source
-        .discover(None)
-        .await
-        .map_err(ReplicateError::source(format!(
-            "discovering {}",
-            source.endpoint()
-        )))?;
+    let (source, planned) = connect_and_plan::<S>(task, &options).await?;
     let Planned {
         loads,
         mut findings,
-    } = plan_tables(task, &source, &catalog)?;
+    } = planned;
     let workers = (task.parallel_tables as usize).max(options.chunks_per_table);
     let stage = open_stage(task, &options.task_name)?;
     let target = match task.target.url.engine() {
@@ -411,15 +426,8 @@ pub async fn validate<S: Source>(
             action: "validate a PostgreSQL target".into(),
         });
     }
-    let source: S = connect(task, &options.retry).await?;
-    let catalog = source
-        .discover(None)
-        .await
-        .map_err(ReplicateError::source(format!(
-            "discovering {}",
-            source.endpoint()
-        )))?;
-    let Planned { loads, findings } = plan_tables(task, &source, &catalog)?;
+    let (source, planned) = connect_and_plan::<S>(task, &options).await?;
+    let Planned { loads, findings } = planned;
     let parallel = (task.parallel_tables as usize).max(1);
     let target = Target::postgres(&connection_url(&task.target.url), parallel).await?;
     let warehouses = target

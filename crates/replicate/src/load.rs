@@ -484,15 +484,6 @@ fn new_run_id() -> String {
 /// exact name (two names that look alike once made safe stay apart) and the run id.
 pub(crate) fn segment(load: &TableLoad, run: &str) -> String {
     let name = load.target.name.to_string();
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = crate::path_safe(&name);
     format!("{safe}-{:08x}-{run}", crc32c::crc32c(name.as_bytes()))
 }
