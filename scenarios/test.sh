@@ -19,11 +19,24 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 servers=$repo/scenarios/servers
 
+# On failure: what the servers said, and the disk (a full disk makes servers refuse writes).
+diagnose() {
+	echo "test.sh: failed; disk and server logs follow" >&2
+	df -h "$repo" >&2 || true
+	local log
+	for log in "${MIGRATE_RUN_DIR:-$repo/.run}"/*/*.log; do
+		[ -f "$log" ] || continue
+		echo "--- last error lines of $log" >&2
+		grep -aiE '^[EF][0-9]{4} |error|fatal|panic' "$log" | tail -n 20 >&2 || true
+	done
+}
+
 # Servers this run started, stopped on any exit (success, failure, Ctrl-C). A server that was already
 # running (a developer's, reused) is left running.
 started=()
 cleanup() {
 	local rc=$? s
+	[ "$rc" -eq 0 ] || diagnose
 	for s in "${started[@]}"; do
 		"$servers/$s.sh" stop || true
 	done

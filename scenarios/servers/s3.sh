@@ -153,6 +153,10 @@ cmd_start() {
 	# weed mini saves its options in the data dir and reloads them; ours are all on the command line.
 	rm -f "$DATA/mini.options"
 	log "starting SeaweedFS S3 on 127.0.0.1:$port (data $DATA, log $LOG)"
+	# -volume.max/-master.volumeSizeLimitMB: weed otherwise sizes its volume count from the free disk
+	# space at start (free GiB / 1 GiB): none at all under 1 GiB free. Volumes are sparse files, so 64
+	# of them cost nothing until used. (Writes still fail with 500 when the disk itself is nearly full:
+	# weed's volume server keeps 1% of the disk free.)
 	# -s3.autoCreateBucket=false: a put into a missing bucket must fail (NoSuchBucket), as on AWS;
 	# weed mini would otherwise create it for admin identities.
 	# setsid: the server outlives this script and the test process that ran it. 9>&-: it must not
@@ -165,6 +169,7 @@ cmd_start() {
 			-filer.port=$((port + 5)) -filer.port.grpc=$((port + 6)) -s3.port.grpc=$((port + 7)) \
 			-admin.port=$((port + 8)) -admin.ui=false -webdav=false \
 			-s3.port.iceberg=0 -s3.port.lance=0 \
+			-volume.max=64 -master.volumeSizeLimitMB=256 \
 			-s3.autoCreateBucket=false -s3.config="$DIR/identities.json" -bucket="$BUCKET"
 	) </dev/null >>"$LOG" 2>&1 9>&- &
 	pid=$!
