@@ -5,6 +5,13 @@
 //! Every engine crate (`migrate-source-postgres`, `migrate-source-mysql`) implements both; the
 //! pipeline is generic over them. Durability and consistency contracts are on each method.
 
+mod change;
+
+pub use change::{
+    before_column, change_schema, key_columns, ChangeEvent, ChangeSource, ChangeStream, Operation,
+    Position, BEFORE_PREFIX, OP_COLUMN, UNCHANGED_COLUMN,
+};
+
 use arrow_array::RecordBatch;
 use futures::stream::BoxStream;
 use migrate_core::{Catalog, ErrorClass, LogicalType, QualifiedName, SourceDialect, Table};
