@@ -43,12 +43,32 @@ pub enum SourceError {
         column: String,
         message: String,
     },
+    /// The replication session (change capture) failed; `context` says what it was doing.
+    /// Transient when the connection broke or the server restarted; definite when the server
+    /// refused (no slot, no privilege, wal_level not logical).
+    #[error("{context}: {source}")]
+    Replication {
+        context: String,
+        #[source]
+        source: pgwire_replication::PgWireError,
+    },
+    /// Change capture can't go on for a reason the user must fix (a slot that is gone, a table
+    /// without a key, a column type not captured). Definite.
+    #[error("{message}; {action}")]
+    Capture { message: String, action: String },
     /// The server sent something that does not follow the protocol (a truncated COPY stream).
     #[error("{context}: malformed data from the server: {message}")]
     Protocol { context: String, message: String },
 }
 
 impl SourceError {
+    pub(crate) fn replication(
+        context: impl Into<String>,
+    ) -> impl FnOnce(pgwire_replication::PgWireError) -> Self {
+        let context = context.into();
+        move |source| SourceError::Replication { context, source }
+    }
+
     pub(crate) fn query(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Self {
         let context = context.into();
         move |source| SourceError::Query { context, source }
@@ -113,6 +133,19 @@ impl ErrorClass for SourceError {
                 classify(source)
             }
             SourceError::Protocol { .. } => Retry::Transient,
+            SourceError::Replication { source, .. } => match source {
+                pgwire_replication::PgWireError::Io(_)
+                | pgwire_replication::PgWireError::Task(_) => Retry::Transient,
+                // A server that shuts down or is restarted ends the session with an error
+                // (57P01 admin shutdown, 57P03 cannot connect now): worth another session.
+                pgwire_replication::PgWireError::Server(message)
+                    if message.contains("57P0") || message.contains("terminating connection") =>
+                {
+                    Retry::Transient
+                }
+                _ => Retry::Definite,
+            },
+            SourceError::Capture { .. } => Retry::Definite,
             SourceError::InvalidUrl { .. }
             | SourceError::Unrepresentable { .. }
             | SourceError::Unsupported { .. } => Retry::Definite,

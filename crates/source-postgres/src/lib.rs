@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cdc;
 mod checksum;
 mod chunk;
 mod connect;
@@ -33,6 +34,7 @@ mod shared;
 mod snapshot;
 mod sql;
 
+pub use cdc::{capture_name, PostgresChanges};
 pub use checksum::{checksum_columns, chunk_checksum, row_hashes};
 pub use chunk::chunk_predicate;
 pub use connect::{PostgresSource, SESSION_SETTINGS};

@@ -4,7 +4,7 @@
 use crate::pool::{Lease, Pool};
 use crate::read::{begin_sql, plan_values, predicate, read_stream, values, Connection};
 use crate::sql::table_sql_name;
-use crate::{PostgresSource, Snapshot, SourceError};
+use crate::{PostgresSource, Snapshot, SnapshotId, SourceError};
 use arrow_array::RecordBatch;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryFutureExt, TryStreamExt};
@@ -22,8 +22,39 @@ use tokio_postgres::Client;
 /// - the exporting transaction stays open until [`migrate_source::Snapshot::close`] (or drop):
 ///   that holds back VACUUM on the server, so keep the snapshot for the load only.
 pub struct SharedSnapshot {
-    exported: Snapshot,
+    exported: Exported,
     pool: Pool,
+}
+
+/// Who keeps the snapshot importable.
+enum Exported {
+    /// A transaction of ours (`pg_export_snapshot()`).
+    Transaction(Snapshot),
+    /// A replication session that created a slot with `SNAPSHOT 'export'`: the snapshot is
+    /// valid while that session stays idle, and is exactly where the slot's changes start.
+    Slot {
+        id: SnapshotId,
+        session: crate::cdc::SlotSession,
+    },
+}
+
+impl Exported {
+    fn id(&self) -> &SnapshotId {
+        match self {
+            Exported::Transaction(snapshot) => snapshot.id(),
+            Exported::Slot { id, .. } => id,
+        }
+    }
+
+    async fn close(self) -> Result<(), SourceError> {
+        match self {
+            Exported::Transaction(snapshot) => snapshot.close().await,
+            Exported::Slot { session, .. } => {
+                session.close().await;
+                Ok(())
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for SharedSnapshot {
@@ -69,16 +100,36 @@ impl migrate_source::Source for PostgresSource {
 
     async fn snapshot(&self, readers: usize) -> Result<SharedSnapshot, SourceError> {
         let exported = Snapshot::export(self).await?;
+        SharedSnapshot::new(self, Exported::Transaction(exported), readers).await
+    }
+}
+
+impl SharedSnapshot {
+    async fn new(
+        source: &PostgresSource,
+        exported: Exported,
+        readers: usize,
+    ) -> Result<SharedSnapshot, SourceError> {
         let sources =
-            futures::future::try_join_all((0..readers.max(1)).map(|_| self.another())).await?;
+            futures::future::try_join_all((0..readers.max(1)).map(|_| source.another())).await?;
         Ok(SharedSnapshot {
             exported,
             pool: Pool::new(sources),
         })
     }
-}
 
-impl SharedSnapshot {
+    /// The snapshot a replication slot exported when it was created, shared by `readers`
+    /// reader connections; `session` is the replication session that created it, kept idle
+    /// until [`migrate_source::Snapshot::close`].
+    pub(crate) async fn of_slot(
+        source: &PostgresSource,
+        id: SnapshotId,
+        session: crate::cdc::SlotSession,
+        readers: usize,
+    ) -> Result<SharedSnapshot, SourceError> {
+        SharedSnapshot::new(source, Exported::Slot { id, session }, readers).await
+    }
+
     /// Leases a connection and begins a transaction on it that imports the snapshot; end it with
     /// [`commit`].
     async fn begin(&self, context: &str) -> Result<Lease<'_>, SourceError> {

@@ -10,7 +10,7 @@
 //! (`to_json(col)`), money to numeric.
 
 mod copy;
-mod decode;
+pub(crate) mod decode;
 
 use crate::pool::{Lease, Pool};
 use crate::sql::{quote_ident, quote_literal, table_sql_name};
@@ -115,7 +115,7 @@ fn base_type(ty: &Type) -> &Type {
 }
 
 /// The wire format of a type whose binary form is decoded natively.
-fn native(ty: &Type) -> Option<Wire> {
+pub(crate) fn native(ty: &Type) -> Option<Wire> {
     if matches!(ty.kind(), Kind::Enum(_)) {
         return Some(Wire::Text);
     }

@@ -1,0 +1,315 @@
+//! Change capture from PostgreSQL: logical replication with the built-in `pgoutput` plugin in
+//! binary mode, through a replication slot and a publication named after the task.
+//!
+//! - [`migrate_source::ChangeSource::capture_snapshot`] creates the publication (`FOR ALL
+//!   TABLES` when the role may, so tables created later are captured; else `FOR TABLE` the
+//!   selected ones) and the slot with `SNAPSHOT 'export'`: the full load reads that snapshot, so
+//!   the slot's changes start exactly where the loaded data ends. The replication session that
+//!   created the slot stays idle while the snapshot is in use (the snapshot lives as long).
+//! - [`migrate_source::ChangeSource::open_changes`] streams the slot from a position; the slot
+//!   only moves forward when the caller acknowledges a position its target made durable.
+//! - Values arrive in their binary `send` form and are decoded exactly as the full load's binary
+//!   COPY (`crate::read::decode`). Types whose binary form is not decoded there (arrays, ranges,
+//!   network and geometric types, money, bit strings) are refused when their table's first
+//!   change arrives, naming table and column.
+
+mod pgoutput;
+mod stream;
+
+pub use stream::PostgresChanges;
+
+use crate::sql::quote_literal;
+use crate::{PostgresSource, SharedSnapshot, SnapshotId, SourceError};
+use migrate_core::Table;
+use migrate_source::{ChangeSource, Position, TableFilter};
+use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
+use std::time::Duration;
+use tokio_postgres::config::Host;
+
+/// The slot and publication of a task: `migrate_<task>`, lower case, letters, digits and `_`
+/// (slot names allow nothing else), cut to fit PostgreSQL's 63 bytes with a hash of the task
+/// so that two long task names don't collide.
+pub fn capture_name(task: &str) -> String {
+    let mut name: String = task
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.len() > 44 {
+        name.truncate(44);
+        name.push_str(&format!("_{:08x}", crc32c::crc32c(task.as_bytes())));
+    }
+    format!("migrate_{name}")
+}
+
+/// A replication session before streaming: the one that created the slot, kept idle so that
+/// the snapshot it exported stays importable.
+pub(crate) struct SlotSession {
+    client: ReplicationClient,
+}
+
+impl SlotSession {
+    pub(crate) async fn close(mut self) {
+        // Ends the session without starting replication; the slot stays.
+        self.client.abort();
+    }
+}
+
+/// The replication connection settings for `source`'s database.
+fn replication_config(source: &PostgresSource, slot: &str, start: Lsn) -> ReplicationConfig {
+    let config = &source.config;
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(host)) => host.clone(),
+        Some(Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    let user = config.get_user().unwrap_or("postgres").to_string();
+    let password = config
+        .get_password()
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .unwrap_or_default();
+    let database = config.get_dbname().unwrap_or(&user).to_string();
+    ReplicationConfig::new(host, user, password, database, slot, slot)
+        .with_port(config.get_ports().first().copied().unwrap_or(5432))
+        .with_binary(true)
+        .with_start_lsn(start)
+        .with_ack_lsn(start)
+        .with_status_interval(Duration::from_secs(1))
+        .with_wakeup_interval(Duration::from_secs(1))
+        .with_application_name(format!("migrate {slot}"))
+}
+
+pub(crate) fn parse_lsn(position: &Position) -> Result<Lsn, SourceError> {
+    Lsn::parse(position.0.trim()).map_err(|_| SourceError::Capture {
+        message: format!("`{position}` is not a PostgreSQL position (an LSN such as 16/B374D848)"),
+        action: "give --from a position printed by migrate or by pg_current_wal_lsn()".into(),
+    })
+}
+
+impl PostgresSource {
+    /// Creates the task's publication unless it exists: for all tables when the role may (new
+    /// tables are then captured too), else for `tables`.
+    async fn ensure_publication(&self, name: &str, tables: &[Table]) -> Result<(), SourceError> {
+        let exists = self
+            .client
+            .query_opt("SELECT 1 FROM pg_publication WHERE pubname = $1", &[&name])
+            .await
+            .map_err(SourceError::query("looking up the publication"))?
+            .is_some();
+        if exists {
+            return Ok(());
+        }
+        let quoted = crate::quote_ident(name);
+        match self
+            .client
+            .batch_execute(&format!("CREATE PUBLICATION {quoted} FOR ALL TABLES"))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.code().map(|c| c.code()) == Some("42501") => {
+                tracing::warn!(
+                    "{}: no privilege for a publication FOR ALL TABLES; publishing the {} selected tables only: tables created later are not captured",
+                    self.endpoint,
+                    tables.len()
+                );
+                let list: Vec<String> = tables.iter().map(crate::table_sql_name).collect();
+                self.client
+                    .batch_execute(&format!(
+                        "CREATE PUBLICATION {quoted} FOR TABLE {}",
+                        list.join(", ")
+                    ))
+                    .await
+                    .map_err(SourceError::query(format!(
+                        "creating publication {name} (the role must own the tables)"
+                    )))
+            }
+            Err(e) => Err(SourceError::query(format!("creating publication {name}"))(
+                e,
+            )),
+        }
+    }
+
+    async fn slot_exists(&self, slot: &str) -> Result<bool, SourceError> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
+                &[&slot],
+            )
+            .await
+            .map_err(SourceError::query("looking up the replication slot"))?
+            .is_some())
+    }
+
+    /// Refuses a table change capture can't apply: without a primary key, updates and deletes
+    /// can't be matched to target rows.
+    fn check_capturable(tables: &[Table]) -> Result<(), SourceError> {
+        if let Some(table) = tables.iter().find(|t| t.primary_key().is_none()) {
+            return Err(SourceError::Capture {
+                message: format!(
+                    "{} has no primary key: its updates and deletes can't be applied to the target",
+                    table.name
+                ),
+                action: "add a primary key to the source table, or exclude it from the task's table mapping".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl ChangeSource for PostgresSource {
+    type Changes = PostgresChanges;
+
+    async fn capture_snapshot(
+        &self,
+        task: &str,
+        tables: &[Table],
+        readers: usize,
+    ) -> Result<(SharedSnapshot, Position), SourceError> {
+        Self::check_capturable(tables)?;
+        let name = capture_name(task);
+        self.ensure_publication(&name, tables).await?;
+        if self.slot_exists(&name).await? {
+            return Err(SourceError::Capture {
+                message: format!(
+                    "replication slot {name} exists already, but the target has no record of a finished full load for task {task}"
+                ),
+                action: format!(
+                    "run with --restart to drop the slot and load again, or drop it yourself: SELECT pg_drop_replication_slot({})",
+                    quote_literal(&name)
+                ),
+            });
+        }
+        let context = format!("creating replication slot {name} on {}", self.endpoint);
+        let mut client =
+            ReplicationClient::connect_gated(replication_config(self, &name, Lsn::from_u64(0)))
+                .await
+                .map_err(SourceError::replication(context.clone()))?;
+        let rows = client
+            .simple_query(&format!(
+                "CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT 'export')",
+                crate::quote_ident(&name)
+            ))
+            .await
+            .map_err(SourceError::replication(context.clone()))?;
+        let text = |row: &[Option<bytes::Bytes>], i: usize| {
+            row.get(i)
+                .and_then(|v| v.as_ref())
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        };
+        let (Some(consistent_point), Some(snapshot)) = (
+            rows.first().and_then(|r| text(r, 1)),
+            rows.first().and_then(|r| text(r, 2)),
+        ) else {
+            return Err(SourceError::Capture {
+                message: format!("{context}: the server returned no snapshot"),
+                action: "report this as a bug in migrate, with the server version".into(),
+            });
+        };
+        tracing::info!(slot = %name, %consistent_point, %snapshot, "replication slot created");
+        let shared =
+            SharedSnapshot::of_slot(self, SnapshotId(snapshot), SlotSession { client }, readers)
+                .await?;
+        Ok((shared, Position(consistent_point)))
+    }
+
+    async fn open_changes(
+        &self,
+        task: &str,
+        tables: &[Table],
+        selected: TableFilter,
+        from: &Position,
+    ) -> Result<PostgresChanges, SourceError> {
+        Self::check_capturable(tables)?;
+        let name = capture_name(task);
+        let start = parse_lsn(from)?;
+        self.ensure_publication(&name, tables).await?;
+        if !self.slot_exists(&name).await? {
+            // Change capture from a given position (--cdc-only --from): the slot starts now;
+            // what committed between `from` and now is gone from its reach.
+            let created = self
+                .client
+                .query_one(
+                    "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')",
+                    &[&name],
+                )
+                .await
+                .map_err(SourceError::query(format!(
+                    "creating replication slot {name} (wal_level must be logical; the role needs REPLICATION)"
+                )))?;
+            let lsn: String = created.get(0);
+            if parse_lsn(&Position(lsn.clone()))? > start {
+                tracing::warn!(slot = %name, from = %from, created_at = %lsn, "the slot was created after the requested position: changes between them are not captured");
+            }
+        }
+        let client = ReplicationClient::connect(replication_config(self, &name, start))
+            .await
+            .map_err(SourceError::replication(format!(
+                "starting replication from slot {name} on {}",
+                self.endpoint
+            )))?;
+        PostgresChanges::new(self.another().await?, client, tables, selected, start).await
+    }
+
+    async fn drop_capture(&self, task: &str) -> Result<(), SourceError> {
+        let name = capture_name(task);
+        // A slot still held by a session that is going away can take a moment to be released.
+        for attempt in 0..20 {
+            let dropped = self
+                .client
+                .execute(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
+                    &[&name],
+                )
+                .await;
+            match dropped {
+                Ok(_) => break,
+                Err(e) if e.code().map(|c| c.code()) == Some("55006") && attempt < 19 => {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => {
+                    return Err(SourceError::query(format!(
+                        "dropping replication slot {name}"
+                    ))(e))
+                }
+            }
+        }
+        self.client
+            .batch_execute(&format!(
+                "DROP PUBLICATION IF EXISTS {}",
+                crate::quote_ident(&name)
+            ))
+            .await
+            .map_err(SourceError::query(format!("dropping publication {name}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_names_are_valid_slot_names() {
+        assert_eq!(capture_name("Orders-2024"), "migrate_orders_2024");
+        let long = capture_name(&"x".repeat(200));
+        assert!(long.len() <= 63, "{long}");
+        assert_ne!(long, capture_name(&"x".repeat(199)));
+        assert!(long
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+    }
+
+    #[test]
+    fn positions_must_be_lsns() {
+        assert_eq!(
+            parse_lsn(&Position("16/B374D848".into())).unwrap(),
+            Lsn::parse("16/B374D848").unwrap()
+        );
+        assert!(parse_lsn(&Position("binlog.000001:4".into())).is_err());
+    }
+}

@@ -1,0 +1,501 @@
+//! The change stream of one replication slot: pgoutput messages to [`ChangeEvent`]s.
+
+use super::pgoutput::{self, Cell, Message, OldImage, Relation};
+use crate::read::decode::{Decoder, Wire};
+use crate::{PostgresSource, SourceError};
+use arrow_array::builder::StringBuilder;
+use arrow_array::{ArrayRef, RecordBatch};
+use bytes::Bytes;
+use migrate_core::{QualifiedName, Table};
+use migrate_source::{
+    change_schema, key_columns, ChangeEvent, ChangeStream, Operation, Position, TableFilter,
+};
+use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio_postgres::types::Type;
+
+/// Rows per [`ChangeEvent::Rows`] batch at most.
+const BATCH_ROWS: usize = 8192;
+/// Value bytes per batch at most (a batch holds at least one row, whatever its size).
+const BATCH_BYTES: usize = 16 << 20;
+/// [`ChangeEvent::Idle`] at most this often.
+const IDLE_EVERY: Duration = Duration::from_secs(1);
+
+/// Microseconds from 1970-01-01 to 2000-01-01 (PostgreSQL's epoch).
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// A watched table as the stream currently decodes it.
+struct Watched {
+    /// The table's definition in the relation's column order.
+    table: Table,
+    /// Per relation column, its wire format.
+    wires: Vec<Wire>,
+    /// Relation column positions of the primary key columns, in key order.
+    key: Vec<usize>,
+}
+
+/// Rows of one table being gathered into a batch.
+struct Gathering {
+    relation: u32,
+    name: QualifiedName,
+    schema: arrow_schema::SchemaRef,
+    op: StringBuilder,
+    unchanged: StringBuilder,
+    before: Vec<Decoder>,
+    after: Vec<Decoder>,
+    rows: usize,
+    bytes: usize,
+}
+
+/// The change stream of a task's slot. See the module documentation of `cdc`.
+pub struct PostgresChanges {
+    catalog: PostgresSource,
+    client: ReplicationClient,
+    /// Tables to capture, by name (the current definitions).
+    tables: HashMap<QualifiedName, Table>,
+    selected: TableFilter,
+    /// Relations seen in this session: `None` for those not captured.
+    relations: HashMap<u32, Option<Watched>>,
+    /// Wire formats by type oid (domains and enums resolved in the catalog).
+    wires: HashMap<u32, Option<Wire>>,
+    pending: VecDeque<ChangeEvent>,
+    gathering: Option<Gathering>,
+    /// Transactions whose commit record lies before this were applied already: skipped.
+    resume_from: Lsn,
+    in_transaction: bool,
+    skipping: bool,
+    last_idle: Instant,
+}
+
+impl PostgresChanges {
+    pub(crate) async fn new(
+        catalog: PostgresSource,
+        client: ReplicationClient,
+        tables: &[Table],
+        selected: TableFilter,
+        resume_from: Lsn,
+    ) -> Result<PostgresChanges, SourceError> {
+        Ok(PostgresChanges {
+            catalog,
+            client,
+            tables: tables.iter().map(|t| (t.name.clone(), t.clone())).collect(),
+            selected,
+            relations: HashMap::new(),
+            wires: HashMap::new(),
+            pending: VecDeque::new(),
+            gathering: None,
+            resume_from,
+            in_transaction: false,
+            skipping: false,
+            last_idle: Instant::now(),
+        })
+    }
+
+    fn context(&self) -> String {
+        format!("reading changes from {}", self.catalog.endpoint())
+    }
+
+    /// Receives and decodes until at least one event is pending or the stream ends.
+    async fn fill(&mut self) -> Result<bool, SourceError> {
+        while self.pending.is_empty() {
+            let Some(event) = self
+                .client
+                .recv()
+                .await
+                .map_err(SourceError::replication(self.context()))?
+            else {
+                self.flush();
+                return Ok(!self.pending.is_empty());
+            };
+            match event {
+                ReplicationEvent::Begin { final_lsn, .. } => {
+                    self.in_transaction = true;
+                    self.skipping = final_lsn < self.resume_from;
+                }
+                ReplicationEvent::XLogData { data, .. } => {
+                    if !self.skipping {
+                        self.message(&data).await?;
+                    }
+                }
+                ReplicationEvent::Commit {
+                    end_lsn,
+                    commit_time_micros,
+                    ..
+                } => {
+                    self.in_transaction = false;
+                    if !self.skipping {
+                        self.flush();
+                        self.pending.push_back(ChangeEvent::Commit {
+                            position: Position(end_lsn.to_pg_string()),
+                            committed_at: pg_time(commit_time_micros),
+                        });
+                    }
+                    self.skipping = false;
+                }
+                ReplicationEvent::KeepAlive {
+                    wal_end,
+                    server_time_micros,
+                    ..
+                } => {
+                    if !self.in_transaction
+                        && self.last_idle.elapsed() >= IDLE_EVERY
+                        && wal_end >= self.resume_from
+                    {
+                        self.last_idle = Instant::now();
+                        self.pending.push_back(ChangeEvent::Idle {
+                            position: Position(wal_end.to_pg_string()),
+                            server_time: pg_time(server_time_micros),
+                        });
+                    }
+                }
+                ReplicationEvent::Message { .. } => {}
+                ReplicationEvent::StoppedAt { .. } => {}
+            }
+        }
+        Ok(true)
+    }
+
+    async fn message(&mut self, data: &Bytes) -> Result<(), SourceError> {
+        let message = pgoutput::decode(data).map_err(|e| SourceError::Protocol {
+            context: self.context(),
+            message: e.0,
+        })?;
+        match message {
+            Message::Relation(relation) => self.relation(relation).await,
+            Message::Insert { relation, new } => {
+                self.row(relation, Operation::Insert, None, Some(&new))
+            }
+            Message::Update { relation, old, new } => {
+                self.row(relation, Operation::Update, old.as_ref(), Some(&new))
+            }
+            Message::Delete { relation, old } => {
+                self.row(relation, Operation::Delete, Some(&old), None)
+            }
+            Message::Truncate { relations } => {
+                self.flush();
+                let tables: Vec<QualifiedName> = relations
+                    .iter()
+                    .filter_map(|id| self.relations.get(id).and_then(Option::as_ref))
+                    .map(|w| w.table.name.clone())
+                    .collect();
+                if !tables.is_empty() {
+                    self.pending.push_back(ChangeEvent::Truncate { tables });
+                }
+                Ok(())
+            }
+            Message::Other(_) => Ok(()),
+        }
+    }
+
+    /// A relation's description, sent before its first change in a session and after each
+    /// change of its columns.
+    async fn relation(&mut self, relation: Relation) -> Result<(), SourceError> {
+        let name = QualifiedName::new(
+            Some(crate::sql::ident(&relation.schema)),
+            crate::sql::ident(&relation.name),
+        );
+        let known = self.tables.get(&name).cloned();
+        if known.is_none() && !(self.selected)(&name) {
+            self.relations.insert(relation.id, None);
+            return Ok(());
+        }
+        self.flush();
+        let names: Vec<&str> = relation.columns.iter().map(|c| c.name.as_str()).collect();
+        let same_columns = known.as_ref().is_some_and(|t| {
+            t.columns.len() == names.len()
+                && t.columns
+                    .iter()
+                    .zip(&names)
+                    .all(|(c, n)| c.name.value == *n)
+        });
+        let table = match known {
+            Some(table) if same_columns => table,
+            previous => {
+                let table = self.describe(&name, &relation).await?;
+                if previous.is_none() {
+                    tracing::info!(table = %name, "a new table is captured");
+                }
+                self.tables.insert(name.clone(), table.clone());
+                self.pending.push_back(ChangeEvent::Table {
+                    table: table.clone(),
+                });
+                table
+            }
+        };
+        let mut wires = Vec::with_capacity(relation.columns.len());
+        for (column, described) in table.columns.iter().zip(&relation.columns) {
+            let wire = self.wire(described.type_oid).await?;
+            let decodable = wire.and_then(|wire| {
+                Decoder::new(wire, &migrate_batch::data_type(&column.data_type)).map(|_| wire)
+            });
+            wires.push(decodable.ok_or_else(|| SourceError::Capture {
+                message: format!(
+                    "{name}.{}: type {} is not captured by change data capture (its binary form is not decoded)",
+                    column.name, column.source_type
+                ),
+                action: "remove the column with a remove-column rule, or exclude the table".into(),
+            })?);
+        }
+        let key = key_columns(&table)
+            .iter()
+            .map(|k| table.columns.iter().position(|c| &c.name.value == k))
+            .collect::<Option<Vec<usize>>>()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| SourceError::Capture {
+                message: format!(
+                    "{name} has no primary key: its updates and deletes can't be applied"
+                ),
+                action: "add a primary key to the source table, or exclude it".into(),
+            })?;
+        self.relations
+            .insert(relation.id, Some(Watched { table, wires, key }));
+        Ok(())
+    }
+
+    /// The table's definition for the columns `relation` has, in its order: canonical types
+    /// from the catalog (the converter's type mapping). The relation is the authority on the
+    /// columns at this point of the stream; the catalog may be ahead of it.
+    async fn describe(
+        &self,
+        name: &QualifiedName,
+        relation: &Relation,
+    ) -> Result<Table, SourceError> {
+        let schema = relation.schema.clone();
+        let catalog = self.catalog.discover(Some(&[schema])).await?;
+        let current = catalog
+            .tables
+            .into_iter()
+            .find(|t| t.name.name.value == relation.name)
+            .ok_or_else(|| SourceError::Capture {
+                message: format!("{name} changed but is no longer in the catalog"),
+                action: "check whether the table was dropped or renamed on the source; exclude it or restart the task".into(),
+            })?;
+        let mut table = current.clone();
+        table.name = name.clone();
+        table.columns = relation
+            .columns
+            .iter()
+            .map(|c| {
+                current
+                    .columns
+                    .iter()
+                    .find(|k| k.name.value == c.name)
+                    .cloned()
+                    .ok_or_else(|| SourceError::Capture {
+                        message: format!(
+                            "{name}.{}: the column was changed again before its changes were read",
+                            c.name
+                        ),
+                        action: "restart the task with --restart (a full load)".into(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(table)
+    }
+
+    /// The wire format of a type oid: built-in types directly, domains through their base type,
+    /// enums as text.
+    async fn wire(&mut self, oid: u32) -> Result<Option<Wire>, SourceError> {
+        if let Some(wire) = self.wires.get(&oid) {
+            return Ok(*wire);
+        }
+        let wire = match Type::from_oid(oid) {
+            Some(ty) => crate::read::native(&ty),
+            None => {
+                let row = self
+                    .catalog
+                    .client
+                    .query_opt(
+                        "SELECT typtype::text, typbasetype FROM pg_type WHERE oid = $1",
+                        &[&oid],
+                    )
+                    .await
+                    .map_err(SourceError::query("looking up a column type"))?;
+                match row {
+                    Some(row) if row.get::<_, String>(0) == "e" => Some(Wire::Text),
+                    Some(row) if row.get::<_, String>(0) == "d" => {
+                        let base: u32 = row.get(1);
+                        Box::pin(self.wire(base)).await?
+                    }
+                    _ => None,
+                }
+            }
+        };
+        self.wires.insert(oid, wire);
+        Ok(wire)
+    }
+
+    fn row(
+        &mut self,
+        relation: u32,
+        op: Operation,
+        old: Option<&OldImage>,
+        new: Option<&Vec<Cell>>,
+    ) -> Result<(), SourceError> {
+        if !matches!(self.relations.get(&relation), Some(Some(_))) {
+            return Ok(());
+        }
+        if self
+            .gathering
+            .as_ref()
+            .is_some_and(|g| g.relation != relation)
+        {
+            self.flush();
+        }
+        let Some(Some(watched)) = self.relations.get(&relation) else {
+            return Ok(());
+        };
+        let gathering = match &mut self.gathering {
+            Some(g) => g,
+            slot => slot.insert(Gathering::new(relation, watched)?),
+        };
+        let table = &watched.table;
+        let columns = table.columns.len();
+        let bad_value =
+            |column: &str, reason: String, action: String| SourceError::Unrepresentable {
+                table: table.name.to_string(),
+                column: column.to_string(),
+                row: format!("{} change", op.code()),
+                reason,
+                action,
+            };
+        gathering.op.append_value(op.code());
+        // Before-image key: the old key when sent (key changed, or identity FULL), else the
+        // new row's key.
+        let before_cells: Option<&[Cell]> = match (op, old, new) {
+            (Operation::Insert, ..) => None,
+            (_, Some(old), _) => Some(old.cells()),
+            (_, None, Some(new)) => Some(new.as_slice()),
+            (_, None, None) => None,
+        };
+        for (slot, &position) in watched.key.iter().enumerate() {
+            let value = before_cells.and_then(|cells| cells.get(position));
+            let bytes = match value {
+                Some(Cell::Binary(b)) => Some(b.as_ref()),
+                _ => None,
+            };
+            gathering.bytes += bytes.map_or(0, <[u8]>::len);
+            gathering.before[slot]
+                .append(bytes)
+                .map_err(|e| bad_value(&table.columns[position].name.value, e.reason, e.action))?;
+        }
+        let mut unchanged = String::new();
+        for position in 0..columns {
+            let cell = new.and_then(|cells| cells.get(position));
+            let bytes = match cell {
+                Some(Cell::Binary(b)) => Some(b.as_ref()),
+                Some(Cell::Text(_)) => {
+                    return Err(SourceError::Protocol {
+                        context: format!("reading changes of {}", table.name),
+                        message: "a value came in text form although binary was requested".into(),
+                    })
+                }
+                _ => None,
+            };
+            if new.is_some() {
+                unchanged.push(if matches!(cell, Some(Cell::Unchanged)) {
+                    '1'
+                } else {
+                    '0'
+                });
+            }
+            gathering.bytes += bytes.map_or(0, <[u8]>::len);
+            gathering.after[position]
+                .append(bytes)
+                .map_err(|e| bad_value(&table.columns[position].name.value, e.reason, e.action))?;
+        }
+        if unchanged.contains('1') {
+            gathering.unchanged.append_value(&unchanged);
+        } else {
+            gathering.unchanged.append_null();
+        }
+        gathering.rows += 1;
+        if gathering.rows >= BATCH_ROWS || gathering.bytes >= BATCH_BYTES {
+            self.flush();
+        }
+        Ok(())
+    }
+
+    /// Turns the rows gathered so far into a pending [`ChangeEvent::Rows`].
+    fn flush(&mut self) {
+        let Some(mut g) = self.gathering.take() else {
+            return;
+        };
+        if g.rows == 0 {
+            return;
+        }
+        let mut columns: Vec<ArrayRef> =
+            vec![Arc::new(g.op.finish()), Arc::new(g.unchanged.finish())];
+        columns.extend(g.before.iter_mut().map(Decoder::finish));
+        columns.extend(g.after.iter_mut().map(Decoder::finish));
+        match RecordBatch::try_new(Arc::clone(&g.schema), columns) {
+            Ok(changes) => self.pending.push_back(ChangeEvent::Rows {
+                table: g.name,
+                changes,
+            }),
+            // The decoders are built from the same schema: a mismatch is a bug here.
+            Err(e) => unreachable!("change batch of {} does not match its schema: {e}", g.name),
+        }
+    }
+}
+
+impl Gathering {
+    fn new(relation: u32, watched: &Watched) -> Result<Gathering, SourceError> {
+        let table = &watched.table;
+        let schema = Arc::new(change_schema(table));
+        let decoder = |position: usize| {
+            let column = &table.columns[position];
+            Decoder::new(
+                watched.wires[position],
+                &migrate_batch::data_type(&column.data_type),
+            )
+            .ok_or_else(|| SourceError::Unsupported {
+                table: table.name.to_string(),
+                column: column.name.value.clone(),
+                message: format!("type {} can't be captured", column.source_type),
+            })
+        };
+        Ok(Gathering {
+            relation,
+            name: table.name.clone(),
+            schema,
+            op: StringBuilder::new(),
+            unchanged: StringBuilder::new(),
+            before: watched
+                .key
+                .iter()
+                .map(|&p| decoder(p))
+                .collect::<Result<_, _>>()?,
+            after: (0..table.columns.len())
+                .map(decoder)
+                .collect::<Result<_, _>>()?,
+            rows: 0,
+            bytes: 0,
+        })
+    }
+}
+
+fn pg_time(micros_since_2000: i64) -> Option<SystemTime> {
+    let micros = micros_since_2000.checked_add(PG_EPOCH_MICROS)?;
+    let micros = u64::try_from(micros).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_micros(micros))
+}
+
+impl ChangeStream for PostgresChanges {
+    type Error = SourceError;
+
+    async fn next_event(&mut self) -> Result<Option<ChangeEvent>, SourceError> {
+        if self.pending.is_empty() && !self.fill().await? {
+            return Ok(None);
+        }
+        Ok(self.pending.pop_front())
+    }
+
+    async fn acknowledge(&mut self, position: &Position) -> Result<(), SourceError> {
+        // Feedback goes out within the status interval (1 s), also when idle.
+        self.client.update_applied_lsn(super::parse_lsn(position)?);
+        Ok(())
+    }
+}
