@@ -286,13 +286,38 @@ pub async fn replicate<S: Source>(
     options: Options,
     observer: Arc<dyn Observer>,
 ) -> Result<Summary, ReplicateError> {
-    let started = Instant::now();
     let (source, planned) = connect_and_plan::<S>(task, &options).await?;
+    let workers = workers(task, &options);
+    let snapshot = source
+        .snapshot(workers)
+        .await
+        .map_err(ReplicateError::source(format!(
+            "opening a snapshot of {}",
+            source.endpoint()
+        )))?;
+    full_load(task, options, observer, source, planned, snapshot).await
+}
+
+/// Connections a full load uses on each side.
+fn workers(task: &ValidatedTask, options: &Options) -> usize {
+    (task.parallel_tables as usize).max(options.chunks_per_table)
+}
+
+/// The full load of the `planned` tables from `snapshot` (opened for [`workers`] readers).
+async fn full_load<S: Source>(
+    task: &ValidatedTask,
+    options: Options,
+    observer: Arc<dyn Observer>,
+    source: S,
+    planned: Planned,
+    snapshot: S::Snapshot,
+) -> Result<Summary, ReplicateError> {
+    let started = Instant::now();
     let Planned {
         loads,
         mut findings,
     } = planned;
-    let workers = (task.parallel_tables as usize).max(options.chunks_per_table);
+    let workers = workers(task, &options);
     let stage = open_stage(task, &options.task_name)?;
     let target = match task.target.url.engine() {
         Engine::Redshift => {
@@ -332,13 +357,6 @@ pub async fn replicate<S: Source>(
             target
         }
     };
-    let snapshot = source
-        .snapshot(workers)
-        .await
-        .map_err(ReplicateError::source(format!(
-            "opening a snapshot of {}",
-            source.endpoint()
-        )))?;
     let format = match task.staging.format {
         StagingFormat::Parquet => Format::Parquet,
         StagingFormat::Csv => Format::CsvGzip,

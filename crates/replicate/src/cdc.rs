@@ -1,0 +1,953 @@
+//! `migrate replicate --cdc`: the full load from the capture's snapshot, then the change stream,
+//! batch-applied exactly once.
+//!
+//! ```text
+//! capture_snapshot ─► full load (that snapshot) ─► start_cdc(position) in the target
+//! open_changes(position) ─► reader task ─► events ─► batch (per table: change batches in target
+//!   terms, spilled to staging as Parquet every few MiB) ─► at a commit, when the batch is old or
+//!   big enough: apply_changes (one target transaction: every table + the checkpoint) ─►
+//!   acknowledge the position to the source ─► delete the batch's staged objects
+//! ```
+//!
+//! **Exactly once.** A batch ends on a transaction boundary; its changes and the task's
+//! checkpoint (batch sequence, source position) commit in one target transaction. The source is
+//! told a position only after that commit. After any failure the stream restarts from the
+//! checkpoint's position, so a transaction is either in the target with the checkpoint past it,
+//! or not in the target and delivered again.
+//!
+//! **Memory** is bounded by the spill threshold per table plus the source's batches in flight:
+//! a transaction of any size streams through staging.
+
+use crate::table::TableLoad;
+use crate::{
+    connect, connect_and_plan, connection_url, full_load, open_stage, workers, Observer, Options,
+    Planned, ReplicateError, Summary, TableStatus, TableSummary,
+};
+use arrow_array::builder::StringBuilder;
+use arrow_array::{new_null_array, Array, ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{Schema, SchemaRef};
+use futures::StreamExt;
+use migrate_core::{Catalog, ErrorClass, QualifiedName, Retry, Table};
+use migrate_source::{
+    before_column, change_schema, key_columns, ChangeEvent, ChangeSource, ChangeStream, Position,
+    ReadValue, TableFilter, OP_COLUMN, UNCHANGED_COLUMN,
+};
+use migrate_stage::{ChunkKey, ChunkObject, Format, Stage};
+use migrate_task::{Engine, ValidatedTask};
+use migrate_warehouse::{PostgresWarehouse, SchemaChangePolicy, TableChanges};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{mpsc, watch};
+
+/// The sequence column the apply path orders changes by (across the whole batch).
+const SEQ_COLUMN: &str = "__seq";
+/// Buffered change bytes of one table before they are written to staging.
+const SPILL_BYTES: usize = 8 << 20;
+/// Events read ahead of the batcher.
+const READ_AHEAD: usize = 16;
+
+/// How change capture runs.
+#[derive(Debug, Clone)]
+pub struct CdcOptions {
+    /// A batch is applied at the first commit after it is this old...
+    pub batch_time: Duration,
+    /// ...or this big (bytes of changes).
+    pub batch_bytes: usize,
+    /// What a source ADD / DROP COLUMN does to the target.
+    pub schema_changes: SchemaChangePolicy,
+    /// `--cdc-only --from`: no full load; changes after this position.
+    pub from: Option<Position>,
+    /// Stop (after applying what was read) when this becomes true: SIGINT / SIGTERM.
+    pub stop: watch::Receiver<bool>,
+    /// Stop once nothing changed for this long (tests, one-shot catch-up runs).
+    pub stop_when_idle: Option<Duration>,
+}
+
+/// What change capture did, in the run's summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CdcSummary {
+    /// The last position applied and acknowledged.
+    pub position: Option<String>,
+    /// Batches applied (each one target transaction).
+    pub batches: u64,
+    /// Row changes applied (inserts, updates, deletes, as read from the source).
+    pub changes: u64,
+    pub changes_per_second: f64,
+    /// Source commit to target commit of the last batch, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_seconds: Option<f64>,
+    /// Why capture stopped.
+    pub stopped: String,
+}
+
+/// A live status line's numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct CdcStatus {
+    pub position: String,
+    pub batches: u64,
+    pub changes: u64,
+    pub changes_per_second: f64,
+    /// Now minus the source commit time of the last applied transaction.
+    pub source_lag_seconds: Option<f64>,
+    /// Changes read but not yet applied.
+    pub pending_changes: u64,
+}
+
+/// One captured table: how its source change batches become target change batches.
+struct Capture {
+    load: TableLoad,
+    /// Target column name -> source column name (renames; removed columns are absent).
+    sources: Vec<(String, String)>,
+    schema: SchemaRef,
+}
+
+impl Capture {
+    fn new(load: TableLoad) -> Result<Capture, ReplicateError> {
+        let unsupported = |what: &str| ReplicateError::Unsupported {
+            message: format!("{}: {what} can't be captured (--cdc)", load.source.name),
+            action: "drop the rule for this table, or replicate it without --cdc".into(),
+        };
+        if load.read.filter.is_some() {
+            return Err(unsupported("a filter rule"));
+        }
+        let mut sources = Vec::new();
+        for column in &load.read.columns {
+            match &column.value {
+                ReadValue::Column(source) => sources.push((column.name.clone(), source.clone())),
+                ReadValue::Cast(_) => return Err(unsupported("a change-data-type rule")),
+                ReadValue::Expression(_) => return Err(unsupported("an add-column rule")),
+            }
+        }
+        let target_key = key_columns(&load.target);
+        if target_key.is_empty()
+            || !target_key
+                .iter()
+                .all(|k| sources.iter().any(|(t, _)| t == k))
+        {
+            return Err(ReplicateError::Unsupported {
+                message: format!(
+                    "{} has no primary key in the target: changes can't be applied",
+                    load.target.name
+                ),
+                action: "give the source table a primary key and keep its columns in the mapping"
+                    .into(),
+            });
+        }
+        let schema = Arc::new(staged_schema(&load.target));
+        Ok(Capture {
+            load,
+            sources,
+            schema,
+        })
+    }
+
+    /// A source change batch in target terms, with its sequence numbers.
+    fn to_target(&self, changes: &RecordBatch, first_seq: i64) -> Result<RecordBatch, ReplicateError> {
+        let rows = changes.num_rows();
+        let source_key = key_columns(&self.load.source);
+        let column = |name: &str| changes.column_by_name(name).cloned();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        arrays.push(Arc::new(Int64Array::from_iter_values(
+            first_seq..first_seq + rows as i64,
+        )));
+        arrays.push(column(OP_COLUMN).ok_or_else(|| self.bad("no operation column"))?);
+        // Unchanged markers: one character per target column, from the source's positions.
+        let source_columns: Vec<&str> = self
+            .load
+            .source
+            .columns
+            .iter()
+            .map(|c| c.name.value.as_str())
+            .collect();
+        let unchanged = changes
+            .column_by_name(UNCHANGED_COLUMN)
+            .and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned())
+            .ok_or_else(|| self.bad("no unchanged column"))?;
+        let mut remapped = StringBuilder::new();
+        for i in 0..rows {
+            if unchanged.is_null(i) {
+                remapped.append_null();
+                continue;
+            }
+            let flags = unchanged.value(i).as_bytes();
+            let text: String = self
+                .sources
+                .iter()
+                .map(|(_, source)| {
+                    source_columns
+                        .iter()
+                        .position(|c| c == source)
+                        .and_then(|p| flags.get(p))
+                        .map_or('0', |&f| f as char)
+                })
+                .collect();
+            if text.contains('1') {
+                remapped.append_value(text);
+            } else {
+                remapped.append_null();
+            }
+        }
+        arrays.push(Arc::new(remapped.finish()));
+        for key in key_columns(&self.load.target) {
+            let source = self.source_of(&key);
+            // Key columns of the target are key columns of the source (checked at start).
+            let array = source_key
+                .iter()
+                .find(|k| Some(k.as_str()) == source)
+                .and_then(|k| column(&before_column(k)))
+                .ok_or_else(|| self.bad(&format!("no before image of key column {key}")))?;
+            arrays.push(array);
+        }
+        for column_def in &self.load.target.columns {
+            let name = &column_def.name.value;
+            let array = self
+                .source_of(name)
+                .and_then(|s| column(s))
+                .ok_or_else(|| self.bad(&format!("no value for column {name}")))?;
+            arrays.push(array);
+        }
+        RecordBatch::try_new(Arc::clone(&self.schema), arrays)
+            .map_err(|e| self.bad(&e.to_string()))
+    }
+
+    /// One `T` row: every row of the table before it is gone.
+    fn truncate_row(&self, seq: i64) -> Result<RecordBatch, ReplicateError> {
+        let mut arrays: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![seq])),
+            Arc::new(StringArray::from(vec!["T"])),
+        ];
+        arrays.extend(
+            self.schema
+                .fields()
+                .iter()
+                .skip(2)
+                .map(|f| new_null_array(f.data_type(), 1)),
+        );
+        RecordBatch::try_new(Arc::clone(&self.schema), arrays)
+            .map_err(|e| self.bad(&e.to_string()))
+    }
+
+    fn source_of(&self, target: &str) -> Option<&str> {
+        self.sources
+            .iter()
+            .find(|(t, _)| t == target)
+            .map(|(_, s)| s.as_str())
+    }
+
+    fn bad(&self, what: &str) -> ReplicateError {
+        ReplicateError::State {
+            table: self.load.source.name.to_string(),
+            message: format!("a change batch does not fit the table: {what}"),
+            action: "report this as a bug in migrate".into(),
+        }
+    }
+}
+
+/// The staged layout of a target table's changes: the sequence, then the change layout.
+fn staged_schema(target: &Table) -> Schema {
+    let change = change_schema(target);
+    let mut fields = vec![arrow_schema::Field::new(
+        SEQ_COLUMN,
+        arrow_schema::DataType::Int64,
+        false,
+    )];
+    fields.extend(change.fields().iter().map(|f| f.as_ref().clone()));
+    Schema::new(fields)
+}
+
+/// `batch` (staged with an earlier definition of the table) in the layout of `schema`: columns
+/// matched by name, a column added since is null, a column dropped since is left out, and the
+/// unchanged markers follow their columns.
+fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    if batch.schema().fields() == schema.fields() {
+        return Ok(batch.clone());
+    }
+    let rows = batch.num_rows();
+    let first_value = |s: &Schema| {
+        s.fields()
+            .iter()
+            .position(|f| {
+                f.name() != SEQ_COLUMN
+                    && f.name() != OP_COLUMN
+                    && f.name() != UNCHANGED_COLUMN
+                    && !f.name().starts_with(migrate_source::BEFORE_PREFIX)
+            })
+            .unwrap_or(s.fields().len())
+    };
+    let old_schema = batch.schema();
+    let old_values: Vec<&str> = old_schema.fields()[first_value(&old_schema)..]
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    let new_values: Vec<&str> = schema.fields()[first_value(schema)..]
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    let mut arrays = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        if field.name() == UNCHANGED_COLUMN {
+            let old = batch
+                .column_by_name(UNCHANGED_COLUMN)
+                .and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned());
+            let mut remapped = StringBuilder::new();
+            for i in 0..rows {
+                match &old {
+                    Some(old) if old.is_valid(i) => {
+                        let flags = old.value(i).as_bytes();
+                        let text: String = new_values
+                            .iter()
+                            .map(|name| {
+                                old_values
+                                    .iter()
+                                    .position(|o| o == name)
+                                    .and_then(|p| flags.get(p))
+                                    .map_or('0', |&f| f as char)
+                            })
+                            .collect();
+                        if text.contains('1') {
+                            remapped.append_value(text);
+                        } else {
+                            remapped.append_null();
+                        }
+                    }
+                    _ => remapped.append_null(),
+                }
+            }
+            arrays.push(Arc::new(remapped.finish()) as ArrayRef);
+            continue;
+        }
+        arrays.push(match batch.column_by_name(field.name()) {
+            Some(array) => Arc::clone(array),
+            None => new_null_array(field.data_type(), rows),
+        });
+    }
+    RecordBatch::try_new(Arc::clone(schema), arrays)
+}
+
+/// The changes of one table in the current batch.
+struct Pending {
+    /// Written to staging, in order.
+    staged: Vec<ChunkObject>,
+    /// Not yet written.
+    buffered: Vec<RecordBatch>,
+    buffered_bytes: usize,
+}
+
+/// The batch being gathered.
+struct Batch {
+    number: u64,
+    tables: HashMap<QualifiedName, Pending>,
+    /// Order in which tables first appeared (apply order is irrelevant to the result, but
+    /// deterministic order makes logs readable).
+    order: Vec<QualifiedName>,
+    next_seq: i64,
+    changes: u64,
+    bytes: usize,
+    started: Option<Instant>,
+    /// The last commit read: where the batch ends.
+    commit: Option<(Position, Option<SystemTime>)>,
+    /// Rows read since that commit (a transaction is open).
+    open: bool,
+}
+
+impl Batch {
+    fn new(number: u64) -> Batch {
+        Batch {
+            number,
+            tables: HashMap::new(),
+            order: Vec::new(),
+            next_seq: 0,
+            changes: 0,
+            bytes: 0,
+            started: None,
+            commit: None,
+            open: false,
+        }
+    }
+
+    fn pending(&mut self, table: &QualifiedName) -> &mut Pending {
+        if !self.tables.contains_key(table) {
+            self.order.push(table.clone());
+        }
+        self.tables.entry(table.clone()).or_insert_with(|| Pending {
+            staged: Vec::new(),
+            buffered: Vec::new(),
+            buffered_bytes: 0,
+        })
+    }
+
+    fn due(&self, options: &CdcOptions) -> bool {
+        self.commit.is_some()
+            && !self.open
+            && (self.bytes >= options.batch_bytes
+                || self
+                    .started
+                    .is_some_and(|s| s.elapsed() >= options.batch_time))
+    }
+}
+
+/// Runs `--cdc`: the full load (unless resuming or `from` is set), then change capture until
+/// stopped. See the module documentation.
+pub async fn replicate_cdc<S: ChangeSource>(
+    task: &ValidatedTask,
+    options: Options,
+    cdc: CdcOptions,
+    observer: Arc<dyn Observer>,
+) -> Result<Summary, ReplicateError> {
+    let started = Instant::now();
+    if task.target.url.engine() == Engine::Redshift {
+        return Err(ReplicateError::Unsupported {
+            message: "change capture into Redshift is not run by migrate (it can't reach Redshift)".into(),
+            action: "replicate into PostgreSQL, or use the generated MERGE SQL (docs/replicate.md)".into(),
+        });
+    }
+    let target_url = connection_url(&task.target.url);
+    let warehouse = PostgresWarehouse::connect(&target_url).await?;
+    let (source, planned) = connect_and_plan::<S>(task, &options).await?;
+    let mut summary_tables: Vec<TableSummary> = Vec::new();
+    let mut captures: HashMap<QualifiedName, Capture> = HashMap::new();
+    for load in &planned.loads {
+        match load {
+            Ok(load) => match Capture::new(load.clone()) {
+                Ok(capture) => {
+                    captures.insert(load.source.name.clone(), capture);
+                }
+                Err(e) => summary_tables.push(crate::failed_table(
+                    load.source.name.to_string(),
+                    load.label(),
+                    &e,
+                )),
+            },
+            Err(summary) => summary_tables.push(summary.as_ref().clone()),
+        }
+    }
+    if !summary_tables.is_empty() {
+        return Err(ReplicateError::Unsupported {
+            message: format!(
+                "{} table(s) can't be captured: {}",
+                summary_tables.len(),
+                summary_tables
+                    .iter()
+                    .map(|t| format!("{}: {}", t.source, t.error.as_deref().unwrap_or("failed")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            action: "exclude them from the table mapping, or fix what is named".into(),
+        });
+    }
+    let source_tables: Vec<Table> = captures.values().map(|c| c.load.source.clone()).collect();
+    let mut full = None;
+    let checkpoint = match warehouse.cdc_checkpoint(&options.task_name).await? {
+        Some(checkpoint) if !options.restart => checkpoint,
+        existing => {
+            let from = match &cdc.from {
+                Some(from) => from.clone(),
+                None => {
+                    // A full load that did not finish can't be resumed under capture: its
+                    // snapshot is gone. Start it over from a new slot and snapshot.
+                    if existing.is_some() {
+                        tracing::info!("--restart: change capture starts over with a full load");
+                    }
+                    source
+                        .drop_capture(&options.task_name)
+                        .await
+                        .map_err(ReplicateError::source("dropping the earlier capture"))?;
+                    let (snapshot, start) = source
+                        .capture_snapshot(
+                            &options.task_name,
+                            &source_tables,
+                            workers(task, &options),
+                        )
+                        .await
+                        .map_err(ReplicateError::source(format!(
+                            "starting change capture on {}",
+                            source.endpoint()
+                        )))?;
+                    let mut load_options = options.clone();
+                    load_options.restart = true;
+                    let planned = Planned {
+                        loads: planned.loads.clone(),
+                        findings: planned.findings.clone(),
+                    };
+                    let summary = full_load(
+                        task,
+                        load_options,
+                        Arc::clone(&observer),
+                        source,
+                        planned,
+                        snapshot,
+                    )
+                    .await?;
+                    if !summary.ok {
+                        return Ok(summary);
+                    }
+                    full = Some(summary);
+                    start
+                }
+            };
+            warehouse
+                .start_cdc(&options.task_name, &from.0, options.restart)
+                .await?
+        }
+    };
+    let source: S = connect(task, &options.retry).await?;
+    let stage = open_stage(task, &options.task_name)?;
+    let mut run = CdcRun {
+        task,
+        options: &options,
+        cdc: &cdc,
+        observer,
+        source,
+        warehouse,
+        target_url,
+        stage,
+        captures,
+        summary: CdcSummary::default(),
+        position: Position(checkpoint.position.clone()),
+        sequence: checkpoint.sequence,
+        first_change: None,
+    };
+    run.summary.position = Some(checkpoint.position.clone());
+    let stopped = run.capture().await?;
+    run.summary.stopped = stopped;
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut summary = full.unwrap_or_else(|| Summary {
+        task: options.task_name.clone(),
+        command: "replicate",
+        source: run.source.endpoint().to_string(),
+        target: run.warehouse.endpoint().to_string(),
+        staging: Some(crate::staging_location(task, &options.task_name)),
+        tables: run
+            .captures
+            .values()
+            .map(|c| {
+                TableSummary::new(
+                    c.load.source.name.to_string(),
+                    c.load.label(),
+                    TableStatus::Loaded,
+                )
+            })
+            .collect(),
+        findings: planned.findings.clone(),
+        seconds: 0.0,
+        ok: true,
+    });
+    summary.seconds = elapsed;
+    summary.cdc = Some(run.summary.clone());
+    Ok(summary)
+}
+
+struct CdcRun<'a, S: ChangeSource> {
+    task: &'a ValidatedTask,
+    options: &'a Options,
+    cdc: &'a CdcOptions,
+    observer: Arc<dyn Observer>,
+    source: S,
+    warehouse: PostgresWarehouse,
+    /// **Secret** (may hold the password).
+    target_url: String,
+    stage: Stage,
+    captures: HashMap<QualifiedName, Capture>,
+    summary: CdcSummary,
+    /// The last durable position and batch sequence.
+    position: Position,
+    sequence: u64,
+    first_change: Option<Instant>,
+}
+
+/// Why the event loop returned.
+enum Ended {
+    Stopped(String),
+    /// A transient failure: start again from the checkpoint.
+    Broken(ReplicateError),
+}
+
+impl<S: ChangeSource> CdcRun<'_, S> {
+    /// Captures until stopped, restarting from the checkpoint after transient failures.
+    async fn capture(&mut self) -> Result<String, ReplicateError> {
+        let mut failures = 0u32;
+        let mut delay = self.options.retry.first_delay;
+        loop {
+            match self.session().await? {
+                Ended::Stopped(why) => return Ok(why),
+                Ended::Broken(error) => {
+                    failures += 1;
+                    if failures > self.options.retry.retries.max(1) * 5 {
+                        return Err(error);
+                    }
+                    tracing::warn!("change capture interrupted ({error}); resuming from {} in {delay:?}", self.position);
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.options.retry.max_delay);
+                    if let Err(e) = self.reconnect().await {
+                        tracing::warn!("reconnecting: {e}");
+                    }
+                }
+            }
+        }
+    }
+
+    async fn reconnect(&mut self) -> Result<(), ReplicateError> {
+        if self.warehouse.is_closed().await {
+            self.warehouse = PostgresWarehouse::connect(&self.target_url).await?;
+        }
+        self.source = connect(self.task, &self.options.retry).await?;
+        Ok(())
+    }
+
+    /// One session: open the stream at the checkpoint, gather and apply batches.
+    async fn session(&mut self) -> Result<Ended, ReplicateError> {
+        let tables: Vec<Table> = self.captures.values().map(|c| c.load.source.clone()).collect();
+        let selected = self.selection();
+        let stream = match self
+            .source
+            .open_changes(&self.options.task_name, &tables, selected, &self.position)
+            .await
+        {
+            Ok(stream) => stream,
+            Err(e) if e.retry() == Retry::Transient => {
+                return Ok(Ended::Broken(ReplicateError::source("opening the change stream")(e)))
+            }
+            Err(e) => return Err(ReplicateError::source("opening the change stream")(e)),
+        };
+        let (events_tx, mut events) = mpsc::channel(READ_AHEAD);
+        let (ack_tx, ack_rx) = watch::channel(self.position.clone());
+        let reader = tokio::spawn(read_events(stream, events_tx, ack_rx));
+        let _abort = AbortOnDrop(reader);
+        let mut stop = self.cdc.stop.clone();
+        let mut batch = Batch::new(self.sequence + 1);
+        let mut last_event = Instant::now();
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            let stopping = *stop.borrow();
+            if stopping {
+                // Apply what committed, then leave.
+                if batch.commit.is_some() {
+                    if let Err(e) = self.apply(&mut batch, &ack_tx).await {
+                        return self.ended(e);
+                    }
+                }
+                return Ok(Ended::Stopped("stop requested (signal)".into()));
+            }
+            tokio::select! {
+                _ = stop.changed() => continue,
+                _ = tick.tick() => {
+                    if batch.due(self.cdc) {
+                        if let Err(e) = self.apply(&mut batch, &ack_tx).await {
+                            return self.ended(e);
+                        }
+                    }
+                    if let Some(idle) = self.cdc.stop_when_idle {
+                        if last_event.elapsed() >= idle && batch.commit.is_none() && !batch.open {
+                            return Ok(Ended::Stopped(format!("no change for {idle:?}")));
+                        }
+                    }
+                }
+                event = events.recv() => {
+                    let event = match event {
+                        Some(Ok(event)) => event,
+                        Some(Err(e)) => return self.ended(e),
+                        None => return Ok(Ended::Broken(ReplicateError::Unsupported {
+                            message: "the change stream ended".into(),
+                            action: "run again to resume".into(),
+                        })),
+                    };
+                    if !matches!(event, ChangeEvent::Idle { .. }) {
+                        last_event = Instant::now();
+                    }
+                    if let Err(e) = self.event(event, &mut batch, &ack_tx).await {
+                        return self.ended(e);
+                    }
+                    if batch.due(self.cdc) {
+                        if let Err(e) = self.apply(&mut batch, &ack_tx).await {
+                            return self.ended(e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn ended(&self, error: ReplicateError) -> Result<Ended, ReplicateError> {
+        if error.retry() == Retry::Transient {
+            Ok(Ended::Broken(error))
+        } else {
+            Err(error)
+        }
+    }
+
+    /// The task's selection rules, for tables created after capture started.
+    fn selection(&self) -> TableFilter {
+        let mappings = self.task.mappings.clone();
+        Arc::new(move |name: &QualifiedName| {
+            let mut table = Table::new(name.clone());
+            table.columns.clear();
+            mappings
+                .plan(&Catalog {
+                    tables: vec![table],
+                    ..Catalog::default()
+                })
+                .is_ok_and(|plan| !plan.tables.is_empty())
+        })
+    }
+
+    async fn event(
+        &mut self,
+        event: ChangeEvent,
+        batch: &mut Batch,
+        ack: &watch::Sender<Position>,
+    ) -> Result<(), ReplicateError> {
+        match event {
+            ChangeEvent::Rows { table, changes } => {
+                let capture = self.captures.get(&table).ok_or_else(|| ReplicateError::State {
+                    table: table.to_string(),
+                    message: "changes of a table that was never announced".into(),
+                    action: "report this as a bug in migrate".into(),
+                })?;
+                let staged = capture.to_target(&changes, batch.next_seq)?;
+                batch.next_seq += staged.num_rows() as i64;
+                batch.changes += staged.num_rows() as u64;
+                batch.open = true;
+                batch.started.get_or_insert_with(Instant::now);
+                self.first_change.get_or_insert_with(Instant::now);
+                let bytes = staged.get_array_memory_size();
+                batch.bytes += bytes;
+                let pending = batch.pending(&table);
+                pending.buffered.push(staged);
+                pending.buffered_bytes += bytes;
+                if pending.buffered_bytes >= SPILL_BYTES {
+                    let number = batch.number;
+                    let pending = batch.pending(&table);
+                    self.spill(number, &table, pending).await?;
+                }
+            }
+            ChangeEvent::Truncate { tables } => {
+                for table in tables {
+                    let Some(capture) = self.captures.get(&table) else {
+                        continue;
+                    };
+                    let row = capture.truncate_row(batch.next_seq)?;
+                    batch.next_seq += 1;
+                    batch.open = true;
+                    batch.started.get_or_insert_with(Instant::now);
+                    batch.pending(&table).buffered.push(row);
+                }
+            }
+            ChangeEvent::Table { table } => self.table_changed(table).await?,
+            ChangeEvent::Commit {
+                position,
+                committed_at,
+            } => {
+                batch.commit = Some((position, committed_at));
+                batch.open = false;
+                batch.started.get_or_insert_with(Instant::now);
+            }
+            ChangeEvent::Idle { position, .. } => {
+                // Nothing of ours is in flight: the source may release its log up to here.
+                if batch.commit.is_none() && !batch.open && batch.changes == 0 {
+                    let _ = ack.send(position);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A table's columns changed on the source, or a new table appeared.
+    async fn table_changed(&mut self, table: Table) -> Result<(), ReplicateError> {
+        let plan = self.task.mappings.plan(&Catalog {
+            tables: vec![table.clone()],
+            ..Catalog::default()
+        })?;
+        let Some(table_plan) = plan.tables.first() else {
+            return Ok(());
+        };
+        let dialect = self.source.dialect();
+        let quote = |n: &str| self.source.quote_ident(n);
+        let load = TableLoad::new(table_plan, &table, dialect, &quote)?;
+        let capture = Capture::new(load)?;
+        match self.captures.get(&table.name) {
+            Some(old) => {
+                let actions = self
+                    .warehouse
+                    .evolve_table(&old.load.target, &capture.load.target, self.cdc.schema_changes)
+                    .await?;
+                for action in actions {
+                    tracing::info!(table = %table.name, "schema change applied: {action}");
+                }
+            }
+            None => {
+                let findings = self
+                    .warehouse
+                    .prepare(&capture.load.target, dialect, self.task.target_table_prep_mode)
+                    .await?;
+                tracing::info!(table = %table.name, findings = findings.len(), "new table captured");
+            }
+        }
+        self.captures.insert(table.name.clone(), capture);
+        Ok(())
+    }
+
+    /// Writes a table's buffered changes to staging.
+    async fn spill(
+        &self,
+        batch: u64,
+        table: &QualifiedName,
+        pending: &mut Pending,
+    ) -> Result<(), ReplicateError> {
+        if pending.buffered.is_empty() {
+            return Ok(());
+        }
+        let batches = std::mem::take(&mut pending.buffered);
+        pending.buffered_bytes = 0;
+        let schema = batches[0].schema();
+        let key = ChunkKey {
+            table: format!("cdc-{batch:09}-{}", crate::path_safe(&table.to_string())),
+            chunk: pending.staged.len() as u64,
+            attempt: 0,
+        };
+        let object = self
+            .stage
+            .write_chunk(
+                &key,
+                schema,
+                futures::stream::iter(batches.into_iter().map(Ok::<_, ReplicateError>)),
+                Format::Parquet,
+            )
+            .await?;
+        pending.staged.push(object);
+        Ok(())
+    }
+
+    /// Applies the batch up to its last commit (the batch holds no open transaction here).
+    async fn apply(
+        &mut self,
+        batch: &mut Batch,
+        ack: &watch::Sender<Position>,
+    ) -> Result<(), ReplicateError> {
+        let Some((position, committed_at)) = batch.commit.clone() else {
+            return Ok(());
+        };
+        let order = batch.order.clone();
+        for table in &order {
+            let number = batch.number;
+            if let Some(pending) = batch.tables.get_mut(table) {
+                self.spill(number, table, pending).await?;
+            }
+        }
+        let mut changes = Vec::new();
+        for table in &order {
+            let (Some(pending), Some(capture)) = (batch.tables.get(table), self.captures.get(table))
+            else {
+                continue;
+            };
+            let stage = self.stage.clone();
+            let objects = pending.staged.clone();
+            let schema = Arc::clone(&capture.schema);
+            let stream = futures::stream::iter(objects)
+                .flat_map(move |object| stage.read_chunk(&object))
+                .map(move |batch| {
+                    batch.map_err(ReplicateError::from).and_then(|b| {
+                        conform(&b, &schema).map_err(|e| ReplicateError::State {
+                            table: String::new(),
+                            message: format!("staged changes don't fit the table: {e}"),
+                            action: "report this as a bug in migrate".into(),
+                        })
+                    })
+                });
+            changes.push(TableChanges {
+                table: capture.load.target.clone(),
+                changes: Box::pin(stream),
+            });
+        }
+        let outcome = self
+            .warehouse
+            .apply_changes(
+                &self.options.task_name,
+                batch.number,
+                &position.0,
+                committed_at,
+                changes,
+            )
+            .await?;
+        tracing::debug!(batch = batch.number, ?outcome, "batch applied");
+        // Durable: now the source may forget it.
+        let _ = ack.send(position.clone());
+        for pending in batch.tables.values() {
+            for object in &pending.staged {
+                if let Ok(path) = object_store::path::Path::parse(&object.path) {
+                    if let Err(e) = self.stage.store().delete(&path).await {
+                        tracing::warn!("deleting applied staged changes {}: {e}", object.url);
+                    }
+                }
+            }
+        }
+        self.sequence = batch.number;
+        self.position = position.clone();
+        self.summary.batches += 1;
+        self.summary.changes += batch.changes;
+        self.summary.position = Some(position.0.clone());
+        self.summary.lag_seconds = committed_at
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .map(|d| d.as_secs_f64());
+        let elapsed = self
+            .first_change
+            .map_or(0.0, |t| t.elapsed().as_secs_f64())
+            .max(1e-3);
+        self.summary.changes_per_second = self.summary.changes as f64 / elapsed;
+        self.observer.cdc_status(&CdcStatus {
+            position: position.0.clone(),
+            batches: self.summary.batches,
+            changes: self.summary.changes,
+            changes_per_second: self.summary.changes_per_second,
+            source_lag_seconds: self.summary.lag_seconds,
+            pending_changes: 0,
+        });
+        *batch = Batch::new(batch.number + 1);
+        Ok(())
+    }
+}
+
+/// Aborts a task when dropped: the reader must not outlive its session.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Reads events ahead into `events`, acknowledging what `acks` says is durable.
+async fn read_events<C: ChangeStream>(
+    mut stream: C,
+    events: mpsc::Sender<Result<ChangeEvent, ReplicateError>>,
+    mut acks: watch::Receiver<Position>,
+) {
+    loop {
+        if acks.has_changed().unwrap_or(false) {
+            let position = acks.borrow_and_update().clone();
+            if let Err(e) = stream.acknowledge(&position).await {
+                let _ = events
+                    .send(Err(ReplicateError::source("acknowledging a position")(e)))
+                    .await;
+                return;
+            }
+        }
+        let next = stream
+            .next_event()
+            .await
+            .map_err(ReplicateError::source("reading changes"));
+        match next {
+            Ok(Some(event)) => {
+                if events.send(Ok(event)).await.is_err() {
+                    return;
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                let _ = events.send(Err(e)).await;
+                return;
+            }
+        }
+    }
+}
