@@ -34,6 +34,25 @@ pub enum WarehouseError {
     /// fill.
     #[error("table {table}: {message}")]
     Schema { table: String, message: String },
+    /// The stream of a change batch failed; nothing of the batch was applied.
+    #[error("table {table}, change batch {sequence}: reading the changes failed after {rows} rows: {message}; nothing of this batch was applied")]
+    ChangeStream {
+        table: String,
+        sequence: u64,
+        rows: u64,
+        message: String,
+        retry: Retry,
+    },
+    /// A change the target can't apply (a value the column can't hold, a malformed change row).
+    /// Nothing of the batch was applied.
+    #[error(
+        "table {table}, change batch {sequence}: {message}; nothing of this batch was applied"
+    )]
+    Change {
+        table: String,
+        sequence: u64,
+        message: String,
+    },
     /// The stream of record batches failed; the chunk's transaction was rolled back.
     #[error("table {table}, chunk {chunk}: reading the batches failed after {rows} rows: {message}; nothing of this chunk was loaded")]
     Source {
@@ -107,8 +126,12 @@ impl ErrorClass for WarehouseError {
                 None => Retry::Transient,
             },
             WarehouseError::Database { source, .. } => retry_of(source),
-            WarehouseError::Value { .. } | WarehouseError::Schema { .. } => Retry::Definite,
-            WarehouseError::Source { retry, .. } => *retry,
+            WarehouseError::Value { .. }
+            | WarehouseError::Schema { .. }
+            | WarehouseError::Change { .. } => Retry::Definite,
+            WarehouseError::Source { retry, .. } | WarehouseError::ChangeStream { retry, .. } => {
+                *retry
+            }
         }
     }
 }

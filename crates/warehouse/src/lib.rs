@@ -22,5 +22,9 @@ pub mod redshift;
 
 pub use error::WarehouseError;
 pub use postgres::{
+    staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied, TableChanges, SEQ_COLUMN,
+    TRUNCATE_OP,
+};
+pub use postgres::{
     ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, TableState, SESSION_SETTINGS,
 };

@@ -6,7 +6,8 @@ use migrate_core::Table;
 use std::collections::BTreeSet;
 use tokio_postgres::GenericClient;
 
-/// Creates `migrate.migrate_checkpoint` and `migrate.migrate_table_state`. The checkpoint's
+/// Creates `migrate.migrate_checkpoint`, `migrate.migrate_table_state` and
+/// `migrate.migrate_cdc_checkpoint` (one row per task: the last change batch applied). The checkpoint's
 /// primary key is what makes a chunk load at most once even if two loaders race; `checksum` is
 /// left NULL by the load and may be filled by validation.
 pub(crate) const CREATE_SQL: &str = "CREATE SCHEMA IF NOT EXISTS migrate;
@@ -27,6 +28,13 @@ CREATE TABLE IF NOT EXISTS migrate.migrate_table_state (
     prepared_at timestamptz NOT NULL DEFAULT now(),
     completed_at timestamptz,
     PRIMARY KEY (task, source_table)
+);
+CREATE TABLE IF NOT EXISTS migrate.migrate_cdc_checkpoint (
+    task text PRIMARY KEY,
+    sequence bigint NOT NULL,
+    position text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    source_committed_at timestamptz
 )";
 
 /// What a task recorded about one table when it started loading it: the durable half of resume.

@@ -4,9 +4,10 @@ use super::encode::{self, Target, Values};
 use super::{checkpoint, target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
 use arrow::array::RecordBatch;
+use arrow::datatypes::Schema;
 use bytes::{BufMut, BytesMut};
 use futures::{pin_mut, SinkExt, Stream, StreamExt};
-use migrate_core::{ErrorClass, Table};
+use migrate_core::{ErrorClass, Retry, Table};
 
 /// Encoded rows are sent to the server in messages of about this size: memory stays bounded by
 /// one record batch plus this buffer (plus one value, when a value is larger).
@@ -22,10 +23,10 @@ pub struct LoadOutcome {
 }
 
 /// One column of the chunk: where it goes and how its values are written.
-struct ColumnPlan {
+pub(crate) struct ColumnPlan {
     /// The source column name, for messages.
-    name: String,
-    target: Target,
+    pub name: String,
+    pub target: Target,
 }
 
 impl PostgresWarehouse {
@@ -98,111 +99,47 @@ impl PostgresWarehouse {
                 _ => WarehouseError::database(doing("reading the target columns"))(source),
             })?;
         let expected = migrate_batch::schema(table);
-        let mut plans = Vec::with_capacity(columns.len());
-        for ((column, field), target_column) in table
-            .columns
-            .iter()
-            .zip(expected.fields())
-            .zip(probe.columns())
-        {
-            let target =
-                encode::plan(field.data_type(), target_column.type_()).map_err(|message| {
-                    WarehouseError::Schema {
-                        table: name.clone(),
-                        message: format!("column {}: {message}", column.name),
-                    }
-                })?;
-            plans.push(ColumnPlan {
-                name: column.name.value.clone(),
-                target,
-            });
-        }
-
-        let sink = tx
-            .copy_in(&format!(
-                "COPY {name} ({column_list}) FROM STDIN (FORMAT binary)"
-            ))
-            .await
-            .map_err(WarehouseError::database(doing("starting COPY")))?;
-        pin_mut!(sink);
-        let mut buffer = BytesMut::with_capacity(SEND_BYTES + SEND_BYTES / 4);
-        buffer.put_slice(encode::HEADER);
-        let mut rows: u64 = 0;
-        pin_mut!(batches);
-        while let Some(batch) = batches.next().await {
-            let batch = batch.map_err(|e| WarehouseError::Source {
+        let plans =
+            column_plans(&expected, probe.columns()).map_err(|message| WarehouseError::Schema {
                 table: name.clone(),
-                chunk,
-                rows,
-                message: e.to_string(),
-                retry: e.retry(),
+                message,
             })?;
-            let schema_error = |message: String| WarehouseError::Schema {
-                table: name.clone(),
-                message: format!("chunk {chunk}: {message}"),
-            };
-            if batch.num_columns() != plans.len() {
-                return Err(schema_error(format!(
-                    "a batch has {} columns, the table {}",
-                    batch.num_columns(),
-                    plans.len()
-                )));
-            }
-            let mut values = Vec::with_capacity(plans.len());
-            for (index, (array, field)) in batch.columns().iter().zip(expected.fields()).enumerate()
-            {
-                if array.data_type() != field.data_type() {
-                    return Err(schema_error(format!(
-                        "column {} arrives as Arrow {}, but the batch contract says {}",
-                        plans[index].name,
-                        array.data_type(),
-                        field.data_type()
-                    )));
-                }
-                values.push(Values::new(array).ok_or_else(|| {
-                    schema_error(format!("column {}: unexpected array", plans[index].name))
-                })?);
-            }
-            let field_count = i16::try_from(plans.len())
-                .map_err(|_| schema_error("more than 32767 columns".into()))?;
-            for row in 0..batch.num_rows() {
-                buffer.put_i16(field_count);
-                for (column, plan) in values.iter().zip(&plans) {
-                    column
-                        .write(row, &plan.target, &mut buffer)
-                        .map_err(|message| WarehouseError::Value {
-                            table: name.clone(),
-                            column: plan.name.clone(),
-                            chunk,
-                            row: rows + row as u64,
-                            message,
-                        })?;
-                }
-                if buffer.len() >= SEND_BYTES {
-                    sink.send(buffer.split().freeze())
-                        .await
-                        .map_err(WarehouseError::database(doing("sending rows")))?;
-                }
-            }
-            rows += batch.num_rows() as u64;
-        }
-        buffer.put_slice(encode::TRAILER);
-        sink.send(buffer.split().freeze())
+
+        let copy = format!("COPY {name} ({column_list}) FROM STDIN (FORMAT binary)");
+        let rows = copy_batches(&tx, &copy, &plans, &expected, batches, |_| Ok(()))
             .await
-            .map_err(WarehouseError::database(doing("sending rows")))?;
-        let copied = sink
-            .as_mut()
-            .finish()
-            .await
-            .map_err(WarehouseError::database(doing("finishing COPY")))?;
-        if copied != rows {
-            return Err(WarehouseError::Schema {
-                table: name.clone(),
-                message: format!(
-                    "chunk {chunk}: {rows} rows were sent but the server copied {copied}; nothing was loaded"
-                ),
-            });
-        }
+            .map_err(|failure| match failure {
+                CopyFailure::Source {
+                    rows,
+                    message,
+                    retry,
+                } => WarehouseError::Source {
+                    table: name.clone(),
+                    chunk,
+                    rows,
+                    message,
+                    retry,
+                },
+                CopyFailure::Schema(message) => WarehouseError::Schema {
+                    table: name.clone(),
+                    message: format!("chunk {chunk}: {message}"),
+                },
+                CopyFailure::Value {
+                    column,
+                    row,
+                    message,
+                } => WarehouseError::Value {
+                    table: name.clone(),
+                    column,
+                    chunk,
+                    row,
+                    message,
+                },
+                CopyFailure::Database {
+                    doing: what,
+                    source,
+                } => WarehouseError::database(doing(what))(source),
+            })?;
         checkpoint::insert(&tx, task, &source_table, chunk, rows).await?;
         tx.commit()
             .await
@@ -212,4 +149,135 @@ impl PostgresWarehouse {
             skipped_already_loaded: false,
         })
     }
+}
+
+/// How each field of `expected` is written into the column of the same position in `columns`
+/// (the target's, as a prepared statement describes them).
+pub(crate) fn column_plans(
+    expected: &Schema,
+    columns: &[tokio_postgres::Column],
+) -> Result<Vec<ColumnPlan>, String> {
+    expected
+        .fields()
+        .iter()
+        .zip(columns)
+        .map(|(field, column)| {
+            let target = encode::plan(field.data_type(), column.type_())
+                .map_err(|message| format!("column {}: {message}", field.name()))?;
+            Ok(ColumnPlan {
+                name: field.name().clone(),
+                target,
+            })
+        })
+        .collect()
+}
+
+/// Why [`copy_batches`] failed; callers add the table and what they were loading.
+pub(crate) enum CopyFailure {
+    /// The stream of batches returned an error after `rows` rows.
+    Source {
+        rows: u64,
+        message: String,
+        retry: Retry,
+    },
+    /// A batch does not have the expected layout.
+    Schema(String),
+    /// A value the target column can't hold; `row` counts from 0 over the whole stream.
+    Value {
+        column: String,
+        row: u64,
+        message: String,
+    },
+    Database {
+        doing: &'static str,
+        source: tokio_postgres::Error,
+    },
+}
+
+/// Runs `copy` (a `COPY ... FROM STDIN (FORMAT binary)`) and streams every row of `batches`
+/// (whose schema must be `expected`, one [`ColumnPlan`] per column) into it, one batch in memory
+/// at a time; `check` sees each batch first and may reject it. Returns the rows copied.
+pub(crate) async fn copy_batches<S, E>(
+    tx: &tokio_postgres::Transaction<'_>,
+    copy: &str,
+    plans: &[ColumnPlan],
+    expected: &Schema,
+    batches: S,
+    mut check: impl FnMut(&RecordBatch) -> Result<(), String>,
+) -> Result<u64, CopyFailure>
+where
+    S: Stream<Item = Result<RecordBatch, E>>,
+    E: std::fmt::Display + ErrorClass,
+{
+    let database = |doing: &'static str| move |source| CopyFailure::Database { doing, source };
+    let sink = tx.copy_in(copy).await.map_err(database("starting COPY"))?;
+    pin_mut!(sink);
+    let mut buffer = BytesMut::with_capacity(SEND_BYTES + SEND_BYTES / 4);
+    buffer.put_slice(encode::HEADER);
+    let mut rows: u64 = 0;
+    pin_mut!(batches);
+    while let Some(batch) = batches.next().await {
+        let batch = batch.map_err(|e| CopyFailure::Source {
+            rows,
+            message: e.to_string(),
+            retry: e.retry(),
+        })?;
+        if batch.num_columns() != plans.len() {
+            return Err(CopyFailure::Schema(format!(
+                "a batch has {} columns, {} were expected",
+                batch.num_columns(),
+                plans.len()
+            )));
+        }
+        let mut values = Vec::with_capacity(plans.len());
+        for (index, (array, field)) in batch.columns().iter().zip(expected.fields()).enumerate() {
+            if array.data_type() != field.data_type() {
+                return Err(CopyFailure::Schema(format!(
+                    "column {} arrives as Arrow {}, but the batch contract says {}",
+                    plans[index].name,
+                    array.data_type(),
+                    field.data_type()
+                )));
+            }
+            values.push(Values::new(array).ok_or_else(|| {
+                CopyFailure::Schema(format!("column {}: unexpected array", plans[index].name))
+            })?);
+        }
+        check(&batch).map_err(CopyFailure::Schema)?;
+        let field_count = i16::try_from(plans.len())
+            .map_err(|_| CopyFailure::Schema("more than 32767 columns".into()))?;
+        for row in 0..batch.num_rows() {
+            buffer.put_i16(field_count);
+            for (column, plan) in values.iter().zip(plans) {
+                column
+                    .write(row, &plan.target, &mut buffer)
+                    .map_err(|message| CopyFailure::Value {
+                        column: plan.name.clone(),
+                        row: rows + row as u64,
+                        message,
+                    })?;
+            }
+            if buffer.len() >= SEND_BYTES {
+                sink.send(buffer.split().freeze())
+                    .await
+                    .map_err(database("sending rows"))?;
+            }
+        }
+        rows += batch.num_rows() as u64;
+    }
+    buffer.put_slice(encode::TRAILER);
+    sink.send(buffer.split().freeze())
+        .await
+        .map_err(database("sending rows"))?;
+    let copied = sink
+        .as_mut()
+        .finish()
+        .await
+        .map_err(database("finishing COPY"))?;
+    if copied != rows {
+        return Err(CopyFailure::Schema(format!(
+            "{rows} rows were sent but the server copied {copied}; nothing was loaded"
+        )));
+    }
+    Ok(rows)
 }

@@ -1,6 +1,7 @@
 //! PostgreSQL as the warehouse: tables created by the converter, chunks loaded with binary COPY
 //! together with their checkpoint, and validation queries run on the target.
 
+mod apply;
 mod checkpoint;
 mod connect;
 mod copy;
@@ -8,6 +9,10 @@ mod encode;
 mod prepare;
 mod validate;
 
+pub use apply::{
+    staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied, TableChanges, SEQ_COLUMN,
+    TRUNCATE_OP,
+};
 pub use checkpoint::TableState;
 pub use connect::SESSION_SETTINGS;
 pub use copy::LoadOutcome;

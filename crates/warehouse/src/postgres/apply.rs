@@ -1,0 +1,747 @@
+//! Applying a batch of changes (CDC) exactly once: every table's changes are copied into a
+//! temporary table, reduced to the net change per key with set-based SQL, and written with one
+//! `DELETE` and one `INSERT` per table, in the transaction that advances the task's CDC
+//! checkpoint.
+
+use super::copy::{column_plans, copy_batches, CopyFailure};
+use super::{target_column, target_name, PostgresWarehouse};
+use crate::WarehouseError;
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Field, Int64Type, Schema};
+use futures::Stream;
+use migrate_core::{ErrorClass, Table};
+use migrate_source::{change_schema, key_columns};
+use std::collections::BTreeSet;
+use std::fmt::Display;
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio_postgres::Transaction;
+
+/// The change's place in the whole change batch (Int64, never null): strictly increasing in
+/// source order across every table of the batch.
+pub const SEQ_COLUMN: &str = "__seq";
+/// The [`migrate_source::OP_COLUMN`] value of a truncate: every row of the table that existed
+/// before this change is gone. Its other columns are null.
+pub const TRUNCATE_OP: &str = "T";
+
+/// The schema of the record batches [`PostgresWarehouse::apply_changes`] takes for `table` (and
+/// of the staged Parquet files of a change batch): [`SEQ_COLUMN`], then
+/// [`migrate_source::change_schema`] of the table.
+pub fn staged_change_schema(table: &Table) -> Schema {
+    let mut fields = vec![Arc::new(Field::new(SEQ_COLUMN, DataType::Int64, false))];
+    fields.extend(change_schema(table).fields().iter().cloned());
+    Schema::new(fields)
+}
+
+/// One table's part of a change batch. `table` is the target table's definition (as
+/// [`PostgresWarehouse::prepare`] and `load_chunk` take it, with its primary key); `changes`
+/// streams record batches of [`staged_change_schema`] in `__seq` order.
+pub struct TableChanges<S> {
+    pub table: Table,
+    pub changes: S,
+}
+
+/// What [`PostgresWarehouse::apply_changes`] did to one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableApplied {
+    /// The target table, as SQL.
+    pub table: String,
+    /// Change rows received (truncates included).
+    pub changes: u64,
+    /// Target rows removed: deleted rows and the old images of updated rows (not counting what a
+    /// truncate removed).
+    pub deleted: u64,
+    /// Rows written: the final image of every inserted or updated key.
+    pub inserted: u64,
+    /// The batch truncated the table.
+    pub truncated: bool,
+}
+
+/// What [`PostgresWarehouse::apply_changes`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyOutcome {
+    pub inserted: u64,
+    pub deleted: u64,
+    /// Tables truncated.
+    pub truncated: u32,
+    /// Change rows received, every table.
+    pub rows_in: u64,
+    /// The batch was applied before (same position, or a sequence not above the checkpoint's):
+    /// nothing was done and the streams were not read.
+    pub skipped_already_applied: bool,
+    pub tables: Vec<TableApplied>,
+}
+
+/// The last change batch a task applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CdcCheckpoint {
+    /// The batch's sequence number; 0 for the start position recorded by
+    /// [`PostgresWarehouse::start_cdc`].
+    pub sequence: u64,
+    /// The source position the target is consistent with: resume the change stream from here.
+    pub position: String,
+    pub applied_at: SystemTime,
+    /// When the source committed the batch's last transaction, if known.
+    pub source_committed_at: Option<SystemTime>,
+}
+
+/// Serialises appliers of one task until the end of the transaction.
+const LOCK_SQL: &str = "SELECT pg_advisory_xact_lock(hashtextextended('migrate cdc ' || $1, 0))";
+
+/// Joined like `(a.x, a.y)`.
+fn row_of(alias: &str, columns: &[String]) -> String {
+    let parts: Vec<String> = columns.iter().map(|c| format!("{alias}.{c}")).collect();
+    format!("({})", parts.join(", "))
+}
+
+/// `a.x = b.y AND ...` for pairs of columns.
+fn equal(left: &str, left_columns: &[String], right: &str, right_columns: &[String]) -> String {
+    left_columns
+        .iter()
+        .zip(right_columns)
+        .map(|(l, r)| format!("{left}.{l} = {right}.{r}"))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+fn checkpoint_from(row: &tokio_postgres::Row) -> CdcCheckpoint {
+    CdcCheckpoint {
+        // Only this crate writes the table, and only from `u64`s.
+        sequence: row.get::<_, i64>(0).max(0) as u64,
+        position: row.get(1),
+        applied_at: row.get(2),
+        source_committed_at: row.get(3),
+    }
+}
+
+impl PostgresWarehouse {
+    /// The last change batch `task` applied (or the start recorded by
+    /// [`PostgresWarehouse::start_cdc`]); `None` before CDC started.
+    pub async fn cdc_checkpoint(
+        &self,
+        task: &str,
+    ) -> Result<Option<CdcCheckpoint>, WarehouseError> {
+        let client = self.client.lock().await;
+        let row = client
+            .query_opt(
+                "SELECT sequence, position, applied_at, source_committed_at \
+                   FROM migrate.migrate_cdc_checkpoint WHERE task = $1",
+                &[&task],
+            )
+            .await
+            .map_err(WarehouseError::database(format!(
+                "reading the CDC checkpoint of task {task}"
+            )))?;
+        Ok(row.as_ref().map(checkpoint_from))
+    }
+
+    /// Records where `task`'s change stream starts (the position the full load is consistent
+    /// with) as sequence 0, unless the task has a CDC checkpoint already; returns the checkpoint
+    /// in force. Call it once the full load is durable: from then on, resume from
+    /// [`PostgresWarehouse::cdc_checkpoint`].
+    pub async fn start_cdc(
+        &self,
+        task: &str,
+        position: &str,
+    ) -> Result<CdcCheckpoint, WarehouseError> {
+        let doing = format!("recording the CDC start of task {task} at {position}");
+        let client = self.client.lock().await;
+        client
+            .execute(
+                "INSERT INTO migrate.migrate_cdc_checkpoint (task, sequence, position) \
+                 VALUES ($1, 0, $2) ON CONFLICT (task) DO NOTHING",
+                &[&task, &position],
+            )
+            .await
+            .map_err(WarehouseError::database(doing.clone()))?;
+        let row = client
+            .query_one(
+                "SELECT sequence, position, applied_at, source_committed_at \
+                   FROM migrate.migrate_cdc_checkpoint WHERE task = $1",
+                &[&task],
+            )
+            .await
+            .map_err(WarehouseError::database(doing))?;
+        Ok(checkpoint_from(&row))
+    }
+
+    /// Applies change batch `sequence` of `task`, which ends at source `position`, exactly once.
+    ///
+    /// **Durability**: one transaction locks the task's CDC checkpoint; when the checkpoint's
+    /// position already equals `position` or its sequence is `>= sequence`, the batch was applied
+    /// before: the transaction rolls back and the outcome says `skipped_already_applied` (the
+    /// streams are not read). Otherwise, for each table: its changes are streamed with binary COPY
+    /// into a temporary table (memory: one record batch at a time, whatever the batch's size),
+    /// unchanged values (`__unchanged`) are taken from the latest earlier change of the same row
+    /// in the batch or else from the target row as it was before the batch, the changes are
+    /// reduced to the last one per key in `__seq` order (an update that changes the key deletes the
+    /// old key and inserts the new one; a truncate removes every row before it), the target rows
+    /// of every touched key are deleted and the final images inserted. Then the checkpoint row
+    /// becomes (sequence, position, now, `committed_at`) and the transaction commits. The batch is
+    /// durable exactly when this returns `Ok`; before, nothing of it is (any error, a crash or a
+    /// dropped connection rolls back every table and the checkpoint).
+    ///
+    /// **Order**: the final state of each key is that of its last change; changes of one key
+    /// within the batch are applied in `__seq` order whatever their number. Tables need no order
+    /// among themselves.
+    ///
+    /// Errors: a table without a primary key, a target table or column that is missing, a
+    /// malformed change row (unknown `__op`, a missing key, `__seq` not increasing), an unchanged
+    /// value with no earlier value anywhere (the target is out of step with the source) and
+    /// values the target can't hold are definite; a stream item `Err(e)` fails the batch as `e`
+    /// says ([`WarehouseError::ChangeStream`]).
+    pub async fn apply_changes<S, E>(
+        &self,
+        task: &str,
+        sequence: u64,
+        position: &str,
+        committed_at: Option<SystemTime>,
+        tables: Vec<TableChanges<S>>,
+    ) -> Result<ApplyOutcome, WarehouseError>
+    where
+        S: Stream<Item = Result<RecordBatch, E>>,
+        E: Display + ErrorClass,
+    {
+        let doing = |what: &str| format!("applying change batch {sequence} of task {task}: {what}");
+        let sequence_sql = i64::try_from(sequence).map_err(|_| WarehouseError::Change {
+            table: "(every table)".into(),
+            sequence,
+            message: "the batch sequence is above 2^63-1".into(),
+        })?;
+        let mut seen = BTreeSet::new();
+        for changes in &tables {
+            let name = target_name(&changes.table);
+            if !seen.insert(name.clone()) {
+                return Err(WarehouseError::Change {
+                    table: name,
+                    sequence,
+                    message:
+                        "the table appears twice in the batch; pass all its changes in one stream"
+                            .into(),
+                });
+            }
+        }
+
+        let mut client = self.client.lock().await;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(WarehouseError::database(doing("BEGIN")))?;
+        tx.execute(LOCK_SQL, &[&task])
+            .await
+            .map_err(WarehouseError::database(doing(
+                "locking the task's CDC checkpoint",
+            )))?;
+        let recorded = tx
+            .query_opt(
+                "SELECT sequence, position FROM migrate.migrate_cdc_checkpoint WHERE task = $1 FOR UPDATE",
+                &[&task],
+            )
+            .await
+            .map_err(WarehouseError::database(doing("reading the CDC checkpoint")))?;
+        if let Some(row) = recorded {
+            let (done, done_position): (i64, String) = (row.get(0), row.get(1));
+            if done_position == position || sequence_sql <= done {
+                tx.rollback()
+                    .await
+                    .map_err(WarehouseError::database(doing("ROLLBACK")))?;
+                return Ok(ApplyOutcome {
+                    skipped_already_applied: true,
+                    ..ApplyOutcome::default()
+                });
+            }
+        }
+        // Room for the sorts and hashes of the net-change reduction (per operation, this
+        // transaction only).
+        tx.batch_execute("SET LOCAL work_mem = '128MB'")
+            .await
+            .map_err(WarehouseError::database(doing("SET work_mem")))?;
+
+        let mut outcome = ApplyOutcome::default();
+        for (index, changes) in tables.into_iter().enumerate() {
+            let applied = apply_table(&tx, index, sequence, changes).await?;
+            outcome.inserted += applied.inserted;
+            outcome.deleted += applied.deleted;
+            outcome.rows_in += applied.changes;
+            outcome.truncated += u32::from(applied.truncated);
+            outcome.tables.push(applied);
+        }
+        tx.execute(
+            "INSERT INTO migrate.migrate_cdc_checkpoint (task, sequence, position, applied_at, source_committed_at) \
+             VALUES ($1, $2, $3, now(), $4) \
+             ON CONFLICT (task) DO UPDATE SET sequence = excluded.sequence, position = excluded.position, \
+                 applied_at = excluded.applied_at, source_committed_at = excluded.source_committed_at",
+            &[&task, &sequence_sql, &position, &committed_at],
+        )
+        .await
+        .map_err(WarehouseError::database(doing("advancing the CDC checkpoint")))?;
+        tx.commit()
+            .await
+            .map_err(WarehouseError::database(doing("COMMIT")))?;
+        Ok(outcome)
+    }
+}
+
+/// The names used in the SQL of one table's apply.
+struct Names {
+    /// The target table.
+    target: String,
+    /// Its columns, as SQL, in table order.
+    columns: Vec<String>,
+    /// Its key columns, as SQL.
+    keys: Vec<String>,
+    /// The staging table: `seq`, `op`, `unch`, `b0..` (before keys), `c0..` (every column).
+    staged: String,
+    /// The key columns' positions in the table.
+    key_positions: Vec<usize>,
+    /// The staging table's after-image key columns (`c<position>`).
+    after_keys: Vec<String>,
+    /// The staging table's before-image key columns (`b<i>`).
+    before_keys: Vec<String>,
+    /// The net changes: key columns `c<position>` as in `staged`, `seq`, `present`.
+    net: String,
+}
+
+async fn apply_table<S, E>(
+    tx: &Transaction<'_>,
+    index: usize,
+    sequence: u64,
+    changes: TableChanges<S>,
+) -> Result<TableApplied, WarehouseError>
+where
+    S: Stream<Item = Result<RecordBatch, E>>,
+    E: Display + ErrorClass,
+{
+    let table = &changes.table;
+    let target = target_name(table);
+    let change_error = |message: String| WarehouseError::Change {
+        table: target.clone(),
+        sequence,
+        message,
+    };
+    let doing = |what: &str| format!("applying change batch {sequence} to table {target}: {what}");
+    let key_names = key_columns(table);
+    if key_names.is_empty() {
+        return Err(WarehouseError::Schema {
+            table: target.clone(),
+            message: "the table has no primary key, and applying changes needs one to find rows: add a primary key to the source table (or replicate it with a full load only)".into(),
+        });
+    }
+    let mut key_positions = Vec::with_capacity(key_names.len());
+    for key in &key_names {
+        let position = table
+            .columns
+            .iter()
+            .position(|c| &c.name.value == key)
+            .ok_or_else(|| WarehouseError::Schema {
+                table: target.clone(),
+                message: format!("the primary key names column {key}, which the table lacks"),
+            })?;
+        key_positions.push(position);
+    }
+    let names = Names {
+        target: target.clone(),
+        columns: table
+            .columns
+            .iter()
+            .map(|c| target_column(&c.name))
+            .collect(),
+        keys: key_positions
+            .iter()
+            .map(|&p| target_column(&table.columns[p].name))
+            .collect(),
+        staged: format!("migrate_cdc_{index}"),
+        key_positions: key_positions.clone(),
+        after_keys: key_positions.iter().map(|p| format!("c{p}")).collect(),
+        before_keys: (0..key_positions.len()).map(|i| format!("b{i}")).collect(),
+        net: format!("migrate_cdc_net_{index}"),
+    };
+
+    // The staging table takes its column types from the target (CREATE TABLE AS keeps types,
+    // modifiers and collations, but no NOT NULL: deletes have no after-image).
+    let mut select = vec![
+        "NULL::int8 AS seq".to_string(),
+        "NULL::text AS op".into(),
+        "NULL::text AS unch".into(),
+    ];
+    for (i, key) in names.keys.iter().enumerate() {
+        select.push(format!("t.{key} AS b{i}"));
+    }
+    for (i, column) in names.columns.iter().enumerate() {
+        select.push(format!("t.{column} AS c{i}"));
+    }
+    let create = format!(
+        "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} t WITH NO DATA",
+        names.staged,
+        select.join(", "),
+        names.target
+    );
+    tx.batch_execute(&create)
+        .await
+        .map_err(|source| match source.code() {
+            Some(code) if code.code() == "42P01" || code.code() == "42703" => {
+                WarehouseError::Schema {
+                    table: target.clone(),
+                    message: format!(
+                        "the target table or one of its columns ({}) is missing: {}; prepare the table (or apply the schema change) first",
+                        names.columns.join(", "),
+                        source.as_db_error().map_or(String::new(), |db| db.message().to_string())
+                    ),
+                }
+            }
+            _ => WarehouseError::database(doing("creating the staging table"))(source),
+        })?;
+    let probe = tx
+        .prepare(&format!("SELECT * FROM {} LIMIT 0", names.staged))
+        .await
+        .map_err(WarehouseError::database(doing(
+            "reading the staging columns",
+        )))?;
+    let expected = staged_change_schema(table);
+    let plans =
+        column_plans(&expected, probe.columns()).map_err(|message| WarehouseError::Schema {
+            table: target.clone(),
+            message,
+        })?;
+
+    let mut last_seq: Option<i64> = None;
+    let check = |batch: &RecordBatch| -> Result<(), String> {
+        let seqs = batch.column(0).as_primitive::<Int64Type>();
+        if seqs.null_count() > 0 {
+            return Err(format!("{SEQ_COLUMN} is null in a change row"));
+        }
+        for &seq in seqs.values().iter() {
+            if last_seq.is_some_and(|last| seq <= last) {
+                return Err(format!(
+                    "{SEQ_COLUMN} must increase strictly in source order, but {seq} follows {}",
+                    last_seq.unwrap_or_default()
+                ));
+            }
+            last_seq = Some(seq);
+        }
+        Ok(())
+    };
+    let copy = format!("COPY {} FROM STDIN (FORMAT binary)", names.staged);
+    let rows = copy_batches(tx, &copy, &plans, &expected, changes.changes, check)
+        .await
+        .map_err(|failure| match failure {
+            CopyFailure::Source {
+                rows,
+                message,
+                retry,
+            } => WarehouseError::ChangeStream {
+                table: target.clone(),
+                sequence,
+                rows,
+                message,
+                retry,
+            },
+            CopyFailure::Schema(message) => change_error(message),
+            CopyFailure::Value {
+                column,
+                row,
+                message,
+            } => change_error(format!("column {column}, change row {row}: {message}")),
+            CopyFailure::Database {
+                doing: what,
+                source,
+            } => WarehouseError::database(doing(what))(source),
+        })?;
+    if rows == 0 {
+        return Ok(TableApplied {
+            table: target,
+            changes: 0,
+            deleted: 0,
+            inserted: 0,
+            truncated: false,
+        });
+    }
+
+    let db = |what: &str| WarehouseError::database(doing(what));
+    let staged = &names.staged;
+    let column_count = names.columns.len();
+    let before_null = names
+        .before_keys
+        .iter()
+        .map(|c| format!("{c} IS NULL"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let facts = tx
+        .query_one(
+            &format!(
+                "SELECT min(seq) FILTER (WHERE op IS NULL OR op NOT IN ('I', 'U', 'D', 'T')), \
+                        min(seq) FILTER (WHERE op IN ('U', 'D') AND ({before_null})), \
+                        min(seq) FILTER (WHERE unch IS NOT NULL AND length(unch) <> {column_count}), \
+                        min(seq) FILTER (WHERE op = 'T'), \
+                        max(seq) FILTER (WHERE op = 'T'), \
+                        count(*) FILTER (WHERE op = 'U' AND strpos(unch, '1') > 0) \
+                   FROM {staged}"
+            ),
+            &[],
+        )
+        .await
+        .map_err(db("checking the changes"))?;
+    if let Some(seq) = facts.get::<_, Option<i64>>(0) {
+        return Err(change_error(format!(
+            "the change with {SEQ_COLUMN} {seq} has an unknown {} (expected I, U, D or T)",
+            migrate_source::OP_COLUMN
+        )));
+    }
+    if let Some(seq) = facts.get::<_, Option<i64>>(1) {
+        return Err(change_error(format!(
+            "the update or delete with {SEQ_COLUMN} {seq} lacks its before-image key ({})",
+            key_names
+                .iter()
+                .map(|k| migrate_source::before_column(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if let Some(seq) = facts.get::<_, Option<i64>>(2) {
+        return Err(change_error(format!(
+            "the change with {SEQ_COLUMN} {seq} has an {} value whose length is not the table's {column_count} columns",
+            migrate_source::UNCHANGED_COLUMN
+        )));
+    }
+    let first_truncate: Option<i64> = facts.get(3);
+    let last_truncate: Option<i64> = facts.get(4);
+    let unchanged_rows: i64 = facts.get(5);
+
+    tx.batch_execute(&format!("ANALYZE {staged}"))
+        .await
+        .map_err(db("analyzing the staged changes"))?;
+    if unchanged_rows > 0 {
+        resolve_unchanged(tx, &names, table, first_truncate, &change_error, &doing).await?;
+    }
+
+    let after_null = names
+        .after_keys
+        .iter()
+        .map(|c| format!("{c} IS NULL"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let missing_key = tx
+        .query_one(
+            &format!("SELECT min(seq) FROM {staged} WHERE op IN ('I', 'U') AND ({after_null})"),
+            &[],
+        )
+        .await
+        .map_err(db("checking the changes' keys"))?
+        .get::<_, Option<i64>>(0);
+    if let Some(seq) = missing_key {
+        return Err(change_error(format!(
+            "the insert or update with {SEQ_COLUMN} {seq} has a null primary-key value in its new image"
+        )));
+    }
+
+    // The last change of each key after the last truncate: present (its image is the row) or
+    // absent (deleted, or moved to another key).
+    let after = names.after_keys.join(", ");
+    let before_as_after = names
+        .before_keys
+        .iter()
+        .zip(&names.after_keys)
+        .map(|(b, a)| format!("{b} AS {a}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let since = last_truncate.map_or(String::new(), |t| format!(" AND seq > {t}"));
+    let net = &names.net;
+    tx.batch_execute(&format!(
+        "CREATE TEMP TABLE {net} ON COMMIT DROP AS \
+         SELECT DISTINCT ON ({after}) {after}, seq, present FROM ( \
+             SELECT {before_as_after}, seq, false AS present FROM {staged} \
+              WHERE (op = 'D' OR (op = 'U' AND {before_row} IS DISTINCT FROM {after_row})){since} \
+             UNION ALL \
+             SELECT {after}, seq, true FROM {staged} WHERE op IN ('I', 'U'){since} \
+         ) changes ORDER BY {after}, seq DESC; \
+         ANALYZE {net}",
+        before_row = row_of(staged, &names.before_keys),
+        after_row = row_of(staged, &names.after_keys),
+    ))
+    .await
+    .map_err(db("reducing the changes to the net change per key"))?;
+
+    let truncated = last_truncate.is_some();
+    let mut deleted = 0;
+    if truncated {
+        tx.batch_execute(&format!("TRUNCATE {}", names.target))
+            .await
+            .map_err(db(
+                "truncating it (tables whose foreign keys reference it must be truncated in the same batch)",
+            ))?;
+    } else {
+        let keys: Vec<String> = names.keys.clone();
+        deleted = tx
+            .execute(
+                &format!(
+                    "DELETE FROM {} t USING {net} n WHERE {}",
+                    names.target,
+                    equal("t", &keys, "n", &names.after_keys)
+                ),
+                &[],
+            )
+            .await
+            .map_err(db("deleting the rows of the changed keys"))?;
+    }
+    let values = (0..column_count)
+        .map(|i| format!("s.c{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let inserted = tx
+        .execute(
+            &format!(
+                "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE \
+                 SELECT {values} FROM {staged} s JOIN {net} n ON n.seq = s.seq WHERE n.present",
+                names.target,
+                names.columns.join(", ")
+            ),
+            &[],
+        )
+        .await
+        .map_err(db("inserting the new images"))?;
+    Ok(TableApplied {
+        table: target,
+        changes: rows,
+        deleted,
+        inserted,
+        truncated,
+    })
+}
+
+/// Fills every unchanged value (`__unchanged` = `1`) of the staged updates: from the latest
+/// earlier insert or update of the same key in the batch, else from the target row as it was
+/// before the batch. An update that changed the key takes its values from its before-key's
+/// history, so values follow a row through key changes; chains are resolved in rounds, each
+/// round one key change deeper (a run of updates that keep the key resolves in one round).
+async fn resolve_unchanged(
+    tx: &Transaction<'_>,
+    names: &Names,
+    table: &Table,
+    first_truncate: Option<i64>,
+    change_error: &impl Fn(String) -> WarehouseError,
+    doing: &impl Fn(&str) -> String,
+) -> Result<(), WarehouseError> {
+    let db = |what: &str| WarehouseError::database(doing(what));
+    let staged = &names.staged;
+    let after = names.after_keys.join(", ");
+    tx.batch_execute(&format!(
+        "CREATE INDEX ON {staged} ({after}, seq); CREATE INDEX ON {staged} (seq); ANALYZE {staged}"
+    ))
+    .await
+    .map_err(db("indexing the staged changes"))?;
+    let clear = |pos: usize, alias: &str| {
+        format!("unch = overlay({alias}.unch placing '0' from {pos} for 1)")
+    };
+    // A key column is only "unchanged" when the key did not change: its value is the before key.
+    for (i, (key, position)) in names
+        .after_keys
+        .iter()
+        .zip(&names.key_positions)
+        .enumerate()
+    {
+        let pos = position + 1;
+        tx.execute(
+            &format!(
+                "UPDATE {staged} r SET {key} = r.b{i}, {} WHERE r.op = 'U' AND substr(r.unch, {pos}, 1) = '1'",
+                clear(pos, "r")
+            ),
+            &[],
+        )
+        .await
+        .map_err(db("resolving unchanged key values"))?;
+    }
+    let positions: Vec<i32> = tx
+        .query(
+            &format!(
+                "SELECT DISTINCT p FROM {staged}, generate_series(1, length(unch)) p \
+                  WHERE op = 'U' AND strpos(unch, '1') > 0 AND substr(unch, p, 1) = '1' ORDER BY p"
+            ),
+            &[],
+        )
+        .await
+        .map_err(db("finding the unchanged columns"))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let before_row = |alias: &str| row_of(alias, &names.before_keys);
+    let after_row = |alias: &str| row_of(alias, &names.after_keys);
+    let before_first_truncate =
+        first_truncate.map_or(String::new(), |t| format!(" AND r.seq < {t}"));
+    for pos in positions {
+        let pos = pos as usize;
+        let column = format!("c{}", pos - 1);
+        // The change a value can come from: an earlier insert or update of the key that has
+        // the value, or that changed the key (then its own value comes from the old key).
+        let candidate = |q: &str, r: &str| {
+            format!(
+                "{q_after} = {r_before} AND {q}.seq < {r}.seq AND {q}.op IN ('I', 'U') \
+                 AND (substr({q}.unch, {pos}, 1) IS DISTINCT FROM '1' OR {q_before} IS DISTINCT FROM {q_after})",
+                q_after = after_row(q),
+                q_before = before_row(q),
+                r_before = before_row(r),
+            )
+        };
+        // No such change: the row was as in the target before the batch.
+        tx.execute(
+            &format!(
+                "UPDATE {staged} r SET {column} = t.{target_column}, {clear} \
+                   FROM {target} t \
+                  WHERE r.op = 'U' AND substr(r.unch, {pos}, 1) = '1' AND {key_match}{before_first_truncate} \
+                    AND NOT EXISTS (SELECT 1 FROM {staged} q WHERE {candidate})",
+                target_column = names.columns[pos - 1],
+                clear = clear(pos, "r"),
+                target = names.target,
+                key_match = equal("t", &names.keys, "r", &names.before_keys),
+                candidate = candidate("q", "r"),
+            ),
+            &[],
+        )
+        .await
+        .map_err(db("taking unchanged values from the target"))?;
+        loop {
+            let resolved = tx
+                .execute(
+                    &format!(
+                        "UPDATE {staged} r SET {column} = p.{column}, {clear} \
+                           FROM (SELECT r2.seq AS rseq, \
+                                        (SELECT q.seq FROM {staged} q WHERE {candidate} ORDER BY q.seq DESC LIMIT 1) AS pseq \
+                                   FROM {staged} r2 WHERE r2.op = 'U' AND substr(r2.unch, {pos}, 1) = '1') m \
+                           JOIN {staged} p ON p.seq = m.pseq \
+                          WHERE r.seq = m.rseq AND substr(p.unch, {pos}, 1) IS DISTINCT FROM '1'",
+                        clear = clear(pos, "r"),
+                        candidate = candidate("q", "r2"),
+                    ),
+                    &[],
+                )
+                .await
+                .map_err(db("taking unchanged values from earlier changes"))?;
+            if resolved == 0 {
+                break;
+            }
+        }
+        let left = tx
+            .query_opt(
+                &format!(
+                    "SELECT seq, concat_ws(', ', {}) FROM {staged} \
+                      WHERE op = 'U' AND substr(unch, {pos}, 1) = '1' ORDER BY seq LIMIT 1",
+                    names
+                        .before_keys
+                        .iter()
+                        .map(|b| format!("{b}::text"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                &[],
+            )
+            .await
+            .map_err(db("checking unchanged values"))?;
+        if let Some(row) = left {
+            let (seq, key): (i64, String) = (row.get(0), row.get(1));
+            return Err(change_error(format!(
+                "the update with {SEQ_COLUMN} {seq} leaves column {} unchanged, but the row with key ({key}) has no earlier value in the batch or the target: the target is out of step with the source; reload the table",
+                table.columns[pos - 1].name
+            )));
+        }
+    }
+    Ok(())
+}
