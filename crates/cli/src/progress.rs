@@ -18,6 +18,8 @@ pub enum ProgressMode {
 }
 
 pub struct Bars {
+    /// `--output json`: change-capture status goes to standard error as JSON lines.
+    json_metrics: bool,
     multi: MultiProgress,
     total: ProgressBar,
     tables: Mutex<HashMap<String, Table>>,
@@ -47,6 +49,7 @@ impl Bars {
         total.set_style(style(TABLE_TEMPLATE));
         total.set_prefix("total");
         Bars {
+            json_metrics: json_output,
             multi,
             total,
             tables: Mutex::new(HashMap::new()),
@@ -83,6 +86,24 @@ fn mib(bytes: u64) -> String {
 }
 
 impl Observer for Bars {
+    fn cdc_status(&self, status: &migrate_replicate::CdcStatus) {
+        let lag = status
+            .source_lag_seconds
+            .map_or("-".to_string(), |l| format!("{l:.1} s"));
+        self.total.set_prefix("changes");
+        self.total.set_message(format!(
+            "cdc at {} | {} changes in {} batches | {:.0} changes/s | lag {lag}",
+            status.position, status.changes, status.batches, status.changes_per_second
+        ));
+        self.total.tick();
+        if self.json_metrics {
+            // One JSON document per applied batch on standard error: metrics for a scraper.
+            if let Ok(line) = serde_json::to_string(status) {
+                eprintln!("{line}");
+            }
+        }
+    }
+
     fn planned(&self, tables: &[(String, Option<u64>)]) {
         self.total
             .set_length(tables.iter().filter_map(|(_, rows)| *rows).sum());

@@ -8,9 +8,12 @@ use anyhow::{bail, Context, Result};
 use clap::{ArgAction, Args, ValueEnum};
 use migrate_core::Severity;
 use migrate_replicate::{
-    DifferenceKind, Observer, Options, Summary, TableStatus, TableSummary, ValidationStatus,
+    CdcOptions, DifferenceKind, Observer, Options, SchemaChangePolicy, Summary, TableStatus, TableSummary,
+    ValidationStatus,
 };
-use migrate_source::Source;
+use migrate_source::{Position, Source};
+use std::time::Duration;
+use tokio::signal::unix::SignalKind;
 use migrate_task::{Engine, PrepMode, StagingFormat, Task, TaskOverrides, ValidatedTask};
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,6 +53,42 @@ pub struct ReplicateArgs {
     /// When progress bars are drawn on standard error.
     #[arg(long, value_enum, default_value = "auto")]
     progress: ProgressMode,
+    #[command(flatten)]
+    cdc: CdcArgs,
+}
+
+/// Change data capture.
+#[derive(Args)]
+struct CdcArgs {
+    /// After the full load, replicate changes continuously (until SIGINT / SIGTERM), with no gap
+    /// and no overlap; a later run resumes where the last one stopped.
+    #[arg(long)]
+    cdc: bool,
+    /// Replicate changes only, from --from (no full load).
+    #[arg(long, requires = "from")]
+    cdc_only: bool,
+    /// Where --cdc-only starts: a PostgreSQL LSN (16/B374D848) or a binlog position
+    /// (mariadb-bin.000012:4567).
+    #[arg(long, value_name = "POSITION", requires = "cdc_only")]
+    from: Option<String>,
+    /// A change batch is applied at the first commit after it is this many seconds old...
+    #[arg(long, value_name = "SECONDS", default_value = "1")]
+    batch_seconds: f64,
+    /// ...or holds this many MiB of changes.
+    #[arg(long, value_name = "MIB", default_value = "64")]
+    batch_mib: usize,
+    /// What a source ADD / DROP COLUMN does: apply it to the target, or stop the task.
+    #[arg(long, value_enum, default_value = "apply")]
+    schema_changes: SchemaChangesArg,
+    /// Stop once no change arrived for this many seconds (a catch-up run, e.g. in CI).
+    #[arg(long, value_name = "SECONDS")]
+    stop_when_idle: Option<f64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaChangesArg {
+    Apply,
+    Stop,
 }
 
 #[derive(Args)]
@@ -143,9 +182,87 @@ pub fn replicate(args: ReplicateArgs) -> Result<Outcome> {
         task.source,
         task.target.url
     );
-    let summary = run(&task, Command::Replicate, options, bars.clone())?;
+    let summary = if args.cdc.cdc || args.cdc.cdc_only {
+        let cdc = cdc_options(&args.cdc)?;
+        run_cdc(&task, options, cdc, bars.clone())?
+    } else {
+        run(&task, Command::Replicate, options, bars.clone())?
+    };
     bars.finish();
     report(&summary, args.common.output)
+}
+
+fn cdc_options(args: &CdcArgs) -> Result<(CdcOptions, tokio::sync::watch::Sender<bool>)> {
+    let seconds = |value: f64, flag: &str| {
+        if value.is_finite() && value > 0.0 {
+            Ok(Duration::from_secs_f64(value))
+        } else {
+            bail!("{flag} must be a positive number of seconds, not {value}")
+        }
+    };
+    if args.batch_mib == 0 {
+        bail!("--batch-mib must be at least 1");
+    }
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    Ok((
+        CdcOptions {
+            batch_time: seconds(args.batch_seconds, "--batch-seconds")?,
+            batch_bytes: args.batch_mib << 20,
+            schema_changes: match args.schema_changes {
+                SchemaChangesArg::Apply => SchemaChangePolicy::Apply,
+                SchemaChangesArg::Stop => SchemaChangePolicy::Stop,
+            },
+            from: args.from.clone().map(Position),
+            stop,
+            stop_when_idle: args
+                .stop_when_idle
+                .map(|s| seconds(s, "--stop-when-idle"))
+                .transpose()?,
+        },
+        stop_tx,
+    ))
+}
+
+/// Runs change capture on the source engine's implementation, stopping cleanly on SIGINT or
+/// SIGTERM (the batch read so far is applied and checkpointed first).
+fn run_cdc(
+    task: &ValidatedTask,
+    options: Options,
+    (cdc, stop): (CdcOptions, tokio::sync::watch::Sender<bool>),
+    observer: Arc<dyn Observer>,
+) -> Result<Summary> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let summary = runtime.block_on(async {
+        let mut interrupt = tokio::signal::unix::signal(SignalKind::interrupt())
+            .context("listening for SIGINT")?;
+        let mut terminate = tokio::signal::unix::signal(SignalKind::terminate())
+            .context("listening for SIGTERM")?;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            tracing::info!("stopping: applying the changes read so far");
+            let _ = stop.send(true);
+        });
+        let summary = match task.source.engine() {
+            Engine::Postgres => {
+                migrate_replicate::replicate_cdc::<migrate_source_postgres::PostgresSource>(
+                    task, options, cdc, observer,
+                )
+                .await
+            }
+            Engine::Mysql => {
+                bail!("change capture from MySQL/MariaDB is being wired (next commit)")
+            }
+            Engine::Redshift => bail!("Redshift is a target, not a source"),
+        }?;
+        anyhow::Ok(summary)
+    })?;
+    Ok(summary)
 }
 
 pub fn validate(args: ValidateArgs) -> Result<Outcome> {

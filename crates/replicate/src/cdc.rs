@@ -29,20 +29,24 @@ use arrow_schema::{Schema, SchemaRef};
 use futures::StreamExt;
 use migrate_core::{Catalog, ErrorClass, QualifiedName, Retry, Table};
 use migrate_source::{
-    before_column, change_schema, key_columns, ChangeEvent, ChangeSource, ChangeStream, Position,
+    before_column, key_columns, ChangeEvent, ChangeSource, ChangeStream, Position,
     ReadValue, TableFilter, OP_COLUMN, UNCHANGED_COLUMN,
 };
 use migrate_stage::{ChunkKey, ChunkObject, Format, Stage};
+use object_store::{ObjectStore, ObjectStoreExt};
 use migrate_task::{Engine, ValidatedTask};
-use migrate_warehouse::{PostgresWarehouse, SchemaChangePolicy, TableChanges};
+use migrate_warehouse::{
+    staged_change_schema, PostgresWarehouse, SchemaChangePolicy, TableChanges, SEQ_COLUMN,
+    TRUNCATE_OP,
+};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, watch};
 
-/// The sequence column the apply path orders changes by (across the whole batch).
-const SEQ_COLUMN: &str = "__seq";
+/// Staged change objects live under `<staging>/cdc-<batch>-<session>-<table>/`.
+const CDC_PREFIX: &str = "cdc-";
 /// Buffered change bytes of one table before they are written to staging.
 const SPILL_BYTES: usize = 8 << 20;
 /// Events read ahead of the batcher.
@@ -135,7 +139,7 @@ impl Capture {
                     .into(),
             });
         }
-        let schema = Arc::new(staged_schema(&load.target));
+        let schema = Arc::new(staged_change_schema(&load.target));
         Ok(Capture {
             load,
             sources,
@@ -216,7 +220,7 @@ impl Capture {
     fn truncate_row(&self, seq: i64) -> Result<RecordBatch, ReplicateError> {
         let mut arrays: Vec<ArrayRef> = vec![
             Arc::new(Int64Array::from(vec![seq])),
-            Arc::new(StringArray::from(vec!["T"])),
+            Arc::new(StringArray::from(vec![TRUNCATE_OP])),
         ];
         arrays.extend(
             self.schema
@@ -243,18 +247,6 @@ impl Capture {
             action: "report this as a bug in migrate".into(),
         }
     }
-}
-
-/// The staged layout of a target table's changes: the sequence, then the change layout.
-fn staged_schema(target: &Table) -> Schema {
-    let change = change_schema(target);
-    let mut fields = vec![arrow_schema::Field::new(
-        SEQ_COLUMN,
-        arrow_schema::DataType::Int64,
-        false,
-    )];
-    fields.extend(change.fields().iter().map(|f| f.as_ref().clone()));
-    Schema::new(fields)
 }
 
 /// `batch` (staged with an earlier definition of the table) in the layout of `schema`: columns
@@ -487,9 +479,10 @@ pub async fn replicate_cdc<S: ChangeSource>(
                     start
                 }
             };
-            warehouse
-                .start_cdc(&options.task_name, &from.0, options.restart)
-                .await?
+            if existing.is_some() {
+                warehouse.forget_cdc(&options.task_name).await?;
+            }
+            warehouse.start_cdc(&options.task_name, &from.0).await?
         }
     };
     let source: S = connect(task, &options.retry).await?;
@@ -508,6 +501,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
         position: Position(checkpoint.position.clone()),
         sequence: checkpoint.sequence,
         first_change: None,
+        session: String::new(),
     };
     run.summary.position = Some(checkpoint.position.clone());
     let stopped = run.capture().await?;
@@ -533,6 +527,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
         findings: planned.findings.clone(),
         seconds: 0.0,
         ok: true,
+        cdc: None,
     });
     summary.seconds = elapsed;
     summary.cdc = Some(run.summary.clone());
@@ -555,6 +550,8 @@ struct CdcRun<'a, S: ChangeSource> {
     position: Position,
     sequence: u64,
     first_change: Option<Instant>,
+    /// Names this session's staged objects: a batch number can come again after a restart.
+    session: String,
 }
 
 /// Why the event loop returned.
@@ -596,8 +593,46 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         Ok(())
     }
 
+    /// Deletes staged changes no batch will apply: those of sessions that ended before their
+    /// batch was applied (a kill, a broken connection). Best effort.
+    async fn clean_staging(&self) {
+        let store = self.stage.store();
+        let prefix = self.stage.prefix().clone();
+        let mut listing = store.list(Some(&prefix));
+        let mut orphans = Vec::new();
+        while let Some(item) = listing.next().await {
+            match item {
+                Ok(meta) => {
+                    let relative = meta
+                        .location
+                        .prefix_match(&prefix)
+                        .and_then(|mut parts| parts.next());
+                    if relative.is_some_and(|part| part.as_ref().starts_with(CDC_PREFIX)) {
+                        orphans.push(meta.location);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("listing staged changes to clean up: {e}");
+                    return;
+                }
+            }
+        }
+        for path in orphans {
+            if let Err(e) = store.delete(&path).await {
+                tracing::warn!("deleting unapplied staged changes {path}: {e}");
+            }
+        }
+    }
+
     /// One session: open the stream at the checkpoint, gather and apply batches.
     async fn session(&mut self) -> Result<Ended, ReplicateError> {
+        self.clean_staging().await;
+        self.session = format!(
+            "{:x}",
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
         let tables: Vec<Table> = self.captures.values().map(|c| c.load.source.clone()).collect();
         let selected = self.selection();
         let stream = match self
@@ -734,7 +769,15 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                     batch.pending(&table).buffered.push(row);
                 }
             }
-            ChangeEvent::Table { table } => self.table_changed(table).await?,
+            ChangeEvent::Table { table } => {
+                // Each staged object holds one definition of the table: write out what was
+                // gathered under the old one.
+                let number = batch.number;
+                if let Some(pending) = batch.tables.get_mut(&table.name) {
+                    self.spill(number, &table.name, pending).await?;
+                }
+                self.table_changed(table).await?
+            }
             ChangeEvent::Commit {
                 position,
                 committed_at,
@@ -770,7 +813,12 @@ impl<S: ChangeSource> CdcRun<'_, S> {
             Some(old) => {
                 let actions = self
                     .warehouse
-                    .evolve_table(&old.load.target, &capture.load.target, self.cdc.schema_changes)
+                    .evolve_table(
+                        &old.load.target,
+                        &capture.load.target,
+                        dialect,
+                        self.cdc.schema_changes,
+                    )
                     .await?;
                 for action in actions {
                     tracing::info!(table = %table.name, "schema change applied: {action}");
@@ -779,7 +827,11 @@ impl<S: ChangeSource> CdcRun<'_, S> {
             None => {
                 let findings = self
                     .warehouse
-                    .prepare(&capture.load.target, dialect, self.task.target_table_prep_mode)
+                    .prepare(
+                        &capture.load.target,
+                        dialect,
+                        crate::target::prep_mode(self.task.target_table_prep_mode),
+                    )
                     .await?;
                 tracing::info!(table = %table.name, findings = findings.len(), "new table captured");
             }
@@ -802,7 +854,11 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         pending.buffered_bytes = 0;
         let schema = batches[0].schema();
         let key = ChunkKey {
-            table: format!("cdc-{batch:09}-{}", crate::path_safe(&table.to_string())),
+            table: format!(
+                "{CDC_PREFIX}{batch:09}-{}-{}",
+                self.session,
+                crate::path_safe(&table.to_string())
+            ),
             chunk: pending.staged.len() as u64,
             attempt: 0,
         };

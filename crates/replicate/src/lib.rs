@@ -29,6 +29,7 @@
 //! Nothing here prints: progress goes to an [`Observer`], logs to `tracing`, results into the
 //! [`Summary`].
 
+mod cdc;
 mod error;
 mod expr;
 mod load;
@@ -40,6 +41,8 @@ mod table;
 mod target;
 mod verify;
 
+pub use cdc::{replicate_cdc, CdcOptions, CdcStatus, CdcSummary};
+pub use migrate_warehouse::SchemaChangePolicy;
 pub use error::{BoxError, ReplicateError};
 pub use expr::{translate as translate_expression, ExpressionError};
 pub use retry::RetryPolicy;
@@ -426,6 +429,7 @@ async fn full_load<S: Source>(
         tables,
         findings,
         seconds: started.elapsed().as_secs_f64(),
+        cdc: None,
     })
 }
 
@@ -496,6 +500,7 @@ pub async fn validate<S: Source>(
         tables,
         findings,
         seconds: started.elapsed().as_secs_f64(),
+        cdc: None,
     })
 }
 

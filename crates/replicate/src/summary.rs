@@ -24,6 +24,9 @@ pub struct Summary {
     pub seconds: f64,
     /// True when every table loaded (or was already loaded) and every validation run passed.
     pub ok: bool,
+    /// Change capture (`replicate --cdc`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cdc: Option<crate::cdc::CdcSummary>,
 }
 
 /// One table of the run.
@@ -156,6 +159,8 @@ pub trait Observer: Send + Sync {
     fn validating(&self, _table: &str) {}
     /// A table is finished (loaded, failed, validated).
     fn table_finished(&self, _summary: &TableSummary) {}
+    /// Change capture applied a batch.
+    fn cdc_status(&self, _status: &crate::cdc::CdcStatus) {}
 }
 
 /// An observer that ignores everything.

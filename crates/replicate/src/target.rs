@@ -109,7 +109,7 @@ impl Drop for Slot<'_> {
     }
 }
 
-fn prep_mode(mode: PrepMode) -> migrate_warehouse::PrepMode {
+pub(crate) fn prep_mode(mode: PrepMode) -> migrate_warehouse::PrepMode {
     match mode {
         PrepMode::DropAndCreate => migrate_warehouse::PrepMode::DropAndCreate,
         PrepMode::TruncateBeforeLoad => migrate_warehouse::PrepMode::TruncateBeforeLoad,

@@ -135,25 +135,8 @@ impl PostgresSource {
             let name: String = row.get(1);
             let object = format!("{}.{}", table.name, quote_ident(&name));
             let display: String = row.get(7);
-            let type_ref = match resolved {
-                Resolved::Plain { dims, .. } => {
-                    parse_type_text(SourceDialect::Postgres, &plain_name)
-                        .ok()
-                        .map(|mut ty| {
-                            ty.array_dims += dims;
-                            ty
-                        })
-                }
-                Resolved::Enum { name, labels, dims } => {
-                    let mut ty = TypeRef::named("ENUM");
-                    ty.labels = labels;
-                    ty.text = name;
-                    ty.array_dims = dims;
-                    Some(ty)
-                }
-            };
-            let data_type = match &type_ref {
-                Some(ty) => match maps.map_source(ty) {
+            let data_type = match type_ref(resolved, &plain_name) {
+                Some(ty) => match maps.map_source(&ty) {
                     Ok(mapped) => {
                         for note in mapped.notes {
                             catalog.findings.push(Finding::new(
@@ -235,6 +218,24 @@ impl PostgresSource {
         Ok(catalog)
     }
 
+    /// The canonical type of a column of type `oid` with modifier `typmod` (domains, enums and
+    /// arrays resolved like [`PostgresSource::discover`] does), or `None` when the converter has
+    /// no canonical equivalent.
+    pub(crate) async fn canonical_type(
+        &self,
+        oid: u32,
+        typmod: i32,
+    ) -> Result<Option<LogicalType>, SourceError> {
+        let types = self.types(&[oid]).await?;
+        let resolved = resolve(&types, oid, typmod);
+        let names = self.format_types(std::slice::from_ref(&resolved)).await?;
+        let plain_name = names.into_iter().next().unwrap_or_default();
+        let maps = TypeMaps::builtin().source(SourceDialect::Postgres);
+        Ok(type_ref(resolved, &plain_name)
+            .and_then(|ty| maps.map_source(&ty).ok())
+            .map(|mapped| mapped.value))
+    }
+
     /// `format_type` of the plain types (one round trip); enums get an empty name.
     async fn format_types(&self, resolved: &[Resolved]) -> Result<Vec<String>, SourceError> {
         let (oids, typmods): (Vec<u32>, Vec<i32>) = resolved
@@ -301,6 +302,25 @@ fn on_delete(code: &str) -> Option<String> {
         _ => None, // 'a': NO ACTION, the default
     }
     .map(str::to_string)
+}
+
+/// The converter's view of a resolved column type (`plain_name`: its `format_type`).
+fn type_ref(resolved: Resolved, plain_name: &str) -> Option<TypeRef> {
+    match resolved {
+        Resolved::Plain { dims, .. } => parse_type_text(SourceDialect::Postgres, plain_name)
+            .ok()
+            .map(|mut ty| {
+                ty.array_dims += dims;
+                ty
+            }),
+        Resolved::Enum { name, labels, dims } => {
+            let mut ty = TypeRef::named("ENUM");
+            ty.labels = labels;
+            ty.text = name;
+            ty.array_dims = dims;
+            Some(ty)
+        }
+    }
 }
 
 /// A column's type with domains replaced by their base type (and the domain's typmod) and

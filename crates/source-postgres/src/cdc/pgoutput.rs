@@ -24,6 +24,8 @@ pub(crate) struct RelationColumn {
     pub key: bool,
     pub name: String,
     pub type_oid: u32,
+    /// `-1` when the type has none.
+    pub type_modifier: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,11 +171,12 @@ pub(crate) fn decode(data: &Bytes) -> Result<Message, Malformed> {
                     let flags = r.u8("column flags")?;
                     let name = r.string("column name")?;
                     let type_oid = r.u32("column type")?;
-                    let _typmod = r.u32("column type modifier")?;
+                    let type_modifier = r.u32("column type modifier")? as i32;
                     Ok(RelationColumn {
                         key: flags & 1 == 1,
                         name,
                         type_oid,
+                        type_modifier,
                     })
                 })
                 .collect::<Result<_, Malformed>>()?;

@@ -256,7 +256,8 @@ impl PostgresChanges {
 
     /// The table's definition for the columns `relation` has, in its order: canonical types
     /// from the catalog (the converter's type mapping). The relation is the authority on the
-    /// columns at this point of the stream; the catalog may be ahead of it.
+    /// columns at this point of the stream; the catalog may be ahead of it (a column dropped
+    /// since is typed from the relation's type oid and modifier).
     async fn describe(
         &self,
         name: &QualifiedName,
@@ -274,24 +275,30 @@ impl PostgresChanges {
             })?;
         let mut table = current.clone();
         table.name = name.clone();
-        table.columns = relation
-            .columns
-            .iter()
-            .map(|c| {
-                current
-                    .columns
-                    .iter()
-                    .find(|k| k.name.value == c.name)
-                    .cloned()
-                    .ok_or_else(|| SourceError::Capture {
-                        message: format!(
-                            "{name}.{}: the column was changed again before its changes were read",
-                            c.name
-                        ),
-                        action: "restart the task with --restart (a full load)".into(),
-                    })
-            })
-            .collect::<Result<_, _>>()?;
+        let mut columns = Vec::with_capacity(relation.columns.len());
+        for described in &relation.columns {
+            if let Some(column) = current.columns.iter().find(|k| k.name.value == described.name) {
+                columns.push(column.clone());
+                continue;
+            }
+            let data_type = self
+                .catalog
+                .canonical_type(described.type_oid, described.type_modifier)
+                .await?
+                .ok_or_else(|| SourceError::Capture {
+                    message: format!(
+                        "{name}.{}: the column is gone from the catalog and its type (oid {}) has no canonical equivalent",
+                        described.name, described.type_oid
+                    ),
+                    action: "restart the task with --restart (a full load)".into(),
+                })?;
+            columns.push(migrate_core::Column::new(
+                crate::sql::ident(&described.name),
+                format!("type oid {}", described.type_oid),
+                data_type,
+            ));
+        }
+        table.columns = columns;
         Ok(table)
     }
 

@@ -165,6 +165,21 @@ impl PostgresWarehouse {
         Ok(checkpoint_from(&row))
     }
 
+    /// Removes `task`'s CDC checkpoint (change capture starts over: a new full load follows).
+    pub async fn forget_cdc(&self, task: &str) -> Result<(), WarehouseError> {
+        let client = self.client.lock().await;
+        client
+            .execute(
+                "DELETE FROM migrate.migrate_cdc_checkpoint WHERE task = $1",
+                &[&task],
+            )
+            .await
+            .map_err(WarehouseError::database(format!(
+                "removing the CDC checkpoint of task {task}"
+            )))?;
+        Ok(())
+    }
+
     /// Applies change batch `sequence` of `task`, which ends at source `position`, exactly once.
     ///
     /// **Durability**: one transaction locks the task's CDC checkpoint; when the checkpoint's

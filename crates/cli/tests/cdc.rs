@@ -1,0 +1,507 @@
+//! `migrate replicate --cdc` end to end, PostgreSQL -> PostgreSQL: a full load then the changes
+//! of a concurrent workload (inserts, updates that change keys, deletes, truncates, large and
+//! TOASTed values, NULLs, multi-table transactions, ADD / DROP COLUMN), under SIGTERM, SIGKILL
+//! and restarts of the source and target servers. After each run the target must equal the
+//! source, compared independently of migrate (ordered digests of every row) and by
+//! `migrate validate`.
+
+mod common;
+
+use common::migrate_json;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// psql against any database URL (the testkit's psql, so the same binary everywhere).
+fn psql(url: &str, sql: &str) -> Result<String, String> {
+    let pg = migrate_testkit::postgres().expect("the PostgreSQL server");
+    let output = Command::new(pg.psql_path())
+        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).trim_end().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).to_string())
+    }
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE acc (id bigint PRIMARY KEY, name text, bal numeric(14,2), doc text, seen timestamptz);
+    ALTER TABLE acc ALTER COLUMN doc SET STORAGE EXTERNAL;
+    CREATE TABLE item (acc bigint, n int, note text, qty int, PRIMARY KEY (acc, n));
+    CREATE TABLE blob (k text PRIMARY KEY, data bytea);
+    INSERT INTO acc SELECT g, 'name ' || g, g * 1.25, CASE WHEN g % 50 = 0 THEN repeat('d', 200000) END, '2024-01-01 00:00:00+00'::timestamptz + g * interval '1 minute' FROM generate_series(1, 2000) g;
+    INSERT INTO item SELECT g % 300, g, 'note ' || g, g % 7 FROM generate_series(1, 3000) g;
+    INSERT INTO blob SELECT 'k' || g, decode(md5(g::text), 'hex') FROM generate_series(1, 100) g;";
+
+/// Round `round` of the workload: one or two transactions mixing every kind of change.
+fn workload_round(round: u64) -> String {
+    let r = round;
+    let id = 3000 + r;
+    let mut sql = format!(
+        "BEGIN;
+         INSERT INTO acc VALUES ({id}, 'new {r}', {r}.5, NULL, now());
+         UPDATE acc SET bal = bal + 1, seen = now() WHERE id % 97 = {m};
+         INSERT INTO item (acc, n, qty) VALUES ({id}, 1, 1), ({id}, 2, NULL);
+         UPDATE item SET qty = qty + 1 WHERE acc = {a};
+         DELETE FROM item WHERE acc = {d} AND n % 2 = 0;
+         COMMIT;",
+        m = r % 97,
+        a = r % 300,
+        d = (r * 7) % 300,
+    );
+    match r % 10 {
+        // A key change, and a chain of changes to one row in one transaction.
+        1 => sql.push_str(&format!(
+            "UPDATE acc SET id = id + 100000 WHERE id = {k};
+             BEGIN; INSERT INTO acc VALUES ({c}, 'chain', 0, NULL, NULL); UPDATE acc SET bal = 1 WHERE id = {c};
+             UPDATE acc SET id = {c2} WHERE id = {c}; DELETE FROM acc WHERE id = {c2}; INSERT INTO acc VALUES ({c2}, 'reborn', 2, NULL, NULL); COMMIT;",
+            k = 1 + r % 2000,
+            c = 500000 + r,
+            c2 = 600000 + r
+        )),
+        // A TOASTed value kept unchanged by an update of another column, and a new large one.
+        3 => sql.push_str(&format!(
+            "UPDATE acc SET name = 'toast kept {r}' WHERE id = {t};
+             UPDATE acc SET doc = repeat('z', 150000) || '{r}' WHERE id = {u};",
+            t = 50 * (1 + r % 40),
+            u = 1 + (r * 13) % 2000
+        )),
+        // NULLs, a deleted key inserted again, a large binary value.
+        5 => sql.push_str(&format!(
+            "UPDATE acc SET name = NULL, bal = NULL WHERE id = {n};
+             DELETE FROM blob WHERE k = 'k{b}'; INSERT INTO blob VALUES ('k{b}', decode(repeat('ab', 600000), 'hex'));",
+            n = 1 + (r * 31) % 2000,
+            b = 1 + r % 100
+        )),
+        7 => sql.push_str(&format!(
+            "DELETE FROM acc WHERE id BETWEEN {lo} AND {hi};",
+            lo = 1 + (r * 17) % 1900,
+            hi = 1 + (r * 17) % 1900 + 3
+        )),
+        _ => {}
+    }
+    sql
+}
+
+/// Statements run once, at a given round: schema changes and a truncate.
+fn milestone(round: u64) -> Option<&'static str> {
+    match round {
+        12 => Some("ALTER TABLE acc ADD COLUMN tier int; UPDATE acc SET tier = id % 3 WHERE id % 5 = 0;"),
+        20 => Some("TRUNCATE blob; INSERT INTO blob VALUES ('after truncate', '\\x00ff');"),
+        28 => Some("UPDATE item SET note = NULL WHERE acc = 7; ALTER TABLE item DROP COLUMN note; INSERT INTO item VALUES (999999, 1, 5);"),
+        _ => None,
+    }
+}
+
+/// Runs the workload's rounds `rounds` on `url`, pausing `pause` between rounds; stops early
+/// when `stop` is set. A round that could not connect (a server restarting) is retried; a round
+/// cut off by a restart is left as far as it got (the source stays the truth to compare with).
+fn run_workload(url: &str, rounds: std::ops::Range<u64>, pause: Duration, stop: &AtomicBool) {
+    for round in rounds {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut script = workload_round(round);
+        if let Some(extra) = milestone(round) {
+            script.push_str(extra);
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match psql(url, &script) {
+                Ok(_) => break,
+                Err(e) if Instant::now() < deadline && could_not_connect(&e) => {
+                    thread::sleep(Duration::from_millis(300));
+                }
+                Err(e) if cut_off(&e) => break,
+                Err(e) => panic!("workload round {round} failed: {e}"),
+            }
+        }
+        thread::sleep(pause);
+    }
+}
+
+/// psql found no server to talk to (it is restarting): nothing of the round ran.
+fn could_not_connect(error: &str) -> bool {
+    error.contains("could not connect")
+        || error.contains("Connection refused")
+        || error.contains("the database system is")
+        || error.contains("No such file")
+}
+
+/// The server went away in the middle of the round.
+fn cut_off(error: &str) -> bool {
+    error.contains("server closed the connection")
+        || error.contains("terminating connection")
+        || error.contains("connection to server was lost")
+}
+
+/// `count|digest` of every table, rows ordered by key, columns by name; an error while a table
+/// is missing (the full load has not created it yet).
+fn try_digest(url: &str) -> Result<String, String> {
+    let mut out = Vec::new();
+    for t in ["acc", "item", "blob"] {
+        let columns = psql(
+            url,
+            &format!(
+                "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY column_name) FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{t}'"
+            ),
+        )?;
+        let key = match t {
+            "item" => "acc, n",
+            "acc" => "id",
+            _ => "k",
+        };
+        let row = psql(
+            url,
+            &format!(
+                "SELECT count(*) || '|' || coalesce(md5(string_agg(md5(row({columns})::text), '' ORDER BY {key})), '-') FROM {t}"
+            ),
+        )?;
+        out.push(format!("{t}({columns}): {row}"));
+    }
+    Ok(out.join("\n"))
+}
+
+fn digest(url: &str) -> String {
+    try_digest(url).unwrap()
+}
+
+/// Waits until the full load is done and change capture recorded its start in the target.
+/// (DDL on the source during a full load fails it: PostgreSQL resolves column names in the
+/// current catalog, not in the snapshot. The workload's schema changes wait for this.)
+fn wait_for_capture(cdc: &mut Cdc, target: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while psql(target, "SELECT count(*) FROM migrate.migrate_cdc_checkpoint").as_deref() != Ok("1") {
+        if let Some(status) = cdc.child.try_wait().unwrap() {
+            panic!("migrate exited ({status}) during the full load; stderr:\n{}", cdc.stderr());
+        }
+        assert!(Instant::now() < deadline, "no capture start within 120 s");
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+struct Cdc {
+    child: Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+fn start_cdc(source: &str, target: &str, staging: &Path, name: &str, idle_stop: bool) -> Cdc {
+    let stdout = staging.with_extension(format!("{}.out", unique()));
+    let stderr = staging.with_extension(format!("{}.err", unique()));
+    let mut args = vec![
+        "replicate", "--cdc", "--source", source, "--target", target, "--staging",
+        staging.to_str().unwrap(), "--name", name, "--output", "json", "--progress", "never",
+        "--batch-seconds", "0.3", "--no-validate",
+    ];
+    if idle_stop {
+        args.extend(["--stop-when-idle", "3"]);
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(&args)
+        .env("MIGRATE_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .expect("start migrate");
+    Cdc {
+        child,
+        stdout,
+        stderr,
+    }
+}
+
+fn unique() -> String {
+    migrate_testkit::unique_name("o")
+}
+
+impl Cdc {
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit; returns its code and JSON summary (if it printed one).
+    fn wait(mut self, limit: Duration) -> (Option<i32>, Option<serde_json::Value>) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let out = std::fs::read_to_string(&self.stdout).unwrap_or_default();
+                return (status.code(), serde_json::from_str(&out).ok());
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "migrate did not exit within {limit:?}; stderr:\n{}",
+                    std::fs::read_to_string(&self.stderr).unwrap_or_default()
+                );
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+/// Waits until the target's digest equals the source's (the workload has stopped) while `cdc`
+/// runs.
+fn converge(cdc: &mut Cdc, source: &str, target: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = cdc.child.try_wait().unwrap() {
+            panic!("migrate exited ({status}) before the target caught up; stderr:\n{}", cdc.stderr());
+        }
+        let (s, t) = (digest(source), try_digest(target));
+        if t.as_deref() == Ok(s.as_str()) {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("the target did not catch up within {limit:?}\nsource:\n{s}\ntarget:\n{t:?}");
+        }
+        thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn validate(source: &str, target: &str, name: &str) {
+    let (code, summary) = migrate_json(&["validate", "--source", source, "--target", target, "--name", name]);
+    assert_eq!(code, 0, "validation: {summary:#}");
+    assert_eq!(summary["ok"], true);
+}
+
+/// Ends a capture: SIGTERM, clean exit with a summary whose checkpointed position is set.
+fn stop(cdc: Cdc) -> serde_json::Value {
+    cdc.signal("-TERM");
+    let stderr_path = cdc.stderr.clone();
+    let (code, summary) = cdc.wait(Duration::from_secs(60));
+    let stderr = std::fs::read_to_string(stderr_path).unwrap_or_default();
+    assert_eq!(code, Some(0), "SIGTERM must end the run cleanly; stderr:\n{stderr}");
+    let summary = summary.unwrap_or_else(|| panic!("no summary; stderr:\n{stderr}"));
+    assert!(summary["cdc"]["position"].is_string(), "{summary:#}");
+    summary
+}
+
+#[test]
+fn a_full_load_then_a_concurrent_workload_arrive_exactly() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = pg.create_database("cdc_e2e_src");
+    let target = pg.create_database("cdc_e2e_dst");
+    source.sql(SCHEMA).unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_e2e"));
+    let stop_flag = Arc::new(AtomicBool::new(false));
+    // The workload starts before the capture: changes during the full load must not be lost
+    // nor applied twice.
+    let url = source.url().to_string();
+    let flag = Arc::clone(&stop_flag);
+    let workload = thread::spawn(move || {
+        run_workload(&url, 0..10, Duration::from_millis(30), &flag);
+    });
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "e2e", false);
+    workload.join().unwrap();
+    wait_for_capture(&mut cdc, target.url());
+    run_workload(source.url(), 10..40, Duration::from_millis(30), &stop_flag);
+    converge(&mut cdc, source.url(), target.url(), Duration::from_secs(90));
+    let summary = stop(cdc);
+    assert!(summary["cdc"]["changes"].as_u64().unwrap() > 0, "{summary:#}");
+    assert_eq!(summary["ok"], true);
+    // The schema changes reached the target.
+    assert_eq!(
+        target.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'acc' AND column_name = 'tier'").unwrap().trim(),
+        "1"
+    );
+    assert_eq!(
+        target.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'item' AND column_name = 'note'").unwrap().trim(),
+        "0"
+    );
+    validate(source.url(), target.url(), "e2e");
+
+    // Stopped, the source changes on; the next run catches up from the checkpoint.
+    let url = source.url().to_string();
+    run_workload(&url, 40..50, Duration::ZERO, &AtomicBool::new(false));
+    let (code, summary) = start_cdc(source.url(), target.url(), &staging, "e2e", true)
+        .wait(Duration::from_secs(90));
+    assert_eq!(code, Some(0), "{summary:#?}");
+    let summary = summary.unwrap();
+    assert!(summary["cdc"]["changes"].as_u64().unwrap() > 0);
+    assert_eq!(digest(source.url()), digest(target.url()));
+    validate(source.url(), target.url(), "e2e");
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+#[test]
+fn sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = pg.create_database("cdc_kill_src");
+    let target = pg.create_database("cdc_kill_dst");
+    source.sql(SCHEMA).unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_kill"));
+    let stop_flag = Arc::new(AtomicBool::new(false));
+    let url = source.url().to_string();
+    let flag = Arc::clone(&stop_flag);
+    let ddl_allowed = Arc::new(AtomicBool::new(false));
+    let flag_ddl = Arc::clone(&ddl_allowed);
+    let workload = thread::spawn(move || {
+        run_workload(&url, 0..10, Duration::from_millis(60), &flag);
+        while !ddl_allowed.load(Ordering::Relaxed) {
+            thread::sleep(Duration::from_millis(50));
+        }
+        run_workload(&url, 10..60, Duration::from_millis(60), &flag);
+    });
+    // Kill points: during the full load, and at pseudo-random moments of the change stream.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for kill in 0..4 {
+        let mut cdc = start_cdc(source.url(), target.url(), &staging, "killed", false);
+        if kill == 1 {
+            // From here on the workload may change columns: the full load must be over.
+            wait_for_capture(&mut cdc, target.url());
+            flag_ddl.store(true, Ordering::Relaxed);
+        }
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let after = Duration::from_millis(if kill == 0 { 300 } else { 800 + seed % 2500 });
+        thread::sleep(after);
+        cdc.signal("-KILL");
+        let _ = cdc.wait(Duration::from_secs(10));
+    }
+    workload.join().unwrap();
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "killed", false);
+    converge(&mut cdc, source.url(), target.url(), Duration::from_secs(120));
+    let stderr = cdc.stderr();
+    stop(cdc);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    validate(source.url(), target.url(), "killed");
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+/// A private PostgreSQL server (its own run dir and port) that a test may restart.
+struct PrivateServer {
+    run_dir: PathBuf,
+    port: String,
+    url: String,
+}
+
+/// Private servers pick their port when they start: two starting at once could pick the same.
+static SERVER_SCRIPT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/servers/postgres.sh")
+}
+
+impl PrivateServer {
+    fn start() -> PrivateServer {
+        let _one_at_a_time = SERVER_SCRIPT.lock().unwrap_or_else(|p| p.into_inner());
+        let run_dir = std::env::temp_dir().join(migrate_testkit::unique_name("pg_private"));
+        let output = Command::new(script())
+            .arg("start")
+            .env("MIGRATE_RUN_DIR", &run_dir)
+            .env_remove("MIGRATE_PG_PORT")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run postgres.sh");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let url = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.split('/').next())
+            .unwrap()
+            .to_string();
+        PrivateServer { run_dir, port, url }
+    }
+
+    fn restart(&self) {
+        let _one_at_a_time = SERVER_SCRIPT.lock().unwrap_or_else(|p| p.into_inner());
+        for command in ["stop", "start"] {
+            let output = Command::new(script())
+                .arg(command)
+                .env("MIGRATE_RUN_DIR", &self.run_dir)
+                .env("MIGRATE_PG_PORT", &self.port)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{command}: {}", String::from_utf8_lossy(&output.stderr));
+        }
+    }
+
+    fn database(&self, name: &str) -> String {
+        psql(&self.url, &format!("CREATE DATABASE {name}")).unwrap();
+        let (server, _) = self.url.rsplit_once('/').expect("a URL with a database");
+        format!("{server}/{name}")
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let _ = Command::new(script())
+            .arg("stop")
+            .env("MIGRATE_RUN_DIR", &self.run_dir)
+            .stdin(Stdio::null())
+            .output();
+        let _ = std::fs::remove_dir_all(&self.run_dir);
+    }
+}
+
+/// Restarts the source's server (`source_side`) or the target's at several moments while the
+/// workload runs; the capture rides them out and the target ends equal to the source.
+fn restarts(source_side: bool) {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let private = PrivateServer::start();
+    let shared_db = pg.create_database(if source_side { "cdc_rs_dst" } else { "cdc_rt_src" });
+    let private_db = private.database(if source_side { "cdc_rs_src" } else { "cdc_rt_dst" });
+    let (source, target) = if source_side {
+        (private_db.clone(), shared_db.url().to_string())
+    } else {
+        (shared_db.url().to_string(), private_db.clone())
+    };
+    psql(&source, SCHEMA).unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_restart"));
+    let mut cdc = start_cdc(&source, &target, &staging, "restarts", false);
+    wait_for_capture(&mut cdc, &target);
+    let stop_flag = Arc::new(AtomicBool::new(false));
+    let url = source.clone();
+    let flag = Arc::clone(&stop_flag);
+    let workload = thread::spawn(move || {
+        run_workload(&url, 0..45, Duration::from_millis(80), &flag);
+    });
+    for pause in [1500u64, 2700, 1900] {
+        thread::sleep(Duration::from_millis(pause));
+        private.restart();
+    }
+    workload.join().unwrap();
+    converge(&mut cdc, &source, &target, Duration::from_secs(120));
+    let stderr = cdc.stderr();
+    stop(cdc);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    validate(&source, &target, "restarts");
+    // The private server's slot must go before the database does.
+    let _ = psql(&source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots");
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+#[test]
+fn restarts_of_the_source_server_are_ridden_out() {
+    restarts(true);
+}
+
+#[test]
+fn restarts_of_the_target_server_are_ridden_out() {
+    restarts(false);
+}
