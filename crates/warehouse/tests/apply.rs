@@ -7,7 +7,9 @@ use apply_support::*;
 use arrow::array::RecordBatch;
 use futures::{stream, StreamExt};
 use migrate_core::{ErrorClass, Retry, SourceDialect, Table};
-use migrate_warehouse::{ApplyOutcome, PostgresWarehouse, PrepMode, TableChanges, WarehouseError};
+use migrate_warehouse::{
+    ApplyOutcome, PostgresWarehouse, PrepMode, SchemaChangePolicy, TableChanges, WarehouseError,
+};
 
 type Batches = stream::Iter<std::vec::IntoIter<Result<RecordBatch, StageError>>>;
 
@@ -674,4 +676,112 @@ async fn a_connection_killed_mid_apply_leaves_nothing_applied() {
     }
     apply(&wh, 1, vec![changes(&t, &list, 10)]).await.unwrap();
     assert_eq!(read_table(&db, ORDERS, ORDER_COLUMNS), model.render());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn schema_changes_follow_the_policy() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("apply_evolve");
+    let wh = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let old = orders();
+    setup(
+        &wh,
+        &db,
+        &old,
+        ORDERS,
+        &[row(&[Some("1"), Some("a"), Some("n")])],
+    )
+    .await;
+    let new = table(
+        "app",
+        "Orders",
+        &[
+            ("id", "bigint"),
+            ("name", "text"),
+            ("Score", "numeric"),
+            ("tags", "array<text>"),
+        ],
+        &["id"],
+    );
+    let columns = || {
+        db.sql("SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'app.orders'::regclass AND attnum > 0 AND NOT attisdropped")
+            .unwrap()
+    };
+    let before = columns();
+
+    // Stop: nothing changes, the error names the table, the columns and what to do.
+    let error = wh
+        .evolve_table(
+            &old,
+            &new,
+            SourceDialect::Postgres,
+            SchemaChangePolicy::Stop,
+        )
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    for part in ["app.orders", "Score", "tags", "note", "policy"] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
+    assert_eq!(error.retry(), Retry::Definite);
+    assert_eq!(columns(), before);
+
+    // Apply: columns typed by the converter, existing rows keep theirs; again is harmless.
+    for _ in 0..2 {
+        let findings = wh
+            .evolve_table(
+                &old,
+                &new,
+                SourceDialect::Postgres,
+                SchemaChangePolicy::Apply,
+            )
+            .await
+            .unwrap();
+        let codes: Vec<&str> = findings.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            ["cdc.column_added", "cdc.column_added", "cdc.column_dropped"]
+        );
+        assert_eq!(
+            columns().trim(),
+            "id bigint, name text, score numeric, tags text[]"
+        );
+    }
+    // Changes under the new definition apply.
+    let mut model = Model::new(&new, &[row(&[Some("1"), Some("a"), None, None])]);
+    let list = numbered(
+        1,
+        vec![
+            ins(&[Some("2"), Some("b"), Some("1.50"), Some("[\"x\",\"y\"]")]),
+            upd(&["1"], vec![v("1"), v("a2"), v("2.00"), After::Null]),
+        ],
+    );
+    for (_, change) in &list {
+        model.apply(change);
+    }
+    apply(&wh, 1, vec![changes(&new, &list, 10)]).await.unwrap();
+    let mut expected = model.render();
+    for line in &mut expected {
+        *line = line.replace("'[\"x\",\"y\"]'", "'{x,y}'");
+    }
+    assert_eq!(
+        read_table(&db, ORDERS, &["id", "name", "score", "tags"]),
+        expected
+    );
+
+    // A changed type stops under either policy.
+    let mut retyped = new.clone();
+    retyped.columns[1].data_type = migrate_core::LogicalType::BigInt;
+    let error = wh
+        .evolve_table(
+            &new,
+            &retyped,
+            SourceDialect::Postgres,
+            SchemaChangePolicy::Apply,
+        )
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("changed type"), "{error}");
 }
