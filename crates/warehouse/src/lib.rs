@@ -26,5 +26,6 @@ pub use postgres::{
     TRUNCATE_OP,
 };
 pub use postgres::{
-    ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, TableState, SESSION_SETTINGS,
+    ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, SchemaChangePolicy, TableState,
+    SESSION_SETTINGS,
 };

@@ -6,6 +6,7 @@ mod checkpoint;
 mod connect;
 mod copy;
 mod encode;
+mod evolve;
 mod prepare;
 mod validate;
 
@@ -16,6 +17,7 @@ pub use apply::{
 pub use checkpoint::TableState;
 pub use connect::SESSION_SETTINGS;
 pub use copy::LoadOutcome;
+pub use evolve::SchemaChangePolicy;
 pub use migrate_checksum::ChunkChecksum;
 pub use prepare::PrepMode;
 

@@ -1,0 +1,212 @@
+//! Source schema changes during CDC (ADD COLUMN, DROP COLUMN) carried to the target table, with
+//! the converter's type mapping.
+
+use super::prepare::create_sql;
+use super::{target_column, target_name, PostgresWarehouse};
+use crate::WarehouseError;
+use migrate_core::{Column, Finding, Ident, QualifiedName, Severity, SourceDialect, Table};
+
+/// What [`PostgresWarehouse::evolve_table`] does when a source table gains or loses columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaChangePolicy {
+    /// Add the new columns to the target (typed by the converter, as `migrate convert` and
+    /// `prepare` would) and drop the removed ones, then go on.
+    #[default]
+    Apply,
+    /// Change nothing and stop with a definite error naming the table, the columns and what to do.
+    Stop,
+}
+
+/// The probe table the converter's column definitions are created in (temporary, dropped at once).
+const PROBE: &str = "migrate_evolve_probe";
+
+fn names(columns: &[&Column]) -> String {
+    columns
+        .iter()
+        .map(|c| c.name.value.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl PostgresWarehouse {
+    /// Carries a change of source table `old` into `new` (same table, columns added or dropped)
+    /// to the target table, as `policy` says, in one transaction; returns what was done as
+    /// findings (`cdc.column_added`, `cdc.column_dropped`, plus the converter's findings about new
+    /// columns). Nothing to do (no column added or dropped) returns no findings.
+    ///
+    /// **Apply**: each added column is written by the converter (`migrate_dialect::emit`, types,
+    /// defaults and NOT NULL as for `prepare`) and added with `ADD COLUMN IF NOT EXISTS`; each
+    /// dropped column is removed with `DROP COLUMN IF EXISTS`. So running it again after a crash
+    /// is harmless. Existing target rows get the new column's default (or NULL), as the source's
+    /// rows did. Call it before applying the first change that uses the new definition; changes
+    /// staged under the old definition must be applied first.
+    ///
+    /// Errors (definite, nothing changed): under [`SchemaChangePolicy::Stop`], any added or
+    /// dropped column; under both policies, a column whose type changed or a dropped key column
+    /// (those need a decision: change the target by hand, or reload the table).
+    pub async fn evolve_table(
+        &self,
+        old: &Table,
+        new: &Table,
+        from: SourceDialect,
+        policy: SchemaChangePolicy,
+    ) -> Result<Vec<Finding>, WarehouseError> {
+        let target = target_name(new);
+        let schema_error = |message: String| WarehouseError::Schema {
+            table: target.clone(),
+            message,
+        };
+        let find = |table: &'_ Table, name: &str| -> Option<usize> {
+            table.columns.iter().position(|c| c.name.value == name)
+        };
+        let added: Vec<&Column> = new
+            .columns
+            .iter()
+            .filter(|c| find(old, &c.name.value).is_none())
+            .collect();
+        let dropped: Vec<&Column> = old
+            .columns
+            .iter()
+            .filter(|c| find(new, &c.name.value).is_none())
+            .collect();
+        for column in &new.columns {
+            if let Some(before) = find(old, &column.name.value).map(|i| &old.columns[i]) {
+                if before.data_type != column.data_type {
+                    return Err(schema_error(format!(
+                        "column {} changed type in the source from {} to {}; migrate applies only ADD COLUMN and DROP COLUMN: change the target column's type by hand (ALTER TABLE {target} ALTER COLUMN {} TYPE ...) and restart, or reload the table",
+                        column.name, before.data_type, column.data_type, target_column(&column.name)
+                    )));
+                }
+            }
+        }
+        let keys = migrate_source::key_columns(old);
+        if let Some(key) = dropped.iter().find(|c| keys.contains(&c.name.value)) {
+            return Err(schema_error(format!(
+                "primary-key column {} was dropped in the source; the changes can't be applied by key any more: reload the table",
+                key.name
+            )));
+        }
+        if added.is_empty() && dropped.is_empty() {
+            return Ok(Vec::new());
+        }
+        if policy == SchemaChangePolicy::Stop {
+            let mut what = Vec::new();
+            if !added.is_empty() {
+                what.push(format!("columns added in the source: {}", names(&added)));
+            }
+            if !dropped.is_empty() {
+                what.push(format!(
+                    "columns dropped in the source: {}",
+                    names(&dropped)
+                ));
+            }
+            return Err(schema_error(format!(
+                "{}; the schema-change policy is stop, so nothing was changed: make the same change to the target table and restart, or restart with the apply policy",
+                what.join("; ")
+            )));
+        }
+
+        let doing =
+            |what: &str| format!("changing table {target} after a source schema change: {what}");
+        let mut findings = Vec::new();
+        let mut client = self.client.lock().await;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(WarehouseError::database(doing("BEGIN")))?;
+        if !added.is_empty() {
+            // The converter writes the new columns into a temporary probe table; the catalog then
+            // says what each became (type, default, NOT NULL), exactly as `prepare` would create it.
+            let mut probe = Table::new(QualifiedName::new(None, Ident::new(PROBE)));
+            probe.columns = added.iter().map(|c| (*c).clone()).collect();
+            let (ddl, converter_findings) = create_sql(&probe, from);
+            findings.extend(converter_findings);
+            let ddl = ddl.replacen(
+                &format!("CREATE TABLE {PROBE}"),
+                &format!("CREATE TEMP TABLE {PROBE}"),
+                1,
+            );
+            tx.batch_execute(&ddl)
+                .await
+                .map_err(WarehouseError::database(doing(&format!(
+                    "running the converted column definitions\n{ddl}"
+                ))))?;
+            let definitions = tx
+                .query(
+                    "SELECT format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid), a.attnotnull \
+                       FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                      WHERE a.attrelid = 'pg_temp.migrate_evolve_probe'::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+                      ORDER BY a.attnum",
+                    &[],
+                )
+                .await
+                .map_err(WarehouseError::database(doing("reading the converted columns")))?;
+            if definitions.len() != added.len() {
+                return Err(schema_error(format!(
+                    "the converter wrote {} columns for the {} added ones ({})",
+                    definitions.len(),
+                    added.len(),
+                    names(&added)
+                )));
+            }
+            for (column, definition) in added.iter().zip(&definitions) {
+                let ty: String = definition.get(0);
+                let default: Option<String> = definition.get(1);
+                let not_null: bool = definition.get(2);
+                let mut sql = format!(
+                    "ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {} {ty}",
+                    target_column(&column.name)
+                );
+                if let Some(default) = &default {
+                    sql.push_str(&format!(" DEFAULT {default}"));
+                }
+                if not_null {
+                    sql.push_str(" NOT NULL");
+                }
+                tx.batch_execute(&sql)
+                    .await
+                    .map_err(WarehouseError::database(doing(&sql)))?;
+                findings.push(Finding::new(
+                    Severity::Info,
+                    "cdc.column_added",
+                    &target,
+                    format!(
+                        "column {} was added in the source and to the target as {ty}{}{}",
+                        column.name,
+                        default.map_or(String::new(), |d| format!(" DEFAULT {d}")),
+                        if not_null { " NOT NULL" } else { "" }
+                    ),
+                    "none",
+                ));
+            }
+            tx.batch_execute(&format!("DROP TABLE pg_temp.{PROBE}"))
+                .await
+                .map_err(WarehouseError::database(doing("dropping the probe table")))?;
+        }
+        for column in &dropped {
+            let sql = format!(
+                "ALTER TABLE {target} DROP COLUMN IF EXISTS {}",
+                target_column(&column.name)
+            );
+            tx.batch_execute(&sql)
+                .await
+                .map_err(WarehouseError::database(doing(&format!(
+                    "{sql} (views that use the column must be dropped first)"
+                ))))?;
+            findings.push(Finding::new(
+                Severity::Info,
+                "cdc.column_dropped",
+                &target,
+                format!(
+                    "column {} was dropped in the source and from the target, with its values",
+                    column.name
+                ),
+                "none",
+            ));
+        }
+        tx.commit()
+            .await
+            .map_err(WarehouseError::database(doing("COMMIT")))?;
+        Ok(findings)
+    }
+}
