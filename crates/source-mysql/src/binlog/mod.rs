@@ -1,0 +1,682 @@
+//! Change capture from the row-based binlog: [`MysqlSource`] as a
+//! [`migrate_source::ChangeSource`].
+//!
+//! The stream registers as a replica (a unique `server_id` per stream) and reads the binlog
+//! from a position, turning row events of the watched tables into [`ChangeEvent`]s:
+//!
+//! - positions are `file:pos` of the end of a transaction's last event (its XID, or COMMIT
+//!   query, or the DDL statement), with `;gtid=<state>` appended: MariaDB's GTID state
+//!   (`domain-server-seq,...`), tracked from the GTID events (type 0xa2, decoded by hand: the
+//!   session sets `@mariadb_slave_capability=4` to get them); MySQL's executed GTID set when the
+//!   starting position carried one (tracked from MySQL's GTID events).
+//! - resuming: from `file:pos` when the server still has the file (`SHOW BINARY LOGS`); on
+//!   MariaDB, when the file was purged and the position has a GTID state, from that state
+//!   (`SET @slave_connect_state`); otherwise a definite error (the changes in between are lost:
+//!   resync).
+//! - the TableMap of each table is the authority on its columns (names from
+//!   `binlog_row_metadata=FULL`); table ids change after an ALTER, so the latest TableMap of an
+//!   id is always used. When a watched table's columns differ from the known definition (ADD /
+//!   DROP / MODIFY COLUMN), the table is rediscovered: the TableMap gives the column list and
+//!   order, the live catalog only the canonical type of each column by name (the catalog can be
+//!   ahead of the binlog), and a [`ChangeEvent::Table`] goes before its rows.
+//! - row events of one table are gathered into batches of at most [`rows::BATCH_ROWS`] rows or
+//!   about [`rows::BATCH_BYTES`] bytes, handed on as they fill, at a change of table and at
+//!   commit: a transaction of any size streams in bounded memory.
+//! - QUERY events: `BEGIN` is skipped, `COMMIT` commits, `TRUNCATE` of a watched table gives
+//!   [`ChangeEvent::Truncate`] then a commit; other DDL is seen through the next TableMap.
+//!   INSERT/UPDATE/DELETE logged as statements (a session with `binlog_format=STATEMENT`) on a
+//!   watched schema stop the stream with a definite error: their rows can't be captured.
+//! - refused when the stream opens: binlog off, `binlog_format` other than ROW,
+//!   `binlog_row_image` other than FULL, `binlog_row_metadata` other than FULL, MariaDB
+//!   `log_bin_compress=ON`; and in the stream, compressed events (MariaDB
+//!   `*_COMPRESSED_EVENT`s) stop it with a definite error: they are never skipped.
+//! - heartbeats (every [`HEARTBEAT`]) and skipped transactions give [`ChangeEvent::Idle`].
+//!
+//! Durability: MySQL keeps no replica state for this stream; what was delivered is remembered
+//! only by the caller's checkpoint (the Commit positions). [`ChangeStream::acknowledge`]
+//! records nothing on the server.
+
+mod charset;
+mod position;
+mod query;
+mod rows;
+
+use crate::connect::{first, get, Flavor, Target};
+use crate::sql::display_name;
+use crate::{MysqlSource, SourceError};
+use futures::StreamExt;
+use migrate_core::Table;
+use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position};
+use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
+use mysql_async::prelude::Queryable;
+use mysql_async::{BinlogStream, BinlogStreamRequest, Conn, Row};
+use position::{
+    decode_maria_gtid, format_position, uuid_text, BinlogCursor, MariaGtid, MariaGtidState,
+    MysqlGtidSet,
+};
+use query::Statement;
+use rows::{Layout, MapColumn, Pending};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant, SystemTime};
+
+pub use rows::{BATCH_BYTES, BATCH_ROWS};
+
+/// How often the server sends a heartbeat when it has no event to send.
+pub const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// How long skipped transactions (none of the watched tables) may go without an
+/// [`ChangeEvent::Idle`].
+const IDLE_EVERY: Duration = Duration::from_secs(1);
+
+/// MariaDB event types that `mysql_common` does not know.
+const MARIA_ANNOTATE_ROWS: u8 = 160;
+const MARIA_GTID: u8 = 162;
+/// QUERY_COMPRESSED_EVENT up to DELETE_ROWS_COMPRESSED_EVENT (v1 and v2).
+const MARIA_COMPRESSED: std::ops::RangeInclusive<u8> = 165..=171;
+
+/// Which table a table id of the stream stands for (a watched one, by key, or another).
+type TableKey = (String, String);
+
+/// A watched table: its definition as last announced, and its layout for the current TableMap.
+struct Watched {
+    table: Table,
+    /// The TableMap columns the layout was made for.
+    map: Option<Vec<MapColumn>>,
+    layout: Option<Layout>,
+}
+
+/// The GTID state carried along the stream.
+enum GtidState {
+    None,
+    Maria(MariaGtidState),
+    Mysql(MysqlGtidSet),
+}
+
+impl GtidState {
+    fn text(&self) -> Option<String> {
+        match self {
+            GtidState::None => None,
+            GtidState::Maria(state) => Some(state.to_string()),
+            GtidState::Mysql(set) => Some(set.to_string()),
+        }
+    }
+}
+
+/// The GTID of the event group being read.
+enum GroupGtid {
+    Maria(MariaGtid),
+    Mysql(String, u64),
+}
+
+/// A change stream of a MySQL/MariaDB server: see the module documentation.
+pub struct MysqlChangeStream {
+    binlog: BinlogStream,
+    /// A connection of its own for rediscovering tables whose columns changed.
+    catalog: MysqlSource,
+    endpoint: String,
+    watched: HashMap<TableKey, Watched>,
+    /// Table id -> watched table; `None`: a table the stream skips.
+    ids: HashMap<u64, Option<TableKey>>,
+    collations: HashMap<u16, String>,
+    /// The binlog file being read.
+    file: String,
+    gtid: GtidState,
+    group_gtid: Option<GroupGtid>,
+    /// Inside `BEGIN` ... `COMMIT`/XID.
+    in_transaction: bool,
+    /// Something of the current group was delivered (rows, truncate, table).
+    delivered: bool,
+    pending: Option<Pending>,
+    out: VecDeque<ChangeEvent>,
+    /// The end of the last complete event group: where a resume would start.
+    committed: (String, u64),
+    last_output: Instant,
+}
+
+impl ChangeSource for MysqlSource {
+    type Error = SourceError;
+    type Changes = MysqlChangeStream;
+
+    /// Refused with [`SourceError::ChangeCapture`] when the server's settings can't give every
+    /// change (see the module documentation) or the position is gone.
+    async fn open_changes(
+        &self,
+        tables: &[Table],
+        from: &Position,
+    ) -> Result<MysqlChangeStream, SourceError> {
+        MysqlChangeStream::open(&self.target, self.flavor, tables, from).await
+    }
+}
+
+/// A server id no other replica is likely to use: the stream registers as a replica, and a
+/// second registration with the same id would cut the first one off.
+fn stream_server_id() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
+        .unwrap_or(0);
+    let mixed = nanos
+        .wrapping_mul(2_654_435_761)
+        .wrapping_add(std::process::id().wrapping_mul(40_503))
+        .wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(97));
+    // Away from the small ids people give their servers.
+    0x4000_0000 | (mixed & 0x3fff_ffff)
+}
+
+/// A global variable's value, `None` when the server does not have it.
+async fn variable(conn: &mut Conn, name: &str, context: &str) -> Result<Option<String>, SourceError> {
+    match first::<String>(conn, &format!("SELECT @@GLOBAL.{name}"), context).await {
+        Ok(value) => Ok(value),
+        // 1193: unknown system variable.
+        Err(e) if e.server_code() == Some(1193) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+impl MysqlChangeStream {
+    async fn open(
+        target: &Target,
+        flavor: Flavor,
+        tables: &[Table],
+        from: &Position,
+    ) -> Result<MysqlChangeStream, SourceError> {
+        let cursor = BinlogCursor::parse(&from.0)?;
+        let endpoint = target.endpoint.clone();
+        let refuse = |message: String, action: &str| SourceError::ChangeCapture {
+            at: endpoint.clone(),
+            message,
+            action: action.to_string(),
+        };
+        let (mut control, _) = target.open().await?;
+        let context = format!("checking the binlog settings on {endpoint}");
+        let log_bin = variable(&mut control, "log_bin", &context).await?;
+        if !matches!(log_bin.as_deref(), Some("1" | "ON")) {
+            return Err(refuse("the binary log is off (log_bin=OFF)".into(), "start the server with --log-bin (and binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL)"));
+        }
+        let expect = [
+            ("binlog_format", "ROW", "statement or mixed logging writes statements, whose rows can't be captured"),
+            ("binlog_row_image", "FULL", "a partial row image lacks column values that the target needs"),
+            ("binlog_row_metadata", "FULL", "without it the binlog has no column names, character sets or ENUM/SET values, so rows can't be mapped to columns safely after an ALTER"),
+        ];
+        for (name, wanted, why) in expect {
+            let value = variable(&mut control, name, &context).await?;
+            if !value.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(wanted)) {
+                return Err(refuse(
+                    format!("{name} is {} but change capture needs {wanted}: {why}", value.as_deref().unwrap_or("not supported by this server")),
+                    &format!("set {name}={wanted} on the server (SET GLOBAL {name}='{wanted}' and in its configuration), then resync: changes logged before the switch can't be captured"),
+                ));
+            }
+        }
+        if flavor == Flavor::MariaDb {
+            let compress = variable(&mut control, "log_bin_compress", &context).await?;
+            if matches!(compress.as_deref(), Some("1" | "ON")) {
+                return Err(refuse(
+                    "log_bin_compress=ON: the server writes compressed binlog events, which this stream can't read (skipping them would lose rows)".into(),
+                    "turn it off (SET GLOBAL log_bin_compress=OFF and in the server's configuration), then resync the tables: changes already logged compressed can't be captured",
+                ));
+            }
+        }
+
+        let collations = collations(&mut control, flavor, &endpoint).await?;
+
+        // Resume by file and position while the server has the file; by GTID when it doesn't.
+        let context = format!("listing the binary logs on {endpoint}");
+        let logs: Vec<Row> = control
+            .query("SHOW BINARY LOGS")
+            .await
+            .map_err(SourceError::query(context.clone()))?;
+        let mut files = HashSet::new();
+        for mut row in logs {
+            if let Some(name) = get::<String>(&mut row, 0, &context)? {
+                files.insert(name);
+            }
+        }
+        let by_gtid = !files.contains(&cursor.file);
+        if by_gtid && (flavor != Flavor::MariaDb || cursor.gtid.is_none()) {
+            return Err(refuse(
+                format!("the binlog file {} of position {from} is no longer on the server (purged), and the position has no MariaDB GTID to resume from", cursor.file),
+                "the changes since then are lost: resync the tables (full load), and keep binlogs longer (binlog_expire_logs_seconds / expire_logs_days) than the longest pause of the stream",
+            ));
+        }
+        let gtid_text = match (&cursor.gtid, flavor) {
+            (Some(gtid), _) => Some(gtid.clone()),
+            (None, Flavor::MariaDb) => control
+                .exec_first::<Option<String>, _, _>("SELECT BINLOG_GTID_POS(?, ?)", (&cursor.file, cursor.pos))
+                .await
+                .map_err(SourceError::query(format!("reading the GTID state of {from} on {endpoint}")))?
+                .flatten(),
+            (None, Flavor::Mysql(..)) => None,
+        };
+        let gtid = match (flavor, gtid_text.filter(|g| !g.is_empty())) {
+            (_, None) => GtidState::None,
+            (Flavor::MariaDb, Some(text)) => GtidState::Maria(MariaGtidState::parse(&text).ok_or_else(|| SourceError::InvalidPosition {
+                position: from.0.clone(),
+                message: format!("`{text}` is not a MariaDB GTID state (domain-server-sequence,...)"),
+            })?),
+            (Flavor::Mysql(..), Some(text)) => GtidState::Mysql(MysqlGtidSet::parse(&text).ok_or_else(|| SourceError::InvalidPosition {
+                position: from.0.clone(),
+                message: format!("`{text}` is not a MySQL GTID set (uuid:1-42,...)"),
+            })?),
+        };
+
+        let (mut conn, _) = target.open().await?;
+        let context = format!("starting the binlog stream on {endpoint}");
+        let mut setup = vec![format!(
+            "SET @master_heartbeat_period = {}",
+            HEARTBEAT.as_nanos()
+        )];
+        if flavor == Flavor::MariaDb {
+            // Real GTID events (0xa2) and annotate events instead of their MySQL stand-ins.
+            setup.push("SET @mariadb_slave_capability = 4".into());
+            if by_gtid {
+                if let GtidState::Maria(state) = &gtid {
+                    setup.push(format!("SET @slave_connect_state = '{state}'"));
+                    setup.push("SET @slave_gtid_strict_mode = 1".into());
+                }
+            }
+        }
+        for statement in &setup {
+            conn.query_drop(statement.as_str())
+                .await
+                .map_err(SourceError::query(context.clone()))?;
+        }
+        let request = BinlogStreamRequest::new(stream_server_id());
+        let request = if by_gtid {
+            // The server starts from @slave_connect_state and ignores file and position.
+            request.with_filename(b"").with_pos(4u64)
+        } else {
+            request
+                .with_filename(cursor.file.as_bytes())
+                .with_pos(cursor.pos)
+        };
+        let binlog = conn
+            .get_binlog_stream(request)
+            .await
+            .map_err(SourceError::query(context))?;
+        tracing::info!(endpoint = %endpoint, position = %from, by_gtid, "binlog stream opened");
+
+        let watched = tables
+            .iter()
+            .map(|t| (key_of(t), Watched { table: t.clone(), map: None, layout: None }))
+            .collect();
+        Ok(MysqlChangeStream {
+            binlog,
+            catalog: MysqlSource {
+                conn: tokio::sync::Mutex::new(control),
+                target: target.clone(),
+                flavor,
+            },
+            endpoint,
+            watched,
+            ids: HashMap::new(),
+            collations,
+            file: cursor.file.clone(),
+            gtid,
+            group_gtid: None,
+            in_transaction: false,
+            delivered: false,
+            pending: None,
+            out: VecDeque::new(),
+            committed: (cursor.file, cursor.pos),
+            last_output: Instant::now(),
+        })
+    }
+
+    /// Adds a table to the watched ones (a new table matching the task's selection): its
+    /// changes are delivered from the next TableMap of it on.
+    pub fn watch(&mut self, table: Table) {
+        self.watched.insert(
+            key_of(&table),
+            Watched {
+                table,
+                map: None,
+                layout: None,
+            },
+        );
+        // Its id may be known as skipped: forget the skips so the next TableMap decides.
+        self.ids.retain(|_, key| key.is_some());
+    }
+
+    /// The position a resume would start from: the end of the last complete transaction read.
+    pub fn position(&self) -> Position {
+        Position(format_position(
+            &self.committed.0,
+            self.committed.1,
+            self.gtid.text().as_deref(),
+        ))
+    }
+
+    fn at(&self, pos: u32) -> String {
+        format!("{} at {}:{pos}", self.endpoint, self.file)
+    }
+
+    fn flush(&mut self) -> Result<(), SourceError> {
+        if let Some(pending) = self.pending.take() {
+            if pending.rows > 0 {
+                let table = pending.table.clone();
+                let changes = pending.finish()?;
+                self.out.push_back(ChangeEvent::Rows { table, changes });
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of an event group at `pos` of the current file.
+    fn end_group(&mut self, pos: u32, timestamp: u32) -> Result<(), SourceError> {
+        self.flush()?;
+        match (self.group_gtid.take(), &mut self.gtid) {
+            (Some(GroupGtid::Maria(gtid)), GtidState::Maria(state)) => state.apply(gtid),
+            (Some(GroupGtid::Maria(gtid)), state @ GtidState::None) => {
+                let mut new = MariaGtidState::default();
+                new.apply(gtid);
+                *state = GtidState::Maria(new);
+            }
+            (Some(GroupGtid::Mysql(uuid, gno)), GtidState::Mysql(set)) => set.add(&uuid, gno),
+            // MySQL without a starting GTID set: a set of the stream's transactions only would
+            // be wrong as a resume point; positions stay file:pos.
+            _ => {}
+        }
+        self.in_transaction = false;
+        if pos > 0 {
+            self.committed = (self.file.clone(), u64::from(pos));
+        }
+        if self.delivered {
+            self.delivered = false;
+            let committed_at = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(timestamp));
+            self.out.push_back(ChangeEvent::Commit {
+                position: self.position(),
+                committed_at: Some(committed_at),
+            });
+        } else if self.last_output.elapsed() >= IDLE_EVERY {
+            self.out.push_back(ChangeEvent::Idle {
+                position: self.position(),
+                server_time: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(timestamp))),
+            });
+        }
+        Ok(())
+    }
+
+    async fn handle(&mut self, event: Event) -> Result<(), SourceError> {
+        let header = event.header();
+        let kind = header.event_type_raw();
+        let pos = header.log_pos();
+        if MARIA_COMPRESSED.contains(&kind) {
+            return Err(SourceError::ChangeCapture {
+                at: self.at(pos),
+                message: format!("the binlog holds a compressed event (MariaDB event type {kind}, written with log_bin_compress=ON); skipping it would lose its changes"),
+                action: "turn log_bin_compress off on the source (SET GLOBAL log_bin_compress=OFF and in its configuration), then resync the tables: compressed events can't be captured".into(),
+            });
+        }
+        if kind == MARIA_GTID {
+            let body = event.data();
+            let gtid = decode_maria_gtid(body, header.server_id()).ok_or_else(|| SourceError::ChangeCapture {
+                at: self.at(pos),
+                message: format!("a MariaDB GTID event of {} bytes can't be decoded", body.len()),
+                action: "report this as a bug in migrate, with the server version".into(),
+            })?;
+            self.group_gtid = Some(GroupGtid::Maria(gtid));
+            self.in_transaction = !gtid.standalone;
+            return Ok(());
+        }
+        if kind == MARIA_ANNOTATE_ROWS || kind > MARIA_ANNOTATE_ROWS {
+            // Annotations, checkpoints, GTID lists, encryption starts: nothing to deliver.
+            return Ok(());
+        }
+        let data = event.read_data().map_err(|e| SourceError::ChangeCapture {
+            at: self.at(pos),
+            message: format!("event type {kind} can't be decoded ({e})"),
+            action: "report this as a bug in migrate, with the server version".into(),
+        })?;
+        match data {
+            Some(EventData::RotateEvent(rotate)) => {
+                self.file = rotate.name().into_owned();
+                if !rotate.is_fake() && self.committed.0 != self.file {
+                    // The new file starts after its header events.
+                    self.committed = (self.file.clone(), rotate.position());
+                }
+            }
+            Some(EventData::TableMapEvent(tme)) => self.table_map(&tme, pos).await?,
+            Some(EventData::RowsEvent(rows)) => self.rows(&rows, pos)?,
+            Some(EventData::XidEvent(_)) => self.end_group(pos, header.timestamp())?,
+            Some(EventData::QueryEvent(query)) => {
+                let statement = query::classify(&query.query());
+                let schema = query.schema().into_owned();
+                match statement {
+                    Statement::Begin => self.in_transaction = true,
+                    Statement::Commit => self.end_group(pos, header.timestamp())?,
+                    Statement::Truncate(named, table) => {
+                        let key = (named.unwrap_or(schema), table);
+                        if let Some(name) = self.watched.get(&key).map(|w| w.table.name.clone()) {
+                            self.flush()?;
+                            self.out.push_back(ChangeEvent::Truncate { tables: vec![name] });
+                            self.delivered = true;
+                        }
+                        if !self.in_transaction {
+                            self.end_group(pos, header.timestamp())?;
+                        }
+                    }
+                    Statement::Dml => {
+                        let watched_schema = self.watched.keys().any(|(s, _)| *s == schema);
+                        if watched_schema {
+                            return Err(SourceError::ChangeCapture {
+                                at: self.at(pos),
+                                message: format!("a data change on schema {schema} was logged as a statement (a session ran with binlog_format=STATEMENT or MIXED): its rows are not in the binlog: `{}`", truncate_text(&query.query(), 200)),
+                                action: "make every session log rows (no SET SESSION binlog_format; revoke the privilege to change it), then resync the tables of that schema".into(),
+                            });
+                        }
+                    }
+                    Statement::Other => {
+                        if !self.in_transaction {
+                            self.end_group(pos, header.timestamp())?;
+                        }
+                    }
+                }
+            }
+            Some(EventData::GtidEvent(gtid)) => {
+                self.group_gtid = Some(GroupGtid::Mysql(uuid_text(&gtid.sid()), gtid.gno()));
+            }
+            Some(EventData::HeartbeatEvent) => {
+                self.out.push_back(ChangeEvent::Idle {
+                    position: self.position(),
+                    server_time: None,
+                });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn table_map(&mut self, tme: &TableMapEvent<'_>, pos: u32) -> Result<(), SourceError> {
+        let key = (
+            tme.database_name().into_owned(),
+            tme.table_name().into_owned(),
+        );
+        let Some(watched) = self.watched.get(&key) else {
+            self.ids.insert(tme.table_id(), None);
+            return Ok(());
+        };
+        let map = rows::map_columns(tme, &self.collations).map_err(|message| {
+            SourceError::ChangeCapture {
+                at: self.at(pos),
+                message: format!("the table map of {}.{}: {message}", key.0, key.1),
+                action: "set binlog_row_metadata=FULL on the source, then resync the table".into(),
+            }
+        })?;
+        self.ids.insert(tme.table_id(), Some(key.clone()));
+        if watched.map.as_ref() == Some(&map) {
+            return Ok(());
+        }
+        let known: Vec<&str> = watched.table.columns.iter().map(|c| c.name.value.as_str()).collect();
+        let same_columns = known.len() == map.len()
+            && map.iter().all(|m| known.iter().any(|k| k.eq_ignore_ascii_case(&m.name)));
+        // A new TableMap with the same column names but other types (MODIFY COLUMN) also needs
+        // the catalog's types; the first TableMap of a table is trusted to match its definition.
+        let changed = !same_columns || watched.map.is_some();
+        let table = if changed {
+            let rediscovered = self
+                .catalog
+                .discover(Some(std::slice::from_ref(&key.0)))
+                .await?
+                .tables
+                .into_iter()
+                .find(|t| key_of(t) == key);
+            let mut table = rows::table_from_map(rediscovered.as_ref().unwrap_or(&watched.table), &map)
+                .or_else(|_| rows::table_from_map(&watched.table, &map))?;
+            if let Some(rediscovered) = rediscovered {
+                table.constraints = rediscovered.constraints;
+            }
+            table
+        } else {
+            watched.table.clone()
+        };
+        let layout = Layout::new(table.clone(), &map)?;
+        let announce = changed && table.columns != watched.table.columns;
+        if announce {
+            self.flush()?;
+            tracing::info!(table = %display_name(&table), "the table's columns changed in the binlog: announcing its new definition");
+            self.out.push_back(ChangeEvent::Table { table: table.clone() });
+            self.delivered = true;
+        }
+        if let Some(watched) = self.watched.get_mut(&key) {
+            watched.table = table;
+            watched.map = Some(map);
+            watched.layout = Some(layout);
+        }
+        Ok(())
+    }
+
+    fn rows(&mut self, rows: &RowsEventData<'_>, pos: u32) -> Result<(), SourceError> {
+        let Some(Some(key)) = self.ids.get(&rows.table_id()) else {
+            return Ok(());
+        };
+        if matches!(rows, RowsEventData::PartialUpdateRowsEvent(_)) {
+            return Err(SourceError::ChangeCapture {
+                at: self.at(pos),
+                message: format!("{}.{} has a partial JSON update event (binlog_row_value_options=PARTIAL_JSON)", key.0, key.1),
+                action: "set binlog_row_value_options='' on the source, then resync the table".into(),
+            });
+        }
+        let Some(layout) = self.watched.get(key).and_then(|w| w.layout.as_ref()) else {
+            return Ok(());
+        };
+        let Some(tme) = self.binlog.get_tme(rows.table_id()) else {
+            return Err(SourceError::ChangeCapture {
+                at: format!("{} at {}:{pos}", self.endpoint, self.file),
+                message: format!("a row event of {} has no table map before it", layout.name),
+                action: "report this as a bug in migrate, with the server version".into(),
+            });
+        };
+        for row in rows.rows(tme) {
+            let (before, after) = row.map_err(|e| SourceError::ChangeCapture {
+                at: format!("{} at {}:{pos}", self.endpoint, self.file),
+                message: format!("a row of {} can't be decoded ({e})", layout.name),
+                action: "report this as a bug in migrate, with the table's definition and the server version".into(),
+            })?;
+            if self.pending.as_ref().is_some_and(|p| p.table != layout.table.name) {
+                if let Some(pending) = self.pending.take() {
+                    let table = pending.table.clone();
+                    self.out.push_back(ChangeEvent::Rows { table, changes: pending.finish()? });
+                }
+            }
+            let pending = self.pending.get_or_insert_with(|| Pending::new(layout));
+            pending.push(layout, before, after)?;
+            self.delivered = true;
+            if pending.is_full() {
+                if let Some(pending) = self.pending.take() {
+                    let table = pending.table.clone();
+                    self.out.push_back(ChangeEvent::Rows { table, changes: pending.finish()? });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ChangeStream for MysqlChangeStream {
+    type Error = SourceError;
+
+    async fn next_event(&mut self) -> Result<Option<ChangeEvent>, SourceError> {
+        loop {
+            if let Some(event) = self.out.pop_front() {
+                self.last_output = Instant::now();
+                return Ok(Some(event));
+            }
+            let event = match self.binlog.next().await {
+                Some(Ok(event)) => event,
+                Some(Err(source)) => {
+                    return Err(SourceError::Binlog {
+                        at: format!("{} at {}", self.endpoint, self.file),
+                        source,
+                    })
+                }
+                None => {
+                    return Err(SourceError::Binlog {
+                        at: format!("{} at {}", self.endpoint, self.file),
+                        source: mysql_async::Error::Driver(mysql_async::DriverError::ConnectionClosed),
+                    })
+                }
+            };
+            self.handle(event).await?;
+        }
+    }
+
+    /// Records nothing: MySQL has no replication slot. The durable position is the caller's
+    /// checkpoint (a Commit position), from which the stream is reopened.
+    async fn acknowledge(&mut self, _position: &Position) -> Result<(), SourceError> {
+        Ok(())
+    }
+}
+
+fn key_of(table: &Table) -> TableKey {
+    (
+        table
+            .name
+            .schema
+            .as_ref()
+            .map(|s| s.value.clone())
+            .unwrap_or_default(),
+        table.name.name.value.clone(),
+    )
+}
+
+fn truncate_text(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// Collation id -> character set name, as the server defines them (MariaDB's UCA-14 collations
+/// have ids that MySQL's tables don't know).
+async fn collations(
+    conn: &mut Conn,
+    flavor: Flavor,
+    endpoint: &str,
+) -> Result<HashMap<u16, String>, SourceError> {
+    let context = format!("reading the collations of {endpoint}");
+    let mut map = HashMap::new();
+    let rows: Vec<(Option<u64>, Option<String>)> = conn
+        .query("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS")
+        .await
+        .map_err(SourceError::query(context.clone()))?;
+    let mut add = |rows: Vec<(Option<u64>, Option<String>)>| {
+        for (id, charset) in rows {
+            if let (Some(id), Some(charset)) = (id.and_then(|i| u16::try_from(i).ok()), charset) {
+                map.entry(id).or_insert(charset);
+            }
+        }
+    };
+    add(rows);
+    if flavor == Flavor::MariaDb {
+        // MariaDB 10.10+ lists the ids of collations shared by several character sets here.
+        let rows: Result<Vec<(Option<u64>, Option<String>)>, _> = conn
+            .query("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATION_CHARACTER_SET_APPLICABILITY")
+            .await;
+        if let Ok(rows) = rows {
+            add(rows);
+        }
+    }
+    Ok(map)
+}
