@@ -131,6 +131,10 @@ pub struct MysqlChangeStream {
     /// The end of the last complete event group: where a resume would start.
     committed: (String, u64),
     last_output: Instant,
+    /// A format description event was read: event checksums are known to the reader.
+    format_known: bool,
+    /// The server checksums its events (`binlog_checksum` is not NONE).
+    checksums: bool,
 }
 
 impl ChangeSource for MysqlSource {
@@ -219,6 +223,9 @@ impl MysqlChangeStream {
             }
         }
 
+        let checksums = variable(&mut control, "binlog_checksum", &context)
+            .await?
+            .is_some_and(|c| !c.eq_ignore_ascii_case("NONE"));
         let collations = collations(&mut control, flavor, &endpoint).await?;
 
         // Resume by file and position while the server has the file; by GTID when it doesn't.
@@ -321,6 +328,8 @@ impl MysqlChangeStream {
             out: VecDeque::new(),
             committed: (cursor.file, cursor.pos),
             last_output: Instant::now(),
+            format_known: false,
+            checksums,
         })
     }
 
@@ -430,8 +439,15 @@ impl MysqlChangeStream {
             action: "report this as a bug in migrate, with the server version".into(),
         })?;
         match data {
+            Some(EventData::FormatDescriptionEvent(_)) => self.format_known = true,
             Some(EventData::RotateEvent(rotate)) => {
-                self.file = rotate.name().into_owned();
+                let mut name = rotate.name_raw();
+                // The fake rotate that opens the stream comes before any format description,
+                // so the reader could not strip its checksum: it is still on the name.
+                if !self.format_known && self.checksums && name.len() > 4 {
+                    name = &name[..name.len() - 4];
+                }
+                self.file = String::from_utf8_lossy(name).into_owned();
                 if !rotate.is_fake() && self.committed.0 != self.file {
                     // The new file starts after its header events.
                     self.committed = (self.file.clone(), rotate.position());
@@ -522,12 +538,7 @@ impl MysqlChangeStream {
                 .tables
                 .into_iter()
                 .find(|t| key_of(t) == key);
-            let mut table = rows::table_from_map(rediscovered.as_ref().unwrap_or(&watched.table), &map)
-                .or_else(|_| rows::table_from_map(&watched.table, &map))?;
-            if let Some(rediscovered) = rediscovered {
-                table.constraints = rediscovered.constraints;
-            }
-            table
+            rows::table_from_map(rediscovered.as_ref(), &watched.table, &map)?
         } else {
             watched.table.clone()
         };

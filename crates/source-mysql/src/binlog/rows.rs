@@ -146,6 +146,11 @@ enum Conv {
     Geometry,
     /// MySQL's binary JSON.
     Jsonb,
+    /// BINARY(n): the binlog drops the trailing zero bytes that the column (and the snapshot
+    /// reader) pads the value with.
+    PadBinary(usize),
+    /// A signed MEDIUMINT: `mysql_common` reads its three bytes without extending the sign.
+    SignedInt24,
 }
 
 #[derive(Debug, Clone)]
@@ -217,9 +222,11 @@ impl Layout {
                 T::MYSQL_TYPE_YEAR => Conv::Year,
                 T::MYSQL_TYPE_GEOMETRY => Conv::Geometry,
                 T::MYSQL_TYPE_JSON => Conv::Jsonb,
-                t if t.is_character_type() => match charset()? {
-                    Some(set) => Conv::Text(set),
-                    None => Conv::Binary,
+                T::MYSQL_TYPE_INT24 if !column.source_type.to_ascii_lowercase().contains("unsigned") => Conv::SignedInt24,
+                t if t.is_character_type() => match (charset()?, binary_length(&column.source_type)) {
+                    (Some(set), _) => Conv::Text(set),
+                    (None, Some(n)) => Conv::PadBinary(n),
+                    (None, None) => Conv::Binary,
                 },
                 _ => Conv::Plain,
             };
@@ -273,6 +280,13 @@ impl Layout {
             keys,
         })
     }
+}
+
+/// `n` of a `binary(n)` source type.
+fn binary_length(source_type: &str) -> Option<usize> {
+    let text = source_type.trim().to_ascii_lowercase();
+    let inner = text.strip_prefix("binary(")?.split(')').next()?;
+    inner.trim().parse().ok()
 }
 
 /// BINARY/VARBINARY/BLOB source types, whose canonical type may be text through a mapping but
@@ -387,9 +401,16 @@ fn normalize(value: BinlogValue<'_>, conv: &Conv) -> Result<Value, ValueError> {
             Some(year) => Value::Int(year),
             None => return Err(bad(format!("`{}` is not a YEAR value", String::from_utf8_lossy(&text)), "report this as a bug in migrate")),
         },
+        (Conv::PadBinary(n), Value::Bytes(mut bytes)) => {
+            if bytes.len() < *n {
+                bytes.resize(*n, 0);
+            }
+            Value::Bytes(bytes)
+        }
+        (Conv::SignedInt24, Value::Int(v)) if v >= 1 << 23 => Value::Int(v - (1 << 24)),
         (Conv::Geometry, Value::Bytes(bytes)) if bytes.len() >= 4 => Value::Bytes(bytes[4..].to_vec()),
-        (Conv::Plain | Conv::Binary | Conv::Jsonb | Conv::Year | Conv::Geometry, value) => value,
-        (Conv::Text(_) | Conv::Enum(_) | Conv::Set(_), other) => other,
+        (Conv::Plain | Conv::Binary | Conv::Jsonb | Conv::Year | Conv::Geometry | Conv::SignedInt24, value) => value,
+        (Conv::Text(_) | Conv::Enum(_) | Conv::Set(_) | Conv::PadBinary(_), other) => other,
     })
 }
 
@@ -530,20 +551,30 @@ fn value_size(value: &BinlogValue<'_>) -> usize {
 
 /// The canonical definition of a table as the TableMap lays it out: the TableMap's column names
 /// and order are the authority (the binlog can be behind the catalog); each column's canonical
-/// type comes from the current catalog's column of that name. A column the catalog no longer has
-/// (dropped again since this event) can't be typed: a definite error.
-pub(crate) fn table_from_map(current: &Table, map: &[MapColumn]) -> Result<Table, SourceError> {
-    let mut table = current.clone();
+/// type comes from the current catalog's column of that name (`catalog`), or, for a column the
+/// catalog no longer has (dropped since this event), from the definition the stream knew
+/// (`known`). A column in neither (added and dropped again since this event) can't be typed: a
+/// definite error. Constraints are the catalog's.
+pub(crate) fn table_from_map(
+    catalog: Option<&Table>,
+    known: &Table,
+    map: &[MapColumn],
+) -> Result<Table, SourceError> {
+    let mut table = catalog.unwrap_or(known).clone();
     table.columns = map
         .iter()
         .map(|m| {
-            find_column(current, &m.name).cloned().map_err(|_| {
-                unsupported(
-                    current,
-                    &m.name,
-                    "the binlog has this column but the table no longer does (its definition changed again since): its type is unknown; resync the table".into(),
-                )
-            })
+            catalog
+                .and_then(|c| find_column(c, &m.name).ok())
+                .or_else(|| find_column(known, &m.name).ok())
+                .cloned()
+                .ok_or_else(|| {
+                    unsupported(
+                        known,
+                        &m.name,
+                        "the binlog has this column but neither the known definition nor the current catalog has it (it was added and dropped again since): its type is unknown; resync the table".into(),
+                    )
+                })
         })
         .collect::<Result<_, _>>()?;
     Ok(table)
@@ -579,5 +610,13 @@ mod tests {
         let latin1 = normalize(BinlogValue::Value(Value::Bytes(vec![0xD1])), &Conv::Text(Charset::Latin1)).unwrap();
         assert_eq!(latin1, Value::Bytes("Ñ".as_bytes().to_vec()));
         assert!(normalize(BinlogValue::Value(Value::Bytes(vec![0xD1])), &Conv::Text(Charset::Utf8)).is_err());
+        let m = |v| normalize(BinlogValue::Value(Value::Int(v)), &Conv::SignedInt24).unwrap();
+        assert_eq!(m(0x80_0000), Value::Int(-8_388_608));
+        assert_eq!(m(0xFF_FFFF), Value::Int(-1));
+        assert_eq!(m(8_388_607), Value::Int(8_388_607));
+        assert_eq!(binary_length("binary(4)"), Some(4));
+        assert_eq!(binary_length("varbinary(4)"), None);
+        let padded = normalize(BinlogValue::Value(Value::Bytes(vec![1])), &Conv::PadBinary(3)).unwrap();
+        assert_eq!(padded, Value::Bytes(vec![1, 0, 0]));
     }
 }
