@@ -452,3 +452,129 @@ async fn statement_logged_changes_stop_the_stream() {
     assert!(text.contains("logged as a statement"), "{text}");
     assert!(text.contains("INSERT INTO s VALUES (1)"), "{text}");
 }
+
+/// A private MariaDB (scenarios/servers/mariadb.sh in a temporary run dir, on a free port) whose
+/// global settings this test may change; stopped when dropped.
+struct PrivateServer {
+    script: std::path::PathBuf,
+    run_dir: std::path::PathBuf,
+    url: String,
+}
+
+impl PrivateServer {
+    fn start() -> Option<PrivateServer> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let script = root.join("scenarios/servers/mariadb.sh");
+        let run_dir = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_private_mariadb"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let output = std::process::Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .env("MIGRATE_RUN_DIR", &run_dir)
+            .env("MIGRATE_MYSQL_PORT", port.to_string())
+            .output()
+            .unwrap();
+        let server = PrivateServer {
+            script,
+            run_dir,
+            url: String::from_utf8_lossy(&output.stdout).trim().to_string(),
+        };
+        if !output.status.success() {
+            let required = std::env::var("CI").is_ok() || std::env::var("MIGRATE_REQUIRE_SERVERS").is_ok();
+            let log = String::from_utf8_lossy(&output.stderr).into_owned();
+            assert!(!required, "a private MariaDB is required but did not start: {log}");
+            eprintln!("skipped: no private MariaDB ({log})");
+            return None;
+        }
+        Some(server)
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(&self.script)
+            .arg("stop")
+            .env("MIGRATE_RUN_DIR", &self.run_dir)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.run_dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_that_would_lose_changes_are_refused() {
+    let Some(server) = PrivateServer::start() else {
+        return;
+    };
+    let url = format!("{}mysql", server.url);
+    let admin = connect(&url).await;
+    let sql = |statement: &'static str| {
+        let url = url.clone();
+        async move {
+            use mysql_async::prelude::Queryable;
+            let mut conn = mysql_async::Conn::from_url(url).await.unwrap();
+            conn.query_drop(statement).await.unwrap();
+            conn.disconnect().await.unwrap();
+        }
+    };
+    sql("CREATE DATABASE shop").await;
+    sql("CREATE TABLE shop.t (id INT PRIMARY KEY, note TEXT) ENGINE=InnoDB").await;
+    let source = connect(&format!("{}shop", server.url)).await;
+    let tables = watched(&source, &["t"]).await;
+    let from = snapshot_position(&source).await;
+
+    let refused = |error: SourceError, words: &[&str]| {
+        assert_eq!(error.retry(), Retry::Definite, "{error}");
+        let text = error.to_string();
+        assert!(matches!(error, SourceError::ChangeCapture { .. }), "{text}");
+        for word in words {
+            assert!(text.contains(word), "`{word}` not in: {text}");
+        }
+    };
+    // Compression on when the stream opens.
+    sql("SET GLOBAL log_bin_compress = ON").await;
+    let error = source.open_changes(&tables, &from).await.err().unwrap();
+    refused(error, &["log_bin_compress=ON", "resync"]);
+
+    // Compression turned on while streaming: the compressed events stop the stream.
+    sql("SET GLOBAL log_bin_compress = OFF").await;
+    let mut stream = source.open_changes(&tables, &from).await.unwrap();
+    sql("SET GLOBAL log_bin_compress = ON").await;
+    sql("SET GLOBAL log_bin_compress_min_len = 10").await;
+    sql("INSERT INTO shop.t VALUES (1, REPEAT('compressible ', 100))").await;
+    let error = loop {
+        match tokio::time::timeout(Duration::from_secs(60), stream.next_event())
+            .await
+            .unwrap()
+        {
+            Ok(Some(ChangeEvent::Rows { .. } | ChangeEvent::Commit { .. })) => {
+                panic!("a compressed transaction was delivered")
+            }
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the stream ended"),
+            Err(e) => break e,
+        }
+    };
+    refused(error, &["compressed event", "log_bin_compress"]);
+    sql("SET GLOBAL log_bin_compress = OFF").await;
+
+    // Statement and mixed logging, a partial row image, no column metadata.
+    for (set, reset, words) in [
+        ("SET GLOBAL binlog_format = 'STATEMENT'", "SET GLOBAL binlog_format = 'ROW'", ["binlog_format is STATEMENT", "ROW"]),
+        ("SET GLOBAL binlog_format = 'MIXED'", "SET GLOBAL binlog_format = 'ROW'", ["binlog_format is MIXED", "ROW"]),
+        ("SET GLOBAL binlog_row_image = 'MINIMAL'", "SET GLOBAL binlog_row_image = 'FULL'", ["binlog_row_image is MINIMAL", "FULL"]),
+        ("SET GLOBAL binlog_row_metadata = 'MINIMAL'", "SET GLOBAL binlog_row_metadata = 'FULL'", ["binlog_row_metadata is MINIMAL", "FULL"]),
+    ] {
+        sql(set).await;
+        let error = source.open_changes(&tables, &from).await.err().unwrap();
+        refused(error, &words);
+        sql(reset).await;
+    }
+    // Back to ROW/FULL: the stream opens again.
+    source.open_changes(&tables, &from).await.unwrap();
+    drop(admin);
+}
