@@ -15,7 +15,10 @@ use std::time::Duration;
 /// The snapshot's binlog position as the stream's text form.
 async fn snapshot_position(source: &MysqlSource) -> Position {
     let snapshot = source.snapshot(1).await.unwrap();
-    let p = snapshot.binlog_position().expect("a binlog position").clone();
+    let p = snapshot
+        .binlog_position()
+        .expect("a binlog position")
+        .clone();
     snapshot.close().await.unwrap();
     Position(match p.gtid {
         Some(g) => format!("{}:{};gtid={g}", p.file, p.position),
@@ -57,7 +60,9 @@ fn rows(event: &ChangeEvent) -> &RecordBatch {
 
 fn ops(batch: &RecordBatch) -> Vec<String> {
     let op = column::<StringArray>(batch, "__op");
-    (0..batch.num_rows()).map(|i| op.value(i).to_string()).collect()
+    (0..batch.num_rows())
+        .map(|i| op.value(i).to_string())
+        .collect()
 }
 
 fn ints(batch: &RecordBatch, name: &str) -> Vec<Option<i32>> {
@@ -188,7 +193,10 @@ async fn inserts_updates_deletes_truncates_in_commit_order() {
     // Resuming from the multi-table transaction's commit delivers exactly what came after.
     let mut resumed = source.open_changes(&tables, &multi).await.unwrap();
     let events = until_commits(&mut resumed, 2).await;
-    assert!(matches!(events[0], ChangeEvent::Truncate { .. }), "{events:?}");
+    assert!(
+        matches!(events[0], ChangeEvent::Truncate { .. }),
+        "{events:?}"
+    );
     assert!(matches!(events[1], ChangeEvent::Commit { .. }));
     assert_eq!(texts(rows(&events[2]), "k2"), [Some("big".into())]);
     assert_eq!(commit_position(&events[3]), last);
@@ -252,7 +260,12 @@ async fn every_type_arrives_as_the_snapshot_reads_it() {
     for field in reference.schema().fields().iter().skip(1) {
         let expected = reference.column_by_name(field.name()).unwrap().slice(1, 1);
         let got = updated.column_by_name(field.name()).unwrap();
-        assert_eq!(got.as_ref(), expected.as_ref(), "updated column {}", field.name());
+        assert_eq!(
+            got.as_ref(),
+            expected.as_ref(),
+            "updated column {}",
+            field.name()
+        );
     }
     let deleted = rows(&events[4]);
     assert_eq!(ops(deleted), ["D"]);
@@ -282,9 +295,17 @@ async fn added_and_dropped_columns_announce_the_new_definition() {
     .unwrap();
     let events = until_commits(&mut stream, 3).await;
     let names = |batch: &RecordBatch| -> Vec<String> {
-        batch.schema().fields().iter().map(|f| f.name().clone()).collect()
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     };
-    assert_eq!(names(rows(&events[0])), ["__op", "__unchanged", "__before_id", "id", "note"]);
+    assert_eq!(
+        names(rows(&events[0])),
+        ["__op", "__unchanged", "__before_id", "id", "note"]
+    );
     let ChangeEvent::Table { table } = &events[2] else {
         panic!("expected the new definition, got {:?}", events[2])
     };
@@ -295,18 +316,28 @@ async fn added_and_dropped_columns_announce_the_new_definition() {
         .collect();
     assert_eq!(
         columns,
-        [("id", "integer".into()), ("note", "varchar(10 char)".into()), ("qty", "decimal(8,3)".into())]
+        [
+            ("id", "integer".into()),
+            ("note", "varchar(10 char)".into()),
+            ("qty", "decimal(8,3)".into())
+        ]
     );
     assert_eq!(migrate_source::key_columns(table), ["id"]);
     let batch = rows(&events[3]);
-    assert_eq!(names(batch), ["__op", "__unchanged", "__before_id", "id", "note", "qty"]);
+    assert_eq!(
+        names(batch),
+        ["__op", "__unchanged", "__before_id", "id", "note", "qty"]
+    );
     assert_eq!(column::<Decimal128Array>(batch, "qty").value(0), 2500);
     let ChangeEvent::Table { table } = &events[5] else {
         panic!("expected the definition without note, got {:?}", events[5])
     };
     assert_eq!(table.columns.len(), 2);
     let batch = rows(&events[6]);
-    assert_eq!(names(batch), ["__op", "__unchanged", "__before_id", "id", "qty"]);
+    assert_eq!(
+        names(batch),
+        ["__op", "__unchanged", "__before_id", "id", "qty"]
+    );
     assert_eq!(ints(batch, "id"), [Some(3)]);
     assert_eq!(column::<Decimal128Array>(batch, "qty").value(0), 7000);
 }
@@ -336,7 +367,11 @@ async fn a_large_transaction_streams_in_bounded_batches() {
             .unwrap();
         match event {
             ChangeEvent::Rows { changes, .. } => {
-                assert!(changes.num_rows() <= BATCH_ROWS, "{} rows", changes.num_rows());
+                assert!(
+                    changes.num_rows() <= BATCH_ROWS,
+                    "{} rows",
+                    changes.num_rows()
+                );
                 for id in column::<Int32Array>(&changes, "id").values() {
                     assert_eq!(*id, next_id);
                     next_id += 1;
@@ -359,7 +394,8 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
         return;
     };
     let db = server.create_database("cdc_rotate");
-    db.sql("CREATE TABLE r (id INT PRIMARY KEY) ENGINE=InnoDB").unwrap();
+    db.sql("CREATE TABLE r (id INT PRIMARY KEY) ENGINE=InnoDB")
+        .unwrap();
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["r"]).await;
@@ -381,13 +417,19 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
         .map(commit_position)
         .collect();
     let file = |p: &Position| p.0.split(':').next().unwrap().to_string();
-    assert_ne!(file(&commits[0]), file(&commits[1]), "the second commit is in the next file");
+    assert_ne!(
+        file(&commits[0]),
+        file(&commits[1]),
+        "the second commit is in the next file"
+    );
 
     let ids_from = |events: Vec<ChangeEvent>| -> Vec<i32> {
         events
             .iter()
             .filter_map(|e| match e {
-                ChangeEvent::Rows { changes, .. } => Some(column::<Int32Array>(changes, "id").value(0)),
+                ChangeEvent::Rows { changes, .. } => {
+                    Some(column::<Int32Array>(changes, "id").value(0))
+                }
                 _ => None,
             })
             .collect()
@@ -414,13 +456,19 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
         .err()
         .unwrap();
     assert_eq!(error.retry(), Retry::Definite);
-    assert!(error.to_string().contains("no longer on the server"), "{error}");
+    assert!(
+        error.to_string().contains("no longer on the server"),
+        "{error}"
+    );
     let error = source
         .open_changes(&tables, &Position("nonsense".into()))
         .await
         .err()
         .unwrap();
-    assert!(matches!(error, SourceError::InvalidPosition { .. }), "{error}");
+    assert!(
+        matches!(error, SourceError::InvalidPosition { .. }),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -429,7 +477,8 @@ async fn statement_logged_changes_stop_the_stream() {
         return;
     };
     let db = server.create_database("cdc_statement");
-    db.sql("CREATE TABLE s (id INT PRIMARY KEY) ENGINE=InnoDB").unwrap();
+    db.sql("CREATE TABLE s (id INT PRIMARY KEY) ENGINE=InnoDB")
+        .unwrap();
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["s"]).await;
@@ -465,7 +514,8 @@ impl PrivateServer {
     fn start() -> Option<PrivateServer> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let script = root.join("scenarios/servers/mariadb.sh");
-        let run_dir = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_private_mariadb"));
+        let run_dir =
+            std::env::temp_dir().join(migrate_testkit::unique_name("cdc_private_mariadb"));
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -484,9 +534,13 @@ impl PrivateServer {
             url: String::from_utf8_lossy(&output.stdout).trim().to_string(),
         };
         if !output.status.success() {
-            let required = std::env::var("CI").is_ok() || std::env::var("MIGRATE_REQUIRE_SERVERS").is_ok();
+            let required =
+                std::env::var("CI").is_ok() || std::env::var("MIGRATE_REQUIRE_SERVERS").is_ok();
             let log = String::from_utf8_lossy(&output.stderr).into_owned();
-            assert!(!required, "a private MariaDB is required but did not start: {log}");
+            assert!(
+                !required,
+                "a private MariaDB is required but did not start: {log}"
+            );
             eprintln!("skipped: no private MariaDB ({log})");
             return None;
         }
@@ -564,10 +618,26 @@ async fn settings_that_would_lose_changes_are_refused() {
 
     // Statement and mixed logging, a partial row image, no column metadata.
     for (set, reset, words) in [
-        ("SET GLOBAL binlog_format = 'STATEMENT'", "SET GLOBAL binlog_format = 'ROW'", ["binlog_format is STATEMENT", "ROW"]),
-        ("SET GLOBAL binlog_format = 'MIXED'", "SET GLOBAL binlog_format = 'ROW'", ["binlog_format is MIXED", "ROW"]),
-        ("SET GLOBAL binlog_row_image = 'MINIMAL'", "SET GLOBAL binlog_row_image = 'FULL'", ["binlog_row_image is MINIMAL", "FULL"]),
-        ("SET GLOBAL binlog_row_metadata = 'MINIMAL'", "SET GLOBAL binlog_row_metadata = 'FULL'", ["binlog_row_metadata is MINIMAL", "FULL"]),
+        (
+            "SET GLOBAL binlog_format = 'STATEMENT'",
+            "SET GLOBAL binlog_format = 'ROW'",
+            ["binlog_format is STATEMENT", "ROW"],
+        ),
+        (
+            "SET GLOBAL binlog_format = 'MIXED'",
+            "SET GLOBAL binlog_format = 'ROW'",
+            ["binlog_format is MIXED", "ROW"],
+        ),
+        (
+            "SET GLOBAL binlog_row_image = 'MINIMAL'",
+            "SET GLOBAL binlog_row_image = 'FULL'",
+            ["binlog_row_image is MINIMAL", "FULL"],
+        ),
+        (
+            "SET GLOBAL binlog_row_metadata = 'MINIMAL'",
+            "SET GLOBAL binlog_row_metadata = 'FULL'",
+            ["binlog_row_metadata is MINIMAL", "FULL"],
+        ),
     ] {
         sql(set).await;
         let error = source.open_changes(&tables, &from).await.err().unwrap();

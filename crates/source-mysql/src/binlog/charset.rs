@@ -20,7 +20,9 @@ pub(crate) enum Charset {
     Ascii,
     Latin1,
     /// ucs2 and utf16 (big-endian), utf16le.
-    Utf16 { little_endian: bool },
+    Utf16 {
+        little_endian: bool,
+    },
     /// utf32 (big-endian).
     Utf32,
 }
@@ -96,8 +98,7 @@ impl Charset {
                     .chunks_exact(4)
                     .map(|unit| {
                         let code = u32::from_be_bytes([unit[0], unit[1], unit[2], unit[3]]);
-                        char::from_u32(code)
-                            .ok_or_else(|| format!("U+{code:X} is not a character"))
+                        char::from_u32(code).ok_or_else(|| format!("U+{code:X} is not a character"))
                     })
                     .collect::<Result<String, _>>()
                     .map(String::into_bytes)
@@ -122,14 +123,26 @@ mod tests {
     #[test]
     fn unicode_sets_are_checked() {
         assert!(Charset::Utf8.decode(vec![0xFF]).is_err());
-        assert_eq!(Charset::Utf8.decode("ß漢".into()).unwrap(), "ß漢".as_bytes());
-        assert!(Charset::Ascii.decode(vec![b'a', 0xC3]).unwrap_err().contains("offset 1"));
+        assert_eq!(
+            Charset::Utf8.decode("ß漢".into()).unwrap(),
+            "ß漢".as_bytes()
+        );
+        assert!(Charset::Ascii
+            .decode(vec![b'a', 0xC3])
+            .unwrap_err()
+            .contains("offset 1"));
         let utf16 = Charset::from_name("utf16").unwrap();
-        assert_eq!(utf16.decode(vec![0xD8, 0x34, 0xDD, 0x1E]).unwrap(), "𝄞".as_bytes());
+        assert_eq!(
+            utf16.decode(vec![0xD8, 0x34, 0xDD, 0x1E]).unwrap(),
+            "𝄞".as_bytes()
+        );
         assert!(utf16.decode(vec![0xD8, 0x34]).is_err());
         let le = Charset::from_name("utf16le").unwrap();
         assert_eq!(le.decode(vec![b'a', 0]).unwrap(), b"a");
-        assert_eq!(Charset::Utf32.decode(vec![0, 1, 0xD1, 0x1E]).unwrap(), "𝄞".as_bytes());
+        assert_eq!(
+            Charset::Utf32.decode(vec![0, 1, 0xD1, 0x1E]).unwrap(),
+            "𝄞".as_bytes()
+        );
         assert!(Charset::from_name("sjis").is_none());
     }
 }

@@ -170,7 +170,11 @@ fn stream_server_id() -> u32 {
 }
 
 /// A global variable's value, `None` when the server does not have it.
-async fn variable(conn: &mut Conn, name: &str, context: &str) -> Result<Option<String>, SourceError> {
+async fn variable(
+    conn: &mut Conn,
+    name: &str,
+    context: &str,
+) -> Result<Option<String>, SourceError> {
     match first::<String>(conn, &format!("SELECT @@GLOBAL.{name}"), context).await {
         Ok(value) => Ok(value),
         // 1193: unknown system variable.
@@ -206,7 +210,10 @@ impl MysqlChangeStream {
         ];
         for (name, wanted, why) in expect {
             let value = variable(&mut control, name, &context).await?;
-            if !value.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(wanted)) {
+            if !value
+                .as_deref()
+                .is_some_and(|v| v.eq_ignore_ascii_case(wanted))
+            {
                 return Err(refuse(
                     format!("{name} is {} but change capture needs {wanted}: {why}", value.as_deref().unwrap_or("not supported by this server")),
                     &format!("set {name}={wanted} on the server (SET GLOBAL {name}='{wanted}' and in its configuration), then resync: changes logged before the switch can't be captured"),
@@ -250,22 +257,37 @@ impl MysqlChangeStream {
         let gtid_text = match (&cursor.gtid, flavor) {
             (Some(gtid), _) => Some(gtid.clone()),
             (None, Flavor::MariaDb) => control
-                .exec_first::<Option<String>, _, _>("SELECT BINLOG_GTID_POS(?, ?)", (&cursor.file, cursor.pos))
+                .exec_first::<Option<String>, _, _>(
+                    "SELECT BINLOG_GTID_POS(?, ?)",
+                    (&cursor.file, cursor.pos),
+                )
                 .await
-                .map_err(SourceError::query(format!("reading the GTID state of {from} on {endpoint}")))?
+                .map_err(SourceError::query(format!(
+                    "reading the GTID state of {from} on {endpoint}"
+                )))?
                 .flatten(),
             (None, Flavor::Mysql(..)) => None,
         };
         let gtid = match (flavor, gtid_text.filter(|g| !g.is_empty())) {
             (_, None) => GtidState::None,
-            (Flavor::MariaDb, Some(text)) => GtidState::Maria(MariaGtidState::parse(&text).ok_or_else(|| SourceError::InvalidPosition {
-                position: from.0.clone(),
-                message: format!("`{text}` is not a MariaDB GTID state (domain-server-sequence,...)"),
-            })?),
-            (Flavor::Mysql(..), Some(text)) => GtidState::Mysql(MysqlGtidSet::parse(&text).ok_or_else(|| SourceError::InvalidPosition {
-                position: from.0.clone(),
-                message: format!("`{text}` is not a MySQL GTID set (uuid:1-42,...)"),
-            })?),
+            (Flavor::MariaDb, Some(text)) => {
+                GtidState::Maria(MariaGtidState::parse(&text).ok_or_else(|| {
+                    SourceError::InvalidPosition {
+                        position: from.0.clone(),
+                        message: format!(
+                            "`{text}` is not a MariaDB GTID state (domain-server-sequence,...)"
+                        ),
+                    }
+                })?)
+            }
+            (Flavor::Mysql(..), Some(text)) => {
+                GtidState::Mysql(MysqlGtidSet::parse(&text).ok_or_else(|| {
+                    SourceError::InvalidPosition {
+                        position: from.0.clone(),
+                        message: format!("`{text}` is not a MySQL GTID set (uuid:1-42,...)"),
+                    }
+                })?)
+            }
         };
 
         let (mut conn, _) = target.open().await?;
@@ -306,7 +328,16 @@ impl MysqlChangeStream {
 
         let watched = tables
             .iter()
-            .map(|t| (key_of(t), Watched { table: t.clone(), map: None, layout: None }))
+            .map(|t| {
+                (
+                    key_of(t),
+                    Watched {
+                        table: t.clone(),
+                        map: None,
+                        layout: None,
+                    },
+                )
+            })
             .collect();
         Ok(MysqlChangeStream {
             binlog,
@@ -401,7 +432,9 @@ impl MysqlChangeStream {
         } else if self.last_output.elapsed() >= IDLE_EVERY {
             self.out.push_back(ChangeEvent::Idle {
                 position: self.position(),
-                server_time: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(timestamp))),
+                server_time: Some(
+                    SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(timestamp)),
+                ),
             });
         }
         Ok(())
@@ -420,16 +453,21 @@ impl MysqlChangeStream {
         }
         if kind == MARIA_GTID {
             let body = event.data();
-            let gtid = decode_maria_gtid(body, header.server_id()).ok_or_else(|| SourceError::ChangeCapture {
-                at: self.at(pos),
-                message: format!("a MariaDB GTID event of {} bytes can't be decoded", body.len()),
-                action: "report this as a bug in migrate, with the server version".into(),
+            let gtid = decode_maria_gtid(body, header.server_id()).ok_or_else(|| {
+                SourceError::ChangeCapture {
+                    at: self.at(pos),
+                    message: format!(
+                        "a MariaDB GTID event of {} bytes can't be decoded",
+                        body.len()
+                    ),
+                    action: "report this as a bug in migrate, with the server version".into(),
+                }
             })?;
             self.group_gtid = Some(GroupGtid::Maria(gtid));
             self.in_transaction = !gtid.standalone;
             return Ok(());
         }
-        if kind == MARIA_ANNOTATE_ROWS || kind > MARIA_ANNOTATE_ROWS {
+        if kind >= MARIA_ANNOTATE_ROWS {
             // Annotations, checkpoints, GTID lists, encryption starts: nothing to deliver.
             return Ok(());
         }
@@ -466,7 +504,8 @@ impl MysqlChangeStream {
                         let key = (named.unwrap_or(schema), table);
                         if let Some(name) = self.watched.get(&key).map(|w| w.table.name.clone()) {
                             self.flush()?;
-                            self.out.push_back(ChangeEvent::Truncate { tables: vec![name] });
+                            self.out
+                                .push_back(ChangeEvent::Truncate { tables: vec![name] });
                             self.delivered = true;
                         }
                         if !self.in_transaction {
@@ -524,9 +563,16 @@ impl MysqlChangeStream {
         if watched.map.as_ref() == Some(&map) {
             return Ok(());
         }
-        let known: Vec<&str> = watched.table.columns.iter().map(|c| c.name.value.as_str()).collect();
+        let known: Vec<&str> = watched
+            .table
+            .columns
+            .iter()
+            .map(|c| c.name.value.as_str())
+            .collect();
         let same_columns = known.len() == map.len()
-            && map.iter().all(|m| known.iter().any(|k| k.eq_ignore_ascii_case(&m.name)));
+            && map
+                .iter()
+                .all(|m| known.iter().any(|k| k.eq_ignore_ascii_case(&m.name)));
         // A new TableMap with the same column names but other types (MODIFY COLUMN) also needs
         // the catalog's types; the first TableMap of a table is trusted to match its definition.
         let changed = !same_columns || watched.map.is_some();
@@ -547,7 +593,9 @@ impl MysqlChangeStream {
         if announce {
             self.flush()?;
             tracing::info!(table = %display_name(&table), "the table's columns changed in the binlog: announcing its new definition");
-            self.out.push_back(ChangeEvent::Table { table: table.clone() });
+            self.out.push_back(ChangeEvent::Table {
+                table: table.clone(),
+            });
             self.delivered = true;
         }
         if let Some(watched) = self.watched.get_mut(&key) {
@@ -565,8 +613,12 @@ impl MysqlChangeStream {
         if matches!(rows, RowsEventData::PartialUpdateRowsEvent(_)) {
             return Err(SourceError::ChangeCapture {
                 at: self.at(pos),
-                message: format!("{}.{} has a partial JSON update event (binlog_row_value_options=PARTIAL_JSON)", key.0, key.1),
-                action: "set binlog_row_value_options='' on the source, then resync the table".into(),
+                message: format!(
+                    "{}.{} has a partial JSON update event (binlog_row_value_options=PARTIAL_JSON)",
+                    key.0, key.1
+                ),
+                action: "set binlog_row_value_options='' on the source, then resync the table"
+                    .into(),
             });
         }
         let Some(layout) = self.watched.get(key).and_then(|w| w.layout.as_ref()) else {
@@ -585,10 +637,17 @@ impl MysqlChangeStream {
                 message: format!("a row of {} can't be decoded ({e})", layout.name),
                 action: "report this as a bug in migrate, with the table's definition and the server version".into(),
             })?;
-            if self.pending.as_ref().is_some_and(|p| p.table != layout.table.name) {
+            if self
+                .pending
+                .as_ref()
+                .is_some_and(|p| p.table != layout.table.name)
+            {
                 if let Some(pending) = self.pending.take() {
                     let table = pending.table.clone();
-                    self.out.push_back(ChangeEvent::Rows { table, changes: pending.finish()? });
+                    self.out.push_back(ChangeEvent::Rows {
+                        table,
+                        changes: pending.finish()?,
+                    });
                 }
             }
             let pending = self.pending.get_or_insert_with(|| Pending::new(layout));
@@ -597,7 +656,10 @@ impl MysqlChangeStream {
             if pending.is_full() {
                 if let Some(pending) = self.pending.take() {
                     let table = pending.table.clone();
-                    self.out.push_back(ChangeEvent::Rows { table, changes: pending.finish()? });
+                    self.out.push_back(ChangeEvent::Rows {
+                        table,
+                        changes: pending.finish()?,
+                    });
                 }
             }
         }
@@ -625,7 +687,9 @@ impl ChangeStream for MysqlChangeStream {
                 None => {
                     return Err(SourceError::Binlog {
                         at: format!("{} at {}", self.endpoint, self.file),
-                        source: mysql_async::Error::Driver(mysql_async::DriverError::ConnectionClosed),
+                        source: mysql_async::Error::Driver(
+                            mysql_async::DriverError::ConnectionClosed,
+                        ),
                     })
                 }
             };

@@ -22,10 +22,13 @@ impl BinlogCursor {
         };
         let (location, gtid) = match text.split_once(';') {
             Some((location, rest)) => {
-                let gtid = rest.strip_prefix("gtid=").ok_or_else(|| {
-                    invalid(format!("`{rest}` is not `gtid=...`"))
-                })?;
-                (location, Some(gtid.trim().to_string()).filter(|g| !g.is_empty()))
+                let gtid = rest
+                    .strip_prefix("gtid=")
+                    .ok_or_else(|| invalid(format!("`{rest}` is not `gtid=...`")))?;
+                (
+                    location,
+                    Some(gtid.trim().to_string()).filter(|g| !g.is_empty()),
+                )
             }
             None => (text, None),
         };
@@ -82,7 +85,8 @@ impl MariaGtidState {
     }
 
     pub fn apply(&mut self, gtid: MariaGtid) {
-        self.domains.insert(gtid.domain, (gtid.server, gtid.sequence));
+        self.domains
+            .insert(gtid.domain, (gtid.server, gtid.sequence));
     }
 }
 
@@ -299,8 +303,8 @@ mod tests {
         assert!(MysqlGtidSet::parse(&format!("{uuid}:5-1")).is_none());
         assert_eq!(
             uuid_text(&[
-                0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9,
-                0x42, 0x95, 0x62
+                0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42,
+                0x95, 0x62
             ]),
             uuid.to_lowercase()
         );

@@ -126,15 +126,27 @@ mod tests {
         assert_eq!(classify("  /* app */ COMMIT"), Statement::Commit);
         assert_eq!(classify("XA START 'x'"), Statement::Begin);
         assert_eq!(classify("truncate t"), truncate(None, "t"));
-        assert_eq!(classify("TRUNCATE TABLE `shop`.`order lines`"), truncate(Some("shop"), "order lines"));
+        assert_eq!(
+            classify("TRUNCATE TABLE `shop`.`order lines`"),
+            truncate(Some("shop"), "order lines")
+        );
         assert_eq!(classify("TRUNCATE TABLE `a``b` "), truncate(None, "a`b"));
         assert_eq!(classify("TRUNCATE \"s\" . \"T\""), truncate(Some("s"), "T"));
-        assert_eq!(classify("TRUNCATE TABLE table_x"), truncate(None, "table_x"));
+        assert_eq!(
+            classify("TRUNCATE TABLE table_x"),
+            truncate(None, "table_x")
+        );
         assert_eq!(classify("-- c\nTRUNCATE Ünï"), truncate(None, "Ünï"));
         assert_eq!(classify("insert into t values (1)"), Statement::Dml);
-        assert_eq!(classify("LOAD DATA INFILE 'x' INTO TABLE t"), Statement::Dml);
+        assert_eq!(
+            classify("LOAD DATA INFILE 'x' INTO TABLE t"),
+            Statement::Dml
+        );
         assert_eq!(classify("ALTER TABLE t ADD COLUMN c INT"), Statement::Other);
-        assert_eq!(classify("CREATE TABLE truncate_log (id INT)"), Statement::Other);
+        assert_eq!(
+            classify("CREATE TABLE truncate_log (id INT)"),
+            Statement::Other
+        );
         assert_eq!(classify("TRUNCATE TABLE `unterminated"), Statement::Other);
     }
 }

@@ -70,13 +70,25 @@ pub(crate) fn map_columns(
             OptionalMetadataField::EnumStrValue(values) => {
                 for column in values.iter_values() {
                     let column = column.map_err(|e| e.to_string())?;
-                    enum_values.push(column.values().iter().map(|v| v.value_raw().to_vec()).collect::<Vec<_>>());
+                    enum_values.push(
+                        column
+                            .values()
+                            .iter()
+                            .map(|v| v.value_raw().to_vec())
+                            .collect::<Vec<_>>(),
+                    );
                 }
             }
             OptionalMetadataField::SetStrValue(values) => {
                 for column in values.iter_values() {
                     let column = column.map_err(|e| e.to_string())?;
-                    set_values.push(column.values().iter().map(|v| v.value_raw().to_vec()).collect::<Vec<_>>());
+                    set_values.push(
+                        column
+                            .values()
+                            .iter()
+                            .map(|v| v.value_raw().to_vec())
+                            .collect::<Vec<_>>(),
+                    );
                 }
             }
             _ => {}
@@ -88,10 +100,11 @@ pub(crate) fn map_columns(
     let mut enum_set_charsets = extractor.iter_enum_and_set_charset();
     let charset_name = |id: Option<Result<u16, std::io::Error>>| -> Result<String, String> {
         match id {
-            Some(Ok(id)) => collations
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| format!("collation id {id} is unknown to the server's information_schema.COLLATIONS")),
+            Some(Ok(id)) => collations.get(&id).cloned().ok_or_else(|| {
+                format!(
+                    "collation id {id} is unknown to the server's information_schema.COLLATIONS"
+                )
+            }),
             Some(Err(e)) => Err(format!("its column character sets can't be read ({e})")),
             None => Err("it has no column character sets (binlog_row_metadata is not FULL)".into()),
         }
@@ -110,7 +123,11 @@ pub(crate) fn map_columns(
             } else {
                 set_values.next()
             }
-            .ok_or_else(|| format!("column {name} has no ENUM/SET value list (binlog_row_metadata is not FULL)"))?;
+            .ok_or_else(|| {
+                format!(
+                    "column {name} has no ENUM/SET value list (binlog_row_metadata is not FULL)"
+                )
+            })?;
             (Some(charset_name(enum_set_charsets.next())?), values)
         } else {
             (None, Vec::new())
@@ -195,7 +212,11 @@ impl Layout {
                 .position(|m| m.name == *name)
                 .or_else(|| map.iter().position(|m| m.name.eq_ignore_ascii_case(name)))
                 .ok_or_else(|| {
-                    unsupported(&table, name, "the column is not in the binlog's table map".into())
+                    unsupported(
+                        &table,
+                        name,
+                        "the column is not in the binlog's table map".into(),
+                    )
                 })?;
             let mapped = &map[binlog];
             let charset = || -> Result<Option<Charset>, SourceError> {
@@ -222,12 +243,18 @@ impl Layout {
                 T::MYSQL_TYPE_YEAR => Conv::Year,
                 T::MYSQL_TYPE_GEOMETRY => Conv::Geometry,
                 T::MYSQL_TYPE_JSON => Conv::Jsonb,
-                T::MYSQL_TYPE_INT24 if !column.source_type.to_ascii_lowercase().contains("unsigned") => Conv::SignedInt24,
-                t if t.is_character_type() => match (charset()?, binary_length(&column.source_type)) {
-                    (Some(set), _) => Conv::Text(set),
-                    (None, Some(n)) => Conv::PadBinary(n),
-                    (None, None) => Conv::Binary,
-                },
+                T::MYSQL_TYPE_INT24
+                    if !column.source_type.to_ascii_lowercase().contains("unsigned") =>
+                {
+                    Conv::SignedInt24
+                }
+                t if t.is_character_type() => {
+                    match (charset()?, binary_length(&column.source_type)) {
+                        (Some(set), _) => Conv::Text(set),
+                        (None, Some(n)) => Conv::PadBinary(n),
+                        (None, None) => Conv::Binary,
+                    }
+                }
                 _ => Conv::Plain,
             };
             // Types stored as binary strings whose canonical type is text (MariaDB's UUID,
@@ -351,7 +378,15 @@ fn normalize(value: BinlogValue<'_>, conv: &Conv) -> Result<Value, ValueError> {
                     .ok()
                     .and_then(|i| values.get(i))
                     .cloned()
-                    .ok_or_else(|| bad(format!("ENUM index {i} is beyond the column's {} values", values.len()), "resync the table: its definition changed since this event"))?,
+                    .ok_or_else(|| {
+                        bad(
+                            format!(
+                                "ENUM index {i} is beyond the column's {} values",
+                                values.len()
+                            ),
+                            "resync the table: its definition changed since this event",
+                        )
+                    })?,
             ),
         },
         (Conv::Set(values), Value::Bytes(mask)) => {
@@ -374,10 +409,20 @@ fn normalize(value: BinlogValue<'_>, conv: &Conv) -> Result<Value, ValueError> {
                     let (s, us) = text.split_once('.').unwrap_or((&text, "0"));
                     match (s.parse::<i64>(), us.parse::<u32>()) {
                         (Ok(s), Ok(us)) => (s, us),
-                        _ => return Err(bad(format!("`{text}` is not a TIMESTAMP value"), "report this as a bug in migrate")),
+                        _ => {
+                            return Err(bad(
+                                format!("`{text}` is not a TIMESTAMP value"),
+                                "report this as a bug in migrate",
+                            ))
+                        }
                     }
                 }
-                other => return Err(bad(format!("{} is not a TIMESTAMP value", display_value(other)), "report this as a bug in migrate")),
+                other => {
+                    return Err(bad(
+                        format!("{} is not a TIMESTAMP value", display_value(other)),
+                        "report this as a bug in migrate",
+                    ))
+                }
             };
             if seconds == 0 && micros == 0 {
                 // 1970-01-01 00:00:00 UTC is outside TIMESTAMP's range: it is the zero date.
@@ -396,10 +441,18 @@ fn normalize(value: BinlogValue<'_>, conv: &Conv) -> Result<Value, ValueError> {
                 )
             }
         }
-        (Conv::Year, Value::Bytes(text)) => match std::str::from_utf8(&text).ok().and_then(|t| t.parse::<i64>().ok()) {
+        (Conv::Year, Value::Bytes(text)) => match std::str::from_utf8(&text)
+            .ok()
+            .and_then(|t| t.parse::<i64>().ok())
+        {
             Some(1900) => Value::Int(0),
             Some(year) => Value::Int(year),
-            None => return Err(bad(format!("`{}` is not a YEAR value", String::from_utf8_lossy(&text)), "report this as a bug in migrate")),
+            None => {
+                return Err(bad(
+                    format!("`{}` is not a YEAR value", String::from_utf8_lossy(&text)),
+                    "report this as a bug in migrate",
+                ))
+            }
         },
         (Conv::PadBinary(n), Value::Bytes(mut bytes)) => {
             if bytes.len() < *n {
@@ -408,8 +461,18 @@ fn normalize(value: BinlogValue<'_>, conv: &Conv) -> Result<Value, ValueError> {
             Value::Bytes(bytes)
         }
         (Conv::SignedInt24, Value::Int(v)) if v >= 1 << 23 => Value::Int(v - (1 << 24)),
-        (Conv::Geometry, Value::Bytes(bytes)) if bytes.len() >= 4 => Value::Bytes(bytes[4..].to_vec()),
-        (Conv::Plain | Conv::Binary | Conv::Jsonb | Conv::Year | Conv::Geometry | Conv::SignedInt24, value) => value,
+        (Conv::Geometry, Value::Bytes(bytes)) if bytes.len() >= 4 => {
+            Value::Bytes(bytes[4..].to_vec())
+        }
+        (
+            Conv::Plain
+            | Conv::Binary
+            | Conv::Jsonb
+            | Conv::Year
+            | Conv::Geometry
+            | Conv::SignedInt24,
+            value,
+        ) => value,
         (Conv::Text(_) | Conv::Enum(_) | Conv::Set(_) | Conv::PadBinary(_), other) => other,
     })
 }
@@ -435,7 +498,11 @@ impl Pending {
             table: layout.table.name.clone(),
             schema: layout.schema.clone(),
             op: StringBuilder::new(),
-            before: layout.keys.iter().map(|&k| decoder(&layout.columns[k])).collect(),
+            before: layout
+                .keys
+                .iter()
+                .map(|&k| decoder(&layout.columns[k]))
+                .collect(),
             after: layout.columns.iter().map(decoder).collect(),
             rows: 0,
             bytes: 0,
@@ -478,13 +545,14 @@ impl Pending {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let failed = |column: &ColumnLayout, row: &BinlogRow, e: ValueError| SourceError::Unrepresentable {
-            table: layout.name.clone(),
-            column: column.name.clone(),
-            row: describe(row),
-            reason: e.reason,
-            action: e.action,
-        };
+        let failed =
+            |column: &ColumnLayout, row: &BinlogRow, e: ValueError| SourceError::Unrepresentable {
+                table: layout.name.clone(),
+                column: column.name.clone(),
+                row: describe(row),
+                reason: e.reason,
+                action: e.action,
+            };
         let missing = |column: &ColumnLayout, row: &BinlogRow| SourceError::Unrepresentable {
             table: layout.name.clone(),
             column: column.name.clone(),
@@ -496,8 +564,12 @@ impl Pending {
             Some(row) => {
                 for (decoder, &k) in self.before.iter_mut().zip(&layout.keys) {
                     let column = &layout.columns[k];
-                    let value = row.as_ref(column.binlog).cloned().ok_or_else(|| missing(column, row))?;
-                    let value = normalize(value, &column.conv).map_err(|e| failed(column, row, e))?;
+                    let value = row
+                        .as_ref(column.binlog)
+                        .cloned()
+                        .ok_or_else(|| missing(column, row))?;
+                    let value =
+                        normalize(value, &column.conv).map_err(|e| failed(column, row, e))?;
                     decoder.append(value).map_err(|e| failed(column, row, e))?;
                 }
             }
@@ -507,14 +579,19 @@ impl Pending {
             Some(mut row) => {
                 for (decoder, column) in self.after.iter_mut().zip(&layout.columns) {
                     // Keys stay in the row for messages; other values are moved out.
-                    let value = if layout.keys.iter().any(|&k| layout.columns[k].binlog == column.binlog) {
+                    let value = if layout
+                        .keys
+                        .iter()
+                        .any(|&k| layout.columns[k].binlog == column.binlog)
+                    {
                         row.as_ref(column.binlog).cloned()
                     } else {
                         row.take(column.binlog).map(BinlogValue::into_owned)
                     };
                     let value = value.ok_or_else(|| missing(column, &row))?;
                     self.bytes += value_size(&value);
-                    let value = normalize(value, &column.conv).map_err(|e| failed(column, &row, e))?;
+                    let value =
+                        normalize(value, &column.conv).map_err(|e| failed(column, &row, e))?;
                     decoder.append(value).map_err(|e| failed(column, &row, e))?;
                 }
             }
@@ -589,34 +666,65 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(2_932_896), (9999, 12, 31));
         assert_eq!(civil_from_days(-354_285), (1000, 1, 1));
-        let v = normalize(BinlogValue::Value(Value::Bytes(b"2147483647.999999".to_vec())), &Conv::Timestamp).unwrap();
+        let v = normalize(
+            BinlogValue::Value(Value::Bytes(b"2147483647.999999".to_vec())),
+            &Conv::Timestamp,
+        )
+        .unwrap();
         assert_eq!(v, Value::Date(2038, 1, 19, 3, 14, 7, 999_999));
-        let v = normalize(BinlogValue::Value(Value::Bytes(b"0".to_vec())), &Conv::Timestamp).unwrap();
+        let v = normalize(
+            BinlogValue::Value(Value::Bytes(b"0".to_vec())),
+            &Conv::Timestamp,
+        )
+        .unwrap();
         assert_eq!(v, Value::Date(0, 0, 0, 0, 0, 0, 0));
     }
 
     #[test]
     fn enums_sets_and_years() {
         let values = vec![b"a".to_vec(), b"b c".to_vec(), b"it's".to_vec()];
-        let e = |i| normalize(BinlogValue::Value(Value::Int(i)), &Conv::Enum(values.clone()));
+        let e = |i| {
+            normalize(
+                BinlogValue::Value(Value::Int(i)),
+                &Conv::Enum(values.clone()),
+            )
+        };
         assert_eq!(e(3).unwrap(), Value::Bytes(b"it's".to_vec()));
         assert_eq!(e(0).unwrap(), Value::Bytes(Vec::new()));
         assert!(e(4).is_err());
-        let s = normalize(BinlogValue::Value(Value::Bytes(vec![0b101])), &Conv::Set(values.clone())).unwrap();
+        let s = normalize(
+            BinlogValue::Value(Value::Bytes(vec![0b101])),
+            &Conv::Set(values.clone()),
+        )
+        .unwrap();
         assert_eq!(s, Value::Bytes(b"a,it's".to_vec()));
-        let y = |t: &[u8]| normalize(BinlogValue::Value(Value::Bytes(t.to_vec())), &Conv::Year).unwrap();
+        let y = |t: &[u8]| {
+            normalize(BinlogValue::Value(Value::Bytes(t.to_vec())), &Conv::Year).unwrap()
+        };
         assert_eq!(y(b"1900"), Value::Int(0));
         assert_eq!(y(b"2155"), Value::Int(2155));
-        let latin1 = normalize(BinlogValue::Value(Value::Bytes(vec![0xD1])), &Conv::Text(Charset::Latin1)).unwrap();
+        let latin1 = normalize(
+            BinlogValue::Value(Value::Bytes(vec![0xD1])),
+            &Conv::Text(Charset::Latin1),
+        )
+        .unwrap();
         assert_eq!(latin1, Value::Bytes("Ñ".as_bytes().to_vec()));
-        assert!(normalize(BinlogValue::Value(Value::Bytes(vec![0xD1])), &Conv::Text(Charset::Utf8)).is_err());
+        assert!(normalize(
+            BinlogValue::Value(Value::Bytes(vec![0xD1])),
+            &Conv::Text(Charset::Utf8)
+        )
+        .is_err());
         let m = |v| normalize(BinlogValue::Value(Value::Int(v)), &Conv::SignedInt24).unwrap();
         assert_eq!(m(0x80_0000), Value::Int(-8_388_608));
         assert_eq!(m(0xFF_FFFF), Value::Int(-1));
         assert_eq!(m(8_388_607), Value::Int(8_388_607));
         assert_eq!(binary_length("binary(4)"), Some(4));
         assert_eq!(binary_length("varbinary(4)"), None);
-        let padded = normalize(BinlogValue::Value(Value::Bytes(vec![1])), &Conv::PadBinary(3)).unwrap();
+        let padded = normalize(
+            BinlogValue::Value(Value::Bytes(vec![1])),
+            &Conv::PadBinary(3),
+        )
+        .unwrap();
         assert_eq!(padded, Value::Bytes(vec![1, 0, 0]));
     }
 }
