@@ -648,3 +648,49 @@ async fn settings_that_would_lose_changes_are_refused() {
     source.open_changes(&tables, &from).await.unwrap();
     drop(admin);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_tables_are_watched_on_request_and_untypable_columns_stop_the_stream() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_watch");
+    db.sql("CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB")
+        .unwrap();
+    let source = connect(db.url()).await;
+    let from = snapshot_position(&source).await;
+    let tables = watched(&source, &["t"]).await;
+    let mut stream = source.open_changes(&tables, &from).await.unwrap();
+    // A table created after the stream opened: skipped until the caller watches it.
+    db.sql(
+        "CREATE TABLE late (id INT PRIMARY KEY, name VARCHAR(5) CHARACTER SET latin1) ENGINE=InnoDB;
+         INSERT INTO late VALUES (1, 'Ñ');",
+    )
+    .unwrap();
+    stream.watch(watched(&source, &["late"]).await.remove(0));
+    let events = until_commits(&mut stream, 1).await;
+    let ChangeEvent::Rows { table, changes } = &events[0] else {
+        panic!("rows of late: {events:?}")
+    };
+    assert_eq!(table.name.value, "late");
+    assert_eq!(texts(changes, "name"), [Some("Ñ".into())]);
+
+    // A column added and dropped again before the stream reads its rows: its type is unknown.
+    db.sql(
+        "ALTER TABLE t ADD COLUMN gone INT;
+         INSERT INTO t VALUES (1, 1);
+         ALTER TABLE t DROP COLUMN gone;",
+    )
+    .unwrap();
+    let error = loop {
+        match stream.next_event().await {
+            Ok(Some(ChangeEvent::Idle { .. })) => continue,
+            Ok(other) => panic!("expected an error, got {other:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(error.retry(), Retry::Definite);
+    let text = error.to_string();
+    assert!(text.contains(".t.gone"), "{text}");
+    assert!(text.contains("added and dropped again"), "{text}");
+}

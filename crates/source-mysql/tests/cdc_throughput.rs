@@ -63,8 +63,22 @@ async fn a_million_row_transaction_streams_in_bounded_memory() {
     let rest = db.url().split_once("://").unwrap().1;
     let (userinfo, hostpart) = rest.rsplit_once('@').unwrap();
     let (user, password) = userinfo.split_once(':').unwrap();
-    let (host, port) = hostpart.split_once('/').unwrap().0.rsplit_once(':').unwrap();
-    let stop: u64 = end.0.split(';').next().unwrap().rsplit_once(':').unwrap().1.parse().unwrap();
+    let (host, port) = hostpart
+        .split_once('/')
+        .unwrap()
+        .0
+        .rsplit_once(':')
+        .unwrap();
+    let stop: u64 = end
+        .0
+        .split(';')
+        .next()
+        .unwrap()
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
     let end_file = end.0.split(':').next().unwrap().to_string();
     let baseline = |decode: bool| {
         let started = Instant::now();

@@ -532,6 +532,16 @@ impl MysqlChangeStream {
             Some(EventData::GtidEvent(gtid)) => {
                 self.group_gtid = Some(GroupGtid::Mysql(uuid_text(&gtid.sid()), gtid.gno()));
             }
+            Some(EventData::XaPrepareLogEvent(_)) => {
+                // The rows of an XA transaction are logged at PREPARE, its outcome later as a
+                // separate XA COMMIT / XA ROLLBACK: delivering them at PREPARE could deliver rows
+                // that are rolled back.
+                return Err(SourceError::ChangeCapture {
+                    at: self.at(pos),
+                    message: "an XA transaction (XA PREPARE) is in the binlog: change capture does not follow XA transactions".into(),
+                    action: "don't use XA transactions on the captured tables, then resync them".into(),
+                });
+            }
             Some(EventData::HeartbeatEvent) => {
                 self.out.push_back(ChangeEvent::Idle {
                     position: self.position(),
