@@ -634,19 +634,36 @@ impl MysqlChangeStream {
         let Some(layout) = self.watched.get(key).and_then(|w| w.layout.as_ref()) else {
             return Ok(());
         };
-        let Some(tme) = self.binlog.get_tme(rows.table_id()) else {
-            return Err(SourceError::ChangeCapture {
-                at: format!("{} at {}:{pos}", self.endpoint, self.file),
-                message: format!("a row event of {} has no table map before it", layout.name),
-                action: "report this as a bug in migrate, with the server version".into(),
-            });
+        // Rows are parsed here with the layout's column list (made once per TableMap), not by
+        // `RowsEventData::rows`, which re-reads the TableMap's metadata for every row.
+        let decode_error = |e: std::io::Error| {
+            SourceError::ChangeCapture {
+            at: format!("{} at {}:{pos}", self.endpoint, self.file),
+            message: format!("a row of {} can't be decoded ({e})", layout.name),
+            action: "report this as a bug in migrate, with the table's definition and the server version".into(),
+        }
         };
-        for row in rows.rows(tme) {
-            let (before, after) = row.map_err(|e| SourceError::ChangeCapture {
-                at: format!("{} at {}:{pos}", self.endpoint, self.file),
-                message: format!("a row of {} can't be decoded ({e})", layout.name),
-                action: "report this as a bug in migrate, with the table's definition and the server version".into(),
-            })?;
+        let columns = usize::try_from(rows.num_columns()).unwrap_or(usize::MAX);
+        let before_image: Option<Vec<bool>> = rows.columns_before_image().map(|bits| {
+            (0..columns)
+                .map(|i| bits.get(i).is_some_and(|b| *b))
+                .collect()
+        });
+        let after_image: Option<Vec<bool>> = rows.columns_after_image().map(|bits| {
+            (0..columns)
+                .map(|i| bits.get(i).is_some_and(|b| *b))
+                .collect()
+        });
+        let mut buf = mysql_common::io::ParseBuf(rows.rows_data());
+        while !buf.is_empty() {
+            let before = match &before_image {
+                Some(bits) => Some(layout.parse_image(&mut buf, bits).map_err(decode_error)?),
+                None => None,
+            };
+            let after = match &after_image {
+                Some(bits) => Some(layout.parse_image(&mut buf, bits).map_err(decode_error)?),
+                None => None,
+            };
             if self
                 .pending
                 .as_ref()

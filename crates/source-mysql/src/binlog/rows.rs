@@ -20,10 +20,10 @@ use arrow_schema::{DataType, SchemaRef};
 use migrate_core::{LogicalType, QualifiedName, Table};
 use migrate_source::{change_schema, key_columns};
 use mysql_async::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
-use mysql_async::binlog::row::BinlogRow;
 use mysql_async::binlog::value::BinlogValue;
 use mysql_async::consts::ColumnType;
 use mysql_async::Value;
+use mysql_common::io::ParseBuf;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -41,6 +41,10 @@ pub(crate) struct MapColumn {
     pub charset: Option<String>,
     /// ENUM or SET value lists, raw bytes in `charset`.
     pub values: Vec<Vec<u8>>,
+    /// The TableMap's metadata bytes of the column (length, precision, ...).
+    pub meta: Vec<u8>,
+    /// A numeric column declared UNSIGNED.
+    pub unsigned: bool,
 }
 
 /// Reads the columns of a TableMap event (binlog_row_metadata=FULL: names, charsets, ENUM/SET
@@ -96,6 +100,7 @@ pub(crate) fn map_columns(
     }
     let mut enum_values = enum_values.into_iter();
     let mut set_values = set_values.into_iter();
+    let mut signedness = extractor.iter_signedness();
     let mut charsets = extractor.iter_charset();
     let mut enum_set_charsets = extractor.iter_enum_and_set_charset();
     let charset_name = |id: Option<Result<u16, std::io::Error>>| -> Result<String, String> {
@@ -132,11 +137,15 @@ pub(crate) fn map_columns(
         } else {
             (None, Vec::new())
         };
+        let unsigned = column_type.is_numeric_type() && signedness.next().unwrap_or(false);
+        let meta = tme.get_column_metadata(index).unwrap_or(&[]).to_vec();
         columns.push(MapColumn {
             name,
             column_type,
             charset,
             values,
+            meta,
+            unsigned,
         });
     }
     Ok(columns)
@@ -190,6 +199,8 @@ pub(crate) struct Layout {
     columns: Vec<ColumnLayout>,
     /// Indexes into `columns` of the primary-key columns, in key order.
     keys: Vec<usize>,
+    /// Every column of the TableMap, to parse rows.
+    binlog: Vec<MapColumn>,
 }
 
 fn unsupported(table: &Table, column: &str, message: String) -> SourceError {
@@ -305,6 +316,7 @@ impl Layout {
             table,
             columns,
             keys,
+            binlog: map.to_vec(),
         })
     }
 }
@@ -314,6 +326,60 @@ fn binary_length(source_type: &str) -> Option<usize> {
     let text = source_type.trim().to_ascii_lowercase();
     let inner = text.strip_prefix("binary(")?.split(')').next()?;
     inner.trim().parse().ok()
+}
+
+/// One row image of a row event: the value of each TableMap column (`None`: not in the image).
+pub(crate) type RowImage = Vec<Option<BinlogValue<'static>>>;
+
+impl Layout {
+    /// Reads one row image from `buf`: the NULL bitmap over the columns `present` marks, then
+    /// their values. `present[i]` says whether column `i` is in the image (the event's column
+    /// bitmap).
+    pub fn parse_image<'a>(
+        &'a self,
+        buf: &mut ParseBuf<'a>,
+        present: &[bool],
+    ) -> std::io::Result<RowImage> {
+        if present.len() != self.binlog.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the row event has {} columns, its table map {}",
+                    present.len(),
+                    self.binlog.len()
+                ),
+            ));
+        }
+        let count = present.iter().filter(|p| **p).count();
+        let nulls = buf.checked_eat(count.div_ceil(8)).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the row's NULL bitmap is cut short",
+            )
+        })?;
+        let mut values = Vec::with_capacity(self.binlog.len());
+        let mut image = 0;
+        for (column, present) in self.binlog.iter().zip(present) {
+            if !present {
+                values.push(None);
+                continue;
+            }
+            let null = nulls[image / 8] & (1 << (image % 8)) != 0;
+            image += 1;
+            values.push(Some(if null {
+                BinlogValue::Value(Value::NULL)
+            } else {
+                let ctx = (
+                    column.column_type,
+                    column.meta.as_slice(),
+                    column.unsigned,
+                    false,
+                );
+                buf.parse::<BinlogValue<'_>>(ctx)?.into_owned()
+            }));
+        }
+        Ok(values)
+    }
 }
 
 /// BINARY/VARBINARY/BLOB source types, whose canonical type may be text through a mapping but
@@ -518,8 +584,8 @@ impl Pending {
     pub fn push(
         &mut self,
         layout: &Layout,
-        before: Option<BinlogRow>,
-        after: Option<BinlogRow>,
+        before: Option<RowImage>,
+        after: Option<RowImage>,
     ) -> Result<(), SourceError> {
         let op = match (&before, &after) {
             (None, Some(_)) => "I",
@@ -527,7 +593,7 @@ impl Pending {
             (Some(_), None) => "D",
             (None, None) => return Ok(()),
         };
-        let describe = |row: &BinlogRow| -> String {
+        let describe = |row: &RowImage| -> String {
             if layout.keys.is_empty() {
                 return "(table without a primary key)".into();
             }
@@ -536,7 +602,7 @@ impl Pending {
                 .iter()
                 .map(|&k| {
                     let c = &layout.columns[k];
-                    let value = match row.as_ref(c.binlog) {
+                    let value = match row.get(c.binlog).and_then(Option::as_ref) {
                         Some(BinlogValue::Value(v)) => display_value(v),
                         _ => "?".into(),
                     };
@@ -546,14 +612,14 @@ impl Pending {
                 .join(", ")
         };
         let failed =
-            |column: &ColumnLayout, row: &BinlogRow, e: ValueError| SourceError::Unrepresentable {
+            |column: &ColumnLayout, row: &RowImage, e: ValueError| SourceError::Unrepresentable {
                 table: layout.name.clone(),
                 column: column.name.clone(),
                 row: describe(row),
                 reason: e.reason,
                 action: e.action,
             };
-        let missing = |column: &ColumnLayout, row: &BinlogRow| SourceError::Unrepresentable {
+        let missing = |column: &ColumnLayout, row: &RowImage| SourceError::Unrepresentable {
             table: layout.name.clone(),
             column: column.name.clone(),
             row: describe(row),
@@ -565,7 +631,8 @@ impl Pending {
                 for (decoder, &k) in self.before.iter_mut().zip(&layout.keys) {
                     let column = &layout.columns[k];
                     let value = row
-                        .as_ref(column.binlog)
+                        .get(column.binlog)
+                        .and_then(Option::as_ref)
                         .cloned()
                         .ok_or_else(|| missing(column, row))?;
                     let value =
@@ -584,9 +651,9 @@ impl Pending {
                         .iter()
                         .any(|&k| layout.columns[k].binlog == column.binlog)
                     {
-                        row.as_ref(column.binlog).cloned()
+                        row.get(column.binlog).and_then(Option::as_ref).cloned()
                     } else {
-                        row.take(column.binlog).map(BinlogValue::into_owned)
+                        row.get_mut(column.binlog).and_then(Option::take)
                     };
                     let value = value.ok_or_else(|| missing(column, &row))?;
                     self.bytes += value_size(&value);
