@@ -99,6 +99,7 @@ async fn inserts_updates_deletes_truncates_in_commit_order() {
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["a", "b"]).await;
+    source.ensure_change_capture(&tables).await.unwrap();
     let mut stream = source.open_changes(&tables, &from).await.unwrap();
     db.sql(
         "INSERT INTO a VALUES (1, 'one', 1.50), (2, NULL, NULL);
@@ -516,18 +517,28 @@ impl PrivateServer {
         let script = root.join("scenarios/servers/mariadb.sh");
         let run_dir =
             std::env::temp_dir().join(migrate_testkit::unique_name("cdc_private_mariadb"));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let output = std::process::Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .env("MIGRATE_RUN_DIR", &run_dir)
-            .env("MIGRATE_MYSQL_PORT", port.to_string())
-            .output()
-            .unwrap();
+        // A port below the ephemeral range (where other tests' client sockets land), free now;
+        // a few attempts, as a port can still be taken between the check and the server's bind.
+        let mut output = None;
+        for attempt in 0..4u32 {
+            let port = (0..200u32)
+                .map(|i| 20_000 + (std::process::id() * 7 + attempt * 997 + i * 13) % 10_000)
+                .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p as u16)).is_ok())
+                .unwrap();
+            let started = std::process::Command::new("bash")
+                .arg(&script)
+                .arg("start")
+                .env("MIGRATE_RUN_DIR", &run_dir)
+                .env("MIGRATE_MYSQL_PORT", port.to_string())
+                .output()
+                .unwrap();
+            let ok = started.status.success();
+            output = Some(started);
+            if ok {
+                break;
+            }
+        }
+        let output = output.unwrap();
         let server = PrivateServer {
             script,
             run_dir,
@@ -642,6 +653,8 @@ async fn settings_that_would_lose_changes_are_refused() {
         sql(set).await;
         let error = source.open_changes(&tables, &from).await.err().unwrap();
         refused(error, &words);
+        let error = source.ensure_change_capture(&tables).await.unwrap_err();
+        refused(error, &words);
         sql(reset).await;
     }
     // Back to ROW/FULL: the stream opens again.
@@ -693,4 +706,50 @@ async fn new_tables_are_watched_on_request_and_untypable_columns_stop_the_stream
     let text = error.to_string();
     assert!(text.contains(".t.gone"), "{text}");
     assert!(text.contains("added and dropped again"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preflight_names_columns_the_binlog_cannot_give() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_preflight");
+    db.sql(
+        "CREATE TABLE ok (id INT PRIMARY KEY, a VARCHAR(5) CHARACTER SET latin1, b TEXT, c BLOB) ENGINE=InnoDB;
+         CREATE TABLE cyr (id INT PRIMARY KEY, name VARCHAR(5) CHARACTER SET cp1251) ENGINE=InnoDB;
+         CREATE TABLE ids (id INT PRIMARY KEY, u UUID) ENGINE=InnoDB;",
+    )
+    .unwrap();
+    let source = connect(db.url()).await;
+    let tables = watched(&source, &["ok", "cyr", "ids"]).await;
+    source.ensure_change_capture(&tables[..1]).await.unwrap();
+    let error = source
+        .ensure_change_capture(&tables[1..2])
+        .await
+        .unwrap_err();
+    assert_eq!(error.retry(), Retry::Definite);
+    let text = error.to_string();
+    assert!(
+        text.contains(".cyr.name") && text.contains("cp1251"),
+        "{text}"
+    );
+    let error = source
+        .ensure_change_capture(&tables[2..])
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains(".ids.u") && text.contains("uuid"), "{text}");
+
+    // The stream refuses the same columns when their first change arrives.
+    let from = snapshot_position(&source).await;
+    let mut stream = source.open_changes(&tables[1..], &from).await.unwrap();
+    db.sql("INSERT INTO cyr VALUES (1, 'x')").unwrap();
+    let error = loop {
+        match stream.next_event().await {
+            Ok(Some(ChangeEvent::Idle { .. })) => continue,
+            Ok(other) => panic!("expected an error, got {other:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert!(error.to_string().contains("cp1251"), "{error}");
 }

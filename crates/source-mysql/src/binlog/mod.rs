@@ -45,7 +45,7 @@ use crate::connect::{first, get, Flavor, Target};
 use crate::sql::display_name;
 use crate::{MysqlSource, SourceError};
 use futures::StreamExt;
-use migrate_core::Table;
+use migrate_core::{LogicalType, Table};
 use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position};
 use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
 use mysql_async::prelude::Queryable;
@@ -152,6 +152,82 @@ impl ChangeSource for MysqlSource {
     }
 }
 
+impl MysqlSource {
+    /// Preflight of change capture for `tables`, without opening a stream: the binlog settings
+    /// (as [`ChangeSource::open_changes`] checks them), the privilege to list the binary logs,
+    /// and every column's readability from the binlog (its character set convertible to UTF-8;
+    /// no type that the snapshot reads through a text cast but the binlog carries as bytes, such
+    /// as MariaDB's UUID and INET6). Every problem is a definite [`SourceError::ChangeCapture`]
+    /// or [`SourceError::Unsupported`] naming the setting or the table and column.
+    pub async fn ensure_change_capture(&self, tables: &[Table]) -> Result<(), SourceError> {
+        let mut conn = self.conn.lock().await;
+        check_settings(&mut conn, self.flavor, self.endpoint()).await?;
+        let context = format!("listing the binary logs on {}", self.endpoint());
+        if let Err(e) = conn.query_drop("SHOW BINARY LOGS").await {
+            return Err(match &e {
+                mysql_async::Error::Server(server) if [1044, 1045, 1227].contains(&server.code) => SourceError::ChangeCapture {
+                    at: self.endpoint().to_string(),
+                    message: format!("the user may not read the binary logs ({})", server.message),
+                    action: "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* to the user (MariaDB 10.5+: also BINLOG MONITOR)".into(),
+                },
+                _ => SourceError::query(context)(e),
+            });
+        }
+        let context = format!("reading column character sets on {}", self.endpoint());
+        for table in tables {
+            let schema = table
+                .name
+                .schema
+                .as_ref()
+                .map(|s| s.value.clone())
+                .unwrap_or_default();
+            let charsets: Vec<(String, Option<String>)> = conn
+                .exec(
+                    "SELECT COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                    (&schema, &table.name.name.value),
+                )
+                .await
+                .map_err(SourceError::query(context.clone()))?;
+            for (column, charset) in charsets {
+                if let Some(set) = charset.filter(|s| s != "binary") {
+                    if charset::Charset::from_name(&set).is_none() {
+                        return Err(SourceError::Unsupported {
+                            table: display_name(table),
+                            column,
+                            message: format!("its character set {set} can't be converted to UTF-8 by change capture (utf8mb4, utf8mb3, latin1, ascii, ucs2, utf16, utf16le and utf32 can); convert the column (ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4) or leave the table out"),
+                        });
+                    }
+                }
+            }
+            for column in &table.columns {
+                let base = crate::read::base_type(&column.source_type);
+                let textual = matches!(
+                    column.data_type,
+                    LogicalType::Char { .. }
+                        | LogicalType::Varchar { .. }
+                        | LogicalType::Text
+                        | LogicalType::Json
+                        | LogicalType::Uuid
+                );
+                if textual
+                    && !crate::read::STRING_TYPES.contains(&base.as_str())
+                    && !matches!(
+                        base.as_str(),
+                        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob"
+                    )
+                {
+                    return Err(SourceError::Unsupported {
+                        table: display_name(table),
+                        column: column.name.value.clone(),
+                        message: format!("type {} is read as text through a cast by the full load, but the binlog carries it in its binary form: change capture can't read it; leave the column out or change its type", column.source_type),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A server id no other replica is likely to use: the stream registers as a replica, and a
 /// second registration with the same id would cut the first one off.
 fn stream_server_id() -> u32 {
@@ -198,38 +274,8 @@ impl MysqlChangeStream {
             action: action.to_string(),
         };
         let (mut control, _) = target.open().await?;
-        let context = format!("checking the binlog settings on {endpoint}");
-        let log_bin = variable(&mut control, "log_bin", &context).await?;
-        if !matches!(log_bin.as_deref(), Some("1" | "ON")) {
-            return Err(refuse("the binary log is off (log_bin=OFF)".into(), "start the server with --log-bin (and binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL)"));
-        }
-        let expect = [
-            ("binlog_format", "ROW", "statement or mixed logging writes statements, whose rows can't be captured"),
-            ("binlog_row_image", "FULL", "a partial row image lacks column values that the target needs"),
-            ("binlog_row_metadata", "FULL", "without it the binlog has no column names, character sets or ENUM/SET values, so rows can't be mapped to columns safely after an ALTER"),
-        ];
-        for (name, wanted, why) in expect {
-            let value = variable(&mut control, name, &context).await?;
-            if !value
-                .as_deref()
-                .is_some_and(|v| v.eq_ignore_ascii_case(wanted))
-            {
-                return Err(refuse(
-                    format!("{name} is {} but change capture needs {wanted}: {why}", value.as_deref().unwrap_or("not supported by this server")),
-                    &format!("set {name}={wanted} on the server (SET GLOBAL {name}='{wanted}' and in its configuration), then resync: changes logged before the switch can't be captured"),
-                ));
-            }
-        }
-        if flavor == Flavor::MariaDb {
-            let compress = variable(&mut control, "log_bin_compress", &context).await?;
-            if matches!(compress.as_deref(), Some("1" | "ON")) {
-                return Err(refuse(
-                    "log_bin_compress=ON: the server writes compressed binlog events, which this stream can't read (skipping them would lose rows)".into(),
-                    "turn it off (SET GLOBAL log_bin_compress=OFF and in the server's configuration), then resync the tables: changes already logged compressed can't be captured",
-                ));
-            }
-        }
-
+        check_settings(&mut control, flavor, &endpoint).await?;
+        let context = format!("reading the binlog settings on {endpoint}");
         let checksums = variable(&mut control, "binlog_checksum", &context)
             .await?
             .is_some_and(|c| !c.eq_ignore_ascii_case("NONE"));
@@ -748,6 +794,54 @@ fn truncate_text(text: &str, max: usize) -> String {
         Some((cut, _)) => format!("{}...", &text[..cut]),
         None => text.to_string(),
     }
+}
+
+/// Refuses a server whose binlog settings can't give every change (see the module
+/// documentation), with a definite [`SourceError::ChangeCapture`] naming the setting.
+async fn check_settings(
+    conn: &mut Conn,
+    flavor: Flavor,
+    endpoint: &str,
+) -> Result<(), SourceError> {
+    let refuse = |message: String, action: &str| SourceError::ChangeCapture {
+        at: endpoint.to_string(),
+        message,
+        action: action.to_string(),
+    };
+    let control = conn;
+    let context = format!("checking the binlog settings on {endpoint}");
+    let log_bin = variable(control, "log_bin", &context).await?;
+    if !matches!(log_bin.as_deref(), Some("1" | "ON")) {
+        return Err(refuse("the binary log is off (log_bin=OFF)".into(), "start the server with --log-bin (and binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL)"));
+    }
+    let expect = [
+        ("binlog_format", "ROW", "statement or mixed logging writes statements, whose rows can't be captured"),
+        ("binlog_row_image", "FULL", "a partial row image lacks column values that the target needs"),
+        ("binlog_row_metadata", "FULL", "without it the binlog has no column names, character sets or ENUM/SET values, so rows can't be mapped to columns safely after an ALTER"),
+    ];
+    for (name, wanted, why) in expect {
+        let value = variable(control, name, &context).await?;
+        if !value
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case(wanted))
+        {
+            return Err(refuse(
+                format!("{name} is {} but change capture needs {wanted}: {why}", value.as_deref().unwrap_or("not supported by this server")),
+                &format!("set {name}={wanted} on the server (SET GLOBAL {name}='{wanted}' and in its configuration), then resync: changes logged before the switch can't be captured"),
+            ));
+        }
+    }
+    if flavor == Flavor::MariaDb {
+        let compress = variable(control, "log_bin_compress", &context).await?;
+        if matches!(compress.as_deref(), Some("1" | "ON")) {
+            return Err(refuse(
+                "log_bin_compress=ON: the server writes compressed binlog events, which this stream can't read (skipping them would lose rows)".into(),
+                "turn it off (SET GLOBAL log_bin_compress=OFF and in the server's configuration), then resync the tables: changes already logged compressed can't be captured",
+            ));
+        }
+    }
+
+    Ok(())
 }
 
 /// Collation id -> character set name, as the server defines them (MariaDB's UCA-14 collations

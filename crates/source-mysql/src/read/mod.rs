@@ -37,7 +37,7 @@ const WARNINGS_SHOWN: usize = 5;
 
 /// String types of MySQL: their values arrive as text. Other types mapped to a text type (types
 /// the converter does not know: MariaDB's UUID, INET6, ...) are cast to their text form.
-const STRING_TYPES: [&str; 9] = [
+pub(crate) const STRING_TYPES: [&str; 9] = [
     "char",
     "varchar",
     "tinytext",
