@@ -256,7 +256,10 @@ fn run_cdc(
                 .await
             }
             Engine::Mysql => {
-                bail!("change capture from MySQL/MariaDB is being wired (next commit)")
+                migrate_replicate::replicate_cdc::<migrate_source_mysql::MysqlSource>(
+                    task, options, cdc, observer,
+                )
+                .await
             }
             Engine::Redshift => bail!("Redshift is a target, not a source"),
         }?;
