@@ -130,7 +130,7 @@ pub fn batch(table: &Table, changes: &[(i64, Change)]) -> RecordBatch {
             match change {
                 Change::Insert(row) => ("I", None, None, row.clone()),
                 Change::Update(before, after) => {
-                    let unchanged = after.iter().any(|a| *a == After::Unchanged).then(|| {
+                    let unchanged = after.contains(&After::Unchanged).then(|| {
                         after
                             .iter()
                             .map(|a| if *a == After::Unchanged { '1' } else { '0' })
