@@ -742,7 +742,7 @@ async fn schema_changes_follow_the_policy() {
         let codes: Vec<&str> = findings.iter().map(|f| f.code.as_str()).collect();
         assert_eq!(
             codes,
-            ["cdc.column_added", "cdc.column_added", "cdc.column_dropped"]
+            ["cdc.column-added", "cdc.column-added", "cdc.column-dropped"]
         );
         assert_eq!(
             columns().trim(),
