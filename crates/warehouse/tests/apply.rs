@@ -841,31 +841,12 @@ async fn the_redshift_apply_script_gives_the_replay_result_when_run_on_postgresq
     let rows: Vec<String> = list
         .iter()
         .map(|(seq, change)| {
-            let (op, unch, before, after): (
-                &str,
-                Option<String>,
-                Option<&Vec<String>>,
-                Vec<Option<String>>,
-            ) = match change {
-                Change::Insert(r) => ("I", None, None, r.clone()),
-                Change::Update(b, a) => (
-                    "U",
-                    a.contains(&After::Unchanged).then(|| {
-                        a.iter()
-                            .map(|x| if *x == After::Unchanged { '1' } else { '0' })
-                            .collect()
-                    }),
-                    Some(b),
-                    a.iter()
-                        .map(|x| match x {
-                            After::Value(v) => Some(v.clone()),
-                            _ => None,
-                        })
-                        .collect(),
-                ),
-                Change::Delete(b) => ("D", None, Some(b), vec![None; 4]),
-                Change::Truncate => ("T", None, None, vec![None; 4]),
-            };
+            let Parts {
+                op,
+                unchanged: unch,
+                before,
+                after,
+            } = parts(change, 4);
             let mut values = vec![seq.to_string(), literal(Some(op)), literal(unch.as_deref())];
             values.push(literal(before.map(|b| b[0].as_str())));
             values.extend(after.iter().map(|v| literal(v.as_deref())));
