@@ -286,7 +286,7 @@ fn timestamp_literal(time: std::time::SystemTime) -> String {
 /// Step 2 of applying a change batch, after [`begin_apply_sql`] found it not applied yet, on the
 /// same connection: for each table, the staged changes are copied from their manifest into a
 /// temporary table, unchanged values (`__unchanged`) are filled from the latest earlier change of
-/// the key in the batch (following up to [`UNCHANGED_ROUNDS`] key changes back) or else from the target row, the
+/// the key in the batch (following up to three key changes back) or else from the target row, the
 /// changes are reduced to the last one per key (`ROW_NUMBER() OVER (PARTITION BY key ORDER BY
 /// seq DESC)`; an update that changes the key deletes the old key), a truncate deletes every row
 /// (`DELETE`: Redshift's `TRUNCATE` would commit), the rows of every touched key are deleted and
