@@ -251,6 +251,25 @@ impl Capture {
     }
 }
 
+/// How `table` (a source definition) is captured under the task's mapping; `None` when the
+/// mapping does not select it.
+fn capture_of<S: ChangeSource>(
+    task: &ValidatedTask,
+    source: &S,
+    table: &Table,
+) -> Result<Option<Capture>, ReplicateError> {
+    let plan = task.mappings.plan(&Catalog {
+        tables: vec![table.clone()],
+        ..Catalog::default()
+    })?;
+    let Some(table_plan) = plan.tables.first() else {
+        return Ok(None);
+    };
+    let quote = |n: &str| source.quote_ident(n);
+    let load = TableLoad::new(table_plan, table, source.dialect(), &quote)?;
+    Capture::new(load).map(Some)
+}
+
 /// `batch` (staged with an earlier definition of the table) in the layout of `schema`: columns
 /// matched by name, a column added since is null, a column dropped since is left out, and the
 /// unchanged markers follow their columns.
@@ -527,6 +546,20 @@ pub async fn replicate_cdc<S: ChangeSource>(
         }
     };
     let source: S = connect(task, &options.retry).await?;
+    // The definitions the target was built for: recorded when capture started and at each
+    // column change since. A capture resumed from an older position starts from them, so the
+    // changes it reads again meet the columns they were made with.
+    let recorded = warehouse.cdc_tables(&options.task_name).await?;
+    for table in recorded {
+        if let Some(capture) = capture_of(task, &source, &table)? {
+            captures.insert(table.name.clone(), capture);
+        }
+    }
+    for capture in captures.values() {
+        warehouse
+            .save_cdc_table(&options.task_name, &capture.load.source)
+            .await?;
+    }
     let stage = open_stage(task, &options.task_name)?;
     let mut run = CdcRun {
         task,
@@ -851,17 +884,10 @@ impl<S: ChangeSource> CdcRun<'_, S> {
 
     /// A table's columns changed on the source, or a new table appeared.
     async fn table_changed(&mut self, table: Table) -> Result<(), ReplicateError> {
-        let plan = self.task.mappings.plan(&Catalog {
-            tables: vec![table.clone()],
-            ..Catalog::default()
-        })?;
-        let Some(table_plan) = plan.tables.first() else {
+        let Some(capture) = capture_of(self.task, &self.source, &table)? else {
             return Ok(());
         };
         let dialect = self.source.dialect();
-        let quote = |n: &str| self.source.quote_ident(n);
-        let load = TableLoad::new(table_plan, &table, dialect, &quote)?;
-        let capture = Capture::new(load)?;
         match self.captures.get(&table.name) {
             Some(old) => {
                 let actions = self
@@ -889,6 +915,9 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 tracing::info!(table = %table.name, findings = findings.len(), "new table captured");
             }
         }
+        self.warehouse
+            .save_cdc_table(&self.options.task_name, &table)
+            .await?;
         self.captures.insert(table.name.clone(), capture);
         Ok(())
     }

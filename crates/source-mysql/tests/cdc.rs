@@ -105,7 +105,10 @@ async fn inserts_updates_deletes_truncates_in_commit_order() {
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["a", "b"]).await;
     source.ensure_change_capture(&tables).await.unwrap();
-    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .unwrap();
     db.sql(
         "INSERT INTO a VALUES (1, 'one', 1.50), (2, NULL, NULL);
          UPDATE a SET note = 'uno' WHERE id = 1;
@@ -197,7 +200,10 @@ async fn inserts_updates_deletes_truncates_in_commit_order() {
     assert_ne!(multi, last);
 
     // Resuming from the multi-table transaction's commit delivers exactly what came after.
-    let mut resumed = source.open_changes("cdc-test", &tables, only_listed(), &multi).await.unwrap();
+    let mut resumed = source
+        .open_changes("cdc-test", &tables, only_listed(), &multi)
+        .await
+        .unwrap();
     let events = until_commits(&mut resumed, 2).await;
     assert!(
         matches!(events[0], ChangeEvent::Truncate { .. }),
@@ -229,7 +235,10 @@ async fn every_type_arrives_as_the_snapshot_reads_it() {
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["copy"]).await;
-    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .unwrap();
     db.sql(
         "SET NAMES utf8mb4;
          INSERT INTO copy SELECT * FROM types ORDER BY id;
@@ -290,7 +299,10 @@ async fn added_and_dropped_columns_announce_the_new_definition() {
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["t"]).await;
-    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .unwrap();
     db.sql(
         "INSERT INTO t VALUES (1, 'a');
          ALTER TABLE t ADD COLUMN qty DECIMAL(8,3) NULL;
@@ -359,7 +371,10 @@ async fn a_large_transaction_streams_in_bounded_batches() {
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["big"]).await;
-    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .unwrap();
     db.sql("INSERT INTO big SELECT seq, REPEAT('x', 100) FROM seq_1_to_100000")
         .unwrap();
     let mut total = 0;
@@ -405,7 +420,10 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["r"]).await;
-    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .unwrap();
     db.sql("INSERT INTO r VALUES (1); FLUSH BINARY LOGS; INSERT INTO r VALUES (2); INSERT INTO r VALUES (3);")
         .unwrap();
     let events = until_commits(&mut stream, 3).await;
@@ -441,23 +459,37 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
             .collect()
     };
     // From the first commit: exactly 2 and 3, across the rotation.
-    let mut resumed = source.open_changes("cdc-test", &tables, only_listed(), &commits[0]).await.unwrap();
+    let mut resumed = source
+        .open_changes("cdc-test", &tables, only_listed(), &commits[0])
+        .await
+        .unwrap();
     let events = until_commits(&mut resumed, 2).await;
     assert_eq!(commit_position(events.last().unwrap()), commits[2]);
     assert_eq!(ids_from(events), [2, 3]);
     // From the second: exactly 3.
-    let mut resumed = source.open_changes("cdc-test", &tables, only_listed(), &commits[1]).await.unwrap();
+    let mut resumed = source
+        .open_changes("cdc-test", &tables, only_listed(), &commits[1])
+        .await
+        .unwrap();
     assert_eq!(ids_from(until_commits(&mut resumed, 1).await), [3]);
 
     // A file the server no longer has, with the GTID state of the first commit: resumed by GTID.
     let gtid = commits[0].0.split_once(";gtid=").unwrap().1;
     let gone = Position(format!("gone-bin.000001:4;gtid={gtid}"));
-    let mut resumed = source.open_changes("cdc-test", &tables, only_listed(), &gone).await.unwrap();
+    let mut resumed = source
+        .open_changes("cdc-test", &tables, only_listed(), &gone)
+        .await
+        .unwrap();
     let events = until_commits(&mut resumed, 2).await;
     assert_eq!(ids_from(events), [2, 3]);
     // Without a GTID there is nothing to resume from: a definite error that says so.
     let error = source
-        .open_changes("cdc-test", &tables, only_listed(), &Position("gone-bin.000001:4".into()))
+        .open_changes(
+            "cdc-test",
+            &tables,
+            only_listed(),
+            &Position("gone-bin.000001:4".into()),
+        )
         .await
         .err()
         .unwrap();
@@ -467,7 +499,12 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
         "{error}"
     );
     let error = source
-        .open_changes("cdc-test", &tables, only_listed(), &Position("nonsense".into()))
+        .open_changes(
+            "cdc-test",
+            &tables,
+            only_listed(),
+            &Position("nonsense".into()),
+        )
         .await
         .err()
         .unwrap();
@@ -488,7 +525,10 @@ async fn statement_logged_changes_stop_the_stream() {
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["s"]).await;
-    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .unwrap();
     // One session switched to statement logging (the server stays ROW).
     db.sql("SET SESSION binlog_format = 'STATEMENT'; INSERT INTO s VALUES (1);")
         .unwrap();
@@ -607,12 +647,19 @@ async fn settings_that_would_lose_changes_are_refused() {
     };
     // Compression on when the stream opens.
     sql("SET GLOBAL log_bin_compress = ON").await;
-    let error = source.open_changes("cdc-test", &tables, only_listed(), &from).await.err().unwrap();
+    let error = source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .err()
+        .unwrap();
     refused(error, &["log_bin_compress=ON", "resync"]);
 
     // Compression turned on while streaming: the compressed events stop the stream.
     sql("SET GLOBAL log_bin_compress = OFF").await;
-    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .unwrap();
     sql("SET GLOBAL log_bin_compress = ON").await;
     sql("SET GLOBAL log_bin_compress_min_len = 10").await;
     sql("INSERT INTO shop.t VALUES (1, REPEAT('compressible ', 100))").await;
@@ -656,14 +703,21 @@ async fn settings_that_would_lose_changes_are_refused() {
         ),
     ] {
         sql(set).await;
-        let error = source.open_changes("cdc-test", &tables, only_listed(), &from).await.err().unwrap();
+        let error = source
+            .open_changes("cdc-test", &tables, only_listed(), &from)
+            .await
+            .err()
+            .unwrap();
         refused(error, &words);
         let error = source.ensure_change_capture(&tables).await.unwrap_err();
         refused(error, &words);
         sql(reset).await;
     }
     // Back to ROW/FULL: the stream opens again.
-    source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .unwrap();
     drop(admin);
 }
 
@@ -678,7 +732,10 @@ async fn new_tables_are_watched_on_request_and_untypable_columns_stop_the_stream
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["t"]).await;
-    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .unwrap();
     // A table created after the stream opened: skipped until the caller watches it.
     db.sql(
         "CREATE TABLE late (id INT PRIMARY KEY, name VARCHAR(5) CHARACTER SET latin1) ENGINE=InnoDB;
@@ -747,7 +804,10 @@ async fn preflight_names_columns_the_binlog_cannot_give() {
 
     // The stream refuses the same columns when their first change arrives.
     let from = snapshot_position(&source).await;
-    let mut stream = source.open_changes("cdc-test", &tables[1..], only_listed(), &from).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables[1..], only_listed(), &from)
+        .await
+        .unwrap();
     db.sql("INSERT INTO cyr VALUES (1, 'x')").unwrap();
     let error = loop {
         match stream.next_event().await {
@@ -850,7 +910,10 @@ async fn a_concurrent_workload_replays_exactly_across_a_resume() {
     });
 
     // Read while the writer runs; stop after some commits, keep only what committed, resume.
-    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .unwrap();
     let mut uncommitted: Vec<RecordBatch> = Vec::new();
     let mut last_commit = from.clone();
     let mut commits = 0;
@@ -874,7 +937,10 @@ async fn a_concurrent_workload_replays_exactly_across_a_resume() {
     conn.query_drop("INSERT INTO w VALUES (999999, 'end')")
         .await
         .unwrap();
-    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &last_commit).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables, only_listed(), &last_commit)
+        .await
+        .unwrap();
     'read: loop {
         match stream.next_event().await.unwrap().unwrap() {
             ChangeEvent::Rows { changes, .. } => uncommitted.push(changes),

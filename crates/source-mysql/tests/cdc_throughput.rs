@@ -39,7 +39,10 @@ async fn a_million_row_transaction_streams_in_bounded_memory() {
     )
     .unwrap();
 
-    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    let mut stream = source
+        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .await
+        .unwrap();
     let before = rss_bytes();
     let mut peak = before;
     let started = Instant::now();

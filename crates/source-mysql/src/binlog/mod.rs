@@ -158,7 +158,8 @@ impl ChangeSource for MysqlSource {
             return Err(SourceError::ChangeCapture {
                 at: self.endpoint().to_string(),
                 message: "the snapshot has no binlog position to start change capture from".into(),
-                action: "enable the binlog (log_bin) and GRANT REPLICATION CLIENT to the user".into(),
+                action: "enable the binlog (log_bin) and GRANT REPLICATION CLIENT to the user"
+                    .into(),
             });
         };
         Ok((snapshot, position))

@@ -165,12 +165,61 @@ impl PostgresWarehouse {
         Ok(checkpoint_from(&row))
     }
 
+    /// Records the definition of a source table as change capture knows it (after the full
+    /// load, and after each column change it carried over), so that a resumed capture starts
+    /// with the definitions the target was built for rather than the source's current ones.
+    pub async fn save_cdc_table(&self, task: &str, source: &Table) -> Result<(), WarehouseError> {
+        let definition = serde_json::to_string(source).map_err(|e| WarehouseError::Schema {
+            table: source.name.to_string(),
+            message: format!("its definition can't be recorded: {e}"),
+        })?;
+        let client = self.client.lock().await;
+        client
+            .execute(
+                "INSERT INTO migrate.migrate_cdc_table (task, source_table, definition) VALUES ($1, $2, $3) \
+                 ON CONFLICT (task, source_table) DO UPDATE SET definition = EXCLUDED.definition, recorded_at = now()",
+                &[&task, &source.name.to_string(), &definition],
+            )
+            .await
+            .map_err(WarehouseError::database(format!(
+                "recording the definition of {} for task {task}",
+                source.name
+            )))?;
+        Ok(())
+    }
+
+    /// The source table definitions recorded by [`PostgresWarehouse::save_cdc_table`] for `task`.
+    pub async fn cdc_tables(&self, task: &str) -> Result<Vec<Table>, WarehouseError> {
+        let client = self.client.lock().await;
+        let rows = client
+            .query(
+                "SELECT source_table, definition FROM migrate.migrate_cdc_table WHERE task = $1 ORDER BY source_table",
+                &[&task],
+            )
+            .await
+            .map_err(WarehouseError::database(format!(
+                "reading the table definitions of task {task}"
+            )))?;
+        rows.iter()
+            .map(|row| {
+                let name: String = row.get(0);
+                serde_json::from_str(row.get::<_, &str>(1)).map_err(|e| WarehouseError::Schema {
+                    table: name,
+                    message: format!(
+                        "the recorded definition can't be read: {e}; run the task with --restart"
+                    ),
+                })
+            })
+            .collect()
+    }
+
     /// Removes `task`'s CDC checkpoint (change capture starts over: a new full load follows).
     pub async fn forget_cdc(&self, task: &str) -> Result<(), WarehouseError> {
         let client = self.client.lock().await;
         client
             .execute(
-                "DELETE FROM migrate.migrate_cdc_checkpoint WHERE task = $1",
+                "WITH tables AS (DELETE FROM migrate.migrate_cdc_table WHERE task = $1) \
+                 DELETE FROM migrate.migrate_cdc_checkpoint WHERE task = $1",
                 &[&task],
             )
             .await

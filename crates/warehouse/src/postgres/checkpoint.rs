@@ -35,6 +35,13 @@ CREATE TABLE IF NOT EXISTS migrate.migrate_cdc_checkpoint (
     position text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now(),
     source_committed_at timestamptz
+);
+CREATE TABLE IF NOT EXISTS migrate.migrate_cdc_table (
+    task text NOT NULL,
+    source_table text NOT NULL,
+    definition text NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (task, source_table)
 )";
 
 /// What a task recorded about one table when it started loading it: the durable half of resume.
