@@ -818,3 +818,45 @@ fn mariadb_changes_under_a_workload_and_kills_arrive_exactly() {
     );
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+#[test]
+fn an_idle_capture_still_lets_its_slot_advance() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = pg.create_database("cdc_idle_src");
+    let target = pg.create_database("cdc_idle_dst");
+    let busy = pg.create_database("cdc_idle_busy");
+    source
+        .sql("CREATE TABLE quiet (id int PRIMARY KEY); INSERT INTO quiet VALUES (1);")
+        .unwrap();
+    busy.sql("CREATE TABLE noise (id serial PRIMARY KEY, v text)").unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_idle"));
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "idle", false);
+    wait_for_capture(&mut cdc, target.url());
+    // WAL grows elsewhere on the server while the captured table is idle: the slot must not
+    // hold it back.
+    busy.sql("INSERT INTO noise (v) SELECT repeat('n', 500) FROM generate_series(1, 20000)")
+        .unwrap();
+    let after = busy.sql("SELECT pg_current_wal_lsn()").unwrap().trim().to_string();
+    let slot = migrate_source_postgres::capture_name(source.name(), "idle");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let advanced = source
+            .sql(&format!(
+                "SELECT confirmed_flush_lsn >= '{after}'::pg_lsn FROM pg_replication_slots WHERE slot_name = '{slot}'"
+            ))
+            .unwrap();
+        if advanced.trim() == "t" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the slot did not pass {after} within 60 s while idle; stderr:\n{}",
+            cdc.stderr()
+        );
+        thread::sleep(Duration::from_millis(500));
+    }
+    stop(cdc);
+    let _ = std::fs::remove_dir_all(&staging);
+}
