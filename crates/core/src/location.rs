@@ -184,7 +184,10 @@ mod tests {
             m.apply("hdfs://nn:8020/warehouse/t"),
             "s3://bucket/warehouse/t"
         );
-        assert_eq!(m.apply("hdfs://nn:8020/warehouse/"), "s3://bucket/warehouse/");
+        assert_eq!(
+            m.apply("hdfs://nn:8020/warehouse/"),
+            "s3://bucket/warehouse/"
+        );
         // A bare root keeps its slashes and matches everything under it.
         let root = map(&["hdfs://=s3://b/all"]);
         assert_eq!(root.apply("hdfs://nn/x"), "s3://b/all/nn/x");
