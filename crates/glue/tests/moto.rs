@@ -2,13 +2,22 @@
 
 use migrate_glue::*;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 fn client() -> Option<GlueClient> {
     let server = migrate_testkit::glue()?;
-    let mut config = GlueConfig::from_env(Some(server.endpoint())).ok().unwrap_or_else(|| {
-        panic!("AWS_REGION and AWS credentials must be set for the Glue tests (any values do for moto)")
-    });
-    config.max_attempts = 3;
+    // moto accepts any credentials; the test process's AWS variables belong to the S3 tests.
+    let config = GlueConfig {
+        endpoint: server.endpoint().to_string(),
+        region: "us-east-1".into(),
+        access_key_id: "testing".into(),
+        secret_access_key: "testing".into(),
+        session_token: None,
+        catalog_id: None,
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(100),
+        timeout: Duration::from_secs(60),
+    };
     Some(GlueClient::new(config).unwrap())
 }
 

@@ -39,4 +39,17 @@ impl GlueServer {
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
+
+    /// The variables that point a `migrate` child process at this server: the Glue endpoint, a
+    /// region and credentials (moto accepts any). Tests in-process build their client from
+    /// [`endpoint`](Self::endpoint) instead: the AWS variables of a test process belong to
+    /// [`crate::s3()`].
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL_GLUE", self.endpoint.clone()),
+            ("AWS_REGION", "us-east-1".to_string()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+        ]
+    }
 }

@@ -80,10 +80,22 @@ pub fn small_spec(dialect: Dialect, generation: Generation, hint: &str) -> Spec 
 }
 
 pub fn glue() -> Option<GlueClient> {
-    let server = migrate_testkit::glue()?;
-    let config = GlueConfig::from_env(Some(server.endpoint()))
-        .expect("AWS_REGION and AWS credentials must be set (any values do for moto)");
-    Some(GlueClient::new(config).unwrap())
+    Some(GlueClient::new(glue_config(migrate_testkit::glue()?)).unwrap())
+}
+
+/// A client configuration for the test server (moto accepts any credentials).
+pub fn glue_config(server: &migrate_testkit::GlueServer) -> GlueConfig {
+    GlueConfig {
+        endpoint: server.endpoint().to_string(),
+        region: "us-east-1".into(),
+        access_key_id: "testing".into(),
+        secret_access_key: "testing".into(),
+        session_token: None,
+        catalog_id: None,
+        max_attempts: 4,
+        initial_backoff: std::time::Duration::from_millis(100),
+        timeout: std::time::Duration::from_secs(120),
+    }
 }
 
 /// Every database, table and partition of the metastore whose name starts with `prefix`
