@@ -141,8 +141,8 @@ pub async fn migrate(
         }),
     };
     match source {
-        Source::Metastore(m) => run.from_metastore(m).await?,
-        Source::Import(dir) => run.from_import(&dir).await?,
+        Source::Metastore(m) => run.migrate_metastore(m).await?,
+        Source::Import(dir) => run.migrate_import(&dir).await?,
     }
     run.sink.finish()?;
     let mut report = run.report.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -208,7 +208,7 @@ impl<'a> Run<'a> {
         self.locations.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn from_metastore(&self, m: &Metastore) -> Result<(), CatalogError> {
+    async fn migrate_metastore(&self, m: &Metastore) -> Result<(), CatalogError> {
         for db in m.databases().await? {
             if !self.options.filter.database(&db.name) {
                 continue;
@@ -292,7 +292,7 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    async fn from_import(&self, dir: &Path) -> Result<(), CatalogError> {
+    async fn migrate_import(&self, dir: &Path) -> Result<(), CatalogError> {
         // Databases and tables are few enough to go first, whole; partitions stream.
         let mut ok_databases = HashSet::new();
         for record in jsonl::read::<DatabaseInput>(dir, "databases", "database")? {

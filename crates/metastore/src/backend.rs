@@ -92,7 +92,7 @@ impl Backend {
                     .map(|row| {
                         row.unwrap()
                             .into_iter()
-                            .map(|value| mysql_text(value).map_err(|m| query(m)))
+                            .map(|value| mysql_text(value).map_err(&query))
                             .collect()
                     })
                     .collect()
