@@ -5,7 +5,7 @@
 #   scenarios/test.sh                       # everything
 #   scenarios/test.sh -p migrate-testkit    # extra arguments go to `cargo test`
 #
-# Servers: PostgreSQL, MariaDB and S3 (SeaweedFS) through scenarios/servers/*.sh (installed on first use
+# Servers: PostgreSQL, MariaDB, S3 (SeaweedFS) and the Glue API (moto) through scenarios/servers/*.sh (installed on first use
 # when run as root). Their URLs are exported as MIGRATE_PG_URL / MIGRATE_MYSQL_URL / MIGRATE_S3_URL,
 # which the tests read through crates/testkit. If one of these variables is already set, that server is used and none is started.
 # MIGRATE_REQUIRE_SERVERS=1 is exported: here the servers exist, so a test that can't reach one fails
@@ -62,6 +62,7 @@ use_server() {
 use_server postgres MIGRATE_PG_URL
 use_server mariadb MIGRATE_MYSQL_URL
 use_server s3 MIGRATE_S3_URL
+use_server glue MIGRATE_GLUE_URL
 export MIGRATE_REQUIRE_SERVERS=1
 
 cargo test --workspace --locked "$@"

@@ -7,6 +7,7 @@
 //! - 2: could not run (bad arguments or task, unreadable or non-text input, a source, target or
 //!   staging area that can't be reached).
 
+mod catalog;
 mod convert;
 mod progress;
 mod replicate;
@@ -42,6 +43,9 @@ enum Command {
     /// Compare the tables of a task in the source and the target: row counts, checksums,
     /// differing keys.
     Validate(replicate::ValidateArgs),
+    /// Migrate a Hive metastore's databases, tables and partitions to the AWS Glue Data Catalog
+    /// (or to/from JSON lines), rewriting locations.
+    Catalog(catalog::CatalogArgs),
 }
 
 /// What a finished command reports to the shell.
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => convert::run(args),
         Command::Replicate(args) => replicate::replicate(args),
         Command::Validate(args) => replicate::validate(args),
+        Command::Catalog(args) => catalog::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::from(0),

@@ -9,6 +9,7 @@ mod dialect;
 mod error;
 mod finding;
 mod layout;
+mod location;
 mod name;
 mod types;
 
@@ -22,5 +23,6 @@ pub use dialect::{SourceDialect, TargetDialect};
 pub use error::{ErrorClass, Retry};
 pub use finding::{Finding, Severity, SourceLocation};
 pub use layout::{DistStyle, Encoding, Evidence, TableLayout};
+pub use location::{LocationMap, LocationMapError, LocationRule};
 pub use name::{Ident, QualifiedName};
 pub use types::{LengthUnit, LogicalType, StructField, TypeParseError};

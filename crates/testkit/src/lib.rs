@@ -1,6 +1,6 @@
 //! Test support for integration tests that need real servers (databases, S3).
 //!
-//! [`postgres()`], [`mariadb()`] and [`s3()`] hand out a running server, found once per test process:
+//! [`postgres()`], [`mariadb()`], [`s3()`] and [`glue()`] hand out a running server, found once per test process:
 //!
 //! 1. from `MIGRATE_PG_URL` / `MIGRATE_MYSQL_URL` / `MIGRATE_S3_URL` when set (as `scenarios/test.sh`
 //!    does), after checking that the server answers;
@@ -33,7 +33,7 @@
 //! Failures come back as [`SqlError`], which names the failing statement, its line and the message.
 //!
 //! Environment: `MIGRATE_PG_URL`, `MIGRATE_PG_BIN` (directory holding `psql`), `MIGRATE_MYSQL_URL`,
-//! `MIGRATE_S3_URL` (and the AWS variables [`s3()`] sets from it),
+//! `MIGRATE_S3_URL` (and the AWS variables [`s3()`] sets from it), `MIGRATE_GLUE_URL`,
 //! `MIGRATE_KEEP_TEST_DBS=1` (keep every test database), plus those of the scripts
 //! (`MIGRATE_RUN_DIR`, `MIGRATE_PG_PORT`, `MIGRATE_MYSQL_PORT`).
 
@@ -41,11 +41,13 @@
 // `Result` does not matter.
 #![allow(clippy::result_large_err)]
 
+mod glue;
 mod mariadb;
 mod postgres;
 mod s3;
 mod sql;
 
+pub use glue::{glue, GlueServer};
 pub use mariadb::{mariadb, MariaDb, MariaDbDatabase};
 pub use postgres::{postgres, PgDatabase, PgServer};
 pub use s3::{s3, S3Server, S3_REGION};

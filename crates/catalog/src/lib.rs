@@ -1,0 +1,761 @@
+//! `migrate catalog`: moves a Hive metastore's databases, tables, views and partitions into the AWS
+//! Glue Data Catalog, or to/from JSON-lines files for air-gapped moves.
+//!
+//! Flow: source (a [`Metastore`], or an export directory) -> filter (`--database`/`--table`) ->
+//! convert to Glue inputs, rewriting locations ([`LocationMap`]) -> target (Glue, or an export
+//! directory).
+//!
+//! Contracts:
+//! - **Idempotent.** Every object is compared with what Glue already has, field by field: missing
+//!   ones are created, different ones updated (`UpdateTable`, `BatchUpdatePartition`), equal ones
+//!   left alone and counted as unchanged. A re-run after success changes nothing; a re-run after a
+//!   partial failure finishes the job. Objects that exist only in Glue are never deleted (tables
+//!   only in Glue are reported in the notes).
+//! - **Batches.** Partitions are read in pages and written in batches of 100 (`BatchGetPartition`
+//!   to compare, then `BatchCreatePartition` / `BatchUpdatePartition`), with up to
+//!   [`Options::concurrency`] batches in flight; memory holds a few pages, never a whole table.
+//! - **Honest report.** Every object selected ends up in exactly one count of [`Report`]: created,
+//!   updated, unchanged, failed (with the reason), exported or skipped (with a note). A failure
+//!   of one object does not stop the others. [`Report::outcome`] is never a success when
+//!   something failed or when the filters selected nothing.
+//! - **Dry run.** Reads Glue, writes nothing; the report lists what would change, field by field.
+//! - **Export/import.** JSON lines in `databases/`, `tables/`, `partitions/` (`part-00000.jsonl`),
+//!   one object per line in Glue's input shape: `{"type":"table","database":"db","item":{...}}`, the
+//!   layout AWS's Hive-to-Glue migration scripts use. Locations are rewritten when exporting (if a
+//!   map is given) and again when importing (if one is given then).
+
+mod convert;
+mod diff;
+mod filter;
+mod jsonl;
+mod report;
+
+pub use convert::skewed_key;
+pub use filter::{wildcard, Filter};
+pub use report::{
+    Action, Change, Counts, Failure, FieldChange, LocationCounts, ObjectKind, Outcome, Report,
+    MAX_LISTED,
+};
+
+use convert::Locations;
+use futures::{StreamExt, TryStreamExt};
+use migrate_core::{ErrorClass, LocationMap, Retry};
+use migrate_glue::{
+    DatabaseInput, GlueClient, GlueError, PartitionInput, TableInput, MAX_BATCH_CREATE,
+};
+use migrate_metastore::{Metastore, MetastoreError};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Metastore(#[from] MetastoreError),
+    /// Glue can't be used at all (unreachable, no permission, bad configuration): checked
+    /// before anything is written.
+    #[error("{0}")]
+    Glue(#[from] GlueError),
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    #[error("{path}, line {line}: {message}")]
+    BadImport {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+}
+
+impl ErrorClass for CatalogError {
+    fn retry(&self) -> Retry {
+        match self {
+            CatalogError::Metastore(e) => e.retry(),
+            CatalogError::Glue(e) => e.retry(),
+            _ => Retry::Definite,
+        }
+    }
+}
+
+/// Where objects come from.
+pub enum Source<'a> {
+    Metastore(&'a Metastore),
+    /// A directory written by an export.
+    Import(PathBuf),
+}
+
+/// Where objects go.
+pub enum Target {
+    Glue(GlueClient),
+    /// A new (or empty) directory for JSON lines.
+    Export(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub filter: Filter,
+    pub location_map: LocationMap,
+    /// Compare with Glue and report, write nothing.
+    pub dry_run: bool,
+    /// Partition batches in flight at once.
+    pub concurrency: usize,
+    /// Partitions read from the metastore per page.
+    pub page: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            filter: Filter::default(),
+            location_map: LocationMap::default(),
+            dry_run: false,
+            concurrency: 8,
+            page: migrate_metastore::DEFAULT_PAGE,
+        }
+    }
+}
+
+/// Runs a migration and reports what happened. Errors are for what stops the whole run (the
+/// metastore can't be read, Glue can't be reached, an export file can't be written); failures
+/// of single objects are in the report.
+pub async fn migrate(
+    source: Source<'_>,
+    target: &Target,
+    options: &Options,
+) -> Result<Report, CatalogError> {
+    if let Target::Glue(glue) = target {
+        // One cheap call first: a wrong endpoint, missing credentials or permissions stop here,
+        // clearly, instead of failing every object.
+        glue.get_database("migrate-preflight-check").await?;
+    }
+    let sink = Sink::new(target, options)?;
+    let run = Run {
+        sink,
+        options,
+        report: Mutex::new(Report {
+            dry_run: options.dry_run,
+            ..Report::default()
+        }),
+        locations: Mutex::new(Locations {
+            map: Some(&options.location_map),
+            ..Default::default()
+        }),
+    };
+    match source {
+        Source::Metastore(m) => run.migrate_metastore(m).await?,
+        Source::Import(dir) => run.migrate_import(&dir).await?,
+    }
+    run.sink.finish()?;
+    let mut report = run.report.into_inner().unwrap_or_else(|e| e.into_inner());
+    let loc = run
+        .locations
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    report.locations = LocationCounts {
+        rewritten: loc.rewritten,
+        unmapped: loc.unmapped_count,
+        unmapped_examples: loc.unmapped,
+    };
+    Ok(report)
+}
+
+struct Run<'a> {
+    sink: Sink<'a>,
+    options: &'a Options,
+    report: Mutex<Report>,
+    locations: Mutex<Locations<'a>>,
+}
+
+enum Sink<'a> {
+    Glue(&'a GlueClient),
+    Export(Mutex<jsonl::Writer>),
+}
+
+impl<'a> Sink<'a> {
+    fn new(target: &'a Target, options: &Options) -> Result<Sink<'a>, CatalogError> {
+        Ok(match target {
+            Target::Glue(g) => Sink::Glue(g),
+            Target::Export(dir) => {
+                if options.dry_run {
+                    return Err(CatalogError::Io {
+                        path: dir.clone(),
+                        message: "a dry run compares with Glue; it can't export".into(),
+                    });
+                }
+                Sink::Export(Mutex::new(jsonl::Writer::create(dir)?))
+            }
+        })
+    }
+
+    fn finish(&self) -> Result<(), CatalogError> {
+        match self {
+            Sink::Export(w) => w.lock().unwrap_or_else(|e| e.into_inner()).finish(),
+            Sink::Glue(_) => Ok(()),
+        }
+    }
+}
+
+/// A partition's name for messages: `db.table/v1/v2`.
+fn partition_name(db: &str, table: &str, values: &[String]) -> String {
+    format!("{db}.{table}/{}", values.join("/"))
+}
+
+impl<'a> Run<'a> {
+    fn report(&self) -> std::sync::MutexGuard<'_, Report> {
+        self.report.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn locations(&self) -> std::sync::MutexGuard<'_, Locations<'a>> {
+        self.locations.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn migrate_metastore(&self, m: &Metastore) -> Result<(), CatalogError> {
+        for db in m.databases().await? {
+            if !self.options.filter.database(&db.name) {
+                continue;
+            }
+            if db.kind.as_deref() == Some("REMOTE") {
+                let mut r = self.report();
+                r.databases.skipped += 1;
+                r.notes.push(format!(
+                    "database {}: a REMOTE (data connector) database; Glue has no equivalent, skipped",
+                    db.name
+                ));
+                continue;
+            }
+            if let Some(managed) = &db.managed_location_uri {
+                self.report().notes.push(format!(
+                    "database {}: Hive 4 managed location {managed} has no Glue field; not carried (the database location is)",
+                    db.name
+                ));
+            }
+            let input = convert::database(&db, &mut self.locations());
+            let tables: Vec<_> = m
+                .tables(&db)
+                .await?
+                .into_iter()
+                .filter(|t| self.options.filter.table(&db.name, &t.name))
+                .collect();
+            let db_ok = self.database(input).await;
+            let existing = if db_ok {
+                self.existing_tables(&db.name).await
+            } else {
+                None
+            };
+            let mut seen = HashSet::new();
+            for t in &tables {
+                seen.insert(t.name.to_lowercase());
+                let input = convert::table(t, &mut self.locations());
+                let ok = if db_ok {
+                    self.table(&db.name, input, existing.as_ref()).await
+                } else {
+                    self.report().fail(
+                        ObjectKind::Table,
+                        format!("{}.{}", db.name, t.name),
+                        "not migrated: its database failed".into(),
+                    );
+                    false
+                };
+                if t.partition_keys.is_empty() {
+                    continue;
+                }
+                if !ok {
+                    let n = m.partition_count(t).await?;
+                    let mut r = self.report();
+                    r.partitions.failed += n;
+                    r.notes.push(format!(
+                        "{}.{}: its {n} partitions were not migrated because the table failed",
+                        db.name, t.name
+                    ));
+                    continue;
+                }
+                let batches = m
+                    .partition_pages(t, self.options.page)
+                    .map_ok(|page| {
+                        let inputs: Vec<PartitionInput> = {
+                            let mut loc = self.locations();
+                            page.iter()
+                                .map(|p| convert::partition(p, &mut loc))
+                                .collect()
+                        };
+                        futures::stream::iter(
+                            inputs
+                                .chunks(MAX_BATCH_CREATE)
+                                .map(|c| Ok::<_, MetastoreError>(c.to_vec()))
+                                .collect::<Vec<_>>(),
+                        )
+                    })
+                    .try_flatten();
+                self.partition_batches(&db.name, &t.name, batches).await?;
+            }
+            self.note_only_in_glue(&db.name, existing.as_ref(), &seen);
+        }
+        Ok(())
+    }
+
+    async fn migrate_import(&self, dir: &Path) -> Result<(), CatalogError> {
+        // Databases and tables are few enough to go first, whole; partitions stream.
+        let mut ok_databases = HashSet::new();
+        for record in jsonl::read::<DatabaseInput>(dir, "databases", "database")? {
+            let mut db = record?.item;
+            if !self.options.filter.database(&db.name) {
+                continue;
+            }
+            db.location_uri = self.locations().apply(db.location_uri.as_deref());
+            let name = db.name.clone();
+            if self.database(db).await {
+                ok_databases.insert(name);
+            }
+        }
+        let mut ok_tables = HashSet::new();
+        let mut failed_tables = HashSet::new();
+        let mut existing: Option<(String, Option<HashMap<String, TableInput>>)> = None;
+        for record in jsonl::read::<TableInput>(dir, "tables", "table")? {
+            let record = record?;
+            let mut table = record.item;
+            let database = record.database.ok_or_else(|| CatalogError::BadImport {
+                path: dir.join("tables"),
+                line: record.line,
+                message: "a table without its \"database\"".into(),
+            })?;
+            if !self.options.filter.table(&database, &table.name) {
+                continue;
+            }
+            let key = (database.to_lowercase(), table.name.to_lowercase());
+            if !ok_databases.contains(&database) {
+                self.report().fail(
+                    ObjectKind::Table,
+                    format!("{database}.{}", table.name),
+                    "not migrated: its database failed or is not in the export".into(),
+                );
+                failed_tables.insert(key);
+                continue;
+            }
+            if existing.as_ref().map(|(d, _)| d) != Some(&database) {
+                existing = Some((database.clone(), self.existing_tables(&database).await));
+            }
+            self.rewrite_table(&mut table);
+            let known = existing.as_ref().and_then(|(_, e)| e.as_ref());
+            if self.table(&database, table, known).await {
+                ok_tables.insert(key);
+            } else {
+                failed_tables.insert(key);
+            }
+        }
+        // Consecutive lines of one table make its batches.
+        let mut current: Option<(String, String)> = None;
+        let mut batch: Vec<PartitionInput> = Vec::new();
+        let mut batches: Vec<(String, String, Vec<PartitionInput>)> = Vec::new();
+        for record in jsonl::read::<PartitionInput>(dir, "partitions", "partition")? {
+            let record = record?;
+            let (Some(db), Some(table)) = (record.database, record.table) else {
+                return Err(CatalogError::BadImport {
+                    path: dir.join("partitions"),
+                    line: record.line,
+                    message: "a partition without its \"database\" and \"table\"".into(),
+                });
+            };
+            let mut p = record.item;
+            let key = (db.to_lowercase(), table.to_lowercase());
+            if failed_tables.contains(&key) {
+                let mut r = self.report();
+                r.fail(
+                    ObjectKind::Partition,
+                    partition_name(&db, &table, &p.values),
+                    "not migrated: its table failed".into(),
+                );
+                continue;
+            }
+            if !ok_tables.contains(&key) {
+                // Filtered out, or a table the export doesn't have: the latter is an error.
+                if self.options.filter.table(&db, &table) {
+                    self.report().fail(
+                        ObjectKind::Partition,
+                        partition_name(&db, &table, &p.values),
+                        "its table is not in the export".into(),
+                    );
+                }
+                continue;
+            }
+            if let Some(sd) = p.storage_descriptor.as_mut() {
+                self.rewrite_sd(sd);
+            }
+            if current.as_ref() != Some(&(db.clone(), table.clone()))
+                || batch.len() == MAX_BATCH_CREATE
+            {
+                if let Some((d, t)) = current.take() {
+                    batches.push((d, t, std::mem::take(&mut batch)));
+                }
+                current = Some((db, table));
+            }
+            batch.push(p);
+            if batches.len() >= self.options.concurrency.max(1) {
+                self.run_batches(std::mem::take(&mut batches)).await;
+            }
+        }
+        if let Some((d, t)) = current {
+            batches.push((d, t, batch));
+        }
+        self.run_batches(batches).await;
+        Ok(())
+    }
+
+    async fn run_batches(&self, batches: Vec<(String, String, Vec<PartitionInput>)>) {
+        futures::stream::iter(batches)
+            .map(|(d, t, b)| async move { self.partitions(&d, &t, b).await })
+            .buffer_unordered(self.options.concurrency.max(1))
+            .for_each(|partial| async move { self.report().absorb(partial) })
+            .await;
+    }
+
+    fn rewrite_table(&self, t: &mut TableInput) {
+        if let Some(sd) = t.storage_descriptor.as_mut() {
+            self.rewrite_sd(sd);
+        }
+    }
+
+    fn rewrite_sd(&self, sd: &mut migrate_glue::StorageDescriptor) {
+        let mut loc = self.locations();
+        sd.location = loc.apply(sd.location.as_deref());
+        if let Some(skew) = sd.skewed_info.as_mut() {
+            for v in skew.skewed_column_value_location_maps.values_mut() {
+                *v = loc.apply(Some(v)).unwrap_or_default();
+            }
+        }
+    }
+
+    async fn partition_batches(
+        &self,
+        db: &str,
+        table: &str,
+        batches: impl futures::Stream<Item = Result<Vec<PartitionInput>, MetastoreError>>,
+    ) -> Result<(), CatalogError> {
+        batches
+            .map_ok(|batch| async move { Ok(self.partitions(db, table, batch).await) })
+            .try_buffer_unordered(self.options.concurrency.max(1))
+            .try_for_each(|partial| async move {
+                self.report().absorb(partial);
+                Ok(())
+            })
+            .await
+            .map_err(CatalogError::from)
+    }
+
+    fn note_only_in_glue(
+        &self,
+        db: &str,
+        existing: Option<&HashMap<String, TableInput>>,
+        seen: &HashSet<String>,
+    ) {
+        let Some(existing) = existing else { return };
+        let mut extra: Vec<&str> = existing
+            .keys()
+            .filter(|k| !seen.contains(*k) && self.options.filter.table(db, k))
+            .map(String::as_str)
+            .collect();
+        if extra.is_empty() {
+            return;
+        }
+        extra.sort_unstable();
+        let shown: Vec<&str> = extra.iter().take(10).copied().collect();
+        self.report().notes.push(format!(
+            "database {db}: {} table(s) exist only in Glue and were left alone: {}{}",
+            extra.len(),
+            shown.join(", "),
+            if extra.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        ));
+    }
+
+    /// Creates or updates a database; false when it failed.
+    async fn database(&self, input: DatabaseInput) -> bool {
+        let name = input.name.clone();
+        let glue = match &self.sink {
+            Sink::Export(w) => {
+                return self.export(ObjectKind::Database, &name, |w| w.database(&input), w);
+            }
+            Sink::Glue(g) => *g,
+        };
+        let existing = match glue.get_database(&name).await {
+            Ok(e) => e,
+            Err(e) => {
+                self.report()
+                    .fail(ObjectKind::Database, name, e.to_string());
+                return false;
+            }
+        };
+        let (action, fields) = match &existing {
+            None => (Action::Create, Vec::new()),
+            // Glue lower-cases names; compare the rest.
+            Some(e)
+                if *e
+                    == DatabaseInput {
+                        name: e.name.clone(),
+                        ..input.clone()
+                    } =>
+            {
+                self.report().databases.unchanged += 1;
+                return true;
+            }
+            Some(e) => (
+                Action::Update,
+                diff::fields(
+                    e,
+                    &DatabaseInput {
+                        name: e.name.clone(),
+                        ..input.clone()
+                    },
+                ),
+            ),
+        };
+        if !self.options.dry_run {
+            let result = match action {
+                Action::Create => glue.create_database(&input).await,
+                Action::Update => glue.update_database(&input).await,
+            };
+            if let Err(e) = result {
+                self.report()
+                    .fail(ObjectKind::Database, name, e.to_string());
+                return false;
+            }
+        }
+        self.record(ObjectKind::Database, name, action, fields);
+        true
+    }
+
+    /// Tables Glue has in `db`, by lower-case name; `None` (and a failure noted) if it can't say.
+    async fn existing_tables(&self, db: &str) -> Option<HashMap<String, TableInput>> {
+        let Sink::Glue(glue) = &self.sink else {
+            return Some(HashMap::new());
+        };
+        if self.options.dry_run && glue.get_database(db).await.ok().flatten().is_none() {
+            // A dry run did not create the database: Glue has no tables for it.
+            return Some(HashMap::new());
+        }
+        match glue.get_tables(db).await {
+            Ok(tables) => Some(
+                tables
+                    .into_iter()
+                    .map(|t| (t.name.to_lowercase(), t))
+                    .collect(),
+            ),
+            Err(e) => {
+                self.report().notes.push(format!(
+                    "database {db}: cannot list its tables in Glue ({e}); each table is looked up on its own"
+                ));
+                None
+            }
+        }
+    }
+
+    /// Creates or updates a table; false when it failed.
+    async fn table(
+        &self,
+        db: &str,
+        input: TableInput,
+        existing: Option<&HashMap<String, TableInput>>,
+    ) -> bool {
+        let object = format!("{db}.{}", input.name);
+        let glue = match &self.sink {
+            Sink::Export(w) => {
+                return self.export(ObjectKind::Table, &object, |w| w.table(db, &input), w);
+            }
+            Sink::Glue(g) => *g,
+        };
+        let current = match existing {
+            Some(map) => map.get(&input.name.to_lowercase()).cloned(),
+            None => match glue.get_table(db, &input.name).await {
+                Ok(t) => t,
+                Err(e) => {
+                    self.report().fail(ObjectKind::Table, object, e.to_string());
+                    return false;
+                }
+            },
+        };
+        let (action, fields) = match &current {
+            None => (Action::Create, Vec::new()),
+            Some(c) => {
+                let wanted = TableInput {
+                    name: c.name.clone(),
+                    ..input.clone()
+                };
+                if *c == wanted {
+                    self.report().tables.unchanged += 1;
+                    return true;
+                }
+                (Action::Update, diff::fields(c, &wanted))
+            }
+        };
+        if !self.options.dry_run {
+            let result = match action {
+                Action::Create => glue.create_table(db, &input).await,
+                Action::Update => glue.update_table(db, &input).await,
+            };
+            if let Err(e) = result {
+                self.report().fail(ObjectKind::Table, object, e.to_string());
+                return false;
+            }
+        }
+        self.record(ObjectKind::Table, object, action, fields);
+        true
+    }
+
+    /// One batch (at most 100) of one table's partitions; the outcome as a partial report.
+    async fn partitions(&self, db: &str, table: &str, batch: Vec<PartitionInput>) -> Report {
+        let mut out = Report::default();
+        let glue = match &self.sink {
+            Sink::Export(w) => {
+                let mut w = w.lock().unwrap_or_else(|e| e.into_inner());
+                for p in &batch {
+                    match w.partition(db, table, p) {
+                        Ok(()) => out.partitions.exported += 1,
+                        Err(e) => out.fail(
+                            ObjectKind::Partition,
+                            partition_name(db, table, &p.values),
+                            e.to_string(),
+                        ),
+                    }
+                }
+                return out;
+            }
+            Sink::Glue(g) => *g,
+        };
+        let fail_all = |out: &mut Report, batch: &[PartitionInput], message: String| {
+            for p in batch {
+                out.fail(
+                    ObjectKind::Partition,
+                    partition_name(db, table, &p.values),
+                    message.clone(),
+                );
+            }
+        };
+        let keys: Vec<Vec<String>> = batch.iter().map(|p| p.values.clone()).collect();
+        let existing: BTreeMap<Vec<String>, PartitionInput> =
+            match glue.batch_get_partition(db, table, &keys).await {
+                Ok(found) => found.into_iter().map(|p| (p.values.clone(), p)).collect(),
+                // A dry run of a table that doesn't exist yet: every partition is new.
+                Err(e) if self.options.dry_run && e.code() == Some("EntityNotFoundException") => {
+                    BTreeMap::new()
+                }
+                Err(e) => {
+                    fail_all(&mut out, &batch, e.to_string());
+                    return out;
+                }
+            };
+        let mut create = Vec::new();
+        let mut update = Vec::new();
+        for p in batch {
+            match existing.get(&p.values) {
+                None => create.push(p),
+                Some(e) if *e == p => out.partitions.unchanged += 1,
+                Some(e) => {
+                    let fields = diff::fields(e, &p);
+                    update.push((p, fields));
+                }
+            }
+        }
+        let record = |out: &mut Report, p: &PartitionInput, action, fields| {
+            let counts = &mut out.partitions;
+            match action {
+                Action::Create => counts.created += 1,
+                Action::Update => counts.updated += 1,
+            }
+            out.change(Change {
+                kind: ObjectKind::Partition,
+                object: partition_name(db, table, &p.values),
+                action,
+                fields,
+            });
+        };
+        if self.options.dry_run {
+            for p in &create {
+                record(&mut out, p, Action::Create, Vec::new());
+            }
+            for (p, f) in update {
+                record(&mut out, &p, Action::Update, f);
+            }
+            return out;
+        }
+        if !create.is_empty() {
+            match glue.batch_create_partition(db, table, &create).await {
+                Ok(errors) => {
+                    let refused: HashMap<&Vec<String>, String> = errors
+                        .iter()
+                        .map(|e| (&e.values, format!("{}: {}", e.code, e.message)))
+                        .collect();
+                    for p in &create {
+                        match refused.get(&p.values) {
+                            Some(m) => out.fail(
+                                ObjectKind::Partition,
+                                partition_name(db, table, &p.values),
+                                m.clone(),
+                            ),
+                            None => record(&mut out, p, Action::Create, Vec::new()),
+                        }
+                    }
+                }
+                Err(e) => fail_all(&mut out, &create, e.to_string()),
+            }
+        }
+        if !update.is_empty() {
+            let inputs: Vec<PartitionInput> = update.iter().map(|(p, _)| p.clone()).collect();
+            match glue.batch_update_partition(db, table, &inputs).await {
+                Ok(errors) => {
+                    let refused: HashMap<&Vec<String>, String> = errors
+                        .iter()
+                        .map(|e| (&e.values, format!("{}: {}", e.code, e.message)))
+                        .collect();
+                    for (p, f) in update {
+                        match refused.get(&p.values) {
+                            Some(m) => out.fail(
+                                ObjectKind::Partition,
+                                partition_name(db, table, &p.values),
+                                m.clone(),
+                            ),
+                            None => record(&mut out, &p, Action::Update, f),
+                        }
+                    }
+                }
+                Err(e) => fail_all(&mut out, &inputs, e.to_string()),
+            }
+        }
+        out
+    }
+
+    fn record(&self, kind: ObjectKind, object: String, action: Action, fields: Vec<FieldChange>) {
+        let mut r = self.report();
+        let counts = r.counts_mut(kind);
+        match action {
+            Action::Create => counts.created += 1,
+            Action::Update => counts.updated += 1,
+        }
+        r.change(Change {
+            kind,
+            object,
+            action,
+            fields,
+        });
+    }
+
+    fn export(
+        &self,
+        kind: ObjectKind,
+        object: &str,
+        write: impl FnOnce(&mut jsonl::Writer) -> Result<(), CatalogError>,
+        writer: &Mutex<jsonl::Writer>,
+    ) -> bool {
+        let result = write(&mut writer.lock().unwrap_or_else(|e| e.into_inner()));
+        match result {
+            Ok(()) => {
+                self.report().counts_mut(kind).exported += 1;
+                true
+            }
+            Err(e) => {
+                self.report().fail(kind, object.to_string(), e.to_string());
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! `migrate catalog`: Hive metastore -> AWS Glue Data Catalog (or JSON lines, and back).
+
+use crate::convert::OutputFormat;
+use crate::Outcome;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use migrate_catalog::{
+    migrate, Action, Filter, ObjectKind, Options, Outcome as RunOutcome, Report, Source, Target,
+};
+use migrate_core::LocationMap;
+use migrate_glue::{GlueClient, GlueConfig};
+use migrate_metastore::Metastore;
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct CatalogArgs {
+    /// The metastore's backing database: mysql://user:password@host:3306/hive or
+    /// postgres://user:password@host:5432/hive (Hive 2.x, 3.x or 4.x schema).
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "import",
+        conflicts_with = "import"
+    )]
+    metastore: Option<String>,
+    /// Read a JSON-lines export (written by --export) instead of a metastore.
+    #[arg(long, value_name = "DIR")]
+    import: Option<PathBuf>,
+    /// Write JSON lines (databases/, tables/, partitions/) to this new directory instead of Glue.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["import", "dry_run"])]
+    export: Option<PathBuf>,
+    /// Glue endpoint (default: AWS_ENDPOINT_URL_GLUE, else https://glue.<region>.amazonaws.com).
+    /// Credentials and region come from the standard AWS variables.
+    #[arg(long, value_name = "URL")]
+    glue_endpoint: Option<String>,
+    /// The Data Catalog to write (an AWS account id; default: the caller's).
+    #[arg(long, value_name = "ID")]
+    catalog_id: Option<String>,
+    /// The Hive catalog to read (Hive 3+ metastores; default: hive).
+    #[arg(long, value_name = "NAME", default_value = "hive")]
+    hive_catalog: String,
+    /// Databases to migrate; wildcards * and ?; repeatable (default: all).
+    #[arg(long = "database", value_name = "PATTERN")]
+    databases: Vec<String>,
+    /// Tables to migrate, as TABLE or DB.TABLE; wildcards * and ?; repeatable (default: all).
+    #[arg(long = "table", value_name = "PATTERN")]
+    tables: Vec<String>,
+    /// Rewrite locations: FROM=TO, longest matching prefix wins, at path-segment boundaries;
+    /// repeatable. E.g. hdfs://nn:8020/warehouse=s3://bucket/warehouse
+    #[arg(long = "location-map", value_name = "FROM=TO")]
+    location_map: Vec<String>,
+    /// Compare with Glue and print what would change; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Partition batches (of 100) written to Glue at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    concurrency: usize,
+    /// What the report on standard output looks like.
+    #[arg(long, value_enum, default_value = "text")]
+    output: OutputFormat,
+}
+
+/// The JSON report: the library's report plus the outcome.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    outcome: RunOutcome,
+    #[serde(flatten)]
+    report: &'a Report,
+}
+
+pub fn run(args: CatalogArgs) -> Result<Outcome> {
+    // Everything the user typed is checked before connecting anywhere.
+    let location_map = LocationMap::parse(&args.location_map)?;
+    if args.concurrency == 0 {
+        bail!("--concurrency must be at least 1");
+    }
+    let options = Options {
+        filter: Filter::new(&args.databases, &args.tables),
+        location_map,
+        dry_run: args.dry_run,
+        concurrency: args.concurrency,
+        ..Options::default()
+    };
+    let target = match &args.export {
+        Some(dir) => Target::Export(dir.clone()),
+        None => {
+            let mut config = GlueConfig::from_env(args.glue_endpoint.as_deref())?;
+            config.catalog_id = args.catalog_id.clone();
+            Target::Glue(GlueClient::new(config)?)
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = runtime.block_on(async {
+        match (&args.metastore, &args.import) {
+            (Some(url), _) => {
+                let metastore = Metastore::connect(url)
+                    .await
+                    .with_context(|| format!("metastore {}", migrate_task::redact(url)))?
+                    .with_catalog(&args.hive_catalog);
+                migrate(Source::Metastore(&metastore), &target, &options)
+                    .await
+                    .map_err(anyhow::Error::from)
+            }
+            (None, Some(dir)) => migrate(Source::Import(dir.clone()), &target, &options)
+                .await
+                .map_err(anyhow::Error::from),
+            (None, None) => bail!("give --metastore URL or --import DIR"),
+        }
+    })?;
+    let outcome = report.outcome();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.output {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(
+                &mut out,
+                &JsonReport {
+                    outcome,
+                    report: &report,
+                },
+            )?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text => print_text(&report, outcome, &mut out)?,
+    }
+    Ok(match outcome {
+        RunOutcome::Migrated | RunOutcome::InSync | RunOutcome::Exported | RunOutcome::DryRun => {
+            Outcome::Clean
+        }
+        RunOutcome::NothingSelected | RunOutcome::Failed => Outcome::NeedsAttention,
+    })
+}
+
+/// Most changes printed in text; --output json lists up to the report's own limit.
+const PRINTED_CHANGES: usize = 50;
+
+fn print_text(r: &Report, outcome: RunOutcome, out: &mut impl Write) -> std::io::Result<()> {
+    let verb = if r.dry_run { "would be " } else { "" };
+    if !r.changes.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            if r.dry_run {
+                "Changes (dry run, nothing written):"
+            } else {
+                "Changes:"
+            }
+        )?;
+        for c in r.changes.iter().take(PRINTED_CHANGES) {
+            let kind = match c.kind {
+                ObjectKind::Database => "database",
+                ObjectKind::Table => "table",
+                ObjectKind::Partition => "partition",
+            };
+            let sign = match c.action {
+                Action::Create => "+",
+                Action::Update => "~",
+            };
+            writeln!(out, "  {sign} {kind} {}", c.object)?;
+            for f in &c.fields {
+                writeln!(
+                    out,
+                    "      {}: {} -> {}",
+                    f.path,
+                    f.before.as_deref().unwrap_or("(none)"),
+                    f.after.as_deref().unwrap_or("(none)")
+                )?;
+            }
+        }
+        let more = r.changes.len().saturating_sub(PRINTED_CHANGES) as u64 + r.changes_not_listed;
+        if more > 0 {
+            writeln!(
+                out,
+                "  ... and {more} more (--output json lists up to {})",
+                migrate_catalog::MAX_LISTED
+            )?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "{:<11} {:>9} {:>9} {:>9} {:>7} {:>9} {:>8}",
+        "object",
+        format!("{verb}created").trim_start_matches("would be "),
+        "updated",
+        "unchanged",
+        "failed",
+        "exported",
+        "skipped"
+    )?;
+    for (name, c) in [
+        ("databases", &r.databases),
+        ("tables", &r.tables),
+        ("partitions", &r.partitions),
+    ] {
+        writeln!(
+            out,
+            "{name:<11} {:>9} {:>9} {:>9} {:>7} {:>9} {:>8}",
+            c.created, c.updated, c.unchanged, c.failed, c.exported, c.skipped
+        )?;
+    }
+    if r.locations.rewritten > 0 || r.locations.unmapped > 0 {
+        writeln!(
+            out,
+            "\nlocations: {} rewritten, {} not matched by any --location-map rule",
+            r.locations.rewritten, r.locations.unmapped
+        )?;
+        for l in &r.locations.unmapped_examples {
+            writeln!(out, "  not rewritten: {l}")?;
+        }
+    }
+    if !r.failures.is_empty() {
+        writeln!(out, "\nfailures:")?;
+        for f in r.failures.iter().take(PRINTED_CHANGES) {
+            writeln!(out, "  {}: {}", f.object, f.message)?;
+        }
+        let more = r.failures.len().saturating_sub(PRINTED_CHANGES) as u64 + r.failures_not_listed;
+        if more > 0 {
+            writeln!(out, "  ... and {more} more")?;
+        }
+    }
+    if !r.notes.is_empty() {
+        writeln!(out, "\nnotes:")?;
+        for n in &r.notes {
+            writeln!(out, "  {n}")?;
+        }
+    }
+    let summary = match outcome {
+        RunOutcome::Migrated => "migrated: Glue now matches the metastore for everything selected",
+        RunOutcome::InSync => "in sync: Glue already matched; nothing was written",
+        RunOutcome::DryRun => "dry run: nothing was written",
+        RunOutcome::Exported => "exported",
+        RunOutcome::NothingSelected => {
+            "NOTHING MIGRATED: the source has no database or table that the filters select"
+        }
+        RunOutcome::Failed => {
+            "FAILED: some objects were not migrated (see failures); re-run to retry them"
+        }
+    };
+    writeln!(out, "\n{summary}")
+}

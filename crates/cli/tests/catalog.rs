@@ -1,0 +1,186 @@
+//! `migrate catalog` as users run it: the real binary against a metastore in MariaDB (the project's
+//! DDL and generator) and the Glue API of moto. Exit codes, the text and JSON reports, the dry-run
+//! diff, and the errors for bad input.
+
+use migrate_metastore_fixture::{ddl, populate, Dialect, Generation, Spec};
+use serde_json::Value;
+use std::process::{Command, Output, Stdio};
+
+fn migrate(args: &[&str], env: &[(&'static str, String)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_migrate"));
+    cmd.arg("catalog")
+        .args(args)
+        .env("MIGRATE_LOG", "warn")
+        // Only what the test gives: no endpoint or credentials from the developer's shell.
+        .env_remove("AWS_ENDPOINT_URL_GLUE")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run migrate")
+}
+
+fn text(o: &Output) -> (i32, String, String) {
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn migrate_rerun_dry_run_and_nothing_selected() {
+    let (Some(glue), Some(server)) = (migrate_testkit::glue(), migrate_testkit::mariadb()) else {
+        return;
+    };
+    let prefix = migrate_testkit::unique_name("cli")
+        .trim_start_matches("t_")
+        .to_string();
+    let spec = Spec {
+        tables: 20,
+        partitions: 50,
+        databases: 2,
+        ..Spec::standard(Dialect::Mysql, Generation::Hive4, &prefix)
+    };
+    let db = server.create_database("cli_metastore");
+    db.sql(&format!(
+        "{}\n{}",
+        ddl(spec.dialect, spec.generation),
+        populate(&spec)
+    ))
+    .unwrap();
+    let env = glue.env();
+    let selected = format!("{prefix}_*");
+    let base = [
+        "--metastore",
+        db.url(),
+        "--database",
+        &selected,
+        "--location-map",
+        "hdfs://nn:8020/warehouse=s3://lake/wh",
+    ];
+
+    let (code, out, err) = text(&migrate(&base, &env));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("migrated: Glue now matches"), "{out}");
+    assert!(out.contains("+ partition"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("partitions") && l.split_whitespace().nth(1) == Some("50")),
+        "{out}"
+    );
+    // Archived partitions are outside the map: listed, not hidden.
+    assert!(
+        out.contains("not rewritten: hdfs://nn:8020/archive/"),
+        "{out}"
+    );
+
+    let mut json_args = base.to_vec();
+    json_args.extend(["--output", "json"]);
+    let (code, out, err) = text(&migrate(&json_args, &env));
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["outcome"], "in_sync");
+    assert_eq!(report["partitions"]["unchanged"], 50);
+    assert_eq!(report["tables"]["unchanged"], 20);
+
+    db.sql("UPDATE `SDS` SET `LOCATION` = 'hdfs://nn:8020/warehouse/elsewhere' WHERE `SD_ID` = (SELECT `SD_ID` FROM `PARTITIONS` ORDER BY `PART_ID` LIMIT 1)")
+        .unwrap();
+    let mut dry = base.to_vec();
+    dry.push("--dry-run");
+    let (code, out, _) = text(&migrate(&dry, &env));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Changes (dry run, nothing written):"), "{out}");
+    assert!(
+        out.contains("StorageDescriptor.Location: hdfs://nn:8020/archive/"),
+        "{out}"
+    );
+    assert!(out.contains("-> s3://lake/wh/elsewhere"), "{out}");
+    assert!(out.contains("dry run: nothing was written"), "{out}");
+    // The dry run wrote nothing: the real run still has the update to make.
+    let (code, out, _) = text(&migrate(&json_args, &env));
+    assert_eq!(code, 0);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["partitions"]["updated"], 1);
+    assert_eq!(report["outcome"], "migrated");
+
+    let (code, out, _) = text(&migrate(
+        &["--metastore", db.url(), "--database", "no_such_*"],
+        &env,
+    ));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("NOTHING MIGRATED"), "{out}");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_with_exit_2() {
+    let (code, _, err) = text(&migrate(
+        &[
+            "--metastore",
+            "mysql://u:p@127.0.0.1:1/hive",
+            "--location-map",
+            "hdfs://nn/warehouse",
+        ],
+        &[],
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("FROM=TO"), "{err}");
+    let (code, _, err) = text(&migrate(
+        &[
+            "--metastore",
+            "mysql://u:p@127.0.0.1:1/hive",
+            "--location-map",
+            "hdfs://a=s3://x",
+            "--location-map",
+            "hdfs://a/=s3://y",
+        ],
+        &[],
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("twice"), "{err}");
+    // --import and --metastore together, or neither: usage errors.
+    let (code, _, _) = text(&migrate(&[], &[]));
+    assert_eq!(code, 2);
+
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cli_not_metastore");
+    db.sql("CREATE TABLE orders (id int)").unwrap();
+    let env = [
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_ACCESS_KEY_ID", "x".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "y".to_string()),
+    ];
+    let (code, _, err) = text(&migrate(&["--metastore", db.url()], &env));
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown metastore layout"), "{err}");
+    assert!(!err.contains(":migrate@"), "the password is printed: {err}");
+
+    // Glue that does not answer: named, exit 2, nothing half-done.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let spec = Spec {
+        tables: 3,
+        partitions: 0,
+        databases: 1,
+        ..Spec::standard(Dialect::Mysql, Generation::Hive4, "cli_dead")
+    };
+    let hms = server.create_database("cli_dead_glue");
+    hms.sql(&format!(
+        "{}\n{}",
+        ddl(spec.dialect, spec.generation),
+        populate(&spec)
+    ))
+    .unwrap();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let (code, _, err) = text(&migrate(
+        &["--metastore", hms.url(), "--glue-endpoint", &endpoint],
+        &env,
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains(&format!("cannot reach {endpoint}")), "{err}");
+}
