@@ -1,4 +1,6 @@
 //! Helpers shared by the end-to-end tests.
+// Each test binary uses its own part of these helpers.
+#![allow(dead_code)]
 
 use migrate_advisor::{advise, Statistics, Workload};
 use migrate_core::{Catalog, Finding, SourceDialect, TargetDialect};
