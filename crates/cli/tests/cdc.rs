@@ -830,7 +830,8 @@ fn an_idle_capture_still_lets_its_slot_advance() {
     source
         .sql("CREATE TABLE quiet (id int PRIMARY KEY); INSERT INTO quiet VALUES (1);")
         .unwrap();
-    busy.sql("CREATE TABLE noise (id serial PRIMARY KEY, v text)").unwrap();
+    busy.sql("CREATE TABLE noise (id serial PRIMARY KEY, v text)")
+        .unwrap();
     let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_idle"));
     let mut cdc = start_cdc(source.url(), target.url(), &staging, "idle", false);
     wait_for_capture(&mut cdc, target.url());
@@ -838,7 +839,11 @@ fn an_idle_capture_still_lets_its_slot_advance() {
     // hold it back.
     busy.sql("INSERT INTO noise (v) SELECT repeat('n', 500) FROM generate_series(1, 20000)")
         .unwrap();
-    let after = busy.sql("SELECT pg_current_wal_lsn()").unwrap().trim().to_string();
+    let after = busy
+        .sql("SELECT pg_current_wal_lsn()")
+        .unwrap()
+        .trim()
+        .to_string();
     let slot = migrate_source_postgres::capture_name(source.name(), "idle");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
