@@ -61,11 +61,11 @@ pub enum SpecialFloat {
 }
 
 impl Literal {
-    /// NULL, or the empty string, which Oracle does not distinguish from NULL.
+    /// NULL, or the empty string (or RAW), which Oracle does not distinguish from NULL.
     pub fn is_null(&self) -> bool {
         match self {
             Literal::Null => true,
-            Literal::String(s) => s.is_empty(),
+            Literal::String(s) | Literal::Raw(s) => s.is_empty(),
             _ => false,
         }
     }
