@@ -41,10 +41,16 @@ impl ChangeBatcher {
             let field = schema.field(i);
             ColumnBuilder::new(field.data_type()).ok_or_else(|| OracleError::Catalog {
                 context: format!("preparing the change batches of {object}"),
-                message: format!("no builder for the Arrow type {} of {}", field.data_type(), field.name()),
+                message: format!(
+                    "no builder for the Arrow type {} of {}",
+                    field.data_type(),
+                    field.name()
+                ),
             })
         };
-        let before = (0..keys.len()).map(|i| builder(2 + i)).collect::<Result<_, _>>()?;
+        let before = (0..keys.len())
+            .map(|i| builder(2 + i))
+            .collect::<Result<_, _>>()?;
         let after = (0..table.columns.len())
             .map(|i| builder(2 + keys.len() + i))
             .collect::<Result<_, _>>()?;
@@ -105,7 +111,9 @@ impl ChangeBatcher {
                     unchanged.push('0');
                 }
                 Operation::Insert => {
-                    let value = redo.after(&self.table.columns[index].name.value).unwrap_or(&Literal::Null);
+                    let value = redo
+                        .after(&self.table.columns[index].name.value)
+                        .unwrap_or(&Literal::Null);
                     self.append(index, false, scn, value)?;
                     unchanged.push('0');
                 }
@@ -134,10 +142,20 @@ impl ChangeBatcher {
         Ok(())
     }
 
-    fn append(&mut self, slot: usize, before: bool, scn: u64, value: &Literal) -> Result<(), OracleError> {
+    fn append(
+        &mut self,
+        slot: usize,
+        before: bool,
+        scn: u64,
+        value: &Literal,
+    ) -> Result<(), OracleError> {
         let index = if before { self.keys[slot] } else { slot };
         let column = &self.table.columns[index];
-        let builder = if before { &mut self.before[slot] } else { &mut self.after[slot] };
+        let builder = if before {
+            &mut self.before[slot]
+        } else {
+            &mut self.after[slot]
+        };
         value::append(builder, &column.data_type, value).map_err(|e| OracleError::Unrepresentable {
             table: self.object.clone(),
             column: column.name.value.clone(),
@@ -149,7 +167,10 @@ impl ChangeBatcher {
 
     /// The batch of the rows appended since the last call; the batcher starts over.
     pub fn finish(&mut self) -> Result<RecordBatch, OracleError> {
-        let mut columns: Vec<ArrayRef> = vec![Arc::new(self.op.finish()), Arc::new(self.unchanged.finish())];
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(self.op.finish()),
+            Arc::new(self.unchanged.finish()),
+        ];
         columns.extend(self.before.iter_mut().map(|b| b.finish()));
         columns.extend(self.after.iter_mut().map(|b| b.finish()));
         self.rows = 0;
@@ -167,4 +188,3 @@ fn operation_name(op: Operation) -> &'static str {
         Operation::Delete => "delete",
     }
 }
-

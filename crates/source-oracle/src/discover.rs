@@ -110,11 +110,18 @@ pub fn type_text(column: &ColumnRow) -> String {
 ///
 /// Findings: the type map's notes; `type.read-as-text` for a type the map does not know (read as
 /// text); `column.virtual-skipped` for virtual columns, which have no redo and are left out.
-pub fn build_catalog(tables: Vec<TableRow>, columns: Vec<ColumnRow>, constraints: Vec<ConstraintRow>) -> Catalog {
+pub fn build_catalog(
+    tables: Vec<TableRow>,
+    columns: Vec<ColumnRow>,
+    constraints: Vec<ConstraintRow>,
+) -> Catalog {
     let mut catalog = Catalog::default();
     let mut position: HashMap<(String, String), usize> = HashMap::new();
     for row in tables {
-        let mut table = Table::new(QualifiedName::new(Some(oracle_ident(&row.owner)), oracle_ident(&row.name)));
+        let mut table = Table::new(QualifiedName::new(
+            Some(oracle_ident(&row.owner)),
+            oracle_ident(&row.name),
+        ));
         table.statistics = Some(TableStatistics {
             row_count: row.num_rows,
             size_bytes: row.blocks.map(|b| b.saturating_mul(BLOCK_BYTES)),
@@ -145,7 +152,13 @@ pub fn build_catalog(tables: Vec<TableRow>, columns: Vec<ColumnRow>, constraints
         {
             Some(Ok(mapped)) => {
                 for note in mapped.notes {
-                    catalog.findings.push(Finding::new(note.severity, note.code, object.clone(), note.message, note.action));
+                    catalog.findings.push(Finding::new(
+                        note.severity,
+                        note.code,
+                        object.clone(),
+                        note.message,
+                        note.action,
+                    ));
                 }
                 mapped.value
             }
@@ -189,7 +202,8 @@ pub fn build_catalog(tables: Vec<TableRow>, columns: Vec<ColumnRow>, constraints
                     ConstraintKind::PrimaryKey(c) | ConstraintKind::Unique(c) => c.push(column),
                     ConstraintKind::ForeignKey(fk) => {
                         fk.columns.push(column);
-                        fk.referenced_columns.extend(row.r_column.as_deref().map(oracle_ident));
+                        fk.referenced_columns
+                            .extend(row.r_column.as_deref().map(oracle_ident));
                     }
                     ConstraintKind::Check(_) => {}
                 }
@@ -208,7 +222,12 @@ pub fn build_catalog(tables: Vec<TableRow>, columns: Vec<ColumnRow>, constraints
                     row.r_owner.as_deref().map(oracle_ident),
                     oracle_ident(row.r_table.as_deref().unwrap_or_default()),
                 ),
-                referenced_columns: row.r_column.as_deref().map(oracle_ident).into_iter().collect(),
+                referenced_columns: row
+                    .r_column
+                    .as_deref()
+                    .map(oracle_ident)
+                    .into_iter()
+                    .collect(),
                 on_delete: row.delete_rule.clone().filter(|r| r != "NO ACTION"),
             }),
         };
@@ -263,14 +282,27 @@ mod tests {
         let mut r = column("T", "R", "RAW");
         r.data_length = Some(16);
         assert_eq!(type_text(&r), "RAW(16)");
-        assert_eq!(type_text(&column("T", "X", "TIMESTAMP(6) WITH TIME ZONE")), "TIMESTAMP(6) WITH TIME ZONE");
+        assert_eq!(
+            type_text(&column("T", "X", "TIMESTAMP(6) WITH TIME ZONE")),
+            "TIMESTAMP(6) WITH TIME ZONE"
+        );
     }
 
     #[test]
     fn discovery_maps_types_through_the_converter_and_gathers_keys() {
         let tables = vec![
-            TableRow { owner: "APP".into(), name: "ORDERS".into(), num_rows: Some(1234), blocks: Some(10) },
-            TableRow { owner: "APP".into(), name: "Lines".into(), num_rows: None, blocks: None },
+            TableRow {
+                owner: "APP".into(),
+                name: "ORDERS".into(),
+                num_rows: Some(1234),
+                blocks: Some(10),
+            },
+            TableRow {
+                owner: "APP".into(),
+                name: "Lines".into(),
+                num_rows: None,
+                blocks: None,
+            },
         ];
         let mut id = column("ORDERS", "ID", "NUMBER");
         id.data_precision = Some(10);
@@ -289,21 +321,61 @@ mod tests {
         line_id.data_scale = Some(0);
         let ignored = column("OTHER", "X", "DATE");
         let constraints = vec![
-            ConstraintRow { owner: "APP".into(), table: "ORDERS".into(), name: "PK_ORDERS".into(), kind: "P".into(), column: "ID".into(), ..Default::default() },
-            ConstraintRow { owner: "APP".into(), table: "ORDERS".into(), name: "PK_ORDERS".into(), kind: "P".into(), column: "AT".into(), ..Default::default() },
             ConstraintRow {
-                owner: "APP".into(), table: "Lines".into(), name: "FK_L".into(), kind: "R".into(), column: "ORDER_ID".into(),
-                r_owner: Some("APP".into()), r_table: Some("ORDERS".into()), r_column: Some("ID".into()),
-                delete_rule: Some("CASCADE".into()), status: Some("ENABLED".into()), validated: Some("NOT VALIDATED".into()), rely: Some("RELY".into()),
+                owner: "APP".into(),
+                table: "ORDERS".into(),
+                name: "PK_ORDERS".into(),
+                kind: "P".into(),
+                column: "ID".into(),
+                ..Default::default()
+            },
+            ConstraintRow {
+                owner: "APP".into(),
+                table: "ORDERS".into(),
+                name: "PK_ORDERS".into(),
+                kind: "P".into(),
+                column: "AT".into(),
+                ..Default::default()
+            },
+            ConstraintRow {
+                owner: "APP".into(),
+                table: "Lines".into(),
+                name: "FK_L".into(),
+                kind: "R".into(),
+                column: "ORDER_ID".into(),
+                r_owner: Some("APP".into()),
+                r_table: Some("ORDERS".into()),
+                r_column: Some("ID".into()),
+                delete_rule: Some("CASCADE".into()),
+                status: Some("ENABLED".into()),
+                validated: Some("NOT VALIDATED".into()),
+                rely: Some("RELY".into()),
             },
         ];
-        let catalog = build_catalog(tables, vec![id, amount, at, unbounded, total, odd, line_id, ignored], constraints);
+        let catalog = build_catalog(
+            tables,
+            vec![id, amount, at, unbounded, total, odd, line_id, ignored],
+            constraints,
+        );
         assert_eq!(catalog.tables.len(), 2);
         let orders = &catalog.tables[0];
         assert_eq!(orders.name.to_string(), "APP.ORDERS");
         assert_eq!(orders.statistics.as_ref().unwrap().row_count, Some(1234));
-        let types: Vec<String> = orders.columns.iter().map(|c| format!("{}:{}", c.name.value, c.data_type)).collect();
-        assert_eq!(types, ["ID:bigint", "AMOUNT:decimal(12,2)", "AT:timestamp(0)", "N:numeric", "G:text"]);
+        let types: Vec<String> = orders
+            .columns
+            .iter()
+            .map(|c| format!("{}:{}", c.name.value, c.data_type))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "ID:bigint",
+                "AMOUNT:decimal(12,2)",
+                "AT:timestamp(0)",
+                "N:numeric",
+                "G:text"
+            ]
+        );
         assert!(!orders.columns[0].nullable);
         assert_eq!(migrate_source::key_columns(orders), ["ID", "AT"]);
         let codes: Vec<&str> = catalog.findings.iter().map(|f| f.code.as_str()).collect();

@@ -119,9 +119,7 @@ impl ErrorClass for OracleError {
                 code: None,
                 message,
                 ..
-            } if message.contains("DPI-1080") || message.contains("DPI-1010") => {
-                Retry::Transient
-            }
+            } if message.contains("DPI-1080") || message.contains("DPI-1010") => Retry::Transient,
             _ => Retry::Definite,
         }
     }
@@ -133,18 +131,17 @@ mod tests {
 
     #[test]
     fn ora_numbers_decide_transient_or_definite() {
-        let lost = OracleError::database(
-            "mining",
-            "ORA-03113: end-of-file on communication channel",
-        );
+        let lost =
+            OracleError::database("mining", "ORA-03113: end-of-file on communication channel");
         assert_eq!(lost.retry(), Retry::Transient);
-        let privilege = OracleError::database(
-            "starting LogMiner",
-            "ORA-01031: insufficient privileges",
-        );
+        let privilege =
+            OracleError::database("starting LogMiner", "ORA-01031: insufficient privileges");
         assert_eq!(privilege.retry(), Retry::Definite);
         assert_eq!(ora_code("ORA-01291: missing logfile"), Some(1291));
-        assert_eq!(ora_code("DPI-1047: cannot locate a 64-bit Oracle Client library"), None);
+        assert_eq!(
+            ora_code("DPI-1047: cannot locate a 64-bit Oracle Client library"),
+            None
+        );
         let redo = OracleError::Unrepresentable {
             table: "APP.T".into(),
             column: "TS".into(),

@@ -14,7 +14,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// The watched-table key of a discovered table: owner and name as stored.
 pub fn watched(table: &Table) -> WatchedTable {
     WatchedTable {
-        owner: table.name.schema.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
+        owner: table
+            .name
+            .schema
+            .as_ref()
+            .map(|s| s.value.clone())
+            .unwrap_or_default(),
         table: table.name.name.value.clone(),
     }
 }
@@ -45,7 +50,11 @@ impl EventBuilder {
     }
 
     /// The events for `item`; `position` turns a commit SCN into the checkpoint position.
-    pub fn push(&mut self, item: Mined, position: impl Fn(u64) -> ScnPosition) -> Result<Vec<ChangeEvent>, OracleError> {
+    pub fn push(
+        &mut self,
+        item: Mined,
+        position: impl Fn(u64) -> ScnPosition,
+    ) -> Result<Vec<ChangeEvent>, OracleError> {
         let mut events = Vec::new();
         match item {
             Mined::Change { scn, redo } => {
@@ -56,10 +65,16 @@ impl EventBuilder {
                 if self.current.as_ref() != Some(&key) {
                     self.flush(&mut events)?;
                 }
-                let batcher = self.batchers.get_mut(&key).ok_or_else(|| OracleError::Catalog {
-                    context: format!("mining at SCN {scn}"),
-                    message: format!("a change of {}.{}, which is not watched", key.owner, key.table),
-                })?;
+                let batcher = self
+                    .batchers
+                    .get_mut(&key)
+                    .ok_or_else(|| OracleError::Catalog {
+                        context: format!("mining at SCN {scn}"),
+                        message: format!(
+                            "a change of {}.{}, which is not watched",
+                            key.owner, key.table
+                        ),
+                    })?;
                 batcher.push(scn, &redo)?;
                 let full = batcher.len() >= self.batch_rows;
                 self.current = Some(key);
@@ -79,7 +94,10 @@ impl EventBuilder {
                     })?;
                 events.push(ChangeEvent::Truncate { tables: vec![name] });
             }
-            Mined::Commit { commit_scn, commit_time } => {
+            Mined::Commit {
+                commit_scn,
+                commit_time,
+            } => {
                 self.flush(&mut events)?;
                 events.push(ChangeEvent::Commit {
                     position: position(commit_scn).to_position(),

@@ -22,6 +22,7 @@
 //! See `docs/source-oracle.md`.
 
 pub mod changes;
+pub mod connect;
 pub mod discover;
 mod error;
 pub mod events;

@@ -159,6 +159,13 @@ pub struct OpenTransactions {
 }
 
 impl OpenTransactions {
+    /// The position a full load read `AS OF SCN scn` hands to the change stream: transactions
+    /// that committed after `scn`, mined from before every transaction open at that moment
+    /// (`self` read just before `scn`).
+    pub fn full_load_position(&self, scn: u64) -> ScnPosition {
+        ScnPosition::with_mine_from(scn, self.safe_start().min(scn.saturating_add(1)))
+    }
+
     /// No transaction open at the window's end started before this SCN.
     fn safe_start(&self) -> u64 {
         self.oldest_start
@@ -222,7 +229,12 @@ impl Miner {
 
     /// Whether to deliver a transaction of `window` that started at `start_scn` (`None`: its
     /// start is not in the mined range) and committed at `commit_scn`.
-    pub fn verdict(&self, window: &Window, start_scn: Option<u64>, commit_scn: u64) -> Result<Verdict, OracleError> {
+    pub fn verdict(
+        &self,
+        window: &Window,
+        start_scn: Option<u64>,
+        commit_scn: u64,
+    ) -> Result<Verdict, OracleError> {
         if commit_scn <= self.delivered {
             return Ok(Verdict::Skip);
         }
@@ -295,10 +307,7 @@ impl Miner {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mined {
     /// A row change of a watched table.
-    Change {
-        scn: u64,
-        redo: RedoStatement,
-    },
+    Change { scn: u64, redo: RedoStatement },
     /// `TRUNCATE TABLE` of a watched table.
     Truncate { table: WatchedTable, scn: u64 },
     /// Every transaction before committed at `commit_scn`.
@@ -365,7 +374,12 @@ impl TransactionReader {
     /// replicated. After a row that needs the window mined again ([`Verdict::Remine`]),
     /// [`Self::remine_requested`] is true: deliver the items returned, stop reading the window and
     /// call [`Miner::remine`].
-    pub fn push(&mut self, miner: &mut Miner, window: &Window, row: ContentRow) -> Result<Vec<Mined>, OracleError> {
+    pub fn push(
+        &mut self,
+        miner: &mut Miner,
+        window: &Window,
+        row: ContentRow,
+    ) -> Result<Vec<Mined>, OracleError> {
         let mut out = Vec::new();
         let ends = row.operation_code == op::COMMIT || row.operation_code == op::ROLLBACK;
         match self.mode {
@@ -411,7 +425,10 @@ impl TransactionReader {
                                     });
                                 }
                                 miner.delivered(scn);
-                                out.push(Mined::Commit { commit_scn: scn, commit_time: time });
+                                out.push(Mined::Commit {
+                                    commit_scn: scn,
+                                    commit_time: time,
+                                });
                             }
                             return Ok(out);
                         }
@@ -429,7 +446,10 @@ impl TransactionReader {
                         if scn != commit_scn {
                             self.pending_commit = None;
                             miner.delivered(scn);
-                            out.push(Mined::Commit { commit_scn: scn, commit_time: time });
+                            out.push(Mined::Commit {
+                                commit_scn: scn,
+                                commit_time: time,
+                            });
                         }
                     }
                     out.push(mined(row.scn, item));
@@ -446,10 +466,18 @@ impl TransactionReader {
                 if let Some((scn, time)) = self.pending_commit.take() {
                     if scn != commit_scn {
                         miner.delivered(scn);
-                        out.push(Mined::Commit { commit_scn: scn, commit_time: time });
+                        out.push(Mined::Commit {
+                            commit_scn: scn,
+                            commit_time: time,
+                        });
                     }
                 }
-                out.extend(transaction.rows.into_iter().map(|(scn, item)| mined(scn, item)));
+                out.extend(
+                    transaction
+                        .rows
+                        .into_iter()
+                        .map(|(scn, item)| mined(scn, item)),
+                );
                 self.pending_commit = Some((commit_scn, row.commit_time));
             }
             Mode::Buffered if row.operation_code == op::ROLLBACK => {
@@ -496,7 +524,10 @@ impl TransactionReader {
         match self.pending_commit.take() {
             Some((scn, time)) => {
                 miner.delivered(scn);
-                vec![Mined::Commit { commit_scn: scn, commit_time: time }]
+                vec![Mined::Commit {
+                    commit_scn: scn,
+                    commit_time: time,
+                }]
             }
             None => Vec::new(),
         }
@@ -584,7 +615,12 @@ pub struct LogFile {
 /// The files to add for mining `[start, end]`: per thread and sequence the archived copy when
 /// there is one (online logs are overwritten once archived), else the online log, covering the
 /// range without a gap. Errors when the redo of `start` is gone or a sequence is missing.
-pub fn select_log_files(archived: &[LogFile], online: &[LogFile], start: u64, end: u64) -> Result<Vec<String>, OracleError> {
+pub fn select_log_files(
+    archived: &[LogFile],
+    online: &[LogFile],
+    start: u64,
+    end: u64,
+) -> Result<Vec<String>, OracleError> {
     let mut by_sequence: BTreeMap<(u32, u64), &LogFile> = BTreeMap::new();
     for file in online.iter().chain(archived) {
         if file.next_change > start && file.first_change <= end {

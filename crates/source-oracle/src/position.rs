@@ -138,10 +138,7 @@ mod tests {
         assert_eq!(p.mine_from, Some(4520001));
         assert_eq!(p.resume_scn(), 4520001);
         assert_eq!(p.to_string(), "scn:4523312;mine_from=4520001");
-        assert_eq!(
-            ScnPosition::from_position(&p.to_position()).unwrap(),
-            p
-        );
+        assert_eq!(ScnPosition::from_position(&p.to_position()).unwrap(), p);
         // The largest SCN Oracle can have (2^48 today) and u64::MAX both parse.
         assert_eq!(
             ScnPosition::parse("scn:18446744073709551615").unwrap().scn,

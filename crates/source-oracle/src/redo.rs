@@ -38,11 +38,20 @@ pub enum Literal {
     /// `HEXTORAW('...')`: the hex digits.
     Raw(String),
     /// `TO_DATE(text, format)`.
-    Date { text: String, format: String },
+    Date {
+        text: String,
+        format: String,
+    },
     /// `TO_TIMESTAMP(text, format)`.
-    Timestamp { text: String, format: String },
+    Timestamp {
+        text: String,
+        format: String,
+    },
     /// `TO_TIMESTAMP_TZ(text, format)`.
-    TimestampTz { text: String, format: String },
+    TimestampTz {
+        text: String,
+        format: String,
+    },
     /// `TO_YMINTERVAL('+01-02')`.
     YearMonthInterval(String),
     /// `TO_DSINTERVAL('+03 04:05:06.5')`.
@@ -105,7 +114,11 @@ impl RedoStatement {
     /// statement, or, for an update, the unchanged before-image. `None`: the redo does not carry
     /// the column (an update of a table without all-column supplemental logging, a LOB).
     pub fn after(&self, column: &str) -> Option<&Literal> {
-        let written = self.values.iter().find(|(c, _)| c == column).map(|(_, v)| v);
+        let written = self
+            .values
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, v)| v);
         match self.kind {
             RedoKind::Insert => written,
             RedoKind::Update => written.or_else(|| self.before(column)),
@@ -266,6 +279,9 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// The `where` conditions and the ROWID.
+type Conditions = (Vec<(String, Literal)>, Option<String>);
+
 struct Parser<'a> {
     text: &'a str,
     tokens: Vec<(usize, Token)>,
@@ -425,7 +441,9 @@ impl<'a> Parser<'a> {
                 "NULL" => Literal::Null,
                 "TRUE" => Literal::Boolean(true),
                 "FALSE" => Literal::Boolean(false),
-                "BINARY_FLOAT_NAN" | "BINARY_DOUBLE_NAN" => Literal::SpecialFloat(SpecialFloat::NaN),
+                "BINARY_FLOAT_NAN" | "BINARY_DOUBLE_NAN" => {
+                    Literal::SpecialFloat(SpecialFloat::NaN)
+                }
                 "BINARY_FLOAT_INFINITY" | "BINARY_DOUBLE_INFINITY" => {
                     Literal::SpecialFloat(SpecialFloat::Infinity)
                 }
@@ -434,7 +452,9 @@ impl<'a> Parser<'a> {
                     let arg = self.args(1)?.remove(0);
                     Literal::String(unistr(&arg).map_err(|message| self.error(message))?)
                 }
-                "TO_CLOB" | "TO_NCLOB" | "TO_CHAR" | "TO_NCHAR" if self.peek() == Some(&Token::LParen) => {
+                "TO_CLOB" | "TO_NCLOB" | "TO_CHAR" | "TO_NCHAR"
+                    if self.peek() == Some(&Token::LParen) =>
+                {
                     self.index += 1;
                     let inner = self.value()?;
                     self.expect(Token::RParen, "`)`")?;
@@ -489,7 +509,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `"A" = v and "B" IS NULL and ROWID = '...'`.
-    fn conditions(&mut self) -> Result<(Vec<(String, Literal)>, Option<String>), RedoParseError> {
+    fn conditions(&mut self) -> Result<Conditions, RedoParseError> {
         let mut conditions = Vec::new();
         let mut rowid = None;
         loop {
@@ -578,11 +598,17 @@ pub fn parse_redo(sql: &str) -> Result<RedoStatement, RedoParseError> {
         let mut values = Vec::new();
         for (i, column) in columns.into_iter().enumerate() {
             if i > 0 {
-                p.expect(Token::Comma, "`,` between values (fewer values than columns)")?;
+                p.expect(
+                    Token::Comma,
+                    "`,` between values (fewer values than columns)",
+                )?;
             }
             values.push((column, p.value()?));
         }
-        p.expect(Token::RParen, "`)` after the values (more values than columns)")?;
+        p.expect(
+            Token::RParen,
+            "`)` after the values (more values than columns)",
+        )?;
         RedoStatement {
             kind: RedoKind::Insert,
             owner,
@@ -660,7 +686,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(redo.kind, RedoKind::Insert);
-        assert_eq!((redo.owner.as_str(), redo.table.as_str()), ("APP", "ORDERS"));
+        assert_eq!(
+            (redo.owner.as_str(), redo.table.as_str()),
+            ("APP", "ORDERS")
+        );
         assert_eq!(
             redo.values,
             [
@@ -744,12 +773,18 @@ mod tests {
         );
         assert!(matches!(values[2], Literal::TimestampTz { text, .. } if text.ends_with("+05:30")));
         assert_eq!(values[3], &Literal::YearMonthInterval("-01-02".into()));
-        assert_eq!(values[4], &Literal::DaySecondInterval("+03 04:05:06.789".into()));
+        assert_eq!(
+            values[4],
+            &Literal::DaySecondInterval("+03 04:05:06.789".into())
+        );
         assert_eq!(values[5], &Literal::EmptyLob);
         assert_eq!(values[6], &s("café 😀 a\\b"));
         assert_eq!(values[7], &s("abcdefé"));
         assert_eq!(values[8], &n("1.0E+40"));
-        assert_eq!(values[9], &Literal::SpecialFloat(SpecialFloat::NegativeInfinity));
+        assert_eq!(
+            values[9],
+            &Literal::SpecialFloat(SpecialFloat::NegativeInfinity)
+        );
         assert_eq!(values[10], &Literal::SpecialFloat(SpecialFloat::NaN));
         assert_eq!(values[11], &Literal::Boolean(true));
         assert!(values[12].is_null(), "Oracle's '' is NULL");
@@ -776,13 +811,28 @@ mod tests {
     #[test]
     fn malformed_statements_say_where_they_stop() {
         for (sql, message) in [
-            (r#"insert into "A"."T"("X","Y") values (1)"#, "fewer values than columns"),
-            (r#"insert into "A"."T"("X") values (1,2)"#, "more values than columns"),
+            (
+                r#"insert into "A"."T"("X","Y") values (1)"#,
+                "fewer values than columns",
+            ),
+            (
+                r#"insert into "A"."T"("X") values (1,2)"#,
+                "more values than columns",
+            ),
             (r#"update "A"."T" set "X" = 'open"#, "unterminated"),
             (r#"select 1 from dual"#, "expected insert, update or delete"),
-            (r#"delete from "A"."T" where "X" = 1 extra"#, "unexpected text"),
-            (r#"insert into "A"."T"("X") values (UNISTR('\12'))"#, "four hex digits"),
-            (r#"insert into "A"."T"("X") values (UNISTR('\D83D'))"#, "surrogate"),
+            (
+                r#"delete from "A"."T" where "X" = 1 extra"#,
+                "unexpected text",
+            ),
+            (
+                r#"insert into "A"."T"("X") values (UNISTR('\12'))"#,
+                "four hex digits",
+            ),
+            (
+                r#"insert into "A"."T"("X") values (UNISTR('\D83D'))"#,
+                "surrogate",
+            ),
         ] {
             let error = parse_redo(sql).unwrap_err();
             assert!(error.message.contains(message), "{sql}: {error}");

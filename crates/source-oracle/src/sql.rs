@@ -1,6 +1,7 @@
 //! Every statement this crate sends to Oracle, as pure functions of their inputs, so that each is
 //! tested as text. The I/O layer (feature `oracle`) only executes them.
 
+use crate::redo::Literal;
 use migrate_core::{LogicalType, Table};
 
 /// `"NAME"`, with embedded double quotes doubled. Oracle stores unquoted names in upper case, so
@@ -63,7 +64,10 @@ pub fn owner_filter(column: &str, owners: Option<&[String]>) -> String {
     };
     match owners {
         Some(owners) if !owners.is_empty() => {
-            format!("{column} IN ({})", list(&mut owners.iter().map(String::as_str)))
+            format!(
+                "{column} IN ({})",
+                list(&mut owners.iter().map(String::as_str))
+            )
         }
         _ => format!(
             "{column} NOT IN ({})",
@@ -197,18 +201,60 @@ fn read_expression(column: &str, source_type: &str, ty: &LogicalType) -> String 
     }
 }
 
-/// Options of every LogMiner session: the dictionary of the open database (so DDL after the
-/// start is seen with the names of the moment the window is mined), only committed
-/// transactions, grouped and in commit order, and statements without the trailing `;`.
+/// How a column's value, selected by [`select_as_of`] as text, is read: the same [`Literal`]
+/// forms LogMiner writes, so that one conversion ([`crate::value::append`]) serves both.
+pub fn read_literal(source_type: &str, ty: &LogicalType, text: String) -> Literal {
+    let upper = source_type.to_ascii_uppercase();
+    if upper.starts_with("TIMESTAMP") {
+        return Literal::Timestamp {
+            text,
+            format: "SYYYY-MM-DD HH24:MI:SS.FF9".into(),
+        };
+    }
+    if upper.starts_with("DATE") {
+        return Literal::Date {
+            text,
+            format: "SYYYY-MM-DD HH24:MI:SS".into(),
+        };
+    }
+    if upper.starts_with("RAW") {
+        return Literal::Raw(text);
+    }
+    match ty {
+        LogicalType::IntervalYearMonth => Literal::YearMonthInterval(text),
+        LogicalType::IntervalDaySecond { .. } => Literal::DaySecondInterval(text),
+        LogicalType::SmallInt
+        | LogicalType::Integer
+        | LogicalType::BigInt
+        | LogicalType::Decimal { .. }
+        | LogicalType::Numeric
+        | LogicalType::Real
+        | LogicalType::Double => Literal::Number(text),
+        LogicalType::Boolean => Literal::Boolean(text == "1" || text.eq_ignore_ascii_case("TRUE")),
+        _ => Literal::String(text),
+    }
+}
+
+/// Options of every LogMiner session: the dictionary of the open database (names and types as
+/// they are when the window is mined), statements without the trailing `;`, and with
+/// `COMMITTED_DATA_ONLY` (the default, [`crate::logminer::Mode::CommittedOnly`]) only committed
+/// transactions, each whole and in commit order.
 ///
 /// `CONTINUOUS_MINE` was removed in 19c: the log files of each window are added by hand
 /// ([`add_logfile`]) from `V$ARCHIVED_LOG` and `V$LOG` ([`crate::logminer::select_log_files`]).
-pub const LOGMINER_OPTIONS: &str = "DBMS_LOGMNR.DICT_FROM_ONLINE_CATALOG + DBMS_LOGMNR.COMMITTED_DATA_ONLY + DBMS_LOGMNR.NO_SQL_DELIMITER";
+pub fn logminer_options(committed_only: bool) -> &'static str {
+    if committed_only {
+        "DBMS_LOGMNR.DICT_FROM_ONLINE_CATALOG + DBMS_LOGMNR.COMMITTED_DATA_ONLY + DBMS_LOGMNR.NO_SQL_DELIMITER"
+    } else {
+        "DBMS_LOGMNR.DICT_FROM_ONLINE_CATALOG + DBMS_LOGMNR.NO_SQL_DELIMITER"
+    }
+}
 
 /// Starts LogMiner over `[start, end]` on the files added before.
-pub fn start_logminer(start: u64, end: u64) -> String {
+pub fn start_logminer(start: u64, end: u64, committed_only: bool) -> String {
     format!(
-        "BEGIN DBMS_LOGMNR.START_LOGMNR(STARTSCN => {start}, ENDSCN => {end}, OPTIONS => {LOGMINER_OPTIONS}); END;"
+        "BEGIN DBMS_LOGMNR.START_LOGMNR(STARTSCN => {start}, ENDSCN => {end}, OPTIONS => {}); END;",
+        logminer_options(committed_only)
     )
 }
 
@@ -353,11 +399,16 @@ mod tests {
     #[test]
     fn start_logminer_is_golden() {
         assert_eq!(
-            start_logminer(4523313, 4530000),
+            start_logminer(4523313, 4530000, true),
             "BEGIN DBMS_LOGMNR.START_LOGMNR(STARTSCN => 4523313, ENDSCN => 4530000, OPTIONS => \
 DBMS_LOGMNR.DICT_FROM_ONLINE_CATALOG + DBMS_LOGMNR.COMMITTED_DATA_ONLY + DBMS_LOGMNR.NO_SQL_DELIMITER); END;"
         );
-        assert!(!LOGMINER_OPTIONS.contains("CONTINUOUS_MINE"));
+        assert_eq!(
+            start_logminer(1, 2, false),
+            "BEGIN DBMS_LOGMNR.START_LOGMNR(STARTSCN => 1, ENDSCN => 2, OPTIONS => \
+DBMS_LOGMNR.DICT_FROM_ONLINE_CATALOG + DBMS_LOGMNR.NO_SQL_DELIMITER); END;"
+        );
+        assert!(!logminer_options(true).contains("CONTINUOUS_MINE"));
         assert_eq!(END_LOGMINER, "BEGIN DBMS_LOGMNR.END_LOGMNR; END;");
     }
 
@@ -375,7 +426,11 @@ DBMS_LOGMNR.DICT_FROM_ONLINE_CATALOG + DBMS_LOGMNR.COMMITTED_DATA_ONLY + DBMS_LO
 
     #[test]
     fn the_contents_query_filters_on_owners_tables_and_transaction_ends() {
-        let sql = contents_query(&[table("APP", "ORDERS"), table("APP", "O'NEIL"), table("HR", "EMP")]);
+        let sql = contents_query(&[
+            table("APP", "ORDERS"),
+            table("APP", "O'NEIL"),
+            table("HR", "EMP"),
+        ]);
         assert_eq!(
             sql,
             "SELECT SCN, START_SCN, COMMIT_SCN, OPERATION_CODE, SEG_OWNER, TABLE_NAME, ROW_ID, SQL_REDO, SQL_UNDO, \
@@ -407,7 +462,10 @@ OR (OPERATION_CODE = 5 AND (SEG_OWNER IN ('APP', 'HR')))"
     #[test]
     fn discovery_filters_owners_and_system_schemas() {
         let sql = tables_query(Some(&["APP".into(), "O'X".into()]));
-        assert!(sql.contains("WHERE t.OWNER IN ('APP', 'O''X') AND"), "{sql}");
+        assert!(
+            sql.contains("WHERE t.OWNER IN ('APP', 'O''X') AND"),
+            "{sql}"
+        );
         let sql = columns_query(None);
         assert!(sql.contains("c.OWNER NOT IN ('SYS', 'SYSTEM',"), "{sql}");
         assert!(constraints_query(None).contains("c.CONSTRAINT_TYPE IN ('P', 'U', 'R')"));
@@ -417,12 +475,33 @@ OR (OPERATION_CODE = 5 AND (SEG_OWNER IN ('APP', 'HR')))"
     #[test]
     fn the_full_load_reads_every_table_as_of_one_scn_in_parseable_text() {
         use migrate_core::{Column, Ident, QualifiedName};
-        let mut t = Table::new(QualifiedName::new(Some(Ident::new("APP")), Ident::new("ORDERS")));
+        let mut t = Table::new(QualifiedName::new(
+            Some(Ident::new("APP")),
+            Ident::new("ORDERS"),
+        ));
         t.columns = vec![
             Column::new(Ident::new("ID"), "NUMBER(10)", LogicalType::BigInt),
-            Column::new(Ident::new("AT"), "DATE", LogicalType::Timestamp { precision: 0, with_time_zone: false }),
-            Column::new(Ident::new("TZ"), "TIMESTAMP(6) WITH TIME ZONE", LogicalType::Timestamp { precision: 6, with_time_zone: true }),
-            Column::new(Ident::new("R"), "RAW(16)", LogicalType::Varbinary { length: 16 }),
+            Column::new(
+                Ident::new("AT"),
+                "DATE",
+                LogicalType::Timestamp {
+                    precision: 0,
+                    with_time_zone: false,
+                },
+            ),
+            Column::new(
+                Ident::new("TZ"),
+                "TIMESTAMP(6) WITH TIME ZONE",
+                LogicalType::Timestamp {
+                    precision: 6,
+                    with_time_zone: true,
+                },
+            ),
+            Column::new(
+                Ident::new("R"),
+                "RAW(16)",
+                LogicalType::Varbinary { length: 16 },
+            ),
             Column::new(Ident::new("NOTE"), "CLOB", LogicalType::Text),
         ];
         assert_eq!(
@@ -430,6 +509,56 @@ OR (OPERATION_CODE = 5 AND (SEG_OWNER IN ('APP', 'HR')))"
             "SELECT TO_CHAR(\"ID\", 'TM9'), TO_CHAR(\"AT\", 'SYYYY-MM-DD HH24:MI:SS'), \
 TO_CHAR(SYS_EXTRACT_UTC(\"TZ\"), 'SYYYY-MM-DD HH24:MI:SS.FF9'), RAWTOHEX(\"R\"), \"NOTE\" \
 FROM \"APP\".\"ORDERS\" AS OF SCN 4523312"
+        );
+    }
+
+    #[test]
+    fn full_load_text_reads_through_the_same_conversion_as_redo() {
+        use arrow_array::{Array, TimestampMicrosecondArray};
+        use migrate_batch::ColumnBuilder;
+        let ty = LogicalType::Timestamp {
+            precision: 6,
+            with_time_zone: true,
+        };
+        let literal = read_literal(
+            "TIMESTAMP(6) WITH TIME ZONE",
+            &ty,
+            " 2024-01-15 10:30:00.000001000".into(),
+        );
+        let mut builder = ColumnBuilder::new(&migrate_batch::data_type(&ty)).unwrap();
+        crate::value::append(&mut builder, &ty, &literal).unwrap();
+        let array = builder.finish();
+        let array = array
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .unwrap();
+        assert_eq!(array.value(0), 1_705_314_600_000_001);
+        assert_eq!(
+            read_literal(
+                "NUMBER(10,2)",
+                &LogicalType::Decimal {
+                    precision: 10,
+                    scale: 2
+                },
+                ".5".into()
+            ),
+            Literal::Number(".5".into())
+        );
+        assert_eq!(
+            read_literal("RAW(4)", &LogicalType::Varbinary { length: 4 }, "0A".into()),
+            Literal::Raw("0A".into())
+        );
+        assert_eq!(
+            read_literal(
+                "INTERVAL YEAR(2) TO MONTH",
+                &LogicalType::IntervalYearMonth,
+                "+01-02".into()
+            ),
+            Literal::YearMonthInterval("+01-02".into())
+        );
+        assert_eq!(
+            read_literal("VARCHAR2(10 BYTE)", &LogicalType::Text, "x".into()),
+            Literal::String("x".into())
         );
     }
 

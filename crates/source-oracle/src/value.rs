@@ -42,7 +42,10 @@ fn error(reason: impl Into<String>, action: impl Into<String>) -> ValueError {
 
 fn mismatch(ty: &LogicalType, value: &Literal) -> ValueError {
     error(
-        format!("the value {} does not fit the column's type {ty}", describe(value)),
+        format!(
+            "the value {} does not fit the column's type {ty}",
+            describe(value)
+        ),
         "report this as a bug in migrate, with the column's Oracle type and the redo statement",
     )
 }
@@ -50,7 +53,10 @@ fn mismatch(ty: &LogicalType, value: &Literal) -> ValueError {
 fn describe(value: &Literal) -> String {
     let text = format!("{value:?}");
     if text.len() > 120 {
-        let cut = (0..=120).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        let cut = (0..=120)
+            .rev()
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap_or(0);
         format!("{}...", &text[..cut])
     } else {
         text
@@ -59,7 +65,11 @@ fn describe(value: &Literal) -> String {
 
 /// Appends `value`, a value of a column of canonical type `ty`, to `builder` (made for
 /// `migrate_batch::data_type(ty)`).
-pub fn append(builder: &mut ColumnBuilder, ty: &LogicalType, value: &Literal) -> Result<(), ValueError> {
+pub fn append(
+    builder: &mut ColumnBuilder,
+    ty: &LogicalType,
+    value: &Literal,
+) -> Result<(), ValueError> {
     if value.is_null() {
         builder.append_null();
         return Ok(());
@@ -99,7 +109,10 @@ pub fn append(builder: &mut ColumnBuilder, ty: &LogicalType, value: &Literal) ->
             let fields = temporal_fields(ty, value)?;
             if fields.micros_of_day() != 0 {
                 return Err(error(
-                    format!("{} has a time of day, which a date column can't hold", describe(value)),
+                    format!(
+                        "{} has a time of day, which a date column can't hold",
+                        describe(value)
+                    ),
                     "map the column to a timestamp",
                 ));
             }
@@ -135,7 +148,11 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
     if integer.is_empty() && fraction.is_empty() {
         return None;
     }
-    if !integer.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+    if !integer
+        .bytes()
+        .chain(fraction.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let all = format!("{integer}{fraction}");
@@ -162,7 +179,12 @@ fn number_text<'a>(ty: &LogicalType, value: &'a Literal) -> Result<&'a str, Valu
 
 /// The value's digits scaled to `scale` fraction digits, as an integer string, checked against
 /// `precision`.
-fn scaled_digits(ty: &LogicalType, value: &Literal, precision: u8, scale: i8) -> Result<String, ValueError> {
+fn scaled_digits(
+    ty: &LogicalType,
+    value: &Literal,
+    precision: u8,
+    scale: i8,
+) -> Result<String, ValueError> {
     let text = number_text(ty, value)?;
     let d = parse_decimal(text).ok_or_else(|| mismatch(ty, value))?;
     if d.digits.is_empty() {
@@ -257,12 +279,14 @@ fn text(ty: &LogicalType, value: &Literal) -> Result<String, ValueError> {
                 .map(|d| plain_decimal(&d))
                 .ok_or_else(|| mismatch(ty, value))
         }
-        (LogicalType::IntervalYearMonth, Literal::YearMonthInterval(text) | Literal::String(text)) => {
-            year_month_interval(text).ok_or_else(|| mismatch(ty, value))
-        }
-        (LogicalType::IntervalDaySecond { .. }, Literal::DaySecondInterval(text) | Literal::String(text)) => {
-            day_second_interval(text).ok_or_else(|| mismatch(ty, value))
-        }
+        (
+            LogicalType::IntervalYearMonth,
+            Literal::YearMonthInterval(text) | Literal::String(text),
+        ) => year_month_interval(text).ok_or_else(|| mismatch(ty, value)),
+        (
+            LogicalType::IntervalDaySecond { .. },
+            Literal::DaySecondInterval(text) | Literal::String(text),
+        ) => day_second_interval(text).ok_or_else(|| mismatch(ty, value)),
         (_, Literal::String(s)) => Ok(s.clone()),
         (_, Literal::EmptyLob) => Err(empty_lob()),
         // A ROWID / number kept as text by the type map.
@@ -390,7 +414,11 @@ pub struct DateTimeFields {
 impl DateTimeFields {
     /// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
     pub fn days(&self) -> i64 {
-        let y = if self.month <= 2 { self.year - 1 } else { self.year };
+        let y = if self.month <= 2 {
+            self.year - 1
+        } else {
+            self.year
+        };
         let era = y.div_euclid(400);
         let yoe = y - era * 400;
         let m = i64::from(self.month);
@@ -439,7 +467,9 @@ pub fn parse_datetime(text: &str, format: &str) -> Result<DateTimeFields, String
         if *ti == start {
             return Err(format!("expected digits at position {start} of `{text}`"));
         }
-        text[start..*ti].parse().map_err(|_| format!("bad number in `{text}`"))
+        text[start..*ti]
+            .parse()
+            .map_err(|_| format!("bad number in `{text}`"))
     };
     while !rest.is_empty() {
         let take = |element: &str, rest: &mut &str| -> bool {
@@ -506,7 +536,8 @@ pub fn parse_datetime(text: &str, format: &str) -> Result<DateTimeFields, String
             let offset = |sign: i32| -> Option<(i32, i32, i32)> {
                 let hours = region.get(1..3)?.parse().ok()?;
                 let minutes = region.get(4..6)?.parse().ok()?;
-                (region.len() == 6 && region.as_bytes()[3] == b':').then_some((sign, hours, minutes))
+                (region.len() == 6 && region.as_bytes()[3] == b':')
+                    .then_some((sign, hours, minutes))
             };
             let parsed = match region {
                 "UTC" | "GMT" | "Z" => Some((1, 0, 0)),
@@ -515,7 +546,9 @@ pub fn parse_datetime(text: &str, format: &str) -> Result<DateTimeFields, String
                 _ => None,
             };
             let (sign, hours, minutes) = parsed.ok_or_else(|| {
-                format!("time zone region `{region}` can't be converted without a time zone database")
+                format!(
+                    "time zone region `{region}` can't be converted without a time zone database"
+                )
             })?;
             tz_sign = Some(sign);
             tz_hours = hours;
@@ -526,7 +559,9 @@ pub fn parse_datetime(text: &str, format: &str) -> Result<DateTimeFields, String
                 return Err(format!("format element at `{rest}` is not supported"));
             }
             if t.get(ti) != Some(&c) {
-                return Err(format!("`{text}` does not match `{format}` at position {ti}"));
+                return Err(format!(
+                    "`{text}` does not match `{format}` at position {ti}"
+                ));
             }
             ti += 1;
             rest = &rest[1..];
@@ -541,13 +576,22 @@ pub fn parse_datetime(text: &str, format: &str) -> Result<DateTimeFields, String
     let days_in_month = match f.month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if f.year.rem_euclid(4) == 0 && (f.year.rem_euclid(100) != 0 || f.year.rem_euclid(400) == 0) => 29,
+        2 if f.year.rem_euclid(4) == 0
+            && (f.year.rem_euclid(100) != 0 || f.year.rem_euclid(400) == 0) =>
+        {
+            29
+        }
         2 => 28,
         _ => return Err(format!("month {} in `{text}`", f.month)),
     };
     // Oracle's Julian years have 29 February every fourth year, 1500 and 1300 included.
     let julian_leap_day = f.month == 2 && f.day == 29 && f.year < 1583 && f.year.rem_euclid(4) == 0;
-    if f.day == 0 || (f.day > days_in_month && !julian_leap_day) || f.hour > 23 || f.minute > 59 || f.second > 59 {
+    if f.day == 0
+        || (f.day > days_in_month && !julian_leap_day)
+        || f.hour > 23
+        || f.minute > 59
+        || f.second > 59
+    {
         return Err(format!("`{text}` is not a valid date and time"));
     }
     if julian_leap_day && f.day > days_in_month {
@@ -575,7 +619,13 @@ fn temporal_fields(ty: &LogicalType, value: &Literal) -> Result<DateTimeFields, 
 
 fn timestamp(ty: &LogicalType, value: &Literal) -> Result<i64, ValueError> {
     let fields = temporal_fields(ty, value)?;
-    let with_time_zone = matches!(ty, LogicalType::Timestamp { with_time_zone: true, .. });
+    let with_time_zone = matches!(
+        ty,
+        LogicalType::Timestamp {
+            with_time_zone: true,
+            ..
+        }
+    );
     if fields.offset_minutes.is_some() && !with_time_zone {
         return Err(mismatch(ty, value));
     }
@@ -595,8 +645,9 @@ fn timestamp(ty: &LogicalType, value: &Literal) -> Result<i64, ValueError> {
 mod tests {
     use super::*;
     use arrow_array::{
-        Array, BooleanArray, Decimal128Array, Decimal256Array, Float32Array, Float64Array, Int16Array,
-        Int32Array, Int64Array, LargeBinaryArray, LargeStringArray, TimestampMicrosecondArray,
+        Array, BooleanArray, Decimal128Array, Decimal256Array, Float32Array, Float64Array,
+        Int16Array, Int32Array, Int64Array, LargeBinaryArray, LargeStringArray,
+        TimestampMicrosecondArray,
     };
 
     fn convert(ty: &str, value: Literal) -> Result<arrow_array::ArrayRef, ValueError> {
@@ -623,12 +674,21 @@ mod tests {
 
     fn micros(ty: &str, value: Literal) -> i64 {
         let array = convert(ty, value).unwrap();
-        array.as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap().value(0)
+        array
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .unwrap()
+            .value(0)
     }
 
     fn text_of(ty: &str, value: Literal) -> String {
         let array = convert(ty, value).unwrap();
-        array.as_any().downcast_ref::<LargeStringArray>().unwrap().value(0).to_string()
+        array
+            .as_any()
+            .downcast_ref::<LargeStringArray>()
+            .unwrap()
+            .value(0)
+            .to_string()
     }
 
     #[test]
@@ -641,35 +701,75 @@ mod tests {
         let max = "9".repeat(38);
         let array = convert("decimal(38,0)", n(&max)).unwrap();
         assert_eq!(
-            array.as_any().downcast_ref::<Decimal128Array>().unwrap().value(0),
+            array
+                .as_any()
+                .downcast_ref::<Decimal128Array>()
+                .unwrap()
+                .value(0),
             max.parse::<i128>().unwrap()
         );
         let array = convert("decimal(38,38)", n(&format!(".{max}"))).unwrap();
         assert_eq!(
-            array.as_any().downcast_ref::<Decimal128Array>().unwrap().value_as_string(0),
+            array
+                .as_any()
+                .downcast_ref::<Decimal128Array>()
+                .unwrap()
+                .value_as_string(0),
             format!("0.{max}")
         );
         // NUMBER(5,-2) maps to decimal(7,0): values are multiples of 100, written plainly or
         // with an exponent.
         for written in ["1234500", "1.2345E+6", "12345E2"] {
             let array = convert("decimal(7,0)", n(written)).unwrap();
-            assert_eq!(array.as_any().downcast_ref::<Decimal128Array>().unwrap().value(0), 1_234_500, "{written}");
+            assert_eq!(
+                array
+                    .as_any()
+                    .downcast_ref::<Decimal128Array>()
+                    .unwrap()
+                    .value(0),
+                1_234_500,
+                "{written}"
+            );
         }
         // Above 38 digits: Decimal256 (NUMBER(*,-5) is decimal(43,0)).
-        let array = convert("decimal(43,0)", n("-1.2345678901234567890123456789012345678E+42")).unwrap();
+        let array = convert(
+            "decimal(43,0)",
+            n("-1.2345678901234567890123456789012345678E+42"),
+        )
+        .unwrap();
         let array = array.as_any().downcast_ref::<Decimal256Array>().unwrap();
-        assert_eq!(array.value_as_string(0), "-1234567890123456789012345678901234567800000");
+        assert_eq!(
+            array.value_as_string(0),
+            "-1234567890123456789012345678901234567800000"
+        );
         let too_fine = convert("decimal(10,2)", n("1.005")).unwrap_err();
-        assert!(too_fine.reason.contains("more fraction digits"), "{too_fine:?}");
+        assert!(
+            too_fine.reason.contains("more fraction digits"),
+            "{too_fine:?}"
+        );
         let too_big = convert("decimal(4,2)", n("123.4")).unwrap_err();
         assert!(too_big.reason.contains("more digits"), "{too_big:?}");
         // Trailing zeros in the fraction are not extra precision.
         let array = convert("decimal(4,2)", n("10.5000")).unwrap();
-        assert_eq!(array.as_any().downcast_ref::<Decimal128Array>().unwrap().value(0), 1050);
+        assert_eq!(
+            array
+                .as_any()
+                .downcast_ref::<Decimal128Array>()
+                .unwrap()
+                .value(0),
+            1050
+        );
         // Zero in every spelling.
         for zero in ["0", "-0", ".0", "0E+10"] {
             let array = convert("decimal(4,2)", n(zero)).unwrap();
-            assert_eq!(array.as_any().downcast_ref::<Decimal128Array>().unwrap().value(0), 0);
+            assert_eq!(
+                array
+                    .as_any()
+                    .downcast_ref::<Decimal128Array>()
+                    .unwrap()
+                    .value(0),
+                0
+            );
         }
     }
 
@@ -677,37 +777,101 @@ mod tests {
     fn unbounded_numbers_become_plain_decimal_text() {
         assert_eq!(text_of("numeric", n(".5")), "0.5");
         assert_eq!(text_of("numeric", n("-.5")), "-0.5");
-        assert_eq!(text_of("numeric", n("1.0E+40")), format!("1{}", "0".repeat(40)));
-        assert_eq!(text_of("numeric", n("7E-130")), format!("0.{}7", "0".repeat(129)));
+        assert_eq!(
+            text_of("numeric", n("1.0E+40")),
+            format!("1{}", "0".repeat(40))
+        );
+        assert_eq!(
+            text_of("numeric", n("7E-130")),
+            format!("0.{}7", "0".repeat(129))
+        );
         assert_eq!(text_of("numeric", n("-123.4500")), "-123.45");
         assert_eq!(text_of("numeric", n("0")), "0");
         // A quoted number (the full load's TO_CHAR) reads the same.
-        assert_eq!(text_of("numeric", s("12345678901234567890123456789012345678.9")), "12345678901234567890123456789012345678.9");
+        assert_eq!(
+            text_of("numeric", s("12345678901234567890123456789012345678.9")),
+            "12345678901234567890123456789012345678.9"
+        );
         assert!(convert("numeric", n("1.2.3")).is_err());
     }
 
     #[test]
     fn integers_check_their_range() {
         let array = convert("smallint", n("-32768")).unwrap();
-        assert_eq!(array.as_any().downcast_ref::<Int16Array>().unwrap().value(0), -32768);
-        assert!(convert("smallint", n("32768")).unwrap_err().reason.contains("outside the range"));
+        assert_eq!(
+            array
+                .as_any()
+                .downcast_ref::<Int16Array>()
+                .unwrap()
+                .value(0),
+            -32768
+        );
+        assert!(convert("smallint", n("32768"))
+            .unwrap_err()
+            .reason
+            .contains("outside the range"));
         let array = convert("integer", s("2147483647")).unwrap();
-        assert_eq!(array.as_any().downcast_ref::<Int32Array>().unwrap().value(0), i32::MAX);
+        assert_eq!(
+            array
+                .as_any()
+                .downcast_ref::<Int32Array>()
+                .unwrap()
+                .value(0),
+            i32::MAX
+        );
         let array = convert("bigint", n("-9223372036854775808")).unwrap();
-        assert_eq!(array.as_any().downcast_ref::<Int64Array>().unwrap().value(0), i64::MIN);
-        assert!(convert("bigint", n("1.5")).unwrap_err().reason.contains("fraction"));
+        assert_eq!(
+            array
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .value(0),
+            i64::MIN
+        );
+        assert!(convert("bigint", n("1.5"))
+            .unwrap_err()
+            .reason
+            .contains("fraction"));
     }
 
     #[test]
     fn floats_keep_special_values() {
-        let array = convert("double", Literal::SpecialFloat(SpecialFloat::NegativeInfinity)).unwrap();
-        assert_eq!(array.as_any().downcast_ref::<Float64Array>().unwrap().value(0), f64::NEG_INFINITY);
+        let array = convert(
+            "double",
+            Literal::SpecialFloat(SpecialFloat::NegativeInfinity),
+        )
+        .unwrap();
+        assert_eq!(
+            array
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .unwrap()
+                .value(0),
+            f64::NEG_INFINITY
+        );
         let array = convert("real", Literal::SpecialFloat(SpecialFloat::NaN)).unwrap();
-        assert!(array.as_any().downcast_ref::<Float32Array>().unwrap().value(0).is_nan());
+        assert!(array
+            .as_any()
+            .downcast_ref::<Float32Array>()
+            .unwrap()
+            .value(0)
+            .is_nan());
         let array = convert("double", n("1.5E+300")).unwrap();
-        assert_eq!(array.as_any().downcast_ref::<Float64Array>().unwrap().value(0), 1.5e300);
+        assert_eq!(
+            array
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .unwrap()
+                .value(0),
+            1.5e300
+        );
         let array = convert("double", n("-0")).unwrap();
-        assert!(array.as_any().downcast_ref::<Float64Array>().unwrap().value(0).is_sign_negative());
+        assert!(array
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap()
+            .value(0)
+            .is_sign_negative());
     }
 
     #[test]
@@ -720,16 +884,31 @@ mod tests {
         assert!(array.is_null(0));
         let lob = convert("text", Literal::EmptyLob).unwrap_err();
         assert!(lob.reason.contains("LOB"), "{lob:?}");
-        let unsupported = convert("xml", Literal::Unsupported("Unsupported Type".into())).unwrap_err();
+        let unsupported =
+            convert("xml", Literal::Unsupported("Unsupported Type".into())).unwrap_err();
         assert!(unsupported.reason.contains("Unsupported Type"));
     }
 
     #[test]
     fn raw_and_blob_hex() {
         let array = convert("varbinary(4)", Literal::Raw("0aFF00".into())).unwrap();
-        assert_eq!(array.as_any().downcast_ref::<LargeBinaryArray>().unwrap().value(0), [0x0a, 0xff, 0x00]);
+        assert_eq!(
+            array
+                .as_any()
+                .downcast_ref::<LargeBinaryArray>()
+                .unwrap()
+                .value(0),
+            [0x0a, 0xff, 0x00]
+        );
         let array = convert("blob", s("DEADBEEF")).unwrap();
-        assert_eq!(array.as_any().downcast_ref::<LargeBinaryArray>().unwrap().value(0), [0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(
+            array
+                .as_any()
+                .downcast_ref::<LargeBinaryArray>()
+                .unwrap()
+                .value(0),
+            [0xde, 0xad, 0xbe, 0xef]
+        );
         assert!(convert("blob", Literal::Raw("abc".into())).is_err());
         assert!(convert("blob", Literal::Raw("zz".into())).is_err());
         assert!(convert("blob", Literal::Raw("é1".into())).is_err());
@@ -742,28 +921,55 @@ mod tests {
             format: "SYYYY-MM-DD HH24:MI:SS".into(),
         };
         assert_eq!(micros("timestamp(0)", date(" 1970-01-01 00:00:00")), 0);
-        assert_eq!(micros("timestamp(0)", date(" 2024-02-29 23:59:59")), 1_709_251_199_000_000);
+        assert_eq!(
+            micros("timestamp(0)", date(" 2024-02-29 23:59:59")),
+            1_709_251_199_000_000
+        );
         // Before 1900 and before the epoch.
-        assert_eq!(micros("timestamp(0)", date(" 1899-12-31 00:00:00")), -2_209_075_200_000_000);
+        assert_eq!(
+            micros("timestamp(0)", date(" 1899-12-31 00:00:00")),
+            -2_209_075_200_000_000
+        );
         // Julian dates keep their fields; 1500-02-29 exists only in the Julian calendar.
-        assert_eq!(micros("timestamp(0)", date(" 1582-10-04 00:00:00")), -12_220_243_200_000_000);
-        assert!(convert("timestamp(0)", date(" 1500-02-29 00:00:00")).unwrap_err().reason.contains("Julian"));
+        assert_eq!(
+            micros("timestamp(0)", date(" 1582-10-04 00:00:00")),
+            -12_220_243_200_000_000
+        );
+        assert!(convert("timestamp(0)", date(" 1500-02-29 00:00:00"))
+            .unwrap_err()
+            .reason
+            .contains("Julian"));
         // BC years: -4712 is astronomical -4711, Oracle's earliest date; PostgreSQL gives the same instant
         // for 4712-01-01 BC.
-        assert_eq!(micros("timestamp(0)", date("-4712-01-01 00:00:00")), -210_831_897_600_000_000);
+        assert_eq!(
+            micros("timestamp(0)", date("-4712-01-01 00:00:00")),
+            -210_831_897_600_000_000
+        );
         assert!(convert("timestamp(0)", date(" 0000-01-01 00:00:00")).is_err());
         assert!(convert("timestamp(0)", date(" 2023-02-29 00:00:00")).is_err());
         assert!(convert("timestamp(0)", date(" 2024-01-15")).is_err());
         // A date in another format.
-        let other = Literal::Date { text: "15/01/2024 10:30".into(), format: "DD/MM/YYYY HH24:MI".into() };
+        let other = Literal::Date {
+            text: "15/01/2024 10:30".into(),
+            format: "DD/MM/YYYY HH24:MI".into(),
+        };
         assert_eq!(micros("timestamp(0)", other), 1_705_314_600_000_000);
         // Fractions: up to microseconds exactly; below is an error, not a rounding.
-        assert_eq!(micros("timestamp(6)", ts(" 2024-01-15 10:30:00.123456000")), 1_705_314_600_123_456);
-        assert_eq!(micros("timestamp(3)", ts(" 2024-01-15 10:30:00.5")), 1_705_314_600_500_000);
+        assert_eq!(
+            micros("timestamp(6)", ts(" 2024-01-15 10:30:00.123456000")),
+            1_705_314_600_123_456
+        );
+        assert_eq!(
+            micros("timestamp(3)", ts(" 2024-01-15 10:30:00.5")),
+            1_705_314_600_500_000
+        );
         let nanos = convert("timestamp(9)", ts(" 2024-01-15 10:30:00.123456789")).unwrap_err();
         assert!(nanos.reason.contains("below the microsecond"), "{nanos:?}");
         let array = convert("timestamp(6)", ts(" 2024-01-15 10:30:00.000000000")).unwrap();
-        assert_eq!(array.data_type(), &arrow_schema::DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None));
+        assert_eq!(
+            array.data_type(),
+            &arrow_schema::DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None)
+        );
     }
 
     #[test]
@@ -773,43 +979,114 @@ mod tests {
             format: "SYYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM".into(),
         };
         let base = 1_705_314_600_000_000; // 2024-01-15 10:30 UTC
-        assert_eq!(micros("timestamptz(6)", tz(" 2024-01-15 12:00:00.000000000 +01:30")), base);
-        assert_eq!(micros("timestamptz(6)", tz(" 2024-01-15 07:00:00.000000000 -03:30")), base);
-        assert_eq!(micros("timestamptz(6)", tz(" 2024-01-15 10:30:00.000000000 +00:00")), base);
-        assert_eq!(micros("timestamptz(6)", tz(" 2024-01-15 10:00:00.000000000 -00:30")), base);
+        assert_eq!(
+            micros(
+                "timestamptz(6)",
+                tz(" 2024-01-15 12:00:00.000000000 +01:30")
+            ),
+            base
+        );
+        assert_eq!(
+            micros(
+                "timestamptz(6)",
+                tz(" 2024-01-15 07:00:00.000000000 -03:30")
+            ),
+            base
+        );
+        assert_eq!(
+            micros(
+                "timestamptz(6)",
+                tz(" 2024-01-15 10:30:00.000000000 +00:00")
+            ),
+            base
+        );
+        assert_eq!(
+            micros(
+                "timestamptz(6)",
+                tz(" 2024-01-15 10:00:00.000000000 -00:30")
+            ),
+            base
+        );
         // WITH LOCAL TIME ZONE: written in the UTC session zone, without an offset.
-        assert_eq!(micros("timestamptz(6)", ts(" 2024-01-15 10:30:00.000000000")), base);
+        assert_eq!(
+            micros("timestamptz(6)", ts(" 2024-01-15 10:30:00.000000000")),
+            base
+        );
         let region = Literal::TimestampTz {
             text: "2024-01-15 10:30:00 Europe/Paris".into(),
             format: "YYYY-MM-DD HH24:MI:SS TZR".into(),
         };
-        assert!(convert("timestamptz(6)", region).unwrap_err().reason.contains("region"));
+        assert!(convert("timestamptz(6)", region)
+            .unwrap_err()
+            .reason
+            .contains("region"));
         let utc = Literal::TimestampTz {
             text: "2024-01-15 10:30:00 UTC".into(),
             format: "YYYY-MM-DD HH24:MI:SS TZR".into(),
         };
         assert_eq!(micros("timestamptz(6)", utc), base);
         let array = convert("timestamptz(6)", tz(" 2024-01-15 12:00:00.0 +01:30")).unwrap();
-        assert!(matches!(array.data_type(), arrow_schema::DataType::Timestamp(_, Some(z)) if z.as_ref() == "UTC"));
+        assert!(
+            matches!(array.data_type(), arrow_schema::DataType::Timestamp(_, Some(z)) if z.as_ref() == "UTC")
+        );
     }
 
     #[test]
     fn intervals_are_iso_8601() {
-        assert_eq!(text_of("interval_ym", Literal::YearMonthInterval("+01-02".into())), "P1Y2M");
-        assert_eq!(text_of("interval_ym", Literal::YearMonthInterval("-01-02".into())), "P-1Y-2M");
-        assert_eq!(text_of("interval_ym", Literal::YearMonthInterval("+00-00".into())), "P0Y");
-        assert_eq!(text_of("interval_ds(6)", Literal::DaySecondInterval("+03 04:05:06.789000".into())), "P3DT4H5M6.789S");
-        assert_eq!(text_of("interval_ds(6)", Literal::DaySecondInterval("-000000000 00:00:00.500000000".into())), "PT-0.5S");
-        assert_eq!(text_of("interval_ds(6)", Literal::DaySecondInterval("+00 00:00:00".into())), "PT0S");
-        assert!(convert("interval_ds(6)", Literal::DaySecondInterval("+1 25:00:00".into())).is_err());
+        assert_eq!(
+            text_of("interval_ym", Literal::YearMonthInterval("+01-02".into())),
+            "P1Y2M"
+        );
+        assert_eq!(
+            text_of("interval_ym", Literal::YearMonthInterval("-01-02".into())),
+            "P-1Y-2M"
+        );
+        assert_eq!(
+            text_of("interval_ym", Literal::YearMonthInterval("+00-00".into())),
+            "P0Y"
+        );
+        assert_eq!(
+            text_of(
+                "interval_ds(6)",
+                Literal::DaySecondInterval("+03 04:05:06.789000".into())
+            ),
+            "P3DT4H5M6.789S"
+        );
+        assert_eq!(
+            text_of(
+                "interval_ds(6)",
+                Literal::DaySecondInterval("-000000000 00:00:00.500000000".into())
+            ),
+            "PT-0.5S"
+        );
+        assert_eq!(
+            text_of(
+                "interval_ds(6)",
+                Literal::DaySecondInterval("+00 00:00:00".into())
+            ),
+            "PT0S"
+        );
+        assert!(convert(
+            "interval_ds(6)",
+            Literal::DaySecondInterval("+1 25:00:00".into())
+        )
+        .is_err());
     }
 
     #[test]
     fn booleans_and_mismatches() {
         let array = convert("boolean", Literal::Boolean(false)).unwrap();
-        assert!(!array.as_any().downcast_ref::<BooleanArray>().unwrap().value(0));
+        assert!(!array
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .unwrap()
+            .value(0));
         let array = convert("boolean", n("1")).unwrap();
-        assert!(array.as_any().downcast_ref::<BooleanArray>().unwrap().value(0));
+        assert!(array
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .unwrap()
+            .value(0));
         let wrong = convert("bigint", Literal::Raw("00".into())).unwrap_err();
         assert!(wrong.reason.contains("does not fit"), "{wrong:?}");
     }

@@ -2,11 +2,18 @@
 //! order 19c returns them with COMMITTED_DATA_ONLY and 23ai without it) through continuation
 //! assembly, transactions, the mining plan and the change batches: no database needed.
 
-use arrow_array::{Array, Decimal128Array, Int64Array, LargeBinaryArray, LargeStringArray, RecordBatch, StringArray, TimestampMicrosecondArray};
-use migrate_core::{Column, Constraint, ConstraintKind, ConstraintState, Ident, LogicalType, QualifiedName, Table};
+use arrow_array::{
+    Array, Decimal128Array, Int64Array, LargeBinaryArray, LargeStringArray, RecordBatch,
+    StringArray, TimestampMicrosecondArray,
+};
+use migrate_core::{
+    Column, Constraint, ConstraintKind, ConstraintState, Ident, LogicalType, QualifiedName, Table,
+};
 use migrate_source::ChangeEvent;
 use migrate_source_oracle::events::{watched, EventBuilder};
-use migrate_source_oracle::logminer::{Continuations, ContentRow, Miner, Mined, Mode, OpenTransactions, TransactionReader, Window};
+use migrate_source_oracle::logminer::{
+    ContentRow, Continuations, Mined, Miner, Mode, OpenTransactions, TransactionReader, Window,
+};
 use migrate_source_oracle::ScnPosition;
 
 /// Splits one CSV record: quoted fields with doubled quotes, bare fields; empty bare = NULL.
@@ -76,15 +83,40 @@ fn fixture(name: &str) -> Vec<ContentRow> {
 }
 
 fn orders() -> Table {
-    let mut table = Table::new(QualifiedName::new(Some(Ident::new("APP")), Ident::new("ORDERS")));
+    let mut table = Table::new(QualifiedName::new(
+        Some(Ident::new("APP")),
+        Ident::new("ORDERS"),
+    ));
     let mut id = Column::new(Ident::new("ID"), "NUMBER(10,0)", LogicalType::BigInt);
     id.nullable = false;
     table.columns = vec![
         id,
-        Column::new(Ident::new("NOTE"), "VARCHAR2(4000 BYTE)", LogicalType::parse("varchar(4000 byte)").unwrap()),
-        Column::new(Ident::new("AMOUNT"), "NUMBER(12,2)", LogicalType::Decimal { precision: 12, scale: 2 }),
-        Column::new(Ident::new("AT"), "DATE", LogicalType::Timestamp { precision: 0, with_time_zone: false }),
-        Column::new(Ident::new("DATA"), "RAW(16)", LogicalType::Varbinary { length: 16 }),
+        Column::new(
+            Ident::new("NOTE"),
+            "VARCHAR2(4000 BYTE)",
+            LogicalType::parse("varchar(4000 byte)").unwrap(),
+        ),
+        Column::new(
+            Ident::new("AMOUNT"),
+            "NUMBER(12,2)",
+            LogicalType::Decimal {
+                precision: 12,
+                scale: 2,
+            },
+        ),
+        Column::new(
+            Ident::new("AT"),
+            "DATE",
+            LogicalType::Timestamp {
+                precision: 0,
+                with_time_zone: false,
+            },
+        ),
+        Column::new(
+            Ident::new("DATA"),
+            "RAW(16)",
+            LogicalType::Varbinary { length: 16 },
+        ),
     ];
     table.constraints = vec![Constraint {
         name: Some(Ident::new("PK_ORDERS")),
@@ -95,7 +127,14 @@ fn orders() -> Table {
 }
 
 /// Runs rows through one window the way the stream does, returning the events.
-fn mine(rows: Vec<ContentRow>, mode: Mode, miner: &mut Miner, window: &Window, reader: &mut TransactionReader, batch_rows: usize) -> Vec<ChangeEvent> {
+fn mine(
+    rows: Vec<ContentRow>,
+    mode: Mode,
+    miner: &mut Miner,
+    window: &Window,
+    reader: &mut TransactionReader,
+    batch_rows: usize,
+) -> Vec<ChangeEvent> {
     let table = orders();
     let mut builder = EventBuilder::new(std::slice::from_ref(&table), batch_rows).unwrap();
     let mut continuations = Continuations::default();
@@ -121,7 +160,12 @@ fn mine(rows: Vec<ContentRow>, mode: Mode, miner: &mut Miner, window: &Window, r
 }
 
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> &'a T {
-    batch.column_by_name(name).unwrap().as_any().downcast_ref::<T>().unwrap()
+    batch
+        .column_by_name(name)
+        .unwrap()
+        .as_any()
+        .downcast_ref::<T>()
+        .unwrap()
 }
 
 fn describe(events: &[ChangeEvent]) -> Vec<String> {
@@ -130,7 +174,10 @@ fn describe(events: &[ChangeEvent]) -> Vec<String> {
         .map(|e| match e {
             ChangeEvent::Rows { table, changes } => {
                 let ops = column::<StringArray>(changes, "__op");
-                format!("rows {table} {}", (0..ops.len()).map(|i| ops.value(i)).collect::<String>())
+                format!(
+                    "rows {table} {}",
+                    (0..ops.len()).map(|i| ops.value(i)).collect::<String>()
+                )
             }
             ChangeEvent::Truncate { tables } => format!("truncate {}", tables[0]),
             ChangeEvent::Commit { position, .. } => format!("commit {position}"),
@@ -144,11 +191,21 @@ fn committed_transactions_of_19c_become_batches_and_commits_in_commit_order() {
     let rows = fixture("committed-19c.csv");
     let from = ScnPosition::parse("scn:2301550").unwrap();
     let mut miner = Miner::resume(from, 100_000);
-    let open = OpenTransactions { scn_before: 2301650, oldest_start: Some(2301640) };
+    let open = OpenTransactions {
+        scn_before: 2301650,
+        oldest_start: Some(2301640),
+    };
     let window = miner.next_window(2301700, Some(open)).unwrap();
     assert_eq!((window.start, window.end), (2301551, 2301700));
     let mut reader = TransactionReader::new(Mode::CommittedOnly, [watched(&orders())]);
-    let events = mine(rows, Mode::CommittedOnly, &mut miner, &window, &mut reader, 1000);
+    let events = mine(
+        rows,
+        Mode::CommittedOnly,
+        &mut miner,
+        &window,
+        &mut reader,
+        1000,
+    );
     assert_eq!(
         describe(&events),
         [
@@ -164,30 +221,57 @@ fn committed_transactions_of_19c_become_batches_and_commits_in_commit_order() {
         ]
     );
     // The first batch: insert, then the update whose statement spanned two rows (CSF=1).
-    let ChangeEvent::Rows { changes, .. } = &events[0] else { unreachable!() };
+    let ChangeEvent::Rows { changes, .. } = &events[0] else {
+        unreachable!()
+    };
     assert_eq!(changes.schema().field(2).name(), "__before_ID");
     let note = column::<LargeStringArray>(changes, "NOTE");
     assert_eq!(note.value(0), "it's new");
-    assert_eq!(note.value(1), "first half of a long note, second half: café");
+    assert_eq!(
+        note.value(1),
+        "first half of a long note, second half: café"
+    );
     let before = column::<Int64Array>(changes, "__before_ID");
     assert!(before.is_null(0));
     assert_eq!(before.value(1), 1);
-    assert_eq!(column::<Decimal128Array>(changes, "AMOUNT").value_as_string(1), "12.50");
-    assert_eq!(column::<TimestampMicrosecondArray>(changes, "AT").value(0), 1_705_314_600_000_000);
-    assert_eq!(column::<LargeBinaryArray>(changes, "DATA").value(0), [0x0a, 0xff]);
-    assert!(column::<StringArray>(changes, "__unchanged").is_null(1), "every column was logged");
+    assert_eq!(
+        column::<Decimal128Array>(changes, "AMOUNT").value_as_string(1),
+        "12.50"
+    );
+    assert_eq!(
+        column::<TimestampMicrosecondArray>(changes, "AT").value(0),
+        1_705_314_600_000_000
+    );
+    assert_eq!(
+        column::<LargeBinaryArray>(changes, "DATA").value(0),
+        [0x0a, 0xff]
+    );
+    assert!(
+        column::<StringArray>(changes, "__unchanged").is_null(1),
+        "every column was logged"
+    );
     // The delete: before-image key, after-image null.
-    let ChangeEvent::Rows { changes, .. } = &events[2] else { unreachable!() };
+    let ChangeEvent::Rows { changes, .. } = &events[2] else {
+        unreachable!()
+    };
     assert_eq!(column::<Int64Array>(changes, "__before_ID").value(0), 2);
     assert!(column::<Int64Array>(changes, "ID").is_null(0));
     // The key change 1 -> 10: before 1, after 10; UNISTR and 1.0E+3 decoded.
-    let ChangeEvent::Rows { changes, .. } = &events[4] else { unreachable!() };
+    let ChangeEvent::Rows { changes, .. } = &events[4] else {
+        unreachable!()
+    };
     assert_eq!(column::<LargeStringArray>(changes, "NOTE").value(0), "日本");
-    assert_eq!(column::<Decimal128Array>(changes, "AMOUNT").value_as_string(0), "1000.00");
+    assert_eq!(
+        column::<Decimal128Array>(changes, "AMOUNT").value_as_string(0),
+        "1000.00"
+    );
     assert_eq!(column::<Int64Array>(changes, "__before_ID").value(1), 1);
     assert_eq!(column::<Int64Array>(changes, "ID").value(1), 10);
     // The window reached the current SCN: the safe start moves to the oldest open transaction.
-    assert_eq!(miner.position().to_string(), "scn:2301700;mine_from=2301640");
+    assert_eq!(
+        miner.position().to_string(),
+        "scn:2301700;mine_from=2301640"
+    );
     assert_eq!(miner.next_window(2301700, None), None);
 }
 
@@ -200,7 +284,14 @@ fn resuming_skips_every_transaction_committed_at_or_before_the_checkpoint() {
     let window = miner.next_window(2301700, None).unwrap();
     assert_eq!(window.start, 2301551);
     let mut reader = TransactionReader::new(Mode::CommittedOnly, [watched(&orders())]);
-    let events = mine(rows, Mode::CommittedOnly, &mut miner, &window, &mut reader, 1000);
+    let events = mine(
+        rows,
+        Mode::CommittedOnly,
+        &mut miner,
+        &window,
+        &mut reader,
+        1000,
+    );
     assert_eq!(
         describe(&events),
         [
@@ -218,10 +309,21 @@ fn batches_are_cut_at_batch_rows_without_cutting_the_transaction() {
     let mut miner = Miner::resume(ScnPosition::new(2301550), 100_000);
     let window = miner.next_window(2301700, None).unwrap();
     let mut reader = TransactionReader::new(Mode::CommittedOnly, [watched(&orders())]);
-    let events = mine(rows, Mode::CommittedOnly, &mut miner, &window, &mut reader, 1);
+    let events = mine(
+        rows,
+        Mode::CommittedOnly,
+        &mut miner,
+        &window,
+        &mut reader,
+        1,
+    );
     assert_eq!(
         describe(&events)[..3],
-        ["rows APP.ORDERS I", "rows APP.ORDERS U", "commit scn:2301570;mine_from=2301551"]
+        [
+            "rows APP.ORDERS I",
+            "rows APP.ORDERS U",
+            "commit scn:2301570;mine_from=2301551"
+        ]
     );
 }
 
@@ -264,13 +366,21 @@ fn interleaved_transactions_of_23ai_are_buffered_until_commit_and_dropped_on_rol
     let mut reader = TransactionReader::new(Mode::Buffered, [watched(&orders())]);
     let events = mine(rows, Mode::Buffered, &mut miner, &window, &mut reader, 1000);
     // XID 0900... rolled back: its insert of 22 is gone. XID 0A00... is still open at the end.
-    assert_eq!(describe(&events), ["rows APP.ORDERS IU", "commit scn:5100014;mine_from=5100001"]);
-    let ChangeEvent::Rows { changes, .. } = &events[0] else { unreachable!() };
+    assert_eq!(
+        describe(&events),
+        ["rows APP.ORDERS IU", "commit scn:5100014;mine_from=5100001"]
+    );
+    let ChangeEvent::Rows { changes, .. } = &events[0] else {
+        unreachable!()
+    };
     let ids = column::<Int64Array>(changes, "ID");
     assert_eq!((ids.value(0), ids.value(1)), (21, 21));
     // The open transaction's first SCN is the restart point.
     assert_eq!(reader.oldest_open(), Some(5100015));
-    assert_eq!(miner.position().to_string(), "scn:5100020;mine_from=5100015");
+    assert_eq!(
+        miner.position().to_string(),
+        "scn:5100020;mine_from=5100015"
+    );
 }
 
 #[test]
@@ -289,19 +399,34 @@ fn continuation_rows_must_belong_to_the_same_statement() {
     first_half.ssn = Some(1);
     let mut continuations = Continuations::default();
     assert!(continuations.push(first_half).unwrap().is_none());
-    assert!(continuations.finish().unwrap_err().to_string().contains("past the last row"));
+    assert!(continuations
+        .finish()
+        .unwrap_err()
+        .to_string()
+        .contains("past the last row"));
 }
 
 #[test]
 fn windows_are_capped_by_span_and_current_scn() {
     let mut miner = Miner::resume(ScnPosition::new(1000), 500);
-    let open = OpenTransactions { scn_before: 1200, oldest_start: None };
+    let open = OpenTransactions {
+        scn_before: 1200,
+        oldest_start: None,
+    };
     // Far behind: a capped window, no open-transaction information kept.
     let w = miner.next_window(5000, Some(open)).unwrap();
     assert_eq!((w.start, w.end, w.open), (1001, 1500, None));
     miner.window_done(&w);
     assert_eq!(miner.position().to_string(), "scn:1500;mine_from=1001");
-    let w = miner.next_window(1700, Some(OpenTransactions { scn_before: 1690, oldest_start: None })).unwrap();
+    let w = miner
+        .next_window(
+            1700,
+            Some(OpenTransactions {
+                scn_before: 1690,
+                oldest_start: None,
+            }),
+        )
+        .unwrap();
     assert_eq!((w.start, w.end), (1501, 1700));
     miner.window_done(&w);
     // Nothing open: the safe start is the SCN read before V$TRANSACTION.
@@ -316,14 +441,26 @@ fn a_broken_restart_point_is_a_definite_error_not_a_silent_gap() {
     let window = miner.next_window(1100, None).unwrap();
     let error = miner.verdict(&window, None, 1050).unwrap_err();
     assert!(error.to_string().contains("mine_from="), "{error}");
-    assert_eq!(miner.verdict(&window, None, 999).unwrap(), migrate_source_oracle::logminer::Verdict::Skip);
-    assert_eq!(miner.verdict(&window, Some(1001), 1050).unwrap(), migrate_source_oracle::logminer::Verdict::Deliver);
+    assert_eq!(
+        miner.verdict(&window, None, 999).unwrap(),
+        migrate_source_oracle::logminer::Verdict::Skip
+    );
+    assert_eq!(
+        miner.verdict(&window, Some(1001), 1050).unwrap(),
+        migrate_source_oracle::logminer::Verdict::Deliver
+    );
 }
 
 #[test]
 fn log_files_cover_the_window_preferring_archived_copies() {
     use migrate_source_oracle::logminer::{select_log_files, LogFile};
-    let file = |name: &str, sequence, first, next| LogFile { name: name.into(), thread: 1, sequence, first_change: first, next_change: next };
+    let file = |name: &str, sequence, first, next| LogFile {
+        name: name.into(),
+        thread: 1,
+        sequence,
+        first_change: first,
+        next_change: next,
+    };
     let archived = [
         file("/arch/1_40.arc", 40, 900, 1000),
         file("/arch/1_41.arc", 41, 1000, 1100),
@@ -339,8 +476,31 @@ fn log_files_cover_the_window_preferring_archived_copies() {
     );
     // The redo of the start SCN was deleted.
     let error = select_log_files(&archived[2..], &online, 1050, 1250).unwrap_err();
-    assert!(error.to_string().contains("no redo log holds SCN 1050"), "{error}");
+    assert!(
+        error.to_string().contains("no redo log holds SCN 1050"),
+        "{error}"
+    );
     // A missing sequence in the middle.
     let gap = [archived[0].clone(), archived[2].clone()];
     assert!(select_log_files(&gap, &online, 950, 1250).is_err());
+}
+
+#[test]
+fn the_full_load_position_starts_mining_before_every_open_transaction() {
+    let open = OpenTransactions {
+        scn_before: 900,
+        oldest_start: Some(850),
+    };
+    assert_eq!(
+        open.full_load_position(910).to_string(),
+        "scn:910;mine_from=850"
+    );
+    let idle = OpenTransactions {
+        scn_before: 905,
+        oldest_start: None,
+    };
+    assert_eq!(
+        idle.full_load_position(910).to_string(),
+        "scn:910;mine_from=905"
+    );
 }
