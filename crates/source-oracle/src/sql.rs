@@ -100,7 +100,7 @@ pub fn columns_query(owners: Option<&[String]>) -> String {
         "SELECT c.OWNER, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.DATA_LENGTH, c.DATA_PRECISION, \
 c.DATA_SCALE, c.CHAR_LENGTH, c.CHAR_USED, c.NULLABLE, c.DATA_DEFAULT, c.VIRTUAL_COLUMN, c.IDENTITY_COLUMN \
 FROM ALL_TAB_COLS c \
-WHERE {} AND c.HIDDEN_COLUMN = 'NO' AND c.USER_GENERATED = 'YES' \
+WHERE {} AND c.USER_GENERATED = 'YES' \
 ORDER BY c.OWNER, c.TABLE_NAME, c.COLUMN_ID",
         owner_filter("c.OWNER", owners)
     )
