@@ -345,9 +345,9 @@ pub struct TransactionReader {
     tables: HashSet<WatchedTable>,
     /// [`Mode::Buffered`]: open transactions by XID; they survive the window.
     open: BTreeMap<String, Open>,
-    /// [`Mode::CommittedOnly`]: the transaction being streamed (its first watched row seen) and
-    /// its verdict.
-    current: Option<(String, Verdict)>,
+    /// [`Mode::CommittedOnly`]: the transaction being streamed (its first watched row seen), its
+    /// verdict, and whether it delivered anything (a transaction of ignored DDL has no commit).
+    current: Option<(String, Verdict, bool)>,
     /// A commit not announced yet: the next transaction may share its SCN.
     pending_commit: Option<(u64, Option<i64>)>,
     remine: bool,
@@ -390,8 +390,8 @@ impl TransactionReader {
                 })?;
                 if ends {
                     // Transactions without rows of watched tables end here unnoticed.
-                    if let Some((xid, verdict)) = self.current.take() {
-                        if xid == row.xid && verdict == Verdict::Deliver {
+                    if let Some((xid, verdict, delivered_rows)) = self.current.take() {
+                        if xid == row.xid && verdict == Verdict::Deliver && delivered_rows {
                             if row.operation_code == op::ROLLBACK {
                                 return Err(OracleError::Catalog {
                                     context: format!("reading V$LOGMNR_CONTENTS at SCN {}", row.scn),
@@ -407,7 +407,7 @@ impl TransactionReader {
                     return Ok(out);
                 }
                 let verdict = match &self.current {
-                    Some((xid, verdict)) if *xid == row.xid => *verdict,
+                    Some((xid, verdict, _)) if *xid == row.xid => *verdict,
                     _ => {
                         let verdict = miner.verdict(window, row.start_scn, commit_scn)?;
                         if verdict == Verdict::Remine {
@@ -432,7 +432,7 @@ impl TransactionReader {
                             }
                             return Ok(out);
                         }
-                        self.current = Some((row.xid.clone(), verdict));
+                        self.current = Some((row.xid.clone(), verdict, false));
                         verdict
                     }
                 };
@@ -453,6 +453,9 @@ impl TransactionReader {
                         }
                     }
                     out.push(mined(row.scn, item));
+                    if let Some(current) = &mut self.current {
+                        current.2 = true;
+                    }
                 }
             }
             Mode::Buffered if row.operation_code == op::COMMIT => {

@@ -504,3 +504,228 @@ fn the_full_load_position_starts_mining_before_every_open_transaction() {
         "scn:910;mine_from=905"
     );
 }
+
+/// One committed transaction of `rows` (already whole) through a fresh reader and builder.
+fn run_one(rows: Vec<ContentRow>) -> Result<Vec<ChangeEvent>, migrate_source_oracle::OracleError> {
+    let mut miner = Miner::resume(ScnPosition::new(99), 1000);
+    let window = miner.next_window(1000, None).unwrap();
+    let mut reader = TransactionReader::new(Mode::CommittedOnly, [watched(&orders())]);
+    let mut builder = EventBuilder::new(&[orders()], 100)?;
+    let mut events = Vec::new();
+    let mut items = Vec::new();
+    for row in rows {
+        items.extend(reader.push(&mut miner, &window, row)?);
+    }
+    items.extend(reader.finish_window(&mut miner));
+    for item in items {
+        events.extend(builder.push(item, ScnPosition::new)?);
+    }
+    Ok(events)
+}
+
+fn row(scn: u64, op: i64, redo: &str) -> ContentRow {
+    ContentRow {
+        scn,
+        start_scn: Some(100),
+        commit_scn: Some(200),
+        operation_code: op,
+        seg_owner: (op != 7).then(|| "APP".to_string()),
+        table_name: (op != 7).then(|| "ORDERS".to_string()),
+        sql_redo: Some(redo.to_string()),
+        xid: "0A000100AA000000".into(),
+        ..ContentRow::default()
+    }
+}
+
+#[test]
+fn changes_that_cannot_be_replicated_stop_with_the_table_and_what_to_do() {
+    let commit = row(200, 7, "commit");
+    for (op, redo, expected) in [
+        (
+            5,
+            r#"alter table app.orders add (extra number)"#,
+            "DDL on a replicated table",
+        ),
+        (
+            10,
+            r#"DECLARE loc_c CLOB; buf_c VARCHAR2(6172); BEGIN ..."#,
+            "LOB was written piecewise",
+        ),
+        (255, "Unsupported", "can't decode this change"),
+        (
+            1,
+            r#"insert into "APP"."ORDERS"("ID") values ('1'"#,
+            "cannot read the redo statement",
+        ),
+        (
+            1,
+            r#"insert into "APP"."OTHER"("ID") values ('1')"#,
+            "the statement is about APP.OTHER",
+        ),
+        (
+            2,
+            r#"delete from "APP"."ORDERS" where ROWID = 'AAAR3sAAMAAAACFAAA'"#,
+            "does not carry the old value of key column ID",
+        ),
+        (
+            1,
+            r#"insert into "APP"."ORDERS"("ID","AT") values ('1',TO_TIMESTAMP('2024-01-15 10:30:00.1234567', 'YYYY-MM-DD HH24:MI:SS.FF9'))"#,
+            "below the microsecond",
+        ),
+        (
+            1,
+            r#"insert into "APP"."ORDERS"("ID","AMOUNT") values ('1',1.234)"#,
+            "more fraction digits",
+        ),
+    ] {
+        let error = run_one(vec![row(150, op, redo), commit.clone()]).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains(expected), "{redo}: {text}");
+        assert!(text.contains("APP.ORDERS"), "{redo}: {text}");
+        assert_eq!(
+            migrate_core::ErrorClass::retry(&error),
+            migrate_core::Retry::Definite
+        );
+    }
+}
+
+#[test]
+fn truncate_and_harmless_ddl() {
+    let events = run_one(vec![
+        row(150, 5, "truncate table app.orders"),
+        row(200, 7, "commit"),
+    ])
+    .unwrap();
+    assert_eq!(describe(&events), ["truncate APP.ORDERS", "commit scn:200"]);
+    let events = run_one(vec![
+        row(150, 5, "comment on table app.orders is 'x'"),
+        row(200, 7, "commit"),
+    ])
+    .unwrap();
+    assert!(events.is_empty(), "{:?}", describe(&events));
+}
+
+#[test]
+fn an_update_without_all_column_logging_marks_missing_columns_unchanged() {
+    let redo = r#"update "APP"."ORDERS" set "NOTE" = 'n' where "ID" = '5' and ROWID = 'AAAR3sAAMAAAACFAAA'"#;
+    let events = run_one(vec![row(150, 3, redo), row(200, 7, "commit")]).unwrap();
+    let ChangeEvent::Rows { changes, .. } = &events[0] else {
+        panic!("{:?}", describe(&events))
+    };
+    // ID (key, from the where clause) and NOTE (set) are known; AMOUNT, AT, DATA are not.
+    assert_eq!(
+        column::<StringArray>(changes, "__unchanged").value(0),
+        "00111"
+    );
+    assert_eq!(column::<Int64Array>(changes, "ID").value(0), 5);
+    assert!(column::<Decimal128Array>(changes, "AMOUNT").is_null(0));
+}
+
+#[test]
+fn every_sql_undo_of_the_fixtures_is_the_inverse_statement() {
+    use migrate_source_oracle::redo::{parse_redo, RedoKind};
+    let mut continuations = Continuations::default();
+    let mut checked = 0;
+    for row in fixture("committed-19c.csv") {
+        let Some(row) = continuations.push(row).unwrap() else {
+            continue;
+        };
+        let (Some(redo), Some(undo)) = (&row.sql_redo, &row.sql_undo) else {
+            continue;
+        };
+        let redo = parse_redo(redo).unwrap();
+        let undo = parse_redo(undo).unwrap();
+        let inverse = match redo.kind {
+            RedoKind::Insert => RedoKind::Delete,
+            RedoKind::Delete => RedoKind::Insert,
+            RedoKind::Update => RedoKind::Update,
+        };
+        assert_eq!(undo.kind, inverse);
+        assert_eq!(
+            (undo.owner.as_str(), undo.table.as_str()),
+            ("APP", "ORDERS")
+        );
+        if redo.kind == RedoKind::Update {
+            // The undo sets back what the redo's before-image says.
+            for (column, value) in &undo.values {
+                assert_eq!(redo.before(column), Some(value), "{column}");
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+}
+
+#[test]
+fn buffered_transactions_are_delivered_in_commit_order_not_start_order() {
+    let mut miner = Miner::resume(ScnPosition::new(99), 1000);
+    let window = miner.next_window(1000, None).unwrap();
+    let mut reader = TransactionReader::new(Mode::Buffered, [watched(&orders())]);
+    let mut builder = EventBuilder::new(&[orders()], 100).unwrap();
+    let insert = |scn, xid: &str, id: u32| ContentRow {
+        xid: xid.into(),
+        start_scn: None,
+        commit_scn: None,
+        ..row(
+            scn,
+            1,
+            &format!(r#"insert into "APP"."ORDERS"("ID") values ('{id}')"#),
+        )
+    };
+    let end = |scn, xid: &str, op| ContentRow {
+        xid: xid.into(),
+        start_scn: None,
+        commit_scn: None,
+        ..row(scn, op, if op == 7 { "commit" } else { "rollback" })
+    };
+    let rows = vec![
+        insert(101, "T1", 1),
+        insert(102, "T2", 2),
+        insert(103, "T1", 3),
+        insert(104, "T3", 4),
+        end(105, "T2", 7),
+        insert(106, "T2X", 5),
+        end(107, "T3", 36),
+        end(108, "T1", 7),
+        // T4 and T5 commit at the same SCN: one commit.
+        insert(109, "T4", 6),
+        insert(110, "T5", 7),
+        end(111, "T4", 7),
+        ContentRow {
+            commit_scn: Some(111),
+            ..end(111, "T5", 7)
+        },
+    ];
+    let mut events = Vec::new();
+    for r in rows {
+        for item in reader.push(&mut miner, &window, r).unwrap() {
+            events.extend(builder.push(item, ScnPosition::new).unwrap());
+        }
+    }
+    for item in reader.finish_window(&mut miner) {
+        events.extend(builder.push(item, ScnPosition::new).unwrap());
+    }
+    assert_eq!(
+        describe(&events),
+        [
+            "rows APP.ORDERS I",
+            "commit scn:105",
+            "rows APP.ORDERS II",
+            "commit scn:108",
+            "rows APP.ORDERS II",
+            "commit scn:111"
+        ]
+    );
+    let ids = |i: usize| {
+        let ChangeEvent::Rows { changes, .. } = &events[i] else {
+            unreachable!()
+        };
+        let a = column::<Int64Array>(changes, "ID");
+        (0..a.len()).map(|j| a.value(j)).collect::<Vec<_>>()
+    };
+    assert_eq!((ids(0), ids(2), ids(4)), (vec![2], vec![1, 3], vec![6, 7]));
+    // T2X is still open: the restart point is its first SCN.
+    assert_eq!(reader.oldest_open(), Some(106));
+    miner.window_done_buffered(&window, reader.oldest_open());
+    assert_eq!(miner.position().to_string(), "scn:1000;mine_from=106");
+}
