@@ -37,6 +37,12 @@ pub struct StreamOptions {
     /// `COMMITTED_DATA_ONLY` (streamed, bounded memory) or raw redo with transactions buffered
     /// in memory until they end.
     pub mode: Mode,
+    /// Where LogMiner runs, when not on the source's own URL: the root container of a
+    /// multitenant database (`oracle://c%23%23migrate:...@host:1521/FREE`), whose common user
+    /// reads the redo of every PDB.
+    pub logminer_url: Option<String>,
+    /// The pluggable database whose changes are read (`SRC_CON_NAME`), when mining from the root.
+    pub pdb: Option<String>,
 }
 
 impl Default for StreamOptions {
@@ -46,6 +52,8 @@ impl Default for StreamOptions {
             window_span: 100_000,
             poll_interval: Duration::from_secs(1),
             mode: Mode::CommittedOnly,
+            logminer_url: None,
+            pdb: None,
         }
     }
 }
@@ -422,7 +430,10 @@ impl ChangeSource for OracleSource {
         from: &Position,
     ) -> Result<OracleChanges, OracleError> {
         let from = ScnPosition::from_position(from)?;
-        let params = self.params.clone();
+        let params = match &self.options.logminer_url {
+            Some(url) => parse_url(url, std::env::var("ORACLE_PASSWORD").ok())?,
+            None => self.params.clone(),
+        };
         let options = self.options.clone();
         let tables = tables.to_vec();
         let conn = blocking(move || open(&params)).await?;
@@ -518,7 +529,10 @@ fn mine(
     let mut miner = Miner::resume(from, options.window_span);
     let mut reader = TransactionReader::new(options.mode, tables.iter().map(watched));
     let mut builder = EventBuilder::new(tables, options.batch_rows)?;
-    let contents = sql::contents_query(&tables.iter().map(watched).collect::<Vec<_>>());
+    let contents = sql::contents_query(
+        &tables.iter().map(watched).collect::<Vec<_>>(),
+        options.pdb.as_deref(),
+    );
     let send = |event: ChangeEvent| sender.blocking_send(Ok(event)).is_ok();
     while !stop.load(Ordering::Relaxed) {
         let open = open_transactions(conn)?;

@@ -326,7 +326,10 @@ const IN_LIST_LIMIT: usize = 1000;
 /// time, turned into UTC with the server's current offset: for lag reports only).
 ///
 /// Panics never; an empty table list selects only commits and rollbacks.
-pub fn contents_query(tables: &[WatchedTable]) -> String {
+///
+/// `pdb`: when mining from the root container of a multitenant database, only the changes of
+/// that pluggable database (`SRC_CON_NAME`) are read: two PDBs may have tables of the same name.
+pub fn contents_query(tables: &[WatchedTable], pdb: Option<&str>) -> String {
     let mut owners: Vec<&str> = tables.iter().map(|t| t.owner.as_str()).collect();
     owners.sort_unstable();
     owners.dedup();
@@ -341,7 +344,7 @@ pub fn contents_query(tables: &[WatchedTable]) -> String {
                 .join(", ")
         ));
     }
-    let mut filters = vec![format!(
+    let mut filters: Vec<String> = vec![format!(
         "OPERATION_CODE IN ({}, {})",
         op::COMMIT,
         op::ROLLBACK
@@ -375,6 +378,14 @@ pub fn contents_query(tables: &[WatchedTable]) -> String {
             op::DDL,
             owner_lists.join(" OR ")
         ));
+    }
+    let container = pdb
+        .map(|pdb| format!("SRC_CON_NAME = {} AND ", quote_literal(pdb)))
+        .unwrap_or_default();
+    if !container.is_empty() {
+        for filter in filters.iter_mut().skip(1) {
+            *filter = format!("({container}{filter})");
+        }
     }
     format!(
         "SELECT SCN, START_SCN, COMMIT_SCN, OPERATION_CODE, SEG_OWNER, TABLE_NAME, ROW_ID, SQL_REDO, SQL_UNDO, \
@@ -426,11 +437,14 @@ DBMS_LOGMNR.DICT_FROM_ONLINE_CATALOG + DBMS_LOGMNR.NO_SQL_DELIMITER); END;"
 
     #[test]
     fn the_contents_query_filters_on_owners_tables_and_transaction_ends() {
-        let sql = contents_query(&[
-            table("APP", "ORDERS"),
-            table("APP", "O'NEIL"),
-            table("HR", "EMP"),
-        ]);
+        let sql = contents_query(
+            &[
+                table("APP", "ORDERS"),
+                table("APP", "O'NEIL"),
+                table("HR", "EMP"),
+            ],
+            None,
+        );
         assert_eq!(
             sql,
             "SELECT SCN, START_SCN, COMMIT_SCN, OPERATION_CODE, SEG_OWNER, TABLE_NAME, ROW_ID, SQL_REDO, SQL_UNDO, \
@@ -439,14 +453,23 @@ FROM V$LOGMNR_CONTENTS WHERE OPERATION_CODE IN (7, 36) \
 OR (OPERATION_CODE IN (1, 2, 3, 9, 10, 11, 28, 255) AND ((SEG_OWNER, TABLE_NAME) IN (('APP', 'ORDERS'), ('APP', 'O''NEIL'), ('HR', 'EMP')))) \
 OR (OPERATION_CODE = 5 AND (SEG_OWNER IN ('APP', 'HR')))"
         );
-        let only_ends = contents_query(&[]);
+        let in_pdb = contents_query(&[table("APP", "ORDERS")], Some("FREEPDB1"));
+        assert!(
+            in_pdb.ends_with(
+                "WHERE OPERATION_CODE IN (7, 36) \
+OR (SRC_CON_NAME = 'FREEPDB1' AND (OPERATION_CODE IN (1, 2, 3, 9, 10, 11, 28, 255) AND ((SEG_OWNER, TABLE_NAME) IN (('APP', 'ORDERS'))))) \
+OR (SRC_CON_NAME = 'FREEPDB1' AND (OPERATION_CODE = 5 AND (SEG_OWNER IN ('APP'))))"
+            ),
+            "{in_pdb}"
+        );
+        let only_ends = contents_query(&[], None);
         assert!(only_ends.ends_with("WHERE OPERATION_CODE IN (7, 36)"));
     }
 
     #[test]
     fn long_table_lists_are_split_below_oracles_in_list_limit() {
         let tables: Vec<WatchedTable> = (0..2500).map(|i| table("APP", &format!("T{i}"))).collect();
-        let sql = contents_query(&tables);
+        let sql = contents_query(&tables, None);
         assert_eq!(sql.matches("(SEG_OWNER, TABLE_NAME) IN (").count(), 3);
         assert!(sql.contains("('APP', 'T2499')"));
     }
