@@ -452,7 +452,12 @@ impl<'a> Parser<'a> {
                     let arg = self.args(1)?.remove(0);
                     Literal::String(unistr(&arg).map_err(|message| self.error(message))?)
                 }
-                "TO_CLOB" | "TO_NCLOB" | "TO_CHAR" | "TO_NCHAR"
+                // National character literals: N'text'.
+                "N" if matches!(self.peek(), Some(Token::Str(_))) => match self.advance() {
+                    Some(Token::Str(text)) => Literal::String(text),
+                    _ => return self.unsupported_from(start),
+                },
+                "TO_CLOB" | "TO_NCLOB" | "TO_BLOB" | "TO_CHAR" | "TO_NCHAR"
                     if self.peek() == Some(&Token::LParen) =>
                 {
                     self.index += 1;
@@ -743,7 +748,7 @@ mod tests {
     #[test]
     fn every_value_form_is_read() {
         let redo = parse_redo(concat!(
-            r#"insert into "A"."T"("C1","C2","C3","C4","C5","C6","C7","C8","C9","C10","C11","C12","C13","C14","C15","C16") values ("#,
+            r#"insert into "A"."T"("C1","C2","C3","C4","C5","C6","C7","C8","C9","C10","C11","C12","C13","C14","C15","C16","C17","C18") values ("#,
             r#"HEXTORAW('0aff00'),"#,
             r#"TO_TIMESTAMP('2024-02-29 23:59:59.123456789', 'SYYYY-MM-DD HH24:MI:SS.FF9'),"#,
             r#"TO_TIMESTAMP_TZ('2024-02-29 23:59:59.5 +05:30', 'SYYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM'),"#,
@@ -759,7 +764,9 @@ mod tests {
             r#"'',"#,
             r#"Unsupported Type,"#,
             r#"TO_CLOB('long') || TO_CLOB(' text'),"#,
-            r#"SYS.XMLTYPE.createXML('<a/>'))"#,
+            r#"SYS.XMLTYPE.createXML('<a/>'),"#,
+            r#"N'ñ',"#,
+            r#"TO_BLOB(HEXTORAW('ff')))"#,
         ))
         .unwrap();
         let values: Vec<&Literal> = redo.values.iter().map(|(_, v)| v).collect();
@@ -794,6 +801,8 @@ mod tests {
             values[15],
             &Literal::Unsupported("SYS.XMLTYPE.createXML('<a/>')".into())
         );
+        assert_eq!(values[16], &s("ñ"));
+        assert_eq!(values[17], &Literal::Raw("ff".into()));
     }
 
     #[test]

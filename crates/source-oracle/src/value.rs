@@ -865,6 +865,25 @@ mod tests {
                 .value(0),
             1.5e300
         );
+        // BINARY_DOUBLE / BINARY_FLOAT as LogMiner quotes them.
+        let array = convert("double", s("1.5E+000")).unwrap();
+        assert_eq!(
+            array
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .unwrap()
+                .value(0),
+            1.5
+        );
+        let array = convert("real", s("-Inf")).unwrap();
+        assert_eq!(
+            array
+                .as_any()
+                .downcast_ref::<Float32Array>()
+                .unwrap()
+                .value(0),
+            f32::NEG_INFINITY
+        );
         let array = convert("double", n("-0")).unwrap();
         assert!(array
             .as_any()
