@@ -68,7 +68,8 @@ pub struct OracleSource {
 fn db(context: &str) -> impl Fn(oracle::Error) -> OracleError + '_ {
     move |e| OracleError::Database {
         context: context.to_string(),
-        code: e.db_error().map(|d| d.code()),
+        // ODPI-C's own errors (DPI-nnnn) have code 0.
+        code: e.db_error().map(|d| d.code()).filter(|c| *c != 0),
         message: e.to_string(),
     }
 }

@@ -111,15 +111,14 @@ pub fn transient_code(code: i32) -> bool {
 impl ErrorClass for OracleError {
     fn retry(&self) -> Retry {
         match self {
-            OracleError::Database {
-                code: Some(code), ..
-            } if transient_code(*code) => Retry::Transient,
-            // ODPI-C reports a lost connection without an ORA- number (DPI-1080 and the like).
-            OracleError::Database {
-                code: None,
-                message,
-                ..
-            } if message.contains("DPI-1080") || message.contains("DPI-1010") => Retry::Transient,
+            OracleError::Database { code, message, .. }
+                if code.is_some_and(transient_code)
+                    // ODPI-C reports a lost connection without an ORA- number.
+                    || message.contains("DPI-1080")
+                    || message.contains("DPI-1010") =>
+            {
+                Retry::Transient
+            }
             _ => Retry::Definite,
         }
     }
@@ -150,6 +149,17 @@ mod tests {
             action: "change the column".into(),
         };
         assert_eq!(redo.retry(), Retry::Definite);
+        let closed = OracleError::Database {
+            context: "mining".into(),
+            message: "DPI-1080: connection was closed by ORA-3113".into(),
+            code: None,
+        };
+        assert_eq!(closed.retry(), Retry::Transient);
+        let no_client = OracleError::database(
+            "connecting",
+            "DPI-1047: Cannot locate a 64-bit Oracle Client library",
+        );
+        assert_eq!(no_client.retry(), Retry::Definite);
         assert!(redo.to_string().starts_with("APP.T.TS at SCN 7:"));
     }
 }
