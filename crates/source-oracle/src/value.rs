@@ -555,7 +555,7 @@ pub fn parse_datetime(text: &str, format: &str) -> Result<DateTimeFields, String
             tz_minutes = minutes;
         } else {
             let c = rest.as_bytes()[0];
-            if c.is_ascii_alphanumeric() {
+            if c.is_ascii_alphanumeric() || !c.is_ascii() {
                 return Err(format!("format element at `{rest}` is not supported"));
             }
             if t.get(ti) != Some(&c) {
@@ -972,6 +972,14 @@ mod tests {
             text: "15/01/2024 10:30".into(),
             format: "DD/MM/YYYY HH24:MI".into(),
         };
+        let odd = Literal::Date {
+            text: "2024年01".into(),
+            format: "YYYY年MM".into(),
+        };
+        assert!(convert("timestamp(0)", odd)
+            .unwrap_err()
+            .reason
+            .contains("not supported"));
         assert_eq!(micros("timestamp(0)", other), 1_705_314_600_000_000);
         // Fractions: up to microseconds exactly; below is an error, not a rounding.
         assert_eq!(
