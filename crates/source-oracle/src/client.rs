@@ -346,8 +346,11 @@ fn read_as_of(
         let row = row.map_err(db(&context))?;
         for (i, column) in table.columns.iter().enumerate() {
             let builder = &mut builders[i];
-            let appended = if matches!(column.data_type, migrate_core::LogicalType::Blob) {
-                // BLOB and LONG RAW come as bytes.
+            let appended = if matches!(
+                column.data_type,
+                migrate_core::LogicalType::Blob | migrate_core::LogicalType::Geometry
+            ) {
+                // BLOB and LONG RAW come as bytes, SDO_GEOMETRY as WKB bytes.
                 match row.get::<usize, Option<Vec<u8>>>(i).map_err(db(&context))? {
                     None => {
                         builder.append_null();

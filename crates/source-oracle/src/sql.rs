@@ -184,6 +184,16 @@ fn read_expression(column: &str, source_type: &str, ty: &LogicalType) -> String 
     if upper.starts_with("RAW") {
         return format!("RAWTOHEX({column})");
     }
+    // Object types are read in the form of their canonical type: XML and JSON text, WKB.
+    if upper.starts_with("XMLTYPE") {
+        return format!("XMLSERIALIZE(DOCUMENT {column} AS CLOB)");
+    }
+    if upper.starts_with("JSON") {
+        return format!("JSON_SERIALIZE({column} RETURNING CLOB)");
+    }
+    if upper.starts_with("SDO_GEOMETRY") {
+        return format!("SDO_UTIL.TO_WKBGEOMETRY({column})");
+    }
     match ty {
         LogicalType::SmallInt
         | LogicalType::Integer
@@ -526,11 +536,14 @@ OR (SRC_CON_NAME = 'FREEPDB1' AND (OPERATION_CODE = 5 AND (SEG_OWNER IN ('APP'))
                 LogicalType::Varbinary { length: 16 },
             ),
             Column::new(Ident::new("NOTE"), "CLOB", LogicalType::Text),
+            Column::new(Ident::new("DOC"), "XMLTYPE", LogicalType::Xml),
+            Column::new(Ident::new("SHAPE"), "SDO_GEOMETRY", LogicalType::Geometry),
         ];
         assert_eq!(
             select_as_of(&t, 4523312),
             "SELECT TO_CHAR(\"ID\", 'TM9'), TO_CHAR(\"AT\", 'SYYYY-MM-DD HH24:MI:SS'), \
-TO_CHAR(SYS_EXTRACT_UTC(\"TZ\"), 'SYYYY-MM-DD HH24:MI:SS.FF9'), RAWTOHEX(\"R\"), \"NOTE\" \
+TO_CHAR(SYS_EXTRACT_UTC(\"TZ\"), 'SYYYY-MM-DD HH24:MI:SS.FF9'), RAWTOHEX(\"R\"), \"NOTE\", \
+XMLSERIALIZE(DOCUMENT \"DOC\" AS CLOB), SDO_UTIL.TO_WKBGEOMETRY(\"SHAPE\") \
 FROM \"APP\".\"ORDERS\" AS OF SCN 4523312"
         );
     }
