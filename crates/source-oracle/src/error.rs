@@ -95,6 +95,9 @@ pub fn transient_code(code: i32) -> bool {
             | 1034 // ORACLE not available
             | 1089 // immediate shutdown in progress
             | 1090 // shutdown in progress
+            // LogMiner: a log file of the window was switched out between choosing the files and
+            // starting; choosing again finds its archived copy (or reports the redo gone).
+            | 1291
             | 3113 // end-of-file on communication channel
             | 3114 // not connected
             | 3135 // connection lost contact
