@@ -19,7 +19,8 @@ use std::time::SystemTime;
 /// - PostgreSQL: an LSN, `16/B374D848`;
 /// - MySQL/MariaDB: `binlog.000003:4567` (file and position), optionally followed by
 ///   `;gtid=0-1-42` (MariaDB GTID) or `;gtid=<uuid>:1-42` (MySQL executed GTID set);
-/// - Oracle: `scn:123456789`.
+/// - Oracle: `scn:123456789`, optionally followed by `;mine_from=123450000` (the SCN where LogMiner
+///   must restart so that no transaction still open at the checkpoint is read partially).
 ///
 /// Positions are compared only by the engine that produced them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
