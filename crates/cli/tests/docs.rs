@@ -43,7 +43,9 @@ const NOT_CODES: &[&str] = &[
 ];
 
 /// File names (`oracle.toml`, `postgres.sh`) are not codes either.
-const FILE_EXTENSIONS: &[&str] = &["toml", "sh", "json", "sql", "rs", "txt", "md"];
+const FILE_EXTENSIONS: &[&str] = &[
+    "toml", "sh", "json", "sql", "rs", "txt", "md", "html", "png",
+];
 
 /// Calls whose first or second argument may be a finding code.
 const FINDING_CALLS: &[&str] = &["finding", "action", "warning", "note", "unsupported"];

@@ -10,6 +10,7 @@ mod error;
 mod finding;
 mod layout;
 mod name;
+mod preflight;
 mod types;
 
 pub use catalog::{
@@ -23,4 +24,8 @@ pub use error::{ErrorClass, Retry};
 pub use finding::{Finding, Severity, SourceLocation};
 pub use layout::{DistStyle, Encoding, Evidence, TableLayout};
 pub use name::{Ident, QualifiedName};
+pub use preflight::{
+    catalog_checks, may_exceed, truncation_check, CheckStatus, PreflightCheck, PreflightOptions,
+    ReplicationMode,
+};
 pub use types::{LengthUnit, LogicalType, StructField, TypeParseError};
