@@ -148,7 +148,9 @@ pub async fn preflight(
                 "reading privileges on the tables of {schema}"
             )))?;
         for row in rows {
-            let object = format!("{}.{}", quote_ident(row.get(0)), quote_ident(row.get(1)));
+            let (schema, name): (&str, &str) = (row.get(0), row.get(1));
+            let object = format!("{schema}.{name}");
+            let sql_name = format!("{}.{}", quote_ident(schema), quote_ident(name));
             if row.get::<_, bool>(2) {
                 selectable += 1;
             } else {
@@ -156,7 +158,7 @@ pub async fn preflight(
                     "preflight.select-privilege",
                     object.clone(),
                     format!("user {user} has no SELECT on the table"),
-                    format!("GRANT SELECT ON {object} TO {}", quote_ident(&user)),
+                    format!("GRANT SELECT ON {sql_name} TO {}", quote_ident(&user)),
                 ));
             }
             if !cdc {
@@ -185,13 +187,13 @@ pub async fn preflight(
                     "preflight.replica-identity",
                     object.clone(),
                     "REPLICA IDENTITY NOTHING: updates and deletes can't be published",
-                    format!("ALTER TABLE {object} REPLICA IDENTITY DEFAULT (with a primary key), USING INDEX or FULL"),
+                    format!("ALTER TABLE {sql_name} REPLICA IDENTITY DEFAULT (with a primary key), USING INDEX or FULL"),
                 )),
                 _ => checks.push(PreflightCheck::blocker(
                     "preflight.replica-identity",
                     object.clone(),
                     "REPLICA IDENTITY DEFAULT without a primary key: updates and deletes fail once the table is in a publication",
-                    format!("add a primary key, or ALTER TABLE {object} REPLICA IDENTITY USING INDEX <unique index> (or FULL)"),
+                    format!("add a primary key, or ALTER TABLE {sql_name} REPLICA IDENTITY USING INDEX <unique index> (or FULL)"),
                 )),
             }
         }
@@ -260,7 +262,7 @@ async fn longest_values(
             )))?;
         for (i, column) in columns.iter().enumerate() {
             if let Some(longest) = row.get::<_, Option<i64>>(i) {
-                let object = format!("{}.{}", table.name, quote_ident(column));
+                let object = format!("{}.{column}", table.name);
                 checks.push(truncation_check(object, longest.unsigned_abs(), limit));
             }
         }
