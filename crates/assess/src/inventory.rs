@@ -403,22 +403,12 @@ impl Builder<'_> {
         let location = object.location.clone();
         for item in self.model.construct_items(constructs) {
             let hours = item.hours_each * f64::from(item.count);
-            let packages = if item.code == "plsql.supplied-package" {
-                let names: Vec<&str> = constructs
-                    .supplied_packages
-                    .iter()
-                    .map(String::as_str)
-                    .collect();
-                format!(" ({})", names.join(", "))
-            } else {
-                String::new()
-            };
             self.items.push(ActionItem {
                 code: item.code.to_string(),
                 severity: Severity::Action,
                 object_id: Some(id),
                 object: label.clone(),
-                message: format!("uses {} {}{packages}", item.count, item.what),
+                message: format!("uses {} {}{}", item.count, item.what, item.detail),
                 fix: item.fix.to_string(),
                 hours,
                 status: self.model.band(hours),

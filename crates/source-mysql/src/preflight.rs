@@ -60,7 +60,7 @@ pub async fn preflight(
             vars.insert(name, value.to_ascii_uppercase());
         }
         let var = |name: &str| vars.get(name).map(String::as_str);
-        let setting = |code: &str, name: &str, wanted: &str, fix: &str| match var(name) {
+        let required_setting = |code: &str, name: &str, wanted: &str, fix: &str| match var(name) {
             Some(value) if value == wanted => {
                 PreflightCheck::passed(code, name, format!("{name} = {value}"))
             }
@@ -77,19 +77,19 @@ pub async fn preflight(
                 fix,
             ),
         };
-        checks.push(setting(
+        checks.push(required_setting(
             "preflight.log-bin",
             "log_bin",
             "ON",
             "start the server with --log-bin (and a server-id), then restart",
         ));
-        checks.push(setting(
+        checks.push(required_setting(
             "preflight.binlog-format",
             "binlog_format",
             "ROW",
             "SET GLOBAL binlog_format = 'ROW' and put binlog_format=ROW in the server configuration",
         ));
-        checks.push(setting(
+        checks.push(required_setting(
             "preflight.binlog-row-image",
             "binlog_row_image",
             "FULL",
