@@ -215,3 +215,79 @@ fn html_report_renders_in_chromium_with_the_right_totals() {
     }
     std::fs::remove_dir_all(&work).unwrap();
 }
+
+/// `migrate assess --source` on both live engines: the inventory counts what was created, and
+/// the preflight names the table without a key.
+#[test]
+fn live_assessment_of_postgres_and_mariadb() {
+    let pg = migrate_testkit::postgres();
+    let my = migrate_testkit::mariadb();
+    let (Some(pg), Some(my)) = (pg, my) else {
+        return;
+    };
+    let pg_db = pg.create_database("assess_live");
+    pg_db
+        .sql(
+            "CREATE TABLE a (id int PRIMARY KEY, t text); CREATE TABLE nokey (x int);
+             CREATE VIEW v AS SELECT id FROM a;
+             CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+             CREATE TRIGGER trg BEFORE INSERT ON a FOR EACH ROW EXECUTE FUNCTION f();
+             INSERT INTO a SELECT g, 'x' FROM generate_series(1, 100) g; ANALYZE;",
+        )
+        .unwrap();
+    let my_db = my.create_database("assess_live");
+    my_db
+        .sql(
+            "CREATE TABLE a (id INT PRIMARY KEY, t TEXT); CREATE TABLE nokey (x INT);
+             CREATE VIEW v AS SELECT id FROM a;
+             CREATE TRIGGER trg BEFORE INSERT ON a FOR EACH ROW SET NEW.t = UPPER(NEW.t);",
+        )
+        .unwrap();
+    for (url, schema, routines) in [
+        (pg_db.url().to_string(), "public".to_string(), 2),
+        (my_db.url().to_string(), my_db.name().to_string(), 1),
+    ] {
+        let output = migrate()
+            .args(["assess", "--format", "json", "--source", &url])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["source"]["kind"], "live");
+        let kinds = &json["summary"]["by_kind"];
+        assert_eq!(kinds["table"]["total"], 2, "{url}");
+        assert_eq!(kinds["view"]["total"], 1, "{url}");
+        assert_eq!(kinds["trigger"]["total"], 1, "{url}");
+        let code: u64 = ["function", "procedure", "trigger"]
+            .iter()
+            .map(|k| kinds[*k]["total"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(code, routines, "{url}");
+        let schemas = json["schemas"].as_array().unwrap();
+        assert_eq!(schemas.len(), 1);
+        assert_eq!(schemas[0]["schema"], schema.as_str());
+        let blocker = json["preflight"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == "preflight.no-key" && c["status"] == "blocker")
+            .unwrap_or_else(|| panic!("no key blocker: {}", json["preflight"]));
+        assert_eq!(blocker["object"], format!("{schema}.nokey"));
+        // The password never appears in the report.
+        let text = String::from_utf8_lossy(&output.stdout);
+        if let Some(password) = url
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.split('@').next())
+            .and_then(|c| c.split_once(':'))
+            .map(|(_, p)| p)
+        {
+            assert!(!text.contains(&format!(":{password}@")), "{url}");
+        }
+    }
+}
