@@ -450,8 +450,13 @@ impl Builder<'_> {
         let known = FINDING_OBJECTS.iter().find(|o| o.code == finding.code)?;
         let kind = known.kind;
         let name = finding.object.trim_start_matches(known.prefix).to_string();
-        // `library hr.x`: the schema from the name after the kind's words, which the detail keeps.
-        let (schema, name) = split_schema(name.rsplit(' ').next().unwrap_or(&name));
+        let (schema, name) = if kind == ObjectKind::DatabaseLink {
+            // Link names hold dots of their own (`remote.example.com`): kept whole.
+            (String::new(), name)
+        } else {
+            // `library hr.x`: the schema from the name after the kind's words (kept in detail).
+            split_schema(name.rsplit(' ').next().unwrap_or(&name))
+        };
         let detail = (kind == ObjectKind::Other).then(|| finding.object.clone());
         let key = finding.object.clone();
         Some(self.add(

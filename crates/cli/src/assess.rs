@@ -226,7 +226,7 @@ fn live(url: &str, schemas: &[String], options: &PreflightOptions) -> Result<Liv
                 };
                 Ok((catalog, SourceDialect::Mysql, info, preflight))
             }
-            "oracle" => bail!("oracle:// sources need a build with the `oracle` feature and an Oracle client; assess the DDL instead: export it with DBMS_METADATA and run `migrate assess --from oracle FILES`"),
+            "oracle" => bail!("oracle:// sources are not available in this build: there is no Oracle client to connect with (the `oracle` feature of migrate-assess maps the ALL_/DBA_ dictionary rows, but nothing fetches them yet); export the DDL with DBMS_METADATA.GET_DDL and run `migrate assess --from oracle FILES`"),
             _ => bail!("--source must be a postgres://, mysql:// or mariadb:// URL"),
         }
     })
