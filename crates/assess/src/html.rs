@@ -268,7 +268,7 @@ fn preflight(a: &Assessment) -> String {
         t.passed, t.warning, t.blocker
     );
     let mut checks: Vec<_> = a.preflight.iter().collect();
-    checks.sort_by(|x, y| y.status.cmp(&x.status));
+    checks.sort_by_key(|check| std::cmp::Reverse(check.status));
     for check in checks {
         let _ = write!(
             html,

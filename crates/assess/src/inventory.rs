@@ -149,7 +149,7 @@ impl Builder<'_> {
                     location: table.location.clone(),
                     ..object(ObjectKind::Table, &schema, &table.name.name.value)
                 },
-                &[qualified.clone()],
+                std::slice::from_ref(&qualified),
             );
             for column in &table.columns {
                 let stats = column.statistics.clone().unwrap_or_default();

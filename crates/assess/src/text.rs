@@ -180,7 +180,7 @@ pub fn write_text(assessment: &Assessment, color: bool, mut out: impl Write) -> 
             .iter()
             .filter(|c| c.status != CheckStatus::Passed)
             .collect();
-        problems.sort_by(|a, b| b.status.cmp(&a.status));
+        problems.sort_by_key(|check| std::cmp::Reverse(check.status));
         for check in problems.iter().take(SHOWN) {
             writeln!(
                 out,

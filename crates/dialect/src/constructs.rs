@@ -48,7 +48,7 @@ pub fn procedural_constructs(text: &str, dialect: SourceDialect) -> Constructs {
         ..Constructs::default()
     };
     let word = |i: usize| match words.get(i) {
-        Some(Word::Word(w)) => w.as_str(),
+        Some(Word::Name(w)) => w.as_str(),
         _ => "",
     };
     for i in 0..words.len() {
@@ -107,7 +107,7 @@ fn scan_words(text: &str, dialect: SourceDialect, words: &mut Vec<Word>) -> bool
             for token in tokens {
                 words.push(match token.token {
                     Token::Word(w) if w.quote_style.is_none() => {
-                        Word::Word(w.value.to_ascii_uppercase())
+                        Word::Name(w.value.to_ascii_uppercase())
                     }
                     Token::DollarQuotedString(body) if dialect == SourceDialect::Postgres => {
                         tokenized &= scan_words(&body.value, dialect, words);
@@ -132,7 +132,7 @@ fn scan_words(text: &str, dialect: SourceDialect, words: &mut Vec<Word>) -> bool
                     if i > 0 {
                         words.push(Word::Period);
                     }
-                    words.push(Word::Word(part.to_ascii_uppercase()));
+                    words.push(Word::Name(part.to_ascii_uppercase()));
                 }
             }
             false
@@ -142,7 +142,7 @@ fn scan_words(text: &str, dialect: SourceDialect, words: &mut Vec<Word>) -> bool
 
 #[derive(Debug, PartialEq)]
 enum Word {
-    Word(String),
+    Name(String),
     String,
     Period,
     Other,
