@@ -19,12 +19,10 @@ pub fn write_html(assessment: &Assessment, mut out: impl Write) -> io::Result<()
         assessment.source.dialect, assessment.target
     );
     let subtitle = format!(
-        "{} {}: {}",
-        assessment.source.kind,
-        if assessment.source.inputs.len() == 1 {
-            "input"
-        } else {
-            "inputs"
+        "{}: {}",
+        match assessment.source.kind {
+            "live" => "live database",
+            _ => "scripts",
         },
         assessment.source.inputs.join(", ")
     );
@@ -136,7 +134,7 @@ fn charts(a: &Assessment) -> String {
         .filter_map(|k| a.summary.by_kind.get(k.key()).map(|c| (k, c)))
         .collect();
     let max = kinds.iter().map(|(_, c)| c.total).max().unwrap_or(1).max(1);
-    let (label_w, bar_w, row_h) = (150.0, 300.0, 22.0);
+    let (label_w, bar_w, row_h) = (170.0, 300.0, 22.0);
     let height = row_h * kinds.len() as f64 + 8.0;
     let _ = write!(
         html,
