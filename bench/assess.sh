@@ -4,7 +4,7 @@
 # functions and procedures and TABLES/20 triggers, on PostgreSQL and on MariaDB (the servers of
 # scenarios/servers/, started if MIGRATE_PG_URL / MIGRATE_MYSQL_URL are not set).
 #
-# Usage: bench/assess.sh [TABLES]   (TABLES defaults to 1000)
+# Usage: bench/assess.sh [TABLES]   (TABLES defaults to 1000; MIGRATE=binary to skip the build)
 # Prints the wall time of discovery + preflight + assessment for each engine and fails if one
 # takes LIMIT seconds or more (default 10). Results go in docs/benchmarks.md ("Assess").
 set -euo pipefail
@@ -22,8 +22,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin migrate
-migrate=$target_dir/release/migrate
+# MIGRATE=path/to/migrate measures that binary instead of a fresh release build.
+migrate=${MIGRATE:-}
+if [ -z "$migrate" ]; then
+    cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin migrate
+    migrate=$target_dir/release/migrate
+fi
 : "${MIGRATE_PG_URL:=$("$root/scenarios/servers/postgres.sh" start | tail -1)}"
 : "${MIGRATE_MYSQL_URL:=$("$root/scenarios/servers/mariadb.sh" start | tail -1)}"
 export PATH="${MIGRATE_PG_BIN:-/usr/lib/postgresql/15/bin}:$PATH"

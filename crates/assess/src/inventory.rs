@@ -180,7 +180,10 @@ impl Builder<'_> {
                     ConstraintKind::ForeignKey(_) => "foreign key",
                     ConstraintKind::Check(_) => "check",
                 };
-                self.add(
+                let key = format!("{qualified} constraint {label}");
+                let unnamed_check = constraint.name.is_none()
+                    && matches!(constraint.kind, ConstraintKind::Check(_));
+                let id = self.add(
                     AssessedObject {
                         parent: Some(qualified.clone()),
                         detail: Some(kind.to_string()),
@@ -190,8 +193,13 @@ impl Builder<'_> {
                             &format!("{} constraint {label}", table.name.name.value),
                         )
                     },
-                    &[format!("{qualified} constraint {label}")],
+                    std::slice::from_ref(&key),
                 );
+                // Findings can't tell unnamed constraints apart (`t constraint (unnamed)`):
+                // those about one are about its CHECK (dropped, not trusted).
+                if unnamed_check {
+                    self.keys.insert(key.to_lowercase(), id);
+                }
             }
             if let Some(partitioning) = &table.partitioning {
                 for (n, partition) in partitioning.partitions.iter().enumerate() {

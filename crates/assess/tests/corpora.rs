@@ -259,3 +259,89 @@ fn oracle_sakila_plsql_constructs_are_found() {
     assert!(a.summary.code_lines > 100);
     assert_eq!(a.summary.technical_level, 5);
 }
+
+/// Objects only findings record (database links) become inventory rows; statuses follow the
+/// effort model; findings attach to the object they name.
+#[test]
+fn statuses_and_attribution_on_a_small_script() {
+    let script = "CREATE TABLE hr.t (id NUMBER(10) PRIMARY KEY, c CHAR(1) CHECK (c IN ('Y','N')));
+CREATE DATABASE LINK remote.example.com CONNECT TO u IDENTIFIED BY p USING 'db';
+CREATE PUBLIC SYNONYM ts FOR hr.t;
+CREATE OR REPLACE PACKAGE BODY hr.pkg IS
+  PROCEDURE p IS
+    PRAGMA AUTONOMOUS_TRANSACTION;
+  BEGIN
+    EXECUTE IMMEDIATE 'TRUNCATE TABLE hr.t';
+    DBMS_OUTPUT.PUT_LINE('done');
+    COMMIT;
+  END;
+END;
+/
+";
+    let mut reader = DdlReader::new(SourceDialect::Oracle);
+    reader.read("small.sql", script);
+    let catalog = reader.finish();
+    let a = assess(Input {
+        catalog: &catalog,
+        from: SourceDialect::Oracle,
+        to: TargetDialect::Redshift,
+        source: SourceInfo {
+            kind: "files",
+            dialect: "oracle",
+            inputs: vec!["small.sql".into()],
+        },
+        preflight: Vec::new(),
+        model: &EffortModel::builtin(),
+    });
+    let object = |kind: migrate_assess::ObjectKind| {
+        a.objects
+            .iter()
+            .find(|o| o.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} in {:#?}", a.objects))
+    };
+    use migrate_assess::ObjectKind as K;
+    assert_eq!(object(K::DatabaseLink).status, Status::Unsupported);
+    assert_eq!(object(K::Table).status, Status::Automatic);
+    // The dropped CHECK attaches to its constraint, not to the table.
+    let check = a
+        .objects
+        .iter()
+        .find(|o| o.kind == K::Constraint && o.detail.as_deref() == Some("check"))
+        .unwrap();
+    assert_eq!(check.status, Status::Simple);
+    assert!(a
+        .action_items
+        .iter()
+        .any(|i| i.code == "constraint.check-dropped" && i.object_id == Some(check.id)));
+    // The package body: rewrite + autonomous transaction (3 h) + dynamic SQL (2 h) + a supplied
+    // package call (0.5 h) = more than 4 h: significant.
+    let body = object(K::PackageBody);
+    assert_eq!(body.status, Status::Significant);
+    let items: Vec<&str> = a
+        .action_items
+        .iter()
+        .filter(|i| i.object_id == Some(body.id))
+        .map(|i| i.code.as_str())
+        .collect();
+    for code in [
+        "plsql.not-converted",
+        "plsql.autonomous-transaction",
+        "plsql.dynamic-sql",
+        "plsql.supplied-package",
+    ] {
+        assert!(items.contains(&code), "{code} not in {items:?}");
+    }
+    let supplied = a
+        .action_items
+        .iter()
+        .find(|i| i.code == "plsql.supplied-package")
+        .unwrap();
+    assert!(supplied.message.contains("DBMS_OUTPUT"), "{supplied:?}");
+    // Under 5 days of 8 hours of manual work: level B; code that needs rewriting: technical 5.
+    assert!(a.summary.hours < 40.0);
+    assert_eq!(
+        a.summary.migration_level,
+        Some(migrate_assess::MigrationLevel::B)
+    );
+    assert_eq!(a.summary.technical_level, 5);
+}
