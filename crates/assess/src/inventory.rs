@@ -7,8 +7,8 @@
 use crate::effort::EffortModel;
 use crate::model::*;
 use migrate_core::{
-    Catalog, CheckStatus, ConstraintKind, Finding, PreflightCheck, RoutineKind, Severity,
-    SourceDialect, TableKind, TargetDialect,
+    Catalog, CheckStatus, ConstraintKind, DistStyle, Finding, PreflightCheck, RoutineKind,
+    Severity, SourceDialect, TableKind, TableLayout, TargetDialect,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -73,7 +73,18 @@ pub struct Input<'a> {
 /// Assesses a catalog: runs the converter as a dry run (its DDL is discarded), attributes every
 /// finding to an object, applies the effort model and totals per schema.
 pub fn assess(input: Input<'_>) -> Assessment {
-    let conversion = migrate_dialect::emit(input.catalog, input.from, input.to, &[]);
+    // The key advisor runs as `convert` runs it, on the statistics the catalog carries (row
+    // counts, distinct counts and null fractions of a live source), so the dry run is the
+    // conversion `convert` would make and each table shows its advised layout.
+    let layouts = match input.to {
+        TargetDialect::Redshift => migrate_advisor::advise(
+            input.catalog,
+            &migrate_advisor::Statistics::from_catalog(input.catalog),
+            &migrate_advisor::Workload::default(),
+        ),
+        TargetDialect::Postgres => Vec::new(),
+    };
+    let conversion = migrate_dialect::emit(input.catalog, input.from, input.to, &layouts);
     let mut builder = Builder {
         model: input.model,
         objects: Vec::new(),
@@ -83,7 +94,7 @@ pub fn assess(input: Input<'_>) -> Assessment {
         unsupported: Vec::new(),
         rewritten: Vec::new(),
     };
-    builder.inventory(input.catalog, input.from);
+    builder.inventory(input.catalog, input.from, &layouts);
     for finding in input.catalog.findings.iter().chain(&conversion.findings) {
         builder.finding(finding);
     }
@@ -124,8 +135,8 @@ impl Builder<'_> {
         id
     }
 
-    fn inventory(&mut self, catalog: &Catalog, from: SourceDialect) {
-        for table in &catalog.tables {
+    fn inventory(&mut self, catalog: &Catalog, from: SourceDialect, layouts: &[TableLayout]) {
+        for (position, table) in catalog.tables.iter().enumerate() {
             let schema = table
                 .name
                 .schema
@@ -145,6 +156,7 @@ impl Builder<'_> {
                 AssessedObject {
                     rows: stats.row_count,
                     size_bytes: stats.size_bytes,
+                    key_advice: layouts.get(position).map(layout_sql),
                     detail,
                     location: table.location.clone(),
                     ..object(ObjectKind::Table, &schema, &table.name.name.value)
@@ -638,6 +650,21 @@ fn levels(totals: &mut Totals, model: &EffortModel) {
     });
 }
 
+/// `DISTSTYLE KEY (c) SORTKEY (a, b)`, as the Redshift DDL would say it.
+fn layout_sql(layout: &TableLayout) -> String {
+    let mut sql = match &layout.diststyle {
+        DistStyle::Auto => "DISTSTYLE AUTO".to_string(),
+        DistStyle::Even => "DISTSTYLE EVEN".to_string(),
+        DistStyle::All => "DISTSTYLE ALL".to_string(),
+        DistStyle::Key(column) => format!("DISTSTYLE KEY DISTKEY ({})", column.value),
+    };
+    if !layout.sortkey.is_empty() {
+        let columns: Vec<&str> = layout.sortkey.iter().map(|c| c.value.as_str()).collect();
+        sql.push_str(&format!(" SORTKEY ({})", columns.join(", ")));
+    }
+    sql
+}
+
 fn object(kind: ObjectKind, schema: &str, name: &str) -> AssessedObject {
     AssessedObject {
         id: 0,
@@ -652,6 +679,7 @@ fn object(kind: ObjectKind, schema: &str, name: &str) -> AssessedObject {
         constructs: None,
         rows: None,
         size_bytes: None,
+        key_advice: None,
         distinct_count: None,
         null_fraction: None,
         location: None,

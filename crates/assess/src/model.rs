@@ -191,6 +191,10 @@ pub struct AssessedObject {
     /// Bytes on disk, indexes and LOB storage included (live sources).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
+    /// The key advisor's layout of a table for Redshift (`DISTSTYLE KEY DISTKEY (c) SORTKEY (a)`),
+    /// from keys, partitioning and the statistics the source gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_advice: Option<String>,
     /// Column statistics (live sources): distinct values and fraction of NULLs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distinct_count: Option<u64>,

@@ -302,6 +302,9 @@ END;
     use migrate_assess::ObjectKind as K;
     assert_eq!(object(K::DatabaseLink).status, Status::Unsupported);
     assert_eq!(object(K::Table).status, Status::Automatic);
+    // The key advisor's layout, as `convert` would write it.
+    let advice = object(K::Table).key_advice.clone().unwrap();
+    assert!(advice.starts_with("DISTSTYLE "), "{advice}");
     // The dropped CHECK attaches to its constraint, not to the table.
     let check = a
         .objects
