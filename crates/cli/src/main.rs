@@ -7,6 +7,7 @@
 //! - 2: could not run (bad arguments or task, unreadable or non-text input, a source, target or
 //!   staging area that can't be reached).
 
+mod assess;
 mod catalog;
 mod convert;
 mod progress;
@@ -35,6 +36,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Assess DDL scripts or a live database before migrating: inventory, conversion status,
+    /// effort and replication preflight, as text, JSON or HTML.
+    Assess(assess::AssessArgs),
     /// Convert DDL scripts to Redshift (or PostgreSQL) DDL, with key advice and findings.
     Convert(convert::ConvertArgs),
     /// Load tables from PostgreSQL into PostgreSQL or Redshift through staging, resumably, and
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Assess(args) => assess::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Replicate(args) => replicate::replicate(args),
         Command::Validate(args) => replicate::validate(args),

@@ -48,13 +48,28 @@ const NOT_CODES: &[&str] = &[
     "compression.codec",
     "case.insensitive",
     "orc.compress",
+    // crates/assess/src/effort.rs: keys of the effort model named in its errors.
+    "bands.simple",
+    "bands.medium",
 ];
 
 /// File names (`oracle.toml`, `postgres.sh`) are not codes either.
-const FILE_EXTENSIONS: &[&str] = &["toml", "sh", "json", "sql", "rs", "txt", "md"];
+const FILE_EXTENSIONS: &[&str] = &[
+    "toml", "sh", "json", "sql", "rs", "txt", "md", "html", "png",
+];
 
 /// Calls whose first or second argument may be a finding code.
-const FINDING_CALLS: &[&str] = &["finding", "action", "warning", "note", "unsupported"];
+const FINDING_CALLS: &[&str] = &[
+    "finding",
+    "action",
+    "warning",
+    "note",
+    "unsupported",
+    // Replication preflight checks (crates/core/src/preflight.rs and the source crates).
+    "passed",
+    "blocker",
+    "required_setting",
+];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -310,7 +325,8 @@ fn codes_in_rust(codes: &mut Codes) -> Vec<String> {
                         && index >= 3
                         && tokens[index - 1] == Token::Punct(':')
                         && tokens[index - 2] == Token::Punct(':')
-                        && tokens[index - 3] == Token::Ident("Finding".into()) =>
+                        && (tokens[index - 3] == Token::Ident("Finding".into())
+                            || tokens[index - 3] == Token::Ident("PreflightCheck".into())) =>
                 {
                     Some("Finding::new")
                 }

@@ -11,6 +11,7 @@ mod finding;
 mod layout;
 mod location;
 mod name;
+mod preflight;
 mod types;
 
 pub use catalog::{
@@ -25,4 +26,8 @@ pub use finding::{Finding, Severity, SourceLocation};
 pub use layout::{DistStyle, Encoding, Evidence, TableLayout};
 pub use location::{LocationMap, LocationMapError, LocationRule};
 pub use name::{Ident, QualifiedName};
+pub use preflight::{
+    catalog_checks, may_exceed, truncation_check, CheckStatus, PreflightCheck, PreflightOptions,
+    ReplicationMode,
+};
 pub use types::{LengthUnit, LogicalType, StructField, TypeParseError};

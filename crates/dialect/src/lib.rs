@@ -3,17 +3,21 @@
 //! Front ends read real-world scripts of each source dialect into a [`migrate_core::Catalog`];
 //! [`typemap`] maps types through the data files of `dialect-maps/`; emitters write target DDL.
 
+mod constructs;
 mod cursor;
 pub mod ddl;
 mod emit;
 mod expr;
 mod script;
+mod target_checks;
 mod type_syntax;
 pub mod typemap;
 
+pub use constructs::{procedural_constructs, Constructs};
 pub use cursor::ParseError;
 pub use ddl::{read_script, DdlReader, InputError};
 pub use emit::{emit, Conversion, Summary};
 pub use migrate_core::{SourceDialect, TargetDialect};
+pub use target_checks::target_type_checks;
 pub use type_syntax::parse_type_text;
 pub use typemap::{MapError, Mapped, RuleNote, TypeMap, TypeMaps, TypeRef};

@@ -51,7 +51,7 @@ SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE
  WHERE LEVEL = 'Column' AND CHECK_CLAUSE LIKE 'json\\_valid(%' AND {schemas}";
 
 /// `TABLE_SCHEMA IN (?, ...)` (or `NOT IN` the system schemas) with its parameters.
-fn schema_filter(column: &str, schemas: Option<&[String]>) -> (String, Vec<Value>) {
+pub(crate) fn schema_filter(column: &str, schemas: Option<&[String]>) -> (String, Vec<Value>) {
     let system = SYSTEM_SCHEMAS
         .iter()
         .map(|s| format!("'{s}'"))
@@ -72,6 +72,17 @@ fn schema_filter(column: &str, schemas: Option<&[String]>) -> (String, Vec<Value
 type Key = (String, String);
 
 impl MysqlSource {
+    /// The schemas discovery reads: those given, else the URL's database, else every one.
+    pub(crate) fn default_schemas(&self, schemas: Option<&[String]>) -> Option<Vec<String>> {
+        match (schemas, &self.target.database) {
+            (Some(list), _) => Some(list.to_vec()),
+            (None, Some(db)) => Some(vec![db.clone()]),
+            (None, None) => None,
+        }
+    }
+}
+
+impl MysqlSource {
     /// Reads the base tables of `schemas` (when `None`: the URL's database, or every non-system
     /// database when the URL names none): columns in ordinal order with canonical types from the
     /// converter's MySQL type map (`dialect-maps/mysql.toml`, so that `migrate convert` and
@@ -86,15 +97,8 @@ impl MysqlSource {
     ///
     /// Consistency: one statement per catalog view, not one snapshot.
     pub async fn discover(&self, schemas: Option<&[String]>) -> Result<Catalog, SourceError> {
-        let default;
-        let schemas = match (schemas, &self.target.database) {
-            (Some(list), _) => Some(list),
-            (None, Some(db)) => {
-                default = [db.clone()];
-                Some(&default[..])
-            }
-            (None, None) => None,
-        };
+        let default = self.default_schemas(schemas);
+        let schemas = default.as_deref();
         let mut conn = self.conn.lock().await;
         let query = |sql: &str, column: &str| {
             let (filter, params) = schema_filter(column, schemas);

@@ -38,6 +38,8 @@ mod chunk;
 mod connect;
 mod discover;
 mod error;
+mod objects;
+mod preflight;
 mod read;
 mod snapshot;
 mod sql;
@@ -46,6 +48,7 @@ pub use binlog::{MysqlChangeStream, BATCH_BYTES, BATCH_ROWS, HEARTBEAT};
 pub use chunk::chunk_predicate;
 pub use connect::{Flavor, MysqlSource, SESSION_SETTINGS};
 pub use error::SourceError;
+pub use preflight::preflight;
 pub use snapshot::{BinlogPosition, MysqlSnapshot};
 pub use sql::{quote_ident, table_sql_name};
 

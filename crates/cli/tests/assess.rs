@@ -1,0 +1,293 @@
+//! `migrate assess` end to end: the command on scripts (text, JSON, HTML), and the HTML report
+//! rendered in headless Chromium as a person would open it: it loads without console errors,
+//! its scripts run, and it shows the same totals as the JSON report.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn migrate() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_migrate"))
+}
+
+fn hr_files() -> Option<Vec<PathBuf>> {
+    let dir = std::env::var_os("MIGRATE_CORPORA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora"))
+        .join("oracle/sample-schemas/human_resources");
+    if !dir.is_dir() {
+        assert!(
+            !migrate_testkit::servers_required(),
+            "the corpora are required here but {} is missing",
+            dir.display()
+        );
+        eprintln!("SKIPPED: no corpora at {}", dir.display());
+        return None;
+    }
+    Some(vec![dir.join("hr_create.sql"), dir.join("hr_code.sql")])
+}
+
+fn chromium() -> Option<PathBuf> {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        let found = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {name}"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+        if found.is_some() {
+            return found;
+        }
+    }
+    assert!(
+        !migrate_testkit::servers_required(),
+        "Chromium is required here (apt-get install chromium, as .ci/run does) but is missing"
+    );
+    eprintln!("SKIPPED: no chromium");
+    None
+}
+
+/// Chromium with a fresh profile and nothing that reaches the network.
+fn headless(browser: &Path, profile: &Path) -> Command {
+    let mut command = Command::new(browser);
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]);
+    command.arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
+/// The text of the element with `id` in `html` (no nested tags).
+fn element_text<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no element #{id}"));
+    let open = start + html[start..].find('>').unwrap() + 1;
+    let close = open + html[open..].find('<').unwrap();
+    &html[open..close]
+}
+
+#[test]
+fn text_and_json_reports_of_scripts() {
+    let Some(files) = hr_files() else { return };
+    let output = migrate()
+        .args(["assess", "--from", "oracle"])
+        .args(&files)
+        .output()
+        .unwrap();
+    // Exit 1: procedures and triggers need work.
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("87 objects"), "{text}");
+    assert!(
+        !text.contains('\x1b'),
+        "no colours when stdout is not a terminal"
+    );
+    let output = migrate()
+        .args(["assess", "--from", "oracle", "--format", "json"])
+        .args(&files)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["summary"]["objects"]["total"], 87);
+    assert_eq!(json["summary"]["by_kind"]["trigger"]["total"], 2);
+    // Usage errors exit 2.
+    let output = migrate().args(["assess"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = migrate()
+        .args(["assess", "--source", "ftp://nowhere/"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("postgres://"));
+}
+
+#[test]
+fn html_report_renders_in_chromium_with_the_right_totals() {
+    let Some(files) = hr_files() else { return };
+    let Some(browser) = chromium() else { return };
+    let work = std::env::temp_dir().join(migrate_testkit::unique_name("assess_html"));
+    std::fs::create_dir_all(&work).unwrap();
+    let html = work.join("report.html");
+    let json = work.join("report.json");
+    for (format, out) in [("html", &html), ("json", &json)] {
+        let status = migrate()
+            .args(["assess", "--from", "oracle", "--format", format, "--out"])
+            .arg(out)
+            .args(&files)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(1));
+    }
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let page = std::fs::read_to_string(&html).unwrap();
+    // Self-contained: nothing fetched from anywhere.
+    for reference in ["src=\"http", "href=\"http", "@import", "url(http"] {
+        assert!(!page.contains(reference), "{reference}");
+    }
+
+    let output = headless(&browser, &work.join("profile"))
+        .args(["--virtual-time-budget=5000", "--dump-dom"])
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout).to_string();
+    let log = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "chromium failed: {log}");
+    // The page's scripts ran to the end, and nothing threw.
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "scripts did not finish: {log}"
+    );
+    assert!(!dom.contains("data-errors=\""), "errors in the page: {dom}");
+    let console_errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") && (l.contains("Uncaught") || l.contains("rror")))
+        .collect();
+    assert!(console_errors.is_empty(), "{console_errors:?}");
+    // The totals shown are those of the JSON report.
+    let summary = &report["summary"];
+    assert_eq!(
+        element_text(&dom, "total-objects"),
+        summary["objects"]["total"].to_string()
+    );
+    assert_eq!(
+        element_text(&dom, "total-items"),
+        summary["action_items"].to_string()
+    );
+    assert_eq!(
+        element_text(&dom, "total-hours"),
+        format!("{:.1}", summary["hours"].as_f64().unwrap())
+    );
+    // The tables built by the page hold every object and action item.
+    assert_eq!(
+        element_text(&dom, "objects-count"),
+        format!("{n} of {n}", n = summary["objects"]["total"])
+    );
+    assert_eq!(
+        element_text(&dom, "items-count"),
+        format!("{n} of {n}", n = summary["action_items"])
+    );
+    for (table, key) in [
+        ("objects-table", "objects"),
+        ("items-table", "action_items"),
+    ] {
+        let start = dom.find(&format!("id=\"{table}\"")).unwrap();
+        let body = &dom[start..start + dom[start..].find("</table>").unwrap()];
+        // One header row, then one row per entry.
+        assert_eq!(
+            body.matches("<tr>").count(),
+            report[key].as_array().unwrap().len() + 1,
+            "{table}"
+        );
+    }
+    assert!(dom.contains("id=\"chart-status\"") && dom.contains("id=\"chart-effort\""));
+
+    // A screenshot for docs/assess.md, when asked for (MIGRATE_SCREENSHOT=path).
+    if let Some(path) = std::env::var_os("MIGRATE_SCREENSHOT") {
+        let status = headless(&browser, &work.join("profile"))
+            .args([
+                "--virtual-time-budget=5000",
+                "--hide-scrollbars",
+                "--window-size=1400,1500",
+            ])
+            .arg(format!("--screenshot={}", PathBuf::from(path).display()))
+            .arg(format!("file://{}", html.display()))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+/// `migrate assess --source` on both live engines: the inventory counts what was created, and
+/// the preflight names the table without a key.
+#[test]
+fn live_assessment_of_postgres_and_mariadb() {
+    let pg = migrate_testkit::postgres();
+    let my = migrate_testkit::mariadb();
+    let (Some(pg), Some(my)) = (pg, my) else {
+        return;
+    };
+    let pg_db = pg.create_database("assess_live");
+    pg_db
+        .sql(
+            "CREATE TABLE a (id int PRIMARY KEY, t text); CREATE TABLE nokey (x int);
+             CREATE VIEW v AS SELECT id FROM a;
+             CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+             CREATE TRIGGER trg BEFORE INSERT ON a FOR EACH ROW EXECUTE FUNCTION f();
+             INSERT INTO a SELECT g, 'x' FROM generate_series(1, 100) g; ANALYZE;",
+        )
+        .unwrap();
+    let my_db = my.create_database("assess_live");
+    my_db
+        .sql(
+            "CREATE TABLE a (id INT PRIMARY KEY, t TEXT); CREATE TABLE nokey (x INT);
+             CREATE VIEW v AS SELECT id FROM a;
+             CREATE TRIGGER trg BEFORE INSERT ON a FOR EACH ROW SET NEW.t = UPPER(NEW.t);",
+        )
+        .unwrap();
+    for (url, schema, routines) in [
+        (pg_db.url().to_string(), "public".to_string(), 2),
+        (my_db.url().to_string(), my_db.name().to_string(), 1),
+    ] {
+        let output = migrate()
+            .args(["assess", "--format", "json", "--source", &url])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["source"]["kind"], "live");
+        let kinds = &json["summary"]["by_kind"];
+        assert_eq!(kinds["table"]["total"], 2, "{url}");
+        assert_eq!(kinds["view"]["total"], 1, "{url}");
+        assert_eq!(kinds["trigger"]["total"], 1, "{url}");
+        let code: u64 = ["function", "procedure", "trigger"]
+            .iter()
+            .map(|k| kinds[*k]["total"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(code, routines, "{url}");
+        let schemas = json["schemas"].as_array().unwrap();
+        assert_eq!(schemas.len(), 1);
+        assert_eq!(schemas[0]["schema"], schema.as_str());
+        let blocker = json["preflight"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == "preflight.no-key" && c["status"] == "blocker")
+            .unwrap_or_else(|| panic!("no key blocker: {}", json["preflight"]));
+        assert_eq!(blocker["object"], format!("{schema}.nokey"));
+        // The password never appears in the report.
+        let text = String::from_utf8_lossy(&output.stdout);
+        if let Some(password) = url
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.split('@').next())
+            .and_then(|c| c.split_once(':'))
+            .map(|(_, p)| p)
+        {
+            assert!(!text.contains(&format!(":{password}@")), "{url}");
+        }
+    }
+}

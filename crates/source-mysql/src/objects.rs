@@ -1,0 +1,193 @@
+//! Discovery of everything besides base tables, for `migrate assess`: views, stored procedures
+//! and functions, triggers, events, MariaDB sequences, secondary indexes and partitions.
+
+use crate::connect::get;
+use crate::discover::schema_filter;
+use crate::{MysqlSource, SourceError};
+use migrate_core::{
+    Catalog, Ident, Index, IndexKind, Partition, PartitionMethod, Partitioning, QualifiedName,
+    Routine, RoutineKind, Sequence, View,
+};
+use mysql_async::prelude::Queryable;
+use mysql_async::Row;
+
+const VIEWS: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS
+ WHERE {schemas} ORDER BY 1, 2";
+
+const ROUTINES: &str = "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_DEFINITION
+  FROM information_schema.ROUTINES WHERE {schemas} ORDER BY 1, 2";
+
+const TRIGGERS: &str = "SELECT TRIGGER_SCHEMA, TRIGGER_NAME,
+       CONCAT('CREATE TRIGGER ', TRIGGER_NAME, ' ', ACTION_TIMING, ' ', EVENT_MANIPULATION, ' ON ',
+              EVENT_OBJECT_TABLE, ' FOR EACH ROW ', ACTION_STATEMENT)
+  FROM information_schema.TRIGGERS WHERE {schemas} ORDER BY 1, 2";
+
+const EVENTS: &str = "SELECT EVENT_SCHEMA, EVENT_NAME, EVENT_DEFINITION
+  FROM information_schema.EVENTS WHERE {schemas} ORDER BY 1, 2";
+
+const SEQUENCES: &str = "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES
+ WHERE TABLE_TYPE = 'SEQUENCE' AND {schemas} ORDER BY 1, 2";
+
+/// Non-unique indexes (unique ones are the table's unique keys, read by discovery).
+const INDEXES: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, INDEX_TYPE, COLUMN_NAME
+  FROM information_schema.STATISTICS WHERE NON_UNIQUE = 1 AND {schemas}
+ ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX";
+
+const PARTITIONS: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, PARTITION_NAME, PARTITION_METHOD,
+       PARTITION_EXPRESSION, PARTITION_DESCRIPTION
+  FROM information_schema.PARTITIONS WHERE PARTITION_NAME IS NOT NULL AND {schemas}
+ ORDER BY TABLE_SCHEMA, TABLE_NAME, PARTITION_ORDINAL_POSITION";
+
+fn name(schema: String, name: String) -> QualifiedName {
+    QualifiedName::new(Some(Ident::new(schema)), Ident::new(name))
+}
+
+impl MysqlSource {
+    /// Adds to `catalog` (as [`MysqlSource::discover`] returned it, for the same `schemas`)
+    /// views, stored procedures and functions (their bodies), triggers, events, MariaDB
+    /// sequences, non-unique indexes, and each partitioned table's partitions.
+    ///
+    /// Consistency: one statement per kind of object, not one snapshot.
+    pub async fn discover_objects(
+        &self,
+        schemas: Option<&[String]>,
+        catalog: &mut Catalog,
+    ) -> Result<(), SourceError> {
+        let schemas = self.default_schemas(schemas);
+        let mut conn = self.conn.lock().await;
+        let mut rows =
+            async |sql: &str, column: &str, context: &str| -> Result<Vec<Row>, SourceError> {
+                let (filter, params) = schema_filter(column, schemas.as_deref());
+                conn.exec(sql.replace("{schemas}", &filter), params)
+                    .await
+                    .map_err(SourceError::query(context))
+            };
+        let context = "listing views";
+        for mut row in rows(VIEWS, "TABLE_SCHEMA", context).await? {
+            catalog.views.push(View {
+                name: name(text(&mut row, 0, context)?, text(&mut row, 1, context)?),
+                columns: Vec::new(),
+                query: text(&mut row, 2, context)?,
+                materialized: false,
+                location: None,
+            });
+        }
+        let context = "listing stored routines";
+        for mut row in rows(ROUTINES, "ROUTINE_SCHEMA", context).await? {
+            let kind = match text(&mut row, 2, context)?.as_str() {
+                "PROCEDURE" => RoutineKind::Procedure,
+                _ => RoutineKind::Function,
+            };
+            catalog.routines.push(Routine {
+                name: Some(name(
+                    text(&mut row, 0, context)?,
+                    text(&mut row, 1, context)?,
+                )),
+                kind,
+                text: text(&mut row, 3, context)?,
+                location: None,
+            });
+        }
+        for (sql, column, kind, context) in [
+            (
+                TRIGGERS,
+                "TRIGGER_SCHEMA",
+                RoutineKind::Trigger,
+                "listing triggers",
+            ),
+            (EVENTS, "EVENT_SCHEMA", RoutineKind::Event, "listing events"),
+        ] {
+            for mut row in rows(sql, column, context).await? {
+                catalog.routines.push(Routine {
+                    name: Some(name(
+                        text(&mut row, 0, context)?,
+                        text(&mut row, 1, context)?,
+                    )),
+                    kind,
+                    text: text(&mut row, 2, context)?,
+                    location: None,
+                });
+            }
+        }
+        let context = "listing sequences";
+        for mut row in rows(SEQUENCES, "TABLE_SCHEMA", context).await? {
+            catalog.sequences.push(Sequence {
+                name: name(text(&mut row, 0, context)?, text(&mut row, 1, context)?),
+                start: 1,
+                increment: 1,
+                min_value: None,
+                max_value: None,
+                cycle: false,
+                location: None,
+            });
+        }
+        let context = "listing indexes";
+        for mut row in rows(INDEXES, "TABLE_SCHEMA", context).await? {
+            let schema = text(&mut row, 0, context)?;
+            let table = name(schema.clone(), text(&mut row, 1, context)?);
+            let index = name(schema, text(&mut row, 2, context)?);
+            let column = text(&mut row, 4, context)?;
+            match catalog.indexes.last_mut() {
+                Some(last) if last.name == index && last.table == table => {
+                    last.columns.push(column)
+                }
+                _ => {
+                    let kind = match text(&mut row, 3, context)?.as_str() {
+                        "FULLTEXT" => IndexKind::FullText,
+                        "SPATIAL" => IndexKind::Spatial,
+                        "HASH" => IndexKind::Hash,
+                        _ => IndexKind::BTree,
+                    };
+                    catalog.indexes.push(Index {
+                        name: index,
+                        table,
+                        columns: vec![column],
+                        unique: false,
+                        kind,
+                        method: None,
+                        predicate: None,
+                        location: None,
+                    });
+                }
+            }
+        }
+        let context = "listing partitions";
+        let index = migrate_core::TableIndex::new(&catalog.tables);
+        for mut row in rows(PARTITIONS, "TABLE_SCHEMA", context).await? {
+            let table = name(text(&mut row, 0, context)?, text(&mut row, 1, context)?);
+            let Some(position) = index.find(&catalog.tables, &table) else {
+                continue;
+            };
+            let method = match text(&mut row, 3, context)?.as_str() {
+                "RANGE" | "RANGE COLUMNS" => PartitionMethod::Range,
+                "LIST" | "LIST COLUMNS" => PartitionMethod::List,
+                "KEY" | "LINEAR KEY" => PartitionMethod::Key,
+                _ => PartitionMethod::Hash,
+            };
+            let expression = text(&mut row, 4, context)?;
+            let partitioning = catalog.tables[position]
+                .partitioning
+                .get_or_insert_with(|| Partitioning {
+                    method,
+                    columns: expression
+                        .split(',')
+                        .map(|c| Ident::new(c.trim().trim_matches('`')))
+                        .filter(|c| !c.value.is_empty())
+                        .collect(),
+                    partitions: Vec::new(),
+                    interval: None,
+                    subpartitioning: None,
+                });
+            partitioning.partitions.push(Partition {
+                name: Some(text(&mut row, 2, context)?),
+                bound: text(&mut row, 5, context)?,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A text column, NULL read as empty.
+fn text(row: &mut Row, index: usize, context: &str) -> Result<String, SourceError> {
+    Ok(get::<String>(row, index, context)?.unwrap_or_default())
+}

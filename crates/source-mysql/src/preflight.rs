@@ -1,0 +1,252 @@
+//! Replication preflight of a MySQL or MariaDB source: the checks `migrate assess` reports and
+//! `migrate replicate` runs before it starts (DMS premigration assessment, and more).
+
+use crate::connect::{get, Flavor};
+use crate::{quote_ident, MysqlSource, SourceError};
+use migrate_core::{
+    catalog_checks, may_exceed, truncation_check, Catalog, PreflightCheck, PreflightOptions,
+    ReplicationMode,
+};
+use mysql_async::prelude::Queryable;
+use mysql_async::Row;
+use std::collections::HashMap;
+
+const VARIABLES: &str = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin', 'binlog_format',
+  'binlog_row_image', 'binlog_row_metadata', 'log_bin_compress', 'binlog_transaction_compression',
+  'gtid_mode', 'gtid_strict_mode', 'server_id')";
+
+/// Global privileges of the current account (roles granted to it are not expanded).
+const PRIVILEGES: &str = "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES
+ WHERE GRANTEE = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''',
+                        SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
+
+/// Server error "SELECT command denied".
+const ER_TABLEACCESS_DENIED: u16 = 1142;
+
+/// Every preflight check of `catalog` (as [`MysqlSource::discover`] returned it):
+///
+/// - always: SELECT on each table (probed with `SELECT ... LIMIT 0`), a row identity per table,
+///   LOB columns without a key, values longer than `options.max_value_bytes` (measured with
+///   `max(octet_length(...))`: a full scan of each such column);
+/// - for CDC: `log_bin`, `binlog_format = ROW`, `binlog_row_image = FULL`,
+///   `binlog_row_metadata = FULL`, no binlog compression (`log_bin_compress`,
+///   `binlog_transaction_compression`: compressed events can't be decoded and rows would be
+///   lost), GTID mode, and the REPLICATION SLAVE and REPLICATION CLIENT (MariaDB: BINLOG
+///   MONITOR) privileges.
+///
+/// Passed checks are reported too (aggregated per code where there would be one per table).
+/// Reads only; changes nothing on the server.
+pub async fn preflight(
+    source: &MysqlSource,
+    catalog: &Catalog,
+    options: &PreflightOptions,
+) -> Result<Vec<PreflightCheck>, SourceError> {
+    let cdc = options.mode == ReplicationMode::FullLoadAndCdc;
+    let mut checks = Vec::new();
+    let mut conn = source.conn.lock().await;
+    let context = "reading replication settings";
+    let user: String = crate::connect::first(&mut conn, "SELECT CURRENT_USER()", context)
+        .await?
+        .unwrap_or_default();
+    if cdc {
+        let rows: Vec<Row> = conn
+            .query(VARIABLES)
+            .await
+            .map_err(SourceError::query(context))?;
+        let mut vars = HashMap::new();
+        for mut row in rows {
+            let name: String = get(&mut row, 0, context)?.unwrap_or_default();
+            let value: String = get(&mut row, 1, context)?.unwrap_or_default();
+            vars.insert(name, value.to_ascii_uppercase());
+        }
+        let var = |name: &str| vars.get(name).map(String::as_str);
+        let required_setting = |code: &str, name: &str, wanted: &str, fix: &str| match var(name) {
+            Some(value) if value == wanted => {
+                PreflightCheck::passed(code, name, format!("{name} = {value}"))
+            }
+            Some(value) => PreflightCheck::blocker(
+                code,
+                name,
+                format!("{name} = {value}: CDC needs {wanted}"),
+                fix,
+            ),
+            None => PreflightCheck::blocker(
+                code,
+                name,
+                format!("{name} is not set on this server"),
+                fix,
+            ),
+        };
+        checks.push(required_setting(
+            "preflight.log-bin",
+            "log_bin",
+            "ON",
+            "start the server with --log-bin (and a server-id), then restart",
+        ));
+        checks.push(required_setting(
+            "preflight.binlog-format",
+            "binlog_format",
+            "ROW",
+            "SET GLOBAL binlog_format = 'ROW' and put binlog_format=ROW in the server configuration",
+        ));
+        checks.push(required_setting(
+            "preflight.binlog-row-image",
+            "binlog_row_image",
+            "FULL",
+            "SET GLOBAL binlog_row_image = 'FULL' and put it in the server configuration: other images leave columns out of updates",
+        ));
+        checks.push(match var("binlog_row_metadata") {
+            Some("FULL") => PreflightCheck::passed("preflight.binlog-row-metadata", "binlog_row_metadata", "binlog_row_metadata = FULL"),
+            Some(value) => PreflightCheck::warning(
+                "preflight.binlog-row-metadata",
+                "binlog_row_metadata",
+                format!("binlog_row_metadata = {value}: row events carry no column names, so columns are matched by position with the catalog"),
+                "SET GLOBAL binlog_row_metadata = 'FULL' so that schema changes during CDC are detected",
+            ),
+            None => PreflightCheck::warning(
+                "preflight.binlog-row-metadata",
+                "binlog_row_metadata",
+                "the server has no binlog_row_metadata (MySQL before 8.0, MariaDB before 10.5): columns are matched by position",
+                "upgrade the server, or avoid schema changes while CDC runs",
+            ),
+        });
+        let compressed: Vec<&str> = ["log_bin_compress", "binlog_transaction_compression"]
+            .into_iter()
+            .filter(|name| var(name) == Some("ON"))
+            .collect();
+        checks.push(if compressed.is_empty() {
+            PreflightCheck::passed("preflight.binlog-compression", "binlog compression", "binlog events are not compressed")
+        } else {
+            PreflightCheck::blocker(
+                "preflight.binlog-compression",
+                compressed.join(", "),
+                format!("{} = ON: compressed binlog events can't be decoded, so their rows would be lost", compressed.join(", ")),
+                format!("SET GLOBAL {} = OFF (events already written compressed are still unreadable: start CDC after the switch)", compressed[0]),
+            )
+        });
+        checks.push(match (source.flavor(), var("gtid_mode")) {
+            (Flavor::MariaDb, _) => PreflightCheck::passed(
+                "preflight.gtid-mode",
+                "gtid",
+                format!("MariaDB GTIDs are always on (gtid_strict_mode = {})", var("gtid_strict_mode").unwrap_or("?")),
+            ),
+            (_, Some("ON")) => PreflightCheck::passed("preflight.gtid-mode", "gtid_mode", "gtid_mode = ON"),
+            (_, value) => PreflightCheck::warning(
+                "preflight.gtid-mode",
+                "gtid_mode",
+                format!("gtid_mode = {}: CDC resumes by binlog file and position only, which a failover to a replica loses", value.unwrap_or("unset")),
+                "enable GTIDs (gtid_mode = ON, enforce_gtid_consistency = ON) to resume across failovers",
+            ),
+        });
+        let rows: Vec<Row> = conn
+            .query(PRIVILEGES)
+            .await
+            .map_err(SourceError::query("reading the user's privileges"))?;
+        let mut privileges = Vec::new();
+        for mut row in rows {
+            privileges.push(
+                get::<String>(&mut row, 0, "reading the user's privileges")?.unwrap_or_default(),
+            );
+        }
+        let has = |p: &str| privileges.iter().any(|x| x == p || x == "SUPER");
+        let mut missing = Vec::new();
+        if !has("REPLICATION SLAVE") && !has("REPLICATION REPLICA") {
+            missing.push("REPLICATION SLAVE");
+        }
+        if !has("REPLICATION CLIENT") && !has("BINLOG MONITOR") {
+            missing.push(match source.flavor() {
+                Flavor::MariaDb => "BINLOG MONITOR",
+                _ => "REPLICATION CLIENT",
+            });
+        }
+        checks.push(if missing.is_empty() {
+            PreflightCheck::passed(
+                "preflight.replication-privilege",
+                format!("user {user}"),
+                "may read the binlog and its position",
+            )
+        } else {
+            PreflightCheck::blocker(
+                "preflight.replication-privilege",
+                format!("user {user}"),
+                format!(
+                    "missing global privilege(s) {}: the binlog can't be read",
+                    missing.join(" and ")
+                ),
+                format!("GRANT {} ON *.* TO {user}", missing.join(", ")),
+            )
+        });
+    }
+    checks.extend(catalog_checks(catalog, options));
+
+    let mut selectable = 0;
+    for table in &catalog.tables {
+        let sql = format!("SELECT 1 FROM {} LIMIT 0", crate::table_sql_name(table));
+        match conn.query_drop(&sql).await {
+            Ok(()) => selectable += 1,
+            Err(mysql_async::Error::Server(e)) if e.code == ER_TABLEACCESS_DENIED => {
+                checks.push(PreflightCheck::blocker(
+                    "preflight.select-privilege",
+                    table.name.to_string(),
+                    format!("user {user} has no SELECT on the table"),
+                    format!("GRANT SELECT ON {} TO {user}", crate::table_sql_name(table)),
+                ));
+            }
+            Err(e) => {
+                return Err(SourceError::query(format!(
+                    "checking SELECT on {}",
+                    table.name
+                ))(e))
+            }
+        }
+    }
+    if selectable > 0 {
+        checks.push(PreflightCheck::passed(
+            "preflight.select-privilege",
+            format!("{selectable} table(s)"),
+            format!("user {user} may SELECT"),
+        ));
+    }
+    if let Some(limit) = options.max_value_bytes {
+        for table in &catalog.tables {
+            let columns: Vec<&str> = table
+                .columns
+                .iter()
+                .filter(|c| may_exceed(&c.data_type, limit))
+                .map(|c| c.name.value.as_str())
+                .collect();
+            if columns.is_empty()
+                || checks.iter().any(|c| {
+                    c.code == "preflight.select-privilege" && c.object == table.name.to_string()
+                })
+            {
+                continue;
+            }
+            let select: Vec<String> = columns
+                .iter()
+                .map(|c| format!("MAX(OCTET_LENGTH({}))", quote_ident(c)))
+                .collect();
+            let sql = format!(
+                "SELECT {} FROM {}",
+                select.join(", "),
+                crate::table_sql_name(table)
+            );
+            let context = format!("measuring the longest values of {}", table.name);
+            let row: Option<Row> = conn
+                .query_first(sql)
+                .await
+                .map_err(SourceError::query(&context))?;
+            let Some(mut row) = row else { continue };
+            for (i, column) in columns.iter().enumerate() {
+                if let Some(longest) = get::<u64>(&mut row, i, &context)? {
+                    checks.push(truncation_check(
+                        format!("{}.{column}", table.name),
+                        longest,
+                        limit,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(checks)
+}

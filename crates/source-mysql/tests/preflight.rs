@@ -1,0 +1,330 @@
+//! Replication preflight and object discovery against real MariaDB servers: the shared one (its
+//! settings compared with what it reports), a user without privileges, and a private server
+//! started for this test whose binlog settings are then changed to every failing value.
+
+use migrate_core::{CheckStatus, PreflightCheck, PreflightOptions, ReplicationMode, RoutineKind};
+use migrate_source_mysql::{preflight, MysqlSource};
+use std::path::Path;
+use std::process::Command;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn find<'a>(checks: &'a [PreflightCheck], code: &str, object: &str) -> &'a PreflightCheck {
+    checks
+        .iter()
+        .find(|c| c.code == code && c.object == object)
+        .unwrap_or_else(|| panic!("no {code} check for {object} in {checks:#?}"))
+}
+
+const CDC: PreflightOptions = PreflightOptions {
+    mode: ReplicationMode::FullLoadAndCdc,
+    max_value_bytes: Some(100),
+};
+
+/// `mysql://user:password@host...` with another user and password.
+fn as_user(url: &str, user: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (_, host) = rest.split_once('@').unwrap();
+    format!("{scheme}://{user}:{password}@{host}")
+}
+
+#[test]
+fn checks_follow_server_state_and_table_definitions() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("preflight_my");
+    db.sql(
+        "CREATE TABLE keyed (id INT PRIMARY KEY, note LONGTEXT);
+         CREATE TABLE unkeyed (x INT, doc LONGTEXT);
+         CREATE TABLE uniq (code VARCHAR(10) NOT NULL UNIQUE, v INT);
+         INSERT INTO keyed VALUES (1, REPEAT('x', 150)), (2, 'short');
+         INSERT INTO unkeyed VALUES (1, 'tiny');",
+    )
+    .unwrap();
+    let vars = server
+        .sql("SELECT CONCAT_WS(' ', @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata, @@log_bin_compress)")
+        .unwrap();
+    // The client may print a header line first: the values are on the last line.
+    let vars: Vec<&str> = vars.lines().last().unwrap().split_whitespace().collect();
+    runtime().block_on(async {
+        let source = MysqlSource::connect(db.url()).await.unwrap();
+        let catalog = source.discover(None).await.unwrap();
+        let checks = preflight(&source, &catalog, &CDC).await.unwrap();
+        let passed =
+            |code: &str, object: &str| find(&checks, code, object).status == CheckStatus::Passed;
+        assert_eq!(
+            passed("preflight.log-bin", "log_bin"),
+            matches!(vars[0], "ON" | "1")
+        );
+        assert_eq!(
+            passed("preflight.binlog-format", "binlog_format"),
+            vars[1] == "ROW"
+        );
+        assert_eq!(
+            passed("preflight.binlog-row-image", "binlog_row_image"),
+            vars[2] == "FULL"
+        );
+        assert_eq!(
+            passed("preflight.binlog-row-metadata", "binlog_row_metadata"),
+            vars[3] == "FULL"
+        );
+        assert_eq!(
+            passed("preflight.binlog-compression", "binlog compression"),
+            matches!(vars[4], "OFF" | "0")
+        );
+        assert!(passed("preflight.gtid-mode", "gtid"));
+        // The test user has ALL PRIVILEGES.
+        let user = checks
+            .iter()
+            .find(|c| c.code == "preflight.replication-privilege")
+            .unwrap();
+        assert_eq!(user.status, CheckStatus::Passed, "{user:?}");
+        let schema = db.name();
+        assert_eq!(
+            find(&checks, "preflight.no-key", &format!("{schema}.unkeyed")).status,
+            CheckStatus::Blocker
+        );
+        assert!(!checks
+            .iter()
+            .any(|c| c.code == "preflight.no-key" && c.object == format!("{schema}.uniq")));
+        assert_eq!(
+            find(
+                &checks,
+                "preflight.lob-without-key",
+                &format!("{schema}.unkeyed")
+            )
+            .status,
+            CheckStatus::Blocker
+        );
+        assert_eq!(
+            find(
+                &checks,
+                "preflight.value-truncated",
+                &format!("{schema}.keyed.note")
+            )
+            .status,
+            CheckStatus::Blocker
+        );
+        assert_eq!(
+            find(
+                &checks,
+                "preflight.value-truncated",
+                &format!("{schema}.unkeyed.doc")
+            )
+            .status,
+            CheckStatus::Passed
+        );
+    });
+}
+
+#[test]
+fn a_user_without_privileges_is_blocked() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("preflight_user");
+    let user = migrate_testkit::unique_name("assess_ro");
+    let schema = db.name().to_string();
+    db.sql(&format!(
+        "CREATE TABLE granted (id INT PRIMARY KEY); CREATE TABLE hidden (id INT PRIMARY KEY);
+         CREATE USER '{user}'@'%' IDENTIFIED BY 'pw';
+         GRANT SELECT ON `{schema}`.granted TO '{user}'@'%';
+         GRANT INSERT ON `{schema}`.hidden TO '{user}'@'%';"
+    ))
+    .unwrap();
+    let url = as_user(db.url(), &user, "pw");
+    let result = runtime().block_on(async {
+        let admin = MysqlSource::connect(db.url()).await.unwrap();
+        let catalog = admin.discover(None).await.unwrap();
+        let source = MysqlSource::connect(&url).await.unwrap();
+        preflight(&source, &catalog, &CDC).await
+    });
+    server.sql(&format!("DROP USER '{user}'@'%'")).unwrap();
+    let checks = result.unwrap();
+    let replication = checks
+        .iter()
+        .find(|c| c.code == "preflight.replication-privilege")
+        .unwrap();
+    assert_eq!(replication.status, CheckStatus::Blocker, "{replication:?}");
+    assert!(
+        replication.message.contains("REPLICATION SLAVE"),
+        "{replication:?}"
+    );
+    assert_eq!(
+        find(
+            &checks,
+            "preflight.select-privilege",
+            &format!("{schema}.hidden")
+        )
+        .status,
+        CheckStatus::Blocker
+    );
+    assert!(
+        !checks
+            .iter()
+            .any(|c| c.code == "preflight.select-privilege"
+                && c.object == format!("{schema}.granted"))
+    );
+}
+
+/// A private server (scenarios/servers/mariadb.sh on a free port and its own run dir), stopped
+/// when dropped: its global settings can be changed without disturbing anyone.
+struct PrivateServer {
+    run_dir: tempdir::Dir,
+    url: String,
+}
+
+mod tempdir {
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl PrivateServer {
+    fn start() -> PrivateServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let run_dir = std::env::temp_dir().join(migrate_testkit::unique_name("assess_mariadb"));
+        std::fs::create_dir_all(&run_dir).unwrap();
+        let output = Command::new(script())
+            .arg("start")
+            .env("MIGRATE_RUN_DIR", &run_dir)
+            .env("MIGRATE_MYSQL_PORT", port.to_string())
+            .output()
+            .unwrap();
+        let run_dir = tempdir::Dir(run_dir);
+        let server = PrivateServer {
+            url: String::from_utf8_lossy(&output.stdout)
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .to_string(),
+            run_dir,
+        };
+        assert!(
+            output.status.success() && server.url.starts_with("mysql://"),
+            "starting a private MariaDB failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        server
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let _ = Command::new(script())
+            .arg("stop")
+            .env("MIGRATE_RUN_DIR", &self.run_dir.0)
+            .output();
+    }
+}
+
+fn script() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/servers/mariadb.sh")
+}
+
+#[test]
+fn failing_binlog_settings_are_blockers() {
+    // Needs a MariaDB installation: the shared server's presence says there is one.
+    let Some(_) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let server = PrivateServer::start();
+    runtime().block_on(async {
+        let source = MysqlSource::connect(&format!("{}mysql", server.url))
+            .await
+            .unwrap();
+        let admin = mysql_async::Pool::new(server.url.as_str());
+        let mut conn = admin.get_conn().await.unwrap();
+        use mysql_async::prelude::Queryable;
+        conn.query_drop(
+            "SET GLOBAL binlog_format = 'STATEMENT', binlog_row_image = 'MINIMAL',
+             binlog_row_metadata = 'MINIMAL', log_bin_compress = ON",
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        admin.disconnect().await.unwrap();
+        let catalog = migrate_core::Catalog::default();
+        let checks = preflight(&source, &catalog, &CDC).await.unwrap();
+        let status = |code: &str| checks.iter().find(|c| c.code == code).unwrap().status;
+        assert_eq!(status("preflight.log-bin"), CheckStatus::Passed);
+        assert_eq!(status("preflight.binlog-format"), CheckStatus::Blocker);
+        assert_eq!(status("preflight.binlog-row-image"), CheckStatus::Blocker);
+        assert_eq!(
+            status("preflight.binlog-row-metadata"),
+            CheckStatus::Warning
+        );
+        let compression = checks
+            .iter()
+            .find(|c| c.code == "preflight.binlog-compression")
+            .unwrap();
+        assert_eq!(compression.status, CheckStatus::Blocker);
+        assert_eq!(compression.object, "log_bin_compress");
+    });
+}
+
+#[test]
+fn objects_beyond_tables_are_discovered() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("objects_my");
+    db.sql(
+        "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20), KEY t_name (name, id));
+         CREATE VIEW v AS SELECT id FROM t;
+         CREATE SEQUENCE s;
+         CREATE PROCEDURE p() SELECT 1;
+         CREATE FUNCTION f() RETURNS INT DETERMINISTIC RETURN 1;
+         CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW SET NEW.name = UPPER(NEW.name);
+         CREATE TABLE parted (id INT, d DATE) PARTITION BY RANGE (YEAR(d))
+           (PARTITION p0 VALUES LESS THAN (2020), PARTITION p1 VALUES LESS THAN MAXVALUE);",
+    )
+    .unwrap();
+    runtime().block_on(async {
+        let source = MysqlSource::connect(db.url()).await.unwrap();
+        let mut catalog = source.discover(None).await.unwrap();
+        source.discover_objects(None, &mut catalog).await.unwrap();
+        let schema = db.name();
+        assert_eq!(catalog.views.len(), 1);
+        assert_eq!(catalog.sequences.len(), 1);
+        assert_eq!(catalog.indexes.len(), 1);
+        assert_eq!(
+            catalog.indexes[0].columns,
+            vec!["name".to_string(), "id".to_string()]
+        );
+        let routines: Vec<(RoutineKind, String)> = catalog
+            .routines
+            .iter()
+            .map(|r| (r.kind, r.name.as_ref().unwrap().to_string()))
+            .collect();
+        assert_eq!(
+            routines,
+            vec![
+                (RoutineKind::Function, format!("{schema}.f")),
+                (RoutineKind::Procedure, format!("{schema}.p")),
+                (RoutineKind::Trigger, format!("{schema}.trg")),
+            ]
+        );
+        assert!(catalog.routines[2].text.contains("UPPER(NEW.name)"));
+        let parted = catalog
+            .tables
+            .iter()
+            .find(|t| t.name.name.value == "parted")
+            .unwrap();
+        assert_eq!(parted.partitioning.as_ref().unwrap().partitions.len(), 2);
+    });
+}

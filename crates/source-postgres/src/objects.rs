@@ -1,0 +1,209 @@
+//! Discovery of everything besides base tables, for `migrate assess`: views and materialized
+//! views, sequences, indexes, functions and procedures, triggers, and the partitions of
+//! partitioned tables.
+
+use crate::sql::ident;
+use crate::{PostgresSource, SourceError};
+use migrate_core::{
+    Catalog, Index, IndexKind, Partition, PartitionMethod, Partitioning, QualifiedName, Routine,
+    RoutineKind, Sequence, View,
+};
+
+/// Schemas of the server itself, and objects that extensions own (they come back with the
+/// extension, not with a migration).
+const USER_OBJECTS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+   AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[]))";
+
+const VIEWS: &str = "
+SELECT n.nspname::text, c.relname::text, c.relkind = 'm', pg_get_viewdef(c.oid)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('v', 'm') AND {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+ ORDER BY 1, 2";
+
+const SEQUENCES: &str = "
+SELECT n.nspname::text, c.relname::text, s.seqstart, s.seqincrement, s.seqmin::numeric::text,
+       s.seqmax::numeric::text, s.seqcycle
+  FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'i', 'a'))
+ ORDER BY 1, 2";
+
+/// Indexes that no constraint owns (constraint indexes are the table's keys already).
+const INDEXES: &str = "
+SELECT n.nspname::text, ic.relname::text, tn.nspname::text, t.relname::text, i.indisunique,
+       am.amname::text,
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) k),
+       pg_get_expr(i.indpred, i.indrelid)
+  FROM pg_index i
+  JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+  JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+  JOIN pg_am am ON am.oid = ic.relam
+ WHERE {user} AND t.relkind IN ('r', 'p', 'm') AND NOT t.relispartition
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
+ ORDER BY 1, 2";
+
+/// Functions and procedures with their full definition (aggregates and window functions have no
+/// `pg_get_functiondef`: their signature stands in).
+const ROUTINES: &str = "
+SELECT n.nspname::text, p.proname::text, p.prokind::text,
+       CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid)
+            ELSE p.proname || '(' || pg_get_function_arguments(p.oid) || ')' END
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+ ORDER BY 1, 2";
+
+const TRIGGERS: &str = "
+SELECT n.nspname::text, t.tgname::text, pg_get_triggerdef(t.oid)
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT t.tgisinternal AND {user}
+ ORDER BY 1, 2";
+
+const PARTITIONS: &str = "
+SELECT pn.nspname::text, p.relname::text, pt.partstrat::text,
+       ARRAY(SELECT a.attname::text FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY k(n, i)
+               JOIN pg_attribute a ON a.attrelid = p.oid AND a.attnum = k.n ORDER BY k.i),
+       c.relname::text, pg_get_expr(c.relpartbound, c.oid)
+  FROM pg_partitioned_table pt
+  JOIN pg_class p ON p.oid = pt.partrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
+  JOIN pg_inherits h ON h.inhparent = p.oid JOIN pg_class c ON c.oid = h.inhrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE {user} AND NOT p.relispartition
+ ORDER BY 1, 2, 5";
+
+impl PostgresSource {
+    /// Adds to `catalog` (as [`PostgresSource::discover`] returned it, for the same `schemas`)
+    /// the views, materialized views, sequences, indexes that no key owns, functions,
+    /// procedures, triggers, and each partitioned table's partitions. Objects owned by
+    /// extensions and the sequences behind identity and serial columns are left out.
+    ///
+    /// Consistency: one statement per kind of object, not one snapshot.
+    pub async fn discover_objects(
+        &self,
+        schemas: Option<&[String]>,
+        catalog: &mut Catalog,
+    ) -> Result<(), SourceError> {
+        let schemas: Option<Vec<String>> = schemas.map(<[String]>::to_vec);
+        let query = |sql: &str| sql.replace("{user}", USER_OBJECTS);
+        let client = self.client();
+        let name =
+            |schema: String, name: String| QualifiedName::new(Some(ident(&schema)), ident(&name));
+
+        for row in client
+            .query(&query(VIEWS), &[&schemas])
+            .await
+            .map_err(SourceError::query("listing views"))?
+        {
+            catalog.views.push(View {
+                name: name(row.get(0), row.get(1)),
+                columns: Vec::new(),
+                query: row.get::<_, Option<String>>(3).unwrap_or_default(),
+                materialized: row.get(2),
+                location: None,
+            });
+        }
+        for row in client
+            .query(&query(SEQUENCES), &[&schemas])
+            .await
+            .map_err(SourceError::query("listing sequences"))?
+        {
+            let bound = |i: usize| {
+                row.get::<_, Option<String>>(i)
+                    .and_then(|v| v.parse::<i128>().ok())
+            };
+            catalog.sequences.push(Sequence {
+                name: name(row.get(0), row.get(1)),
+                start: row.get(2),
+                increment: row.get(3),
+                min_value: bound(4),
+                max_value: bound(5),
+                cycle: row.get(6),
+                location: None,
+            });
+        }
+        for row in client
+            .query(&query(INDEXES), &[&schemas])
+            .await
+            .map_err(SourceError::query("listing indexes"))?
+        {
+            let method: String = row.get(5);
+            let kind = match method.as_str() {
+                "hash" => IndexKind::Hash,
+                _ => IndexKind::BTree,
+            };
+            catalog.indexes.push(Index {
+                name: name(row.get(0), row.get(1)),
+                table: name(row.get(2), row.get(3)),
+                columns: row.get(6),
+                unique: row.get(4),
+                kind,
+                method: (!matches!(method.as_str(), "btree" | "hash")).then_some(method),
+                predicate: row.get(7),
+                location: None,
+            });
+        }
+        for row in client
+            .query(&query(ROUTINES), &[&schemas])
+            .await
+            .map_err(SourceError::query("listing functions and procedures"))?
+        {
+            let kind = match row.get::<_, String>(2).as_str() {
+                "p" => RoutineKind::Procedure,
+                _ => RoutineKind::Function,
+            };
+            catalog.routines.push(Routine {
+                name: Some(name(row.get(0), row.get(1))),
+                kind,
+                text: row.get::<_, Option<String>>(3).unwrap_or_default(),
+                location: None,
+            });
+        }
+        for row in client
+            .query(&query(TRIGGERS), &[&schemas])
+            .await
+            .map_err(SourceError::query("listing triggers"))?
+        {
+            catalog.routines.push(Routine {
+                name: Some(name(row.get(0), row.get(1))),
+                kind: RoutineKind::Trigger,
+                text: row.get(2),
+                location: None,
+            });
+        }
+        let index = migrate_core::TableIndex::new(&catalog.tables);
+        for row in client
+            .query(&query(PARTITIONS), &[&schemas])
+            .await
+            .map_err(SourceError::query("listing partitions"))?
+        {
+            let parent = name(row.get(0), row.get(1));
+            let Some(position) = index.find(&catalog.tables, &parent) else {
+                continue;
+            };
+            let method = match row.get::<_, String>(2).as_str() {
+                "r" => PartitionMethod::Range,
+                "l" => PartitionMethod::List,
+                _ => PartitionMethod::Hash,
+            };
+            let columns: Vec<String> = row.get(3);
+            let partitioning = catalog.tables[position]
+                .partitioning
+                .get_or_insert_with(|| Partitioning {
+                    method,
+                    columns: columns.iter().map(|c| ident(c)).collect(),
+                    partitions: Vec::new(),
+                    interval: None,
+                    subpartitioning: None,
+                });
+            partitioning.partitions.push(Partition {
+                name: Some(row.get(4)),
+                bound: row.get::<_, Option<String>>(5).unwrap_or_default(),
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,271 @@
+//! Replication preflight of a PostgreSQL source: the checks `migrate assess` reports and
+//! `migrate replicate` runs before it starts (DMS premigration assessment, and more).
+
+use crate::sql::quote_ident;
+use crate::{PostgresSource, SourceError};
+use migrate_core::{
+    catalog_checks, may_exceed, truncation_check, Catalog, PreflightCheck, PreflightOptions,
+    ReplicationMode,
+};
+
+const SERVER: &str = "
+SELECT current_setting('wal_level'), current_setting('max_replication_slots')::int,
+       current_setting('max_wal_senders')::int,
+       (SELECT count(*) FROM pg_replication_slots)::int,
+       r.rolreplication, r.rolsuper, has_database_privilege(current_database(), 'CREATE'),
+       current_user::text, current_database()::text
+  FROM pg_roles r WHERE r.rolname = current_user";
+
+const TABLES: &str = "
+SELECT n.nspname::text, c.relname::text, has_table_privilege(c.oid, 'SELECT'),
+       pg_has_role(c.relowner, 'USAGE'), c.relreplident::text,
+       EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p')
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+   AND n.nspname = $1 AND c.relname = ANY($2::text[])";
+
+/// Every preflight check of `catalog` (as [`PostgresSource::discover`] returned it):
+///
+/// - always: SELECT on each table, a row identity per table, LOB columns without a key, values
+///   longer than `options.max_value_bytes` (measured with `max(octet_length(...))`: a full scan
+///   of each such column; tables with no such column are not read);
+/// - for CDC: `wal_level = logical`, a free replication slot, WAL senders, the REPLICATION
+///   attribute, the right to create a publication (CREATE on the database, table ownership) and
+///   each table's REPLICA IDENTITY.
+///
+/// Passed checks are reported too (aggregated per code where there would be one per table).
+/// Reads only; changes nothing on the server.
+pub async fn preflight(
+    source: &PostgresSource,
+    catalog: &Catalog,
+    options: &PreflightOptions,
+) -> Result<Vec<PreflightCheck>, SourceError> {
+    let client = source.client();
+    let cdc = options.mode == ReplicationMode::FullLoadAndCdc;
+    let mut checks = Vec::new();
+    let row = client
+        .query_one(SERVER, &[])
+        .await
+        .map_err(SourceError::query("reading replication settings"))?;
+    let wal_level: String = row.get(0);
+    let (max_slots, max_senders, used_slots): (i32, i32, i32) =
+        (row.get(1), row.get(2), row.get(3));
+    let (replication, superuser, create_db): (bool, bool, bool) =
+        (row.get(4), row.get(5), row.get(6));
+    let user: String = row.get(7);
+    let database: String = row.get(8);
+    if cdc {
+        checks.push(if wal_level == "logical" {
+            PreflightCheck::passed("preflight.wal-level", "wal_level", "wal_level = logical")
+        } else {
+            PreflightCheck::blocker(
+                "preflight.wal-level",
+                "wal_level",
+                format!("wal_level = {wal_level}: logical decoding needs logical"),
+                "ALTER SYSTEM SET wal_level = logical, then restart PostgreSQL (on RDS: rds.logical_replication = 1 in the parameter group)",
+            )
+        });
+        let free = max_slots - used_slots;
+        checks.push(if free > 0 {
+            PreflightCheck::passed(
+                "preflight.replication-slots",
+                "max_replication_slots",
+                format!("{free} of {max_slots} replication slots free"),
+            )
+        } else {
+            PreflightCheck::blocker(
+                "preflight.replication-slots",
+                "max_replication_slots",
+                format!("{used_slots} of {max_slots} replication slots in use: none free for CDC"),
+                "drop unused slots (SELECT pg_drop_replication_slot(name)) or raise max_replication_slots and restart",
+            )
+        });
+        checks.push(if max_senders > 0 {
+            PreflightCheck::passed(
+                "preflight.wal-senders",
+                "max_wal_senders",
+                format!("max_wal_senders = {max_senders}"),
+            )
+        } else {
+            PreflightCheck::blocker(
+                "preflight.wal-senders",
+                "max_wal_senders",
+                "max_wal_senders = 0: no replication connection can be opened",
+                "ALTER SYSTEM SET max_wal_senders = 10, then restart PostgreSQL",
+            )
+        });
+        checks.push(if replication || superuser {
+            PreflightCheck::passed(
+                "preflight.replication-privilege",
+                format!("user {user}"),
+                if superuser { "superuser" } else { "REPLICATION attribute" },
+            )
+        } else {
+            PreflightCheck::blocker(
+                "preflight.replication-privilege",
+                format!("user {user}"),
+                "the user has neither the REPLICATION attribute nor superuser: it can't open a replication connection or create a slot",
+                format!("ALTER ROLE {} REPLICATION (on RDS: GRANT rds_replication TO {})", quote_ident(&user), quote_ident(&user)),
+            )
+        });
+        checks.push(if create_db || superuser {
+            PreflightCheck::passed(
+                "preflight.publication-privilege",
+                format!("database {database}"),
+                "the user may create a publication (CREATE on the database)",
+            )
+        } else {
+            PreflightCheck::blocker(
+                "preflight.publication-privilege",
+                format!("database {database}"),
+                "the user lacks CREATE on the database: it can't create the publication CDC reads through",
+                format!("GRANT CREATE ON DATABASE {} TO {}, or create the publication as its owner beforehand", quote_ident(&database), quote_ident(&user)),
+            )
+        });
+    }
+    checks.extend(catalog_checks(catalog, options));
+
+    // Per-table privileges and replica identity, one query per schema.
+    let mut by_schema: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for table in &catalog.tables {
+        let schema = table
+            .name
+            .schema
+            .as_ref()
+            .map(|s| s.value.clone())
+            .unwrap_or_default();
+        by_schema
+            .entry(schema)
+            .or_default()
+            .push(table.name.name.value.clone());
+    }
+    let (mut selectable, mut owned, mut identified) = (0, 0, 0);
+    for (schema, names) in &by_schema {
+        let rows = client
+            .query(TABLES, &[schema, names])
+            .await
+            .map_err(SourceError::query(format!(
+                "reading privileges on the tables of {schema}"
+            )))?;
+        for row in rows {
+            let (schema, name): (&str, &str) = (row.get(0), row.get(1));
+            let object = format!("{schema}.{name}");
+            let sql_name = format!("{}.{}", quote_ident(schema), quote_ident(name));
+            if row.get::<_, bool>(2) {
+                selectable += 1;
+            } else {
+                checks.push(PreflightCheck::blocker(
+                    "preflight.select-privilege",
+                    object.clone(),
+                    format!("user {user} has no SELECT on the table"),
+                    format!("GRANT SELECT ON {sql_name} TO {}", quote_ident(&user)),
+                ));
+            }
+            if !cdc {
+                continue;
+            }
+            if row.get::<_, bool>(3) || superuser {
+                owned += 1;
+            } else {
+                checks.push(PreflightCheck::blocker(
+                    "preflight.publication-privilege",
+                    object.clone(),
+                    format!("user {user} does not own the table: it can't add it to a publication"),
+                    "have the owner create the publication (CREATE PUBLICATION ... FOR TABLE ...) or grant the owning role to the user",
+                ));
+            }
+            let has_primary_key: bool = row.get(5);
+            match (row.get::<_, String>(4).as_str(), has_primary_key) {
+                ("i", _) | ("d", true) => identified += 1,
+                ("f", _) => checks.push(PreflightCheck::warning(
+                    "preflight.replica-identity",
+                    object,
+                    "REPLICA IDENTITY FULL: every update and delete logs the whole old row",
+                    "add a primary key and ALTER TABLE ... REPLICA IDENTITY DEFAULT to cut WAL volume",
+                )),
+                ("n", _) => checks.push(PreflightCheck::blocker(
+                    "preflight.replica-identity",
+                    object.clone(),
+                    "REPLICA IDENTITY NOTHING: updates and deletes can't be published",
+                    format!("ALTER TABLE {sql_name} REPLICA IDENTITY DEFAULT (with a primary key), USING INDEX or FULL"),
+                )),
+                _ => checks.push(PreflightCheck::blocker(
+                    "preflight.replica-identity",
+                    object.clone(),
+                    "REPLICA IDENTITY DEFAULT without a primary key: updates and deletes fail once the table is in a publication",
+                    format!("add a primary key, or ALTER TABLE {sql_name} REPLICA IDENTITY USING INDEX <unique index> (or FULL)"),
+                )),
+            }
+        }
+    }
+    if selectable > 0 {
+        checks.push(PreflightCheck::passed(
+            "preflight.select-privilege",
+            format!("{selectable} table(s)"),
+            format!("user {user} may SELECT"),
+        ));
+    }
+    if cdc && owned > 0 {
+        checks.push(PreflightCheck::passed(
+            "preflight.publication-privilege",
+            format!("{owned} table(s)"),
+            "the user owns the tables (or is superuser): it may publish them",
+        ));
+    }
+    if cdc && identified > 0 {
+        checks.push(PreflightCheck::passed(
+            "preflight.replica-identity",
+            format!("{identified} table(s)"),
+            "replica identity by primary key or unique index",
+        ));
+    }
+    if let Some(limit) = options.max_value_bytes {
+        checks.extend(longest_values(source, catalog, limit).await?);
+    }
+    Ok(checks)
+}
+
+/// `max(octet_length(col))` of every column whose values may exceed `limit`, one query per table.
+async fn longest_values(
+    source: &PostgresSource,
+    catalog: &Catalog,
+    limit: u64,
+) -> Result<Vec<PreflightCheck>, SourceError> {
+    let mut checks = Vec::new();
+    for table in &catalog.tables {
+        let columns: Vec<&str> = table
+            .columns
+            .iter()
+            .filter(|c| may_exceed(&c.data_type, limit))
+            .map(|c| c.name.value.as_str())
+            .collect();
+        if columns.is_empty() {
+            continue;
+        }
+        let select: Vec<String> = columns
+            .iter()
+            // json and xml have no octet_length: their text form is what is loaded.
+            .map(|c| format!("max(octet_length({}::text))::int8", quote_ident(c)))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {}",
+            select.join(", "),
+            crate::table_sql_name(table)
+        );
+        let row = source
+            .client()
+            .query_one(&sql, &[])
+            .await
+            .map_err(SourceError::query(format!(
+                "measuring the longest values of {}",
+                table.name
+            )))?;
+        for (i, column) in columns.iter().enumerate() {
+            if let Some(longest) = row.get::<_, Option<i64>>(i) {
+                let object = format!("{}.{column}", table.name);
+                checks.push(truncation_check(object, longest.unsigned_abs(), limit));
+            }
+        }
+    }
+    Ok(checks)
+}
