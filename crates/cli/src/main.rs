@@ -8,6 +8,7 @@
 //!   staging area that can't be reached).
 
 mod convert;
+mod copy;
 mod progress;
 mod replicate;
 mod report;
@@ -42,6 +43,9 @@ enum Command {
     /// Compare the tables of a task in the source and the target: row counts, checksums,
     /// differing keys.
     Validate(replicate::ValidateArgs),
+    /// Copy files from HDFS, a directory or S3 to S3 or a directory: parallel, resumable,
+    /// checksum-verified (the DistCp analogue).
+    Copy(copy::CopyArgs),
 }
 
 /// What a finished command reports to the shell.
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => convert::run(args),
         Command::Replicate(args) => replicate::replicate(args),
         Command::Validate(args) => replicate::validate(args),
+        Command::Copy(args) => copy::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::from(0),
