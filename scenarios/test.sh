@@ -62,6 +62,7 @@ use_server() {
 use_server postgres MIGRATE_PG_URL
 use_server mariadb MIGRATE_MYSQL_URL
 use_server s3 MIGRATE_S3_URL
+use_server hdfs MIGRATE_HDFS_URL
 export MIGRATE_REQUIRE_SERVERS=1
 
 cargo test --workspace --locked "$@"

@@ -147,6 +147,21 @@ pub(crate) struct Merge {
     d: Option<Entry>,
     s_done: bool,
     d_done: bool,
+    /// The last key taken from each side: both must strictly increase, or the merge would take
+    /// a file present on both sides for a missing one (and `--delete` would remove it).
+    s_last: String,
+    d_last: String,
+}
+
+fn check_order(last: &mut String, key: &str, side: &str) -> Result<(), CopyError> {
+    if !last.is_empty() && key.as_bytes() <= last.as_bytes() {
+        return Err(CopyError::Invalid(format!(
+            "the {side} listing is out of order ({key:?} after {last:?}); nothing after this point was planned"
+        )));
+    }
+    last.clear();
+    last.push_str(key);
+    Ok(())
 }
 
 /// The position of an item in a listing: empty directories sort as `dir/`, like the walk does.
@@ -174,13 +189,19 @@ impl Merge {
             d: None,
             s_done: false,
             d_done: false,
+            s_last: String::new(),
+            d_last: String::new(),
         }
     }
 
     async fn pull_src(&mut self) -> Result<(), CopyError> {
         if self.s.is_none() && !self.s_done {
             match self.src.next().await {
-                Some(item) => self.s = Some(item?),
+                Some(item) => {
+                    let item = item?;
+                    check_order(&mut self.s_last, &order_key(&item), "source")?;
+                    self.s = Some(item);
+                }
                 None => self.s_done = true,
             }
         }
@@ -191,7 +212,10 @@ impl Merge {
         while self.d.is_none() && !self.d_done {
             match self.dst.next().await {
                 Some(item) => match item? {
-                    Listed::File(e) if !is_temporary(&e.rel) => self.d = Some(e),
+                    Listed::File(e) if !is_temporary(&e.rel) => {
+                        check_order(&mut self.d_last, &e.rel, "destination")?;
+                        self.d = Some(e);
+                    }
                     _ => {}
                 },
                 None => self.d_done = true,

@@ -276,42 +276,122 @@ impl S3Tree {
     }
 }
 
+/// Depth-first walk of an S3 prefix, one delimited listing (`/`) per "directory", each sorted like
+/// a local directory. S3-compatible servers do not agree on the order of a flat listing (AWS: byte
+/// order of keys; SeaweedFS: directory by directory), so the order is made here, the same way for
+/// every source; memory holds one directory level per depth.
+struct S3Walk {
+    tree: S3Tree,
+    stack: Vec<Vec<(String, S3Item)>>,
+    started: bool,
+}
+
+enum S3Item {
+    Dir(Path),
+    Object(object_store::ObjectMeta),
+}
+
+impl S3Walk {
+    fn rel_of(&self, key: &str) -> String {
+        let key = key.trim_end_matches('/');
+        if self.tree.prefix.is_empty() {
+            key.to_string()
+        } else {
+            key.strip_prefix(&self.tree.prefix)
+                .unwrap_or(key)
+                .trim_start_matches('/')
+                .to_string()
+        }
+    }
+
+    async fn list_dir(&self, dir: Option<&Path>) -> Result<Vec<(String, S3Item)>, CopyError> {
+        let shown = format!(
+            "s3://{}/{}",
+            self.tree.bucket,
+            dir.map(|d| d.as_ref()).unwrap_or("")
+        );
+        let r = self
+            .tree
+            .store
+            .list_with_delimiter(dir)
+            .await
+            .map_err(|e| CopyError::store("list", shown, e))?;
+        let name = |p: &Path| {
+            p.as_ref()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut items: Vec<(String, S3Item)> = r
+            .common_prefixes
+            .into_iter()
+            .map(|p| (sort_key(&name(&p), true), S3Item::Dir(p)))
+            .chain(
+                r.objects
+                    .into_iter()
+                    .map(|o| (sort_key(&name(&o.location), false), S3Item::Object(o))),
+            )
+            .collect();
+        items.sort_by(|a, b| b.0.as_bytes().cmp(a.0.as_bytes()));
+        Ok(items)
+    }
+
+    async fn next(&mut self) -> Option<Result<Listed, CopyError>> {
+        if !self.started {
+            self.started = true;
+            let root = match Path::parse(&self.tree.prefix) {
+                Ok(p) => (!self.tree.prefix.is_empty()).then_some(p),
+                Err(e) => {
+                    return Some(Err(CopyError::Invalid(format!(
+                        "s3://{}/{}: bad prefix: {e}",
+                        self.tree.bucket, self.tree.prefix
+                    ))))
+                }
+            };
+            match self.list_dir(root.as_ref()).await {
+                Ok(items) => self.stack.push(items),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        loop {
+            let level = self.stack.last_mut()?;
+            let Some((_, item)) = level.pop() else {
+                self.stack.pop();
+                continue;
+            };
+            match item {
+                S3Item::Dir(p) => match self.list_dir(Some(&p)).await {
+                    Ok(children) => self.stack.push(children),
+                    Err(e) => return Some(Err(e)),
+                },
+                S3Item::Object(meta) => {
+                    return Some(Ok(Listed::File(Entry {
+                        rel: self.rel_of(meta.location.as_ref()),
+                        size: meta.size,
+                        mtime_ms: meta.last_modified.timestamp_millis(),
+                        owner: None,
+                        group: None,
+                        permission: None,
+                        etag: meta.e_tag.as_deref().map(crate::digest::normalize_etag),
+                    })))
+                }
+            }
+        }
+    }
+}
+
 impl FileSource for S3Tree {
     fn list(&self) -> BoxStream<'static, Result<Listed, CopyError>> {
-        let prefix = match Path::parse(&self.prefix) {
-            Ok(p) => (!self.prefix.is_empty()).then_some(p),
-            Err(e) => {
-                let e = CopyError::Invalid(format!(
-                    "s3://{}/{}: bad prefix: {e}",
-                    self.bucket, self.prefix
-                ));
-                return stream::once(async move { Err(e) }).boxed();
-            }
+        let walk = S3Walk {
+            tree: self.clone(),
+            stack: Vec::new(),
+            started: false,
         };
-        let strip = if self.prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", self.prefix)
-        };
-        let bucket = self.bucket.clone();
-        self.store
-            .list(prefix.as_ref())
-            .map(move |meta| {
-                let meta = meta
-                    .map_err(|e| CopyError::store("list", format!("s3://{bucket}/{strip}"), e))?;
-                let key = meta.location.as_ref();
-                let rel = key.strip_prefix(&strip).unwrap_or(key).to_string();
-                Ok(Listed::File(Entry {
-                    rel,
-                    size: meta.size,
-                    mtime_ms: meta.last_modified.timestamp_millis(),
-                    owner: None,
-                    group: None,
-                    permission: None,
-                    etag: meta.e_tag.as_deref().map(crate::digest::normalize_etag),
-                }))
-            })
-            .boxed()
+        stream::unfold(walk, |mut walk| async move {
+            walk.next().await.map(|item| (item, walk))
+        })
+        .boxed()
     }
 
     fn read(&self, rel: &str, range: Range<u64>) -> BoxFuture<'static, Result<Bytes, CopyError>> {
