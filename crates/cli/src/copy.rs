@@ -333,15 +333,23 @@ fn print_text(s: &CopySummary) {
         s.files,
         mib(s.bytes)
     );
-    println!(
-        "  {verb}:   {} files, {:.1} MiB in {:.1} s ({:.1} MiB/s); parts sent {}, resumed {}",
-        s.copied,
-        mib(s.copied_bytes),
-        s.seconds,
-        mib(s.copied_bytes) / s.seconds.max(1e-3),
-        s.parts_sent,
-        s.parts_resumed
-    );
+    if s.dry_run {
+        println!(
+            "  {verb}: {} files, {:.1} MiB",
+            s.copied,
+            mib(s.copied_bytes)
+        );
+    } else {
+        println!(
+            "  {verb}:   {} files, {:.1} MiB in {:.1} s ({:.1} MiB/s); parts sent {}, resumed {}",
+            s.copied,
+            mib(s.copied_bytes),
+            s.seconds,
+            mib(s.copied_bytes) / s.seconds.max(1e-3),
+            s.parts_sent,
+            s.parts_resumed
+        );
+    }
     println!(
         "  skipped:  {} existing, {} unchanged, {} in previous manifest, {} already copied (journal)",
         s.skipped_existing, s.skipped_unchanged, s.skipped_manifest, s.resumed

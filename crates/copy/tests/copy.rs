@@ -572,6 +572,26 @@ fn hdfs_tree_to_s3() {
         s.failures
     );
     assert_eq!(s.parts_sent, 9, "40 MiB in 5 MiB parts");
+    // --preserve: HDFS owner, group, permission and mtime as object metadata.
+    let (store, prefix) = store(&dst);
+    let attrs = runtime().block_on(async {
+        let p = object_store::path::Path::parse(format!("{prefix}/a/b/small.txt")).unwrap();
+        let opts = object_store::GetOptions {
+            head: true,
+            ..Default::default()
+        };
+        store.get_opts(&p, opts).await.unwrap().attributes
+    });
+    let meta = |k: &'static str| {
+        attrs
+            .get(&object_store::Attribute::Metadata(k.into()))
+            .map(|v| v.as_ref().to_string())
+    };
+    assert_eq!(meta("migrate-permission").as_deref(), Some("644"));
+    assert!(meta("migrate-owner").is_some_and(|o| !o.is_empty()));
+    assert!(meta("migrate-group").is_some_and(|g| !g.is_empty()));
+    let mtime: i64 = meta("migrate-mtime").unwrap().parse().unwrap();
+    assert!(mtime > 1_600_000_000_000, "{mtime}");
     let back = tmp.path().join("back");
     run(options(&dst, back.to_str().unwrap(), &state));
     assert_eq!(read_tree(&back), tree);
