@@ -71,7 +71,7 @@ run_id=bench-copy-$$-$(date +%s)
 cleanup() {
 	log "cleaning up $work and s3://$BUCKET/$run_id"
 	rm -rf "$work"
-	rclone purge "bench:$BUCKET/$run_id" >/dev/null 2>&1 || true
+	env -u AWS_CA_BUNDLE rclone purge "bench:$BUCKET/$run_id" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -91,8 +91,10 @@ measure() {
 	log "$name: ${SECS} s, peak RSS ${RSS_MB} MB"
 }
 
-migrate_copy() { "$MIGRATE" copy "$1" "s3://$BUCKET/$2" -m "$PAR" --part-size 16MiB --progress never --output json --state-dir "$work/state"; }
-rclone_copy() { rclone copy "$1" "bench:$BUCKET/$2" --transfers "$PAR" --checkers "$PAR" --s3-chunk-size 16M --s3-upload-concurrency 4; }
+# Options of each tool (/usr/bin/time runs programs, not shell functions).
+MIGRATE_OPTS=(-m "$PAR" --part-size 16MiB --progress never --output json --state-dir "$work/state")
+# env -u AWS_CA_BUNDLE: rclone 1.60 fails with "LoadCustomCABundleError" when it is set (some images do).
+RCLONE_OPTS=(--transfers "$PAR" --checkers "$PAR" --s3-chunk-size 16M --s3-upload-concurrency 4)
 
 ratio() { awk -v r="$1" -v m="$2" 'BEGIN { printf "%.2f", r / m }'; }
 
@@ -110,9 +112,9 @@ for i in range(n):
     with open(os.path.join(d, f"f{i:06d}.bin"), "wb") as f:
         f.write(os.urandom(4096))
 PY
-	measure rclone-small rclone_copy "$work/small" "$run_id/rclone-small"
+	measure rclone-small env -u AWS_CA_BUNDLE rclone copy "$work/small" "bench:$BUCKET/$run_id/rclone-small" "${RCLONE_OPTS[@]}"
 	r_s=$SECS r_rss=$RSS_MB
-	measure migrate-small migrate_copy "$work/small" "$run_id/migrate-small"
+	measure migrate-small "$MIGRATE" copy "$work/small" "s3://$BUCKET/$run_id/migrate-small" "${MIGRATE_OPTS[@]}"
 	m_s=$SECS m_rss=$RSS_MB
 	grep -q '"failed": 0' "$work/out.migrate-small" || die "migrate reported failures: $(cat "$work/out.migrate-small")"
 	echo "| (a) small files | $SMALL_FILES x 4 KiB | $m_s | $m_rss | $r_s | $r_rss | $(ratio "$r_s" "$m_s")x |"
@@ -125,15 +127,15 @@ if want b; then
 	for i in 1 2 3 4; do
 		head -c "$((BIG_GIB << 30))" /dev/urandom >"$work/big/big-$i.bin"
 	done
-	measure rclone-big rclone_copy "$work/big" "$run_id/rclone-big"
+	measure rclone-big env -u AWS_CA_BUNDLE rclone copy "$work/big" "bench:$BUCKET/$run_id/rclone-big" "${RCLONE_OPTS[@]}"
 	r_s=$SECS r_rss=$RSS_MB
-	rclone purge "bench:$BUCKET/$run_id/rclone-big" >/dev/null 2>&1 || true
-	measure migrate-big migrate_copy "$work/big" "$run_id/migrate-big"
+	env -u AWS_CA_BUNDLE rclone purge "bench:$BUCKET/$run_id/rclone-big" >/dev/null 2>&1 || true
+	measure migrate-big "$MIGRATE" copy "$work/big" "s3://$BUCKET/$run_id/migrate-big" "${MIGRATE_OPTS[@]}"
 	m_s=$SECS m_rss=$RSS_MB
 	grep -q '"failed": 0' "$work/out.migrate-big" || die "migrate reported failures: $(cat "$work/out.migrate-big")"
 	echo "| (b) big files | 4 x $BIG_GIB GiB | $m_s | $m_rss | $r_s | $r_rss | $(ratio "$r_s" "$m_s")x |"
 	rm -rf "$work/big"
-	rclone purge "bench:$BUCKET/$run_id/migrate-big" >/dev/null 2>&1 || true
+	env -u AWS_CA_BUNDLE rclone purge "bench:$BUCKET/$run_id/migrate-big" >/dev/null 2>&1 || true
 fi
 
 if want c; then
