@@ -63,6 +63,7 @@ use_server postgres MIGRATE_PG_URL
 use_server mariadb MIGRATE_MYSQL_URL
 use_server s3 MIGRATE_S3_URL
 use_server glue MIGRATE_GLUE_URL
+use_server hdfs MIGRATE_HDFS_URL
 export MIGRATE_REQUIRE_SERVERS=1
 
 cargo test --workspace --locked "$@"

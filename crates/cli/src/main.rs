@@ -10,6 +10,7 @@
 mod assess;
 mod catalog;
 mod convert;
+mod copy;
 mod progress;
 mod replicate;
 mod report;
@@ -50,6 +51,9 @@ enum Command {
     /// Migrate a Hive metastore's databases, tables and partitions to the AWS Glue Data Catalog
     /// (or to/from JSON lines), rewriting locations.
     Catalog(catalog::CatalogArgs),
+    /// Copy files from HDFS, a directory or S3 to S3 or a directory: parallel, resumable,
+    /// checksum-verified (the DistCp analogue).
+    Copy(copy::CopyArgs),
 }
 
 /// What a finished command reports to the shell.
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Replicate(args) => replicate::replicate(args),
         Command::Validate(args) => replicate::validate(args),
         Command::Catalog(args) => catalog::run(args),
+        Command::Copy(args) => copy::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::from(0),

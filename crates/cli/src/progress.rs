@@ -161,7 +161,7 @@ impl Observer for Bars {
 
 /// Standard error as a terminal of 100 columns, for `--progress always` into a file or pipe.
 #[derive(Debug)]
-struct Stderr;
+pub(crate) struct Stderr;
 
 impl TermLike for Stderr {
     fn width(&self) -> u16 {

@@ -34,6 +34,7 @@ mod url;
 
 pub use checksum::Checksum;
 pub use error::{BoxError, StageError};
+pub use url::s3_builder;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;

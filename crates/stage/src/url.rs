@@ -77,6 +77,20 @@ fn open_dir(url: &str, dir: PathBuf) -> Result<(Arc<dyn ObjectStore>, Path, Loca
     Ok((Arc::new(store), Path::default(), Location::Local { root }))
 }
 
+/// The S3 client settings every S3 user of the workspace shares: the standard AWS environment first
+/// (keys, region, `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`, ...), then the explicit `endpoint` and
+/// `allow_http` overrides. Path-style requests (the builder's default) work with any S3 server.
+pub fn s3_builder(bucket: &str, endpoint: Option<&str>, allow_http: bool) -> AmazonS3Builder {
+    let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+    if let Some(endpoint) = endpoint {
+        builder = builder.with_endpoint(endpoint);
+    }
+    if allow_http {
+        builder = builder.with_allow_http(true);
+    }
+    builder
+}
+
 fn open_s3(
     url: &str,
     parsed: &::url::Url,
@@ -96,16 +110,9 @@ fn open_s3(
     }
     let key_prefix = parsed.path().trim_matches('/');
     let prefix = Path::parse(key_prefix).map_err(|e| bad(format!("bad prefix: {e}")))?;
-    // Standard AWS environment first (keys, region, AWS_ENDPOINT_URL, AWS_ALLOW_HTTP, ...), then our
-    // explicit options. Path-style requests (the builder's default) work with any S3 server.
-    let mut builder = AmazonS3Builder::from_env().with_bucket_name(&bucket);
-    if let Some(endpoint) = &options.endpoint {
-        builder = builder.with_endpoint(endpoint);
-    }
-    if options.allow_http {
-        builder = builder.with_allow_http(true);
-    }
-    let store = builder.build().map_err(|e| bad(e.to_string()))?;
+    let store = s3_builder(&bucket, options.endpoint.as_deref(), options.allow_http)
+        .build()
+        .map_err(|e| bad(e.to_string()))?;
     Ok((Arc::new(store), prefix, Location::S3 { bucket }))
 }
 

@@ -42,12 +42,14 @@
 #![allow(clippy::result_large_err)]
 
 mod glue;
+mod hdfs;
 mod mariadb;
 mod postgres;
 mod s3;
 mod sql;
 
 pub use glue::{glue, GlueServer};
+pub use hdfs::{hdfs, HdfsServer};
 pub use mariadb::{mariadb, MariaDb, MariaDbDatabase};
 pub use postgres::{postgres, PgDatabase, PgServer};
 pub use s3::{s3, S3Server, S3_REGION};

@@ -1,0 +1,395 @@
+//! `migrate copy SRC DST`: copies a tree of files (HDFS, local, S3) to S3 or a local directory,
+//! in parallel, resumably, verified. The engine is crates/copy; this module turns flags into
+//! [`CopyOptions`], draws progress bars and prints the summary.
+
+use crate::convert::OutputFormat;
+use crate::progress::{ProgressMode, Stderr};
+use crate::Outcome;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use migrate_copy::{CopyOptions, CopySummary, Existing, Observer, Preserve, Shard};
+use regex::Regex;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Args)]
+pub struct CopyArgs {
+    /// What to copy: hdfs://namenode:port/dir (HA and viewfs:// through HADOOP_CONF_DIR),
+    /// s3://bucket/prefix, file:///dir or a directory.
+    src: String,
+    /// Where to: s3://bucket/prefix, file:///dir or a directory.
+    dst: String,
+    /// Copy files that exist in the destination when size or checksum differ (the source is read
+    /// to compute the checksum).
+    #[arg(long, conflicts_with_all = ["update_by_mtime", "overwrite", "verify"])]
+    update: bool,
+    /// Copy files that exist in the destination when size differs or the source is newer.
+    #[arg(long, conflicts_with_all = ["overwrite", "verify"])]
+    update_by_mtime: bool,
+    /// Copy files that exist in the destination, always.
+    #[arg(long, conflicts_with = "verify")]
+    overwrite: bool,
+    /// Copy nothing: compare every file by checksum and report missing or differing files (and,
+    /// with --delete, extra ones) as failures.
+    #[arg(long)]
+    verify: bool,
+    /// Delete destination files that are not in the source (within the filters and the shard).
+    #[arg(long)]
+    delete: bool,
+    /// A file of regular expressions, one per line (blank lines and lines starting with # are
+    /// skipped): paths relative to SRC matching any of them are neither copied nor deleted.
+    #[arg(long, value_name = "FILE")]
+    filters: Option<PathBuf>,
+    /// Copy only paths (relative to SRC) matching this regular expression (anchor it with ^...$
+    /// to match whole paths).
+    #[arg(long, value_name = "REGEX")]
+    src_pattern: Option<String>,
+    /// Files or parts in flight at once.
+    #[arg(short = 'm', long = "parallel", value_name = "N", default_value = "16")]
+    parallel: usize,
+    /// Total bandwidth limit per second, e.g. 100MiB (K/M/G and KiB/MiB/GiB are powers of 1024,
+    /// KB/MB/GB of 1000).
+    #[arg(long, value_name = "SIZE")]
+    bandwidth: Option<String>,
+    /// Keep source attributes: a comma list of mtime, owner, group, perm (default: all). S3 gets
+    /// them as x-amz-meta-migrate-* metadata; local destinations get mtime and permission.
+    #[arg(long, value_name = "LIST", num_args = 0..=1, default_missing_value = "all")]
+    preserve: Option<String>,
+    /// Plan and list what would be copied or deleted; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Keep going after a file fails; failures are reported (and written to --failure-report).
+    #[arg(long)]
+    ignore_failures: bool,
+    /// Write every failure as a JSON line to this file.
+    #[arg(long, value_name = "FILE")]
+    failure_report: Option<PathBuf>,
+    /// Write the files that are in the destination after this copy (JSON lines) to this file.
+    #[arg(long, value_name = "FILE")]
+    output_manifest: Option<PathBuf>,
+    /// Skip files listed with the same size and mtime in this manifest of an earlier copy.
+    #[arg(long, value_name = "FILE")]
+    previous_manifest: Option<PathBuf>,
+    /// Copy only shard I of N (0-based): N commands with 0/N .. N-1/N split the files between
+    /// them without a coordinator.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// Files larger than this go as multipart uploads in parts of this size (S3: at least 5MiB).
+    #[arg(long, value_name = "SIZE", default_value = "16MiB")]
+    part_size: String,
+    /// The journal that makes the copy resumable (default: .migrate-copy/<id>.journal in the
+    /// state directory, one per source, destination and shard).
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// Where default journals live.
+    #[arg(long, value_name = "DIR", default_value = ".migrate-copy")]
+    state_dir: PathBuf,
+    /// S3 endpoint (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// When progress bars are drawn.
+    #[arg(long, value_enum, default_value = "auto")]
+    progress: ProgressMode,
+    /// What the report on standard output looks like.
+    #[arg(long, value_enum, default_value = "text")]
+    output: OutputFormat,
+}
+
+/// Parses `16MiB`, `100MB`, `64k`, `1048576`.
+fn parse_size(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: f64 = num
+        .parse()
+        .with_context(|| format!("bad size {s:?}: expected e.g. 16MiB"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        other => bail!("bad size {s:?}: unknown unit {other:?} (use KiB, MiB, GiB, KB, MB, GB)"),
+    };
+    Ok((num * mult) as u64)
+}
+
+fn read_filters(path: &PathBuf) -> Result<Vec<Regex>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading --filters {}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let re = Regex::new(line).with_context(|| {
+            format!(
+                "{}: line {}: {line:?} is not a valid regular expression",
+                path.display(),
+                n + 1
+            )
+        })?;
+        out.push(re);
+    }
+    Ok(out)
+}
+
+fn parse_preserve(list: &str) -> Result<Preserve> {
+    let mut p = Preserve::default();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match item {
+            "all" => {
+                p = Preserve {
+                    mtime: true,
+                    owner: true,
+                    group: true,
+                    permission: true,
+                }
+            }
+            "mtime" | "times" => p.mtime = true,
+            "owner" | "user" => p.owner = true,
+            "group" => p.group = true,
+            "perm" | "permission" => p.permission = true,
+            other => bail!(
+                "--preserve: unknown attribute {other:?} (use mtime, owner, group, perm or all)"
+            ),
+        }
+    }
+    Ok(p)
+}
+
+impl CopyArgs {
+    fn options(&self) -> Result<CopyOptions> {
+        let mut o = CopyOptions::new(&self.src, &self.dst);
+        o.existing = if self.verify {
+            Existing::Verify
+        } else if self.update {
+            Existing::Update
+        } else if self.update_by_mtime {
+            Existing::UpdateByMtime
+        } else if self.overwrite {
+            Existing::Overwrite
+        } else {
+            Existing::Skip
+        };
+        o.delete = self.delete;
+        if let Some(f) = &self.filters {
+            o.filters = read_filters(f)?;
+        }
+        if let Some(p) = &self.src_pattern {
+            o.src_pattern = Some(Regex::new(p).with_context(|| {
+                format!("--src-pattern {p:?} is not a valid regular expression")
+            })?);
+        }
+        if self.parallel == 0 {
+            bail!("--parallel must be at least 1");
+        }
+        o.parallel = self.parallel;
+        o.bandwidth = self.bandwidth.as_deref().map(parse_size).transpose()?;
+        if o.bandwidth == Some(0) {
+            bail!("--bandwidth must be positive");
+        }
+        if let Some(p) = &self.preserve {
+            o.preserve = parse_preserve(p)?;
+        }
+        o.dry_run = self.dry_run;
+        o.ignore_failures = self.ignore_failures;
+        o.failure_report = self.failure_report.clone();
+        o.output_manifest = self.output_manifest.clone();
+        o.previous_manifest = self.previous_manifest.clone();
+        if let Some(s) = &self.shard {
+            o.shard = Shard::parse(s)?;
+        }
+        o.part_size = parse_size(&self.part_size)?;
+        if o.part_size == 0 {
+            bail!("--part-size must be positive");
+        }
+        o.journal = self.journal.clone();
+        o.state_dir = self.state_dir.clone();
+        o.endpoint = self.endpoint.clone();
+        o.allow_http = self
+            .endpoint
+            .as_deref()
+            .or(std::env::var("AWS_ENDPOINT_URL").ok().as_deref())
+            .is_some_and(|e| e.starts_with("http://"));
+        Ok(o)
+    }
+}
+
+/// Bytes and files, with rate and ETA; the totals grow while the listing runs.
+struct Bars {
+    multi: MultiProgress,
+    bytes: ProgressBar,
+    files: ProgressBar,
+    dry_run_lines: bool,
+}
+
+impl Bars {
+    fn new(mode: ProgressMode, json: bool, dry_run_lines: bool) -> Bars {
+        let target = match mode {
+            ProgressMode::Never => ProgressDrawTarget::hidden(),
+            ProgressMode::Auto if json => ProgressDrawTarget::hidden(),
+            ProgressMode::Auto => ProgressDrawTarget::stderr(),
+            ProgressMode::Always => ProgressDrawTarget::term_like(Box::new(Stderr)),
+        };
+        let multi = MultiProgress::with_draw_target(target);
+        let style = |t: &str| {
+            ProgressStyle::with_template(t)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ")
+        };
+        let bytes = multi.add(ProgressBar::new(0));
+        bytes.set_style(style("bytes {bar:30} {binary_bytes:>10}/{binary_total_bytes:10} {binary_bytes_per_sec:>12} eta {eta:>4}"));
+        let files = multi.add(ProgressBar::new(0));
+        files.set_style(style(
+            "files {bar:30} {human_pos:>10}/{human_len:10} {per_sec:>12} {msg}",
+        ));
+        Bars {
+            multi,
+            bytes,
+            files,
+            dry_run_lines,
+        }
+    }
+
+    fn finish(&self) {
+        self.bytes.finish_and_clear();
+        self.files.finish_and_clear();
+        let _ = self.multi.clear();
+    }
+}
+
+impl Observer for Bars {
+    fn planned(&self, bytes: u64) {
+        self.bytes.inc_length(bytes);
+        self.files.inc_length(1);
+    }
+    fn sent(&self, bytes: u64) {
+        self.bytes.inc(bytes);
+    }
+    fn file_done(&self) {
+        self.files.inc(1);
+    }
+    fn failed(&self, path: &str, error: &str) {
+        let _ = self.multi.println(format!("failed: {path}: {error}"));
+    }
+    fn would(&self, action: &str, path: &str, bytes: u64) {
+        if self.dry_run_lines {
+            // The plan of a dry run is the text output itself.
+            println!("would {action} {path} ({bytes} bytes)");
+        }
+    }
+}
+
+pub fn run(args: CopyArgs) -> Result<Outcome> {
+    let options = args.options()?;
+    let json = args.output == OutputFormat::Json;
+    let bars = Arc::new(Bars::new(args.progress, json, !json));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let summary = runtime.block_on(migrate_copy::copy(options, bars.clone()));
+    bars.finish();
+    let summary = summary?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_text(&summary);
+    }
+    Ok(if summary.failed > 0 {
+        Outcome::NeedsAttention
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn print_text(s: &CopySummary) {
+    let mib = |b: u64| b as f64 / f64::from(1 << 20);
+    let verb = if s.dry_run { "would copy" } else { "copied" };
+    println!(
+        "{} -> {}{}{}",
+        s.source,
+        s.destination,
+        if s.shard != "0/1" {
+            format!(" (shard {})", s.shard)
+        } else {
+            String::new()
+        },
+        if s.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  files:    {} ({:.1} MiB) in the source",
+        s.files,
+        mib(s.bytes)
+    );
+    if s.dry_run {
+        println!(
+            "  {verb}: {} files, {:.1} MiB",
+            s.copied,
+            mib(s.copied_bytes)
+        );
+    } else {
+        println!(
+            "  {verb}:   {} files, {:.1} MiB in {:.1} s ({:.1} MiB/s); parts sent {}, resumed {}",
+            s.copied,
+            mib(s.copied_bytes),
+            s.seconds,
+            mib(s.copied_bytes) / s.seconds.max(1e-3),
+            s.parts_sent,
+            s.parts_resumed
+        );
+    }
+    println!(
+        "  skipped:  {} existing, {} unchanged, {} in previous manifest, {} already copied (journal)",
+        s.skipped_existing, s.skipped_unchanged, s.skipped_manifest, s.resumed
+    );
+    println!(
+        "  changed:  {}; deleted {}; filtered {}; other shards {}; empty dirs {}",
+        s.changed, s.deleted, s.filtered, s.other_shards, s.empty_dirs
+    );
+    if s.unverified > 0 {
+        println!(
+            "  unverified: {} (destination ETag is not an MD5; sizes checked only)",
+            s.unverified
+        );
+    }
+    if s.failed > 0 {
+        println!("  FAILED:   {} files", s.failed);
+        for f in s.failures.iter().take(20) {
+            println!("    {}: {}", f.path, f.error);
+        }
+        if s.failed > 20 {
+            println!("    ... (all of them with --output json or --failure-report)");
+        }
+    }
+    if let Some(j) = &s.journal {
+        println!("  journal kept for resume: {j} (run the same command again)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("16MiB").unwrap(), 16 << 20);
+        assert_eq!(parse_size("100MB").unwrap(), 100_000_000);
+        assert_eq!(parse_size("64k").unwrap(), 65536);
+        assert_eq!(parse_size("123").unwrap(), 123);
+        assert!(parse_size("12parsecs").is_err());
+        assert!(parse_preserve("mtime,perm").unwrap().permission);
+        assert!(parse_preserve("colour").is_err());
+    }
+}

@@ -1,0 +1,279 @@
+//! `migrate copy` as users run it, against the real S3 server: killed with SIGKILL mid-copy and run
+//! again (nothing finished is sent twice: proven from the journal and the summary), and bad input.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PART: u64 = 5 << 20;
+
+fn migrate(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn summary(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.code() == Some(0),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn n(v: &serde_json::Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or_else(|| panic!("no {key} in {v}"))
+}
+
+/// The objects under `url` (relative key -> size), through `migrate copy --dry-run` of the prefix
+/// into an empty directory (the plan lists every object it would copy).
+fn objects(url: &str, tmp: &std::path::Path) -> BTreeMap<String, u64> {
+    let empty = tmp.join("empty-listing");
+    let out = migrate(&[
+        "copy",
+        url,
+        empty.to_str().unwrap(),
+        "--dry-run",
+        "--progress",
+        "never",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("would copy "))
+        .map(|l| {
+            let (path, size) = l.rsplit_once(" (").unwrap();
+            (
+                path.to_string(),
+                size.trim_end_matches(" bytes)").parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_copy_killed_mid_way_resumes_without_resending() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let mut sizes = BTreeMap::new();
+    for i in 0..4u64 {
+        let p = src.join(format!("big/part-{i:05}"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let data: Vec<u8> = (0..6 * PART)
+            .map(|b| (b.wrapping_mul(31 + i) >> 3) as u8)
+            .collect();
+        std::fs::write(&p, data).unwrap();
+        sizes.insert(format!("big/part-{i:05}"), 6 * PART);
+    }
+    for i in 0..300u64 {
+        let p = src.join(format!("small/{:02}/f{i}.txt", i % 10));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, vec![b'a' + (i % 26) as u8; 4096]).unwrap();
+        sizes.insert(format!("small/{:02}/f{i}.txt", i % 10), 4096);
+    }
+    let total: u64 = sizes.values().sum();
+    let dst = s3.unique_url("copy_kill");
+    let journal = tmp.path().join("copy.journal");
+    let base = [
+        "copy",
+        src.to_str().unwrap(),
+        &dst,
+        "--part-size",
+        "5MiB",
+        "-m",
+        "4",
+        "--journal",
+        journal.to_str().unwrap(),
+        "--output",
+        "json",
+        "--progress",
+        "never",
+    ];
+
+    // Slowed down so that the kill lands mid-copy: 126 MiB at 24 MiB/s.
+    let mut args = base.to_vec();
+    args.extend(["--bandwidth", "24MiB"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let records = |kind: &str| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&journal)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["t"] == kind)
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while records("part").len() < 8 || records("file").len() < 20 {
+        assert!(Instant::now() < deadline, "the copy made no progress");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the copy finished before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // What the journal says is done, and what is on S3 at the moment of the restart.
+    let done: BTreeSet<String> = records("file")
+        .iter()
+        .map(|r| r["p"].as_str().unwrap().to_string())
+        .collect();
+    let parts: BTreeSet<(String, u64)> = records("part")
+        .iter()
+        .map(|r| {
+            (
+                r["p"].as_str().unwrap().to_string(),
+                r["n"].as_u64().unwrap(),
+            )
+        })
+        .filter(|(p, _)| !done.contains(p))
+        .collect();
+    let present = objects(&dst, tmp.path());
+    assert!(done.len() < sizes.len(), "killed before the end");
+    for p in &done {
+        assert_eq!(
+            present.get(p),
+            Some(&sizes[p]),
+            "{p}: journaled as done but not on S3"
+        );
+    }
+    // Finished on S3 but killed before the journal said so: found in the destination, skipped.
+    let unjournaled: Vec<&String> = present.keys().filter(|p| !done.contains(*p)).collect();
+    let parts_to_resume = parts
+        .iter()
+        .filter(|(p, _)| !present.contains_key(p))
+        .count() as u64;
+
+    let s = summary(&migrate(&base));
+    assert_eq!(n(&s, "failed"), 0, "{s}");
+    assert_eq!(n(&s, "resumed"), done.len() as u64, "{s}");
+    assert_eq!(n(&s, "skipped_existing"), unjournaled.len() as u64, "{s}");
+    assert_eq!(n(&s, "parts_resumed"), parts_to_resume, "{s}");
+    assert!(parts_to_resume > 0 || parts.is_empty(), "{s}");
+    assert_eq!(
+        n(&s, "copied"),
+        (sizes.len() - done.len() - unjournaled.len()) as u64,
+        "{s}"
+    );
+    // The proof that nothing finished was sent again: bytes sent by the second run.
+    let skipped_bytes: u64 = done
+        .iter()
+        .chain(unjournaled.iter().copied())
+        .map(|p| sizes[p])
+        .sum();
+    assert_eq!(
+        n(&s, "copied_bytes"),
+        total - skipped_bytes - parts_to_resume * PART,
+        "{s}"
+    );
+    assert!(
+        s["journal"].is_null(),
+        "journal removed after a clean finish: {s}"
+    );
+    assert!(!journal.exists());
+
+    // Everything is there and every byte matches (checksums against S3's ETags).
+    let v = summary(&migrate(&[
+        "copy",
+        src.to_str().unwrap(),
+        &dst,
+        "--verify",
+        "--output",
+        "json",
+        "--progress",
+        "never",
+    ]));
+    assert_eq!(
+        (n(&v, "failed"), n(&v, "skipped_unchanged")),
+        (0, sizes.len() as u64),
+        "{v}"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let filters = tmp.path().join("filters.txt");
+    std::fs::write(&filters, "# comment\n\\.tmp$\n(unclosed\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                tmp.path().display().to_string(),
+                "s3://b/p".into(),
+                "--filters".into(),
+                filters.display().to_string(),
+            ],
+            "filters.txt: line 3",
+        ),
+        (
+            vec![
+                tmp.path().display().to_string(),
+                "s3://b/p".into(),
+                "--src-pattern".into(),
+                "[".into(),
+            ],
+            "--src-pattern",
+        ),
+        (
+            vec![
+                tmp.path().join("missing").display().to_string(),
+                "s3://b/p".into(),
+            ],
+            "does not exist",
+        ),
+        (
+            vec!["ftp://host/x".into(), "s3://b/p".into()],
+            "unsupported scheme",
+        ),
+        (
+            vec![
+                tmp.path().display().to_string(),
+                "s3://b/p".into(),
+                "--shard".into(),
+                "4/4".into(),
+            ],
+            "bad shard",
+        ),
+        (
+            vec![
+                tmp.path().display().to_string(),
+                "s3://b/p".into(),
+                "--part-size".into(),
+                "1MiB".into(),
+            ],
+            "5 MiB",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["copy".to_string()];
+        all.extend(args);
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        let out = migrate(&refs);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{all:?}: expected {expected:?} in {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -1,0 +1,398 @@
+//! Where files are written: an S3 prefix (single PUTs and multipart uploads whose parts may be sent
+//! by different workers, in any order, and across runs) or a local directory (files written under a
+//! temporary name and renamed into place).
+//!
+//! Durability: an object or file appears complete or not at all (S3 PUT / CompleteMultipartUpload;
+//! local rename). Uploaded parts of an unfinished multipart upload stay on S3 until the upload is
+//! completed or aborted: a resumed copy completes them; otherwise a bucket lifecycle rule
+//! (AbortIncompleteMultipartUpload) cleans them up.
+
+use crate::digest::{self, PartMd5};
+use crate::error::CopyError;
+use crate::source::{Entry, FileSource, Listed, LocalTree, S3Tree};
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
+use object_store::multipart::{MultipartStore, PartId};
+use object_store::{
+    Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutMultipartOptions,
+    PutOptions, PutPayload,
+};
+use std::path::PathBuf;
+
+/// Metadata keys (`x-amz-meta-…`) the copy writes.
+pub(crate) const META_PART_SIZE: &str = "migrate-part-size";
+pub(crate) const META_MTIME: &str = "migrate-mtime";
+pub(crate) const META_OWNER: &str = "migrate-owner";
+pub(crate) const META_GROUP: &str = "migrate-group";
+pub(crate) const META_PERMISSION: &str = "migrate-permission";
+
+/// What the destination says it stored, to be compared with what was read.
+#[derive(Debug, Clone)]
+pub(crate) enum Stored {
+    /// The S3 ETag.
+    Etag(String),
+    /// A local file: its bytes are read back and hashed by the caller's part layout.
+    LocalFile,
+}
+
+#[derive(Debug, Clone)]
+pub enum Destination {
+    S3(S3Tree),
+    Local(LocalTree),
+}
+
+/// User metadata of an object (empty for local files, which get mtime/permission set directly).
+pub(crate) type Meta = Vec<(&'static str, String)>;
+
+fn attributes(meta: &Meta) -> Attributes {
+    let mut attrs = Attributes::new();
+    for (k, v) in meta {
+        attrs.insert(Attribute::Metadata((*k).into()), v.clone().into());
+    }
+    attrs
+}
+
+impl Destination {
+    pub fn url(&self, rel: &str) -> String {
+        match self {
+            Destination::S3(t) => t.url(rel),
+            Destination::Local(t) => t.url(rel),
+        }
+    }
+
+    /// The destination's files, sorted like a source listing. A missing local directory is empty.
+    pub(crate) fn list(&self) -> BoxStream<'static, Result<Listed, CopyError>> {
+        match self {
+            Destination::S3(t) => t.list(),
+            Destination::Local(t) if !t.root().exists() => futures::stream::empty().boxed(),
+            Destination::Local(t) => t.list(),
+        }
+    }
+
+    pub(crate) fn is_s3(&self) -> bool {
+        matches!(self, Destination::S3(_))
+    }
+
+    fn local_path(&self, rel: &str) -> PathBuf {
+        match self {
+            Destination::Local(t) => t.root().join(rel),
+            Destination::S3(_) => PathBuf::new(),
+        }
+    }
+
+    /// Writes a whole file with one request.
+    pub(crate) async fn put(
+        &self,
+        rel: &str,
+        data: Bytes,
+        meta: &Meta,
+    ) -> Result<Stored, CopyError> {
+        match self {
+            Destination::S3(t) => {
+                let path = t.path(rel)?;
+                let opts = PutOptions {
+                    attributes: attributes(meta),
+                    ..PutOptions::default()
+                };
+                let r = t
+                    .store
+                    .put_opts(&path, PutPayload::from_bytes(data), opts)
+                    .await
+                    .map_err(|e| CopyError::store("put", t.url(rel), e))?;
+                Ok(Stored::Etag(
+                    r.e_tag
+                        .as_deref()
+                        .map(digest::normalize_etag)
+                        .unwrap_or_default(),
+                ))
+            }
+            Destination::Local(_) => {
+                let path = self.local_path(rel);
+                let tmp = tmp_name(&path);
+                tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir)
+                            .map_err(|e| CopyError::io("create directory", dir.display(), e))?;
+                    }
+                    std::fs::write(&tmp, &data)
+                        .map_err(|e| CopyError::io("write", tmp.display(), e))?;
+                    std::fs::rename(&tmp, &path)
+                        .map_err(|e| CopyError::io("rename", path.display(), e))
+                })
+                .await
+                .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))??;
+                Ok(Stored::LocalFile)
+            }
+        }
+    }
+
+    /// Starts a multipart upload; returns its id (S3 upload id, or the local temporary file).
+    pub(crate) async fn create_upload(
+        &self,
+        rel: &str,
+        size: u64,
+        meta: &Meta,
+    ) -> Result<String, CopyError> {
+        match self {
+            Destination::S3(t) => {
+                let path = t.path(rel)?;
+                let opts = PutMultipartOptions {
+                    attributes: attributes(meta),
+                    ..PutMultipartOptions::default()
+                };
+                t.store
+                    .create_multipart_opts(&path, opts)
+                    .await
+                    .map_err(|e| CopyError::store("create multipart upload", t.url(rel), e))
+            }
+            Destination::Local(_) => {
+                let path = self.local_path(rel);
+                let tmp = tmp_name(&path);
+                let shown = tmp.display().to_string();
+                tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir)
+                            .map_err(|e| CopyError::io("create directory", dir.display(), e))?;
+                    }
+                    let f = std::fs::OpenOptions::new()
+                        .create(true)
+                        .write(true)
+                        .truncate(false)
+                        .open(&tmp)
+                        .map_err(|e| CopyError::io("create", tmp.display(), e))?;
+                    f.set_len(size)
+                        .map_err(|e| CopyError::io("size", tmp.display(), e))
+                })
+                .await
+                .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))??;
+                Ok(shown)
+            }
+        }
+    }
+
+    /// Sends part `idx` (0-based) of an upload; returns what the destination stored for it.
+    pub(crate) async fn put_part(
+        &self,
+        rel: &str,
+        id: &str,
+        idx: usize,
+        offset: u64,
+        data: Bytes,
+    ) -> Result<Stored, CopyError> {
+        match self {
+            Destination::S3(t) => {
+                let path = t.path(rel)?;
+                let part = t
+                    .store
+                    .put_part(&path, &id.to_string(), idx, PutPayload::from_bytes(data))
+                    .await
+                    .map_err(|e| {
+                        CopyError::store(
+                            "upload part",
+                            format!("{} part {}", t.url(rel), idx + 1),
+                            e,
+                        )
+                    })?;
+                Ok(Stored::Etag(digest::normalize_etag(&part.content_id)))
+            }
+            Destination::Local(_) => {
+                let tmp = PathBuf::from(id);
+                tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
+                    use std::os::unix::fs::FileExt;
+                    let f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(&tmp)
+                        .map_err(|e| CopyError::io("open", tmp.display(), e))?;
+                    f.write_all_at(&data, offset)
+                        .map_err(|e| CopyError::io("write", tmp.display(), e))
+                })
+                .await
+                .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))??;
+                Ok(Stored::LocalFile)
+            }
+        }
+    }
+
+    /// Completes an upload from its parts' ETags (in order).
+    pub(crate) async fn complete_upload(
+        &self,
+        rel: &str,
+        id: &str,
+        etags: Vec<String>,
+    ) -> Result<Stored, CopyError> {
+        match self {
+            Destination::S3(t) => {
+                let path = t.path(rel)?;
+                let parts = etags
+                    .into_iter()
+                    .map(|content_id| PartId { content_id })
+                    .collect();
+                let r = t
+                    .store
+                    .complete_multipart(&path, &id.to_string(), parts)
+                    .await
+                    .map_err(|e| CopyError::store("complete multipart upload", t.url(rel), e))?;
+                Ok(Stored::Etag(
+                    r.e_tag
+                        .as_deref()
+                        .map(digest::normalize_etag)
+                        .unwrap_or_default(),
+                ))
+            }
+            Destination::Local(_) => {
+                let path = self.local_path(rel);
+                let tmp = PathBuf::from(id);
+                tokio::fs::rename(&tmp, &path)
+                    .await
+                    .map_err(|e| CopyError::io("rename", path.display(), e))?;
+                Ok(Stored::LocalFile)
+            }
+        }
+    }
+
+    /// Gives up an upload (the source changed under it).
+    pub(crate) async fn abort_upload(&self, rel: &str, id: &str) {
+        let result = match self {
+            Destination::S3(t) => match t.path(rel) {
+                Ok(path) => t
+                    .store
+                    .abort_multipart(&path, &id.to_string())
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+            Destination::Local(_) => tokio::fs::remove_file(id).await.map_err(|e| e.to_string()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(path = %self.url(rel), error = %e, "could not abort an outdated upload");
+        }
+    }
+
+    pub(crate) async fn delete(&self, rel: &str) -> Result<(), CopyError> {
+        match self {
+            Destination::S3(t) => {
+                let path = t.path(rel)?;
+                t.store
+                    .delete(&path)
+                    .await
+                    .map_err(|e| CopyError::store("delete", t.url(rel), e))
+            }
+            Destination::Local(_) => {
+                let path = self.local_path(rel);
+                tokio::fs::remove_file(&path)
+                    .await
+                    .map_err(|e| CopyError::io("delete", path.display(), e))
+            }
+        }
+    }
+
+    /// The part size recorded in an object's metadata by the copy that wrote it.
+    pub(crate) async fn part_size_of(&self, rel: &str) -> Result<Option<u64>, CopyError> {
+        let Destination::S3(t) = self else {
+            return Ok(None);
+        };
+        let path = t.path(rel)?;
+        let opts = GetOptions {
+            head: true,
+            ..GetOptions::default()
+        };
+        let r = t
+            .store
+            .get_opts(&path, opts)
+            .await
+            .map_err(|e| CopyError::store("head", t.url(rel), e))?;
+        Ok(r.attributes
+            .get(&Attribute::Metadata(META_PART_SIZE.into()))
+            .and_then(|v| v.as_ref().parse().ok()))
+    }
+
+    /// Reads back a range of a destination file (local destinations verify this way; `--update`
+    /// hashes local destination files this way).
+    pub(crate) async fn read(
+        &self,
+        rel: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Bytes, CopyError> {
+        match self {
+            Destination::S3(t) => t.read(rel, range).await,
+            Destination::Local(t) => t.read(rel, range).await,
+        }
+    }
+
+    /// Applies mtime and permission to a local file (S3 gets them as metadata instead).
+    pub(crate) async fn preserve_local(
+        &self,
+        entry: &Entry,
+        mtime: bool,
+        permission: bool,
+    ) -> Result<(), CopyError> {
+        if self.is_s3() {
+            return Ok(());
+        }
+        let path = self.local_path(&entry.rel);
+        let entry = entry.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
+            use std::os::unix::fs::PermissionsExt;
+            if mtime {
+                let f = std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| CopyError::io("open", path.display(), e))?;
+                let t = std::time::UNIX_EPOCH
+                    + std::time::Duration::from_millis(entry.mtime_ms.max(0) as u64);
+                f.set_modified(t)
+                    .map_err(|e| CopyError::io("set mtime of", path.display(), e))?;
+            }
+            if let (true, Some(mode)) = (permission, entry.permission) {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                    .map_err(|e| CopyError::io("set permission of", path.display(), e))?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))?
+    }
+
+    /// Creates an empty directory (local destinations; S3 has no directories).
+    pub(crate) async fn create_dir(&self, rel: &str) -> Result<bool, CopyError> {
+        if self.is_s3() {
+            return Ok(false);
+        }
+        let path = self.local_path(rel);
+        tokio::fs::create_dir_all(&path)
+            .await
+            .map_err(|e| CopyError::io("create directory", path.display(), e))?;
+        Ok(true)
+    }
+}
+
+/// The temporary name a local file is written under before the rename.
+fn tmp_name(path: &std::path::Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".migrate-copy.tmp");
+    path.with_file_name(name)
+}
+
+/// Hashes a stored local file with the part layout of the copy, for verification.
+pub(crate) async fn local_digest(
+    dest: &Destination,
+    rel: &str,
+    size: u64,
+    part_size: u64,
+) -> Result<Vec<PartMd5>, CopyError> {
+    let mut parts = Vec::new();
+    let mut offset = 0;
+    while offset < size || parts.is_empty() {
+        let end = (offset + part_size).min(size);
+        let data = dest.read(rel, offset..end).await?;
+        parts.push(digest::md5(&data));
+        offset = end;
+        if size == 0 {
+            break;
+        }
+    }
+    Ok(parts)
+}

@@ -1,0 +1,924 @@
+//! The copy itself: plan from the merged listings, a bounded work queue, `parallel` workers.
+
+use crate::dest::{self, Destination, Meta, Stored};
+use crate::digest::{self, PartMd5};
+use crate::error::CopyError;
+use crate::journal::{self, FileIndex, Journal, ManifestLine, ManifestWriter, UploadState};
+use crate::plan::{self, Merge, Pair};
+use crate::source::{Entry, FileSource, Listed};
+use crate::{CopyOptions, CopySummary, Existing, Failure, Observer};
+use md5::{Digest, Md5};
+use migrate_core::{ErrorClass, Retry};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// S3 allows at most 10,000 parts per upload.
+const MAX_PARTS: u64 = 10_000;
+/// Failures kept in the summary (all go to the failure report).
+const MAX_FAILURES_KEPT: usize = 1000;
+
+#[derive(Default)]
+struct Stats {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    copied: AtomicU64,
+    copied_bytes: AtomicU64,
+    parts_sent: AtomicU64,
+    parts_resumed: AtomicU64,
+    resumed: AtomicU64,
+    skipped_existing: AtomicU64,
+    skipped_unchanged: AtomicU64,
+    skipped_manifest: AtomicU64,
+    changed: AtomicU64,
+    filtered: AtomicU64,
+    other_shards: AtomicU64,
+    deleted: AtomicU64,
+    empty_dirs: AtomicU64,
+    unverified: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// Shares bandwidth between workers: each send reserves its slot of time on one clock.
+struct Limiter {
+    bytes_per_sec: f64,
+    next: Mutex<Instant>,
+}
+
+impl Limiter {
+    async fn take(&self, bytes: u64) {
+        let wait = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let start = (*next).max(now);
+            *next = start + Duration::from_secs_f64(bytes as f64 / self.bytes_per_sec);
+            start - now
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+struct Ctx {
+    opts: CopyOptions,
+    source: Arc<dyn FileSource>,
+    dest: Destination,
+    journal: Option<Journal>,
+    manifest: Option<ManifestWriter>,
+    report: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
+    stats: Stats,
+    failures: Mutex<Vec<Failure>>,
+    stop: AtomicBool,
+    limiter: Option<Limiter>,
+    observer: Arc<dyn Observer>,
+}
+
+/// A multipart upload in progress; its parts are sent by any worker.
+struct Upload {
+    entry: Entry,
+    id: String,
+    part_size: u64,
+    parts: Mutex<Vec<Option<(String, PartMd5)>>>,
+    remaining: AtomicUsize,
+    error: Mutex<Option<String>>,
+}
+
+enum Work {
+    File(Entry),
+    Part(Arc<Upload>, usize),
+    Finish(Arc<Upload>),
+    Compare(Entry, Entry),
+    Delete(String),
+}
+
+/// Runs a copy to the end (or to the first failure without `ignore_failures`).
+///
+/// Returns `Err` only when the copy can't start (bad URL or option, missing source, unreadable
+/// manifest, journal not writable). Failures of files, and a listing that breaks off, are in the
+/// summary (`failed`, `failures`); then the journal is kept for a resume.
+pub async fn copy(
+    opts: CopyOptions,
+    observer: Arc<dyn Observer>,
+) -> Result<CopySummary, CopyError> {
+    let started = Instant::now();
+    if opts.parallel == 0 || opts.attempts == 0 {
+        return Err(CopyError::Invalid(
+            "--parallel and attempts must be at least 1".into(),
+        ));
+    }
+    let source = plan::open_source(&opts).await?;
+    let dest = plan::open_destination(&opts)?;
+    if dest.is_s3() && opts.part_size < crate::MIN_PART_SIZE {
+        return Err(CopyError::Invalid(format!(
+            "--part-size {} is below S3's minimum part size of 5 MiB",
+            opts.part_size
+        )));
+    }
+    let previous = match &opts.previous_manifest {
+        Some(p) => journal::read_manifest(p)?,
+        None => FileIndex::new(),
+    };
+    let (journal, resumed) = if opts.dry_run {
+        (None, journal::Resumed::default())
+    } else {
+        let path = opts.journal.clone().unwrap_or_else(|| {
+            let id = digest::hex(&digest::md5(
+                format!("{}\n{}\n{}", opts.source, opts.destination, opts.shard).as_bytes(),
+            ));
+            opts.state_dir.join(format!("{}.journal", &id[..16]))
+        });
+        let (j, r) = Journal::open(&path)?;
+        (Some(j), r)
+    };
+    let manifest = match (&opts.output_manifest, opts.dry_run) {
+        (Some(p), false) => Some(ManifestWriter::create(p)?),
+        _ => None,
+    };
+    let report = match &opts.failure_report {
+        Some(p) => Some(Mutex::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .map_err(|e| CopyError::io("create failure report", p.display(), e))?,
+        ))),
+        None => None,
+    };
+    let limiter = opts.bandwidth.map(|b| Limiter {
+        bytes_per_sec: b.max(1) as f64,
+        next: Mutex::new(Instant::now()),
+    });
+    let ctx = Arc::new(Ctx {
+        source,
+        dest,
+        journal,
+        manifest,
+        report,
+        stats: Stats::default(),
+        failures: Mutex::new(Vec::new()),
+        stop: AtomicBool::new(false),
+        limiter,
+        observer,
+        opts,
+    });
+
+    let (tx, rx) = tokio::sync::mpsc::channel::<Work>(ctx.opts.parallel * 2);
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let workers: Vec<_> = (0..ctx.opts.parallel)
+        .map(|_| {
+            let ctx = Arc::clone(&ctx);
+            let rx = Arc::clone(&rx);
+            tokio::spawn(async move {
+                loop {
+                    let work = rx.lock().await.recv().await;
+                    let Some(work) = work else { break };
+                    if ctx.stop.load(Relaxed) {
+                        continue; // drain: the copy stops at the first failure
+                    }
+                    run(&ctx, work).await;
+                }
+            })
+        })
+        .collect();
+
+    dispatch(&ctx, &tx, resumed, &previous).await;
+    drop(tx);
+    for w in workers {
+        if let Err(e) = w.await {
+            ctx.fail("(worker)", &format!("worker task failed: {e}"));
+        }
+    }
+
+    let ctx =
+        Arc::into_inner(ctx).ok_or_else(|| CopyError::Invalid("workers still running".into()))?;
+    if let Some(m) = ctx.manifest {
+        m.finish()?;
+    }
+    if let Some(r) = ctx.report {
+        let mut r = r.into_inner().unwrap_or_else(|p| p.into_inner());
+        r.flush()
+            .map_err(|e| CopyError::io("write failure report", "failure report", e))?;
+    }
+    let s = &ctx.stats;
+    let failed = s.failed.load(Relaxed);
+    let journal = match ctx.journal {
+        Some(j) if failed == 0 => {
+            j.remove()?;
+            None
+        }
+        Some(j) => Some(j.path().display().to_string()),
+        None => None,
+    };
+    Ok(CopySummary {
+        source: ctx.opts.source.clone(),
+        destination: ctx.opts.destination.clone(),
+        dry_run: ctx.opts.dry_run,
+        shard: ctx.opts.shard.to_string(),
+        files: s.files.load(Relaxed),
+        bytes: s.bytes.load(Relaxed),
+        copied: s.copied.load(Relaxed),
+        copied_bytes: s.copied_bytes.load(Relaxed),
+        parts_sent: s.parts_sent.load(Relaxed),
+        parts_resumed: s.parts_resumed.load(Relaxed),
+        resumed: s.resumed.load(Relaxed),
+        skipped_existing: s.skipped_existing.load(Relaxed),
+        skipped_unchanged: s.skipped_unchanged.load(Relaxed),
+        skipped_manifest: s.skipped_manifest.load(Relaxed),
+        changed: s.changed.load(Relaxed),
+        filtered: s.filtered.load(Relaxed),
+        other_shards: s.other_shards.load(Relaxed),
+        deleted: s.deleted.load(Relaxed),
+        empty_dirs: s.empty_dirs.load(Relaxed),
+        unverified: s.unverified.load(Relaxed),
+        failed,
+        failures: ctx.failures.into_inner().unwrap_or_else(|p| p.into_inner()),
+        journal,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+impl Ctx {
+    fn fail(&self, path: &str, error: &str) {
+        self.stats.failed.fetch_add(1, Relaxed);
+        self.observer.failed(path, error);
+        tracing::warn!(path, error, "copy failed");
+        {
+            let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            if f.len() < MAX_FAILURES_KEPT {
+                f.push(Failure {
+                    path: path.to_string(),
+                    error: error.to_string(),
+                });
+            }
+        }
+        if let Some(r) = &self.report {
+            let line = serde_json::json!({ "path": path, "error": error });
+            let mut r = r.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = writeln!(r, "{line}") {
+                tracing::error!(error = %e, "cannot write the failure report");
+            }
+        }
+        if !self.opts.ignore_failures {
+            self.stop.store(true, Relaxed);
+        }
+    }
+
+    fn included(&self, rel: &str) -> bool {
+        !self.opts.filters.iter().any(|f| f.is_match(rel))
+            && self
+                .opts
+                .src_pattern
+                .as_ref()
+                .is_none_or(|p| p.is_match(rel))
+    }
+
+    /// Records a file that is now in the destination (copied, or found up to date).
+    fn in_destination(&self, entry: &Entry, etag: Option<String>) -> Result<(), CopyError> {
+        if let Some(m) = &self.manifest {
+            m.add(&ManifestLine {
+                path: entry.rel.clone(),
+                size: entry.size,
+                mtime_ms: entry.mtime_ms,
+                etag,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn part_size_for(&self, size: u64) -> u64 {
+        // Raised (in whole MiB) so that no file needs more than 10,000 parts.
+        let min = size.div_ceil(MAX_PARTS).div_ceil(1 << 20) << 20;
+        self.opts.part_size.max(min)
+    }
+
+    fn meta(&self, entry: &Entry, part_size: Option<u64>) -> Meta {
+        let mut meta = Meta::new();
+        if !self.dest.is_s3() {
+            return meta;
+        }
+        if let Some(ps) = part_size {
+            meta.push((dest::META_PART_SIZE, ps.to_string()));
+        }
+        let p = self.opts.preserve;
+        if p.mtime {
+            meta.push((dest::META_MTIME, entry.mtime_ms.to_string()));
+        }
+        if let (true, Some(o)) = (p.owner, &entry.owner) {
+            meta.push((dest::META_OWNER, o.clone()));
+        }
+        if let (true, Some(g)) = (p.group, &entry.group) {
+            meta.push((dest::META_GROUP, g.clone()));
+        }
+        if let (true, Some(m)) = (p.permission, entry.permission) {
+            meta.push((dest::META_PERMISSION, format!("{m:o}")));
+        }
+        meta
+    }
+
+    async fn retry<T, F, Fut>(&self, mut f: F) -> Result<T, CopyError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, CopyError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) if e.retry() == Retry::Transient && attempt < self.opts.attempts => {
+                    tracing::info!(error = %e, attempt, "retrying");
+                    tokio::time::sleep(Duration::from_millis(200 << attempt.min(6))).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn throttle(&self, bytes: u64) {
+        if let Some(l) = &self.limiter {
+            l.take(bytes).await;
+        }
+    }
+}
+
+/// Walks the merged listings and queues the work. Stops at a listing error (which is a failure:
+/// a partial listing must not drive deletes) or when a failure stops the copy.
+async fn dispatch(
+    ctx: &Arc<Ctx>,
+    tx: &tokio::sync::mpsc::Sender<Work>,
+    mut resumed: journal::Resumed,
+    previous: &FileIndex,
+) {
+    let mut merge = Merge::new(ctx.source.list(), ctx.dest.list());
+    let s = &ctx.stats;
+    while let Some(pair) = merge.next().await {
+        if ctx.stop.load(Relaxed) {
+            return;
+        }
+        let pair = match pair {
+            Ok(p) => p,
+            Err(e) => {
+                ctx.fail(
+                    &ctx.opts.source,
+                    &format!("listing failed, copy stopped: {e}"),
+                );
+                ctx.stop.store(true, Relaxed);
+                return;
+            }
+        };
+        let (listed, existing) = match pair {
+            Pair::DestOnly(d) => {
+                if ctx.opts.delete
+                    && ctx.opts.existing != Existing::Verify
+                    && ctx.included(&d.rel)
+                    && ctx.opts.shard.contains(&d.rel)
+                {
+                    if ctx.opts.dry_run {
+                        ctx.observer.would("delete", &d.rel, d.size);
+                        s.deleted.fetch_add(1, Relaxed);
+                    } else if tx.send(Work::Delete(d.rel)).await.is_err() {
+                        return;
+                    }
+                } else if ctx.opts.existing == Existing::Verify
+                    && ctx.included(&d.rel)
+                    && ctx.opts.shard.contains(&d.rel)
+                {
+                    // Extra files are reported by verify only when --delete would remove them.
+                    if ctx.opts.delete {
+                        ctx.fail(&ctx.dest.url(&d.rel), "not in the source");
+                    }
+                }
+                continue;
+            }
+            Pair::Source(l) => (l, None),
+            Pair::Both(l, d) => (l, Some(d)),
+        };
+        let entry = match listed {
+            Listed::File(e) => e,
+            Listed::EmptyDir(rel) => {
+                if ctx.included(&rel) && ctx.opts.shard.contains(&rel) {
+                    s.empty_dirs.fetch_add(1, Relaxed);
+                    if ctx.opts.dry_run {
+                        if !ctx.dest.is_s3() {
+                            ctx.observer.would("mkdir", &rel, 0);
+                        }
+                    } else if let Err(e) = ctx.dest.create_dir(&rel).await {
+                        ctx.fail(&rel, &e.to_string());
+                    }
+                }
+                continue;
+            }
+            Listed::Unreadable { rel, reason } => {
+                if ctx.included(&rel) && ctx.opts.shard.contains(&rel) {
+                    ctx.fail(&ctx.source.url(&rel), &reason);
+                }
+                continue;
+            }
+        };
+        if !ctx.included(&entry.rel) {
+            s.filtered.fetch_add(1, Relaxed);
+            continue;
+        }
+        if !ctx.opts.shard.contains(&entry.rel) {
+            s.other_shards.fetch_add(1, Relaxed);
+            continue;
+        }
+        s.files.fetch_add(1, Relaxed);
+        s.bytes.fetch_add(entry.size, Relaxed);
+        let key = journal::path_key(&entry.rel);
+        let same = |idx: &FileIndex| idx.get(&key) == Some(&(entry.size, entry.mtime_ms));
+        let dest_same_size = existing.as_ref().is_some_and(|d| d.size == entry.size);
+        if ctx.opts.existing != Existing::Verify && dest_same_size && same(&resumed.done) {
+            s.resumed.fetch_add(1, Relaxed);
+            report_present(ctx, &entry, existing.as_ref());
+            continue;
+        }
+        if ctx.opts.existing != Existing::Verify && dest_same_size && same(previous) {
+            s.skipped_manifest.fetch_add(1, Relaxed);
+            report_present(ctx, &entry, existing.as_ref());
+            continue;
+        }
+        let work = match (&existing, ctx.opts.existing) {
+            (None, Existing::Verify) => {
+                ctx.fail(&ctx.dest.url(&entry.rel), "missing in the destination");
+                continue;
+            }
+            (None, _) | (Some(_), Existing::Overwrite) => Some(entry),
+            (Some(_), Existing::Skip) => {
+                s.skipped_existing.fetch_add(1, Relaxed);
+                report_present(ctx, &entry, existing.as_ref());
+                None
+            }
+            (Some(d), Existing::UpdateByMtime) => {
+                if d.size != entry.size || entry.mtime_ms > d.mtime_ms {
+                    s.changed.fetch_add(1, Relaxed);
+                    Some(entry)
+                } else {
+                    s.skipped_unchanged.fetch_add(1, Relaxed);
+                    report_present(ctx, &entry, existing.as_ref());
+                    None
+                }
+            }
+            (Some(d), Existing::Update | Existing::Verify) => {
+                if d.size != entry.size {
+                    s.changed.fetch_add(1, Relaxed);
+                    if ctx.opts.existing == Existing::Verify {
+                        ctx.fail(
+                            &ctx.dest.url(&entry.rel),
+                            &format!(
+                                "size differs: source {} bytes, destination {}",
+                                entry.size, d.size
+                            ),
+                        );
+                        None
+                    } else {
+                        Some(entry)
+                    }
+                } else {
+                    ctx.observer.planned(entry.size);
+                    if tx.send(Work::Compare(entry, d.clone())).await.is_err() {
+                        return;
+                    }
+                    None
+                }
+            }
+        };
+        let Some(entry) = work else { continue };
+        ctx.observer.planned(entry.size);
+        if ctx.opts.dry_run {
+            let action = if existing.is_some() { "update" } else { "copy" };
+            ctx.observer.would(action, &entry.rel, entry.size);
+            s.copied.fetch_add(1, Relaxed);
+            s.copied_bytes.fetch_add(entry.size, Relaxed);
+            ctx.observer.file_done();
+            continue;
+        }
+        if entry.size <= ctx.opts.part_size {
+            if tx.send(Work::File(entry)).await.is_err() {
+                return;
+            }
+            continue;
+        }
+        let prior = resumed.uploads.remove(&entry.rel);
+        match start_upload(ctx, entry, prior).await {
+            Ok((upload, missing)) => {
+                if missing.is_empty() && tx.send(Work::Finish(Arc::clone(&upload))).await.is_err() {
+                    return;
+                }
+                for idx in missing {
+                    if tx.send(Work::Part(Arc::clone(&upload), idx)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err((rel, e)) => {
+                ctx.fail(&ctx.source.url(&rel), &e.to_string());
+                ctx.observer.file_done();
+            }
+        }
+    }
+}
+
+fn report_present(ctx: &Ctx, entry: &Entry, dest: Option<&Entry>) {
+    if let Err(e) = ctx.in_destination(entry, dest.and_then(|d| d.etag.clone())) {
+        ctx.fail(&entry.rel, &e.to_string());
+    }
+}
+
+/// Creates the multipart upload of `entry`, or takes over the one an earlier run recorded for the
+/// same version of the file. Returns the upload and the indexes of the parts still to send.
+async fn start_upload(
+    ctx: &Ctx,
+    entry: Entry,
+    prior: Option<UploadState>,
+) -> Result<(Arc<Upload>, Vec<usize>), (String, CopyError)> {
+    let part_size = ctx.part_size_for(entry.size);
+    let n = usize::try_from(entry.size.div_ceil(part_size)).unwrap_or(usize::MAX);
+    let mut parts = vec![None; n];
+    let id = match prior {
+        Some(p)
+            if p.size == entry.size && p.mtime_ms == entry.mtime_ms && p.part_size == part_size =>
+        {
+            for (idx, done) in p.parts {
+                if let Some(slot) = parts.get_mut(idx) {
+                    let len = part_len(entry.size, part_size, idx);
+                    ctx.stats.parts_resumed.fetch_add(1, Relaxed);
+                    ctx.observer.sent(len);
+                    *slot = Some(done);
+                }
+            }
+            p.id
+        }
+        prior => {
+            if let Some(p) = prior {
+                ctx.dest.abort_upload(&entry.rel, &p.id).await;
+            }
+            let meta = ctx.meta(&entry, Some(part_size));
+            let id = ctx
+                .retry(|| ctx.dest.create_upload(&entry.rel, entry.size, &meta))
+                .await
+                .map_err(|e| (entry.rel.clone(), e))?;
+            if let Some(j) = &ctx.journal {
+                let state = UploadState {
+                    size: entry.size,
+                    mtime_ms: entry.mtime_ms,
+                    id: id.clone(),
+                    part_size,
+                    parts: Default::default(),
+                };
+                j.upload_started(&entry.rel, &state)
+                    .map_err(|e| (entry.rel.clone(), e))?;
+            }
+            id
+        }
+    };
+    let missing: Vec<usize> = parts
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.is_none())
+        .map(|(i, _)| i)
+        .collect();
+    let upload = Arc::new(Upload {
+        entry,
+        id,
+        part_size,
+        remaining: AtomicUsize::new(missing.len()),
+        parts: Mutex::new(parts),
+        error: Mutex::new(None),
+    });
+    Ok((upload, missing))
+}
+
+fn part_len(size: u64, part_size: u64, idx: usize) -> u64 {
+    let start = part_size * idx as u64;
+    (size - start.min(size)).min(part_size)
+}
+
+async fn run(ctx: &Arc<Ctx>, work: Work) {
+    match work {
+        Work::File(entry) => {
+            let result = copy_whole(ctx, &entry).await;
+            finish_file(ctx, &entry, result);
+        }
+        Work::Part(upload, idx) => {
+            if let Err(e) = send_part(ctx, &upload, idx).await {
+                let mut err = upload.error.lock().unwrap_or_else(|p| p.into_inner());
+                err.get_or_insert_with(|| e.to_string());
+            }
+            if upload.remaining.fetch_sub(1, Relaxed) == 1 {
+                let result = finish_upload(ctx, &upload).await;
+                finish_file(ctx, &upload.entry, result);
+            }
+        }
+        Work::Finish(upload) => {
+            let result = finish_upload(ctx, &upload).await;
+            finish_file(ctx, &upload.entry, result);
+        }
+        Work::Compare(entry, dest) => compare(ctx, entry, dest).await,
+        Work::Delete(rel) => match ctx.retry(|| ctx.dest.delete(&rel)).await {
+            Ok(()) => {
+                ctx.stats.deleted.fetch_add(1, Relaxed);
+            }
+            Err(e) => ctx.fail(&ctx.dest.url(&rel), &e.to_string()),
+        },
+    }
+}
+
+/// Bookkeeping after a file was sent (or failed): journal, manifest, counters.
+fn finish_file(ctx: &Ctx, entry: &Entry, result: Result<Option<String>, CopyError>) {
+    ctx.observer.file_done();
+    let outcome = result.and_then(|etag| {
+        if let Some(j) = &ctx.journal {
+            j.file_done(&entry.rel, entry.size, entry.mtime_ms)?;
+        }
+        ctx.in_destination(entry, etag)
+    });
+    match outcome {
+        Ok(()) => {
+            ctx.stats.copied.fetch_add(1, Relaxed);
+        }
+        Err(e) => ctx.fail(&ctx.source.url(&entry.rel), &e.to_string()),
+    }
+}
+
+/// Checks what the destination stored against the MD5s of what was read. Returns the ETag.
+async fn verify(
+    ctx: &Ctx,
+    entry: &Entry,
+    stored: Stored,
+    parts: &[PartMd5],
+    multipart: bool,
+    part_size: u64,
+) -> Result<Option<String>, CopyError> {
+    let expected = digest::etag(parts, multipart);
+    let actual = match stored {
+        Stored::Etag(etag) if !digest::is_md5_etag(&etag) => {
+            // SSE-KMS and some servers: the ETag is not an MD5; the size was checked by S3.
+            ctx.stats.unverified.fetch_add(1, Relaxed);
+            return Ok(Some(etag));
+        }
+        Stored::Etag(etag) => etag,
+        Stored::LocalFile => {
+            let back = dest::local_digest(&ctx.dest, &entry.rel, entry.size, part_size).await?;
+            digest::etag(&back, multipart)
+        }
+    };
+    if actual != expected {
+        return Err(CopyError::Mismatch {
+            path: ctx.dest.url(&entry.rel),
+            expected,
+            actual,
+        });
+    }
+    Ok(Some(actual).filter(|_| ctx.dest.is_s3()))
+}
+
+/// Reads a file whole (it is at most one part), sends it with one PUT, verifies the ETag.
+async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyError> {
+    let meta = ctx.meta(entry, None);
+    let etag = ctx
+        .retry(|| async {
+            let data = ctx.source.read(&entry.rel, 0..entry.size).await?;
+            let md5 = digest::md5(&data);
+            ctx.throttle(entry.size).await;
+            let stored = ctx.dest.put(&entry.rel, data, &meta).await?;
+            verify(
+                ctx,
+                entry,
+                stored,
+                &[md5],
+                false,
+                ctx.opts.part_size.max(entry.size),
+            )
+            .await
+        })
+        .await?;
+    ctx.stats.copied_bytes.fetch_add(entry.size, Relaxed);
+    ctx.observer.sent(entry.size);
+    ctx.dest
+        .preserve_local(entry, ctx.opts.preserve.mtime, ctx.opts.preserve.permission)
+        .await?;
+    Ok(etag)
+}
+
+/// Reads and sends one part; its ETag must be its MD5 (S3).
+async fn send_part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyError> {
+    let entry = &upload.entry;
+    let start = upload.part_size * idx as u64;
+    let len = part_len(entry.size, upload.part_size, idx);
+    let (etag, md5) = ctx
+        .retry(|| async {
+            let data = ctx.source.read(&entry.rel, start..start + len).await?;
+            let md5 = digest::md5(&data);
+            ctx.throttle(len).await;
+            let stored = ctx
+                .dest
+                .put_part(&entry.rel, &upload.id, idx, start, data)
+                .await?;
+            let etag = match stored {
+                Stored::Etag(etag) => etag,
+                Stored::LocalFile => String::new(),
+            };
+            if ctx.dest.is_s3() && digest::is_md5_etag(&etag) && etag != digest::hex(&md5) {
+                return Err(CopyError::Mismatch {
+                    path: format!("{} part {}", ctx.dest.url(&entry.rel), idx + 1),
+                    expected: digest::hex(&md5),
+                    actual: etag,
+                });
+            }
+            Ok((etag, md5))
+        })
+        .await?;
+    if let Some(j) = &ctx.journal {
+        j.part_done(&entry.rel, &upload.id, idx, &etag, &md5)?;
+    }
+    ctx.stats.parts_sent.fetch_add(1, Relaxed);
+    ctx.stats.copied_bytes.fetch_add(len, Relaxed);
+    ctx.observer.sent(len);
+    let mut parts = upload.parts.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(slot) = parts.get_mut(idx) {
+        *slot = Some((etag, md5));
+    }
+    Ok(())
+}
+
+/// Completes an upload whose parts are all sent, and verifies the whole object.
+async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, CopyError> {
+    if let Some(e) = upload
+        .error
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    {
+        return Err(CopyError::Invalid(e));
+    }
+    let (etags, md5s): (Vec<String>, Vec<PartMd5>) = {
+        let parts = upload.parts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut etags = Vec::with_capacity(parts.len());
+        let mut md5s = Vec::with_capacity(parts.len());
+        for (i, p) in parts.iter().enumerate() {
+            let Some((e, m)) = p else {
+                return Err(CopyError::Invalid(format!("part {} was not sent", i + 1)));
+            };
+            etags.push(e.clone());
+            md5s.push(*m);
+        }
+        (etags, md5s)
+    };
+    let entry = &upload.entry;
+    let stored = ctx
+        .retry(|| {
+            ctx.dest
+                .complete_upload(&entry.rel, &upload.id, etags.clone())
+        })
+        .await?;
+    match verify(ctx, entry, stored, &md5s, true, upload.part_size).await {
+        Ok(etag) => {
+            ctx.dest
+                .preserve_local(entry, ctx.opts.preserve.mtime, ctx.opts.preserve.permission)
+                .await?;
+            Ok(etag)
+        }
+        Err(e) => {
+            // Never leave an object that does not match its source.
+            if let Err(d) = ctx.dest.delete(&entry.rel).await {
+                tracing::error!(path = %ctx.dest.url(&entry.rel), error = %d, "cannot delete a mismatching object");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The ETag-style digest of a source file with `parts` parts of `part_size` (1 part: plain MD5).
+async fn source_digest(
+    ctx: &Ctx,
+    entry: &Entry,
+    part_size: u64,
+    multipart: bool,
+) -> Result<String, CopyError> {
+    let mut md5s = Vec::new();
+    let mut whole = Md5::new();
+    let mut offset = 0;
+    loop {
+        let end = (offset + part_size).min(entry.size);
+        let data = ctx
+            .retry(|| ctx.source.read(&entry.rel, offset..end))
+            .await?;
+        if multipart {
+            md5s.push(digest::md5(&data));
+        } else {
+            whole.update(&data);
+        }
+        offset = end;
+        if offset >= entry.size {
+            break;
+        }
+    }
+    if multipart {
+        Ok(digest::etag(&md5s, true))
+    } else {
+        Ok(digest::hex(&whole.finalize()))
+    }
+}
+
+/// `--update` and verify: compares a file present on both sides with the same size by checksum.
+async fn compare(ctx: &Arc<Ctx>, entry: Entry, dest: Entry) {
+    let outcome: Result<Option<(String, String)>, CopyError> = async {
+        let (expected, actual) = match &dest.etag {
+            Some(etag) if digest::is_md5_etag(etag) => {
+                let parts = digest::etag_parts(etag).unwrap_or(1);
+                let multipart = etag.contains('-');
+                let part_size = if multipart {
+                    let ps = ctx
+                        .dest
+                        .part_size_of(&entry.rel)
+                        .await?
+                        .unwrap_or(ctx.opts.part_size);
+                    if entry.size.div_ceil(ps) != parts {
+                        // Written with another part size: only a new copy can be checked.
+                        return Ok(Some((
+                            format!("{parts} parts of unknown size"),
+                            etag.clone(),
+                        )));
+                    }
+                    ps
+                } else {
+                    ctx.opts.part_size.max(entry.size)
+                };
+                (
+                    source_digest(ctx, &entry, part_size.max(1), multipart).await?,
+                    etag.clone(),
+                )
+            }
+            Some(etag) => return Ok(Some(("an MD5".to_string(), etag.clone()))),
+            None => {
+                // Local destination: hash both sides the same way.
+                let ps = ctx.opts.part_size.max(1);
+                let multipart = entry.size > ps;
+                let back = dest::local_digest(&ctx.dest, &dest.rel, dest.size, ps).await?;
+                (
+                    source_digest(ctx, &entry, ps, multipart).await?,
+                    digest::etag(&back, multipart),
+                )
+            }
+        };
+        Ok((expected != actual).then_some((expected, actual)))
+    }
+    .await;
+    let s = &ctx.stats;
+    match outcome {
+        Err(e) => {
+            ctx.fail(&ctx.source.url(&entry.rel), &e.to_string());
+            ctx.observer.file_done();
+        }
+        Ok(None) => {
+            s.skipped_unchanged.fetch_add(1, Relaxed);
+            ctx.observer.sent(entry.size);
+            ctx.observer.file_done();
+            report_present(ctx, &entry, Some(&dest));
+        }
+        Ok(Some((expected, actual))) => {
+            s.changed.fetch_add(1, Relaxed);
+            if ctx.opts.existing == Existing::Verify {
+                ctx.observer.file_done();
+                ctx.fail(
+                    &ctx.dest.url(&entry.rel),
+                    &format!("checksum differs: source {expected}, destination {actual}"),
+                );
+            } else if ctx.opts.dry_run {
+                ctx.observer.would("update", &entry.rel, entry.size);
+                s.copied.fetch_add(1, Relaxed);
+                s.copied_bytes.fetch_add(entry.size, Relaxed);
+                ctx.observer.file_done();
+            } else {
+                let result = copy_sequential(ctx, &entry).await;
+                finish_file(ctx, &entry, result);
+            }
+        }
+    }
+}
+
+/// Copies one file within the current worker (a file found changed by `compare`).
+async fn copy_sequential(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Option<String>, CopyError> {
+    if entry.size <= ctx.opts.part_size {
+        return copy_whole(ctx, entry).await;
+    }
+    let (upload, missing) = start_upload(ctx, entry.clone(), None)
+        .await
+        .map_err(|(_, e)| e)?;
+    for idx in missing {
+        send_part(ctx, &upload, idx).await?;
+    }
+    finish_upload(ctx, &upload).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_lengths() {
+        assert_eq!(part_len(10, 4, 0), 4);
+        assert_eq!(part_len(10, 4, 2), 2);
+        assert_eq!(part_len(10, 4, 3), 0);
+    }
+}

@@ -1,0 +1,274 @@
+//! The journal that makes a copy resumable, and the manifests of incremental copies.
+//!
+//! The journal is an append-only file of JSON lines (one record per line, written with one
+//! `write` call each):
+//! - `{"t":"file","p":REL,"s":SIZE,"m":MTIME}`: the file was copied and verified;
+//! - `{"t":"upload","p":REL,"s":SIZE,"m":MTIME,"id":UPLOAD_ID,"ps":PART_SIZE}`: a multipart upload
+//!   was started for that version of the file;
+//! - `{"t":"part","p":REL,"id":UPLOAD_ID,"n":INDEX,"e":ETAG,"md5":HEX}`: that part was sent and
+//!   verified.
+//!
+//! A record is written after what it describes is durable on the destination, so a copy killed
+//! at any point loses at most the work in flight: on restart, files recorded as done (with the
+//! same size and mtime in the source) are not sent again, and uploads resume with their recorded
+//! parts. Records reach the kernel before the next file starts (a process kill loses nothing
+//! written); a machine crash may lose the last records, whose files or parts are then sent again.
+//! A torn last line is ignored. The journal is removed when a copy finishes with no failure.
+//!
+//! Memory: finished files are kept as a 64-bit hash of the path with size and mtime (about 40
+//! bytes each); unfinished uploads with their part list.
+
+use crate::digest::PartMd5;
+use crate::error::CopyError;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+enum Record {
+    File {
+        p: String,
+        s: u64,
+        m: i64,
+    },
+    Upload {
+        p: String,
+        s: u64,
+        m: i64,
+        id: String,
+        ps: u64,
+    },
+    Part {
+        p: String,
+        id: String,
+        n: usize,
+        e: String,
+        md5: String,
+    },
+}
+
+/// An upload in progress, as recorded.
+#[derive(Debug, Clone)]
+pub(crate) struct UploadState {
+    pub size: u64,
+    pub mtime_ms: i64,
+    pub id: String,
+    pub part_size: u64,
+    /// Part index -> (ETag, MD5).
+    pub parts: BTreeMap<usize, (String, PartMd5)>,
+}
+
+pub(crate) fn path_key(rel: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    rel.hash(&mut h);
+    h.finish()
+}
+
+/// Size and mtime of files, by path hash: finished files of a journal, or a previous manifest.
+pub(crate) type FileIndex = HashMap<u64, (u64, i64)>;
+
+pub(crate) struct Journal {
+    path: PathBuf,
+    file: Mutex<std::fs::File>,
+}
+
+/// What an existing journal holds.
+#[derive(Default)]
+pub(crate) struct Resumed {
+    pub done: FileIndex,
+    pub uploads: HashMap<String, UploadState>,
+}
+
+fn parse_md5(hex: &str) -> Option<PartMd5> {
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+impl Journal {
+    /// Opens (creating) the journal at `path` and reads what an earlier run recorded.
+    pub(crate) fn open(path: &Path) -> Result<(Journal, Resumed), CopyError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| CopyError::io("create journal directory", dir.display(), e))?;
+        }
+        let mut resumed = Resumed::default();
+        if path.exists() {
+            let f = std::fs::File::open(path)
+                .map_err(|e| CopyError::io("read journal", path.display(), e))?;
+            for line in std::io::BufReader::new(f).lines() {
+                let line = line.map_err(|e| CopyError::io("read journal", path.display(), e))?;
+                // A torn last line (killed mid-write) is skipped.
+                let Ok(record) = serde_json::from_str::<Record>(&line) else {
+                    continue;
+                };
+                match record {
+                    Record::File { p, s, m } => {
+                        resumed.uploads.remove(&p);
+                        resumed.done.insert(path_key(&p), (s, m));
+                    }
+                    Record::Upload { p, s, m, id, ps } => {
+                        resumed.uploads.insert(
+                            p,
+                            UploadState {
+                                size: s,
+                                mtime_ms: m,
+                                id,
+                                part_size: ps,
+                                parts: BTreeMap::new(),
+                            },
+                        );
+                    }
+                    Record::Part { p, id, n, e, md5 } => {
+                        if let (Some(u), Some(md5)) = (resumed.uploads.get_mut(&p), parse_md5(&md5))
+                        {
+                            if u.id == id {
+                                u.parts.insert(n, (e, md5));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| CopyError::io("open journal", path.display(), e))?;
+        Ok((
+            Journal {
+                path: path.to_path_buf(),
+                file: Mutex::new(file),
+            },
+            resumed,
+        ))
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn append(&self, record: &Record) -> Result<(), CopyError> {
+        let mut line = serde_json::to_vec(record).map_err(|e| CopyError::Invalid(e.to_string()))?;
+        line.push(b'\n');
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        f.write_all(&line)
+            .map_err(|e| CopyError::io("write journal", self.path.display(), e))
+    }
+
+    pub(crate) fn file_done(&self, rel: &str, size: u64, mtime_ms: i64) -> Result<(), CopyError> {
+        self.append(&Record::File {
+            p: rel.to_string(),
+            s: size,
+            m: mtime_ms,
+        })
+    }
+
+    pub(crate) fn upload_started(&self, rel: &str, u: &UploadState) -> Result<(), CopyError> {
+        self.append(&Record::Upload {
+            p: rel.to_string(),
+            s: u.size,
+            m: u.mtime_ms,
+            id: u.id.clone(),
+            ps: u.part_size,
+        })
+    }
+
+    pub(crate) fn part_done(
+        &self,
+        rel: &str,
+        id: &str,
+        idx: usize,
+        etag: &str,
+        md5: &PartMd5,
+    ) -> Result<(), CopyError> {
+        self.append(&Record::Part {
+            p: rel.to_string(),
+            id: id.to_string(),
+            n: idx,
+            e: etag.to_string(),
+            md5: crate::digest::hex(md5),
+        })
+    }
+
+    /// Removes the journal after a copy that finished with no failure.
+    pub(crate) fn remove(self) -> Result<(), CopyError> {
+        drop(self.file);
+        std::fs::remove_file(&self.path)
+            .map_err(|e| CopyError::io("remove journal", self.path.display(), e))
+    }
+}
+
+/// One line of an output manifest (JSON lines): a file that is in the destination after the copy.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ManifestLine {
+    pub path: String,
+    pub size: u64,
+    pub mtime_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+}
+
+/// Reads a manifest written by an earlier copy (`--previous-manifest`).
+pub(crate) fn read_manifest(path: &Path) -> Result<FileIndex, CopyError> {
+    let f =
+        std::fs::File::open(path).map_err(|e| CopyError::io("read manifest", path.display(), e))?;
+    let mut index = FileIndex::new();
+    for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line.map_err(|e| CopyError::io("read manifest", path.display(), e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let entry: ManifestLine = serde_json::from_str(&line).map_err(|e| {
+            CopyError::Invalid(format!(
+                "{}: line {}: not a copy manifest line ({e}); give a file written by --output-manifest",
+                path.display(),
+                n + 1
+            ))
+        })?;
+        index.insert(path_key(&entry.path), (entry.size, entry.mtime_ms));
+    }
+    Ok(index)
+}
+
+/// Appends the lines of `--output-manifest` as files are done.
+pub(crate) struct ManifestWriter {
+    path: PathBuf,
+    out: Mutex<std::io::BufWriter<std::fs::File>>,
+}
+
+impl ManifestWriter {
+    pub(crate) fn create(path: &Path) -> Result<ManifestWriter, CopyError> {
+        let f = std::fs::File::create(path)
+            .map_err(|e| CopyError::io("create manifest", path.display(), e))?;
+        Ok(ManifestWriter {
+            path: path.to_path_buf(),
+            out: Mutex::new(std::io::BufWriter::new(f)),
+        })
+    }
+
+    pub(crate) fn add(&self, line: &ManifestLine) -> Result<(), CopyError> {
+        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
+        serde_json::to_writer(&mut *out, line).map_err(|e| CopyError::Invalid(e.to_string()))?;
+        out.write_all(b"\n")
+            .map_err(|e| CopyError::io("write manifest", self.path.display(), e))
+    }
+
+    pub(crate) fn finish(self) -> Result<(), CopyError> {
+        let out = self.out.into_inner().unwrap_or_else(|p| p.into_inner());
+        let f = out
+            .into_inner()
+            .map_err(|e| CopyError::io("write manifest", self.path.display(), e.into_error()))?;
+        f.sync_all()
+            .map_err(|e| CopyError::io("sync manifest", self.path.display(), e))
+    }
+}

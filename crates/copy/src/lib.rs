@@ -1,0 +1,250 @@
+//! The engine of `migrate copy`: copies a tree of files from HDFS, a local directory or S3 to S3 or a
+//! local directory, in parallel, resumably, and verified.
+//!
+//! ```text
+//! source listing ─┐  (both sorted by path, streamed)
+//!                 ├─► plan (merge: copy / skip / compare / delete; filters, shard) ─► work queue
+//! dest listing ───┘                                                                    │
+//!        workers (-m): whole small files, or single parts of big files, in any order ◄─┘
+//!        read + MD5 ─► PUT / UploadPart ─► ETag == MD5 ? ─► journal ─► manifest
+//! ```
+//!
+//! Contracts:
+//! - **Memory** is bounded: listings are streamed (one directory's entries per level), the work
+//!   queue holds at most `2 × parallel` items, and each worker holds one part (`part_size` bytes).
+//!   The journal of a resumed copy and a previous manifest are held as ~40 bytes per file.
+//! - **Verification**: every file is hashed while it is read; the destination's answer must match
+//!   (S3: the ETag of a PUT is the MD5, the ETag of each part is the part's MD5, the ETag of the
+//!   completed upload is `md5(part MD5s)-N`; local: the written file is read back and hashed). A
+//!   mismatch is retried, then reported as a failure; it is never accepted. Objects whose ETag is
+//!   not an MD5 (SSE-KMS) are counted as `unverified`.
+//! - **Resume**: see [`journal`](crate::journal): a killed copy, run again with the same source,
+//!   destination and shard, sends neither finished files nor finished parts again.
+//! - **Shards**: file `p` belongs to shard `fnv1a(p) % n`; N processes with `--shard 0/N` … `N-1/N`
+//!   copy (and delete) disjoint sets whose union is everything.
+
+mod dest;
+mod digest;
+mod engine;
+mod error;
+#[cfg(feature = "hdfs")]
+mod hdfs;
+pub mod journal;
+mod plan;
+mod source;
+
+pub use dest::Destination;
+pub use engine::copy;
+pub use error::CopyError;
+pub use journal::ManifestLine;
+pub use source::{Entry, FileSource, Listed, LocalTree, S3Tree};
+
+use regex::Regex;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// What to do with a file that exists in the destination already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Existing {
+    /// Leave it (DistCp's default).
+    #[default]
+    Skip,
+    /// Copy when size or checksum differ (the source is read to compute the checksum).
+    Update,
+    /// Copy when size differs or the source is newer than the destination object.
+    UpdateByMtime,
+    /// Always copy.
+    Overwrite,
+    /// Copy nothing: compare every file present on both sides by checksum and report differences
+    /// and missing files as failures.
+    Verify,
+}
+
+/// Which source attributes to keep (S3: as `x-amz-meta-migrate-*` metadata; local: mtime and
+/// permission applied to the file).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Preserve {
+    pub mtime: bool,
+    pub owner: bool,
+    pub group: bool,
+    pub permission: bool,
+}
+
+/// `--shard i/n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `i/n` with `0 <= i < n`.
+    pub fn parse(s: &str) -> Result<Shard, CopyError> {
+        let bad = || {
+            CopyError::Invalid(format!(
+                "bad shard {s:?}: expected i/n with 0 <= i < n, e.g. 0/4"
+            ))
+        };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u64, u64) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    pub fn contains(&self, rel: &str) -> bool {
+        self.count <= 1 || digest::fnv1a(rel) % self.count == self.index
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Everything a copy needs. Build with [`CopyOptions::new`] and set fields.
+#[derive(Debug, Clone)]
+pub struct CopyOptions {
+    /// `hdfs://…`, `viewfs://…`, `file:///dir`, a directory path, or `s3://bucket/prefix`.
+    pub source: String,
+    /// `s3://bucket/prefix`, `file:///dir` or a directory path.
+    pub destination: String,
+    pub existing: Existing,
+    /// Delete destination files that are not in the source (within the filters and the shard).
+    pub delete: bool,
+    /// Paths (relative to the source root) matching any of these are neither copied nor deleted.
+    pub filters: Vec<Regex>,
+    /// When set, only paths matching it (searched anywhere in the relative path) are copied.
+    pub src_pattern: Option<Regex>,
+    /// Workers (files or parts in flight).
+    pub parallel: usize,
+    /// Total bytes per second, all workers together.
+    pub bandwidth: Option<u64>,
+    pub preserve: Preserve,
+    /// Plan and report; write nothing (no object, no journal, no manifest).
+    pub dry_run: bool,
+    /// Keep going after a file fails (it is reported); otherwise stop at the first failure.
+    pub ignore_failures: bool,
+    pub output_manifest: Option<PathBuf>,
+    pub previous_manifest: Option<PathBuf>,
+    /// Failures as JSON lines (`{"path":…,"error":…}`), for `--ignore-failures`.
+    pub failure_report: Option<PathBuf>,
+    pub shard: Shard,
+    /// Files larger than this are sent as multipart uploads in parts of this size (at least
+    /// 5 MiB on S3; raised so that no file needs more than 10,000 parts).
+    pub part_size: u64,
+    /// The journal file; default `<state_dir>/<hash of source, destination, shard>.journal`.
+    pub journal: Option<PathBuf>,
+    pub state_dir: PathBuf,
+    /// S3 endpoint override (else `AWS_ENDPOINT_URL`), and whether `http://` is allowed.
+    pub endpoint: Option<String>,
+    pub allow_http: bool,
+    /// Attempts per file or part (reads, writes, verification), at least 1.
+    pub attempts: u32,
+}
+
+/// The minimum part size S3 accepts (every part but the last).
+pub const MIN_PART_SIZE: u64 = 5 << 20;
+
+impl CopyOptions {
+    pub fn new(source: impl Into<String>, destination: impl Into<String>) -> CopyOptions {
+        CopyOptions {
+            source: source.into(),
+            destination: destination.into(),
+            existing: Existing::Skip,
+            delete: false,
+            filters: Vec::new(),
+            src_pattern: None,
+            parallel: 16,
+            bandwidth: None,
+            preserve: Preserve::default(),
+            dry_run: false,
+            ignore_failures: false,
+            output_manifest: None,
+            previous_manifest: None,
+            failure_report: None,
+            shard: Shard::ALL,
+            part_size: 16 << 20,
+            journal: None,
+            state_dir: PathBuf::from(".migrate-copy"),
+            endpoint: None,
+            allow_http: false,
+            attempts: 3,
+        }
+    }
+}
+
+/// One file that could not be copied (or, with [`Existing::Verify`], does not match).
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub path: String,
+    pub error: String,
+}
+
+/// The result of a copy (or of a dry run: then `copied`/`deleted` count what would be done).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CopySummary {
+    pub source: String,
+    pub destination: String,
+    pub dry_run: bool,
+    pub shard: String,
+    /// Files in the source within the filters and this shard.
+    pub files: u64,
+    pub bytes: u64,
+    pub copied: u64,
+    pub copied_bytes: u64,
+    /// Parts sent in multipart uploads (included in `copied_bytes`).
+    pub parts_sent: u64,
+    /// Parts recorded in the journal by an earlier run, not sent again.
+    pub parts_resumed: u64,
+    /// Files recorded as copied in the journal by an earlier run, not sent again.
+    pub resumed: u64,
+    /// Present in the destination and left alone (default mode).
+    pub skipped_existing: u64,
+    /// Same size and checksum (`--update`), or not newer (`--update-by-mtime`).
+    pub skipped_unchanged: u64,
+    /// In the previous manifest with the same size and mtime.
+    pub skipped_manifest: u64,
+    /// Present in the destination but different: copied again (`--update`) or reported (verify).
+    pub changed: u64,
+    /// Excluded by `--filters` or not matching `--src-pattern`.
+    pub filtered: u64,
+    /// Belonging to other shards.
+    pub other_shards: u64,
+    pub deleted: u64,
+    /// Empty source directories (created in local destinations; S3 has no directories).
+    pub empty_dirs: u64,
+    /// Copies whose destination ETag is not an MD5 (e.g. SSE-KMS): size checked only.
+    pub unverified: u64,
+    pub failed: u64,
+    /// The first 1,000 failures (all of them are in the failure report).
+    pub failures: Vec<Failure>,
+    /// The journal that was kept (the copy did not finish cleanly), to resume from.
+    pub journal: Option<String>,
+    pub seconds: f64,
+}
+
+/// Callbacks for progress display. Called from worker threads; keep them cheap.
+pub trait Observer: Send + Sync {
+    /// A file to transfer was found (total grows while listing runs).
+    fn planned(&self, _bytes: u64) {}
+    /// Bytes were sent (or found already sent).
+    fn sent(&self, _bytes: u64) {}
+    /// A planned file is finished (copied, resumed, unchanged or failed).
+    fn file_done(&self) {}
+    fn failed(&self, _path: &str, _error: &str) {}
+    /// Dry run: what would be done (`copy`, `update`, `delete`, `mkdir`).
+    fn would(&self, _action: &str, _path: &str, _bytes: u64) {}
+}
+
+/// An observer that shows nothing.
+pub struct Quiet;
+impl Observer for Quiet {}

@@ -1,0 +1,255 @@
+//! Opening the two sides from their URLs, and the merge of their sorted listings into pairs.
+
+use crate::dest::Destination;
+use crate::error::CopyError;
+use crate::source::{Entry, FileSource, Listed, LocalTree, S3Tree};
+use crate::CopyOptions;
+use futures::stream::{BoxStream, StreamExt};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+enum Parsed {
+    Local(PathBuf),
+    S3 {
+        bucket: String,
+        prefix: String,
+    },
+    #[cfg_attr(not(feature = "hdfs"), allow(dead_code))]
+    Hdfs(url::Url),
+}
+
+fn parse(what: &'static str, raw: &str) -> Result<Parsed, CopyError> {
+    let bad = |reason: String| CopyError::InvalidUrl {
+        what,
+        url: raw.to_string(),
+        reason,
+    };
+    if raw.trim().is_empty() {
+        return Err(bad("empty".into()));
+    }
+    let Some((scheme, _)) = raw.split_once("://") else {
+        return Ok(Parsed::Local(PathBuf::from(raw)));
+    };
+    let url = url::Url::parse(raw).map_err(|e| bad(e.to_string()))?;
+    match scheme.to_ascii_lowercase().as_str() {
+        "file" => url
+            .to_file_path()
+            .map(Parsed::Local)
+            .map_err(|()| bad("a file:// URL needs an absolute local path".into())),
+        "s3" | "s3a" => {
+            let bucket = url
+                .host_str()
+                .filter(|b| !b.is_empty())
+                .ok_or_else(|| bad("no bucket: expected s3://bucket/prefix".into()))?
+                .to_string();
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(bad("query strings and fragments are not allowed".into()));
+            }
+            let path = percent_encoding::percent_decode_str(url.path())
+                .decode_utf8()
+                .map_err(|e| bad(e.to_string()))?;
+            let prefix = path.trim_matches('/').to_string();
+            object_store::path::Path::parse(&prefix)
+                .map_err(|e| bad(format!("bad prefix: {e}")))?;
+            Ok(Parsed::S3 { bucket, prefix })
+        }
+        "hdfs" | "viewfs" => Ok(Parsed::Hdfs(url)),
+        other => Err(bad(format!(
+            "unsupported scheme {other:?}: use hdfs://, viewfs://, s3://, file:// or a directory"
+        ))),
+    }
+}
+
+fn s3_tree(
+    opts: &CopyOptions,
+    what: &'static str,
+    raw: &str,
+    bucket: String,
+    prefix: String,
+) -> Result<S3Tree, CopyError> {
+    // Unsigned payloads: signing hashes every byte with SHA-256 (a fifth of upload throughput here),
+    // and the copy checks every object and part against the MD5 of what it read anyway.
+    let store = migrate_stage::s3_builder(&bucket, opts.endpoint.as_deref(), opts.allow_http)
+        .with_unsigned_payload(true)
+        .build()
+        .map_err(|e| CopyError::InvalidUrl {
+            what,
+            url: raw.to_string(),
+            reason: e.to_string(),
+        })?;
+    Ok(S3Tree {
+        store: Arc::new(store),
+        bucket,
+        prefix,
+    })
+}
+
+/// Opens the source and checks that its root exists (S3 prefixes always "exist"; an empty one
+/// lists nothing).
+pub(crate) async fn open_source(opts: &CopyOptions) -> Result<Arc<dyn FileSource>, CopyError> {
+    let raw = &opts.source;
+    match parse("source", raw)? {
+        Parsed::Local(dir) => {
+            let meta = std::fs::metadata(&dir).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => CopyError::MissingSource(dir.display().to_string()),
+                _ => CopyError::io("read", dir.display(), e),
+            })?;
+            if !meta.is_dir() {
+                return Err(CopyError::Invalid(format!(
+                    "source {} is a file: give its directory (and --src-pattern to pick files)",
+                    dir.display()
+                )));
+            }
+            Ok(Arc::new(LocalTree::new(dir)))
+        }
+        Parsed::S3 { bucket, prefix } => {
+            Ok(Arc::new(s3_tree(opts, "source", raw, bucket, prefix)?))
+        }
+        #[cfg(feature = "hdfs")]
+        Parsed::Hdfs(url) => Ok(Arc::new(crate::hdfs::HdfsTree::open(&url).await?)),
+        #[cfg(not(feature = "hdfs"))]
+        Parsed::Hdfs(_) => Err(CopyError::InvalidUrl {
+            what: "source",
+            url: raw.clone(),
+            reason: "this build has no HDFS support (cargo feature `hdfs`)".into(),
+        }),
+    }
+}
+
+pub(crate) fn open_destination(opts: &CopyOptions) -> Result<Destination, CopyError> {
+    let raw = &opts.destination;
+    match parse("destination", raw)? {
+        Parsed::Local(dir) => Ok(Destination::Local(LocalTree::new(dir))),
+        Parsed::S3 { bucket, prefix } => Ok(Destination::S3(s3_tree(
+            opts,
+            "destination",
+            raw,
+            bucket,
+            prefix,
+        )?)),
+        Parsed::Hdfs(_) => Err(CopyError::InvalidUrl {
+            what: "destination",
+            url: raw.clone(),
+            reason: "destinations are s3://bucket/prefix, file:///dir or a directory".into(),
+        }),
+    }
+}
+
+/// A source item, the destination file at the same path, or both.
+pub(crate) enum Pair {
+    Source(Listed),
+    Both(Listed, Entry),
+    DestOnly(Entry),
+}
+
+/// Merges two listings sorted by [`order_key`].
+pub(crate) struct Merge {
+    src: BoxStream<'static, Result<Listed, CopyError>>,
+    dst: BoxStream<'static, Result<Listed, CopyError>>,
+    s: Option<Listed>,
+    d: Option<Entry>,
+    s_done: bool,
+    d_done: bool,
+    /// The last key taken from each side: both must strictly increase, or the merge would take
+    /// a file present on both sides for a missing one (and `--delete` would remove it).
+    s_last: String,
+    d_last: String,
+}
+
+fn check_order(last: &mut String, key: &str, side: &str) -> Result<(), CopyError> {
+    if !last.is_empty() && key.as_bytes() <= last.as_bytes() {
+        return Err(CopyError::Invalid(format!(
+            "the {side} listing is out of order ({key:?} after {last:?}); nothing after this point was planned"
+        )));
+    }
+    last.clear();
+    last.push_str(key);
+    Ok(())
+}
+
+/// The position of an item in a listing: empty directories sort as `dir/`, like the walk does.
+fn order_key(l: &Listed) -> std::borrow::Cow<'_, str> {
+    match l {
+        Listed::EmptyDir(rel) => format!("{rel}/").into(),
+        other => other.rel().into(),
+    }
+}
+
+/// Our own temporary files in a local destination are not destination files.
+fn is_temporary(rel: &str) -> bool {
+    rel.ends_with(".migrate-copy.tmp")
+}
+
+impl Merge {
+    pub(crate) fn new(
+        src: BoxStream<'static, Result<Listed, CopyError>>,
+        dst: BoxStream<'static, Result<Listed, CopyError>>,
+    ) -> Merge {
+        Merge {
+            src,
+            dst,
+            s: None,
+            d: None,
+            s_done: false,
+            d_done: false,
+            s_last: String::new(),
+            d_last: String::new(),
+        }
+    }
+
+    async fn pull_src(&mut self) -> Result<(), CopyError> {
+        if self.s.is_none() && !self.s_done {
+            match self.src.next().await {
+                Some(item) => {
+                    let item = item?;
+                    check_order(&mut self.s_last, &order_key(&item), "source")?;
+                    self.s = Some(item);
+                }
+                None => self.s_done = true,
+            }
+        }
+        Ok(())
+    }
+
+    async fn pull_dst(&mut self) -> Result<(), CopyError> {
+        while self.d.is_none() && !self.d_done {
+            match self.dst.next().await {
+                Some(item) => match item? {
+                    Listed::File(e) if !is_temporary(&e.rel) => {
+                        check_order(&mut self.d_last, &e.rel, "destination")?;
+                        self.d = Some(e);
+                    }
+                    _ => {}
+                },
+                None => self.d_done = true,
+            }
+        }
+        Ok(())
+    }
+
+    /// The next pair, in path order; an error of either listing ends the merge.
+    pub(crate) async fn next(&mut self) -> Option<Result<Pair, CopyError>> {
+        if let Err(e) = self.pull_src().await {
+            return Some(Err(e));
+        }
+        if let Err(e) = self.pull_dst().await {
+            return Some(Err(e));
+        }
+        match (self.s.take(), self.d.take()) {
+            (None, None) => None,
+            (Some(s), None) => Some(Ok(Pair::Source(s))),
+            (None, Some(d)) => Some(Ok(Pair::DestOnly(d))),
+            (Some(s), Some(d)) => match order_key(&s).as_bytes().cmp(d.rel.as_bytes()) {
+                std::cmp::Ordering::Less => {
+                    self.d = Some(d);
+                    Some(Ok(Pair::Source(s)))
+                }
+                std::cmp::Ordering::Greater => {
+                    self.s = Some(s);
+                    Some(Ok(Pair::DestOnly(d)))
+                }
+                std::cmp::Ordering::Equal => Some(Ok(Pair::Both(s, d))),
+            },
+        }
+    }
+}

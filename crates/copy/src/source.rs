@@ -1,0 +1,417 @@
+//! Where files are read from: the [`FileSource`] trait and its local and S3 implementations (HDFS is
+//! in `hdfs.rs`). The same listings describe the destination, so a plan is a merge of two sorted
+//! streams (see `plan.rs`).
+
+use crate::error::CopyError;
+use bytes::Bytes;
+use futures::future::{BoxFuture, FutureExt};
+use futures::stream::{self, BoxStream, StreamExt};
+use object_store::aws::AmazonS3;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// One file of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Path relative to the listed root, `/`-separated, never starting with `/`.
+    pub rel: String,
+    pub size: u64,
+    /// Modification time, milliseconds since the Unix epoch (S3: last-modified).
+    pub mtime_ms: i64,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+    /// Unix permission bits (`0o644`), where the file system has them.
+    pub permission: Option<u32>,
+    /// The S3 ETag (destination listings of S3 only).
+    pub etag: Option<String>,
+}
+
+/// What a listing yields, in byte-wise lexicographic order of the relative path (the order S3
+/// lists keys in), so that two listings can be merged without holding either in memory.
+#[derive(Debug, Clone)]
+pub enum Listed {
+    File(Entry),
+    /// A directory without entries (S3 has no directories: only local destinations get them).
+    EmptyDir(String),
+    /// An entry that can't be copied (non-UTF-8 name, special file, unreadable directory): a
+    /// failure of that path, not of the whole listing.
+    Unreadable {
+        rel: String,
+        reason: String,
+    },
+}
+
+impl Listed {
+    pub fn rel(&self) -> &str {
+        match self {
+            Listed::File(e) => &e.rel,
+            Listed::EmptyDir(rel) | Listed::Unreadable { rel, .. } => rel,
+        }
+    }
+}
+
+/// A tree of files that can be listed and read.
+///
+/// Contract: [`FileSource::list`] streams every file under the root once, sorted by relative path
+/// (byte-wise), holding at most one directory's entries per level in memory; an error item ends
+/// the listing (the copy stops: a partial listing must not drive `--delete`). [`FileSource::read`]
+/// returns exactly `range` of the file or an error.
+pub trait FileSource: Send + Sync + 'static {
+    fn list(&self) -> BoxStream<'static, Result<Listed, CopyError>>;
+    fn read(&self, rel: &str, range: Range<u64>) -> BoxFuture<'static, Result<Bytes, CopyError>>;
+    /// The URL of a file, for messages.
+    fn url(&self, rel: &str) -> String;
+}
+
+/// Sort key of a directory entry: directories sort as `name/`, so that a depth-first walk of
+/// sorted directories yields full paths in byte-wise order (`a.txt` < `a/x` because `.` < `/`).
+pub(crate) fn sort_key(name: &str, is_dir: bool) -> String {
+    if is_dir {
+        format!("{name}/")
+    } else {
+        name.to_string()
+    }
+}
+
+/// A local directory tree.
+#[derive(Debug, Clone)]
+pub struct LocalTree {
+    root: PathBuf,
+}
+
+impl LocalTree {
+    /// `root` must be an existing directory (checked by the caller for sources; a missing
+    /// destination directory lists as empty).
+    pub fn new(root: PathBuf) -> LocalTree {
+        LocalTree { root }
+    }
+
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+}
+
+impl FileSource for LocalTree {
+    fn list(&self) -> BoxStream<'static, Result<Listed, CopyError>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let root = self.root.clone();
+        // std::fs is blocking: walk on a blocking thread, hand entries over a bounded channel.
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = walk_local(&root, &tx) {
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        })
+        .boxed()
+    }
+
+    fn read(&self, rel: &str, range: Range<u64>) -> BoxFuture<'static, Result<Bytes, CopyError>> {
+        let path = self.root.join(rel);
+        async move {
+            tokio::task::spawn_blocking(move || read_local(&path, range))
+                .await
+                .map_err(|e| CopyError::Invalid(format!("reader thread failed: {e}")))?
+        }
+        .boxed()
+    }
+
+    fn url(&self, rel: &str) -> String {
+        self.root.join(rel).display().to_string()
+    }
+}
+
+fn read_local(path: &std::path::Path, range: Range<u64>) -> Result<Bytes, CopyError> {
+    use std::os::unix::fs::FileExt;
+    let err = |e: std::io::Error| CopyError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+        transient: false,
+    };
+    let file = std::fs::File::open(path).map_err(err)?;
+    let len = usize::try_from(range.end - range.start)
+        .map_err(|_| CopyError::Invalid(format!("{}: range too large", path.display())))?;
+    let mut buf = vec![0u8; len];
+    match file.read_exact_at(&mut buf, range.start) {
+        Ok(()) => Ok(Bytes::from(buf)),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            let now = file.metadata().map(|m| m.len()).unwrap_or(0);
+            Err(CopyError::Changed {
+                path: path.display().to_string(),
+                listed: range.end,
+                now,
+            })
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
+type Sender = tokio::sync::mpsc::Sender<Result<Listed, CopyError>>;
+
+/// Depth-first walk with a stack of sorted directory listings (one per level below the root).
+fn walk_local(root: &std::path::Path, tx: &Sender) -> Result<(), CopyError> {
+    use std::os::unix::fs::MetadataExt;
+    struct Item {
+        key: String,
+        rel: String,
+        path: PathBuf,
+        meta: std::fs::Metadata,
+    }
+    let read_dir = |dir: &std::path::Path, rel: &str| -> Result<Vec<Item>, String> {
+        let mut items = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let path = entry.path();
+            let name = entry.file_name();
+            let name_rel = |name: &str| {
+                if rel.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{rel}/{name}")
+                }
+            };
+            let Some(name) = name.to_str() else {
+                let shown = name_rel(&name.to_string_lossy());
+                items.push(Item {
+                    key: shown.clone(),
+                    rel: shown,
+                    path,
+                    meta: entry.metadata().map_err(|e| e.to_string())?,
+                });
+                continue;
+            };
+            // Symbolic links are followed (a link to a file copies the file).
+            let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            items.push(Item {
+                key: sort_key(name, meta.is_dir()),
+                rel: name_rel(name),
+                path,
+                meta,
+            });
+        }
+        // Reversed: the stack pops the smallest first.
+        items.sort_by(|a, b| b.key.as_bytes().cmp(a.key.as_bytes()));
+        Ok(items)
+    };
+    let send = |item: Result<Listed, CopyError>| tx.blocking_send(item).is_ok();
+    let top = read_dir(root, "").map_err(|reason| CopyError::Read {
+        path: root.display().to_string(),
+        reason,
+        transient: false,
+    })?;
+    let mut stack = vec![top];
+    while let Some(level) = stack.last_mut() {
+        let Some(item) = level.pop() else {
+            stack.pop();
+            continue;
+        };
+        let listed = if item.path.file_name().and_then(|n| n.to_str()).is_none() {
+            Listed::Unreadable {
+                rel: item.rel,
+                reason: "the name is not valid UTF-8 and can't be an S3 key; rename it".into(),
+            }
+        } else if item.meta.is_dir() {
+            match read_dir(&item.path, &item.rel) {
+                Ok(children) if children.is_empty() => Listed::EmptyDir(item.rel),
+                Ok(children) => {
+                    stack.push(children);
+                    continue;
+                }
+                Err(reason) => Listed::Unreadable {
+                    rel: item.rel,
+                    reason: format!("cannot list directory: {reason}"),
+                },
+            }
+        } else if item.meta.is_file() {
+            let mtime_ms = item.meta.mtime() * 1000 + item.meta.mtime_nsec() / 1_000_000;
+            Listed::File(Entry {
+                rel: item.rel,
+                size: item.meta.len(),
+                mtime_ms,
+                owner: Some(item.meta.uid().to_string()),
+                group: Some(item.meta.gid().to_string()),
+                permission: Some(item.meta.mode() & 0o7777),
+                etag: None,
+            })
+        } else {
+            Listed::Unreadable {
+                rel: item.rel,
+                reason: "not a regular file (device, socket or FIFO)".into(),
+            }
+        };
+        if !send(Ok(listed)) {
+            return Ok(()); // the consumer stopped listening
+        }
+    }
+    Ok(())
+}
+
+/// Objects under a prefix of an S3 bucket.
+#[derive(Debug, Clone)]
+pub struct S3Tree {
+    pub(crate) store: Arc<AmazonS3>,
+    pub(crate) bucket: String,
+    /// Key prefix without trailing `/` (empty: the whole bucket).
+    pub(crate) prefix: String,
+}
+
+impl S3Tree {
+    pub(crate) fn key(&self, rel: &str) -> String {
+        if self.prefix.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{}/{rel}", self.prefix)
+        }
+    }
+
+    pub(crate) fn path(&self, rel: &str) -> Result<Path, CopyError> {
+        let key = self.key(rel);
+        Path::parse(&key).map_err(|e| {
+            CopyError::Invalid(format!("s3://{}/{key}: not a valid key: {e}", self.bucket))
+        })
+    }
+}
+
+/// Depth-first walk of an S3 prefix, one delimited listing (`/`) per "directory", each sorted like
+/// a local directory. S3-compatible servers do not agree on the order of a flat listing (AWS: byte
+/// order of keys; SeaweedFS: directory by directory), so the order is made here, the same way for
+/// every source; memory holds one directory level per depth.
+struct S3Walk {
+    tree: S3Tree,
+    stack: Vec<Vec<(String, S3Item)>>,
+    started: bool,
+}
+
+enum S3Item {
+    Dir(Path),
+    Object(object_store::ObjectMeta),
+}
+
+impl S3Walk {
+    fn rel_of(&self, key: &str) -> String {
+        let key = key.trim_end_matches('/');
+        if self.tree.prefix.is_empty() {
+            key.to_string()
+        } else {
+            key.strip_prefix(&self.tree.prefix)
+                .unwrap_or(key)
+                .trim_start_matches('/')
+                .to_string()
+        }
+    }
+
+    async fn list_dir(&self, dir: Option<&Path>) -> Result<Vec<(String, S3Item)>, CopyError> {
+        let shown = format!(
+            "s3://{}/{}",
+            self.tree.bucket,
+            dir.map(|d| d.as_ref()).unwrap_or("")
+        );
+        let r = self
+            .tree
+            .store
+            .list_with_delimiter(dir)
+            .await
+            .map_err(|e| CopyError::store("list", shown, e))?;
+        let name = |p: &Path| {
+            p.as_ref()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut items: Vec<(String, S3Item)> = r
+            .common_prefixes
+            .into_iter()
+            .map(|p| (sort_key(&name(&p), true), S3Item::Dir(p)))
+            .chain(
+                r.objects
+                    .into_iter()
+                    .map(|o| (sort_key(&name(&o.location), false), S3Item::Object(o))),
+            )
+            .collect();
+        items.sort_by(|a, b| b.0.as_bytes().cmp(a.0.as_bytes()));
+        Ok(items)
+    }
+
+    async fn next(&mut self) -> Option<Result<Listed, CopyError>> {
+        if !self.started {
+            self.started = true;
+            let root = match Path::parse(&self.tree.prefix) {
+                Ok(p) => (!self.tree.prefix.is_empty()).then_some(p),
+                Err(e) => {
+                    return Some(Err(CopyError::Invalid(format!(
+                        "s3://{}/{}: bad prefix: {e}",
+                        self.tree.bucket, self.tree.prefix
+                    ))))
+                }
+            };
+            match self.list_dir(root.as_ref()).await {
+                Ok(items) => self.stack.push(items),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        loop {
+            let level = self.stack.last_mut()?;
+            let Some((_, item)) = level.pop() else {
+                self.stack.pop();
+                continue;
+            };
+            match item {
+                S3Item::Dir(p) => match self.list_dir(Some(&p)).await {
+                    Ok(children) => self.stack.push(children),
+                    Err(e) => return Some(Err(e)),
+                },
+                S3Item::Object(meta) => {
+                    return Some(Ok(Listed::File(Entry {
+                        rel: self.rel_of(meta.location.as_ref()),
+                        size: meta.size,
+                        mtime_ms: meta.last_modified.timestamp_millis(),
+                        owner: None,
+                        group: None,
+                        permission: None,
+                        etag: meta.e_tag.as_deref().map(crate::digest::normalize_etag),
+                    })))
+                }
+            }
+        }
+    }
+}
+
+impl FileSource for S3Tree {
+    fn list(&self) -> BoxStream<'static, Result<Listed, CopyError>> {
+        let walk = S3Walk {
+            tree: self.clone(),
+            stack: Vec::new(),
+            started: false,
+        };
+        stream::unfold(walk, |mut walk| async move {
+            walk.next().await.map(|item| (item, walk))
+        })
+        .boxed()
+    }
+
+    fn read(&self, rel: &str, range: Range<u64>) -> BoxFuture<'static, Result<Bytes, CopyError>> {
+        let store = Arc::clone(&self.store);
+        let path = self.path(rel);
+        let url = self.url(rel);
+        async move {
+            let path = path?;
+            if range.is_empty() {
+                return Ok(Bytes::new());
+            }
+            store
+                .get_range(&path, range)
+                .await
+                .map_err(|e| CopyError::store("read", url, e))
+        }
+        .boxed()
+    }
+
+    fn url(&self, rel: &str) -> String {
+        format!("s3://{}/{}", self.bucket, self.key(rel))
+    }
+}

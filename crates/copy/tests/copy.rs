@@ -1,0 +1,617 @@
+//! `migrate_copy::copy` against the real S3 server (SeaweedFS, scenarios/servers/s3.sh) and a real
+//! HDFS (scenarios/servers/hdfs.sh): every test copies into its own fresh prefix.
+
+use migrate_copy::{copy, CopyOptions, CopySummary, Existing, Quiet, Shard};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+const MIB: usize = 1 << 20;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Deterministic, incompressible-enough bytes.
+fn bytes(seed: u32, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// A tree with nesting, empty files and directories, unicode names, and files of 1, exactly 2, and
+/// 2.4 parts of 5 MiB.
+fn make_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("a.txt", b"top".to_vec()),
+        ("a/b/c/deep.txt", b"deep file".to_vec()),
+        ("a/b/zero", Vec::new()),
+        ("a/b.txt", b"sorts before a/ in S3".to_vec()),
+        (
+            "données/été 2024/ünïcödé ✓.csv",
+            b"id,name\n1,\xc3\xa9\n".to_vec(),
+        ),
+        ("data/part-00000", bytes(1, 5 * MIB)),
+        ("data/part-00001", bytes(2, 10 * MIB)),
+        ("data/part-00002", bytes(3, 12 * MIB + 12345)),
+        ("logs/2024/01/app.log", bytes(4, 70_000)),
+        ("logs/2024/01/app.log.tmp", b"temporary".to_vec()),
+    ];
+    let mut map = BTreeMap::new();
+    for (rel, data) in files {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &data).unwrap();
+        map.insert(rel.to_string(), data);
+    }
+    std::fs::create_dir_all(root.join("empty/dir")).unwrap();
+    map
+}
+
+/// Every file under `root`, relative path -> bytes.
+fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_str().unwrap().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn options(src: &str, dst: &str, state: &Path) -> CopyOptions {
+    let mut o = CopyOptions::new(src, dst);
+    o.part_size = 5 * MIB as u64;
+    o.parallel = 4;
+    o.state_dir = state.to_path_buf();
+    o.allow_http = true;
+    o
+}
+
+fn run(o: CopyOptions) -> CopySummary {
+    runtime().block_on(copy(o, Arc::new(Quiet))).unwrap()
+}
+
+/// The S3 store of the test server and the key prefix of an `s3://bucket/prefix` URL.
+fn store(url: &str) -> (Arc<dyn ObjectStore>, String) {
+    let rest = url.strip_prefix("s3://").unwrap();
+    let (bucket, prefix) = rest.split_once('/').unwrap();
+    let s = migrate_stage::s3_builder(bucket, None, true)
+        .build()
+        .unwrap();
+    (Arc::new(s), prefix.trim_matches('/').to_string())
+}
+
+/// Key (relative to the prefix) -> (size, ETag) of every object under `url`.
+fn objects(url: &str) -> BTreeMap<String, (u64, String)> {
+    let (s, prefix) = store(url);
+    runtime().block_on(async {
+        use futures::TryStreamExt;
+        let p = object_store::path::Path::parse(&prefix).unwrap();
+        let list: Vec<_> = s.list(Some(&p)).try_collect().await.unwrap();
+        list.into_iter()
+            .map(|m| {
+                let rel = m.location.as_ref()[prefix.len() + 1..].to_string();
+                (
+                    rel,
+                    (
+                        m.size,
+                        m.e_tag.unwrap_or_default().trim_matches('"').to_string(),
+                    ),
+                )
+            })
+            .collect()
+    })
+}
+
+fn put_object(url: &str, rel: &str, data: Vec<u8>) {
+    let (s, prefix) = store(url);
+    runtime().block_on(async {
+        let p = object_store::path::Path::parse(format!("{prefix}/{rel}")).unwrap();
+        s.put(&p, PutPayload::from(data)).await.unwrap();
+    });
+}
+
+#[test]
+fn tree_round_trip_through_s3_is_byte_identical() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let tree = make_tree(&src);
+    let dst = s3.unique_url("copy_round_trip");
+    let state = tmp.path().join("state");
+
+    let s = run(options(src.to_str().unwrap(), &dst, &state));
+    assert_eq!(s.failed, 0, "{:?}", s.failures);
+    assert_eq!((s.files, s.copied), (10, 10));
+    assert_eq!(
+        s.copied_bytes,
+        tree.values().map(|v| v.len() as u64).sum::<u64>()
+    );
+    // 5 MiB: one PUT (not more than one part); 10 MiB: 2 parts; 12 MiB + x: 3 parts.
+    assert_eq!(s.parts_sent, 5);
+    assert_eq!(
+        s.empty_dirs, 1,
+        "S3 has no directories: counted, not created"
+    );
+    assert_eq!(s.unverified, 0);
+    assert!(s.journal.is_none(), "a clean copy removes its journal");
+    assert_eq!(std::fs::read_dir(&state).unwrap().count(), 0);
+
+    let objs = objects(&dst);
+    assert_eq!(
+        objs.keys().cloned().collect::<Vec<_>>(),
+        tree.keys().cloned().collect::<Vec<_>>()
+    );
+    assert!(
+        objs["data/part-00002"].1.ends_with("-3"),
+        "multipart ETag: {:?}",
+        objs["data/part-00002"]
+    );
+    assert!(!objs["data/part-00000"].1.contains('-'));
+    assert_eq!(objs["a/b/zero"].0, 0);
+
+    // Back from S3 into a local directory (the S3 source and the local destination).
+    let back = tmp.path().join("back");
+    let s = run(options(&dst, back.to_str().unwrap(), &state));
+    assert_eq!((s.failed, s.copied), (0, 10), "{:?}", s.failures);
+    assert_eq!(read_tree(&back), tree);
+
+    // Again: everything exists, nothing is sent.
+    let s = run(options(src.to_str().unwrap(), &dst, &state));
+    assert_eq!((s.copied, s.skipped_existing, s.copied_bytes), (0, 10, 0));
+}
+
+#[test]
+fn local_to_local_with_parts_and_preserve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let tree = make_tree(&src);
+    let p = src.join("data/part-00002");
+    let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let dst = tmp.path().join("dst");
+    let mut o = options(
+        &format!("file://{}", src.display()),
+        dst.to_str().unwrap(),
+        &tmp.path().join("state"),
+    );
+    o.preserve.mtime = true;
+    o.preserve.permission = true;
+    let s = run(o);
+    assert_eq!(
+        (s.failed, s.copied, s.parts_sent),
+        (0, 10, 5),
+        "{:?}",
+        s.failures
+    );
+    assert_eq!(read_tree(&dst), tree);
+    assert!(
+        dst.join("empty/dir").is_dir(),
+        "empty directories are created locally"
+    );
+    let got = std::fs::metadata(dst.join("data/part-00002"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(got, mtime);
+    let leftovers: Vec<_> = read_tree(&dst)
+        .into_keys()
+        .filter(|k| k.ends_with(".tmp") && k.contains("migrate-copy"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn update_overwrite_delete_filters_and_pattern() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    make_tree(&src);
+    let dst = s3.unique_url("copy_update");
+    let state = tmp.path().join("state");
+    let srcs = src.to_str().unwrap();
+    run(options(srcs, &dst, &state));
+
+    // Same size, other bytes, older mtime: --update-by-mtime misses it, --update catches it.
+    std::fs::write(src.join("a.txt"), b"TOP").unwrap();
+    let f = std::fs::File::options()
+        .write(true)
+        .open(src.join("a.txt"))
+        .unwrap();
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+        .unwrap();
+    // A new size: every update mode copies it.
+    std::fs::write(src.join("a/b.txt"), b"longer than before, much longer").unwrap();
+    // An extra object in the destination.
+    put_object(&dst, "stale/old.txt", b"old".to_vec());
+    put_object(
+        &dst,
+        "logs/keep.tmp",
+        b"filtered at the destination".to_vec(),
+    );
+
+    let mut o = options(srcs, &dst, &state);
+    o.existing = Existing::UpdateByMtime;
+    let s = run(o);
+    assert_eq!(
+        (s.copied, s.changed, s.skipped_unchanged),
+        (1, 1, 9),
+        "{s:?}"
+    );
+
+    let mut o = options(srcs, &dst, &state);
+    o.existing = Existing::Update;
+    let s = run(o);
+    assert_eq!(
+        (s.copied, s.changed, s.skipped_unchanged),
+        (1, 1, 9),
+        "{s:?}"
+    );
+    let back = tmp.path().join("back1");
+    run(options(&dst, back.to_str().unwrap(), &state));
+    assert_eq!(std::fs::read(back.join("a.txt")).unwrap(), b"TOP");
+
+    let mut o = options(srcs, &dst, &state);
+    o.existing = Existing::Overwrite;
+    let s = run(o);
+    assert_eq!((s.copied, s.skipped_existing), (10, 0));
+
+    // --delete with a filter: filtered paths are neither copied nor deleted.
+    let mut o = options(srcs, &dst, &state);
+    o.delete = true;
+    o.filters = vec![regex::Regex::new(r"\.tmp$").unwrap()];
+    let s = run(o);
+    assert_eq!((s.deleted, s.filtered, s.files), (1, 1, 9), "{s:?}");
+    let objs = objects(&dst);
+    assert!(!objs.contains_key("stale/old.txt"));
+    assert!(
+        objs.contains_key("logs/keep.tmp"),
+        "filtered destination files are kept"
+    );
+
+    // --src-pattern picks files; the others are filtered.
+    let dst2 = s3.unique_url("copy_pattern");
+    let mut o = options(srcs, &dst2, &state);
+    o.src_pattern = Some(regex::Regex::new(r"^data/part-0000[12]$").unwrap());
+    let s = run(o);
+    assert_eq!((s.copied, s.filtered), (2, 8));
+    assert_eq!(
+        objects(&dst2).into_keys().collect::<Vec<_>>(),
+        ["data/part-00001", "data/part-00002"]
+    );
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    make_tree(&src);
+    let dst = s3.unique_url("copy_dry_run");
+    put_object(&dst, "extra", b"x".to_vec());
+    let state = tmp.path().join("state");
+    let manifest = tmp.path().join("manifest.jsonl");
+    let mut o = options(src.to_str().unwrap(), &dst, &state);
+    o.dry_run = true;
+    o.delete = true;
+    o.output_manifest = Some(manifest.clone());
+    let s = run(o);
+    assert!(s.dry_run);
+    assert_eq!((s.copied, s.deleted), (10, 1), "counts what would be done");
+    assert_eq!(objects(&dst).into_keys().collect::<Vec<_>>(), ["extra"]);
+    assert!(!state.exists(), "no journal");
+    assert!(!manifest.exists(), "no manifest");
+}
+
+#[test]
+fn shards_partition_the_files() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    for i in 0..60 {
+        let p = src.join(format!("d{}/f{i}.txt", i % 7));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, format!("{i}")).unwrap();
+    }
+    let dst = s3.unique_url("copy_shards");
+    let state = tmp.path().join("state");
+    let mut seen = BTreeMap::new();
+    for i in 0..3 {
+        let mut o = options(src.to_str().unwrap(), &dst, &state);
+        o.shard = Shard::parse(&format!("{i}/3")).unwrap();
+        o.output_manifest = Some(tmp.path().join(format!("m{i}")));
+        let s = run(o);
+        assert_eq!(s.files + s.other_shards, 60);
+        assert!(s.copied > 5, "shard {i} got {} files", s.copied);
+        for line in std::fs::read_to_string(tmp.path().join(format!("m{i}")))
+            .unwrap()
+            .lines()
+        {
+            let l: migrate_copy::ManifestLine = serde_json::from_str(line).unwrap();
+            assert!(
+                seen.insert(l.path.clone(), i).is_none(),
+                "{} in two shards",
+                l.path
+            );
+        }
+    }
+    assert_eq!(seen.len(), 60, "the union is every file");
+    assert_eq!(objects(&dst).len(), 60);
+    assert!(
+        Shard::parse("3/3").is_err() && Shard::parse("x").is_err() && Shard::parse("0/0").is_err()
+    );
+}
+
+#[test]
+fn manifests_make_incremental_copies() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    make_tree(&src);
+    let dst = s3.unique_url("copy_manifest");
+    let state = tmp.path().join("state");
+    let m1 = tmp.path().join("m1.jsonl");
+    let mut o = options(src.to_str().unwrap(), &dst, &state);
+    o.output_manifest = Some(m1.clone());
+    run(o);
+    assert_eq!(std::fs::read_to_string(&m1).unwrap().lines().count(), 10);
+
+    std::fs::write(src.join("new.txt"), b"new").unwrap();
+    std::fs::write(src.join("a.txt"), b"changed, longer").unwrap();
+    let m2 = tmp.path().join("m2.jsonl");
+    let mut o = options(src.to_str().unwrap(), &dst, &state);
+    o.existing = Existing::Overwrite; // would copy everything, but the manifest says what is done
+    o.previous_manifest = Some(m1);
+    o.output_manifest = Some(m2.clone());
+    let s = run(o);
+    assert_eq!((s.copied, s.skipped_manifest), (2, 9), "{s:?}");
+    assert_eq!(std::fs::read_to_string(&m2).unwrap().lines().count(), 11);
+
+    let bad = tmp.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"path\":\"x\",\"size\":1,\"mtime_ms\":0}\nnot json\n",
+    )
+    .unwrap();
+    let mut o = options(src.to_str().unwrap(), &dst, &state);
+    o.previous_manifest = Some(bad);
+    let err = runtime()
+        .block_on(copy(o, Arc::new(Quiet)))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("bad.jsonl: line 2"), "{err}");
+}
+
+#[test]
+fn corrupted_object_is_detected_and_repaired() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let tree = make_tree(&src);
+    let dst = s3.unique_url("copy_corrupt");
+    let state = tmp.path().join("state");
+    let srcs = src.to_str().unwrap();
+    run(options(srcs, &dst, &state));
+
+    // Behind the copy's back: same size, one byte different, in a single-part and a multipart object.
+    let mut small = tree["logs/2024/01/app.log"].clone();
+    small[100] ^= 1;
+    put_object(&dst, "logs/2024/01/app.log", small);
+    let mut big = tree["data/part-00002"].clone();
+    big[7 * MIB] ^= 1;
+    put_object(&dst, "data/part-00002", big);
+
+    // Verify: both reported as failures, nothing written.
+    let mut o = options(srcs, &dst, &state);
+    o.existing = Existing::Verify;
+    o.ignore_failures = true;
+    let report = tmp.path().join("failures.jsonl");
+    o.failure_report = Some(report.clone());
+    let s = run(o);
+    assert_eq!(
+        (s.failed, s.changed, s.copied, s.skipped_unchanged),
+        (2, 2, 0, 8),
+        "{s:?}"
+    );
+    let mut paths: Vec<_> = s.failures.iter().map(|f| f.path.clone()).collect();
+    paths.sort();
+    assert!(
+        paths[0].ends_with("data/part-00002") && paths[1].ends_with("logs/2024/01/app.log"),
+        "{paths:?}"
+    );
+    assert!(
+        s.failures
+            .iter()
+            .all(|f| f.error.contains("checksum differs")),
+        "{:?}",
+        s.failures
+    );
+    assert_eq!(std::fs::read_to_string(&report).unwrap().lines().count(), 2);
+
+    // --update finds and replaces them.
+    let mut o = options(srcs, &dst, &state);
+    o.existing = Existing::Update;
+    let s = run(o);
+    assert_eq!((s.failed, s.changed, s.copied), (0, 2, 2), "{s:?}");
+    let back = tmp.path().join("back");
+    run(options(&dst, back.to_str().unwrap(), &state));
+    assert_eq!(read_tree(&back), tree);
+
+    // And verify is clean now.
+    let mut o = options(srcs, &dst, &state);
+    o.existing = Existing::Verify;
+    let s = run(o);
+    assert_eq!((s.failed, s.skipped_unchanged), (0, 10), "{s:?}");
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let err = |src: &str, dst: &str| {
+        runtime()
+            .block_on(copy(options(src, dst, &state), Arc::new(Quiet)))
+            .unwrap_err()
+            .to_string()
+    };
+    let missing = tmp.path().join("nope");
+    let e = err(missing.to_str().unwrap(), "s3://b/x");
+    assert!(e.contains("does not exist") && e.contains("nope"), "{e}");
+    let e = err("gs://bucket/x", tmp.path().to_str().unwrap());
+    assert!(e.contains("unsupported scheme") && e.contains("gs"), "{e}");
+    let e = err(tmp.path().to_str().unwrap(), "s3:///nobucket");
+    assert!(
+        e.contains("invalid destination") && e.contains("no bucket"),
+        "{e}"
+    );
+    let e = err(tmp.path().to_str().unwrap(), "hdfs://nn:8020/x");
+    assert!(e.contains("destinations are s3://"), "{e}");
+    let file = tmp.path().join("f");
+    std::fs::write(&file, b"x").unwrap();
+    let e = err(file.to_str().unwrap(), "s3://b/x");
+    assert!(e.contains("is a file"), "{e}");
+    let mut o = options(tmp.path().to_str().unwrap(), "s3://b/x", &state);
+    o.part_size = 1 << 20;
+    let e = runtime()
+        .block_on(copy(o, Arc::new(Quiet)))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("5 MiB"), "{e}");
+}
+
+#[test]
+fn hdfs_tree_to_s3() {
+    let Some(hdfs) = migrate_testkit::hdfs() else {
+        return;
+    };
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let src = hdfs.unique_url("copy_hdfs");
+    // Written with hdfs-native: 16 MiB blocks, so the 40 MiB file spans three blocks.
+    let mut tree = BTreeMap::new();
+    tree.insert("a/b/small.txt".to_string(), b"hello hdfs".to_vec());
+    tree.insert("a/zero".to_string(), Vec::new());
+    tree.insert("ünï/cödé.bin".to_string(), bytes(5, 300_000));
+    tree.insert("big/part-00000".to_string(), bytes(6, 40 * MIB + 7));
+    runtime().block_on(async {
+        let client = hdfs_native::ClientBuilder::new()
+            .with_url(hdfs.url())
+            .build()
+            .unwrap();
+        let root = src.strip_prefix(hdfs.url()).unwrap().to_string();
+        for (rel, data) in &tree {
+            let mut w = client
+                .create(
+                    &format!("{root}/{rel}"),
+                    hdfs_native::WriteOptions::default().create_parent(true),
+                )
+                .await
+                .unwrap();
+            w.write_bytes(bytes::Bytes::from(data.clone()))
+                .await
+                .unwrap();
+            w.close().await.unwrap();
+        }
+        client
+            .mkdirs(&format!("{root}/empty"), 0o755, true)
+            .await
+            .unwrap();
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let dst = s3.unique_url("copy_from_hdfs");
+    let mut o = options(&src, &dst, &state);
+    o.preserve = migrate_copy::Preserve {
+        mtime: true,
+        owner: true,
+        group: true,
+        permission: true,
+    };
+    let s = run(o);
+    assert_eq!(
+        (s.failed, s.copied, s.empty_dirs),
+        (0, 4, 1),
+        "{:?}",
+        s.failures
+    );
+    assert_eq!(s.parts_sent, 9, "40 MiB in 5 MiB parts");
+    // --preserve: HDFS owner, group, permission and mtime as object metadata.
+    let (store, prefix) = store(&dst);
+    let attrs = runtime().block_on(async {
+        let p = object_store::path::Path::parse(format!("{prefix}/a/b/small.txt")).unwrap();
+        let opts = object_store::GetOptions {
+            head: true,
+            ..Default::default()
+        };
+        store.get_opts(&p, opts).await.unwrap().attributes
+    });
+    let meta = |k: &'static str| {
+        attrs
+            .get(&object_store::Attribute::Metadata(k.into()))
+            .map(|v| v.as_ref().to_string())
+    };
+    assert_eq!(meta("migrate-permission").as_deref(), Some("644"));
+    assert!(meta("migrate-owner").is_some_and(|o| !o.is_empty()));
+    assert!(meta("migrate-group").is_some_and(|g| !g.is_empty()));
+    let mtime: i64 = meta("migrate-mtime").unwrap().parse().unwrap();
+    assert!(mtime > 1_600_000_000_000, "{mtime}");
+    let back = tmp.path().join("back");
+    run(options(&dst, back.to_str().unwrap(), &state));
+    assert_eq!(read_tree(&back), tree);
+
+    // --update against HDFS: reads HDFS, compares with the S3 ETags, nothing to do.
+    let mut o = options(&src, &dst, &state);
+    o.existing = Existing::Update;
+    let s = run(o);
+    assert_eq!(
+        (s.failed, s.skipped_unchanged, s.copied),
+        (0, 4, 0),
+        "{s:?}"
+    );
+
+    let e = runtime()
+        .block_on(copy(
+            options(&format!("{src}/missing"), &dst, &state),
+            Arc::new(Quiet),
+        ))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("does not exist") && e.contains("missing"), "{e}");
+}

@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# A private HDFS (Hadoop 2.7.3: one NameNode, one DataNode) for the tests of `migrate copy`, with its
+# data under the run dir and every port on 127.0.0.1.
+#
+#   scenarios/servers/hdfs.sh start    # installs the jars (and Java) if missing, starts; prints the URL
+#   scenarios/servers/hdfs.sh env      # export MIGRATE_HDFS_URL=hdfs://127.0.0.1:PORT
+#   scenarios/servers/hdfs.sh stop
+#
+# The Hadoop jars come from PyPI: the pyspark 2.4.8 source distribution carries Hadoop 2.7.3 (with
+# hadoop-hdfs) under deps/jars; only that directory is kept. Maven Central is not needed. Java 17 runs
+# it; when `java` is missing, Debian's openjdk-17-jre-headless is installed (as root).
+#
+# Blocks are 16 MiB (the minimum block size is lowered) so that multi-block files stay small in tests;
+# replication 1, permissions off, WebHDFS off.
+#
+# Environment: MIGRATE_RUN_DIR (default <repo>/.run), MIGRATE_HDFS_PORT (NameNode RPC port, default
+# 39870; the server uses this port and the 7 after it), MIGRATE_TOOLS_DIR (where the jars are kept;
+# default /opt/migrate as root, else ~/.cache/migrate). See README.md beside this file.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PYSPARK_VERSION=2.4.8
+DEFAULT_PORT=39870
+BLOCK_SIZE=$((16 << 20))
+RUN=$(run_dir)
+DIR=$RUN/hdfs
+CONF=$DIR/conf
+LOG=$DIR/hdfs.log
+PORTFILE=$DIR/port
+
+if is_root; then
+	TOOLS=${MIGRATE_TOOLS_DIR:-/opt/migrate}
+else
+	TOOLS=${MIGRATE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/migrate}
+fi
+JARS=$TOOLS/hadoop-jars-pyspark-$PYSPARK_VERSION
+
+url() { echo "hdfs://127.0.0.1:$1"; }
+
+ensure_java() {
+	command -v java >/dev/null && return 0
+	apt_install openjdk-17-jre-headless
+	command -v java >/dev/null || die "openjdk-17-jre-headless installed no java"
+}
+
+# Downloads the pyspark sdist (pip download, no install) and keeps only deps/jars, renamed into place
+# so that an interrupted install is never mistaken for one.
+ensure_jars() {
+	[ -f "$JARS/.complete" ] && return 0
+	local py tmp
+	py=$(command -v python3 || command -v python) || die "python3 with pip is needed to fetch the Hadoop jars"
+	mkdir -p "$TOOLS" || die "cannot create $TOOLS (set MIGRATE_TOOLS_DIR)"
+	tmp=$(mktemp -d "$TOOLS/.hadoop-jars.XXXXXX")
+	log "fetching the Hadoop 2.7.3 jars from PyPI (pyspark==$PYSPARK_VERSION sdist, ~220 MB; one-time)"
+	# pip download of an sdist prepares its metadata, which needs setuptools and wheel.
+	if ! { "$py" -m pip install --quiet --disable-pip-version-check --no-input setuptools wheel &&
+		"$py" -m pip download --quiet --disable-pip-version-check --no-input --no-deps \
+			--no-build-isolation --no-binary :all: -d "$tmp/dl" "pyspark==$PYSPARK_VERSION"; } \
+		</dev/null >"$tmp.log" 2>&1; then
+		show_log "$tmp.log"
+		rm -rf "$tmp" "$tmp.log"
+		die "pip download pyspark==$PYSPARK_VERSION failed"
+	fi
+	rm -f "$tmp.log"
+	tar -xzf "$tmp/dl/pyspark-$PYSPARK_VERSION.tar.gz" -C "$tmp" "pyspark-$PYSPARK_VERSION/deps/jars" ||
+		die "unpacking pyspark-$PYSPARK_VERSION.tar.gz failed"
+	ls "$tmp/pyspark-$PYSPARK_VERSION/deps/jars"/hadoop-hdfs-*.jar >/dev/null 2>&1 ||
+		die "pyspark-$PYSPARK_VERSION has no hadoop-hdfs jar"
+	rm -rf "$JARS"
+	mv "$tmp/pyspark-$PYSPARK_VERSION/deps/jars" "$JARS"
+	rm -rf "$tmp"
+	touch "$JARS/.complete"
+	log "installed $JARS"
+}
+
+ensure_installed() {
+	ensure_java
+	ensure_jars
+}
+
+ports_of() {
+	local p
+	for ((p = $1; p < $1 + 8; p++)); do echo "$p"; done
+}
+
+ports_free() {
+	local p
+	for p in $(ports_of "$1"); do
+		port_in_use "$p" && return 1
+	done
+	return 0
+}
+
+# An explicit port is used as is (a conflict is an error); otherwise the default block of 8 ports or
+# one of the next 19 blocks that is entirely free.
+pick_ports() {
+	local explicit=$1 p
+	if [ -n "$explicit" ]; then
+		ports_free "$explicit" || die "one of the ports $explicit-$((explicit + 7)) (MIGRATE_HDFS_PORT) is already in use"
+		echo "$explicit"
+		return
+	fi
+	for ((p = DEFAULT_PORT; p < DEFAULT_PORT + 200; p += 10)); do
+		if ports_free "$p"; then
+			[ "$p" -eq "$DEFAULT_PORT" ] || log "ports from $DEFAULT_PORT are busy; using $p"
+			echo "$p"
+			return
+		fi
+	done
+	die "no free block of ports from $DEFAULT_PORT to $((DEFAULT_PORT + 199)); set MIGRATE_HDFS_PORT"
+}
+
+live_pid() {
+	local pid
+	[ -f "$DIR/$1.pid" ] || return 1
+	pid=$(cat "$DIR/$1.pid")
+	[ -n "$pid" ] && process_alive "$pid" java || return 1
+	echo "$pid"
+}
+
+prop() { printf '  <property><name>%s</name><value>%s</value></property>\n' "$1" "$2"; }
+
+# core-site.xml and hdfs-site.xml, rewritten at every start (the port may change), plus the web.xml
+# stubs the daemons' embedded web servers look for on the classpath (the jars lack them).
+write_config() {
+	local port=$1 w
+	mkdir -p "$CONF" "$DIR/name" "$DIR/data"
+	{
+		echo '<?xml version="1.0"?><configuration>'
+		prop fs.defaultFS "$(url "$port")"
+		prop hadoop.tmp.dir "$DIR/tmp"
+		echo '</configuration>'
+	} >"$CONF/core-site.xml"
+	{
+		echo '<?xml version="1.0"?><configuration>'
+		prop dfs.namenode.name.dir "file://$DIR/name"
+		prop dfs.datanode.data.dir "file://$DIR/data"
+		prop dfs.namenode.rpc-address "127.0.0.1:$port"
+		prop dfs.namenode.http-address "127.0.0.1:$((port + 1))"
+		prop dfs.namenode.https-address "127.0.0.1:$((port + 2))"
+		prop dfs.namenode.secondary.http-address "127.0.0.1:$((port + 3))"
+		prop dfs.datanode.address "127.0.0.1:$((port + 4))"
+		prop dfs.datanode.http.address "127.0.0.1:$((port + 5))"
+		prop dfs.datanode.ipc.address "127.0.0.1:$((port + 6))"
+		prop dfs.datanode.https.address "127.0.0.1:$((port + 7))"
+		prop dfs.replication 1
+		prop dfs.permissions.enabled false
+		prop dfs.webhdfs.enabled false
+		prop dfs.namenode.datanode.registration.ip-hostname-check false
+		prop dfs.blocksize "$BLOCK_SIZE"
+		prop dfs.namenode.fs-limits.min-block-size 1048576
+		echo '</configuration>'
+	} >"$CONF/hdfs-site.xml"
+	# Logs at INFO on stderr (the daemon's log file): readiness is read from the DataNode's log.
+	cat >"$CONF/log4j.properties" <<'LOG4J'
+log4j.rootLogger=INFO,console
+log4j.appender.console=org.apache.log4j.ConsoleAppender
+log4j.appender.console.target=System.err
+log4j.appender.console.layout=org.apache.log4j.PatternLayout
+log4j.appender.console.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n
+LOG4J
+	for w in hdfs datanode secondary; do
+		mkdir -p "$CONF/webapps/$w/WEB-INF"
+		echo '<web-app/>' >"$CONF/webapps/$w/WEB-INF/web.xml"
+	done
+}
+
+hadoop() { java -Xmx512m -cp "$CONF:$JARS/*" "$@"; }
+
+# start_daemon NAME CLASS: the daemon outlives this script (setsid), must not hold our lock (9>&-),
+# and writes only to the log.
+start_daemon() {
+	local name=$1 class=$2
+	(
+		cd "$DIR"
+		exec setsid java -Xmx512m -cp "$CONF:$JARS/*" "$class"
+	) </dev/null >>"$DIR/$name.log" 2>&1 9>&- &
+	echo "$!" >"$DIR/$name.pid"
+}
+
+# Ready when the NameNode answers and a DataNode has registered with it: a write would fail before.
+ready() {
+	grep -q "Successfully sent block report" "$DIR/datanode.log" 2>/dev/null ||
+		grep -q "Got finalize command for block pool" "$DIR/datanode.log" 2>/dev/null || return 1
+	port_in_use "$1"
+}
+
+cmd_start() {
+	mkdir -p "$DIR"
+	take_lock "$RUN/hdfs.lock"
+	local port
+	if live_pid namenode >/dev/null && live_pid datanode >/dev/null; then
+		port=$(cat "$PORTFILE")
+		wait_until 60 ready "$port" || die "HDFS runs but is not ready on port $port; see $DIR/*.log"
+		log "already running"
+		url "$port"
+		return 0
+	fi
+	stop_daemons
+	ensure_installed
+	port=$(pick_ports "${MIGRATE_HDFS_PORT:-}")
+	write_config "$port"
+	echo "$port" >"$PORTFILE"
+	if [ ! -f "$DIR/name/current/VERSION" ]; then
+		log "formatting the NameNode in $DIR/name"
+		hadoop org.apache.hadoop.hdfs.server.namenode.NameNode -format -force -nonInteractive \
+			</dev/null >"$DIR/format.log" 2>&1 9>&- || {
+			show_log "$DIR/format.log"
+			die "NameNode -format failed"
+		}
+	fi
+	: >"$DIR/datanode.log"
+	log "starting HDFS on 127.0.0.1:$port (data $DIR, logs $DIR/*.log)"
+	start_daemon namenode org.apache.hadoop.hdfs.server.namenode.NameNode
+	start_daemon datanode org.apache.hadoop.hdfs.server.datanode.DataNode
+	if ! wait_until 120 ready "$port"; then
+		show_log "$DIR/namenode.log"
+		show_log "$DIR/datanode.log"
+		stop_daemons
+		die "HDFS did not become ready on port $port"
+	fi
+	log "ready (namenode pid $(cat "$DIR/namenode.pid"), datanode pid $(cat "$DIR/datanode.pid"))"
+	url "$port"
+}
+
+stop_daemons() {
+	local name pid
+	for name in datanode namenode; do
+		if pid=$(live_pid "$name"); then
+			log "stopping $name (pid $pid)"
+			kill -TERM "$pid" 2>/dev/null || die "cannot signal pid $pid (started by another user?)"
+			if ! wait_until 30 bash -c "! kill -0 $pid 2>/dev/null || [ \"\$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)\" = Z ]"; then
+				log "$name still running after 30 s; killing"
+				kill -KILL "$pid" 2>/dev/null || true
+			fi
+		fi
+		rm -f "$DIR/$name.pid"
+	done
+}
+
+cmd_stop() {
+	mkdir -p "$DIR"
+	take_lock "$RUN/hdfs.lock"
+	if ! live_pid namenode >/dev/null && ! live_pid datanode >/dev/null; then
+		log "not running"
+	fi
+	stop_daemons
+}
+
+running_url() {
+	local port
+	if live_pid namenode >/dev/null && live_pid datanode >/dev/null; then
+		port=$(cat "$PORTFILE")
+		if ready "$port"; then
+			url "$port"
+			return 0
+		fi
+		log "the daemons exist but the NameNode does not answer on port $port"
+	else
+		log "not running"
+	fi
+	return 3
+}
+
+cmd_status() {
+	mkdir -p "$DIR"
+	take_lock "$RUN/hdfs.lock"
+	local u
+	u=$(running_url) || exit 3
+	log "running"
+	echo "$u"
+}
+
+cmd_env() {
+	mkdir -p "$DIR"
+	take_lock "$RUN/hdfs.lock"
+	local u
+	u=$(running_url) || {
+		log "start it first: $0 start"
+		exit 3
+	}
+	echo "export MIGRATE_HDFS_URL=$u"
+}
+
+case "${1:-}" in
+install)
+	mkdir -p "$DIR"
+	take_lock "$RUN/hdfs.lock"
+	ensure_installed
+	;;
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+env) cmd_env ;;
+*) usage ;;
+esac
