@@ -134,18 +134,48 @@ pub fn key_columns(table: &Table) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A source that can stream its changes after a full load.
-pub trait ChangeSource: Send + Sync + Sized + 'static {
-    type Error: std::error::Error + ErrorClass + Send + Sync + 'static;
+/// Which tables a change stream delivers, by source name: the task's selection rules. Tables that
+/// appear after the stream opened (CREATE TABLE on the source) are delivered when it says yes.
+pub type TableFilter = std::sync::Arc<dyn Fn(&QualifiedName) -> bool + Send + Sync>;
+
+/// A source that can stream its changes after a full load: [`crate::Source`] plus capture.
+pub trait ChangeSource: crate::Source {
     type Changes: ChangeStream<Error = Self::Error>;
 
-    /// Opens the change stream of `tables` (their current definitions), delivering every
-    /// transaction that committed after `from`.
-    fn open_changes(
+    /// Prepares change capture for `task` (PostgreSQL: a publication and a replication slot;
+    /// MySQL: nothing beyond the binlog) and opens the full load's snapshot exactly where the
+    /// change stream will start: the returned position. Rows committed up to it are in the
+    /// snapshot; every later transaction comes through [`ChangeSource::open_changes`] from it.
+    fn capture_snapshot(
         &self,
+        task: &str,
+        tables: &[Table],
+        readers: usize,
+    ) -> impl Future<Output = Result<(Self::Snapshot, Position), Self::Error>> + Send;
+
+    /// Prepares capture for `--cdc-only --from`: no full load, changes from `from` on. Fails
+    /// with a definite error when the source can't deliver changes from that far back
+    /// (PostgreSQL: a slot only holds changes from its creation).
+    fn start_capture(
+        &self,
+        task: &str,
         tables: &[Table],
         from: &Position,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Opens `task`'s change stream, delivering every transaction that committed after `from`
+    /// for `tables` (their current definitions) and for new tables `selected` accepts.
+    fn open_changes(
+        &self,
+        task: &str,
+        tables: &[Table],
+        selected: TableFilter,
+        from: &Position,
     ) -> impl Future<Output = Result<Self::Changes, Self::Error>> + Send;
+
+    /// Removes what [`ChangeSource::capture_snapshot`] set up on the source (PostgreSQL: the
+    /// slot, which holds WAL back while it exists, and the publication). Nothing when absent.
+    fn drop_capture(&self, task: &str) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
 /// A stream of [`ChangeEvent`]s.

@@ -9,7 +9,7 @@ mod change;
 
 pub use change::{
     before_column, change_schema, key_columns, ChangeEvent, ChangeSource, ChangeStream, Operation,
-    Position, BEFORE_PREFIX, OP_COLUMN, UNCHANGED_COLUMN,
+    Position, TableFilter, BEFORE_PREFIX, OP_COLUMN, UNCHANGED_COLUMN,
 };
 
 use arrow_array::RecordBatch;
