@@ -860,8 +860,8 @@ async fn a_concurrent_workload_replays_exactly_across_a_resume() {
     let url = db.url().to_string();
     let writer = tokio::spawn(async move {
         let mut conn = mysql_async::Conn::from_url(url).await.unwrap();
-        let mut next = 1000;
         for round in 0..600u32 {
+            let next = 1000 + round;
             conn.query_drop("BEGIN").await.unwrap();
             let target = 1 + (round * 37) % 200;
             let statements = [
@@ -880,7 +880,6 @@ async fn a_concurrent_workload_replays_exactly_across_a_resume() {
             for statement in &statements[..1 + (round as usize % 4)] {
                 conn.query_drop(statement).await.unwrap();
             }
-            next += 1;
             if round % 10 == 9 {
                 conn.query_drop("ROLLBACK").await.unwrap();
             } else {
