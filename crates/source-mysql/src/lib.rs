@@ -2,7 +2,8 @@
 //! `information_schema` (types through the converter's MySQL type map), chunk planning on integer
 //! keys, one consistent snapshot shared by parallel reader connections (with the binlog position
 //! it stands at, for change capture), exact extraction to Arrow record batches over the binary
-//! protocol, and in-database checksums.
+//! protocol, in-database checksums, and change capture from the row-based binlog
+//! ([`migrate_source::ChangeSource`]: [`MysqlChangeStream`], see the `binlog` module).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), migrate_source_mysql::SourceError> {

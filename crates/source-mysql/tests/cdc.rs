@@ -7,15 +7,11 @@ mod common;
 
 use arrow_array::{Array, Decimal128Array, Int32Array, LargeStringArray, RecordBatch, StringArray};
 use common::{column, connect, read_table, table, TYPES};
-use migrate_core::{ErrorClass, Retry, Table};
-use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position};
+use migrate_core::{ErrorClass, QualifiedName, Retry, Table};
+use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, TableFilter};
 use migrate_source_mysql::{MysqlChangeStream, MysqlSource, SourceError, BATCH_ROWS};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Only the tables given to `open_changes` (new tables are watched explicitly by the tests).
-fn only_listed() -> migrate_source::TableFilter {
-    std::sync::Arc::new(|_| false)
-}
 
 /// The snapshot's binlog position as the stream's text form.
 async fn snapshot_position(source: &MysqlSource) -> Position {
@@ -29,6 +25,16 @@ async fn snapshot_position(source: &MysqlSource) -> Position {
         Some(g) => format!("{}:{};gtid={g}", p.file, p.position),
         None => format!("{}:{}", p.file, p.position),
     })
+}
+
+/// Opens a stream of `tables` (and no table created later) from `from`.
+async fn open(
+    source: &MysqlSource,
+    tables: &[Table],
+    from: &Position,
+) -> Result<MysqlChangeStream, SourceError> {
+    let none: TableFilter = Arc::new(|_: &QualifiedName| false);
+    source.open_changes("test", tables, none, from).await
 }
 
 async fn watched(source: &MysqlSource, names: &[&str]) -> Vec<Table> {
@@ -102,13 +108,22 @@ async fn inserts_updates_deletes_truncates_in_commit_order() {
     )
     .unwrap();
     let source = connect(db.url()).await;
-    let from = snapshot_position(&source).await;
     let tables = watched(&source, &["a", "b"]).await;
-    source.ensure_change_capture(&tables).await.unwrap();
-    let mut stream = source
-        .open_changes("cdc-test", &tables, only_listed(), &from)
-        .await
-        .unwrap();
+    // The capture's snapshot sees the row written before it; the stream starts where it stands.
+    let (snapshot, from) = source.capture_snapshot("kinds", &tables, 2).await.unwrap();
+    let before = common::read_all(
+        &snapshot,
+        &migrate_source::ReadSpec::whole_table(&tables[0]),
+        &migrate_source::Chunk::whole(),
+        100,
+    )
+    .await
+    .unwrap();
+    assert_eq!(ints(&before[0], "id"), [Some(100)]);
+    snapshot.close().await.unwrap();
+    assert!(from.0.contains(";gtid="), "{from}");
+    source.start_capture("kinds", &tables, &from).await.unwrap();
+    let mut stream = open(&source, &tables, &from).await.unwrap();
     db.sql(
         "INSERT INTO a VALUES (1, 'one', 1.50), (2, NULL, NULL);
          UPDATE a SET note = 'uno' WHERE id = 1;
@@ -200,10 +215,7 @@ async fn inserts_updates_deletes_truncates_in_commit_order() {
     assert_ne!(multi, last);
 
     // Resuming from the multi-table transaction's commit delivers exactly what came after.
-    let mut resumed = source
-        .open_changes("cdc-test", &tables, only_listed(), &multi)
-        .await
-        .unwrap();
+    let mut resumed = open(&source, &tables, &multi).await.unwrap();
     let events = until_commits(&mut resumed, 2).await;
     assert!(
         matches!(events[0], ChangeEvent::Truncate { .. }),
@@ -235,10 +247,7 @@ async fn every_type_arrives_as_the_snapshot_reads_it() {
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["copy"]).await;
-    let mut stream = source
-        .open_changes("cdc-test", &tables, only_listed(), &from)
-        .await
-        .unwrap();
+    let mut stream = open(&source, &tables, &from).await.unwrap();
     db.sql(
         "SET NAMES utf8mb4;
          INSERT INTO copy SELECT * FROM types ORDER BY id;
@@ -299,10 +308,7 @@ async fn added_and_dropped_columns_announce_the_new_definition() {
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["t"]).await;
-    let mut stream = source
-        .open_changes("cdc-test", &tables, only_listed(), &from)
-        .await
-        .unwrap();
+    let mut stream = open(&source, &tables, &from).await.unwrap();
     db.sql(
         "INSERT INTO t VALUES (1, 'a');
          ALTER TABLE t ADD COLUMN qty DECIMAL(8,3) NULL;
@@ -371,10 +377,7 @@ async fn a_large_transaction_streams_in_bounded_batches() {
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["big"]).await;
-    let mut stream = source
-        .open_changes("cdc-test", &tables, only_listed(), &from)
-        .await
-        .unwrap();
+    let mut stream = open(&source, &tables, &from).await.unwrap();
     db.sql("INSERT INTO big SELECT seq, REPEAT('x', 100) FROM seq_1_to_100000")
         .unwrap();
     let mut total = 0;
@@ -420,10 +423,7 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["r"]).await;
-    let mut stream = source
-        .open_changes("cdc-test", &tables, only_listed(), &from)
-        .await
-        .unwrap();
+    let mut stream = open(&source, &tables, &from).await.unwrap();
     db.sql("INSERT INTO r VALUES (1); FLUSH BINARY LOGS; INSERT INTO r VALUES (2); INSERT INTO r VALUES (3);")
         .unwrap();
     let events = until_commits(&mut stream, 3).await;
@@ -459,37 +459,34 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
             .collect()
     };
     // From the first commit: exactly 2 and 3, across the rotation.
-    let mut resumed = source
-        .open_changes("cdc-test", &tables, only_listed(), &commits[0])
-        .await
-        .unwrap();
+    let mut resumed = open(&source, &tables, &commits[0]).await.unwrap();
     let events = until_commits(&mut resumed, 2).await;
     assert_eq!(commit_position(events.last().unwrap()), commits[2]);
     assert_eq!(ids_from(events), [2, 3]);
     // From the second: exactly 3.
-    let mut resumed = source
-        .open_changes("cdc-test", &tables, only_listed(), &commits[1])
-        .await
-        .unwrap();
+    let mut resumed = open(&source, &tables, &commits[1]).await.unwrap();
     assert_eq!(ids_from(until_commits(&mut resumed, 1).await), [3]);
 
     // A file the server no longer has, with the GTID state of the first commit: resumed by GTID.
     let gtid = commits[0].0.split_once(";gtid=").unwrap().1;
     let gone = Position(format!("gone-bin.000001:4;gtid={gtid}"));
-    let mut resumed = source
-        .open_changes("cdc-test", &tables, only_listed(), &gone)
-        .await
-        .unwrap();
+    let mut resumed = open(&source, &tables, &gone).await.unwrap();
     let events = until_commits(&mut resumed, 2).await;
     assert_eq!(ids_from(events), [2, 3]);
+    source
+        .start_capture("rotate", &tables, &gone)
+        .await
+        .unwrap();
     // Without a GTID there is nothing to resume from: a definite error that says so.
     let error = source
-        .open_changes(
-            "cdc-test",
-            &tables,
-            only_listed(),
-            &Position("gone-bin.000001:4".into()),
-        )
+        .start_capture("rotate", &tables, &Position("gone-bin.000001:4".into()))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("no longer on the server"),
+        "{error}"
+    );
+    let error = open(&source, &tables, &Position("gone-bin.000001:4".into()))
         .await
         .err()
         .unwrap();
@@ -498,13 +495,7 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
         error.to_string().contains("no longer on the server"),
         "{error}"
     );
-    let error = source
-        .open_changes(
-            "cdc-test",
-            &tables,
-            only_listed(),
-            &Position("nonsense".into()),
-        )
+    let error = open(&source, &tables, &Position("nonsense".into()))
         .await
         .err()
         .unwrap();
@@ -525,10 +516,7 @@ async fn statement_logged_changes_stop_the_stream() {
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["s"]).await;
-    let mut stream = source
-        .open_changes("cdc-test", &tables, only_listed(), &from)
-        .await
-        .unwrap();
+    let mut stream = open(&source, &tables, &from).await.unwrap();
     // One session switched to statement logging (the server stays ROW).
     db.sql("SET SESSION binlog_format = 'STATEMENT'; INSERT INTO s VALUES (1);")
         .unwrap();
@@ -647,19 +635,12 @@ async fn settings_that_would_lose_changes_are_refused() {
     };
     // Compression on when the stream opens.
     sql("SET GLOBAL log_bin_compress = ON").await;
-    let error = source
-        .open_changes("cdc-test", &tables, only_listed(), &from)
-        .await
-        .err()
-        .unwrap();
+    let error = open(&source, &tables, &from).await.err().unwrap();
     refused(error, &["log_bin_compress=ON", "resync"]);
 
     // Compression turned on while streaming: the compressed events stop the stream.
     sql("SET GLOBAL log_bin_compress = OFF").await;
-    let mut stream = source
-        .open_changes("cdc-test", &tables, only_listed(), &from)
-        .await
-        .unwrap();
+    let mut stream = open(&source, &tables, &from).await.unwrap();
     sql("SET GLOBAL log_bin_compress = ON").await;
     sql("SET GLOBAL log_bin_compress_min_len = 10").await;
     sql("INSERT INTO shop.t VALUES (1, REPEAT('compressible ', 100))").await;
@@ -703,26 +684,19 @@ async fn settings_that_would_lose_changes_are_refused() {
         ),
     ] {
         sql(set).await;
-        let error = source
-            .open_changes("cdc-test", &tables, only_listed(), &from)
-            .await
-            .err()
-            .unwrap();
+        let error = open(&source, &tables, &from).await.err().unwrap();
         refused(error, &words);
         let error = source.ensure_change_capture(&tables).await.unwrap_err();
         refused(error, &words);
         sql(reset).await;
     }
     // Back to ROW/FULL: the stream opens again.
-    source
-        .open_changes("cdc-test", &tables, only_listed(), &from)
-        .await
-        .unwrap();
+    open(&source, &tables, &from).await.unwrap();
     drop(admin);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn new_tables_are_watched_on_request_and_untypable_columns_stop_the_stream() {
+async fn new_selected_tables_are_announced_and_untypable_columns_stop_the_stream() {
     let Some(server) = migrate_testkit::mariadb() else {
         return;
     };
@@ -732,23 +706,32 @@ async fn new_tables_are_watched_on_request_and_untypable_columns_stop_the_stream
     let source = connect(db.url()).await;
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["t"]).await;
+    // Tables created after the stream opened are delivered when the selection says yes.
+    let selected: TableFilter =
+        Arc::new(|name: &QualifiedName| name.name.value.starts_with("late"));
     let mut stream = source
-        .open_changes("cdc-test", &tables, only_listed(), &from)
+        .open_changes("watch", &tables, selected, &from)
         .await
         .unwrap();
-    // A table created after the stream opened: skipped until the caller watches it.
     db.sql(
         "CREATE TABLE late (id INT PRIMARY KEY, name VARCHAR(5) CHARACTER SET latin1) ENGINE=InnoDB;
+         CREATE TABLE skipped (id INT PRIMARY KEY) ENGINE=InnoDB;
+         INSERT INTO skipped VALUES (1);
          INSERT INTO late VALUES (1, 'Ñ');",
     )
     .unwrap();
-    stream.watch(watched(&source, &["late"]).await.remove(0));
     let events = until_commits(&mut stream, 1).await;
-    let ChangeEvent::Rows { table, changes } = &events[0] else {
+    let ChangeEvent::Table { table } = &events[0] else {
+        panic!("the new table's definition first: {events:?}")
+    };
+    assert_eq!(table.name.name.value, "late");
+    assert_eq!(migrate_source::key_columns(table), ["id"]);
+    let ChangeEvent::Rows { table, changes } = &events[1] else {
         panic!("rows of late: {events:?}")
     };
     assert_eq!(table.name.value, "late");
     assert_eq!(texts(changes, "name"), [Some("Ñ".into())]);
+    assert_eq!(events.len(), 3);
 
     // A column added and dropped again before the stream reads its rows: its type is unknown.
     db.sql(
@@ -804,10 +787,7 @@ async fn preflight_names_columns_the_binlog_cannot_give() {
 
     // The stream refuses the same columns when their first change arrives.
     let from = snapshot_position(&source).await;
-    let mut stream = source
-        .open_changes("cdc-test", &tables[1..], only_listed(), &from)
-        .await
-        .unwrap();
+    let mut stream = open(&source, &tables[1..], &from).await.unwrap();
     db.sql("INSERT INTO cyr VALUES (1, 'x')").unwrap();
     let error = loop {
         match stream.next_event().await {
@@ -880,8 +860,8 @@ async fn a_concurrent_workload_replays_exactly_across_a_resume() {
     let url = db.url().to_string();
     let writer = tokio::spawn(async move {
         let mut conn = mysql_async::Conn::from_url(url).await.unwrap();
-        let mut next = 1000;
         for round in 0..600u32 {
+            let next = 1000 + round;
             conn.query_drop("BEGIN").await.unwrap();
             let target = 1 + (round * 37) % 200;
             let statements = [
@@ -900,7 +880,6 @@ async fn a_concurrent_workload_replays_exactly_across_a_resume() {
             for statement in &statements[..1 + (round as usize % 4)] {
                 conn.query_drop(statement).await.unwrap();
             }
-            next += 1;
             if round % 10 == 9 {
                 conn.query_drop("ROLLBACK").await.unwrap();
             } else {
@@ -910,10 +889,7 @@ async fn a_concurrent_workload_replays_exactly_across_a_resume() {
     });
 
     // Read while the writer runs; stop after some commits, keep only what committed, resume.
-    let mut stream = source
-        .open_changes("cdc-test", &tables, only_listed(), &from)
-        .await
-        .unwrap();
+    let mut stream = open(&source, &tables, &from).await.unwrap();
     let mut uncommitted: Vec<RecordBatch> = Vec::new();
     let mut last_commit = from.clone();
     let mut commits = 0;
@@ -937,10 +913,7 @@ async fn a_concurrent_workload_replays_exactly_across_a_resume() {
     conn.query_drop("INSERT INTO w VALUES (999999, 'end')")
         .await
         .unwrap();
-    let mut stream = source
-        .open_changes("cdc-test", &tables, only_listed(), &last_commit)
-        .await
-        .unwrap();
+    let mut stream = open(&source, &tables, &last_commit).await.unwrap();
     'read: loop {
         match stream.next_event().await.unwrap().unwrap() {
             ChangeEvent::Rows { changes, .. } => uncommitted.push(changes),

@@ -115,6 +115,8 @@ pub struct MysqlChangeStream {
     catalog: MysqlSource,
     endpoint: String,
     watched: HashMap<TableKey, Watched>,
+    /// Decides on tables first seen in the binlog (created after the stream opened).
+    selected: TableFilter,
     /// Table id -> watched table; `None`: a table the stream skips.
     ids: HashMap<u64, Option<TableKey>>,
     collations: HashMap<u16, String>,
@@ -133,18 +135,18 @@ pub struct MysqlChangeStream {
     last_output: Instant,
     /// A format description event was read: event checksums are known to the reader.
     format_known: bool,
-    /// New tables (seen in a TableMap, not watched yet) this accepts are watched from then on.
-    selected: Option<TableFilter>,
     /// The server checksums its events (`binlog_checksum` is not NONE).
     checksums: bool,
 }
 
+/// MySQL keeps nothing on the server for a capture (no slot, no publication): `task` names
+/// nothing there, and [`ChangeSource::drop_capture`] has nothing to remove.
 impl ChangeSource for MysqlSource {
     type Changes = MysqlChangeStream;
 
-    /// The full load's snapshot (see [`MysqlSource::snapshot`]) and the binlog position it
-    /// stands at. Refused when the server can't give every change or the snapshot has no
-    /// position (binlog off, no privilege to read it).
+    /// Checks capture ([`MysqlSource::ensure_change_capture`]), then opens the snapshot: its
+    /// binlog position, taken under the global read lock (or tied to the transaction on
+    /// MariaDB), is where the stream starts.
     async fn capture_snapshot(
         &self,
         _task: &str,
@@ -153,28 +155,36 @@ impl ChangeSource for MysqlSource {
     ) -> Result<(MysqlSnapshot, Position), SourceError> {
         self.ensure_change_capture(tables).await?;
         let snapshot = self.snapshot(readers).await?;
-        let Some(position) = snapshot.binlog_position().map(|p| p.change_position()) else {
-            let _ = snapshot.close().await;
-            return Err(SourceError::ChangeCapture {
-                at: self.endpoint().to_string(),
-                message: "the snapshot has no binlog position to start change capture from".into(),
-                action: "enable the binlog (log_bin) and GRANT REPLICATION CLIENT to the user"
-                    .into(),
-            });
-        };
-        Ok((snapshot, position))
+        match snapshot.binlog_position() {
+            Some(position) => {
+                let position = position.change_position();
+                Ok((snapshot, position))
+            }
+            None => {
+                // Best effort: the snapshot is of no use without a position.
+                let _ = snapshot.close().await;
+                Err(SourceError::ChangeCapture {
+                    at: self.endpoint().to_string(),
+                    message: "the snapshot has no binlog position to start change capture from (the binlog is off, the user may not run SHOW MASTER STATUS, or MySQL without the RELOAD privilege can't tie the position to the snapshot)".into(),
+                    action: "grant RELOAD, REPLICATION CLIENT and REPLICATION SLAVE to the user, with the binlog on".into(),
+                })
+            }
+        }
     }
 
-    /// Checks the settings and that `from` parses; whether its binlog file still exists is
-    /// checked when the stream opens.
+    /// Checks capture and that the server can still serve `from` (its file, or on MariaDB its
+    /// GTID state when the file was purged).
     async fn start_capture(
         &self,
         _task: &str,
         tables: &[Table],
         from: &Position,
     ) -> Result<(), SourceError> {
-        BinlogCursor::parse(&from.0)?;
-        self.ensure_change_capture(tables).await
+        let cursor = BinlogCursor::parse(&from.0)?;
+        self.ensure_change_capture(tables).await?;
+        let mut conn = self.conn.lock().await;
+        start_point(&mut conn, self.flavor, self.endpoint(), &cursor, from).await?;
+        Ok(())
     }
 
     /// Refused with [`SourceError::ChangeCapture`] when the server's settings can't give every
@@ -186,15 +196,43 @@ impl ChangeSource for MysqlSource {
         selected: TableFilter,
         from: &Position,
     ) -> Result<MysqlChangeStream, SourceError> {
-        let mut stream = MysqlChangeStream::open(&self.target, self.flavor, tables, from).await?;
-        stream.selected = Some(selected);
-        Ok(stream)
+        MysqlChangeStream::open(&self.target, self.flavor, tables, selected, from).await
     }
 
-    /// The binlog needs nothing set up: nothing to remove.
     async fn drop_capture(&self, _task: &str) -> Result<(), SourceError> {
         Ok(())
     }
+}
+
+/// Whether the stream starting at `cursor` reads by GTID (the file is gone, MariaDB, the
+/// position has a GTID state) or by file and position; an error when neither can serve it.
+async fn start_point(
+    conn: &mut Conn,
+    flavor: Flavor,
+    endpoint: &str,
+    cursor: &BinlogCursor,
+    from: &Position,
+) -> Result<bool, SourceError> {
+    let context = format!("listing the binary logs on {endpoint}");
+    let logs: Vec<Row> = conn
+        .query("SHOW BINARY LOGS")
+        .await
+        .map_err(SourceError::query(context.clone()))?;
+    let mut files = HashSet::new();
+    for mut row in logs {
+        if let Some(name) = get::<String>(&mut row, 0, &context)? {
+            files.insert(name);
+        }
+    }
+    let by_gtid = !files.contains(&cursor.file);
+    if by_gtid && (flavor != Flavor::MariaDb || cursor.gtid.is_none()) {
+        return Err(SourceError::ChangeCapture {
+            at: endpoint.to_string(),
+            message: format!("the binlog file {} of position {from} is no longer on the server (purged), and the position has no MariaDB GTID to resume from", cursor.file),
+            action: "the changes since then are lost: resync the tables (full load), and keep binlogs longer (binlog_expire_logs_seconds / expire_logs_days) than the longest pause of the stream".into(),
+        });
+    }
+    Ok(by_gtid)
 }
 
 impl MysqlSource {
@@ -309,15 +347,11 @@ impl MysqlChangeStream {
         target: &Target,
         flavor: Flavor,
         tables: &[Table],
+        selected: TableFilter,
         from: &Position,
     ) -> Result<MysqlChangeStream, SourceError> {
         let cursor = BinlogCursor::parse(&from.0)?;
         let endpoint = target.endpoint.clone();
-        let refuse = |message: String, action: &str| SourceError::ChangeCapture {
-            at: endpoint.clone(),
-            message,
-            action: action.to_string(),
-        };
         let (mut control, _) = target.open().await?;
         check_settings(&mut control, flavor, &endpoint).await?;
         let context = format!("reading the binlog settings on {endpoint}");
@@ -327,24 +361,7 @@ impl MysqlChangeStream {
         let collations = collations(&mut control, flavor, &endpoint).await?;
 
         // Resume by file and position while the server has the file; by GTID when it doesn't.
-        let context = format!("listing the binary logs on {endpoint}");
-        let logs: Vec<Row> = control
-            .query("SHOW BINARY LOGS")
-            .await
-            .map_err(SourceError::query(context.clone()))?;
-        let mut files = HashSet::new();
-        for mut row in logs {
-            if let Some(name) = get::<String>(&mut row, 0, &context)? {
-                files.insert(name);
-            }
-        }
-        let by_gtid = !files.contains(&cursor.file);
-        if by_gtid && (flavor != Flavor::MariaDb || cursor.gtid.is_none()) {
-            return Err(refuse(
-                format!("the binlog file {} of position {from} is no longer on the server (purged), and the position has no MariaDB GTID to resume from", cursor.file),
-                "the changes since then are lost: resync the tables (full load), and keep binlogs longer (binlog_expire_logs_seconds / expire_logs_days) than the longest pause of the stream",
-            ));
-        }
+        let by_gtid = start_point(&mut control, flavor, &endpoint, &cursor, from).await?;
         let gtid_text = match (&cursor.gtid, flavor) {
             (Some(gtid), _) => Some(gtid.clone()),
             (None, Flavor::MariaDb) => control
@@ -439,6 +456,7 @@ impl MysqlChangeStream {
             },
             endpoint,
             watched,
+            selected,
             ids: HashMap::new(),
             collations,
             file: cursor.file.clone(),
@@ -452,23 +470,7 @@ impl MysqlChangeStream {
             last_output: Instant::now(),
             format_known: false,
             checksums,
-            selected: None,
         })
-    }
-
-    /// Adds a table to the watched ones (a new table matching the task's selection): its
-    /// changes are delivered from the next TableMap of it on.
-    pub fn watch(&mut self, table: Table) {
-        self.watched.insert(
-            key_of(&table),
-            Watched {
-                table,
-                map: None,
-                layout: None,
-            },
-        );
-        // Its id may be known as skipped: forget the skips so the next TableMap decides.
-        self.ids.retain(|_, key| key.is_some());
     }
 
     /// The position a resume would start from: the end of the last complete transaction read.
@@ -650,29 +652,54 @@ impl MysqlChangeStream {
             tme.database_name().into_owned(),
             tme.table_name().into_owned(),
         );
-        let mut new_table = false;
         if !self.watched.contains_key(&key) {
             let name = QualifiedName::new(Some(Ident::new(&key.0)), Ident::new(&key.1));
-            let discovered = match &self.selected {
-                Some(selected) if selected(&name) => self
-                    .catalog
-                    .discover(Some(std::slice::from_ref(&key.0)))
-                    .await?
-                    .tables
-                    .into_iter()
-                    .find(|t| key_of(t) == key),
-                _ => None,
-            };
+            if !(self.selected)(&name) {
+                self.ids.insert(tme.table_id(), None);
+                return Ok(());
+            }
+            // A table of the selection first seen now (created after the stream opened).
+            let discovered = self
+                .catalog
+                .discover(Some(std::slice::from_ref(&key.0)))
+                .await?
+                .tables
+                .into_iter()
+                .find(|t| key_of(t) == key);
             let Some(table) = discovered else {
+                tracing::warn!(table = %name, "a selected table is in the binlog but no longer in the catalog (dropped since): its changes are skipped");
                 self.ids.insert(tme.table_id(), None);
                 return Ok(());
             };
-            tracing::info!(table = %display_name(&table), "a new table is captured");
-            self.watch(table);
-            new_table = true;
+            let map = rows::map_columns(tme, &self.collations).map_err(|message| {
+                SourceError::ChangeCapture {
+                    at: self.at(pos),
+                    message: format!("the table map of {}.{}: {message}", key.0, key.1),
+                    action: "set binlog_row_metadata=FULL on the source, then resync the table"
+                        .into(),
+                }
+            })?;
+            // The binlog can be behind the catalog: its columns, the catalog's types.
+            let table = rows::table_from_map(Some(&table), &table, &map)?;
+            let layout = Layout::new(table.clone(), &map)?;
+            self.flush()?;
+            tracing::info!(table = %name, "a new table of the selection: announcing its definition");
+            self.out.push_back(ChangeEvent::Table {
+                table: table.clone(),
+            });
+            self.delivered = true;
+            self.ids.insert(tme.table_id(), Some(key.clone()));
+            self.watched.insert(
+                key,
+                Watched {
+                    table,
+                    map: Some(map),
+                    layout: Some(layout),
+                },
+            );
+            return Ok(());
         }
         let Some(watched) = self.watched.get(&key) else {
-            self.ids.insert(tme.table_id(), None);
             return Ok(());
         };
         let map = rows::map_columns(tme, &self.collations).map_err(|message| {
@@ -712,7 +739,7 @@ impl MysqlChangeStream {
             watched.table.clone()
         };
         let layout = Layout::new(table.clone(), &map)?;
-        let announce = new_table || (changed && table.columns != watched.table.columns);
+        let announce = changed && table.columns != watched.table.columns;
         if announce {
             self.flush()?;
             tracing::info!(table = %display_name(&table), "the table's columns changed in the binlog: announcing its new definition");

@@ -729,6 +729,91 @@ mod tests {
     use super::*;
 
     #[test]
+    fn row_images_are_parsed_with_the_table_map_and_batched() {
+        use arrow_array::{Array, Int32Array, LargeStringArray, StringArray};
+        use migrate_core::{Column, Constraint, ConstraintKind, ConstraintState, Ident};
+        let mut table = Table::new(QualifiedName::new(Some(Ident::new("s")), Ident::new("t")));
+        table.columns = vec![
+            Column::new(Ident::new("id"), "int(11)", LogicalType::Integer),
+            Column::new(Ident::new("v"), "varchar(10)", LogicalType::Text),
+        ];
+        table.constraints = vec![Constraint {
+            name: None,
+            kind: ConstraintKind::PrimaryKey(vec![Ident::new("id")]),
+            state: ConstraintState::default(),
+        }];
+        let map = vec![
+            MapColumn {
+                name: "id".into(),
+                column_type: ColumnType::MYSQL_TYPE_LONG,
+                charset: None,
+                values: Vec::new(),
+                meta: Vec::new(),
+                unsigned: false,
+            },
+            MapColumn {
+                name: "v".into(),
+                column_type: ColumnType::MYSQL_TYPE_VARCHAR,
+                charset: Some("latin1".into()),
+                values: Vec::new(),
+                meta: vec![10, 0],
+                unsigned: false,
+            },
+        ];
+        let layout = Layout::new(table, &map).unwrap();
+        // Row 1: id 42, v = latin1 "Ña"; row 2: id 7, v NULL (bit 1 of the NULL bitmap).
+        let mut bytes = vec![0b00];
+        bytes.extend(42i32.to_le_bytes());
+        bytes.extend([2, 0xD1, b'a']);
+        bytes.push(0b10);
+        bytes.extend(7i32.to_le_bytes());
+        let mut buf = ParseBuf(&bytes);
+        let first = layout.parse_image(&mut buf, &[true, true]).unwrap();
+        let second = layout.parse_image(&mut buf, &[true, true]).unwrap();
+        assert!(buf.is_empty());
+        let mut pending = Pending::new(&layout);
+        pending.push(&layout, None, Some(first.clone())).unwrap();
+        pending
+            .push(&layout, Some(first), Some(second.clone()))
+            .unwrap();
+        pending.push(&layout, Some(second), None).unwrap();
+        let batch = pending.finish().unwrap();
+        let op = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        assert_eq!((op.value(0), op.value(1), op.value(2)), ("I", "U", "D"));
+        let before = batch
+            .column(2)
+            .as_any()
+            .downcast_ref::<Int32Array>()
+            .unwrap();
+        assert!(before.is_null(0));
+        assert_eq!((before.value(1), before.value(2)), (42, 7));
+        let id = batch
+            .column(3)
+            .as_any()
+            .downcast_ref::<Int32Array>()
+            .unwrap();
+        assert_eq!(id.value(1), 7);
+        assert!(id.is_null(2));
+        let v = batch
+            .column(4)
+            .as_any()
+            .downcast_ref::<LargeStringArray>()
+            .unwrap();
+        assert_eq!(v.value(0), "Ña");
+        assert!(v.is_null(1));
+        // A row event whose column count differs from the layout's TableMap is refused.
+        assert!(layout.parse_image(&mut ParseBuf(&bytes), &[true]).is_err());
+        // A cut row is an error, not a panic.
+        assert!(layout
+            .parse_image(&mut ParseBuf(&bytes[..3]), &[true, true])
+            .is_err());
+    }
+
+    #[test]
     fn timestamps_are_utc_date_times() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(2_932_896), (9999, 12, 31));
