@@ -8,16 +8,16 @@ use anyhow::{bail, Context, Result};
 use clap::{ArgAction, Args, ValueEnum};
 use migrate_core::Severity;
 use migrate_replicate::{
-    CdcOptions, DifferenceKind, Observer, Options, SchemaChangePolicy, Summary, TableStatus, TableSummary,
-    ValidationStatus,
+    CdcOptions, DifferenceKind, Observer, Options, SchemaChangePolicy, Summary, TableStatus,
+    TableSummary, ValidationStatus,
 };
 use migrate_source::{Position, Source};
-use std::time::Duration;
-use tokio::signal::unix::SignalKind;
 use migrate_task::{Engine, PrepMode, StagingFormat, Task, TaskOverrides, ValidatedTask};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::signal::unix::SignalKind;
 
 #[derive(Args)]
 pub struct ReplicateArgs {
@@ -236,8 +236,8 @@ fn run_cdc(
         .build()
         .context("starting the async runtime")?;
     let summary = runtime.block_on(async {
-        let mut interrupt = tokio::signal::unix::signal(SignalKind::interrupt())
-            .context("listening for SIGINT")?;
+        let mut interrupt =
+            tokio::signal::unix::signal(SignalKind::interrupt()).context("listening for SIGINT")?;
         let mut terminate = tokio::signal::unix::signal(SignalKind::terminate())
             .context("listening for SIGTERM")?;
         tokio::spawn(async move {
@@ -256,7 +256,10 @@ fn run_cdc(
                 .await
             }
             Engine::Mysql => {
-                bail!("change capture from MySQL/MariaDB is being wired (next commit)")
+                migrate_replicate::replicate_cdc::<migrate_source_mysql::MysqlSource>(
+                    task, options, cdc, observer,
+                )
+                .await
             }
             Engine::Redshift => bail!("Redshift is a target, not a source"),
         }?;

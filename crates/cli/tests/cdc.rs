@@ -19,12 +19,24 @@ use std::time::{Duration, Instant};
 fn psql(url: &str, sql: &str) -> Result<String, String> {
     let pg = migrate_testkit::postgres().expect("the PostgreSQL server");
     let output = Command::new(pg.psql_path())
-        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .args([
+            "-X",
+            "-q",
+            "-At",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
         .stdin(Stdio::null())
         .output()
         .map_err(|e| e.to_string())?;
     if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).trim_end().to_string())
+        Ok(String::from_utf8_lossy(&output.stdout)
+            .trim_end()
+            .to_string())
     } else {
         Err(String::from_utf8_lossy(&output.stderr).to_string())
     }
@@ -177,9 +189,18 @@ fn digest(url: &str) -> String {
 /// current catalog, not in the snapshot. The workload's schema changes wait for this.)
 fn wait_for_capture(cdc: &mut Cdc, target: &str) {
     let deadline = Instant::now() + Duration::from_secs(120);
-    while psql(target, "SELECT count(*) FROM migrate.migrate_cdc_checkpoint").as_deref() != Ok("1") {
+    while psql(
+        target,
+        "SELECT count(*) FROM migrate.migrate_cdc_checkpoint",
+    )
+    .as_deref()
+        != Ok("1")
+    {
         if let Some(status) = cdc.child.try_wait().unwrap() {
-            panic!("migrate exited ({status}) during the full load; stderr:\n{}", cdc.stderr());
+            panic!(
+                "migrate exited ({status}) during the full load; stderr:\n{}",
+                cdc.stderr()
+            );
         }
         assert!(Instant::now() < deadline, "no capture start within 120 s");
         thread::sleep(Duration::from_millis(200));
@@ -196,9 +217,23 @@ fn start_cdc(source: &str, target: &str, staging: &Path, name: &str, idle_stop: 
     let stdout = staging.with_extension(format!("{}.out", unique()));
     let stderr = staging.with_extension(format!("{}.err", unique()));
     let mut args = vec![
-        "replicate", "--cdc", "--source", source, "--target", target, "--staging",
-        staging.to_str().unwrap(), "--name", name, "--output", "json", "--progress", "never",
-        "--batch-seconds", "0.3", "--no-validate",
+        "replicate",
+        "--cdc",
+        "--source",
+        source,
+        "--target",
+        target,
+        "--staging",
+        staging.to_str().unwrap(),
+        "--name",
+        name,
+        "--output",
+        "json",
+        "--progress",
+        "never",
+        "--batch-seconds",
+        "0.3",
+        "--no-validate",
     ];
     if idle_stop {
         args.extend(["--stop-when-idle", "3"]);
@@ -261,7 +296,10 @@ fn converge(cdc: &mut Cdc, source: &str, target: &str, limit: Duration) {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = cdc.child.try_wait().unwrap() {
-            panic!("migrate exited ({status}) before the target caught up; stderr:\n{}", cdc.stderr());
+            panic!(
+                "migrate exited ({status}) before the target caught up; stderr:\n{}",
+                cdc.stderr()
+            );
         }
         let (s, t) = (digest(source), try_digest(target));
         if t.as_deref() == Ok(s.as_str()) {
@@ -275,7 +313,9 @@ fn converge(cdc: &mut Cdc, source: &str, target: &str, limit: Duration) {
 }
 
 fn validate(source: &str, target: &str, name: &str) {
-    let (code, summary) = migrate_json(&["validate", "--source", source, "--target", target, "--name", name]);
+    let (code, summary) = migrate_json(&[
+        "validate", "--source", source, "--target", target, "--name", name,
+    ]);
     assert_eq!(code, 0, "validation: {summary:#}");
     assert_eq!(summary["ok"], true);
 }
@@ -286,7 +326,11 @@ fn stop(cdc: Cdc) -> serde_json::Value {
     let stderr_path = cdc.stderr.clone();
     let (code, summary) = cdc.wait(Duration::from_secs(60));
     let stderr = std::fs::read_to_string(stderr_path).unwrap_or_default();
-    assert_eq!(code, Some(0), "SIGTERM must end the run cleanly; stderr:\n{stderr}");
+    assert_eq!(
+        code,
+        Some(0),
+        "SIGTERM must end the run cleanly; stderr:\n{stderr}"
+    );
     let summary = summary.unwrap_or_else(|| panic!("no summary; stderr:\n{stderr}"));
     assert!(summary["cdc"]["position"].is_string(), "{summary:#}");
     summary
@@ -313,9 +357,17 @@ fn a_full_load_then_a_concurrent_workload_arrive_exactly() {
     workload.join().unwrap();
     wait_for_capture(&mut cdc, target.url());
     run_workload(source.url(), 10..40, Duration::from_millis(30), &stop_flag);
-    converge(&mut cdc, source.url(), target.url(), Duration::from_secs(90));
+    converge(
+        &mut cdc,
+        source.url(),
+        target.url(),
+        Duration::from_secs(90),
+    );
     let summary = stop(cdc);
-    assert!(summary["cdc"]["changes"].as_u64().unwrap() > 0, "{summary:#}");
+    assert!(
+        summary["cdc"]["changes"].as_u64().unwrap() > 0,
+        "{summary:#}"
+    );
     assert_eq!(summary["ok"], true);
     // The schema changes reached the target.
     assert_eq!(
@@ -331,8 +383,8 @@ fn a_full_load_then_a_concurrent_workload_arrive_exactly() {
     // Stopped, the source changes on; the next run catches up from the checkpoint.
     let url = source.url().to_string();
     run_workload(&url, 40..50, Duration::ZERO, &AtomicBool::new(false));
-    let (code, summary) = start_cdc(source.url(), target.url(), &staging, "e2e", true)
-        .wait(Duration::from_secs(90));
+    let (code, summary) =
+        start_cdc(source.url(), target.url(), &staging, "e2e", true).wait(Duration::from_secs(90));
     assert_eq!(code, Some(0), "{summary:#?}");
     let summary = summary.unwrap();
     assert!(summary["cdc"]["changes"].as_u64().unwrap() > 0);
@@ -381,7 +433,12 @@ fn sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing() {
     }
     workload.join().unwrap();
     let mut cdc = start_cdc(source.url(), target.url(), &staging, "killed", false);
-    converge(&mut cdc, source.url(), target.url(), Duration::from_secs(120));
+    converge(
+        &mut cdc,
+        source.url(),
+        target.url(),
+        Duration::from_secs(120),
+    );
     let stderr = cdc.stderr();
     stop(cdc);
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -414,7 +471,11 @@ impl PrivateServer {
             .stdin(Stdio::null())
             .output()
             .expect("run postgres.sh");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let url = String::from_utf8_lossy(&output.stdout).trim().to_string();
         let port = url
             .rsplit(':')
@@ -435,7 +496,11 @@ impl PrivateServer {
                 .stdin(Stdio::null())
                 .output()
                 .unwrap();
-            assert!(output.status.success(), "{command}: {}", String::from_utf8_lossy(&output.stderr));
+            assert!(
+                output.status.success(),
+                "{command}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
     }
 
@@ -464,8 +529,16 @@ fn restarts(source_side: bool) {
         return;
     };
     let private = PrivateServer::start();
-    let shared_db = pg.create_database(if source_side { "cdc_rs_dst" } else { "cdc_rt_src" });
-    let private_db = private.database(if source_side { "cdc_rs_src" } else { "cdc_rt_dst" });
+    let shared_db = pg.create_database(if source_side {
+        "cdc_rs_dst"
+    } else {
+        "cdc_rt_src"
+    });
+    let private_db = private.database(if source_side {
+        "cdc_rs_src"
+    } else {
+        "cdc_rt_dst"
+    });
     let (source, target) = if source_side {
         (private_db.clone(), shared_db.url().to_string())
     } else {
@@ -492,7 +565,10 @@ fn restarts(source_side: bool) {
     assert!(!stderr.contains("panicked"), "{stderr}");
     validate(&source, &target, "restarts");
     // The private server's slot must go before the database does.
-    let _ = psql(&source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots");
+    let _ = psql(
+        &source,
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database()",
+    );
     let _ = std::fs::remove_dir_all(&staging);
 }
 
@@ -504,4 +580,81 @@ fn restarts_of_the_source_server_are_ridden_out() {
 #[test]
 fn restarts_of_the_target_server_are_ridden_out() {
     restarts(false);
+}
+
+#[test]
+fn cdc_only_starts_at_the_given_position_and_refuses_one_it_cannot_serve() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = pg.create_database("cdc_only_src");
+    let target = pg.create_database("cdc_only_dst");
+    source
+        .sql("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'before the slot');")
+        .unwrap();
+    let before_slot = source
+        .sql("SELECT pg_current_wal_lsn()")
+        .unwrap()
+        .trim()
+        .to_string();
+    // The user's own copy of the table as of the position, and the task's slot made before it.
+    target
+        .sql("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'before the slot');")
+        .unwrap();
+    let capture = migrate_source_postgres::capture_name(source.name(), "only");
+    source
+        .sql(&format!(
+            "CREATE PUBLICATION {capture} FOR ALL TABLES; SELECT pg_create_logical_replication_slot('{capture}', 'pgoutput');"
+        ))
+        .unwrap();
+    let from = source
+        .sql("SELECT pg_current_wal_lsn()")
+        .unwrap()
+        .trim()
+        .to_string();
+    source
+        .sql("INSERT INTO t VALUES (2, 'after'); UPDATE t SET v = 'changed' WHERE id = 1;")
+        .unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_only"));
+    let args = |from: &str| {
+        vec![
+            "replicate".to_string(),
+            "--cdc-only".into(),
+            "--from".into(),
+            from.to_string(),
+            "--source".into(),
+            source.url().into(),
+            "--target".into(),
+            target.url().into(),
+            "--staging".into(),
+            staging.to_str().unwrap().into(),
+            "--name".into(),
+            "only".into(),
+            "--stop-when-idle".into(),
+            "2".into(),
+            "--no-validate".into(),
+        ]
+    };
+    // Before the slot: those changes are gone, and migrate says so instead of skipping them.
+    let early = args(&before_slot);
+    let early: Vec<&str> = early.iter().map(String::as_str).collect();
+    let output = common::migrate(&early);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("can't be read") && stderr.contains("--from"),
+        "{stderr}"
+    );
+
+    let good = args(&from);
+    let good: Vec<&str> = good.iter().map(String::as_str).collect();
+    let (code, summary) = migrate_json(&good);
+    assert_eq!(code, 0, "{summary:#}");
+    assert_eq!(
+        target
+            .sql("SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM t")
+            .unwrap()
+            .trim(),
+        "1=changed,2=after"
+    );
 }

@@ -29,16 +29,16 @@ use arrow_schema::{Schema, SchemaRef};
 use futures::StreamExt;
 use migrate_core::{Catalog, ErrorClass, QualifiedName, Retry, Table};
 use migrate_source::{
-    before_column, key_columns, ChangeEvent, ChangeSource, ChangeStream, Position,
-    ReadValue, TableFilter, OP_COLUMN, UNCHANGED_COLUMN,
+    before_column, key_columns, ChangeEvent, ChangeSource, ChangeStream, Position, ReadValue,
+    TableFilter, OP_COLUMN, UNCHANGED_COLUMN,
 };
 use migrate_stage::{ChunkKey, ChunkObject, Format, Stage};
-use object_store::{ObjectStore, ObjectStoreExt};
 use migrate_task::{Engine, ValidatedTask};
 use migrate_warehouse::{
     staged_change_schema, PostgresWarehouse, SchemaChangePolicy, TableChanges, SEQ_COLUMN,
     TRUNCATE_OP,
 };
+use object_store::{ObjectStore, ObjectStoreExt};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -148,7 +148,11 @@ impl Capture {
     }
 
     /// A source change batch in target terms, with its sequence numbers.
-    fn to_target(&self, changes: &RecordBatch, first_seq: i64) -> Result<RecordBatch, ReplicateError> {
+    fn to_target(
+        &self,
+        changes: &RecordBatch,
+        first_seq: i64,
+    ) -> Result<RecordBatch, ReplicateError> {
         let rows = changes.num_rows();
         let source_key = key_columns(&self.load.source);
         let column = |name: &str| changes.column_by_name(name).cloned();
@@ -212,8 +216,7 @@ impl Capture {
                 .ok_or_else(|| self.bad(&format!("no value for column {name}")))?;
             arrays.push(array);
         }
-        RecordBatch::try_new(Arc::clone(&self.schema), arrays)
-            .map_err(|e| self.bad(&e.to_string()))
+        RecordBatch::try_new(Arc::clone(&self.schema), arrays).map_err(|e| self.bad(&e.to_string()))
     }
 
     /// One `T` row: every row of the table before it is gone.
@@ -229,8 +232,7 @@ impl Capture {
                 .skip(2)
                 .map(|f| new_null_array(f.data_type(), 1)),
         );
-        RecordBatch::try_new(Arc::clone(&self.schema), arrays)
-            .map_err(|e| self.bad(&e.to_string()))
+        RecordBatch::try_new(Arc::clone(&self.schema), arrays).map_err(|e| self.bad(&e.to_string()))
     }
 
     fn source_of(&self, target: &str) -> Option<&str> {
@@ -252,7 +254,10 @@ impl Capture {
 /// `batch` (staged with an earlier definition of the table) in the layout of `schema`: columns
 /// matched by name, a column added since is null, a column dropped since is left out, and the
 /// unchanged markers follow their columns.
-fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, arrow_schema::ArrowError> {
+fn conform(
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
     if batch.schema().fields() == schema.fields() {
         return Ok(batch.clone());
     }
@@ -391,12 +396,29 @@ pub async fn replicate_cdc<S: ChangeSource>(
     let started = Instant::now();
     if task.target.url.engine() == Engine::Redshift {
         return Err(ReplicateError::Unsupported {
-            message: "change capture into Redshift is not run by migrate (it can't reach Redshift)".into(),
-            action: "replicate into PostgreSQL, or use the generated MERGE SQL (docs/replicate.md)".into(),
+            message: "change capture into Redshift is not run by migrate (it can't reach Redshift)"
+                .into(),
+            action: "replicate into PostgreSQL, or use the generated MERGE SQL (docs/replicate.md)"
+                .into(),
         });
     }
     let target_url = connection_url(&task.target.url);
     let warehouse = PostgresWarehouse::connect(&target_url).await?;
+    // One capture per task: its slot, staging and checkpoint have one user. (A lock of its own:
+    // the full load below takes the task's load lock on other connections.)
+    if !warehouse
+        .lock_task(&format!("{} (cdc)", options.task_name))
+        .await?
+    {
+        return Err(ReplicateError::Unsupported {
+            message: format!(
+                "another run of task {} is capturing changes into {}",
+                options.task_name,
+                warehouse.endpoint()
+            ),
+            action: "stop it first (SIGTERM), or give this run another --name".into(),
+        });
+    }
     let (source, planned) = connect_and_plan::<S>(task, &options).await?;
     let mut summary_tables: Vec<TableSummary> = Vec::new();
     let mut captures: HashMap<QualifiedName, Capture> = HashMap::new();
@@ -435,7 +457,26 @@ pub async fn replicate_cdc<S: ChangeSource>(
         Some(checkpoint) if !options.restart => checkpoint,
         existing => {
             let from = match &cdc.from {
-                Some(from) => from.clone(),
+                Some(from) => {
+                    source
+                        .start_capture(&options.task_name, &source_tables, from)
+                        .await
+                        .map_err(ReplicateError::source(format!(
+                            "starting change capture on {} from {from}",
+                            source.endpoint()
+                        )))?;
+                    // No full load: target tables are created where missing, never emptied.
+                    for capture in captures.values() {
+                        warehouse
+                            .prepare(
+                                &capture.load.target,
+                                source.dialect(),
+                                migrate_warehouse::PrepMode::DoNothing,
+                            )
+                            .await?;
+                    }
+                    from.clone()
+                }
                 None => {
                     // A full load that did not finish can't be resumed under capture: its
                     // snapshot is gone. Start it over from a new slot and snapshot.
@@ -574,7 +615,10 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                     if failures > self.options.retry.retries.max(1) * 5 {
                         return Err(error);
                     }
-                    tracing::warn!("change capture interrupted ({error}); resuming from {} in {delay:?}", self.position);
+                    tracing::warn!(
+                        "change capture interrupted ({error}); resuming from {} in {delay:?}",
+                        self.position
+                    );
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(self.options.retry.max_delay);
                     if let Err(e) = self.reconnect().await {
@@ -633,7 +677,11 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos())
         );
-        let tables: Vec<Table> = self.captures.values().map(|c| c.load.source.clone()).collect();
+        let tables: Vec<Table> = self
+            .captures
+            .values()
+            .map(|c| c.load.source.clone())
+            .collect();
         let selected = self.selection();
         let stream = match self
             .source
@@ -642,7 +690,9 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         {
             Ok(stream) => stream,
             Err(e) if e.retry() == Retry::Transient => {
-                return Ok(Ended::Broken(ReplicateError::source("opening the change stream")(e)))
+                return Ok(Ended::Broken(ReplicateError::source(
+                    "opening the change stream",
+                )(e)))
             }
             Err(e) => return Err(ReplicateError::source("opening the change stream")(e)),
         };
@@ -735,11 +785,14 @@ impl<S: ChangeSource> CdcRun<'_, S> {
     ) -> Result<(), ReplicateError> {
         match event {
             ChangeEvent::Rows { table, changes } => {
-                let capture = self.captures.get(&table).ok_or_else(|| ReplicateError::State {
-                    table: table.to_string(),
-                    message: "changes of a table that was never announced".into(),
-                    action: "report this as a bug in migrate".into(),
-                })?;
+                let capture = self
+                    .captures
+                    .get(&table)
+                    .ok_or_else(|| ReplicateError::State {
+                        table: table.to_string(),
+                        message: "changes of a table that was never announced".into(),
+                        action: "report this as a bug in migrate".into(),
+                    })?;
                 let staged = capture.to_target(&changes, batch.next_seq)?;
                 batch.next_seq += staged.num_rows() as i64;
                 batch.changes += staged.num_rows() as u64;
@@ -893,7 +946,8 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         }
         let mut changes = Vec::new();
         for table in &order {
-            let (Some(pending), Some(capture)) = (batch.tables.get(table), self.captures.get(table))
+            let (Some(pending), Some(capture)) =
+                (batch.tables.get(table), self.captures.get(table))
             else {
                 continue;
             };

@@ -42,9 +42,9 @@ mod target;
 mod verify;
 
 pub use cdc::{replicate_cdc, CdcOptions, CdcStatus, CdcSummary};
-pub use migrate_warehouse::SchemaChangePolicy;
 pub use error::{BoxError, ReplicateError};
 pub use expr::{translate as translate_expression, ExpressionError};
+pub use migrate_warehouse::SchemaChangePolicy;
 pub use retry::RetryPolicy;
 pub use summary::{
     Difference, DifferenceKind, Observer, Quiet, Summary, TableStatus, TableSummary, Validation,

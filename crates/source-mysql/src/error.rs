@@ -66,6 +66,27 @@ pub enum SourceError {
     /// driver can't decode). Definite: the same read would stop again.
     #[error("reading chunk {chunk} of {table}: the reader stopped before the end of the chunk; report this as a bug in migrate, with the table's definition")]
     ReaderStopped { table: String, chunk: u32 },
+    /// A change-stream position that is not `file:pos[;gtid=...]`. Definite.
+    #[error("invalid binlog position `{position}`: {message}; write it as binlog.000003:4567, optionally followed by ;gtid=0-1-42")]
+    InvalidPosition { position: String, message: String },
+    /// Change capture can't go on from here: a server setting it can't work with (statement or
+    /// mixed logging, a partial row image, compressed binlog events), a position the server no
+    /// longer has, an event it can't decode. `at` is the server and binlog position. Definite:
+    /// `action` says what to change.
+    #[error("change capture on {at}: {message}; {action}")]
+    ChangeCapture {
+        at: String,
+        message: String,
+        action: String,
+    },
+    /// Reading the binlog failed (`at`: the server and binlog position). Transient when the
+    /// connection broke (reopen the stream from the last committed position).
+    #[error("reading the binlog on {at}: {}", describe(source))]
+    Binlog {
+        at: String,
+        #[source]
+        source: mysql_async::Error,
+    },
 }
 
 impl SourceError {
@@ -133,16 +154,18 @@ fn classify(error: &mysql_async::Error) -> Retry {
 impl ErrorClass for SourceError {
     fn retry(&self) -> Retry {
         match self {
-            SourceError::Connect { source, .. } | SourceError::Query { source, .. } => {
-                classify(source)
-            }
+            SourceError::Connect { source, .. }
+            | SourceError::Query { source, .. }
+            | SourceError::Binlog { source, .. } => classify(source),
             SourceError::InvalidUrl { .. }
             | SourceError::Catalog { .. }
             | SourceError::Unrepresentable { .. }
             | SourceError::Unsupported { .. }
             | SourceError::Warnings { .. }
             | SourceError::SnapshotLost { .. }
-            | SourceError::ReaderStopped { .. } => Retry::Definite,
+            | SourceError::ReaderStopped { .. }
+            | SourceError::InvalidPosition { .. }
+            | SourceError::ChangeCapture { .. } => Retry::Definite,
         }
     }
 }

@@ -32,6 +32,7 @@
 //! [`SourceError::Unrepresentable`] naming table, column and row key, never a silent NULL.
 //! See `docs/source-mysql.md`.
 
+mod binlog;
 mod checksum;
 mod chunk;
 mod connect;
@@ -41,6 +42,7 @@ mod read;
 mod snapshot;
 mod sql;
 
+pub use binlog::{MysqlChangeStream, BATCH_BYTES, BATCH_ROWS, HEARTBEAT};
 pub use chunk::chunk_predicate;
 pub use connect::{Flavor, MysqlSource, SESSION_SETTINGS};
 pub use error::SourceError;

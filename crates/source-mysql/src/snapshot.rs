@@ -33,6 +33,17 @@ pub struct BinlogPosition {
     pub gtid: Option<String>,
 }
 
+impl BinlogPosition {
+    /// The change-stream position of this point (`file:pos;gtid=...`), to open
+    /// [`migrate_source::ChangeSource::open_changes`] exactly where the snapshot stands.
+    pub fn change_position(&self) -> migrate_source::Position {
+        migrate_source::Position(match &self.gtid {
+            Some(gtid) => format!("{}:{};gtid={gtid}", self.file, self.position),
+            None => format!("{}:{}", self.file, self.position),
+        })
+    }
+}
+
 impl std::fmt::Display for BinlogPosition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}", self.file, self.position)?;

@@ -153,6 +153,16 @@ pub trait ChangeSource: crate::Source {
         readers: usize,
     ) -> impl Future<Output = Result<(Self::Snapshot, Position), Self::Error>> + Send;
 
+    /// Prepares capture for `--cdc-only --from`: no full load, changes from `from` on. Fails
+    /// with a definite error when the source can't deliver changes from that far back
+    /// (PostgreSQL: a slot only holds changes from its creation).
+    fn start_capture(
+        &self,
+        task: &str,
+        tables: &[Table],
+        from: &Position,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
     /// Opens `task`'s change stream, delivering every transaction that committed after `from`
     /// for `tables` (their current definitions) and for new tables `selected` accepts.
     fn open_changes(

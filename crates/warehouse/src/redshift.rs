@@ -222,3 +222,288 @@ CREATE TABLE IF NOT EXISTS migrate.migrate_checkpoint (
     loaded_at TIMESTAMP NOT NULL,
     PRIMARY KEY (task, source_table, chunk)
 );";
+
+/// The CDC checkpoint table on Redshift: one row per task, the last change batch applied (the
+/// same columns as on PostgreSQL).
+pub const CREATE_CDC_CHECKPOINT_SQL: &str = "CREATE SCHEMA IF NOT EXISTS migrate;
+CREATE TABLE IF NOT EXISTS migrate.migrate_cdc_checkpoint (
+    task VARCHAR(256) NOT NULL,
+    sequence BIGINT NOT NULL,
+    position VARCHAR(1024) NOT NULL,
+    applied_at TIMESTAMP NOT NULL,
+    source_committed_at TIMESTAMP,
+    PRIMARY KEY (task)
+);";
+
+/// Step 1 of applying change batch `sequence` (ending at source `position`) of `task`: begins
+/// the transaction, locks the CDC checkpoint table (appliers wait for each other) and returns the
+/// task's checkpoint row `(sequence, position)`. If it comes back with the same position or a
+/// sequence `>= sequence`, the batch was applied before: `ROLLBACK` and skip it. Otherwise run
+/// [`apply_changes_sql`] on the same connection.
+pub fn begin_apply_sql(task: &str) -> String {
+    format!(
+        "BEGIN;\nLOCK migrate.migrate_cdc_checkpoint;\nSELECT sequence, position FROM migrate.migrate_cdc_checkpoint WHERE task = {};",
+        literal(task)
+    )
+}
+
+/// One table's part of a change batch staged for Redshift: `table` is the target definition
+/// (with its primary key) and `manifest_url` lists Parquet files whose columns are, in order,
+/// those of [`crate::staged_change_schema`] of the table.
+pub struct StagedChanges<'a> {
+    pub table: &'a migrate_core::Table,
+    pub manifest_url: String,
+}
+
+/// `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) of `time`.
+fn timestamp_literal(time: std::time::SystemTime) -> String {
+    let micros = match time.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_micros() as i64,
+        Err(e) => -(e.duration().as_micros() as i64),
+    };
+    let days = micros.div_euclid(86_400_000_000);
+    let of_day = micros.rem_euclid(86_400_000_000);
+    // Civil date from days since 1970-01-01 (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let seconds = of_day / 1_000_000;
+    format!(
+        "'{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:06}'",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        of_day % 1_000_000
+    )
+}
+
+/// Step 2 of applying a change batch, after [`begin_apply_sql`] found it not applied yet, on the
+/// same connection: for each table, the staged changes are copied from their manifest into a
+/// temporary table, unchanged values (`__unchanged`) are filled from the latest earlier change of
+/// the key in the batch (following up to three key changes back) or else from the target row, the
+/// changes are reduced to the last one per key (`ROW_NUMBER() OVER (PARTITION BY key ORDER BY
+/// seq DESC)`; an update that changes the key deletes the old key), a truncate deletes every row
+/// (`DELETE`: Redshift's `TRUNCATE` would commit), the rows of every touched key are deleted and
+/// the final images inserted; then the checkpoint row is replaced and the transaction commits.
+///
+/// **Exactly once**: the checkpoint changes in the same transaction as the rows; a failure
+/// anywhere before `COMMIT` leaves neither. An unchanged value with no earlier value anywhere
+/// (the target is out of step with the source) aborts the transaction on purpose: the guard
+/// casts the text `unresolved unchanged value` to an integer, so the error names it.
+///
+/// Tables without a primary key have no statements (the caller must refuse them, as
+/// [`crate::PostgresWarehouse::apply_changes`] does).
+pub fn apply_changes_sql(
+    task: &str,
+    sequence: u64,
+    position: &str,
+    committed_at: Option<std::time::SystemTime>,
+    tables: &[StagedChanges<'_>],
+    auth: &RedshiftAuth,
+) -> RedshiftSql {
+    let build = |redact: bool| {
+        let mut sql = String::new();
+        for (index, staged) in tables.iter().enumerate() {
+            table_apply_sql(&mut sql, index, staged, auth, redact);
+        }
+        sql.push_str(&format!(
+            "DELETE FROM migrate.migrate_cdc_checkpoint WHERE task = {task};\n\
+             INSERT INTO migrate.migrate_cdc_checkpoint (task, sequence, position, applied_at, source_committed_at)\n\
+             VALUES ({task}, {sequence}, {position}, GETDATE(), {committed});\n\
+             COMMIT;",
+            task = literal(task),
+            position = literal(position),
+            committed = committed_at.map_or("NULL".to_string(), timestamp_literal),
+        ));
+        sql
+    };
+    RedshiftSql {
+        sql: build(false),
+        redacted: build(true),
+    }
+}
+
+/// In-batch rounds of unchanged-value resolution: each follows one more key change back.
+const UNCHANGED_ROUNDS: usize = 3;
+
+fn table_apply_sql(
+    sql: &mut String,
+    index: usize,
+    staged: &StagedChanges<'_>,
+    auth: &RedshiftAuth,
+    redact: bool,
+) {
+    use std::fmt::Write;
+    let table = staged.table;
+    let ident = |i: &Ident| target_ident(&i.value, i.quoted, TargetDialect::Redshift).sql;
+    let target = name_sql(&table.name);
+    let key_positions: Vec<usize> = migrate_source::key_columns(table)
+        .iter()
+        .filter_map(|k| table.columns.iter().position(|c| &c.name.value == k))
+        .collect();
+    if key_positions.is_empty() {
+        return;
+    }
+    let s = format!("migrate_cdc_{index}");
+    let net = format!("migrate_cdc_net_{index}");
+    let columns: Vec<String> = table.columns.iter().map(|c| ident(&c.name)).collect();
+    let keys: Vec<String> = key_positions.iter().map(|&p| columns[p].clone()).collect();
+    let after: Vec<String> = key_positions.iter().map(|p| format!("c{p}")).collect();
+    let before: Vec<String> = (0..key_positions.len()).map(|i| format!("b{i}")).collect();
+    let eq = |l: &str, lc: &[String], r: &str, rc: &[String]| {
+        lc.iter()
+            .zip(rc)
+            .map(|(a, b)| format!("{l}.{a} = {r}.{b}"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let mut select = vec![
+        "CAST(NULL AS BIGINT) AS seq".to_string(),
+        "CAST(NULL AS VARCHAR(1)) AS op".into(),
+        "CAST(NULL AS VARCHAR(1600)) AS unch".into(),
+    ];
+    for (i, key) in keys.iter().enumerate() {
+        select.push(format!("t.{key} AS b{i}"));
+    }
+    for (i, column) in columns.iter().enumerate() {
+        select.push(format!("t.{column} AS c{i}"));
+    }
+    let _ = writeln!(sql, "-- {target}: the staged changes");
+    let _ = writeln!(sql, "DROP TABLE IF EXISTS {s};");
+    let _ = writeln!(
+        sql,
+        "CREATE TEMP TABLE {s} AS SELECT {} FROM {target} t WHERE 1 = 0;",
+        select.join(", ")
+    );
+    let _ = writeln!(
+        sql,
+        "COPY {s}\nFROM {}\n{}\nMANIFEST\nFORMAT AS PARQUET;",
+        literal(&staged.manifest_url),
+        auth.clause(redact)
+    );
+
+    // Unchanged values: only variable-length values can be TOASTed, so only those columns.
+    let unchanged = |alias: &str, pos: usize| format!("SUBSTRING({alias}.unch, {pos}, 1) = '1'");
+    let known = |alias: &str, pos: usize| {
+        format!("({alias}.unch IS NULL OR SUBSTRING({alias}.unch, {pos}, 1) <> '1')")
+    };
+    let clear = |pos: usize| {
+        format!(
+            "unch = SUBSTRING({s}.unch, 1, {}) || '0' || SUBSTRING({s}.unch, {})",
+            pos - 1,
+            pos + 1
+        )
+    };
+    let key_changed = |alias: &str| format!("NOT ({})", eq(alias, &before, alias, &after));
+    let toastable: Vec<usize> = (0..columns.len())
+        .filter(|p| !key_positions.contains(p))
+        .filter(|&p| {
+            matches!(
+                migrate_batch::data_type(&table.columns[p].data_type),
+                arrow::datatypes::DataType::LargeUtf8
+                    | arrow::datatypes::DataType::Utf8
+                    | arrow::datatypes::DataType::LargeBinary
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        sql,
+        "-- {target}: unchanged values (a key column is unchanged only when the key is)"
+    );
+    for (i, p) in key_positions.iter().enumerate() {
+        let _ = writeln!(
+            sql,
+            "UPDATE {s} SET c{p} = b{i}, {} WHERE op = 'U' AND {};",
+            clear(p + 1),
+            unchanged(&s, p + 1)
+        );
+    }
+    for &p in &toastable {
+        let pos = p + 1;
+        // Earlier changes of the row's before key that have the value, or changed the key.
+        let candidates = |r: &str| {
+            format!(
+                "SELECT {r}.seq AS rseq, MAX(q.seq) AS pseq FROM {s} {r} JOIN {s} q ON {} AND q.seq < {r}.seq \
+                 AND q.op IN ('I', 'U') AND ({} OR {}) WHERE {r}.op = 'U' AND {} GROUP BY {r}.seq",
+                eq("q", &after, r, &before),
+                known("q", pos),
+                key_changed("q"),
+                unchanged(r, pos),
+            )
+        };
+        let _ = writeln!(
+            sql,
+            "UPDATE {s} SET c{p} = t.{column}, {clear}\nFROM {target} t\nWHERE {s}.op = 'U' AND {unch} AND {key_match} \
+             AND {s}.seq < (SELECT COALESCE(MIN(seq), 9223372036854775807) FROM {s} WHERE op = 'T') \
+             AND {s}.seq NOT IN (SELECT rseq FROM ({candidates}) c);",
+            column = columns[p],
+            clear = clear(pos),
+            unch = unchanged(&s, pos),
+            key_match = eq("t", &keys, &s, &before),
+            candidates = candidates("r"),
+        );
+        for _ in 0..UNCHANGED_ROUNDS {
+            let _ = writeln!(
+                sql,
+                "UPDATE {s} SET c{p} = p.c{p}, {clear}\nFROM ({candidates}) m JOIN {s} p ON p.seq = m.pseq\nWHERE {s}.seq = m.rseq AND {known};",
+                clear = clear(pos),
+                candidates = candidates("r"),
+                known = known("p", pos),
+            );
+        }
+        let _ = writeln!(
+            sql,
+            "SELECT CAST(CASE WHEN COUNT(*) > 0 THEN 'unresolved unchanged value: {target} column {} (the target is out of step with the source; reload the table)' END AS INTEGER) FROM {s} WHERE op = 'U' AND {};",
+            table.columns[p].name.value.replace('\'', "''"),
+            unchanged(&s, pos),
+        );
+    }
+
+    let after_list = after.join(", ");
+    let since =
+        format!("seq > (SELECT COALESCE(MAX(seq), -9223372036854775808) FROM {s} WHERE op = 'T')");
+    let before_as_after = before
+        .iter()
+        .zip(&after)
+        .map(|(b, a)| format!("{b} AS {a}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(sql, "-- {target}: the last change of each key");
+    let _ = writeln!(sql, "DROP TABLE IF EXISTS {net};");
+    let _ = writeln!(
+        sql,
+        "CREATE TEMP TABLE {net} AS SELECT {after_list}, seq, present FROM (\n  \
+         SELECT {after_list}, seq, present, ROW_NUMBER() OVER (PARTITION BY {after_list} ORDER BY seq DESC) AS rn FROM (\n    \
+         SELECT {before_as_after}, seq, FALSE AS present FROM {s} WHERE (op = 'D' OR (op = 'U' AND {changed})) AND {since}\n    \
+         UNION ALL\n    \
+         SELECT {after_list}, seq, TRUE AS present FROM {s} WHERE op IN ('I', 'U') AND {since}\n  \
+         ) changes\n) ranked WHERE rn = 1;",
+        changed = key_changed(&s),
+    );
+    let _ = writeln!(sql, "-- {target}: delete and insert");
+    let _ = writeln!(
+        sql,
+        "DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {s} WHERE op = 'T');"
+    );
+    let _ = writeln!(
+        sql,
+        "DELETE FROM {target} USING {net} n WHERE {};",
+        eq(&target, &keys, "n", &after)
+    );
+    let values = (0..columns.len())
+        .map(|i| format!("s.c{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(
+        sql,
+        "INSERT INTO {target} ({})\nSELECT {values} FROM {s} s JOIN {net} n ON n.seq = s.seq WHERE n.present;",
+        columns.join(", ")
+    );
+    let _ = writeln!(sql, "DROP TABLE {net};\nDROP TABLE {s};");
+}

@@ -742,7 +742,7 @@ async fn schema_changes_follow_the_policy() {
         let codes: Vec<&str> = findings.iter().map(|f| f.code.as_str()).collect();
         assert_eq!(
             codes,
-            ["cdc.column_added", "cdc.column_added", "cdc.column_dropped"]
+            ["cdc.column-added", "cdc.column-added", "cdc.column-dropped"]
         );
         assert_eq!(
             columns().trim(),
@@ -784,4 +784,140 @@ async fn schema_changes_follow_the_policy() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("changed type"), "{error}");
+}
+
+/// The Redshift apply script is golden-tested in `tests/redshift.rs`; here its logic runs on
+/// PostgreSQL (which accepts the same statements, with `GETDATE()` defined and the manifest COPY
+/// replaced by INSERTs of the same changes) and must give the replay's result.
+#[tokio::test(flavor = "current_thread")]
+async fn the_redshift_apply_script_gives_the_replay_result_when_run_on_postgresql() {
+    use migrate_warehouse::redshift::{
+        apply_changes_sql, begin_apply_sql, RedshiftAuth, StagedChanges,
+    };
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("apply_redshift_sql");
+    let wh = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let t = documents();
+    let initial: Vec<Row> = (1..=6)
+        .map(|i| {
+            row(&[
+                Some(&i.to_string()),
+                Some("t"),
+                Some(&format!("body{i}")),
+                Some("x"),
+            ])
+        })
+        .collect();
+    let mut model = setup(&wh, &db, &t, "app.docs", &initial).await;
+    let u = After::Unchanged;
+    let list = numbered(
+        1,
+        vec![
+            upd(&["1"], vec![v("1"), v("t1b"), u.clone(), u.clone()]),
+            upd(&["2"], vec![v("2"), v("t2b"), After::Null, u.clone()]),
+            ins(&[Some("7"), Some("t7"), Some("body7"), None]),
+            upd(&["7"], vec![v("7"), v("t7b"), u.clone(), v("e7")]),
+            upd(&["3"], vec![v("30"), v("t30"), u.clone(), v("e30")]),
+            upd(&["30"], vec![v("31"), v("t31"), u.clone(), u.clone()]),
+            upd(&["4"], vec![v("-4"), v("was4"), After::Null, u.clone()]),
+            upd(&["5"], vec![v("4"), v("was5"), u.clone(), u.clone()]),
+            upd(&["-4"], vec![v("5"), v("was4 again"), u.clone(), u.clone()]),
+            del(&["6"]),
+            ins(&[Some("6"), Some("t6 new"), Some("b6"), None]),
+            ins(&[Some("8"), Some("t8"), None, None]),
+            del(&["8"]),
+        ],
+    );
+    for (_, change) in &list {
+        model.apply(change);
+    }
+    let literal = |value: Option<&str>| {
+        value.map_or("NULL".to_string(), |v| {
+            format!("'{}'", v.replace('\'', "''"))
+        })
+    };
+    let rows: Vec<String> = list
+        .iter()
+        .map(|(seq, change)| {
+            let Parts {
+                op,
+                unchanged: unch,
+                before,
+                after,
+            } = parts(change, 4);
+            let mut values = vec![seq.to_string(), literal(Some(op)), literal(unch.as_deref())];
+            values.push(literal(before.map(|b| b[0].as_str())));
+            values.extend(after.iter().map(|v| literal(v.as_deref())));
+            format!("({})", values.join(", "))
+        })
+        .collect();
+    let staged = [StagedChanges {
+        table: &t,
+        manifest_url: "s3://bucket/changes.manifest".into(),
+    }];
+    let script = apply_changes_sql(
+        "task1",
+        1,
+        "0/1",
+        None,
+        &staged,
+        &RedshiftAuth::IamRole("arn:aws:iam::1:role/r".into()),
+    );
+    // The manifest COPY becomes INSERTs of the same rows.
+    let staged_by_insert = |script: &str, rows: &str| {
+        let start = script.find("COPY migrate_cdc_0").unwrap();
+        let end = start
+            + script[start..].find("FORMAT AS PARQUET;").unwrap()
+            + "FORMAT AS PARQUET;".len();
+        format!(
+            "{}INSERT INTO migrate_cdc_0 VALUES {rows};{}",
+            &script[..start],
+            &script[end..]
+        )
+    };
+    let script = staged_by_insert(script.expose(), &rows.join(", "));
+    db.sql(&format!(
+        "CREATE FUNCTION getdate() RETURNS timestamp LANGUAGE sql AS 'SELECT localtimestamp';\n{}\n{script}",
+        begin_apply_sql("task1")
+    ))
+    .unwrap();
+    assert_eq!(
+        read_table(&db, "app.docs", &["id", "title", "body", "extra"]),
+        model.render()
+    );
+    assert_eq!(
+        wh.cdc_checkpoint("task1").await.unwrap().unwrap().position,
+        "0/1"
+    );
+
+    // An unchanged value found nowhere aborts the whole script: nothing applied.
+    let script = apply_changes_sql(
+        "task1",
+        2,
+        "0/2",
+        None,
+        &staged,
+        &RedshiftAuth::IamRole("arn:aws:iam::1:role/r".into()),
+    );
+    let script = staged_by_insert(
+        script.expose(),
+        "(100, 'I', NULL, NULL, 50, 'x', 'y', 'z'), (101, 'U', '0010', 999, 999, 'x', NULL, 'z')",
+    );
+    let error = db
+        .sql(&format!("{}\n{script}", begin_apply_sql("task1")))
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("unresolved unchanged value"),
+        "{error}"
+    );
+    assert_eq!(
+        read_table(&db, "app.docs", &["id", "title", "body", "extra"]),
+        model.render()
+    );
+    assert_eq!(
+        wh.cdc_checkpoint("task1").await.unwrap().unwrap().position,
+        "0/1"
+    );
 }

@@ -6,7 +6,7 @@
 mod apply_support;
 
 use apply_support::*;
-use arrow::array::RecordBatch;
+use arrow::array::{ArrayRef, Int32Array, Int64Array, LargeStringArray, RecordBatch, StringArray};
 use futures::{stream, StreamExt};
 use migrate_core::{SourceDialect, Table};
 use migrate_warehouse::{PostgresWarehouse, PrepMode, TableChanges};
@@ -182,11 +182,23 @@ async fn bench_one_million_updates_vs_native_logical_replication() {
     let t = items();
     db.sql(create).unwrap();
     db.sql(&fill).unwrap();
-    let changes = lazy(t.clone(), N, |i| {
-        upd(
-            &[&i.to_string()],
-            vec![v(&i.to_string()), v("1"), v(&"x".repeat(50))],
-        )
+    // Built column by column, so that making the batches costs little next to applying them
+    // (a real run reads them from Parquet).
+    let schema = std::sync::Arc::new(migrate_warehouse::staged_change_schema(&t));
+    let changes = stream::iter((0..N).step_by(10_000)).map(move |start| {
+        let end = (start + 10_000).min(N);
+        let rows = (end - start) as usize;
+        let keys = || std::sync::Arc::new(Int64Array::from_iter_values(start..end));
+        let columns: Vec<ArrayRef> = vec![
+            std::sync::Arc::new(Int64Array::from_iter_values(start + 1..end + 1)),
+            std::sync::Arc::new(StringArray::from(vec!["U"; rows])),
+            std::sync::Arc::new(StringArray::from(vec![None::<&str>; rows])),
+            keys(),
+            keys(),
+            std::sync::Arc::new(Int32Array::from(vec![1; rows])),
+            std::sync::Arc::new(LargeStringArray::from(vec!["x".repeat(50); rows])),
+        ];
+        Ok::<_, StageError>(RecordBatch::try_new(schema.clone(), columns).unwrap())
     });
     let before = peak_rss_kib();
     let start = Instant::now();

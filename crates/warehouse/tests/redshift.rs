@@ -126,3 +126,63 @@ fn a_chunk_is_copied_with_its_checkpoint_in_one_transaction() {
 fn the_checkpoint_table() {
     golden("create_checkpoint.sql", CREATE_CHECKPOINT_SQL);
 }
+
+fn change_table() -> migrate_core::Table {
+    use migrate_core::{Column, Constraint, ConstraintKind, LogicalType, Table};
+    let mut table = Table::new(table());
+    for (name, ty) in [
+        ("ID", "bigint"),
+        ("Line", "integer"),
+        ("amount", "decimal(12,2)"),
+    ] {
+        table.columns.push(Column::new(
+            Ident::new(name),
+            ty,
+            LogicalType::parse(ty).unwrap(),
+        ));
+    }
+    table.columns.push(Column::new(
+        Ident::quoted("Note"),
+        "text",
+        LogicalType::Text,
+    ));
+    table.constraints.push(Constraint {
+        name: None,
+        kind: ConstraintKind::PrimaryKey(vec![Ident::new("ID"), Ident::new("Line")]),
+        state: Default::default(),
+    });
+    table
+}
+
+#[test]
+fn cdc_apply_is_one_transaction_with_the_checkpoint() {
+    use migrate_warehouse::redshift::{
+        apply_changes_sql, begin_apply_sql, StagedChanges, CREATE_CDC_CHECKPOINT_SQL,
+    };
+    let table = change_table();
+    let committed = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_763_780_400_123_456);
+    let staged = [StagedChanges {
+        table: &table,
+        manifest_url: "s3://stage-bucket/task-1/changes/000042/sales.order_lines.manifest".into(),
+    }];
+    let sql = apply_changes_sql(
+        "task-1",
+        42,
+        "16/B374D848",
+        Some(committed),
+        &staged,
+        &keys(),
+    );
+    assert!(
+        !sql.to_string().contains("wJalrXUtnFEMI"),
+        "secrets are redacted"
+    );
+    assert!(sql.expose().contains("wJalrXUtnFEMI"), "and sent");
+    golden("cdc_apply.sql", &sql.to_string());
+    golden("cdc_begin.sql", &begin_apply_sql("task-1"));
+    golden("create_cdc_checkpoint.sql", CREATE_CDC_CHECKPOINT_SQL);
+    // The Redshift transaction never uses TRUNCATE (it commits on Redshift).
+    assert!(!sql.expose().contains("TRUNCATE"));
+    assert!(sql.expose().ends_with("COMMIT;"));
+    assert!(sql.expose().contains("'2025-11-22 03:00:00.123456'"));
+}

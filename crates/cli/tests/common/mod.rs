@@ -1,3 +1,6 @@
+// Each test binary uses its own part of these helpers.
+#![allow(dead_code)]
+
 //! What the replicate end-to-end tests share: running the real `migrate` binary and reading its
 //! JSON summary.
 

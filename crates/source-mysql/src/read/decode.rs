@@ -132,7 +132,7 @@ impl Decoder {
         Ok(())
     }
 
-    fn append_null(&mut self) {
+    pub(crate) fn append_null(&mut self) {
         self.builder.append_null();
     }
 

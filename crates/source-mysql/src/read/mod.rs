@@ -10,7 +10,7 @@
 //! one batch between them): the connection is read at the server's pace, memory stays at about
 //! two batches.
 
-mod decode;
+pub(crate) mod decode;
 
 use crate::snapshot::Readers;
 use crate::sql::{display_name, quote_ident, table_sql_name};
@@ -37,7 +37,7 @@ const WARNINGS_SHOWN: usize = 5;
 
 /// String types of MySQL: their values arrive as text. Other types mapped to a text type (types
 /// the converter does not know: MariaDB's UUID, INET6, ...) are cast to their text form.
-const STRING_TYPES: [&str; 9] = [
+pub(crate) const STRING_TYPES: [&str; 9] = [
     "char",
     "varchar",
     "tinytext",
@@ -74,7 +74,7 @@ pub(crate) struct ReadPlan {
 }
 
 /// The lower-cased name of a MySQL column type (`decimal(10,2) unsigned` -> `decimal`).
-fn base_type(source_type: &str) -> String {
+pub(crate) fn base_type(source_type: &str) -> String {
     source_type
         .split(|c: char| c == '(' || c.is_whitespace())
         .next()

@@ -26,11 +26,12 @@ use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
 use std::time::Duration;
 use tokio_postgres::config::Host;
 
-/// The slot and publication of a task: `migrate_<task>`, lower case, letters, digits and `_`
-/// (slot names allow nothing else), cut to fit PostgreSQL's 63 bytes with a hash of the task
-/// so that two long task names don't collide.
-pub fn capture_name(task: &str) -> String {
-    let mut name: String = task
+/// The slot and publication of a task reading `database`: `migrate_<database>_<task>`, lower
+/// case, letters, digits and `_` (slot names allow nothing else; slots are per server, so the
+/// database is part of the name), cut to fit PostgreSQL's 63 bytes with a hash of both so that
+/// long names don't collide.
+pub fn capture_name(database: &str, task: &str) -> String {
+    let mut name: String = format!("{database}_{task}")
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -42,7 +43,10 @@ pub fn capture_name(task: &str) -> String {
         .collect();
     if name.len() > 44 {
         name.truncate(44);
-        name.push_str(&format!("_{:08x}", crc32c::crc32c(task.as_bytes())));
+        name.push_str(&format!(
+            "_{:08x}",
+            crc32c::crc32c(format!("{database}\0{task}").as_bytes())
+        ));
     }
     format!("migrate_{name}")
 }
@@ -92,6 +96,10 @@ pub(crate) fn parse_lsn(position: &Position) -> Result<Lsn, SourceError> {
 }
 
 impl PostgresSource {
+    fn capture_name(&self, task: &str) -> String {
+        capture_name(self.config.get_dbname().unwrap_or_default(), task)
+    }
+
     /// Creates the task's publication unless it exists: for all tables when the role may (new
     /// tables are then captured too), else for `tables`.
     async fn ensure_publication(&self, name: &str, tables: &[Table]) -> Result<(), SourceError> {
@@ -134,6 +142,36 @@ impl PostgresSource {
         }
     }
 
+    /// Ends the session that still holds `slot`, if any, and waits until the slot is free. The
+    /// caller runs the task alone (it holds the task's lock in the target), so a holder is a
+    /// walsender left over from a run that was killed and has not noticed yet.
+    async fn release_slot(&self, slot: &str) -> Result<(), SourceError> {
+        for _ in 0..50 {
+            let row = self
+                .client
+                .query_opt(
+                    "SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1 AND active",
+                    &[&slot],
+                )
+                .await
+                .map_err(SourceError::query("looking up the replication slot"))?;
+            let Some(row) = row else { return Ok(()) };
+            let pid: Option<i32> = row.get(0);
+            tracing::info!(%slot, ?pid, "the slot is held by an earlier session; ending it");
+            self.client
+                .execute("SELECT pg_terminate_backend($1)", &[&pid])
+                .await
+                .map_err(SourceError::query(format!(
+                    "ending the session that holds slot {slot} (the role needs pg_signal_backend or the same role)"
+                )))?;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Err(SourceError::Capture {
+            message: format!("replication slot {slot} stays in use by another session"),
+            action: "check pg_replication_slots.active_pid and end that session".into(),
+        })
+    }
+
     async fn slot_exists(&self, slot: &str) -> Result<bool, SourceError> {
         Ok(self
             .client
@@ -172,7 +210,7 @@ impl ChangeSource for PostgresSource {
         readers: usize,
     ) -> Result<(SharedSnapshot, Position), SourceError> {
         Self::check_capturable(tables)?;
-        let name = capture_name(task);
+        let name = self.capture_name(task);
         self.ensure_publication(&name, tables).await?;
         if self.slot_exists(&name).await? {
             return Err(SourceError::Capture {
@@ -226,27 +264,17 @@ impl ChangeSource for PostgresSource {
         from: &Position,
     ) -> Result<PostgresChanges, SourceError> {
         Self::check_capturable(tables)?;
-        let name = capture_name(task);
+        let name = self.capture_name(task);
         let start = parse_lsn(from)?;
-        self.ensure_publication(&name, tables).await?;
         if !self.slot_exists(&name).await? {
-            // Change capture from a given position (--cdc-only --from): the slot starts now;
-            // what committed between `from` and now is gone from its reach.
-            let created = self
-                .client
-                .query_one(
-                    "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')",
-                    &[&name],
-                )
-                .await
-                .map_err(SourceError::query(format!(
-                    "creating replication slot {name} (wal_level must be logical; the role needs REPLICATION)"
-                )))?;
-            let lsn: String = created.get(0);
-            if parse_lsn(&Position(lsn.clone()))? > start {
-                tracing::warn!(slot = %name, from = %from, created_at = %lsn, "the slot was created after the requested position: changes between them are not captured");
-            }
+            return Err(SourceError::Capture {
+                message: format!(
+                    "replication slot {name} of task {task} is gone: the changes since {from} can't be read any more"
+                ),
+                action: "run the task again with --restart (a new full load)".into(),
+            });
         }
+        self.release_slot(&name).await?;
         let client = ReplicationClient::connect(replication_config(self, &name, start))
             .await
             .map_err(SourceError::replication(format!(
@@ -256,29 +284,81 @@ impl ChangeSource for PostgresSource {
         PostgresChanges::new(self.another().await?, client, tables, selected, start).await
     }
 
-    async fn drop_capture(&self, task: &str) -> Result<(), SourceError> {
-        let name = capture_name(task);
-        // A slot still held by a session that is going away can take a moment to be released.
-        for attempt in 0..20 {
-            let dropped = self
-                .client
+    async fn start_capture(
+        &self,
+        task: &str,
+        tables: &[Table],
+        from: &Position,
+    ) -> Result<(), SourceError> {
+        Self::check_capturable(tables)?;
+        let name = self.capture_name(task);
+        let from_lsn = parse_lsn(from)?;
+        let publication_exists = self
+            .client
+            .query_opt("SELECT 1 FROM pg_publication WHERE pubname = $1", &[&name])
+            .await
+            .map_err(SourceError::query("looking up the publication"))?
+            .is_some();
+        let slot_exists = self.slot_exists(&name).await?;
+        if slot_exists && !publication_exists {
+            // pgoutput reads the publication as of each change: changes made before it existed
+            // can't be decoded at all.
+            return Err(SourceError::Capture {
+                message: format!(
+                    "replication slot {name} exists but publication {name} does not: the slot's changes can't be decoded"
+                ),
+                action: format!(
+                    "create the publication before the slot: DROP the slot, then CREATE PUBLICATION {} FOR ALL TABLES and create the slot again",
+                    crate::quote_ident(&name)
+                ),
+            });
+        }
+        self.ensure_publication(&name, tables).await?;
+        if !slot_exists {
+            self.client
                 .execute(
-                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
+                    "SELECT pg_create_logical_replication_slot($1, 'pgoutput')",
                     &[&name],
                 )
-                .await;
-            match dropped {
-                Ok(_) => break,
-                Err(e) if e.code().map(|c| c.code()) == Some("55006") && attempt < 19 => {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-                Err(e) => {
-                    return Err(SourceError::query(format!(
-                        "dropping replication slot {name}"
-                    ))(e))
-                }
+                .await
+                .map_err(SourceError::query(format!(
+                    "creating replication slot {name} (wal_level must be logical; the role needs REPLICATION)"
+                )))?;
+        }
+        let row = self
+            .client
+            .query_one(
+                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
+                &[&name],
+            )
+            .await
+            .map_err(SourceError::query("reading the replication slot"))?;
+        let oldest: Option<String> = row.get(0);
+        if let Some(oldest) = oldest {
+            if parse_lsn(&Position(oldest.clone()))? > from_lsn {
+                return Err(SourceError::Capture {
+                    message: format!(
+                        "replication slot {name} holds changes from {oldest} on; changes from {from} can't be read"
+                    ),
+                    action: format!("start from --from {oldest} or later, or run a full load (--cdc)"),
+                });
             }
         }
+        Ok(())
+    }
+
+    async fn drop_capture(&self, task: &str) -> Result<(), SourceError> {
+        let name = self.capture_name(task);
+        self.release_slot(&name).await?;
+        self.client
+            .execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
+                &[&name],
+            )
+            .await
+            .map_err(SourceError::query(format!(
+                "dropping replication slot {name}"
+            )))?;
         self.client
             .batch_execute(&format!(
                 "DROP PUBLICATION IF EXISTS {}",
@@ -295,10 +375,14 @@ mod tests {
 
     #[test]
     fn capture_names_are_valid_slot_names() {
-        assert_eq!(capture_name("Orders-2024"), "migrate_orders_2024");
-        let long = capture_name(&"x".repeat(200));
+        assert_eq!(
+            capture_name("shop", "Orders-2024"),
+            "migrate_shop_orders_2024"
+        );
+        let long = capture_name("shop", &"x".repeat(200));
         assert!(long.len() <= 63, "{long}");
-        assert_ne!(long, capture_name(&"x".repeat(199)));
+        assert_ne!(long, capture_name("shop", &"x".repeat(199)));
+        assert_ne!(long, capture_name("shop2", &"x".repeat(200)));
         assert!(long
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));

@@ -296,12 +296,14 @@ mod tests {
                 RelationColumn {
                     key: true,
                     name: "id".into(),
-                    type_oid: 20
+                    type_oid: 20,
+                    type_modifier: -1,
                 },
                 RelationColumn {
                     key: false,
                     name: "note".into(),
-                    type_oid: 25
+                    type_oid: 25,
+                    type_modifier: -1,
                 },
             ]
         );

@@ -277,7 +277,11 @@ impl PostgresChanges {
         table.name = name.clone();
         let mut columns = Vec::with_capacity(relation.columns.len());
         for described in &relation.columns {
-            if let Some(column) = current.columns.iter().find(|k| k.name.value == described.name) {
+            if let Some(column) = current
+                .columns
+                .iter()
+                .find(|k| k.name.value == described.name)
+            {
                 columns.push(column.clone());
                 continue;
             }

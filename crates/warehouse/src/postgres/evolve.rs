@@ -31,7 +31,7 @@ fn names(columns: &[&Column]) -> String {
 impl PostgresWarehouse {
     /// Carries a change of source table `old` into `new` (same table, columns added or dropped)
     /// to the target table, as `policy` says, in one transaction; returns what was done as
-    /// findings (`cdc.column_added`, `cdc.column_dropped`, plus the converter's findings about new
+    /// findings (`cdc.column-added`, `cdc.column-dropped`, plus the converter's findings about new
     /// columns). Nothing to do (no column added or dropped) returns no findings.
     ///
     /// **Apply**: each added column is written by the converter (`migrate_dialect::emit`, types,
@@ -168,7 +168,7 @@ impl PostgresWarehouse {
                     .map_err(WarehouseError::database(doing(&sql)))?;
                 findings.push(Finding::new(
                     Severity::Info,
-                    "cdc.column_added",
+                    "cdc.column-added",
                     &target,
                     format!(
                         "column {} was added in the source and to the target as {ty}{}{}",
@@ -195,7 +195,7 @@ impl PostgresWarehouse {
                 ))))?;
             findings.push(Finding::new(
                 Severity::Info,
-                "cdc.column_dropped",
+                "cdc.column-dropped",
                 &target,
                 format!(
                     "column {} was dropped in the source and from the target, with its values",

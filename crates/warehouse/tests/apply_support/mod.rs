@@ -119,6 +119,45 @@ fn array(data_type: &DataType, values: Vec<Option<String>>) -> ArrayRef {
     }
 }
 
+/// A change as the columns of a change row.
+pub struct Parts<'a> {
+    pub op: &'static str,
+    pub unchanged: Option<String>,
+    pub before: Option<&'a Vec<String>>,
+    pub after: Row,
+}
+
+/// The columns of `change`'s row in a table of `width` columns.
+pub fn parts(change: &Change, width: usize) -> Parts<'_> {
+    let (op, unchanged, before, after) = match change {
+        Change::Insert(row) => ("I", None, None, row.clone()),
+        Change::Update(before, after) => {
+            let unchanged = after.contains(&After::Unchanged).then(|| {
+                after
+                    .iter()
+                    .map(|a| if *a == After::Unchanged { '1' } else { '0' })
+                    .collect()
+            });
+            let image = after
+                .iter()
+                .map(|a| match a {
+                    After::Value(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect();
+            ("U", unchanged, Some(before), image)
+        }
+        Change::Delete(before) => ("D", None, Some(before), vec![None; width]),
+        Change::Truncate => ("T", None, None, vec![None; width]),
+    };
+    Parts {
+        op,
+        unchanged,
+        before,
+        after,
+    }
+}
+
 /// The record batch of `changes` (with their `__seq`) in [`staged_change_schema`].
 pub fn batch(table: &Table, changes: &[(i64, Change)]) -> RecordBatch {
     let schema = Arc::new(staged_change_schema(table));
@@ -126,28 +165,12 @@ pub fn batch(table: &Table, changes: &[(i64, Change)]) -> RecordBatch {
     let width = table.columns.len();
     let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); schema.fields().len()];
     for (seq, change) in changes {
-        let (op, unchanged, before, after): (&str, Option<String>, Option<&Vec<String>>, Row) =
-            match change {
-                Change::Insert(row) => ("I", None, None, row.clone()),
-                Change::Update(before, after) => {
-                    let unchanged = after.iter().any(|a| *a == After::Unchanged).then(|| {
-                        after
-                            .iter()
-                            .map(|a| if *a == After::Unchanged { '1' } else { '0' })
-                            .collect()
-                    });
-                    let image = after
-                        .iter()
-                        .map(|a| match a {
-                            After::Value(v) => Some(v.clone()),
-                            _ => None,
-                        })
-                        .collect();
-                    ("U", unchanged, Some(before), image)
-                }
-                Change::Delete(before) => ("D", None, Some(before), vec![None; width]),
-                Change::Truncate => ("T", None, None, vec![None; width]),
-            };
+        let Parts {
+            op,
+            unchanged,
+            before,
+            after,
+        } = parts(change, width);
         columns[0].push(Some(seq.to_string()));
         columns[1].push(Some(op.to_string()));
         columns[2].push(unchanged);

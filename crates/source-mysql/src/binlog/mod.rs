@@ -1,0 +1,944 @@
+//! Change capture from the row-based binlog: [`MysqlSource`] as a
+//! [`migrate_source::ChangeSource`].
+//!
+//! The stream registers as a replica (a unique `server_id` per stream) and reads the binlog
+//! from a position, turning row events of the watched tables into [`ChangeEvent`]s:
+//!
+//! - positions are `file:pos` of the end of a transaction's last event (its XID, or COMMIT
+//!   query, or the DDL statement), with `;gtid=<state>` appended: MariaDB's GTID state
+//!   (`domain-server-seq,...`), tracked from the GTID events (type 0xa2, decoded by hand: the
+//!   session sets `@mariadb_slave_capability=4` to get them); MySQL's executed GTID set when the
+//!   starting position carried one (tracked from MySQL's GTID events).
+//! - resuming: from `file:pos` when the server still has the file (`SHOW BINARY LOGS`); on
+//!   MariaDB, when the file was purged and the position has a GTID state, from that state
+//!   (`SET @slave_connect_state`); otherwise a definite error (the changes in between are lost:
+//!   resync).
+//! - the TableMap of each table is the authority on its columns (names from
+//!   `binlog_row_metadata=FULL`); table ids change after an ALTER, so the latest TableMap of an
+//!   id is always used. When a watched table's columns differ from the known definition (ADD /
+//!   DROP / MODIFY COLUMN), the table is rediscovered: the TableMap gives the column list and
+//!   order, the live catalog only the canonical type of each column by name (the catalog can be
+//!   ahead of the binlog), and a [`ChangeEvent::Table`] goes before its rows.
+//! - row events of one table are gathered into batches of at most [`rows::BATCH_ROWS`] rows or
+//!   about [`rows::BATCH_BYTES`] bytes, handed on as they fill, at a change of table and at
+//!   commit: a transaction of any size streams in bounded memory.
+//! - QUERY events: `BEGIN` is skipped, `COMMIT` commits, `TRUNCATE` of a watched table gives
+//!   [`ChangeEvent::Truncate`] then a commit; other DDL is seen through the next TableMap.
+//!   INSERT/UPDATE/DELETE logged as statements (a session with `binlog_format=STATEMENT`) on a
+//!   watched schema stop the stream with a definite error: their rows can't be captured.
+//! - refused when the stream opens: binlog off, `binlog_format` other than ROW,
+//!   `binlog_row_image` other than FULL, `binlog_row_metadata` other than FULL, MariaDB
+//!   `log_bin_compress=ON`; and in the stream, compressed events (MariaDB
+//!   `*_COMPRESSED_EVENT`s) stop it with a definite error: they are never skipped.
+//! - heartbeats (every [`HEARTBEAT`]) and skipped transactions give [`ChangeEvent::Idle`].
+//!
+//! Durability: MySQL keeps no replica state for this stream; what was delivered is remembered
+//! only by the caller's checkpoint (the Commit positions). [`ChangeStream::acknowledge`]
+//! records nothing on the server.
+
+mod charset;
+mod position;
+mod query;
+mod rows;
+
+use crate::connect::{first, get, Flavor, Target};
+use crate::sql::display_name;
+use crate::{MysqlSnapshot, MysqlSource, SourceError};
+use futures::StreamExt;
+use migrate_core::{Ident, LogicalType, QualifiedName, Table};
+use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, TableFilter};
+use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
+use mysql_async::prelude::Queryable;
+use mysql_async::{BinlogStream, BinlogStreamRequest, Conn, Row};
+use position::{
+    decode_maria_gtid, format_position, uuid_text, BinlogCursor, MariaGtid, MariaGtidState,
+    MysqlGtidSet,
+};
+use query::Statement;
+use rows::{Layout, MapColumn, Pending};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant, SystemTime};
+
+pub use rows::{BATCH_BYTES, BATCH_ROWS};
+
+/// How often the server sends a heartbeat when it has no event to send.
+pub const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// How long skipped transactions (none of the watched tables) may go without an
+/// [`ChangeEvent::Idle`].
+const IDLE_EVERY: Duration = Duration::from_secs(1);
+
+/// MariaDB event types that `mysql_common` does not know.
+const MARIA_ANNOTATE_ROWS: u8 = 160;
+const MARIA_GTID: u8 = 162;
+/// QUERY_COMPRESSED_EVENT up to DELETE_ROWS_COMPRESSED_EVENT (v1 and v2).
+const MARIA_COMPRESSED: std::ops::RangeInclusive<u8> = 165..=171;
+
+/// Which table a table id of the stream stands for (a watched one, by key, or another).
+type TableKey = (String, String);
+
+/// A watched table: its definition as last announced, and its layout for the current TableMap.
+struct Watched {
+    table: Table,
+    /// The TableMap columns the layout was made for.
+    map: Option<Vec<MapColumn>>,
+    layout: Option<Layout>,
+}
+
+/// The GTID state carried along the stream.
+enum GtidState {
+    None,
+    Maria(MariaGtidState),
+    Mysql(MysqlGtidSet),
+}
+
+impl GtidState {
+    fn text(&self) -> Option<String> {
+        match self {
+            GtidState::None => None,
+            GtidState::Maria(state) => Some(state.to_string()),
+            GtidState::Mysql(set) => Some(set.to_string()),
+        }
+    }
+}
+
+/// The GTID of the event group being read.
+enum GroupGtid {
+    Maria(MariaGtid),
+    Mysql(String, u64),
+}
+
+/// A change stream of a MySQL/MariaDB server: see the module documentation.
+pub struct MysqlChangeStream {
+    binlog: BinlogStream,
+    /// A connection of its own for rediscovering tables whose columns changed.
+    catalog: MysqlSource,
+    endpoint: String,
+    watched: HashMap<TableKey, Watched>,
+    /// Table id -> watched table; `None`: a table the stream skips.
+    ids: HashMap<u64, Option<TableKey>>,
+    collations: HashMap<u16, String>,
+    /// The binlog file being read.
+    file: String,
+    gtid: GtidState,
+    group_gtid: Option<GroupGtid>,
+    /// Inside `BEGIN` ... `COMMIT`/XID.
+    in_transaction: bool,
+    /// Something of the current group was delivered (rows, truncate, table).
+    delivered: bool,
+    pending: Option<Pending>,
+    out: VecDeque<ChangeEvent>,
+    /// The end of the last complete event group: where a resume would start.
+    committed: (String, u64),
+    last_output: Instant,
+    /// A format description event was read: event checksums are known to the reader.
+    format_known: bool,
+    /// New tables (seen in a TableMap, not watched yet) this accepts are watched from then on.
+    selected: Option<TableFilter>,
+    /// The server checksums its events (`binlog_checksum` is not NONE).
+    checksums: bool,
+}
+
+impl ChangeSource for MysqlSource {
+    type Changes = MysqlChangeStream;
+
+    /// The full load's snapshot (see [`MysqlSource::snapshot`]) and the binlog position it
+    /// stands at. Refused when the server can't give every change or the snapshot has no
+    /// position (binlog off, no privilege to read it).
+    async fn capture_snapshot(
+        &self,
+        _task: &str,
+        tables: &[Table],
+        readers: usize,
+    ) -> Result<(MysqlSnapshot, Position), SourceError> {
+        self.ensure_change_capture(tables).await?;
+        let snapshot = self.snapshot(readers).await?;
+        let Some(position) = snapshot.binlog_position().map(|p| p.change_position()) else {
+            let _ = snapshot.close().await;
+            return Err(SourceError::ChangeCapture {
+                at: self.endpoint().to_string(),
+                message: "the snapshot has no binlog position to start change capture from".into(),
+                action: "enable the binlog (log_bin) and GRANT REPLICATION CLIENT to the user".into(),
+            });
+        };
+        Ok((snapshot, position))
+    }
+
+    /// Checks the settings and that `from` parses; whether its binlog file still exists is
+    /// checked when the stream opens.
+    async fn start_capture(
+        &self,
+        _task: &str,
+        tables: &[Table],
+        from: &Position,
+    ) -> Result<(), SourceError> {
+        BinlogCursor::parse(&from.0)?;
+        self.ensure_change_capture(tables).await
+    }
+
+    /// Refused with [`SourceError::ChangeCapture`] when the server's settings can't give every
+    /// change (see the module documentation) or the position is gone.
+    async fn open_changes(
+        &self,
+        _task: &str,
+        tables: &[Table],
+        selected: TableFilter,
+        from: &Position,
+    ) -> Result<MysqlChangeStream, SourceError> {
+        let mut stream = MysqlChangeStream::open(&self.target, self.flavor, tables, from).await?;
+        stream.selected = Some(selected);
+        Ok(stream)
+    }
+
+    /// The binlog needs nothing set up: nothing to remove.
+    async fn drop_capture(&self, _task: &str) -> Result<(), SourceError> {
+        Ok(())
+    }
+}
+
+impl MysqlSource {
+    /// Preflight of change capture for `tables`, without opening a stream: the binlog settings
+    /// (as [`ChangeSource::open_changes`] checks them), the privilege to list the binary logs,
+    /// and every column's readability from the binlog (its character set convertible to UTF-8;
+    /// no type that the snapshot reads through a text cast but the binlog carries as bytes, such
+    /// as MariaDB's UUID and INET6). Every problem is a definite [`SourceError::ChangeCapture`]
+    /// or [`SourceError::Unsupported`] naming the setting or the table and column.
+    pub async fn ensure_change_capture(&self, tables: &[Table]) -> Result<(), SourceError> {
+        let mut conn = self.conn.lock().await;
+        check_settings(&mut conn, self.flavor, self.endpoint()).await?;
+        let context = format!("listing the binary logs on {}", self.endpoint());
+        if let Err(e) = conn.query_drop("SHOW BINARY LOGS").await {
+            return Err(match &e {
+                mysql_async::Error::Server(server) if [1044, 1045, 1227].contains(&server.code) => SourceError::ChangeCapture {
+                    at: self.endpoint().to_string(),
+                    message: format!("the user may not read the binary logs ({})", server.message),
+                    action: "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* to the user (MariaDB 10.5+: also BINLOG MONITOR)".into(),
+                },
+                _ => SourceError::query(context)(e),
+            });
+        }
+        let context = format!("reading column character sets on {}", self.endpoint());
+        for table in tables {
+            let schema = table
+                .name
+                .schema
+                .as_ref()
+                .map(|s| s.value.clone())
+                .unwrap_or_default();
+            let charsets: Vec<(String, Option<String>)> = conn
+                .exec(
+                    "SELECT COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                    (&schema, &table.name.name.value),
+                )
+                .await
+                .map_err(SourceError::query(context.clone()))?;
+            for (column, charset) in charsets {
+                if let Some(set) = charset.filter(|s| s != "binary") {
+                    if charset::Charset::from_name(&set).is_none() {
+                        return Err(SourceError::Unsupported {
+                            table: display_name(table),
+                            column,
+                            message: format!("its character set {set} can't be converted to UTF-8 by change capture (utf8mb4, utf8mb3, latin1, ascii, ucs2, utf16, utf16le and utf32 can); convert the column (ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4) or leave the table out"),
+                        });
+                    }
+                }
+            }
+            for column in &table.columns {
+                let base = crate::read::base_type(&column.source_type);
+                let textual = matches!(
+                    column.data_type,
+                    LogicalType::Char { .. }
+                        | LogicalType::Varchar { .. }
+                        | LogicalType::Text
+                        | LogicalType::Json
+                        | LogicalType::Uuid
+                );
+                if textual
+                    && !crate::read::STRING_TYPES.contains(&base.as_str())
+                    && !matches!(
+                        base.as_str(),
+                        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob"
+                    )
+                {
+                    return Err(SourceError::Unsupported {
+                        table: display_name(table),
+                        column: column.name.value.clone(),
+                        message: format!("type {} is read as text through a cast by the full load, but the binlog carries it in its binary form: change capture can't read it; leave the column out or change its type", column.source_type),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A server id no other replica is likely to use: the stream registers as a replica, and a
+/// second registration with the same id would cut the first one off.
+fn stream_server_id() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
+        .unwrap_or(0);
+    let mixed = nanos
+        .wrapping_mul(2_654_435_761)
+        .wrapping_add(std::process::id().wrapping_mul(40_503))
+        .wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(97));
+    // Away from the small ids people give their servers.
+    0x4000_0000 | (mixed & 0x3fff_ffff)
+}
+
+/// A global variable's value, `None` when the server does not have it.
+async fn variable(
+    conn: &mut Conn,
+    name: &str,
+    context: &str,
+) -> Result<Option<String>, SourceError> {
+    match first::<String>(conn, &format!("SELECT @@GLOBAL.{name}"), context).await {
+        Ok(value) => Ok(value),
+        // 1193: unknown system variable.
+        Err(e) if e.server_code() == Some(1193) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+impl MysqlChangeStream {
+    async fn open(
+        target: &Target,
+        flavor: Flavor,
+        tables: &[Table],
+        from: &Position,
+    ) -> Result<MysqlChangeStream, SourceError> {
+        let cursor = BinlogCursor::parse(&from.0)?;
+        let endpoint = target.endpoint.clone();
+        let refuse = |message: String, action: &str| SourceError::ChangeCapture {
+            at: endpoint.clone(),
+            message,
+            action: action.to_string(),
+        };
+        let (mut control, _) = target.open().await?;
+        check_settings(&mut control, flavor, &endpoint).await?;
+        let context = format!("reading the binlog settings on {endpoint}");
+        let checksums = variable(&mut control, "binlog_checksum", &context)
+            .await?
+            .is_some_and(|c| !c.eq_ignore_ascii_case("NONE"));
+        let collations = collations(&mut control, flavor, &endpoint).await?;
+
+        // Resume by file and position while the server has the file; by GTID when it doesn't.
+        let context = format!("listing the binary logs on {endpoint}");
+        let logs: Vec<Row> = control
+            .query("SHOW BINARY LOGS")
+            .await
+            .map_err(SourceError::query(context.clone()))?;
+        let mut files = HashSet::new();
+        for mut row in logs {
+            if let Some(name) = get::<String>(&mut row, 0, &context)? {
+                files.insert(name);
+            }
+        }
+        let by_gtid = !files.contains(&cursor.file);
+        if by_gtid && (flavor != Flavor::MariaDb || cursor.gtid.is_none()) {
+            return Err(refuse(
+                format!("the binlog file {} of position {from} is no longer on the server (purged), and the position has no MariaDB GTID to resume from", cursor.file),
+                "the changes since then are lost: resync the tables (full load), and keep binlogs longer (binlog_expire_logs_seconds / expire_logs_days) than the longest pause of the stream",
+            ));
+        }
+        let gtid_text = match (&cursor.gtid, flavor) {
+            (Some(gtid), _) => Some(gtid.clone()),
+            (None, Flavor::MariaDb) => control
+                .exec_first::<Option<String>, _, _>(
+                    "SELECT BINLOG_GTID_POS(?, ?)",
+                    (&cursor.file, cursor.pos),
+                )
+                .await
+                .map_err(SourceError::query(format!(
+                    "reading the GTID state of {from} on {endpoint}"
+                )))?
+                .flatten(),
+            (None, Flavor::Mysql(..)) => None,
+        };
+        let gtid = match (flavor, gtid_text.filter(|g| !g.is_empty())) {
+            (_, None) => GtidState::None,
+            (Flavor::MariaDb, Some(text)) => {
+                GtidState::Maria(MariaGtidState::parse(&text).ok_or_else(|| {
+                    SourceError::InvalidPosition {
+                        position: from.0.clone(),
+                        message: format!(
+                            "`{text}` is not a MariaDB GTID state (domain-server-sequence,...)"
+                        ),
+                    }
+                })?)
+            }
+            (Flavor::Mysql(..), Some(text)) => {
+                GtidState::Mysql(MysqlGtidSet::parse(&text).ok_or_else(|| {
+                    SourceError::InvalidPosition {
+                        position: from.0.clone(),
+                        message: format!("`{text}` is not a MySQL GTID set (uuid:1-42,...)"),
+                    }
+                })?)
+            }
+        };
+
+        let (mut conn, _) = target.open().await?;
+        let context = format!("starting the binlog stream on {endpoint}");
+        let mut setup = vec![format!(
+            "SET @master_heartbeat_period = {}",
+            HEARTBEAT.as_nanos()
+        )];
+        if flavor == Flavor::MariaDb {
+            // Real GTID events (0xa2) and annotate events instead of their MySQL stand-ins.
+            setup.push("SET @mariadb_slave_capability = 4".into());
+            if by_gtid {
+                if let GtidState::Maria(state) = &gtid {
+                    setup.push(format!("SET @slave_connect_state = '{state}'"));
+                    setup.push("SET @slave_gtid_strict_mode = 1".into());
+                }
+            }
+        }
+        for statement in &setup {
+            conn.query_drop(statement.as_str())
+                .await
+                .map_err(SourceError::query(context.clone()))?;
+        }
+        let request = BinlogStreamRequest::new(stream_server_id());
+        let request = if by_gtid {
+            // The server starts from @slave_connect_state and ignores file and position.
+            request.with_filename(b"").with_pos(4u64)
+        } else {
+            request
+                .with_filename(cursor.file.as_bytes())
+                .with_pos(cursor.pos)
+        };
+        let binlog = conn
+            .get_binlog_stream(request)
+            .await
+            .map_err(SourceError::query(context))?;
+        tracing::info!(endpoint = %endpoint, position = %from, by_gtid, "binlog stream opened");
+
+        let watched = tables
+            .iter()
+            .map(|t| {
+                (
+                    key_of(t),
+                    Watched {
+                        table: t.clone(),
+                        map: None,
+                        layout: None,
+                    },
+                )
+            })
+            .collect();
+        Ok(MysqlChangeStream {
+            binlog,
+            catalog: MysqlSource {
+                conn: tokio::sync::Mutex::new(control),
+                target: target.clone(),
+                flavor,
+            },
+            endpoint,
+            watched,
+            ids: HashMap::new(),
+            collations,
+            file: cursor.file.clone(),
+            gtid,
+            group_gtid: None,
+            in_transaction: false,
+            delivered: false,
+            pending: None,
+            out: VecDeque::new(),
+            committed: (cursor.file, cursor.pos),
+            last_output: Instant::now(),
+            format_known: false,
+            checksums,
+            selected: None,
+        })
+    }
+
+    /// Adds a table to the watched ones (a new table matching the task's selection): its
+    /// changes are delivered from the next TableMap of it on.
+    pub fn watch(&mut self, table: Table) {
+        self.watched.insert(
+            key_of(&table),
+            Watched {
+                table,
+                map: None,
+                layout: None,
+            },
+        );
+        // Its id may be known as skipped: forget the skips so the next TableMap decides.
+        self.ids.retain(|_, key| key.is_some());
+    }
+
+    /// The position a resume would start from: the end of the last complete transaction read.
+    pub fn position(&self) -> Position {
+        Position(format_position(
+            &self.committed.0,
+            self.committed.1,
+            self.gtid.text().as_deref(),
+        ))
+    }
+
+    fn at(&self, pos: u32) -> String {
+        format!("{} at {}:{pos}", self.endpoint, self.file)
+    }
+
+    fn flush(&mut self) -> Result<(), SourceError> {
+        if let Some(pending) = self.pending.take() {
+            if pending.rows > 0 {
+                let table = pending.table.clone();
+                let changes = pending.finish()?;
+                self.out.push_back(ChangeEvent::Rows { table, changes });
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of an event group at `pos` of the current file.
+    fn end_group(&mut self, pos: u32, timestamp: u32) -> Result<(), SourceError> {
+        self.flush()?;
+        match (self.group_gtid.take(), &mut self.gtid) {
+            (Some(GroupGtid::Maria(gtid)), GtidState::Maria(state)) => state.apply(gtid),
+            (Some(GroupGtid::Maria(gtid)), state @ GtidState::None) => {
+                let mut new = MariaGtidState::default();
+                new.apply(gtid);
+                *state = GtidState::Maria(new);
+            }
+            (Some(GroupGtid::Mysql(uuid, gno)), GtidState::Mysql(set)) => set.add(&uuid, gno),
+            // MySQL without a starting GTID set: a set of the stream's transactions only would
+            // be wrong as a resume point; positions stay file:pos.
+            _ => {}
+        }
+        self.in_transaction = false;
+        if pos > 0 {
+            self.committed = (self.file.clone(), u64::from(pos));
+        }
+        if self.delivered {
+            self.delivered = false;
+            let committed_at = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(timestamp));
+            self.out.push_back(ChangeEvent::Commit {
+                position: self.position(),
+                committed_at: Some(committed_at),
+            });
+        } else if self.last_output.elapsed() >= IDLE_EVERY {
+            self.out.push_back(ChangeEvent::Idle {
+                position: self.position(),
+                server_time: Some(
+                    SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(timestamp)),
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    async fn handle(&mut self, event: Event) -> Result<(), SourceError> {
+        let header = event.header();
+        let kind = header.event_type_raw();
+        let pos = header.log_pos();
+        if MARIA_COMPRESSED.contains(&kind) {
+            return Err(SourceError::ChangeCapture {
+                at: self.at(pos),
+                message: format!("the binlog holds a compressed event (MariaDB event type {kind}, written with log_bin_compress=ON); skipping it would lose its changes"),
+                action: "turn log_bin_compress off on the source (SET GLOBAL log_bin_compress=OFF and in its configuration), then resync the tables: compressed events can't be captured".into(),
+            });
+        }
+        if kind == MARIA_GTID {
+            let body = event.data();
+            let gtid = decode_maria_gtid(body, header.server_id()).ok_or_else(|| {
+                SourceError::ChangeCapture {
+                    at: self.at(pos),
+                    message: format!(
+                        "a MariaDB GTID event of {} bytes can't be decoded",
+                        body.len()
+                    ),
+                    action: "report this as a bug in migrate, with the server version".into(),
+                }
+            })?;
+            self.group_gtid = Some(GroupGtid::Maria(gtid));
+            self.in_transaction = !gtid.standalone;
+            return Ok(());
+        }
+        if kind >= MARIA_ANNOTATE_ROWS {
+            // Annotations, checkpoints, GTID lists, encryption starts: nothing to deliver.
+            return Ok(());
+        }
+        let data = event.read_data().map_err(|e| SourceError::ChangeCapture {
+            at: self.at(pos),
+            message: format!("event type {kind} can't be decoded ({e})"),
+            action: "report this as a bug in migrate, with the server version".into(),
+        })?;
+        match data {
+            Some(EventData::FormatDescriptionEvent(_)) => self.format_known = true,
+            Some(EventData::RotateEvent(rotate)) => {
+                let mut name = rotate.name_raw();
+                // The fake rotate that opens the stream comes before any format description,
+                // so the reader could not strip its checksum: it is still on the name.
+                if !self.format_known && self.checksums && name.len() > 4 {
+                    name = &name[..name.len() - 4];
+                }
+                self.file = String::from_utf8_lossy(name).into_owned();
+                if !rotate.is_fake() && self.committed.0 != self.file {
+                    // The new file starts after its header events.
+                    self.committed = (self.file.clone(), rotate.position());
+                }
+            }
+            Some(EventData::TableMapEvent(tme)) => self.table_map(&tme, pos).await?,
+            Some(EventData::RowsEvent(rows)) => self.rows(&rows, pos)?,
+            Some(EventData::XidEvent(_)) => self.end_group(pos, header.timestamp())?,
+            Some(EventData::QueryEvent(query)) => {
+                let statement = query::classify(&query.query());
+                let schema = query.schema().into_owned();
+                match statement {
+                    Statement::Begin => self.in_transaction = true,
+                    Statement::Commit => self.end_group(pos, header.timestamp())?,
+                    Statement::Truncate(named, table) => {
+                        let key = (named.unwrap_or(schema), table);
+                        if let Some(name) = self.watched.get(&key).map(|w| w.table.name.clone()) {
+                            self.flush()?;
+                            self.out
+                                .push_back(ChangeEvent::Truncate { tables: vec![name] });
+                            self.delivered = true;
+                        }
+                        if !self.in_transaction {
+                            self.end_group(pos, header.timestamp())?;
+                        }
+                    }
+                    Statement::Dml => {
+                        let watched_schema = self.watched.keys().any(|(s, _)| *s == schema);
+                        if watched_schema {
+                            return Err(SourceError::ChangeCapture {
+                                at: self.at(pos),
+                                message: format!("a data change on schema {schema} was logged as a statement (a session ran with binlog_format=STATEMENT or MIXED): its rows are not in the binlog: `{}`", truncate_text(&query.query(), 200)),
+                                action: "make every session log rows (no SET SESSION binlog_format; revoke the privilege to change it), then resync the tables of that schema".into(),
+                            });
+                        }
+                    }
+                    Statement::Other => {
+                        if !self.in_transaction {
+                            self.end_group(pos, header.timestamp())?;
+                        }
+                    }
+                }
+            }
+            Some(EventData::GtidEvent(gtid)) => {
+                self.group_gtid = Some(GroupGtid::Mysql(uuid_text(&gtid.sid()), gtid.gno()));
+            }
+            Some(EventData::XaPrepareLogEvent(_)) => {
+                // The rows of an XA transaction are logged at PREPARE, its outcome later as a
+                // separate XA COMMIT / XA ROLLBACK: delivering them at PREPARE could deliver rows
+                // that are rolled back.
+                return Err(SourceError::ChangeCapture {
+                    at: self.at(pos),
+                    message: "an XA transaction (XA PREPARE) is in the binlog: change capture does not follow XA transactions".into(),
+                    action: "don't use XA transactions on the captured tables, then resync them".into(),
+                });
+            }
+            Some(EventData::HeartbeatEvent) => {
+                self.out.push_back(ChangeEvent::Idle {
+                    position: self.position(),
+                    server_time: None,
+                });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn table_map(&mut self, tme: &TableMapEvent<'_>, pos: u32) -> Result<(), SourceError> {
+        let key = (
+            tme.database_name().into_owned(),
+            tme.table_name().into_owned(),
+        );
+        let mut new_table = false;
+        if !self.watched.contains_key(&key) {
+            let name = QualifiedName::new(Some(Ident::new(&key.0)), Ident::new(&key.1));
+            let discovered = match &self.selected {
+                Some(selected) if selected(&name) => self
+                    .catalog
+                    .discover(Some(std::slice::from_ref(&key.0)))
+                    .await?
+                    .tables
+                    .into_iter()
+                    .find(|t| key_of(t) == key),
+                _ => None,
+            };
+            let Some(table) = discovered else {
+                self.ids.insert(tme.table_id(), None);
+                return Ok(());
+            };
+            tracing::info!(table = %display_name(&table), "a new table is captured");
+            self.watch(table);
+            new_table = true;
+        }
+        let Some(watched) = self.watched.get(&key) else {
+            self.ids.insert(tme.table_id(), None);
+            return Ok(());
+        };
+        let map = rows::map_columns(tme, &self.collations).map_err(|message| {
+            SourceError::ChangeCapture {
+                at: self.at(pos),
+                message: format!("the table map of {}.{}: {message}", key.0, key.1),
+                action: "set binlog_row_metadata=FULL on the source, then resync the table".into(),
+            }
+        })?;
+        self.ids.insert(tme.table_id(), Some(key.clone()));
+        if watched.map.as_ref() == Some(&map) {
+            return Ok(());
+        }
+        let known: Vec<&str> = watched
+            .table
+            .columns
+            .iter()
+            .map(|c| c.name.value.as_str())
+            .collect();
+        let same_columns = known.len() == map.len()
+            && map
+                .iter()
+                .all(|m| known.iter().any(|k| k.eq_ignore_ascii_case(&m.name)));
+        // A new TableMap with the same column names but other types (MODIFY COLUMN) also needs
+        // the catalog's types; the first TableMap of a table is trusted to match its definition.
+        let changed = !same_columns || watched.map.is_some();
+        let table = if changed {
+            let rediscovered = self
+                .catalog
+                .discover(Some(std::slice::from_ref(&key.0)))
+                .await?
+                .tables
+                .into_iter()
+                .find(|t| key_of(t) == key);
+            rows::table_from_map(rediscovered.as_ref(), &watched.table, &map)?
+        } else {
+            watched.table.clone()
+        };
+        let layout = Layout::new(table.clone(), &map)?;
+        let announce = new_table || (changed && table.columns != watched.table.columns);
+        if announce {
+            self.flush()?;
+            tracing::info!(table = %display_name(&table), "the table's columns changed in the binlog: announcing its new definition");
+            self.out.push_back(ChangeEvent::Table {
+                table: table.clone(),
+            });
+            self.delivered = true;
+        }
+        if let Some(watched) = self.watched.get_mut(&key) {
+            watched.table = table;
+            watched.map = Some(map);
+            watched.layout = Some(layout);
+        }
+        Ok(())
+    }
+
+    fn rows(&mut self, rows: &RowsEventData<'_>, pos: u32) -> Result<(), SourceError> {
+        let Some(Some(key)) = self.ids.get(&rows.table_id()) else {
+            return Ok(());
+        };
+        if matches!(rows, RowsEventData::PartialUpdateRowsEvent(_)) {
+            return Err(SourceError::ChangeCapture {
+                at: self.at(pos),
+                message: format!(
+                    "{}.{} has a partial JSON update event (binlog_row_value_options=PARTIAL_JSON)",
+                    key.0, key.1
+                ),
+                action: "set binlog_row_value_options='' on the source, then resync the table"
+                    .into(),
+            });
+        }
+        let Some(layout) = self.watched.get(key).and_then(|w| w.layout.as_ref()) else {
+            return Ok(());
+        };
+        // Rows are parsed here with the layout's column list (made once per TableMap), not by
+        // `RowsEventData::rows`, which re-reads the TableMap's metadata for every row.
+        let decode_error = |e: std::io::Error| {
+            SourceError::ChangeCapture {
+            at: format!("{} at {}:{pos}", self.endpoint, self.file),
+            message: format!("a row of {} can't be decoded ({e})", layout.name),
+            action: "report this as a bug in migrate, with the table's definition and the server version".into(),
+        }
+        };
+        let columns = usize::try_from(rows.num_columns()).unwrap_or(usize::MAX);
+        let before_image: Option<Vec<bool>> = rows.columns_before_image().map(|bits| {
+            (0..columns)
+                .map(|i| bits.get(i).is_some_and(|b| *b))
+                .collect()
+        });
+        let after_image: Option<Vec<bool>> = rows.columns_after_image().map(|bits| {
+            (0..columns)
+                .map(|i| bits.get(i).is_some_and(|b| *b))
+                .collect()
+        });
+        let mut buf = mysql_common::io::ParseBuf(rows.rows_data());
+        while !buf.is_empty() {
+            let before = match &before_image {
+                Some(bits) => Some(layout.parse_image(&mut buf, bits).map_err(decode_error)?),
+                None => None,
+            };
+            let after = match &after_image {
+                Some(bits) => Some(layout.parse_image(&mut buf, bits).map_err(decode_error)?),
+                None => None,
+            };
+            if self
+                .pending
+                .as_ref()
+                .is_some_and(|p| p.table != layout.table.name)
+            {
+                if let Some(pending) = self.pending.take() {
+                    let table = pending.table.clone();
+                    self.out.push_back(ChangeEvent::Rows {
+                        table,
+                        changes: pending.finish()?,
+                    });
+                }
+            }
+            let pending = self.pending.get_or_insert_with(|| Pending::new(layout));
+            pending.push(layout, before, after)?;
+            self.delivered = true;
+            if pending.is_full() {
+                if let Some(pending) = self.pending.take() {
+                    let table = pending.table.clone();
+                    self.out.push_back(ChangeEvent::Rows {
+                        table,
+                        changes: pending.finish()?,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ChangeStream for MysqlChangeStream {
+    type Error = SourceError;
+
+    async fn next_event(&mut self) -> Result<Option<ChangeEvent>, SourceError> {
+        loop {
+            if let Some(event) = self.out.pop_front() {
+                self.last_output = Instant::now();
+                return Ok(Some(event));
+            }
+            let event = match self.binlog.next().await {
+                Some(Ok(event)) => event,
+                Some(Err(source)) => {
+                    return Err(SourceError::Binlog {
+                        at: format!("{} at {}", self.endpoint, self.file),
+                        source,
+                    })
+                }
+                None => {
+                    return Err(SourceError::Binlog {
+                        at: format!("{} at {}", self.endpoint, self.file),
+                        source: mysql_async::Error::Driver(
+                            mysql_async::DriverError::ConnectionClosed,
+                        ),
+                    })
+                }
+            };
+            self.handle(event).await?;
+        }
+    }
+
+    /// Records nothing: MySQL has no replication slot. The durable position is the caller's
+    /// checkpoint (a Commit position), from which the stream is reopened.
+    async fn acknowledge(&mut self, _position: &Position) -> Result<(), SourceError> {
+        Ok(())
+    }
+}
+
+fn key_of(table: &Table) -> TableKey {
+    (
+        table
+            .name
+            .schema
+            .as_ref()
+            .map(|s| s.value.clone())
+            .unwrap_or_default(),
+        table.name.name.value.clone(),
+    )
+}
+
+fn truncate_text(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// Refuses a server whose binlog settings can't give every change (see the module
+/// documentation), with a definite [`SourceError::ChangeCapture`] naming the setting.
+async fn check_settings(
+    conn: &mut Conn,
+    flavor: Flavor,
+    endpoint: &str,
+) -> Result<(), SourceError> {
+    let refuse = |message: String, action: &str| SourceError::ChangeCapture {
+        at: endpoint.to_string(),
+        message,
+        action: action.to_string(),
+    };
+    let control = conn;
+    let context = format!("checking the binlog settings on {endpoint}");
+    let log_bin = variable(control, "log_bin", &context).await?;
+    if !matches!(log_bin.as_deref(), Some("1" | "ON")) {
+        return Err(refuse("the binary log is off (log_bin=OFF)".into(), "start the server with --log-bin (and binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL)"));
+    }
+    let expect = [
+        ("binlog_format", "ROW", "statement or mixed logging writes statements, whose rows can't be captured"),
+        ("binlog_row_image", "FULL", "a partial row image lacks column values that the target needs"),
+        ("binlog_row_metadata", "FULL", "without it the binlog has no column names, character sets or ENUM/SET values, so rows can't be mapped to columns safely after an ALTER"),
+    ];
+    for (name, wanted, why) in expect {
+        let value = variable(control, name, &context).await?;
+        if !value
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case(wanted))
+        {
+            return Err(refuse(
+                format!("{name} is {} but change capture needs {wanted}: {why}", value.as_deref().unwrap_or("not supported by this server")),
+                &format!("set {name}={wanted} on the server (SET GLOBAL {name}='{wanted}' and in its configuration), then resync: changes logged before the switch can't be captured"),
+            ));
+        }
+    }
+    if flavor == Flavor::MariaDb {
+        let compress = variable(control, "log_bin_compress", &context).await?;
+        if matches!(compress.as_deref(), Some("1" | "ON")) {
+            return Err(refuse(
+                "log_bin_compress=ON: the server writes compressed binlog events, which this stream can't read (skipping them would lose rows)".into(),
+                "turn it off (SET GLOBAL log_bin_compress=OFF and in the server's configuration), then resync the tables: changes already logged compressed can't be captured",
+            ));
+        }
+    }
+
+    Ok(())
+}
+
+/// Collation id -> character set name, as the server defines them (MariaDB's UCA-14 collations
+/// have ids that MySQL's tables don't know).
+async fn collations(
+    conn: &mut Conn,
+    flavor: Flavor,
+    endpoint: &str,
+) -> Result<HashMap<u16, String>, SourceError> {
+    let context = format!("reading the collations of {endpoint}");
+    let mut map = HashMap::new();
+    let rows: Vec<(Option<u64>, Option<String>)> = conn
+        .query("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS")
+        .await
+        .map_err(SourceError::query(context.clone()))?;
+    let mut add = |rows: Vec<(Option<u64>, Option<String>)>| {
+        for (id, charset) in rows {
+            if let (Some(id), Some(charset)) = (id.and_then(|i| u16::try_from(i).ok()), charset) {
+                map.entry(id).or_insert(charset);
+            }
+        }
+    };
+    add(rows);
+    if flavor == Flavor::MariaDb {
+        // MariaDB 10.10+ lists the ids of collations shared by several character sets here.
+        let rows: Result<Vec<(Option<u64>, Option<String>)>, _> = conn
+            .query("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATION_CHARACTER_SET_APPLICABILITY")
+            .await;
+        if let Ok(rows) = rows {
+            add(rows);
+        }
+    }
+    Ok(map)
+}

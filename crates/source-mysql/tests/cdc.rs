@@ -1,0 +1,900 @@
+//! The binlog change stream against a real MariaDB (ROW format, FULL image and metadata): every
+//! kind of change, value by value, in commit order; every type exactly as the snapshot reader
+//! gives it; schema changes; a large transaction in bounded batches; rotation; resuming from a
+//! Commit position (file and position, and GTID); and the refusals.
+
+mod common;
+
+use arrow_array::{Array, Decimal128Array, Int32Array, LargeStringArray, RecordBatch, StringArray};
+use common::{column, connect, read_table, table, TYPES};
+use migrate_core::{ErrorClass, Retry, Table};
+use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position};
+use migrate_source_mysql::{MysqlChangeStream, MysqlSource, SourceError, BATCH_ROWS};
+use std::time::Duration;
+
+/// Only the tables given to `open_changes` (new tables are watched explicitly by the tests).
+fn only_listed() -> migrate_source::TableFilter {
+    std::sync::Arc::new(|_| false)
+}
+
+/// The snapshot's binlog position as the stream's text form.
+async fn snapshot_position(source: &MysqlSource) -> Position {
+    let snapshot = source.snapshot(1).await.unwrap();
+    let p = snapshot
+        .binlog_position()
+        .expect("a binlog position")
+        .clone();
+    snapshot.close().await.unwrap();
+    Position(match p.gtid {
+        Some(g) => format!("{}:{};gtid={g}", p.file, p.position),
+        None => format!("{}:{}", p.file, p.position),
+    })
+}
+
+async fn watched(source: &MysqlSource, names: &[&str]) -> Vec<Table> {
+    let catalog = source.discover(None).await.unwrap();
+    names.iter().map(|n| table(&catalog, n).clone()).collect()
+}
+
+/// Events up to and including the `commits`-th Commit, Idle events left out.
+async fn until_commits(stream: &mut MysqlChangeStream, commits: usize) -> Vec<ChangeEvent> {
+    let mut events = Vec::new();
+    let mut seen = 0;
+    while seen < commits {
+        let event = tokio::time::timeout(Duration::from_secs(60), stream.next_event())
+            .await
+            .expect("an event within 60 s")
+            .expect("no error")
+            .expect("the stream goes on");
+        match event {
+            ChangeEvent::Idle { .. } => continue,
+            ChangeEvent::Commit { .. } => seen += 1,
+            _ => {}
+        }
+        events.push(event);
+    }
+    events
+}
+
+fn rows(event: &ChangeEvent) -> &RecordBatch {
+    match event {
+        ChangeEvent::Rows { changes, .. } => changes,
+        other => panic!("expected rows, got {other:?}"),
+    }
+}
+
+fn ops(batch: &RecordBatch) -> Vec<String> {
+    let op = column::<StringArray>(batch, "__op");
+    (0..batch.num_rows())
+        .map(|i| op.value(i).to_string())
+        .collect()
+}
+
+fn ints(batch: &RecordBatch, name: &str) -> Vec<Option<i32>> {
+    column::<Int32Array>(batch, name).iter().collect()
+}
+
+fn texts(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
+    column::<LargeStringArray>(batch, name)
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect()
+}
+
+fn commit_position(event: &ChangeEvent) -> Position {
+    match event {
+        ChangeEvent::Commit { position, .. } => position.clone(),
+        other => panic!("expected a commit, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inserts_updates_deletes_truncates_in_commit_order() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_kinds");
+    db.sql(
+        "CREATE TABLE a (id INT PRIMARY KEY, note VARCHAR(20), amount DECIMAL(10,2)) ENGINE=InnoDB;
+         CREATE TABLE b (k1 INT, k2 VARCHAR(5), v LONGTEXT, PRIMARY KEY (k1, k2)) ENGINE=InnoDB;
+         CREATE TABLE other (id INT PRIMARY KEY) ENGINE=InnoDB;
+         INSERT INTO a VALUES (100, 'before the snapshot', 1);",
+    )
+    .unwrap();
+    let source = connect(db.url()).await;
+    let from = snapshot_position(&source).await;
+    let tables = watched(&source, &["a", "b"]).await;
+    source.ensure_change_capture(&tables).await.unwrap();
+    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    db.sql(
+        "INSERT INTO a VALUES (1, 'one', 1.50), (2, NULL, NULL);
+         UPDATE a SET note = 'uno' WHERE id = 1;
+         UPDATE a SET id = 20 WHERE id = 2;
+         DELETE FROM a WHERE id = 1;
+         INSERT INTO other VALUES (1);
+         BEGIN; INSERT INTO b VALUES (1, 'x', 'multi'); INSERT INTO other VALUES (2);
+                INSERT INTO a VALUES (3, 'three', -0.01); UPDATE b SET v = NULL WHERE k1 = 1; COMMIT;
+         TRUNCATE TABLE `a`;
+         INSERT INTO b VALUES (2, 'big', REPEAT('0123456789abcdef', 131072));",
+    )
+    .unwrap();
+    let events = until_commits(&mut stream, 7).await;
+    let mut e = events.iter();
+    let mut next = || e.next().expect("more events");
+
+    // 1: the insert of two rows.
+    let batch = rows(next());
+    assert_eq!(ops(batch), ["I", "I"]);
+    assert_eq!(ints(batch, "id"), [Some(1), Some(2)]);
+    assert_eq!(ints(batch, "__before_id"), [None, None]);
+    assert_eq!(texts(batch, "note"), [Some("one".into()), None]);
+    let amount = column::<Decimal128Array>(batch, "amount");
+    assert_eq!(amount.value(0), 150);
+    assert!(amount.is_null(1));
+    assert_eq!(batch.column_by_name("__unchanged").unwrap().null_count(), 2);
+    let first = commit_position(next());
+    // 2: an update that keeps the key.
+    let batch = rows(next());
+    assert_eq!(ops(batch), ["U"]);
+    assert_eq!(ints(batch, "__before_id"), [Some(1)]);
+    assert_eq!(ints(batch, "id"), [Some(1)]);
+    assert_eq!(texts(batch, "note"), [Some("uno".into())]);
+    next();
+    // 3: an update of the key: before 2, after 20.
+    let batch = rows(next());
+    assert_eq!(ops(batch), ["U"]);
+    assert_eq!(ints(batch, "__before_id"), [Some(2)]);
+    assert_eq!(ints(batch, "id"), [Some(20)]);
+    next();
+    // 4: a delete: the key before, nothing after.
+    let batch = rows(next());
+    assert_eq!(ops(batch), ["D"]);
+    assert_eq!(ints(batch, "__before_id"), [Some(1)]);
+    assert_eq!(ints(batch, "id"), [None]);
+    assert_eq!(texts(batch, "note"), [None]);
+    next();
+    // (the insert into `other` is not watched: no commit for it)
+    // 5: the multi-table transaction: b, a, b again, then one commit.
+    let ChangeEvent::Rows { table, changes } = next() else {
+        panic!("rows of b")
+    };
+    assert_eq!(table.name.value, "b");
+    assert_eq!(ops(changes), ["I"]);
+    assert_eq!(texts(changes, "v"), [Some("multi".into())]);
+    let ChangeEvent::Rows { table, changes } = next() else {
+        panic!("rows of a")
+    };
+    assert_eq!(table.name.value, "a");
+    assert_eq!(ints(changes, "id"), [Some(3)]);
+    assert_eq!(column::<Decimal128Array>(changes, "amount").value(0), -1);
+    let batch = rows(next());
+    assert_eq!(ops(batch), ["U"]);
+    assert_eq!(ints(batch, "__before_k1"), [Some(1)]);
+    assert_eq!(texts(batch, "__before_k2"), [Some("x".into())]);
+    assert_eq!(texts(batch, "v"), [None]);
+    let multi = commit_position(next());
+    // 6: the truncate.
+    match next() {
+        ChangeEvent::Truncate { tables } => {
+            assert_eq!(tables.len(), 1);
+            assert_eq!(tables[0].name.value, "a");
+            assert_eq!(tables[0].schema.as_ref().unwrap().value, db.name());
+        }
+        other => panic!("expected a truncate, got {other:?}"),
+    }
+    next();
+    // 7: a 2 MiB value, whole.
+    let batch = rows(next());
+    let v = texts(batch, "v");
+    assert_eq!(v[0].as_ref().unwrap().len(), 2 << 20);
+    assert!(v[0].as_ref().unwrap().starts_with("0123456789abcdef0123"));
+    let last = commit_position(next());
+    assert!(e.next().is_none());
+
+    // Positions carry the GTID state and increase.
+    assert!(first.0.contains(";gtid="), "{first}");
+    assert_ne!(first, multi);
+    assert_ne!(multi, last);
+
+    // Resuming from the multi-table transaction's commit delivers exactly what came after.
+    let mut resumed = source.open_changes("cdc-test", &tables, only_listed(), &multi).await.unwrap();
+    let events = until_commits(&mut resumed, 2).await;
+    assert!(
+        matches!(events[0], ChangeEvent::Truncate { .. }),
+        "{events:?}"
+    );
+    assert!(matches!(events[1], ChangeEvent::Commit { .. }));
+    assert_eq!(texts(rows(&events[2]), "k2"), [Some("big".into())]);
+    assert_eq!(commit_position(&events[3]), last);
+    assert_eq!(events.len(), 4);
+    // The stream stays quiet until the next change, reporting progress only.
+    let idle = tokio::time::timeout(Duration::from_secs(10), resumed.next_event())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(matches!(idle, ChangeEvent::Idle { .. }), "{idle:?}");
+    // No slot: acknowledging records nothing and succeeds.
+    resumed.acknowledge(&last).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_type_arrives_as_the_snapshot_reads_it() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_types");
+    db.sql(TYPES).unwrap();
+    db.sql("CREATE TABLE copy LIKE types").unwrap();
+    let source = connect(db.url()).await;
+    let from = snapshot_position(&source).await;
+    let tables = watched(&source, &["copy"]).await;
+    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    db.sql(
+        "SET NAMES utf8mb4;
+         INSERT INTO copy SELECT * FROM types ORDER BY id;
+         UPDATE copy SET id = id + 100 WHERE id = 2;
+         DELETE FROM copy WHERE id = 3;",
+    )
+    .unwrap();
+    let events = until_commits(&mut stream, 3).await;
+    let inserted = rows(&events[0]);
+    assert_eq!(ops(inserted), ["I"; 5]);
+
+    // The reference: the snapshot reader's batch of the source table.
+    let catalog = source.discover(None).await.unwrap();
+    let reference = read_table(&source, table(&catalog, "types")).await.unwrap();
+    assert_eq!(reference.len(), 1);
+    let reference = &reference[0];
+    assert_eq!(reference.num_rows(), 5);
+    for field in reference.schema().fields() {
+        let expected = reference.column_by_name(field.name()).unwrap();
+        let got = inserted.column_by_name(field.name()).unwrap();
+        assert_eq!(got.data_type(), expected.data_type(), "{}", field.name());
+        assert_eq!(got.as_ref(), expected.as_ref(), "column {}", field.name());
+    }
+    // The latin1 column was converted from its own character set.
+    assert_eq!(texts(inserted, "lat")[1].as_deref(), Some("Ñandú ÿ"));
+    assert_eq!(texts(inserted, "e")[1].as_deref(), Some("it's"));
+    assert_eq!(texts(inserted, "s")[1].as_deref(), Some("x,z"));
+
+    // Update: the whole row after, the key before; delete: the key only.
+    let updated = rows(&events[2]);
+    assert_eq!(ops(updated), ["U"]);
+    assert_eq!(ints(updated, "__before_id"), [Some(2)]);
+    assert_eq!(ints(updated, "id"), [Some(102)]);
+    for field in reference.schema().fields().iter().skip(1) {
+        let expected = reference.column_by_name(field.name()).unwrap().slice(1, 1);
+        let got = updated.column_by_name(field.name()).unwrap();
+        assert_eq!(
+            got.as_ref(),
+            expected.as_ref(),
+            "updated column {}",
+            field.name()
+        );
+    }
+    let deleted = rows(&events[4]);
+    assert_eq!(ops(deleted), ["D"]);
+    assert_eq!(ints(deleted, "__before_id"), [Some(3)]);
+    assert_eq!(deleted.column_by_name("vc").unwrap().null_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn added_and_dropped_columns_announce_the_new_definition() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_ddl");
+    db.sql("CREATE TABLE t (id INT PRIMARY KEY, note VARCHAR(10)) ENGINE=InnoDB")
+        .unwrap();
+    let source = connect(db.url()).await;
+    let from = snapshot_position(&source).await;
+    let tables = watched(&source, &["t"]).await;
+    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    db.sql(
+        "INSERT INTO t VALUES (1, 'a');
+         ALTER TABLE t ADD COLUMN qty DECIMAL(8,3) NULL;
+         INSERT INTO t VALUES (2, 'b', 2.5);
+         ALTER TABLE t DROP COLUMN note;
+         INSERT INTO t VALUES (3, 7);",
+    )
+    .unwrap();
+    let events = until_commits(&mut stream, 3).await;
+    let names = |batch: &RecordBatch| -> Vec<String> {
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
+    };
+    assert_eq!(
+        names(rows(&events[0])),
+        ["__op", "__unchanged", "__before_id", "id", "note"]
+    );
+    let ChangeEvent::Table { table } = &events[2] else {
+        panic!("expected the new definition, got {:?}", events[2])
+    };
+    let columns: Vec<(&str, String)> = table
+        .columns
+        .iter()
+        .map(|c| (c.name.value.as_str(), c.data_type.to_string()))
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("id", "integer".into()),
+            ("note", "varchar(10 char)".into()),
+            ("qty", "decimal(8,3)".into())
+        ]
+    );
+    assert_eq!(migrate_source::key_columns(table), ["id"]);
+    let batch = rows(&events[3]);
+    assert_eq!(
+        names(batch),
+        ["__op", "__unchanged", "__before_id", "id", "note", "qty"]
+    );
+    assert_eq!(column::<Decimal128Array>(batch, "qty").value(0), 2500);
+    let ChangeEvent::Table { table } = &events[5] else {
+        panic!("expected the definition without note, got {:?}", events[5])
+    };
+    assert_eq!(table.columns.len(), 2);
+    let batch = rows(&events[6]);
+    assert_eq!(
+        names(batch),
+        ["__op", "__unchanged", "__before_id", "id", "qty"]
+    );
+    assert_eq!(ints(batch, "id"), [Some(3)]);
+    assert_eq!(column::<Decimal128Array>(batch, "qty").value(0), 7000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_transaction_streams_in_bounded_batches() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_large");
+    db.sql("CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(100)) ENGINE=InnoDB")
+        .unwrap();
+    let source = connect(db.url()).await;
+    let from = snapshot_position(&source).await;
+    let tables = watched(&source, &["big"]).await;
+    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    db.sql("INSERT INTO big SELECT seq, REPEAT('x', 100) FROM seq_1_to_100000")
+        .unwrap();
+    let mut total = 0;
+    let mut batches = 0;
+    let mut next_id = 1;
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(60), stream.next_event())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        match event {
+            ChangeEvent::Rows { changes, .. } => {
+                assert!(
+                    changes.num_rows() <= BATCH_ROWS,
+                    "{} rows",
+                    changes.num_rows()
+                );
+                for id in column::<Int32Array>(&changes, "id").values() {
+                    assert_eq!(*id, next_id);
+                    next_id += 1;
+                }
+                total += changes.num_rows();
+                batches += 1;
+            }
+            ChangeEvent::Commit { .. } => break,
+            ChangeEvent::Idle { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(total, 100_000);
+    assert!(batches >= 100_000 / BATCH_ROWS, "{batches} batches");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rotation_and_resume_by_position_and_by_gtid() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_rotate");
+    db.sql("CREATE TABLE r (id INT PRIMARY KEY) ENGINE=InnoDB")
+        .unwrap();
+    let source = connect(db.url()).await;
+    let from = snapshot_position(&source).await;
+    let tables = watched(&source, &["r"]).await;
+    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    db.sql("INSERT INTO r VALUES (1); FLUSH BINARY LOGS; INSERT INTO r VALUES (2); INSERT INTO r VALUES (3);")
+        .unwrap();
+    let events = until_commits(&mut stream, 3).await;
+    let ids: Vec<i32> = events
+        .iter()
+        .filter_map(|e| match e {
+            ChangeEvent::Rows { changes, .. } => Some(column::<Int32Array>(changes, "id").value(0)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, [1, 2, 3]);
+    let commits: Vec<Position> = events
+        .iter()
+        .filter(|e| matches!(e, ChangeEvent::Commit { .. }))
+        .map(commit_position)
+        .collect();
+    let file = |p: &Position| p.0.split(':').next().unwrap().to_string();
+    assert_ne!(
+        file(&commits[0]),
+        file(&commits[1]),
+        "the second commit is in the next file"
+    );
+
+    let ids_from = |events: Vec<ChangeEvent>| -> Vec<i32> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                ChangeEvent::Rows { changes, .. } => {
+                    Some(column::<Int32Array>(changes, "id").value(0))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    // From the first commit: exactly 2 and 3, across the rotation.
+    let mut resumed = source.open_changes("cdc-test", &tables, only_listed(), &commits[0]).await.unwrap();
+    let events = until_commits(&mut resumed, 2).await;
+    assert_eq!(commit_position(events.last().unwrap()), commits[2]);
+    assert_eq!(ids_from(events), [2, 3]);
+    // From the second: exactly 3.
+    let mut resumed = source.open_changes("cdc-test", &tables, only_listed(), &commits[1]).await.unwrap();
+    assert_eq!(ids_from(until_commits(&mut resumed, 1).await), [3]);
+
+    // A file the server no longer has, with the GTID state of the first commit: resumed by GTID.
+    let gtid = commits[0].0.split_once(";gtid=").unwrap().1;
+    let gone = Position(format!("gone-bin.000001:4;gtid={gtid}"));
+    let mut resumed = source.open_changes("cdc-test", &tables, only_listed(), &gone).await.unwrap();
+    let events = until_commits(&mut resumed, 2).await;
+    assert_eq!(ids_from(events), [2, 3]);
+    // Without a GTID there is nothing to resume from: a definite error that says so.
+    let error = source
+        .open_changes("cdc-test", &tables, only_listed(), &Position("gone-bin.000001:4".into()))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(error.retry(), Retry::Definite);
+    assert!(
+        error.to_string().contains("no longer on the server"),
+        "{error}"
+    );
+    let error = source
+        .open_changes("cdc-test", &tables, only_listed(), &Position("nonsense".into()))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(error, SourceError::InvalidPosition { .. }),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn statement_logged_changes_stop_the_stream() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_statement");
+    db.sql("CREATE TABLE s (id INT PRIMARY KEY) ENGINE=InnoDB")
+        .unwrap();
+    let source = connect(db.url()).await;
+    let from = snapshot_position(&source).await;
+    let tables = watched(&source, &["s"]).await;
+    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    // One session switched to statement logging (the server stays ROW).
+    db.sql("SET SESSION binlog_format = 'STATEMENT'; INSERT INTO s VALUES (1);")
+        .unwrap();
+    let error = loop {
+        match tokio::time::timeout(Duration::from_secs(60), stream.next_event())
+            .await
+            .unwrap()
+        {
+            Ok(Some(ChangeEvent::Idle { .. })) => continue,
+            Ok(other) => panic!("expected an error, got {other:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(error.retry(), Retry::Definite);
+    let text = error.to_string();
+    assert!(text.contains("logged as a statement"), "{text}");
+    assert!(text.contains("INSERT INTO s VALUES (1)"), "{text}");
+}
+
+/// A private MariaDB (scenarios/servers/mariadb.sh in a temporary run dir, on a free port) whose
+/// global settings this test may change; stopped when dropped.
+struct PrivateServer {
+    script: std::path::PathBuf,
+    run_dir: std::path::PathBuf,
+    url: String,
+}
+
+impl PrivateServer {
+    fn start() -> Option<PrivateServer> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let script = root.join("scenarios/servers/mariadb.sh");
+        let run_dir =
+            std::env::temp_dir().join(migrate_testkit::unique_name("cdc_private_mariadb"));
+        // A port below the ephemeral range (where other tests' client sockets land), free now;
+        // a few attempts, as a port can still be taken between the check and the server's bind.
+        let mut output = None;
+        for attempt in 0..4u32 {
+            let port = (0..200u32)
+                .map(|i| 20_000 + (std::process::id() * 7 + attempt * 997 + i * 13) % 10_000)
+                .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p as u16)).is_ok())
+                .unwrap();
+            let started = std::process::Command::new("bash")
+                .arg(&script)
+                .arg("start")
+                .env("MIGRATE_RUN_DIR", &run_dir)
+                .env("MIGRATE_MYSQL_PORT", port.to_string())
+                .output()
+                .unwrap();
+            let ok = started.status.success();
+            output = Some(started);
+            if ok {
+                break;
+            }
+        }
+        let output = output.unwrap();
+        let server = PrivateServer {
+            script,
+            run_dir,
+            url: String::from_utf8_lossy(&output.stdout).trim().to_string(),
+        };
+        if !output.status.success() {
+            let required =
+                std::env::var("CI").is_ok() || std::env::var("MIGRATE_REQUIRE_SERVERS").is_ok();
+            let log = String::from_utf8_lossy(&output.stderr).into_owned();
+            assert!(
+                !required,
+                "a private MariaDB is required but did not start: {log}"
+            );
+            eprintln!("skipped: no private MariaDB ({log})");
+            return None;
+        }
+        Some(server)
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(&self.script)
+            .arg("stop")
+            .env("MIGRATE_RUN_DIR", &self.run_dir)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.run_dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_that_would_lose_changes_are_refused() {
+    let Some(server) = PrivateServer::start() else {
+        return;
+    };
+    let url = format!("{}mysql", server.url);
+    let admin = connect(&url).await;
+    let sql = |statement: &'static str| {
+        let url = url.clone();
+        async move {
+            use mysql_async::prelude::Queryable;
+            let mut conn = mysql_async::Conn::from_url(url).await.unwrap();
+            conn.query_drop(statement).await.unwrap();
+            conn.disconnect().await.unwrap();
+        }
+    };
+    sql("CREATE DATABASE shop").await;
+    sql("CREATE TABLE shop.t (id INT PRIMARY KEY, note TEXT) ENGINE=InnoDB").await;
+    let source = connect(&format!("{}shop", server.url)).await;
+    let tables = watched(&source, &["t"]).await;
+    let from = snapshot_position(&source).await;
+
+    let refused = |error: SourceError, words: &[&str]| {
+        assert_eq!(error.retry(), Retry::Definite, "{error}");
+        let text = error.to_string();
+        assert!(matches!(error, SourceError::ChangeCapture { .. }), "{text}");
+        for word in words {
+            assert!(text.contains(word), "`{word}` not in: {text}");
+        }
+    };
+    // Compression on when the stream opens.
+    sql("SET GLOBAL log_bin_compress = ON").await;
+    let error = source.open_changes("cdc-test", &tables, only_listed(), &from).await.err().unwrap();
+    refused(error, &["log_bin_compress=ON", "resync"]);
+
+    // Compression turned on while streaming: the compressed events stop the stream.
+    sql("SET GLOBAL log_bin_compress = OFF").await;
+    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    sql("SET GLOBAL log_bin_compress = ON").await;
+    sql("SET GLOBAL log_bin_compress_min_len = 10").await;
+    sql("INSERT INTO shop.t VALUES (1, REPEAT('compressible ', 100))").await;
+    let error = loop {
+        match tokio::time::timeout(Duration::from_secs(60), stream.next_event())
+            .await
+            .unwrap()
+        {
+            Ok(Some(ChangeEvent::Rows { .. } | ChangeEvent::Commit { .. })) => {
+                panic!("a compressed transaction was delivered")
+            }
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the stream ended"),
+            Err(e) => break e,
+        }
+    };
+    refused(error, &["compressed event", "log_bin_compress"]);
+    sql("SET GLOBAL log_bin_compress = OFF").await;
+
+    // Statement and mixed logging, a partial row image, no column metadata.
+    for (set, reset, words) in [
+        (
+            "SET GLOBAL binlog_format = 'STATEMENT'",
+            "SET GLOBAL binlog_format = 'ROW'",
+            ["binlog_format is STATEMENT", "ROW"],
+        ),
+        (
+            "SET GLOBAL binlog_format = 'MIXED'",
+            "SET GLOBAL binlog_format = 'ROW'",
+            ["binlog_format is MIXED", "ROW"],
+        ),
+        (
+            "SET GLOBAL binlog_row_image = 'MINIMAL'",
+            "SET GLOBAL binlog_row_image = 'FULL'",
+            ["binlog_row_image is MINIMAL", "FULL"],
+        ),
+        (
+            "SET GLOBAL binlog_row_metadata = 'MINIMAL'",
+            "SET GLOBAL binlog_row_metadata = 'FULL'",
+            ["binlog_row_metadata is MINIMAL", "FULL"],
+        ),
+    ] {
+        sql(set).await;
+        let error = source.open_changes("cdc-test", &tables, only_listed(), &from).await.err().unwrap();
+        refused(error, &words);
+        let error = source.ensure_change_capture(&tables).await.unwrap_err();
+        refused(error, &words);
+        sql(reset).await;
+    }
+    // Back to ROW/FULL: the stream opens again.
+    source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    drop(admin);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_tables_are_watched_on_request_and_untypable_columns_stop_the_stream() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_watch");
+    db.sql("CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB")
+        .unwrap();
+    let source = connect(db.url()).await;
+    let from = snapshot_position(&source).await;
+    let tables = watched(&source, &["t"]).await;
+    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    // A table created after the stream opened: skipped until the caller watches it.
+    db.sql(
+        "CREATE TABLE late (id INT PRIMARY KEY, name VARCHAR(5) CHARACTER SET latin1) ENGINE=InnoDB;
+         INSERT INTO late VALUES (1, 'Ñ');",
+    )
+    .unwrap();
+    stream.watch(watched(&source, &["late"]).await.remove(0));
+    let events = until_commits(&mut stream, 1).await;
+    let ChangeEvent::Rows { table, changes } = &events[0] else {
+        panic!("rows of late: {events:?}")
+    };
+    assert_eq!(table.name.value, "late");
+    assert_eq!(texts(changes, "name"), [Some("Ñ".into())]);
+
+    // A column added and dropped again before the stream reads its rows: its type is unknown.
+    db.sql(
+        "ALTER TABLE t ADD COLUMN gone INT;
+         INSERT INTO t VALUES (1, 1);
+         ALTER TABLE t DROP COLUMN gone;",
+    )
+    .unwrap();
+    let error = loop {
+        match stream.next_event().await {
+            Ok(Some(ChangeEvent::Idle { .. })) => continue,
+            Ok(other) => panic!("expected an error, got {other:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(error.retry(), Retry::Definite);
+    let text = error.to_string();
+    assert!(text.contains(".t.gone"), "{text}");
+    assert!(text.contains("added and dropped again"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preflight_names_columns_the_binlog_cannot_give() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_preflight");
+    db.sql(
+        "CREATE TABLE ok (id INT PRIMARY KEY, a VARCHAR(5) CHARACTER SET latin1, b TEXT, c BLOB) ENGINE=InnoDB;
+         CREATE TABLE cyr (id INT PRIMARY KEY, name VARCHAR(5) CHARACTER SET cp1251) ENGINE=InnoDB;
+         CREATE TABLE ids (id INT PRIMARY KEY, u UUID) ENGINE=InnoDB;",
+    )
+    .unwrap();
+    let source = connect(db.url()).await;
+    let tables = watched(&source, &["ok", "cyr", "ids"]).await;
+    source.ensure_change_capture(&tables[..1]).await.unwrap();
+    let error = source
+        .ensure_change_capture(&tables[1..2])
+        .await
+        .unwrap_err();
+    assert_eq!(error.retry(), Retry::Definite);
+    let text = error.to_string();
+    assert!(
+        text.contains(".cyr.name") && text.contains("cp1251"),
+        "{text}"
+    );
+    let error = source
+        .ensure_change_capture(&tables[2..])
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains(".ids.u") && text.contains("uuid"), "{text}");
+
+    // The stream refuses the same columns when their first change arrives.
+    let from = snapshot_position(&source).await;
+    let mut stream = source.open_changes("cdc-test", &tables[1..], only_listed(), &from).await.unwrap();
+    db.sql("INSERT INTO cyr VALUES (1, 'x')").unwrap();
+    let error = loop {
+        match stream.next_event().await {
+            Ok(Some(ChangeEvent::Idle { .. })) => continue,
+            Ok(other) => panic!("expected an error, got {other:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert!(error.to_string().contains("cp1251"), "{error}");
+}
+
+/// Applies a change batch of a table with an `id INT` key and a `v` text column to a model.
+fn apply(model: &mut std::collections::BTreeMap<i32, Option<String>>, batch: &RecordBatch) {
+    let op = column::<StringArray>(batch, "__op");
+    let before = column::<Int32Array>(batch, "__before_id");
+    let id = column::<Int32Array>(batch, "id");
+    let v = column::<LargeStringArray>(batch, "v");
+    for i in 0..batch.num_rows() {
+        match op.value(i) {
+            "I" => assert!(
+                model
+                    .insert(id.value(i), v.is_valid(i).then(|| v.value(i).to_string()))
+                    .is_none(),
+                "duplicate insert of {}",
+                id.value(i)
+            ),
+            "U" => {
+                assert!(
+                    model.remove(&before.value(i)).is_some(),
+                    "update of a missing row {}",
+                    before.value(i)
+                );
+                assert!(model
+                    .insert(id.value(i), v.is_valid(i).then(|| v.value(i).to_string()))
+                    .is_none());
+            }
+            "D" => assert!(
+                model.remove(&before.value(i)).is_some(),
+                "delete of a missing row {}",
+                before.value(i)
+            ),
+            other => panic!("op {other}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_concurrent_workload_replays_exactly_across_a_resume() {
+    use mysql_async::prelude::Queryable;
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_workload");
+    db.sql(
+        "CREATE TABLE w (id INT PRIMARY KEY, v VARCHAR(30)) ENGINE=InnoDB;
+         INSERT INTO w SELECT seq, CONCAT('initial ', seq) FROM seq_1_to_200;",
+    )
+    .unwrap();
+    let source = connect(db.url()).await;
+    // The model starts as the snapshot's view.
+    let snapshot = source.snapshot(1).await.unwrap();
+    let from = snapshot.binlog_position().unwrap().change_position();
+    snapshot.close().await.unwrap();
+    let mut model: std::collections::BTreeMap<i32, Option<String>> = (1..=200)
+        .map(|i| (i, Some(format!("initial {i}"))))
+        .collect();
+    let tables = watched(&source, &["w"]).await;
+
+    // A writer: 600 transactions of inserts, updates (some of the key), deletes, and rollbacks.
+    let url = db.url().to_string();
+    let writer = tokio::spawn(async move {
+        let mut conn = mysql_async::Conn::from_url(url).await.unwrap();
+        let mut next = 1000;
+        for round in 0..600u32 {
+            conn.query_drop("BEGIN").await.unwrap();
+            let target = 1 + (round * 37) % 200;
+            let statements = [
+                format!("INSERT INTO w VALUES ({next}, 'n{round}')"),
+                format!(
+                    "UPDATE w SET v = {} WHERE id = {target}",
+                    if round % 5 == 0 {
+                        "NULL".to_string()
+                    } else {
+                        format!("'u{round}'")
+                    }
+                ),
+                format!("UPDATE w SET id = id + 100000 WHERE id = {}", next - 1),
+                format!("DELETE FROM w WHERE id = {}", 1 + (round * 53) % 200),
+            ];
+            for statement in &statements[..1 + (round as usize % 4)] {
+                conn.query_drop(statement).await.unwrap();
+            }
+            next += 1;
+            if round % 10 == 9 {
+                conn.query_drop("ROLLBACK").await.unwrap();
+            } else {
+                conn.query_drop("COMMIT").await.unwrap();
+            }
+        }
+    });
+
+    // Read while the writer runs; stop after some commits, keep only what committed, resume.
+    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &from).await.unwrap();
+    let mut uncommitted: Vec<RecordBatch> = Vec::new();
+    let mut last_commit = from.clone();
+    let mut commits = 0;
+    while commits < 150 {
+        match stream.next_event().await.unwrap().unwrap() {
+            ChangeEvent::Rows { changes, .. } => uncommitted.push(changes),
+            ChangeEvent::Commit { position, .. } => {
+                for batch in uncommitted.drain(..) {
+                    apply(&mut model, &batch);
+                }
+                last_commit = position;
+                commits += 1;
+            }
+            _ => {}
+        }
+    }
+    // Rows read after the last commit are dropped with the stream, as after a crash.
+    drop(stream);
+    writer.await.unwrap();
+    let mut conn = mysql_async::Conn::from_url(db.url()).await.unwrap();
+    conn.query_drop("INSERT INTO w VALUES (999999, 'end')")
+        .await
+        .unwrap();
+    let mut stream = source.open_changes("cdc-test", &tables, only_listed(), &last_commit).await.unwrap();
+    'read: loop {
+        match stream.next_event().await.unwrap().unwrap() {
+            ChangeEvent::Rows { changes, .. } => uncommitted.push(changes),
+            ChangeEvent::Commit { .. } => {
+                let end = uncommitted
+                    .iter()
+                    .any(|b| column::<Int32Array>(b, "id").values().contains(&999_999));
+                for batch in uncommitted.drain(..) {
+                    apply(&mut model, &batch);
+                }
+                if end {
+                    break 'read;
+                }
+            }
+            _ => {}
+        }
+    }
+    let rows: Vec<(i32, Option<String>)> =
+        conn.query("SELECT id, v FROM w ORDER BY id").await.unwrap();
+    let actual: std::collections::BTreeMap<i32, Option<String>> = rows.into_iter().collect();
+    assert_eq!(model.len(), actual.len());
+    assert_eq!(model, actual);
+}
