@@ -68,6 +68,8 @@ TASK=cdcbench
 DECODE_TASK=cdcbench_decode
 NATIVE_SLOT=cdcbench_native
 RECV_SLOT=cdcbench_recvlogical
+# migrate's slot and publication names: migrate_<database>_<task> (capture_name).
+DECODE_SLOT=migrate_${SRC}_$DECODE_TASK
 WORK=$(run_dir)/bench-cdc
 mkdir -p "$WORK"
 
@@ -84,6 +86,15 @@ want_part d && use_server mariadb MIGRATE_MYSQL_URL
 pg_db() { with_database "$MIGRATE_PG_URL" "$1"; }
 my_db() { with_database "$MIGRATE_MYSQL_URL" "$1"; }
 
+# drop_slots DB...: drops the (inactive) replication slots of these databases: they hold WAL, and
+# a database with a slot can't be dropped.
+drop_slots() {
+	local db list=
+	for db in "$@"; do list+="${list:+, }'$db'"; done
+	pg "$MIGRATE_PG_URL" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+		WHERE database IN ($list) AND NOT active" >/dev/null
+}
+
 migrate_pids=()
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
@@ -94,9 +105,7 @@ cleanup() {
 	pg "$(pg_db "$DST_NATIVE")" -c "ALTER SUBSCRIPTION cdcbench DISABLE" \
 		-c "ALTER SUBSCRIPTION cdcbench SET (slot_name = NONE)" -c "DROP SUBSCRIPTION cdcbench" \
 		>/dev/null 2>&1 || true
-	pg "$MIGRATE_PG_URL" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-		WHERE slot_name IN ('$NATIVE_SLOT', '$RECV_SLOT', 'migrate_$TASK', 'migrate_$DECODE_TASK', 'migrate_${TASK}_lag')
-		  AND NOT active" >/dev/null 2>&1 || true
+	drop_slots "$SRC" "$SRC_LAG" >/dev/null 2>&1 || true
 	for db in "$SRC" "$DST_NATIVE" "$DST_MIGRATE" "$SRC_LAG" "$DST_LAG" "$DST_MY"; do
 		drop_pg_database "$MIGRATE_PG_URL" "$db" >/dev/null 2>&1 || true
 	done
@@ -164,11 +173,12 @@ if want_part a; then
 		timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' FROM generate_series(1, $ROWS) g" \
 		-c "VACUUM (FREEZE, ANALYZE) bench.t"
 
-	# migrate's full load makes its slot and publication (migrate_$TASK) and the target tables.
+	# migrate's full load makes its slot and publication (migrate_<database>_$TASK) and the
+	# target tables.
 	fresh_pg_database "$MIGRATE_PG_URL" "$DST_MIGRATE"
 	local_staging bench-cdc/staging-a
 	staging_a=("${STAGING_ARGS[@]}")
-	log "(a) migrate full load (creates slot migrate_$TASK)"
+	log "(a) migrate full load (creates its slot)"
 	run_cdc a-load --source "$src" --target "$(pg_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
 		--stop-when-idle 1
 	finish a-load "$PID"
@@ -186,8 +196,8 @@ if want_part a; then
 
 	# (b)'s slots: test_decoding for pg_recvlogical, and a pgoutput slot + publication under the
 	# decode task's capture name for migrate's decoder.
-	pg "$src" -c "CREATE PUBLICATION migrate_$DECODE_TASK FOR ALL TABLES" >/dev/null
-	decode_from=$(pg_value "$src" "SELECT lsn FROM pg_create_logical_replication_slot('migrate_$DECODE_TASK', 'pgoutput')")
+	pg "$src" -c "CREATE PUBLICATION $DECODE_SLOT FOR ALL TABLES" >/dev/null
+	decode_from=$(pg_value "$src" "SELECT lsn FROM pg_create_logical_replication_slot('$DECODE_SLOT', 'pgoutput')")
 	pg_value "$src" "SELECT pg_create_logical_replication_slot('$RECV_SLOT', 'test_decoding')" >/dev/null
 
 	log "(a) workload: $UPDATES single-row updates, $TXN_ROWS per transaction"
@@ -255,8 +265,7 @@ if want_part a; then
 	fi
 	# The slots hold the workload's WAL: free it now.
 	pg "$native" -c "ALTER SUBSCRIPTION cdcbench SET (slot_name = NONE)" -c "DROP SUBSCRIPTION cdcbench"
-	pg "$src" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-		WHERE slot_name IN ('$NATIVE_SLOT', '$RECV_SLOT', 'migrate_$TASK', 'migrate_$DECODE_TASK')" >/dev/null
+	drop_slots "$SRC"
 	for db in "$SRC" "$DST_NATIVE" "$DST_MIGRATE"; do drop_pg_database "$MIGRATE_PG_URL" "$db"; done
 	rm -rf "$WORK/staging-a"
 fi
@@ -300,7 +309,7 @@ if want_part c; then
 	if [ -n "$batch_lags" ]; then
 		say "(c) migrate's status lines: $(wc -l <<<"$batch_lags") batches, source_lag_seconds p50 $(awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }' <<<"$batch_lags") s, max $(tail -n 1 <<<"$batch_lags") s"
 	fi
-	pg "$src" -c "SELECT pg_drop_replication_slot('migrate_${TASK}_lag')" >/dev/null
+	drop_slots "$SRC_LAG"
 	for db in "$SRC_LAG" "$DST_LAG"; do drop_pg_database "$MIGRATE_PG_URL" "$db"; done
 	rm -rf "$WORK/staging-c"
 fi

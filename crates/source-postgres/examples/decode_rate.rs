@@ -12,7 +12,7 @@
 //! changes were written (else the stream starts later and the run never reaches `UNTIL_LSN`).
 //! Prints one line: `rows=N commits=N seconds=S rows_per_second=R`.
 
-use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, Source, TableFilter};
+use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, TableFilter};
 use migrate_source_postgres::PostgresSource;
 use pgwire_replication::Lsn;
 use std::process::ExitCode;
@@ -71,8 +71,12 @@ async fn run() -> Result<(), String> {
                     break;
                 }
             }
-            ChangeEvent::Idle { position, .. } if lsn(&position.0)? >= until => break,
-            _ => {}
+            ChangeEvent::Idle { position, .. } => {
+                if lsn(&position.0)? >= until {
+                    break;
+                }
+            }
+            ChangeEvent::Truncate { .. } | ChangeEvent::Table { .. } => {}
         }
     }
     let seconds = started.elapsed().as_secs_f64();
