@@ -29,8 +29,9 @@
 # Environment:
 #   ROWS=N UPDATES=N TXN_ROWS=N   table size, updates, updates per transaction (see (a))
 #   RATE=N LAG_SECONDS=N          (c)'s steady rate and duration
-#   PARTS="a b c d"               which parts to run (b needs a's workload: it runs with a)
+#   PARTS="a b c d"               which parts to run (PARTS=b: the workload and (b) only)
 #   BATCH_SECONDS=S               migrate's --batch-seconds (default: migrate's default)
+#   DECODE_RATE_BIN=PATH          (b)'s decoder, instead of a release build of the decode_rate example
 #   MIGRATE_BIN=PATH  use this migrate binary instead of a release build of this checkout
 # Servers: MIGRATE_PG_URL (wal_level=logical) / MIGRATE_MYSQL_URL (binlog_format=ROW) if set,
 # else scenarios/servers/*.sh start them (and this script stops them at the end). Databases are
@@ -49,7 +50,7 @@ for v in ROWS UPDATES TXN_ROWS RATE LAG_SECONDS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
 want_part() { [[ " $PARTS " == *" $1 "* ]]; }
-want_part b && ! want_part a && PARTS="$PARTS a"
+# (b) alone (PARTS=b) writes the workload and decodes it, without (a)'s consumers.
 # A multiplier coprime with ROWS: id = 1 + (i * STEP) % ROWS visits every row once per ROWS updates,
 # in an order that is not the table's.
 STEP=7919
@@ -73,7 +74,7 @@ DECODE_SLOT=migrate_${SRC}_$DECODE_TASK
 WORK=$(run_dir)/bench-cdc
 mkdir -p "$WORK"
 
-build_migrate
+if want_part a || want_part c || want_part d; then build_migrate; fi
 PG_BIN=${MIGRATE_PG_BIN:-/usr/lib/postgresql/15/bin}
 for tool in pg_recvlogical pgbench; do
 	[ -x "$PG_BIN/$tool" ] || command -v "$tool" >/dev/null ||
@@ -154,7 +155,7 @@ finish() {
 }
 
 say "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
-say "migrate: $MIGRATE ($(cd "$REPO_ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')), $("$PG_BIN/postgres" --version 2>/dev/null || echo postgres)"
+say "migrate: ${MIGRATE:-not needed} ($(cd "$REPO_ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')), $("$PG_BIN/postgres" --version 2>/dev/null || echo postgres)"
 [ "$(pg_value "$MIGRATE_PG_URL" "SHOW wal_level")" = logical ] || die "the PostgreSQL server needs wal_level = logical"
 
 # The table of (a), (b) and (d) in PostgreSQL; the marker table whose row, committed after the
@@ -165,7 +166,7 @@ CREATE TABLE bench.t (id bigint PRIMARY KEY, v bigint NOT NULL, qty integer NOT 
 CREATE TABLE bench.done (id integer PRIMARY KEY);"
 
 # ---- (a) PostgreSQL -> PostgreSQL apply, and (b) decode rate on the same stream
-if want_part a; then
+if want_part a || want_part b; then
 	src=$(pg_db "$SRC")
 	log "(a) $ROWS rows in $SRC"
 	fresh_pg_database "$MIGRATE_PG_URL" "$SRC"
@@ -173,26 +174,28 @@ if want_part a; then
 		timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' FROM generate_series(1, $ROWS) g" \
 		-c "VACUUM (FREEZE, ANALYZE) bench.t"
 
-	# migrate's full load makes its slot and publication (migrate_<database>_$TASK) and the
-	# target tables.
-	fresh_pg_database "$MIGRATE_PG_URL" "$DST_MIGRATE"
-	local_staging bench-cdc/staging-a
-	staging_a=("${STAGING_ARGS[@]}")
-	log "(a) migrate full load (creates its slot)"
-	run_cdc a-load --source "$src" --target "$(pg_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
-		--stop-when-idle 1
-	finish a-load "$PID"
+	if want_part a; then
+		# migrate's full load makes its slot and publication (migrate_<database>_$TASK) and the
+		# target tables.
+		fresh_pg_database "$MIGRATE_PG_URL" "$DST_MIGRATE"
+		local_staging bench-cdc/staging-a
+		staging_a=("${STAGING_ARGS[@]}")
+		log "(a) migrate full load (creates its slot)"
+		run_cdc a-load --source "$src" --target "$(pg_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
+			--stop-when-idle 1
+		finish a-load "$PID"
 
-	# Native: a pgoutput slot made now, the same rows copied into an identical target, then a
-	# disabled subscription on that slot (no initial copy: the target has the rows already).
-	fresh_pg_database "$MIGRATE_PG_URL" "$DST_NATIVE"
-	native=$(pg_db "$DST_NATIVE")
-	pg "$src" -c "CREATE PUBLICATION cdcbench FOR TABLE bench.t, bench.done" \
-		-c "SELECT pg_create_logical_replication_slot('$NATIVE_SLOT', 'pgoutput')" >/dev/null
-	pg "$native" -c "$PG_DDL"
-	pg "$src" -c '\copy bench.t to stdout' | pg "$native" -c '\copy bench.t from stdin'
-	pg "$native" -c "CREATE SUBSCRIPTION cdcbench CONNECTION '$src' PUBLICATION cdcbench
-		WITH (create_slot = false, slot_name = '$NATIVE_SLOT', copy_data = false, enabled = false)"
+		# Native: a pgoutput slot made now, the same rows copied into an identical target, then a
+		# disabled subscription on that slot (no initial copy: the target has the rows already).
+		fresh_pg_database "$MIGRATE_PG_URL" "$DST_NATIVE"
+		native=$(pg_db "$DST_NATIVE")
+		pg "$src" -c "CREATE PUBLICATION cdcbench FOR TABLE bench.t, bench.done" \
+			-c "SELECT pg_create_logical_replication_slot('$NATIVE_SLOT', 'pgoutput')" >/dev/null
+		pg "$native" -c "$PG_DDL"
+		pg "$src" -c '\copy bench.t to stdout' | pg "$native" -c '\copy bench.t from stdin'
+		pg "$native" -c "CREATE SUBSCRIPTION cdcbench CONNECTION '$src' PUBLICATION cdcbench
+			WITH (create_slot = false, slot_name = '$NATIVE_SLOT', copy_data = false, enabled = false)"
+	fi
 
 	# (b)'s slots: test_decoding for pg_recvlogical, and a pgoutput slot + publication under the
 	# decode task's capture name for migrate's decoder.
@@ -217,22 +220,23 @@ if want_part a; then
 	say "(a) workload: $UPDATES updates in $((UPDATES / TXN_ROWS)) transactions written in $workload_secs s ($wal of WAL)"
 	expected=$(pg_value "$src" "SELECT sum(v) FROM bench.t")
 
-	log "(a) native logical replication catching up"
-	t0=$(now_ns)
-	pg "$native" -c "ALTER SUBSCRIPTION cdcbench ENABLE"
-	wait_for "$native" "SELECT count(*) = 1 FROM bench.done" 3600 || die "(a) native replication did not catch up within an hour"
-	native_secs=$(seconds_since "$t0")
-	pg "$native" -c "ALTER SUBSCRIPTION cdcbench DISABLE"
-	[ "$(pg_value "$native" "SELECT sum(v) FROM bench.t")" = "$expected" ] || die "(a) the native target differs from the source"
-	say "(a) native (publication + subscription): $native_secs s, $(per_second "$UPDATES" "$native_secs") changes/s"
+	if want_part a; then
+		log "(a) native logical replication catching up"
+		t0=$(now_ns)
+		pg "$native" -c "ALTER SUBSCRIPTION cdcbench ENABLE"
+		wait_for "$native" "SELECT count(*) = 1 FROM bench.done" 3600 || die "(a) native replication did not catch up within an hour"
+		native_secs=$(seconds_since "$t0")
+		pg "$native" -c "ALTER SUBSCRIPTION cdcbench DISABLE"
+		[ "$(pg_value "$native" "SELECT sum(v) FROM bench.t")" = "$expected" ] || die "(a) the native target differs from the source"
+		say "(a) native (publication + subscription): $native_secs s, $(per_second "$UPDATES" "$native_secs") changes/s"
 
-	log "(a) migrate replicate --cdc catching up"
-	t0=$(now_ns)
-	run_cdc a-cdc --source "$src" --target "$(pg_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
-		--stop-when-idle 2 "${BATCH_ARGS[@]}"
-	if ! wait_for "$(pg_db "$DST_MIGRATE")" "SELECT count(*) = 1 FROM bench.done" 3600; then
-		tail -n 20 "$WORK/a-cdc.err" >&2
-		die "(a) migrate did not catch up within an hour"
+		log "(a) migrate replicate --cdc catching up"
+		t0=$(now_ns)
+		run_cdc a-cdc --source "$src" --target "$(pg_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
+			--stop-when-idle 2 "${BATCH_ARGS[@]}"
+		if ! wait_for "$(pg_db "$DST_MIGRATE")" "SELECT count(*) = 1 FROM bench.done" 3600; then
+			tail -n 20 "$WORK/a-cdc.err" >&2
+			die "(a) migrate did not catch up within an hour"
 	fi
 	migrate_secs=$(seconds_since "$t0")
 	finish a-cdc "$PID"
@@ -243,6 +247,8 @@ if want_part a; then
 	say "(a) migrate replicate --cdc:            $migrate_secs s, $(per_second "$UPDATES" "$migrate_secs") changes/s ($batches batches; process start to marker visible)"
 	say "(a) speed-up vs native: ${r}x (target >= 2: $(verdict "$r >= 2"))"
 
+	fi
+
 	if want_part b; then
 		log "(b) pg_recvlogical (test_decoding) to /dev/null"
 		t0=$(now_ns)
@@ -251,10 +257,14 @@ if want_part a; then
 		recv_secs=$(seconds_since "$t0")
 		say "(b) pg_recvlogical (test_decoding):   $recv_secs s, $(per_second "$UPDATES" "$recv_secs") changes/s"
 		log "(b) migrate's decoder (examples/decode_rate)"
-		(cd "$REPO_ROOT" && cargo build --release --locked --quiet -p migrate-source-postgres --example decode_rate) ||
-			die "building the decode_rate example failed"
+		decode_rate=${DECODE_RATE_BIN:-}
+		if [ -z "$decode_rate" ]; then
+			(cd "$REPO_ROOT" && cargo build --release --locked --quiet -p migrate-source-postgres --example decode_rate) ||
+				die "building the decode_rate example failed"
+			decode_rate=${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/examples/decode_rate
+		fi
 		t0=$(now_ns)
-		line=$("${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/examples/decode_rate" "$src" "$DECODE_TASK" \
+		line=$("$decode_rate" "$src" "$DECODE_TASK" \
 			"$decode_from" "$end_lsn" bench)
 		decode_secs=$(seconds_since "$t0")
 		decoded=$(sed -E 's/.*rows=([0-9]+).*/\1/' <<<"$line")
@@ -264,7 +274,9 @@ if want_part a; then
 		say "(b) ratio vs pg_recvlogical: ${r}x (target >= 1: $(verdict "$r >= 1"))"
 	fi
 	# The slots hold the workload's WAL: free it now.
-	pg "$native" -c "ALTER SUBSCRIPTION cdcbench SET (slot_name = NONE)" -c "DROP SUBSCRIPTION cdcbench"
+	if want_part a; then
+		pg "$native" -c "ALTER SUBSCRIPTION cdcbench SET (slot_name = NONE)" -c "DROP SUBSCRIPTION cdcbench"
+	fi
 	drop_slots "$SRC"
 	for db in "$SRC" "$DST_NATIVE" "$DST_MIGRATE"; do drop_pg_database "$MIGRATE_PG_URL" "$db"; done
 	rm -rf "$WORK/staging-a"
