@@ -1,0 +1,382 @@
+#!/usr/bin/env bash
+# Change data capture benchmark of `migrate replicate --cdc` against the baselines of
+# docs/benchmarks.md, on the same server and the same change stream in one run:
+#
+#   (a) PostgreSQL -> PostgreSQL apply: a table of ROWS rows (default 1,000,000) loaded into two
+#       targets, then UPDATES single-row updates (default 1,000,000; `UPDATE t SET v = v + 1
+#       WHERE id = ...`, each row once when UPDATES <= ROWS, in a scattered key order, committed
+#       every TXN_ROWS = 100 updates: 10,000 transactions). The workload is written ONCE while
+#       every consumer's slot already exists and is stopped; then each consumer catches up from
+#       its slot, one after the other: native logical replication (a subscription on a
+#       pre-created pgoutput slot, copy_data = false, its target loaded with the same rows) and
+#       `migrate replicate --cdc` (its slot made by its full load). Timed from the consumer's start
+#       until a marker row committed after the workload is visible in its target; both targets
+#       are then compared with the source. Target: migrate >= 2x native.
+#   (b) Decode rate on the same change stream: `pg_recvlogical` (test_decoding, to /dev/null,
+#       --endpos) vs migrate's decoding alone (crates/source-postgres/examples/decode_rate.rs:
+#       ChangeSource::open_changes, counting the decoded row changes). Target: >= 1x.
+#   (c) End-to-end lag at a steady RATE changes/s (default 5,000) for LAG_SECONDS (default 60):
+#       pgbench --rate inserts rows stamped with clock_timestamp() at the source; the target table
+#       has an extra column `applied_at DEFAULT clock_timestamp()`, filled when migrate's apply
+#       inserts the row; lag per change = applied_at - stamp (same server, same clock).
+#       Target: p99 < 5 s.
+#   (d) MariaDB -> PostgreSQL: the same update workload on MariaDB (binlog ROW), migrate catching
+#       up from the binlog position before it; changes/s.
+#
+#   bench/cdc.sh                                     # everything, 1M rows / 1M updates
+#   ROWS=100000 UPDATES=100000 LAG_SECONDS=20 bench/cdc.sh   # a quick run
+#
+# Environment:
+#   ROWS=N UPDATES=N TXN_ROWS=N   table size, updates, updates per transaction (see (a))
+#   RATE=N LAG_SECONDS=N          (c)'s steady rate and duration
+#   PARTS="a b c d"               which parts to run (PARTS=b: the workload and (b) only)
+#   BATCH_SECONDS=S               migrate's --batch-seconds (default: migrate's default)
+#   DECODE_RATE_BIN=PATH          (b)'s decoder, instead of a release build of the decode_rate example
+#   MIGRATE_BIN=PATH  use this migrate binary instead of a release build of this checkout
+# Servers: MIGRATE_PG_URL (wal_level=logical) / MIGRATE_MYSQL_URL (binlog_format=ROW) if set,
+# else scenarios/servers/*.sh start them (and this script stops them at the end). Databases are
+# named migrate_cdcbench_*; they, the slots, publications and subscriptions are dropped at the end.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../scenarios/replicate/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scenarios/replicate/lib.sh"
+
+ROWS=${ROWS:-1000000}
+UPDATES=${UPDATES:-1000000}
+TXN_ROWS=${TXN_ROWS:-100}
+RATE=${RATE:-5000}
+LAG_SECONDS=${LAG_SECONDS:-60}
+PARTS=${PARTS:-a b c d}
+for v in ROWS UPDATES TXN_ROWS RATE LAG_SECONDS; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
+done
+want_part() { [[ " $PARTS " == *" $1 "* ]]; }
+# (b) alone (PARTS=b) writes the workload and decodes it, without (a)'s consumers.
+# A multiplier coprime with ROWS: id = 1 + (i * STEP) % ROWS visits every row once per ROWS updates,
+# in an order that is not the table's.
+STEP=7919
+[ $((ROWS % STEP)) -ne 0 ] || STEP=7927
+BATCH_ARGS=()
+[ -z "${BATCH_SECONDS:-}" ] || BATCH_ARGS=(--batch-seconds "$BATCH_SECONDS")
+
+SRC=migrate_cdcbench_src
+DST_NATIVE=migrate_cdcbench_native
+DST_MIGRATE=migrate_cdcbench_migrate
+SRC_LAG=migrate_cdcbench_lag_src
+DST_LAG=migrate_cdcbench_lag
+SRC_MY=migrate_cdcbench_my
+DST_MY=migrate_cdcbench_my
+TASK=cdcbench
+DECODE_TASK=cdcbench_decode
+NATIVE_SLOT=cdcbench_native
+RECV_SLOT=cdcbench_recvlogical
+# migrate's slot and publication names: migrate_<database>_<task> (capture_name).
+DECODE_SLOT=migrate_${SRC}_$DECODE_TASK
+WORK=$(run_dir)/bench-cdc
+mkdir -p "$WORK"
+
+if want_part a || want_part c || want_part d; then build_migrate; fi
+PG_BIN=${MIGRATE_PG_BIN:-/usr/lib/postgresql/15/bin}
+for tool in pg_recvlogical pgbench; do
+	[ -x "$PG_BIN/$tool" ] || command -v "$tool" >/dev/null ||
+		die "$tool is missing: install postgresql-15 / postgresql-client-15 (or set MIGRATE_PG_BIN)"
+done
+tool() { if [ -x "$PG_BIN/$1" ]; then echo "$PG_BIN/$1"; else command -v "$1"; fi; }
+
+use_server postgres MIGRATE_PG_URL
+want_part d && use_server mariadb MIGRATE_MYSQL_URL
+pg_db() { with_database "$MIGRATE_PG_URL" "$1"; }
+my_db() { with_database "$MIGRATE_MYSQL_URL" "$1"; }
+
+# drop_slots DB...: drops the (inactive) replication slots of these databases: they hold WAL, and
+# a database with a slot can't be dropped.
+drop_slots() {
+	local db list=
+	for db in "$@"; do list+="${list:+, }'$db'"; done
+	pg "$MIGRATE_PG_URL" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+		WHERE database IN ($list) AND NOT active" >/dev/null
+}
+
+migrate_pids=()
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	local rc=$? pid db
+	for pid in "${migrate_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	# Subscriptions first (they hold their slot), then slots (they hold WAL), then databases.
+	pg "$(pg_db "$DST_NATIVE")" -c "ALTER SUBSCRIPTION cdcbench DISABLE" \
+		-c "ALTER SUBSCRIPTION cdcbench SET (slot_name = NONE)" -c "DROP SUBSCRIPTION cdcbench" \
+		>/dev/null 2>&1 || true
+	drop_slots "$SRC" "$SRC_LAG" >/dev/null 2>&1 || true
+	for db in "$SRC" "$DST_NATIVE" "$DST_MIGRATE" "$SRC_LAG" "$DST_LAG" "$DST_MY"; do
+		drop_pg_database "$MIGRATE_PG_URL" "$db" >/dev/null 2>&1 || true
+	done
+	if want_part d; then drop_mysql_database "$MIGRATE_MYSQL_URL" "$SRC_MY" || true; fi
+	rm -rf "$WORK/staging-a" "$WORK/staging-c" "$WORK/staging-d"
+	stop_started_servers
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+summary=()
+say() {
+	summary+=("$*")
+	echo "bench: $*" >&2
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+per_second() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "NOT met"; fi; }
+
+# wait_for URL SQL TIMEOUT: polls SQL (one value) every 50 ms until it is 't'; fails after TIMEOUT s.
+wait_for() {
+	local deadline=$(($(date +%s) + $3))
+	until [ "$(pg_value "$1" "$2" 2>/dev/null)" = t ]; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+# run_cdc LABEL ARGS...: migrate replicate --cdc in the background (output in WORK/LABEL.*); sets PID.
+run_cdc() {
+	local label=$1
+	shift
+	"$MIGRATE" replicate --cdc --progress never --output json "$@" \
+		>"$WORK/$label.out" 2>"$WORK/$label.err" &
+	PID=$!
+	migrate_pids+=("$PID")
+}
+# finish LABEL PID: waits for migrate to end; fails with its log when it failed.
+finish() {
+	if ! wait "$2"; then
+		tail -n 20 "$WORK/$1.err" >&2
+		die "$1: migrate failed (output in $WORK/$1.out and .err)"
+	fi
+}
+
+say "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+say "migrate: ${MIGRATE:-not needed} ($(cd "$REPO_ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')), $("$PG_BIN/postgres" --version 2>/dev/null || echo postgres)"
+[ "$(pg_value "$MIGRATE_PG_URL" "SHOW wal_level")" = logical ] || die "the PostgreSQL server needs wal_level = logical"
+
+# The table of (a), (b) and (d) in PostgreSQL; the marker table whose row, committed after the
+# workload, tells that a consumer has applied everything before it.
+PG_DDL="CREATE SCHEMA bench;
+CREATE TABLE bench.t (id bigint PRIMARY KEY, v bigint NOT NULL, qty integer NOT NULL,
+                      note text, updated_at timestamptz NOT NULL);
+CREATE TABLE bench.done (id integer PRIMARY KEY);"
+
+# ---- (a) PostgreSQL -> PostgreSQL apply, and (b) decode rate on the same stream
+if want_part a || want_part b; then
+	src=$(pg_db "$SRC")
+	log "(a) $ROWS rows in $SRC"
+	fresh_pg_database "$MIGRATE_PG_URL" "$SRC"
+	pg "$src" -c "$PG_DDL" -c "INSERT INTO bench.t SELECT g, g, g % 1000, 'row ' || g || ' of the benchmark',
+		timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' FROM generate_series(1, $ROWS) g" \
+		-c "VACUUM (FREEZE, ANALYZE) bench.t"
+
+	if want_part a; then
+		# migrate's full load makes its slot and publication (migrate_<database>_$TASK) and the
+		# target tables.
+		fresh_pg_database "$MIGRATE_PG_URL" "$DST_MIGRATE"
+		local_staging bench-cdc/staging-a
+		staging_a=("${STAGING_ARGS[@]}")
+		log "(a) migrate full load (creates its slot)"
+		run_cdc a-load --source "$src" --target "$(pg_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
+			--stop-when-idle 1
+		finish a-load "$PID"
+
+		# Native: a pgoutput slot made now, the same rows copied into an identical target, then a
+		# disabled subscription on that slot (no initial copy: the target has the rows already).
+		fresh_pg_database "$MIGRATE_PG_URL" "$DST_NATIVE"
+		native=$(pg_db "$DST_NATIVE")
+		pg "$src" -c "CREATE PUBLICATION cdcbench FOR TABLE bench.t, bench.done" \
+			-c "SELECT pg_create_logical_replication_slot('$NATIVE_SLOT', 'pgoutput')" >/dev/null
+		pg "$native" -c "$PG_DDL"
+		pg "$src" -c '\copy bench.t to stdout' | pg "$native" -c '\copy bench.t from stdin'
+		pg "$native" -c "CREATE SUBSCRIPTION cdcbench CONNECTION '$src' PUBLICATION cdcbench
+			WITH (create_slot = false, slot_name = '$NATIVE_SLOT', copy_data = false, enabled = false)"
+	fi
+
+	# (b)'s slots: test_decoding for pg_recvlogical, and a pgoutput slot + publication under the
+	# decode task's capture name for migrate's decoder.
+	pg "$src" -c "CREATE PUBLICATION $DECODE_SLOT FOR ALL TABLES" >/dev/null
+	decode_from=$(pg_value "$src" "SELECT lsn FROM pg_create_logical_replication_slot('$DECODE_SLOT', 'pgoutput')")
+	pg_value "$src" "SELECT pg_create_logical_replication_slot('$RECV_SLOT', 'test_decoding')" >/dev/null
+
+	log "(a) workload: $UPDATES single-row updates, $TXN_ROWS per transaction"
+	t0=$(now_ns)
+	pg "$src" -c "DO \$\$
+		BEGIN
+			FOR i IN 0..$((UPDATES - 1)) LOOP
+				UPDATE bench.t SET v = v + 1 WHERE id = 1 + (i::bigint * $STEP) % $ROWS;
+				IF i % $TXN_ROWS = $((TXN_ROWS - 1)) THEN COMMIT; END IF;
+			END LOOP;
+		END \$\$"
+	workload_secs=$(seconds_since "$t0")
+	# The marker transaction; the LSN read inside it is below its commit and above every update.
+	end_lsn=$(pg "$src" -qAt -c "BEGIN" -c "INSERT INTO bench.done VALUES (1)" \
+		-c "SELECT pg_current_wal_insert_lsn()" -c "COMMIT")
+	wal=$(pg_value "$src" "SELECT pg_size_pretty(pg_wal_lsn_diff('$end_lsn', '$decode_from'))")
+	say "(a) workload: $UPDATES updates in $((UPDATES / TXN_ROWS)) transactions written in $workload_secs s ($wal of WAL)"
+	expected=$(pg_value "$src" "SELECT sum(v) FROM bench.t")
+
+	if want_part a; then
+		log "(a) native logical replication catching up"
+		t0=$(now_ns)
+		pg "$native" -c "ALTER SUBSCRIPTION cdcbench ENABLE"
+		wait_for "$native" "SELECT count(*) = 1 FROM bench.done" 3600 || die "(a) native replication did not catch up within an hour"
+		native_secs=$(seconds_since "$t0")
+		pg "$native" -c "ALTER SUBSCRIPTION cdcbench DISABLE"
+		[ "$(pg_value "$native" "SELECT sum(v) FROM bench.t")" = "$expected" ] || die "(a) the native target differs from the source"
+		say "(a) native (publication + subscription): $native_secs s, $(per_second "$UPDATES" "$native_secs") changes/s"
+
+		log "(a) migrate replicate --cdc catching up"
+		t0=$(now_ns)
+		run_cdc a-cdc --source "$src" --target "$(pg_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
+			--stop-when-idle 2 "${BATCH_ARGS[@]}"
+		if ! wait_for "$(pg_db "$DST_MIGRATE")" "SELECT count(*) = 1 FROM bench.done" 3600; then
+			tail -n 20 "$WORK/a-cdc.err" >&2
+			die "(a) migrate did not catch up within an hour"
+	fi
+	migrate_secs=$(seconds_since "$t0")
+	finish a-cdc "$PID"
+	[ "$(pg_value "$(pg_db "$DST_MIGRATE")" "SELECT sum(v) FROM bench.t")" = "$expected" ] ||
+		die "(a) migrate's target differs from the source"
+	batches=$(grep -c '"changes_per_second"' "$WORK/a-cdc.err" || true)
+	r=$(ratio "$native_secs" "$migrate_secs")
+	say "(a) migrate replicate --cdc:            $migrate_secs s, $(per_second "$UPDATES" "$migrate_secs") changes/s ($batches batches; process start to marker visible)"
+	say "(a) speed-up vs native: ${r}x (target >= 2: $(verdict "$r >= 2"))"
+
+	fi
+
+	if want_part b; then
+		log "(b) pg_recvlogical (test_decoding) to /dev/null"
+		t0=$(now_ns)
+		"$(tool pg_recvlogical)" -d "$src" --slot "$RECV_SLOT" --start --endpos "$end_lsn" --no-loop \
+			-o skip-empty-xacts=1 -f /dev/null
+		recv_secs=$(seconds_since "$t0")
+		say "(b) pg_recvlogical (test_decoding):   $recv_secs s, $(per_second "$UPDATES" "$recv_secs") changes/s"
+		log "(b) migrate's decoder (examples/decode_rate)"
+		decode_rate=${DECODE_RATE_BIN:-}
+		if [ -z "$decode_rate" ]; then
+			(cd "$REPO_ROOT" && cargo build --release --locked --quiet -p migrate-source-postgres --example decode_rate) ||
+				die "building the decode_rate example failed"
+			decode_rate=${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/examples/decode_rate
+		fi
+		t0=$(now_ns)
+		line=$("$decode_rate" "$src" "$DECODE_TASK" \
+			"$decode_from" "$end_lsn" bench)
+		decode_secs=$(seconds_since "$t0")
+		decoded=$(sed -E 's/.*rows=([0-9]+).*/\1/' <<<"$line")
+		[ "$decoded" -eq $((UPDATES + 1)) ] || die "(b) migrate decoded $decoded row changes, expected $((UPDATES + 1)): $line"
+		r=$(ratio "$recv_secs" "$decode_secs")
+		say "(b) migrate decoding (pgoutput binary): $decode_secs s, $(per_second "$UPDATES" "$decode_secs") changes/s (process start to the end position; $line)"
+		say "(b) ratio vs pg_recvlogical: ${r}x (target >= 1: $(verdict "$r >= 1"))"
+	fi
+	# The slots hold the workload's WAL: free it now.
+	if want_part a; then
+		pg "$native" -c "ALTER SUBSCRIPTION cdcbench SET (slot_name = NONE)" -c "DROP SUBSCRIPTION cdcbench"
+	fi
+	drop_slots "$SRC"
+	for db in "$SRC" "$DST_NATIVE" "$DST_MIGRATE"; do drop_pg_database "$MIGRATE_PG_URL" "$db"; done
+	rm -rf "$WORK/staging-a"
+fi
+
+# ---- (c) end-to-end lag at a steady rate
+if want_part c; then
+	src=$(pg_db "$SRC_LAG")
+	dst=$(pg_db "$DST_LAG")
+	fresh_pg_database "$MIGRATE_PG_URL" "$SRC_LAG"
+	fresh_pg_database "$MIGRATE_PG_URL" "$DST_LAG"
+	pg "$src" -c "CREATE TABLE public.lag (id bigserial PRIMARY KEY, stamped_at timestamptz NOT NULL, payload text)"
+	local_staging bench-cdc/staging-c
+	run_cdc c-load --source "$src" --target "$dst" "${STAGING_ARGS[@]}" --name "${TASK}_lag" --stop-when-idle 1
+	finish c-load "$PID"
+	# Filled by the apply's INSERT (which names its columns), i.e. when the change reaches the target.
+	pg "$dst" -c "ALTER TABLE public.lag ADD COLUMN applied_at timestamptz DEFAULT clock_timestamp()"
+	run_cdc c-cdc --source "$src" --target "$dst" "${STAGING_ARGS[@]}" --name "${TASK}_lag" "${BATCH_ARGS[@]}"
+	cdc_pid=$PID
+	echo "INSERT INTO public.lag (stamped_at, payload) VALUES (clock_timestamp(), 'change ' || :client_id);" \
+		>"$WORK/lag.sql"
+	log "(c) pgbench: $RATE inserts/s for $LAG_SECONDS s"
+	"$(tool pgbench)" -n -f "$WORK/lag.sql" --rate "$RATE" -T "$LAG_SECONDS" -c 4 -j 2 "$src" \
+		>"$WORK/pgbench.out" 2>&1 || {
+		cat "$WORK/pgbench.out" >&2
+		die "(c) pgbench failed"
+	}
+	sent=$(pg_value "$src" "SELECT count(*) FROM public.lag")
+	if ! wait_for "$dst" "SELECT count(*) = $sent FROM public.lag" 300; then
+		tail -n 20 "$WORK/c-cdc.err" >&2
+		die "(c) migrate did not apply the $sent changes within 5 minutes of the workload's end"
+	fi
+	kill -TERM "$cdc_pid"
+	finish c-cdc "$cdc_pid"
+	achieved=$(per_second "$sent" "$LAG_SECONDS")
+	read -r p50 p99 max < <(pg_value "$dst" "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY l)::numeric, 3),
+			round(percentile_cont(0.99) WITHIN GROUP (ORDER BY l)::numeric, 3), round(max(l)::numeric, 3)
+		FROM (SELECT extract(epoch FROM applied_at - stamped_at) AS l FROM public.lag) x" | tr '|' ' ')
+	say "(c) steady load: $sent inserts in $LAG_SECONDS s ($achieved changes/s; pgbench: $(grep -E '^(tps|latency average)' "$WORK/pgbench.out" | tr '\n' ' '))"
+	say "(c) lag source commit -> target row: p50 $p50 s, p99 $p99 s, max $max s (target p99 < 5 s: $(verdict "$p99 < 5"))"
+	batch_lags=$(jq -r 'select(.source_lag_seconds != null) | .source_lag_seconds' "$WORK/c-cdc.err" 2>/dev/null | sort -g)
+	if [ -n "$batch_lags" ]; then
+		say "(c) migrate's status lines: $(wc -l <<<"$batch_lags") batches, source_lag_seconds p50 $(awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }' <<<"$batch_lags") s, max $(tail -n 1 <<<"$batch_lags") s"
+	fi
+	drop_slots "$SRC_LAG"
+	for db in "$SRC_LAG" "$DST_LAG"; do drop_pg_database "$MIGRATE_PG_URL" "$db"; done
+	rm -rf "$WORK/staging-c"
+fi
+
+# ---- (d) MariaDB -> PostgreSQL
+if want_part d; then
+	src=$(my_db "$SRC_MY")
+	dst=$(pg_db "$DST_MY")
+	log "(d) $ROWS rows in MariaDB $SRC_MY"
+	fresh_mysql_database "$MIGRATE_MYSQL_URL" "$SRC_MY"
+	fresh_pg_database "$MIGRATE_PG_URL" "$DST_MY"
+	my "$src" -e "CREATE TABLE t (id BIGINT PRIMARY KEY, v BIGINT NOT NULL, qty INT NOT NULL, note TEXT,
+			updated_at TIMESTAMP(6) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+		CREATE TABLE done (id INT PRIMARY KEY) ENGINE=InnoDB;
+		SET time_zone = '+00:00';
+		INSERT INTO t SELECT seq, seq, seq % 1000, CONCAT('row ', seq, ' of the benchmark'),
+			TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_$ROWS;"
+	local_staging bench-cdc/staging-d
+	run_cdc d-load --source "$src" --target "$dst" "${STAGING_ARGS[@]}" --name "${TASK}_my" --stop-when-idle 1
+	finish d-load "$PID"
+	log "(d) workload: $UPDATES single-row updates, $TXN_ROWS per transaction"
+	t0=$(now_ns)
+	# A stored procedure commits every TXN_ROWS updates, as (a)'s DO block does.
+	my "$src" <<EOF
+DELIMITER //
+CREATE PROCEDURE work() BEGIN
+	DECLARE i BIGINT DEFAULT 0;
+	START TRANSACTION;
+	WHILE i < $UPDATES DO
+		UPDATE t SET v = v + 1 WHERE id = 1 + MOD(i * $STEP, $ROWS);
+		SET i = i + 1;
+		IF MOD(i, $TXN_ROWS) = 0 THEN COMMIT; START TRANSACTION; END IF;
+	END WHILE;
+	COMMIT;
+END//
+DELIMITER ;
+CALL work();
+DROP PROCEDURE work;
+INSERT INTO done VALUES (1);
+EOF
+	say "(d) workload: $UPDATES updates written to MariaDB in $(seconds_since "$t0") s"
+	expected=$(my "$src" -N -e "SELECT sum(v) FROM t")
+	t0=$(now_ns)
+	run_cdc d-cdc --source "$src" --target "$dst" "${STAGING_ARGS[@]}" --name "${TASK}_my" \
+		--stop-when-idle 2 "${BATCH_ARGS[@]}"
+	if ! wait_for "$dst" "SELECT count(*) = 1 FROM $SRC_MY.done" 3600; then
+		tail -n 20 "$WORK/d-cdc.err" >&2
+		die "(d) migrate did not catch up within an hour"
+	fi
+	my_secs=$(seconds_since "$t0")
+	finish d-cdc "$PID"
+	[ "$(pg_value "$dst" "SELECT sum(v) FROM $SRC_MY.t")" = "$expected" ] || die "(d) migrate's target differs from the source"
+	say "(d) MariaDB -> PostgreSQL migrate replicate --cdc: $my_secs s, $(per_second "$UPDATES" "$my_secs") changes/s"
+fi
+
+say "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+echo
+printf '%s\n' "${summary[@]}"
