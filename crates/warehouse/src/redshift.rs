@@ -486,24 +486,51 @@ fn table_apply_sql(
          ) changes\n) ranked WHERE rn = 1;",
         changed = key_changed(&s),
     );
-    let _ = writeln!(sql, "-- {target}: delete and insert");
+    let _ = writeln!(
+        sql,
+        "-- {target}: delete what is gone, MERGE the final rows"
+    );
     let _ = writeln!(
         sql,
         "DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {s} WHERE op = 'T');"
     );
     let _ = writeln!(
         sql,
-        "DELETE FROM {target} USING {net} n WHERE {};",
+        "DELETE FROM {target} USING {net} n WHERE {} AND NOT n.present;",
         eq(&target, &keys, "n", &after)
     );
+    // Redshift's MERGE takes a table as its source (not a query): the final rows go to one.
+    let rows = format!("{net}_rows");
     let values = (0..columns.len())
         .map(|i| format!("s.c{i}"))
         .collect::<Vec<_>>()
         .join(", ");
     let _ = writeln!(
         sql,
-        "INSERT INTO {target} ({})\nSELECT {values} FROM {s} s JOIN {net} n ON n.seq = s.seq WHERE n.present;",
-        columns.join(", ")
+        "CREATE TEMP TABLE {rows} AS SELECT {values} FROM {s} s JOIN {net} n ON n.seq = s.seq WHERE n.present;"
     );
+    let merged = (0..columns.len())
+        .map(|i| format!("c{i}"))
+        .collect::<Vec<_>>();
+    let _ = writeln!(
+        sql,
+        "MERGE INTO {target} USING {rows} m ON {}
+WHEN MATCHED THEN UPDATE SET {}
+WHEN NOT MATCHED THEN INSERT ({}) VALUES ({});",
+        eq(&target, &keys, "m", &after),
+        columns
+            .iter()
+            .zip(&merged)
+            .map(|(c, m)| format!("{c} = m.{m}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        columns.join(", "),
+        merged
+            .iter()
+            .map(|m| format!("m.{m}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let _ = writeln!(sql, "DROP TABLE {rows};");
     let _ = writeln!(sql, "DROP TABLE {net};\nDROP TABLE {s};");
 }

@@ -31,11 +31,14 @@ CREATE TEMP TABLE migrate_cdc_net_0 AS SELECT c0, c1, seq, present FROM (
     SELECT c0, c1, seq, TRUE AS present FROM migrate_cdc_0 WHERE op IN ('I', 'U') AND seq > (SELECT COALESCE(MAX(seq), -9223372036854775808) FROM migrate_cdc_0 WHERE op = 'T')
   ) changes
 ) ranked WHERE rn = 1;
--- sales."order lines": delete and insert
+-- sales."order lines": delete what is gone, MERGE the final rows
 DELETE FROM sales."order lines" WHERE EXISTS (SELECT 1 FROM migrate_cdc_0 WHERE op = 'T');
-DELETE FROM sales."order lines" USING migrate_cdc_net_0 n WHERE sales."order lines".id = n.c0 AND sales."order lines".line = n.c1;
-INSERT INTO sales."order lines" (id, line, amount, note)
-SELECT s.c0, s.c1, s.c2, s.c3 FROM migrate_cdc_0 s JOIN migrate_cdc_net_0 n ON n.seq = s.seq WHERE n.present;
+DELETE FROM sales."order lines" USING migrate_cdc_net_0 n WHERE sales."order lines".id = n.c0 AND sales."order lines".line = n.c1 AND NOT n.present;
+CREATE TEMP TABLE migrate_cdc_net_0_rows AS SELECT s.c0, s.c1, s.c2, s.c3 FROM migrate_cdc_0 s JOIN migrate_cdc_net_0 n ON n.seq = s.seq WHERE n.present;
+MERGE INTO sales."order lines" USING migrate_cdc_net_0_rows m ON sales."order lines".id = m.c0 AND sales."order lines".line = m.c1
+WHEN MATCHED THEN UPDATE SET id = m.c0, line = m.c1, amount = m.c2, note = m.c3
+WHEN NOT MATCHED THEN INSERT (id, line, amount, note) VALUES (m.c0, m.c1, m.c2, m.c3);
+DROP TABLE migrate_cdc_net_0_rows;
 DROP TABLE migrate_cdc_net_0;
 DROP TABLE migrate_cdc_0;
 DELETE FROM migrate.migrate_cdc_checkpoint WHERE task = 'task-1';
