@@ -464,21 +464,27 @@ impl PrivateServer {
     fn start() -> PrivateServer {
         let _one_at_a_time = SERVER_SCRIPT.lock().unwrap_or_else(|p| p.into_inner());
         let run_dir = std::env::temp_dir().join(migrate_testkit::unique_name("pg_private"));
-        // The script takes the first free port; another program on the machine can take it
-        // between that check and the server's bind: try again on the next one.
+        // A port below the ephemeral range (32768+), where no client socket of this machine can
+        // be holding it, that we can bind now; another program may still take it before the
+        // server does: then the next one.
         let mut attempts = 0;
+        let mut candidate = 21000 + (std::process::id() % 500) as u16 * 10;
         let output = loop {
             attempts += 1;
+            while std::net::TcpListener::bind(("127.0.0.1", candidate)).is_err() {
+                candidate += 1;
+            }
             let output = Command::new(script())
                 .arg("start")
                 .env("MIGRATE_RUN_DIR", &run_dir)
-                .env_remove("MIGRATE_PG_PORT")
+                .env("MIGRATE_PG_PORT", candidate.to_string())
                 .stdin(Stdio::null())
                 .output()
                 .expect("run postgres.sh");
             if output.status.success() || attempts == 3 {
                 break output;
             }
+            candidate += 1;
             let _ = Command::new(script())
                 .arg("stop")
                 .env("MIGRATE_RUN_DIR", &run_dir)
