@@ -173,31 +173,9 @@ impl Capture {
             .column_by_name(UNCHANGED_COLUMN)
             .and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned())
             .ok_or_else(|| self.bad("no unchanged column"))?;
-        let mut remapped = StringBuilder::new();
-        for i in 0..rows {
-            if unchanged.is_null(i) {
-                remapped.append_null();
-                continue;
-            }
-            let flags = unchanged.value(i).as_bytes();
-            let text: String = self
-                .sources
-                .iter()
-                .map(|(_, source)| {
-                    source_columns
-                        .iter()
-                        .position(|c| c == source)
-                        .and_then(|p| flags.get(p))
-                        .map_or('0', |&f| f as char)
-                })
-                .collect();
-            if text.contains('1') {
-                remapped.append_value(text);
-            } else {
-                remapped.append_null();
-            }
-        }
-        arrays.push(Arc::new(remapped.finish()));
+        let to: Vec<&str> = self.sources.iter().map(|(_, s)| s.as_str()).collect();
+        let remapped = remap_unchanged(Some(&unchanged), rows, &source_columns, &to);
+        arrays.push(remapped);
         for key in key_columns(&self.load.target) {
             let source = self.source_of(&key);
             // Key columns of the target are key columns of the source (checked at start).
@@ -270,6 +248,41 @@ fn capture_of<S: ChangeSource>(
     Capture::new(load).map(Some)
 }
 
+/// Unchanged markers (one `0`/`1` per column of `from`) rewritten for the columns `to` (a column
+/// of `to` not in `from` is `0`); null where no column is unchanged.
+fn remap_unchanged(
+    markers: Option<&StringArray>,
+    rows: usize,
+    from: &[&str],
+    to: &[&str],
+) -> ArrayRef {
+    let mut remapped = StringBuilder::new();
+    for i in 0..rows {
+        let Some(flags) = markers
+            .filter(|m| m.is_valid(i))
+            .map(|m| m.value(i).as_bytes())
+        else {
+            remapped.append_null();
+            continue;
+        };
+        let text: String = to
+            .iter()
+            .map(|name| {
+                from.iter()
+                    .position(|f| f == name)
+                    .and_then(|p| flags.get(p))
+                    .map_or('0', |&f| f as char)
+            })
+            .collect();
+        if text.contains('1') {
+            remapped.append_value(text);
+        } else {
+            remapped.append_null();
+        }
+    }
+    Arc::new(remapped.finish())
+}
+
 /// `batch` (staged with an earlier definition of the table) in the layout of `schema`: columns
 /// matched by name, a column added since is null, a column dropped since is left out, and the
 /// unchanged markers follow their columns.
@@ -307,31 +320,12 @@ fn conform(
             let old = batch
                 .column_by_name(UNCHANGED_COLUMN)
                 .and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned());
-            let mut remapped = StringBuilder::new();
-            for i in 0..rows {
-                match &old {
-                    Some(old) if old.is_valid(i) => {
-                        let flags = old.value(i).as_bytes();
-                        let text: String = new_values
-                            .iter()
-                            .map(|name| {
-                                old_values
-                                    .iter()
-                                    .position(|o| o == name)
-                                    .and_then(|p| flags.get(p))
-                                    .map_or('0', |&f| f as char)
-                            })
-                            .collect();
-                        if text.contains('1') {
-                            remapped.append_value(text);
-                        } else {
-                            remapped.append_null();
-                        }
-                    }
-                    _ => remapped.append_null(),
-                }
-            }
-            arrays.push(Arc::new(remapped.finish()) as ArrayRef);
+            arrays.push(remap_unchanged(
+                old.as_ref(),
+                rows,
+                &old_values,
+                &new_values,
+            ));
             continue;
         }
         arrays.push(match batch.column_by_name(field.name()) {
