@@ -449,7 +449,9 @@ async fn dispatch(
                 None
             }
             (Some(d), Existing::UpdateByMtime) => {
-                if d.size != entry.size || entry.mtime_ms > d.mtime_ms {
+                // Whole seconds: S3's Last-Modified has no finer precision, so a file written
+                // in the same second as its upload would otherwise always look newer.
+                if d.size != entry.size || entry.mtime_ms / 1000 > d.mtime_ms / 1000 {
                     s.changed.fetch_add(1, Relaxed);
                     Some(entry)
                 } else {
