@@ -749,6 +749,8 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                         if let Err(e) = self.apply(&mut batch, &ack_tx).await {
                             return self.ended(e);
                         }
+                        // Idle means nothing arrived while we waited, not while we applied.
+                        last_event = Instant::now();
                     }
                     if let Some(idle) = self.cdc.stop_when_idle {
                         if last_event.elapsed() >= idle && batch.commit.is_none() && !batch.open {
@@ -775,6 +777,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                         if let Err(e) = self.apply(&mut batch, &ack_tx).await {
                             return self.ended(e);
                         }
+                        last_event = Instant::now();
                     }
                 }
             }
