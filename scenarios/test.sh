@@ -64,6 +64,13 @@ use_server mariadb MIGRATE_MYSQL_URL
 use_server s3 MIGRATE_S3_URL
 use_server glue MIGRATE_GLUE_URL
 use_server hdfs MIGRATE_HDFS_URL
+# Headless Chromium renders the HTML report of `migrate assess` in its test: Debian's package,
+# installed when missing (as root, like the servers' packages).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+	echo "test.sh: installing chromium (Debian package)" >&2
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 export MIGRATE_REQUIRE_SERVERS=1
 
 cargo test --workspace --locked "$@"
