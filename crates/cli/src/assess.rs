@@ -194,10 +194,7 @@ type Live = (Catalog, SourceDialect, SourceInfo, Vec<PreflightCheck>);
 /// Discovery (tables with statistics, then views, routines, triggers, sequences, indexes) and
 /// the replication preflight of a live source.
 fn live(url: &str, schemas: &[String], options: &PreflightOptions) -> Result<Live> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::runtime()?;
     let schemas = (!schemas.is_empty()).then_some(schemas);
     let scheme = url.split("://").next().unwrap_or("").to_ascii_lowercase();
     runtime.block_on(async {

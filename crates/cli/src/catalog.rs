@@ -91,10 +91,7 @@ pub fn run(args: CatalogArgs) -> Result<Outcome> {
             Target::Glue(GlueClient::new(config)?)
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::runtime()?;
     let report = runtime.block_on(async {
         match (&args.metastore, &args.import) {
             (Some(url), _) => {

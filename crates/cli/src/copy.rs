@@ -291,10 +291,7 @@ pub fn run(args: CopyArgs) -> Result<Outcome> {
     let options = args.options()?;
     let json = args.output == OutputFormat::Json;
     let bars = Arc::new(Bars::new(args.progress, json, !json));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::runtime()?;
     let summary = runtime.block_on(migrate_copy::copy(options, bars.clone()));
     bars.finish();
     let summary = summary?;

@@ -56,6 +56,15 @@ enum Command {
     Copy(copy::CopyArgs),
 }
 
+/// The async runtime a command's I/O runs on (one per command; the commands are async inside).
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 /// What a finished command reports to the shell.
 pub enum Outcome {
     Clean,

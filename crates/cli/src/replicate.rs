@@ -231,10 +231,7 @@ fn run_cdc(
     (cdc, stop): (CdcOptions, tokio::sync::watch::Sender<bool>),
     observer: Arc<dyn Observer>,
 ) -> Result<Summary> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::runtime()?;
     let summary = runtime.block_on(async {
         let mut interrupt =
             tokio::signal::unix::signal(SignalKind::interrupt()).context("listening for SIGINT")?;
@@ -309,10 +306,7 @@ fn run_on<S: Source>(
     options: Options,
     observer: Arc<dyn Observer>,
 ) -> Result<Summary> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::runtime()?;
     let summary = runtime.block_on(async {
         match command {
             Command::Replicate => migrate_replicate::replicate::<S>(task, options, observer).await,

@@ -95,8 +95,6 @@ pub struct CdcStatus {
     pub changes_per_second: f64,
     /// Now minus the source commit time of the last applied transaction.
     pub source_lag_seconds: Option<f64>,
-    /// Changes read but not yet applied.
-    pub pending_changes: u64,
 }
 
 /// One captured table: how its source change batches become target change batches.
@@ -635,9 +633,16 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         let mut failures = 0u32;
         let mut delay = self.options.retry.first_delay;
         loop {
+            let applied_before = self.sequence;
             match self.session().await? {
                 Ended::Stopped(why) => return Ok(why),
                 Ended::Broken(error) => {
+                    // Consecutive failures only: a session that applied something was a recovery,
+                    // so a capture running for weeks does not die of its 21st blip.
+                    if self.sequence > applied_before {
+                        failures = 0;
+                        delay = self.options.retry.first_delay;
+                    }
                     failures += 1;
                     if failures > self.options.retry.retries.max(1) * 5 {
                         return Err(error);
@@ -1037,7 +1042,6 @@ impl<S: ChangeSource> CdcRun<'_, S> {
             changes: self.summary.changes,
             changes_per_second: self.summary.changes_per_second,
             source_lag_seconds: self.summary.lag_seconds,
-            pending_changes: 0,
         });
         *batch = Batch::new(batch.number + 1);
         Ok(())
