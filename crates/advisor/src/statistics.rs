@@ -409,7 +409,7 @@ mod tests {
         let mut table = Table::new(qn(Some("s"), "t"));
         table.statistics = Some(TableStatistics {
             row_count: Some(100),
-            size_bytes: None,
+            ..TableStatistics::default()
         });
         let mut column = Column::new(Ident::new("c"), "int", LogicalType::Integer);
         column.statistics = Some(ColumnStatistics {

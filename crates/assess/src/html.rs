@@ -4,6 +4,7 @@
 //! so that they can be sorted and filtered.
 
 use crate::model::{Assessment, ObjectKind, Status, Totals};
+use crate::text::human_bytes;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -67,7 +68,7 @@ fn level(t: &Totals) -> String {
 
 fn summary(a: &Assessment) -> String {
     let s = &a.summary;
-    let cards = [
+    let mut cards = vec![
         ("total-objects", s.objects.total.to_string(), "objects"),
         (
             "total-automatic",
@@ -94,6 +95,15 @@ fn summary(a: &Assessment) -> String {
             "lines of procedural code",
         ),
     ];
+    if a.source.kind == "live" {
+        cards.push(("total-rows", s.rows.to_string(), "rows"));
+        cards.push(("total-size", human_bytes(s.size_bytes), "on disk"));
+        cards.push((
+            "total-lob",
+            s.lob_bytes.map_or("unknown".to_string(), human_bytes),
+            "of it LOB storage",
+        ));
+    }
     let mut html = String::from("<div class=\"cards\">");
     for (id, value, label) in cards {
         let _ = write!(
@@ -224,7 +234,7 @@ fn schemas(a: &Assessment) -> String {
     for status in Status::ALL {
         let _ = write!(html, "<th class=\"num\">{}</th>", status.label());
     }
-    html.push_str("<th class=\"num\">Action items</th><th class=\"num\">Hours</th><th class=\"num\">Days</th><th>ora2pg level</th><th class=\"num\">Code lines</th><th class=\"num\">Rows</th></tr></thead><tbody>");
+    html.push_str("<th class=\"num\">Action items</th><th class=\"num\">Hours</th><th class=\"num\">Days</th><th>ora2pg level</th><th class=\"num\">Code lines</th><th class=\"num\">Rows</th><th class=\"num\">Size</th><th class=\"num\">LOB size</th></tr></thead><tbody>");
     for t in a.schemas.iter().chain(std::iter::once(&a.summary)) {
         let name = if std::ptr::eq(t, &a.summary) {
             "<b>all</b>".to_string()
@@ -243,13 +253,17 @@ fn schemas(a: &Assessment) -> String {
         }
         let _ = write!(
             html,
-            "<td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:.1}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:.1}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"{}>{}</td></tr>",
             t.action_items,
             t.hours,
             t.days,
             level(t),
             t.code_lines,
-            t.rows
+            t.rows,
+            human_bytes(t.size_bytes),
+            // Unknown is not zero: an engine without a separate LOB figure shows a dash.
+            if t.lob_bytes.is_none() { " title=\"not reported by the engine\"" } else { "" },
+            t.lob_bytes.map_or("-".to_string(), human_bytes)
         );
     }
     html.push_str("</tbody></table>");

@@ -156,6 +156,7 @@ impl Builder<'_> {
                 AssessedObject {
                     rows: stats.row_count,
                     size_bytes: stats.size_bytes,
+                    lob_bytes: stats.lob_bytes,
                     key_advice: layouts.get(position).map(layout_sql),
                     detail,
                     location: table.location.clone(),
@@ -602,6 +603,9 @@ fn add_object(totals: &mut Totals, object: &AssessedObject) {
     if object.kind == ObjectKind::Table {
         totals.rows += object.rows.unwrap_or(0);
         totals.size_bytes += object.size_bytes.unwrap_or(0);
+        if let Some(lob) = object.lob_bytes {
+            *totals.lob_bytes.get_or_insert(0) += lob;
+        }
     }
 }
 
@@ -679,6 +683,7 @@ fn object(kind: ObjectKind, schema: &str, name: &str) -> AssessedObject {
         constructs: None,
         rows: None,
         size_bytes: None,
+        lob_bytes: None,
         key_advice: None,
         distinct_count: None,
         null_fraction: None,

@@ -15,8 +15,6 @@ mod effort;
 mod html;
 mod inventory;
 mod model;
-#[cfg(feature = "oracle")]
-pub mod oracle;
 mod text;
 
 pub use effort::{EffortError, EffortModel};

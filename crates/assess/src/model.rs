@@ -191,6 +191,10 @@ pub struct AssessedObject {
     /// Bytes on disk, indexes and LOB storage included (live sources).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
+    /// The part of `size_bytes` that is out-of-line LOB storage (PostgreSQL TOAST, Oracle LOB
+    /// segments); absent where the engine has no separate figure (MySQL/MariaDB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lob_bytes: Option<u64>,
     /// The key advisor's layout of a table for Redshift (`DISTSTYLE KEY DISTKEY (c) SORTKEY (a)`),
     /// from keys, partitioning and the statistics the source gave.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -297,6 +301,8 @@ pub struct Totals {
     pub code_lines: u64,
     pub rows: u64,
     pub size_bytes: u64,
+    /// LOB bytes of the tables that report them; `None` (JSON `null`) when none does.
+    pub lob_bytes: Option<u64>,
 }
 
 /// The preflight's counts.

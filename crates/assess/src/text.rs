@@ -46,6 +46,21 @@ impl Paint {
     }
 }
 
+/// `1.5 GiB`, `12.0 KiB`, `512 B`: binary units, one decimal.
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 /// Writes the summary; `color` adds ANSI colours (pass true only for a terminal).
 pub fn write_text(assessment: &Assessment, color: bool, mut out: impl Write) -> io::Result<()> {
     let p = Paint { color };
@@ -69,6 +84,18 @@ pub fn write_text(assessment: &Assessment, color: bool, mut out: impl Write) -> 
         s.technical_level,
         s.code_lines
     )?;
+    if assessment.source.kind == "live" {
+        writeln!(
+            out,
+            "{} rows, {} on disk, of which LOB storage {}",
+            s.rows,
+            human_bytes(s.size_bytes),
+            s.lob_bytes.map_or(
+                "unknown (not reported by the engine)".to_string(),
+                human_bytes
+            )
+        )?;
+    }
     writeln!(out)?;
     // Status by kind.
     let widths = [18, 8, 10, 8, 8, 12, 12, 8];
@@ -201,4 +228,17 @@ pub fn write_text(assessment: &Assessment, color: bool, mut out: impl Write) -> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn sizes_read_in_binary_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
 }

@@ -26,12 +26,14 @@ pub struct AssessArgs {
     #[arg(requires = "from")]
     files: Vec<PathBuf>,
     /// A live database to assess instead of scripts: `postgres://user@host:port/db`,
-    /// `mysql://user@host:port/db` (MariaDB too). The password comes from the URL, PGPASSWORD
-    /// or MYSQL_PWD; it is never printed.
+    /// `mysql://user@host:port/db` (MariaDB too), `oracle://user@host:port/service` (builds with
+    /// the `oracle` feature). The password comes from the URL, PGPASSWORD, MYSQL_PWD or
+    /// ORACLE_PASSWORD; it is never printed.
     #[arg(long)]
     source: Option<String>,
-    /// Schemas (PostgreSQL) or databases (MySQL) of the live source to assess; repeatable.
-    /// Default: every non-system schema (PostgreSQL), the URL's database (MySQL).
+    /// Schemas (PostgreSQL, Oracle) or databases (MySQL) of the live source to assess;
+    /// repeatable. Default: every non-system schema (PostgreSQL, Oracle), the URL's database
+    /// (MySQL).
     #[arg(long = "schema")]
     schemas: Vec<String>,
     /// Run the replication preflight for a full load only (skips the CDC checks: WAL level,
@@ -203,7 +205,8 @@ fn live(url: &str, schemas: &[String], options: &PreflightOptions) -> Result<Liv
                 let source = migrate_source_postgres::PostgresSource::connect(url).await?;
                 let mut catalog = source.discover(schemas).await?;
                 source.discover_objects(schemas, &mut catalog).await?;
-                let preflight = migrate_source_postgres::preflight(&source, &catalog, options).await?;
+                let preflight =
+                    migrate_source_postgres::preflight(&source, &catalog, options).await?;
                 let info = SourceInfo {
                     kind: "live",
                     dialect: SourceDialect::Postgres.name(),
@@ -223,8 +226,35 @@ fn live(url: &str, schemas: &[String], options: &PreflightOptions) -> Result<Liv
                 };
                 Ok((catalog, SourceDialect::Mysql, info, preflight))
             }
-            "oracle" => bail!("oracle:// sources are not available in this build: there is no Oracle client to connect with (the `oracle` feature of migrate-assess maps the ALL_/DBA_ dictionary rows, but nothing fetches them yet); export the DDL with DBMS_METADATA.GET_DDL and run `migrate assess --from oracle FILES`"),
-            _ => bail!("--source must be a postgres://, mysql:// or mariadb:// URL"),
+            "oracle" => oracle(url, schemas, options).await,
+            _ => bail!("--source must be a postgres://, mysql://, mariadb:// or oracle:// URL"),
         }
     })
+}
+
+/// Discovery through the `ALL_*` views (`DBA_SEGMENTS` for sizes) and the Oracle preflight.
+#[cfg(feature = "oracle")]
+async fn oracle(url: &str, schemas: Option<&[String]>, options: &PreflightOptions) -> Result<Live> {
+    use migrate_source_oracle::{OracleSource, StreamOptions};
+    let source = OracleSource::connect(url, StreamOptions::default()).await?;
+    let owners: Option<Vec<String>> = schemas.map(|s| {
+        s.iter()
+            .map(|name| migrate_source_oracle::connect::stored_name(name))
+            .collect()
+    });
+    let owners = owners.as_deref();
+    let mut catalog = source.discover(owners).await?;
+    source.discover_objects(owners, &mut catalog).await?;
+    let preflight = source.preflight(&catalog, options).await?;
+    let info = SourceInfo {
+        kind: "live",
+        dialect: SourceDialect::Oracle.name(),
+        inputs: vec![source.endpoint().to_string()],
+    };
+    Ok((catalog, SourceDialect::Oracle, info, preflight))
+}
+
+#[cfg(not(feature = "oracle"))]
+async fn oracle(_: &str, _: Option<&[String]>, _: &PreflightOptions) -> Result<Live> {
+    bail!("oracle:// sources need a build with the `oracle` feature: `cargo install --path crates/cli --features oracle` (Oracle Instant Client is needed where it runs; see docs/source-oracle.md). Without it, export the DDL with DBMS_METADATA.GET_DDL and run `migrate assess --from oracle FILES`")
 }

@@ -118,6 +118,30 @@ fn text_and_json_reports_of_scripts() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("postgres://"));
 }
 
+/// The page as Chromium built it, after checking that its scripts ran to the end without an
+/// error or a console message of one.
+fn render(browser: &Path, work: &Path, html: &Path) -> String {
+    let output = headless(browser, &work.join("profile"))
+        .args(["--virtual-time-budget=5000", "--dump-dom"])
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout).to_string();
+    let log = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "chromium failed: {log}");
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "scripts did not finish: {log}"
+    );
+    assert!(!dom.contains("data-errors=\""), "errors in the page: {dom}");
+    let console_errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") && (l.contains("Uncaught") || l.contains("rror")))
+        .collect();
+    assert!(console_errors.is_empty(), "{console_errors:?}");
+    dom
+}
+
 #[test]
 fn html_report_renders_in_chromium_with_the_right_totals() {
     let Some(files) = hr_files() else { return };
@@ -142,25 +166,7 @@ fn html_report_renders_in_chromium_with_the_right_totals() {
         assert!(!page.contains(reference), "{reference}");
     }
 
-    let output = headless(&browser, &work.join("profile"))
-        .args(["--virtual-time-budget=5000", "--dump-dom"])
-        .arg(format!("file://{}", html.display()))
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&output.stdout).to_string();
-    let log = String::from_utf8_lossy(&output.stderr).to_string();
-    assert!(output.status.success(), "chromium failed: {log}");
-    // The page's scripts ran to the end, and nothing threw.
-    assert!(
-        dom.contains("data-ready=\"1\""),
-        "scripts did not finish: {log}"
-    );
-    assert!(!dom.contains("data-errors=\""), "errors in the page: {dom}");
-    let console_errors: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("CONSOLE") && (l.contains("Uncaught") || l.contains("rror")))
-        .collect();
-    assert!(console_errors.is_empty(), "{console_errors:?}");
+    let dom = render(&browser, &work, &html);
     // The totals shown are those of the JSON report.
     let summary = &report["summary"];
     assert_eq!(
@@ -290,4 +296,115 @@ fn live_assessment_of_postgres_and_mariadb() {
             assert!(!text.contains(&format!(":{password}@")), "{url}");
         }
     }
+}
+
+/// LOB storage apart from table sizes: PostgreSQL reports its TOAST bytes (> 0 for large text
+/// values, and within the table's size); MariaDB has no separate figure, so it is unknown
+/// (null), never 0 — in the JSON, the terminal summary and the HTML report (rendered in
+/// Chromium).
+#[test]
+fn live_lob_sizes_are_reported_apart_from_table_sizes() {
+    let (Some(pg), Some(my)) = (migrate_testkit::postgres(), migrate_testkit::mariadb()) else {
+        return;
+    };
+    let pg_db = pg.create_database("assess_lob");
+    // 64 KiB of random hex per row: stored out of line in the TOAST table.
+    pg_db
+        .sql(
+            "CREATE TABLE docs (id int PRIMARY KEY, body text);
+             CREATE TABLE plain (id int PRIMARY KEY, n int);
+             INSERT INTO docs SELECT g, (SELECT string_agg(md5(random()::text || g || i), '')
+                                           FROM generate_series(1, 2048) i)
+               FROM generate_series(1, 40) g;
+             INSERT INTO plain SELECT g, g FROM generate_series(1, 100) g; ANALYZE;",
+        )
+        .unwrap();
+    let my_db = my.create_database("assess_lob");
+    my_db
+        .sql(
+            "CREATE TABLE docs (id INT PRIMARY KEY, body LONGTEXT);
+             INSERT INTO docs VALUES (1, REPEAT(MD5('x'), 4096));",
+        )
+        .unwrap();
+    let json = |url: &str| -> serde_json::Value {
+        let output = migrate()
+            .args(["assess", "--format", "json", "--source", url])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.code().is_some_and(|c| c < 2),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let table = |report: &serde_json::Value, name: &str| -> serde_json::Value {
+        report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == "table" && o["name"] == name)
+            .unwrap_or_else(|| panic!("no table {name}"))
+            .clone()
+    };
+
+    let report = json(pg_db.url());
+    let docs = table(&report, "docs");
+    let (size, lob) = (
+        docs["size_bytes"].as_u64().unwrap(),
+        docs["lob_bytes"].as_u64().unwrap(),
+    );
+    assert!(lob > 1_000_000, "40 rows of 64 KiB out of line: {docs}");
+    assert!(lob <= size, "{docs}");
+    assert_eq!(table(&report, "plain")["lob_bytes"], 0, "no TOAST data");
+    assert_eq!(report["summary"]["lob_bytes"].as_u64(), Some(lob));
+    let summary = migrate()
+        .args(["assess", "--source", pg_db.url()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&summary.stdout);
+    assert!(text.contains(", of which LOB storage "), "{text}");
+    assert!(!text.contains("LOB storage unknown"), "{text}");
+
+    let report = json(my_db.url());
+    let docs = table(&report, "docs");
+    assert!(docs["size_bytes"].as_u64().unwrap() > 0, "{docs}");
+    assert!(docs.get("lob_bytes").is_none(), "unknown, not 0: {docs}");
+    assert!(
+        report["summary"]["lob_bytes"].is_null(),
+        "{}",
+        report["summary"]
+    );
+    let summary = migrate()
+        .args(["assess", "--source", my_db.url()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&summary.stdout);
+    assert!(
+        text.contains("of which LOB storage unknown (not reported by the engine)"),
+        "{text}"
+    );
+
+    // The HTML report of both shows them: a size for PostgreSQL, "unknown" for MariaDB.
+    let Some(browser) = chromium() else { return };
+    let work = std::env::temp_dir().join(migrate_testkit::unique_name("assess_lob_html"));
+    std::fs::create_dir_all(&work).unwrap();
+    for (url, lob) in [(pg_db.url(), None), (my_db.url(), Some("unknown"))] {
+        let html = work.join("report.html");
+        let output = migrate()
+            .args(["assess", "--format", "html", "--source", url, "--out"])
+            .arg(&html)
+            .output()
+            .unwrap();
+        assert!(output.status.code().is_some_and(|c| c < 2));
+        let dom = render(&browser, &work, &html);
+        let shown = element_text(&dom, "total-lob");
+        match lob {
+            Some(expected) => assert_eq!(shown, expected),
+            None => assert!(shown.ends_with(" MiB"), "{shown}"),
+        }
+        // The objects table has the size columns.
+        assert!(dom.contains(">LOB size</th>"), "no LOB size column");
+    }
+    std::fs::remove_dir_all(&work).unwrap();
 }

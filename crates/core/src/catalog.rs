@@ -369,8 +369,15 @@ pub struct ExternalStorage {
 pub struct TableStatistics {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row_count: Option<u64>,
+    /// Bytes on disk: the table, its indexes and its out-of-line LOB storage.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
+    /// The part of `size_bytes` that is out-of-line large-object storage: PostgreSQL's TOAST
+    /// table and its index, Oracle's LOB segments and LOB indexes. `None` when the engine does
+    /// not report it separately (MySQL/MariaDB: InnoDB's off-page columns live in the table's
+    /// own tablespace and `information_schema` has no figure for them), never a guessed 0.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lob_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

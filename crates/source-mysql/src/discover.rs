@@ -126,6 +126,9 @@ impl MysqlSource {
             table.statistics = Some(TableStatistics {
                 row_count: get(&mut row, 4, context)?,
                 size_bytes: get(&mut row, 5, context)?,
+                // InnoDB keeps off-page (LOB) columns in the table's own pages:
+                // information_schema has no separate figure, so it stays unknown.
+                lob_bytes: None,
             });
             if let Some(next) = get::<i64>(&mut row, 6, context)? {
                 auto_increment.insert(catalog.tables.len(), next);

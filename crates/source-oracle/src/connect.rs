@@ -65,9 +65,29 @@ pub fn parse_url(text: &str, env_password: Option<String>) -> Result<ConnectPara
     })
 }
 
+/// A schema or user name as Oracle stores it: a name given in lower case is upper-cased, as
+/// Oracle does with unquoted names (`hr` is `HR`); a name with an upper-case letter is taken as
+/// written (`"Sales"` stays `Sales`).
+pub fn stored_name(name: &str) -> String {
+    if name.chars().any(char::is_uppercase) {
+        name.to_string()
+    } else {
+        name.to_uppercase()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_fold_like_unquoted_names() {
+        let names: Vec<String> = ["hr", "Sales", "APP_1", "c##migrate"]
+            .into_iter()
+            .map(stored_name)
+            .collect();
+        assert_eq!(names, ["HR", "Sales", "APP_1", "C##MIGRATE"]);
+    }
 
     #[test]
     fn urls_become_easy_connect_strings_without_printing_passwords() {

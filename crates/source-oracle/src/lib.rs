@@ -6,8 +6,11 @@
 //!
 //! - [`sql`]: every statement (discovery, `AS OF SCN` reads, `DBMS_LOGMNR` calls, the
 //!   `V$LOGMNR_CONTENTS` query);
-//! - [`discover`]: catalog rows into a [`migrate_core::Catalog`] through the converter's Oracle
-//!   type map;
+//! - [`discover`]: dictionary rows into a [`migrate_core::Catalog`] through the converter's
+//!   Oracle type map: tables with statistics and sizes (LOB bytes apart), and every other object
+//!   `migrate assess` inventories;
+//! - [`preflight`]: what the session and the database answered into the replication preflight's
+//!   checks;
 //! - [`redo`] and [`value`]: LogMiner's `SQL_REDO`/`SQL_UNDO` statements into column values, and
 //!   values into the canonical Arrow types of `migrate_batch`;
 //! - [`logminer`]: continuation rows, transactions, mining windows and log file selection;
@@ -28,6 +31,7 @@ mod error;
 pub mod events;
 pub mod logminer;
 pub mod position;
+pub mod preflight;
 pub mod redo;
 pub mod sql;
 pub mod value;

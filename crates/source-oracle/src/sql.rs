@@ -4,6 +4,9 @@
 use crate::redo::Literal;
 use migrate_core::{LogicalType, Table};
 
+mod dictionary;
+pub use dictionary::*;
+
 /// `"NAME"`, with embedded double quotes doubled. Oracle stores unquoted names in upper case, so
 /// catalog names are quoted exactly as stored.
 pub fn quote_ident(name: &str) -> String {
@@ -57,72 +60,6 @@ pub const SYSTEM_SCHEMAS: &[&str] = &[
     "XS$NULL",
 ];
 
-/// `<column> IN ('A', 'B')` for the chosen owners, or `NOT IN` Oracle's own schemas.
-pub fn owner_filter(column: &str, owners: Option<&[String]>) -> String {
-    let list = |names: &mut dyn Iterator<Item = &str>| {
-        names.map(quote_literal).collect::<Vec<_>>().join(", ")
-    };
-    match owners {
-        Some(owners) if !owners.is_empty() => {
-            format!(
-                "{column} IN ({})",
-                list(&mut owners.iter().map(String::as_str))
-            )
-        }
-        _ => format!(
-            "{column} NOT IN ({})",
-            list(&mut SYSTEM_SCHEMAS.iter().copied())
-        ),
-    }
-}
-
-/// Base tables (no external, nested or temporary tables, no materialized-view containers, no
-/// recycle bin) with the optimizer's row estimate (`NUM_ROWS`, null until statistics are
-/// gathered). Columns: OWNER, TABLE_NAME, NUM_ROWS, BLOCKS.
-pub fn tables_query(owners: Option<&[String]>) -> String {
-    format!(
-        "SELECT t.OWNER, t.TABLE_NAME, t.NUM_ROWS, t.BLOCKS \
-FROM ALL_TABLES t \
-WHERE {} AND t.NESTED = 'NO' AND t.TEMPORARY = 'N' AND t.SECONDARY = 'N' \
-AND t.DROPPED = 'NO' AND (t.IOT_TYPE IS NULL OR t.IOT_TYPE <> 'IOT_OVERFLOW') \
-AND NOT EXISTS (SELECT 1 FROM ALL_EXTERNAL_TABLES e WHERE e.OWNER = t.OWNER AND e.TABLE_NAME = t.TABLE_NAME) \
-AND NOT EXISTS (SELECT 1 FROM ALL_MVIEWS m WHERE m.OWNER = t.OWNER AND m.CONTAINER_NAME = t.TABLE_NAME) \
-ORDER BY t.OWNER, t.TABLE_NAME",
-        owner_filter("t.OWNER", owners)
-    )
-}
-
-/// Visible columns in column order. Columns: OWNER, TABLE_NAME, COLUMN_NAME, DATA_TYPE,
-/// DATA_LENGTH, DATA_PRECISION, DATA_SCALE, CHAR_LENGTH, CHAR_USED, NULLABLE, DATA_DEFAULT,
-/// VIRTUAL_COLUMN, IDENTITY_COLUMN.
-pub fn columns_query(owners: Option<&[String]>) -> String {
-    format!(
-        "SELECT c.OWNER, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.DATA_LENGTH, c.DATA_PRECISION, \
-c.DATA_SCALE, c.CHAR_LENGTH, c.CHAR_USED, c.NULLABLE, c.DATA_DEFAULT, c.VIRTUAL_COLUMN, c.IDENTITY_COLUMN \
-FROM ALL_TAB_COLS c \
-WHERE {} AND c.USER_GENERATED = 'YES' \
-ORDER BY c.OWNER, c.TABLE_NAME, c.COLUMN_ID",
-        owner_filter("c.OWNER", owners)
-    )
-}
-
-/// Primary-key, unique and foreign-key constraints with their columns in key order. Columns:
-/// OWNER, TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE, COLUMN_NAME, R_OWNER, R_TABLE_NAME,
-/// R_COLUMN_NAME, DELETE_RULE, STATUS, VALIDATED, RELY.
-pub fn constraints_query(owners: Option<&[String]>) -> String {
-    format!(
-        "SELECT c.OWNER, c.TABLE_NAME, c.CONSTRAINT_NAME, c.CONSTRAINT_TYPE, cc.COLUMN_NAME, \
-r.OWNER, r.TABLE_NAME, rc.COLUMN_NAME, c.DELETE_RULE, c.STATUS, c.VALIDATED, c.RELY \
-FROM ALL_CONSTRAINTS c \
-JOIN ALL_CONS_COLUMNS cc ON cc.OWNER = c.OWNER AND cc.CONSTRAINT_NAME = c.CONSTRAINT_NAME AND cc.TABLE_NAME = c.TABLE_NAME \
-LEFT JOIN ALL_CONSTRAINTS r ON r.OWNER = c.R_OWNER AND r.CONSTRAINT_NAME = c.R_CONSTRAINT_NAME \
-LEFT JOIN ALL_CONS_COLUMNS rc ON rc.OWNER = r.OWNER AND rc.CONSTRAINT_NAME = r.CONSTRAINT_NAME AND rc.POSITION = cc.POSITION \
-WHERE {} AND c.CONSTRAINT_TYPE IN ('P', 'U', 'R') \
-ORDER BY c.OWNER, c.TABLE_NAME, c.CONSTRAINT_TYPE, c.CONSTRAINT_NAME, cc.POSITION",
-        owner_filter("c.OWNER", owners)
-    )
-}
-
 /// The database's current SCN.
 pub const CURRENT_SCN: &str = "SELECT CURRENT_SCN FROM V$DATABASE";
 
@@ -135,35 +72,20 @@ pub const OLDEST_OPEN_TRANSACTION: &str = "SELECT MIN(START_SCN) FROM V$TRANSACT
 pub const REDO_SETTINGS: &str =
     "SELECT LOG_MODE, SUPPLEMENTAL_LOG_DATA_MIN, SUPPLEMENTAL_LOG_DATA_ALL FROM V$DATABASE";
 
-/// Tables that have all-column supplemental logging of their own (`ALTER TABLE ... ADD
-/// SUPPLEMENTAL LOG DATA (ALL) COLUMNS`) — needed when the database level has none.
-pub fn table_log_groups_query(owners: Option<&[String]>) -> String {
-    format!(
-        "SELECT OWNER, TABLE_NAME FROM ALL_LOG_GROUPS WHERE {} AND LOG_GROUP_TYPE = 'ALL COLUMN LOGGING'",
-        owner_filter("OWNER", owners)
-    )
-}
-
 /// The full load's consistent read: `SELECT` of every column at `AS OF SCN`, so that every
 /// table is read as of the one SCN the change stream starts after. Each column is selected in
 /// the text form [`crate::value`] parses (the same as LogMiner's literals), except LOBs, which
 /// are fetched whole.
 pub fn select_as_of(table: &Table, scn: u64) -> String {
-    let schema = table
-        .name
-        .schema
-        .as_ref()
-        .map(|s| format!("{}.", quote_ident(&s.value)))
-        .unwrap_or_default();
     let columns: Vec<String> = table
         .columns
         .iter()
         .map(|c| read_expression(&quote_ident(&c.name.value), &c.source_type, &c.data_type))
         .collect();
     format!(
-        "SELECT {} FROM {schema}{} AS OF SCN {scn}",
+        "SELECT {} FROM {} AS OF SCN {scn}",
         columns.join(", "),
-        quote_ident(&table.name.name.value)
+        table_sql_name(table)
     )
 }
 
@@ -490,19 +412,6 @@ OR (SRC_CON_NAME = 'FREEPDB1' AND (OPERATION_CODE = 5 AND (SEG_OWNER IN ('APP'))
         assert!(sql.contains("NEXT_CHANGE# > 100 AND FIRST_CHANGE# <= 200"));
         assert!(sql.contains("DELETED = 'NO'"));
         assert!(ONLINE_LOGS.contains("V$LOG l JOIN V$LOGFILE f"));
-    }
-
-    #[test]
-    fn discovery_filters_owners_and_system_schemas() {
-        let sql = tables_query(Some(&["APP".into(), "O'X".into()]));
-        assert!(
-            sql.contains("WHERE t.OWNER IN ('APP', 'O''X') AND"),
-            "{sql}"
-        );
-        let sql = columns_query(None);
-        assert!(sql.contains("c.OWNER NOT IN ('SYS', 'SYSTEM',"), "{sql}");
-        assert!(constraints_query(None).contains("c.CONSTRAINT_TYPE IN ('P', 'U', 'R')"));
-        assert!(tables_query(None).contains("t.NUM_ROWS"));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 #![cfg(feature = "oracle")]
 
 use arrow_array::{Array, Int64Array, StringArray};
-use migrate_source::{ChangeEvent, ChangeSource, ChangeStream};
+use migrate_source::{ChangeEvent, ChangeStream};
 use migrate_source_oracle::connect::parse_url;
 use migrate_source_oracle::{OracleSource, StreamOptions};
 use std::time::{Duration, Instant};
@@ -63,8 +63,21 @@ async fn full_load_then_logminer_delivers_exactly_the_later_transactions() {
         .unwrap_or_else(|| panic!("{table} not discovered"))
         .clone();
     assert_eq!(migrate_source::key_columns(&t), ["ID"]);
-    let findings = source.preflight(std::slice::from_ref(&t)).await.unwrap();
-    assert!(findings.is_empty(), "{findings:?}");
+    let one = migrate_core::Catalog {
+        tables: vec![t.clone()],
+        ..Default::default()
+    };
+    let options = migrate_core::PreflightOptions {
+        mode: migrate_core::ReplicationMode::FullLoadAndCdc,
+        max_value_bytes: Some(65_535),
+    };
+    let checks = source.preflight(&one, &options).await.unwrap();
+    assert!(
+        checks
+            .iter()
+            .all(|c| c.status == migrate_core::CheckStatus::Passed),
+        "{checks:#?}"
+    );
     let start = source.full_load_position().await.unwrap();
 
     // After the full load's SCN: an insert, a key change, a delete, and a rolled-back insert.

@@ -18,7 +18,13 @@ SELECT c.oid, n.nspname::text, c.relname::text, c.relkind = 'p' AS partitioned,
             ELSE c.reltuples::float8 END AS reltuples,
        CASE WHEN c.relkind = 'p' THEN
             (SELECT sum(pg_total_relation_size(t.relid))::int8 FROM pg_partition_tree(c.oid) t)
-            ELSE pg_total_relation_size(c.oid) END AS size
+            ELSE pg_total_relation_size(c.oid) END AS size,
+       CASE WHEN c.relkind = 'p' THEN
+            (SELECT coalesce(sum(pg_total_relation_size(l.reltoastrelid)), 0)::int8
+               FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid
+              WHERE l.reltoastrelid <> 0)
+            WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid)
+            ELSE 0 END AS lob_size
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -104,11 +110,14 @@ impl PostgresSource {
             let name: String = row.get(2);
             let reltuples: Option<f64> = row.get(4);
             let size: Option<i64> = row.get(5);
+            let lob_size: Option<i64> = row.get(6);
             let mut table = Table::new(QualifiedName::new(Some(ident(&schema)), ident(&name)));
             table.statistics = Some(TableStatistics {
                 // -1: never vacuumed or analyzed (PostgreSQL 14+).
                 row_count: reltuples.filter(|r| *r >= 0.0).map(|r| r.round() as u64),
                 size_bytes: size.and_then(|s| u64::try_from(s).ok()),
+                // The TOAST table and its index (out-of-line values), part of `size`.
+                lob_bytes: lob_size.and_then(|s| u64::try_from(s).ok()),
             });
             position.insert(oid, catalog.tables.len());
             oids.push(oid);
