@@ -97,7 +97,12 @@ fn summary(a: &Assessment) -> String {
     ];
     if a.source.kind == "live" {
         cards.push(("total-rows", s.rows.to_string(), "rows"));
-        cards.push(("total-size", human_bytes(s.size_bytes), "on disk"));
+        let size = if a.tables_sized(None) {
+            human_bytes(s.size_bytes)
+        } else {
+            "unknown".to_string()
+        };
+        cards.push(("total-size", size, "on disk"));
         cards.push((
             "total-lob",
             s.lob_bytes.map_or("unknown".to_string(), human_bytes),
@@ -228,15 +233,21 @@ fn charts(a: &Assessment) -> String {
 }
 
 fn schemas(a: &Assessment) -> String {
+    let live = a.source.kind == "live";
     let mut html = String::from(
-        "<table id=\"schemas-table\"><thead><tr><th>Schema</th><th class=\"num\">Objects</th>",
+        "<div class=\"scroll\"><table id=\"schemas-table\"><thead><tr><th>Schema</th><th class=\"num\">Objects</th>",
     );
     for status in Status::ALL {
         let _ = write!(html, "<th class=\"num\">{}</th>", status.label());
     }
-    html.push_str("<th class=\"num\">Action items</th><th class=\"num\">Hours</th><th class=\"num\">Days</th><th>ora2pg level</th><th class=\"num\">Code lines</th><th class=\"num\">Rows</th><th class=\"num\">Size</th><th class=\"num\">LOB size</th></tr></thead><tbody>");
+    html.push_str("<th class=\"num\">Action items</th><th class=\"num\">Hours</th><th class=\"num\">Days</th><th>ora2pg level</th><th class=\"num\">Code lines</th><th class=\"num\">Rows</th>");
+    if live {
+        html.push_str("<th class=\"num\">Size</th><th class=\"num\">LOB size</th>");
+    }
+    html.push_str("</tr></thead><tbody>");
     for t in a.schemas.iter().chain(std::iter::once(&a.summary)) {
-        let name = if std::ptr::eq(t, &a.summary) {
+        let all = std::ptr::eq(t, &a.summary);
+        let name = if all {
             "<b>all</b>".to_string()
         } else if t.schema.is_empty() {
             "<span class=\"muted\">(none)</span>".to_string()
@@ -253,20 +264,36 @@ fn schemas(a: &Assessment) -> String {
         }
         let _ = write!(
             html,
-            "<td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:.1}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"{}>{}</td></tr>",
+            "<td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:.1}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
             t.action_items,
             t.hours,
             t.days,
             level(t),
             t.code_lines,
             t.rows,
-            human_bytes(t.size_bytes),
-            // Unknown is not zero: an engine without a separate LOB figure shows a dash.
-            if t.lob_bytes.is_none() { " title=\"not reported by the engine\"" } else { "" },
-            t.lob_bytes.map_or("-".to_string(), human_bytes)
         );
+        if live {
+            // Unknown is not zero: sizes nobody could read, and LOB storage an engine does not
+            // report apart, show a dash.
+            let size = if a.tables_sized((!all).then_some(t.schema.as_str())) {
+                human_bytes(t.size_bytes)
+            } else {
+                "-".to_string()
+            };
+            let _ = write!(
+                html,
+                "<td class=\"num\">{size}</td><td class=\"num\"{}>{}</td>",
+                if t.lob_bytes.is_none() {
+                    " title=\"not reported separately\""
+                } else {
+                    ""
+                },
+                t.lob_bytes.map_or("-".to_string(), human_bytes)
+            );
+        }
+        html.push_str("</tr>");
     }
-    html.push_str("</tbody></table>");
+    html.push_str("</tbody></table></div>");
     html
 }
 

@@ -340,6 +340,16 @@ pub struct Assessment {
 }
 
 impl Assessment {
+    /// True when some table (of `schema`, or of any) has a known size: a total of 0 bytes is then
+    /// a size, not a size nobody could read.
+    pub fn tables_sized(&self, schema: Option<&str>) -> bool {
+        self.objects.iter().any(|o| {
+            o.kind == ObjectKind::Table
+                && o.size_bytes.is_some()
+                && schema.is_none_or(|s| o.schema == s)
+        })
+    }
+
     /// True when something needs a person: an action item above info, or a preflight check
     /// that did not pass.
     pub fn needs_attention(&self) -> bool {

@@ -85,16 +85,20 @@ pub fn write_text(assessment: &Assessment, color: bool, mut out: impl Write) -> 
         s.code_lines
     )?;
     if assessment.source.kind == "live" {
-        writeln!(
-            out,
-            "{} rows, {} on disk, of which LOB storage {}",
-            s.rows,
-            human_bytes(s.size_bytes),
-            s.lob_bytes.map_or(
-                "unknown (not reported by the engine)".to_string(),
-                human_bytes
-            )
-        )?;
+        if assessment.tables_sized(None) {
+            writeln!(
+                out,
+                "{} rows, {} on disk, of which LOB storage {}",
+                s.rows,
+                human_bytes(s.size_bytes),
+                s.lob_bytes.map_or(
+                    "unknown (not reported separately by this engine)".to_string(),
+                    human_bytes
+                )
+            )?;
+        } else {
+            writeln!(out, "{} rows; sizes unknown (see the findings)", s.rows)?;
+        }
     }
     writeln!(out)?;
     // Status by kind.

@@ -144,4 +144,32 @@ fn the_live_oracle_catalog_is_assessed_like_scripts() {
         text.contains("107 rows, 256.0 KiB on disk, of which LOB storage 192.0 KiB"),
         "{text}"
     );
+
+    // Without DBA_SEGMENTS nothing is said about sizes: unknown, not 0 bytes.
+    let mut unsized_catalog = catalog.clone();
+    for table in &mut unsized_catalog.tables {
+        let stats = table.statistics.as_mut().unwrap();
+        (stats.size_bytes, stats.lob_bytes) = (None, None);
+    }
+    let a = assess(Input {
+        catalog: &unsized_catalog,
+        from: SourceDialect::Oracle,
+        to: TargetDialect::Redshift,
+        source: SourceInfo {
+            kind: "live",
+            dialect: "oracle",
+            inputs: vec!["hr@db".into()],
+        },
+        preflight: Vec::new(),
+        model: &EffortModel::builtin(),
+    });
+    assert_eq!(a.summary.lob_bytes, None);
+    let mut text = Vec::new();
+    migrate_assess::write_text(&a, false, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("107 rows; sizes unknown"), "{text}");
+    let mut html = Vec::new();
+    migrate_assess::write_html(&a, &mut html).unwrap();
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("id=\"total-size\">unknown<"), "size card");
 }

@@ -381,7 +381,7 @@ fn live_lob_sizes_are_reported_apart_from_table_sizes() {
         .unwrap();
     let text = String::from_utf8_lossy(&summary.stdout);
     assert!(
-        text.contains("of which LOB storage unknown (not reported by the engine)"),
+        text.contains("of which LOB storage unknown (not reported separately by this engine)"),
         "{text}"
     );
 

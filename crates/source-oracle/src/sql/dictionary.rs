@@ -20,13 +20,25 @@ impl Query {
     fn owners(&mut self, column: &str, owners: Option<&[String]>) -> String {
         match owners {
             Some(owners) if !owners.is_empty() => {
-                let mut names = Vec::with_capacity(owners.len());
-                for owner in owners {
-                    let name = format!("b{}", self.binds.len() + 1);
-                    names.push(format!(":{name}"));
-                    self.binds.push((name, owner.clone()));
+                // Oracle takes at most 1,000 expressions in one IN list (ORA-01795).
+                let lists: Vec<String> = owners
+                    .chunks(super::IN_LIST_LIMIT)
+                    .map(|chunk| {
+                        let names: Vec<String> = chunk
+                            .iter()
+                            .map(|owner| {
+                                let name = format!("b{}", self.binds.len() + 1);
+                                self.binds.push((name.clone(), owner.clone()));
+                                format!(":{name}")
+                            })
+                            .collect();
+                        format!("{column} IN ({})", names.join(", "))
+                    })
+                    .collect();
+                match lists.as_slice() {
+                    [one] => one.clone(),
+                    _ => format!("({})", lists.join(" OR ")),
                 }
-                format!("{column} IN ({})", names.join(", "))
             }
             _ => {
                 let list: Vec<String> = SYSTEM_SCHEMAS
@@ -404,6 +416,15 @@ mod tests {
         ] {
             assert!(q.sql.contains(part), "{part}: {}", q.sql);
         }
+    }
+
+    #[test]
+    fn more_owners_than_an_in_list_holds_are_split() {
+        let owners: Vec<String> = (0..1001).map(|i| format!("S{i}")).collect();
+        let q = views_query(Some(&owners));
+        assert!(q.sql.contains("WHERE (OWNER IN (:b1, "), "{}", &q.sql[..80]);
+        assert!(q.sql.contains(", :b1000) OR OWNER IN (:b1001))"));
+        assert_eq!(q.binds.len(), 1001);
     }
 
     #[test]
