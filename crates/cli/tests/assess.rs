@@ -116,6 +116,21 @@ fn text_and_json_reports_of_scripts() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("postgres://"));
+    // Without the `oracle` feature, an Oracle URL says how to get a build that reads it.
+    if !cfg!(feature = "oracle") {
+        let output = migrate()
+            .args([
+                "assess",
+                "--source",
+                "oracle://scott:tiger@127.0.0.1:1/FREEPDB1",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--features oracle"), "{stderr}");
+        assert!(!stderr.contains("tiger"), "{stderr}");
+    }
 }
 
 /// The page as Chromium built it, after checking that its scripts ran to the end without an
