@@ -87,8 +87,10 @@ struct PgType {
 impl PostgresSource {
     /// Reads the base tables of `schemas` (every non-system schema when `None`): columns in
     /// ordinal order with canonical types, NOT NULL, primary, unique and foreign keys, and the
-    /// planner's statistics. Views are left out; a partitioned table is reported once, as its
-    /// parent, with the rows and size of all its partitions.
+    /// planner's statistics, and its size (`pg_total_relation_size`: indexes and TOAST included)
+    /// with the TOAST part (the TOAST table and its index: out-of-line values) apart. Views are
+    /// left out; a partitioned table is reported once, as its parent, with the rows and sizes of
+    /// all its partitions.
     ///
     /// Consistency: catalog reads in one statement each, not one snapshot; statistics are
     /// estimates (`reltuples`, `pg_stats`) as of the last ANALYZE, `None` when never analyzed.

@@ -202,11 +202,11 @@ WHERE {} AND SEQUENCE_NAME NOT LIKE 'ISEQ$$\\_%' ESCAPE '\\' ORDER BY SEQUENCE_O
 }
 
 /// Synonyms of the owners, and public synonyms of their objects. Columns: OWNER,
-/// SYNONYM_NAME, TABLE_OWNER, TABLE_NAME, DB_LINK.
+/// SYNONYM_NAME, TABLE_OWNER, TABLE_NAME.
 pub fn synonyms_query(owners: Option<&[String]>) -> Query {
     Query::build(owners, |owners| {
         format!(
-            "SELECT OWNER, SYNONYM_NAME, TABLE_OWNER, TABLE_NAME, DB_LINK FROM ALL_SYNONYMS \
+            "SELECT OWNER, SYNONYM_NAME, TABLE_OWNER, TABLE_NAME FROM ALL_SYNONYMS \
 WHERE (OWNER <> 'PUBLIC' AND {}) OR (OWNER = 'PUBLIC' AND {}) ORDER BY OWNER, SYNONYM_NAME",
             owners("OWNER"),
             owners("TABLE_OWNER")
@@ -326,7 +326,8 @@ pub fn table_sql_name(table: &Table) -> String {
 /// How the length of a column's longest value is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LengthUnit {
-    /// `LENGTHB`: bytes, exact.
+    /// `LENGTHB`: bytes in the database character set (UTF-8 bytes in an AL32UTF8 database,
+    /// the default since 12.2).
     Bytes,
     /// `DBMS_LOB.GETLENGTH` of a CLOB or NCLOB: characters (a lower bound of the bytes; UTF-8
     /// needs up to 4 per character).
