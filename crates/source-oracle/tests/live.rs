@@ -146,3 +146,86 @@ async fn full_load_then_logminer_delivers_exactly_the_later_transactions() {
     assert_eq!(ops, "IUD");
     sql(&url, &[&format!("DROP TABLE {table} PURGE")]);
 }
+
+/// What `migrate assess --source oracle://` reads: statistics, sizes with LOB bytes apart, the
+/// objects of the inventory and the preflight.
+#[tokio::test(flavor = "multi_thread")]
+async fn discovery_for_assess_reads_statistics_sizes_objects_and_preflight() {
+    let url = env("MIGRATE_ORACLE_URL");
+    let suffix = std::process::id();
+    let (table, view, sequence, procedure) = (
+        format!("DOCS_{suffix}"),
+        format!("DOCS_V_{suffix}"),
+        format!("DOCS_SEQ_{suffix}"),
+        format!("DOCS_P_{suffix}"),
+    );
+    let owner = parse_url(&url, None).unwrap().user.to_ascii_uppercase();
+    sql(
+        &url,
+        &[
+            &format!("CREATE TABLE {table} (ID NUMBER(10) PRIMARY KEY, BODY CLOB, NOTE VARCHAR2(20) CHECK (NOTE <> 'x'))"),
+            // 40 values of 64 KiB: stored in the LOB segment, not in the row.
+            &format!("BEGIN FOR i IN 1 .. 40 LOOP INSERT INTO {table} VALUES (i, RPAD(TO_CLOB('x'), 65536, 'y'), NULL); END LOOP; END;"),
+            &format!("BEGIN DBMS_STATS.GATHER_TABLE_STATS(USER, '{table}'); END;"),
+            &format!("CREATE VIEW {view} AS SELECT ID FROM {table}"),
+            &format!("CREATE SEQUENCE {sequence} START WITH 5"),
+            &format!("CREATE PROCEDURE {procedure} IS BEGIN EXECUTE IMMEDIATE 'SELECT 1 FROM DUAL'; END;"),
+        ],
+    );
+    let source = OracleSource::connect(&url, StreamOptions::default())
+        .await
+        .unwrap();
+    let owners = [owner];
+    let mut catalog = source.discover(Some(&owners)).await.unwrap();
+    source
+        .discover_objects(Some(&owners), &mut catalog)
+        .await
+        .unwrap();
+    let t = catalog
+        .tables
+        .iter()
+        .find(|t| t.name.name.value == table)
+        .unwrap();
+    let stats = t.statistics.as_ref().unwrap();
+    assert_eq!(stats.row_count, Some(40));
+    let (size, lob) = (stats.size_bytes.unwrap(), stats.lob_bytes.unwrap());
+    assert!(lob >= 40 * 65536 && lob <= size, "size {size}, LOB {lob}");
+    assert_eq!(
+        t.columns[0].statistics.as_ref().unwrap().distinct_count,
+        Some(40)
+    );
+    assert!(t.constraints.iter().any(
+        |c| matches!(&c.kind, migrate_core::ConstraintKind::Check(text) if text.contains("'x'"))
+    ));
+    assert!(catalog.views.iter().any(|v| v.name.name.value == view));
+    assert!(catalog
+        .sequences
+        .iter()
+        .any(|s| s.name.name.value == sequence && s.start >= 5));
+    assert!(catalog.routines.iter().any(|r| r
+        .name
+        .as_ref()
+        .is_some_and(|n| n.name.value == procedure)
+        && r.text.contains("EXECUTE IMMEDIATE")));
+    let options = migrate_core::PreflightOptions {
+        mode: migrate_core::ReplicationMode::FullLoad,
+        max_value_bytes: Some(65_535),
+    };
+    let checks = source.preflight(&catalog, &options).await.unwrap();
+    let body = checks
+        .iter()
+        .find(|c| {
+            c.code == "preflight.value-truncated" && c.object.ends_with(&format!("{table}.BODY"))
+        })
+        .unwrap_or_else(|| panic!("{checks:#?}"));
+    assert_eq!(body.status, migrate_core::CheckStatus::Blocker, "{body:?}");
+    sql(
+        &url,
+        &[
+            &format!("DROP VIEW {view}"),
+            &format!("DROP SEQUENCE {sequence}"),
+            &format!("DROP PROCEDURE {procedure}"),
+            &format!("DROP TABLE {table} PURGE"),
+        ],
+    );
+}
