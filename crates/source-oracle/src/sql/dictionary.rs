@@ -273,12 +273,9 @@ pub fn table_log_groups_query(owners: Option<&[String]>) -> Query {
     })
 }
 
-/// The session's user and every privilege it holds, directly or through its enabled roles.
-/// Columns: PRIVILEGE.
+/// Every system privilege the session holds, directly or through its enabled roles. Columns:
+/// PRIVILEGE.
 pub const SESSION_PRIVILEGES: &str = "SELECT PRIVILEGE FROM SESSION_PRIVS";
-
-/// The roles enabled in the session. Columns: ROLE.
-pub const SESSION_ROLES: &str = "SELECT ROLE FROM SESSION_ROLES";
 
 /// The session's user. Columns: USER.
 pub const SESSION_USER: &str = "SELECT USER FROM DUAL";
