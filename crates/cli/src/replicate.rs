@@ -353,6 +353,7 @@ fn status_cell(status: TableStatus) -> &'static str {
         TableStatus::Staged => "staged",
         TableStatus::Failed => "FAILED",
         TableStatus::Compared => "compared",
+        TableStatus::Captured => "captured",
     }
 }
 

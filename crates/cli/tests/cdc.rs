@@ -669,6 +669,9 @@ fn cdc_only_starts_at_the_given_position_and_refuses_one_it_cannot_serve() {
     let good: Vec<&str> = good.iter().map(String::as_str).collect();
     let (code, summary) = migrate_json(&good);
     assert_eq!(code, 0, "{summary:#}");
+    // No full load ran: the table is reported as captured, not as loaded with 0 rows.
+    assert_eq!(summary["tables"][0]["status"], "captured", "{summary:#}");
+    assert_eq!(summary["cdc"]["changes"], 2, "{summary:#}");
     assert_eq!(
         target
             .sql("SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM t")

@@ -586,7 +586,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
                 TableSummary::new(
                     c.load.source.name.to_string(),
                     c.load.label(),
-                    TableStatus::Loaded,
+                    TableStatus::Captured,
                 )
             })
             .collect(),

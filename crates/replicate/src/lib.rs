@@ -255,10 +255,13 @@ fn failed_table(source: String, target: String, error: &ReplicateError) -> Table
 
 fn ok(tables: &[TableSummary]) -> bool {
     tables.iter().all(|t| {
-        matches!(t.status, TableStatus::Loaded | TableStatus::Compared)
-            && t.validation
-                .as_ref()
-                .is_none_or(|v| v.status == ValidationStatus::Passed)
+        matches!(
+            t.status,
+            TableStatus::Loaded | TableStatus::Compared | TableStatus::Captured
+        ) && t
+            .validation
+            .as_ref()
+            .is_none_or(|v| v.status == ValidationStatus::Passed)
     })
 }
 

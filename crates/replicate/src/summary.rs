@@ -96,6 +96,9 @@ pub enum TableStatus {
     Failed,
     /// `migrate validate`: the table was compared, not loaded.
     Compared,
+    /// `--cdc`: the table's changes were captured and applied; its full load is not part of this
+    /// run (an earlier run loaded it, or `--cdc-only` started from a position).
+    Captured,
 }
 
 /// What comparing a table's source rows with its target rows found.
