@@ -446,24 +446,47 @@ fn sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
-/// A private PostgreSQL server (its own run dir and port) that a test may restart.
+/// A private PostgreSQL or MariaDB server (its own run dir and port) that a test may restart.
 struct PrivateServer {
+    engine: Engine,
     run_dir: PathBuf,
     port: String,
     url: String,
 }
 
+#[derive(Clone, Copy)]
+enum Engine {
+    Postgres,
+    MariaDb,
+}
+
+impl Engine {
+    fn script(self) -> PathBuf {
+        let name = match self {
+            Engine::Postgres => "postgres.sh",
+            Engine::MariaDb => "mariadb.sh",
+        };
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../scenarios/servers")
+            .join(name)
+    }
+
+    /// The variable the script takes its port from.
+    fn port_variable(self) -> &'static str {
+        match self {
+            Engine::Postgres => "MIGRATE_PG_PORT",
+            Engine::MariaDb => "MIGRATE_MYSQL_PORT",
+        }
+    }
+}
+
 /// Private servers pick their port when they start: two starting at once could pick the same.
 static SERVER_SCRIPT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/servers/postgres.sh")
-}
-
 impl PrivateServer {
-    fn start() -> PrivateServer {
+    fn start(engine: Engine) -> PrivateServer {
         let _one_at_a_time = SERVER_SCRIPT.lock().unwrap_or_else(|p| p.into_inner());
-        let run_dir = std::env::temp_dir().join(migrate_testkit::unique_name("pg_private"));
+        let run_dir = std::env::temp_dir().join(migrate_testkit::unique_name("private_server"));
         // A port below the ephemeral range (32768+), where no client socket of this machine can
         // be holding it, that we can bind now; another program may still take it before the
         // server does: then the next one.
@@ -474,18 +497,18 @@ impl PrivateServer {
             while std::net::TcpListener::bind(("127.0.0.1", candidate)).is_err() {
                 candidate += 1;
             }
-            let output = Command::new(script())
+            let output = Command::new(engine.script())
                 .arg("start")
                 .env("MIGRATE_RUN_DIR", &run_dir)
-                .env("MIGRATE_PG_PORT", candidate.to_string())
+                .env(engine.port_variable(), candidate.to_string())
                 .stdin(Stdio::null())
                 .output()
-                .expect("run postgres.sh");
+                .expect("run the server script");
             if output.status.success() || attempts == 3 {
                 break output;
             }
             candidate += 1;
-            let _ = Command::new(script())
+            let _ = Command::new(engine.script())
                 .arg("stop")
                 .env("MIGRATE_RUN_DIR", &run_dir)
                 .output();
@@ -502,16 +525,21 @@ impl PrivateServer {
             .and_then(|p| p.split('/').next())
             .unwrap()
             .to_string();
-        PrivateServer { run_dir, port, url }
+        PrivateServer {
+            engine,
+            run_dir,
+            port,
+            url,
+        }
     }
 
     fn restart(&self) {
         let _one_at_a_time = SERVER_SCRIPT.lock().unwrap_or_else(|p| p.into_inner());
         for command in ["stop", "start"] {
-            let output = Command::new(script())
+            let output = Command::new(self.engine.script())
                 .arg(command)
                 .env("MIGRATE_RUN_DIR", &self.run_dir)
-                .env("MIGRATE_PG_PORT", &self.port)
+                .env(self.engine.port_variable(), &self.port)
                 .stdin(Stdio::null())
                 .output()
                 .unwrap();
@@ -524,7 +552,13 @@ impl PrivateServer {
     }
 
     fn database(&self, name: &str) -> String {
-        psql(&self.url, &format!("CREATE DATABASE {name}")).unwrap();
+        match self.engine {
+            Engine::Postgres => psql(&self.url, &format!("CREATE DATABASE {name}")).unwrap(),
+            Engine::MariaDb => migrate_testkit::MariaDb::at(&self.url)
+                .unwrap()
+                .sql(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+                .unwrap(),
+        };
         let (server, _) = self.url.rsplit_once('/').expect("a URL with a database");
         format!("{server}/{name}")
     }
@@ -532,7 +566,7 @@ impl PrivateServer {
 
 impl Drop for PrivateServer {
     fn drop(&mut self) {
-        let _ = Command::new(script())
+        let _ = Command::new(self.engine.script())
             .arg("stop")
             .env("MIGRATE_RUN_DIR", &self.run_dir)
             .stdin(Stdio::null())
@@ -547,7 +581,7 @@ fn restarts(source_side: bool) {
     let Some(pg) = migrate_testkit::postgres() else {
         return;
     };
-    let private = PrivateServer::start();
+    let private = PrivateServer::start(Engine::Postgres);
     let shared_db = pg.create_database(if source_side {
         "cdc_rs_dst"
     } else {
@@ -775,17 +809,31 @@ fn mariadb_changes_under_a_workload_and_kills_arrive_exactly() {
     }
     let mut cdc = start_cdc(source.url(), target.url(), &staging, "my", false);
     wait_for_capture(&mut cdc, target.url());
-    for r in 5..25 {
-        source.sql(&mariadb_round(r)).unwrap();
-        thread::sleep(Duration::from_millis(40));
-    }
-    // Killed while changes flow, then resumed from the checkpoint.
-    cdc.signal("-KILL");
-    let _ = cdc.wait(Duration::from_secs(10));
-    for r in 25..40 {
-        source.sql(&mariadb_round(r)).unwrap();
-    }
-    let mut cdc = start_cdc(source.url(), target.url(), &staging, "my", false);
+    // Killed at pseudo-random moments while changes flow (the workload's column changes
+    // included), each time resumed from the checkpoint.
+    let writing = AtomicBool::new(true);
+    let mut cdc = thread::scope(|scope| {
+        let mut cdc = cdc;
+        scope.spawn(|| {
+            for r in 5..40 {
+                source.sql(&mariadb_round(r)).unwrap();
+                thread::sleep(Duration::from_millis(120));
+            }
+            writing.store(false, Ordering::Relaxed);
+        });
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..3 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            thread::sleep(Duration::from_millis(400 + seed % 1200));
+            cdc.signal("-KILL");
+            let _ = cdc.wait(Duration::from_secs(10));
+            cdc = start_cdc(source.url(), target.url(), &staging, "my", false);
+        }
+        cdc
+    });
+    assert!(!writing.load(Ordering::Relaxed));
     converge_by_validation(
         &mut cdc,
         source.url(),
@@ -793,7 +841,9 @@ fn mariadb_changes_under_a_workload_and_kills_arrive_exactly() {
         "my",
         Duration::from_secs(120),
     );
+    let stderr = cdc.stderr();
     let summary = stop(cdc);
+    assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(
         summary["cdc"]["changes"].as_u64().unwrap() > 0,
         "{summary:#}"
@@ -825,6 +875,54 @@ fn mariadb_changes_under_a_workload_and_kills_arrive_exactly() {
         source.sql("SELECT CONCAT(COUNT(*), '|', SUM(bal), '|', SUM(LENGTH(doc))) FROM acc").unwrap().trim(),
         target.sql(&format!("SELECT count(*) || '|' || sum(bal) || '|' || sum(octet_length(doc)) FROM \"{schema}\".acc")).unwrap().trim()
     );
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+#[test]
+fn restarts_of_a_mariadb_source_are_ridden_out() {
+    let (Some(_), Some(pg)) = (migrate_testkit::mariadb(), migrate_testkit::postgres()) else {
+        return;
+    };
+    let private = PrivateServer::start(Engine::MariaDb);
+    let source = private.database("cdc_my_restart_src");
+    let source_sql = |sql: &str| {
+        let (server, db) = source.rsplit_once('/').unwrap();
+        migrate_testkit::MariaDb::at(&format!("{server}/"))
+            .unwrap()
+            .sql(&format!("USE {db}; {sql}"))
+            .unwrap()
+    };
+    let target = pg.create_database("cdc_my_restart_dst");
+    source_sql(MARIADB_SCHEMA);
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_my_restart"));
+    let mut cdc = start_cdc(&source, target.url(), &staging, "my_restarts", false);
+    wait_for_capture(&mut cdc, target.url());
+    // The server goes away under the binlog stream three times, with changes before and after
+    // each restart (the column changes of rounds 12, 20 and 28 among them).
+    for (rounds, restart) in [
+        (0..10, true),
+        (10..22, true),
+        (22..34, true),
+        (34..40, false),
+    ] {
+        for r in rounds {
+            source_sql(&mariadb_round(r));
+        }
+        if restart {
+            thread::sleep(Duration::from_millis(300));
+            private.restart();
+        }
+    }
+    converge_by_validation(
+        &mut cdc,
+        &source,
+        target.url(),
+        "my_restarts",
+        Duration::from_secs(120),
+    );
+    let stderr = cdc.stderr();
+    stop(cdc);
+    assert!(!stderr.contains("panicked"), "{stderr}");
     let _ = std::fs::remove_dir_all(&staging);
 }
 

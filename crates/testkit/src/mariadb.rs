@@ -32,18 +32,7 @@ pub fn mariadb() -> Option<&'static MariaDb> {
 
 fn find() -> Result<MariaDb, String> {
     let (url, how) = url_from_env_or_script("MIGRATE_MYSQL_URL", "mariadb.sh")?;
-    let server = MariaDb {
-        conn: parse_url(&url)?,
-        client: client_path()?,
-        url,
-    };
-    server.sql("SELECT 1").map_err(|e| {
-        format!(
-            "the server from {how} ({}) does not answer: {e}",
-            redact(&server.url)
-        )
-    })?;
-    Ok(server)
+    MariaDb::at(&url).map_err(|e| format!("the server from {how}: {e}"))
 }
 
 /// `mariadb`, else `mysql`, on the PATH (Debian's mariadb-client provides both).
@@ -110,6 +99,20 @@ fn percent_decode(s: &str) -> String {
 }
 
 impl MariaDb {
+    /// The server at `url` (`mysql://user:password@host:port/`), e.g. a private one a test started
+    /// with `scenarios/servers/mariadb.sh` to restart it; checked with `SELECT 1`.
+    pub fn at(url: &str) -> Result<MariaDb, String> {
+        let server = MariaDb {
+            conn: parse_url(url)?,
+            client: client_path()?,
+            url: url.to_string(),
+        };
+        server
+            .sql("SELECT 1")
+            .map_err(|e| format!("{} does not answer: {e}", redact(&server.url)))?;
+        Ok(server)
+    }
+
     /// `mysql://migrate:migrate@127.0.0.1:PORT/` (no default database).
     pub fn url(&self) -> &str {
         &self.url
