@@ -51,6 +51,12 @@ const CDC_PREFIX: &str = "cdc-";
 const SPILL_BYTES: usize = 8 << 20;
 /// Events read ahead of the batcher.
 const READ_AHEAD: usize = 16;
+/// Small change batches of one table merged into one once this many are buffered. Sources send
+/// a batch per transaction whose buffers are sized for thousands of rows: a stream of one-row
+/// transactions would otherwise hold (and count) far more memory than its values.
+const MERGE_SMALL_BATCHES: usize = 256;
+/// A buffered batch with at least this many rows is left as it is by the merge.
+const SMALL_BATCH_ROWS: usize = 1024;
 
 /// How change capture runs.
 #[derive(Debug, Clone)]
@@ -340,7 +346,51 @@ struct Pending {
     staged: Vec<ChunkObject>,
     /// Not yet written.
     buffered: Vec<RecordBatch>,
+    /// Bytes of the buffered values (not of the buffers' spare capacity).
     buffered_bytes: usize,
+    /// Small batches at the end of `buffered` since the last merge.
+    small: usize,
+}
+
+impl Pending {
+    fn push(&mut self, changes: RecordBatch) -> Result<usize, ReplicateError> {
+        let bytes = value_bytes(&changes);
+        let is_small = changes.num_rows() < SMALL_BATCH_ROWS;
+        self.buffered.push(changes);
+        self.buffered_bytes += bytes;
+        if !is_small {
+            self.small = 0;
+        } else {
+            self.small += 1;
+            if self.small >= MERGE_SMALL_BATCHES {
+                let tail = self.buffered.split_off(self.buffered.len() - self.small);
+                let merged =
+                    arrow::compute::concat_batches(&tail[0].schema(), &tail).map_err(|e| {
+                        ReplicateError::State {
+                            table: String::new(),
+                            message: format!("merging buffered change batches: {e}"),
+                            action: "report this as a bug in migrate".into(),
+                        }
+                    })?;
+                self.buffered.push(merged);
+                self.small = 0;
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+/// The bytes a batch's values take (its slices of the buffers, without spare capacity).
+fn value_bytes(batch: &RecordBatch) -> usize {
+    batch
+        .columns()
+        .iter()
+        .map(|c| {
+            c.to_data()
+                .get_slice_memory_size()
+                .unwrap_or_else(|_| c.get_array_memory_size())
+        })
+        .sum()
 }
 
 /// The batch being gathered.
@@ -383,6 +433,7 @@ impl Batch {
             staged: Vec::new(),
             buffered: Vec::new(),
             buffered_bytes: 0,
+            small: 0,
         })
     }
 
@@ -834,14 +885,10 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 batch.open = true;
                 batch.started.get_or_insert_with(Instant::now);
                 self.first_change.get_or_insert_with(Instant::now);
-                let bytes = staged.get_array_memory_size();
-                batch.bytes += bytes;
+                batch.bytes += batch.pending(&table).push(staged)?;
+                let number = batch.number;
                 let pending = batch.pending(&table);
-                pending.buffered.push(staged);
-                pending.buffered_bytes += bytes;
                 if pending.buffered_bytes >= SPILL_BYTES {
-                    let number = batch.number;
-                    let pending = batch.pending(&table);
                     self.spill(number, &table, pending).await?;
                 }
             }
@@ -854,7 +901,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                     batch.next_seq += 1;
                     batch.open = true;
                     batch.started.get_or_insert_with(Instant::now);
-                    batch.pending(&table).buffered.push(row);
+                    batch.bytes += batch.pending(&table).push(row)?;
                 }
             }
             ChangeEvent::Table { table } => {
@@ -936,6 +983,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         }
         let batches = std::mem::take(&mut pending.buffered);
         pending.buffered_bytes = 0;
+        pending.small = 0;
         let schema = batches[0].schema();
         let key = ChunkKey {
             table: format!(
@@ -1089,5 +1137,95 @@ async fn read_events<C: ChangeStream>(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Int64Array, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    /// A one-row batch whose buffers are sized for 1,024 rows, as sources build them.
+    fn one_row(i: i64) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("v", DataType::Utf8, true),
+        ]));
+        let mut ids = arrow_array::builder::Int64Builder::with_capacity(1024);
+        let mut values = arrow_array::builder::StringBuilder::with_capacity(1024, 64 * 1024);
+        ids.append_value(i);
+        values.append_value(format!("value {i}"));
+        RecordBatch::try_new(
+            schema,
+            vec![Arc::new(ids.finish()), Arc::new(values.finish())],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn one_row_transactions_are_merged_and_counted_by_their_values() {
+        let mut pending = Pending {
+            staged: Vec::new(),
+            buffered: Vec::new(),
+            buffered_bytes: 0,
+            small: 0,
+        };
+        let capacity_bytes = one_row(0).get_array_memory_size();
+        let mut counted = 0;
+        for i in 0..600 {
+            counted += pending.push(one_row(i)).unwrap();
+        }
+        // Two merges of 256 batches, 88 small ones left.
+        assert_eq!(pending.buffered.len(), 2 + 88);
+        assert_eq!(pending.buffered[0].num_rows(), 256);
+        assert_eq!(pending.buffered_bytes, counted);
+        assert!(
+            counted < 600 * capacity_bytes / 100,
+            "{counted} bytes counted for 600 one-row batches (capacity {capacity_bytes} each)"
+        );
+        // Rows keep their order through the merges.
+        let ids: Vec<i64> = pending
+            .buffered
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .unwrap()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        assert_eq!(ids, (0..600).collect::<Vec<_>>());
+        let last = pending.buffered.last().unwrap();
+        let v = last
+            .column(1)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        assert_eq!(v.value(0), "value 599");
+    }
+
+    #[test]
+    fn a_large_batch_is_left_as_it_is() {
+        let mut pending = Pending {
+            staged: Vec::new(),
+            buffered: Vec::new(),
+            buffered_bytes: 0,
+            small: 0,
+        };
+        for i in 0..255 {
+            pending.push(one_row(i)).unwrap();
+        }
+        let big = arrow::compute::concat_batches(
+            &one_row(0).schema(),
+            &(0..2000).map(one_row).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        pending.push(big).unwrap();
+        // The large batch ended the run of small ones: nothing was merged.
+        pending.push(one_row(1)).unwrap();
+        assert_eq!(pending.buffered.len(), 257);
     }
 }
