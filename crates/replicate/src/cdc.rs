@@ -194,7 +194,7 @@ impl Capture {
             let name = &column_def.name.value;
             let array = self
                 .source_of(name)
-                .and_then(|s| column(s))
+                .and_then(column)
                 .ok_or_else(|| self.bad(&format!("no value for column {name}")))?;
             arrays.push(array);
         }

@@ -48,8 +48,11 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> &'a dyn Array {
         .as_ref()
 }
 
-/// (op, before id, after id, unchanged) of every row of the `Rows` events.
-fn rows(events: &[ChangeEvent]) -> Vec<(String, Option<i64>, Option<i64>, Option<String>)> {
+/// (op, before id, after id, unchanged) of one row change.
+type RowChange = (String, Option<i64>, Option<i64>, Option<String>);
+
+/// Every row change of the `Rows` events.
+fn rows(events: &[ChangeEvent]) -> Vec<RowChange> {
     let mut out = Vec::new();
     for event in events {
         if let ChangeEvent::Rows { changes, .. } = event {
@@ -115,7 +118,7 @@ async fn the_slot_snapshot_and_its_changes_meet_exactly_and_resume_by_position()
     let mut changes = source
         .open_changes(
             "stream test",
-            &[t.clone()],
+            std::slice::from_ref(&t),
             Arc::new(|n| n.name.value == "t"),
             &start,
         )
