@@ -145,10 +145,10 @@ state_dir() {
 	echo "$alt"
 }
 
-# process_alive PID NAME: true when PID is a live (not zombie) process whose name is NAME.
+# process_alive PID [NAME]: true when PID is a live (not zombie) process, whose name is NAME if given.
 process_alive() {
 	local stat
-	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] || return 1
+	[ -z "${2:-}" ] || [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] || return 1
 	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	stat=${stat##*) } # the state letter follows "(comm) "
 	case ${stat:0:1} in Z | X) return 1 ;; esac

@@ -133,8 +133,9 @@ cmd_start() {
 	echo "$port" >"$DIR/port"
 	local deadline=$((SECONDS + 90))
 	until ready "$port" >/dev/null 2>&1; do
-		# (by name and state: a child that died is a zombie until this script exits)
-		if ! process_alive "$child" mariadbd; then
+		# By state, not name: a child that died is a zombie until this script exits, and until
+		# setsid has exec'd the server, our child is still named mariadb.sh or setsid.
+		if ! process_alive "$child"; then
 			show_log "$LOG"
 			die "mariadbd exited during start-up"
 		fi

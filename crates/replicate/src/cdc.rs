@@ -15,8 +15,9 @@
 //! checkpoint's position, so a transaction is either in the target with the checkpoint past it,
 //! or not in the target and delivered again.
 //!
-//! **Memory** is bounded by the spill threshold per table plus the source's batches in flight:
-//! a transaction of any size streams through staging.
+//! **Memory** is bounded by the spill threshold per table plus the read-ahead (64 MiB of decoded
+//! changes the reader keeps decoding while a batch is applied): a transaction of any size streams
+//! through staging.
 
 use crate::table::TableLoad;
 use crate::{
@@ -43,14 +44,17 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Semaphore};
 
 /// Staged change objects live under `<staging>/cdc-<batch>-<session>-<table>/`.
 const CDC_PREFIX: &str = "cdc-";
 /// Buffered change bytes of one table before they are written to staging.
 const SPILL_BYTES: usize = 8 << 20;
-/// Events read ahead of the batcher.
-const READ_AHEAD: usize = 16;
+/// Decoded change bytes the reader may hold ahead of the batcher, in KiB: the source is read
+/// while a batch is applied, within this much memory.
+const READ_AHEAD_KIB: u32 = 64 << 10;
+/// Events the reader may hold ahead of the batcher (commits and other small ones included).
+const READ_AHEAD_EVENTS: usize = 1 << 16;
 /// Small change batches of one table merged into one once this many are buffered. Sources send
 /// a batch per transaction whose buffers are sized for thousands of rows: a stream of one-row
 /// transactions would otherwise hold (and count) far more memory than its values.
@@ -779,7 +783,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
             }
             Err(e) => return Err(ReplicateError::source("opening the change stream")(e)),
         };
-        let (events_tx, mut events) = mpsc::channel(READ_AHEAD);
+        let (events_tx, mut events) = mpsc::channel(READ_AHEAD_EVENTS);
         let (ack_tx, ack_rx) = watch::channel(self.position.clone());
         let reader = tokio::spawn(read_events(stream, events_tx, ack_rx));
         let _abort = AbortOnDrop(reader);
@@ -816,7 +820,8 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 }
                 event = events.recv() => {
                     let event = match event {
-                        Some(Ok(event)) => event,
+                        // The event's read-ahead allowance is returned as the batcher takes it.
+                        Some(Ok((event, _allowance))) => event,
                         Some(Err(e)) => return self.ended(e),
                         None => return Ok(Ended::Broken(ReplicateError::Unsupported {
                             message: "the change stream ended".into(),
@@ -1108,9 +1113,10 @@ impl Drop for AbortOnDrop {
 /// Reads events ahead into `events`, acknowledging what `acks` says is durable.
 async fn read_events<C: ChangeStream>(
     mut stream: C,
-    events: mpsc::Sender<Result<ChangeEvent, ReplicateError>>,
+    events: mpsc::Sender<Result<(ChangeEvent, ReadAhead), ReplicateError>>,
     mut acks: watch::Receiver<Position>,
 ) {
+    let allowance = Arc::new(Semaphore::new(READ_AHEAD_KIB as usize));
     loop {
         if acks.has_changed().unwrap_or(false) {
             let position = acks.borrow_and_update().clone();
@@ -1127,7 +1133,20 @@ async fn read_events<C: ChangeStream>(
             .map_err(ReplicateError::source("reading changes"));
         match next {
             Ok(Some(event)) => {
-                if events.send(Ok(event)).await.is_err() {
+                let kib = match &event {
+                    ChangeEvent::Rows { changes, .. } => {
+                        u32::try_from(value_bytes(changes) >> 10).unwrap_or(u32::MAX)
+                    }
+                    _ => 0,
+                };
+                // One event larger than the whole allowance still goes, alone.
+                let Ok(permit) = Arc::clone(&allowance)
+                    .acquire_many_owned(kib.min(READ_AHEAD_KIB))
+                    .await
+                else {
+                    return;
+                };
+                if events.send(Ok((event, permit))).await.is_err() {
                     return;
                 }
             }
@@ -1139,6 +1158,9 @@ async fn read_events<C: ChangeStream>(
         }
     }
 }
+
+/// The share of the read-ahead memory an event holds until the batcher has taken it.
+type ReadAhead = tokio::sync::OwnedSemaphorePermit;
 
 #[cfg(test)]
 mod tests {
