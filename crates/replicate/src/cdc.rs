@@ -910,8 +910,16 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 }
             }
             ChangeEvent::Table { table } => {
-                // Each staged object holds one definition of the table: write out what was
-                // gathered under the old one.
+                // A schema change is applied to the target (and its definition saved) as it
+                // arrives, ahead of the checkpoint. At a transaction boundary, the changes before
+                // it are applied first, so that the checkpoint never lies before a schema change
+                // the target already has: a resumed stream would replay rows of the old shape
+                // (for MySQL, with a dropped column whose type nobody knows any more).
+                if batch.commit.is_some() && !batch.open {
+                    self.apply(batch, ack).await?;
+                }
+                // Mid-transaction, each staged object holds one definition of the table: write out
+                // what was gathered under the old one.
                 let number = batch.number;
                 if let Some(pending) = batch.tables.get_mut(&table.name) {
                     self.spill(number, &table.name, pending).await?;
