@@ -31,6 +31,7 @@ mod error;
 mod hdfs;
 pub mod journal;
 mod plan;
+pub mod s3crc;
 mod source;
 
 pub use dest::Destination;
@@ -149,6 +150,9 @@ pub struct CopyOptions {
     pub allow_http: bool,
     /// Attempts per file or part (reads, writes, verification), at least 1.
     pub attempts: u32,
+    /// S3 destinations: send a CRC32C with every PUT and part, and check the one the server stored
+    /// (servers without additional checksums: ETag/MD5 only). `false`: ETag/MD5 only.
+    pub crc32c: bool,
 }
 
 /// The minimum part size S3 accepts (every part but the last).
@@ -178,6 +182,7 @@ impl CopyOptions {
             endpoint: None,
             allow_http: false,
             attempts: 3,
+            crc32c: true,
         }
     }
 }
