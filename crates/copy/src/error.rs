@@ -123,7 +123,10 @@ impl ErrorClass for CopyError {
             CopyError::S3 { status, code, .. } => {
                 let transient_code = matches!(
                     code.as_str(),
-                    "SlowDown" | "RequestTimeout" | "InternalError" | "ServiceUnavailable"
+                    "SlowDown"
+                        | "RequestTimeout"
+                        | "InternalError"
+                        | "ServiceUnavailable"
                         | "ExpiredToken"
                 );
                 if *status >= 500 || *status == 408 || *status == 429 || transient_code {

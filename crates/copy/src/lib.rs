@@ -227,8 +227,16 @@ pub struct CopySummary {
     pub deleted: u64,
     /// Empty source directories (created in local destinations; S3 has no directories).
     pub empty_dirs: u64,
-    /// Copies whose destination ETag is not an MD5 (e.g. SSE-KMS): size checked only.
+    /// Copies whose destination ETag is not an MD5 (e.g. SSE-KMS) and that have no CRC32C: size
+    /// checked only.
     pub unverified: u64,
+    /// S3 copies verified by the CRC32C the server stored (the composite of the parts' CRC32Cs for
+    /// multipart uploads); their ETag was compared too when it is an MD5.
+    pub verified_crc32c: u64,
+    /// S3 copies verified by their ETag alone (the server stores no CRC32C, or `--no-crc32c`).
+    pub verified_md5_etag: u64,
+    /// Local copies verified by reading the written file back.
+    pub verified_read_back: u64,
     pub failed: u64,
     /// The first 1,000 failures (all of them are in the failure report).
     pub failures: Vec<Failure>,

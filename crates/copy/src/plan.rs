@@ -108,9 +108,9 @@ pub(crate) async fn open_source(opts: &CopyOptions) -> Result<Arc<dyn FileSource
             }
             Ok(Arc::new(LocalTree::new(dir)))
         }
-        Parsed::S3 { bucket, prefix } => {
-            Ok(Arc::new(s3_tree(opts, "source", raw, bucket, prefix, false)?))
-        }
+        Parsed::S3 { bucket, prefix } => Ok(Arc::new(s3_tree(
+            opts, "source", raw, bucket, prefix, false,
+        )?)),
         #[cfg(feature = "hdfs")]
         Parsed::Hdfs(url) => Ok(Arc::new(crate::hdfs::HdfsTree::open(&url).await?)),
         #[cfg(not(feature = "hdfs"))]

@@ -22,7 +22,7 @@ use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsAuthori
 use object_store::client::{HttpRequest, HttpRequestBody};
 use object_store::path::Path;
 use object_store::ClientConfigKey;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::fmt::Write;
 use std::time::Duration;
 
@@ -100,14 +100,17 @@ impl ChecksumWriter {
         if flag(AmazonS3ConfigKey::S3Express)
             || flag(AmazonS3ConfigKey::RequestPayer)
             || flag(AmazonS3ConfigKey::SkipSignature)
-            || sse.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("sse-c"))
+            || sse
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("sse-c"))
         {
             return Ok(None);
         }
         let invalid = |reason: String| CopyError::Invalid(format!("S3 configuration: {reason}"));
         let bucket = get(AmazonS3ConfigKey::Bucket).ok_or_else(|| invalid("no bucket".into()))?;
         let region = get(AmazonS3ConfigKey::Region).unwrap_or_else(|| "us-east-1".into());
-        let endpoint = get(AmazonS3ConfigKey::S3Endpoint).or_else(|| get(AmazonS3ConfigKey::Endpoint));
+        let endpoint =
+            get(AmazonS3ConfigKey::S3Endpoint).or_else(|| get(AmazonS3ConfigKey::Endpoint));
         let bucket_endpoint = match (endpoint, flag(AmazonS3ConfigKey::VirtualHostedStyleRequest)) {
             (Some(e), true) => e.trim_end_matches('/').to_string(),
             (Some(e), false) => format!("{}/{bucket}", e.trim_end_matches('/')),
@@ -242,8 +245,15 @@ impl ChecksumWriter {
 
     /// `headers` with the encryption settings and the user metadata (`x-amz-meta-*`).
     fn with_meta(&self, meta: &Meta, mut headers: Headers) -> Headers {
-        headers.extend(self.encryption.iter().map(|(n, v)| (n.to_string(), v.clone())));
-        headers.extend(meta.iter().map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())));
+        headers.extend(
+            self.encryption
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.clone())),
+        );
+        headers.extend(
+            meta.iter()
+                .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())),
+        );
         headers
     }
 
@@ -256,9 +266,19 @@ impl ChecksumWriter {
         crc: u32,
         meta: &Meta,
     ) -> Result<Written, CopyError> {
-        let headers = self.with_meta(meta, vec![("x-amz-checksum-crc32c".into(), crc32c_base64(crc))]);
+        let headers = self.with_meta(
+            meta,
+            vec![("x-amz-checksum-crc32c".into(), crc32c_base64(crc))],
+        );
         let (h, _) = self
-            .send("put", shown, http::Method::PUT, self.url(path, &[]), headers, data)
+            .send(
+                "put",
+                shown,
+                http::Method::PUT,
+                self.url(path, &[]),
+                headers,
+                data,
+            )
             .await?;
         Ok(written(&h, None))
     }
@@ -270,10 +290,20 @@ impl ChecksumWriter {
         shown: &str,
         meta: &Meta,
     ) -> Result<String, CopyError> {
-        let headers = self.with_meta(meta, vec![("x-amz-checksum-algorithm".into(), "CRC32C".into())]);
+        let headers = self.with_meta(
+            meta,
+            vec![("x-amz-checksum-algorithm".into(), "CRC32C".into())],
+        );
         let url = self.url(path, &[("uploads", "")]);
         let (_, body) = self
-            .send("create multipart upload", shown, http::Method::POST, url, headers, Bytes::new())
+            .send(
+                "create multipart upload",
+                shown,
+                http::Method::POST,
+                url,
+                headers,
+                Bytes::new(),
+            )
             .await?;
         xml_text(&body, "UploadId").ok_or_else(|| CopyError::S3 {
             op: "create multipart upload",
@@ -321,7 +351,11 @@ impl ChecksumWriter {
                 xml_escape(&p.etag)
             );
             if let Some(crc) = p.crc32c {
-                let _ = write!(body, "<ChecksumCRC32C>{}</ChecksumCRC32C>", crc32c_base64(crc));
+                let _ = write!(
+                    body,
+                    "<ChecksumCRC32C>{}</ChecksumCRC32C>",
+                    crc32c_base64(crc)
+                );
             }
             body.push_str("</Part>");
         }
@@ -349,17 +383,32 @@ impl ChecksumWriter {
 
     /// The CRC32C the server stored for an object (HEAD with `x-amz-checksum-mode: ENABLED`):
     /// `base64` for a single PUT, `base64-N` for a multipart upload; `None` when it has none.
-    pub async fn stored_crc32c(&self, path: &Path, shown: &str) -> Result<Option<String>, CopyError> {
+    pub async fn stored_crc32c(
+        &self,
+        path: &Path,
+        shown: &str,
+    ) -> Result<Option<String>, CopyError> {
         let headers = vec![("x-amz-checksum-mode".into(), "ENABLED".into())];
         let (h, _) = self
-            .send("head", shown, http::Method::HEAD, self.url(path, &[]), headers, Bytes::new())
+            .send(
+                "head",
+                shown,
+                http::Method::HEAD,
+                self.url(path, &[]),
+                headers,
+                Bytes::new(),
+            )
             .await?;
         Ok(written(&h, None).crc32c)
     }
 }
 
 fn written(h: &http::HeaderMap, body_crc: Option<String>) -> Written {
-    let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let text = |name: &str| {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
     Written {
         etag: text("etag")
             .map(|e| crate::digest::normalize_etag(&e))
@@ -459,7 +508,9 @@ mod tests {
             Some("\"x\"")
         );
         assert_eq!(xml_unescape("&#34;a&#x22;&amp;b&bogus;"), "\"a\"&b&bogus;");
-        assert!(is_error_body(b"<?xml version=\"1.0\"?><Error><Code>X</Code></Error>"));
+        assert!(is_error_body(
+            b"<?xml version=\"1.0\"?><Error><Code>X</Code></Error>"
+        ));
     }
 
     /// The writer against the real S3 server: right checksums are stored and echoed, wrong ones
@@ -475,7 +526,8 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let builder = migrate_stage::s3_builder(s3.bucket(), None, true).with_unsigned_payload(true);
+            let builder =
+                migrate_stage::s3_builder(s3.bucket(), None, true).with_unsigned_payload(true);
             let store = std::sync::Arc::new(builder.clone().build().unwrap());
             let w = ChecksumWriter::new(&builder, store)
                 .unwrap()
@@ -487,7 +539,10 @@ mod tests {
             let key = Path::from(format!("{prefix}/one ü.txt"));
             let data = Bytes::from_static(b"hello crc32c");
             let crc = crc32c::crc32c(&data);
-            let err = w.put(&key, "one", data.clone(), crc ^ 1, &meta).await.unwrap_err();
+            let err = w
+                .put(&key, "one", data.clone(), crc ^ 1, &meta)
+                .await
+                .unwrap_err();
             assert!(matches!(err, CopyError::ChecksumRejected { .. }), "{err}");
             assert_eq!(err.retry(), Retry::Transient, "re-read and re-sent");
             let ok = w.put(&key, "one", data.clone(), crc, &meta).await.unwrap();
@@ -514,8 +569,14 @@ mod tests {
             assert_eq!(a.crc32c, Some(crc32c_base64(c1)));
             assert_eq!(b.crc32c, Some(crc32c_base64(c2)));
             let parts = [
-                CompletedPart { etag: a.etag, crc32c: Some(c1) },
-                CompletedPart { etag: b.etag, crc32c: Some(c2) },
+                CompletedPart {
+                    etag: a.etag,
+                    crc32c: Some(c1),
+                },
+                CompletedPart {
+                    etag: b.etag,
+                    crc32c: Some(c2),
+                },
             ];
             let done = w.complete(&key, "multi", &id, &parts).await.unwrap();
             let composite = composite_crc32c(&[c1, c2]);
@@ -530,10 +591,26 @@ mod tests {
 
             // A part of an upload that does not exist: a definite 4xx.
             let err = w
-                .put_part(&key, "multi", "no-such-upload", 0, Bytes::from_static(b"y"), crc32c::crc32c(b"y"))
+                .put_part(
+                    &key,
+                    "multi",
+                    "no-such-upload",
+                    0,
+                    Bytes::from_static(b"y"),
+                    crc32c::crc32c(b"y"),
+                )
                 .await
                 .unwrap_err();
-            assert!(matches!(err, CopyError::S3 { status: 400..=499, .. }), "{err}");
+            assert!(
+                matches!(
+                    err,
+                    CopyError::S3 {
+                        status: 400..=499,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
             assert_eq!(err.retry(), Retry::Definite, "{err}");
         });
     }
