@@ -168,7 +168,11 @@ fn a_copy_killed_mid_way_resumes_without_resending() {
         let data = std::fs::read(src.join(r["p"].as_str().unwrap())).unwrap();
         let i = r["n"].as_u64().unwrap() as usize * PART as usize;
         let part = &data[i..(i + PART as usize).min(data.len())];
-        assert_eq!(r["c"].as_u64(), Some(u64::from(crc32c::crc32c(part))), "{r}");
+        assert_eq!(
+            r["c"].as_u64(),
+            Some(u64::from(crc32c::crc32c(part))),
+            "{r}"
+        );
     }
 
     // What the journal says is done, and what is on S3 at the moment of the restart.
@@ -236,7 +240,11 @@ fn a_copy_killed_mid_way_resumes_without_resending() {
     for i in 0..4u64 {
         let rel = format!("big/part-{i:05}");
         let data = std::fs::read(src.join(&rel)).unwrap();
-        assert_eq!(stored_crc32c(&dst, &rel), Some(composite_crc32c(&data)), "{rel}");
+        assert_eq!(
+            stored_crc32c(&dst, &rel),
+            Some(composite_crc32c(&data)),
+            "{rel}"
+        );
     }
 
     // Everything is there and every byte matches (checksums against S3's ETags).

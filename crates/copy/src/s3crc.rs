@@ -135,11 +135,20 @@ impl ChecksumWriter {
         if let Some(b) = enc("aws_sse_bucket_key_enabled") {
             encryption.push(("x-amz-server-side-encryption-bucket-key-enabled", b));
         }
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             // Between two reads of the answer (a whole part may take long to send).
             .read_timeout(Duration::from_secs(120))
-            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(30));
+        // As object_store: AWS_PROXY_URL, else reqwest's (and object_store's) HTTPS_PROXY/HTTP_PROXY.
+        if let Some(proxy) =
+            builder.get_config_value(&AmazonS3ConfigKey::Client(ClientConfigKey::ProxyUrl))
+        {
+            let proxy = reqwest::Proxy::all(&proxy)
+                .map_err(|e| invalid(format!("proxy URL {proxy:?}: {e}")))?;
+            http = http.proxy(proxy);
+        }
+        let http = http
             .build()
             .map_err(|e| invalid(format!("HTTP client: {e}")))?;
         Ok(Some(ChecksumWriter {
