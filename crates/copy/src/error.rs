@@ -153,3 +153,33 @@ impl ErrorClass for CopyError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_errors_say_whether_a_retry_helps() {
+        let s3 = |status: u16, code: &str| CopyError::S3 {
+            op: "put",
+            path: "s3://b/k".into(),
+            status,
+            code: code.into(),
+            message: String::new(),
+        };
+        assert_eq!(s3(503, "ServiceUnavailable").retry(), Retry::Transient);
+        assert_eq!(s3(500, "").retry(), Retry::Transient);
+        assert_eq!(s3(429, "").retry(), Retry::Transient);
+        assert_eq!(s3(503, "SlowDown").retry(), Retry::Transient);
+        assert_eq!(s3(400, "RequestTimeout").retry(), Retry::Transient);
+        assert_eq!(s3(403, "AccessDenied").retry(), Retry::Definite);
+        assert_eq!(s3(404, "NoSuchBucket").retry(), Retry::Definite);
+        let rejected = CopyError::ChecksumRejected {
+            path: "s3://b/k".into(),
+            expected: "AAAAAA==".into(),
+            message: "BadDigest".into(),
+        };
+        assert_eq!(rejected.retry(), Retry::Transient);
+        assert!(rejected.to_string().contains("CRC32C AAAAAA=="));
+    }
+}

@@ -122,7 +122,7 @@ impl ChecksumWriter {
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         if bucket_endpoint.starts_with("http://") && !allow_http {
             return Err(invalid(format!(
-                "{bucket_endpoint} is plain http: pass --allow-http (or set AWS_ALLOW_HTTP=true)"
+                "{bucket_endpoint} is plain http: allow it with AWS_ALLOW_HTTP=true"
             )));
         }
         let mut encryption = Vec::new();
