@@ -88,6 +88,9 @@ pub struct CopyArgs {
     /// S3 endpoint (default: AWS_ENDPOINT_URL, else AWS).
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
+    /// S3 destinations: send no CRC32C checksums; verify by ETag (MD5) only.
+    #[arg(long)]
+    no_crc32c: bool,
     /// When progress bars are drawn.
     #[arg(long, value_enum, default_value = "auto")]
     progress: ProgressMode,
@@ -213,6 +216,7 @@ impl CopyArgs {
         o.journal = self.journal.clone();
         o.state_dir = self.state_dir.clone();
         o.endpoint = self.endpoint.clone();
+        o.crc32c = !self.no_crc32c;
         o.allow_http = self
             .endpoint
             .as_deref()
@@ -355,9 +359,15 @@ fn print_text(s: &CopySummary) {
         "  changed:  {}; deleted {}; filtered {}; other shards {}; empty dirs {}",
         s.changed, s.deleted, s.filtered, s.other_shards, s.empty_dirs
     );
+    if !s.dry_run {
+        println!(
+            "  verified: {} by CRC32C, {} by ETag (MD5), {} read back",
+            s.verified_crc32c, s.verified_md5_etag, s.verified_read_back
+        );
+    }
     if s.unverified > 0 {
         println!(
-            "  unverified: {} (destination ETag is not an MD5; sizes checked only)",
+            "  unverified: {} (destination ETag is not an MD5 and no CRC32C stored; sizes checked only)",
             s.unverified
         );
     }

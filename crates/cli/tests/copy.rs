@@ -60,6 +60,35 @@ fn objects(url: &str, tmp: &std::path::Path) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// The CRC32C the server stored for `rel` under `url` (HEAD with checksum mode).
+fn stored_crc32c(url: &str, rel: &str) -> Option<String> {
+    let (bucket, prefix) = url.strip_prefix("s3://").unwrap().split_once('/').unwrap();
+    let builder = migrate_stage::s3_builder(bucket, None, true);
+    let store = std::sync::Arc::new(builder.clone().build().unwrap());
+    let w = migrate_copy::s3crc::ChecksumWriter::new(&builder, store)
+        .unwrap()
+        .unwrap();
+    let path = object_store::path::Path::parse(format!("{prefix}/{rel}")).unwrap();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(w.stored_crc32c(&path, rel))
+        .unwrap()
+}
+
+/// S3's checksum of a multipart object in parts of `PART`, from the definition:
+/// `base64(crc32c(crc_1 ‖ … ‖ crc_N))-N` with each part's CRC32C big-endian.
+fn composite_crc32c(data: &[u8]) -> String {
+    use base64::Engine;
+    let crcs: Vec<u8> = data
+        .chunks(PART as usize)
+        .flat_map(|c| crc32c::crc32c(c).to_be_bytes())
+        .collect();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(crc32c::crc32c(&crcs).to_be_bytes());
+    format!("{b64}-{}", data.len().div_ceil(PART as usize))
+}
+
 #[test]
 fn a_copy_killed_mid_way_resumes_without_resending() {
     let Some(s3) = migrate_testkit::s3() else {
@@ -132,6 +161,20 @@ fn a_copy_killed_mid_way_resumes_without_resending() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
+    // Uploads were created with CRC32C part checksums, and each part's stored CRC32C (which the
+    // resumed CompleteMultipartUpload must repeat) is journaled with the part.
+    assert!(records("upload").iter().all(|r| r["ck"] == true));
+    for r in records("part") {
+        let data = std::fs::read(src.join(r["p"].as_str().unwrap())).unwrap();
+        let i = r["n"].as_u64().unwrap() as usize * PART as usize;
+        let part = &data[i..(i + PART as usize).min(data.len())];
+        assert_eq!(
+            r["c"].as_u64(),
+            Some(u64::from(crc32c::crc32c(part))),
+            "{r}"
+        );
+    }
+
     // What the journal says is done, and what is on S3 at the moment of the restart.
     let done: BTreeSet<String> = records("file")
         .iter()
@@ -190,6 +233,19 @@ fn a_copy_killed_mid_way_resumes_without_resending() {
         "journal removed after a clean finish: {s}"
     );
     assert!(!journal.exists());
+    // Resumed uploads completed with their parts' checksums: every copied file verified by CRC32C,
+    // and the stored checksum of each big object is the composite of its parts' CRC32Cs.
+    assert_eq!(n(&s, "verified_crc32c"), n(&s, "copied"), "{s}");
+    assert_eq!(n(&s, "verified_md5_etag"), 0, "{s}");
+    for i in 0..4u64 {
+        let rel = format!("big/part-{i:05}");
+        let data = std::fs::read(src.join(&rel)).unwrap();
+        assert_eq!(
+            stored_crc32c(&dst, &rel),
+            Some(composite_crc32c(&data)),
+            "{rel}"
+        );
+    }
 
     // Everything is there and every byte matches (checksums against S3's ETags).
     let v = summary(&migrate(&[

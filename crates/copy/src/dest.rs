@@ -9,6 +9,7 @@
 
 use crate::digest::{self, PartMd5};
 use crate::error::CopyError;
+use crate::s3crc::{CompletedPart, Written};
 use crate::source::{Entry, FileSource, Listed, LocalTree, S3Tree};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
@@ -29,8 +30,8 @@ pub(crate) const META_PERMISSION: &str = "migrate-permission";
 /// What the destination says it stored, to be compared with what was read.
 #[derive(Debug, Clone)]
 pub(crate) enum Stored {
-    /// The S3 ETag.
-    Etag(String),
+    /// The S3 ETag, and the CRC32C when the copy sent one and the server stored it.
+    S3(Written),
     /// A local file: its bytes are read back and hashed by the caller's part layout.
     LocalFile,
 }
@@ -73,6 +74,12 @@ impl Destination {
         matches!(self, Destination::S3(_))
     }
 
+    /// Whether writes carry a CRC32C (S3 through [`crate::s3crc::ChecksumWriter`]); multipart
+    /// uploads are then created with the CRC32C algorithm.
+    pub(crate) fn sends_crc32c(&self) -> bool {
+        matches!(self, Destination::S3(t) if t.crc.is_some())
+    }
+
     fn local_path(&self, rel: &str) -> PathBuf {
         match self {
             Destination::Local(t) => t.root().join(rel),
@@ -80,16 +87,22 @@ impl Destination {
         }
     }
 
-    /// Writes a whole file with one request.
+    /// Writes a whole file with one request; `crc` is the CRC32C of `data`.
     pub(crate) async fn put(
         &self,
         rel: &str,
         data: Bytes,
+        crc: u32,
         meta: &Meta,
     ) -> Result<Stored, CopyError> {
         match self {
             Destination::S3(t) => {
                 let path = t.path(rel)?;
+                if let Some(w) = &t.crc {
+                    return Ok(Stored::S3(
+                        w.put(&path, &t.url(rel), data, crc, meta).await?,
+                    ));
+                }
                 let opts = PutOptions {
                     attributes: attributes(meta),
                     ..PutOptions::default()
@@ -99,12 +112,7 @@ impl Destination {
                     .put_opts(&path, PutPayload::from_bytes(data), opts)
                     .await
                     .map_err(|e| CopyError::store("put", t.url(rel), e))?;
-                Ok(Stored::Etag(
-                    r.e_tag
-                        .as_deref()
-                        .map(digest::normalize_etag)
-                        .unwrap_or_default(),
-                ))
+                Ok(etag_only(r.e_tag.as_deref()))
             }
             Destination::Local(_) => {
                 let path = self.local_path(rel);
@@ -136,6 +144,9 @@ impl Destination {
         match self {
             Destination::S3(t) => {
                 let path = t.path(rel)?;
+                if let Some(w) = &t.crc {
+                    return w.create_upload(&path, &t.url(rel), meta).await;
+                }
                 let opts = PutMultipartOptions {
                     attributes: attributes(meta),
                     ..PutMultipartOptions::default()
@@ -170,7 +181,8 @@ impl Destination {
         }
     }
 
-    /// Sends part `idx` (0-based) of an upload; returns what the destination stored for it.
+    /// Sends part `idx` (0-based) of an upload (`crc`: its CRC32C); returns what the destination
+    /// stored for it.
     pub(crate) async fn put_part(
         &self,
         rel: &str,
@@ -178,10 +190,17 @@ impl Destination {
         idx: usize,
         offset: u64,
         data: Bytes,
+        crc: u32,
     ) -> Result<Stored, CopyError> {
         match self {
             Destination::S3(t) => {
                 let path = t.path(rel)?;
+                if let Some(w) = &t.crc {
+                    let shown = format!("{} part {}", t.url(rel), idx + 1);
+                    return Ok(Stored::S3(
+                        w.put_part(&path, &shown, id, idx, data, crc).await?,
+                    ));
+                }
                 let part = t
                     .store
                     .put_part(&path, &id.to_string(), idx, PutPayload::from_bytes(data))
@@ -193,7 +212,7 @@ impl Destination {
                             e,
                         )
                     })?;
-                Ok(Stored::Etag(digest::normalize_etag(&part.content_id)))
+                Ok(etag_only(Some(&part.content_id)))
             }
             Destination::Local(_) => {
                 let tmp = PathBuf::from(id);
@@ -213,31 +232,37 @@ impl Destination {
         }
     }
 
-    /// Completes an upload from its parts' ETags (in order).
+    /// Completes an upload from its parts (in order). With CRC32C part checksums, the answer has
+    /// the object's composite checksum: from CompleteMultipartUpload, else from a HEAD.
     pub(crate) async fn complete_upload(
         &self,
         rel: &str,
         id: &str,
-        etags: Vec<String>,
+        parts: &[CompletedPart],
     ) -> Result<Stored, CopyError> {
         match self {
             Destination::S3(t) => {
                 let path = t.path(rel)?;
-                let parts = etags
-                    .into_iter()
-                    .map(|content_id| PartId { content_id })
+                if let Some(w) = &t.crc {
+                    let shown = t.url(rel);
+                    let mut done = w.complete(&path, &shown, id, parts).await?;
+                    if done.crc32c.is_none() && parts.iter().all(|p| p.crc32c.is_some()) {
+                        done.crc32c = w.stored_crc32c(&path, &shown).await?;
+                    }
+                    return Ok(Stored::S3(done));
+                }
+                let parts = parts
+                    .iter()
+                    .map(|p| PartId {
+                        content_id: p.etag.clone(),
+                    })
                     .collect();
                 let r = t
                     .store
                     .complete_multipart(&path, &id.to_string(), parts)
                     .await
                     .map_err(|e| CopyError::store("complete multipart upload", t.url(rel), e))?;
-                Ok(Stored::Etag(
-                    r.e_tag
-                        .as_deref()
-                        .map(digest::normalize_etag)
-                        .unwrap_or_default(),
-                ))
+                Ok(etag_only(r.e_tag.as_deref()))
             }
             Destination::Local(_) => {
                 let path = self.local_path(rel);
@@ -364,6 +389,14 @@ impl Destination {
             .map_err(|e| CopyError::io("create directory", path.display(), e))?;
         Ok(true)
     }
+}
+
+/// What object_store's writes tell: the ETag alone.
+fn etag_only(etag: Option<&str>) -> Stored {
+    Stored::S3(Written {
+        etag: etag.map(digest::normalize_etag).unwrap_or_default(),
+        crc32c: None,
+    })
 }
 
 /// The temporary name a local file is written under before the rename.

@@ -3,8 +3,11 @@
 use crate::dest::{self, Destination, Meta, Stored};
 use crate::digest::{self, PartMd5};
 use crate::error::CopyError;
-use crate::journal::{self, FileIndex, Journal, ManifestLine, ManifestWriter, UploadState};
+use crate::journal::{
+    self, FileIndex, Journal, ManifestLine, ManifestWriter, SentPart, UploadState,
+};
 use crate::plan::{self, Merge, Pair};
+use crate::s3crc::{self, CompletedPart};
 use crate::source::{Entry, FileSource, Listed};
 use crate::{CopyOptions, CopySummary, Existing, Failure, Observer};
 use md5::{Digest, Md5};
@@ -37,6 +40,9 @@ struct Stats {
     deleted: AtomicU64,
     empty_dirs: AtomicU64,
     unverified: AtomicU64,
+    verified_crc32c: AtomicU64,
+    verified_md5_etag: AtomicU64,
+    verified_read_back: AtomicU64,
     failed: AtomicU64,
 }
 
@@ -80,7 +86,7 @@ struct Upload {
     entry: Entry,
     id: String,
     part_size: u64,
-    parts: Mutex<Vec<Option<(String, PartMd5)>>>,
+    parts: Mutex<Vec<Option<SentPart>>>,
     remaining: AtomicUsize,
     error: Mutex<Option<String>>,
 }
@@ -229,6 +235,9 @@ pub async fn copy(
         deleted: s.deleted.load(Relaxed),
         empty_dirs: s.empty_dirs.load(Relaxed),
         unverified: s.unverified.load(Relaxed),
+        verified_crc32c: s.verified_crc32c.load(Relaxed),
+        verified_md5_etag: s.verified_md5_etag.load(Relaxed),
+        verified_read_back: s.verified_read_back.load(Relaxed),
         failed,
         failures: ctx.failures.into_inner().unwrap_or_else(|p| p.into_inner()),
         journal,
@@ -536,9 +545,15 @@ async fn start_upload(
     let part_size = ctx.part_size_for(entry.size);
     let n = usize::try_from(entry.size.div_ceil(part_size)).unwrap_or(usize::MAX);
     let mut parts = vec![None; n];
+    let crc32c = ctx.dest.sends_crc32c();
     let id = match prior {
+        // An upload recorded by a version without CRC32C (or run with --no-crc32c) is restarted
+        // rather than completed: every part of an object then carries its checksum, or none does.
         Some(p)
-            if p.size == entry.size && p.mtime_ms == entry.mtime_ms && p.part_size == part_size =>
+            if p.size == entry.size
+                && p.mtime_ms == entry.mtime_ms
+                && p.part_size == part_size
+                && p.crc32c == crc32c =>
         {
             for (idx, done) in p.parts {
                 if let Some(slot) = parts.get_mut(idx) {
@@ -565,6 +580,7 @@ async fn start_upload(
                     mtime_ms: entry.mtime_ms,
                     id: id.clone(),
                     part_size,
+                    crc32c,
                     parts: Default::default(),
                 };
                 j.upload_started(&entry.rel, &state)
@@ -642,36 +658,71 @@ fn finish_file(ctx: &Ctx, entry: &Entry, result: Result<Option<String>, CopyErro
     }
 }
 
-/// Checks what the destination stored against the MD5s of what was read. Returns the ETag.
+/// Checks what the destination stored against the checksums of what was read: the CRC32C the
+/// server stored (when the copy sent `crcs` and the server keeps additional checksums) and the
+/// ETag (when it is an MD5); a local file is read back. Counts the verification the file got.
+/// Returns the ETag.
 async fn verify(
     ctx: &Ctx,
     entry: &Entry,
     stored: Stored,
     parts: &[PartMd5],
+    crcs: Option<&[u32]>,
     multipart: bool,
     part_size: u64,
 ) -> Result<Option<String>, CopyError> {
     let expected = digest::etag(parts, multipart);
-    let actual = match stored {
-        Stored::Etag(etag) if !digest::is_md5_etag(&etag) => {
-            // SSE-KMS and some servers: the ETag is not an MD5; the size was checked by S3.
-            ctx.stats.unverified.fetch_add(1, Relaxed);
-            return Ok(Some(etag));
-        }
-        Stored::Etag(etag) => etag,
+    let path = || ctx.dest.url(&entry.rel);
+    let written = match stored {
+        Stored::S3(w) => w,
         Stored::LocalFile => {
             let back = dest::local_digest(&ctx.dest, &entry.rel, entry.size, part_size).await?;
-            digest::etag(&back, multipart)
+            let actual = digest::etag(&back, multipart);
+            if actual != expected {
+                return Err(CopyError::Mismatch {
+                    path: path(),
+                    expected,
+                    actual,
+                });
+            }
+            ctx.stats.verified_read_back.fetch_add(1, Relaxed);
+            return Ok(None);
         }
     };
-    if actual != expected {
+    // SSE-KMS and some servers: the ETag is not an MD5.
+    let md5_etag = digest::is_md5_etag(&written.etag);
+    if md5_etag && written.etag != expected {
         return Err(CopyError::Mismatch {
-            path: ctx.dest.url(&entry.rel),
+            path: path(),
             expected,
-            actual,
+            actual: written.etag,
         });
     }
-    Ok(Some(actual).filter(|_| ctx.dest.is_s3()))
+    let crc_expected = match crcs {
+        Some([one]) if !multipart => Some(s3crc::crc32c_base64(*one)),
+        Some(all) if multipart => Some(s3crc::composite_crc32c(all)),
+        _ => None,
+    };
+    let crc_verified = match (crc_expected, &written.crc32c) {
+        (Some(e), Some(a)) if &e != a => {
+            return Err(CopyError::Mismatch {
+                path: path(),
+                expected: format!("CRC32C {e}"),
+                actual: format!("CRC32C {a}"),
+            });
+        }
+        (Some(_), Some(_)) => true,
+        // The server keeps no additional checksums: the ETag is the check.
+        _ => false,
+    };
+    let counter = match (crc_verified, md5_etag) {
+        (true, _) => &ctx.stats.verified_crc32c,
+        (false, true) => &ctx.stats.verified_md5_etag,
+        // The size was checked by S3.
+        (false, false) => &ctx.stats.unverified,
+    };
+    counter.fetch_add(1, Relaxed);
+    Ok(Some(written.etag))
 }
 
 /// Reads a file whole (it is at most one part), sends it with one PUT, verifies the ETag.
@@ -681,13 +732,15 @@ async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyErro
         .retry(|| async {
             let data = ctx.source.read(&entry.rel, 0..entry.size).await?;
             let md5 = digest::md5(&data);
+            let crc = crc32c::crc32c(&data);
             ctx.throttle(entry.size).await;
-            let stored = ctx.dest.put(&entry.rel, data, &meta).await?;
+            let stored = ctx.dest.put(&entry.rel, data, crc, &meta).await?;
             verify(
                 ctx,
                 entry,
                 stored,
                 &[md5],
+                Some(&[crc]),
                 false,
                 ctx.opts.part_size.max(entry.size),
             )
@@ -702,43 +755,57 @@ async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyErro
     Ok(etag)
 }
 
-/// Reads and sends one part; its ETag must be its MD5 (S3).
+/// Reads and sends one part; its ETag must be its MD5, and the CRC32C the server stored (if it
+/// stores one) the part's CRC32C (S3).
 async fn send_part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyError> {
     let entry = &upload.entry;
     let start = upload.part_size * idx as u64;
     let len = part_len(entry.size, upload.part_size, idx);
-    let (etag, md5) = ctx
+    let sent = ctx
         .retry(|| async {
             let data = ctx.source.read(&entry.rel, start..start + len).await?;
             let md5 = digest::md5(&data);
+            let crc = crc32c::crc32c(&data);
             ctx.throttle(len).await;
             let stored = ctx
                 .dest
-                .put_part(&entry.rel, &upload.id, idx, start, data)
+                .put_part(&entry.rel, &upload.id, idx, start, data, crc)
                 .await?;
-            let etag = match stored {
-                Stored::Etag(etag) => etag,
-                Stored::LocalFile => String::new(),
+            let (etag, stored_crc) = match stored {
+                Stored::S3(w) => (w.etag, w.crc32c),
+                Stored::LocalFile => (String::new(), None),
             };
+            let shown = || format!("{} part {}", ctx.dest.url(&entry.rel), idx + 1);
             if ctx.dest.is_s3() && digest::is_md5_etag(&etag) && etag != digest::hex(&md5) {
                 return Err(CopyError::Mismatch {
-                    path: format!("{} part {}", ctx.dest.url(&entry.rel), idx + 1),
+                    path: shown(),
                     expected: digest::hex(&md5),
                     actual: etag,
                 });
             }
-            Ok((etag, md5))
+            let crc32c = match stored_crc {
+                Some(c) if c != s3crc::crc32c_base64(crc) => {
+                    return Err(CopyError::Mismatch {
+                        path: shown(),
+                        expected: format!("CRC32C {}", s3crc::crc32c_base64(crc)),
+                        actual: format!("CRC32C {c}"),
+                    });
+                }
+                Some(_) => Some(crc),
+                None => None,
+            };
+            Ok(SentPart { etag, md5, crc32c })
         })
         .await?;
     if let Some(j) = &ctx.journal {
-        j.part_done(&entry.rel, &upload.id, idx, &etag, &md5)?;
+        j.part_done(&entry.rel, &upload.id, idx, &sent)?;
     }
     ctx.stats.parts_sent.fetch_add(1, Relaxed);
     ctx.stats.copied_bytes.fetch_add(len, Relaxed);
     ctx.observer.sent(len);
     let mut parts = upload.parts.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(slot) = parts.get_mut(idx) {
-        *slot = Some((etag, md5));
+        *slot = Some(sent);
     }
     Ok(())
 }
@@ -753,27 +820,38 @@ async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, Cop
     {
         return Err(CopyError::Invalid(e));
     }
-    let (etags, md5s): (Vec<String>, Vec<PartMd5>) = {
+    let (completed, md5s): (Vec<CompletedPart>, Vec<PartMd5>) = {
         let parts = upload.parts.lock().unwrap_or_else(|p| p.into_inner());
-        let mut etags = Vec::with_capacity(parts.len());
+        let mut completed = Vec::with_capacity(parts.len());
         let mut md5s = Vec::with_capacity(parts.len());
         for (i, p) in parts.iter().enumerate() {
-            let Some((e, m)) = p else {
+            let Some(p) = p else {
                 return Err(CopyError::Invalid(format!("part {} was not sent", i + 1)));
             };
-            etags.push(e.clone());
-            md5s.push(*m);
+            completed.push(CompletedPart {
+                etag: p.etag.clone(),
+                crc32c: p.crc32c,
+            });
+            md5s.push(p.md5);
         }
-        (etags, md5s)
+        (completed, md5s)
     };
+    // The composite CRC32C is checked only when the server stored every part's checksum.
+    let crcs: Option<Vec<u32>> = completed.iter().map(|p| p.crc32c).collect();
     let entry = &upload.entry;
     let stored = ctx
-        .retry(|| {
-            ctx.dest
-                .complete_upload(&entry.rel, &upload.id, etags.clone())
-        })
+        .retry(|| ctx.dest.complete_upload(&entry.rel, &upload.id, &completed))
         .await?;
-    match verify(ctx, entry, stored, &md5s, true, upload.part_size).await {
+    let verified = verify(
+        ctx,
+        entry,
+        stored,
+        &md5s,
+        crcs.as_deref(),
+        true,
+        upload.part_size,
+    );
+    match verified.await {
         Ok(etag) => {
             ctx.dest
                 .preserve_local(entry, ctx.opts.preserve.mtime, ctx.opts.preserve.permission)

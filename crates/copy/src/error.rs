@@ -55,6 +55,34 @@ pub enum CopyError {
         actual: String,
     },
 
+    /// The S3 destination refused a write of the copy's checksum client (HTTP status and S3 error
+    /// code). 5xx, throttling and timeouts are transient; other 4xx are definite.
+    #[error("{op} {path}: HTTP {status} {code}: {message}")]
+    S3 {
+        op: &'static str,
+        path: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+
+    /// The S3 destination could not be reached (connection refused or reset, timeout).
+    #[error("{op} {path}: {message}")]
+    S3Unreachable {
+        op: &'static str,
+        path: String,
+        message: String,
+    },
+
+    /// The S3 destination refused the bytes because they do not match the CRC32C computed while
+    /// reading them (`BadDigest`): a verification failure, retried from a fresh read.
+    #[error("{path}: the destination rejected the data: it does not match the CRC32C {expected} computed while reading ({message})")]
+    ChecksumRejected {
+        path: String,
+        expected: String,
+        message: String,
+    },
+
     /// The file changed while it was being copied (size differs from the listing).
     #[error("{path}: changed during the copy (listed {listed} bytes, now {now})")]
     Changed { path: String, listed: u64, now: u64 },
@@ -90,7 +118,23 @@ impl ErrorClass for CopyError {
     fn retry(&self) -> Retry {
         match self {
             // A mismatch may be a network or server fault: sending again can fix it.
-            CopyError::Mismatch { .. } => Retry::Transient,
+            CopyError::Mismatch { .. } | CopyError::ChecksumRejected { .. } => Retry::Transient,
+            CopyError::S3Unreachable { .. } => Retry::Transient,
+            CopyError::S3 { status, code, .. } => {
+                let transient_code = matches!(
+                    code.as_str(),
+                    "SlowDown"
+                        | "RequestTimeout"
+                        | "InternalError"
+                        | "ServiceUnavailable"
+                        | "ExpiredToken"
+                );
+                if *status >= 500 || *status == 408 || *status == 429 || transient_code {
+                    Retry::Transient
+                } else {
+                    Retry::Definite
+                }
+            }
             CopyError::Read { transient, .. } if *transient => Retry::Transient,
             CopyError::Store { source, .. } => match source {
                 object_store::Error::NotFound { .. }
@@ -107,5 +151,35 @@ impl ErrorClass for CopyError {
             },
             _ => Retry::Definite,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_errors_say_whether_a_retry_helps() {
+        let s3 = |status: u16, code: &str| CopyError::S3 {
+            op: "put",
+            path: "s3://b/k".into(),
+            status,
+            code: code.into(),
+            message: String::new(),
+        };
+        assert_eq!(s3(503, "ServiceUnavailable").retry(), Retry::Transient);
+        assert_eq!(s3(500, "").retry(), Retry::Transient);
+        assert_eq!(s3(429, "").retry(), Retry::Transient);
+        assert_eq!(s3(503, "SlowDown").retry(), Retry::Transient);
+        assert_eq!(s3(400, "RequestTimeout").retry(), Retry::Transient);
+        assert_eq!(s3(403, "AccessDenied").retry(), Retry::Definite);
+        assert_eq!(s3(404, "NoSuchBucket").retry(), Retry::Definite);
+        let rejected = CopyError::ChecksumRejected {
+            path: "s3://b/k".into(),
+            expected: "AAAAAA==".into(),
+            message: "BadDigest".into(),
+        };
+        assert_eq!(rejected.retry(), Retry::Transient);
+        assert!(rejected.to_string().contains("CRC32C AAAAAA=="));
     }
 }

@@ -3,10 +3,12 @@
 //! The journal is an append-only file of JSON lines (one record per line, written with one
 //! `write` call each):
 //! - `{"t":"file","p":REL,"s":SIZE,"m":MTIME}`: the file was copied and verified;
-//! - `{"t":"upload","p":REL,"s":SIZE,"m":MTIME,"id":UPLOAD_ID,"ps":PART_SIZE}`: a multipart upload
-//!   was started for that version of the file;
-//! - `{"t":"part","p":REL,"id":UPLOAD_ID,"n":INDEX,"e":ETAG,"md5":HEX}`: that part was sent and
-//!   verified.
+//! - `{"t":"upload","p":REL,"s":SIZE,"m":MTIME,"id":UPLOAD_ID,"ps":PART_SIZE,"ck":true}`: a
+//!   multipart upload was started for that version of the file (`ck`: created with CRC32C part
+//!   checksums; absent in journals of earlier versions);
+//! - `{"t":"part","p":REL,"id":UPLOAD_ID,"n":INDEX,"e":ETAG,"md5":HEX,"c":CRC32C}`: that part was
+//!   sent and verified (`c`: the CRC32C the server stored for it, which CompleteMultipartUpload
+//!   must repeat; absent when the server stored none).
 //!
 //! A record is written after what it describes is durable on the destination, so a copy killed
 //! at any point loses at most the work in flight: on restart, files recorded as done (with the
@@ -41,6 +43,8 @@ enum Record {
         m: i64,
         id: String,
         ps: u64,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        ck: bool,
     },
     Part {
         p: String,
@@ -48,7 +52,18 @@ enum Record {
         n: usize,
         e: String,
         md5: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        c: Option<u32>,
     },
+}
+
+/// A part that was sent and verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SentPart {
+    pub etag: String,
+    pub md5: PartMd5,
+    /// The CRC32C the server stored for the part (`None`: it stores none).
+    pub crc32c: Option<u32>,
 }
 
 /// An upload in progress, as recorded.
@@ -58,8 +73,9 @@ pub(crate) struct UploadState {
     pub mtime_ms: i64,
     pub id: String,
     pub part_size: u64,
-    /// Part index -> (ETag, MD5).
-    pub parts: BTreeMap<usize, (String, PartMd5)>,
+    /// Created with CRC32C part checksums (CreateMultipartUpload with `x-amz-checksum-algorithm`).
+    pub crc32c: bool,
+    pub parts: BTreeMap<usize, SentPart>,
 }
 
 pub(crate) fn path_key(rel: &str) -> u64 {
@@ -116,7 +132,14 @@ impl Journal {
                         resumed.uploads.remove(&p);
                         resumed.done.insert(path_key(&p), (s, m));
                     }
-                    Record::Upload { p, s, m, id, ps } => {
+                    Record::Upload {
+                        p,
+                        s,
+                        m,
+                        id,
+                        ps,
+                        ck,
+                    } => {
                         resumed.uploads.insert(
                             p,
                             UploadState {
@@ -124,15 +147,28 @@ impl Journal {
                                 mtime_ms: m,
                                 id,
                                 part_size: ps,
+                                crc32c: ck,
                                 parts: BTreeMap::new(),
                             },
                         );
                     }
-                    Record::Part { p, id, n, e, md5 } => {
+                    Record::Part {
+                        p,
+                        id,
+                        n,
+                        e,
+                        md5,
+                        c,
+                    } => {
                         if let (Some(u), Some(md5)) = (resumed.uploads.get_mut(&p), parse_md5(&md5))
                         {
                             if u.id == id {
-                                u.parts.insert(n, (e, md5));
+                                let part = SentPart {
+                                    etag: e,
+                                    md5,
+                                    crc32c: c,
+                                };
+                                u.parts.insert(n, part);
                             }
                         }
                     }
@@ -180,6 +216,7 @@ impl Journal {
             m: u.mtime_ms,
             id: u.id.clone(),
             ps: u.part_size,
+            ck: u.crc32c,
         })
     }
 
@@ -188,15 +225,15 @@ impl Journal {
         rel: &str,
         id: &str,
         idx: usize,
-        etag: &str,
-        md5: &PartMd5,
+        part: &SentPart,
     ) -> Result<(), CopyError> {
         self.append(&Record::Part {
             p: rel.to_string(),
             id: id.to_string(),
             n: idx,
-            e: etag.to_string(),
-            md5: crate::digest::hex(md5),
+            e: part.etag.clone(),
+            md5: crate::digest::hex(&part.md5),
+            c: part.crc32c,
         })
     }
 

@@ -6,18 +6,21 @@
 //!                 ├─► plan (merge: copy / skip / compare / delete; filters, shard) ─► work queue
 //! dest listing ───┘                                                                    │
 //!        workers (-m): whole small files, or single parts of big files, in any order ◄─┘
-//!        read + MD5 ─► PUT / UploadPart ─► ETag == MD5 ? ─► journal ─► manifest
+//!        read + MD5 + CRC32C ─► PUT / UploadPart ─► stored CRC32C, ETag == ? ─► journal ─► manifest
 //! ```
 //!
 //! Contracts:
 //! - **Memory** is bounded: listings are streamed (one directory's entries per level), the work
 //!   queue holds at most `2 × parallel` items, and each worker holds one part (`part_size` bytes).
 //!   The journal of a resumed copy and a previous manifest are held as ~40 bytes per file.
-//! - **Verification**: every file is hashed while it is read; the destination's answer must match
-//!   (S3: the ETag of a PUT is the MD5, the ETag of each part is the part's MD5, the ETag of the
-//!   completed upload is `md5(part MD5s)-N`; local: the written file is read back and hashed). A
-//!   mismatch is retried, then reported as a failure; it is never accepted. Objects whose ETag is
-//!   not an MD5 (SSE-KMS) are counted as `unverified`.
+//! - **Verification**: every file is hashed (MD5 and CRC32C) while it is read; the destination's
+//!   answer must match. S3: writes carry the CRC32C ([`s3crc`]); the server refuses bytes that
+//!   don't match it, and the CRC32C it stored (of the object, of each part, and the composite
+//!   `crc32c(part CRC32Cs)-N` of a completed upload) must equal the one computed; the ETag of a PUT
+//!   must be the MD5, of each part the part's MD5, of the completed upload `md5(part MD5s)-N`.
+//!   Servers that store no CRC32C are verified by ETag alone. Local: the written file is read back
+//!   and hashed. A mismatch is retried, then reported as a failure; it is never accepted. Objects
+//!   with neither a CRC32C nor an MD5 ETag (SSE-KMS without CRC32C) are counted as `unverified`.
 //! - **Resume**: see [`journal`](crate::journal): a killed copy, run again with the same source,
 //!   destination and shard, sends neither finished files nor finished parts again.
 //! - **Shards**: file `p` belongs to shard `fnv1a(p) % n`; N processes with `--shard 0/N` … `N-1/N`
@@ -31,6 +34,7 @@ mod error;
 mod hdfs;
 pub mod journal;
 mod plan;
+pub mod s3crc;
 mod source;
 
 pub use dest::Destination;
@@ -149,6 +153,9 @@ pub struct CopyOptions {
     pub allow_http: bool,
     /// Attempts per file or part (reads, writes, verification), at least 1.
     pub attempts: u32,
+    /// S3 destinations: send a CRC32C with every PUT and part, and check the one the server stored
+    /// (servers without additional checksums: ETag/MD5 only). `false`: ETag/MD5 only.
+    pub crc32c: bool,
 }
 
 /// The minimum part size S3 accepts (every part but the last).
@@ -178,6 +185,7 @@ impl CopyOptions {
             endpoint: None,
             allow_http: false,
             attempts: 3,
+            crc32c: true,
         }
     }
 }
@@ -222,8 +230,16 @@ pub struct CopySummary {
     pub deleted: u64,
     /// Empty source directories (created in local destinations; S3 has no directories).
     pub empty_dirs: u64,
-    /// Copies whose destination ETag is not an MD5 (e.g. SSE-KMS): size checked only.
+    /// Copies whose destination ETag is not an MD5 (e.g. SSE-KMS) and that have no CRC32C: size
+    /// checked only.
     pub unverified: u64,
+    /// S3 copies verified by the CRC32C the server stored (the composite of the parts' CRC32Cs for
+    /// multipart uploads); their ETag was compared too when it is an MD5.
+    pub verified_crc32c: u64,
+    /// S3 copies verified by their ETag alone (the server stores no CRC32C, or `--no-crc32c`).
+    pub verified_md5_etag: u64,
+    /// Local copies verified by reading the written file back.
+    pub verified_read_back: u64,
     pub failed: u64,
     /// The first 1,000 failures (all of them are in the failure report).
     pub failures: Vec<Failure>,

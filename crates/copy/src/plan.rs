@@ -2,6 +2,7 @@
 
 use crate::dest::Destination;
 use crate::error::CopyError;
+use crate::s3crc::ChecksumWriter;
 use crate::source::{Entry, FileSource, Listed, LocalTree, S3Tree};
 use crate::CopyOptions;
 use futures::stream::{BoxStream, StreamExt};
@@ -66,19 +67,24 @@ fn s3_tree(
     raw: &str,
     bucket: String,
     prefix: String,
+    crc32c: bool,
 ) -> Result<S3Tree, CopyError> {
     // Unsigned payloads: signing hashes every byte with SHA-256 (a fifth of upload throughput here),
-    // and the copy checks every object and part against the MD5 of what it read anyway.
-    let store = migrate_stage::s3_builder(&bucket, opts.endpoint.as_deref(), opts.allow_http)
-        .with_unsigned_payload(true)
-        .build()
-        .map_err(|e| CopyError::InvalidUrl {
-            what,
-            url: raw.to_string(),
-            reason: e.to_string(),
-        })?;
+    // and the copy checks every object and part against the MD5 (and CRC32C) of what it read anyway.
+    let builder = migrate_stage::s3_builder(&bucket, opts.endpoint.as_deref(), opts.allow_http)
+        .with_unsigned_payload(true);
+    let store = Arc::new(builder.clone().build().map_err(|e| CopyError::InvalidUrl {
+        what,
+        url: raw.to_string(),
+        reason: e.to_string(),
+    })?);
+    let crc = match crc32c {
+        true => ChecksumWriter::new(&builder, Arc::clone(&store))?.map(Arc::new),
+        false => None,
+    };
     Ok(S3Tree {
-        store: Arc::new(store),
+        store,
+        crc,
         bucket,
         prefix,
     })
@@ -102,9 +108,9 @@ pub(crate) async fn open_source(opts: &CopyOptions) -> Result<Arc<dyn FileSource
             }
             Ok(Arc::new(LocalTree::new(dir)))
         }
-        Parsed::S3 { bucket, prefix } => {
-            Ok(Arc::new(s3_tree(opts, "source", raw, bucket, prefix)?))
-        }
+        Parsed::S3 { bucket, prefix } => Ok(Arc::new(s3_tree(
+            opts, "source", raw, bucket, prefix, false,
+        )?)),
         #[cfg(feature = "hdfs")]
         Parsed::Hdfs(url) => Ok(Arc::new(crate::hdfs::HdfsTree::open(&url).await?)),
         #[cfg(not(feature = "hdfs"))]
@@ -126,6 +132,7 @@ pub(crate) fn open_destination(opts: &CopyOptions) -> Result<Destination, CopyEr
             raw,
             bucket,
             prefix,
+            opts.crc32c,
         )?)),
         Parsed::Hdfs(_) => Err(CopyError::InvalidUrl {
             what: "destination",

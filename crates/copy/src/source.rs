@@ -254,6 +254,9 @@ fn walk_local(root: &std::path::Path, tx: &Sender) -> Result<(), CopyError> {
 #[derive(Debug, Clone)]
 pub struct S3Tree {
     pub(crate) store: Arc<AmazonS3>,
+    /// Destinations: the writer of CRC32C-checksummed PUTs and uploads (`None`: object_store's
+    /// writes, verified by ETag alone).
+    pub(crate) crc: Option<Arc<crate::s3crc::ChecksumWriter>>,
     pub(crate) bucket: String,
     /// Key prefix without trailing `/` (empty: the whole bucket).
     pub(crate) prefix: String,

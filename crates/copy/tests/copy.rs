@@ -1,6 +1,7 @@
 //! `migrate_copy::copy` against the real S3 server (SeaweedFS, scenarios/servers/s3.sh) and a real
 //! HDFS (scenarios/servers/hdfs.sh): every test copies into its own fresh prefix.
 
+use migrate_copy::s3crc::ChecksumWriter;
 use migrate_copy::{copy, CopyOptions, CopySummary, Existing, Quiet, Shard};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use std::collections::BTreeMap;
@@ -122,6 +123,37 @@ fn objects(url: &str) -> BTreeMap<String, (u64, String)> {
     })
 }
 
+/// The CRC32C the server stored for `rel` under `url` (HEAD with checksum mode).
+fn stored_crc32c(url: &str, rel: &str) -> Option<String> {
+    let rest = url.strip_prefix("s3://").unwrap();
+    let (bucket, prefix) = rest.split_once('/').unwrap();
+    let builder = migrate_stage::s3_builder(bucket, None, true);
+    let store = Arc::new(builder.clone().build().unwrap());
+    let w = ChecksumWriter::new(&builder, store).unwrap().unwrap();
+    let p = object_store::path::Path::parse(format!("{}/{rel}", prefix.trim_matches('/'))).unwrap();
+    runtime().block_on(w.stored_crc32c(&p, rel)).unwrap()
+}
+
+/// The CRC32C S3 stores for `data` written in parts of `part` bytes, computed here from the
+/// definition: base64 of the big-endian CRC32C; for several parts, the CRC32C of the parts'
+/// checksums, then `-N`.
+fn expected_crc32c(data: &[u8], part: usize) -> String {
+    use base64::Engine;
+    let b64 = |c: u32| base64::engine::general_purpose::STANDARD.encode(c.to_be_bytes());
+    if data.len() <= part {
+        return b64(crc32c::crc32c(data));
+    }
+    let crcs: Vec<u8> = data
+        .chunks(part)
+        .flat_map(|c| crc32c::crc32c(c).to_be_bytes())
+        .collect();
+    format!(
+        "{}-{}",
+        b64(crc32c::crc32c(&crcs)),
+        data.len().div_ceil(part)
+    )
+}
+
 fn put_object(url: &str, rel: &str, data: Vec<u8>) {
     let (s, prefix) = store(url);
     runtime().block_on(async {
@@ -155,6 +187,18 @@ fn tree_round_trip_through_s3_is_byte_identical() {
         "S3 has no directories: counted, not created"
     );
     assert_eq!(s.unverified, 0);
+    // Every object verified by the CRC32C SeaweedFS stored, which is the one computed here.
+    assert_eq!(
+        (s.verified_crc32c, s.verified_md5_etag, s.verified_read_back),
+        (10, 0, 0)
+    );
+    for (rel, data) in &tree {
+        assert_eq!(
+            stored_crc32c(&dst, rel),
+            Some(expected_crc32c(data, 5 * MIB)),
+            "{rel}"
+        );
+    }
     assert!(s.journal.is_none(), "a clean copy removes its journal");
     assert_eq!(std::fs::read_dir(&state).unwrap().count(), 0);
 
@@ -175,6 +219,7 @@ fn tree_round_trip_through_s3_is_byte_identical() {
     let back = tmp.path().join("back");
     let s = run(options(&dst, back.to_str().unwrap(), &state));
     assert_eq!((s.failed, s.copied), (0, 10), "{:?}", s.failures);
+    assert_eq!(s.verified_read_back, 10);
     assert_eq!(read_tree(&back), tree);
 
     // Again: everything exists, nothing is sent.
@@ -414,6 +459,114 @@ fn manifests_make_incremental_copies() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("bad.jsonl: line 2"), "{err}");
+}
+
+/// Without CRC32C (`--no-crc32c`, as older versions wrote) objects are verified by ETag and carry
+/// no checksum; an upload such a run left unfinished in the journal is restarted (not completed)
+/// by a copy that sends CRC32C, so that every part of the object has its checksum; the same
+/// journal is resumed by a copy without CRC32C.
+#[test]
+fn uploads_without_crc32c_are_restarted_with_it() {
+    use object_store::multipart::MultipartStore;
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let data = bytes(9, 12 * MIB + 7);
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("big.bin"), &data).unwrap();
+    std::fs::write(src.join("small.txt"), b"small").unwrap();
+    let mtime_ms = std::fs::metadata(src.join("big.bin"))
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let state = tmp.path().join("state");
+    let srcs = src.to_str().unwrap();
+
+    // --no-crc32c: ETag only, nothing stored.
+    let plain = s3.unique_url("copy_no_crc");
+    let mut o = options(srcs, &plain, &state);
+    o.crc32c = false;
+    let s = run(o);
+    assert_eq!((s.failed, s.copied), (0, 2), "{s:?}");
+    assert_eq!((s.verified_crc32c, s.verified_md5_etag), (0, 2), "{s:?}");
+    assert_eq!(stored_crc32c(&plain, "big.bin"), None);
+    assert_eq!(stored_crc32c(&plain, "small.txt"), None);
+
+    // An upload started the old way (no checksum algorithm), one part sent, journaled without
+    // "ck"/"c" as earlier versions wrote it.
+    let old_journal = |dst: &str, journal: &Path| {
+        let rest = dst.strip_prefix("s3://").unwrap();
+        let (bucket, prefix) = rest.split_once('/').unwrap();
+        let store = migrate_stage::s3_builder(bucket, None, true)
+            .build()
+            .unwrap();
+        let path = object_store::path::Path::parse(format!("{prefix}/big.bin")).unwrap();
+        let part = data[..5 * MIB].to_vec();
+        let md5 = md5_hex(&part);
+        let id = runtime().block_on(async {
+            let id = store.create_multipart(&path).await.unwrap();
+            let p = store
+                .put_part(&path, &id, 0, PutPayload::from(part))
+                .await
+                .unwrap();
+            assert_eq!(p.content_id.trim_matches('"'), md5);
+            id
+        });
+        let lines = [
+            serde_json::json!({"t":"upload","p":"big.bin","s":data.len(),"m":mtime_ms,"id":id,"ps":5 * MIB}),
+            serde_json::json!({"t":"part","p":"big.bin","id":id,"n":0,"e":md5,"md5":md5}),
+        ];
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(journal, text).unwrap();
+    };
+
+    // A CRC32C copy restarts it: nothing resumed, every part sent with its checksum.
+    let dst = s3.unique_url("copy_old_upload");
+    let journal = tmp.path().join("old.journal");
+    old_journal(&dst, &journal);
+    let mut o = options(srcs, &dst, &state);
+    o.journal = Some(journal.clone());
+    let s = run(o);
+    assert_eq!(
+        (s.failed, s.copied, s.parts_resumed, s.parts_sent),
+        (0, 2, 0, 3),
+        "{s:?}"
+    );
+    assert_eq!((s.verified_crc32c, s.verified_md5_etag), (2, 0), "{s:?}");
+    assert_eq!(
+        stored_crc32c(&dst, "big.bin"),
+        Some(expected_crc32c(&data, 5 * MIB))
+    );
+
+    // A copy without CRC32C resumes the same kind of upload.
+    let dst = s3.unique_url("copy_old_upload_resumed");
+    old_journal(&dst, &journal);
+    let mut o = options(srcs, &dst, &state);
+    o.journal = Some(journal);
+    o.crc32c = false;
+    let s = run(o);
+    assert_eq!(
+        (s.failed, s.copied, s.parts_resumed, s.parts_sent),
+        (0, 2, 1, 2),
+        "{s:?}"
+    );
+    assert_eq!((s.verified_crc32c, s.verified_md5_etag), (0, 2), "{s:?}");
+    let back = tmp.path().join("back");
+    run(options(&dst, back.to_str().unwrap(), &state));
+    assert_eq!(std::fs::read(back.join("big.bin")).unwrap(), data);
+}
+
+fn md5_hex(data: &[u8]) -> String {
+    use md5::Digest;
+    md5::Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[test]
