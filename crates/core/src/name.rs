@@ -101,6 +101,15 @@ impl QualifiedName {
             _ => true,
         }
     }
+
+    /// The name in SQL, each part (as stored) quoted by the engine's `quote`: `schema.name`, or
+    /// `name` alone when unqualified.
+    pub fn quoted_with(&self, quote: impl Fn(&str) -> String) -> String {
+        match &self.schema {
+            Some(schema) => format!("{}.{}", quote(&schema.value), quote(&self.name.value)),
+            None => quote(&self.name.value),
+        }
+    }
 }
 
 impl fmt::Display for QualifiedName {

@@ -20,14 +20,7 @@ pub(crate) fn quote_literal(text: &str) -> String {
 /// `` `schema`.`table` `` of a discovered table (the table alone when it has no schema: the
 /// connection's database).
 pub fn table_sql_name(table: &Table) -> String {
-    match &table.name.schema {
-        Some(schema) => format!(
-            "{}.{}",
-            quote_ident(&schema.value),
-            quote_ident(&table.name.name.value)
-        ),
-        None => quote_ident(&table.name.name.value),
-    }
+    table.name.quoted_with(quote_ident)
 }
 
 /// `schema.table` for messages.

@@ -31,14 +31,7 @@ pub(crate) fn ident(name: &str) -> Ident {
 
 /// `"schema"."table"` of a discovered table.
 pub fn table_sql_name(table: &Table) -> String {
-    match &table.name.schema {
-        Some(schema) => format!(
-            "{}.{}",
-            quote_ident(&schema.value),
-            quote_ident(&table.name.name.value)
-        ),
-        None => quote_ident(&table.name.name.value),
-    }
+    table.name.quoted_with(quote_ident)
 }
 
 #[cfg(test)]

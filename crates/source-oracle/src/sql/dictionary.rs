@@ -310,14 +310,7 @@ pub fn probe_table(table: &Table) -> String {
 
 /// `"OWNER"."TABLE"`, as stored.
 pub fn table_sql_name(table: &Table) -> String {
-    match &table.name.schema {
-        Some(schema) => format!(
-            "{}.{}",
-            quote_ident(&schema.value),
-            quote_ident(&table.name.name.value)
-        ),
-        None => quote_ident(&table.name.name.value),
-    }
+    table.name.quoted_with(quote_ident)
 }
 
 /// How the length of a column's longest value is measured.
