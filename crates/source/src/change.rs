@@ -53,7 +53,9 @@ impl Operation {
 
 /// One event of a change stream. Events come in the source's commit order: the rows of a
 /// transaction (possibly in several [`ChangeEvent::Rows`], possibly for several tables), then
-/// its [`ChangeEvent::Commit`]. Nothing of a transaction that did not commit is ever delivered.
+/// its [`ChangeEvent::Commit`]. Consecutive transactions may share one commit event (the last
+/// one's): a source may hand over small transactions together. Nothing of a transaction that did
+/// not commit is ever delivered.
 // `Table` is the large variant, and the rare one (a new table or a column change): boxing it would
 // change every source and consumer for no measurable gain.
 #[allow(clippy::large_enum_variant)]

@@ -6,6 +6,7 @@ use crate::{PostgresSource, SourceError};
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
 use bytes::Bytes;
+use futures::FutureExt;
 use migrate_core::{QualifiedName, Table};
 use migrate_source::{
     change_schema, key_columns, ChangeEvent, ChangeStream, Operation, Position, TableFilter,
@@ -62,6 +63,10 @@ pub struct PostgresChanges {
     wires: HashMap<u32, Option<Wire>>,
     pending: VecDeque<ChangeEvent>,
     gathering: Option<Gathering>,
+    /// The commit of the last transaction whose rows are the first `.1` rows of `gathering`:
+    /// consecutive small transactions are handed over as one batch and their last commit while
+    /// more of the stream is already at hand (one-row transactions would otherwise travel alone).
+    committed: Option<(ChangeEvent, usize)>,
     /// Transactions whose commit record lies before this were applied already: skipped.
     resume_from: Lsn,
     in_transaction: bool,
@@ -86,6 +91,7 @@ impl PostgresChanges {
             wires: HashMap::new(),
             pending: VecDeque::new(),
             gathering: None,
+            committed: None,
             resume_from,
             in_transaction: false,
             skipping: false,
@@ -100,12 +106,21 @@ impl PostgresChanges {
     /// Receives and decodes until at least one event is pending or the stream ends.
     async fn fill(&mut self) -> Result<bool, SourceError> {
         while self.pending.is_empty() {
-            let Some(event) = self
-                .client
-                .recv()
-                .await
-                .map_err(SourceError::replication(self.context()))?
-            else {
+            let received = if self.committed.is_some() && self.client.is_running() {
+                // Committed rows wait only while more of the stream is already here. (The
+                // receive is a channel read while the worker runs, so polling it once loses
+                // nothing.)
+                match self.client.recv().now_or_never() {
+                    Some(received) => received,
+                    None => {
+                        self.flush();
+                        continue;
+                    }
+                }
+            } else {
+                self.client.recv().await
+            };
+            let Some(event) = received.map_err(SourceError::replication(self.context()))? else {
                 self.flush();
                 return Ok(!self.pending.is_empty());
             };
@@ -126,11 +141,17 @@ impl PostgresChanges {
                 } => {
                     self.in_transaction = false;
                     if !self.skipping {
-                        self.flush();
-                        self.pending.push_back(ChangeEvent::Commit {
+                        let commit = ChangeEvent::Commit {
                             position: Position(end_lsn.to_pg_string()),
                             committed_at: pg_time(commit_time_micros),
-                        });
+                        };
+                        match &self.gathering {
+                            Some(g) if g.rows > 0 => self.committed = Some((commit, g.rows)),
+                            _ => {
+                                self.flush();
+                                self.pending.push_back(commit);
+                            }
+                        }
                     }
                     self.skipping = false;
                 }
@@ -144,6 +165,9 @@ impl PostgresChanges {
                         && wal_end >= self.resume_from
                     {
                         self.last_idle = Instant::now();
+                        // Rows still held for their batch go first: Idle lets the consumer
+                        // acknowledge up to its position.
+                        self.flush();
                         self.pending.push_back(ChangeEvent::Idle {
                             position: Position(wal_end.to_pg_string()),
                             server_time: pg_time(server_time_micros),
@@ -431,21 +455,37 @@ impl PostgresChanges {
 
     /// Turns the rows gathered so far into a pending [`ChangeEvent::Rows`].
     fn flush(&mut self) {
-        let Some(mut g) = self.gathering.take() else {
+        let committed = self.committed.take();
+        let Some(mut g) = self.gathering.take().filter(|g| g.rows > 0) else {
+            self.pending.extend(committed.map(|(commit, _)| commit));
             return;
         };
-        if g.rows == 0 {
-            return;
-        }
         let mut columns: Vec<ArrayRef> =
             vec![Arc::new(g.op.finish()), Arc::new(g.unchanged.finish())];
         columns.extend(g.before.iter_mut().map(Decoder::finish));
         columns.extend(g.after.iter_mut().map(Decoder::finish));
         match RecordBatch::try_new(Arc::clone(&g.schema), columns) {
-            Ok(changes) => self.pending.push_back(ChangeEvent::Rows {
-                table: g.name,
-                changes,
-            }),
+            // Rows of committed transactions, their last commit, then the rows of the open one.
+            Ok(changes) => match committed {
+                Some((commit, rows)) if rows < changes.num_rows() => {
+                    self.pending.push_back(ChangeEvent::Rows {
+                        table: g.name.clone(),
+                        changes: changes.slice(0, rows),
+                    });
+                    self.pending.push_back(commit);
+                    self.pending.push_back(ChangeEvent::Rows {
+                        table: g.name,
+                        changes: changes.slice(rows, changes.num_rows() - rows),
+                    });
+                }
+                _ => {
+                    self.pending.push_back(ChangeEvent::Rows {
+                        table: g.name,
+                        changes,
+                    });
+                    self.pending.extend(committed.map(|(commit, _)| commit));
+                }
+            },
             // The decoders are built from the same schema: a mismatch is a bug here.
             Err(e) => unreachable!("change batch of {} does not match its schema: {e}", g.name),
         }
