@@ -4,6 +4,7 @@
 #
 #   scenarios/servers/hdfs.sh start    # installs the jars (and Java) if missing, starts; prints the URL
 #   scenarios/servers/hdfs.sh env      # export MIGRATE_HDFS_URL=hdfs://127.0.0.1:PORT
+#                                      # export MIGRATE_HDFS_HTTP_URL=http://127.0.0.1:PORT+1 (WebHDFS)
 #   scenarios/servers/hdfs.sh stop
 #
 # The Hadoop jars come from PyPI: the pyspark 2.4.8 source distribution carries Hadoop 2.7.3 (with
@@ -11,7 +12,8 @@
 # it; when `java` is missing, Debian's openjdk-17-jre-headless is installed (as root).
 #
 # Blocks are 16 MiB (the minimum block size is lowered) so that multi-block files stay small in tests;
-# replication 1, permissions off, WebHDFS off.
+# replication 1, permissions off. WebHDFS is on (NameNode HTTP port = RPC port + 1): `migrate copy`
+# fetches HDFS's file checksums through it (op=GETFILECHECKSUM, redirected to the DataNode's HTTP port).
 #
 # Environment: MIGRATE_RUN_DIR (default <repo>/.run), MIGRATE_HDFS_PORT (NameNode RPC port, default
 # 39870; the server uses this port and the 7 after it), MIGRATE_TOOLS_DIR (where the jars are kept;
@@ -37,6 +39,7 @@ fi
 JARS=$TOOLS/hadoop-jars-pyspark-$PYSPARK_VERSION
 
 url() { echo "hdfs://127.0.0.1:$1"; }
+http_url() { echo "http://127.0.0.1:$(($1 + 1))"; }
 
 ensure_java() {
 	command -v java >/dev/null && return 0
@@ -74,9 +77,32 @@ ensure_jars() {
 	log "installed $JARS"
 }
 
+# WebHDFS runs on Jersey 1 (com.sun.jersey), which the pyspark jars lack (Spark ships Jersey 2): Debian's
+# libjersey1-*-java (1.19) and the JAX-RS 1.1 API, put before the pyspark jars on the class path so
+# that their JAX-RS API and RuntimeDelegate win over Jersey 2's.
+JERSEY1=(/usr/share/java/jersey1-core.jar /usr/share/java/jersey1-server.jar /usr/share/java/jersey1-servlet.jar /usr/share/java/jsr311-api.jar)
+ensure_jersey1() {
+	local j
+	for j in "${JERSEY1[@]}"; do
+		[ -f "$j" ] || {
+			apt_install libjersey1-core-java libjersey1-server-java libjersey1-servlet-java libjsr311-api-java
+			break
+		}
+	done
+	for j in "${JERSEY1[@]}"; do
+		[ -f "$j" ] || die "$j is missing after installing Debian's libjersey1 packages"
+	done
+}
+
 ensure_installed() {
 	ensure_java
 	ensure_jars
+	ensure_jersey1
+}
+
+classpath() {
+	local IFS=:
+	echo "$CONF:${JERSEY1[*]}:$JARS/*"
 }
 
 ports_of() {
@@ -146,7 +172,7 @@ write_config() {
 		prop dfs.datanode.https.address "127.0.0.1:$((port + 7))"
 		prop dfs.replication 1
 		prop dfs.permissions.enabled false
-		prop dfs.webhdfs.enabled false
+		prop dfs.webhdfs.enabled true
 		prop dfs.namenode.datanode.registration.ip-hostname-check false
 		prop dfs.blocksize "$BLOCK_SIZE"
 		prop dfs.namenode.fs-limits.min-block-size 1048576
@@ -166,7 +192,7 @@ LOG4J
 	done
 }
 
-hadoop() { java -Xmx512m -cp "$CONF:$JARS/*" "$@"; }
+hadoop() { java -Xmx512m -cp "$(classpath)" "$@"; }
 
 # start_daemon NAME CLASS: the daemon outlives this script (setsid), must not hold our lock (9>&-),
 # and writes only to the log.
@@ -174,7 +200,7 @@ start_daemon() {
 	local name=$1 class=$2
 	(
 		cd "$DIR"
-		exec setsid java -Xmx512m -cp "$CONF:$JARS/*" "$class"
+		exec setsid java -Xmx512m -cp "$(classpath)" "$class"
 	) </dev/null >>"$DIR/$name.log" 2>&1 9>&- &
 	echo "$!" >"$DIR/$name.pid"
 }
@@ -281,6 +307,7 @@ cmd_env() {
 		exit 3
 	}
 	echo "export MIGRATE_HDFS_URL=$u"
+	echo "export MIGRATE_HDFS_HTTP_URL=$(http_url "$(cat "$PORTFILE")")"
 }
 
 case "${1:-}" in

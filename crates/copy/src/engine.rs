@@ -3,12 +3,16 @@
 use crate::dest::{self, Destination, Meta, Stored};
 use crate::digest::{self, PartMd5};
 use crate::error::CopyError;
-use crate::journal::{self, FileIndex, Journal, ManifestLine, ManifestWriter, UploadState};
+use crate::hdfs_checksum::{block_md5s, HdfsChecksum};
+use crate::journal::{
+    self, FileIndex, Journal, ManifestLine, ManifestWriter, PartDone, UploadState,
+};
 use crate::plan::{self, Merge, Pair};
-use crate::source::{Entry, FileSource, Listed};
-use crate::{CopyOptions, CopySummary, Existing, Failure, Observer};
+use crate::source::{Entry, FileSource, Listed, SourceChecksum};
+use crate::{CopyOptions, CopySummary, Existing, Failure, HdfsChecksumSummary, Observer};
 use md5::{Digest, Md5};
 use migrate_core::{ErrorClass, Retry};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -38,6 +42,41 @@ struct Stats {
     empty_dirs: AtomicU64,
     unverified: AtomicU64,
     failed: AtomicU64,
+    hdfs_compared: AtomicU64,
+    hdfs_matched: AtomicU64,
+    hdfs_mismatched: AtomicU64,
+    /// Files copied without HDFS checksum comparison, by reason.
+    hdfs_not_available: Mutex<BTreeMap<String, u64>>,
+}
+
+/// What a copied file is checked against besides the destination's answer.
+#[derive(Debug, Clone)]
+enum Expect {
+    /// Nothing: the source keeps no checksum of its own.
+    Nothing,
+    /// The source keeps one, but it can't be compared: why.
+    NotAvailable(String),
+    /// HDFS's file checksum, for a file with blocks of `block_size`.
+    Hdfs { sum: HdfsChecksum, block_size: u64 },
+}
+
+/// How a copied file compared with its source's checksum.
+enum Outcome {
+    Nothing,
+    Matched,
+    NotAvailable(String),
+}
+
+impl Expect {
+    /// The HDFS block MD5s of `data`, read from a block boundary, when they are compared.
+    fn blocks_of(&self, data: &[u8]) -> Option<Vec<PartMd5>> {
+        match self {
+            Expect::Hdfs { sum, block_size } => {
+                Some(block_md5s(data, *block_size, sum.crc, sum.bytes_per_crc))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Shares bandwidth between workers: each send reserves its slot of time on one clock.
@@ -80,9 +119,12 @@ struct Upload {
     entry: Entry,
     id: String,
     part_size: u64,
-    parts: Mutex<Vec<Option<(String, PartMd5)>>>,
+    parts: Mutex<Vec<Option<PartDone>>>,
     remaining: AtomicUsize,
     error: Mutex<Option<String>>,
+    /// Fetched by the first worker that needs it (not by the dispatcher: for a big file, HDFS
+    /// reads every block's CRCs to answer).
+    expect: tokio::sync::OnceCell<Expect>,
 }
 
 enum Work {
@@ -230,6 +272,20 @@ pub async fn copy(
         empty_dirs: s.empty_dirs.load(Relaxed),
         unverified: s.unverified.load(Relaxed),
         failed,
+        hdfs_checksum: plan::is_hdfs(&ctx.opts.source).then(|| {
+            let not_available = s
+                .hdfs_not_available
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            HdfsChecksumSummary {
+                compared: s.hdfs_compared.load(Relaxed),
+                matched: s.hdfs_matched.load(Relaxed),
+                mismatched: s.hdfs_mismatched.load(Relaxed),
+                not_available: not_available.values().sum(),
+                not_available_reasons: not_available,
+            }
+        }),
         failures: ctx.failures.into_inner().unwrap_or_else(|p| p.into_inner()),
         journal,
         seconds: started.elapsed().as_secs_f64(),
@@ -284,10 +340,107 @@ impl Ctx {
         Ok(())
     }
 
-    fn part_size_for(&self, size: u64) -> u64 {
-        // Raised (in whole MiB) so that no file needs more than 10,000 parts.
-        let min = size.div_ceil(MAX_PARTS).div_ceil(1 << 20) << 20;
-        self.opts.part_size.max(min)
+    /// The part size of a file: `--part-size`, raised (in whole MiB) so that no file needs more
+    /// than 10,000 parts, and, for HDFS files whose checksums are compared, to a multiple of the
+    /// file's block size (HDFS's checksum is made of per-block MD5s; parts read by different
+    /// workers must each hold whole blocks) unless the user fixed the part size.
+    fn part_size_for(&self, entry: &Entry) -> u64 {
+        let min = entry.size.div_ceil(MAX_PARTS).div_ceil(1 << 20) << 20;
+        let size = self.opts.part_size.max(min);
+        match entry.block_size {
+            Some(block)
+                if block > 0 && !self.opts.part_size_fixed && self.source.block_checksums() =>
+            {
+                size.div_ceil(block) * block
+            }
+            _ => size,
+        }
+    }
+
+    /// What the source says the file's checksum is. `part_size`: the parts it is read in, when
+    /// more than one.
+    async fn expect(&self, entry: &Entry, part_size: Option<u64>) -> Expect {
+        match self.retry(|| self.source.file_checksum(entry)).await {
+            Ok(SourceChecksum::NotKept) => Expect::Nothing,
+            Ok(SourceChecksum::Unavailable(reason)) => Expect::NotAvailable(reason),
+            Ok(SourceChecksum::Hdfs { sum, block_size }) => match part_size {
+                Some(ps) if ps % block_size != 0 => Expect::NotAvailable(
+                    "not comparable: --part-size is not a multiple of the file's block size".into(),
+                ),
+                _ => Expect::Hdfs { sum, block_size },
+            },
+            Err(e) => {
+                tracing::warn!(path = %self.source.url(&entry.rel), error = %e, "cannot fetch HDFS's file checksum");
+                Expect::NotAvailable(
+                    "fetching the checksum from WebHDFS failed (see the log)".into(),
+                )
+            }
+        }
+    }
+
+    /// Compares the checksum computed from the bytes read (HDFS: the block MD5s of the whole
+    /// file, in order) with what the source said. A difference is an error (retried by reading
+    /// again), unless the file's blocks are not all of its block size: then the two values are
+    /// not comparable.
+    async fn check(
+        &self,
+        entry: &Entry,
+        expect: &Expect,
+        blocks: Option<&[PartMd5]>,
+    ) -> Result<Outcome, CopyError> {
+        let (sum, block_size) = match expect {
+            Expect::Nothing => return Ok(Outcome::Nothing),
+            Expect::NotAvailable(reason) => return Ok(Outcome::NotAvailable(reason.clone())),
+            Expect::Hdfs { sum, block_size } => (sum, *block_size),
+        };
+        let Some(blocks) = blocks else {
+            return Ok(Outcome::NotAvailable(
+                "resumed upload whose parts were recorded without HDFS block checksums".into(),
+            ));
+        };
+        let actual =
+            HdfsChecksum::compute(sum.crc, sum.bytes_per_crc, block_size, entry.size, blocks);
+        if actual == *sum {
+            return Ok(Outcome::Matched);
+        }
+        if let Some(lengths) = self.source.block_lengths(&entry.rel, entry.size).await {
+            let uniform = lengths.iter().rev().skip(1).all(|l| *l == block_size);
+            if !uniform {
+                return Ok(Outcome::NotAvailable(
+                    "not comparable: blocks of unequal sizes (appended or concatenated file)"
+                        .into(),
+                ));
+            }
+        }
+        Err(CopyError::HdfsChecksum {
+            path: self.source.url(&entry.rel),
+            expected: sum.to_string(),
+            actual: actual.to_string(),
+        })
+    }
+
+    /// Counts how a copied file compared (`Err`: its copy failed on an HDFS checksum mismatch).
+    fn count(&self, outcome: Result<&Outcome, &CopyError>) {
+        let s = &self.stats;
+        match outcome {
+            Ok(Outcome::Nothing) => {}
+            Ok(Outcome::Matched) => {
+                s.hdfs_compared.fetch_add(1, Relaxed);
+                s.hdfs_matched.fetch_add(1, Relaxed);
+            }
+            Ok(Outcome::NotAvailable(reason)) => {
+                let mut m = s
+                    .hdfs_not_available
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                *m.entry(reason.clone()).or_default() += 1;
+            }
+            Err(CopyError::HdfsChecksum { .. }) => {
+                s.hdfs_compared.fetch_add(1, Relaxed);
+                s.hdfs_mismatched.fetch_add(1, Relaxed);
+            }
+            Err(_) => {}
+        }
     }
 
     fn meta(&self, entry: &Entry, part_size: Option<u64>) -> Meta {
@@ -494,7 +647,7 @@ async fn dispatch(
             ctx.observer.file_done();
             continue;
         }
-        if entry.size <= ctx.opts.part_size {
+        if entry.size <= ctx.part_size_for(&entry) {
             if tx.send(Work::File(entry)).await.is_err() {
                 return;
             }
@@ -533,7 +686,7 @@ async fn start_upload(
     entry: Entry,
     prior: Option<UploadState>,
 ) -> Result<(Arc<Upload>, Vec<usize>), (String, CopyError)> {
-    let part_size = ctx.part_size_for(entry.size);
+    let part_size = ctx.part_size_for(&entry);
     let n = usize::try_from(entry.size.div_ceil(part_size)).unwrap_or(usize::MAX);
     let mut parts = vec![None; n];
     let id = match prior {
@@ -586,6 +739,7 @@ async fn start_upload(
         remaining: AtomicUsize::new(missing.len()),
         parts: Mutex::new(parts),
         error: Mutex::new(None),
+        expect: tokio::sync::OnceCell::new(),
     });
     Ok((upload, missing))
 }
@@ -607,12 +761,12 @@ async fn run(ctx: &Arc<Ctx>, work: Work) {
                 err.get_or_insert_with(|| e.to_string());
             }
             if upload.remaining.fetch_sub(1, Relaxed) == 1 {
-                let result = finish_upload(ctx, &upload).await;
+                let result = finish_checked(ctx, &upload).await;
                 finish_file(ctx, &upload.entry, result);
             }
         }
         Work::Finish(upload) => {
-            let result = finish_upload(ctx, &upload).await;
+            let result = finish_checked(ctx, &upload).await;
             finish_file(ctx, &upload.entry, result);
         }
         Work::Compare(entry, dest) => compare(ctx, entry, dest).await,
@@ -674,16 +828,21 @@ async fn verify(
     Ok(Some(actual).filter(|_| ctx.dest.is_s3()))
 }
 
-/// Reads a file whole (it is at most one part), sends it with one PUT, verifies the ETag.
+/// Reads a file whole (it is at most one part), checks it against the source's checksum (HDFS),
+/// sends it with one PUT, verifies the ETag.
 async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyError> {
     let meta = ctx.meta(entry, None);
-    let etag = ctx
+    let expect = ctx.expect(entry, None).await;
+    let result = ctx
         .retry(|| async {
             let data = ctx.source.read(&entry.rel, 0..entry.size).await?;
             let md5 = digest::md5(&data);
+            let outcome = ctx
+                .check(entry, &expect, expect.blocks_of(&data).as_deref())
+                .await?;
             ctx.throttle(entry.size).await;
             let stored = ctx.dest.put(&entry.rel, data, &meta).await?;
-            verify(
+            let etag = verify(
                 ctx,
                 entry,
                 stored,
@@ -691,9 +850,15 @@ async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyErro
                 false,
                 ctx.opts.part_size.max(entry.size),
             )
-            .await
+            .await?;
+            Ok((etag, outcome))
         })
-        .await?;
+        .await;
+    if let Err(e) = &result {
+        ctx.count(Err(e));
+    }
+    let (etag, outcome) = result?;
+    ctx.count(Ok(&outcome));
     ctx.stats.copied_bytes.fetch_add(entry.size, Relaxed);
     ctx.observer.sent(entry.size);
     ctx.dest
@@ -707,10 +872,15 @@ async fn send_part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyErr
     let entry = &upload.entry;
     let start = upload.part_size * idx as u64;
     let len = part_len(entry.size, upload.part_size, idx);
-    let (etag, md5) = ctx
+    let expect = upload
+        .expect
+        .get_or_init(|| ctx.expect(entry, Some(upload.part_size)))
+        .await;
+    let done = ctx
         .retry(|| async {
             let data = ctx.source.read(&entry.rel, start..start + len).await?;
             let md5 = digest::md5(&data);
+            let blocks = expect.blocks_of(&data);
             ctx.throttle(len).await;
             let stored = ctx
                 .dest
@@ -727,23 +897,41 @@ async fn send_part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyErr
                     actual: etag,
                 });
             }
-            Ok((etag, md5))
+            Ok(PartDone { etag, md5, blocks })
         })
         .await?;
     if let Some(j) = &ctx.journal {
-        j.part_done(&entry.rel, &upload.id, idx, &etag, &md5)?;
+        j.part_done(&entry.rel, &upload.id, idx, &done)?;
     }
     ctx.stats.parts_sent.fetch_add(1, Relaxed);
     ctx.stats.copied_bytes.fetch_add(len, Relaxed);
     ctx.observer.sent(len);
     let mut parts = upload.parts.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(slot) = parts.get_mut(idx) {
-        *slot = Some((etag, md5));
+        *slot = Some(done);
     }
     Ok(())
 }
 
-/// Completes an upload whose parts are all sent, and verifies the whole object.
+/// [`finish_upload`], and when the bytes read did not give HDFS's checksum, the whole file again
+/// (new reads, new upload) while attempts are left.
+async fn finish_checked(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, CopyError> {
+    let mut result = finish_upload(ctx, upload).await;
+    let mut attempt = 1;
+    while let Err(e @ CopyError::HdfsChecksum { .. }) = &result {
+        if attempt >= ctx.opts.attempts {
+            ctx.count(Err(e));
+            break;
+        }
+        attempt += 1;
+        tracing::info!(error = %e, attempt, "copying the file again");
+        result = send_multipart(ctx, &upload.entry).await;
+    }
+    result
+}
+
+/// Completes an upload whose parts are all sent, and verifies the whole object. The source's
+/// checksum (HDFS) is compared first: an upload that does not match is aborted, never completed.
 async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, CopyError> {
     if let Some(e) = upload
         .error
@@ -753,20 +941,36 @@ async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, Cop
     {
         return Err(CopyError::Invalid(e));
     }
-    let (etags, md5s): (Vec<String>, Vec<PartMd5>) = {
+    let entry = &upload.entry;
+    let expect = upload
+        .expect
+        .get_or_init(|| ctx.expect(entry, Some(upload.part_size)))
+        .await;
+    let (etags, md5s, blocks) = {
         let parts = upload.parts.lock().unwrap_or_else(|p| p.into_inner());
         let mut etags = Vec::with_capacity(parts.len());
         let mut md5s = Vec::with_capacity(parts.len());
+        let mut blocks = Some(Vec::new());
         for (i, p) in parts.iter().enumerate() {
-            let Some((e, m)) = p else {
+            let Some(done) = p else {
                 return Err(CopyError::Invalid(format!("part {} was not sent", i + 1)));
             };
-            etags.push(e.clone());
-            md5s.push(*m);
+            etags.push(done.etag.clone());
+            md5s.push(done.md5);
+            match (&mut blocks, &done.blocks) {
+                (Some(all), Some(b)) => all.extend_from_slice(b),
+                _ => blocks = None,
+            }
         }
-        (etags, md5s)
+        (etags, md5s, blocks)
     };
-    let entry = &upload.entry;
+    let outcome = match ctx.check(entry, expect, blocks.as_deref()).await {
+        Ok(o) => o,
+        Err(e) => {
+            ctx.dest.abort_upload(&entry.rel, &upload.id).await;
+            return Err(e);
+        }
+    };
     let stored = ctx
         .retry(|| {
             ctx.dest
@@ -778,6 +982,7 @@ async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, Cop
             ctx.dest
                 .preserve_local(entry, ctx.opts.preserve.mtime, ctx.opts.preserve.permission)
                 .await?;
+            ctx.count(Ok(&outcome));
             Ok(etag)
         }
         Err(e) => {
@@ -901,15 +1106,27 @@ async fn compare(ctx: &Arc<Ctx>, entry: Entry, dest: Entry) {
 
 /// Copies one file within the current worker (a file found changed by `compare`).
 async fn copy_sequential(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Option<String>, CopyError> {
-    if entry.size <= ctx.opts.part_size {
+    if entry.size <= ctx.part_size_for(entry) {
         return copy_whole(ctx, entry).await;
     }
+    let upload = send_parts(ctx, entry).await?;
+    finish_checked(ctx, &upload).await
+}
+
+/// Sends every part of a new multipart upload of `entry` from the current worker.
+async fn send_parts(ctx: &Ctx, entry: &Entry) -> Result<Arc<Upload>, CopyError> {
     let (upload, missing) = start_upload(ctx, entry.clone(), None)
         .await
         .map_err(|(_, e)| e)?;
     for idx in missing {
         send_part(ctx, &upload, idx).await?;
     }
+    Ok(upload)
+}
+
+/// One attempt at a whole multipart copy of `entry` from the current worker.
+async fn send_multipart(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyError> {
+    let upload = send_parts(ctx, entry).await?;
     finish_upload(ctx, &upload).await
 }
 

@@ -5,8 +5,9 @@
 //! - `{"t":"file","p":REL,"s":SIZE,"m":MTIME}`: the file was copied and verified;
 //! - `{"t":"upload","p":REL,"s":SIZE,"m":MTIME,"id":UPLOAD_ID,"ps":PART_SIZE}`: a multipart upload
 //!   was started for that version of the file;
-//! - `{"t":"part","p":REL,"id":UPLOAD_ID,"n":INDEX,"e":ETAG,"md5":HEX}`: that part was sent and
-//!   verified.
+//! - `{"t":"part","p":REL,"id":UPLOAD_ID,"n":INDEX,"e":ETAG,"md5":HEX,"b":HEX}`: that part was
+//!   sent and verified; `b` (HDFS sources with checksums) holds the HDFS block MD5s of the blocks
+//!   the part covers, so that a resumed upload can still be compared with HDFS's file checksum.
 //!
 //! A record is written after what it describes is durable on the destination, so a copy killed
 //! at any point loses at most the work in flight: on restart, files recorded as done (with the
@@ -20,6 +21,7 @@
 
 use crate::digest::PartMd5;
 use crate::error::CopyError;
+use crate::hdfs_checksum::{blocks_from_hex, blocks_to_hex};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
@@ -48,7 +50,18 @@ enum Record {
         n: usize,
         e: String,
         md5: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        b: Option<String>,
     },
+}
+
+/// A part that was sent and verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PartDone {
+    pub etag: String,
+    pub md5: PartMd5,
+    /// HDFS block MD5s of the blocks in the part, when they were computed.
+    pub blocks: Option<Vec<PartMd5>>,
 }
 
 /// An upload in progress, as recorded.
@@ -58,8 +71,7 @@ pub(crate) struct UploadState {
     pub mtime_ms: i64,
     pub id: String,
     pub part_size: u64,
-    /// Part index -> (ETag, MD5).
-    pub parts: BTreeMap<usize, (String, PartMd5)>,
+    pub parts: BTreeMap<usize, PartDone>,
 }
 
 pub(crate) fn path_key(rel: &str) -> u64 {
@@ -128,11 +140,26 @@ impl Journal {
                             },
                         );
                     }
-                    Record::Part { p, id, n, e, md5 } => {
+                    Record::Part {
+                        p,
+                        id,
+                        n,
+                        e,
+                        md5,
+                        b,
+                    } => {
                         if let (Some(u), Some(md5)) = (resumed.uploads.get_mut(&p), parse_md5(&md5))
                         {
                             if u.id == id {
-                                u.parts.insert(n, (e, md5));
+                                let blocks = b.as_deref().and_then(blocks_from_hex);
+                                u.parts.insert(
+                                    n,
+                                    PartDone {
+                                        etag: e,
+                                        md5,
+                                        blocks,
+                                    },
+                                );
                             }
                         }
                     }
@@ -188,15 +215,15 @@ impl Journal {
         rel: &str,
         id: &str,
         idx: usize,
-        etag: &str,
-        md5: &PartMd5,
+        part: &PartDone,
     ) -> Result<(), CopyError> {
         self.append(&Record::Part {
             p: rel.to_string(),
             id: id.to_string(),
             n: idx,
-            e: etag.to_string(),
-            md5: crate::digest::hex(md5),
+            e: part.etag.clone(),
+            md5: crate::digest::hex(&part.md5),
+            b: part.blocks.as_deref().map(blocks_to_hex),
         })
     }
 

@@ -29,15 +29,18 @@ mod engine;
 mod error;
 #[cfg(feature = "hdfs")]
 mod hdfs;
+pub mod hdfs_checksum;
 pub mod journal;
 mod plan;
 mod source;
+#[cfg(feature = "hdfs")]
+mod webhdfs;
 
 pub use dest::Destination;
 pub use engine::copy;
 pub use error::CopyError;
 pub use journal::ManifestLine;
-pub use source::{Entry, FileSource, Listed, LocalTree, S3Tree};
+pub use source::{Entry, FileSource, Listed, LocalTree, S3Tree, SourceChecksum};
 
 use regex::Regex;
 use serde::Serialize;
@@ -139,8 +142,17 @@ pub struct CopyOptions {
     pub failure_report: Option<PathBuf>,
     pub shard: Shard,
     /// Files larger than this are sent as multipart uploads in parts of this size (at least
-    /// 5 MiB on S3; raised so that no file needs more than 10,000 parts).
+    /// 5 MiB on S3; raised so that no file needs more than 10,000 parts). For HDFS sources whose
+    /// file checksums are available, raised to a multiple of each file's block size unless
+    /// `part_size_fixed` (see [`CopyOptions::hdfs_checksum`]).
     pub part_size: u64,
+    /// The user chose `part_size`: use it as is, even where HDFS checksums then can't be compared.
+    pub part_size_fixed: bool,
+    /// HDFS sources: compare every file copied with HDFS's own file checksum (fetched through
+    /// WebHDFS), where available.
+    pub hdfs_checksum: bool,
+    /// WebHDFS (NameNode HTTP) URLs for the checksums; empty: from HADOOP_CONF_DIR's hdfs-site.xml.
+    pub hdfs_http: Vec<String>,
     /// The journal file; default `<state_dir>/<hash of source, destination, shard>.journal`.
     pub journal: Option<PathBuf>,
     pub state_dir: PathBuf,
@@ -173,6 +185,9 @@ impl CopyOptions {
             failure_report: None,
             shard: Shard::ALL,
             part_size: 16 << 20,
+            part_size_fixed: false,
+            hdfs_checksum: true,
+            hdfs_http: Vec::new(),
             journal: None,
             state_dir: PathBuf::from(".migrate-copy"),
             endpoint: None,
@@ -225,11 +240,30 @@ pub struct CopySummary {
     /// Copies whose destination ETag is not an MD5 (e.g. SSE-KMS): size checked only.
     pub unverified: u64,
     pub failed: u64,
+    /// HDFS sources: how the files copied compared with HDFS's own file checksums.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hdfs_checksum: Option<HdfsChecksumSummary>,
     /// The first 1,000 failures (all of them are in the failure report).
     pub failures: Vec<Failure>,
     /// The journal that was kept (the copy did not finish cleanly), to resume from.
     pub journal: Option<String>,
     pub seconds: f64,
+}
+
+/// How the files a copy read from HDFS compared with HDFS's own file checksums
+/// (`hdfs dfs -checksum`). Files not read (skipped, resumed whole) are in none of the counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HdfsChecksumSummary {
+    /// Files whose checksum computed from the bytes read was compared with HDFS's.
+    pub compared: u64,
+    /// Compared and equal.
+    pub matched: u64,
+    /// Compared and still different after every attempt: failures (never copied).
+    pub mismatched: u64,
+    /// Files copied without the comparison (verified by S3 MD5s only).
+    pub not_available: u64,
+    /// Why, with how many files each.
+    pub not_available_reasons: std::collections::BTreeMap<String, u64>,
 }
 
 /// Callbacks for progress display. Called from worker threads; keep them cheap.
