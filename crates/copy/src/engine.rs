@@ -1133,6 +1133,101 @@ async fn send_multipart(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, Copy
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hdfs_checksum::CrcKind;
+    use crate::source::LocalTree;
+
+    fn ctx(dir: &std::path::Path) -> Ctx {
+        Ctx {
+            opts: CopyOptions::new(dir.display().to_string(), dir.display().to_string()),
+            source: Arc::new(LocalTree::new(dir.to_path_buf())),
+            dest: Destination::Local(LocalTree::new(dir.to_path_buf())),
+            journal: None,
+            manifest: None,
+            report: None,
+            stats: Stats::default(),
+            failures: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+            limiter: None,
+            observer: Arc::new(crate::Quiet),
+        }
+    }
+
+    #[test]
+    fn hdfs_checksum_comparison() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = ctx(tmp.path());
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 31 >> 3) as u8).collect();
+        let entry = Entry {
+            rel: "f".into(),
+            size: data.len() as u64,
+            mtime_ms: 0,
+            owner: None,
+            group: None,
+            permission: None,
+            etag: None,
+            block_size: Some(1 << 20),
+        };
+        let blocks = block_md5s(&data, 1 << 20, CrcKind::Crc32c, 512);
+        let right = HdfsChecksum::compute(CrcKind::Crc32c, 512, 1 << 20, entry.size, &blocks);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let check = |sum: HdfsChecksum, block_size: u64, blocks: Option<&[PartMd5]>| {
+            rt.block_on(ctx.check(&entry, &Expect::Hdfs { sum, block_size }, blocks))
+        };
+        assert!(matches!(
+            check(right, 1 << 20, Some(&blocks)),
+            Ok(Outcome::Matched)
+        ));
+        // A wrong expected value: an error naming both values, retried (the file is read again).
+        let mut wrong = right;
+        wrong.md5[0] ^= 1;
+        match check(wrong, 1 << 20, Some(&blocks)) {
+            Err(e @ CopyError::HdfsChecksum { .. }) => {
+                assert_eq!(e.retry(), Retry::Transient);
+                let msg = e.to_string();
+                assert!(
+                    msg.contains(&wrong.to_string()) && msg.contains(&right.to_string()),
+                    "{msg}"
+                );
+                ctx.count(Err(&e));
+            }
+            other => panic!("expected a mismatch, got {:?}", other.map(|_| ())),
+        }
+        // Blocks cut at the wrong place (2 MiB): a mismatch too.
+        let two = block_md5s(&data, 2 << 20, CrcKind::Crc32c, 512);
+        assert!(matches!(
+            check(right, 1 << 20, Some(&two)),
+            Err(CopyError::HdfsChecksum { .. })
+        ));
+        // A resumed upload without block MD5s: not comparable, said so.
+        match check(right, 1 << 20, None) {
+            Ok(Outcome::NotAvailable(r)) => assert!(r.contains("resumed"), "{r}"),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        let na = rt
+            .block_on(ctx.check(&entry, &Expect::NotAvailable("why".into()), None))
+            .unwrap();
+        ctx.count(Ok(&na));
+        ctx.count(Ok(&Outcome::Matched));
+        ctx.count(Ok(&Outcome::Nothing));
+        let s = &ctx.stats;
+        assert_eq!(
+            (
+                s.hdfs_compared.load(Relaxed),
+                s.hdfs_matched.load(Relaxed),
+                s.hdfs_mismatched.load(Relaxed)
+            ),
+            (2, 1, 1)
+        );
+        assert_eq!(s.hdfs_not_available.lock().unwrap().get("why"), Some(&1));
+        // Local sources keep no checksum and don't align parts.
+        assert!(matches!(
+            rt.block_on(ctx.expect(&entry, Some(5 << 20))),
+            Expect::Nothing
+        ));
+        assert_eq!(ctx.part_size_for(&entry), 16 << 20);
+    }
 
     #[test]
     fn part_lengths() {

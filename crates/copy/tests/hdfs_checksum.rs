@@ -450,7 +450,8 @@ fn unavailable_checksums_are_counted_with_their_reason() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
-    let cases: Vec<(&str, Box<dyn Fn(&mut CopyOptions)>)> = vec![
+    type Set = Box<dyn Fn(&mut CopyOptions)>;
+    let cases: Vec<(&str, Set)> = vec![
         // Nothing answers on this port.
         (
             "does not answer",
