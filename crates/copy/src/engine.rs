@@ -1156,7 +1156,7 @@ mod tests {
     fn hdfs_checksum_comparison() {
         let tmp = tempfile::tempdir().unwrap();
         let ctx = ctx(tmp.path());
-        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 31 >> 3) as u8).collect();
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| ((i * 31) >> 3) as u8).collect();
         let entry = Entry {
             rel: "f".into(),
             size: data.len() as u64,
