@@ -6,6 +6,9 @@
 #   scenarios/servers/hdfs.sh env      # export MIGRATE_HDFS_URL=hdfs://127.0.0.1:PORT
 #                                      # export MIGRATE_HDFS_HTTP_URL=http://127.0.0.1:PORT+1 (WebHDFS)
 #   scenarios/servers/hdfs.sh stop
+#   scenarios/servers/hdfs.sh fs ARGS... # Hadoop's own `hdfs dfs` (FsShell) with the installed jars, e.g.
+#                                      # fs -Ddfs.checksum.type=CRC32 -put FILE hdfs://127.0.0.1:PORT/x
+#                                      # fs -checksum hdfs://127.0.0.1:PORT/x
 #
 # The Hadoop jars come from PyPI: the pyspark 2.4.8 source distribution carries Hadoop 2.7.3 (with
 # hadoop-hdfs) under deps/jars; only that directory is kept. Maven Central is not needed. Java 17 runs
@@ -100,9 +103,10 @@ ensure_installed() {
 	ensure_jersey1
 }
 
+# classpath [CONF_DIR]: the config dir (default: the daemons'), Jersey 1, the Hadoop jars.
 classpath() {
 	local IFS=:
-	echo "$CONF:${JERSEY1[*]}:$JARS/*"
+	echo "${1:-$CONF}:${JERSEY1[*]}:$JARS/*"
 }
 
 ports_of() {
@@ -310,7 +314,32 @@ cmd_env() {
 	echo "export MIGRATE_HDFS_HTTP_URL=$(http_url "$(cat "$PORTFILE")")"
 }
 
+# Hadoop's FsShell (`hdfs dfs`): a client, so no lock, with its own empty config (it works whichever
+# run dir the server uses: give full hdfs:// URLs) and warnings only.
+cmd_fs() {
+	[ -f "$JARS/.complete" ] || die "the Hadoop jars are not installed: $0 install"
+	ensure_jersey1
+	local conf=$DIR/client-conf tmp
+	if [ ! -f "$conf/log4j.properties" ]; then
+		mkdir -p "$DIR"
+		# Built aside and renamed: concurrent callers never see half a config.
+		tmp=$(mktemp -d "$DIR/.client-conf.XXXXXX")
+		echo '<?xml version="1.0"?><configuration/>' >"$tmp/core-site.xml"
+		echo '<?xml version="1.0"?><configuration/>' >"$tmp/hdfs-site.xml"
+		printf '%s\n' 'log4j.rootLogger=WARN,console' 'log4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR' \
+			'log4j.appender.console=org.apache.log4j.ConsoleAppender' 'log4j.appender.console.target=System.err' \
+			'log4j.appender.console.layout=org.apache.log4j.PatternLayout' \
+			'log4j.appender.console.layout.ConversionPattern=%p %c{2}: %m%n' >"$tmp/log4j.properties"
+		mv -T "$tmp" "$conf" 2>/dev/null || rm -rf "$tmp"
+	fi
+	java -Xmx256m -cp "$(classpath "$conf")" org.apache.hadoop.fs.FsShell "$@"
+}
+
 case "${1:-}" in
+fs)
+	shift
+	cmd_fs "$@"
+	;;
 install)
 	mkdir -p "$DIR"
 	take_lock "$RUN/hdfs.lock"

@@ -501,3 +501,79 @@ fn unavailable_checksums_are_counted_with_their_reason() {
         );
     }
 }
+
+/// Files written by Hadoop's own client with other CRC settings (CRC32, 1 KiB and 2 KiB chunks):
+/// the value computed from the bytes equals what `hdfs dfs -checksum` prints, and the copy
+/// compares them.
+#[test]
+fn crc32_and_other_chunk_sizes_written_by_hadoop_match_hdfs_dfs_checksum() {
+    let Some(hdfs) = migrate_testkit::hdfs() else {
+        return;
+    };
+    let Some(http) = hdfs.webhdfs_url() else {
+        return;
+    };
+    let src = hdfs.unique_url("hdfs_checksum_crc32");
+    let tmp = tempfile::tempdir().unwrap();
+    let data = bytes(14, 3 * MIB + 1234);
+    let local = tmp.path().join("data.bin");
+    std::fs::write(&local, &data).unwrap();
+    let local = local.to_str().unwrap();
+    hdfs.fs(&["-mkdir", "-p", &src]).unwrap();
+    let cases = [
+        ("crc32-512", "CRC32", "512"),
+        ("crc32-1024", "CRC32", "1024"),
+        ("crc32c-2048", "CRC32C", "2048"),
+    ];
+    for (name, crc, bpc) in cases {
+        hdfs.fs(&[
+            &format!("-Ddfs.checksum.type={crc}"),
+            &format!("-Ddfs.bytes-per-checksum={bpc}"),
+            "-Ddfs.blocksize=1048576",
+            "-put",
+            local,
+            &format!("{src}/{name}"),
+        ])
+        .unwrap();
+    }
+    let printed = hdfs.fs(&["-checksum", &format!("{src}/*")]).unwrap();
+    for (name, crc, bpc) in cases {
+        let kind = if crc == "CRC32" {
+            migrate_copy::hdfs_checksum::CrcKind::Crc32
+        } else {
+            migrate_copy::hdfs_checksum::CrcKind::Crc32c
+        };
+        let bpc: u32 = bpc.parse().unwrap();
+        let blocks = block_md5s(&data, MIB as u64, kind, bpc);
+        let computed = HdfsChecksum::compute(kind, bpc, MIB as u64, data.len() as u64, &blocks);
+        // `hdfs dfs -checksum` prints PATH<TAB>ALGORITHM<TAB>HEX.
+        let line = printed
+            .lines()
+            .find(|l| {
+                l.split('\t')
+                    .next()
+                    .is_some_and(|p| p.ends_with(&format!("/{name}")))
+            })
+            .unwrap_or_else(|| panic!("{name} not in:\n{printed}"));
+        assert_eq!(
+            line.split_once('\t').unwrap().1.replace('\t', " "),
+            computed.to_string(),
+            "{name}"
+        );
+    }
+    let s = run(options(
+        &src,
+        tmp.path().join("dst").to_str().unwrap(),
+        &tmp.path().join("state"),
+        http,
+    ));
+    assert_eq!((s.failed, s.copied), (0, 3), "{:?}", s.failures);
+    assert_eq!(
+        hdfs_summary(&s),
+        HdfsChecksumSummary {
+            compared: 3,
+            matched: 3,
+            ..Default::default()
+        }
+    );
+}

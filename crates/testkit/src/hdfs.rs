@@ -109,6 +109,29 @@ impl HdfsServer {
         format!("{}/{}", self.url, crate::unique_name(hint))
     }
 
+    /// Runs Hadoop's own `hdfs dfs ARGS` (FsShell, through `scenarios/servers/hdfs.sh fs`) and
+    /// returns its standard output; `Err` carries its exit status and standard error. Give full
+    /// `hdfs://` URLs (from [`HdfsServer::unique_url`]).
+    pub fn fs(&self, args: &[&str]) -> Result<String, String> {
+        let script = server_script("hdfs.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("fs")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run bash {}: {e}", script.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "hdfs dfs {} failed ({}):\n{}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// `http://127.0.0.1:PORT`: the NameNode's WebHDFS, or `None` (after printing why) when it
     /// does not answer and servers are not required. Panics when they are, like [`hdfs()`].
     pub fn webhdfs_url(&'static self) -> Option<&'static str> {
