@@ -11,13 +11,20 @@
 //!
 //! Contracts:
 //! - **Memory** is bounded: listings are streamed (one directory's entries per level), the work
-//!   queue holds at most `2 × parallel` items, and each worker holds one part (`part_size` bytes).
+//!   queue holds at most `2 × parallel` items, and each worker holds one part (`part_size` bytes;
+//!   HDFS sources with checksums: rounded up to a multiple of the file's block size).
 //!   The journal of a resumed copy and a previous manifest are held as ~40 bytes per file.
 //! - **Verification**: every file is hashed while it is read; the destination's answer must match
 //!   (S3: the ETag of a PUT is the MD5, the ETag of each part is the part's MD5, the ETag of the
 //!   completed upload is `md5(part MD5s)-N`; local: the written file is read back and hashed). A
 //!   mismatch is retried, then reported as a failure; it is never accepted. Objects whose ETag is
 //!   not an MD5 (SSE-KMS) are counted as `unverified`.
+//! - **HDFS's file checksum**: for HDFS sources, HDFS's own checksum of each file copied (fetched
+//!   through WebHDFS before the file is read) must equal the one computed from the bytes read
+//!   ([`hdfs_checksum`]); a file that does not match is never sent (whole files) or its upload is
+//!   aborted (multipart), then read again, then reported. Where it can't be compared the summary
+//!   counts the file with the reason ([`HdfsChecksumSummary`]). Parts of such files are raised to
+//!   a multiple of the block size, so memory is `parallel × max(part_size, block size)`.
 //! - **Resume**: see [`journal`](crate::journal): a killed copy, run again with the same source,
 //!   destination and shard, sends neither finished files nor finished parts again.
 //! - **Shards**: file `p` belongs to shard `fnv1a(p) % n`; N processes with `--shard 0/N` … `N-1/N`
