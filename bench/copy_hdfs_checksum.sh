@@ -3,12 +3,12 @@
 # without `--no-hdfs-checksum`, same data, same servers, same run.
 #
 #   (a) SMALL_FILES (default 2,000) files of 4 KiB: one WebHDFS GETFILECHECKSUM per file.
-#   (b) BIG_FILES (default 4) files of BIG_MIB (default 256) MiB with Hadoop's default 128 MiB
+#   (b) BIG_FILES (default 2) files of BIG_MIB (default 256) MiB with Hadoop's default 128 MiB
 #       blocks: with checksums, parts are raised from 16 MiB to 128 MiB (a multiple of the block
 #       size), so peak memory grows with -m x 128 MiB; CRCs and block MD5s are computed.
 #
 # Elapsed time and peak RSS come from /usr/bin/time -v. The data is written with Hadoop's own client
-# (scenarios/servers/hdfs.sh fs -put) and deleted from HDFS, S3 and the scratch dir at the end.
+# ((a) WebHDFS CREATE with curl, (b) scenarios/servers/hdfs.sh fs -put) and deleted from HDFS, S3 and the scratch dir at the end.
 #
 # Environment: PARTS (default "a b"), PAR (16), SMALL_FILES, BIG_FILES, BIG_MIB, MIGRATE_BIN
 # (default: a release build of this checkout, built if missing), MIGRATE_HDFS_URL and
@@ -20,7 +20,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PARTS=${PARTS:-a b}
 PAR=${PAR:-16}
 SMALL_FILES=${SMALL_FILES:-2000}
-BIG_FILES=${BIG_FILES:-4}
+BIG_FILES=${BIG_FILES:-2}
 BIG_MIB=${BIG_MIB:-256}
 want() { [[ " $PARTS " == *" $1 "* ]]; }
 log() { printf 'bench/copy_hdfs_checksum.sh: %s\n' "$*" >&2; }
@@ -58,6 +58,7 @@ BUCKET=${hostpath#*/}
 scratch=${BENCH_DIR:-$(mktemp -d)}
 run_id=bench-hdfs-$$-$(date +%s)
 hdfs_root=$MIGRATE_HDFS_URL/$run_id
+USER=${USER:-$(id -un)}
 cleanup() {
 	"$servers/hdfs.sh" fs -rm -r -f -skipTrash "$hdfs_root" >/dev/null 2>&1 || true
 	"$MIGRATE" copy "$scratch/empty" "s3://$BUCKET/$run_id" --delete --progress never >/dev/null 2>&1 || true
@@ -91,16 +92,17 @@ echo "| case | with checksums s | RSS MB | --no-hdfs-checksum s | RSS MB | time 
 echo "|---|---|---|---|---|---|"
 
 if want a; then
-	log "(a) writing $SMALL_FILES files of 4 KiB into HDFS"
-	mkdir -p "$scratch/small"
+	log "(a) writing $SMALL_FILES files of 4 KiB into HDFS (WebHDFS CREATE)"
+	head -c 4096 /dev/urandom >"$scratch/small.bin"
 	for ((i = 0; i < SMALL_FILES; i++)); do
-		d=$scratch/small/d$((i % 20))
-		[ -d "$d" ] || mkdir -p "$d"
-		head -c 4096 /dev/urandom >"$d/f$i"
+		# CREATE answers with a redirect to the DataNode, which takes the bytes.
+		loc=$(curl -sS -X PUT -o /dev/null -w '%{redirect_url}' \
+			"$MIGRATE_HDFS_HTTP_URL/webhdfs/v1/$run_id/small/d$((i % 20))/f$i?op=CREATE&user.name=$USER&overwrite=true")
+		[ -n "$loc" ] || die "WebHDFS CREATE gave no redirect"
+		# Each file differs in its first bytes.
+		{ printf '%08d' "$i"; tail -c +9 "$scratch/small.bin"; } |
+			curl -sS -f -X PUT -T - -o /dev/null "$loc" || die "WebHDFS write of f$i failed"
 	done
-	"$servers/hdfs.sh" fs -mkdir -p "$hdfs_root"
-	"$servers/hdfs.sh" fs -put "$scratch/small" "$hdfs_root/small"
-	rm -rf "$scratch/small"
 	with=$(measure small-with "$hdfs_root/small" "s3://$BUCKET/$run_id/small-with" --hdfs-http "$MIGRATE_HDFS_HTTP_URL")
 	without=$(measure small-without "$hdfs_root/small" "s3://$BUCKET/$run_id/small-without" --no-hdfs-checksum)
 	row "(a) $SMALL_FILES x 4 KiB" "$with" "$without"

@@ -404,6 +404,15 @@ impl Ctx {
             return Ok(Outcome::Matched);
         }
         if let Some(lengths) = self.source.block_lengths(&entry.rel, entry.size).await {
+            // HDFS answered for the file as it is now: one that grew (an append) differs anyway.
+            let now: u64 = lengths.iter().sum();
+            if now != entry.size {
+                return Err(CopyError::Changed {
+                    path: self.source.url(&entry.rel),
+                    listed: entry.size,
+                    now,
+                });
+            }
             let uniform = lengths.iter().rev().skip(1).all(|l| *l == block_size);
             if !uniform {
                 return Ok(Outcome::NotAvailable(

@@ -92,7 +92,7 @@ impl HdfsTree {
         } else if url.scheme() == "viewfs" && webhdfs.is_empty() {
             Err("viewfs:// source: give --hdfs-http of the cluster the paths live on".to_string())
         } else {
-            WebHdfs::connect(url, webhdfs).await
+            WebHdfs::connect(url, webhdfs, if root.is_empty() { "/" } else { &root }).await
         };
         if let Err(reason) = &webhdfs {
             tracing::warn!(%reason, "HDFS file checksums are not available");

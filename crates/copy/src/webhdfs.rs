@@ -51,10 +51,12 @@ enum Failure {
 
 impl WebHdfs {
     /// Finds the WebHDFS addresses of the cluster of `hdfs_url` (see the module docs) and checks
-    /// that one answers. `Err` is the reason the checksums are not available, for the summary.
+    /// that one answers for `root` (the source directory). `Err` is the reason the checksums are
+    /// not available, for the summary.
     pub(crate) async fn connect(
         hdfs_url: &url::Url,
         explicit: &[String],
+        root: &str,
     ) -> Result<WebHdfs, String> {
         let namenodes = if explicit.is_empty() {
             addresses_from_conf(hdfs_url)?
@@ -90,7 +92,7 @@ impl WebHdfs {
         };
         // One cheap call up front, so that a cluster without WebHDFS costs one request, not one
         // per file, and the summary can say why.
-        match client.call("/", "GETFILESTATUS", "").await {
+        match client.call(root, "GETFILESTATUS", "").await {
             Ok(_) => Ok(client),
             Err(Failure::Standby) => Err(format!(
                 "no active NameNode among {}",
