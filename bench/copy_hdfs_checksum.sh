@@ -8,7 +8,7 @@
 #       size), so peak memory grows with -m x 128 MiB; CRCs and block MD5s are computed.
 #
 # Elapsed time and peak RSS come from /usr/bin/time -v. The data is written with Hadoop's own client
-# ((a) WebHDFS CREATE with curl, (b) scenarios/servers/hdfs.sh fs -put) and deleted from HDFS, S3 and the scratch dir at the end.
+# (WebHDFS CREATE with curl) and deleted from HDFS, S3 and the scratch dir at the end.
 #
 # Environment: PARTS (default "a b"), PAR (16), SMALL_FILES, BIG_FILES, BIG_MIB, MIGRATE_BIN
 # (default: a release build of this checkout, built if missing), MIGRATE_HDFS_URL and
@@ -109,14 +109,14 @@ if want a; then
 fi
 
 if want b; then
-	log "(b) writing $BIG_FILES files of $BIG_MIB MiB (128 MiB blocks) into HDFS"
-	mkdir -p "$scratch/big"
+	log "(b) writing $BIG_FILES files of $BIG_MIB MiB (128 MiB blocks) into HDFS (WebHDFS CREATE)"
 	for ((i = 0; i < BIG_FILES; i++)); do
-		head -c $((BIG_MIB << 20)) /dev/urandom >"$scratch/big/part-$i"
+		loc=$(curl -sS -X PUT -o /dev/null -w '%{redirect_url}' \
+			"$MIGRATE_HDFS_HTTP_URL/webhdfs/v1/$run_id/big/part-$i?op=CREATE&user.name=$USER&overwrite=true&blocksize=134217728")
+		[ -n "$loc" ] || die "WebHDFS CREATE gave no redirect"
+		head -c $((BIG_MIB << 20)) /dev/urandom | curl -sS -f -X PUT -T - -o /dev/null "$loc" ||
+			die "WebHDFS write of part-$i failed"
 	done
-	"$servers/hdfs.sh" fs -mkdir -p "$hdfs_root"
-	"$servers/hdfs.sh" fs -Ddfs.blocksize=134217728 -put "$scratch/big" "$hdfs_root/big"
-	rm -rf "$scratch/big"
 	with=$(measure big-with "$hdfs_root/big" "s3://$BUCKET/$run_id/big-with" --hdfs-http "$MIGRATE_HDFS_HTTP_URL")
 	without=$(measure big-without "$hdfs_root/big" "s3://$BUCKET/$run_id/big-without" --no-hdfs-checksum)
 	row "(b) $BIG_FILES x $BIG_MIB MiB, 128 MiB blocks" "$with" "$without"
