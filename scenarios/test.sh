@@ -64,6 +64,11 @@ use_server mariadb MIGRATE_MYSQL_URL
 use_server s3 MIGRATE_S3_URL
 use_server glue MIGRATE_GLUE_URL
 use_server hdfs MIGRATE_HDFS_URL
+# Its WebHDFS address (HDFS file checksums of `migrate copy`), unless given with the HDFS URL.
+if [ -z "${MIGRATE_HDFS_HTTP_URL:-}" ] && "$servers/hdfs.sh" status >/dev/null 2>&1; then
+	eval "$("$servers/hdfs.sh" env | grep '^export MIGRATE_HDFS_HTTP_URL=')"
+	echo "test.sh: MIGRATE_HDFS_HTTP_URL=$MIGRATE_HDFS_HTTP_URL" >&2
+fi
 # Headless Chromium renders the HTML report of `migrate assess` in its test: Debian's package,
 # installed when missing (as root, like the servers' packages).
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then

@@ -4,14 +4,19 @@
 #
 #   scenarios/servers/hdfs.sh start    # installs the jars (and Java) if missing, starts; prints the URL
 #   scenarios/servers/hdfs.sh env      # export MIGRATE_HDFS_URL=hdfs://127.0.0.1:PORT
+#                                      # export MIGRATE_HDFS_HTTP_URL=http://127.0.0.1:PORT+1 (WebHDFS)
 #   scenarios/servers/hdfs.sh stop
+#   scenarios/servers/hdfs.sh fs ARGS... # Hadoop's own `hdfs dfs` (FsShell) with the installed jars, e.g.
+#                                      # fs -Ddfs.checksum.type=CRC32 -put FILE hdfs://127.0.0.1:PORT/x
+#                                      # fs -checksum hdfs://127.0.0.1:PORT/x
 #
 # The Hadoop jars come from PyPI: the pyspark 2.4.8 source distribution carries Hadoop 2.7.3 (with
 # hadoop-hdfs) under deps/jars; only that directory is kept. Maven Central is not needed. Java 17 runs
 # it; when `java` is missing, Debian's openjdk-17-jre-headless is installed (as root).
 #
 # Blocks are 16 MiB (the minimum block size is lowered) so that multi-block files stay small in tests;
-# replication 1, permissions off, WebHDFS off.
+# replication 1, permissions off. WebHDFS is on (NameNode HTTP port = RPC port + 1): `migrate copy`
+# fetches HDFS's file checksums through it (op=GETFILECHECKSUM, redirected to the DataNode's HTTP port).
 #
 # Environment: MIGRATE_RUN_DIR (default <repo>/.run), MIGRATE_HDFS_PORT (NameNode RPC port, default
 # 39870; the server uses this port and the 7 after it), MIGRATE_TOOLS_DIR (where the jars are kept;
@@ -37,6 +42,7 @@ fi
 JARS=$TOOLS/hadoop-jars-pyspark-$PYSPARK_VERSION
 
 url() { echo "hdfs://127.0.0.1:$1"; }
+http_url() { echo "http://127.0.0.1:$(($1 + 1))"; }
 
 ensure_java() {
 	command -v java >/dev/null && return 0
@@ -74,9 +80,33 @@ ensure_jars() {
 	log "installed $JARS"
 }
 
+# WebHDFS runs on Jersey 1 (com.sun.jersey), which the pyspark jars lack (Spark ships Jersey 2): Debian's
+# libjersey1-*-java (1.19) and the JAX-RS 1.1 API, put before the pyspark jars on the class path so
+# that their JAX-RS API and RuntimeDelegate win over Jersey 2's.
+JERSEY1=(/usr/share/java/jersey1-core.jar /usr/share/java/jersey1-server.jar /usr/share/java/jersey1-servlet.jar /usr/share/java/jsr311-api.jar)
+ensure_jersey1() {
+	local j
+	for j in "${JERSEY1[@]}"; do
+		[ -f "$j" ] || {
+			apt_install libjersey1-core-java libjersey1-server-java libjersey1-servlet-java libjsr311-api-java
+			break
+		}
+	done
+	for j in "${JERSEY1[@]}"; do
+		[ -f "$j" ] || die "$j is missing after installing Debian's libjersey1 packages"
+	done
+}
+
 ensure_installed() {
 	ensure_java
 	ensure_jars
+	ensure_jersey1
+}
+
+# classpath [CONF_DIR]: the config dir (default: the daemons'), Jersey 1, the Hadoop jars.
+classpath() {
+	local IFS=:
+	echo "${1:-$CONF}:${JERSEY1[*]}:$JARS/*"
 }
 
 ports_of() {
@@ -146,7 +176,7 @@ write_config() {
 		prop dfs.datanode.https.address "127.0.0.1:$((port + 7))"
 		prop dfs.replication 1
 		prop dfs.permissions.enabled false
-		prop dfs.webhdfs.enabled false
+		prop dfs.webhdfs.enabled true
 		prop dfs.namenode.datanode.registration.ip-hostname-check false
 		prop dfs.blocksize "$BLOCK_SIZE"
 		prop dfs.namenode.fs-limits.min-block-size 1048576
@@ -166,7 +196,7 @@ LOG4J
 	done
 }
 
-hadoop() { java -Xmx512m -cp "$CONF:$JARS/*" "$@"; }
+hadoop() { java -Xmx512m -cp "$(classpath)" "$@"; }
 
 # start_daemon NAME CLASS: the daemon outlives this script (setsid), must not hold our lock (9>&-),
 # and writes only to the log.
@@ -174,7 +204,7 @@ start_daemon() {
 	local name=$1 class=$2
 	(
 		cd "$DIR"
-		exec setsid java -Xmx512m -cp "$CONF:$JARS/*" "$class"
+		exec setsid java -Xmx512m -cp "$(classpath)" "$class"
 	) </dev/null >>"$DIR/$name.log" 2>&1 9>&- &
 	echo "$!" >"$DIR/$name.pid"
 }
@@ -281,9 +311,35 @@ cmd_env() {
 		exit 3
 	}
 	echo "export MIGRATE_HDFS_URL=$u"
+	echo "export MIGRATE_HDFS_HTTP_URL=$(http_url "$(cat "$PORTFILE")")"
+}
+
+# Hadoop's FsShell (`hdfs dfs`): a client, so no lock, with its own empty config (it works whichever
+# run dir the server uses: give full hdfs:// URLs) and warnings only.
+cmd_fs() {
+	[ -f "$JARS/.complete" ] || die "the Hadoop jars are not installed: $0 install"
+	ensure_jersey1
+	local conf=$DIR/client-conf tmp
+	if [ ! -f "$conf/log4j.properties" ]; then
+		mkdir -p "$DIR"
+		# Built aside and renamed: concurrent callers never see half a config.
+		tmp=$(mktemp -d "$DIR/.client-conf.XXXXXX")
+		echo '<?xml version="1.0"?><configuration/>' >"$tmp/core-site.xml"
+		echo '<?xml version="1.0"?><configuration/>' >"$tmp/hdfs-site.xml"
+		printf '%s\n' 'log4j.rootLogger=WARN,console' 'log4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR' \
+			'log4j.appender.console=org.apache.log4j.ConsoleAppender' 'log4j.appender.console.target=System.err' \
+			'log4j.appender.console.layout=org.apache.log4j.PatternLayout' \
+			'log4j.appender.console.layout.ConversionPattern=%p %c{2}: %m%n' >"$tmp/log4j.properties"
+		mv -T "$tmp" "$conf" 2>/dev/null || rm -rf "$tmp"
+	fi
+	java -Xmx256m -cp "$(classpath "$conf")" org.apache.hadoop.fs.FsShell "$@"
 }
 
 case "${1:-}" in
+fs)
+	shift
+	cmd_fs "$@"
+	;;
 install)
 	mkdir -p "$DIR"
 	take_lock "$RUN/hdfs.lock"

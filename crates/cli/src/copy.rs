@@ -75,9 +75,21 @@ pub struct CopyArgs {
     /// them without a coordinator.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
-    /// Files larger than this go as multipart uploads in parts of this size (S3: at least 5MiB).
-    #[arg(long, value_name = "SIZE", default_value = "16MiB")]
-    part_size: String,
+    /// Files larger than this go as multipart uploads in parts of this size (S3: at least 5MiB;
+    /// default 16MiB). HDFS sources with checksums: by default raised to a multiple of each
+    /// file's block size; a size given here is used as is, and multipart files whose blocks it
+    /// does not divide are reported "not comparable" with HDFS's checksum.
+    #[arg(long, value_name = "SIZE")]
+    part_size: Option<String>,
+    /// WebHDFS address of the HDFS source's NameNode (e.g. http://namenode:9870; repeat for
+    /// each NameNode of an HA pair), to compare every file with HDFS's file checksum. Default:
+    /// dfs.namenode.http-address from HADOOP_CONF_DIR's hdfs-site.xml.
+    #[arg(long, value_name = "URL")]
+    hdfs_http: Vec<String>,
+    /// Don't fetch HDFS's file checksums (no WebHDFS requests; files are still verified by
+    /// their MD5s against what the destination stored).
+    #[arg(long)]
+    no_hdfs_checksum: bool,
     /// The journal that makes the copy resumable (default: .migrate-copy/<id>.journal in the
     /// state directory, one per source, destination and shard).
     #[arg(long, value_name = "FILE")]
@@ -209,10 +221,15 @@ impl CopyArgs {
         if let Some(s) = &self.shard {
             o.shard = Shard::parse(s)?;
         }
-        o.part_size = parse_size(&self.part_size)?;
+        if let Some(ps) = &self.part_size {
+            o.part_size = parse_size(ps)?;
+            o.part_size_fixed = true;
+        }
         if o.part_size == 0 {
             bail!("--part-size must be positive");
         }
+        o.hdfs_http = self.hdfs_http.clone();
+        o.hdfs_checksum = !self.no_hdfs_checksum;
         o.journal = self.journal.clone();
         o.state_dir = self.state_dir.clone();
         o.endpoint = self.endpoint.clone();
@@ -370,6 +387,15 @@ fn print_text(s: &CopySummary) {
             "  unverified: {} (destination ETag is not an MD5 and no CRC32C stored; sizes checked only)",
             s.unverified
         );
+    }
+    if let Some(h) = &s.hdfs_checksum {
+        println!(
+            "  HDFS checksum: {} compared, {} matched, {} mismatched; not available for {}",
+            h.compared, h.matched, h.mismatched, h.not_available
+        );
+        for (reason, n) in &h.not_available_reasons {
+            println!("    not available ({n} files): {reason}");
+        }
     }
     if s.failed > 0 {
         println!("  FAILED:   {} files", s.failed);

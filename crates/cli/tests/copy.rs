@@ -333,3 +333,99 @@ fn bad_input_exits_2_with_a_clear_message() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// HDFS's file checksums with the WebHDFS address from HADOOP_CONF_DIR's hdfs-site.xml (real HDFS
+/// of scenarios/servers/hdfs.sh), and the summary when they are turned off.
+#[test]
+fn hdfs_checksums_from_hadoop_conf_dir() {
+    let Some(hdfs) = migrate_testkit::hdfs() else {
+        return;
+    };
+    let Some(http) = hdfs.webhdfs_url() else {
+        return;
+    };
+    let src = hdfs.unique_url("cli_hdfs_checksum");
+    let root = src.strip_prefix(hdfs.url()).unwrap().to_string();
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("a.txt", b"hello".to_vec()),
+        (
+            "dir/b.bin",
+            (0..4 * PART).map(|i| ((i * 13) >> 2) as u8).collect(),
+        ),
+    ];
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let client = hdfs_native::ClientBuilder::new()
+                .with_url(hdfs.url())
+                .build()
+                .unwrap();
+            for (rel, data) in &files {
+                let opts = hdfs_native::WriteOptions::default()
+                    .create_parent(true)
+                    .block_size(1 << 20);
+                let mut w = client.create(&format!("{root}/{rel}"), opts).await.unwrap();
+                w.write_bytes(bytes::Bytes::from(data.clone()))
+                    .await
+                    .unwrap();
+                w.close().await.unwrap();
+            }
+        });
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    // As on a cluster: a wildcard host, which stands for the NameNode of the URL.
+    let port = http.rsplit(':').next().unwrap();
+    std::fs::write(
+        conf.join("hdfs-site.xml"),
+        format!(
+            "<?xml version=\"1.0\"?>\n<configuration>\n  <property><name>dfs.namenode.http-address</name><value>0.0.0.0:{port}</value></property>\n</configuration>\n"
+        ),
+    )
+    .unwrap();
+    let run = |dst: &str, extra: &[&str]| {
+        let mut args = vec![
+            "copy",
+            &src,
+            dst,
+            "--progress",
+            "never",
+            "--state-dir",
+            tmp.path().to_str().unwrap(),
+        ];
+        args.extend(extra);
+        Command::new(env!("CARGO_BIN_EXE_migrate"))
+            .args(&args)
+            .env("HADOOP_CONF_DIR", &conf)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let dst = tmp.path().join("dst");
+    let s = summary(&run(dst.to_str().unwrap(), &["--output", "json"]));
+    let h = &s["hdfs_checksum"];
+    assert_eq!(
+        (n(h, "compared"), n(h, "matched"), n(h, "not_available")),
+        (2, 2, 0),
+        "{s}"
+    );
+    // 20 MiB in 1 MiB blocks: the default 16 MiB parts are a multiple of the block size.
+    assert_eq!(n(&s, "parts_sent"), 2, "{s}");
+    for (rel, data) in &files {
+        assert_eq!(&std::fs::read(dst.join(rel)).unwrap(), data, "{rel}");
+    }
+
+    let out = run(
+        tmp.path().join("dst2").to_str().unwrap(),
+        &["--no-hdfs-checksum"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("HDFS checksum: 0 compared, 0 matched, 0 mismatched; not available for 2")
+            && text.contains("not available (2 files): turned off (--no-hdfs-checksum)"),
+        "{text}"
+    );
+}

@@ -3,15 +3,17 @@
 use crate::dest::{self, Destination, Meta, Stored};
 use crate::digest::{self, PartMd5};
 use crate::error::CopyError;
+use crate::hdfs_checksum::{block_md5s, HdfsChecksum};
 use crate::journal::{
     self, FileIndex, Journal, ManifestLine, ManifestWriter, SentPart, UploadState,
 };
 use crate::plan::{self, Merge, Pair};
 use crate::s3crc::{self, CompletedPart};
-use crate::source::{Entry, FileSource, Listed};
-use crate::{CopyOptions, CopySummary, Existing, Failure, Observer};
+use crate::source::{Entry, FileSource, Listed, SourceChecksum};
+use crate::{CopyOptions, CopySummary, Existing, Failure, HdfsChecksumSummary, Observer};
 use md5::{Digest, Md5};
 use migrate_core::{ErrorClass, Retry};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -44,6 +46,41 @@ struct Stats {
     verified_md5_etag: AtomicU64,
     verified_read_back: AtomicU64,
     failed: AtomicU64,
+    hdfs_compared: AtomicU64,
+    hdfs_matched: AtomicU64,
+    hdfs_mismatched: AtomicU64,
+    /// Files copied without HDFS checksum comparison, by reason.
+    hdfs_not_available: Mutex<BTreeMap<String, u64>>,
+}
+
+/// What a copied file is checked against besides the destination's answer.
+#[derive(Debug, Clone)]
+enum Expect {
+    /// Nothing: the source keeps no checksum of its own.
+    Nothing,
+    /// The source keeps one, but it can't be compared: why.
+    NotAvailable(String),
+    /// HDFS's file checksum, for a file with blocks of `block_size`.
+    Hdfs { sum: HdfsChecksum, block_size: u64 },
+}
+
+/// How a copied file compared with its source's checksum.
+enum Outcome {
+    Nothing,
+    Matched,
+    NotAvailable(String),
+}
+
+impl Expect {
+    /// The HDFS block MD5s of `data`, read from a block boundary, when they are compared.
+    fn blocks_of(&self, data: &[u8]) -> Option<Vec<PartMd5>> {
+        match self {
+            Expect::Hdfs { sum, block_size } => {
+                Some(block_md5s(data, *block_size, sum.crc, sum.bytes_per_crc))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Shares bandwidth between workers: each send reserves its slot of time on one clock.
@@ -89,6 +126,9 @@ struct Upload {
     parts: Mutex<Vec<Option<SentPart>>>,
     remaining: AtomicUsize,
     error: Mutex<Option<String>>,
+    /// Fetched by the first worker that needs it (not by the dispatcher: for a big file, HDFS
+    /// reads every block's CRCs to answer).
+    expect: tokio::sync::OnceCell<Expect>,
 }
 
 enum Work {
@@ -239,6 +279,20 @@ pub async fn copy(
         verified_md5_etag: s.verified_md5_etag.load(Relaxed),
         verified_read_back: s.verified_read_back.load(Relaxed),
         failed,
+        hdfs_checksum: plan::is_hdfs(&ctx.opts.source).then(|| {
+            let not_available = s
+                .hdfs_not_available
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            HdfsChecksumSummary {
+                compared: s.hdfs_compared.load(Relaxed),
+                matched: s.hdfs_matched.load(Relaxed),
+                mismatched: s.hdfs_mismatched.load(Relaxed),
+                not_available: not_available.values().sum(),
+                not_available_reasons: not_available,
+            }
+        }),
         failures: ctx.failures.into_inner().unwrap_or_else(|p| p.into_inner()),
         journal,
         seconds: started.elapsed().as_secs_f64(),
@@ -293,10 +347,116 @@ impl Ctx {
         Ok(())
     }
 
-    fn part_size_for(&self, size: u64) -> u64 {
-        // Raised (in whole MiB) so that no file needs more than 10,000 parts.
-        let min = size.div_ceil(MAX_PARTS).div_ceil(1 << 20) << 20;
-        self.opts.part_size.max(min)
+    /// The part size of a file: `--part-size`, raised (in whole MiB) so that no file needs more
+    /// than 10,000 parts, and, for HDFS files whose checksums are compared, to a multiple of the
+    /// file's block size (HDFS's checksum is made of per-block MD5s; parts read by different
+    /// workers must each hold whole blocks) unless the user fixed the part size.
+    fn part_size_for(&self, entry: &Entry) -> u64 {
+        let min = entry.size.div_ceil(MAX_PARTS).div_ceil(1 << 20) << 20;
+        let size = self.opts.part_size.max(min);
+        match entry.block_size {
+            Some(block)
+                if block > 0 && !self.opts.part_size_fixed && self.source.block_checksums() =>
+            {
+                size.div_ceil(block) * block
+            }
+            _ => size,
+        }
+    }
+
+    /// What the source says the file's checksum is. `part_size`: the parts it is read in, when
+    /// more than one.
+    async fn expect(&self, entry: &Entry, part_size: Option<u64>) -> Expect {
+        match self.retry(|| self.source.file_checksum(entry)).await {
+            Ok(SourceChecksum::NotKept) => Expect::Nothing,
+            Ok(SourceChecksum::Unavailable(reason)) => Expect::NotAvailable(reason),
+            Ok(SourceChecksum::Hdfs { sum, block_size }) => match part_size {
+                Some(ps) if ps % block_size != 0 => Expect::NotAvailable(
+                    "not comparable: --part-size is not a multiple of the file's block size".into(),
+                ),
+                _ => Expect::Hdfs { sum, block_size },
+            },
+            Err(e) => {
+                tracing::warn!(path = %self.source.url(&entry.rel), error = %e, "cannot fetch HDFS's file checksum");
+                Expect::NotAvailable(
+                    "fetching the checksum from WebHDFS failed (see the log)".into(),
+                )
+            }
+        }
+    }
+
+    /// Compares the checksum computed from the bytes read (HDFS: the block MD5s of the whole
+    /// file, in order) with what the source said. A difference is an error (retried by reading
+    /// again), unless the file's blocks are not all of its block size: then the two values are
+    /// not comparable.
+    async fn check(
+        &self,
+        entry: &Entry,
+        expect: &Expect,
+        blocks: Option<&[PartMd5]>,
+    ) -> Result<Outcome, CopyError> {
+        let (sum, block_size) = match expect {
+            Expect::Nothing => return Ok(Outcome::Nothing),
+            Expect::NotAvailable(reason) => return Ok(Outcome::NotAvailable(reason.clone())),
+            Expect::Hdfs { sum, block_size } => (sum, *block_size),
+        };
+        let Some(blocks) = blocks else {
+            return Ok(Outcome::NotAvailable(
+                "resumed upload whose parts were recorded without HDFS block checksums".into(),
+            ));
+        };
+        let actual =
+            HdfsChecksum::compute(sum.crc, sum.bytes_per_crc, block_size, entry.size, blocks);
+        if actual == *sum {
+            return Ok(Outcome::Matched);
+        }
+        if let Some(lengths) = self.source.block_lengths(&entry.rel, entry.size).await {
+            // HDFS answered for the file as it is now: one that grew (an append) differs anyway.
+            let now: u64 = lengths.iter().sum();
+            if now != entry.size {
+                return Err(CopyError::Changed {
+                    path: self.source.url(&entry.rel),
+                    listed: entry.size,
+                    now,
+                });
+            }
+            let uniform = lengths.iter().rev().skip(1).all(|l| *l == block_size);
+            if !uniform {
+                return Ok(Outcome::NotAvailable(
+                    "not comparable: blocks of unequal sizes (appended or concatenated file)"
+                        .into(),
+                ));
+            }
+        }
+        Err(CopyError::HdfsChecksum {
+            path: self.source.url(&entry.rel),
+            expected: sum.to_string(),
+            actual: actual.to_string(),
+        })
+    }
+
+    /// Counts how a copied file compared (`Err`: its copy failed on an HDFS checksum mismatch).
+    fn count(&self, outcome: Result<&Outcome, &CopyError>) {
+        let s = &self.stats;
+        match outcome {
+            Ok(Outcome::Nothing) => {}
+            Ok(Outcome::Matched) => {
+                s.hdfs_compared.fetch_add(1, Relaxed);
+                s.hdfs_matched.fetch_add(1, Relaxed);
+            }
+            Ok(Outcome::NotAvailable(reason)) => {
+                let mut m = s
+                    .hdfs_not_available
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                *m.entry(reason.clone()).or_default() += 1;
+            }
+            Err(CopyError::HdfsChecksum { .. }) => {
+                s.hdfs_compared.fetch_add(1, Relaxed);
+                s.hdfs_mismatched.fetch_add(1, Relaxed);
+            }
+            Err(_) => {}
+        }
     }
 
     fn meta(&self, entry: &Entry, part_size: Option<u64>) -> Meta {
@@ -503,7 +663,7 @@ async fn dispatch(
             ctx.observer.file_done();
             continue;
         }
-        if entry.size <= ctx.opts.part_size {
+        if entry.size <= ctx.part_size_for(&entry) {
             if tx.send(Work::File(entry)).await.is_err() {
                 return;
             }
@@ -542,7 +702,7 @@ async fn start_upload(
     entry: Entry,
     prior: Option<UploadState>,
 ) -> Result<(Arc<Upload>, Vec<usize>), (String, CopyError)> {
-    let part_size = ctx.part_size_for(entry.size);
+    let part_size = ctx.part_size_for(&entry);
     let n = usize::try_from(entry.size.div_ceil(part_size)).unwrap_or(usize::MAX);
     let mut parts = vec![None; n];
     let crc32c = ctx.dest.sends_crc32c();
@@ -602,6 +762,7 @@ async fn start_upload(
         remaining: AtomicUsize::new(missing.len()),
         parts: Mutex::new(parts),
         error: Mutex::new(None),
+        expect: tokio::sync::OnceCell::new(),
     });
     Ok((upload, missing))
 }
@@ -623,12 +784,12 @@ async fn run(ctx: &Arc<Ctx>, work: Work) {
                 err.get_or_insert_with(|| e.to_string());
             }
             if upload.remaining.fetch_sub(1, Relaxed) == 1 {
-                let result = finish_upload(ctx, &upload).await;
+                let result = finish_checked(ctx, &upload).await;
                 finish_file(ctx, &upload.entry, result);
             }
         }
         Work::Finish(upload) => {
-            let result = finish_upload(ctx, &upload).await;
+            let result = finish_checked(ctx, &upload).await;
             finish_file(ctx, &upload.entry, result);
         }
         Work::Compare(entry, dest) => compare(ctx, entry, dest).await,
@@ -725,17 +886,22 @@ async fn verify(
     Ok(Some(written.etag))
 }
 
-/// Reads a file whole (it is at most one part), sends it with one PUT, verifies the ETag.
+/// Reads a file whole (it is at most one part), checks it against the source's checksum (HDFS),
+/// sends it with one PUT, verifies the ETag.
 async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyError> {
     let meta = ctx.meta(entry, None);
-    let etag = ctx
+    let expect = ctx.expect(entry, None).await;
+    let result = ctx
         .retry(|| async {
             let data = ctx.source.read(&entry.rel, 0..entry.size).await?;
             let md5 = digest::md5(&data);
             let crc = crc32c::crc32c(&data);
+            let outcome = ctx
+                .check(entry, &expect, expect.blocks_of(&data).as_deref())
+                .await?;
             ctx.throttle(entry.size).await;
             let stored = ctx.dest.put(&entry.rel, data, crc, &meta).await?;
-            verify(
+            let etag = verify(
                 ctx,
                 entry,
                 stored,
@@ -744,9 +910,15 @@ async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyErro
                 false,
                 ctx.opts.part_size.max(entry.size),
             )
-            .await
+            .await?;
+            Ok((etag, outcome))
         })
-        .await?;
+        .await;
+    if let Err(e) = &result {
+        ctx.count(Err(e));
+    }
+    let (etag, outcome) = result?;
+    ctx.count(Ok(&outcome));
     ctx.stats.copied_bytes.fetch_add(entry.size, Relaxed);
     ctx.observer.sent(entry.size);
     ctx.dest
@@ -761,11 +933,16 @@ async fn send_part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyErr
     let entry = &upload.entry;
     let start = upload.part_size * idx as u64;
     let len = part_len(entry.size, upload.part_size, idx);
+    let expect = upload
+        .expect
+        .get_or_init(|| ctx.expect(entry, Some(upload.part_size)))
+        .await;
     let sent = ctx
         .retry(|| async {
             let data = ctx.source.read(&entry.rel, start..start + len).await?;
             let md5 = digest::md5(&data);
             let crc = crc32c::crc32c(&data);
+            let blocks = expect.blocks_of(&data);
             ctx.throttle(len).await;
             let stored = ctx
                 .dest
@@ -794,7 +971,12 @@ async fn send_part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyErr
                 Some(_) => Some(crc),
                 None => None,
             };
-            Ok(SentPart { etag, md5, crc32c })
+            Ok(SentPart {
+                etag,
+                md5,
+                crc32c,
+                blocks,
+            })
         })
         .await?;
     if let Some(j) = &ctx.journal {
@@ -810,7 +992,25 @@ async fn send_part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyErr
     Ok(())
 }
 
-/// Completes an upload whose parts are all sent, and verifies the whole object.
+/// [`finish_upload`], and when the bytes read did not give HDFS's checksum, the whole file again
+/// (new reads, new upload) while attempts are left.
+async fn finish_checked(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, CopyError> {
+    let mut result = finish_upload(ctx, upload).await;
+    let mut attempt = 1;
+    while let Err(e @ CopyError::HdfsChecksum { .. }) = &result {
+        if attempt >= ctx.opts.attempts {
+            ctx.count(Err(e));
+            break;
+        }
+        attempt += 1;
+        tracing::info!(error = %e, attempt, "copying the file again");
+        result = send_multipart(ctx, &upload.entry).await;
+    }
+    result
+}
+
+/// Completes an upload whose parts are all sent, and verifies the whole object. The source's
+/// checksum (HDFS) is compared first: an upload that does not match is aborted, never completed.
 async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, CopyError> {
     if let Some(e) = upload
         .error
@@ -820,10 +1020,16 @@ async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, Cop
     {
         return Err(CopyError::Invalid(e));
     }
-    let (completed, md5s): (Vec<CompletedPart>, Vec<PartMd5>) = {
+    let entry = &upload.entry;
+    let expect = upload
+        .expect
+        .get_or_init(|| ctx.expect(entry, Some(upload.part_size)))
+        .await;
+    let (completed, md5s, blocks): (Vec<CompletedPart>, Vec<PartMd5>, _) = {
         let parts = upload.parts.lock().unwrap_or_else(|p| p.into_inner());
         let mut completed = Vec::with_capacity(parts.len());
         let mut md5s = Vec::with_capacity(parts.len());
+        let mut blocks = Some(Vec::new());
         for (i, p) in parts.iter().enumerate() {
             let Some(p) = p else {
                 return Err(CopyError::Invalid(format!("part {} was not sent", i + 1)));
@@ -833,12 +1039,22 @@ async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, Cop
                 crc32c: p.crc32c,
             });
             md5s.push(p.md5);
+            match (&mut blocks, &p.blocks) {
+                (Some(all), Some(b)) => all.extend_from_slice(b),
+                _ => blocks = None,
+            }
         }
-        (completed, md5s)
+        (completed, md5s, blocks)
     };
     // The composite CRC32C is checked only when the server stored every part's checksum.
     let crcs: Option<Vec<u32>> = completed.iter().map(|p| p.crc32c).collect();
-    let entry = &upload.entry;
+    let outcome = match ctx.check(entry, expect, blocks.as_deref()).await {
+        Ok(o) => o,
+        Err(e) => {
+            ctx.dest.abort_upload(&entry.rel, &upload.id).await;
+            return Err(e);
+        }
+    };
     let stored = ctx
         .retry(|| ctx.dest.complete_upload(&entry.rel, &upload.id, &completed))
         .await?;
@@ -856,6 +1072,7 @@ async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, Cop
             ctx.dest
                 .preserve_local(entry, ctx.opts.preserve.mtime, ctx.opts.preserve.permission)
                 .await?;
+            ctx.count(Ok(&outcome));
             Ok(etag)
         }
         Err(e) => {
@@ -979,21 +1196,128 @@ async fn compare(ctx: &Arc<Ctx>, entry: Entry, dest: Entry) {
 
 /// Copies one file within the current worker (a file found changed by `compare`).
 async fn copy_sequential(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Option<String>, CopyError> {
-    if entry.size <= ctx.opts.part_size {
+    if entry.size <= ctx.part_size_for(entry) {
         return copy_whole(ctx, entry).await;
     }
+    let upload = send_parts(ctx, entry).await?;
+    finish_checked(ctx, &upload).await
+}
+
+/// Sends every part of a new multipart upload of `entry` from the current worker.
+async fn send_parts(ctx: &Ctx, entry: &Entry) -> Result<Arc<Upload>, CopyError> {
     let (upload, missing) = start_upload(ctx, entry.clone(), None)
         .await
         .map_err(|(_, e)| e)?;
     for idx in missing {
         send_part(ctx, &upload, idx).await?;
     }
+    Ok(upload)
+}
+
+/// One attempt at a whole multipart copy of `entry` from the current worker.
+async fn send_multipart(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyError> {
+    let upload = send_parts(ctx, entry).await?;
     finish_upload(ctx, &upload).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hdfs_checksum::CrcKind;
+    use crate::source::LocalTree;
+
+    fn ctx(dir: &std::path::Path) -> Ctx {
+        Ctx {
+            opts: CopyOptions::new(dir.display().to_string(), dir.display().to_string()),
+            source: Arc::new(LocalTree::new(dir.to_path_buf())),
+            dest: Destination::Local(LocalTree::new(dir.to_path_buf())),
+            journal: None,
+            manifest: None,
+            report: None,
+            stats: Stats::default(),
+            failures: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+            limiter: None,
+            observer: Arc::new(crate::Quiet),
+        }
+    }
+
+    #[test]
+    fn hdfs_checksum_comparison() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = ctx(tmp.path());
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| ((i * 31) >> 3) as u8).collect();
+        let entry = Entry {
+            rel: "f".into(),
+            size: data.len() as u64,
+            mtime_ms: 0,
+            owner: None,
+            group: None,
+            permission: None,
+            etag: None,
+            block_size: Some(1 << 20),
+        };
+        let blocks = block_md5s(&data, 1 << 20, CrcKind::Crc32c, 512);
+        let right = HdfsChecksum::compute(CrcKind::Crc32c, 512, 1 << 20, entry.size, &blocks);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let check = |sum: HdfsChecksum, block_size: u64, blocks: Option<&[PartMd5]>| {
+            rt.block_on(ctx.check(&entry, &Expect::Hdfs { sum, block_size }, blocks))
+        };
+        assert!(matches!(
+            check(right, 1 << 20, Some(&blocks)),
+            Ok(Outcome::Matched)
+        ));
+        // A wrong expected value: an error naming both values, retried (the file is read again).
+        let mut wrong = right;
+        wrong.md5[0] ^= 1;
+        match check(wrong, 1 << 20, Some(&blocks)) {
+            Err(e @ CopyError::HdfsChecksum { .. }) => {
+                assert_eq!(e.retry(), Retry::Transient);
+                let msg = e.to_string();
+                assert!(
+                    msg.contains(&wrong.to_string()) && msg.contains(&right.to_string()),
+                    "{msg}"
+                );
+                ctx.count(Err(&e));
+            }
+            other => panic!("expected a mismatch, got {:?}", other.map(|_| ())),
+        }
+        // Blocks cut at the wrong place (2 MiB): a mismatch too.
+        let two = block_md5s(&data, 2 << 20, CrcKind::Crc32c, 512);
+        assert!(matches!(
+            check(right, 1 << 20, Some(&two)),
+            Err(CopyError::HdfsChecksum { .. })
+        ));
+        // A resumed upload without block MD5s: not comparable, said so.
+        match check(right, 1 << 20, None) {
+            Ok(Outcome::NotAvailable(r)) => assert!(r.contains("resumed"), "{r}"),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        let na = rt
+            .block_on(ctx.check(&entry, &Expect::NotAvailable("why".into()), None))
+            .unwrap();
+        ctx.count(Ok(&na));
+        ctx.count(Ok(&Outcome::Matched));
+        ctx.count(Ok(&Outcome::Nothing));
+        let s = &ctx.stats;
+        assert_eq!(
+            (
+                s.hdfs_compared.load(Relaxed),
+                s.hdfs_matched.load(Relaxed),
+                s.hdfs_mismatched.load(Relaxed)
+            ),
+            (2, 1, 1)
+        );
+        assert_eq!(s.hdfs_not_available.lock().unwrap().get("why"), Some(&1));
+        // Local sources keep no checksum and don't align parts.
+        assert!(matches!(
+            rt.block_on(ctx.expect(&entry, Some(5 << 20))),
+            Expect::Nothing
+        ));
+        assert_eq!(ctx.part_size_for(&entry), 16 << 20);
+    }
 
     #[test]
     fn part_lengths() {

@@ -83,6 +83,16 @@ pub enum CopyError {
         message: String,
     },
 
+    /// The bytes read from HDFS do not give HDFS's own file checksum: never sent.
+    #[error(
+        "{path}: HDFS file checksum mismatch: HDFS has {expected}, the bytes read give {actual}"
+    )]
+    HdfsChecksum {
+        path: String,
+        expected: String,
+        actual: String,
+    },
+
     /// The file changed while it was being copied (size differs from the listing).
     #[error("{path}: changed during the copy (listed {listed} bytes, now {now})")]
     Changed { path: String, listed: u64, now: u64 },
@@ -135,6 +145,8 @@ impl ErrorClass for CopyError {
                     Retry::Definite
                 }
             }
+            // A bad read (or a replica that changed under us): reading again can fix it.
+            CopyError::HdfsChecksum { .. } => Retry::Transient,
             CopyError::Read { transient, .. } if *transient => Retry::Transient,
             CopyError::Store { source, .. } => match source {
                 object_store::Error::NotFound { .. }

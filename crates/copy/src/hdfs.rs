@@ -4,12 +4,18 @@
 //!
 //! Integrity of reads: hdfs-native asks the DataNodes for the block checksums (CRC32/CRC32C per
 //! 512-byte chunk, written when the file was) and verifies every packet, so corrupt replicas are
-//! detected while reading; the copy then checks its own MD5s against what S3 stored. HDFS's
-//! whole-file checksum (`getFileChecksum`, MD5-of-MD5-of-CRC32C) is not exposed by hdfs-native
-//! 0.14 and is not compared: it would add nothing the per-packet check doesn't cover.
+//! detected while reading; the copy then checks its own MD5s against what S3 stored. On top of
+//! that, HDFS's whole-file checksum (`getFileChecksum`, MD5-of-MD5-of-CRC, see
+//! [`hdfs_checksum`](crate::hdfs_checksum)) is fetched through WebHDFS (hdfs-native 0.14 has no
+//! `getFileChecksum`; see [`webhdfs`](crate::webhdfs) for where its address comes from) before a
+//! file is read, and compared with the same value computed from the bytes read: this proves,
+//! end to end, that the bytes sent are the bytes HDFS holds for the whole file. When WebHDFS
+//! can't be reached, is off, or wants Kerberos, the comparison is "not available" for every file
+//! of the copy, with the reason, in the summary.
 
 use crate::error::CopyError;
-use crate::source::{sort_key, Entry, FileSource, Listed};
+use crate::source::{sort_key, Entry, FileSource, Listed, SourceChecksum};
+use crate::webhdfs::WebHdfs;
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{self, BoxStream, StreamExt};
@@ -25,6 +31,8 @@ pub struct HdfsTree {
     base: String,
     /// Absolute path of the root directory, without trailing `/` (empty: `/`).
     root: String,
+    /// Where file checksums come from, or why they can't be had.
+    webhdfs: Arc<Result<WebHdfs, String>>,
 }
 
 impl std::fmt::Debug for HdfsTree {
@@ -46,8 +54,14 @@ fn read_error(path: String, e: HdfsError) -> CopyError {
 }
 
 impl HdfsTree {
-    /// Connects to the cluster of `url` and checks that its path is a directory.
-    pub async fn open(url: &url::Url) -> Result<HdfsTree, CopyError> {
+    /// Connects to the cluster of `url` and checks that its path is a directory. File checksums
+    /// come from WebHDFS at `webhdfs` (NameNode HTTP URLs) or the addresses in HADOOP_CONF_DIR;
+    /// `checksums == false` turns them off.
+    pub async fn open(
+        url: &url::Url,
+        webhdfs: &[String],
+        checksums: bool,
+    ) -> Result<HdfsTree, CopyError> {
         let base = format!("{}://{}", url.scheme(), url.authority());
         let client = ClientBuilder::new()
             .with_url(base.clone())
@@ -73,10 +87,21 @@ impl HdfsTree {
             Err(HdfsError::FileNotFound(_)) => return Err(CopyError::MissingSource(shown)),
             Err(e) => return Err(read_error(shown, e)),
         }
+        let webhdfs = if !checksums {
+            Err("turned off (--no-hdfs-checksum)".to_string())
+        } else if url.scheme() == "viewfs" && webhdfs.is_empty() {
+            Err("viewfs:// source: give --hdfs-http of the cluster the paths live on".to_string())
+        } else {
+            WebHdfs::connect(url, webhdfs, if root.is_empty() { "/" } else { &root }).await
+        };
+        if let Err(reason) = &webhdfs {
+            tracing::warn!(%reason, "HDFS file checksums are not available");
+        }
         Ok(HdfsTree {
             client: Arc::new(client),
             base,
             root,
+            webhdfs: Arc::new(webhdfs),
         })
     }
 
@@ -168,6 +193,7 @@ impl Walk {
                 group: Some(status.group),
                 permission: Some(u32::from(status.permission)),
                 etag: None,
+                block_size: status.blocksize,
             })));
         }
     }
@@ -216,5 +242,50 @@ impl FileSource for HdfsTree {
 
     fn url(&self, rel: &str) -> String {
         format!("{}{}", self.base, self.full(rel))
+    }
+
+    fn file_checksum(
+        &self,
+        entry: &Entry,
+    ) -> BoxFuture<'static, Result<SourceChecksum, CopyError>> {
+        let webhdfs = Arc::clone(&self.webhdfs);
+        let path = self.full(&entry.rel);
+        let block_size = entry.block_size;
+        async move {
+            let web = match &*webhdfs {
+                Ok(w) => w,
+                Err(reason) => return Ok(SourceChecksum::Unavailable(reason.clone())),
+            };
+            let Some(block_size) = block_size.filter(|b| *b > 0) else {
+                return Ok(SourceChecksum::Unavailable(
+                    "the NameNode gave no block size".into(),
+                ));
+            };
+            Ok(match web.file_checksum(&path).await? {
+                Ok(sum) => SourceChecksum::Hdfs { sum, block_size },
+                Err(reason) => SourceChecksum::Unavailable(reason),
+            })
+        }
+        .boxed()
+    }
+
+    fn block_checksums(&self) -> bool {
+        self.webhdfs.is_ok()
+    }
+
+    fn block_lengths(&self, rel: &str, size: u64) -> BoxFuture<'static, Option<Vec<u64>>> {
+        let webhdfs = Arc::clone(&self.webhdfs);
+        let path = self.full(rel);
+        async move {
+            let web = webhdfs.as_ref().as_ref().ok()?;
+            match web.block_lengths(&path, size).await {
+                Ok(lengths) => Some(lengths),
+                Err(e) => {
+                    tracing::warn!(path, error = %e, "cannot read the block lengths");
+                    None
+                }
+            }
+        }
+        .boxed()
     }
 }

@@ -9,6 +9,8 @@
 //! - `{"t":"part","p":REL,"id":UPLOAD_ID,"n":INDEX,"e":ETAG,"md5":HEX,"c":CRC32C}`: that part was
 //!   sent and verified (`c`: the CRC32C the server stored for it, which CompleteMultipartUpload
 //!   must repeat; absent when the server stored none).
+//!   The part record's `b` (HDFS sources with checksums) holds the HDFS block MD5s of the blocks
+//!   the part covers, so that a resumed upload can still be compared with HDFS's file checksum.
 //!
 //! A record is written after what it describes is durable on the destination, so a copy killed
 //! at any point loses at most the work in flight: on restart, files recorded as done (with the
@@ -22,6 +24,7 @@
 
 use crate::digest::PartMd5;
 use crate::error::CopyError;
+use crate::hdfs_checksum::{blocks_from_hex, blocks_to_hex};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
@@ -54,6 +57,8 @@ enum Record {
         md5: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         c: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        b: Option<String>,
     },
 }
 
@@ -64,6 +69,8 @@ pub(crate) struct SentPart {
     pub md5: PartMd5,
     /// The CRC32C the server stored for the part (`None`: it stores none).
     pub crc32c: Option<u32>,
+    /// HDFS block MD5s of the blocks in the part, when they were computed.
+    pub blocks: Option<Vec<PartMd5>>,
 }
 
 /// An upload in progress, as recorded.
@@ -159,6 +166,7 @@ impl Journal {
                         e,
                         md5,
                         c,
+                        b,
                     } => {
                         if let (Some(u), Some(md5)) = (resumed.uploads.get_mut(&p), parse_md5(&md5))
                         {
@@ -167,6 +175,7 @@ impl Journal {
                                     etag: e,
                                     md5,
                                     crc32c: c,
+                                    blocks: b.as_deref().and_then(blocks_from_hex),
                                 };
                                 u.parts.insert(n, part);
                             }
@@ -234,6 +243,7 @@ impl Journal {
             e: part.etag.clone(),
             md5: crate::digest::hex(&part.md5),
             c: part.crc32c,
+            b: part.blocks.as_deref().map(blocks_to_hex),
         })
     }
 

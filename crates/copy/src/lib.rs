@@ -11,7 +11,8 @@
 //!
 //! Contracts:
 //! - **Memory** is bounded: listings are streamed (one directory's entries per level), the work
-//!   queue holds at most `2 × parallel` items, and each worker holds one part (`part_size` bytes).
+//!   queue holds at most `2 × parallel` items, and each worker holds one part (`part_size` bytes;
+//!   HDFS sources with checksums: rounded up to a multiple of the file's block size).
 //!   The journal of a resumed copy and a previous manifest are held as ~40 bytes per file.
 //! - **Verification**: every file is hashed (MD5 and CRC32C) while it is read; the destination's
 //!   answer must match. S3: writes carry the CRC32C ([`s3crc`]); the server refuses bytes that
@@ -21,6 +22,12 @@
 //!   Servers that store no CRC32C are verified by ETag alone. Local: the written file is read back
 //!   and hashed. A mismatch is retried, then reported as a failure; it is never accepted. Objects
 //!   with neither a CRC32C nor an MD5 ETag (SSE-KMS without CRC32C) are counted as `unverified`.
+//! - **HDFS's file checksum**: for HDFS sources, HDFS's own checksum of each file copied (fetched
+//!   through WebHDFS before the file is read) must equal the one computed from the bytes read
+//!   ([`hdfs_checksum`]); a file that does not match is never sent (whole files) or its upload is
+//!   aborted (multipart), then read again, then reported. Where it can't be compared the summary
+//!   counts the file with the reason ([`HdfsChecksumSummary`]). Parts of such files are raised to
+//!   a multiple of the block size, so memory is `parallel × max(part_size, block size)`.
 //! - **Resume**: see [`journal`](crate::journal): a killed copy, run again with the same source,
 //!   destination and shard, sends neither finished files nor finished parts again.
 //! - **Shards**: file `p` belongs to shard `fnv1a(p) % n`; N processes with `--shard 0/N` … `N-1/N`
@@ -32,16 +39,19 @@ mod engine;
 mod error;
 #[cfg(feature = "hdfs")]
 mod hdfs;
+pub mod hdfs_checksum;
 pub mod journal;
 mod plan;
 pub mod s3crc;
 mod source;
+#[cfg(feature = "hdfs")]
+mod webhdfs;
 
 pub use dest::Destination;
 pub use engine::copy;
 pub use error::CopyError;
 pub use journal::ManifestLine;
-pub use source::{Entry, FileSource, Listed, LocalTree, S3Tree};
+pub use source::{Entry, FileSource, Listed, LocalTree, S3Tree, SourceChecksum};
 
 use regex::Regex;
 use serde::Serialize;
@@ -143,8 +153,17 @@ pub struct CopyOptions {
     pub failure_report: Option<PathBuf>,
     pub shard: Shard,
     /// Files larger than this are sent as multipart uploads in parts of this size (at least
-    /// 5 MiB on S3; raised so that no file needs more than 10,000 parts).
+    /// 5 MiB on S3; raised so that no file needs more than 10,000 parts). For HDFS sources whose
+    /// file checksums are available, raised to a multiple of each file's block size unless
+    /// `part_size_fixed` (see [`CopyOptions::hdfs_checksum`]).
     pub part_size: u64,
+    /// The user chose `part_size`: use it as is, even where HDFS checksums then can't be compared.
+    pub part_size_fixed: bool,
+    /// HDFS sources: compare every file copied with HDFS's own file checksum (fetched through
+    /// WebHDFS), where available.
+    pub hdfs_checksum: bool,
+    /// WebHDFS (NameNode HTTP) URLs for the checksums; empty: from HADOOP_CONF_DIR's hdfs-site.xml.
+    pub hdfs_http: Vec<String>,
     /// The journal file; default `<state_dir>/<hash of source, destination, shard>.journal`.
     pub journal: Option<PathBuf>,
     pub state_dir: PathBuf,
@@ -180,6 +199,9 @@ impl CopyOptions {
             failure_report: None,
             shard: Shard::ALL,
             part_size: 16 << 20,
+            part_size_fixed: false,
+            hdfs_checksum: true,
+            hdfs_http: Vec::new(),
             journal: None,
             state_dir: PathBuf::from(".migrate-copy"),
             endpoint: None,
@@ -241,11 +263,30 @@ pub struct CopySummary {
     /// Local copies verified by reading the written file back.
     pub verified_read_back: u64,
     pub failed: u64,
+    /// HDFS sources: how the files copied compared with HDFS's own file checksums.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hdfs_checksum: Option<HdfsChecksumSummary>,
     /// The first 1,000 failures (all of them are in the failure report).
     pub failures: Vec<Failure>,
     /// The journal that was kept (the copy did not finish cleanly), to resume from.
     pub journal: Option<String>,
     pub seconds: f64,
+}
+
+/// How the files a copy read from HDFS compared with HDFS's own file checksums
+/// (`hdfs dfs -checksum`). Files not read (skipped, resumed whole) are in none of the counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HdfsChecksumSummary {
+    /// Files whose checksum computed from the bytes read was compared with HDFS's.
+    pub compared: u64,
+    /// Compared and equal.
+    pub matched: u64,
+    /// Compared and still different after every attempt: failures (never copied).
+    pub mismatched: u64,
+    /// Files copied without the comparison (verified by S3 MD5s only).
+    pub not_available: u64,
+    /// Why, with how many files each.
+    pub not_available_reasons: std::collections::BTreeMap<String, u64>,
 }
 
 /// Callbacks for progress display. Called from worker threads; keep them cheap.

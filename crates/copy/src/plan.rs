@@ -90,6 +90,13 @@ fn s3_tree(
     })
 }
 
+/// Whether a source URL is HDFS (`hdfs://`, `viewfs://`).
+pub(crate) fn is_hdfs(raw: &str) -> bool {
+    raw.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.eq_ignore_ascii_case("hdfs") || scheme.eq_ignore_ascii_case("viewfs")
+    })
+}
+
 /// Opens the source and checks that its root exists (S3 prefixes always "exist"; an empty one
 /// lists nothing).
 pub(crate) async fn open_source(opts: &CopyOptions) -> Result<Arc<dyn FileSource>, CopyError> {
@@ -112,7 +119,9 @@ pub(crate) async fn open_source(opts: &CopyOptions) -> Result<Arc<dyn FileSource
             opts, "source", raw, bucket, prefix, false,
         )?)),
         #[cfg(feature = "hdfs")]
-        Parsed::Hdfs(url) => Ok(Arc::new(crate::hdfs::HdfsTree::open(&url).await?)),
+        Parsed::Hdfs(url) => Ok(Arc::new(
+            crate::hdfs::HdfsTree::open(&url, &opts.hdfs_http, opts.hdfs_checksum).await?,
+        )),
         #[cfg(not(feature = "hdfs"))]
         Parsed::Hdfs(_) => Err(CopyError::InvalidUrl {
             what: "source",

@@ -27,6 +27,8 @@ pub struct Entry {
     pub permission: Option<u32>,
     /// The S3 ETag (destination listings of S3 only).
     pub etag: Option<String>,
+    /// The file's block size (HDFS only): where HDFS's checksum starts a new block.
+    pub block_size: Option<u64>,
 }
 
 /// What a listing yields, in byte-wise lexicographic order of the relative path (the order S3
@@ -64,6 +66,42 @@ pub trait FileSource: Send + Sync + 'static {
     fn read(&self, rel: &str, range: Range<u64>) -> BoxFuture<'static, Result<Bytes, CopyError>>;
     /// The URL of a file, for messages.
     fn url(&self, rel: &str) -> String;
+
+    /// The checksum the source system keeps for a file (HDFS's file checksum), to be compared
+    /// with the same value computed from the bytes the copy reads. Asked before the file is
+    /// read. `Err` is a failure to ask (retried when transient); default: the source keeps none.
+    fn file_checksum(
+        &self,
+        _entry: &Entry,
+    ) -> BoxFuture<'static, Result<SourceChecksum, CopyError>> {
+        futures::future::ready(Ok(SourceChecksum::NotKept)).boxed()
+    }
+
+    /// Whether [`FileSource::file_checksum`] can answer for this source and depends on block
+    /// boundaries, so that multipart parts should start on them.
+    fn block_checksums(&self) -> bool {
+        false
+    }
+
+    /// The lengths of a file's blocks, where the source has blocks and can tell (HDFS), to tell a
+    /// real checksum difference from blocks of unequal sizes. `None`: unknown.
+    fn block_lengths(&self, _rel: &str, _size: u64) -> BoxFuture<'static, Option<Vec<u64>>> {
+        futures::future::ready(None).boxed()
+    }
+}
+
+/// What [`FileSource::file_checksum`] found.
+#[derive(Debug, Clone)]
+pub enum SourceChecksum {
+    /// The source keeps no checksum of its own (local files, S3): nothing to count.
+    NotKept,
+    /// It does, but not for this file or not now: the reason, counted in the summary.
+    Unavailable(String),
+    /// HDFS's file checksum, and the block size of the file.
+    Hdfs {
+        sum: crate::hdfs_checksum::HdfsChecksum,
+        block_size: u64,
+    },
 }
 
 /// Sort key of a directory entry: directories sort as `name/`, so that a depth-first walk of
@@ -236,6 +274,7 @@ fn walk_local(root: &std::path::Path, tx: &Sender) -> Result<(), CopyError> {
                 group: Some(item.meta.gid().to_string()),
                 permission: Some(item.meta.mode() & 0o7777),
                 etag: None,
+                block_size: None,
             })
         } else {
             Listed::Unreadable {
@@ -377,6 +416,7 @@ impl S3Walk {
                         group: None,
                         permission: None,
                         etag: meta.e_tag.as_deref().map(crate::digest::normalize_etag),
+                        block_size: None,
                     })))
                 }
             }

@@ -34,6 +34,7 @@
 //!
 //! Environment: `MIGRATE_PG_URL`, `MIGRATE_PG_BIN` (directory holding `psql`), `MIGRATE_MYSQL_URL`,
 //! `MIGRATE_S3_URL` (and the AWS variables [`s3()`] sets from it), `MIGRATE_GLUE_URL`,
+//! `MIGRATE_HDFS_URL` with `MIGRATE_HDFS_HTTP_URL` (its WebHDFS, [`HdfsServer::webhdfs_url`]),
 //! `MIGRATE_KEEP_TEST_DBS=1` (keep every test database), plus those of the scripts
 //! (`MIGRATE_RUN_DIR`, `MIGRATE_PG_PORT`, `MIGRATE_MYSQL_PORT`).
 
