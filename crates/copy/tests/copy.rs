@@ -1,35 +1,15 @@
 //! `migrate_copy::copy` against the real S3 server (SeaweedFS, scenarios/servers/s3.sh) and a real
 //! HDFS (scenarios/servers/hdfs.sh): every test copies into its own fresh prefix.
 
+mod common;
+
+use common::*;
 use migrate_copy::s3crc::ChecksumWriter;
-use migrate_copy::{copy, CopyOptions, CopySummary, Existing, Quiet, Shard};
+use migrate_copy::{copy, Existing, Quiet, Shard};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-
-const MIB: usize = 1 << 20;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Deterministic, incompressible-enough bytes.
-fn bytes(seed: u32, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
 
 /// A tree with nesting, empty files and directories, unicode names, and files of 1, exactly 2, and
 /// 2.4 parts of 5 MiB.
@@ -58,37 +38,6 @@ fn make_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     }
     std::fs::create_dir_all(root.join("empty/dir")).unwrap();
     map
-}
-
-/// Every file under `root`, relative path -> bytes.
-fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_str().unwrap().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
-
-fn options(src: &str, dst: &str, state: &Path) -> CopyOptions {
-    let mut o = CopyOptions::new(src, dst);
-    o.part_size = 5 * MIB as u64;
-    o.parallel = 4;
-    o.state_dir = state.to_path_buf();
-    o.allow_http = true;
-    o
-}
-
-fn run(o: CopyOptions) -> CopySummary {
-    runtime().block_on(copy(o, Arc::new(Quiet))).unwrap()
 }
 
 /// The S3 store of the test server and the key prefix of an `s3://bucket/prefix` URL.

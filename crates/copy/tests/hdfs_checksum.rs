@@ -3,35 +3,15 @@
 //! value computed from the bytes read equals what HDFS reports, for files of every shape; parts are
 //! aligned to blocks; every case where the comparison can't be made is counted with its reason.
 
+mod common;
+
+use common::*;
 use migrate_copy::hdfs_checksum::{block_md5s, HdfsChecksum};
 use migrate_copy::{copy, CopyOptions, CopySummary, HdfsChecksumSummary, Quiet};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-const MIB: usize = 1 << 20;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Deterministic, incompressible-enough bytes.
-fn bytes(seed: u32, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
 
 /// A file to write: relative path, block size (None: the cluster's 16 MiB), bytes.
 struct File {
@@ -98,41 +78,15 @@ fn percent_encode(s: &str) -> String {
 }
 
 fn options(src: &str, dst: &str, state: &Path, http: &str) -> CopyOptions {
-    let mut o = CopyOptions::new(src, dst);
-    o.part_size = 5 * MIB as u64;
-    o.parallel = 4;
-    o.state_dir = state.to_path_buf();
-    o.allow_http = true;
+    let mut o = common::options(src, dst, state);
     o.hdfs_http = vec![http.to_string()];
     o
-}
-
-fn run(o: CopyOptions) -> CopySummary {
-    runtime().block_on(copy(o, Arc::new(Quiet))).unwrap()
 }
 
 fn hdfs_summary(s: &CopySummary) -> HdfsChecksumSummary {
     s.hdfs_checksum
         .clone()
         .expect("HDFS source: summary has hdfs_checksum")
-}
-
-/// Every file under `root`, relative path -> bytes.
-fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_str().unwrap().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 #[test]
