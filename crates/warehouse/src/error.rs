@@ -89,6 +89,34 @@ impl WarehouseError {
         let doing = doing.into();
         move |source| WarehouseError::Database { doing, source }
     }
+
+    /// Like [`database`](Self::database), but a missing table or column (42P01, 42703) of
+    /// `table` is a schema error naming `columns` and what to do (`action`).
+    pub(crate) fn missing_table_or_column(
+        table: &str,
+        columns: &str,
+        action: &str,
+        doing: impl Into<String>,
+    ) -> impl FnOnce(tokio_postgres::Error) -> Self {
+        let (table, columns, action) = (table.to_string(), columns.to_string(), action.to_string());
+        let doing = doing.into();
+        move |source| {
+            match source.code() {
+            Some(code) if code.code() == "42P01" || code.code() == "42703" => {
+                WarehouseError::Schema {
+                    table,
+                    message: format!(
+                        "the target table or one of its columns ({columns}) is missing: {}; {action}",
+                        source
+                            .as_db_error()
+                            .map_or(String::new(), |db| db.message().to_string())
+                    ),
+                }
+            }
+            _ => WarehouseError::database(doing)(source),
+        }
+        }
+    }
 }
 
 /// Transient: the connection broke or the server is short of something (class 08, 53, 57P0x),

@@ -443,19 +443,12 @@ where
     );
     tx.batch_execute(&create)
         .await
-        .map_err(|source| match source.code() {
-            Some(code) if code.code() == "42P01" || code.code() == "42703" => {
-                WarehouseError::Schema {
-                    table: target.clone(),
-                    message: format!(
-                        "the target table or one of its columns ({}) is missing: {}; prepare the table (or apply the schema change) first",
-                        names.columns.join(", "),
-                        source.as_db_error().map_or(String::new(), |db| db.message().to_string())
-                    ),
-                }
-            }
-            _ => WarehouseError::database(doing("creating the staging table"))(source),
-        })?;
+        .map_err(WarehouseError::missing_table_or_column(
+            &target,
+            &names.columns.join(", "),
+            "prepare the table (or apply the schema change) first",
+            doing("creating the staging table"),
+        ))?;
     let probe = tx
         .prepare(&format!("SELECT * FROM {} LIMIT 0", names.staged))
         .await

@@ -86,18 +86,12 @@ impl PostgresWarehouse {
         let probe = tx
             .prepare(&format!("SELECT {column_list} FROM {name} LIMIT 0"))
             .await
-            .map_err(|source| match source.code() {
-                Some(code) if code.code() == "42P01" || code.code() == "42703" => {
-                    WarehouseError::Schema {
-                        table: name.clone(),
-                        message: format!(
-                            "the target table or one of its columns ({column_list}) is missing: {}; run prepare first",
-                            source.as_db_error().map_or(String::new(), |db| db.message().to_string())
-                        ),
-                    }
-                }
-                _ => WarehouseError::database(doing("reading the target columns"))(source),
-            })?;
+            .map_err(WarehouseError::missing_table_or_column(
+                &name,
+                &column_list,
+                "run prepare first",
+                doing("reading the target columns"),
+            ))?;
         let expected = migrate_batch::schema(table);
         let plans =
             column_plans(&expected, probe.columns()).map_err(|message| WarehouseError::Schema {
