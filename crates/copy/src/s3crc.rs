@@ -18,6 +18,7 @@ use crate::dest::Meta;
 use crate::error::CopyError;
 use base64::Engine;
 use bytes::Bytes;
+use migrate_core::error_chain;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsAuthorizer};
 use object_store::client::{HttpRequest, HttpRequestBody};
 use object_store::path::Path;
@@ -481,17 +482,6 @@ fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-}
-
-/// An error with its causes (reqwest's Display omits them: "error sending request").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let _ = write!(out, ": {s}");
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

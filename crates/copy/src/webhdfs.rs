@@ -13,6 +13,7 @@
 
 use crate::error::CopyError;
 use crate::hdfs_checksum::HdfsChecksum;
+use migrate_core::error_chain;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::StatusCode;
 use std::collections::HashMap;
@@ -270,17 +271,6 @@ fn remote_exception(body: &[u8]) -> (String, String) {
         Ok(a) => (a.remote.exception, a.remote.message),
         Err(_) => (String::new(), String::new()),
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// The NameNodes' WebHDFS addresses for `hdfs_url` from `HADOOP_CONF_DIR`/hdfs-site.xml.

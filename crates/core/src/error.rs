@@ -15,3 +15,16 @@ pub enum Retry {
 pub trait ErrorClass {
     fn retry(&self) -> Retry;
 }
+
+/// An error with its causes, `outer: cause: cause…` (HTTP and database clients often keep the
+/// useful part, "connection refused" or the server's message, in a source).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

@@ -21,7 +21,7 @@ pub use catalog::{
     TableKind, TableStatistics, View,
 };
 pub use dialect::{SourceDialect, TargetDialect};
-pub use error::{ErrorClass, Retry};
+pub use error::{error_chain, ErrorClass, Retry};
 pub use finding::{Finding, Severity, SourceLocation};
 pub use layout::{DistStyle, Encoding, Evidence, TableLayout};
 pub use location::{LocationMap, LocationMapError, LocationRule};

@@ -34,6 +34,7 @@ pub use model::{
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
+use migrate_core::error_chain;
 use migrate_core::{ErrorClass, Retry};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -734,18 +735,6 @@ fn backoff(initial: Duration, attempt: u32) -> Duration {
 fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     rest.split('/').next().unwrap_or(rest).to_string()
-}
-
-/// An error with its causes (reqwest's Display alone hides "connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

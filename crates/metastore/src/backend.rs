@@ -1,6 +1,7 @@
 //! The metastore's backing database: one connection, one read-only snapshot, rows as text.
 
 use crate::MetastoreError;
+use migrate_core::error_chain;
 use mysql_async::prelude::Queryable;
 use tokio::sync::Mutex;
 
@@ -131,16 +132,4 @@ fn mysql_text(value: mysql_async::Value) -> Result<Option<String>, String> {
         Value::UInt(u) => Some(u.to_string()),
         other => Some(other.as_sql(true).trim_matches('\'').to_string()),
     })
-}
-
-/// An error with its causes (tokio-postgres hides the server's message in the source).
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
