@@ -7,7 +7,7 @@
 
 use crate::expr::{Expr, Variables};
 use crate::{SourceDialect, TargetDialect};
-use migrate_core::{LengthUnit, LogicalType, Severity};
+use migrate_core::{Finding, LengthUnit, LogicalType, Severity};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -546,6 +546,36 @@ impl TypeMap {
     }
 
     /// Maps a source type to its canonical type.
+    /// The canonical type of a live catalog's column (`object`) whose type is `ty` (`None`: its
+    /// text could not be parsed), with the rules' notes added to `findings`. A type the map has no
+    /// rule for is read as its text form: a `type.read-as-text` warning naming `shown`.
+    pub fn column_type(
+        &self,
+        ty: Option<&TypeRef>,
+        shown: &str,
+        object: &str,
+        findings: &mut Vec<Finding>,
+    ) -> LogicalType {
+        match ty.map(|ty| self.map_source(ty)) {
+            Some(Ok(mapped)) => {
+                findings.extend(mapped.notes.into_iter().map(|note| {
+                    Finding::new(note.severity, note.code, object, note.message, note.action)
+                }));
+                mapped.value
+            }
+            _ => {
+                findings.push(Finding::new(
+                    Severity::Warning,
+                    "type.read-as-text",
+                    object,
+                    format!("type {shown} has no canonical equivalent; its values are read as their text form"),
+                    "Check that the text form is what the target needs, or convert the column before the migration.",
+                ));
+                LogicalType::Text
+            }
+        }
+    }
+
     pub fn map_source(&self, ty: &TypeRef) -> Result<Mapped<LogicalType>, MapError> {
         let entry = self
             .entries

@@ -4,8 +4,7 @@ use crate::connect::{get, Flavor};
 use crate::{MysqlSource, SourceError};
 use migrate_core::{
     Catalog, Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, Finding,
-    ForeignKey, Ident, Identity, LogicalType, QualifiedName, Severity, SourceDialect, Table,
-    TableStatistics,
+    ForeignKey, Ident, Identity, QualifiedName, Severity, SourceDialect, Table, TableStatistics,
 };
 use migrate_dialect::{parse_type_text, TypeMaps};
 use mysql_async::prelude::Queryable;
@@ -206,33 +205,14 @@ impl MysqlSource {
             } else {
                 column_type.as_str()
             };
-            let data_type = match parse_type_text(SourceDialect::Mysql, type_text)
-                .ok()
-                .map(|ty| maps.map_source(&ty))
-            {
-                Some(Ok(mapped)) => {
-                    for note in mapped.notes {
-                        catalog.findings.push(Finding::new(
-                            note.severity,
-                            note.code,
-                            object.clone(),
-                            note.message,
-                            note.action,
-                        ));
-                    }
-                    mapped.value
-                }
-                _ => {
-                    catalog.findings.push(Finding::new(
-                        Severity::Warning,
-                        "type.read-as-text",
-                        object.clone(),
-                        format!("type {column_type} has no canonical equivalent; its values are read as their text form"),
-                        "Check that the text form is what the target needs, or convert the column before the migration.",
-                    ));
-                    LogicalType::Text
-                }
-            };
+            let data_type = maps.column_type(
+                parse_type_text(SourceDialect::Mysql, type_text)
+                    .ok()
+                    .as_ref(),
+                &column_type,
+                &object,
+                &mut catalog.findings,
+            );
             let extra_lower = extra.to_ascii_lowercase();
             let mut column = Column::new(Ident::new(&name), column_type, data_type);
             column.nullable = nullable;

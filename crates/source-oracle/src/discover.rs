@@ -10,9 +10,9 @@
 
 use migrate_core::{
     Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind, ConstraintState,
-    Finding, ForeignKey, Ident, Identity, Index, IndexKind, LogicalType, Partition,
-    PartitionMethod, Partitioning, QualifiedName, Routine, RoutineKind, Sequence, Severity,
-    SourceDialect, Synonym, Table, TableKind, TableStatistics, View,
+    Finding, ForeignKey, Ident, Identity, Index, IndexKind, Partition, PartitionMethod,
+    Partitioning, QualifiedName, Routine, RoutineKind, Sequence, Severity, SourceDialect, Synonym,
+    Table, TableKind, TableStatistics, View,
 };
 use migrate_dialect::{parse_type_text, TypeMaps};
 use std::collections::HashMap;
@@ -184,33 +184,12 @@ pub fn build_catalog(
             continue;
         }
         let text = type_text(&row);
-        let data_type = match parse_type_text(SourceDialect::Oracle, &text)
-            .ok()
-            .map(|ty| maps.map_source(&ty))
-        {
-            Some(Ok(mapped)) => {
-                for note in mapped.notes {
-                    catalog.findings.push(Finding::new(
-                        note.severity,
-                        note.code,
-                        object.clone(),
-                        note.message,
-                        note.action,
-                    ));
-                }
-                mapped.value
-            }
-            _ => {
-                catalog.findings.push(Finding::new(
-                    Severity::Warning,
-                    "type.read-as-text",
-                    object.clone(),
-                    format!("type {text} has no canonical equivalent; its values are read as their text form"),
-                    "Check that the text form is what the target needs, or convert the column before the migration.",
-                ));
-                LogicalType::Text
-            }
-        };
+        let data_type = maps.column_type(
+            parse_type_text(SourceDialect::Oracle, &text).ok().as_ref(),
+            &text,
+            &object,
+            &mut catalog.findings,
+        );
         let mut column = Column::new(oracle_ident(&row.name), text, data_type);
         column.nullable = row.nullable;
         if row.num_distinct.is_some() || row.num_nulls.is_some() {

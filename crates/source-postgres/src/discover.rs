@@ -4,8 +4,8 @@
 use crate::sql::{ident, quote_ident};
 use crate::{PostgresSource, SourceError};
 use migrate_core::{
-    Catalog, Column, ColumnStatistics, Constraint, ConstraintKind, ConstraintState, Finding,
-    ForeignKey, LogicalType, QualifiedName, Severity, SourceDialect, Table, TableStatistics,
+    Catalog, Column, ColumnStatistics, Constraint, ConstraintKind, ConstraintState, ForeignKey,
+    LogicalType, QualifiedName, SourceDialect, Table, TableStatistics,
 };
 use migrate_dialect::{parse_type_text, TypeMaps, TypeRef};
 use std::collections::HashMap;
@@ -146,34 +146,12 @@ impl PostgresSource {
             let name: String = row.get(1);
             let object = format!("{}.{}", table.name, quote_ident(&name));
             let display: String = row.get(7);
-            let data_type = match type_ref(resolved, &plain_name) {
-                Some(ty) => match maps.map_source(&ty) {
-                    Ok(mapped) => {
-                        for note in mapped.notes {
-                            catalog.findings.push(Finding::new(
-                                note.severity,
-                                note.code,
-                                object.clone(),
-                                note.message,
-                                note.action,
-                            ));
-                        }
-                        Some(mapped.value)
-                    }
-                    Err(_) => None,
-                },
-                None => None,
-            };
-            let data_type = data_type.unwrap_or_else(|| {
-                catalog.findings.push(Finding::new(
-                    Severity::Warning,
-                    "type.read-as-text",
-                    object.clone(),
-                    format!("type {display} has no canonical equivalent; its values are read as their text form"),
-                    "Check that the text form is what the target needs, or convert the column before the migration.",
-                ));
-                LogicalType::Text
-            });
+            let data_type = maps.column_type(
+                type_ref(resolved, &plain_name).as_ref(),
+                &display,
+                &object,
+                &mut catalog.findings,
+            );
             let mut column = Column::new(ident(&name), display, data_type);
             column.nullable = !row.get::<_, bool>(2);
             let null_frac: Option<f64> = row.get(5);
