@@ -127,12 +127,7 @@ cmd_stop() {
 		log "not running"
 		return 0
 	fi
-	log "stopping moto (pid $pid)"
-	kill -TERM "$pid" 2>/dev/null || die "cannot signal pid $pid (started by another user?)"
-	if ! wait_until 30 bash -c "! kill -0 $pid 2>/dev/null || [ \"\$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)\" = Z ]"; then
-		log "still running after 30 s; killing"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
+	terminate moto "$pid"
 	rm -f "$PIDFILE"
 }
 

@@ -31,7 +31,6 @@ BLOCK_SIZE=$((16 << 20))
 RUN=$(run_dir)
 DIR=$RUN/hdfs
 CONF=$DIR/conf
-LOG=$DIR/hdfs.log
 PORTFILE=$DIR/port
 
 if is_root; then
@@ -258,12 +257,7 @@ stop_daemons() {
 	local name pid
 	for name in datanode namenode; do
 		if pid=$(live_pid "$name"); then
-			log "stopping $name (pid $pid)"
-			kill -TERM "$pid" 2>/dev/null || die "cannot signal pid $pid (started by another user?)"
-			if ! wait_until 30 bash -c "! kill -0 $pid 2>/dev/null || [ \"\$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)\" = Z ]"; then
-				log "$name still running after 30 s; killing"
-				kill -KILL "$pid" 2>/dev/null || true
-			fi
+			terminate "$name" "$pid"
 		fi
 		rm -f "$DIR/$name.pid"
 	done

@@ -190,6 +190,17 @@ wait_until() {
 	done
 }
 
+# terminate NAME PID: SIGTERM, then SIGKILL if PID is still running (and not a zombie) after 30 s.
+terminate() {
+	local name=$1 pid=$2
+	log "stopping $name (pid $pid)"
+	kill -TERM "$pid" 2>/dev/null || die "cannot signal pid $pid (started by another user?)"
+	if ! wait_until 30 bash -c "! kill -0 $pid 2>/dev/null || [ \"\$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)\" = Z ]"; then
+		log "$name still running after 30 s; killing"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+}
+
 # show_log FILE: the end of a server log, for failure messages.
 show_log() {
 	[ -f "$1" ] || return 0
