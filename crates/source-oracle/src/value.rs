@@ -650,6 +650,11 @@ mod tests {
         TimestampMicrosecondArray,
     };
 
+    /// The converted array as its concrete type.
+    fn cell<A: arrow_array::Array + 'static>(array: &arrow_array::ArrayRef) -> &A {
+        array.as_any().downcast_ref::<A>().unwrap()
+    }
+
     fn convert(ty: &str, value: Literal) -> Result<arrow_array::ArrayRef, ValueError> {
         let ty = LogicalType::parse(ty).unwrap();
         let mut builder = ColumnBuilder::new(&migrate_batch::data_type(&ty)).unwrap();
@@ -674,47 +679,30 @@ mod tests {
 
     fn micros(ty: &str, value: Literal) -> i64 {
         let array = convert(ty, value).unwrap();
-        array
-            .as_any()
-            .downcast_ref::<TimestampMicrosecondArray>()
-            .unwrap()
-            .value(0)
+        cell::<TimestampMicrosecondArray>(&array).value(0)
     }
 
     fn text_of(ty: &str, value: Literal) -> String {
         let array = convert(ty, value).unwrap();
-        array
-            .as_any()
-            .downcast_ref::<LargeStringArray>()
-            .unwrap()
-            .value(0)
-            .to_string()
+        cell::<LargeStringArray>(&array).value(0).to_string()
     }
 
     #[test]
     fn fixed_decimals_are_exact_and_never_rounded() {
         let array = convert("decimal(10,2)", n("-12.5")).unwrap();
-        let array = array.as_any().downcast_ref::<Decimal128Array>().unwrap();
+        let array = cell::<Decimal128Array>(&array);
         assert_eq!(array.value(0), -1250);
         assert_eq!(array.value_as_string(0), "-12.50");
         // 38 digits, the most NUMBER holds.
         let max = "9".repeat(38);
         let array = convert("decimal(38,0)", n(&max)).unwrap();
         assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<Decimal128Array>()
-                .unwrap()
-                .value(0),
+            cell::<Decimal128Array>(&array).value(0),
             max.parse::<i128>().unwrap()
         );
         let array = convert("decimal(38,38)", n(&format!(".{max}"))).unwrap();
         assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<Decimal128Array>()
-                .unwrap()
-                .value_as_string(0),
+            cell::<Decimal128Array>(&array).value_as_string(0),
             format!("0.{max}")
         );
         // NUMBER(5,-2) maps to decimal(7,0): values are multiples of 100, written plainly or
@@ -722,11 +710,7 @@ mod tests {
         for written in ["1234500", "1.2345E+6", "12345E2"] {
             let array = convert("decimal(7,0)", n(written)).unwrap();
             assert_eq!(
-                array
-                    .as_any()
-                    .downcast_ref::<Decimal128Array>()
-                    .unwrap()
-                    .value(0),
+                cell::<Decimal128Array>(&array).value(0),
                 1_234_500,
                 "{written}"
             );
@@ -737,7 +721,7 @@ mod tests {
             n("-1.2345678901234567890123456789012345678E+42"),
         )
         .unwrap();
-        let array = array.as_any().downcast_ref::<Decimal256Array>().unwrap();
+        let array = cell::<Decimal256Array>(&array);
         assert_eq!(
             array.value_as_string(0),
             "-1234567890123456789012345678901234567800000"
@@ -751,25 +735,11 @@ mod tests {
         assert!(too_big.reason.contains("more digits"), "{too_big:?}");
         // Trailing zeros in the fraction are not extra precision.
         let array = convert("decimal(4,2)", n("10.5000")).unwrap();
-        assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<Decimal128Array>()
-                .unwrap()
-                .value(0),
-            1050
-        );
+        assert_eq!(cell::<Decimal128Array>(&array).value(0), 1050);
         // Zero in every spelling.
         for zero in ["0", "-0", ".0", "0E+10"] {
             let array = convert("decimal(4,2)", n(zero)).unwrap();
-            assert_eq!(
-                array
-                    .as_any()
-                    .downcast_ref::<Decimal128Array>()
-                    .unwrap()
-                    .value(0),
-                0
-            );
+            assert_eq!(cell::<Decimal128Array>(&array).value(0), 0);
         }
     }
 
@@ -798,36 +768,15 @@ mod tests {
     #[test]
     fn integers_check_their_range() {
         let array = convert("smallint", n("-32768")).unwrap();
-        assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<Int16Array>()
-                .unwrap()
-                .value(0),
-            -32768
-        );
+        assert_eq!(cell::<Int16Array>(&array).value(0), -32768);
         assert!(convert("smallint", n("32768"))
             .unwrap_err()
             .reason
             .contains("outside the range"));
         let array = convert("integer", s("2147483647")).unwrap();
-        assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<Int32Array>()
-                .unwrap()
-                .value(0),
-            i32::MAX
-        );
+        assert_eq!(cell::<Int32Array>(&array).value(0), i32::MAX);
         let array = convert("bigint", n("-9223372036854775808")).unwrap();
-        assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .unwrap()
-                .value(0),
-            i64::MIN
-        );
+        assert_eq!(cell::<Int64Array>(&array).value(0), i64::MIN);
         assert!(convert("bigint", n("1.5"))
             .unwrap_err()
             .reason
@@ -841,56 +790,18 @@ mod tests {
             Literal::SpecialFloat(SpecialFloat::NegativeInfinity),
         )
         .unwrap();
-        assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .unwrap()
-                .value(0),
-            f64::NEG_INFINITY
-        );
+        assert_eq!(cell::<Float64Array>(&array).value(0), f64::NEG_INFINITY);
         let array = convert("real", Literal::SpecialFloat(SpecialFloat::NaN)).unwrap();
-        assert!(array
-            .as_any()
-            .downcast_ref::<Float32Array>()
-            .unwrap()
-            .value(0)
-            .is_nan());
+        assert!(cell::<Float32Array>(&array).value(0).is_nan());
         let array = convert("double", n("1.5E+300")).unwrap();
-        assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .unwrap()
-                .value(0),
-            1.5e300
-        );
+        assert_eq!(cell::<Float64Array>(&array).value(0), 1.5e300);
         // BINARY_DOUBLE / BINARY_FLOAT as LogMiner quotes them.
         let array = convert("double", s("1.5E+000")).unwrap();
-        assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .unwrap()
-                .value(0),
-            1.5
-        );
+        assert_eq!(cell::<Float64Array>(&array).value(0), 1.5);
         let array = convert("real", s("-Inf")).unwrap();
-        assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<Float32Array>()
-                .unwrap()
-                .value(0),
-            f32::NEG_INFINITY
-        );
+        assert_eq!(cell::<Float32Array>(&array).value(0), f32::NEG_INFINITY);
         let array = convert("double", n("-0")).unwrap();
-        assert!(array
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .unwrap()
-            .value(0)
-            .is_sign_negative());
+        assert!(cell::<Float64Array>(&array).value(0).is_sign_negative());
     }
 
     #[test]
@@ -912,20 +823,12 @@ mod tests {
     fn raw_and_blob_hex() {
         let array = convert("varbinary(4)", Literal::Raw("0aFF00".into())).unwrap();
         assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<LargeBinaryArray>()
-                .unwrap()
-                .value(0),
+            cell::<LargeBinaryArray>(&array).value(0),
             [0x0a, 0xff, 0x00]
         );
         let array = convert("blob", s("DEADBEEF")).unwrap();
         assert_eq!(
-            array
-                .as_any()
-                .downcast_ref::<LargeBinaryArray>()
-                .unwrap()
-                .value(0),
+            cell::<LargeBinaryArray>(&array).value(0),
             [0xde, 0xad, 0xbe, 0xef]
         );
         assert!(convert("blob", Literal::Raw("abc".into())).is_err());
@@ -1103,17 +1006,9 @@ mod tests {
     #[test]
     fn booleans_and_mismatches() {
         let array = convert("boolean", Literal::Boolean(false)).unwrap();
-        assert!(!array
-            .as_any()
-            .downcast_ref::<BooleanArray>()
-            .unwrap()
-            .value(0));
+        assert!(!cell::<BooleanArray>(&array).value(0));
         let array = convert("boolean", n("1")).unwrap();
-        assert!(array
-            .as_any()
-            .downcast_ref::<BooleanArray>()
-            .unwrap()
-            .value(0));
+        assert!(cell::<BooleanArray>(&array).value(0));
         let wrong = convert("bigint", Literal::Raw("00".into())).unwrap_err();
         assert!(wrong.reason.contains("does not fit"), "{wrong:?}");
     }
