@@ -18,7 +18,7 @@
 #   (c) End-to-end lag at a steady RATE changes/s (default 5,000) for LAG_SECONDS (default 60):
 #       pgbench --rate inserts rows stamped with clock_timestamp() at the source; the target table
 #       has an extra column `applied_at DEFAULT clock_timestamp()`, filled when migrate's apply
-#       inserts the row; lag per change = applied_at - stamp (same server, same clock).
+#       inserts the row; lag per change = applied_at - stamp (same host, same clock).
 #       Target: p99 < 5 s.
 #   (d) MariaDB -> PostgreSQL: the same update workload on MariaDB (binlog ROW), migrate catching
 #       up from the binlog position before it; changes/s.
@@ -30,11 +30,18 @@
 #   ROWS=N UPDATES=N TXN_ROWS=N   table size, updates, updates per transaction (see (a))
 #   RATE=N LAG_SECONDS=N          (c)'s steady rate and duration
 #   PARTS="a b c d"               which parts to run (PARTS=b: the workload and (b) only)
-#   BATCH_SECONDS=S               migrate's --batch-seconds (default: migrate's default)
+#   BATCH_SECONDS=S BATCH_MIB=M   migrate's --batch-seconds / --batch-mib (default: migrate's)
+#   APPLY_CONNECTIONS=N           migrate's --apply-connections (default 2: one per core here)
 #   DECODE_RATE_BIN=PATH          (b)'s decoder, instead of a release build of the decode_rate example
 #   MIGRATE_BIN=PATH  use this migrate binary instead of a release build of this checkout
 # Servers: MIGRATE_PG_URL (wal_level=logical) / MIGRATE_MYSQL_URL (binlog_format=ROW) if set,
-# else scenarios/servers/*.sh start them (and this script stops them at the end). Databases are
+# else scenarios/servers/*.sh start them (and this script stops them at the end). The PostgreSQL
+# targets live on a second server, as in a migration: MIGRATE_PG_TARGET_URL if set, else a second
+# private instance of scenarios/servers/postgres.sh (under the run dir's bench-cdc/target-server).
+# On one server, a consumer's walsender would also read the WAL its own apply writes to the target
+# (every WAL record of the cluster passes through logical decoding): that cost is an artefact of
+# sharing the server, and it is larger the faster the consumer reads. SAME_SERVER=1 puts the
+# targets on the source server anyway. Databases are
 # named migrate_cdcbench_*; they, the slots, publications and subscriptions are dropped at the end.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../scenarios/replicate/lib.sh
@@ -45,8 +52,9 @@ UPDATES=${UPDATES:-1000000}
 TXN_ROWS=${TXN_ROWS:-100}
 RATE=${RATE:-5000}
 LAG_SECONDS=${LAG_SECONDS:-60}
+APPLY_CONNECTIONS=${APPLY_CONNECTIONS:-2}
 PARTS=${PARTS:-a b c d}
-for v in ROWS UPDATES TXN_ROWS RATE LAG_SECONDS; do
+for v in ROWS UPDATES TXN_ROWS RATE LAG_SECONDS APPLY_CONNECTIONS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
 want_part() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -56,7 +64,9 @@ want_part() { [[ " $PARTS " == *" $1 "* ]]; }
 STEP=7919
 [ $((ROWS % STEP)) -ne 0 ] || STEP=7927
 BATCH_ARGS=()
-[ -z "${BATCH_SECONDS:-}" ] || BATCH_ARGS=(--batch-seconds "$BATCH_SECONDS")
+[ -z "${BATCH_SECONDS:-}" ] || BATCH_ARGS+=(--batch-seconds "$BATCH_SECONDS")
+[ -z "${BATCH_MIB:-}" ] || BATCH_ARGS+=(--batch-mib "$BATCH_MIB")
+BATCH_ARGS+=(--apply-connections "$APPLY_CONNECTIONS")
 
 SRC=migrate_cdcbench_src
 DST_NATIVE=migrate_cdcbench_native
@@ -84,7 +94,17 @@ tool() { if [ -x "$PG_BIN/$1" ]; then echo "$PG_BIN/$1"; else command -v "$1"; f
 
 use_server postgres MIGRATE_PG_URL
 want_part d && use_server mariadb MIGRATE_MYSQL_URL
+TARGET_SERVER_STARTED=
+if [ -n "${SAME_SERVER:-}" ]; then
+	MIGRATE_PG_TARGET_URL=$MIGRATE_PG_URL
+elif [ -z "${MIGRATE_PG_TARGET_URL:-}" ]; then
+	TARGET_SERVER_STARTED=1
+	MIGRATE_PG_TARGET_URL=$(MIGRATE_RUN_DIR=$WORK/target-server "$SERVERS_DIR/postgres.sh" start) ||
+		die "could not start the target PostgreSQL server (MIGRATE_RUN_DIR=$WORK/target-server scenarios/servers/postgres.sh start)"
+fi
+[ "$MIGRATE_PG_TARGET_URL" != "$MIGRATE_PG_URL" ] || log "the targets share the source's PostgreSQL server"
 pg_db() { with_database "$MIGRATE_PG_URL" "$1"; }
+tgt_db() { with_database "$MIGRATE_PG_TARGET_URL" "$1"; }
 my_db() { with_database "$MIGRATE_MYSQL_URL" "$1"; }
 
 # drop_slots DB...: drops the (inactive) replication slots of these databases: they hold WAL, and
@@ -103,13 +123,17 @@ cleanup() {
 	for pid in "${migrate_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	# Subscriptions first (they hold their slot), then slots (they hold WAL), then databases.
-	pg "$(pg_db "$DST_NATIVE")" -c "ALTER SUBSCRIPTION cdcbench DISABLE" \
+	pg "$(tgt_db "$DST_NATIVE")" -c "ALTER SUBSCRIPTION cdcbench DISABLE" \
 		-c "ALTER SUBSCRIPTION cdcbench SET (slot_name = NONE)" -c "DROP SUBSCRIPTION cdcbench" \
 		>/dev/null 2>&1 || true
 	drop_slots "$SRC" "$SRC_LAG" >/dev/null 2>&1 || true
-	for db in "$SRC" "$DST_NATIVE" "$DST_MIGRATE" "$SRC_LAG" "$DST_LAG" "$DST_MY"; do
+	for db in "$SRC" "$SRC_LAG"; do
 		drop_pg_database "$MIGRATE_PG_URL" "$db" >/dev/null 2>&1 || true
 	done
+	for db in "$DST_NATIVE" "$DST_MIGRATE" "$DST_LAG" "$DST_MY"; do
+		drop_pg_database "$MIGRATE_PG_TARGET_URL" "$db" >/dev/null 2>&1 || true
+	done
+	[ -z "$TARGET_SERVER_STARTED" ] || MIGRATE_RUN_DIR=$WORK/target-server "$SERVERS_DIR/postgres.sh" stop || true
 	if want_part d; then drop_mysql_database "$MIGRATE_MYSQL_URL" "$SRC_MY" || true; fi
 	rm -rf "$WORK/staging-a" "$WORK/staging-c" "$WORK/staging-d"
 	stop_started_servers
@@ -177,18 +201,18 @@ if want_part a || want_part b; then
 	if want_part a; then
 		# migrate's full load makes its slot and publication (migrate_<database>_$TASK) and the
 		# target tables.
-		fresh_pg_database "$MIGRATE_PG_URL" "$DST_MIGRATE"
+		fresh_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_MIGRATE"
 		local_staging bench-cdc/staging-a
 		staging_a=("${STAGING_ARGS[@]}")
 		log "(a) migrate full load (creates its slot)"
-		run_cdc a-load --source "$src" --target "$(pg_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
+		run_cdc a-load --source "$src" --target "$(tgt_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
 			--stop-when-idle 1
 		finish a-load "$PID"
 
 		# Native: a pgoutput slot made now, the same rows copied into an identical target, then a
 		# disabled subscription on that slot (no initial copy: the target has the rows already).
-		fresh_pg_database "$MIGRATE_PG_URL" "$DST_NATIVE"
-		native=$(pg_db "$DST_NATIVE")
+		fresh_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_NATIVE"
+		native=$(tgt_db "$DST_NATIVE")
 		pg "$src" -c "CREATE PUBLICATION cdcbench FOR TABLE bench.t, bench.done" \
 			-c "SELECT pg_create_logical_replication_slot('$NATIVE_SLOT', 'pgoutput')" >/dev/null
 		pg "$native" -c "$PG_DDL"
@@ -232,19 +256,19 @@ if want_part a || want_part b; then
 
 		log "(a) migrate replicate --cdc catching up"
 		t0=$(now_ns)
-		run_cdc a-cdc --source "$src" --target "$(pg_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
+		run_cdc a-cdc --source "$src" --target "$(tgt_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
 			--stop-when-idle 2 "${BATCH_ARGS[@]}"
-		if ! wait_for "$(pg_db "$DST_MIGRATE")" "SELECT count(*) = 1 FROM bench.done" 3600; then
+		if ! wait_for "$(tgt_db "$DST_MIGRATE")" "SELECT count(*) = 1 FROM bench.done" 3600; then
 			tail -n 20 "$WORK/a-cdc.err" >&2
 			die "(a) migrate did not catch up within an hour"
 	fi
 	migrate_secs=$(seconds_since "$t0")
 	finish a-cdc "$PID"
-	[ "$(pg_value "$(pg_db "$DST_MIGRATE")" "SELECT sum(v) FROM bench.t")" = "$expected" ] ||
+	[ "$(pg_value "$(tgt_db "$DST_MIGRATE")" "SELECT sum(v) FROM bench.t")" = "$expected" ] ||
 		die "(a) migrate's target differs from the source"
 	batches=$(grep -c '"changes_per_second"' "$WORK/a-cdc.err" || true)
 	r=$(ratio "$native_secs" "$migrate_secs")
-	say "(a) migrate replicate --cdc:            $migrate_secs s, $(per_second "$UPDATES" "$migrate_secs") changes/s ($batches batches; process start to marker visible)"
+	say "(a) migrate replicate --cdc:            $migrate_secs s, $(per_second "$UPDATES" "$migrate_secs") changes/s ($batches batches, ${BATCH_ARGS[*]}; process start to marker visible)"
 	say "(a) speed-up vs native: ${r}x (target >= 2: $(verdict "$r >= 2"))"
 
 	fi
@@ -278,16 +302,17 @@ if want_part a || want_part b; then
 		pg "$native" -c "ALTER SUBSCRIPTION cdcbench SET (slot_name = NONE)" -c "DROP SUBSCRIPTION cdcbench"
 	fi
 	drop_slots "$SRC"
-	for db in "$SRC" "$DST_NATIVE" "$DST_MIGRATE"; do drop_pg_database "$MIGRATE_PG_URL" "$db"; done
+	drop_pg_database "$MIGRATE_PG_URL" "$SRC"
+	for db in "$DST_NATIVE" "$DST_MIGRATE"; do drop_pg_database "$MIGRATE_PG_TARGET_URL" "$db"; done
 	rm -rf "$WORK/staging-a"
 fi
 
 # ---- (c) end-to-end lag at a steady rate
 if want_part c; then
 	src=$(pg_db "$SRC_LAG")
-	dst=$(pg_db "$DST_LAG")
+	dst=$(tgt_db "$DST_LAG")
 	fresh_pg_database "$MIGRATE_PG_URL" "$SRC_LAG"
-	fresh_pg_database "$MIGRATE_PG_URL" "$DST_LAG"
+	fresh_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_LAG"
 	pg "$src" -c "CREATE TABLE public.lag (id bigserial PRIMARY KEY, stamped_at timestamptz NOT NULL, payload text)"
 	local_staging bench-cdc/staging-c
 	run_cdc c-load --source "$src" --target "$dst" "${STAGING_ARGS[@]}" --name "${TASK}_lag" --stop-when-idle 1
@@ -322,17 +347,18 @@ if want_part c; then
 		say "(c) migrate's status lines: $(wc -l <<<"$batch_lags") batches, source_lag_seconds p50 $(awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }' <<<"$batch_lags") s, max $(tail -n 1 <<<"$batch_lags") s"
 	fi
 	drop_slots "$SRC_LAG"
-	for db in "$SRC_LAG" "$DST_LAG"; do drop_pg_database "$MIGRATE_PG_URL" "$db"; done
+	drop_pg_database "$MIGRATE_PG_URL" "$SRC_LAG"
+	drop_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_LAG"
 	rm -rf "$WORK/staging-c"
 fi
 
 # ---- (d) MariaDB -> PostgreSQL
 if want_part d; then
 	src=$(my_db "$SRC_MY")
-	dst=$(pg_db "$DST_MY")
+	dst=$(tgt_db "$DST_MY")
 	log "(d) $ROWS rows in MariaDB $SRC_MY"
 	fresh_mysql_database "$MIGRATE_MYSQL_URL" "$SRC_MY"
-	fresh_pg_database "$MIGRATE_PG_URL" "$DST_MY"
+	fresh_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_MY"
 	my "$src" -e "CREATE TABLE t (id BIGINT PRIMARY KEY, v BIGINT NOT NULL, qty INT NOT NULL, note TEXT,
 			updated_at TIMESTAMP(6) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 		CREATE TABLE done (id INT PRIMARY KEY) ENGINE=InnoDB;

@@ -91,6 +91,7 @@ wal_level = logical                   # logical decoding for CDC tests
 max_replication_slots = 10
 max_wal_senders = 10
 max_connections = 200                 # parallel test binaries each open a few connections
+max_prepared_transactions = 50        # replicate --apply-connections N commits batches in two phases
 timezone = 'UTC'                      # the same results on every machine
 log_timezone = 'UTC'
 # A throwaway test server: skipping fsync makes CREATE DATABASE and commits much faster. A crash of

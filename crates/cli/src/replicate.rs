@@ -77,6 +77,10 @@ struct CdcArgs {
     /// ...or holds this many MiB of changes.
     #[arg(long, value_name = "MIB", default_value = "64")]
     batch_mib: usize,
+    /// Connections that write each change batch together, committed by two-phase commit (the
+    /// target needs max_prepared_transactions >= N).
+    #[arg(long, value_name = "N", default_value = "1")]
+    apply_connections: usize,
     /// What a source ADD / DROP COLUMN does: apply it to the target, or stop the task.
     #[arg(long, value_enum, default_value = "apply")]
     schema_changes: SchemaChangesArg,
@@ -203,6 +207,12 @@ fn cdc_options(args: &CdcArgs) -> Result<(CdcOptions, tokio::sync::watch::Sender
     if args.batch_mib == 0 {
         bail!("--batch-mib must be at least 1");
     }
+    if !(1..=64).contains(&args.apply_connections) {
+        bail!(
+            "--apply-connections must be between 1 and 64, not {}",
+            args.apply_connections
+        );
+    }
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     Ok((
         CdcOptions {
@@ -218,6 +228,7 @@ fn cdc_options(args: &CdcArgs) -> Result<(CdcOptions, tokio::sync::watch::Sender
                 .stop_when_idle
                 .map(|s| seconds(s, "--stop-when-idle"))
                 .transpose()?,
+            apply_connections: args.apply_connections,
         },
         stop_tx,
     ))

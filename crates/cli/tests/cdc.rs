@@ -213,7 +213,17 @@ struct Cdc {
     stderr: PathBuf,
 }
 
-fn start_cdc(source: &str, target: &str, staging: &Path, name: &str, idle_stop: bool) -> Cdc {
+/// Two connections write each batch (two-phase commit): the fault tests run the parallel apply.
+const PARALLEL_APPLY: &[&str] = &["--apply-connections", "2"];
+
+fn start_cdc(
+    source: &str,
+    target: &str,
+    staging: &Path,
+    name: &str,
+    idle_stop: bool,
+    extra: &[&str],
+) -> Cdc {
     let stdout = staging.with_extension(format!("{}.out", unique()));
     let stderr = staging.with_extension(format!("{}.err", unique()));
     let mut args = vec![
@@ -238,6 +248,7 @@ fn start_cdc(source: &str, target: &str, staging: &Path, name: &str, idle_stop: 
     if idle_stop {
         args.extend(["--stop-when-idle", "3"]);
     }
+    args.extend(extra);
     let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
         .args(&args)
         .env("MIGRATE_LOG", "warn")
@@ -353,7 +364,7 @@ fn a_full_load_then_a_concurrent_workload_arrive_exactly() {
     let workload = thread::spawn(move || {
         run_workload(&url, 0..10, Duration::from_millis(30), &flag);
     });
-    let mut cdc = start_cdc(source.url(), target.url(), &staging, "e2e", false);
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "e2e", false, &[]);
     workload.join().unwrap();
     wait_for_capture(&mut cdc, target.url());
     run_workload(source.url(), 10..40, Duration::from_millis(30), &stop_flag);
@@ -383,8 +394,8 @@ fn a_full_load_then_a_concurrent_workload_arrive_exactly() {
     // Stopped, the source changes on; the next run catches up from the checkpoint.
     let url = source.url().to_string();
     run_workload(&url, 40..50, Duration::ZERO, &AtomicBool::new(false));
-    let (code, summary) =
-        start_cdc(source.url(), target.url(), &staging, "e2e", true).wait(Duration::from_secs(90));
+    let (code, summary) = start_cdc(source.url(), target.url(), &staging, "e2e", true, &[])
+        .wait(Duration::from_secs(90));
     assert_eq!(code, Some(0), "{summary:#?}");
     let summary = summary.unwrap();
     assert!(summary["cdc"]["changes"].as_u64().unwrap() > 0);
@@ -417,7 +428,14 @@ fn sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing() {
     // Kill points: during the full load, and at pseudo-random moments of the change stream.
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for kill in 0..4 {
-        let mut cdc = start_cdc(source.url(), target.url(), &staging, "killed", false);
+        let mut cdc = start_cdc(
+            source.url(),
+            target.url(),
+            &staging,
+            "killed",
+            false,
+            PARALLEL_APPLY,
+        );
         if kill == 1 {
             // From here on the workload may change columns: the full load must be over.
             wait_for_capture(&mut cdc, target.url());
@@ -432,7 +450,14 @@ fn sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing() {
         let _ = cdc.wait(Duration::from_secs(10));
     }
     workload.join().unwrap();
-    let mut cdc = start_cdc(source.url(), target.url(), &staging, "killed", false);
+    let mut cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "killed",
+        false,
+        PARALLEL_APPLY,
+    );
     converge(
         &mut cdc,
         source.url(),
@@ -599,7 +624,9 @@ fn restarts(source_side: bool) {
     };
     psql(&source, SCHEMA).unwrap();
     let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_restart"));
-    let mut cdc = start_cdc(&source, &target, &staging, "restarts", false);
+    // Target restarts happen while two connections hold prepared transactions, too.
+    let extra = if source_side { &[][..] } else { PARALLEL_APPLY };
+    let mut cdc = start_cdc(&source, &target, &staging, "restarts", false, extra);
     wait_for_capture(&mut cdc, &target);
     let stop_flag = Arc::new(AtomicBool::new(false));
     let url = source.clone();
@@ -807,7 +834,7 @@ fn mariadb_changes_under_a_workload_and_kills_arrive_exactly() {
     for r in 0..5 {
         source.sql(&mariadb_round(r)).unwrap();
     }
-    let mut cdc = start_cdc(source.url(), target.url(), &staging, "my", false);
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "my", false, &[]);
     wait_for_capture(&mut cdc, target.url());
     // Killed at pseudo-random moments while changes flow (the workload's column changes
     // included), each time resumed from the checkpoint.
@@ -829,7 +856,7 @@ fn mariadb_changes_under_a_workload_and_kills_arrive_exactly() {
             thread::sleep(Duration::from_millis(400 + seed % 1200));
             cdc.signal("-KILL");
             let _ = cdc.wait(Duration::from_secs(10));
-            cdc = start_cdc(source.url(), target.url(), &staging, "my", false);
+            cdc = start_cdc(source.url(), target.url(), &staging, "my", false, &[]);
         }
         cdc
     });
@@ -895,7 +922,7 @@ fn restarts_of_a_mariadb_source_are_ridden_out() {
     let target = pg.create_database("cdc_my_restart_dst");
     source_sql(MARIADB_SCHEMA);
     let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_my_restart"));
-    let mut cdc = start_cdc(&source, target.url(), &staging, "my_restarts", false);
+    let mut cdc = start_cdc(&source, target.url(), &staging, "my_restarts", false, &[]);
     wait_for_capture(&mut cdc, target.url());
     // The server goes away under the binlog stream three times, with changes before and after
     // each restart (the column changes of rounds 12, 20 and 28 among them).
@@ -940,7 +967,7 @@ fn an_idle_capture_still_lets_its_slot_advance() {
     busy.sql("CREATE TABLE noise (id serial PRIMARY KEY, v text)")
         .unwrap();
     let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_idle"));
-    let mut cdc = start_cdc(source.url(), target.url(), &staging, "idle", false);
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "idle", false, &[]);
     wait_for_capture(&mut cdc, target.url());
     // WAL grows elsewhere on the server while the captured table is idle: the slot must not
     // hold it back.

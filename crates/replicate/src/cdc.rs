@@ -5,9 +5,13 @@
 //! capture_snapshot ─► full load (that snapshot) ─► start_cdc(position) in the target
 //! open_changes(position) ─► reader task ─► events ─► batch (per table: change batches in target
 //!   terms, spilled to staging as Parquet every few MiB) ─► at a commit, when the batch is old or
-//!   big enough: apply_changes (one target transaction: every table + the checkpoint) ─►
-//!   acknowledge the position to the source ─► delete the batch's staged objects
+//!   big enough: apply task: apply_changes (one target transaction: every table + the checkpoint)
+//!   ─► delete the batch's staged objects ─► acknowledge the position to the source
 //! ```
+//!
+//! **Pipelined.** While one batch is applied, the next is gathered and staged; it is handed over
+//! when the apply ends (whatever its age: a slow apply makes bigger batches), or the gathering
+//! waits once it reaches the size limit. Batches commit one at a time, in order.
 //!
 //! **Exactly once.** A batch ends on a transaction boundary; its changes and the task's
 //! checkpoint (batch sequence, source position) commit in one target transaction. The source is
@@ -15,9 +19,9 @@
 //! checkpoint's position, so a transaction is either in the target with the checkpoint past it,
 //! or not in the target and delivered again.
 //!
-//! **Memory** is bounded by the spill threshold per table plus the read-ahead (64 MiB of decoded
-//! changes the reader keeps decoding while a batch is applied): a transaction of any size streams
-//! through staging.
+//! **Memory** is bounded by the spill threshold per table (for the batch being gathered and the one
+//! being applied) plus the read-ahead (64 MiB of decoded changes the reader keeps decoding while
+//! the batcher waits): a transaction of any size streams through staging.
 
 use crate::table::TableLoad;
 use crate::{
@@ -77,6 +81,8 @@ pub struct CdcOptions {
     pub stop: watch::Receiver<bool>,
     /// Stop once nothing changed for this long (tests, one-shot catch-up runs).
     pub stop_when_idle: Option<Duration>,
+    /// Connections that write each batch together (two-phase commit; 1: one transaction).
+    pub apply_connections: usize,
 }
 
 /// What change capture did, in the run's summary.
@@ -441,6 +447,11 @@ impl Batch {
         })
     }
 
+    /// At its size limit, between transactions.
+    fn full(&self, options: &CdcOptions) -> bool {
+        self.commit.is_some() && !self.open && self.bytes >= options.batch_bytes
+    }
+
     fn due(&self, options: &CdcOptions) -> bool {
         self.commit.is_some()
             && !self.open
@@ -485,6 +496,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
             action: "stop it first (SIGTERM), or give this run another --name".into(),
         });
     }
+    let shards = apply_shards(&warehouse, &target_url, cdc.apply_connections).await?;
     let (source, planned) = connect_and_plan::<S>(task, &options).await?;
     let mut summary_tables: Vec<TableSummary> = Vec::new();
     let mut captures: HashMap<QualifiedName, Capture> = HashMap::new();
@@ -614,7 +626,8 @@ pub async fn replicate_cdc<S: ChangeSource>(
         cdc: &cdc,
         observer,
         source,
-        warehouse,
+        warehouse: Arc::new(warehouse),
+        shards: Arc::new(shards),
         target_url,
         stage,
         captures,
@@ -623,6 +636,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
         sequence: checkpoint.sequence,
         first_change: None,
         session: String::new(),
+        in_flight: None,
     };
     run.summary.position = Some(checkpoint.position.clone());
     let stopped = run.capture().await?;
@@ -661,7 +675,10 @@ struct CdcRun<'a, S: ChangeSource> {
     cdc: &'a CdcOptions,
     observer: Arc<dyn Observer>,
     source: S,
-    warehouse: PostgresWarehouse,
+    /// Shared with the batch being applied.
+    warehouse: Arc<PostgresWarehouse>,
+    /// The further connections that write batches with `warehouse` (`--apply-connections`).
+    shards: Arc<Vec<PostgresWarehouse>>,
     /// **Secret** (may hold the password).
     target_url: String,
     stage: Stage,
@@ -673,6 +690,29 @@ struct CdcRun<'a, S: ChangeSource> {
     first_change: Option<Instant>,
     /// Names this session's staged objects: a batch number can come again after a restart.
     session: String,
+    /// The batch being applied while the next one is gathered (at most one: batches commit in
+    /// order).
+    in_flight: Option<AbortOnDrop<Result<Applied, ReplicateError>>>,
+}
+
+/// A batch handed to [`apply_batch`], with what it needs from the run.
+struct ApplyJob {
+    warehouse: Arc<PostgresWarehouse>,
+    shards: Arc<Vec<PostgresWarehouse>>,
+    stage: Stage,
+    task_name: String,
+    session: String,
+    batch: Batch,
+    /// Per table of the batch, in order: its target definition and staged schema.
+    targets: Vec<(QualifiedName, Table, SchemaRef)>,
+}
+
+/// A batch the target has made durable.
+struct Applied {
+    number: u64,
+    changes: u64,
+    position: Position,
+    committed_at: Option<SystemTime>,
 }
 
 /// Why the event loop returned.
@@ -718,7 +758,20 @@ impl<S: ChangeSource> CdcRun<'_, S> {
 
     async fn reconnect(&mut self) -> Result<(), ReplicateError> {
         if self.warehouse.is_closed().await {
-            self.warehouse = PostgresWarehouse::connect(&self.target_url).await?;
+            self.warehouse = Arc::new(PostgresWarehouse::connect(&self.target_url).await?);
+        }
+        let mut broken = false;
+        for shard in self.shards.iter() {
+            broken |= shard.is_closed().await;
+        }
+        if broken {
+            let shards = apply_shards(
+                &self.warehouse,
+                &self.target_url,
+                self.cdc.apply_connections,
+            )
+            .await?;
+            self.shards = Arc::new(shards);
         }
         self.source = connect(self.task, &self.options.retry).await?;
         Ok(())
@@ -755,8 +808,21 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         }
     }
 
-    /// One session: open the stream at the checkpoint, gather and apply batches.
+    /// One session: open the stream at the checkpoint, gather and apply batches. A batch still
+    /// being applied when the session breaks is waited for: what it made durable is kept.
     async fn session(&mut self) -> Result<Ended, ReplicateError> {
+        let ended = self.gather().await;
+        if self.in_flight.is_some() {
+            // The stream's position is reset to the checkpoint by the next session either way.
+            let (ack, _) = watch::channel(self.position.clone());
+            if let Err(e) = self.settle(&ack).await {
+                tracing::warn!("the batch being applied when capture stopped failed: {e}");
+            }
+        }
+        ended
+    }
+
+    async fn gather(&mut self) -> Result<Ended, ReplicateError> {
         self.clean_staging().await;
         self.session = format!(
             "{:x}",
@@ -795,30 +861,42 @@ impl<S: ChangeSource> CdcRun<'_, S> {
             let stopping = *stop.borrow();
             if stopping {
                 // Apply what committed, then leave.
-                if batch.commit.is_some() {
-                    if let Err(e) = self.apply(&mut batch, &ack_tx).await {
-                        return self.ended(e);
-                    }
+                if let Err(e) = self.apply_now(&mut batch, &ack_tx).await {
+                    return self.ended(e);
                 }
                 return Ok(Ended::Stopped("stop requested (signal)".into()));
             }
+            // A full batch waits for the one being applied: staging holds at most two batches.
+            let full = batch.full(self.cdc) && self.in_flight.is_some();
             tokio::select! {
                 _ = stop.changed() => continue,
-                _ = tick.tick() => {
+                applied = join_in_flight(&mut self.in_flight), if self.in_flight.is_some() => {
+                    self.in_flight = None;
+                    match applied {
+                        Ok(applied) => self.record(applied, &ack_tx),
+                        Err(e) => return self.ended(e),
+                    }
+                    // Idle means nothing arrived while we waited, not while we applied.
+                    last_event = Instant::now();
                     if batch.due(self.cdc) {
-                        if let Err(e) = self.apply(&mut batch, &ack_tx).await {
-                            return self.ended(e);
-                        }
-                        // Idle means nothing arrived while we waited, not while we applied.
-                        last_event = Instant::now();
+                        self.start_apply(&mut batch);
+                    }
+                }
+                _ = tick.tick() => {
+                    if batch.due(self.cdc) && self.in_flight.is_none() {
+                        self.start_apply(&mut batch);
                     }
                     if let Some(idle) = self.cdc.stop_when_idle {
-                        if last_event.elapsed() >= idle && batch.commit.is_none() && !batch.open {
+                        if last_event.elapsed() >= idle
+                            && batch.commit.is_none()
+                            && !batch.open
+                            && self.in_flight.is_none()
+                        {
                             return Ok(Ended::Stopped(format!("no change for {idle:?}")));
                         }
                     }
                 }
-                event = events.recv() => {
+                event = events.recv(), if !full => {
                     let event = match event {
                         // The event's read-ahead allowance is returned as the batcher takes it.
                         Some(Ok((event, _allowance))) => event,
@@ -834,11 +912,8 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                     if let Err(e) = self.event(event, &mut batch, &ack_tx).await {
                         return self.ended(e);
                     }
-                    if batch.due(self.cdc) {
-                        if let Err(e) = self.apply(&mut batch, &ack_tx).await {
-                            return self.ended(e);
-                        }
-                        last_event = Instant::now();
+                    if batch.due(self.cdc) && self.in_flight.is_none() {
+                        self.start_apply(&mut batch);
                     }
                 }
             }
@@ -894,7 +969,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 let number = batch.number;
                 let pending = batch.pending(&table);
                 if pending.buffered_bytes >= SPILL_BYTES {
-                    self.spill(number, &table, pending).await?;
+                    spill(&self.stage, &self.session, number, &table, pending).await?;
                 }
             }
             ChangeEvent::Truncate { tables } => {
@@ -915,14 +990,15 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 // it are applied first, so that the checkpoint never lies before a schema change
                 // the target already has: a resumed stream would replay rows of the old shape
                 // (for MySQL, with a dropped column whose type nobody knows any more).
-                if batch.commit.is_some() && !batch.open {
-                    self.apply(batch, ack).await?;
+                self.settle(ack).await?;
+                if !batch.open {
+                    self.apply_now(batch, ack).await?;
                 }
                 // Mid-transaction, each staged object holds one definition of the table: write out
                 // what was gathered under the old one.
                 let number = batch.number;
                 if let Some(pending) = batch.tables.get_mut(&table.name) {
-                    self.spill(number, &table.name, pending).await?;
+                    spill(&self.stage, &self.session, number, &table.name, pending).await?;
                 }
                 self.table_changed(table).await?
             }
@@ -984,112 +1060,70 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         Ok(())
     }
 
-    /// Writes a table's buffered changes to staging.
-    async fn spill(
-        &self,
-        batch: u64,
-        table: &QualifiedName,
-        pending: &mut Pending,
-    ) -> Result<(), ReplicateError> {
-        if pending.buffered.is_empty() {
-            return Ok(());
-        }
-        let batches = std::mem::take(&mut pending.buffered);
-        pending.buffered_bytes = 0;
-        pending.small = 0;
-        let schema = batches[0].schema();
-        let key = ChunkKey {
-            table: format!(
-                "{CDC_PREFIX}{batch:09}-{}-{}",
-                self.session,
-                crate::path_safe(&table.to_string())
-            ),
-            chunk: pending.staged.len() as u64,
-            attempt: 0,
+    /// Hands the batch up to its last commit (it holds no open transaction here) to a task that
+    /// applies it, and starts the next batch.
+    fn start_apply(&mut self, batch: &mut Batch) {
+        let next = Batch::new(batch.number + 1);
+        let batch = std::mem::replace(batch, next);
+        let targets = batch
+            .order
+            .iter()
+            .filter_map(|table| {
+                self.captures.get(table).map(|capture| {
+                    (
+                        table.clone(),
+                        capture.load.target.clone(),
+                        Arc::clone(&capture.schema),
+                    )
+                })
+            })
+            .collect();
+        let job = ApplyJob {
+            warehouse: Arc::clone(&self.warehouse),
+            shards: Arc::clone(&self.shards),
+            stage: self.stage.clone(),
+            task_name: self.options.task_name.clone(),
+            session: self.session.clone(),
+            batch,
+            targets,
         };
-        let object = self
-            .stage
-            .write_chunk(
-                &key,
-                schema,
-                futures::stream::iter(batches.into_iter().map(Ok::<_, ReplicateError>)),
-                Format::Parquet,
-            )
-            .await?;
-        pending.staged.push(object);
+        self.in_flight = Some(AbortOnDrop(tokio::spawn(apply_batch(job))));
+    }
+
+    /// Waits for the batch being applied, if any.
+    async fn settle(&mut self, ack: &watch::Sender<Position>) -> Result<(), ReplicateError> {
+        if self.in_flight.is_some() {
+            let applied = join_in_flight(&mut self.in_flight).await;
+            self.in_flight = None;
+            self.record(applied?, ack);
+        }
         Ok(())
     }
 
-    /// Applies the batch up to its last commit (the batch holds no open transaction here).
-    async fn apply(
+    /// Applies everything committed so far and waits for it.
+    async fn apply_now(
         &mut self,
         batch: &mut Batch,
         ack: &watch::Sender<Position>,
     ) -> Result<(), ReplicateError> {
-        let Some((position, committed_at)) = batch.commit.clone() else {
-            return Ok(());
-        };
-        let order = batch.order.clone();
-        for table in &order {
-            let number = batch.number;
-            if let Some(pending) = batch.tables.get_mut(table) {
-                self.spill(number, table, pending).await?;
-            }
+        self.settle(ack).await?;
+        if batch.commit.is_some() {
+            self.start_apply(batch);
+            self.settle(ack).await?;
         }
-        let mut changes = Vec::new();
-        for table in &order {
-            let (Some(pending), Some(capture)) =
-                (batch.tables.get(table), self.captures.get(table))
-            else {
-                continue;
-            };
-            let stage = self.stage.clone();
-            let objects = pending.staged.clone();
-            let schema = Arc::clone(&capture.schema);
-            let stream = futures::stream::iter(objects)
-                .flat_map(move |object| stage.read_chunk(&object))
-                .map(move |batch| {
-                    batch.map_err(ReplicateError::from).and_then(|b| {
-                        conform(&b, &schema).map_err(|e| ReplicateError::State {
-                            table: String::new(),
-                            message: format!("staged changes don't fit the table: {e}"),
-                            action: "report this as a bug in migrate".into(),
-                        })
-                    })
-                });
-            changes.push(TableChanges {
-                table: capture.load.target.clone(),
-                changes: Box::pin(stream),
-            });
-        }
-        let outcome = self
-            .warehouse
-            .apply_changes(
-                &self.options.task_name,
-                batch.number,
-                &position.0,
-                committed_at,
-                changes,
-            )
-            .await?;
-        tracing::debug!(batch = batch.number, ?outcome, "batch applied");
-        // Durable: now the source may forget it.
-        let _ = ack.send(position.clone());
-        for pending in batch.tables.values() {
-            for object in &pending.staged {
-                if let Ok(path) = object_store::path::Path::parse(&object.path) {
-                    if let Err(e) = self.stage.store().delete(&path).await {
-                        tracing::warn!("deleting applied staged changes {}: {e}", object.url);
-                    }
-                }
-            }
-        }
-        self.sequence = batch.number;
-        self.position = position.clone();
+        Ok(())
+    }
+
+    /// Takes note of a durable batch: the source may forget it now.
+    fn record(&mut self, applied: Applied, ack: &watch::Sender<Position>) {
+        let _ = ack.send(applied.position.clone());
+        self.sequence = applied.number;
+        self.position = applied.position.clone();
         self.summary.batches += 1;
-        self.summary.changes += batch.changes;
-        self.summary.position = Some(position.0.clone());
-        self.summary.lag_seconds = committed_at
+        self.summary.changes += applied.changes;
+        self.summary.position = Some(applied.position.0.clone());
+        self.summary.lag_seconds = applied
+            .committed_at
             .and_then(|t| SystemTime::now().duration_since(t).ok())
             .map(|d| d.as_secs_f64());
         let elapsed = self
@@ -1098,21 +1132,176 @@ impl<S: ChangeSource> CdcRun<'_, S> {
             .max(1e-3);
         self.summary.changes_per_second = self.summary.changes as f64 / elapsed;
         self.observer.cdc_status(&CdcStatus {
-            position: position.0.clone(),
+            position: applied.position.0,
             batches: self.summary.batches,
             changes: self.summary.changes,
             changes_per_second: self.summary.changes_per_second,
             source_lag_seconds: self.summary.lag_seconds,
         });
-        *batch = Batch::new(batch.number + 1);
-        Ok(())
     }
 }
 
-/// Aborts a task when dropped: the reader must not outlive its session.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+/// The connections that write batches besides `warehouse`: `apply_connections - 1` of them,
+/// once the target is found to allow a prepared transaction per connection.
+async fn apply_shards(
+    warehouse: &PostgresWarehouse,
+    target_url: &str,
+    apply_connections: usize,
+) -> Result<Vec<PostgresWarehouse>, ReplicateError> {
+    if apply_connections <= 1 {
+        return Ok(Vec::new());
+    }
+    let allowed = warehouse.max_prepared_transactions().await?;
+    if allowed < apply_connections as u64 {
+        return Err(ReplicateError::Unsupported {
+            message: format!(
+                "--apply-connections {apply_connections} commits each batch as {apply_connections} prepared transactions, but the target {} allows {allowed} (max_prepared_transactions)",
+                warehouse.endpoint()
+            ),
+            action: format!(
+                "set max_prepared_transactions to at least {apply_connections} in the target's postgresql.conf and restart it, or use --apply-connections 1"
+            ),
+        });
+    }
+    let mut shards = Vec::with_capacity(apply_connections - 1);
+    for _ in 1..apply_connections {
+        shards.push(PostgresWarehouse::connect(target_url).await?);
+    }
+    Ok(shards)
+}
 
-impl Drop for AbortOnDrop {
+/// Writes a table's buffered changes to staging.
+async fn spill(
+    stage: &Stage,
+    session: &str,
+    batch: u64,
+    table: &QualifiedName,
+    pending: &mut Pending,
+) -> Result<(), ReplicateError> {
+    if pending.buffered.is_empty() {
+        return Ok(());
+    }
+    let batches = std::mem::take(&mut pending.buffered);
+    pending.buffered_bytes = 0;
+    pending.small = 0;
+    let schema = batches[0].schema();
+    let key = ChunkKey {
+        table: format!(
+            "{CDC_PREFIX}{batch:09}-{session}-{}",
+            crate::path_safe(&table.to_string())
+        ),
+        chunk: pending.staged.len() as u64,
+        attempt: 0,
+    };
+    let object = stage
+        .write_chunk(
+            &key,
+            schema,
+            futures::stream::iter(batches.into_iter().map(Ok::<_, ReplicateError>)),
+            Format::Parquet,
+        )
+        .await?;
+    pending.staged.push(object);
+    Ok(())
+}
+
+/// Applies a batch up to its last commit in one target transaction (every table and the
+/// checkpoint), then deletes its staged objects.
+async fn apply_batch(job: ApplyJob) -> Result<Applied, ReplicateError> {
+    let ApplyJob {
+        warehouse,
+        shards,
+        stage,
+        task_name,
+        session,
+        mut batch,
+        targets,
+    } = job;
+    let Some((position, committed_at)) = batch.commit.clone() else {
+        return Err(ReplicateError::State {
+            table: String::new(),
+            message: "a change batch without a commit was handed to the apply".into(),
+            action: "report this as a bug in migrate".into(),
+        });
+    };
+    for (table, _, _) in &targets {
+        if let Some(pending) = batch.tables.get_mut(table) {
+            spill(&stage, &session, batch.number, table, pending).await?;
+        }
+    }
+    let mut changes = Vec::new();
+    for (table, target, schema) in targets {
+        let Some(pending) = batch.tables.get(&table) else {
+            continue;
+        };
+        let reader = stage.clone();
+        let objects = pending.staged.clone();
+        let stream = futures::stream::iter(objects)
+            .flat_map(move |object| reader.read_chunk(&object))
+            .map(move |batch| {
+                batch.map_err(ReplicateError::from).and_then(|b| {
+                    conform(&b, &schema).map_err(|e| ReplicateError::State {
+                        table: String::new(),
+                        message: format!("staged changes don't fit the table: {e}"),
+                        action: "report this as a bug in migrate".into(),
+                    })
+                })
+            });
+        changes.push(TableChanges {
+            table: target,
+            changes: Box::pin(stream),
+        });
+    }
+    let shards: Vec<&PostgresWarehouse> = shards.iter().collect();
+    let outcome = warehouse
+        .apply_changes_over(
+            &shards,
+            &task_name,
+            batch.number,
+            &position.0,
+            committed_at,
+            changes,
+        )
+        .await?;
+    tracing::debug!(batch = batch.number, ?outcome, "batch applied");
+    for pending in batch.tables.values() {
+        for object in &pending.staged {
+            if let Ok(path) = object_store::path::Path::parse(&object.path) {
+                if let Err(e) = stage.store().delete(&path).await {
+                    tracing::warn!("deleting applied staged changes {}: {e}", object.url);
+                }
+            }
+        }
+    }
+    Ok(Applied {
+        number: batch.number,
+        changes: batch.changes,
+        position,
+        committed_at,
+    })
+}
+
+/// The result of the batch being applied (pending until it ends).
+async fn join_in_flight(
+    in_flight: &mut Option<AbortOnDrop<Result<Applied, ReplicateError>>>,
+) -> Result<Applied, ReplicateError> {
+    let Some(task) = in_flight.as_mut() else {
+        return std::future::pending().await;
+    };
+    match (&mut task.0).await {
+        Ok(result) => result,
+        Err(e) => Err(ReplicateError::State {
+            table: String::new(),
+            message: format!("the task applying a change batch ended abnormally: {e}"),
+            action: "run again to resume; report this as a bug in migrate".into(),
+        }),
+    }
+}
+
+/// Aborts a task when dropped: the reader and the apply must not outlive their session.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }

@@ -63,6 +63,34 @@ async fn apply(
         .await
 }
 
+/// [`apply`] over `wh` and `shards` (two-phase commit).
+async fn apply_over(
+    wh: &PostgresWarehouse,
+    shards: &[PostgresWarehouse],
+    sequence: u64,
+    tables: Vec<TableChanges<Batches>>,
+) -> Result<ApplyOutcome, WarehouseError> {
+    let shards: Vec<&PostgresWarehouse> = shards.iter().collect();
+    wh.apply_changes_over(
+        &shards,
+        "task1",
+        sequence,
+        &format!("0/{sequence:X}"),
+        None,
+        tables,
+    )
+    .await
+}
+
+/// `count` more connections to `db`.
+async fn connections(db: &migrate_testkit::PgDatabase, count: usize) -> Vec<PostgresWarehouse> {
+    let mut all = Vec::new();
+    for _ in 0..count {
+        all.push(PostgresWarehouse::connect(db.url()).await.unwrap());
+    }
+    all
+}
+
 fn orders() -> Table {
     table(
         "app",
@@ -140,11 +168,23 @@ async fn chains_key_changes_swaps_and_reinserts_match_a_replay() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn random_batches_match_a_replay() {
+    random_batches("apply_random", 0).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn random_batches_over_three_connections_match_a_replay() {
+    random_batches("apply_random_shards", 2).await;
+}
+
+/// Twelve batches of random changes (inserts, deletes, updates that keep or change the key,
+/// unchanged values, truncates), applied over one connection plus `shards`.
+async fn random_batches(database: &str, shards: usize) {
     let Some(pg) = migrate_testkit::postgres() else {
         return;
     };
-    let db = pg.create_database("apply_random");
+    let db = pg.create_database(database);
     let wh = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let shards = connections(&db, shards).await;
     let t = orders();
     let initial: Vec<Row> = (0..40)
         .map(|i| row(&[Some(&i.to_string()), Some("init"), Some(&"t".repeat(3000))]))
@@ -204,7 +244,7 @@ async fn random_batches_match_a_replay() {
             model.apply(&change);
             list.push((seq, change));
         }
-        apply(&wh, sequence, vec![changes(&t, &list, 37)])
+        apply_over(&wh, &shards, sequence, vec![changes(&t, &list, 37)])
             .await
             .unwrap_or_else(|e| panic!("batch {sequence}: {e}"));
         assert_eq!(
@@ -213,6 +253,158 @@ async fn random_batches_match_a_replay() {
             "after batch {sequence}"
         );
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_batch_split_over_three_connections_matches_a_replay() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("apply_split");
+    let wh = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let shards = connections(&db, 2).await;
+    let t = orders();
+    // Rows of ~300 bytes: the net changes span dozens of blocks, so every connection gets a
+    // share.
+    let pad = "p".repeat(300);
+    let initial: Vec<Row> = (1..=3000)
+        .map(|i| {
+            row(&[
+                Some(&i.to_string()),
+                Some("old"),
+                Some(&format!("{i}{pad}")),
+            ])
+        })
+        .collect();
+    let mut model = setup(&wh, &db, &t, ORDERS, &initial).await;
+    wh.start_cdc("task1", "0/0").await.unwrap();
+    // Every row updated once, every seventh moved to a new key, every eleventh deleted, new
+    // rows inserted, and a key moved twice within the batch.
+    let mut list = Vec::new();
+    for i in 1..=3000i64 {
+        let key = i.to_string();
+        let change = if i % 11 == 0 {
+            del(&[&key])
+        } else {
+            let new_key = if i % 7 == 0 {
+                (i + 10_000).to_string()
+            } else {
+                key.clone()
+            };
+            upd(
+                &[&key],
+                vec![v(&new_key), v("new"), v(&format!("{i}{pad}x"))],
+            )
+        };
+        list.push(change);
+    }
+    for i in 20_001..=20_500i64 {
+        list.push(ins(&[Some(&i.to_string()), Some("ins"), Some(&pad)]));
+    }
+    list.push(upd(
+        &["10007"],
+        vec![v("30007"), v("twice"), After::Unchanged],
+    ));
+    let list = numbered(1, list);
+    for (_, change) in &list {
+        model.apply(change);
+    }
+    let outcome = apply_over(&wh, &shards, 1, vec![changes(&t, &list, 500)])
+        .await
+        .unwrap();
+    assert_eq!(read_table(&db, ORDERS, ORDER_COLUMNS), model.render());
+    assert_eq!(outcome.rows_in, list.len() as u64);
+    assert_eq!(outcome.inserted as usize, model.rows.len());
+    assert_eq!(outcome.tables.len(), 1);
+    let checkpoint = wh.cdc_checkpoint("task1").await.unwrap().unwrap();
+    assert_eq!(
+        (checkpoint.sequence, checkpoint.position.as_str()),
+        (1, "0/1")
+    );
+
+    // A truncate mid-batch: one connection writes the table.
+    let list = numbered(
+        list.len() as i64 + 1,
+        vec![
+            upd(&["1"], vec![v("1"), v("gone"), After::Null]),
+            Change::Truncate,
+            ins(&[Some("5"), Some("after"), None]),
+            ins(&[Some("6"), Some("after"), Some(&pad)]),
+        ],
+    );
+    for (_, change) in &list {
+        model.apply(change);
+    }
+    let outcome = apply_over(&wh, &shards, 2, vec![changes(&t, &list, 500)])
+        .await
+        .unwrap();
+    assert_eq!(read_table(&db, ORDERS, ORDER_COLUMNS), model.render());
+    assert_eq!((outcome.truncated, outcome.inserted), (1, 2));
+    // Applied again (a resumed stream): nothing happens.
+    let again = apply_over(&wh, &shards, 2, vec![changes(&t, &list, 500)])
+        .await
+        .unwrap();
+    assert!(again.skipped_already_applied);
+    assert_eq!(read_table(&db, ORDERS, ORDER_COLUMNS), model.render());
+    // The staging tables are gone.
+    assert_eq!(
+        db.sql(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate' AND tablename LIKE 'cdc%'"
+        )
+        .unwrap()
+        .trim(),
+        "0"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn prepared_transactions_left_by_a_crash_follow_the_checkpoint() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("apply_prepared");
+    let wh = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let shards = connections(&db, 1).await;
+    let t = orders();
+    let initial: Vec<Row> = (1..=10)
+        .map(|i| row(&[Some(&i.to_string()), Some("old"), None]))
+        .collect();
+    let mut model = setup(&wh, &db, &t, ORDERS, &initial).await;
+    wh.start_cdc("task1", "0/0").await.unwrap();
+    let first = numbered(1, vec![upd(&["1"], vec![v("1"), v("first"), After::Null])]);
+    for (_, change) in &first {
+        model.apply(change);
+    }
+    apply_over(&wh, &shards, 1, vec![changes(&t, &first, 10)])
+        .await
+        .unwrap();
+
+    // What a crash between the commits would leave: the second connection's share of batch 1
+    // (whose checkpoint committed) and a share of batch 2 (not committed) still prepared.
+    for (sequence, id, name) in [(1, "101", "kept"), (2, "102", "dropped")] {
+        let gid = migrate_warehouse::prepared_transaction_id("task1", sequence, 1);
+        db.sql(&format!(
+            "BEGIN; INSERT INTO {ORDERS} VALUES ({id}, '{name}', NULL); PREPARE TRANSACTION '{gid}';"
+        ))
+        .unwrap();
+    }
+    model.apply(&ins(&[Some("101"), Some("kept"), None]));
+
+    // The next batch commits the first, rolls the second back, then applies.
+    let second = numbered(2, vec![upd(&["2"], vec![v("2"), v("second"), After::Null])]);
+    for (_, change) in &second {
+        model.apply(change);
+    }
+    apply_over(&wh, &shards, 2, vec![changes(&t, &second, 10)])
+        .await
+        .unwrap();
+    assert_eq!(read_table(&db, ORDERS, ORDER_COLUMNS), model.render());
+    assert_eq!(
+        db.sql("SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()")
+            .unwrap()
+            .trim(),
+        "0"
+    );
 }
 
 /// A small deterministic generator (PCG-style LCG), so failures replay.

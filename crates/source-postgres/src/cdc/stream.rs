@@ -6,7 +6,6 @@ use crate::{PostgresSource, SourceError};
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
 use bytes::Bytes;
-use futures::FutureExt;
 use migrate_core::{QualifiedName, Table};
 use migrate_source::{
     change_schema, key_columns, ChangeEvent, ChangeStream, Operation, Position, TableFilter,
@@ -23,6 +22,10 @@ const BATCH_ROWS: usize = 8192;
 const BATCH_BYTES: usize = 16 << 20;
 /// [`ChangeEvent::Idle`] at most this often.
 const IDLE_EVERY: Duration = Duration::from_secs(1);
+/// How long committed rows wait for the next transaction once the received stream runs dry: a
+/// stream of small transactions then travels in batches of many, not one event per transaction
+/// (the walsender sends them about as fast as they are read).
+const LINGER: Duration = Duration::from_millis(2);
 
 /// Microseconds from 1970-01-01 to 2000-01-01 (PostgreSQL's epoch).
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
@@ -107,12 +110,12 @@ impl PostgresChanges {
     async fn fill(&mut self) -> Result<bool, SourceError> {
         while self.pending.is_empty() {
             let received = if self.committed.is_some() && self.client.is_running() {
-                // Committed rows wait only while more of the stream is already here. (The
-                // receive is a channel read while the worker runs, so polling it once loses
-                // nothing.)
-                match self.client.recv().now_or_never() {
-                    Some(received) => received,
-                    None => {
+                // Committed rows wait only while more of the stream is already here, or arrives
+                // within LINGER. (The receive is a channel read while the worker runs, so
+                // giving up on it loses nothing.)
+                match tokio::time::timeout(LINGER, self.client.recv()).await {
+                    Ok(received) => received,
+                    Err(_) => {
                         self.flush();
                         continue;
                     }

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::sync::Arc;
 use std::time::SystemTime;
-use tokio_postgres::Transaction;
+use tokio_postgres::{GenericClient, Transaction};
 
 /// The change's place in the whole change batch (Int64, never null): strictly increasing in
 /// source order across every table of the batch.
@@ -254,8 +254,42 @@ impl PostgresWarehouse {
     /// value with no earlier value anywhere (the target is out of step with the source) and
     /// values the target can't hold are definite; a stream item `Err(e)` fails the batch as `e`
     /// says ([`WarehouseError::ChangeStream`]).
+    ///
+    /// Before anything, prepared transactions a parallel apply of this task left behind (see
+    /// [`PostgresWarehouse::apply_changes_over`]) are committed or rolled back.
     pub async fn apply_changes<S, E>(
         &self,
+        task: &str,
+        sequence: u64,
+        position: &str,
+        committed_at: Option<SystemTime>,
+        tables: Vec<TableChanges<S>>,
+    ) -> Result<ApplyOutcome, WarehouseError>
+    where
+        S: Stream<Item = Result<RecordBatch, E>>,
+        E: Display + ErrorClass,
+    {
+        self.apply_changes_over(&[], task, sequence, position, committed_at, tables)
+            .await
+    }
+
+    /// [`PostgresWarehouse::apply_changes`], with the writes spread over this connection and
+    /// `shards` (further connections to the same database).
+    ///
+    /// With shards, the changes are staged and reduced to the net change per key in unlogged
+    /// tables of schema `migrate`, in a transaction of their own (they change nothing of the
+    /// target). Then each connection deletes and inserts its share of every table's net changes
+    /// (contiguous key ranges; a truncated table is written by this connection alone), this
+    /// connection also advances the checkpoint, and each ends with `PREPARE TRANSACTION`
+    /// (two-phase commit: the target needs `max_prepared_transactions` of at least one per
+    /// connection). When all are prepared, this connection's transaction (the one with the
+    /// checkpoint) commits first: that is the moment the batch becomes durable; the others
+    /// commit next. A crash in between leaves prepared transactions, which the next apply of
+    /// the task commits when the checkpoint has their batch, and rolls back otherwise: the batch
+    /// is still applied exactly once. Until then they hold their rows' locks.
+    pub async fn apply_changes_over<S, E>(
+        &self,
+        shards: &[&PostgresWarehouse],
         task: &str,
         sequence: u64,
         position: &str,
@@ -287,61 +321,186 @@ impl PostgresWarehouse {
         }
 
         let mut client = self.client.lock().await;
+        settle_prepared(&client, task).await?;
+        let staging = if shards.is_empty() {
+            Staging::Temporary
+        } else {
+            Staging::Unlogged {
+                prefix: format!("migrate.cdc_{}", task_hash(task)),
+            }
+        };
         let tx = client
             .transaction()
             .await
             .map_err(WarehouseError::database(doing("BEGIN")))?;
-        tx.execute(LOCK_SQL, &[&task])
-            .await
-            .map_err(WarehouseError::database(doing(
-                "locking the task's CDC checkpoint",
-            )))?;
-        let recorded = tx
-            .query_opt(
-                "SELECT sequence, position FROM migrate.migrate_cdc_checkpoint WHERE task = $1 FOR UPDATE",
-                &[&task],
-            )
-            .await
-            .map_err(WarehouseError::database(doing("reading the CDC checkpoint")))?;
-        if let Some(row) = recorded {
-            let (done, done_position): (i64, String) = (row.get(0), row.get(1));
-            if done_position == position || sequence_sql <= done {
-                tx.rollback()
-                    .await
-                    .map_err(WarehouseError::database(doing("ROLLBACK")))?;
-                return Ok(ApplyOutcome {
-                    skipped_already_applied: true,
-                    ..ApplyOutcome::default()
-                });
-            }
-        }
+        let Some(done) = lock_checkpoint(&tx, task, sequence_sql, position, &doing).await? else {
+            tx.rollback()
+                .await
+                .map_err(WarehouseError::database(doing("ROLLBACK")))?;
+            return Ok(ApplyOutcome {
+                skipped_already_applied: true,
+                ..ApplyOutcome::default()
+            });
+        };
         // Room for the sorts and hashes of the net-change reduction (per operation, this
         // transaction only).
-        tx.batch_execute("SET LOCAL work_mem = '128MB'")
+        tx.batch_execute(WORK_MEM_SQL)
             .await
             .map_err(WarehouseError::database(doing("SET work_mem")))?;
 
         let mut outcome = ApplyOutcome::default();
+        let mut staged = Vec::new();
         for (index, changes) in tables.into_iter().enumerate() {
-            let applied = apply_table(&tx, index, sequence, changes).await?;
-            outcome.inserted += applied.inserted;
-            outcome.deleted += applied.deleted;
-            outcome.rows_in += applied.changes;
-            outcome.truncated += u32::from(applied.truncated);
-            outcome.tables.push(applied);
+            let table = stage_table(&tx, &staging, index, sequence, changes).await?;
+            outcome.rows_in += table.rows;
+            staged.push(table);
         }
-        tx.execute(
-            "INSERT INTO migrate.migrate_cdc_checkpoint (task, sequence, position, applied_at, source_committed_at) \
-             VALUES ($1, $2, $3, now(), $4) \
-             ON CONFLICT (task) DO UPDATE SET sequence = excluded.sequence, position = excluded.position, \
-                 applied_at = excluded.applied_at, source_committed_at = excluded.source_committed_at",
-            &[&task, &sequence_sql, &position, &committed_at],
-        )
-        .await
-        .map_err(WarehouseError::database(doing("advancing the CDC checkpoint")))?;
-        tx.commit()
+        let checkpoint = Checkpoint {
+            task,
+            sequence: sequence_sql,
+            position,
+            committed_at,
+            before: done,
+        };
+        if shards.is_empty() {
+            for table in &staged {
+                let written = write_table(&tx, table, None, sequence).await?;
+                outcome.add(table, written);
+            }
+            checkpoint.advance(&tx, &doing).await?;
+            tx.commit()
+                .await
+                .map_err(WarehouseError::database(doing("COMMIT")))?;
+            return Ok(outcome);
+        }
+
+        // The staged net changes must be visible to the other connections.
+        let mut blocks = Vec::with_capacity(staged.len());
+        for table in &staged {
+            blocks.push(match &table.net {
+                Some(net) => tx
+                    .query_one(
+                        &format!(
+                            "SELECT pg_relation_size('{net}') / current_setting('block_size')::int8"
+                        ),
+                        &[],
+                    )
+                    .await
+                    .map_err(WarehouseError::database(doing("sizing the net changes")))?
+                    .get::<_, i64>(0),
+                None => 0,
+            });
+        }
+        tx.commit().await.map_err(WarehouseError::database(doing(
+            "COMMIT of the staged changes",
+        )))?;
+        let mut guards = Vec::with_capacity(shards.len());
+        for shard in shards {
+            guards.push(shard.client.lock().await);
+        }
+        let connections: Vec<&tokio_postgres::Client> = std::iter::once(&*client)
+            .chain(guards.iter().map(|g| &**g))
+            .collect();
+        let count = connections.len();
+        let gids: Vec<String> = (0..count)
+            .map(|shard| prepared_transaction_id(task, sequence, shard))
+            .collect();
+        let results = futures::future::join_all(connections.iter().enumerate().map(
+            |(shard, connection)| {
+                let range = move |table_blocks: i64| ShardRange {
+                    shard,
+                    count,
+                    blocks: table_blocks,
+                };
+                let (staged, blocks, gids, checkpoint) = (&staged, &blocks, &gids, &checkpoint);
+                async move {
+                    connection
+                        .batch_execute(&format!("BEGIN; {WORK_MEM_SQL}"))
+                        .await
+                        .map_err(WarehouseError::database(doing("BEGIN")))?;
+                    let written = async {
+                        let mut written = Vec::with_capacity(staged.len());
+                        for (table, &table_blocks) in staged.iter().zip(blocks) {
+                            // A truncate takes the whole table: one connection writes it.
+                            let part = if table.truncated {
+                                (shard == 0).then_some(None)
+                            } else {
+                                Some(Some(range(table_blocks)))
+                            };
+                            written.push(match part {
+                                Some(part) => write_table(*connection, table, part, sequence).await?,
+                                None => Written::default(),
+                            });
+                        }
+                        if shard == 0 {
+                            checkpoint.advance(*connection, &doing).await?;
+                        }
+                        connection
+                            .batch_execute(&format!("PREPARE TRANSACTION '{}'", gids[shard]))
+                            .await
+                            .map_err(WarehouseError::database(doing(
+                                "PREPARE TRANSACTION (parallel apply needs max_prepared_transactions of at least one per apply connection on the target)",
+                            )))?;
+                        Ok(written)
+                    }
+                    .await;
+                    if written.is_err() {
+                        // Best effort: a broken connection has rolled back already.
+                        let _ = connection.batch_execute("ROLLBACK").await;
+                    }
+                    written
+                }
+            },
+        ))
+        .await;
+        let mut failure = None;
+        let mut prepared = Vec::new();
+        for (shard, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(written) => prepared.push((shard, written)),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(error) = failure {
+            for (shard, _) in &prepared {
+                // Left over, the next apply's settle_prepared rolls them back.
+                let _ = client
+                    .batch_execute(&format!("ROLLBACK PREPARED '{}'", gids[*shard]))
+                    .await;
+            }
+            return Err(error);
+        }
+        // The first commit holds the checkpoint: from here on the batch is applied (a failure
+        // to commit the others leaves them to the next apply's settle_prepared).
+        let mut totals = vec![Written::default(); staged.len()];
+        for (shard, written) in &prepared {
+            client
+                .batch_execute(&format!("COMMIT PREPARED '{}'", gids[*shard]))
+                .await
+                .map_err(WarehouseError::database(doing("COMMIT PREPARED")))?;
+            for (total, part) in totals.iter_mut().zip(written) {
+                total.deleted += part.deleted;
+                total.inserted += part.inserted;
+            }
+        }
+        for (table, total) in staged.iter().zip(totals) {
+            outcome.add(table, total);
+        }
+        drop(guards);
+        let drops: Vec<String> = staged
+            .iter()
+            .flat_map(|t| [Some(t.staged.clone()), t.net.clone()])
+            .flatten()
+            .map(|name| format!("DROP TABLE IF EXISTS {name};"))
+            .collect();
+        client
+            .batch_execute(&drops.concat())
             .await
-            .map_err(WarehouseError::database(doing("COMMIT")))?;
+            .map_err(WarehouseError::database(doing(
+                "dropping the staged changes",
+            )))?;
         Ok(outcome)
     }
 }
@@ -367,12 +526,225 @@ struct Names {
     net: String,
 }
 
-async fn apply_table<S, E>(
+/// Where a batch's changes are staged.
+enum Staging {
+    /// Temporary tables, dropped at commit: the batch is applied in the staging transaction.
+    Temporary,
+    /// Unlogged tables `<prefix>_<index>` and `<prefix>_net_<index>`, committed for other
+    /// connections to read (temporary tables can't be part of a prepared transaction either).
+    Unlogged { prefix: String },
+}
+
+/// One table's changes, staged and reduced to the net change per key.
+struct StagedTable {
+    names: Names,
+    /// Change rows received.
+    rows: u64,
+    /// The batch truncated the table.
+    truncated: bool,
+    /// The staged changes' table (also when they were empty, for the clean-up).
+    staged: String,
+    /// The net changes' table; `None` when the batch had no change of this table.
+    net: Option<String>,
+}
+
+/// What writing (a share of) one table's net changes did.
+#[derive(Debug, Clone, Copy, Default)]
+struct Written {
+    deleted: u64,
+    inserted: u64,
+}
+
+/// One connection's share of a table's net changes: a contiguous range of the net table's
+/// blocks, which hold the net changes in key order.
+#[derive(Debug, Clone, Copy)]
+struct ShardRange {
+    shard: usize,
+    count: usize,
+    blocks: i64,
+}
+
+impl ShardRange {
+    /// ` AND <ctid range>` (a TID range scan) for this share of `alias`'s rows.
+    fn filter(&self, alias: &str) -> String {
+        let (shard, count) = (self.shard as i64, self.count as i64);
+        let bound = |share: i64| self.blocks * share / count;
+        let mut filter = String::new();
+        if shard > 0 {
+            filter += &format!(" AND {alias}.ctid >= '({},0)'::tid", bound(shard));
+        }
+        if shard + 1 < count {
+            filter += &format!(" AND {alias}.ctid < '({},0)'::tid", bound(shard + 1));
+        }
+        filter
+    }
+}
+
+const WORK_MEM_SQL: &str = "SET LOCAL work_mem = '128MB'";
+
+/// The checkpoint row a batch advances.
+struct Checkpoint<'a> {
+    task: &'a str,
+    sequence: i64,
+    position: &'a str,
+    committed_at: Option<SystemTime>,
+    /// The sequence recorded before the batch (`None`: no row yet).
+    before: Option<i64>,
+}
+
+impl Checkpoint<'_> {
+    /// Advances the checkpoint to this batch, which must follow the recorded one (else another
+    /// applier got in between: nothing is committed).
+    async fn advance(
+        &self,
+        client: &impl GenericClient,
+        doing: &impl Fn(&str) -> String,
+    ) -> Result<(), WarehouseError> {
+        let advanced = client
+            .execute(
+                "INSERT INTO migrate.migrate_cdc_checkpoint (task, sequence, position, applied_at, source_committed_at) \
+                 VALUES ($1, $2, $3, now(), $4) \
+                 ON CONFLICT (task) DO UPDATE SET sequence = excluded.sequence, position = excluded.position, \
+                     applied_at = excluded.applied_at, source_committed_at = excluded.source_committed_at \
+                 WHERE migrate_cdc_checkpoint.sequence IS NOT DISTINCT FROM $5",
+                &[&self.task, &self.sequence, &self.position, &self.committed_at, &self.before],
+            )
+            .await
+            .map_err(WarehouseError::database(doing("advancing the CDC checkpoint")))?;
+        if advanced == 1 {
+            Ok(())
+        } else {
+            Err(WarehouseError::Change {
+                table: "(every table)".into(),
+                sequence: self.sequence.max(0) as u64,
+                message: "another process advanced the task's CDC checkpoint during the batch: run one capture per task".into(),
+            })
+        }
+    }
+}
+
+/// Locks the task's checkpoint for this transaction and returns the recorded sequence
+/// (`Some(None)` when there is none yet), or `None` when this batch was applied before (same
+/// position, or a sequence not above the recorded one).
+async fn lock_checkpoint(
     tx: &Transaction<'_>,
+    task: &str,
+    sequence: i64,
+    position: &str,
+    doing: &impl Fn(&str) -> String,
+) -> Result<Option<Option<i64>>, WarehouseError> {
+    tx.execute(LOCK_SQL, &[&task])
+        .await
+        .map_err(WarehouseError::database(doing(
+            "locking the task's CDC checkpoint",
+        )))?;
+    let recorded = tx
+        .query_opt(
+            "SELECT sequence, position FROM migrate.migrate_cdc_checkpoint WHERE task = $1 FOR UPDATE",
+            &[&task],
+        )
+        .await
+        .map_err(WarehouseError::database(doing("reading the CDC checkpoint")))?;
+    Ok(match recorded {
+        Some(row) => {
+            let (done, done_position): (i64, String) = (row.get(0), row.get(1));
+            (done_position != position && sequence > done).then_some(Some(done))
+        }
+        None => Some(None),
+    })
+}
+
+/// A stable short name for a task in object names (`[0-9a-f]{16}`: FNV-1a of the name).
+fn task_hash(task: &str) -> String {
+    let hash = task.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+/// The global id of connection `shard`'s prepared transaction for change batch `sequence` of
+/// `task` in a parallel apply ([`PostgresWarehouse::apply_changes_over`]), as
+/// `pg_prepared_xacts` shows it.
+pub fn prepared_transaction_id(task: &str, sequence: u64, shard: usize) -> String {
+    format!("migrate-cdc-{}-{sequence}-{shard}", task_hash(task))
+}
+
+/// Commits the prepared transactions a parallel apply of `task` left behind (a crash, a
+/// dropped connection) whose batch the checkpoint has, and rolls back the others.
+async fn settle_prepared(
+    client: &tokio_postgres::Client,
+    task: &str,
+) -> Result<(), WarehouseError> {
+    let doing = |what: &str| format!("settling the prepared transactions of task {task}: {what}");
+    let prefix = format!("migrate-cdc-{}-", task_hash(task));
+    let left: Vec<String> = client
+        .query(
+            "SELECT gid FROM pg_prepared_xacts \
+              WHERE database = current_database() AND starts_with(gid, $1)",
+            &[&prefix],
+        )
+        .await
+        .map_err(WarehouseError::database(doing("listing them")))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    if left.is_empty() {
+        return Ok(());
+    }
+    let applied: i64 = client
+        .query_opt(
+            "SELECT sequence FROM migrate.migrate_cdc_checkpoint WHERE task = $1",
+            &[&task],
+        )
+        .await
+        .map_err(WarehouseError::database(doing(
+            "reading the CDC checkpoint",
+        )))?
+        .map_or(0, |row| row.get(0));
+    for gid in left {
+        let batch = gid[prefix.len()..]
+            .split('-')
+            .next()
+            .and_then(|n| n.parse::<i64>().ok());
+        let verdict = if batch.is_some_and(|b| b <= applied) {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        client
+            .batch_execute(&format!("{verdict} PREPARED '{gid}'"))
+            .await
+            .map_err(WarehouseError::database(doing(&format!(
+                "{verdict} PREPARED '{gid}'"
+            ))))?;
+    }
+    Ok(())
+}
+
+impl ApplyOutcome {
+    fn add(&mut self, table: &StagedTable, written: Written) {
+        self.inserted += written.inserted;
+        self.deleted += written.deleted;
+        self.truncated += u32::from(table.truncated);
+        self.tables.push(TableApplied {
+            table: table.names.target.clone(),
+            changes: table.rows,
+            deleted: written.deleted,
+            inserted: written.inserted,
+            truncated: table.truncated,
+        });
+    }
+}
+
+/// Copies one table's changes into a staging table, checks them, fills unchanged values and
+/// reduces them to the net change per key.
+async fn stage_table<S, E>(
+    tx: &Transaction<'_>,
+    staging: &Staging,
     index: usize,
     sequence: u64,
     changes: TableChanges<S>,
-) -> Result<TableApplied, WarehouseError>
+) -> Result<StagedTable, WarehouseError>
 where
     S: Stream<Item = Result<RecordBatch, E>>,
     E: Display + ErrorClass,
@@ -415,12 +787,34 @@ where
             .iter()
             .map(|&p| target_column(&table.columns[p].name))
             .collect(),
-        staged: format!("migrate_cdc_{index}"),
+        staged: match staging {
+            Staging::Temporary => format!("migrate_cdc_{index}"),
+            Staging::Unlogged { prefix } => format!("{prefix}_{index}"),
+        },
         key_positions: key_positions.clone(),
         after_keys: key_positions.iter().map(|p| format!("c{p}")).collect(),
         before_keys: (0..key_positions.len()).map(|i| format!("b{i}")).collect(),
-        net: format!("migrate_cdc_net_{index}"),
+        net: match staging {
+            Staging::Temporary => format!("migrate_cdc_net_{index}"),
+            Staging::Unlogged { prefix } => format!("{prefix}_net_{index}"),
+        },
     };
+    let create_table = match staging {
+        Staging::Temporary => "CREATE TEMP TABLE {} ON COMMIT DROP",
+        Staging::Unlogged { .. } => "CREATE UNLOGGED TABLE {}",
+    };
+    let create_table = |name: &str| create_table.replace("{}", name);
+    if matches!(staging, Staging::Unlogged { .. }) {
+        // Left by an apply that stopped before it dropped them.
+        tx.batch_execute(&format!(
+            "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}",
+            names.staged, names.net
+        ))
+        .await
+        .map_err(WarehouseError::database(doing(
+            "dropping leftover staging tables",
+        )))?;
+    }
 
     // The staging table takes its column types from the target (CREATE TABLE AS keeps types,
     // modifiers and collations, but no NOT NULL: deletes have no after-image).
@@ -436,8 +830,8 @@ where
         select.push(format!("t.{column} AS c{i}"));
     }
     let create = format!(
-        "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} t WITH NO DATA",
-        names.staged,
+        "{} AS SELECT {} FROM {} t WITH NO DATA",
+        create_table(&names.staged),
         select.join(", "),
         names.target
     );
@@ -506,12 +900,12 @@ where
             } => WarehouseError::database(doing(what))(source),
         })?;
     if rows == 0 {
-        return Ok(TableApplied {
-            table: target,
-            changes: 0,
-            deleted: 0,
-            inserted: 0,
+        return Ok(StagedTable {
+            staged: names.staged.clone(),
+            names,
+            rows,
             truncated: false,
+            net: None,
         });
     }
 
@@ -524,6 +918,21 @@ where
         .map(|c| format!("{c} IS NULL"))
         .collect::<Vec<_>>()
         .join(" OR ");
+    // A null new key, unless the key column is unchanged (then it is the before key, which is
+    // checked not null above).
+    let after_null = names
+        .after_keys
+        .iter()
+        .zip(&names.key_positions)
+        .map(|(c, p)| {
+            format!(
+                "({c} IS NULL AND substr(unch, {}, 1) IS DISTINCT FROM '1')",
+                p + 1
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    // One scan of the staged changes for every check (a scan costs as much as the COPY).
     let facts = tx
         .query_one(
             &format!(
@@ -532,7 +941,8 @@ where
                         min(seq) FILTER (WHERE unch IS NOT NULL AND length(unch) <> {column_count}), \
                         min(seq) FILTER (WHERE op = 'T'), \
                         max(seq) FILTER (WHERE op = 'T'), \
-                        count(*) FILTER (WHERE op = 'U' AND strpos(unch, '1') > 0) \
+                        count(*) FILTER (WHERE op = 'U' AND strpos(unch, '1') > 0), \
+                        min(seq) FILTER (WHERE op IN ('I', 'U') AND ({after_null})) \
                    FROM {staged}"
             ),
             &[],
@@ -564,32 +974,18 @@ where
     let first_truncate: Option<i64> = facts.get(3);
     let last_truncate: Option<i64> = facts.get(4);
     let unchanged_rows: i64 = facts.get(5);
-
-    tx.batch_execute(&format!("ANALYZE {staged}"))
-        .await
-        .map_err(db("analyzing the staged changes"))?;
-    if unchanged_rows > 0 {
-        resolve_unchanged(tx, &names, table, first_truncate, &change_error, &doing).await?;
-    }
-
-    let after_null = names
-        .after_keys
-        .iter()
-        .map(|c| format!("{c} IS NULL"))
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    let missing_key = tx
-        .query_one(
-            &format!("SELECT min(seq) FROM {staged} WHERE op IN ('I', 'U') AND ({after_null})"),
-            &[],
-        )
-        .await
-        .map_err(db("checking the changes' keys"))?
-        .get::<_, Option<i64>>(0);
-    if let Some(seq) = missing_key {
+    if let Some(seq) = facts.get::<_, Option<i64>>(6) {
         return Err(change_error(format!(
             "the insert or update with {SEQ_COLUMN} {seq} has a null primary-key value in its new image"
         )));
+    }
+
+    if unchanged_rows > 0 {
+        // Only the joins that fill unchanged values need the staged changes' statistics.
+        tx.batch_execute(&format!("ANALYZE {staged}"))
+            .await
+            .map_err(db("analyzing the staged changes"))?;
+        resolve_unchanged(tx, &names, table, first_truncate, &change_error, &doing).await?;
     }
 
     // The last change of each key after the last truncate: present (its image is the row) or
@@ -620,7 +1016,7 @@ where
         )
     };
     tx.batch_execute(&format!(
-        "CREATE TEMP TABLE {net} ON COMMIT DROP AS \
+        "{create_net} AS \
          SELECT DISTINCT ON ({after}) {after}, seq, present{image_list} FROM ( \
              SELECT {after}, seq, true AS present{image_list} FROM {staged} WHERE op IN ('I', 'U'){since} \
              UNION ALL \
@@ -628,57 +1024,76 @@ where
               WHERE (op = 'D' OR (op = 'U' AND {before_row} IS DISTINCT FROM {after_row})){since} \
          ) changes ORDER BY {after}, seq DESC; \
          ANALYZE {net}",
+        create_net = create_table(net),
         before_row = row_of(staged, &names.before_keys),
         after_row = row_of(staged, &names.after_keys),
     ))
     .await
     .map_err(db("reducing the changes to the net change per key"))?;
 
-    let truncated = last_truncate.is_some();
+    Ok(StagedTable {
+        staged: names.staged.clone(),
+        net: Some(net.clone()),
+        names,
+        rows,
+        truncated: last_truncate.is_some(),
+    })
+}
+
+/// Writes a staged table's net changes (or the share `range` of them) to the target: truncates
+/// it if the batch did, deletes the rows of every changed key, inserts the final images.
+async fn write_table(
+    client: &impl GenericClient,
+    table: &StagedTable,
+    range: Option<ShardRange>,
+    sequence: u64,
+) -> Result<Written, WarehouseError> {
+    let Some(net) = &table.net else {
+        return Ok(Written::default());
+    };
+    let names = &table.names;
+    let target = &names.target;
+    let doing = |what: &str| format!("applying change batch {sequence} to table {target}: {what}");
+    let db = |what: &str| WarehouseError::database(doing(what));
+    let share = |alias: &str| range.map_or(String::new(), |r| r.filter(alias));
     let mut deleted = 0;
-    if truncated {
-        tx.batch_execute(&format!("TRUNCATE {}", names.target))
+    if table.truncated {
+        client
+            .batch_execute(&format!("TRUNCATE {target}"))
             .await
             .map_err(db(
                 "truncating it (tables whose foreign keys reference it must be truncated in the same batch)",
             ))?;
     } else {
-        let keys: Vec<String> = names.keys.clone();
-        deleted = tx
+        deleted = client
             .execute(
                 &format!(
-                    "DELETE FROM {} t USING {net} n WHERE {}",
-                    names.target,
-                    equal("t", &keys, "n", &names.after_keys)
+                    "DELETE FROM {target} t USING {net} n WHERE {}{}",
+                    equal("t", &names.keys, "n", &names.after_keys),
+                    share("n")
                 ),
                 &[],
             )
             .await
             .map_err(db("deleting the rows of the changed keys"))?;
     }
-    let values = (0..column_count)
+    let values = (0..names.columns.len())
         .map(|i| format!("c{i}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let inserted = tx
+    let inserted = client
         .execute(
             &format!(
-                "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE \
-                 SELECT {values} FROM {net} WHERE present",
-                names.target,
-                names.columns.join(", ")
+                "INSERT INTO {target} ({}) OVERRIDING SYSTEM VALUE \
+                 SELECT {values} FROM {net} n WHERE present{}",
+                names.columns.join(", "),
+                share("n")
             ),
             &[],
         )
         .await
         .map_err(db("inserting the new images"))?;
-    Ok(TableApplied {
-        table: target,
-        changes: rows,
-        deleted,
-        inserted,
-        truncated,
-    })
+    Ok(Written { deleted, inserted })
 }
 
 /// Fills every unchanged value (`__unchanged` = `1`) of the staged updates: from the latest

@@ -258,6 +258,22 @@ impl PostgresWarehouse {
         Ok(row.get(0))
     }
 
+    /// The server's `max_prepared_transactions`: how many transactions may wait in two-phase
+    /// commit at once (0: none).
+    pub async fn max_prepared_transactions(&self) -> Result<u64, WarehouseError> {
+        let client = self.client.lock().await;
+        let row = client
+            .query_one(
+                "SELECT current_setting('max_prepared_transactions')::int8",
+                &[],
+            )
+            .await
+            .map_err(WarehouseError::database(
+                "reading max_prepared_transactions".to_string(),
+            ))?;
+        Ok(row.get::<_, i64>(0).max(0) as u64)
+    }
+
     /// The rows of the chunks of `table` that `task` has made durable (the sum of their
     /// checkpoints).
     pub async fn loaded_rows(&self, task: &str, table: &Table) -> Result<u64, WarehouseError> {

@@ -11,8 +11,8 @@ mod prepare;
 mod validate;
 
 pub use apply::{
-    staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied, TableChanges, SEQ_COLUMN,
-    TRUNCATE_OP,
+    prepared_transaction_id, staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied,
+    TableChanges, SEQ_COLUMN, TRUNCATE_OP,
 };
 pub use checkpoint::TableState;
 pub use connect::SESSION_SETTINGS;
