@@ -26,6 +26,9 @@ const IDLE_EVERY: Duration = Duration::from_secs(1);
 /// stream of small transactions then travels in batches of many, not one event per transaction
 /// (the walsender sends them about as fast as they are read).
 const LINGER: Duration = Duration::from_millis(2);
+/// Committed rows are held this long at most, however fast more arrive: a steady stream must not
+/// wait for a full batch.
+const HOLD_AT_MOST: Duration = Duration::from_millis(50);
 
 /// Microseconds from 1970-01-01 to 2000-01-01 (PostgreSQL's epoch).
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
@@ -68,13 +71,16 @@ pub struct PostgresChanges {
     gathering: Option<Gathering>,
     /// The commit of the last transaction whose rows are the first `.1` rows of `gathering`:
     /// consecutive small transactions are handed over as one batch and their last commit while
-    /// more of the stream is already at hand (one-row transactions would otherwise travel alone).
+    /// more of the stream is at hand or arrives within [`LINGER`], for [`HOLD_AT_MOST`] at most
+    /// (one-row transactions would otherwise travel alone).
     committed: Option<(ChangeEvent, usize)>,
     /// Transactions whose commit record lies before this were applied already: skipped.
     resume_from: Lsn,
     in_transaction: bool,
     skipping: bool,
     last_idle: Instant,
+    /// Since when `committed` has held rows back.
+    held_since: Option<Instant>,
 }
 
 impl PostgresChanges {
@@ -99,6 +105,7 @@ impl PostgresChanges {
             in_transaction: false,
             skipping: false,
             last_idle: Instant::now(),
+            held_since: None,
         })
     }
 
@@ -109,6 +116,13 @@ impl PostgresChanges {
     /// Receives and decodes until at least one event is pending or the stream ends.
     async fn fill(&mut self) -> Result<bool, SourceError> {
         while self.pending.is_empty() {
+            if self
+                .held_since
+                .is_some_and(|since| since.elapsed() >= HOLD_AT_MOST)
+            {
+                self.flush();
+                continue;
+            }
             let received = if self.committed.is_some() && self.client.is_running() {
                 // Committed rows wait only while more of the stream is already here, or arrives
                 // within LINGER. (The receive is a channel read while the worker runs, so
@@ -149,7 +163,10 @@ impl PostgresChanges {
                             committed_at: pg_time(commit_time_micros),
                         };
                         match &self.gathering {
-                            Some(g) if g.rows > 0 => self.committed = Some((commit, g.rows)),
+                            Some(g) if g.rows > 0 => {
+                                self.committed = Some((commit, g.rows));
+                                self.held_since.get_or_insert_with(Instant::now);
+                            }
                             _ => {
                                 self.flush();
                                 self.pending.push_back(commit);
@@ -458,6 +475,7 @@ impl PostgresChanges {
 
     /// Turns the rows gathered so far into a pending [`ChangeEvent::Rows`].
     fn flush(&mut self) {
+        self.held_since = None;
         let committed = self.committed.take();
         let Some(mut g) = self.gathering.take().filter(|g| g.rows > 0) else {
             self.pending.extend(committed.map(|(commit, _)| commit));

@@ -1065,6 +1065,13 @@ async fn write_table(
                 "truncating it (tables whose foreign keys reference it must be truncated in the same batch)",
             ))?;
     } else {
+        // A hash join would read the whole target table for every batch (and every connection
+        // of a parallel apply); merge and nested-loop joins go through its primary key, at a
+        // cost that follows the batch's size (measured 30% faster at 250,000 of 1M rows).
+        client
+            .batch_execute("SET LOCAL enable_hashjoin = off")
+            .await
+            .map_err(db("SET enable_hashjoin"))?;
         deleted = client
             .execute(
                 &format!(
