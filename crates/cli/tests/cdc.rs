@@ -426,16 +426,19 @@ fn sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing() {
         run_workload(&url, 10..60, Duration::from_millis(60), &flag);
     });
     // Kill points: during the full load, and at pseudo-random moments of the change stream.
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    for kill in 0..4 {
-        let mut cdc = start_cdc(
+    let start = || {
+        start_cdc(
             source.url(),
             target.url(),
             &staging,
             "killed",
             false,
             PARALLEL_APPLY,
-        );
+        )
+    };
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for kill in 0..4 {
+        let mut cdc = start();
         if kill == 1 {
             // From here on the workload may change columns: the full load must be over.
             wait_for_capture(&mut cdc, target.url());
@@ -450,14 +453,7 @@ fn sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing() {
         let _ = cdc.wait(Duration::from_secs(10));
     }
     workload.join().unwrap();
-    let mut cdc = start_cdc(
-        source.url(),
-        target.url(),
-        &staging,
-        "killed",
-        false,
-        PARALLEL_APPLY,
-    );
+    let mut cdc = start();
     converge(
         &mut cdc,
         source.url(),

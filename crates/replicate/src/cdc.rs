@@ -1011,8 +1011,13 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 batch.started.get_or_insert_with(Instant::now);
             }
             ChangeEvent::Idle { position, .. } => {
-                // Nothing of ours is in flight: the source may release its log up to here.
-                if batch.commit.is_none() && !batch.open && batch.changes == 0 {
+                // Nothing of ours is in flight: the source may release its log up to here. (Not
+                // while a batch is being applied: it is not durable yet.)
+                if batch.commit.is_none()
+                    && !batch.open
+                    && batch.changes == 0
+                    && self.in_flight.is_none()
+                {
                     let _ = ack.send(position);
                 }
             }
