@@ -27,8 +27,8 @@ pub mod redshift;
 
 pub use error::WarehouseError;
 pub use postgres::{
-    prepared_transaction_id, staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied,
-    TableChanges, SEQ_COLUMN, TRUNCATE_OP,
+    staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied, TableChanges, SEQ_COLUMN,
+    TRUNCATE_OP,
 };
 pub use postgres::{
     ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, SchemaChangePolicy, TableState,

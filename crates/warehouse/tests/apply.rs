@@ -379,10 +379,34 @@ async fn prepared_transactions_left_by_a_crash_follow_the_checkpoint() {
         .await
         .unwrap();
 
+    // A batch that fails after its changes were staged (a row the target refuses): nothing of
+    // it is applied, its staging tables stay behind.
+    db.sql(&format!(
+        "ALTER TABLE {ORDERS} ADD CONSTRAINT not_bad CHECK (name <> 'bad')"
+    ))
+    .unwrap();
+    let refused = numbered(
+        2,
+        vec![
+            upd(&["3"], vec![v("3"), v("fine"), After::Null]),
+            upd(&["4"], vec![v("4"), v("bad"), After::Null]),
+        ],
+    );
+    let error = apply_over(&wh, &shards, 2, vec![changes(&t, &refused, 10)])
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("not_bad"), "{error}");
+    assert_eq!(read_table(&db, ORDERS, ORDER_COLUMNS), model.render());
+    let staging_tables =
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate' AND tablename LIKE 'cdc%'";
+    assert_ne!(db.sql(staging_tables).unwrap().trim(), "0");
+    db.sql(&format!("ALTER TABLE {ORDERS} DROP CONSTRAINT not_bad"))
+        .unwrap();
+
     // What a crash between the commits would leave: the second connection's share of batch 1
     // (whose checkpoint committed) and a share of batch 2 (not committed) still prepared.
     for (sequence, id, name) in [(1, "101", "kept"), (2, "102", "dropped")] {
-        let gid = migrate_warehouse::prepared_transaction_id("task1", sequence, 1);
+        let gid = wh.prepared_transaction_id("task1", sequence, 1);
         db.sql(&format!(
             "BEGIN; INSERT INTO {ORDERS} VALUES ({id}, '{name}', NULL); PREPARE TRANSACTION '{gid}';"
         ))
@@ -390,8 +414,9 @@ async fn prepared_transactions_left_by_a_crash_follow_the_checkpoint() {
     }
     model.apply(&ins(&[Some("101"), Some("kept"), None]));
 
-    // The next batch commits the first, rolls the second back, then applies.
-    let second = numbered(2, vec![upd(&["2"], vec![v("2"), v("second"), After::Null])]);
+    // The next batch commits the first, rolls the second back, drops the staging tables, then
+    // applies.
+    let second = numbered(4, vec![upd(&["2"], vec![v("2"), v("second"), After::Null])]);
     for (_, change) in &second {
         model.apply(change);
     }
@@ -405,6 +430,28 @@ async fn prepared_transactions_left_by_a_crash_follow_the_checkpoint() {
             .trim(),
         "0"
     );
+    assert_eq!(db.sql(staging_tables).unwrap().trim(), "0");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn prepared_transaction_ids_differ_per_database_and_task() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let (one, two) = (
+        pg.create_database("apply_gid_a"),
+        pg.create_database("apply_gid_b"),
+    );
+    let one = PostgresWarehouse::connect(one.url()).await.unwrap();
+    let two = PostgresWarehouse::connect(two.url()).await.unwrap();
+    let id = one.prepared_transaction_id("task1", 7, 1);
+    assert!(
+        id.starts_with("migrate-cdc-") && id.ends_with("-7-1"),
+        "{id}"
+    );
+    assert_ne!(id, two.prepared_transaction_id("task1", 7, 1));
+    assert_ne!(id, one.prepared_transaction_id("task2", 7, 1));
+    assert_eq!(id, one.prepared_transaction_id("task1", 7, 1));
 }
 
 /// A small deterministic generator (PCG-style LCG), so failures replay.

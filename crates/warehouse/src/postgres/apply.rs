@@ -321,12 +321,12 @@ impl PostgresWarehouse {
         }
 
         let mut client = self.client.lock().await;
-        settle_prepared(&client, task).await?;
+        settle_prepared(&client, task, &self.prepared_prefix(task)).await?;
         let staging = if shards.is_empty() {
             Staging::Temporary
         } else {
             Staging::Unlogged {
-                prefix: format!("migrate.cdc_{}", task_hash(task)),
+                prefix: format!("migrate.{}", staging_prefix(task)),
             }
         };
         let tx = client
@@ -403,7 +403,7 @@ impl PostgresWarehouse {
             .collect();
         let count = connections.len();
         let gids: Vec<String> = (0..count)
-            .map(|shard| prepared_transaction_id(task, sequence, shard))
+            .map(|shard| self.prepared_transaction_id(task, sequence, shard))
             .collect();
         let results = futures::future::join_all(connections.iter().enumerate().map(
             |(shard, connection)| {
@@ -530,7 +530,7 @@ struct Names {
 enum Staging {
     /// Temporary tables, dropped at commit: the batch is applied in the staging transaction.
     Temporary,
-    /// Unlogged tables `<prefix>_<index>` and `<prefix>_net_<index>`, committed for other
+    /// Unlogged tables `<prefix><index>` and `<prefix>net_<index>`, committed for other
     /// connections to read (temporary tables can't be part of a prepared transaction either).
     Unlogged { prefix: String },
 }
@@ -654,29 +654,63 @@ async fn lock_checkpoint(
     })
 }
 
-/// A stable short name for a task in object names (`[0-9a-f]{16}`: FNV-1a of the name).
-fn task_hash(task: &str) -> String {
-    let hash = task.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+/// A stable short name (`[0-9a-f]{16}`: FNV-1a) for `text` in object names.
+fn short_hash(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
     });
     format!("{hash:016x}")
 }
 
-/// The global id of connection `shard`'s prepared transaction for change batch `sequence` of
-/// `task` in a parallel apply ([`PostgresWarehouse::apply_changes_over`]), as
-/// `pg_prepared_xacts` shows it.
-pub fn prepared_transaction_id(task: &str, sequence: u64, shard: usize) -> String {
-    format!("migrate-cdc-{}-{sequence}-{shard}", task_hash(task))
+/// The prefix of the unlogged staging tables of `task`'s parallel apply (schema `migrate`).
+fn staging_prefix(task: &str) -> String {
+    format!("cdc_{}_", short_hash(task))
 }
 
-/// Commits the prepared transactions a parallel apply of `task` left behind (a crash, a
-/// dropped connection) whose batch the checkpoint has, and rolls back the others.
+impl PostgresWarehouse {
+    /// The prefix of the prepared transactions of `task`'s parallel apply in this database
+    /// (their ids are unique in the whole server).
+    fn prepared_prefix(&self, task: &str) -> String {
+        format!(
+            "migrate-cdc-{}-",
+            short_hash(&format!("{}/{task}", self.database))
+        )
+    }
+
+    /// The global id of connection `shard`'s prepared transaction for change batch `sequence`
+    /// of `task` in a parallel apply ([`PostgresWarehouse::apply_changes_over`]), as
+    /// `pg_prepared_xacts` shows it.
+    pub fn prepared_transaction_id(&self, task: &str, sequence: u64, shard: usize) -> String {
+        format!("{}{sequence}-{shard}", self.prepared_prefix(task))
+    }
+}
+
+/// Settles what a parallel apply of `task` left behind (a crash, a dropped connection): commits
+/// its prepared transactions whose batch the checkpoint has, rolls back the others, and drops
+/// its staging tables.
 async fn settle_prepared(
     client: &tokio_postgres::Client,
     task: &str,
+    prefix: &str,
 ) -> Result<(), WarehouseError> {
-    let doing = |what: &str| format!("settling the prepared transactions of task {task}: {what}");
-    let prefix = format!("migrate-cdc-{}-", task_hash(task));
+    let doing = |what: &str| format!("settling the parallel apply of task {task}: {what}");
+    let tables: Vec<String> = client
+        .query(
+            "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables \
+              WHERE schemaname = 'migrate' AND starts_with(tablename, $1)",
+            &[&staging_prefix(task)],
+        )
+        .await
+        .map_err(WarehouseError::database(doing("listing staging tables")))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    for table in tables {
+        client
+            .batch_execute(&format!("DROP TABLE IF EXISTS {table}"))
+            .await
+            .map_err(WarehouseError::database(doing("dropping a staging table")))?;
+    }
     let left: Vec<String> = client
         .query(
             "SELECT gid FROM pg_prepared_xacts \
@@ -789,14 +823,14 @@ where
             .collect(),
         staged: match staging {
             Staging::Temporary => format!("migrate_cdc_{index}"),
-            Staging::Unlogged { prefix } => format!("{prefix}_{index}"),
+            Staging::Unlogged { prefix } => format!("{prefix}{index}"),
         },
         key_positions: key_positions.clone(),
         after_keys: key_positions.iter().map(|p| format!("c{p}")).collect(),
         before_keys: (0..key_positions.len()).map(|i| format!("b{i}")).collect(),
         net: match staging {
             Staging::Temporary => format!("migrate_cdc_net_{index}"),
-            Staging::Unlogged { prefix } => format!("{prefix}_net_{index}"),
+            Staging::Unlogged { prefix } => format!("{prefix}net_{index}"),
         },
     };
     let create_table = match staging {
@@ -804,17 +838,6 @@ where
         Staging::Unlogged { .. } => "CREATE UNLOGGED TABLE {}",
     };
     let create_table = |name: &str| create_table.replace("{}", name);
-    if matches!(staging, Staging::Unlogged { .. }) {
-        // Left by an apply that stopped before it dropped them.
-        tx.batch_execute(&format!(
-            "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}",
-            names.staged, names.net
-        ))
-        .await
-        .map_err(WarehouseError::database(doing(
-            "dropping leftover staging tables",
-        )))?;
-    }
 
     // The staging table takes its column types from the target (CREATE TABLE AS keeps types,
     // modifiers and collations, but no NOT NULL: deletes have no after-image).

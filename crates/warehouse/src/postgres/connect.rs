@@ -67,10 +67,18 @@ impl PostgresWarehouse {
                 "applying the session settings on {endpoint}"
             )))?;
         checkpoint::ensure_table(&client).await?;
+        let database = client
+            .query_one("SELECT current_database()", &[])
+            .await
+            .map_err(WarehouseError::database(format!(
+                "reading the database name on {endpoint}"
+            )))?
+            .get(0);
         Ok(PostgresWarehouse {
             client: tokio::sync::Mutex::new(client),
             connection: task,
             endpoint,
+            database,
         })
     }
 

@@ -11,8 +11,8 @@ mod prepare;
 mod validate;
 
 pub use apply::{
-    prepared_transaction_id, staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied,
-    TableChanges, SEQ_COLUMN, TRUNCATE_OP,
+    staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied, TableChanges, SEQ_COLUMN,
+    TRUNCATE_OP,
 };
 pub use checkpoint::TableState;
 pub use connect::SESSION_SETTINGS;
@@ -32,6 +32,9 @@ pub struct PostgresWarehouse {
     client: tokio::sync::Mutex<tokio_postgres::Client>,
     connection: tokio::task::JoinHandle<()>,
     endpoint: String,
+    /// `current_database()`: prepared transactions are named per database and task (their
+    /// names are unique in the whole server).
+    database: String,
 }
 
 /// The target table's name as SQL, converted like `migrate convert` does.
