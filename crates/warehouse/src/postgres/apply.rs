@@ -405,54 +405,17 @@ impl PostgresWarehouse {
         let gids: Vec<String> = (0..count)
             .map(|shard| self.prepared_transaction_id(task, sequence, shard))
             .collect();
-        let results = futures::future::join_all(connections.iter().enumerate().map(
-            |(shard, connection)| {
-                let range = move |table_blocks: i64| ShardRange {
+        let results =
+            futures::future::join_all(connections.iter().enumerate().map(|(shard, connection)| {
+                let share = Share {
                     shard,
                     count,
-                    blocks: table_blocks,
+                    gid: &gids[shard],
+                    checkpoint: (shard == 0).then_some(&checkpoint),
                 };
-                let (staged, blocks, gids, checkpoint) = (&staged, &blocks, &gids, &checkpoint);
-                async move {
-                    connection
-                        .batch_execute(&format!("BEGIN; {WORK_MEM_SQL}"))
-                        .await
-                        .map_err(WarehouseError::database(doing("BEGIN")))?;
-                    let written = async {
-                        let mut written = Vec::with_capacity(staged.len());
-                        for (table, &table_blocks) in staged.iter().zip(blocks) {
-                            // A truncate takes the whole table: one connection writes it.
-                            let part = if table.truncated {
-                                (shard == 0).then_some(None)
-                            } else {
-                                Some(Some(range(table_blocks)))
-                            };
-                            written.push(match part {
-                                Some(part) => write_table(*connection, table, part, sequence).await?,
-                                None => Written::default(),
-                            });
-                        }
-                        if shard == 0 {
-                            checkpoint.advance(*connection, &doing).await?;
-                        }
-                        connection
-                            .batch_execute(&format!("PREPARE TRANSACTION '{}'", gids[shard]))
-                            .await
-                            .map_err(WarehouseError::database(doing(
-                                "PREPARE TRANSACTION (parallel apply needs max_prepared_transactions of at least one per apply connection on the target)",
-                            )))?;
-                        Ok(written)
-                    }
-                    .await;
-                    if written.is_err() {
-                        // Best effort: a broken connection has rolled back already.
-                        let _ = connection.batch_execute("ROLLBACK").await;
-                    }
-                    written
-                }
-            },
-        ))
-        .await;
+                share.write(connection, &staged, &blocks, sequence, &doing)
+            }))
+            .await;
         let mut failure = None;
         let mut prepared = Vec::new();
         for (shard, result) in results.into_iter().enumerate() {
@@ -524,6 +487,67 @@ struct Names {
     /// The net changes: key columns `c<position>` as in `staged`, `seq`, `present`, then the
     /// other columns `c<position>` (the final image; NULL when the key is absent).
     net: String,
+}
+
+/// One connection's part of a parallel apply.
+struct Share<'a> {
+    shard: usize,
+    count: usize,
+    /// Its prepared transaction's id.
+    gid: &'a str,
+    /// The checkpoint, for the first connection.
+    checkpoint: Option<&'a Checkpoint<'a>>,
+}
+
+impl Share<'_> {
+    /// In one transaction, ended by `PREPARE TRANSACTION`: this share of every staged table
+    /// (`blocks`: the size of each one's net changes), and the checkpoint if it is ours. A
+    /// truncated table is written by the first connection alone. On error the transaction is
+    /// rolled back.
+    async fn write(
+        self,
+        connection: &tokio_postgres::Client,
+        staged: &[StagedTable],
+        blocks: &[i64],
+        sequence: u64,
+        doing: &impl Fn(&str) -> String,
+    ) -> Result<Vec<Written>, WarehouseError> {
+        connection
+            .batch_execute(&format!("BEGIN; {WORK_MEM_SQL}"))
+            .await
+            .map_err(WarehouseError::database(doing("BEGIN")))?;
+        let written = async {
+            let mut written = Vec::with_capacity(staged.len());
+            for (table, &blocks) in staged.iter().zip(blocks) {
+                let range = ShardRange {
+                    shard: self.shard,
+                    count: self.count,
+                    blocks,
+                };
+                written.push(match (table.truncated, self.shard) {
+                    (true, 0) => write_table(connection, table, None, sequence).await?,
+                    (true, _) => Written::default(),
+                    (false, _) => write_table(connection, table, Some(range), sequence).await?,
+                });
+            }
+            if let Some(checkpoint) = self.checkpoint {
+                checkpoint.advance(connection, doing).await?;
+            }
+            connection
+                .batch_execute(&format!("PREPARE TRANSACTION '{}'", self.gid))
+                .await
+                .map_err(WarehouseError::database(doing(
+                    "PREPARE TRANSACTION (parallel apply needs max_prepared_transactions of at least one per apply connection on the target)",
+                )))?;
+            Ok(written)
+        }
+        .await;
+        if written.is_err() {
+            // Best effort: a broken connection has rolled back already.
+            let _ = connection.batch_execute("ROLLBACK").await;
+        }
+        written
+    }
 }
 
 /// Where a batch's changes are staged.
