@@ -1,5 +1,6 @@
-//! Replication preflight of a PostgreSQL source: the checks `migrate assess` reports and
-//! `migrate replicate` runs before it starts (DMS premigration assessment, and more).
+//! Replication preflight of a PostgreSQL source: the checks `migrate assess` reports (DMS
+//! premigration assessment, and more). `migrate replicate` does not run them: it stops on the
+//! same conditions when it meets them.
 
 use crate::sql::quote_ident;
 use crate::{PostgresSource, SourceError};
