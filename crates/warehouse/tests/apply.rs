@@ -358,6 +358,54 @@ async fn a_batch_split_over_three_connections_matches_a_replay() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_table_with_another_unique_key_is_written_by_one_connection() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("apply_unique");
+    let wh = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let shards = connections(&db, 1).await;
+    let t = table(
+        "app",
+        "users",
+        &[("id", "bigint"), ("email", "text"), ("note", "text")],
+        &["id"],
+    );
+    let pad = "p".repeat(300);
+    let initial: Vec<Row> = (1..=2000)
+        .map(|i| row(&[Some(&i.to_string()), Some(&format!("e{i}")), Some(&pad)]))
+        .collect();
+    let mut model = setup(&wh, &db, &t, "app.users", &initial).await;
+    db.sql("ALTER TABLE app.users ADD UNIQUE (email)").unwrap();
+    // Rows 1 and 2000 (at both ends of the key range) swap their emails through a free value;
+    // split between two connections, each one's INSERT would wait for the other's DELETE.
+    let mut list: Vec<Change> = (2..2000)
+        .map(|i: i64| {
+            let key = i.to_string();
+            upd(&[&key], vec![v(&key), v(&format!("e{i}")), v("new")])
+        })
+        .collect();
+    list.push(upd(&["1"], vec![v("1"), v("swap"), v("new")]));
+    list.push(upd(&["2000"], vec![v("2000"), v("e1"), v("new")]));
+    list.push(upd(&["1"], vec![v("1"), v("e2000"), v("new")]));
+    let list = numbered(1, list);
+    for (_, change) in &list {
+        model.apply(change);
+    }
+    let applied = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        apply_over(&wh, &shards, 1, vec![changes(&t, &list, 500)]),
+    )
+    .await
+    .expect("the apply must not wait on itself");
+    applied.unwrap();
+    assert_eq!(
+        read_table(&db, "app.users", &["id", "email", "note"]),
+        model.render()
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn prepared_transactions_left_by_a_crash_follow_the_checkpoint() {
     let Some(pg) = migrate_testkit::postgres() else {
         return;

@@ -279,7 +279,9 @@ impl PostgresWarehouse {
     /// With shards, the changes are staged and reduced to the net change per key in unlogged
     /// tables of schema `migrate`, in a transaction of their own (they change nothing of the
     /// target). Then each connection deletes and inserts its share of every table's net changes
-    /// (contiguous key ranges; a truncated table is written by this connection alone), this
+    /// (contiguous key ranges; a table the batch truncated, or that has foreign keys, unique
+    /// constraints besides its key or exclusion constraints, is written by this connection
+    /// alone: another connection's uncommitted rows would make its checks wait), this
     /// connection also advances the checkpoint, and each ends with `PREPARE TRANSACTION`
     /// (two-phase commit: the target needs `max_prepared_transactions` of at least one per
     /// connection). When all are prepared, this connection's transaction (the one with the
@@ -376,7 +378,16 @@ impl PostgresWarehouse {
 
         // The staged net changes must be visible to the other connections.
         let mut blocks = Vec::with_capacity(staged.len());
+        let mut splittable = Vec::with_capacity(staged.len());
         for table in &staged {
+            splittable.push(
+                !tx.query_one(CONSTRAINED_SQL, &[&table.names.target])
+                    .await
+                    .map_err(WarehouseError::database(doing(
+                        "reading the table's constraints",
+                    )))?
+                    .get::<_, bool>(0),
+            );
             blocks.push(match &table.net {
                 Some(net) => tx
                     .query_one(
@@ -413,7 +424,7 @@ impl PostgresWarehouse {
                     gid: &gids[shard],
                     checkpoint: (shard == 0).then_some(&checkpoint),
                 };
-                share.write(connection, &staged, &blocks, sequence, &doing)
+                share.write(connection, &staged, &blocks, &splittable, sequence, &doing)
             }))
             .await;
         let mut failure = None;
@@ -502,13 +513,14 @@ struct Share<'a> {
 impl Share<'_> {
     /// In one transaction, ended by `PREPARE TRANSACTION`: this share of every staged table
     /// (`blocks`: the size of each one's net changes), and the checkpoint if it is ours. A
-    /// truncated table is written by the first connection alone. On error the transaction is
+    /// table that can't be split is written by the first connection alone. On error the transaction is
     /// rolled back.
     async fn write(
         self,
         connection: &tokio_postgres::Client,
         staged: &[StagedTable],
         blocks: &[i64],
+        splittable: &[bool],
         sequence: u64,
         doing: &impl Fn(&str) -> String,
     ) -> Result<Vec<Written>, WarehouseError> {
@@ -518,13 +530,13 @@ impl Share<'_> {
             .map_err(WarehouseError::database(doing("BEGIN")))?;
         let written = async {
             let mut written = Vec::with_capacity(staged.len());
-            for (table, &blocks) in staged.iter().zip(blocks) {
+            for ((table, &blocks), &splittable) in staged.iter().zip(blocks).zip(splittable) {
                 let range = ShardRange {
                     shard: self.shard,
                     count: self.count,
                     blocks,
                 };
-                written.push(match (table.truncated, self.shard) {
+                written.push(match (table.truncated || !splittable, self.shard) {
                     (true, 0) => write_table(connection, table, None, sequence).await?,
                     (true, _) => Written::default(),
                     (false, _) => write_table(connection, table, Some(range), sequence).await?,
@@ -605,6 +617,16 @@ impl ShardRange {
 }
 
 const WORK_MEM_SQL: &str = "SET LOCAL work_mem = '128MB'";
+
+/// Whether table `$1` (as SQL) has constraints whose checks would wait for another connection's
+/// uncommitted rows: foreign keys (either way), unique indexes besides the primary key,
+/// exclusion constraints.
+const CONSTRAINED_SQL: &str = "
+SELECT EXISTS (SELECT 1 FROM pg_constraint
+                WHERE (conrelid = $1::text::regclass AND contype IN ('f', 'x'))
+                   OR confrelid = $1::text::regclass)
+    OR EXISTS (SELECT 1 FROM pg_index
+                WHERE indrelid = $1::text::regclass AND indisunique AND NOT indisprimary)";
 
 /// The checkpoint row a batch advances.
 struct Checkpoint<'a> {
