@@ -1,7 +1,9 @@
 //! Applying a batch of changes (CDC) exactly once: every table's changes are copied into a
 //! temporary table, reduced to the net change per key with set-based SQL, and written with one
 //! `DELETE` and one `INSERT` per table, in the transaction that advances the task's CDC
-//! checkpoint.
+//! checkpoint. Or, over several connections, staged in unlogged tables and written in key ranges
+//! by transactions committed in two phases, the checkpoint's first
+//! ([`PostgresWarehouse::apply_changes_over`]).
 
 use super::copy::{column_plans, copy_batches, CopyFailure};
 use super::{target_column, target_name, PostgresWarehouse};
