@@ -143,13 +143,15 @@ impl Drop for PgDatabase {
              DROP DATABASE IF EXISTS \"{}\" WITH (FORCE);",
             self.name
         );
+        // For up to 15 s: on a loaded machine a walsender may take seconds to exit, and a slot
+        // leaked here once held 19 GB of WAL by the end of the day.
         let mut last = None;
-        for _ in 0..20 {
+        for attempt in 0..60u64 {
             match psql(&self.psql, &self.admin_url, "postgres", Input::Sql(&script)) {
                 Ok(_) => return,
                 Err(e) => last = Some(e),
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(100 + 5 * attempt));
         }
         if let Some(e) = last {
             eprintln!("warning: could not drop test database {}: {e}", self.name);
