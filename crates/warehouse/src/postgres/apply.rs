@@ -337,7 +337,9 @@ impl PostgresWarehouse {
             .transaction()
             .await
             .map_err(WarehouseError::database(doing("BEGIN")))?;
-        let Some(done) = lock_checkpoint(&tx, task, sequence_sql, position, &doing).await? else {
+        let Recorded::Before(done) =
+            lock_checkpoint(&tx, task, sequence_sql, position, &doing).await?
+        else {
             tx.rollback()
                 .await
                 .map_err(WarehouseError::database(doing("ROLLBACK")))?;
@@ -378,40 +380,56 @@ impl PostgresWarehouse {
             return Ok(outcome);
         }
 
-        // The staged net changes must be visible to the other connections.
-        let mut blocks = Vec::with_capacity(staged.len());
-        let mut splittable = Vec::with_capacity(staged.len());
+        // How each table is shared; then the staged net changes must be visible to the other
+        // connections.
+        let mut shares = Vec::with_capacity(staged.len());
         for table in &staged {
-            splittable.push(
-                !tx.query_one(CONSTRAINED_SQL, &[&table.names.target])
-                    .await
-                    .map_err(WarehouseError::database(doing(
-                        "reading the table's constraints",
-                    )))?
-                    .get::<_, bool>(0),
-            );
-            blocks.push(match &table.net {
-                Some(net) => tx
-                    .query_one(
-                        &format!(
-                            "SELECT pg_relation_size('{net}') / current_setting('block_size')::int8"
-                        ),
-                        &[],
-                    )
-                    .await
-                    .map_err(WarehouseError::database(doing("sizing the net changes")))?
-                    .get::<_, i64>(0),
-                None => 0,
-            });
+            shares.push(share_of(&tx, table, &doing).await?);
         }
         tx.commit().await.map_err(WarehouseError::database(doing(
             "COMMIT of the staged changes",
         )))?;
+        let totals = self
+            .write_in_parallel(&client, shards, sequence, &staged, &shares, &checkpoint)
+            .await?;
+        for (table, total) in staged.iter().zip(totals) {
+            outcome.add(table, total);
+        }
+        let drops: Vec<String> = staged
+            .iter()
+            .flat_map(|t| [Some(t.names.staged.as_str()), t.net()])
+            .flatten()
+            .map(|name| format!("DROP TABLE IF EXISTS {name};"))
+            .collect();
+        client
+            .batch_execute(&drops.concat())
+            .await
+            .map_err(WarehouseError::database(doing(
+                "dropping the staged changes",
+            )))?;
+        Ok(outcome)
+    }
+
+    /// Writes every staged table's net changes over `client` (this connection, locked by the
+    /// caller) and `shards`, each connection in a transaction of its own ended by `PREPARE
+    /// TRANSACTION`; commits them all, the first one (with the checkpoint) first. Returns what
+    /// was written per table.
+    async fn write_in_parallel(
+        &self,
+        client: &tokio_postgres::Client,
+        shards: &[&PostgresWarehouse],
+        sequence: u64,
+        staged: &[StagedTable],
+        shares: &[TableShare],
+        checkpoint: &Checkpoint<'_>,
+    ) -> Result<Vec<Written>, WarehouseError> {
+        let task = checkpoint.task;
+        let doing = |what: &str| format!("applying change batch {sequence} of task {task}: {what}");
         let mut guards = Vec::with_capacity(shards.len());
         for shard in shards {
             guards.push(shard.client.lock().await);
         }
-        let connections: Vec<&tokio_postgres::Client> = std::iter::once(&*client)
+        let connections: Vec<&tokio_postgres::Client> = std::iter::once(client)
             .chain(guards.iter().map(|g| &**g))
             .collect();
         let count = connections.len();
@@ -424,9 +442,9 @@ impl PostgresWarehouse {
                     shard,
                     count,
                     gid: &gids[shard],
-                    checkpoint: (shard == 0).then_some(&checkpoint),
+                    checkpoint: (shard == 0).then_some(checkpoint),
                 };
-                share.write(connection, &staged, &blocks, &splittable, sequence, &doing)
+                share.write(connection, staged, shares, sequence, &doing)
             }))
             .await;
         let mut failure = None;
@@ -461,23 +479,7 @@ impl PostgresWarehouse {
                 total.inserted += part.inserted;
             }
         }
-        for (table, total) in staged.iter().zip(totals) {
-            outcome.add(table, total);
-        }
-        drop(guards);
-        let drops: Vec<String> = staged
-            .iter()
-            .flat_map(|t| [Some(t.staged.clone()), t.net.clone()])
-            .flatten()
-            .map(|name| format!("DROP TABLE IF EXISTS {name};"))
-            .collect();
-        client
-            .batch_execute(&drops.concat())
-            .await
-            .map_err(WarehouseError::database(doing(
-                "dropping the staged changes",
-            )))?;
-        Ok(outcome)
+        Ok(totals)
     }
 }
 
@@ -502,6 +504,44 @@ struct Names {
     net: String,
 }
 
+/// How a staged table is shared between the connections of a parallel apply.
+struct TableShare {
+    /// The size of its net changes' table, in blocks.
+    blocks: i64,
+    /// Whether several connections may write it (see [`CONSTRAINED_SQL`]).
+    splittable: bool,
+}
+
+/// How `table` is shared, read in the staging transaction.
+async fn share_of(
+    tx: &Transaction<'_>,
+    table: &StagedTable,
+    doing: &impl Fn(&str) -> String,
+) -> Result<TableShare, WarehouseError> {
+    let constrained: bool = tx
+        .query_one(CONSTRAINED_SQL, &[&table.names.target])
+        .await
+        .map_err(WarehouseError::database(doing(
+            "reading the table's constraints",
+        )))?
+        .get(0);
+    let blocks = match table.net() {
+        Some(net) => tx
+            .query_one(
+                &format!("SELECT pg_relation_size('{net}') / current_setting('block_size')::int8"),
+                &[],
+            )
+            .await
+            .map_err(WarehouseError::database(doing("sizing the net changes")))?
+            .get(0),
+        None => 0,
+    };
+    Ok(TableShare {
+        blocks,
+        splittable: !constrained,
+    })
+}
+
 /// One connection's part of a parallel apply.
 struct Share<'a> {
     shard: usize,
@@ -521,8 +561,7 @@ impl Share<'_> {
         self,
         connection: &tokio_postgres::Client,
         staged: &[StagedTable],
-        blocks: &[i64],
-        splittable: &[bool],
+        shares: &[TableShare],
         sequence: u64,
         doing: &impl Fn(&str) -> String,
     ) -> Result<Vec<Written>, WarehouseError> {
@@ -532,13 +571,13 @@ impl Share<'_> {
             .map_err(WarehouseError::database(doing("BEGIN")))?;
         let written = async {
             let mut written = Vec::with_capacity(staged.len());
-            for ((table, &blocks), &splittable) in staged.iter().zip(blocks).zip(splittable) {
+            for (table, share) in staged.iter().zip(shares) {
                 let range = ShardRange {
                     shard: self.shard,
                     count: self.count,
-                    blocks,
+                    blocks: share.blocks,
                 };
-                written.push(match (table.truncated || !splittable, self.shard) {
+                written.push(match (table.truncated || !share.splittable, self.shard) {
                     (true, 0) => write_table(connection, table, None, sequence).await?,
                     (true, _) => Written::default(),
                     (false, _) => write_table(connection, table, Some(range), sequence).await?,
@@ -580,10 +619,14 @@ struct StagedTable {
     rows: u64,
     /// The batch truncated the table.
     truncated: bool,
-    /// The staged changes' table (also when they were empty, for the clean-up).
-    staged: String,
-    /// The net changes' table; `None` when the batch had no change of this table.
-    net: Option<String>,
+}
+
+impl StagedTable {
+    /// The net changes' table; `None` when the batch had no change of this table (then it was
+    /// not made).
+    fn net(&self) -> Option<&str> {
+        (self.rows > 0).then_some(self.names.net.as_str())
+    }
 }
 
 /// What writing (a share of) one table's net changes did.
@@ -603,16 +646,26 @@ struct ShardRange {
 }
 
 impl ShardRange {
-    /// ` AND <ctid range>` (a TID range scan) for this share of `alias`'s rows.
-    fn filter(&self, alias: &str) -> String {
+    /// The first block of this share and the first block after it; `None` for the open ends
+    /// (the first share starts at the table's start, the last one runs to its end).
+    fn blocks(&self) -> (Option<i64>, Option<i64>) {
         let (shard, count) = (self.shard as i64, self.count as i64);
         let bound = |share: i64| self.blocks * share / count;
+        (
+            (shard > 0).then(|| bound(shard)),
+            (shard + 1 < count).then(|| bound(shard + 1)),
+        )
+    }
+
+    /// ` AND <ctid range>` (a TID range scan) for this share of `alias`'s rows.
+    fn filter(&self, alias: &str) -> String {
+        let (from, to) = self.blocks();
         let mut filter = String::new();
-        if shard > 0 {
-            filter += &format!(" AND {alias}.ctid >= '({},0)'::tid", bound(shard));
+        if let Some(from) = from {
+            filter += &format!(" AND {alias}.ctid >= '({from},0)'::tid");
         }
-        if shard + 1 < count {
-            filter += &format!(" AND {alias}.ctid < '({},0)'::tid", bound(shard + 1));
+        if let Some(to) = to {
+            filter += &format!(" AND {alias}.ctid < '({to},0)'::tid");
         }
         filter
     }
@@ -671,16 +724,22 @@ impl Checkpoint<'_> {
     }
 }
 
-/// Locks the task's checkpoint for this transaction and returns the recorded sequence
-/// (`Some(None)` when there is none yet), or `None` when this batch was applied before (same
-/// position, or a sequence not above the recorded one).
+/// What the task's checkpoint says of a batch.
+enum Recorded {
+    /// The batch was applied before (same position, or a sequence not above the recorded one).
+    Applied,
+    /// The batch is new; the recorded sequence before it (`None`: no checkpoint row yet).
+    Before(Option<i64>),
+}
+
+/// Locks the task's checkpoint for this transaction and reads what it says of the batch.
 async fn lock_checkpoint(
     tx: &Transaction<'_>,
     task: &str,
     sequence: i64,
     position: &str,
     doing: &impl Fn(&str) -> String,
-) -> Result<Option<Option<i64>>, WarehouseError> {
+) -> Result<Recorded, WarehouseError> {
     tx.execute(LOCK_SQL, &[&task])
         .await
         .map_err(WarehouseError::database(doing(
@@ -696,9 +755,13 @@ async fn lock_checkpoint(
     Ok(match recorded {
         Some(row) => {
             let (done, done_position): (i64, String) = (row.get(0), row.get(1));
-            (done_position != position && sequence > done).then_some(Some(done))
+            if done_position == position || sequence <= done {
+                Recorded::Applied
+            } else {
+                Recorded::Before(Some(done))
+            }
         }
-        None => Some(None),
+        None => Recorded::Before(None),
     })
 }
 
@@ -972,11 +1035,9 @@ where
         })?;
     if rows == 0 {
         return Ok(StagedTable {
-            staged: names.staged.clone(),
             names,
             rows,
             truncated: false,
-            net: None,
         });
     }
 
@@ -1103,8 +1164,6 @@ where
     .map_err(db("reducing the changes to the net change per key"))?;
 
     Ok(StagedTable {
-        staged: names.staged.clone(),
-        net: Some(net.clone()),
         names,
         rows,
         truncated: last_truncate.is_some(),
@@ -1119,7 +1178,7 @@ async fn write_table(
     range: Option<ShardRange>,
     sequence: u64,
 ) -> Result<Written, WarehouseError> {
-    let Some(net) = &table.net else {
+    let Some(net) = table.net() else {
         return Ok(Written::default());
     };
     let names = &table.names;
@@ -1310,4 +1369,47 @@ async fn resolve_unchanged(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ShardRange;
+
+    #[test]
+    fn shares_cover_every_block_once() {
+        for blocks in [0, 1, 2, 5, 130] {
+            for count in 1..=4 {
+                let ranges: Vec<_> = (0..count)
+                    .map(|shard| {
+                        ShardRange {
+                            shard,
+                            count,
+                            blocks,
+                        }
+                        .blocks()
+                    })
+                    .collect();
+                // Every block, and the rows past the last one the size was read at, in exactly
+                // one share.
+                for block in 0..=blocks {
+                    let owners = ranges
+                        .iter()
+                        .filter(|(from, to)| {
+                            from.is_none_or(|f| block >= f) && to.is_none_or(|t| block < t)
+                        })
+                        .count();
+                    assert_eq!(owners, 1, "block {block} of {blocks} over {count}");
+                }
+            }
+        }
+        let middle = ShardRange {
+            shard: 1,
+            count: 3,
+            blocks: 9,
+        };
+        assert_eq!(
+            middle.filter("n"),
+            " AND n.ctid >= '(3,0)'::tid AND n.ctid < '(6,0)'::tid"
+        );
+    }
 }
