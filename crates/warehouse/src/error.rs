@@ -100,21 +100,19 @@ impl WarehouseError {
     ) -> impl FnOnce(tokio_postgres::Error) -> Self {
         let (table, columns, action) = (table.to_string(), columns.to_string(), action.to_string());
         let doing = doing.into();
-        move |source| {
-            match source.code() {
+        move |source| match source.code() {
             Some(code) if code.code() == "42P01" || code.code() == "42703" => {
+                let reason = source
+                    .as_db_error()
+                    .map_or(String::new(), |db| db.message().to_string());
                 WarehouseError::Schema {
                     table,
                     message: format!(
-                        "the target table or one of its columns ({columns}) is missing: {}; {action}",
-                        source
-                            .as_db_error()
-                            .map_or(String::new(), |db| db.message().to_string())
+                        "the target table or one of its columns ({columns}) is missing: {reason}; {action}"
                     ),
                 }
             }
             _ => WarehouseError::database(doing)(source),
-        }
         }
     }
 }
