@@ -6,6 +6,7 @@ use crate::{PostgresSource, SourceError};
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
 use bytes::Bytes;
+use futures::FutureExt;
 use migrate_core::{QualifiedName, Table};
 use migrate_source::{
     change_schema, key_columns, ChangeEvent, ChangeStream, Operation, Position, TableFilter,
@@ -126,13 +127,17 @@ impl PostgresChanges {
             let received = if self.committed.is_some() && self.client.is_running() {
                 // Committed rows wait only while more of the stream is already here, or arrives
                 // within LINGER. (The receive is a channel read while the worker runs, so
-                // giving up on it loses nothing.)
-                match tokio::time::timeout(LINGER, self.client.recv()).await {
-                    Ok(received) => received,
-                    Err(_) => {
-                        self.flush();
-                        continue;
-                    }
+                // giving up on it loses nothing.) A timer only when nothing is at hand: most
+                // messages of a busy stream are.
+                match self.client.recv().now_or_never() {
+                    Some(received) => received,
+                    None => match tokio::time::timeout(LINGER, self.client.recv()).await {
+                        Ok(received) => received,
+                        Err(_) => {
+                            self.flush();
+                            continue;
+                        }
+                    },
                 }
             } else {
                 self.client.recv().await
