@@ -257,8 +257,9 @@ impl PostgresWarehouse {
     /// values the target can't hold are definite; a stream item `Err(e)` fails the batch as `e`
     /// says ([`WarehouseError::ChangeStream`]).
     ///
-    /// Before anything, prepared transactions a parallel apply of this task left behind (see
-    /// [`PostgresWarehouse::apply_changes_over`]) are committed or rolled back.
+    /// Before anything, what a parallel apply of this task left behind (see
+    /// [`PostgresWarehouse::apply_changes_over`]) is settled: its prepared transactions are
+    /// committed or rolled back, its staging tables dropped.
     pub async fn apply_changes<S, E>(
         &self,
         task: &str,
