@@ -3,7 +3,8 @@
 //! assess` reports, with the catalog-only checks shared by every source
 //! ([`migrate_core::catalog_checks`]).
 
-use crate::sql::{quote_ident, LengthUnit};
+use crate::events::watched;
+use crate::sql::{quote_ident, LengthUnit, WatchedTable};
 use migrate_core::{
     catalog_checks, Catalog, PreflightCheck, PreflightOptions, ReplicationMode, Table, TableKind,
 };
@@ -241,13 +242,7 @@ fn redo_checks(tables: &[&Table], facts: &PreflightFacts) -> Vec<PreflightCheck>
     }
     let mut logged = 0;
     for table in tables {
-        let owner = table
-            .name
-            .schema
-            .as_ref()
-            .map(|s| s.value.clone())
-            .unwrap_or_default();
-        let name = table.name.name.value.clone();
+        let WatchedTable { owner, table: name } = watched(table);
         if facts.logged_tables.contains(&(owner.clone(), name.clone())) {
             logged += 1;
             continue;
