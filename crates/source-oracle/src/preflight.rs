@@ -6,7 +6,8 @@
 use crate::events::watched;
 use crate::sql::{quote_ident, LengthUnit, WatchedTable};
 use migrate_core::{
-    catalog_checks, Catalog, PreflightCheck, PreflightOptions, ReplicationMode, Table, TableKind,
+    catalog_checks, Catalog, PreflightCheck, PreflightOptions, QualifiedName, ReplicationMode,
+    Table, TableKind,
 };
 use std::collections::HashSet;
 
@@ -56,8 +57,8 @@ pub struct PreflightFacts {
     pub logminer_package: bool,
     /// Views of [`crate::sql::CAPTURE_VIEWS`] the session can't read.
     pub unreadable_views: Vec<String>,
-    /// The full load's read of each persistent table, by `OWNER.TABLE`.
-    pub table_access: Vec<(String, TableAccess)>,
+    /// The full load's read of each persistent table, by name.
+    pub table_access: Vec<(QualifiedName, TableAccess)>,
     /// The longest values of the columns that may exceed the target's limit.
     pub longest: Vec<LongestValue>,
     /// Columns (`OWNER.TABLE.COLUMN`) that may exceed the target's limit but can't be measured
@@ -98,20 +99,21 @@ pub fn preflight_checks(
         checks.push(logminer_check(facts));
     }
     let mut readable = 0;
-    for (object, access) in &facts.table_access {
+    for (name, access) in &facts.table_access {
+        let object = name.to_string();
         match access {
             TableAccess::Readable => readable += 1,
             TableAccess::NoSelect => checks.push(PreflightCheck::blocker(
                 "preflight.select-privilege",
-                object.clone(),
+                object,
                 format!("user {user} has no SELECT on the table"),
-                format!("GRANT SELECT ON {} TO {user}", sql_name(object)),
+                format!("GRANT SELECT ON {} TO {user}", name.quoted_with(quote_ident)),
             )),
             TableAccess::NoFlashback => checks.push(PreflightCheck::blocker(
                 "preflight.flashback-privilege",
-                object.clone(),
+                object,
                 format!("user {user} may SELECT but not FLASHBACK the table: the full load reads every table AS OF one SCN"),
-                format!("GRANT FLASHBACK ON {} TO {user} (or GRANT FLASHBACK ANY TABLE TO {user})", sql_name(object)),
+                format!("GRANT FLASHBACK ON {} TO {user} (or GRANT FLASHBACK ANY TABLE TO {user})", name.quoted_with(quote_ident)),
             )),
         }
     }
@@ -157,15 +159,6 @@ pub fn preflight_checks(
         }
     }
     checks
-}
-
-/// `"OWNER"."TABLE"` from `OWNER.TABLE` (names as stored, without dots of their own).
-fn sql_name(object: &str) -> String {
-    object
-        .split('.')
-        .map(quote_ident)
-        .collect::<Vec<_>>()
-        .join(".")
 }
 
 /// A CLOB's longest value in characters: UTF-8 needs 1 to 4 bytes each.
@@ -313,11 +306,12 @@ mod tests {
         CheckStatus, Column, Constraint, ConstraintKind, Ident, LogicalType, QualifiedName,
     };
 
+    fn app(name: Ident) -> QualifiedName {
+        QualifiedName::new(Some(Ident::new("APP")), name)
+    }
+
     fn table(name: &str, keyed: bool, kind: TableKind) -> Table {
-        let mut t = Table::new(QualifiedName::new(
-            Some(Ident::new("APP")),
-            Ident::new(name),
-        ));
+        let mut t = Table::new(app(Ident::new(name)));
         t.kind = kind;
         let mut id = Column::new(Ident::new("ID"), "NUMBER(10,0)", LogicalType::BigInt);
         id.nullable = false;
@@ -359,8 +353,8 @@ mod tests {
                 .collect(),
             logminer_package: true,
             table_access: vec![
-                ("APP.ORDERS".into(), TableAccess::Readable),
-                ("APP.LOOSE".into(), TableAccess::Readable),
+                (app(Ident::new("ORDERS")), TableAccess::Readable),
+                (app(Ident::new("LOOSE")), TableAccess::Readable),
             ],
             ..PreflightFacts::default()
         }
@@ -502,6 +496,22 @@ mod tests {
         assert_eq!(
             status(&checks, "preflight.archivelog", "V$DATABASE"),
             [CheckStatus::Blocker]
+        );
+    }
+
+    #[test]
+    fn grants_quote_each_part_of_the_name_as_stored() {
+        let mut facts = ready();
+        facts.table_access = vec![(app(Ident::quoted("Mixed.Case")), TableAccess::NoSelect)];
+        let checks = preflight_checks(&catalog(), &facts, &options(ReplicationMode::FullLoad));
+        let select = checks
+            .iter()
+            .find(|c| c.code == "preflight.select-privilege")
+            .unwrap();
+        assert_eq!(select.object, "APP.\"Mixed.Case\"");
+        assert_eq!(
+            select.fix,
+            "GRANT SELECT ON \"APP\".\"Mixed.Case\" TO MIGRATE"
         );
     }
 

@@ -400,7 +400,7 @@ fn preflight_facts(
                 TableAccess::Readable
             }
         };
-        facts.table_access.push((object, access));
+        facts.table_access.push((table.name.clone(), access));
     }
     let Some(limit) = options.max_value_bytes else {
         return Ok(facts);
