@@ -45,8 +45,11 @@ pub struct LongestValue {
 /// What the preflight read from the server.
 #[derive(Debug, Clone, Default)]
 pub struct PreflightFacts {
-    /// The session's user (`USER`).
+    /// The source session's user (`USER`): the table checks name it.
     pub user: String,
+    /// The user LogMiner runs as (`StreamOptions::logminer_url`'s session, else `user`): the
+    /// redo and LogMiner checks name it.
+    pub capture_user: String,
     /// `None` when the session can't read `V$DATABASE`.
     pub redo: Option<RedoSettings>,
     /// Tables with all-column supplemental logging of their own: (owner, table).
@@ -191,7 +194,7 @@ fn characters_check(object: String, characters: u64, limit: u64) -> PreflightChe
 
 fn redo_checks(tables: &[&Table], facts: &PreflightFacts) -> Vec<PreflightCheck> {
     let Some(redo) = &facts.redo else {
-        let fix = format!("GRANT SELECT ON V_$DATABASE TO {} (or SELECT_CATALOG_ROLE), then run the preflight again", facts.user);
+        let fix = format!("GRANT SELECT ON V_$DATABASE TO {} (or SELECT_CATALOG_ROLE), then run the preflight again", facts.capture_user);
         return vec![
             PreflightCheck::blocker(
                 "preflight.archivelog",
@@ -262,7 +265,7 @@ fn redo_checks(tables: &[&Table], facts: &PreflightFacts) -> Vec<PreflightCheck>
 }
 
 fn logminer_check(facts: &PreflightFacts) -> PreflightCheck {
-    let user = &facts.user;
+    let user = &facts.capture_user;
     let mut missing: Vec<String> = ["LOGMINING", "SELECT ANY TRANSACTION"]
         .into_iter()
         .filter(|p| !facts.privileges.contains(*p))
@@ -342,6 +345,7 @@ mod tests {
     fn ready() -> PreflightFacts {
         PreflightFacts {
             user: "MIGRATE".into(),
+            capture_user: "MIGRATE".into(),
             redo: Some(RedoSettings {
                 log_mode: "ARCHIVELOG".into(),
                 supplemental_min: "YES".into(),
@@ -513,6 +517,30 @@ mod tests {
             select.fix,
             "GRANT SELECT ON \"APP\".\"Mixed.Case\" TO MIGRATE"
         );
+    }
+
+    #[test]
+    fn capture_checks_name_the_capture_user_and_table_checks_the_source_user() {
+        let mut facts = ready();
+        facts.capture_user = "C##CAPTURE".into();
+        facts.privileges.clear();
+        facts.redo = None;
+        facts.table_access[1].1 = TableAccess::NoFlashback;
+        let checks = preflight_checks(
+            &catalog(),
+            &facts,
+            &options(ReplicationMode::FullLoadAndCdc),
+        );
+        let fix = |code: &str| {
+            checks
+                .iter()
+                .find(|c| c.code == code && c.status == CheckStatus::Blocker)
+                .map(|c| c.fix.clone())
+                .unwrap_or_else(|| panic!("{code}: {checks:#?}"))
+        };
+        assert!(fix("preflight.logminer-privilege").contains("GRANT LOGMINING TO C##CAPTURE;"));
+        assert!(fix("preflight.archivelog").contains("TO C##CAPTURE"));
+        assert!(fix("preflight.flashback-privilege").contains("TO MIGRATE"));
     }
 
     #[test]

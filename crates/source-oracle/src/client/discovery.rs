@@ -328,7 +328,8 @@ fn preflight_facts(
     options: &PreflightOptions,
 ) -> Result<PreflightFacts, OracleError> {
     let mut facts = PreflightFacts {
-        user: session_user(capture)?,
+        user: session_user(conn)?,
+        capture_user: session_user(capture)?,
         ..PreflightFacts::default()
     };
     let context = "reading V$DATABASE";
