@@ -3,8 +3,8 @@
 //! then assessed like scripts: PL/SQL constructs of `ALL_SOURCE` text, database links, synonyms,
 //! row counts and LOB sizes.
 
-use migrate_assess::{assess, EffortModel, Input, ObjectKind, SourceInfo, Status};
-use migrate_core::{SourceDialect, TargetDialect};
+use migrate_assess::{assess, Assessment, EffortModel, Input, ObjectKind, SourceInfo, Status};
+use migrate_core::{Catalog, SourceDialect, TargetDialect};
 use migrate_source_oracle::discover::{
     add_objects, add_sizes, build_catalog, ColumnRow, DbLinkRow, ObjectRows, SizeRow, SourceRow,
     SynonymRow, TableRow,
@@ -14,8 +14,31 @@ fn s(text: &str) -> String {
     text.to_string()
 }
 
-#[test]
-fn the_live_oracle_catalog_is_assessed_like_scripts() {
+fn assess_live(catalog: &Catalog) -> Assessment {
+    assess(Input {
+        catalog,
+        from: SourceDialect::Oracle,
+        to: TargetDialect::Redshift,
+        source: SourceInfo {
+            kind: "live",
+            dialect: "oracle",
+            inputs: vec!["hr@db".into()],
+        },
+        preflight: Vec::new(),
+        model: &EffortModel::builtin(),
+    })
+}
+
+fn text_of(a: &Assessment) -> String {
+    let mut text = Vec::new();
+    migrate_assess::write_text(a, false, &mut text).unwrap();
+    String::from_utf8(text).unwrap()
+}
+
+/// HR.EMPLOYEES (107 rows, a CLOB column) with a public synonym, a procedure using an
+/// autonomous transaction and dynamic SQL, and a database link; `sizes` as `DBA_SEGMENTS`
+/// answered (`None`: not readable).
+fn live_catalog(sizes: Option<Vec<SizeRow>>) -> Catalog {
     let mut id = ColumnRow {
         owner: s("HR"),
         table: s("EMPLOYEES"),
@@ -42,16 +65,7 @@ fn the_live_oracle_catalog_is_assessed_like_scripts() {
         vec![id, resume],
         Vec::new(),
     );
-    add_sizes(
-        &mut catalog,
-        Some(vec![SizeRow {
-            owner: s("HR"),
-            table: s("EMPLOYEES"),
-            bytes: Some(262_144),
-            lob_bytes: Some(196_608),
-        }]),
-        "HR",
-    );
+    add_sizes(&mut catalog, sizes, "HR");
     let line = |text: &str| SourceRow {
         owner: s("HR"),
         name: s("LOG_IT"),
@@ -80,18 +94,18 @@ fn the_live_oracle_catalog_is_assessed_like_scripts() {
             ..ObjectRows::default()
         },
     );
-    let a = assess(Input {
-        catalog: &catalog,
-        from: SourceDialect::Oracle,
-        to: TargetDialect::Redshift,
-        source: SourceInfo {
-            kind: "live",
-            dialect: "oracle",
-            inputs: vec!["hr@db".into()],
-        },
-        preflight: Vec::new(),
-        model: &EffortModel::builtin(),
-    });
+    catalog
+}
+
+#[test]
+fn the_live_oracle_catalog_is_assessed_like_scripts() {
+    let catalog = live_catalog(Some(vec![SizeRow {
+        owner: s("HR"),
+        table: s("EMPLOYEES"),
+        bytes: Some(262_144),
+        lob_bytes: Some(196_608),
+    }]));
+    let a = assess_live(&catalog);
     let link = a
         .objects
         .iter()
@@ -137,36 +151,16 @@ fn the_live_oracle_catalog_is_assessed_like_scripts() {
     assert_eq!(a.summary.lob_bytes, Some(196_608));
     let json = serde_json::to_value(&a).unwrap();
     assert_eq!(json["summary"]["lob_bytes"], 196_608);
-    let mut text = Vec::new();
-    migrate_assess::write_text(&a, false, &mut text).unwrap();
-    let text = String::from_utf8(text).unwrap();
+    let text = text_of(&a);
     assert!(
         text.contains("107 rows, 256.0 KiB on disk, of which LOB storage 192.0 KiB"),
         "{text}"
     );
 
     // Without DBA_SEGMENTS nothing is said about sizes: unknown, not 0 bytes.
-    let mut unsized_catalog = catalog.clone();
-    for table in &mut unsized_catalog.tables {
-        let stats = table.statistics.as_mut().unwrap();
-        (stats.size_bytes, stats.lob_bytes) = (None, None);
-    }
-    let a = assess(Input {
-        catalog: &unsized_catalog,
-        from: SourceDialect::Oracle,
-        to: TargetDialect::Redshift,
-        source: SourceInfo {
-            kind: "live",
-            dialect: "oracle",
-            inputs: vec!["hr@db".into()],
-        },
-        preflight: Vec::new(),
-        model: &EffortModel::builtin(),
-    });
+    let a = assess_live(&live_catalog(None));
     assert_eq!(a.summary.lob_bytes, None);
-    let mut text = Vec::new();
-    migrate_assess::write_text(&a, false, &mut text).unwrap();
-    let text = String::from_utf8(text).unwrap();
+    let text = text_of(&a);
     assert!(text.contains("107 rows; sizes unknown"), "{text}");
     let mut html = Vec::new();
     migrate_assess::write_html(&a, &mut html).unwrap();

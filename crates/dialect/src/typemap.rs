@@ -545,7 +545,6 @@ impl TypeMap {
         Ok((value, rule.id.clone(), note))
     }
 
-    /// Maps a source type to its canonical type.
     /// The canonical type of a live catalog's column (`object`) whose type is `ty` (`None`: its
     /// text could not be parsed), with the rules' notes added to `findings`. A type the map has no
     /// rule for is read as its text form: a `type.read-as-text` warning naming `shown`.
@@ -576,6 +575,7 @@ impl TypeMap {
         }
     }
 
+    /// Maps a source type to its canonical type.
     pub fn map_source(&self, ty: &TypeRef) -> Result<Mapped<LogicalType>, MapError> {
         let entry = self
             .entries

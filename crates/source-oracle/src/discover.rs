@@ -8,6 +8,8 @@
 //! bytes) and [`add_objects`] (indexes, views, materialized views, sequences, synonyms,
 //! procedural code, database links, partitions: what `migrate assess` inventories).
 
+use crate::events::watched;
+use crate::sql::WatchedTable;
 use migrate_core::{
     Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind, ConstraintState,
     Finding, ForeignKey, Ident, Identity, Index, IndexKind, Partition, PartitionMethod,
@@ -310,16 +312,8 @@ pub fn add_sizes(catalog: &mut Catalog, sizes: Option<Vec<SizeRow>>, user: &str)
         .map(|row| ((row.owner.clone(), row.table.clone()), row))
         .collect();
     for table in &mut catalog.tables {
-        let key = (
-            table
-                .name
-                .schema
-                .as_ref()
-                .map(|s| s.value.clone())
-                .unwrap_or_default(),
-            table.name.name.value.clone(),
-        );
-        let row = by_table.get(&key);
+        let WatchedTable { owner, table: name } = watched(table);
+        let row = by_table.get(&(owner, name));
         let statistics = table
             .statistics
             .get_or_insert_with(TableStatistics::default);
@@ -559,13 +553,8 @@ pub fn add_objects(catalog: &mut Catalog, rows: ObjectRows) {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let owner = t
-                .name
-                .schema
-                .as_ref()
-                .map(|s| s.value.clone())
-                .unwrap_or_default();
-            ((owner, t.name.name.value.clone()), i)
+            let WatchedTable { owner, table } = watched(t);
+            ((owner, table), i)
         })
         .collect();
     let mut keys: HashMap<(String, String), Vec<Ident>> = HashMap::new();

@@ -3,9 +3,11 @@
 //! assess` reports, with the catalog-only checks shared by every source
 //! ([`migrate_core::catalog_checks`]).
 
-use crate::sql::{quote_ident, LengthUnit};
+use crate::events::watched;
+use crate::sql::{quote_ident, LengthUnit, WatchedTable};
 use migrate_core::{
-    catalog_checks, Catalog, PreflightCheck, PreflightOptions, ReplicationMode, Table, TableKind,
+    catalog_checks, Catalog, PreflightCheck, PreflightOptions, QualifiedName, ReplicationMode,
+    Table, TableKind,
 };
 use std::collections::HashSet;
 
@@ -43,8 +45,11 @@ pub struct LongestValue {
 /// What the preflight read from the server.
 #[derive(Debug, Clone, Default)]
 pub struct PreflightFacts {
-    /// The session's user (`USER`).
+    /// The source session's user (`USER`): the table checks name it.
     pub user: String,
+    /// The user LogMiner runs as (`StreamOptions::logminer_url`'s session, else `user`): the
+    /// redo and LogMiner checks name it.
+    pub capture_user: String,
     /// `None` when the session can't read `V$DATABASE`.
     pub redo: Option<RedoSettings>,
     /// Tables with all-column supplemental logging of their own: (owner, table).
@@ -55,8 +60,8 @@ pub struct PreflightFacts {
     pub logminer_package: bool,
     /// Views of [`crate::sql::CAPTURE_VIEWS`] the session can't read.
     pub unreadable_views: Vec<String>,
-    /// The full load's read of each persistent table, by `OWNER.TABLE`.
-    pub table_access: Vec<(String, TableAccess)>,
+    /// The full load's read of each persistent table, by name.
+    pub table_access: Vec<(QualifiedName, TableAccess)>,
     /// The longest values of the columns that may exceed the target's limit.
     pub longest: Vec<LongestValue>,
     /// Columns (`OWNER.TABLE.COLUMN`) that may exceed the target's limit but can't be measured
@@ -97,20 +102,21 @@ pub fn preflight_checks(
         checks.push(logminer_check(facts));
     }
     let mut readable = 0;
-    for (object, access) in &facts.table_access {
+    for (name, access) in &facts.table_access {
+        let object = name.to_string();
         match access {
             TableAccess::Readable => readable += 1,
             TableAccess::NoSelect => checks.push(PreflightCheck::blocker(
                 "preflight.select-privilege",
-                object.clone(),
+                object,
                 format!("user {user} has no SELECT on the table"),
-                format!("GRANT SELECT ON {} TO {user}", sql_name(object)),
+                format!("GRANT SELECT ON {} TO {user}", name.quoted_with(quote_ident)),
             )),
             TableAccess::NoFlashback => checks.push(PreflightCheck::blocker(
                 "preflight.flashback-privilege",
-                object.clone(),
+                object,
                 format!("user {user} may SELECT but not FLASHBACK the table: the full load reads every table AS OF one SCN"),
-                format!("GRANT FLASHBACK ON {} TO {user} (or GRANT FLASHBACK ANY TABLE TO {user})", sql_name(object)),
+                format!("GRANT FLASHBACK ON {} TO {user} (or GRANT FLASHBACK ANY TABLE TO {user})", name.quoted_with(quote_ident)),
             )),
         }
     }
@@ -158,15 +164,6 @@ pub fn preflight_checks(
     checks
 }
 
-/// `"OWNER"."TABLE"` from `OWNER.TABLE` (names as stored, without dots of their own).
-fn sql_name(object: &str) -> String {
-    object
-        .split('.')
-        .map(quote_ident)
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
 /// A CLOB's longest value in characters: UTF-8 needs 1 to 4 bytes each.
 fn characters_check(object: String, characters: u64, limit: u64) -> PreflightCheck {
     if characters > limit {
@@ -197,7 +194,7 @@ fn characters_check(object: String, characters: u64, limit: u64) -> PreflightChe
 
 fn redo_checks(tables: &[&Table], facts: &PreflightFacts) -> Vec<PreflightCheck> {
     let Some(redo) = &facts.redo else {
-        let fix = format!("GRANT SELECT ON V_$DATABASE TO {} (or SELECT_CATALOG_ROLE), then run the preflight again", facts.user);
+        let fix = format!("GRANT SELECT ON V_$DATABASE TO {} (or SELECT_CATALOG_ROLE), then run the preflight again", facts.capture_user);
         return vec![
             PreflightCheck::blocker(
                 "preflight.archivelog",
@@ -241,13 +238,7 @@ fn redo_checks(tables: &[&Table], facts: &PreflightFacts) -> Vec<PreflightCheck>
     }
     let mut logged = 0;
     for table in tables {
-        let owner = table
-            .name
-            .schema
-            .as_ref()
-            .map(|s| s.value.clone())
-            .unwrap_or_default();
-        let name = table.name.name.value.clone();
+        let WatchedTable { owner, table: name } = watched(table);
         if facts.logged_tables.contains(&(owner.clone(), name.clone())) {
             logged += 1;
             continue;
@@ -274,7 +265,7 @@ fn redo_checks(tables: &[&Table], facts: &PreflightFacts) -> Vec<PreflightCheck>
 }
 
 fn logminer_check(facts: &PreflightFacts) -> PreflightCheck {
-    let user = &facts.user;
+    let user = &facts.capture_user;
     let mut missing: Vec<String> = ["LOGMINING", "SELECT ANY TRANSACTION"]
         .into_iter()
         .filter(|p| !facts.privileges.contains(*p))
@@ -318,11 +309,12 @@ mod tests {
         CheckStatus, Column, Constraint, ConstraintKind, Ident, LogicalType, QualifiedName,
     };
 
+    fn app(name: Ident) -> QualifiedName {
+        QualifiedName::new(Some(Ident::new("APP")), name)
+    }
+
     fn table(name: &str, keyed: bool, kind: TableKind) -> Table {
-        let mut t = Table::new(QualifiedName::new(
-            Some(Ident::new("APP")),
-            Ident::new(name),
-        ));
+        let mut t = Table::new(app(Ident::new(name)));
         t.kind = kind;
         let mut id = Column::new(Ident::new("ID"), "NUMBER(10,0)", LogicalType::BigInt);
         id.nullable = false;
@@ -353,6 +345,7 @@ mod tests {
     fn ready() -> PreflightFacts {
         PreflightFacts {
             user: "MIGRATE".into(),
+            capture_user: "MIGRATE".into(),
             redo: Some(RedoSettings {
                 log_mode: "ARCHIVELOG".into(),
                 supplemental_min: "YES".into(),
@@ -364,8 +357,8 @@ mod tests {
                 .collect(),
             logminer_package: true,
             table_access: vec![
-                ("APP.ORDERS".into(), TableAccess::Readable),
-                ("APP.LOOSE".into(), TableAccess::Readable),
+                (app(Ident::new("ORDERS")), TableAccess::Readable),
+                (app(Ident::new("LOOSE")), TableAccess::Readable),
             ],
             ..PreflightFacts::default()
         }
@@ -508,6 +501,46 @@ mod tests {
             status(&checks, "preflight.archivelog", "V$DATABASE"),
             [CheckStatus::Blocker]
         );
+    }
+
+    #[test]
+    fn grants_quote_each_part_of_the_name_as_stored() {
+        let mut facts = ready();
+        facts.table_access = vec![(app(Ident::quoted("Mixed.Case")), TableAccess::NoSelect)];
+        let checks = preflight_checks(&catalog(), &facts, &options(ReplicationMode::FullLoad));
+        let select = checks
+            .iter()
+            .find(|c| c.code == "preflight.select-privilege")
+            .unwrap();
+        assert_eq!(select.object, "APP.\"Mixed.Case\"");
+        assert_eq!(
+            select.fix,
+            "GRANT SELECT ON \"APP\".\"Mixed.Case\" TO MIGRATE"
+        );
+    }
+
+    #[test]
+    fn capture_checks_name_the_capture_user_and_table_checks_the_source_user() {
+        let mut facts = ready();
+        facts.capture_user = "C##CAPTURE".into();
+        facts.privileges.clear();
+        facts.redo = None;
+        facts.table_access[1].1 = TableAccess::NoFlashback;
+        let checks = preflight_checks(
+            &catalog(),
+            &facts,
+            &options(ReplicationMode::FullLoadAndCdc),
+        );
+        let fix = |code: &str| {
+            checks
+                .iter()
+                .find(|c| c.code == code && c.status == CheckStatus::Blocker)
+                .map(|c| c.fix.clone())
+                .unwrap_or_else(|| panic!("{code}: {checks:#?}"))
+        };
+        assert!(fix("preflight.logminer-privilege").contains("GRANT LOGMINING TO C##CAPTURE;"));
+        assert!(fix("preflight.archivelog").contains("TO C##CAPTURE"));
+        assert!(fix("preflight.flashback-privilege").contains("TO MIGRATE"));
     }
 
     #[test]

@@ -328,7 +328,8 @@ fn preflight_facts(
     options: &PreflightOptions,
 ) -> Result<PreflightFacts, OracleError> {
     let mut facts = PreflightFacts {
-        user: session_user(capture)?,
+        user: session_user(conn)?,
+        capture_user: session_user(capture)?,
         ..PreflightFacts::default()
     };
     let context = "reading V$DATABASE";
@@ -400,7 +401,7 @@ fn preflight_facts(
                 TableAccess::Readable
             }
         };
-        facts.table_access.push((object, access));
+        facts.table_access.push((table.name.clone(), access));
     }
     let Some(limit) = options.max_value_bytes else {
         return Ok(facts);
