@@ -137,12 +137,7 @@ impl Builder<'_> {
 
     fn inventory(&mut self, catalog: &Catalog, from: SourceDialect, layouts: &[TableLayout]) {
         for (position, table) in catalog.tables.iter().enumerate() {
-            let schema = table
-                .name
-                .schema
-                .as_ref()
-                .map(|s| s.value.clone())
-                .unwrap_or_default();
+            let schema = table.name.schema_value().to_string();
             let qualified = table.name.to_string();
             let stats = table.statistics.clone().unwrap_or_default();
             let detail = match table.kind {

@@ -102,6 +102,11 @@ impl QualifiedName {
         }
     }
 
+    /// The schema part as stored, `""` when unqualified.
+    pub fn schema_value(&self) -> &str {
+        self.schema.as_ref().map_or("", |s| s.value.as_str())
+    }
+
     /// The name in SQL, each part (as stored) quoted by the engine's `quote`: `schema.name`, or
     /// `name` alone when unqualified.
     pub fn quoted_with(&self, quote: impl Fn(&str) -> String) -> String {

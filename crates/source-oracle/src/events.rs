@@ -14,12 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// The watched-table key of a discovered table: owner and name as stored.
 pub fn watched(table: &Table) -> WatchedTable {
     WatchedTable {
-        owner: table
-            .name
-            .schema
-            .as_ref()
-            .map(|s| s.value.clone())
-            .unwrap_or_default(),
+        owner: table.name.schema_value().to_string(),
         table: table.name.name.value.clone(),
     }
 }

@@ -129,12 +129,7 @@ pub async fn preflight(
     // Per-table privileges and replica identity, one query per schema.
     let mut by_schema: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for table in &catalog.tables {
-        let schema = table
-            .name
-            .schema
-            .as_ref()
-            .map(|s| s.value.clone())
-            .unwrap_or_default();
+        let schema = table.name.schema_value().to_string();
         by_schema
             .entry(schema)
             .or_default()

@@ -258,12 +258,7 @@ impl MysqlSource {
         }
         let context = format!("reading column character sets on {}", self.endpoint());
         for table in tables {
-            let schema = table
-                .name
-                .schema
-                .as_ref()
-                .map(|s| s.value.clone())
-                .unwrap_or_default();
+            let schema = table.name.schema_value().to_string();
             let charsets: Vec<(String, Option<String>)> = conn
                 .exec(
                     "SELECT COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
@@ -873,12 +868,7 @@ impl ChangeStream for MysqlChangeStream {
 
 fn key_of(table: &Table) -> TableKey {
     (
-        table
-            .name
-            .schema
-            .as_ref()
-            .map(|s| s.value.clone())
-            .unwrap_or_default(),
+        table.name.schema_value().to_string(),
         table.name.name.value.clone(),
     )
 }
