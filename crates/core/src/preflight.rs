@@ -104,11 +104,14 @@ impl PreflightCheck {
 /// The checks that need only the discovered catalog, shared by every source: a row identity
 /// for each table (CDC can't apply updates and deletes without one) and LOB columns in tables
 /// without one.
-pub fn catalog_checks(catalog: &crate::Catalog, options: &PreflightOptions) -> Vec<PreflightCheck> {
+pub fn catalog_checks<'a>(
+    tables: impl IntoIterator<Item = &'a crate::Table>,
+    options: &PreflightOptions,
+) -> Vec<PreflightCheck> {
     let cdc = options.mode == ReplicationMode::FullLoadAndCdc;
     let mut checks = Vec::new();
     let mut keyed = 0;
-    for table in &catalog.tables {
+    for table in tables {
         let object = table.name.to_string();
         let lobs: Vec<&str> = table
             .columns

@@ -178,7 +178,7 @@ pub async fn preflight(
             )
         });
     }
-    checks.extend(catalog_checks(catalog, options));
+    checks.extend(catalog_checks(&catalog.tables, options));
 
     let mut selectable = 0;
     for table in &catalog.tables {

@@ -135,11 +135,7 @@ pub fn preflight_checks(
             format!("user {user} may SELECT ... AS OF SCN (SELECT and FLASHBACK)"),
         ));
     }
-    let persistent_catalog = Catalog {
-        tables: tables.iter().map(|t| (*t).clone()).collect(),
-        ..Catalog::default()
-    };
-    checks.extend(catalog_checks(&persistent_catalog, options));
+    checks.extend(catalog_checks(tables.iter().copied(), options));
     if let Some(limit) = options.max_value_bytes {
         for value in &facts.longest {
             let Some(longest) = value.longest else {

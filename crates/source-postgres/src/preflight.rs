@@ -124,7 +124,7 @@ pub async fn preflight(
             )
         });
     }
-    checks.extend(catalog_checks(catalog, options));
+    checks.extend(catalog_checks(&catalog.tables, options));
 
     // Per-table privileges and replica identity, one query per schema.
     let mut by_schema: std::collections::BTreeMap<String, Vec<String>> = Default::default();
