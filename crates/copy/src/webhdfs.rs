@@ -13,19 +13,13 @@
 
 use crate::error::CopyError;
 use crate::hdfs_checksum::HdfsChecksum;
+use crate::ESCAPE_RESERVED;
 use migrate_core::error_chain;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 use reqwest::StatusCode;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
-
-/// Everything but RFC 3986's unreserved characters is escaped in path segments.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// A WebHDFS client for one cluster (one name service).
 #[derive(Debug)]
@@ -183,14 +177,14 @@ impl WebHdfs {
         let encoded: String = path
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(|s| format!("/{}", utf8_percent_encode(s, SEGMENT)))
+            .map(|s| format!("/{}", utf8_percent_encode(s, ESCAPE_RESERVED)))
             .collect();
         let encoded = if encoded.is_empty() {
             "/".to_string()
         } else {
             encoded
         };
-        let user = utf8_percent_encode(&self.user, SEGMENT);
+        let user = utf8_percent_encode(&self.user, ESCAPE_RESERVED);
         let first = self.active.load(Relaxed);
         let mut last = Failure::Standby;
         for i in 0..self.namenodes.len() {
