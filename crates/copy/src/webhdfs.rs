@@ -89,11 +89,7 @@ impl WebHdfs {
         // per file, and the summary can say why.
         match client.call(root, "GETFILESTATUS", "").await {
             Ok(_) => Ok(client),
-            Err(Failure::Standby) => Err(format!(
-                "no active NameNode among {}",
-                client.namenodes.join(", ")
-            )),
-            Err(Failure::Transient(r) | Failure::Unavailable(r) | Failure::NotFound(r)) => Err(r),
+            Err(f) => Err(client.reason(f)),
         }
     }
 
@@ -137,10 +133,7 @@ impl WebHdfs {
                 &format!("&offset=0&length={size}"),
             )
             .await
-            .map_err(|f| match f {
-                Failure::Standby => "no active NameNode".to_string(),
-                Failure::Transient(r) | Failure::Unavailable(r) | Failure::NotFound(r) => r,
-            })?;
+            .map_err(|f| self.reason(f))?;
         let answer: Answer = serde_json::from_slice(&body)
             .map_err(|e| format!("unexpected GET_BLOCK_LOCATIONS answer: {e}"))?;
         Ok(answer
@@ -151,13 +144,17 @@ impl WebHdfs {
             .collect())
     }
 
+    /// Why a call failed, in words.
+    fn reason(&self, f: Failure) -> String {
+        match f {
+            Failure::Standby => format!("no active NameNode among {}", self.namenodes.join(", ")),
+            Failure::Transient(r) | Failure::Unavailable(r) | Failure::NotFound(r) => r,
+        }
+    }
+
     fn failure(&self, path: &str, f: Failure) -> Result<String, CopyError> {
         match f {
-            Failure::Standby => Ok(format!(
-                "no active NameNode among {}",
-                self.namenodes.join(", ")
-            )),
-            Failure::Unavailable(reason) => Ok(reason),
+            Failure::Standby | Failure::Unavailable(_) => Ok(self.reason(f)),
             Failure::Transient(reason) => Err(CopyError::Read {
                 path: format!("WebHDFS checksum of {path}"),
                 reason,
