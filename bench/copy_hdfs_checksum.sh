@@ -7,8 +7,8 @@
 #       blocks: with checksums, parts are raised from 16 MiB to 128 MiB (a multiple of the block
 #       size), so peak memory grows with -m x 128 MiB; CRCs and block MD5s are computed.
 #
-# Elapsed time and peak RSS come from /usr/bin/time -v. The data is written with Hadoop's own client
-# (WebHDFS CREATE with curl) and deleted from HDFS, S3 and the scratch dir at the end.
+# Elapsed time and peak RSS come from /usr/bin/time -v. The data is written through WebHDFS (CREATE
+# with curl) and deleted from HDFS, S3 and the scratch dir at the end.
 #
 # Environment: PARTS (default "a b"), PAR (16), SMALL_FILES, BIG_FILES, BIG_MIB, MIGRATE_BIN
 # (default: a release build of this checkout, built if missing), MIGRATE_HDFS_URL and

@@ -23,6 +23,17 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// The bytes of `s`, hex (either case); `None` when it is not an even number of hex digits.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// The ETag S3 gives an object made of parts with these MD5s: the plain MD5 for one PUT
 /// (`multipart == false`), the composite `md5(concat)-N` for a multipart upload.
 pub fn etag(parts: &[PartMd5], multipart: bool) -> String {

@@ -20,7 +20,7 @@
 //! different value than a recomputation with uniform blocks; the copy checks the real block
 //! lengths before it calls such a difference a mismatch.
 
-use crate::digest::{hex, PartMd5};
+use crate::digest::{hex, unhex, PartMd5};
 use md5::{Digest, Md5};
 use serde::Deserialize;
 
@@ -226,16 +226,6 @@ pub fn block_md5s(data: &[u8], block_size: u64, crc: CrcKind, bytes_per_crc: u32
         .collect()
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// Block MD5s as stored in the journal: their hex, concatenated.
 pub(crate) fn blocks_to_hex(blocks: &[PartMd5]) -> String {
     blocks.iter().map(|b| hex(b)).collect()
@@ -246,15 +236,9 @@ pub(crate) fn blocks_from_hex(s: &str) -> Option<Vec<PartMd5>> {
     if raw.len() % 16 != 0 {
         return None;
     }
-    Some(
-        raw.chunks(16)
-            .map(|c| {
-                let mut m = [0u8; 16];
-                m.copy_from_slice(c);
-                m
-            })
-            .collect(),
-    )
+    raw.chunks_exact(16)
+        .map(|c| PartMd5::try_from(c).ok())
+        .collect()
 }
 
 #[cfg(test)]

@@ -107,14 +107,7 @@ pub(crate) struct Resumed {
 }
 
 fn parse_md5(hex: &str) -> Option<PartMd5> {
-    if hex.len() != 32 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+    PartMd5::try_from(crate::digest::unhex(hex)?).ok()
 }
 
 impl Journal {

@@ -57,6 +57,14 @@ use regex::Regex;
 use serde::Serialize;
 use std::path::PathBuf;
 
+/// Percent-encoding of everything but RFC 3986's unreserved characters: S3 query values and keys
+/// (with `/` kept), WebHDFS path segments.
+pub(crate) const ESCAPE_RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// What to do with a file that exists in the destination already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -90,11 +90,9 @@ fn s3_tree(
     })
 }
 
-/// Whether a source URL is HDFS (`hdfs://`, `viewfs://`).
+/// Whether a source URL is HDFS (`hdfs://`, `viewfs://`), as [`open_source`] reads it.
 pub(crate) fn is_hdfs(raw: &str) -> bool {
-    raw.split_once("://").is_some_and(|(scheme, _)| {
-        scheme.eq_ignore_ascii_case("hdfs") || scheme.eq_ignore_ascii_case("viewfs")
-    })
+    matches!(parse("source", raw), Ok(Parsed::Hdfs(_)))
 }
 
 /// Opens the source and checks that its root exists (S3 prefixes always "exist"; an empty one

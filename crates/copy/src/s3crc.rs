@@ -16,6 +16,7 @@
 
 use crate::dest::Meta;
 use crate::error::CopyError;
+use crate::ESCAPE_RESERVED;
 use base64::Engine;
 use bytes::Bytes;
 use migrate_core::error_chain;
@@ -23,22 +24,15 @@ use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsAuthori
 use object_store::client::{HttpRequest, HttpRequestBody};
 use object_store::path::Path;
 use object_store::ClientConfigKey;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet};
 use std::fmt::Write;
 use std::time::Duration;
 
 /// Key encoding of S3 (and of object_store, whose signer takes the path as it is sent): everything
 /// but unreserved characters and `/`.
-const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'/');
+const KEY_ENCODE: &AsciiSet = &ESCAPE_RESERVED.remove(b'/');
 /// Request headers (name, value).
 type Headers = Vec<(String, String)>;
-
-const QUERY_ENCODE: &AsciiSet = &KEY_ENCODE.add(b'/');
 
 /// The base64 of the big-endian CRC32C, as S3 sends and stores it.
 pub fn crc32c_base64(crc: u32) -> String {
@@ -172,7 +166,7 @@ impl ChecksumWriter {
                 url,
                 "{}{k}={}",
                 if i == 0 { '?' } else { '&' },
-                utf8_percent_encode(v, QUERY_ENCODE)
+                utf8_percent_encode(v, ESCAPE_RESERVED)
             );
         }
         url

@@ -13,19 +13,13 @@
 
 use crate::error::CopyError;
 use crate::hdfs_checksum::HdfsChecksum;
+use crate::ESCAPE_RESERVED;
 use migrate_core::error_chain;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 use reqwest::StatusCode;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
-
-/// Everything but RFC 3986's unreserved characters is escaped in path segments.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// A WebHDFS client for one cluster (one name service).
 #[derive(Debug)]
@@ -95,11 +89,7 @@ impl WebHdfs {
         // per file, and the summary can say why.
         match client.call(root, "GETFILESTATUS", "").await {
             Ok(_) => Ok(client),
-            Err(Failure::Standby) => Err(format!(
-                "no active NameNode among {}",
-                client.namenodes.join(", ")
-            )),
-            Err(Failure::Transient(r) | Failure::Unavailable(r) | Failure::NotFound(r)) => Err(r),
+            Err(f) => Err(client.reason(f)),
         }
     }
 
@@ -143,10 +133,7 @@ impl WebHdfs {
                 &format!("&offset=0&length={size}"),
             )
             .await
-            .map_err(|f| match f {
-                Failure::Standby => "no active NameNode".to_string(),
-                Failure::Transient(r) | Failure::Unavailable(r) | Failure::NotFound(r) => r,
-            })?;
+            .map_err(|f| self.reason(f))?;
         let answer: Answer = serde_json::from_slice(&body)
             .map_err(|e| format!("unexpected GET_BLOCK_LOCATIONS answer: {e}"))?;
         Ok(answer
@@ -157,13 +144,17 @@ impl WebHdfs {
             .collect())
     }
 
+    /// Why a call failed, in words.
+    fn reason(&self, f: Failure) -> String {
+        match f {
+            Failure::Standby => format!("no active NameNode among {}", self.namenodes.join(", ")),
+            Failure::Transient(r) | Failure::Unavailable(r) | Failure::NotFound(r) => r,
+        }
+    }
+
     fn failure(&self, path: &str, f: Failure) -> Result<String, CopyError> {
         match f {
-            Failure::Standby => Ok(format!(
-                "no active NameNode among {}",
-                self.namenodes.join(", ")
-            )),
-            Failure::Unavailable(reason) => Ok(reason),
+            Failure::Standby | Failure::Unavailable(_) => Ok(self.reason(f)),
             Failure::Transient(reason) => Err(CopyError::Read {
                 path: format!("WebHDFS checksum of {path}"),
                 reason,
@@ -183,14 +174,14 @@ impl WebHdfs {
         let encoded: String = path
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(|s| format!("/{}", utf8_percent_encode(s, SEGMENT)))
+            .map(|s| format!("/{}", utf8_percent_encode(s, ESCAPE_RESERVED)))
             .collect();
         let encoded = if encoded.is_empty() {
             "/".to_string()
         } else {
             encoded
         };
-        let user = utf8_percent_encode(&self.user, SEGMENT);
+        let user = utf8_percent_encode(&self.user, ESCAPE_RESERVED);
         let first = self.active.load(Relaxed);
         let mut last = Failure::Standby;
         for i in 0..self.namenodes.len() {

@@ -8,6 +8,8 @@ mod common;
 use common::*;
 use migrate_copy::hdfs_checksum::{block_md5s, HdfsChecksum};
 use migrate_copy::{copy, CopyOptions, CopySummary, HdfsChecksumSummary, Quiet};
+use migrate_testkit::HdfsServer;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +20,16 @@ struct File {
     rel: &'static str,
     block: Option<u64>,
     data: Vec<u8>,
+}
+
+fn file(rel: &'static str, block: Option<u64>, data: Vec<u8>) -> File {
+    File { rel, block, data }
+}
+
+/// HDFS and its WebHDFS URL; `None` (the test is skipped, outside CI) when either is missing.
+fn hdfs_with_webhdfs() -> Option<(&'static HdfsServer, &'static str)> {
+    let hdfs = migrate_testkit::hdfs()?;
+    Some((hdfs, hdfs.webhdfs_url()?))
 }
 
 /// Writes the files under the absolute HDFS directory of `url` with hdfs-native.
@@ -45,13 +57,20 @@ fn write_files(hdfs_url: &str, url: &str, files: &[File]) {
     });
 }
 
+/// Path segments as WebHDFS takes them: everything but RFC 3986's unreserved characters escaped.
+const UNRESERVED_ONLY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// WebHDFS `GETFILECHECKSUM` of the file `rel` under the directory of `url`, parsed.
 fn webhdfs_checksum(http: &str, hdfs_url: &str, url: &str, rel: &str) -> HdfsChecksum {
     let path = format!("{}/{rel}", url.strip_prefix(hdfs_url).unwrap());
     let encoded: String = path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| format!("/{}", percent_encode(s)))
+        .map(|s| format!("/{}", utf8_percent_encode(s, UNRESERVED_ONLY)))
         .collect();
     let body = runtime().block_on(async {
         let resp = reqwest::get(format!(
@@ -63,18 +82,6 @@ fn webhdfs_checksum(http: &str, hdfs_url: &str, url: &str, rel: &str) -> HdfsChe
         resp.bytes().await.unwrap()
     });
     HdfsChecksum::from_webhdfs(&body).unwrap()
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn options(src: &str, dst: &str, state: &Path, http: &str) -> CopyOptions {
@@ -91,10 +98,7 @@ fn hdfs_summary(s: &CopySummary) -> HdfsChecksumSummary {
 
 #[test]
 fn computed_checksums_equal_hdfs_for_every_shape_and_copies_compare_them() {
-    let Some(hdfs) = migrate_testkit::hdfs() else {
-        return;
-    };
-    let Some(http) = hdfs.webhdfs_url() else {
+    let Some((hdfs, http)) = hdfs_with_webhdfs() else {
         return;
     };
     let Some(s3) = migrate_testkit::s3() else {
@@ -102,45 +106,21 @@ fn computed_checksums_equal_hdfs_for_every_shape_and_copies_compare_them() {
     };
     let src = hdfs.unique_url("hdfs_checksum_shapes");
     let files = vec![
-        File {
-            rel: "empty",
-            block: None,
-            data: Vec::new(),
-        },
-        File {
-            rel: "tiny.txt",
-            block: None,
-            data: bytes(1, 1000),
-        },
-        File {
-            rel: "ünï/cödé ✓.bin",
-            block: None,
-            data: bytes(2, 300_000),
-        },
+        file("empty", None, Vec::new()),
+        file("tiny.txt", None, bytes(1, 1000)),
+        file("ünï/cödé ✓.bin", None, bytes(2, 300_000)),
         // Exactly one block, ending on its boundary.
-        File {
-            rel: "exact-block",
-            block: Some(MIB as u64),
-            data: bytes(3, MIB),
-        },
+        file("exact-block", Some(MIB as u64), bytes(3, MIB)),
         // 1.5 MiB blocks: three blocks, the last partial, in one whole-file PUT.
-        File {
-            rel: "odd-blocks",
-            block: Some(3 * MIB as u64 / 2),
-            data: bytes(4, 4 * MIB),
-        },
+        file("odd-blocks", Some(3 * MIB as u64 / 2), bytes(4, 4 * MIB)),
         // 12 blocks of 1 MiB (the MD5 buffer pads 192 bytes to 256), in three 5 MiB parts.
-        File {
-            rel: "parts/small-blocks",
-            block: Some(MIB as u64),
-            data: bytes(5, 11 * MIB + 513),
-        },
+        file(
+            "parts/small-blocks",
+            Some(MIB as u64),
+            bytes(5, 11 * MIB + 513),
+        ),
         // Two 16 MiB blocks, the second 1 byte: parts raised from 5 MiB to 16 MiB.
-        File {
-            rel: "parts/two-blocks",
-            block: None,
-            data: bytes(6, 16 * MIB + 1),
-        },
+        file("parts/two-blocks", None, bytes(6, 16 * MIB + 1)),
     ];
     write_files(hdfs.url(), &src, &files);
 
@@ -208,10 +188,7 @@ fn computed_checksums_equal_hdfs_for_every_shape_and_copies_compare_them() {
 
 #[test]
 fn resumed_uploads_still_compare_from_journaled_block_md5s() {
-    let Some(hdfs) = migrate_testkit::hdfs() else {
-        return;
-    };
-    let Some(http) = hdfs.webhdfs_url() else {
+    let Some((hdfs, http)) = hdfs_with_webhdfs() else {
         return;
     };
     let Some(s3) = migrate_testkit::s3() else {
@@ -222,11 +199,7 @@ fn resumed_uploads_still_compare_from_journaled_block_md5s() {
     write_files(
         hdfs.url(),
         &src,
-        &[File {
-            rel: "big",
-            block: Some(MIB as u64),
-            data: data.clone(),
-        }],
+        &[file("big", Some(MIB as u64), data.clone())],
     );
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
@@ -261,10 +234,7 @@ fn resumed_uploads_still_compare_from_journaled_block_md5s() {
 
 #[test]
 fn forced_part_size_that_splits_blocks_is_reported_not_comparable() {
-    let Some(hdfs) = migrate_testkit::hdfs() else {
-        return;
-    };
-    let Some(http) = hdfs.webhdfs_url() else {
+    let Some((hdfs, http)) = hdfs_with_webhdfs() else {
         return;
     };
     let Some(s3) = migrate_testkit::s3() else {
@@ -276,16 +246,8 @@ fn forced_part_size_that_splits_blocks_is_reported_not_comparable() {
         hdfs.url(),
         &src,
         &[
-            File {
-                rel: "big",
-                block: Some(block),
-                data: bytes(8, 12 * MIB + 5),
-            },
-            File {
-                rel: "small",
-                block: Some(block),
-                data: bytes(9, 4 * MIB),
-            },
+            file("big", Some(block), bytes(8, 12 * MIB + 5)),
+            file("small", Some(block), bytes(9, 4 * MIB)),
         ],
     );
     let tmp = tempfile::tempdir().unwrap();
@@ -321,10 +283,7 @@ fn forced_part_size_that_splits_blocks_is_reported_not_comparable() {
 
 #[test]
 fn concatenated_file_with_unequal_blocks_is_not_comparable_not_a_mismatch() {
-    let Some(hdfs) = migrate_testkit::hdfs() else {
-        return;
-    };
-    let Some(http) = hdfs.webhdfs_url() else {
+    let Some((hdfs, http)) = hdfs_with_webhdfs() else {
         return;
     };
     let src = hdfs.unique_url("hdfs_checksum_concat");
@@ -333,16 +292,8 @@ fn concatenated_file_with_unequal_blocks_is_not_comparable_not_a_mismatch() {
         hdfs.url(),
         &src,
         &[
-            File {
-                rel: "joined",
-                block: None,
-                data: a.clone(),
-            },
-            File {
-                rel: "tail",
-                block: None,
-                data: b.clone(),
-            },
+            file("joined", None, a.clone()),
+            file("tail", None, b.clone()),
         ],
     );
     // HDFS concat: `joined` gets the block of `tail`; its blocks are 1,000 and 3,000 bytes.
@@ -390,16 +341,8 @@ fn unavailable_checksums_are_counted_with_their_reason() {
         hdfs.url(),
         &src,
         &[
-            File {
-                rel: "a",
-                block: None,
-                data: bytes(12, 100),
-            },
-            File {
-                rel: "b",
-                block: Some(MIB as u64),
-                data: bytes(13, 6 * MIB),
-            },
+            file("a", None, bytes(12, 100)),
+            file("b", Some(MIB as u64), bytes(13, 6 * MIB)),
         ],
     );
     let tmp = tempfile::tempdir().unwrap();
@@ -461,10 +404,7 @@ fn unavailable_checksums_are_counted_with_their_reason() {
 /// compares them.
 #[test]
 fn crc32_and_other_chunk_sizes_written_by_hadoop_match_hdfs_dfs_checksum() {
-    let Some(hdfs) = migrate_testkit::hdfs() else {
-        return;
-    };
-    let Some(http) = hdfs.webhdfs_url() else {
+    let Some((hdfs, http)) = hdfs_with_webhdfs() else {
         return;
     };
     let src = hdfs.unique_url("hdfs_checksum_crc32");

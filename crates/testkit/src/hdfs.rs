@@ -4,7 +4,7 @@
 use crate::{available, server_script, url_from_env_or_script};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -52,19 +52,18 @@ fn find_webhdfs(how: &str) -> Result<String, String> {
             return Err("MIGRATE_HDFS_URL is set but MIGRATE_HDFS_HTTP_URL (its WebHDFS address) is not; `scenarios/servers/hdfs.sh env` prints both".into())
         }
         None => {
-            let script = server_script("hdfs.sh");
-            let out = Command::new("bash")
-                .arg(&script)
-                .arg("env")
-                .stdin(Stdio::null())
-                .output()
-                .map_err(|e| format!("cannot run bash {}: {e}", script.display()))?;
+            let out = hdfs_sh(&["env"])?;
             let stdout = String::from_utf8_lossy(&out.stdout);
             stdout
                 .lines()
                 .find_map(|l| l.strip_prefix("export MIGRATE_HDFS_HTTP_URL="))
                 .map(|u| u.trim().to_string())
-                .ok_or_else(|| format!("`{} env` printed no MIGRATE_HDFS_HTTP_URL", script.display()))?
+                .ok_or_else(|| {
+                    format!(
+                        "`{} env` printed no MIGRATE_HDFS_HTTP_URL",
+                        server_script("hdfs.sh").display()
+                    )
+                })?
         }
     };
     let hostport = url
@@ -83,6 +82,18 @@ fn find_webhdfs(how: &str) -> Result<String, String> {
         ));
     }
     Ok(url)
+}
+
+/// Runs `bash scenarios/servers/hdfs.sh ARGS` (stdin closed) and returns its output, whatever its
+/// exit status; `Err` when bash could not be run.
+fn hdfs_sh(args: &[&str]) -> Result<Output, String> {
+    let script = server_script("hdfs.sh");
+    Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run bash {}: {e}", script.display()))
 }
 
 /// The status code of `GET path` (HTTP/1.0, no dependencies).
@@ -113,14 +124,7 @@ impl HdfsServer {
     /// returns its standard output; `Err` carries its exit status and standard error. Give full
     /// `hdfs://` URLs (from [`HdfsServer::unique_url`]).
     pub fn fs(&self, args: &[&str]) -> Result<String, String> {
-        let script = server_script("hdfs.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg("fs")
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run bash {}: {e}", script.display()))?;
+        let out = hdfs_sh(&[&["fs"], args].concat())?;
         if !out.status.success() {
             return Err(format!(
                 "hdfs dfs {} failed ({}):\n{}",
