@@ -76,17 +76,6 @@ pub fn etag_parts(etag: &str) -> Option<u64> {
     }
 }
 
-/// FNV-1a, 64 bits: the shard of a file is `fnv1a(relative path) % n`. Stable across machines,
-/// builds and versions (unlike std's hasher), so N independent processes agree on the split.
-pub fn fnv1a(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,7 +95,5 @@ mod tests {
         assert!(!is_md5_etag("d41d8cd98f00b204e9800998ecf8427e-"));
         assert_eq!(normalize_etag("\"ABC\""), "abc");
         assert_eq!(etag_parts(&composite), Some(2));
-        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
     }
 }

@@ -122,7 +122,7 @@ impl Shard {
     }
 
     pub fn contains(&self, rel: &str) -> bool {
-        self.count <= 1 || digest::fnv1a(rel) % self.count == self.index
+        self.count <= 1 || migrate_core::fnv1a(rel) % self.count == self.index
     }
 }
 

@@ -8,6 +8,7 @@ mod catalog;
 mod dialect;
 mod error;
 mod finding;
+mod hash;
 mod layout;
 mod location;
 mod name;
@@ -23,6 +24,7 @@ pub use catalog::{
 pub use dialect::{SourceDialect, TargetDialect};
 pub use error::{error_chain, ErrorClass, Retry};
 pub use finding::{Finding, Severity, SourceLocation};
+pub use hash::fnv1a;
 pub use layout::{DistStyle, Encoding, Evidence, TableLayout};
 pub use location::{LocationMap, LocationMapError, LocationRule};
 pub use name::{Ident, QualifiedName};

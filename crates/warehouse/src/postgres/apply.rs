@@ -766,12 +766,9 @@ async fn lock_checkpoint(
     })
 }
 
-/// A stable short name (`[0-9a-f]{16}`: FNV-1a) for `text` in object names.
+/// A stable short name (`[0-9a-f]{16}`) for `text` in object names.
 fn short_hash(text: &str) -> String {
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+    format!("{:016x}", migrate_core::fnv1a(text))
 }
 
 /// The prefix of the unlogged staging tables of `task`'s parallel apply (schema `migrate`).
