@@ -5,13 +5,16 @@
 //! capture_snapshot ─► full load (that snapshot) ─► start_cdc(position) in the target
 //! open_changes(position) ─► reader task ─► events ─► batch (per table: change batches in target
 //!   terms, spilled to staging as Parquet every few MiB) ─► at a commit, when the batch is old or
-//!   big enough: apply task: apply_changes (one target transaction: every table + the checkpoint)
-//!   ─► delete the batch's staged objects ─► acknowledge the position to the source
+//!   big enough: apply task: stage_changes (COPY into the target's staging tables, reduce) ─►
+//!   once the batch before is durable: write_changes (every table + the checkpoint, committed
+//!   together) ─► delete the batch's staged objects ─► acknowledge the position to the source
 //! ```
 //!
-//! **Pipelined.** While one batch is applied, the next is gathered and staged; it is handed over
-//! when the apply ends (whatever its age: a slow apply makes bigger batches), or the gathering
-//! waits once it reaches the size limit. Batches commit one at a time, in order.
+//! **Pipelined.** While one batch is written, the next is gathered, staged as Parquet, and then
+//! staged in the target (on a connection of its own); it is handed over once the batch before it
+//! is staged in the target (whatever its age: a slow apply makes bigger batches), or the
+//! gathering waits once it reaches the size limit. Batches are written and commit one at a time,
+//! in order.
 //!
 //! **Exactly once.** A batch ends on a transaction boundary; its changes and the task's
 //! checkpoint (batch sequence, source position) commit in one target transaction. The source is
@@ -19,7 +22,7 @@
 //! checkpoint's position, so a transaction is either in the target with the checkpoint past it,
 //! or not in the target and delivered again.
 //!
-//! **Memory** is bounded by the spill threshold per table (for the batch being gathered and the one
+//! **Memory** is bounded by the spill threshold per table (for the batch being gathered and the two
 //! being applied) plus the read-ahead (64 MiB of decoded changes the reader keeps decoding while
 //! the batcher waits): a transaction of any size streams through staging.
 
@@ -46,9 +49,10 @@ use migrate_warehouse::{
 use object_store::{ObjectStore, ObjectStoreExt};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 
 /// Staged change objects live under `<staging>/cdc-<batch>-<session>-<table>/`.
 const CDC_PREFIX: &str = "cdc-";
@@ -497,6 +501,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
         });
     }
     let shards = apply_shards(&warehouse, &target_url, cdc.apply_connections).await?;
+    let stager = PostgresWarehouse::connect(&target_url).await?;
     let (source, planned) = connect_and_plan::<S>(task, &options).await?;
     let mut summary_tables: Vec<TableSummary> = Vec::new();
     let mut captures: HashMap<QualifiedName, Capture> = HashMap::new();
@@ -628,6 +633,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
         source,
         warehouse: Arc::new(warehouse),
         shards: Arc::new(shards),
+        stager: Arc::new(stager),
         target_url,
         stage,
         captures,
@@ -636,7 +642,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
         sequence: checkpoint.sequence,
         first_change: None,
         session: String::new(),
-        in_flight: None,
+        in_flight: VecDeque::new(),
     };
     run.summary.position = Some(checkpoint.position.clone());
     let stopped = run.capture().await?;
@@ -679,6 +685,8 @@ struct CdcRun<'a, S: ChangeSource> {
     warehouse: Arc<PostgresWarehouse>,
     /// The further connections that write batches with `warehouse` (`--apply-connections`).
     shards: Arc<Vec<PostgresWarehouse>>,
+    /// The connection that stages the next batch while `warehouse` and `shards` write one.
+    stager: Arc<PostgresWarehouse>,
     /// **Secret** (may hold the password).
     target_url: String,
     stage: Stage,
@@ -690,15 +698,73 @@ struct CdcRun<'a, S: ChangeSource> {
     first_change: Option<Instant>,
     /// Names this session's staged objects: a batch number can come again after a restart.
     session: String,
-    /// The batch being applied while the next one is gathered (at most one: batches commit in
-    /// order).
-    in_flight: Option<AbortOnDrop<Result<Applied, ReplicateError>>>,
+    /// The batches being applied while the next one is gathered, oldest first: at most two, the
+    /// second staged (or staging) while the first is written.
+    in_flight: VecDeque<InFlight>,
+}
+
+/// A batch handed to its apply task.
+struct InFlight {
+    /// Fires when the batch is staged in the target (or its task ended).
+    staged: Signal,
+    /// Fires when the batch is durable: the next batch's write waits for it. Taken by it.
+    durable: Option<oneshot::Receiver<()>>,
+    task: AbortOnDrop<Result<Applied, ReplicateError>>,
+}
+
+/// A one-time signal that can be waited for from a loop.
+struct Signal {
+    receiver: oneshot::Receiver<()>,
+    fired: bool,
+}
+
+impl Signal {
+    /// Returns once the signal fired (or its sender is gone); never again after that.
+    async fn wait(&mut self) {
+        if self.fired {
+            return std::future::pending().await;
+        }
+        let _ = (&mut self.receiver).await;
+        self.fired = true;
+    }
+}
+
+/// What happened to the batches in flight.
+enum Progress {
+    /// The newest one is staged in the target.
+    Staged,
+    /// The oldest one ended.
+    Ended(Result<Applied, ReplicateError>),
+}
+
+/// Waits until the oldest batch in flight ends or the newest is staged.
+async fn progress(in_flight: &mut VecDeque<InFlight>) -> Progress {
+    let mut batches = in_flight.iter_mut();
+    let Some(oldest) = batches.next() else {
+        return std::future::pending().await;
+    };
+    let InFlight { staged, task, .. } = oldest;
+    let newest = match batches.next() {
+        Some(newer) => &mut newer.staged,
+        None => staged,
+    };
+    tokio::select! {
+        result = join_task(task) => Progress::Ended(result),
+        _ = newest.wait() => Progress::Staged,
+    }
 }
 
 /// A batch handed to [`apply_batch`], with what it needs from the run.
 struct ApplyJob {
     warehouse: Arc<PostgresWarehouse>,
     shards: Arc<Vec<PostgresWarehouse>>,
+    stager: Arc<PostgresWarehouse>,
+    /// Signals that the batch is staged in the target.
+    staged: oneshot::Sender<()>,
+    /// The batch before it, while it is not durable yet: the write waits for it.
+    previous: Option<oneshot::Receiver<()>>,
+    /// Signals that the batch is durable.
+    durable: oneshot::Sender<()>,
     stage: Stage,
     task_name: String,
     session: String,
@@ -773,6 +839,9 @@ impl<S: ChangeSource> CdcRun<'_, S> {
             .await?;
             self.shards = Arc::new(shards);
         }
+        if self.stager.is_closed().await {
+            self.stager = Arc::new(PostgresWarehouse::connect(&self.target_url).await?);
+        }
         self.source = connect(self.task, &self.options.retry).await?;
         Ok(())
     }
@@ -812,11 +881,11 @@ impl<S: ChangeSource> CdcRun<'_, S> {
     /// being applied when the session breaks is waited for: what it made durable is kept.
     async fn session(&mut self) -> Result<Ended, ReplicateError> {
         let ended = self.gather().await;
-        if self.in_flight.is_some() {
-            // The stream's position is reset to the checkpoint by the next session either way.
-            let (ack, _) = watch::channel(self.position.clone());
+        // The stream's position is reset to the checkpoint by the next session either way.
+        let (ack, _) = watch::channel(self.position.clone());
+        while !self.in_flight.is_empty() {
             if let Err(e) = self.settle(&ack).await {
-                tracing::warn!("the batch being applied when capture stopped failed: {e}");
+                tracing::warn!("a batch being applied when capture stopped failed: {e}");
             }
         }
         ended
@@ -824,6 +893,10 @@ impl<S: ChangeSource> CdcRun<'_, S> {
 
     async fn gather(&mut self) -> Result<Ended, ReplicateError> {
         self.clean_staging().await;
+        // What an earlier session left in the target (no batch of this one is staged yet).
+        if let Err(e) = self.warehouse.settle_apply(&self.options.task_name).await {
+            return self.ended(e.into());
+        }
         self.session = format!(
             "{:x}",
             SystemTime::now()
@@ -866,31 +939,33 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 }
                 return Ok(Ended::Stopped("stop requested (signal)".into()));
             }
-            // A full batch waits for the one being applied: staging holds at most two batches.
-            let full = batch.full(self.cdc) && self.in_flight.is_some();
+            // A full batch waits for a place in the apply: staging holds at most three batches.
+            let full = batch.full(self.cdc) && !self.can_start();
             tokio::select! {
                 _ = stop.changed() => continue,
-                applied = join_in_flight(&mut self.in_flight), if self.in_flight.is_some() => {
-                    self.in_flight = None;
-                    match applied {
-                        Ok(applied) => self.record(applied, &ack_tx),
-                        Err(e) => return self.ended(e),
+                progress = progress(&mut self.in_flight), if !self.in_flight.is_empty() => {
+                    if let Progress::Ended(applied) = progress {
+                        self.in_flight.pop_front();
+                        match applied {
+                            Ok(applied) => self.record(applied, &ack_tx),
+                            Err(e) => return self.ended(e),
+                        }
+                        // Idle means nothing arrived while we waited, not while we applied.
+                        last_event = Instant::now();
                     }
-                    // Idle means nothing arrived while we waited, not while we applied.
-                    last_event = Instant::now();
-                    if batch.due(self.cdc) {
+                    if batch.due(self.cdc) && self.can_start() {
                         self.start_apply(&mut batch);
                     }
                 }
                 _ = tick.tick() => {
-                    if batch.due(self.cdc) && self.in_flight.is_none() {
+                    if batch.due(self.cdc) && self.can_start() {
                         self.start_apply(&mut batch);
                     }
                     if let Some(idle) = self.cdc.stop_when_idle {
                         if last_event.elapsed() >= idle
                             && batch.commit.is_none()
                             && !batch.open
-                            && self.in_flight.is_none()
+                            && self.in_flight.is_empty()
                         {
                             return Ok(Ended::Stopped(format!("no change for {idle:?}")));
                         }
@@ -912,7 +987,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                     if let Err(e) = self.event(event, &mut batch, &ack_tx).await {
                         return self.ended(e);
                     }
-                    if batch.due(self.cdc) && self.in_flight.is_none() {
+                    if batch.due(self.cdc) && self.can_start() {
                         self.start_apply(&mut batch);
                     }
                 }
@@ -1016,7 +1091,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 if batch.commit.is_none()
                     && !batch.open
                     && batch.changes == 0
-                    && self.in_flight.is_none()
+                    && self.in_flight.is_empty()
                 {
                     let _ = ack.send(position);
                 }
@@ -1065,6 +1140,16 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         Ok(())
     }
 
+    /// Whether a batch may be handed to the apply: none is in flight, or one is and it is staged
+    /// in the target already (batches are written one at a time, and one waits staged at most).
+    fn can_start(&self) -> bool {
+        match self.in_flight.len() {
+            0 => true,
+            1 => self.in_flight[0].staged.fired,
+            _ => false,
+        }
+    }
+
     /// Hands the batch up to its last commit (it holds no open transaction here) to a task that
     /// applies it, and starts the next batch.
     fn start_apply(&mut self, batch: &mut Batch) {
@@ -1083,23 +1168,37 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 })
             })
             .collect();
+        let (staged_tx, staged_rx) = oneshot::channel();
+        let (durable_tx, durable_rx) = oneshot::channel();
         let job = ApplyJob {
             warehouse: Arc::clone(&self.warehouse),
             shards: Arc::clone(&self.shards),
+            stager: Arc::clone(&self.stager),
+            staged: staged_tx,
+            previous: self.in_flight.back_mut().and_then(|b| b.durable.take()),
+            durable: durable_tx,
             stage: self.stage.clone(),
             task_name: self.options.task_name.clone(),
             session: self.session.clone(),
             batch,
             targets,
         };
-        self.in_flight = Some(AbortOnDrop(tokio::spawn(apply_batch(job))));
+        self.in_flight.push_back(InFlight {
+            staged: Signal {
+                receiver: staged_rx,
+                fired: false,
+            },
+            durable: Some(durable_rx),
+            task: AbortOnDrop(tokio::spawn(apply_batch(job))),
+        });
     }
 
-    /// Waits for the batch being applied, if any.
+    /// Waits for the batches being applied, oldest first; stops at the first that failed (it is
+    /// no longer in flight then).
     async fn settle(&mut self, ack: &watch::Sender<Position>) -> Result<(), ReplicateError> {
-        if self.in_flight.is_some() {
-            let applied = join_in_flight(&mut self.in_flight).await;
-            self.in_flight = None;
+        while let Some(oldest) = self.in_flight.front_mut() {
+            let applied = join_task(&mut oldest.task).await;
+            self.in_flight.pop_front();
             self.record(applied?, ack);
         }
         Ok(())
@@ -1216,6 +1315,10 @@ async fn apply_batch(job: ApplyJob) -> Result<Applied, ReplicateError> {
     let ApplyJob {
         warehouse,
         shards,
+        stager,
+        staged,
+        previous,
+        durable,
         stage,
         task_name,
         session,
@@ -1257,17 +1360,25 @@ async fn apply_batch(job: ApplyJob) -> Result<Applied, ReplicateError> {
             changes: Box::pin(stream),
         });
     }
+    let in_target = stager
+        .stage_changes(&task_name, batch.number, changes)
+        .await?;
+    let _ = staged.send(());
+    if let Some(previous) = previous {
+        previous.await.map_err(|_| ReplicateError::State {
+            table: String::new(),
+            message: format!(
+                "change batch {} was staged, but the batch before it failed",
+                batch.number
+            ),
+            action: "it is applied again when capture resumes".into(),
+        })?;
+    }
     let shards: Vec<&PostgresWarehouse> = shards.iter().collect();
     let outcome = warehouse
-        .apply_changes_over(
-            &shards,
-            &task_name,
-            batch.number,
-            &position.0,
-            committed_at,
-            changes,
-        )
+        .write_changes(&shards, in_target, &position.0, committed_at)
         .await?;
+    let _ = durable.send(());
     tracing::debug!(batch = batch.number, ?outcome, "batch applied");
     for pending in batch.tables.values() {
         for object in &pending.staged {
@@ -1286,13 +1397,10 @@ async fn apply_batch(job: ApplyJob) -> Result<Applied, ReplicateError> {
     })
 }
 
-/// The result of the batch being applied (pending until it ends).
-async fn join_in_flight(
-    in_flight: &mut Option<AbortOnDrop<Result<Applied, ReplicateError>>>,
+/// The result of a batch's apply task.
+async fn join_task(
+    task: &mut AbortOnDrop<Result<Applied, ReplicateError>>,
 ) -> Result<Applied, ReplicateError> {
-    let Some(task) = in_flight.as_mut() else {
-        return std::future::pending().await;
-    };
     match (&mut task.0).await {
         Ok(result) => result,
         Err(e) => Err(ReplicateError::State {

@@ -615,6 +615,103 @@ async fn unchanged_values_come_from_the_target_or_an_earlier_change() {
     );
 }
 
+/// A pipelined capture stages the next batch while the one before it is written (on other
+/// connections): unchanged values still come from the target as the batch before left it.
+#[tokio::test(flavor = "current_thread")]
+async fn a_batch_staged_before_the_previous_is_written_takes_its_values() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("apply_pipelined");
+    let wh = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let stager = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let shards = connections(&db, 1).await;
+    let shards: Vec<&PostgresWarehouse> = shards.iter().collect();
+    let t = documents();
+    let initial: Vec<Row> = (1..=4)
+        .map(|i| {
+            row(&[
+                Some(&i.to_string()),
+                Some("t"),
+                Some("body0"),
+                Some("extra0"),
+            ])
+        })
+        .collect();
+    let mut model = setup(&wh, &db, &t, "app.docs", &initial).await;
+    wh.start_cdc("task1", "0/0").await.unwrap();
+    wh.settle_apply("task1").await.unwrap();
+    let u = After::Unchanged;
+    let first = numbered(
+        1,
+        vec![
+            upd(&["1"], vec![v("1"), v("t1"), v("body1"), v("extra1")]),
+            del(&["2"]),
+            ins(&[Some("5"), Some("t5"), Some("body5"), None]),
+        ],
+    );
+    let second = numbered(
+        4,
+        vec![
+            // Values batch 1 wrote, not the ones the target had when this was staged.
+            upd(&["1"], vec![v("1"), v("t1b"), u.clone(), u.clone()]),
+            upd(&["5"], vec![v("50"), v("t50"), u.clone(), v("e50")]),
+            upd(&["3"], vec![v("3"), v("t3"), u.clone(), After::Null]),
+        ],
+    );
+    for (_, change) in first.iter().chain(&second) {
+        model.apply(change);
+    }
+    let one = stager
+        .stage_changes("task1", 1, vec![changes(&t, &first, 2)])
+        .await
+        .unwrap();
+    let two = stager
+        .stage_changes("task1", 2, vec![changes(&t, &second, 2)])
+        .await
+        .unwrap();
+    assert_eq!(two.sequence(), 2);
+    wh.write_changes(&shards, one, "0/1", None).await.unwrap();
+    let outcome = wh.write_changes(&shards, two, "0/2", None).await.unwrap();
+    assert_eq!((outcome.rows_in, outcome.inserted), (3, 3));
+    assert_eq!(
+        read_table(&db, "app.docs", &["id", "title", "body", "extra"]),
+        model.render()
+    );
+    assert_eq!(
+        wh.cdc_checkpoint("task1").await.unwrap().unwrap().position,
+        "0/2"
+    );
+    assert_eq!(
+        db.sql(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate' AND tablename LIKE 'cdc%'"
+        )
+        .unwrap()
+        .trim(),
+        "0"
+    );
+
+    // Staged again after it was written (a resumed stream): skipped, and its staging dropped.
+    let again = stager
+        .stage_changes("task1", 2, vec![changes(&t, &second, 2)])
+        .await
+        .unwrap();
+    let outcome = wh.write_changes(&[], again, "0/2", None).await.unwrap();
+    assert!(outcome.skipped_already_applied);
+    assert_eq!(
+        read_table(&db, "app.docs", &["id", "title", "body", "extra"]),
+        model.render()
+    );
+    assert_eq!(
+        db.sql(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate' AND tablename LIKE 'cdc%'"
+        )
+        .unwrap()
+        .trim(),
+        "0"
+    );
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_truncate_removes_everything_before_it() {
     let Some(pg) = migrate_testkit::postgres() else {

@@ -8,7 +8,8 @@
 use super::copy::{column_plans, copy_batches, CopyFailure};
 use super::{target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::compute::kernels::cmp::distinct;
 use arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use futures::Stream;
 use migrate_core::{ErrorClass, Table};
@@ -231,21 +232,21 @@ impl PostgresWarehouse {
         Ok(())
     }
 
-    /// Applies change batch `sequence` of `task`, which ends at source `position`, exactly once.
+    /// Applies change batch `sequence` of `task`, which ends at source `position`, exactly once:
+    /// [`PostgresWarehouse::settle_apply`], [`PostgresWarehouse::stage_changes`] and
+    /// [`PostgresWarehouse::write_changes`] over this one connection.
     ///
-    /// **Durability**: one transaction locks the task's CDC checkpoint; when the checkpoint's
-    /// position already equals `position` or its sequence is `>= sequence`, the batch was applied
-    /// before: the transaction rolls back and the outcome says `skipped_already_applied` (the
-    /// streams are not read). Otherwise, for each table: its changes are streamed with binary COPY
-    /// into a temporary table (memory: one record batch at a time, whatever the batch's size),
-    /// unchanged values (`__unchanged`) are taken from the latest earlier change of the same row
-    /// in the batch or else from the target row as it was before the batch, the changes are
-    /// reduced to the last one per key in `__seq` order (an update that changes the key deletes the
-    /// old key and inserts the new one; a truncate removes every row before it), the target rows
-    /// of every touched key are deleted and the final images inserted. Then the checkpoint row
-    /// becomes (sequence, position, now, `committed_at`) and the transaction commits. The batch is
-    /// durable exactly when this returns `Ok`; before, nothing of it is (any error, a crash or a
-    /// dropped connection rolls back every table and the checkpoint).
+    /// **Durability**: the changes are staged first (nothing of the target changes). Then one
+    /// transaction locks the task's CDC checkpoint; when the checkpoint's position already equals
+    /// `position` or its sequence is `>= sequence`, the batch was applied before: the transaction
+    /// rolls back, the staged changes are dropped and the outcome says `skipped_already_applied`.
+    /// Otherwise, for each table, unchanged values (`__unchanged`) are taken from the latest
+    /// earlier change of the same row in the batch or else from the target row as it was before
+    /// the batch, the target rows of every touched key are deleted and the final images inserted.
+    /// Then the checkpoint row becomes (sequence, position, now, `committed_at`) and the
+    /// transaction commits. The batch is durable exactly when this returns `Ok`; before, nothing
+    /// of it is (any error, a crash or a dropped connection rolls back every table and the
+    /// checkpoint).
     ///
     /// **Order**: the final state of each key is that of its last change; changes of one key
     /// within the batch are applied in `__seq` order whatever their number. Tables need no order
@@ -256,10 +257,6 @@ impl PostgresWarehouse {
     /// value with no earlier value anywhere (the target is out of step with the source) and
     /// values the target can't hold are definite; a stream item `Err(e)` fails the batch as `e`
     /// says ([`WarehouseError::ChangeStream`]).
-    ///
-    /// Before anything, what a parallel apply of this task left behind (see
-    /// [`PostgresWarehouse::apply_changes_over`]) is settled: its prepared transactions are
-    /// committed or rolled back, its staging tables dropped.
     pub async fn apply_changes<S, E>(
         &self,
         task: &str,
@@ -277,21 +274,7 @@ impl PostgresWarehouse {
     }
 
     /// [`PostgresWarehouse::apply_changes`], with the writes spread over this connection and
-    /// `shards` (further connections to the same database).
-    ///
-    /// With shards, the changes are staged and reduced to the net change per key in unlogged
-    /// tables of schema `migrate`, in a transaction of their own (they change nothing of the
-    /// target). Then each connection deletes and inserts its share of every table's net changes
-    /// (contiguous key ranges; a table the batch truncated, or that has foreign keys, unique
-    /// constraints besides its key or exclusion constraints, is written by this connection
-    /// alone: another connection's uncommitted rows would make its checks wait), this
-    /// connection also advances the checkpoint, and each ends with `PREPARE TRANSACTION`
-    /// (two-phase commit: the target needs `max_prepared_transactions` of at least one per
-    /// connection). When all are prepared, this connection's transaction (the one with the
-    /// checkpoint) commits first: that is the moment the batch becomes durable; the others
-    /// commit next. A crash in between leaves prepared transactions, which the next apply of
-    /// the task commits when the checkpoint has their batch, and rolls back otherwise: the batch
-    /// is still applied exactly once. Until then they hold their rows' locks.
+    /// `shards` (see [`PostgresWarehouse::write_changes`]).
     pub async fn apply_changes_over<S, E>(
         &self,
         shards: &[&PostgresWarehouse],
@@ -305,12 +288,50 @@ impl PostgresWarehouse {
         S: Stream<Item = Result<RecordBatch, E>>,
         E: Display + ErrorClass,
     {
-        let doing = |what: &str| format!("applying change batch {sequence} of task {task}: {what}");
-        let sequence_sql = i64::try_from(sequence).map_err(|_| WarehouseError::Change {
-            table: "(every table)".into(),
-            sequence,
-            message: "the batch sequence is above 2^63-1".into(),
-        })?;
+        self.settle_apply(task).await?;
+        let staged = self.stage_changes(task, sequence, tables).await?;
+        self.write_changes(shards, staged, position, committed_at)
+            .await
+    }
+
+    /// Settles what an earlier apply of `task` left behind (a crash, a dropped connection): its
+    /// prepared transactions whose batch the checkpoint has are committed, the others rolled
+    /// back, and its staging tables dropped. Call it before staging the first batch of a
+    /// capture session, never while one of its batches is staged and not yet written.
+    pub async fn settle_apply(&self, task: &str) -> Result<(), WarehouseError> {
+        let client = self.client.lock().await;
+        settle_prepared(&client, task, &self.prepared_prefix(task)).await
+    }
+
+    /// Stages change batch `sequence` of `task`, in a transaction of its own on this connection
+    /// that changes nothing of the target: each table's changes are streamed with binary COPY
+    /// into an unlogged table of schema `migrate` (memory: one record batch at a time, whatever
+    /// the batch's size), checked, and reduced to the last change per key in `__seq` order (an
+    /// update that changes the key deletes the old key and inserts the new one; a truncate
+    /// removes every row before it). A table whose updates left values unchanged is reduced
+    /// when it is written, since those values may come from the target as the previous batch
+    /// left it. So a batch may be staged while the one before it is being written (on other
+    /// connections).
+    ///
+    /// Errors: as [`PostgresWarehouse::apply_changes`] says, except the unchanged values'.
+    pub async fn stage_changes<S, E>(
+        &self,
+        task: &str,
+        sequence: u64,
+        tables: Vec<TableChanges<S>>,
+    ) -> Result<StagedBatch, WarehouseError>
+    where
+        S: Stream<Item = Result<RecordBatch, E>>,
+        E: Display + ErrorClass,
+    {
+        let doing = |what: &str| format!("staging change batch {sequence} of task {task}: {what}");
+        if i64::try_from(sequence).is_err() {
+            return Err(WarehouseError::Change {
+                table: "(every table)".into(),
+                sequence,
+                message: "the batch sequence is above 2^63-1".into(),
+            });
+        }
         let mut seen = BTreeSet::new();
         for changes in &tables {
             let name = target_name(&changes.table);
@@ -324,53 +345,95 @@ impl PostgresWarehouse {
                 });
             }
         }
-
+        let prefix = format!("migrate.{}{sequence}_", staging_prefix(task));
         let mut client = self.client.lock().await;
-        settle_prepared(&client, task, &self.prepared_prefix(task)).await?;
-        let staging = if shards.is_empty() {
-            Staging::Temporary
-        } else {
-            Staging::Unlogged {
-                prefix: format!("migrate.{}", staging_prefix(task)),
-            }
-        };
+        let tx = client
+            .transaction()
+            .await
+            .map_err(WarehouseError::database(doing("BEGIN")))?;
+        // Room for the sorts and hashes of the net-change reduction (this transaction only).
+        tx.batch_execute(WORK_MEM_SQL)
+            .await
+            .map_err(WarehouseError::database(doing("SET work_mem")))?;
+        let mut staged = Vec::with_capacity(tables.len());
+        for (index, changes) in tables.into_iter().enumerate() {
+            staged.push(stage_table(&tx, &prefix, index, sequence, changes).await?);
+        }
+        tx.commit()
+            .await
+            .map_err(WarehouseError::database(doing("COMMIT")))?;
+        Ok(StagedBatch {
+            task: task.to_string(),
+            sequence,
+            tables: staged,
+        })
+    }
+
+    /// Writes a batch staged by [`PostgresWarehouse::stage_changes`] (on any connection to this
+    /// database) over this connection and `shards` (further connections to the same database),
+    /// and drops its staged changes. The batch before it must be durable.
+    ///
+    /// Without shards, one transaction writes every table and advances the checkpoint. With
+    /// shards, each connection deletes and inserts its share of every table's net changes
+    /// (contiguous key ranges; a table the batch truncated, or that has foreign keys, unique
+    /// constraints besides its key or exclusion constraints, is written by this connection
+    /// alone: another connection's uncommitted rows would make its checks wait), this
+    /// connection also advances the checkpoint, and each ends with `PREPARE TRANSACTION`
+    /// (two-phase commit: the target needs `max_prepared_transactions` of at least one per
+    /// connection). When all are prepared, this connection's transaction (the one with the
+    /// checkpoint) commits first: that is the moment the batch becomes durable; the others
+    /// commit next. A crash in between leaves prepared transactions, which
+    /// [`PostgresWarehouse::settle_apply`] commits when the checkpoint has their batch, and rolls
+    /// back otherwise: the batch is still applied exactly once. Until then they hold their rows'
+    /// locks.
+    pub async fn write_changes(
+        &self,
+        shards: &[&PostgresWarehouse],
+        batch: StagedBatch,
+        position: &str,
+        committed_at: Option<SystemTime>,
+    ) -> Result<ApplyOutcome, WarehouseError> {
+        let StagedBatch {
+            task,
+            sequence,
+            tables,
+        } = batch;
+        let doing = |what: &str| format!("applying change batch {sequence} of task {task}: {what}");
+        // Checked by stage_changes.
+        let sequence_sql = sequence as i64;
+        let mut client = self.client.lock().await;
         let tx = client
             .transaction()
             .await
             .map_err(WarehouseError::database(doing("BEGIN")))?;
         let Recorded::Before(done) =
-            lock_checkpoint(&tx, task, sequence_sql, position, &doing).await?
+            lock_checkpoint(&tx, &task, sequence_sql, position, &doing).await?
         else {
             tx.rollback()
                 .await
                 .map_err(WarehouseError::database(doing("ROLLBACK")))?;
+            drop_staged(&client, &tables, &doing).await?;
             return Ok(ApplyOutcome {
                 skipped_already_applied: true,
                 ..ApplyOutcome::default()
             });
         };
-        // Room for the sorts and hashes of the net-change reduction (per operation, this
-        // transaction only).
         tx.batch_execute(WORK_MEM_SQL)
             .await
             .map_err(WarehouseError::database(doing("SET work_mem")))?;
-
-        let mut outcome = ApplyOutcome::default();
-        let mut staged = Vec::new();
-        for (index, changes) in tables.into_iter().enumerate() {
-            let table = stage_table(&tx, &staging, index, sequence, changes).await?;
-            outcome.rows_in += table.rows;
-            staged.push(table);
+        for table in tables.iter().filter(|t| t.unresolved) {
+            resolve_and_reduce(&tx, table, sequence).await?;
         }
         let checkpoint = Checkpoint {
-            task,
+            task: &task,
             sequence: sequence_sql,
             position,
             committed_at,
             before: done,
         };
+        let mut outcome = ApplyOutcome::default();
         if shards.is_empty() {
-            for table in &staged {
+            for table in &tables {
                 let written = write_table(&tx, table, None, sequence).await?;
                 outcome.add(table, written);
             }
@@ -378,36 +441,24 @@ impl PostgresWarehouse {
             tx.commit()
                 .await
                 .map_err(WarehouseError::database(doing("COMMIT")))?;
-            return Ok(outcome);
-        }
-
-        // How each table is shared; then the staged net changes must be visible to the other
-        // connections.
-        let mut shares = Vec::with_capacity(staged.len());
-        for table in &staged {
-            shares.push(share_of(&tx, table, &doing).await?);
-        }
-        tx.commit().await.map_err(WarehouseError::database(doing(
-            "COMMIT of the staged changes",
-        )))?;
-        let totals = self
-            .write_in_parallel(&client, shards, sequence, &staged, &shares, &checkpoint)
-            .await?;
-        for (table, total) in staged.iter().zip(totals) {
-            outcome.add(table, total);
-        }
-        let drops: Vec<String> = staged
-            .iter()
-            .flat_map(|t| [Some(t.names.staged.as_str()), t.net()])
-            .flatten()
-            .map(|name| format!("DROP TABLE IF EXISTS {name};"))
-            .collect();
-        client
-            .batch_execute(&drops.concat())
-            .await
-            .map_err(WarehouseError::database(doing(
-                "dropping the staged changes",
+        } else {
+            // How each table is shared; then the net changes resolved here must be visible to
+            // the other connections.
+            let mut shares = Vec::with_capacity(tables.len());
+            for table in &tables {
+                shares.push(share_of(&tx, table, &doing).await?);
+            }
+            tx.commit().await.map_err(WarehouseError::database(doing(
+                "COMMIT of the resolved changes",
             )))?;
+            let totals = self
+                .write_in_parallel(&client, shards, sequence, &tables, &shares, &checkpoint)
+                .await?;
+            for (table, total) in tables.iter().zip(totals) {
+                outcome.add(table, total);
+            }
+        }
+        drop_staged(&client, &tables, &doing).await?;
         Ok(outcome)
     }
 
@@ -485,6 +536,7 @@ impl PostgresWarehouse {
 }
 
 /// The names used in the SQL of one table's apply.
+#[derive(Debug)]
 struct Names {
     /// The target table.
     target: String,
@@ -604,20 +656,38 @@ impl Share<'_> {
     }
 }
 
-/// Where a batch's changes are staged.
-enum Staging {
-    /// Temporary tables, dropped at commit: the batch is applied in the staging transaction.
-    Temporary,
-    /// Unlogged tables `<prefix><index>` and `<prefix>net_<index>`, committed for other
-    /// connections to read (temporary tables can't be part of a prepared transaction either).
-    Unlogged { prefix: String },
+/// A change batch staged by [`PostgresWarehouse::stage_changes`]: its tables' changes in
+/// unlogged tables, until [`PostgresWarehouse::write_changes`] writes and drops them.
+#[derive(Debug)]
+pub struct StagedBatch {
+    task: String,
+    sequence: u64,
+    tables: Vec<StagedTable>,
 }
 
-/// One table's changes, staged and reduced to the net change per key.
+impl StagedBatch {
+    /// The batch's sequence number.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+}
+
+/// One table's changes, staged and (unless `unresolved`) reduced to the net change per key.
+#[derive(Debug)]
 struct StagedTable {
     names: Names,
+    /// The target table's definition.
+    table: Table,
     /// Change rows received.
     rows: u64,
+    /// The first and the last truncate of the batch.
+    first_truncate: Option<i64>,
+    last_truncate: Option<i64>,
+    /// Updates left values unchanged: they are filled, and the changes reduced, when the table
+    /// is written (the values may come from the target as the previous batch left it).
+    unresolved: bool,
+    /// Some change removes a key: a delete, or an update that changes the key.
+    removes_keys: bool,
     /// The batch truncated the table.
     truncated: bool,
 }
@@ -866,6 +936,7 @@ async fn settle_prepared(
 
 impl ApplyOutcome {
     fn add(&mut self, table: &StagedTable, written: Written) {
+        self.rows_in += table.rows;
         self.inserted += written.inserted;
         self.deleted += written.deleted;
         self.truncated += u32::from(table.truncated);
@@ -879,11 +950,11 @@ impl ApplyOutcome {
     }
 }
 
-/// Copies one table's changes into a staging table, checks them, fills unchanged values and
-/// reduces them to the net change per key.
+/// Copies one table's changes into a staging table (`<prefix><index>`), checks them and, unless
+/// updates left values unchanged, reduces them to the net change per key.
 async fn stage_table<S, E>(
     tx: &Transaction<'_>,
-    staging: &Staging,
+    prefix: &str,
     index: usize,
     sequence: u64,
     changes: TableChanges<S>,
@@ -930,23 +1001,12 @@ where
             .iter()
             .map(|&p| target_column(&table.columns[p].name))
             .collect(),
-        staged: match staging {
-            Staging::Temporary => format!("migrate_cdc_{index}"),
-            Staging::Unlogged { prefix } => format!("{prefix}{index}"),
-        },
+        staged: format!("{prefix}{index}"),
         key_positions: key_positions.clone(),
         after_keys: key_positions.iter().map(|p| format!("c{p}")).collect(),
         before_keys: (0..key_positions.len()).map(|i| format!("b{i}")).collect(),
-        net: match staging {
-            Staging::Temporary => format!("migrate_cdc_net_{index}"),
-            Staging::Unlogged { prefix } => format!("{prefix}net_{index}"),
-        },
+        net: format!("{prefix}net_{index}"),
     };
-    let create_table = match staging {
-        Staging::Temporary => "CREATE TEMP TABLE {} ON COMMIT DROP",
-        Staging::Unlogged { .. } => "CREATE UNLOGGED TABLE {}",
-    };
-    let create_table = |name: &str| create_table.replace("{}", name);
 
     // The staging table takes its column types from the target (CREATE TABLE AS keeps types,
     // modifiers and collations, but no NOT NULL: deletes have no after-image).
@@ -962,8 +1022,8 @@ where
         select.push(format!("t.{column} AS c{i}"));
     }
     let create = format!(
-        "{} AS SELECT {} FROM {} t WITH NO DATA",
-        create_table(&names.staged),
+        "CREATE UNLOGGED TABLE {} AS SELECT {} FROM {} t WITH NO DATA",
+        names.staged,
         select.join(", "),
         names.target
     );
@@ -988,104 +1048,44 @@ where
             message,
         })?;
 
-    let mut last_seq: Option<i64> = None;
-    let check = |batch: &RecordBatch| -> Result<(), String> {
-        let seqs = batch.column(0).as_primitive::<Int64Type>();
-        if seqs.null_count() > 0 {
-            return Err(format!("{SEQ_COLUMN} is null in a change row"));
-        }
-        for &seq in seqs.values().iter() {
-            if last_seq.is_some_and(|last| seq <= last) {
-                return Err(format!(
-                    "{SEQ_COLUMN} must increase strictly in source order, but {seq} follows {}",
-                    last_seq.unwrap_or_default()
-                ));
-            }
-            last_seq = Some(seq);
-        }
-        Ok(())
-    };
+    // The changes are checked as they are sent: a scan of the staged table costs as much as
+    // the COPY.
+    let mut facts = Facts::default();
     let copy = format!("COPY {} FROM STDIN (FORMAT binary)", names.staged);
-    let rows = copy_batches(tx, &copy, &plans, &expected, changes.changes, check)
-        .await
-        .map_err(|failure| match failure {
-            CopyFailure::Source {
-                rows,
-                message,
-                retry,
-            } => WarehouseError::ChangeStream {
-                table: target.clone(),
-                sequence,
-                rows,
-                message,
-                retry,
-            },
-            CopyFailure::Schema(message) => change_error(message),
-            CopyFailure::Value {
-                column,
-                row,
-                message,
-            } => change_error(format!("column {column}, change row {row}: {message}")),
-            CopyFailure::Database {
-                doing: what,
-                source,
-            } => WarehouseError::database(doing(what))(source),
-        })?;
-    if rows == 0 {
-        return Ok(StagedTable {
-            names,
+    let rows = copy_batches(tx, &copy, &plans, &expected, changes.changes, |batch| {
+        facts.observe(batch, &key_positions, names.columns.len())
+    })
+    .await
+    .map_err(|failure| match failure {
+        CopyFailure::Source {
             rows,
-            truncated: false,
-        });
-    }
-
-    let db = |what: &str| WarehouseError::database(doing(what));
-    let staged = &names.staged;
-    let column_count = names.columns.len();
-    let before_null = names
-        .before_keys
-        .iter()
-        .map(|c| format!("{c} IS NULL"))
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    // A null new key, unless the key column is unchanged (then it is the before key, which is
-    // checked not null above).
-    let after_null = names
-        .after_keys
-        .iter()
-        .zip(&names.key_positions)
-        .map(|(c, p)| {
-            format!(
-                "({c} IS NULL AND substr(unch, {}, 1) IS DISTINCT FROM '1')",
-                p + 1
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    // One scan of the staged changes for every check (a scan costs as much as the COPY).
-    let facts = tx
-        .query_one(
-            &format!(
-                "SELECT min(seq) FILTER (WHERE op IS NULL OR op NOT IN ('I', 'U', 'D', 'T')), \
-                        min(seq) FILTER (WHERE op IN ('U', 'D') AND ({before_null})), \
-                        min(seq) FILTER (WHERE unch IS NOT NULL AND length(unch) <> {column_count}), \
-                        min(seq) FILTER (WHERE op = 'T'), \
-                        max(seq) FILTER (WHERE op = 'T'), \
-                        count(*) FILTER (WHERE op = 'U' AND strpos(unch, '1') > 0), \
-                        min(seq) FILTER (WHERE op IN ('I', 'U') AND ({after_null})) \
-                   FROM {staged}"
-            ),
-            &[],
-        )
-        .await
-        .map_err(db("checking the changes"))?;
-    if let Some(seq) = facts.get::<_, Option<i64>>(0) {
+            message,
+            retry,
+        } => WarehouseError::ChangeStream {
+            table: target.clone(),
+            sequence,
+            rows,
+            message,
+            retry,
+        },
+        CopyFailure::Schema(message) => change_error(message),
+        CopyFailure::Value {
+            column,
+            row,
+            message,
+        } => change_error(format!("column {column}, change row {row}: {message}")),
+        CopyFailure::Database {
+            doing: what,
+            source,
+        } => WarehouseError::database(doing(what))(source),
+    })?;
+    if let Some(seq) = facts.unknown_op {
         return Err(change_error(format!(
             "the change with {SEQ_COLUMN} {seq} has an unknown {} (expected I, U, D or T)",
             migrate_source::OP_COLUMN
         )));
     }
-    if let Some(seq) = facts.get::<_, Option<i64>>(1) {
+    if let Some(seq) = facts.missing_before {
         return Err(change_error(format!(
             "the update or delete with {SEQ_COLUMN} {seq} lacks its before-image key ({})",
             key_names
@@ -1095,77 +1095,243 @@ where
                 .join(", ")
         )));
     }
-    if let Some(seq) = facts.get::<_, Option<i64>>(2) {
+    if let Some(seq) = facts.bad_unchanged {
         return Err(change_error(format!(
-            "the change with {SEQ_COLUMN} {seq} has an {} value whose length is not the table's {column_count} columns",
-            migrate_source::UNCHANGED_COLUMN
+            "the change with {SEQ_COLUMN} {seq} has an {} value whose length is not the table's {} columns",
+            migrate_source::UNCHANGED_COLUMN,
+            names.columns.len()
         )));
     }
-    let first_truncate: Option<i64> = facts.get(3);
-    let last_truncate: Option<i64> = facts.get(4);
-    let unchanged_rows: i64 = facts.get(5);
-    if let Some(seq) = facts.get::<_, Option<i64>>(6) {
+    if let Some(seq) = facts.null_key {
         return Err(change_error(format!(
             "the insert or update with {SEQ_COLUMN} {seq} has a null primary-key value in its new image"
         )));
     }
-
-    if unchanged_rows > 0 {
-        // Only the joins that fill unchanged values need the staged changes' statistics.
-        tx.batch_execute(&format!("ANALYZE {staged}"))
-            .await
-            .map_err(db("analyzing the staged changes"))?;
-        resolve_unchanged(tx, &names, table, first_truncate, &change_error, &doing).await?;
+    let staged = StagedTable {
+        names,
+        table: table.clone(),
+        rows,
+        first_truncate: facts.first_truncate,
+        last_truncate: facts.last_truncate,
+        unresolved: facts.unchanged_updates > 0,
+        removes_keys: facts.removes_keys,
+        truncated: facts.last_truncate.is_some(),
+    };
+    if rows > 0 && !staged.unresolved {
+        reduce(tx, &staged, &doing).await?;
     }
+    Ok(staged)
+}
 
-    // The last change of each key after the last truncate: present (its image is the row) or
-    // absent (deleted, or moved to another key).
+/// What the checks of a table's staged changes found, gathered as they are copied. Each
+/// `Option<i64>` is the `__seq` of the first change it applies to.
+#[derive(Debug, Default)]
+struct Facts {
+    last_seq: Option<i64>,
+    /// An `__op` other than I, U, D and T.
+    unknown_op: Option<i64>,
+    /// An update or delete without its before-image key.
+    missing_before: Option<i64>,
+    /// An `__unchanged` value whose length is not the table's number of columns.
+    bad_unchanged: Option<i64>,
+    /// An insert or update whose new key has a null that is not "unchanged".
+    null_key: Option<i64>,
+    first_truncate: Option<i64>,
+    last_truncate: Option<i64>,
+    /// Updates that left a value unchanged.
+    unchanged_updates: u64,
+    /// A delete, or an update whose before-image key may differ from its new one.
+    removes_keys: bool,
+}
+
+impl Facts {
+    /// Takes note of one record batch of [`staged_change_schema`] (`keys`: the key columns'
+    /// positions in the table of `columns` columns). Errs when `__seq` does not increase.
+    fn observe(
+        &mut self,
+        batch: &RecordBatch,
+        keys: &[usize],
+        columns: usize,
+    ) -> Result<(), String> {
+        let seqs = batch.column(0).as_primitive::<Int64Type>();
+        if seqs.null_count() > 0 {
+            return Err(format!("{SEQ_COLUMN} is null in a change row"));
+        }
+        let ops = batch.column(1).as_string::<i32>();
+        let unchanged = batch.column(2).as_string::<i32>();
+        let before: Vec<&ArrayRef> = (0..keys.len()).map(|i| batch.column(3 + i)).collect();
+        let after: Vec<&ArrayRef> = keys
+            .iter()
+            .map(|p| batch.column(3 + keys.len() + p))
+            .collect();
+        // Per row: whether its before-image key is distinct from its new one (NULLs compare
+        // as values). A key type the kernel can't compare counts as distinct.
+        let mut moved = vec![false; batch.num_rows()];
+        for (b, a) in before.iter().zip(&after) {
+            match distinct(b, a) {
+                Ok(flags) => {
+                    for (row, flag) in flags.iter().enumerate() {
+                        moved[row] |= flag.unwrap_or(true);
+                    }
+                }
+                Err(_) => moved.iter_mut().for_each(|m| *m = true),
+            }
+        }
+        let first = |slot: &mut Option<i64>, seq: i64| {
+            slot.get_or_insert(seq);
+        };
+        for (row, &seq) in seqs.values().iter().enumerate() {
+            if self.last_seq.is_some_and(|last| seq <= last) {
+                return Err(format!(
+                    "{SEQ_COLUMN} must increase strictly in source order, but {seq} follows {}",
+                    self.last_seq.unwrap_or_default()
+                ));
+            }
+            self.last_seq = Some(seq);
+            let op = ops.is_valid(row).then(|| ops.value(row));
+            let unch = unchanged.is_valid(row).then(|| unchanged.value(row));
+            if unch.is_some_and(|u| u.chars().count() != columns) {
+                first(&mut self.bad_unchanged, seq);
+            }
+            match op {
+                Some("I" | "U") => {
+                    let key_unchanged =
+                        |p: usize| unch.is_some_and(|u| u.chars().nth(p) == Some('1'));
+                    if after
+                        .iter()
+                        .zip(keys)
+                        .any(|(a, &p)| a.is_null(row) && !key_unchanged(p))
+                    {
+                        first(&mut self.null_key, seq);
+                    }
+                }
+                Some("D") => self.removes_keys = true,
+                Some("T") => {
+                    first(&mut self.first_truncate, seq);
+                    self.last_truncate = Some(seq);
+                }
+                _ => first(&mut self.unknown_op, seq),
+            }
+            if matches!(op, Some("U" | "D")) && before.iter().any(|b| b.is_null(row)) {
+                first(&mut self.missing_before, seq);
+            }
+            if op == Some("U") {
+                self.removes_keys |= moved[row];
+                if unch.is_some_and(|u| u.contains('1')) {
+                    self.unchanged_updates += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fills a staged table's unchanged values (from the target as it is now: the previous batch
+/// must be durable) and reduces its changes to the net change per key.
+async fn resolve_and_reduce(
+    tx: &Transaction<'_>,
+    staged: &StagedTable,
+    sequence: u64,
+) -> Result<(), WarehouseError> {
+    let names = &staged.names;
+    let target = &names.target;
+    let doing = |what: &str| format!("applying change batch {sequence} to table {target}: {what}");
+    let change_error = |message: String| WarehouseError::Change {
+        table: target.clone(),
+        sequence,
+        message,
+    };
+    // Only the joins that fill unchanged values need the staged changes' statistics.
+    tx.batch_execute(&format!("ANALYZE {}", names.staged))
+        .await
+        .map_err(WarehouseError::database(doing(
+            "analyzing the staged changes",
+        )))?;
+    resolve_unchanged(
+        tx,
+        names,
+        &staged.table,
+        staged.first_truncate,
+        &change_error,
+        &doing,
+    )
+    .await?;
+    reduce(tx, staged, &doing).await
+}
+
+/// Reduces a staged table's changes to its net table: the last change of each key after the
+/// last truncate, present (its image is the row) or absent (deleted, or moved to another key).
+async fn reduce(
+    tx: &Transaction<'_>,
+    staged: &StagedTable,
+    doing: &impl Fn(&str) -> String,
+) -> Result<(), WarehouseError> {
+    let names = &staged.names;
     let after = names.after_keys.join(", ");
-    let before_as_after = names
-        .before_keys
-        .iter()
-        .zip(&names.after_keys)
-        .map(|(b, a)| format!("{b} AS {a}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let since = last_truncate.map_or(String::new(), |t| format!(" AND seq > {t}"));
-    let net = &names.net;
+    let since = staged
+        .last_truncate
+        .map_or(String::new(), |t| format!(" AND seq > {t}"));
     // The net table carries the final images too: the INSERT then reads it alone (measured
-    // faster than joining it back to the staged changes). Deletes' images are NULLs, typed by
-    // the first branch of the UNION.
-    let images: Vec<String> = (0..column_count)
+    // faster than joining it back to the staged changes). Removed keys' images are NULLs,
+    // typed by the first branch of the UNION.
+    let images: Vec<String> = (0..names.columns.len())
         .filter(|i| !names.key_positions.contains(i))
         .map(|i| format!("c{i}"))
         .collect();
-    let (image_list, null_images) = if images.is_empty() {
-        (String::new(), String::new())
-    } else {
-        (
-            format!(", {}", images.join(", ")),
-            ", NULL".repeat(images.len()),
+    let image_list: String = images.iter().map(|c| format!(", {c}")).collect();
+    let removed = if staged.removes_keys {
+        let before_as_after = names
+            .before_keys
+            .iter()
+            .zip(&names.after_keys)
+            .map(|(b, a)| format!("{b} AS {a}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            " UNION ALL SELECT {before_as_after}, seq, false{nulls} FROM {staged} \
+               WHERE (op = 'D' OR (op = 'U' AND {before_row} IS DISTINCT FROM {after_row})){since}",
+            nulls = ", NULL".repeat(images.len()),
+            staged = names.staged,
+            before_row = row_of(&names.staged, &names.before_keys),
+            after_row = row_of(&names.staged, &names.after_keys),
         )
+    } else {
+        // No change removes a key (the second scan of the staged changes is saved).
+        String::new()
     };
     tx.batch_execute(&format!(
-        "{create_net} AS \
+        "CREATE UNLOGGED TABLE {net} AS \
          SELECT DISTINCT ON ({after}) {after}, seq, present{image_list} FROM ( \
-             SELECT {after}, seq, true AS present{image_list} FROM {staged} WHERE op IN ('I', 'U'){since} \
-             UNION ALL \
-             SELECT {before_as_after}, seq, false{null_images} FROM {staged} \
-              WHERE (op = 'D' OR (op = 'U' AND {before_row} IS DISTINCT FROM {after_row})){since} \
+             SELECT {after}, seq, true AS present{image_list} FROM {staged} WHERE op IN ('I', 'U'){since}{removed} \
          ) changes ORDER BY {after}, seq DESC; \
          ANALYZE {net}",
-        create_net = create_table(net),
-        before_row = row_of(staged, &names.before_keys),
-        after_row = row_of(staged, &names.after_keys),
+        net = names.net,
+        staged = names.staged,
     ))
     .await
-    .map_err(db("reducing the changes to the net change per key"))?;
+    .map_err(WarehouseError::database(doing(
+        "reducing the changes to the net change per key",
+    )))
+}
 
-    Ok(StagedTable {
-        names,
-        rows,
-        truncated: last_truncate.is_some(),
-    })
+/// Drops a batch's staging tables.
+async fn drop_staged(
+    client: &tokio_postgres::Client,
+    tables: &[StagedTable],
+    doing: &impl Fn(&str) -> String,
+) -> Result<(), WarehouseError> {
+    let drops: String = tables
+        .iter()
+        .flat_map(|t| [Some(t.names.staged.as_str()), t.net()])
+        .flatten()
+        .map(|name| format!("DROP TABLE IF EXISTS {name};"))
+        .collect();
+    client
+        .batch_execute(&drops)
+        .await
+        .map_err(WarehouseError::database(doing(
+            "dropping the staged changes",
+        )))
 }
 
 /// Writes a staged table's net changes (or the share `range` of them) to the target: truncates
@@ -1200,10 +1366,22 @@ async fn write_table(
             .batch_execute("SET LOCAL enable_hashjoin = off")
             .await
             .map_err(db("SET enable_hashjoin"))?;
+        // A merge join scans the target's key index from its first key, not from the share's:
+        // a share that starts at the middle would read half the index for nothing. The bound
+        // on the first key column starts the scan at the share's first key.
+        let start = match range {
+            Some(range) if range.blocks().0.is_some() => format!(
+                " AND t.{} >= (SELECT min(s.{}) FROM {net} s WHERE true{})",
+                names.keys[0],
+                names.after_keys[0],
+                range.filter("s")
+            ),
+            _ => String::new(),
+        };
         deleted = client
             .execute(
                 &format!(
-                    "DELETE FROM {target} t USING {net} n WHERE {}{}",
+                    "DELETE FROM {target} t USING {net} n WHERE {}{}{start}",
                     equal("t", &names.keys, "n", &names.after_keys),
                     share("n")
                 ),
