@@ -152,13 +152,27 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 per_second() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "NOT met"; fi; }
 
-# wait_for URL SQL TIMEOUT: polls SQL (one value) every 50 ms until it is 't'; fails after TIMEOUT s.
+# wait_for URL SQL TIMEOUT: polls SQL (a boolean query) every 50 ms until it is true; fails after
+# TIMEOUT s. The loop runs in the server, in one session: a psql started 20 times a second would
+# take CPU from the consumer it times (a consumer that keeps both cores busy the most).
 wait_for() {
-	local deadline=$(($(date +%s) + $3))
-	until [ "$(pg_value "$1" "$2" 2>/dev/null)" = t ]; do
-		[ "$(date +%s)" -lt "$deadline" ] || return 1
-		sleep 0.05
-	done
+	pg "$1" -c "DO \$wait\$
+DECLARE
+	deadline timestamptz := clock_timestamp() + interval '$3 seconds';
+BEGIN
+	LOOP
+		BEGIN
+			IF ($2) THEN RETURN; END IF;
+		EXCEPTION WHEN undefined_table OR invalid_schema_name THEN
+			NULL; -- not created yet
+		END;
+		IF clock_timestamp() > deadline THEN
+			RAISE EXCEPTION 'timed out';
+		END IF;
+		COMMIT; -- a new snapshot, and no old one held while the consumer writes
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END \$wait\$" >/dev/null 2>&1
 }
 
 # run_cdc LABEL ARGS...: migrate replicate --cdc in the background (output in WORK/LABEL.*); sets PID.
