@@ -82,6 +82,16 @@ async fn apply_over(
     .await
 }
 
+/// The staging tables of parallel or pipelined applies left in `db`.
+fn staging_tables(db: &migrate_testkit::PgDatabase) -> u32 {
+    let count = db
+        .sql(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate' AND tablename LIKE 'cdc%'",
+        )
+        .unwrap();
+    count.trim().parse().unwrap()
+}
+
 /// `count` more connections to `db`.
 async fn connections(db: &migrate_testkit::PgDatabase, count: usize) -> Vec<PostgresWarehouse> {
     let mut all = Vec::new();
@@ -347,14 +357,7 @@ async fn a_batch_split_over_three_connections_matches_a_replay() {
     assert!(again.skipped_already_applied);
     assert_eq!(read_table(&db, ORDERS, ORDER_COLUMNS), model.render());
     // The staging tables are gone.
-    assert_eq!(
-        db.sql(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate' AND tablename LIKE 'cdc%'"
-        )
-        .unwrap()
-        .trim(),
-        "0"
-    );
+    assert_eq!(staging_tables(&db), 0);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -445,9 +448,7 @@ async fn prepared_transactions_left_by_a_crash_follow_the_checkpoint() {
         .unwrap_err();
     assert!(error.to_string().contains("not_bad"), "{error}");
     assert_eq!(read_table(&db, ORDERS, ORDER_COLUMNS), model.render());
-    let staging_tables =
-        "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate' AND tablename LIKE 'cdc%'";
-    assert_ne!(db.sql(staging_tables).unwrap().trim(), "0");
+    assert_ne!(staging_tables(&db), 0);
     db.sql(&format!("ALTER TABLE {ORDERS} DROP CONSTRAINT not_bad"))
         .unwrap();
 
@@ -478,7 +479,7 @@ async fn prepared_transactions_left_by_a_crash_follow_the_checkpoint() {
             .trim(),
         "0"
     );
-    assert_eq!(db.sql(staging_tables).unwrap().trim(), "0");
+    assert_eq!(staging_tables(&db), 0);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -682,14 +683,7 @@ async fn a_batch_staged_before_the_previous_is_written_takes_its_values() {
         wh.cdc_checkpoint("task1").await.unwrap().unwrap().position,
         "0/2"
     );
-    assert_eq!(
-        db.sql(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate' AND tablename LIKE 'cdc%'"
-        )
-        .unwrap()
-        .trim(),
-        "0"
-    );
+    assert_eq!(staging_tables(&db), 0);
 
     // Staged again after it was written (a resumed stream): skipped, and its staging dropped.
     let again = stager
@@ -702,14 +696,7 @@ async fn a_batch_staged_before_the_previous_is_written_takes_its_values() {
         read_table(&db, "app.docs", &["id", "title", "body", "extra"]),
         model.render()
     );
-    assert_eq!(
-        db.sql(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate' AND tablename LIKE 'cdc%'"
-        )
-        .unwrap()
-        .trim(),
-        "0"
-    );
+    assert_eq!(staging_tables(&db), 0);
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -458,7 +458,11 @@ impl PostgresWarehouse {
                 outcome.add(table, total);
             }
         }
-        drop_staged(&client, &tables, &doing).await?;
+        // The batch is durable: a failure to drop its staging tables only leaves them to the
+        // next settle_apply.
+        if let Err(e) = drop_staged(&client, &tables, &doing).await {
+            tracing::warn!("{e}");
+        }
         Ok(outcome)
     }
 
