@@ -193,7 +193,9 @@ finish() {
 }
 
 say "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
-say "migrate: ${MIGRATE:-not needed} ($(cd "$REPO_ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')), $("$PG_BIN/postgres" --version 2>/dev/null || echo postgres)"
+built="not needed"
+[ -z "${MIGRATE:-}" ] || built="$MIGRATE ($("$MIGRATE" --version))"
+say "migrate: $built, $("$PG_BIN/postgres" --version 2>/dev/null || echo postgres)"
 [ "$(pg_value "$MIGRATE_PG_URL" "SHOW wal_level")" = logical ] || die "the PostgreSQL server needs wal_level = logical"
 
 # The table of (a), (b) and (d) in PostgreSQL; the marker table whose row, committed after the

@@ -181,7 +181,7 @@ target_rows() { # URL TABLE: the row count of TABLE in the target, which must be
 }
 
 say "$(date -u '+%Y-%m-%d %H:%M UTC'), $ROWS rows, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
-say "migrate: $MIGRATE ($(cd "$REPO_ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+say "migrate: $MIGRATE ($("$MIGRATE" --version))"
 
 staging() { # NAME: sets STAGING_ARGS for one run
 	if [ "${STAGING:-}" = s3 ]; then s3_staging "bench/$1"; else local_staging "bench/$1"; fi

@@ -27,7 +27,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     name = "migrate",
-    version,
+    version = env!("MIGRATE_VERSION"),
     about = "Move Oracle, MySQL, PostgreSQL and Hive estates to Amazon Redshift and S3"
 )]
 struct Cli {
