@@ -78,7 +78,7 @@ struct CdcArgs {
     #[arg(long, value_name = "MIB", default_value = "64")]
     batch_mib: usize,
     /// Connections that write each change batch together, committed by two-phase commit (the
-    /// target needs max_prepared_transactions >= N).
+    /// target needs max_prepared_transactions >= N). One more connection stages the next batch.
     #[arg(long, value_name = "N", default_value = "1")]
     apply_connections: usize,
     /// What a source ADD / DROP COLUMN does: apply it to the target, or stop the task.
