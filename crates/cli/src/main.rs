@@ -90,8 +90,63 @@ fn main() -> ExitCode {
         Ok(Outcome::Clean) => ExitCode::from(0),
         Ok(Outcome::NeedsAttention) => ExitCode::from(1),
         Err(error) => {
-            eprintln!("migrate: error: {error:#}");
+            eprintln!("migrate: error: {}", describe(&error));
             ExitCode::from(2)
         }
+    }
+}
+
+/// The error and its causes, joined by `: `. A cause is left out when the text says it already:
+/// most of migrate's errors carry their cause in their own message.
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    /// An error that says its cause in its own message, as migrate's do.
+    #[derive(Debug)]
+    struct Carries {
+        source: std::io::Error,
+    }
+
+    impl std::fmt::Display for Carries {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "reading changes: {}", self.source)
+        }
+    }
+
+    impl std::error::Error for Carries {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let inner = || std::io::Error::other("type inet is not captured");
+        let carried = anyhow::Error::new(Carries { source: inner() });
+        assert_eq!(
+            describe(&carried),
+            "reading changes: type inet is not captured"
+        );
+        let context = anyhow::Error::new(inner()).context("reading rules.json");
+        assert_eq!(
+            describe(&context),
+            "reading rules.json: type inet is not captured"
+        );
     }
 }

@@ -37,11 +37,11 @@ use arrow_schema::{Schema, SchemaRef};
 use futures::StreamExt;
 use migrate_core::{Catalog, ErrorClass, QualifiedName, Retry, Table};
 use migrate_source::{
-    before_column, key_columns, ChangeEvent, ChangeSource, ChangeStream, Position, ReadValue,
-    TableFilter, OP_COLUMN, UNCHANGED_COLUMN,
+    before_column, key_columns, ChangeEvent, ChangeSource, ChangeStream, ColumnFilter, Position,
+    ReadValue, Selection, TableFilter, OP_COLUMN, UNCHANGED_COLUMN,
 };
 use migrate_stage::{ChunkKey, ChunkObject, Format, Stage};
-use migrate_task::{Engine, ValidatedTask};
+use migrate_task::{Engine, TableMappings, ValidatedTask};
 use migrate_warehouse::{
     staged_change_schema, PostgresWarehouse, SchemaChangePolicy, TableChanges, SEQ_COLUMN,
     TRUNCATE_OP,
@@ -908,10 +908,10 @@ impl<S: ChangeSource> CdcRun<'_, S> {
             .values()
             .map(|c| c.load.source.clone())
             .collect();
-        let selected = self.selection();
+        let selection = self.selection();
         let stream = match self
             .source
-            .open_changes(&self.options.task_name, &tables, selected, &self.position)
+            .open_changes(&self.options.task_name, &tables, selection, &self.position)
             .await
         {
             Ok(stream) => stream,
@@ -1003,19 +1003,35 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         }
     }
 
-    /// The task's selection rules, for tables created after capture started.
-    fn selection(&self) -> TableFilter {
+    /// The task's selection rules: tables created after capture started, and the columns the
+    /// task keeps (a source may leave the others unread).
+    fn selection(&self) -> Selection {
+        let plan = |mappings: &TableMappings, table: Table| {
+            mappings.plan(&Catalog {
+                tables: vec![table],
+                ..Catalog::default()
+            })
+        };
         let mappings = self.task.mappings.clone();
-        Arc::new(move |name: &QualifiedName| {
+        let tables: TableFilter = Arc::new(move |name: &QualifiedName| {
             let mut table = Table::new(name.clone());
             table.columns.clear();
-            mappings
-                .plan(&Catalog {
-                    tables: vec![table],
-                    ..Catalog::default()
+            plan(&mappings, table).is_ok_and(|plan| !plan.tables.is_empty())
+        });
+        let mappings = self.task.mappings.clone();
+        let columns: ColumnFilter = Arc::new(move |table: &Table, column: &str| {
+            // A table the rules can't plan keeps every column: one that can't be read then
+            // stops the capture, naming it.
+            plan(&mappings, table.clone()).map_or(true, |plan| {
+                plan.tables.first().is_none_or(|planned| {
+                    planned
+                        .columns
+                        .iter()
+                        .any(|c| c.source.as_ref().is_some_and(|s| s.value == column))
                 })
-                .is_ok_and(|plan| !plan.tables.is_empty())
-        })
+            })
+        });
+        Selection { tables, columns }
     }
 
     async fn event(

@@ -8,7 +8,7 @@ mod common;
 use arrow_array::{Array, Decimal128Array, Int32Array, LargeStringArray, RecordBatch, StringArray};
 use common::{column, connect, read_table, table, TYPES};
 use migrate_core::{ErrorClass, QualifiedName, Retry, Table};
-use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, TableFilter};
+use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, Selection, TableFilter};
 use migrate_source_mysql::{MysqlChangeStream, MysqlSource, SourceError, BATCH_ROWS};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +34,9 @@ async fn open(
     from: &Position,
 ) -> Result<MysqlChangeStream, SourceError> {
     let none: TableFilter = Arc::new(|_: &QualifiedName| false);
-    source.open_changes("test", tables, none, from).await
+    source
+        .open_changes("test", tables, Selection::every_column(none), from)
+        .await
 }
 
 async fn watched(source: &MysqlSource, names: &[&str]) -> Vec<Table> {
@@ -710,7 +712,7 @@ async fn new_selected_tables_are_announced_and_untypable_columns_stop_the_stream
     let selected: TableFilter =
         Arc::new(|name: &QualifiedName| name.name.value.starts_with("late"));
     let mut stream = source
-        .open_changes("watch", &tables, selected, &from)
+        .open_changes("watch", &tables, Selection::every_column(selected), &from)
         .await
         .unwrap();
     db.sql(

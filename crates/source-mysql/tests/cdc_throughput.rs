@@ -37,7 +37,12 @@ async fn a_million_row_transaction_streams_in_bounded_memory() {
     let none: migrate_source::TableFilter =
         std::sync::Arc::new(|_: &migrate_core::QualifiedName| false);
     let mut stream = source
-        .open_changes("million", &tables, none, &from)
+        .open_changes(
+            "million",
+            &tables,
+            migrate_source::Selection::every_column(none),
+            &from,
+        )
         .await
         .unwrap();
     let before = rss_bytes();

@@ -12,7 +12,7 @@
 //! changes were written (else the stream starts later and the run never reaches `UNTIL_LSN`).
 //! Prints one line: `rows=N commits=N seconds=S rows_per_second=R`.
 
-use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, TableFilter};
+use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, Selection, TableFilter};
 use migrate_source_postgres::PostgresSource;
 use pgwire_replication::Lsn;
 use std::process::ExitCode;
@@ -53,7 +53,12 @@ async fn run() -> Result<(), String> {
     let accept_all: TableFilter = Arc::new(|_| true);
     let started = Instant::now();
     let mut changes = source
-        .open_changes(task, &tables, accept_all, &Position(from.clone()))
+        .open_changes(
+            task,
+            &tables,
+            Selection::every_column(accept_all),
+            &Position(from.clone()),
+        )
         .await
         .map_err(|e| format!("opening the change stream: {e}"))?;
     let (mut rows, mut commits) = (0usize, 0u64);

@@ -10,7 +10,9 @@ use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
 use common::{table, whole};
 use futures::TryStreamExt;
-use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, ReadSpec, Snapshot as _};
+use migrate_source::{
+    ChangeEvent, ChangeSource, ChangeStream, Position, ReadSpec, Selection, Snapshot as _,
+};
 use migrate_source_postgres::{PostgresChanges, PostgresSource};
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,7 +124,7 @@ async fn the_slot_snapshot_and_its_changes_meet_exactly_and_resume_by_position()
         .open_changes(
             "stream test",
             std::slice::from_ref(&t),
-            Arc::new(|n| n.name.value == "t"),
+            Selection::every_column(Arc::new(|n| n.name.value == "t")),
             &start,
         )
         .await
@@ -191,7 +193,7 @@ async fn the_slot_snapshot_and_its_changes_meet_exactly_and_resume_by_position()
             .open_changes(
                 "stream test",
                 &[t_now.clone()],
-                Arc::new(|n| n.name.value == "t"),
+                Selection::every_column(Arc::new(|n| n.name.value == "t")),
                 commits[0],
             )
             .await
@@ -208,4 +210,99 @@ async fn the_slot_snapshot_and_its_changes_meet_exactly_and_resume_by_position()
     assert_eq!(rows(&again), rows(&got[first_commit + 1..]));
     drop(resumed);
     source.drop_capture("stream test").await.unwrap();
+}
+
+/// A column whose type the stream does not decode (inet, an array) is delivered as NULL when the
+/// task drops it, and stops the stream, naming it, when the task keeps it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undecoded_column_is_dropped_only_when_the_task_drops_it() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("pg_cdc_undecoded");
+    db.sql("CREATE TABLE hosts (id bigint PRIMARY KEY, name text, addr inet, tags int[])")
+        .unwrap();
+    let source = PostgresSource::connect(db.url()).await.unwrap();
+    let catalog = source.discover(None).await.unwrap();
+    let hosts = table(&catalog, "hosts").clone();
+    let (snapshot, start) = source
+        .capture_snapshot("undecoded", std::slice::from_ref(&hosts), 1)
+        .await
+        .unwrap();
+    snapshot.close().await.unwrap();
+    db.sql("INSERT INTO hosts VALUES (1, 'a', '10.0.0.1', '{1,2}'), (2, 'b', NULL, NULL)")
+        .unwrap();
+
+    let keep_only = |kept: &'static [&'static str]| Selection {
+        tables: Arc::new(|_| false),
+        columns: Arc::new(move |_, column| kept.contains(&column)),
+    };
+    let mut changes = source
+        .open_changes(
+            "undecoded",
+            std::slice::from_ref(&hosts),
+            keep_only(&["id", "name"]),
+            &start,
+        )
+        .await
+        .unwrap();
+    // The transaction's rows, up to its commit.
+    let mut batches = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), changes.next_event())
+            .await
+            .expect("no change within 30 s")
+            .unwrap()
+            .expect("the stream ended");
+        match event {
+            ChangeEvent::Rows { changes, .. } => batches.push(changes),
+            ChangeEvent::Commit { .. } if !batches.is_empty() => break,
+            _ => {}
+        }
+    }
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+    for batch in &batches {
+        assert_eq!(column(batch, "name").null_count(), 0, "{batch:?}");
+        for dropped in ["addr", "tags"] {
+            assert_eq!(column(batch, dropped).null_count(), batch.num_rows());
+        }
+    }
+    drop(changes);
+
+    // Kept, the column stops the stream at its table's first change.
+    let mut changes = loop {
+        // The previous walsender may hold the slot for a moment after the drop.
+        match source
+            .open_changes(
+                "undecoded",
+                std::slice::from_ref(&hosts),
+                keep_only(&["id", "name", "addr"]),
+                &start,
+            )
+            .await
+        {
+            Ok(stream) => break stream,
+            Err(e) => {
+                eprintln!("retrying: {e}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    };
+    let error = loop {
+        match tokio::time::timeout(Duration::from_secs(30), changes.next_event())
+            .await
+            .expect("no event within 30 s")
+        {
+            Ok(Some(ChangeEvent::Idle { .. })) => continue,
+            Ok(other) => panic!("expected an error, got {other:?}"),
+            Err(e) => break e,
+        }
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains("hosts.addr") && message.contains("inet"),
+        "{message}"
+    );
+    drop(changes);
+    source.drop_capture("undecoded").await.unwrap();
 }

@@ -144,6 +144,31 @@ pub fn key_columns(table: &Table) -> Vec<String> {
 /// appear after the stream opened (CREATE TABLE on the source) are delivered when it says yes.
 pub type TableFilter = std::sync::Arc<dyn Fn(&QualifiedName) -> bool + Send + Sync>;
 
+/// Whether the task keeps a column (by name) of a table (its definition as the source describes
+/// it): the task's mapping rules.
+pub type ColumnFilter = std::sync::Arc<dyn Fn(&Table, &str) -> bool + Send + Sync>;
+
+/// What of the source a change stream delivers.
+#[derive(Clone)]
+pub struct Selection {
+    /// New tables (created after the stream opened) are delivered when this says yes.
+    pub tables: TableFilter,
+    /// The columns the task keeps. A source may deliver the others as NULL when it can't read
+    /// them (PostgreSQL: a type whose binary form it does not decode); a kept column it can't
+    /// read is an error.
+    pub columns: ColumnFilter,
+}
+
+impl Selection {
+    /// New tables as `tables` says, every column kept.
+    pub fn every_column(tables: TableFilter) -> Selection {
+        Selection {
+            tables,
+            columns: std::sync::Arc::new(|_, _| true),
+        }
+    }
+}
+
 /// A source that can stream its changes after a full load: [`crate::Source`] plus capture.
 pub trait ChangeSource: crate::Source {
     type Changes: ChangeStream<Error = Self::Error>;
@@ -170,12 +195,12 @@ pub trait ChangeSource: crate::Source {
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
     /// Opens `task`'s change stream, delivering every transaction that committed after `from`
-    /// for `tables` (their current definitions) and for new tables `selected` accepts.
+    /// for `tables` (their current definitions) and for new tables `selection` accepts.
     fn open_changes(
         &self,
         task: &str,
         tables: &[Table],
-        selected: TableFilter,
+        selection: Selection,
         from: &Position,
     ) -> impl Future<Output = Result<Self::Changes, Self::Error>> + Send;
 

@@ -8,8 +8,9 @@
 mod change;
 
 pub use change::{
-    before_column, change_schema, key_columns, ChangeEvent, ChangeSource, ChangeStream, Operation,
-    Position, TableFilter, BEFORE_PREFIX, OP_COLUMN, UNCHANGED_COLUMN,
+    before_column, change_schema, key_columns, ChangeEvent, ChangeSource, ChangeStream,
+    ColumnFilter, Operation, Position, Selection, TableFilter, BEFORE_PREFIX, OP_COLUMN,
+    UNCHANGED_COLUMN,
 };
 
 use arrow_array::RecordBatch;

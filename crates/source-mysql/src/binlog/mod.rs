@@ -46,7 +46,7 @@ use crate::sql::display_name;
 use crate::{MysqlSnapshot, MysqlSource, SourceError};
 use futures::StreamExt;
 use migrate_core::{Ident, LogicalType, QualifiedName, Table};
-use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, TableFilter};
+use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, Selection, TableFilter};
 use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
 use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStream, BinlogStreamRequest, Conn, Row};
@@ -193,10 +193,11 @@ impl ChangeSource for MysqlSource {
         &self,
         _task: &str,
         tables: &[Table],
-        selected: TableFilter,
+        selection: Selection,
         from: &Position,
     ) -> Result<MysqlChangeStream, SourceError> {
-        MysqlChangeStream::open(&self.target, self.flavor, tables, selected, from).await
+        // Every column of a row image is decoded: `selection.columns` is not needed.
+        MysqlChangeStream::open(&self.target, self.flavor, tables, selection.tables, from).await
     }
 
     async fn drop_capture(&self, _task: &str) -> Result<(), SourceError> {

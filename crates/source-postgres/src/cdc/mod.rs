@@ -11,7 +11,8 @@
 //! - Values arrive in their binary `send` form and are decoded exactly as the full load's binary
 //!   COPY (`crate::read::decode`). Types whose binary form is not decoded there (arrays, ranges,
 //!   network and geometric types, money, bit strings) are refused when their table's first
-//!   change arrives, naming table and column.
+//!   change arrives, naming table and column, unless the task drops the column (then it is
+//!   delivered as NULL, and dropped by the caller).
 
 mod pgoutput;
 mod stream;
@@ -21,7 +22,7 @@ pub use stream::PostgresChanges;
 use crate::sql::quote_literal;
 use crate::{PostgresSource, SharedSnapshot, SnapshotId, SourceError};
 use migrate_core::Table;
-use migrate_source::{ChangeSource, Position, TableFilter};
+use migrate_source::{ChangeSource, Position, Selection};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
 use std::time::Duration;
 use tokio_postgres::config::Host;
@@ -260,7 +261,7 @@ impl ChangeSource for PostgresSource {
         &self,
         task: &str,
         tables: &[Table],
-        selected: TableFilter,
+        selection: Selection,
         from: &Position,
     ) -> Result<PostgresChanges, SourceError> {
         Self::check_capturable(tables)?;
@@ -281,7 +282,7 @@ impl ChangeSource for PostgresSource {
                 "starting replication from slot {name} on {}",
                 self.endpoint
             )))?;
-        PostgresChanges::new(self.another().await?, client, tables, selected, start).await
+        PostgresChanges::new(self.another().await?, client, tables, selection, start).await
     }
 
     async fn start_capture(

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures::FutureExt;
 use migrate_core::{QualifiedName, Table};
 use migrate_source::{
-    change_schema, key_columns, ChangeEvent, ChangeStream, Operation, Position, TableFilter,
+    change_schema, key_columns, ChangeEvent, ChangeStream, Operation, Position, Selection,
 };
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
 use std::collections::{HashMap, VecDeque};
@@ -38,8 +38,9 @@ const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 struct Watched {
     /// The table's definition in the relation's column order.
     table: Table,
-    /// Per relation column, its wire format.
-    wires: Vec<Wire>,
+    /// Per relation column, its wire format; `None` for a column the task drops whose type is
+    /// not decoded (delivered as NULL).
+    wires: Vec<Option<Wire>>,
     /// Relation column positions of the primary key columns, in key order.
     key: Vec<usize>,
 }
@@ -52,7 +53,7 @@ struct Gathering {
     op: StringBuilder,
     unchanged: StringBuilder,
     before: Vec<Decoder>,
-    after: Vec<Decoder>,
+    after: Vec<Gathered>,
     rows: usize,
     bytes: usize,
 }
@@ -63,7 +64,7 @@ pub struct PostgresChanges {
     client: ReplicationClient,
     /// Tables to capture, by name (the current definitions).
     tables: HashMap<QualifiedName, Table>,
-    selected: TableFilter,
+    selection: Selection,
     /// Relations seen in this session: `None` for those not captured.
     relations: HashMap<u32, Option<Watched>>,
     /// Wire formats by type oid (domains and enums resolved in the catalog).
@@ -89,14 +90,14 @@ impl PostgresChanges {
         catalog: PostgresSource,
         client: ReplicationClient,
         tables: &[Table],
-        selected: TableFilter,
+        selection: Selection,
         resume_from: Lsn,
     ) -> Result<PostgresChanges, SourceError> {
         Ok(PostgresChanges {
             catalog,
             client,
             tables: tables.iter().map(|t| (t.name.clone(), t.clone())).collect(),
-            selected,
+            selection,
             relations: HashMap::new(),
             wires: HashMap::new(),
             pending: VecDeque::new(),
@@ -246,7 +247,7 @@ impl PostgresChanges {
             crate::sql::ident(&relation.name),
         );
         let known = self.tables.get(&name).cloned();
-        if known.is_none() && !(self.selected)(&name) {
+        if known.is_none() && !(self.selection.tables)(&name) {
             self.relations.insert(relation.id, None);
             return Ok(());
         }
@@ -274,18 +275,25 @@ impl PostgresChanges {
             }
         };
         let mut wires = Vec::with_capacity(relation.columns.len());
+        let key_names = key_columns(&table);
         for (column, described) in table.columns.iter().zip(&relation.columns) {
             let wire = self.wire(described.type_oid).await?;
             let decodable = wire.and_then(|wire| {
                 Decoder::new(wire, &migrate_batch::data_type(&column.data_type)).map(|_| wire)
             });
-            wires.push(decodable.ok_or_else(|| SourceError::Capture {
-                message: format!(
-                    "{name}.{}: type {} is not captured by change data capture (its binary form is not decoded)",
-                    column.name, column.source_type
-                ),
-                action: "remove the column with a remove-column rule, or exclude the table".into(),
-            })?);
+            let kept = key_names.contains(&column.name.value)
+                || (self.selection.columns)(&table, &column.name.value);
+            if decodable.is_none() && kept {
+                return Err(SourceError::Capture {
+                    message: format!(
+                        "{name}.{}: type {} is not captured by change data capture (its binary form is not decoded)",
+                        column.name, column.source_type
+                    ),
+                    action: "remove the column with a remove-column rule, or exclude the table"
+                        .into(),
+                });
+            }
+            wires.push(decodable);
         }
         let key = key_columns(&table)
             .iter()
@@ -461,10 +469,15 @@ impl PostgresChanges {
                     '0'
                 });
             }
-            gathering.bytes += bytes.map_or(0, <[u8]>::len);
-            gathering.after[position]
-                .append(bytes)
-                .map_err(|e| bad_value(&table.columns[position].name.value, e.reason, e.action))?;
+            match &mut gathering.after[position] {
+                Gathered::Decoded(decoder) => {
+                    gathering.bytes += bytes.map_or(0, <[u8]>::len);
+                    decoder.append(bytes).map_err(|e| {
+                        bad_value(&table.columns[position].name.value, e.reason, e.action)
+                    })?;
+                }
+                Gathered::Null { rows, .. } => *rows += 1,
+            }
         }
         if unchanged.contains('1') {
             gathering.unchanged.append_value(&unchanged);
@@ -489,7 +502,7 @@ impl PostgresChanges {
         let mut columns: Vec<ArrayRef> =
             vec![Arc::new(g.op.finish()), Arc::new(g.unchanged.finish())];
         columns.extend(g.before.iter_mut().map(Decoder::finish));
-        columns.extend(g.after.iter_mut().map(Decoder::finish));
+        columns.extend(g.after.iter_mut().map(Gathered::finish));
         match RecordBatch::try_new(Arc::clone(&g.schema), columns) {
             // Rows of committed transactions, their last commit, then the rows of the open one.
             Ok(changes) => match committed {
@@ -518,21 +531,48 @@ impl PostgresChanges {
     }
 }
 
+/// One column of the rows being gathered.
+enum Gathered {
+    Decoded(Decoder),
+    /// A column the task drops, whose type is not decoded: NULL in every row.
+    Null {
+        data_type: arrow_schema::DataType,
+        rows: usize,
+    },
+}
+
+impl Gathered {
+    /// The values gathered since the last call, as an array.
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Gathered::Decoded(decoder) => decoder.finish(),
+            Gathered::Null { data_type, rows } => {
+                arrow_array::new_null_array(data_type, std::mem::take(rows))
+            }
+        }
+    }
+}
+
 impl Gathering {
     fn new(relation: u32, watched: &Watched) -> Result<Gathering, SourceError> {
         let table = &watched.table;
         let schema = Arc::new(change_schema(table));
         let decoder = |position: usize| {
             let column = &table.columns[position];
-            Decoder::new(
-                watched.wires[position],
-                &migrate_batch::data_type(&column.data_type),
-            )
-            .ok_or_else(|| SourceError::Unsupported {
-                table: table.name.to_string(),
-                column: column.name.value.clone(),
-                message: format!("type {} can't be captured", column.source_type),
-            })
+            watched.wires[position]
+                .and_then(|wire| Decoder::new(wire, &migrate_batch::data_type(&column.data_type)))
+                .ok_or_else(|| SourceError::Unsupported {
+                    table: table.name.to_string(),
+                    column: column.name.value.clone(),
+                    message: format!("type {} can't be captured", column.source_type),
+                })
+        };
+        let gathered = |position: usize| match watched.wires[position] {
+            Some(_) => decoder(position).map(Gathered::Decoded),
+            None => Ok(Gathered::Null {
+                data_type: migrate_batch::data_type(&table.columns[position].data_type),
+                rows: 0,
+            }),
         };
         Ok(Gathering {
             relation,
@@ -546,7 +586,7 @@ impl Gathering {
                 .map(|&p| decoder(p))
                 .collect::<Result<_, _>>()?,
             after: (0..table.columns.len())
-                .map(decoder)
+                .map(gathered)
                 .collect::<Result<_, _>>()?,
             rows: 0,
             bytes: 0,
