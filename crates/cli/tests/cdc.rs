@@ -996,8 +996,9 @@ fn an_idle_capture_still_lets_its_slot_advance() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
-/// A column whose type change capture can't read (inet, an array) is no obstacle when a
-/// remove-column rule drops it, as the capture's own error message advises.
+/// A column whose type change capture can't read (inet, an array) stops the task before its
+/// full load when the task keeps it, and is no obstacle when a remove-column rule drops it, as
+/// that error advises.
 #[test]
 fn a_removed_column_of_a_type_capture_cannot_read_is_left_out() {
     let Some(pg) = migrate_testkit::postgres() else {
@@ -1012,6 +1013,37 @@ fn a_removed_column_of_a_type_capture_cannot_read_is_left_out() {
         )
         .unwrap();
     let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_removed"));
+    let kept = common::migrate(&[
+        "replicate",
+        "--cdc",
+        "--source",
+        source.url(),
+        "--target",
+        target.url(),
+        "--staging",
+        staging.to_str().unwrap(),
+        "--name",
+        "kept",
+        "--progress",
+        "never",
+    ]);
+    let stderr = String::from_utf8_lossy(&kept.stderr);
+    assert_eq!(kept.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("public.hosts.addr: type inet is not captured")
+            && stderr.contains("remove-column")
+            && stderr.matches("is not captured").count() == 1,
+        "{stderr}"
+    );
+    assert_eq!(
+        psql(
+            target.url(),
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'hosts'"
+        )
+        .as_deref(),
+        Ok("0"),
+        "nothing is loaded"
+    );
     let rules = staging.with_extension("rules.json");
     std::fs::write(
         &rules,

@@ -266,6 +266,37 @@ fn capture_of<S: ChangeSource>(
     Capture::new(load).map(Some)
 }
 
+/// The task's selection rules: tables created after capture started, and the columns the
+/// task keeps (a source may leave the others unread).
+fn selection_of(task: &ValidatedTask) -> Selection {
+    let plan = |mappings: &TableMappings, table: Table| {
+        mappings.plan(&Catalog {
+            tables: vec![table],
+            ..Catalog::default()
+        })
+    };
+    let mappings = task.mappings.clone();
+    let tables: TableFilter = Arc::new(move |name: &QualifiedName| {
+        let mut table = Table::new(name.clone());
+        table.columns.clear();
+        plan(&mappings, table).is_ok_and(|plan| !plan.tables.is_empty())
+    });
+    let mappings = task.mappings.clone();
+    let columns: ColumnFilter = Arc::new(move |table: &Table, column: &str| {
+        // A table the rules can't plan keeps every column: one that can't be read then
+        // stops the capture, naming it.
+        plan(&mappings, table.clone()).map_or(true, |plan| {
+            plan.tables.first().is_none_or(|planned| {
+                planned
+                    .columns
+                    .iter()
+                    .any(|c| c.source.as_ref().is_some_and(|s| s.value == column))
+            })
+        })
+    });
+    Selection { tables, columns }
+}
+
 /// Unchanged markers (one `0`/`1` per column of `from`) rewritten for the columns `to` (a column
 /// of `to` not in `from` is `0`); null where no column is unchanged.
 fn remap_unchanged(
@@ -535,6 +566,14 @@ pub async fn replicate_cdc<S: ChangeSource>(
         });
     }
     let source_tables: Vec<Table> = captures.values().map(|c| c.load.source.clone()).collect();
+    // Before the full load: a column capture can't read would stop it only at its first change.
+    source
+        .check_columns(&source_tables, &selection_of(task))
+        .await
+        .map_err(ReplicateError::source(format!(
+            "checking the captured columns on {}",
+            source.endpoint()
+        )))?;
     let mut full = None;
     let checkpoint = match warehouse.cdc_checkpoint(&options.task_name).await? {
         Some(checkpoint) if !options.restart => checkpoint,
@@ -908,7 +947,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
             .values()
             .map(|c| c.load.source.clone())
             .collect();
-        let selection = self.selection();
+        let selection = selection_of(self.task);
         let stream = match self
             .source
             .open_changes(&self.options.task_name, &tables, selection, &self.position)
@@ -1001,37 +1040,6 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         } else {
             Err(error)
         }
-    }
-
-    /// The task's selection rules: tables created after capture started, and the columns the
-    /// task keeps (a source may leave the others unread).
-    fn selection(&self) -> Selection {
-        let plan = |mappings: &TableMappings, table: Table| {
-            mappings.plan(&Catalog {
-                tables: vec![table],
-                ..Catalog::default()
-            })
-        };
-        let mappings = self.task.mappings.clone();
-        let tables: TableFilter = Arc::new(move |name: &QualifiedName| {
-            let mut table = Table::new(name.clone());
-            table.columns.clear();
-            plan(&mappings, table).is_ok_and(|plan| !plan.tables.is_empty())
-        });
-        let mappings = self.task.mappings.clone();
-        let columns: ColumnFilter = Arc::new(move |table: &Table, column: &str| {
-            // A table the rules can't plan keeps every column: one that can't be read then
-            // stops the capture, naming it.
-            plan(&mappings, table.clone()).map_or(true, |plan| {
-                plan.tables.first().is_none_or(|planned| {
-                    planned
-                        .columns
-                        .iter()
-                        .any(|c| c.source.as_ref().is_some_and(|s| s.value == column))
-                })
-            })
-        });
-        Selection { tables, columns }
     }
 
     async fn event(

@@ -194,6 +194,15 @@ pub trait ChangeSource: crate::Source {
         from: &Position,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
+    /// Checks, before anything is loaded, that capture can read every column of `tables` that
+    /// `selection` keeps (PostgreSQL: types whose binary form it decodes). A definite error names
+    /// the table and column it can't read.
+    fn check_columns(
+        &self,
+        tables: &[Table],
+        selection: &Selection,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
     /// Opens `task`'s change stream, delivering every transaction that committed after `from`
     /// for `tables` (their current definitions) and for new tables `selection` accepts.
     fn open_changes(

@@ -203,6 +203,16 @@ impl ChangeSource for MysqlSource {
     async fn drop_capture(&self, _task: &str) -> Result<(), SourceError> {
         Ok(())
     }
+
+    /// Every column type is read from the binlog; [`MysqlSource::ensure_change_capture`] checks
+    /// what can't be.
+    async fn check_columns(
+        &self,
+        _tables: &[Table],
+        _selection: &Selection,
+    ) -> Result<(), SourceError> {
+        Ok(())
+    }
 }
 
 /// Whether the stream starting at `cursor` reads by GTID (the file is gone, MariaDB, the

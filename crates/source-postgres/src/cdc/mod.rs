@@ -10,22 +10,76 @@
 //!   only moves forward when the caller acknowledges a position its target made durable.
 //! - Values arrive in their binary `send` form and are decoded exactly as the full load's binary
 //!   COPY (`crate::read::decode`). Types whose binary form is not decoded there (arrays, ranges,
-//!   network and geometric types, money, bit strings) are refused when their table's first
-//!   change arrives, naming table and column, unless the task drops the column (then it is
-//!   delivered as NULL, and dropped by the caller).
+//!   network and geometric types, money, bit strings) are refused before the full load
+//!   ([`migrate_source::ChangeSource::check_columns`]) and when a relation brings one, naming
+//!   table and column, unless the task drops the column (then it is delivered as NULL, and
+//!   dropped by the caller).
 
 mod pgoutput;
 mod stream;
 
 pub use stream::PostgresChanges;
 
+use crate::read::decode::{Decoder, Wire};
 use crate::sql::quote_literal;
 use crate::{PostgresSource, SharedSnapshot, SnapshotId, SourceError};
-use migrate_core::Table;
-use migrate_source::{ChangeSource, Position, Selection};
+use migrate_core::{Column, QualifiedName, Table};
+use migrate_source::{key_columns, ChangeSource, Position, Selection};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio_postgres::config::Host;
+use tokio_postgres::types::Type;
+
+/// The wire format of type `oid` in change capture: built-in types directly, domains through
+/// their base type, enums as text; `None`: not decoded. `known` keeps the answers.
+async fn capture_wire(
+    client: &tokio_postgres::Client,
+    oid: u32,
+    known: &mut HashMap<u32, Option<Wire>>,
+) -> Result<Option<Wire>, SourceError> {
+    if let Some(wire) = known.get(&oid) {
+        return Ok(*wire);
+    }
+    let wire = match Type::from_oid(oid) {
+        Some(ty) => crate::read::native(&ty),
+        None => {
+            let row = client
+                .query_opt(
+                    "SELECT typtype::text, typbasetype FROM pg_type WHERE oid = $1",
+                    &[&oid],
+                )
+                .await
+                .map_err(SourceError::query("looking up a column type"))?;
+            match row {
+                Some(row) if row.get::<_, String>(0) == "e" => Some(Wire::Text),
+                Some(row) if row.get::<_, String>(0) == "d" => {
+                    let base: u32 = row.get(1);
+                    Box::pin(capture_wire(client, base, known)).await?
+                }
+                _ => None,
+            }
+        }
+    };
+    known.insert(oid, wire);
+    Ok(wire)
+}
+
+/// `wire` when capture decodes it into `column`'s canonical type.
+fn decodable(wire: Option<Wire>, column: &Column) -> Option<Wire> {
+    wire.filter(|&wire| Decoder::new(wire, &migrate_batch::data_type(&column.data_type)).is_some())
+}
+
+/// The error for a kept column capture can't decode.
+fn undecoded(table: &QualifiedName, column: &Column) -> SourceError {
+    SourceError::Capture {
+        message: format!(
+            "{table}.{}: type {} is not captured by change data capture (its binary form is not decoded)",
+            column.name, column.source_type
+        ),
+        action: "remove the column with a remove-column rule, or exclude the table".into(),
+    }
+}
 
 /// The slot and publication of a task reading `database`: `migrate_<database>_<task>`, lower
 /// case, letters, digits and `_` (slot names allow nothing else; slots are per server, so the
@@ -203,6 +257,43 @@ impl PostgresSource {
 
 impl ChangeSource for PostgresSource {
     type Changes = PostgresChanges;
+
+    async fn check_columns(
+        &self,
+        tables: &[Table],
+        selection: &Selection,
+    ) -> Result<(), SourceError> {
+        let mut known = HashMap::new();
+        for table in tables {
+            let types = self
+                .client
+                .query(
+                    "SELECT attname::text, atttypid FROM pg_attribute \
+                      WHERE attrelid = $1::text::regclass AND attnum > 0 AND NOT attisdropped",
+                    &[&crate::table_sql_name(table)],
+                )
+                .await
+                .map_err(SourceError::query(format!(
+                    "reading the column types of {}",
+                    table.name
+                )))?;
+            let key = key_columns(table);
+            for row in types {
+                let (name, oid): (String, u32) = (row.get(0), row.get(1));
+                let Some(column) = table.columns.iter().find(|c| c.name.value == name) else {
+                    continue;
+                };
+                let kept = key.contains(&name) || (selection.columns)(table, &name);
+                if kept
+                    && decodable(capture_wire(&self.client, oid, &mut known).await?, column)
+                        .is_none()
+                {
+                    return Err(undecoded(&table.name, column));
+                }
+            }
+        }
+        Ok(())
+    }
 
     async fn capture_snapshot(
         &self,

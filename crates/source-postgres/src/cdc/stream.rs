@@ -15,7 +15,6 @@ use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use tokio_postgres::types::Type;
 
 /// Rows per [`ChangeEvent::Rows`] batch at most.
 const BATCH_ROWS: usize = 8192;
@@ -277,21 +276,14 @@ impl PostgresChanges {
         let mut wires = Vec::with_capacity(relation.columns.len());
         let key_names = key_columns(&table);
         for (column, described) in table.columns.iter().zip(&relation.columns) {
-            let wire = self.wire(described.type_oid).await?;
-            let decodable = wire.and_then(|wire| {
-                Decoder::new(wire, &migrate_batch::data_type(&column.data_type)).map(|_| wire)
-            });
+            let wire =
+                super::capture_wire(&self.catalog.client, described.type_oid, &mut self.wires)
+                    .await?;
+            let decodable = super::decodable(wire, column);
             let kept = key_names.contains(&column.name.value)
                 || (self.selection.columns)(&table, &column.name.value);
             if decodable.is_none() && kept {
-                return Err(SourceError::Capture {
-                    message: format!(
-                        "{name}.{}: type {} is not captured by change data capture (its binary form is not decoded)",
-                        column.name, column.source_type
-                    ),
-                    action: "remove the column with a remove-column rule, or exclude the table"
-                        .into(),
-                });
+                return Err(super::undecoded(&name, column));
             }
             wires.push(decodable);
         }
@@ -361,38 +353,6 @@ impl PostgresChanges {
         }
         table.columns = columns;
         Ok(table)
-    }
-
-    /// The wire format of a type oid: built-in types directly, domains through their base type,
-    /// enums as text.
-    async fn wire(&mut self, oid: u32) -> Result<Option<Wire>, SourceError> {
-        if let Some(wire) = self.wires.get(&oid) {
-            return Ok(*wire);
-        }
-        let wire = match Type::from_oid(oid) {
-            Some(ty) => crate::read::native(&ty),
-            None => {
-                let row = self
-                    .catalog
-                    .client
-                    .query_opt(
-                        "SELECT typtype::text, typbasetype FROM pg_type WHERE oid = $1",
-                        &[&oid],
-                    )
-                    .await
-                    .map_err(SourceError::query("looking up a column type"))?;
-                match row {
-                    Some(row) if row.get::<_, String>(0) == "e" => Some(Wire::Text),
-                    Some(row) if row.get::<_, String>(0) == "d" => {
-                        let base: u32 = row.get(1);
-                        Box::pin(self.wire(base)).await?
-                    }
-                    _ => None,
-                }
-            }
-        };
-        self.wires.insert(oid, wire);
-        Ok(wire)
     }
 
     fn row(
