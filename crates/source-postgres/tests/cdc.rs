@@ -10,10 +10,11 @@ use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
 use common::{table, whole};
 use futures::TryStreamExt;
+use migrate_core::Table;
 use migrate_source::{
     ChangeEvent, ChangeSource, ChangeStream, Position, ReadSpec, Selection, Snapshot as _,
 };
-use migrate_source_postgres::{PostgresChanges, PostgresSource};
+use migrate_source_postgres::{PostgresChanges, PostgresSource, SharedSnapshot};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,6 +80,23 @@ fn rows(events: &[ChangeEvent]) -> Vec<RowChange> {
     out
 }
 
+/// Connects to `db` and starts capture `task` of its table `name`: the source, the table, the
+/// snapshot and the position the changes start at.
+async fn capture(
+    db: &migrate_testkit::PgDatabase,
+    task: &str,
+    name: &str,
+) -> (PostgresSource, Table, SharedSnapshot, Position) {
+    let source = PostgresSource::connect(db.url()).await.unwrap();
+    let catalog = source.discover(None).await.unwrap();
+    let table = table(&catalog, name).clone();
+    let (snapshot, start) = source
+        .capture_snapshot(task, std::slice::from_ref(&table), 2)
+        .await
+        .unwrap();
+    (source, table, snapshot, start)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_slot_snapshot_and_its_changes_meet_exactly_and_resume_by_position() {
     let Some(pg) = migrate_testkit::postgres() else {
@@ -92,13 +110,7 @@ async fn the_slot_snapshot_and_its_changes_meet_exactly_and_resume_by_position()
          INSERT INTO t SELECT g, 'n' || g, NULL FROM generate_series(1, 10) g;",
     )
     .unwrap();
-    let source = PostgresSource::connect(db.url()).await.unwrap();
-    let catalog = source.discover(None).await.unwrap();
-    let t = table(&catalog, "t").clone();
-    let (snapshot, start) = source
-        .capture_snapshot("stream test", std::slice::from_ref(&t), 2)
-        .await
-        .unwrap();
+    let (source, t, snapshot, start) = capture(&db, "stream test", "t").await;
     // Committed after the slot: not in the snapshot, first in the stream.
     db.sql("INSERT INTO t VALUES (11, 'late', NULL)").unwrap();
     let loaded: Vec<RecordBatch> = snapshot
@@ -222,13 +234,7 @@ async fn an_undecoded_column_is_dropped_only_when_the_task_drops_it() {
     let db = pg.create_database("pg_cdc_undecoded");
     db.sql("CREATE TABLE hosts (id bigint PRIMARY KEY, name text, addr inet, tags int[])")
         .unwrap();
-    let source = PostgresSource::connect(db.url()).await.unwrap();
-    let catalog = source.discover(None).await.unwrap();
-    let hosts = table(&catalog, "hosts").clone();
-    let (snapshot, start) = source
-        .capture_snapshot("undecoded", std::slice::from_ref(&hosts), 1)
-        .await
-        .unwrap();
+    let (source, hosts, snapshot, start) = capture(&db, "undecoded", "hosts").await;
     snapshot.close().await.unwrap();
     db.sql("INSERT INTO hosts VALUES (1, 'a', '10.0.0.1', '{1,2}'), (2, 'b', NULL, NULL)")
         .unwrap();
