@@ -9,8 +9,9 @@
 //! - [`migrate_source::ChangeSource::open_changes`] streams the slot from a position; the slot
 //!   only moves forward when the caller acknowledges a position its target made durable.
 //! - Values arrive in their binary `send` form and are decoded exactly as the full load's binary
-//!   COPY (`crate::read::decode`). Types whose binary form is not decoded there (arrays, ranges,
-//!   network and geometric types, money, bit strings) are refused before the full load
+//!   COPY (`crate::read::decode`; network addresses and bit strings are printed as the server's
+//!   output functions print them, as the full load reads them). Types whose binary form is not
+//!   decoded there (arrays, ranges, geometric types, money) are refused before the full load
 //!   ([`migrate_source::ChangeSource::check_columns`]) and when a relation brings one, naming
 //!   table and column, unless the task drops the column (then it is delivered as NULL, and
 //!   dropped by the caller).

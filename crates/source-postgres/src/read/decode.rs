@@ -31,6 +31,12 @@ pub(crate) enum Wire {
     TimestampTz,
     Interval,
     Uuid,
+    /// `inet` and `cidr`: family, bits, is-cidr, length, address bytes. Read as text.
+    Inet,
+    /// `macaddr` (6 bytes) and `macaddr8` (8 bytes). Read as text.
+    MacAddr,
+    /// `bit` and `varbit`: the length in bits, then the bits. Read as text.
+    Bits,
 }
 
 /// Why one value can't be carried exactly; the reader adds table, column and row.
@@ -85,10 +91,21 @@ impl Decoder {
                     DataType::Decimal128(..) | DataType::Decimal256(..),
                     W::Numeric
                 )
-                | (DataType::Utf8, W::Uuid | W::Text)
+                | (
+                    DataType::Utf8,
+                    W::Uuid | W::Text | W::Inet | W::MacAddr | W::Bits
+                )
                 | (
                     DataType::LargeUtf8,
-                    W::Text | W::Jsonb | W::Numeric | W::TimeTz | W::Interval | W::Uuid
+                    W::Text
+                        | W::Jsonb
+                        | W::Numeric
+                        | W::TimeTz
+                        | W::Interval
+                        | W::Uuid
+                        | W::Inet
+                        | W::MacAddr
+                        | W::Bits
                 )
                 | (DataType::LargeBinary, W::Bytea)
                 | (DataType::Date32, W::Date)
@@ -219,6 +236,16 @@ fn text(wire: Wire, bytes: &[u8]) -> Result<String, ValueError> {
                 &hex[20..32]
             ))
         }
+        Wire::Inet => inet(bytes),
+        Wire::MacAddr => match bytes.len() {
+            6 | 8 => Ok(bytes
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":")),
+            len => Err(malformed(wire, len)),
+        },
+        Wire::Bits => bits(bytes),
         Wire::Jsonb => match bytes.split_first() {
             Some((1, json)) => utf8(json),
             _ => Err(bad(
@@ -228,6 +255,96 @@ fn text(wire: Wire, bytes: &[u8]) -> Result<String, ValueError> {
         },
         _ => utf8(bytes),
     }
+}
+
+/// An `inet` or `cidr` as PostgreSQL prints it (`network_out`): the address, then `/bits` for a
+/// cidr or an inet that is not a whole address.
+fn inet(bytes: &[u8]) -> Result<String, ValueError> {
+    let malformed = || malformed(Wire::Inet, bytes.len());
+    let [family, bits, is_cidr, length, address @ ..] = bytes else {
+        return Err(malformed());
+    };
+    let (text, whole) = match (family, usize::from(*length), address) {
+        (2, 4, [a, b, c, d]) => (format!("{a}.{b}.{c}.{d}"), 32),
+        (3, 16, address) if address.len() == 16 => (ipv6(address), 128),
+        _ => return Err(malformed()),
+    };
+    Ok(if *is_cidr != 0 || *bits != whole {
+        format!("{text}/{bits}")
+    } else {
+        text
+    })
+}
+
+/// An IPv6 address as PostgreSQL prints it (`inet_net_ntop_ipv6`): lower-case hex words, the
+/// first longest run of two or more zero words as `::`, and an IPv4 address mapped (`::ffff:`)
+/// or compatible (`::`) in dotted form.
+fn ipv6(address: &[u8]) -> String {
+    let words: Vec<u16> = address
+        .chunks(2)
+        .map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
+        .collect();
+    // The first longest run of zero words: (start, length).
+    let mut best = (0, 0);
+    let mut run = None;
+    for (i, &word) in words.iter().chain(std::iter::once(&1)).enumerate() {
+        match (word, run) {
+            (0, None) => run = Some(i),
+            (0, Some(_)) => {}
+            (_, Some(start)) => {
+                if i - start > best.1 {
+                    best = (start, i - start);
+                }
+                run = None;
+            }
+            (_, None) => {}
+        }
+    }
+    let (base, len) = if best.1 >= 2 { best } else { (usize::MAX, 0) };
+    let mut text = String::new();
+    for (i, word) in words.iter().enumerate() {
+        if i >= base && i < base + len {
+            if i == base {
+                text.push(':');
+            }
+            continue;
+        }
+        if i != 0 {
+            text.push(':');
+        }
+        if i == 6 && base == 0 && (len == 6 || (len == 5 && words[5] == 0xffff)) {
+            let _ = write!(
+                text,
+                "{}.{}.{}.{}",
+                address[12], address[13], address[14], address[15]
+            );
+            return text;
+        }
+        let _ = write!(text, "{word:x}");
+    }
+    if len > 0 && base + len == words.len() {
+        text.push(':');
+    }
+    text
+}
+
+/// A `bit` or `varbit` as `0`s and `1`s.
+fn bits(bytes: &[u8]) -> Result<String, ValueError> {
+    let malformed = || malformed(Wire::Bits, bytes.len());
+    let (length, data) = bytes.split_first_chunk::<4>().ok_or_else(malformed)?;
+    let length = usize::try_from(i32::from_be_bytes(*length)).map_err(|_| malformed())?;
+    if data.len() != length.div_ceil(8) {
+        return Err(malformed());
+    }
+    Ok((0..length)
+        .map(|i| {
+            if data[i / 8] & (0x80 >> (i % 8)) != 0 {
+                '1'
+            } else {
+                '0'
+            }
+        })
+        .collect())
 }
 
 fn utf8(bytes: &[u8]) -> Result<String, ValueError> {

@@ -138,6 +138,9 @@ pub(crate) fn native(ty: &Type) -> Option<Wire> {
         Type::TIMESTAMPTZ => Wire::TimestampTz,
         Type::INTERVAL => Wire::Interval,
         Type::UUID => Wire::Uuid,
+        Type::INET | Type::CIDR => Wire::Inet,
+        Type::MACADDR | Type::MACADDR8 => Wire::MacAddr,
+        Type::BIT | Type::VARBIT => Wire::Bits,
         _ => return None,
     })
 }
