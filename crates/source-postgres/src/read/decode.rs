@@ -187,8 +187,9 @@ pub(crate) fn display_key(wire: Wire, bytes: Option<&[u8]>) -> String {
             let short: String = text.chars().take(64).collect();
             format!("'{short}'")
         }
-        Wire::Uuid => text(wire, bytes).unwrap_or_else(|_| "?".into()),
-        Wire::Numeric => text(wire, bytes).unwrap_or_else(|_| "?".into()),
+        Wire::Uuid | Wire::Numeric | Wire::Inet | Wire::MacAddr | Wire::Bits => {
+            text(wire, bytes).unwrap_or_else(|_| "?".into())
+        }
         _ => format!("<{} bytes>", bytes.len()),
     }
 }
