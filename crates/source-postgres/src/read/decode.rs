@@ -707,4 +707,19 @@ mod tests {
         let late = timestamp(&(i64::MAX - 1).to_be_bytes()).unwrap_err();
         assert!(late.reason.contains("beyond"), "{late:?}");
     }
+
+    #[test]
+    fn malformed_addresses_and_bit_strings_are_errors() {
+        assert_eq!(inet(&[2, 24, 0, 4, 10, 1, 2, 3]).unwrap(), "10.1.2.3/24");
+        assert_eq!(inet(&[2, 8, 1, 4, 10, 0, 0, 0]).unwrap(), "10.0.0.0/8");
+        // A length that disagrees with the family or the bytes.
+        assert!(inet(&[2, 32, 0, 16, 10, 1, 2, 3]).is_err());
+        assert!(inet(&[2, 32, 0, 4, 10, 1]).is_err());
+        assert!(inet(&[9, 32, 0, 4, 10, 1, 2, 3]).is_err());
+        assert_eq!(bits(&[0, 0, 0, 3, 0b1010_0000]).unwrap(), "101");
+        assert_eq!(bits(&[0, 0, 0, 0]).unwrap(), "");
+        assert!(bits(&[0, 0, 0, 10, 0xff]).is_err());
+        assert!(bits(&[0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(bits(&[0, 0]).is_err());
+    }
 }
