@@ -24,7 +24,7 @@ pub use stream::PostgresChanges;
 use crate::read::decode::{Decoder, Wire};
 use crate::sql::quote_literal;
 use crate::{PostgresSource, SharedSnapshot, SnapshotId, SourceError};
-use migrate_core::{Column, QualifiedName, Table};
+use migrate_core::{Column, Table};
 use migrate_source::{key_columns, ChangeSource, Position, Selection};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
 use std::collections::HashMap;
@@ -66,20 +66,31 @@ async fn capture_wire(
     Ok(wire)
 }
 
-/// `wire` when capture decodes it into `column`'s canonical type.
-fn decodable(wire: Option<Wire>, column: &Column) -> Option<Wire> {
-    wire.filter(|&wire| Decoder::new(wire, &migrate_batch::data_type(&column.data_type)).is_some())
-}
-
-/// The error for a kept column capture can't decode.
-fn undecoded(table: &QualifiedName, column: &Column) -> SourceError {
-    SourceError::Capture {
-        message: format!(
-            "{table}.{}: type {} is not captured by change data capture (its binary form is not decoded)",
-            column.name, column.source_type
-        ),
-        action: "remove the column with a remove-column rule, or exclude the table".into(),
+/// How capture reads `column` of `table` whose type arrives as `wire`: that wire when it is
+/// decoded into the column's canonical type; `None` for an undecoded type of a column the task
+/// drops (`selection`: it is delivered as NULL); an error naming it for one the task keeps (key
+/// columns always are).
+fn column_wire(
+    wire: Option<Wire>,
+    table: &Table,
+    column: &Column,
+    selection: &Selection,
+) -> Result<Option<Wire>, SourceError> {
+    let data_type = migrate_batch::data_type(&column.data_type);
+    let decoded = wire.filter(|&wire| Decoder::new(wire, &data_type).is_some());
+    let name = &column.name.value;
+    // The selection plans the table's mapping: asked only when it matters.
+    if decoded.is_none() && (key_columns(table).contains(name) || (selection.columns)(table, name))
+    {
+        return Err(SourceError::Capture {
+            message: format!(
+                "{}.{}: type {} is not captured by change data capture (its binary form is not decoded)",
+                table.name, column.name, column.source_type
+            ),
+            action: "remove the column with a remove-column rule, or exclude the table".into(),
+        });
     }
+    Ok(decoded)
 }
 
 /// The slot and publication of a task reading `database`: `migrate_<database>_<task>`, lower
@@ -264,34 +275,32 @@ impl ChangeSource for PostgresSource {
         tables: &[Table],
         selection: &Selection,
     ) -> Result<(), SourceError> {
+        // Every table's column types in one round trip; `n` numbers the tables from 1.
+        let names: Vec<String> = tables.iter().map(crate::table_sql_name).collect();
+        let types = self
+            .client
+            .query(
+                "SELECT t.n::int8, a.attname::text, a.atttypid \
+                   FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) \
+                   JOIN pg_attribute a ON a.attrelid = t.name::regclass \
+                  WHERE a.attnum > 0 AND NOT a.attisdropped",
+                &[&names],
+            )
+            .await
+            .map_err(SourceError::query(
+                "reading the column types of the captured tables",
+            ))?;
         let mut known = HashMap::new();
-        for table in tables {
-            let types = self
-                .client
-                .query(
-                    "SELECT attname::text, atttypid FROM pg_attribute \
-                      WHERE attrelid = $1::text::regclass AND attnum > 0 AND NOT attisdropped",
-                    &[&crate::table_sql_name(table)],
-                )
-                .await
-                .map_err(SourceError::query(format!(
-                    "reading the column types of {}",
-                    table.name
-                )))?;
-            let key = key_columns(table);
-            for row in types {
-                let (name, oid): (String, u32) = (row.get(0), row.get(1));
-                let Some(column) = table.columns.iter().find(|c| c.name.value == name) else {
-                    continue;
-                };
-                let kept = key.contains(&name) || (selection.columns)(table, &name);
-                if kept
-                    && decodable(capture_wire(&self.client, oid, &mut known).await?, column)
-                        .is_none()
-                {
-                    return Err(undecoded(&table.name, column));
-                }
-            }
+        for row in types {
+            let (n, name, oid): (i64, String, u32) = (row.get(0), row.get(1), row.get(2));
+            let Some(table) = usize::try_from(n - 1).ok().and_then(|i| tables.get(i)) else {
+                continue;
+            };
+            let Some(column) = table.columns.iter().find(|c| c.name.value == name) else {
+                continue;
+            };
+            let wire = capture_wire(&self.client, oid, &mut known).await?;
+            column_wire(wire, table, column, selection)?;
         }
         Ok(())
     }

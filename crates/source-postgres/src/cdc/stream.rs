@@ -274,18 +274,11 @@ impl PostgresChanges {
             }
         };
         let mut wires = Vec::with_capacity(relation.columns.len());
-        let key_names = key_columns(&table);
         for (column, described) in table.columns.iter().zip(&relation.columns) {
             let wire =
                 super::capture_wire(&self.catalog.client, described.type_oid, &mut self.wires)
                     .await?;
-            let decodable = super::decodable(wire, column);
-            let kept = key_names.contains(&column.name.value)
-                || (self.selection.columns)(&table, &column.name.value);
-            if decodable.is_none() && kept {
-                return Err(super::undecoded(&name, column));
-            }
-            wires.push(decodable);
+            wires.push(super::column_wire(wire, &table, column, &self.selection)?);
         }
         let key = key_columns(&table)
             .iter()
