@@ -25,16 +25,44 @@ fn lsn(text: &str) -> u64 {
     (u64::from_str_radix(high, 16).unwrap() << 32) | u64::from_str_radix(low, 16).unwrap()
 }
 
+/// The stream's next event, within 30 s.
+async fn next_event(changes: &mut PostgresChanges) -> ChangeEvent {
+    tokio::time::timeout(Duration::from_secs(30), changes.next_event())
+        .await
+        .expect("no change within 30 s")
+        .unwrap()
+        .expect("the stream ended")
+}
+
+/// Opens the change stream again, while the previous session's walsender may still hold the
+/// slot for a moment.
+async fn reopen(
+    source: &PostgresSource,
+    task: &str,
+    tables: &[Table],
+    selection: Selection,
+    from: &Position,
+) -> PostgresChanges {
+    loop {
+        match source
+            .open_changes(task, tables, selection.clone(), from)
+            .await
+        {
+            Ok(stream) => return stream,
+            Err(e) => {
+                eprintln!("retrying: {e}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    }
+}
+
 /// Events until a commit at or past `end` (Idle events left out). Consecutive transactions may
 /// come as one batch with the last one's commit.
 async fn events_until(changes: &mut PostgresChanges, end: &str) -> Vec<ChangeEvent> {
     let mut out = Vec::new();
     loop {
-        let event = tokio::time::timeout(Duration::from_secs(30), changes.next_event())
-            .await
-            .expect("no change within 30 s")
-            .unwrap()
-            .expect("the stream ended");
+        let event = next_event(changes).await;
         let done = match &event {
             ChangeEvent::Idle { .. } => continue,
             ChangeEvent::Commit { position, .. } => lsn(&position.0) >= lsn(end),
@@ -200,24 +228,14 @@ async fn the_slot_snapshot_and_its_changes_meet_exactly_and_resume_by_position()
         .unwrap();
     let mut t_now = t.clone();
     t_now.columns = table_events[0].columns.clone();
-    let mut resumed = loop {
-        // The previous walsender may hold the slot for a moment after the drop.
-        match source
-            .open_changes(
-                "stream test",
-                &[t_now.clone()],
-                Selection::every_column(Arc::new(|n| n.name.value == "t")),
-                commits[0],
-            )
-            .await
-        {
-            Ok(stream) => break stream,
-            Err(e) => {
-                eprintln!("retrying: {e}");
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-        }
-    };
+    let mut resumed = reopen(
+        &source,
+        "stream test",
+        &[t_now],
+        Selection::every_column(Arc::new(|n| n.name.value == "t")),
+        commits[0],
+    )
+    .await;
     let again = events_until(&mut resumed, &end).await;
     assert!(!rows(&again).is_empty());
     assert_eq!(rows(&again), rows(&got[first_commit + 1..]));
@@ -256,12 +274,7 @@ async fn an_undecoded_column_is_dropped_only_when_the_task_drops_it() {
     // The transaction's rows, up to its commit.
     let mut batches = Vec::new();
     loop {
-        let event = tokio::time::timeout(Duration::from_secs(30), changes.next_event())
-            .await
-            .expect("no change within 30 s")
-            .unwrap()
-            .expect("the stream ended");
-        match event {
+        match next_event(&mut changes).await {
             ChangeEvent::Rows { changes, .. } => batches.push(changes),
             ChangeEvent::Commit { .. } if !batches.is_empty() => break,
             _ => {}
@@ -277,24 +290,14 @@ async fn an_undecoded_column_is_dropped_only_when_the_task_drops_it() {
     drop(changes);
 
     // Kept, the column stops the stream at its table's first change.
-    let mut changes = loop {
-        // The previous walsender may hold the slot for a moment after the drop.
-        match source
-            .open_changes(
-                "undecoded",
-                std::slice::from_ref(&hosts),
-                keep_only(&["id", "name", "tags"]),
-                &start,
-            )
-            .await
-        {
-            Ok(stream) => break stream,
-            Err(e) => {
-                eprintln!("retrying: {e}");
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-        }
-    };
+    let mut changes = reopen(
+        &source,
+        "undecoded",
+        std::slice::from_ref(&hosts),
+        keep_only(&["id", "name", "tags"]),
+        &start,
+    )
+    .await;
     let error = loop {
         match tokio::time::timeout(Duration::from_secs(30), changes.next_event())
             .await
@@ -394,12 +397,7 @@ async fn network_addresses_and_bit_strings_arrive_as_the_server_prints_them() {
         .unwrap();
     let mut got = Vec::new();
     while got.len() < rows.len() {
-        let event = tokio::time::timeout(Duration::from_secs(30), changes.next_event())
-            .await
-            .expect("no change within 30 s")
-            .unwrap()
-            .expect("the stream ended");
-        let ChangeEvent::Rows { changes, .. } = event else {
+        let ChangeEvent::Rows { changes, .. } = next_event(&mut changes).await else {
             continue;
         };
         // As psql -At prints it: NULL as nothing.
