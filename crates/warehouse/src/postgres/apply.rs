@@ -1,9 +1,10 @@
-//! Applying a batch of changes (CDC) exactly once: every table's changes are copied into a
-//! temporary table, reduced to the net change per key with set-based SQL, and written with one
-//! `DELETE` and one `INSERT` per table, in the transaction that advances the task's CDC
-//! checkpoint. Or, over several connections, staged in unlogged tables and written in key ranges
-//! by transactions committed in two phases, the checkpoint's first
-//! ([`PostgresWarehouse::apply_changes_over`]).
+//! Applying a batch of changes (CDC) exactly once, in two steps that may run on different
+//! connections: [`PostgresWarehouse::stage_changes`] copies every table's changes into an unlogged
+//! staging table and reduces them to the net change per key with set-based SQL (nothing of the
+//! target changes); [`PostgresWarehouse::write_changes`] then writes them with one `DELETE` and
+//! one `INSERT` per table in the transaction that advances the task's CDC checkpoint, or over
+//! several connections, in key ranges, by transactions committed in two phases, the
+//! checkpoint's first.
 
 use super::copy::{column_plans, copy_batches, CopyFailure};
 use super::{target_column, target_name, PostgresWarehouse};
