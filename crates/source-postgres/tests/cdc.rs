@@ -57,13 +57,16 @@ async fn reopen(
     }
 }
 
-/// Events until a commit at or past `end` (Idle events left out). Consecutive transactions may
-/// come as one batch with the last one's commit.
+/// Events until a commit at or past `end`, or an Idle event there (every transaction before it
+/// was delivered: `end` may lie past this database's last commit when other tests write WAL);
+/// Idle events are left out. Consecutive transactions may come as one batch with the last one's
+/// commit.
 async fn events_until(changes: &mut PostgresChanges, end: &str) -> Vec<ChangeEvent> {
     let mut out = Vec::new();
     loop {
         let event = next_event(changes).await;
         let done = match &event {
+            ChangeEvent::Idle { position, .. } if lsn(&position.0) >= lsn(end) => return out,
             ChangeEvent::Idle { .. } => continue,
             ChangeEvent::Commit { position, .. } => lsn(&position.0) >= lsn(end),
             _ => false,
