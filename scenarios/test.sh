@@ -5,8 +5,9 @@
 #   scenarios/test.sh                       # everything
 #   scenarios/test.sh -p migrate-testkit    # extra arguments go to `cargo test`
 #
-# Servers: PostgreSQL, MariaDB, S3 (SeaweedFS) and the Glue API (moto) through scenarios/servers/*.sh (installed on first use
-# when run as root). Their URLs are exported as MIGRATE_PG_URL / MIGRATE_MYSQL_URL / MIGRATE_S3_URL,
+# Servers: PostgreSQL (twice: the second accepts TLS connections only), MariaDB, S3 (SeaweedFS) and the Glue API (moto)
+# through scenarios/servers/*.sh (installed on first use when run as root). Their URLs are exported as
+# MIGRATE_PG_URL / MIGRATE_PG_TLS_URL / MIGRATE_MYSQL_URL / MIGRATE_S3_URL,
 # which the tests read through crates/testkit. If one of these variables is already set, that server is used and none is started.
 # MIGRATE_REQUIRE_SERVERS=1 is exported: here the servers exist, so a test that can't reach one fails
 # instead of skipping.
@@ -38,13 +39,23 @@ cleanup() {
 	local rc=$? s
 	[ "$rc" -eq 0 ] || diagnose
 	for s in "${started[@]}"; do
-		"$servers/$s.sh" stop || true
+		run_server "$s" stop || true
 	done
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# run_server NAME COMMAND: scenarios/servers/NAME.sh COMMAND; postgres-tls is a second PostgreSQL
+# (postgres.sh in a run dir of its own) that accepts TLS connections only.
+run_server() {
+	case $1 in
+	postgres-tls) MIGRATE_PG_TLS=1 MIGRATE_RUN_DIR="${MIGRATE_RUN_DIR:-$repo/.run}/pg-tls" \
+		"$servers/postgres.sh" "$2" ;;
+	*) "$servers/$1.sh" "$2" ;;
+	esac
+}
 
 # use_server NAME VAR: export VAR=<url of server NAME>, starting it unless VAR is already set.
 use_server() {
@@ -53,13 +64,14 @@ use_server() {
 		echo "test.sh: using $var from the environment; not starting $name" >&2
 		return
 	fi
-	"$servers/$name.sh" status >/dev/null 2>&1 || started+=("$name")
-	url=$("$servers/$name.sh" start)
+	run_server "$name" status >/dev/null 2>&1 || started+=("$name")
+	url=$(run_server "$name" start)
 	export "$var=$url"
 	echo "test.sh: $var=$url" >&2
 }
 
 use_server postgres MIGRATE_PG_URL
+use_server postgres-tls MIGRATE_PG_TLS_URL
 use_server mariadb MIGRATE_MYSQL_URL
 use_server s3 MIGRATE_S3_URL
 use_server glue MIGRATE_GLUE_URL

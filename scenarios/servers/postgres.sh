@@ -8,6 +8,10 @@
 #
 # Environment: MIGRATE_RUN_DIR (default <repo>/.run), MIGRATE_PG_PORT (default 55432, or the next free
 # port when 55432 is taken and no port was asked for), MIGRATE_PG_BIN (default /usr/lib/postgresql/15/bin).
+# MIGRATE_PG_TLS=1 at start: a server that accepts TCP connections over TLS only (a test CA and a server
+# certificate for 127.0.0.1 and localhost, made with openssl under the state dir's tls/); its URL then
+# asks for sslmode=verify-full against that CA. Give it a run dir of its own
+# (MIGRATE_RUN_DIR=.run/pg-tls MIGRATE_PG_TLS=1 scenarios/servers/postgres.sh start).
 # See README.md beside this file.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -21,7 +25,36 @@ DATA=
 LOG=
 OWNER= # OS user the server runs as when we are root; empty when we run it as ourselves
 
-url() { echo "postgres://postgres@127.0.0.1:$1/postgres"; }
+url() {
+	if grep -q '^ssl = on' "$DATA/migrate.conf" 2>/dev/null; then
+		echo "postgres://postgres@127.0.0.1:$1/postgres?sslmode=verify-full&sslrootcert=$DIR/tls/ca.crt"
+	else
+		echo "postgres://postgres@127.0.0.1:$1/postgres"
+	fi
+}
+
+# A test CA and a server certificate it signed (for 127.0.0.1 and localhost), under $DIR/tls, made
+# once. The key is the server's: owned by the user it runs as, readable by nobody else.
+make_certificates() {
+	local tls=$DIR/tls
+	[ -f "$tls/server.crt" ] && return 0
+	command -v openssl >/dev/null || die "openssl is needed for MIGRATE_PG_TLS=1 (apt-get install openssl)"
+	mkdir -p "$tls"
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=migrate test CA" \
+			-keyout "$tls/ca.key" -out "$tls/ca.crt" &&
+			openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+				-keyout "$tls/server.key" -out "$tls/server.csr" &&
+			openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+				-CAcreateserial -days 3650 -out "$tls/server.crt" \
+				-extfile <(printf 'subjectAltName = IP:127.0.0.1, DNS:localhost\n')
+	} >"$tls/openssl.log" 2>&1 || {
+		show_log "$tls/openssl.log"
+		die "making the test certificates failed"
+	}
+	chmod 600 "$tls/server.key" "$tls/ca.key"
+	[ -z "$OWNER" ] || chown -R "$OWNER:" "$tls"
+}
 
 # Finds the state dir of an existing server without creating anything (for stop/status/env).
 locate() {
@@ -99,6 +132,26 @@ log_timezone = 'UTC'
 fsync = off
 full_page_writes = off
 EOF
+	if [ -n "${MIGRATE_PG_TLS:-}" ]; then
+		cat >>"$DATA/migrate.conf" <<EOF
+ssl = on
+ssl_cert_file = '$DIR/tls/server.crt'
+ssl_key_file = '$DIR/tls/server.key'
+EOF
+		# TCP over TLS only: a client that does not encrypt finds no matching line and is refused.
+		cat >"$DATA/pg_hba.conf" <<'EOF'
+# Written by scenarios/servers/postgres.sh at each start (MIGRATE_PG_TLS=1): TCP over TLS only.
+# TYPE     DATABASE     USER  ADDRESS       METHOD
+local      all          all                 trust
+hostssl    all          all   127.0.0.1/32  trust
+hostssl    all          all   ::1/128       trust
+local      replication  all                 trust
+hostssl    replication  all   127.0.0.1/32  trust
+hostssl    replication  all   ::1/128       trust
+EOF
+		[ -z "$OWNER" ] || chown "$OWNER:" "$DATA/migrate.conf" "$DATA/pg_hba.conf"
+		return 0
+	fi
 	# Logical replication connections (pgoutput, pg_recvlogical) are matched against the *database*
 	# lines, physical ones (pg_basebackup) against the `replication` lines: allow both.
 	cat >"$DATA/pg_hba.conf" <<'EOF'
@@ -136,6 +189,7 @@ cmd_start() {
 	if [ -n "$OWNER" ] && [ "$(stat -c %U "$DATA")" != "$OWNER" ]; then chown -R "$OWNER:" "$DATA"; fi
 
 	port=$(pick_port "${MIGRATE_PG_PORT:-}" "$DEFAULT_PORT")
+	[ -z "${MIGRATE_PG_TLS:-}" ] || make_certificates
 	write_config "$port"
 	log "starting PostgreSQL on 127.0.0.1:$port (data $DATA, log $LOG)"
 	# pg_ctl -w returns once the server accepts connections; it refuses to run as root, hence as_user.
@@ -214,7 +268,13 @@ cmd_env() {
 		log "start it first: $0 start"
 		exit 3
 	}
-	echo "export MIGRATE_PG_URL=$u"
+	locate
+	# The TLS server's URL has an `&`: quoted.
+	if grep -q '^ssl = on' "$DATA/migrate.conf" 2>/dev/null; then
+		echo "export MIGRATE_PG_TLS_URL='$u'"
+	else
+		echo "export MIGRATE_PG_URL='$u'"
+	fi
 	echo "export MIGRATE_PG_BIN=$PG_BIN"
 }
 

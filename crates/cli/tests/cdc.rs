@@ -1098,3 +1098,38 @@ fn a_removed_column_of_a_type_capture_cannot_read_is_left_out() {
     let _ = std::fs::remove_file(&rules);
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+#[test]
+fn full_load_and_capture_run_over_tls() {
+    // A server that accepts TLS only; its URLs ask for sslmode=verify-full against the test CA.
+    let Some(pg) = migrate_testkit::postgres_tls() else {
+        return;
+    };
+    let source = pg.create_database("cdc_tls_src");
+    let target = pg.create_database("cdc_tls_dst");
+    source.sql(SCHEMA).unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_tls"));
+    let mut cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "tls",
+        false,
+        PARALLEL_APPLY,
+    );
+    wait_for_capture(&mut cdc, target.url());
+    run_workload(source.url(), 0..15, Duration::ZERO, &AtomicBool::new(false));
+    converge(
+        &mut cdc,
+        source.url(),
+        target.url(),
+        Duration::from_secs(90),
+    );
+    let summary = stop(cdc);
+    assert!(
+        summary["cdc"]["changes"].as_u64().unwrap() > 0,
+        "{summary:#}"
+    );
+    validate(source.url(), target.url(), "tls");
+    let _ = std::fs::remove_dir_all(&staging);
+}

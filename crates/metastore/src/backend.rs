@@ -48,14 +48,12 @@ impl Backend {
             }
             Ok(Backend::Mysql(Mutex::new(conn)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            let connector = migrate_pgconn::PgConnector::new(url)
+                .map_err(|e| MetastoreError::Url(e.to_string()))?;
+            let (client, _) = connector
+                .connect()
                 .await
                 .map_err(|e| connect(error_chain(&e)))?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::warn!("metastore connection closed: {e}");
-                }
-            });
             client
                 .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .await

@@ -2,9 +2,9 @@
 //! crate relies on.
 
 use crate::SourceError;
+use migrate_pgconn::PgConnector;
 use std::sync::Arc;
-use tokio_postgres::config::Host;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::Client;
 
 /// Session settings that make every text form this crate reads or hashes independent of the
 /// server's and the role's defaults (UTC, ISO dates, ISO 8601 intervals: the read path decodes
@@ -19,9 +19,8 @@ pub const SESSION_SETTINGS: &str = migrate_checksum::POSTGRES_SESSION_SETTINGS;
 /// [`connect`](PostgresSource::connect) their own source and share a [`crate::Snapshot`].
 pub struct PostgresSource {
     pub(crate) client: Client,
-    pub(crate) config: Config,
-    /// `user@host:port/database`, for messages: never the password.
-    pub(crate) endpoint: String,
+    /// The URL's settings (TLS included), for more sessions and the replication connection.
+    pub(crate) connector: PgConnector,
     /// Held by a chunk read from its `BEGIN` to its `COMMIT`.
     pub(crate) reader: Arc<tokio::sync::Mutex<()>>,
 }
@@ -29,30 +28,26 @@ pub struct PostgresSource {
 impl std::fmt::Debug for PostgresSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresSource")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.connector.endpoint())
             .finish_non_exhaustive()
     }
 }
 
 impl PostgresSource {
     /// Connects to `url` (`postgres://user[:password]@host[:port]/database[?options]`, or the
-    /// `key=value` form), without TLS, and applies [`SESSION_SETTINGS`].
+    /// `key=value` form; TLS per `sslmode`, see `migrate_pgconn`), and applies
+    /// [`SESSION_SETTINGS`].
     ///
     /// Must be called inside a Tokio runtime: the connection is driven by a spawned task that
     /// ends when the source is dropped. Errors name the endpoint without the password.
     pub async fn connect(url: &str) -> Result<PostgresSource, SourceError> {
-        let config: Config = url.parse().map_err(|e: tokio_postgres::Error| {
-            SourceError::InvalidUrl {
-                // The driver's parse errors name the bad part, never the password's value.
-                message: e.to_string(),
-            }
+        let connector = PgConnector::new(url).map_err(|e| SourceError::InvalidUrl {
+            message: e.to_string(),
         })?;
-        let endpoint = endpoint(&config);
-        let client = open(&config, &endpoint).await?;
+        let client = open(&connector).await?;
         Ok(PostgresSource {
             client,
-            config,
-            endpoint,
+            connector,
             reader: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
@@ -65,39 +60,34 @@ impl PostgresSource {
 
     /// `user@host:port/database`, safe to log.
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        self.connector.endpoint()
     }
 
     /// Another session to the same database (for a snapshot exporter or a parallel reader).
     pub(crate) async fn open_another(&self) -> Result<Client, SourceError> {
-        open(&self.config, &self.endpoint).await
+        open(&self.connector).await
     }
 
     /// Another source on its own session to the same database.
     pub(crate) async fn another(&self) -> Result<PostgresSource, SourceError> {
         Ok(PostgresSource {
             client: self.open_another().await?,
-            config: self.config.clone(),
-            endpoint: self.endpoint.clone(),
+            connector: self.connector.clone(),
             reader: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 }
 
-async fn open(config: &Config, endpoint: &str) -> Result<Client, SourceError> {
-    let (client, connection) =
-        config
-            .connect(NoTls)
-            .await
-            .map_err(|source| SourceError::Connect {
-                endpoint: endpoint.to_string(),
-                source,
-            })?;
-    // The task ends when the client is dropped or the server goes away; a broken connection
-    // shows up as an error on the client's next statement, which carries the details.
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
+async fn open(connector: &PgConnector) -> Result<Client, SourceError> {
+    let endpoint = connector.endpoint();
+    // The connection task ends with the client; its handle is not needed.
+    let (client, _) = connector
+        .connect()
+        .await
+        .map_err(|source| SourceError::Connect {
+            endpoint: endpoint.to_string(),
+            source,
+        })?;
     client
         .batch_execute(SESSION_SETTINGS)
         .await
@@ -107,31 +97,9 @@ async fn open(config: &Config, endpoint: &str) -> Result<Client, SourceError> {
     Ok(client)
 }
 
-fn endpoint(config: &Config) -> String {
-    let host = match config.get_hosts().first() {
-        Some(Host::Tcp(host)) => host.clone(),
-        Some(Host::Unix(path)) => path.display().to_string(),
-        None => "localhost".to_string(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let user = config.get_user().unwrap_or("(default user)");
-    let database = config.get_dbname().unwrap_or(user);
-    format!("{user}@{host}:{port}/{database}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoints_leave_out_the_password() {
-        let config: Config = "postgres://alice:s3cret@db.example:6543/sales"
-            .parse()
-            .unwrap();
-        let text = endpoint(&config);
-        assert_eq!(text, "alice@db.example:6543/sales");
-        assert!(!text.contains("s3cret"));
-    }
 
     #[tokio::test]
     async fn bad_urls_are_rejected_without_echoing_secrets() {

@@ -11,7 +11,10 @@ pub enum SourceError {
     InvalidUrl { message: String },
     /// The server can't be reached or refused the login. Transient, except for authentication
     /// and authorization failures.
-    #[error("cannot connect to PostgreSQL at {endpoint}: {source}")]
+    #[error(
+        "cannot connect to PostgreSQL at {endpoint}: {source}{}",
+        advice(source)
+    )]
     Connect {
         /// `host:port/database` as user@: never the password.
         endpoint: String,
@@ -117,10 +120,17 @@ fn transient_sqlstate(code: &str) -> bool {
         || code.starts_with("53") // insufficient resources
 }
 
+/// `; ` and what to do, for a failed TLS handshake.
+fn advice(error: &tokio_postgres::Error) -> String {
+    migrate_pgconn::tls_advice(error).map_or(String::new(), |advice| format!("; {advice}"))
+}
+
 fn classify(error: &tokio_postgres::Error) -> Retry {
     match error.code() {
         Some(code) if transient_sqlstate(code.code()) => Retry::Transient,
         Some(_) => Retry::Definite,
+        // A certificate that is not trusted (or not for this host) stays so.
+        None if migrate_pgconn::is_tls_failure(error) => Retry::Definite,
         // No SQLSTATE: I/O error, closed connection, timeout.
         None => Retry::Transient,
     }

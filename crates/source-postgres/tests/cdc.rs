@@ -430,3 +430,57 @@ async fn network_addresses_and_bit_strings_arrive_as_the_server_prints_them() {
     drop(changes);
     source.drop_capture("network").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_snapshot_and_the_change_stream_work_over_tls() {
+    let Some(pg) = migrate_testkit::postgres_tls() else {
+        return;
+    };
+    // The server accepts TLS only, and the URL asks for sslmode=verify-full.
+    let db = pg.create_database("pg_cdc_tls");
+    db.sql("CREATE TABLE t (id bigint PRIMARY KEY, note text); INSERT INTO t VALUES (1, 'loaded')")
+        .unwrap();
+    let (source, t, snapshot, start) = capture(&db, "tls", "t").await;
+    let loaded: Vec<RecordBatch> = snapshot
+        .read_chunk(&ReadSpec::whole_table(&t), &whole(), 100)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(loaded.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
+    snapshot.close().await.unwrap();
+
+    db.sql("INSERT INTO t VALUES (2, 'captured')").unwrap();
+    let end = db.sql("SELECT pg_current_wal_insert_lsn()").unwrap();
+    let mut changes = source
+        .open_changes(
+            "tls",
+            std::slice::from_ref(&t),
+            Selection::every_column(Arc::new(|_| false)),
+            &start,
+        )
+        .await
+        .unwrap();
+    let got = events_until(&mut changes, &end).await;
+    assert_eq!(rows(&got), vec![("I".into(), None, Some(2), None)]);
+    // The walsender's session is the encrypted one.
+    let encrypted = db
+        .sql(&format!(
+            "SELECT s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)
+              WHERE r.application_name = 'migrate {}'",
+            source_capture_name(&db, "tls")
+        ))
+        .unwrap();
+    assert_eq!(encrypted.trim(), "t");
+    drop(changes);
+    source.drop_capture("tls").await.unwrap();
+}
+
+/// The slot of capture `task` in `db` (its replication session's application name follows it).
+fn source_capture_name(db: &migrate_testkit::PgDatabase, task: &str) -> String {
+    db.sql(&format!(
+        "SELECT slot_name FROM pg_replication_slots WHERE database = current_database() AND slot_name LIKE '%{task}%'"
+    ))
+    .unwrap()
+    .trim()
+    .to_string()
+}

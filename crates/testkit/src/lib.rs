@@ -52,7 +52,7 @@ mod sql;
 pub use glue::{glue, GlueServer};
 pub use hdfs::{hdfs, HdfsServer};
 pub use mariadb::{mariadb, MariaDb, MariaDbDatabase};
-pub use postgres::{postgres, PgDatabase, PgServer};
+pub use postgres::{postgres, postgres_tls, PgDatabase, PgServer};
 pub use s3::{s3, S3Server, S3_REGION};
 pub use sql::SqlError;
 
@@ -109,21 +109,32 @@ fn server_script(name: &str) -> PathBuf {
 /// The server's URL from the environment variable `var` when it is set, otherwise from starting
 /// `scenarios/servers/<script>`; with where it came from, for messages.
 fn url_from_env_or_script(var: &'static str, script: &str) -> Result<(String, String), String> {
+    url_from_env_or_script_with(var, script, &[])
+}
+
+/// [`url_from_env_or_script`], the script run with the environment variables `env` added.
+fn url_from_env_or_script_with(
+    var: &'static str,
+    script: &str,
+    env: &[(&str, String)],
+) -> Result<(String, String), String> {
     match std::env::var(var).ok().filter(|url| !url.trim().is_empty()) {
         Some(url) => Ok((url, var.to_string())),
         None => Ok((
-            start_with_script(script)?,
+            start_with_script(script, env)?,
             format!("scenarios/servers/{script}"),
         )),
     }
 }
 
-/// Runs `<script> start` and returns the URL it prints (its last line of stdout).
-fn start_with_script(name: &str) -> Result<String, String> {
+/// Runs `<script> start` (with `env` added) and returns the URL it prints (its last line of
+/// stdout).
+fn start_with_script(name: &str, env: &[(&str, String)]) -> Result<String, String> {
     let script = server_script(name);
     let out = Command::new("bash")
         .arg(&script)
         .arg("start")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("cannot run bash {}: {e}", script.display()))?;

@@ -1,7 +1,7 @@
 //! PostgreSQL: the server, fresh databases, SQL through `psql`.
 
 use crate::sql::{parse_psql, SqlError};
-use crate::{available, redact, run, url_from_env_or_script, with_database, Input};
+use crate::{available, redact, run, url_from_env_or_script_with, with_database, Input};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -21,8 +21,37 @@ pub fn postgres() -> Option<&'static PgServer> {
     available("PostgreSQL", SERVER.get_or_init(find))
 }
 
+/// A second test PostgreSQL server that accepts TCP connections over TLS only: from
+/// `MIGRATE_PG_TLS_URL`, else started with `MIGRATE_PG_TLS=1 scenarios/servers/postgres.sh start`
+/// in the run dir's `pg-tls`. Its URL asks for `sslmode=verify-full` with the test CA as
+/// `sslrootcert`. Like [`postgres()`] when there is none.
+pub fn postgres_tls() -> Option<&'static PgServer> {
+    static SERVER: OnceLock<Result<PgServer, String>> = OnceLock::new();
+    available(
+        "PostgreSQL server with TLS",
+        SERVER.get_or_init(|| {
+            let run_dir = std::env::var("MIGRATE_RUN_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.run"));
+            // Its own run dir: the script's state (data, port, lock) is per run dir.
+            let env = [
+                ("MIGRATE_PG_TLS", "1".to_string()),
+                (
+                    "MIGRATE_RUN_DIR",
+                    run_dir.join("pg-tls").display().to_string(),
+                ),
+            ];
+            find_with("MIGRATE_PG_TLS_URL", &env)
+        }),
+    )
+}
+
 fn find() -> Result<PgServer, String> {
-    let (url, how) = url_from_env_or_script("MIGRATE_PG_URL", "postgres.sh")?;
+    find_with("MIGRATE_PG_URL", &[])
+}
+
+fn find_with(var: &'static str, env: &[(&str, String)]) -> Result<PgServer, String> {
+    let (url, how) = url_from_env_or_script_with(var, "postgres.sh", env)?;
     let server = PgServer {
         psql: psql_path()?,
         url,

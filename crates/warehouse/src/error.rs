@@ -6,12 +6,15 @@ use migrate_core::{ErrorClass, Retry};
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
     /// The server could not be reached or refused the login. `endpoint` never holds the password.
-    #[error("cannot connect to the PostgreSQL warehouse at {endpoint}: {source}; check that the server runs and that the URL, user and password are right")]
+    #[error("cannot connect to the PostgreSQL warehouse at {endpoint}: {source}; {}", migrate_pgconn::tls_advice(.source).unwrap_or("check that the server runs and that the URL, user and password are right"))]
     Connect {
         endpoint: String,
         #[source]
         source: tokio_postgres::Error,
     },
+    /// The URL (or a certificate file it names) can't be used.
+    #[error("the PostgreSQL warehouse URL: {0}")]
+    Url(#[from] migrate_pgconn::SettingsError),
     /// A statement failed on the server; `doing` says what migrate was doing, for which table and chunk.
     #[error("{doing}: {}", describe(.source))]
     Database {
@@ -149,10 +152,13 @@ impl ErrorClass for WarehouseError {
             WarehouseError::Connect { source, .. } => match source.as_db_error() {
                 // The server answered: a wrong password or a missing database won't fix itself.
                 Some(_) => retry_of(source),
+                // Nor will a certificate that is not trusted (or not for this host).
+                None if migrate_pgconn::is_tls_failure(source) => Retry::Definite,
                 None => Retry::Transient,
             },
             WarehouseError::Database { source, .. } => retry_of(source),
             WarehouseError::Value { .. }
+            | WarehouseError::Url(_)
             | WarehouseError::Schema { .. }
             | WarehouseError::Change { .. } => Retry::Definite,
             WarehouseError::Source { retry, .. } | WarehouseError::ChangeStream { retry, .. } => {

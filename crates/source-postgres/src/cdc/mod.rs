@@ -25,7 +25,9 @@ use crate::read::decode::{Decoder, Wire};
 use crate::sql::quote_literal;
 use crate::{PostgresSource, SharedSnapshot, SnapshotId, SourceError};
 use migrate_core::{Column, Table};
+use migrate_pgconn::{Roots, SslMode, TlsSettings};
 use migrate_source::{key_columns, ChangeSource, Position, Selection};
+use pgwire_replication::config::{SslMode as ReplicationSslMode, TlsConfig};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -133,11 +135,16 @@ impl SlotSession {
 
 /// The replication connection settings for `source`'s database.
 fn replication_config(source: &PostgresSource, slot: &str, start: Lsn) -> ReplicationConfig {
-    let config = &source.config;
+    let config = source.connector.config();
     let host = match config.get_hosts().first() {
         Some(Host::Tcp(host)) => host.clone(),
         Some(Host::Unix(path)) => path.display().to_string(),
         None => "localhost".to_string(),
+    };
+    // With `hostaddr`, that address is reached and `host` is the name the certificate must have.
+    let (address, tls_name) = match config.get_hostaddrs().first() {
+        Some(address) => (address.to_string(), host),
+        None => (host.clone(), host),
     };
     let user = config.get_user().unwrap_or("postgres").to_string();
     let password = config
@@ -145,7 +152,7 @@ fn replication_config(source: &PostgresSource, slot: &str, start: Lsn) -> Replic
         .map(|p| String::from_utf8_lossy(p).into_owned())
         .unwrap_or_default();
     let database = config.get_dbname().unwrap_or(&user).to_string();
-    ReplicationConfig::new(host, user, password, database, slot, slot)
+    ReplicationConfig::new(address, user, password, database, slot, slot)
         .with_port(config.get_ports().first().copied().unwrap_or(5432))
         .with_binary(true)
         .with_start_lsn(start)
@@ -153,6 +160,34 @@ fn replication_config(source: &PostgresSource, slot: &str, start: Lsn) -> Replic
         .with_status_interval(Duration::from_secs(1))
         .with_wakeup_interval(Duration::from_secs(1))
         .with_application_name(format!("migrate {slot}"))
+        .with_tls(replication_tls(source.connector.tls(), tls_name))
+}
+
+/// The URL's TLS settings in the replication client's terms (`Roots::System` is its default:
+/// the Mozilla roots); `name` is the host name (or IP address) the certificate must be for.
+fn replication_tls(settings: &TlsSettings, name: String) -> TlsConfig {
+    let ca = match &settings.roots {
+        Some(Roots::File(path)) => Some(path.clone()),
+        Some(Roots::System) | None => None,
+    };
+    let tls = TlsConfig {
+        mode: match settings.mode {
+            SslMode::Disable => ReplicationSslMode::Disable,
+            SslMode::Prefer => ReplicationSslMode::Prefer,
+            SslMode::Require => ReplicationSslMode::Require,
+            SslMode::VerifyCa => ReplicationSslMode::VerifyCa,
+            SslMode::VerifyFull => ReplicationSslMode::VerifyFull,
+        },
+        ca_pem_path: ca,
+        // Named explicitly: the client refuses verify-full for an IP address unless it is
+        // given as the name to check (a certificate may well be for an IP address).
+        sni_hostname: Some(name),
+        ..TlsConfig::default()
+    };
+    match &settings.client_certificate {
+        Some((cert, key)) => tls.with_client_cert(cert.clone(), key.clone()),
+        None => tls,
+    }
 }
 
 pub(crate) fn parse_lsn(position: &Position) -> Result<Lsn, SourceError> {
@@ -164,7 +199,10 @@ pub(crate) fn parse_lsn(position: &Position) -> Result<Lsn, SourceError> {
 
 impl PostgresSource {
     fn capture_name(&self, task: &str) -> String {
-        capture_name(self.config.get_dbname().unwrap_or_default(), task)
+        capture_name(
+            self.connector.config().get_dbname().unwrap_or_default(),
+            task,
+        )
     }
 
     /// Creates the task's publication unless it exists: for all tables when the role may (new
@@ -189,7 +227,7 @@ impl PostgresSource {
             Err(e) if e.code().map(|c| c.code()) == Some("42501") => {
                 tracing::warn!(
                     "{}: no privilege for a publication FOR ALL TABLES; publishing the {} selected tables only: tables created later are not captured",
-                    self.endpoint,
+                    self.endpoint(),
                     tables.len()
                 );
                 let list: Vec<String> = tables.iter().map(crate::table_sql_name).collect();
@@ -325,7 +363,7 @@ impl ChangeSource for PostgresSource {
                 ),
             });
         }
-        let context = format!("creating replication slot {name} on {}", self.endpoint);
+        let context = format!("creating replication slot {name} on {}", self.endpoint());
         let mut client =
             ReplicationClient::connect_gated(replication_config(self, &name, Lsn::from_u64(0)))
                 .await
@@ -381,7 +419,7 @@ impl ChangeSource for PostgresSource {
             .await
             .map_err(SourceError::replication(format!(
                 "starting replication from slot {name} on {}",
-                self.endpoint
+                self.endpoint()
             )))?;
         PostgresChanges::new(self.another().await?, client, tables, selection, start).await
     }

@@ -1,0 +1,139 @@
+//! Connections to the test server that accepts TLS only (`migrate_testkit::postgres_tls`): its URL
+//! asks for `sslmode=verify-full` against the test CA.
+
+use migrate_pgconn::{is_tls_failure, PgConnector};
+
+/// `url` with its query replaced by `query`.
+fn with_query(url: &str, query: &str) -> String {
+    let base = url.split_once('?').map_or(url, |(base, _)| base);
+    format!("{base}?{query}")
+}
+
+/// The test CA's file, from the server's URL.
+fn test_ca(url: &str) -> String {
+    url.split(['?', '&'])
+        .find_map(|part| part.strip_prefix("sslrootcert="))
+        .expect("the TLS server's URL names its CA")
+        .to_string()
+}
+
+/// Connects and says whether the session is encrypted.
+async fn encrypted(url: &str) -> Result<bool, tokio_postgres::Error> {
+    let connector = PgConnector::new(url).expect("valid settings");
+    let (client, _) = connector.connect().await?;
+    let row = client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+#[tokio::test]
+async fn verify_full_connects_encrypted_with_the_servers_ca() {
+    let Some(server) = migrate_testkit::postgres_tls() else {
+        return;
+    };
+    assert!(encrypted(server.url()).await.unwrap());
+    // The key=value form, with the same settings.
+    let ca = test_ca(server.url());
+    let port = server
+        .url()
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let key_values = format!(
+        "host=127.0.0.1 port={port} user=postgres dbname=postgres sslmode=verify-full sslrootcert='{ca}'"
+    );
+    assert!(encrypted(&key_values).await.unwrap());
+}
+
+#[tokio::test]
+async fn require_encrypts_without_checking_the_certificate() {
+    let Some(server) = migrate_testkit::postgres_tls() else {
+        return;
+    };
+    assert!(encrypted(&with_query(server.url(), "sslmode=require"))
+        .await
+        .unwrap());
+    // The default, prefer, encrypts when the server offers it.
+    assert!(encrypted(&with_query(server.url(), "")).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_certificate_from_an_untrusted_ca_is_refused_for_good() {
+    let Some(server) = migrate_testkit::postgres_tls() else {
+        return;
+    };
+    // The test CA is not among the public roots.
+    let error = encrypted(&with_query(
+        server.url(),
+        "sslmode=verify-full&sslrootcert=system",
+    ))
+    .await
+    .unwrap_err();
+    assert!(is_tls_failure(&error), "{error:?}");
+    let text = chain(&error);
+    assert!(text.contains("UnknownIssuer"), "{text}");
+}
+
+#[tokio::test]
+async fn verify_ca_accepts_a_certificate_for_another_name_and_verify_full_does_not() {
+    let Some(server) = migrate_testkit::postgres_tls() else {
+        return;
+    };
+    let ca = test_ca(server.url());
+    let port = server
+        .url()
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    // The certificate is for 127.0.0.1 and localhost; hostaddr reaches the server under a name
+    // the certificate does not have.
+    let named = |mode: &str| {
+        format!(
+            "host=db.example hostaddr=127.0.0.1 port={port} user=postgres dbname=postgres sslmode={mode} sslrootcert='{ca}'"
+        )
+    };
+    assert!(encrypted(&named("verify-ca")).await.unwrap());
+    let error = encrypted(&named("verify-full")).await.unwrap_err();
+    assert!(is_tls_failure(&error), "{error:?}");
+    let text = chain(&error);
+    assert!(text.contains("NotValidForName"), "{text}");
+}
+
+#[tokio::test]
+async fn without_tls_the_server_refuses_and_says_so() {
+    let Some(server) = migrate_testkit::postgres_tls() else {
+        return;
+    };
+    let error = encrypted(&with_query(server.url(), "sslmode=disable"))
+        .await
+        .unwrap_err();
+    assert!(!is_tls_failure(&error), "{error:?}");
+    let text = chain(&error);
+    assert!(text.contains("no encryption"), "{text}");
+}
+
+/// The error and its causes, as one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        text += &format!(": {error}");
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            if let Some(inner) = io.get_ref() {
+                text += &format!(" ({inner:?})");
+            }
+        }
+        cause = error.source();
+    }
+    text
+}
