@@ -5,9 +5,9 @@
 #   scenarios/test.sh                       # everything
 #   scenarios/test.sh -p migrate-testkit    # extra arguments go to `cargo test`
 #
-# Servers: PostgreSQL (twice: the second accepts TLS connections only), MariaDB, S3 (SeaweedFS) and the Glue API (moto)
-# through scenarios/servers/*.sh (installed on first use when run as root). Their URLs are exported as
-# MIGRATE_PG_URL / MIGRATE_PG_TLS_URL / MIGRATE_MYSQL_URL / MIGRATE_S3_URL,
+# Servers: PostgreSQL and MariaDB (twice each: the second accepts TLS connections only), S3 (SeaweedFS) and the
+# Glue API (moto) through scenarios/servers/*.sh (installed on first use when run as root). Their URLs are
+# exported as MIGRATE_PG_URL / MIGRATE_PG_TLS_URL / MIGRATE_MYSQL_URL / MIGRATE_MYSQL_TLS_URL / MIGRATE_S3_URL,
 # which the tests read through crates/testkit. If one of these variables is already set, that server is used and none is started.
 # MIGRATE_REQUIRE_SERVERS=1 is exported: here the servers exist, so a test that can't reach one fails
 # instead of skipping.
@@ -47,12 +47,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# run_server NAME COMMAND: scenarios/servers/NAME.sh COMMAND; postgres-tls is a second PostgreSQL
-# (postgres.sh in a run dir of its own) that accepts TLS connections only.
+# run_server NAME COMMAND: scenarios/servers/NAME.sh COMMAND; postgres-tls and mariadb-tls are second
+# servers (the script in a run dir of its own) that accept TLS connections only.
 run_server() {
 	case $1 in
 	postgres-tls) MIGRATE_PG_TLS=1 MIGRATE_RUN_DIR="${MIGRATE_RUN_DIR:-$repo/.run}/pg-tls" \
 		"$servers/postgres.sh" "$2" ;;
+	mariadb-tls) MIGRATE_MYSQL_TLS=1 MIGRATE_RUN_DIR="${MIGRATE_RUN_DIR:-$repo/.run}/my-tls" \
+		"$servers/mariadb.sh" "$2" ;;
 	*) "$servers/$1.sh" "$2" ;;
 	esac
 }
@@ -72,6 +74,7 @@ use_server() {
 
 use_server postgres MIGRATE_PG_URL
 use_server postgres-tls MIGRATE_PG_TLS_URL
+use_server mariadb-tls MIGRATE_MYSQL_TLS_URL
 use_server mariadb MIGRATE_MYSQL_URL
 use_server s3 MIGRATE_S3_URL
 use_server glue MIGRATE_GLUE_URL

@@ -8,7 +8,10 @@
 #   scenarios/servers/mariadb.sh stop
 #
 # Environment: MIGRATE_RUN_DIR (default <repo>/.run), MIGRATE_MYSQL_PORT (default 53306, or the next free
-# port when 53306 is taken and no port was asked for). See README.md beside this file.
+# port when 53306 is taken and no port was asked for). MIGRATE_MYSQL_TLS=1 at start: a server that
+# accepts TCP connections over TLS only (require_secure_transport; a test CA and a server certificate
+# for 127.0.0.1 and localhost made with openssl under the state dir's tls/); its URL then asks for
+# ssl-mode=VERIFY_IDENTITY against that CA. Give it a run dir of its own. See README.md beside this file.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,7 +24,13 @@ SOCK=
 LOG=
 PIDFILE=
 
-url() { echo "mysql://migrate:migrate@127.0.0.1:$1/"; }
+url() {
+	if [ -f "$DIR/tls.on" ]; then
+		echo "mysql://migrate:migrate@127.0.0.1:$1/?ssl-mode=VERIFY_IDENTITY&ssl-ca=$DIR/tls/ca.crt"
+	else
+		echo "mysql://migrate:migrate@127.0.0.1:$1/"
+	fi
+}
 
 # Sets the paths of the server's files inside state dir $1 (default: RUN/mariadb, followed if a link).
 locate() {
@@ -126,6 +135,15 @@ cmd_start() {
 		--innodb-flush-log-at-trx-commit=2
 	)
 	[ -z "$owner" ] || opts+=(--user="$owner") # mariadbd drops root privileges itself
+	if [ -n "${MIGRATE_MYSQL_TLS:-}" ]; then
+		make_test_certificates "$DIR/tls" "$owner"
+		# TCP over TLS only; the socket (our admin connections) counts as secure.
+		opts+=(--ssl-ca="$DIR/tls/ca.crt" --ssl-cert="$DIR/tls/server.crt" --ssl-key="$DIR/tls/server.key"
+			--require-secure-transport=ON)
+		touch "$DIR/tls.on"
+	else
+		rm -f "$DIR/tls.on"
+	fi
 	# setsid: the server must outlive this script and not get the terminal's Ctrl-C; all its output goes
 	# to the log (never to our stdout, which callers capture); 9>&-: it must not inherit our lock.
 	setsid "$(find_bin mariadbd)" "${opts[@]}" </dev/null >>"$LOG" 2>&1 9>&- &
@@ -218,7 +236,13 @@ cmd_env() {
 		log "start it first: $0 start"
 		exit 3
 	}
-	echo "export MIGRATE_MYSQL_URL=$u"
+	locate
+	# The TLS server's URL has an `&`: quoted.
+	if [ -f "$DIR/tls.on" ]; then
+		echo "export MIGRATE_MYSQL_TLS_URL='$u'"
+	else
+		echo "export MIGRATE_MYSQL_URL='$u'"
+	fi
 }
 
 case "${1:-}" in

@@ -33,29 +33,6 @@ url() {
 	fi
 }
 
-# A test CA and a server certificate it signed (for 127.0.0.1 and localhost), under $DIR/tls, made
-# once. The key is the server's: owned by the user it runs as, readable by nobody else.
-make_certificates() {
-	local tls=$DIR/tls
-	[ -f "$tls/server.crt" ] && return 0
-	command -v openssl >/dev/null || die "openssl is needed for MIGRATE_PG_TLS=1 (apt-get install openssl)"
-	mkdir -p "$tls"
-	{
-		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=migrate test CA" \
-			-keyout "$tls/ca.key" -out "$tls/ca.crt" &&
-			openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
-				-keyout "$tls/server.key" -out "$tls/server.csr" &&
-			openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
-				-CAcreateserial -days 3650 -out "$tls/server.crt" \
-				-extfile <(printf 'subjectAltName = IP:127.0.0.1, DNS:localhost\n')
-	} >"$tls/openssl.log" 2>&1 || {
-		show_log "$tls/openssl.log"
-		die "making the test certificates failed"
-	}
-	chmod 600 "$tls/server.key" "$tls/ca.key"
-	[ -z "$OWNER" ] || chown -R "$OWNER:" "$tls"
-}
-
 # Finds the state dir of an existing server without creating anything (for stop/status/env).
 locate() {
 	DIR=$RUN/postgres
@@ -189,7 +166,7 @@ cmd_start() {
 	if [ -n "$OWNER" ] && [ "$(stat -c %U "$DATA")" != "$OWNER" ]; then chown -R "$OWNER:" "$DATA"; fi
 
 	port=$(pick_port "${MIGRATE_PG_PORT:-}" "$DEFAULT_PORT")
-	[ -z "${MIGRATE_PG_TLS:-}" ] || make_certificates
+	[ -z "${MIGRATE_PG_TLS:-}" ] || make_test_certificates "$DIR/tls" "$OWNER"
 	write_config "$port"
 	log "starting PostgreSQL on 127.0.0.1:$port (data $DATA, log $LOG)"
 	# pg_ctl -w returns once the server accepts connections; it refuses to run as root, hence as_user.

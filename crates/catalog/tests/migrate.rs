@@ -272,6 +272,26 @@ async fn postgres_hive3_metastore_migrates_whole_and_idempotently() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metastores_are_read_over_tls_on_both_backends() {
+    for dialect in [Dialect::Mysql, Dialect::Postgres] {
+        let spec = small_spec(dialect, Generation::Hive3, "tls");
+        // Servers that accept TLS only; the URLs ask for a verified certificate.
+        let Some(db) = metastore_db_on(&spec, true) else {
+            return;
+        };
+        let m = Metastore::connect(db.url()).await.unwrap();
+        assert_eq!(m.layout().generation, HiveGeneration::Hive3, "{dialect:?}");
+        let databases = m.databases().await.unwrap();
+        assert!(
+            databases
+                .iter()
+                .any(|d| d.name.starts_with(spec.prefix.as_str())),
+            "{dialect:?}: {databases:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn hive_2_3_and_4_layouts_on_both_backends() {
     let Some(glue) = glue() else { return };
     for dialect in [Dialect::Mysql, Dialect::Postgres] {

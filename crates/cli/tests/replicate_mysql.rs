@@ -18,13 +18,19 @@ struct Pair {
 
 impl Pair {
     fn new(hint: &str) -> Option<Pair> {
-        let mariadb = migrate_testkit::mariadb()?;
-        let pg = migrate_testkit::postgres()?;
-        Some(Pair {
+        Some(Pair::on(
+            migrate_testkit::mariadb()?,
+            migrate_testkit::postgres()?,
+            hint,
+        ))
+    }
+
+    fn on(mariadb: &migrate_testkit::MariaDb, pg: &migrate_testkit::PgServer, hint: &str) -> Pair {
+        Pair {
             source: mariadb.create_database(&format!("{hint}_src")),
             target: pg.create_database(&format!("{hint}_dst")),
             staging: std::env::temp_dir().join(migrate_testkit::unique_name(hint)),
-        })
+        }
     }
 
     fn run(&self, command: &str, extra: &[&str]) -> (i32, Value) {
@@ -304,4 +310,27 @@ fn a_million_rows_a_keyless_table_and_a_dms_mapping() {
         "SELECT concat_ws('|', kind, COALESCE(payload, '<null>'), count(*)) FROM shop.event_log
            GROUP BY kind, payload ORDER BY kind COLLATE \"C\", COALESCE(payload, '<null>') COLLATE \"C\"",
     );
+}
+
+#[test]
+fn replicate_and_validate_run_over_tls() {
+    // Servers that accept TLS only; their URLs ask for ssl-mode=VERIFY_IDENTITY and
+    // sslmode=verify-full against the test CAs.
+    let (Some(mariadb), Some(pg)) = (
+        migrate_testkit::mariadb_tls(),
+        migrate_testkit::postgres_tls(),
+    ) else {
+        return;
+    };
+    let pair = Pair::on(mariadb, pg, "rep_my_tls");
+    pair.source.sql(&every_type_setup()).unwrap();
+    let schema = pair.source.name().to_string();
+    let (code, summary) = pair.run("replicate", &[]);
+    assert_eq!(code, 0, "{summary:#}");
+    let types = table(&summary, &format!("{schema}.types"));
+    assert_eq!(types["validation"]["status"], "passed", "{types:#}");
+    let target_sql = type_rows(false).replace(" FROM types", &format!(" FROM \"{schema}\".types"));
+    pair.same(&type_rows(true), &target_sql);
+    let (code, summary) = pair.run("validate", &[]);
+    assert_eq!(code, 0, "{summary:#}");
 }

@@ -26,16 +26,23 @@ impl Backend {
     pub(crate) async fn connect(url: &str) -> Result<Backend, MetastoreError> {
         let connect = |message: String| MetastoreError::Connect { message };
         if url.starts_with("mysql://") || url.starts_with("mariadb://") {
-            let url = url.replacen("mariadb://", "mysql://", 1);
-            let opts = mysql_async::Opts::from_url(&url).map_err(|e| connect(e.to_string()))?;
+            let parsed = migrate_task::DatabaseUrl::parse(url)
+                .map_err(|e| MetastoreError::Url(format!("{}; {}", e.message, e.action)))?;
+            let opts: mysql_async::Opts = migrate_mysqlconn::options(&parsed)
+                .map_err(|e| MetastoreError::Url(format!("{}; {}", e.message, e.action)))?
+                .into();
             if opts.db_name().is_none() {
                 return Err(connect(
                     "the URL names no database: add the metastore's database, e.g. mysql://user:password@host:3306/hive".into(),
                 ));
             }
-            let mut conn = mysql_async::Conn::new(opts)
-                .await
-                .map_err(|e| connect(e.to_string()))?;
+            let mut conn = mysql_async::Conn::new(opts).await.map_err(|e| {
+                if migrate_mysqlconn::is_tls_failure(&e) {
+                    connect(format!("{e}; {}", migrate_mysqlconn::TLS_ADVICE))
+                } else {
+                    connect(e.to_string())
+                }
+            })?;
             for statement in [
                 // Text arrives as UTF-8 whatever the metastore's character set (often latin1).
                 "SET NAMES utf8mb4",
@@ -50,10 +57,14 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let connector = migrate_pgconn::PgConnector::new(url)
                 .map_err(|e| MetastoreError::Url(e.to_string()))?;
-            let (client, _) = connector
-                .connect()
-                .await
-                .map_err(|e| connect(error_chain(&e)))?;
+            let (client, _) =
+                connector
+                    .connect()
+                    .await
+                    .map_err(|e| match migrate_pgconn::tls_advice(&e) {
+                        Some(advice) => connect(format!("{}; {advice}", error_chain(&e))),
+                        None => connect(error_chain(&e)),
+                    })?;
             client
                 .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .await

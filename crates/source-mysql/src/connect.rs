@@ -4,7 +4,7 @@
 use crate::SourceError;
 use migrate_task::{DatabaseUrl, Engine};
 use mysql_async::prelude::{ColumnIndex, FromValue, Queryable};
-use mysql_async::{Conn, Opts, OptsBuilder, Row};
+use mysql_async::{Conn, Opts, Row};
 
 /// Statements run on every session of this crate, in order:
 /// - the checksum definition's settings (`migrate_checksum::session_settings`): instants in UTC
@@ -67,8 +67,9 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// Parses `mysql://user[:password]@host[:port]/database` (or `mariadb://`); the password
-    /// comes from `MYSQL_PWD` when the URL has none.
+    /// Parses `mysql://user[:password]@host[:port]/database[?ssl-mode=...]` (or `mariadb://`;
+    /// TLS parameters: see `migrate_mysqlconn`); the password comes from `MYSQL_PWD` when the
+    /// URL has none.
     pub fn parse(url: &str) -> Result<Target, SourceError> {
         let parsed = DatabaseUrl::parse(url).map_err(|e| SourceError::InvalidUrl {
             message: e.message,
@@ -80,34 +81,22 @@ impl Target {
                 action: "write it as mysql://user@host:3306/database (or mariadb://)".into(),
             });
         }
-        if let Some((key, _)) = parsed.params().first() {
-            return Err(SourceError::InvalidUrl {
-                message: format!("`{parsed}` has a parameter `{key}`, which this source does not use"),
-                action: "remove the `?...` part: the connection takes only user, password, host, port and database (TLS is not supported)".into(),
-            });
-        }
-        let user = parsed.user().map(str::to_string);
-        let password = parsed
-            .password()
-            .map(str::to_string)
-            .or_else(|| std::env::var("MYSQL_PWD").ok());
-        let database = parsed.database().map(str::to_string);
         let endpoint = format!(
             "{}@{}:{}/{}",
-            user.as_deref().unwrap_or("(default user)"),
+            parsed.user().unwrap_or("(default user)"),
             parsed.host(),
             parsed.port(),
-            database.as_deref().unwrap_or("")
+            parsed.database().unwrap_or("")
         );
-        let opts = OptsBuilder::default()
-            .ip_or_hostname(parsed.host())
-            .tcp_port(parsed.port())
-            .user(user)
-            .pass(password)
-            .db_name(database.clone())
+        let opts = migrate_mysqlconn::options(&parsed)
+            .map_err(|e| SourceError::InvalidUrl {
+                message: e.message,
+                action: e.action,
+            })?
             .max_allowed_packet(Some(MAX_PACKET))
             // Rows come in one result per chunk; nothing to gain from Nagle.
             .tcp_nodelay(true);
+        let database = parsed.database().map(str::to_string);
         Ok(Target {
             opts: opts.into(),
             endpoint,
@@ -240,7 +229,8 @@ mod tests {
         for url in [
             "mysql://bob:hunter2@host:notaport/db",
             "postgres://bob:hunter2@host/db",
-            "mysql://bob:hunter2@host/db?ssl-mode=REQUIRED",
+            "mysql://bob:hunter2@host/db?compress=true",
+            "mysql://bob:hunter2@host/db?ssl-mode=PREFERRED",
             "bob:hunter2@host",
         ] {
             let error = Target::parse(url).err().expect(url);

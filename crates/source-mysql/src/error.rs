@@ -11,7 +11,11 @@ pub enum SourceError {
     InvalidUrl { message: String, action: String },
     /// The server can't be reached or refused the login. Transient, except for authentication
     /// and authorization failures.
-    #[error("cannot connect to MySQL at {endpoint}: {}", describe(source))]
+    #[error(
+        "cannot connect to MySQL at {endpoint}: {}{}",
+        describe(source),
+        advice(source)
+    )]
     Connect {
         /// `user@host:port/database`: never the password.
         endpoint: String,
@@ -137,12 +141,23 @@ fn transient_code(code: u16) -> bool {
     )
 }
 
+/// `; ` and what to do, for a failed TLS handshake.
+fn advice(error: &mysql_async::Error) -> String {
+    if migrate_mysqlconn::is_tls_failure(error) {
+        format!("; {}", migrate_mysqlconn::TLS_ADVICE)
+    } else {
+        String::new()
+    }
+}
+
 fn classify(error: &mysql_async::Error) -> Retry {
     match error {
         mysql_async::Error::Server(e) if transient_code(e.code) => Retry::Transient,
         mysql_async::Error::Server(_) => Retry::Definite,
         // The URL was accepted by this crate, so the driver's objections are definite.
         mysql_async::Error::Url(_) => Retry::Definite,
+        // A certificate that is not trusted (or not for this host) stays so.
+        error if migrate_mysqlconn::is_tls_failure(error) => Retry::Definite,
         // I/O: the network or the server went away. Driver errors after a lost connection
         // (`ConnectionClosed`, unexpected packets) are of the same kind.
         mysql_async::Error::Io(_)

@@ -939,3 +939,63 @@ async fn a_concurrent_workload_replays_exactly_across_a_resume() {
     assert_eq!(model.len(), actual.len());
     assert_eq!(model, actual);
 }
+
+/// `url` with its `?...` replaced by `query`.
+fn with_query(url: &str, query: &str) -> String {
+    let base = url.split_once('?').map_or(url, |(base, _)| base);
+    format!("{base}?{query}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_snapshot_and_the_binlog_stream_work_over_tls() {
+    // A server that accepts TCP over TLS only; the URL asks for ssl-mode=VERIFY_IDENTITY with
+    // the test CA.
+    let Some(server) = migrate_testkit::mariadb_tls() else {
+        return;
+    };
+    let db = server.create_database("cdc_tls");
+    db.sql("CREATE TABLE t (id INT PRIMARY KEY, note VARCHAR(20)); INSERT INTO t VALUES (1, 'loaded');")
+        .unwrap();
+    let source = connect(db.url()).await;
+    let tables = watched(&source, &["t"]).await;
+    let (snapshot, from) = source.capture_snapshot("tls", &tables, 2).await.unwrap();
+    let loaded = common::read_all(
+        &snapshot,
+        &migrate_source::ReadSpec::whole_table(&tables[0]),
+        &migrate_source::Chunk::whole(),
+        100,
+    )
+    .await
+    .unwrap();
+    assert_eq!(ints(&loaded[0], "id"), [Some(1)]);
+    snapshot.close().await.unwrap();
+    source.start_capture("tls", &tables, &from).await.unwrap();
+    let mut stream = open(&source, &tables, &from).await.unwrap();
+    db.sql("INSERT INTO t VALUES (2, 'captured')").unwrap();
+    let events = until_commits(&mut stream, 1).await;
+    assert_eq!(ints(rows(&events[0]), "id"), [Some(2)]);
+    assert_eq!(texts(rows(&events[0]), "note"), [Some("captured".into())]);
+
+    // Not encrypted: the server refuses, for good.
+    let error = MysqlSource::connect(&with_query(db.url(), "ssl-mode=DISABLED"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.retry(), Retry::Definite, "{error}");
+    // The test CA is not among the public roots: refused, for good, with what to check.
+    let error = MysqlSource::connect(&with_query(
+        db.url(),
+        "ssl-mode=VERIFY_IDENTITY&ssl-ca=system",
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(error.retry(), Retry::Definite, "{error}");
+    assert!(
+        error.to_string().contains("ssl-ca must name the CA"),
+        "{error}"
+    );
+    // Encrypted without checking the certificate.
+    let required = MysqlSource::connect(&with_query(db.url(), "ssl-mode=REQUIRED"))
+        .await
+        .unwrap();
+    assert_eq!(watched(&required, &["t"]).await.len(), 1);
+}

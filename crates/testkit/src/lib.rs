@@ -51,7 +51,7 @@ mod sql;
 
 pub use glue::{glue, GlueServer};
 pub use hdfs::{hdfs, HdfsServer};
-pub use mariadb::{mariadb, MariaDb, MariaDbDatabase};
+pub use mariadb::{mariadb, mariadb_tls, MariaDb, MariaDbDatabase};
 pub use postgres::{postgres, postgres_tls, PgDatabase, PgServer};
 pub use s3::{s3, S3Server, S3_REGION};
 pub use sql::SqlError;
@@ -104,6 +104,15 @@ fn server_script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../scenarios/servers")
         .join(name)
+}
+
+/// The run dir of a second server of a script, `name` under the scripts' run dir
+/// (`MIGRATE_RUN_DIR`, else `<repo>/.run`): a script's state (data, port, lock) is per run dir.
+fn run_dir_of(name: &str) -> String {
+    let base = std::env::var("MIGRATE_RUN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.run"));
+    base.join(name).display().to_string()
 }
 
 /// The server's URL from the environment variable `var` when it is set, otherwise from starting

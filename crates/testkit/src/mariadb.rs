@@ -1,7 +1,7 @@
 //! MariaDB: the server, fresh databases, SQL through the `mariadb` client.
 
 use crate::sql::{parse_mariadb, SqlError};
-use crate::{available, redact, run, url_from_env_or_script, with_database, Input};
+use crate::{available, redact, run, url_from_env_or_script_with, with_database, Input};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -21,6 +21,8 @@ struct Conn {
     password: String,
     host: String,
     port: u16,
+    /// The URL's `ssl-ca`: the client then connects over TLS and checks the server against it.
+    ssl_ca: Option<String>,
 }
 
 /// The test MariaDB server, or `None` (after printing why) when there is none and servers are not
@@ -30,8 +32,30 @@ pub fn mariadb() -> Option<&'static MariaDb> {
     available("MariaDB", SERVER.get_or_init(find))
 }
 
+/// A second test MariaDB server that accepts TCP connections over TLS only: from
+/// `MIGRATE_MYSQL_TLS_URL`, else started with `MIGRATE_MYSQL_TLS=1 scenarios/servers/mariadb.sh
+/// start` in the run dir's `my-tls`. Its URL asks for `ssl-mode=VERIFY_IDENTITY` with the test CA
+/// as `ssl-ca`. Like [`mariadb()`] when there is none.
+pub fn mariadb_tls() -> Option<&'static MariaDb> {
+    static SERVER: OnceLock<Result<MariaDb, String>> = OnceLock::new();
+    available(
+        "MariaDB server with TLS",
+        SERVER.get_or_init(|| {
+            let env = [
+                ("MIGRATE_MYSQL_TLS", "1".to_string()),
+                ("MIGRATE_RUN_DIR", crate::run_dir_of("my-tls")),
+            ];
+            find_with("MIGRATE_MYSQL_TLS_URL", &env)
+        }),
+    )
+}
+
 fn find() -> Result<MariaDb, String> {
-    let (url, how) = url_from_env_or_script("MIGRATE_MYSQL_URL", "mariadb.sh")?;
+    find_with("MIGRATE_MYSQL_URL", &[])
+}
+
+fn find_with(var: &'static str, env: &[(&str, String)]) -> Result<MariaDb, String> {
+    let (url, how) = url_from_env_or_script_with(var, "mariadb.sh", env)?;
     MariaDb::at(&url).map_err(|e| format!("the server from {how}: {e}"))
 }
 
@@ -66,6 +90,14 @@ fn parse_url(url: &str) -> Result<Conn, String> {
         Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad("port"))?),
         None => (hostport, 3306),
     };
+    let ssl_ca = rest
+        .split_once('?')
+        .and_then(|(_, query)| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("ssl-ca="))
+        })
+        .map(percent_decode);
     Ok(Conn {
         user: percent_decode(user),
         password: percent_decode(password),
@@ -74,6 +106,7 @@ fn parse_url(url: &str) -> Result<Conn, String> {
             .trim_end_matches(']')
             .to_string(),
         port,
+        ssl_ca,
     })
 }
 
@@ -231,6 +264,10 @@ fn mariadb_client(
     if let Some(db) = database {
         cmd.arg(format!("--database={db}"));
     }
+    if let Some(ca) = &conn.ssl_ca {
+        cmd.arg(format!("--ssl-ca={ca}"))
+            .arg("--ssl-verify-server-cert");
+    }
     let out = run(cmd, Some(&text));
     let error = |line, statement, message, exit_code, stderr| SqlError {
         client: "mariadb".into(),
@@ -271,9 +308,13 @@ mod tests {
                 user: "migrate".into(),
                 password: "migrate".into(),
                 host: "127.0.0.1".into(),
-                port: 53306
+                port: 53306,
+                ssl_ca: None,
             }
         );
+        let tls =
+            parse_url("mysql://u:p@h:1/?ssl-mode=VERIFY_IDENTITY&ssl-ca=%2Ftmp%2Fca.crt").unwrap();
+        assert_eq!(tls.ssl_ca.as_deref(), Some("/tmp/ca.crt"));
         let c = parse_url("mariadb://a%40b:p%3Aw@localhost/db?x=1").unwrap();
         assert_eq!((c.user.as_str(), c.password.as_str()), ("a@b", "p:w"));
         assert_eq!((c.host.as_str(), c.port), ("localhost", 3306));

@@ -30,16 +30,9 @@ pub fn postgres_tls() -> Option<&'static PgServer> {
     available(
         "PostgreSQL server with TLS",
         SERVER.get_or_init(|| {
-            let run_dir = std::env::var("MIGRATE_RUN_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.run"));
-            // Its own run dir: the script's state (data, port, lock) is per run dir.
             let env = [
                 ("MIGRATE_PG_TLS", "1".to_string()),
-                (
-                    "MIGRATE_RUN_DIR",
-                    run_dir.join("pg-tls").display().to_string(),
-                ),
+                ("MIGRATE_RUN_DIR", crate::run_dir_of("pg-tls")),
             ];
             find_with("MIGRATE_PG_TLS_URL", &env)
         }),

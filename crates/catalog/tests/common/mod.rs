@@ -44,16 +44,31 @@ impl Backing {
 /// A fresh metastore database of `generation` filled per `spec` (its dialect decides the server),
 /// or `None` when the server is missing and not required.
 pub fn metastore_db(spec: &Spec) -> Option<Backing> {
+    metastore_db_on(spec, false)
+}
+
+/// [`metastore_db`], on the test servers that accept TLS connections only when `tls`.
+pub fn metastore_db_on(spec: &Spec, tls: bool) -> Option<Backing> {
     let script = format!("{}\n{}", ddl(spec.dialect, spec.generation), populate(spec));
     let hint = format!("hms_{}", spec.prefix);
     Some(match spec.dialect {
         Dialect::Mysql => {
-            let db = migrate_testkit::mariadb()?.create_database(&hint);
+            let server = if tls {
+                migrate_testkit::mariadb_tls()
+            } else {
+                migrate_testkit::mariadb()
+            };
+            let db = server?.create_database(&hint);
             db.sql(&script).unwrap();
             Backing::Mysql(db)
         }
         Dialect::Postgres => {
-            let db = migrate_testkit::postgres()?.create_database(&hint);
+            let server = if tls {
+                migrate_testkit::postgres_tls()
+            } else {
+                migrate_testkit::postgres()
+            };
+            let db = server?.create_database(&hint);
             db.sql(&script).unwrap();
             Backing::Postgres(db)
         }
