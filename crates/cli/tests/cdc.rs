@@ -347,6 +347,18 @@ fn stop(cdc: Cdc) -> serde_json::Value {
     summary
 }
 
+/// Waits (90 s at most) until the target equals the source, then stops the capture; its
+/// summary, which counts changes.
+fn catch_up_and_stop(mut cdc: Cdc, source: &str, target: &str) -> serde_json::Value {
+    converge(&mut cdc, source, target, Duration::from_secs(90));
+    let summary = stop(cdc);
+    assert!(
+        summary["cdc"]["changes"].as_u64().unwrap() > 0,
+        "{summary:#}"
+    );
+    summary
+}
+
 #[test]
 fn a_full_load_then_a_concurrent_workload_arrive_exactly() {
     let Some(pg) = migrate_testkit::postgres() else {
@@ -368,17 +380,7 @@ fn a_full_load_then_a_concurrent_workload_arrive_exactly() {
     workload.join().unwrap();
     wait_for_capture(&mut cdc, target.url());
     run_workload(source.url(), 10..40, Duration::from_millis(30), &stop_flag);
-    converge(
-        &mut cdc,
-        source.url(),
-        target.url(),
-        Duration::from_secs(90),
-    );
-    let summary = stop(cdc);
-    assert!(
-        summary["cdc"]["changes"].as_u64().unwrap() > 0,
-        "{summary:#}"
-    );
+    let summary = catch_up_and_stop(cdc, source.url(), target.url());
     assert_eq!(summary["ok"], true);
     // The schema changes reached the target.
     assert_eq!(
@@ -1119,17 +1121,7 @@ fn full_load_and_capture_run_over_tls() {
     );
     wait_for_capture(&mut cdc, target.url());
     run_workload(source.url(), 0..15, Duration::ZERO, &AtomicBool::new(false));
-    converge(
-        &mut cdc,
-        source.url(),
-        target.url(),
-        Duration::from_secs(90),
-    );
-    let summary = stop(cdc);
-    assert!(
-        summary["cdc"]["changes"].as_u64().unwrap() > 0,
-        "{summary:#}"
-    );
+    catch_up_and_stop(cdc, source.url(), target.url());
     validate(source.url(), target.url(), "tls");
     let _ = std::fs::remove_dir_all(&staging);
 }

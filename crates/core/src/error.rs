@@ -16,6 +16,22 @@ pub trait ErrorClass {
     fn retry(&self) -> Retry;
 }
 
+/// Whether an error of type `T` is `e` or one of its causes. The error an `io::Error` wraps
+/// counts too (its own `source()` skips it): TLS layers report handshake failures that way.
+pub fn caused_by<T: std::error::Error + 'static>(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(error) = cause {
+        let wrapped = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref);
+        if error.is::<T>() || wrapped.is_some_and(|inner| inner.is::<T>()) {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
 /// An error with its causes, `outer: cause: cause…` (HTTP and database clients often keep the
 /// useful part, "connection refused" or the server's message, in a source).
 pub fn error_chain(e: &dyn std::error::Error) -> String {

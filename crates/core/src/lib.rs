@@ -22,7 +22,7 @@ pub use catalog::{
     TableKind, TableStatistics, View,
 };
 pub use dialect::{SourceDialect, TargetDialect};
-pub use error::{error_chain, ErrorClass, Retry};
+pub use error::{caused_by, error_chain, ErrorClass, Retry};
 pub use finding::{Finding, Severity, SourceLocation};
 pub use hash::fnv1a;
 pub use layout::{DistStyle, Encoding, Evidence, TableLayout};

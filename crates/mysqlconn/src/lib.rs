@@ -167,23 +167,7 @@ fn readable_pem(path: &str, parameter: &str, kind: &str) -> Result<PathBuf, Sett
 /// Whether a connection failed in its TLS handshake (an untrusted certificate, a wrong name):
 /// trying again won't help.
 pub fn is_tls_failure(error: &mysql_async::Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(error) = cause {
-        if error.is::<rustls::Error>() {
-            return true;
-        }
-        // io::Error's own source() skips the error it wraps: look at that one too.
-        if let Some(io) = error.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-            {
-                return true;
-            }
-        }
-        cause = error.source();
-    }
-    false
+    migrate_core::caused_by::<rustls::Error>(error)
 }
 
 #[cfg(test)]

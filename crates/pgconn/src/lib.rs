@@ -153,23 +153,7 @@ impl PgConnector {
 /// for this host, no common protocol): trying again won't help, the URL or the server's
 /// certificate must change.
 pub fn is_tls_failure(error: &tokio_postgres::Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(error) = cause {
-        if error.is::<rustls::Error>() {
-            return true;
-        }
-        // io::Error's own source() skips the error it wraps: look at that one too.
-        if let Some(io) = error.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-            {
-                return true;
-            }
-        }
-        cause = error.source();
-    }
-    false
+    migrate_core::caused_by::<rustls::Error>(error)
 }
 
 /// What to do about a connection error, when it is a TLS failure ([`is_tls_failure`]).
