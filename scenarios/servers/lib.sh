@@ -208,27 +208,35 @@ show_log() {
 	tail -n 25 "$1" | sed 's/^/    /' >&2
 }
 
-# make_test_certificates DIR OWNER: a test CA (DIR/ca.crt) and a server certificate it signed for
-# 127.0.0.1 and localhost (DIR/server.crt, DIR/server.key), made once with openssl. The keys are
-# readable by OWNER (the user the server runs as; empty: ourselves) alone.
+# make_test_certificates DIR OWNER: a test CA (DIR/ca.crt), a server certificate it signed for
+# 127.0.0.1 and localhost (DIR/server.crt, DIR/server.key) and a client certificate for the user
+# migrate_cert (DIR/client.crt, DIR/client.key), made once with openssl. The keys are readable by
+# OWNER (the user the server runs as; empty: ourselves) alone.
 make_test_certificates() {
 	local tls=$1 owner=$2
-	[ -f "$tls/server.crt" ] && return 0
+	[ -f "$tls/server.crt" ] && [ -f "$tls/client.crt" ] && return 0
 	command -v openssl >/dev/null || die "openssl is needed for a TLS server (apt-get install openssl)"
 	mkdir -p "$tls"
 	{
-		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=migrate test CA" \
-			-keyout "$tls/ca.key" -out "$tls/ca.crt" &&
-			openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
-				-keyout "$tls/server.key" -out "$tls/server.csr" &&
-			openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
-				-CAcreateserial -days 3650 -out "$tls/server.crt" \
-				-extfile <(printf 'subjectAltName = IP:127.0.0.1, DNS:localhost\n')
+		if [ ! -f "$tls/server.crt" ]; then
+			openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=migrate test CA" \
+				-keyout "$tls/ca.key" -out "$tls/ca.crt" &&
+				openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+					-keyout "$tls/server.key" -out "$tls/server.csr" &&
+				openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+					-CAcreateserial -days 3650 -out "$tls/server.crt" \
+					-extfile <(printf 'subjectAltName = IP:127.0.0.1, DNS:localhost\n')
+		fi &&
+			openssl req -newkey rsa:2048 -nodes -subj "/CN=migrate_cert" \
+				-keyout "$tls/client.key" -out "$tls/client.csr" &&
+			openssl x509 -req -in "$tls/client.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+				-CAcreateserial -days 3650 -out "$tls/client.crt" \
+				-extfile <(printf 'extendedKeyUsage = clientAuth\n')
 	} >"$tls/openssl.log" 2>&1 || {
 		show_log "$tls/openssl.log"
 		die "making the test certificates failed"
 	}
-	chmod 600 "$tls/server.key" "$tls/ca.key"
+	chmod 600 "$tls/server.key" "$tls/ca.key" "$tls/client.key"
 	[ -z "$owner" ] || chown -R "$owner:" "$tls"
 }
 

@@ -9,8 +9,9 @@
 #
 # Environment: MIGRATE_RUN_DIR (default <repo>/.run), MIGRATE_MYSQL_PORT (default 53306, or the next free
 # port when 53306 is taken and no port was asked for). MIGRATE_MYSQL_TLS=1 at start: a server that
-# accepts TCP connections over TLS only (require_secure_transport; a test CA and a server certificate
-# for 127.0.0.1 and localhost made with openssl under the state dir's tls/); its URL then asks for
+# accepts TCP connections over TLS only (require_secure_transport; a test CA, a server certificate
+# for 127.0.0.1 and localhost and a client certificate for migrate_cert, made with openssl under the
+# state dir's tls/); its URL then asks for
 # ssl-mode=VERIFY_IDENTITY against that CA. Give it a run dir of its own. See README.md beside this file.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh

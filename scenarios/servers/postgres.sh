@@ -8,8 +8,9 @@
 #
 # Environment: MIGRATE_RUN_DIR (default <repo>/.run), MIGRATE_PG_PORT (default 55432, or the next free
 # port when 55432 is taken and no port was asked for), MIGRATE_PG_BIN (default /usr/lib/postgresql/15/bin).
-# MIGRATE_PG_TLS=1 at start: a server that accepts TCP connections over TLS only (a test CA and a server
-# certificate for 127.0.0.1 and localhost, made with openssl under the state dir's tls/); its URL then
+# MIGRATE_PG_TLS=1 at start: a server that accepts TCP connections over TLS only (a test CA, a server
+# certificate for 127.0.0.1 and localhost and a client certificate for the role migrate_cert, which must
+# log in with it, made with openssl under the state dir's tls/); its URL then
 # asks for sslmode=verify-full against that CA. Give it a run dir of its own
 # (MIGRATE_RUN_DIR=.run/pg-tls MIGRATE_PG_TLS=1 scenarios/servers/postgres.sh start).
 # See README.md beside this file.
@@ -114,17 +115,21 @@ EOF
 ssl = on
 ssl_cert_file = '$DIR/tls/server.crt'
 ssl_key_file = '$DIR/tls/server.key'
+ssl_ca_file = '$DIR/tls/ca.crt'       # client certificates (the role migrate_cert)
 EOF
 		# TCP over TLS only: a client that does not encrypt finds no matching line and is refused.
 		cat >"$DATA/pg_hba.conf" <<'EOF'
 # Written by scenarios/servers/postgres.sh at each start (MIGRATE_PG_TLS=1): TCP over TLS only.
-# TYPE     DATABASE     USER  ADDRESS       METHOD
-local      all          all                 trust
-hostssl    all          all   127.0.0.1/32  trust
-hostssl    all          all   ::1/128       trust
-local      replication  all                 trust
-hostssl    replication  all   127.0.0.1/32  trust
-hostssl    replication  all   ::1/128       trust
+# TYPE     DATABASE     USER          ADDRESS       METHOD
+local      all          all                         trust
+# The role migrate_cert (made by the tests that use it) logs in with the client certificate
+# tls/client.crt only.
+hostssl    all          migrate_cert  127.0.0.1/32  cert
+hostssl    all          all           127.0.0.1/32  trust
+hostssl    all          all           ::1/128       trust
+local      replication  all                         trust
+hostssl    replication  all           127.0.0.1/32  trust
+hostssl    replication  all           ::1/128       trust
 EOF
 		[ -z "$OWNER" ] || chown "$OWNER:" "$DATA/migrate.conf" "$DATA/pg_hba.conf"
 		return 0

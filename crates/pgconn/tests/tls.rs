@@ -115,3 +115,33 @@ async fn without_tls_the_server_refuses_and_says_so() {
     let text = migrate_core::error_chain(&error);
     assert!(text.contains("no encryption"), "{text}");
 }
+
+#[tokio::test]
+async fn a_client_certificate_logs_in_where_the_server_asks_for_one() {
+    let Some(server) = migrate_testkit::postgres_tls() else {
+        return;
+    };
+    // The server lets the role migrate_cert in with the test CA's client certificate only.
+    server
+        .sql("DO $$ BEGIN CREATE ROLE migrate_cert LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        .unwrap();
+    let ca = test_ca(server.url());
+    let dir = std::path::Path::new(&ca)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let url = |query: &str| {
+        format!(
+            "postgres://migrate_cert@127.0.0.1:{}/postgres?sslmode=verify-full&sslrootcert={ca}{query}",
+            port(server.url())
+        )
+    };
+    let with_certificate = url(&format!(
+        "&sslcert={dir}/client.crt&sslkey={dir}/client.key"
+    ));
+    assert!(encrypted(&with_certificate).await.unwrap());
+    let error = encrypted(&url("")).await.unwrap_err();
+    let text = migrate_core::error_chain(&error);
+    assert!(text.contains("certificate"), "{text}");
+}

@@ -999,3 +999,39 @@ async fn the_snapshot_and_the_binlog_stream_work_over_tls() {
         .unwrap();
     assert_eq!(watched(&required, &["t"]).await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_certificate_logs_in_where_the_server_asks_for_one() {
+    let Some(server) = migrate_testkit::mariadb_tls() else {
+        return;
+    };
+    // The user migrate_cert must show a certificate of the test CA.
+    server
+        .sql("CREATE USER IF NOT EXISTS 'migrate_cert'@'%' REQUIRE X509; GRANT SELECT ON *.* TO 'migrate_cert'@'%'")
+        .unwrap();
+    let query = server.url().split_once('?').expect("TLS parameters").1;
+    let ca = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("ssl-ca="))
+        .expect("ssl-ca");
+    let dir = std::path::Path::new(ca)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let port = server
+        .url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let url = |extra: &str| format!("mysql://migrate_cert@127.0.0.1:{port}/?{query}{extra}");
+    let with_certificate = url(&format!(
+        "&ssl-cert={dir}/client.crt&ssl-key={dir}/client.key"
+    ));
+    MysqlSource::connect(&with_certificate).await.unwrap();
+    let error = MysqlSource::connect(&url("")).await.unwrap_err();
+    assert_eq!(error.server_code(), Some(1045), "{error}"); // access denied
+}
