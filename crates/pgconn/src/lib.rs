@@ -97,7 +97,17 @@ impl PgConnector {
         let mut config: Config = rest
             .parse()
             .map_err(|e: tokio_postgres::Error| SettingsError::Url(e.to_string()))?;
-        let tls = resolve(&parameters)?;
+        let mut tls = resolve(&parameters)?;
+        // As libpq: no TLS over Unix-domain sockets (the server offers none there).
+        if !config.get_hosts().is_empty()
+            && config
+                .get_hosts()
+                .iter()
+                .all(|host| matches!(host, Host::Unix(_)))
+        {
+            tls.mode = SslMode::Disable;
+            tls.roots = None;
+        }
         config.ssl_mode(match tls.mode {
             SslMode::Disable => tokio_postgres::config::SslMode::Disable,
             SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
@@ -284,6 +294,15 @@ mod tests {
         assert!(error.to_string().contains("sslmode=strict"), "{error}");
         let error = mode("postgres://h/db?sslcert=/c.pem").unwrap_err();
         assert!(error.to_string().contains("sslkey"), "{error}");
+    }
+
+    #[test]
+    fn unix_sockets_go_without_tls() {
+        let connector = PgConnector::new(
+            "host=/var/run/postgresql dbname=db sslmode=verify-full sslrootcert=system",
+        )
+        .unwrap();
+        assert_eq!(connector.tls().mode, SslMode::Disable);
     }
 
     #[test]

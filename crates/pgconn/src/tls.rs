@@ -61,11 +61,14 @@ fn root_store(roots: &Roots) -> Result<RootCertStore, SettingsError> {
     match roots {
         Roots::System => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         Roots::File(path) => {
-            for certificate in certificates(path)? {
-                store.add(certificate).map_err(|e| SettingsError::File {
+            // Bundles (Amazon RDS's holds a hundred CAs) may hold a certificate webpki can't use
+            // as a root; the others still count, as in libpq.
+            let (usable, _) = store.add_parsable_certificates(certificates(path)?);
+            if usable == 0 {
+                return Err(SettingsError::File {
                     path: path.display().to_string(),
-                    message: format!("a certificate in it is not usable as a trusted root: {e}"),
-                })?;
+                    message: "none of its certificates is usable as a trusted root".into(),
+                });
             }
         }
     }

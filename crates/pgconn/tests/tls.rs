@@ -54,6 +54,28 @@ async fn verify_full_connects_encrypted_with_the_servers_ca() {
 }
 
 #[tokio::test]
+async fn a_bundle_with_an_unusable_certificate_still_trusts_the_others() {
+    let Some(server) = migrate_testkit::postgres_tls() else {
+        return;
+    };
+    let ca = std::fs::read_to_string(test_ca(server.url())).unwrap();
+    let bundle = std::env::temp_dir().join(migrate_testkit::unique_name("bundle"));
+    // A block that is PEM but not a certificate webpki can use, then the test CA.
+    std::fs::write(
+        &bundle,
+        format!("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n{ca}"),
+    )
+    .unwrap();
+    let url = with_query(
+        server.url(),
+        &format!("sslmode=verify-full&sslrootcert={}", bundle.display()),
+    );
+    let encrypted = encrypted(&url).await;
+    let _ = std::fs::remove_file(&bundle);
+    assert!(encrypted.unwrap());
+}
+
+#[tokio::test]
 async fn require_encrypts_without_checking_the_certificate() {
     let Some(server) = migrate_testkit::postgres_tls() else {
         return;
