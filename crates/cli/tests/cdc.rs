@@ -1125,3 +1125,45 @@ fn full_load_and_capture_run_over_tls() {
     validate(source.url(), target.url(), "tls");
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+#[test]
+fn array_columns_are_captured_and_validate() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = pg.create_database("cdc_arrays_src");
+    let target = pg.create_database("cdc_arrays_dst");
+    source
+        .sql(
+            "CREATE TABLE arr (id int PRIMARY KEY, tags text[], amounts numeric(8,2)[], grid int[],
+                               flags bool[], ids uuid[], docs jsonb[]);
+             INSERT INTO arr VALUES (1, '{a,b}', '{1.50}', '{{1,2},{3,4}}', '{true}', NULL, NULL);",
+        )
+        .unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_arrays"));
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "arrays", false, &[]);
+    wait_for_capture(&mut cdc, target.url());
+    source
+        .sql(
+            r#"INSERT INTO arr VALUES
+                 (2, ARRAY['quote"', E'line\nbreak', NULL], '{-0.01,NULL}', '{}', '{false,NULL}',
+                  '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', ARRAY['{"k": [1, {"x": null}]}'::jsonb]);
+               UPDATE arr SET tags = tags || 'c'::text, grid = '{{5}}' WHERE id = 1;"#,
+        )
+        .unwrap();
+    let rows = "SELECT string_agg(arr::text, ';' ORDER BY id) FROM arr";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let expected = psql(source.url(), rows).unwrap();
+    while psql(target.url(), rows).as_deref() != Ok(expected.as_str()) {
+        assert!(
+            Instant::now() < deadline,
+            "the target did not catch up: {:?} vs {expected}; stderr:\n{}",
+            psql(target.url(), rows),
+            cdc.stderr()
+        );
+        thread::sleep(Duration::from_millis(300));
+    }
+    stop(cdc);
+    validate(source.url(), target.url(), "arrays");
+    let _ = std::fs::remove_dir_all(&staging);
+}

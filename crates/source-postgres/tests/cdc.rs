@@ -484,3 +484,75 @@ fn source_capture_name(db: &migrate_testkit::PgDatabase, task: &str) -> String {
     .trim()
     .to_string()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn arrays_arrive_as_the_full_load_reads_them() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("pg_cdc_arrays");
+    let columns = [
+        "b", "i2", "i4", "i8", "f4", "f8", "n", "t", "v", "c", "j", "jb", "u",
+    ];
+    db.sql(
+        "CREATE TABLE arr (id int PRIMARY KEY, b bool[], i2 int2[], i4 int4[], i8 int8[],
+                           f4 float4[], f8 float8[], n numeric[], t text[], v varchar(10)[],
+                           c char(3)[], j json[], jb jsonb[], u uuid[])",
+    )
+    .unwrap();
+    let (source, arr, snapshot, start) = capture(&db, "arrays", "arr").await;
+    snapshot.close().await.unwrap();
+    db.sql(
+        r#"INSERT INTO arr VALUES
+         (1, '{true,false,NULL}', '{-32768,32767}', '{{1,2},{3,4}}', '{9223372036854775807}',
+          '{1.5,1e+06,NaN,-Infinity,3.4028235e+38}', '{0.1,1e-05,1e+20,-0,123456789012345,1234567890123456}',
+          '{1.50,-0.001,NaN,Infinity,12345678901234567890.123}',
+          ARRAY['a"b', 'back\slash', E'tab\tnew\nline', E'\u0001', 'é', NULL, ''],
+          '{x,"y z"}', '{ab,abc}', ARRAY['{"a": [1, 2]}'::json, 'null'], ARRAY['{"b": 1, "a": 2}'::jsonb],
+          '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}'),
+         (2, '{}', '[0:1]={5,6}', '{{{1},{2}},{{3},{4}}}', NULL, '{}', NULL, '{}', '{}', NULL, NULL, NULL, NULL, '{NULL}')"#,
+    )
+    .unwrap();
+    // What the full load reads for these columns.
+    let select: Vec<String> = columns
+        .iter()
+        .map(|c| format!("coalesce(to_json({c})::text, '')"))
+        .collect();
+    let expected = db
+        .sql(&format!(
+            "SELECT concat_ws('|', id, {}) FROM arr ORDER BY id",
+            select.join(", ")
+        ))
+        .unwrap();
+    let mut changes = source
+        .open_changes(
+            "arrays",
+            std::slice::from_ref(&arr),
+            Selection::every_column(Arc::new(|_| false)),
+            &start,
+        )
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        let ChangeEvent::Rows { changes, .. } = next_event(&mut changes).await else {
+            continue;
+        };
+        let ids = column(&changes, "id").as_primitive::<Int32Type>();
+        for row in 0..changes.num_rows() {
+            let mut fields = vec![ids.value(row).to_string()];
+            for name in columns {
+                let values = column(&changes, name).as_string::<i64>();
+                fields.push(if values.is_null(row) {
+                    String::new()
+                } else {
+                    values.value(row).to_string()
+                });
+            }
+            got.push(fields.join("|"));
+        }
+    }
+    assert_eq!(got.join("\n"), expected.trim_end());
+    drop(changes);
+    source.drop_capture("arrays").await.unwrap();
+}

@@ -1,5 +1,6 @@
 //! PostgreSQL binary values (the `send` format, as in binary COPY) to Arrow builders, exactly.
 
+pub(crate) use super::array::Element;
 use arrow_array::ArrayRef;
 use arrow_buffer::i256;
 use arrow_schema::DataType;
@@ -37,6 +38,8 @@ pub(crate) enum Wire {
     MacAddr,
     /// `bit` and `varbit`: the length in bits, then the bits. Read as text.
     Bits,
+    /// An array (`array_send`), read as `to_json`'s text (see [`super::array`]).
+    Array(Element),
 }
 
 /// Why one value can't be carried exactly; the reader adds table, column and row.
@@ -53,7 +56,7 @@ fn bad(reason: impl Into<String>, action: impl Into<String>) -> ValueError {
     }
 }
 
-fn malformed(wire: Wire, len: usize) -> ValueError {
+pub(super) fn malformed(wire: Wire, len: usize) -> ValueError {
     bad(
         format!("malformed {wire:?} value of {len} bytes from the server"),
         "report this as a bug in migrate, with the server version",
@@ -95,6 +98,7 @@ impl Decoder {
                     DataType::Utf8,
                     W::Uuid | W::Text | W::Inet | W::MacAddr | W::Bits
                 )
+                | (DataType::Utf8 | DataType::LargeUtf8, W::Array(_))
                 | (
                     DataType::LargeUtf8,
                     W::Text
@@ -194,11 +198,11 @@ pub(crate) fn display_key(wire: Wire, bytes: Option<&[u8]>) -> String {
     }
 }
 
-fn fixed<const N: usize>(wire: Wire, bytes: &[u8]) -> Result<[u8; N], ValueError> {
+pub(super) fn fixed<const N: usize>(wire: Wire, bytes: &[u8]) -> Result<[u8; N], ValueError> {
     bytes.try_into().map_err(|_| malformed(wire, bytes.len()))
 }
 
-fn integer(wire: Wire, bytes: &[u8]) -> Result<i64, ValueError> {
+pub(super) fn integer(wire: Wire, bytes: &[u8]) -> Result<i64, ValueError> {
     Ok(match wire {
         Wire::Int2 => i64::from(i16::from_be_bytes(fixed(wire, bytes)?)),
         Wire::Int4 => i64::from(i32::from_be_bytes(fixed(wire, bytes)?)),
@@ -217,7 +221,7 @@ fn narrow<T: TryFrom<i64>>(value: i64, name: &str) -> Result<T, ValueError> {
 }
 
 /// The text of a value that is text on the wire, or that this crate formats as text.
-fn text(wire: Wire, bytes: &[u8]) -> Result<String, ValueError> {
+pub(super) fn text(wire: Wire, bytes: &[u8]) -> Result<String, ValueError> {
     match wire {
         Wire::Numeric => Ok(decimal_digits(bytes)?.to_string()),
         Wire::TimeTz => timetz(bytes),
@@ -247,6 +251,7 @@ fn text(wire: Wire, bytes: &[u8]) -> Result<String, ValueError> {
             len => Err(malformed(wire, len)),
         },
         Wire::Bits => bits(bytes),
+        Wire::Array(element) => super::array::array_json(element, bytes),
         Wire::Jsonb => match bytes.split_first() {
             Some((1, json)) => utf8(json),
             _ => Err(bad(
@@ -348,7 +353,7 @@ fn bits(bytes: &[u8]) -> Result<String, ValueError> {
         .collect())
 }
 
-fn utf8(bytes: &[u8]) -> Result<String, ValueError> {
+pub(super) fn utf8(bytes: &[u8]) -> Result<String, ValueError> {
     String::from_utf8(bytes.to_vec()).map_err(|e| {
         bad(
             format!("text is not valid UTF-8 ({e})"),

@@ -9,6 +9,7 @@
 //! (`concat(col)`, the type's output function), arrays and other complex values to JSON
 //! (`to_json(col)`), money to numeric.
 
+mod array;
 mod copy;
 pub(crate) mod decode;
 
@@ -18,7 +19,7 @@ use crate::{Chunk, PostgresSource, SnapshotId, SourceError};
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 use copy::{CopyParser, Next};
-use decode::{display_key, Decoder, Wire};
+use decode::{display_key, Decoder, Element, Wire};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use migrate_core::{LogicalType, Table, TargetDialect};
@@ -141,6 +142,20 @@ pub(crate) fn native(ty: &Type) -> Option<Wire> {
         Type::INET | Type::CIDR => Wire::Inet,
         Type::MACADDR | Type::MACADDR8 => Wire::MacAddr,
         Type::BIT | Type::VARBIT => Wire::Bits,
+        // Arrays arrive as `array_send`; the full load reads them with to_json (see `choose`).
+        Type::BOOL_ARRAY => Wire::Array(Element::Bool),
+        Type::INT2_ARRAY => Wire::Array(Element::Int2),
+        Type::INT4_ARRAY => Wire::Array(Element::Int4),
+        Type::INT8_ARRAY => Wire::Array(Element::Int8),
+        Type::FLOAT4_ARRAY => Wire::Array(Element::Float4),
+        Type::FLOAT8_ARRAY => Wire::Array(Element::Float8),
+        Type::NUMERIC_ARRAY => Wire::Array(Element::Numeric),
+        Type::TEXT_ARRAY | Type::VARCHAR_ARRAY | Type::BPCHAR_ARRAY | Type::NAME_ARRAY => {
+            Wire::Array(Element::Text)
+        }
+        Type::JSON_ARRAY => Wire::Array(Element::Json),
+        Type::JSONB_ARRAY => Wire::Array(Element::Jsonb),
+        Type::UUID_ARRAY => Wire::Array(Element::Uuid),
         _ => return None,
     })
 }
