@@ -254,11 +254,11 @@ async fn an_undecoded_column_is_dropped_only_when_the_task_drops_it() {
         return;
     };
     let db = pg.create_database("pg_cdc_undecoded");
-    db.sql("CREATE TABLE hosts (id bigint PRIMARY KEY, name text, addr point, tags int[])")
+    db.sql("CREATE TABLE hosts (id bigint PRIMARY KEY, name text, addr point, tags int4range)")
         .unwrap();
     let (source, hosts, snapshot, start) = capture(&db, "undecoded", "hosts").await;
     snapshot.close().await.unwrap();
-    db.sql("INSERT INTO hosts VALUES (1, 'a', '(1,2)', '{1,2}'), (2, 'b', NULL, NULL)")
+    db.sql("INSERT INTO hosts VALUES (1, 'a', '(1,2)', '[1,2)'), (2, 'b', NULL, NULL)")
         .unwrap();
 
     let keep_only = |kept: &'static [&'static str]| Selection {
