@@ -291,7 +291,7 @@ async fn metastores_are_read_over_tls_on_both_backends() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hive_2_3_and_4_layouts_on_both_backends() {
     let Some(glue) = glue() else { return };
     for dialect in [Dialect::Mysql, Dialect::Postgres] {
