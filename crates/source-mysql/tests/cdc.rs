@@ -44,6 +44,27 @@ async fn watched(source: &MysqlSource, names: &[&str]) -> Vec<Table> {
     names.iter().map(|n| table(&catalog, n).clone()).collect()
 }
 
+/// Starts capture `task` of `tables` from its snapshot: the first table as the snapshot reads
+/// it, and the position the stream starts at.
+async fn start_with_snapshot(
+    source: &MysqlSource,
+    task: &str,
+    tables: &[Table],
+) -> (Vec<RecordBatch>, Position) {
+    let (snapshot, from) = source.capture_snapshot(task, tables, 2).await.unwrap();
+    let loaded = common::read_all(
+        &snapshot,
+        &migrate_source::ReadSpec::whole_table(&tables[0]),
+        &migrate_source::Chunk::whole(),
+        100,
+    )
+    .await
+    .unwrap();
+    snapshot.close().await.unwrap();
+    source.start_capture(task, tables, &from).await.unwrap();
+    (loaded, from)
+}
+
 /// Events up to and including the `commits`-th Commit, Idle events left out.
 async fn until_commits(stream: &mut MysqlChangeStream, commits: usize) -> Vec<ChangeEvent> {
     let mut events = Vec::new();
@@ -112,19 +133,9 @@ async fn inserts_updates_deletes_truncates_in_commit_order() {
     let source = connect(db.url()).await;
     let tables = watched(&source, &["a", "b"]).await;
     // The capture's snapshot sees the row written before it; the stream starts where it stands.
-    let (snapshot, from) = source.capture_snapshot("kinds", &tables, 2).await.unwrap();
-    let before = common::read_all(
-        &snapshot,
-        &migrate_source::ReadSpec::whole_table(&tables[0]),
-        &migrate_source::Chunk::whole(),
-        100,
-    )
-    .await
-    .unwrap();
+    let (before, from) = start_with_snapshot(&source, "kinds", &tables).await;
     assert_eq!(ints(&before[0], "id"), [Some(100)]);
-    snapshot.close().await.unwrap();
     assert!(from.0.contains(";gtid="), "{from}");
-    source.start_capture("kinds", &tables, &from).await.unwrap();
     let mut stream = open(&source, &tables, &from).await.unwrap();
     db.sql(
         "INSERT INTO a VALUES (1, 'one', 1.50), (2, NULL, NULL);
@@ -958,18 +969,8 @@ async fn the_snapshot_and_the_binlog_stream_work_over_tls() {
         .unwrap();
     let source = connect(db.url()).await;
     let tables = watched(&source, &["t"]).await;
-    let (snapshot, from) = source.capture_snapshot("tls", &tables, 2).await.unwrap();
-    let loaded = common::read_all(
-        &snapshot,
-        &migrate_source::ReadSpec::whole_table(&tables[0]),
-        &migrate_source::Chunk::whole(),
-        100,
-    )
-    .await
-    .unwrap();
+    let (loaded, from) = start_with_snapshot(&source, "tls", &tables).await;
     assert_eq!(ints(&loaded[0], "id"), [Some(1)]);
-    snapshot.close().await.unwrap();
-    source.start_capture("tls", &tables, &from).await.unwrap();
     let mut stream = open(&source, &tables, &from).await.unwrap();
     db.sql("INSERT INTO t VALUES (2, 'captured')").unwrap();
     let events = until_commits(&mut stream, 1).await;
