@@ -179,6 +179,8 @@ write_config() {
 		prop dfs.namenode.datanode.registration.ip-hostname-check false
 		prop dfs.blocksize "$BLOCK_SIZE"
 		prop dfs.namenode.fs-limits.min-block-size 1048576
+		# Out of safe mode as soon as the blocks are reported, not 30 s later: until then writes fail.
+		prop dfs.namenode.safemode.extension 0
 		echo '</configuration>'
 	} >"$CONF/hdfs-site.xml"
 	# Logs at INFO on stderr (the daemon's log file): readiness is read from the DataNode's log.
@@ -208,10 +210,12 @@ start_daemon() {
 	echo "$!" >"$DIR/$name.pid"
 }
 
-# Ready when the NameNode answers and a DataNode has registered with it: a write would fail before.
+# Ready when the NameNode answers, a DataNode has registered with it and the NameNode has left safe
+# mode: a write would fail before.
 ready() {
 	grep -q "Successfully sent block report" "$DIR/datanode.log" 2>/dev/null ||
 		grep -q "Got finalize command for block pool" "$DIR/datanode.log" 2>/dev/null || return 1
+	grep -q "Safe mode is OFF" "$DIR/namenode.log" 2>/dev/null || return 1
 	port_in_use "$1"
 }
 
@@ -239,7 +243,9 @@ cmd_start() {
 			die "NameNode -format failed"
 		}
 	fi
+	# Readiness is read from these logs: this start's lines only.
 	: >"$DIR/datanode.log"
+	: >"$DIR/namenode.log"
 	log "starting HDFS on 127.0.0.1:$port (data $DIR, logs $DIR/*.log)"
 	start_daemon namenode org.apache.hadoop.hdfs.server.namenode.NameNode
 	start_daemon datanode org.apache.hadoop.hdfs.server.datanode.DataNode

@@ -1,6 +1,11 @@
 //! `migrate copy` as users run it, against the real S3 server: killed with SIGKILL mid-copy and run
 //! again (nothing finished is sent twice: proven from the journal and the summary), and bad input.
 
+// The HDFS test files are written as crates/copy's tests write them.
+#[path = "../../copy/tests/hdfs_files/mod.rs"]
+mod hdfs_files;
+
+use hdfs_files::write_hdfs_file;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -363,14 +368,7 @@ fn hdfs_checksums_from_hadoop_conf_dir() {
                 .build()
                 .unwrap();
             for (rel, data) in &files {
-                let opts = hdfs_native::WriteOptions::default()
-                    .create_parent(true)
-                    .block_size(1 << 20);
-                let mut w = client.create(&format!("{root}/{rel}"), opts).await.unwrap();
-                w.write_bytes(bytes::Bytes::from(data.clone()))
-                    .await
-                    .unwrap();
-                w.close().await.unwrap();
+                write_hdfs_file(&client, &format!("{root}/{rel}"), data, Some(1 << 20)).await;
             }
         });
     let tmp = tempfile::tempdir().unwrap();

@@ -4,8 +4,10 @@
 //! aligned to blocks; every case where the comparison can't be made is counted with its reason.
 
 mod common;
+mod hdfs_files;
 
 use common::*;
+use hdfs_files::write_hdfs_file;
 use migrate_copy::hdfs_checksum::{block_md5s, HdfsChecksum};
 use migrate_copy::{copy, CopyOptions, CopySummary, HdfsChecksumSummary, Quiet};
 use migrate_testkit::HdfsServer;
@@ -41,18 +43,7 @@ fn write_files(hdfs_url: &str, url: &str, files: &[File]) {
             .unwrap();
         let root = url.strip_prefix(hdfs_url).unwrap();
         for f in files {
-            let mut opts = hdfs_native::WriteOptions::default().create_parent(true);
-            if let Some(b) = f.block {
-                opts = opts.block_size(b);
-            }
-            let mut w = client
-                .create(&format!("{root}/{}", f.rel), opts)
-                .await
-                .unwrap();
-            w.write_bytes(bytes::Bytes::from(f.data.clone()))
-                .await
-                .unwrap();
-            w.close().await.unwrap();
+            write_hdfs_file(&client, &format!("{root}/{}", f.rel), &f.data, f.block).await;
         }
     });
 }
