@@ -215,7 +215,7 @@ start_daemon() {
 ready() {
 	grep -q "Successfully sent block report" "$DIR/datanode.log" 2>/dev/null ||
 		grep -q "Got finalize command for block pool" "$DIR/datanode.log" 2>/dev/null || return 1
-	grep -q "Safe mode is OFF" "$DIR/namenode.log" 2>/dev/null || return 1
+	grep -q "Leaving safe mode" "$DIR/namenode.log" 2>/dev/null || return 1
 	port_in_use "$1"
 }
 
