@@ -1,6 +1,7 @@
 //! Test support for integration tests that need real servers (databases, S3).
 //!
-//! [`postgres()`], [`mariadb()`], [`s3()`] and [`glue()`] hand out a running server, found once per test process:
+//! [`postgres()`], [`mariadb()`], [`s3()`] and [`glue()`] hand out a running server, found once per test process
+//! ([`postgres_tls()`] and [`mariadb_tls()`]: second servers that accept TLS connections only):
 //!
 //! 1. from `MIGRATE_PG_URL` / `MIGRATE_MYSQL_URL` / `MIGRATE_S3_URL` when set (as `scenarios/test.sh`
 //!    does), after checking that the server answers;
@@ -32,7 +33,8 @@
 //! SQL runs through the servers' own clients (`psql`, `mariadb`), so this crate has no dependencies.
 //! Failures come back as [`SqlError`], which names the failing statement, its line and the message.
 //!
-//! Environment: `MIGRATE_PG_URL`, `MIGRATE_PG_BIN` (directory holding `psql`), `MIGRATE_MYSQL_URL`,
+//! Environment: `MIGRATE_PG_URL`, `MIGRATE_PG_TLS_URL`, `MIGRATE_PG_BIN` (directory holding `psql`),
+//! `MIGRATE_MYSQL_URL`, `MIGRATE_MYSQL_TLS_URL`,
 //! `MIGRATE_S3_URL` (and the AWS variables [`s3()`] sets from it), `MIGRATE_GLUE_URL`,
 //! `MIGRATE_HDFS_URL` with `MIGRATE_HDFS_HTTP_URL` (its WebHDFS, [`HdfsServer::webhdfs_url`]),
 //! `MIGRATE_KEEP_TEST_DBS=1` (keep every test database), plus those of the scripts
