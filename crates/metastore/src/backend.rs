@@ -25,24 +25,28 @@ impl Backend {
     /// partitions and storage descriptors read minutes apart are consistent with each other.
     pub(crate) async fn connect(url: &str) -> Result<Backend, MetastoreError> {
         let connect = |message: String| MetastoreError::Connect { message };
+        // A connection error and, for a failed TLS handshake, what to check.
+        let refused = |error: String, advice: Option<&str>| match advice {
+            Some(advice) => connect(format!("{error}; {advice}")),
+            None => connect(error),
+        };
         if url.starts_with("mysql://") || url.starts_with("mariadb://") {
-            let parsed = migrate_task::DatabaseUrl::parse(url)
-                .map_err(|e| MetastoreError::Url(format!("{}; {}", e.message, e.action)))?;
+            let bad_url = |message: String, action: String| {
+                MetastoreError::Url(format!("{message}; {action}"))
+            };
+            let parsed =
+                migrate_task::DatabaseUrl::parse(url).map_err(|e| bad_url(e.message, e.action))?;
             let opts: mysql_async::Opts = migrate_mysqlconn::options(&parsed)
-                .map_err(|e| MetastoreError::Url(format!("{}; {}", e.message, e.action)))?
+                .map_err(|e| bad_url(e.message, e.action))?
                 .into();
             if opts.db_name().is_none() {
                 return Err(connect(
                     "the URL names no database: add the metastore's database, e.g. mysql://user:password@host:3306/hive".into(),
                 ));
             }
-            let mut conn = mysql_async::Conn::new(opts).await.map_err(|e| {
-                if migrate_mysqlconn::is_tls_failure(&e) {
-                    connect(format!("{e}; {}", migrate_mysqlconn::TLS_ADVICE))
-                } else {
-                    connect(e.to_string())
-                }
-            })?;
+            let mut conn = mysql_async::Conn::new(opts)
+                .await
+                .map_err(|e| refused(e.to_string(), migrate_mysqlconn::tls_advice(&e)))?;
             for statement in [
                 // Text arrives as UTF-8 whatever the metastore's character set (often latin1).
                 "SET NAMES utf8mb4",
@@ -57,14 +61,10 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let connector = migrate_pgconn::PgConnector::new(url)
                 .map_err(|e| MetastoreError::Url(e.to_string()))?;
-            let (client, _) =
-                connector
-                    .connect()
-                    .await
-                    .map_err(|e| match migrate_pgconn::tls_advice(&e) {
-                        Some(advice) => connect(format!("{}; {advice}", error_chain(&e))),
-                        None => connect(error_chain(&e)),
-                    })?;
+            let (client, _) = connector
+                .connect()
+                .await
+                .map_err(|e| refused(error_chain(&e), migrate_pgconn::tls_advice(&e)))?;
             client
                 .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .await

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 pub const TLS_PARAMETERS: [&str; 4] = ["ssl-mode", "ssl-ca", "ssl-cert", "ssl-key"];
 
 /// What to check when a connection fails in its TLS handshake ([`is_tls_failure`]).
-pub const TLS_ADVICE: &str = "check the TLS settings: ssl-ca must name the CA that signed the server's certificate (for Amazon RDS, the region's certificate bundle), and with ssl-mode=VERIFY_IDENTITY the host must be a name or address the certificate lists (VERIFY_CA skips that check)";
+const TLS_ADVICE: &str = "check the TLS settings: ssl-ca must name the CA that signed the server's certificate (for Amazon RDS, the region's certificate bundle), and with ssl-mode=VERIFY_IDENTITY the host must be a name or address the certificate lists (VERIFY_CA skips that check)";
 
 /// A URL whose parameters can't be used. Never retryable.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +44,11 @@ pub fn options(url: &DatabaseUrl) -> Result<OptsBuilder, SettingsError> {
             action: "remove it: the URL's parameters are the TLS ones, ssl-mode, ssl-ca, ssl-cert and ssl-key".into(),
         });
     }
+    let ssl = ssl_options(url.params())?;
     Ok(OptsBuilder::default()
+        // On the server's own host the driver reconnects over its local socket when it can;
+        // asked for TLS, the connection stays the one the URL names.
+        .prefer_socket(ssl.is_none())
         .ip_or_hostname(url.host())
         .tcp_port(url.port())
         .user(url.user())
@@ -54,7 +58,7 @@ pub fn options(url: &DatabaseUrl) -> Result<OptsBuilder, SettingsError> {
                 .or_else(|| std::env::var("MYSQL_PWD").ok()),
         )
         .db_name(url.database())
-        .ssl_opts(ssl_options(url.params())?))
+        .ssl_opts(ssl))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +172,11 @@ fn readable_pem(path: &str, parameter: &str, kind: &str) -> Result<PathBuf, Sett
 /// trying again won't help.
 pub fn is_tls_failure(error: &mysql_async::Error) -> bool {
     migrate_core::caused_by::<rustls::Error>(error)
+}
+
+/// What to do about a connection error, when it is a TLS failure ([`is_tls_failure`]).
+pub fn tls_advice(error: &mysql_async::Error) -> Option<&'static str> {
+    is_tls_failure(error).then_some(TLS_ADVICE)
 }
 
 #[cfg(test)]

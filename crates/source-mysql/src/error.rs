@@ -143,11 +143,7 @@ fn transient_code(code: u16) -> bool {
 
 /// `; ` and what to do, for a failed TLS handshake.
 fn advice(error: &mysql_async::Error) -> String {
-    if migrate_mysqlconn::is_tls_failure(error) {
-        format!("; {}", migrate_mysqlconn::TLS_ADVICE)
-    } else {
-        String::new()
-    }
+    migrate_mysqlconn::tls_advice(error).map_or(String::new(), |advice| format!("; {advice}"))
 }
 
 fn classify(error: &mysql_async::Error) -> Retry {

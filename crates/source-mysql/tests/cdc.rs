@@ -976,6 +976,19 @@ async fn the_snapshot_and_the_binlog_stream_work_over_tls() {
     let events = until_commits(&mut stream, 1).await;
     assert_eq!(ints(rows(&events[0]), "id"), [Some(2)]);
     assert_eq!(texts(rows(&events[0]), "note"), [Some("captured".into())]);
+    // The source's and the stream's sessions came over TCP, so over TLS (the server takes
+    // nothing else there), not over the server's local socket, which the driver prefers on the
+    // same host.
+    let sessions = server
+        .sql(&format!(
+            "SELECT HOST, COMMAND FROM information_schema.PROCESSLIST WHERE USER = 'migrate' AND (DB = '{}' OR COMMAND LIKE 'Binlog Dump%')",
+            db.name()
+        ))
+        .unwrap();
+    assert!(
+        sessions.contains("Binlog Dump") && !sessions.contains("localhost"),
+        "sessions: {sessions}"
+    );
 
     // Not encrypted: the server refuses, for good.
     let error = MysqlSource::connect(&with_query(db.url(), "ssl-mode=DISABLED"))
