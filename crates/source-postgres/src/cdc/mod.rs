@@ -10,8 +10,9 @@
 //!   only moves forward when the caller acknowledges a position its target made durable.
 //! - Values arrive in their binary `send` form and are decoded exactly as the full load's binary
 //!   COPY (`crate::read::decode`; network addresses and bit strings are printed as the server's
-//!   output functions print them, as the full load reads them). Types whose binary form is not
-//!   decoded there (arrays, ranges, geometric types, money) are refused before the full load
+//!   output functions print them, and arrays of the elements the warehouse loads as the JSON
+//!   `to_json` gives: what the full load reads). Types whose binary form is not decoded there
+//!   (ranges, geometric types, money, arrays of other elements) are refused before the full load
 //!   ([`migrate_source::ChangeSource::check_columns`]) and when a relation brings one, naming
 //!   table and column, unless the task drops the column (then it is delivered as NULL, and
 //!   dropped by the caller).
