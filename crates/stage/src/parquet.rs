@@ -4,6 +4,11 @@
 //!
 //! Snappy, not zstd: every reader we target accepts it (Redshift COPY, Spectrum, Athena, DuckDB),
 //! it is pure Rust here (no C build), and it encodes faster; staged objects are short-lived.
+//! No dictionary encoding, for the same reason: interning every value took about a tenth of the
+//! `migrate` process's CPU in change capture profiles, where keys, sequence numbers and most
+//! images are distinct (the dictionaries were all cost), and writing the 1M distinct rows of
+//! `tests/million.rs` took 25-30% less time for a 15% smaller object without them. Columns of a
+//! few repeated values make bigger objects instead, which Snappy partly makes up for.
 
 use crate::checksum::Running;
 use crate::error::BoxError;
@@ -52,6 +57,7 @@ where
     };
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
+        .set_dictionary_enabled(false)
         .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_statistics_truncate_length(Some(STATISTICS_TRUNCATE))
         .set_column_index_truncate_length(Some(STATISTICS_TRUNCATE))
