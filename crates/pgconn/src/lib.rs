@@ -159,6 +159,27 @@ impl PgConnector {
     }
 }
 
+/// A driver error as users need it: the server's message with its SQLSTATE, detail, hint and
+/// context (the driver's `Display` leaves them out), or the client's own message.
+pub fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!("; {detail}"));
+            }
+            if let Some(hint) = db.hint() {
+                text.push_str(&format!("; hint: {hint}"));
+            }
+            if let Some(context) = db.where_() {
+                text.push_str(&format!("; at {context}"));
+            }
+            text
+        }
+        None => error.to_string(),
+    }
+}
+
 /// Whether a connection failed in its TLS handshake (a certificate that is not trusted or not
 /// for this host, no common protocol): trying again won't help, the URL or the server's
 /// certificate must change.

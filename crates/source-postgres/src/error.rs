@@ -22,7 +22,7 @@ pub enum SourceError {
         source: tokio_postgres::Error,
     },
     /// A statement failed; `context` says what was being done (`reading chunk 3 of public.t`).
-    #[error("{context}: {}", describe(source))]
+    #[error("{context}: {}", migrate_pgconn::describe(source))]
     Query {
         context: String,
         #[source]
@@ -85,23 +85,6 @@ impl SourceError {
             }
             _ => None,
         }
-    }
-}
-
-/// The server's message with its detail and hint, which the driver's `Display` leaves out.
-fn describe(error: &tokio_postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => {
-            let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
-            if let Some(detail) = db.detail() {
-                text.push_str(&format!("; {detail}"));
-            }
-            if let Some(hint) = db.hint() {
-                text.push_str(&format!("; hint: {hint}"));
-            }
-            text
-        }
-        None => error.to_string(),
     }
 }
 

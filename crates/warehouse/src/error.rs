@@ -16,7 +16,7 @@ pub enum WarehouseError {
     #[error("the PostgreSQL warehouse URL: {0}")]
     Url(#[from] migrate_pgconn::SettingsError),
     /// A statement failed on the server; `doing` says what migrate was doing, for which table and chunk.
-    #[error("{doing}: {}", describe(.source))]
+    #[error("{doing}: {}", migrate_pgconn::describe(.source))]
     Database {
         doing: String,
         #[source]
@@ -65,26 +65,6 @@ pub enum WarehouseError {
         message: String,
         retry: Retry,
     },
-}
-
-/// The server's message with its SQLSTATE, detail and hint, or the client's own message.
-fn describe(error: &tokio_postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => {
-            let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
-            if let Some(detail) = db.detail() {
-                text.push_str(&format!("; {detail}"));
-            }
-            if let Some(hint) = db.hint() {
-                text.push_str(&format!("; hint: {hint}"));
-            }
-            if let Some(context) = db.where_() {
-                text.push_str(&format!("; at {context}"));
-            }
-            text
-        }
-        None => error.to_string(),
-    }
 }
 
 impl WarehouseError {
