@@ -25,9 +25,14 @@
 #
 #   bench/cdc.sh                                     # everything, 1M rows / 1M updates
 #   ROWS=100000 UPDATES=100000 LAG_SECONDS=20 bench/cdc.sh   # a quick run
+#   PARTS=a RUNS=3 bench/cdc.sh                      # (a) three times over, and the median ratio
 #
 # Environment:
 #   ROWS=N UPDATES=N TXN_ROWS=N   table size, updates, updates per transaction (see (a))
+#   RUNS=N                        (a)'s pairs of consumers (native, then migrate), every one
+#                                 catching up on the same workload; each pair's ratio and their
+#                                 median are printed (default 1: on this noisy host one pair's
+#                                 ratio moves by 15% from run to run)
 #   RATE=N LAG_SECONDS=N          (c)'s steady rate and duration
 #   PARTS="a b c d"               which parts to run (PARTS=b: the workload and (b) only)
 #   BATCH_SECONDS=S BATCH_MIB=M   migrate's --batch-seconds / --batch-mib (default: migrate's)
@@ -53,8 +58,9 @@ TXN_ROWS=${TXN_ROWS:-100}
 RATE=${RATE:-5000}
 LAG_SECONDS=${LAG_SECONDS:-60}
 APPLY_CONNECTIONS=${APPLY_CONNECTIONS:-2}
+RUNS=${RUNS:-1}
 PARTS=${PARTS:-a b c d}
-for v in ROWS UPDATES TXN_ROWS RATE LAG_SECONDS APPLY_CONNECTIONS; do
+for v in ROWS UPDATES TXN_ROWS RATE LAG_SECONDS APPLY_CONNECTIONS RUNS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
 want_part() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -116,6 +122,12 @@ drop_slots() {
 		WHERE database IN ($list) AND NOT active" >/dev/null
 }
 
+# drop_subscription URL: drops a native target's subscription (its slot is left to drop_slots).
+drop_subscription() {
+	pg "$1" -c "ALTER SUBSCRIPTION cdcbench DISABLE" -c "ALTER SUBSCRIPTION cdcbench SET (slot_name = NONE)" \
+		-c "DROP SUBSCRIPTION cdcbench"
+}
+
 migrate_pids=()
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
@@ -123,19 +135,17 @@ cleanup() {
 	for pid in "${migrate_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	# Subscriptions first (they hold their slot), then slots (they hold WAL), then databases.
-	pg "$(tgt_db "$DST_NATIVE")" -c "ALTER SUBSCRIPTION cdcbench DISABLE" \
-		-c "ALTER SUBSCRIPTION cdcbench SET (slot_name = NONE)" -c "DROP SUBSCRIPTION cdcbench" \
-		>/dev/null 2>&1 || true
+	for run in $(seq "$RUNS"); do drop_subscription "$(tgt_db "$DST_NATIVE$run")" >/dev/null 2>&1 || true; done
 	drop_slots "$SRC" "$SRC_LAG" >/dev/null 2>&1 || true
 	for db in "$SRC" "$SRC_LAG"; do
 		drop_pg_database "$MIGRATE_PG_URL" "$db" >/dev/null 2>&1 || true
 	done
-	for db in "$DST_NATIVE" "$DST_MIGRATE" "$DST_LAG" "$DST_MY"; do
+	for db in "$DST_LAG" "$DST_MY" $(for run in $(seq "$RUNS"); do echo "$DST_NATIVE$run $DST_MIGRATE$run"; done); do
 		drop_pg_database "$MIGRATE_PG_TARGET_URL" "$db" >/dev/null 2>&1 || true
 	done
 	[ -z "$TARGET_SERVER_STARTED" ] || MIGRATE_RUN_DIR=$WORK/target-server "$SERVERS_DIR/postgres.sh" stop || true
 	if want_part d; then drop_mysql_database "$MIGRATE_MYSQL_URL" "$SRC_MY" || true; fi
-	rm -rf "$WORK/staging-a" "$WORK/staging-c" "$WORK/staging-d"
+	rm -rf "$WORK"/staging-a* "$WORK/staging-c" "$WORK/staging-d"
 	stop_started_servers
 	exit "$rc"
 }
@@ -215,26 +225,28 @@ if want_part a || want_part b; then
 		-c "VACUUM (FREEZE, ANALYZE) bench.t"
 
 	if want_part a; then
-		# migrate's full load makes its slot and publication (migrate_<database>_$TASK) and the
-		# target tables.
-		fresh_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_MIGRATE"
-		local_staging bench-cdc/staging-a
-		staging_a=("${STAGING_ARGS[@]}")
-		log "(a) migrate full load (creates its slot)"
-		run_cdc a-load --source "$src" --target "$(tgt_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
-			--stop-when-idle 1
-		finish a-load "$PID"
+		pg "$src" -c "CREATE PUBLICATION cdcbench FOR TABLE bench.t, bench.done" >/dev/null
+		for run in $(seq "$RUNS"); do
+			# migrate's full load makes its slot and publication (migrate_<database>_<task>) and
+			# the target tables.
+			fresh_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_MIGRATE$run"
+			local_staging "bench-cdc/staging-a$run"
+			log "(a) migrate full load $run of $RUNS (creates its slot)"
+			run_cdc "a-load$run" --source "$src" --target "$(tgt_db "$DST_MIGRATE$run")" "${STAGING_ARGS[@]}" \
+				--name "$TASK$run" --stop-when-idle 1
+			finish "a-load$run" "$PID"
 
-		# Native: a pgoutput slot made now, the same rows copied into an identical target, then a
-		# disabled subscription on that slot (no initial copy: the target has the rows already).
-		fresh_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_NATIVE"
-		native=$(tgt_db "$DST_NATIVE")
-		pg "$src" -c "CREATE PUBLICATION cdcbench FOR TABLE bench.t, bench.done" \
-			-c "SELECT pg_create_logical_replication_slot('$NATIVE_SLOT', 'pgoutput')" >/dev/null
-		pg "$native" -c "$PG_DDL"
-		pg "$src" -c '\copy bench.t to stdout' | pg "$native" -c '\copy bench.t from stdin'
-		pg "$native" -c "CREATE SUBSCRIPTION cdcbench CONNECTION '$src' PUBLICATION cdcbench
-			WITH (create_slot = false, slot_name = '$NATIVE_SLOT', copy_data = false, enabled = false)"
+			# Native: a pgoutput slot made now, the same rows copied into an identical target,
+			# then a disabled subscription on that slot (no initial copy: the target has the rows
+			# already).
+			fresh_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_NATIVE$run"
+			native=$(tgt_db "$DST_NATIVE$run")
+			pg "$src" -c "SELECT pg_create_logical_replication_slot('$NATIVE_SLOT$run', 'pgoutput')" >/dev/null
+			pg "$native" -c "$PG_DDL"
+			pg "$src" -c '\copy bench.t to stdout' | pg "$native" -c '\copy bench.t from stdin'
+			pg "$native" -c "CREATE SUBSCRIPTION cdcbench CONNECTION '$src' PUBLICATION cdcbench
+				WITH (create_slot = false, slot_name = '$NATIVE_SLOT$run', copy_data = false, enabled = false)"
+		done
 	fi
 
 	# (b)'s slots: test_decoding for pg_recvlogical, and a pgoutput slot + publication under the
@@ -264,33 +276,44 @@ if want_part a || want_part b; then
 	pg "$src" -c "VACUUM bench.t"
 
 	if want_part a; then
-		log "(a) native logical replication catching up"
-		t0=$(now_ns)
-		pg "$native" -c "ALTER SUBSCRIPTION cdcbench ENABLE"
-		wait_for "$native" "SELECT count(*) = 1 FROM bench.done" 3600 || die "(a) native replication did not catch up within an hour"
-		native_secs=$(seconds_since "$t0")
-		pg "$native" -c "ALTER SUBSCRIPTION cdcbench DISABLE"
-		[ "$(pg_value "$native" "SELECT sum(v) FROM bench.t")" = "$expected" ] || die "(a) the native target differs from the source"
-		pg "$native" -c "VACUUM bench.t"
-		say "(a) native (publication + subscription): $native_secs s, $(per_second "$UPDATES" "$native_secs") changes/s"
+		ratios=()
+		for run in $(seq "$RUNS"); do
+			native=$(tgt_db "$DST_NATIVE$run")
+			log "(a) run $run of $RUNS: native logical replication catching up"
+			t0=$(now_ns)
+			pg "$native" -c "ALTER SUBSCRIPTION cdcbench ENABLE"
+			wait_for "$native" "SELECT count(*) = 1 FROM bench.done" 3600 || die "(a) native replication did not catch up within an hour"
+			native_secs=$(seconds_since "$t0")
+			pg "$native" -c "ALTER SUBSCRIPTION cdcbench DISABLE"
+			[ "$(pg_value "$native" "SELECT sum(v) FROM bench.t")" = "$expected" ] || die "(a) the native target differs from the source"
+			pg "$native" -c "VACUUM bench.t"
+			say "(a) native (publication + subscription): $native_secs s, $(per_second "$UPDATES" "$native_secs") changes/s"
 
-		log "(a) migrate replicate --cdc catching up"
-		t0=$(now_ns)
-		run_cdc a-cdc --source "$src" --target "$(tgt_db "$DST_MIGRATE")" "${staging_a[@]}" --name "$TASK" \
-			--stop-when-idle 2 "${BATCH_ARGS[@]}"
-		if ! wait_for "$(tgt_db "$DST_MIGRATE")" "SELECT count(*) = 1 FROM bench.done" 3600; then
-			tail -n 20 "$WORK/a-cdc.err" >&2
-			die "(a) migrate did not catch up within an hour"
-	fi
-	migrate_secs=$(seconds_since "$t0")
-	finish a-cdc "$PID"
-	[ "$(pg_value "$(tgt_db "$DST_MIGRATE")" "SELECT sum(v) FROM bench.t")" = "$expected" ] ||
-		die "(a) migrate's target differs from the source"
-	batches=$(grep -c '"changes_per_second"' "$WORK/a-cdc.err" || true)
-	r=$(ratio "$native_secs" "$migrate_secs")
-	say "(a) migrate replicate --cdc:            $migrate_secs s, $(per_second "$UPDATES" "$migrate_secs") changes/s ($batches batches, ${BATCH_ARGS[*]}; process start to marker visible)"
-	say "(a) speed-up vs native: ${r}x (target >= 2: $(verdict "$r >= 2"))"
-
+			log "(a) run $run of $RUNS: migrate replicate --cdc catching up"
+			migrated=$(tgt_db "$DST_MIGRATE$run")
+			t0=$(now_ns)
+			# The staging of its full load (local_staging "bench-cdc/staging-a$run" above).
+			run_cdc "a-cdc$run" --source "$src" --target "$migrated" --staging "$WORK/staging-a$run/staging" --name "$TASK$run" \
+				--stop-when-idle 2 "${BATCH_ARGS[@]}"
+			if ! wait_for "$migrated" "SELECT count(*) = 1 FROM bench.done" 3600; then
+				tail -n 20 "$WORK/a-cdc$run.err" >&2
+				die "(a) migrate did not catch up within an hour"
+			fi
+			migrate_secs=$(seconds_since "$t0")
+			finish "a-cdc$run" "$PID"
+			[ "$(pg_value "$migrated" "SELECT sum(v) FROM bench.t")" = "$expected" ] ||
+				die "(a) migrate's target differs from the source"
+			pg "$migrated" -c "VACUUM bench.t"
+			batches=$(grep -c '"changes_per_second"' "$WORK/a-cdc$run.err" || true)
+			r=$(ratio "$native_secs" "$migrate_secs")
+			ratios+=("$r")
+			say "(a) migrate replicate --cdc:            $migrate_secs s, $(per_second "$UPDATES" "$migrate_secs") changes/s ($batches batches, ${BATCH_ARGS[*]}; process start to marker visible)"
+			say "(a) speed-up vs native: ${r}x (target >= 2: $(verdict "$r >= 2"))"
+		done
+		if [ "$RUNS" -gt 1 ]; then
+			median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END { printf "%.2f", NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }')
+			say "(a) speed-up vs native over $RUNS runs: ${ratios[*]}; median ${median}x (target >= 2: $(verdict "$median >= 2"))"
+		fi
 	fi
 
 	if want_part b; then
@@ -319,12 +342,15 @@ if want_part a || want_part b; then
 	fi
 	# The slots hold the workload's WAL: free it now.
 	if want_part a; then
-		pg "$native" -c "ALTER SUBSCRIPTION cdcbench SET (slot_name = NONE)" -c "DROP SUBSCRIPTION cdcbench"
+		for run in $(seq "$RUNS"); do
+			drop_subscription "$(tgt_db "$DST_NATIVE$run")" >/dev/null
+			drop_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_NATIVE$run"
+			drop_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_MIGRATE$run"
+		done
 	fi
 	drop_slots "$SRC"
 	drop_pg_database "$MIGRATE_PG_URL" "$SRC"
-	for db in "$DST_NATIVE" "$DST_MIGRATE"; do drop_pg_database "$MIGRATE_PG_TARGET_URL" "$db"; done
-	rm -rf "$WORK/staging-a"
+	rm -rf "$WORK"/staging-a*
 fi
 
 # ---- (c) end-to-end lag at a steady rate
