@@ -413,7 +413,11 @@ impl PostgresWarehouse {
             tx.rollback()
                 .await
                 .map_err(WarehouseError::database(doing("ROLLBACK")))?;
-            drop_staged(&client, &tables, &doing).await?;
+            // Applied before: as after a write, staging tables left behind are the next
+            // settle_apply's to drop.
+            if let Err(e) = drop_staged(&client, &tables, &doing).await {
+                tracing::warn!("{e}");
+            }
             return Ok(ApplyOutcome {
                 skipped_already_applied: true,
                 ..ApplyOutcome::default()
