@@ -22,9 +22,10 @@ const BATCH_ROWS: usize = 8192;
 const BATCH_BYTES: usize = 16 << 20;
 /// [`ChangeEvent::Idle`] at most this often.
 const IDLE_EVERY: Duration = Duration::from_secs(1);
-/// How long committed rows wait for the next transaction once the received stream runs dry: a
-/// stream of small transactions then travels in batches of many, not one event per transaction
-/// (the walsender sends them about as fast as they are read).
+/// How long the stream waits for more once nothing received is at hand, before it waits for
+/// the next message: the walsender's messages then arrive by the hundred, not a few per wake-up;
+/// and committed rows wait this long for the next transaction, so a stream of small transactions
+/// travels in batches of many, not one event per transaction.
 const LINGER: Duration = Duration::from_millis(2);
 /// Committed rows are held this long at most, however fast more arrive: a steady stream must not
 /// wait for a full batch.
@@ -124,24 +125,39 @@ impl PostgresChanges {
                 self.flush();
                 continue;
             }
-            let received = if self.committed.is_some() && self.client.is_running() {
-                // Committed rows wait only while more of the stream is already here, or arrives
-                // within LINGER. (The receive is a channel read while the worker runs, so
-                // giving up on it loses nothing.) A timer only when nothing is at hand: most
-                // messages of a busy stream are.
-                match self.client.recv().now_or_never() {
-                    Some(received) => received,
-                    None => match tokio::time::timeout(LINGER, self.client.recv()).await {
-                        Ok(received) => received,
-                        Err(_) => {
-                            self.flush();
-                            continue;
-                        }
-                    },
-                }
-            } else {
+            let received = if !self.client.is_running() {
+                // The worker ended: the receive drains its events, then joins it for its result,
+                // which a receive dropped halfway would lose.
                 self.client.recv().await
+            } else {
+                match at_hand(&mut self.client) {
+                    Some(received) => received,
+                    // Nothing at hand. The walsender sends slower than this decodes, so waiting
+                    // on the channel would wake this thread for every few messages (a context
+                    // switch each); the stream gathers for LINGER instead (measured: 15% less
+                    // CPU in the decoder, bench/cdc.sh (b)).
+                    None => {
+                        tokio::time::sleep(LINGER).await;
+                        let more = if self.client.is_running() {
+                            at_hand(&mut self.client)
+                        } else {
+                            Some(self.client.recv().await)
+                        };
+                        match more {
+                            Some(received) => received,
+                            // Committed rows wait only while more of the stream arrives.
+                            None if self.committed.is_some() => {
+                                self.flush();
+                                continue;
+                            }
+                            None => self.client.recv().await,
+                        }
+                    }
+                }
             };
+            // A busy stream has events at hand for long stretches: give the other tasks of this
+            // thread their turn every 128 of them, as a receive within the budget would.
+            tokio::task::consume_budget().await;
             let Some(event) = received.map_err(SourceError::replication(self.context()))? else {
                 self.flush();
                 return Ok(!self.pending.is_empty());
@@ -545,6 +561,16 @@ impl Gathering {
             bytes: 0,
         })
     }
+}
+
+/// The client's next event if it has one at hand, without waiting for one. Outside tokio's
+/// cooperative budget, which would report "nothing" once the task has received 128 events without
+/// yielding, however many are waiting (the stream would then pause for LINGER every 128 events);
+/// the caller yields by the budget itself ([`tokio::task::consume_budget`] per event).
+fn at_hand(
+    client: &mut ReplicationClient,
+) -> Option<pgwire_replication::Result<Option<ReplicationEvent>>> {
+    tokio::task::unconstrained(client.recv()).now_or_never()
 }
 
 fn pg_time(micros_since_2000: i64) -> Option<SystemTime> {
