@@ -85,6 +85,74 @@ async fn until_commits(stream: &mut MysqlChangeStream, commits: usize) -> Vec<Ch
     events
 }
 
+/// The binlog file and offset of a position (`file:pos[;gtid=...]`).
+fn file_pos(position: &Position) -> (String, u64) {
+    let (file, pos) = position
+        .0
+        .split(';')
+        .next()
+        .unwrap()
+        .rsplit_once(':')
+        .unwrap();
+    (file.to_string(), pos.parse().unwrap())
+}
+
+/// Events until a Commit at or past `end` (the server's position after the changes), or an Idle
+/// event there (the last transactions were not of watched tables); Idle events are left out.
+/// Consecutive transactions may come as one batch with the last one's commit.
+async fn events_until(stream: &mut MysqlChangeStream, end: &Position) -> Vec<ChangeEvent> {
+    let end = file_pos(end);
+    let mut events = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(60), stream.next_event())
+            .await
+            .expect("an event within 60 s")
+            .expect("no error")
+            .expect("the stream goes on");
+        match &event {
+            ChangeEvent::Idle { position, .. } if file_pos(position) >= end => return events,
+            ChangeEvent::Idle { .. } => continue,
+            ChangeEvent::Commit { position, .. } if file_pos(position) >= end => {
+                events.push(event);
+                return events;
+            }
+            _ => events.push(event),
+        }
+    }
+}
+
+/// `events` with every Rows event split into one event per row: the same rows in the same
+/// order, whichever batches the stream gathered them in.
+fn row_by_row(events: &[ChangeEvent]) -> Vec<ChangeEvent> {
+    events
+        .iter()
+        .flat_map(|event| match event {
+            ChangeEvent::Rows { table, changes } => (0..changes.num_rows())
+                .map(|i| ChangeEvent::Rows {
+                    table: table.clone(),
+                    changes: changes.slice(i, 1),
+                })
+                .collect(),
+            other => vec![other.clone()],
+        })
+        .collect()
+}
+
+/// One word per event: `table:op` for a one-row Rows event, `C` (commit), `T` (truncate).
+fn shape(events: &[ChangeEvent]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| match event {
+            ChangeEvent::Rows { table, changes } => {
+                format!("{}:{}", table.name.value, ops(changes).concat())
+            }
+            ChangeEvent::Commit { .. } => "C".into(),
+            ChangeEvent::Truncate { .. } => "T".into(),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
 fn rows(event: &ChangeEvent) -> &RecordBatch {
     match event {
         ChangeEvent::Rows { changes, .. } => changes,
@@ -149,42 +217,70 @@ async fn inserts_updates_deletes_truncates_in_commit_order() {
          INSERT INTO b VALUES (2, 'big', REPEAT('0123456789abcdef', 131072));",
     )
     .unwrap();
-    let events = until_commits(&mut stream, 7).await;
-    let mut e = events.iter();
+    let end = snapshot_position(&source).await;
+    let events = row_by_row(&events_until(&mut stream, &end).await);
+    // Transactions 1-4 (all of table a) may share one batch and their last commit; the insert
+    // into `other` is not watched (no commit for it); the multi-table transaction, the truncate
+    // and the last insert each end with their own commit.
+    let words = shape(&events);
+    let first_b = words.iter().position(|w| w == "b:I").unwrap();
+    assert_eq!(
+        words[..first_b]
+            .iter()
+            .filter(|w| *w != "C")
+            .collect::<Vec<_>>(),
+        ["a:I", "a:I", "a:U", "a:U", "a:D"],
+        "{words:?}"
+    );
+    assert_eq!(
+        words[first_b - 1..],
+        ["C", "b:I", "a:I", "b:U", "C", "T", "C", "b:I", "C"],
+        "{words:?}"
+    );
+    let rows_of_a: Vec<&RecordBatch> = events[..first_b]
+        .iter()
+        .filter(|e| matches!(e, ChangeEvent::Rows { .. }))
+        .map(rows)
+        .collect();
+    let mut e = events[first_b..].iter();
     let mut next = || e.next().expect("more events");
 
     // 1: the insert of two rows.
-    let batch = rows(next());
-    assert_eq!(ops(batch), ["I", "I"]);
-    assert_eq!(ints(batch, "id"), [Some(1), Some(2)]);
-    assert_eq!(ints(batch, "__before_id"), [None, None]);
-    assert_eq!(texts(batch, "note"), [Some("one".into()), None]);
-    let amount = column::<Decimal128Array>(batch, "amount");
-    assert_eq!(amount.value(0), 150);
-    assert!(amount.is_null(1));
-    assert_eq!(batch.column_by_name("__unchanged").unwrap().null_count(), 2);
-    let first = commit_position(next());
+    let (one, two) = (rows_of_a[0], rows_of_a[1]);
+    assert_eq!([ints(one, "id"), ints(two, "id")], [[Some(1)], [Some(2)]]);
+    assert_eq!(
+        [ints(one, "__before_id"), ints(two, "__before_id")],
+        [[None], [None]]
+    );
+    assert_eq!(
+        [texts(one, "note"), texts(two, "note")],
+        [[Some("one".into())], [None]]
+    );
+    assert_eq!(column::<Decimal128Array>(one, "amount").value(0), 150);
+    assert!(column::<Decimal128Array>(two, "amount").is_null(0));
+    for batch in [one, two] {
+        assert_eq!(batch.column_by_name("__unchanged").unwrap().null_count(), 1);
+    }
+    let first = commit_position(
+        events
+            .iter()
+            .find(|e| matches!(e, ChangeEvent::Commit { .. }))
+            .unwrap(),
+    );
     // 2: an update that keeps the key.
-    let batch = rows(next());
-    assert_eq!(ops(batch), ["U"]);
+    let batch = rows_of_a[2];
     assert_eq!(ints(batch, "__before_id"), [Some(1)]);
     assert_eq!(ints(batch, "id"), [Some(1)]);
     assert_eq!(texts(batch, "note"), [Some("uno".into())]);
-    next();
     // 3: an update of the key: before 2, after 20.
-    let batch = rows(next());
-    assert_eq!(ops(batch), ["U"]);
+    let batch = rows_of_a[3];
     assert_eq!(ints(batch, "__before_id"), [Some(2)]);
     assert_eq!(ints(batch, "id"), [Some(20)]);
-    next();
     // 4: a delete: the key before, nothing after.
-    let batch = rows(next());
-    assert_eq!(ops(batch), ["D"]);
+    let batch = rows_of_a[4];
     assert_eq!(ints(batch, "__before_id"), [Some(1)]);
     assert_eq!(ints(batch, "id"), [None]);
     assert_eq!(texts(batch, "note"), [None]);
-    next();
-    // (the insert into `other` is not watched: no commit for it)
     // 5: the multi-table transaction: b, a, b again, then one commit.
     let ChangeEvent::Rows { table, changes } = next() else {
         panic!("rows of b")
@@ -229,7 +325,7 @@ async fn inserts_updates_deletes_truncates_in_commit_order() {
 
     // Resuming from the multi-table transaction's commit delivers exactly what came after.
     let mut resumed = open(&source, &tables, &multi).await.unwrap();
-    let events = until_commits(&mut resumed, 2).await;
+    let events = events_until(&mut resumed, &end).await;
     assert!(
         matches!(events[0], ChangeEvent::Truncate { .. }),
         "{events:?}"
@@ -268,9 +364,17 @@ async fn every_type_arrives_as_the_snapshot_reads_it() {
          DELETE FROM copy WHERE id = 3;",
     )
     .unwrap();
-    let events = until_commits(&mut stream, 3).await;
-    let inserted = rows(&events[0]);
-    assert_eq!(ops(inserted), ["I"; 5]);
+    let end = snapshot_position(&source).await;
+    let events: Vec<ChangeEvent> = row_by_row(&events_until(&mut stream, &end).await)
+        .into_iter()
+        .filter(|e| matches!(e, ChangeEvent::Rows { .. }))
+        .collect();
+    let words = shape(&events);
+    assert_eq!(
+        words,
+        ["copy:I", "copy:I", "copy:I", "copy:I", "copy:I", "copy:U", "copy:D"]
+    );
+    let inserted: Vec<&RecordBatch> = events[..5].iter().map(rows).collect();
 
     // The reference: the snapshot reader's batch of the source table.
     let catalog = source.discover(None).await.unwrap();
@@ -278,20 +382,29 @@ async fn every_type_arrives_as_the_snapshot_reads_it() {
     assert_eq!(reference.len(), 1);
     let reference = &reference[0];
     assert_eq!(reference.num_rows(), 5);
-    for field in reference.schema().fields() {
-        let expected = reference.column_by_name(field.name()).unwrap();
-        let got = inserted.column_by_name(field.name()).unwrap();
-        assert_eq!(got.data_type(), expected.data_type(), "{}", field.name());
-        assert_eq!(got.as_ref(), expected.as_ref(), "column {}", field.name());
+    for (row, got) in inserted.iter().enumerate() {
+        for field in reference.schema().fields() {
+            let expected = reference
+                .column_by_name(field.name())
+                .unwrap()
+                .slice(row, 1);
+            let got = got.column_by_name(field.name()).unwrap();
+            assert_eq!(got.data_type(), expected.data_type(), "{}", field.name());
+            assert_eq!(
+                got.as_ref(),
+                expected.as_ref(),
+                "row {row}, column {}",
+                field.name()
+            );
+        }
     }
     // The latin1 column was converted from its own character set.
-    assert_eq!(texts(inserted, "lat")[1].as_deref(), Some("Ñandú ÿ"));
-    assert_eq!(texts(inserted, "e")[1].as_deref(), Some("it's"));
-    assert_eq!(texts(inserted, "s")[1].as_deref(), Some("x,z"));
+    assert_eq!(texts(inserted[1], "lat")[0].as_deref(), Some("Ñandú ÿ"));
+    assert_eq!(texts(inserted[1], "e")[0].as_deref(), Some("it's"));
+    assert_eq!(texts(inserted[1], "s")[0].as_deref(), Some("x,z"));
 
     // Update: the whole row after, the key before; delete: the key only.
-    let updated = rows(&events[2]);
-    assert_eq!(ops(updated), ["U"]);
+    let updated = rows(&events[5]);
     assert_eq!(ints(updated, "__before_id"), [Some(2)]);
     assert_eq!(ints(updated, "id"), [Some(102)]);
     for field in reference.schema().fields().iter().skip(1) {
@@ -304,8 +417,7 @@ async fn every_type_arrives_as_the_snapshot_reads_it() {
             field.name()
         );
     }
-    let deleted = rows(&events[4]);
-    assert_eq!(ops(deleted), ["D"]);
+    let deleted = rows(&events[6]);
     assert_eq!(ints(deleted, "__before_id"), [Some(3)]);
     assert_eq!(deleted.column_by_name("vc").unwrap().null_count(), 1);
 }
@@ -426,6 +538,49 @@ async fn a_large_transaction_streams_in_bounded_batches() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn consecutive_transactions_share_a_batch_and_its_last_commit() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_gather");
+    db.sql("CREATE TABLE g (id INT PRIMARY KEY) ENGINE=InnoDB")
+        .unwrap();
+    let source = connect(db.url()).await;
+    let from = snapshot_position(&source).await;
+    let tables = watched(&source, &["g"]).await;
+    let mut stream = open(&source, &tables, &from).await.unwrap();
+    // 1,000 one-row transactions, all in the binlog before the stream reads them.
+    let inserts: String = (1..=1000)
+        .map(|id| format!("INSERT INTO g VALUES ({id});"))
+        .collect();
+    db.sql(&inserts).unwrap();
+    let end = snapshot_position(&source).await;
+    let events = events_until(&mut stream, &end).await;
+    let ids: Vec<i32> = events
+        .iter()
+        .filter_map(|e| match e {
+            ChangeEvent::Rows { changes, .. } => Some(column::<Int32Array>(changes, "id")),
+            _ => None,
+        })
+        .flat_map(|ids| ids.values().to_vec())
+        .collect();
+    assert_eq!(ids, (1..=1000).collect::<Vec<i32>>());
+    let commits = events
+        .iter()
+        .filter(|e| matches!(e, ChangeEvent::Commit { .. }))
+        .count();
+    assert!(
+        commits <= 10,
+        "{commits} commits for 1,000 transactions at hand"
+    );
+    // The batch ends with the last transaction's commit: a resume from it starts after it.
+    assert_eq!(
+        file_pos(&commit_position(events.last().unwrap())),
+        file_pos(&end)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn rotation_and_resume_by_position_and_by_gtid() {
     let Some(server) = migrate_testkit::mariadb() else {
         return;
@@ -437,54 +592,55 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
     let from = snapshot_position(&source).await;
     let tables = watched(&source, &["r"]).await;
     let mut stream = open(&source, &tables, &from).await.unwrap();
-    db.sql("INSERT INTO r VALUES (1); FLUSH BINARY LOGS; INSERT INTO r VALUES (2); INSERT INTO r VALUES (3);")
-        .unwrap();
-    let events = until_commits(&mut stream, 3).await;
-    let ids: Vec<i32> = events
-        .iter()
-        .filter_map(|e| match e {
-            ChangeEvent::Rows { changes, .. } => Some(column::<Int32Array>(changes, "id").value(0)),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(ids, [1, 2, 3]);
-    let commits: Vec<Position> = events
-        .iter()
-        .filter(|e| matches!(e, ChangeEvent::Commit { .. }))
-        .map(commit_position)
-        .collect();
-    let file = |p: &Position| p.0.split(':').next().unwrap().to_string();
-    assert_ne!(
-        file(&commits[0]),
-        file(&commits[1]),
-        "the second commit is in the next file"
-    );
-
+    // The server's position after each transaction: where a resume after it starts.
+    let mut commits = Vec::new();
+    for statement in [
+        "INSERT INTO r VALUES (1)",
+        "FLUSH BINARY LOGS; INSERT INTO r VALUES (2)",
+        "INSERT INTO r VALUES (3)",
+    ] {
+        db.sql(statement).unwrap();
+        commits.push(snapshot_position(&source).await);
+    }
     let ids_from = |events: Vec<ChangeEvent>| -> Vec<i32> {
         events
             .iter()
             .filter_map(|e| match e {
-                ChangeEvent::Rows { changes, .. } => {
-                    Some(column::<Int32Array>(changes, "id").value(0))
-                }
+                ChangeEvent::Rows { changes, .. } => Some(column::<Int32Array>(changes, "id")),
                 _ => None,
             })
+            .flat_map(|ids| ids.values().to_vec())
             .collect()
     };
+    let events = events_until(&mut stream, &commits[2]).await;
+    assert_eq!(
+        file_pos(&commit_position(events.last().unwrap())),
+        file_pos(&commits[2])
+    );
+    assert_eq!(ids_from(events), [1, 2, 3]);
+    assert_ne!(
+        file_pos(&commits[0]).0,
+        file_pos(&commits[1]).0,
+        "the second commit is in the next file"
+    );
+
     // From the first commit: exactly 2 and 3, across the rotation.
     let mut resumed = open(&source, &tables, &commits[0]).await.unwrap();
-    let events = until_commits(&mut resumed, 2).await;
-    assert_eq!(commit_position(events.last().unwrap()), commits[2]);
+    let events = events_until(&mut resumed, &commits[2]).await;
+    assert_eq!(
+        file_pos(&commit_position(events.last().unwrap())),
+        file_pos(&commits[2])
+    );
     assert_eq!(ids_from(events), [2, 3]);
     // From the second: exactly 3.
     let mut resumed = open(&source, &tables, &commits[1]).await.unwrap();
-    assert_eq!(ids_from(until_commits(&mut resumed, 1).await), [3]);
+    assert_eq!(ids_from(events_until(&mut resumed, &commits[2]).await), [3]);
 
     // A file the server no longer has, with the GTID state of the first commit: resumed by GTID.
     let gtid = commits[0].0.split_once(";gtid=").unwrap().1;
     let gone = Position(format!("gone-bin.000001:4;gtid={gtid}"));
     let mut resumed = open(&source, &tables, &gone).await.unwrap();
-    let events = until_commits(&mut resumed, 2).await;
+    let events = events_until(&mut resumed, &commits[2]).await;
     assert_eq!(ids_from(events), [2, 3]);
     source
         .start_capture("rotate", &tables, &gone)
@@ -901,20 +1057,22 @@ async fn a_concurrent_workload_replays_exactly_across_a_resume() {
         }
     });
 
-    // Read while the writer runs; stop after some commits, keep only what committed, resume.
+    // Read while the writer runs; stop at the first commit after 300 changes (about a quarter
+    // of the workload; consecutive transactions may share a commit), keep only what committed,
+    // resume.
     let mut stream = open(&source, &tables, &from).await.unwrap();
     let mut uncommitted: Vec<RecordBatch> = Vec::new();
     let mut last_commit = from.clone();
-    let mut commits = 0;
-    while commits < 150 {
+    let mut applied = 0;
+    while applied < 300 {
         match stream.next_event().await.unwrap().unwrap() {
             ChangeEvent::Rows { changes, .. } => uncommitted.push(changes),
             ChangeEvent::Commit { position, .. } => {
                 for batch in uncommitted.drain(..) {
+                    applied += batch.num_rows();
                     apply(&mut model, &batch);
                 }
                 last_commit = position;
-                commits += 1;
             }
             _ => {}
         }

@@ -20,8 +20,11 @@
 //!   order, the live catalog only the canonical type of each column by name (the catalog can be
 //!   ahead of the binlog), and a [`ChangeEvent::Table`] goes before its rows.
 //! - row events of one table are gathered into batches of at most [`rows::BATCH_ROWS`] rows or
-//!   about [`rows::BATCH_BYTES`] bytes, handed on as they fill, at a change of table and at
-//!   commit: a transaction of any size streams in bounded memory.
+//!   about [`rows::BATCH_BYTES`] bytes, handed on as they fill and at a change of table: a
+//!   transaction of any size streams in bounded memory. Consecutive transactions of one table
+//!   share a batch: a commit is held back while the next transaction's events are at hand (or
+//!   arrive within 2 ms), for 50 ms at most, and only the last commit of the batch is delivered
+//!   (positions stay transaction ends; see `Gathering`).
 //! - QUERY events: `BEGIN` is skipped, `COMMIT` commits, `TRUNCATE` of a watched table gives
 //!   [`ChangeEvent::Truncate`] then a commit; other DDL is seen through the next TableMap.
 //!   INSERT/UPDATE/DELETE logged as statements (a session with `binlog_format=STATEMENT`) on a
@@ -44,7 +47,7 @@ mod rows;
 use crate::connect::{first, get, Flavor, Target};
 use crate::sql::display_name;
 use crate::{MysqlSnapshot, MysqlSource, SourceError};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use migrate_core::{Ident, LogicalType, QualifiedName, Table};
 use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, Selection, TableFilter};
 use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
@@ -67,6 +70,13 @@ pub const HEARTBEAT: Duration = Duration::from_secs(1);
 /// How long skipped transactions (none of the watched tables) may go without an
 /// [`ChangeEvent::Idle`].
 const IDLE_EVERY: Duration = Duration::from_secs(1);
+
+/// While a commit is held back ([`Gathering`]) and nothing more of the binlog is at hand, how long
+/// the stream waits for the next event before it hands the commit over.
+const LINGER: Duration = Duration::from_millis(2);
+
+/// The longest a commit is held back to gather the next transactions' rows with its own.
+const HOLD_AT_MOST: Duration = Duration::from_millis(50);
 
 /// MariaDB event types that `mysql_common` does not know.
 const MARIA_ANNOTATE_ROWS: u8 = 160;
@@ -108,6 +118,54 @@ enum GroupGtid {
     Mysql(String, u64),
 }
 
+/// Change rows not handed over yet, and the commit they may be held behind: consecutive
+/// transactions of one table are handed over as one batch and their last commit while more of
+/// the binlog is at hand or arrives within [`LINGER`], for [`HOLD_AT_MOST`] at most (one-row
+/// transactions would otherwise travel alone, each in a batch of its own).
+#[derive(Default)]
+struct Gathering {
+    /// Rows of one table, in binlog order.
+    rows: Option<Pending>,
+    /// The commit of the last complete transaction whose rows are the first `.1` of `rows`.
+    commit: Option<(ChangeEvent, usize)>,
+    /// Since when `commit` has been held back.
+    since: Option<Instant>,
+}
+
+impl Gathering {
+    /// Hands over the rows gathered and the commit held, in binlog order: the rows of complete
+    /// transactions, their last commit, then the rows of the open transaction.
+    fn flush(&mut self, out: &mut VecDeque<ChangeEvent>) -> Result<(), SourceError> {
+        self.since = None;
+        let commit = self.commit.take();
+        let Some(pending) = self.rows.take().filter(|p| p.rows > 0) else {
+            out.extend(commit.map(|(commit, _)| commit));
+            return Ok(());
+        };
+        let table = pending.table.clone();
+        let changes = pending.finish()?;
+        match commit {
+            Some((commit, rows)) if rows < changes.num_rows() => {
+                let open = changes.slice(rows, changes.num_rows() - rows);
+                out.push_back(ChangeEvent::Rows {
+                    table: table.clone(),
+                    changes: changes.slice(0, rows),
+                });
+                out.push_back(commit);
+                out.push_back(ChangeEvent::Rows {
+                    table,
+                    changes: open,
+                });
+            }
+            commit => {
+                out.push_back(ChangeEvent::Rows { table, changes });
+                out.extend(commit.map(|(commit, _)| commit));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A change stream of a MySQL/MariaDB server: see the module documentation.
 pub struct MysqlChangeStream {
     binlog: BinlogStream,
@@ -128,7 +186,7 @@ pub struct MysqlChangeStream {
     in_transaction: bool,
     /// Something of the current group was delivered (rows, truncate, table).
     delivered: bool,
-    pending: Option<Pending>,
+    gathering: Gathering,
     out: VecDeque<ChangeEvent>,
     /// The end of the last complete event group: where a resume would start.
     committed: (String, u64),
@@ -470,7 +528,7 @@ impl MysqlChangeStream {
             group_gtid: None,
             in_transaction: false,
             delivered: false,
-            pending: None,
+            gathering: Gathering::default(),
             out: VecDeque::new(),
             committed: (cursor.file, cursor.pos),
             last_output: Instant::now(),
@@ -493,19 +551,11 @@ impl MysqlChangeStream {
     }
 
     fn flush(&mut self) -> Result<(), SourceError> {
-        if let Some(pending) = self.pending.take() {
-            if pending.rows > 0 {
-                let table = pending.table.clone();
-                let changes = pending.finish()?;
-                self.out.push_back(ChangeEvent::Rows { table, changes });
-            }
-        }
-        Ok(())
+        self.gathering.flush(&mut self.out)
     }
 
     /// The end of an event group at `pos` of the current file.
     fn end_group(&mut self, pos: u32, timestamp: u32) -> Result<(), SourceError> {
-        self.flush()?;
         match (self.group_gtid.take(), &mut self.gtid) {
             (Some(GroupGtid::Maria(gtid)), GtidState::Maria(state)) => state.apply(gtid),
             (Some(GroupGtid::Maria(gtid)), state @ GtidState::None) => {
@@ -525,11 +575,25 @@ impl MysqlChangeStream {
         if self.delivered {
             self.delivered = false;
             let committed_at = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(timestamp));
-            self.out.push_back(ChangeEvent::Commit {
+            let commit = ChangeEvent::Commit {
                 position: self.position(),
                 committed_at: Some(committed_at),
-            });
+            };
+            match self.gathering.rows.as_ref().map(|p| p.rows) {
+                // The transaction ends with rows still gathered: the commit waits for the next
+                // transactions' rows (see `next_event`).
+                Some(rows) if rows > 0 => {
+                    self.gathering.commit = Some((commit, rows));
+                    self.gathering.since.get_or_insert_with(Instant::now);
+                }
+                _ => {
+                    self.flush()?;
+                    self.out.push_back(commit);
+                }
+            }
         } else if self.last_output.elapsed() >= IDLE_EVERY {
+            // A held commit goes first: this position is past it.
+            self.flush()?;
             self.out.push_back(ChangeEvent::Idle {
                 position: self.position(),
                 server_time: Some(
@@ -643,6 +707,7 @@ impl MysqlChangeStream {
                 });
             }
             Some(EventData::HeartbeatEvent) => {
+                self.flush()?;
                 self.out.push_back(ChangeEvent::Idle {
                     position: self.position(),
                     server_time: None,
@@ -718,6 +783,15 @@ impl MysqlChangeStream {
         self.ids.insert(tme.table_id(), Some(key.clone()));
         if watched.map.as_ref() == Some(&map) {
             return Ok(());
+        }
+        // Rows gathered under the table's previous TableMap were decoded for its layout.
+        if self
+            .gathering
+            .rows
+            .as_ref()
+            .is_some_and(|p| p.table == watched.table.name)
+        {
+            self.gathering.flush(&mut self.out)?;
         }
         let known: Vec<&str> = watched
             .table
@@ -811,29 +885,21 @@ impl MysqlChangeStream {
                 None => None,
             };
             if self
-                .pending
+                .gathering
+                .rows
                 .as_ref()
                 .is_some_and(|p| p.table != layout.table.name)
             {
-                if let Some(pending) = self.pending.take() {
-                    let table = pending.table.clone();
-                    self.out.push_back(ChangeEvent::Rows {
-                        table,
-                        changes: pending.finish()?,
-                    });
-                }
+                self.gathering.flush(&mut self.out)?;
             }
-            let pending = self.pending.get_or_insert_with(|| Pending::new(layout));
+            let pending = self
+                .gathering
+                .rows
+                .get_or_insert_with(|| Pending::new(layout));
             pending.push(layout, before, after)?;
             self.delivered = true;
             if pending.is_full() {
-                if let Some(pending) = self.pending.take() {
-                    let table = pending.table.clone();
-                    self.out.push_back(ChangeEvent::Rows {
-                        table,
-                        changes: pending.finish()?,
-                    });
-                }
+                self.gathering.flush(&mut self.out)?;
             }
         }
         Ok(())
@@ -849,7 +915,35 @@ impl ChangeStream for MysqlChangeStream {
                 self.last_output = Instant::now();
                 return Ok(Some(event));
             }
-            let event = match self.binlog.next().await {
+            if self
+                .gathering
+                .since
+                .is_some_and(|since| since.elapsed() >= HOLD_AT_MOST)
+            {
+                self.flush()?;
+                continue;
+            }
+            let next = if self.gathering.commit.is_none() {
+                self.binlog.next().await
+            } else {
+                match at_hand(&mut self.binlog) {
+                    Some(next) => next,
+                    None => {
+                        tokio::time::sleep(LINGER).await;
+                        match at_hand(&mut self.binlog) {
+                            Some(next) => next,
+                            None => {
+                                self.flush()?;
+                                continue;
+                            }
+                        }
+                    }
+                }
+            };
+            // Events at hand are taken outside tokio's cooperative budget (`at_hand`): give the
+            // thread's other tasks their turn as a budgeted receive would.
+            tokio::task::consume_budget().await;
+            let event = match next {
                 Some(Ok(event)) => event,
                 Some(Err(source)) => {
                     return Err(SourceError::Binlog {
@@ -875,6 +969,13 @@ impl ChangeStream for MysqlChangeStream {
     async fn acknowledge(&mut self, _position: &Position) -> Result<(), SourceError> {
         Ok(())
     }
+}
+
+/// The binlog's next event if it is already received, without waiting. Outside the cooperative
+/// budget: inside it, the poll says "not ready" once the task's budget is spent, which would hand
+/// a held commit over early.
+fn at_hand(binlog: &mut BinlogStream) -> Option<Option<Result<Event, mysql_async::Error>>> {
+    tokio::task::unconstrained(binlog.next()).now_or_never()
 }
 
 fn key_of(table: &Table) -> TableKey {
