@@ -153,6 +153,18 @@ fn shape(events: &[ChangeEvent]) -> Vec<String> {
         .collect()
 }
 
+/// The `id` (INT) of every row change in `events`, in order.
+fn ids_in(events: &[ChangeEvent]) -> Vec<i32> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ChangeEvent::Rows { changes, .. } => Some(column::<Int32Array>(changes, "id")),
+            _ => None,
+        })
+        .flat_map(|ids| ids.values().to_vec())
+        .collect()
+}
+
 fn rows(event: &ChangeEvent) -> &RecordBatch {
     match event {
         ChangeEvent::Rows { changes, .. } => changes,
@@ -556,15 +568,7 @@ async fn consecutive_transactions_share_a_batch_and_its_last_commit() {
     db.sql(&inserts).unwrap();
     let end = snapshot_position(&source).await;
     let events = events_until(&mut stream, &end).await;
-    let ids: Vec<i32> = events
-        .iter()
-        .filter_map(|e| match e {
-            ChangeEvent::Rows { changes, .. } => Some(column::<Int32Array>(changes, "id")),
-            _ => None,
-        })
-        .flat_map(|ids| ids.values().to_vec())
-        .collect();
-    assert_eq!(ids, (1..=1000).collect::<Vec<i32>>());
+    assert_eq!(ids_in(&events), (1..=1000).collect::<Vec<i32>>());
     let commits = events
         .iter()
         .filter(|e| matches!(e, ChangeEvent::Commit { .. }))
@@ -602,22 +606,12 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
         db.sql(statement).unwrap();
         commits.push(snapshot_position(&source).await);
     }
-    let ids_from = |events: Vec<ChangeEvent>| -> Vec<i32> {
-        events
-            .iter()
-            .filter_map(|e| match e {
-                ChangeEvent::Rows { changes, .. } => Some(column::<Int32Array>(changes, "id")),
-                _ => None,
-            })
-            .flat_map(|ids| ids.values().to_vec())
-            .collect()
-    };
     let events = events_until(&mut stream, &commits[2]).await;
     assert_eq!(
         file_pos(&commit_position(events.last().unwrap())),
         file_pos(&commits[2])
     );
-    assert_eq!(ids_from(events), [1, 2, 3]);
+    assert_eq!(ids_in(&events), [1, 2, 3]);
     assert_ne!(
         file_pos(&commits[0]).0,
         file_pos(&commits[1]).0,
@@ -631,17 +625,17 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
         file_pos(&commit_position(events.last().unwrap())),
         file_pos(&commits[2])
     );
-    assert_eq!(ids_from(events), [2, 3]);
+    assert_eq!(ids_in(&events), [2, 3]);
     // From the second: exactly 3.
     let mut resumed = open(&source, &tables, &commits[1]).await.unwrap();
-    assert_eq!(ids_from(events_until(&mut resumed, &commits[2]).await), [3]);
+    assert_eq!(ids_in(&events_until(&mut resumed, &commits[2]).await), [3]);
 
     // A file the server no longer has, with the GTID state of the first commit: resumed by GTID.
     let gtid = commits[0].0.split_once(";gtid=").unwrap().1;
     let gone = Position(format!("gone-bin.000001:4;gtid={gtid}"));
     let mut resumed = open(&source, &tables, &gone).await.unwrap();
     let events = events_until(&mut resumed, &commits[2]).await;
-    assert_eq!(ids_from(events), [2, 3]);
+    assert_eq!(ids_in(&events), [2, 3]);
     source
         .start_capture("rotate", &tables, &gone)
         .await
