@@ -519,7 +519,10 @@ pub async fn replicate_cdc<S: ChangeSource>(
     // One capture per task: its slot, staging and checkpoint have one user. (A lock of its own:
     // the full load below takes the task's load lock on other connections.)
     if !warehouse
-        .lock_task(&format!("{} (cdc)", options.task_name))
+        .lock_task(
+            &format!("{} (cdc)", options.task_name),
+            crate::TASK_LOCK_WAIT,
+        )
         .await?
     {
         return Err(ReplicateError::Unsupported {
@@ -528,7 +531,10 @@ pub async fn replicate_cdc<S: ChangeSource>(
                 options.task_name,
                 warehouse.endpoint()
             ),
-            action: "stop it first (SIGTERM), or give this run another --name".into(),
+            action: format!(
+                "stop it first (SIGTERM), or give this run another --name (waited {} s for it)",
+                crate::TASK_LOCK_WAIT.as_secs()
+            ),
         });
     }
     let shards = apply_shards(&warehouse, &target_url, cdc.apply_connections).await?;

@@ -58,7 +58,11 @@ use migrate_stage::{Format, Stage, StageOptions};
 use migrate_task::{DatabaseUrl, Engine, StagingFormat, StagingUrl, ValidatedTask};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a run waits for its task's lock while another session holds it (a killed run's
+/// sessions hold it until the server ends them, see `PostgresWarehouse::lock_task`).
+const TASK_LOCK_WAIT: Duration = Duration::from_secs(15);
 use table::{RecordedPlan, TableLoad};
 use target::Target;
 
@@ -347,7 +351,7 @@ async fn full_load<S: Source>(
                 if !warehouses
                     .get()
                     .await?
-                    .lock_task(&options.task_name)
+                    .lock_task(&options.task_name, TASK_LOCK_WAIT)
                     .await?
                 {
                     return Err(ReplicateError::Unsupported {
@@ -356,7 +360,7 @@ async fn full_load<S: Source>(
                             options.task_name,
                             target.endpoint()
                         ),
-                        action: "wait for it to finish, or give this run another --name".into(),
+                        action: format!("wait for it to finish, or give this run another --name (waited {} s for it)", TASK_LOCK_WAIT.as_secs()),
                     });
                 }
             }

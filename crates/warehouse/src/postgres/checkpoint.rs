@@ -4,6 +4,7 @@ use super::PostgresWarehouse;
 use crate::WarehouseError;
 use migrate_core::Table;
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 use tokio_postgres::GenericClient;
 
 /// Creates `migrate.migrate_checkpoint`, `migrate.migrate_table_state` and
@@ -244,18 +245,39 @@ impl PostgresWarehouse {
         self.client.lock().await.is_closed()
     }
 
-    /// Takes the session-level lock of `task` on this connection, if no other session holds it:
-    /// `false` when another run of the task is going on. Held until this connection closes.
-    pub async fn lock_task(&self, task: &str) -> Result<bool, WarehouseError> {
-        let client = self.client.lock().await;
-        let row = client
-            .query_one(
-                "SELECT pg_try_advisory_lock(hashtextextended('migrate task ' || $1, 0))",
-                &[&task],
-            )
-            .await
-            .map_err(WarehouseError::database(format!("locking task {task}")))?;
-        Ok(row.get(0))
+    /// Takes the session-level lock of `task` on this connection, waiting up to `wait` while
+    /// another session holds it: `false` when it still does then (another run of the task is
+    /// going on). Held until this connection closes.
+    ///
+    /// Why wait: a run that was killed leaves its sessions to the server, which ends them (and
+    /// frees the lock) only when their statement in progress ends and the next write to the dead
+    /// client fails; a run restarted right away would otherwise be refused.
+    pub async fn lock_task(&self, task: &str, wait: Duration) -> Result<bool, WarehouseError> {
+        let deadline = Instant::now() + wait;
+        let mut told = false;
+        loop {
+            let row = self
+                .client
+                .lock()
+                .await
+                .query_one(
+                    "SELECT pg_try_advisory_lock(hashtextextended('migrate task ' || $1, 0))",
+                    &[&task],
+                )
+                .await
+                .map_err(WarehouseError::database(format!("locking task {task}")))?;
+            if row.get(0) {
+                return Ok(true);
+            }
+            if Instant::now() >= deadline {
+                return Ok(false);
+            }
+            if !told {
+                told = true;
+                tracing::info!(task, wait_seconds = wait.as_secs(), "another session holds the task's lock (a run still going, or a killed run's session the server has not ended yet): waiting for it");
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 
     /// The server's `max_prepared_transactions`: how many transactions may wait in two-phase
