@@ -923,6 +923,10 @@ impl ChangeStream for MysqlChangeStream {
                 self.flush()?;
                 continue;
             }
+            // Events at hand are taken outside tokio's cooperative budget (`at_hand`): give the
+            // thread's other tasks their turn as a budgeted receive would. (Before the receive: a
+            // yield after it would lose the event if this future were dropped there.)
+            tokio::task::consume_budget().await;
             let next = if self.gathering.commit.is_none() {
                 self.binlog.next().await
             } else {
@@ -940,9 +944,6 @@ impl ChangeStream for MysqlChangeStream {
                     }
                 }
             };
-            // Events at hand are taken outside tokio's cooperative budget (`at_hand`): give the
-            // thread's other tasks their turn as a budgeted receive would.
-            tokio::task::consume_budget().await;
             let event = match next {
                 Some(Ok(event)) => event,
                 Some(Err(source)) => {

@@ -125,6 +125,10 @@ impl PostgresChanges {
                 self.flush();
                 continue;
             }
+            // A busy stream has events at hand for long stretches: give the other tasks of this
+            // thread their turn every 128 of them, as a receive within the budget would. (Before
+            // the receive: a yield after it would lose the event if this future were dropped.)
+            tokio::task::consume_budget().await;
             let received = if !self.client.is_running() {
                 // The worker ended: the receive drains its events, then joins it for its result,
                 // which a receive dropped halfway would lose.
@@ -155,9 +159,6 @@ impl PostgresChanges {
                     }
                 }
             };
-            // A busy stream has events at hand for long stretches: give the other tasks of this
-            // thread their turn every 128 of them, as a receive within the budget would.
-            tokio::task::consume_budget().await;
             let Some(event) = received.map_err(SourceError::replication(self.context()))? else {
                 self.flush();
                 return Ok(!self.pending.is_empty());
