@@ -207,6 +207,15 @@ built="not needed"
 [ -z "${MIGRATE:-}" ] || built="$MIGRATE ($("$MIGRATE" --version))"
 say "migrate: $built, $("$PG_BIN/postgres" --version 2>/dev/null || echo postgres)"
 [ "$(pg_value "$MIGRATE_PG_URL" "SHOW wal_level")" = logical ] || die "the PostgreSQL server needs wal_level = logical"
+# Replication slots this run creates on the source, at most: (a) two per run (native's and
+# migrate's), (a)/(b) two for the decoders, (c) migrate's.
+slots_needed=0
+! want_part a || slots_needed=$((slots_needed + 2 * RUNS))
+! { want_part a || want_part b; } || slots_needed=$((slots_needed + 2))
+! want_part c || slots_needed=$((slots_needed + 1))
+slots_free=$(pg_value "$MIGRATE_PG_URL" "SELECT current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)")
+[ "$slots_needed" -le "$slots_free" ] ||
+	die "this run needs $slots_needed replication slots and the source has $slots_free free (max_replication_slots minus the slots in pg_replication_slots): lower RUNS, drop unused slots, or raise max_replication_slots"
 
 # The table of (a), (b) and (d) in PostgreSQL; the marker table whose row, committed after the
 # workload, tells that a consumer has applied everything before it.
