@@ -32,7 +32,8 @@
 #   RUNS=N                        (a)'s pairs of consumers (native, then migrate), every one
 #                                 catching up on the same workload; each pair's ratio and their
 #                                 median are printed (default 1: on this noisy host one pair's
-#                                 ratio moves by 15% from run to run)
+#                                 ratio moves by 15% from run to run); each pair takes two
+#                                 replication slots on the source (checked before anything runs)
 #   RATE=N LAG_SECONDS=N          (c)'s steady rate and duration
 #   PARTS="a b c d"               which parts to run (PARTS=b: the workload and (b) only)
 #   BATCH_SECONDS=S BATCH_MIB=M   migrate's --batch-seconds / --batch-mib (default: migrate's)
