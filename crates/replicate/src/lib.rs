@@ -59,12 +59,12 @@ use migrate_task::{DatabaseUrl, Engine, StagingFormat, StagingUrl, ValidatedTask
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use table::{RecordedPlan, TableLoad};
+use target::Target;
 
 /// How long a run waits for its task's lock while another session holds it (a killed run's
 /// sessions hold it until the server ends them, see `PostgresWarehouse::lock_task`).
 const TASK_LOCK_WAIT: Duration = Duration::from_secs(15);
-use table::{RecordedPlan, TableLoad};
-use target::Target;
 
 /// How a run behaves beyond what the task file says.
 #[derive(Debug, Clone)]
