@@ -208,12 +208,15 @@ built="not needed"
 [ -z "${MIGRATE:-}" ] || built="$MIGRATE ($("$MIGRATE" --version))"
 say "migrate: $built, $("$PG_BIN/postgres" --version 2>/dev/null || echo postgres)"
 [ "$(pg_value "$MIGRATE_PG_URL" "SHOW wal_level")" = logical ] || die "the PostgreSQL server needs wal_level = logical"
-# Replication slots this run creates on the source, at most: (a) two per run (native's and
-# migrate's), (a)/(b) two for the decoders, (c) migrate's.
+# Replication slots this run holds on the source at once: (a)/(b) two for the decoders and (a)
+# two per run (native's and migrate's), all dropped before (c), which makes one.
 slots_needed=0
-! want_part a || slots_needed=$((slots_needed + 2 * RUNS))
-! { want_part a || want_part b; } || slots_needed=$((slots_needed + 2))
-! want_part c || slots_needed=$((slots_needed + 1))
+! want_part c || slots_needed=1
+if want_part a || want_part b; then
+	ab_slots=2
+	! want_part a || ab_slots=$((ab_slots + 2 * RUNS))
+	[ "$ab_slots" -le "$slots_needed" ] || slots_needed=$ab_slots
+fi
 slots_free=$(pg_value "$MIGRATE_PG_URL" "SELECT current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)")
 [ "$slots_needed" -le "$slots_free" ] ||
 	die "this run needs $slots_needed replication slots and the source has $slots_free free (max_replication_slots minus the slots in pg_replication_slots): lower RUNS, drop unused slots, or raise max_replication_slots"
@@ -236,11 +239,13 @@ if want_part a || want_part b; then
 
 	if want_part a; then
 		pg "$src" -c "CREATE PUBLICATION cdcbench FOR TABLE bench.t, bench.done" >/dev/null
+		staging_a=() # each run's staging directory, by run
 		for run in $(seq "$RUNS"); do
 			# migrate's full load makes its slot and publication (migrate_<database>_<task>) and
 			# the target tables.
 			fresh_pg_database "$MIGRATE_PG_TARGET_URL" "$DST_MIGRATE$run"
 			local_staging "bench-cdc/staging-a$run"
+			staging_a[run]=${STAGING_ARGS[1]} # local_staging's (--staging DIR)
 			log "(a) migrate full load $run of $RUNS (creates its slot)"
 			run_cdc "a-load$run" --source "$src" --target "$(tgt_db "$DST_MIGRATE$run")" "${STAGING_ARGS[@]}" \
 				--name "$TASK$run" --stop-when-idle 1
@@ -302,8 +307,8 @@ if want_part a || want_part b; then
 			log "(a) run $run of $RUNS: migrate replicate --cdc catching up"
 			migrated=$(tgt_db "$DST_MIGRATE$run")
 			t0=$(now_ns)
-			# The staging of its full load (local_staging "bench-cdc/staging-a$run" above).
-			run_cdc "a-cdc$run" --source "$src" --target "$migrated" --staging "$WORK/staging-a$run/staging" --name "$TASK$run" \
+			# The staging of its full load.
+			run_cdc "a-cdc$run" --source "$src" --target "$migrated" --staging "${staging_a[run]}" --name "$TASK$run" \
 				--stop-when-idle 2 "${BATCH_ARGS[@]}"
 			if ! wait_for "$migrated" "SELECT count(*) = 1 FROM bench.done" 3600; then
 				tail -n 20 "$WORK/a-cdc$run.err" >&2
