@@ -126,26 +126,31 @@ enum GroupGtid {
 struct Gathering {
     /// Rows of one table, in binlog order.
     rows: Option<Pending>,
-    /// The commit of the last complete transaction whose rows are the first `.1` of `rows`.
-    commit: Option<(ChangeEvent, usize)>,
-    /// Since when `commit` has been held back.
-    since: Option<Instant>,
+    /// The commit held back, if any.
+    held: Option<Held>,
+}
+
+/// The commit of the last complete transaction whose rows are the first `rows` of
+/// [`Gathering::rows`], held back since `since` (the first commit of the batch held).
+struct Held {
+    commit: ChangeEvent,
+    rows: usize,
+    since: Instant,
 }
 
 impl Gathering {
     /// Hands over the rows gathered and the commit held, in binlog order: the rows of complete
     /// transactions, their last commit, then the rows of the open transaction.
     fn flush(&mut self, out: &mut VecDeque<ChangeEvent>) -> Result<(), SourceError> {
-        self.since = None;
-        let commit = self.commit.take();
+        let held = self.held.take();
         let Some(pending) = self.rows.take().filter(|p| p.rows > 0) else {
-            out.extend(commit.map(|(commit, _)| commit));
+            out.extend(held.map(|h| h.commit));
             return Ok(());
         };
         let table = pending.table.clone();
         let changes = pending.finish()?;
-        match commit {
-            Some((commit, rows)) if rows < changes.num_rows() => {
+        match held {
+            Some(Held { commit, rows, .. }) if rows < changes.num_rows() => {
                 let open = changes.slice(rows, changes.num_rows() - rows);
                 out.push_back(ChangeEvent::Rows {
                     table: table.clone(),
@@ -157,9 +162,9 @@ impl Gathering {
                     changes: open,
                 });
             }
-            commit => {
+            held => {
                 out.push_back(ChangeEvent::Rows { table, changes });
-                out.extend(commit.map(|(commit, _)| commit));
+                out.extend(held.map(|h| h.commit));
             }
         }
         Ok(())
@@ -583,8 +588,16 @@ impl MysqlChangeStream {
                 // The transaction ends with rows still gathered: the commit waits for the next
                 // transactions' rows (see `next_event`).
                 Some(rows) if rows > 0 => {
-                    self.gathering.commit = Some((commit, rows));
-                    self.gathering.since.get_or_insert_with(Instant::now);
+                    let since = self
+                        .gathering
+                        .held
+                        .as_ref()
+                        .map_or_else(Instant::now, |h| h.since);
+                    self.gathering.held = Some(Held {
+                        commit,
+                        rows,
+                        since,
+                    });
                 }
                 _ => {
                     self.flush()?;
@@ -917,8 +930,9 @@ impl ChangeStream for MysqlChangeStream {
             }
             if self
                 .gathering
-                .since
-                .is_some_and(|since| since.elapsed() >= HOLD_AT_MOST)
+                .held
+                .as_ref()
+                .is_some_and(|h| h.since.elapsed() >= HOLD_AT_MOST)
             {
                 self.flush()?;
                 continue;
@@ -927,7 +941,7 @@ impl ChangeStream for MysqlChangeStream {
             // thread's other tasks their turn as a budgeted receive would. (Before the receive: a
             // yield after it would lose the event if this future were dropped there.)
             tokio::task::consume_budget().await;
-            let next = if self.gathering.commit.is_none() {
+            let next = if self.gathering.held.is_none() {
                 self.binlog.next().await
             } else {
                 match at_hand(&mut self.binlog) {
