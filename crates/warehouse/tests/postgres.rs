@@ -937,3 +937,29 @@ async fn connection_errors_never_show_the_password() {
     assert!(text.contains("loader@127.0.0.1:1/db"), "{text}");
     assert_eq!(error.retry(), Retry::Transient);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_task_lock_is_waited_for_then_refused_or_taken() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("wh_task_lock");
+    let first = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let second = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let wait = std::time::Duration::from_millis(600);
+    assert!(first.lock_task("locked", wait).await.unwrap());
+    // Held by the other session all along: refused after the wait, not before.
+    let started = std::time::Instant::now();
+    assert!(!second.lock_task("locked", wait).await.unwrap());
+    assert!(started.elapsed() >= wait, "{:?}", started.elapsed());
+    // Freed while waiting (the holder's session ends): taken.
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        drop(first);
+    });
+    assert!(second
+        .lock_task("locked", std::time::Duration::from_secs(10))
+        .await
+        .unwrap());
+    release.await.unwrap();
+}
