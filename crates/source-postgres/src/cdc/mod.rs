@@ -11,13 +11,15 @@
 //! - Values arrive in their binary `send` form and are decoded exactly as the full load's binary
 //!   COPY (`crate::read::decode`; network addresses and bit strings are printed as the server's
 //!   output functions print them, and arrays of the elements the warehouse loads as the JSON
-//!   `to_json` gives: what the full load reads). Types whose binary form is not decoded there
-//!   (ranges, geometric types, money, arrays of other elements) are refused before the full load
-//!   ([`migrate_source::ChangeSource::check_columns`]) and when a relation brings one, naming
-//!   table and column, unless the task drops the column (then it is delivered as NULL, and
-//!   dropped by the caller).
+//!   `to_json` gives: what the full load reads). Other types with a binary form (ranges,
+//!   geometric types, money, composite and extension types, arrays of those) are converted on
+//!   the source by the full load's expressions (`render`). A type without one is refused before
+//!   the full load ([`migrate_source::ChangeSource::check_columns`]) and when a relation brings
+//!   one, naming table and column, unless the task drops the column (then it is delivered as
+//!   NULL, and dropped by the caller).
 
 mod pgoutput;
+mod render;
 mod stream;
 
 pub use stream::PostgresChanges;
@@ -30,70 +32,118 @@ use migrate_pgconn::{Roots, SslMode, TlsSettings};
 use migrate_source::{key_columns, ChangeSource, Position, Selection};
 use pgwire_replication::config::{SslMode as ReplicationSslMode, TlsConfig};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
+use render::Render;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio_postgres::config::Host;
 use tokio_postgres::types::Type;
 
-/// The wire format of type `oid` in change capture: built-in types directly, domains through
-/// their base type, enums as text; `None`: not decoded. `known` keeps the answers.
-async fn capture_wire(
-    client: &tokio_postgres::Client,
-    oid: u32,
-    known: &mut HashMap<u32, Option<Wire>>,
-) -> Result<Option<Wire>, SourceError> {
-    if let Some(wire) = known.get(&oid) {
-        return Ok(*wire);
-    }
-    let wire = match Type::from_oid(oid) {
-        Some(ty) => crate::read::native(&ty),
-        None => {
-            let row = client
-                .query_opt(
-                    "SELECT typtype::text, typbasetype FROM pg_type WHERE oid = $1",
-                    &[&oid],
-                )
-                .await
-                .map_err(SourceError::query("looking up a column type"))?;
-            match row {
-                Some(row) if row.get::<_, String>(0) == "e" => Some(Wire::Text),
-                Some(row) if row.get::<_, String>(0) == "d" => {
-                    let base: u32 = row.get(1);
-                    Box::pin(capture_wire(client, base, known)).await?
-                }
-                _ => None,
-            }
-        }
-    };
-    known.insert(oid, wire);
-    Ok(wire)
+/// How change capture reads values of a type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TypeCapture {
+    /// The wire format decoded here: built-in types directly, domains through their base type,
+    /// enums as text; `None`: not decoded here.
+    wire: Option<Wire>,
+    /// How the source server can convert its values (see `render`), if it can.
+    render: Option<Render>,
 }
 
-/// How capture reads `column` of `table` whose type arrives as `wire`: that wire when it is
-/// decoded into the column's canonical type; `None` for an undecoded type of a column the task
-/// drops (`selection`: it is delivered as NULL); an error naming it for one the task keeps (key
-/// columns always are).
-fn column_wire(
-    wire: Option<Wire>,
+/// How change capture reads type `oid`. `known` keeps the answers.
+async fn type_capture(
+    client: &tokio_postgres::Client,
+    oid: u32,
+    known: &mut HashMap<u32, TypeCapture>,
+) -> Result<TypeCapture, SourceError> {
+    if let Some(capture) = known.get(&oid) {
+        return Ok(*capture);
+    }
+    // A type is converted when it has a binary `send` form (pgoutput sends others as text)
+    // and an array type (its values go back as an array); an array (variable length, with
+    // an element type) when its elements are.
+    let row = client
+        .query_opt(
+            "SELECT t.typtype::text, t.typbasetype, t.typsend <> 0 AND t.typarray <> 0, \
+                    CASE WHEN t.typlen = -1 AND e.typsend <> 0 AND e.typarray = t.oid THEN t.typelem END \
+               FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem WHERE t.oid = $1",
+            &[&oid],
+        )
+        .await
+        .map_err(SourceError::query("looking up a column type"))?;
+    let Some(row) = row else {
+        return Err(SourceError::Capture {
+            message: format!(
+                "a captured column has type oid {oid}, which the source's catalog lacks"
+            ),
+            action: "check whether the type was dropped on the source; restart the task".into(),
+        });
+    };
+    let (kind, base, values, elements): (String, u32, bool, Option<u32>) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let wire = match Type::from_oid(oid) {
+        Some(ty) => crate::read::native(&ty),
+        None if kind == "e" => Some(Wire::Text),
+        None if kind == "d" => Box::pin(type_capture(client, base, known)).await?.wire,
+        None => None,
+    };
+    let render = match (elements, values) {
+        (Some(element), _) => Some(Render::Elements(element)),
+        (None, true) => Some(Render::Values),
+        (None, false) => None,
+    };
+    let capture = TypeCapture { wire, render };
+    known.insert(oid, capture);
+    Ok(capture)
+}
+
+/// How capture reads one column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColumnCapture {
+    /// Decoded here from its binary form.
+    Decoded(Wire),
+    /// Converted on the source server by the full load's expression for it (`render`).
+    Rendered(Render),
+    /// A column the task drops whose type is read neither way: delivered as NULL.
+    Dropped,
+}
+
+/// How capture reads `column` of `table` whose type is read as `capture`: decoded here when its
+/// wire decodes into the column's canonical type, else dropped when the task drops it
+/// (`selection`), else converted on the source; an error naming it for a kept column (key
+/// columns always are) that can't be read either way.
+fn column_capture(
+    capture: TypeCapture,
     table: &Table,
     column: &Column,
     selection: &Selection,
-) -> Result<Option<Wire>, SourceError> {
+) -> Result<ColumnCapture, SourceError> {
     let data_type = migrate_batch::data_type(&column.data_type);
-    let decoded = wire.filter(|&wire| Decoder::new(wire, &data_type).is_some());
+    if let Some(wire) = capture
+        .wire
+        .filter(|&wire| Decoder::new(wire, &data_type).is_some())
+    {
+        return Ok(ColumnCapture::Decoded(wire));
+    }
     let name = &column.name.value;
     // The selection plans the table's mapping: asked only when it matters.
-    if decoded.is_none() && (key_columns(table).contains(name) || (selection.columns)(table, name))
-    {
-        return Err(SourceError::Capture {
-            message: format!(
-                "{}.{}: type {} is not captured by change data capture (its binary form is not decoded)",
-                table.name, column.name, column.source_type
-            ),
-            action: "remove the column with a remove-column rule, or exclude the table".into(),
-        });
+    if !key_columns(table).contains(name) && !(selection.columns)(table, name) {
+        return Ok(ColumnCapture::Dropped);
     }
-    Ok(decoded)
+    let why = match capture.render {
+        // An array is put together as the JSON or the text the full load reads it as.
+        Some(Render::Elements(_)) if Decoder::new(Wire::Text, &data_type).is_none() => format!(
+            "an array is captured as the JSON or the text a full load reads it as, not as {}",
+            column.data_type
+        ),
+        Some(render) => return Ok(ColumnCapture::Rendered(render)),
+        None => "it has no binary send function or no array type".into(),
+    };
+    Err(SourceError::Capture {
+        message: format!(
+            "{}.{}: type {} is not captured by change data capture: {why}",
+            table.name, column.name, column.source_type
+        ),
+        action: "remove the column with a remove-column rule, or exclude the table".into(),
+    })
 }
 
 /// The slot and publication of a task reading `database`: `migrate_<database>_<task>`, lower
@@ -348,8 +398,8 @@ impl ChangeSource for PostgresSource {
             let Some(column) = table.columns.iter().find(|c| c.name.value == name) else {
                 continue;
             };
-            let wire = capture_wire(&self.client, oid, &mut known).await?;
-            column_wire(wire, table, column, selection)?;
+            let capture = type_capture(&self.client, oid, &mut known).await?;
+            column_capture(capture, table, column, selection)?;
         }
         Ok(())
     }

@@ -1,7 +1,9 @@
 //! The change stream of one replication slot: pgoutput messages to [`ChangeEvent`]s.
 
 use super::pgoutput::{self, Cell, Message, OldImage, Relation};
-use crate::read::decode::{Decoder, Wire};
+use super::render::{Render, Rendering, Unrendered};
+use super::{ColumnCapture, TypeCapture};
+use crate::read::decode::Decoder;
 use crate::{PostgresSource, SourceError};
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
@@ -38,11 +40,13 @@ const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 struct Watched {
     /// The table's definition in the relation's column order.
     table: Table,
-    /// Per relation column, its wire format; `None` for a column the task drops whose type is
-    /// not decoded (delivered as NULL).
-    wires: Vec<Option<Wire>>,
+    /// Per relation column, how it is read.
+    reads: Vec<ColumnCapture>,
     /// Relation column positions of the primary key columns, in key order.
     key: Vec<usize>,
+    /// The conversion on the source of its `Rendered` columns: those of the rows' images in
+    /// column order, then those of the before-image keys in key order.
+    rendering: Option<Arc<Rendering>>,
 }
 
 /// Rows of one table being gathered into a batch.
@@ -52,8 +56,9 @@ struct Gathering {
     schema: arrow_schema::SchemaRef,
     op: StringBuilder,
     unchanged: StringBuilder,
-    before: Vec<Decoder>,
+    before: Vec<Gathered>,
     after: Vec<Gathered>,
+    rendering: Option<Arc<Rendering>>,
     rows: usize,
     bytes: usize,
 }
@@ -67,8 +72,8 @@ pub struct PostgresChanges {
     selection: Selection,
     /// Relations seen in this session: `None` for those not captured.
     relations: HashMap<u32, Option<Watched>>,
-    /// Wire formats by type oid (domains and enums resolved in the catalog).
-    wires: HashMap<u32, Option<Wire>>,
+    /// How types are read, by type oid (domains and enums resolved in the catalog).
+    types: HashMap<u32, TypeCapture>,
     pending: VecDeque<ChangeEvent>,
     gathering: Option<Gathering>,
     /// The commit of the last transaction whose rows are the first `.1` rows of `gathering`:
@@ -99,7 +104,7 @@ impl PostgresChanges {
             tables: tables.iter().map(|t| (t.name.clone(), t.clone())).collect(),
             selection,
             relations: HashMap::new(),
-            wires: HashMap::new(),
+            types: HashMap::new(),
             pending: VecDeque::new(),
             gathering: None,
             committed: None,
@@ -122,7 +127,7 @@ impl PostgresChanges {
                 .held_since
                 .is_some_and(|since| since.elapsed() >= HOLD_AT_MOST)
             {
-                self.flush();
+                self.flush().await?;
                 continue;
             }
             // A busy stream has events at hand for long stretches: give the other tasks of this
@@ -151,7 +156,7 @@ impl PostgresChanges {
                             Some(received) => received,
                             // Committed rows wait only while more of the stream arrives.
                             None if self.committed.is_some() => {
-                                self.flush();
+                                self.flush().await?;
                                 continue;
                             }
                             None => self.client.recv().await,
@@ -160,7 +165,7 @@ impl PostgresChanges {
                 }
             };
             let Some(event) = received.map_err(SourceError::replication(self.context()))? else {
-                self.flush();
+                self.flush().await?;
                 return Ok(!self.pending.is_empty());
             };
             match event {
@@ -190,7 +195,7 @@ impl PostgresChanges {
                                 self.held_since.get_or_insert_with(Instant::now);
                             }
                             _ => {
-                                self.flush();
+                                self.flush().await?;
                                 self.pending.push_back(commit);
                             }
                         }
@@ -209,7 +214,7 @@ impl PostgresChanges {
                         self.last_idle = Instant::now();
                         // Rows still held for their batch go first: Idle lets the consumer
                         // acknowledge up to its position.
-                        self.flush();
+                        self.flush().await?;
                         self.pending.push_back(ChangeEvent::Idle {
                             position: Position(wal_end.to_pg_string()),
                             server_time: pg_time(server_time_micros),
@@ -232,15 +237,18 @@ impl PostgresChanges {
             Message::Relation(relation) => self.relation(relation).await,
             Message::Insert { relation, new } => {
                 self.row(relation, Operation::Insert, None, Some(&new))
+                    .await
             }
             Message::Update { relation, old, new } => {
                 self.row(relation, Operation::Update, old.as_ref(), Some(&new))
+                    .await
             }
             Message::Delete { relation, old } => {
                 self.row(relation, Operation::Delete, Some(&old), None)
+                    .await
             }
             Message::Truncate { relations } => {
-                self.flush();
+                self.flush().await?;
                 let tables: Vec<QualifiedName> = relations
                     .iter()
                     .filter_map(|id| self.relations.get(id).and_then(Option::as_ref))
@@ -267,7 +275,7 @@ impl PostgresChanges {
             self.relations.insert(relation.id, None);
             return Ok(());
         }
-        self.flush();
+        self.flush().await?;
         let names: Vec<&str> = relation.columns.iter().map(|c| c.name.as_str()).collect();
         let same_columns = known.as_ref().is_some_and(|t| {
             t.columns.len() == names.len()
@@ -290,12 +298,17 @@ impl PostgresChanges {
                 table
             }
         };
-        let mut wires = Vec::with_capacity(relation.columns.len());
+        let mut reads = Vec::with_capacity(relation.columns.len());
         for (column, described) in table.columns.iter().zip(&relation.columns) {
-            let wire =
-                super::capture_wire(&self.catalog.client, described.type_oid, &mut self.wires)
+            let capture =
+                super::type_capture(&self.catalog.client, described.type_oid, &mut self.types)
                     .await?;
-            wires.push(super::column_wire(wire, &table, column, &self.selection)?);
+            reads.push(super::column_capture(
+                capture,
+                &table,
+                column,
+                &self.selection,
+            )?);
         }
         let key = key_columns(&table)
             .iter()
@@ -308,8 +321,32 @@ impl PostgresChanges {
                 ),
                 action: "add a primary key to the source table, or exclude it".into(),
             })?;
-        self.relations
-            .insert(relation.id, Some(Watched { table, wires, key }));
+        let rendered: Vec<(u32, Render, &migrate_core::Column)> = (0..reads.len())
+            .chain(key.iter().copied())
+            .filter_map(|p| match reads[p] {
+                ColumnCapture::Rendered(render) => {
+                    Some((relation.columns[p].type_oid, render, &table.columns[p]))
+                }
+                _ => None,
+            })
+            .collect();
+        let rendering = if rendered.is_empty() {
+            None
+        } else {
+            let table_name = table.name.to_string();
+            Some(Arc::new(
+                Rendering::plan(&self.catalog.client, &table_name, &rendered).await?,
+            ))
+        };
+        self.relations.insert(
+            relation.id,
+            Some(Watched {
+                table,
+                reads,
+                key,
+                rendering,
+            }),
+        );
         Ok(())
     }
 
@@ -365,7 +402,7 @@ impl PostgresChanges {
         Ok(table)
     }
 
-    fn row(
+    async fn row(
         &mut self,
         relation: u32,
         op: Operation,
@@ -380,7 +417,7 @@ impl PostgresChanges {
             .as_ref()
             .is_some_and(|g| g.relation != relation)
         {
-            self.flush();
+            self.flush().await?;
         }
         let Some(Some(watched)) = self.relations.get(&relation) else {
             return Ok(());
@@ -391,14 +428,21 @@ impl PostgresChanges {
         };
         let table = &watched.table;
         let columns = table.columns.len();
-        let bad_value =
-            |column: &str, reason: String, action: String| SourceError::Unrepresentable {
+        let bad_value = |column: &str, bad: BadValue| match bad {
+            BadValue::Unrepresentable(e) => SourceError::Unrepresentable {
                 table: table.name.to_string(),
                 column: column.to_string(),
                 row: format!("{} change", op.code()),
-                reason,
-                action,
-            };
+                reason: e.reason,
+                action: e.action,
+            },
+            BadValue::Text => SourceError::Protocol {
+                context: format!("reading changes of {}", table.name),
+                message: format!(
+                    "a value of column {column} came in text form although binary was requested"
+                ),
+            },
+        };
         gathering.op.append_value(op.code());
         // Before-image key: the old key when sent (key changed, or identity FULL), else the
         // new row's key.
@@ -409,29 +453,14 @@ impl PostgresChanges {
             (_, None, None) => None,
         };
         for (slot, &position) in watched.key.iter().enumerate() {
-            let value = before_cells.and_then(|cells| cells.get(position));
-            let bytes = match value {
-                Some(Cell::Binary(b)) => Some(b.as_ref()),
-                _ => None,
-            };
-            gathering.bytes += bytes.map_or(0, <[u8]>::len);
-            gathering.before[slot]
-                .append(bytes)
-                .map_err(|e| bad_value(&table.columns[position].name.value, e.reason, e.action))?;
+            let cell = before_cells.and_then(|cells| cells.get(position));
+            gathering.bytes += gathering.before[slot]
+                .push(cell)
+                .map_err(|e| bad_value(&table.columns[position].name.value, e))?;
         }
         let mut unchanged = String::new();
         for position in 0..columns {
             let cell = new.and_then(|cells| cells.get(position));
-            let bytes = match cell {
-                Some(Cell::Binary(b)) => Some(b.as_ref()),
-                Some(Cell::Text(_)) => {
-                    return Err(SourceError::Protocol {
-                        context: format!("reading changes of {}", table.name),
-                        message: "a value came in text form although binary was requested".into(),
-                    })
-                }
-                _ => None,
-            };
             if new.is_some() {
                 unchanged.push(if matches!(cell, Some(Cell::Unchanged)) {
                     '1'
@@ -439,15 +468,9 @@ impl PostgresChanges {
                     '0'
                 });
             }
-            match &mut gathering.after[position] {
-                Gathered::Decoded(decoder) => {
-                    gathering.bytes += bytes.map_or(0, <[u8]>::len);
-                    decoder.append(bytes).map_err(|e| {
-                        bad_value(&table.columns[position].name.value, e.reason, e.action)
-                    })?;
-                }
-                Gathered::Null { rows, .. } => *rows += 1,
-            }
+            gathering.bytes += gathering.after[position]
+                .push(cell)
+                .map_err(|e| bad_value(&table.columns[position].name.value, e))?;
         }
         if unchanged.contains('1') {
             gathering.unchanged.append_value(&unchanged);
@@ -456,22 +479,33 @@ impl PostgresChanges {
         }
         gathering.rows += 1;
         if gathering.rows >= BATCH_ROWS || gathering.bytes >= BATCH_BYTES {
-            self.flush();
+            self.flush().await?;
         }
         Ok(())
     }
 
     /// Turns the rows gathered so far into a pending [`ChangeEvent::Rows`].
-    fn flush(&mut self) {
+    async fn flush(&mut self) -> Result<(), SourceError> {
         self.held_since = None;
         let committed = self.committed.take();
         let Some(mut g) = self.gathering.take().filter(|g| g.rows > 0) else {
             self.pending.extend(committed.map(|(commit, _)| commit));
-            return;
+            return Ok(());
         };
+        if let Some(rendering) = &g.rendering {
+            let mut unrendered: Vec<&mut Unrendered> = g
+                .after
+                .iter_mut()
+                .chain(g.before.iter_mut())
+                .filter_map(Gathered::unrendered)
+                .collect();
+            rendering
+                .render(&self.catalog.client, &mut unrendered)
+                .await?;
+        }
         let mut columns: Vec<ArrayRef> =
             vec![Arc::new(g.op.finish()), Arc::new(g.unchanged.finish())];
-        columns.extend(g.before.iter_mut().map(Decoder::finish));
+        columns.extend(g.before.iter_mut().map(Gathered::finish));
         columns.extend(g.after.iter_mut().map(Gathered::finish));
         match RecordBatch::try_new(Arc::clone(&g.schema), columns) {
             // Rows of committed transactions, their last commit, then the rows of the open one.
@@ -498,27 +532,66 @@ impl PostgresChanges {
             // The decoders are built from the same schema: a mismatch is a bug here.
             Err(e) => unreachable!("change batch of {} does not match its schema: {e}", g.name),
         }
+        Ok(())
     }
 }
 
 /// One column of the rows being gathered.
 enum Gathered {
     Decoded(Decoder),
-    /// A column the task drops, whose type is not decoded: NULL in every row.
+    /// Converted on the source when the rows are handed over.
+    Rendered(Unrendered),
+    /// A column the task drops, whose type is not read: NULL in every row.
     Null {
         data_type: arrow_schema::DataType,
         rows: usize,
     },
 }
 
+/// Why a value can't be gathered.
+enum BadValue {
+    Unrepresentable(crate::read::decode::ValueError),
+    /// Text where binary was asked for (only types without a binary form send text; they are
+    /// not captured).
+    Text,
+}
+
 impl Gathered {
+    /// Gathers one value (`None`: a NULL, or an image without the column); returns the bytes it
+    /// adds to the batch.
+    fn push(&mut self, cell: Option<&Cell>) -> Result<usize, BadValue> {
+        let bytes = match (cell, &*self) {
+            (_, Gathered::Null { .. }) => None,
+            (Some(Cell::Binary(b)), _) => Some(b),
+            (Some(Cell::Text(_)), _) => return Err(BadValue::Text),
+            _ => None,
+        };
+        let size = bytes.map_or(0, Bytes::len);
+        match self {
+            Gathered::Decoded(decoder) => decoder
+                .append(bytes.map(Bytes::as_ref))
+                .map_err(BadValue::Unrepresentable)?,
+            Gathered::Rendered(unrendered) => unrendered.push(bytes.cloned()),
+            Gathered::Null { rows, .. } => *rows += 1,
+        }
+        Ok(size)
+    }
+
     /// The values gathered since the last call, as an array.
     fn finish(&mut self) -> ArrayRef {
         match self {
             Gathered::Decoded(decoder) => decoder.finish(),
+            Gathered::Rendered(unrendered) => unrendered.finish(),
             Gathered::Null { data_type, rows } => {
                 arrow_array::new_null_array(data_type, std::mem::take(rows))
             }
+        }
+    }
+
+    fn unrendered(&mut self) -> Option<&mut Unrendered> {
+        match self {
+            Gathered::Rendered(unrendered) => Some(unrendered),
+            _ => None,
         }
     }
 }
@@ -527,37 +600,52 @@ impl Gathering {
     fn new(relation: u32, watched: &Watched) -> Result<Gathering, SourceError> {
         let table = &watched.table;
         let schema = Arc::new(change_schema(table));
-        let decoder = |position: usize| {
+        // Rendered columns number in the plan's order: the images', then the before keys'.
+        let mut rendered = 0;
+        let mut gathered = |position: usize| {
             let column = &table.columns[position];
-            watched.wires[position]
-                .and_then(|wire| Decoder::new(wire, &migrate_batch::data_type(&column.data_type)))
-                .ok_or_else(|| SourceError::Unsupported {
+            let data_type = migrate_batch::data_type(&column.data_type);
+            let wire = match watched.reads[position] {
+                ColumnCapture::Decoded(wire) => wire,
+                ColumnCapture::Rendered(_) => {
+                    rendered += 1;
+                    match &watched.rendering {
+                        Some(rendering) => rendering.wire(rendered - 1),
+                        None => {
+                            unreachable!("a rendered column of {} without its plan", table.name)
+                        }
+                    }
+                }
+                ColumnCapture::Dropped => return Ok(Gathered::Null { data_type, rows: 0 }),
+            };
+            let decoder =
+                Decoder::new(wire, &data_type).ok_or_else(|| SourceError::Unsupported {
                     table: table.name.to_string(),
                     column: column.name.value.clone(),
                     message: format!("type {} can't be captured", column.source_type),
-                })
+                })?;
+            Ok(match watched.reads[position] {
+                ColumnCapture::Rendered(_) => Gathered::Rendered(Unrendered::new(decoder)),
+                _ => Gathered::Decoded(decoder),
+            })
         };
-        let gathered = |position: usize| match watched.wires[position] {
-            Some(_) => decoder(position).map(Gathered::Decoded),
-            None => Ok(Gathered::Null {
-                data_type: migrate_batch::data_type(&table.columns[position].data_type),
-                rows: 0,
-            }),
-        };
+        let after = (0..table.columns.len())
+            .map(&mut gathered)
+            .collect::<Result<_, SourceError>>()?;
+        let before = watched
+            .key
+            .iter()
+            .map(|&p| gathered(p))
+            .collect::<Result<_, SourceError>>()?;
         Ok(Gathering {
             relation,
             name: table.name.clone(),
             schema,
             op: StringBuilder::new(),
             unchanged: StringBuilder::new(),
-            before: watched
-                .key
-                .iter()
-                .map(|&p| decoder(p))
-                .collect::<Result<_, _>>()?,
-            after: (0..table.columns.len())
-                .map(gathered)
-                .collect::<Result<_, _>>()?,
+            before,
+            after,
+            rendering: watched.rendering.clone(),
             rows: 0,
             bytes: 0,
         })

@@ -48,8 +48,15 @@ impl Element {
 /// Reads big-endian 32-bit words off the front of the value.
 struct Reader<'a> {
     bytes: &'a [u8],
-    wire: Wire,
     whole: usize,
+}
+
+/// A malformed array of `len` bytes.
+fn malformed_array(len: usize) -> ValueError {
+    ValueError {
+        reason: format!("malformed array value of {len} bytes from the server"),
+        action: "report this as a bug in migrate, with the server version".into(),
+    }
 }
 
 impl<'a> Reader<'a> {
@@ -57,77 +64,172 @@ impl<'a> Reader<'a> {
         let (word, rest) = self
             .bytes
             .split_first_chunk::<4>()
-            .ok_or_else(|| malformed(self.wire, self.whole))?;
+            .ok_or_else(|| malformed_array(self.whole))?;
         self.bytes = rest;
         Ok(i32::from_be_bytes(*word))
     }
 
     fn take(&mut self, len: usize) -> Result<&'a [u8], ValueError> {
         if self.bytes.len() < len {
-            return Err(malformed(self.wire, self.whole));
+            return Err(malformed_array(self.whole));
         }
         let (value, rest) = self.bytes.split_at(len);
         self.bytes = rest;
         Ok(value)
+    }
+
+    fn length(&mut self) -> Result<usize, ValueError> {
+        usize::try_from(self.i32()?).map_err(|_| malformed_array(self.whole))
     }
 }
 
 /// The JSON text of a binary array of `element`s, as `to_json` prints it (`[1,2]`, `[[1,2],[3,4]]`,
 /// `[]`; lower bounds are not shown).
 pub(crate) fn array_json(element: Element, bytes: &[u8]) -> Result<String, ValueError> {
-    let wire = Wire::Array(element);
-    let mut reader = Reader {
-        bytes,
-        wire,
-        whole: bytes.len(),
-    };
-    let dimensions = usize::try_from(reader.i32()?).map_err(|_| malformed(wire, bytes.len()))?;
-    let _has_nulls = reader.i32()?;
-    let _element_type = reader.i32()?;
-    let mut lengths = Vec::with_capacity(dimensions);
-    for _ in 0..dimensions {
-        lengths.push(usize::try_from(reader.i32()?).map_err(|_| malformed(wire, bytes.len()))?);
-        let _lower_bound = reader.i32()?;
-    }
     let mut out = String::with_capacity(bytes.len() * 2);
-    if dimensions == 0 {
-        out.push_str("[]");
-    } else {
-        write_dimension(&mut out, &mut reader, element, &lengths)?;
-    }
-    if !reader.bytes.is_empty() {
-        return Err(malformed(wire, bytes.len()));
-    }
+    write_array(
+        &mut out,
+        bytes,
+        &ArrayStyle::JSON,
+        |out, value| match value {
+            Some(value) => write_element(out, element, value),
+            None => {
+                out.push_str("null");
+                Ok(())
+            }
+        },
+    )?;
     Ok(out)
 }
 
-/// `[...]` of the first dimension of `lengths`, its elements the next dimension's arrays.
-fn write_dimension(
-    out: &mut String,
-    reader: &mut Reader<'_>,
-    element: Element,
-    lengths: &[usize],
-) -> Result<(), ValueError> {
-    out.push('[');
-    for i in 0..lengths[0] {
-        if i > 0 {
-            out.push(',');
-        }
-        if lengths.len() > 1 {
-            write_dimension(out, reader, element, &lengths[1..])?;
-        } else {
-            match reader.i32()? {
-                -1 => out.push_str("null"),
-                len => {
-                    let len =
-                        usize::try_from(len).map_err(|_| malformed(reader.wire, reader.whole))?;
-                    let value = reader.take(len)?;
-                    write_element(out, element, value)?;
-                }
-            }
+/// How an array's shape is written.
+pub(crate) struct ArrayStyle {
+    open: char,
+    close: char,
+    delimiter: char,
+    /// Whether lower bounds other than 1 are written (`[0:1]=` before the array).
+    bounds: bool,
+}
+
+impl ArrayStyle {
+    /// As `to_json` writes arrays.
+    pub const JSON: ArrayStyle = ArrayStyle {
+        open: '[',
+        close: ']',
+        delimiter: ',',
+        bounds: false,
+    };
+
+    /// As an array's output function (`array_out`) writes them, with the element type's
+    /// delimiter (`,`; `;` for `box`).
+    pub fn text(delimiter: char) -> ArrayStyle {
+        ArrayStyle {
+            open: '{',
+            close: '}',
+            delimiter,
+            bounds: true,
         }
     }
-    out.push(']');
+
+    /// Writes one element's output text as `array_out` does: `NULL` bare; quoted (with `"` and
+    /// `\` escaped) when empty, `NULL` in any case, or holding a quote, backslash, brace,
+    /// the delimiter or white space.
+    pub fn write_text_element(&self, out: &mut String, text: Option<&str>) {
+        let Some(text) = text else {
+            out.push_str("NULL");
+            return;
+        };
+        let quote = text.is_empty()
+            || text.eq_ignore_ascii_case("NULL")
+            || text.chars().any(|c| {
+                matches!(
+                    c,
+                    '"' | '\\' | '{' | '}' | ' ' | '\t' | '\n' | '\r' | '\u{b}' | '\u{c}'
+                ) || c == self.delimiter
+            });
+        if !quote {
+            out.push_str(text);
+            return;
+        }
+        out.push('"');
+        for c in text.chars() {
+            if matches!(c, '"' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+}
+
+/// Writes the shape of a binary array to `out` in `style`: brackets per dimension and
+/// delimiters, each element written by `element` (given its binary form; `None`: NULL), in
+/// row-major order.
+pub(crate) fn write_array<'a>(
+    out: &mut String,
+    bytes: &'a [u8],
+    style: &ArrayStyle,
+    mut element: impl FnMut(&mut String, Option<&'a [u8]>) -> Result<(), ValueError>,
+) -> Result<(), ValueError> {
+    let mut reader = Reader {
+        bytes,
+        whole: bytes.len(),
+    };
+    let dimensions = reader.length()?;
+    let _has_nulls = reader.i32()?;
+    let _element_type = reader.i32()?;
+    let mut lengths = Vec::with_capacity(dimensions);
+    let mut lower_bounds = Vec::with_capacity(dimensions);
+    for _ in 0..dimensions {
+        lengths.push(reader.length()?);
+        lower_bounds.push(reader.i32()?);
+    }
+    if style.bounds && lower_bounds.iter().any(|&lower| lower != 1) {
+        for (&length, &lower) in lengths.iter().zip(&lower_bounds) {
+            let upper = i64::from(lower) + length as i64 - 1;
+            let _ = write!(out, "[{lower}:{upper}]");
+        }
+        out.push('=');
+    }
+    if dimensions == 0 {
+        out.push(style.open);
+        out.push(style.close);
+    } else {
+        write_dimension(out, &mut reader, &lengths, style, &mut element)?;
+    }
+    if !reader.bytes.is_empty() {
+        return Err(malformed_array(bytes.len()));
+    }
+    Ok(())
+}
+
+/// The first dimension of `lengths`, its elements the next dimension's arrays.
+fn write_dimension<'a>(
+    out: &mut String,
+    reader: &mut Reader<'a>,
+    lengths: &[usize],
+    style: &ArrayStyle,
+    element: &mut impl FnMut(&mut String, Option<&'a [u8]>) -> Result<(), ValueError>,
+) -> Result<(), ValueError> {
+    out.push(style.open);
+    for i in 0..lengths[0] {
+        if i > 0 {
+            out.push(style.delimiter);
+        }
+        if lengths.len() > 1 {
+            write_dimension(out, reader, &lengths[1..], style, element)?;
+        } else {
+            let value = match reader.i32()? {
+                -1 => None,
+                len => {
+                    let len = usize::try_from(len).map_err(|_| malformed_array(reader.whole))?;
+                    Some(reader.take(len)?)
+                }
+            };
+            element(out, value)?;
+        }
+    }
+    out.push(style.close);
     Ok(())
 }
 
@@ -263,6 +365,53 @@ mod tests {
             }
         }
         out
+    }
+
+    /// As `array_out` prints: bounds other than 1 before the array, elements quoted when
+    /// empty, `NULL` in any case, or holding quotes, backslashes, braces, the delimiter or white
+    /// space; NULL bare.
+    #[test]
+    fn the_text_style_prints_like_array_out() {
+        let texts = [
+            Some("plain"),
+            Some(""),
+            Some("null"),
+            Some("a b"),
+            Some("a,b"),
+            Some("a;b"),
+            Some(r#"say "hi" \ bye"#),
+            Some("{x}"),
+            None,
+        ];
+        let elements: Vec<Option<&[u8]>> = texts.iter().map(|t| t.map(str::as_bytes)).collect();
+        let mut next = texts.iter();
+        let mut write = |style: &ArrayStyle, dims: &[(i32, i32)]| {
+            next = texts.iter();
+            let mut out = String::new();
+            write_array(&mut out, &array(25, dims, &elements), style, |out, _| {
+                style.write_text_element(out, *next.next().unwrap());
+                Ok(())
+            })
+            .unwrap();
+            out
+        };
+        assert_eq!(
+            write(&ArrayStyle::text(','), &[(9, 1)]),
+            r#"{plain,"","null","a b","a,b",a;b,"say \"hi\" \\ bye","{x}",NULL}"#
+        );
+        assert_eq!(
+            write(&ArrayStyle::text(';'), &[(3, 0), (3, -1)]),
+            r#"[0:2][-1:1]={{plain;"";"null"};{"a b";a,b;"a;b"};{"say \"hi\" \\ bye";"{x}";NULL}}"#
+        );
+        let mut out = String::new();
+        write_array(
+            &mut out,
+            &array(25, &[], &[]),
+            &ArrayStyle::text(','),
+            |_, _| Ok(()),
+        )
+        .unwrap();
+        assert_eq!(out, "{}");
     }
 
     #[test]

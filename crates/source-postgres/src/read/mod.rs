@@ -9,7 +9,7 @@
 //! (`concat(col)`, the type's output function), arrays and other complex values to JSON
 //! (`to_json(col)`), money to numeric.
 
-mod array;
+pub(crate) mod array;
 mod copy;
 pub(crate) mod decode;
 
@@ -36,7 +36,7 @@ use tokio_postgres::{Client, CopyOutStream};
 pub(crate) struct ColumnRead {
     /// The SELECT-list expression (`"c"`, `concat("c")`, `to_json("c")::text`).
     pub expr: String,
-    wire: Wire,
+    pub wire: Wire,
 }
 
 /// The SELECT-list expressions that produce each column's canonical value, given the column
@@ -108,7 +108,7 @@ pub(crate) async fn plan_values(
         .collect()
 }
 
-fn base_type(ty: &Type) -> &Type {
+pub(crate) fn base_type(ty: &Type) -> &Type {
     match ty.kind() {
         Kind::Domain(base) => base_type(base),
         _ => ty,
@@ -161,17 +161,24 @@ pub(crate) fn native(ty: &Type) -> Option<Wire> {
 }
 
 /// The type's output function applied to a value, NULL kept (`concat` alone turns NULL into '').
-fn text_of(column: &str) -> String {
+pub(crate) fn text_of(column: &str) -> String {
     format!("CASE WHEN {column} IS NULL THEN NULL ELSE concat({column}) END")
 }
 
-fn choose(column: &str, ty: &Type, logical: &LogicalType) -> ColumnRead {
+/// Whether the full load reads values of `logical` as `to_json`'s text.
+pub(crate) fn reads_as_json(logical: &LogicalType) -> bool {
+    matches!(
+        logical,
+        LogicalType::Array(_) | LogicalType::Map(..) | LogicalType::Struct(_)
+    )
+}
+
+/// How the full load reads a value `column` (SQL) of type `ty` as canonical type `logical`.
+pub(crate) fn choose(column: &str, ty: &Type, logical: &LogicalType) -> ColumnRead {
     let read = |expr: String, wire| ColumnRead { expr, wire };
     let as_is = native(ty).map(|wire| read(column.to_string(), wire));
     match logical {
-        LogicalType::Array(_) | LogicalType::Map(..) | LogicalType::Struct(_) => {
-            read(format!("to_json({column})::text"), Wire::Text)
-        }
+        _ if reads_as_json(logical) => read(format!("to_json({column})::text"), Wire::Text),
         LogicalType::Union(_) => read(text_of(column), Wire::Text),
         LogicalType::SmallInt | LogicalType::Integer | LogicalType::BigInt => as_is
             .filter(|r| matches!(r.wire, Wire::Int2 | Wire::Int4 | Wire::Int8 | Wire::Oid))
