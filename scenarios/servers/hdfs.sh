@@ -19,14 +19,17 @@
 # fetches HDFS's file checksums through it (op=GETFILECHECKSUM, redirected to the DataNode's HTTP port).
 #
 # Environment: MIGRATE_RUN_DIR (default <repo>/.run), MIGRATE_HDFS_PORT (NameNode RPC port, default
-# 39870; the server uses this port and the 7 after it), MIGRATE_TOOLS_DIR (where the jars are kept;
+# 29870; the server uses this port and the 7 after it), MIGRATE_TOOLS_DIR (where the jars are kept;
 # default /opt/migrate as root, else ~/.cache/migrate). See README.md beside this file.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PYSPARK_VERSION=2.4.8
-DEFAULT_PORT=39870
+# Below Linux's ephemeral range (32768-60999): the JVMs bind their ports seconds after the check
+# that they are free, and in between any outgoing connection may take one as its local port (a CI
+# run failed so: the DataNode's 39876, free when checked, was in use when it bound).
+DEFAULT_PORT=29870
 BLOCK_SIZE=$((16 << 20))
 RUN=$(run_dir)
 DIR=$RUN/hdfs
