@@ -4,6 +4,7 @@
 //! ([`LogicalType`]), the catalog of database objects parsed from DDL or read from a live source, and
 //! [`Finding`]s, the honest record of every conversion gap.
 
+mod calendar;
 mod catalog;
 mod dialect;
 mod error;
@@ -15,6 +16,7 @@ mod name;
 mod preflight;
 mod types;
 
+pub use calendar::days_from_civil;
 pub use catalog::{
     Bucketing, Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind,
     ConstraintState, ExternalStorage, ForeignKey, Identity, Index, IndexKind, Partition,

@@ -10,6 +10,7 @@ use arrow_array::ArrayRef;
 use arrow_buffer::i256;
 use arrow_schema::DataType;
 use migrate_batch::ColumnBuilder;
+use migrate_core::days_from_civil;
 use mysql_async::Value;
 
 /// How to read a column's `Bytes`.
@@ -350,17 +351,6 @@ fn uuid(value: &Value) -> Result<String, ValueError> {
     }
 }
 
-/// Days from 1970-01-01 to a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The calendar part of a DATE/DATETIME/TIMESTAMP, rejecting MySQL's zero dates.
 fn civil_days(value: &Value) -> Result<i64, ValueError> {
     let Value::Date(year, month, day, ..) = *value else {
@@ -532,9 +522,6 @@ mod tests {
 
     #[test]
     fn dates_times_and_zero_dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(1000, 1, 1), -354_285);
-        assert_eq!(days_from_civil(9999, 12, 31), 2_932_896);
         let zero = date(&Value::Date(0, 0, 0, 0, 0, 0, 0)).unwrap_err();
         assert!(
             zero.reason.contains("zero date 0000-00-00"),

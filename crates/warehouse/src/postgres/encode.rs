@@ -132,9 +132,14 @@ fn element_target(element: &Type) -> Result<Target, String> {
         Type::TEXT | Type::VARCHAR | Type::BPCHAR => Target::Text,
         Type::JSONB => Target::Jsonb,
         Type::UUID => Target::Uuid,
+        Type::DATE => Target::Date,
+        Type::TIME => Target::Time,
+        Type::TIMETZ => Target::TimeTz,
+        Type::TIMESTAMP | Type::TIMESTAMPTZ => Target::Timestamp,
+        Type::INTERVAL => Target::Interval,
         _ => {
             return Err(format!(
-                "arrays of {} can't be loaded from JSON text yet (supported elements: boolean, integers, floats, numeric, text, json, jsonb, uuid)",
+                "arrays of {} can't be loaded from JSON text yet (supported elements: boolean, integers, floats, numeric, text, json, jsonb, uuid, dates, times, timestamps, intervals)",
                 element.name()
             ))
         }
@@ -472,38 +477,115 @@ fn seconds_micros(text: &str) -> Option<i64> {
         .checked_add(fraction_micros)
 }
 
+/// PostgreSQL's infinite dates and timestamps.
+const DATE_INFINITY: (i32, i32) = (i32::MIN, i32::MAX);
+const TIMESTAMP_INFINITY: (i64, i64) = (i64::MIN, i64::MAX);
+
+/// Splits `to_json`'s ` BC` suffix off: (the rest, whether it was there).
+fn before_christ(text: &str) -> (&str, bool) {
+    match text.strip_suffix(" BC") {
+        Some(rest) => (rest, true),
+        None => (text, false),
+    }
+}
+
+/// `YYYY-MM-DD` (the year may be longer) of `BC`'s era or ours to days since 1970-01-01.
+fn civil_date(date: &str, bc: bool) -> Option<i64> {
+    let mut parts = date.split('-');
+    let (Some(year), Some(month), Some(day), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let (year, month, day) = (digits(year)?, digits(month)?, digits(day)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || year == 0 {
+        return None;
+    }
+    // 1 BC is the astronomical year 0.
+    let year = if bc { 1 - year } else { year };
+    Some(migrate_core::days_from_civil(year, month, day))
+}
+
+/// A date as `to_json` writes it (`2024-01-01`, `0044-03-15 BC`, `infinity`, `-infinity`) to
+/// days since 2000-01-01.
+fn json_date(text: &str) -> Result<i32, String> {
+    match text {
+        "-infinity" => return Ok(DATE_INFINITY.0),
+        "infinity" => return Ok(DATE_INFINITY.1),
+        _ => {}
+    }
+    let (date, bc) = before_christ(text);
+    civil_date(date, bc)
+        .and_then(|days| i32::try_from(days - i64::from(PG_EPOCH_DAYS)).ok())
+        .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
+}
+
+/// `HH:MM:SS[.ffffff]` to microseconds since midnight (24:00:00 included, as PostgreSQL has it).
+fn time_of_day(text: &str) -> Option<i64> {
+    let mut parts = text.split(':');
+    let (Some(h), Some(m), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let (h, m, s) = (digits(h)?, digits(m)?, seconds_micros(s)?);
+    let micros = (h * 3600 + m * 60) * MICROS_PER_SECOND + s;
+    (m <= 59 && s < 60 * MICROS_PER_SECOND && micros <= 24 * 3600 * MICROS_PER_SECOND)
+        .then_some(micros)
+}
+
+/// A timestamp as `to_json` writes it (`2024-01-01T10:00:00.5`, with `+hh:mm[:ss]` when it has a
+/// time zone, ` BC`, `infinity`) to microseconds since 2000-01-01 (UTC when it has a zone).
+fn json_timestamp(text: &str) -> Result<i64, String> {
+    match text {
+        "-infinity" => return Ok(TIMESTAMP_INFINITY.0),
+        "infinity" => return Ok(TIMESTAMP_INFINITY.1),
+        _ => {}
+    }
+    let invalid = || format!("`{text}` is not a timestamp (YYYY-MM-DDTHH:MM:SS[.ffffff][+hh:mm])");
+    let (rest, bc) = before_christ(text);
+    let (date, time) = rest.split_once('T').ok_or_else(invalid)?;
+    let (time, offset) = match time.find(['+', '-']) {
+        Some(at) => {
+            let (time, zone) = time.split_at(at);
+            (time, zone_offset(zone).ok_or_else(invalid)?)
+        }
+        None => (time, 0),
+    };
+    let days = civil_date(date, bc).ok_or_else(invalid)? - i64::from(PG_EPOCH_DAYS);
+    let micros = time_of_day(time).ok_or_else(invalid)?;
+    days.checked_mul(86_400 * MICROS_PER_SECOND)
+        .and_then(|d| d.checked_add(micros))
+        .and_then(|t| t.checked_sub(offset * MICROS_PER_SECOND))
+        .ok_or_else(invalid)
+}
+
 /// `HH:MM:SS[.ffffff]+hh[:mm[:ss]]` to (microseconds since midnight, offset east of UTC in seconds).
 pub(crate) fn timetz(text: &str) -> Result<(i64, i32), String> {
     let invalid = || format!("`{text}` is not a time with time zone (HH:MM:SS[.ffffff]+hh[:mm])");
     let at = text.rfind(['+', '-']).ok_or_else(invalid)?;
     let (time, zone) = text.split_at(at);
-    let mut parts = time.split(':');
-    let (Some(h), Some(m), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(invalid());
+    let micros = time_of_day(time).ok_or_else(invalid)?;
+    let offset = zone_offset(zone).ok_or_else(invalid)?;
+    Ok((micros, offset as i32))
+}
+
+/// `+hh[:mm[:ss]]` or `-...` to seconds east of UTC (at most 15:59:59 either way).
+fn zone_offset(zone: &str) -> Option<i64> {
+    let (sign, rest) = match zone.split_at_checked(1)? {
+        ("+", rest) => (1, rest),
+        ("-", rest) => (-1, rest),
+        _ => return None,
     };
-    let (h, m) = (
-        digits(h).ok_or_else(invalid)?,
-        digits(m).ok_or_else(invalid)?,
-    );
-    let s = seconds_micros(s).ok_or_else(invalid)?;
-    let micros = (h * 3600 + m * 60) * MICROS_PER_SECOND + s;
-    if m > 59 || s >= 60 * MICROS_PER_SECOND || micros > 24 * 3600 * MICROS_PER_SECOND {
-        return Err(invalid());
+    let parts: Vec<&str> = rest.split(':').collect();
+    if parts.len() > 3 {
+        return None;
     }
-    let sign = if zone.starts_with('-') { -1 } else { 1 };
-    let mut offset = 0i64;
-    for (part, scale) in zone[1..].split(':').zip([3600, 60, 1]) {
-        let value = digits(part)
-            .filter(|_| part.len() == 2)
-            .ok_or_else(invalid)?;
-        offset += value * scale;
+    let mut offset = 0;
+    for (part, scale) in parts.iter().zip([3600, 60, 1]) {
+        offset += digits(part).filter(|_| part.len() == 2)? * scale;
     }
-    if zone[1..].split(':').count() > 3 || offset > 15 * 3600 + 59 * 60 + 59 {
-        return Err(invalid());
-    }
-    Ok((micros, (sign * offset) as i32))
+    (offset <= 15 * 3600 + 59 * 60 + 59).then_some(sign * offset)
 }
 
 /// An ISO 8601 duration (`P1Y2M3DT4H5M6.789S`, `-P1D`, `P-1DT2H`, `P2W`) to PostgreSQL's
@@ -702,7 +784,22 @@ fn json_element(value: &RawValue, target: &Target, out: &mut BytesMut) -> Result
             };
             with_length(out, |out| numeric(&number, out))?
         }
-        Target::Text | Target::Uuid => text(&string()?, target, out)?,
+        Target::Text | Target::Uuid | Target::TimeTz | Target::Interval => {
+            text(&string()?, target, out)?
+        }
+        // As `to_json` writes them: ISO 8601 with a `T`, `infinity`, a ` BC` suffix.
+        Target::Date => {
+            out.put_i32(4);
+            out.put_i32(json_date(&string()?)?);
+        }
+        Target::Time => {
+            out.put_i32(8);
+            out.put_i64(time_of_day(&string()?).ok_or_else(wrong)?);
+        }
+        Target::Timestamp => {
+            out.put_i32(8);
+            out.put_i64(json_timestamp(&string()?)?);
+        }
         // The document's own text: nested arrays and objects stay whole.
         Target::Jsonb => text(raw, target, out)?,
         _ => return Err(wrong()),
@@ -790,6 +887,32 @@ mod tests {
         assert_eq!(parsed[15], 0x11);
         assert!(uuid("a0eebc999c0b4ef8bb6d6bb9bd380a11").is_err());
         assert!(uuid("g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").is_err());
+    }
+
+    /// The expected values are PostgreSQL's own (days and microseconds since 2000-01-01 UTC).
+    #[test]
+    fn dates_and_timestamps_parse_as_to_json_writes_them() {
+        assert_eq!(json_date("2000-01-01"), Ok(0));
+        assert_eq!(json_date("0044-03-15 BC"), Ok(-746_117));
+        assert_eq!(json_date("infinity"), Ok(i32::MAX));
+        assert_eq!(json_date("-infinity"), Ok(i32::MIN));
+        assert!(json_date("2024-13-01").is_err());
+        assert!(json_date("2024-01-01T00:00:00").is_err());
+        assert_eq!(
+            json_timestamp("2024-06-01T12:00:00.25+05:30"),
+            Ok(770_538_600_250_000)
+        );
+        assert_eq!(
+            json_timestamp("0044-03-15T10:00:00+00:00 BC"),
+            Ok(-64_464_472_800_000_000)
+        );
+        assert_eq!(json_timestamp("2000-01-01T00:00:00"), Ok(0));
+        assert_eq!(json_timestamp("infinity"), Ok(i64::MAX));
+        assert!(json_timestamp("2000-01-01 00:00:00").is_err());
+        assert!(json_timestamp("2000-01-01T00:00:00+5").is_err());
+        assert_eq!(time_of_day("24:00:00"), Some(86_400_000_000));
+        assert_eq!(time_of_day("10:00:00.25"), Some(36_000_250_000));
+        assert_eq!(time_of_day("10:60:00"), None);
     }
 
     #[test]
