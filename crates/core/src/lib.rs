@@ -16,7 +16,7 @@ mod name;
 mod preflight;
 mod types;
 
-pub use calendar::days_from_civil;
+pub use calendar::{civil_from_days, days_from_civil};
 pub use catalog::{
     Bucketing, Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind,
     ConstraintState, ExternalStorage, ForeignKey, Identity, Index, IndexKind, Partition,

@@ -414,17 +414,7 @@ pub struct DateTimeFields {
 impl DateTimeFields {
     /// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
     pub fn days(&self) -> i64 {
-        let y = if self.month <= 2 {
-            self.year - 1
-        } else {
-            self.year
-        };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let m = i64::from(self.month);
-        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+        migrate_core::days_from_civil(self.year, i64::from(self.month), i64::from(self.day))
     }
 
     fn micros_of_day(&self) -> i64 {

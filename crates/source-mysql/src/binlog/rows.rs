@@ -17,6 +17,7 @@ use crate::SourceError;
 use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, SchemaRef};
+use migrate_core::civil_from_days;
 use migrate_core::{LogicalType, QualifiedName, Table};
 use migrate_source::{change_schema, key_columns};
 use mysql_async::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
@@ -389,20 +390,6 @@ fn is_binary_string(source_type: &str) -> bool {
         base_type(source_type).as_str(),
         "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob"
     )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 fn bad(reason: String, action: &str) -> ValueError {

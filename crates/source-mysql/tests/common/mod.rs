@@ -62,13 +62,7 @@ pub fn column<'b, A: Array + 'static>(batch: &'b RecordBatch, name: &str) -> &'b
 
 /// Days from 1970-01-01 to a proleptic Gregorian date.
 pub fn days(year: i64, month: i64, day: i64) -> i32 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468) as i32
+    i32::try_from(migrate_core::days_from_civil(year, month, day)).expect("fits")
 }
 
 /// Microseconds since 1970-01-01 00:00:00.

@@ -83,17 +83,7 @@ pub fn max_d256() -> i256 {
 
 /// Days from 1970-01-01 to 1 January of `year` (proleptic Gregorian), for readable edge values.
 pub fn days_to_year(year: i32) -> i32 {
-    i32::try_from(days_from_civil(year)).expect("fits")
-}
-
-/// Howard Hinnant's days_from_civil, for 1 January.
-fn days_from_civil(year: i32) -> i64 {
-    let y = i64::from(year) - 1; // Jan 1 belongs to the previous March-based year
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let doy = 306; // 1 January is day 306 of the March-based year
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    i32::try_from(migrate_core::days_from_civil(i64::from(year), 1, 1)).expect("fits")
 }
 
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;

@@ -489,14 +489,18 @@ fn before_christ(text: &str) -> (&str, bool) {
     }
 }
 
+/// The three parts of `text` between `separator`s, when it has exactly three.
+fn three_parts(text: &str, separator: char) -> Option<(&str, &str, &str)> {
+    let mut parts = text.split(separator);
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(a), Some(b), Some(c), None) => Some((a, b, c)),
+        _ => None,
+    }
+}
+
 /// `YYYY-MM-DD` (the year may be longer) of `BC`'s era or ours to days since 1970-01-01.
 fn civil_date(date: &str, bc: bool) -> Option<i64> {
-    let mut parts = date.split('-');
-    let (Some(year), Some(month), Some(day), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
+    let (year, month, day) = three_parts(date, '-')?;
     let (year, month, day) = (digits(year)?, digits(month)?, digits(day)?);
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || year == 0 {
         return None;
@@ -522,12 +526,7 @@ fn json_date(text: &str) -> Result<i32, String> {
 
 /// `HH:MM:SS[.ffffff]` to microseconds since midnight (24:00:00 included, as PostgreSQL has it).
 fn time_of_day(text: &str) -> Option<i64> {
-    let mut parts = text.split(':');
-    let (Some(h), Some(m), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
+    let (h, m, s) = three_parts(text, ':')?;
     let (h, m, s) = (digits(h)?, digits(m)?, seconds_micros(s)?);
     let micros = (h * 3600 + m * 60) * MICROS_PER_SECOND + s;
     (m <= 59 && s < 60 * MICROS_PER_SECOND && micros <= 24 * 3600 * MICROS_PER_SECOND)
