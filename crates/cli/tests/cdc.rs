@@ -45,10 +45,10 @@ fn psql(url: &str, sql: &str) -> Result<String, String> {
 const SCHEMA: &str = "
     CREATE TABLE acc (id bigint PRIMARY KEY, name text, bal numeric(14,2), doc text, seen timestamptz);
     ALTER TABLE acc ALTER COLUMN doc SET STORAGE EXTERNAL;
-    CREATE TABLE item (acc bigint, n int, note text, qty int, PRIMARY KEY (acc, n));
+    CREATE TABLE item (acc bigint, n int, note text, qty int, span int4range, PRIMARY KEY (acc, n));
     CREATE TABLE blob (k text PRIMARY KEY, data bytea);
     INSERT INTO acc SELECT g, 'name ' || g, g * 1.25, CASE WHEN g % 50 = 0 THEN repeat('d', 200000) END, '2024-01-01 00:00:00+00'::timestamptz + g * interval '1 minute' FROM generate_series(1, 2000) g;
-    INSERT INTO item SELECT g % 300, g, 'note ' || g, g % 7 FROM generate_series(1, 3000) g;
+    INSERT INTO item SELECT g % 300, g, 'note ' || g, g % 7, int4range(g % 7, g % 7 + 10) FROM generate_series(1, 3000) g;
     INSERT INTO blob SELECT 'k' || g, decode(md5(g::text), 'hex') FROM generate_series(1, 100) g;";
 
 /// Round `round` of the workload: one or two transactions mixing every kind of change.
@@ -60,7 +60,7 @@ fn workload_round(round: u64) -> String {
          INSERT INTO acc VALUES ({id}, 'new {r}', {r}.5, NULL, now());
          UPDATE acc SET bal = bal + 1, seen = now() WHERE id % 97 = {m};
          INSERT INTO item (acc, n, qty) VALUES ({id}, 1, 1), ({id}, 2, NULL);
-         UPDATE item SET qty = qty + 1 WHERE acc = {a};
+         UPDATE item SET qty = qty + 1, span = int4range(qty, qty + 5) WHERE acc = {a};
          DELETE FROM item WHERE acc = {d} AND n % 2 = 0;
          COMMIT;",
         m = r % 97,
