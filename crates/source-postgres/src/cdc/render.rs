@@ -104,6 +104,14 @@ impl Rendering {
             )
             .await
             .map_err(SourceError::query(doing.clone()))?;
+        if rows.len() != columns.len() {
+            return Err(SourceError::Capture {
+                message: format!(
+                    "{table}: the type of a captured column is no longer in the source's catalog"
+                ),
+                action: "check whether a type was dropped on the source; restart the task".into(),
+            });
+        }
         let types: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
         let delimiters: Vec<char> = rows
             .iter()
@@ -134,6 +142,16 @@ impl Rendering {
             .prepare(&format!("SELECT {} FROM {from}", values.join(", ")))
             .await
             .map_err(SourceError::query(doing.clone()))?;
+        if described.columns().len() != columns.len() {
+            return Err(SourceError::Protocol {
+                context: doing,
+                message: format!(
+                    "{} columns described for {} values",
+                    described.columns().len(),
+                    columns.len()
+                ),
+            });
+        }
         let mut expressions = Vec::with_capacity(columns.len());
         let mut wires = Vec::with_capacity(columns.len());
         let mut conversions = Vec::with_capacity(columns.len());
