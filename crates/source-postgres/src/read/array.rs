@@ -176,6 +176,10 @@ pub(crate) fn write_array<'a>(
         whole: bytes.len(),
     };
     let dimensions = reader.length()?;
+    // PostgreSQL's MAXDIM: more is a malformed value, not an allocation to make.
+    if dimensions > 6 {
+        return Err(malformed_array(bytes.len()));
+    }
     let _has_nulls = reader.i32()?;
     let _element_type = reader.i32()?;
     let mut lengths = Vec::with_capacity(dimensions);
