@@ -502,7 +502,8 @@ fn three_parts(text: &str, separator: char) -> Option<(&str, &str, &str)> {
 fn civil_date(date: &str, bc: bool) -> Option<i64> {
     let (year, month, day) = three_parts(date, '-')?;
     let (year, month, day) = (digits(year)?, digits(month)?, digits(day)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || year == 0 {
+    // PostgreSQL's dates end in 5874897 AD; a longer year is no date (and would overflow).
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !(1..=5_874_897).contains(&year) {
         return None;
     }
     // 1 BC is the astronomical year 0.
@@ -528,9 +529,11 @@ fn json_date(text: &str) -> Result<i32, String> {
 fn time_of_day(text: &str) -> Option<i64> {
     let (h, m, s) = three_parts(text, ':')?;
     let (h, m, s) = (digits(h)?, digits(m)?, seconds_micros(s)?);
+    if h > 24 || m > 59 || s >= 60 * MICROS_PER_SECOND {
+        return None;
+    }
     let micros = (h * 3600 + m * 60) * MICROS_PER_SECOND + s;
-    (m <= 59 && s < 60 * MICROS_PER_SECOND && micros <= 24 * 3600 * MICROS_PER_SECOND)
-        .then_some(micros)
+    (micros <= 24 * 3600 * MICROS_PER_SECOND).then_some(micros)
 }
 
 /// A timestamp as `to_json` writes it (`2024-01-01T10:00:00.5`, with `+hh:mm[:ss]` when it has a
@@ -912,6 +915,8 @@ mod tests {
         assert_eq!(time_of_day("24:00:00"), Some(86_400_000_000));
         assert_eq!(time_of_day("10:00:00.25"), Some(36_000_250_000));
         assert_eq!(time_of_day("10:60:00"), None);
+        assert_eq!(time_of_day("99999999999999999:00:00"), None);
+        assert!(json_date("99999999999999999-01-01").is_err());
     }
 
     #[test]
