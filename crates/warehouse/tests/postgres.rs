@@ -770,6 +770,32 @@ async fn bad_values_and_missing_tables_are_definite_errors() {
         "{error}"
     );
     assert_eq!(warehouse.row_count(&t).await.unwrap(), 0);
+
+    // Spatial values (binary) into the target's TEXT column for WKT: refused, saying what to do.
+    let t = table("public", "places", &[("id", "bigint"), ("at", "geometry")]);
+    warehouse
+        .prepare(&t, SourceDialect::Postgres, PrepMode::DropAndCreate)
+        .await
+        .unwrap();
+    let rows = batch(
+        &t,
+        vec![
+            Arc::new(Int64Array::from(vec![1])),
+            Arc::new(LargeBinaryArray::from(vec![Some(&[0u8, 0, 0, 0, 1][..])])),
+        ],
+    );
+    let error = warehouse
+        .load_chunk("task", &t, 0, ok_stream(vec![rows]))
+        .await
+        .unwrap_err();
+    assert_eq!(error.retry(), Retry::Definite);
+    assert!(
+        error
+            .to_string()
+            .contains("column at: loading spatial values")
+            && error.to_string().contains("remove-column"),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
