@@ -674,13 +674,6 @@ pub struct StagedBatch {
     tables: Vec<StagedTable>,
 }
 
-impl StagedBatch {
-    /// The batch's sequence number.
-    pub fn sequence(&self) -> u64 {
-        self.sequence
-    }
-}
-
 /// One table's changes, staged and (unless `unresolved`) reduced to the net change per key.
 #[derive(Debug)]
 struct StagedTable {
