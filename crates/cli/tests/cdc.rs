@@ -317,7 +317,10 @@ fn converge(cdc: &mut Cdc, source: &str, target: &str, limit: Duration) {
             return;
         }
         if Instant::now() > deadline {
-            panic!("the target did not catch up within {limit:?}\nsource:\n{s}\ntarget:\n{t:?}");
+            panic!(
+                "the target did not catch up within {limit:?}\nsource:\n{s}\ntarget:\n{t:?}\nstderr:\n{}",
+                cdc.stderr()
+            );
         }
         thread::sleep(Duration::from_millis(500));
     }

@@ -453,25 +453,34 @@ async fn prepared_transactions_left_by_a_crash_follow_the_checkpoint() {
         .unwrap();
 
     // What a crash between the commits would leave: the second connection's share of batch 1
-    // (whose checkpoint committed) and a share of batch 2 (not committed) still prepared.
+    // (whose checkpoint committed) and a share of batch 2 (not committed) still prepared, each
+    // holding a lock on a staging table it read, as a writer does.
+    let staged = db
+        .sql("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = 'migrate' AND tablename LIKE 'cdc%' LIMIT 1")
+        .unwrap();
     for (sequence, id, name) in [(1, "101", "kept"), (2, "102", "dropped")] {
         let gid = wh.prepared_transaction_id("task1", sequence, 1);
         db.sql(&format!(
-            "BEGIN; INSERT INTO {ORDERS} VALUES ({id}, '{name}', NULL); PREPARE TRANSACTION '{gid}';"
+            "BEGIN; SELECT count(*) FROM {}; INSERT INTO {ORDERS} VALUES ({id}, '{name}', NULL); PREPARE TRANSACTION '{gid}';",
+            staged.trim()
         ))
         .unwrap();
     }
     model.apply(&ins(&[Some("101"), Some("kept"), None]));
 
-    // The next batch commits the first, rolls the second back, drops the staging tables, then
-    // applies.
+    // The next batch commits the first, rolls the second back, drops the staging tables (in
+    // that order: the prepared transactions' locks would block the drops forever), then applies.
     let second = numbered(4, vec![upd(&["2"], vec![v("2"), v("second"), After::Null])]);
     for (_, change) in &second {
         model.apply(change);
     }
-    apply_over(&wh, &shards, 2, vec![changes(&t, &second, 10)])
-        .await
-        .unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        apply_over(&wh, &shards, 2, vec![changes(&t, &second, 10)]),
+    )
+    .await
+    .expect("settling the prepared transactions and the staging tables took over 30 s")
+    .unwrap();
     assert_eq!(read_table(&db, ORDERS, ORDER_COLUMNS), model.render());
     assert_eq!(
         db.sql("SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()")

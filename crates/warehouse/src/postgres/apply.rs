@@ -875,6 +875,48 @@ async fn settle_prepared(
     prefix: &str,
 ) -> Result<(), WarehouseError> {
     let doing = |what: &str| format!("settling the parallel apply of task {task}: {what}");
+    // Prepared transactions first: a writer's share holds locks on the staging tables it read
+    // until its COMMIT or ROLLBACK PREPARED, so dropping those tables first would wait forever.
+    let left: Vec<String> = client
+        .query(
+            "SELECT gid FROM pg_prepared_xacts \
+              WHERE database = current_database() AND starts_with(gid, $1)",
+            &[&prefix],
+        )
+        .await
+        .map_err(WarehouseError::database(doing("listing them")))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    if !left.is_empty() {
+        let applied: i64 = client
+            .query_opt(
+                "SELECT sequence FROM migrate.migrate_cdc_checkpoint WHERE task = $1",
+                &[&task],
+            )
+            .await
+            .map_err(WarehouseError::database(doing(
+                "reading the CDC checkpoint",
+            )))?
+            .map_or(0, |row| row.get(0));
+        for gid in left {
+            let batch = gid[prefix.len()..]
+                .split('-')
+                .next()
+                .and_then(|n| n.parse::<i64>().ok());
+            let verdict = if batch.is_some_and(|b| b <= applied) {
+                "COMMIT"
+            } else {
+                "ROLLBACK"
+            };
+            client
+                .batch_execute(&format!("{verdict} PREPARED '{gid}'"))
+                .await
+                .map_err(WarehouseError::database(doing(&format!(
+                    "{verdict} PREPARED '{gid}'"
+                ))))?;
+        }
+    }
     let tables: Vec<String> = client
         .query(
             "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables \
@@ -891,47 +933,6 @@ async fn settle_prepared(
             .batch_execute(&format!("DROP TABLE IF EXISTS {table}"))
             .await
             .map_err(WarehouseError::database(doing("dropping a staging table")))?;
-    }
-    let left: Vec<String> = client
-        .query(
-            "SELECT gid FROM pg_prepared_xacts \
-              WHERE database = current_database() AND starts_with(gid, $1)",
-            &[&prefix],
-        )
-        .await
-        .map_err(WarehouseError::database(doing("listing them")))?
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    if left.is_empty() {
-        return Ok(());
-    }
-    let applied: i64 = client
-        .query_opt(
-            "SELECT sequence FROM migrate.migrate_cdc_checkpoint WHERE task = $1",
-            &[&task],
-        )
-        .await
-        .map_err(WarehouseError::database(doing(
-            "reading the CDC checkpoint",
-        )))?
-        .map_or(0, |row| row.get(0));
-    for gid in left {
-        let batch = gid[prefix.len()..]
-            .split('-')
-            .next()
-            .and_then(|n| n.parse::<i64>().ok());
-        let verdict = if batch.is_some_and(|b| b <= applied) {
-            "COMMIT"
-        } else {
-            "ROLLBACK"
-        };
-        client
-            .batch_execute(&format!("{verdict} PREPARED '{gid}'"))
-            .await
-            .map_err(WarehouseError::database(doing(&format!(
-                "{verdict} PREPARED '{gid}'"
-            ))))?;
     }
     Ok(())
 }
