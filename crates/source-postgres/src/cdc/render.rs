@@ -9,7 +9,7 @@
 //! table that has such columns.
 
 use crate::read::array::{write_array, ArrayStyle};
-use crate::read::decode::{Decoder, ValueError, Wire};
+use crate::read::decode::{utf8, Decoder, ValueError, Wire};
 use crate::read::{base_type, choose, reads_as_json, text_of};
 use crate::SourceError;
 use arrow_array::ArrayRef;
@@ -59,11 +59,19 @@ impl Unrendered {
 enum Conversion {
     /// Each value by the full load's expression.
     Values,
-    /// An array's elements, each as `to_json`'s text, in `to_json`'s JSON array.
-    JsonElements,
-    /// An array's elements, each as its output text, in the array's output text (the full load
-    /// reads the column as text).
-    TextElements(ArrayStyle),
+    /// An array's elements, each as `to_json`'s text (`ArrayStyle::Json`) or as its output text
+    /// (`ArrayStyle::Text`, when the full load reads the column as text), put together in that
+    /// style.
+    Elements(ArrayStyle),
+}
+
+/// One column of the plan.
+struct Planned {
+    /// Its name, for errors.
+    name: String,
+    conversion: Conversion,
+    /// The wire of its expression's values.
+    wire: Wire,
 }
 
 /// The statement converting a table's columns of such types:
@@ -71,12 +79,9 @@ enum Conversion {
 /// ORDER BY n`.
 pub(super) struct Rendering {
     statement: Statement,
-    /// Table and column names, for errors.
+    /// The table's name, for errors.
     table: String,
-    columns: Vec<String>,
-    conversions: Vec<Conversion>,
-    /// Per column, the wire of its expression's values.
-    wires: Vec<Wire>,
+    columns: Vec<Planned>,
 }
 
 impl Rendering {
@@ -153,8 +158,7 @@ impl Rendering {
             });
         }
         let mut expressions = Vec::with_capacity(columns.len());
-        let mut wires = Vec::with_capacity(columns.len());
-        let mut conversions = Vec::with_capacity(columns.len());
+        let mut planned = Vec::with_capacity(columns.len());
         for (((value, (_, render, column)), element), delimiter) in values
             .iter()
             .zip(columns)
@@ -171,12 +175,12 @@ impl Rendering {
                 Render::Elements(_) if reads_as_json(&column.data_type) => (
                     format!("to_json({value})::text"),
                     Wire::Text,
-                    Conversion::JsonElements,
+                    Conversion::Elements(ArrayStyle::Json),
                 ),
                 Render::Elements(_) => (
                     text_of(value),
                     Wire::Text,
-                    Conversion::TextElements(ArrayStyle::text(delimiter)),
+                    Conversion::Elements(ArrayStyle::Text { delimiter }),
                 ),
             };
             Decoder::new(wire, &migrate_batch::data_type(&column.data_type)).ok_or_else(|| {
@@ -190,8 +194,11 @@ impl Rendering {
                 }
             })?;
             expressions.push(expression);
-            wires.push(wire);
-            conversions.push(conversion);
+            planned.push(Planned {
+                name: column.name.value.clone(),
+                conversion,
+                wire,
+            });
         }
         let statement = client
             .prepare(&format!(
@@ -203,18 +210,13 @@ impl Rendering {
         Ok(Rendering {
             statement,
             table: table.to_string(),
-            columns: columns
-                .iter()
-                .map(|(_, _, c)| c.name.value.clone())
-                .collect(),
-            conversions,
-            wires,
+            columns: planned,
         })
     }
 
     /// The wire of the values returned for column `index` of the plan.
     pub fn wire(&self, index: usize) -> Wire {
-        self.wires[index]
+        self.columns[index].wire
     }
 
     /// Converts the gathered values of every planned column (in the plan's order) in one round
@@ -226,7 +228,7 @@ impl Rendering {
     ) -> Result<(), SourceError> {
         let bad_value = |column: usize, e: ValueError| SourceError::Unrepresentable {
             table: self.table.clone(),
-            column: self.columns[column].clone(),
+            column: self.columns[column].name.clone(),
             row: "change".into(),
             reason: e.reason,
             action: e.action,
@@ -235,13 +237,14 @@ impl Rendering {
         let mut sent: Vec<Vec<Option<&[u8]>>> = Vec::with_capacity(columns.len());
         for (i, column) in columns.iter().enumerate() {
             let values = column.values.iter().map(|v| v.as_deref());
-            sent.push(match self.conversions[i] {
+            sent.push(match self.columns[i].conversion {
                 Conversion::Values => values.collect(),
-                Conversion::JsonElements | Conversion::TextElements(_) => {
+                Conversion::Elements(_) => {
                     let mut elements = Vec::new();
                     let mut shape = String::new();
                     for array in values.flatten() {
-                        write_array(&mut shape, array, &ArrayStyle::JSON, |_, element| {
+                        shape.clear();
+                        write_array(&mut shape, array, &ArrayStyle::Json, |_, element| {
                             elements.push(element);
                             Ok(())
                         })
@@ -275,7 +278,7 @@ impl Rendering {
                 let RawValue(value) = row.get(i);
                 value
             });
-            let style = match &self.conversions[i] {
+            let style = match &self.columns[i].conversion {
                 Conversion::Values => {
                     for value in results {
                         column.decoder.append(value).map_err(|e| bad_value(i, e))?;
@@ -283,8 +286,7 @@ impl Rendering {
                     column.values.clear();
                     continue;
                 }
-                Conversion::JsonElements => &ArrayStyle::JSON,
-                Conversion::TextElements(style) => style,
+                Conversion::Elements(style) => style,
             };
             for array in &column.values {
                 let Some(array) = array else {
@@ -293,19 +295,8 @@ impl Rendering {
                 };
                 let mut written = String::with_capacity(array.len() * 2);
                 write_array(&mut written, array, style, |out, _| {
-                    let text = results
-                        .next()
-                        .flatten()
-                        .map(std::str::from_utf8)
-                        .transpose()
-                        .map_err(|_| ValueError {
-                            reason: "an element's converted text is not UTF-8".into(),
-                            action: "report this as a bug in migrate".into(),
-                        })?;
-                    match &self.conversions[i] {
-                        Conversion::TextElements(style) => style.write_text_element(out, text),
-                        _ => out.push_str(text.unwrap_or("null")),
-                    }
+                    let text = results.next().flatten().map(utf8).transpose()?;
+                    style.write_element_text(out, text.as_deref());
                     Ok(())
                 })
                 .map_err(|e| bad_value(i, e))?;

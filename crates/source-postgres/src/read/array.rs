@@ -5,7 +5,9 @@
 //! dimension its length and lower bound; then every element in row-major order, each a length
 //! (-1: NULL) and the element's own binary form.
 
-use super::decode::{decimal_digits, fixed, integer, malformed, utf8, ValueError, Wire};
+use super::decode::{
+    decimal_digits, fixed, integer, malformed, malformed_value, utf8, ValueError, Wire,
+};
 use std::fmt::Write;
 
 /// The element types whose arrays capture decodes: those the warehouse loads from JSON.
@@ -53,10 +55,7 @@ struct Reader<'a> {
 
 /// A malformed array of `len` bytes.
 fn malformed_array(len: usize) -> ValueError {
-    ValueError {
-        reason: format!("malformed array value of {len} bytes from the server"),
-        action: "report this as a bug in migrate, with the server version".into(),
-    }
+    malformed_value("array", len)
 }
 
 impl<'a> Reader<'a> {
@@ -90,7 +89,7 @@ pub(crate) fn array_json(element: Element, bytes: &[u8]) -> Result<String, Value
     write_array(
         &mut out,
         bytes,
-        &ArrayStyle::JSON,
+        &ArrayStyle::Json,
         |out, value| match value {
             Some(value) => write_element(out, element, value),
             None => {
@@ -102,42 +101,46 @@ pub(crate) fn array_json(element: Element, bytes: &[u8]) -> Result<String, Value
     Ok(out)
 }
 
-/// How an array's shape is written.
-pub(crate) struct ArrayStyle {
-    open: char,
-    close: char,
-    delimiter: char,
-    /// Whether lower bounds other than 1 are written (`[0:1]=` before the array).
-    bounds: bool,
+/// How an array's shape and converted elements are written.
+pub(crate) enum ArrayStyle {
+    /// As `to_json` writes arrays: `[1,[2,null]]`, lower bounds not shown.
+    Json,
+    /// As an array's output function (`array_out`) writes them: `[0:1]={a,"b c",NULL}`, with the
+    /// element type's delimiter (`,`; `;` for `box`).
+    Text { delimiter: char },
 }
 
 impl ArrayStyle {
-    /// As `to_json` writes arrays.
-    pub const JSON: ArrayStyle = ArrayStyle {
-        open: '[',
-        close: ']',
-        delimiter: ',',
-        bounds: false,
-    };
-
-    /// As an array's output function (`array_out`) writes them, with the element type's
-    /// delimiter (`,`; `;` for `box`).
-    pub fn text(delimiter: char) -> ArrayStyle {
-        ArrayStyle {
-            open: '{',
-            close: '}',
-            delimiter,
-            bounds: true,
+    fn open(&self) -> char {
+        match self {
+            ArrayStyle::Json => '[',
+            ArrayStyle::Text { .. } => '{',
         }
     }
 
-    /// Writes one element's output text as `array_out` does: `NULL` bare; quoted (with `"` and
-    /// `\` escaped) when empty, `NULL` in any case, or holding a quote, backslash, brace,
-    /// the delimiter or white space.
-    pub fn write_text_element(&self, out: &mut String, text: Option<&str>) {
-        let Some(text) = text else {
-            out.push_str("NULL");
-            return;
+    fn close(&self) -> char {
+        match self {
+            ArrayStyle::Json => ']',
+            ArrayStyle::Text { .. } => '}',
+        }
+    }
+
+    fn delimiter(&self) -> char {
+        match self {
+            ArrayStyle::Json => ',',
+            ArrayStyle::Text { delimiter } => *delimiter,
+        }
+    }
+
+    /// Writes one element given as its text in this style (`None`: NULL). JSON: the element's
+    /// own JSON text, or `null`. Text, as `array_out` does: `NULL` bare; quoted (with `"` and `\`
+    /// escaped) when empty, `NULL` in any case, or holding a quote, backslash, brace, the
+    /// delimiter or white space.
+    pub fn write_element_text(&self, out: &mut String, text: Option<&str>) {
+        let (delimiter, text) = match (self, text) {
+            (ArrayStyle::Json, text) => return out.push_str(text.unwrap_or("null")),
+            (ArrayStyle::Text { .. }, None) => return out.push_str("NULL"),
+            (ArrayStyle::Text { delimiter }, Some(text)) => (*delimiter, text),
         };
         let quote = text.is_empty()
             || text.eq_ignore_ascii_case("NULL")
@@ -145,7 +148,7 @@ impl ArrayStyle {
                 matches!(
                     c,
                     '"' | '\\' | '{' | '}' | ' ' | '\t' | '\n' | '\r' | '\u{b}' | '\u{c}'
-                ) || c == self.delimiter
+                ) || c == delimiter
             });
         if !quote {
             out.push_str(text);
@@ -188,7 +191,8 @@ pub(crate) fn write_array<'a>(
         lengths.push(reader.length()?);
         lower_bounds.push(reader.i32()?);
     }
-    if style.bounds && lower_bounds.iter().any(|&lower| lower != 1) {
+    let text = matches!(style, ArrayStyle::Text { .. });
+    if text && lower_bounds.iter().any(|&lower| lower != 1) {
         for (&length, &lower) in lengths.iter().zip(&lower_bounds) {
             let upper = i64::from(lower) + length as i64 - 1;
             let _ = write!(out, "[{lower}:{upper}]");
@@ -196,8 +200,8 @@ pub(crate) fn write_array<'a>(
         out.push('=');
     }
     if dimensions == 0 {
-        out.push(style.open);
-        out.push(style.close);
+        out.push(style.open());
+        out.push(style.close());
     } else {
         write_dimension(out, &mut reader, &lengths, style, &mut element)?;
     }
@@ -215,10 +219,10 @@ fn write_dimension<'a>(
     style: &ArrayStyle,
     element: &mut impl FnMut(&mut String, Option<&'a [u8]>) -> Result<(), ValueError>,
 ) -> Result<(), ValueError> {
-    out.push(style.open);
+    out.push(style.open());
     for i in 0..lengths[0] {
         if i > 0 {
-            out.push(style.delimiter);
+            out.push(style.delimiter());
         }
         if lengths.len() > 1 {
             write_dimension(out, reader, &lengths[1..], style, element)?;
@@ -233,7 +237,7 @@ fn write_dimension<'a>(
             element(out, value)?;
         }
     }
-    out.push(style.close);
+    out.push(style.close());
     Ok(())
 }
 
@@ -393,25 +397,25 @@ mod tests {
             next = texts.iter();
             let mut out = String::new();
             write_array(&mut out, &array(25, dims, &elements), style, |out, _| {
-                style.write_text_element(out, *next.next().unwrap());
+                style.write_element_text(out, *next.next().unwrap());
                 Ok(())
             })
             .unwrap();
             out
         };
         assert_eq!(
-            write(&ArrayStyle::text(','), &[(9, 1)]),
+            write(&ArrayStyle::Text { delimiter: ',' }, &[(9, 1)]),
             r#"{plain,"","null","a b","a,b",a;b,"say \"hi\" \\ bye","{x}",NULL}"#
         );
         assert_eq!(
-            write(&ArrayStyle::text(';'), &[(3, 0), (3, -1)]),
+            write(&ArrayStyle::Text { delimiter: ';' }, &[(3, 0), (3, -1)]),
             r#"[0:2][-1:1]={{plain;"";"null"};{"a b";a,b;"a;b"};{"say \"hi\" \\ bye";"{x}";NULL}}"#
         );
         let mut out = String::new();
         write_array(
             &mut out,
             &array(25, &[], &[]),
-            &ArrayStyle::text(','),
+            &ArrayStyle::Text { delimiter: ',' },
             |_, _| Ok(()),
         )
         .unwrap();

@@ -57,8 +57,13 @@ fn bad(reason: impl Into<String>, action: impl Into<String>) -> ValueError {
 }
 
 pub(super) fn malformed(wire: Wire, len: usize) -> ValueError {
+    malformed_value(&format!("{wire:?}"), len)
+}
+
+/// A value of `len` bytes, described as `what`, that is not in its type's binary form.
+pub(super) fn malformed_value(what: &str, len: usize) -> ValueError {
     bad(
-        format!("malformed {wire:?} value of {len} bytes from the server"),
+        format!("malformed {what} value of {len} bytes from the server"),
         "report this as a bug in migrate, with the server version",
     )
 }
@@ -353,7 +358,7 @@ fn bits(bytes: &[u8]) -> Result<String, ValueError> {
         .collect())
 }
 
-pub(super) fn utf8(bytes: &[u8]) -> Result<String, ValueError> {
+pub(crate) fn utf8(bytes: &[u8]) -> Result<String, ValueError> {
     String::from_utf8(bytes.to_vec()).map_err(|e| {
         bad(
             format!("text is not valid UTF-8 ({e})"),
