@@ -518,25 +518,13 @@ pub async fn replicate_cdc<S: ChangeSource>(
     let warehouse = PostgresWarehouse::connect(&target_url).await?;
     // One capture per task: its slot, staging and checkpoint have one user. (A lock of its own:
     // the full load below takes the task's load lock on other connections.)
-    if !warehouse
-        .lock_task(
-            &format!("{} (cdc)", options.task_name),
-            crate::TASK_LOCK_WAIT,
-        )
-        .await?
-    {
-        return Err(ReplicateError::Unsupported {
-            message: format!(
-                "another run of task {} is capturing changes into {}",
-                options.task_name,
-                warehouse.endpoint()
-            ),
-            action: format!(
-                "stop it first (SIGTERM), or give this run another --name (waited {} s for it)",
-                crate::TASK_LOCK_WAIT.as_secs()
-            ),
-        });
-    }
+    crate::claim_task(
+        &warehouse,
+        &format!("{} (cdc)", options.task_name),
+        format!("task {} is capturing changes into", options.task_name),
+        "stop it first (SIGTERM), or give this run another --name",
+    )
+    .await?;
     let shards = apply_shards(&warehouse, &target_url, cdc.apply_connections).await?;
     let stager = PostgresWarehouse::connect(&target_url).await?;
     let (source, planned) = connect_and_plan::<S>(task, &options).await?;

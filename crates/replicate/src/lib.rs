@@ -66,6 +66,26 @@ use target::Target;
 /// sessions hold it until the server ends them, see `PostgresWarehouse::lock_task`).
 const TASK_LOCK_WAIT: Duration = Duration::from_secs(15);
 
+/// Takes `lock` on `warehouse` for this run, waiting [`TASK_LOCK_WAIT`]; while another run
+/// still holds it, the error says that run is `doing` (into the target) and what to do.
+async fn claim_task(
+    warehouse: &migrate_warehouse::PostgresWarehouse,
+    lock: &str,
+    doing: String,
+    what_to_do: &str,
+) -> Result<(), ReplicateError> {
+    if warehouse.lock_task(lock, TASK_LOCK_WAIT).await? {
+        return Ok(());
+    }
+    Err(ReplicateError::Unsupported {
+        message: format!("another run of {doing} {}", warehouse.endpoint()),
+        action: format!(
+            "{what_to_do} (waited {} s for it)",
+            TASK_LOCK_WAIT.as_secs()
+        ),
+    })
+}
+
 /// How a run behaves beyond what the task file says.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -348,21 +368,13 @@ async fn full_load<S: Source>(
             let target = Target::postgres(&connection_url(&task.target.url), workers).await?;
             // One run of a task at a time: its chunks, manifests and checkpoints have one writer.
             if let Some(warehouses) = target.warehouses() {
-                if !warehouses
-                    .get()
-                    .await?
-                    .lock_task(&options.task_name, TASK_LOCK_WAIT)
-                    .await?
-                {
-                    return Err(ReplicateError::Unsupported {
-                        message: format!(
-                            "another run of task {} is loading into {}",
-                            options.task_name,
-                            target.endpoint()
-                        ),
-                        action: format!("wait for it to finish, or give this run another --name (waited {} s for it)", TASK_LOCK_WAIT.as_secs()),
-                    });
-                }
+                claim_task(
+                    &*warehouses.get().await?,
+                    &options.task_name,
+                    format!("task {} is loading into", options.task_name),
+                    "wait for it to finish, or give this run another --name",
+                )
+                .await?;
             }
             target
         }
