@@ -714,6 +714,18 @@ async fn text_with_nul_fails_the_chunk_naming_column_and_row() {
         .is_empty());
 }
 
+/// The error of loading one batch of `columns` into `t` as chunk 0, which must fail.
+async fn refused_load(
+    warehouse: &PostgresWarehouse,
+    t: &Table,
+    columns: Vec<ArrayRef>,
+) -> WarehouseError {
+    warehouse
+        .load_chunk("task", t, 0, ok_stream(vec![batch(t, columns)]))
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn bad_values_and_missing_tables_are_definite_errors() {
     let Some(pg) = migrate_testkit::postgres() else {
@@ -741,30 +753,26 @@ async fn bad_values_and_missing_tables_are_definite_errors() {
         .unwrap();
     db.sql("ALTER TABLE money ALTER amount TYPE numeric(5,2)")
         .unwrap();
-    let rows = batch(
+    let error = refused_load(
+        &warehouse,
         &t,
         vec![
             Arc::new(Int64Array::from(vec![1, 2])),
             Arc::new(LargeStringArray::from(vec!["1.005", "123456.7"])),
         ],
-    );
-    let error = warehouse
-        .load_chunk("task", &t, 0, ok_stream(vec![rows]))
-        .await
-        .unwrap_err();
+    )
+    .await;
     assert_eq!(error.retry(), Retry::Definite);
     assert!(error.to_string().contains("22003"), "{error}");
-    let malformed = batch(
+    let error = refused_load(
+        &warehouse,
         &t,
         vec![
             Arc::new(Int64Array::from(vec![1])),
             Arc::new(LargeStringArray::from(vec!["1e5"])),
         ],
-    );
-    let error = warehouse
-        .load_chunk("task", &t, 0, ok_stream(vec![malformed]))
-        .await
-        .unwrap_err();
+    )
+    .await;
     assert!(
         matches!(error, WarehouseError::Value { row: 0, .. }),
         "{error}"
@@ -777,17 +785,15 @@ async fn bad_values_and_missing_tables_are_definite_errors() {
         .prepare(&t, SourceDialect::Postgres, PrepMode::DropAndCreate)
         .await
         .unwrap();
-    let rows = batch(
+    let error = refused_load(
+        &warehouse,
         &t,
         vec![
             Arc::new(Int64Array::from(vec![1])),
             Arc::new(LargeBinaryArray::from(vec![Some(&[0u8, 0, 0, 0, 1][..])])),
         ],
-    );
-    let error = warehouse
-        .load_chunk("task", &t, 0, ok_stream(vec![rows]))
-        .await
-        .unwrap_err();
+    )
+    .await;
     assert_eq!(error.retry(), Retry::Definite);
     assert!(
         error

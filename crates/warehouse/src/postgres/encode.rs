@@ -477,9 +477,11 @@ fn seconds_micros(text: &str) -> Option<i64> {
         .checked_add(fraction_micros)
 }
 
-/// PostgreSQL's infinite dates and timestamps.
-const DATE_INFINITY: (i32, i32) = (i32::MIN, i32::MAX);
-const TIMESTAMP_INFINITY: (i64, i64) = (i64::MIN, i64::MAX);
+/// PostgreSQL's `-infinity` and `infinity` dates and timestamps (its `NOBEGIN` and `NOEND`).
+const DATE_NOBEGIN: i32 = i32::MIN;
+const DATE_NOEND: i32 = i32::MAX;
+const TIMESTAMP_NOBEGIN: i64 = i64::MIN;
+const TIMESTAMP_NOEND: i64 = i64::MAX;
 
 /// Splits `to_json`'s ` BC` suffix off: (the rest, whether it was there).
 fn before_christ(text: &str) -> (&str, bool) {
@@ -515,8 +517,8 @@ fn civil_date(date: &str, bc: bool) -> Option<i64> {
 /// days since 2000-01-01.
 fn json_date(text: &str) -> Result<i32, String> {
     match text {
-        "-infinity" => return Ok(DATE_INFINITY.0),
-        "infinity" => return Ok(DATE_INFINITY.1),
+        "-infinity" => return Ok(DATE_NOBEGIN),
+        "infinity" => return Ok(DATE_NOEND),
         _ => {}
     }
     let (date, bc) = before_christ(text);
@@ -540,8 +542,8 @@ fn time_of_day(text: &str) -> Option<i64> {
 /// time zone, ` BC`, `infinity`) to microseconds since 2000-01-01 (UTC when it has a zone).
 fn json_timestamp(text: &str) -> Result<i64, String> {
     match text {
-        "-infinity" => return Ok(TIMESTAMP_INFINITY.0),
-        "infinity" => return Ok(TIMESTAMP_INFINITY.1),
+        "-infinity" => return Ok(TIMESTAMP_NOBEGIN),
+        "infinity" => return Ok(TIMESTAMP_NOEND),
         _ => {}
     }
     let invalid = || format!("`{text}` is not a timestamp (YYYY-MM-DDTHH:MM:SS[.ffffff][+hh:mm])");
