@@ -39,6 +39,19 @@ async fn open(
         .await
 }
 
+/// Connects to `url` and opens a stream of its tables `names` from the server's position now:
+/// the source, the tables, that position and the stream.
+async fn watch_from_now(
+    url: &str,
+    names: &[&str],
+) -> (MysqlSource, Vec<Table>, Position, MysqlChangeStream) {
+    let source = connect(url).await;
+    let from = snapshot_position(&source).await;
+    let tables = watched(&source, names).await;
+    let stream = open(&source, &tables, &from).await.unwrap();
+    (source, tables, from, stream)
+}
+
 async fn watched(source: &MysqlSource, names: &[&str]) -> Vec<Table> {
     let catalog = source.discover(None).await.unwrap();
     names.iter().map(|n| table(&catalog, n).clone()).collect()
@@ -365,10 +378,7 @@ async fn every_type_arrives_as_the_snapshot_reads_it() {
     let db = server.create_database("cdc_types");
     db.sql(TYPES).unwrap();
     db.sql("CREATE TABLE copy LIKE types").unwrap();
-    let source = connect(db.url()).await;
-    let from = snapshot_position(&source).await;
-    let tables = watched(&source, &["copy"]).await;
-    let mut stream = open(&source, &tables, &from).await.unwrap();
+    let (source, _tables, _from, mut stream) = watch_from_now(db.url(), &["copy"]).await;
     db.sql(
         "SET NAMES utf8mb4;
          INSERT INTO copy SELECT * FROM types ORDER BY id;
@@ -442,10 +452,7 @@ async fn added_and_dropped_columns_announce_the_new_definition() {
     let db = server.create_database("cdc_ddl");
     db.sql("CREATE TABLE t (id INT PRIMARY KEY, note VARCHAR(10)) ENGINE=InnoDB")
         .unwrap();
-    let source = connect(db.url()).await;
-    let from = snapshot_position(&source).await;
-    let tables = watched(&source, &["t"]).await;
-    let mut stream = open(&source, &tables, &from).await.unwrap();
+    let (_source, _tables, _from, mut stream) = watch_from_now(db.url(), &["t"]).await;
     db.sql(
         "INSERT INTO t VALUES (1, 'a');
          ALTER TABLE t ADD COLUMN qty DECIMAL(8,3) NULL;
@@ -511,10 +518,7 @@ async fn a_large_transaction_streams_in_bounded_batches() {
     let db = server.create_database("cdc_large");
     db.sql("CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(100)) ENGINE=InnoDB")
         .unwrap();
-    let source = connect(db.url()).await;
-    let from = snapshot_position(&source).await;
-    let tables = watched(&source, &["big"]).await;
-    let mut stream = open(&source, &tables, &from).await.unwrap();
+    let (_source, _tables, _from, mut stream) = watch_from_now(db.url(), &["big"]).await;
     db.sql("INSERT INTO big SELECT seq, REPEAT('x', 100) FROM seq_1_to_100000")
         .unwrap();
     let mut total = 0;
@@ -557,10 +561,7 @@ async fn consecutive_transactions_share_a_batch_and_its_last_commit() {
     let db = server.create_database("cdc_gather");
     db.sql("CREATE TABLE g (id INT PRIMARY KEY) ENGINE=InnoDB")
         .unwrap();
-    let source = connect(db.url()).await;
-    let from = snapshot_position(&source).await;
-    let tables = watched(&source, &["g"]).await;
-    let mut stream = open(&source, &tables, &from).await.unwrap();
+    let (source, _tables, _from, mut stream) = watch_from_now(db.url(), &["g"]).await;
     // 1,000 one-row transactions, all in the binlog before the stream reads them.
     let inserts: String = (1..=1000)
         .map(|id| format!("INSERT INTO g VALUES ({id});"))
@@ -592,10 +593,7 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
     let db = server.create_database("cdc_rotate");
     db.sql("CREATE TABLE r (id INT PRIMARY KEY) ENGINE=InnoDB")
         .unwrap();
-    let source = connect(db.url()).await;
-    let from = snapshot_position(&source).await;
-    let tables = watched(&source, &["r"]).await;
-    let mut stream = open(&source, &tables, &from).await.unwrap();
+    let (source, tables, _from, mut stream) = watch_from_now(db.url(), &["r"]).await;
     // The server's position after each transaction: where a resume after it starts.
     let mut commits = Vec::new();
     for statement in [
@@ -676,10 +674,7 @@ async fn statement_logged_changes_stop_the_stream() {
     let db = server.create_database("cdc_statement");
     db.sql("CREATE TABLE s (id INT PRIMARY KEY) ENGINE=InnoDB")
         .unwrap();
-    let source = connect(db.url()).await;
-    let from = snapshot_position(&source).await;
-    let tables = watched(&source, &["s"]).await;
-    let mut stream = open(&source, &tables, &from).await.unwrap();
+    let (_source, _tables, _from, mut stream) = watch_from_now(db.url(), &["s"]).await;
     // One session switched to statement logging (the server stays ROW).
     db.sql("SET SESSION binlog_format = 'STATEMENT'; INSERT INTO s VALUES (1);")
         .unwrap();
