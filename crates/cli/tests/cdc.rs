@@ -1185,11 +1185,14 @@ fn values_converted_on_the_source_are_captured_and_validate() {
              CREATE TYPE pair AS (a int, b text);
              CREATE TABLE odd (id int PRIMARY KEY, during tstzrange, span int4range, price money,
                                email citext, attrs hstore, p pair, ps pair[], days date[],
-                               stamps timestamptz[], times time[], gaps interval[]);
+                               stamps timestamptz[], times time[], gaps interval[],
+                               pt point, seg lseg, bx box, pth path, poly polygon);
              CREATE TABLE slots (during tstzrange PRIMARY KEY, note text);
              INSERT INTO odd VALUES (1, '[2024-01-01,2024-02-01)', '[1,5)', 12.5, 'A@x', 'a=>1',
                                      ROW(1, 'one'), ARRAY[ROW(2, 'two, \"2\"')::pair], '{2024-01-01}',
-                                     '{\"2024-01-01 10:00+02\"}', '{10:00}', '{\"1 day\"}');
+                                     '{\"2024-01-01 10:00+02\"}', '{10:00}', '{\"1 day\"}',
+                                     '(1,2)', '[(1,2),(3,4)]', '(3,4),(1,2)', '((0,0),(1,1),(2,0))',
+                                     '((0,0),(0,1),(1,0))');
              INSERT INTO slots VALUES ('[2024-01-01 00:00+00,2024-01-02 00:00+00)', 'first');",
         )
         .unwrap();
@@ -1209,9 +1212,12 @@ fn values_converted_on_the_source_are_captured_and_validate() {
                  (2, '(,2024-03-01 12:30:00.25+05:30]', 'empty', -0.01, 'MiXeD', 'k=>NULL, "x y"=>"z"',
                   ROW(NULL, 'n'), '{}', '{{2024-01-01,NULL},{infinity,0044-03-15 BC}}',
                   '{"2024-06-01 12:00:00.25+05:30",-infinity,"0044-03-15 10:00+00 BC"}', '{24:00,00:00:00.5}',
-                  '{"1 year 2 mons -3 days 04:05:06.5",NULL}'),
-                 (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+                  '{"1 year 2 mons -3 days 04:05:06.5",NULL}',
+                  '(-0.5,1e300)', '[(0,0),(0,0)]', '(1,1),(1,1)', '[(0,0),(1,1)]', '((1,2))'),
+                 (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                  NULL, NULL, NULL, NULL, NULL);
                UPDATE odd SET during = '[2025-01-01,)', price = price * 2, ps = ps || ROW(3, NULL)::pair,
+                              pt = point(pt[0] + 1, pt[1]),
                               days = '[0:1]={2024-01-01,2024-01-02}' WHERE id = 1;
                DELETE FROM odd WHERE id = 3;
                UPDATE slots SET during = '[2024-02-01 00:00+00,2024-02-02 00:00+00)', note = 'moved';
@@ -1232,6 +1238,36 @@ fn values_converted_on_the_source_are_captured_and_validate() {
     assert_eq!(
         psql(target.url(), &odd("price")),
         psql(source.url(), &odd("price::numeric"))
+    );
+    // Geometric values arrive as big-endian WKB: the updated point (2,2); the box (3,4),(1,2) as
+    // the polygon of its corners from the lower left; the closed path as a LineString that ends
+    // on its first point again.
+    let (one, two, three, four) = (
+        "3ff0000000000000",
+        "4000000000000000",
+        "4008000000000000",
+        "4010000000000000",
+    );
+    let zero = "0000000000000000";
+    assert_eq!(
+        psql(
+            target.url(),
+            "SELECT concat_ws('|', encode(pt, 'hex'), encode(bx, 'hex'), encode(pth, 'hex')) FROM odd WHERE id = 1"
+        ),
+        Ok(format!(
+            "0000000001{two}{two}|00000000030000000100000005{one}{two}{one}{four}{three}{four}{three}{two}{one}{two}|000000000200000004{zero}{zero}{one}{one}{two}{zero}{zero}{zero}"
+        ))
+    );
+    // The segment and the polygon (a closed ring) of row 1, the open path of row 2.
+    assert_eq!(
+        psql(
+            target.url(),
+            "SELECT string_agg(concat_ws('|', encode(seg, 'hex'), encode(poly, 'hex'), encode(pth, 'hex')), ';' ORDER BY id) FROM odd"
+        ),
+        Ok(format!(
+            "000000000200000002{one}{two}{three}{four}|00000000030000000100000004{zero}{zero}{zero}{one}{one}{zero}{zero}{zero}|000000000200000004{zero}{zero}{one}{one}{two}{zero}{zero}{zero};\
+             000000000200000002{zero}{zero}{zero}{zero}|00000000030000000100000002{one}{two}{one}{two}|000000000200000002{zero}{zero}{one}{one}"
+        ))
     );
     // Arrays travel as JSON, which has no lower bounds (docs/type-mapping.md).
     assert_eq!(

@@ -86,24 +86,30 @@ pub fn row_hashes<'a>(
     .boxed()
 }
 
-/// Whether `migrate_checksum` computes the canonical text of a type from the value as stored
-/// (arrays, composites, JSON, spatial) rather than from what the reader selects for it.
-pub(crate) fn hashed_from_stored_value(ty: &LogicalType) -> bool {
-    matches!(
-        ty,
+/// The checksum column of one value: `selected` (SQL), what the reader selects for it (so money
+/// is its `numeric`, an inet its text, a point its WKB, as loaded), except for the types whose
+/// canonical text `migrate_checksum` computes from the value itself (arrays, composites, JSON):
+/// `stored` (SQL), the value as stored. Spatial values are hashed as the WKB the reader selects,
+/// as binary data (whose canonical text, lower-case hex, is spatial values' too): the built-in
+/// geometric types have no `ST_AsBinary`.
+pub(crate) fn checksum_column(
+    selected: String,
+    stored: String,
+    data_type: &LogicalType,
+) -> ChecksumColumn {
+    let (sql, data_type) = match data_type {
+        LogicalType::Geometry | LogicalType::Geography => (selected, LogicalType::Blob),
         LogicalType::Array(_)
-            | LogicalType::Map(..)
-            | LogicalType::Struct(_)
-            | LogicalType::Union(_)
-            | LogicalType::Json
-            | LogicalType::Geometry
-            | LogicalType::Geography
-    )
+        | LogicalType::Map(..)
+        | LogicalType::Struct(_)
+        | LogicalType::Union(_)
+        | LogicalType::Json => (stored, data_type.clone()),
+        _ => (selected, data_type.clone()),
+    };
+    ChecksumColumn { sql, data_type }
 }
 
-/// The checksum columns of `table`: each column as [`PostgresSource::read_chunk`] selects it
-/// (so money is its `numeric`, an inet its text, as loaded), except the types whose canonical
-/// text `migrate_checksum` computes from the value itself (arrays, composites, JSON, spatial).
+/// The checksum columns of `table` ([`checksum_column`] of each).
 pub async fn checksum_columns(
     client: &Client,
     table: &Table,
@@ -113,15 +119,11 @@ pub async fn checksum_columns(
         .into_iter()
         .zip(&table.columns)
         .map(|(read, column)| {
-            let sql = if hashed_from_stored_value(&column.data_type) {
-                quote_ident(&column.name.value)
-            } else {
-                read.expr
-            };
-            ChecksumColumn {
-                sql,
-                data_type: column.data_type.clone(),
-            }
+            checksum_column(
+                read.expr,
+                quote_ident(&column.name.value),
+                &column.data_type,
+            )
         })
         .collect())
 }

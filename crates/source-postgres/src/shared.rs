@@ -144,9 +144,7 @@ impl SharedSnapshot {
     }
 }
 
-/// The checksum columns of `read`'s values: what the reader selects, except for the types whose
-/// canonical text `migrate_checksum` computes from the value itself
-/// ([`crate::checksum::hashed_from_stored_value`], as for whole tables).
+/// The checksum columns of `read`'s values ([`crate::checksum::checksum_column`] of each).
 async fn checksum_columns(
     client: &Client,
     read: &ReadSpec,
@@ -156,13 +154,8 @@ async fn checksum_columns(
     Ok(reads
         .into_iter()
         .zip(values)
-        .map(|(selected, value)| ChecksumColumn {
-            sql: if crate::checksum::hashed_from_stored_value(value.data_type) {
-                value.sql
-            } else {
-                selected.expr
-            },
-            data_type: value.data_type.clone(),
+        .map(|(selected, value)| {
+            crate::checksum::checksum_column(selected.expr, value.sql, value.data_type)
         })
         .collect())
 }

@@ -779,26 +779,52 @@ async fn bad_values_and_missing_tables_are_definite_errors() {
     );
     assert_eq!(warehouse.row_count(&t).await.unwrap(), 0);
 
-    // Spatial values (binary) into the target's TEXT column for WKT: refused, saying what to do.
+    // Spatial values arrive as WKB and load into the BYTEA column convert gives them; a TEXT
+    // column (say, made by hand) is refused, saying what to do.
     let t = table("public", "places", &[("id", "bigint"), ("at", "geometry")]);
     warehouse
         .prepare(&t, SourceDialect::Postgres, PrepMode::DropAndCreate)
         .await
         .unwrap();
-    let error = refused_load(
-        &warehouse,
-        &t,
+    let point: &[u8] = &[
+        0, 0, 0, 0, 1, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let places = |ids: Vec<i64>, points: Vec<Option<&[u8]>>| -> Vec<ArrayRef> {
         vec![
-            Arc::new(Int64Array::from(vec![1])),
-            Arc::new(LargeBinaryArray::from(vec![Some(&[0u8, 0, 0, 0, 1][..])])),
-        ],
-    )
-    .await;
+            Arc::new(Int64Array::from(ids)),
+            Arc::new(LargeBinaryArray::from(points)),
+        ]
+    };
+    warehouse
+        .load_chunk(
+            "task",
+            &t,
+            0,
+            ok_stream(vec![batch(&t, places(vec![1, 2], vec![Some(point), None]))]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        db.sql(
+            "SELECT string_agg(coalesce(encode(at, 'hex'), 'null'), ',' ORDER BY id) FROM places"
+        )
+        .unwrap()
+        .trim(),
+        "00000000013ff00000000000004000000000000000,null"
+    );
+    // The checksum hashes the stored bytes (not ST_AsBinary: no PostGIS here), as the sources
+    // hash the WKB they read; the end-to-end tests compare the two.
+    let checksum = warehouse.chunk_checksum(&t, "").await.unwrap();
+    assert_eq!(checksum.rows, 2);
+    db.sql("ALTER TABLE places ALTER COLUMN at TYPE text USING encode(at, 'hex'); TRUNCATE places; DELETE FROM migrate.migrate_checkpoint")
+        .unwrap();
+    let error = refused_load(&warehouse, &t, places(vec![1], vec![Some(point)])).await;
     assert_eq!(error.retry(), Retry::Definite);
     assert!(
         error
             .to_string()
-            .contains("column at: loading spatial values")
+            .contains("column at: spatial values arrive as WKB and load into a BYTEA column")
+            && error.to_string().contains("this column is text")
             && error.to_string().contains("remove-column"),
         "{error}"
     );

@@ -189,10 +189,14 @@ pub(crate) fn choose(column: &str, ty: &Type, logical: &LogicalType) -> ColumnRe
             Type::MONEY => read(format!("{column}::numeric"), Wire::Numeric),
             _ => read(format!("({})::numeric", text_of(column)), Wire::Numeric),
         },
-        LogicalType::Geometry | LogicalType::Geography
-            if matches!(ty.name(), "geometry" | "geography") =>
-        {
-            read(format!("ST_AsBinary({column})"), Wire::Bytea)
+        LogicalType::Geometry | LogicalType::Geography => {
+            match builtin_geometry_wkb(column, ty.name()) {
+                Some(wkb) => read(wkb, Wire::Bytea),
+                None if matches!(ty.name(), "geometry" | "geography") => {
+                    read(format!("ST_AsBinary({column})"), Wire::Bytea)
+                }
+                None => as_is.unwrap_or_else(|| read(column.to_string(), Wire::Bytea)),
+            }
         }
         LogicalType::Xml => read(text_of(column), Wire::Text),
         // Text-like canonical types: native text, or the output function's text.
@@ -206,6 +210,45 @@ pub(crate) fn choose(column: &str, ty: &Type, logical: &LogicalType) -> ColumnRe
         // Everything else must arrive in its own binary form (checked by the caller).
         _ => as_is.unwrap_or_else(|| read(column.to_string(), Wire::Bytea)),
     }
+}
+
+/// The well-known binary (big-endian, as `ST_AsBinary` reads it) of `value` (SQL) of one of
+/// PostgreSQL's built-in geometric types with an OGC equivalent, built from the type's binary
+/// `send` form, whose doubles are big-endian already: a point is a Point; a line segment a
+/// LineString of its two points; a path a LineString (a closed one ends on its first point
+/// again); a polygon a Polygon of one ring, closed; a box the Polygon of its corners, from the
+/// lower left as PostGIS draws a box. `None` for other types. NULL stays NULL.
+fn builtin_geometry_wkb(value: &str, type_name: &str) -> Option<String> {
+    // Byte order 0 (big-endian), then the geometry type: 1 Point, 2 LineString, 3 Polygon.
+    const POINT: &str = "decode('0000000001', 'hex')";
+    const LINESTRING: &str = "decode('0000000002', 'hex')";
+    const ONE_RING_POLYGON: &str = "decode('000000000300000001', 'hex')";
+    let v = format!("({value})");
+    Some(match type_name {
+        "point" => format!("{POINT} || point_send({v})"),
+        "lseg" => format!("{LINESTRING} || int4send(2) || lseg_send({v})"),
+        // path_send: a closed flag byte, the number of points, the points.
+        "path" => format!(
+            "CASE WHEN isclosed({v}) \
+             THEN {LINESTRING} || int4send(npoints({v}) + 1) || substr(path_send({v}), 6) || substr(path_send({v}), 6, 16) \
+             ELSE {LINESTRING} || substr(path_send({v}), 2) END"
+        ),
+        // poly_send: the number of points, the points.
+        "polygon" => format!(
+            "{ONE_RING_POLYGON} || int4send(npoints({v}) + 1) || substr(poly_send({v}), 5) || substr(poly_send({v}), 5, 16)"
+        ),
+        // box_send: the upper right corner (x, y), then the lower left one.
+        "box" => {
+            let s = format!("box_send({v})");
+            let (lower_left, upper_right) = (format!("substr({s}, 17, 16)"), format!("substr({s}, 1, 16)"));
+            let upper_left = format!("substr({s}, 17, 8) || substr({s}, 9, 8)");
+            let lower_right = format!("substr({s}, 1, 8) || substr({s}, 25, 8)");
+            format!(
+                "{ONE_RING_POLYGON} || int4send(5) || {lower_left} || {upper_left} || {upper_right} || {lower_right} || {lower_left}"
+            )
+        }
+        _ => return None,
+    })
 }
 
 /// Decodes the rows of one chunk into batches.

@@ -8,7 +8,6 @@ use arrow::datatypes::Schema;
 use bytes::{BufMut, BytesMut};
 use futures::{pin_mut, SinkExt, Stream, StreamExt};
 use migrate_core::{ErrorClass, Retry, Table};
-use tokio_postgres::types::Type;
 
 /// Encoded rows are sent to the server in messages of about this size: memory stays bounded by
 /// one record batch plus this buffer (plus one value, when a value is larger).
@@ -158,17 +157,16 @@ pub(crate) fn column_plans(
         .zip(columns)
         .map(|(field, column)| {
             let target = encode::plan(field.data_type(), column.type_()).map_err(|message| {
-                // The target's spatial columns are TEXT for WKT; the values are binary (WKB from
-                // PostGIS, the send form of PostgreSQL's built-in types) and nothing turns them
-                // into WKT yet.
+                // Spatial values arrive as WKB, for the BYTEA column convert gives them.
                 let spatial = matches!(
                     migrate_batch::logical_type(field),
                     Ok(migrate_core::LogicalType::Geometry | migrate_core::LogicalType::Geography)
                 );
-                if spatial && matches!(*column.type_(), Type::TEXT | Type::VARCHAR) {
+                if spatial {
                     format!(
-                        "column {}: loading spatial values into a PostgreSQL target is not supported yet (they arrive in binary form, its column is TEXT for WKT); remove the column with a remove-column rule, or exclude the table",
-                        field.name()
+                        "column {}: spatial values arrive as WKB and load into a BYTEA column (the type migrate convert gives them), but this column is {}; change it to BYTEA, or remove the column with a remove-column rule, or exclude the table",
+                        field.name(),
+                        column.type_()
                     )
                 } else {
                     format!("column {}: {message}", field.name())
