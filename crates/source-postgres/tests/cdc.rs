@@ -9,13 +9,13 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use common::{table, whole};
+use common::{capture, table, whole};
 use futures::TryStreamExt;
 use migrate_core::Table;
 use migrate_source::{
     ChangeEvent, ChangeSource, ChangeStream, Position, ReadSpec, Selection, Snapshot as _,
 };
-use migrate_source_postgres::{PostgresChanges, PostgresSource, SharedSnapshot};
+use migrate_source_postgres::{PostgresChanges, PostgresSource};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -110,23 +110,6 @@ fn rows(events: &[ChangeEvent]) -> Vec<RowChange> {
         }
     }
     out
-}
-
-/// Connects to `db` and starts capture `task` of its table `name`: the source, the table, the
-/// snapshot and the position the changes start at.
-async fn capture(
-    db: &migrate_testkit::PgDatabase,
-    task: &str,
-    name: &str,
-) -> (PostgresSource, Table, SharedSnapshot, Position) {
-    let source = PostgresSource::connect(db.url()).await.unwrap();
-    let catalog = source.discover(None).await.unwrap();
-    let table = table(&catalog, name).clone();
-    let (snapshot, start) = source
-        .capture_snapshot(task, std::slice::from_ref(&table), 2)
-        .await
-        .unwrap();
-    (source, table, snapshot, start)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::table;
+use common::capture;
 use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Selection, Snapshot as _};
-use migrate_source_postgres::PostgresSource;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,13 +27,7 @@ async fn the_reader_thread_carries_every_change_and_ends_with_its_stream() {
     let db = pg.create_database("pg_cdc_reader_thread");
     db.sql("CREATE TABLE t (id int PRIMARY KEY, v text)")
         .unwrap();
-    let source = PostgresSource::connect(db.url()).await.unwrap();
-    let catalog = source.discover(None).await.unwrap();
-    let t = table(&catalog, "t").clone();
-    let (snapshot, start) = source
-        .capture_snapshot("reader", std::slice::from_ref(&t), 1)
-        .await
-        .unwrap();
+    let (source, t, snapshot, start) = capture(&db, "reader", "t").await;
     snapshot.close().await.unwrap();
     assert_eq!(reader_threads(), 0);
 

@@ -5,8 +5,9 @@
 use arrow_array::RecordBatch;
 use futures::TryStreamExt;
 use migrate_core::{Catalog, Table};
+use migrate_source::{ChangeSource, Position};
 use migrate_source_postgres::{
-    chunk_predicate, Chunk, ChunkBound, PostgresSource, SnapshotId, SourceError,
+    chunk_predicate, Chunk, ChunkBound, PostgresSource, SharedSnapshot, SnapshotId, SourceError,
 };
 
 pub async fn connect(url: &str) -> PostgresSource {
@@ -54,4 +55,21 @@ pub fn rows_not_in_exactly_one_chunk(chunks: &[Chunk]) -> String {
         .collect::<Vec<_>>()
         .join(" + ");
     format!("count(*) FILTER (WHERE {sum} <> 1)")
+}
+
+/// Connects to `db` and starts capture `task` of its table `name`: the source, the table, the
+/// snapshot and the position the changes start at.
+pub async fn capture(
+    db: &migrate_testkit::PgDatabase,
+    task: &str,
+    name: &str,
+) -> (PostgresSource, Table, SharedSnapshot, Position) {
+    let source = PostgresSource::connect(db.url()).await.unwrap();
+    let catalog = source.discover(None).await.unwrap();
+    let table = table(&catalog, name).clone();
+    let (snapshot, start) = source
+        .capture_snapshot(task, std::slice::from_ref(&table), 2)
+        .await
+        .unwrap();
+    (source, table, snapshot, start)
 }
