@@ -101,10 +101,14 @@ impl Rendering {
                 Render::Elements(element) => *element,
             })
             .collect();
+        // Each type by its quoted, qualified name: a bare `bit` or `character` in a cast means
+        // bit(1) or char(1), and would cut the values sent back to one bit or character.
         let rows = client
             .query(
-                "SELECT format_type(t, NULL), typdelim::text FROM unnest($1::oid[]) WITH ORDINALITY AS u(t, n) \
-                   JOIN pg_type ON pg_type.oid = t ORDER BY n",
+                "SELECT quote_ident(nspname) || '.' || quote_ident(typname), typdelim::text \
+                   FROM unnest($1::oid[]) WITH ORDINALITY AS u(t, n) \
+                   JOIN pg_type ON pg_type.oid = t JOIN pg_namespace ON pg_namespace.oid = typnamespace \
+                  ORDER BY n",
                 &[&oids],
             )
             .await
