@@ -6,32 +6,13 @@
 //! ETag the server returns proves the bytes it stored are the bytes that were read.
 
 use md5::{Digest, Md5};
+pub use migrate_core::{hex, unhex};
 
 /// The MD5 of one part (or of a whole single-part file).
 pub type PartMd5 = [u8; 16];
 
 pub fn md5(data: &[u8]) -> PartMd5 {
     Md5::digest(data).into()
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-/// The bytes of `s`, hex (either case); `None` when it is not an even number of hex digits.
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// The ETag S3 gives an object made of parts with these MD5s: the plain MD5 for one PUT

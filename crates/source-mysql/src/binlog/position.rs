@@ -207,7 +207,7 @@ impl std::fmt::Display for MysqlGtidSet {
 
 /// The 16 bytes of a MySQL server uuid as text.
 pub(crate) fn uuid_text(sid: &[u8; 16]) -> String {
-    let hex: String = sid.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = migrate_core::hex(sid);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],

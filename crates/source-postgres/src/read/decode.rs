@@ -233,10 +233,7 @@ pub(super) fn text(wire: Wire, bytes: &[u8]) -> Result<String, ValueError> {
         Wire::Interval => interval(bytes),
         Wire::Uuid => {
             let b: [u8; 16] = fixed(wire, bytes)?;
-            let hex: String = b.iter().fold(String::with_capacity(32), |mut s, byte| {
-                let _ = write!(s, "{byte:02x}");
-                s
-            });
+            let hex = migrate_core::hex(&b);
             Ok(format!(
                 "{}-{}-{}-{}-{}",
                 &hex[0..8],
