@@ -1136,8 +1136,9 @@ fn array_columns_are_captured_and_validate() {
     source
         .sql(
             "CREATE TABLE arr (id int PRIMARY KEY, tags text[], amounts numeric(8,2)[], grid int[],
-                               flags bool[], ids uuid[], docs jsonb[]);
-             INSERT INTO arr VALUES (1, '{a,b}', '{1.50}', '{{1,2},{3,4}}', '{true}', NULL, NULL);",
+                               flags bool[], ids uuid[], docs jsonb[], blobs bytea[], bits bit(3)[]);
+             INSERT INTO arr VALUES (1, '{a,b}', '{1.50}', '{{1,2},{3,4}}', '{true}', NULL, NULL,
+                                     ARRAY['\\x0102'::bytea, NULL, '\\x'::bytea], '{101,NULL}');",
         )
         .unwrap();
     let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_arrays"));
@@ -1147,7 +1148,8 @@ fn array_columns_are_captured_and_validate() {
         .sql(
             r#"INSERT INTO arr VALUES
                  (2, ARRAY['quote"', E'line\nbreak', NULL], '{-0.01,NULL}', '{}', '{false,NULL}',
-                  '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', ARRAY['{"k": [1, {"x": null}]}'::jsonb]);
+                  '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', ARRAY['{"k": [1, {"x": null}]}'::jsonb],
+                  ARRAY['\xDEADbeef'::bytea], '{{000},{111}}');
                UPDATE arr SET tags = tags || 'c'::text, grid = '{{5}}' WHERE id = 1;"#,
         )
         .unwrap();

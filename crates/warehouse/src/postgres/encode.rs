@@ -132,6 +132,7 @@ fn element_target(element: &Type) -> Result<Target, String> {
         Type::TEXT | Type::VARCHAR | Type::BPCHAR => Target::Text,
         Type::JSONB => Target::Jsonb,
         Type::UUID => Target::Uuid,
+        Type::BYTEA => Target::Bytea,
         Type::DATE => Target::Date,
         Type::TIME => Target::Time,
         Type::TIMETZ => Target::TimeTz,
@@ -139,7 +140,7 @@ fn element_target(element: &Type) -> Result<Target, String> {
         Type::INTERVAL => Target::Interval,
         _ => {
             return Err(format!(
-                "arrays of {} can't be loaded from JSON text yet (supported elements: boolean, integers, floats, numeric, text, json, jsonb, uuid, dates, times, timestamps, intervals)",
+                "arrays of {} can't be loaded from JSON text yet (supported elements: boolean, integers, floats, numeric, text, json, jsonb, uuid, bytea, dates, times, timestamps, intervals)",
                 element.name()
             ))
         }
@@ -804,6 +805,15 @@ fn json_element(value: &RawValue, target: &Target, out: &mut BytesMut) -> Result
             out.put_i32(8);
             out.put_i64(json_timestamp(&string()?)?);
         }
+        // As `to_json` writes them under `bytea_output = 'hex'` (the source's session setting).
+        Target::Bytea => {
+            let bytes = string()?
+                .strip_prefix("\\x")
+                .and_then(migrate_core::unhex)
+                .ok_or_else(wrong)?;
+            put_len(out, bytes.len())?;
+            out.put_slice(&bytes);
+        }
         // The document's own text: nested arrays and objects stay whole.
         Target::Jsonb => text(raw, target, out)?,
         _ => return Err(wrong()),
@@ -919,6 +929,25 @@ mod tests {
         assert_eq!(time_of_day("10:60:00"), None);
         assert_eq!(time_of_day("99999999999999999:00:00"), None);
         assert!(json_date("99999999999999999-01-01").is_err());
+    }
+
+    #[test]
+    fn bytea_elements_are_read_from_their_hex_output() {
+        let element = Element {
+            oid: 17,
+            target: Box::new(Target::Bytea),
+        };
+        let mut out = BytesMut::new();
+        array(r#"["\\x01Ff", null, "\\x"]"#, &element, &mut out).unwrap();
+        // Header (dimensions, flags, element oid, length, lower bound), then each element.
+        let elements = &out[20..];
+        assert_eq!(
+            elements,
+            &[0, 0, 0, 2, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0][..]
+        );
+        for bad in [r#"["0102"]"#, r#"["\\x012"]"#, r#"["\\x+f"]"#, "[1]"] {
+            assert!(array(bad, &element, &mut BytesMut::new()).is_err(), "{bad}");
+        }
     }
 
     #[test]
