@@ -320,7 +320,7 @@ async fn values_converted_on_the_source_equal_what_the_full_load_reads() {
                            rd daterange, mr int4multirange, p point, bx box, pg polygon,
                            ci circle, ls lseg, pa path, m money, da date[], ta timestamptz[],
                            ia inet[], ra tstzrange[], pp point[], ca citext[], pa2 pair[], ba box[], ct citext, hs hstore, pe period, pr pair, tv tsvector,
-                           x xml, padding text);
+                           x xml, padding text, bt bit(3)[]);
          CREATE TABLE slots (during tstzrange PRIMARY KEY, note text);",
     )
     .unwrap();
@@ -344,9 +344,9 @@ async fn values_converted_on_the_source_equal_what_the_full_load_reads() {
               ARRAY['[2024-01-01,2024-01-02)'::tstzrange, 'empty', NULL], '{"(1,2)"}', '{A,"b c",NULL}',
               $a$[2:4]={"(1,x)","(,\"y \"\"z, NULL\"\"\")","(3,NULL)"}$a$, '{(1,1),(0,0);(2,2),(1,1)}', 'MiXeD Case', 'a=>1, "b c"=>NULL',
               '[2024-01-01,2024-02-01)', ROW(7, 'seven, "quoted"'), 'the quick brown fox', '<a href="x">é</a>',
-              repeat('z', 10000)),
+              repeat('z', 10000), '{101,NULL}'),
              (2, 'empty', NULL, '[1e-20,1e20]', NULL, '{}', NULL, NULL, NULL, NULL, NULL, NULL,
-              '0', '{}', '{NULL}', '{}', NULL, '{}', NULL, '{NULL,NULL}', '{}', '', '', NULL, ROW(NULL, NULL), '', NULL, NULL);
+              '0', '{}', '{NULL}', '{}', NULL, '{}', NULL, '{NULL,NULL}', '{}', '', '', NULL, ROW(NULL, NULL), '', NULL, NULL, '{{000},{111}}');
            INSERT INTO slots VALUES ('[2024-01-01 00:00+00,2024-01-02 00:00+00)', 'first');
            UPDATE odd SET rn = '[0,1)' WHERE id = 2;
            UPDATE slots SET during = '[2024-02-01 00:00+00,2024-02-02 00:00+00)', note = 'moved';"#,
