@@ -597,7 +597,9 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
     db.sql("CREATE TABLE r (id INT PRIMARY KEY) ENGINE=InnoDB")
         .unwrap();
     let (source, tables, _from, mut stream) = watch_from_now(db.url(), &["r"]).await;
-    // The server's position after each transaction: where a resume after it starts.
+    // The server's position after each transaction: where a resume after it starts. Other
+    // tests write to the server's one binlog too, so a position may lie past our commit (never
+    // before it), and the resumes below must still see exactly our later rows.
     let mut commits = Vec::new();
     for statement in [
         "INSERT INTO r VALUES (1)",
@@ -608,10 +610,7 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
         commits.push(snapshot_position(&source).await);
     }
     let events = events_until(&mut stream, &commits[2]).await;
-    assert_eq!(
-        file_pos(&commit_position(events.last().unwrap())),
-        file_pos(&commits[2])
-    );
+    assert!(file_pos(&commit_position(events.last().unwrap())) <= file_pos(&commits[2]));
     assert_eq!(ids_in(&events), [1, 2, 3]);
     assert_ne!(
         file_pos(&commits[0]).0,
@@ -622,10 +621,7 @@ async fn rotation_and_resume_by_position_and_by_gtid() {
     // From the first commit: exactly 2 and 3, across the rotation.
     let mut resumed = open(&source, &tables, &commits[0]).await.unwrap();
     let events = events_until(&mut resumed, &commits[2]).await;
-    assert_eq!(
-        file_pos(&commit_position(events.last().unwrap())),
-        file_pos(&commits[2])
-    );
+    assert!(file_pos(&commit_position(events.last().unwrap())) <= file_pos(&commits[2]));
     assert_eq!(ids_in(&events), [2, 3]);
     // From the second: exactly 3.
     let mut resumed = open(&source, &tables, &commits[1]).await.unwrap();
