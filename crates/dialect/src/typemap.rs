@@ -208,7 +208,17 @@ struct FileSpec {
     /// Length semantics of a character type whose unit is not written (`chars` variable).
     #[serde(default)]
     length_semantics: Option<LengthUnit>,
+    /// What a source's array values undergo, reported for every array type (sources only).
+    #[serde(default)]
+    arrays: Option<ArraysSpec>,
     types: BTreeMap<String, TypeSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArraysSpec {
+    doc: String,
+    finding: FindingSpec,
 }
 
 #[derive(Deserialize)]
@@ -368,6 +378,8 @@ pub struct TypeMap {
     rule_ids: Vec<String>,
     /// Every type name documented in the file (aliases excluded), for the docs and tests.
     type_names: Vec<String>,
+    /// The note every array type gets (`[arrays]`).
+    array_note: Option<RuleNote>,
 }
 
 /// Parameter names live as long as the process: intern them once.
@@ -468,6 +480,21 @@ impl TypeMap {
             }
             type_names.push(name);
         }
+        let array_note = match spec.arrays {
+            Some(_) if spec.direction == Direction::Target => {
+                return Err(fail("`[arrays]` is for source maps".into()))
+            }
+            Some(arrays) if arrays.doc.trim().is_empty() => {
+                return Err(fail("`[arrays]` has an empty `doc`".into()))
+            }
+            Some(ArraysSpec { finding, .. }) => Some(RuleNote {
+                severity: finding.severity,
+                code: finding.code,
+                message: finding.message,
+                action: finding.action,
+            }),
+            None => None,
+        };
         Ok(TypeMap {
             dialect: spec.dialect,
             direction: spec.direction,
@@ -475,6 +502,7 @@ impl TypeMap {
             entries,
             rule_ids,
             type_names,
+            array_note,
         })
     }
 
@@ -638,6 +666,9 @@ impl TypeMap {
             .map_err(|e| invalid(format!("mapping produced an invalid canonical type: {e}")))?;
         for _ in 0..ty.array_dims {
             value = LogicalType::Array(Box::new(value));
+        }
+        if ty.array_dims > 0 {
+            notes.extend(self.array_note.clone());
         }
         Ok(Mapped {
             value,
