@@ -206,7 +206,8 @@ fn postgres_value(ty: &LogicalType, x: &str) -> String {
         L::Json => format!("({x})::jsonb::text"),
         L::Xml => format!("({x})::text"),
         L::Uuid => format!("lower(({x})::text)"),
-        L::Geometry | L::Geography => format!("encode(ST_AsBinary({x}), 'hex')"),
+        // `x` is the WKB already (see `ChecksumColumn::sql`).
+        L::Geometry | L::Geography => format!("encode(({x})::bytea, 'hex')"),
         L::Array(_) | L::Map(..) | L::Struct(_) | L::Union(_) => format!("to_jsonb({x})::text"),
     }
 }

@@ -30,7 +30,7 @@
 //!    | `json` | the text PostgreSQL's `jsonb` prints: keys sorted (shorter first, then by bytes), last duplicate wins, `", "` and `": "` between items | `{"a": 1, "bb": [1, 2]}` |
 //!    | `xml` | the document text | |
 //!    | `uuid` | lower-case `8-4-4-4-12` | |
-//!    | `geometry`, `geography` | lower-case hex of the WKB (`ST_AsBinary`) | |
+//!    | `geometry`, `geography` | lower-case hex of the WKB (MySQL: `ST_AsBinary`; PostgreSQL: the WKB the caller selects) | |
 //!    | `array`, `map`, `struct`, `union` | the value as `jsonb` text (`to_jsonb`) | `[1, null]` |
 //!
 //!    Dates and times never depend on `DateStyle`, `IntervalStyle` or the session time zone in
@@ -74,7 +74,8 @@
 //!   normalises documents like `jsonb` except for numbers with a fraction or an exponent.
 //! - MySQL `TIME` values outside `00:00:00..24:00:00` have no PostgreSQL `time`; MariaDB turns
 //!   `-0.0` into `0`; PostgreSQL `NaN`/`Infinity` floats and dates have no MySQL value.
-//! - `geometry`/`geography` need PostGIS on the PostgreSQL side (`ST_AsBinary`).
+//! - PostgreSQL `geometry`/`geography` columns are hashed from the WKB the caller selects: the
+//!   same shape written as NDR and as XDR WKB hashes differently.
 //!
 //! ```
 //! use migrate_checksum::{checksum_sql, ChecksumColumn, Engine};
@@ -107,7 +108,8 @@ pub enum Engine {
 pub struct ChecksumColumn {
     /// A column reference (already quoted) or any SQL expression of the engine. In PostgreSQL,
     /// `array`/`map`/`struct`/`union` columns must be the value itself (an array, `hstore`,
-    /// composite or `json`/`jsonb`), not its text.
+    /// composite or `json`/`jsonb`), not its text, and `geometry`/`geography` ones its WKB
+    /// (`bytea`: `ST_AsBinary(x)` of a PostGIS value, a BYTEA column holding WKB).
     pub sql: String,
     /// The canonical type of the values: the type of the Arrow column that carries them.
     pub data_type: LogicalType,

@@ -89,24 +89,25 @@ pub fn row_hashes<'a>(
 /// The checksum column of one value: `selected` (SQL), what the reader selects for it (so money
 /// is its `numeric`, an inet its text, a point its WKB, as loaded), except for the types whose
 /// canonical text `migrate_checksum` computes from the value itself (arrays, composites, JSON):
-/// `stored` (SQL), the value as stored. Spatial values are hashed as the WKB the reader selects,
-/// as binary data (whose canonical text, lower-case hex, is spatial values' too): the built-in
-/// geometric types have no `ST_AsBinary`.
+/// `stored` (SQL), the value as stored. Spatial values are hashed from the WKB the reader
+/// selects (`migrate_checksum` takes their WKB in PostgreSQL).
 pub(crate) fn checksum_column(
     selected: String,
     stored: String,
     data_type: &LogicalType,
 ) -> ChecksumColumn {
-    let (sql, data_type) = match data_type {
-        LogicalType::Geometry | LogicalType::Geography => (selected, LogicalType::Blob),
+    let sql = match data_type {
         LogicalType::Array(_)
         | LogicalType::Map(..)
         | LogicalType::Struct(_)
         | LogicalType::Union(_)
-        | LogicalType::Json => (stored, data_type.clone()),
-        _ => (selected, data_type.clone()),
+        | LogicalType::Json => stored,
+        _ => selected,
     };
-    ChecksumColumn { sql, data_type }
+    ChecksumColumn {
+        sql,
+        data_type: data_type.clone(),
+    }
 }
 
 /// The checksum columns of `table` ([`checksum_column`] of each).

@@ -5,23 +5,20 @@
 use super::{target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
 use migrate_checksum::{checksum_sql, row_hashes_sql, ChecksumColumn, ChunkChecksum, Engine};
-use migrate_core::{Ident, LogicalType, Table, TargetDialect};
+use migrate_core::{Ident, Table, TargetDialect};
 use migrate_source::KeyedHash;
 use migrate_sqlrewrite::target_ident;
 
 /// Every column of the target table of `table`, in table order, by its converted name, with the
-/// canonical type it was loaded from. Spatial columns hold WKB in BYTEA: their bytes are
-/// hashed as binary data (the canonical text of both is the lower-case hex).
+/// canonical type it was loaded from (spatial columns hold WKB in BYTEA, which the checksum
+/// takes).
 fn checksum_columns(table: &Table) -> Vec<ChecksumColumn> {
     table
         .columns
         .iter()
         .map(|c| ChecksumColumn {
             sql: target_column(&c.name),
-            data_type: match c.data_type {
-                LogicalType::Geometry | LogicalType::Geography => LogicalType::Blob,
-                _ => c.data_type.clone(),
-            },
+            data_type: c.data_type.clone(),
         })
         .collect()
 }
