@@ -204,6 +204,10 @@ finish() {
 }
 
 say "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+# The walsender's cost over loopback depends on the kernel's TCP congestion control (bbr's
+# start-up can hold its sends to a few large segments; past it, each change is a segment of its
+# own: docs/benchmarks.md), so runs on different hosts compare only with it in view.
+say "TCP congestion control: $(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo unknown)"
 built="not needed"
 [ -z "${MIGRATE:-}" ] || built="$MIGRATE ($("$MIGRATE" --version))"
 say "migrate: $built, $("$PG_BIN/postgres" --version 2>/dev/null || echo postgres)"
