@@ -664,3 +664,59 @@ async fn arrays_arrive_as_the_full_load_reads_them() {
     drop(changes);
     source.drop_capture("arrays").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_value_capture_cannot_represent_names_its_row_and_transaction() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("pg_cdc_unrepresentable");
+    db.sql("CREATE TABLE events (id int, region text, d date, PRIMARY KEY (region, id))")
+        .unwrap();
+    let (source, events, snapshot, start) = capture(&db, "unrepresentable", "events").await;
+    snapshot.close().await.unwrap();
+    db.sql("INSERT INTO events VALUES (7, 'eu', '2024-01-01')")
+        .unwrap();
+    // The WAL insert position inside the transaction and after its COMMIT bracket where its
+    // commit record starts, which the error names.
+    let bracket = db
+        .sql(
+            "BEGIN; UPDATE events SET d = 'infinity' WHERE id = 7; \
+             SELECT pg_current_wal_insert_lsn(); COMMIT; SELECT pg_current_wal_insert_lsn()",
+        )
+        .unwrap();
+    let bracket: Vec<u64> = bracket.lines().map(lsn).collect();
+    let mut changes = source
+        .open_changes(
+            "unrepresentable",
+            std::slice::from_ref(&events),
+            Selection::every_column(Arc::new(|_| false)),
+            &start,
+        )
+        .await
+        .unwrap();
+    let error = loop {
+        match tokio::time::timeout(Duration::from_secs(30), changes.next_event())
+            .await
+            .expect("no change within 30 s")
+        {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the stream ended without the error"),
+            Err(error) => break error.to_string(),
+        }
+    };
+    let named =
+        "public.events.d, row region='eu', id=7 (update of the transaction that commits at LSN ";
+    let commit = error
+        .strip_prefix(named)
+        .and_then(|rest| rest.split_once("): date `infinity`"))
+        .map(|(commit, _)| lsn(commit))
+        .unwrap_or_else(|| panic!("{error}"));
+    assert!(
+        bracket[0] <= commit && commit < bracket[1],
+        "{error}: the commit record lies between {bracket:?}"
+    );
+    assert!(error.contains("start over with --restart"), "{error}");
+    drop(changes);
+    source.drop_capture("unrepresentable").await.unwrap();
+}

@@ -604,7 +604,7 @@ impl Pending {
                 column: column.name.clone(),
                 row: describe(row),
                 reason: e.reason,
-                action: e.action,
+                action: migrate_source::UNREPRESENTABLE_CHANGE_ACTION.into(),
             };
         let missing = |column: &ColumnLayout, row: &RowImage| SourceError::Unrepresentable {
             table: layout.name.clone(),

@@ -3,7 +3,7 @@
 use super::pgoutput::{self, Cell, Message, OldImage, Relation};
 use super::render::{Render, Rendering, Unrendered};
 use super::{ColumnCapture, TypeCapture};
-use crate::read::decode::Decoder;
+use crate::read::decode::{display_key, Decoder, Wire};
 use crate::{PostgresSource, SourceError};
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
@@ -84,6 +84,8 @@ pub struct PostgresChanges {
     /// Transactions whose commit record lies before this were applied already: skipped.
     resume_from: Lsn,
     in_transaction: bool,
+    /// Where the transaction being read commits (its `Begin`'s final LSN): errors name it.
+    transaction_end: Lsn,
     skipping: bool,
     last_idle: Instant,
     /// Since when `committed` has held rows back.
@@ -110,6 +112,7 @@ impl PostgresChanges {
             committed: None,
             resume_from,
             in_transaction: false,
+            transaction_end: Lsn::from_u64(0),
             skipping: false,
             last_idle: Instant::now(),
             held_since: None,
@@ -171,6 +174,7 @@ impl PostgresChanges {
             match event {
                 ReplicationEvent::Begin { final_lsn, .. } => {
                     self.in_transaction = true;
+                    self.transaction_end = final_lsn;
                     self.skipping = final_lsn < self.resume_from;
                 }
                 ReplicationEvent::XLogData { data, .. } => {
@@ -428,13 +432,27 @@ impl PostgresChanges {
         };
         let table = &watched.table;
         let columns = table.columns.len();
+        let transaction_end = self.transaction_end;
+        // Before-image key: the old key when sent (key changed, or identity FULL), else the
+        // new row's key.
+        let before_cells: Option<&[Cell]> = match (op, old, new) {
+            (Operation::Insert, ..) => None,
+            (_, Some(old), _) => Some(old.cells()),
+            (_, None, Some(new)) => Some(new.as_slice()),
+            (_, None, None) => None,
+        };
         let bad_value = |column: &str, bad: BadValue| match bad {
             BadValue::Unrepresentable(e) => SourceError::Unrepresentable {
                 table: table.name.to_string(),
                 column: column.to_string(),
-                row: format!("{} change", op.code()),
+                row: describe_change(
+                    watched,
+                    op,
+                    before_cells.or(new.map(Vec::as_slice)),
+                    transaction_end,
+                ),
                 reason: e.reason,
-                action: e.action,
+                action: migrate_source::UNREPRESENTABLE_CHANGE_ACTION.into(),
             },
             BadValue::Text => SourceError::Protocol {
                 context: format!("reading changes of {}", table.name),
@@ -444,14 +462,6 @@ impl PostgresChanges {
             },
         };
         gathering.op.append_value(op.code());
-        // Before-image key: the old key when sent (key changed, or identity FULL), else the
-        // new row's key.
-        let before_cells: Option<&[Cell]> = match (op, old, new) {
-            (Operation::Insert, ..) => None,
-            (_, Some(old), _) => Some(old.cells()),
-            (_, None, Some(new)) => Some(new.as_slice()),
-            (_, None, None) => None,
-        };
         for (slot, &position) in watched.key.iter().enumerate() {
             let cell = before_cells.and_then(|cells| cells.get(position));
             gathering.bytes += gathering.before[slot]
@@ -534,6 +544,42 @@ impl PostgresChanges {
         }
         Ok(())
     }
+}
+
+/// Names a change in an error: its key (`id=42`; the before-image's when it has one) and the
+/// transaction it belongs to, which `pg_waldump` or the slot's position can find.
+fn describe_change(
+    watched: &Watched,
+    op: Operation,
+    key_cells: Option<&[Cell]>,
+    transaction_end: Lsn,
+) -> String {
+    let key = watched
+        .key
+        .iter()
+        .map(|&position| {
+            let value = match (
+                key_cells.and_then(|c| c.get(position)),
+                &watched.reads[position],
+            ) {
+                (Some(Cell::Binary(bytes)), ColumnCapture::Decoded(wire)) => {
+                    display_key(*wire, Some(bytes))
+                }
+                (Some(Cell::Text(text)), _) => display_key(Wire::Text, Some(text)),
+                (Some(Cell::Binary(bytes)), _) => format!("<{} bytes>", bytes.len()),
+                (Some(Cell::Unchanged), _) => "unchanged".into(),
+                (Some(Cell::Null) | None, _) => "NULL".into(),
+            };
+            format!("{}={value}", watched.table.columns[position].name.value)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let what = match op {
+        Operation::Insert => "insert",
+        Operation::Update => "update",
+        Operation::Delete => "delete",
+    };
+    format!("{key} ({what} of the transaction that commits at LSN {transaction_end})")
 }
 
 /// One column of the rows being gathered.
