@@ -14,7 +14,8 @@ SELECT current_setting('wal_level'), current_setting('max_replication_slots')::i
        current_setting('max_wal_senders')::int,
        (SELECT count(*) FROM pg_replication_slots)::int,
        r.rolreplication, r.rolsuper, has_database_privilege(current_database(), 'CREATE'),
-       current_user::text, current_database()::text
+       current_user::text, current_database()::text,
+       current_setting('max_slot_wal_keep_size', true)
   FROM pg_roles r WHERE r.rolname = current_user";
 
 const TABLES: &str = "
@@ -30,8 +31,8 @@ SELECT n.nspname::text, c.relname::text, has_table_privilege(c.oid, 'SELECT'),
 /// - always: SELECT on each table, a row identity per table, LOB columns without a key, values
 ///   longer than `options.max_value_bytes` (measured with `max(octet_length(...))`: a full scan
 ///   of each such column; tables with no such column are not read);
-/// - for CDC: `wal_level = logical`, a free replication slot, WAL senders, the REPLICATION
-///   attribute, the right to create a publication (CREATE on the database, table ownership) and
+/// - for CDC: `wal_level = logical`, a free replication slot, a cap on the WAL a slot holds
+///   (`max_slot_wal_keep_size`; a warning without one), WAL senders, the REPLICATION attribute, the right to create a publication (CREATE on the database, table ownership) and
 ///   each table's REPLICA IDENTITY.
 ///
 /// Passed checks are reported too (aggregated per code where there would be one per table).
@@ -55,6 +56,8 @@ pub async fn preflight(
         (row.get(4), row.get(5), row.get(6));
     let user: String = row.get(7);
     let database: String = row.get(8);
+    // PostgreSQL 13 and later; NULL before (no limit exists there).
+    let wal_limit: Option<String> = row.get(9);
     if cdc {
         checks.push(if wal_level == "logical" {
             PreflightCheck::passed("preflight.wal-level", "wal_level", "wal_level = logical")
@@ -80,6 +83,24 @@ pub async fn preflight(
                 format!("{used_slots} of {max_slots} replication slots in use: none free for CDC"),
                 "drop unused slots (SELECT pg_drop_replication_slot(name)) or raise max_replication_slots and restart",
             )
+        });
+        // A slot keeps the WAL its task has not acknowledged: while the task is stopped, that
+        // grows with every change on the server.
+        checks.push(match wal_limit.as_deref() {
+            Some(limit) if limit != "-1" => PreflightCheck::passed(
+                "preflight.slot-wal-limit",
+                "max_slot_wal_keep_size",
+                format!("max_slot_wal_keep_size = {limit}: a task stopped long enough for its slot to hold more WAL than that loses the slot and starts over with a full load (--restart)"),
+            ),
+            limit => PreflightCheck::warning(
+                "preflight.slot-wal-limit",
+                "max_slot_wal_keep_size",
+                format!(
+                    "{}: while a task is stopped, its replication slot holds back WAL without limit, and the source's disk fills with it",
+                    limit.map_or("PostgreSQL before 13 has no max_slot_wal_keep_size".to_string(), |l| format!("max_slot_wal_keep_size = {l}"))
+                ),
+                "watch pg_replication_slots (pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) while a task is stopped, or cap it with ALTER SYSTEM SET max_slot_wal_keep_size = '<what the disk can spare>' and SELECT pg_reload_conf() (a task past the cap starts over with --restart)",
+            ),
         });
         checks.push(if max_senders > 0 {
             PreflightCheck::passed(

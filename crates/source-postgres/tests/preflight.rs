@@ -69,6 +69,18 @@ fn checks_follow_server_state_and_table_definitions() {
             free_slots > 0,
             "{slots:?}"
         );
+        // No cap on the WAL a slot holds (the servers' default, -1): a warning.
+        let wal_limit = pg.sql("SHOW max_slot_wal_keep_size").unwrap();
+        let limit = find(
+            &checks,
+            "preflight.slot-wal-limit",
+            "max_slot_wal_keep_size",
+        );
+        assert_eq!(
+            limit.status == CheckStatus::Warning,
+            wal_limit.trim() == "-1",
+            "{limit:?}"
+        );
         // The test user is the superuser.
         assert_eq!(
             find(&checks, "preflight.replication-privilege", "user postgres").status,

@@ -341,6 +341,60 @@ impl PostgresSource {
         })
     }
 
+    /// Whether `slot` exists, refusing one the server has invalidated (its WAL is gone:
+    /// `max_slot_wal_keep_size`, or a conflict on a standby), which can't deliver the changes
+    /// since `from` any more. Warns of a slot about to lose WAL (`unreserved`).
+    async fn usable_slot(
+        &self,
+        slot: &str,
+        task: &str,
+        from: &Position,
+    ) -> Result<bool, SourceError> {
+        // Through to_jsonb: columns newer than the server (wal_status: 13, conflicting: 16,
+        // invalidation_reason: 17) read as NULL instead of failing the query.
+        let row = self
+            .client
+            .query_opt(
+                "SELECT j->>'wal_status', j->>'conflicting', j->>'invalidation_reason', \
+                        current_setting('max_slot_wal_keep_size', true) \
+                   FROM pg_replication_slots s, to_jsonb(s) j WHERE s.slot_name = $1",
+                &[&slot],
+            )
+            .await
+            .map_err(SourceError::query("looking up the replication slot"))?;
+        let Some(row) = row else { return Ok(false) };
+        let wal_status: Option<String> = row.get(0);
+        let conflicting = row.get::<_, Option<String>>(1).as_deref() == Some("true");
+        let reason: Option<String> = row.get(2);
+        let limit: Option<String> = row.get(3);
+        let limit = limit.unwrap_or_else(|| "unknown".into());
+        if wal_status.as_deref() == Some("lost") || conflicting {
+            let why = match (reason.as_deref(), conflicting) {
+                (Some("rows_removed") | Some("wal_level_insufficient"), _) | (None, true) => {
+                    "by a conflict with recovery on the standby it is read from".to_string()
+                }
+                // The limit may have changed since: it is reported as it is now.
+                _ => format!(
+                    "because the source removed WAL it held back (max_slot_wal_keep_size, now {limit})"
+                ),
+            };
+            return Err(SourceError::Capture {
+                message: format!(
+                    "replication slot {slot} of task {task} was invalidated {why}: the changes since {from} can't be read any more"
+                ),
+                action: "run the task again with --restart (a new full load); to keep a stopped task's slot, raise max_slot_wal_keep_size on the source (or -1: no limit, while watching its disk) or keep the task running".into(),
+            });
+        }
+        if wal_status.as_deref() == Some("unreserved") {
+            tracing::warn!(
+                %slot,
+                max_slot_wal_keep_size = %limit,
+                "the slot holds more WAL than max_slot_wal_keep_size: the source will remove WAL it needs at its next checkpoint unless the task catches up first"
+            );
+        }
+        Ok(true)
+    }
+
     async fn slot_exists(&self, slot: &str) -> Result<bool, SourceError> {
         Ok(self
             .client
@@ -470,7 +524,7 @@ impl ChangeSource for PostgresSource {
         Self::check_capturable(tables)?;
         let name = self.capture_name(task);
         let start = parse_lsn(from)?;
-        if !self.slot_exists(&name).await? {
+        if !self.usable_slot(&name, task, from).await? {
             return Err(SourceError::Capture {
                 message: format!(
                     "replication slot {name} of task {task} is gone: the changes since {from} can't be read any more"
@@ -503,7 +557,7 @@ impl ChangeSource for PostgresSource {
             .await
             .map_err(SourceError::query("looking up the publication"))?
             .is_some();
-        let slot_exists = self.slot_exists(&name).await?;
+        let slot_exists = self.usable_slot(&name, task, from).await?;
         if slot_exists && !publication_exists {
             // pgoutput reads the publication as of each change: changes made before it existed
             // can't be decoded at all.
