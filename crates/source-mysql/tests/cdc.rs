@@ -78,6 +78,20 @@ async fn start_with_snapshot(
     (loaded, from)
 }
 
+/// The stream's error, within 60 s: anything but Idle events before it fails the test.
+async fn next_error(stream: &mut MysqlChangeStream) -> SourceError {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(60), stream.next_event())
+            .await
+            .expect("no error within 60 s")
+        {
+            Ok(Some(ChangeEvent::Idle { .. })) => continue,
+            Ok(other) => panic!("expected an error, got {other:?}"),
+            Err(e) => return e,
+        }
+    }
+}
+
 /// Events up to and including the `commits`-th Commit, Idle events left out.
 async fn until_commits(stream: &mut MysqlChangeStream, commits: usize) -> Vec<ChangeEvent> {
     let mut events = Vec::new();
@@ -677,16 +691,7 @@ async fn statement_logged_changes_stop_the_stream() {
     // One session switched to statement logging (the server stays ROW).
     db.sql("SET SESSION binlog_format = 'STATEMENT'; INSERT INTO s VALUES (1);")
         .unwrap();
-    let error = loop {
-        match tokio::time::timeout(Duration::from_secs(60), stream.next_event())
-            .await
-            .unwrap()
-        {
-            Ok(Some(ChangeEvent::Idle { .. })) => continue,
-            Ok(other) => panic!("expected an error, got {other:?}"),
-            Err(e) => break e,
-        }
-    };
+    let error = next_error(&mut stream).await;
     assert_eq!(error.retry(), Retry::Definite);
     let text = error.to_string();
     assert!(text.contains("logged as a statement"), "{text}");
@@ -897,13 +902,7 @@ async fn new_selected_tables_are_announced_and_untypable_columns_stop_the_stream
          ALTER TABLE t DROP COLUMN gone;",
     )
     .unwrap();
-    let error = loop {
-        match stream.next_event().await {
-            Ok(Some(ChangeEvent::Idle { .. })) => continue,
-            Ok(other) => panic!("expected an error, got {other:?}"),
-            Err(e) => break e,
-        }
-    };
+    let error = next_error(&mut stream).await;
     assert_eq!(error.retry(), Retry::Definite);
     let text = error.to_string();
     assert!(text.contains(".t.gone"), "{text}");
@@ -921,13 +920,7 @@ async fn a_logged_value_the_target_cannot_hold_names_its_row_and_how_to_go_on() 
     let (_source, _tables, _from, mut stream) = watch_from_now(db.url(), &["d"]).await;
     db.sql("SET SESSION sql_mode = ''; INSERT INTO d VALUES (9, '0000-00-00');")
         .unwrap();
-    let error = loop {
-        match stream.next_event().await {
-            Ok(Some(ChangeEvent::Idle { .. })) => continue,
-            Ok(other) => panic!("expected an error, got {other:?}"),
-            Err(e) => break e,
-        }
-    };
+    let error = next_error(&mut stream).await;
     assert_eq!(error.retry(), Retry::Definite);
     let text = error.to_string();
     assert!(text.contains(".d.day, row id=9"), "{text}");
@@ -975,13 +968,7 @@ async fn preflight_names_columns_the_binlog_cannot_give() {
     let from = snapshot_position(&source).await;
     let mut stream = open(&source, &tables[1..], &from).await.unwrap();
     db.sql("INSERT INTO cyr VALUES (1, 'x')").unwrap();
-    let error = loop {
-        match stream.next_event().await {
-            Ok(Some(ChangeEvent::Idle { .. })) => continue,
-            Ok(other) => panic!("expected an error, got {other:?}"),
-            Err(e) => break e,
-        }
-    };
+    let error = next_error(&mut stream).await;
     assert!(error.to_string().contains("cp1251"), "{error}");
 }
 

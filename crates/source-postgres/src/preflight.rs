@@ -32,8 +32,9 @@ SELECT n.nspname::text, c.relname::text, has_table_privilege(c.oid, 'SELECT'),
 ///   longer than `options.max_value_bytes` (measured with `max(octet_length(...))`: a full scan
 ///   of each such column; tables with no such column are not read);
 /// - for CDC: `wal_level = logical`, a free replication slot, a cap on the WAL a slot holds
-///   (`max_slot_wal_keep_size`; a warning without one), WAL senders, the REPLICATION attribute, the right to create a publication (CREATE on the database, table ownership) and
-///   each table's REPLICA IDENTITY.
+///   (`max_slot_wal_keep_size`; a warning without one), WAL senders, the REPLICATION
+///   attribute, the right to create a publication (CREATE on the database, table ownership)
+///   and each table's REPLICA IDENTITY.
 ///
 /// Passed checks are reported too (aggregated per code where there would be one per table).
 /// Reads only; changes nothing on the server.

@@ -369,14 +369,20 @@ impl PostgresSource {
         let limit: Option<String> = row.get(3);
         let limit = limit.unwrap_or_else(|| "unknown".into());
         if wal_status.as_deref() == Some("lost") || conflicting {
+            // PostgreSQL 17 names the reason; 16 only flags standby conflicts.
             let why = match (reason.as_deref(), conflicting) {
-                (Some("rows_removed") | Some("wal_level_insufficient"), _) | (None, true) => {
+                (Some("rows_removed" | "wal_level_insufficient"), _) | (None, true) => {
                     "by a conflict with recovery on the standby it is read from".to_string()
                 }
+                (Some("idle_timeout"), _) => {
+                    "because it stayed idle longer than the source's idle_replication_slot_timeout"
+                        .to_string()
+                }
                 // The limit may have changed since: it is reported as it is now.
-                _ => format!(
+                (Some("wal_removed") | None, _) => format!(
                     "because the source removed WAL it held back (max_slot_wal_keep_size, now {limit})"
                 ),
+                (Some(other), _) => format!("({other})"),
             };
             return Err(SourceError::Capture {
                 message: format!(

@@ -547,7 +547,7 @@ impl PostgresChanges {
 }
 
 /// Names a change in an error: its key (`id=42`; the before-image's when it has one) and the
-/// transaction it belongs to, which `pg_waldump` or the slot's position can find.
+/// transaction it belongs to, by the LSN of its commit record (what `pg_waldump` lists).
 fn describe_change(
     watched: &Watched,
     op: Operation,
