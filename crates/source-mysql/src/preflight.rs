@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 const VARIABLES: &str = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin', 'binlog_format',
   'binlog_row_image', 'binlog_row_metadata', 'log_bin_compress', 'binlog_transaction_compression',
-  'gtid_mode', 'gtid_strict_mode', 'server_id')";
+  'gtid_mode', 'gtid_strict_mode', 'server_id', 'binlog_expire_logs_seconds', 'expire_logs_days')";
 
 /// Global privileges of the current account (roles granted to it are not expanded).
 const PRIVILEGES: &str = "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES
@@ -24,6 +24,47 @@ const PRIVILEGES: &str = "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRI
 /// Server error "SELECT command denied".
 const ER_TABLEACCESS_DENIED: u16 = 1142;
 
+/// Binlogs kept for less than a day make a stopped task likely to find its position purged.
+const SHORT_RETENTION_SECONDS: f64 = 86_400.0;
+
+/// How long the server keeps binlogs (`binlog_expire_logs_seconds`, else `expire_logs_days`,
+/// as `SHOW GLOBAL VARIABLES` prints them), and what that means for a stopped task.
+fn binlog_retention(seconds: Option<&str>, days: Option<&str>) -> PreflightCheck {
+    const CODE: &str = "preflight.binlog-retention";
+    const OBJECT: &str = "binlog retention";
+    let number = |v: Option<&str>| v.and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let retention = match number(seconds) {
+        s if s > 0.0 => s,
+        _ => number(days) * 86_400.0,
+    };
+    if retention <= 0.0 {
+        return PreflightCheck::passed(
+            CODE,
+            OBJECT,
+            "binlogs are not purged by age (binlog_expire_logs_seconds and expire_logs_days are 0); on Amazon RDS, the 'binlog retention hours' setting (mysql.rds_set_configuration) decides instead",
+        );
+    }
+    let kept = if retention % 86_400.0 == 0.0 {
+        format!("{} day(s)", retention / 86_400.0)
+    } else {
+        format!("{:.1} hour(s)", retention / 3_600.0)
+    };
+    if retention < SHORT_RETENTION_SECONDS {
+        PreflightCheck::warning(
+            CODE,
+            OBJECT,
+            format!("binlogs are purged after {kept}: a task stopped longer than that can't resume and must start over with a full load (--restart)"),
+            "keep binlogs at least as long as a task may stay stopped: SET GLOBAL binlog_expire_logs_seconds = 86400 (or more), and in the server configuration",
+        )
+    } else {
+        PreflightCheck::passed(
+            CODE,
+            OBJECT,
+            format!("binlogs are kept {kept}: a task stopped longer than that must start over with a full load (--restart)"),
+        )
+    }
+}
+
 /// Every preflight check of `catalog` (as [`MysqlSource::discover`] returned it):
 ///
 /// - always: SELECT on each table (probed with `SELECT ... LIMIT 0`), a row identity per table,
@@ -32,8 +73,8 @@ const ER_TABLEACCESS_DENIED: u16 = 1142;
 /// - for CDC: `log_bin`, `binlog_format = ROW`, `binlog_row_image = FULL`,
 ///   `binlog_row_metadata = FULL`, no binlog compression (`log_bin_compress`,
 ///   `binlog_transaction_compression`: compressed events can't be decoded and rows would be
-///   lost), GTID mode, and the REPLICATION SLAVE and REPLICATION CLIENT (MariaDB: BINLOG
-///   MONITOR) privileges.
+///   lost), GTID mode, how long binlogs are kept (a task stopped longer can't resume), and the
+///   REPLICATION SLAVE and REPLICATION CLIENT (MariaDB: BINLOG MONITOR) privileges.
 ///
 /// Passed checks are reported too (aggregated per code where there would be one per table).
 /// Reads only; changes nothing on the server.
@@ -139,6 +180,10 @@ pub async fn preflight(
                 "enable GTIDs (gtid_mode = ON, enforce_gtid_consistency = ON) to resume across failovers",
             ),
         });
+        checks.push(binlog_retention(
+            var("binlog_expire_logs_seconds"),
+            var("expire_logs_days"),
+        ));
         let rows: Vec<Row> = conn
             .query(PRIVILEGES)
             .await
@@ -250,4 +295,30 @@ pub async fn preflight(
         }
     }
     Ok(checks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrate_core::CheckStatus;
+
+    #[test]
+    fn binlog_retention_reads_either_setting() {
+        // MySQL 8 (seconds; expire_logs_days deprecated at 0), MariaDB (both, in step), 5.7.
+        let mysql8 = binlog_retention(Some("2592000"), Some("0"));
+        assert_eq!(mysql8.status, CheckStatus::Passed);
+        assert!(mysql8.message.contains("kept 30 day(s)"), "{mysql8:?}");
+        let mariadb = binlog_retention(Some("604800"), Some("7.000000"));
+        assert!(mariadb.message.contains("kept 7 day(s)"), "{mariadb:?}");
+        let old = binlog_retention(None, Some("3"));
+        assert!(old.message.contains("kept 3 day(s)"), "{old:?}");
+        // Less than a day: a stopped task is likely to lose its position.
+        let short = binlog_retention(Some("0"), Some("0.250000"));
+        assert_eq!(short.status, CheckStatus::Warning);
+        assert!(short.message.contains("purged after 6.0 hour(s)"), "{short:?}");
+        // Not purged by age.
+        let never = binlog_retention(Some("0"), Some("0"));
+        assert_eq!(never.status, CheckStatus::Passed);
+        assert!(never.message.contains("not purged by age"), "{never:?}");
+    }
 }

@@ -48,7 +48,7 @@ fn checks_follow_server_state_and_table_definitions() {
     )
     .unwrap();
     let vars = server
-        .sql("SELECT CONCAT_WS(' ', @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata, @@log_bin_compress)")
+        .sql("SELECT CONCAT_WS(' ', @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata, @@log_bin_compress, @@binlog_expire_logs_seconds)")
         .unwrap();
     // The client may print a header line first: the values are on the last line.
     let vars: Vec<&str> = vars.lines().last().unwrap().split_whitespace().collect();
@@ -79,6 +79,16 @@ fn checks_follow_server_state_and_table_definitions() {
             matches!(vars[4], "OFF" | "0")
         );
         assert!(passed("preflight.gtid-mode", "gtid"));
+        // The test servers keep binlogs 7 days (MariaDB's default).
+        let retention = find(&checks, "preflight.binlog-retention", "binlog retention");
+        assert_eq!(retention.status, CheckStatus::Passed, "{retention:?}");
+        assert!(
+            retention.message.contains(&format!(
+                "kept {} day(s)",
+                vars[5].parse::<f64>().unwrap() / 86_400.0
+            )),
+            "{retention:?}"
+        );
         // The test user has ALL PRIVILEGES.
         let user = checks
             .iter()

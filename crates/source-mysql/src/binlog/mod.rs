@@ -278,6 +278,9 @@ impl ChangeSource for MysqlSource {
     }
 }
 
+/// What to do when the binlog a task resumes from is gone from the server.
+const PURGED_ACTION: &str = "the changes since then can't be read any more: run the task again with --restart (a new full load), and keep binlogs longer (binlog_expire_logs_seconds, or expire_logs_days) than a task may stay stopped";
+
 /// Whether the stream starting at `cursor` reads by GTID (the file is gone, MariaDB, the
 /// position has a GTID state) or by file and position; an error when neither can serve it.
 async fn start_point(
@@ -303,7 +306,7 @@ async fn start_point(
         return Err(SourceError::ChangeCapture {
             at: endpoint.to_string(),
             message: format!("the binlog file {} of position {from} is no longer on the server (purged), and the position has no MariaDB GTID to resume from", cursor.file),
-            action: "the changes since then are lost: resync the tables (full load), and keep binlogs longer (binlog_expire_logs_seconds / expire_logs_days) than the longest pause of the stream".into(),
+            action: PURGED_ACTION.into(),
         });
     }
     Ok(by_gtid)
@@ -919,6 +922,33 @@ impl MysqlChangeStream {
     }
 }
 
+impl MysqlChangeStream {
+    /// A failed binlog read. The server refuses a position whose binlog it no longer has
+    /// (error 1236, which also covers other fatal read errors: only these messages mean purged
+    /// binlogs) once the stream asks for it: that is definite, with the way on.
+    fn binlog_error(&self, source: mysql_async::Error) -> SourceError {
+        let at = format!("{} at {}", self.endpoint, self.file);
+        match &source {
+            mysql_async::Error::Server(e)
+                if e.code == 1236
+                    && ["purged", "Could not find first log file", "Could not find GTID state"]
+                        .iter()
+                        .any(|m| e.message.contains(m)) =>
+            {
+                SourceError::ChangeCapture {
+                    at,
+                    message: format!(
+                        "the server no longer has the binlog the task resumes from ({}, error 1236)",
+                        e.message.trim_end_matches('.')
+                    ),
+                    action: PURGED_ACTION.into(),
+                }
+            }
+            _ => SourceError::Binlog { at, source },
+        }
+    }
+}
+
 impl ChangeStream for MysqlChangeStream {
     type Error = SourceError;
 
@@ -960,12 +990,7 @@ impl ChangeStream for MysqlChangeStream {
             };
             let event = match next {
                 Some(Ok(event)) => event,
-                Some(Err(source)) => {
-                    return Err(SourceError::Binlog {
-                        at: format!("{} at {}", self.endpoint, self.file),
-                        source,
-                    })
-                }
+                Some(Err(source)) => return Err(self.binlog_error(source)),
                 None => {
                     return Err(SourceError::Binlog {
                         at: format!("{} at {}", self.endpoint, self.file),
