@@ -315,7 +315,10 @@ mod tests {
         // Less than a day: a stopped task is likely to lose its position.
         let short = binlog_retention(Some("0"), Some("0.250000"));
         assert_eq!(short.status, CheckStatus::Warning);
-        assert!(short.message.contains("purged after 6.0 hour(s)"), "{short:?}");
+        assert!(
+            short.message.contains("purged after 6.0 hour(s)"),
+            "{short:?}"
+        );
         // Not purged by age.
         let never = binlog_retention(Some("0"), Some("0"));
         assert_eq!(never.status, CheckStatus::Passed);
