@@ -920,9 +920,7 @@ impl MysqlChangeStream {
         }
         Ok(())
     }
-}
 
-impl MysqlChangeStream {
     /// A failed binlog read. The server refuses a position whose binlog it no longer has
     /// (error 1236, which also covers other fatal read errors: only these messages mean purged
     /// binlogs) once the stream asks for it: that is definite, with the way on.
