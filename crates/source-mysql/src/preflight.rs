@@ -30,7 +30,6 @@ const SHORT_RETENTION_SECONDS: f64 = 86_400.0;
 /// How long the server keeps binlogs (`binlog_expire_logs_seconds`, else `expire_logs_days`,
 /// as `SHOW GLOBAL VARIABLES` prints them), and what that means for a stopped task.
 fn binlog_retention(seconds: Option<&str>, days: Option<&str>) -> PreflightCheck {
-    const CODE: &str = "preflight.binlog-retention";
     const OBJECT: &str = "binlog retention";
     let number = |v: Option<&str>| v.and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     let retention = match number(seconds) {
@@ -39,7 +38,7 @@ fn binlog_retention(seconds: Option<&str>, days: Option<&str>) -> PreflightCheck
     };
     if retention <= 0.0 {
         return PreflightCheck::passed(
-            CODE,
+            "preflight.binlog-retention",
             OBJECT,
             "binlogs are not purged by age (binlog_expire_logs_seconds and expire_logs_days are 0); on Amazon RDS, the 'binlog retention hours' setting (mysql.rds_set_configuration) decides instead",
         );
@@ -51,14 +50,14 @@ fn binlog_retention(seconds: Option<&str>, days: Option<&str>) -> PreflightCheck
     };
     if retention < SHORT_RETENTION_SECONDS {
         PreflightCheck::warning(
-            CODE,
+            "preflight.binlog-retention",
             OBJECT,
             format!("binlogs are purged after {kept}: a task stopped longer than that can't resume and must start over with a full load (--restart)"),
             "keep binlogs at least as long as a task may stay stopped: SET GLOBAL binlog_expire_logs_seconds = 86400 (or more), and in the server configuration",
         )
     } else {
         PreflightCheck::passed(
-            CODE,
+            "preflight.binlog-retention",
             OBJECT,
             format!("binlogs are kept {kept}: a task stopped longer than that must start over with a full load (--restart)"),
         )
