@@ -97,7 +97,7 @@ pub async fn preflight(
                 "preflight.slot-wal-limit",
                 "max_slot_wal_keep_size",
                 format!(
-                    "{}: while a task is stopped, its replication slot holds back WAL without limit, and the source's disk fills with it",
+                    "{}: while a task is stopped, its replication slot holds back WAL without limit, which can fill the source's disk",
                     limit.map_or("PostgreSQL before 13 has no max_slot_wal_keep_size".to_string(), |l| format!("max_slot_wal_keep_size = {l}"))
                 ),
                 "watch pg_replication_slots (pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) while a task is stopped, or cap it with ALTER SYSTEM SET max_slot_wal_keep_size = '<what the disk can spare>' and SELECT pg_reload_conf() (a task past the cap starts over with --restart)",
