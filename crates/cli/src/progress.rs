@@ -87,13 +87,16 @@ fn mib(bytes: u64) -> String {
 
 impl Observer for Bars {
     fn cdc_status(&self, status: &migrate_replicate::CdcStatus) {
-        let lag = status
-            .source_lag_seconds
-            .map_or("-".to_string(), |l| format!("{l:.1} s"));
+        let lag = |seconds: Option<f64>| seconds.map_or("-".to_string(), |l| format!("{l:.1} s"));
         self.total.set_prefix("changes");
         self.total.set_message(format!(
-            "cdc at {} | {} changes in {} batches | {:.0} changes/s | lag {lag}",
-            status.position, status.changes, status.batches, status.changes_per_second
+            "cdc at {} | {} changes in {} batches | {:.0} changes/s | lag: source {}, target {}",
+            status.position,
+            status.changes,
+            status.batches,
+            status.changes_per_second,
+            lag(status.source_lag_seconds),
+            lag(status.target_lag_seconds)
         ));
         self.total.tick();
         if self.json_metrics {

@@ -383,8 +383,22 @@ fn a_full_load_then_a_concurrent_workload_arrive_exactly() {
     workload.join().unwrap();
     wait_for_capture(&mut cdc, target.url());
     run_workload(source.url(), 10..40, Duration::from_millis(30), &stop_flag);
+    let status_log = cdc.stderr.clone();
     let summary = catch_up_and_stop(cdc, source.url(), target.url());
     assert_eq!(summary["ok"], true);
+    // Each applied batch printed its status with both lags; reading is never behind applying.
+    let statuses: Vec<serde_json::Value> = std::fs::read_to_string(&status_log)
+        .unwrap()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|status| status.get("batches").is_some())
+        .collect();
+    assert!(!statuses.is_empty(), "no status line");
+    for status in &statuses {
+        let source_lag = status["source_lag_seconds"].as_f64().unwrap();
+        let target_lag = status["target_lag_seconds"].as_f64().unwrap();
+        assert!(source_lag <= target_lag + 0.05, "{status}");
+    }
     // The schema changes reached the target.
     assert_eq!(
         target.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'acc' AND column_name = 'tier'").unwrap().trim(),

@@ -50,6 +50,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, oneshot, watch, Semaphore};
@@ -113,8 +114,12 @@ pub struct CdcStatus {
     pub batches: u64,
     pub changes: u64,
     pub changes_per_second: f64,
-    /// Now minus the source commit time of the last applied transaction.
+    /// How far reading is behind the source: now minus the source commit time of the last
+    /// transaction read (about 0 once the stream reported it is caught up with the source).
     pub source_lag_seconds: Option<f64>,
+    /// How far the target is behind the source: now minus the source commit time of the last
+    /// transaction applied.
+    pub target_lag_seconds: Option<f64>,
 }
 
 /// One captured table: how its source change batches become target change batches.
@@ -674,6 +679,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
         position: Position(checkpoint.position.clone()),
         sequence: checkpoint.sequence,
         first_change: None,
+        source_time: Arc::new(AtomicU64::new(0)),
         session: String::new(),
         in_flight: VecDeque::new(),
     };
@@ -729,6 +735,9 @@ struct CdcRun<'a, S: ChangeSource> {
     position: Position,
     sequence: u64,
     first_change: Option<Instant>,
+    /// The source time the reading has reached (the last commit read, or the server's clock
+    /// when the stream is caught up), as microseconds since the epoch; 0 before any.
+    source_time: Arc<AtomicU64>,
     /// Names this session's staged objects: a batch number can come again after a restart.
     session: String,
     /// The batches being applied while the next one is gathered, oldest first: at most two, the
@@ -957,7 +966,12 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         };
         let (events_tx, mut events) = mpsc::channel(READ_AHEAD_EVENTS);
         let (ack_tx, ack_rx) = watch::channel(self.position.clone());
-        let reader = tokio::spawn(read_events(stream, events_tx, ack_rx));
+        let reader = tokio::spawn(read_events(
+            stream,
+            events_tx,
+            ack_rx,
+            Arc::clone(&self.source_time),
+        ));
         let _abort = AbortOnDrop(reader);
         let mut stop = self.cdc.stop.clone();
         let mut batch = Batch::new(self.sequence + 1);
@@ -1258,7 +1272,8 @@ impl<S: ChangeSource> CdcRun<'_, S> {
             batches: self.summary.batches,
             changes: self.summary.changes,
             changes_per_second: self.summary.changes_per_second,
-            source_lag_seconds: self.summary.lag_seconds,
+            source_lag_seconds: since_micros(self.source_time.load(Ordering::Relaxed)),
+            target_lag_seconds: self.summary.lag_seconds,
         });
     }
 }
@@ -1438,11 +1453,24 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
-/// Reads events ahead into `events`, acknowledging what `acks` says is durable.
+/// Seconds from `micros` (since the epoch; 0: unknown) to now, 0 when it lies ahead (clocks of
+/// two hosts).
+fn since_micros(micros: u64) -> Option<f64> {
+    (micros > 0).then(|| {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        now.saturating_sub(micros) as f64 / 1e6
+    })
+}
+
+/// Reads events ahead into `events`, acknowledging what `acks` says is durable, and records in
+/// `source_time` the source time reading has reached.
 async fn read_events<C: ChangeStream>(
     mut stream: C,
     events: mpsc::Sender<Result<(ChangeEvent, ReadAhead), ReplicateError>>,
     mut acks: watch::Receiver<Position>,
+    source_time: Arc<AtomicU64>,
 ) {
     let allowance = Arc::new(Semaphore::new(READ_AHEAD_KIB as usize));
     loop {
@@ -1461,6 +1489,17 @@ async fn read_events<C: ChangeStream>(
             .map_err(ReplicateError::source("reading changes"));
         match next {
             Ok(Some(event)) => {
+                let reached = match &event {
+                    ChangeEvent::Commit { committed_at, .. } => *committed_at,
+                    ChangeEvent::Idle { server_time, .. } => *server_time,
+                    _ => None,
+                };
+                if let Some(micros) = reached
+                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                    .map(|d| d.as_micros() as u64)
+                {
+                    source_time.fetch_max(micros, Ordering::Relaxed);
+                }
                 let kib = match &event {
                     ChangeEvent::Rows { changes, .. } => {
                         u32::try_from(value_bytes(changes) >> 10).unwrap_or(u32::MAX)
