@@ -115,7 +115,7 @@ pub struct CdcStatus {
     pub changes: u64,
     pub changes_per_second: f64,
     /// How far reading is behind the source: now minus the source commit time of the last
-    /// transaction read (about 0 once the stream reported it is caught up with the source).
+    /// transaction read (about 0 once the stream has been idle, caught up with the source).
     pub source_lag_seconds: Option<f64>,
     /// How far the target is behind the source: now minus the source commit time of the last
     /// transaction applied.
@@ -736,7 +736,8 @@ struct CdcRun<'a, S: ChangeSource> {
     sequence: u64,
     first_change: Option<Instant>,
     /// The source time the reading has reached (the last commit read, or the server's clock
-    /// when the stream is caught up), as microseconds since the epoch; 0 before any.
+    /// once the stream has been idle for a while), as microseconds since the epoch; 0 before
+    /// any.
     source_time: Arc<AtomicU64>,
     /// Names this session's staged objects: a batch number can come again after a restart.
     session: String,
@@ -1473,6 +1474,10 @@ async fn read_events<C: ChangeStream>(
     source_time: Arc<AtomicU64>,
 ) {
     let allowance = Arc::new(Semaphore::new(READ_AHEAD_KIB as usize));
+    // Whether a commit was read since the last Idle event. An Idle reports the server's clock,
+    // but its position is only what was delivered: behind during a catch-up. Only an Idle that
+    // follows another with no commit between them shows the stream is caught up.
+    let mut committed_since_idle = true;
     loop {
         if acks.has_changed().unwrap_or(false) {
             let position = acks.borrow_and_update().clone();
@@ -1490,8 +1495,15 @@ async fn read_events<C: ChangeStream>(
         match next {
             Ok(Some(event)) => {
                 let reached = match &event {
-                    ChangeEvent::Commit { committed_at, .. } => *committed_at,
-                    ChangeEvent::Idle { server_time, .. } => *server_time,
+                    ChangeEvent::Commit { committed_at, .. } => {
+                        committed_since_idle = true;
+                        *committed_at
+                    }
+                    ChangeEvent::Idle { server_time, .. } => {
+                        let caught_up = !committed_since_idle;
+                        committed_since_idle = false;
+                        server_time.filter(|_| caught_up)
+                    }
                     _ => None,
                 };
                 if let Some(micros) = reached
@@ -1616,5 +1628,67 @@ mod tests {
         // The large batch ended the run of small ones: nothing was merged.
         pending.push(one_row(1)).unwrap();
         assert_eq!(pending.buffered.len(), 257);
+    }
+
+    /// A stream that delivers the given events, then ends.
+    struct Scripted(VecDeque<ChangeEvent>);
+
+    impl ChangeStream for Scripted {
+        type Error = ReplicateError;
+
+        async fn next_event(&mut self) -> Result<Option<ChangeEvent>, ReplicateError> {
+            Ok(self.0.pop_front())
+        }
+
+        async fn acknowledge(&mut self, _position: &Position) -> Result<(), ReplicateError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_source_lag_follows_commits_read_and_an_idle_stream_is_caught_up() {
+        let at = |seconds: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(seconds);
+        let commit = |seconds| ChangeEvent::Commit {
+            position: Position(format!("c{seconds}")),
+            committed_at: Some(at(seconds)),
+        };
+        let idle = |seconds| ChangeEvent::Idle {
+            position: Position(format!("i{seconds}")),
+            server_time: Some(at(seconds)),
+        };
+        // Reads `events` as the capture does and returns the source time reached, in seconds.
+        async fn reached(events: Vec<ChangeEvent>) -> u64 {
+            let source_time = Arc::new(AtomicU64::new(0));
+            let (events_tx, mut events_rx) = mpsc::channel(16);
+            let (_ack_tx, ack_rx) = watch::channel(Position("start".into()));
+            read_events(
+                Scripted(events.into()),
+                events_tx,
+                ack_rx,
+                Arc::clone(&source_time),
+            )
+            .await;
+            while events_rx.try_recv().is_ok() {}
+            source_time.load(Ordering::Relaxed) / 1_000_000
+        }
+        // Commits read: their times.
+        assert_eq!(reached(vec![commit(100), commit(105)]).await, 105);
+        // An Idle right after commits may come mid catch-up (its position is only what was
+        // delivered): its server clock is not taken.
+        assert_eq!(reached(vec![commit(100), idle(500)]).await, 100);
+        // A second Idle with no commit between: caught up.
+        assert_eq!(reached(vec![commit(100), idle(500), idle(501)]).await, 501);
+        // New commits after that never move it back.
+        assert_eq!(
+            reached(vec![
+                commit(100),
+                idle(500),
+                idle(501),
+                commit(502),
+                commit(300)
+            ])
+            .await,
+            502
+        );
     }
 }
