@@ -24,8 +24,9 @@ const PRIVILEGES: &str = "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRI
 /// Server error "SELECT command denied".
 const ER_TABLEACCESS_DENIED: u16 = 1142;
 
-/// Binlogs kept for less than a day make a stopped task likely to find its position purged.
-const SHORT_RETENTION_SECONDS: f64 = 86_400.0;
+/// Seconds in a day: binlogs kept for less make a stopped task likely to find its position
+/// purged.
+const DAY_SECONDS: f64 = 86_400.0;
 
 /// How long the server keeps binlogs (`binlog_expire_logs_seconds`, else `expire_logs_days`,
 /// as `SHOW GLOBAL VARIABLES` prints them), and what that means for a stopped task.
@@ -34,7 +35,7 @@ fn binlog_retention(seconds: Option<&str>, days: Option<&str>) -> PreflightCheck
     let number = |v: Option<&str>| v.and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     let retention = match number(seconds) {
         s if s > 0.0 => s,
-        _ => number(days) * 86_400.0,
+        _ => number(days) * DAY_SECONDS,
     };
     if retention <= 0.0 {
         return PreflightCheck::passed(
@@ -43,12 +44,12 @@ fn binlog_retention(seconds: Option<&str>, days: Option<&str>) -> PreflightCheck
             "binlogs are not purged by age (binlog_expire_logs_seconds and expire_logs_days are 0); on Amazon RDS, the 'binlog retention hours' setting (mysql.rds_set_configuration) decides instead",
         );
     }
-    let kept = if retention % 86_400.0 == 0.0 {
-        format!("{} day(s)", retention / 86_400.0)
+    let kept = if retention % DAY_SECONDS == 0.0 {
+        format!("{} day(s)", retention / DAY_SECONDS)
     } else {
         format!("{:.1} hour(s)", retention / 3_600.0)
     };
-    if retention < SHORT_RETENTION_SECONDS {
+    if retention < DAY_SECONDS {
         PreflightCheck::warning(
             "preflight.binlog-retention",
             OBJECT,

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{connect, one, table};
+use common::{connect, table};
 use migrate_core::{ErrorClass, Retry};
 use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Selection};
 use migrate_source_mysql::SourceError;
@@ -27,31 +27,27 @@ async fn a_purged_binlog_stops_the_task_with_the_way_on() {
     // A change after the task's position, in a file the server then purges.
     db.sql("INSERT INTO t VALUES (1); FLUSH BINARY LOGS;")
         .unwrap();
-    let current = one(&db, "SELECT @@log_bin_basename");
-    let newest = db.sql("SHOW BINARY LOGS").unwrap();
-    let newest = newest
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .next_back()
-        .unwrap_or_else(|| panic!("no binary logs under {current}"))
-        .to_string();
+    // The server's binary logs, oldest first.
+    let binary_logs = || -> Vec<String> {
+        db.sql("SHOW BINARY LOGS")
+            .unwrap()
+            .lines()
+            .filter_map(|line| Some(line.split_whitespace().next()?.to_string()))
+            .collect()
+    };
+    let newest = binary_logs().pop().expect("a binary log");
     // MariaDB keeps a file its storage engine may still need for crash recovery until the
     // engine's checkpoint passes it: purge until it is gone.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         db.sql(&format!("PURGE BINARY LOGS TO '{newest}'")).unwrap();
-        let oldest = db.sql("SHOW BINARY LOGS").unwrap();
-        if oldest
-            .lines()
-            .filter_map(|l| l.split_whitespace().next())
-            .next()
-            == Some(&newest)
-        {
+        let left = binary_logs();
+        if left == [newest.clone()] {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "the server keeps its older binlogs: {oldest}"
+            "the server keeps its older binlogs: {left:?}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -575,22 +575,13 @@ async fn the_snapshot_and_the_change_stream_work_over_tls() {
         .sql(&format!(
             "SELECT s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)
               WHERE r.application_name = 'migrate {}'",
-            source_capture_name(&db, "tls")
+            // The slot's name, which the replication session's application name follows.
+            migrate_source_postgres::capture_name(db.name(), "tls")
         ))
         .unwrap();
     assert_eq!(encrypted.trim(), "t");
     drop(changes);
     source.drop_capture("tls").await.unwrap();
-}
-
-/// The slot of capture `task` in `db` (its replication session's application name follows it).
-fn source_capture_name(db: &migrate_testkit::PgDatabase, task: &str) -> String {
-    db.sql(&format!(
-        "SELECT slot_name FROM pg_replication_slots WHERE database = current_database() AND slot_name LIKE '%{task}%'"
-    ))
-    .unwrap()
-    .trim()
-    .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]

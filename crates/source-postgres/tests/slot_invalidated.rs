@@ -44,10 +44,7 @@ async fn an_invalidated_slot_is_refused_with_what_to_do() {
         .unwrap();
     let (source, t, snapshot, start) = capture(&db, "lost", "t").await;
     snapshot.close().await.unwrap();
-    let slot = db
-        .sql("SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE '%\\_lost%' AND database = current_database()")
-        .unwrap();
-    let slot = slot.trim();
+    let slot = migrate_source_postgres::capture_name(db.name(), "lost");
 
     {
         let _limit = WalLimit::set(pg, "32MB");
