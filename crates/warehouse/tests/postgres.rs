@@ -812,8 +812,8 @@ async fn bad_values_and_missing_tables_are_definite_errors() {
         .trim(),
         "00000000013ff00000000000004000000000000000,null"
     );
-    // The checksum hashes the stored bytes (not ST_AsBinary: no PostGIS here), as the sources
-    // hash the WKB they read; the end-to-end tests compare the two.
+    // The checksum runs without PostGIS (none here): it hashes the stored bytes, as the sources
+    // hash the WKB they read. The end-to-end tests compare the two hashes.
     let checksum = warehouse.chunk_checksum(&t, "").await.unwrap();
     assert_eq!(checksum.rows, 2);
     db.sql("ALTER TABLE places ALTER COLUMN at TYPE text USING encode(at, 'hex'); TRUNCATE places; DELETE FROM migrate.migrate_checkpoint")
