@@ -13,7 +13,7 @@ use migrate_core::{QualifiedName, Table};
 use migrate_source::{
     change_schema, key_columns, ChangeEvent, ChangeStream, Operation, Position, Selection,
 };
-use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
+use pgwire_replication::{Lsn, PgWireError, ReplicationClient, ReplicationEvent};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -142,7 +142,7 @@ impl PostgresChanges {
                 // which a receive dropped halfway would lose.
                 self.client.recv().await
             } else {
-                match at_hand(&mut self.client) {
+                match at_hand(&mut self.client).await {
                     Some(received) => received,
                     // Nothing at hand. The walsender sends slower than this decodes, so waiting
                     // on the channel would wake this thread for every few messages (a context
@@ -151,7 +151,7 @@ impl PostgresChanges {
                     None => {
                         tokio::time::sleep(LINGER).await;
                         let more = if self.client.is_running() {
-                            at_hand(&mut self.client)
+                            at_hand(&mut self.client).await
                         } else {
                             Some(self.client.recv().await)
                         };
@@ -702,10 +702,25 @@ impl Gathering {
 /// cooperative budget, which would report "nothing" once the task has received 128 events without
 /// yielding, however many are waiting (the stream would then pause for LINGER every 128 events);
 /// the caller yields by the budget itself ([`tokio::task::consume_budget`] per event).
-fn at_hand(
+async fn at_hand(
     client: &mut ReplicationClient,
 ) -> Option<pgwire_replication::Result<Option<ReplicationEvent>>> {
-    tokio::task::unconstrained(client.recv()).now_or_never()
+    if let Some(received) = tokio::task::unconstrained(client.recv()).now_or_never() {
+        return Some(received);
+    }
+    if client.is_running() {
+        return None;
+    }
+    // The worker ended while it was polled. If its channel had closed by then, the receive took
+    // the worker's join handle and, its task not yet finished, was dropped with it: the client
+    // then answers "already joined" and the worker's error reached only the log (the crate logs
+    // it). The session is over either way; another one either works or reports the cause.
+    Some(client.recv().await.map_err(|error| match error {
+        PgWireError::Internal(message) => PgWireError::Task(format!(
+            "the replication session ended; its cause is logged above ({message})"
+        )),
+        error => error,
+    }))
 }
 
 fn pg_time(micros_since_2000: i64) -> Option<SystemTime> {
