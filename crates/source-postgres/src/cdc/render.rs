@@ -229,13 +229,11 @@ impl Rendering {
         &self,
         client: &Client,
         columns: &mut [&mut Unrendered],
-    ) -> Result<(), SourceError> {
-        let bad_value = |column: usize, e: ValueError| SourceError::Unrepresentable {
-            table: self.table.clone(),
+    ) -> Result<(), RenderError> {
+        let bad_value = |column: usize, row: usize, error: ValueError| RenderError::Value {
             column: self.columns[column].name.clone(),
-            row: "change".into(),
-            reason: e.reason,
-            action: e.action,
+            row,
+            error,
         };
         // Per column, the values sent: the values, or every array's elements.
         let mut sent: Vec<Vec<Option<&[u8]>>> = Vec::with_capacity(columns.len());
@@ -246,13 +244,14 @@ impl Rendering {
                 Conversion::Elements(_) => {
                     let mut elements = Vec::new();
                     let mut shape = String::new();
-                    for array in values.flatten() {
+                    for (row, array) in values.enumerate() {
+                        let Some(array) = array else { continue };
                         shape.clear();
                         write_array(&mut shape, array, &ArrayStyle::Json, |_, element| {
                             elements.push(element);
                             Ok(())
                         })
-                        .map_err(|e| bad_value(i, e))?;
+                        .map_err(|e| bad_value(i, row, e))?;
                     }
                     elements
                 }
@@ -275,7 +274,8 @@ impl Rendering {
             return Err(SourceError::Protocol {
                 context: format!("converting captured values of {}", self.table),
                 message: format!("{longest} values sent, {} returned", converted.len()),
-            });
+            }
+            .into());
         }
         for (i, column) in columns.iter_mut().enumerate() {
             let mut results = converted[..sent[i]].iter().map(|row| {
@@ -284,17 +284,23 @@ impl Rendering {
             });
             let style = match &self.columns[i].conversion {
                 Conversion::Values => {
-                    for value in results {
-                        column.decoder.append(value).map_err(|e| bad_value(i, e))?;
+                    for (row, value) in results.enumerate() {
+                        column
+                            .decoder
+                            .append(value)
+                            .map_err(|e| bad_value(i, row, e))?;
                     }
                     column.values.clear();
                     continue;
                 }
                 Conversion::Elements(style) => style,
             };
-            for array in &column.values {
+            for (row, array) in column.values.iter().enumerate() {
                 let Some(array) = array else {
-                    column.decoder.append(None).map_err(|e| bad_value(i, e))?;
+                    column
+                        .decoder
+                        .append(None)
+                        .map_err(|e| bad_value(i, row, e))?;
                     continue;
                 };
                 let mut written = String::with_capacity(array.len() * 2);
@@ -303,15 +309,34 @@ impl Rendering {
                     style.write_element_text(out, text.as_deref());
                     Ok(())
                 })
-                .map_err(|e| bad_value(i, e))?;
+                .map_err(|e| bad_value(i, row, e))?;
                 column
                     .decoder
                     .append(Some(written.as_bytes()))
-                    .map_err(|e| bad_value(i, e))?;
+                    .map_err(|e| bad_value(i, row, e))?;
             }
             column.values.clear();
         }
         Ok(())
+    }
+}
+
+/// Why gathered values could not be converted.
+pub(super) enum RenderError {
+    /// The value of `column` in gathered row `row` (0 for the first row since the last
+    /// conversion) has no exact representation in the batch.
+    Value {
+        column: String,
+        row: usize,
+        error: ValueError,
+    },
+    /// The conversion query failed or the server answered out of protocol.
+    Source(SourceError),
+}
+
+impl From<SourceError> for RenderError {
+    fn from(error: SourceError) -> RenderError {
+        RenderError::Source(error)
     }
 }
 

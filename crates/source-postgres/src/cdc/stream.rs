@@ -1,7 +1,7 @@
 //! The change stream of one replication slot: pgoutput messages to [`ChangeEvent`]s.
 
 use super::pgoutput::{self, Cell, Message, OldImage, Relation};
-use super::render::{Render, Rendering, Unrendered};
+use super::render::{Render, RenderError, Rendering, Unrendered};
 use super::{ColumnCapture, TypeCapture};
 use crate::read::decode::{display_key, Decoder, Wire};
 use crate::{PostgresSource, SourceError};
@@ -61,6 +61,9 @@ struct Gathering {
     rendering: Option<Arc<Rendering>>,
     rows: usize,
     bytes: usize,
+    /// The commit LSN of the transaction of the first row gathered: the rows come from it up to
+    /// the current one.
+    first_transaction_end: Lsn,
 }
 
 /// The change stream of a task's slot. See the module documentation of `cdc`.
@@ -428,7 +431,7 @@ impl PostgresChanges {
         };
         let gathering = match &mut self.gathering {
             Some(g) => g,
-            slot => slot.insert(Gathering::new(relation, watched)?),
+            slot => slot.insert(Gathering::new(relation, watched, self.transaction_end)?),
         };
         let table = &watched.table;
         let columns = table.columns.len();
@@ -509,9 +512,25 @@ impl PostgresChanges {
                 .chain(g.before.iter_mut())
                 .filter_map(Gathered::unrendered)
                 .collect();
-            rendering
+            let rendered = rendering
                 .render(&self.catalog.client, &mut unrendered)
-                .await?;
+                .await;
+            match rendered {
+                Ok(()) => {}
+                Err(RenderError::Source(error)) => return Err(error),
+                Err(RenderError::Value { column, row, error }) => {
+                    let Some(Some(watched)) = self.relations.get(&g.relation) else {
+                        unreachable!("rows gathered for relation {} not watched", g.relation)
+                    };
+                    return Err(SourceError::Unrepresentable {
+                        table: g.name.to_string(),
+                        column,
+                        row: describe_gathered(&mut g, watched, row, self.transaction_end),
+                        reason: error.reason,
+                        action: migrate_source::UNREPRESENTABLE_CHANGE_ACTION.into(),
+                    });
+                }
+            }
         }
         let mut columns: Vec<ArrayRef> =
             vec![Arc::new(g.op.finish()), Arc::new(g.unchanged.finish())];
@@ -554,24 +573,78 @@ fn describe_change(
     key_cells: Option<&[Cell]>,
     transaction_end: Lsn,
 ) -> String {
+    let key = watched.key.iter().map(|&position| {
+        match (
+            key_cells.and_then(|c| c.get(position)),
+            &watched.reads[position],
+        ) {
+            (Some(Cell::Binary(bytes)), ColumnCapture::Decoded(wire)) => {
+                display_key(*wire, Some(bytes))
+            }
+            (Some(Cell::Text(text)), _) => display_key(Wire::Text, Some(text)),
+            (Some(Cell::Binary(bytes)), _) => format!("<{} bytes>", bytes.len()),
+            (Some(Cell::Unchanged), _) => "unchanged".into(),
+            (Some(Cell::Null) | None, _) => "NULL".into(),
+        }
+    });
+    change_name(
+        watched,
+        key,
+        op,
+        format!("the transaction that commits at LSN {transaction_end}"),
+    )
+}
+
+/// Names gathered row `row` of `g` in an error, as [`describe_change`] names a change being read:
+/// by the key already gathered (a key converted on the source shows as not converted), and by
+/// the range of commit LSNs of the transactions gathered, up to `transaction_end`.
+fn describe_gathered(
+    g: &mut Gathering,
+    watched: &Watched,
+    row: usize,
+    transaction_end: Lsn,
+) -> String {
+    let op = match g.op.values_slice().get(row) {
+        Some(b'I') => Operation::Insert,
+        Some(b'D') => Operation::Delete,
+        _ => Operation::Update,
+    };
+    let mut key = Vec::with_capacity(watched.key.len());
+    for (slot, &position) in watched.key.iter().enumerate() {
+        // An insert has no before-image: its key is the new row's.
+        let column = match op {
+            Operation::Insert => &mut g.after[position],
+            _ => &mut g.before[slot],
+        };
+        key.push(match column {
+            Gathered::Decoded(decoder) => display_value(&decoder.finish(), row),
+            Gathered::Rendered(_) => "<not converted>".into(),
+            Gathered::Null { .. } => "NULL".into(),
+        });
+    }
+    let transaction = if g.first_transaction_end == transaction_end {
+        format!("the transaction that commits at LSN {transaction_end}")
+    } else {
+        format!(
+            "a transaction that commits at an LSN from {} to {transaction_end}",
+            g.first_transaction_end
+        )
+    };
+    change_name(watched, key.into_iter(), op, transaction)
+}
+
+/// `region='eu', id=7 (update of <transaction>)`.
+fn change_name(
+    watched: &Watched,
+    key: impl Iterator<Item = String>,
+    op: Operation,
+    transaction: String,
+) -> String {
     let key = watched
         .key
         .iter()
-        .map(|&position| {
-            let value = match (
-                key_cells.and_then(|c| c.get(position)),
-                &watched.reads[position],
-            ) {
-                (Some(Cell::Binary(bytes)), ColumnCapture::Decoded(wire)) => {
-                    display_key(*wire, Some(bytes))
-                }
-                (Some(Cell::Text(text)), _) => display_key(Wire::Text, Some(text)),
-                (Some(Cell::Binary(bytes)), _) => format!("<{} bytes>", bytes.len()),
-                (Some(Cell::Unchanged), _) => "unchanged".into(),
-                (Some(Cell::Null) | None, _) => "NULL".into(),
-            };
-            format!("{}={value}", watched.table.columns[position].name.value)
-        })
+        .zip(key)
+        .map(|(&position, value)| format!("{}={value}", watched.table.columns[position].name.value))
         .collect::<Vec<_>>()
         .join(", ");
     let what = match op {
@@ -579,7 +652,33 @@ fn describe_change(
         Operation::Update => "update",
         Operation::Delete => "delete",
     };
-    format!("{key} ({what} of the transaction that commits at LSN {transaction_end})")
+    format!("{key} ({what} of {transaction})")
+}
+
+/// A gathered key value shown in an error, as [`display_key`] shows one read: integers and
+/// decimals as digits, text quoted (64 characters at most), other types by their type's name.
+fn display_value(array: &ArrayRef, row: usize) -> String {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Decimal128Type, Int16Type, Int32Type, Int64Type};
+    use arrow_schema::DataType;
+    if row >= array.len() || array.is_null(row) {
+        return "NULL".into();
+    }
+    match array.data_type() {
+        DataType::Int16 => array.as_primitive::<Int16Type>().value(row).to_string(),
+        DataType::Int32 => array.as_primitive::<Int32Type>().value(row).to_string(),
+        DataType::Int64 => array.as_primitive::<Int64Type>().value(row).to_string(),
+        DataType::Decimal128(..) => array.as_primitive::<Decimal128Type>().value_as_string(row),
+        DataType::Utf8 => display_key(
+            Wire::Text,
+            Some(array.as_string::<i32>().value(row).as_bytes()),
+        ),
+        DataType::LargeUtf8 => display_key(
+            Wire::Text,
+            Some(array.as_string::<i64>().value(row).as_bytes()),
+        ),
+        other => format!("<{other}>"),
+    }
 }
 
 /// One column of the rows being gathered.
@@ -643,7 +742,11 @@ impl Gathered {
 }
 
 impl Gathering {
-    fn new(relation: u32, watched: &Watched) -> Result<Gathering, SourceError> {
+    fn new(
+        relation: u32,
+        watched: &Watched,
+        transaction_end: Lsn,
+    ) -> Result<Gathering, SourceError> {
         let table = &watched.table;
         let schema = Arc::new(change_schema(table));
         // Rendered columns number in the plan's order: the images', then the before keys'.
@@ -694,6 +797,7 @@ impl Gathering {
             rendering: watched.rendering.clone(),
             rows: 0,
             bytes: 0,
+            first_transaction_end: transaction_end,
         })
     }
 }
@@ -743,5 +847,74 @@ impl ChangeStream for PostgresChanges {
         // Feedback goes out within the status interval (1 s), also when idle.
         self.client.update_applied_lsn(super::parse_lsn(position)?);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrate_core::{Column, Constraint, ConstraintKind, Ident, LogicalType};
+
+    /// `public.events (id int, region text, PRIMARY KEY (region, id))`, both key columns decoded.
+    fn events() -> Watched {
+        let mut table = Table::new(QualifiedName::new(
+            Some(Ident::new("public")),
+            Ident::new("events"),
+        ));
+        table.columns = vec![
+            Column::new(Ident::new("id"), "int4", LogicalType::Integer),
+            Column::new(Ident::new("region"), "text", LogicalType::Text),
+        ];
+        table.constraints = vec![Constraint {
+            name: None,
+            kind: ConstraintKind::PrimaryKey(vec![Ident::new("region"), Ident::new("id")]),
+            state: Default::default(),
+        }];
+        Watched {
+            table,
+            reads: vec![
+                ColumnCapture::Decoded(Wire::Int4),
+                ColumnCapture::Decoded(Wire::Text),
+            ],
+            key: vec![1, 0],
+            rendering: None,
+        }
+    }
+
+    fn gather(g: &mut Gathering, op: Operation, id: i32, region: &str) {
+        let cells = [
+            Cell::Binary(Bytes::copy_from_slice(&id.to_be_bytes())),
+            Cell::Binary(Bytes::copy_from_slice(region.as_bytes())),
+        ];
+        g.op.append_value(op.code());
+        for (slot, position) in [(0, 1), (1, 0)] {
+            let before = (op != Operation::Insert).then_some(&cells[position]);
+            assert!(g.before[slot].push(before).is_ok());
+        }
+        for (position, cell) in cells.iter().enumerate() {
+            assert!(g.after[position].push(Some(cell)).is_ok());
+        }
+        g.rows += 1;
+    }
+
+    #[test]
+    fn a_gathered_row_is_named_by_its_key_and_its_transactions() {
+        let watched = events();
+        let first = Lsn::from_u64(0x1_0000_0010);
+        let mut g = Gathering::new(1, &watched, first).unwrap_or_else(|_| panic!("gathering"));
+        gather(&mut g, Operation::Update, 7, "eu");
+        gather(&mut g, Operation::Insert, 8, "us");
+        assert_eq!(
+            describe_gathered(&mut g, &watched, 0, first),
+            "region='eu', id=7 (update of the transaction that commits at LSN 1/10)"
+        );
+
+        let mut g = Gathering::new(1, &watched, first).unwrap_or_else(|_| panic!("gathering"));
+        gather(&mut g, Operation::Update, 7, "eu");
+        gather(&mut g, Operation::Insert, 8, "us");
+        assert_eq!(
+            describe_gathered(&mut g, &watched, 1, Lsn::from_u64(0x1_0000_0200)),
+            "region='us', id=8 (insert of a transaction that commits at an LSN from 1/10 to 1/200)"
+        );
     }
 }
