@@ -798,7 +798,7 @@ async fn settings_that_would_lose_changes_are_refused() {
     // Compression on when the stream opens.
     sql("SET GLOBAL log_bin_compress = ON").await;
     let error = open(&source, &tables, &from).await.err().unwrap();
-    refused(error, &["log_bin_compress=ON", "resync"]);
+    refused(error, &["log_bin_compress=ON", "--restart"]);
 
     // Compression turned on while streaming: the compressed events stop the stream.
     sql("SET GLOBAL log_bin_compress = OFF").await;

@@ -140,12 +140,27 @@ pub fn key_columns(table: &Table) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// How a task whose change capture can't go on from where it stands starts over: the words the
+/// actions of such errors end with, as a literal for `concat!` ([`START_OVER`] otherwise).
+#[macro_export]
+macro_rules! start_over {
+    () => {
+        "run the task again with --restart (a new full load)"
+    };
+}
+
+/// See [`start_over!`].
+pub const START_OVER: &str = start_over!();
+
 /// What to do about a captured change holding a value the target can't represent (the action of
 /// such an error): the full load's advice, fix the row and run again, does not hold for a change,
 /// which stays in the source's log.
-pub const UNREPRESENTABLE_CHANGE_ACTION: &str = "the change stays in the source's log and is read \
-     again whenever the task resumes: fix the value in the source, then start over with --restart \
-     (a new full load), or exclude the table from the task";
+pub const UNREPRESENTABLE_CHANGE_ACTION: &str = concat!(
+    "the change stays in the source's log and is read again whenever the task resumes: fix the \
+     value in the source, then ",
+    start_over!(),
+    ", or exclude the table from the task"
+);
 
 /// Which tables a change stream delivers, by source name: the task's selection rules. Tables that
 /// appear after the stream opened (CREATE TABLE on the source) are delivered when it says yes.

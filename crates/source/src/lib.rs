@@ -10,7 +10,7 @@ mod change;
 pub use change::{
     before_column, change_schema, key_columns, ChangeEvent, ChangeSource, ChangeStream,
     ColumnFilter, Operation, Position, Selection, TableFilter, BEFORE_PREFIX, OP_COLUMN,
-    UNCHANGED_COLUMN, UNREPRESENTABLE_CHANGE_ACTION,
+    START_OVER, UNCHANGED_COLUMN, UNREPRESENTABLE_CHANGE_ACTION,
 };
 
 use arrow_array::RecordBatch;

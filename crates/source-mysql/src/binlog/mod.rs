@@ -12,7 +12,7 @@
 //! - resuming: from `file:pos` when the server still has the file (`SHOW BINARY LOGS`); on
 //!   MariaDB, when the file was purged and the position has a GTID state, from that state
 //!   (`SET @slave_connect_state`); otherwise a definite error (the changes in between are lost:
-//!   resync).
+//!   start over with `--restart`).
 //! - the TableMap of each table is the authority on its columns (names from
 //!   `binlog_row_metadata=FULL`); table ids change after an ALTER, so the latest TableMap of an
 //!   id is always used. When a watched table's columns differ from the known definition (ADD /
@@ -49,7 +49,9 @@ use crate::sql::display_name;
 use crate::{MysqlSnapshot, MysqlSource, SourceError};
 use futures::{FutureExt, StreamExt};
 use migrate_core::{Ident, LogicalType, QualifiedName, Table};
-use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, Selection, TableFilter};
+use migrate_source::{
+    ChangeEvent, ChangeSource, ChangeStream, Position, Selection, TableFilter, START_OVER,
+};
 use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
 use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStream, BinlogStreamRequest, Conn, Row};
@@ -279,7 +281,7 @@ impl ChangeSource for MysqlSource {
 }
 
 /// What to do when the binlog a task resumes from is gone from the server.
-const PURGED_ACTION: &str = "the changes since then can't be read any more: run the task again with --restart (a new full load), and keep binlogs longer (binlog_expire_logs_seconds, or expire_logs_days) than a task may stay stopped";
+const PURGED_ACTION: &str = concat!("the changes since then can't be read any more: ", migrate_source::start_over!(), ", and keep binlogs longer (binlog_expire_logs_seconds, or expire_logs_days) than a task may stay stopped");
 
 /// Whether the stream starting at `cursor` reads by GTID (the file is gone, MariaDB, the
 /// position has a GTID state) or by file and position; an error when neither can serve it.
@@ -628,7 +630,7 @@ impl MysqlChangeStream {
             return Err(SourceError::ChangeCapture {
                 at: self.at(pos),
                 message: format!("the binlog holds a compressed event (MariaDB event type {kind}, written with log_bin_compress=ON); skipping it would lose its changes"),
-                action: "turn log_bin_compress off on the source (SET GLOBAL log_bin_compress=OFF and in its configuration), then resync the tables: compressed events can't be captured".into(),
+                action: format!("turn log_bin_compress off on the source (SET GLOBAL log_bin_compress=OFF and in its configuration), then {START_OVER}: compressed events can't be captured"),
             });
         }
         if kind == MARIA_GTID {
@@ -698,7 +700,7 @@ impl MysqlChangeStream {
                             return Err(SourceError::ChangeCapture {
                                 at: self.at(pos),
                                 message: format!("a data change on schema {schema} was logged as a statement (a session ran with binlog_format=STATEMENT or MIXED): its rows are not in the binlog: `{}`", truncate_text(&query.query(), 200)),
-                                action: "make every session log rows (no SET SESSION binlog_format; revoke the privilege to change it), then resync the tables of that schema".into(),
+                                action: format!("make every session log rows (no SET SESSION binlog_format; revoke the privilege to change it), then {START_OVER}"),
                             });
                         }
                     }
@@ -719,7 +721,7 @@ impl MysqlChangeStream {
                 return Err(SourceError::ChangeCapture {
                     at: self.at(pos),
                     message: "an XA transaction (XA PREPARE) is in the binlog: change capture does not follow XA transactions".into(),
-                    action: "don't use XA transactions on the captured tables, then resync them".into(),
+                    action: format!("don't use XA transactions on the captured tables, then {START_OVER}"),
                 });
             }
             Some(EventData::HeartbeatEvent) => {
@@ -762,8 +764,9 @@ impl MysqlChangeStream {
                 SourceError::ChangeCapture {
                     at: self.at(pos),
                     message: format!("the table map of {}.{}: {message}", key.0, key.1),
-                    action: "set binlog_row_metadata=FULL on the source, then resync the table"
-                        .into(),
+                    action: format!(
+                        "set binlog_row_metadata=FULL on the source, then {START_OVER}"
+                    ),
                 }
             })?;
             // The binlog can be behind the catalog: its columns, the catalog's types.
@@ -793,7 +796,7 @@ impl MysqlChangeStream {
             SourceError::ChangeCapture {
                 at: self.at(pos),
                 message: format!("the table map of {}.{}: {message}", key.0, key.1),
-                action: "set binlog_row_metadata=FULL on the source, then resync the table".into(),
+                action: format!("set binlog_row_metadata=FULL on the source, then {START_OVER}"),
             }
         })?;
         self.ids.insert(tme.table_id(), Some(key.clone()));
@@ -863,8 +866,7 @@ impl MysqlChangeStream {
                     "{}.{} has a partial JSON update event (binlog_row_value_options=PARTIAL_JSON)",
                     key.0, key.1
                 ),
-                action: "set binlog_row_value_options='' on the source, then resync the table"
-                    .into(),
+                action: format!("set binlog_row_value_options='' on the source, then {START_OVER}"),
             });
         }
         let Some(layout) = self.watched.get(key).and_then(|w| w.layout.as_ref()) else {
@@ -1061,7 +1063,7 @@ async fn check_settings(
         {
             return Err(refuse(
                 format!("{name} is {} but change capture needs {wanted}: {why}", value.as_deref().unwrap_or("not supported by this server")),
-                &format!("set {name}={wanted} on the server (SET GLOBAL {name}='{wanted}' and in its configuration), then resync: changes logged before the switch can't be captured"),
+                &format!("set {name}={wanted} on the server (SET GLOBAL {name}='{wanted}' and in its configuration), then {START_OVER}: changes logged before the switch can't be captured"),
             ));
         }
     }
@@ -1070,7 +1072,7 @@ async fn check_settings(
         if matches!(compress.as_deref(), Some("1" | "ON")) {
             return Err(refuse(
                 "log_bin_compress=ON: the server writes compressed binlog events, which this stream can't read (skipping them would lose rows)".into(),
-                "turn it off (SET GLOBAL log_bin_compress=OFF and in the server's configuration), then resync the tables: changes already logged compressed can't be captured",
+                &format!("turn it off (SET GLOBAL log_bin_compress=OFF and in the server's configuration), then {START_OVER}: changes already logged compressed can't be captured"),
             ));
         }
     }

@@ -19,7 +19,7 @@ use arrow_array::{new_null_array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, SchemaRef};
 use migrate_core::civil_from_days;
 use migrate_core::{LogicalType, QualifiedName, Table};
-use migrate_source::{change_schema, key_columns};
+use migrate_source::{change_schema, key_columns, START_OVER};
 use mysql_async::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
 use mysql_async::binlog::value::BinlogValue;
 use mysql_async::consts::ColumnType;
@@ -399,7 +399,7 @@ fn bad(reason: String, action: &str) -> ValueError {
     }
 }
 
-const CHARSET_ACTION: &str = "the column's bytes are not in its declared character set: fix the data in the source (or map the column to a binary type with change-data-type), then resync the table";
+const CHARSET_ACTION: &str = concat!("the column's bytes are not in its declared character set: fix the data in the source (or map the column to a binary type with change-data-type), then ", migrate_source::start_over!());
 
 /// The snapshot reader's value for one binlog value of a column.
 fn normalize(value: BinlogValue<'_>, conv: &Conv) -> Result<Value, ValueError> {
@@ -413,7 +413,7 @@ fn normalize(value: BinlogValue<'_>, conv: &Conv) -> Result<Value, ValueError> {
         BinlogValue::JsonDiff(_) => {
             return Err(bad(
                 "the row holds a partial JSON update (binlog_row_value_options=PARTIAL_JSON), not the value".into(),
-                "set binlog_row_value_options to '' on the source and resync the table",
+                &format!("set binlog_row_value_options to '' on the source, then {START_OVER}"),
             ))
         }
     };
@@ -437,7 +437,9 @@ fn normalize(value: BinlogValue<'_>, conv: &Conv) -> Result<Value, ValueError> {
                                 "ENUM index {i} is beyond the column's {} values",
                                 values.len()
                             ),
-                            "resync the table: its definition changed since this event",
+                            &format!(
+                                "{START_OVER}: the table's definition changed since this event"
+                            ),
                         )
                     })?,
             ),
@@ -611,7 +613,7 @@ impl Pending {
             column: column.name.clone(),
             row: describe(row),
             reason: "the column is missing from the binlog's row image".into(),
-            action: "set binlog_row_image=FULL on the source and resync the table".into(),
+            action: format!("set binlog_row_image=FULL on the source, then {START_OVER}"),
         };
         match &before {
             Some(row) => {
@@ -703,7 +705,7 @@ pub(crate) fn table_from_map(
                     unsupported(
                         known,
                         &m.name,
-                        "the binlog has this column but neither the known definition nor the current catalog has it (it was added and dropped again since): its type is unknown; resync the table".into(),
+                        format!("the binlog has this column but neither the known definition nor the current catalog has it (it was added and dropped again since): its type is unknown; {START_OVER}"),
                     )
                 })
         })

@@ -32,7 +32,7 @@ use crate::sql::quote_literal;
 use crate::{PostgresSource, SharedSnapshot, SnapshotId, SourceError};
 use migrate_core::{Column, Table};
 use migrate_pgconn::{Roots, SslMode, TlsSettings};
-use migrate_source::{key_columns, ChangeSource, Position, Selection};
+use migrate_source::{key_columns, ChangeSource, Position, Selection, START_OVER};
 use pgwire_replication::config::{SslMode as ReplicationSslMode, TlsConfig};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
 use render::Render;
@@ -77,7 +77,7 @@ async fn type_capture(
             message: format!(
                 "a captured column has type oid {oid}, which the source's catalog lacks"
             ),
-            action: "check whether the type was dropped on the source; restart the task".into(),
+            action: format!("check whether the type was dropped on the source; then {START_OVER}"),
         });
     };
     let (kind, base, values, elements): (String, u32, bool, Option<u32>) =
@@ -388,7 +388,7 @@ impl PostgresSource {
                 message: format!(
                     "replication slot {slot} of task {task} was invalidated {why}: the changes since {from} can't be read any more"
                 ),
-                action: "run the task again with --restart (a new full load); to keep a stopped task's slot, raise max_slot_wal_keep_size on the source (or -1: no limit, while watching its disk) or keep the task running".into(),
+                action: format!("{START_OVER}; to keep a stopped task's slot, raise max_slot_wal_keep_size on the source (or -1: no limit, while watching its disk) or keep the task running"),
             });
         }
         if wal_status.as_deref() == Some("unreserved") {
@@ -535,7 +535,7 @@ impl ChangeSource for PostgresSource {
                 message: format!(
                     "replication slot {name} of task {task} is gone: the changes since {from} can't be read any more"
                 ),
-                action: "run the task again with --restart (a new full load)".into(),
+                action: START_OVER.into(),
             });
         }
         self.release_slot(&name).await?;

@@ -15,6 +15,7 @@ use crate::SourceError;
 use arrow_array::ArrayRef;
 use bytes::{BufMut, Bytes, BytesMut};
 use migrate_core::Column;
+use migrate_source::START_OVER;
 use std::error::Error;
 use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, Kind, ToSql, Type};
 use tokio_postgres::{Client, Statement};
@@ -118,7 +119,9 @@ impl Rendering {
                 message: format!(
                     "{table}: the type of a captured column is no longer in the source's catalog"
                 ),
-                action: "check whether a type was dropped on the source; restart the task".into(),
+                action: format!(
+                    "check whether a type was dropped on the source; then {START_OVER}"
+                ),
             });
         }
         let types: Vec<String> = rows.iter().map(|row| row.get(0)).collect();

@@ -12,6 +12,7 @@ use futures::FutureExt;
 use migrate_core::{QualifiedName, Table};
 use migrate_source::{
     change_schema, key_columns, ChangeEvent, ChangeStream, Operation, Position, Selection,
+    START_OVER,
 };
 use pgwire_replication::{Lsn, PgWireError, ReplicationClient, ReplicationEvent};
 use std::collections::{HashMap, VecDeque};
@@ -374,7 +375,7 @@ impl PostgresChanges {
             .find(|t| t.name.name.value == relation.name)
             .ok_or_else(|| SourceError::Capture {
                 message: format!("{name} changed but is no longer in the catalog"),
-                action: "check whether the table was dropped or renamed on the source; exclude it or restart the task".into(),
+                action: format!("check whether the table was dropped or renamed on the source; exclude it from the task, or {START_OVER}"),
             })?;
         let mut table = current.clone();
         table.name = name.clone();
@@ -397,7 +398,7 @@ impl PostgresChanges {
                         "{name}.{}: the column is gone from the catalog and its type (oid {}) has no canonical equivalent",
                         described.name, described.type_oid
                     ),
-                    action: "restart the task with --restart (a full load)".into(),
+                    action: START_OVER.into(),
                 })?;
             columns.push(migrate_core::Column::new(
                 crate::sql::ident(&described.name),
