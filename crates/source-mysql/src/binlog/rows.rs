@@ -600,14 +600,27 @@ impl Pending {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        // Reading a binlog value fails with advice of its own (a setting to change); a value
+        // the decoders refuse gets the change's advice, not the full load's ("fix the row and run
+        // again" can't help a change that stays in the log).
         let failed =
             |column: &ColumnLayout, row: &RowImage, e: ValueError| SourceError::Unrepresentable {
                 table: layout.name.clone(),
                 column: column.name.clone(),
                 row: describe(row),
                 reason: e.reason,
-                action: migrate_source::UNREPRESENTABLE_CHANGE_ACTION.into(),
+                action: e.action,
             };
+        let refused = |column: &ColumnLayout, row: &RowImage, e: ValueError| {
+            failed(
+                column,
+                row,
+                ValueError {
+                    action: migrate_source::UNREPRESENTABLE_CHANGE_ACTION.into(),
+                    ..e
+                },
+            )
+        };
         let missing = |column: &ColumnLayout, row: &RowImage| SourceError::Unrepresentable {
             table: layout.name.clone(),
             column: column.name.clone(),
@@ -626,7 +639,7 @@ impl Pending {
                         .ok_or_else(|| missing(column, row))?;
                     let value =
                         normalize(value, &column.conv).map_err(|e| failed(column, row, e))?;
-                    decoder.append(value).map_err(|e| failed(column, row, e))?;
+                    decoder.append(value).map_err(|e| refused(column, row, e))?;
                 }
             }
             None => self.before.iter_mut().for_each(Decoder::append_null),
@@ -648,7 +661,9 @@ impl Pending {
                     self.bytes += value_size(&value);
                     let value =
                         normalize(value, &column.conv).map_err(|e| failed(column, &row, e))?;
-                    decoder.append(value).map_err(|e| failed(column, &row, e))?;
+                    decoder
+                        .append(value)
+                        .map_err(|e| refused(column, &row, e))?;
                 }
             }
             None => self.after.iter_mut().for_each(Decoder::append_null),
@@ -832,7 +847,8 @@ mod tests {
         };
         assert_eq!(e(3).unwrap(), Value::Bytes(b"it's".to_vec()));
         assert_eq!(e(0).unwrap(), Value::Bytes(Vec::new()));
-        assert!(e(4).is_err());
+        let beyond = e(4).err().map(|e| e.action).unwrap_or_default();
+        assert!(beyond.starts_with(START_OVER), "{beyond}");
         let s = normalize(
             BinlogValue::Value(Value::Bytes(vec![0b101])),
             &Conv::Set(values.clone()),
