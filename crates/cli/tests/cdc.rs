@@ -8,6 +8,7 @@
 mod common;
 
 use common::migrate_json;
+use migrate_testkit::{Engine, PrivateServer};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -486,148 +487,21 @@ fn sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
-/// A private PostgreSQL or MariaDB server (its own run dir and port) that a test may restart.
-struct PrivateServer {
-    engine: Engine,
-    run_dir: PathBuf,
-    port: String,
-    url: String,
-}
-
-#[derive(Clone, Copy)]
-enum Engine {
-    Postgres,
-    MariaDb,
-}
-
-impl Engine {
-    fn script(self) -> PathBuf {
-        let name = match self {
-            Engine::Postgres => "postgres.sh",
-            Engine::MariaDb => "mariadb.sh",
-        };
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../scenarios/servers")
-            .join(name)
-    }
-
-    /// The variable the script takes its port from.
-    fn port_variable(self) -> &'static str {
-        match self {
-            Engine::Postgres => "MIGRATE_PG_PORT",
-            Engine::MariaDb => "MIGRATE_MYSQL_PORT",
-        }
-    }
-}
-
-/// Private servers pick their port when they start: two starting at once could pick the same.
-static SERVER_SCRIPT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-impl PrivateServer {
-    fn start(engine: Engine) -> PrivateServer {
-        let _one_at_a_time = SERVER_SCRIPT.lock().unwrap_or_else(|p| p.into_inner());
-        let run_dir = std::env::temp_dir().join(migrate_testkit::unique_name("private_server"));
-        // A port below the ephemeral range (32768+), where no client socket of this machine can
-        // be holding it, that we can bind now; another program may still take it before the
-        // server does: then the next one.
-        let mut attempts = 0;
-        let mut candidate = 21000 + (std::process::id() % 500) as u16 * 10;
-        let output = loop {
-            attempts += 1;
-            while std::net::TcpListener::bind(("127.0.0.1", candidate)).is_err() {
-                candidate += 1;
-            }
-            let output = Command::new(engine.script())
-                .arg("start")
-                .env("MIGRATE_RUN_DIR", &run_dir)
-                .env(engine.port_variable(), candidate.to_string())
-                .stdin(Stdio::null())
-                .output()
-                .expect("run the server script");
-            if output.status.success() || attempts == 3 {
-                break output;
-            }
-            candidate += 1;
-            let _ = Command::new(engine.script())
-                .arg("stop")
-                .env("MIGRATE_RUN_DIR", &run_dir)
-                .output();
-        };
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let url = String::from_utf8_lossy(&output.stdout).trim().to_string();
-        let port = url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.split('/').next())
-            .unwrap()
-            .to_string();
-        PrivateServer {
-            engine,
-            run_dir,
-            port,
-            url,
-        }
-    }
-
-    fn restart(&self) {
-        let _one_at_a_time = SERVER_SCRIPT.lock().unwrap_or_else(|p| p.into_inner());
-        for command in ["stop", "start"] {
-            let output = Command::new(self.engine.script())
-                .arg(command)
-                .env("MIGRATE_RUN_DIR", &self.run_dir)
-                .env(self.engine.port_variable(), &self.port)
-                .stdin(Stdio::null())
-                .output()
-                .unwrap();
-            assert!(
-                output.status.success(),
-                "{command}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-    }
-
-    fn database(&self, name: &str) -> String {
-        match self.engine {
-            Engine::Postgres => psql(&self.url, &format!("CREATE DATABASE {name}")).unwrap(),
-            Engine::MariaDb => migrate_testkit::MariaDb::at(&self.url)
-                .unwrap()
-                .sql(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
-                .unwrap(),
-        };
-        let (server, _) = self.url.rsplit_once('/').expect("a URL with a database");
-        format!("{server}/{name}")
-    }
-}
-
-impl Drop for PrivateServer {
-    fn drop(&mut self) {
-        let _ = Command::new(self.engine.script())
-            .arg("stop")
-            .env("MIGRATE_RUN_DIR", &self.run_dir)
-            .stdin(Stdio::null())
-            .output();
-        let _ = std::fs::remove_dir_all(&self.run_dir);
-    }
-}
-
 /// Restarts the source's server (`source_side`) or the target's at several moments while the
 /// workload runs; the capture rides them out and the target ends equal to the source.
 fn restarts(source_side: bool) {
     let Some(pg) = migrate_testkit::postgres() else {
         return;
     };
-    let private = PrivateServer::start(Engine::Postgres);
+    let Some(private) = PrivateServer::start(Engine::Postgres) else {
+        return;
+    };
     let shared_db = pg.create_database(if source_side {
         "cdc_rs_dst"
     } else {
         "cdc_rt_src"
     });
-    let private_db = private.database(if source_side {
+    let private_db = private.create_database(if source_side {
         "cdc_rs_src"
     } else {
         "cdc_rt_dst"
@@ -925,8 +799,10 @@ fn restarts_of_a_mariadb_source_are_ridden_out() {
     let (Some(_), Some(pg)) = (migrate_testkit::mariadb(), migrate_testkit::postgres()) else {
         return;
     };
-    let private = PrivateServer::start(Engine::MariaDb);
-    let source = private.database("cdc_my_restart_src");
+    let Some(private) = PrivateServer::start(Engine::MariaDb) else {
+        return;
+    };
+    let source = private.create_database("cdc_my_restart_src");
     let source_sql = |sql: &str| {
         let (server, db) = source.rsplit_once('/').unwrap();
         migrate_testkit::MariaDb::at(&format!("{server}/"))

@@ -10,6 +10,7 @@ use common::{column, connect, read_table, table, TYPES};
 use migrate_core::{ErrorClass, QualifiedName, Retry, Table};
 use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, Selection, TableFilter};
 use migrate_source_mysql::{MysqlChangeStream, MysqlSource, SourceError, BATCH_ROWS};
+use migrate_testkit::{Engine, PrivateServer};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -698,79 +699,12 @@ async fn statement_logged_changes_stop_the_stream() {
     assert!(text.contains("INSERT INTO s VALUES (1)"), "{text}");
 }
 
-/// A private MariaDB (scenarios/servers/mariadb.sh in a temporary run dir, on a free port) whose
-/// global settings this test may change; stopped when dropped.
-struct PrivateServer {
-    script: std::path::PathBuf,
-    run_dir: std::path::PathBuf,
-    url: String,
-}
-
-impl PrivateServer {
-    fn start() -> Option<PrivateServer> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let script = root.join("scenarios/servers/mariadb.sh");
-        let run_dir =
-            std::env::temp_dir().join(migrate_testkit::unique_name("cdc_private_mariadb"));
-        // A port below the ephemeral range (where other tests' client sockets land), free now;
-        // a few attempts, as a port can still be taken between the check and the server's bind.
-        let mut output = None;
-        for attempt in 0..4u32 {
-            let port = (0..200u32)
-                .map(|i| 20_000 + (std::process::id() * 7 + attempt * 997 + i * 13) % 10_000)
-                .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p as u16)).is_ok())
-                .unwrap();
-            let started = std::process::Command::new("bash")
-                .arg(&script)
-                .arg("start")
-                .env("MIGRATE_RUN_DIR", &run_dir)
-                .env("MIGRATE_MYSQL_PORT", port.to_string())
-                .output()
-                .unwrap();
-            let ok = started.status.success();
-            output = Some(started);
-            if ok {
-                break;
-            }
-        }
-        let output = output.unwrap();
-        let server = PrivateServer {
-            script,
-            run_dir,
-            url: String::from_utf8_lossy(&output.stdout).trim().to_string(),
-        };
-        if !output.status.success() {
-            let required =
-                std::env::var("CI").is_ok() || std::env::var("MIGRATE_REQUIRE_SERVERS").is_ok();
-            let log = String::from_utf8_lossy(&output.stderr).into_owned();
-            assert!(
-                !required,
-                "a private MariaDB is required but did not start: {log}"
-            );
-            eprintln!("skipped: no private MariaDB ({log})");
-            return None;
-        }
-        Some(server)
-    }
-}
-
-impl Drop for PrivateServer {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("bash")
-            .arg(&self.script)
-            .arg("stop")
-            .env("MIGRATE_RUN_DIR", &self.run_dir)
-            .output();
-        let _ = std::fs::remove_dir_all(&self.run_dir);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn settings_that_would_lose_changes_are_refused() {
-    let Some(server) = PrivateServer::start() else {
+    let Some(server) = PrivateServer::start(Engine::MariaDb) else {
         return;
     };
-    let url = format!("{}mysql", server.url);
+    let url = format!("{}mysql", server.url());
     let admin = connect(&url).await;
     let sql = |statement: &'static str| {
         let url = url.clone();
@@ -783,7 +717,7 @@ async fn settings_that_would_lose_changes_are_refused() {
     };
     sql("CREATE DATABASE shop").await;
     sql("CREATE TABLE shop.t (id INT PRIMARY KEY, note TEXT) ENGINE=InnoDB").await;
-    let source = connect(&format!("{}shop", server.url)).await;
+    let source = connect(&format!("{}shop", server.url())).await;
     let tables = watched(&source, &["t"]).await;
     let from = snapshot_position(&source).await;
 

@@ -4,8 +4,7 @@
 
 use migrate_core::{CheckStatus, PreflightCheck, PreflightOptions, ReplicationMode, RoutineKind};
 use migrate_source_mysql::{preflight, MysqlSource};
-use std::path::Path;
-use std::process::Command;
+use migrate_testkit::{Engine, PrivateServer};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -183,81 +182,20 @@ fn a_user_without_privileges_is_blocked() {
     );
 }
 
-/// A private server (scenarios/servers/mariadb.sh on a free port and its own run dir), stopped
-/// when dropped: its global settings can be changed without disturbing anyone.
-struct PrivateServer {
-    run_dir: tempdir::Dir,
-    url: String,
-}
-
-mod tempdir {
-    pub struct Dir(pub std::path::PathBuf);
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-impl PrivateServer {
-    fn start() -> PrivateServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let run_dir = std::env::temp_dir().join(migrate_testkit::unique_name("assess_mariadb"));
-        std::fs::create_dir_all(&run_dir).unwrap();
-        let output = Command::new(script())
-            .arg("start")
-            .env("MIGRATE_RUN_DIR", &run_dir)
-            .env("MIGRATE_MYSQL_PORT", port.to_string())
-            .output()
-            .unwrap();
-        let run_dir = tempdir::Dir(run_dir);
-        let server = PrivateServer {
-            url: String::from_utf8_lossy(&output.stdout)
-                .trim()
-                .lines()
-                .last()
-                .unwrap_or("")
-                .to_string(),
-            run_dir,
-        };
-        assert!(
-            output.status.success() && server.url.starts_with("mysql://"),
-            "starting a private MariaDB failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        server
-    }
-}
-
-impl Drop for PrivateServer {
-    fn drop(&mut self) {
-        let _ = Command::new(script())
-            .arg("stop")
-            .env("MIGRATE_RUN_DIR", &self.run_dir.0)
-            .output();
-    }
-}
-
-fn script() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/servers/mariadb.sh")
-}
-
 #[test]
 fn failing_binlog_settings_are_blockers() {
     // Needs a MariaDB installation: the shared server's presence says there is one.
     let Some(_) = migrate_testkit::mariadb() else {
         return;
     };
-    let server = PrivateServer::start();
+    let Some(server) = PrivateServer::start(Engine::MariaDb) else {
+        return;
+    };
     runtime().block_on(async {
-        let source = MysqlSource::connect(&format!("{}mysql", server.url))
+        let source = MysqlSource::connect(&format!("{}mysql", server.url()))
             .await
             .unwrap();
-        let admin = mysql_async::Pool::new(server.url.as_str());
+        let admin = mysql_async::Pool::new(server.url());
         let mut conn = admin.get_conn().await.unwrap();
         use mysql_async::prelude::Queryable;
         conn.query_drop(

@@ -4,7 +4,6 @@
 use crate::{available, server_script, url_from_env_or_script};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -52,7 +51,7 @@ fn find_webhdfs(how: &str) -> Result<String, String> {
             return Err("MIGRATE_HDFS_URL is set but MIGRATE_HDFS_HTTP_URL (its WebHDFS address) is not; `scenarios/servers/hdfs.sh env` prints both".into())
         }
         None => {
-            let out = hdfs_sh(&["env"])?;
+            let out = crate::run_script("hdfs.sh", &["env"], &[])?;
             let stdout = String::from_utf8_lossy(&out.stdout);
             stdout
                 .lines()
@@ -84,18 +83,6 @@ fn find_webhdfs(how: &str) -> Result<String, String> {
     Ok(url)
 }
 
-/// Runs `bash scenarios/servers/hdfs.sh ARGS` (stdin closed) and returns its output, whatever its
-/// exit status; `Err` when bash could not be run.
-fn hdfs_sh(args: &[&str]) -> Result<Output, String> {
-    let script = server_script("hdfs.sh");
-    Command::new("bash")
-        .arg(&script)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run bash {}: {e}", script.display()))
-}
-
 /// The status code of `GET path` (HTTP/1.0, no dependencies).
 fn http_status(addr: SocketAddr, path: &str) -> std::io::Result<u16> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
@@ -124,7 +111,7 @@ impl HdfsServer {
     /// returns its standard output; `Err` carries its exit status and standard error. Give full
     /// `hdfs://` URLs (from [`HdfsServer::unique_url`]).
     pub fn fs(&self, args: &[&str]) -> Result<String, String> {
-        let out = hdfs_sh(&[&["fs"], args].concat())?;
+        let out = crate::run_script("hdfs.sh", &[&["fs"], args].concat(), &[])?;
         if !out.status.success() {
             return Err(format!(
                 "hdfs dfs {} failed ({}):\n{}",

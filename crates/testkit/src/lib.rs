@@ -48,6 +48,7 @@ mod glue;
 mod hdfs;
 mod mariadb;
 mod postgres;
+mod private;
 mod s3;
 mod sql;
 
@@ -55,12 +56,13 @@ pub use glue::{glue, GlueServer};
 pub use hdfs::{hdfs, HdfsServer};
 pub use mariadb::{mariadb, mariadb_tls, MariaDb, MariaDbDatabase};
 pub use postgres::{postgres, postgres_tls, PgDatabase, PgServer};
+pub use private::{Engine, PrivateServer};
 pub use s3::{s3, S3Server, S3_REGION};
 pub use sql::SqlError;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -84,21 +86,27 @@ fn is_truthy(value: &str) -> bool {
 fn available<T>(what: &str, found: &'static Result<T, String>) -> Option<&'static T> {
     match found {
         Ok(server) => Some(server),
-        Err(reason) if servers_required() => panic!(
-            "{what} is required here (CI or MIGRATE_REQUIRE_SERVERS is set) but is not available:\n{reason}"
-        ),
-        Err(reason) => {
-            let thread = std::thread::current();
-            let test = thread.name().unwrap_or("test");
-            // Written to the real stderr: libtest would swallow eprintln! output of a passing test,
-            // and a skip must be seen. One write, so parallel tests don't interleave mid-message.
-            let notice = format!(
-                "SKIPPED {test}: no {what}: {reason}\n  (set CI=true or MIGRATE_REQUIRE_SERVERS=1 to make this a failure)\n"
-            );
-            let _ = std::io::stderr().write_all(notice.as_bytes());
-            None
-        }
+        Err(reason) => unavailable(what, reason),
     }
+}
+
+/// `what` can't be had, for `reason`: a panic where servers are required, else `None` with a
+/// visible skip notice.
+fn unavailable<T>(what: &str, reason: &str) -> Option<T> {
+    if servers_required() {
+        panic!(
+            "{what} is required here (CI or MIGRATE_REQUIRE_SERVERS is set) but is not available:\n{reason}"
+        );
+    }
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("test");
+    // Written to the real stderr: libtest would swallow eprintln! output of a passing test, and a
+    // skip must be seen. One write, so parallel tests don't interleave mid-message.
+    let notice = format!(
+        "SKIPPED {test}: no {what}: {reason}\n  (set CI=true or MIGRATE_REQUIRE_SERVERS=1 to make this a failure)\n"
+    );
+    let _ = std::io::stderr().write_all(notice.as_bytes());
+    None
 }
 
 /// `scenarios/servers/<name>` in this checkout.
@@ -138,17 +146,24 @@ fn url_from_env_or_script_with(
     }
 }
 
-/// Runs `<script> start` (with `env` added) and returns the URL it prints (its last line of
-/// stdout).
-fn start_with_script(name: &str, env: &[(&str, String)]) -> Result<String, String> {
+/// Runs `bash scenarios/servers/<name> ARGS` with `env` added (stdin closed) and returns its
+/// output, whatever its exit status; `Err` when bash could not be run.
+fn run_script(name: &str, args: &[&str], env: &[(&str, String)]) -> Result<Output, String> {
     let script = server_script(name);
-    let out = Command::new("bash")
+    Command::new("bash")
         .arg(&script)
-        .arg("start")
+        .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run bash {}: {e}", script.display()))?;
+        .map_err(|e| format!("cannot run bash {}: {e}", script.display()))
+}
+
+/// Runs `<script> start` (with `env` added) and returns the URL it prints (its last line of
+/// stdout).
+fn start_with_script(name: &str, env: &[(&str, String)]) -> Result<String, String> {
+    let out = run_script(name, &["start"], env)?;
+    let script = server_script(name);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         return Err(format!(

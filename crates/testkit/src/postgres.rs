@@ -75,6 +75,11 @@ fn psql_path() -> Result<PathBuf, String> {
     on_path.ok_or_else(|| format!("psql not found in {dir} nor on PATH (set MIGRATE_PG_BIN)"))
 }
 
+/// Runs SQL in the `postgres` database of the server at `url` (one not found by [`postgres()`]).
+pub(crate) fn sql_at(url: &str, sql: &str) -> Result<String, String> {
+    psql(&psql_path()?, url, "postgres", Input::Sql(sql)).map_err(|e| e.to_string())
+}
+
 impl PgServer {
     /// `postgres://postgres@127.0.0.1:PORT/postgres`: the superuser on the `postgres` database.
     pub fn url(&self) -> &str {
