@@ -520,13 +520,17 @@ impl PostgresChanges {
                 Ok(()) => {}
                 Err(RenderError::Source(error)) => return Err(error),
                 Err(RenderError::Value { column, row, error }) => {
-                    let Some(Some(watched)) = self.relations.get(&g.relation) else {
-                        unreachable!("rows gathered for relation {} not watched", g.relation)
+                    // A relation is flushed before its description changes: still watched here.
+                    let row = match self.relations.get(&g.relation) {
+                        Some(Some(watched)) => {
+                            describe_gathered(&mut g, watched, row, self.transaction_end)
+                        }
+                        _ => format!("{} of the batch", row + 1),
                     };
                     return Err(SourceError::Unrepresentable {
                         table: g.name.to_string(),
                         column,
-                        row: describe_gathered(&mut g, watched, row, self.transaction_end),
+                        row,
                         reason: error.reason,
                         action: migrate_source::UNREPRESENTABLE_CHANGE_ACTION.into(),
                     });
