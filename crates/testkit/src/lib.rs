@@ -17,6 +17,9 @@
 //! - elsewhere it returns `None` after printing `SKIPPED <test>: <reason>` on stderr, so a developer
 //!   without the servers can still run the rest of the suite.
 //!
+//! A test that changes server-wide settings or restarts its server takes one of its own,
+//! [`PrivateServer`] (same rule when it can't be had).
+//!
 //! A test therefore cannot pass under CI without its server: the only way to get past the `let ... else`
 //! below without one is the local skip.
 //!
