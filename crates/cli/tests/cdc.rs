@@ -860,6 +860,18 @@ fn an_idle_capture_still_lets_its_slot_advance() {
     let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_idle"));
     let mut cdc = start_cdc(source.url(), target.url(), &staging, "idle", false, &[]);
     wait_for_capture(&mut cdc, target.url());
+    // A second run of the task is refused, after waiting for the first to let go of it.
+    let second = start_cdc(source.url(), target.url(), &staging, "idle", false, &[]);
+    let second_stderr = second.stderr.clone();
+    let (code, _) = second.wait(Duration::from_secs(90));
+    let refusal = std::fs::read_to_string(&second_stderr).unwrap_or_default();
+    assert_eq!(code, Some(2), "{refusal}");
+    assert!(
+        refusal.contains("another run of task idle is capturing changes into")
+            && refusal.contains("stop it first (SIGTERM), or give this run another --name")
+            && refusal.contains("waited 15 s"),
+        "{refusal}"
+    );
     // WAL grows elsewhere on the server while the captured table is idle: the slot must not
     // hold it back.
     busy.sql("INSERT INTO noise (v) SELECT repeat('n', 500) FROM generate_series(1, 20000)")
