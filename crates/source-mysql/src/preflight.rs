@@ -1,6 +1,6 @@
-//! Replication preflight of a MySQL or MariaDB source: the checks `migrate assess` reports (DMS
-//! premigration assessment, and more). `migrate replicate` does not run them: it stops on the
-//! same conditions when it meets them.
+//! Replication preflight of a MySQL or MariaDB source (Amazon RDS and Aurora included): the
+//! checks `migrate assess` reports (DMS premigration assessment, and more). `migrate replicate`
+//! does not run them: it stops on the same conditions when it meets them.
 
 use crate::connect::{get, Flavor};
 use crate::{quote_ident, MysqlSource, SourceError};
@@ -28,39 +28,80 @@ const ER_TABLEACCESS_DENIED: u16 = 1142;
 /// purged.
 const DAY_SECONDS: f64 = 86_400.0;
 
-/// How long the server keeps binlogs (`binlog_expire_logs_seconds`, else `expire_logs_days`,
-/// as `SHOW GLOBAL VARIABLES` prints them), and what that means for a stopped task.
-fn binlog_retention(seconds: Option<&str>, days: Option<&str>) -> PreflightCheck {
+/// Amazon RDS and Aurora keep binlogs for their own setting, not the server variables: the
+/// value of `binlog retention hours` (NULL by default: purged within minutes). No such table
+/// elsewhere.
+const RDS_RETENTION: &str =
+    "SELECT value FROM mysql.rds_configuration WHERE name = 'binlog retention hours'";
+
+/// Where the server's binlog retention is set.
+#[derive(Debug, Clone, Copy)]
+enum Retention<'a> {
+    /// `binlog_expire_logs_seconds`, else `expire_logs_days`, as `SHOW GLOBAL VARIABLES`
+    /// prints them.
+    Variables {
+        seconds: Option<&'a str>,
+        days: Option<&'a str>,
+    },
+    /// Amazon RDS's `binlog retention hours` (`None`: NULL).
+    Rds { hours: Option<&'a str> },
+}
+
+/// How long the server keeps binlogs, and what that means for a stopped task.
+fn binlog_retention(retention: Retention<'_>) -> PreflightCheck {
     const OBJECT: &str = "binlog retention";
-    let number = |v: Option<&str>| v.and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    let retention = match number(seconds) {
-        s if s > 0.0 => s,
-        _ => number(days) * DAY_SECONDS,
+    let number = |v: Option<&str>| v.and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(0.0);
+    let (seconds, action) = match retention {
+        Retention::Variables { seconds, days } => {
+            let seconds = match number(seconds) {
+                s if s > 0.0 => s,
+                _ => number(days) * DAY_SECONDS,
+            };
+            if seconds <= 0.0 {
+                return PreflightCheck::passed(
+                    "preflight.binlog-retention",
+                    OBJECT,
+                    "binlogs are not purged by age (binlog_expire_logs_seconds and expire_logs_days are 0)",
+                );
+            }
+            (seconds, "keep binlogs at least as long as a task may stay stopped: SET GLOBAL binlog_expire_logs_seconds = 86400 (or more), and in the server configuration")
+        }
+        Retention::Rds { hours } => {
+            const RDS_ACTION: &str = "keep binlogs at least as long as a task may stay stopped: CALL mysql.rds_set_configuration('binlog retention hours', 24) (or more)";
+            let hours = number(hours);
+            if hours <= 0.0 {
+                return PreflightCheck::warning(
+                    "preflight.binlog-retention",
+                    OBJECT,
+                    "Amazon RDS: binlog retention hours is NULL, so binlogs are purged within minutes: a task stopped briefly, or falling behind, can't resume and must start over with a full load (--restart)",
+                    RDS_ACTION,
+                );
+            }
+            (hours * 3_600.0, RDS_ACTION)
+        }
     };
-    if retention <= 0.0 {
-        return PreflightCheck::passed(
-            "preflight.binlog-retention",
-            OBJECT,
-            "binlogs are not purged by age (binlog_expire_logs_seconds and expire_logs_days are 0); on Amazon RDS, the 'binlog retention hours' setting (mysql.rds_set_configuration) decides instead",
-        );
-    }
-    let kept = if retention % DAY_SECONDS == 0.0 {
-        format!("{} day(s)", retention / DAY_SECONDS)
+    let rds = if matches!(retention, Retention::Rds { .. }) {
+        "Amazon RDS binlog retention hours: "
     } else {
-        format!("{:.1} hour(s)", retention / 3_600.0)
+        ""
     };
-    if retention < DAY_SECONDS {
+    let kept = if seconds % DAY_SECONDS == 0.0 {
+        format!("{} day(s)", seconds / DAY_SECONDS)
+    } else {
+        format!("{:.1} hour(s)", seconds / 3_600.0)
+    };
+    if seconds < DAY_SECONDS {
         PreflightCheck::warning(
             "preflight.binlog-retention",
             OBJECT,
-            format!("binlogs are purged after {kept}: a task stopped longer than that can't resume and must start over with a full load (--restart)"),
-            "keep binlogs at least as long as a task may stay stopped: SET GLOBAL binlog_expire_logs_seconds = 86400 (or more), and in the server configuration",
+            format!("{rds}binlogs are purged after {kept}: a task stopped longer than that can't resume and must start over with a full load (--restart)"),
+            action,
         )
     } else {
         PreflightCheck::passed(
             "preflight.binlog-retention",
             OBJECT,
-            format!("binlogs are kept {kept}: a task stopped longer than that must start over with a full load (--restart)"),
+            format!("{rds}binlogs are kept {kept}: a task stopped longer than that must start over with a full load (--restart)"),
         )
     }
 }
@@ -180,10 +221,24 @@ pub async fn preflight(
                 "enable GTIDs (gtid_mode = ON, enforce_gtid_consistency = ON) to resume across failovers",
             ),
         });
-        checks.push(binlog_retention(
-            var("binlog_expire_logs_seconds"),
-            var("expire_logs_days"),
-        ));
+        // Elsewhere the table does not exist (or can't be read): the variables decide.
+        let rds_hours: Option<Option<String>> = match conn.query_first(RDS_RETENTION).await {
+            Ok(Some(mut row)) => Some(get::<String>(
+                &mut row,
+                0,
+                "reading binlog retention hours",
+            )?),
+            Ok(None) | Err(_) => None,
+        };
+        checks.push(binlog_retention(match &rds_hours {
+            Some(hours) => Retention::Rds {
+                hours: hours.as_deref(),
+            },
+            None => Retention::Variables {
+                seconds: var("binlog_expire_logs_seconds"),
+                days: var("expire_logs_days"),
+            },
+        }));
         let rows: Vec<Row> = conn
             .query(PRIVILEGES)
             .await
@@ -304,24 +359,52 @@ mod tests {
 
     #[test]
     fn binlog_retention_reads_either_setting() {
+        let variables = |seconds, days| binlog_retention(Retention::Variables { seconds, days });
         // MySQL 8 (seconds; expire_logs_days deprecated at 0), MariaDB (both, in step), 5.7.
-        let mysql8 = binlog_retention(Some("2592000"), Some("0"));
+        let mysql8 = variables(Some("2592000"), Some("0"));
         assert_eq!(mysql8.status, CheckStatus::Passed);
         assert!(mysql8.message.contains("kept 30 day(s)"), "{mysql8:?}");
-        let mariadb = binlog_retention(Some("604800"), Some("7.000000"));
+        let mariadb = variables(Some("604800"), Some("7.000000"));
         assert!(mariadb.message.contains("kept 7 day(s)"), "{mariadb:?}");
-        let old = binlog_retention(None, Some("3"));
+        let old = variables(None, Some("3"));
         assert!(old.message.contains("kept 3 day(s)"), "{old:?}");
         // Less than a day: a stopped task is likely to lose its position.
-        let short = binlog_retention(Some("0"), Some("0.250000"));
+        let short = variables(Some("0"), Some("0.250000"));
         assert_eq!(short.status, CheckStatus::Warning);
         assert!(
             short.message.contains("purged after 6.0 hour(s)"),
             "{short:?}"
         );
         // Not purged by age.
-        let never = binlog_retention(Some("0"), Some("0"));
+        let never = variables(Some("0"), Some("0"));
         assert_eq!(never.status, CheckStatus::Passed);
         assert!(never.message.contains("not purged by age"), "{never:?}");
+    }
+
+    #[test]
+    fn binlog_retention_on_rds_is_its_hours_setting() {
+        let rds = |hours| binlog_retention(Retention::Rds { hours });
+        let unset = rds(None);
+        assert_eq!(unset.status, CheckStatus::Warning);
+        assert!(unset.message.contains("NULL"), "{unset:?}");
+        assert!(
+            unset
+                .fix
+                .contains("rds_set_configuration('binlog retention hours', 24)"),
+            "{unset:?}"
+        );
+        let short = rds(Some("12"));
+        assert_eq!(short.status, CheckStatus::Warning);
+        assert!(
+            short.message.contains("purged after 12.0 hour(s)"),
+            "{short:?}"
+        );
+        let week = rds(Some("168"));
+        assert_eq!(week.status, CheckStatus::Passed);
+        assert!(
+            week.message
+                .contains("RDS binlog retention hours: binlogs are kept 7 day(s)"),
+            "{week:?}"
+        );
     }
 }

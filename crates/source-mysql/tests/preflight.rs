@@ -204,6 +204,16 @@ fn failing_binlog_settings_are_blockers() {
         )
         .await
         .unwrap();
+        // Amazon RDS's configuration table, as RDS defines it, with its default (NULL): the
+        // retention check reads it instead of the variables.
+        conn.query_drop(
+            "CREATE TABLE mysql.rds_configuration (name VARCHAR(100) NOT NULL PRIMARY KEY,
+               value VARCHAR(100), description VARCHAR(300) NOT NULL);
+             INSERT INTO mysql.rds_configuration VALUES
+               ('binlog retention hours', NULL, 'binlog retention hours specifies the duration in hours before binary logs are automatically deleted.')",
+        )
+        .await
+        .unwrap();
         drop(conn);
         admin.disconnect().await.unwrap();
         let catalog = migrate_core::Catalog::default();
@@ -222,6 +232,35 @@ fn failing_binlog_settings_are_blockers() {
             .unwrap();
         assert_eq!(compression.status, CheckStatus::Blocker);
         assert_eq!(compression.object, "log_bin_compress");
+        let retention = |checks: &[migrate_core::PreflightCheck]| {
+            checks
+                .iter()
+                .find(|c| c.code == "preflight.binlog-retention")
+                .cloned()
+                .unwrap()
+        };
+        let unset = retention(&checks);
+        assert_eq!(unset.status, CheckStatus::Warning, "{unset:?}");
+        assert!(unset.message.contains("binlog retention hours is NULL"), "{unset:?}");
+
+        let admin = mysql_async::Pool::new(server.url());
+        let mut conn = admin.get_conn().await.unwrap();
+        conn.query_drop(
+            "UPDATE mysql.rds_configuration SET value = '48' WHERE name = 'binlog retention hours'",
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        admin.disconnect().await.unwrap();
+        let checks = preflight(&source, &catalog, &CDC).await.unwrap();
+        let two_days = retention(&checks);
+        assert_eq!(two_days.status, CheckStatus::Passed, "{two_days:?}");
+        assert!(
+            two_days
+                .message
+                .contains("Amazon RDS binlog retention hours: binlogs are kept 2 day(s)"),
+            "{two_days:?}"
+        );
     });
 }
 
