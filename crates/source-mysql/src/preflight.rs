@@ -24,6 +24,9 @@ const PRIVILEGES: &str = "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRI
 /// Server error "SELECT command denied".
 const ER_TABLEACCESS_DENIED: u16 = 1142;
 
+/// Server error "Table doesn't exist".
+const ER_NO_SUCH_TABLE: u16 = 1146;
+
 /// Seconds in a day: binlogs kept for less make a stopped task likely to find its position
 /// purged.
 const DAY_SECONDS: f64 = 86_400.0;
@@ -221,24 +224,32 @@ pub async fn preflight(
                 "enable GTIDs (gtid_mode = ON, enforce_gtid_consistency = ON) to resume across failovers",
             ),
         });
-        // Elsewhere the table does not exist (or can't be read): the variables decide.
-        let rds_hours: Option<Option<String>> = match conn.query_first(RDS_RETENTION).await {
-            Ok(Some(mut row)) => Some(get::<String>(
-                &mut row,
-                0,
-                "reading binlog retention hours",
-            )?),
-            Ok(None) | Err(_) => None,
+        // Elsewhere the table does not exist: the variables decide.
+        let variables = Retention::Variables {
+            seconds: var("binlog_expire_logs_seconds"),
+            days: var("expire_logs_days"),
         };
-        checks.push(binlog_retention(match &rds_hours {
-            Some(hours) => Retention::Rds {
-                hours: hours.as_deref(),
-            },
-            None => Retention::Variables {
-                seconds: var("binlog_expire_logs_seconds"),
-                days: var("expire_logs_days"),
-            },
-        }));
+        checks.push(match conn.query_first::<Row, _>(RDS_RETENTION).await {
+            Ok(Some(mut row)) => {
+                let hours = get::<String>(&mut row, 0, "reading binlog retention hours")?;
+                binlog_retention(Retention::Rds {
+                    hours: hours.as_deref(),
+                })
+            }
+            Ok(None) => binlog_retention(Retention::Rds { hours: None }),
+            Err(mysql_async::Error::Server(e)) if e.code == ER_NO_SUCH_TABLE => {
+                binlog_retention(variables)
+            }
+            Err(mysql_async::Error::Server(e)) if e.code == ER_TABLEACCESS_DENIED => {
+                PreflightCheck::warning(
+                    "preflight.binlog-retention",
+                    "binlog retention",
+                    "mysql.rds_configuration exists but this user can't read it: on Amazon RDS its binlog retention hours decides how long binlogs are kept (NULL by default: minutes), not the server variables",
+                    "check it as the master user (CALL mysql.rds_show_configuration) and set it with CALL mysql.rds_set_configuration('binlog retention hours', 24) (or more)",
+                )
+            }
+            Err(e) => return Err(SourceError::query("reading mysql.rds_configuration")(e)),
+        });
         let rows: Vec<Row> = conn
             .query(PRIVILEGES)
             .await

@@ -261,6 +261,29 @@ fn failing_binlog_settings_are_blockers() {
                 .contains("Amazon RDS binlog retention hours: binlogs are kept 2 day(s)"),
             "{two_days:?}"
         );
+
+        // A user who can't read the table is told so, not given the variables' answer.
+        let admin = mysql_async::Pool::new(server.url());
+        let mut conn = admin.get_conn().await.unwrap();
+        conn.query_drop(
+            "CREATE USER 'limited'@'%' IDENTIFIED BY 'limited';
+             GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'limited'@'%'",
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        admin.disconnect().await.unwrap();
+        let limited_url = server
+            .url()
+            .replacen("migrate:migrate@", "limited:limited@", 1);
+        let limited = MysqlSource::connect(&limited_url).await.unwrap();
+        let checks = preflight(&limited, &catalog, &CDC).await.unwrap();
+        let unreadable = retention(&checks);
+        assert_eq!(unreadable.status, CheckStatus::Warning, "{unreadable:?}");
+        assert!(
+            unreadable.message.contains("can't read it"),
+            "{unreadable:?}"
+        );
     });
 }
 
