@@ -37,6 +37,9 @@ const DAY_SECONDS: f64 = 86_400.0;
 const RDS_RETENTION: &str =
     "SELECT value FROM mysql.rds_configuration WHERE name = 'binlog retention hours'";
 
+/// The object of `preflight.binlog-retention`.
+const RETENTION_OBJECT: &str = "binlog retention";
+
 /// Where the server's binlog retention is set.
 #[derive(Debug, Clone, Copy)]
 enum Retention<'a> {
@@ -52,7 +55,6 @@ enum Retention<'a> {
 
 /// How long the server keeps binlogs, and what that means for a stopped task.
 fn binlog_retention(retention: Retention<'_>) -> PreflightCheck {
-    const OBJECT: &str = "binlog retention";
     let number = |v: Option<&str>| v.and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(0.0);
     let (seconds, action) = match retention {
         Retention::Variables { seconds, days } => {
@@ -63,20 +65,20 @@ fn binlog_retention(retention: Retention<'_>) -> PreflightCheck {
             if seconds <= 0.0 {
                 return PreflightCheck::passed(
                     "preflight.binlog-retention",
-                    OBJECT,
+                    RETENTION_OBJECT,
                     "binlogs are not purged by age (binlog_expire_logs_seconds and expire_logs_days are 0)",
                 );
             }
             (seconds, "keep binlogs at least as long as a task may stay stopped: SET GLOBAL binlog_expire_logs_seconds = 86400 (or more), and in the server configuration")
         }
-        Retention::Rds { hours } => {
+        Retention::Rds { hours: setting } => {
             const RDS_ACTION: &str = "keep binlogs at least as long as a task may stay stopped: CALL mysql.rds_set_configuration('binlog retention hours', 24) (or more)";
-            let hours = number(hours);
+            let hours = number(setting);
             if hours <= 0.0 {
                 return PreflightCheck::warning(
                     "preflight.binlog-retention",
-                    OBJECT,
-                    "Amazon RDS: binlog retention hours is NULL, so binlogs are purged within minutes: a task stopped briefly, or falling behind, can't resume and must start over with a full load (--restart)",
+                    RETENTION_OBJECT,
+                    format!("Amazon RDS: binlog retention hours is {}, so binlogs are purged within minutes: a task stopped briefly, or falling behind, can't resume and must start over with a full load (--restart)", setting.unwrap_or("NULL")),
                     RDS_ACTION,
                 );
             }
@@ -96,14 +98,14 @@ fn binlog_retention(retention: Retention<'_>) -> PreflightCheck {
     if seconds < DAY_SECONDS {
         PreflightCheck::warning(
             "preflight.binlog-retention",
-            OBJECT,
+            RETENTION_OBJECT,
             format!("{rds}binlogs are purged after {kept}: a task stopped longer than that can't resume and must start over with a full load (--restart)"),
             action,
         )
     } else {
         PreflightCheck::passed(
             "preflight.binlog-retention",
-            OBJECT,
+            RETENTION_OBJECT,
             format!("{rds}binlogs are kept {kept}: a task stopped longer than that must start over with a full load (--restart)"),
         )
     }
@@ -243,7 +245,7 @@ pub async fn preflight(
             Err(mysql_async::Error::Server(e)) if e.code == ER_TABLEACCESS_DENIED => {
                 PreflightCheck::warning(
                     "preflight.binlog-retention",
-                    "binlog retention",
+                    RETENTION_OBJECT,
                     "mysql.rds_configuration exists but this user can't read it: on Amazon RDS its binlog retention hours decides how long binlogs are kept (NULL by default: minutes), not the server variables",
                     "check it as the master user (CALL mysql.rds_show_configuration) and set it with CALL mysql.rds_set_configuration('binlog retention hours', 24) (or more)",
                 )
