@@ -141,33 +141,22 @@ impl PostgresChanges {
             // thread their turn every 128 of them, as a receive within the budget would. (Before
             // the receive: a yield after it would lose the event if this future were dropped.)
             tokio::task::consume_budget().await;
-            let received = if !self.client.is_running() {
-                // The worker ended: the receive drains its events, then joins it for its result,
-                // which a receive dropped halfway would lose.
-                self.client.recv().await
-            } else {
-                match at_hand(&mut self.client).await {
-                    Some(received) => received,
-                    // Nothing at hand. The walsender sends slower than this decodes, so waiting
-                    // on the channel would wake this thread for every few messages (a context
-                    // switch each); the stream gathers for LINGER instead (measured with
-                    // bench/cdc.sh (b)'s decoder, `decode_rate`: 16% less CPU).
-                    None => {
-                        tokio::time::sleep(LINGER).await;
-                        let more = if self.client.is_running() {
-                            at_hand(&mut self.client).await
-                        } else {
-                            Some(self.client.recv().await)
-                        };
-                        match more {
-                            Some(received) => received,
-                            // Committed rows wait only while more of the stream arrives.
-                            None if self.committed.is_some() => {
-                                self.flush().await?;
-                                continue;
-                            }
-                            None => self.client.recv().await,
+            let received = match at_hand(&mut self.client).await {
+                Some(received) => received,
+                // Nothing at hand. The walsender sends slower than this decodes, so waiting on
+                // the channel would wake this thread for every few messages (a context switch
+                // each); the stream gathers for LINGER instead (measured with bench/cdc.sh (b)'s
+                // decoder, `decode_rate`: 16% less CPU).
+                None => {
+                    tokio::time::sleep(LINGER).await;
+                    match at_hand(&mut self.client).await {
+                        Some(received) => received,
+                        // Committed rows wait only while more of the stream arrives.
+                        None if self.committed.is_some() => {
+                            self.flush().await?;
+                            continue;
                         }
+                        None => self.client.recv().await,
                     }
                 }
             };
@@ -807,10 +796,12 @@ impl Gathering {
     }
 }
 
-/// The client's next event if it has one at hand, without waiting for one. Outside tokio's
-/// cooperative budget, which would report "nothing" once the task has received 128 events without
-/// yielding, however many are waiting (the stream would then pause for LINGER every 128 events);
-/// the caller yields by the budget itself ([`tokio::task::consume_budget`] per event).
+/// The client's next event if it has one at hand, without waiting for one while the session
+/// runs; once its worker has ended, what the client has left: its buffered events, then the
+/// worker's result (a receive dropped halfway would lose that). Outside tokio's cooperative
+/// budget, which would report "nothing" once the task has received 128 events without yielding,
+/// however many are waiting (the stream would then pause for LINGER every 128 events); the
+/// caller yields by the budget itself ([`tokio::task::consume_budget`] per event).
 async fn at_hand(
     client: &mut ReplicationClient,
 ) -> Option<pgwire_replication::Result<Option<ReplicationEvent>>> {
