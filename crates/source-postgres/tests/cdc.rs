@@ -9,7 +9,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use common::{capture, table, whole};
+use common::{capture, open_table, table, whole};
 use futures::TryStreamExt;
 use migrate_core::Table;
 use migrate_source::{
@@ -497,15 +497,7 @@ async fn network_addresses_and_bit_strings_arrive_as_the_server_prints_them() {
         )
         .unwrap();
 
-    let mut changes = source
-        .open_changes(
-            "network",
-            std::slice::from_ref(&net),
-            Selection::every_column(Arc::new(|_| false)),
-            &start,
-        )
-        .await
-        .unwrap();
+    let mut changes = open_table(&source, "network", &net, &start).await.unwrap();
     let mut got = Vec::new();
     while got.len() < rows.len() {
         let ChangeEvent::Rows { changes, .. } = next_event(&mut changes).await else {
@@ -559,15 +551,7 @@ async fn the_snapshot_and_the_change_stream_work_over_tls() {
 
     db.sql("INSERT INTO t VALUES (2, 'captured')").unwrap();
     let end = db.sql("SELECT pg_current_wal_insert_lsn()").unwrap();
-    let mut changes = source
-        .open_changes(
-            "tls",
-            std::slice::from_ref(&t),
-            Selection::every_column(Arc::new(|_| false)),
-            &start,
-        )
-        .await
-        .unwrap();
+    let mut changes = open_table(&source, "tls", &t, &start).await.unwrap();
     let got = events_until(&mut changes, &end).await;
     assert_eq!(rows(&got), vec![("I".into(), None, Some(2), None)]);
     // The walsender's session is the encrypted one.
@@ -623,15 +607,7 @@ async fn arrays_arrive_as_the_full_load_reads_them() {
             select.join(", ")
         ))
         .unwrap();
-    let mut changes = source
-        .open_changes(
-            "arrays",
-            std::slice::from_ref(&arr),
-            Selection::every_column(Arc::new(|_| false)),
-            &start,
-        )
-        .await
-        .unwrap();
+    let mut changes = open_table(&source, "arrays", &arr, &start).await.unwrap();
     let mut got = Vec::new();
     while got.len() < 2 {
         let ChangeEvent::Rows { changes, .. } = next_event(&mut changes).await else {
@@ -677,13 +653,7 @@ async fn a_value_capture_cannot_represent_names_its_row_and_transaction() {
         )
         .unwrap();
     let bracket: Vec<u64> = bracket.lines().map(lsn).collect();
-    let mut changes = source
-        .open_changes(
-            "unrepresentable",
-            std::slice::from_ref(&events),
-            Selection::every_column(Arc::new(|_| false)),
-            &start,
-        )
+    let mut changes = open_table(&source, "unrepresentable", &events, &start)
         .await
         .unwrap();
     let error = loop {

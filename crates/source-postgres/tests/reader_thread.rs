@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::capture;
-use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Selection, Snapshot as _};
-use std::sync::Arc;
+use common::{capture, open_table};
+use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Snapshot as _};
 use std::time::{Duration, Instant};
 
 /// Threads of this process named `pg-replication`.
@@ -31,15 +30,7 @@ async fn the_reader_thread_carries_every_change_and_ends_with_its_stream() {
     snapshot.close().await.unwrap();
     assert_eq!(reader_threads(), 0);
 
-    let mut changes = source
-        .open_changes(
-            "reader",
-            std::slice::from_ref(&t),
-            Selection::every_column(Arc::new(|_| false)),
-            &start,
-        )
-        .await
-        .unwrap();
+    let mut changes = open_table(&source, "reader", &t, &start).await.unwrap();
     assert_eq!(reader_threads(), 1);
     // Enough changes to keep the reader paced for a while, then a pause (it waits for the
     // socket again), then one more transaction.

@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::capture;
-use migrate_source::{ChangeSource, Selection, Snapshot as _};
-use std::sync::Arc;
+use common::{capture, open_table};
+use migrate_source::{ChangeSource, Snapshot as _};
 
 /// Sets `max_slot_wal_keep_size` server-wide until dropped (also when the test fails).
 struct WalLimit<'a>(&'a migrate_testkit::PgServer);
@@ -69,15 +68,7 @@ async fn an_invalidated_slot_is_refused_with_what_to_do() {
         assert_eq!(status.trim(), "lost", "slot {slot}");
     }
 
-    let error = match source
-        .open_changes(
-            "lost",
-            std::slice::from_ref(&t),
-            Selection::every_column(Arc::new(|_| false)),
-            &start,
-        )
-        .await
-    {
+    let error = match open_table(&source, "lost", &t, &start).await {
         Ok(_) => panic!("an invalidated slot opened"),
         Err(e) => e.to_string(),
     };

@@ -5,9 +5,10 @@
 use arrow_array::RecordBatch;
 use futures::TryStreamExt;
 use migrate_core::{Catalog, Table};
-use migrate_source::{ChangeSource, Position};
+use migrate_source::{ChangeSource, Position, Selection};
 use migrate_source_postgres::{
-    chunk_predicate, Chunk, ChunkBound, PostgresSource, SharedSnapshot, SnapshotId, SourceError,
+    chunk_predicate, Chunk, ChunkBound, PostgresChanges, PostgresSource, SharedSnapshot,
+    SnapshotId, SourceError,
 };
 
 pub async fn connect(url: &str) -> PostgresSource {
@@ -72,4 +73,21 @@ pub async fn capture(
         .await
         .unwrap();
     (source, table, snapshot, start)
+}
+
+/// Opens task `task`'s change stream of `table` alone, every column captured, from `start`.
+pub async fn open_table(
+    source: &PostgresSource,
+    task: &str,
+    table: &Table,
+    start: &Position,
+) -> Result<PostgresChanges, SourceError> {
+    source
+        .open_changes(
+            task,
+            std::slice::from_ref(table),
+            Selection::every_column(std::sync::Arc::new(|_| false)),
+            start,
+        )
+        .await
 }
