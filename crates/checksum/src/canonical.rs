@@ -4,6 +4,7 @@
 //! that is NULL exactly when `x` is NULL (PostgreSQL) or that is only evaluated for a non-NULL `x`
 //! (MySQL, where [`mysql_column`] tests `x` first).
 
+use crate::{ChecksumColumn, JsonText};
 use migrate_core::LogicalType;
 
 /// MySQL's largest DECIMAL precision and scale: `CAST(x AS DECIMAL(p,s))` works up to these.
@@ -21,19 +22,70 @@ pub(crate) enum PgColumn {
 
 /// The text of one column inside a row, for PostgreSQL: `N` for NULL, else the canonical text in
 /// double quotes with inner double quotes doubled.
-pub(crate) fn postgres_column(ty: &LogicalType, x: &str) -> PgColumn {
+pub(crate) fn postgres_column(column: &ChecksumColumn) -> PgColumn {
+    let (ty, x) = (&column.data_type, column.sql.as_str());
     match ty {
         LogicalType::Real | LogicalType::Double => PgColumn::Float(format!("({x})::float8::text")),
         _ if quote_free(ty) => PgColumn::Done(format!(
             "coalesce('\"' || {} || '\"', 'N')",
-            postgres_value(ty, x)
+            postgres_value(ty, x, column.json)
         )),
         _ => PgColumn::Done(format!(
             "coalesce('\"' || replace({}, '\"', '\"\"') || '\"', 'N')",
-            postgres_value(ty, x)
+            postgres_value(ty, x, column.json)
         )),
     }
 }
+
+/// Defines `pg_temp.migrate_json_normalized(jsonb)`, the [`JsonText::Normalized`] text of a
+/// document, when the session lacks it. Objects and arrays call it for their containers and
+/// numbers (PL/pgSQL: its plans are kept across calls, where a recursive SQL function is planned
+/// at every call, 25 times slower); keys are ordered by their UTF-8 bytes (`COLLATE "C"`); a
+/// number is written from its `numeric` text: its significant digits `D` (no leading or trailing
+/// zeros) as `D[0].D[1..]E<exponent>` (`.0` when `D` is one digit), `-` before a negative one,
+/// `0.0E0` for zero.
+pub(crate) const POSTGRES_JSON_NORMALIZED: &str = r#"DO $migrate$ BEGIN
+IF to_regprocedure('pg_temp.migrate_json_normalized(jsonb)') IS NULL THEN
+CREATE FUNCTION pg_temp.migrate_json_normalized(j jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT AS $f$
+DECLARE
+  kind text := jsonb_typeof(j);
+  written text;
+  digits text;
+  integral text;
+  significant text;
+BEGIN
+  IF kind = 'object' THEN
+    SELECT '{' || coalesce(string_agg(to_jsonb(k)::text || ':'
+             || CASE WHEN jsonb_typeof(v) IN ('object', 'array', 'number')
+                     THEN pg_temp.migrate_json_normalized(v) ELSE v::text END,
+             ',' ORDER BY k COLLATE "C"), '') || '}'
+      INTO written FROM jsonb_each(j) AS members(k, v);
+    RETURN written;
+  ELSIF kind = 'array' THEN
+    SELECT '[' || coalesce(string_agg(
+             CASE WHEN jsonb_typeof(v) IN ('object', 'array', 'number')
+                  THEN pg_temp.migrate_json_normalized(v) ELSE v::text END,
+             ',' ORDER BY n), '') || ']'
+      INTO written FROM jsonb_array_elements(j) WITH ORDINALITY AS elements(v, n);
+    RETURN written;
+  ELSIF kind = 'number' THEN
+    written := ltrim(j::text, '-');
+    integral := split_part(written, '.', 1);
+    digits := integral || split_part(written, '.', 2);
+    significant := rtrim(ltrim(digits, '0'), '0');
+    IF significant = '' THEN
+      RETURN '0.0E0';
+    END IF;
+    RETURN CASE WHEN j::text LIKE '-%' THEN '-' ELSE '' END || left(significant, 1) || '.'
+      || coalesce(nullif(substr(significant, 2), ''), '0') || 'E'
+      || (length(integral) - (length(digits) - length(ltrim(digits, '0'))) - 1)::text;
+  END IF;
+  RETURN j::text;
+END
+$f$;
+END IF;
+END $migrate$"#;
 
 /// Whether the canonical text of `ty` is written by the checksum's SQL from digits, hex digits,
 /// signs and date and time punctuation, never copied from the value: then it holds no `"` to
@@ -131,7 +183,8 @@ fn postgres_float(t: &str) -> String {
 /// The text of one column inside a row, for MySQL/MariaDB (see [`postgres_column`]): utf8mb4 or
 /// ASCII. A non-NULL value without a canonical text (too long for `max_allowed_packet`,
 /// invalid JSON) is `?`, which no value of the other engine produces.
-pub(crate) fn mysql_column(ty: &LogicalType, x: &str) -> String {
+pub(crate) fn mysql_column(column: &ChecksumColumn) -> String {
+    let (ty, x) = (&column.data_type, column.sql.as_str());
     let text = match ty {
         LogicalType::Real | LogicalType::Double => {
             // The fixed-notation range is the common case and costs one conversion to text:
@@ -142,14 +195,14 @@ pub(crate) fn mysql_column(ty: &LogicalType, x: &str) -> String {
                 mysql_float(&v)
             )
         }
-        _ if quote_free(ty) => mysql_value(ty, x),
-        _ => format!("REPLACE({}, '\"', '\"\"')", mysql_value(ty, x)),
+        _ if quote_free(ty) => mysql_value(ty, x, column.json),
+        _ => format!("REPLACE({}, '\"', '\"\"')", mysql_value(ty, x, column.json)),
     };
     format!("IF(({x}) IS NULL, 'N', COALESCE(CONCAT('\"', {text}, '\"'), '?'))")
 }
 
 /// The canonical text of a non-float value in PostgreSQL.
-fn postgres_value(ty: &LogicalType, x: &str) -> String {
+fn postgres_value(ty: &LogicalType, x: &str, json: JsonText) -> String {
     use LogicalType as L;
     match ty {
         L::Boolean => {
@@ -203,7 +256,12 @@ fn postgres_value(ty: &LogicalType, x: &str) -> String {
                           + extract(second FROM {iv}), 6)::text || 'S'"
             )
         }
-        L::Json => format!("({x})::jsonb::text"),
+        L::Json => match json {
+            JsonText::Jsonb => format!("({x})::jsonb::text"),
+            JsonText::Normalized => {
+                format!("'[' || pg_temp.migrate_json_normalized(({x})::jsonb) || ']'")
+            }
+        },
         L::Xml => format!("({x})::text"),
         L::Uuid => format!("lower(({x})::text)"),
         // `x` is the WKB already (see `ChecksumColumn::sql`).
@@ -224,7 +282,7 @@ fn postgres_calendar(x: &str, format: &str) -> String {
 /// The canonical text of a non-float value in MySQL/MariaDB: utf8mb4, or ASCII for the
 /// [`quote_free`] types (the same bytes in any character set MySQL uses for them), so that no
 /// conversion of the whole row text is needed.
-fn mysql_value(ty: &LogicalType, x: &str) -> String {
+fn mysql_value(ty: &LogicalType, x: &str, json: JsonText) -> String {
     use LogicalType as L;
     match ty {
         // `+ 0` makes BIT and YEAR numbers; unsigned stays unsigned.
@@ -258,6 +316,11 @@ fn mysql_value(ty: &LogicalType, x: &str) -> String {
             "CONCAT('P0M0DT', IF(({x}) + 0 < 0, '-', ''), CAST(HOUR({x}) * 3600 + MINUTE({x}) * 60 \
              + SECOND({x}) + MICROSECOND({x}) * 0.000001 AS DECIMAL(20,6)), 'S')"
         ),
+        // NULL for invalid JSON, which makes the value's text `?`. (An invalid document that
+        // the brackets make valid, `1, 2`, has other than one element: no jsonb matches it.)
+        L::Json if json == JsonText::Normalized => {
+            format!("CONVERT(JSON_NORMALIZE(CONCAT('[', {x}, ']')) USING utf8mb4)")
+        }
         L::Json | L::Array(_) | L::Map(..) | L::Struct(_) | L::Union(_) => {
             format!("CONVERT(JSON_EXTRACT({x}, '$') USING utf8mb4)")
         }

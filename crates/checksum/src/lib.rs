@@ -27,7 +27,7 @@
 //!    | `timestamp(p)` | `YYYY-MM-DD HH:MM:SS.ffffff` | `9999-12-31 23:59:59.999999` |
 //!    | `timestamptz(p)` | the same, in UTC | |
 //!    | `interval_ym`, `interval_ds(p)` | `P<months>M<days>DT<seconds, 6 fraction digits>S`, each part signed | `P14M3DT3723.500000S` |
-//!    | `json` | the text PostgreSQL's `jsonb` prints: keys sorted (shorter first, then by bytes), last duplicate wins, `", "` and `": "` between items | `{"a": 1, "bb": [1, 2]}` |
+//!    | `json` | the text PostgreSQL's `jsonb` prints: keys sorted (shorter first, then by bytes), last duplicate wins, `", "` and `": "` between items; or, when both sides say so ([`JsonText::Normalized`], for MariaDB), MariaDB's `JSON_NORMALIZE` text of `[doc]` | `{"a": 1, "bb": [1, 2]}`, `[{"a":1.0E0,"bb":[1.0E0,2.0E0]}]` |
 //!    | `xml` | the document text | |
 //!    | `uuid` | lower-case `8-4-4-4-12` | |
 //!    | `geometry`, `geography` | lower-case hex of the WKB (MySQL: `ST_AsBinary`; PostgreSQL: the WKB the caller selects) | |
@@ -68,10 +68,12 @@
 //!
 //! # Limits (a mismatch, never a silent match)
 //!
-//! - MariaDB keeps JSON documents as written: its `json` text equals `jsonb`'s only for documents
-//!   already in `jsonb`'s form (keys in `jsonb`'s order, no duplicate keys, numbers as `jsonb`
-//!   prints them, no `\u` escapes of printable characters). Other documents differ. MySQL 8
-//!   normalises documents like `jsonb` except for numbers with a fraction or an exponent.
+//! - MariaDB keeps JSON documents as written. In [`JsonText::Normalized`] form (MariaDB 10.7+)
+//!   its documents equal `jsonb`'s but for duplicate keys (MariaDB keeps them all) and escapes
+//!   of characters `jsonb` prints as themselves (`\u00e9`, `\/`). In [`JsonText::Jsonb`] form
+//!   (older MariaDB) only documents already in `jsonb`'s form (keys in `jsonb`'s order, numbers
+//!   as `jsonb` prints them) are equal. MySQL 8 normalises documents like `jsonb` except for
+//!   numbers with a fraction or an exponent.
 //! - MySQL `TIME` values outside `00:00:00..24:00:00` have no PostgreSQL `time`; MariaDB turns
 //!   `-0.0` into `0`; PostgreSQL `NaN`/`Infinity` floats and dates have no MySQL value.
 //! - PostgreSQL `geometry`/`geography` columns are hashed from the WKB the caller selects: the
@@ -81,8 +83,8 @@
 //! use migrate_checksum::{checksum_sql, ChecksumColumn, Engine};
 //! use migrate_core::LogicalType;
 //! let columns = [
-//!     ChecksumColumn { sql: "\"id\"".into(), data_type: LogicalType::BigInt },
-//!     ChecksumColumn { sql: "\"name\"".into(), data_type: LogicalType::Text },
+//!     ChecksumColumn::new("\"id\"", LogicalType::BigInt),
+//!     ChecksumColumn::new("\"name\"", LogicalType::Text),
 //! ];
 //! let sql = checksum_sql(Engine::Postgres, "\"public\".\"t\"", &columns, "\"id\" < 1000");
 //! assert!(sql.starts_with("SELECT count(*)"));
@@ -113,12 +115,50 @@ pub struct ChecksumColumn {
     pub sql: String,
     /// The canonical type of the values: the type of the Arrow column that carries them.
     pub data_type: LogicalType,
+    /// How a `json` value is written (other types ignore it); both sides of a comparison must
+    /// use the same.
+    pub json: JsonText,
+}
+
+impl ChecksumColumn {
+    /// The column `sql` of canonical type `data_type`, JSON written as [`JsonText::Jsonb`].
+    pub fn new(sql: impl Into<String>, data_type: LogicalType) -> ChecksumColumn {
+        ChecksumColumn {
+            sql: sql.into(),
+            data_type,
+            json: JsonText::Jsonb,
+        }
+    }
+
+    /// The same column with JSON written as `json`.
+    pub fn with_json(self, json: JsonText) -> ChecksumColumn {
+        ChecksumColumn { json, ..self }
+    }
+}
+
+/// The canonical text of a `json` value: which normal form of the document is hashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum JsonText {
+    /// The text PostgreSQL's `jsonb` prints (see the crate docs' table). MySQL 8 writes it
+    /// (`JSON_EXTRACT(x, '$')`) but for numbers with a fraction or an exponent; MariaDB only for
+    /// documents already in that form.
+    #[default]
+    Jsonb,
+    /// The text MariaDB 10.7+'s `JSON_NORMALIZE` writes for the document as the one element of
+    /// an array (`[doc]`: alone, its number reader takes digits after the document's end into
+    /// an exponent that ends it, `1e3`): no whitespace, object keys ordered by their bytes
+    /// (duplicate keys kept, in order), every number as `[-]D.DDDE[-]N` with all its significant
+    /// digits (`1.0E2`, `-1.25E-3`, `0.0E0`), strings as written. PostgreSQL writes it from
+    /// `jsonb` with the function [`postgres_functions`] defines. For comparing MariaDB, whose
+    /// documents are stored as written, with `jsonb`.
+    Normalized,
 }
 
 /// The query computing the [`ChunkChecksum`] of the rows of `from_sql` (a table name as SQL, or a
 /// subquery with an alias) that match `predicate` (SQL; empty means every row), over `columns`.
 /// It returns one row: the count (`bigint`), then both sums as decimal text, for
-/// [`ChunkChecksum::from_sql_text`]. Run [`session_settings`] on the session first.
+/// [`ChunkChecksum::from_sql_text`]. Run [`session_settings`] on the session first
+/// (and, in PostgreSQL, [`postgres_functions`] of `columns`).
 ///
 /// Consistency: the query sees what its statement or transaction sees; run it in the snapshot
 /// that was read to compare with what was copied.
@@ -167,7 +207,8 @@ pub fn checksum_sql(
 /// `from_sql` matching `predicate`, ordered by the key text's bytes identically in both engines.
 /// `key` are the key columns (their text is written as in a row text, see the crate docs);
 /// `columns` are the hashed columns, as in [`checksum_sql`]: `h` is the same per-row hash the
-/// sums are built from. Run [`session_settings`] on the session first.
+/// sums are built from. Run [`session_settings`] on the session first (and, in PostgreSQL,
+/// [`postgres_functions`] of `key` and `columns`).
 ///
 /// Memory: the server sorts the rows; the client should stream the result.
 pub fn row_hashes_sql(
@@ -214,6 +255,17 @@ pub const POSTGRES_SESSION_SETTINGS: &str = "SET TimeZone = 'UTC'; SET DateStyle
 /// exchanged with the client as utf8mb4.
 pub const MYSQL_SESSION_SETTINGS: &str = "SET time_zone = '+00:00', NAMES utf8mb4";
 
+/// The session's functions that the queries over `columns` call (PostgreSQL), to run before
+/// them: `None` when they call none. Idempotent (defines what the session lacks); the functions
+/// live in the session's `pg_temp` schema, which needs the `TEMPORARY` privilege on the database
+/// (PostgreSQL grants it to every user by default).
+pub fn postgres_functions(columns: &[ChecksumColumn]) -> Option<&'static str> {
+    columns
+        .iter()
+        .any(|c| c.data_type == LogicalType::Json && c.json == JsonText::Normalized)
+        .then_some(canonical::POSTGRES_JSON_NORMALIZED)
+}
+
 /// Statements a session must run once before the queries above (time zone UTC, character set,
 /// float digits, ...).
 pub const fn session_settings(engine: Engine) -> &'static str {
@@ -240,7 +292,7 @@ fn postgres_stages(columns: &[ChecksumColumn], key: &[ChecksumColumn]) -> (Strin
     let mut texts = Vec::new();
     for (i, column) in columns.iter().chain(key).enumerate() {
         let alias = format!("v{i}");
-        match canonical::postgres_column(&column.data_type, &column.sql) {
+        match canonical::postgres_column(column) {
             PgColumn::Done(text) => values.push(format!("{text} AS {alias}")),
             PgColumn::Float(float) => {
                 values.push(format!("{float} AS {alias}"));
@@ -273,10 +325,7 @@ fn mysql_row_text(columns: &[ChecksumColumn]) -> String {
     if columns.is_empty() {
         return "''".to_string();
     }
-    let texts: Vec<String> = columns
-        .iter()
-        .map(|c| canonical::mysql_column(&c.data_type, &c.sql))
-        .collect();
+    let texts: Vec<String> = columns.iter().map(canonical::mysql_column).collect();
     // Every text is utf8mb4 or ASCII (see `canonical::mysql_column`), and so is the row's.
     format!("CONCAT({})", texts.join(", ',', "))
 }
@@ -351,11 +400,30 @@ mod tests {
     }
 
     #[test]
+    fn only_normalized_json_needs_the_session_function() {
+        let json = ChecksumColumn::new("j", LogicalType::Json);
+        let text = ChecksumColumn::new("t", LogicalType::Text);
+        assert_eq!(postgres_functions(&[json.clone(), text.clone()]), None);
+        // Other types ignore the JSON form.
+        assert_eq!(
+            postgres_functions(&[text.with_json(JsonText::Normalized)]),
+            None
+        );
+        let normalized = json.with_json(JsonText::Normalized);
+        let functions = postgres_functions(std::slice::from_ref(&normalized));
+        assert!(functions.is_some_and(|f| f.contains("pg_temp.migrate_json_normalized")));
+        let sql = checksum_sql(Engine::Postgres, "t", std::slice::from_ref(&normalized), "");
+        assert!(
+            sql.contains("'[' || pg_temp.migrate_json_normalized((j)::jsonb) || ']'"),
+            "{sql}"
+        );
+        let sql = checksum_sql(Engine::Mysql, "t", &[normalized], "");
+        assert!(sql.contains("JSON_NORMALIZE(CONCAT('[', j, ']'))"), "{sql}");
+    }
+
+    #[test]
     fn an_empty_predicate_means_every_row() {
-        let columns = [ChecksumColumn {
-            sql: "a".into(),
-            data_type: LogicalType::Integer,
-        }];
+        let columns = [ChecksumColumn::new("a", LogicalType::Integer)];
         for engine in [Engine::Postgres, Engine::Mysql] {
             let sql = checksum_sql(engine, "t", &columns, " ");
             assert!(sql.contains("FROM t WHERE TRUE"), "{sql}");

@@ -44,10 +44,7 @@ fn columns(quote: fn(&str) -> String) -> Vec<ChecksumColumn> {
         ("d", LogicalType::Double),
     ]
     .into_iter()
-    .map(|(name, data_type)| ChecksumColumn {
-        sql: quote(name),
-        data_type,
-    })
+    .map(|(name, data_type)| ChecksumColumn::new(quote(name), data_type))
     .collect()
 }
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{columns, convert, my, my_quote, pg, pg_quote};
-use migrate_checksum::ChecksumColumn;
+use migrate_checksum::{ChecksumColumn, JsonText};
 use migrate_core::SourceDialect;
 
 /// A column: its MariaDB type and its values, each as a MariaDB and a PostgreSQL literal of
@@ -478,10 +478,7 @@ async fn random_floats_and_doubles_have_the_same_text_in_both_engines() {
     my.execute(&insert).await;
     pg.execute(&insert).await;
 
-    let column = |sql: &str, data_type| ChecksumColumn {
-        sql: sql.to_string(),
-        data_type,
-    };
+    let column = |sql: &str, data_type| ChecksumColumn::new(sql, data_type);
     let id = column("id", migrate_core::LogicalType::Integer);
     for (name, data_type) in [
         ("d", migrate_core::LogicalType::Double),
@@ -522,8 +519,172 @@ async fn random_floats_and_doubles_have_the_same_text_in_both_engines() {
     }
 }
 
+/// JSON numbers as documents write them: signs, leading and trailing zeros, exponents of every
+/// shape, more digits than a double holds.
+const JSON_NUMBERS: &[&str] = &[
+    "0",
+    "-0",
+    "0.000",
+    "-0.0e-3",
+    "7",
+    "-12",
+    "10",
+    "100",
+    "2.50",
+    "-10.010",
+    "0.1",
+    "0.000001",
+    "1e3",
+    "1E+3",
+    "1e-0",
+    "-1.5e-7",
+    "5E-1",
+    "100e-2",
+    "123.456e-2",
+    "1.5E300",
+    "1e-400",
+    "123456789012345678901234567890",
+    "-0.000000000000000000000000012345000",
+];
+
+/// JSON keys and strings without escapes that `jsonb` writes otherwise (`\u` of a printable
+/// character, `\/`): empty, a prefix of another, upper before lower case, non-ASCII, quotes,
+/// backslashes, control characters as `jsonb` escapes them.
+const JSON_STRINGS: &[&str] = &[
+    "",
+    "a",
+    "aa",
+    "a b",
+    "A",
+    "B",
+    "bb",
+    "é",
+    "ß漢字",
+    "😀",
+    "q\\\"uote",
+    "back\\\\slash",
+    "line\\nbreak\\ttab",
+    "bell\\u0007",
+];
+
+/// A deterministic document of nesting depth at most `depth`, drawn from `bits`.
+fn json_document(bits: &mut impl Iterator<Item = u64>, depth: u32) -> String {
+    let pick = bits.next().unwrap_or(0);
+    let choice = if depth == 0 { pick % 5 } else { pick % 7 };
+    match choice {
+        0 => JSON_NUMBERS[(pick >> 8) as usize % JSON_NUMBERS.len()].to_string(),
+        1 => format!(
+            "\"{}\"",
+            JSON_STRINGS[(pick >> 8) as usize % JSON_STRINGS.len()]
+        ),
+        2 => "true".into(),
+        3 => "false".into(),
+        4 => "null".into(),
+        5 => {
+            let len = (pick >> 8) % 4;
+            let items: Vec<String> = (0..len).map(|_| json_document(bits, depth - 1)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        _ => {
+            // Distinct keys, in the drawn order (duplicates are a known limit).
+            let mut keys: Vec<&str> = Vec::new();
+            for _ in 0..(pick >> 8) % 5 {
+                let key = JSON_STRINGS[bits.next().unwrap_or(0) as usize % JSON_STRINGS.len()];
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+            let members: Vec<String> = keys
+                .iter()
+                .map(|k| format!("\"{k}\": {}", json_document(bits, depth - 1)))
+                .collect();
+            format!("{{{}}}", members.join(","))
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_json_normalize_and_postgres_write_every_document_alike() {
+    use mysql_async::prelude::Queryable;
+    let (Some(maria), Some(postgres)) = (migrate_testkit::mariadb(), migrate_testkit::postgres())
+    else {
+        return;
+    };
+    let my_db = maria.create_database("ck_json_normalized");
+    let pg_db = postgres.create_database("ck_json_normalized");
+    let mut my = my(my_db.url()).await;
+    let pg = pg(pg_db.url()).await;
+    my.execute("CREATE TABLE t (id INT PRIMARY KEY, j JSON)")
+        .await;
+    pg.execute("CREATE TABLE t (id int PRIMARY KEY, j jsonb)")
+        .await;
+    let mut documents: Vec<String> = JSON_NUMBERS
+        .iter()
+        .map(|n| n.to_string())
+        .chain(JSON_STRINGS.iter().map(|s| format!("\"{s}\"")))
+        .chain(
+            [
+                "{}",
+                "[]",
+                "[{}, []]",
+                "{\"b\": 1, \"a\": {\"d\": [], \"c\": {}}}",
+            ]
+            .map(String::from),
+        )
+        .collect();
+    let mut bits = bit_patterns(40_000).into_iter();
+    documents.extend((0..1000).map(|_| json_document(&mut bits, 4)));
+    for (id, document) in documents.iter().enumerate() {
+        let id = id as i32;
+        my.0.exec_drop("INSERT INTO t VALUES (?, ?)", (id, document))
+            .await
+            .unwrap_or_else(|e| panic!("{document}: {e}"));
+        pg.0.execute(
+            "INSERT INTO t VALUES ($1, $2::text::jsonb)",
+            &[&id, document],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{document}: {e}"));
+    }
+    let id = ChecksumColumn::new("id", migrate_core::LogicalType::Integer);
+    let json =
+        ChecksumColumn::new("j", migrate_core::LogicalType::Json).with_json(JsonText::Normalized);
+    // The document's text is part of the key text: a difference shows both texts.
+    let key = [id, json.clone()];
+    let my_rows = my.hashes("t", &key, std::slice::from_ref(&json), "").await;
+    let pg_rows = pg.hashes("t", &key, std::slice::from_ref(&json), "").await;
+    assert_eq!(my_rows.len(), documents.len());
+    let differing: Vec<String> = my_rows
+        .iter()
+        .zip(&pg_rows)
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| format!("MariaDB {}\nPostgreSQL {}", a.0, b.0))
+        .collect();
+    assert!(differing.is_empty(), "{}", differing.join("\n"));
+    assert_eq!(
+        my.checksum("t", std::slice::from_ref(&json), "").await,
+        pg.checksum("t", std::slice::from_ref(&json), "").await
+    );
+    // The normal form, written out: keys by bytes, numbers with every significant digit.
+    let text = |id: usize| {
+        my_rows
+            .iter()
+            .find(|(k, _)| k.starts_with(&format!("\"{id}\",")))
+            .map(|(k, _)| k.clone())
+            .unwrap()
+    };
+    let last = JSON_NUMBERS.len() + JSON_STRINGS.len() + 3;
+    assert!(
+        text(last).ends_with(r#","[{""a"":{""c"":{},""d"":[]},""b"":1.0E0}]""#),
+        "{}",
+        text(last)
+    );
+    assert!(text(8).ends_with(r#","[2.5E0]""#), "{}", text(8));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn known_limits_show_as_mismatches_never_as_matches() {
+    use mysql_async::prelude::Queryable;
     let (Some(maria), Some(postgres)) = (migrate_testkit::mariadb(), migrate_testkit::postgres())
     else {
         return;
@@ -532,12 +693,9 @@ async fn known_limits_show_as_mismatches_never_as_matches() {
     let pg_db = postgres.create_database("ck_limits");
     let mut my = my(my_db.url()).await;
     let pg = pg(pg_db.url()).await;
-    let json = ChecksumColumn {
-        sql: "j".into(),
-        data_type: migrate_core::LogicalType::Json,
-    };
-    // MariaDB keeps JSON as written; PostgreSQL's jsonb sorts keys and drops duplicates.
-    // Whitespace alone is normalised on both sides.
+    let json = ChecksumColumn::new("j", migrate_core::LogicalType::Json);
+    // Jsonb (MariaDB before 10.7): MariaDB keeps JSON as written; PostgreSQL's jsonb sorts keys
+    // and drops duplicates. Whitespace alone is normalised on both sides.
     my.execute("CREATE TABLE t (j JSON); INSERT INTO t VALUES ('{\"a\":1,\"bb\":[1,2]}')")
         .await;
     pg.execute("CREATE TABLE t (j jsonb); INSERT INTO t VALUES ('{\"a\":1,\"bb\":[1,2]}')")
@@ -546,29 +704,51 @@ async fn known_limits_show_as_mismatches_never_as_matches() {
         my.checksum("t", std::slice::from_ref(&json), "").await,
         pg.checksum("t", std::slice::from_ref(&json), "").await
     );
-    for document in [
-        "{\"bb\":1,\"a\":2}",
-        "{\"a\":1,\"a\":2}",
-        "[1e2]",
-        "[\"\\u00e9\"]",
+    // Normalized (MariaDB 10.7+): key order and number forms agree; duplicate keys (MariaDB
+    // keeps them all) and escapes of characters jsonb writes as such still differ.
+    let normalized = json.clone().with_json(JsonText::Normalized);
+    // The same document text into both (as parameters: the engines' string literals differ).
+    for (document, equal_when_normalized) in [
+        (r#"{"bb":1,"a":2}"#, true),
+        ("[1e2]", true),
+        ("1e2", true),
+        (r#"{"a":1,"a":2}"#, false),
+        (r#"["\u00e9"]"#, false),
+        (r#"["a\/b"]"#, false),
     ] {
-        let insert = format!("DELETE FROM t; INSERT INTO t VALUES ('{document}')");
-        my.execute(&insert).await;
-        pg.execute(&insert).await;
+        my.execute("DELETE FROM t").await;
+        pg.execute("DELETE FROM t").await;
+        my.0.exec_drop("INSERT INTO t VALUES (?)", (document,))
+            .await
+            .unwrap();
+        pg.0.execute("INSERT INTO t VALUES ($1::text::jsonb)", &[&document])
+            .await
+            .unwrap();
         assert_ne!(
             my.checksum("t", std::slice::from_ref(&json), "").await,
             pg.checksum("t", std::slice::from_ref(&json), "").await,
             "{document}"
         );
+        let (on_mariadb, on_postgres) = (
+            my.checksum("t", std::slice::from_ref(&normalized), "")
+                .await,
+            pg.checksum("t", std::slice::from_ref(&normalized), "")
+                .await,
+        );
+        assert_eq!(
+            on_mariadb == on_postgres,
+            equal_when_normalized,
+            "{document}"
+        );
     }
     // A MySQL TIME beyond a day has a canonical text, which no PostgreSQL time has.
-    let time = ChecksumColumn {
-        sql: "tm".into(),
-        data_type: migrate_core::LogicalType::Time {
+    let time = ChecksumColumn::new(
+        "tm",
+        migrate_core::LogicalType::Time {
             precision: 6,
             with_time_zone: false,
         },
-    };
+    );
     my.execute("CREATE TABLE d (tm TIME(6)); INSERT INTO d VALUES ('-838:59:59'), ('838:59:59.5')")
         .await;
     let texts = my

@@ -19,10 +19,7 @@ fn columns(db: &Db) -> Vec<ChecksumColumn> {
         ("n", LogicalType::BigInt),
     ]
     .into_iter()
-    .map(|(name, data_type)| ChecksumColumn {
-        sql: db.quote(name),
-        data_type,
-    })
+    .map(|(name, data_type)| ChecksumColumn::new(db.quote(name), data_type))
     .collect()
 }
 

@@ -149,6 +149,8 @@ async fn compare<T: Snapshot>(
 ) -> Result<Validation, ReplicateError> {
     let label = load.label();
     let parts = parts(load, chunks);
+    // The target writes JSON as the source does.
+    let json = snapshot.json_text();
     let key = target_key(load);
     let mut validation = Validation {
         status: ValidationStatus::Passed,
@@ -189,7 +191,7 @@ async fn compare<T: Snapshot>(
                     warehouses
                         .get()
                         .await?
-                        .chunk_checksum(&load.target, &part.target_predicate)
+                        .chunk_checksum(&load.target, &part.target_predicate, json)
                         .await?,
                 )
             })
@@ -229,7 +231,7 @@ async fn compare<T: Snapshot>(
         let target_rows = warehouses
             .get()
             .await?
-            .row_hashes(&load.target, &key, &part.target_predicate)
+            .row_hashes(&load.target, &key, &part.target_predicate, json)
             .await?;
         merge(
             &source_rows,

@@ -7,7 +7,9 @@ use crate::snapshot::Readers;
 use crate::sql::{display_name, quote_ident, table_sql_name};
 use crate::{chunk_predicate, SourceError};
 use futures::stream::BoxStream;
-use migrate_checksum::{checksum_sql, row_hashes_sql, ChecksumColumn, ChunkChecksum, Engine};
+use migrate_checksum::{
+    checksum_sql, row_hashes_sql, ChecksumColumn, ChunkChecksum, Engine, JsonText,
+};
 use migrate_source::{Chunk, KeyedHash, ReadSpec, ReadValue};
 use mysql_async::prelude::Queryable;
 use mysql_async::Row;
@@ -19,7 +21,7 @@ const HASHES_BUFFERED: usize = 1024;
 /// The checksum column of each read column: the value as the source holds it (the checksum's
 /// canonical text handles BIT, YEAR, geometry and character sets itself), the cast of a `Cast`,
 /// the SQL of an `Expression`; typed as the batch column.
-fn checksum_columns(read: &ReadSpec) -> Result<Vec<ChecksumColumn>, SourceError> {
+fn checksum_columns(read: &ReadSpec, json: JsonText) -> Result<Vec<ChecksumColumn>, SourceError> {
     read.columns
         .iter()
         .map(|column| {
@@ -37,24 +39,21 @@ fn checksum_columns(read: &ReadSpec) -> Result<Vec<ChecksumColumn>, SourceError>
                 }
                 ReadValue::Expression(sql) => format!("({sql})"),
             };
-            Ok(ChecksumColumn {
-                sql,
-                data_type: column.data_type.clone(),
-            })
+            Ok(ChecksumColumn::new(sql, column.data_type.clone()).with_json(json))
         })
         .collect()
 }
 
 /// The primary key's columns as the target holds them: as read (with the read's cast and type)
 /// when the read has them, else as stored.
-fn key_columns(read: &ReadSpec) -> Result<Vec<ChecksumColumn>, SourceError> {
+fn key_columns(read: &ReadSpec, json: JsonText) -> Result<Vec<ChecksumColumn>, SourceError> {
     let table = &read.table;
     let key = table.primary_key().ok_or_else(|| SourceError::Unsupported {
         table: display_name(table),
         column: String::new(),
         message: "row hashes need a primary key to name the rows, and the table has none; compare the table by its checksum".into(),
     })?;
-    let columns = checksum_columns(read)?;
+    let columns = checksum_columns(read, json)?;
     key.iter()
         .map(|part| {
             let read_as = read.columns.iter().zip(&columns).find(|(c, _)| {
@@ -64,10 +63,8 @@ fn key_columns(read: &ReadSpec) -> Result<Vec<ChecksumColumn>, SourceError> {
                 Some((_, checksum)) => checksum.clone(),
                 None => {
                     let column = find_column(table, &part.value)?;
-                    ChecksumColumn {
-                        sql: quote_ident(&column.name.value),
-                        data_type: column.data_type.clone(),
-                    }
+                    ChecksumColumn::new(quote_ident(&column.name.value), column.data_type.clone())
+                        .with_json(json)
                 }
             })
         })
@@ -93,7 +90,7 @@ pub(crate) async fn chunk_checksum(
     let sql = checksum_sql(
         Engine::Mysql,
         &table_sql_name(&read.table),
-        &checksum_columns(read)?,
+        &checksum_columns(read, readers.json_text)?,
         &predicate(read, chunk)?,
     );
     let context = format!(
@@ -128,8 +125,8 @@ pub(crate) fn row_hashes(
 ) -> BoxStream<'static, Result<KeyedHash, SourceError>> {
     let table = display_name(&read.table);
     let sql = match (
-        key_columns(read),
-        checksum_columns(read),
+        key_columns(read, readers.json_text),
+        checksum_columns(read, readers.json_text),
         predicate(read, chunk),
     ) {
         (Ok(key), Ok(columns), Ok(predicate)) => row_hashes_sql(

@@ -2,6 +2,7 @@
 //! relies on, and telling MySQL from MariaDB.
 
 use crate::SourceError;
+use migrate_checksum::JsonText;
 use migrate_task::{DatabaseUrl, Engine};
 use mysql_async::prelude::{ColumnIndex, FromValue, Queryable};
 use mysql_async::{Conn, Opts, Row};
@@ -29,17 +30,37 @@ const MAX_PACKET: usize = 1 << 30;
 /// The server family, which decides a few statements (binlog status, statement time limits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
-    MariaDb,
+    /// MariaDB with its (major, minor) version.
+    MariaDb(u16, u16),
     /// MySQL with its (major, minor) version.
     Mysql(u16, u16),
 }
 
 impl Flavor {
+    /// From `SELECT VERSION()` and the handshake's version numbers. MariaDB's version comes
+    /// from the text: before 11.0, its handshake says `5.5.5-10.x` (for old MySQL clients).
     fn detect(version: &str, numbers: (u16, u16, u16)) -> Flavor {
         if version.to_ascii_lowercase().contains("mariadb") {
-            Flavor::MariaDb
+            let mut parts = version
+                .split(|c: char| !c.is_ascii_digit())
+                .map(|part| part.parse::<u16>().unwrap_or(0));
+            Flavor::MariaDb(parts.next().unwrap_or(0), parts.next().unwrap_or(0))
         } else {
             Flavor::Mysql(numbers.0, numbers.1)
+        }
+    }
+
+    pub fn is_mariadb(self) -> bool {
+        matches!(self, Flavor::MariaDb(..))
+    }
+
+    /// How the checksum writes `json` values: MariaDB keeps documents as written, and from
+    /// 10.7 on writes them in a normal form that PostgreSQL can write too
+    /// ([`JsonText::Normalized`]); MySQL normalises them like `jsonb`.
+    pub fn json_text(self) -> JsonText {
+        match self {
+            Flavor::MariaDb(major, minor) if (major, minor) >= (10, 7) => JsonText::Normalized,
+            Flavor::MariaDb(..) | Flavor::Mysql(..) => JsonText::Jsonb,
         }
     }
 
@@ -47,7 +68,7 @@ impl Flavor {
     /// and live (not cached) table statistics in MySQL 8's information_schema.
     fn session_settings(self) -> &'static [&'static str] {
         match self {
-            Flavor::MariaDb => &["SET max_statement_time = 0"],
+            Flavor::MariaDb(..) => &["SET max_statement_time = 0"],
             Flavor::Mysql(8.., _) => &[
                 "SET max_execution_time = 0",
                 "SET information_schema_stats_expiry = 0",
@@ -242,9 +263,13 @@ mod tests {
     #[test]
     fn flavors() {
         assert_eq!(
-            Flavor::detect("10.11.19-MariaDB-0+deb12u1-log", (10, 11, 19)),
-            Flavor::MariaDb
+            Flavor::detect("10.11.19-MariaDB-0+deb12u1-log", (5, 5, 5)),
+            Flavor::MariaDb(10, 11)
         );
         assert_eq!(Flavor::detect("8.4.3", (8, 4, 3)), Flavor::Mysql(8, 4));
+        assert_eq!(Flavor::MariaDb(10, 11).json_text(), JsonText::Normalized);
+        assert_eq!(Flavor::MariaDb(10, 6).json_text(), JsonText::Jsonb);
+        assert_eq!(Flavor::MariaDb(11, 0).json_text(), JsonText::Normalized);
+        assert_eq!(Flavor::Mysql(8, 4).json_text(), JsonText::Jsonb);
     }
 }

@@ -156,7 +156,7 @@ impl MysqlSource {
             catalog.tables.push(table);
         }
 
-        let json_columns = if self.flavor == Flavor::MariaDb {
+        let json_columns = if self.flavor.is_mariadb() {
             let context = "reading JSON checks";
             let (sql, params) = query(MARIADB_JSON_CHECKS, "CONSTRAINT_SCHEMA");
             let rows: Vec<Row> = conn
@@ -307,8 +307,8 @@ fn transactional(engine: &str) -> bool {
 fn column_default(flavor: Flavor, default: Option<String>, extra: &str) -> Option<ColumnDefault> {
     let default = default?;
     let expression = match flavor {
-        Flavor::MariaDb if default.eq_ignore_ascii_case("NULL") => return None,
-        Flavor::MariaDb => default,
+        Flavor::MariaDb(..) if default.eq_ignore_ascii_case("NULL") => return None,
+        Flavor::MariaDb(..) => default,
         Flavor::Mysql(..) if extra.contains("default_generated") => default,
         Flavor::Mysql(..) if is_current_timestamp(&default) => default,
         Flavor::Mysql(..) => crate::sql::quote_literal(&default),
@@ -351,10 +351,10 @@ mod tests {
                 _ => None,
             };
         assert_eq!(
-            default(Flavor::MariaDb, "'it''s'", ""),
+            default(Flavor::MariaDb(10, 11), "'it''s'", ""),
             Some("'it''s'".into())
         );
-        assert_eq!(default(Flavor::MariaDb, "NULL", ""), None);
+        assert_eq!(default(Flavor::MariaDb(10, 11), "NULL", ""), None);
         assert_eq!(
             default(Flavor::Mysql(8, 0), "it's", ""),
             Some("'it''s'".into())

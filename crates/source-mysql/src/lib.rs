@@ -56,7 +56,7 @@ pub use sql::{quote_ident, table_sql_name};
 use arrow_array::RecordBatch;
 use futures::stream::BoxStream;
 use migrate_core::{Catalog, SourceDialect, Table};
-use migrate_source::{Chunk, ChunkChecksum, KeyedHash, ReadSpec};
+use migrate_source::{Chunk, ChunkChecksum, JsonText, KeyedHash, ReadSpec};
 
 impl migrate_source::Source for MysqlSource {
     type Error = SourceError;
@@ -128,6 +128,11 @@ impl migrate_source::Snapshot for MysqlSnapshot {
         batch_rows: usize,
     ) -> BoxStream<'a, Result<RecordBatch, SourceError>> {
         MysqlSnapshot::read_chunk(self, read, chunk, batch_rows)
+    }
+
+    /// MariaDB 10.7+ writes them normalised: see [`Flavor::json_text`].
+    fn json_text(&self) -> JsonText {
+        self.inner.json_text
     }
 
     /// Computed on one of the snapshot's readers: the rows a read of the chunk gives.

@@ -213,7 +213,7 @@ pub async fn preflight(
             )
         });
         checks.push(match (source.flavor(), var("gtid_mode")) {
-            (Flavor::MariaDb, _) => PreflightCheck::passed(
+            (Flavor::MariaDb(..), _) => PreflightCheck::passed(
                 "preflight.gtid-mode",
                 "gtid",
                 format!("MariaDB GTIDs are always on (gtid_strict_mode = {})", var("gtid_strict_mode").unwrap_or("?")),
@@ -269,7 +269,7 @@ pub async fn preflight(
         }
         if !has("REPLICATION CLIENT") && !has("BINLOG MONITOR") {
             missing.push(match source.flavor() {
-                Flavor::MariaDb => "BINLOG MONITOR",
+                Flavor::MariaDb(..) => "BINLOG MONITOR",
                 _ => "REPLICATION CLIENT",
             });
         }

@@ -8,6 +8,7 @@
 use crate::connect::{first, get, Flavor, Target};
 use crate::{MysqlSource, SourceError};
 use futures::future::try_join_all;
+use migrate_checksum::JsonText;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -88,6 +89,8 @@ impl std::fmt::Debug for MysqlSnapshot {
 /// The snapshot's reader connections, lent out one chunk at a time.
 pub(crate) struct Readers {
     pub endpoint: String,
+    /// How checksums write `json` values (the server's [`Flavor::json_text`]).
+    pub json_text: JsonText,
     idle: Mutex<Vec<Conn>>,
     permits: Arc<Semaphore>,
     /// Readers not lost: idle plus lent out.
@@ -294,6 +297,7 @@ impl MysqlSource {
         Ok(MysqlSnapshot {
             inner: Arc::new(Readers {
                 endpoint: target.endpoint.clone(),
+                json_text: self.flavor.json_text(),
                 idle: Mutex::new(conns),
                 permits: Arc::new(Semaphore::new(live)),
                 live: AtomicUsize::new(live),
@@ -326,7 +330,7 @@ impl MysqlSource {
         let file: String = get(&mut row, "File", &context)?.unwrap_or_default();
         let position: u64 = get(&mut row, "Position", &context)?.unwrap_or_default();
         let gtid = match self.flavor {
-            Flavor::MariaDb => {
+            Flavor::MariaDb(..) => {
                 first::<String>(control, "SELECT @@gtid_binlog_pos", &context).await?
             }
             // MySQL reports its GTID set in the same row.
@@ -345,7 +349,7 @@ impl MysqlSource {
         &self,
         reader: &mut Conn,
     ) -> Result<Option<BinlogPosition>, SourceError> {
-        if self.flavor != Flavor::MariaDb {
+        if !self.flavor.is_mariadb() {
             tracing::warn!(endpoint = %self.target.endpoint, "MySQL can't tie a binlog position to a transaction without the global read lock: the snapshot has no position for change capture");
             return Ok(None);
         }

@@ -104,10 +104,7 @@ pub(crate) fn checksum_column(
         | LogicalType::Json => stored,
         _ => selected,
     };
-    ChecksumColumn {
-        sql,
-        data_type: data_type.clone(),
-    }
+    ChecksumColumn::new(sql, data_type.clone())
 }
 
 /// The checksum columns of `table` ([`checksum_column`] of each).

@@ -299,10 +299,7 @@ async fn hashes(
     source: &PostgresSource,
     t: &migrate_core::Table,
 ) -> Vec<migrate_source::KeyedHash> {
-    let key = migrate_source_postgres::ChecksumColumn {
-        sql: "id".into(),
-        data_type: LogicalType::Integer,
-    };
+    let key = migrate_source_postgres::ChecksumColumn::new("id", LogicalType::Integer);
     let columns = migrate_source_postgres::checksum_columns(source.client(), t)
         .await
         .unwrap();

@@ -18,7 +18,7 @@ use futures::stream::BoxStream;
 use migrate_core::{Catalog, ErrorClass, LogicalType, QualifiedName, SourceDialect, Table};
 use std::future::Future;
 
-pub use migrate_checksum::ChunkChecksum;
+pub use migrate_checksum::{ChunkChecksum, JsonText};
 
 /// One part of a table. The chunks of a plan cover every row exactly once, whatever the
 /// statistics said when they were planned: the first range is unbounded below and the last
@@ -219,8 +219,15 @@ pub trait Snapshot: Send + Sync + 'static {
         batch_rows: usize,
     ) -> BoxStream<'a, Result<RecordBatch, Self::Error>>;
 
+    /// How [`Snapshot::checksum`] and [`Snapshot::row_hashes`] write `json` values: the target's
+    /// checksums must write them the same way.
+    fn json_text(&self) -> JsonText {
+        JsonText::Jsonb
+    }
+
     /// The row count and checksum (`migrate_checksum`) of the rows of `chunk` matching
-    /// `read.filter`, over `read.columns`, computed in the database.
+    /// `read.filter`, over `read.columns`, computed in the database (`json` values as
+    /// [`Snapshot::json_text`] says).
     fn checksum<'a>(
         &'a self,
         read: &'a ReadSpec,

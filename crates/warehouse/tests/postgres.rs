@@ -7,6 +7,7 @@ use arrow::array::{
 };
 use arrow::datatypes::i256;
 use futures::stream;
+use migrate_checksum::JsonText;
 use migrate_core::{
     Column, Constraint, ConstraintKind, ErrorClass, ForeignKey, Ident, LogicalType, QualifiedName,
     Retry, SourceDialect, Table,
@@ -814,7 +815,10 @@ async fn bad_values_and_missing_tables_are_definite_errors() {
     );
     // The checksum runs without PostGIS (none here): it hashes the stored bytes, as the sources
     // hash the WKB they read. The end-to-end tests compare the two hashes.
-    let checksum = warehouse.chunk_checksum(&t, "").await.unwrap();
+    let checksum = warehouse
+        .chunk_checksum(&t, "", JsonText::Jsonb)
+        .await
+        .unwrap();
     assert_eq!(checksum.rows, 2);
     db.sql("ALTER TABLE places ALTER COLUMN at TYPE text USING encode(at, 'hex'); TRUNCATE places; DELETE FROM migrate.migrate_checkpoint")
         .unwrap();
@@ -922,10 +926,7 @@ async fn target_checksums_match_the_same_query_on_a_source_copy() {
     let columns: Vec<migrate_checksum::ChecksumColumn> = t
         .columns
         .iter()
-        .map(|c| migrate_checksum::ChecksumColumn {
-            sql: c.name.value.clone(),
-            data_type: c.data_type.clone(),
-        })
+        .map(|c| migrate_checksum::ChecksumColumn::new(c.name.value.clone(), c.data_type.clone()))
         .collect();
     let source_sql = migrate_checksum::checksum_sql(
         migrate_checksum::Engine::Postgres,
@@ -940,12 +941,15 @@ async fn target_checksums_match_the_same_query_on_a_source_copy() {
         ))
         .unwrap();
     let target = warehouse
-        .chunk_checksum(&t, "id >= 1 AND id < 3")
+        .chunk_checksum(&t, "id >= 1 AND id < 3", JsonText::Jsonb)
         .await
         .unwrap();
     assert_eq!(target.rows, 2);
     assert_eq!(source, format!("2|{}|{}\n", target.sums[0], target.sums[1]));
-    let all = warehouse.chunk_checksum(&t, "").await.unwrap();
+    let all = warehouse
+        .chunk_checksum(&t, "", JsonText::Jsonb)
+        .await
+        .unwrap();
     assert_eq!(all.rows, 3);
     assert_ne!(all, target);
 
@@ -964,7 +968,10 @@ async fn target_checksums_match_the_same_query_on_a_source_copy() {
             )
         ))
         .unwrap();
-    let target_hashes = warehouse.row_hashes(&t, &["id"], "").await.unwrap();
+    let target_hashes = warehouse
+        .row_hashes(&t, &["id"], "", JsonText::Jsonb)
+        .await
+        .unwrap();
     assert_eq!(
         source_hashes,
         target_hashes
@@ -974,7 +981,10 @@ async fn target_checksums_match_the_same_query_on_a_source_copy() {
     );
     assert_eq!(target_hashes[0].key, "\"1\"");
     // A target column that isn't there is a clear error naming the table's columns.
-    let error = warehouse.row_hashes(&t, &["nope"], "").await.unwrap_err();
+    let error = warehouse
+        .row_hashes(&t, &["nope"], "", JsonText::Jsonb)
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("no column nope"), "{error}");
 }
 

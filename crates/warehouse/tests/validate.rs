@@ -4,7 +4,7 @@
 //! one changed value in the target shows up in both.
 
 use futures::TryStreamExt;
-use migrate_checksum::{row_hashes_sql, session_settings, ChecksumColumn, Engine};
+use migrate_checksum::{row_hashes_sql, session_settings, ChecksumColumn, Engine, JsonText};
 use migrate_core::{SourceDialect, Table};
 use migrate_source::{Chunk, KeyedHash};
 use migrate_source_postgres::{checksum_columns, row_hashes, table_sql_name, PostgresSource};
@@ -76,9 +76,11 @@ fn target_columns(table: &Table) -> Vec<ChecksumColumn> {
     table
         .columns
         .iter()
-        .map(|c| ChecksumColumn {
-            sql: migrate_source_postgres::quote_ident(&c.name.value.to_lowercase()),
-            data_type: c.data_type.clone(),
+        .map(|c| {
+            ChecksumColumn::new(
+                migrate_source_postgres::quote_ident(&c.name.value.to_lowercase()),
+                c.data_type.clone(),
+            )
         })
         .collect()
 }
@@ -152,7 +154,10 @@ async fn every_postgres_type_checksums_like_its_loaded_copy() {
     assert_eq!(on_source.rows, 4);
     assert_eq!(
         on_source,
-        warehouse.chunk_checksum(table, "").await.unwrap()
+        warehouse
+            .chunk_checksum(table, "", JsonText::Jsonb)
+            .await
+            .unwrap()
     );
     let source_hashes: Vec<KeyedHash> = row_hashes(
         source.client(),
@@ -166,7 +171,10 @@ async fn every_postgres_type_checksums_like_its_loaded_copy() {
     .unwrap();
     assert_eq!(
         source_hashes,
-        warehouse.row_hashes(table, &["id"], "").await.unwrap()
+        warehouse
+            .row_hashes(table, &["id"], "", JsonText::Jsonb)
+            .await
+            .unwrap()
     );
 
     // One value changed in the target: the checksum and exactly that row's hash differ.
@@ -175,9 +183,15 @@ async fn every_postgres_type_checksums_like_its_loaded_copy() {
         .unwrap();
     assert_ne!(
         on_source,
-        warehouse.chunk_checksum(table, "").await.unwrap()
+        warehouse
+            .chunk_checksum(table, "", JsonText::Jsonb)
+            .await
+            .unwrap()
     );
-    let changed = warehouse.row_hashes(table, &["id"], "").await.unwrap();
+    let changed = warehouse
+        .row_hashes(table, &["id"], "", JsonText::Jsonb)
+        .await
+        .unwrap();
     let differing: Vec<&str> = source_hashes
         .iter()
         .zip(&changed)

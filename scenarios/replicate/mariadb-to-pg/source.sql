@@ -56,11 +56,11 @@ SELECT n,
        CONCAT(ELT(1 + n % 6, 'Kettle', 'Desk lamp', 'Rucksack', 'Tee', 'Café au lait mug', 'Ψ-socks'), ' #', n),
        ROUND(0.99 + (n % 997) * 1.37, 2),
        IF(n % 17 = 0, NULL, (n % 2000) / 97.0),
-       -- Keys in jsonb's order (shorter first): migrate validate compares MariaDB's JSON text with
-       -- jsonb's, which reorders keys, so documents in another key order show as different rows
-       -- although they load intact (docs/validation.md, limits).
-       JSON_OBJECT('sizes', JSON_ARRAY('S', 'M', 'L'), 'stock', n % 40,
-                   'colour', ELT(1 + n % 4, 'red', 'green', 'blue', 'ñandú')),
+       -- Kept as written by MariaDB: keys out of jsonb's order (jsonb: shorter first), numbers
+       -- that jsonb writes as given. Validation compares both in JSON_NORMALIZE's form.
+       JSON_OBJECT('colour', ELT(1 + n % 4, 'red', 'green', 'blue', 'ñandú'),
+                   'sizes', JSON_ARRAY('S', 'M', 'L'), 'stock', n % 40,
+                   'rating', (n % 50) / 10, 'volume_m3', IF(n % 7 = 0, 1.5e-4, n * 1e3)),
        IF(n % 3 = 0, NULL, UNHEX(REPEAT(MD5(CONCAT('img', n)), 8))),
        DATE '2015-03-01' + INTERVAL n % 3000 DAY
 FROM _seq WHERE n <= 5000;

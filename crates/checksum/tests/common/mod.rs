@@ -4,7 +4,8 @@
 #![allow(dead_code)] // each test binary uses a part
 
 use migrate_checksum::{
-    checksum_sql, row_hashes_sql, session_settings, ChecksumColumn, ChunkChecksum, Engine,
+    checksum_sql, postgres_functions, row_hashes_sql, session_settings, ChecksumColumn,
+    ChunkChecksum, Engine,
 };
 use migrate_core::{Catalog, SourceDialect, Table, TargetDialect};
 use mysql_async::prelude::Queryable;
@@ -42,6 +43,7 @@ impl Pg {
         columns: &[ChecksumColumn],
         predicate: &str,
     ) -> ChunkChecksum {
+        self.define_functions(columns).await;
         let sql = checksum_sql(Engine::Postgres, from, columns, predicate);
         let row = self
             .0
@@ -58,6 +60,8 @@ impl Pg {
         columns: &[ChecksumColumn],
         predicate: &str,
     ) -> Vec<Hashed> {
+        self.define_functions(key).await;
+        self.define_functions(columns).await;
         let sql = row_hashes_sql(Engine::Postgres, from, key, columns, predicate);
         self.0
             .query(&sql, &[])
@@ -66,6 +70,13 @@ impl Pg {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect()
+    }
+
+    /// What the queries over `columns` call, as the crate asks (twice does no harm).
+    async fn define_functions(&self, columns: &[ChecksumColumn]) {
+        if let Some(functions) = postgres_functions(columns) {
+            self.execute(functions).await;
+        }
     }
 
     pub async fn execute(&self, sql: &str) {
@@ -127,10 +138,7 @@ pub fn columns(table: &Table, quote: fn(&str) -> String) -> Vec<ChecksumColumn> 
     table
         .columns
         .iter()
-        .map(|c| ChecksumColumn {
-            sql: quote(&c.name.value),
-            data_type: c.data_type.clone(),
-        })
+        .map(|c| ChecksumColumn::new(quote(&c.name.value), c.data_type.clone()))
         .collect()
 }
 

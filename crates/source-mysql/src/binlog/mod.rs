@@ -304,7 +304,7 @@ async fn start_point(
         }
     }
     let by_gtid = !files.contains(&cursor.file);
-    if by_gtid && (flavor != Flavor::MariaDb || cursor.gtid.is_none()) {
+    if by_gtid && (!flavor.is_mariadb() || cursor.gtid.is_none()) {
         return Err(SourceError::ChangeCapture {
             at: endpoint.to_string(),
             message: format!("the binlog file {} of position {from} is no longer on the server (purged), and the position has no MariaDB GTID to resume from", cursor.file),
@@ -438,7 +438,7 @@ impl MysqlChangeStream {
         let by_gtid = start_point(&mut control, flavor, &endpoint, &cursor, from).await?;
         let gtid_text = match (&cursor.gtid, flavor) {
             (Some(gtid), _) => Some(gtid.clone()),
-            (None, Flavor::MariaDb) => control
+            (None, Flavor::MariaDb(..)) => control
                 .exec_first::<Option<String>, _, _>(
                     "SELECT BINLOG_GTID_POS(?, ?)",
                     (&cursor.file, cursor.pos),
@@ -452,7 +452,7 @@ impl MysqlChangeStream {
         };
         let gtid = match (flavor, gtid_text.filter(|g| !g.is_empty())) {
             (_, None) => GtidState::None,
-            (Flavor::MariaDb, Some(text)) => {
+            (Flavor::MariaDb(..), Some(text)) => {
                 GtidState::Maria(MariaGtidState::parse(&text).ok_or_else(|| {
                     SourceError::InvalidPosition {
                         position: from.0.clone(),
@@ -478,7 +478,7 @@ impl MysqlChangeStream {
             "SET @master_heartbeat_period = {}",
             HEARTBEAT.as_nanos()
         )];
-        if flavor == Flavor::MariaDb {
+        if flavor.is_mariadb() {
             // Real GTID events (0xa2) and annotate events instead of their MySQL stand-ins.
             setup.push("SET @mariadb_slave_capability = 4".into());
             if by_gtid {
@@ -1067,7 +1067,7 @@ async fn check_settings(
             ));
         }
     }
-    if flavor == Flavor::MariaDb {
+    if flavor.is_mariadb() {
         let compress = variable(control, "log_bin_compress", &context).await?;
         if matches!(compress.as_deref(), Some("1" | "ON")) {
             return Err(refuse(
@@ -1101,7 +1101,7 @@ async fn collations(
         }
     };
     add(rows);
-    if flavor == Flavor::MariaDb {
+    if flavor.is_mariadb() {
         // MariaDB 10.10+ lists the ids of collations shared by several character sets here.
         let rows: Result<Vec<(Option<u64>, Option<String>)>, _> = conn
             .query("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATION_CHARACTER_SET_APPLICABILITY")

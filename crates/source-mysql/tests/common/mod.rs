@@ -83,7 +83,8 @@ pub fn rss_bytes() -> u64 {
 }
 
 /// A table of every MySQL/MariaDB type with edge values: row 1 minimums and empty values, row 2
-/// maximums and special characters, row 3 NULLs, rows 4 and 5 boundaries.
+/// maximums and special characters, row 3 NULLs, rows 4 and 5 boundaries (row 4's JSON has keys
+/// out of `jsonb`'s order and numbers `jsonb` writes otherwise).
 pub const TYPES: &str = "
 SET NAMES utf8mb4;
 CREATE TABLE types (
@@ -128,7 +129,9 @@ INSERT INTO types VALUES
   b'0', b'10000000', b'1000000000000000000000000000000000000000000000000000000000000000',
   ' ', ' pad', ' ', ' ', ' ', ' ', ' ', 0x61000000, X'', X'',
   'b c', 'x,y,z', '1969-12-31', '1969-12-31 23:59:59.999999', '2000-02-29 12:00:00.5',
-  '12:34:56.000001', 2000, '[]', ST_GeomFromText('POINT(0 0)')),
+  '12:34:56.000001', 2000,
+  '[{\"bb\": 1, \"a\": 2e0, \"a b\": -0.50, \"B\": {\"y\": [], \"x\": 1.5E+3}}, 1E-3, 100, {}]',
+  ST_GeomFromText('POINT(0 0)')),
  (5, 1, 2, 1, 1, 2, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1,
   -0e0, -0e0,
   b'1', b'1', b'1',

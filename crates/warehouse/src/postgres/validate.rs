@@ -4,28 +4,32 @@
 
 use super::{target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
-use migrate_checksum::{checksum_sql, row_hashes_sql, ChecksumColumn, ChunkChecksum, Engine};
+use migrate_checksum::{
+    checksum_sql, postgres_functions, row_hashes_sql, ChecksumColumn, ChunkChecksum, Engine,
+    JsonText,
+};
 use migrate_core::{Ident, Table, TargetDialect};
 use migrate_source::KeyedHash;
 use migrate_sqlrewrite::target_ident;
 
 /// Every column of the target table of `table`, in table order, by its converted name, with the
 /// canonical type it was loaded from (spatial columns hold WKB in BYTEA, which the checksum
-/// takes).
-fn checksum_columns(table: &Table) -> Vec<ChecksumColumn> {
+/// takes), `json` values written as `json`.
+fn checksum_columns(table: &Table, json: JsonText) -> Vec<ChecksumColumn> {
     table
         .columns
         .iter()
-        .map(|c| ChecksumColumn {
-            sql: target_column(&c.name),
-            data_type: c.data_type.clone(),
-        })
+        .map(|c| ChecksumColumn::new(target_column(&c.name), c.data_type.clone()).with_json(json))
         .collect()
 }
 
 /// The columns named `key` (target names; folded like the converter folds them).
-fn key_columns(table: &Table, key: &[&str]) -> Result<Vec<ChecksumColumn>, WarehouseError> {
-    let columns = checksum_columns(table);
+fn key_columns(
+    table: &Table,
+    key: &[&str],
+    json: JsonText,
+) -> Result<Vec<ChecksumColumn>, WarehouseError> {
+    let columns = checksum_columns(table, json);
     key.iter()
         .map(|name| {
             let wanted = target_ident(name, false, TargetDialect::Postgres).sql;
@@ -48,6 +52,23 @@ fn key_columns(table: &Table, key: &[&str]) -> Result<Vec<ChecksumColumn>, Wareh
         .collect()
 }
 
+/// Defines the session functions the checksum queries over `columns` call, if any.
+async fn define_functions(
+    client: &tokio_postgres::Client,
+    columns: &[ChecksumColumn],
+    doing: &str,
+) -> Result<(), WarehouseError> {
+    let Some(functions) = postgres_functions(columns) else {
+        return Ok(());
+    };
+    client
+        .batch_execute(functions)
+        .await
+        .map_err(WarehouseError::database(format!(
+            "{doing}: defining the checksum's session functions (they need the TEMPORARY privilege on the database)"
+        )))
+}
+
 impl PostgresWarehouse {
     /// Rows in the target table of `table`.
     pub async fn row_count(&self, table: &Table) -> Result<i64, WarehouseError> {
@@ -64,19 +85,23 @@ impl PostgresWarehouse {
 
     /// The row count and checksum (`migrate_checksum`) of the rows of the target table of
     /// `table` matching `predicate` (SQL over the target's columns, e.g. `id >= 1 AND id < 1001`;
-    /// empty for every row), over every column in table order. `table` is the definition the
-    /// table was loaded with: its columns' types are the canonical types of the loaded values.
+    /// empty for every row), over every column in table order, `json` values written as `json`
+    /// (the source snapshot's [`migrate_source::Snapshot::json_text`]). `table` is the definition
+    /// the table was loaded with: its columns' types are the canonical types of the loaded values.
     ///
     /// Consistency: reads committed data (each chunk load commits with its checkpoint).
     pub async fn chunk_checksum(
         &self,
         table: &Table,
         predicate: &str,
+        json: JsonText,
     ) -> Result<ChunkChecksum, WarehouseError> {
         let name = target_name(table);
         let doing = format!("computing the checksum of {name} where {predicate}");
-        let sql = checksum_sql(Engine::Postgres, &name, &checksum_columns(table), predicate);
+        let columns = checksum_columns(table, json);
+        let sql = checksum_sql(Engine::Postgres, &name, &columns, predicate);
         let client = self.client.lock().await;
+        define_functions(&client, &columns, &doing).await?;
         let row = client
             .query_one(&sql, &[])
             .await
@@ -104,17 +129,21 @@ impl PostgresWarehouse {
         table: &Table,
         key: &[&str],
         predicate: &str,
+        json: JsonText,
     ) -> Result<Vec<KeyedHash>, WarehouseError> {
         let name = target_name(table);
         let doing = format!("listing the row hashes of {name} where {predicate}");
+        // The key columns are among the table's.
+        let columns = checksum_columns(table, json);
         let sql = row_hashes_sql(
             Engine::Postgres,
             &name,
-            &key_columns(table, key)?,
-            &checksum_columns(table),
+            &key_columns(table, key, json)?,
+            &columns,
             predicate,
         );
         let client = self.client.lock().await;
+        define_functions(&client, &columns, &doing).await?;
         let rows = client
             .query(&sql, &[])
             .await
