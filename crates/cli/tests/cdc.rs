@@ -635,9 +635,12 @@ const MARIADB_SCHEMA: &str = "
     CREATE TABLE acc (id BIGINT PRIMARY KEY, name VARCHAR(100), bal DECIMAL(14,2), doc LONGTEXT, seen DATETIME(6)) CHARACTER SET utf8mb4;
     CREATE TABLE item (acc BIGINT, n INT, note VARCHAR(50), qty INT, PRIMARY KEY (acc, n));
     CREATE TABLE latin (k VARCHAR(20) PRIMARY KEY, v VARCHAR(50), data LONGBLOB) CHARACTER SET latin1;
+    CREATE TABLE prefs (id BIGINT PRIMARY KEY, settings JSON);
     INSERT INTO acc SELECT seq, CONCAT('name ', seq), seq * 1.25, NULL, '2024-01-01 00:00:00' + INTERVAL seq MINUTE FROM seq_1_to_2000;
     INSERT INTO item SELECT seq % 300, seq, CONCAT('note ', seq), seq % 7 FROM seq_1_to_3000;
-    INSERT INTO latin SELECT CONCAT('k', seq), 'caf\u{e9}', UNHEX(MD5(seq)) FROM seq_1_to_100;";
+    INSERT INTO latin SELECT CONCAT('k', seq), 'caf\u{e9}', UNHEX(MD5(seq)) FROM seq_1_to_100;
+    -- JSON as written, keys out of jsonb's order: validation compares normalised documents.
+    INSERT INTO prefs SELECT seq, JSON_OBJECT('theme', 'dark', 'id', seq, 'ratio', seq / 8) FROM seq_1_to_200;";
 
 fn mariadb_round(r: u64) -> String {
     let id = 3000 + r;
@@ -648,10 +651,13 @@ fn mariadb_round(r: u64) -> String {
          INSERT INTO item (acc, n, qty) VALUES ({id}, 1, 1), ({id}, 2, NULL);
          DELETE FROM item WHERE acc = {d} AND n % 2 = 0;
          UPDATE latin SET v = 'na\u{ef}ve {r}' WHERE k = 'k{l}';
+         UPDATE prefs SET settings = JSON_SET(settings, '$.zz', {r}e2, '$.b', 'x') WHERE id % 40 = {j};
+         INSERT INTO prefs VALUES ({id}, '{{\"b\": [1.50, {r}e-3], \"a\": null}}');
          COMMIT;",
         m = r % 97,
         d = (r * 7) % 300,
         l = 1 + r % 100,
+        j = r % 40,
     );
     match r % 6 {
         1 => sql.push_str(&format!(
