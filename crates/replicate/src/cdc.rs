@@ -116,6 +116,7 @@ pub struct CdcStatus {
     pub changes_per_second: f64,
     /// How far reading is behind the source: now minus the source commit time of the last
     /// transaction read (about 0 once the stream has been idle, caught up with the source).
+    /// Both lags are 0 rather than negative when the source's clock is ahead of this host's.
     pub source_lag_seconds: Option<f64>,
     /// How far the target is behind the source: now minus the source commit time of the last
     /// transaction applied.
@@ -1259,10 +1260,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         self.summary.batches += 1;
         self.summary.changes += applied.changes;
         self.summary.position = Some(applied.position.0.clone());
-        self.summary.lag_seconds = applied
-            .committed_at
-            .and_then(|t| SystemTime::now().duration_since(t).ok())
-            .map(|d| d.as_secs_f64());
+        self.summary.lag_seconds = applied.committed_at.map(seconds_since);
         let elapsed = self
             .first_change
             .map_or(0.0, |t| t.elapsed().as_secs_f64())
@@ -1457,12 +1455,16 @@ impl<T> Drop for AbortOnDrop<T> {
 /// Seconds from `micros` (since the epoch; 0: unknown) to now, 0 when it lies ahead (clocks of
 /// two hosts).
 fn since_micros(micros: u64) -> Option<f64> {
-    (micros > 0).then(|| {
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros() as u64);
-        now.saturating_sub(micros) as f64 / 1e6
-    })
+    (micros > 0).then(|| seconds_since(SystemTime::UNIX_EPOCH + Duration::from_micros(micros)))
+}
+
+/// Seconds from the source time `t` to now: 0 for a time ahead of this host's clock (the
+/// source's clock is ahead), as the lags are reported.
+fn seconds_since(t: SystemTime) -> f64 {
+    SystemTime::now()
+        .duration_since(t)
+        .unwrap_or_default()
+        .as_secs_f64()
 }
 
 /// Reads events ahead into `events`, acknowledging what `acks` says is durable, and records in
@@ -1643,6 +1645,22 @@ mod tests {
         async fn acknowledge(&mut self, _position: &Position) -> Result<(), ReplicateError> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn a_source_clock_ahead_of_ours_is_no_lag_and_one_behind_is() {
+        let ahead = SystemTime::now() + Duration::from_secs(30);
+        assert_eq!(seconds_since(ahead), 0.0);
+        let behind = SystemTime::now() - Duration::from_secs(30);
+        assert!((30.0..40.0).contains(&seconds_since(behind)));
+        let micros = |t: SystemTime| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_micros() as u64
+        };
+        assert_eq!(since_micros(micros(ahead)), Some(0.0));
+        assert!(since_micros(micros(behind)).is_some_and(|s| (30.0..40.0).contains(&s)));
+        assert_eq!(since_micros(0), None);
     }
 
     #[tokio::test]
