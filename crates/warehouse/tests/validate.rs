@@ -200,3 +200,84 @@ async fn every_postgres_type_checksums_like_its_loaded_copy() {
         .collect();
     assert_eq!(differing, ["\"1\""]);
 }
+
+/// JSON from MariaDB is hashed through a function the validation session defines in `pg_temp`:
+/// a target user without the TEMPORARY privilege gets an error that says so, and the `jsonb`
+/// form, which needs no function, still works for that user.
+#[tokio::test(flavor = "multi_thread")]
+async fn normalized_json_without_the_temporary_privilege_is_a_clear_error() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("json_no_temp");
+    let role = format!("{}_r", db.name());
+    db.sql(&format!(
+        "CREATE TABLE docs (id int PRIMARY KEY, j jsonb);
+         INSERT INTO docs VALUES (1, '{{\"b\": 1, \"a\": 2.50}}');
+         REVOKE TEMPORARY ON DATABASE \"{db}\" FROM PUBLIC;
+         CREATE ROLE \"{role}\" LOGIN;
+         GRANT SELECT ON docs TO \"{role}\";",
+        db = db.name()
+    ))
+    .unwrap();
+    let source = PostgresSource::connect(db.url()).await.unwrap();
+    let catalog = source.discover(None).await.unwrap();
+    let table = catalog
+        .tables
+        .iter()
+        .find(|t| t.name.name.value == "docs")
+        .unwrap();
+
+    // The owner (a superuser here) may create temporary objects.
+    let owner = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let normalized = owner
+        .chunk_checksum(table, "", JsonText::Normalized)
+        .await
+        .unwrap();
+    assert_eq!(normalized.rows, 1);
+    assert_ne!(
+        normalized,
+        owner
+            .chunk_checksum(table, "", JsonText::Jsonb)
+            .await
+            .unwrap()
+    );
+
+    // What a target user needs besides: the warehouse's own schema (made by the owner's
+    // connection above).
+    db.sql(&format!(
+        "GRANT CREATE ON DATABASE \"{db}\" TO \"{role}\";
+         GRANT USAGE, CREATE ON SCHEMA migrate TO \"{role}\";",
+        db = db.name()
+    ))
+    .unwrap();
+    let as_role = db.url().replacen("postgres@", &format!("{role}@"), 1);
+    assert_ne!(as_role, db.url());
+    let reader = PostgresWarehouse::connect(&as_role).await.unwrap();
+    let error = reader
+        .chunk_checksum(table, "", JsonText::Normalized)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("TEMPORARY privilege"), "{error}");
+    assert!(error.contains("docs"), "{error}");
+    let error = reader
+        .row_hashes(table, &["id"], "", JsonText::Normalized)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("TEMPORARY privilege"), "{error}");
+    assert_eq!(
+        reader
+            .chunk_checksum(table, "", JsonText::Jsonb)
+            .await
+            .unwrap(),
+        owner
+            .chunk_checksum(table, "", JsonText::Jsonb)
+            .await
+            .unwrap()
+    );
+    drop(reader);
+    db.sql(&format!("DROP OWNED BY \"{role}\"; DROP ROLE \"{role}\";"))
+        .unwrap();
+}
