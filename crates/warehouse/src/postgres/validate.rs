@@ -23,13 +23,13 @@ fn checksum_columns(table: &Table, json: JsonText) -> Vec<ChecksumColumn> {
         .collect()
 }
 
-/// The columns named `key` (target names; folded like the converter folds them).
+/// The columns named `key` (target names; folded like the converter folds them) among `columns`,
+/// the [`checksum_columns`] of `table`.
 fn key_columns(
     table: &Table,
+    columns: &[ChecksumColumn],
     key: &[&str],
-    json: JsonText,
 ) -> Result<Vec<ChecksumColumn>, WarehouseError> {
-    let columns = checksum_columns(table, json);
     key.iter()
         .map(|name| {
             let wanted = target_ident(name, false, TargetDialect::Postgres).sql;
@@ -133,16 +133,16 @@ impl PostgresWarehouse {
     ) -> Result<Vec<KeyedHash>, WarehouseError> {
         let name = target_name(table);
         let doing = format!("listing the row hashes of {name} where {predicate}");
-        // The key columns are among the table's.
         let columns = checksum_columns(table, json);
         let sql = row_hashes_sql(
             Engine::Postgres,
             &name,
-            &key_columns(table, key, json)?,
+            &key_columns(table, &columns, key)?,
             &columns,
             predicate,
         );
         let client = self.client.lock().await;
+        // The key columns are among `columns`.
         define_functions(&client, &columns, &doing).await?;
         let rows = client
             .query(&sql, &[])
