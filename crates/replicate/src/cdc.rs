@@ -1458,6 +1458,13 @@ fn since_micros(micros: u64) -> Option<f64> {
     (micros > 0).then(|| seconds_since(SystemTime::UNIX_EPOCH + Duration::from_micros(micros)))
 }
 
+/// `t` in microseconds since the epoch (what [`since_micros`] takes); `None` before it.
+fn epoch_micros(t: SystemTime) -> Option<u64> {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_micros() as u64)
+}
+
 /// Seconds from the source time `t` to now: 0 for a time ahead of this host's clock (the
 /// source's clock is ahead), as the lags are reported.
 fn seconds_since(t: SystemTime) -> f64 {
@@ -1508,10 +1515,7 @@ async fn read_events<C: ChangeStream>(
                     }
                     _ => None,
                 };
-                if let Some(micros) = reached
-                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                    .map(|d| d.as_micros() as u64)
-                {
+                if let Some(micros) = reached.and_then(epoch_micros) {
                     source_time.fetch_max(micros, Ordering::Relaxed);
                 }
                 let kib = match &event {
@@ -1653,13 +1657,9 @@ mod tests {
         assert_eq!(seconds_since(ahead), 0.0);
         let behind = SystemTime::now() - Duration::from_secs(30);
         assert!((30.0..40.0).contains(&seconds_since(behind)));
-        let micros = |t: SystemTime| {
-            t.duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap()
-                .as_micros() as u64
-        };
-        assert_eq!(since_micros(micros(ahead)), Some(0.0));
-        assert!(since_micros(micros(behind)).is_some_and(|s| (30.0..40.0).contains(&s)));
+        assert_eq!(since_micros(epoch_micros(ahead).unwrap_or(0)), Some(0.0));
+        assert!(since_micros(epoch_micros(behind).unwrap_or(0))
+            .is_some_and(|s| (30.0..40.0).contains(&s)));
         assert_eq!(since_micros(0), None);
     }
 
