@@ -654,6 +654,7 @@ async fn mariadb_json_normalize_and_postgres_write_every_document_alike() {
     let my_rows = my.hashes("t", &key, std::slice::from_ref(&json), "").await;
     let pg_rows = pg.hashes("t", &key, std::slice::from_ref(&json), "").await;
     assert_eq!(my_rows.len(), documents.len());
+    assert_eq!(pg_rows.len(), documents.len());
     let differing: Vec<String> = my_rows
         .iter()
         .zip(&pg_rows)

@@ -591,7 +591,8 @@ fn describe_change(
 
 /// Names gathered row `row` of `g` in an error, as [`describe_change`] names a change being read:
 /// by the key already gathered (a key converted on the source shows as not converted), and by
-/// the range of commit LSNs of the transactions gathered, up to `transaction_end`.
+/// the range of commit LSNs of the transactions gathered, up to `transaction_end`. It finishes
+/// the key columns' builders, emptying them: for an error only, which ends the stream.
 fn describe_gathered(
     g: &mut Gathering,
     watched: &Watched,
@@ -905,6 +906,8 @@ mod tests {
             "region='eu', id=7 (update of the transaction that commits at LSN 1/10)"
         );
 
+        // Naming a row finishes the key columns' builders (an error ends the stream): gathered
+        // again for the second row.
         let mut g = Gathering::new(1, &watched, first).unwrap_or_else(|_| panic!("gathering"));
         gather(&mut g, Operation::Update, 7, "eu");
         gather(&mut g, Operation::Insert, 8, "us");
