@@ -41,6 +41,12 @@ impl Filter {
         self.databases.is_empty() && self.tables.iter().all(|(db, _)| db.is_none())
     }
 
+    /// Whether `--table` patterns were given: then a database none of whose tables they
+    /// select is not selected either (a mistyped table name must not migrate its database).
+    pub fn selects_tables(&self) -> bool {
+        !self.tables.is_empty()
+    }
+
     /// Whether a table of a selected database is selected.
     pub fn table(&self, database: &str, name: &str) -> bool {
         if !self.database(database) {

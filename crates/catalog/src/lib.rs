@@ -213,6 +213,15 @@ impl<'a> Run<'a> {
             if !self.options.filter.database(&db.name) {
                 continue;
             }
+            let tables: Vec<_> = m
+                .tables(&db)
+                .await?
+                .into_iter()
+                .filter(|t| self.options.filter.table(&db.name, &t.name))
+                .collect();
+            if tables.is_empty() && self.options.filter.selects_tables() {
+                continue;
+            }
             if db.kind.as_deref() == Some("REMOTE") {
                 let mut r = self.report();
                 r.databases.skipped += 1;
@@ -229,12 +238,6 @@ impl<'a> Run<'a> {
                 ));
             }
             let input = convert::database(&db, &mut self.locations());
-            let tables: Vec<_> = m
-                .tables(&db)
-                .await?
-                .into_iter()
-                .filter(|t| self.options.filter.table(&db.name, &t.name))
-                .collect();
             let db_ok = self.database(input).await;
             let existing = if db_ok {
                 self.existing_tables(&db.name).await
@@ -295,9 +298,24 @@ impl<'a> Run<'a> {
     async fn migrate_import(&self, dir: &Path) -> Result<(), CatalogError> {
         // Databases and tables are few enough to go first, whole; partitions stream.
         let mut ok_databases = HashSet::new();
+        // With --table patterns, only the databases of the tables they select.
+        let mut with_selected_tables = HashSet::new();
+        if self.options.filter.selects_tables() {
+            for record in jsonl::read::<TableInput>(dir, "tables", "table")? {
+                let record = record?;
+                if let Some(database) = record.database {
+                    if self.options.filter.table(&database, &record.item.name) {
+                        with_selected_tables.insert(database.to_lowercase());
+                    }
+                }
+            }
+        }
         for record in jsonl::read::<DatabaseInput>(dir, "databases", "database")? {
             let mut db = record?.item;
-            if !self.options.filter.database(&db.name) {
+            if !self.options.filter.database(&db.name)
+                || (self.options.filter.selects_tables()
+                    && !with_selected_tables.contains(&db.name.to_lowercase()))
+            {
                 continue;
             }
             db.location_uri = self.locations().apply(db.location_uri.as_deref());

@@ -557,6 +557,16 @@ async fn filters_select_databases_and_tables_by_wildcard() {
         .await
         .unwrap();
     assert_eq!(r.outcome(), Outcome::NothingSelected);
+    // Nor is a table pattern that matches no table: its databases are not migrated either.
+    let typo = Options {
+        filter: Filter::new(&[format!("{}_*", spec.prefix)], &["no_such_table".into()]),
+        ..options(map())
+    };
+    let r = migrate(Source::Metastore(&m), &Target::Glue(glue.clone()), &typo)
+        .await
+        .unwrap();
+    assert_eq!(r.outcome(), Outcome::NothingSelected, "{r:?}");
+    assert_eq!(r.databases.total(), 0, "{r:?}");
     drop_glue_databases(&glue, &spec).await;
 }
 

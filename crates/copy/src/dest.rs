@@ -27,6 +27,44 @@ pub(crate) const META_OWNER: &str = "migrate-owner";
 pub(crate) const META_GROUP: &str = "migrate-group";
 pub(crate) const META_PERMISSION: &str = "migrate-permission";
 
+/// Creates the directories of `rel` under a local destination's `root`. A directory on the way
+/// that is a symbolic link is refused: writing through it would put the file outside the
+/// destination (the listing never follows the destination's links, for the same reason).
+fn make_parent_dirs(root: &std::path::Path, rel: &str) -> Result<(), CopyError> {
+    std::fs::create_dir_all(root)
+        .map_err(|e| CopyError::io("create directory", root.display(), e))?;
+    let mut dir = root.to_path_buf();
+    let mut parts: Vec<&str> = rel.split('/').collect();
+    parts.pop(); // the file itself
+    for part in parts {
+        dir.push(part);
+        match std::fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(CopyError::Invalid(format!(
+                    "{} is a symbolic link in the destination: the copy writes only inside the destination directory; remove the link (or copy to another directory)",
+                    dir.display()
+                )))
+            }
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(CopyError::Invalid(format!(
+                    "{} is a file in the destination where the source has a directory: remove it",
+                    dir.display()
+                )))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir(&dir)
+                .or_else(|e| match e.kind() {
+                    // Another worker made it meanwhile.
+                    std::io::ErrorKind::AlreadyExists if dir.is_dir() => Ok(()),
+                    _ => Err(e),
+                })
+                .map_err(|e| CopyError::io("create directory", dir.display(), e))?,
+            Err(e) => return Err(CopyError::io("read", dir.display(), e)),
+        }
+    }
+    Ok(())
+}
+
 /// What the destination says it stored, to be compared with what was read.
 #[derive(Debug, Clone)]
 pub(crate) enum Stored {
@@ -114,14 +152,12 @@ impl Destination {
                     .map_err(|e| CopyError::store("put", t.url(rel), e))?;
                 Ok(etag_only(r.e_tag.as_deref()))
             }
-            Destination::Local(_) => {
+            Destination::Local(t) => {
                 let path = self.local_path(rel);
                 let tmp = tmp_name(&path);
+                let (root, rel) = (t.root().to_path_buf(), rel.to_string());
                 tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
-                    if let Some(dir) = path.parent() {
-                        std::fs::create_dir_all(dir)
-                            .map_err(|e| CopyError::io("create directory", dir.display(), e))?;
-                    }
+                    make_parent_dirs(&root, &rel)?;
                     std::fs::write(&tmp, &data)
                         .map_err(|e| CopyError::io("write", tmp.display(), e))?;
                     std::fs::rename(&tmp, &path)
@@ -156,15 +192,13 @@ impl Destination {
                     .await
                     .map_err(|e| CopyError::store("create multipart upload", t.url(rel), e))
             }
-            Destination::Local(_) => {
+            Destination::Local(t) => {
                 let path = self.local_path(rel);
                 let tmp = tmp_name(&path);
                 let shown = tmp.display().to_string();
+                let (root, rel) = (t.root().to_path_buf(), rel.to_string());
                 tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
-                    if let Some(dir) = path.parent() {
-                        std::fs::create_dir_all(dir)
-                            .map_err(|e| CopyError::io("create directory", dir.display(), e))?;
-                    }
+                    make_parent_dirs(&root, &rel)?;
                     let f = std::fs::OpenOptions::new()
                         .create(true)
                         .write(true)

@@ -416,8 +416,8 @@ impl Ctx {
             if now != entry.size {
                 return Err(CopyError::Changed {
                     path: self.source.url(&entry.rel),
-                    listed: entry.size,
-                    now,
+                    listed: format!("{} bytes", entry.size),
+                    now: format!("{now} bytes"),
                 });
             }
             let uniform = lengths.iter().rev().skip(1).all(|l| *l == block_size);
@@ -894,6 +894,7 @@ async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyErro
     let result = ctx
         .retry(|| async {
             let data = ctx.source.read(&entry.rel, 0..entry.size).await?;
+            ctx.source.unchanged(entry).await?;
             let md5 = digest::md5(&data);
             let crc = crc32c::crc32c(&data);
             let outcome = ctx
@@ -1048,6 +1049,12 @@ async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, Cop
     };
     // The composite CRC32C is checked only when the server stored every part's checksum.
     let crcs: Option<Vec<u32>> = completed.iter().map(|p| p.crc32c).collect();
+    // Every part is read: a file written to meanwhile (or between the runs that sent its
+    // parts) would complete into a mix of old and new bytes.
+    if let Err(e) = ctx.source.unchanged(entry).await {
+        ctx.dest.abort_upload(&entry.rel, &upload.id).await;
+        return Err(e);
+    }
     let outcome = match ctx.check(entry, expect, blocks.as_deref()).await {
         Ok(o) => o,
         Err(e) => {
@@ -1224,13 +1231,13 @@ async fn send_multipart(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, Copy
 mod tests {
     use super::*;
     use crate::hdfs_checksum::CrcKind;
-    use crate::source::LocalTree;
+    use crate::source::{Links, LocalTree};
 
     fn ctx(dir: &std::path::Path) -> Ctx {
         Ctx {
             opts: CopyOptions::new(dir.display().to_string(), dir.display().to_string()),
-            source: Arc::new(LocalTree::new(dir.to_path_buf())),
-            dest: Destination::Local(LocalTree::new(dir.to_path_buf())),
+            source: Arc::new(LocalTree::new(dir.to_path_buf(), Links::Follow)),
+            dest: Destination::Local(LocalTree::new(dir.to_path_buf(), Links::AsEntries)),
             journal: None,
             manifest: None,
             report: None,

@@ -93,9 +93,14 @@ pub enum CopyError {
         actual: String,
     },
 
-    /// The file changed while it was being copied (size differs from the listing).
-    #[error("{path}: changed during the copy (listed {listed} bytes, now {now})")]
-    Changed { path: String, listed: u64, now: u64 },
+    /// The file changed while it was being copied: its size or modification time (S3: its
+    /// ETag) is not the listing's.
+    #[error("{path}: changed during the copy (listed as {listed}, now {now}); copy it again once it is no longer written to")]
+    Changed {
+        path: String,
+        listed: String,
+        now: String,
+    },
 }
 
 impl CopyError {

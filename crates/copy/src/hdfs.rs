@@ -226,8 +226,8 @@ impl FileSource for HdfsTree {
             if (reader.file_length() as u64) < range.end {
                 return Err(CopyError::Changed {
                     path: url,
-                    listed: range.end,
-                    now: reader.file_length() as u64,
+                    listed: format!("at least {} bytes", range.end),
+                    now: format!("{} bytes", reader.file_length()),
                 });
             }
             let start = usize::try_from(range.start)
@@ -242,6 +242,25 @@ impl FileSource for HdfsTree {
 
     fn url(&self, rel: &str) -> String {
         format!("{}{}", self.base, self.full(rel))
+    }
+
+    fn unchanged(&self, entry: &Entry) -> BoxFuture<'static, Result<(), CopyError>> {
+        let client = Arc::clone(&self.client);
+        let path = self.full(&entry.rel);
+        let url = self.url(&entry.rel);
+        let listed = (entry.size, entry.mtime_ms);
+        async move {
+            let status = client
+                .get_file_info(&path)
+                .await
+                .map_err(|e| read_error(url.clone(), e))?;
+            let now = (
+                status.length as u64,
+                i64::try_from(status.modification_time).unwrap_or(i64::MAX),
+            );
+            crate::source::same_file(url, listed, now)
+        }
+        .boxed()
     }
 
     fn file_checksum(

@@ -51,7 +51,7 @@ pub use dest::Destination;
 pub use engine::copy;
 pub use error::CopyError;
 pub use journal::ManifestLine;
-pub use source::{Entry, FileSource, Listed, LocalTree, S3Tree, SourceChecksum};
+pub use source::{Entry, FileSource, Links, Listed, LocalTree, S3Tree, SourceChecksum};
 
 use regex::Regex;
 use serde::Serialize;

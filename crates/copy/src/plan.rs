@@ -3,7 +3,7 @@
 use crate::dest::Destination;
 use crate::error::CopyError;
 use crate::s3crc::ChecksumWriter;
-use crate::source::{Entry, FileSource, Listed, LocalTree, S3Tree};
+use crate::source::{Entry, FileSource, Links, Listed, LocalTree, S3Tree};
 use crate::CopyOptions;
 use futures::stream::{BoxStream, StreamExt};
 use std::path::PathBuf;
@@ -28,32 +28,30 @@ fn parse(what: &'static str, raw: &str) -> Result<Parsed, CopyError> {
     if raw.trim().is_empty() {
         return Err(bad("empty".into()));
     }
-    let Some((scheme, _)) = raw.split_once("://") else {
+    let Some((scheme, rest)) = raw.split_once("://") else {
         return Ok(Parsed::Local(PathBuf::from(raw)));
     };
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme == "s3" || scheme == "s3a" {
+        // Taken literally, like the AWS CLI does: S3 keys may hold `%`, `#`, `?` and spaces
+        // (Hive writes `%3A` into partition directory names), so nothing is decoded.
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(bad("no bucket: expected s3://bucket/prefix".into()));
+        }
+        let prefix = key.trim_matches('/').to_string();
+        object_store::path::Path::parse(&prefix).map_err(|e| bad(format!("bad prefix: {e}")))?;
+        return Ok(Parsed::S3 {
+            bucket: bucket.to_string(),
+            prefix,
+        });
+    }
     let url = url::Url::parse(raw).map_err(|e| bad(e.to_string()))?;
-    match scheme.to_ascii_lowercase().as_str() {
+    match scheme.as_str() {
         "file" => url
             .to_file_path()
             .map(Parsed::Local)
             .map_err(|()| bad("a file:// URL needs an absolute local path".into())),
-        "s3" | "s3a" => {
-            let bucket = url
-                .host_str()
-                .filter(|b| !b.is_empty())
-                .ok_or_else(|| bad("no bucket: expected s3://bucket/prefix".into()))?
-                .to_string();
-            if url.query().is_some() || url.fragment().is_some() {
-                return Err(bad("query strings and fragments are not allowed".into()));
-            }
-            let path = percent_encoding::percent_decode_str(url.path())
-                .decode_utf8()
-                .map_err(|e| bad(e.to_string()))?;
-            let prefix = path.trim_matches('/').to_string();
-            object_store::path::Path::parse(&prefix)
-                .map_err(|e| bad(format!("bad prefix: {e}")))?;
-            Ok(Parsed::S3 { bucket, prefix })
-        }
         "hdfs" | "viewfs" => Ok(Parsed::Hdfs(url)),
         other => Err(bad(format!(
             "unsupported scheme {other:?}: use hdfs://, viewfs://, s3://, file:// or a directory"
@@ -111,11 +109,13 @@ pub(crate) async fn open_source(opts: &CopyOptions) -> Result<Arc<dyn FileSource
                     dir.display()
                 )));
             }
-            Ok(Arc::new(LocalTree::new(dir)))
+            Ok(Arc::new(LocalTree::new(dir, Links::Follow)))
         }
-        Parsed::S3 { bucket, prefix } => Ok(Arc::new(s3_tree(
-            opts, "source", raw, bucket, prefix, false,
-        )?)),
+        Parsed::S3 { bucket, prefix } => {
+            let tree = s3_tree(opts, "source", raw, bucket, prefix, false)?;
+            check_s3_source(&tree).await?;
+            Ok(Arc::new(tree))
+        }
         #[cfg(feature = "hdfs")]
         Parsed::Hdfs(url) => Ok(Arc::new(
             crate::hdfs::HdfsTree::open(&url, &opts.hdfs_http, opts.hdfs_checksum).await?,
@@ -129,10 +129,46 @@ pub(crate) async fn open_source(opts: &CopyOptions) -> Result<Arc<dyn FileSource
     }
 }
 
+/// An S3 source must have objects under its prefix, as a local or HDFS source must exist: a
+/// mistyped prefix lists nothing, and would otherwise be an empty copy (one that `--delete`
+/// takes as "delete everything").
+async fn check_s3_source(tree: &S3Tree) -> Result<(), CopyError> {
+    use object_store::ObjectStore;
+    let shown = tree.url("").trim_end_matches('/').to_string();
+    let root = match tree.prefix.is_empty() {
+        true => None,
+        false => Some(
+            object_store::path::Path::parse(&tree.prefix)
+                .map_err(|e| CopyError::Invalid(format!("{shown}: bad prefix: {e}")))?,
+        ),
+    };
+    let listed = tree
+        .store
+        .list_with_delimiter(root.as_ref())
+        .await
+        .map_err(|e| CopyError::store("list", shown.clone(), e))?;
+    if !listed.objects.is_empty() || !listed.common_prefixes.is_empty() {
+        return Ok(());
+    }
+    if let Some(key) = &root {
+        use object_store::ObjectStoreExt;
+        match tree.store.head(key).await {
+            Ok(_) => {
+                return Err(CopyError::Invalid(format!(
+                    "source {shown} is an object, not a prefix: give the prefix it is under (and --src-pattern to pick files)"
+                )))
+            }
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(CopyError::store("head", shown, e)),
+        }
+    }
+    Err(CopyError::MissingSource(shown))
+}
+
 pub(crate) fn open_destination(opts: &CopyOptions) -> Result<Destination, CopyError> {
     let raw = &opts.destination;
     match parse("destination", raw)? {
-        Parsed::Local(dir) => Ok(Destination::Local(LocalTree::new(dir))),
+        Parsed::Local(dir) => Ok(Destination::Local(LocalTree::new(dir, Links::AsEntries))),
         Parsed::S3 { bucket, prefix } => Ok(Destination::S3(s3_tree(
             opts,
             "destination",

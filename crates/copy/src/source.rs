@@ -67,6 +67,12 @@ pub trait FileSource: Send + Sync + 'static {
     /// The URL of a file, for messages.
     fn url(&self, rel: &str) -> String;
 
+    /// Confirms, once a file's bytes are read, that it is still as `entry` lists it (size and
+    /// modification time; S3: the ETag). A file written to while it was read would otherwise
+    /// give a torn or short copy that verifies against itself. `Err(CopyError::Changed)` when
+    /// it is not.
+    fn unchanged(&self, entry: &Entry) -> BoxFuture<'static, Result<(), CopyError>>;
+
     /// The checksum the source system keeps for a file (HDFS's file checksum), to be compared
     /// with the same value computed from the bytes the copy reads. Asked before the file is
     /// read. `Err` is a failure to ask (retried when transient); default: the source keeps none.
@@ -118,13 +124,26 @@ pub(crate) fn sort_key(name: &str, is_dir: bool) -> String {
 #[derive(Debug, Clone)]
 pub struct LocalTree {
     root: PathBuf,
+    links: Links,
+}
+
+/// What a listing does with symbolic links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// A source: a link is listed as what it points to (a link to a file copies the file, a
+    /// link to a directory its files). A link that points nowhere, or to a directory the walk is
+    /// already inside (a loop), is a failure of that path.
+    Follow,
+    /// A destination: a link is an entry of its own, listed with the link's own size and time,
+    /// never followed, so that `--delete` removes the link and never what it points to.
+    AsEntries,
 }
 
 impl LocalTree {
     /// `root` must be an existing directory (checked by the caller for sources; a missing
     /// destination directory lists as empty).
-    pub fn new(root: PathBuf) -> LocalTree {
-        LocalTree { root }
+    pub fn new(root: PathBuf, links: Links) -> LocalTree {
+        LocalTree { root, links }
     }
 
     pub fn root(&self) -> &std::path::Path {
@@ -136,9 +155,10 @@ impl FileSource for LocalTree {
     fn list(&self) -> BoxStream<'static, Result<Listed, CopyError>> {
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
         let root = self.root.clone();
+        let links = self.links;
         // std::fs is blocking: walk on a blocking thread, hand entries over a bounded channel.
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = walk_local(&root, &tx) {
+            if let Err(e) = walk_local(&root, links, &tx) {
                 let _ = tx.blocking_send(Err(e));
             }
         });
@@ -161,6 +181,47 @@ impl FileSource for LocalTree {
     fn url(&self, rel: &str) -> String {
         self.root.join(rel).display().to_string()
     }
+
+    fn unchanged(&self, entry: &Entry) -> BoxFuture<'static, Result<(), CopyError>> {
+        use std::os::unix::fs::MetadataExt;
+        let path = self.root.join(&entry.rel);
+        let listed = (entry.size, entry.mtime_ms);
+        async move {
+            let meta = tokio::fs::metadata(&path)
+                .await
+                .map_err(|e| CopyError::io("read", path.display(), e))?;
+            let now = (
+                meta.len(),
+                meta.mtime() * 1000 + meta.mtime_nsec() / 1_000_000,
+            );
+            same_file(path.display().to_string(), listed, now)
+        }
+        .boxed()
+    }
+}
+
+/// `Ok` when a file's (size, modification time in ms) is still the listed one.
+pub(crate) fn same_file(
+    path: String,
+    listed: (u64, i64),
+    now: (u64, i64),
+) -> Result<(), CopyError> {
+    let shown = |(size, mtime_ms): (u64, i64)| {
+        let time = chrono::DateTime::from_timestamp_millis(mtime_ms).map_or_else(
+            || format!("{mtime_ms} ms"),
+            |t| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
+        );
+        format!("{size} bytes modified {time}")
+    };
+    if listed == now {
+        Ok(())
+    } else {
+        Err(CopyError::Changed {
+            path,
+            listed: shown(listed),
+            now: shown(now),
+        })
+    }
 }
 
 fn read_local(path: &std::path::Path, range: Range<u64>) -> Result<Bytes, CopyError> {
@@ -180,8 +241,8 @@ fn read_local(path: &std::path::Path, range: Range<u64>) -> Result<Bytes, CopyEr
             let now = file.metadata().map(|m| m.len()).unwrap_or(0);
             Err(CopyError::Changed {
                 path: path.display().to_string(),
-                listed: range.end,
-                now,
+                listed: format!("at least {} bytes", range.end),
+                now: format!("{now} bytes"),
             })
         }
         Err(e) => Err(err(e)),
@@ -191,13 +252,14 @@ fn read_local(path: &std::path::Path, range: Range<u64>) -> Result<Bytes, CopyEr
 type Sender = tokio::sync::mpsc::Sender<Result<Listed, CopyError>>;
 
 /// Depth-first walk with a stack of sorted directory listings (one per level below the root).
-fn walk_local(root: &std::path::Path, tx: &Sender) -> Result<(), CopyError> {
+fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), CopyError> {
     use std::os::unix::fs::MetadataExt;
     struct Item {
         key: String,
         rel: String,
         path: PathBuf,
-        meta: std::fs::Metadata,
+        /// The entry's metadata, or why it can't be read (a dangling link).
+        meta: Result<std::fs::Metadata, String>,
     }
     let read_dir = |dir: &std::path::Path, rel: &str| -> Result<Vec<Item>, String> {
         let mut items = Vec::new();
@@ -212,20 +274,32 @@ fn walk_local(root: &std::path::Path, tx: &Sender) -> Result<(), CopyError> {
                     format!("{rel}/{name}")
                 }
             };
+            // The entry itself (a link is not followed here).
+            let own = entry.metadata().map_err(|e| e.to_string());
             let Some(name) = name.to_str() else {
                 let shown = name_rel(&name.to_string_lossy());
                 items.push(Item {
                     key: shown.clone(),
                     rel: shown,
                     path,
-                    meta: entry.metadata().map_err(|e| e.to_string())?,
+                    meta: own,
                 });
                 continue;
             };
-            // Symbolic links are followed (a link to a file copies the file).
-            let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let meta = match own {
+                Ok(own) if own.file_type().is_symlink() && links == Links::Follow => {
+                    std::fs::metadata(&path).map_err(|e| {
+                        let target = std::fs::read_link(&path)
+                            .map(|t| t.display().to_string())
+                            .unwrap_or_else(|_| "?".into());
+                        format!("symbolic link to {target}, which can't be read: {e}")
+                    })
+                }
+                other => other,
+            };
+            let is_dir = meta.as_ref().is_ok_and(|m| m.is_dir());
             items.push(Item {
-                key: sort_key(name, meta.is_dir()),
+                key: sort_key(name, is_dir),
                 rel: name_rel(name),
                 path,
                 meta,
@@ -241,46 +315,66 @@ fn walk_local(root: &std::path::Path, tx: &Sender) -> Result<(), CopyError> {
         reason,
         transient: false,
     })?;
-    let mut stack = vec![top];
-    while let Some(level) = stack.last_mut() {
+    let root_id = std::fs::metadata(root)
+        .map(|m| (m.dev(), m.ino()))
+        .map_err(|e| CopyError::io("read", root.display(), e))?;
+    // Each level of the stack, and the (device, inode) of the directory it lists: a followed
+    // link to one of them would walk the same files again and again.
+    let mut stack = vec![(top, root_id)];
+    while let Some((level, _)) = stack.last_mut() {
         let Some(item) = level.pop() else {
             stack.pop();
             continue;
         };
-        let listed = if item.path.file_name().and_then(|n| n.to_str()).is_none() {
-            Listed::Unreadable {
+        let listed = match item.meta {
+            _ if item.path.file_name().and_then(|n| n.to_str()).is_none() => Listed::Unreadable {
                 rel: item.rel,
                 reason: "the name is not valid UTF-8 and can't be an S3 key; rename it".into(),
-            }
-        } else if item.meta.is_dir() {
-            match read_dir(&item.path, &item.rel) {
-                Ok(children) if children.is_empty() => Listed::EmptyDir(item.rel),
-                Ok(children) => {
-                    stack.push(children);
-                    continue;
-                }
-                Err(reason) => Listed::Unreadable {
-                    rel: item.rel,
-                    reason: format!("cannot list directory: {reason}"),
-                },
-            }
-        } else if item.meta.is_file() {
-            let mtime_ms = item.meta.mtime() * 1000 + item.meta.mtime_nsec() / 1_000_000;
-            Listed::File(Entry {
+            },
+            Err(reason) => Listed::Unreadable {
                 rel: item.rel,
-                size: item.meta.len(),
-                mtime_ms,
-                owner: Some(item.meta.uid().to_string()),
-                group: Some(item.meta.gid().to_string()),
-                permission: Some(item.meta.mode() & 0o7777),
-                etag: None,
-                block_size: None,
-            })
-        } else {
-            Listed::Unreadable {
+                reason,
+            },
+            Ok(meta) if meta.is_dir() => {
+                let id = (meta.dev(), meta.ino());
+                if stack.iter().any(|(_, ancestor)| *ancestor == id) {
+                    Listed::Unreadable {
+                        rel: item.rel,
+                        reason:
+                            "a symbolic link to a directory that contains it (a loop): not followed"
+                                .into(),
+                    }
+                } else {
+                    match read_dir(&item.path, &item.rel) {
+                        Ok(children) if children.is_empty() => Listed::EmptyDir(item.rel),
+                        Ok(children) => {
+                            stack.push((children, id));
+                            continue;
+                        }
+                        Err(reason) => Listed::Unreadable {
+                            rel: item.rel,
+                            reason: format!("cannot list directory: {reason}"),
+                        },
+                    }
+                }
+            }
+            Ok(meta) if meta.is_file() || meta.file_type().is_symlink() => {
+                let mtime_ms = meta.mtime() * 1000 + meta.mtime_nsec() / 1_000_000;
+                Listed::File(Entry {
+                    rel: item.rel,
+                    size: meta.len(),
+                    mtime_ms,
+                    owner: Some(meta.uid().to_string()),
+                    group: Some(meta.gid().to_string()),
+                    permission: Some(meta.mode() & 0o7777),
+                    etag: None,
+                    block_size: None,
+                })
+            }
+            Ok(_) => Listed::Unreadable {
                 rel: item.rel,
                 reason: "not a regular file (device, socket or FIFO)".into(),
-            }
+            },
         };
         if !send(Ok(listed)) {
             return Ok(()); // the consumer stopped listening
@@ -365,12 +459,24 @@ impl S3Walk {
                 .unwrap_or_default()
                 .to_string()
         };
+        // A directory marker (the empty object `dir/` that the S3 console's "Create folder"
+        // makes) lists as an object with the directory's path: it holds no file. (A marker
+        // without objects under it can't be told from an empty file `dir`.)
+        let is_marker = |o: &object_store::ObjectMeta| {
+            o.size == 0 && (Some(&o.location) == dir || r.common_prefixes.contains(&o.location))
+        };
+        let objects: Vec<object_store::ObjectMeta> = r
+            .objects
+            .iter()
+            .filter(|o| !is_marker(o))
+            .cloned()
+            .collect();
         let mut items: Vec<(String, S3Item)> = r
             .common_prefixes
             .into_iter()
             .map(|p| (sort_key(&name(&p), true), S3Item::Dir(p)))
             .chain(
-                r.objects
+                objects
                     .into_iter()
                     .map(|o| (sort_key(&name(&o.location), false), S3Item::Object(o))),
             )
@@ -456,5 +562,40 @@ impl FileSource for S3Tree {
 
     fn url(&self, rel: &str) -> String {
         format!("s3://{}/{}", self.bucket, self.key(rel))
+    }
+
+    fn unchanged(&self, entry: &Entry) -> BoxFuture<'static, Result<(), CopyError>> {
+        let store = Arc::clone(&self.store);
+        let path = self.path(&entry.rel);
+        let url = self.url(&entry.rel);
+        let listed = entry.clone();
+        async move {
+            let meta = store
+                .head(&path?)
+                .await
+                .map_err(|e| CopyError::store("head", url.clone(), e))?;
+            let etag = meta.e_tag.as_deref().map(crate::digest::normalize_etag);
+            match (&listed.etag, etag) {
+                // An overwrite gives a new ETag, even with the same bytes.
+                (Some(listed_etag), Some(now)) => {
+                    if *listed_etag == now && listed.size == meta.size {
+                        Ok(())
+                    } else {
+                        Err(CopyError::Changed {
+                            path: url,
+                            listed: format!("{} bytes, ETag {listed_etag}", listed.size),
+                            now: format!("{} bytes, ETag {now}", meta.size),
+                        })
+                    }
+                }
+                // A HEAD tells the time to the second only (listings may tell milliseconds).
+                _ => same_file(
+                    url,
+                    (listed.size, listed.mtime_ms / 1000 * 1000),
+                    (meta.size, meta.last_modified.timestamp() * 1000),
+                ),
+            }
+        }
+        .boxed()
     }
 }

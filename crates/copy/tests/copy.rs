@@ -717,3 +717,163 @@ fn hdfs_tree_to_s3() {
         .to_string();
     assert!(e.contains("does not exist") && e.contains("missing"), "{e}");
 }
+
+/// A local source's links are followed, except into a loop or nowhere (a failure of that path
+/// only); a local destination's links are entries of their own: `--delete` removes an extra
+/// link, never what it points to, and nothing is written through a linked directory.
+#[test]
+fn links_are_followed_in_the_source_and_never_in_the_destination() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst, outside) = (
+        tmp.path().join("src"),
+        tmp.path().join("dst"),
+        tmp.path().join("outside"),
+    );
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::create_dir_all(outside.join("sub")).unwrap();
+    std::fs::create_dir_all(&dst).unwrap();
+    std::fs::write(src.join("a"), b"a").unwrap();
+    std::fs::write(src.join("d/f"), b"f").unwrap();
+    std::fs::write(outside.join("precious"), b"keep me").unwrap();
+    std::fs::write(outside.join("sub/p2"), b"keep me too").unwrap();
+    symlink("../d", src.join("d/loop")).unwrap();
+    symlink("/nonexistent/target", src.join("dangling")).unwrap();
+    symlink(outside.join("precious"), src.join("linked-file")).unwrap();
+    // The destination: an extra link to a directory outside it, and a linked directory where
+    // the source has a real one.
+    symlink(&outside, dst.join("extra-link")).unwrap();
+    symlink(outside.join("sub"), dst.join("d")).unwrap();
+
+    let state = tmp.path().join("state");
+    let copy_with = |delete: bool| {
+        let mut o = options(src.to_str().unwrap(), dst.to_str().unwrap(), &state);
+        o.delete = delete;
+        o.ignore_failures = true;
+        // One worker: the deletes run before the copies that follow them in path order.
+        o.parallel = 1;
+        let s = run(o);
+        let failed: BTreeMap<String, String> = s
+            .failures
+            .iter()
+            .map(|f| {
+                (
+                    f.path.rsplit("/src/").next().unwrap_or("").to_string(),
+                    f.error.clone(),
+                )
+            })
+            .collect();
+        (s, failed)
+    };
+    let untouched = || {
+        assert_eq!(std::fs::read(outside.join("precious")).unwrap(), b"keep me");
+        assert_eq!(
+            read_tree(&outside.join("sub")).len(),
+            1,
+            "nothing written through d"
+        );
+        assert_eq!(
+            std::fs::read(outside.join("sub/p2")).unwrap(),
+            b"keep me too"
+        );
+    };
+
+    // Without --delete, the linked directory d is in the way of d/f.
+    let (s, failed) = copy_with(false);
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    assert!(failed["d/loop"].contains("loop"), "{failed:?}");
+    assert!(
+        failed["dangling"].contains("/nonexistent/target"),
+        "{failed:?}"
+    );
+    assert!(
+        failed["d/f"].contains("symbolic link in the destination"),
+        "{failed:?}"
+    );
+    assert_eq!(std::fs::read(dst.join("a")).unwrap(), b"a");
+    assert_eq!(std::fs::read(dst.join("linked-file")).unwrap(), b"keep me");
+    assert_eq!(s.deleted, 0);
+    untouched();
+
+    // With --delete, both links of the destination are extra entries: removed, not followed.
+    let (s, failed) = copy_with(true);
+    assert_eq!(s.deleted, 2, "{s:?}");
+    assert_eq!(failed.keys().collect::<Vec<_>>(), ["d/loop", "dangling"]);
+    assert!(std::fs::symlink_metadata(dst.join("extra-link")).is_err());
+    assert_eq!(std::fs::read(dst.join("d/f")).unwrap(), b"f");
+    untouched();
+}
+
+/// A file written to while its parts are read is not completed: the copy fails it as changed
+/// and leaves no file, where it used to complete a mix of old and new bytes.
+#[test]
+fn a_file_rewritten_during_its_copy_is_not_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir_all(&src).unwrap();
+    let file = src.join("big");
+    std::fs::write(&file, vec![b'A'; 20 * MIB]).unwrap();
+    let state = tmp.path().join("state");
+    let mut o = options(src.to_str().unwrap(), dst.to_str().unwrap(), &state);
+    // Four parts at 5 MiB/s, one at a time: about four seconds.
+    o.bandwidth = Some(5 * MIB as u64);
+    o.parallel = 1;
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        // Same size, new bytes: only the modification time tells.
+        std::fs::write(&file, vec![b'B'; 20 * MIB]).unwrap();
+    });
+    let s = runtime()
+        .block_on(copy(o, Arc::new(Quiet)))
+        .expect("the copy runs");
+    writer.join().unwrap();
+    assert_eq!((s.failed, s.copied), (1, 0), "{s:?}");
+    let error = &s.failures[0].error;
+    assert!(
+        error.contains("changed during the copy") && error.contains("20971520 bytes modified"),
+        "{error}"
+    );
+    assert!(!dst.join("big").exists(), "no torn file is left");
+}
+
+/// S3 sources: a prefix without objects is a missing source (never an empty copy that
+/// `--delete` would take for "delete everything"), an object is not a prefix, keys are taken
+/// literally (`%3A` as Hive writes it), and a directory marker (`m/`) is not a file.
+#[test]
+fn s3_source_prefixes_are_checked_and_taken_literally() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let src = s3.unique_url("copy_literal");
+    put_object(&src, "ts=2024-01-01 00%3A00%3A00/part-0", b"hive".to_vec());
+    put_object(&src, "m/", Vec::new());
+    put_object(&src, "m/f", b"in m".to_vec());
+
+    let dst = tmp.path().join("dst");
+    let s = run(options(&src, dst.to_str().unwrap(), &state));
+    assert_eq!(s.failed, 0, "{s:?}");
+    let files: Vec<String> = read_tree(&dst).into_keys().collect();
+    assert_eq!(files, ["m/f", "ts=2024-01-01 00%3A00%3A00/part-0"], "{s:?}");
+
+    // The escaped partition as the source, not decoded to `00:00:00`.
+    let partition = format!("{src}/ts=2024-01-01 00%3A00%3A00");
+    let one = tmp.path().join("one");
+    let s = run(options(&partition, one.to_str().unwrap(), &state));
+    assert_eq!(s.copied, 1, "{s:?}");
+
+    let err = |source: &str, delete: bool| {
+        let mut o = options(source, dst.to_str().unwrap(), &state);
+        o.delete = delete;
+        runtime()
+            .block_on(copy(o, Arc::new(Quiet)))
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err(&format!("{src}-typo"), true);
+    assert!(e.contains("does not exist") && e.contains("-typo"), "{e}");
+    let e = err(&format!("{src}/m/f"), false);
+    assert!(e.contains("is an object, not a prefix"), "{e}");
+    assert_eq!(read_tree(&dst).len(), 2, "the failed runs deleted nothing");
+}
