@@ -1201,3 +1201,104 @@ fn values_converted_on_the_source_are_captured_and_validate() {
     validate(source.url(), target.url(), "converted");
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+/// Tables the capture must not lose: one created on the source after capture started (its
+/// target table is created and its rows arrive), and a partitioned table, whose changes
+/// PostgreSQL publishes as the partitioned table the task maps, not as the partitions. A
+/// generated column, whose values logical replication does not send, stops the task before its
+/// full load unless a remove-column rule drops it.
+#[test]
+fn new_and_partitioned_tables_are_captured_and_generated_columns_refused() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = pg.create_database("cdc_tables_src");
+    let target = pg.create_database("cdc_tables_dst");
+    source
+        .sql(
+            "CREATE TABLE meas (id int, day date, v int, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
+             CREATE TABLE meas_2023 PARTITION OF meas FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+             CREATE TABLE meas_2024 PARTITION OF meas FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+             INSERT INTO meas VALUES (1, '2023-05-05', 1), (2, '2024-05-05', 2);
+             CREATE TABLE gen (id int PRIMARY KEY, a int, twice int GENERATED ALWAYS AS (a * 2) STORED);
+             INSERT INTO gen VALUES (1, 1);",
+        )
+        .unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_tables"));
+    let refused = common::migrate(&[
+        "replicate",
+        "--cdc",
+        "--source",
+        source.url(),
+        "--target",
+        target.url(),
+        "--staging",
+        staging.to_str().unwrap(),
+        "--name",
+        "tables",
+        "--progress",
+        "never",
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("public.gen.twice is a generated column")
+            && stderr.contains("remove-column"),
+        "{stderr}"
+    );
+    let mapping = staging.with_extension("mapping.json");
+    std::fs::write(
+        &mapping,
+        r#"{"rules": [
+             {"rule-type": "selection", "rule-id": "1", "rule-name": "all",
+              "object-locator": {"schema-name": "public", "table-name": "%"}, "rule-action": "include"},
+             {"rule-type": "transformation", "rule-id": "2", "rule-name": "no-generated",
+              "rule-target": "column", "object-locator": {"schema-name": "public", "table-name": "gen",
+              "column-name": "twice"}, "rule-action": "remove-column"}]}"#,
+    )
+    .unwrap();
+    let mut cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "tables",
+        false,
+        &["--table-mappings", mapping.to_str().unwrap()],
+    );
+    wait_for_capture(&mut cdc, target.url());
+    source
+        .sql(
+            "INSERT INTO meas VALUES (3, '2023-06-06', 3);
+             UPDATE meas SET v = 20 WHERE id = 2;
+             UPDATE meas SET day = '2024-01-02' WHERE id = 1;
+             CREATE TABLE later (id int PRIMARY KEY, v text);
+             INSERT INTO later SELECT g, 'row ' || g FROM generate_series(1, 100) g;
+             UPDATE gen SET a = 5;",
+        )
+        .unwrap();
+    let rows = |url: &str| {
+        psql(
+            url,
+            "SELECT (SELECT string_agg(concat_ws('|', id, day, v), ';' ORDER BY id) FROM meas) \
+             || ' ' || (SELECT count(*) || '/' || sum(length(v)) FROM later) \
+             || ' ' || (SELECT string_agg(concat_ws('|', id, a), ';') FROM gen)",
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while rows(target.url()) != rows(source.url()) {
+        assert!(
+            Instant::now() < deadline,
+            "target {:?} != source {:?}; stderr:\n{}",
+            rows(target.url()),
+            rows(source.url()),
+            cdc.stderr()
+        );
+        thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        rows(target.url()).unwrap(),
+        "1|2024-01-02|1;2|2024-05-05|20;3|2023-06-06|3 100/592 1|5"
+    );
+    stop(cdc);
+    let _ = std::fs::remove_dir_all(&staging);
+}

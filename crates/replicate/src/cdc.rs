@@ -282,11 +282,7 @@ fn selection_of(task: &ValidatedTask) -> Selection {
         })
     };
     let mappings = task.mappings.clone();
-    let tables: TableFilter = Arc::new(move |name: &QualifiedName| {
-        let mut table = Table::new(name.clone());
-        table.columns.clear();
-        plan(&mappings, table).is_ok_and(|plan| !plan.tables.is_empty())
-    });
+    let tables: TableFilter = Arc::new(move |name: &QualifiedName| mappings.selects(name));
     let mappings = task.mappings.clone();
     let columns: ColumnFilter = Arc::new(move |table: &Table, column: &str| {
         // A table the rules can't plan keeps every column: one that can't be read then
@@ -565,6 +561,16 @@ pub async fn replicate_cdc<S: ChangeSource>(
             action: "exclude them from the table mapping, or fix what is named".into(),
         });
     }
+    if captures.is_empty() {
+        return Err(ReplicateError::Unsupported {
+            message: format!(
+                "the table mapping selects no table of {}: there is nothing to capture",
+                source.endpoint()
+            ),
+            action: "check the selection rules (schema and table names as the source spells them)"
+                .into(),
+        });
+    }
     let source_tables: Vec<Table> = captures.values().map(|c| c.load.source.clone()).collect();
     // Before the full load: a column capture can't read would stop it only at its first change.
     source
@@ -575,8 +581,12 @@ pub async fn replicate_cdc<S: ChangeSource>(
             source.endpoint()
         )))?;
     let mut full = None;
+    let mut resumed = false;
     let checkpoint = match warehouse.cdc_checkpoint(&options.task_name).await? {
-        Some(checkpoint) if !options.restart => checkpoint,
+        Some(checkpoint) if !options.restart => {
+            resumed = true;
+            checkpoint
+        }
         existing => {
             let from = match &cdc.from {
                 Some(from) => {
@@ -653,6 +663,22 @@ pub async fn replicate_cdc<S: ChangeSource>(
     // column change since. A capture resumed from an older position starts from them, so the
     // changes it reads again meet the columns they were made with.
     let recorded = warehouse.cdc_tables(&options.task_name).await?;
+    if resumed {
+        // A selected table the capture never recorded (created while the task was stopped, or
+        // newly selected by the mapping) is not in the target yet: it is captured as a new
+        // table when its first change arrives, which creates its target table. Rows it had
+        // before the checkpoint are not replayed.
+        captures.retain(|name, _| {
+            let kept = recorded.iter().any(|t| &t.name == name);
+            if !kept {
+                tracing::warn!(
+                    table = %name,
+                    "selected but not captured before: its target table is created at its first change; rows it had before the checkpoint need a full load (--restart)"
+                );
+            }
+            kept
+        });
+    }
     for table in recorded {
         if let Some(capture) = capture_of(task, &source, &table)? {
             captures.insert(table.name.clone(), capture);

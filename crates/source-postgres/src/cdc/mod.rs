@@ -270,25 +270,46 @@ impl PostgresSource {
     }
 
     /// Creates the task's publication unless it exists: for all tables when the role may (new
-    /// tables are then captured too), else for `tables`.
+    /// tables are then captured too), else for `tables`. Partitioned tables publish their
+    /// changes as the partitioned table (the one the full load reads and the task maps), not
+    /// as the partition a row is in; a publication made before that is changed to.
     async fn ensure_publication(&self, name: &str, tables: &[Table]) -> Result<(), SourceError> {
-        let exists = self
+        let existing = self
             .client
-            .query_opt("SELECT 1 FROM pg_publication WHERE pubname = $1", &[&name])
+            .query_opt(
+                "SELECT pubviaroot FROM pg_publication WHERE pubname = $1",
+                &[&name],
+            )
             .await
-            .map_err(SourceError::query("looking up the publication"))?
-            .is_some();
-        if exists {
+            .map_err(SourceError::query("looking up the publication"))?;
+        let quoted = crate::quote_ident(name);
+        const VIA_ROOT: &str = "publish_via_partition_root = true";
+        if let Some(row) = existing {
+            if !row.get::<_, bool>(0) {
+                self.client
+                    .batch_execute(&format!("ALTER PUBLICATION {quoted} SET ({VIA_ROOT})"))
+                    .await
+                    .map_err(SourceError::query(format!(
+                        "setting publish_via_partition_root on publication {name}"
+                    )))?;
+            }
             return Ok(());
         }
-        let quoted = crate::quote_ident(name);
         match self
             .client
-            .batch_execute(&format!("CREATE PUBLICATION {quoted} FOR ALL TABLES"))
+            .batch_execute(&format!(
+                "CREATE PUBLICATION {quoted} FOR ALL TABLES WITH ({VIA_ROOT})"
+            ))
             .await
         {
             Ok(()) => Ok(()),
             Err(e) if e.code().map(|c| c.code()) == Some("42501") => {
+                if tables.is_empty() {
+                    return Err(SourceError::Capture {
+                        message: "no table to capture: the task selects none".into(),
+                        action: "check the table mapping's selection rules".into(),
+                    });
+                }
                 tracing::warn!(
                     "{}: no privilege for a publication FOR ALL TABLES; publishing the {} selected tables only: tables created later are not captured",
                     self.endpoint(),
@@ -297,7 +318,7 @@ impl PostgresSource {
                 let list: Vec<String> = tables.iter().map(crate::table_sql_name).collect();
                 self.client
                     .batch_execute(&format!(
-                        "CREATE PUBLICATION {quoted} FOR TABLE {}",
+                        "CREATE PUBLICATION {quoted} FOR TABLE {} WITH ({VIA_ROOT})",
                         list.join(", ")
                     ))
                     .await
@@ -442,7 +463,7 @@ impl ChangeSource for PostgresSource {
         let types = self
             .client
             .query(
-                "SELECT t.n::int8, a.attname::text, a.atttypid \
+                "SELECT t.n::int8, a.attname::text, a.atttypid, a.attgenerated <> '' \
                    FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) \
                    JOIN pg_attribute a ON a.attrelid = t.name::regclass \
                   WHERE a.attnum > 0 AND NOT a.attisdropped",
@@ -461,6 +482,15 @@ impl ChangeSource for PostgresSource {
             let Some(column) = table.columns.iter().find(|c| c.name.value == name) else {
                 continue;
             };
+            if row.get::<_, bool>(3) && (selection.columns)(table, &name) {
+                return Err(SourceError::Capture {
+                    message: format!(
+                        "{}.{} is a generated column: logical replication does not send its values, so its changes can't be applied (the full load would copy them, and the first change would lose them)",
+                        table.name, column.name
+                    ),
+                    action: "drop it from the task with a remove-column rule (and compute it in the target: ALTER TABLE ... ADD COLUMN ... GENERATED ALWAYS AS (...) STORED), or exclude the table".into(),
+                });
+            }
             let capture = type_capture(&self.client, oid, &mut known).await?;
             column_capture(capture, table, column, selection)?;
         }

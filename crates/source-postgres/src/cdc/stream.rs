@@ -268,7 +268,8 @@ impl PostgresChanges {
             crate::sql::ident(&relation.name),
         );
         let known = self.tables.get(&name).cloned();
-        if known.is_none() && !(self.selection.tables)(&name) {
+        if known.is_none() && (!(self.selection.tables)(&name) || self.is_partition(&relation).await?)
+        {
             self.relations.insert(relation.id, None);
             return Ok(());
         }
@@ -345,6 +346,22 @@ impl PostgresChanges {
             }),
         );
         Ok(())
+    }
+
+    /// Whether `relation` is a partition. The publication sends a partition's changes as its
+    /// partitioned table's (`publish_via_partition_root`), but PostgreSQL still describes the
+    /// partition too: a description to take no action on.
+    async fn is_partition(&self, relation: &Relation) -> Result<bool, SourceError> {
+        Ok(self
+            .catalog
+            .client
+            .query_opt(
+                "SELECT 1 FROM pg_class WHERE oid = $1 AND relispartition",
+                &[&relation.id],
+            )
+            .await
+            .map_err(SourceError::query("looking up a relation"))?
+            .is_some())
     }
 
     /// The table's definition for the columns `relation` has, in its order: canonical types

@@ -209,6 +209,18 @@ impl TableMappings {
         }
     }
 
+    /// Whether the selection rules select a table of this name. Transformations are not
+    /// applied: this is what a table created after capture started is checked with before its
+    /// columns are known (planned without columns, a table fails the transformations' checks).
+    pub fn selects(&self, name: &QualifiedName) -> bool {
+        let catalog = Catalog {
+            tables: vec![Table::new(name.clone())],
+            ..Catalog::default()
+        };
+        selection::select(&self.selections, &catalog, &mut Vec::new())
+            .is_ok_and(|selected| !selected.is_empty())
+    }
+
     /// Evaluates the mapping against a source catalog: the tables to load, in load order.
     ///
     /// Tables that no rule selects are not loaded (and not reported, as in DMS). Rules that
