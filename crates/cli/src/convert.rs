@@ -180,7 +180,7 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
 fn read_text(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
+        Ok(text) => Ok(migrate_dialect::without_bom(&text).to_string()),
         Err(_) => bail!("{} is not UTF-8 text", path.display()),
     }
 }

@@ -157,6 +157,56 @@ fn binary_and_non_utf8_files_stop_the_run() {
     );
 }
 
+/// Windows editors start UTF-8 files with a byte order mark: it is skipped, in every dialect,
+/// in files, standard input, workloads and statistics.
+#[test]
+fn a_leading_byte_order_mark_is_skipped() {
+    const BOM: &[u8] = b"\xef\xbb\xbf";
+    let script = [BOM, b"CREATE TABLE bom (id int);\n"].concat();
+    for dialect in ["oracle", "hive", "mysql", "postgres"] {
+        let path = file(&format!("bom-{dialect}.sql"), &script);
+        let (code, stdout, stderr) = convert(dialect, &path);
+        assert_eq!(code, 0, "{dialect}: {stderr}");
+        assert!(
+            stdout.contains("\nCREATE TABLE bom (\n"),
+            "{dialect}: {stdout}"
+        );
+
+        let output = migrate(&["convert", "--from", dialect], Some(&script));
+        assert_eq!(output.status.code(), Some(0), "{dialect} on standard input");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("\nCREATE TABLE bom (\n"));
+    }
+
+    let schema = file("bom-schema.sql", &script);
+    let workload = file(
+        "bom-workload.sql",
+        &[BOM, b"SELECT count(*) FROM bom WHERE id = 1;\n"].concat(),
+    );
+    let stats = file(
+        "bom-stats.json",
+        &[BOM, br#"{"tables":{"bom":{"rows":1000}}}"#.as_slice()].concat(),
+    );
+    let output = migrate(
+        &[
+            "convert",
+            "--from",
+            "postgres",
+            schema.to_str().expect("path"),
+            "--workload",
+            workload.to_str().expect("path"),
+            "--stats",
+            stats.to_str().expect("path"),
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("findings: 0 action, 0 warning, 0 info"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn bad_arguments_exit_two() {
     let output = migrate(&["convert", "--from", "sybase"], None);

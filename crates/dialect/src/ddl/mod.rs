@@ -105,6 +105,7 @@ impl DdlReader {
     /// Reads one script.
     pub fn read(&mut self, file: &str, source: &str) {
         let file: Arc<str> = Arc::from(file);
+        let source = without_bom(source);
         let dialect = self.dialect;
         // Splitting and tokenizing don't depend on what was read before: they run on a second
         // thread, a bounded number of statements ahead of the parser, which keeps their order.
@@ -516,6 +517,12 @@ impl DdlReader {
         let position = self.table_index.find(&self.catalog.tables, name)?;
         self.catalog.tables.get_mut(position)
     }
+}
+
+/// `text` without the byte order mark that Windows editors (Notepad, SQL Developer) put at the
+/// start of UTF-8 files: it is not part of the first statement.
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// How many tokenized statements may wait for the parser (bounds the memory running ahead).
