@@ -23,8 +23,13 @@ impl DdlReader {
             } else if cursor.eat_kws(&["PARTITION", "BY"]) {
                 table.partitioning = Some(self.partition_by(cursor)?);
             } else if cursor.eat_kw("INHERITS") {
-                let parents = cursor.ident_list()?;
-                let names: Vec<String> = parents.iter().map(|p| p.to_string()).collect();
+                // pg_dump writes the parents schema-qualified: `INHERITS (public.cities)`.
+                cursor.expect(&Token::LParen)?;
+                let mut names = vec![cursor.qualified_name()?.to_string()];
+                while cursor.eat(&Token::Comma) {
+                    names.push(cursor.qualified_name()?.to_string());
+                }
+                cursor.expect(&Token::RParen)?;
                 self.finding(
                     Severity::Warning,
                     "table.inherits",
