@@ -291,6 +291,9 @@ impl DdlReader {
 
     /// After ADD: a constraint, a MySQL index, or a column.
     fn added_element(&mut self, cursor: &mut Cursor, table: &mut Table) -> Result<(), ParseError> {
+        if self.exclusion_constraint(cursor, table)? {
+            return Ok(());
+        }
         if let Some(constraint) = self.table_constraint(cursor)? {
             table.constraints.push(constraint);
             return Ok(());

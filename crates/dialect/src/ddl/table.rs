@@ -171,6 +171,9 @@ impl DdlReader {
     }
 
     fn table_element(&mut self, cursor: &mut Cursor, table: &mut Table) -> Result<(), ParseError> {
+        if self.exclusion_constraint(cursor, table)? {
+            return Ok(());
+        }
         if let Some(constraint) = self.table_constraint(cursor)? {
             table.constraints.push(constraint);
             return Ok(());
@@ -182,7 +185,7 @@ impl DdlReader {
             cursor.take_until(|c| c.is(&Token::Comma));
             return Ok(());
         }
-        if cursor.is_kw("LIKE") || cursor.is_kw("EXCLUDE") {
+        if cursor.is_kw("LIKE") {
             return Err(cursor.error(
                 "this table element is not supported",
                 "list the columns explicitly",
