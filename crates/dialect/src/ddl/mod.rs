@@ -21,7 +21,7 @@ use crate::typemap::{TypeMaps, TypeRef};
 use migrate_core::{
     Catalog, Finding, LogicalType, QualifiedName, Severity, SourceDialect, SourceLocation,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Why a whole input could not be read.
@@ -57,6 +57,9 @@ pub struct DdlReader {
     table_index: migrate_core::TableIndex,
     /// Statements skipped on purpose, counted per file and kind: one finding each, not thousands.
     skipped: BTreeMap<(Arc<str>, &'static str), (usize, SourceLocation)>,
+    /// Positions in `catalog.tables` of tables that pg_dump attached to a partitioned table
+    /// (`ALTER TABLE parent ATTACH PARTITION child`): left out of the catalog by [`Self::finish`].
+    attached_partitions: BTreeSet<usize>,
 }
 
 impl DdlReader {
@@ -69,6 +72,7 @@ impl DdlReader {
             mapped_types: HashMap::new(),
             table_index: migrate_core::TableIndex::default(),
             skipped: BTreeMap::new(),
+            attached_partitions: BTreeSet::new(),
         }
     }
 
@@ -135,6 +139,13 @@ impl DdlReader {
 
     /// The catalog read so far, with a finding for each kind of skipped statement.
     pub fn finish(mut self) -> Catalog {
+        if !self.attached_partitions.is_empty() {
+            let mut position = 0;
+            self.catalog.tables.retain(|_| {
+                position += 1;
+                !self.attached_partitions.contains(&(position - 1))
+            });
+        }
         for ((_, kind), (count, location)) in std::mem::take(&mut self.skipped) {
             let (severity, why, action) = skip_reason(kind);
             let message = if count == 1 {
