@@ -80,6 +80,17 @@ pub enum OutputFormat {
 pub fn run(args: ConvertArgs) -> Result<Outcome> {
     let from = args.from.dialect();
     let to = args.target.dialect();
+    if let Some(dir) = args
+        .out_dir
+        .as_ref()
+        .filter(|dir| dir.exists() && !dir.is_dir())
+    {
+        bail!(
+            "-o {}: not a directory (it is an existing file); pass a directory to write {}.sql and findings.json to",
+            dir.display(),
+            to.name()
+        );
+    }
     // Read every input before writing anything: a bad file stops the run with nothing half-done.
     let mut reader = DdlReader::new(from);
     if args.files.is_empty() {

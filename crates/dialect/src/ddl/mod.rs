@@ -27,6 +27,11 @@ use std::sync::Arc;
 /// Why a whole input could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
+    #[error("{file}: {encoding} text, not UTF-8; convert the file to UTF-8 first (e.g. `iconv -f {encoding} -t UTF-8`)")]
+    Utf16 {
+        file: String,
+        encoding: &'static str,
+    },
     #[error("{file}: not a text file (NUL byte at offset {offset}); pass SQL scripts only")]
     Binary { file: String, offset: usize },
     #[error("{file}:{line}:{column}: not valid UTF-8 text; convert the file to UTF-8 first (e.g. `iconv -f LATIN1 -t UTF-8`)")]
@@ -78,6 +83,12 @@ impl DdlReader {
 
     /// Reads a file's bytes, rejecting binary and non-UTF-8 input with its position.
     pub fn read_bytes(&mut self, file: &str, bytes: &[u8]) -> Result<(), InputError> {
+        if let Some(encoding) = utf16_encoding(bytes) {
+            return Err(InputError::Utf16 {
+                file: file.to_string(),
+                encoding,
+            });
+        }
         if let Some(offset) = bytes.iter().position(|b| *b == 0) {
             return Err(InputError::Binary {
                 file: file.to_string(),
@@ -527,6 +538,30 @@ impl DdlReader {
     pub(crate) fn table_mut(&mut self, name: &QualifiedName) -> Option<&mut migrate_core::Table> {
         let position = self.table_index.find(&self.catalog.tables, name)?;
         self.catalog.tables.get_mut(position)
+    }
+}
+
+/// The encoding to convert from when `bytes` are UTF-16 text, as Windows tools write it: `UTF-16`
+/// after a byte order mark (iconv reads the order from it), else `UTF-16LE`/`UTF-16BE` for ASCII
+/// text whose every other byte is NUL.
+fn utf16_encoding(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Some("UTF-16");
+    }
+    let head = &bytes[..bytes.len().min(256) & !1];
+    let nul_at = |parity: usize| {
+        head.len() >= 4
+            && head
+                .iter()
+                .enumerate()
+                .all(|(i, b)| (i % 2 == parity) == (*b == 0))
+    };
+    if nul_at(1) {
+        Some("UTF-16LE")
+    } else if nul_at(0) {
+        Some("UTF-16BE")
+    } else {
+        None
     }
 }
 
