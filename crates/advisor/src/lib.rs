@@ -30,6 +30,9 @@ pub enum AdviceError {
     /// The statistics file is well-formed but says something impossible.
     #[error("statistics file: table {table:?}: {message}")]
     InvalidStatistics { table: String, message: String },
+    /// The workload file has no statement at all (empty, or only comments).
+    #[error("workload: the file has no SQL statement; pass the queries that run on the data, or leave out --workload")]
+    EmptyWorkload,
     /// The workload file has statements but none could be analysed (wrong dialect?).
     #[error("workload: none of its {skipped} statements could be analysed; the first, at line {line}: {reason}")]
     NoQueryParsed {

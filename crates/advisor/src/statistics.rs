@@ -83,6 +83,14 @@ impl Statistics {
                         &format!("column {column:?} listed twice (names are case-insensitive)"),
                     ));
                 }
+                if let (Some(distinct), Some(rows)) = (stats.distinct, table.rows) {
+                    if distinct > rows {
+                        return Err(invalid(
+                            &key,
+                            &format!("column {column:?}: distinct ({distinct}) is greater than rows ({rows})"),
+                        ));
+                    }
+                }
                 check_fraction(&key, &column, "null_fraction", stats.null_fraction)?;
                 check_fraction(
                     &key,

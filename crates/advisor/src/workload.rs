@@ -96,6 +96,7 @@ impl Workload {
                 line: first.line,
                 reason: first.reason.clone(),
             }),
+            None if workload.queries == 0 => Err(AdviceError::EmptyWorkload),
             _ => Ok(workload),
         }
     }
@@ -714,10 +715,13 @@ mod tests {
             err.to_string(),
             "workload: none of its 2 statements could be analysed; the first, at line 1: sql parser error: Expected: an SQL statement, found: selec at Line: 1, Column: 1"
         );
-        assert_eq!(
-            Workload::parse("-- nothing\n", SourceDialect::Hive).unwrap(),
-            Workload::default()
-        );
+        // No statement at all is no more usable (an empty file, the wrong file).
+        for empty in ["", "-- nothing\n"] {
+            assert!(matches!(
+                Workload::parse(empty, SourceDialect::Hive),
+                Err(AdviceError::EmptyWorkload)
+            ));
+        }
     }
 
     #[test]

@@ -80,6 +80,17 @@ pub enum OutputFormat {
 pub fn run(args: ConvertArgs) -> Result<Outcome> {
     let from = args.from.dialect();
     let to = args.target.dialect();
+    if let Some(dir) = args
+        .out_dir
+        .as_ref()
+        .filter(|dir| dir.exists() && !dir.is_dir())
+    {
+        bail!(
+            "-o {}: not a directory (it is an existing file); pass a directory to write {}.sql and findings.json to",
+            dir.display(),
+            to.name()
+        );
+    }
     // Read every input before writing anything: a bad file stops the run with nothing half-done.
     let mut reader = DdlReader::new(from);
     if args.files.is_empty() {
@@ -180,7 +191,7 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
 fn read_text(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
+        Ok(text) => Ok(migrate_dialect::without_bom(&text).to_string()),
         Err(_) => bail!("{} is not UTF-8 text", path.display()),
     }
 }

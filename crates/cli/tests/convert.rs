@@ -157,6 +157,124 @@ fn binary_and_non_utf8_files_stop_the_run() {
     );
 }
 
+/// Windows editors start UTF-8 files with a byte order mark: it is skipped, in every dialect,
+/// in files, standard input, workloads and statistics.
+#[test]
+fn a_leading_byte_order_mark_is_skipped() {
+    const BOM: &[u8] = b"\xef\xbb\xbf";
+    let script = [BOM, b"CREATE TABLE bom (id int);\n"].concat();
+    for dialect in ["oracle", "hive", "mysql", "postgres"] {
+        let path = file(&format!("bom-{dialect}.sql"), &script);
+        let (code, stdout, stderr) = convert(dialect, &path);
+        assert_eq!(code, 0, "{dialect}: {stderr}");
+        assert!(
+            stdout.contains("\nCREATE TABLE bom (\n"),
+            "{dialect}: {stdout}"
+        );
+
+        let output = migrate(&["convert", "--from", dialect], Some(&script));
+        assert_eq!(output.status.code(), Some(0), "{dialect} on standard input");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("\nCREATE TABLE bom (\n"));
+    }
+
+    let schema = file("bom-schema.sql", &script);
+    let workload = file(
+        "bom-workload.sql",
+        &[BOM, b"SELECT count(*) FROM bom WHERE id = 1;\n"].concat(),
+    );
+    let stats = file(
+        "bom-stats.json",
+        &[BOM, br#"{"tables":{"bom":{"rows":1000}}}"#.as_slice()].concat(),
+    );
+    let output = migrate(
+        &[
+            "convert",
+            "--from",
+            "postgres",
+            schema.to_str().expect("path"),
+            "--workload",
+            workload.to_str().expect("path"),
+            "--stats",
+            stats.to_str().expect("path"),
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("findings: 0 action, 0 warning, 0 info"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn utf16_files_are_named_with_the_conversion_to_run() {
+    let text = "CREATE TABLE u16 (id int);\n";
+    let little: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let big: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let with_bom = [&[0xff, 0xfe][..], &little].concat();
+    for (name, bytes, encoding) in [
+        ("u16-bom.sql", with_bom, "UTF-16"),
+        ("u16le.sql", little, "UTF-16LE"),
+        ("u16be.sql", big, "UTF-16BE"),
+    ] {
+        let path = file(name, &bytes);
+        let (code, stdout, stderr) = convert("postgres", &path);
+        assert_eq!(code, 2);
+        assert!(stdout.is_empty());
+        assert_eq!(
+            stderr,
+            format!("migrate: error: {}: {encoding} text, not UTF-8; convert the file to UTF-8 first (e.g. `iconv -f {encoding} -t UTF-8`)\n", path.display())
+        );
+    }
+}
+
+/// Inputs that can't be what the user meant stop the run with exit code 2 and say why.
+#[test]
+fn unusable_out_dir_workload_and_statistics_exit_two() {
+    let schema = file("usable-schema.sql", b"CREATE TABLE t (id int);\n");
+    let schema = schema.to_str().expect("path");
+    let run = |extra: &[&str]| {
+        let output = migrate(
+            &[&["convert", "--from", "postgres", schema], extra].concat(),
+            None,
+        );
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
+    let regular_file = file("afile", b"");
+    let regular_file = regular_file.to_str().expect("path");
+    assert_eq!(
+        run(&["-o", regular_file]),
+        (Some(2), format!("migrate: error: -o {regular_file}: not a directory (it is an existing file); pass a directory to write redshift.sql and findings.json to\n"))
+    );
+
+    for (name, content) in [
+        ("empty.sql", &b""[..]),
+        ("comment.sql", b"-- no queries yet\n"),
+    ] {
+        let workload = file(name, content);
+        let workload = workload.to_str().expect("path");
+        assert_eq!(
+            run(&["--workload", workload]),
+            (Some(2), format!("migrate: error: reading workload {workload}: workload: the file has no SQL statement; pass the queries that run on the data, or leave out --workload\n"))
+        );
+    }
+
+    let stats = file(
+        "too-distinct.json",
+        br#"{"tables":{"t":{"rows":100,"columns":{"id":{"distinct":1000000}}}}}"#,
+    );
+    let stats = stats.to_str().expect("path");
+    assert_eq!(
+        run(&["--stats", stats]),
+        (Some(2), format!("migrate: error: reading statistics {stats}: statistics file: table \"t\": column \"id\": distinct (1000000) is greater than rows (100)\n"))
+    );
+}
+
 #[test]
 fn bad_arguments_exit_two() {
     let output = migrate(&["convert", "--from", "sybase"], None);

@@ -177,6 +177,24 @@ impl DdlReader {
         {
             return self.alter_constraint_state(cursor, table, location, enable);
         }
+        if cursor.eat_kws(&["ATTACH", "PARTITION"]) {
+            // pg_dump's form of `CREATE TABLE child PARTITION OF parent FOR VALUES ...`.
+            let child = cursor.qualified_name()?;
+            cursor.take_until(|c| c.is(&Token::Comma));
+            match self.table_index.find(&self.catalog.tables, &child) {
+                Some(position) => {
+                    self.attached_partitions.insert(position);
+                    let child = self.catalog.tables[position].name.to_string();
+                    self.partition_child(&child, &table.name, location.clone());
+                }
+                None => self.unapplied(
+                    table,
+                    location,
+                    "ATTACH PARTITION of a table that is not defined in the converted scripts",
+                ),
+            }
+            return Ok(());
+        }
         if cursor.eat_kws(&["SET", "UNUSED"]) {
             // Oracle: the column is gone for every query; only its storage remains.
             cursor.eat_kw("COLUMN");
@@ -291,6 +309,9 @@ impl DdlReader {
 
     /// After ADD: a constraint, a MySQL index, or a column.
     fn added_element(&mut self, cursor: &mut Cursor, table: &mut Table) -> Result<(), ParseError> {
+        if self.exclusion_constraint(cursor, table)? {
+            return Ok(());
+        }
         if let Some(constraint) = self.table_constraint(cursor)? {
             table.constraints.push(constraint);
             return Ok(());

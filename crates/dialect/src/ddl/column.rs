@@ -444,7 +444,9 @@ fn is_state_word(cursor: &Cursor) -> bool {
     ]) || cursor.is_kws_at(0, &["USING", "INDEX"])
         || cursor.is_kws_at(0, &["EXCEPTIONS", "INTO"])
         || (cursor.is_kw("NOT")
-            && (cursor.is_kw_at(1, "ENFORCED") || cursor.is_kw_at(1, "DEFERRABLE")))
+            && (cursor.is_kw_at(1, "ENFORCED")
+                || cursor.is_kw_at(1, "DEFERRABLE")
+                || cursor.is_kw_at(1, "VALID")))
 }
 
 /// ENABLE/DISABLE, VALIDATE/NOVALIDATE, RELY/NORELY, [NOT] ENFORCED, DEFERRABLE..., USING INDEX ...
@@ -460,7 +462,8 @@ pub(super) fn constraint_state(
             state.validated = false;
         } else if cursor.eat_kw("VALIDATE") {
             state.validated = true;
-        } else if cursor.eat_kw("NOVALIDATE") {
+        } else if cursor.eat_kw("NOVALIDATE") || cursor.eat_kws(&["NOT", "VALID"]) {
+            // PostgreSQL `NOT VALID`: like NOVALIDATE, existing rows were never checked.
             state.validated = false;
         } else if cursor.eat_kw("RELY") {
             state.rely = true;

@@ -21,12 +21,17 @@ use crate::typemap::{TypeMaps, TypeRef};
 use migrate_core::{
     Catalog, Finding, LogicalType, QualifiedName, Severity, SourceDialect, SourceLocation,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Why a whole input could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
+    #[error("{file}: {encoding} text, not UTF-8; convert the file to UTF-8 first (e.g. `iconv -f {encoding} -t UTF-8`)")]
+    Utf16 {
+        file: String,
+        encoding: &'static str,
+    },
     #[error("{file}: not a text file (NUL byte at offset {offset}); pass SQL scripts only")]
     Binary { file: String, offset: usize },
     #[error("{file}:{line}:{column}: not valid UTF-8 text; convert the file to UTF-8 first (e.g. `iconv -f LATIN1 -t UTF-8`)")]
@@ -57,6 +62,9 @@ pub struct DdlReader {
     table_index: migrate_core::TableIndex,
     /// Statements skipped on purpose, counted per file and kind: one finding each, not thousands.
     skipped: BTreeMap<(Arc<str>, &'static str), (usize, SourceLocation)>,
+    /// Positions in `catalog.tables` of tables that pg_dump attached to a partitioned table
+    /// (`ALTER TABLE parent ATTACH PARTITION child`): left out of the catalog by [`Self::finish`].
+    attached_partitions: BTreeSet<usize>,
 }
 
 impl DdlReader {
@@ -69,11 +77,18 @@ impl DdlReader {
             mapped_types: HashMap::new(),
             table_index: migrate_core::TableIndex::default(),
             skipped: BTreeMap::new(),
+            attached_partitions: BTreeSet::new(),
         }
     }
 
     /// Reads a file's bytes, rejecting binary and non-UTF-8 input with its position.
     pub fn read_bytes(&mut self, file: &str, bytes: &[u8]) -> Result<(), InputError> {
+        if let Some(encoding) = utf16_encoding(bytes) {
+            return Err(InputError::Utf16 {
+                file: file.to_string(),
+                encoding,
+            });
+        }
         if let Some(offset) = bytes.iter().position(|b| *b == 0) {
             return Err(InputError::Binary {
                 file: file.to_string(),
@@ -105,6 +120,7 @@ impl DdlReader {
     /// Reads one script.
     pub fn read(&mut self, file: &str, source: &str) {
         let file: Arc<str> = Arc::from(file);
+        let source = without_bom(source);
         let dialect = self.dialect;
         // Splitting and tokenizing don't depend on what was read before: they run on a second
         // thread, a bounded number of statements ahead of the parser, which keeps their order.
@@ -134,6 +150,13 @@ impl DdlReader {
 
     /// The catalog read so far, with a finding for each kind of skipped statement.
     pub fn finish(mut self) -> Catalog {
+        if !self.attached_partitions.is_empty() {
+            let mut position = 0;
+            self.catalog.tables.retain(|_| {
+                position += 1;
+                !self.attached_partitions.contains(&(position - 1))
+            });
+        }
         for ((_, kind), (count, location)) in std::mem::take(&mut self.skipped) {
             let (severity, why, action) = skip_reason(kind);
             let message = if count == 1 {
@@ -516,6 +539,36 @@ impl DdlReader {
         let position = self.table_index.find(&self.catalog.tables, name)?;
         self.catalog.tables.get_mut(position)
     }
+}
+
+/// The encoding to convert from when `bytes` are UTF-16 text, as Windows tools write it: `UTF-16`
+/// after a byte order mark (iconv reads the order from it), else `UTF-16LE`/`UTF-16BE` for ASCII
+/// text whose every other byte is NUL.
+fn utf16_encoding(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Some("UTF-16");
+    }
+    let head = &bytes[..bytes.len().min(256) & !1];
+    let nul_at = |parity: usize| {
+        head.len() >= 4
+            && head
+                .iter()
+                .enumerate()
+                .all(|(i, b)| (i % 2 == parity) == (*b == 0))
+    };
+    if nul_at(1) {
+        Some("UTF-16LE")
+    } else if nul_at(0) {
+        Some("UTF-16BE")
+    } else {
+        None
+    }
+}
+
+/// `text` without the byte order mark that Windows editors (Notepad, SQL Developer) put at the
+/// start of UTF-8 files: it is not part of the first statement.
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// How many tokenized statements may wait for the parser (bounds the memory running ahead).

@@ -6,7 +6,7 @@ use super::DdlReader;
 use crate::cursor::{Cursor, ParseError};
 use crate::type_syntax::parse_type;
 use crate::typemap::TypeRef;
-use migrate_core::{Severity, SourceLocation, Table};
+use migrate_core::{Severity, SourceDialect, SourceLocation, Table};
 use sqlparser::tokenizer::Token;
 
 impl DdlReader {
@@ -23,8 +23,13 @@ impl DdlReader {
             } else if cursor.eat_kws(&["PARTITION", "BY"]) {
                 table.partitioning = Some(self.partition_by(cursor)?);
             } else if cursor.eat_kw("INHERITS") {
-                let parents = cursor.ident_list()?;
-                let names: Vec<String> = parents.iter().map(|p| p.to_string()).collect();
+                // pg_dump writes the parents schema-qualified: `INHERITS (public.cities)`.
+                cursor.expect(&Token::LParen)?;
+                let mut names = vec![cursor.qualified_name()?.to_string()];
+                while cursor.eat(&Token::Comma) {
+                    names.push(cursor.qualified_name()?.to_string());
+                }
+                cursor.expect(&Token::RParen)?;
                 self.finding(
                     Severity::Warning,
                     "table.inherits",
@@ -51,6 +56,42 @@ impl DdlReader {
             }
         }
         Ok(clauses)
+    }
+
+    /// A PostgreSQL exclusion constraint, `[CONSTRAINT name] EXCLUDE [USING method]
+    /// (element WITH operator, ...) ...`, in CREATE TABLE or after ALTER TABLE ... ADD: consumed
+    /// and reported, never created. Returns false (consuming nothing) for any other element.
+    pub(super) fn exclusion_constraint(
+        &mut self,
+        cursor: &mut Cursor,
+        table: &Table,
+    ) -> Result<bool, ParseError> {
+        let named = cursor.is_kw("CONSTRAINT");
+        let at = if named { 2 } else { 0 };
+        // `exclude` alone may be a column name; `exclude (` and `exclude using` can't.
+        let is_exclusion = self.dialect == SourceDialect::Postgres
+            && cursor.is_kw_at(at, "EXCLUDE")
+            && (cursor.is_kw_at(at + 1, "USING") || cursor.peek_at(at + 1) == &Token::LParen);
+        if !is_exclusion {
+            return Ok(false);
+        }
+        let location = cursor.location();
+        let name = if cursor.eat_kw("CONSTRAINT") {
+            cursor.ident()?.to_string()
+        } else {
+            "(unnamed)".to_string()
+        };
+        let definition = cursor.take_until(|c| c.is(&Token::Comma));
+        let definition = cursor.text(definition);
+        self.finding(
+            Severity::Warning,
+            "constraint.exclusion",
+            format!("{} constraint {name}", table.name),
+            format!("exclusion constraint `{definition}` is not created: Redshift has none, and the range and geometric types such constraints compare become text or need extensions (btree_gist, PostGIS) in the PostgreSQL target"),
+            "enforce the rule in the loading process, or recreate the constraint by hand in a PostgreSQL target whose column types and extensions allow it",
+            Some(location),
+        );
+        Ok(true)
     }
 
     /// `CREATE DOMAIN name [AS] type [DEFAULT ...] [CONSTRAINT ...] [NOT NULL | CHECK (...)]`:
@@ -130,5 +171,57 @@ impl DdlReader {
             Some(location),
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::read_script;
+    use migrate_core::{ConstraintKind, SourceDialect};
+
+    #[test]
+    fn exclusion_constraints_are_reported_and_the_table_kept() {
+        let catalog = read_script(
+            SourceDialect::Postgres,
+            "excl.sql",
+            "CREATE TABLE r (id int, room int, during tsrange, exclude int,
+                 EXCLUDE USING gist (room WITH =, during WITH &&));
+             ALTER TABLE ONLY r ADD CONSTRAINT r_excl EXCLUDE USING gist (room WITH =) WHERE (room > 0);",
+        );
+        let columns: Vec<&str> = catalog.tables[0]
+            .columns
+            .iter()
+            .map(|c| c.name.value.as_str())
+            .collect();
+        assert_eq!(columns, ["id", "room", "during", "exclude"]);
+        let exclusions: Vec<(&str, &str)> = catalog
+            .findings
+            .iter()
+            .filter(|f| f.code == "constraint.exclusion")
+            .map(|f| (f.object.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(exclusions.len(), 2, "{:?}", catalog.findings);
+        assert_eq!(exclusions[0].0, "r constraint (unnamed)");
+        assert!(exclusions[0]
+            .1
+            .starts_with("exclusion constraint `EXCLUDE USING gist (room WITH =, during WITH &&)` is not created"));
+        assert_eq!(exclusions[1].0, "r constraint r_excl");
+        assert!(exclusions[1].1.starts_with(
+            "exclusion constraint `EXCLUDE USING gist (room WITH =) WHERE (room > 0)`"
+        ));
+    }
+
+    #[test]
+    fn not_valid_constraints_are_read_as_not_validated() {
+        let catalog = read_script(
+            SourceDialect::Postgres,
+            "nv.sql",
+            "CREATE TABLE c (id int PRIMARY KEY, rid int);
+             ALTER TABLE c ADD CONSTRAINT c_nv CHECK (rid > 0) NOT VALID;",
+        );
+        assert!(catalog.findings.is_empty(), "{:?}", catalog.findings);
+        let check = &catalog.tables[0].constraints[1];
+        assert_eq!(check.kind, ConstraintKind::Check("rid > 0".into()));
+        assert!(check.state.enabled && !check.state.validated);
     }
 }

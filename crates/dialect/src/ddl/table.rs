@@ -3,7 +3,9 @@
 
 use super::DdlReader;
 use crate::cursor::{Cursor, ParseError};
-use migrate_core::{Index, IndexKind, Severity, SourceDialect, SourceLocation, Table, TableKind};
+use migrate_core::{
+    Index, IndexKind, QualifiedName, Severity, SourceDialect, SourceLocation, Table, TableKind,
+};
 use sqlparser::tokenizer::Token;
 
 /// What the clauses after the column list said that the grammar of the table itself needs.
@@ -44,14 +46,7 @@ impl DdlReader {
         }
         if cursor.eat_kws(&["PARTITION", "OF"]) {
             let parent = cursor.qualified_name()?;
-            self.finding(
-                Severity::Info,
-                "table.partition-child",
-                &object,
-                format!("partition of {parent}: its rows belong to the parent table in the target"),
-                "none: load the partition's rows into the parent",
-                Some(location),
-            );
+            self.partition_child(&object, &parent, location);
             return Ok(());
         }
         if cursor.eat_kw("LIKE") || (cursor.is(&Token::LParen) && cursor.is_kw_at(1, "LIKE")) {
@@ -110,6 +105,24 @@ impl DdlReader {
         }
         self.add_table(table);
         Ok(())
+    }
+
+    /// A PostgreSQL partition (`CREATE TABLE child PARTITION OF parent`, or pg_dump's
+    /// `ALTER TABLE parent ATTACH PARTITION child`): no table is written for it.
+    pub(super) fn partition_child(
+        &mut self,
+        child: &str,
+        parent: &QualifiedName,
+        location: SourceLocation,
+    ) {
+        self.finding(
+            Severity::Info,
+            "table.partition-child",
+            child,
+            format!("partition of {parent}: its rows belong to the parent table in the target"),
+            "none: load the partition's rows into the parent",
+            Some(location),
+        );
     }
 
     /// `CREATE TABLE t LIKE other` (Hive, MySQL) and `CREATE TABLE t (LIKE other)`.
@@ -171,6 +184,9 @@ impl DdlReader {
     }
 
     fn table_element(&mut self, cursor: &mut Cursor, table: &mut Table) -> Result<(), ParseError> {
+        if self.exclusion_constraint(cursor, table)? {
+            return Ok(());
+        }
         if let Some(constraint) = self.table_constraint(cursor)? {
             table.constraints.push(constraint);
             return Ok(());
@@ -182,7 +198,7 @@ impl DdlReader {
             cursor.take_until(|c| c.is(&Token::Comma));
             return Ok(());
         }
-        if cursor.is_kw("LIKE") || cursor.is_kw("EXCLUDE") {
+        if cursor.is_kw("LIKE") {
             return Err(cursor.error(
                 "this table element is not supported",
                 "list the columns explicitly",
