@@ -873,3 +873,37 @@ fn values_of_100_mb_arrive_whole() {
         peak / 1024 / 1024
     );
 }
+
+/// Two source tables whose names are one name in PostgreSQL (`"Foo"` and `foo` both become
+/// `foo`) fail, both, instead of the second load replacing the first while both say loaded.
+#[test]
+fn tables_that_would_share_a_target_table_fail_instead_of_merging() {
+    let Some(pair) = Pair::new("rep_collide") else {
+        return;
+    };
+    pair.source
+        .sql(
+            r#"CREATE TABLE "Foo" (id int PRIMARY KEY, v text); INSERT INTO "Foo" VALUES (1, 'upper');
+               CREATE TABLE foo (id int PRIMARY KEY, v text); INSERT INTO foo VALUES (2, 'lower');
+               CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other VALUES (3);"#,
+        )
+        .unwrap();
+    let (code, summary) = pair.replicate(&[]);
+    assert_ne!(code, 0, "{summary:#}");
+    let colliding: Vec<&serde_json::Value> = summary["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .filter(|t| t["target"] == "public.foo")
+        .collect();
+    assert_eq!(colliding.len(), 2, "{summary:#}");
+    for t in colliding {
+        assert_eq!(t["status"], "failed", "{t:#}");
+        let error = t["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("all load into target table public.foo") && error.contains("rename"),
+            "{error}"
+        );
+    }
+    assert_eq!(table(&summary, "public.other")["status"], "loaded");
+}

@@ -52,8 +52,9 @@ pub use summary::{
 };
 
 use load::Run;
-use migrate_core::{Catalog, Finding};
+use migrate_core::{Catalog, Finding, TargetDialect};
 use migrate_source::{Snapshot, Source};
+use migrate_sqlrewrite::target_ident;
 use migrate_stage::{Format, Stage, StageOptions};
 use migrate_task::{DatabaseUrl, Engine, StagingFormat, StagingUrl, ValidatedTask};
 use std::path::Path;
@@ -221,7 +222,7 @@ fn plan_tables<S: Source>(
 ) -> Result<Planned, ReplicateError> {
     let plan = task.mappings.plan(catalog)?;
     let quote = |name: &str| source.quote_ident(name);
-    let loads = plan
+    let mut loads: Vec<Result<TableLoad, Box<TableSummary>>> = plan
         .tables
         .iter()
         .map(|table_plan| {
@@ -257,9 +258,61 @@ fn plan_tables<S: Source>(
                 })
         })
         .collect();
+    fail_colliding_targets(task, &mut loads);
     let mut findings = catalog.findings.clone();
     findings.extend(plan.findings);
     Ok(Planned { loads, findings })
+}
+
+/// Fails every table whose target table has the same name in the target as another's: names
+/// that differ only in case, or only beyond the target's identifier length (63 bytes in
+/// PostgreSQL), are one table there, and the second load would replace or mix with the first.
+fn fail_colliding_targets(
+    task: &ValidatedTask,
+    loads: &mut [Result<TableLoad, Box<TableSummary>>],
+) {
+    let dialect = match task.target.url.engine() {
+        Engine::Redshift => TargetDialect::Redshift,
+        _ => TargetDialect::Postgres,
+    };
+    let in_target = |load: &TableLoad| {
+        let name = &load.target.name;
+        let table = target_ident(&name.name.value, name.name.quoted, dialect).sql;
+        match &name.schema {
+            Some(schema) => format!(
+                "{}.{table}",
+                target_ident(&schema.value, schema.quoted, dialect).sql
+            ),
+            None => table,
+        }
+    };
+    let mut tables: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    for load in loads.iter().flatten() {
+        tables
+            .entry(in_target(load))
+            .or_default()
+            .push(load.source.name.to_string());
+    }
+    for slot in loads.iter_mut() {
+        let Ok(load) = slot else { continue };
+        let target = in_target(load);
+        let sources = &tables[&target];
+        if sources.len() > 1 {
+            let error = ReplicateError::Unsupported {
+                message: format!(
+                    "{} all load into target table {target} (names that differ only in case or beyond the target's identifier length are one name there)",
+                    sources.join(", ")
+                ),
+                action: "give each a target name of its own with a rename transformation rule".into(),
+            };
+            *slot = Err(Box::new(failed_table(
+                load.source.name.to_string(),
+                target,
+                &error,
+            )));
+        }
+    }
 }
 
 /// Source and target are the same database of the same server.

@@ -268,7 +268,8 @@ impl PostgresChanges {
             crate::sql::ident(&relation.name),
         );
         let known = self.tables.get(&name).cloned();
-        if known.is_none() && (!(self.selection.tables)(&name) || self.is_partition(&relation).await?)
+        if known.is_none()
+            && (!(self.selection.tables)(&name) || self.is_partition(&relation).await?)
         {
             self.relations.insert(relation.id, None);
             return Ok(());
