@@ -4,6 +4,7 @@
 //! keys), foreign keys as ALTER TABLE once every table exists, comments, then views and synonyms.
 //! Everything that can't be carried over becomes a finding; nothing is dropped silently.
 
+use crate::literal_default::{literal_default, LiteralDefault};
 use crate::typemap::TypeMaps;
 use migrate_core::{
     Catalog, Column, ColumnDefault, Constraint, ConstraintKind, DistStyle, Encoding, Finding,
@@ -455,18 +456,20 @@ impl<'a> Emitter<'a> {
                 }
             );
         } else if let Some(ColumnDefault::Expression(expression)) = &column.default {
-            // MySQL writes boolean defaults as 0 and 1; both targets want FALSE and TRUE.
-            let boolean_literal = match (&data_type, expression.trim().trim_matches('\'')) {
-                (LogicalType::Boolean, "0") => Some("FALSE"),
-                (LogicalType::Boolean, "1") => Some("TRUE"),
-                _ => None,
-            };
-            if let Some(literal) = boolean_literal {
-                let _ = write!(sql, " DEFAULT {literal}");
-            } else if let Some(default) =
-                self.expression(table, expression, &object, "default", location)
-            {
-                let _ = write!(sql, " DEFAULT {default}");
+            match literal_default(&data_type, expression) {
+                Some(LiteralDefault::Value(value)) => {
+                    let _ = write!(sql, " DEFAULT {value}");
+                }
+                Some(LiteralDefault::ZeroDate) => {
+                    self.zero_date_default(column, expression, &object);
+                }
+                None => {
+                    if let Some(default) =
+                        self.expression(table, expression, &object, "default", location)
+                    {
+                        let _ = write!(sql, " DEFAULT {default}");
+                    }
+                }
             }
         }
         if !column.nullable {
@@ -496,6 +499,30 @@ impl<'a> Emitter<'a> {
             let _ = write!(sql, " ENCODE {}", encoding.as_sql());
         }
         sql
+    }
+
+    /// A zero-date default is left out: no date has that value in the target. Rows holding the
+    /// zero date stop the load too (see source-mysql.md), which matters most for NOT NULL columns.
+    fn zero_date_default(&mut self, column: &Column, expression: &str, object: &str) {
+        let (consequence, action) = if column.nullable {
+            (
+                "rows inserted without a value get NULL",
+                "load zero dates as NULL (NULLIF(col, '0000-00-00')) or replace them in the source",
+            )
+        } else {
+            (
+                "the column stays NOT NULL, so inserts must give a date, and its zero dates can't be loaded as NULL either",
+                "replace the zero dates in the source (and the default) by a real date, or make the column nullable and load them as NULL",
+            )
+        };
+        self.finding(
+            Severity::Warning,
+            "default.zero-date",
+            object,
+            format!("the default {} is a zero date, which no target date can hold: the column has no default, and {consequence}", expression.trim()),
+            action,
+            column.location.as_ref(),
+        );
     }
 
     /// A column whose default is a sequence's next value becomes an identity column seeded
