@@ -54,6 +54,8 @@ struct Emitter<'a> {
     aligned: HashMap<(usize, usize), LogicalType>,
     /// Column types for type-dependent rewrites in views, defaults and checks.
     types: Arc<ColumnTypes>,
+    /// The target types of user-defined types, for casts to them in views, defaults and checks.
+    user_types: Arc<HashMap<String, String>>,
     /// Finds the catalog's tables by name.
     index: TableIndex,
     /// Columns written under another name because their folded name collides, by position.
@@ -82,6 +84,7 @@ pub fn emit(
         summary: Summary::default(),
         aligned: aligned_key_types(catalog, &TableIndex::new(&catalog.tables)),
         types: Arc::new(column_types(catalog)),
+        user_types: Arc::new(user_type_targets(catalog, to)),
         index: TableIndex::new(&catalog.tables),
         mapped_types: HashMap::new(),
         truncations_reported: BTreeSet::new(),
@@ -587,6 +590,7 @@ impl<'a> Emitter<'a> {
         let context = Context {
             types: Some(self.types.clone()),
             table: Some(table.name.name.value.clone()),
+            user_types: self.user_types.clone(),
         };
         match rewrite_expression_in(expression, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, object, location),
@@ -1001,6 +1005,7 @@ impl<'a> Emitter<'a> {
         let context = Context {
             types: Some(self.types.clone()),
             table: None,
+            user_types: self.user_types.clone(),
         };
         let rewritten = match rewrite_query_in(&view.query, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, &object, location),
@@ -1118,6 +1123,20 @@ fn column_types(catalog: &Catalog) -> ColumnTypes {
         }
     }
     types
+}
+
+/// User-defined types by lower-case name, with the target type their columns get. Mapping notes
+/// are reported on each column of the type, not here.
+fn user_type_targets(catalog: &Catalog, to: TargetDialect) -> HashMap<String, String> {
+    let map = TypeMaps::builtin().target(to);
+    catalog
+        .user_types
+        .iter()
+        .filter_map(|user_type| {
+            let mapped = map.map_target(&user_type.data_type).ok()?;
+            Some((user_type.name.name.value.to_lowercase(), mapped.value))
+        })
+        .collect()
 }
 
 /// The integer type an identity column of `data_type` gets, if it holds without loss.

@@ -6,7 +6,7 @@ use super::DdlReader;
 use crate::cursor::{Cursor, ParseError};
 use crate::type_syntax::parse_type;
 use crate::typemap::TypeRef;
-use migrate_core::{Severity, SourceLocation, Table};
+use migrate_core::{QualifiedName, Severity, SourceLocation, Table, UserType};
 use sqlparser::tokenizer::Token;
 
 impl DdlReader {
@@ -81,9 +81,21 @@ impl DdlReader {
                 Some(location),
             );
         }
+        self.define_user_type(name, base);
+        Ok(())
+    }
+
+    /// Records a domain or enum: columns of it resolve to `base`, and the catalog keeps its
+    /// canonical type for the casts to it in defaults and views.
+    fn define_user_type(&mut self, name: QualifiedName, base: TypeRef) {
+        if let Ok(mapped) = self.maps.source(self.dialect).map_source(&base) {
+            self.catalog.user_types.push(UserType {
+                name: name.clone(),
+                data_type: mapped.value,
+            });
+        }
         self.user_types
             .insert(name.name.value.to_ascii_uppercase(), base);
-        Ok(())
     }
 
     /// `CREATE TYPE name AS ENUM (...)` becomes a text type sized for its longest label;
@@ -109,15 +121,13 @@ impl DdlReader {
                     .collect::<Vec<_>>()
                     .join(",")
             );
-            self.user_types.insert(
-                name.name.value.to_ascii_uppercase(),
-                TypeRef {
-                    name: "ENUM".into(),
-                    labels,
-                    text,
-                    ..TypeRef::default()
-                },
-            );
+            let base = TypeRef {
+                name: "ENUM".into(),
+                labels,
+                text,
+                ..TypeRef::default()
+            };
+            self.define_user_type(name, base);
             return Ok(());
         }
         cursor.take_until(|_| false);
