@@ -1,7 +1,7 @@
 //! Column definitions and constraints (inline and out-of-line), shared by every dialect.
 
 use super::DdlReader;
-use crate::cursor::{Cursor, ParseError, TokenRange};
+use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use crate::type_syntax::parse_type;
 use migrate_core::{
     Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, ForeignKey, Ident,
@@ -507,15 +507,18 @@ pub(super) fn sequence_options(
     Ok(())
 }
 
-/// `seq.NEXTVAL` (Oracle) or `nextval('seq'::regclass)` (PostgreSQL) as a whole default.
+/// `seq.NEXTVAL` (Oracle, also DBMS_METADATA's `"HR"."EMP_SEQ"."NEXTVAL"`) or
+/// `nextval('seq'::regclass)` (PostgreSQL) as a whole default.
 pub(super) fn sequence_in_default(text: &str, dialect: SourceDialect) -> Option<QualifiedName> {
     let text = text.trim();
     match dialect {
         SourceDialect::Oracle => {
-            let upper = text.to_ascii_uppercase();
-            let name = upper.strip_suffix(".NEXTVAL")?;
-            let name = &text[..name.len()];
-            split_qualified(name)
+            let mut parts = dotted_name(text, dialect)?;
+            let pseudo_column = parts.pop()?;
+            if !pseudo_column.value.eq_ignore_ascii_case("NEXTVAL") {
+                return None;
+            }
+            qualified(parts)
         }
         SourceDialect::Postgres => {
             let lower = text.to_ascii_lowercase();
@@ -523,33 +526,71 @@ pub(super) fn sequence_in_default(text: &str, dialect: SourceDialect) -> Option<
             let inner = &text["nextval(".len().."nextval(".len() + inner.len()];
             let inner = inner.trim().trim_end_matches("::regclass");
             let name = inner.strip_prefix('\'')?.strip_suffix('\'')?;
-            split_qualified(name)
+            split_qualified(&name.replace("''", "'"), dialect)
         }
         _ => None,
     }
 }
 
-/// `schema.name` as written in a string (`'public.t_id_seq'`).
-pub(super) fn split_qualified(name: &str) -> Option<QualifiedName> {
-    let parts: Vec<Ident> = name
-        .split('.')
-        .map(|part| {
-            let part = part.trim();
-            match part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
-                Some(quoted) => Ident::quoted(quoted),
-                None => Ident::new(part),
-            }
-        })
-        .collect();
-    if parts
-        .iter()
-        .any(|p| p.value.is_empty() || p.value.contains(|c: char| c.is_whitespace() || c == '('))
-    {
-        return None;
-    }
-    let mut parts = parts;
+/// `schema.name` as written in a string (`'public.t_id_seq'`, `'"Sales"."Order Items_seq"'`):
+/// the same object as the name written in DDL.
+pub(super) fn split_qualified(name: &str, dialect: SourceDialect) -> Option<QualifiedName> {
+    qualified(dotted_name(name, dialect)?)
+}
+
+/// The last two of `parts` as a qualified name.
+fn qualified(mut parts: Vec<Ident>) -> Option<QualifiedName> {
     let name = parts.pop()?;
     Some(QualifiedName::new(parts.pop(), name))
+}
+
+/// The parts of a dotted name in text (`a.b`, `"A b"."c"""`), quoted parts read like the
+/// tokenizer reads them; `None` when the text is not only a name.
+fn dotted_name(text: &str, dialect: SourceDialect) -> Option<Vec<Ident>> {
+    let mut parts = Vec::new();
+    let mut rest = text.trim();
+    loop {
+        let (part, after) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let (value, after) = quoted_part(quoted)?;
+                (source_ident(value, Some('"'), dialect), after)
+            }
+            None => {
+                let end = rest.find('.').unwrap_or(rest.len());
+                let word = rest[..end].trim();
+                if word.contains(|c: char| c.is_whitespace() || "()'\"".contains(c)) {
+                    return None;
+                }
+                (Ident::new(word), &rest[end..])
+            }
+        };
+        if part.value.is_empty() {
+            return None;
+        }
+        parts.push(part);
+        let after = after.trim_start();
+        if after.is_empty() {
+            return Some(parts);
+        }
+        rest = after.strip_prefix('.')?.trim_start();
+    }
+}
+
+/// The text of a double-quoted name whose opening quote is already consumed (`""` is a quote),
+/// and what follows its closing quote.
+fn quoted_part(text: &str) -> Option<(String, &str)> {
+    let mut value = String::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((index, c)) = chars.next() {
+        if c != '"' {
+            value.push(c);
+        } else if chars.next_if(|&(_, next)| next == '"').is_some() {
+            value.push('"');
+        } else {
+            return Some((value, &text[index + 1..]));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -568,5 +609,41 @@ mod tests {
         assert_eq!(seq.to_string(), "public.t_id_seq");
         assert!(sequence_in_default("SYSDATE", SourceDialect::Oracle).is_none());
         assert!(sequence_in_default("nextval(x)", SourceDialect::Postgres).is_none());
+    }
+
+    #[test]
+    fn quoted_sequence_names_are_read_like_in_ddl() {
+        // DBMS_METADATA quotes every name; Oracle's quoted upper case is the unquoted name.
+        let seq =
+            sequence_in_default("\"HR\".\"EMP_SEQ\".\"NEXTVAL\"", SourceDialect::Oracle).unwrap();
+        assert_eq!(
+            seq,
+            QualifiedName::new(Some(Ident::new("HR")), Ident::new("EMP_SEQ"))
+        );
+        let seq = sequence_in_default("\"Hr\".\"Emp.Seq\".NEXTVAL", SourceDialect::Oracle).unwrap();
+        assert_eq!(
+            seq,
+            QualifiedName::new(Some(Ident::quoted("Hr")), Ident::quoted("Emp.Seq"))
+        );
+        assert!(
+            sequence_in_default("\"HR\".\"EMP_SEQ\".\"CURRVAL\"", SourceDialect::Oracle).is_none()
+        );
+        // pg_dump's regclass literal of a mixed-case name with a space.
+        let seq = sequence_in_default(
+            "nextval('\"Sales\".\"Order Items_ItemID_seq\"'::regclass)",
+            SourceDialect::Postgres,
+        )
+        .unwrap();
+        assert_eq!(
+            seq,
+            QualifiedName::new(
+                Some(Ident::quoted("Sales")),
+                Ident::quoted("Order Items_ItemID_seq")
+            )
+        );
+        assert!(split_qualified("\"a\"\"b\".c", SourceDialect::Postgres)
+            .is_some_and(|name| name.schema == Some(Ident::quoted("a\"b"))));
+        assert!(split_qualified("\"unterminated", SourceDialect::Postgres).is_none());
+        assert!(split_qualified("a b.c", SourceDialect::Postgres).is_none());
     }
 }

@@ -267,7 +267,7 @@ impl DdlReader {
         }
         let tokens =
             tokens.unwrap_or_else(|| crate::cursor::tokenize(&statement.text, self.dialect));
-        let mut cursor = match Cursor::with_tokens(statement, tokens, file) {
+        let mut cursor = match Cursor::with_tokens(statement, tokens, self.dialect, file) {
             Ok(cursor) => cursor,
             Err(error) => return self.syntax_error(error, statement),
         };
@@ -373,7 +373,7 @@ impl DdlReader {
         };
         let is_called =
             !(cursor.eat(&sqlparser::tokenizer::Token::Comma) && cursor.eat_kw("FALSE"));
-        let Some(sequence_name) = column::split_qualified(&name) else {
+        let Some(sequence_name) = column::split_qualified(&name, self.dialect) else {
             return false;
         };
         if let Some(sequence) = self
