@@ -160,7 +160,7 @@ impl DdlReader {
                 let range = default_expression(cursor);
                 column.default = Some(self.default_value(cursor, range));
             } else if cursor.is_kw("GENERATED") || cursor.is_kw("AS") {
-                self.generated(cursor, column)?;
+                self.generated(cursor, &table.name, column)?;
             } else if cursor.eat_kw("IDENTITY") {
                 let mut identity = Identity::default();
                 if cursor.is(&Token::LParen) {
@@ -231,8 +231,14 @@ impl DdlReader {
     }
 
     /// `GENERATED {ALWAYS | BY DEFAULT [ON NULL]} AS IDENTITY [(options)]`, or a generated
-    /// column `[GENERATED ALWAYS] AS (expr) [VIRTUAL | STORED]`.
-    fn generated(&mut self, cursor: &mut Cursor, column: &mut Column) -> Result<(), ParseError> {
+    /// column `[GENERATED ALWAYS] AS (expr) [VIRTUAL | STORED]`. An identity's sequence, named by
+    /// PostgreSQL's `SEQUENCE NAME s`, is recorded for the `setval` that positions it.
+    pub(super) fn generated(
+        &mut self,
+        cursor: &mut Cursor,
+        table: &QualifiedName,
+        column: &mut Column,
+    ) -> Result<(), ParseError> {
         let mut always = false;
         if cursor.eat_kw("GENERATED") {
             if cursor.eat_kw("ALWAYS") {
@@ -251,8 +257,13 @@ impl DdlReader {
             };
             if cursor.is(&Token::LParen) {
                 cursor.advance();
-                sequence_options(cursor, &mut identity.start, &mut identity.increment)?;
+                let sequence =
+                    sequence_options(cursor, &mut identity.start, &mut identity.increment)?;
                 cursor.expect(&Token::RParen)?;
+                if let Some(sequence) = sequence {
+                    self.identity_sequences
+                        .push((sequence, table.clone(), column.name.clone()));
+                }
             }
             column.identity = Some(identity);
             return Ok(());
@@ -488,14 +499,18 @@ pub(super) fn constraint_state(
     }
 }
 
-/// `START WITH n`, `INCREMENT BY n` and the other identity/sequence options (others ignored).
-pub(super) fn sequence_options(
+/// `START WITH n`, `INCREMENT BY n` and PostgreSQL's `SEQUENCE NAME s` among the identity options
+/// (others ignored); returns the sequence's name if one is given.
+fn sequence_options(
     cursor: &mut Cursor,
     start: &mut i64,
     increment: &mut i64,
-) -> Result<(), ParseError> {
+) -> Result<Option<QualifiedName>, ParseError> {
+    let mut sequence = None;
     while !cursor.at_end() && !cursor.is(&Token::RParen) {
-        if cursor.eat_kws(&["START", "WITH"]) || cursor.eat_kw("START") {
+        if cursor.eat_kws(&["SEQUENCE", "NAME"]) {
+            sequence = Some(cursor.qualified_name()?);
+        } else if cursor.eat_kws(&["START", "WITH"]) || cursor.eat_kw("START") {
             cursor.eat_kw("WITH");
             *start = cursor.number()?;
         } else if cursor.eat_kws(&["INCREMENT", "BY"]) || cursor.eat_kw("INCREMENT") {
@@ -504,7 +519,7 @@ pub(super) fn sequence_options(
             cursor.advance();
         }
     }
-    Ok(())
+    Ok(sequence)
 }
 
 /// `seq.NEXTVAL` (Oracle, also DBMS_METADATA's `"HR"."EMP_SEQ"."NEXTVAL"`) or

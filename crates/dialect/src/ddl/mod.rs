@@ -19,7 +19,7 @@ use crate::cursor::{Cursor, ParseError};
 use crate::script::{self, RawStatement, ScriptItem};
 use crate::typemap::{TypeMaps, TypeRef};
 use migrate_core::{
-    Catalog, Finding, LogicalType, QualifiedName, Severity, SourceDialect, SourceLocation,
+    Catalog, Finding, Ident, LogicalType, QualifiedName, Severity, SourceDialect, SourceLocation,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -51,6 +51,9 @@ pub struct DdlReader {
     catalog: Catalog,
     /// PostgreSQL domains and enums, by upper-case name: they resolve to a base type.
     user_types: HashMap<String, TypeRef>,
+    /// Sequences of identity columns (PostgreSQL `SEQUENCE NAME s`), with the table and column,
+    /// so that pg_dump's `setval` of the sequence seeds the identity.
+    identity_sequences: Vec<(QualifiedName, QualifiedName, Ident)>,
     /// Source types already mapped, with their result.
     mapped_types: HashMap<TypeRef, Result<crate::Mapped<LogicalType>, crate::MapError>>,
     /// Finds tables of `catalog` by name (ALTER, COMMENT ON, LIKE and redefinitions look them up).
@@ -66,6 +69,7 @@ impl DdlReader {
             maps: TypeMaps::builtin(),
             catalog: Catalog::default(),
             user_types: HashMap::new(),
+            identity_sequences: Vec::new(),
             mapped_types: HashMap::new(),
             table_index: migrate_core::TableIndex::default(),
             skipped: BTreeMap::new(),
@@ -376,17 +380,30 @@ impl DdlReader {
         let Some(sequence_name) = column::split_qualified(&name, self.dialect) else {
             return false;
         };
+        let next = |increment: i64| match is_called {
+            true => value.saturating_add(increment),
+            false => value,
+        };
         if let Some(sequence) = self
             .catalog
             .sequences
             .iter_mut()
             .find(|s| s.name.matches(&sequence_name))
         {
-            sequence.start = if is_called {
-                value.saturating_add(sequence.increment)
-            } else {
-                value
-            };
+            sequence.start = next(sequence.increment);
+        } else if let Some((_, table, column)) = self
+            .identity_sequences
+            .iter()
+            .find(|(sequence, _, _)| sequence.matches(&sequence_name))
+            .cloned()
+        {
+            let identity = self
+                .table_mut(&table)
+                .and_then(|table| table.column_mut(&column))
+                .and_then(|column| column.identity.as_mut());
+            if let Some(identity) = identity {
+                identity.start = next(identity.increment);
+            }
         }
         true
     }
