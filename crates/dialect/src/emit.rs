@@ -670,8 +670,10 @@ impl<'a> Emitter<'a> {
     }
 
     /// Whether a source constraint is written. PostgreSQL enforces constraints, so disabled ones
-    /// are left out; Redshift's planner trusts its (unenforced) keys, so only constraints the
-    /// source validated, or marked RELY, are written there.
+    /// are left out, and so are foreign keys and CHECKs the source did not validate: PostgreSQL
+    /// checks every row loaded after them, even `NOT VALID` ones. Redshift's planner trusts its
+    /// (unenforced) keys, so only constraints the source validated, or marked RELY, are written
+    /// there.
     fn keep_constraint(
         &mut self,
         constraint: &Constraint,
@@ -687,6 +689,23 @@ impl<'a> Emitter<'a> {
                     object,
                     "disabled in the source, so not created: PostgreSQL would enforce it",
                     "create it after checking that the data satisfies it",
+                    location,
+                );
+                false
+            }
+            TargetDialect::Postgres
+                if !state.validated
+                    && matches!(
+                        constraint.kind,
+                        ConstraintKind::ForeignKey(_) | ConstraintKind::Check(_)
+                    ) =>
+            {
+                self.finding(
+                    Severity::Warning,
+                    "constraint.not-validated",
+                    object,
+                    "not validated in the source (NOVALIDATE), so existing rows may break it; not created, since PostgreSQL checks every row loaded after it",
+                    "after loading the data, add it with ALTER TABLE ... ADD CONSTRAINT ... NOT VALID (new rows are checked, existing rows are not)",
                     location,
                 );
                 false

@@ -156,9 +156,16 @@ impl DdlReader {
                     "check the constraint syntax",
                 ));
             } else if cursor.eat_kw("DEFAULT") {
-                cursor.eat_kws(&["ON", "NULL"]);
+                let on_null = cursor.eat_kws(&["ON", "NULL"]);
+                // Oracle 23ai: `DEFAULT ON NULL FOR INSERT {ONLY | AND UPDATE} x`.
+                if on_null && cursor.eat_kws(&["FOR", "INSERT"]) {
+                    let _ = cursor.eat_kw("ONLY") || cursor.eat_kws(&["AND", "UPDATE"]);
+                }
                 let range = default_expression(cursor);
                 column.default = Some(self.default_value(cursor, range));
+                if on_null {
+                    self.default_on_null(&table.name, column);
+                }
             } else if cursor.is_kw("GENERATED") || cursor.is_kw("AS") {
                 self.generated(cursor, &table.name, column)?;
             } else if cursor.eat_kw("IDENTITY") {
@@ -272,6 +279,20 @@ impl DdlReader {
         column.generated = Some(cursor.text(range));
         let _ = cursor.eat_kw("VIRTUAL") || cursor.eat_kw("STORED") || cursor.eat_kw("PERSISTENT");
         Ok(())
+    }
+
+    /// Oracle `DEFAULT ON NULL x` also stores x for an explicit NULL, so the column is NOT NULL.
+    /// The targets only use a default for an omitted column: an explicit NULL fails there.
+    fn default_on_null(&mut self, table: &QualifiedName, column: &mut Column) {
+        column.nullable = false;
+        self.finding(
+            Severity::Warning,
+            "default.on-null",
+            format!("{table}.{}", column.name),
+            "DEFAULT ON NULL: the column is NOT NULL, and the target uses the default only when an insert omits the column; an insert of an explicit NULL fails instead of storing the default",
+            "replace NULLs by the default in the statements or process that write the column (COALESCE(value, default))",
+            column.location.clone(),
+        );
     }
 
     /// A DEFAULT: a sequence's next value becomes IDENTITY later, anything else is kept as text.
