@@ -61,6 +61,7 @@ impl DdlReader {
         let object = format!("{}.{}", table.name, name);
         let mut serial = false;
         // Oracle virtual columns may omit the type: `total AS (price * qty) VIRTUAL`.
+        let mut domain = None;
         let (source_type, data_type) = if cursor.is_kw("AS") || cursor.is_kw("GENERATED") {
             self.finding(
                 Severity::Action,
@@ -75,10 +76,16 @@ impl DdlReader {
             let ty = parse_type(cursor, self.dialect)?;
             let mapped = self.map_type(&ty, &object, &location);
             serial = is_serial(&ty.name);
+            domain = self.domain_columns.get(&ty.name).cloned();
             (ty.text, mapped)
         };
         let mut column = Column::new(name, source_type, data_type);
         column.location = Some(location);
+        if let Some(domain) = domain {
+            // The column's own DEFAULT, read below, replaces the domain's.
+            column.nullable &= !domain.not_null;
+            column.default = domain.default;
+        }
         if serial {
             // `serial` is an integer with a sequence default and NOT NULL (MySQL's adds UNIQUE).
             column.identity = Some(Identity::default());
@@ -296,7 +303,7 @@ impl DdlReader {
     }
 
     /// A DEFAULT: a sequence's next value becomes IDENTITY later, anything else is kept as text.
-    fn default_value(&self, cursor: &Cursor, range: TokenRange) -> ColumnDefault {
+    pub(super) fn default_value(&self, cursor: &Cursor, range: TokenRange) -> ColumnDefault {
         let text = cursor.text(range);
         match sequence_in_default(&text, self.dialect) {
             Some(sequence) => ColumnDefault::Sequence(sequence),
@@ -395,7 +402,7 @@ fn is_serial(type_name: &str) -> bool {
 
 /// The expression after DEFAULT: up to the next column option at depth 0. It has at least one
 /// token (`DEFAULT NULL`), and a word right after `::` or `.` is part of it (`''::character varying`).
-fn default_expression(cursor: &mut Cursor) -> TokenRange {
+pub(super) fn default_expression(cursor: &mut Cursor) -> TokenRange {
     let start = cursor.position();
     let mut depth = 0usize;
     while !cursor.at_end() {

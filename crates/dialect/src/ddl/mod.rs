@@ -19,7 +19,8 @@ use crate::cursor::{Cursor, ParseError};
 use crate::script::{self, RawStatement, ScriptItem};
 use crate::typemap::{TypeMaps, TypeRef};
 use migrate_core::{
-    Catalog, Finding, Ident, LogicalType, QualifiedName, Severity, SourceDialect, SourceLocation,
+    Catalog, ColumnDefault, Finding, Ident, LogicalType, QualifiedName, Severity, SourceDialect,
+    SourceLocation,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -43,6 +44,13 @@ impl migrate_core::ErrorClass for InputError {
     }
 }
 
+/// What a column declared with a PostgreSQL domain gets from it, besides the type.
+#[derive(Debug, Clone, Default)]
+struct DomainColumn {
+    not_null: bool,
+    default: Option<ColumnDefault>,
+}
+
 /// Reads DDL scripts of one dialect into a catalog, file after file, so that later files can
 /// refer to objects of earlier ones (ALTER TABLE, COMMENT ON, CREATE TABLE ... LIKE).
 pub struct DdlReader {
@@ -51,6 +59,8 @@ pub struct DdlReader {
     catalog: Catalog,
     /// PostgreSQL domains and enums, by upper-case name: they resolve to a base type.
     user_types: HashMap<String, TypeRef>,
+    /// PostgreSQL domains' NOT NULL and DEFAULT, by upper-case name, for the columns of them.
+    domain_columns: HashMap<String, DomainColumn>,
     /// Sequences of identity columns (PostgreSQL `SEQUENCE NAME s`), with the table and column,
     /// so that pg_dump's `setval` of the sequence seeds the identity.
     identity_sequences: Vec<(QualifiedName, QualifiedName, Ident)>,
@@ -70,6 +80,7 @@ impl DdlReader {
             catalog: Catalog::default(),
             user_types: HashMap::new(),
             identity_sequences: Vec::new(),
+            domain_columns: HashMap::new(),
             mapped_types: HashMap::new(),
             table_index: migrate_core::TableIndex::default(),
             skipped: BTreeMap::new(),
