@@ -286,6 +286,8 @@ pub struct ConstraintState {
     pub enabled: bool,
     pub validated: bool,
     pub rely: bool,
+    #[serde(default)]
+    pub deferral: Deferral,
 }
 
 impl Default for ConstraintState {
@@ -294,8 +296,21 @@ impl Default for ConstraintState {
             enabled: true,
             validated: true,
             rely: false,
+            deferral: Deferral::NotDeferrable,
         }
     }
+}
+
+/// When a constraint is checked: at each statement, or (`DEFERRABLE`) possibly at commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deferral {
+    #[default]
+    NotDeferrable,
+    /// `DEFERRABLE [INITIALLY IMMEDIATE]`: deferred only when a transaction asks for it.
+    Immediate,
+    /// `DEFERRABLE INITIALLY DEFERRED`: checked at commit.
+    Deferred,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,7 +20,7 @@ mod types;
 pub use calendar::{civil_from_days, days_from_civil};
 pub use catalog::{
     Bucketing, Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind,
-    ConstraintState, ExternalStorage, ForeignKey, Identity, Index, IndexKind, Partition,
+    ConstraintState, Deferral, ExternalStorage, ForeignKey, Identity, Index, IndexKind, Partition,
     PartitionMethod, Partitioning, Routine, RoutineKind, Sequence, Synonym, Table, TableIndex,
     TableKind, TableStatistics, UserType, View,
 };

@@ -7,9 +7,9 @@
 use crate::literal_default::{literal_default, LiteralDefault};
 use crate::typemap::TypeMaps;
 use migrate_core::{
-    Catalog, Column, ColumnDefault, Constraint, ConstraintKind, DistStyle, Encoding, Finding,
-    Ident, Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect, Table,
-    TableIndex, TableKind, TableLayout, TargetDialect,
+    Catalog, Column, ColumnDefault, Constraint, ConstraintKind, Deferral, DistStyle, Encoding,
+    Finding, Ident, Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect,
+    Table, TableIndex, TableKind, TableLayout, TargetDialect,
 };
 use migrate_sqlrewrite::{
     rewrite_expression_in, rewrite_query_in, target_ident, ColumnTypes, Context, Rewritten,
@@ -663,10 +663,46 @@ impl<'a> Emitter<'a> {
         if !self.keep_constraint(constraint, &object, location) {
             return None;
         }
+        let deferral = self.deferral(constraint, &object, location);
         Some(match &constraint.name {
-            Some(name) => format!("CONSTRAINT {} {body}", self.ident(name, &object)),
-            None => body,
+            Some(name) => format!("CONSTRAINT {} {body}{deferral}", self.ident(name, &object)),
+            None => format!("{body}{deferral}"),
         })
+    }
+
+    /// A DEFERRABLE clause, written where the target honours it: PostgreSQL keys and foreign
+    /// keys (a CHECK is always checked at once there; it tests only its own row, so deferring it
+    /// matters little). Redshift doesn't enforce constraints, so when they would be checked has
+    /// no meaning there.
+    fn deferral(
+        &mut self,
+        constraint: &Constraint,
+        object: &str,
+        location: Option<&migrate_core::SourceLocation>,
+    ) -> &'static str {
+        let clause = match constraint.state.deferral {
+            Deferral::NotDeferrable => return "",
+            Deferral::Immediate => " DEFERRABLE",
+            Deferral::Deferred => " DEFERRABLE INITIALLY DEFERRED",
+        };
+        let keeps = self.to == TargetDialect::Postgres
+            && !matches!(constraint.kind, ConstraintKind::Check(_));
+        if keeps {
+            return clause;
+        }
+        let why = match self.to {
+            TargetDialect::Postgres => "PostgreSQL can't defer a CHECK constraint",
+            TargetDialect::Redshift => "Redshift doesn't enforce constraints",
+        };
+        self.finding(
+            Severity::Info,
+            "constraint.deferrable",
+            object,
+            format!("{} dropped: {why}", clause.trim_start()),
+            "none",
+            location,
+        );
+        ""
     }
 
     /// Whether a source constraint is written. PostgreSQL enforces constraints, so disabled ones
@@ -813,9 +849,10 @@ impl<'a> Emitter<'a> {
                 }
                 (None, _) => String::new(),
             };
+            let deferral = self.deferral(constraint, &object, table.location.as_ref());
             let _ = writeln!(
                 self.out,
-                "ALTER TABLE {table_name} ADD {constraint_name}FOREIGN KEY ({columns}) REFERENCES {referenced_name}{referenced_columns}{on_delete};"
+                "ALTER TABLE {table_name} ADD {constraint_name}FOREIGN KEY ({columns}) REFERENCES {referenced_name}{referenced_columns}{on_delete}{deferral};"
             );
             self.summary.foreign_keys += 1;
         }

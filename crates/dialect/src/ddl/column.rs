@@ -4,8 +4,8 @@ use super::DdlReader;
 use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use crate::type_syntax::parse_type;
 use migrate_core::{
-    Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, ForeignKey, Ident,
-    Identity, LogicalType, QualifiedName, Severity, SourceDialect, Table,
+    Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, Deferral, ForeignKey,
+    Ident, Identity, LogicalType, QualifiedName, Severity, SourceDialect, Table,
 };
 use sqlparser::tokenizer::Token;
 
@@ -509,8 +509,16 @@ pub(super) fn constraint_state(
             state.enabled = true;
         } else if cursor.eat_kws(&["NOT", "ENFORCED"]) {
             state.enabled = false;
-        } else if cursor.eat_kw("DEFERRABLE") || cursor.eat_kws(&["NOT", "DEFERRABLE"]) {
+        } else if cursor.eat_kw("DEFERRABLE") {
+            if state.deferral == Deferral::NotDeferrable {
+                state.deferral = Deferral::Immediate;
+            }
+        } else if cursor.eat_kws(&["NOT", "DEFERRABLE"]) {
+            state.deferral = Deferral::NotDeferrable;
+        } else if cursor.eat_kws(&["INITIALLY", "DEFERRED"]) {
+            state.deferral = Deferral::Deferred;
         } else if cursor.eat_kw("INITIALLY") {
+            // IMMEDIATE: the default of a DEFERRABLE constraint.
             cursor.advance();
         } else if cursor.eat_kws(&["EXCEPTIONS", "INTO"]) {
             cursor.qualified_name()?;
