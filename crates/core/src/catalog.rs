@@ -12,6 +12,9 @@ pub struct Catalog {
     pub indexes: Vec<Index>,
     pub sequences: Vec<Sequence>,
     pub synonyms: Vec<Synonym>,
+    /// Types that columns are declared with (PostgreSQL domains and enums).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_types: Vec<UserType>,
     /// Procedural objects (PL/SQL, triggers, types...): recorded so that they are counted and
     /// reported, never silently dropped.
     pub routines: Vec<Routine>,
@@ -38,6 +41,7 @@ impl Catalog {
         self.indexes.extend(other.indexes);
         self.sequences.extend(other.sequences);
         self.synonyms.extend(other.synonyms);
+        self.user_types.extend(other.user_types);
         self.routines.extend(other.routines);
         self.findings.extend(other.findings);
     }
@@ -282,6 +286,8 @@ pub struct ConstraintState {
     pub enabled: bool,
     pub validated: bool,
     pub rely: bool,
+    #[serde(default)]
+    pub deferral: Deferral,
 }
 
 impl Default for ConstraintState {
@@ -290,8 +296,21 @@ impl Default for ConstraintState {
             enabled: true,
             validated: true,
             rely: false,
+            deferral: Deferral::NotDeferrable,
         }
     }
+}
+
+/// When a constraint is checked: at each statement, or (`DEFERRABLE`) possibly at commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deferral {
+    #[default]
+    NotDeferrable,
+    /// `DEFERRABLE [INITIALLY IMMEDIATE]`: deferred only when a transaction asks for it.
+    Immediate,
+    /// `DEFERRABLE INITIALLY DEFERRED`: checked at commit.
+    Deferred,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -414,6 +433,14 @@ pub struct Index {
     pub predicate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<SourceLocation>,
+}
+
+/// A user-defined type (a PostgreSQL domain or enum). The target has no such type: columns of it
+/// get `data_type`, and so do casts to it (pg_dump writes enum defaults as `'ok'::public.mood`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserType {
+    pub name: QualifiedName,
+    pub data_type: LogicalType,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -49,6 +49,27 @@ impl Dialect for HiveDdlDialect {
     }
 }
 
+/// A name as the source wrote it. Backticks (MySQL, Hive) only escape names: they stay
+/// case-insensitive. Oracle folds unquoted names to upper case, so a quoted name that is upper case
+/// and could be written unquoted (`"EMP_SEQ"`) is the same identifier as `EMP_SEQ` or `emp_seq`.
+pub(crate) fn source_ident(value: String, quote: Option<char>, dialect: SourceDialect) -> Ident {
+    match quote {
+        Some('`') | None => Ident::new(value),
+        Some(_) if dialect == SourceDialect::Oracle && is_oracle_unquoted_form(&value) => {
+            Ident::new(value)
+        }
+        Some(_) => Ident::quoted(value),
+    }
+}
+
+/// An upper-case name that Oracle would accept unquoted: a letter, then letters, digits, `_`,
+/// `$` and `#`.
+fn is_oracle_unquoted_form(value: &str) -> bool {
+    let mut chars = value.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "_$#".contains(c))
+}
+
 /// A statement's tokens without whitespace and comments, or the tokenizer's error.
 pub(crate) type Tokens = Result<Vec<TokenWithSpan>, sqlparser::tokenizer::TokenizerError>;
 
@@ -73,6 +94,7 @@ pub(crate) struct Cursor<'a> {
     origin: (u64, u64),
     file: Arc<str>,
     eof: Token,
+    dialect: SourceDialect,
 }
 
 /// A half-open range of token indexes.
@@ -88,13 +110,14 @@ impl<'a> Cursor<'a> {
         dialect: SourceDialect,
         file: &Arc<str>,
     ) -> Result<Cursor<'a>, ParseError> {
-        Cursor::with_tokens(statement, tokenize(&statement.text, dialect), file)
+        Cursor::with_tokens(statement, tokenize(&statement.text, dialect), dialect, file)
     }
 
     /// A cursor over tokens produced by [`tokenize`] (possibly on another thread).
     pub fn with_tokens(
         statement: &'a RawStatement,
         tokens: Tokens,
+        dialect: SourceDialect,
         file: &Arc<str>,
     ) -> Result<Cursor<'a>, ParseError> {
         let text = statement.text.as_str();
@@ -108,6 +131,7 @@ impl<'a> Cursor<'a> {
             origin: (statement.line, statement.column),
             file: file.clone(),
             eof: Token::EOF,
+            dialect,
         };
         cursor.tokens = tokens.map_err(|e| ParseError {
             location: cursor.file_location(e.location.line, e.location.column),
@@ -290,11 +314,7 @@ impl<'a> Cursor<'a> {
         match self.peek().clone() {
             Token::Word(w) => {
                 self.pos += 1;
-                // Backticks (MySQL, Hive) only escape names: they stay case-insensitive.
-                Ok(match w.quote_style {
-                    Some('`') | None => Ident::new(w.value),
-                    Some(_) => Ident::quoted(w.value),
-                })
+                Ok(source_ident(w.value, w.quote_style, self.dialect))
             }
             _ => Err(self.error("expected a name", "check the statement syntax")),
         }

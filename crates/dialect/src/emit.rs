@@ -4,11 +4,12 @@
 //! keys), foreign keys as ALTER TABLE once every table exists, comments, then views and synonyms.
 //! Everything that can't be carried over becomes a finding; nothing is dropped silently.
 
+use crate::literal_default::{literal_default, LiteralDefault};
 use crate::typemap::TypeMaps;
 use migrate_core::{
-    Catalog, Column, ColumnDefault, Constraint, ConstraintKind, DistStyle, Encoding, Finding,
-    Ident, Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect, Table,
-    TableIndex, TableKind, TableLayout, TargetDialect,
+    Catalog, Column, ColumnDefault, Constraint, ConstraintKind, Deferral, DistStyle, Encoding,
+    Finding, Ident, Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect,
+    Table, TableIndex, TableKind, TableLayout, TargetDialect,
 };
 use migrate_sqlrewrite::{
     rewrite_expression_in, rewrite_query_in, target_ident, ColumnTypes, Context, Rewritten,
@@ -53,6 +54,8 @@ struct Emitter<'a> {
     aligned: HashMap<(usize, usize), LogicalType>,
     /// Column types for type-dependent rewrites in views, defaults and checks.
     types: Arc<ColumnTypes>,
+    /// The target types of user-defined types, for casts to them in views, defaults and checks.
+    user_types: Arc<HashMap<String, String>>,
     /// Finds the catalog's tables by name.
     index: TableIndex,
     /// Columns written under another name because their folded name collides, by position.
@@ -81,6 +84,7 @@ pub fn emit(
         summary: Summary::default(),
         aligned: aligned_key_types(catalog, &TableIndex::new(&catalog.tables)),
         types: Arc::new(column_types(catalog)),
+        user_types: Arc::new(user_type_targets(catalog, to)),
         index: TableIndex::new(&catalog.tables),
         mapped_types: HashMap::new(),
         truncations_reported: BTreeSet::new(),
@@ -455,18 +459,20 @@ impl<'a> Emitter<'a> {
                 }
             );
         } else if let Some(ColumnDefault::Expression(expression)) = &column.default {
-            // MySQL writes boolean defaults as 0 and 1; both targets want FALSE and TRUE.
-            let boolean_literal = match (&data_type, expression.trim().trim_matches('\'')) {
-                (LogicalType::Boolean, "0") => Some("FALSE"),
-                (LogicalType::Boolean, "1") => Some("TRUE"),
-                _ => None,
-            };
-            if let Some(literal) = boolean_literal {
-                let _ = write!(sql, " DEFAULT {literal}");
-            } else if let Some(default) =
-                self.expression(table, expression, &object, "default", location)
-            {
-                let _ = write!(sql, " DEFAULT {default}");
+            match literal_default(&data_type, expression) {
+                Some(LiteralDefault::Value(value)) => {
+                    let _ = write!(sql, " DEFAULT {value}");
+                }
+                Some(LiteralDefault::ZeroDate) => {
+                    self.zero_date_default(column, expression, &object);
+                }
+                None => {
+                    if let Some(default) =
+                        self.expression(table, expression, &object, "default", location)
+                    {
+                        let _ = write!(sql, " DEFAULT {default}");
+                    }
+                }
             }
         }
         if !column.nullable {
@@ -496,6 +502,30 @@ impl<'a> Emitter<'a> {
             let _ = write!(sql, " ENCODE {}", encoding.as_sql());
         }
         sql
+    }
+
+    /// A zero-date default is left out: no date has that value in the target. Rows holding the
+    /// zero date stop the load too (see source-mysql.md), which matters most for NOT NULL columns.
+    fn zero_date_default(&mut self, column: &Column, expression: &str, object: &str) {
+        let (consequence, action) = if column.nullable {
+            (
+                "rows inserted without a value get NULL",
+                "load zero dates as NULL (NULLIF(col, '0000-00-00')) or replace them in the source",
+            )
+        } else {
+            (
+                "the column stays NOT NULL, so inserts must give a date, and its zero dates can't be loaded as NULL either",
+                "replace the zero dates in the source (and the default) by a real date, or make the column nullable and load them as NULL",
+            )
+        };
+        self.finding(
+            Severity::Warning,
+            "default.zero-date",
+            object,
+            format!("the default {} is a zero date, which no target date can hold: the column has no default, and {consequence}", expression.trim()),
+            action,
+            column.location.as_ref(),
+        );
     }
 
     /// A column whose default is a sequence's next value becomes an identity column seeded
@@ -560,6 +590,7 @@ impl<'a> Emitter<'a> {
         let context = Context {
             types: Some(self.types.clone()),
             table: Some(table.name.name.value.clone()),
+            user_types: self.user_types.clone(),
         };
         match rewrite_expression_in(expression, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, object, location),
@@ -632,15 +663,53 @@ impl<'a> Emitter<'a> {
         if !self.keep_constraint(constraint, &object, location) {
             return None;
         }
+        let deferral = self.deferral(constraint, &object, location);
         Some(match &constraint.name {
-            Some(name) => format!("CONSTRAINT {} {body}", self.ident(name, &object)),
-            None => body,
+            Some(name) => format!("CONSTRAINT {} {body}{deferral}", self.ident(name, &object)),
+            None => format!("{body}{deferral}"),
         })
     }
 
+    /// A DEFERRABLE clause, written where the target honours it: PostgreSQL keys and foreign
+    /// keys (a CHECK is always checked at once there; it tests only its own row, so deferring it
+    /// matters little). Redshift doesn't enforce constraints, so when they would be checked has
+    /// no meaning there.
+    fn deferral(
+        &mut self,
+        constraint: &Constraint,
+        object: &str,
+        location: Option<&migrate_core::SourceLocation>,
+    ) -> &'static str {
+        let clause = match constraint.state.deferral {
+            Deferral::NotDeferrable => return "",
+            Deferral::Immediate => " DEFERRABLE",
+            Deferral::Deferred => " DEFERRABLE INITIALLY DEFERRED",
+        };
+        let keeps = self.to == TargetDialect::Postgres
+            && !matches!(constraint.kind, ConstraintKind::Check(_));
+        if keeps {
+            return clause;
+        }
+        let why = match self.to {
+            TargetDialect::Postgres => "PostgreSQL can't defer a CHECK constraint",
+            TargetDialect::Redshift => "Redshift doesn't enforce constraints",
+        };
+        self.finding(
+            Severity::Info,
+            "constraint.deferrable",
+            object,
+            format!("{} dropped: {why}", clause.trim_start()),
+            "none",
+            location,
+        );
+        ""
+    }
+
     /// Whether a source constraint is written. PostgreSQL enforces constraints, so disabled ones
-    /// are left out; Redshift's planner trusts its (unenforced) keys, so only constraints the
-    /// source validated, or marked RELY, are written there.
+    /// are left out, and so are foreign keys and CHECKs the source did not validate: PostgreSQL
+    /// checks every row loaded after them, even `NOT VALID` ones. Redshift's planner trusts its
+    /// (unenforced) keys, so only constraints the source validated, or marked RELY, are written
+    /// there.
     fn keep_constraint(
         &mut self,
         constraint: &Constraint,
@@ -656,6 +725,23 @@ impl<'a> Emitter<'a> {
                     object,
                     "disabled in the source, so not created: PostgreSQL would enforce it",
                     "create it after checking that the data satisfies it",
+                    location,
+                );
+                false
+            }
+            TargetDialect::Postgres
+                if !state.validated
+                    && matches!(
+                        constraint.kind,
+                        ConstraintKind::ForeignKey(_) | ConstraintKind::Check(_)
+                    ) =>
+            {
+                self.finding(
+                    Severity::Warning,
+                    "constraint.not-validated",
+                    object,
+                    "not validated in the source (NOVALIDATE), so existing rows may break it; not created, since PostgreSQL checks every row loaded after it",
+                    "after loading the data, add it with ALTER TABLE ... ADD CONSTRAINT ... NOT VALID (new rows are checked, existing rows are not)",
                     location,
                 );
                 false
@@ -763,9 +849,10 @@ impl<'a> Emitter<'a> {
                 }
                 (None, _) => String::new(),
             };
+            let deferral = self.deferral(constraint, &object, table.location.as_ref());
             let _ = writeln!(
                 self.out,
-                "ALTER TABLE {table_name} ADD {constraint_name}FOREIGN KEY ({columns}) REFERENCES {referenced_name}{referenced_columns}{on_delete};"
+                "ALTER TABLE {table_name} ADD {constraint_name}FOREIGN KEY ({columns}) REFERENCES {referenced_name}{referenced_columns}{on_delete}{deferral};"
             );
             self.summary.foreign_keys += 1;
         }
@@ -974,6 +1061,7 @@ impl<'a> Emitter<'a> {
         let context = Context {
             types: Some(self.types.clone()),
             table: None,
+            user_types: self.user_types.clone(),
         };
         let rewritten = match rewrite_query_in(&view.query, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, &object, location),
@@ -1091,6 +1179,20 @@ fn column_types(catalog: &Catalog) -> ColumnTypes {
         }
     }
     types
+}
+
+/// User-defined types by lower-case name, with the target type their columns get. Mapping notes
+/// are reported on each column of the type, not here.
+fn user_type_targets(catalog: &Catalog, to: TargetDialect) -> HashMap<String, String> {
+    let map = TypeMaps::builtin().target(to);
+    catalog
+        .user_types
+        .iter()
+        .filter_map(|user_type| {
+            let mapped = map.map_target(&user_type.data_type).ok()?;
+            Some((user_type.name.name.value.to_lowercase(), mapped.value))
+        })
+        .collect()
 }
 
 /// The integer type an identity column of `data_type` gets, if it holds without loss.

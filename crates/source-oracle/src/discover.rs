@@ -274,6 +274,7 @@ pub fn build_catalog(
                 enabled: row.status.as_deref() != Some("DISABLED"),
                 validated: row.validated.as_deref() != Some("NOT VALIDATED"),
                 rely: row.rely.as_deref() == Some("RELY"),
+                ..ConstraintState::default()
             },
         };
         current = Some((index, row.name, constraint));

@@ -201,6 +201,7 @@ impl PostgresSource {
                     enabled: true,
                     validated: row.get(3),
                     rely: false,
+                    ..ConstraintState::default()
                 },
             });
         }

@@ -5,10 +5,12 @@
 
 use migrate_core::{SourceDialect, TargetDialect};
 use migrate_sqlrewrite::{
-    function_rule_ids, rewrite_expression, rewrite_query, RewriteError, Rewritten, NAMED_REWRITES,
+    function_rule_ids, rewrite_expression_in, rewrite_query_in, Context, RewriteError, Rewritten,
+    NAMED_REWRITES,
 };
 use serde::Deserialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +39,9 @@ struct Case {
     postgres_notes: Option<Vec<String>>,
     /// The finding code of an expected [`RewriteError::Unsupported`], or `parse`.
     error: Option<String>,
+    /// User-defined types of the converted scripts, with their target type.
+    #[serde(default)]
+    user_types: HashMap<String, String>,
 }
 
 fn files() -> [(SourceDialect, &'static str); 4] {
@@ -52,10 +57,14 @@ fn files() -> [(SourceDialect, &'static str); 4] {
 }
 
 fn run(case: &Case, from: SourceDialect, to: TargetDialect) -> Result<Rewritten, RewriteError> {
+    let context = Context {
+        user_types: Arc::new(case.user_types.clone()),
+        ..Context::default()
+    };
     if case.expression {
-        rewrite_expression(&case.input, from, to)
+        rewrite_expression_in(&case.input, from, to, &context)
     } else {
-        rewrite_query(&case.input, from, to)
+        rewrite_query_in(&case.input, from, to, &context)
     }
 }
 

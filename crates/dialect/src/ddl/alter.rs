@@ -140,6 +140,7 @@ impl DdlReader {
         if cursor.eat_kw("ALTER") {
             cursor.eat_kw("COLUMN");
             let column_name = cursor.ident()?;
+            let table_name = table.name.clone();
             let Some(column) = table.column_mut(&column_name) else {
                 return Err(cursor.error(
                     format!("the table has no column {column_name}"),
@@ -155,6 +156,10 @@ impl DdlReader {
                         None => ColumnDefault::Expression(text),
                     },
                 );
+            } else if cursor.is_kws_at(0, &["ADD", "GENERATED"]) {
+                // pg_dump's identity columns: `ADD GENERATED ... AS IDENTITY (SEQUENCE NAME s ...)`.
+                cursor.advance();
+                self.generated(cursor, &table_name, column)?;
             } else if cursor.eat_kws(&["SET", "NOT", "NULL"]) {
                 column.nullable = false;
             } else if cursor.eat_kws(&["DROP", "NOT", "NULL"]) {

@@ -1,11 +1,11 @@
 //! Column definitions and constraints (inline and out-of-line), shared by every dialect.
 
 use super::DdlReader;
-use crate::cursor::{Cursor, ParseError, TokenRange};
+use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use crate::type_syntax::parse_type;
 use migrate_core::{
-    Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, ForeignKey, Ident,
-    Identity, LogicalType, QualifiedName, Severity, SourceDialect, Table,
+    Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, Deferral, ForeignKey,
+    Ident, Identity, LogicalType, QualifiedName, Severity, SourceDialect, Table,
 };
 use sqlparser::tokenizer::Token;
 
@@ -61,6 +61,7 @@ impl DdlReader {
         let object = format!("{}.{}", table.name, name);
         let mut serial = false;
         // Oracle virtual columns may omit the type: `total AS (price * qty) VIRTUAL`.
+        let mut domain = None;
         let (source_type, data_type) = if cursor.is_kw("AS") || cursor.is_kw("GENERATED") {
             self.finding(
                 Severity::Action,
@@ -75,10 +76,16 @@ impl DdlReader {
             let ty = parse_type(cursor, self.dialect)?;
             let mapped = self.map_type(&ty, &object, &location);
             serial = is_serial(&ty.name);
+            domain = self.domain_columns.get(&ty.name).cloned();
             (ty.text, mapped)
         };
         let mut column = Column::new(name, source_type, data_type);
         column.location = Some(location);
+        if let Some(domain) = domain {
+            // The column's own DEFAULT, read below, replaces the domain's.
+            column.nullable &= !domain.not_null;
+            column.default = domain.default;
+        }
         if serial {
             // `serial` is an integer with a sequence default and NOT NULL (MySQL's adds UNIQUE).
             column.identity = Some(Identity::default());
@@ -156,11 +163,18 @@ impl DdlReader {
                     "check the constraint syntax",
                 ));
             } else if cursor.eat_kw("DEFAULT") {
-                cursor.eat_kws(&["ON", "NULL"]);
+                let on_null = cursor.eat_kws(&["ON", "NULL"]);
+                // Oracle 23ai: `DEFAULT ON NULL FOR INSERT {ONLY | AND UPDATE} x`.
+                if on_null && cursor.eat_kws(&["FOR", "INSERT"]) {
+                    let _ = cursor.eat_kw("ONLY") || cursor.eat_kws(&["AND", "UPDATE"]);
+                }
                 let range = default_expression(cursor);
                 column.default = Some(self.default_value(cursor, range));
+                if on_null {
+                    self.default_on_null(&table.name, column);
+                }
             } else if cursor.is_kw("GENERATED") || cursor.is_kw("AS") {
-                self.generated(cursor, column)?;
+                self.generated(cursor, &table.name, column)?;
             } else if cursor.eat_kw("IDENTITY") {
                 let mut identity = Identity::default();
                 if cursor.is(&Token::LParen) {
@@ -231,8 +245,14 @@ impl DdlReader {
     }
 
     /// `GENERATED {ALWAYS | BY DEFAULT [ON NULL]} AS IDENTITY [(options)]`, or a generated
-    /// column `[GENERATED ALWAYS] AS (expr) [VIRTUAL | STORED]`.
-    fn generated(&mut self, cursor: &mut Cursor, column: &mut Column) -> Result<(), ParseError> {
+    /// column `[GENERATED ALWAYS] AS (expr) [VIRTUAL | STORED]`. An identity's sequence, named by
+    /// PostgreSQL's `SEQUENCE NAME s`, is recorded for the `setval` that positions it.
+    pub(super) fn generated(
+        &mut self,
+        cursor: &mut Cursor,
+        table: &QualifiedName,
+        column: &mut Column,
+    ) -> Result<(), ParseError> {
         let mut always = false;
         if cursor.eat_kw("GENERATED") {
             if cursor.eat_kw("ALWAYS") {
@@ -251,8 +271,13 @@ impl DdlReader {
             };
             if cursor.is(&Token::LParen) {
                 cursor.advance();
-                sequence_options(cursor, &mut identity.start, &mut identity.increment)?;
+                let sequence =
+                    sequence_options(cursor, &mut identity.start, &mut identity.increment)?;
                 cursor.expect(&Token::RParen)?;
+                if let Some(sequence) = sequence {
+                    self.identity_sequences
+                        .push((sequence, table.clone(), column.name.clone()));
+                }
             }
             column.identity = Some(identity);
             return Ok(());
@@ -263,8 +288,22 @@ impl DdlReader {
         Ok(())
     }
 
+    /// Oracle `DEFAULT ON NULL x` also stores x for an explicit NULL, so the column is NOT NULL.
+    /// The targets only use a default for an omitted column: an explicit NULL fails there.
+    fn default_on_null(&mut self, table: &QualifiedName, column: &mut Column) {
+        column.nullable = false;
+        self.finding(
+            Severity::Warning,
+            "default.on-null",
+            format!("{table}.{}", column.name),
+            "DEFAULT ON NULL: the column is NOT NULL, and the target uses the default only when an insert omits the column; an insert of an explicit NULL fails instead of storing the default",
+            "replace NULLs by the default in the statements or process that write the column (COALESCE(value, default))",
+            column.location.clone(),
+        );
+    }
+
     /// A DEFAULT: a sequence's next value becomes IDENTITY later, anything else is kept as text.
-    fn default_value(&self, cursor: &Cursor, range: TokenRange) -> ColumnDefault {
+    pub(super) fn default_value(&self, cursor: &Cursor, range: TokenRange) -> ColumnDefault {
         let text = cursor.text(range);
         match sequence_in_default(&text, self.dialect) {
             Some(sequence) => ColumnDefault::Sequence(sequence),
@@ -363,7 +402,7 @@ fn is_serial(type_name: &str) -> bool {
 
 /// The expression after DEFAULT: up to the next column option at depth 0. It has at least one
 /// token (`DEFAULT NULL`), and a word right after `::` or `.` is part of it (`''::character varying`).
-fn default_expression(cursor: &mut Cursor) -> TokenRange {
+pub(super) fn default_expression(cursor: &mut Cursor) -> TokenRange {
     let start = cursor.position();
     let mut depth = 0usize;
     while !cursor.at_end() {
@@ -473,8 +512,16 @@ pub(super) fn constraint_state(
             state.enabled = true;
         } else if cursor.eat_kws(&["NOT", "ENFORCED"]) {
             state.enabled = false;
-        } else if cursor.eat_kw("DEFERRABLE") || cursor.eat_kws(&["NOT", "DEFERRABLE"]) {
+        } else if cursor.eat_kw("DEFERRABLE") {
+            if state.deferral == Deferral::NotDeferrable {
+                state.deferral = Deferral::Immediate;
+            }
+        } else if cursor.eat_kws(&["NOT", "DEFERRABLE"]) {
+            state.deferral = Deferral::NotDeferrable;
+        } else if cursor.eat_kws(&["INITIALLY", "DEFERRED"]) {
+            state.deferral = Deferral::Deferred;
         } else if cursor.eat_kw("INITIALLY") {
+            // IMMEDIATE: the default of a DEFERRABLE constraint.
             cursor.advance();
         } else if cursor.eat_kws(&["EXCEPTIONS", "INTO"]) {
             cursor.qualified_name()?;
@@ -491,14 +538,18 @@ pub(super) fn constraint_state(
     }
 }
 
-/// `START WITH n`, `INCREMENT BY n` and the other identity/sequence options (others ignored).
-pub(super) fn sequence_options(
+/// `START WITH n`, `INCREMENT BY n` and PostgreSQL's `SEQUENCE NAME s` among the identity options
+/// (others ignored); returns the sequence's name if one is given.
+fn sequence_options(
     cursor: &mut Cursor,
     start: &mut i64,
     increment: &mut i64,
-) -> Result<(), ParseError> {
+) -> Result<Option<QualifiedName>, ParseError> {
+    let mut sequence = None;
     while !cursor.at_end() && !cursor.is(&Token::RParen) {
-        if cursor.eat_kws(&["START", "WITH"]) || cursor.eat_kw("START") {
+        if cursor.eat_kws(&["SEQUENCE", "NAME"]) {
+            sequence = Some(cursor.qualified_name()?);
+        } else if cursor.eat_kws(&["START", "WITH"]) || cursor.eat_kw("START") {
             cursor.eat_kw("WITH");
             *start = cursor.number()?;
         } else if cursor.eat_kws(&["INCREMENT", "BY"]) || cursor.eat_kw("INCREMENT") {
@@ -507,18 +558,21 @@ pub(super) fn sequence_options(
             cursor.advance();
         }
     }
-    Ok(())
+    Ok(sequence)
 }
 
-/// `seq.NEXTVAL` (Oracle) or `nextval('seq'::regclass)` (PostgreSQL) as a whole default.
+/// `seq.NEXTVAL` (Oracle, also DBMS_METADATA's `"HR"."EMP_SEQ"."NEXTVAL"`) or
+/// `nextval('seq'::regclass)` (PostgreSQL) as a whole default.
 pub(super) fn sequence_in_default(text: &str, dialect: SourceDialect) -> Option<QualifiedName> {
     let text = text.trim();
     match dialect {
         SourceDialect::Oracle => {
-            let upper = text.to_ascii_uppercase();
-            let name = upper.strip_suffix(".NEXTVAL")?;
-            let name = &text[..name.len()];
-            split_qualified(name)
+            let mut parts = dotted_name(text, dialect)?;
+            let pseudo_column = parts.pop()?;
+            if !pseudo_column.value.eq_ignore_ascii_case("NEXTVAL") {
+                return None;
+            }
+            qualified(parts)
         }
         SourceDialect::Postgres => {
             let lower = text.to_ascii_lowercase();
@@ -526,33 +580,71 @@ pub(super) fn sequence_in_default(text: &str, dialect: SourceDialect) -> Option<
             let inner = &text["nextval(".len().."nextval(".len() + inner.len()];
             let inner = inner.trim().trim_end_matches("::regclass");
             let name = inner.strip_prefix('\'')?.strip_suffix('\'')?;
-            split_qualified(name)
+            split_qualified(&name.replace("''", "'"), dialect)
         }
         _ => None,
     }
 }
 
-/// `schema.name` as written in a string (`'public.t_id_seq'`).
-pub(super) fn split_qualified(name: &str) -> Option<QualifiedName> {
-    let parts: Vec<Ident> = name
-        .split('.')
-        .map(|part| {
-            let part = part.trim();
-            match part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
-                Some(quoted) => Ident::quoted(quoted),
-                None => Ident::new(part),
-            }
-        })
-        .collect();
-    if parts
-        .iter()
-        .any(|p| p.value.is_empty() || p.value.contains(|c: char| c.is_whitespace() || c == '('))
-    {
-        return None;
-    }
-    let mut parts = parts;
+/// `schema.name` as written in a string (`'public.t_id_seq'`, `'"Sales"."Order Items_seq"'`):
+/// the same object as the name written in DDL.
+pub(super) fn split_qualified(name: &str, dialect: SourceDialect) -> Option<QualifiedName> {
+    qualified(dotted_name(name, dialect)?)
+}
+
+/// The last two of `parts` as a qualified name.
+fn qualified(mut parts: Vec<Ident>) -> Option<QualifiedName> {
     let name = parts.pop()?;
     Some(QualifiedName::new(parts.pop(), name))
+}
+
+/// The parts of a dotted name in text (`a.b`, `"A b"."c"""`), quoted parts read like the
+/// tokenizer reads them; `None` when the text is not only a name.
+fn dotted_name(text: &str, dialect: SourceDialect) -> Option<Vec<Ident>> {
+    let mut parts = Vec::new();
+    let mut rest = text.trim();
+    loop {
+        let (part, after) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let (value, after) = quoted_part(quoted)?;
+                (source_ident(value, Some('"'), dialect), after)
+            }
+            None => {
+                let end = rest.find('.').unwrap_or(rest.len());
+                let word = rest[..end].trim();
+                if word.contains(|c: char| c.is_whitespace() || "()'\"".contains(c)) {
+                    return None;
+                }
+                (Ident::new(word), &rest[end..])
+            }
+        };
+        if part.value.is_empty() {
+            return None;
+        }
+        parts.push(part);
+        let after = after.trim_start();
+        if after.is_empty() {
+            return Some(parts);
+        }
+        rest = after.strip_prefix('.')?.trim_start();
+    }
+}
+
+/// The text of a double-quoted name whose opening quote is already consumed (`""` is a quote),
+/// and what follows its closing quote.
+fn quoted_part(text: &str) -> Option<(String, &str)> {
+    let mut value = String::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((index, c)) = chars.next() {
+        if c != '"' {
+            value.push(c);
+        } else if chars.next_if(|&(_, next)| next == '"').is_some() {
+            value.push('"');
+        } else {
+            return Some((value, &text[index + 1..]));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -571,5 +663,41 @@ mod tests {
         assert_eq!(seq.to_string(), "public.t_id_seq");
         assert!(sequence_in_default("SYSDATE", SourceDialect::Oracle).is_none());
         assert!(sequence_in_default("nextval(x)", SourceDialect::Postgres).is_none());
+    }
+
+    #[test]
+    fn quoted_sequence_names_are_read_like_in_ddl() {
+        // DBMS_METADATA quotes every name; Oracle's quoted upper case is the unquoted name.
+        let seq =
+            sequence_in_default("\"HR\".\"EMP_SEQ\".\"NEXTVAL\"", SourceDialect::Oracle).unwrap();
+        assert_eq!(
+            seq,
+            QualifiedName::new(Some(Ident::new("HR")), Ident::new("EMP_SEQ"))
+        );
+        let seq = sequence_in_default("\"Hr\".\"Emp.Seq\".NEXTVAL", SourceDialect::Oracle).unwrap();
+        assert_eq!(
+            seq,
+            QualifiedName::new(Some(Ident::quoted("Hr")), Ident::quoted("Emp.Seq"))
+        );
+        assert!(
+            sequence_in_default("\"HR\".\"EMP_SEQ\".\"CURRVAL\"", SourceDialect::Oracle).is_none()
+        );
+        // pg_dump's regclass literal of a mixed-case name with a space.
+        let seq = sequence_in_default(
+            "nextval('\"Sales\".\"Order Items_ItemID_seq\"'::regclass)",
+            SourceDialect::Postgres,
+        )
+        .unwrap();
+        assert_eq!(
+            seq,
+            QualifiedName::new(
+                Some(Ident::quoted("Sales")),
+                Ident::quoted("Order Items_ItemID_seq")
+            )
+        );
+        assert!(split_qualified("\"a\"\"b\".c", SourceDialect::Postgres)
+            .is_some_and(|name| name.schema == Some(Ident::quoted("a\"b"))));
+        assert!(split_qualified("\"unterminated", SourceDialect::Postgres).is_none());
+        assert!(split_qualified("a b.c", SourceDialect::Postgres).is_none());
     }
 }

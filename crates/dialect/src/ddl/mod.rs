@@ -19,7 +19,8 @@ use crate::cursor::{Cursor, ParseError};
 use crate::script::{self, RawStatement, ScriptItem};
 use crate::typemap::{TypeMaps, TypeRef};
 use migrate_core::{
-    Catalog, Finding, LogicalType, QualifiedName, Severity, SourceDialect, SourceLocation,
+    Catalog, ColumnDefault, Finding, Ident, LogicalType, QualifiedName, Severity, SourceDialect,
+    SourceLocation,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -48,6 +49,13 @@ impl migrate_core::ErrorClass for InputError {
     }
 }
 
+/// What a column declared with a PostgreSQL domain gets from it, besides the type.
+#[derive(Debug, Clone, Default)]
+struct DomainColumn {
+    not_null: bool,
+    default: Option<ColumnDefault>,
+}
+
 /// Reads DDL scripts of one dialect into a catalog, file after file, so that later files can
 /// refer to objects of earlier ones (ALTER TABLE, COMMENT ON, CREATE TABLE ... LIKE).
 pub struct DdlReader {
@@ -56,6 +64,11 @@ pub struct DdlReader {
     catalog: Catalog,
     /// PostgreSQL domains and enums, by upper-case name: they resolve to a base type.
     user_types: HashMap<String, TypeRef>,
+    /// PostgreSQL domains' NOT NULL and DEFAULT, by upper-case name, for the columns of them.
+    domain_columns: HashMap<String, DomainColumn>,
+    /// Sequences of identity columns (PostgreSQL `SEQUENCE NAME s`), with the table and column,
+    /// so that pg_dump's `setval` of the sequence seeds the identity.
+    identity_sequences: Vec<(QualifiedName, QualifiedName, Ident)>,
     /// Source types already mapped, with their result.
     mapped_types: HashMap<TypeRef, Result<crate::Mapped<LogicalType>, crate::MapError>>,
     /// Finds tables of `catalog` by name (ALTER, COMMENT ON, LIKE and redefinitions look them up).
@@ -74,6 +87,8 @@ impl DdlReader {
             maps: TypeMaps::builtin(),
             catalog: Catalog::default(),
             user_types: HashMap::new(),
+            identity_sequences: Vec::new(),
+            domain_columns: HashMap::new(),
             mapped_types: HashMap::new(),
             table_index: migrate_core::TableIndex::default(),
             skipped: BTreeMap::new(),
@@ -290,7 +305,7 @@ impl DdlReader {
         }
         let tokens =
             tokens.unwrap_or_else(|| crate::cursor::tokenize(&statement.text, self.dialect));
-        let mut cursor = match Cursor::with_tokens(statement, tokens, file) {
+        let mut cursor = match Cursor::with_tokens(statement, tokens, self.dialect, file) {
             Ok(cursor) => cursor,
             Err(error) => return self.syntax_error(error, statement),
         };
@@ -396,8 +411,12 @@ impl DdlReader {
         };
         let is_called =
             !(cursor.eat(&sqlparser::tokenizer::Token::Comma) && cursor.eat_kw("FALSE"));
-        let Some(sequence_name) = column::split_qualified(&name) else {
+        let Some(sequence_name) = column::split_qualified(&name, self.dialect) else {
             return false;
+        };
+        let next = |increment: i64| match is_called {
+            true => value.saturating_add(increment),
+            false => value,
         };
         if let Some(sequence) = self
             .catalog
@@ -405,11 +424,20 @@ impl DdlReader {
             .iter_mut()
             .find(|s| s.name.matches(&sequence_name))
         {
-            sequence.start = if is_called {
-                value.saturating_add(sequence.increment)
-            } else {
-                value
-            };
+            sequence.start = next(sequence.increment);
+        } else if let Some((_, table, column)) = self
+            .identity_sequences
+            .iter()
+            .find(|(sequence, _, _)| sequence.matches(&sequence_name))
+            .cloned()
+        {
+            let identity = self
+                .table_mut(&table)
+                .and_then(|table| table.column_mut(&column))
+                .and_then(|column| column.identity.as_mut());
+            if let Some(identity) = identity {
+                identity.start = next(identity.increment);
+            }
         }
         true
     }

@@ -1,12 +1,13 @@
 //! PostgreSQL specifics: table clauses after the column list, and the user-defined types
 //! (domains, enums) that columns refer to.
 
+use super::column::default_expression;
 use super::table::TableClauses;
-use super::DdlReader;
+use super::{DdlReader, DomainColumn};
 use crate::cursor::{Cursor, ParseError};
 use crate::type_syntax::parse_type;
 use crate::typemap::TypeRef;
-use migrate_core::{Severity, SourceDialect, SourceLocation, Table};
+use migrate_core::{QualifiedName, Severity, SourceDialect, SourceLocation, Table, UserType};
 use sqlparser::tokenizer::Token;
 
 impl DdlReader {
@@ -95,7 +96,8 @@ impl DdlReader {
     }
 
     /// `CREATE DOMAIN name [AS] type [DEFAULT ...] [CONSTRAINT ...] [NOT NULL | CHECK (...)]`:
-    /// columns of the domain get its base type; its CHECK is reported, not enforced.
+    /// columns of the domain get its base type, its NOT NULL and its DEFAULT (unless they have
+    /// their own); its CHECK is reported, not enforced.
     pub(super) fn create_domain(
         &mut self,
         cursor: &mut Cursor,
@@ -104,14 +106,22 @@ impl DdlReader {
         let name = cursor.qualified_name()?;
         cursor.eat_kw("AS");
         let base = parse_type(cursor, self.dialect)?;
-        let has_check = {
-            let mut found = false;
-            while !cursor.at_end() {
-                found |= cursor.is_kw("CHECK");
+        let mut domain = DomainColumn::default();
+        let mut has_check = false;
+        while !cursor.at_end() {
+            if cursor.eat_kw("DEFAULT") {
+                let range = default_expression(cursor);
+                domain.default = Some(self.default_value(cursor, range));
+            } else if cursor.eat_kws(&["NOT", "NULL"]) {
+                domain.not_null = true;
+            } else {
+                // CONSTRAINT name, NULL, COLLATE c, CHECK (...) and its parts.
+                has_check |= cursor.is_kw("CHECK");
                 cursor.advance();
             }
-            found
-        };
+        }
+        self.domain_columns
+            .insert(name.name.value.to_ascii_uppercase(), domain);
         if has_check {
             self.finding(
                 Severity::Warning,
@@ -122,9 +132,21 @@ impl DdlReader {
                 Some(location),
             );
         }
+        self.define_user_type(name, base);
+        Ok(())
+    }
+
+    /// Records a domain or enum: columns of it resolve to `base`, and the catalog keeps its
+    /// canonical type for the casts to it in defaults and views.
+    fn define_user_type(&mut self, name: QualifiedName, base: TypeRef) {
+        if let Ok(mapped) = self.maps.source(self.dialect).map_source(&base) {
+            self.catalog.user_types.push(UserType {
+                name: name.clone(),
+                data_type: mapped.value,
+            });
+        }
         self.user_types
             .insert(name.name.value.to_ascii_uppercase(), base);
-        Ok(())
     }
 
     /// `CREATE TYPE name AS ENUM (...)` becomes a text type sized for its longest label;
@@ -150,15 +172,13 @@ impl DdlReader {
                     .collect::<Vec<_>>()
                     .join(",")
             );
-            self.user_types.insert(
-                name.name.value.to_ascii_uppercase(),
-                TypeRef {
-                    name: "ENUM".into(),
-                    labels,
-                    text,
-                    ..TypeRef::default()
-                },
-            );
+            let base = TypeRef {
+                name: "ENUM".into(),
+                labels,
+                text,
+                ..TypeRef::default()
+            };
+            self.define_user_type(name, base);
             return Ok(());
         }
         cursor.take_until(|_| false);

@@ -3,7 +3,9 @@
 
 use super::Ctx;
 use crate::funcmap::data_type;
-use sqlparser::ast::{DataType, Expr};
+use sqlparser::ast::{DataType, Expr, ObjectName};
+
+pub(crate) const USER_TYPE_NAME: &str = "user_type_cast";
 
 pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
     let Expr::Cast {
@@ -13,6 +15,10 @@ pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
     else {
         return;
     };
+    if let Some(target) = user_type_target(name, ctx) {
+        user_type_cast(expr, target, ctx);
+        return;
+    }
     let Some(cast) = ctx.map.cast(&name.to_string()) else {
         ctx.log.warning(
             "cast.unknown-type",
@@ -50,6 +56,31 @@ pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
                 "CAST to `{name}({})` could not be converted: {error}",
                 modifiers.join(", ")
             ),
+            "change the cast by hand",
+        ),
+    }
+}
+
+/// The target type of the user-defined type `name` names, if the converted scripts define one.
+fn user_type_target(name: &ObjectName, ctx: &Ctx) -> Option<String> {
+    let name = name.0.last()?.as_ident()?.value.to_lowercase();
+    ctx.user_types.get(&name).cloned()
+}
+
+/// `user_type_cast`: a cast to a domain or enum (pg_dump's `'ok'::public.mood`) becomes a cast to
+/// the type its columns get in the target (`'ok'::VARCHAR(20)`), since the type itself is not
+/// created there.
+fn user_type_cast(expr: &mut Expr, target: String, ctx: &mut Ctx) {
+    match data_type(&target) {
+        Ok(new_type) => {
+            if let Expr::Cast { data_type, .. } = expr {
+                *data_type = new_type;
+            }
+            ctx.log.applied(USER_TYPE_NAME);
+        }
+        Err(error) => ctx.log.action(
+            "cast.unsupported",
+            format!("CAST to a user-defined type could not be converted: {error}"),
             "change the cast by hand",
         ),
     }

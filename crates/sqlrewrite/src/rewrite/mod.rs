@@ -24,6 +24,7 @@ use crate::parse;
 use crate::typing::{ColumnTypes, Scopes};
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{Expr, Query, Select, TableFactor, ValueWithSpan, VisitMut, VisitorMut};
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -45,6 +46,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     sequence::NAME,
     literals::NAME,
     literals::INTRODUCER_NAME,
+    casts::USER_TYPE_NAME,
 ];
 
 /// Longest input accepted. With the stack a rewrite runs on (64 MiB), it bounds the recursion of cloning and dropping the
@@ -81,6 +83,9 @@ pub struct Context {
     pub types: Option<Arc<ColumnTypes>>,
     /// For an expression: the table whose columns it refers to without a qualifier.
     pub table: Option<String>,
+    /// User-defined types (PostgreSQL domains and enums) by lower-case unqualified name, with the
+    /// target type that casts to them become: the target has no such types.
+    pub user_types: Arc<HashMap<String, String>>,
 }
 
 /// Translates one expression (a column default, generated column or CHECK condition).
@@ -149,6 +154,8 @@ pub(crate) struct Ctx {
     pub(crate) types: Option<Arc<ColumnTypes>>,
     /// Tables in scope of the expression being rewritten.
     pub(crate) scopes: Scopes,
+    /// See [`Context::user_types`].
+    pub(crate) user_types: Arc<HashMap<String, String>>,
 }
 
 impl Ctx {
@@ -160,6 +167,7 @@ impl Ctx {
             log: Log::default(),
             subqueries: 0,
             types: context.types.clone(),
+            user_types: context.user_types.clone(),
             scopes: match &context.table {
                 Some(table) => Scopes::of_table(table),
                 None => Scopes::default(),
