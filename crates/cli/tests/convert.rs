@@ -374,3 +374,71 @@ ALTER TABLE "{a}_two" ADD CONSTRAINT "{a}_fk" FOREIGN KEY ("{a}_c2") REFERENCES 
     );
     runs_on_postgres("truncated", &stdout);
 }
+
+/// MySQL and Hive casts in views name the source's types: they are mapped as columns of those
+/// types are. Hive array subscripts count from 1 on PostgreSQL. The PostgreSQL output runs and
+/// gives the source's results.
+#[test]
+fn view_casts_and_array_subscripts_follow_the_source_dialect() {
+    let mysql = file(
+        "casts-mysql.sql",
+        b"CREATE TABLE t (id int, s varchar(20));
+CREATE VIEW v AS SELECT CAST(id AS CHAR) a, CAST(s AS SIGNED) b, CAST(s AS UNSIGNED INTEGER) c,
+  CAST(s AS DATETIME) e, CAST(s AS DECIMAL(10,2)) f, CONVERT(s, CHAR(5)) g, CAST(id AS DOUBLE) h,
+  CAST(s AS BINARY) i FROM t;",
+    );
+    let (_, postgres, stderr) = convert_to("mysql", "postgres", &mysql);
+    assert!(
+        postgres.contains("CREATE VIEW v AS\nSELECT CAST(id AS TEXT) AS a, CAST(s AS BIGINT) AS b, CAST(s AS NUMERIC(20,0)) AS c, CAST(s AS TIMESTAMP(0)) AS e, CAST(s AS NUMERIC(10,2)) AS f, CAST(s AS VARCHAR(5)) AS g, CAST(id AS DOUBLE PRECISION) AS h, CAST(s AS BYTEA) AS i FROM t;"),
+        "{postgres}\n{stderr}"
+    );
+    let (_, redshift, _) = convert_to("mysql", "redshift", &mysql);
+    assert!(
+        redshift.contains("SELECT CAST(id AS VARCHAR(65535)) AS a, CAST(s AS BIGINT) AS b, CAST(s AS DECIMAL(20,0)) AS c, CAST(s AS TIMESTAMP) AS e, CAST(s AS DECIMAL(10,2)) AS f, CAST(s AS VARCHAR(20)) AS g, CAST(id AS DOUBLE PRECISION) AS h, CAST(s AS varbyte(1024000)) AS i FROM t;"),
+        "{redshift}"
+    );
+    let hive = file(
+        "casts-hive.sql",
+        b"CREATE TABLE t (id int, a array<int>, s string);
+CREATE VIEW v AS SELECT id, a[0] AS first_elem, a[id] AS nth, cast(id as string) AS ids FROM t;",
+    );
+    let (_, hive_postgres, _) = convert_to("hive", "postgres", &hive);
+    assert!(
+        hive_postgres.contains(
+            "SELECT id, a[1] AS first_elem, a[(id) + 1] AS nth, CAST(id AS TEXT) AS ids FROM t;"
+        ),
+        "{hive_postgres}"
+    );
+    let (_, hive_redshift, _) = convert_to("hive", "redshift", &hive);
+    assert!(
+        hive_redshift.contains("SELECT id, a[0] AS first_elem, a[id] AS nth, CAST(id AS VARCHAR(65535)) AS ids FROM t;"),
+        "{hive_redshift}"
+    );
+    let Some(server) = migrate_testkit::postgres() else {
+        return;
+    };
+    for (hint, ddl, data, query, expected) in [
+        (
+            "casts_mysql",
+            &postgres,
+            "INSERT INTO t VALUES (123, '42')",
+            "SELECT a, b, c, f, g, h FROM v",
+            "123|42|42|42.00|42|123\n",
+        ),
+        (
+            "casts_hive",
+            &hive_postgres,
+            "INSERT INTO t VALUES (1, ARRAY[10, 20, 30], 'x')",
+            "SELECT * FROM v",
+            "1|10|20|1\n",
+        ),
+    ] {
+        let database = server.create_database(hint);
+        database.sql(ddl).unwrap_or_else(|e| panic!("{e}\n{ddl}"));
+        database.sql(data).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            database.sql(query).unwrap_or_else(|e| panic!("{e}")),
+            expected
+        );
+    }
+}

@@ -4,15 +4,15 @@
 //! keys), foreign keys as ALTER TABLE once every table exists, comments, then views and synonyms.
 //! Everything that can't be carried over becomes a finding; nothing is dropped silently.
 
-use crate::typemap::TypeMaps;
+use crate::typemap::{CastTypeMap, TypeMaps};
 use migrate_core::{
     Catalog, Column, ColumnDefault, Constraint, ConstraintKind, DistStyle, Encoding, Finding,
     Ident, Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect, Table,
     TableIndex, TableKind, TableLayout, TargetDialect,
 };
 use migrate_sqlrewrite::{
-    free_target_ident, rewrite_expression_in, rewrite_query_in, target_ident, ColumnTypes, Context,
-    Rewritten,
+    free_target_ident, rewrite_expression_in, rewrite_query_in, target_ident, CastTypes,
+    ColumnTypes, Context, Rewritten,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
@@ -54,6 +54,8 @@ struct Emitter<'a> {
     aligned: HashMap<(usize, usize), LogicalType>,
     /// Column types for type-dependent rewrites in views, defaults and checks.
     types: Arc<ColumnTypes>,
+    /// The type maps, for the types that casts in views, defaults and checks name.
+    cast_types: Arc<dyn CastTypes>,
     /// Finds the catalog's tables by name.
     index: TableIndex,
     /// Columns written under another name because their target name collides, by position.
@@ -91,6 +93,11 @@ pub fn emit(
         summary: Summary::default(),
         aligned: aligned_key_types(catalog, &TableIndex::new(&catalog.tables)),
         types: Arc::new(column_types(catalog)),
+        cast_types: Arc::new(CastTypeMap {
+            maps: TypeMaps::builtin(),
+            from,
+            to,
+        }),
         index: TableIndex::new(&catalog.tables),
         mapped_types: HashMap::new(),
         truncations_reported: BTreeSet::new(),
@@ -675,6 +682,7 @@ impl<'a> Emitter<'a> {
         let context = Context {
             types: Some(self.types.clone()),
             table: Some(table.name.name.value.clone()),
+            cast_types: Some(self.cast_types.clone()),
         };
         match rewrite_expression_in(expression, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, object, location),
@@ -1113,6 +1121,7 @@ impl<'a> Emitter<'a> {
         let context = Context {
             types: Some(self.types.clone()),
             table: None,
+            cast_types: Some(self.cast_types.clone()),
         };
         let rewritten = match rewrite_query_in(&view.query, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, &object, location),

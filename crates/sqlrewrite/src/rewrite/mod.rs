@@ -15,11 +15,12 @@ mod outer_join;
 mod rownum;
 mod sequence;
 mod subquery_alias;
+mod subscript;
 mod trunc;
 
 use crate::error::RewriteError;
 use crate::funcmap::{function_map, FunctionMap};
-use crate::output::{Log, Rewritten};
+use crate::output::{Log, Note, Rewritten};
 use crate::parse;
 use crate::typing::{ColumnTypes, Scopes};
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
@@ -45,6 +46,8 @@ pub const NAMED_REWRITES: &[&str] = &[
     sequence::NAME,
     literals::NAME,
     literals::INTRODUCER_NAME,
+    casts::SOURCE_TYPE_NAME,
+    subscript::NAME,
 ];
 
 /// Longest input accepted. With the stack a rewrite runs on (64 MiB), it bounds the recursion of cloning and dropping the
@@ -81,6 +84,16 @@ pub struct Context {
     pub types: Option<Arc<ColumnTypes>>,
     /// For an expression: the table whose columns it refers to without a qualifier.
     pub table: Option<String>,
+    /// The source's type mapping, for the types of MySQL and Hive casts (`CAST(x AS DATETIME)`).
+    /// Without it those casts are left as written.
+    pub cast_types: Option<Arc<dyn CastTypes>>,
+}
+
+/// Maps a type as the source writes it to the target's, through the converter's type maps.
+pub trait CastTypes: std::fmt::Debug + Send + Sync {
+    /// The target type for the source type `text` (`DECIMAL(10,2)`, `STRING`), with the notes of
+    /// the mapping; `Err` says why there is none.
+    fn target_type(&self, text: &str) -> Result<(String, Vec<Note>), String>;
 }
 
 /// Translates one expression (a column default, generated column or CHECK condition).
@@ -149,6 +162,8 @@ pub(crate) struct Ctx {
     pub(crate) types: Option<Arc<ColumnTypes>>,
     /// Tables in scope of the expression being rewritten.
     pub(crate) scopes: Scopes,
+    /// The source's type mapping for casts, when the caller has one.
+    pub(crate) cast_types: Option<Arc<dyn CastTypes>>,
 }
 
 impl Ctx {
@@ -160,6 +175,7 @@ impl Ctx {
             log: Log::default(),
             subqueries: 0,
             types: context.types.clone(),
+            cast_types: context.cast_types.clone(),
             scopes: match &context.table {
                 Some(table) => Scopes::of_table(table),
                 None => Scopes::default(),
@@ -228,6 +244,7 @@ impl VisitorMut for Rewriter<'_> {
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);
         casts::cast_type(expr, self.ctx);
+        subscript::hive_array_index(expr, self.ctx);
         detect::expression_constructs(expr, self.ctx);
         ControlFlow::Continue(())
     }
