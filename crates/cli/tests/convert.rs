@@ -334,7 +334,8 @@ fn names_that_collide_after_truncation_are_made_unique() {
 CREATE TABLE "{a}_two" ("{a}_c1" int, "{a}_c2" int, "{e}x" int, "{e}y" int, CONSTRAINT "{a}_pk2" PRIMARY KEY ("{a}_c1"));
 CREATE INDEX "{a}_idx1" ON "{a}_one" ("{a}_c2");
 CREATE INDEX "{a}_idx2" ON "{a}_two" ("{a}_c2");
-ALTER TABLE "{a}_two" ADD CONSTRAINT "{a}_fk" FOREIGN KEY ("{a}_c2") REFERENCES "{a}_one" ("{a}_c1");"#
+ALTER TABLE "{a}_two" ADD CONSTRAINT "{a}_fk" FOREIGN KEY ("{a}_c2") REFERENCES "{a}_one" ("{a}_c1");
+CREATE VIEW v AS SELECT count(*) AS n FROM "{a}_two";"#
     );
     let path = file("truncated.sql", script.as_bytes());
     let (code, stdout, stderr) = convert_to("postgres", "postgres", &path);
@@ -364,6 +365,7 @@ ALTER TABLE "{a}_two" ADD CONSTRAINT "{a}_fk" FOREIGN KEY ("{a}_c2") REFERENCES 
         format!("ALTER TABLE {two} ADD CONSTRAINT {full} FOREIGN KEY ({two}) REFERENCES {one} ({full});"),
         format!("CREATE INDEX {} ON {one} ({two});", cut("_5")),
         format!("CREATE INDEX {} ON {two} ({two});", cut("_6")),
+        format!("CREATE VIEW v AS\nSELECT count(*) AS n FROM {two};"),
     ];
     for statement in statements {
         assert!(stdout.contains(&statement), "{statement}\n{stdout}");

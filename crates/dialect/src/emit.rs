@@ -60,8 +60,8 @@ struct Emitter<'a> {
     index: TableIndex,
     /// Columns written under another name because their target name collides, by position.
     renamed_columns: HashMap<(usize, usize), String>,
-    /// Tables written under another (qualified) name because their target name collides, by
-    /// position.
+    /// Tables written under another name (without the schema) because their target name
+    /// collides, by position.
     renamed_tables: HashMap<usize, String>,
     /// (schema, name) of the tables, indexes and key constraints written, as written: in
     /// PostgreSQL a primary or unique key's name is its index's, which shares one namespace per
@@ -139,9 +139,12 @@ impl<'a> Emitter<'a> {
     /// The target name of the table at `table_index`: its own, or the free name it was given
     /// because that collides.
     fn table_name(&mut self, table_index: usize) -> String {
-        match self.renamed_tables.get(&table_index) {
-            Some(renamed) => renamed.clone(),
-            None => self.name(&self.catalog.tables[table_index].name),
+        let Some(renamed) = self.renamed_tables.get(&table_index).cloned() else {
+            return self.name(&self.catalog.tables[table_index].name);
+        };
+        match self.schema_name(table_index) {
+            schema if schema.is_empty() => renamed,
+            schema => format!("{schema}.{renamed}"),
         }
     }
 
@@ -304,10 +307,10 @@ impl<'a> Emitter<'a> {
                     let free = free_target_ident(&table.name.name.value, self.to, |candidate| {
                         tables.contains_key(&(schema.clone(), candidate.to_string()))
                     });
-                    let action = format!("it is written as {}: rename one of them in the source DDL, correct the views and scripts that name it, and load it under the new name", qualified(&free));
+                    let action = format!("it is written as {}: rename one of them in the source DDL, and load it (and run other scripts that name it) under the new name", qualified(&free));
                     let (other, folded) = (other.to_string(), qualified(&name));
                     self.collision(&object, &other, &folded, &action, table.location.as_ref());
-                    self.renamed_tables.insert(table_index, qualified(&free));
+                    self.renamed_tables.insert(table_index, free.clone());
                     free
                 }
                 None => name,
@@ -683,6 +686,7 @@ impl<'a> Emitter<'a> {
             types: Some(self.types.clone()),
             table: Some(table.name.name.value.clone()),
             cast_types: Some(self.cast_types.clone()),
+            renamed_tables: Vec::new(),
         };
         match rewrite_expression_in(expression, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, object, location),
@@ -1118,10 +1122,16 @@ impl<'a> Emitter<'a> {
     fn view(&mut self, view: &migrate_core::View) {
         let object = format!("view {}", view.name);
         let location = view.location.as_ref();
+        let catalog = self.catalog;
         let context = Context {
             types: Some(self.types.clone()),
             table: None,
             cast_types: Some(self.cast_types.clone()),
+            renamed_tables: self
+                .renamed_tables
+                .iter()
+                .map(|(&table, name)| (catalog.tables[table].name.clone(), name.clone()))
+                .collect(),
         };
         let rewritten = match rewrite_query_in(&view.query, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, &object, location),

@@ -3,7 +3,7 @@
 //! codes expected. The union of rewrites hit must be every named rewrite and every function-map
 //! rule, so coverage cannot silently drop.
 
-use migrate_core::{LogicalType, SourceDialect, TargetDialect};
+use migrate_core::{Ident, LogicalType, QualifiedName, SourceDialect, TargetDialect};
 use migrate_sqlrewrite::{
     function_rule_ids, rewrite_expression_in, rewrite_query_in, CastTypes, ColumnTypes, Context,
     Note, RewriteError, Rewritten, NAMED_REWRITES,
@@ -46,6 +46,9 @@ struct Case {
     /// (the real maps live in `migrate-dialect`, and are tested there).
     #[serde(default)]
     cast_types: BTreeMap<String, String>,
+    /// Tables the converter writes under another name: `"T" = "t_2"` (source name, unqualified).
+    #[serde(default)]
+    renamed_tables: BTreeMap<String, String>,
 }
 
 /// The converter's type maps as a case lists them; a type it doesn't list has no mapping.
@@ -88,6 +91,17 @@ fn run(case: &Case, from: SourceDialect, to: TargetDialect) -> Result<Rewritten,
     if !case.cast_types.is_empty() {
         context.cast_types = Some(Arc::new(ListedCastTypes(case.cast_types.clone())));
     }
+    context.renamed_tables = case
+        .renamed_tables
+        .iter()
+        .map(|(source, written)| {
+            let name = match source.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                Some(quoted) => Ident::quoted(quoted),
+                None => Ident::new(source.as_str()),
+            };
+            (QualifiedName::unqualified(name), written.clone())
+        })
+        .collect();
     if case.expression {
         rewrite_expression_in(&case.input, from, to, &context)
     } else {

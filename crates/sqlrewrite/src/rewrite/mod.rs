@@ -12,6 +12,7 @@ mod literals;
 mod mysql;
 mod nvl2;
 mod outer_join;
+mod renamed_table;
 mod rownum;
 mod sequence;
 mod subquery_alias;
@@ -48,6 +49,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     literals::INTRODUCER_NAME,
     casts::SOURCE_TYPE_NAME,
     subscript::NAME,
+    renamed_table::NAME,
 ];
 
 /// Longest input accepted. With the stack a rewrite runs on (64 MiB), it bounds the recursion of cloning and dropping the
@@ -87,6 +89,9 @@ pub struct Context {
     /// The source's type mapping, for the types of MySQL and Hive casts (`CAST(x AS DATETIME)`).
     /// Without it those casts are left as written.
     pub cast_types: Option<Arc<dyn CastTypes>>,
+    /// Tables the converter writes under another name (their names collide in the target), with
+    /// that name as target SQL (without the schema): views read them under it.
+    pub renamed_tables: Vec<(migrate_core::QualifiedName, String)>,
 }
 
 /// Maps a type as the source writes it to the target's, through the converter's type maps.
@@ -164,6 +169,8 @@ pub(crate) struct Ctx {
     pub(crate) scopes: Scopes,
     /// The source's type mapping for casts, when the caller has one.
     pub(crate) cast_types: Option<Arc<dyn CastTypes>>,
+    /// See [`Context::renamed_tables`].
+    pub(crate) renamed_tables: Vec<(migrate_core::QualifiedName, String)>,
 }
 
 impl Ctx {
@@ -176,6 +183,7 @@ impl Ctx {
             subqueries: 0,
             types: context.types.clone(),
             cast_types: context.cast_types.clone(),
+            renamed_tables: context.renamed_tables.clone(),
             scopes: match &context.table {
                 Some(table) => Scopes::of_table(table),
                 None => Scopes::default(),
@@ -228,6 +236,7 @@ impl VisitorMut for Rewriter<'_> {
 
     fn pre_visit_table_factor(&mut self, table: &mut TableFactor) -> ControlFlow<()> {
         subquery_alias::derived_table_alias(table, self.ctx);
+        renamed_table::renamed_table(table, self.ctx);
         detect::table_constructs(table, self.ctx);
         ControlFlow::Continue(())
     }
