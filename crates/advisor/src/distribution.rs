@@ -21,7 +21,7 @@
 //!    count: they are explicit physical design in the source.
 
 use crate::text::{count, percent};
-use crate::usage::ColKey;
+use crate::usage::{unkeyable, ColKey};
 use crate::Context;
 use migrate_core::{DistStyle, Evidence, LogicalType, PartitionMethod};
 
@@ -219,13 +219,8 @@ fn judge(ctx: &Context, column: ColKey) -> Result<String, String> {
     let t = ctx.thresholds;
     let name = ctx.column_name(column);
     let data_type = &ctx.catalog.tables[column.0].columns[column.1].data_type;
-    if data_type.is_semi_structured()
-        || matches!(data_type, LogicalType::Geometry | LogicalType::Geography)
-    {
-        return Err(format!(
-            "{} values can't be a distribution key",
-            data_type.canonical_name()
-        ));
+    if let Some(why) = unkeyable(ctx.catalog, column) {
+        return Err(why);
     }
     if matches!(data_type, LogicalType::Boolean) {
         return Err(format!(

@@ -11,20 +11,32 @@
 //! Without one: range/interval partition keys and Hive partition columns lead, then Hive
 //! `SORTED BY` columns, then the primary key.
 //!
+//! Columns Redshift can't sort by (SUPER, GEOMETRY, GEOGRAPHY) are left out, with a note.
+//!
 //! The key stops after a unique column (later columns would never be consulted) and after
 //! `max_sortkey_columns` columns.
 
-use crate::usage::{is_date_or_time, ColKey};
+use crate::usage::{is_date_or_time, unkeyable, ColKey};
 use crate::Context;
 use migrate_core::{Evidence, Ident, PartitionMethod};
 use std::collections::BTreeMap;
 
 pub(crate) fn sort_key(ctx: &Context, table: usize) -> (Vec<Ident>, Evidence) {
-    let (candidates, mut notes) = if ctx.usage.mentions(table) {
+    let (ranked, mut notes) = if ctx.usage.mentions(table) {
         (from_workload(ctx, table), Vec::new())
     } else {
         from_structure(ctx, table)
     };
+    let mut candidates = Vec::new();
+    for (index, reason) in ranked {
+        match unkeyable(ctx.catalog, (table, index)) {
+            Some(why) => notes.push(format!(
+                "left out {}: {why}",
+                ctx.column_name((table, index))
+            )),
+            None => candidates.push((index, reason)),
+        }
+    }
     let limit = ctx.thresholds.max_sortkey_columns;
     let mut columns = Vec::new();
     let mut reasons = Vec::new();

@@ -127,6 +127,20 @@ pub(crate) fn is_date_or_time(catalog: &Catalog, key: ColKey) -> bool {
     )
 }
 
+/// Why a column can't be a Redshift sort or distribution key, if it can't: SUPER (semi-structured
+/// values) and the spatial types are not allowed as either.
+pub(crate) fn unkeyable(catalog: &Catalog, key: ColKey) -> Option<String> {
+    let data_type = &catalog.tables[key.0].columns[key.1].data_type;
+    (data_type.is_semi_structured()
+        || matches!(data_type, LogicalType::Geometry | LogicalType::Geography))
+    .then(|| {
+        format!(
+            "{} values can't be a sort or distribution key",
+            data_type.canonical_name()
+        )
+    })
+}
+
 fn count(counts: &mut BTreeMap<ColKey, usize>, keys: &BTreeSet<ColKey>) {
     for &key in keys {
         *counts.entry(key).or_default() += 1;

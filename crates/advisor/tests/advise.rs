@@ -702,3 +702,58 @@ fn encodings_follow_redshift_compatibility() {
         )
     );
 }
+
+#[test]
+fn super_and_spatial_columns_are_left_out_of_the_sort_key() {
+    // Filtered in the workload: JSON (SUPER), geometry, then a plain column.
+    let mut events = table(
+        "ev",
+        vec![
+            col("id", LogicalType::BigInt),
+            col("doc", LogicalType::Json),
+            col("pt", LogicalType::Geometry),
+            col("kind", varchar(10)),
+        ],
+    );
+    let workload = Workload::parse(
+        "SELECT count(*) FROM ev WHERE doc = '{}' AND pt = 'x' AND kind = 'a'",
+        SourceDialect::Postgres,
+    )
+    .expect("workload");
+    let layouts = advise(
+        &catalog(vec![events.clone()]),
+        &Statistics::default(),
+        &workload,
+    );
+    assert_eq!(layouts[0].sortkey, vec![id("kind")]);
+    assert_eq!(
+        layouts[0].evidence[1],
+        evidence(
+            "sortkey(kind)",
+            &[
+                "kind: equality-filtered in 1 of 1 queries",
+                "left out doc: json values can't be a sort or distribution key",
+                "left out pt: geometry values can't be a sort or distribution key",
+            ]
+        )
+    );
+    // Without a workload: a Hive SORTED BY array column.
+    events
+        .columns
+        .push(col("tags", LogicalType::Array(Box::new(LogicalType::Text))));
+    events.bucketing = Some(Bucketing {
+        columns: vec![id("id")],
+        sorted_by: vec![id("tags"), id("kind")],
+        buckets: 8,
+    });
+    let layouts = advise(
+        &catalog(vec![events]),
+        &Statistics::default(),
+        &no_workload(),
+    );
+    assert_eq!(layouts[0].sortkey, vec![id("kind")]);
+    assert_eq!(
+        layouts[0].evidence[1].reasons.last().map(String::as_str),
+        Some("left out tags: array values can't be a sort or distribution key")
+    );
+}

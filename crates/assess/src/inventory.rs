@@ -174,7 +174,11 @@ impl Builder<'_> {
                             &format!("{}.{}", table.name.name.value, column.name.value),
                         )
                     },
-                    &[format!("{qualified}.{}", column.name.value)],
+                    // Findings name a column as `t."Mixed"` (quoted as in the source) or `t.Mixed`.
+                    &[
+                        format!("{qualified}.{}", column.name),
+                        format!("{qualified}.{}", column.name.value),
+                    ],
                 );
             }
             for constraint in &table.constraints {

@@ -423,3 +423,79 @@ fn live_lob_sizes_are_reported_apart_from_table_sizes() {
     }
     std::fs::remove_dir_all(&work).unwrap();
 }
+
+/// The `type.range` items of the columns of `json`, as (object, the inventory name of the object
+/// they are attached to).
+fn range_items(json: &serde_json::Value) -> Vec<(String, String)> {
+    let objects = json["objects"].as_array().expect("objects");
+    json["action_items"]
+        .as_array()
+        .expect("action items")
+        .iter()
+        .filter(|item| item["code"] == "type.range")
+        .map(|item| {
+            let attached = item["object_id"]
+                .as_u64()
+                .and_then(|id| objects.iter().find(|o| o["id"] == id))
+                .map_or("(none)".to_string(), |o| {
+                    format!("{} {}", o["kind"].as_str().unwrap_or("?"), o["name"])
+                });
+            (item["object"].as_str().unwrap_or("?").to_string(), attached)
+        })
+        .collect()
+}
+
+/// Findings on quoted column names attach to the column, from scripts and from a live source.
+#[test]
+fn findings_on_quoted_columns_attach_to_the_column() {
+    let dir = std::env::temp_dir().join(format!("migrate-assess-quoted-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("dur.sql");
+    std::fs::write(
+        &script,
+        r#"CREATE TABLE t (id int primary key, "user" tsrange, "Mixed" tsrange, plain tsrange);"#,
+    )
+    .unwrap();
+    let output = migrate()
+        .args(["assess", "--from", "postgres", "--format", "json"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let expected =
+        |object: &str, column: &str| (object.to_string(), format!("column \"{column}\""));
+    assert_eq!(
+        range_items(&json),
+        [
+            expected("t.\"user\"", "t.user"),
+            expected("t.\"Mixed\"", "t.Mixed"),
+            expected("t.plain", "t.plain"),
+        ]
+    );
+    let table = json["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "table")
+        .unwrap();
+    assert_eq!(table["status"], "automatic", "{table}");
+
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("assess_quoted");
+    db.sql(r#"CREATE SCHEMA "Sales"; CREATE TABLE "Sales"."Order Items" (id int PRIMARY KEY, during tsrange, "Mixed" tsrange);"#)
+        .unwrap();
+    let output = migrate()
+        .args(["assess", "--format", "json", "--source", db.url()])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        range_items(&json),
+        [
+            expected("\"Sales\".\"Order Items\".during", "Order Items.during"),
+            expected("\"Sales\".\"Order Items\".\"Mixed\"", "Order Items.Mixed"),
+        ]
+    );
+}

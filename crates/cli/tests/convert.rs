@@ -30,21 +30,9 @@ fn file(name: &str, content: &[u8]) -> PathBuf {
     path
 }
 
+/// `migrate convert --from <from> <path>` to the default target, Redshift.
 fn convert(from: &str, path: &Path) -> (i32, String, String) {
-    let output = migrate(
-        &[
-            "convert",
-            "--from",
-            from,
-            path.to_str().expect("utf-8 path"),
-        ],
-        None,
-    );
-    (
-        output.status.code().expect("exit code"),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    convert_to(from, "redshift", path)
 }
 
 #[test]
@@ -377,4 +365,200 @@ fn retail_scenario_postgres_output_runs() {
     database
         .sql_file(scenario().join("expected/postgres.sql"))
         .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// `migrate convert --from <from> --target <target> <path>`: exit code, stdout, stderr.
+fn convert_to(from: &str, target: &str, path: &Path) -> (i32, String, String) {
+    let output = migrate(
+        &[
+            "convert",
+            "--from",
+            from,
+            "--target",
+            target,
+            path.to_str().expect("utf-8 path"),
+        ],
+        None,
+    );
+    (
+        output.status.code().expect("exit code"),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Runs converted PostgreSQL DDL on a real PostgreSQL, when one is configured.
+fn runs_on_postgres(hint: &str, ddl: &str) {
+    let Some(server) = migrate_testkit::postgres() else {
+        return;
+    };
+    let database = server.create_database(hint);
+    database.sql(ddl).unwrap_or_else(|e| panic!("{e}\n{ddl}"));
+}
+
+/// Columns whose names fold to one name get a free suffix inside the identifier (`"col x_2"`,
+/// never `"col x"_2`), and the keys, indexes and comments that name them follow.
+#[test]
+fn colliding_column_names_get_a_suffix_inside_the_quotes() {
+    let path = file(
+        "collide.sql",
+        br#"CREATE TABLE t ("a" int, "A" int, "Col X" int, "col x" int, "Order" int, "order" int,
+  CONSTRAINT t_pk PRIMARY KEY ("A"));
+CREATE INDEX t_ix ON t ("col x");
+COMMENT ON COLUMN t."order" IS 'second';"#,
+    );
+    let (code, stdout, stderr) = convert_to("postgres", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.contains(
+            "CREATE TABLE t (
+    a INTEGER,
+    a_2 INTEGER,
+    \"col x\" INTEGER,
+    \"col x_2\" INTEGER,
+    \"order\" INTEGER,
+    order_2 INTEGER,
+    CONSTRAINT t_pk PRIMARY KEY (a_2)
+);"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("COMMENT ON COLUMN t.order_2 IS 'second';"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("CREATE INDEX t_ix ON t (\"col x_2\");"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("it is written as \"col x_2\""), "{stderr}");
+    runs_on_postgres("collide", &stdout);
+    let (_, redshift, _) = convert_to("postgres", "redshift", &path);
+    assert!(
+        redshift.contains("    \"col x_2\" INTEGER ENCODE AZ64,"),
+        "{redshift}"
+    );
+    assert!(redshift.contains("COMPOUND SORTKEY (a_2);"), "{redshift}");
+}
+
+/// Long names cut to the same 63 bytes: the later table, column, key and index get a suffix
+/// that fits the limit, and everything that names them follows.
+#[test]
+fn names_that_collide_after_truncation_are_made_unique() {
+    let a = "a".repeat(70);
+    let e = "é".repeat(40);
+    let script = format!(
+        r#"CREATE TABLE "{a}_one" ("{a}_c1" int, "{a}_c2" int, CONSTRAINT "{a}_pk1" PRIMARY KEY ("{a}_c1"));
+CREATE TABLE "{a}_two" ("{a}_c1" int, "{a}_c2" int, "{e}x" int, "{e}y" int, CONSTRAINT "{a}_pk2" PRIMARY KEY ("{a}_c1"));
+CREATE INDEX "{a}_idx1" ON "{a}_one" ("{a}_c2");
+CREATE INDEX "{a}_idx2" ON "{a}_two" ("{a}_c2");
+ALTER TABLE "{a}_two" ADD CONSTRAINT "{a}_fk" FOREIGN KEY ("{a}_c2") REFERENCES "{a}_one" ("{a}_c1");
+CREATE VIEW v AS SELECT count(*) AS n FROM "{a}_two";"#
+    );
+    let path = file("truncated.sql", script.as_bytes());
+    let (code, stdout, stderr) = convert_to("postgres", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    let cut = |suffix: &str| format!("{}{suffix}", "a".repeat(63 - suffix.len()));
+    let expected = format!(
+        "CREATE TABLE {two} (
+    {full} INTEGER,
+    {c2} INTEGER,
+    \"{e31}\" INTEGER,
+    \"{e30}_2\" INTEGER,
+    CONSTRAINT {pk2} PRIMARY KEY ({full})
+);",
+        two = cut("_2"),
+        full = cut(""),
+        c2 = cut("_2"),
+        e31 = "é".repeat(31),
+        e30 = "é".repeat(30),
+        pk2 = cut("_4"),
+    );
+    // The first table's key is named like the table, in PostgreSQL one namespace with indexes;
+    // the indexes' `<table>_<index>` names are cut back to the table's name, so they get suffixes.
+    let (one, two, full) = (cut(""), cut("_2"), cut(""));
+    let statements = [
+        expected,
+        format!("CONSTRAINT {} PRIMARY KEY ({full})", cut("_3")),
+        format!("ALTER TABLE {two} ADD CONSTRAINT {full} FOREIGN KEY ({two}) REFERENCES {one} ({full});"),
+        format!("CREATE INDEX {} ON {one} ({two});", cut("_5")),
+        format!("CREATE INDEX {} ON {two} ({two});", cut("_6")),
+        format!("CREATE VIEW v AS\nSELECT count(*) AS n FROM {two};"),
+    ];
+    for statement in statements {
+        assert!(stdout.contains(&statement), "{statement}\n{stdout}");
+    }
+    assert!(
+        stderr.contains(&format!("it is written as {}:", cut("_2"))),
+        "{stderr}"
+    );
+    runs_on_postgres("truncated", &stdout);
+}
+
+/// MySQL and Hive casts in views name the source's types: they are mapped as columns of those
+/// types are. Hive array subscripts count from 1 on PostgreSQL. The PostgreSQL output runs and
+/// gives the source's results.
+#[test]
+fn view_casts_and_array_subscripts_follow_the_source_dialect() {
+    let mysql = file(
+        "casts-mysql.sql",
+        b"CREATE TABLE t (id int, s varchar(20));
+CREATE VIEW v AS SELECT CAST(id AS CHAR) a, CAST(s AS SIGNED) b, CAST(s AS UNSIGNED INTEGER) c,
+  CAST(s AS DATETIME) e, CAST(s AS DECIMAL(10,2)) f, CONVERT(s, CHAR(5)) g, CAST(id AS DOUBLE) h,
+  CAST(s AS BINARY) i FROM t;",
+    );
+    let (_, postgres, stderr) = convert_to("mysql", "postgres", &mysql);
+    assert!(
+        postgres.contains("CREATE VIEW v AS\nSELECT CAST(id AS TEXT) AS a, CAST(s AS BIGINT) AS b, CAST(s AS NUMERIC(20,0)) AS c, CAST(s AS TIMESTAMP(0)) AS e, CAST(s AS NUMERIC(10,2)) AS f, CAST(s AS VARCHAR(5)) AS g, CAST(id AS DOUBLE PRECISION) AS h, CAST(s AS BYTEA) AS i FROM t;"),
+        "{postgres}\n{stderr}"
+    );
+    let (_, redshift, _) = convert_to("mysql", "redshift", &mysql);
+    assert!(
+        redshift.contains("SELECT CAST(id AS VARCHAR(65535)) AS a, CAST(s AS BIGINT) AS b, CAST(s AS DECIMAL(20,0)) AS c, CAST(s AS TIMESTAMP) AS e, CAST(s AS DECIMAL(10,2)) AS f, CAST(s AS VARCHAR(20)) AS g, CAST(id AS DOUBLE PRECISION) AS h, CAST(s AS varbyte(1024000)) AS i FROM t;"),
+        "{redshift}"
+    );
+    let hive = file(
+        "casts-hive.sql",
+        b"CREATE TABLE t (id int, a array<int>, s string);
+CREATE VIEW v AS SELECT id, a[0] AS first_elem, a[id] AS nth, cast(id as string) AS ids FROM t;",
+    );
+    let (_, hive_postgres, _) = convert_to("hive", "postgres", &hive);
+    assert!(
+        hive_postgres.contains(
+            "SELECT id, a[1] AS first_elem, a[(id) + 1] AS nth, CAST(id AS TEXT) AS ids FROM t;"
+        ),
+        "{hive_postgres}"
+    );
+    let (_, hive_redshift, _) = convert_to("hive", "redshift", &hive);
+    assert!(
+        hive_redshift.contains("SELECT id, a[0] AS first_elem, a[id] AS nth, CAST(id AS VARCHAR(65535)) AS ids FROM t;"),
+        "{hive_redshift}"
+    );
+    let Some(server) = migrate_testkit::postgres() else {
+        return;
+    };
+    for (hint, ddl, data, query, expected) in [
+        (
+            "casts_mysql",
+            &postgres,
+            "INSERT INTO t VALUES (123, '42')",
+            "SELECT a, b, c, f, g, h FROM v",
+            "123|42|42|42.00|42|123\n",
+        ),
+        (
+            "casts_hive",
+            &hive_postgres,
+            "INSERT INTO t VALUES (1, ARRAY[10, 20, 30], 'x')",
+            "SELECT * FROM v",
+            "1|10|20|1\n",
+        ),
+    ] {
+        let database = server.create_database(hint);
+        database.sql(ddl).unwrap_or_else(|e| panic!("{e}\n{ddl}"));
+        database.sql(data).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            database.sql(query).unwrap_or_else(|e| panic!("{e}")),
+            expected
+        );
+    }
 }

@@ -5,16 +5,17 @@
 //! Everything that can't be carried over becomes a finding; nothing is dropped silently.
 
 use crate::literal_default::{literal_default, LiteralDefault};
-use crate::typemap::TypeMaps;
+use crate::typemap::{CastTypeMap, TypeMaps};
 use migrate_core::{
     Catalog, Column, ColumnDefault, Constraint, ConstraintKind, Deferral, DistStyle, Encoding,
     Finding, Ident, Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect,
     Table, TableIndex, TableKind, TableLayout, TargetDialect,
 };
 use migrate_sqlrewrite::{
-    rewrite_expression_in, rewrite_query_in, target_ident, ColumnTypes, Context, Rewritten,
+    free_target_ident, rewrite_expression_in, rewrite_query_in, target_ident, CastTypes,
+    ColumnTypes, Context, Rewritten,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -56,10 +57,21 @@ struct Emitter<'a> {
     types: Arc<ColumnTypes>,
     /// The target types of user-defined types, for casts to them in views, defaults and checks.
     user_types: Arc<HashMap<String, String>>,
+    /// The type maps, for the types that casts in views, defaults and checks name.
+    cast_types: Arc<dyn CastTypes>,
     /// Finds the catalog's tables by name.
     index: TableIndex,
-    /// Columns written under another name because their folded name collides, by position.
+    /// Columns written under another name because their target name collides, by position.
     renamed_columns: HashMap<(usize, usize), String>,
+    /// Tables written under another name (without the schema) because their target name
+    /// collides, by position.
+    renamed_tables: HashMap<usize, String>,
+    /// (schema, name) of the tables, indexes and key constraints written, as written: in
+    /// PostgreSQL a primary or unique key's name is its index's, which shares one namespace per
+    /// schema with the tables and other indexes.
+    relation_names: HashSet<(String, String)>,
+    /// Constraint names written, as written, by table position (they are unique per table).
+    constraint_names: HashSet<(usize, String)>,
     /// Long names already reported as truncated (each is written many times).
     truncations_reported: BTreeSet<String>,
     /// Canonical types already mapped to the target, with their result.
@@ -85,10 +97,18 @@ pub fn emit(
         aligned: aligned_key_types(catalog, &TableIndex::new(&catalog.tables)),
         types: Arc::new(column_types(catalog)),
         user_types: Arc::new(user_type_targets(catalog, to)),
+        cast_types: Arc::new(CastTypeMap {
+            maps: TypeMaps::builtin(),
+            from,
+            to,
+        }),
         index: TableIndex::new(&catalog.tables),
         mapped_types: HashMap::new(),
         truncations_reported: BTreeSet::new(),
         renamed_columns: HashMap::new(),
+        renamed_tables: HashMap::new(),
+        relation_names: HashSet::new(),
+        constraint_names: HashSet::new(),
     };
     emitter.run(layouts);
     Conversion {
@@ -112,12 +132,100 @@ impl<'a> Emitter<'a> {
             .push(Finding::new(severity, code, object, message, action).at(location.cloned()));
     }
 
-    /// The table `name` refers to.
-    fn lookup(&self, name: &QualifiedName) -> Option<&'a Table> {
+    /// The table `name` refers to, with its position in the catalog.
+    fn lookup(&self, name: &QualifiedName) -> Option<(usize, &'a Table)> {
         let catalog = self.catalog;
         self.index
             .find(&catalog.tables, name)
-            .map(|position| &catalog.tables[position])
+            .map(|position| (position, &catalog.tables[position]))
+    }
+
+    /// The target name of the table at `table_index`: its own, or the free name it was given
+    /// because that collides.
+    fn table_name(&mut self, table_index: usize) -> String {
+        let Some(renamed) = self.renamed_tables.get(&table_index).cloned() else {
+            return self.name(&self.catalog.tables[table_index].name);
+        };
+        match self.schema_name(table_index) {
+            schema if schema.is_empty() => renamed,
+            schema => format!("{schema}.{renamed}"),
+        }
+    }
+
+    /// The target name of the schema of the table at `table_index`, `""` when unqualified.
+    fn schema_name(&mut self, table_index: usize) -> String {
+        let name = &self.catalog.tables[table_index].name;
+        match &name.schema {
+            Some(schema) => self.ident(schema, &name.to_string()),
+            None => String::new(),
+        }
+    }
+
+    /// The target name of constraint `name` of the table at `table_index`. Constraint names are
+    /// unique per table, and in PostgreSQL a key's name (`creates_index`) is also unique among
+    /// the schema's tables and indexes: a name taken there (two long names cut to the same
+    /// bytes) is written with a free suffix, and reported.
+    fn constraint_name(
+        &mut self,
+        table_index: usize,
+        name: &Ident,
+        creates_index: bool,
+        object: &str,
+    ) -> String {
+        let wanted = self.ident(name, object);
+        let schema = self.schema_name(table_index);
+        let shares_relations = creates_index && self.to == TargetDialect::Postgres;
+        let taken = |candidate: &str| {
+            self.constraint_names
+                .contains(&(table_index, candidate.to_string()))
+                || shares_relations
+                    && self
+                        .relation_names
+                        .contains(&(schema.clone(), candidate.to_string()))
+        };
+        let written = match taken(&wanted) {
+            true => free_target_ident(&name.value, self.to, taken),
+            false => wanted.clone(),
+        };
+        if written != wanted {
+            let location = self.catalog.tables[table_index].location.as_ref();
+            self.finding(
+                Severity::Info,
+                "constraint.renamed",
+                object,
+                format!("another constraint, table or index has the name {wanted} in the target: created as {written}"),
+                "none",
+                location,
+            );
+        }
+        self.constraint_names.insert((table_index, written.clone()));
+        if shares_relations {
+            self.relation_names.insert((schema, written.clone()));
+        }
+        written
+    }
+
+    /// The target name of a column of the table at `table_index`, following a collision rename.
+    fn column_name(&mut self, table_index: usize, column: &Ident, object: &str) -> String {
+        let columns = &self.catalog.tables[table_index].columns;
+        // An exact match first: `"A"` must not find `"a"`.
+        let position = columns
+            .iter()
+            .position(|c| c.name == *column)
+            .or_else(|| columns.iter().position(|c| c.name.matches(column)));
+        match position.and_then(|p| self.renamed_columns.get(&(table_index, p))) {
+            Some(renamed) => renamed.clone(),
+            None => self.ident(column, object),
+        }
+    }
+
+    /// A comma-separated list of columns of the table at `table_index`.
+    fn column_names(&mut self, table_index: usize, columns: &[Ident], object: &str) -> String {
+        columns
+            .iter()
+            .map(|c| self.column_name(table_index, c, object))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn ident(&mut self, ident: &Ident, object: &str) -> String {
@@ -166,11 +274,11 @@ impl<'a> Emitter<'a> {
         for (index, table) in catalog.tables.iter().enumerate() {
             self.table(index, table, layouts.get(index));
         }
-        for table in &catalog.tables {
-            self.foreign_keys(table);
+        for (index, table) in catalog.tables.iter().enumerate() {
+            self.foreign_keys(index, table);
         }
-        for table in &catalog.tables {
-            self.comments(table);
+        for (index, table) in catalog.tables.iter().enumerate() {
+            self.comments(index, table);
         }
         self.indexes();
         // Synonyms of tables before the views (which may read through them), synonyms of views
@@ -182,19 +290,37 @@ impl<'a> Emitter<'a> {
         self.synonyms(SynonymsOf::Views);
     }
 
-    /// Names that differ in the source (`"a"` and `"A"`) but fold to one name in the target.
-    /// A colliding column is written under a free name (`code_2`) so that the script runs; the
-    /// finding says so. Colliding tables are only reported: references to them are ambiguous.
+    /// Names that differ in the source (`"a"` and `"A"`, or two long names cut to the same
+    /// 63/127 bytes) but become one name in the target. The later table or column is written
+    /// under a free name (`code_2`) so that the script runs, and the keys, indexes and comments
+    /// that name it follow; the finding says so.
     fn check_name_collisions(&mut self) {
         let catalog = self.catalog;
-        let mut tables: HashMap<String, &QualifiedName> = HashMap::new();
+        // By (schema, name) as written.
+        let mut tables: HashMap<(String, String), &QualifiedName> = HashMap::new();
         for (table_index, table) in catalog.tables.iter().enumerate() {
-            let folded = self.name(&table.name);
-            if let Some(other) = tables.insert(folded.clone(), &table.name) {
-                let (object, other) = (table.name.to_string(), other.to_string());
-                let action = "rename one of them in the source DDL before converting";
-                self.collision(&object, &other, &folded, action, table.location.as_ref());
-            }
+            let object = table.name.to_string();
+            let schema = self.schema_name(table_index);
+            let qualified = |name: &str| match schema.is_empty() {
+                true => name.to_string(),
+                false => format!("{schema}.{name}"),
+            };
+            let name = self.ident(&table.name.name, &object);
+            let written = match tables.get(&(schema.clone(), name.clone())).copied() {
+                Some(other) => {
+                    let free = free_target_ident(&table.name.name.value, self.to, |candidate| {
+                        tables.contains_key(&(schema.clone(), candidate.to_string()))
+                    });
+                    let action = format!("it is written as {}: rename one of them in the source DDL, and load it (and run other scripts that name it) under the new name", qualified(&free));
+                    let (other, folded) = (other.to_string(), qualified(&name));
+                    self.collision(&object, &other, &folded, &action, table.location.as_ref());
+                    self.renamed_tables.insert(table_index, free.clone());
+                    free
+                }
+                None => name,
+            };
+            tables.insert((schema.clone(), written.clone()), &table.name);
+            self.relation_names.insert((schema, written));
             let mut columns: HashMap<String, &Ident> = HashMap::new();
             for (column_index, column) in table.columns.iter().enumerate() {
                 let object = format!("{}.{}", table.name, column.name);
@@ -203,10 +329,9 @@ impl<'a> Emitter<'a> {
                     columns.insert(folded, &column.name);
                     continue;
                 };
-                let free = (2..)
-                    .map(|n| format!("{folded}_{n}"))
-                    .find(|candidate| !columns.contains_key(candidate))
-                    .unwrap_or_default();
+                let free = free_target_ident(&column.name.value, self.to, |candidate| {
+                    columns.contains_key(candidate)
+                });
                 let other = format!("{}.{other}", table.name);
                 let action = format!("it is written as {free}: rename one of them in the source DDL, and map the column when loading data");
                 self.collision(&object, &other, &folded, &action, column.location.as_ref());
@@ -323,7 +448,7 @@ impl<'a> Emitter<'a> {
                 location,
             );
         }
-        let name = self.name(&table.name);
+        let name = self.table_name(table_index);
         if let Some(layout) = layout.filter(|_| self.to == TargetDialect::Redshift) {
             // Distribution and sort key evidence; per-column encoding reasons are in the JSON report.
             for evidence in layout
@@ -366,13 +491,13 @@ impl<'a> Emitter<'a> {
             lines.push(self.column(table, column, aligned, renamed, encoding));
         }
         for constraint in &table.constraints {
-            if let Some(line) = self.inline_constraint(table, constraint) {
+            if let Some(line) = self.inline_constraint(table_index, table, constraint) {
                 lines.push(line);
             }
         }
         let _ = write!(self.out, "    {}\n)", lines.join(",\n    "));
         if let Some(layout) = layout.filter(|_| self.to == TargetDialect::Redshift) {
-            self.layout_clauses(table, layout);
+            self.layout_clauses(table_index, table, layout);
         }
         self.out.push_str(";\n\n");
         self.summary.tables += 1;
@@ -591,6 +716,8 @@ impl<'a> Emitter<'a> {
             types: Some(self.types.clone()),
             table: Some(table.name.name.value.clone()),
             user_types: self.user_types.clone(),
+            cast_types: Some(self.cast_types.clone()),
+            renamed_tables: Vec::new(),
         };
         match rewrite_expression_in(expression, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, object, location),
@@ -632,15 +759,26 @@ impl<'a> Emitter<'a> {
         (!blocked).then_some(rewritten.sql)
     }
 
-    fn inline_constraint(&mut self, table: &Table, constraint: &Constraint) -> Option<String> {
+    fn inline_constraint(
+        &mut self,
+        table_index: usize,
+        table: &Table,
+        constraint: &Constraint,
+    ) -> Option<String> {
         let object = constraint_object(table, constraint);
         let location = table.location.as_ref();
         let body = match &constraint.kind {
             ConstraintKind::PrimaryKey(columns) => {
-                format!("PRIMARY KEY ({})", self.columns(columns, &object))
+                format!(
+                    "PRIMARY KEY ({})",
+                    self.column_names(table_index, columns, &object)
+                )
             }
             ConstraintKind::Unique(columns) => {
-                format!("UNIQUE ({})", self.columns(columns, &object))
+                format!(
+                    "UNIQUE ({})",
+                    self.column_names(table_index, columns, &object)
+                )
             }
             ConstraintKind::ForeignKey(_) => return None,
             ConstraintKind::Check(condition) => {
@@ -664,8 +802,15 @@ impl<'a> Emitter<'a> {
             return None;
         }
         let deferral = self.deferral(constraint, &object, location);
+        let creates_index = matches!(
+            constraint.kind,
+            ConstraintKind::PrimaryKey(_) | ConstraintKind::Unique(_)
+        );
         Some(match &constraint.name {
-            Some(name) => format!("CONSTRAINT {} {body}{deferral}", self.ident(name, &object)),
+            Some(name) => {
+                let name = self.constraint_name(table_index, name, creates_index, &object);
+                format!("CONSTRAINT {name} {body}{deferral}")
+            }
             None => format!("{body}{deferral}"),
         })
     }
@@ -769,30 +914,30 @@ impl<'a> Emitter<'a> {
             .join(", ")
     }
 
-    fn layout_clauses(&mut self, table: &Table, layout: &TableLayout) {
+    fn layout_clauses(&mut self, table_index: usize, table: &Table, layout: &TableLayout) {
         let object = table.name.to_string();
         match &layout.diststyle {
             DistStyle::Auto => self.out.push_str("\nDISTSTYLE AUTO"),
             DistStyle::Even => self.out.push_str("\nDISTSTYLE EVEN"),
             DistStyle::All => self.out.push_str("\nDISTSTYLE ALL"),
             DistStyle::Key(column) => {
-                let column = self.ident(column, &object);
+                let column = self.column_name(table_index, column, &object);
                 let _ = write!(self.out, "\nDISTSTYLE KEY\nDISTKEY ({column})");
             }
         }
         if !layout.sortkey.is_empty() {
-            let columns = self.columns(&layout.sortkey, &object);
+            let columns = self.column_names(table_index, &layout.sortkey, &object);
             let _ = write!(self.out, "\nCOMPOUND SORTKEY ({columns})");
         }
     }
 
-    fn foreign_keys(&mut self, table: &Table) {
+    fn foreign_keys(&mut self, table_index: usize, table: &Table) {
         for constraint in &table.constraints {
             let ConstraintKind::ForeignKey(fk) = &constraint.kind else {
                 continue;
             };
             let object = constraint_object(table, constraint);
-            let Some(referenced) = self.lookup(&fk.referenced_table) else {
+            let Some((referenced_index, referenced)) = self.lookup(&fk.referenced_table) else {
                 self.finding(
                     Severity::Warning,
                     "constraint.foreign-key-target",
@@ -822,16 +967,20 @@ impl<'a> Emitter<'a> {
                 );
                 continue;
             }
-            let table_name = self.name(&table.name);
-            let referenced_name = self.name(&referenced.name);
-            let columns = self.columns(&fk.columns, &object);
+            let table_name = self.table_name(table_index);
+            let referenced_name = self.table_name(referenced_index);
+            let columns = self.column_names(table_index, &fk.columns, &object);
             let referenced_columns = if fk.referenced_columns.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", self.columns(&fk.referenced_columns, &object))
+                let names = self.column_names(referenced_index, &fk.referenced_columns, &object);
+                format!(" ({names})")
             };
             let constraint_name = match &constraint.name {
-                Some(name) => format!("CONSTRAINT {} ", self.ident(name, &object)),
+                Some(name) => {
+                    let name = self.constraint_name(table_index, name, false, &object);
+                    format!("CONSTRAINT {name} ")
+                }
                 None => String::new(),
             };
             let on_delete = match (&fk.on_delete, self.to) {
@@ -858,9 +1007,9 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn comments(&mut self, table: &Table) {
+    fn comments(&mut self, table_index: usize, table: &Table) {
         let object = table.name.to_string();
-        let name = self.name(&table.name);
+        let name = self.table_name(table_index);
         if let Some(comment) = &table.comment {
             let _ = writeln!(
                 self.out,
@@ -871,7 +1020,7 @@ impl<'a> Emitter<'a> {
         }
         for column in &table.columns {
             if let Some(comment) = &column.comment {
-                let column_name = self.ident(&column.name, &object);
+                let column_name = self.column_name(table_index, &column.name, &object);
                 let _ = writeln!(
                     self.out,
                     "COMMENT ON COLUMN {name}.{column_name} IS {};",
@@ -911,20 +1060,15 @@ impl<'a> Emitter<'a> {
             return;
         }
         let mut created = false;
-        let mut index_names = BTreeSet::new();
         for index in &catalog.indexes {
             let object = format!("index {}", index.name);
-            let Some(table) = self.lookup(&index.table) else {
+            let Some((table_index, table)) = self.lookup(&index.table) else {
                 continue;
             };
             let plain: Option<Vec<Ident>> = index
                 .columns
                 .iter()
-                .map(|c| {
-                    table
-                        .column(&Ident::new(c.trim_matches(|q| q == '"' || q == '`')))
-                        .map(|col| col.name.clone())
-                })
+                .map(|c| index_column(table, c).map(|col| col.name.clone()))
                 .collect();
             let Some(columns) = plain else {
                 self.finding(
@@ -991,27 +1135,34 @@ impl<'a> Emitter<'a> {
                 },
                 None => String::new(),
             };
-            let table_name = self.name(&table.name);
+            let table_name = self.table_name(table_index);
             let mut index_name = self.ident(&index.name.name, &object);
-            // Index names are per table in MySQL but share one namespace per schema in PostgreSQL.
-            let schema = index.table.schema.as_ref().map(|s| s.key());
-            if !index_names.insert((schema.clone(), index_name.clone())) {
-                let renamed = Ident::new(format!(
-                    "{}_{}",
-                    table.name.name.value, index.name.name.value
-                ));
-                index_name = self.ident(&renamed, &object);
+            // Index names are per table in MySQL but share one namespace per schema with the
+            // tables in PostgreSQL: a taken name becomes `<table>_<index>`, and if that is taken
+            // too (long names cut to the same bytes), gets a free suffix.
+            let schema = self.schema_name(table_index);
+            let taken = |relations: &HashSet<(String, String)>, candidate: &str| {
+                relations.contains(&(schema.clone(), candidate.to_string()))
+            };
+            if taken(&self.relation_names, &index_name) {
+                let renamed = format!("{}_{}", table.name.name.value, index.name.name.value);
+                index_name = self.ident(&Ident::new(renamed.as_str()), &object);
+                if taken(&self.relation_names, &index_name) {
+                    index_name = free_target_ident(&renamed, self.to, |candidate| {
+                        taken(&self.relation_names, candidate)
+                    });
+                }
                 self.finding(
                     Severity::Info,
                     "index.renamed",
                     &object,
-                    format!("another index of the schema has this name: created as {index_name}"),
+                    format!("another index or table of the schema has this name: created as {index_name}"),
                     "none",
                     index.location.as_ref(),
                 );
-                index_names.insert((schema, index_name.clone()));
             }
-            let column_list = self.columns(&columns, &object);
+            self.relation_names.insert((schema, index_name.clone()));
+            let column_list = self.column_names(table_index, &columns, &object);
             let unique = if index.unique { "UNIQUE " } else { "" };
             let _ = writeln!(
                 self.out,
@@ -1058,10 +1209,17 @@ impl<'a> Emitter<'a> {
     fn view(&mut self, view: &migrate_core::View) {
         let object = format!("view {}", view.name);
         let location = view.location.as_ref();
+        let catalog = self.catalog;
         let context = Context {
             types: Some(self.types.clone()),
             table: None,
             user_types: self.user_types.clone(),
+            cast_types: Some(self.cast_types.clone()),
+            renamed_tables: self
+                .renamed_tables
+                .iter()
+                .map(|(&table, name)| (catalog.tables[table].name.clone(), name.clone()))
+                .collect(),
         };
         let rewritten = match rewrite_query_in(&view.query, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, &object, location),
@@ -1117,7 +1275,8 @@ impl<'a> Emitter<'a> {
         let catalog = self.catalog;
         for synonym in &catalog.synonyms {
             let object = format!("synonym {}", synonym.name);
-            let of_table = self.lookup(&synonym.target).is_some();
+            let table = self.lookup(&synonym.target);
+            let of_table = table.is_some();
             let of_view = catalog
                 .views
                 .iter()
@@ -1144,7 +1303,10 @@ impl<'a> Emitter<'a> {
                 continue;
             }
             let name = self.name(&synonym.name);
-            let target = self.name(&synonym.target);
+            let target = match table {
+                Some((table_index, _)) => self.table_name(table_index),
+                None => self.name(&synonym.target),
+            };
             let _ = writeln!(self.out, "CREATE VIEW {name} AS SELECT * FROM {target};");
             self.finding(
                 Severity::Info,
@@ -1277,6 +1439,21 @@ fn has_enabled_key(table: &Table, columns: &[Ident]) -> bool {
                 _ => false,
             }
     })
+}
+
+/// The column an index column as written (`code`, `"Code"`, `` `code` ``) names, if it is a
+/// plain column. A quoted name is matched exactly first, so that `"A"` doesn't find `"a"`.
+fn index_column<'t>(table: &'t Table, text: &str) -> Option<&'t Column> {
+    let unquoted = ['"', '`'].iter().find_map(|quote| {
+        text.strip_prefix(*quote)
+            .and_then(|rest| rest.strip_suffix(*quote))
+    });
+    match unquoted {
+        Some(name) => table
+            .column(&Ident::quoted(name))
+            .or_else(|| table.column(&Ident::new(name))),
+        None => table.column(&Ident::new(text)),
+    }
 }
 
 /// How findings name a constraint: `hr.emp constraint emp_pk`.

@@ -8,6 +8,7 @@
 use crate::expr::{Expr, Variables};
 use crate::{SourceDialect, TargetDialect};
 use migrate_core::{Finding, LengthUnit, LogicalType, Severity};
+use migrate_sqlrewrite::{CastTypes, Note};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -190,6 +191,41 @@ impl TypeMaps {
                 notes,
             },
         ))
+    }
+}
+
+/// The type maps as the rewriter's [`CastTypes`]: the type a view's `CAST` names (MySQL
+/// `DATETIME`, Hive `STRING`) is mapped as a column of that type would be.
+pub(crate) struct CastTypeMap {
+    pub(crate) maps: &'static TypeMaps,
+    pub(crate) from: SourceDialect,
+    pub(crate) to: TargetDialect,
+}
+
+impl std::fmt::Debug for CastTypeMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CastTypeMap({} -> {})", self.from, self.to)
+    }
+}
+
+impl CastTypes for CastTypeMap {
+    fn target_type(&self, text: &str) -> Result<(String, Vec<Note>), String> {
+        let ty = crate::parse_type_text(self.from, text).map_err(|e| e.message)?;
+        let (_, mapped) = self
+            .maps
+            .convert(self.from, self.to, &ty)
+            .map_err(|e| e.to_string())?;
+        let notes = mapped
+            .notes
+            .into_iter()
+            .map(|note| Note {
+                severity: note.severity,
+                code: note.code,
+                message: note.message,
+                action: note.action,
+            })
+            .collect();
+        Ok((mapped.value, notes))
     }
 }
 

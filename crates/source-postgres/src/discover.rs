@@ -1,7 +1,7 @@
 //! Discovery: the live catalog (`pg_catalog`) as a [`Catalog`] of canonical types, keys and
 //! statistics.
 
-use crate::sql::{ident, quote_ident};
+use crate::sql::ident;
 use crate::{PostgresSource, SourceError};
 use migrate_core::{
     Catalog, Column, ColumnStatistics, Constraint, ConstraintKind, ConstraintState, ForeignKey,
@@ -144,7 +144,8 @@ impl PostgresSource {
             };
             let table = &mut catalog.tables[index];
             let name: String = row.get(1);
-            let object = format!("{}.{}", table.name, quote_ident(&name));
+            // Named as the converter names columns, so the assessment attaches findings to it.
+            let object = format!("{}.{}", table.name, ident(&name));
             let display: String = row.get(7);
             let data_type = maps.column_type(
                 type_ref(resolved, &plain_name).as_ref(),

@@ -25,27 +25,57 @@ pub struct TargetIdent {
 /// documentation), so it only matters for names that are empty.
 pub fn target_ident(name: &str, quoted: bool, to: TargetDialect) -> TargetIdent {
     let (name, truncated) = fold(name, to);
-    let sql = if needs_quotes(&name, to) || (quoted && name.is_empty()) {
+    let sql = quote_if_needed(name, quoted, to);
+    TargetIdent { sql, truncated }
+}
+
+/// The first free name for an identifier whose target name is taken: `name_2`, `name_3`, ...
+/// The suffix is part of the name before it is quoted (`"col x_2"`, not `"col x"_2`), and the
+/// name is cut so that it still fits the target's limit with its suffix. `taken` is asked about
+/// each candidate as it would be written.
+pub fn free_target_ident(name: &str, to: TargetDialect, taken: impl Fn(&str) -> bool) -> String {
+    let folded = name.to_lowercase();
+    let mut n = 2;
+    loop {
+        let suffix = format!("_{n}");
+        let mut candidate = folded.clone();
+        cut(&mut candidate, max_bytes(to).saturating_sub(suffix.len()));
+        candidate.push_str(&suffix);
+        let sql = quote_if_needed(candidate, false, to);
+        if !taken(&sql) {
+            return sql;
+        }
+        n += 1;
+    }
+}
+
+/// `name` double-quoted when `to` needs it (or when the source quoted an empty name).
+fn quote_if_needed(name: String, quoted: bool, to: TargetDialect) -> String {
+    if needs_quotes(&name, to) || (quoted && name.is_empty()) {
         format!("\"{}\"", name.replace('"', "\"\""))
     } else {
         name
-    };
-    TargetIdent { sql, truncated }
+    }
 }
 
 /// The lower-case name cut to the target's maximum length, without quotes, and whether it was cut.
 pub(crate) fn fold(name: &str, to: TargetDialect) -> (String, bool) {
     let mut name = name.to_lowercase();
-    let max = max_bytes(to);
-    let truncated = name.len() > max;
-    if truncated {
+    let truncated = cut(&mut name, max_bytes(to));
+    (name, truncated)
+}
+
+/// Cuts `name` to at most `max` bytes on a character boundary; true if it was longer.
+fn cut(name: &mut String, max: usize) -> bool {
+    let longer = name.len() > max;
+    if longer {
         let mut end = max;
         while !name.is_char_boundary(end) {
             end -= 1;
         }
         name.truncate(end);
     }
-    (name, truncated)
+    longer
 }
 
 /// Whether a folded name must be double-quoted in `to`.
@@ -140,6 +170,24 @@ mod tests {
         assert!(ident.truncated);
         assert_eq!(ident.sql, "a".repeat(63));
         assert!(!target_ident(&"a".repeat(127), false, Redshift).truncated);
+    }
+
+    #[test]
+    fn free_names_keep_the_suffix_inside_the_quotes_and_the_limit() {
+        let none_taken = |_: &str| false;
+        assert_eq!(
+            free_target_ident("Col X", Postgres, none_taken),
+            "\"col x_2\""
+        );
+        // `order_2` is no reserved word, so it needs no quotes.
+        assert_eq!(free_target_ident("order", Postgres, none_taken), "order_2");
+        let taken = |sql: &str| sql == "a_2" || sql == "a_3";
+        assert_eq!(free_target_ident("A", Redshift, taken), "a_4");
+        let long = free_target_ident(&"a".repeat(70), Postgres, none_taken);
+        assert_eq!(long, format!("{}_2", "a".repeat(61)));
+        // Cut on a character boundary: 30 two-byte characters and `_2` fit 63 bytes.
+        let long = free_target_ident(&"é".repeat(100), Postgres, none_taken);
+        assert_eq!(long, format!("\"{}_2\"", "é".repeat(30)));
     }
 
     #[test]

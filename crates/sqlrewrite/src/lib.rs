@@ -23,10 +23,10 @@ mod rewrite;
 mod typing;
 
 pub use error::RewriteError;
-pub use ident::{target_ident, TargetIdent};
+pub use ident::{free_target_ident, target_ident, TargetIdent};
 pub use output::{Note, Rewritten};
 pub use rewrite::{
-    rewrite_expression, rewrite_expression_in, rewrite_query, rewrite_query_in, Context,
+    rewrite_expression, rewrite_expression_in, rewrite_query, rewrite_query_in, CastTypes, Context,
     MAX_INPUT_BYTES, NAMED_REWRITES,
 };
 pub use typing::ColumnTypes;

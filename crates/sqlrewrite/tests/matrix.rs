@@ -3,13 +3,13 @@
 //! codes expected. The union of rewrites hit must be every named rewrite and every function-map
 //! rule, so coverage cannot silently drop.
 
-use migrate_core::{SourceDialect, TargetDialect};
+use migrate_core::{Ident, LogicalType, QualifiedName, SourceDialect, TargetDialect};
 use migrate_sqlrewrite::{
-    function_rule_ids, rewrite_expression_in, rewrite_query_in, Context, RewriteError, Rewritten,
-    NAMED_REWRITES,
+    function_rule_ids, rewrite_expression_in, rewrite_query_in, CastTypes, ColumnTypes, Context,
+    Note, RewriteError, Rewritten, NAMED_REWRITES,
 };
 use serde::Deserialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 #[derive(Deserialize)]
@@ -42,6 +42,29 @@ struct Case {
     /// User-defined types of the converted scripts, with their target type.
     #[serde(default)]
     user_types: HashMap<String, String>,
+    /// Column types the converter would know, by `table.column`: `"t.a" = "array<integer>"`.
+    #[serde(default)]
+    columns: BTreeMap<String, LogicalType>,
+    /// What the converter's type maps would make of the types casts name, by source type text
+    /// (the real maps live in `migrate-dialect`, and are tested there).
+    #[serde(default)]
+    cast_types: BTreeMap<String, String>,
+    /// Tables the converter writes under another name: `"T" = "t_2"` (source name, unqualified).
+    #[serde(default)]
+    renamed_tables: BTreeMap<String, String>,
+}
+
+/// The converter's type maps as a case lists them; a type it doesn't list has no mapping.
+#[derive(Debug)]
+struct ListedCastTypes(BTreeMap<String, String>);
+
+impl CastTypes for ListedCastTypes {
+    fn target_type(&self, text: &str) -> Result<(String, Vec<Note>), String> {
+        self.0
+            .get(text)
+            .map(|target| (target.clone(), Vec::new()))
+            .ok_or_else(|| format!("unknown type `{text}`"))
+    }
 }
 
 fn files() -> [(SourceDialect, &'static str); 4] {
@@ -57,10 +80,34 @@ fn files() -> [(SourceDialect, &'static str); 4] {
 }
 
 fn run(case: &Case, from: SourceDialect, to: TargetDialect) -> Result<Rewritten, RewriteError> {
-    let context = Context {
+    let mut context = Context {
         user_types: Arc::new(case.user_types.clone()),
         ..Context::default()
     };
+    if !case.columns.is_empty() {
+        let mut types = ColumnTypes::new();
+        for (name, data_type) in &case.columns {
+            let (table, column) = name
+                .split_once('.')
+                .expect("columns are named table.column");
+            types.insert(table, column, data_type.clone());
+        }
+        context.types = Some(Arc::new(types));
+    }
+    if !case.cast_types.is_empty() {
+        context.cast_types = Some(Arc::new(ListedCastTypes(case.cast_types.clone())));
+    }
+    context.renamed_tables = case
+        .renamed_tables
+        .iter()
+        .map(|(source, written)| {
+            let name = match source.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                Some(quoted) => Ident::quoted(quoted),
+                None => Ident::new(source.as_str()),
+            };
+            (QualifiedName::unqualified(name), written.clone())
+        })
+        .collect();
     if case.expression {
         rewrite_expression_in(&case.input, from, to, &context)
     } else {

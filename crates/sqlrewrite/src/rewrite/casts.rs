@@ -1,13 +1,20 @@
-//! Type names in `CAST(x AS type)` that the targets do not know (Oracle `VARCHAR2`, `NUMBER`),
-//! mapped by the `[[cast]]` entries of the function map.
+//! Type names in `CAST(x AS type)` that the targets do not know: Oracle's (`VARCHAR2`, `NUMBER`)
+//! are mapped by the `[[cast]]` entries of the function map; MySQL's and Hive's (`DATETIME`,
+//! `SIGNED`, `STRING`) through the source's type map, as a column of that type would be.
 
 use super::Ctx;
 use crate::funcmap::data_type;
-use sqlparser::ast::{DataType, Expr, ObjectName};
+use migrate_core::SourceDialect;
+use sqlparser::ast::{CastKind, CharacterLength, DataType, Expr, ObjectName};
 
 pub(crate) const USER_TYPE_NAME: &str = "user_type_cast";
+/// The name reported for a MySQL or Hive cast whose type was mapped through the type map.
+pub(crate) const SOURCE_TYPE_NAME: &str = "source_cast_type";
 
 pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
+    if source_cast_type(expr, ctx) {
+        return;
+    }
     let Expr::Cast {
         data_type: DataType::Custom(name, modifiers),
         ..
@@ -83,5 +90,79 @@ fn user_type_cast(expr: &mut Expr, target: String, ctx: &mut Ctx) {
             format!("CAST to a user-defined type could not be converted: {error}"),
             "change the cast by hand",
         ),
+    }
+}
+
+/// MySQL and Hive casts (and MySQL `CONVERT(x, type)`, which becomes a CAST) name the source's own
+/// types: each is mapped as a column of that type would be. A type with no mapping is an action
+/// (the view is not written), never passed through. Returns whether the cast was handled.
+fn source_cast_type(expr: &mut Expr, ctx: &mut Ctx) -> bool {
+    let Some(cast_types) = ctx.cast_types.clone() else {
+        return false;
+    };
+    if !matches!(ctx.from, SourceDialect::Mysql | SourceDialect::Hive) {
+        return false;
+    }
+    let (Expr::Cast {
+        data_type: source, ..
+    }
+    | Expr::Convert {
+        data_type: Some(source),
+        ..
+    }) = expr
+    else {
+        return false;
+    };
+    let text = source_type_text(ctx.from, source);
+    let mapped = cast_types
+        .target_type(&text)
+        .and_then(|(target, notes)| Ok((data_type(&target)?, notes)));
+    let (target, notes) = match mapped {
+        Ok(mapped) => mapped,
+        Err(error) => {
+            ctx.log.action(
+                "cast.unsupported",
+                format!("CAST to `{source}` could not be converted: {error}"),
+                "change the cast by hand",
+            );
+            return true;
+        }
+    };
+    for note in notes {
+        ctx.log
+            .note(note.severity, &note.code, note.message, note.action);
+    }
+    ctx.log.applied(SOURCE_TYPE_NAME);
+    if let Expr::Convert { expr: value, .. } = expr {
+        let value = std::mem::replace(value.as_mut(), Expr::value(sqlparser::ast::Value::Null));
+        *expr = Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(value),
+            data_type: target,
+            format: None,
+        };
+    } else if let Expr::Cast { data_type, .. } = expr {
+        *data_type = target;
+    }
+    true
+}
+
+/// The type a cast names, as the source's type map knows it. MySQL casts have spellings of their
+/// own: `SIGNED`/`UNSIGNED [INTEGER]` are 64-bit integers, and `CHAR`/`BINARY` are variable-length
+/// strings, unbounded without a length (`CAST(123 AS CHAR)` is `'123'`, not a `CHAR(1)`).
+fn source_type_text(from: SourceDialect, data_type: &DataType) -> String {
+    if from != SourceDialect::Mysql {
+        return data_type.to_string();
+    }
+    match data_type {
+        DataType::Signed | DataType::SignedInteger => "BIGINT".to_string(),
+        DataType::Unsigned | DataType::UnsignedInteger => "BIGINT UNSIGNED".to_string(),
+        DataType::Char(None) => "LONGTEXT".to_string(),
+        DataType::Char(Some(CharacterLength::IntegerLength { length, .. })) => {
+            format!("VARCHAR({length})")
+        }
+        DataType::Binary(None) => "LONGBLOB".to_string(),
+        DataType::Binary(Some(length)) => format!("VARBINARY({length})"),
+        other => other.to_string(),
     }
 }

@@ -12,14 +12,16 @@ mod literals;
 mod mysql;
 mod nvl2;
 mod outer_join;
+mod renamed_table;
 mod rownum;
 mod sequence;
 mod subquery_alias;
+mod subscript;
 mod trunc;
 
 use crate::error::RewriteError;
 use crate::funcmap::{function_map, FunctionMap};
-use crate::output::{Log, Rewritten};
+use crate::output::{Log, Note, Rewritten};
 use crate::parse;
 use crate::typing::{ColumnTypes, Scopes};
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
@@ -47,6 +49,9 @@ pub const NAMED_REWRITES: &[&str] = &[
     literals::NAME,
     literals::INTRODUCER_NAME,
     casts::USER_TYPE_NAME,
+    casts::SOURCE_TYPE_NAME,
+    subscript::NAME,
+    renamed_table::NAME,
 ];
 
 /// Longest input accepted. With the stack a rewrite runs on (64 MiB), it bounds the recursion of cloning and dropping the
@@ -86,6 +91,19 @@ pub struct Context {
     /// User-defined types (PostgreSQL domains and enums) by lower-case unqualified name, with the
     /// target type that casts to them become: the target has no such types.
     pub user_types: Arc<HashMap<String, String>>,
+    /// The source's type mapping, for the types of MySQL and Hive casts (`CAST(x AS DATETIME)`).
+    /// Without it those casts are left as written.
+    pub cast_types: Option<Arc<dyn CastTypes>>,
+    /// Tables the converter writes under another name (their names collide in the target), with
+    /// that name as target SQL (without the schema): views read them under it.
+    pub renamed_tables: Vec<(migrate_core::QualifiedName, String)>,
+}
+
+/// Maps a type as the source writes it to the target's, through the converter's type maps.
+pub trait CastTypes: std::fmt::Debug + Send + Sync {
+    /// The target type for the source type `text` (`DECIMAL(10,2)`, `STRING`), with the notes of
+    /// the mapping; `Err` says why there is none.
+    fn target_type(&self, text: &str) -> Result<(String, Vec<Note>), String>;
 }
 
 /// Translates one expression (a column default, generated column or CHECK condition).
@@ -156,6 +174,10 @@ pub(crate) struct Ctx {
     pub(crate) scopes: Scopes,
     /// See [`Context::user_types`].
     pub(crate) user_types: Arc<HashMap<String, String>>,
+    /// The source's type mapping for casts, when the caller has one.
+    pub(crate) cast_types: Option<Arc<dyn CastTypes>>,
+    /// See [`Context::renamed_tables`].
+    pub(crate) renamed_tables: Vec<(migrate_core::QualifiedName, String)>,
 }
 
 impl Ctx {
@@ -168,6 +190,8 @@ impl Ctx {
             subqueries: 0,
             types: context.types.clone(),
             user_types: context.user_types.clone(),
+            cast_types: context.cast_types.clone(),
+            renamed_tables: context.renamed_tables.clone(),
             scopes: match &context.table {
                 Some(table) => Scopes::of_table(table),
                 None => Scopes::default(),
@@ -220,6 +244,7 @@ impl VisitorMut for Rewriter<'_> {
 
     fn pre_visit_table_factor(&mut self, table: &mut TableFactor) -> ControlFlow<()> {
         subquery_alias::derived_table_alias(table, self.ctx);
+        renamed_table::renamed_table(table, self.ctx);
         detect::table_constructs(table, self.ctx);
         ControlFlow::Continue(())
     }
@@ -236,6 +261,7 @@ impl VisitorMut for Rewriter<'_> {
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);
         casts::cast_type(expr, self.ctx);
+        subscript::hive_array_index(expr, self.ctx);
         detect::expression_constructs(expr, self.ctx);
         ControlFlow::Continue(())
     }
