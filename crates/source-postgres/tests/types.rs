@@ -116,7 +116,7 @@ async fn every_type_is_read_exactly() {
         }
     );
     assert!(catalog.findings.iter().any(|f| f.code == "type.money"
-        && f.object.ends_with("\"mo\"")
+        && f.object.ends_with(".mo")
         && f.severity == Severity::Warning));
 
     let batches = read_all(&source, None, every, &whole(), 100).await.unwrap();
