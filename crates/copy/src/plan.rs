@@ -133,6 +133,7 @@ pub(crate) async fn open_source(opts: &CopyOptions) -> Result<Arc<dyn FileSource
 /// mistyped prefix lists nothing, and would otherwise be an empty copy (one that `--delete`
 /// takes as "delete everything").
 async fn check_s3_source(tree: &S3Tree) -> Result<(), CopyError> {
+    use futures::StreamExt;
     use object_store::ObjectStore;
     let shown = tree.url("").trim_end_matches('/').to_string();
     let root = match tree.prefix.is_empty() {
@@ -142,13 +143,12 @@ async fn check_s3_source(tree: &S3Tree) -> Result<(), CopyError> {
                 .map_err(|e| CopyError::Invalid(format!("{shown}: bad prefix: {e}")))?,
         ),
     };
-    let listed = tree
-        .store
-        .list_with_delimiter(root.as_ref())
-        .await
-        .map_err(|e| CopyError::store("list", shown.clone(), e))?;
-    if !listed.objects.is_empty() || !listed.common_prefixes.is_empty() {
-        return Ok(());
+    // The first object under the prefix is enough (one request, whatever the prefix holds).
+    let first = tree.store.list(root.as_ref()).next().await;
+    match first {
+        Some(Ok(_)) => return Ok(()),
+        Some(Err(e)) => return Err(CopyError::store("list", shown, e)),
+        None => {}
     }
     if let Some(key) = &root {
         use object_store::ObjectStoreExt;
