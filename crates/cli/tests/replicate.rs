@@ -907,3 +907,49 @@ fn tables_that_would_share_a_target_table_fail_instead_of_merging() {
     }
     assert_eq!(table(&summary, "public.other")["status"], "loaded");
 }
+
+/// A staging area that can't be written (here an S3 bucket that does not exist) stops the run
+/// before any target table is prepared: the target's existing table keeps its rows.
+#[test]
+fn an_unwritable_staging_area_stops_the_run_before_the_target_is_touched() {
+    let Some(pair) = Pair::new("rep_nostage") else {
+        return;
+    };
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    pair.source
+        .sql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);")
+        .unwrap();
+    pair.target
+        .sql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (7), (8);")
+        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args([
+            "replicate",
+            "--source",
+            pair.source.url(),
+            "--target",
+            pair.target.url(),
+            "--staging",
+            "s3://migrate-no-such-bucket-for-tests/x",
+            "--staging-endpoint",
+            s3.endpoint(),
+        ])
+        .envs(s3.env())
+        .output()
+        .expect("run migrate");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("writing a probe object to s3://migrate-no-such-bucket-for-tests/x"),
+        "{stderr}"
+    );
+    assert_eq!(
+        one(
+            &pair.target,
+            "SELECT string_agg(id::text, ',' ORDER BY id) FROM t"
+        ),
+        "7,8"
+    );
+}

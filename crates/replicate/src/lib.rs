@@ -402,6 +402,9 @@ async fn full_load<S: Source>(
     } = planned;
     let workers = workers(task, &options);
     let stage = open_stage(task, &options.task_name)?;
+    // Before any target table is prepared (dropped, emptied): a stage that can't be written
+    // would otherwise fail every chunk after that.
+    stage.check_writable().await?;
     let target = match task.target.url.engine() {
         Engine::Redshift => {
             let access =

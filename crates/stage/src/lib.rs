@@ -191,6 +191,33 @@ impl Stage {
         })
     }
 
+    /// Writes a small object under the prefix and deletes it again: a stage that can't be
+    /// written (no such bucket, wrong credentials, no permission, a read-only directory) fails
+    /// here, before a caller does anything it would have to undo.
+    pub async fn check_writable(&self) -> Result<(), StageError> {
+        let path = self
+            .prefix
+            .clone()
+            .join(format!(".migrate-probe-{}", std::process::id()));
+        let object = self.object_url(path.as_ref());
+        self.store
+            .put(&path, PutPayload::from_static(b"probe"))
+            .await
+            .map_err(|source| StageError::Store {
+                op: "writing a probe object to",
+                object: object.clone(),
+                source,
+            })?;
+        self.store
+            .delete(&path)
+            .await
+            .map_err(|source| StageError::Store {
+                op: "deleting the probe object",
+                object,
+                source,
+            })
+    }
+
     /// The store, for callers that need other operations (listing, cleanup).
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
         &self.store
