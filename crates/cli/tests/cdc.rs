@@ -1302,3 +1302,121 @@ fn new_and_partitioned_tables_are_captured_and_generated_columns_refused() {
     stop(cdc);
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+/// A column renamed on the source arrives as a dropped column and an added one. Applied so, it
+/// would lose its values in every row not changed again: the task stops instead, naming the
+/// rename to make in the target, and goes on once it is made.
+#[test]
+fn a_renamed_column_stops_the_task_until_the_target_has_it_too() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = pg.create_database("cdc_rename_src");
+    let target = pg.create_database("cdc_rename_dst");
+    source
+        .sql(
+            "CREATE TABLE ren (id int PRIMARY KEY, old_name text, n int);
+             INSERT INTO ren SELECT g, 'v' || g, g FROM generate_series(1, 5) g;",
+        )
+        .unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_rename"));
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "rename", false, &[]);
+    wait_for_capture(&mut cdc, target.url());
+    source
+        .sql("ALTER TABLE ren RENAME COLUMN old_name TO new_name; UPDATE ren SET n = n + 100 WHERE id = 1;")
+        .unwrap();
+    let stderr = cdc.stderr.clone();
+    let (code, _) = cdc.wait(Duration::from_secs(60));
+    let error = std::fs::read_to_string(stderr).unwrap_or_default();
+    assert_ne!(code, Some(0), "{error}");
+    assert!(
+        error.contains("seems renamed to new_name")
+            && error.contains("RENAME COLUMN old_name TO new_name"),
+        "{error}"
+    );
+    assert_eq!(
+        psql(
+            target.url(),
+            "SELECT string_agg(old_name, ',' ORDER BY id) FROM ren"
+        )
+        .unwrap(),
+        "v1,v2,v3,v4,v5",
+        "nothing was dropped"
+    );
+    psql(
+        target.url(),
+        "ALTER TABLE ren RENAME COLUMN old_name TO new_name",
+    )
+    .unwrap();
+    let cdc = start_cdc(source.url(), target.url(), &staging, "rename", false, &[]);
+    let rows = "SELECT string_agg(concat_ws('|', id, new_name, n), ',' ORDER BY id) FROM ren";
+    let mut cdc = cdc;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while psql(target.url(), rows) != psql(source.url(), rows) {
+        assert!(
+            Instant::now() < deadline,
+            "target {:?}; stderr:\n{}",
+            psql(target.url(), rows),
+            cdc.stderr()
+        );
+        if let Some(status) = cdc.child.try_wait().unwrap() {
+            panic!("migrate exited ({status}); stderr:\n{}", cdc.stderr());
+        }
+        thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        psql(target.url(), rows).unwrap(),
+        "1|v1|101,2|v2|2,3|v3|3,4|v4|4,5|v5|5"
+    );
+    stop(cdc);
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+/// A database with a table that has no replica identity gets a publication of the selected
+/// tables, not FOR ALL TABLES: that would make the source refuse UPDATE and DELETE on the
+/// keyless table, which the task does not even capture.
+#[test]
+fn a_keyless_table_of_the_source_keeps_its_updates() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = pg.create_database("cdc_keyless_src");
+    let target = pg.create_database("cdc_keyless_dst");
+    source
+        .sql(
+            "CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (1, 1);
+             CREATE TABLE app_log (at timestamptz, line text); INSERT INTO app_log VALUES (now(), 'x');",
+        )
+        .unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_keyless"));
+    let mapping = staging.with_extension("mapping.json");
+    std::fs::write(
+        &mapping,
+        r#"{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "orders",
+             "object-locator": {"schema-name": "public", "table-name": "orders"}, "rule-action": "include"}]}"#,
+    )
+    .unwrap();
+    let mut cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "keyless",
+        false,
+        &["--table-mappings", mapping.to_str().unwrap()],
+    );
+    wait_for_capture(&mut cdc, target.url());
+    source
+        .sql("UPDATE app_log SET line = 'y'; DELETE FROM app_log; UPDATE orders SET v = 2;")
+        .expect("the source's own keyless table still takes UPDATE and DELETE");
+    assert_eq!(
+        psql(source.url(), "SELECT puballtables FROM pg_publication").unwrap(),
+        "f"
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while psql(target.url(), "SELECT v FROM orders").as_deref() != Ok("2") {
+        assert!(Instant::now() < deadline, "stderr:\n{}", cdc.stderr());
+        thread::sleep(Duration::from_millis(300));
+    }
+    stop(cdc);
+    let _ = std::fs::remove_dir_all(&staging);
+}

@@ -187,6 +187,22 @@ impl SlotSession {
     }
 }
 
+/// The publication option that publishes a partition's changes as its partitioned table's.
+const VIA_ROOT: &str = "publish_via_partition_root = true";
+
+/// The tables of the database whose UPDATE and DELETE a publication FOR ALL TABLES would make
+/// PostgreSQL refuse: no replica identity (`NOTHING`, or `DEFAULT` without a primary key).
+/// Partitions are left out: their partitioned table is what the publication names.
+const KEYLESS_TABLES_SQL: &str = "
+SELECT format('%I.%I', n.nspname, c.relname)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+   AND (c.relreplident = 'n'
+        OR (c.relreplident = 'd'
+            AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))
+ ORDER BY 1";
+
 /// The replication connection settings for `source`'s database.
 fn replication_config(source: &PostgresSource, slot: &str, start: Lsn) -> ReplicationConfig {
     let config = source.connector.config();
@@ -283,7 +299,6 @@ impl PostgresSource {
             .await
             .map_err(SourceError::query("looking up the publication"))?;
         let quoted = crate::quote_ident(name);
-        const VIA_ROOT: &str = "publish_via_partition_root = true";
         if let Some(row) = existing {
             if !row.get::<_, bool>(0) {
                 self.client
@@ -295,41 +310,75 @@ impl PostgresSource {
             }
             return Ok(());
         }
-        match self
+        // A publication FOR ALL TABLES makes PostgreSQL refuse UPDATE and DELETE on every
+        // table of the database that has no replica identity, captured or not: with such a
+        // table, only the selected tables are published.
+        let keyless: Vec<String> = self
             .client
-            .batch_execute(&format!(
-                "CREATE PUBLICATION {quoted} FOR ALL TABLES WITH ({VIA_ROOT})"
-            ))
+            .query(KEYLESS_TABLES_SQL, &[])
             .await
-        {
+            .map_err(SourceError::query(
+                "looking for tables without a replica identity",
+            ))?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let all_tables = if keyless.is_empty() {
+            self.client
+                .batch_execute(&format!(
+                    "CREATE PUBLICATION {quoted} FOR ALL TABLES WITH ({VIA_ROOT})"
+                ))
+                .await
+        } else {
+            tracing::warn!(
+                "{}: {} table(s) have no primary key or replica identity ({}{}); a publication FOR ALL TABLES would make the source refuse their UPDATE and DELETE, so only the {} selected tables are published: tables created later are not captured (give those tables a primary key, or REPLICA IDENTITY FULL, to have new tables picked up)",
+                self.endpoint(),
+                keyless.len(),
+                keyless.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                if keyless.len() > 5 { ", ..." } else { "" },
+                tables.len()
+            );
+            return self.publish_selected(name, &quoted, tables).await;
+        };
+        match all_tables {
             Ok(()) => Ok(()),
             Err(e) if e.code().map(|c| c.code()) == Some("42501") => {
-                if tables.is_empty() {
-                    return Err(SourceError::Capture {
-                        message: "no table to capture: the task selects none".into(),
-                        action: "check the table mapping's selection rules".into(),
-                    });
-                }
                 tracing::warn!(
                     "{}: no privilege for a publication FOR ALL TABLES; publishing the {} selected tables only: tables created later are not captured",
                     self.endpoint(),
                     tables.len()
                 );
-                let list: Vec<String> = tables.iter().map(crate::table_sql_name).collect();
-                self.client
-                    .batch_execute(&format!(
-                        "CREATE PUBLICATION {quoted} FOR TABLE {} WITH ({VIA_ROOT})",
-                        list.join(", ")
-                    ))
-                    .await
-                    .map_err(SourceError::query(format!(
-                        "creating publication {name} (the role must own the tables)"
-                    )))
+                self.publish_selected(name, &quoted, tables).await
             }
             Err(e) => Err(SourceError::query(format!("creating publication {name}"))(
                 e,
             )),
         }
+    }
+
+    /// Creates publication `name` for `tables` only.
+    async fn publish_selected(
+        &self,
+        name: &str,
+        quoted: &str,
+        tables: &[Table],
+    ) -> Result<(), SourceError> {
+        if tables.is_empty() {
+            return Err(SourceError::Capture {
+                message: "no table to capture: the task selects none".into(),
+                action: "check the table mapping's selection rules".into(),
+            });
+        }
+        let list: Vec<String> = tables.iter().map(crate::table_sql_name).collect();
+        self.client
+            .batch_execute(&format!(
+                "CREATE PUBLICATION {quoted} FOR TABLE {} WITH ({VIA_ROOT})",
+                list.join(", ")
+            ))
+            .await
+            .map_err(SourceError::query(format!(
+                "creating publication {name} (the role must own the tables)"
+            )))
     }
 
     /// Ends the session that still holds `slot`, if any, and waits until the slot is free. The

@@ -89,6 +89,9 @@ impl PostgresWarehouse {
         if added.is_empty() && dropped.is_empty() {
             return Ok(Vec::new());
         }
+        if policy == SchemaChangePolicy::Apply {
+            self.refuse_renames(old, new, &dropped, &target).await?;
+        }
         if policy == SchemaChangePolicy::Stop {
             let mut what = Vec::new();
             if !added.is_empty() {
@@ -208,5 +211,53 @@ impl PostgresWarehouse {
             .await
             .map_err(WarehouseError::database(doing("COMMIT")))?;
         Ok(findings)
+    }
+
+    /// A source `RENAME COLUMN` reaches migrate as a dropped column and an added one (the log
+    /// carries names, not column numbers). Applied as such, the column's values would be gone
+    /// from every row the source does not change again. So a dropped column whose place in
+    /// `new` holds an added column of the same type stops the task while the target still has
+    /// it: the user renames it there (or drops it, when it really was dropped and another
+    /// added), and the next run goes on.
+    async fn refuse_renames(
+        &self,
+        old: &Table,
+        new: &Table,
+        dropped: &[&Column],
+        target: &str,
+    ) -> Result<(), WarehouseError> {
+        let client = self.client.lock().await;
+        for gone in dropped {
+            let Some(at) = old.columns.iter().position(|c| c.name == gone.name) else {
+                continue;
+            };
+            let Some(successor) = new.columns.get(at) else {
+                continue;
+            };
+            let is_new = !old
+                .columns
+                .iter()
+                .any(|c| c.name.value == successor.name.value);
+            if !is_new || successor.data_type != gone.data_type {
+                continue;
+            }
+            let (gone_sql, successor_sql) =
+                (target_column(&gone.name), target_column(&successor.name));
+            // Whether the target still holds the old column (a statement naming it plans).
+            let still_there = client
+                .prepare(&format!("SELECT {gone_sql} FROM {target} LIMIT 0"))
+                .await
+                .is_ok();
+            if still_there {
+                return Err(WarehouseError::Schema {
+                    table: target.to_string(),
+                    message: format!(
+                        "column {} seems renamed to {} in the source (it is gone, and a column of the same type took its place); applied as a drop and an add it would lose its values: rename it in the target (ALTER TABLE {target} RENAME COLUMN {gone_sql} TO {successor_sql}) and run again, or, if it really was dropped and another added, drop it from the target (ALTER TABLE {target} DROP COLUMN {gone_sql}) and run again",
+                        gone.name, successor.name
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 }
