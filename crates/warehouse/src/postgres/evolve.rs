@@ -244,10 +244,20 @@ impl PostgresWarehouse {
             let (gone_sql, successor_sql) =
                 (target_column(&gone.name), target_column(&successor.name));
             // Whether the target still holds the old column (a statement naming it plans).
-            let still_there = client
+            let still_there = match client
                 .prepare(&format!("SELECT {gone_sql} FROM {target} LIMIT 0"))
                 .await
-                .is_ok();
+            {
+                Ok(_) => true,
+                Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_COLUMN) => {
+                    false
+                }
+                Err(e) => {
+                    return Err(WarehouseError::database(format!(
+                        "changing table {target} after a source schema change: looking for column {gone_sql}"
+                    ))(e))
+                }
+            };
             if still_there {
                 return Err(WarehouseError::Schema {
                     table: target.to_string(),
