@@ -716,6 +716,47 @@ fn converge_by_validation(cdc: &mut Cdc, source: &str, target: &str, name: &str,
     }
 }
 
+/// Runs `replicate --cdc` once, expecting it to be refused before its full load (exit code 2);
+/// its standard error.
+fn refused_cdc(source: &str, target: &str, staging: &Path, name: &str) -> String {
+    let output = common::migrate(&[
+        "replicate",
+        "--cdc",
+        "--source",
+        source,
+        "--target",
+        target,
+        "--staging",
+        staging.to_str().unwrap(),
+        "--name",
+        name,
+        "--progress",
+        "never",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    stderr
+}
+
+/// Waits (60 s at most) until `sql` answers the same in the target as in the source while `cdc`
+/// runs.
+fn wait_until_same(cdc: &mut Cdc, source: &str, target: &str, sql: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while psql(target, sql) != psql(source, sql) {
+        if let Some(status) = cdc.child.try_wait().unwrap() {
+            panic!("migrate exited ({status}); stderr:\n{}", cdc.stderr());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "target {:?} != source {:?}; stderr:\n{}",
+            psql(target, sql),
+            psql(source, sql),
+            cdc.stderr()
+        );
+        thread::sleep(Duration::from_millis(300));
+    }
+}
+
 #[test]
 fn mariadb_changes_under_a_workload_and_kills_arrive_exactly() {
     let (Some(mariadb), Some(pg)) = (migrate_testkit::mariadb(), migrate_testkit::postgres())
@@ -926,22 +967,7 @@ fn a_removed_column_of_a_type_capture_cannot_read_is_left_out() {
         )
         .unwrap();
     let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_removed"));
-    let kept = common::migrate(&[
-        "replicate",
-        "--cdc",
-        "--source",
-        source.url(),
-        "--target",
-        target.url(),
-        "--staging",
-        staging.to_str().unwrap(),
-        "--name",
-        "kept",
-        "--progress",
-        "never",
-    ]);
-    let stderr = String::from_utf8_lossy(&kept.stderr);
-    assert_eq!(kept.status.code(), Some(2), "{stderr}");
+    let stderr = refused_cdc(source.url(), target.url(), &staging, "kept");
     assert!(
         stderr.contains("public.hosts.acl: type aclitem is not captured")
             && stderr.contains("remove-column")
@@ -1225,22 +1251,7 @@ fn new_and_partitioned_tables_are_captured_and_generated_columns_refused() {
         )
         .unwrap();
     let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_tables"));
-    let refused = common::migrate(&[
-        "replicate",
-        "--cdc",
-        "--source",
-        source.url(),
-        "--target",
-        target.url(),
-        "--staging",
-        staging.to_str().unwrap(),
-        "--name",
-        "tables",
-        "--progress",
-        "never",
-    ]);
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    let stderr = refused_cdc(source.url(), target.url(), &staging, "tables");
     assert!(
         stderr.contains("public.gen.twice is a generated column")
             && stderr.contains("remove-column"),
@@ -1276,27 +1287,12 @@ fn new_and_partitioned_tables_are_captured_and_generated_columns_refused() {
              UPDATE gen SET a = 5;",
         )
         .unwrap();
-    let rows = |url: &str| {
-        psql(
-            url,
-            "SELECT (SELECT string_agg(concat_ws('|', id, day, v), ';' ORDER BY id) FROM meas) \
-             || ' ' || (SELECT count(*) || '/' || sum(length(v)) FROM later) \
-             || ' ' || (SELECT string_agg(concat_ws('|', id, a), ';') FROM gen)",
-        )
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while rows(target.url()) != rows(source.url()) {
-        assert!(
-            Instant::now() < deadline,
-            "target {:?} != source {:?}; stderr:\n{}",
-            rows(target.url()),
-            rows(source.url()),
-            cdc.stderr()
-        );
-        thread::sleep(Duration::from_millis(500));
-    }
+    let rows = "SELECT (SELECT string_agg(concat_ws('|', id, day, v), ';' ORDER BY id) FROM meas) \
+                || ' ' || (SELECT count(*) || '/' || sum(length(v)) FROM later) \
+                || ' ' || (SELECT string_agg(concat_ws('|', id, a), ';') FROM gen)";
+    wait_until_same(&mut cdc, source.url(), target.url(), rows);
     assert_eq!(
-        rows(target.url()).unwrap(),
+        psql(target.url(), rows).unwrap(),
         "1|2024-01-02|1;2|2024-05-05|20;3|2023-06-06|3 100/592 1|5"
     );
     stop(cdc);
@@ -1348,22 +1344,9 @@ fn a_renamed_column_stops_the_task_until_the_target_has_it_too() {
         "ALTER TABLE ren RENAME COLUMN old_name TO new_name",
     )
     .unwrap();
-    let cdc = start_cdc(source.url(), target.url(), &staging, "rename", false, &[]);
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "rename", false, &[]);
     let rows = "SELECT string_agg(concat_ws('|', id, new_name, n), ',' ORDER BY id) FROM ren";
-    let mut cdc = cdc;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while psql(target.url(), rows) != psql(source.url(), rows) {
-        assert!(
-            Instant::now() < deadline,
-            "target {:?}; stderr:\n{}",
-            psql(target.url(), rows),
-            cdc.stderr()
-        );
-        if let Some(status) = cdc.child.try_wait().unwrap() {
-            panic!("migrate exited ({status}); stderr:\n{}", cdc.stderr());
-        }
-        thread::sleep(Duration::from_millis(500));
-    }
+    wait_until_same(&mut cdc, source.url(), target.url(), rows);
     assert_eq!(
         psql(target.url(), rows).unwrap(),
         "1|v1|101,2|v2|2,3|v3|3,4|v4|4,5|v5|5"
@@ -1412,11 +1395,7 @@ fn a_keyless_table_of_the_source_keeps_its_updates() {
         psql(source.url(), "SELECT puballtables FROM pg_publication").unwrap(),
         "f"
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while psql(target.url(), "SELECT v FROM orders").as_deref() != Ok("2") {
-        assert!(Instant::now() < deadline, "stderr:\n{}", cdc.stderr());
-        thread::sleep(Duration::from_millis(300));
-    }
+    wait_until_same(&mut cdc, source.url(), target.url(), "SELECT v FROM orders");
     stop(cdc);
     let _ = std::fs::remove_dir_all(&staging);
 }
