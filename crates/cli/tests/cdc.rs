@@ -1399,3 +1399,34 @@ fn a_keyless_table_of_the_source_keeps_its_updates() {
     stop(cdc);
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+/// MariaDB does not write the rows a foreign key's action changes to the binlog: a captured
+/// table with such a key is named in a warning before the full load.
+#[test]
+fn mariadb_foreign_key_actions_are_warned_about() {
+    let (Some(mariadb), Some(pg)) = (migrate_testkit::mariadb(), migrate_testkit::postgres())
+    else {
+        return;
+    };
+    let source = mariadb.create_database("cdc_my_fk_src");
+    let target = pg.create_database("cdc_my_fk_dst");
+    source
+        .sql(
+            "CREATE TABLE par (id INT PRIMARY KEY) ENGINE=InnoDB;
+             CREATE TABLE chi (id INT PRIMARY KEY, par_id INT,
+                               CONSTRAINT chi_par FOREIGN KEY (par_id) REFERENCES par (id) ON DELETE CASCADE)
+                    ENGINE=InnoDB;
+             INSERT INTO par VALUES (1); INSERT INTO chi VALUES (10, 1);",
+        )
+        .unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_my_fk"));
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "fk", false, &[]);
+    wait_for_capture(&mut cdc, target.url());
+    let stderr = cdc.stderr();
+    stop(cdc);
+    assert!(
+        stderr.contains("chi: foreign key chi_par (ON DELETE CASCADE ON UPDATE RESTRICT) changes rows that the binlog does not carry"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&staging);
+}
