@@ -162,6 +162,7 @@ pub async fn copy(
             opts.part_size
         )));
     }
+    dest.check_reachable().await?;
     let previous = match &opts.previous_manifest {
         Some(p) => journal::read_manifest(p)?,
         None => FileIndex::new(),

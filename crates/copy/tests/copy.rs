@@ -877,3 +877,37 @@ fn s3_source_prefixes_are_checked_and_taken_literally() {
     assert!(e.contains("is an object, not a prefix"), "{e}");
     assert_eq!(read_tree(&dst).len(), 2, "the failed runs deleted nothing");
 }
+
+/// An S3 destination that can't be used (here a bucket that does not exist) stops the copy
+/// before it starts, naming the destination: not a failed file named after the source, with a
+/// journal left to "resume".
+#[test]
+fn an_unusable_s3_destination_stops_the_copy_before_it_starts() {
+    let Some(_s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a"), b"a").unwrap();
+    let state = tmp.path().join("state");
+    let error = runtime()
+        .block_on(copy(
+            options(
+                src.to_str().unwrap(),
+                "s3://migrate-no-such-bucket-for-tests/x",
+                &state,
+            ),
+            Arc::new(Quiet),
+        ))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("list s3://migrate-no-such-bucket-for-tests/x"),
+        "{error}"
+    );
+    assert!(
+        !state.exists(),
+        "no journal is kept for a copy that never started"
+    );
+}
