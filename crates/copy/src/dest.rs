@@ -112,22 +112,9 @@ impl Destination {
     /// exist, wrong credentials or a missing permission stop the copy before it starts (instead
     /// of failing every file). A local destination is created as files arrive.
     pub(crate) async fn check_reachable(&self) -> Result<(), CopyError> {
-        let Destination::S3(t) = self else {
-            return Ok(());
-        };
-        let prefix = match t.prefix.is_empty() {
-            true => None,
-            false => Some(object_store::path::Path::parse(&t.prefix).map_err(|e| {
-                CopyError::Invalid(format!("s3://{}/{}: bad prefix: {e}", t.bucket, t.prefix))
-            })?),
-        };
-        match t.store.list(prefix.as_ref()).next().await {
-            Some(Err(e)) => Err(CopyError::store(
-                "list",
-                t.url("").trim_end_matches('/').to_string(),
-                e,
-            )),
-            _ => Ok(()),
+        match self {
+            Destination::S3(t) => t.has_objects().await.map(|_| ()),
+            Destination::Local(_) => Ok(()),
         }
     }
 

@@ -133,26 +133,13 @@ pub(crate) async fn open_source(opts: &CopyOptions) -> Result<Arc<dyn FileSource
 /// mistyped prefix lists nothing, and would otherwise be an empty copy (one that `--delete`
 /// takes as "delete everything").
 async fn check_s3_source(tree: &S3Tree) -> Result<(), CopyError> {
-    use futures::StreamExt;
-    use object_store::ObjectStore;
-    let shown = tree.url("").trim_end_matches('/').to_string();
-    let root = match tree.prefix.is_empty() {
-        true => None,
-        false => Some(
-            object_store::path::Path::parse(&tree.prefix)
-                .map_err(|e| CopyError::Invalid(format!("{shown}: bad prefix: {e}")))?,
-        ),
-    };
-    // The first object under the prefix is enough (one request, whatever the prefix holds).
-    let first = tree.store.list(root.as_ref()).next().await;
-    match first {
-        Some(Ok(_)) => return Ok(()),
-        Some(Err(e)) => return Err(CopyError::store("list", shown, e)),
-        None => {}
+    if tree.has_objects().await? {
+        return Ok(());
     }
-    if let Some(key) = &root {
+    let shown = tree.url("").trim_end_matches('/').to_string();
+    if let Some(key) = tree.root()? {
         use object_store::ObjectStoreExt;
-        match tree.store.head(key).await {
+        match tree.store.head(&key).await {
             Ok(_) => {
                 return Err(CopyError::Invalid(format!(
                     "source {shown} is an object, not a prefix: give the prefix it is under (and --src-pattern to pick files)"

@@ -404,6 +404,34 @@ impl S3Tree {
         }
     }
 
+    /// The prefix as a store path (`None`: the whole bucket).
+    pub(crate) fn root(&self) -> Result<Option<Path>, CopyError> {
+        if self.prefix.is_empty() {
+            return Ok(None);
+        }
+        Path::parse(&self.prefix).map(Some).map_err(|e| {
+            CopyError::Invalid(format!(
+                "s3://{}/{}: bad prefix: {e}",
+                self.bucket, self.prefix
+            ))
+        })
+    }
+
+    /// Whether any object is under the prefix, asked with one request (a listing's first page):
+    /// errors of the bucket or the credentials show here.
+    pub(crate) async fn has_objects(&self) -> Result<bool, CopyError> {
+        let root = self.root()?;
+        match self.store.list(root.as_ref()).next().await {
+            Some(Ok(_)) => Ok(true),
+            Some(Err(e)) => Err(CopyError::store(
+                "list",
+                self.url("").trim_end_matches('/').to_string(),
+                e,
+            )),
+            None => Ok(false),
+        }
+    }
+
     pub(crate) fn path(&self, rel: &str) -> Result<Path, CopyError> {
         let key = self.key(rel);
         Path::parse(&key).map_err(|e| {
