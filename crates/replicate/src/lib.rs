@@ -54,7 +54,7 @@ pub use summary::{
 use load::Run;
 use migrate_core::{Catalog, Finding, TargetDialect};
 use migrate_source::{Snapshot, Source};
-use migrate_sqlrewrite::target_ident;
+use migrate_sqlrewrite::target_name;
 use migrate_stage::{Format, Stage, StageOptions};
 use migrate_task::{DatabaseUrl, Engine, StagingFormat, StagingUrl, ValidatedTask};
 use std::path::Path;
@@ -275,17 +275,7 @@ fn fail_colliding_targets(
         Engine::Redshift => TargetDialect::Redshift,
         _ => TargetDialect::Postgres,
     };
-    let in_target = |load: &TableLoad| {
-        let name = &load.target.name;
-        let table = target_ident(&name.name.value, name.name.quoted, dialect).sql;
-        match &name.schema {
-            Some(schema) => format!(
-                "{}.{table}",
-                target_ident(&schema.value, schema.quoted, dialect).sql
-            ),
-            None => table,
-        }
-    };
+    let in_target = |load: &TableLoad| target_name(&load.target.name, dialect);
     let mut tables: std::collections::HashMap<String, Vec<String>> =
         std::collections::HashMap::new();
     for load in loads.iter().flatten() {

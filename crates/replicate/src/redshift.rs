@@ -14,7 +14,6 @@
 use crate::ReplicateError;
 use bytes::Bytes;
 use migrate_core::{Catalog, Finding, QualifiedName, SourceDialect, Table, TargetDialect};
-use migrate_sqlrewrite::target_ident;
 use migrate_stage::{Format, Manifest, Stage};
 use migrate_task::{PrepMode, RedshiftAccess};
 use migrate_warehouse::redshift::{self as sql, RedshiftAuth};
@@ -117,12 +116,7 @@ async fn put(stage: &Stage, segment: &str, name: &str, text: String) -> Result<(
 }
 
 fn name_sql(name: &QualifiedName) -> String {
-    let ident =
-        |i: &migrate_core::Ident| target_ident(&i.value, i.quoted, TargetDialect::Redshift).sql;
-    match &name.schema {
-        Some(schema) => format!("{}.{}", ident(schema), ident(&name.name)),
-        None => ident(&name.name),
-    }
+    migrate_sqlrewrite::target_name(name, TargetDialect::Redshift)
 }
 
 /// The statements that make `table` ready on Redshift for a full load in `mode`, and the

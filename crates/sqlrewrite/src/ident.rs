@@ -6,7 +6,7 @@
 //! reserved word of the target, or a character outside `[a-z0-9_$]`, or a leading digit or `$`.
 //! Names longer than the target allows are cut on a character boundary, and the caller is told.
 
-use migrate_core::TargetDialect;
+use migrate_core::{QualifiedName, TargetDialect};
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -27,6 +27,18 @@ pub fn target_ident(name: &str, quoted: bool, to: TargetDialect) -> TargetIdent 
     let (name, truncated) = fold(name, to);
     let sql = quote_if_needed(name, quoted, to);
     TargetIdent { sql, truncated }
+}
+
+/// A qualified name as SQL of `to` (`schema.table`, each part as [`target_ident`] writes it).
+pub fn target_name(name: &QualifiedName, to: TargetDialect) -> String {
+    let table = target_ident(&name.name.value, name.name.quoted, to).sql;
+    match &name.schema {
+        Some(schema) => format!(
+            "{}.{table}",
+            target_ident(&schema.value, schema.quoted, to).sql
+        ),
+        None => table,
+    }
 }
 
 /// The first free name for an identifier whose target name is taken: `name_2`, `name_3`, ...

@@ -128,11 +128,7 @@ fn literal(value: &str) -> String {
 }
 
 fn name_sql(name: &QualifiedName) -> String {
-    let ident = |i: &Ident| target_ident(&i.value, i.quoted, TargetDialect::Redshift).sql;
-    match &name.schema {
-        Some(schema) => format!("{}.{}", ident(schema), ident(&name.name)),
-        None => ident(&name.name),
-    }
+    migrate_sqlrewrite::target_name(name, TargetDialect::Redshift)
 }
 
 /// `COPY table [(columns)] FROM 'manifest' <auth> MANIFEST FORMAT ...`: loads every file the

@@ -39,19 +39,7 @@ pub struct PostgresWarehouse {
 
 /// The target table's name as SQL, converted like `migrate convert` does.
 fn target_name(table: &Table) -> String {
-    let name = target_ident(
-        &table.name.name.value,
-        table.name.name.quoted,
-        TargetDialect::Postgres,
-    )
-    .sql;
-    match &table.name.schema {
-        Some(schema) => format!(
-            "{}.{name}",
-            target_ident(&schema.value, schema.quoted, TargetDialect::Postgres).sql
-        ),
-        None => name,
-    }
+    migrate_sqlrewrite::target_name(&table.name, TargetDialect::Postgres)
 }
 
 /// A target column's name as SQL.
