@@ -183,21 +183,23 @@ impl FileSource for LocalTree {
     }
 
     fn unchanged(&self, entry: &Entry) -> BoxFuture<'static, Result<(), CopyError>> {
-        use std::os::unix::fs::MetadataExt;
         let path = self.root.join(&entry.rel);
         let listed = (entry.size, entry.mtime_ms);
         async move {
             let meta = tokio::fs::metadata(&path)
                 .await
                 .map_err(|e| CopyError::io("read", path.display(), e))?;
-            let now = (
-                meta.len(),
-                meta.mtime() * 1000 + meta.mtime_nsec() / 1_000_000,
-            );
+            let now = (meta.len(), mtime_ms(&meta));
             same_file(path.display().to_string(), listed, now)
         }
         .boxed()
     }
+}
+
+/// A local file's modification time in milliseconds since the Unix epoch, as listings give it.
+fn mtime_ms(meta: &std::fs::Metadata) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.mtime() * 1000 + meta.mtime_nsec() / 1_000_000
 }
 
 /// `Ok` when a file's (size, modification time in ms) is still the listed one.
@@ -359,7 +361,7 @@ fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), C
                 }
             }
             Ok(meta) if meta.is_file() || meta.file_type().is_symlink() => {
-                let mtime_ms = meta.mtime() * 1000 + meta.mtime_nsec() / 1_000_000;
+                let mtime_ms = mtime_ms(&meta);
                 Listed::File(Entry {
                     rel: item.rel,
                     size: meta.len(),
