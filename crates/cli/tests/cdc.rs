@@ -1355,6 +1355,108 @@ fn a_renamed_column_stops_the_task_until_the_target_has_it_too() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// A column added with a default gives the rows that existed its value in the source, without a
+/// change per row: the target adds it with that value (the source's stored "missing value", so
+/// `now()` is the source's moment, not the target's), NOT NULL included. A volatile default gives
+/// each row its own value, which the change stream does not carry: the task stops.
+#[test]
+fn added_columns_give_existing_rows_the_sources_value_or_stop_the_task() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = pg.create_database("cdc_added_src");
+    let target = pg.create_database("cdc_added_dst");
+    source
+        .sql(
+            "CREATE TABLE acct (id int PRIMARY KEY, name text);
+             INSERT INTO acct SELECT g, 'n' || g FROM generate_series(1, 50) g;",
+        )
+        .unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_added"));
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "added", false, &[]);
+    wait_for_capture(&mut cdc, target.url());
+    source
+        .sql(
+            "ALTER TABLE acct ADD COLUMN opened timestamptz DEFAULT '2020-01-01 00:00:00+00',
+                              ADD COLUMN flag boolean NOT NULL DEFAULT true,
+                              ADD COLUMN seen timestamptz DEFAULT now(),
+                              ADD COLUMN note text DEFAULT 'it''s \\ new',
+                              ADD COLUMN later int;
+             ALTER TABLE acct ALTER COLUMN later SET DEFAULT 7;
+             INSERT INTO acct (id, name) VALUES (51, 'after the add');
+             UPDATE acct SET name = 'changed' WHERE id = 2;",
+        )
+        .unwrap();
+    let rows = "SELECT string_agg(concat_ws('|', id, name, opened, flag, seen, note, coalesce(later, -1)), ',' ORDER BY id) FROM acct";
+    wait_until_same(&mut cdc, source.url(), target.url(), rows);
+    assert_eq!(
+        psql(
+            target.url(),
+            "SELECT count(*) FILTER (WHERE flag AND note = 'it''s \\ new' AND seen IS NOT NULL AND later IS NULL) FROM acct WHERE id <= 50"
+        )
+        .unwrap(),
+        "50",
+        "every existing row has the source's values"
+    );
+    stop(cdc);
+    validate(source.url(), target.url(), "added");
+
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "added", false, &[]);
+    wait_for_capture(&mut cdc, target.url());
+    source
+        .sql("ALTER TABLE acct ADD COLUMN token double precision DEFAULT random(); UPDATE acct SET name = 'again' WHERE id = 3;")
+        .unwrap();
+    let stderr = cdc.stderr.clone();
+    let (code, _) = cdc.wait(Duration::from_secs(60));
+    let error = std::fs::read_to_string(stderr).unwrap_or_default();
+    assert_ne!(code, Some(0), "{error}");
+    assert!(
+        error.contains("column token was added to public.acct with a volatile default")
+            && error.contains("--restart"),
+        "{error}"
+    );
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+/// A label added to a source enum that is longer than the target's `varchar` of it: the task
+/// stops naming the column and the change, with the `ALTER TABLE` to run on the target; run
+/// again after it, it goes on.
+#[test]
+fn a_value_the_target_column_cannot_hold_names_the_column_and_the_fix() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = pg.create_database("cdc_enum_src");
+    let target = pg.create_database("cdc_enum_dst");
+    source
+        .sql(
+            "CREATE TYPE mood AS ENUM ('ok', 'sad');
+             CREATE TABLE en (id int PRIMARY KEY, m mood);
+             INSERT INTO en VALUES (1, 'ok');",
+        )
+        .unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_enum"));
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "enum", false, &[]);
+    wait_for_capture(&mut cdc, target.url());
+    source.sql("ALTER TYPE mood ADD VALUE 'ecstatic'").unwrap();
+    source.sql("INSERT INTO en VALUES (2, 'ecstatic')").unwrap();
+    let stderr = cdc.stderr.clone();
+    let (code, _) = cdc.wait(Duration::from_secs(60));
+    let error = std::fs::read_to_string(stderr).unwrap_or_default();
+    assert_ne!(code, Some(0), "{error}");
+    let alter = "ALTER TABLE public.en ALTER COLUMN m TYPE";
+    assert!(
+        error.contains("column m, change row 0") && error.contains(alter),
+        "{error}"
+    );
+    psql(target.url(), &format!("{alter} varchar(8)")).unwrap();
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "enum", false, &[]);
+    let rows = "SELECT string_agg(id || '|' || m, ',' ORDER BY id) FROM en";
+    wait_until_same(&mut cdc, source.url(), target.url(), rows);
+    stop(cdc);
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 /// A database with a table that has no replica identity gets a publication of the selected
 /// tables, not FOR ALL TABLES: that would make the source refuse UPDATE and DELETE on the
 /// keyless table, which the task does not even capture.

@@ -1150,19 +1150,27 @@ async fn schema_changes_follow_the_policy() {
         expected
     );
 
-    // A changed type stops under either policy.
+    // A changed type stops under either policy, naming the ALTER TABLE that gives the target
+    // column the converted type; once the target has it, the change is carried on.
     let mut retyped = new.clone();
-    retyped.columns[1].data_type = migrate_core::LogicalType::BigInt;
-    let error = wh
-        .evolve_table(
+    retyped.columns[2].data_type = migrate_core::LogicalType::BigInt;
+    let evolve = || {
+        wh.evolve_table(
             &new,
             &retyped,
             SourceDialect::Postgres,
             SchemaChangePolicy::Apply,
         )
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("changed type"), "{error}");
+    };
+    let error = evolve().await.unwrap_err();
+    let alter = "ALTER TABLE app.orders ALTER COLUMN score TYPE bigint";
+    assert!(
+        error.to_string().contains("changed type") && error.to_string().contains(alter),
+        "{error}"
+    );
+    assert_eq!(error.retry(), Retry::Definite);
+    db.sql(alter).unwrap();
+    assert_eq!(evolve().await.unwrap(), Vec::new());
 }
 
 /// The Redshift apply script is golden-tested in `tests/redshift.rs`; here its logic runs on

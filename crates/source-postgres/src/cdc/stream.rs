@@ -9,7 +9,7 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
 use bytes::Bytes;
 use futures::FutureExt;
-use migrate_core::{QualifiedName, Table};
+use migrate_core::{ColumnDefault, QualifiedName, Table};
 use migrate_source::{
     change_schema, key_columns, ChangeEvent, ChangeStream, Operation, Position, Selection,
     START_OVER,
@@ -286,7 +286,7 @@ impl PostgresChanges {
         let table = match known {
             Some(table) if same_columns => table,
             previous => {
-                let table = self.describe(&name, &relation).await?;
+                let table = self.describe(&name, &relation, previous.as_ref()).await?;
                 if previous.is_none() {
                     tracing::info!(table = %name, "a new table is captured");
                 }
@@ -368,11 +368,14 @@ impl PostgresChanges {
     /// The table's definition for the columns `relation` has, in its order: canonical types
     /// from the catalog (the converter's type mapping). The relation is the authority on the
     /// columns at this point of the stream; the catalog may be ahead of it (a column dropped
-    /// since is typed from the relation's type oid and modifier).
+    /// since is typed from the relation's type oid and modifier). A column that `previous` (the
+    /// definition before this change) lacks was added: its default is the value the source gave
+    /// the rows that existed then ([`Self::existing_rows_value`]).
     async fn describe(
         &self,
         name: &QualifiedName,
         relation: &Relation,
+        previous: Option<&Table>,
     ) -> Result<Table, SourceError> {
         let schema = relation.schema.clone();
         let catalog = self.catalog.discover(Some(&[schema])).await?;
@@ -393,7 +396,17 @@ impl PostgresChanges {
                 .iter()
                 .find(|k| k.name.value == described.name)
             {
-                columns.push(column.clone());
+                let mut column = column.clone();
+                let added = previous
+                    .is_some_and(|p| !p.columns.iter().any(|c| c.name.value == described.name));
+                if added {
+                    column.default = self
+                        .existing_rows_value(name, relation.id, &described.name)
+                        .await?
+                        // A plain string literal: the target coerces it to the column's type.
+                        .map(|value| ColumnDefault::Expression(crate::sql::quote_literal(&value)));
+                }
+                columns.push(column);
                 continue;
             }
             let data_type = self
@@ -415,6 +428,41 @@ impl PostgresChanges {
         }
         table.columns = columns;
         Ok(table)
+    }
+
+    /// The value that column `column` of `name` (relation `id`), just added in the source, has in
+    /// the rows that existed before: the target adds it with that value as its default, so its
+    /// rows match. PostgreSQL keeps the value of a constant or stable default (`DEFAULT 0`,
+    /// `DEFAULT now()`) as the column's "missing value"; without one the rows are NULL, unless a
+    /// volatile default (`clock_timestamp()`, `nextval`) or an identity filled each row with its
+    /// own value, which the change stream does not carry: a definite error.
+    async fn existing_rows_value(
+        &self,
+        name: &QualifiedName,
+        id: u32,
+        column: &str,
+    ) -> Result<Option<String>, SourceError> {
+        let row = self
+            .catalog
+            .client
+            .query_opt(EXISTING_ROWS_VALUE_SQL, &[&id, &column])
+            .await
+            .map_err(SourceError::query(format!(
+                "looking up the value of existing rows in column {column} of {name}"
+            )))?;
+        // Gone from the catalog since: dropped again, its rows' value no longer matters.
+        let Some(row) = row else { return Ok(None) };
+        let (missing, value, filled_per_row): (bool, Option<String>, bool) =
+            (row.get(0), row.get(1), row.get(2));
+        if !missing && filled_per_row {
+            return Err(SourceError::Capture {
+                message: format!(
+                    "column {column} was added to {name} with a volatile default or as an identity column: the source gave each existing row its own value, and those values are not in the change stream"
+                ),
+                action: START_OVER.into(),
+            });
+        }
+        Ok(value)
     }
 
     async fn row(
@@ -579,6 +627,23 @@ impl PostgresChanges {
 
 /// Names a change in an error: its key (`id=42`; the before-image's when it has one) and the
 /// transaction it belongs to, by the LSN of its commit record (what `pg_waldump` lists).
+/// For one column (`$1` relation oid, `$2` name): whether it has a missing value (the value of
+/// the rows that existed when it was added), that value as text (NULL when it is NULL), and
+/// whether its default calls a volatile function (by name, as `pg_get_expr` prints it) or it is
+/// an identity column: without a missing value, those gave each row its own value.
+const EXISTING_ROWS_VALUE_SQL: &str = "
+SELECT a.atthasmissing,
+       CASE WHEN a.atthasmissing AND a.attmissingval::text <> '{NULL}'
+            THEN array_to_string(a.attmissingval, '') END,
+       a.attidentity <> ''
+       OR EXISTS (SELECT 1
+                    FROM regexp_matches(pg_get_expr(d.adbin, d.adrelid), '([A-Za-z_][A-Za-z_0-9$]*)\\s*\\(', 'g') f
+                    JOIN pg_proc p ON p.proname = lower(f[1])
+                   WHERE p.provolatile = 'v')
+  FROM pg_attribute a
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE a.attrelid = $1 AND a.attname = $2 AND NOT a.attisdropped";
+
 fn describe_change(
     watched: &Watched,
     op: Operation,

@@ -1080,7 +1080,10 @@ where
         CopyFailure::Database {
             doing: what,
             source,
-        } => WarehouseError::database(doing(what))(source),
+        } => match staged_value_error(&names, &source) {
+            Some(message) => change_error(message),
+            None => WarehouseError::database(doing(what))(source),
+        },
     })?;
     if let Some(seq) = facts.unknown_op {
         return Err(change_error(format!(
@@ -1124,6 +1127,34 @@ where
         reduce(tx, &staged, &doing).await?;
     }
     Ok(staged)
+}
+
+/// A value the target column can't hold (a data exception, SQLSTATE class 22, such as a label
+/// added to a source enum that is longer than the target's `varchar`), found by the COPY into
+/// the staging table, which names its own columns (`c<position>`, `b<key>`): the message with
+/// the target column and the change's place, and what to do. `None` for other errors.
+fn staged_value_error(names: &Names, error: &tokio_postgres::Error) -> Option<String> {
+    let db = error.as_db_error()?;
+    if !db.code().code().starts_with("22") {
+        return None;
+    }
+    // "COPY <table>, line <n>, column <c>: ..." (line 1 is the first row).
+    let context = db.where_()?;
+    let after_line = context.split(", line ").nth(1)?;
+    let (line, rest) = after_line.split_once(", column ")?;
+    let line: u64 = line.trim().parse().ok()?;
+    let staged_column = rest.split(|c: char| c == ':' || c.is_whitespace()).next()?;
+    let column = match staged_column.split_at_checked(1)? {
+        ("c", i) => names.columns.get(i.parse::<usize>().ok()?)?,
+        ("b", i) => names.keys.get(i.parse::<usize>().ok()?)?,
+        _ => return None,
+    };
+    Some(format!(
+        "column {column}, change row {} of the table in this batch: {}; the target column can't hold the value: change its type (ALTER TABLE {} ALTER COLUMN {column} TYPE ...) and run again",
+        line.saturating_sub(1),
+        db.message(),
+        names.target,
+    ))
 }
 
 /// What the checks of a table's staged changes found, gathered as they are copied. Each

@@ -69,16 +69,13 @@ impl PostgresWarehouse {
             .iter()
             .filter(|c| find(new, &c.name.value).is_none())
             .collect();
-        for column in &new.columns {
-            if let Some(before) = find(old, &column.name.value).map(|i| &old.columns[i]) {
-                if before.data_type != column.data_type {
-                    return Err(schema_error(format!(
-                        "column {} changed type in the source from {} to {}; migrate applies only ADD COLUMN and DROP COLUMN: change the target column's type by hand (ALTER TABLE {target} ALTER COLUMN {} TYPE ...) and restart, or reload the table",
-                        column.name, before.data_type, column.data_type, target_column(&column.name)
-                    )));
-                }
-            }
-        }
+        let retyped: Vec<(&Column, &Column)> = new
+            .columns
+            .iter()
+            .filter_map(|c| find(old, &c.name.value).map(|i| (&old.columns[i], c)))
+            .filter(|(before, after)| before.data_type != after.data_type)
+            .collect();
+        self.refuse_retyped(&retyped, from, &target).await?;
         let keys = migrate_source::key_columns(old);
         if let Some(key) = dropped.iter().find(|c| keys.contains(&c.name.value)) {
             return Err(schema_error(format!(
@@ -118,32 +115,9 @@ impl PostgresWarehouse {
             .await
             .map_err(WarehouseError::database(doing("BEGIN")))?;
         if !added.is_empty() {
-            // The converter writes the new columns into a temporary probe table; the catalog then
-            // says what each became (type, default, NOT NULL), exactly as `prepare` would create it.
-            let mut probe = Table::new(QualifiedName::new(None, Ident::new(PROBE)));
-            probe.columns = added.iter().map(|c| (*c).clone()).collect();
-            let (ddl, converter_findings) = create_sql(&probe, from);
+            let (definitions, converter_findings) =
+                converted_columns(&tx, &added, from, &doing).await?;
             findings.extend(converter_findings);
-            let ddl = ddl.replacen(
-                &format!("CREATE TABLE {PROBE}"),
-                &format!("CREATE TEMP TABLE {PROBE}"),
-                1,
-            );
-            tx.batch_execute(&ddl)
-                .await
-                .map_err(WarehouseError::database(doing(&format!(
-                    "running the converted column definitions\n{ddl}"
-                ))))?;
-            let definitions = tx
-                .query(
-                    "SELECT format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid), a.attnotnull \
-                       FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-                      WHERE a.attrelid = 'pg_temp.migrate_evolve_probe'::regclass AND a.attnum > 0 AND NOT a.attisdropped \
-                      ORDER BY a.attnum",
-                    &[],
-                )
-                .await
-                .map_err(WarehouseError::database(doing("reading the converted columns")))?;
             if definitions.len() != added.len() {
                 return Err(schema_error(format!(
                     "the converter wrote {} columns for the {} added ones ({})",
@@ -182,9 +156,6 @@ impl PostgresWarehouse {
                     "none",
                 ));
             }
-            tx.batch_execute(&format!("DROP TABLE pg_temp.{PROBE}"))
-                .await
-                .map_err(WarehouseError::database(doing("dropping the probe table")))?;
         }
         for column in &dropped {
             let sql = format!(
@@ -211,6 +182,59 @@ impl PostgresWarehouse {
             .await
             .map_err(WarehouseError::database(doing("COMMIT")))?;
         Ok(findings)
+    }
+
+    /// A column whose type changed in the source needs a decision (the target's values must be
+    /// converted): it stops the task, naming the `ALTER TABLE` that gives the target column the
+    /// type the converter makes of the new one, unless the target column has that type already
+    /// (the user ran it): then the change is carried on.
+    async fn refuse_retyped(
+        &self,
+        retyped: &[(&Column, &Column)],
+        from: SourceDialect,
+        target: &str,
+    ) -> Result<(), WarehouseError> {
+        if retyped.is_empty() {
+            return Ok(());
+        }
+        let doing =
+            |what: &str| format!("changing table {target} after a source schema change: {what}");
+        let mut client = self.client.lock().await;
+        // The probe table of the converted types is only read: the transaction is rolled back.
+        let tx = client
+            .transaction()
+            .await
+            .map_err(WarehouseError::database(doing("BEGIN")))?;
+        let after: Vec<&Column> = retyped.iter().map(|(_, after)| *after).collect();
+        let (converted, _) = converted_columns(&tx, &after, from, &doing).await?;
+        for ((before, after), definition) in retyped.iter().zip(&converted) {
+            let wanted: String = definition.get(0);
+            let name: String = definition.get(3);
+            let column = target_column(&after.name);
+            let current: Option<String> = tx
+                .query_opt(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute \
+                      WHERE attrelid = $1::text::regclass AND attname = $2 AND NOT attisdropped",
+                    &[&target, &name],
+                )
+                .await
+                .map_err(WarehouseError::database(doing(&format!(
+                    "reading the type of column {column}"
+                ))))?
+                .map(|row| row.get(0));
+            if current.as_deref() != Some(wanted.as_str()) {
+                return Err(WarehouseError::Schema {
+                    table: target.to_string(),
+                    message: format!(
+                        "column {} changed type in the source from {} to {}; migrate applies only ADD COLUMN and DROP COLUMN: give the target column the new type (ALTER TABLE {target} ALTER COLUMN {column} TYPE {wanted}) and run the task again, or reload the table (--restart)",
+                        after.name, before.data_type, after.data_type
+                    ),
+                });
+            }
+        }
+        tx.rollback()
+            .await
+            .map_err(WarehouseError::database(doing("ROLLBACK")))
     }
 
     /// A source `RENAME COLUMN` reaches migrate as a dropped column and an added one (the log
@@ -270,4 +294,44 @@ impl PostgresWarehouse {
         }
         Ok(())
     }
+}
+
+/// The converter's definitions of `columns` for a target table (as `prepare` would create them),
+/// read back from a temporary probe table made in `tx`: one row per column of `format_type`,
+/// default expression, NOT NULL and name (as the target table has it); and the converter's
+/// findings.
+async fn converted_columns(
+    tx: &tokio_postgres::Transaction<'_>,
+    columns: &[&Column],
+    from: SourceDialect,
+    doing: &impl Fn(&str) -> String,
+) -> Result<(Vec<tokio_postgres::Row>, Vec<Finding>), WarehouseError> {
+    let mut probe = Table::new(QualifiedName::new(None, Ident::new(PROBE)));
+    probe.columns = columns.iter().map(|c| (*c).clone()).collect();
+    let (ddl, findings) = create_sql(&probe, from);
+    let ddl = ddl.replacen(
+        &format!("CREATE TABLE {PROBE}"),
+        &format!("CREATE TEMP TABLE {PROBE}"),
+        1,
+    );
+    tx.batch_execute(&ddl)
+        .await
+        .map_err(WarehouseError::database(doing(&format!(
+            "running the converted column definitions\n{ddl}"
+        ))))?;
+    let definitions = tx
+        .query(
+            "SELECT format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid), a.attnotnull, \
+                    a.attname::text \
+               FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+              WHERE a.attrelid = 'pg_temp.migrate_evolve_probe'::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+              ORDER BY a.attnum",
+            &[],
+        )
+        .await
+        .map_err(WarehouseError::database(doing("reading the converted columns")))?;
+    tx.batch_execute(&format!("DROP TABLE pg_temp.{PROBE}"))
+        .await
+        .map_err(WarehouseError::database(doing("dropping the probe table")))?;
+    Ok((definitions, findings))
 }
