@@ -614,6 +614,26 @@ fn cdc_only_starts_at_the_given_position_and_refuses_one_it_cannot_serve() {
         stderr.contains("can't be read") && stderr.contains("--from"),
         "{stderr}"
     );
+    // A task that had no slot yet: the one made for the refused start is dropped again, with
+    // its publication (a slot left behind would hold the source's WAL).
+    let fresh = args(&before_slot)
+        .into_iter()
+        .map(|a| if a == "only" { "fresh".to_string() } else { a })
+        .collect::<Vec<_>>();
+    let fresh: Vec<&str> = fresh.iter().map(String::as_str).collect();
+    let output = common::migrate(&fresh);
+    assert_eq!(output.status.code(), Some(2));
+    let fresh_capture = migrate_source_postgres::capture_name(source.name(), "fresh");
+    assert_eq!(
+        source
+            .sql(&format!(
+                "SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{fresh_capture}') \
+                      + (SELECT count(*) FROM pg_publication WHERE pubname = '{fresh_capture}')"
+            ))
+            .unwrap()
+            .trim(),
+        "0"
+    );
 
     let good = args(&from);
     let good: Vec<&str> = good.iter().map(String::as_str).collect();

@@ -278,6 +278,30 @@ pub(crate) fn parse_lsn(position: &Position) -> Result<Lsn, SourceError> {
 }
 
 impl PostgresSource {
+    /// Drops replication slot `name` (not in use) and, with `publication`, the publication of
+    /// that name.
+    async fn drop_capture_objects(&self, name: &str, publication: bool) -> Result<(), SourceError> {
+        self.client
+            .execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
+                &[&name],
+            )
+            .await
+            .map_err(SourceError::query(format!(
+                "dropping replication slot {name}"
+            )))?;
+        if publication {
+            self.client
+                .batch_execute(&format!(
+                    "DROP PUBLICATION IF EXISTS {}",
+                    crate::quote_ident(name)
+                ))
+                .await
+                .map_err(SourceError::query(format!("dropping publication {name}")))?;
+        }
+        Ok(())
+    }
+
     fn capture_name(&self, task: &str) -> String {
         capture_name(
             self.connector.config().get_dbname().unwrap_or_default(),
@@ -679,6 +703,11 @@ impl ChangeSource for PostgresSource {
         let oldest: Option<String> = row.get(0);
         if let Some(oldest) = oldest {
             if parse_lsn(&Position(oldest.clone()))? > from_lsn {
+                // Made just now for nothing: a slot left behind would hold WAL on the source.
+                if !slot_exists {
+                    self.drop_capture_objects(&name, !publication_exists)
+                        .await?;
+                }
                 return Err(SourceError::Capture {
                     message: format!(
                         "replication slot {name} holds changes from {oldest} on; changes from {from} can't be read"
@@ -693,22 +722,7 @@ impl ChangeSource for PostgresSource {
     async fn drop_capture(&self, task: &str) -> Result<(), SourceError> {
         let name = self.capture_name(task);
         self.release_slot(&name).await?;
-        self.client
-            .execute(
-                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
-                &[&name],
-            )
-            .await
-            .map_err(SourceError::query(format!(
-                "dropping replication slot {name}"
-            )))?;
-        self.client
-            .batch_execute(&format!(
-                "DROP PUBLICATION IF EXISTS {}",
-                crate::quote_ident(&name)
-            ))
-            .await
-            .map_err(SourceError::query(format!("dropping publication {name}")))
+        self.drop_capture_objects(&name, true).await
     }
 }
 
