@@ -416,6 +416,46 @@ fn a_dms_mapping_selects_renames_filters_computes_and_converts() {
     );
 }
 
+/// A mapping whose rules select no table of the source (here: exclude everything) is refused:
+/// exit 2 and a message, not "0 table(s): every table loaded and validated".
+#[test]
+fn a_mapping_that_selects_no_table_is_refused() {
+    let Some(pair) = Pair::new("rep_nothing") else {
+        return;
+    };
+    pair.source
+        .sql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);")
+        .unwrap();
+    let mapping = pair.staging.with_extension("json");
+    std::fs::create_dir_all(mapping.parent().unwrap()).unwrap();
+    std::fs::write(
+        &mapping,
+        r#"{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "none",
+             "object-locator": {"schema-name": "%", "table-name": "%"}, "rule-action": "exclude"}]}"#,
+    )
+    .unwrap();
+    let staging = ["--staging", pair.staging.to_str().unwrap()];
+    for (command, extra) in [("replicate", &staging[..]), ("validate", &[])] {
+        let mut args = vec![
+            command,
+            "--source",
+            pair.source.url(),
+            "--target",
+            pair.target.url(),
+            "--table-mappings",
+            mapping.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let output = common::migrate(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("the table mapping selects no table of"),
+            "{command}: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn validate_names_the_keys_of_a_corrupted_target() {
     let Some(pair) = Pair::new("rep_corrupt") else {

@@ -561,16 +561,6 @@ pub async fn replicate_cdc<S: ChangeSource>(
             action: "exclude them from the table mapping, or fix what is named".into(),
         });
     }
-    if captures.is_empty() {
-        return Err(ReplicateError::Unsupported {
-            message: format!(
-                "the table mapping selects no table of {}: there is nothing to capture",
-                source.endpoint()
-            ),
-            action: "check the selection rules (schema and table names as the source spells them)"
-                .into(),
-        });
-    }
     let source_tables: Vec<Table> = captures.values().map(|c| c.load.source.clone()).collect();
     // Before the full load: a column capture can't read would stop it only at its first change.
     source

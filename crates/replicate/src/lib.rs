@@ -221,6 +221,18 @@ fn plan_tables<S: Source>(
     catalog: &Catalog,
 ) -> Result<Planned, ReplicateError> {
     let plan = task.mappings.plan(catalog)?;
+    // Refused before anything is done (a capture's slot created, a summary of nothing that
+    // says "every table loaded"): most often a selection rule that names what the source
+    // spells otherwise, or the wrong database.
+    if plan.tables.is_empty() {
+        return Err(ReplicateError::Unsupported {
+            message: format!(
+                "the table mapping selects no table of {}: there is nothing to do",
+                source.endpoint()
+            ),
+            action: "check the selection rules (schema and table names as the source spells them) and the source database".into(),
+        });
+    }
     let quote = |name: &str| source.quote_ident(name);
     let mut loads: Vec<Result<TableLoad, Box<TableSummary>>> = plan
         .tables
