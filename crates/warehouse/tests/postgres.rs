@@ -641,6 +641,34 @@ async fn each_chunk_loads_exactly_once() {
         .is_empty());
 }
 
+/// An existing target table that lacks a column the load writes is refused by `prepare` before
+/// anything is removed, with what to do (a truncate first would leave it empty and unloadable).
+#[tokio::test(flavor = "current_thread")]
+async fn an_existing_table_without_a_loaded_column_keeps_its_rows() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("wh_lacking");
+    db.sql("CREATE TABLE lacking (id bigint PRIMARY KEY, other int); INSERT INTO lacking VALUES (1, 1);")
+        .unwrap();
+    let warehouse = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let t = simple_table("lacking");
+    for mode in [PrepMode::TruncateBeforeLoad, PrepMode::DoNothing] {
+        let error = warehouse
+            .prepare(&t, SourceDialect::Postgres, mode)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("public.lacking")
+                && error.contains("\"name\" does not exist")
+                && error.contains("--prep-mode DROP_AND_CREATE"),
+            "{mode:?}: {error}"
+        );
+        assert_eq!(db.sql("SELECT count(*) FROM lacking").unwrap(), "1\n");
+    }
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn concurrent_loaders_of_one_chunk_load_it_once() {
     let Some(pg) = migrate_testkit::postgres() else {

@@ -1,7 +1,7 @@
 //! Loading one chunk: binary `COPY ... FROM STDIN` and the checkpoint, in one transaction.
 
 use super::encode::{self, Target, Values};
-use super::{checkpoint, target_column, target_name, PostgresWarehouse};
+use super::{checkpoint, target_name, PostgresWarehouse};
 use crate::WarehouseError;
 use arrow::array::RecordBatch;
 use arrow::datatypes::Schema;
@@ -77,21 +77,8 @@ impl PostgresWarehouse {
             });
         }
 
-        let columns: Vec<String> = table
-            .columns
-            .iter()
-            .map(|c| target_column(&c.name))
-            .collect();
-        let column_list = columns.join(", ");
-        let probe = tx
-            .prepare(&format!("SELECT {column_list} FROM {name} LIMIT 0"))
-            .await
-            .map_err(WarehouseError::missing_table_or_column(
-                &name,
-                &column_list,
-                "run prepare first",
-                doing("reading the target columns"),
-            ))?;
+        let (probe, column_list) =
+            super::prepare::target_columns(&tx, &name, table, &doing).await?;
         let expected = migrate_batch::schema(table);
         let plans =
             column_plans(&expected, probe.columns()).map_err(|message| WarehouseError::Schema {

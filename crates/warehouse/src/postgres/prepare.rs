@@ -1,6 +1,6 @@
 //! Creating or emptying the target table before a full load, through the converter's emitter.
 
-use super::{checkpoint, target_name, PostgresWarehouse};
+use super::{checkpoint, target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
 use migrate_core::{Catalog, ConstraintKind, Finding, SourceDialect, Table, TargetDialect};
 
@@ -34,6 +34,33 @@ pub(crate) fn create_sql(source: &Table, from: SourceDialect) -> (String, Vec<Fi
     };
     let conversion = migrate_dialect::emit(&catalog, from, TargetDialect::Postgres, &[]);
     (conversion.ddl, conversion.findings)
+}
+
+/// A statement reading every column of `source` (by its converted name) from the existing
+/// target table `name`, as a load writes them (its columns' types are the target's), and that
+/// list of columns as SQL. A missing table or column is a schema error that says what to do.
+pub(crate) async fn target_columns(
+    tx: &tokio_postgres::Transaction<'_>,
+    name: &str,
+    source: &Table,
+    doing: &impl Fn(&str) -> String,
+) -> Result<(tokio_postgres::Statement, String), WarehouseError> {
+    let columns: Vec<String> = source
+        .columns
+        .iter()
+        .map(|c| target_column(&c.name))
+        .collect();
+    let column_list = columns.join(", ");
+    let statement = tx
+        .prepare(&format!("SELECT {column_list} FROM {name} LIMIT 0"))
+        .await
+        .map_err(WarehouseError::missing_table_or_column(
+            name,
+            &column_list,
+            "an existing target table must have every column the task loads: add the missing ones (ALTER TABLE ... ADD COLUMN), or let migrate create the table again (--prep-mode DROP_AND_CREATE)",
+            doing("reading the target columns"),
+        ))?;
+    Ok((statement, column_list))
 }
 
 impl PostgresWarehouse {
@@ -109,12 +136,16 @@ impl PostgresWarehouse {
                 checkpoint::forget_table(&tx, &source_table).await?;
             }
             (true, PrepMode::TruncateBeforeLoad) => {
+                // Before its rows are gone: a load that can't go in would leave it empty.
+                target_columns(&tx, &name, source, &doing).await?;
                 tx.batch_execute(&format!("TRUNCATE {name}"))
                     .await
                     .map_err(WarehouseError::database(doing("truncating it")))?;
                 checkpoint::forget_table(&tx, &source_table).await?;
             }
-            (true, PrepMode::DoNothing) => {}
+            (true, PrepMode::DoNothing) => {
+                target_columns(&tx, &name, source, &doing).await?;
+            }
         }
         tx.commit()
             .await
