@@ -349,10 +349,14 @@ fn validation_cell(table: &TableSummary) -> String {
         None => "-".into(),
         Some(v) => match v.status {
             ValidationStatus::Passed => "passed".into(),
-            ValidationStatus::Failed => format!(
-                "FAILED ({} missing, {} extra, {} different)",
-                v.missing_in_target, v.extra_in_target, v.different
-            ),
+            ValidationStatus::Failed => match (v.missing_in_target, v.extra_in_target, v.different)
+            {
+                (Some(missing), Some(extra), Some(different)) => {
+                    format!("FAILED ({missing} missing, {extra} extra, {different} different)")
+                }
+                // No key: the rows can't be named, so they are not counted either.
+                _ => format!("FAILED ({} of {} parts differ)", v.parts_differing, v.parts),
+            },
             ValidationStatus::Error => "ERROR".into(),
         },
     }
@@ -518,7 +522,10 @@ fn print_text(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
                     writeln!(out, "  {kind:<17} key {}", d.key)?;
                 }
                 let listed = v.differences.len() as u64;
-                let total = v.missing_in_target + v.extra_in_target + v.different;
+                let total = [v.missing_in_target, v.extra_in_target, v.different]
+                    .iter()
+                    .flatten()
+                    .sum::<u64>();
                 if total > listed {
                     writeln!(out, "  ... and {} more", total - listed)?;
                 }

@@ -369,7 +369,7 @@ fn a_dms_mapping_selects_renames_filters_computes_and_converts() {
              INSERT INTO sales.orders SELECT g, (ARRAY['EU', 'US', 'APAC'])[g % 3 + 1], (g % 10)::smallint, g * 2.5, 'note ' || g
                FROM generate_series(1, 3000) g;
              CREATE TABLE sales.scratch_1 (id int PRIMARY KEY, region text);
-             CREATE TABLE public.elsewhere (id int PRIMARY KEY, region text);
+             CREATE TABLE public.elsewhere (id int PRIMARY KEY, region text, price money);
              ANALYZE;",
         )
         .unwrap();
@@ -393,6 +393,17 @@ fn a_dms_mapping_selects_renames_filters_computes_and_converts() {
         tables,
         ["sales.order_facts"],
         "scratch excluded, public not selected"
+    );
+    // Discovery's findings about tables the mapping leaves out (money) are not reported.
+    let objects: Vec<&str> = summary["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["object"].as_str().unwrap())
+        .collect();
+    assert!(
+        !objects.iter().any(|o| o.starts_with("public.elsewhere")),
+        "{objects:?}"
     );
     let facts = table(&summary, "sales.order_facts");
     assert_eq!(facts["rows"], 2000, "the APAC third is filtered out");
@@ -465,6 +476,8 @@ fn validate_names_the_keys_of_a_corrupted_target() {
         .sql(
             "CREATE TABLE items (id int PRIMARY KEY, name text, price numeric(8,2));
              INSERT INTO items SELECT g, 'item ' || g, g / 4.0 FROM generate_series(1, 5000) g;
+             CREATE TABLE log (at int, line text);
+             INSERT INTO log SELECT g, 'line ' || g FROM generate_series(1, 50) g;
              ANALYZE;",
         )
         .unwrap();
@@ -478,11 +491,28 @@ fn validate_names_the_keys_of_a_corrupted_target() {
         .sql(
             "UPDATE items SET price = price + 0.01 WHERE id = 4242;
              DELETE FROM items WHERE id = 17;
-             INSERT INTO items VALUES (90001, 'intruder', 1);",
+             INSERT INTO items VALUES (90001, 'intruder', 1);
+             DELETE FROM log WHERE at = 7;",
         )
         .unwrap();
     let (code, summary) = pair.validate(&[]);
     assert_eq!(code, 1, "{summary:#}");
+    // A table without a key can't name its rows: it fails without counts (not "0 missing").
+    let log = &table(&summary, "public.log")["validation"];
+    assert_eq!(log["status"], "failed", "{log:#}");
+    assert_eq!(
+        (
+            log.get("missing_in_target"),
+            log["source_rows"].as_u64(),
+            log["target_rows"].as_u64()
+        ),
+        (None, Some(50), Some(49)),
+        "{log:#}"
+    );
+    assert!(
+        log["note"].as_str().unwrap().contains("can't be named"),
+        "{log:#}"
+    );
     let v = &table(&summary, "public.items")["validation"];
     assert_eq!(v["status"], "failed");
     assert_eq!(
@@ -533,6 +563,7 @@ fn validate_names_the_keys_of_a_corrupted_target() {
         text.contains("different") && text.contains("4242"),
         "{text}"
     );
+    assert!(text.contains("FAILED (1 of 1 parts differ)"), "{text}");
 }
 
 #[test]

@@ -52,7 +52,7 @@ pub use summary::{
 };
 
 use load::Run;
-use migrate_core::{Catalog, Finding, TargetDialect};
+use migrate_core::{Catalog, Finding, Table, TargetDialect};
 use migrate_source::{Snapshot, Source};
 use migrate_sqlrewrite::target_name;
 use migrate_stage::{Format, Stage, StageOptions};
@@ -271,9 +271,38 @@ fn plan_tables<S: Source>(
         })
         .collect();
     fail_colliding_targets(task, &mut loads);
-    let mut findings = catalog.findings.clone();
+    let mut findings = about_selected_tables(&catalog.findings, catalog, &plan.tables);
     findings.extend(plan.findings);
     Ok(Planned { loads, findings })
+}
+
+/// The discovery `findings` that are not about a table of `catalog` the mapping left out (a
+/// finding's object is a table, `schema.table`, or one of its columns, `schema.table.column`).
+fn about_selected_tables(
+    findings: &[Finding],
+    catalog: &Catalog,
+    planned: &[migrate_task::TablePlan],
+) -> Vec<Finding> {
+    let about = |finding: &Finding, table: &Table| {
+        let name = table.name.to_string();
+        finding
+            .object
+            .strip_prefix(name.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    };
+    findings
+        .iter()
+        .filter(|finding| {
+            // The most specific table it names (`s.t` and `s.t.x` could both be tables' names).
+            let table = catalog
+                .tables
+                .iter()
+                .filter(|t| about(finding, t))
+                .max_by_key(|t| t.name.to_string().len());
+            table.is_none_or(|t| planned.iter().any(|p| p.source == t.name))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Fails every table whose target table has the same name in the target as another's: names

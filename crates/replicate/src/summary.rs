@@ -110,12 +110,17 @@ pub struct Validation {
     /// Parts compared: one per key-range chunk, or one for the whole table.
     pub parts: u32,
     pub parts_differing: u32,
-    /// Rows of the source whose key is not in the target.
-    pub missing_in_target: u64,
+    /// Rows of the source whose key is not in the target. This and the next two counts are
+    /// absent (`None`) when rows can't be named: a table without a key loaded as a column, or a
+    /// validation that could not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_in_target: Option<u64>,
     /// Rows of the target whose key is not in the source.
-    pub extra_in_target: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_in_target: Option<u64>,
     /// Rows whose key is on both sides with different values.
-    pub different: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub different: Option<u64>,
     /// The first differing rows (at most `max_differences`), in key order per part.
     pub differences: Vec<Difference>,
     /// Why differences could not be narrowed down to rows (no primary key), or why validation
