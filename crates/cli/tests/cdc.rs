@@ -758,6 +758,15 @@ fn refused_cdc(source: &str, target: &str, staging: &Path, name: &str) -> String
     stderr
 }
 
+/// Waits (60 s at most) for `cdc` to stop with an error (a nonzero exit); its standard error.
+fn stopped_with_error(cdc: Cdc) -> String {
+    let stderr = cdc.stderr.clone();
+    let (code, _) = cdc.wait(Duration::from_secs(60));
+    let error = std::fs::read_to_string(stderr).unwrap_or_default();
+    assert_ne!(code, Some(0), "{error}");
+    error
+}
+
 /// Waits (60 s at most) until `sql` answers the same in the target as in the source while `cdc`
 /// runs.
 fn wait_until_same(cdc: &mut Cdc, source: &str, target: &str, sql: &str) {
@@ -1341,10 +1350,7 @@ fn a_renamed_column_stops_the_task_until_the_target_has_it_too() {
     source
         .sql("ALTER TABLE ren RENAME COLUMN old_name TO new_name; UPDATE ren SET n = n + 100 WHERE id = 1;")
         .unwrap();
-    let stderr = cdc.stderr.clone();
-    let (code, _) = cdc.wait(Duration::from_secs(60));
-    let error = std::fs::read_to_string(stderr).unwrap_or_default();
-    assert_ne!(code, Some(0), "{error}");
+    let error = stopped_with_error(cdc);
     assert!(
         error.contains("seems renamed to new_name")
             && error.contains("RENAME COLUMN old_name TO new_name"),
@@ -1426,10 +1432,7 @@ fn added_columns_give_existing_rows_the_sources_value_or_stop_the_task() {
     source
         .sql("ALTER TABLE acct ADD COLUMN token double precision DEFAULT random(); UPDATE acct SET name = 'again' WHERE id = 3;")
         .unwrap();
-    let stderr = cdc.stderr.clone();
-    let (code, _) = cdc.wait(Duration::from_secs(60));
-    let error = std::fs::read_to_string(stderr).unwrap_or_default();
-    assert_ne!(code, Some(0), "{error}");
+    let error = stopped_with_error(cdc);
     assert!(
         error.contains("column token was added to public.acct with a volatile default")
             && error.contains("--restart"),
@@ -1460,10 +1463,7 @@ fn a_value_the_target_column_cannot_hold_names_the_column_and_the_fix() {
     wait_for_capture(&mut cdc, target.url());
     source.sql("ALTER TYPE mood ADD VALUE 'ecstatic'").unwrap();
     source.sql("INSERT INTO en VALUES (2, 'ecstatic')").unwrap();
-    let stderr = cdc.stderr.clone();
-    let (code, _) = cdc.wait(Duration::from_secs(60));
-    let error = std::fs::read_to_string(stderr).unwrap_or_default();
-    assert_ne!(code, Some(0), "{error}");
+    let error = stopped_with_error(cdc);
     let alter = "ALTER TABLE public.en ALTER COLUMN m TYPE";
     assert!(
         error.contains("column m, change row 0") && error.contains(alter),

@@ -704,9 +704,11 @@ impl ChangeSource for PostgresSource {
         if let Some(oldest) = oldest {
             if parse_lsn(&Position(oldest.clone()))? > from_lsn {
                 // Made just now for nothing: a slot left behind would hold WAL on the source.
+                // (Failing to drop it must not hide why the start was refused.)
                 if !slot_exists {
-                    self.drop_capture_objects(&name, !publication_exists)
-                        .await?;
+                    if let Err(e) = self.drop_capture_objects(&name, !publication_exists).await {
+                        tracing::warn!("{e}; drop replication slot {name} by hand");
+                    }
                 }
                 return Err(SourceError::Capture {
                     message: format!(
