@@ -8,7 +8,7 @@
 mod common;
 
 use common::migrate_json;
-use migrate_testkit::{Engine, PrivateServer};
+use migrate_testkit::{Engine, PgDatabase, PrivateServer};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -365,13 +365,10 @@ fn catch_up_and_stop(mut cdc: Cdc, source: &str, target: &str) -> serde_json::Va
 
 #[test]
 fn a_full_load_then_a_concurrent_workload_arrive_exactly() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("cdc_e2e") else {
         return;
     };
-    let source = pg.create_database("cdc_e2e_src");
-    let target = pg.create_database("cdc_e2e_dst");
     source.sql(SCHEMA).unwrap();
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_e2e"));
     let stop_flag = Arc::new(AtomicBool::new(false));
     // The workload starts before the capture: changes during the full load must not be lost
     // nor applied twice.
@@ -553,11 +550,9 @@ fn restarts_of_the_target_server_are_ridden_out() {
 
 #[test]
 fn cdc_only_starts_at_the_given_position_and_refuses_one_it_cannot_serve() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("cdc_only") else {
         return;
     };
-    let source = pg.create_database("cdc_only_src");
-    let target = pg.create_database("cdc_only_dst");
     source
         .sql("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'before the slot');")
         .unwrap();
@@ -584,7 +579,6 @@ fn cdc_only_starts_at_the_given_position_and_refuses_one_it_cannot_serve() {
     source
         .sql("INSERT INTO t VALUES (2, 'after'); UPDATE t SET v = 'changed' WHERE id = 1;")
         .unwrap();
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_only"));
     let args = |from: &str| {
         vec![
             "replicate".to_string(),
@@ -734,6 +728,17 @@ fn converge_by_validation(cdc: &mut Cdc, source: &str, target: &str, name: &str,
         }
         thread::sleep(Duration::from_millis(700));
     }
+}
+
+/// A source and a target database on the test PostgreSQL server and a staging directory, all
+/// named after `hint`; `None` without a server (outside CI: with `CI=true` the testkit fails).
+fn pg_task(hint: &str) -> Option<(PgDatabase, PgDatabase, PathBuf)> {
+    let pg = migrate_testkit::postgres()?;
+    Some((
+        pg.create_database(&format!("{hint}_src")),
+        pg.create_database(&format!("{hint}_dst")),
+        std::env::temp_dir().join(migrate_testkit::unique_name(hint)),
+    ))
 }
 
 /// Runs `replicate --cdc` once, expecting it to be refused before its full load (exit code 2);
@@ -984,18 +989,15 @@ fn an_idle_capture_still_lets_its_slot_advance() {
 /// drops it, as that error advises.
 #[test]
 fn a_removed_column_of_a_type_capture_cannot_read_is_left_out() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("cdc_removed") else {
         return;
     };
-    let source = pg.create_database("cdc_removed_src");
-    let target = pg.create_database("cdc_removed_dst");
     source
         .sql(
             "CREATE TABLE hosts (id int PRIMARY KEY, name text, acl aclitem);
              INSERT INTO hosts VALUES (1, 'a', 'postgres=r/postgres');",
         )
         .unwrap();
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_removed"));
     let stderr = refused_cdc(source.url(), target.url(), &staging, "kept");
     assert!(
         stderr.contains("public.hosts.acl: type aclitem is not captured")
@@ -1091,11 +1093,9 @@ fn full_load_and_capture_run_over_tls() {
 
 #[test]
 fn array_columns_are_captured_and_validate() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("cdc_arrays") else {
         return;
     };
-    let source = pg.create_database("cdc_arrays_src");
-    let target = pg.create_database("cdc_arrays_dst");
     source
         .sql(
             "CREATE TABLE arr (id int PRIMARY KEY, tags text[], amounts numeric(8,2)[], grid int[],
@@ -1104,7 +1104,6 @@ fn array_columns_are_captured_and_validate() {
                                      ARRAY['\\x0102'::bytea, NULL, '\\x'::bytea], '{101,NULL}');",
         )
         .unwrap();
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_arrays"));
     let mut cdc = start_cdc(source.url(), target.url(), &staging, "arrays", false, &[]);
     wait_for_capture(&mut cdc, target.url());
     source
@@ -1139,11 +1138,9 @@ fn array_columns_are_captured_and_validate() {
 /// key) and deletes after it arrive, and the target validates.
 #[test]
 fn values_converted_on_the_source_are_captured_and_validate() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("cdc_converted") else {
         return;
     };
-    let source = pg.create_database("cdc_converted_src");
-    let target = pg.create_database("cdc_converted_dst");
     source
         .sql(
             "CREATE EXTENSION citext; CREATE EXTENSION hstore;
@@ -1161,7 +1158,6 @@ fn values_converted_on_the_source_are_captured_and_validate() {
              INSERT INTO slots VALUES ('[2024-01-01 00:00+00,2024-01-02 00:00+00)', 'first');",
         )
         .unwrap();
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_converted"));
     let mut cdc = start_cdc(
         source.url(),
         target.url(),
@@ -1264,11 +1260,9 @@ fn values_converted_on_the_source_are_captured_and_validate() {
 /// full load unless a remove-column rule drops it.
 #[test]
 fn new_and_partitioned_tables_are_captured_and_generated_columns_refused() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("cdc_tables") else {
         return;
     };
-    let source = pg.create_database("cdc_tables_src");
-    let target = pg.create_database("cdc_tables_dst");
     source
         .sql(
             "CREATE TABLE meas (id int, day date, v int, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
@@ -1279,7 +1273,6 @@ fn new_and_partitioned_tables_are_captured_and_generated_columns_refused() {
              INSERT INTO gen VALUES (1, 1);",
         )
         .unwrap();
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_tables"));
     let stderr = refused_cdc(source.url(), target.url(), &staging, "tables");
     assert!(
         stderr.contains("public.gen.twice is a generated column")
@@ -1333,18 +1326,15 @@ fn new_and_partitioned_tables_are_captured_and_generated_columns_refused() {
 /// rename to make in the target, and goes on once it is made.
 #[test]
 fn a_renamed_column_stops_the_task_until_the_target_has_it_too() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("cdc_rename") else {
         return;
     };
-    let source = pg.create_database("cdc_rename_src");
-    let target = pg.create_database("cdc_rename_dst");
     source
         .sql(
             "CREATE TABLE ren (id int PRIMARY KEY, old_name text, n int);
              INSERT INTO ren SELECT g, 'v' || g, g FROM generate_series(1, 5) g;",
         )
         .unwrap();
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_rename"));
     let mut cdc = start_cdc(source.url(), target.url(), &staging, "rename", false, &[]);
     wait_for_capture(&mut cdc, target.url());
     source
@@ -1387,18 +1377,15 @@ fn a_renamed_column_stops_the_task_until_the_target_has_it_too() {
 /// each row its own value, which the change stream does not carry: the task stops.
 #[test]
 fn added_columns_give_existing_rows_the_sources_value_or_stop_the_task() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("cdc_added") else {
         return;
     };
-    let source = pg.create_database("cdc_added_src");
-    let target = pg.create_database("cdc_added_dst");
     source
         .sql(
             "CREATE TABLE acct (id int PRIMARY KEY, name text);
              INSERT INTO acct SELECT g, 'n' || g FROM generate_series(1, 50) g;",
         )
         .unwrap();
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_added"));
     let mut cdc = start_cdc(source.url(), target.url(), &staging, "added", false, &[]);
     wait_for_capture(&mut cdc, target.url());
     source
@@ -1446,11 +1433,9 @@ fn added_columns_give_existing_rows_the_sources_value_or_stop_the_task() {
 /// again after it, it goes on.
 #[test]
 fn a_value_the_target_column_cannot_hold_names_the_column_and_the_fix() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("cdc_enum") else {
         return;
     };
-    let source = pg.create_database("cdc_enum_src");
-    let target = pg.create_database("cdc_enum_dst");
     source
         .sql(
             "CREATE TYPE mood AS ENUM ('ok', 'sad');
@@ -1458,7 +1443,6 @@ fn a_value_the_target_column_cannot_hold_names_the_column_and_the_fix() {
              INSERT INTO en VALUES (1, 'ok');",
         )
         .unwrap();
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_enum"));
     let mut cdc = start_cdc(source.url(), target.url(), &staging, "enum", false, &[]);
     wait_for_capture(&mut cdc, target.url());
     source.sql("ALTER TYPE mood ADD VALUE 'ecstatic'").unwrap();
@@ -1482,18 +1466,15 @@ fn a_value_the_target_column_cannot_hold_names_the_column_and_the_fix() {
 /// keyless table, which the task does not even capture.
 #[test]
 fn a_keyless_table_of_the_source_keeps_its_updates() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("cdc_keyless") else {
         return;
     };
-    let source = pg.create_database("cdc_keyless_src");
-    let target = pg.create_database("cdc_keyless_dst");
     source
         .sql(
             "CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (1, 1);
              CREATE TABLE app_log (at timestamptz, line text); INSERT INTO app_log VALUES (now(), 'x');",
         )
         .unwrap();
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_keyless"));
     let mapping = staging.with_extension("mapping.json");
     std::fs::write(
         &mapping,

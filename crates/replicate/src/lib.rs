@@ -52,7 +52,7 @@ pub use summary::{
 };
 
 use load::Run;
-use migrate_core::{Catalog, Finding, Table, TargetDialect};
+use migrate_core::{Catalog, Finding, QualifiedName, TargetDialect};
 use migrate_source::{Snapshot, Source};
 use migrate_sqlrewrite::target_name;
 use migrate_stage::{Format, Stage, StageOptions};
@@ -283,23 +283,32 @@ fn about_selected_tables(
     catalog: &Catalog,
     planned: &[migrate_task::TablePlan],
 ) -> Vec<Finding> {
-    let about = |finding: &Finding, table: &Table| {
-        let name = table.name.to_string();
-        finding
-            .object
-            .strip_prefix(name.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-    };
+    // Each catalog table's name, and whether the mapping selected it: one lookup per prefix of
+    // an object, not a scan of the catalog per finding.
+    let planned: std::collections::HashSet<&QualifiedName> =
+        planned.iter().map(|p| &p.source).collect();
+    let selected: std::collections::HashMap<String, bool> = catalog
+        .tables
+        .iter()
+        .map(|t| (t.name.to_string(), planned.contains(&t.name)))
+        .collect();
     findings
         .iter()
         .filter(|finding| {
-            // The most specific table it names (`s.t` and `s.t.x` could both be tables' names).
-            let table = catalog
-                .tables
-                .iter()
-                .filter(|t| about(finding, t))
-                .max_by_key(|t| t.name.to_string().len());
-            table.is_none_or(|t| planned.iter().any(|p| p.source == t.name))
+            let object = finding.object.as_str();
+            // The longest prefix that ends at a dot (or the whole object) and names a table:
+            // `s.t` and `s.t.x` could both be tables' names.
+            let ends = object
+                .match_indices('.')
+                .map(|(at, _)| at)
+                .chain([object.len()]);
+            let mut table = None;
+            for end in ends {
+                if let Some(&chosen) = selected.get(&object[..end]) {
+                    table = Some(chosen);
+                }
+            }
+            table.unwrap_or(true)
         })
         .cloned()
         .collect()

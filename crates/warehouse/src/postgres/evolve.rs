@@ -42,8 +42,9 @@ impl PostgresWarehouse {
     /// staged under the old definition must be applied first.
     ///
     /// Errors (definite, nothing changed): under [`SchemaChangePolicy::Stop`], any added or
-    /// dropped column; under both policies, a column whose type changed or a dropped key column
-    /// (those need a decision: change the target by hand, or reload the table).
+    /// dropped column; under both policies, a dropped key column, and a column whose type
+    /// changed while the target column does not have the type the converter makes of the new
+    /// one yet (those need a decision: change the target by hand, or reload the table).
     pub async fn evolve_table(
         &self,
         old: &Table,
