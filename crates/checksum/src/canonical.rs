@@ -215,9 +215,7 @@ fn postgres_value(ty: &LogicalType, x: &str, json: JsonText) -> String {
         L::Real | L::Double => format!("({x})::float8::text"),
         // `concat` runs the type's output function: `bpchar` keeps its blanks, which `::text`
         // would strip (an unbounded `bpchar` is `text` and its blanks are data).
-        L::Varchar { .. } | L::Text => {
-            format!("CASE WHEN ({x}) IS NULL THEN NULL ELSE concat({x}) END")
-        }
+        L::Varchar { .. } | L::Text => crate::postgres_output_text(x),
         L::Char { .. } => format!("rtrim(({x})::text, ' ')"),
         L::Binary { .. } | L::Varbinary { .. } | L::Blob => format!("encode(({x})::bytea, 'hex')"),
         L::Date => postgres_calendar(x, "YYYY-MM-DD"),

@@ -154,6 +154,14 @@ pub enum JsonText {
     Normalized,
 }
 
+/// PostgreSQL: the output text of value `x` (SQL), as its type's output function writes it, NULL
+/// kept. `concat` runs the output function but turns NULL into ''; the NULL test is `IS NOT
+/// DISTINCT FROM` because `IS NULL` is also true of a composite whose fields are all NULL, whose
+/// text is `(,)`, not NULL.
+pub fn postgres_output_text(x: &str) -> String {
+    format!("CASE WHEN ({x}) IS NOT DISTINCT FROM NULL THEN NULL ELSE concat({x}) END")
+}
+
 /// The query computing the [`ChunkChecksum`] of the rows of `from_sql` (a table name as SQL, or a
 /// subquery with an alias) that match `predicate` (SQL; empty means every row), over `columns`.
 /// It returns one row: the count (`bigint`), then both sums as decimal text, for

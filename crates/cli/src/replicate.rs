@@ -196,7 +196,7 @@ pub fn replicate(args: ReplicateArgs) -> Result<Outcome> {
     report(&summary, args.common.output)
 }
 
-fn cdc_options(args: &CdcArgs) -> Result<(CdcOptions, tokio::sync::watch::Sender<bool>)> {
+fn cdc_options(args: &CdcArgs) -> Result<CdcOptions> {
     let seconds = |value: f64, flag: &str| {
         if value.is_finite() && value > 0.0 {
             Ok(Duration::from_secs_f64(value))
@@ -213,25 +213,49 @@ fn cdc_options(args: &CdcArgs) -> Result<(CdcOptions, tokio::sync::watch::Sender
             args.apply_connections
         );
     }
-    let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    Ok((
-        CdcOptions {
-            batch_time: seconds(args.batch_seconds, "--batch-seconds")?,
-            batch_bytes: args.batch_mib << 20,
-            schema_changes: match args.schema_changes {
-                SchemaChangesArg::Apply => SchemaChangePolicy::Apply,
-                SchemaChangesArg::Stop => SchemaChangePolicy::Stop,
-            },
-            from: args.from.clone().map(Position),
-            stop,
-            stop_when_idle: args
-                .stop_when_idle
-                .map(|s| seconds(s, "--stop-when-idle"))
-                .transpose()?,
-            apply_connections: args.apply_connections,
+    Ok(CdcOptions {
+        batch_time: seconds(args.batch_seconds, "--batch-seconds")?,
+        batch_bytes: args.batch_mib << 20,
+        schema_changes: match args.schema_changes {
+            SchemaChangesArg::Apply => SchemaChangePolicy::Apply,
+            SchemaChangesArg::Stop => SchemaChangePolicy::Stop,
         },
-        stop_tx,
-    ))
+        from: args.from.clone().map(Position),
+        stop_when_idle: args
+            .stop_when_idle
+            .map(|s| seconds(s, "--stop-when-idle"))
+            .transpose()?,
+        apply_connections: args.apply_connections,
+    })
+}
+
+/// Listens for SIGINT and SIGTERM (call it inside the runtime): the first asks the run to stop
+/// cleanly through the returned receiver; a second ends the process at once (exit code 130),
+/// which loses nothing durable: the next run resumes from the last checkpoint.
+fn stop_on_signals(what: &'static str) -> Result<tokio::sync::watch::Receiver<bool>> {
+    let mut interrupt =
+        tokio::signal::unix::signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let mut terminate =
+        tokio::signal::unix::signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let mut signals = 0;
+        loop {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            signals += 1;
+            if signals == 1 {
+                tracing::warn!("stopping: {what} (a second signal stops at once)");
+                let _ = stop_tx.send(true);
+            } else {
+                eprintln!("migrate: stopped at once by a second signal; the next run resumes from the last checkpoint");
+                std::process::exit(130);
+            }
+        }
+    });
+    Ok(stop)
 }
 
 /// Runs change capture on the source engine's implementation, stopping cleanly on SIGINT or
@@ -239,23 +263,15 @@ fn cdc_options(args: &CdcArgs) -> Result<(CdcOptions, tokio::sync::watch::Sender
 fn run_cdc(
     task: &ValidatedTask,
     options: Options,
-    (cdc, stop): (CdcOptions, tokio::sync::watch::Sender<bool>),
+    cdc: CdcOptions,
     observer: Arc<dyn Observer>,
 ) -> Result<Summary> {
     let runtime = crate::runtime()?;
+    let mut options = options;
     let summary = runtime.block_on(async {
-        let mut interrupt =
-            tokio::signal::unix::signal(SignalKind::interrupt()).context("listening for SIGINT")?;
-        let mut terminate = tokio::signal::unix::signal(SignalKind::terminate())
-            .context("listening for SIGTERM")?;
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-            tracing::info!("stopping: applying the changes read so far");
-            let _ = stop.send(true);
-        });
+        options.stop = stop_on_signals(
+            "applying the changes read so far (during the full load: finishing the chunks being loaded)",
+        )?;
         let summary = match task.source.engine() {
             Engine::Postgres => {
                 migrate_replicate::replicate_cdc::<migrate_source_postgres::PostgresSource>(
@@ -318,10 +334,16 @@ fn run_on<S: Source>(
     observer: Arc<dyn Observer>,
 ) -> Result<Summary> {
     let runtime = crate::runtime()?;
+    let mut options = options;
     let summary = runtime.block_on(async {
         match command {
-            Command::Replicate => migrate_replicate::replicate::<S>(task, options, observer).await,
-            Command::Validate => migrate_replicate::validate::<S>(task, options, observer).await,
+            Command::Replicate => {
+                options.stop = stop_on_signals("finishing the chunks being loaded")?;
+                anyhow::Ok(migrate_replicate::replicate::<S>(task, options, observer).await?)
+            }
+            Command::Validate => {
+                Ok(migrate_replicate::validate::<S>(task, options, observer).await?)
+            }
         }
     })?;
     Ok(summary)
@@ -369,6 +391,7 @@ fn status_cell(status: TableStatus) -> &'static str {
         TableStatus::Failed => "FAILED",
         TableStatus::Compared => "compared",
         TableStatus::Captured => "captured",
+        TableStatus::Interrupted => "interrupted",
     }
 }
 
@@ -560,11 +583,12 @@ fn print_text(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
         "\n{} table(s) in {:.1} s: {}",
         summary.tables.len(),
         summary.seconds,
-        match (summary.ok, summary.command, validated) {
-            (false, _, _) => "some tables need attention (see above)",
-            (true, "validate", _) => "source and target agree",
-            (true, _, true) => "every table loaded and validated",
-            (true, _, false) => "every table loaded (not validated)",
+        match (&summary.interrupted, summary.ok, summary.command, validated) {
+            (Some(interrupted), ..) => interrupted,
+            (None, false, _, _) => "some tables need attention (see above)",
+            (None, true, "validate", _) => "source and target agree",
+            (None, true, _, true) => "every table loaded and validated",
+            (None, true, _, false) => "every table loaded (not validated)",
         }
     )
 }

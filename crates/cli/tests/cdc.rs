@@ -730,6 +730,85 @@ fn converge_by_validation(cdc: &mut Cdc, source: &str, target: &str, name: &str,
     }
 }
 
+/// SIGTERM during the full load of `--cdc`: the chunks being loaded finish, the summary says the
+/// load was interrupted and starts over next time, and the slot and publication made for it are
+/// dropped at once (they would hold WAL); the next run loads everything and captures.
+#[test]
+fn a_signal_during_the_full_load_drops_the_capture_and_the_next_run_starts_over() {
+    let Some((source, target, staging)) = pg_task("cdc_term_load") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE big (id int PRIMARY KEY, v text);
+             INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 400000) g;
+             ANALYZE;",
+        )
+        .unwrap();
+    let chunks = ["--chunk-rows", "10000"];
+    let cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "term_load",
+        false,
+        &chunks,
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while psql(
+        target.url(),
+        "SELECT count(*) FROM migrate.migrate_checkpoint",
+    )
+    .map_or(true, |n| n == "0")
+    {
+        assert!(Instant::now() < deadline, "no chunk loaded in 60 s");
+        thread::sleep(Duration::from_millis(10));
+    }
+    cdc.signal("-TERM");
+    let (code, summary) = cdc.wait(Duration::from_secs(60));
+    let summary = summary.expect("a summary after SIGTERM");
+    assert_eq!(code, Some(1), "{summary:#}");
+    let interrupted = summary["interrupted"].as_str().unwrap_or_default();
+    assert!(
+        interrupted.contains("during the full load") && interrupted.contains("starts over"),
+        "{summary:#}"
+    );
+    assert_eq!(
+        common::table(&summary, "public.big")["status"],
+        "interrupted"
+    );
+    assert_eq!(
+        psql(
+            source.url(),
+            "SELECT (SELECT count(*) FROM pg_replication_slots WHERE database = current_database())
+                    + (SELECT count(*) FROM pg_publication)"
+        )
+        .as_deref(),
+        Ok("0"),
+        "the slot and the publication are dropped"
+    );
+
+    source
+        .sql("UPDATE big SET v = 'changed' WHERE id % 1000 = 0")
+        .unwrap();
+    let cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "term_load",
+        true,
+        &chunks,
+    );
+    let (code, summary) = cdc.wait(Duration::from_secs(120));
+    let summary = summary.expect("a summary");
+    assert_eq!(code, Some(0), "{summary:#}");
+    let big = common::table(&summary, "public.big");
+    assert_eq!(big["status"], "loaded", "{big:#}");
+    assert_eq!(big["rows"], 400000, "{big:#}");
+    validate(source.url(), target.url(), "term_load");
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 /// A source and a target database on the test PostgreSQL server and a staging directory, all
 /// named after `hint`; `None` without a server (outside CI: with `CI=true` the testkit fails).
 fn pg_task(hint: &str) -> Option<(PgDatabase, PgDatabase, PathBuf)> {
@@ -1135,7 +1214,8 @@ fn array_columns_are_captured_and_validate() {
 /// Ranges, money, extension types (citext, hstore), composite types and arrays of them or of
 /// dates, times and timestamps, whose binary form capture doesn't decode, are converted on the
 /// source as the full load reads them: the full load and the inserts, updates (also of a range
-/// key) and deletes after it arrive, and the target validates.
+/// key) and deletes after it arrive, and the target validates. A composite whose fields are all
+/// NULL stays a value.
 #[test]
 fn values_converted_on_the_source_are_captured_and_validate() {
     let Some((source, target, staging)) = pg_task("cdc_converted") else {
@@ -1155,6 +1235,7 @@ fn values_converted_on_the_source_are_captured_and_validate() {
                                      '{\"2024-01-01 10:00+02\"}', '{10:00}', '{\"1 day\"}',
                                      '(1,2)', '[(1,2),(3,4)]', '(3,4),(1,2)', '((0,0),(1,1),(2,0))',
                                      '((0,0),(0,1),(1,0))');
+             INSERT INTO odd (id, p, ps) VALUES (4, ROW(NULL, NULL), ARRAY[ROW(NULL, NULL)::pair]);
              INSERT INTO slots VALUES ('[2024-01-01 00:00+00,2024-01-02 00:00+00)', 'first');",
         )
         .unwrap();
@@ -1181,6 +1262,7 @@ fn values_converted_on_the_source_are_captured_and_validate() {
                               pt = point(pt[0] + 1, pt[1]),
                               days = '[0:1]={2024-01-01,2024-01-02}' WHERE id = 1;
                DELETE FROM odd WHERE id = 3;
+               INSERT INTO odd (id, p) VALUES (5, ROW(NULL, NULL));
                UPDATE slots SET during = '[2024-02-01 00:00+00,2024-02-02 00:00+00)', note = 'moved';
                INSERT INTO slots VALUES ('empty', 'nothing');"#,
         )
@@ -1192,7 +1274,16 @@ fn values_converted_on_the_source_are_captured_and_validate() {
         "converted",
         Duration::from_secs(60),
     );
-    // The target's text columns hold the source's output text, money its numeric value.
+    // The target's text columns hold the source's output text, money its numeric value; a
+    // composite whose fields are all NULL is `(,)`, not NULL.
+    assert_eq!(
+        psql(
+            target.url(),
+            "SELECT string_agg(concat(id, '=', p), ';' ORDER BY id) FROM odd WHERE id >= 4"
+        )
+        .as_deref(),
+        Ok("4=(,);5=(,)")
+    );
     let odd = |price: &str| {
         format!("SELECT string_agg(concat_ws('|', id, during, span, {price}, email, p, ps, to_json(days), stamps, times, gaps), ';' ORDER BY id) FROM odd")
     };
@@ -1223,7 +1314,7 @@ fn values_converted_on_the_source_are_captured_and_validate() {
     assert_eq!(
         psql(
             target.url(),
-            "SELECT string_agg(concat_ws('|', encode(seg, 'hex'), encode(poly, 'hex'), encode(pth, 'hex')), ';' ORDER BY id) FROM odd"
+            "SELECT string_agg(concat_ws('|', encode(seg, 'hex'), encode(poly, 'hex'), encode(pth, 'hex')), ';' ORDER BY id) FROM odd WHERE id < 4"
         ),
         Ok(format!(
             "000000000200000002{one}{two}{three}{four}|00000000030000000100000004{zero}{zero}{zero}{one}{one}{zero}{zero}{zero}|000000000200000004{zero}{zero}{one}{one}{two}{zero}{zero}{zero};\

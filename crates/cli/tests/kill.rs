@@ -1,11 +1,29 @@
-//! `migrate replicate` killed with SIGKILL at several points of a load, then run again: every row
-//! arrives exactly once (checked in SQL, independently of migrate's validation).
+//! `migrate replicate` killed with SIGKILL at several points of a load, or stopped by SIGTERM, then
+//! run again: every row arrives exactly once (checked in SQL, independently of migrate's
+//! validation).
 
+mod common;
+
+use common::table;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn one(db: &migrate_testkit::PgDatabase, sql: &str) -> String {
     db.sql(sql).unwrap().trim_end_matches('\n').to_string()
+}
+
+/// Chunks loaded into `target` so far (their checkpoints), by any task.
+fn checkpoints(target: &migrate_testkit::PgDatabase) -> u32 {
+    if one(
+        target,
+        "SELECT to_regclass('migrate.migrate_checkpoint') IS NULL",
+    ) == "t"
+    {
+        return 0;
+    }
+    one(target, "SELECT count(*) FROM migrate.migrate_checkpoint")
+        .parse::<u32>()
+        .unwrap()
 }
 
 #[test]
@@ -44,18 +62,7 @@ fn a_load_killed_anywhere_resumes_exactly() {
         "--output",
         "json",
     ];
-    let checkpoints = || {
-        if one(
-            &target,
-            "SELECT to_regclass('migrate.migrate_checkpoint') IS NULL",
-        ) == "t"
-        {
-            return 0;
-        }
-        one(&target, "SELECT count(*) FROM migrate.migrate_checkpoint")
-            .parse::<u32>()
-            .unwrap()
-    };
+    let checkpoints = || checkpoints(&target);
     // Kill points from the first statements (prepare) to the last chunks and the validation.
     let mut after_kills = Vec::new();
     let mut finished_early = false;
@@ -115,4 +122,120 @@ fn a_load_killed_anywhere_resumes_exactly() {
         mid_load >= 2 || finished_early,
         "the kills should fall in the middle of the load: {after_kills:?} of {total} chunks"
     );
+}
+
+/// SIGTERM during a full load: the chunks being loaded finish, no other chunk or table starts
+/// (a table not started is not even prepared), the summary says what is missing and the exit
+/// code is 1; the next run loads the rest.
+#[test]
+fn a_load_stopped_by_sigterm_reports_what_is_missing_and_resumes() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = pg.create_database("rep_term_src");
+    let target = pg.create_database("rep_term_dst");
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("rep_term"));
+    source
+        .sql(
+            "CREATE TABLE big (id int PRIMARY KEY, v text);
+             INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 400000) g;
+             CREATE TABLE small (k text PRIMARY KEY, n int);
+             INSERT INTO small SELECT 'k' || g, g FROM generate_series(1, 1000) g;
+             ANALYZE;",
+        )
+        .unwrap();
+    let args = [
+        "replicate",
+        "--source",
+        source.url(),
+        "--target",
+        target.url(),
+        "--staging",
+        staging.to_str().unwrap(),
+        "--chunk-rows",
+        "10000",
+        "--parallel-tables",
+        "1",
+        "--name",
+        "stopped",
+        "--output",
+        "json",
+    ];
+    let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .env("MIGRATE_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run migrate");
+    let started = Instant::now();
+    while checkpoints(&target) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no chunk loaded in 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().expect("wait for migrate");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("no summary after SIGTERM ({e}); stderr:\n{stderr}"));
+    assert_eq!(output.status.code(), Some(1), "{summary:#}\n{stderr}");
+    assert_eq!(summary["ok"], false);
+    let interrupted = summary["interrupted"].as_str().unwrap_or_default();
+    assert!(
+        interrupted.contains("stopped by a signal before 2 table(s) were loaded")
+            && interrupted.contains("run the same command again to resume"),
+        "{summary:#}"
+    );
+    assert!(
+        stderr.contains("stopping: finishing the chunks being loaded"),
+        "{stderr}"
+    );
+    let big = table(&summary, "public.big");
+    assert_eq!(big["status"], "interrupted", "{big:#}");
+    let loaded = checkpoints(&target);
+    assert_eq!(big["chunks_loaded"], loaded, "{big:#}");
+    assert!(loaded < 40, "stopped before the last chunk: {big:#}");
+    assert_eq!(big["chunks"], 40);
+    assert_eq!(
+        big["rows"].to_string(),
+        one(&target, "SELECT count(*) FROM big"),
+        "the rows reported are the rows loaded"
+    );
+    assert!(big.get("validation").is_none(), "{big:#}");
+    let small = table(&summary, "public.small");
+    assert_eq!(small["status"], "interrupted", "{small:#}");
+    assert_eq!(small["chunks"], 0, "{small:#}");
+    assert_eq!(
+        one(&target, "SELECT to_regclass('public.small') IS NULL"),
+        "t",
+        "a table not started is not prepared"
+    );
+
+    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .env("MIGRATE_LOG", "warn")
+        .output()
+        .expect("run migrate");
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(output.status.code(), Some(0), "{summary:#}");
+    assert!(summary.get("interrupted").is_none(), "{summary:#}");
+    assert_eq!(table(&summary, "public.big")["chunks_skipped"], loaded);
+    for (name, order) in [("big", "id"), ("small", "k")] {
+        let sql = format!(
+            "SELECT count(*), md5(string_agg(t::text, ',' ORDER BY {order})) FROM {name} t"
+        );
+        assert_eq!(one(&source, &sql), one(&target, &sql), "{name}");
+        let t = table(&summary, &format!("public.{name}"));
+        assert_eq!(t["validation"]["status"], "passed", "{t:#}");
+    }
+    let _ = std::fs::remove_dir_all(&staging);
 }

@@ -82,8 +82,6 @@ pub struct CdcOptions {
     pub schema_changes: SchemaChangePolicy,
     /// `--cdc-only --from`: no full load; changes after this position.
     pub from: Option<Position>,
-    /// Stop (after applying what was read) when this becomes true: SIGINT / SIGTERM.
-    pub stop: watch::Receiver<bool>,
     /// Stop once nothing changed for this long (tests, one-shot catch-up runs).
     pub stop_when_idle: Option<Duration>,
     /// Connections that write each batch together (two-phase commit; 1: one transaction).
@@ -626,7 +624,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
                         loads: planned.loads.clone(),
                         findings: planned.findings.clone(),
                     };
-                    let summary = full_load(
+                    let mut summary = full_load(
                         task,
                         load_options,
                         Arc::clone(&observer),
@@ -636,6 +634,12 @@ pub async fn replicate_cdc<S: ChangeSource>(
                     )
                     .await?;
                     if !summary.ok {
+                        // The next run starts over (a new snapshot): the slot would only hold
+                        // WAL back on the source until then.
+                        drop_unused_capture::<S>(task, &options).await;
+                        if summary.interrupted.is_some() {
+                            summary.interrupted = Some("stopped by a signal during the full load, before change capture started: run the same command again; the full load starts over from a new snapshot (change capture continues from the snapshot's position, so its load can't be resumed)".into());
+                        }
                         return Ok(summary);
                     }
                     full = Some(summary);
@@ -724,11 +728,29 @@ pub async fn replicate_cdc<S: ChangeSource>(
         findings: planned.findings.clone(),
         seconds: 0.0,
         ok: true,
+        interrupted: None,
         cdc: None,
     });
     summary.seconds = elapsed;
     summary.cdc = Some(run.summary.clone());
     Ok(summary)
+}
+
+/// Drops the slot and publication of a capture whose full load did not finish; a failure is
+/// only logged (the next run drops them before it starts).
+async fn drop_unused_capture<S: ChangeSource>(task: &ValidatedTask, options: &Options) {
+    let dropped = match connect::<S>(task, &options.retry).await {
+        Ok(source) => source
+            .drop_capture(&options.task_name)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = dropped {
+        tracing::warn!(
+            "the capture set up for the full load stays on the source until the next run: {e}"
+        );
+    }
 }
 
 struct CdcRun<'a, S: ChangeSource> {
@@ -991,7 +1013,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
             Arc::clone(&self.source_time),
         ));
         let _abort = AbortOnDrop(reader);
-        let mut stop = self.cdc.stop.clone();
+        let mut stop = self.options.stop.clone();
         let mut batch = Batch::new(self.sequence + 1);
         let mut last_event = Instant::now();
         let mut tick = tokio::time::interval(Duration::from_millis(200));

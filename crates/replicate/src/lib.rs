@@ -62,6 +62,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use table::{RecordedPlan, TableLoad};
 use target::Target;
+use tokio::sync::watch;
 
 /// How long a run waits for its task's lock while another session holds it (a killed run's
 /// sessions hold it until the server ends them, see `PostgresWarehouse::lock_task`).
@@ -101,6 +102,9 @@ pub struct Options {
     pub batch_rows: usize,
     /// Chunks of one table loading at once.
     pub chunks_per_table: usize,
+    /// Becomes true when the run should stop (SIGINT / SIGTERM): the full load starts no new
+    /// table or chunk and finishes those being loaded; change capture applies what it read.
+    pub stop: watch::Receiver<bool>,
 }
 
 impl Options {
@@ -112,7 +116,14 @@ impl Options {
             retry: RetryPolicy::default(),
             batch_rows: 8192,
             chunks_per_table: 4,
+            // Never fires: its sender is gone.
+            stop: watch::channel(false).1,
         }
+    }
+
+    /// Whether a stop was asked for.
+    pub fn stopping(&self) -> bool {
+        *self.stop.borrow()
     }
 }
 
@@ -529,6 +540,13 @@ async fn full_load<S: Source>(
     drop(results);
     let target_name = run.target.endpoint();
     let source_name = run.source.endpoint().to_string();
+    let unfinished = tables
+        .iter()
+        .filter(|t| t.status == TableStatus::Interrupted)
+        .count();
+    let interrupted = (unfinished > 0).then(|| {
+        format!("stopped by a signal before {unfinished} table(s) were loaded: run the same command again to resume (the chunks loaded are kept)")
+    });
     if let Ok(run) = Arc::try_unwrap(run) {
         if let Err(e) = run.snapshot.close().await {
             tracing::warn!("closing the source snapshot: {e}");
@@ -540,10 +558,11 @@ async fn full_load<S: Source>(
         source: source_name,
         target: target_name,
         staging: Some(staging),
-        ok: ok(&tables),
+        ok: ok(&tables) && interrupted.is_none(),
         tables,
         findings,
         seconds: started.elapsed().as_secs_f64(),
+        interrupted,
         cdc: None,
     })
 }
@@ -615,6 +634,7 @@ pub async fn validate<S: Source>(
         tables,
         findings,
         seconds: started.elapsed().as_secs_f64(),
+        interrupted: None,
         cdc: None,
     })
 }

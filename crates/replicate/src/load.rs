@@ -52,6 +52,8 @@ enum ChunkDone {
     },
     /// Not started: another chunk of the table failed.
     Cancelled,
+    /// Not started: the run is stopping.
+    Interrupted,
 }
 
 impl<S: Source> Run<S> {
@@ -64,9 +66,16 @@ impl<S: Source> Run<S> {
             TableStatus::Loaded,
         );
         let mut findings = Vec::new();
+        if self.options.stopping() {
+            // Nothing of it was touched (not even prepared).
+            summary.status = TableStatus::Interrupted;
+            self.observer.table_finished(&summary);
+            return (summary, findings);
+        }
         tracing::info!("{}: loading into {}", summary.source, summary.target);
         match self.load_table(&load, &mut summary, &mut findings).await {
-            Ok(chunks) => {
+            Ok(None) => summary.status = TableStatus::Interrupted,
+            Ok(Some(chunks)) => {
                 if let Target::Redshift(_) = self.target {
                     summary.status = TableStatus::Staged;
                 } else if self.validate {
@@ -90,13 +99,14 @@ impl<S: Source> Run<S> {
         (summary, findings)
     }
 
-    /// Plans or resumes the table, loads its missing chunks, and returns its chunks.
+    /// Plans or resumes the table, loads its missing chunks, and returns its chunks; `None`
+    /// when the run stopped before every chunk was loaded.
     async fn load_table(
         self: &Arc<Self>,
         load: &Arc<TableLoad>,
         summary: &mut TableSummary,
         findings: &mut Vec<Finding>,
-    ) -> Result<Vec<Chunk>, ReplicateError> {
+    ) -> Result<Option<Vec<Chunk>>, ReplicateError> {
         let label = load.label();
         let retry = &self.options.retry;
         let state = retry
@@ -236,6 +246,7 @@ impl<S: Source> Run<S> {
             self.options.chunks_per_table.max(1),
         );
         let mut first_error = None;
+        let mut interrupted = false;
         while let Some(result) = futures::StreamExt::next(&mut results).await {
             match result {
                 Ok(ChunkDone::Loaded { rows, bytes }) => {
@@ -249,19 +260,30 @@ impl<S: Source> Run<S> {
                     self.observer.chunk_done(&label, rows, 0, true);
                 }
                 Ok(ChunkDone::Cancelled) => {}
+                Ok(ChunkDone::Interrupted) => interrupted = true,
                 Err(e) => {
                     stop.store(true, Ordering::SeqCst);
                     first_error.get_or_insert(e);
                 }
             }
         }
-        if let Some(e) = first_error {
+        if first_error.is_some() || interrupted {
             summary.rows = self
                 .loaded_rows(load)
                 .await
                 .unwrap_or(None)
                 .unwrap_or(summary.rows_loaded);
+        }
+        if let Some(e) = first_error {
             return Err(e);
+        }
+        if interrupted {
+            tracing::info!(
+                "{label}: stopped after {} of {} chunks",
+                summary.chunks_loaded + summary.chunks_skipped,
+                summary.chunks
+            );
+            return Ok(None);
         }
         retry
             .run(&format!("{label}: recording its end"), |_| {
@@ -275,7 +297,7 @@ impl<S: Source> Run<S> {
             summary.chunks_skipped,
             summary.rows
         );
-        Ok(chunks)
+        Ok(Some(chunks))
     }
 
     /// Rows the target holds from this task for the table (its checkpoints' sum); `None` for
@@ -320,6 +342,9 @@ impl<S: Source> Run<S> {
         let _worker = self.workers.acquire().await;
         if stop.load(Ordering::SeqCst) {
             return Ok(ChunkDone::Cancelled);
+        }
+        if self.options.stopping() {
+            return Ok(ChunkDone::Interrupted);
         }
         let what = format!("{}, chunk {}", load.label(), chunk.index);
         self.options

@@ -22,8 +22,12 @@ pub struct Summary {
     /// Mapping and conversion findings: rules that matched nothing, types converted with a note.
     pub findings: Vec<Finding>,
     pub seconds: f64,
-    /// True when every table loaded (or was already loaded) and every validation run passed.
+    /// True when every table loaded (or was already loaded) and every validation run passed,
+    /// and the run was not interrupted.
     pub ok: bool,
+    /// Present when a signal stopped the full load early: what happened and what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
     /// Change capture (`replicate --cdc`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cdc: Option<crate::cdc::CdcSummary>,
@@ -99,6 +103,9 @@ pub enum TableStatus {
     /// `--cdc`: the table's changes were captured and applied; its full load is not part of this
     /// run (an earlier run loaded it, or `--cdc-only` started from a position).
     Captured,
+    /// A signal stopped the run before every chunk of the table was loaded (maybe before it
+    /// started): the chunks loaded are kept, the next run loads the others.
+    Interrupted,
 }
 
 /// What comparing a table's source rows with its target rows found.

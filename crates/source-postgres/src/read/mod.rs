@@ -160,10 +160,8 @@ pub(crate) fn native(ty: &Type) -> Option<Wire> {
     })
 }
 
-/// The type's output function applied to a value, NULL kept (`concat` alone turns NULL into '').
-pub(crate) fn text_of(column: &str) -> String {
-    format!("CASE WHEN {column} IS NULL THEN NULL ELSE concat({column}) END")
-}
+/// The type's output function applied to a value, NULL kept.
+pub(crate) use migrate_checksum::postgres_output_text as text_of;
 
 /// Whether the full load reads values of `logical` as `to_json`'s text.
 pub(crate) fn reads_as_json(logical: &LogicalType) -> bool {
