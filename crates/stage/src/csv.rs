@@ -10,6 +10,9 @@
 //! - Numbers, dates and times are Arrow's text forms: shortest round-trip floats (`NaN`, `inf`,
 //!   `-inf`, `-0`), decimals with their full scale, ISO 8601 dates/times/timestamps, `Z`/offset for
 //!   UTC timestamps. A NaN's sign and payload bits are not kept (Parquet keeps them).
+//! - Times of day are `HH:MM:SS` with `.ffffff` when there is a fraction, `24:00:00` included
+//!   (PostgreSQL and Redshift hold it; chrono, which Arrow's CSV uses, can't), so migrate writes
+//!   and reads them itself. A time outside `00:00:00..=24:00:00` is refused.
 //!
 //! Gzip runs as a push encoder/decoder on the async task: the writer hands compressed bytes to the
 //! upload every [`FLUSH_BYTES`]; the reader decompresses each downloaded piece and feeds Arrow's
@@ -19,13 +22,15 @@ use crate::checksum::Running;
 use crate::upload::Upload;
 use crate::{check_batch, input_error, ChunkObject, Format, StageError};
 use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, LargeBinaryBuilder, LargeStringBuilder,
-    TimestampMicrosecondArray,
+    Array, ArrayRef, AsArray, BinaryBuilder, LargeBinaryBuilder, LargeStringBuilder, StringBuilder,
+    Time64MicrosecondArray, TimestampMicrosecondArray,
 };
 use arrow::compute::cast;
 use arrow::csv::reader::Decoder;
 use arrow::csv::{ReaderBuilder, WriterBuilder};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType};
+use arrow::datatypes::{
+    DataType, Field, Schema, SchemaRef, Time64MicrosecondType, TimeUnit, TimestampMicrosecondType,
+};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
@@ -147,6 +152,18 @@ fn to_wire(object: &str, batch: &RecordBatch) -> Result<RecordBatch, StageError>
             }
             DataType::Binary => hex_encode(column.as_binary::<i32>().iter()),
             DataType::LargeBinary => hex_encode(column.as_binary::<i64>().iter()),
+            DataType::Time64(TimeUnit::Microsecond) => {
+                time_text(column.as_primitive::<Time64MicrosecondType>()).map_err(|micros| {
+                    StageError::Unsupported {
+                        format: Format::CsvGzip,
+                        column: field.name().clone(),
+                        data_type: field.data_type().to_string(),
+                        reason: format!(
+                            "a time of {micros} microseconds is outside 00:00:00..=24:00:00; stage it as Parquet"
+                        ),
+                    }
+                })?
+            }
             DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => Arc::new(
                 column
                     .as_primitive::<TimestampMicrosecondType>()
@@ -166,6 +183,64 @@ fn to_wire(object: &str, batch: &RecordBatch) -> Result<RecordBatch, StageError>
         object: object.to_string(),
         source: e.into(),
     })
+}
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// Times of day as text (see the module documentation); `Err(micros)` for a value outside a day.
+fn time_text(times: &Time64MicrosecondArray) -> Result<ArrayRef, i64> {
+    let mut out = StringBuilder::with_capacity(times.len(), times.len() * 15);
+    for time in times.iter() {
+        let Some(micros) = time else {
+            out.append_null();
+            continue;
+        };
+        if !(0..=MICROS_PER_DAY).contains(&micros) {
+            return Err(micros);
+        }
+        let seconds = micros / 1_000_000;
+        let fraction = micros % 1_000_000;
+        let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+        if fraction == 0 {
+            out.append_value(format!("{h:02}:{m:02}:{s:02}"));
+        } else {
+            out.append_value(format!("{h:02}:{m:02}:{s:02}.{fraction:06}"));
+        }
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// Reads what [`time_text`] wrote.
+fn parse_time(text: &str) -> Result<i64, ArrowError> {
+    let bad = || ArrowError::ParseError(format!("bad time of day {text:?}"));
+    let (clock, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let mut parts = clock.split(':');
+    let mut field = |limit: i64| -> Result<i64, ArrowError> {
+        let part = parts.next().ok_or_else(bad)?;
+        let value: i64 = part.parse().map_err(|_| bad())?;
+        if part.len() != 2 || !(0..=limit).contains(&value) {
+            return Err(bad());
+        }
+        Ok(value)
+    };
+    let (h, m, s) = (field(24)?, field(59)?, field(59)?);
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    let micros = if fraction.is_empty() {
+        0
+    } else if fraction.len() <= 6 && fraction.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{fraction:0<6}")
+            .parse::<i64>()
+            .map_err(|_| bad())?
+    } else {
+        return Err(bad());
+    };
+    let total = ((h * 60 + m) * 60 + s) * 1_000_000 + micros;
+    if total > MICROS_PER_DAY {
+        return Err(bad());
+    }
+    Ok(total)
 }
 
 fn hex_encode<'a>(values: impl Iterator<Item = Option<&'a [u8]>>) -> ArrayRef {
@@ -200,7 +275,9 @@ fn wire_schema(schema: &Schema) -> Schema {
             DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => {
                 Field::new(f.name(), DataType::Utf8, f.is_nullable())
             }
-            DataType::Timestamp(_, _) => Field::new(f.name(), DataType::Utf8, f.is_nullable()),
+            DataType::Timestamp(_, _) | DataType::Time64(_) => {
+                Field::new(f.name(), DataType::Utf8, f.is_nullable())
+            }
             _ => f.as_ref().clone(),
         })
         .collect();
@@ -232,6 +309,13 @@ fn from_wire(target: &SchemaRef, batch: RecordBatch) -> Result<RecordBatch, Arro
                 }
                 Arc::new(out.finish())
             }
+            DataType::Time64(TimeUnit::Microsecond) => Arc::new(
+                column
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|v| v.map(parse_time).transpose())
+                    .collect::<Result<Time64MicrosecondArray, _>>()?,
+            ),
             DataType::Timestamp(TimeUnit::Microsecond, tz) => {
                 let micros = column
                     .as_string::<i32>()

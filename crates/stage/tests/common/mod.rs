@@ -175,7 +175,8 @@ pub fn edge_rows() -> Vec<Row> {
                 vec![0, 255, 1]
             }),
             date: Some(date),
-            time: Some(if i % 2 == 0 { 0 } else { MICROS_PER_DAY - 1 }),
+            // 24:00:00 is a time of day in PostgreSQL and Redshift.
+            time: Some([0, MICROS_PER_DAY - 1, MICROS_PER_DAY, 1_500_000][i % 4]),
             ts: Some(ts),
             tsz: Some(-ts),
         });
@@ -250,7 +251,7 @@ pub fn row_strategy(format: Format) -> impl Strategy<Value = Row> {
         opt(prop::collection::vec(any::<u8>(), 0..40)),
         opt(prop::collection::vec(any::<u8>(), 0..40)),
         opt(days),
-        opt(0..MICROS_PER_DAY),
+        opt(0..=MICROS_PER_DAY),
         opt(micros.clone()),
         opt(micros),
     );
@@ -699,6 +700,23 @@ pub async fn unsupported_data_is_refused(stage: &Stage) {
         Format::Parquet,
     )
     .await;
+
+    // A time of day past 24:00:00 has no CSV text form.
+    let mut rows = edge_rows();
+    rows[1].time = Some(MICROS_PER_DAY + 1);
+    let err = stage
+        .write_chunk(
+            &key("late", 0),
+            all_types_schema(),
+            ok_stream(vec![batch(&rows, 0)]),
+            Format::CsvGzip,
+        )
+        .await
+        .expect_err("a time past 24:00:00 in CSV");
+    assert!(
+        matches!(&err, StageError::Unsupported { column, reason, .. } if column == "time" && reason.contains("86400000001")),
+        "{err}"
+    );
 
     let schema = Arc::new(Schema::new(vec![Field::new("u", DataType::UInt64, true)]));
     for format in FORMATS {
