@@ -1025,6 +1025,13 @@ fn an_unwritable_staging_area_stops_the_run_before_the_target_is_touched() {
         stderr.contains("writing a probe object to s3://migrate-no-such-bucket-for-tests/x"),
         "{stderr}"
     );
+    // The S3 error document is read for the user: its code, message and what to do.
+    assert!(
+        stderr.contains("NoSuchBucket (The specified bucket does not exist): create the bucket")
+            && !stderr.contains("<Error>"),
+        "{stderr}"
+    );
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert_eq!(
         one(
             &pair.target,

@@ -29,13 +29,14 @@ pub enum CopyError {
         transient: bool,
     },
 
-    /// The destination refused or failed an operation.
-    #[error("{op} {path}: {source}")]
+    /// The destination refused or failed an operation. The message shortens an S3 error
+    /// document (see [`migrate_stage::readable_store_error`]); `error` is not the `source()`, so
+    /// that printing the chain doesn't repeat the raw text.
+    #[error("{op} {path}: {}", migrate_stage::readable_store_error(error))]
     Store {
         op: &'static str,
         path: String,
-        #[source]
-        source: object_store::Error,
+        error: object_store::Error,
     },
 
     /// A local file operation failed (destination directory, journal, manifest, report).
@@ -119,12 +120,12 @@ impl CopyError {
     pub(crate) fn store(
         op: &'static str,
         path: impl std::fmt::Display,
-        source: object_store::Error,
+        error: object_store::Error,
     ) -> Self {
         CopyError::Store {
             op,
             path: path.to_string(),
-            source,
+            error,
         }
     }
 }
@@ -153,7 +154,7 @@ impl ErrorClass for CopyError {
             // A bad read (or a replica that changed under us): reading again can fix it.
             CopyError::HdfsChecksum { .. } => Retry::Transient,
             CopyError::Read { transient, .. } if *transient => Retry::Transient,
-            CopyError::Store { source, .. } => match source {
+            CopyError::Store { error, .. } => match error {
                 object_store::Error::NotFound { .. }
                 | object_store::Error::InvalidPath { .. }
                 | object_store::Error::NotSupported { .. }

@@ -490,7 +490,7 @@ fn not_found(e: &StageError) -> bool {
     matches!(
         e,
         StageError::Store {
-            source: object_store::Error::NotFound { .. },
+            error: object_store::Error::NotFound { .. },
             ..
         }
     )

@@ -110,7 +110,7 @@ async fn put(stage: &Stage, segment: &str, name: &str, text: String) -> Result<(
             ReplicateError::Stage(migrate_stage::StageError::Store {
                 op: "put",
                 object: stage.object_url(path.as_ref()),
-                source: e,
+                error: e,
             })
         })
 }

@@ -28,13 +28,15 @@ pub enum StageError {
         reason: String,
     },
 
-    /// The object store refused or failed an operation on `object`.
-    #[error("{op} {object}: {source}")]
+    /// The object store refused or failed an operation on `object`. The message is the store's,
+    /// with an S3 error document (XML) shortened to its code and message, and what to do for
+    /// the usual causes; `error` is not the error's `source()`, so that callers printing the
+    /// chain don't repeat the raw text.
+    #[error("{op} {object}: {}", readable_store_error(error))]
     Store {
         op: &'static str,
         object: String,
-        #[source]
-        source: object_store::Error,
+        error: object_store::Error,
     },
 
     /// The object exists already: a chunk attempt or a manifest is never overwritten.
@@ -85,7 +87,7 @@ impl StageError {
                 object,
                 what: "it was written before (by an earlier attempt or another writer)",
             },
-            source => StageError::Store { op, object, source },
+            error => StageError::Store { op, object, error },
         }
     }
 }
@@ -93,7 +95,7 @@ impl StageError {
 impl ErrorClass for StageError {
     fn retry(&self) -> Retry {
         match self {
-            StageError::Store { source, .. } => classify_store(source),
+            StageError::Store { error, .. } => classify_store(error),
             StageError::Encode { source, .. } | StageError::Decode { source, .. } => {
                 classify_chain(source.as_ref())
             }
@@ -171,6 +173,45 @@ fn classify_io(e: &std::io::Error) -> Retry {
     }
 }
 
+/// `e`'s message, with the S3 error document an S3 server answered with (`<Error><Code>...`)
+/// replaced by its code and message, followed by what to do for the usual codes.
+pub fn readable_store_error(e: &object_store::Error) -> String {
+    let text = e.to_string();
+    let Some(start) = text.find("<?xml").or_else(|| text.find("<Error>")) else {
+        return text;
+    };
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let from = text[start..].find(&open)? + start + open.len();
+        let to = text[from..].find(&format!("</{name}>"))? + from;
+        Some(&text[from..to])
+    };
+    let Some(code) = element("Code") else {
+        return text;
+    };
+    let mut readable = format!("{}{code}", &text[..start]);
+    if let Some(message) = element("Message").filter(|m| !m.is_empty()) {
+        readable.push_str(&format!(" ({message})"));
+    }
+    let action = match code {
+        "NoSuchBucket" => Some("create the bucket, or correct the bucket in the URL"),
+        "AccessDenied" | "AllAccessDisabled" => Some(
+            "allow these credentials s3:PutObject, s3:GetObject, s3:DeleteObject and s3:ListBucket on the prefix",
+        ),
+        "InvalidAccessKeyId" | "SignatureDoesNotMatch" => Some(
+            "check the S3 credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the AWS profile's)",
+        ),
+        "PermanentRedirect" | "AuthorizationHeaderMalformed" => {
+            Some("set AWS_REGION to the bucket's region")
+        }
+        _ => None,
+    };
+    if let Some(action) = action {
+        readable.push_str(&format!(": {action}"));
+    }
+    readable
+}
+
 /// object_store's retry error hides its status code in a private type; its message reads
 /// "... status code: 503 Service Unavailable ...". Returns that code.
 fn http_status(message: &str) -> Option<u16> {
@@ -209,6 +250,24 @@ mod tests {
             Retry::Transient
         );
         assert_eq!(classify_store(&generic("something else")), Retry::Definite);
+    }
+
+    #[test]
+    fn s3_error_documents_read_as_code_message_and_action() {
+        let e = generic(
+            "Error performing PUT http://h/b/k in 4ms - Server returned non-2xx status code: 404 Not Found: <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><Resource>/b/k</Resource><RequestId>1</RequestId></Error>",
+        );
+        assert_eq!(
+            readable_store_error(&e),
+            "Generic S3 error: Error performing PUT http://h/b/k in 4ms - Server returned non-2xx status code: 404 Not Found: NoSuchBucket (The specified bucket does not exist): create the bucket, or correct the bucket in the URL"
+        );
+        let e = generic("status code: 403 Forbidden: <Error><Code>Odd</Code></Error>");
+        assert_eq!(
+            readable_store_error(&e),
+            "Generic S3 error: status code: 403 Forbidden: Odd"
+        );
+        let plain = generic("connection refused");
+        assert_eq!(readable_store_error(&plain), plain.to_string());
     }
 
     #[test]

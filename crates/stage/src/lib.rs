@@ -33,7 +33,7 @@ mod upload;
 mod url;
 
 pub use checksum::Checksum;
-pub use error::{BoxError, StageError};
+pub use error::{readable_store_error, BoxError, StageError};
 pub use url::s3_builder;
 
 use arrow::datatypes::SchemaRef;
@@ -203,18 +203,18 @@ impl Stage {
         self.store
             .put(&path, PutPayload::from_static(b"probe"))
             .await
-            .map_err(|source| StageError::Store {
+            .map_err(|error| StageError::Store {
                 op: "writing a probe object to",
                 object: object.clone(),
-                source,
+                error,
             })?;
         self.store
             .delete(&path)
             .await
-            .map_err(|source| StageError::Store {
+            .map_err(|error| StageError::Store {
                 op: "deleting the probe object",
                 object,
-                source,
+                error,
             })
     }
 

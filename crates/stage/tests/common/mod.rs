@@ -845,7 +845,7 @@ pub async fn manifest_needs_its_objects(stage: &Stage) {
         matches!(
             err,
             StageError::Store {
-                source: object_store::Error::NotFound { .. },
+                error: object_store::Error::NotFound { .. },
                 ..
             }
         ),
@@ -882,7 +882,7 @@ pub async fn reader_never_sees_a_manifest_before_its_objects(stage: &Stage) {
                         return (polls, m.entries.len());
                     }
                     Err(StageError::Store {
-                        source: object_store::Error::NotFound { .. },
+                        error: object_store::Error::NotFound { .. },
                         ..
                     }) => tokio::task::yield_now().await,
                     Err(e) => panic!("reader: {e}"),
