@@ -270,6 +270,47 @@ fn a_copy_killed_mid_way_resumes_without_resending() {
     );
 }
 
+/// The journal lives in `./.migrate-copy` by default: run from inside the source it is not
+/// copied, and run from inside a local destination with `--delete` it is not deleted.
+#[test]
+fn the_runs_own_state_is_never_copied_or_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("a"), "a").unwrap();
+    std::fs::write(src.join("sub/b"), "b").unwrap();
+    let copy = |cwd: &std::path::Path, from: &str, to: &str, extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_migrate"))
+            .args(["copy", from, to, "--output", "json", "--progress", "never"])
+            .args(extra)
+            .current_dir(cwd)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        summary(&out)
+    };
+    let s = copy(&src, ".", dst.to_str().unwrap(), &[]);
+    assert_eq!((n(&s, "files"), n(&s, "copied")), (2, 2), "{s}");
+    assert!(
+        src.join(".migrate-copy").is_dir(),
+        "the journal is in the source"
+    );
+    assert!(!dst.join(".migrate-copy").exists(), "and was not copied");
+
+    // From inside the destination, mirroring with --delete: its journal stays.
+    std::fs::remove_file(src.join("a")).unwrap();
+    // (The journal exists while the destination is listed, and is deleted by the run itself
+    // once it succeeded.)
+    let s = copy(&dst, src.to_str().unwrap(), ".", &["--delete"]);
+    assert_eq!(
+        n(&s, "deleted"),
+        1,
+        "only the file gone from the source: {s}"
+    );
+    assert!(!dst.join("a").exists());
+    assert!(dst.join("sub/b").exists());
+}
+
 #[test]
 fn bad_input_exits_2_with_a_clear_message() {
     let tmp = tempfile::tempdir().unwrap();

@@ -116,6 +116,10 @@ struct Ctx {
     stop: AtomicBool,
     limiter: Option<Limiter>,
     observer: Arc<dyn Observer>,
+    /// Paths relative to the source and destination roots that are the run's own state (see
+    /// [`plan::own_paths_under`]): left alone on both sides.
+    own_in_source: Vec<String>,
+    own_in_destination: Vec<String>,
 }
 
 /// A multipart upload in progress; its parts are sent by any worker.
@@ -167,6 +171,9 @@ pub async fn copy(
         Some(p) => journal::read_manifest(p)?,
         None => FileIndex::new(),
     };
+    // What the run writes itself: never copied, compared or deleted when it is inside a local
+    // source or destination (`migrate copy . s3://...` keeps its journal in `./.migrate-copy`).
+    let mut written: Vec<std::path::PathBuf> = vec![opts.state_dir.clone()];
     let (journal, resumed) = if opts.dry_run {
         (None, journal::Resumed::default())
     } else {
@@ -177,6 +184,7 @@ pub async fn copy(
             opts.state_dir.join(format!("{}.journal", &id[..16]))
         });
         let (j, r) = Journal::open(&path)?;
+        written.push(path);
         (Some(j), r)
     };
     let manifest = match (&opts.output_manifest, opts.dry_run) {
@@ -190,6 +198,13 @@ pub async fn copy(
         ))),
         None => None,
     };
+    written.extend(opts.output_manifest.iter().cloned());
+    written.extend(opts.failure_report.iter().cloned());
+    let own_in_source = plan::own_paths_under(&opts.source, &written);
+    let own_in_destination = plan::own_paths_under(&opts.destination, &written);
+    for own in &own_in_source {
+        tracing::info!("not copied: {own} is migrate's own state (journal, manifest or report)");
+    }
     let limiter = opts.bandwidth.map(|b| Limiter {
         bytes_per_sec: b.max(1) as f64,
         next: Mutex::new(Instant::now()),
@@ -205,6 +220,8 @@ pub async fn copy(
         stop: AtomicBool::new(false),
         limiter,
         observer,
+        own_in_source,
+        own_in_destination,
         opts,
     });
 
@@ -536,6 +553,7 @@ async fn dispatch(
             }
         };
         let (listed, existing) = match pair {
+            Pair::DestOnly(d) if plan::is_own(&ctx.own_in_destination, &d.rel) => continue,
             Pair::DestOnly(d) => {
                 if ctx.opts.delete
                     && ctx.opts.existing != Existing::Verify
@@ -562,6 +580,13 @@ async fn dispatch(
             Pair::Source(l) => (l, None),
             Pair::Both(l, d) => (l, Some(d)),
         };
+        if plan::is_own(&ctx.own_in_source, listed.rel())
+            || existing
+                .as_ref()
+                .is_some_and(|d| plan::is_own(&ctx.own_in_destination, &d.rel))
+        {
+            continue;
+        }
         let entry = match listed {
             Listed::File(e) => e,
             Listed::EmptyDir(rel) => {
@@ -1247,6 +1272,8 @@ mod tests {
             stop: AtomicBool::new(false),
             limiter: None,
             observer: Arc::new(crate::Quiet),
+            own_in_source: Vec::new(),
+            own_in_destination: Vec::new(),
         }
     }
 

@@ -88,6 +88,40 @@ fn s3_tree(
     })
 }
 
+/// Of `written` (files and directories the run itself writes: the journal, its state directory,
+/// the manifest, the failure report), those under the local directory `raw` names, as paths
+/// relative to it (`.migrate-copy`, `logs/report.jsonl`): a copy must not copy, compare or delete
+/// its own state. Paths that don't exist (yet) or aren't under it are left out.
+pub(crate) fn own_paths_under(raw: &str, written: &[PathBuf]) -> Vec<String> {
+    let Ok(Parsed::Local(dir)) = parse("directory", raw) else {
+        return Vec::new();
+    };
+    let Ok(root) = dir.canonicalize() else {
+        return Vec::new();
+    };
+    written
+        .iter()
+        .filter_map(|path| path.canonicalize().ok())
+        .filter_map(|path| {
+            let parts: Vec<String> = path
+                .strip_prefix(&root)
+                .ok()?
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            (!parts.is_empty()).then(|| parts.join("/"))
+        })
+        .collect()
+}
+
+/// Whether `rel` is one of `own` (see [`own_paths_under`]) or inside one of them.
+pub(crate) fn is_own(own: &[String], rel: &str) -> bool {
+    own.iter().any(|o| {
+        rel.strip_prefix(o.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 /// Whether a source URL is HDFS (`hdfs://`, `viewfs://`), as [`open_source`] reads it.
 pub(crate) fn is_hdfs(raw: &str) -> bool {
     matches!(parse("source", raw), Ok(Parsed::Hdfs(_)))
