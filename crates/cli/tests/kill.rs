@@ -26,6 +26,35 @@ fn checkpoints(target: &migrate_testkit::PgDatabase) -> u32 {
         .unwrap()
 }
 
+/// `replicate` of task `name` from `source` into `target`, `chunk_rows` per chunk, `parallel`
+/// tables at once, with a JSON summary.
+fn load_args<'a>(
+    source: &'a migrate_testkit::PgDatabase,
+    target: &'a migrate_testkit::PgDatabase,
+    staging: &'a std::path::Path,
+    chunk_rows: &'a str,
+    parallel: &'a str,
+    name: &'a str,
+) -> [&'a str; 15] {
+    [
+        "replicate",
+        "--source",
+        source.url(),
+        "--target",
+        target.url(),
+        "--staging",
+        staging.to_str().expect("utf-8 path"),
+        "--chunk-rows",
+        chunk_rows,
+        "--parallel-tables",
+        parallel,
+        "--name",
+        name,
+        "--output",
+        "json",
+    ]
+}
+
 #[test]
 fn a_load_killed_anywhere_resumes_exactly() {
     let Some(pg) = migrate_testkit::postgres() else {
@@ -45,23 +74,7 @@ fn a_load_killed_anywhere_resumes_exactly() {
              ANALYZE;",
         )
         .unwrap();
-    let args = [
-        "replicate",
-        "--source",
-        source.url(),
-        "--target",
-        target.url(),
-        "--staging",
-        staging.to_str().unwrap(),
-        "--chunk-rows",
-        "20000",
-        "--parallel-tables",
-        "2",
-        "--name",
-        "killed",
-        "--output",
-        "json",
-    ];
+    let args = load_args(&source, &target, &staging, "20000", "2", "killed");
     let checkpoints = || checkpoints(&target);
     // Kill points from the first statements (prepare) to the last chunks and the validation.
     let mut after_kills = Vec::new();
@@ -144,23 +157,7 @@ fn a_load_stopped_by_sigterm_reports_what_is_missing_and_resumes() {
              ANALYZE;",
         )
         .unwrap();
-    let args = [
-        "replicate",
-        "--source",
-        source.url(),
-        "--target",
-        target.url(),
-        "--staging",
-        staging.to_str().unwrap(),
-        "--chunk-rows",
-        "10000",
-        "--parallel-tables",
-        "1",
-        "--name",
-        "stopped",
-        "--output",
-        "json",
-    ];
+    let args = load_args(&source, &target, &staging, "10000", "1", "stopped");
     let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
         .args(args)
         .env("MIGRATE_LOG", "warn")
