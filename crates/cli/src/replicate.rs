@@ -231,7 +231,7 @@ fn cdc_options(args: &CdcArgs) -> Result<CdcOptions> {
 
 /// Listens for SIGINT and SIGTERM (call it inside the runtime): the first asks the run to stop
 /// cleanly through the returned receiver; a second ends the process at once (exit code 130),
-/// which loses nothing durable: the next run resumes from the last checkpoint.
+/// which loses nothing durable, as `kill -9` doesn't: the next run picks up from what is.
 fn stop_on_signals(what: &'static str) -> Result<tokio::sync::watch::Receiver<bool>> {
     let mut interrupt =
         tokio::signal::unix::signal(SignalKind::interrupt()).context("listening for SIGINT")?;
@@ -250,7 +250,7 @@ fn stop_on_signals(what: &'static str) -> Result<tokio::sync::watch::Receiver<bo
                 tracing::warn!("stopping: {what} (a second signal stops at once)");
                 let _ = stop_tx.send(true);
             } else {
-                eprintln!("migrate: stopped at once by a second signal; the next run resumes from the last checkpoint");
+                eprintln!("migrate: stopped at once by a second signal; nothing durable is lost: run the same command again");
                 std::process::exit(130);
             }
         }
@@ -262,12 +262,11 @@ fn stop_on_signals(what: &'static str) -> Result<tokio::sync::watch::Receiver<bo
 /// SIGTERM (the batch read so far is applied and checkpointed first).
 fn run_cdc(
     task: &ValidatedTask,
-    options: Options,
+    mut options: Options,
     cdc: CdcOptions,
     observer: Arc<dyn Observer>,
 ) -> Result<Summary> {
     let runtime = crate::runtime()?;
-    let mut options = options;
     let summary = runtime.block_on(async {
         options.stop = stop_on_signals(
             "applying the changes read so far (during the full load: finishing the chunks being loaded)",
@@ -330,11 +329,10 @@ fn run(
 fn run_on<S: Source>(
     task: &ValidatedTask,
     command: Command,
-    options: Options,
+    mut options: Options,
     observer: Arc<dyn Observer>,
 ) -> Result<Summary> {
     let runtime = crate::runtime()?;
-    let mut options = options;
     let summary = runtime.block_on(async {
         match command {
             Command::Replicate => {

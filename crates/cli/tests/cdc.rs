@@ -7,8 +7,8 @@
 
 mod common;
 
-use common::migrate_json;
-use migrate_testkit::{Engine, PgDatabase, PrivateServer};
+use common::{migrate_json, pg_task};
+use migrate_testkit::{Engine, PrivateServer};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -807,17 +807,6 @@ fn a_signal_during_the_full_load_drops_the_capture_and_the_next_run_starts_over(
     assert_eq!(big["rows"], 400000, "{big:#}");
     validate(source.url(), target.url(), "term_load");
     let _ = std::fs::remove_dir_all(&staging);
-}
-
-/// A source and a target database on the test PostgreSQL server and a staging directory, all
-/// named after `hint`; `None` without a server (outside CI: with `CI=true` the testkit fails).
-fn pg_task(hint: &str) -> Option<(PgDatabase, PgDatabase, PathBuf)> {
-    let pg = migrate_testkit::postgres()?;
-    Some((
-        pg.create_database(&format!("{hint}_src")),
-        pg.create_database(&format!("{hint}_dst")),
-        std::env::temp_dir().join(migrate_testkit::unique_name(hint)),
-    ))
 }
 
 /// Runs `replicate --cdc` once, expecting it to be refused before its full load (exit code 2);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::table;
+use common::{migrate_json, pg_task, table};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,7 +27,7 @@ fn checkpoints(target: &migrate_testkit::PgDatabase) -> u32 {
 }
 
 /// `replicate` of task `name` from `source` into `target`, `chunk_rows` per chunk, `parallel`
-/// tables at once, with a JSON summary.
+/// tables at once.
 fn load_args<'a>(
     source: &'a migrate_testkit::PgDatabase,
     target: &'a migrate_testkit::PgDatabase,
@@ -35,7 +35,7 @@ fn load_args<'a>(
     chunk_rows: &'a str,
     parallel: &'a str,
     name: &'a str,
-) -> [&'a str; 15] {
+) -> [&'a str; 13] {
     [
         "replicate",
         "--source",
@@ -50,19 +50,14 @@ fn load_args<'a>(
         parallel,
         "--name",
         name,
-        "--output",
-        "json",
     ]
 }
 
 #[test]
 fn a_load_killed_anywhere_resumes_exactly() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("rep_kill") else {
         return;
     };
-    let source = pg.create_database("rep_kill_src");
-    let target = pg.create_database("rep_kill_dst");
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("rep_kill"));
     source
         .sql(
             "CREATE TABLE big (id int PRIMARY KEY, v text, x double precision);
@@ -107,14 +102,8 @@ fn a_load_killed_anywhere_resumes_exactly() {
         after_kills.push(done);
     }
 
-    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(args)
-        .env("MIGRATE_LOG", "warn")
-        .output()
-        .expect("run migrate");
-    let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
-    assert_eq!(output.status.code(), Some(0), "{summary:#}");
+    let (code, summary) = migrate_json(&args);
+    assert_eq!(code, 0, "{summary:#}");
     for table in summary["tables"].as_array().unwrap() {
         assert_eq!(table["status"], "loaded", "{table:#}");
         assert_eq!(table["validation"]["status"], "passed", "{table:#}");
@@ -142,12 +131,9 @@ fn a_load_killed_anywhere_resumes_exactly() {
 /// code is 1; the next run loads the rest.
 #[test]
 fn a_load_stopped_by_sigterm_reports_what_is_missing_and_resumes() {
-    let Some(pg) = migrate_testkit::postgres() else {
+    let Some((source, target, staging)) = pg_task("rep_term") else {
         return;
     };
-    let source = pg.create_database("rep_term_src");
-    let target = pg.create_database("rep_term_dst");
-    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("rep_term"));
     source
         .sql(
             "CREATE TABLE big (id int PRIMARY KEY, v text);
@@ -160,6 +146,7 @@ fn a_load_stopped_by_sigterm_reports_what_is_missing_and_resumes() {
     let args = load_args(&source, &target, &staging, "10000", "1", "stopped");
     let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
         .args(args)
+        .args(["--output", "json"])
         .env("MIGRATE_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -216,14 +203,8 @@ fn a_load_stopped_by_sigterm_reports_what_is_missing_and_resumes() {
         "a table not started is not prepared"
     );
 
-    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(args)
-        .env("MIGRATE_LOG", "warn")
-        .output()
-        .expect("run migrate");
-    let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
-    assert_eq!(output.status.code(), Some(0), "{summary:#}");
+    let (code, summary) = migrate_json(&args);
+    assert_eq!(code, 0, "{summary:#}");
     assert!(summary.get("interrupted").is_none(), "{summary:#}");
     assert_eq!(table(&summary, "public.big")["chunks_skipped"], loaded);
     for (name, order) in [("big", "id"), ("small", "k")] {

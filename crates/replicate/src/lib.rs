@@ -558,7 +558,8 @@ async fn full_load<S: Source>(
         source: source_name,
         target: target_name,
         staging: Some(staging),
-        ok: ok(&tables) && interrupted.is_none(),
+        // An interrupted table is not ok: `interrupted` needs no test of its own.
+        ok: ok(&tables),
         tables,
         findings,
         seconds: started.elapsed().as_secs_f64(),

@@ -40,6 +40,7 @@ use migrate_core::ErrorClass;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -201,11 +202,13 @@ fn time_text(times: &Time64MicrosecondArray) -> Result<ArrayRef, i64> {
         let seconds = micros / 1_000_000;
         let fraction = micros % 1_000_000;
         let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
-        if fraction == 0 {
-            out.append_value(format!("{h:02}:{m:02}:{s:02}"));
+        // Written into the builder's buffer, no string per value; writing to it can't fail.
+        let _ = if fraction == 0 {
+            write!(out, "{h:02}:{m:02}:{s:02}")
         } else {
-            out.append_value(format!("{h:02}:{m:02}:{s:02}.{fraction:06}"));
-        }
+            write!(out, "{h:02}:{m:02}:{s:02}.{fraction:06}")
+        };
+        out.append_value("");
     }
     Ok(Arc::new(out.finish()))
 }
@@ -215,27 +218,25 @@ fn parse_time(text: &str) -> Result<i64, ArrowError> {
     let bad = || ArrowError::ParseError(format!("bad time of day {text:?}"));
     let (clock, fraction) = text.split_once('.').unwrap_or((text, ""));
     let mut parts = clock.split(':');
+    let digits = |part: &str| part.bytes().fold(0, |n, d| n * 10 + i64::from(d - b'0'));
     let mut field = |limit: i64| -> Result<i64, ArrowError> {
         let part = parts.next().ok_or_else(bad)?;
-        let value: i64 = part.parse().map_err(|_| bad())?;
-        if part.len() != 2 || !(0..=limit).contains(&value) {
+        if part.len() != 2 || !part.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
-        Ok(value)
+        Some(digits(part))
+            .filter(|value| *value <= limit)
+            .ok_or_else(bad)
     };
     let (h, m, s) = (field(24)?, field(59)?, field(59)?);
     if parts.next().is_some() {
         return Err(bad());
     }
-    let micros = if fraction.is_empty() {
-        0
-    } else if fraction.len() <= 6 && fraction.bytes().all(|b| b.is_ascii_digit()) {
-        format!("{fraction:0<6}")
-            .parse::<i64>()
-            .map_err(|_| bad())?
-    } else {
+    if fraction.len() > 6 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
-    };
+    }
+    // Microseconds: `.5` is 500000.
+    let micros = digits(fraction) * 10_i64.pow(6 - fraction.len() as u32);
     let total = ((h * 60 + m) * 60 + s) * 1_000_000 + micros;
     if total > MICROS_PER_DAY {
         return Err(bad());
@@ -551,5 +552,46 @@ impl Reading {
             self.ready.push_back(batch);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_of_day_read_what_is_written_and_nothing_else() {
+        let written = time_text(&Time64MicrosecondArray::from(vec![
+            Some(0),
+            Some(1_500_000),
+            None,
+            Some(MICROS_PER_DAY),
+        ]))
+        .expect("within a day");
+        let texts: Vec<Option<&str>> = written.as_string::<i32>().iter().collect();
+        assert_eq!(
+            texts,
+            [
+                Some("00:00:00"),
+                Some("00:00:01.500000"),
+                None,
+                Some("24:00:00")
+            ]
+        );
+        assert_eq!(parse_time("12:34:56.5").ok(), Some(45_296_500_000));
+        for bad in [
+            "+1:00:00",
+            "24:00:01",
+            "00:00:00.1234567",
+            "1:00:00",
+            "00:60:00",
+            "00:00",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            time_text(&Time64MicrosecondArray::from(vec![-1])).err(),
+            Some(-1)
+        );
     }
 }

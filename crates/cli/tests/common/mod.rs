@@ -40,3 +40,20 @@ pub fn table<'a>(summary: &'a Value, target: &str) -> &'a Value {
         .find(|t| t["target"] == target)
         .unwrap_or_else(|| panic!("no table {target} in {summary:#}"))
 }
+
+/// A source and a target database on the test PostgreSQL server and a staging directory, all
+/// named after `hint`; `None` without a server (outside CI: with `CI=true` the testkit fails).
+pub fn pg_task(
+    hint: &str,
+) -> Option<(
+    migrate_testkit::PgDatabase,
+    migrate_testkit::PgDatabase,
+    std::path::PathBuf,
+)> {
+    let pg = migrate_testkit::postgres()?;
+    Some((
+        pg.create_database(&format!("{hint}_src")),
+        pg.create_database(&format!("{hint}_dst")),
+        std::env::temp_dir().join(migrate_testkit::unique_name(hint)),
+    ))
+}
