@@ -302,6 +302,17 @@ impl Cdc {
     }
 }
 
+/// A test that fails midway must not leave migrate running: it would keep its replication
+/// slot active and its connections open on the shared test servers.
+impl Drop for Cdc {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Waits until the target's digest equals the source's (the workload has stopped) while `cdc`
 /// runs.
 fn converge(cdc: &mut Cdc, source: &str, target: &str, limit: Duration) {
@@ -781,11 +792,13 @@ fn a_signal_during_the_full_load_drops_the_capture_and_the_next_run_starts_over(
         psql(
             source.url(),
             "SELECT (SELECT count(*) FROM pg_replication_slots WHERE database = current_database())
-                    + (SELECT count(*) FROM pg_publication)"
+                    + (SELECT count(*) FROM pg_publication)
+                    + (SELECT count(*) FROM pg_event_trigger)
+                    + (SELECT count(*) FROM pg_proc WHERE proname LIKE 'migrate\\_%')"
         )
         .as_deref(),
         Ok("0"),
-        "the slot and the publication are dropped"
+        "the slot, the publication and its event trigger and function are dropped"
     );
 
     source
@@ -1577,6 +1590,66 @@ fn a_keyless_table_of_the_source_keeps_its_updates() {
     assert_eq!(
         psql(source.url(), "SELECT puballtables FROM pg_publication").unwrap(),
         "f"
+    );
+    wait_until_same(&mut cdc, source.url(), target.url(), "SELECT v FROM orders");
+    stop(cdc);
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+/// Under a publication FOR ALL TABLES, a table created or altered later without a primary key
+/// gets REPLICA IDENTITY FULL from the publication's event trigger: the source keeps accepting
+/// its UPDATE and DELETE (PostgreSQL would refuse them), and capture goes on.
+#[test]
+fn a_table_created_later_without_a_key_keeps_its_updates() {
+    let Some((source, target, staging)) = pg_task("cdc_keyless_later") else {
+        return;
+    };
+    source
+        .sql("CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (1, 1);")
+        .unwrap();
+    let mapping = staging.with_extension("mapping.json");
+    std::fs::write(
+        &mapping,
+        r#"{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "orders",
+             "object-locator": {"schema-name": "public", "table-name": "orders"}, "rule-action": "include"}]}"#,
+    )
+    .unwrap();
+    let mut cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "keyless_later",
+        false,
+        &["--table-mappings", mapping.to_str().unwrap()],
+    );
+    wait_for_capture(&mut cdc, target.url());
+    assert_eq!(
+        psql(source.url(), "SELECT puballtables FROM pg_publication").unwrap(),
+        "t"
+    );
+    source
+        .sql(
+            "CREATE TABLE app_log (at timestamptz, line text); INSERT INTO app_log VALUES (now(), 'x');
+             UPDATE app_log SET line = 'y'; DELETE FROM app_log;
+             CREATE TABLE copied AS SELECT 1 AS x; UPDATE copied SET x = 2;
+             SELECT 1 AS x INTO selected; DELETE FROM selected;
+             CREATE TABLE unkeyed (id int PRIMARY KEY); INSERT INTO unkeyed VALUES (1);
+             ALTER TABLE unkeyed DROP CONSTRAINT unkeyed_pkey; UPDATE unkeyed SET id = 2;
+             CREATE TABLE parted (id int, v int) PARTITION BY RANGE (id);
+             CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
+             INSERT INTO parted VALUES (1, 1); UPDATE parted SET v = 2;
+             CREATE TEMP TABLE scratch (x int); INSERT INTO scratch VALUES (1); UPDATE scratch SET x = 2;
+             UPDATE orders SET v = 2;",
+        )
+        .expect("tables created later without a key still take UPDATE and DELETE");
+    assert_eq!(
+        psql(
+            source.url(),
+            "SELECT string_agg(relname || '=' || relreplident::text, ',' ORDER BY relname) FROM pg_class
+              WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace"
+        )
+        .unwrap(),
+        "app_log=f,copied=f,orders=d,parted=f,parted_1=f,selected=f,unkeyed=f"
     );
     wait_until_same(&mut cdc, source.url(), target.url(), "SELECT v FROM orders");
     stop(cdc);

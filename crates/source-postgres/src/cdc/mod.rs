@@ -2,8 +2,9 @@
 //! binary mode, through a replication slot and a publication named after the task.
 //!
 //! - [`migrate_source::ChangeSource::capture_snapshot`] creates the publication (`FOR ALL
-//!   TABLES` when the role may, so tables created later are captured; else `FOR TABLE` the
-//!   selected ones) and the slot with `SNAPSHOT 'export'`: the full load reads that snapshot, so
+//!   TABLES` when the role may, so tables created later are captured, with an event trigger
+//!   that keeps such tables updatable on the source; else `FOR TABLE` the selected ones) and
+//!   the slot with `SNAPSHOT 'export'`: the full load reads that snapshot, so
 //!   the slot's changes start exactly where the loaded data ends. The replication session that
 //!   created the slot stays idle while the snapshot is in use (the snapshot lives as long).
 //! - [`migrate_source::ChangeSource::open_changes`] streams the slot from a position; the slot
@@ -190,18 +191,62 @@ impl SlotSession {
 /// The publication option that publishes a partition's changes as its partitioned table's.
 const VIA_ROOT: &str = "publish_via_partition_root = true";
 
-/// The tables of the database whose UPDATE and DELETE a publication FOR ALL TABLES would make
-/// PostgreSQL refuse: no replica identity (`NOTHING`, or `DEFAULT` without a primary key).
-/// Partitions are left out: their partitioned table is what the publication names.
-const KEYLESS_TABLES_SQL: &str = "
-SELECT format('%I.%I', n.nspname, c.relname)
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-   AND (c.relreplident = 'n'
+/// Of table `c` (`pg_class`): it has no replica identity (`NOTHING`, `DEFAULT` without a
+/// primary key, or `USING INDEX` whose index is gone), so PostgreSQL refuses its UPDATE and
+/// DELETE while a publication FOR ALL TABLES exists.
+const WITHOUT_REPLICA_IDENTITY: &str = "(c.relreplident = 'n'
         OR (c.relreplident = 'd'
-            AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))
- ORDER BY 1";
+            AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+        OR (c.relreplident = 'i'
+            AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))";
+
+/// The tables of the database whose UPDATE and DELETE a publication FOR ALL TABLES would make
+/// PostgreSQL refuse. Partitions are left out: their partitioned table is what the publication
+/// names.
+fn keyless_tables_sql() -> String {
+    format!(
+        "SELECT format('%I.%I', n.nspname, c.relname)
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+            AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+            AND {WITHOUT_REPLICA_IDENTITY}
+          ORDER BY 1"
+    )
+}
+
+/// The event trigger (and its function, both named `name`, the function in the role's current
+/// schema) that goes with publication `name` FOR ALL TABLES: a table that a `CREATE TABLE` or
+/// an `ALTER TABLE` leaves without a replica identity gets `REPLICA IDENTITY FULL` in the same
+/// transaction, and the session is warned. Without it, such a table created while the
+/// publication exists would have its UPDATE and DELETE refused: the source's own application
+/// would fail. The function runs with the rights of the role that ran the DDL, which owns
+/// the table it changes.
+fn identity_keeper_sql(name: &str) -> String {
+    let quoted = crate::quote_ident(name);
+    let warning = quote_literal(&format!(
+        "%: set to REPLICA IDENTITY FULL: it has no primary key, and PostgreSQL would refuse its \
+         UPDATE and DELETE while publication {name} (change capture by migrate) publishes every table"
+    ));
+    format!(
+        "CREATE OR REPLACE FUNCTION {quoted}() RETURNS event_trigger LANGUAGE plpgsql
+         SET search_path = pg_catalog, pg_temp AS $keeper$
+         DECLARE keyless regclass;
+         BEGIN
+           FOR keyless IN
+             SELECT DISTINCT c.oid::regclass FROM pg_event_trigger_ddl_commands() d
+               JOIN pg_class c ON c.oid = d.objid
+              WHERE d.classid = 'pg_class'::regclass AND c.relkind IN ('r', 'p')
+                AND c.relpersistence = 'p' AND {WITHOUT_REPLICA_IDENTITY}
+           LOOP
+             EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', keyless);
+             RAISE WARNING {warning}, keyless;
+           END LOOP;
+         END $keeper$;
+         CREATE EVENT TRIGGER {quoted} ON ddl_command_end
+           WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE')
+           EXECUTE FUNCTION {quoted}();"
+    )
+}
 
 /// The replication connection settings for `source`'s database.
 fn replication_config(source: &PostgresSource, slot: &str, start: Lsn) -> ReplicationConfig {
@@ -291,10 +336,25 @@ impl PostgresSource {
                 "dropping replication slot {name}"
             )))?;
         if publication {
+            // The publication's event trigger goes with it, and its function with the trigger.
+            let keeper: Option<String> = self
+                .client
+                .query_opt(
+                    "SELECT evtfoid::regprocedure::text FROM pg_event_trigger WHERE evtname = $1",
+                    &[&name],
+                )
+                .await
+                .map_err(SourceError::query(
+                    "looking up the publication's event trigger",
+                ))?
+                .map(|row| row.get(0));
+            let quoted = crate::quote_ident(name);
+            let drop_keeper = keeper
+                .map(|function| format!("DROP EVENT TRIGGER {quoted}; DROP FUNCTION {function};"))
+                .unwrap_or_default();
             self.client
                 .batch_execute(&format!(
-                    "DROP PUBLICATION IF EXISTS {}",
-                    crate::quote_ident(name)
+                    "{drop_keeper} DROP PUBLICATION IF EXISTS {quoted}"
                 ))
                 .await
                 .map_err(SourceError::query(format!("dropping publication {name}")))?;
@@ -317,7 +377,7 @@ impl PostgresSource {
         let existing = self
             .client
             .query_opt(
-                "SELECT pubviaroot FROM pg_publication WHERE pubname = $1",
+                "SELECT pubviaroot, puballtables FROM pg_publication WHERE pubname = $1",
                 &[&name],
             )
             .await
@@ -332,14 +392,18 @@ impl PostgresSource {
                         "setting publish_via_partition_root on publication {name}"
                     )))?;
             }
+            if row.get::<_, bool>(1) {
+                self.ensure_identity_keeper(name).await?;
+            }
             return Ok(());
         }
         // A publication FOR ALL TABLES makes PostgreSQL refuse UPDATE and DELETE on every
         // table of the database that has no replica identity, captured or not: with such a
-        // table, only the selected tables are published.
+        // table, only the selected tables are published. Tables created later are looked
+        // after by the publication's event trigger (`identity_keeper_sql`).
         let keyless: Vec<String> = self
             .client
-            .query(KEYLESS_TABLES_SQL, &[])
+            .query(&keyless_tables_sql(), &[])
             .await
             .map_err(SourceError::query(
                 "looking for tables without a replica identity",
@@ -348,9 +412,11 @@ impl PostgresSource {
             .map(|row| row.get(0))
             .collect();
         let all_tables = if keyless.is_empty() {
+            // One implicit transaction: no publication for all tables without its trigger.
             self.client
                 .batch_execute(&format!(
-                    "CREATE PUBLICATION {quoted} FOR ALL TABLES WITH ({VIA_ROOT})"
+                    "CREATE PUBLICATION {quoted} FOR ALL TABLES WITH ({VIA_ROOT}); {}",
+                    identity_keeper_sql(name)
                 ))
                 .await
         } else {
@@ -365,10 +431,16 @@ impl PostgresSource {
             return self.publish_selected(name, &quoted, tables).await;
         };
         match all_tables {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                tracing::info!(
+                    "{}: publication {name} is for all tables, so tables created later are captured; its event trigger {name} gives a table created or altered without a primary key REPLICA IDENTITY FULL, so that the source keeps accepting its UPDATE and DELETE",
+                    self.endpoint()
+                );
+                Ok(())
+            }
             Err(e) if e.code().map(|c| c.code()) == Some("42501") => {
                 tracing::warn!(
-                    "{}: no privilege for a publication FOR ALL TABLES; publishing the {} selected tables only: tables created later are not captured",
+                    "{}: no privilege for a publication FOR ALL TABLES and its event trigger (superuser only); publishing the {} selected tables only: tables created later are not captured",
                     self.endpoint(),
                     tables.len()
                 );
@@ -377,6 +449,39 @@ impl PostgresSource {
             Err(e) => Err(SourceError::query(format!("creating publication {name}"))(
                 e,
             )),
+        }
+    }
+
+    /// Gives publication `name`, which is for all tables, its event trigger if it has none (a
+    /// publication made by hand, or by an earlier migrate); without the privilege, says what
+    /// that leaves the source open to.
+    async fn ensure_identity_keeper(&self, name: &str) -> Result<(), SourceError> {
+        let present = self
+            .client
+            .query_opt(
+                "SELECT 1 FROM pg_event_trigger WHERE evtname = $1",
+                &[&name],
+            )
+            .await
+            .map_err(SourceError::query(
+                "looking up the publication's event trigger",
+            ))?
+            .is_some();
+        if present {
+            return Ok(());
+        }
+        match self.client.batch_execute(&identity_keeper_sql(name)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.code().map(|c| c.code()) == Some("42501") => {
+                tracing::warn!(
+                    "{}: publication {name} is for all tables, and the role may not create its event trigger (superuser only): a table created later without a primary key will have its UPDATE and DELETE refused by the source; give such tables a primary key or REPLICA IDENTITY FULL",
+                    self.endpoint()
+                );
+                Ok(())
+            }
+            Err(e) => Err(SourceError::query(format!(
+                "creating event trigger {name} for publication {name}"
+            ))(e)),
         }
     }
 
