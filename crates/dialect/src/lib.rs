@@ -16,7 +16,7 @@ pub mod typemap;
 
 pub use constructs::{procedural_constructs, Constructs};
 pub use cursor::ParseError;
-pub use ddl::{read_script, without_bom, DdlReader, InputError};
+pub use ddl::{column_default, read_script, without_bom, DdlReader, InputError};
 pub use emit::{emit, Conversion, Summary};
 pub use migrate_core::{SourceDialect, TargetDialect};
 pub use target_checks::target_type_checks;

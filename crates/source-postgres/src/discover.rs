@@ -4,10 +4,11 @@
 use crate::sql::ident;
 use crate::{PostgresSource, SourceError};
 use migrate_core::{
-    Catalog, Column, ColumnStatistics, Constraint, ConstraintKind, ConstraintState, ForeignKey,
-    LogicalType, QualifiedName, SourceDialect, Table, TableStatistics,
+    Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind, ConstraintState,
+    ForeignKey, Identity, LogicalType, QualifiedName, SourceDialect, Table, TableStatistics,
+    UserType,
 };
-use migrate_dialect::{parse_type_text, TypeMaps, TypeRef};
+use migrate_dialect::{column_default, parse_type_text, TypeMaps, TypeRef};
 use std::collections::HashMap;
 
 const TABLES: &str = "
@@ -32,16 +33,39 @@ SELECT c.oid, n.nspname::text, c.relname::text, c.relkind = 'p' AS partitioned,
    AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[]))
  ORDER BY n.nspname, c.relname";
 
+/// Columns with their statistics, default (or a generated column's expression) and identity,
+/// and the sequence that numbers them (an identity's, or the one a default's `nextval` names):
+/// its next value (as far as the role may read it) and increment.
 const COLUMNS: &str = "
 SELECT a.attrelid, a.attname::text, a.attnotnull, a.atttypid, a.atttypmod,
-       s.null_frac::float8, s.n_distinct::float8, format_type(a.atttypid, a.atttypmod)
+       s.null_frac::float8, s.n_distinct::float8, format_type(a.atttypid, a.atttypmod),
+       pg_get_expr(d.adbin, d.adrelid),
+       a.attidentity::text,
+       CASE WHEN q.last_value IS NULL THEN q.start_value
+            ELSE greatest(least(q.last_value::numeric + q.increment_by, q.max_value),
+                          q.min_value)::int8 END,
+       q.increment_by, a.attgenerated::text
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
   LEFT JOIN LATERAL (SELECT null_frac, n_distinct FROM pg_stats s
                       WHERE s.schemaname = n.nspname AND s.tablename = c.relname
                         AND s.attname = a.attname
                       ORDER BY s.inherited = (c.relkind = 'p') DESC LIMIT 1) s ON true
+  LEFT JOIN LATERAL (SELECT q.* FROM pg_depend k
+                       JOIN pg_class sc ON sc.relkind = 'S'
+                        AND sc.oid = CASE WHEN k.classid = 'pg_attrdef'::regclass
+                                          THEN k.refobjid ELSE k.objid END
+                       JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+                       JOIN pg_sequences q ON q.schemaname = sn.nspname
+                                          AND q.sequencename = sc.relname
+                      WHERE (k.classid = 'pg_attrdef'::regclass AND k.objid = d.oid
+                             AND k.refclassid = 'pg_class'::regclass)
+                         OR (a.attidentity <> '' AND k.classid = 'pg_class'::regclass
+                             AND k.refclassid = 'pg_class'::regclass AND k.deptype = 'i'
+                             AND k.refobjid = a.attrelid AND k.refobjsubid = a.attnum)
+                      LIMIT 1) q ON true
  WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum";
 
@@ -57,8 +81,10 @@ WITH RECURSIVE reach(oid) AS (
 SELECT t.oid, t.typtype::text, t.typcategory::text, t.typbasetype, t.typtypmod, t.typelem,
        format_type(t.oid, NULL),
        ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid
-              ORDER BY e.enumsortorder)
-  FROM pg_type t JOIN reach r ON r.oid = t.oid";
+              ORDER BY e.enumsortorder),
+       n.nspname::text, t.typname::text,
+       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, nullif(t.typtypmod, -1)) END
+  FROM pg_type t JOIN reach r ON r.oid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace";
 
 const CONSTRAINTS: &str = "
 SELECT c.conrelid, c.conname::text, c.contype::text, c.convalidated,
@@ -82,6 +108,10 @@ struct PgType {
     elem: u32,
     name: String,
     labels: Vec<String>,
+    /// Schema and name, for a domain or enum (the casts to it in defaults).
+    qualified: QualifiedName,
+    /// A domain's base type, as `format_type` prints it.
+    base_name: Option<String>,
 }
 
 impl PostgresSource {
@@ -138,6 +168,7 @@ impl PostgresSource {
             .collect();
         let names = self.format_types(&resolved).await?;
         let maps = TypeMaps::builtin().source(SourceDialect::Postgres);
+        let cast_types = cast_replacements(&types);
         for ((row, resolved), plain_name) in columns.into_iter().zip(resolved).zip(names) {
             let Some(&index) = position.get(&row.get::<_, u32>(0)) else {
                 continue;
@@ -153,8 +184,43 @@ impl PostgresSource {
                 &object,
                 &mut catalog.findings,
             );
+            // A domain or enum is not created in the target: casts to it in defaults become
+            // casts to the type its columns get.
+            if let Some(user_type) = types
+                .get(&row.get::<_, u32>(3))
+                .filter(|t| t.typtype == "d" || t.typtype == "e")
+            {
+                if catalog
+                    .user_types
+                    .iter()
+                    .all(|u| u.name != user_type.qualified)
+                {
+                    catalog.user_types.push(UserType {
+                        name: user_type.qualified.clone(),
+                        data_type: data_type.clone(),
+                    });
+                }
+            }
+            let table = &mut catalog.tables[index];
             let mut column = Column::new(ident(&name), display, data_type);
             column.nullable = !row.get::<_, bool>(2);
+            let expression: Option<String> = row.get(8);
+            if row.get::<_, String>(12).is_empty() {
+                column.default = expression.map(|text| {
+                    column_default(
+                        without_user_type_casts(&text, &cast_types),
+                        SourceDialect::Postgres,
+                    )
+                });
+            } else {
+                column.generated = expression;
+            }
+            column.identity = identity(
+                &row.get::<_, String>(9),
+                row.get(10),
+                row.get(11),
+                column.default.as_ref(),
+            );
             let null_frac: Option<f64> = row.get(5);
             let n_distinct: Option<f64> = row.get(6);
             if null_frac.is_some() || n_distinct.is_some() {
@@ -265,10 +331,118 @@ impl PostgresSource {
                     elem: row.get(5),
                     name: row.get(6),
                     labels: row.get(7),
+                    qualified: QualifiedName::new(
+                        Some(ident(&row.get::<_, String>(8))),
+                        ident(&row.get::<_, String>(9)),
+                    ),
+                    base_name: row.get(10),
                 };
                 (row.get::<_, u32>(0), ty)
             })
             .collect())
+    }
+}
+
+/// For each domain and enum among `types`, and array of one, the name casts to it have in
+/// `pg_get_expr`'s text (`format_type`: `mood`, `other.size`, `mood[]`) and the type to cast
+/// to instead: an enum's values are text, a domain's its base type's. Neither is created in
+/// the target, where their columns have the base type.
+fn cast_replacements(types: &HashMap<u32, PgType>) -> Vec<(String, String)> {
+    let base_of = |ty: &PgType| -> Option<String> {
+        let mut ty = ty;
+        // Through domains over domains, bounded as `resolve` is.
+        for _ in 0..32 {
+            match ty.typtype.as_str() {
+                "e" => return Some("text".into()),
+                "d" => match types.get(&ty.base) {
+                    Some(base) if base.typtype == "d" || base.typtype == "e" => ty = base,
+                    _ => return ty.base_name.clone(),
+                },
+                _ => return None,
+            }
+        }
+        None
+    };
+    let mut replacements: Vec<(String, String)> = types
+        .values()
+        .filter_map(|ty| match types.get(&ty.elem) {
+            Some(element) if ty.category == "A" => {
+                Some((ty.name.clone(), format!("{}[]", base_of(element)?)))
+            }
+            _ => Some((ty.name.clone(), base_of(ty)?)),
+        })
+        .collect();
+    // Longest first: `mood[]` before `mood`.
+    replacements.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+    replacements
+}
+
+/// `expression` with each cast `::name` to a type of `replacements` made a cast to its
+/// replacement; string literals and quoted names are left alone.
+fn without_user_type_casts(expression: &str, replacements: &[(String, String)]) -> String {
+    if replacements.is_empty() {
+        return expression.to_string();
+    }
+    let mut out = String::with_capacity(expression.len());
+    let mut rest = expression;
+    while let Some(c) = rest.chars().next() {
+        if c == '\'' || c == '"' {
+            let end = quoted_len(rest, c);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else if let Some(after) = rest.strip_prefix("::") {
+            out.push_str("::");
+            rest = after;
+            let named = replacements.iter().find(|(name, _)| {
+                after.starts_with(name.as_str())
+                    && !after[name.len()..].starts_with(|c: char| {
+                        c.is_alphanumeric() || matches!(c, '_' | '$' | '.' | '[' | '"')
+                    })
+            });
+            if let Some((name, replacement)) = named {
+                out.push_str(replacement);
+                rest = &after[name.len()..];
+            }
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// The length of the quoted literal or name `text` starts with (`quote`, doubled inside it);
+/// all of `text` when it is not closed.
+fn quoted_len(text: &str, quote: char) -> usize {
+    let mut at = 1;
+    while let Some(found) = text[at..].find(quote) {
+        at += found + 1;
+        if !text[at..].starts_with(quote) {
+            return at;
+        }
+        at += 1;
+    }
+    text.len()
+}
+
+/// The identity a column gets in the target: a PostgreSQL identity column (`attidentity` `a`:
+/// always, `d`: by default), or a column whose default is a sequence's next value (serial).
+/// It starts at the sequence's next value, so that rows inserted after a migration don't
+/// collide with the rows it copied.
+fn identity(
+    attidentity: &str,
+    next_value: Option<i64>,
+    increment: Option<i64>,
+    default: Option<&ColumnDefault>,
+) -> Option<Identity> {
+    let numbered = !attidentity.is_empty() || matches!(default, Some(ColumnDefault::Sequence(_)));
+    match (numbered, next_value, increment) {
+        (true, Some(start), Some(increment)) => Some(Identity {
+            start,
+            increment,
+            always: attidentity == "a",
+        }),
+        _ => None,
     }
 }
 
@@ -357,4 +531,66 @@ fn resolve(types: &HashMap<u32, PgType>, oid: u32, typmod: i32) -> Resolved {
         }
     }
     Resolved::Plain { oid, typmod, dims }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn casts_to_domains_and_enums_become_casts_to_their_base_type() {
+        let replacements = vec![
+            ("mood[]".to_string(), "text[]".to_string()),
+            ("other.size".to_string(), "text".to_string()),
+            ("short".to_string(), "character varying(5)".to_string()),
+            ("mood".to_string(), "text".to_string()),
+        ];
+        let cases = [
+            ("'ok'::mood", "'ok'::text"),
+            ("'{ok,sad}'::mood[]", "'{ok,sad}'::text[]"),
+            ("'m'::other.size", "'m'::text"),
+            (
+                "('ab'::character varying)::short",
+                "('ab'::character varying)::character varying(5)",
+            ),
+            // Not a cast to one of them: a longer name, a literal, a quoted name.
+            ("'x'::moody", "'x'::moody"),
+            ("'it''s ::mood'::text", "'it''s ::mood'::text"),
+            ("'a''''b'::mood", "'a''''b'::text"),
+            ("\"f::mood\"('x'::mood)", "\"f::mood\"('x'::text)"),
+            ("now()", "now()"),
+            ("'unclosed::mood", "'unclosed::mood"),
+        ];
+        for (expression, expected) in cases {
+            assert_eq!(
+                without_user_type_casts(expression, &replacements),
+                expected,
+                "{expression}"
+            );
+        }
+    }
+
+    #[test]
+    fn serial_and_identity_columns_start_at_the_sequences_next_value() {
+        let serial = ColumnDefault::Sequence(QualifiedName::new(None, ident("t_id_seq")));
+        assert_eq!(
+            identity("", Some(42), Some(1), Some(&serial)),
+            Some(Identity {
+                start: 42,
+                increment: 1,
+                always: false
+            })
+        );
+        assert_eq!(
+            identity("a", Some(60), Some(5), None),
+            Some(Identity {
+                start: 60,
+                increment: 5,
+                always: true
+            })
+        );
+        let plain = ColumnDefault::Expression("0".into());
+        assert_eq!(identity("", Some(7), Some(1), Some(&plain)), None);
+        assert_eq!(identity("", None, None, None), None);
+    }
 }

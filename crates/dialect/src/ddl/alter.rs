@@ -3,9 +3,7 @@
 
 use super::DdlReader;
 use crate::cursor::{Cursor, ParseError};
-use migrate_core::{
-    ColumnDefault, Index, IndexKind, QualifiedName, Severity, SourceLocation, Table,
-};
+use migrate_core::{Index, IndexKind, QualifiedName, Severity, SourceLocation, Table};
 use sqlparser::tokenizer::Token;
 
 impl DdlReader {
@@ -149,13 +147,10 @@ impl DdlReader {
             };
             if cursor.eat_kws(&["SET", "DEFAULT"]) {
                 let range = cursor.take_until(|c| c.is(&Token::Comma));
-                let text = cursor.text(range);
-                column.default = Some(
-                    match super::column::sequence_in_default(&text, self.dialect) {
-                        Some(sequence) => ColumnDefault::Sequence(sequence),
-                        None => ColumnDefault::Expression(text),
-                    },
-                );
+                column.default = Some(super::column::column_default(
+                    cursor.text(range),
+                    self.dialect,
+                ));
             } else if cursor.is_kws_at(0, &["ADD", "GENERATED"]) {
                 // pg_dump's identity columns: `ADD GENERATED ... AS IDENTITY (SEQUENCE NAME s ...)`.
                 cursor.advance();

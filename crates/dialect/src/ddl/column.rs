@@ -304,11 +304,7 @@ impl DdlReader {
 
     /// A DEFAULT: a sequence's next value becomes IDENTITY later, anything else is kept as text.
     pub(super) fn default_value(&self, cursor: &Cursor, range: TokenRange) -> ColumnDefault {
-        let text = cursor.text(range);
-        match sequence_in_default(&text, self.dialect) {
-            Some(sequence) => ColumnDefault::Sequence(sequence),
-            None => ColumnDefault::Expression(text),
-        }
+        column_default(cursor.text(range), self.dialect)
     }
 
     /// `REFERENCES table [(columns)] [ON DELETE action] [ON UPDATE action] [MATCH ...]`
@@ -563,7 +559,17 @@ fn sequence_options(
 
 /// `seq.NEXTVAL` (Oracle, also DBMS_METADATA's `"HR"."EMP_SEQ"."NEXTVAL"`) or
 /// `nextval('seq'::regclass)` (PostgreSQL) as a whole default.
-pub(super) fn sequence_in_default(text: &str, dialect: SourceDialect) -> Option<QualifiedName> {
+/// A column default written in `dialect` (DDL, or a live catalog's text of it): the next value
+/// of a sequence (`nextval('t_id_seq'::regclass)`, `seq.NEXTVAL`), or an expression kept as
+/// text.
+pub fn column_default(text: String, dialect: SourceDialect) -> ColumnDefault {
+    match sequence_in_default(&text, dialect) {
+        Some(sequence) => ColumnDefault::Sequence(sequence),
+        None => ColumnDefault::Expression(text),
+    }
+}
+
+fn sequence_in_default(text: &str, dialect: SourceDialect) -> Option<QualifiedName> {
     let text = text.trim();
     match dialect {
         SourceDialect::Oracle => {

@@ -15,6 +15,8 @@ mod partition;
 mod postgres;
 mod table;
 
+pub use column::column_default;
+
 use crate::cursor::{Cursor, ParseError};
 use crate::script::{self, RawStatement, ScriptItem};
 use crate::typemap::{TypeMaps, TypeRef};
