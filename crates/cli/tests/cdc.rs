@@ -1554,6 +1554,33 @@ fn a_value_the_target_column_cannot_hold_names_the_column_and_the_fix() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// Starts capture of table `orders` alone (a mapping selects it), named `task`, and waits
+/// until its full load is done.
+fn capture_orders_only(
+    source: &migrate_testkit::PgDatabase,
+    target: &migrate_testkit::PgDatabase,
+    staging: &Path,
+    task: &str,
+) -> Cdc {
+    let mapping = staging.with_extension("mapping.json");
+    std::fs::write(
+        &mapping,
+        r#"{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "orders",
+             "object-locator": {"schema-name": "public", "table-name": "orders"}, "rule-action": "include"}]}"#,
+    )
+    .unwrap();
+    let mut cdc = start_cdc(
+        source.url(),
+        target.url(),
+        staging,
+        task,
+        false,
+        &["--table-mappings", mapping.to_str().unwrap()],
+    );
+    wait_for_capture(&mut cdc, target.url());
+    cdc
+}
+
 /// A database with a table that has no replica identity gets a publication of the selected
 /// tables, not FOR ALL TABLES: that would make the source refuse UPDATE and DELETE on the
 /// keyless table, which the task does not even capture.
@@ -1568,22 +1595,7 @@ fn a_keyless_table_of_the_source_keeps_its_updates() {
              CREATE TABLE app_log (at timestamptz, line text); INSERT INTO app_log VALUES (now(), 'x');",
         )
         .unwrap();
-    let mapping = staging.with_extension("mapping.json");
-    std::fs::write(
-        &mapping,
-        r#"{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "orders",
-             "object-locator": {"schema-name": "public", "table-name": "orders"}, "rule-action": "include"}]}"#,
-    )
-    .unwrap();
-    let mut cdc = start_cdc(
-        source.url(),
-        target.url(),
-        &staging,
-        "keyless",
-        false,
-        &["--table-mappings", mapping.to_str().unwrap()],
-    );
-    wait_for_capture(&mut cdc, target.url());
+    let mut cdc = capture_orders_only(&source, &target, &staging, "keyless");
     source
         .sql("UPDATE app_log SET line = 'y'; DELETE FROM app_log; UPDATE orders SET v = 2;")
         .expect("the source's own keyless table still takes UPDATE and DELETE");
@@ -1607,22 +1619,7 @@ fn a_table_created_later_without_a_key_keeps_its_updates() {
     source
         .sql("CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (1, 1);")
         .unwrap();
-    let mapping = staging.with_extension("mapping.json");
-    std::fs::write(
-        &mapping,
-        r#"{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "orders",
-             "object-locator": {"schema-name": "public", "table-name": "orders"}, "rule-action": "include"}]}"#,
-    )
-    .unwrap();
-    let mut cdc = start_cdc(
-        source.url(),
-        target.url(),
-        &staging,
-        "keyless_later",
-        false,
-        &["--table-mappings", mapping.to_str().unwrap()],
-    );
-    wait_for_capture(&mut cdc, target.url());
+    let mut cdc = capture_orders_only(&source, &target, &staging, "keyless_later");
     assert_eq!(
         psql(source.url(), "SELECT puballtables FROM pg_publication").unwrap(),
         "t"

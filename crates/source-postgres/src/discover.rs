@@ -53,18 +53,23 @@ SELECT a.attrelid, a.attname::text, a.attnotnull, a.atttypid, a.atttypmod,
                       WHERE s.schemaname = n.nspname AND s.tablename = c.relname
                         AND s.attname = a.attname
                       ORDER BY s.inherited = (c.relkind = 'p') DESC LIMIT 1) s ON true
-  LEFT JOIN LATERAL (SELECT q.* FROM pg_depend k
-                       JOIN pg_class sc ON sc.relkind = 'S'
-                        AND sc.oid = CASE WHEN k.classid = 'pg_attrdef'::regclass
-                                          THEN k.refobjid ELSE k.objid END
-                       JOIN pg_namespace sn ON sn.oid = sc.relnamespace
-                       JOIN pg_sequences q ON q.schemaname = sn.nspname
-                                          AND q.sequencename = sc.relname
-                      WHERE (k.classid = 'pg_attrdef'::regclass AND k.objid = d.oid
-                             AND k.refclassid = 'pg_class'::regclass)
-                         OR (a.attidentity <> '' AND k.classid = 'pg_class'::regclass
-                             AND k.refclassid = 'pg_class'::regclass AND k.deptype = 'i'
-                             AND k.refobjid = a.attrelid AND k.refobjsubid = a.attnum)
+  LEFT JOIN LATERAL (SELECT q.* FROM (
+                         SELECT k.refobjid FROM pg_depend k
+                          WHERE k.classid = 'pg_attrdef'::regclass AND k.objid = d.oid
+                            AND k.refclassid = 'pg_class'::regclass
+                         UNION ALL
+                         SELECT k.objid FROM pg_depend k
+                          WHERE a.attidentity <> '' AND k.refclassid = 'pg_class'::regclass
+                            AND k.refobjid = a.attrelid AND k.refobjsubid = a.attnum
+                            AND k.classid = 'pg_class'::regclass AND k.deptype = 'i') o(seq)
+                       -- What the pg_sequences view gives, for this sequence only (the view
+                       -- reads every sequence's last value each time it is joined).
+                       CROSS JOIN LATERAL (
+                         SELECT q.seqstart, q.seqincrement, q.seqmin, q.seqmax,
+                                CASE WHEN has_sequence_privilege(o.seq, 'SELECT,USAGE')
+                                     THEN pg_sequence_last_value(o.seq) END
+                           FROM pg_sequence q WHERE q.seqrelid = o.seq)
+                         q(start_value, increment_by, min_value, max_value, last_value)
                       LIMIT 1) q ON true
  WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum";

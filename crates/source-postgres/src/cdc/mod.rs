@@ -220,12 +220,18 @@ fn keyless_tables_sql() -> String {
 /// transaction, and the session is warned. Without it, such a table created while the
 /// publication exists would have its UPDATE and DELETE refused: the source's own application
 /// would fail. The function runs with the rights of the role that ran the DDL, which owns
-/// the table it changes.
+/// the table it changes; if it still can't, it warns and lets the DDL commit (migrate must
+/// not make the source's DDL fail).
 fn identity_keeper_sql(name: &str) -> String {
     let quoted = crate::quote_ident(name);
     let warning = quote_literal(&format!(
         "%: set to REPLICA IDENTITY FULL: it has no primary key, and PostgreSQL would refuse its \
          UPDATE and DELETE while publication {name} (change capture by migrate) publishes every table"
+    ));
+    let failed = quote_literal(&format!(
+        "%: could not be set to REPLICA IDENTITY FULL (%): PostgreSQL will refuse its UPDATE and \
+         DELETE while publication {name} (change capture by migrate) publishes every table; give \
+         it a primary key or REPLICA IDENTITY FULL"
     ));
     format!(
         "CREATE OR REPLACE FUNCTION {quoted}() RETURNS event_trigger LANGUAGE plpgsql
@@ -238,8 +244,12 @@ fn identity_keeper_sql(name: &str) -> String {
               WHERE d.classid = 'pg_class'::regclass AND c.relkind IN ('r', 'p')
                 AND c.relpersistence = 'p' AND {WITHOUT_REPLICA_IDENTITY}
            LOOP
-             EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', keyless);
-             RAISE WARNING {warning}, keyless;
+             BEGIN
+               EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', keyless);
+               RAISE WARNING {warning}, keyless;
+             EXCEPTION WHEN OTHERS THEN
+               RAISE WARNING {failed}, keyless, SQLERRM;
+             END;
            END LOOP;
          END $keeper$;
          CREATE EVENT TRIGGER {quoted} ON ddl_command_end
