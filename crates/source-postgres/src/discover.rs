@@ -178,10 +178,9 @@ impl PostgresSource {
             let Some(&index) = position.get(&row.get::<_, u32>(0)) else {
                 continue;
             };
-            let table = &mut catalog.tables[index];
             let name: String = row.get(1);
             // Named as the converter names columns, so the assessment attaches findings to it.
-            let object = format!("{}.{}", table.name, ident(&name));
+            let object = format!("{}.{}", catalog.tables[index].name, ident(&name));
             let display: String = row.get(7);
             let data_type = maps.column_type(
                 type_ref(resolved, &plain_name).as_ref(),
@@ -189,8 +188,10 @@ impl PostgresSource {
                 &object,
                 &mut catalog.findings,
             );
-            // A domain or enum is not created in the target: casts to it in defaults become
-            // casts to the type its columns get.
+            // A domain or enum is not created in the target: recorded so that the converter
+            // makes casts to it in views casts to the type its columns get. (Defaults are
+            // rewritten here, by `without_user_type_casts`: the warehouse that creates a
+            // table sees the table only.)
             if let Some(user_type) = types
                 .get(&row.get::<_, u32>(3))
                 .filter(|t| t.typtype == "d" || t.typtype == "e")

@@ -557,8 +557,6 @@ fn sequence_options(
     Ok(sequence)
 }
 
-/// `seq.NEXTVAL` (Oracle, also DBMS_METADATA's `"HR"."EMP_SEQ"."NEXTVAL"`) or
-/// `nextval('seq'::regclass)` (PostgreSQL) as a whole default.
 /// A column default written in `dialect` (DDL, or a live catalog's text of it): the next value
 /// of a sequence (`nextval('t_id_seq'::regclass)`, `seq.NEXTVAL`), or an expression kept as
 /// text.
@@ -569,6 +567,8 @@ pub fn column_default(text: String, dialect: SourceDialect) -> ColumnDefault {
     }
 }
 
+/// `seq.NEXTVAL` (Oracle, also DBMS_METADATA's `"HR"."EMP_SEQ"."NEXTVAL"`) or
+/// `nextval('seq'::regclass)` (PostgreSQL) as a whole default.
 fn sequence_in_default(text: &str, dialect: SourceDialect) -> Option<QualifiedName> {
     let text = text.trim();
     match dialect {
