@@ -1653,6 +1653,67 @@ fn a_table_created_later_without_a_key_keeps_its_updates() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// Rows the source inserts during capture carry numbers beyond where the target's identity
+/// started: each batch moves the target's sequences past the rows it writes (never back), so
+/// inserts the target makes after the cutover don't collide with captured rows.
+#[test]
+fn captured_rows_move_the_targets_identities_past_them() {
+    let Some((source, target, staging)) = pg_task("cdc_identity") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE orders (id serial PRIMARY KEY, v int); INSERT INTO orders (v) VALUES (1), (2);
+             CREATE TABLE returns (id bigint GENERATED ALWAYS AS IDENTITY (START WITH -1 INCREMENT BY -1)
+                                   PRIMARY KEY, v int);
+             INSERT INTO returns (v) VALUES (1);",
+        )
+        .unwrap();
+    let mut cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "identity",
+        false,
+        PARALLEL_APPLY,
+    );
+    wait_for_capture(&mut cdc, target.url());
+    source
+        .sql(
+            "INSERT INTO orders (v) SELECT g FROM generate_series(1, 40) g;
+             INSERT INTO returns (v) VALUES (2), (3);",
+        )
+        .unwrap();
+    let count = "SELECT (SELECT count(*) FROM orders) || '/' || (SELECT count(*) FROM returns)";
+    wait_until_same(&mut cdc, source.url(), target.url(), count);
+    // A sequence already further on (the target took inserts of its own) stays where it is.
+    target
+        .sql("SELECT setval(pg_get_serial_sequence('orders', 'id'), 1000)")
+        .unwrap();
+    source
+        .sql("INSERT INTO orders (v) VALUES (3); INSERT INTO returns (v) VALUES (4);")
+        .unwrap();
+    wait_until_same(&mut cdc, source.url(), target.url(), count);
+    stop(cdc);
+    assert_eq!(
+        psql(
+            target.url(),
+            "INSERT INTO orders (v) VALUES (0) RETURNING id"
+        )
+        .unwrap(),
+        "1001"
+    );
+    assert_eq!(
+        psql(
+            target.url(),
+            "INSERT INTO returns (v) VALUES (0) RETURNING id"
+        )
+        .unwrap(),
+        "-5"
+    );
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 /// MariaDB does not write the rows a foreign key's action changes to the binlog: a captured
 /// table with such a key is named in a warning before the full load.
 #[test]

@@ -7,6 +7,7 @@
 //! checkpoint's first.
 
 use super::copy::{column_plans, copy_batches, CopyFailure};
+use super::identity::{advance_identities, identity_sequences, IdentitySequence};
 use super::{target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
@@ -440,6 +441,7 @@ impl PostgresWarehouse {
         if shards.is_empty() {
             for table in &tables {
                 let written = write_table(&tx, table, None, sequence).await?;
+                advance_table_identities(&tx, table, sequence).await?;
                 outcome.add(table, written);
             }
             checkpoint.advance(&tx, &doing).await?;
@@ -646,6 +648,9 @@ impl Share<'_> {
                 });
             }
             if let Some(checkpoint) = self.checkpoint {
+                for table in staged {
+                    advance_table_identities(connection, table, sequence).await?;
+                }
                 checkpoint.advance(connection, doing).await?;
             }
             connection
@@ -692,6 +697,8 @@ struct StagedTable {
     removes_keys: bool,
     /// The batch truncated the table.
     truncated: bool,
+    /// The target's identity sequences, moved past the batch's new rows when it is written.
+    identities: Vec<IdentitySequence>,
 }
 
 impl StagedTable {
@@ -1113,9 +1120,15 @@ where
             "the insert or update with {SEQ_COLUMN} {seq} has a null primary-key value in its new image"
         )));
     }
+    let identities = if rows > 0 {
+        identity_sequences(tx, &target, &names.columns).await?
+    } else {
+        Vec::new()
+    };
     let staged = StagedTable {
         names,
         table: table.clone(),
+        identities,
         rows,
         first_truncate: facts.first_truncate,
         last_truncate: facts.last_truncate,
@@ -1441,6 +1454,29 @@ async fn write_table(
         .await
         .map_err(db("inserting the new images"))?;
     Ok(Written { deleted, inserted })
+}
+
+/// Moves a staged table's identity sequences past the values of the batch's final images (the
+/// sequence of the batch's first connection, once the whole batch's net changes are resolved).
+async fn advance_table_identities(
+    client: &impl GenericClient,
+    table: &StagedTable,
+    sequence: u64,
+) -> Result<(), WarehouseError> {
+    let Some(net) = table.net() else {
+        return Ok(());
+    };
+    advance_identities(
+        client,
+        &table.identities,
+        &format!("{net} WHERE present"),
+        |position| format!("c{position}"),
+        &format!(
+            "applying change batch {sequence} to table {}",
+            table.names.target
+        ),
+    )
+    .await
 }
 
 /// Fills every unchanged value (`__unchanged` = `1`) of the staged updates: from the latest

@@ -1,6 +1,7 @@
 //! The checkpoint table: one row per chunk made durable, written in the chunk's own transaction.
 
-use super::PostgresWarehouse;
+use super::identity::{advance_identities, identity_sequences};
+use super::{target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
 use migrate_core::Table;
 use std::collections::BTreeSet;
@@ -315,10 +316,26 @@ impl PostgresWarehouse {
         Ok(row.get::<_, i64>(0).max(0) as u64)
     }
 
-    /// Records that every chunk of `table` is loaded for `task`.
+    /// Records that every chunk of `table` is loaded for `task`, after moving the table's
+    /// identity sequences past the values loaded (see the `identity` module).
     pub async fn complete_table(&self, task: &str, table: &Table) -> Result<(), WarehouseError> {
         let source_table = source_table_key(table);
+        let target = target_name(table);
+        let columns: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| target_column(&c.name))
+            .collect();
         let client = self.client.lock().await;
+        let identities = identity_sequences(&*client, &target, &columns).await?;
+        advance_identities(
+            &*client,
+            &identities,
+            &target,
+            |position| columns[position].clone(),
+            &format!("completing the load of table {target}"),
+        )
+        .await?;
         client
             .execute(
                 "UPDATE migrate.migrate_table_state SET completed_at = now() \

@@ -7,6 +7,7 @@ mod connect;
 mod copy;
 mod encode;
 mod evolve;
+mod identity;
 mod prepare;
 mod validate;
 
