@@ -1609,15 +1609,24 @@ fn a_keyless_table_of_the_source_keeps_its_updates() {
 }
 
 /// Under a publication FOR ALL TABLES, a table created or altered later without a primary key
-/// gets REPLICA IDENTITY FULL from the publication's event trigger: the source keeps accepting
-/// its UPDATE and DELETE (PostgreSQL would refuse them), and capture goes on.
+/// (or whose `USING INDEX` replica identity's index is dropped) gets REPLICA IDENTITY FULL from
+/// the publication's event trigger: the source keeps accepting its UPDATE and DELETE
+/// (PostgreSQL would refuse them), and capture goes on. An event trigger left by an earlier
+/// migrate, which did not watch DROP INDEX, is replaced.
 #[test]
 fn a_table_created_later_without_a_key_keeps_its_updates() {
     let Some((source, target, staging)) = pg_task("cdc_keyless_later") else {
         return;
     };
+    let capture = migrate_source_postgres::capture_name(source.name(), "keyless_later");
     source
-        .sql("CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (1, 1);")
+        .sql(&format!(
+            "CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (1, 1);
+             CREATE PUBLICATION {capture} FOR ALL TABLES;
+             CREATE FUNCTION {capture}() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+             CREATE EVENT TRIGGER {capture} ON ddl_command_end WHEN TAG IN ('CREATE TABLE')
+               EXECUTE FUNCTION {capture}();"
+        ))
         .unwrap();
     let mut cdc = capture_orders_only(&source, &target, &staging, "keyless_later");
     assert_eq!(
@@ -1636,6 +1645,9 @@ fn a_table_created_later_without_a_key_keeps_its_updates() {
              CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
              INSERT INTO parted VALUES (1, 1); UPDATE parted SET v = 2;
              CREATE TEMP TABLE scratch (x int); INSERT INTO scratch VALUES (1); UPDATE scratch SET x = 2;
+             CREATE TABLE indexed (id int NOT NULL); CREATE UNIQUE INDEX indexed_id ON indexed (id);
+             ALTER TABLE indexed REPLICA IDENTITY USING INDEX indexed_id; INSERT INTO indexed VALUES (1);
+             DROP INDEX indexed_id; UPDATE indexed SET id = 2;
              UPDATE orders SET v = 2;",
         )
         .expect("tables created later without a key still take UPDATE and DELETE");
@@ -1646,7 +1658,7 @@ fn a_table_created_later_without_a_key_keeps_its_updates() {
               WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace"
         )
         .unwrap(),
-        "app_log=f,copied=f,orders=d,parted=f,parted_1=f,selected=f,unkeyed=f"
+        "app_log=f,copied=f,indexed=f,orders=d,parted=f,parted_1=f,selected=f,unkeyed=f"
     );
     wait_until_same(&mut cdc, source.url(), target.url(), "SELECT v FROM orders");
     stop(cdc);

@@ -214,9 +214,14 @@ fn keyless_tables_sql() -> String {
     )
 }
 
+/// The commands after which the identity keeper looks for tables left without a replica
+/// identity. `DROP INDEX` is last: a trigger of an earlier migrate lacks it, and is replaced.
+const KEEPER_TAGS: &str =
+    "'CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE', 'DROP INDEX'";
+
 /// The event trigger (and its function, both named `name`, the function in the role's current
-/// schema) that goes with publication `name` FOR ALL TABLES: a table that a `CREATE TABLE` or
-/// an `ALTER TABLE` leaves without a replica identity gets `REPLICA IDENTITY FULL` in the same
+/// schema) that goes with publication `name` FOR ALL TABLES: a table that a `CREATE TABLE`, an
+/// `ALTER TABLE` or a `DROP INDEX` (of a `USING INDEX` identity) leaves without a replica identity gets `REPLICA IDENTITY FULL` in the same
 /// transaction, and the session is warned. Without it, such a table created while the
 /// publication exists would have its UPDATE and DELETE refused: the source's own application
 /// would fail. The function runs with the rights of the role that ran the DDL, which owns
@@ -239,10 +244,16 @@ fn identity_keeper_sql(name: &str) -> String {
          DECLARE keyless regclass;
          BEGIN
            FOR keyless IN
-             SELECT DISTINCT c.oid::regclass FROM pg_event_trigger_ddl_commands() d
+             SELECT c.oid::regclass FROM pg_event_trigger_ddl_commands() d
                JOIN pg_class c ON c.oid = d.objid
               WHERE d.classid = 'pg_class'::regclass AND c.relkind IN ('r', 'p')
                 AND c.relpersistence = 'p' AND {WITHOUT_REPLICA_IDENTITY}
+             UNION
+             -- A DROP INDEX names no table: the tables whose replica identity index is gone.
+             SELECT c.oid::regclass FROM pg_class c
+              WHERE TG_TAG = 'DROP INDEX' AND c.relreplident = 'i' AND c.relkind IN ('r', 'p')
+                AND c.relpersistence = 'p'
+                AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)
            LOOP
              BEGIN
                EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', keyless);
@@ -253,7 +264,7 @@ fn identity_keeper_sql(name: &str) -> String {
            END LOOP;
          END $keeper$;
          CREATE EVENT TRIGGER {quoted} ON ddl_command_end
-           WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE')
+           WHEN TAG IN ({KEEPER_TAGS})
            EXECUTE FUNCTION {quoted}();"
     )
 }
@@ -463,24 +474,32 @@ impl PostgresSource {
     }
 
     /// Gives publication `name`, which is for all tables, its event trigger if it has none (a
-    /// publication made by hand, or by an earlier migrate); without the privilege, says what
-    /// that leaves the source open to.
+    /// publication made by hand, or by an earlier migrate) or one that misses commands it now
+    /// watches (an earlier migrate's); without the privilege, says what that leaves the source
+    /// open to.
     async fn ensure_identity_keeper(&self, name: &str) -> Result<(), SourceError> {
-        let present = self
+        let current = self
             .client
             .query_opt(
-                "SELECT 1 FROM pg_event_trigger WHERE evtname = $1",
+                "SELECT 'DROP INDEX' = ANY(evttags) FROM pg_event_trigger WHERE evtname = $1",
                 &[&name],
             )
             .await
             .map_err(SourceError::query(
                 "looking up the publication's event trigger",
             ))?
-            .is_some();
-        if present {
-            return Ok(());
-        }
-        match self.client.batch_execute(&identity_keeper_sql(name)).await {
+            .map(|row| row.get::<_, Option<bool>>(0).unwrap_or(false));
+        let sql = match current {
+            Some(true) => return Ok(()),
+            // In one transaction (a multi-statement query): the keeper is never missing.
+            Some(false) => format!(
+                "DROP EVENT TRIGGER {}; {}",
+                crate::quote_ident(name),
+                identity_keeper_sql(name)
+            ),
+            None => identity_keeper_sql(name),
+        };
+        match self.client.batch_execute(&sql).await {
             Ok(()) => Ok(()),
             Err(e) if e.code().map(|c| c.code()) == Some("42501") => {
                 tracing::warn!(
