@@ -1726,6 +1726,51 @@ fn captured_rows_move_the_targets_identities_past_them() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// A target table with triggers of its own is written by one connection even in a parallel
+/// apply: a trigger that changes a row both connections reach (here a counter) would make one
+/// connection wait for the other's prepared transaction, which commits only when both are
+/// prepared: a wait without end. The triggers fire for migrate's writes (an update as a delete
+/// and an insert).
+#[test]
+fn target_triggers_do_not_deadlock_the_parallel_apply() {
+    let Some((source, target, staging)) = pg_task("cdc_triggers") else {
+        return;
+    };
+    source
+        .sql("CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (0, 0);")
+        .unwrap();
+    let mut cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "triggers",
+        false,
+        PARALLEL_APPLY,
+    );
+    wait_for_capture(&mut cdc, target.url());
+    target
+        .sql(
+            "CREATE TABLE inserts (k int PRIMARY KEY, n int); INSERT INTO inserts VALUES (1, 0);
+             CREATE FUNCTION count_insert() RETURNS trigger LANGUAGE plpgsql AS
+               'BEGIN UPDATE inserts SET n = n + 1 WHERE k = 1; RETURN NULL; END';
+             CREATE TRIGGER counted AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION count_insert();",
+        )
+        .unwrap();
+    // One transaction: one batch, whose net changes fill enough pages for both connections.
+    source
+        .sql("INSERT INTO orders SELECT g, g FROM generate_series(1, 3000) g;")
+        .unwrap();
+    wait_until_same(
+        &mut cdc,
+        source.url(),
+        target.url(),
+        "SELECT count(*) FROM orders",
+    );
+    stop(cdc);
+    assert_eq!(psql(target.url(), "SELECT n FROM inserts").unwrap(), "3000");
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 /// MariaDB does not write the rows a foreign key's action changes to the binlog: a captured
 /// table with such a key is named in a warning before the full load.
 #[test]

@@ -379,7 +379,8 @@ impl PostgresWarehouse {
     /// shards, each connection deletes and inserts its share of every table's net changes
     /// (contiguous key ranges; a table the batch truncated, or that has foreign keys, unique
     /// constraints besides its key or exclusion constraints, is written by this connection
-    /// alone: another connection's uncommitted rows would make its checks wait), this
+    /// alone: another connection's uncommitted rows would make its checks wait; and a batch
+    /// that writes a table with triggers of its own is written by this connection alone), this
     /// connection also advances the checkpoint, and each ends with `PREPARE TRANSACTION`
     /// (two-phase commit: the target needs `max_prepared_transactions` of at least one per
     /// connection). When all are prepared, this connection's transaction (the one with the
@@ -454,6 +455,12 @@ impl PostgresWarehouse {
             let mut shares = Vec::with_capacity(tables.len());
             for table in &tables {
                 shares.push(share_of(&tx, table, &doing).await?);
+            }
+            // A trigger may change rows of any table, which another connection may reach too:
+            // it would wait for this one's prepared transaction, which commits only once that
+            // connection has prepared its own. One connection writes such a batch.
+            if shares.iter().any(|share| share.triggered) {
+                shares.iter_mut().for_each(|share| share.splittable = false);
             }
             tx.commit().await.map_err(WarehouseError::database(doing(
                 "COMMIT of the resolved changes",
@@ -574,6 +581,8 @@ struct TableShare {
     blocks: i64,
     /// Whether several connections may write it (see [`CONSTRAINED_SQL`]).
     splittable: bool,
+    /// The table has triggers of its own that fire for migrate's writes.
+    triggered: bool,
 }
 
 /// How `table` is shared, read in the staging transaction.
@@ -582,13 +591,13 @@ async fn share_of(
     table: &StagedTable,
     doing: &impl Fn(&str) -> String,
 ) -> Result<TableShare, WarehouseError> {
-    let constrained: bool = tx
+    let row = tx
         .query_one(CONSTRAINED_SQL, &[&table.names.target])
         .await
         .map_err(WarehouseError::database(doing(
-            "reading the table's constraints",
-        )))?
-        .get(0);
+            "reading the table's constraints and triggers",
+        )))?;
+    let (constrained, triggered): (bool, bool) = (row.get(0), row.get(1));
     let blocks = match table.net() {
         Some(net) => tx
             .query_one(
@@ -603,6 +612,7 @@ async fn share_of(
     Ok(TableShare {
         blocks,
         splittable: !constrained,
+        triggered,
     })
 }
 
@@ -754,14 +764,17 @@ impl ShardRange {
 const WORK_MEM_SQL: &str = "SET LOCAL work_mem = '128MB'";
 
 /// Whether table `$1` (as SQL) has constraints whose checks would wait for another connection's
-/// uncommitted rows: foreign keys (either way), unique indexes besides the primary key,
-/// exclusion constraints.
+/// uncommitted rows (foreign keys either way, unique indexes besides the primary key, exclusion
+/// constraints); and whether it has triggers of its own that fire in migrate's sessions
+/// (enabled, not internal: those are the foreign keys').
 const CONSTRAINED_SQL: &str = "
 SELECT EXISTS (SELECT 1 FROM pg_constraint
                 WHERE (conrelid = $1::text::regclass AND contype IN ('f', 'x'))
                    OR confrelid = $1::text::regclass)
     OR EXISTS (SELECT 1 FROM pg_index
-                WHERE indrelid = $1::text::regclass AND indisunique AND NOT indisprimary)";
+                WHERE indrelid = $1::text::regclass AND indisunique AND NOT indisprimary),
+       EXISTS (SELECT 1 FROM pg_trigger
+                WHERE tgrelid = $1::text::regclass AND NOT tgisinternal AND tgenabled IN ('O', 'A'))";
 
 /// The checkpoint row a batch advances.
 struct Checkpoint<'a> {
