@@ -215,18 +215,18 @@ fn keyless_tables_sql() -> String {
 }
 
 /// The commands after which the identity keeper looks for tables left without a replica
-/// identity. `DROP INDEX` is last: a trigger of an earlier migrate lacks it, and is replaced.
+/// identity. A keeper without `DROP INDEX` (an earlier migrate's) is replaced.
 const KEEPER_TAGS: &str =
     "'CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE', 'DROP INDEX'";
 
 /// The event trigger (and its function, both named `name`, the function in the role's current
 /// schema) that goes with publication `name` FOR ALL TABLES: a table that a `CREATE TABLE`, an
-/// `ALTER TABLE` or a `DROP INDEX` (of a `USING INDEX` identity) leaves without a replica identity gets `REPLICA IDENTITY FULL` in the same
-/// transaction, and the session is warned. Without it, such a table created while the
-/// publication exists would have its UPDATE and DELETE refused: the source's own application
-/// would fail. The function runs with the rights of the role that ran the DDL, which owns
-/// the table it changes; if it still can't, it warns and lets the DDL commit (migrate must
-/// not make the source's DDL fail).
+/// `ALTER TABLE` or a `DROP INDEX` (of a `USING INDEX` identity) leaves without a replica
+/// identity gets `REPLICA IDENTITY FULL` in the same transaction, and the session is warned.
+/// Without it, such a table created while the publication exists would have its UPDATE and
+/// DELETE refused: the source's own application would fail. The function runs with the rights
+/// of the role that ran the DDL, which owns the table it changes; if it still can't, it warns
+/// and lets the DDL commit (migrate must not make the source's DDL fail).
 fn identity_keeper_sql(name: &str) -> String {
     let quoted = crate::quote_ident(name);
     let warning = quote_literal(&format!(

@@ -1469,8 +1469,8 @@ async fn write_table(
     Ok(Written { deleted, inserted })
 }
 
-/// Moves a staged table's identity sequences past the values of the batch's final images (the
-/// sequence of the batch's first connection, once the whole batch's net changes are resolved).
+/// Moves a staged table's identity sequences past the values of the batch's final images. Runs
+/// on the connection that advances the checkpoint, once the batch's net changes are resolved.
 async fn advance_table_identities(
     client: &impl GenericClient,
     table: &StagedTable,
