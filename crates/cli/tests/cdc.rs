@@ -1771,6 +1771,61 @@ fn target_triggers_do_not_deadlock_the_parallel_apply() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// What migrate does not see in advance, a rule on a target table that changes a row both
+/// connections of a parallel apply reach, makes one connection wait for the other's prepared
+/// transaction: migrate finds the wait, rolls the batch's shares back and writes it again on one
+/// connection.
+#[test]
+fn a_wait_for_a_prepared_share_is_found_and_the_batch_written_by_one_connection() {
+    let Some((source, target, staging)) = pg_task("cdc_rules") else {
+        return;
+    };
+    source
+        .sql("CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (0, 0);")
+        .unwrap();
+    let mut cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "rules",
+        false,
+        PARALLEL_APPLY,
+    );
+    wait_for_capture(&mut cdc, target.url());
+    target
+        .sql(
+            "CREATE TABLE statements (k int PRIMARY KEY, n int); INSERT INTO statements VALUES (1, 0);
+             CREATE RULE counted AS ON INSERT TO orders DO ALSO UPDATE statements SET n = n + 1 WHERE k = 1;",
+        )
+        .unwrap();
+    source
+        .sql("INSERT INTO orders SELECT g, g FROM generate_series(1, 3000) g;")
+        .unwrap();
+    wait_until_same(
+        &mut cdc,
+        source.url(),
+        target.url(),
+        "SELECT count(*), sum(v) FROM orders",
+    );
+    let stderr = cdc.stderr();
+    stop(cdc);
+    assert!(
+        stderr.contains("waits for a lock another one holds in its prepared transaction"),
+        "{stderr}"
+    );
+    // The batch's one INSERT on one connection ran the rule once.
+    assert_eq!(psql(target.url(), "SELECT n FROM statements").unwrap(), "1");
+    assert_eq!(
+        psql(
+            target.url(),
+            "SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()"
+        )
+        .unwrap(),
+        "0"
+    );
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 /// MariaDB does not write the rows a foreign key's action changes to the binlog: a captured
 /// table with such a key is named in a warning before the full load.
 #[test]

@@ -13,7 +13,8 @@ use crate::WarehouseError;
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::compute::kernels::cmp::distinct;
 use arrow::datatypes::{DataType, Field, Int64Type, Schema};
-use futures::Stream;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, Stream, StreamExt};
 use migrate_core::{ErrorClass, Table};
 use migrate_source::{change_schema, key_columns};
 use std::collections::BTreeSet;
@@ -506,35 +507,109 @@ impl PostgresWarehouse {
         let gids: Vec<String> = (0..count)
             .map(|shard| self.prepared_transaction_id(task, sequence, shard))
             .collect();
-        let results =
-            futures::future::join_all(connections.iter().enumerate().map(|(shard, connection)| {
+        let pids: Vec<i32> = std::iter::once(self.backend_pid)
+            .chain(shards.iter().map(|shard| shard.backend_pid))
+            .collect();
+        let mut pending: FuturesUnordered<_> = connections
+            .iter()
+            .enumerate()
+            .map(|(shard, connection)| {
                 let share = Share {
                     shard,
                     count,
                     gid: &gids[shard],
                     checkpoint: (shard == 0).then_some(checkpoint),
                 };
-                share.write(connection, staged, shares, sequence, &doing)
-            }))
-            .await;
+                share
+                    .write(connection, staged, shares, sequence, &doing)
+                    .map(move |result| (shard, result))
+            })
+            .collect();
+        let mut results: Vec<Option<Result<Vec<Written>, WarehouseError>>> =
+            (0..count).map(|_| None).collect();
+        // A connection that waits for a lock held by a prepared share (through something the
+        // target runs on its own that tables with triggers don't cover: a rule, say) would wait
+        // forever: prepared shares commit only once every share is prepared.
+        let mut blocked = false;
+        let mut rolled_back = vec![false; count];
+        loop {
+            let idle = results.iter().position(|r| matches!(r, Some(Ok(_))));
+            tokio::select! {
+                next = pending.next() => match next {
+                    Some((shard, result)) => results[shard] = Some(result),
+                    None => break,
+                },
+                _ = tokio::time::sleep(BLOCKED_CHECK_AFTER), if idle.is_some() && !blocked => {
+                    let waiting: Vec<i32> = (0..count)
+                        .filter(|&shard| results[shard].is_none() && !rolled_back[shard])
+                        .map(|shard| pids[shard])
+                        .collect();
+                    // The prepared share's connection is free for a query.
+                    let connection = connections[idle.unwrap_or_default()];
+                    blocked = match blocked_by_prepared(connection, &waiting).await {
+                        Ok(blocked) => blocked,
+                        Err(e) => {
+                            tracing::warn!("change batch {sequence} of task {task}: {e}");
+                            false
+                        }
+                    };
+                    if blocked {
+                        tracing::warn!(
+                            "change batch {sequence} of task {task}: an apply connection waits for a lock another one holds in its prepared transaction; the batch is written again by one connection"
+                        );
+                        // Their locks released, the waiting shares go on (and are rolled back
+                        // once prepared).
+                        for (shard, result) in results.iter_mut().enumerate() {
+                            if matches!(result, Some(Ok(_))) {
+                                let _ = connection
+                                    .batch_execute(&format!("ROLLBACK PREPARED '{}'", gids[shard]))
+                                    .await;
+                                *result = None;
+                                rolled_back[shard] = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
         let mut failure = None;
         let mut prepared = Vec::new();
         for (shard, result) in results.into_iter().enumerate() {
             match result {
-                Ok(written) => prepared.push((shard, written)),
-                Err(e) => {
+                Some(Ok(written)) => prepared.push((shard, written)),
+                Some(Err(e)) => {
                     failure.get_or_insert(e);
                 }
+                None => {}
             }
         }
-        if let Some(error) = failure {
+        if blocked || failure.is_some() {
             for (shard, _) in &prepared {
                 // Left over, the next apply's settle_prepared rolls them back.
                 let _ = client
                     .batch_execute(&format!("ROLLBACK PREPARED '{}'", gids[*shard]))
                     .await;
             }
+        }
+        if let Some(error) = failure {
             return Err(error);
+        }
+        if blocked {
+            // The whole batch on this connection, still ended by PREPARE and COMMIT PREPARED.
+            let alone = Share {
+                shard: 0,
+                count: 1,
+                gid: &gids[0],
+                checkpoint: Some(checkpoint),
+            };
+            let written = alone
+                .write(client, staged, shares, sequence, &doing)
+                .await?;
+            client
+                .batch_execute(&format!("COMMIT PREPARED '{}'", gids[0]))
+                .await
+                .map_err(WarehouseError::database(doing("COMMIT PREPARED")))?;
+            return Ok(written);
         }
         // The first commit holds the checkpoint: from here on the batch is applied (a failure
         // to commit the others leaves them to the next apply's settle_prepared).
@@ -762,6 +837,28 @@ impl ShardRange {
 }
 
 const WORK_MEM_SQL: &str = "SET LOCAL work_mem = '128MB'";
+
+/// How long the connections of a parallel apply may go without one of them finishing before
+/// migrate looks for a connection that waits for another one's prepared transaction.
+const BLOCKED_CHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether one of the server processes `waiting` waits for a lock held by a prepared
+/// transaction (which `pg_blocking_pids` shows as process 0).
+async fn blocked_by_prepared(
+    client: &tokio_postgres::Client,
+    waiting: &[i32],
+) -> Result<bool, WarehouseError> {
+    Ok(client
+        .query_one(
+            "SELECT coalesce(bool_or(0 = ANY(pg_blocking_pids(pid))), false) FROM unnest($1::int4[]) pid",
+            &[&waiting],
+        )
+        .await
+        .map_err(WarehouseError::database(
+            "looking for apply connections that wait for a prepared transaction",
+        ))?
+        .get(0))
+}
 
 /// Whether table `$1` (as SQL) has constraints whose checks would wait for another connection's
 /// uncommitted rows (foreign keys either way, unique indexes besides the primary key, exclusion

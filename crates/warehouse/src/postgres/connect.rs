@@ -34,18 +34,18 @@ impl PostgresWarehouse {
                 "applying the session settings on {endpoint}"
             )))?;
         checkpoint::ensure_table(&client).await?;
-        let database = client
-            .query_one("SELECT current_database()", &[])
+        let session = client
+            .query_one("SELECT current_database(), pg_backend_pid()", &[])
             .await
             .map_err(WarehouseError::database(format!(
                 "reading the database name on {endpoint}"
-            )))?
-            .get(0);
+            )))?;
         Ok(PostgresWarehouse {
             client: tokio::sync::Mutex::new(client),
             connection: task,
             endpoint,
-            database,
+            database: session.get(0),
+            backend_pid: session.get(1),
         })
     }
 

@@ -36,6 +36,8 @@ pub struct PostgresWarehouse {
     /// `current_database()`: prepared transactions are named per database and task (their
     /// names are unique in the whole server).
     database: String,
+    /// The server process of this connection (`pg_backend_pid()`).
+    backend_pid: i32,
 }
 
 /// The target table's name as SQL, converted like `migrate convert` does.
