@@ -1726,16 +1726,15 @@ fn captured_rows_move_the_targets_identities_past_them() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
-/// A target table with triggers of its own is written by one connection even in a parallel
-/// apply: a trigger that changes a row both connections reach (here a counter) would make one
-/// connection wait for the other's prepared transaction, which commits only when both are
-/// prepared: a wait without end. The triggers fire for migrate's writes (an update as a delete
-/// and an insert).
-#[test]
-fn target_triggers_do_not_deadlock_the_parallel_apply() {
-    let Some((source, target, staging)) = pg_task("cdc_triggers") else {
-        return;
-    };
+/// Captures table `orders` with a parallel apply (task `task`), runs `target_sql` on the
+/// target once the full load is done, then inserts 3,000 rows on the source in one transaction
+/// (one batch, whose net changes fill enough pages for both connections) and waits until the
+/// target has them. Returns the target and migrate's stderr.
+fn one_parallel_batch_after(
+    task: &str,
+    target_sql: &str,
+) -> Option<(migrate_testkit::PgDatabase, String)> {
+    let (source, target, staging) = pg_task(&format!("cdc_{task}"))?;
     source
         .sql("CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (0, 0);")
         .unwrap();
@@ -1743,61 +1742,12 @@ fn target_triggers_do_not_deadlock_the_parallel_apply() {
         source.url(),
         target.url(),
         &staging,
-        "triggers",
+        task,
         false,
         PARALLEL_APPLY,
     );
     wait_for_capture(&mut cdc, target.url());
-    target
-        .sql(
-            "CREATE TABLE inserts (k int PRIMARY KEY, n int); INSERT INTO inserts VALUES (1, 0);
-             CREATE FUNCTION count_insert() RETURNS trigger LANGUAGE plpgsql AS
-               'BEGIN UPDATE inserts SET n = n + 1 WHERE k = 1; RETURN NULL; END';
-             CREATE TRIGGER counted AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION count_insert();",
-        )
-        .unwrap();
-    // One transaction: one batch, whose net changes fill enough pages for both connections.
-    source
-        .sql("INSERT INTO orders SELECT g, g FROM generate_series(1, 3000) g;")
-        .unwrap();
-    wait_until_same(
-        &mut cdc,
-        source.url(),
-        target.url(),
-        "SELECT count(*) FROM orders",
-    );
-    stop(cdc);
-    assert_eq!(psql(target.url(), "SELECT n FROM inserts").unwrap(), "3000");
-    let _ = std::fs::remove_dir_all(&staging);
-}
-
-/// What migrate does not see in advance, a rule on a target table that changes a row both
-/// connections of a parallel apply reach, makes one connection wait for the other's prepared
-/// transaction: migrate finds the wait, rolls the batch's shares back and writes it again on one
-/// connection.
-#[test]
-fn a_wait_for_a_prepared_share_is_found_and_the_batch_written_by_one_connection() {
-    let Some((source, target, staging)) = pg_task("cdc_rules") else {
-        return;
-    };
-    source
-        .sql("CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (0, 0);")
-        .unwrap();
-    let mut cdc = start_cdc(
-        source.url(),
-        target.url(),
-        &staging,
-        "rules",
-        false,
-        PARALLEL_APPLY,
-    );
-    wait_for_capture(&mut cdc, target.url());
-    target
-        .sql(
-            "CREATE TABLE statements (k int PRIMARY KEY, n int); INSERT INTO statements VALUES (1, 0);
-             CREATE RULE counted AS ON INSERT TO orders DO ALSO UPDATE statements SET n = n + 1 WHERE k = 1;",
-        )
-        .unwrap();
+    target.sql(target_sql).unwrap();
     source
         .sql("INSERT INTO orders SELECT g, g FROM generate_series(1, 3000) g;")
         .unwrap();
@@ -1809,6 +1759,42 @@ fn a_wait_for_a_prepared_share_is_found_and_the_batch_written_by_one_connection(
     );
     let stderr = cdc.stderr();
     stop(cdc);
+    let _ = std::fs::remove_dir_all(&staging);
+    Some((target, stderr))
+}
+
+/// A target table with triggers of its own is written by one connection even in a parallel
+/// apply: a trigger that changes a row both connections reach (here a counter) would make one
+/// connection wait for the other's prepared transaction, which commits only when both are
+/// prepared: a wait without end. The triggers fire for migrate's writes (an update as a delete
+/// and an insert).
+#[test]
+fn target_triggers_do_not_deadlock_the_parallel_apply() {
+    let Some((target, _)) = one_parallel_batch_after(
+        "triggers",
+        "CREATE TABLE inserts (k int PRIMARY KEY, n int); INSERT INTO inserts VALUES (1, 0);
+         CREATE FUNCTION count_insert() RETURNS trigger LANGUAGE plpgsql AS
+           'BEGIN UPDATE inserts SET n = n + 1 WHERE k = 1; RETURN NULL; END';
+         CREATE TRIGGER counted AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION count_insert();",
+    ) else {
+        return;
+    };
+    assert_eq!(psql(target.url(), "SELECT n FROM inserts").unwrap(), "3000");
+}
+
+/// What migrate does not see in advance, a rule on a target table that changes a row both
+/// connections of a parallel apply reach, makes one connection wait for the other's prepared
+/// transaction: migrate finds the wait, rolls the batch's shares back and writes it again on one
+/// connection.
+#[test]
+fn a_wait_for_a_prepared_share_is_found_and_the_batch_written_by_one_connection() {
+    let Some((target, stderr)) = one_parallel_batch_after(
+        "rules",
+        "CREATE TABLE statements (k int PRIMARY KEY, n int); INSERT INTO statements VALUES (1, 0);
+         CREATE RULE counted AS ON INSERT TO orders DO ALSO UPDATE statements SET n = n + 1 WHERE k = 1;",
+    ) else {
+        return;
+    };
     assert!(
         stderr.contains("waits for a lock another one holds in its prepared transaction"),
         "{stderr}"
@@ -1823,7 +1809,6 @@ fn a_wait_for_a_prepared_share_is_found_and_the_batch_written_by_one_connection(
         .unwrap(),
         "0"
     );
-    let _ = std::fs::remove_dir_all(&staging);
 }
 
 /// MariaDB does not write the rows a foreign key's action changes to the binlog: a captured
