@@ -149,39 +149,58 @@ cmd_start() {
 	ensure_installed
 	mkdir -p "$DATA"
 	write_identities
-	port=$(pick_ports "${MIGRATE_S3_PORT:-}")
-	# weed mini saves its options in the data dir and reloads them; ours are all on the command line.
-	rm -f "$DATA/mini.options"
-	log "starting SeaweedFS S3 on 127.0.0.1:$port (data $DATA, log $LOG)"
-	# -volume.max/-master.volumeSizeLimitMB: weed otherwise sizes its volume count from the free disk
-	# space at start (free GiB / 1 GiB): none at all under 1 GiB free. Volumes are sparse files, so 64
-	# of them cost nothing until used. (Writes still fail with 500 when the disk itself is nearly full:
-	# weed's volume server keeps 1% of the disk free.)
-	# -s3.autoCreateBucket=false: a put into a missing bucket must fail (NoSuchBucket), as on AWS;
-	# weed mini would otherwise create it for admin identities.
-	# setsid: the server outlives this script and the test process that ran it. 9>&-: it must not
-	# hold our lock. Output goes to the log, never to our stdout.
-	(
-		cd "$DIR"
-		exec setsid "$WEED" mini -dir="$DATA" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-			-s3.port="$port" -master.port=$((port + 1)) -master.port.grpc=$((port + 2)) \
-			-volume.port=$((port + 3)) -volume.port.grpc=$((port + 4)) \
-			-filer.port=$((port + 5)) -filer.port.grpc=$((port + 6)) -s3.port.grpc=$((port + 7)) \
-			-admin.port=$((port + 8)) -admin.ui=false -webdav=false \
-			-s3.port.iceberg=0 -s3.port.lance=0 \
-			-volume.max=64 -master.volumeSizeLimitMB=256 \
-			-s3.autoCreateBucket=false -s3.config="$DIR/identities.json" -bucket="$BUCKET"
-	) </dev/null >>"$LOG" 2>&1 9>&- &
-	pid=$!
-	echo "$pid" >"$PIDFILE"
-	echo "$port" >"$PORTFILE"
-	if ! wait_until 90 ready "$port"; then
+	# weed binds its ports one service after another while the first ones already connect to each
+	# other: an outgoing connection's ephemeral port can be one a later service needs (the ports are
+	# in Linux's ephemeral range), and weed exits with "address already in use". Such a start is
+	# tried again.
+	local attempt since
+	for attempt in 1 2 3; do
+		port=$(pick_ports "${MIGRATE_S3_PORT:-}")
+		# weed mini saves its options in the data dir and reloads them; ours are all on the command line.
+		rm -f "$DATA/mini.options"
+		log "starting SeaweedFS S3 on 127.0.0.1:$port (data $DATA, log $LOG)"
+		since=$(($(stat -c %s "$LOG" 2>/dev/null || echo 0) + 1))
+		# -volume.max/-master.volumeSizeLimitMB: weed otherwise sizes its volume count from the free disk
+		# space at start (free GiB / 1 GiB): none at all under 1 GiB free. Volumes are sparse files, so 64
+		# of them cost nothing until used. (Writes still fail with 500 when the disk itself is nearly full:
+		# weed's volume server keeps 1% of the disk free.)
+		# -s3.autoCreateBucket=false: a put into a missing bucket must fail (NoSuchBucket), as on AWS;
+		# weed mini would otherwise create it for admin identities.
+		# setsid: the server outlives this script and the test process that ran it. 9>&-: it must not
+		# hold our lock. Output goes to the log, never to our stdout.
+		(
+			cd "$DIR"
+			exec setsid "$WEED" mini -dir="$DATA" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+				-s3.port="$port" -master.port=$((port + 1)) -master.port.grpc=$((port + 2)) \
+				-volume.port=$((port + 3)) -volume.port.grpc=$((port + 4)) \
+				-filer.port=$((port + 5)) -filer.port.grpc=$((port + 6)) -s3.port.grpc=$((port + 7)) \
+				-admin.port=$((port + 8)) -admin.ui=false -webdav=false \
+				-s3.port.iceberg=0 -s3.port.lance=0 \
+				-volume.max=64 -master.volumeSizeLimitMB=256 \
+				-s3.autoCreateBucket=false -s3.config="$DIR/identities.json" -bucket="$BUCKET"
+		) </dev/null >>"$LOG" 2>&1 9>&- &
+		pid=$!
+		echo "$pid" >"$PIDFILE"
+		echo "$port" >"$PORTFILE"
+		wait_until 90 ready_or_gone "$port" "$pid" || true
+		if ready "$port"; then
+			log "ready (pid $pid)"
+			url "$port"
+			return 0
+		fi
 		show_log "$LOG"
 		process_alive "$pid" weed && kill -TERM "$pid" 2>/dev/null
+		if [ "$attempt" -lt 3 ] && [[ $(tail -c "+$since" "$LOG") == *"address already in use"* ]]; then
+			log "a port weed needed was taken while it started (attempt $attempt of 3); starting it again"
+			continue
+		fi
 		die "SeaweedFS did not become ready on port $port"
-	fi
-	log "ready (pid $pid)"
-	url "$port"
+	done
+}
+
+# ready_or_gone PORT PID: the server answers, or its process has ended.
+ready_or_gone() {
+	ready "$1" || ! process_alive "$2" weed
 }
 
 cmd_stop() {
