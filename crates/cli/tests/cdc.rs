@@ -1811,6 +1811,47 @@ fn a_wait_for_a_prepared_share_is_found_and_the_batch_written_by_one_connection(
     );
 }
 
+/// A MariaDB AUTO_INCREMENT becomes an identity of the target table, and the rows capture
+/// brings move it past their numbers: the target's own next insert takes the next number.
+#[test]
+fn mariadb_auto_increment_rows_move_the_targets_identity() {
+    let (Some(mariadb), Some(pg)) = (migrate_testkit::mariadb(), migrate_testkit::postgres())
+    else {
+        return;
+    };
+    let source = mariadb.create_database("cdc_my_ai_src");
+    let target = pg.create_database("cdc_my_ai_dst");
+    source
+        .sql(
+            "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB;
+             INSERT INTO orders (v) VALUES (1), (2);",
+        )
+        .unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_my_ai"));
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "my_ai", false, &[]);
+    wait_for_capture(&mut cdc, target.url());
+    source
+        .sql("INSERT INTO orders (v) SELECT seq FROM seq_1_to_40;")
+        .unwrap();
+    let orders = format!("{}.orders", source.name());
+    let count = format!("SELECT count(*) FROM {orders}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while psql(target.url(), &count).as_deref() != Ok("42") {
+        assert!(Instant::now() < deadline, "stderr:\n{}", cdc.stderr());
+        thread::sleep(Duration::from_millis(300));
+    }
+    stop(cdc);
+    assert_eq!(
+        psql(
+            target.url(),
+            &format!("INSERT INTO {orders} (v) VALUES (0) RETURNING id")
+        )
+        .unwrap(),
+        "43"
+    );
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 /// MariaDB does not write the rows a foreign key's action changes to the binlog: a captured
 /// table with such a key is named in a warning before the full load.
 #[test]
