@@ -38,7 +38,7 @@ impl PostgresWarehouse {
             .query_one("SELECT current_database(), pg_backend_pid()", &[])
             .await
             .map_err(WarehouseError::database(format!(
-                "reading the database name on {endpoint}"
+                "reading the database name and server process on {endpoint}"
             )))?;
         Ok(PostgresWarehouse {
             client: tokio::sync::Mutex::new(client),
