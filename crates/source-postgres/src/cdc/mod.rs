@@ -191,14 +191,21 @@ impl SlotSession {
 /// The publication option that publishes a partition's changes as its partitioned table's.
 const VIA_ROOT: &str = "publish_via_partition_root = true";
 
+/// Of table `c` (`pg_class`): its replica identity is `USING INDEX` and the index is gone.
+const IDENTITY_INDEX_GONE: &str = "(c.relreplident = 'i'
+        AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident))";
+
 /// Of table `c` (`pg_class`): it has no replica identity (`NOTHING`, `DEFAULT` without a
-/// primary key, or `USING INDEX` whose index is gone), so PostgreSQL refuses its UPDATE and
-/// DELETE while a publication FOR ALL TABLES exists.
-const WITHOUT_REPLICA_IDENTITY: &str = "(c.relreplident = 'n'
-        OR (c.relreplident = 'd'
-            AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
-        OR (c.relreplident = 'i'
-            AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))";
+/// primary key, or [`IDENTITY_INDEX_GONE`]), so PostgreSQL refuses its UPDATE and DELETE while
+/// a publication FOR ALL TABLES exists.
+fn without_replica_identity() -> String {
+    format!(
+        "(c.relreplident = 'n'
+          OR (c.relreplident = 'd'
+              AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+          OR {IDENTITY_INDEX_GONE})"
+    )
+}
 
 /// The tables of the database whose UPDATE and DELETE a publication FOR ALL TABLES would make
 /// PostgreSQL refuse. Partitions are left out: their partitioned table is what the publication
@@ -209,8 +216,9 @@ fn keyless_tables_sql() -> String {
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-            AND {WITHOUT_REPLICA_IDENTITY}
-          ORDER BY 1"
+            AND {}
+          ORDER BY 1",
+        without_replica_identity()
     )
 }
 
@@ -247,13 +255,12 @@ fn identity_keeper_sql(name: &str) -> String {
              SELECT c.oid::regclass FROM pg_event_trigger_ddl_commands() d
                JOIN pg_class c ON c.oid = d.objid
               WHERE d.classid = 'pg_class'::regclass AND c.relkind IN ('r', 'p')
-                AND c.relpersistence = 'p' AND {WITHOUT_REPLICA_IDENTITY}
+                AND c.relpersistence = 'p' AND {without}
              UNION
              -- A DROP INDEX names no table: the tables whose replica identity index is gone.
              SELECT c.oid::regclass FROM pg_class c
-              WHERE TG_TAG = 'DROP INDEX' AND c.relreplident = 'i' AND c.relkind IN ('r', 'p')
-                AND c.relpersistence = 'p'
-                AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)
+              WHERE TG_TAG = 'DROP INDEX' AND c.relkind IN ('r', 'p') AND c.relpersistence = 'p'
+                AND {IDENTITY_INDEX_GONE}
            LOOP
              BEGIN
                EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', keyless);
@@ -265,8 +272,28 @@ fn identity_keeper_sql(name: &str) -> String {
          END $keeper$;
          CREATE EVENT TRIGGER {quoted} ON ddl_command_end
            WHEN TAG IN ({KEEPER_TAGS})
-           EXECUTE FUNCTION {quoted}();"
+           EXECUTE FUNCTION {quoted}();",
+        without = without_replica_identity(),
     )
+}
+
+/// A publication's event trigger as the source has it.
+struct IdentityKeeper {
+    /// Its function, as `regprocedure` text (schema-qualified where the search path needs it).
+    function: String,
+    /// It watches every command of [`KEEPER_TAGS`] (an earlier migrate's lacks `DROP INDEX`).
+    current: bool,
+}
+
+impl IdentityKeeper {
+    /// Drops the trigger (named `name`) and its function.
+    fn drop_sql(&self, name: &str) -> String {
+        format!(
+            "DROP EVENT TRIGGER {}; DROP FUNCTION {};",
+            crate::quote_ident(name),
+            self.function
+        )
+    }
 }
 
 /// The replication connection settings for `source`'s database.
@@ -358,20 +385,11 @@ impl PostgresSource {
             )))?;
         if publication {
             // The publication's event trigger goes with it, and its function with the trigger.
-            let keeper: Option<String> = self
-                .client
-                .query_opt(
-                    "SELECT evtfoid::regprocedure::text FROM pg_event_trigger WHERE evtname = $1",
-                    &[&name],
-                )
-                .await
-                .map_err(SourceError::query(
-                    "looking up the publication's event trigger",
-                ))?
-                .map(|row| row.get(0));
             let quoted = crate::quote_ident(name);
-            let drop_keeper = keeper
-                .map(|function| format!("DROP EVENT TRIGGER {quoted}; DROP FUNCTION {function};"))
+            let drop_keeper = self
+                .identity_keeper(name)
+                .await?
+                .map(|keeper| keeper.drop_sql(name))
                 .unwrap_or_default();
             self.client
                 .batch_execute(&format!(
@@ -478,25 +496,10 @@ impl PostgresSource {
     /// watches (an earlier migrate's); without the privilege, says what that leaves the source
     /// open to.
     async fn ensure_identity_keeper(&self, name: &str) -> Result<(), SourceError> {
-        let current = self
-            .client
-            .query_opt(
-                "SELECT 'DROP INDEX' = ANY(evttags) FROM pg_event_trigger WHERE evtname = $1",
-                &[&name],
-            )
-            .await
-            .map_err(SourceError::query(
-                "looking up the publication's event trigger",
-            ))?
-            .map(|row| row.get::<_, Option<bool>>(0).unwrap_or(false));
-        let sql = match current {
-            Some(true) => return Ok(()),
+        let sql = match self.identity_keeper(name).await? {
+            Some(keeper) if keeper.current => return Ok(()),
             // In one transaction (a multi-statement query): the keeper is never missing.
-            Some(false) => format!(
-                "DROP EVENT TRIGGER {}; {}",
-                crate::quote_ident(name),
-                identity_keeper_sql(name)
-            ),
+            Some(keeper) => format!("{} {}", keeper.drop_sql(name), identity_keeper_sql(name)),
             None => identity_keeper_sql(name),
         };
         match self.client.batch_execute(&sql).await {
@@ -512,6 +515,25 @@ impl PostgresSource {
                 "creating event trigger {name} for publication {name}"
             ))(e)),
         }
+    }
+
+    /// Publication `name`'s event trigger (see [`identity_keeper_sql`]), if it has one.
+    async fn identity_keeper(&self, name: &str) -> Result<Option<IdentityKeeper>, SourceError> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT evtfoid::regprocedure::text, coalesce('DROP INDEX' = ANY(evttags), false)
+                   FROM pg_event_trigger WHERE evtname = $1",
+                &[&name],
+            )
+            .await
+            .map_err(SourceError::query(
+                "looking up the publication's event trigger",
+            ))?
+            .map(|row| IdentityKeeper {
+                function: row.get(0),
+                current: row.get(1),
+            }))
     }
 
     /// Creates publication `name` for `tables` only.

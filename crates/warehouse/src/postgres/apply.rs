@@ -561,9 +561,13 @@ impl PostgresWarehouse {
                         // once prepared).
                         for (shard, result) in results.iter_mut().enumerate() {
                             if matches!(result, Some(Ok(_))) {
-                                let _ = connection
-                                    .batch_execute(&format!("ROLLBACK PREPARED '{}'", gids[shard]))
-                                    .await;
+                                let rollback = format!("ROLLBACK PREPARED '{}'", gids[shard]);
+                                if let Err(e) = connection.batch_execute(&rollback).await {
+                                    // The waiting share then waits on: say what releases it.
+                                    tracing::warn!(
+                                        "change batch {sequence} of task {task}: {rollback} failed ({e}); run it on the target"
+                                    );
+                                }
                                 *result = None;
                                 rolled_back[shard] = true;
                             }
