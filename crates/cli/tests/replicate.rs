@@ -1092,6 +1092,60 @@ fn tables_that_would_share_a_target_table_fail_instead_of_merging() {
     assert_eq!(table(&summary, "public.other")["status"], "loaded");
 }
 
+/// Two columns whose names are one name in PostgreSQL (`"A"` and `a`) fail their table before
+/// the target is touched, with an error that says how to rename one; a rename rule then loads it.
+/// Before, the load failed at COPY ("column a specified more than once") after creating the
+/// table with a renamed column the load did not know about.
+#[test]
+fn columns_that_would_share_a_target_column_fail_until_one_is_renamed() {
+    let Some(pair) = Pair::new("rep_colcollide") else {
+        return;
+    };
+    pair.source
+        .sql(r#"CREATE TABLE t (id int PRIMARY KEY, "A" int, a int); INSERT INTO t VALUES (1, 10, 20);"#)
+        .unwrap();
+    let (code, summary) = pair.replicate(&[]);
+    assert_ne!(code, 0, "{summary:#}");
+    let t = table(&summary, "public.t");
+    assert_eq!(t["status"], "failed", "{t:#}");
+    let error = t["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(r#"columns "A" and a both load into column a of target table public.t"#)
+            && error.contains("rename transformation rule"),
+        "{error}"
+    );
+    assert_eq!(
+        one(
+            &pair.target,
+            "SELECT count(*) FROM pg_class WHERE relname = 't'"
+        ),
+        "0"
+    );
+
+    let mapping = pair.staging.with_extension("json");
+    std::fs::create_dir_all(mapping.parent().unwrap()).unwrap();
+    std::fs::write(
+        &mapping,
+        r#"{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "1",
+             "object-locator": {"schema-name": "public", "table-name": "%"}, "rule-action": "include"},
+           {"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-action": "rename",
+             "rule-target": "column", "value": "a_upper",
+             "object-locator": {"schema-name": "public", "table-name": "t", "column-name": "A"}}]}"#,
+    )
+    .unwrap();
+    let (code, summary) = pair.replicate(&["--table-mappings", mapping.to_str().unwrap()]);
+    assert_eq!(code, 0, "{summary:#}");
+    assert_eq!(
+        table(&summary, "public.t")["validation"]["status"],
+        "passed",
+        "{summary:#}"
+    );
+    assert_eq!(
+        one(&pair.target, "SELECT a_upper || '/' || a FROM t"),
+        "10/20"
+    );
+}
+
 /// A staging area that can't be written (here an S3 bucket that does not exist) stops the run
 /// before any target table is prepared: the target's existing table keeps its rows.
 #[test]

@@ -52,9 +52,9 @@ pub use summary::{
 };
 
 use load::Run;
-use migrate_core::{Catalog, Finding, QualifiedName, TargetDialect};
+use migrate_core::{Catalog, Finding, Ident, QualifiedName, Table, TargetDialect};
 use migrate_source::{Snapshot, Source};
-use migrate_sqlrewrite::target_name;
+use migrate_sqlrewrite::{target_ident, target_name};
 use migrate_stage::{Format, Stage, StageOptions};
 use migrate_task::{DatabaseUrl, Engine, StagingFormat, StagingUrl, ValidatedTask};
 use std::path::Path;
@@ -328,6 +328,7 @@ fn about_selected_tables(
 /// Fails every table whose target table has the same name in the target as another's: names
 /// that differ only in case, or only beyond the target's identifier length (63 bytes in
 /// PostgreSQL), are one table there, and the second load would replace or mix with the first.
+/// The same goes for two columns of one table (`"A"` and `a`), which no load could fill.
 fn fail_colliding_targets(
     task: &ValidatedTask,
     loads: &mut [Result<TableLoad, Box<TableSummary>>],
@@ -349,21 +350,43 @@ fn fail_colliding_targets(
         let Ok(load) = slot else { continue };
         let target = in_target(load);
         let sources = &tables[&target];
-        if sources.len() > 1 {
-            let error = ReplicateError::Unsupported {
+        let error = if sources.len() > 1 {
+            ReplicateError::Unsupported {
                 message: format!(
                     "{} all load into target table {target} (names that differ only in case or beyond the target's identifier length are one name there)",
                     sources.join(", ")
                 ),
                 action: "give each a target name of its own with a rename transformation rule".into(),
-            };
-            *slot = Err(Box::new(failed_table(
-                load.source.name.to_string(),
-                target,
-                &error,
-            )));
-        }
+            }
+        } else if let Some((first, second, column)) = colliding_columns(&load.target, dialect) {
+            ReplicateError::Unsupported {
+                message: format!(
+                    "columns {first} and {second} both load into column {column} of target table {target} (names that differ only in case or beyond the target's identifier length are one name there)"
+                ),
+                action: "give one of them a target name of its own with a rename transformation rule (rule-target column)".into(),
+            }
+        } else {
+            continue;
+        };
+        *slot = Err(Box::new(failed_table(
+            load.source.name.to_string(),
+            target,
+            &error,
+        )));
     }
+}
+
+/// The first two columns of `table` that have one name in the target, and that name.
+fn colliding_columns(table: &Table, dialect: TargetDialect) -> Option<(&Ident, &Ident, String)> {
+    let mut seen: std::collections::HashMap<String, &Ident> = std::collections::HashMap::new();
+    for column in &table.columns {
+        let name = target_ident(&column.name.value, column.name.quoted, dialect).sql;
+        if let Some(first) = seen.get(&name) {
+            return Some((first, &column.name, name));
+        }
+        seen.insert(name, &column.name);
+    }
+    None
 }
 
 /// Source and target are the same database of the same server.

@@ -271,10 +271,18 @@ fn rename_schema_table_and_column() {
     assert_eq!(
         tables(&p),
         [
-            r#"test."Actor" -> "Test1"."Actor1""#,
-            r#"test.employee -> "Test1".employee"#,
-            r#"test.loadfirst -> "Test1".loadfirst"#,
-            r#"test.loadsecond -> "Test1".loadsecond"#,
+            r#"test."Actor" -> test1.actor1"#,
+            "test.employee -> test1.employee",
+            "test.loadfirst -> test1.loadfirst",
+            "test.loadsecond -> test1.loadsecond",
+        ]
+    );
+    // The targets' names are lower case: the rules' mixed-case values are folded, and reported.
+    assert_eq!(
+        codes(&p),
+        [
+            ("mapping.name-folded".to_string(), "rule-id 3".to_string()),
+            ("mapping.name-folded".to_string(), "rule-id 4".to_string()),
         ]
     );
     assert_eq!(
@@ -287,7 +295,7 @@ fn rename_schema_table_and_column() {
         .foreign_keys()
         .next()
         .expect("foreign key kept");
-    assert_eq!(fk.referenced_table.to_string(), r#""Test1".loadfirst"#);
+    assert_eq!(fk.referenced_table.to_string(), "test1.loadfirst");
 }
 
 #[test]
@@ -306,16 +314,17 @@ fn remove_columns_by_pattern_and_case_conversions() {
          "object-locator": {"schema-name": "%", "table-name": "%", "column-name": "%"}}]}"#;
     let p = plan(json);
     assert_eq!(tables(&p), [r#"test."Actor" -> test.actor"#]);
+    // convert-uppercase is undone by the lower-case target, and says so.
     assert_eq!(
         columns(&p, 0),
-        [
-            "first_name->FIRST_NAME",
-            "last_name->LAST_NAME",
-            "Pre_code->PRE_CODE"
-        ]
+        ["first_name", "last_name", "Pre_code->pre_code"]
     );
-    assert!(p.tables[0].target.columns[0].name.quoted);
+    assert!(!p.tables[0].target.columns[2].name.quoted);
     assert!(!p.tables[0].target.name.name.quoted);
+    assert_eq!(
+        render(&p).lines().last().unwrap(),
+        "warning [mapping.name-folded] rule-id 4: rule-id 4 (convert-uppercase) has no effect: the target gets the names in lower case, like every name migrate creates (FIRST_NAME -> first_name, LAST_NAME -> last_name, PRE_CODE -> pre_code) -> remove the rule"
+    );
 }
 
 #[test]
@@ -341,11 +350,11 @@ fn prefixes_and_suffixes() {
             .map(|t| t.target.name.name.value.clone())
             .collect::<Vec<_>>(),
         [
-            "DMS_Actor",
-            "DMS_DMS_audit",
-            "DMS_employee",
-            "DMS_loadfirst",
-            "DMS_loadsecond"
+            "dms_actor",
+            "dms_dms_audit",
+            "dms_employee",
+            "dms_loadfirst",
+            "dms_loadsecond"
         ]
     );
     let p = t(
@@ -361,7 +370,7 @@ fn prefixes_and_suffixes() {
         r#"{"schema-name": "%", "table-name": "%", "column-name": "%"}"#,
         r#", "value": "NewPre_", "old-value": "Pre_""#,
     );
-    assert_eq!(columns(&p, 0)[4], "Pre_code->NewPre_code");
+    assert_eq!(columns(&p, 0)[4], "Pre_code->newpre_code");
     let p = t(
         "add-suffix",
         "schema",
@@ -531,8 +540,8 @@ fn lowest_rule_id_wins_per_object_and_the_loser_is_reported() {
         {"rule-type": "selection", "rule-id": "1", "rule-name": "1",
          "object-locator": {"schema-name": "test", "table-name": "Actor"}, "rule-action": "include"},
         {"rule-type": "transformation", "rule-id": "2", "rule-name": "2",
-         "rule-action": "convert-uppercase", "rule-target": "column",
-         "object-locator": {"schema-name": "%", "table-name": "%", "column-name": "%"}},
+         "rule-action": "add-prefix", "rule-target": "column",
+         "object-locator": {"schema-name": "%", "table-name": "%", "column-name": "%"}, "value": "src_"},
         {"rule-type": "transformation", "rule-id": "3", "rule-name": "3", "rule-action": "rename",
          "rule-target": "column",
          "object-locator": {"schema-name": "test", "table-name": "Actor", "column-name": "first_name"},
@@ -542,7 +551,7 @@ fn lowest_rule_id_wins_per_object_and_the_loser_is_reported() {
          "object-locator": {"schema-name": "test", "table-name": "Actor", "column-name": "first_name"},
          "data-type": {"type": "string", "length": 100}}]}"#;
     let p = plan(json);
-    assert_eq!(columns(&p, 0)[0], "first_name->FIRST_NAME");
+    assert_eq!(columns(&p, 0)[0], "first_name->src_first_name");
     // A change of type is another kind of change: it applies.
     assert_eq!(
         p.tables[0].target.columns[0].data_type.to_string(),
@@ -550,7 +559,7 @@ fn lowest_rule_id_wins_per_object_and_the_loser_is_reported() {
     );
     assert_eq!(
         render(&p).lines().last().unwrap(),
-        "warning [mapping.rule-shadowed] rule-id 3: rule-id 3 (rename) is not applied to test.\"Actor\".first_name: rule-id 2 (convert-uppercase) also matches and DMS applies the lowest rule-id -> narrow one of the object-locators, or merge the two rules"
+        "warning [mapping.rule-shadowed] rule-id 3: rule-id 3 (rename) is not applied to test.\"Actor\".first_name: rule-id 2 (add-prefix) also matches and DMS applies the lowest rule-id -> narrow one of the object-locators, or merge the two rules"
     );
 }
 

@@ -10,7 +10,9 @@
 //! - primary key: `define-primary-key`.
 //!
 //! `add-column` rules each add their own column. A rule that loses to a lower rule-id on some
-//! object is reported (`mapping.rule-shadowed`), never dropped silently.
+//! object is reported (`mapping.rule-shadowed`), never dropped silently. The names rules make
+//! are folded to lower case like every name the targets get, and a rule whose names change by
+//! that is reported (`mapping.name-folded`).
 
 use super::constraints::{self, ColumnMap};
 use super::dms_types::{self, DmsType};
@@ -444,6 +446,8 @@ struct Outcome {
     matched: BTreeSet<u64>,
     /// (loser, winner) -> objects.
     shadowed: BTreeMap<(u64, u64), Vec<String>>,
+    /// rule -> the names it made that the targets fold (`wanted -> folded`), each once.
+    folded: BTreeMap<u64, Vec<String>>,
 }
 
 impl Outcome {
@@ -469,6 +473,17 @@ impl Outcome {
             }
         }
         winner
+    }
+
+    /// Records that a name `rule` made is `folded` on the target, not `wanted`: every name
+    /// migrate creates is lower case (Redshift folds every name; the PostgreSQL schemas migrate
+    /// creates use lower case too). Reported as `mapping.name-folded`.
+    fn note_folded(&mut self, rule: &TransformationRule, wanted: &str, folded: &str) {
+        let names = self.folded.entry(rule.rule.id).or_default();
+        let shown = format!("{wanted} -> {folded}");
+        if !names.contains(&shown) {
+            names.push(shown);
+        }
     }
 }
 
@@ -559,6 +574,37 @@ pub(crate) fn apply(
             "narrow one of the object-locators, or merge the two rules",
         ));
     }
+    for (id, names) in outcome.folded {
+        let Some(rule) = by_id.get(&id) else { continue };
+        let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
+        let more = names.len().saturating_sub(shown.len());
+        let has_no_effect = matches!(rule.action, Action::Name(NameAction::Uppercase));
+        findings.push(Finding::new(
+            Severity::Warning,
+            "mapping.name-folded",
+            rule.rule.to_string(),
+            format!(
+                "{} {}, like every name migrate creates ({}{})",
+                rule.describe(),
+                if has_no_effect {
+                    "has no effect: the target gets the names in lower case"
+                } else {
+                    "makes names that are not lower case, and the target gets them in lower case"
+                },
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                },
+            ),
+            if has_no_effect {
+                "remove the rule"
+            } else {
+                "write the rule's value in lower case (or accept the lower-case names)"
+            },
+        ));
+    }
 
     drafts
         .into_iter()
@@ -593,26 +639,34 @@ fn draft<'c>(
         message: format!("{}: {}", rule.describe(), p.message),
         action: p.action,
     };
-    let rename =
-        |rule: Option<&TransformationRule>, ident: &Ident, object: &dyn Fn() -> String| match rule
-            .map(|r| (r, &r.action))
-        {
-            Some((r, Action::Name(action))) => {
-                let value = action.apply(&ident.value);
-                if value.is_empty() {
-                    return Err(plan_error(
-                        r,
-                        object(),
-                        Problem::new(
-                            format!("`{}` becomes an empty name", ident.value),
-                            "change the rule",
-                        ),
-                    ));
-                }
-                Ok(target_ident(ident, value))
+    let rename = |rule: Option<&TransformationRule>,
+                  ident: &Ident,
+                  object: &dyn Fn() -> String,
+                  outcome: &mut Outcome| match rule.map(|r| (r, &r.action)) {
+        Some((r, Action::Name(action))) => {
+            let value = action.apply(&ident.value);
+            if value.is_empty() {
+                return Err(plan_error(
+                    r,
+                    object(),
+                    Problem::new(
+                        format!("`{}` becomes an empty name", ident.value),
+                        "change the rule",
+                    ),
+                ));
             }
-            _ => Ok(ident.clone()),
-        };
+            // Reported only when the rule itself brings upper case in: the source's own
+            // mixed-case names are folded by every target anyway (`migrate convert` says so).
+            let brings_upper_case = action.apply(&ident.value.to_lowercase()).to_lowercase()
+                != action.apply(&ident.value.to_lowercase());
+            let folded = value.to_lowercase();
+            if brings_upper_case {
+                outcome.note_folded(r, &value, &folded);
+            }
+            Ok(target_ident(ident, folded))
+        }
+        _ => Ok(ident.clone()),
+    };
 
     let target_schema = match &source.name.schema {
         Some(s) => {
@@ -621,7 +675,7 @@ fn draft<'c>(
                 of(Target::Schema, Kind::Name).filter(|r| r.schema.matches(schema)),
                 object,
             );
-            Some(rename(rule, s, &object)?)
+            Some(rename(rule, s, &object, outcome)?)
         }
         None => None,
     };
@@ -632,7 +686,7 @@ fn draft<'c>(
     );
     let target_name = QualifiedName::new(
         target_schema,
-        rename(rule, &source.name.name, &table_object)?,
+        rename(rule, &source.name.name, &table_object, outcome)?,
     );
 
     let include_mode = of(Target::Column, Kind::Presence)
@@ -654,11 +708,8 @@ fn draft<'c>(
             column_map.insert(column.name.value.clone(), None);
             continue;
         }
-        let name = rename(
-            outcome.winner(on_column(Kind::Name), object),
-            &column.name,
-            &object,
-        )?;
+        let rule = outcome.winner(on_column(Kind::Name), object);
+        let name = rename(rule, &column.name, &object, outcome)?;
         let mut out = column.clone();
         out.name = name.clone();
         if let Some(Action::ChangeDataType(ty)) = outcome
@@ -689,7 +740,11 @@ fn draft<'c>(
                 check_expression(expression, source)
                     .map_err(|p| plan_error(rule, source.name.to_string(), p))?;
             }
-            let ident = new_ident(name.clone());
+            let folded = name.to_lowercase();
+            if folded != *name {
+                outcome.note_folded(rule, name, &folded);
+            }
+            let ident = new_ident(folded);
             target.columns.push(Column::new(
                 ident.clone(),
                 dms_type.to_string(),
@@ -731,7 +786,7 @@ fn draft<'c>(
     })
 }
 
-/// A changed name keeps its exact spelling: quoted when a target would otherwise fold it.
+/// A changed name, quoted when it is not a plain lower-case identifier (`a-b`).
 fn target_ident(original: &Ident, value: String) -> Ident {
     if value == original.value {
         return original.clone();
