@@ -218,7 +218,7 @@ fn postgres_value(ty: &LogicalType, x: &str, json: JsonText) -> String {
         L::Varchar { .. } | L::Text => crate::postgres_output_text(x),
         L::Char { .. } => format!("rtrim(({x})::text, ' ')"),
         L::Binary { .. } | L::Varbinary { .. } | L::Blob => format!("encode(({x})::bytea, 'hex')"),
-        L::Date => postgres_calendar(x, "YYYY-MM-DD"),
+        L::Date => postgres_date(x),
         L::Timestamp {
             with_time_zone: false,
             ..
@@ -274,6 +274,19 @@ fn postgres_calendar(x: &str, format: &str) -> String {
     format!(
         "CASE WHEN isfinite({x}) THEN replace(to_char({x}, '{format} BC'), ' AD', '') \
          ELSE ({x})::text END"
+    )
+}
+
+/// A date as [`postgres_calendar`] writes it. `to_char` reads a date as a timestamp, whose range
+/// ends in 294276 AD, while a date's goes on to 5874897 AD: those later dates (six or more digits
+/// of year, all AD) are put together from their parts.
+fn postgres_date(x: &str) -> String {
+    let d = format!("({x})::date");
+    format!(
+        "CASE WHEN isfinite({d}) AND {d} >= date '294277-01-01' \
+         THEN extract(year FROM {d})::text || to_char(make_date(2000, extract(month FROM {d})::int, \
+         extract(day FROM {d})::int), '-MM-DD') ELSE {} END",
+        postgres_calendar(x, "YYYY-MM-DD")
     )
 }
 

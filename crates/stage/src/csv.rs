@@ -12,7 +12,8 @@
 //!   UTC timestamps. A NaN's sign and payload bits are not kept (Parquet keeps them).
 //! - Times of day are `HH:MM:SS` with `.ffffff` when there is a fraction, `24:00:00` included
 //!   (PostgreSQL and Redshift hold it; chrono, which Arrow's CSV uses, can't), so migrate writes
-//!   and reads them itself. A time outside `00:00:00..=24:00:00` is refused.
+//!   and reads them itself. A time outside `00:00:00..=24:00:00` is refused, and so is a date
+//!   beyond chrono's years (262143 either side of year 0; PostgreSQL's dates reach 5874897 AD).
 //!
 //! Gzip runs as a push encoder/decoder on the async task: the writer hands compressed bytes to the
 //! upload every [`FLUSH_BYTES`]; the reader decompresses each downloaded piece and feeds Arrow's
@@ -29,10 +30,12 @@ use arrow::compute::cast;
 use arrow::csv::reader::Decoder;
 use arrow::csv::{ReaderBuilder, WriterBuilder};
 use arrow::datatypes::{
-    DataType, Field, Schema, SchemaRef, Time64MicrosecondType, TimeUnit, TimestampMicrosecondType,
+    DataType, Date32Type, Field, Schema, SchemaRef, Time64MicrosecondType, TimeUnit,
+    TimestampMicrosecondType,
 };
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
+use arrow::temporal_conversions::date32_to_datetime;
 use bytes::Bytes;
 use flate2::write::{GzEncoder, MultiGzDecoder};
 use futures::stream::{BoxStream, Stream, StreamExt};
@@ -164,6 +167,27 @@ fn to_wire(object: &str, batch: &RecordBatch) -> Result<RecordBatch, StageError>
                         ),
                     }
                 })?
+            }
+            DataType::Date32 => {
+                // Arrow writes dates through chrono, whose years end at 262143; PostgreSQL's go
+                // on to 5874897. Say so instead of passing on Arrow's cast error.
+                let dates = column.as_primitive::<Date32Type>();
+                if let Some(days) = dates
+                    .iter()
+                    .flatten()
+                    .find(|days| date32_to_datetime(*days).is_none())
+                {
+                    let (year, month, day) = migrate_core::civil_from_days(days.into());
+                    return Err(StageError::Unsupported {
+                        format: Format::CsvGzip,
+                        column: field.name().clone(),
+                        data_type: field.data_type().to_string(),
+                        reason: format!(
+                            "the date {year}-{month:02}-{day:02} is beyond the years CSV staging can write (262143 either side of year 0); stage it as Parquet"
+                        ),
+                    });
+                }
+                Arc::clone(column)
             }
             DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => Arc::new(
                 column
@@ -592,6 +616,27 @@ mod tests {
         assert_eq!(
             time_text(&Time64MicrosecondArray::from(vec![-1])).err(),
             Some(-1)
+        );
+    }
+
+    #[test]
+    fn dates_beyond_what_csv_writes_are_refused_by_name() {
+        let batch = |days: i32| {
+            let schema = Schema::new(vec![Field::new("day", DataType::Date32, true)]);
+            let column: ArrayRef =
+                Arc::new(arrow::array::Date32Array::from(vec![None, Some(days)]));
+            RecordBatch::try_new(Arc::new(schema), vec![column]).expect("batch")
+        };
+        // 262142-12-31 is written; 300000-01-01 (PostgreSQL holds it) is refused.
+        assert!(to_wire("o", &batch(95_026_236)).is_ok());
+        let error = to_wire("o", &batch(108_853_222))
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.contains("day")
+                && error.contains("the date 300000-01-01")
+                && error.contains("Parquet"),
+            "{error}"
         );
     }
 }
