@@ -289,12 +289,11 @@ fn the_runs_own_state_is_never_copied_or_deleted() {
             .unwrap();
         summary(&out)
     };
+    // The journal is in the source while the run lists it, and gone (with its directory) once
+    // the run succeeded: an empty `.migrate-copy` would be copied by a run from elsewhere.
     let s = copy(&src, ".", dst.to_str().unwrap(), &[]);
     assert_eq!((n(&s, "files"), n(&s, "copied")), (2, 2), "{s}");
-    assert!(
-        src.join(".migrate-copy").is_dir(),
-        "the journal is in the source"
-    );
+    assert!(!src.join(".migrate-copy").exists(), "the state is cleared");
     assert!(!dst.join(".migrate-copy").exists(), "and was not copied");
 
     // From inside the destination, mirroring with --delete: its journal stays.
@@ -309,6 +308,53 @@ fn the_runs_own_state_is_never_copied_or_deleted() {
     );
     assert!(!dst.join("a").exists());
     assert!(dst.join("sub/b").exists());
+}
+
+/// A source file where the local destination has a directory of that name can never be copied
+/// (migrate does not delete a directory to make room): the failure says what to remove, and no
+/// temporary file is left beside the directory. Before, every run failed with the rename's
+/// "Is a directory" and left `x.migrate-copy.tmp` behind.
+#[test]
+fn a_file_over_a_destination_directory_fails_with_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(dst.join("small/keep")).unwrap();
+    std::fs::create_dir_all(dst.join("large")).unwrap();
+    std::fs::write(dst.join("small/keep/f"), "kept").unwrap();
+    std::fs::write(src.join("small"), "small").unwrap();
+    // Above the part size: written as parts into a temporary file, then renamed.
+    std::fs::write(src.join("large"), vec![7u8; (PART + 1) as usize]).unwrap();
+    std::fs::write(src.join("other"), "other").unwrap();
+    let state = tmp.path().join("state");
+    let out = migrate(&[
+        "copy",
+        src.to_str().unwrap(),
+        dst.to_str().unwrap(),
+        "--progress",
+        "never",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for name in ["small", "large"] {
+        let wanted = format!(
+            "{} is a directory in the destination where the source has a file: remove or rename the directory",
+            dst.join(name).display()
+        );
+        assert!(stdout.contains(&wanted), "{stdout}");
+    }
+    let mut left: Vec<String> = std::fs::read_dir(&dst)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["large", "other", "small"], "no temporary file left");
+    assert_eq!(
+        std::fs::read_to_string(dst.join("small/keep/f")).unwrap(),
+        "kept"
+    );
 }
 
 #[test]

@@ -170,8 +170,7 @@ impl Destination {
                     make_parent_dirs(&root, &rel)?;
                     std::fs::write(&tmp, &data)
                         .map_err(|e| CopyError::io("write", tmp.display(), e))?;
-                    std::fs::rename(&tmp, &path)
-                        .map_err(|e| CopyError::io("rename", path.display(), e))
+                    move_into_place(&tmp, &path)
                 })
                 .await
                 .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))??;
@@ -311,9 +310,9 @@ impl Destination {
             Destination::Local(_) => {
                 let path = self.local_path(rel);
                 let tmp = PathBuf::from(id);
-                tokio::fs::rename(&tmp, &path)
+                tokio::task::spawn_blocking(move || move_into_place(&tmp, &path))
                     .await
-                    .map_err(|e| CopyError::io("rename", path.display(), e))?;
+                    .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))??;
                 Ok(Stored::LocalFile)
             }
         }
@@ -440,6 +439,23 @@ fn etag_only(etag: Option<&str>) -> Stored {
     Stored::S3(Written {
         etag: etag.map(digest::normalize_etag).unwrap_or_default(),
         crc32c: None,
+    })
+}
+
+/// Renames a written temporary file to its destination `path`. Where the destination has a
+/// directory by that name, no run could ever put the file there: the error says so (and what to
+/// do), and the temporary file is removed rather than left beside the directory.
+fn move_into_place(tmp: &std::path::Path, path: &std::path::Path) -> Result<(), CopyError> {
+    std::fs::rename(tmp, path).map_err(|e| {
+        if !path.is_dir() {
+            return CopyError::io("rename", path.display(), e);
+        }
+        // Best effort: a leftover is only a file beside the directory, replaced by the next run.
+        let _ = std::fs::remove_file(tmp);
+        CopyError::Invalid(format!(
+            "{} is a directory in the destination where the source has a file: remove or rename the directory (migrate copy does not delete a directory to put a file in its place)",
+            path.display()
+        ))
     })
 }
 
