@@ -1063,6 +1063,17 @@ impl<'a> Emitter<'a> {
         for index in &catalog.indexes {
             let object = format!("index {}", index.name);
             let Some((table_index, table)) = self.lookup(&index.table) else {
+                self.finding(
+                    Severity::Warning,
+                    "index.table-unknown",
+                    &object,
+                    format!(
+                        "is on {}, which is not a table of the converted scripts (a partition is not one: its rows belong to its parent in the target): not created",
+                        index.table
+                    ),
+                    "convert its table in the same run; for a partition, create the index on the parent if queries need it",
+                    index.location.as_ref(),
+                );
                 continue;
             };
             let plain: Option<Vec<Ident>> = index
