@@ -48,6 +48,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     sequence::NAME,
     literals::NAME,
     literals::INTRODUCER_NAME,
+    literals::CONVERSION_NAME,
     casts::USER_TYPE_NAME,
     casts::SOURCE_TYPE_NAME,
     subscript::NAME,
@@ -257,6 +258,7 @@ impl VisitorMut for Rewriter<'_> {
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         literals::hive_double_quoted_string(expr, self.ctx);
         literals::drop_charset_introducer(expr, self.ctx);
+        literals::drop_charset_conversion(expr, self.ctx);
         functions::rewrite_call(expr, self.ctx);
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);
