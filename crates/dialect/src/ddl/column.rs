@@ -81,9 +81,9 @@ impl DdlReader {
         };
         let mut column = Column::new(name, source_type, data_type);
         column.location = Some(location);
+        let domain_not_null = domain.as_ref().is_some_and(|d| d.not_null);
         if let Some(domain) = domain {
             // The column's own DEFAULT, read below, replaces the domain's.
-            column.nullable &= !domain.not_null;
             column.default = domain.default;
         }
         if serial {
@@ -92,6 +92,9 @@ impl DdlReader {
             column.nullable = false;
         }
         self.column_options(cursor, table, &mut column)?;
+        // A column's own `NULL` does not lift its domain's NOT NULL: PostgreSQL still refuses
+        // NULLs in it.
+        column.nullable &= !domain_not_null;
         Ok(column)
     }
 
