@@ -874,19 +874,20 @@ impl<'a> Emitter<'a> {
                 );
                 false
             }
-            TargetDialect::Postgres
-                if !state.validated
-                    && matches!(
-                        constraint.kind,
-                        ConstraintKind::ForeignKey(_) | ConstraintKind::Check(_)
-                    ) =>
-            {
+            TargetDialect::Postgres if !state.validated => {
+                let action = match constraint.kind {
+                    ConstraintKind::ForeignKey(_) | ConstraintKind::Check(_) => {
+                        "after loading the data, add it with ALTER TABLE ... ADD CONSTRAINT ... NOT VALID (new rows are checked, existing rows are not)"
+                    }
+                    // PostgreSQL has no NOT VALID key: duplicates must go first.
+                    _ => "after loading the data, look for duplicates (GROUP BY the key's columns HAVING COUNT(*) > 1), remove them, then add the key",
+                };
                 self.finding(
                     Severity::Warning,
                     "constraint.not-validated",
                     object,
                     "not validated in the source (NOVALIDATE), so existing rows may break it; not created, since PostgreSQL checks every row loaded after it",
-                    "after loading the data, add it with ALTER TABLE ... ADD CONSTRAINT ... NOT VALID (new rows are checked, existing rows are not)",
+                    action,
                     location,
                 );
                 false
@@ -961,8 +962,8 @@ impl<'a> Emitter<'a> {
                     Severity::Warning,
                     "constraint.foreign-key-unkeyed",
                     &object,
-                    format!("{} has no enabled primary or unique key on the referenced columns, which PostgreSQL requires: not created", referenced.name),
-                    "enable the referenced key in the source, or add both keys by hand",
+                    format!("{} has no enabled and validated primary or unique key on the referenced columns, which PostgreSQL requires: not created", referenced.name),
+                    "enable (and validate) the referenced key in the source, or add both keys by hand once the data satisfies them",
                     table.location.as_ref(),
                 );
                 continue;
@@ -1438,9 +1439,12 @@ fn aligned_key_types(
 
 /// True when `table` has an enabled primary or unique key on exactly `columns` (the primary key
 /// when `columns` is empty), as a foreign key needs in PostgreSQL.
+/// Whether `table` has a primary or unique key on `columns` that is created in a PostgreSQL
+/// target: enabled and validated (see `keep_constraint`).
 fn has_enabled_key(table: &Table, columns: &[Ident]) -> bool {
     table.constraints.iter().any(|c| {
         c.state.enabled
+            && c.state.validated
             && match &c.kind {
                 ConstraintKind::PrimaryKey(key) if columns.is_empty() => !key.is_empty(),
                 ConstraintKind::PrimaryKey(key) | ConstraintKind::Unique(key) => {
