@@ -38,7 +38,7 @@ pub enum LocationMapError {
         first: String,
         second: String,
     },
-    #[error("--location-map `{0}`: FROM must be a URI with a scheme (hdfs://, s3://, file:/...) or an absolute path")]
+    #[error("--location-map `{0}`: FROM and TO must each be a URI with a scheme (hdfs://, s3://, file:/...) or an absolute path")]
     NotALocation(String),
 }
 
@@ -49,16 +49,20 @@ impl crate::ErrorClass for LocationMapError {
 }
 
 impl LocationRule {
-    /// Parses `FROM=TO`. The first `=` separates them (URIs may hold `=` in TO, rarely in FROM).
+    /// Parses `FROM=TO`. Either side may hold `=` (Hive partition directories: `.../dt=2024`):
+    /// they are separated by the first `=` that is followed by a location, else the first `=`.
     pub fn parse(text: &str) -> Result<LocationRule, LocationMapError> {
         let (from, to) = text
-            .split_once('=')
+            .match_indices('=')
+            .map(|(at, _)| (&text[..at], &text[at + 1..]))
+            .find(|(_, to)| is_location(to.trim()))
+            .or_else(|| text.split_once('='))
             .ok_or_else(|| LocationMapError::NoEquals(text.to_string()))?;
         let (from, to) = (trim_slash(from.trim()), trim_slash(to.trim()));
         if from.is_empty() || to.is_empty() {
             return Err(LocationMapError::Empty(text.to_string()));
         }
-        if !(from.contains(':') || from.starts_with('/')) {
+        if !is_location(from) || !is_location(to) {
             return Err(LocationMapError::NotALocation(text.to_string()));
         }
         Ok(LocationRule {
@@ -66,6 +70,19 @@ impl LocationRule {
             to: to.to_string(),
         })
     }
+}
+
+/// A URI with a scheme (`hdfs://nn/w`, `s3://b`, `file:/tmp`) or an absolute path.
+fn is_location(s: &str) -> bool {
+    let scheme_valid = |scheme: &str| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    };
+    s.starts_with('/')
+        || s.split_once(':')
+            .is_some_and(|(scheme, rest)| scheme_valid(scheme) && !rest.is_empty())
 }
 
 /// `s` without trailing slashes, except that a bare scheme root (`s3://`, `/`) is kept whole.
@@ -198,6 +215,28 @@ mod tests {
     }
 
     #[test]
+    fn either_side_may_hold_an_equals_sign() {
+        let rule = |text: &str| {
+            let r = LocationRule::parse(text).expect(text);
+            (r.from, r.to)
+        };
+        let pair = |from: &str, to: &str| (from.to_string(), to.to_string());
+        assert_eq!(
+            rule("hdfs://nn/w/t/dt=2024=s3://lake/t/dt=2024"),
+            pair("hdfs://nn/w/t/dt=2024", "s3://lake/t/dt=2024")
+        );
+        assert_eq!(
+            rule("/data/k=v=file:/mnt/k=v"),
+            pair("/data/k=v", "file:/mnt/k=v")
+        );
+        assert_eq!(rule("hdfs://nn/w=/mnt/w"), pair("hdfs://nn/w", "/mnt/w"));
+        assert_eq!(
+            map(&["hdfs://nn/w/dt=1=s3://b/one"]).apply("hdfs://nn/w/dt=1/part-0"),
+            "s3://b/one/part-0"
+        );
+    }
+
+    #[test]
     fn bad_rules_are_explained() {
         assert!(matches!(
             LocationRule::parse("hdfs://nn/w"),
@@ -213,6 +252,10 @@ mod tests {
         ));
         assert!(matches!(
             LocationRule::parse("warehouse=s3://b"),
+            Err(LocationMapError::NotALocation(_))
+        ));
+        assert!(matches!(
+            LocationRule::parse("hdfs://nn/w=lake/w"),
             Err(LocationMapError::NotALocation(_))
         ));
         let dup = LocationMap::parse(&["hdfs://a/=s3://x", "hdfs://a=s3://y"]).unwrap_err();
