@@ -267,6 +267,13 @@ pub async fn copy(
     let journal = match ctx.journal {
         Some(j) if failed == 0 => {
             j.remove()?;
+            if ctx.opts.journal.is_none() {
+                // The state directory too, once no other journal is in it (`remove_dir` fails
+                // then, as wanted): an empty `.migrate-copy` left in a source tree would be
+                // copied by a later run from elsewhere. A `--journal` FILE's directory is the
+                // user's, and stays.
+                let _ = std::fs::remove_dir(&ctx.opts.state_dir);
+            }
             None
         }
         Some(j) => Some(j.path().display().to_string()),

@@ -240,18 +240,11 @@ impl Journal {
         })
     }
 
-    /// Removes the journal after a copy that finished with no failure, and its directory when no
-    /// other journal is left in it: an empty `.migrate-copy` left in a source tree would be
-    /// copied by the next run from elsewhere.
+    /// Removes the journal after a copy that finished with no failure.
     pub(crate) fn remove(self) -> Result<(), CopyError> {
         drop(self.file);
         std::fs::remove_file(&self.path)
-            .map_err(|e| CopyError::io("remove journal", self.path.display(), e))?;
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // Fails, as wanted, while the directory holds anything else.
-            let _ = std::fs::remove_dir(dir);
-        }
-        Ok(())
+            .map_err(|e| CopyError::io("remove journal", self.path.display(), e))
     }
 }
 

@@ -15,18 +15,25 @@ pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
     if source_cast_type(expr, ctx) {
         return;
     }
-    let Expr::Cast {
-        data_type: DataType::Custom(name, modifiers),
-        ..
-    } = expr
-    else {
-        return;
+    let (name, modifiers) = match expr {
+        Expr::Cast {
+            data_type: DataType::Custom(name, modifiers),
+            ..
+        } => {
+            if let Some(target) = user_type_target(name, ctx) {
+                user_type_cast(expr, target, ctx);
+                return;
+            }
+            (name.to_string(), modifiers.clone())
+        }
+        // Oracle's DATE holds a time of day, which the targets' DATE would cut off.
+        Expr::Cast {
+            data_type: DataType::Date,
+            ..
+        } if ctx.from == SourceDialect::Oracle => ("DATE".to_string(), Vec::new()),
+        _ => return,
     };
-    if let Some(target) = user_type_target(name, ctx) {
-        user_type_cast(expr, target, ctx);
-        return;
-    }
-    let Some(cast) = ctx.map.cast(&name.to_string()) else {
+    let Some(cast) = ctx.map.cast(&name) else {
         ctx.log.warning(
             "cast.unknown-type",
             format!("CAST to `{name}`, a type that is not mapped to {}", ctx.to),

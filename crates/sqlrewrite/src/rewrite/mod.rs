@@ -259,10 +259,11 @@ impl VisitorMut for Rewriter<'_> {
         literals::hive_double_quoted_string(expr, self.ctx);
         literals::drop_charset_introducer(expr, self.ctx);
         literals::drop_charset_conversion(expr, self.ctx);
+        // Before the function rewrites: the casts they write are the target's already.
+        casts::cast_type(expr, self.ctx);
         functions::rewrite_call(expr, self.ctx);
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);
-        casts::cast_type(expr, self.ctx);
         subscript::hive_array_index(expr, self.ctx);
         detect::expression_constructs(expr, self.ctx);
         ControlFlow::Continue(())

@@ -487,6 +487,15 @@ impl Outcome {
     }
 }
 
+/// The first three of `items`, and how many more there are: `a, b, c and 4 more`.
+fn first_three(items: &[String]) -> String {
+    let shown = items[..items.len().min(3)].join(", ");
+    match items.len().saturating_sub(3) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
 struct Draft<'c> {
     selected: Selected<'c>,
     target: Table,
@@ -554,21 +563,14 @@ pub(crate) fn apply(
         let (Some(loser), Some(winner)) = (by_id.get(&loser), by_id.get(&winner)) else {
             continue;
         };
-        let shown: Vec<&str> = objects.iter().take(3).map(String::as_str).collect();
-        let more = objects.len().saturating_sub(shown.len());
         findings.push(Finding::new(
             Severity::Warning,
             "mapping.rule-shadowed",
             loser.rule.to_string(),
             format!(
-                "{} is not applied to {}{}: {} also matches and DMS applies the lowest rule-id",
+                "{} is not applied to {}: {} also matches and DMS applies the lowest rule-id",
                 loser.describe(),
-                shown.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                },
+                first_three(&objects),
                 winner.describe()
             ),
             "narrow one of the object-locators, or merge the two rules",
@@ -576,27 +578,20 @@ pub(crate) fn apply(
     }
     for (id, names) in outcome.folded {
         let Some(rule) = by_id.get(&id) else { continue };
-        let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
-        let more = names.len().saturating_sub(shown.len());
         let has_no_effect = matches!(rule.action, Action::Name(NameAction::Uppercase));
         findings.push(Finding::new(
             Severity::Warning,
             "mapping.name-folded",
             rule.rule.to_string(),
             format!(
-                "{} {}, like every name migrate creates ({}{})",
+                "{} {}, like every name migrate creates ({})",
                 rule.describe(),
                 if has_no_effect {
                     "has no effect: the target gets the names in lower case"
                 } else {
                     "makes names that are not lower case, and the target gets them in lower case"
                 },
-                shown.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                },
+                first_three(&names),
             ),
             if has_no_effect {
                 "remove the rule"
@@ -657,10 +652,9 @@ fn draft<'c>(
             }
             // Reported only when the rule itself brings upper case in: the source's own
             // mixed-case names are folded by every target anyway (`migrate convert` says so).
-            let brings_upper_case = action.apply(&ident.value.to_lowercase()).to_lowercase()
-                != action.apply(&ident.value.to_lowercase());
+            let from_lower_case = action.apply(&ident.value.to_lowercase());
             let folded = value.to_lowercase();
-            if brings_upper_case {
+            if from_lower_case != from_lower_case.to_lowercase() {
                 outcome.note_folded(r, &value, &folded);
             }
             Ok(target_ident(ident, folded))
