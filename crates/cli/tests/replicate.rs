@@ -1065,6 +1065,42 @@ fn values_of_100_mb_arrive_whole() {
     );
 }
 
+/// A nullable column numbered by a sequence's `nextval` holds NULLs: it is loaded as a plain
+/// column, with the finding that says so. Before, it became an identity, NOT NULL, and the
+/// table failed at its first NULL.
+#[test]
+fn a_nullable_column_numbered_by_a_sequence_keeps_its_nulls() {
+    let Some(pair) = Pair::new("rep_nullseq") else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE SEQUENCE s; CREATE TABLE t (id int PRIMARY KEY, n int DEFAULT nextval('s'));
+             INSERT INTO t VALUES (1, NULL); INSERT INTO t (id) VALUES (2);",
+        )
+        .unwrap();
+    let (code, summary) = pair.replicate(&[]);
+    assert_eq!(code, 0, "{summary:#}");
+    assert_eq!(
+        table(&summary, "public.t")["validation"]["status"],
+        "passed"
+    );
+    assert_eq!(
+        one(
+            &pair.target,
+            "SELECT id || ':' || coalesce(n::text, 'null') FROM t ORDER BY id"
+        ),
+        "1:null\n2:1"
+    );
+    let codes: Vec<&str> = summary["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"identity.nullable"), "{codes:?}");
+}
+
 /// Two source tables whose names are one name in PostgreSQL (`"Foo"` and `foo` both become
 /// `foo`) fail, both, instead of the second load replacing the first while both say loaded.
 #[test]

@@ -519,7 +519,7 @@ impl<'a> Emitter<'a> {
         };
         let identity = column
             .identity
-            .or_else(|| self.identity_from_sequence(column, &object));
+            .or_else(|| self.identity_from_sequence(table, column, &object));
         let data_type = match (&identity, aligned) {
             (Some(_), _) => self.identity_type(&column.data_type, &object, location),
             (None, Some(key_type)) => {
@@ -654,11 +654,28 @@ impl<'a> Emitter<'a> {
     }
 
     /// A column whose default is a sequence's next value becomes an identity column seeded
-    /// from the sequence.
-    fn identity_from_sequence(&mut self, column: &Column, object: &str) -> Option<Identity> {
+    /// from the sequence, unless it is nullable: identities are NOT NULL in both targets, and
+    /// its NULLs would not load.
+    fn identity_from_sequence(
+        &mut self,
+        table: &Table,
+        column: &Column,
+        object: &str,
+    ) -> Option<Identity> {
         let Some(ColumnDefault::Sequence(name)) = &column.default else {
             return None;
         };
+        if may_hold_nulls(table, column) {
+            self.finding(
+                Severity::Warning,
+                "identity.nullable",
+                object,
+                format!("the default takes values from sequence {name}, but the column allows NULL, which an identity column does not: created without a default, so rows inserted without a value get NULL"),
+                "make the column NOT NULL in the source if it holds no NULLs (it then becomes an identity), or number new rows in the loading process",
+                column.location.as_ref(),
+            );
+            return None;
+        }
         match self.catalog.sequence(name) {
             Some(sequence) => Some(Identity {
                 start: sequence.start,
@@ -1383,10 +1400,22 @@ fn identity_integer(data_type: &LogicalType) -> Option<LogicalType> {
     }
 }
 
-/// The type a column is written with, before alignment: identity columns become integers.
-fn written_type(column: &Column) -> LogicalType {
-    let is_identity =
-        column.identity.is_some() || matches!(column.default, Some(ColumnDefault::Sequence(_)));
+/// Whether `column` may hold NULLs: it is nullable and not in `table`'s enabled primary key
+/// (a key declared apart from the column, `PRIMARY KEY (id)`, makes it NOT NULL too).
+fn may_hold_nulls(table: &Table, column: &Column) -> bool {
+    column.nullable
+        && !table.constraints.iter().any(|c| {
+            c.state.enabled
+                && matches!(&c.kind, ConstraintKind::PrimaryKey(key) if key.iter().any(|k| k.matches(&column.name)))
+        })
+}
+
+/// The type a column of `table` is written with, before alignment: identity columns become
+/// integers.
+fn written_type(table: &Table, column: &Column) -> LogicalType {
+    let is_identity = column.identity.is_some()
+        || !may_hold_nulls(table, column)
+            && matches!(column.default, Some(ColumnDefault::Sequence(_)));
     match is_identity {
         true => identity_integer(&column.data_type).unwrap_or(LogicalType::BigInt),
         false => column.data_type.clone(),
@@ -1424,9 +1453,11 @@ fn aligned_key_types(
                 };
             for (name, referenced_name) in fk.columns.iter().zip(referenced_columns) {
                 let column = table.columns.iter().position(|c| c.name.matches(name));
-                let key = referenced.column(referenced_name).map(written_type);
+                let key = referenced
+                    .column(referenced_name)
+                    .map(|c| written_type(referenced, c));
                 if let (Some(column_index), Some(key_type)) = (column, key) {
-                    let own = written_type(&table.columns[column_index]);
+                    let own = written_type(table, &table.columns[column_index]);
                     if own != key_type && own.is_numeric() && key_type.is_numeric() {
                         aligned.insert((table_index, column_index), key_type);
                     }
