@@ -9,8 +9,10 @@
 //! and `datetime('now')`, `date('now')`. Anything else is an [`ExpressionError`] saying what is
 //! not supported, never a silently different expression.
 //!
-//! Known difference: `substr` with a negative start counts from the end in SQLite, not in
-//! PostgreSQL or MySQL; write positive positions.
+//! Known differences: `substr` with a negative start counts from the end in SQLite, not in
+//! PostgreSQL or MySQL (write positive positions); `/` of two integers divides as integers in
+//! SQLite and PostgreSQL, but gives a decimal in MySQL; `=` and `<` compare text by bytes in
+//! SQLite, by the column's collation in the source (MySQL's default ones ignore case).
 
 use migrate_core::SourceDialect;
 use std::fmt;
@@ -486,6 +488,15 @@ impl Render<'_> {
                 sql.push_str(" END)");
                 sql
             }
+            // SQLite cuts a fraction off towards zero (CAST(3.7 AS INTEGER) is 3, -3.7 gives -3);
+            // PostgreSQL and MySQL round.
+            Expr::Cast(x, ty) if matches!(ty.as_str(), "integer" | "int" | "bigint") => {
+                let x = self.expr(x)?;
+                match self.postgres() {
+                    true => format!("CAST(trunc(CAST({x} AS numeric)) AS bigint)"),
+                    false => format!("CAST(TRUNCATE({x}, 0) AS SIGNED)"),
+                }
+            }
             Expr::Cast(x, ty) => format!("CAST({} AS {})", self.expr(x)?, self.cast_type(ty)?),
             Expr::Call(name, args) => self.call(name, args)?,
         })
@@ -700,7 +711,14 @@ mod tests {
             pg("case $k when 1 then 'one' end").unwrap(),
             "(CASE \"k\" WHEN 1 THEN 'one' END)"
         );
-        assert_eq!(pg("CAST($a AS integer)").unwrap(), "CAST(\"a\" AS bigint)");
+        assert_eq!(
+            pg("CAST($a AS integer)").unwrap(),
+            "CAST(trunc(CAST(\"a\" AS numeric)) AS bigint)"
+        );
+        assert_eq!(
+            mysql("CAST($a AS INT)").unwrap(),
+            "CAST(TRUNCATE(`a`, 0) AS SIGNED)"
+        );
         assert_eq!(mysql("CAST($a AS TEXT)").unwrap(), "CAST(`a` AS CHAR)");
         assert_eq!(
             pg("upper(substr($n, 1, 3)) || ifnull($x, '-')").unwrap(),
