@@ -940,6 +940,47 @@ fn a_database_is_never_loaded_into_itself() {
         "2",
         "the source is untouched"
     );
+
+    // `"Keep"`, lower-cased by a rule, loads into `keep`: another table of the source, not
+    // selected. Preparing it dropped `keep` and its rows before.
+    db.sql(r#"CREATE TABLE "Keep" (id int PRIMARY KEY); INSERT INTO "Keep" VALUES (9);"#)
+        .unwrap();
+    let mapping = staging.with_extension("json");
+    std::fs::create_dir_all(mapping.parent().unwrap()).unwrap();
+    std::fs::write(
+        &mapping,
+        r#"{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "1",
+             "object-locator": {"schema-name": "public", "table-name": "Keep"}, "rule-action": "include"},
+           {"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-action": "convert-lowercase",
+             "rule-target": "table", "object-locator": {"schema-name": "public", "table-name": "Keep"}}]}"#,
+    )
+    .unwrap();
+    let (code, summary) = migrate_json(&[
+        "replicate",
+        "--source",
+        db.url(),
+        "--target",
+        db.url(),
+        "--staging",
+        staging.to_str().unwrap(),
+        "--table-mappings",
+        mapping.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{summary:#}");
+    let upper = table(&summary, "public.keep");
+    assert_eq!(upper["status"], "failed");
+    assert!(
+        upper["error"]
+            .as_str()
+            .unwrap()
+            .contains("would load into public.keep, a table of the source database"),
+        "{upper:#}"
+    );
+    assert_eq!(
+        one(&db, "SELECT count(*) FROM keep"),
+        "2",
+        "keep is untouched"
+    );
 }
 
 #[test]

@@ -54,7 +54,7 @@ pub use summary::{
 use load::Run;
 use migrate_core::{Catalog, Finding, Ident, QualifiedName, Table, TargetDialect};
 use migrate_source::{Snapshot, Source};
-use migrate_sqlrewrite::{target_ident, target_name};
+use migrate_sqlrewrite::{stored_ident, target_ident, target_name};
 use migrate_stage::{Format, Stage, StageOptions};
 use migrate_task::{DatabaseUrl, Engine, StagingFormat, StagingUrl, ValidatedTask};
 use std::path::Path;
@@ -245,6 +245,20 @@ fn plan_tables<S: Source>(
         });
     }
     let quote = |name: &str| source.quote_ident(name);
+    let exact = |name: &QualifiedName| {
+        let schema = name.schema.as_ref().map(|s| s.value.clone());
+        (schema, name.name.value.clone())
+    };
+    let stored = |name: &QualifiedName| {
+        let dialect = target_dialect(task);
+        let schema = name
+            .schema
+            .as_ref()
+            .map(|s| stored_ident(&s.value, dialect));
+        (schema, stored_ident(&name.name.value, dialect))
+    };
+    let source_tables: std::collections::HashSet<_> =
+        catalog.tables.iter().map(|t| exact(&t.name)).collect();
     let mut loads: Vec<Result<TableLoad, Box<TableSummary>>> = plan
         .tables
         .iter()
@@ -260,13 +274,25 @@ fn plan_tables<S: Source>(
                 })
                 .and_then(|table| TableLoad::new(table_plan, table, source.dialect(), &quote))
                 .and_then(|load| {
-                    // Preparing the target table would drop or empty the source table.
-                    if same_database(task) && load.source.name == load.target.name {
-                        return Err(ReplicateError::Unsupported {
-                            message: format!(
+                    // Preparing the target table would drop or empty a table of the source:
+                    // this one, or another (`"Foo"` loads into `foo`, selected or not). Names
+                    // are compared as the server stores them: the target's folded, the
+                    // source's exact.
+                    let target = stored(&load.target.name);
+                    if same_database(task) && source_tables.contains(&target) {
+                        let message = match target == exact(&load.source.name) {
+                            true => format!(
                                 "{} would load into itself: the source and the target are the same database",
                                 load.source.name
                             ),
+                            false => format!(
+                                "{} would load into {}, a table of the source database (the source and the target are the same database)",
+                                load.source.name,
+                                target_name(&load.target.name, target_dialect(task))
+                            ),
+                        };
+                        return Err(ReplicateError::Unsupported {
+                            message,
                             action: "rename the target table (or schema) in the table mapping, or load into another database".into(),
                         });
                     }
@@ -333,10 +359,7 @@ fn fail_colliding_targets(
     task: &ValidatedTask,
     loads: &mut [Result<TableLoad, Box<TableSummary>>],
 ) {
-    let dialect = match task.target.url.engine() {
-        Engine::Redshift => TargetDialect::Redshift,
-        _ => TargetDialect::Postgres,
-    };
+    let dialect = target_dialect(task);
     let in_target = |load: &TableLoad| target_name(&load.target.name, dialect);
     let mut tables: std::collections::HashMap<String, Vec<String>> =
         std::collections::HashMap::new();
@@ -373,6 +396,13 @@ fn fail_colliding_targets(
             target,
             &error,
         )));
+    }
+}
+
+fn target_dialect(task: &ValidatedTask) -> TargetDialect {
+    match task.target.url.engine() {
+        Engine::Redshift => TargetDialect::Redshift,
+        _ => TargetDialect::Postgres,
     }
 }
 

@@ -29,6 +29,12 @@ pub fn target_ident(name: &str, quoted: bool, to: TargetDialect) -> TargetIdent 
     TargetIdent { sql, truncated }
 }
 
+/// The name `to` stores for an identifier (folded and cut as [`target_ident`] does it), without
+/// quotes: what its catalog shows.
+pub fn stored_ident(name: &str, to: TargetDialect) -> String {
+    fold(name, to).0
+}
+
 /// A qualified name as SQL of `to` (`schema.table`, each part as [`target_ident`] writes it).
 pub fn target_name(name: &QualifiedName, to: TargetDialect) -> String {
     let table = target_ident(&name.name.value, name.name.quoted, to).sql;

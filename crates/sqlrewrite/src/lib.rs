@@ -23,7 +23,7 @@ mod rewrite;
 mod typing;
 
 pub use error::RewriteError;
-pub use ident::{free_target_ident, target_ident, target_name, TargetIdent};
+pub use ident::{free_target_ident, stored_ident, target_ident, target_name, TargetIdent};
 pub use output::{Note, Rewritten};
 pub use rewrite::{
     rewrite_expression, rewrite_expression_in, rewrite_query, rewrite_query_in, CastTypes, Context,
