@@ -72,8 +72,14 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    // Warnings are shown unless MIGRATE_LOG says otherwise: they name what a run can't do
+    // (changes the binlog does not carry, a sequence the role may not move, a retry).
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(tracing_subscriber::filter::LevelFilter::WARN.into())
+        .with_env_var("MIGRATE_LOG")
+        .from_env_lossy();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("MIGRATE_LOG"))
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();

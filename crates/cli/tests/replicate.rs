@@ -1142,6 +1142,31 @@ fn a_nullable_column_numbered_by_a_sequence_keeps_its_nulls() {
     assert!(codes.contains(&"identity.nullable"), "{codes:?}");
 }
 
+/// A target table dropped after its load (to load it again) is loaded again by the next run of
+/// the task. Before, the run trusted the recorded chunks, loaded nothing and failed.
+#[test]
+fn a_dropped_target_table_is_loaded_again() {
+    let Some(pair) = Pair::new("rep_dropped") else {
+        return;
+    };
+    pair.source
+        .sql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 50);")
+        .unwrap();
+    let (code, summary) = pair.replicate(&[]);
+    assert_eq!(code, 0, "{summary:#}");
+    pair.target.sql("DROP TABLE t").unwrap();
+    let (code, summary) = pair.replicate(&[]);
+    assert_eq!(code, 0, "{summary:#}");
+    let t = table(&summary, "public.t");
+    assert_eq!(
+        (t["rows_loaded"].as_u64(), t["chunks_skipped"].as_u64()),
+        (Some(50), Some(0)),
+        "{t:#}"
+    );
+    assert_eq!(t["validation"]["status"], "passed", "{t:#}");
+    assert_eq!(one(&pair.target, "SELECT count(*) FROM t"), "50");
+}
+
 /// Two source tables whose names are one name in PostgreSQL (`"Foo"` and `foo` both become
 /// `foo`) fail, both, instead of the second load replacing the first while both say loaded.
 #[test]

@@ -172,24 +172,35 @@ impl PostgresWarehouse {
 
 impl PostgresWarehouse {
     /// The state `task` recorded for `table` with [`PostgresWarehouse::start_table`], if any.
+    /// None also when the target table is gone (dropped since, to load it again): its recorded
+    /// chunks hold no rows any more, and a resume that trusted them would load nothing.
     pub async fn table_state(
         &self,
         task: &str,
         table: &Table,
     ) -> Result<Option<TableState>, WarehouseError> {
         let source_table = source_table_key(table);
+        let target = target_name(table);
         let client = self.client.lock().await;
         let row = client
             .query_opt(
-                "SELECT fingerprint, plan, prepared_at::text, completed_at::text \
+                "SELECT fingerprint, plan, prepared_at::text, completed_at::text, \
+                        to_regclass($3) IS NOT NULL \
                    FROM migrate.migrate_table_state WHERE task = $1 AND source_table = $2",
-                &[&task, &source_table],
+                &[&task, &source_table, &target],
             )
             .await
             .map_err(WarehouseError::database(format!(
                 "reading the state of table {source_table}"
             )))?;
-        Ok(row.map(|row| TableState {
+        let Some(row) = row else { return Ok(None) };
+        if !row.get::<_, bool>(4) {
+            tracing::warn!(
+                "{target}: task {task} recorded a load of it, but the table is gone from the target: it is loaded again"
+            );
+            return Ok(None);
+        }
+        Ok(Some(TableState {
             fingerprint: row.get(0),
             plan: row.get(1),
             prepared_at: row.get(2),
