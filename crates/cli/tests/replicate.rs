@@ -916,70 +916,50 @@ fn a_database_is_never_loaded_into_itself() {
     db.sql("CREATE TABLE keep (id int PRIMARY KEY); INSERT INTO keep VALUES (1), (2);")
         .unwrap();
     let staging = staging("rep_itself");
-    let (code, summary) = migrate_json(&[
-        "replicate",
-        "--source",
-        db.url(),
-        "--target",
-        db.url(),
-        "--staging",
-        staging.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 1, "{summary:#}");
-    let keep = table(&summary, "public.keep");
-    assert_eq!(keep["status"], "failed");
-    assert!(
-        keep["error"]
-            .as_str()
-            .unwrap()
-            .contains("would load into itself"),
-        "{keep:#}"
-    );
-    assert_eq!(
-        one(&db, "SELECT count(*) FROM keep"),
-        "2",
-        "the source is untouched"
-    );
+    // Replicates the database into itself; the table loading into `target` must fail with
+    // `error`, and `keep` keep its rows.
+    let refused = |extra: &[&str], target: &str, error: &str| {
+        let mut args = vec![
+            "replicate",
+            "--source",
+            db.url(),
+            "--target",
+            db.url(),
+            "--staging",
+            staging.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let (code, summary) = migrate_json(&args);
+        assert_eq!(code, 1, "{summary:#}");
+        let failed = table(&summary, target);
+        assert_eq!(failed["status"], "failed");
+        assert!(
+            failed["error"].as_str().unwrap().contains(error),
+            "{failed:#}"
+        );
+        assert_eq!(
+            one(&db, "SELECT count(*) FROM keep"),
+            "2",
+            "the source is untouched"
+        );
+    };
+    refused(&[], "public.keep", "would load into itself");
 
     // `"Keep"`, lower-cased by a rule, loads into `keep`: another table of the source, not
     // selected. Preparing it dropped `keep` and its rows before.
     db.sql(r#"CREATE TABLE "Keep" (id int PRIMARY KEY); INSERT INTO "Keep" VALUES (9);"#)
         .unwrap();
-    let mapping = staging.with_extension("json");
-    std::fs::create_dir_all(mapping.parent().unwrap()).unwrap();
-    std::fs::write(
-        &mapping,
+    let mapping = staging_file(
+        "lower.json",
         r#"{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "1",
              "object-locator": {"schema-name": "public", "table-name": "Keep"}, "rule-action": "include"},
            {"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-action": "convert-lowercase",
              "rule-target": "table", "object-locator": {"schema-name": "public", "table-name": "Keep"}}]}"#,
-    )
-    .unwrap();
-    let (code, summary) = migrate_json(&[
-        "replicate",
-        "--source",
-        db.url(),
-        "--target",
-        db.url(),
-        "--staging",
-        staging.to_str().unwrap(),
-        "--table-mappings",
-        mapping.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 1, "{summary:#}");
-    let upper = table(&summary, "public.keep");
-    assert_eq!(upper["status"], "failed");
-    assert!(
-        upper["error"]
-            .as_str()
-            .unwrap()
-            .contains("would load into public.keep, a table of the source database"),
-        "{upper:#}"
     );
-    assert_eq!(
-        one(&db, "SELECT count(*) FROM keep"),
-        "2",
-        "keep is untouched"
+    refused(
+        &["--table-mappings", mapping.to_str().unwrap()],
+        "public.keep",
+        "would load into public.keep, a table of the source database",
     );
 }
 
@@ -1231,17 +1211,14 @@ fn columns_that_would_share_a_target_column_fail_until_one_is_renamed() {
         "0"
     );
 
-    let mapping = pair.staging.with_extension("json");
-    std::fs::create_dir_all(mapping.parent().unwrap()).unwrap();
-    std::fs::write(
-        &mapping,
+    let mapping = staging_file(
+        "rename.json",
         r#"{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "1",
              "object-locator": {"schema-name": "public", "table-name": "%"}, "rule-action": "include"},
            {"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-action": "rename",
              "rule-target": "column", "value": "a_upper",
              "object-locator": {"schema-name": "public", "table-name": "t", "column-name": "A"}}]}"#,
-    )
-    .unwrap();
+    );
     let (code, summary) = pair.replicate(&["--table-mappings", mapping.to_str().unwrap()]);
     assert_eq!(code, 0, "{summary:#}");
     assert_eq!(
