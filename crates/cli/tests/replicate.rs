@@ -1181,6 +1181,23 @@ fn tables_that_would_share_a_target_table_fail_instead_of_merging() {
     assert_eq!(table(&summary, "public.other")["status"], "loaded");
 }
 
+/// The summary names a target table as the target has it: a source's `"Mixed"` is loaded into
+/// `mixed` (names are folded), and that is the name shown (it showed `public."Mixed"`).
+#[test]
+fn the_summary_shows_the_target_tables_real_name() {
+    let Some(pair) = Pair::new("rep_label") else {
+        return;
+    };
+    pair.source
+        .sql(r#"CREATE TABLE "Mixed" (id int PRIMARY KEY); INSERT INTO "Mixed" VALUES (1);"#)
+        .unwrap();
+    let (code, summary) = pair.replicate(&[]);
+    assert_eq!(code, 0, "{summary:#}");
+    let mixed = table(&summary, "public.mixed");
+    assert_eq!(mixed["source"], r#"public."Mixed""#, "{mixed:#}");
+    assert_eq!(one(&pair.target, "SELECT count(*) FROM public.mixed"), "1");
+}
+
 /// Two columns whose names are one name in PostgreSQL (`"A"` and `a`) fail their table before
 /// the target is touched, with an error that says how to rename one; a rename rule then loads it.
 /// Before, the load failed at COPY ("column a specified more than once") after creating the

@@ -266,7 +266,13 @@ fn capture_of<S: ChangeSource>(
         return Ok(None);
     };
     let quote = |n: &str| source.quote_ident(n);
-    let load = TableLoad::new(table_plan, table, source.dialect(), &quote)?;
+    let load = TableLoad::new(
+        table_plan,
+        table,
+        source.dialect(),
+        crate::target_dialect(task),
+        &quote,
+    )?;
     Capture::new(load).map(Some)
 }
 

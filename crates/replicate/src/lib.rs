@@ -272,7 +272,15 @@ fn plan_tables<S: Source>(
                     message: "the mapping planned a table discovery did not report".into(),
                     action: "report this as a bug in migrate".into(),
                 })
-                .and_then(|table| TableLoad::new(table_plan, table, source.dialect(), &quote))
+                .and_then(|table| {
+                    TableLoad::new(
+                        table_plan,
+                        table,
+                        source.dialect(),
+                        target_dialect(task),
+                        &quote,
+                    )
+                })
                 .and_then(|load| {
                     // Preparing the target table would drop or empty a table of the source:
                     // this one, or another (`"Foo"` loads into `foo`, selected or not). Names
@@ -301,7 +309,7 @@ fn plan_tables<S: Source>(
                 .map_err(|e| {
                     Box::new(failed_table(
                         table_plan.source.to_string(),
-                        table_plan.target.name.to_string(),
+                        target_name(&table_plan.target.name, target_dialect(task)),
                         &e,
                     ))
                 })
@@ -399,7 +407,8 @@ fn fail_colliding_targets(
     }
 }
 
-fn target_dialect(task: &ValidatedTask) -> TargetDialect {
+/// The dialect of the task's target.
+pub(crate) fn target_dialect(task: &ValidatedTask) -> TargetDialect {
     match task.target.url.engine() {
         Engine::Redshift => TargetDialect::Redshift,
         _ => TargetDialect::Postgres,

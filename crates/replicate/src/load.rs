@@ -62,7 +62,7 @@ impl<S: Source> Run<S> {
         let started = Instant::now();
         let mut summary = TableSummary::new(
             load.source.name.to_string(),
-            load.target.name.to_string(),
+            load.label(),
             TableStatus::Loaded,
         );
         let mut findings = Vec::new();

@@ -3,7 +3,7 @@
 
 use crate::expr;
 use crate::ReplicateError;
-use migrate_core::{SourceDialect, Table};
+use migrate_core::{SourceDialect, Table, TargetDialect};
 use migrate_source::{Chunk, ChunkBound, ReadColumn, ReadSpec, ReadValue};
 use migrate_task::TablePlan;
 use serde::{Deserialize, Serialize};
@@ -19,15 +19,19 @@ pub(crate) struct TableLoad {
     /// What identifies the mapping of the table (see [`description`]): a resumed run must have
     /// the same, and the same chunk size.
     pub description: String,
+    /// The target's dialect, which folds the target names shown to users.
+    target_dialect: TargetDialect,
 }
 
 impl TableLoad {
     /// Builds the read of `plan` from `source` in `dialect`, translating `add-column`
-    /// expressions and the row filter to the source's SQL. `quote` quotes a source identifier.
+    /// expressions and the row filter to the source's SQL. `quote` quotes a source identifier;
+    /// `target_dialect` is the target's.
     pub fn new(
         plan: &TablePlan,
         source: &Table,
         dialect: SourceDialect,
+        target_dialect: TargetDialect,
         quote: &dyn Fn(&str) -> String,
     ) -> Result<TableLoad, ReplicateError> {
         let mut columns = Vec::with_capacity(plan.columns.len());
@@ -82,6 +86,7 @@ impl TableLoad {
             target: plan.target.clone(),
             description: description(&read, &plan.target),
             read,
+            target_dialect,
         })
     }
 
@@ -91,9 +96,10 @@ impl TableLoad {
         format!("{:08x}", crc32c::crc32c(plan.as_bytes()))
     }
 
-    /// `source -> target` as users see it.
+    /// The target table's name as the target has it (folded: a source's `"Actor"` is `actor`
+    /// there), for summaries and messages.
     pub fn label(&self) -> String {
-        self.target.name.to_string()
+        migrate_sqlrewrite::target_name(&self.target.name, self.target_dialect)
     }
 }
 
@@ -291,6 +297,7 @@ mod tests {
             &plan.tables[0],
             &catalog.tables[0],
             SourceDialect::Postgres,
+            TargetDialect::Postgres,
             &quote,
         )
         .unwrap();
@@ -334,6 +341,7 @@ mod tests {
             &plan.tables[0],
             &catalog.tables[0],
             SourceDialect::Postgres,
+            TargetDialect::Postgres,
             &quote,
         )
         .unwrap_err()
