@@ -1,6 +1,8 @@
-//! Type names in `CAST(x AS type)` that the targets do not know: Oracle's (`VARCHAR2`, `NUMBER`)
-//! are mapped by the `[[cast]]` entries of the function map; MySQL's and Hive's (`DATETIME`,
-//! `SIGNED`, `STRING`) through the source's type map, as a column of that type would be.
+//! Type names in `CAST(x AS type)` that the targets do not know: Oracle's (`VARCHAR2`, `NUMBER`,
+//! `DATE`) are mapped by the `[[cast]]` entries of the function map, and its other own types
+//! (`CLOB`, `BLOB`, `RAW`, `BINARY_DOUBLE`, ...) through its type map; MySQL's and Hive's
+//! (`DATETIME`, `SIGNED`, `STRING`) through the source's type map: as a column of that type would
+//! be.
 
 use super::Ctx;
 use crate::funcmap::data_type;
@@ -12,7 +14,8 @@ pub(crate) const USER_TYPE_NAME: &str = "user_type_cast";
 pub(crate) const SOURCE_TYPE_NAME: &str = "source_cast_type";
 
 pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
-    if source_cast_type(expr, ctx) {
+    if matches!(ctx.from, SourceDialect::Mysql | SourceDialect::Hive) && source_cast_type(expr, ctx)
+    {
         return;
     }
     let (name, modifiers) = match expr {
@@ -31,9 +34,18 @@ pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
             data_type: DataType::Date,
             ..
         } if ctx.from == SourceDialect::Oracle => ("DATE".to_string(), Vec::new()),
+        Expr::Cast { data_type, .. }
+            if ctx.from == SourceDialect::Oracle && is_oracle_only(data_type) =>
+        {
+            source_cast_type(expr, ctx);
+            return;
+        }
         _ => return,
     };
     let Some(cast) = ctx.map.cast(&name) else {
+        if ctx.from == SourceDialect::Oracle && source_cast_type(expr, ctx) {
+            return;
+        }
         ctx.log.warning(
             "cast.unknown-type",
             format!("CAST to `{name}`, a type that is not mapped to {}", ctx.to),
@@ -100,16 +112,14 @@ fn user_type_cast(expr: &mut Expr, target: String, ctx: &mut Ctx) {
     }
 }
 
-/// MySQL and Hive casts (and MySQL `CONVERT(x, type)`, which becomes a CAST) name the source's own
-/// types: each is mapped as a column of that type would be. A type with no mapping is an action
-/// (the view is not written), never passed through. Returns whether the cast was handled.
+/// Maps a cast's type as a column of that type would be: every MySQL and Hive cast (and MySQL
+/// `CONVERT(x, type)`, which becomes a CAST), and Oracle's own types that no `[[cast]]` entry
+/// covers. A type with no mapping is an action (the view is not written), never passed through.
+/// Returns whether the cast was handled (false without a type map to map with).
 fn source_cast_type(expr: &mut Expr, ctx: &mut Ctx) -> bool {
     let Some(cast_types) = ctx.cast_types.clone() else {
         return false;
     };
-    if !matches!(ctx.from, SourceDialect::Mysql | SourceDialect::Hive) {
-        return false;
-    }
     let (Expr::Cast {
         data_type: source, ..
     }
@@ -152,6 +162,12 @@ fn source_cast_type(expr: &mut Expr, ctx: &mut Ctx) -> bool {
         *data_type = target;
     }
     true
+}
+
+/// An Oracle type that sqlparser reads as one of its own (not `Custom`) but that the targets
+/// don't have: passed through, the view would not be created.
+fn is_oracle_only(data_type: &DataType) -> bool {
+    matches!(data_type, DataType::Clob(_) | DataType::Blob(_))
 }
 
 /// The type a cast names, as the source's type map knows it. MySQL casts have spellings of their
