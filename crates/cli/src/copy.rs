@@ -3,11 +3,11 @@
 //! [`CopyOptions`], draws progress bars and prints the summary.
 
 use crate::convert::OutputFormat;
-use crate::progress::{ProgressMode, Stderr};
+use crate::progress::{drawn_bars, stop_drawing, ProgressMode};
 use crate::Outcome;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use migrate_copy::{CopyOptions, CopySummary, Existing, Observer, Preserve, Shard};
 use regex::Regex;
 use std::path::PathBuf;
@@ -253,13 +253,7 @@ struct Bars {
 
 impl Bars {
     fn new(mode: ProgressMode, json: bool, dry_run_lines: bool) -> Bars {
-        let target = match mode {
-            ProgressMode::Never => ProgressDrawTarget::hidden(),
-            ProgressMode::Auto if json => ProgressDrawTarget::hidden(),
-            ProgressMode::Auto => ProgressDrawTarget::stderr(),
-            ProgressMode::Always => ProgressDrawTarget::term_like(Box::new(Stderr)),
-        };
-        let multi = MultiProgress::with_draw_target(target);
+        let multi = drawn_bars(mode, json);
         let style = |t: &str| {
             ProgressStyle::with_template(t)
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -282,7 +276,7 @@ impl Bars {
     fn finish(&self) {
         self.bytes.finish_and_clear();
         self.files.finish_and_clear();
-        let _ = self.multi.clear();
+        stop_drawing(&self.multi);
     }
 }
 

@@ -37,14 +37,7 @@ const SPINNER_TEMPLATE: &str = "{prefix:30!} {spinner} {human_pos:>11} rows {rat
 impl Bars {
     /// Bars drawn to standard error, or hidden as `mode` and the output format say.
     pub fn new(mode: ProgressMode, json_output: bool) -> Bars {
-        let target = match mode {
-            ProgressMode::Never => ProgressDrawTarget::hidden(),
-            ProgressMode::Auto if json_output => ProgressDrawTarget::hidden(),
-            // Hidden by indicatif itself when standard error is not a terminal.
-            ProgressMode::Auto => ProgressDrawTarget::stderr(),
-            ProgressMode::Always => ProgressDrawTarget::term_like(Box::new(Stderr)),
-        };
-        let multi = MultiProgress::with_draw_target(target);
+        let multi = drawn_bars(mode, json_output);
         let total = multi.add(ProgressBar::new(0));
         total.set_style(style(TABLE_TEMPLATE));
         total.set_prefix("total");
@@ -59,7 +52,7 @@ impl Bars {
     /// Removes the bars (before the summary is printed).
     pub fn finish(&self) {
         self.total.finish_and_clear();
-        let _ = self.multi.clear();
+        stop_drawing(&self.multi);
     }
 
     fn tables(&self) -> std::sync::MutexGuard<'_, HashMap<String, Table>> {
@@ -162,9 +155,56 @@ impl Observer for Bars {
     }
 }
 
+/// The bars being drawn, if any: log lines are written with them suspended (see [`LogWriter`]).
+static DRAWN: Mutex<Option<MultiProgress>> = Mutex::new(None);
+
+fn drawn() -> std::sync::MutexGuard<'static, Option<MultiProgress>> {
+    DRAWN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Bars on standard error, hidden as `mode` and the output format (`json_output`) say. While
+/// they are drawn, log lines suspend them, so that a warning does not break a redraw.
+pub(crate) fn drawn_bars(mode: ProgressMode, json_output: bool) -> MultiProgress {
+    let target = match mode {
+        ProgressMode::Never => ProgressDrawTarget::hidden(),
+        ProgressMode::Auto if json_output => ProgressDrawTarget::hidden(),
+        // Hidden by indicatif itself when standard error is not a terminal.
+        ProgressMode::Auto => ProgressDrawTarget::stderr(),
+        ProgressMode::Always => ProgressDrawTarget::term_like(Box::new(Stderr)),
+    };
+    let multi = MultiProgress::with_draw_target(target);
+    *drawn() = Some(multi.clone());
+    multi
+}
+
+/// Clears `multi`'s bars; log lines are written plainly again.
+pub(crate) fn stop_drawing(multi: &MultiProgress) {
+    let _ = multi.clear();
+    *drawn() = None;
+}
+
+/// Standard error for the log: each line is written with the bars (if any) suspended.
+pub(crate) struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let bars = drawn().clone();
+        match bars {
+            Some(bars) => bars.suspend(|| std::io::stderr().write(buf)),
+            None => std::io::stderr().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 /// Standard error as a terminal of 100 columns, for `--progress always` into a file or pipe.
 #[derive(Debug)]
-pub(crate) struct Stderr;
+struct Stderr;
 
 impl TermLike for Stderr {
     fn width(&self) -> u16 {
