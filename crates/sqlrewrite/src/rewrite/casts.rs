@@ -10,7 +10,7 @@ use migrate_core::SourceDialect;
 use sqlparser::ast::{CastKind, CharacterLength, DataType, Expr, ObjectName};
 
 pub(crate) const USER_TYPE_NAME: &str = "user_type_cast";
-/// The name reported for a MySQL or Hive cast whose type was mapped through the type map.
+/// The name reported for a cast whose type was mapped through the source's type map.
 pub(crate) const SOURCE_TYPE_NAME: &str = "source_cast_type";
 
 pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
@@ -37,8 +37,7 @@ pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
         Expr::Cast { data_type, .. }
             if ctx.from == SourceDialect::Oracle && is_oracle_only(data_type) =>
         {
-            source_cast_type(expr, ctx);
-            return;
+            (data_type.to_string(), Vec::new())
         }
         _ => return,
     };
