@@ -328,7 +328,9 @@ impl Ctx {
     fn fail(&self, path: &str, error: &str) {
         self.stats.failed.fetch_add(1, Relaxed);
         self.observer.failed(path, error);
-        tracing::warn!(path, error, "copy failed");
+        // The observer shows it (the CLI, above its bars) and the summary lists it: a warning
+        // too would print it twice.
+        tracing::debug!(path, error, "copy failed");
         {
             let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
             if f.len() < MAX_FAILURES_KEPT {
