@@ -407,7 +407,8 @@ if want_part c; then
 		FROM (SELECT extract(epoch FROM applied_at - stamped_at) AS l FROM public.lag) x" | tr '|' ' ')
 	say "(c) steady load: $sent inserts in $LAG_SECONDS s ($achieved changes/s; pgbench: $(grep -E '^(tps|latency average)' "$WORK/pgbench.out" | tr '\n' ' '))"
 	say "(c) lag source commit -> target row: p50 $p50 s, p99 $p99 s, max $max s (target p99 < 5 s: $(verdict "$p99 < 5"))"
-	batch_lags=$(jq -r 'select(.target_lag_seconds != null) | .target_lag_seconds' "$WORK/c-cdc.err" 2>/dev/null | sort -g)
+	# Standard error also holds log lines (warnings): only the lines that are JSON are metrics.
+	batch_lags=$(jq -rR 'fromjson? | select(.target_lag_seconds != null) | .target_lag_seconds' "$WORK/c-cdc.err" 2>/dev/null | sort -g)
 	if [ -n "$batch_lags" ]; then
 		say "(c) migrate's status lines: $(wc -l <<<"$batch_lags") batches, target_lag_seconds p50 $(awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }' <<<"$batch_lags") s, max $(tail -n 1 <<<"$batch_lags") s"
 	fi
