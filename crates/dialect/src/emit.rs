@@ -517,9 +517,22 @@ impl<'a> Emitter<'a> {
             Some(name) => name,
             None => self.ident(&column.name, &object),
         };
-        let identity = column
-            .identity
-            .or_else(|| self.identity_from_sequence(table, column, &object));
+        let identity = match nullable_sequence_default(table, column) {
+            Some(sequence) => {
+                self.finding(
+                    Severity::Warning,
+                    "identity.nullable",
+                    &object,
+                    format!("the default takes values from sequence {sequence}, but the column allows NULL, which an identity column does not: created without a default, so rows inserted without a value get NULL"),
+                    "make the column NOT NULL in the source if it holds no NULLs (it then becomes an identity), or number new rows in the loading process",
+                    location,
+                );
+                None
+            }
+            None => column
+                .identity
+                .or_else(|| self.identity_from_sequence(column, &object)),
+        };
         let data_type = match (&identity, aligned) {
             (Some(_), _) => self.identity_type(&column.data_type, &object, location),
             (None, Some(key_type)) => {
@@ -654,28 +667,11 @@ impl<'a> Emitter<'a> {
     }
 
     /// A column whose default is a sequence's next value becomes an identity column seeded
-    /// from the sequence, unless it is nullable: identities are NOT NULL in both targets, and
-    /// its NULLs would not load.
-    fn identity_from_sequence(
-        &mut self,
-        table: &Table,
-        column: &Column,
-        object: &str,
-    ) -> Option<Identity> {
+    /// from the sequence (see [`nullable_sequence_default`] for the exception).
+    fn identity_from_sequence(&mut self, column: &Column, object: &str) -> Option<Identity> {
         let Some(ColumnDefault::Sequence(name)) = &column.default else {
             return None;
         };
-        if may_hold_nulls(table, column) {
-            self.finding(
-                Severity::Warning,
-                "identity.nullable",
-                object,
-                format!("the default takes values from sequence {name}, but the column allows NULL, which an identity column does not: created without a default, so rows inserted without a value get NULL"),
-                "make the column NOT NULL in the source if it holds no NULLs (it then becomes an identity), or number new rows in the loading process",
-                column.location.as_ref(),
-            );
-            return None;
-        }
         match self.catalog.sequence(name) {
             Some(sequence) => Some(Identity {
                 start: sequence.start,
@@ -1410,12 +1406,23 @@ fn may_hold_nulls(table: &Table, column: &Column) -> bool {
         })
 }
 
+/// The sequence that numbers `column` through its default when the column may hold NULLs: it
+/// gets no identity (identities are NOT NULL in both targets, and its NULLs would not load),
+/// whether discovery saw it as a `serial` or a script gives the default. (A MySQL
+/// AUTO_INCREMENT is no such default: MySQL numbers the NULLs inserted into it.)
+fn nullable_sequence_default<'c>(table: &Table, column: &'c Column) -> Option<&'c QualifiedName> {
+    match &column.default {
+        Some(ColumnDefault::Sequence(name)) if may_hold_nulls(table, column) => Some(name),
+        _ => None,
+    }
+}
+
 /// The type a column of `table` is written with, before alignment: identity columns become
 /// integers.
 fn written_type(table: &Table, column: &Column) -> LogicalType {
-    let is_identity = column.identity.is_some()
-        || !may_hold_nulls(table, column)
-            && matches!(column.default, Some(ColumnDefault::Sequence(_)));
+    let is_identity = nullable_sequence_default(table, column).is_none()
+        && (column.identity.is_some()
+            || matches!(column.default, Some(ColumnDefault::Sequence(_))));
     match is_identity {
         true => identity_integer(&column.data_type).unwrap_or(LogicalType::BigInt),
         false => column.data_type.clone(),

@@ -249,8 +249,8 @@ fn plan_tables<S: Source>(
         let schema = name.schema.as_ref().map(|s| s.value.clone());
         (schema, name.name.value.clone())
     };
+    let dialect = target_dialect(task);
     let stored = |name: &QualifiedName| {
-        let dialect = target_dialect(task);
         let schema = name
             .schema
             .as_ref()
@@ -277,7 +277,7 @@ fn plan_tables<S: Source>(
                         table_plan,
                         table,
                         source.dialect(),
-                        target_dialect(task),
+                        dialect,
                         &quote,
                     )
                 })
@@ -296,7 +296,7 @@ fn plan_tables<S: Source>(
                             false => format!(
                                 "{} would load into {}, a table of the source database (the source and the target are the same database)",
                                 load.source.name,
-                                target_name(&load.target.name, target_dialect(task))
+                                target_name(&load.target.name, dialect)
                             ),
                         };
                         return Err(ReplicateError::Unsupported {
@@ -309,7 +309,7 @@ fn plan_tables<S: Source>(
                 .map_err(|e| {
                     Box::new(failed_table(
                         table_plan.source.to_string(),
-                        target_name(&table_plan.target.name, target_dialect(task)),
+                        target_name(&table_plan.target.name, dialect),
                         &e,
                     ))
                 })

@@ -226,7 +226,6 @@ impl PostgresSource {
                 row.get(10),
                 row.get(11),
                 column.default.as_ref(),
-                column.nullable,
             );
             let null_frac: Option<f64> = row.get(5);
             let n_distinct: Option<f64> = row.get(6);
@@ -433,19 +432,16 @@ fn quoted_len(text: &str, quote: char) -> usize {
 }
 
 /// The identity a column gets in the target: a PostgreSQL identity column (`attidentity` `a`:
-/// always, `d`: by default), or a NOT NULL column whose default is a sequence's next value
-/// (serial). It starts at the sequence's next value, so that rows inserted after a migration
-/// don't collide with the rows it copied. A nullable column with such a default is not one: it
-/// may hold NULLs, which an identity (always NOT NULL) would refuse.
+/// always, `d`: by default), or a column whose default is a sequence's next value (serial;
+/// the converter writes a nullable one as a plain column). It starts at the sequence's next
+/// value, so that rows inserted after a migration don't collide with the rows it copied.
 fn identity(
     attidentity: &str,
     next_value: Option<i64>,
     increment: Option<i64>,
     default: Option<&ColumnDefault>,
-    nullable: bool,
 ) -> Option<Identity> {
-    let numbered =
-        !attidentity.is_empty() || !nullable && matches!(default, Some(ColumnDefault::Sequence(_)));
+    let numbered = !attidentity.is_empty() || matches!(default, Some(ColumnDefault::Sequence(_)));
     match (numbered, next_value, increment) {
         (true, Some(start), Some(increment)) => Some(Identity {
             start,
@@ -584,17 +580,15 @@ mod tests {
     fn serial_and_identity_columns_start_at_the_sequences_next_value() {
         let serial = ColumnDefault::Sequence(QualifiedName::new(None, ident("t_id_seq")));
         assert_eq!(
-            identity("", Some(42), Some(1), Some(&serial), false),
+            identity("", Some(42), Some(1), Some(&serial)),
             Some(Identity {
                 start: 42,
                 increment: 1,
                 always: false
             })
         );
-        // A nullable column numbered by a default may hold NULLs: not an identity.
-        assert_eq!(identity("", Some(42), Some(1), Some(&serial), true), None);
         assert_eq!(
-            identity("a", Some(60), Some(5), None, false),
+            identity("a", Some(60), Some(5), None),
             Some(Identity {
                 start: 60,
                 increment: 5,
@@ -602,7 +596,7 @@ mod tests {
             })
         );
         let plain = ColumnDefault::Expression("0".into());
-        assert_eq!(identity("", Some(7), Some(1), Some(&plain), false), None);
-        assert_eq!(identity("", None, None, None, false), None);
+        assert_eq!(identity("", Some(7), Some(1), Some(&plain)), None);
+        assert_eq!(identity("", None, None, None), None);
     }
 }

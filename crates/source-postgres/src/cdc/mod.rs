@@ -522,8 +522,10 @@ impl PostgresSource {
         Ok(self
             .client
             .query_opt(
-                "SELECT evtfoid::regprocedure::text, coalesce('DROP INDEX' = ANY(evttags), false)
-                   FROM pg_event_trigger WHERE evtname = $1",
+                &format!(
+                    "SELECT evtfoid::regprocedure::text, coalesce(evttags @> ARRAY[{KEEPER_TAGS}], false)
+                       FROM pg_event_trigger WHERE evtname = $1"
+                ),
                 &[&name],
             )
             .await
