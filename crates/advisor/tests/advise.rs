@@ -58,6 +58,8 @@ fn fk(table: &mut Table, column: &str, referenced: &str) {
             referenced_table: QualifiedName::unqualified(id(referenced)),
             referenced_columns: Vec::new(),
             on_delete: None,
+            on_update: None,
+            match_full: false,
         }),
         state: ConstraintState::default(),
     });

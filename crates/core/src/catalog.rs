@@ -277,6 +277,14 @@ pub struct ForeignKey {
     pub referenced_columns: Vec<Ident>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_delete: Option<String>,
+    /// What an update of the referenced key does to the referencing rows (`CASCADE`, `SET
+    /// NULL`, ...); `None` for `NO ACTION`, the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
+    /// `MATCH FULL`: a multi-column key with some columns NULL and others not is refused (the
+    /// default, `MATCH SIMPLE`, lets such a row through unchecked).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub match_full: bool,
 }
 
 /// Oracle's constraint states (ENABLE/DISABLE, VALIDATE/NOVALIDATE, RELY); Hive's

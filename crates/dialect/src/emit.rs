@@ -828,6 +828,24 @@ impl<'a> Emitter<'a> {
         })
     }
 
+    /// A foreign key's `MATCH FULL`, `ON DELETE` or `ON UPDATE` clause as the target has it:
+    /// PostgreSQL keeps it; Redshift, whose foreign keys are informational and never act, drops
+    /// it with the info finding `dropped` makes of it.
+    fn referential_clause(
+        &mut self,
+        clause: Option<String>,
+        dropped: impl FnOnce(&str) -> Finding,
+    ) -> String {
+        match clause {
+            Some(clause) if self.to == TargetDialect::Postgres => format!(" {clause}"),
+            Some(clause) => {
+                self.findings.push(dropped(&clause));
+                String::new()
+            }
+            None => String::new(),
+        }
+    }
+
     /// A DEFERRABLE clause, written where the target honours it: PostgreSQL keys and foreign
     /// keys (a CHECK is always checked at once there; it tests only its own row, so deferring it
     /// matters little). Redshift doesn't enforce constraints, so when they would be checked has
@@ -997,25 +1015,55 @@ impl<'a> Emitter<'a> {
                 }
                 None => String::new(),
             };
-            let on_delete = match (&fk.on_delete, self.to) {
-                (Some(action), TargetDialect::Postgres) => format!(" ON DELETE {action}"),
-                (Some(action), TargetDialect::Redshift) => {
-                    self.finding(
-                        Severity::Info,
-                        "constraint.on-delete",
-                        &object,
-                        format!("ON DELETE {action} dropped: Redshift foreign keys are informational and never act"),
-                        "delete dependent rows in the loading process if the source relied on it",
-                        table.location.as_ref(),
-                    );
-                    String::new()
-                }
-                (None, _) => String::new(),
+            let location = &table.location;
+            let informational = |clause: &str| {
+                format!("{clause} dropped: Redshift foreign keys are informational and never act")
             };
+            let match_full = fk.match_full.then(|| "MATCH FULL".to_string());
+            let match_full = self.referential_clause(match_full, |clause| {
+                let fix = "check in the loading process that no key has some columns NULL and \
+                           others not, if the source relied on it";
+                Finding::new(
+                    Severity::Info,
+                    "constraint.match-full",
+                    &object,
+                    informational(clause),
+                    fix,
+                )
+                .at(location.clone())
+            });
+            let on_delete = fk
+                .on_delete
+                .as_ref()
+                .map(|action| format!("ON DELETE {action}"));
+            let on_delete = self.referential_clause(on_delete, |clause| {
+                Finding::new(
+                    Severity::Info,
+                    "constraint.on-delete",
+                    &object,
+                    informational(clause),
+                    "delete dependent rows in the loading process if the source relied on it",
+                )
+                .at(location.clone())
+            });
+            let on_update = fk
+                .on_update
+                .as_ref()
+                .map(|action| format!("ON UPDATE {action}"));
+            let on_update = self.referential_clause(on_update, |clause| {
+                Finding::new(
+                    Severity::Info,
+                    "constraint.on-update",
+                    &object,
+                    informational(clause),
+                    "update dependent rows in the loading process if the source relied on it",
+                )
+                .at(location.clone())
+            });
             let deferral = self.deferral(constraint, &object, table.location.as_ref());
             let _ = writeln!(
                 self.out,
-                "ALTER TABLE {table_name} ADD {constraint_name}FOREIGN KEY ({columns}) REFERENCES {referenced_name}{referenced_columns}{on_delete}{deferral};"
+                "ALTER TABLE {table_name} ADD {constraint_name}FOREIGN KEY ({columns}) REFERENCES {referenced_name}{referenced_columns}{match_full}{on_delete}{on_update}{deferral};"
             );
             self.summary.foreign_keys += 1;
         }

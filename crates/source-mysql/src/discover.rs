@@ -31,7 +31,8 @@ SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_D
 
 const CONSTRAINTS: &str = "
 SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.CONSTRAINT_NAME, t.CONSTRAINT_TYPE, k.COLUMN_NAME,
-       k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE
+       k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE,
+       r.UPDATE_RULE
   FROM information_schema.TABLE_CONSTRAINTS t
   JOIN information_schema.KEY_COLUMN_USAGE k
     ON k.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND k.TABLE_SCHEMA = t.TABLE_SCHEMA
@@ -251,6 +252,7 @@ impl MysqlSource {
             let referenced_table: Option<String> = get(&mut row, 6, context)?;
             let referenced_column: Option<String> = get(&mut row, 7, context)?;
             let delete_rule: Option<String> = get(&mut row, 8, context)?;
+            let update_rule: Option<String> = get(&mut row, 9, context)?;
             if let Some((i, n, constraint)) = &mut current {
                 if *i == index && *n == name {
                     match &mut constraint.kind {
@@ -278,7 +280,9 @@ impl MysqlSource {
                         Ident::new(referenced_table.unwrap_or_default()),
                     ),
                     referenced_columns: referenced_column.map(Ident::new).into_iter().collect(),
-                    on_delete: delete_rule.filter(|r| r != "NO ACTION" && r != "RESTRICT"),
+                    on_delete: delete_rule.and_then(acting_rule),
+                    on_update: update_rule.and_then(acting_rule),
+                    match_full: false,
                 }),
             };
             let constraint = Constraint {
@@ -327,6 +331,12 @@ fn on_update(extra: &str) -> Option<String> {
     let rest = &extra[start..];
     let end = rest.find(' ').unwrap_or(rest.len());
     Some(rest[..end].to_string())
+}
+
+/// A foreign key's `DELETE_RULE` or `UPDATE_RULE` when it acts on the referencing rows; `None`
+/// for `NO ACTION` and `RESTRICT`, which InnoDB both checks at once.
+fn acting_rule(rule: String) -> Option<String> {
+    (rule != "NO ACTION" && rule != "RESTRICT").then_some(rule)
 }
 
 #[cfg(test)]

@@ -222,7 +222,7 @@ async fn discovery_maps_types_through_the_converter() {
         "CREATE TABLE parent (a INT, b VARCHAR(10), PRIMARY KEY (a, b), UNIQUE KEY uq_b (b)) ENGINE=InnoDB;
          CREATE TABLE child (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, pa INT NOT NULL,
            pb VARCHAR(10) NOT NULL DEFAULT 'x''y', at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-           CONSTRAINT fk_parent FOREIGN KEY (pa, pb) REFERENCES parent (a, b) ON DELETE CASCADE) ENGINE=InnoDB AUTO_INCREMENT=42;
+           CONSTRAINT fk_parent FOREIGN KEY (pa, pb) REFERENCES parent (a, b) ON DELETE CASCADE ON UPDATE CASCADE) ENGINE=InnoDB AUTO_INCREMENT=42;
          CREATE TABLE legacy (id INT PRIMARY KEY) ENGINE=MyISAM;
          CREATE VIEW v AS SELECT * FROM parent;",
     )
@@ -339,6 +339,7 @@ async fn discovery_maps_types_through_the_converter() {
         ["a", "b"]
     );
     assert_eq!(fk.on_delete.as_deref(), Some("CASCADE"));
+    assert_eq!(fk.on_update.as_deref(), Some("CASCADE"));
     let id = &child.columns[0];
     assert_eq!(id.identity.unwrap().start, 42);
     let pb = &child.columns[2];

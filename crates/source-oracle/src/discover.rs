@@ -265,6 +265,9 @@ pub fn build_catalog(
                     .into_iter()
                     .collect(),
                 on_delete: row.delete_rule.clone().filter(|r| r != "NO ACTION"),
+                // Oracle has neither ON UPDATE nor MATCH.
+                on_update: None,
+                match_full: false,
             }),
         };
         let constraint = Constraint {

@@ -5,8 +5,8 @@ use crate::sql::ident;
 use crate::{PostgresSource, SourceError};
 use migrate_core::{
     Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind, ConstraintState,
-    ForeignKey, Identity, LogicalType, QualifiedName, SourceDialect, Table, TableStatistics,
-    UserType,
+    Deferral, ForeignKey, Identity, LogicalType, QualifiedName, SourceDialect, Table,
+    TableStatistics, UserType,
 };
 use migrate_dialect::{column_default, parse_type_text, TypeMaps, TypeRef};
 use std::collections::HashMap;
@@ -98,7 +98,8 @@ SELECT c.conrelid, c.conname::text, c.contype::text, c.convalidated,
        fn.nspname::text, fc.relname::text,
        ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
                JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i),
-       c.confdeltype::text
+       c.confdeltype::text, c.confupdtype::text, c.confmatchtype::text, c.condeferrable,
+       c.condeferred
   FROM pg_constraint c
   LEFT JOIN pg_class fc ON fc.oid = c.confrelid
   LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
@@ -263,7 +264,9 @@ impl PostgresSource {
                             ident(table.as_deref().unwrap_or_default()),
                         ),
                         referenced_columns: referenced.iter().map(|c| ident(c)).collect(),
-                        on_delete: on_delete(&row.get::<_, String>(8)),
+                        on_delete: referential_action(&row.get::<_, String>(8)),
+                        on_update: referential_action(&row.get::<_, String>(9)),
+                        match_full: row.get::<_, String>(10) == "f",
                     })
                 }
             };
@@ -274,7 +277,11 @@ impl PostgresSource {
                     enabled: true,
                     validated: row.get(3),
                     rely: false,
-                    ..ConstraintState::default()
+                    deferral: match (row.get::<_, bool>(11), row.get::<_, bool>(12)) {
+                        (false, _) => Deferral::NotDeferrable,
+                        (true, false) => Deferral::Immediate,
+                        (true, true) => Deferral::Deferred,
+                    },
                 },
             });
         }
@@ -464,7 +471,8 @@ fn distinct_count(n_distinct: f64, rows: Option<u64>) -> Option<u64> {
     }
 }
 
-fn on_delete(code: &str) -> Option<String> {
+/// A foreign key's `confdeltype` or `confupdtype` as the converter writes it.
+fn referential_action(code: &str) -> Option<String> {
     match code {
         "r" => Some("RESTRICT"),
         "c" => Some("CASCADE"),

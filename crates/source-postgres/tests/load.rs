@@ -21,7 +21,8 @@ async fn discovery_reads_keys_and_statistics() {
         r#"CREATE SCHEMA sales;
         CREATE TABLE sales.customers (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, "Region" text);
         CREATE TABLE sales.orders (id int PRIMARY KEY,
-            customer bigint REFERENCES sales.customers ON DELETE CASCADE, total numeric(12,2));
+            customer bigint REFERENCES sales.customers MATCH FULL ON DELETE CASCADE ON UPDATE SET NULL
+                DEFERRABLE INITIALLY DEFERRED, total numeric(12,2));
         CREATE VIEW sales.big_orders AS SELECT * FROM sales.orders WHERE total > 100;
         CREATE TABLE sales.measures (at date NOT NULL, v int) PARTITION BY RANGE (at);
         CREATE TABLE sales.measures_2024 PARTITION OF sales.measures
@@ -74,6 +75,16 @@ async fn discovery_reads_keys_and_statistics() {
     assert_eq!(fk.referenced_table.to_string(), "sales.customers");
     assert_eq!(fk.referenced_columns[0].value, "id");
     assert_eq!(fk.on_delete.as_deref(), Some("CASCADE"));
+    assert_eq!(fk.on_update.as_deref(), Some("SET NULL"));
+    assert!(fk.match_full);
+    let fk_state = orders
+        .constraints
+        .iter()
+        .find(|c| matches!(c.kind, ConstraintKind::ForeignKey(_)));
+    assert_eq!(
+        fk_state.unwrap().state.deferral,
+        migrate_core::Deferral::Deferred
+    );
     assert_eq!(
         orders.columns[2].data_type,
         LogicalType::Decimal {

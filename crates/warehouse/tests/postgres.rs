@@ -876,6 +876,8 @@ async fn foreign_keys_are_not_created_during_the_load() {
             referenced_table: QualifiedName::new(Some(Ident::new("public")), Ident::new("parent")),
             referenced_columns: vec![Ident::new("id")],
             on_delete: None,
+            on_update: None,
+            match_full: false,
         }),
         state: Default::default(),
     });

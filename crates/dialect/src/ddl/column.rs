@@ -322,13 +322,15 @@ impl DdlReader {
         } else {
             Vec::new()
         };
-        let mut on_delete = None;
+        let (mut on_delete, mut on_update, mut match_full) = (None, None, false);
         loop {
             if cursor.eat_kws(&["ON", "DELETE"]) {
                 on_delete = Some(referential_action(cursor)?);
             } else if cursor.eat_kws(&["ON", "UPDATE"]) {
-                referential_action(cursor)?;
+                on_update = Some(referential_action(cursor)?);
             } else if cursor.eat_kw("MATCH") {
+                // InnoDB parses MATCH and ignores it: only PostgreSQL enforces MATCH FULL.
+                match_full = cursor.is_kw("FULL") && self.dialect == SourceDialect::Postgres;
                 cursor.advance();
             } else {
                 break;
@@ -339,6 +341,8 @@ impl DdlReader {
             referenced_table,
             referenced_columns,
             on_delete,
+            on_update,
+            match_full,
         })
     }
 

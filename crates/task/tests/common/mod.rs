@@ -68,6 +68,8 @@ fn fk(name: &str, columns: &[&str], schema: &str, table: &str, referenced: &[&st
             referenced_table: qn(schema, table),
             referenced_columns: referenced.iter().map(|c| ident(c)).collect(),
             on_delete: None,
+            on_update: None,
+            match_full: false,
         }),
     )
 }
