@@ -805,7 +805,7 @@ fn redshift_targets_are_staged_with_the_statements_that_load_them() {
 }
 
 /// A PostgreSQL source's column defaults (casts to its enums and domains included, which the
-/// target does not have) and its serial and identity columns reach the target: an insert there
+/// target does not have, and the defaults columns take from their domains) and its serial and identity columns reach the target: an insert there
 /// after the migration gets the same defaults, and numbers that go on after the copied rows.
 #[test]
 fn a_postgres_sources_defaults_and_identities_reach_the_target() {
@@ -816,8 +816,15 @@ fn a_postgres_sources_defaults_and_identities_reach_the_target() {
         .sql(
             "CREATE TYPE mood AS ENUM ('sad', 'ok');
              CREATE DOMAIN short AS varchar(5);
+             CREATE DOMAIN answer AS int DEFAULT 42;
+             CREATE DOMAIN positive_answer AS answer CHECK (VALUE > 0);
+             CREATE DOMAIN code AS varchar(4) DEFAULT 'zz';
              CREATE TABLE t (
                  id serial PRIMARY KEY,
+                 k answer,
+                 k2 positive_answer,
+                 k3 answer DEFAULT 7,
+                 c code,
                  m mood DEFAULT 'ok',
                  moods mood[] DEFAULT '{ok,sad}',
                  d short DEFAULT 'ab'::short,
@@ -852,9 +859,9 @@ fn a_postgres_sources_defaults_and_identities_reach_the_target() {
     assert_eq!(
         one(
             &pair.target,
-            "INSERT INTO t DEFAULT VALUES RETURNING id, m, moods, d, s, n, b, twice"
+            "INSERT INTO t DEFAULT VALUES RETURNING id, m, moods, d, s, n, b, twice, k, k2, k3, c"
         ),
-        "4|ok|{ok,sad}|ab|it's ::mood|1.50|f|"
+        "4|ok|{ok,sad}|ab|it's ::mood|1.50|f||42|42|7|zz"
     );
     assert_eq!(
         one(&pair.target, "INSERT INTO a (v) VALUES ('z') RETURNING id"),

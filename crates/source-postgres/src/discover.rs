@@ -35,11 +35,21 @@ SELECT c.oid, n.nspname::text, c.relname::text, c.relkind = 'p' AS partitioned,
 
 /// Columns with their statistics, default (or a generated column's expression) and identity,
 /// and the sequence that numbers them (an identity's, or the one a default's `nextval` names):
-/// its next value (as far as the role may read it) and increment.
+/// its next value (as far as the role may read it) and increment. A column without a default
+/// of its own takes its domain's (the nearest in a chain of domains that has one), as an insert
+/// into it does: the target has no domain to take it from.
 const COLUMNS: &str = "
 SELECT a.attrelid, a.attname::text, a.attnotnull, a.atttypid, a.atttypmod,
        s.null_frac::float8, s.n_distinct::float8, format_type(a.atttypid, a.atttypmod),
-       pg_get_expr(d.adbin, d.adrelid),
+       coalesce(pg_get_expr(d.adbin, d.adrelid),
+                (WITH RECURSIVE domain(base, default_text, depth) AS (
+                     SELECT t.typbasetype, t.typdefault, 1
+                       FROM pg_type t WHERE t.oid = a.atttypid AND t.typtype = 'd'
+                   UNION ALL
+                     SELECT t.typbasetype, t.typdefault, domain.depth + 1
+                       FROM domain JOIN pg_type t ON t.oid = domain.base
+                      WHERE domain.default_text IS NULL AND t.typtype = 'd' AND domain.depth < 32)
+                 SELECT default_text FROM domain WHERE default_text IS NOT NULL)),
        a.attidentity::text,
        CASE WHEN q.last_value IS NULL THEN q.start_value
             ELSE greatest(least(q.last_value::numeric + q.increment_by, q.max_value),
