@@ -312,7 +312,7 @@ impl DdlReader {
         if self.exclusion_constraint(cursor, table)? {
             return Ok(());
         }
-        if let Some(constraint) = self.table_constraint(cursor)? {
+        if let Some(constraint) = self.table_constraint(cursor, &table.name)? {
             table.constraints.push(constraint);
             return Ok(());
         }

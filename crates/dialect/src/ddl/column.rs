@@ -5,7 +5,7 @@ use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use crate::type_syntax::parse_type;
 use migrate_core::{
     Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, Deferral, ForeignKey,
-    Ident, Identity, LogicalType, QualifiedName, Severity, SourceDialect, Table,
+    Ident, Identity, LogicalType, QualifiedName, Severity, SourceDialect, SourceLocation, Table,
 };
 use sqlparser::tokenizer::Token;
 
@@ -141,6 +141,14 @@ impl DdlReader {
                 )?;
             } else if cursor.eat_kw("UNIQUE") {
                 cursor.eat_kw("KEY");
+                let location = cursor.location();
+                if nulls_not_distinct(cursor)? {
+                    self.nulls_not_distinct_dropped(
+                        table.name.to_string(),
+                        &column.name.to_string(),
+                        location,
+                    );
+                }
                 self.inline_constraint(
                     cursor,
                     table,
@@ -291,6 +299,25 @@ impl DdlReader {
         Ok(())
     }
 
+    /// PostgreSQL 15's `NULLS NOT DISTINCT` of a unique key or index (`object`) is not written
+    /// (the model has no place for it, and older PostgreSQL targets and Redshift don't have it):
+    /// a warning says the target's key lets through the rows with NULLs that the source's refuses.
+    pub(super) fn nulls_not_distinct_dropped(
+        &mut self,
+        object: String,
+        columns: &str,
+        location: SourceLocation,
+    ) {
+        self.finding(
+            Severity::Warning,
+            "constraint.nulls-not-distinct",
+            object,
+            format!("NULLS NOT DISTINCT of the unique key ({columns}) is dropped: the target accepts several rows with the same key where some of its columns are NULL, which the source refuses"),
+            "on PostgreSQL 15 or later, add NULLS NOT DISTINCT to the key by hand; elsewhere keep the rule in the writing application",
+            Some(location),
+        );
+    }
+
     /// Oracle `DEFAULT ON NULL x` also stores x for an explicit NULL, so the column is NOT NULL.
     /// The targets only use a default for an omitted column: an explicit NULL fails there.
     fn default_on_null(&mut self, table: &QualifiedName, column: &mut Column) {
@@ -350,6 +377,7 @@ impl DdlReader {
     pub(super) fn table_constraint(
         &mut self,
         cursor: &mut Cursor,
+        table: &QualifiedName,
     ) -> Result<Option<Constraint>, ParseError> {
         let start = cursor.position();
         let name = if cursor.eat_kw("CONSTRAINT") {
@@ -364,7 +392,14 @@ impl DdlReader {
             cursor.advance();
             let _ = cursor.eat_kw("KEY") || cursor.eat_kw("INDEX");
             skip_index_name(cursor);
-            ConstraintKind::Unique(cursor.ident_list()?)
+            let location = cursor.location();
+            let nulls_not_distinct = nulls_not_distinct(cursor)?;
+            let columns = cursor.ident_list()?;
+            if nulls_not_distinct {
+                let names: Vec<String> = columns.iter().map(Ident::to_string).collect();
+                self.nulls_not_distinct_dropped(table.to_string(), &names.join(", "), location);
+            }
+            ConstraintKind::Unique(columns)
         } else if cursor.eat_kws(&["FOREIGN", "KEY"]) {
             skip_index_name(cursor);
             let columns = cursor.ident_list()?;
@@ -451,7 +486,20 @@ fn skip_index_name(cursor: &mut Cursor) {
 
 /// `UNIQUE (a, b)` or MySQL `UNIQUE KEY name (a)` as a table element (not a column named unique).
 fn is_unique_constraint(cursor: &Cursor) -> bool {
-    cursor.peek_at(1) == &Token::LParen || cursor.is_kw_at(1, "KEY") || cursor.is_kw_at(1, "INDEX")
+    cursor.peek_at(1) == &Token::LParen
+        || ["KEY", "INDEX", "NULLS"]
+            .iter()
+            .any(|kw| cursor.is_kw_at(1, kw))
+}
+
+/// PostgreSQL 15's `NULLS [NOT] DISTINCT` after UNIQUE, if there: whether NULLs count as equal.
+pub(super) fn nulls_not_distinct(cursor: &mut Cursor) -> Result<bool, ParseError> {
+    if !cursor.eat_kw("NULLS") {
+        return Ok(false);
+    }
+    let not = cursor.eat_kw("NOT");
+    cursor.expect_kw("DISTINCT")?;
+    Ok(not)
 }
 
 fn referential_action(cursor: &mut Cursor) -> Result<String, ParseError> {
@@ -463,7 +511,14 @@ fn referential_action(cursor: &mut Cursor) -> Result<String, ParseError> {
         &["RESTRICT"],
     ] {
         if cursor.eat_kws(action) {
-            return Ok(action.join(" "));
+            let mut action = action.join(" ");
+            // PostgreSQL 15: `ON DELETE SET NULL (column, ...)` sets only those columns.
+            if action.starts_with("SET") && cursor.is(&Token::LParen) {
+                let columns = cursor.ident_list()?;
+                let columns: Vec<String> = columns.iter().map(Ident::to_string).collect();
+                action = format!("{action} ({})", columns.join(", "));
+            }
+            return Ok(action);
         }
     }
     Err(cursor.error(

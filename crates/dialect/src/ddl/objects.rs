@@ -259,7 +259,23 @@ impl DdlReader {
         let columns = index_columns(cursor, range);
         // Storage, tablespace, partitioning, Hive handlers, bitmap join FROM...: none of it is
         // carried to the target. A partial index keeps its WHERE.
-        cursor.take_until(|c| c.is_kw("WHERE"));
+        loop {
+            cursor.take_until(|c| c.is_kw("WHERE") || c.is_kw("NULLS"));
+            let location = cursor.location();
+            if !cursor.is_kw("NULLS") {
+                break;
+            }
+            if super::column::nulls_not_distinct(cursor)? {
+                let index = name
+                    .as_ref()
+                    .map_or_else(|| table.to_string(), ToString::to_string);
+                self.nulls_not_distinct_dropped(
+                    format!("index {index}"),
+                    &columns.join(", "),
+                    location,
+                );
+            }
+        }
         let predicate = if cursor.eat_kw("WHERE") {
             Some(cursor.rest_text())
         } else {
