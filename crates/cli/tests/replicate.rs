@@ -805,8 +805,9 @@ fn redshift_targets_are_staged_with_the_statements_that_load_them() {
 }
 
 /// A PostgreSQL source's column defaults (casts to its enums and domains included, which the
-/// target does not have, and the defaults columns take from their domains) and its serial and identity columns reach the target: an insert there
-/// after the migration gets the same defaults, and numbers that go on after the copied rows.
+/// target does not have, and the defaults columns take from their domains) and its serial and
+/// identity columns reach the target: an insert there after the migration gets the same
+/// defaults, and numbers that go on after the copied rows.
 #[test]
 fn a_postgres_sources_defaults_and_identities_reach_the_target() {
     let Some(pair) = Pair::new("rep_defaults") else {

@@ -118,6 +118,12 @@ pub fn emit(
     }
 }
 
+/// A foreign key clause Redshift drops: its finding's code, and what to do instead.
+struct DroppedClause {
+    code: &'static str,
+    fix: &'static str,
+}
+
 impl<'a> Emitter<'a> {
     fn finding(
         &mut self,
@@ -830,16 +836,27 @@ impl<'a> Emitter<'a> {
 
     /// A foreign key's `MATCH FULL`, `ON DELETE` or `ON UPDATE` clause as the target has it:
     /// PostgreSQL keeps it; Redshift, whose foreign keys are informational and never act, drops
-    /// it with the info finding `dropped` makes of it.
+    /// it with an info finding.
     fn referential_clause(
         &mut self,
         clause: Option<String>,
-        dropped: impl FnOnce(&str) -> Finding,
+        dropped: DroppedClause,
+        object: &str,
+        location: Option<&migrate_core::SourceLocation>,
     ) -> String {
         match clause {
             Some(clause) if self.to == TargetDialect::Postgres => format!(" {clause}"),
             Some(clause) => {
-                self.findings.push(dropped(&clause));
+                self.finding(
+                    Severity::Info,
+                    dropped.code,
+                    object,
+                    format!(
+                        "{clause} dropped: Redshift foreign keys are informational and never act"
+                    ),
+                    dropped.fix,
+                    location,
+                );
                 String::new()
             }
             None => String::new(),
@@ -1015,55 +1032,39 @@ impl<'a> Emitter<'a> {
                 }
                 None => String::new(),
             };
-            let location = &table.location;
-            let informational = |clause: &str| {
-                format!("{clause} dropped: Redshift foreign keys are informational and never act")
-            };
-            let match_full = fk.match_full.then(|| "MATCH FULL".to_string());
-            let match_full = self.referential_clause(match_full, |clause| {
-                let fix = "check in the loading process that no key has some columns NULL and \
-                           others not, if the source relied on it";
-                Finding::new(
-                    Severity::Info,
-                    "constraint.match-full",
-                    &object,
-                    informational(clause),
-                    fix,
-                )
-                .at(location.clone())
-            });
-            let on_delete = fk
-                .on_delete
-                .as_ref()
-                .map(|action| format!("ON DELETE {action}"));
-            let on_delete = self.referential_clause(on_delete, |clause| {
-                Finding::new(
-                    Severity::Info,
-                    "constraint.on-delete",
-                    &object,
-                    informational(clause),
-                    "delete dependent rows in the loading process if the source relied on it",
-                )
-                .at(location.clone())
-            });
-            let on_update = fk
-                .on_update
-                .as_ref()
-                .map(|action| format!("ON UPDATE {action}"));
-            let on_update = self.referential_clause(on_update, |clause| {
-                Finding::new(
-                    Severity::Info,
-                    "constraint.on-update",
-                    &object,
-                    informational(clause),
-                    "update dependent rows in the loading process if the source relied on it",
-                )
-                .at(location.clone())
-            });
+            let location = table.location.as_ref();
+            let clauses = [
+                (
+                    fk.match_full.then(|| "MATCH FULL".to_string()),
+                    DroppedClause {
+                        code: "constraint.match-full",
+                        fix: "check in the loading process that no key has some columns NULL \
+                              and others not, if the source relied on it",
+                    },
+                ),
+                (
+                    fk.on_delete.as_ref().map(|action| format!("ON DELETE {action}")),
+                    DroppedClause {
+                        code: "constraint.on-delete",
+                        fix: "delete dependent rows in the loading process if the source relied on it",
+                    },
+                ),
+                (
+                    fk.on_update.as_ref().map(|action| format!("ON UPDATE {action}")),
+                    DroppedClause {
+                        code: "constraint.on-update",
+                        fix: "update dependent rows in the loading process if the source relied on it",
+                    },
+                ),
+            ];
+            let mut referential = String::new();
+            for (clause, dropped) in clauses {
+                referential += &self.referential_clause(clause, dropped, &object, location);
+            }
             let deferral = self.deferral(constraint, &object, table.location.as_ref());
             let _ = writeln!(
                 self.out,
-                "ALTER TABLE {table_name} ADD {constraint_name}FOREIGN KEY ({columns}) REFERENCES {referenced_name}{referenced_columns}{match_full}{on_delete}{on_update}{deferral};"
+                "ALTER TABLE {table_name} ADD {constraint_name}FOREIGN KEY ({columns}) REFERENCES {referenced_name}{referenced_columns}{referential}{deferral};"
             );
             self.summary.foreign_keys += 1;
         }
