@@ -1004,7 +1004,7 @@ impl<'a> Emitter<'a> {
                 continue;
             }
             if self.to == TargetDialect::Postgres
-                && !has_enabled_key(referenced, &fk.referenced_columns)
+                && !has_created_key(referenced, &fk.referenced_columns)
             {
                 self.finding(
                     Severity::Warning,
@@ -1524,11 +1524,10 @@ fn aligned_key_types(
     aligned
 }
 
-/// True when `table` has an enabled primary or unique key on exactly `columns` (the primary key
-/// when `columns` is empty), as a foreign key needs in PostgreSQL.
-/// Whether `table` has a primary or unique key on `columns` that is created in a PostgreSQL
-/// target: enabled and validated (see `keep_constraint`).
-fn has_enabled_key(table: &Table, columns: &[Ident]) -> bool {
+/// Whether `table` has a primary or unique key on exactly `columns` (the primary key when
+/// `columns` is empty) that is created in a PostgreSQL target, as a foreign key needs there:
+/// enabled and validated (see `keep_constraint`).
+fn has_created_key(table: &Table, columns: &[Ident]) -> bool {
     table.constraints.iter().any(|c| {
         c.state.enabled
             && c.state.validated

@@ -368,18 +368,17 @@ fn fail_colliding_targets(
     loads: &mut [Result<TableLoad, Box<TableSummary>>],
 ) {
     let dialect = target_dialect(task);
-    let in_target = |load: &TableLoad| target_name(&load.target.name, dialect);
     let mut tables: std::collections::HashMap<String, Vec<String>> =
         std::collections::HashMap::new();
     for load in loads.iter().flatten() {
         tables
-            .entry(in_target(load))
+            .entry(load.label())
             .or_default()
             .push(load.source.name.to_string());
     }
     for slot in loads.iter_mut() {
         let Ok(load) = slot else { continue };
-        let target = in_target(load);
+        let target = load.label();
         let sources = &tables[&target];
         let error = if sources.len() > 1 {
             ReplicateError::Unsupported {
