@@ -47,6 +47,7 @@ fn pk(table: &mut Table, columns: &[&str]) {
         name: None,
         kind: ConstraintKind::PrimaryKey(columns.iter().map(|c| id(c)).collect()),
         state: ConstraintState::default(),
+        index: Default::default(),
     });
 }
 
@@ -62,6 +63,7 @@ fn fk(table: &mut Table, column: &str, referenced: &str) {
             match_full: false,
         }),
         state: ConstraintState::default(),
+        index: Default::default(),
     });
 }
 

@@ -870,6 +870,42 @@ fn a_postgres_sources_defaults_and_identities_reach_the_target() {
     );
 }
 
+/// A key's PostgreSQL 15 `NULLS NOT DISTINCT` decides which rows the target accepts, and its
+/// `INCLUDE` columns which queries its index answers alone: both reach the target's keys.
+#[test]
+fn a_postgres_sources_key_options_reach_the_target() {
+    let Some(pair) = Pair::new("rep_key_options") else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE TABLE k (id int, v text, code text UNIQUE NULLS NOT DISTINCT, PRIMARY KEY (id) INCLUDE (v));
+             INSERT INTO k VALUES (1, 'a', NULL), (2, 'b', 'x');",
+        )
+        .unwrap();
+    let (code, summary) = pair.replicate(&[]);
+    assert_eq!(code, 0, "{summary:#}");
+    assert_eq!(
+        table(&summary, "public.k")["validation"]["status"],
+        "passed",
+        "{summary:#}"
+    );
+    assert_eq!(
+        one(
+            &pair.target,
+            "SELECT string_agg(pg_get_indexdef(indexrelid), '; ' ORDER BY indexrelid::regclass::text)
+               FROM pg_index WHERE indrelid = 'k'::regclass"
+        ),
+        "CREATE UNIQUE INDEX k_code_key ON public.k USING btree (code) NULLS NOT DISTINCT; \
+         CREATE UNIQUE INDEX k_pkey ON public.k USING btree (id) INCLUDE (v)"
+    );
+    let second_null = pair.target.sql("INSERT INTO k VALUES (3, 'c', NULL)");
+    assert!(
+        second_null.is_err(),
+        "a second NULL code must be refused, as the source refuses it"
+    );
+}
+
 /// A target table that already exists (TRUNCATE_BEFORE_LOAD) keeps its own identity sequence,
 /// which knows nothing of the loaded rows: the load moves it past them, so the target's next
 /// insert does not collide with a copied row; one counting down goes down past them.

@@ -257,6 +257,28 @@ pub struct Constraint {
     pub name: Option<Ident>,
     pub kind: ConstraintKind,
     pub state: ConstraintState,
+    /// How a primary or unique key's index is built beyond its key columns (PostgreSQL).
+    #[serde(default, skip_serializing_if = "IndexOptions::is_plain")]
+    pub index: IndexOptions,
+}
+
+/// PostgreSQL's options of a unique key or index that change what it stores or accepts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexOptions {
+    /// Columns stored in the index without being part of its key (`INCLUDE (...)`): they let
+    /// queries that read them be answered from the index alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<Ident>,
+    /// `NULLS NOT DISTINCT` (PostgreSQL 15): NULLs count as equal, so at most one row holds a
+    /// given key with NULLs in it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nulls_not_distinct: bool,
+}
+
+impl IndexOptions {
+    pub fn is_plain(&self) -> bool {
+        self == &IndexOptions::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -429,7 +451,8 @@ pub enum IndexKind {
 pub struct Index {
     pub name: QualifiedName,
     pub table: QualifiedName,
-    /// Column names or, for function-based indexes, expressions as written.
+    /// Column names or, for function-based indexes, expressions as written, each with its
+    /// ordering and PostgreSQL collation or operator class (`name DESC NULLS LAST`) if any.
     pub columns: Vec<String>,
     pub unique: bool,
     pub kind: IndexKind,
@@ -439,6 +462,8 @@ pub struct Index {
     /// The WHERE of a partial index, in the source dialect.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub predicate: Option<String>,
+    #[serde(flatten)]
+    pub options: IndexOptions,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<SourceLocation>,
 }

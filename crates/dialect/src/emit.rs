@@ -8,8 +8,8 @@ use crate::literal_default::{literal_default, LiteralDefault};
 use crate::typemap::{CastTypeMap, TypeMaps};
 use migrate_core::{
     Catalog, Column, ColumnDefault, Constraint, ConstraintKind, Deferral, DistStyle, Encoding,
-    Finding, Ident, Identity, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect,
-    Table, TableIndex, TableKind, TableLayout, TargetDialect,
+    Finding, Ident, Identity, Index, IndexKind, IndexOptions, LogicalType, QualifiedName, Severity,
+    SourceDialect, Table, TableIndex, TableKind, TableLayout, TargetDialect,
 };
 use migrate_sqlrewrite::{
     free_target_ident, rewrite_expression_in, rewrite_query_in, target_ident, CastTypes,
@@ -788,16 +788,16 @@ impl<'a> Emitter<'a> {
         let location = table.location.as_ref();
         let body = match &constraint.kind {
             ConstraintKind::PrimaryKey(columns) => {
-                format!(
-                    "PRIMARY KEY ({})",
-                    self.column_names(table_index, columns, &object)
-                )
+                let columns = self.column_names(table_index, columns, &object);
+                let (_, include) =
+                    self.index_options(table_index, &constraint.index, &columns, &object, location);
+                format!("PRIMARY KEY ({columns}){include}")
             }
             ConstraintKind::Unique(columns) => {
-                format!(
-                    "UNIQUE ({})",
-                    self.column_names(table_index, columns, &object)
-                )
+                let columns = self.column_names(table_index, columns, &object);
+                let (nulls, include) =
+                    self.index_options(table_index, &constraint.index, &columns, &object, location);
+                format!("UNIQUE{nulls} ({columns}){include}")
             }
             ConstraintKind::ForeignKey(_) => return None,
             ConstraintKind::Check(condition) => {
@@ -832,6 +832,47 @@ impl<'a> Emitter<'a> {
             }
             None => format!("{body}{deferral}"),
         })
+    }
+
+    /// A key's or index's `NULLS NOT DISTINCT` and `INCLUDE (...)` clauses as the target has
+    /// them: PostgreSQL keeps both (`NULLS NOT DISTINCT` needs PostgreSQL 15). Redshift has no
+    /// indexes, so `INCLUDE` has no meaning there; a dropped `NULLS NOT DISTINCT` changes which
+    /// rows the key accepts, so it gets a warning (`key_columns` names the key in it).
+    fn index_options(
+        &mut self,
+        table_index: usize,
+        options: &IndexOptions,
+        key_columns: &str,
+        object: &str,
+        location: Option<&migrate_core::SourceLocation>,
+    ) -> (&'static str, String) {
+        if self.to == TargetDialect::Redshift {
+            if options.nulls_not_distinct {
+                self.finding(
+                    Severity::Warning,
+                    "constraint.nulls-not-distinct",
+                    object,
+                    format!("NULLS NOT DISTINCT of the unique key ({key_columns}) is dropped: the target accepts several rows with the same key where some of its columns are NULL, which the source refuses"),
+                    "keep the rule in the application that writes the table",
+                    location,
+                );
+            }
+            return ("", String::new());
+        }
+        let nulls = if options.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        };
+        let include = if options.include.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " INCLUDE ({})",
+                self.column_names(table_index, &options.include, object)
+            )
+        };
+        (nulls, include)
     }
 
     /// A foreign key's `MATCH FULL`, `ON DELETE` or `ON UPDATE` clause as the target has it:
@@ -1139,12 +1180,28 @@ impl<'a> Emitter<'a> {
                 );
                 continue;
             };
-            let plain: Option<Vec<Ident>> = index
+            let keys: Option<Vec<(Ident, &str)>> = index
                 .columns
                 .iter()
-                .map(|c| index_column(table, c).map(|col| col.name.clone()))
+                .map(|c| {
+                    index_key(table, c, self.from).map(|(col, order)| (col.name.clone(), order))
+                })
                 .collect();
-            let Some(columns) = plain else {
+            let Some(keys) = keys else {
+                let prefix = (self.from == SourceDialect::Mysql)
+                    .then(|| index.columns.iter().find_map(|c| mysql_prefix(table, c)))
+                    .flatten();
+                if let Some(prefix) = prefix {
+                    self.finding(
+                        Severity::Info,
+                        "index.prefix",
+                        &object,
+                        format!("indexes the first {} characters of {} (a MySQL prefix index), which PostgreSQL can't: not created", prefix.1, prefix.0),
+                        "create an index on the whole column, or on left(column, n) for queries that filter on that expression, if queries need it",
+                        index.location.as_ref(),
+                    );
+                    continue;
+                }
                 self.finding(
                     Severity::Info,
                     "index.expression",
@@ -1158,14 +1215,18 @@ impl<'a> Emitter<'a> {
                 );
                 continue;
             };
-            let covered = table.constraints.iter().any(|c| match &c.kind {
-                ConstraintKind::PrimaryKey(cols) | ConstraintKind::Unique(cols) => {
-                    cols.len() == columns.len()
-                        && cols.iter().zip(&columns).all(|(a, b)| a.matches(b))
-                }
-                _ => false,
-            });
-            if covered && index.predicate.is_none() {
+            if let Some(key) = redundant_with(table, index, &keys) {
+                let key = constraint_object(table, key);
+                self.finding(
+                    Severity::Info,
+                    "index.redundant",
+                    &object,
+                    format!(
+                        "has the columns of {key}, whose own index the target creates: not created"
+                    ),
+                    "none",
+                    index.location.as_ref(),
+                );
                 continue;
             }
             if matches!(index.kind, IndexKind::FullText | IndexKind::Spatial) {
@@ -1236,11 +1297,29 @@ impl<'a> Emitter<'a> {
                 );
             }
             self.relation_names.insert((schema, index_name.clone()));
-            let column_list = self.column_names(table_index, &columns, &object);
+            let column_list = keys
+                .iter()
+                .map(|(column, order)| {
+                    let name = self.column_name(table_index, column, &object);
+                    if order.is_empty() {
+                        name
+                    } else {
+                        format!("{name} {order}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let (nulls, include) = self.index_options(
+                table_index,
+                &index.options,
+                &column_list,
+                &object,
+                index.location.as_ref(),
+            );
             let unique = if index.unique { "UNIQUE " } else { "" };
             let _ = writeln!(
                 self.out,
-                "CREATE {unique}INDEX {index_name} ON {table_name}{method} ({column_list}){predicate};"
+                "CREATE {unique}INDEX {index_name} ON {table_name}{method} ({column_list}){include}{nulls}{predicate};"
             );
             self.summary.indexes += 1;
             created = true;
@@ -1544,6 +1623,89 @@ fn has_created_key(table: &Table, columns: &[Ident]) -> bool {
 
 /// The column an index column as written (`code`, `"Code"`, `` `code` ``) names, if it is a
 /// plain column. A quoted name is matched exactly first, so that `"A"` doesn't find `"a"`.
+/// An index key as written, `name [COLLATE c] [opclass] [ASC | DESC] [NULLS FIRST | LAST]`: the
+/// table's column it names and the rest (ordering, and PostgreSQL's collation and operator
+/// class, which only a PostgreSQL source has), or `None` for an expression or anything else.
+fn index_key<'t, 'k>(
+    table: &'t Table,
+    text: &'k str,
+    from: SourceDialect,
+) -> Option<(&'t Column, &'k str)> {
+    let text = text.trim();
+    let name_end = match text.chars().next() {
+        Some(quote @ ('"' | '`')) => text[1..].find(quote)? + 2,
+        _ => text.find(char::is_whitespace).unwrap_or(text.len()),
+    };
+    let column = index_column(table, &text[..name_end])?;
+    let rest = text[name_end..].trim();
+    let words: Vec<String> = rest
+        .split_whitespace()
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let mut words: &[String] = &words;
+    if from == SourceDialect::Postgres {
+        // COLLATE name, then an operator class: PostgreSQL's own, kept for PostgreSQL.
+        if words.first().is_some_and(|w| w == "COLLATE") && words.len() > 1 {
+            words = &words[2..];
+        }
+        if words
+            .first()
+            .is_some_and(|w| !matches!(w.as_str(), "ASC" | "DESC" | "NULLS"))
+        {
+            words = &words[1..];
+        }
+    }
+    if words.first().is_some_and(|w| w == "ASC" || w == "DESC") {
+        words = &words[1..];
+    }
+    if words.len() == 2 && words[0] == "NULLS" && (words[1] == "FIRST" || words[1] == "LAST") {
+        words = &[];
+    }
+    words.is_empty().then_some((column, rest))
+}
+
+/// A MySQL prefix key, `name(n) [ASC | DESC]`: the column's name and n, when `name` is a column
+/// of `table`.
+fn mysql_prefix<'k>(table: &Table, key: &'k str) -> Option<(&'k str, u32)> {
+    let (name, rest) = key.split_once('(')?;
+    let (length, order) = rest.split_once(')')?;
+    if !matches!(
+        order.trim().to_ascii_uppercase().as_str(),
+        "" | "ASC" | "DESC"
+    ) {
+        return None;
+    }
+    let length = length.trim().parse().ok()?;
+    let name = name.trim();
+    index_column(table, name).map(|_| (name, length))
+}
+
+/// The primary or unique key that makes `index` (of plain columns, `keys`) redundant: one with
+/// the same columns in the same order, where the index adds nothing (no condition, ordering,
+/// collation, operator class, access method, INCLUDE or NULLS NOT DISTINCT of its own).
+fn redundant_with<'t>(
+    table: &'t Table,
+    index: &Index,
+    keys: &[(Ident, &str)],
+) -> Option<&'t Constraint> {
+    let plain = index.predicate.is_none()
+        && index.method.is_none()
+        && index.kind == IndexKind::BTree
+        && index.options.is_plain()
+        && keys
+            .iter()
+            .all(|(_, order)| order.is_empty() || order.eq_ignore_ascii_case("ASC"));
+    if !plain {
+        return None;
+    }
+    table.constraints.iter().find(|c| match &c.kind {
+        ConstraintKind::PrimaryKey(columns) | ConstraintKind::Unique(columns) => {
+            columns.len() == keys.len() && columns.iter().zip(keys).all(|(a, (b, _))| a.matches(b))
+        }
+        _ => false,
+    })
+}
+
 fn index_column<'t>(table: &'t Table, text: &str) -> Option<&'t Column> {
     let unquoted = ['"', '`'].iter().find_map(|quote| {
         text.strip_prefix(*quote)

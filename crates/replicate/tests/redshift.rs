@@ -52,6 +52,7 @@ fn table() -> Table {
         name: None,
         kind: ConstraintKind::PrimaryKey(vec![Ident::new("id")]),
         state: ConstraintState::default(),
+        index: Default::default(),
     });
     table
 }

@@ -153,6 +153,7 @@ mod tests {
             name: None,
             kind: ConstraintKind::PrimaryKey(vec![Ident::new("Id")]),
             state: ConstraintState::default(),
+            index: Default::default(),
         });
         table
     }

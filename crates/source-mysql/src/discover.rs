@@ -290,6 +290,7 @@ impl MysqlSource {
                 name: (!matches!(kind, ConstraintKind::PrimaryKey(_))).then(|| Ident::new(&name)),
                 kind,
                 state: ConstraintState::default(),
+                index: Default::default(),
             };
             current = Some((index, name, constraint));
         }

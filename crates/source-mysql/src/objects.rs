@@ -28,8 +28,13 @@ const EVENTS: &str = "SELECT EVENT_SCHEMA, EVENT_NAME, EVENT_DEFINITION
 const SEQUENCES: &str = "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES
  WHERE TABLE_TYPE = 'SEQUENCE' AND {schemas} ORDER BY 1, 2";
 
-/// Non-unique indexes (unique ones are the table's unique keys, read by discovery).
-const INDEXES: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, INDEX_TYPE, COLUMN_NAME
+/// Non-unique indexes (unique ones are the table's unique keys, read by discovery). Each key as
+/// MySQL writes it: a prefix length (`name(20)`), then `DESC` for a descending key (`COLLATION`
+/// `D`: MySQL 8, MariaDB 10.8). A MySQL 8 functional key has no column; its expression is in a
+/// column MariaDB doesn't have, so it is listed as `(expression)`.
+const INDEXES: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, INDEX_TYPE,
+       COALESCE(CONCAT(COLUMN_NAME, COALESCE(CONCAT('(', SUB_PART, ')'), ''),
+                       CASE WHEN COLLATION = 'D' THEN ' DESC' ELSE '' END), '(expression)')
   FROM information_schema.STATISTICS WHERE NON_UNIQUE = 1 AND {schemas}
  ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX";
 
@@ -147,6 +152,7 @@ impl MysqlSource {
                         method: None,
                         predicate: None,
                         location: None,
+                        options: Default::default(),
                     });
                 }
             }

@@ -279,6 +279,7 @@ pub fn build_catalog(
                 rely: row.rely.as_deref() == Some("RELY"),
                 ..ConstraintState::default()
             },
+            index: Default::default(),
         };
         current = Some((index, row.name, constraint));
     }
@@ -464,6 +465,7 @@ pub fn add_objects(catalog: &mut Catalog, rows: ObjectRows) {
                     method: (row.index_type != "NORMAL").then_some(row.index_type),
                     predicate: None,
                     location: None,
+                    options: Default::default(),
                 });
             }
         }

@@ -322,6 +322,7 @@ mod tests {
                 name: None,
                 kind: ConstraintKind::PrimaryKey(vec![Ident::new("ID")]),
                 state: Default::default(),
+                index: Default::default(),
             });
         }
         t

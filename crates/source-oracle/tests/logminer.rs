@@ -122,6 +122,7 @@ fn orders() -> Table {
         name: Some(Ident::new("PK_ORDERS")),
         kind: ConstraintKind::PrimaryKey(vec![Ident::new("ID")]),
         state: ConstraintState::default(),
+        index: Default::default(),
     }];
     table
 }

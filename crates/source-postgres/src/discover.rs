@@ -109,10 +109,11 @@ SELECT c.conrelid, c.conname::text, c.contype::text, c.convalidated,
        ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
                JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i),
        c.confdeltype::text, c.confupdtype::text, c.confmatchtype::text, c.condeferrable,
-       c.condeferred
+       c.condeferred, {include}, {nulls_not_distinct}
   FROM pg_constraint c
   LEFT JOIN pg_class fc ON fc.oid = c.confrelid
   LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+  LEFT JOIN pg_index i ON i.indexrelid = c.conindid AND c.contype IN ('p', 'u')
  WHERE c.conrelid = ANY($1::oid[]) AND c.contype IN ('p', 'u', 'f')
  ORDER BY c.conrelid, c.contype, c.conname";
 
@@ -251,7 +252,7 @@ impl PostgresSource {
         }
 
         let constraints = client
-            .query(CONSTRAINTS, &[&oids])
+            .query(&crate::objects::with_index_options(CONSTRAINTS), &[&oids])
             .await
             .map_err(SourceError::query("reading constraints"))?;
         for row in constraints {
@@ -293,6 +294,7 @@ impl PostgresSource {
                         (true, true) => Deferral::Deferred,
                     },
                 },
+                index: crate::objects::index_options(&row, 13),
             });
         }
         Ok(catalog)

@@ -5,8 +5,8 @@
 use crate::sql::ident;
 use crate::{PostgresSource, SourceError};
 use migrate_core::{
-    Catalog, Index, IndexKind, Partition, PartitionMethod, Partitioning, QualifiedName, Routine,
-    RoutineKind, Sequence, View,
+    Catalog, Index, IndexKind, IndexOptions, Partition, PartitionMethod, Partitioning,
+    QualifiedName, Routine, RoutineKind, Sequence, View,
 };
 
 /// Schemas of the server itself, and objects that extensions own (they come back with the
@@ -31,12 +31,63 @@ SELECT n.nspname::text, c.relname::text, s.seqstart, s.seqincrement, s.seqmin::n
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'i', 'a'))
  ORDER BY 1, 2";
 
-/// Indexes that no constraint owns (constraint indexes are the table's keys already).
+/// An index's `INCLUDE` columns, and its `NULLS NOT DISTINCT` (PostgreSQL 15: read through
+/// `to_jsonb` so that the query runs on servers whose `pg_index` has no such column), of
+/// `pg_index i`, or an empty list and false where `i` is NULL.
+pub(crate) fn with_index_options(sql: &str) -> String {
+    sql.replace(
+        "{include}",
+        "ARRAY(SELECT a.attname::text FROM generate_series(i.indnkeyatts + 1, i.indnatts) k
+                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]
+               ORDER BY k)",
+    )
+    .replace(
+        "{nulls_not_distinct}",
+        "coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false)",
+    )
+}
+
+/// The [`with_index_options`] columns of `row`, the include list at `at`.
+pub(crate) fn index_options(row: &tokio_postgres::Row, at: usize) -> IndexOptions {
+    IndexOptions {
+        include: row
+            .get::<_, Vec<String>>(at)
+            .iter()
+            .map(|c| ident(c))
+            .collect(),
+        nulls_not_distinct: row.get(at + 1),
+    }
+}
+
+/// Indexes that no constraint owns (constraint indexes are the table's keys already). Each key
+/// is its column or expression, then a collation other than the column's, an operator class
+/// other than the default, and an ordering other than `ASC NULLS LAST` (bit 1 of `indoption`
+/// is DESC, bit 2 NULLS FIRST).
 const INDEXES: &str = "
 SELECT n.nspname::text, ic.relname::text, tn.nspname::text, t.relname::text, i.indisunique,
        am.amname::text,
-       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) k),
-       pg_get_expr(i.indpred, i.indrelid)
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
+                    || CASE WHEN i.indkey[k - 1] <> 0 AND i.indcollation[k - 1] NOT IN (0, a.attcollation)
+                            THEN ' COLLATE ' || (SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN ''
+                                                              ELSE quote_ident(cn.nspname) || '.' END
+                                                         || quote_ident(co.collname)
+                                                    FROM pg_collation co
+                                                    JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                                                   WHERE co.oid = i.indcollation[k - 1])
+                            ELSE '' END
+                    || CASE WHEN oc.opcdefault THEN ''
+                            ELSE ' ' || CASE WHEN ocn.nspname = 'pg_catalog' THEN ''
+                                             ELSE quote_ident(ocn.nspname) || '.' END
+                                     || quote_ident(oc.opcname) END
+                    || CASE WHEN i.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END
+                    || CASE i.indoption[k - 1] & 3 WHEN 2 THEN ' NULLS FIRST'
+                                                   WHEN 1 THEN ' NULLS LAST' ELSE '' END
+               FROM generate_series(1, i.indnkeyatts) k
+               LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]
+               JOIN pg_opclass oc ON oc.oid = i.indclass[k - 1]
+               JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace
+              ORDER BY k),
+       pg_get_expr(i.indpred, i.indrelid), {include}, {nulls_not_distinct}
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
   JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
@@ -126,7 +177,7 @@ impl PostgresSource {
             });
         }
         for row in client
-            .query(&query(INDEXES), &[&schemas])
+            .query(&with_index_options(&query(INDEXES)), &[&schemas])
             .await
             .map_err(SourceError::query("listing indexes"))?
         {
@@ -143,6 +194,7 @@ impl PostgresSource {
                 kind,
                 method: (!matches!(method.as_str(), "btree" | "hash")).then_some(method),
                 predicate: row.get(7),
+                options: index_options(&row, 8),
                 location: None,
             });
         }

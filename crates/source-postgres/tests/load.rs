@@ -4,7 +4,7 @@ mod common;
 
 use common::{connect, read_all, rows_not_in_exactly_one_chunk, table, whole};
 use futures::TryStreamExt;
-use migrate_core::{ConstraintKind, LogicalType};
+use migrate_core::{ConstraintKind, Ident, LogicalType};
 use migrate_source_postgres::{chunk_predicate, ChunkBound, PostgresSource, Snapshot};
 
 fn one(db: &migrate_testkit::PgDatabase, sql: &str) -> String {
@@ -19,7 +19,8 @@ async fn discovery_reads_keys_and_statistics() {
     let db = pg.create_database("pg_discover");
     db.sql(
         r#"CREATE SCHEMA sales;
-        CREATE TABLE sales.customers (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, "Region" text);
+        CREATE TABLE sales.customers (id bigint, email text NOT NULL UNIQUE, "Region" text,
+            code text UNIQUE NULLS NOT DISTINCT, PRIMARY KEY (id) INCLUDE (email));
         CREATE TABLE sales.orders (id int PRIMARY KEY,
             customer bigint REFERENCES sales.customers MATCH FULL ON DELETE CASCADE ON UPDATE SET NULL
                 DEFERRABLE INITIALLY DEFERRED, total numeric(12,2));
@@ -28,7 +29,7 @@ async fn discovery_reads_keys_and_statistics() {
         CREATE TABLE sales.measures_2024 PARTITION OF sales.measures
             FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
         CREATE TABLE other (x int);
-        INSERT INTO sales.customers SELECT g, 'c' || g || '@x', CASE WHEN g % 4 = 0 THEN NULL ELSE 'r' || (g % 3) END
+        INSERT INTO sales.customers SELECT g, 'c' || g || '@x', CASE WHEN g % 4 = 0 THEN NULL ELSE 'r' || (g % 3) END, g
           FROM generate_series(1, 1000) g;
         INSERT INTO sales.measures SELECT date '2024-01-01' + g % 300, g FROM generate_series(1, 500) g;
         ANALYZE;"#,
@@ -49,7 +50,15 @@ async fn discovery_reads_keys_and_statistics() {
         .iter()
         .map(|c| (c.name.value.as_str(), c.nullable))
         .collect();
-    assert_eq!(columns, [("id", false), ("email", false), ("Region", true)]);
+    assert_eq!(
+        columns,
+        [
+            ("id", false),
+            ("email", false),
+            ("Region", true),
+            ("code", true)
+        ]
+    );
     assert!(customers.columns[2].name.quoted);
     assert_eq!(customers.columns[0].data_type, LogicalType::BigInt);
     assert_eq!(customers.primary_key().unwrap()[0].value, "id");
@@ -57,6 +66,18 @@ async fn discovery_reads_keys_and_statistics() {
         .constraints
         .iter()
         .any(|c| matches!(&c.kind, ConstraintKind::Unique(cols) if cols[0].value == "email")));
+    // A key's index options: the primary key's INCLUDE, PostgreSQL 15's NULLS NOT DISTINCT.
+    let index_options = |column: &str| {
+        let key = customers.constraints.iter().find(|c| {
+            matches!(&c.kind, ConstraintKind::PrimaryKey(cols) | ConstraintKind::Unique(cols)
+                if cols[0].value == column)
+        });
+        key.unwrap().index.clone()
+    };
+    assert_eq!(index_options("id").include, [Ident::new("email")]);
+    assert!(!index_options("id").nulls_not_distinct);
+    assert!(index_options("code").nulls_not_distinct);
+    assert!(index_options("email").is_plain());
     let stats = customers.statistics.as_ref().unwrap();
     assert_eq!(stats.row_count, Some(1000));
     assert!(stats.size_bytes.unwrap() > 0);

@@ -2,7 +2,9 @@
 //! compared with the server's own state, and failing states built in a test database (tables
 //! without keys, replica identities, long values, a role without privileges).
 
-use migrate_core::{CheckStatus, PreflightCheck, PreflightOptions, ReplicationMode, RoutineKind};
+use migrate_core::{
+    CheckStatus, Ident, PreflightCheck, PreflightOptions, ReplicationMode, RoutineKind,
+};
 use migrate_source_postgres::{preflight, PostgresSource};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -201,8 +203,10 @@ fn objects_beyond_tables_are_discovered() {
     };
     let db = pg.create_database("objects_pg");
     db.sql(
-        "CREATE TABLE t (id int PRIMARY KEY, name text);
+        "CREATE TABLE t (id int PRIMARY KEY, name text, note text);
          CREATE INDEX t_name ON t (lower(name)) WHERE id > 0;
+         CREATE INDEX t_sorted ON t (name text_pattern_ops DESC NULLS LAST, id NULLS FIRST) INCLUDE (note);
+         CREATE UNIQUE INDEX t_named ON t (name COLLATE \"C\" DESC) INCLUDE (id, note) NULLS NOT DISTINCT;
          CREATE VIEW v AS SELECT id FROM t;
          CREATE MATERIALIZED VIEW mv AS SELECT count(*) FROM t;
          CREATE SEQUENCE s START 5 INCREMENT 2;
@@ -237,10 +241,26 @@ fn objects_beyond_tables_are_discovered() {
             (catalog.sequences[0].start, catalog.sequences[0].increment),
             (5, 2)
         );
-        // The primary key's index is the key; the expression index is listed with its predicate.
-        assert_eq!(catalog.indexes.len(), 1, "{:?}", catalog.indexes);
+        // The primary key's index is the key; the expression index is listed with its predicate,
+        // each key with the collation, operator class and ordering that differ from the
+        // defaults, and the INCLUDE columns and NULLS NOT DISTINCT apart.
+        assert_eq!(catalog.indexes.len(), 3, "{:?}", catalog.indexes);
         assert_eq!(catalog.indexes[0].columns, vec!["lower(name)".to_string()]);
         assert_eq!(catalog.indexes[0].predicate.as_deref(), Some("(id > 0)"));
+        assert!(catalog.indexes[0].options.is_plain());
+        assert_eq!(catalog.indexes[1].name.name.value, "t_named");
+        assert_eq!(catalog.indexes[1].columns, ["name COLLATE \"C\" DESC"]);
+        assert_eq!(
+            catalog.indexes[1].options.include,
+            [Ident::new("id"), Ident::new("note")]
+        );
+        assert!(catalog.indexes[1].options.nulls_not_distinct);
+        assert_eq!(
+            catalog.indexes[2].columns,
+            ["name text_pattern_ops DESC NULLS LAST", "id NULLS FIRST"]
+        );
+        assert_eq!(catalog.indexes[2].options.include, [Ident::new("note")]);
+        assert!(!catalog.indexes[2].options.nulls_not_distinct);
         let routines: Vec<(RoutineKind, String)> = catalog
             .routines
             .iter()

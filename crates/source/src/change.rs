@@ -278,6 +278,7 @@ mod tests {
             name: None,
             kind: ConstraintKind::PrimaryKey(vec![Ident::new("id")]),
             state: ConstraintState::default(),
+            index: Default::default(),
         }];
         let schema = change_schema(&table);
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();

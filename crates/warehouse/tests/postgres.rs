@@ -44,6 +44,7 @@ fn table(schema: &str, name: &str, columns: &[(&str, &str)]) -> Table {
         name: None,
         kind: ConstraintKind::PrimaryKey(vec![Ident::new(columns[0].0)]),
         state: Default::default(),
+        index: Default::default(),
     });
     table
 }
@@ -880,6 +881,7 @@ async fn foreign_keys_are_not_created_during_the_load() {
             match_full: false,
         }),
         state: Default::default(),
+        index: Default::default(),
     });
     let warehouse = PostgresWarehouse::connect(db.url()).await.unwrap();
     warehouse

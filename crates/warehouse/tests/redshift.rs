@@ -150,6 +150,7 @@ fn change_table() -> migrate_core::Table {
         name: None,
         kind: ConstraintKind::PrimaryKey(vec![Ident::new("ID"), Ident::new("Line")]),
         state: Default::default(),
+        index: Default::default(),
     });
     table
 }

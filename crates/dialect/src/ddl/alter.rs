@@ -312,7 +312,7 @@ impl DdlReader {
         if self.exclusion_constraint(cursor, table)? {
             return Ok(());
         }
-        if let Some(constraint) = self.table_constraint(cursor, &table.name)? {
+        if let Some(constraint) = self.table_constraint(cursor)? {
             table.constraints.push(constraint);
             return Ok(());
         }
@@ -342,6 +342,7 @@ impl DdlReader {
                 method: None,
                 predicate: None,
                 location: Some(location),
+                options: Default::default(),
             });
             return Ok(());
         }

@@ -5,7 +5,7 @@ use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use crate::type_syntax::parse_type;
 use migrate_core::{
     Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, Deferral, ForeignKey,
-    Ident, Identity, LogicalType, QualifiedName, Severity, SourceDialect, SourceLocation, Table,
+    Ident, Identity, IndexOptions, LogicalType, QualifiedName, Severity, SourceDialect, Table,
 };
 use sqlparser::tokenizer::Token;
 
@@ -133,28 +133,29 @@ impl DdlReader {
                 column.nullable = true;
             } else if cursor.eat_kws(&["PRIMARY", "KEY"]) {
                 column.nullable = false;
-                self.inline_constraint(
-                    cursor,
-                    table,
-                    constraint_name,
-                    ConstraintKind::PrimaryKey(vec![column.name.clone()]),
-                )?;
+                let index = IndexOptions {
+                    include: index_parameters(cursor)?,
+                    nulls_not_distinct: false,
+                };
+                table.constraints.push(Constraint {
+                    name: constraint_name,
+                    kind: ConstraintKind::PrimaryKey(vec![column.name.clone()]),
+                    state: read_constraint_state(cursor)?,
+                    index,
+                });
             } else if cursor.eat_kw("UNIQUE") {
                 cursor.eat_kw("KEY");
-                let location = cursor.location();
-                if nulls_not_distinct(cursor)? {
-                    self.nulls_not_distinct_dropped(
-                        table.name.to_string(),
-                        &column.name.to_string(),
-                        location,
-                    );
-                }
-                self.inline_constraint(
-                    cursor,
-                    table,
-                    constraint_name,
-                    ConstraintKind::Unique(vec![column.name.clone()]),
-                )?;
+                let nulls_not_distinct = nulls_not_distinct(cursor)?;
+                let index = IndexOptions {
+                    include: index_parameters(cursor)?,
+                    nulls_not_distinct,
+                };
+                table.constraints.push(Constraint {
+                    name: constraint_name,
+                    kind: ConstraintKind::Unique(vec![column.name.clone()]),
+                    state: read_constraint_state(cursor)?,
+                    index,
+                });
             } else if cursor.is_kw("CHECK") {
                 cursor.advance();
                 let range = cursor.skip_parens()?;
@@ -241,7 +242,7 @@ impl DdlReader {
         }
     }
 
-    /// Adds an inline constraint to the table, reading its state words.
+    /// Adds an inline check or foreign key to the table, reading its state words.
     fn inline_constraint(
         &mut self,
         cursor: &mut Cursor,
@@ -249,9 +250,12 @@ impl DdlReader {
         name: Option<Ident>,
         kind: ConstraintKind,
     ) -> Result<(), ParseError> {
-        let mut state = ConstraintState::default();
-        constraint_state(cursor, &mut state)?;
-        table.constraints.push(Constraint { name, kind, state });
+        table.constraints.push(Constraint {
+            name,
+            kind,
+            state: read_constraint_state(cursor)?,
+            index: IndexOptions::default(),
+        });
         Ok(())
     }
 
@@ -297,25 +301,6 @@ impl DdlReader {
         column.generated = Some(cursor.text(range));
         let _ = cursor.eat_kw("VIRTUAL") || cursor.eat_kw("STORED") || cursor.eat_kw("PERSISTENT");
         Ok(())
-    }
-
-    /// PostgreSQL 15's `NULLS NOT DISTINCT` of a unique key or index (`object`) is not written
-    /// (the model has no place for it, and older PostgreSQL targets and Redshift don't have it):
-    /// a warning says the target's key lets through the rows with NULLs that the source's refuses.
-    pub(super) fn nulls_not_distinct_dropped(
-        &mut self,
-        object: String,
-        columns: &str,
-        location: SourceLocation,
-    ) {
-        self.finding(
-            Severity::Warning,
-            "constraint.nulls-not-distinct",
-            object,
-            format!("NULLS NOT DISTINCT of the unique key ({columns}) is dropped: the target accepts several rows with the same key where some of its columns are NULL, which the source refuses"),
-            "on PostgreSQL 15 or later, add NULLS NOT DISTINCT to the key by hand; elsewhere keep the rule in the writing application",
-            Some(location),
-        );
     }
 
     /// Oracle `DEFAULT ON NULL x` also stores x for an explicit NULL, so the column is NOT NULL.
@@ -377,7 +362,6 @@ impl DdlReader {
     pub(super) fn table_constraint(
         &mut self,
         cursor: &mut Cursor,
-        table: &QualifiedName,
     ) -> Result<Option<Constraint>, ParseError> {
         let start = cursor.position();
         let name = if cursor.eat_kw("CONSTRAINT") {
@@ -385,20 +369,19 @@ impl DdlReader {
         } else {
             None
         };
+        let mut index = IndexOptions::default();
         let kind = if cursor.eat_kws(&["PRIMARY", "KEY"]) {
             skip_index_name(cursor);
-            ConstraintKind::PrimaryKey(cursor.ident_list()?)
+            let columns = cursor.ident_list()?;
+            index.include = index_parameters(cursor)?;
+            ConstraintKind::PrimaryKey(columns)
         } else if cursor.is_kw("UNIQUE") && (name.is_some() || is_unique_constraint(cursor)) {
             cursor.advance();
             let _ = cursor.eat_kw("KEY") || cursor.eat_kw("INDEX");
             skip_index_name(cursor);
-            let location = cursor.location();
-            let nulls_not_distinct = nulls_not_distinct(cursor)?;
+            index.nulls_not_distinct = nulls_not_distinct(cursor)?;
             let columns = cursor.ident_list()?;
-            if nulls_not_distinct {
-                let names: Vec<String> = columns.iter().map(Ident::to_string).collect();
-                self.nulls_not_distinct_dropped(table.to_string(), &names.join(", "), location);
-            }
+            index.include = index_parameters(cursor)?;
             ConstraintKind::Unique(columns)
         } else if cursor.eat_kws(&["FOREIGN", "KEY"]) {
             skip_index_name(cursor);
@@ -424,9 +407,12 @@ impl DdlReader {
             cursor.advance();
             cursor.advance();
         }
-        let mut state = ConstraintState::default();
-        constraint_state(cursor, &mut state)?;
-        Ok(Some(Constraint { name, kind, state }))
+        Ok(Some(Constraint {
+            name,
+            kind,
+            state: read_constraint_state(cursor)?,
+            index,
+        }))
     }
 }
 
@@ -502,6 +488,23 @@ pub(super) fn nulls_not_distinct(cursor: &mut Cursor) -> Result<bool, ParseError
     Ok(not)
 }
 
+/// PostgreSQL's index parameters after a key's columns, or an index's: the `INCLUDE (...)`
+/// columns, returned, and `WITH (storage parameters)`, skipped (physical layout, not carried).
+pub(super) fn index_parameters(cursor: &mut Cursor) -> Result<Vec<Ident>, ParseError> {
+    let mut include = Vec::new();
+    loop {
+        if cursor.is_kw("INCLUDE") && cursor.peek_at(1) == &Token::LParen {
+            cursor.advance();
+            include = cursor.ident_list()?;
+        } else if cursor.is_kw("WITH") && cursor.peek_at(1) == &Token::LParen {
+            cursor.advance();
+            cursor.skip_parens()?;
+        } else {
+            return Ok(include);
+        }
+    }
+}
+
 fn referential_action(cursor: &mut Cursor) -> Result<String, ParseError> {
     for action in [
         &["CASCADE"][..],
@@ -547,6 +550,13 @@ fn is_state_word(cursor: &Cursor) -> bool {
 }
 
 /// ENABLE/DISABLE, VALIDATE/NOVALIDATE, RELY/NORELY, [NOT] ENFORCED, DEFERRABLE..., USING INDEX ...
+/// The state words after a constraint, from the default state.
+fn read_constraint_state(cursor: &mut Cursor) -> Result<ConstraintState, ParseError> {
+    let mut state = ConstraintState::default();
+    constraint_state(cursor, &mut state)?;
+    Ok(state)
+}
+
 pub(super) fn constraint_state(
     cursor: &mut Cursor,
     state: &mut ConstraintState,

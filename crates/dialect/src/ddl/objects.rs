@@ -3,7 +3,7 @@
 use super::DdlReader;
 use crate::cursor::{Cursor, ParseError, TokenRange};
 use migrate_core::{
-    Ident, Index, IndexKind, QualifiedName, Routine, RoutineKind, Sequence, Severity,
+    Ident, Index, IndexKind, IndexOptions, QualifiedName, Routine, RoutineKind, Sequence, Severity,
     SourceDialect, SourceLocation, Synonym, TableKind, View,
 };
 use sqlparser::tokenizer::Token;
@@ -258,22 +258,20 @@ impl DdlReader {
         let range = cursor.skip_parens()?;
         let columns = index_columns(cursor, range);
         // Storage, tablespace, partitioning, Hive handlers, bitmap join FROM...: none of it is
-        // carried to the target. A partial index keeps its WHERE.
+        // carried to the target. PostgreSQL's INCLUDE and NULLS NOT DISTINCT are, and a partial
+        // index keeps its WHERE.
+        let mut options = IndexOptions::default();
         loop {
-            cursor.take_until(|c| c.is_kw("WHERE") || c.is_kw("NULLS"));
-            let location = cursor.location();
-            if !cursor.is_kw("NULLS") {
+            cursor.take_until(|c| c.is_any_kw(&["WHERE", "NULLS", "INCLUDE", "WITH"]));
+            if cursor.is_kw("NULLS") {
+                options.nulls_not_distinct = super::column::nulls_not_distinct(cursor)?;
+            } else if cursor.is_any_kw(&["INCLUDE", "WITH"]) && cursor.peek_at(1) == &Token::LParen
+            {
+                options.include = super::column::index_parameters(cursor)?;
+            } else if cursor.is_any_kw(&["INCLUDE", "WITH"]) {
+                cursor.advance();
+            } else {
                 break;
-            }
-            if super::column::nulls_not_distinct(cursor)? {
-                let index = name
-                    .as_ref()
-                    .map_or_else(|| table.to_string(), ToString::to_string);
-                self.nulls_not_distinct_dropped(
-                    format!("index {index}"),
-                    &columns.join(", "),
-                    location,
-                );
             }
         }
         let predicate = if cursor.eat_kw("WHERE") {
@@ -296,6 +294,7 @@ impl DdlReader {
             kind,
             method,
             predicate,
+            options,
             location: Some(location),
         });
         Ok(())
@@ -611,13 +610,7 @@ fn index_columns(cursor: &Cursor, range: TokenRange) -> Vec<String> {
 }
 
 fn index_column_text(cursor: &Cursor, start: usize, end: usize) -> String {
-    let text = cursor.text(TokenRange { start, end });
-    let trimmed = ["ASC", "DESC", "asc", "desc"]
-        .iter()
-        .find_map(|suffix| text.strip_suffix(suffix))
-        .unwrap_or(&text)
-        .trim();
-    trimmed.to_string()
+    cursor.text(TokenRange { start, end }).trim().to_string()
 }
 
 /// Sequence bounds may exceed 64 bits (Oracle's default MAXVALUE has 28 digits).

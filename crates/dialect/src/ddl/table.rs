@@ -187,7 +187,7 @@ impl DdlReader {
         if self.exclusion_constraint(cursor, table)? {
             return Ok(());
         }
-        if let Some(constraint) = self.table_constraint(cursor, &table.name)? {
+        if let Some(constraint) = self.table_constraint(cursor)? {
             table.constraints.push(constraint);
             return Ok(());
         }
@@ -253,6 +253,7 @@ impl DdlReader {
             method: None,
             predicate: None,
             location: Some(location),
+            options: Default::default(),
         });
         Ok(true)
     }

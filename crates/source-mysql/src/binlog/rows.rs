@@ -745,6 +745,7 @@ mod tests {
             name: None,
             kind: ConstraintKind::PrimaryKey(vec![Ident::new("id")]),
             state: ConstraintState::default(),
+            index: Default::default(),
         }];
         let map = vec![
             MapColumn {

@@ -949,6 +949,7 @@ mod tests {
             name: None,
             kind: ConstraintKind::PrimaryKey(vec![Ident::new("region"), Ident::new("id")]),
             state: Default::default(),
+            index: Default::default(),
         }];
         Watched {
             table,

@@ -898,6 +898,7 @@ fn define_primary_key(
         name: Some(new_ident(name.clone())),
         kind,
         state: ConstraintState::default(),
+        index: Default::default(),
     });
     Ok(())
 }

@@ -50,6 +50,7 @@ fn constraint(name: &str, kind: ConstraintKind) -> Constraint {
         name: Some(ident(name)),
         kind,
         state: ConstraintState::default(),
+        index: Default::default(),
     }
 }
 

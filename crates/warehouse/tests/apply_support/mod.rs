@@ -43,6 +43,7 @@ pub fn table(schema: &str, name: &str, columns: &[(&str, &str)], key: &[&str]) -
             name: None,
             kind: ConstraintKind::PrimaryKey(key.iter().map(|k| Ident::new(*k)).collect()),
             state: Default::default(),
+            index: Default::default(),
         });
     }
     table
