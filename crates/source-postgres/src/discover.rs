@@ -109,7 +109,13 @@ SELECT c.conrelid, c.conname::text, c.contype::text, c.convalidated,
        ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
                JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i),
        c.confdeltype::text, c.confupdtype::text, c.confmatchtype::text, c.condeferrable,
-       c.condeferred, {include}, {nulls_not_distinct}
+       c.condeferred, {include}, {nulls_not_distinct},
+       ARRAY(SELECT a.attname::text
+               FROM jsonb_array_elements_text(
+                      CASE WHEN jsonb_typeof(to_jsonb(c) -> 'confdelsetcols') = 'array'
+                           THEN to_jsonb(c) -> 'confdelsetcols' ELSE '[]' END) WITH ORDINALITY k(n, i)
+               JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n::int2
+              ORDER BY k.i)
   FROM pg_constraint c
   LEFT JOIN pg_class fc ON fc.oid = c.confrelid
   LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
@@ -275,7 +281,8 @@ impl PostgresSource {
                             ident(table.as_deref().unwrap_or_default()),
                         ),
                         referenced_columns: referenced.iter().map(|c| ident(c)).collect(),
-                        on_delete: referential_action(&row.get::<_, String>(8)),
+                        on_delete: referential_action(&row.get::<_, String>(8))
+                            .map(|action| with_set_columns(action, &row.get::<_, Vec<String>>(15))),
                         on_update: referential_action(&row.get::<_, String>(9)),
                         match_full: row.get::<_, String>(10) == "f",
                     })
@@ -493,6 +500,16 @@ fn referential_action(code: &str) -> Option<String> {
         _ => None, // 'a': NO ACTION, the default
     }
     .map(str::to_string)
+}
+
+/// `ON DELETE SET NULL (a, b)`: PostgreSQL 15 sets only the listed columns of the key (its
+/// `confdelsetcols`, read through `to_jsonb` so that the query runs on older servers too).
+fn with_set_columns(action: String, columns: &[String]) -> String {
+    if columns.is_empty() {
+        return action;
+    }
+    let columns: Vec<String> = columns.iter().map(|c| ident(c).to_string()).collect();
+    format!("{action} ({})", columns.join(", "))
 }
 
 /// The converter's view of a resolved column type (`plain_name`: its `format_type`).

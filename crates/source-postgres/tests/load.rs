@@ -24,6 +24,8 @@ async fn discovery_reads_keys_and_statistics() {
         CREATE TABLE sales.orders (id int PRIMARY KEY,
             customer bigint REFERENCES sales.customers MATCH FULL ON DELETE CASCADE ON UPDATE SET NULL
                 DEFERRABLE INITIALLY DEFERRED, total numeric(12,2));
+        CREATE TABLE sales.notes (id int PRIMARY KEY, customer bigint, region text,
+            FOREIGN KEY (customer) REFERENCES sales.customers ON DELETE SET NULL (customer));
         CREATE VIEW sales.big_orders AS SELECT * FROM sales.orders WHERE total > 100;
         CREATE TABLE sales.measures (at date NOT NULL, v int) PARTITION BY RANGE (at);
         CREATE TABLE sales.measures_2024 PARTITION OF sales.measures
@@ -40,7 +42,12 @@ async fn discovery_reads_keys_and_statistics() {
     let names: Vec<String> = catalog.tables.iter().map(|t| t.name.to_string()).collect();
     assert_eq!(
         names,
-        ["sales.customers", "sales.measures", "sales.orders"],
+        [
+            "sales.customers",
+            "sales.measures",
+            "sales.notes",
+            "sales.orders"
+        ],
         "no view, no partition child, no other schema"
     );
 
@@ -98,6 +105,13 @@ async fn discovery_reads_keys_and_statistics() {
     assert_eq!(fk.on_delete.as_deref(), Some("CASCADE"));
     assert_eq!(fk.on_update.as_deref(), Some("SET NULL"));
     assert!(fk.match_full);
+    let notes = table(&catalog, "notes");
+    let set_null = notes.foreign_keys().next().unwrap();
+    assert_eq!(
+        set_null.on_delete.as_deref(),
+        Some("SET NULL (customer)"),
+        "PostgreSQL 15 sets only the listed columns"
+    );
     let fk_state = orders
         .constraints
         .iter()
