@@ -1188,6 +1188,21 @@ impl<'a> Emitter<'a> {
                 })
                 .collect();
             let Some(keys) = keys else {
+                if index.unique {
+                    // Not an index for speed only: the source refuses rows this one would.
+                    self.finding(
+                        Severity::Warning,
+                        "index.unique-not-created",
+                        &object,
+                        format!(
+                            "unique index on ({}) not created (an expression or a MySQL prefix): the target accepts the duplicates the source refuses",
+                            index.columns.join(", ")
+                        ),
+                        "enforce the rule by hand (on PostgreSQL, a unique index on the same expression) or in the application that writes the table",
+                        index.location.as_ref(),
+                    );
+                    continue;
+                }
                 let prefix = (self.from == SourceDialect::Mysql)
                     .then(|| index.columns.iter().find_map(|c| mysql_prefix(table, c)))
                     .flatten();
@@ -1621,8 +1636,6 @@ fn has_created_key(table: &Table, columns: &[Ident]) -> bool {
     })
 }
 
-/// The column an index column as written (`code`, `"Code"`, `` `code` ``) names, if it is a
-/// plain column. A quoted name is matched exactly first, so that `"A"` doesn't find `"a"`.
 /// An index key as written, `name [COLLATE c] [opclass] [ASC | DESC] [NULLS FIRST | LAST]`: the
 /// table's column it names and the rest (ordering, and PostgreSQL's collation and operator
 /// class, which only a PostgreSQL source has), or `None` for an expression or anything else.
@@ -1680,9 +1693,10 @@ fn mysql_prefix<'k>(table: &Table, key: &'k str) -> Option<(&'k str, u32)> {
     index_column(table, name).map(|_| (name, length))
 }
 
-/// The primary or unique key that makes `index` (of plain columns, `keys`) redundant: one with
-/// the same columns in the same order, where the index adds nothing (no condition, ordering,
-/// collation, operator class, access method, INCLUDE or NULLS NOT DISTINCT of its own).
+/// The primary or unique key that makes `index` (of plain columns, `keys`) redundant: one that
+/// the target creates (enabled and validated, see `keep_constraint`), with the same columns in
+/// the same order, where the index adds nothing (no condition, ordering, collation, operator
+/// class, access method, INCLUDE or NULLS NOT DISTINCT of its own).
 fn redundant_with<'t>(
     table: &'t Table,
     index: &Index,
@@ -1699,13 +1713,17 @@ fn redundant_with<'t>(
         return None;
     }
     table.constraints.iter().find(|c| match &c.kind {
-        ConstraintKind::PrimaryKey(columns) | ConstraintKind::Unique(columns) => {
+        ConstraintKind::PrimaryKey(columns) | ConstraintKind::Unique(columns)
+            if c.state.enabled && c.state.validated =>
+        {
             columns.len() == keys.len() && columns.iter().zip(keys).all(|(a, (b, _))| a.matches(b))
         }
         _ => false,
     })
 }
 
+/// The column an index column as written (`code`, `"Code"`, `` `code` ``) names, if it is a
+/// plain column. A quoted name is matched exactly first, so that `"A"` doesn't find `"a"`.
 fn index_column<'t>(table: &'t Table, text: &str) -> Option<&'t Column> {
     let unquoted = ['"', '`'].iter().find_map(|quote| {
         text.strip_prefix(*quote)
