@@ -267,7 +267,10 @@ impl DdlReader {
                 options.nulls_not_distinct = super::column::nulls_not_distinct(cursor)?;
             } else if cursor.is_any_kw(&["INCLUDE", "WITH"]) && cursor.peek_at(1) == &Token::LParen
             {
-                options.include = super::column::index_parameters(cursor)?;
+                // INCLUDE and WITH may be apart (`INCLUDE (a) NULLS NOT DISTINCT WITH (...)`).
+                options
+                    .include
+                    .extend(super::column::index_parameters(cursor)?);
             } else if cursor.is_any_kw(&["INCLUDE", "WITH"]) {
                 cursor.advance();
             } else {
