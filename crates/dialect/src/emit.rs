@@ -1619,21 +1619,33 @@ fn aligned_key_types(
 }
 
 /// Whether `table` has a primary or unique key on exactly `columns` (the primary key when
-/// `columns` is empty) that is created in a PostgreSQL target, as a foreign key needs there:
-/// enabled and validated (see `keep_constraint`).
+/// `columns` is empty) that is created in a PostgreSQL target ([`created_key`]), as a foreign
+/// key needs there.
 fn has_created_key(table: &Table, columns: &[Ident]) -> bool {
-    table.constraints.iter().any(|c| {
-        c.state.enabled
-            && c.state.validated
-            && match &c.kind {
-                ConstraintKind::PrimaryKey(key) if columns.is_empty() => !key.is_empty(),
-                ConstraintKind::PrimaryKey(key) | ConstraintKind::Unique(key) => {
-                    key.len() == columns.len()
-                        && columns.iter().all(|c| key.iter().any(|k| k.matches(c)))
-                }
-                _ => false,
+    table
+        .constraints
+        .iter()
+        .any(|c| match (created_key(c), &c.kind) {
+            (Some(key), ConstraintKind::PrimaryKey(_)) if columns.is_empty() => !key.is_empty(),
+            (Some(key), _) => {
+                key.len() == columns.len()
+                    && columns.iter().all(|c| key.iter().any(|k| k.matches(c)))
             }
-    })
+            (None, _) => false,
+        })
+}
+
+/// The columns of `constraint` when it is a primary or unique key that a PostgreSQL target
+/// creates, with its index: enabled and validated (see `keep_constraint`).
+fn created_key(constraint: &Constraint) -> Option<&[Ident]> {
+    match &constraint.kind {
+        ConstraintKind::PrimaryKey(key) | ConstraintKind::Unique(key)
+            if constraint.state.enabled && constraint.state.validated =>
+        {
+            Some(key)
+        }
+        _ => None,
+    }
 }
 
 /// An index key as written, `name [COLLATE c] [opclass] [ASC | DESC] [NULLS FIRST | LAST]`: the
@@ -1694,8 +1706,7 @@ fn mysql_prefix<'k>(table: &Table, key: &'k str) -> Option<(&'k str, u32)> {
 }
 
 /// The primary or unique key that makes `index` (of plain columns, `keys`) redundant: one that
-/// the target creates (enabled and validated, see `keep_constraint`), with the same columns in
-/// the same order, where the index adds nothing (no condition, ordering, collation, operator
+/// the target creates ([`created_key`]), with the same columns in the same order, where the index adds nothing (no condition, ordering, collation, operator
 /// class, access method, INCLUDE or NULLS NOT DISTINCT of its own).
 fn redundant_with<'t>(
     table: &'t Table,
@@ -1712,13 +1723,10 @@ fn redundant_with<'t>(
     if !plain {
         return None;
     }
-    table.constraints.iter().find(|c| match &c.kind {
-        ConstraintKind::PrimaryKey(columns) | ConstraintKind::Unique(columns)
-            if c.state.enabled && c.state.validated =>
-        {
+    table.constraints.iter().find(|c| {
+        created_key(c).is_some_and(|columns| {
             columns.len() == keys.len() && columns.iter().zip(keys).all(|(a, (b, _))| a.matches(b))
-        }
-        _ => false,
+        })
     })
 }
 

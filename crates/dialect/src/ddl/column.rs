@@ -137,12 +137,13 @@ impl DdlReader {
                     include: index_parameters(cursor)?,
                     nulls_not_distinct: false,
                 };
-                table.constraints.push(Constraint {
-                    name: constraint_name,
-                    kind: ConstraintKind::PrimaryKey(vec![column.name.clone()]),
-                    state: read_constraint_state(cursor)?,
+                self.inline_constraint(
+                    cursor,
+                    table,
+                    constraint_name,
+                    ConstraintKind::PrimaryKey(vec![column.name.clone()]),
                     index,
-                });
+                )?;
             } else if cursor.eat_kw("UNIQUE") {
                 cursor.eat_kw("KEY");
                 let nulls_not_distinct = nulls_not_distinct(cursor)?;
@@ -150,17 +151,24 @@ impl DdlReader {
                     include: index_parameters(cursor)?,
                     nulls_not_distinct,
                 };
-                table.constraints.push(Constraint {
-                    name: constraint_name,
-                    kind: ConstraintKind::Unique(vec![column.name.clone()]),
-                    state: read_constraint_state(cursor)?,
+                self.inline_constraint(
+                    cursor,
+                    table,
+                    constraint_name,
+                    ConstraintKind::Unique(vec![column.name.clone()]),
                     index,
-                });
+                )?;
             } else if cursor.is_kw("CHECK") {
                 cursor.advance();
                 let range = cursor.skip_parens()?;
                 let check = ConstraintKind::Check(cursor.text(range));
-                self.inline_constraint(cursor, table, constraint_name, check)?;
+                self.inline_constraint(
+                    cursor,
+                    table,
+                    constraint_name,
+                    check,
+                    IndexOptions::default(),
+                )?;
             } else if cursor.eat_kw("REFERENCES") {
                 let fk = self.references(cursor, vec![column.name.clone()])?;
                 self.inline_constraint(
@@ -168,6 +176,7 @@ impl DdlReader {
                     table,
                     constraint_name,
                     ConstraintKind::ForeignKey(fk),
+                    IndexOptions::default(),
                 )?;
             } else if constraint_name.is_some() {
                 return Err(cursor.error(
@@ -242,19 +251,21 @@ impl DdlReader {
         }
     }
 
-    /// Adds an inline check or foreign key to the table, reading its state words.
+    /// Adds an inline constraint to the table, reading its state words. `index`: a key's index
+    /// options, read before them.
     fn inline_constraint(
         &mut self,
         cursor: &mut Cursor,
         table: &mut Table,
         name: Option<Ident>,
         kind: ConstraintKind,
+        index: IndexOptions,
     ) -> Result<(), ParseError> {
         table.constraints.push(Constraint {
             name,
             kind,
             state: read_constraint_state(cursor)?,
-            index: IndexOptions::default(),
+            index,
         });
         Ok(())
     }
