@@ -468,6 +468,12 @@ pub struct Index {
     pub location: Option<SourceLocation>,
 }
 
+impl Index {
+    /// Stands for a key whose expression live discovery could not read (a MySQL 8 functional key
+    /// part): an index with it is reported, never created.
+    pub const UNREAD_EXPRESSION: &'static str = "(expression not read)";
+}
+
 /// A user-defined type (a PostgreSQL domain or enum). The target has no such type: columns of it
 /// get `data_type`, and so do casts to it (pg_dump writes enum defaults as `'ok'::public.mood`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

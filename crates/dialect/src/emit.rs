@@ -4,6 +4,7 @@
 //! keys), foreign keys as ALTER TABLE once every table exists, comments, then views and synonyms.
 //! Everything that can't be carried over becomes a finding; nothing is dropped silently.
 
+use crate::index_expr::{not_immutable_call, parenthesized, split_ordering};
 use crate::literal_default::{literal_default, LiteralDefault};
 use crate::typemap::{CastTypeMap, TypeMaps};
 use migrate_core::{
@@ -722,6 +723,17 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// What the rewriter knows of the catalog, for an expression of `table`.
+    fn rewrite_context(&self, table: &Table) -> Context {
+        Context {
+            types: Some(self.types.clone()),
+            table: Some(table.name.name.value.clone()),
+            user_types: self.user_types.clone(),
+            cast_types: Some(self.cast_types.clone()),
+            renamed_tables: Vec::new(),
+        }
+    }
+
     /// Rewrites an expression (default, check) into the target dialect, or reports why not.
     fn expression(
         &mut self,
@@ -731,13 +743,7 @@ impl<'a> Emitter<'a> {
         what: &str,
         location: Option<&migrate_core::SourceLocation>,
     ) -> Option<String> {
-        let context = Context {
-            types: Some(self.types.clone()),
-            table: Some(table.name.name.value.clone()),
-            user_types: self.user_types.clone(),
-            cast_types: Some(self.cast_types.clone()),
-            renamed_tables: Vec::new(),
-        };
+        let context = self.rewrite_context(table);
         match rewrite_expression_in(expression, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, object, location),
             Err(error) => {
@@ -1180,70 +1186,53 @@ impl<'a> Emitter<'a> {
                 );
                 continue;
             };
-            let keys: Option<Vec<(Ident, &str)>> = index
+            let columns: Option<Vec<(Ident, &str)>> = index
                 .columns
                 .iter()
                 .map(|c| {
                     index_key(table, c, self.from).map(|(col, order)| (col.name.clone(), order))
                 })
                 .collect();
-            let Some(keys) = keys else {
-                if index.unique {
-                    // Not an index for speed only: the source refuses rows this one would.
-                    self.finding(
-                        Severity::Warning,
-                        "index.unique-not-created",
-                        &object,
-                        format!(
-                            "unique index on ({}) not created (an expression or a MySQL prefix): the target accepts the duplicates the source refuses",
-                            index.columns.join(", ")
-                        ),
-                        "enforce the rule by hand (on PostgreSQL, a unique index on the same expression) or in the application that writes the table",
-                        index.location.as_ref(),
-                    );
-                    continue;
+            let keys = match columns {
+                Some(columns) => {
+                    if let Some(key) = redundant_with(table, index, &columns) {
+                        let key = constraint_object(table, key);
+                        self.finding(
+                            Severity::Info,
+                            "index.redundant",
+                            &object,
+                            format!(
+                                "has the columns of {key}, whose own index the target creates: not created"
+                            ),
+                            "none",
+                            index.location.as_ref(),
+                        );
+                        continue;
+                    }
+                    columns
+                        .into_iter()
+                        .map(|(column, order)| IndexKey::Column(column, order))
+                        .collect()
                 }
-                let prefix = (self.from == SourceDialect::Mysql)
-                    .then(|| index.columns.iter().find_map(|c| mysql_prefix(table, c)))
-                    .flatten();
-                if let Some(prefix) = prefix {
-                    self.finding(
-                        Severity::Info,
-                        "index.prefix",
-                        &object,
-                        format!("indexes the first {} characters of {} (a MySQL prefix index), which PostgreSQL can't: not created", prefix.1, prefix.0),
-                        "create an index on the whole column, or on left(column, n) for queries that filter on that expression, if queries need it",
-                        index.location.as_ref(),
-                    );
-                    continue;
+                None => {
+                    let prefix = (self.from == SourceDialect::Mysql)
+                        .then(|| index.columns.iter().find_map(|c| mysql_prefix(table, c)))
+                        .flatten();
+                    let keys = match prefix {
+                        Some((column, length)) => {
+                            Err(format!("a MySQL prefix of {length} characters of {column}"))
+                        }
+                        None => self.expression_keys(table, index, &object),
+                    };
+                    match keys {
+                        Ok(keys) => keys,
+                        Err(why) => {
+                            self.index_not_created(index, prefix, &why, &object);
+                            continue;
+                        }
+                    }
                 }
-                self.finding(
-                    Severity::Info,
-                    "index.expression",
-                    &object,
-                    format!(
-                        "index on expressions ({}) not created",
-                        index.columns.join(", ")
-                    ),
-                    "create it by hand if queries need it",
-                    index.location.as_ref(),
-                );
-                continue;
             };
-            if let Some(key) = redundant_with(table, index, &keys) {
-                let key = constraint_object(table, key);
-                self.finding(
-                    Severity::Info,
-                    "index.redundant",
-                    &object,
-                    format!(
-                        "has the columns of {key}, whose own index the target creates: not created"
-                    ),
-                    "none",
-                    index.location.as_ref(),
-                );
-                continue;
-            }
             if matches!(index.kind, IndexKind::FullText | IndexKind::Spatial) {
                 self.finding(
                     Severity::Info,
@@ -1314,13 +1303,16 @@ impl<'a> Emitter<'a> {
             self.relation_names.insert((schema, index_name.clone()));
             let column_list = keys
                 .iter()
-                .map(|(column, order)| {
-                    let name = self.column_name(table_index, column, &object);
-                    if order.is_empty() {
-                        name
-                    } else {
-                        format!("{name} {order}")
+                .map(|key| match key {
+                    IndexKey::Column(column, order) => {
+                        let name = self.column_name(table_index, column, &object);
+                        if order.is_empty() {
+                            name
+                        } else {
+                            format!("{name} {order}")
+                        }
                     }
+                    IndexKey::Expression(sql) => sql.clone(),
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
@@ -1341,6 +1333,113 @@ impl<'a> Emitter<'a> {
         }
         if created {
             self.out.push('\n');
+        }
+    }
+
+    /// The keys of an index with expressions among them, each expression rewritten into the
+    /// target dialect with its ordering (and a PostgreSQL source's operator class) kept; or why
+    /// the index can't be created (then none of the rewrites' findings is reported: the caller
+    /// reports the index).
+    fn expression_keys<'k>(
+        &mut self,
+        table: &Table,
+        index: &'k Index,
+        object: &str,
+    ) -> Result<Vec<IndexKey<'k>>, String> {
+        let context = self.rewrite_context(table);
+        let mut keys = Vec::with_capacity(index.columns.len());
+        let mut rewrites = Vec::new();
+        for text in &index.columns {
+            if let Some((column, order)) = index_key(table, text, self.from) {
+                keys.push(IndexKey::Column(column.name.clone(), order));
+                continue;
+            }
+            if text == Index::UNREAD_EXPRESSION {
+                return Err("a key whose expression discovery could not read".into());
+            }
+            let (expression, ordering) = split_ordering(text);
+            let translate = |sql: &str| rewrite_expression_in(sql, self.from, self.to, &context);
+            // A PostgreSQL key may end with an operator class: `lower(name) text_pattern_ops`.
+            let with_opclass = || {
+                let (head, opclass) = expression.rsplit_once(char::is_whitespace)?;
+                translate(head).ok().map(|rewritten| (rewritten, opclass))
+            };
+            let (rewritten, opclass) = match translate(expression) {
+                Ok(rewritten) => (rewritten, ""),
+                Err(error) => match with_opclass().filter(|_| self.from == SourceDialect::Postgres)
+                {
+                    Some(found) => found,
+                    None => {
+                        return Err(format!("`{expression}` could not be translated ({error})"))
+                    }
+                },
+            };
+            if let Some(function) = not_immutable_call(&rewritten.sql) {
+                return Err(format!(
+                    "`{}` uses {function}, which PostgreSQL does not allow in an index (it is not IMMUTABLE)",
+                    rewritten.sql
+                ));
+            }
+            rewrites.push((keys.len(), rewritten, [opclass, ordering]));
+            keys.push(IndexKey::Expression(String::new()));
+        }
+        let location = index.location.as_ref();
+        for (position, rewritten, suffixes) in rewrites {
+            let written = rewritten.sql.clone();
+            let Some(sql) = self.accept_rewrite(rewritten, object, location) else {
+                return Err(format!("`{written}` needs a rewrite by hand"));
+            };
+            let mut key = parenthesized(sql);
+            for suffix in suffixes.iter().filter(|s| !s.is_empty()) {
+                key.push(' ');
+                key.push_str(suffix);
+            }
+            keys[position] = IndexKey::Expression(key);
+        }
+        Ok(keys)
+    }
+
+    /// Reports an index that a PostgreSQL target does not get: a key is an expression that can't
+    /// be created (`why`), or a MySQL `prefix` (column, length).
+    fn index_not_created(
+        &mut self,
+        index: &Index,
+        prefix: Option<(&str, u32)>,
+        why: &str,
+        object: &str,
+    ) {
+        let location = index.location.as_ref();
+        if index.unique {
+            // Not an index for speed only: the source refuses rows this one would.
+            self.finding(
+                Severity::Warning,
+                "index.unique-not-created",
+                object,
+                format!(
+                    "unique index on ({}) not created ({why}): the target accepts the duplicates the source refuses",
+                    index.columns.join(", ")
+                ),
+                "enforce the rule by hand (on PostgreSQL, a unique index on an equivalent expression) or in the application that writes the table",
+                location,
+            );
+        } else if let Some((column, length)) = prefix {
+            self.finding(
+                Severity::Info,
+                "index.prefix",
+                object,
+                format!("indexes the first {length} characters of {column} (a MySQL prefix index), which PostgreSQL can't: not created"),
+                "create an index on the whole column, or on left(column, n) for queries that filter on that expression, if queries need it",
+                location,
+            );
+        } else {
+            self.finding(
+                Severity::Info,
+                "index.expression",
+                object,
+                format!("index on ({}) not created: {why}", index.columns.join(", ")),
+                "create an equivalent index by hand if queries need it",
+                location,
+            );
         }
     }
 
@@ -1703,6 +1802,13 @@ fn mysql_prefix<'k>(table: &Table, key: &'k str) -> Option<(&'k str, u32)> {
     let length = length.trim().parse().ok()?;
     let name = name.trim();
     index_column(table, name).map(|_| (name, length))
+}
+
+/// An index key: a column of the table with its ordering as written, or an expression already
+/// in the target's dialect (with its ordering).
+enum IndexKey<'k> {
+    Column(Ident, &'k str),
+    Expression(String),
 }
 
 /// The primary or unique key that makes `index` (of plain columns, `keys`) redundant: one that

@@ -8,6 +8,7 @@ mod cursor;
 pub mod ddl;
 mod emit;
 mod expr;
+mod index_expr;
 mod literal_default;
 mod script;
 mod target_checks;

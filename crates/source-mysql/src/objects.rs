@@ -31,10 +31,10 @@ const SEQUENCES: &str = "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema
 /// Non-unique indexes (unique ones are the table's unique keys, read by discovery). Each key as
 /// MySQL writes it: a prefix length (`name(20)`), then `DESC` for a descending key (`COLLATION`
 /// `D`: MySQL 8, MariaDB 10.8). A MySQL 8 functional key has no column; its expression is in a
-/// column MariaDB doesn't have, so it is listed as `(expression)`.
+/// column MariaDB doesn't have, so it is listed as [`Index::UNREAD_EXPRESSION`].
 const INDEXES: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, INDEX_TYPE,
        COALESCE(CONCAT(COLUMN_NAME, COALESCE(CONCAT('(', SUB_PART, ')'), ''),
-                       CASE WHEN COLLATION = 'D' THEN ' DESC' ELSE '' END), '(expression)')
+                       CASE WHEN COLLATION = 'D' THEN ' DESC' ELSE '' END), {unread})
   FROM information_schema.STATISTICS WHERE NON_UNIQUE = 1 AND {schemas}
  ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX";
 
@@ -127,7 +127,9 @@ impl MysqlSource {
             });
         }
         let context = "listing indexes";
-        for mut row in rows(INDEXES, "TABLE_SCHEMA", context).await? {
+        let unread = format!("'{}'", Index::UNREAD_EXPRESSION);
+        let indexes = INDEXES.replace("{unread}", &unread);
+        for mut row in rows(&indexes, "TABLE_SCHEMA", context).await? {
             let schema = text(&mut row, 0, context)?;
             let table = name(schema.clone(), text(&mut row, 1, context)?);
             let index = name(schema, text(&mut row, 2, context)?);

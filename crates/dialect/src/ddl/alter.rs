@@ -3,7 +3,7 @@
 
 use super::DdlReader;
 use crate::cursor::{Cursor, ParseError};
-use migrate_core::{Index, IndexKind, QualifiedName, Severity, SourceLocation, Table};
+use migrate_core::{Severity, SourceDialect, SourceLocation, Table};
 use sqlparser::tokenizer::Token;
 
 impl DdlReader {
@@ -312,38 +312,11 @@ impl DdlReader {
         if self.exclusion_constraint(cursor, table)? {
             return Ok(());
         }
-        if let Some(constraint) = self.table_constraint(cursor)? {
-            table.constraints.push(constraint);
+        if self.dialect == SourceDialect::Mysql && self.mysql_index_element(cursor, table)? {
             return Ok(());
         }
-        if cursor.is_any_kw(&["INDEX", "KEY", "FULLTEXT", "SPATIAL"]) && !cursor.is_kw_at(1, "(") {
-            let location = cursor.location();
-            let kind = if cursor.eat_kw("FULLTEXT") {
-                IndexKind::FullText
-            } else if cursor.eat_kw("SPATIAL") {
-                IndexKind::Spatial
-            } else {
-                IndexKind::BTree
-            };
-            let _ = cursor.eat_kw("INDEX") || cursor.eat_kw("KEY");
-            let name = if cursor.is(&Token::LParen) {
-                None
-            } else {
-                Some(cursor.ident()?)
-            };
-            let columns = cursor.ident_list()?;
-            let index_name = name.unwrap_or_else(|| columns[0].clone());
-            self.catalog.indexes.push(Index {
-                name: QualifiedName::new(table.name.schema.clone(), index_name),
-                table: table.name.clone(),
-                columns: columns.iter().map(|c| c.value.clone()).collect(),
-                unique: false,
-                kind,
-                method: None,
-                predicate: None,
-                location: Some(location),
-                options: Default::default(),
-            });
+        if let Some(constraint) = self.table_constraint(cursor)? {
+            table.constraints.push(constraint);
             return Ok(());
         }
         let column = self.column_definition(cursor, table)?;

@@ -1,10 +1,11 @@
 //! MySQL's table options (`ENGINE=InnoDB AUTO_INCREMENT=17 DEFAULT CHARSET=utf8mb4 ...`) and
 //! partitioning.
 
+use super::objects::{index_columns, key_parts};
 use super::table::TableClauses;
 use super::DdlReader;
-use crate::cursor::{Cursor, ParseError};
-use migrate_core::Table;
+use crate::cursor::{Cursor, ParseError, TokenRange};
+use migrate_core::{Ident, Index, IndexKind, QualifiedName, Table};
 use sqlparser::tokenizer::Token;
 
 /// Options with no meaning in the target: `NAME [=] value`.
@@ -44,6 +45,85 @@ const IGNORED_OPTIONS: &[&str] = &[
 ];
 
 impl DdlReader {
+    /// A MySQL index as a table element, in CREATE TABLE or after ALTER TABLE ... ADD: `KEY|INDEX
+    /// [name] (parts)`, `FULLTEXT|SPATIAL [KEY|INDEX] [name] (parts)`, and `[CONSTRAINT [name]]
+    /// UNIQUE [KEY|INDEX] [name] (parts)` when a part is not a plain column (an expression
+    /// `(lower(email))` or a prefix `email(10)`): that is a unique index the target can't make a
+    /// key of. Parts keep their text as written (`b DESC`). Reads nothing and returns false for
+    /// any other element (a unique key of plain columns is a constraint).
+    pub(super) fn mysql_index_element(
+        &mut self,
+        cursor: &mut Cursor,
+        table: &Table,
+    ) -> Result<bool, ParseError> {
+        let start = cursor.position();
+        let location = cursor.location();
+        let (kind, unique) = if cursor.is_any_kw(&["FULLTEXT", "SPATIAL"]) {
+            let kind = if cursor.eat_kw("FULLTEXT") {
+                IndexKind::FullText
+            } else {
+                cursor.advance();
+                IndexKind::Spatial
+            };
+            let _ = cursor.eat_kw("KEY") || cursor.eat_kw("INDEX");
+            (kind, false)
+        } else if cursor.is_any_kw(&["KEY", "INDEX"]) {
+            // `key` may also be a column name: `key varchar(10)`.
+            let next_is_type = cursor
+                .word_at(1)
+                .is_some_and(|w| self.maps.source(self.dialect).knows(&w));
+            if next_is_type {
+                return Ok(false);
+            }
+            cursor.advance();
+            (IndexKind::BTree, false)
+        } else {
+            if cursor.eat_kw("CONSTRAINT") && !cursor.is_kw("UNIQUE") {
+                cursor.advance();
+            }
+            if !cursor.eat_kw("UNIQUE") {
+                cursor.set_position(start);
+                return Ok(false);
+            }
+            let _ = cursor.eat_kw("KEY") || cursor.eat_kw("INDEX");
+            (IndexKind::BTree, true)
+        };
+        let name = if cursor.is(&Token::LParen) {
+            None
+        } else {
+            Some(cursor.ident()?)
+        };
+        let range = cursor.skip_parens()?;
+        let parts = key_parts(cursor, range);
+        let first_column = parts
+            .first()
+            .and_then(|part| key_part_column(cursor, *part));
+        let plain = parts
+            .iter()
+            .all(|part| key_part_column(cursor, *part).is_some());
+        if unique && plain {
+            cursor.set_position(start);
+            return Ok(false);
+        }
+        cursor.take_until(|c| c.is(&Token::Comma));
+        // MySQL names an unnamed index after its first column, or `functional_index`.
+        let name = name
+            .or(first_column)
+            .unwrap_or_else(|| Ident::new("functional_index"));
+        self.catalog.indexes.push(Index {
+            name: QualifiedName::new(table.name.schema.clone(), name),
+            table: table.name.clone(),
+            columns: index_columns(cursor, range),
+            unique,
+            kind,
+            method: None,
+            predicate: None,
+            location: Some(location),
+            options: Default::default(),
+        });
+        Ok(true)
+    }
+
     pub(super) fn mysql_table_clauses(
         &mut self,
         cursor: &mut Cursor,
@@ -101,4 +181,16 @@ impl DdlReader {
         }
         Ok(clauses)
     }
+}
+
+/// The column a key part names when it is a plain column, `name [ASC | DESC]` (not a prefix
+/// `name(10)`, not an expression).
+fn key_part_column(cursor: &mut Cursor, part: TokenRange) -> Option<Ident> {
+    let resume = cursor.position();
+    cursor.set_position(part.start);
+    let column = cursor.ident().ok();
+    let _ = cursor.eat_kw("ASC") || cursor.eat_kw("DESC");
+    let plain = cursor.position() == part.end;
+    cursor.set_position(resume);
+    column.filter(|_| plain)
 }

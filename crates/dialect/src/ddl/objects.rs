@@ -593,8 +593,16 @@ impl DdlReader {
 }
 
 /// Index columns as written: plain names stay names, expressions keep their text.
-fn index_columns(cursor: &Cursor, range: TokenRange) -> Vec<String> {
-    let mut columns = Vec::new();
+pub(super) fn index_columns(cursor: &Cursor, range: TokenRange) -> Vec<String> {
+    key_parts(cursor, range)
+        .into_iter()
+        .map(|part| cursor.text(part).trim().to_string())
+        .collect()
+}
+
+/// The comma-separated parts of an index's key list (the inside of its parentheses).
+pub(super) fn key_parts(cursor: &Cursor, range: TokenRange) -> Vec<TokenRange> {
+    let mut parts = Vec::new();
     let mut depth = 0usize;
     let mut start = range.start;
     for index in range.start..range.end {
@@ -602,18 +610,17 @@ fn index_columns(cursor: &Cursor, range: TokenRange) -> Vec<String> {
             Token::LParen => depth += 1,
             Token::RParen => depth = depth.saturating_sub(1),
             Token::Comma if depth == 0 => {
-                columns.push(index_column_text(cursor, start, index));
+                parts.push(TokenRange { start, end: index });
                 start = index + 1;
             }
             _ => {}
         }
     }
-    columns.push(index_column_text(cursor, start, range.end));
-    columns
-}
-
-fn index_column_text(cursor: &Cursor, start: usize, end: usize) -> String {
-    cursor.text(TokenRange { start, end }).trim().to_string()
+    parts.push(TokenRange {
+        start,
+        end: range.end,
+    });
+    parts
 }
 
 /// Sequence bounds may exceed 64 bits (Oracle's default MAXVALUE has 28 digits).

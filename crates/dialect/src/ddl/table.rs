@@ -3,9 +3,7 @@
 
 use super::DdlReader;
 use crate::cursor::{Cursor, ParseError};
-use migrate_core::{
-    Index, IndexKind, QualifiedName, Severity, SourceDialect, SourceLocation, Table, TableKind,
-};
+use migrate_core::{QualifiedName, Severity, SourceDialect, SourceLocation, Table, TableKind};
 use sqlparser::tokenizer::Token;
 
 /// What the clauses after the column list said that the grammar of the table itself needs.
@@ -187,11 +185,11 @@ impl DdlReader {
         if self.exclusion_constraint(cursor, table)? {
             return Ok(());
         }
-        if let Some(constraint) = self.table_constraint(cursor)? {
-            table.constraints.push(constraint);
+        if self.dialect == SourceDialect::Mysql && self.mysql_index_element(cursor, table)? {
             return Ok(());
         }
-        if self.dialect == SourceDialect::Mysql && self.mysql_index_element(cursor, table)? {
+        if let Some(constraint) = self.table_constraint(cursor)? {
+            table.constraints.push(constraint);
             return Ok(());
         }
         if cursor.eat_kws(&["SUPPLEMENTAL", "LOG"]) || cursor.eat_kws(&["PERIOD", "FOR"]) {
@@ -207,54 +205,5 @@ impl DdlReader {
         let column = self.column_definition(cursor, table)?;
         table.columns.push(column);
         Ok(())
-    }
-
-    /// MySQL `KEY name (cols)`, `INDEX`, `FULLTEXT KEY`, `SPATIAL INDEX` inside CREATE TABLE.
-    fn mysql_index_element(
-        &mut self,
-        cursor: &mut Cursor,
-        table: &Table,
-    ) -> Result<bool, ParseError> {
-        let kind = if cursor.is_kw("FULLTEXT") {
-            IndexKind::FullText
-        } else if cursor.is_kw("SPATIAL") {
-            IndexKind::Spatial
-        } else if cursor.is_kw("KEY") || cursor.is_kw("INDEX") {
-            // `key` may also be a column name: `key varchar(10)`.
-            let next_is_type = cursor
-                .word_at(1)
-                .is_some_and(|w| self.maps.source(self.dialect).knows(&w));
-            if next_is_type {
-                return Ok(false);
-            }
-            IndexKind::BTree
-        } else {
-            return Ok(false);
-        };
-        let location = cursor.location();
-        cursor.advance();
-        if kind != IndexKind::BTree {
-            let _ = cursor.eat_kw("KEY") || cursor.eat_kw("INDEX");
-        }
-        let name = if cursor.is(&Token::LParen) {
-            None
-        } else {
-            Some(cursor.ident()?)
-        };
-        let columns = cursor.ident_list()?;
-        cursor.take_until(|c| c.is(&Token::Comma));
-        let index_name = name.unwrap_or_else(|| columns[0].clone());
-        self.catalog.indexes.push(Index {
-            name: migrate_core::QualifiedName::new(table.name.schema.clone(), index_name),
-            table: table.name.clone(),
-            columns: columns.iter().map(|c| c.value.clone()).collect(),
-            unique: false,
-            kind,
-            method: None,
-            predicate: None,
-            location: Some(location),
-            options: Default::default(),
-        });
-        Ok(true)
     }
 }

@@ -1,24 +1,30 @@
 //! Identifier normalisation of a rewritten AST (see [`crate::ident`]): every identifier is folded
 //! to lower case and quoted only when needed. Built-in function names are left as written (a
 //! function named `LEFT` must not become `"left"`); user-defined ones are normalised like any
-//! other name.
+//! other name. Collation names are kept as written: PostgreSQL's are case-sensitive (`"C"`).
 
 use super::Ctx;
 use crate::ast::builtin_name;
 use crate::ident::{fold, needs_quotes};
 use migrate_core::TargetDialect;
-use sqlparser::ast::{Expr, Ident, VisitorMut};
+use sqlparser::ast::{Expr, Ident, ObjectName, VisitorMut};
 use std::ops::ControlFlow;
 
 pub(crate) struct Normalise<'a> {
     ctx: &'a mut Ctx,
     /// The next `skip` identifiers visited are a built-in function's name.
     skip: usize,
+    /// The collation names of the `COLLATE` expressions being visited, as written.
+    collations: Vec<ObjectName>,
 }
 
 impl<'a> Normalise<'a> {
     pub(crate) fn new(ctx: &'a mut Ctx) -> Self {
-        Normalise { ctx, skip: 0 }
+        Normalise {
+            ctx,
+            skip: 0,
+            collations: Vec::new(),
+        }
     }
 }
 
@@ -27,9 +33,21 @@ impl VisitorMut for Normalise<'_> {
 
     /// A function's name is the first thing visited after the call itself.
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-        if let Expr::Function(function) = expr {
-            if builtin_name(function).is_some() {
+        match expr {
+            Expr::Function(function) if builtin_name(function).is_some() => {
                 self.skip = function.name.0.len();
+            }
+            Expr::Collate { collation, .. } => self.collations.push(collation.clone()),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// The collation's name goes back to how it was written once the expression is done.
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Expr::Collate { collation, .. } = expr {
+            if let Some(written) = self.collations.pop() {
+                *collation = written;
             }
         }
         ControlFlow::Continue(())
