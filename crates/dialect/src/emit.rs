@@ -1638,13 +1638,15 @@ fn identity_integer(data_type: &LogicalType) -> Option<LogicalType> {
     }
 }
 
-/// Whether `column` may hold NULLs: it is nullable and not in `table`'s enabled primary key
-/// (a key declared apart from the column, `PRIMARY KEY (id)`, makes it NOT NULL too).
+/// Whether `column` may hold NULLs: it is nullable and not in `table`'s primary key (a key
+/// declared apart from the column, `PRIMARY KEY (id)`, makes it NOT NULL too), unless that key
+/// is disabled or not validated (Oracle `ENABLE NOVALIDATE`: the rows before it were never
+/// checked, and the target does not create it).
 fn may_hold_nulls(table: &Table, column: &Column) -> bool {
     column.nullable
         && !table.constraints.iter().any(|c| {
-            c.state.enabled
-                && matches!(&c.kind, ConstraintKind::PrimaryKey(key) if key.iter().any(|k| k.matches(&column.name)))
+            matches!(c.kind, ConstraintKind::PrimaryKey(_))
+                && created_key(c).is_some_and(|key| key.iter().any(|k| k.matches(&column.name)))
         })
 }
 
