@@ -525,6 +525,48 @@ async fn added_and_dropped_columns_announce_the_new_definition() {
     assert_eq!(column::<Decimal128Array>(batch, "qty").value(0), 7000);
 }
 
+/// A column added with a constant default gives the rows that existed that value, in the source
+/// and (through the target's default) in the target. One added with `CURRENT_TIMESTAMP` got the
+/// source's moment, which the binlog does not carry: the stream stops, naming the column.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_column_added_with_a_default_that_is_not_a_constant_stops_the_stream() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_ddl_default");
+    db.sql("CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB")
+        .unwrap();
+    let (_source, _tables, _from, mut stream) = watch_from_now(db.url(), &["t"]).await;
+    db.sql(
+        "INSERT INTO t VALUES (1);
+         ALTER TABLE t ADD COLUMN n INT NOT NULL DEFAULT -5, ADD COLUMN s VARCHAR(5) DEFAULT 'a''b',
+                       ADD COLUMN f BIT(3) DEFAULT b'101', ADD COLUMN r DOUBLE DEFAULT 1.5e3;
+         INSERT INTO t (id) VALUES (2);",
+    )
+    .unwrap();
+    let events = until_commits(&mut stream, 2).await;
+    let ChangeEvent::Table { table } = &events[2] else {
+        panic!("expected the new definition, got {:?}", events[2])
+    };
+    assert_eq!(table.columns.len(), 5);
+    db.sql(
+        "ALTER TABLE t ADD COLUMN at TIMESTAMP(6) NULL DEFAULT CURRENT_TIMESTAMP(6);
+         INSERT INTO t (id) VALUES (3);",
+    )
+    .unwrap();
+    let error = next_error(&mut stream).await;
+    assert_eq!(error.retry(), Retry::Definite);
+    let text = error.to_string();
+    assert!(
+        text.contains("column at was added to t_cdc_ddl_default"),
+        "{text}"
+    );
+    assert!(
+        text.contains("current_timestamp(6), which is not a constant"),
+        "{text}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_large_transaction_streams_in_bounded_batches() {
     let Some(server) = migrate_testkit::mariadb() else {

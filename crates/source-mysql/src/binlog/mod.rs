@@ -48,7 +48,7 @@ use crate::connect::{first, get, Flavor, Target};
 use crate::sql::display_name;
 use crate::{MysqlSnapshot, MysqlSource, SourceError};
 use futures::{FutureExt, StreamExt};
-use migrate_core::{Ident, LogicalType, QualifiedName, Table};
+use migrate_core::{ColumnDefault, Ident, LogicalType, QualifiedName, Table};
 use migrate_source::{
     ChangeEvent, ChangeSource, ChangeStream, Position, Selection, TableFilter, START_OVER,
 };
@@ -874,6 +874,34 @@ impl MysqlChangeStream {
         };
         let layout = Layout::new(table.clone(), &map)?;
         let announce = changed && table.columns != watched.table.columns;
+        // The target adds a new column with its default, which gives its existing rows the
+        // source's values only when the default is a constant.
+        let filled_by_source = table.columns.iter().find(|c| {
+            !watched
+                .table
+                .columns
+                .iter()
+                .any(|w| w.name.matches(&c.name))
+                && (c.identity.is_some()
+                    || matches!(&c.default, Some(ColumnDefault::Expression(e)) if !is_constant(e)))
+        });
+        if let Some(column) = filled_by_source {
+            let how = match &column.default {
+                Some(ColumnDefault::Expression(e)) if column.identity.is_none() => {
+                    format!("with the default {e}, which is not a constant")
+                }
+                _ => "as an AUTO_INCREMENT column".into(),
+            };
+            return Err(SourceError::ChangeCapture {
+                at: self.at(pos),
+                message: format!(
+                    "column {} was added to {} {how}: the source gave the rows that existed values of its own, which are not in the binlog, and the target's default would give them others",
+                    column.name,
+                    display_name(&table)
+                ),
+                action: START_OVER.into(),
+            });
+        }
         if announce {
             self.flush()?;
             tracing::info!(table = %display_name(&table), "the table's columns changed in the binlog: announcing its new definition");
@@ -1146,4 +1174,28 @@ async fn collations(
         }
     }
     Ok(map)
+}
+
+/// Whether a column default as discovery reads it (MySQL syntax) is a constant: NULL, TRUE,
+/// FALSE, a number, or one string or bit/hex literal (`'a''b'`, `b'101'`). Anything else
+/// (`current_timestamp()`, `uuid()`, an expression) is evaluated when a row gets it.
+fn is_constant(expression: &str) -> bool {
+    let text = expression.trim();
+    if ["NULL", "TRUE", "FALSE"]
+        .iter()
+        .any(|word| text.eq_ignore_ascii_case(word))
+    {
+        return true;
+    }
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && unsigned.parse::<f64>().is_ok()
+    {
+        return true;
+    }
+    let literal = text.strip_prefix(['b', 'B', 'x', 'X']).unwrap_or(text);
+    literal
+        .strip_prefix('\'')
+        .and_then(|rest| rest.strip_suffix('\''))
+        .is_some_and(|inside| !inside.replace("''", "").contains('\''))
 }
