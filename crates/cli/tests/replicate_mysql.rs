@@ -368,3 +368,35 @@ fn replicate_and_validate_run_over_tls() {
     let (code, summary) = pair.run("validate", &[]);
     assert_eq!(code, 0, "{summary:#}");
 }
+
+/// A unique key on a prefix of a TEXT column (`UNIQUE KEY (url(20))`) is not a key on the whole
+/// column: made one on the target, a long value the source holds would not fit in its index
+/// and the load would fail. The table loads whole, and the key's own rule is not created.
+#[test]
+fn a_unique_prefix_key_does_not_become_a_key_on_the_whole_column() {
+    let Some(pair) = Pair::new("rep_my_prefix") else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE TABLE pages (id INT PRIMARY KEY, url TEXT, UNIQUE KEY pages_url (url(20)));
+             INSERT INTO pages
+             SELECT a.seq, CONCAT(a.seq, '-', GROUP_CONCAT(MD5(a.seq * 1000 + b.seq) SEPARATOR ''))
+               FROM seq_1_to_3 a, seq_1_to_100 b GROUP BY a.seq;",
+        )
+        .unwrap();
+    let schema = pair.source.name().to_string();
+    let (code, summary) = pair.run("replicate", &[]);
+    assert_eq!(code, 0, "{summary:#}");
+    let pages = table(&summary, &format!("{schema}.pages"));
+    assert_eq!(pages["status"], "loaded", "{pages:#}");
+    assert_eq!(pages["rows"], 3);
+    assert_eq!(pages["validation"]["status"], "passed", "{pages:#}");
+    let keys = pair
+        .target
+        .sql(&format!(
+            "SELECT string_agg(pg_get_constraintdef(oid), '; ') FROM pg_constraint WHERE conrelid = '\"{schema}\".pages'::regclass"
+        ))
+        .unwrap();
+    assert_eq!(keys.trim(), "PRIMARY KEY (id)");
+}

@@ -29,6 +29,11 @@ SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_D
  WHERE {schemas}
  ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";
 
+/// Primary, unique and foreign keys. A unique key with a prefix part (`UNIQUE KEY (url(255))`,
+/// often on a TEXT column) or a MySQL 8 functional part is not read as a key: its rule is not
+/// one of whole columns, and a unique key on the whole column could refuse values on the target
+/// (PostgreSQL's B-tree entries hold at most about 2.7 kB). `discover_objects` lists it as a
+/// unique index, which the converter reports.
 const CONSTRAINTS: &str = "
 SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.CONSTRAINT_NAME, t.CONSTRAINT_TYPE, k.COLUMN_NAME,
        k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE,
@@ -41,6 +46,11 @@ SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.CONSTRAINT_NAME, t.CONSTRAINT_TYPE, k.COL
     ON r.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND r.TABLE_NAME = t.TABLE_NAME
    AND r.CONSTRAINT_NAME = t.CONSTRAINT_NAME
  WHERE t.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY') AND {schemas}
+   AND NOT (t.CONSTRAINT_TYPE = 'UNIQUE' AND EXISTS (
+            SELECT 1 FROM information_schema.STATISTICS p
+             WHERE p.TABLE_SCHEMA = t.TABLE_SCHEMA AND p.TABLE_NAME = t.TABLE_NAME
+               AND p.INDEX_NAME = t.CONSTRAINT_NAME
+               AND (p.SUB_PART IS NOT NULL OR p.COLUMN_NAME IS NULL)))
  ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME, t.CONSTRAINT_TYPE, t.CONSTRAINT_NAME, k.ORDINAL_POSITION";
 
 /// MariaDB's `JSON` is `LONGTEXT` with a column-level `CHECK (json_valid(col))`, named after the

@@ -28,14 +28,21 @@ const EVENTS: &str = "SELECT EVENT_SCHEMA, EVENT_NAME, EVENT_DEFINITION
 const SEQUENCES: &str = "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES
  WHERE TABLE_TYPE = 'SEQUENCE' AND {schemas} ORDER BY 1, 2";
 
-/// Non-unique indexes (unique ones are the table's unique keys, read by discovery). Each key as
-/// MySQL writes it: a prefix length (`name(20)`), then `DESC` for a descending key (`COLLATION`
-/// `D`: MySQL 8, MariaDB 10.8). A MySQL 8 functional key has no column; its expression is in a
-/// column MariaDB doesn't have, so it is listed as [`Index::UNREAD_EXPRESSION`].
+/// Non-unique indexes, and the unique ones that discovery does not read as unique keys (a key
+/// with a prefix part, see `discover.rs`). Each key as MySQL writes it: a prefix length
+/// (`name(20)`), then `DESC` for a descending key (`COLLATION` `D`: MySQL 8, MariaDB 10.8). A
+/// MySQL 8 functional key has no column; its expression is in a column MariaDB doesn't have, so
+/// it is listed as [`Index::UNREAD_EXPRESSION`].
 const INDEXES: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, INDEX_TYPE,
        COALESCE(CONCAT(COLUMN_NAME, COALESCE(CONCAT('(', SUB_PART, ')'), ''),
-                       CASE WHEN COLLATION = 'D' THEN ' DESC' ELSE '' END), {unread})
-  FROM information_schema.STATISTICS WHERE NON_UNIQUE = 1 AND {schemas}
+                       CASE WHEN COLLATION = 'D' THEN ' DESC' ELSE '' END), {unread}),
+       CASE WHEN NON_UNIQUE = 0 THEN 'unique' ELSE '' END
+  FROM information_schema.STATISTICS s
+ WHERE (NON_UNIQUE = 1 OR (INDEX_NAME <> 'PRIMARY' AND EXISTS (
+          SELECT 1 FROM information_schema.STATISTICS p
+           WHERE p.TABLE_SCHEMA = s.TABLE_SCHEMA AND p.TABLE_NAME = s.TABLE_NAME
+             AND p.INDEX_NAME = s.INDEX_NAME AND (p.SUB_PART IS NOT NULL OR p.COLUMN_NAME IS NULL))))
+   AND {schemas}
  ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX";
 
 const PARTITIONS: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, PARTITION_NAME, PARTITION_METHOD,
@@ -145,11 +152,12 @@ impl MysqlSource {
                         "HASH" => IndexKind::Hash,
                         _ => IndexKind::BTree,
                     };
+                    let unique = text(&mut row, 5, context)? == "unique";
                     catalog.indexes.push(Index {
                         name: index,
                         table,
                         columns: vec![column],
-                        unique: false,
+                        unique,
                         kind,
                         method: None,
                         predicate: None,

@@ -296,6 +296,8 @@ fn objects_beyond_tables_are_discovered() {
     db.sql(
         "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20), KEY t_name (name, id DESC));
          CREATE TABLE notes (body TEXT, KEY notes_body (body(10)));
+         CREATE TABLE pages (id INT PRIMARY KEY, url TEXT, code VARCHAR(9),
+                             UNIQUE KEY pages_url (url(20)), UNIQUE KEY pages_code (code));
          CREATE VIEW v AS SELECT id FROM t;
          CREATE SEQUENCE s;
          CREATE PROCEDURE p() SELECT 1;
@@ -312,10 +314,28 @@ fn objects_beyond_tables_are_discovered() {
         let schema = db.name();
         assert_eq!(catalog.views.len(), 1);
         assert_eq!(catalog.sequences.len(), 1);
-        // Each key as MySQL writes it: a descending key, a prefix of a TEXT column.
-        assert_eq!(catalog.indexes.len(), 2);
+        // Each key as MySQL writes it: a descending key, a prefix of a TEXT column. A unique
+        // key with a prefix is a unique index, not a key on the whole column.
+        assert_eq!(catalog.indexes.len(), 3);
         assert_eq!(catalog.indexes[0].columns, ["body(10)"]);
-        assert_eq!(catalog.indexes[1].columns, ["name", "id DESC"]);
+        assert!(!catalog.indexes[0].unique);
+        assert_eq!(catalog.indexes[1].name.name.value, "pages_url");
+        assert_eq!(catalog.indexes[1].columns, ["url(20)"]);
+        assert!(catalog.indexes[1].unique);
+        assert_eq!(catalog.indexes[2].columns, ["name", "id DESC"]);
+        let pages = catalog
+            .tables
+            .iter()
+            .find(|t| t.name.name.value == "pages")
+            .unwrap();
+        let keys: Vec<String> = pages
+            .constraints
+            .iter()
+            .map(|c| format!("{:?}", c.kind))
+            .collect();
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        assert!(keys[0].starts_with("PrimaryKey"), "{keys:?}");
+        assert!(keys[1].contains("code"), "{keys:?}");
         let routines: Vec<(RoutineKind, String)> = catalog
             .routines
             .iter()
