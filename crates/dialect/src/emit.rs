@@ -1366,13 +1366,17 @@ impl<'a> Emitter<'a> {
             };
             let (rewritten, opclass) = match translate(expression) {
                 Ok(rewritten) => (rewritten, ""),
-                Err(error) => match with_opclass().filter(|_| self.from == SourceDialect::Postgres)
-                {
-                    Some(found) => found,
-                    None => {
-                        return Err(format!("`{expression}` could not be translated ({error})"))
+                Err(error) => {
+                    match (self.from == SourceDialect::Postgres)
+                        .then(with_opclass)
+                        .flatten()
+                    {
+                        Some(found) => found,
+                        None => {
+                            return Err(format!("`{expression}` could not be translated ({error})"))
+                        }
                     }
-                },
+                }
             };
             if let Some(function) = not_immutable_call(&rewritten.sql) {
                 return Err(format!(

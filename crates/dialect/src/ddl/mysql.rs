@@ -58,6 +58,8 @@ impl DdlReader {
     ) -> Result<bool, ParseError> {
         let start = cursor.position();
         let location = cursor.location();
+        // `CONSTRAINT symbol UNIQUE (...)`: the symbol names the index when nothing else does.
+        let mut symbol = None;
         let (kind, unique) = if cursor.is_any_kw(&["FULLTEXT", "SPATIAL"]) {
             let kind = if cursor.eat_kw("FULLTEXT") {
                 IndexKind::FullText
@@ -79,7 +81,7 @@ impl DdlReader {
             (IndexKind::BTree, false)
         } else {
             if cursor.eat_kw("CONSTRAINT") && !cursor.is_kw("UNIQUE") {
-                cursor.advance();
+                symbol = cursor.ident().ok();
             }
             if !cursor.eat_kw("UNIQUE") {
                 cursor.set_position(start);
@@ -89,7 +91,7 @@ impl DdlReader {
             (IndexKind::BTree, true)
         };
         let name = if cursor.is(&Token::LParen) {
-            None
+            symbol
         } else {
             Some(cursor.ident()?)
         };
