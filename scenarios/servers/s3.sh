@@ -151,8 +151,9 @@ cmd_start() {
 	write_identities
 	# weed binds its ports one service after another while the first ones already connect to each
 	# other: an outgoing connection's ephemeral port can be one a later service needs (the ports are
-	# in Linux's ephemeral range), and weed exits with "address already in use". Such a start is
-	# tried again.
+	# in Linux's ephemeral range), and weed exits with "address already in use" (or, when its own
+	# check before binding finds the port taken, "Port allocation failed: ... is not available").
+	# Such a start is tried again.
 	local attempt since
 	for attempt in 1 2 3; do
 		port=$(pick_ports "${MIGRATE_S3_PORT:-}")
@@ -190,7 +191,9 @@ cmd_start() {
 		fi
 		show_log "$LOG"
 		process_alive "$pid" weed && kill -TERM "$pid" 2>/dev/null
-		if [ "$attempt" -lt 3 ] && [[ $(tail -c "+$since" "$LOG") == *"address already in use"* ]]; then
+		local lines
+		lines=$(tail -c "+$since" "$LOG")
+		if [ "$attempt" -lt 3 ] && [[ $lines == *"address already in use"* || $lines == *"Port allocation failed"* ]]; then
 			log "a port weed needed was taken while it started (attempt $attempt of 3); starting it again"
 			continue
 		fi
