@@ -60,14 +60,15 @@ pub(crate) fn index_options(row: &tokio_postgres::Row, at: usize) -> IndexOption
 }
 
 /// Indexes that no constraint owns (constraint indexes are the table's keys already). Each key
-/// is its column or expression, then a collation other than the column's, an operator class
-/// other than the default, and an ordering other than `ASC NULLS LAST` (bit 1 of `indoption`
-/// is DESC, bit 2 NULLS FIRST).
+/// is its column or expression, then a collation other than the column's (for an expression,
+/// other than the database's default, oid 100: one the expression takes from its columns is
+/// written out, which changes nothing), an operator class other than the default, and an
+/// ordering other than `ASC NULLS LAST` (bit 1 of `indoption` is DESC, bit 2 NULLS FIRST).
 const INDEXES: &str = "
 SELECT n.nspname::text, ic.relname::text, tn.nspname::text, t.relname::text, i.indisunique,
        am.amname::text,
        ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
-                    || CASE WHEN i.indkey[k - 1] <> 0 AND i.indcollation[k - 1] NOT IN (0, a.attcollation)
+                    || CASE WHEN i.indcollation[k - 1] NOT IN (0, coalesce(a.attcollation, 100))
                             THEN ' COLLATE ' || (SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN ''
                                                               ELSE quote_ident(cn.nspname) || '.' END
                                                          || quote_ident(co.collname)

@@ -205,6 +205,7 @@ fn objects_beyond_tables_are_discovered() {
     db.sql(
         "CREATE TABLE t (id int PRIMARY KEY, name text, note text);
          CREATE INDEX t_name ON t (lower(name)) WHERE id > 0;
+         CREATE INDEX t_lower_c ON t ((lower(name)) COLLATE \"C\", (id + 1) DESC);
          CREATE INDEX t_sorted ON t (name text_pattern_ops DESC NULLS LAST, id NULLS FIRST) INCLUDE (note);
          CREATE UNIQUE INDEX t_named ON t (name COLLATE \"C\" DESC) INCLUDE (id, note) NULLS NOT DISTINCT;
          CREATE VIEW v AS SELECT id FROM t;
@@ -244,23 +245,29 @@ fn objects_beyond_tables_are_discovered() {
         // The primary key's index is the key; the expression index is listed with its predicate,
         // each key with the collation, operator class and ordering that differ from the
         // defaults, and the INCLUDE columns and NULLS NOT DISTINCT apart.
-        assert_eq!(catalog.indexes.len(), 3, "{:?}", catalog.indexes);
-        assert_eq!(catalog.indexes[0].columns, vec!["lower(name)".to_string()]);
-        assert_eq!(catalog.indexes[0].predicate.as_deref(), Some("(id > 0)"));
-        assert!(catalog.indexes[0].options.is_plain());
-        assert_eq!(catalog.indexes[1].name.name.value, "t_named");
-        assert_eq!(catalog.indexes[1].columns, ["name COLLATE \"C\" DESC"]);
+        assert_eq!(catalog.indexes.len(), 4, "{:?}", catalog.indexes);
+        // An expression key keeps its collation too.
+        assert_eq!(catalog.indexes[0].name.name.value, "t_lower_c");
         assert_eq!(
-            catalog.indexes[1].options.include,
+            catalog.indexes[0].columns,
+            ["lower(name) COLLATE \"C\"", "(id + 1) DESC"]
+        );
+        assert_eq!(catalog.indexes[1].columns, vec!["lower(name)".to_string()]);
+        assert_eq!(catalog.indexes[1].predicate.as_deref(), Some("(id > 0)"));
+        assert!(catalog.indexes[1].options.is_plain());
+        assert_eq!(catalog.indexes[2].name.name.value, "t_named");
+        assert_eq!(catalog.indexes[2].columns, ["name COLLATE \"C\" DESC"]);
+        assert_eq!(
+            catalog.indexes[2].options.include,
             [Ident::new("id"), Ident::new("note")]
         );
-        assert!(catalog.indexes[1].options.nulls_not_distinct);
+        assert!(catalog.indexes[2].options.nulls_not_distinct);
         assert_eq!(
-            catalog.indexes[2].columns,
+            catalog.indexes[3].columns,
             ["name text_pattern_ops DESC NULLS LAST", "id NULLS FIRST"]
         );
-        assert_eq!(catalog.indexes[2].options.include, [Ident::new("note")]);
-        assert!(!catalog.indexes[2].options.nulls_not_distinct);
+        assert_eq!(catalog.indexes[3].options.include, [Ident::new("note")]);
+        assert!(!catalog.indexes[3].options.nulls_not_distinct);
         let routines: Vec<(RoutineKind, String)> = catalog
             .routines
             .iter()
