@@ -560,7 +560,6 @@ fn is_state_word(cursor: &Cursor) -> bool {
                 || cursor.is_kw_at(1, "VALID")))
 }
 
-/// ENABLE/DISABLE, VALIDATE/NOVALIDATE, RELY/NORELY, [NOT] ENFORCED, DEFERRABLE..., USING INDEX ...
 /// The state words after a constraint, from the default state.
 fn read_constraint_state(cursor: &mut Cursor) -> Result<ConstraintState, ParseError> {
     let mut state = ConstraintState::default();
@@ -568,6 +567,7 @@ fn read_constraint_state(cursor: &mut Cursor) -> Result<ConstraintState, ParseEr
     Ok(state)
 }
 
+/// ENABLE/DISABLE, VALIDATE/NOVALIDATE, RELY/NORELY, [NOT] ENFORCED, DEFERRABLE..., USING INDEX ...
 pub(super) fn constraint_state(
     cursor: &mut Cursor,
     state: &mut ConstraintState,

@@ -96,21 +96,18 @@ impl DdlReader {
             Some(cursor.ident()?)
         };
         let range = cursor.skip_parens()?;
-        let parts = key_parts(cursor, range);
-        let first_column = parts
-            .first()
-            .and_then(|part| key_part_column(cursor, *part));
-        let plain = parts
-            .iter()
-            .all(|part| key_part_column(cursor, *part).is_some());
-        if unique && plain {
+        let columns: Vec<Option<Ident>> = key_parts(cursor, range)
+            .into_iter()
+            .map(|part| key_part_column(cursor, part))
+            .collect();
+        if unique && columns.iter().all(Option::is_some) {
             cursor.set_position(start);
             return Ok(false);
         }
         cursor.take_until(|c| c.is(&Token::Comma));
         // MySQL names an unnamed index after its first column, or `functional_index`.
         let name = name
-            .or(first_column)
+            .or_else(|| columns.into_iter().next().flatten())
             .unwrap_or_else(|| Ident::new("functional_index"));
         self.catalog.indexes.push(Index {
             name: QualifiedName::new(table.name.schema.clone(), name),

@@ -596,7 +596,7 @@ impl DdlReader {
 pub(super) fn index_columns(cursor: &Cursor, range: TokenRange) -> Vec<String> {
     key_parts(cursor, range)
         .into_iter()
-        .map(|part| cursor.text(part).trim().to_string())
+        .map(|part| cursor.text(part))
         .collect()
 }
 
