@@ -1023,7 +1023,7 @@ fn broken_connections_are_retried_on_new_ones() {
         )
         .unwrap();
     let staging = pair.staging.to_str().unwrap().to_string();
-    let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_migrate"))
         .args([
             "replicate",
             "--source",
@@ -1042,27 +1042,37 @@ fn broken_connections_are_retried_on_new_ones() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run migrate");
-    // Terminate every session of migrate on the target, three times during the load.
-    let mut terminated = 0;
-    for _ in 0..3 {
-        std::thread::sleep(Duration::from_millis(700));
-        terminated += pg
+    // Terminate the sessions of migrate on the target that are running a statement, at three
+    // moments of the load (an idle pooled session may never be used again: breaking only those
+    // would test nothing).
+    let (mut terminated, mut moments) = (0, 0);
+    for _ in 0..200 {
+        if moments == 3 || child.try_wait().expect("poll migrate").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let broken = pg
             .sql(&format!(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-                  WHERE datname = '{}' AND pid <> pg_backend_pid()",
+                  WHERE datname = '{}' AND pid <> pg_backend_pid() AND state = 'active'",
                 pair.target.name()
             ))
             .unwrap()
             .trim()
             .parse::<u32>()
             .unwrap();
+        if broken > 0 {
+            terminated += broken;
+            moments += 1;
+            std::thread::sleep(Duration::from_millis(300));
+        }
     }
     let output = child.wait_with_output().expect("wait for migrate");
     let summary: Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
     assert!(
         terminated > 0,
-        "no session was terminated: the load ended too soon"
+        "no session running a statement was terminated: the load ended too soon"
     );
     assert_eq!(output.status.code(), Some(0), "{summary:#}");
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -533,7 +533,9 @@ async fn full_load<S: Source>(
             )?)
         }
         _ => {
-            let target = Target::postgres(&connection_url(&task.target.url), workers).await?;
+            let target =
+                Target::postgres(&connection_url(&task.target.url), workers, &options.retry)
+                    .await?;
             // One run of a task at a time: its chunks, manifests and checkpoints have one writer.
             if let Some(warehouses) = target.warehouses() {
                 claim_task(
@@ -647,7 +649,8 @@ pub async fn validate<S: Source>(
     let (source, planned) = connect_and_plan::<S>(task, &options).await?;
     let Planned { loads, findings } = planned;
     let parallel = (task.parallel_tables as usize).max(1);
-    let target = Target::postgres(&connection_url(&task.target.url), parallel).await?;
+    let target =
+        Target::postgres(&connection_url(&task.target.url), parallel, &options.retry).await?;
     let warehouses = target
         .warehouses()
         .ok_or_else(|| ReplicateError::Unsupported {

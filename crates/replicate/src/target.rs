@@ -2,7 +2,7 @@
 //! that loads each staged chunk, written next to it: migrate can't reach Redshift).
 
 use crate::redshift;
-use crate::ReplicateError;
+use crate::{ReplicateError, RetryPolicy};
 use futures::StreamExt;
 use migrate_core::{Finding, SourceDialect, Table};
 use migrate_stage::{Manifest, Stage};
@@ -118,11 +118,19 @@ pub(crate) fn prep_mode(mode: PrepMode) -> migrate_warehouse::PrepMode {
 }
 
 impl Target {
-    /// Opens `connections` connections to a PostgreSQL target.
-    pub async fn postgres(url: &str, connections: usize) -> Result<Target, ReplicateError> {
-        Ok(Target::Postgres(
-            Warehouses::connect(url, connections).await?,
-        ))
+    /// Opens `connections` connections to a PostgreSQL target, retrying as `retry` says when a
+    /// connection breaks or the server is not ready (the errors name the server).
+    pub async fn postgres(
+        url: &str,
+        connections: usize,
+        retry: &RetryPolicy,
+    ) -> Result<Target, ReplicateError> {
+        let warehouses = retry
+            .run("connecting to the target", |_| {
+                Warehouses::connect(url, connections)
+            })
+            .await?;
+        Ok(Target::Postgres(warehouses))
     }
 
     pub fn endpoint(&self) -> String {
