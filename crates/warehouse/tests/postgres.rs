@@ -1032,6 +1032,39 @@ async fn connection_errors_never_show_the_password() {
     assert_eq!(error.retry(), Retry::Transient);
 }
 
+/// A user who may not create the warehouse's schema is told which grant is missing; the hint is
+/// not added to other failures of the same statement.
+#[tokio::test(flavor = "current_thread")]
+async fn a_user_without_create_is_told_the_grant_it_needs() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("wh_no_create");
+    let role = format!("{}_r", db.name());
+    db.sql(&format!("CREATE ROLE \"{role}\" LOGIN")).unwrap();
+    let as_role = db.url().replacen("postgres@", &format!("{role}@"), 1);
+    assert_ne!(as_role, db.url());
+    let error = PostgresWarehouse::connect(&as_role).await.err().unwrap();
+    let text = error.to_string();
+    assert!(
+        text.contains("the user needs CREATE on the database"),
+        "{text}"
+    );
+    assert!(text.contains("permission denied"), "{text}");
+    assert_eq!(error.retry(), Retry::Definite);
+
+    // With the schema made by its owner and CREATE on it granted, the same user connects.
+    PostgresWarehouse::connect(db.url()).await.unwrap();
+    db.sql(&format!(
+        "GRANT USAGE, CREATE ON SCHEMA migrate TO \"{role}\";
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA migrate TO \"{role}\""
+    ))
+    .unwrap();
+    PostgresWarehouse::connect(&as_role).await.unwrap();
+    db.sql(&format!("DROP OWNED BY \"{role}\"; DROP ROLE \"{role}\";"))
+        .unwrap();
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_task_lock_is_waited_for_then_refused_or_taken() {
     let Some(pg) = migrate_testkit::postgres() else {

@@ -8,12 +8,20 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use tokio_postgres::GenericClient;
 
-/// Creates `migrate.migrate_checkpoint`, `migrate.migrate_table_state` and
-/// `migrate.migrate_cdc_checkpoint` (one row per task: the last change batch applied). The checkpoint's
-/// primary key is what makes a chunk load at most once even if two loaders race; `checksum` is
-/// left NULL by the load and may be filled by validation.
-pub(crate) const CREATE_SQL: &str = "CREATE SCHEMA IF NOT EXISTS migrate;
-CREATE TABLE IF NOT EXISTS migrate.migrate_checkpoint (
+/// The tables of schema `migrate` that [`CREATE_TABLES_SQL`] creates.
+const TABLES: [&str; 4] = [
+    "migrate_checkpoint",
+    "migrate_table_state",
+    "migrate_cdc_checkpoint",
+    "migrate_cdc_table",
+];
+
+/// Creates `migrate.migrate_checkpoint`, `migrate.migrate_table_state`,
+/// `migrate.migrate_cdc_checkpoint` (one row per task: the last change batch applied) and
+/// `migrate.migrate_cdc_table`. The checkpoint's primary key is what makes a chunk load at most
+/// once even if two loaders race; `checksum` is left NULL by the load and may be filled by
+/// validation.
+const CREATE_TABLES_SQL: &str = "CREATE TABLE IF NOT EXISTS migrate.migrate_checkpoint (
     task text NOT NULL,
     source_table text NOT NULL,
     chunk bigint NOT NULL,
@@ -65,13 +73,44 @@ pub(crate) fn source_table_key(table: &Table) -> String {
     table.name.to_string()
 }
 
+/// Creates what is missing of schema `migrate` and its tables. Only what is missing: PostgreSQL
+/// checks the privilege of `CREATE SCHEMA IF NOT EXISTS` (CREATE on the database) and of
+/// `CREATE TABLE IF NOT EXISTS` (CREATE on the schema) before it looks for the object, so a user
+/// whose administrator made the schema and tables for it could not connect otherwise.
 pub(crate) async fn ensure_table(client: &impl GenericClient) -> Result<(), WarehouseError> {
-    client
-        .batch_execute(CREATE_SQL)
+    let doing = "looking for the checkpoint tables in schema migrate";
+    let found = client
+        .query_one(
+            "SELECT to_regnamespace('migrate') IS NOT NULL, \
+                    (SELECT count(*) FROM pg_catalog.pg_tables \
+                      WHERE schemaname = 'migrate' AND tablename = ANY($1))",
+            &[&TABLES.as_slice()],
+        )
         .await
-        .map_err(WarehouseError::database(
-            "creating the checkpoint table migrate.migrate_checkpoint (the user needs CREATE on the database)",
-        ))
+        .map_err(WarehouseError::database(doing))?;
+    let (schema_exists, tables_found): (bool, i64) = (found.get(0), found.get(1));
+    if tables_found == TABLES.len() as i64 {
+        return Ok(());
+    }
+    let sql = if schema_exists {
+        CREATE_TABLES_SQL.to_string()
+    } else {
+        format!("CREATE SCHEMA IF NOT EXISTS migrate;\n{CREATE_TABLES_SQL}")
+    };
+    client.batch_execute(&sql).await.map_err(|source| {
+        // The hint only where it is the cause: a broken connection is retried, not a grant.
+        let hint =
+            if source.code() != Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+                ""
+            } else if schema_exists {
+                " (the user needs CREATE on schema migrate, or its tables made for it)"
+            } else {
+                " (the user needs CREATE on the database, or schema migrate made for it)"
+            };
+        WarehouseError::database(format!(
+            "creating the checkpoint tables in schema migrate{hint}"
+        ))(source)
+    })
 }
 
 /// Serialises loaders of one chunk until the end of the transaction, then returns the rows the
