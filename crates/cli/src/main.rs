@@ -42,8 +42,8 @@ enum Command {
     Assess(assess::AssessArgs),
     /// Convert DDL scripts to Redshift (or PostgreSQL) DDL, with key advice and findings.
     Convert(convert::ConvertArgs),
-    /// Load tables from PostgreSQL into PostgreSQL or Redshift through staging, resumably, and
-    /// validate them.
+    /// Load tables from PostgreSQL or MySQL/MariaDB into PostgreSQL or Redshift through staging,
+    /// resumably, and validate them; with --cdc, then capture and apply their changes.
     Replicate(replicate::ReplicateArgs),
     /// Compare the tables of a task in the source and the target: row counts, checksums,
     /// differing keys.

@@ -1065,6 +1065,73 @@ fn an_idle_capture_still_lets_its_slot_advance() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// Roles as a careful administrator grants them: on the source, REPLICATION and the tables it
+/// owns (CREATE on the database for the publication); on the target, no CREATE on the
+/// database, schema `migrate` made for the role and CREATE on `public` (docs/replicate.md).
+/// The full load, a captured insert, update, delete and ADD COLUMN, and validation all run as
+/// these roles, with two apply connections.
+#[test]
+fn least_privileged_roles_load_and_capture() {
+    let Some((source, target, staging)) = pg_task("cdc_roles") else {
+        return;
+    };
+    let (reader, loader) = (
+        format!("{}_reader", source.name()),
+        format!("{}_loader", target.name()),
+    );
+    source
+        .sql(&format!(
+            "CREATE ROLE \"{reader}\" LOGIN REPLICATION;
+             GRANT CREATE ON DATABASE \"{db}\" TO \"{reader}\";
+             CREATE TABLE orders (id serial PRIMARY KEY, v int, note text);
+             INSERT INTO orders (v, note) SELECT g, 'n' || g FROM generate_series(1, 500) g;
+             ALTER TABLE orders OWNER TO \"{reader}\";",
+            db = source.name()
+        ))
+        .unwrap();
+    target
+        .sql(&format!(
+            "CREATE ROLE \"{loader}\" LOGIN;
+             CREATE SCHEMA migrate AUTHORIZATION \"{loader}\";
+             GRANT CREATE ON SCHEMA public TO \"{loader}\";"
+        ))
+        .unwrap();
+    let as_role = |url: &str, role: &str| url.replacen("postgres@", &format!("{role}@"), 1);
+    let (source_url, target_url) = (
+        as_role(source.url(), &reader),
+        as_role(target.url(), &loader),
+    );
+    let mut cdc = start_cdc(
+        &source_url,
+        &target_url,
+        &staging,
+        "roles",
+        false,
+        PARALLEL_APPLY,
+    );
+    wait_for_capture(&mut cdc, target.url());
+    source
+        .sql(
+            "INSERT INTO orders (v, note) VALUES (1000, 'new');
+             UPDATE orders SET v = -v WHERE id % 10 = 0;
+             DELETE FROM orders WHERE id % 7 = 0;
+             ALTER TABLE orders ADD COLUMN extra int DEFAULT 5;
+             INSERT INTO orders (v, note, extra) VALUES (1001, 'after', 6);",
+        )
+        .unwrap();
+    let sql = "SELECT count(*), sum(v), sum(extra), max(id) FROM orders";
+    wait_until_same(&mut cdc, source.url(), target.url(), sql);
+    stop(cdc);
+    validate(&source_url, &target_url, "roles");
+    let _ = std::fs::remove_dir_all(&staging);
+    for (db, role) in [(&source, &reader), (&target, &loader)] {
+        db.sql(&format!(
+            "DROP OWNED BY \"{role}\" CASCADE; DROP ROLE \"{role}\";"
+        ))
+        .unwrap();
+    }
+}
+
 /// A column whose type change capture can't read (`aclitem`: no binary form) stops the task
 /// before its full load when the task keeps it, and is no obstacle when a remove-column rule
 /// drops it, as that error advises.

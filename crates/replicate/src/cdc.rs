@@ -29,7 +29,7 @@
 use crate::table::TableLoad;
 use crate::{
     connect, connect_and_plan, connection_url, full_load, open_stage, workers, Observer, Options,
-    Planned, ReplicateError, Summary, TableStatus, TableSummary,
+    Planned, ReplicateError, RetryPolicy, Summary, TableStatus, TableSummary,
 };
 use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, Array, ArrayRef, Int64Array, RecordBatch, StringArray};
@@ -521,7 +521,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
         });
     }
     let target_url = connection_url(&task.target.url);
-    let warehouse = PostgresWarehouse::connect(&target_url).await?;
+    let warehouse = connect_target(&target_url, &options.retry).await?;
     // One capture per task: its slot, staging and checkpoint have one user. (A lock of its own:
     // the full load below takes the task's load lock on other connections.)
     crate::claim_task(
@@ -531,8 +531,14 @@ pub async fn replicate_cdc<S: ChangeSource>(
         "stop it first (SIGTERM), or give this run another --name",
     )
     .await?;
-    let shards = apply_shards(&warehouse, &target_url, cdc.apply_connections).await?;
-    let stager = PostgresWarehouse::connect(&target_url).await?;
+    let shards = apply_shards(
+        &warehouse,
+        &target_url,
+        cdc.apply_connections,
+        &options.retry,
+    )
+    .await?;
+    let stager = connect_target(&target_url, &options.retry).await?;
     let (source, planned) = connect_and_plan::<S>(task, &options).await?;
     let mut summary_tables: Vec<TableSummary> = Vec::new();
     let mut captures: HashMap<QualifiedName, Capture> = HashMap::new();
@@ -912,7 +918,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
 
     async fn reconnect(&mut self) -> Result<(), ReplicateError> {
         if self.warehouse.is_closed().await {
-            self.warehouse = Arc::new(PostgresWarehouse::connect(&self.target_url).await?);
+            self.warehouse = Arc::new(connect_target(&self.target_url, &self.options.retry).await?);
         }
         let mut broken = false;
         for shard in self.shards.iter() {
@@ -923,12 +929,13 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 &self.warehouse,
                 &self.target_url,
                 self.cdc.apply_connections,
+                &self.options.retry,
             )
             .await?;
             self.shards = Arc::new(shards);
         }
         if self.stager.is_closed().await {
-            self.stager = Arc::new(PostgresWarehouse::connect(&self.target_url).await?);
+            self.stager = Arc::new(connect_target(&self.target_url, &self.options.retry).await?);
         }
         self.source = connect(self.task, &self.options.retry).await?;
         Ok(())
@@ -1321,12 +1328,26 @@ impl<S: ChangeSource> CdcRun<'_, S> {
     }
 }
 
+/// A connection to the target, retried as `retry` says while the server is not reachable (a
+/// restart, a dropped connection).
+async fn connect_target(
+    target_url: &str,
+    retry: &RetryPolicy,
+) -> Result<PostgresWarehouse, ReplicateError> {
+    Ok(retry
+        .run("connecting to the target", |_| {
+            PostgresWarehouse::connect(target_url)
+        })
+        .await?)
+}
+
 /// The connections that write batches besides `warehouse`: `apply_connections - 1` of them,
 /// once the target is found to allow a prepared transaction per connection.
 async fn apply_shards(
     warehouse: &PostgresWarehouse,
     target_url: &str,
     apply_connections: usize,
+    retry: &RetryPolicy,
 ) -> Result<Vec<PostgresWarehouse>, ReplicateError> {
     if apply_connections <= 1 {
         return Ok(Vec::new());
@@ -1345,7 +1366,7 @@ async fn apply_shards(
     }
     let mut shards = Vec::with_capacity(apply_connections - 1);
     for _ in 1..apply_connections {
-        shards.push(PostgresWarehouse::connect(target_url).await?);
+        shards.push(connect_target(target_url, retry).await?);
     }
     Ok(shards)
 }

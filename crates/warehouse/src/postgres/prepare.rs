@@ -63,6 +63,35 @@ pub(crate) async fn target_columns(
     Ok((statement, column_list))
 }
 
+/// `create` without its `CREATE SCHEMA IF NOT EXISTS` of a schema that exists: PostgreSQL checks
+/// CREATE on the database before it looks for the schema, so a user who may create tables in
+/// an existing schema, but not schemas, would be refused the whole table.
+async fn without_existing_schemas(
+    tx: &tokio_postgres::Transaction<'_>,
+    create: &str,
+    doing: &impl Fn(&str) -> String,
+) -> Result<String, WarehouseError> {
+    let mut kept = String::with_capacity(create.len());
+    for line in create.split_inclusive('\n') {
+        let schema = line
+            .trim_end()
+            .strip_prefix("CREATE SCHEMA IF NOT EXISTS ")
+            .and_then(|rest| rest.strip_suffix(';'));
+        if let Some(schema) = schema {
+            let exists = tx
+                .query_one("SELECT to_regnamespace($1) IS NOT NULL", &[&schema])
+                .await
+                .map_err(WarehouseError::database(doing("looking the schema up")))?
+                .get::<_, bool>(0);
+            if exists {
+                continue;
+            }
+        }
+        kept.push_str(line);
+    }
+    Ok(kept)
+}
+
 impl PostgresWarehouse {
     /// Makes the target table of `source` ready for a full load, in one transaction: it creates
     /// the schema and the table (types, primary and unique keys, defaults, comments: exactly what
@@ -107,6 +136,7 @@ impl PostgresWarehouse {
         )
         .await
         .map_err(WarehouseError::database(doing("locking the schema")))?;
+        let create = without_existing_schemas(&tx, &create, &doing).await?;
         let exists = tx
             .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
             .await
