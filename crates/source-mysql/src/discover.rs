@@ -29,29 +29,32 @@ SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_D
  WHERE {schemas}
  ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";
 
-/// Primary, unique and foreign keys. A unique key with a prefix part (`UNIQUE KEY (url(255))`,
-/// often on a TEXT column) or a MySQL 8 functional part is not read as a key: its rule is not
-/// one of whole columns, and a unique key on the whole column could refuse values on the target
-/// (PostgreSQL's B-tree entries hold at most about 2.7 kB). `discover_objects` lists it as a
-/// unique index, which the converter reports.
+/// Primary, unique and foreign keys, read from `KEY_COLUMN_USAGE`, which lists the columns of
+/// exactly these: MariaDB shows `TABLE_CONSTRAINTS` and `REFERENTIAL_CONSTRAINTS` only to users
+/// with a privilege besides SELECT on the table, so a user granted SELECT (as migrate's docs
+/// ask) would find no keys there. A foreign key's rules are in `REFERENTIAL_CONSTRAINTS` alone;
+/// the last column says whether that row was visible. A unique key with a prefix part
+/// (`UNIQUE KEY (url(255))`, often on a TEXT column) or a MySQL 8 functional part is not read as
+/// a key: its rule is not one of whole columns, and a unique key on the whole column could
+/// refuse values on the target (PostgreSQL's B-tree entries hold at most about 2.7 kB).
+/// `discover_objects` lists it as a unique index, which the converter reports.
 const CONSTRAINTS: &str = "
-SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.CONSTRAINT_NAME, t.CONSTRAINT_TYPE, k.COLUMN_NAME,
-       k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE,
-       r.UPDATE_RULE
-  FROM information_schema.TABLE_CONSTRAINTS t
-  JOIN information_schema.KEY_COLUMN_USAGE k
-    ON k.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND k.TABLE_SCHEMA = t.TABLE_SCHEMA
-   AND k.TABLE_NAME = t.TABLE_NAME AND k.CONSTRAINT_NAME = t.CONSTRAINT_NAME
+SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME,
+       CASE WHEN k.REFERENCED_TABLE_NAME IS NOT NULL THEN 'FOREIGN KEY'
+            WHEN k.CONSTRAINT_NAME = 'PRIMARY' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END AS KIND,
+       k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME,
+       r.DELETE_RULE, r.UPDATE_RULE, r.CONSTRAINT_NAME IS NOT NULL
+  FROM information_schema.KEY_COLUMN_USAGE k
   LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS r
-    ON r.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND r.TABLE_NAME = t.TABLE_NAME
-   AND r.CONSTRAINT_NAME = t.CONSTRAINT_NAME
- WHERE t.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY') AND {schemas}
-   AND NOT (t.CONSTRAINT_TYPE = 'UNIQUE' AND EXISTS (
+    ON k.REFERENCED_TABLE_NAME IS NOT NULL AND r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA
+   AND r.TABLE_NAME = k.TABLE_NAME AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+ WHERE {schemas}
+   AND NOT (k.REFERENCED_TABLE_NAME IS NULL AND k.CONSTRAINT_NAME <> 'PRIMARY' AND EXISTS (
             SELECT 1 FROM information_schema.STATISTICS p
-             WHERE p.TABLE_SCHEMA = t.TABLE_SCHEMA AND p.TABLE_NAME = t.TABLE_NAME
-               AND p.INDEX_NAME = t.CONSTRAINT_NAME
+             WHERE p.TABLE_SCHEMA = k.TABLE_SCHEMA AND p.TABLE_NAME = k.TABLE_NAME
+               AND p.INDEX_NAME = k.CONSTRAINT_NAME
                AND (p.SUB_PART IS NOT NULL OR p.COLUMN_NAME IS NULL)))
- ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME, t.CONSTRAINT_TYPE, t.CONSTRAINT_NAME, k.ORDINAL_POSITION";
+ ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, KIND, k.CONSTRAINT_NAME, k.ORDINAL_POSITION";
 
 /// MariaDB's `JSON` is `LONGTEXT` with a column-level `CHECK (json_valid(col))`, named after the
 /// column: the check says the column is JSON.
@@ -241,7 +244,7 @@ impl MysqlSource {
         }
 
         let context = "reading constraints";
-        let (sql, params) = query(CONSTRAINTS, "t.TABLE_SCHEMA");
+        let (sql, params) = query(CONSTRAINTS, "k.TABLE_SCHEMA");
         let rows: Vec<Row> = conn
             .exec(sql, params)
             .await
@@ -263,8 +266,15 @@ impl MysqlSource {
             let referenced_column: Option<String> = get(&mut row, 7, context)?;
             let delete_rule: Option<String> = get(&mut row, 8, context)?;
             let update_rule: Option<String> = get(&mut row, 9, context)?;
+            let rules_read = get::<i64>(&mut row, 10, context)? == Some(1);
             if let Some((i, n, constraint)) = &mut current {
-                if *i == index && *n == name {
+                let same_kind = matches!(
+                    (&constraint.kind, kind.as_str()),
+                    (ConstraintKind::PrimaryKey(_), "PRIMARY KEY")
+                        | (ConstraintKind::Unique(_), "UNIQUE")
+                        | (ConstraintKind::ForeignKey(_), "FOREIGN KEY")
+                );
+                if *i == index && *n == name && same_kind {
                     match &mut constraint.kind {
                         ConstraintKind::PrimaryKey(c) | ConstraintKind::Unique(c) => c.push(column),
                         ConstraintKind::ForeignKey(fk) => {
@@ -279,6 +289,16 @@ impl MysqlSource {
             }
             if let Some((i, _, constraint)) = current.take() {
                 catalog.tables[i].constraints.push(constraint);
+            }
+            if kind == "FOREIGN KEY" && !rules_read {
+                let table = &catalog.tables[index].name;
+                catalog.findings.push(Finding::new(
+                    Severity::Warning,
+                    "foreign-key.rules-unread",
+                    format!("{table}.{name}"),
+                    "the foreign key's ON DELETE and ON UPDATE rules can't be read: MariaDB shows information_schema.REFERENTIAL_CONSTRAINTS only to a user with a privilege besides SELECT on the table; the key is converted without its rules",
+                    "Grant the user SHOW VIEW on the database (read only: GRANT SHOW VIEW ON db.* TO user) and run again.",
+                ));
             }
             let kind = match kind.as_str() {
                 "PRIMARY KEY" => ConstraintKind::PrimaryKey(vec![column]),

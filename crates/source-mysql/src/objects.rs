@@ -5,8 +5,8 @@ use crate::connect::get;
 use crate::discover::schema_filter;
 use crate::{MysqlSource, SourceError};
 use migrate_core::{
-    Catalog, Ident, Index, IndexKind, Partition, PartitionMethod, Partitioning, QualifiedName,
-    Routine, RoutineKind, Sequence, View,
+    Catalog, Finding, Ident, Index, IndexKind, Partition, PartitionMethod, Partitioning,
+    QualifiedName, Routine, RoutineKind, Sequence, Severity, View,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::Row;
@@ -21,6 +21,26 @@ const TRIGGERS: &str = "SELECT TRIGGER_SCHEMA, TRIGGER_NAME,
        CONCAT('CREATE TRIGGER ', TRIGGER_NAME, ' ', ACTION_TIMING, ' ', EVENT_MANIPULATION, ' ON ',
               EVENT_OBJECT_TABLE, ' FOR EACH ROW ', ACTION_STATEMENT)
   FROM information_schema.TRIGGERS WHERE {schemas} ORDER BY 1, 2";
+
+/// Per schema, whether the user holds TRIGGER and EVENT there (globally or on the schema):
+/// `information_schema.TRIGGERS` and `EVENTS` list only objects the user holds them for, and
+/// say nothing of the others.
+const VISIBILITY: &str = "SELECT s.SCHEMA_NAME,
+       EXISTS (SELECT 1 FROM information_schema.USER_PRIVILEGES u
+                WHERE u.GRANTEE = {me} AND u.PRIVILEGE_TYPE = 'TRIGGER')
+       OR EXISTS (SELECT 1 FROM information_schema.SCHEMA_PRIVILEGES p
+                   WHERE p.GRANTEE = {me} AND p.TABLE_SCHEMA = s.SCHEMA_NAME
+                     AND p.PRIVILEGE_TYPE = 'TRIGGER'),
+       EXISTS (SELECT 1 FROM information_schema.USER_PRIVILEGES u
+                WHERE u.GRANTEE = {me} AND u.PRIVILEGE_TYPE = 'EVENT')
+       OR EXISTS (SELECT 1 FROM information_schema.SCHEMA_PRIVILEGES p
+                   WHERE p.GRANTEE = {me} AND p.TABLE_SCHEMA = s.SCHEMA_NAME
+                     AND p.PRIVILEGE_TYPE = 'EVENT')
+  FROM information_schema.SCHEMATA s WHERE {schemas} ORDER BY 1";
+
+/// The current account as `GRANTEE` columns write it: `'user'@'host'`.
+const CURRENT_GRANTEE: &str = "CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', \
+SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
 
 const EVENTS: &str = "SELECT EVENT_SCHEMA, EVENT_NAME, EVENT_DEFINITION
   FROM information_schema.EVENTS WHERE {schemas} ORDER BY 1, 2";
@@ -76,13 +96,45 @@ impl MysqlSource {
             };
         let context = "listing views";
         for mut row in rows(VIEWS, "TABLE_SCHEMA", context).await? {
+            let view = name(text(&mut row, 0, context)?, text(&mut row, 1, context)?);
+            let query = text(&mut row, 2, context)?;
+            if query.trim().is_empty() {
+                // MySQL and MariaDB show a view's query only to its definer and to users with
+                // SHOW VIEW on it.
+                catalog.findings.push(Finding::new(
+                    Severity::Action,
+                    "view.definition-unread",
+                    format!("view {view}"),
+                    "the view's query can't be read: MySQL and MariaDB show it only to a user with the SHOW VIEW privilege on it; the view is not converted",
+                    "Grant the user SHOW VIEW on the database (read only: GRANT SHOW VIEW ON db.* TO user) and run again.",
+                ));
+                continue;
+            }
             catalog.views.push(View {
-                name: name(text(&mut row, 0, context)?, text(&mut row, 1, context)?),
+                name: view,
                 columns: Vec::new(),
-                query: text(&mut row, 2, context)?,
+                query,
                 materialized: false,
                 location: None,
             });
+        }
+        let context = "reading the privileges that show triggers and events";
+        let visibility = VISIBILITY.replace("{me}", CURRENT_GRANTEE);
+        for mut row in rows(&visibility, "s.SCHEMA_NAME", context).await? {
+            let schema = text(&mut row, 0, context)?;
+            for (column, privilege, objects) in [(1, "TRIGGER", "triggers"), (2, "EVENT", "events")]
+            {
+                if get::<i64>(&mut row, column, context)? == Some(1) {
+                    continue;
+                }
+                catalog.findings.push(Finding::new(
+                    Severity::Warning,
+                    "privilege.objects-hidden",
+                    format!("schema {schema}"),
+                    format!("the user has no {privilege} privilege on the schema, and MySQL and MariaDB list only the {objects} of tables and schemas the user holds it for: its {objects}, if any, are not assessed"),
+                    format!("Assess as a user with {privilege} on the schema (GRANT {privilege} ON {schema}.* TO user; it also lets the user change {objects}), or check the {objects} by hand."),
+                ));
+            }
         }
         let context = "listing stored routines";
         for mut row in rows(ROUTINES, "ROUTINE_SCHEMA", context).await? {

@@ -182,6 +182,92 @@ fn a_user_without_privileges_is_blocked() {
     );
 }
 
+/// A user granted what docs/source-mysql.md asks for CDC (SELECT, RELOAD, REPLICATION SLAVE,
+/// REPLICATION CLIENT) and nothing more: MariaDB hides `TABLE_CONSTRAINTS` and
+/// `REFERENTIAL_CONSTRAINTS` from it, view queries, triggers and events too. Its discovery
+/// still finds every key (a capture would otherwise refuse the tables as keyless), and says
+/// what it can't read instead of leaving it out silently.
+#[test]
+fn a_select_only_user_finds_the_keys_and_is_told_what_it_cannot_read() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("select_only");
+    let user = migrate_testkit::unique_name("select_only");
+    let schema = db.name().to_string();
+    db.sql(&format!(
+        "CREATE TABLE parent (id INT PRIMARY KEY, code INT NOT NULL, UNIQUE KEY uk_code (code));
+         CREATE TABLE child (a INT, b INT, p INT, PRIMARY KEY (a, b),
+                             CONSTRAINT fk_parent FOREIGN KEY (p) REFERENCES parent (id) ON DELETE CASCADE);
+         CREATE VIEW v AS SELECT id FROM parent;
+         CREATE TRIGGER t BEFORE INSERT ON parent FOR EACH ROW SET NEW.code = NEW.code;
+         CREATE USER '{user}'@'%' IDENTIFIED BY 'pw';
+         GRANT SELECT, RELOAD, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '{user}'@'%';"
+    ))
+    .unwrap();
+    let url = as_user(db.url(), &user, "pw");
+    let result = runtime().block_on(async {
+        let admin = MysqlSource::connect(db.url()).await.unwrap();
+        let mut full = admin.discover(None).await.unwrap();
+        admin.discover_objects(None, &mut full).await.unwrap();
+        let source = MysqlSource::connect(&url).await.unwrap();
+        let mut seen = source.discover(None).await.unwrap();
+        source.discover_objects(None, &mut seen).await.unwrap();
+        (full, seen)
+    });
+    server.sql(&format!("DROP USER '{user}'@'%'")).unwrap();
+    let (full, seen) = result;
+    let keys = |catalog: &migrate_core::Catalog| -> Vec<String> {
+        catalog
+            .tables
+            .iter()
+            .flat_map(|t| {
+                t.constraints
+                    .iter()
+                    .map(move |c| format!("{} {:?}", t.name, c.kind))
+            })
+            .collect()
+    };
+    let codes = |catalog: &migrate_core::Catalog| -> Vec<(String, String)> {
+        catalog
+            .findings
+            .iter()
+            .map(|f| (f.code.to_string(), f.object.clone()))
+            .collect()
+    };
+    // The administrator reads the keys with the cascade, the view and the trigger, silently.
+    assert_eq!(keys(&full).len(), 4, "{:#?}", keys(&full));
+    assert!(
+        keys(&full).iter().any(|k| k.contains("CASCADE")),
+        "{:#?}",
+        keys(&full)
+    );
+    assert_eq!(full.views.len(), 1);
+    assert!(full.routines.iter().any(|r| r.kind == RoutineKind::Trigger));
+    assert_eq!(codes(&full), Vec::<(String, String)>::new());
+    // The SELECT-only user reads the same keys, the foreign key without its rule, and is told.
+    let without_rules: Vec<String> = keys(&full)
+        .iter()
+        .map(|k| k.replace("Some(\"CASCADE\")", "None"))
+        .collect();
+    assert_eq!(keys(&seen), without_rules);
+    assert!(seen.views.is_empty());
+    assert!(seen.routines.is_empty());
+    let mut told = codes(&seen);
+    told.sort();
+    let expected = [
+        (
+            "foreign-key.rules-unread",
+            format!("{schema}.child.fk_parent"),
+        ),
+        ("privilege.objects-hidden", format!("schema {schema}")),
+        ("privilege.objects-hidden", format!("schema {schema}")),
+        ("view.definition-unread", format!("view {schema}.v")),
+    ]
+    .map(|(code, object)| (code.to_string(), object));
+    assert_eq!(told, expected);
+}
+
 #[test]
 fn failing_binlog_settings_are_blockers() {
     // Needs a MariaDB installation: the shared server's presence says there is one.
