@@ -536,6 +536,12 @@ impl Ctx {
     }
 }
 
+/// Whether `rel` is `dir` or a path under it.
+fn is_under(rel: &str, dir: &str) -> bool {
+    rel.strip_prefix(dir)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// Walks the merged listings and queues the work. Stops at a listing error (which is a failure:
 /// a partial listing must not drive deletes) or when a failure stops the copy.
 async fn dispatch(
@@ -546,6 +552,9 @@ async fn dispatch(
 ) {
     let mut merge = Merge::new(ctx.source.list(), ctx.dest.list());
     let s = &ctx.stats;
+    // Source paths that could not be read (a directory without permission, a link to a mount
+    // that is gone): what the destination holds under them is kept, as their listing is unknown.
+    let mut unreadable: Vec<String> = Vec::new();
     while let Some(pair) = merge.next().await {
         if ctx.stop.load(Relaxed) {
             return;
@@ -563,6 +572,7 @@ async fn dispatch(
         };
         let (listed, existing) = match pair {
             Pair::DestOnly(d) if plan::is_own(&ctx.own_in_destination, &d.rel) => continue,
+            Pair::DestOnly(d) if unreadable.iter().any(|u| is_under(&d.rel, u)) => continue,
             Pair::DestOnly(d) => {
                 if ctx.opts.delete
                     && ctx.opts.existing != Existing::Verify
@@ -615,6 +625,7 @@ async fn dispatch(
                 if ctx.included(&rel) && ctx.opts.shard.contains(&rel) {
                     ctx.fail(&ctx.source.url(&rel), &reason);
                 }
+                unreadable.push(rel);
                 continue;
             }
         };

@@ -804,6 +804,48 @@ fn links_are_followed_in_the_source_and_never_in_the_destination() {
     untouched();
 }
 
+/// `--delete --ignore-failures` with a source directory that can't be read this time (a link to
+/// a mount that is gone): what the destination holds under it is kept, as its listing is
+/// unknown. It was deleted, the files' only copy once the source is gone.
+#[test]
+fn delete_keeps_what_is_under_an_unreadable_source_directory() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst, mount) = (
+        tmp.path().join("src"),
+        tmp.path().join("dst"),
+        tmp.path().join("mount"),
+    );
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(&mount).unwrap();
+    std::fs::write(src.join("a"), b"a").unwrap();
+    std::fs::write(src.join("mnt-1"), b"sorts between mnt and mnt/x").unwrap();
+    std::fs::write(mount.join("x"), b"x").unwrap();
+    std::fs::write(mount.join("y"), b"y").unwrap();
+    symlink(&mount, src.join("mnt")).unwrap();
+    let state = tmp.path().join("state");
+    let options = || {
+        let mut o = options(src.to_str().unwrap(), dst.to_str().unwrap(), &state);
+        o.delete = true;
+        o.ignore_failures = true;
+        o
+    };
+    let s = run(options());
+    assert_eq!((s.copied, s.failed), (4, 0), "{s:?}");
+
+    std::fs::rename(&mount, tmp.path().join("mount.off")).unwrap();
+    std::fs::remove_file(src.join("mnt-1")).unwrap();
+    let s = run(options());
+    assert_eq!(s.failed, 1, "{s:?}");
+    assert!(s.failures[0].path.ends_with("/src/mnt"), "{s:?}");
+    // The file removed from the source is deleted; nothing under the unreadable directory is.
+    assert_eq!(s.deleted, 1, "{s:?}");
+    assert_eq!(
+        read_tree(&dst).keys().collect::<Vec<_>>(),
+        ["a", "mnt/x", "mnt/y"]
+    );
+}
+
 /// A file written to while its parts are read is not completed: the copy fails it as changed
 /// and leaves no file, where it used to complete a mix of old and new bytes.
 #[test]
