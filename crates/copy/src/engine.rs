@@ -129,6 +129,8 @@ struct Upload {
     part_size: u64,
     parts: Mutex<Vec<Option<SentPart>>>,
     remaining: AtomicUsize,
+    /// Parts of it were sent by an earlier run (taken over from the journal).
+    resumed: bool,
     error: Mutex<Option<String>>,
     /// Fetched by the first worker that needs it (not by the dispatcher: for a big file, HDFS
     /// reads every block's CRCs to answer).
@@ -806,6 +808,7 @@ async fn start_upload(
         id,
         part_size,
         remaining: AtomicUsize::new(missing.len()),
+        resumed: missing.len() < parts.len(),
         parts: Mutex::new(parts),
         error: Mutex::new(None),
         expect: tokio::sync::OnceCell::new(),
@@ -1043,6 +1046,16 @@ async fn send_part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyErr
 /// (new reads, new upload) while attempts are left.
 async fn finish_checked(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, CopyError> {
     let mut result = finish_upload(ctx, upload).await;
+    // What an earlier run began may be gone since (an S3 lifecycle rule aborted the upload, its
+    // temporary file was removed or damaged): sent once more from the start, where every run
+    // resuming it would fail the same way.
+    if upload.resumed {
+        if let Err(e) = &result {
+            tracing::info!(error = %e, file = %upload.entry.rel, "the resumed upload failed; sending the file again from the start");
+            ctx.dest.abort_upload(&upload.entry.rel, &upload.id).await;
+            result = send_multipart(ctx, &upload.entry).await;
+        }
+    }
     let mut attempt = 1;
     while let Err(e @ CopyError::HdfsChecksum { .. }) = &result {
         if attempt >= ctx.opts.attempts {

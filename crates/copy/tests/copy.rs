@@ -846,6 +846,50 @@ fn delete_keeps_what_is_under_an_unreadable_source_directory() {
     );
 }
 
+/// A copy stopped mid-file (here: its future dropped, as a kill would leave it) whose temporary
+/// file is then removed: the next run sends the file again from the start. It failed on every
+/// run ("open ....migrate-copy.tmp: No such file or directory"), as a resumed S3 upload that a
+/// lifecycle rule aborted did ("NoSuchUpload").
+#[test]
+fn a_resumed_upload_that_is_gone_is_sent_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir_all(&src).unwrap();
+    let data: Vec<u8> = (0..15 * MIB as u32)
+        .map(|i| (i.wrapping_mul(7) >> 5) as u8)
+        .collect();
+    std::fs::write(src.join("big"), &data).unwrap();
+    let state = tmp.path().join("state");
+    let mut o = options(src.to_str().unwrap(), dst.to_str().unwrap(), &state);
+    o.journal = Some(tmp.path().join("copy.journal"));
+    let first = o.clone();
+    let mut slow = o.clone();
+    // Three parts at 5 MiB/s, one at a time: stopped after the first.
+    slow.bandwidth = Some(5 * MIB as u64);
+    slow.parallel = 1;
+    let stopped = runtime().block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_millis(1600),
+            copy(slow, Arc::new(Quiet)),
+        )
+        .await
+    });
+    assert!(stopped.is_err(), "the copy finished before it was stopped");
+    let journal = std::fs::read_to_string(tmp.path().join("copy.journal")).unwrap();
+    assert!(journal.contains("\"t\":\"part\""), "{journal}");
+    let temporary: Vec<_> = std::fs::read_dir(&dst)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".migrate-copy.tmp"))
+        .collect();
+    assert_eq!(temporary.len(), 1, "{temporary:?}");
+    std::fs::remove_file(&temporary[0]).unwrap();
+
+    let s = run(first);
+    assert_eq!((s.copied, s.failed), (1, 0), "{s:?}");
+    assert_eq!(std::fs::read(dst.join("big")).unwrap(), data);
+}
+
 /// A file written to while its parts are read is not completed: the copy fails it as changed
 /// and leaves no file, where it used to complete a mix of old and new bytes.
 #[test]
