@@ -707,6 +707,18 @@ impl<'a> Emitter<'a> {
         location: Option<&migrate_core::SourceLocation>,
     ) -> LogicalType {
         match identity_integer(data_type) {
+            // Redshift's IDENTITY columns are INTEGER or BIGINT only.
+            Some(LogicalType::SmallInt) if self.to == TargetDialect::Redshift => {
+                self.finding(
+                    Severity::Info,
+                    "identity.widened",
+                    object,
+                    "SMALLINT identity column becomes INTEGER: Redshift's identity columns are INTEGER or BIGINT",
+                    "none",
+                    location,
+                );
+                LogicalType::Integer
+            }
             Some(integer) => integer,
             None => {
                 let other = data_type;

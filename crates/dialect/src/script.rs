@@ -2,9 +2,9 @@
 //!
 //! This is line-aware work that a SQL tokenizer can't do: SQL*Plus commands (`REM`, `PROMPT`,
 //! `SET`...) are whole lines that may hold unbalanced quotes, a `/` alone on a line ends a PL/SQL
-//! block whose body contains `;`, MySQL's `DELIMITER` changes the terminator, and MySQL versioned
-//! comments (`/*!50001 ... */`) hold real SQL. Positions are kept exact so that every error can name
-//! its line and column.
+//! block whose body contains `;`, MySQL's `DELIMITER` changes the terminator, a psql meta-command
+//! (`\connect db`) ends at the end of its line, and MySQL versioned comments (`/*!50001 ... */`)
+//! hold real SQL. Positions are kept exact so that every error can name its line and column.
 
 use migrate_core::SourceDialect;
 use std::collections::VecDeque;
@@ -29,7 +29,8 @@ pub struct Unterminated {
     pub column: u64,
 }
 
-/// A client command that is not SQL (`REM`, `PROMPT`, `SET`, `@file`, `EXEC ...`, `DELIMITER`).
+/// A client command that is not SQL (`REM`, `PROMPT`, `SET`, `@file`, `EXEC ...`, `DELIMITER`,
+/// psql's `\connect`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCommand {
     pub text: String,
@@ -359,22 +360,34 @@ impl Splitter<'_> {
                 false
             }
             SourceDialect::Mysql if first_word == "DELIMITER" && self.start.is_none() => {
-                let line_no = self.line;
-                let text = self.skip_line();
-                let delimiter = text.trim()["DELIMITER".len()..].trim();
+                let text = self.command_line();
+                let delimiter = text["DELIMITER".len()..].trim();
                 if let Some(start) = delimiter.chars().next() {
                     self.delimiter = delimiter.to_string();
                     self.delimiter_start = start;
                 }
-                self.ready
-                    .push_back(ScriptItem::ClientCommand(ClientCommand {
-                        text: text.trim().to_string(),
-                        line: line_no,
-                    }));
+                true
+            }
+            // A psql meta-command (`\connect db`, pg_dump's `\restrict key`) ends at the end of
+            // its line, with no `;`.
+            SourceDialect::Postgres if trimmed.starts_with('\\') && self.start.is_none() => {
+                self.command_line();
                 true
             }
             _ => false,
         }
+    }
+
+    /// Consumes the rest of the line as a client command; returns its trimmed text.
+    fn command_line(&mut self) -> String {
+        let line = self.line;
+        let text = self.skip_line().trim().to_string();
+        self.ready
+            .push_back(ScriptItem::ClientCommand(ClientCommand {
+                text: text.clone(),
+                line,
+            }));
+        text
     }
 
     fn line_comment(&mut self) {
@@ -627,6 +640,29 @@ mod tests {
         let found = statements(source, SourceDialect::Postgres);
         assert_eq!(found.len(), 2);
         assert!(found[0].0.ends_with("LANGUAGE sql"));
+    }
+
+    #[test]
+    fn psql_meta_commands_end_at_their_line() {
+        let source = "\\restrict abc\nSET x = 1;\n\\connect mydb\nCREATE TABLE a (id int);\n  \\unrestrict abc\n";
+        let items: Vec<ScriptItem> = split(source, SourceDialect::Postgres).collect();
+        let commands: Vec<(&str, u64)> = items
+            .iter()
+            .filter_map(|item| match item {
+                ScriptItem::ClientCommand(c) => Some((c.text.as_str(), c.line)),
+                ScriptItem::Statement(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            commands,
+            [
+                ("\\restrict abc", 1),
+                ("\\connect mydb", 3),
+                ("\\unrestrict abc", 5)
+            ]
+        );
+        let found = statements(source, SourceDialect::Postgres);
+        assert_eq!(found[1], ("CREATE TABLE a (id int)".to_string(), 4, 1));
     }
 
     #[test]

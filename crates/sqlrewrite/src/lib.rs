@@ -26,8 +26,8 @@ pub use error::RewriteError;
 pub use ident::{free_target_ident, stored_ident, target_ident, target_name, TargetIdent};
 pub use output::{Note, Rewritten};
 pub use rewrite::{
-    rewrite_expression, rewrite_expression_in, rewrite_query, rewrite_query_in, CastTypes, Context,
-    MAX_INPUT_BYTES, NAMED_REWRITES,
+    query_relations, rewrite_expression, rewrite_expression_in, rewrite_query, rewrite_query_in,
+    CastTypes, Context, MAX_INPUT_BYTES, NAMED_REWRITES,
 };
 pub use typing::ColumnTypes;
 

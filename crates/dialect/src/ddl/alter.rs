@@ -22,6 +22,11 @@ impl DdlReader {
         let name = cursor.qualified_name()?;
         // Work on a copy: a statement that fails half-way changes nothing.
         let Some(mut table) = self.table(&name).cloned() else {
+            // pg_dump sets the owner of views, sequences and materialized views with ALTER TABLE
+            // too; ownership is ignored whatever the object.
+            if cursor.is_kws_at(0, &["OWNER", "TO"]) {
+                return Ok(());
+            }
             self.finding(
                 Severity::Warning,
                 "alter.unknown-table",

@@ -1,5 +1,6 @@
 //! Column definitions and constraints (inline and out-of-line), shared by every dialect.
 
+use super::sequence::SequenceOptions;
 use super::DdlReader;
 use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use crate::type_syntax::parse_type;
@@ -215,10 +216,9 @@ impl DdlReader {
                     c.is(&Token::Comma) || COLUMN_OPTION_WORDS.iter().any(|w| c.is_kw(w))
                 });
                 column.on_update = Some(cursor.text(range));
-            } else if cursor.eat_kw("COLLATE")
-                || cursor.eat_kw("CHARSET")
-                || cursor.eat_kws(&["CHARACTER", "SET"])
-            {
+            } else if cursor.eat_kw("COLLATE") {
+                self.column_collation(cursor, &table.name, column);
+            } else if cursor.eat_kw("CHARSET") || cursor.eat_kws(&["CHARACTER", "SET"]) {
                 cursor.eat(&Token::Eq);
                 cursor.advance();
             } else if cursor.eat_kw("COLUMN_FORMAT")
@@ -291,27 +291,66 @@ impl DdlReader {
         }
         cursor.expect_kw("AS")?;
         if cursor.eat_kw("IDENTITY") {
-            let mut identity = Identity {
-                always,
-                ..Identity::default()
-            };
-            if cursor.is(&Token::LParen) {
-                cursor.advance();
-                let sequence =
-                    sequence_options(cursor, &mut identity.start, &mut identity.increment)?;
-                cursor.expect(&Token::RParen)?;
-                if let Some(sequence) = sequence {
-                    self.identity_sequences
-                        .push((sequence, table.clone(), column.name.clone()));
+            let mut options = SequenceOptions::default();
+            if cursor.eat(&Token::LParen) {
+                while !cursor.at_end() && !cursor.is(&Token::RParen) {
+                    if !options.read_option(cursor)? {
+                        cursor.advance();
+                    }
                 }
+                cursor.expect(&Token::RParen)?;
+            } else {
+                // DBMS_METADATA writes the options without parentheses.
+                while options.read_option(cursor)? {}
             }
-            column.identity = Some(identity);
+            column.identity = Some(Identity {
+                start: options.start(cursor)?,
+                increment: options.increment,
+                always,
+            });
+            if let Some(sequence) = options.name {
+                self.identity_sequences
+                    .push((sequence, table.clone(), column.name.clone()));
+            }
             return Ok(());
         }
         let range = cursor.skip_parens()?;
         column.generated = Some(cursor.text(range));
         let _ = cursor.eat_kw("VIRTUAL") || cursor.eat_kw("STORED") || cursor.eat_kw("PERSISTENT");
         Ok(())
+    }
+
+    /// The collation after COLLATE, possibly qualified (pg_dump's `pg_catalog."C"`). The model
+    /// has no column collation, so a PostgreSQL or Oracle one other than the default is reported.
+    /// MySQL's are not (mysqldump writes one on many columns): left to the MySQL reader.
+    fn column_collation(&mut self, cursor: &mut Cursor, table: &QualifiedName, column: &Column) {
+        cursor.eat(&Token::Eq);
+        let start = cursor.position();
+        let mut name = cursor.advance();
+        while cursor.eat(&Token::Period) {
+            name = cursor.advance();
+        }
+        let range = TokenRange {
+            start,
+            end: cursor.position(),
+        };
+        let is_default = matches!(&name, Token::Word(word)
+            if word.value.eq_ignore_ascii_case("default")
+                || word.value.eq_ignore_ascii_case("USING_NLS_COMP"));
+        if self.dialect == SourceDialect::Mysql || is_default {
+            return;
+        }
+        self.finding(
+            Severity::Warning,
+            "column.collation",
+            format!("{table}.{}", column.name),
+            format!(
+                "COLLATE {} is not kept: the target column has the database's default collation, so its values may sort and compare differently",
+                cursor.text(range)
+            ),
+            "add the collation to the target column by hand where sorting or comparison depends on it",
+            column.location.clone(),
+        );
     }
 
     /// Oracle `DEFAULT ON NULL x` also stores x for an explicit NULL, so the column is NOT NULL.
@@ -435,8 +474,9 @@ fn is_serial(type_name: &str) -> bool {
     )
 }
 
-/// The expression after DEFAULT: up to the next column option at depth 0. It has at least one
-/// token (`DEFAULT NULL`), and a word right after `::` or `.` is part of it (`''::character varying`).
+/// The expression after DEFAULT: up to the next column option at depth 0 (outside parentheses
+/// and brackets: `ARRAY[1, 2]`). It has at least one token (`DEFAULT NULL`), and a word right
+/// after `::` or `.` is part of it (`''::character varying`).
 pub(super) fn default_expression(cursor: &mut Cursor) -> TokenRange {
     let start = cursor.position();
     let mut depth = 0usize;
@@ -454,9 +494,9 @@ pub(super) fn default_expression(cursor: &mut Cursor) -> TokenRange {
                     | Token::StringConcat
             );
         match cursor.peek() {
-            Token::LParen => depth += 1,
-            Token::RParen if depth == 0 => break,
-            Token::RParen => depth -= 1,
+            Token::LParen | Token::LBracket => depth += 1,
+            Token::RParen | Token::RBracket if depth == 0 => break,
+            Token::RParen | Token::RBracket => depth -= 1,
             Token::Comma if depth == 0 => break,
             _ if depth == 0
                 && !continues
@@ -615,29 +655,6 @@ pub(super) fn constraint_state(
             return Ok(());
         }
     }
-}
-
-/// `START WITH n`, `INCREMENT BY n` and PostgreSQL's `SEQUENCE NAME s` among the identity options
-/// (others ignored); returns the sequence's name if one is given.
-fn sequence_options(
-    cursor: &mut Cursor,
-    start: &mut i64,
-    increment: &mut i64,
-) -> Result<Option<QualifiedName>, ParseError> {
-    let mut sequence = None;
-    while !cursor.at_end() && !cursor.is(&Token::RParen) {
-        if cursor.eat_kws(&["SEQUENCE", "NAME"]) {
-            sequence = Some(cursor.qualified_name()?);
-        } else if cursor.eat_kws(&["START", "WITH"]) || cursor.eat_kw("START") {
-            cursor.eat_kw("WITH");
-            *start = cursor.number()?;
-        } else if cursor.eat_kws(&["INCREMENT", "BY"]) || cursor.eat_kw("INCREMENT") {
-            *increment = cursor.number()?;
-        } else {
-            cursor.advance();
-        }
-    }
-    Ok(sequence)
 }
 
 /// A column default written in `dialect` (DDL, or a live catalog's text of it): the next value

@@ -13,6 +13,7 @@ mod objects;
 mod oracle;
 mod partition;
 mod postgres;
+mod sequence;
 mod table;
 
 pub use column::column_default;
@@ -174,6 +175,11 @@ impl DdlReader {
                 !self.attached_partitions.contains(&(position - 1))
             });
         }
+        if self.dialect == SourceDialect::Mysql {
+            self.json_valid_columns();
+        }
+        let views = std::mem::take(&mut self.catalog.views);
+        self.catalog.views = objects::order_views(views, self.dialect);
         for ((_, kind), (count, location)) in std::mem::take(&mut self.skipped) {
             let (severity, why, action) = skip_reason(kind);
             let message = if count == 1 {
@@ -358,7 +364,8 @@ impl DdlReader {
                 self.skip("data (DML)", location);
                 Ok(())
             }
-            "DROP" | "TRUNCATE" | "PURGE" | "RENAME" | "FLASHBACK" => {
+            "DROP" => self.drop(cursor, location),
+            "TRUNCATE" | "PURGE" | "RENAME" | "FLASHBACK" => {
                 self.skip("DROP/TRUNCATE", location);
                 Ok(())
             }
@@ -560,6 +567,26 @@ impl DdlReader {
         }
     }
 
+    /// Removes a table defined earlier, with its indexes. Returns false when there is none.
+    fn drop_table(&mut self, name: &QualifiedName) -> bool {
+        let Some(position) = self.table_index.find(&self.catalog.tables, name) else {
+            return false;
+        };
+        let table = self.catalog.tables.remove(position);
+        self.catalog
+            .indexes
+            .retain(|index| !index.table.matches(&table.name));
+        // Positions after the removed table move down by one.
+        self.attached_partitions = self
+            .attached_partitions
+            .iter()
+            .filter(|&&p| p != position)
+            .map(|&p| if p > position { p - 1 } else { p })
+            .collect();
+        self.table_index = migrate_core::TableIndex::new(&self.catalog.tables);
+        true
+    }
+
     pub(crate) fn table(&self, name: &QualifiedName) -> Option<&migrate_core::Table> {
         let position = self.table_index.find(&self.catalog.tables, name)?;
         self.catalog.tables.get(position)
@@ -625,7 +652,7 @@ fn skip_reason(kind: &str) -> (Severity, &'static str, &'static str) {
         ),
         "client command" => (
             Severity::Info,
-            "client (SQL*Plus / mysql) commands have no effect on the schema",
+            "client (SQL*Plus / mysql / psql) commands have no effect on the schema",
             "none",
         ),
         _ => (Severity::Info, "not part of the schema definition", "none"),

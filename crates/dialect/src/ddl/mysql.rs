@@ -5,7 +5,11 @@ use super::objects::{index_columns, key_parts};
 use super::table::TableClauses;
 use super::DdlReader;
 use crate::cursor::{Cursor, ParseError, TokenRange};
-use migrate_core::{Ident, Index, IndexKind, QualifiedName, Table};
+use crate::typemap::TypeRef;
+use migrate_core::{
+    ConstraintKind, Ident, Index, IndexKind, LogicalType, QualifiedName, Severity, SourceDialect,
+    Table,
+};
 use sqlparser::tokenizer::Token;
 
 /// Options with no meaning in the target: `NAME [=] value`.
@@ -180,6 +184,52 @@ impl DdlReader {
         }
         Ok(clauses)
     }
+
+    /// MariaDB's JSON type is LONGTEXT with `CHECK (json_valid(col))`, and mariadb-dump writes it
+    /// so: a character column with that CHECK becomes JSON, as MySQL's JSON type does, and the
+    /// CHECK, which the type then implies, is dropped (no target has JSON_VALID in a CHECK).
+    pub(super) fn json_valid_columns(&mut self) {
+        let mut converted = Vec::new();
+        for table in &mut self.catalog.tables {
+            let columns = &table.columns;
+            table.constraints.retain(|constraint| {
+                let ConstraintKind::Check(condition) = &constraint.kind else {
+                    return true;
+                };
+                let Some(column) = json_valid_argument(condition)
+                    .and_then(|name| columns.iter().find(|c| c.name.matches(&name)))
+                else {
+                    return true;
+                };
+                match column.data_type {
+                    LogicalType::Json => false,
+                    LogicalType::Text | LogicalType::Varchar { .. } | LogicalType::Char { .. } => {
+                        let location = column.location.clone().or(table.location.clone());
+                        converted.push((table.name.clone(), column.name.clone(), location));
+                        false
+                    }
+                    _ => true,
+                }
+            });
+        }
+        for (table, column, location) in converted {
+            let object = format!("{table}.{}", column.value);
+            if let Some(at) = &location {
+                let json = self.map_type(&TypeRef::named("JSON"), &object, at);
+                if let Some(target) = self.table_mut(&table).and_then(|t| t.column_mut(&column)) {
+                    target.data_type = json;
+                }
+            }
+            self.finding(
+                Severity::Info,
+                "type.json-check",
+                object,
+                "character column with CHECK (json_valid(...)), MariaDB's JSON type: it becomes JSON, which only holds valid documents, and the CHECK is dropped",
+                "none",
+                location,
+            );
+        }
+    }
 }
 
 /// The column a key part names when it is a plain column, `name [ASC | DESC]` (not a prefix
@@ -192,4 +242,27 @@ fn key_part_column(cursor: &mut Cursor, part: TokenRange) -> Option<Ident> {
     let plain = cursor.position() == part.end;
     cursor.set_position(resume);
     column.filter(|_| plain)
+}
+
+/// `col` when `condition` is exactly `json_valid(col)`.
+fn json_valid_argument(condition: &str) -> Option<Ident> {
+    let tokens = crate::cursor::tokenize(condition, SourceDialect::Mysql).ok()?;
+    match tokens
+        .iter()
+        .map(|t| &t.token)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [Token::Word(function), Token::LParen, Token::Word(column), Token::RParen]
+            if function.quote_style.is_none()
+                && function.value.eq_ignore_ascii_case("JSON_VALID") =>
+        {
+            Some(crate::cursor::source_ident(
+                column.value.clone(),
+                column.quote_style,
+                SourceDialect::Mysql,
+            ))
+        }
+        _ => None,
+    }
 }

@@ -1,12 +1,14 @@
 //! CREATE for everything but tables, and COMMENT ON.
 
+use super::sequence::SequenceOptions;
 use super::DdlReader;
-use crate::cursor::{Cursor, ParseError, TokenRange};
+use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use migrate_core::{
     Ident, Index, IndexKind, IndexOptions, QualifiedName, Routine, RoutineKind, Sequence, Severity,
     SourceDialect, SourceLocation, Synonym, TableKind, View,
 };
 use sqlparser::tokenizer::Token;
+use std::collections::HashMap;
 
 /// Words between CREATE and the object kind that change nothing the conversion keeps.
 const CREATE_MODIFIERS: &[&str] = &[
@@ -86,8 +88,10 @@ impl DdlReader {
         let mut index_kind = IndexKind::BTree;
         let mut public = false;
         let mut materialized = false;
+        let mut replace = false;
         loop {
             if cursor.eat_kws(&["OR", "REPLACE"]) || cursor.eat_kws(&["OR", "ALTER"]) {
+                replace = true;
             } else if cursor.eat_kws(&["GLOBAL", "TEMPORARY"])
                 || cursor.eat_kws(&["PRIVATE", "TEMPORARY"])
             {
@@ -141,7 +145,7 @@ impl DdlReader {
         match word.as_str() {
             "TABLE" => self.create_table(cursor, table_kind, location),
             "INDEX" => self.create_index(cursor, unique, index_kind, location),
-            "VIEW" => self.create_view(cursor, materialized, location),
+            "VIEW" => self.create_view(cursor, materialized, replace, location),
             "SEQUENCE" => self.create_sequence(cursor, location),
             "SYNONYM" => self.create_synonym(cursor, public, location),
             "DOMAIN" if self.dialect == SourceDialect::Postgres => {
@@ -309,6 +313,7 @@ impl DdlReader {
         &mut self,
         cursor: &mut Cursor,
         materialized: bool,
+        replace: bool,
         location: SourceLocation,
     ) -> Result<(), ParseError> {
         if cursor.eat_kw("MATERIALIZED") {
@@ -382,13 +387,81 @@ impl DdlReader {
         }
         let query = cursor.text(TokenRange { start, end });
         cursor.take_until(|_| false);
-        self.catalog.views.push(View {
+        let view = View {
             name,
             columns,
             query,
             materialized,
             location: Some(location),
-        });
+        };
+        // The last definition is the one the source database holds.
+        match self
+            .catalog
+            .views
+            .iter()
+            .position(|v| v.name.matches(&view.name))
+        {
+            Some(position) => {
+                if !replace {
+                    let previous = self.catalog.views[position].location.clone();
+                    self.finding(
+                        Severity::Warning,
+                        "view.redefined",
+                        format!("view {}", view.name),
+                        format!(
+                            "view defined again without OR REPLACE or a DROP VIEW before; the earlier definition{} is replaced",
+                            previous.map(|l| format!(" at {l}")).unwrap_or_default()
+                        ),
+                        "keep one definition per view in the scripts you convert",
+                        view.location.clone(),
+                    );
+                }
+                self.catalog.views[position] = view;
+            }
+            None => self.catalog.views.push(view),
+        }
+        Ok(())
+    }
+
+    /// `DROP [TEMPORARY] TABLE | [MATERIALIZED] VIEW [IF EXISTS] name, ...`: an object that the
+    /// scripts defined earlier is removed, so that a script that drops and re-creates an object
+    /// (mysqldump's placeholder views) converts to its last definition. Other DROPs, and DROPs of
+    /// objects the scripts don't define, are skipped.
+    pub(super) fn drop(
+        &mut self,
+        cursor: &mut Cursor,
+        location: SourceLocation,
+    ) -> Result<(), ParseError> {
+        cursor.expect_kw("DROP")?;
+        cursor.eat_kw("TEMPORARY");
+        let table = cursor.eat_kw("TABLE");
+        let materialized = !table && cursor.eat_kw("MATERIALIZED");
+        if !table && !cursor.eat_kw("VIEW") {
+            self.skip("DROP/TRUNCATE", location);
+            return Ok(());
+        }
+        cursor.eat_kws(&["IF", "EXISTS"]);
+        let mut dropped = false;
+        // A name this can't read leaves the DROP skipped, as every DROP was before.
+        while let Ok(name) = cursor.qualified_name() {
+            dropped |= if table {
+                self.drop_table(&name)
+            } else {
+                let before = self.catalog.views.len();
+                self.catalog
+                    .views
+                    .retain(|v| v.materialized != materialized || !v.name.matches(&name));
+                self.catalog.views.len() < before
+            };
+            if !cursor.eat(&Token::Comma) {
+                break;
+            }
+        }
+        // CASCADE, RESTRICT, PURGE, CASCADE CONSTRAINTS: nothing else the scripts define goes.
+        cursor.take_until(|_| false);
+        if !dropped {
+            self.skip("DROP/TRUNCATE", location);
+        }
         Ok(())
     }
 
@@ -399,60 +472,21 @@ impl DdlReader {
     ) -> Result<(), ParseError> {
         cursor.eat_kws(&["IF", "NOT", "EXISTS"]);
         let name = cursor.qualified_name()?;
-        let mut sequence = Sequence {
-            name,
-            start: 1,
-            increment: 1,
-            min_value: None,
-            max_value: None,
-            cycle: false,
-            location: Some(location),
-        };
-        let mut start = None;
+        let mut options = SequenceOptions::default();
         while !cursor.at_end() {
-            if cursor.eat_kws(&["NO", "MINVALUE"])
-                || cursor.eat_kws(&["NO", "MAXVALUE"])
-                || cursor.eat_kws(&["NO", "CYCLE"])
-            {
-                // PostgreSQL spelling of the defaults.
-            } else if cursor.eat_kws(&["START", "WITH"]) || cursor.eat_kw("START") {
-                cursor.eat_kw("WITH");
-                start = Some(big_number(cursor)?);
-            } else if cursor.eat_kws(&["INCREMENT", "BY"]) || cursor.eat_kw("INCREMENT") {
-                cursor.eat_kw("BY");
-                sequence.increment = cursor.number()?;
-            } else if cursor.eat_kw("MINVALUE") {
-                sequence.min_value = Some(big_number(cursor)?);
-            } else if cursor.eat_kw("MAXVALUE") {
-                sequence.max_value = Some(big_number(cursor)?);
-            } else if cursor.eat_kw("CYCLE") {
-                sequence.cycle = true;
-            } else if cursor.eat_kw("CACHE")
-                || cursor.eat_kw("AS")
-                || cursor.eat_kws(&["OWNED", "BY"])
-            {
-                cursor.advance();
-                while cursor.eat(&Token::Period) {
-                    cursor.advance();
-                }
-            } else {
-                // NOCYCLE, NOCACHE, ORDER, NOORDER, NO MINVALUE, KEEP, SCALE, SESSION, GLOBAL...
+            if !options.read_option(cursor)? {
                 cursor.advance();
             }
         }
-        // A descending sequence starts at its maximum unless told otherwise (Oracle and PostgreSQL).
-        let default_start = if sequence.increment < 0 {
-            sequence.max_value.unwrap_or(-1)
-        } else {
-            sequence.min_value.unwrap_or(1)
+        let sequence = Sequence {
+            name,
+            start: options.start(cursor)?,
+            increment: options.increment,
+            min_value: options.min_value,
+            max_value: options.max_value,
+            cycle: options.cycle,
+            location: Some(location),
         };
-        let start = start.unwrap_or(default_start);
-        sequence.start = i64::try_from(start).map_err(|_| {
-            cursor.error(
-                "the sequence start is beyond 64-bit integers",
-                "start the sequence at a smaller value",
-            )
-        })?;
         self.catalog.sequences.push(sequence);
         Ok(())
     }
@@ -546,10 +580,17 @@ impl DdlReader {
         cursor.expect_kw("COMMENT")?;
         cursor.expect_kw("ON")?;
         let is_column = cursor.eat_kw("COLUMN");
-        if !is_column {
-            let _ = cursor.eat_kw("TABLE")
-                || cursor.eat_kws(&["MATERIALIZED", "VIEW"])
-                || cursor.eat_kw("VIEW");
+        if !(is_column
+            || cursor.eat_kw("TABLE")
+            || cursor.eat_kws(&["MATERIALIZED", "VIEW"])
+            || cursor.eat_kw("VIEW"))
+        {
+            // A schema, extension, index, function...: the model has no comment for it.
+            self.skip(
+                "COMMENT on an object other than a table or column",
+                location,
+            );
+            return Ok(());
         }
         let mut parts = vec![cursor.ident()?];
         while cursor.eat(&Token::Period) {
@@ -623,17 +664,96 @@ pub(super) fn key_parts(cursor: &Cursor, range: TokenRange) -> Vec<TokenRange> {
     parts
 }
 
-/// Sequence bounds may exceed 64 bits (Oracle's default MAXVALUE has 28 digits).
-fn big_number(cursor: &mut Cursor) -> Result<i128, ParseError> {
-    let negative = cursor.eat(&Token::Minus);
-    match cursor.peek().clone() {
-        Token::Number(text, _) => {
-            let value: i128 = text
-                .parse()
-                .map_err(|_| cursor.error("expected an integer", "use a whole number"))?;
-            cursor.advance();
-            Ok(if negative { -value } else { value })
-        }
-        _ => Err(cursor.error("expected a number", "check the sequence options")),
+/// Puts each view after the views it reads, keeping the scripts' order otherwise. Dumps rely on
+/// placeholders for that (mysqldump writes every view first as `SELECT 1 AS col` and the real
+/// one later, in name order); the placeholders are dropped, so the order must come from the
+/// queries. A query that can't be read keeps its place; a cycle is left as written.
+pub(super) fn order_views(views: Vec<View>, dialect: SourceDialect) -> Vec<View> {
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (position, view) in views.iter().enumerate() {
+        by_name
+            .entry(view.name.name.value.to_lowercase())
+            .or_default()
+            .push(position);
     }
+    let reads: Vec<Vec<usize>> = views
+        .iter()
+        .map(|view| {
+            let relations =
+                migrate_sqlrewrite::query_relations(&view.query, dialect).unwrap_or_default();
+            let mut read: Vec<usize> = relations
+                .iter()
+                .filter_map(|relation| relation_name(relation, dialect))
+                .flat_map(|name| {
+                    let candidates = by_name
+                        .get(&name.name.value.to_lowercase())
+                        .map_or(&[][..], Vec::as_slice);
+                    candidates
+                        .iter()
+                        .copied()
+                        .filter(|&position| views[position].name.matches(&name))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            read.sort_unstable();
+            read.dedup();
+            read
+        })
+        .collect();
+    if reads
+        .iter()
+        .enumerate()
+        .all(|(position, read)| read.iter().all(|&r| r <= position))
+    {
+        return views;
+    }
+    // Depth first, without recursion (a dump may chain many views); a view already being
+    // visited is a cycle, which keeps the order it was met in.
+    let mut done = vec![false; views.len()];
+    let mut visiting = vec![false; views.len()];
+    let mut order = Vec::with_capacity(views.len());
+    for root in 0..views.len() {
+        let mut stack = vec![(root, 0)];
+        while let Some(&(view, next)) = stack.last() {
+            if done[view] {
+                stack.pop();
+                continue;
+            }
+            visiting[view] = true;
+            match reads[view].get(next) {
+                Some(&read) => {
+                    if let Some(top) = stack.last_mut() {
+                        top.1 += 1;
+                    }
+                    if !done[read] && !visiting[read] {
+                        stack.push((read, 0));
+                    }
+                }
+                None => {
+                    done[view] = true;
+                    order.push(view);
+                    stack.pop();
+                }
+            }
+        }
+    }
+    let mut slots: Vec<Option<View>> = views.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|position| slots[position].take())
+        .collect()
+}
+
+/// The last two parts of a name a query reads, as the source names them.
+fn relation_name(
+    name: &sqlparser::ast::ObjectName,
+    dialect: SourceDialect,
+) -> Option<QualifiedName> {
+    let mut parts = name.0.iter().rev().map(|part| {
+        part.as_ident()
+            .map(|ident| source_ident(ident.value.clone(), ident.quote_style, dialect))
+    });
+    let last = parts.next()??;
+    let schema = parts.next().flatten();
+    Some(QualifiedName::new(schema, last))
 }

@@ -120,8 +120,9 @@ impl DdlReader {
                 cursor.advance();
             }
         }
-        self.domain_columns
-            .insert(name.name.value.to_ascii_uppercase(), domain);
+        for key in user_type_keys(&name) {
+            self.domain_columns.insert(key, domain.clone());
+        }
         if has_check {
             self.finding(
                 Severity::Warning,
@@ -145,8 +146,9 @@ impl DdlReader {
                 data_type: mapped.value,
             });
         }
-        self.user_types
-            .insert(name.name.value.to_ascii_uppercase(), base);
+        for key in user_type_keys(&name) {
+            self.user_types.insert(key, base.clone());
+        }
     }
 
     /// `CREATE TYPE name AS ENUM (...)` becomes a text type sized for its longest label;
@@ -192,6 +194,18 @@ impl DdlReader {
         );
         Ok(())
     }
+}
+
+/// The names a column's type may give a domain or enum `name` by, as the type parser writes
+/// them (upper case): unqualified, and qualified unless its schema is one the parser drops
+/// (`public.t` is read as `T`). pg_dump qualifies every type of a schema besides `public`.
+fn user_type_keys(name: &QualifiedName) -> Vec<String> {
+    let unqualified = name.name.value.to_ascii_uppercase();
+    let qualified = name
+        .schema
+        .as_ref()
+        .map(|schema| format!("{}.{unqualified}", schema.value.to_ascii_uppercase()));
+    std::iter::once(unqualified).chain(qualified).collect()
 }
 
 #[cfg(test)]

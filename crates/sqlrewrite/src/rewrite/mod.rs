@@ -82,6 +82,23 @@ pub fn rewrite_query_in(
     translate(sql, from, to, context, parse::query)
 }
 
+/// The tables and views a query reads (names of its common table expressions included), as
+/// written: what a view depends on.
+pub fn query_relations(
+    sql: &str,
+    from: SourceDialect,
+) -> Result<Vec<sqlparser::ast::ObjectName>, RewriteError> {
+    guarded(sql, || {
+        let query = parse::query(sql, from)?;
+        let mut names = Vec::new();
+        let _ = sqlparser::ast::visit_relations(&query, |name| {
+            names.push(name.clone());
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+        Ok(names)
+    })
+}
+
 /// What the caller knows about the objects the SQL refers to.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
@@ -142,10 +159,10 @@ fn translate<T: VisitMut + std::fmt::Display>(
     })
 }
 
-fn guarded(
+fn guarded<T>(
     sql: &str,
-    rewrite: impl FnOnce() -> Result<Rewritten, RewriteError>,
-) -> Result<Rewritten, RewriteError> {
+    rewrite: impl FnOnce() -> Result<T, RewriteError>,
+) -> Result<T, RewriteError> {
     if sql.len() > MAX_INPUT_BYTES {
         return Err(RewriteError::TooLarge {
             bytes: sql.len(),
