@@ -204,7 +204,11 @@ impl DdlReader {
                 match column.data_type {
                     LogicalType::Json => false,
                     LogicalType::Text | LogicalType::Varchar { .. } | LogicalType::Char { .. } => {
-                        let location = column.location.clone().or(table.location.clone());
+                        // Read from a script, every column has a place to name in findings.
+                        let Some(location) = column.location.clone().or(table.location.clone())
+                        else {
+                            return true;
+                        };
                         converted.push((table.name.clone(), column.name.clone(), location));
                         false
                     }
@@ -214,11 +218,9 @@ impl DdlReader {
         }
         for (table, column, location) in converted {
             let object = format!("{table}.{}", column.value);
-            if let Some(at) = &location {
-                let json = self.map_type(&TypeRef::named("JSON"), &object, at);
-                if let Some(target) = self.table_mut(&table).and_then(|t| t.column_mut(&column)) {
-                    target.data_type = json;
-                }
+            let json = self.map_type(&TypeRef::named("JSON"), &object, &location);
+            if let Some(target) = self.table_mut(&table).and_then(|t| t.column_mut(&column)) {
+                target.data_type = json;
             }
             self.finding(
                 Severity::Info,
@@ -226,7 +228,7 @@ impl DdlReader {
                 object,
                 "character column with CHECK (json_valid(...)), MariaDB's JSON type: it becomes JSON, which only holds valid documents, and the CHECK is dropped",
                 "none",
-                location,
+                Some(location),
             );
         }
     }
