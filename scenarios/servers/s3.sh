@@ -83,16 +83,17 @@ ports_free() {
 }
 
 # Like lib.sh's pick_port, for a block of ports: an explicit port is used as is (a conflict is an
-# error); otherwise the default block or one of the 19 next blocks (10 apart) that is entirely free.
+# error); otherwise the default block or one of the 19 next blocks (10 apart) that is entirely free,
+# from block FROM on (default: the default block).
 pick_ports() {
-	local explicit=$1 p
+	local explicit=$1 from=${2:-$DEFAULT_PORT} p
 	if [ -n "$explicit" ]; then
 		[ "$explicit" -le 55000 ] || die "MIGRATE_S3_PORT=$explicit: the admin grpc port (port + 10008) must stay below 65536"
 		ports_free "$explicit" || die "one of the ports $(ports_of "$explicit") (MIGRATE_S3_PORT=$explicit) is already in use"
 		echo "$explicit"
 		return
 	fi
-	for ((p = DEFAULT_PORT; p < DEFAULT_PORT + 200; p += 10)); do
+	for ((p = from; p < DEFAULT_PORT + 200; p += 10)); do
 		if ports_free "$p"; then
 			[ "$p" -eq "$DEFAULT_PORT" ] || log "ports from $DEFAULT_PORT are busy; using $p"
 			echo "$p"
@@ -154,9 +155,9 @@ cmd_start() {
 	# in Linux's ephemeral range), and weed exits with "address already in use" (or, when its own
 	# check before binding finds the port taken, "Port allocation failed: ... is not available").
 	# Such a start is tried again.
-	local attempt since
+	local attempt since from=$DEFAULT_PORT
 	for attempt in 1 2 3; do
-		port=$(pick_ports "${MIGRATE_S3_PORT:-}")
+		port=$(pick_ports "${MIGRATE_S3_PORT:-}" "$from")
 		# weed mini saves its options in the data dir and reloads them; ours are all on the command line.
 		rm -f "$DATA/mini.options"
 		log "starting SeaweedFS S3 on 127.0.0.1:$port (data $DATA, log $LOG)"
@@ -194,7 +195,10 @@ cmd_start() {
 		local lines
 		lines=$(tail -c "+$since" "$LOG")
 		if [ "$attempt" -lt 3 ] && [[ $lines == *"address already in use"* || $lines == *"Port allocation failed"* ]]; then
-			log "a port weed needed was taken while it started (attempt $attempt of 3); starting it again"
+			log "a port weed needed was taken while it started (attempt $attempt of 3); starting it again on the next block of ports"
+			# The port may be the local end of another program's connection, which lasts: the
+			# connect test of ports_free does not see it, and the same block fails again.
+			from=$((port + 10))
 			continue
 		fi
 		die "SeaweedFS did not become ready on port $port"
