@@ -1066,6 +1066,63 @@ async fn a_user_without_create_is_told_the_grant_it_needs() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_table_that_cannot_be_dropped_is_refused_with_its_remedy() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("wh_drop_refused");
+    let role = format!("{}_r", db.name());
+    db.sql(&format!(
+        "CREATE ROLE \"{role}\" LOGIN;
+         CREATE SCHEMA migrate AUTHORIZATION \"{role}\";
+         GRANT CREATE ON SCHEMA public TO \"{role}\";
+         CREATE TABLE public.owned (id bigint, name text);
+         GRANT ALL ON public.owned TO \"{role}\";
+         CREATE TABLE public.viewed (id bigint, name text);
+         CREATE VIEW public.on_viewed AS SELECT id FROM public.viewed"
+    ))
+    .unwrap();
+
+    // Another role's table: the user can't drop it, whatever depends on it.
+    let as_role = db.url().replacen("postgres@", &format!("{role}@"), 1);
+    let warehouse = PostgresWarehouse::connect(&as_role).await.unwrap();
+    let error = warehouse
+        .prepare(
+            &simple_table("owned"),
+            SourceDialect::Postgres,
+            PrepMode::DropAndCreate,
+        )
+        .await
+        .err()
+        .unwrap();
+    let text = error.to_string();
+    assert!(text.contains("only its owner can drop it"), "{text}");
+    assert!(!text.contains("must be dropped first"), "{text}");
+    assert_eq!(error.retry(), Retry::Definite);
+
+    // The owner's own table with a view on it: the dependency is the cause.
+    let warehouse = PostgresWarehouse::connect(db.url()).await.unwrap();
+    let error = warehouse
+        .prepare(
+            &simple_table("viewed"),
+            SourceDialect::Postgres,
+            PrepMode::DropAndCreate,
+        )
+        .await
+        .err()
+        .unwrap();
+    let text = error.to_string();
+    assert!(
+        text.contains("views or foreign keys that depend on it must be dropped first"),
+        "{text}"
+    );
+    assert!(!text.contains("only its owner"), "{text}");
+    drop(warehouse);
+    db.sql(&format!("DROP OWNED BY \"{role}\"; DROP ROLE \"{role}\";"))
+        .unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn a_task_lock_is_waited_for_then_refused_or_taken() {
     let Some(pg) = migrate_testkit::postgres() else {
         return;

@@ -63,6 +63,22 @@ pub(crate) async fn target_columns(
     Ok((statement, column_list))
 }
 
+/// What a user can do about a failed `DROP TABLE` of a `DROP_AND_CREATE` target, for the causes
+/// that have a remedy; the server's own message says the rest.
+fn drop_hint(error: &tokio_postgres::Error) -> &'static str {
+    use tokio_postgres::error::SqlState;
+    match error.code() {
+        Some(code) if *code == SqlState::DEPENDENT_OBJECTS_STILL_EXIST => {
+            " (views or foreign keys that depend on it must be dropped first)"
+        }
+        Some(code) if *code == SqlState::INSUFFICIENT_PRIVILEGE => {
+            " (only its owner can drop it: make the target user its owner with ALTER TABLE ... \
+             OWNER TO, or use --prep-mode TRUNCATE_BEFORE_LOAD, which needs the TRUNCATE privilege)"
+        }
+        _ => "",
+    }
+}
+
 /// `create` without its `CREATE SCHEMA IF NOT EXISTS` of a schema that exists: PostgreSQL checks
 /// CREATE on the database before it looks for the schema, so a user who may create tables in
 /// an existing schema, but not schemas, would be refused the whole table.
@@ -153,11 +169,10 @@ impl PostgresWarehouse {
             }
             (true, PrepMode::DropAndCreate) => {
                 let drop = format!("DROP TABLE {name}");
-                tx.batch_execute(&drop)
-                    .await
-                    .map_err(WarehouseError::database(doing(
-                    "dropping it (views or foreign keys that depend on it must be dropped first)",
-                )))?;
+                tx.batch_execute(&drop).await.map_err(|source| {
+                    let hint = drop_hint(&source);
+                    WarehouseError::database(doing(&format!("dropping it{hint}")))(source)
+                })?;
                 tx.batch_execute(&create)
                     .await
                     .map_err(WarehouseError::database(doing(&format!(
