@@ -1481,6 +1481,93 @@ fn new_and_partitioned_tables_are_captured_and_generated_columns_refused() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// Source and target in one database, the tables captured into another schema: migrate's own
+/// state tables are never captured, and a mapping whose targets it would capture again (their
+/// changes coming back without end) is refused before anything is written.
+#[test]
+fn one_database_captures_into_another_schema_without_feeding_back() {
+    let Some((db, _unused, staging)) = pg_task("cdc_one_db") else {
+        return;
+    };
+    db.sql(
+        "CREATE TABLE t (id int PRIMARY KEY, v text);
+         INSERT INTO t SELECT g, 'row ' || g FROM generate_series(1, 10) g;",
+    )
+    .unwrap();
+    let mapping = |schemas: &str| {
+        let path = staging.with_extension(format!("{}.json", unique()));
+        let rules = format!(
+            r#"{{"rules": [
+                 {{"rule-type": "selection", "rule-id": "1", "rule-name": "tables",
+                  "object-locator": {{"schema-name": "{schemas}", "table-name": "%"}}, "rule-action": "include"}},
+                 {{"rule-type": "transformation", "rule-id": "2", "rule-name": "into copy",
+                  "rule-target": "schema", "object-locator": {{"schema-name": "public"}},
+                  "rule-action": "rename", "value": "copy"}}]}}"#
+        );
+        std::fs::write(&path, rules).unwrap();
+        path
+    };
+
+    // Every schema selected: copy.t, where public.t goes, would be captured too.
+    let everything = mapping("%");
+    let output = common::migrate(&[
+        "replicate",
+        "--cdc",
+        "--source",
+        db.url(),
+        "--target",
+        db.url(),
+        "--staging",
+        staging.to_str().unwrap(),
+        "--name",
+        "one_db",
+        "--progress",
+        "never",
+        "--table-mappings",
+        everything.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "public.t would be captured into copy.t, which the selection rules select too"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        psql(db.url(), "SELECT to_regclass('copy.t') IS NULL").unwrap(),
+        "t",
+        "nothing is written before the refusal"
+    );
+
+    // Schema public selected: captured into copy, and idle (so it stops by itself) once caught
+    // up, although every batch writes migrate's checkpoint in the captured database.
+    let public = mapping("public");
+    let mut cdc = start_cdc(
+        db.url(),
+        db.url(),
+        &staging,
+        "one_db",
+        true,
+        &["--table-mappings", public.to_str().unwrap()],
+    );
+    wait_for_capture(&mut cdc, db.url());
+    db.sql("UPDATE t SET v = v || '!' WHERE id <= 5; DELETE FROM t WHERE id = 10; INSERT INTO t VALUES (11, 'new');")
+        .unwrap();
+    let (code, summary) = cdc.wait(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{summary:?}");
+    let rows = |table: &str| {
+        psql(
+            db.url(),
+            &format!("SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM {table}"),
+        )
+        .unwrap()
+    };
+    assert_eq!(rows("copy.t"), rows("public.t"));
+    assert!(rows("copy.t").contains("5=row 5!,6=row 6,7=row 7,8=row 8,9=row 9,11=new"));
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 /// A column renamed on the source arrives as a dropped column and an added one. Applied so, it
 /// would lose its values in every row not changed again: the task stops instead, naming the
 /// rename to make in the target, and goes on once it is made.

@@ -75,6 +75,18 @@ impl fmt::Display for Ident {
     }
 }
 
+/// The schema of the tables in which migrate keeps its state on a target.
+pub const BOOKKEEPING_SCHEMA: &str = "migrate";
+
+/// The tables of [`BOOKKEEPING_SCHEMA`]: chunk checkpoints, table states, the change-capture
+/// position and the captured tables' definitions.
+pub const BOOKKEEPING_TABLES: [&str; 4] = [
+    "migrate_checkpoint",
+    "migrate_table_state",
+    "migrate_cdc_checkpoint",
+    "migrate_cdc_table",
+];
+
 /// A possibly schema-qualified object name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct QualifiedName {
@@ -100,6 +112,14 @@ impl QualifiedName {
             (Some(a), Some(b)) => a.matches(b),
             _ => true,
         }
+    }
+
+    /// One of the tables in which migrate keeps its own state on a target (schema `migrate`,
+    /// [`BOOKKEEPING_TABLES`]). A source that was once a target holds them too, and loading them
+    /// would replace the target's own state while the run writes to it.
+    pub fn is_bookkeeping(&self) -> bool {
+        self.schema_value() == BOOKKEEPING_SCHEMA
+            && BOOKKEEPING_TABLES.contains(&self.name.value.as_str())
     }
 
     /// The schema part as stored, `""` when unqualified.

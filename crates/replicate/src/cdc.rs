@@ -35,11 +35,12 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, Array, ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{Schema, SchemaRef};
 use futures::StreamExt;
-use migrate_core::{Catalog, ErrorClass, QualifiedName, Retry, Table};
+use migrate_core::{Catalog, ErrorClass, Ident, QualifiedName, Retry, Table};
 use migrate_source::{
     before_column, key_columns, ChangeEvent, ChangeSource, ChangeStream, ColumnFilter, Position,
     ReadValue, Selection, TableFilter, OP_COLUMN, UNCHANGED_COLUMN,
 };
+use migrate_sqlrewrite::{stored_ident, target_name};
 use migrate_stage::{ChunkKey, ChunkObject, Format, Stage};
 use migrate_task::{Engine, TableMappings, ValidatedTask};
 use migrate_warehouse::{
@@ -276,6 +277,29 @@ fn capture_of<S: ChangeSource>(
     Capture::new(load).map(Some)
 }
 
+/// Refuses a table whose target the selection rules select too, in the same database: every
+/// change migrate writes to it would be captured and applied to it again, without end.
+fn captures_own_writes(task: &ValidatedTask, load: &TableLoad) -> Result<(), ReplicateError> {
+    if !crate::same_database(task) {
+        return Ok(());
+    }
+    let dialect = crate::target_dialect(task);
+    let stored = |ident: &Ident| Ident::quoted(stored_ident(&ident.value, dialect));
+    let target = &load.target.name;
+    let as_stored = QualifiedName::new(target.schema.as_ref().map(stored), stored(&target.name));
+    if !task.mappings.selects(&as_stored) {
+        return Ok(());
+    }
+    Err(ReplicateError::Unsupported {
+        message: format!(
+            "{} would be captured into {}, which the selection rules select too (the source and the target are the same database): the changes migrate writes to it would come back to be applied again, without end",
+            load.source.name,
+            target_name(target, dialect)
+        ),
+        action: "exclude the target schema or tables in the selection rules, or capture into another database".into(),
+    })
+}
+
 /// The task's selection rules: tables created after capture started, and the columns the
 /// task keeps (a source may leave the others unread).
 fn selection_of(task: &ValidatedTask) -> Selection {
@@ -493,6 +517,12 @@ impl Batch {
         self.commit.is_some() && !self.open && self.bytes >= options.batch_bytes
     }
 
+    /// No change since the batch's start (before its first commit, outside a transaction): a
+    /// commit now ends a transaction without a change of a captured table.
+    fn holds_nothing(&self) -> bool {
+        self.commit.is_none() && !self.open
+    }
+
     fn due(&self, options: &CdcOptions) -> bool {
         self.commit.is_some()
             && !self.open
@@ -544,16 +574,18 @@ pub async fn replicate_cdc<S: ChangeSource>(
     let mut captures: HashMap<QualifiedName, Capture> = HashMap::new();
     for load in &planned.loads {
         match load {
-            Ok(load) => match Capture::new(load.clone()) {
-                Ok(capture) => {
-                    captures.insert(load.source.name.clone(), capture);
+            Ok(load) => {
+                match captures_own_writes(task, load).and_then(|()| Capture::new(load.clone())) {
+                    Ok(capture) => {
+                        captures.insert(load.source.name.clone(), capture);
+                    }
+                    Err(e) => summary_tables.push(crate::failed_table(
+                        load.source.name.to_string(),
+                        load.label(),
+                        &e,
+                    )),
                 }
-                Err(e) => summary_tables.push(crate::failed_table(
-                    load.source.name.to_string(),
-                    load.label(),
-                    &e,
-                )),
-            },
+            }
             Err(summary) => summary_tables.push(summary.as_ref().clone()),
         }
     }
@@ -1081,7 +1113,12 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                             action: "run again to resume".into(),
                         })),
                     };
-                    if !matches!(event, ChangeEvent::Idle { .. }) {
+                    let quiet = match event {
+                        ChangeEvent::Idle { .. } => true,
+                        ChangeEvent::Commit { .. } => batch.holds_nothing(),
+                        _ => false,
+                    };
+                    if !quiet {
                         last_event = Instant::now();
                     }
                     if let Err(e) = self.event(event, &mut batch, &ack_tx).await {
@@ -1162,6 +1199,14 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 }
                 self.table_changed(table).await?
             }
+            // A transaction without a change of a captured table (of other tables, or migrate's
+            // own checkpoint where the target is the source database) makes no batch: its
+            // position is released like an idle stream's. A batch for it would write a
+            // checkpoint, and in one database that write would come back as another such
+            // transaction, without end.
+            ChangeEvent::Commit { position, .. } if batch.holds_nothing() => {
+                self.release(position, batch, ack);
+            }
             ChangeEvent::Commit {
                 position,
                 committed_at,
@@ -1170,19 +1215,17 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 batch.open = false;
                 batch.started.get_or_insert_with(Instant::now);
             }
-            ChangeEvent::Idle { position, .. } => {
-                // Nothing of ours is in flight: the source may release its log up to here. (Not
-                // while a batch is being applied: it is not durable yet.)
-                if batch.commit.is_none()
-                    && !batch.open
-                    && batch.changes == 0
-                    && self.in_flight.is_empty()
-                {
-                    let _ = ack.send(position);
-                }
-            }
+            ChangeEvent::Idle { position, .. } => self.release(position, batch, ack),
         }
         Ok(())
+    }
+
+    /// Nothing of ours is in flight: the source may release its log up to `position`. (Not
+    /// while a batch is being applied: it is not durable yet.)
+    fn release(&self, position: Position, batch: &Batch, ack: &watch::Sender<Position>) {
+        if batch.holds_nothing() && batch.changes == 0 && self.in_flight.is_empty() {
+            let _ = ack.send(position);
+        }
     }
 
     /// A table's columns changed on the source, or a new table appeared.
@@ -1190,6 +1233,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         let Some(capture) = capture_of(self.task, &self.source, &table)? else {
             return Ok(());
         };
+        captures_own_writes(self.task, &capture.load)?;
         let dialect = self.source.dialect();
         match self.captures.get(&table.name) {
             Some(old) => {

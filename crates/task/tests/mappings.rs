@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{catalog, ident, render};
+use common::{catalog, ident, render, table};
 use migrate_core::{ConstraintKind, LogicalType, SourceDialect};
 use migrate_task::{Plan, TableMappings, TaskError};
 
@@ -113,6 +113,36 @@ fn names_are_case_sensitive_and_typos_are_reported() {
         p.findings[0].to_string(),
         r#"warning [mapping.rule-unmatched] rule-id 2: selection rule matches no source table (test.actor) -> names are case-sensitive: did you mean test."Actor"?"#
     );
+}
+
+#[test]
+fn migrates_own_state_tables_are_never_selected() {
+    // A source that was a migration target: schema `migrate` holds migrate's state tables, and
+    // may hold the user's own tables too.
+    let mut source = catalog();
+    source.tables.push(table(
+        "migrate",
+        "migrate_checkpoint",
+        &[("task", "text"), ("chunk", "bigint")],
+    ));
+    source
+        .tables
+        .push(table("migrate", "releases", &[("id", "integer")]));
+    let mappings = TableMappings::parse(&rules(&[selection(1, "include", "%", "%")])).unwrap();
+    let p = mappings.plan(&source).unwrap();
+    let loaded = tables(&p);
+    assert!(loaded.contains(&"migrate.releases -> migrate.releases".to_string()));
+    assert!(
+        !loaded.iter().any(|t| t.contains("migrate_checkpoint")),
+        "{loaded:?}"
+    );
+    assert!(codes(&p).contains(&(
+        "mapping.bookkeeping-skipped".into(),
+        "migrate.migrate_checkpoint".into()
+    )));
+    // Nor captured when it appears during change capture.
+    assert!(!mappings.selects(&common::qn("migrate", "migrate_cdc_checkpoint")));
+    assert!(mappings.selects(&common::qn("migrate", "releases")));
 }
 
 #[test]

@@ -234,6 +234,19 @@ pub(crate) fn select<'c>(
         if selecting.is_empty() {
             continue;
         }
+        if table.name.is_bookkeeping() {
+            findings.push(Finding::new(
+                Severity::Warning,
+                "mapping.bookkeeping-skipped",
+                table.name.to_string(),
+                format!(
+                    "{} selects one of migrate's own state tables (the source is or was a migration target): it is not loaded (it would replace the target's own)",
+                    selecting[0].rule
+                ),
+                "nothing to do; exclude schema migrate in the selection rules to silence this",
+            ));
+            continue;
+        }
         let load_order = selecting.iter().map(|r| r.load_order).max().unwrap_or(0);
         let mut filters = Vec::new();
         let mut every_row = false;

@@ -33,7 +33,7 @@ pub fn qn(schema: &str, table: &str) -> QualifiedName {
     QualifiedName::new(Some(ident(schema)), ident(table))
 }
 
-fn table(schema: &str, name: &str, columns: &[(&str, &str)]) -> Table {
+pub fn table(schema: &str, name: &str, columns: &[(&str, &str)]) -> Table {
     let mut t = Table::new(qn(schema, name));
     for (column, ty) in columns {
         t.columns.push(Column::new(

@@ -9,12 +9,7 @@ use std::time::{Duration, Instant};
 use tokio_postgres::GenericClient;
 
 /// The tables of schema `migrate` that [`CREATE_TABLES_SQL`] creates.
-const TABLES: [&str; 4] = [
-    "migrate_checkpoint",
-    "migrate_table_state",
-    "migrate_cdc_checkpoint",
-    "migrate_cdc_table",
-];
+const TABLES: [&str; 4] = migrate_core::BOOKKEEPING_TABLES;
 
 /// Creates `migrate.migrate_checkpoint`, `migrate.migrate_table_state`,
 /// `migrate.migrate_cdc_checkpoint` (one row per task: the last change batch applied) and
