@@ -313,7 +313,7 @@ pub fn run(args: CopyArgs) -> Result<Outcome> {
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        print_text(&summary);
+        print_text(&summary, args.verify);
     }
     Ok(if summary.failed > 0 {
         Outcome::NeedsAttention
@@ -322,7 +322,8 @@ pub fn run(args: CopyArgs) -> Result<Outcome> {
     })
 }
 
-fn print_text(s: &CopySummary) {
+/// The summary as text; `verify`: of a `--verify` run.
+fn print_text(s: &CopySummary, verify: bool) {
     let mib = |b: u64| b as f64 / f64::from(1 << 20);
     let verb = if s.dry_run { "would copy" } else { "copied" };
     println!(
@@ -340,10 +341,14 @@ fn print_text(s: &CopySummary) {
             ""
         }
     );
+    if s.stopped_early {
+        println!("  STOPPED EARLY by the failure below: the counts cover only the files reached (--ignore-failures goes on past failed files)");
+    }
     println!(
-        "  files:    {} ({:.1} MiB) in the source",
+        "  files:    {} ({:.1} MiB) in the source{}",
         s.files,
-        mib(s.bytes)
+        mib(s.bytes),
+        if s.stopped_early { " (partial)" } else { "" }
     );
     if s.dry_run {
         println!(
@@ -374,6 +379,17 @@ fn print_text(s: &CopySummary) {
         println!(
             "  verified: {} by CRC32C, {} by ETag (MD5), {} read back",
             s.verified_crc32c, s.verified_md5_etag, s.verified_read_back
+        );
+    }
+    if s.not_compared > 0 {
+        println!(
+            "  not compared: {} (their checksums can't be computed from the source: {})",
+            s.not_compared,
+            if verify {
+                "not verified, see the failures"
+            } else {
+                "copied again"
+            }
         );
     }
     if s.unverified > 0 {

@@ -362,6 +362,8 @@ fn bad_input_exits_2_with_a_clear_message() {
     let tmp = tempfile::tempdir().unwrap();
     let filters = tmp.path().join("filters.txt");
     std::fs::write(&filters, "# comment\n\\.tmp$\n(unclosed\n").unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
             vec![
@@ -409,6 +411,11 @@ fn bad_input_exits_2_with_a_clear_message() {
                 "1MiB".into(),
             ],
             "5 MiB",
+        ),
+        // A destination that is a file: it was "listing failed" (exit 1).
+        (
+            vec![tmp.path().display().to_string(), file.display().to_string()],
+            "a-file is a file, not a directory: give the directory to copy into",
         ),
     ];
     for (args, expected) in cases {
@@ -511,6 +518,173 @@ fn hdfs_checksums_from_hadoop_conf_dir() {
     assert!(
         text.contains("HDFS checksum: 0 compared, 0 matched, 0 mismatched; not available for 2")
             && text.contains("not available (2 files): turned off (--no-hdfs-checksum)"),
+        "{text}"
+    );
+}
+
+/// Two runs of the same copy at once: the second stops at once (exit 2), naming the journal and
+/// saying that another run holds it; before, both copied the same files into the same journal.
+/// The lock goes with the process that held it, even a SIGKILLed one: the next run takes it.
+#[test]
+fn a_second_run_of_the_same_copy_stops_at_once() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("big"), vec![7u8; 4 * PART as usize]).unwrap();
+    std::fs::write(src.join("small"), "small").unwrap();
+    let dst = s3.unique_url("copy_lock");
+    let state = tmp.path().join("state");
+    let base = [
+        "copy",
+        src.to_str().unwrap(),
+        &dst,
+        "--part-size",
+        "5MiB",
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--output",
+        "json",
+        "--progress",
+        "never",
+    ];
+    // 20 MiB at 5 MiB/s: about four seconds.
+    let mut args = base.to_vec();
+    args.extend(["--bandwidth", "5MiB"]);
+    let mut first = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let files_in_state = || -> Vec<String> {
+        std::fs::read_dir(&state)
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // The first run is under way once its journal has the big file's upload.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let journal = loop {
+        let found = files_in_state()
+            .into_iter()
+            .find(|n| n.ends_with(".journal"))
+            .map(|n| state.join(n))
+            .filter(|j| std::fs::read_to_string(j).is_ok_and(|t| t.contains("\"t\":\"upload\"")));
+        if let Some(j) = found {
+            break j;
+        }
+        assert!(Instant::now() < deadline, "the first run made no progress");
+        assert!(first.try_wait().unwrap().is_none(), "the first run ended");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+
+    let started = Instant::now();
+    let second = migrate(&base);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{second:?}");
+    assert!(
+        stderr.contains(&format!(
+            "journal {} is in use by another run of this copy",
+            journal.display()
+        )),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10), "not at once");
+    assert!(first.try_wait().unwrap().is_none(), "the first run goes on");
+    let lock = format!("{}.lock", journal.display());
+    assert!(std::path::Path::new(&lock).exists());
+
+    first.kill().unwrap(); // SIGKILL: the lock file stays, its lock does not
+    first.wait().unwrap();
+    assert!(std::path::Path::new(&lock).exists());
+    let s = summary(&migrate(&base));
+    assert_eq!(n(&s, "failed"), 0, "{s}");
+    assert_eq!(
+        n(&s, "copied") + n(&s, "resumed") + n(&s, "skipped_existing"),
+        2,
+        "{s}"
+    );
+    assert!(
+        !state.exists(),
+        "journal, lock and state directory removed: {s}"
+    );
+}
+
+/// `--verify --delete` that stops at its first failure (an extra file in the destination, listed
+/// first) printed `files: 0` as if the source were empty. The summary says that it stopped early
+/// and that its counts are partial; with `--ignore-failures` it goes through every file.
+#[test]
+fn a_verify_that_stops_early_says_its_counts_are_partial() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, extra) = (tmp.path().join("src"), tmp.path().join("extra"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(&extra).unwrap();
+    for i in 1..=5 {
+        std::fs::write(src.join(format!("f{i}")), format!("{i}")).unwrap();
+    }
+    std::fs::write(extra.join("0-extra"), "not in the source").unwrap();
+    let dst = s3.unique_url("copy_partial");
+    let state = tmp.path().join("state");
+    let copy = |from: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "copy",
+            from.to_str().unwrap(),
+            &dst,
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--progress",
+            "never",
+        ];
+        args.extend(extra);
+        migrate(&args)
+    };
+    summary(&copy(&src, &["--output", "json"]));
+    summary(&copy(&extra, &["--output", "json"]));
+
+    let out = copy(&src, &["--verify", "--delete", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stopped_early"], true, "{v}");
+    assert!(n(&v, "files") < 5, "{v}");
+    assert_eq!(v["failures"][0]["error"], "not in the source", "{v}");
+    let out = copy(&src, &["--verify", "--delete"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("STOPPED EARLY") && text.contains("in the source (partial)"),
+        "{text}"
+    );
+
+    let out = copy(
+        &src,
+        &[
+            "--verify",
+            "--delete",
+            "--ignore-failures",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stopped_early"], false, "{v}");
+    assert_eq!(
+        (n(&v, "files"), n(&v, "skipped_unchanged"), n(&v, "failed")),
+        (5, 5, 1),
+        "{v}"
+    );
+    let out = copy(&src, &["--verify", "--delete", "--ignore-failures"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("STOPPED EARLY") && !text.contains("(partial)"),
         "{text}"
     );
 }

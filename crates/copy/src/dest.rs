@@ -10,7 +10,9 @@
 use crate::digest::{self, PartMd5};
 use crate::error::CopyError;
 use crate::s3crc::{CompletedPart, Written};
-use crate::source::{Entry, FileSource, Listed, LocalTree, S3Tree};
+use crate::source::{
+    lossless_path, lossless_string, FileAttrs, FileSource, Listed, LocalTree, S3Tree,
+};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use object_store::multipart::{MultipartStore, PartId};
@@ -37,7 +39,7 @@ fn make_parent_dirs(root: &std::path::Path, rel: &str) -> Result<(), CopyError> 
     let mut parts: Vec<&str> = rel.split('/').collect();
     parts.pop(); // the file itself
     for part in parts {
-        dir.push(part);
+        dir.push(lossless_path(part));
         match std::fs::symlink_metadata(&dir) {
             Ok(meta) if meta.file_type().is_symlink() => {
                 return Err(CopyError::Invalid(format!(
@@ -130,7 +132,7 @@ impl Destination {
 
     fn local_path(&self, rel: &str) -> PathBuf {
         match self {
-            Destination::Local(t) => t.root().join(rel),
+            Destination::Local(t) => t.path(rel),
             Destination::S3(_) => PathBuf::new(),
         }
     }
@@ -179,7 +181,8 @@ impl Destination {
         }
     }
 
-    /// Starts a multipart upload; returns its id (S3 upload id, or the local temporary file).
+    /// Starts a multipart upload; returns its id (S3 upload id, or the local temporary file as a
+    /// [`lossless_string`]: the journal records it).
     pub(crate) async fn create_upload(
         &self,
         rel: &str,
@@ -204,7 +207,7 @@ impl Destination {
             Destination::Local(t) => {
                 let path = self.local_path(rel);
                 let tmp = tmp_name(&path);
-                let shown = tmp.display().to_string();
+                let id = lossless_string(tmp.as_os_str());
                 let (root, rel) = (t.root().to_path_buf(), rel.to_string());
                 tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
                     make_parent_dirs(&root, &rel)?;
@@ -219,7 +222,7 @@ impl Destination {
                 })
                 .await
                 .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))??;
-                Ok(shown)
+                Ok(id)
             }
         }
     }
@@ -258,7 +261,7 @@ impl Destination {
                 Ok(etag_only(Some(&part.content_id)))
             }
             Destination::Local(_) => {
-                let tmp = PathBuf::from(id);
+                let tmp = lossless_path(id);
                 tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
                     use std::os::unix::fs::FileExt;
                     let f = std::fs::OpenOptions::new()
@@ -309,7 +312,7 @@ impl Destination {
             }
             Destination::Local(_) => {
                 let path = self.local_path(rel);
-                let tmp = PathBuf::from(id);
+                let tmp = lossless_path(id);
                 tokio::task::spawn_blocking(move || move_into_place(&tmp, &path))
                     .await
                     .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))??;
@@ -329,7 +332,9 @@ impl Destination {
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             },
-            Destination::Local(_) => tokio::fs::remove_file(id).await.map_err(|e| e.to_string()),
+            Destination::Local(_) => tokio::fs::remove_file(lossless_path(id))
+                .await
+                .map_err(|e| e.to_string()),
         };
         if let Err(e) = result {
             tracing::warn!(path = %self.url(rel), error = %e, "could not abort an outdated upload");
@@ -390,15 +395,15 @@ impl Destination {
     /// Applies mtime and permission to a local file (S3 gets them as metadata instead).
     pub(crate) async fn preserve_local(
         &self,
-        entry: &Entry,
+        rel: &str,
+        attrs: FileAttrs,
         mtime: bool,
         permission: bool,
     ) -> Result<(), CopyError> {
         if self.is_s3() {
             return Ok(());
         }
-        let path = self.local_path(&entry.rel);
-        let entry = entry.clone();
+        let path = self.local_path(rel);
         tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
             use std::os::unix::fs::PermissionsExt;
             if mtime {
@@ -407,11 +412,11 @@ impl Destination {
                     .open(&path)
                     .map_err(|e| CopyError::io("open", path.display(), e))?;
                 let t = std::time::UNIX_EPOCH
-                    + std::time::Duration::from_millis(entry.mtime_ms.max(0) as u64);
+                    + std::time::Duration::from_millis(attrs.mtime_ms.max(0) as u64);
                 f.set_modified(t)
                     .map_err(|e| CopyError::io("set mtime of", path.display(), e))?;
             }
-            if let (true, Some(mode)) = (permission, entry.permission) {
+            if let (true, Some(mode)) = (permission, attrs.permission) {
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
                     .map_err(|e| CopyError::io("set permission of", path.display(), e))?;
             }
@@ -459,14 +464,31 @@ fn move_into_place(tmp: &std::path::Path, path: &std::path::Path) -> Result<(), 
     })
 }
 
-/// The temporary name a local file is written under before the rename.
+/// Temporary files in a local destination are `.migrate-copy-<16 hex digits>.tmp`.
+const TMP_PREFIX: &str = ".migrate-copy-";
+const TMP_SUFFIX: &str = ".tmp";
+/// What earlier versions appended to the file's name (a journal of theirs may still resume one).
+const OLD_TMP_SUFFIX: &str = ".migrate-copy.tmp";
+
+/// The temporary name a local file is written under before the rename, in the same directory (the
+/// rename stays on one file system). It is short, so that it fits whatever the file's name is (up
+/// to the 255-byte limit), and the same for the same name, so that a later run resumes (or
+/// replaces) the file an earlier one left.
 fn tmp_name(path: &std::path::Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".migrate-copy.tmp");
-    path.with_file_name(name)
+    use std::os::unix::ffi::OsStrExt;
+    let name = path.file_name().map(|n| n.as_bytes()).unwrap_or_default();
+    let hash = digest::hex(&digest::md5(name));
+    path.with_file_name(format!("{TMP_PREFIX}{}{TMP_SUFFIX}", &hash[..16]))
+}
+
+/// Whether a destination path is one of the copy's temporary files: not a destination file.
+pub(crate) fn is_temporary(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let hash = name
+        .strip_prefix(TMP_PREFIX)
+        .and_then(|n| n.strip_suffix(TMP_SUFFIX));
+    hash.is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        || name.ends_with(OLD_TMP_SUFFIX)
 }
 
 /// Hashes a stored local file with the part layout of the copy, for verification.

@@ -9,8 +9,8 @@ use crate::journal::{
 };
 use crate::plan::{self, Merge, Pair};
 use crate::s3crc::{self, CompletedPart};
-use crate::source::{Entry, FileSource, Listed, SourceChecksum};
-use crate::{CopyOptions, CopySummary, Existing, Failure, HdfsChecksumSummary, Observer};
+use crate::source::{is_utf8_name, shown_rel, Entry, FileSource, Listed, SourceChecksum};
+use crate::{CopyOptions, CopySummary, Existing, Failure, HdfsChecksumSummary, Observer, Preserve};
 use md5::{Digest, Md5};
 use migrate_core::{ErrorClass, Retry};
 use std::collections::BTreeMap;
@@ -45,6 +45,7 @@ struct Stats {
     verified_crc32c: AtomicU64,
     verified_md5_etag: AtomicU64,
     verified_read_back: AtomicU64,
+    not_compared: AtomicU64,
     failed: AtomicU64,
     hdfs_compared: AtomicU64,
     hdfs_matched: AtomicU64,
@@ -62,6 +63,17 @@ enum Expect {
     NotAvailable(String),
     /// HDFS's file checksum, for a file with blocks of `block_size`.
     Hdfs { sum: HdfsChecksum, block_size: u64 },
+}
+
+/// What the copy of one file sent, counted in the summary once the file is done (a file that
+/// fails counts nothing, whatever it sent).
+struct Sent {
+    etag: Option<String>,
+    /// Bytes this run sent (of a resumed upload: its parts sent by this run).
+    bytes: u64,
+    parts_sent: u64,
+    /// Parts sent by an earlier run, completed by this one.
+    parts_resumed: u64,
 }
 
 /// How a copied file compared with its source's checksum.
@@ -114,6 +126,9 @@ struct Ctx {
     stats: Stats,
     failures: Mutex<Vec<Failure>>,
     stop: AtomicBool,
+    /// Work was left undone (the listing broke off, or a failure stopped the copy): the counts
+    /// are partial.
+    stopped_early: AtomicBool,
     limiter: Option<Limiter>,
     observer: Arc<dyn Observer>,
     /// Paths relative to the source and destination roots that are the run's own state (see
@@ -129,8 +144,9 @@ struct Upload {
     part_size: u64,
     parts: Mutex<Vec<Option<SentPart>>>,
     remaining: AtomicUsize,
-    /// Parts of it were sent by an earlier run (taken over from the journal).
-    resumed: bool,
+    /// Parts of it sent by an earlier run (taken over from the journal), and their bytes.
+    resumed_parts: u64,
+    resumed_bytes: u64,
     error: Mutex<Option<String>>,
     /// Fetched by the first worker that needs it (not by the dispatcher: for a big file, HDFS
     /// reads every block's CRCs to answer).
@@ -186,6 +202,7 @@ pub async fn copy(
             opts.state_dir.join(format!("{}.journal", &id[..16]))
         });
         let (j, r) = Journal::open(&path)?;
+        written.push(journal::lock_path(&path));
         written.push(path);
         (Some(j), r)
     };
@@ -220,6 +237,7 @@ pub async fn copy(
         stats: Stats::default(),
         failures: Mutex::new(Vec::new()),
         stop: AtomicBool::new(false),
+        stopped_early: AtomicBool::new(false),
         limiter,
         observer,
         own_in_source,
@@ -238,7 +256,9 @@ pub async fn copy(
                     let work = rx.lock().await.recv().await;
                     let Some(work) = work else { break };
                     if ctx.stop.load(Relaxed) {
-                        continue; // drain: the copy stops at the first failure
+                        // Drain: the copy stops at the first failure.
+                        ctx.stopped_early.store(true, Relaxed);
+                        continue;
                     }
                     run(&ctx, work).await;
                 }
@@ -246,7 +266,9 @@ pub async fn copy(
         })
         .collect();
 
-    dispatch(&ctx, &tx, resumed, &previous).await;
+    if !dispatch(&ctx, &tx, resumed, &previous).await {
+        ctx.stopped_early.store(true, Relaxed);
+    }
     drop(tx);
     for w in workers {
         if let Err(e) = w.await {
@@ -305,7 +327,9 @@ pub async fn copy(
         verified_crc32c: s.verified_crc32c.load(Relaxed),
         verified_md5_etag: s.verified_md5_etag.load(Relaxed),
         verified_read_back: s.verified_read_back.load(Relaxed),
+        not_compared: s.not_compared.load(Relaxed),
         failed,
+        stopped_early: ctx.stopped_early.load(Relaxed),
         hdfs_checksum: plan::is_hdfs(&ctx.opts.source).then(|| {
             let not_available = s
                 .hdfs_not_available
@@ -488,28 +512,47 @@ impl Ctx {
         }
     }
 
-    fn meta(&self, entry: &Entry, part_size: Option<u64>) -> Meta {
+    /// The metadata of the object `entry` is written to (S3): its part size, and the attributes
+    /// `--preserve` keeps.
+    async fn meta(&self, entry: &Entry, part_size: Option<u64>) -> Result<Meta, CopyError> {
         let mut meta = Meta::new();
         if !self.dest.is_s3() {
-            return meta;
+            return Ok(meta);
         }
         if let Some(ps) = part_size {
             meta.push((dest::META_PART_SIZE, ps.to_string()));
         }
         let p = self.opts.preserve;
+        if p == Preserve::default() {
+            return Ok(meta);
+        }
+        let attrs = self.retry(|| self.source.attributes(entry)).await?;
         if p.mtime {
-            meta.push((dest::META_MTIME, entry.mtime_ms.to_string()));
+            meta.push((dest::META_MTIME, attrs.mtime_ms.to_string()));
         }
-        if let (true, Some(o)) = (p.owner, &entry.owner) {
-            meta.push((dest::META_OWNER, o.clone()));
+        if let (true, Some(o)) = (p.owner, attrs.owner) {
+            meta.push((dest::META_OWNER, o));
         }
-        if let (true, Some(g)) = (p.group, &entry.group) {
-            meta.push((dest::META_GROUP, g.clone()));
+        if let (true, Some(g)) = (p.group, attrs.group) {
+            meta.push((dest::META_GROUP, g));
         }
-        if let (true, Some(m)) = (p.permission, entry.permission) {
+        if let (true, Some(m)) = (p.permission, attrs.permission) {
             meta.push((dest::META_PERMISSION, format!("{m:o}")));
         }
-        meta
+        Ok(meta)
+    }
+
+    /// Applies the mtime and permission `--preserve` keeps to a file written to a local
+    /// destination (S3 objects got them as metadata).
+    async fn preserve_local(&self, entry: &Entry) -> Result<(), CopyError> {
+        let p = self.opts.preserve;
+        if self.dest.is_s3() || !(p.mtime || p.permission) {
+            return Ok(());
+        }
+        let attrs = self.retry(|| self.source.attributes(entry)).await?;
+        self.dest
+            .preserve_local(&entry.rel, attrs, p.mtime, p.permission)
+            .await
     }
 
     async fn retry<T, F, Fut>(&self, mut f: F) -> Result<T, CopyError>
@@ -545,13 +588,14 @@ fn is_under(rel: &str, dir: &str) -> bool {
 }
 
 /// Walks the merged listings and queues the work. Stops at a listing error (which is a failure:
-/// a partial listing must not drive deletes) or when a failure stops the copy.
+/// a partial listing must not drive deletes) or when a failure stops the copy: returns `false`
+/// then, `true` when it went through both listings.
 async fn dispatch(
     ctx: &Arc<Ctx>,
     tx: &tokio::sync::mpsc::Sender<Work>,
     mut resumed: journal::Resumed,
     previous: &FileIndex,
-) {
+) -> bool {
     let mut merge = Merge::new(ctx.source.list(), ctx.dest.list());
     let s = &ctx.stats;
     // Source paths that could not be read (a directory without permission, a link to a mount
@@ -559,7 +603,7 @@ async fn dispatch(
     let mut unreadable: Vec<String> = Vec::new();
     while let Some(pair) = merge.next().await {
         if ctx.stop.load(Relaxed) {
-            return;
+            return false;
         }
         let pair = match pair {
             Ok(p) => p,
@@ -569,7 +613,7 @@ async fn dispatch(
                     &format!("listing failed, copy stopped: {e}"),
                 );
                 ctx.stop.store(true, Relaxed);
-                return;
+                return false;
             }
         };
         let (listed, existing) = match pair {
@@ -582,10 +626,10 @@ async fn dispatch(
                     && ctx.opts.shard.contains(&d.rel)
                 {
                     if ctx.opts.dry_run {
-                        ctx.observer.would("delete", &d.rel, d.size);
+                        ctx.observer.would("delete", &shown_rel(&d.rel), d.size);
                         s.deleted.fetch_add(1, Relaxed);
                     } else if tx.send(Work::Delete(d.rel)).await.is_err() {
-                        return;
+                        return false;
                     }
                 } else if ctx.opts.existing == Existing::Verify
                     && ctx.included(&d.rel)
@@ -615,7 +659,7 @@ async fn dispatch(
                     s.empty_dirs.fetch_add(1, Relaxed);
                     if ctx.opts.dry_run {
                         if !ctx.dest.is_s3() {
-                            ctx.observer.would("mkdir", &rel, 0);
+                            ctx.observer.would("mkdir", &shown_rel(&rel), 0);
                         }
                     } else if let Err(e) = ctx.dest.create_dir(&rel).await {
                         ctx.fail(&rel, &e.to_string());
@@ -641,6 +685,13 @@ async fn dispatch(
         }
         s.files.fetch_add(1, Relaxed);
         s.bytes.fetch_add(entry.size, Relaxed);
+        if ctx.dest.is_s3() && !is_utf8_name(&entry.rel) {
+            ctx.fail(
+                &ctx.source.url(&entry.rel),
+                "the name is not valid UTF-8 and can't be an S3 key; rename it",
+            );
+            continue;
+        }
         let key = journal::path_key(&entry.rel);
         let same = |idx: &FileIndex| idx.get(&key) == Some(&(entry.size, entry.mtime_ms));
         let dest_same_size = existing.as_ref().is_some_and(|d| d.size == entry.size);
@@ -695,7 +746,7 @@ async fn dispatch(
                 } else {
                     ctx.observer.planned(entry.size);
                     if tx.send(Work::Compare(entry, d.clone())).await.is_err() {
-                        return;
+                        return false;
                     }
                     None
                 }
@@ -705,7 +756,8 @@ async fn dispatch(
         ctx.observer.planned(entry.size);
         if ctx.opts.dry_run {
             let action = if existing.is_some() { "update" } else { "copy" };
-            ctx.observer.would(action, &entry.rel, entry.size);
+            ctx.observer
+                .would(action, &shown_rel(&entry.rel), entry.size);
             s.copied.fetch_add(1, Relaxed);
             s.copied_bytes.fetch_add(entry.size, Relaxed);
             ctx.observer.file_done();
@@ -713,7 +765,7 @@ async fn dispatch(
         }
         if entry.size <= ctx.part_size_for(&entry) {
             if tx.send(Work::File(entry)).await.is_err() {
-                return;
+                return false;
             }
             continue;
         }
@@ -721,11 +773,11 @@ async fn dispatch(
         match start_upload(ctx, entry, prior).await {
             Ok((upload, missing)) => {
                 if missing.is_empty() && tx.send(Work::Finish(Arc::clone(&upload))).await.is_err() {
-                    return;
+                    return false;
                 }
                 for idx in missing {
                     if tx.send(Work::Part(Arc::clone(&upload), idx)).await.is_err() {
-                        return;
+                        return false;
                     }
                 }
             }
@@ -735,6 +787,7 @@ async fn dispatch(
             }
         }
     }
+    true
 }
 
 fn report_present(ctx: &Ctx, entry: &Entry, dest: Option<&Entry>) {
@@ -754,6 +807,7 @@ async fn start_upload(
     let n = usize::try_from(entry.size.div_ceil(part_size)).unwrap_or(usize::MAX);
     let mut parts = vec![None; n];
     let crc32c = ctx.dest.sends_crc32c();
+    let (mut resumed_parts, mut resumed_bytes) = (0, 0);
     let id = match prior {
         // An upload recorded by a version without CRC32C (or run with --no-crc32c) is restarted
         // rather than completed: every part of an object then carries its checksum, or none does.
@@ -766,7 +820,8 @@ async fn start_upload(
             for (idx, done) in p.parts {
                 if let Some(slot) = parts.get_mut(idx) {
                     let len = part_len(entry.size, part_size, idx);
-                    ctx.stats.parts_resumed.fetch_add(1, Relaxed);
+                    resumed_parts += 1;
+                    resumed_bytes += len;
                     ctx.observer.sent(len);
                     *slot = Some(done);
                 }
@@ -777,7 +832,10 @@ async fn start_upload(
             if let Some(p) = prior {
                 ctx.dest.abort_upload(&entry.rel, &p.id).await;
             }
-            let meta = ctx.meta(&entry, Some(part_size));
+            let meta = ctx
+                .meta(&entry, Some(part_size))
+                .await
+                .map_err(|e| (entry.rel.clone(), e))?;
             let id = ctx
                 .retry(|| ctx.dest.create_upload(&entry.rel, entry.size, &meta))
                 .await
@@ -808,7 +866,8 @@ async fn start_upload(
         id,
         part_size,
         remaining: AtomicUsize::new(missing.len()),
-        resumed: missing.len() < parts.len(),
+        resumed_parts,
+        resumed_bytes,
         parts: Mutex::new(parts),
         error: Mutex::new(None),
         expect: tokio::sync::OnceCell::new(),
@@ -851,18 +910,24 @@ async fn run(ctx: &Arc<Ctx>, work: Work) {
     }
 }
 
-/// Bookkeeping after a file was sent (or failed): journal, manifest, counters.
-fn finish_file(ctx: &Ctx, entry: &Entry, result: Result<Option<String>, CopyError>) {
+/// Bookkeeping after a file was sent (or failed): journal, manifest, counters. Only a file that
+/// is done is counted, with what it sent.
+fn finish_file(ctx: &Ctx, entry: &Entry, result: Result<Sent, CopyError>) {
     ctx.observer.file_done();
-    let outcome = result.and_then(|etag| {
+    let outcome = result.and_then(|sent| {
         if let Some(j) = &ctx.journal {
             j.file_done(&entry.rel, entry.size, entry.mtime_ms)?;
         }
-        ctx.in_destination(entry, etag)
+        ctx.in_destination(entry, sent.etag.clone())?;
+        Ok(sent)
     });
     match outcome {
-        Ok(()) => {
-            ctx.stats.copied.fetch_add(1, Relaxed);
+        Ok(sent) => {
+            let s = &ctx.stats;
+            s.copied.fetch_add(1, Relaxed);
+            s.copied_bytes.fetch_add(sent.bytes, Relaxed);
+            s.parts_sent.fetch_add(sent.parts_sent, Relaxed);
+            s.parts_resumed.fetch_add(sent.parts_resumed, Relaxed);
         }
         Err(e) => ctx.fail(&ctx.source.url(&entry.rel), &e.to_string()),
     }
@@ -937,8 +1002,8 @@ async fn verify(
 
 /// Reads a file whole (it is at most one part), checks it against the source's checksum (HDFS),
 /// sends it with one PUT, verifies the ETag.
-async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyError> {
-    let meta = ctx.meta(entry, None);
+async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Sent, CopyError> {
+    let meta = ctx.meta(entry, None).await?;
     let expect = ctx.expect(entry, None).await;
     let result = ctx
         .retry(|| async {
@@ -969,12 +1034,14 @@ async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyErro
     }
     let (etag, outcome) = result?;
     ctx.count(Ok(&outcome));
-    ctx.stats.copied_bytes.fetch_add(entry.size, Relaxed);
     ctx.observer.sent(entry.size);
-    ctx.dest
-        .preserve_local(entry, ctx.opts.preserve.mtime, ctx.opts.preserve.permission)
-        .await?;
-    Ok(etag)
+    ctx.preserve_local(entry).await?;
+    Ok(Sent {
+        etag,
+        bytes: entry.size,
+        parts_sent: 0,
+        parts_resumed: 0,
+    })
 }
 
 /// Reads and sends one part; its ETag must be its MD5, and the CRC32C the server stored (if it
@@ -1032,8 +1099,6 @@ async fn send_part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyErr
     if let Some(j) = &ctx.journal {
         j.part_done(&entry.rel, &upload.id, idx, &sent)?;
     }
-    ctx.stats.parts_sent.fetch_add(1, Relaxed);
-    ctx.stats.copied_bytes.fetch_add(len, Relaxed);
     ctx.observer.sent(len);
     let mut parts = upload.parts.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(slot) = parts.get_mut(idx) {
@@ -1044,12 +1109,12 @@ async fn send_part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyErr
 
 /// [`finish_upload`], and when the bytes read did not give HDFS's checksum, the whole file again
 /// (new reads, new upload) while attempts are left.
-async fn finish_checked(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, CopyError> {
+async fn finish_checked(ctx: &Ctx, upload: &Upload) -> Result<Sent, CopyError> {
     let mut result = finish_upload(ctx, upload).await;
     // What an earlier run began may be gone since (an S3 lifecycle rule aborted the upload, its
     // temporary file was removed or damaged): sent once more from the start, where every run
     // resuming it would fail the same way.
-    if upload.resumed {
+    if upload.resumed_parts > 0 {
         if let Err(e) = &result {
             tracing::info!(error = %e, file = %upload.entry.rel, "the resumed upload failed; sending the file again from the start");
             ctx.dest.abort_upload(&upload.entry.rel, &upload.id).await;
@@ -1071,7 +1136,7 @@ async fn finish_checked(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, Co
 
 /// Completes an upload whose parts are all sent, and verifies the whole object. The source's
 /// checksum (HDFS) is compared first: an upload that does not match is aborted, never completed.
-async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, CopyError> {
+async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Sent, CopyError> {
     if let Some(e) = upload
         .error
         .lock()
@@ -1135,11 +1200,15 @@ async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Option<String>, Cop
     );
     match verified.await {
         Ok(etag) => {
-            ctx.dest
-                .preserve_local(entry, ctx.opts.preserve.mtime, ctx.opts.preserve.permission)
-                .await?;
+            ctx.preserve_local(entry).await?;
             ctx.count(Ok(&outcome));
-            Ok(etag)
+            let parts = u64::try_from(md5s.len()).unwrap_or(u64::MAX);
+            Ok(Sent {
+                etag,
+                bytes: entry.size.saturating_sub(upload.resumed_bytes),
+                parts_sent: parts.saturating_sub(upload.resumed_parts),
+                parts_resumed: upload.resumed_parts,
+            })
         }
         Err(e) => {
             // Never leave an object that does not match its source.
@@ -1183,72 +1252,109 @@ async fn source_digest(
     }
 }
 
+/// How a file present on both sides compared by checksum.
+enum Compared {
+    Same,
+    Differs {
+        expected: String,
+        actual: String,
+    },
+    /// The destination's checksum can't be computed from the source: why, and how to check it.
+    NotComparable(String),
+}
+
+/// The checksum of a file present on both sides with the same size, compared with the
+/// destination's (S3: its ETag, computed from the source with the part size the object was
+/// written with; local: both files hashed the same way).
+async fn compare_checksums(ctx: &Ctx, entry: &Entry, dest: &Entry) -> Result<Compared, CopyError> {
+    let compared = |expected: String, actual: String| {
+        if expected == actual {
+            Compared::Same
+        } else {
+            Compared::Differs { expected, actual }
+        }
+    };
+    let Some(etag) = &dest.etag else {
+        // Local destination: hash both sides the same way.
+        let ps = ctx.opts.part_size.max(1);
+        let multipart = entry.size > ps;
+        let back = dest::local_digest(&ctx.dest, &dest.rel, dest.size, ps).await?;
+        let expected = source_digest(ctx, entry, ps, multipart).await?;
+        return Ok(compared(expected, digest::etag(&back, multipart)));
+    };
+    if !digest::is_md5_etag(etag) {
+        return Ok(Compared::NotComparable(format!(
+            "its ETag {etag} is not an MD5 (SSE-KMS or SSE-C encryption), so it can't be computed from the source; to check the object, copy it into a local directory (the copy checks what it writes) and --verify the source against that directory"
+        )));
+    }
+    if !etag.contains('-') {
+        // One MD5 of the whole file, read in parts.
+        let expected = source_digest(ctx, entry, ctx.opts.part_size.max(1), false).await?;
+        return Ok(compared(expected, etag.clone()));
+    }
+    // A multipart ETag is the MD5 of the parts' MD5s: it depends on where the parts were cut.
+    let parts = digest::etag_parts(etag).unwrap_or(1);
+    let recorded = ctx.dest.part_size_of(&entry.rel).await?;
+    let part_size = recorded.unwrap_or(ctx.opts.part_size).max(1);
+    let unknown = || {
+        Compared::NotComparable(format!(
+            "the object was uploaded in {parts} parts of a size it does not record (written by another tool than migrate copy), so its ETag can't be computed from the source; `migrate copy --update` copies it again, recording its part size, and --verify can compare it after that"
+        ))
+    };
+    if entry.size.div_ceil(part_size) != parts {
+        return Ok(unknown());
+    }
+    let expected = source_digest(ctx, entry, part_size, true).await?;
+    Ok(match compared(expected, etag.clone()) {
+        // Parts of this copy's size give the same ETag: the same bytes. Where they don't, the
+        // object may still be the same bytes cut into parts of another size.
+        Compared::Differs { .. } if recorded.is_none() => unknown(),
+        other => other,
+    })
+}
+
 /// `--update` and verify: compares a file present on both sides with the same size by checksum.
 async fn compare(ctx: &Arc<Ctx>, entry: Entry, dest: Entry) {
-    let outcome: Result<Option<(String, String)>, CopyError> = async {
-        let (expected, actual) = match &dest.etag {
-            Some(etag) if digest::is_md5_etag(etag) => {
-                let parts = digest::etag_parts(etag).unwrap_or(1);
-                let multipart = etag.contains('-');
-                let part_size = if multipart {
-                    let ps = ctx
-                        .dest
-                        .part_size_of(&entry.rel)
-                        .await?
-                        .unwrap_or(ctx.opts.part_size);
-                    if entry.size.div_ceil(ps) != parts {
-                        // Written with another part size: only a new copy can be checked.
-                        return Ok(Some((
-                            format!("{parts} parts of unknown size"),
-                            etag.clone(),
-                        )));
-                    }
-                    ps
-                } else {
-                    ctx.opts.part_size.max(entry.size)
-                };
-                (
-                    source_digest(ctx, &entry, part_size.max(1), multipart).await?,
-                    etag.clone(),
-                )
-            }
-            Some(etag) => return Ok(Some(("an MD5".to_string(), etag.clone()))),
-            None => {
-                // Local destination: hash both sides the same way.
-                let ps = ctx.opts.part_size.max(1);
-                let multipart = entry.size > ps;
-                let back = dest::local_digest(&ctx.dest, &dest.rel, dest.size, ps).await?;
-                (
-                    source_digest(ctx, &entry, ps, multipart).await?,
-                    digest::etag(&back, multipart),
-                )
-            }
-        };
-        Ok((expected != actual).then_some((expected, actual)))
-    }
-    .await;
     let s = &ctx.stats;
-    match outcome {
+    let verify = ctx.opts.existing == Existing::Verify;
+    match compare_checksums(ctx, &entry, &dest).await {
         Err(e) => {
             ctx.fail(&ctx.source.url(&entry.rel), &e.to_string());
             ctx.observer.file_done();
         }
-        Ok(None) => {
+        Ok(Compared::Same) => {
             s.skipped_unchanged.fetch_add(1, Relaxed);
             ctx.observer.sent(entry.size);
             ctx.observer.file_done();
             report_present(ctx, &entry, Some(&dest));
         }
-        Ok(Some((expected, actual))) => {
+        // Neither verified nor found different: a verify says so (and fails, so that a
+        // verify that passes has compared every file).
+        Ok(Compared::NotComparable(why)) if verify => {
+            s.not_compared.fetch_add(1, Relaxed);
+            ctx.observer.file_done();
+            ctx.fail(
+                &ctx.dest.url(&entry.rel),
+                &format!("could not compare the checksums: {why}"),
+            );
+        }
+        Ok(Compared::Differs { expected, actual }) if verify => {
             s.changed.fetch_add(1, Relaxed);
-            if ctx.opts.existing == Existing::Verify {
-                ctx.observer.file_done();
-                ctx.fail(
-                    &ctx.dest.url(&entry.rel),
-                    &format!("checksum differs: source {expected}, destination {actual}"),
-                );
-            } else if ctx.opts.dry_run {
-                ctx.observer.would("update", &entry.rel, entry.size);
+            ctx.observer.file_done();
+            ctx.fail(
+                &ctx.dest.url(&entry.rel),
+                &format!("checksum differs: source {expected}, destination {actual}"),
+            );
+        }
+        Ok(different) => {
+            // --update: a file that can't be compared is copied again, like a changed one.
+            if matches!(different, Compared::NotComparable(_)) {
+                s.not_compared.fetch_add(1, Relaxed);
+            }
+            s.changed.fetch_add(1, Relaxed);
+            if ctx.opts.dry_run {
+                ctx.observer
+                    .would("update", &shown_rel(&entry.rel), entry.size);
                 s.copied.fetch_add(1, Relaxed);
                 s.copied_bytes.fetch_add(entry.size, Relaxed);
                 ctx.observer.file_done();
@@ -1261,7 +1367,7 @@ async fn compare(ctx: &Arc<Ctx>, entry: Entry, dest: Entry) {
 }
 
 /// Copies one file within the current worker (a file found changed by `compare`).
-async fn copy_sequential(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Option<String>, CopyError> {
+async fn copy_sequential(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Sent, CopyError> {
     if entry.size <= ctx.part_size_for(entry) {
         return copy_whole(ctx, entry).await;
     }
@@ -1281,7 +1387,7 @@ async fn send_parts(ctx: &Ctx, entry: &Entry) -> Result<Arc<Upload>, CopyError> 
 }
 
 /// One attempt at a whole multipart copy of `entry` from the current worker.
-async fn send_multipart(ctx: &Ctx, entry: &Entry) -> Result<Option<String>, CopyError> {
+async fn send_multipart(ctx: &Ctx, entry: &Entry) -> Result<Sent, CopyError> {
     let upload = send_parts(ctx, entry).await?;
     finish_upload(ctx, &upload).await
 }
@@ -1303,6 +1409,7 @@ mod tests {
             stats: Stats::default(),
             failures: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
+            stopped_early: AtomicBool::new(false),
             limiter: None,
             observer: Arc::new(crate::Quiet),
             own_in_source: Vec::new(),

@@ -17,6 +17,11 @@ pub enum CopyError {
     #[error("{0}")]
     Invalid(String),
 
+    /// Another run of the same copy holds the journal (two runs would send the same files and
+    /// write the same journal). Definite: it lasts as long as that run.
+    #[error("journal {journal} is in use by another run of this copy (it holds {lock}): wait for that run to end, or stop it, then run again")]
+    JournalLocked { journal: String, lock: String },
+
     /// The source root does not exist.
     #[error("source {0} does not exist")]
     MissingSource(String),

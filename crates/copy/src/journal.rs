@@ -19,6 +19,11 @@
 //! written); a machine crash may lose the last records, whose files or parts are then sent again.
 //! A torn last line is ignored. The journal is removed when a copy finishes with no failure.
 //!
+//! One run at a time: a run holds an exclusive `flock` on `<journal>.lock` while it has the
+//! journal open; another run of the same copy (same journal) stops at once
+//! ([`CopyError::JournalLocked`]). The kernel releases the lock when the process ends, however it
+//! ends (a SIGKILL too), so a lock is never stale; the lock file is removed on the way out.
+//!
 //! Memory: finished files are kept as a 64-bit hash of the path with size and mtime (about 40
 //! bytes each); unfinished uploads with their part list.
 
@@ -97,6 +102,66 @@ pub(crate) type FileIndex = HashMap<u64, (u64, i64)>;
 pub(crate) struct Journal {
     path: PathBuf,
     file: Mutex<std::fs::File>,
+    /// Dropped last: the journal is closed (or removed) before another run can take it over.
+    _lock: Lock,
+}
+
+/// The lock file of a journal.
+pub(crate) fn lock_path(journal: &Path) -> PathBuf {
+    let mut name = journal.as_os_str().to_os_string();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// An exclusive `flock` on a journal's lock file, held while it lives.
+struct Lock {
+    path: PathBuf,
+    _file: std::fs::File,
+}
+
+impl Lock {
+    fn take(journal: &Path) -> Result<Lock, CopyError> {
+        use std::os::unix::fs::MetadataExt;
+        let path = lock_path(journal);
+        let io = |op, e| CopyError::io(op, path.display(), e);
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|e| io("create lock file", e))?;
+            match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => {}
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+                    return Err(CopyError::JournalLocked {
+                        journal: journal.display().to_string(),
+                        lock: path.display().to_string(),
+                    })
+                }
+                Err(e) => return Err(io("lock", e.into())),
+            }
+            // A run that ended meanwhile removed the file this one opened (while holding its
+            // lock): a lock on it locks nothing; lock the file now at the path.
+            let held = file.metadata().map_err(|e| io("read", e))?;
+            match std::fs::metadata(&path) {
+                Ok(now) if (now.dev(), now.ino()) == (held.dev(), held.ino()) => {
+                    return Ok(Lock { path, _file: file })
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io("read", e)),
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still locked (the file is closed after this), so no run locks a file
+        // that is no longer at the path. Best effort: a lock file left behind is not locked.
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// What an existing journal holds.
@@ -111,12 +176,14 @@ fn parse_md5(hex: &str) -> Option<PartMd5> {
 }
 
 impl Journal {
-    /// Opens (creating) the journal at `path` and reads what an earlier run recorded.
+    /// Locks the journal at `path` for this run (see the module docs), opens (creating) it, and
+    /// reads what an earlier run recorded.
     pub(crate) fn open(path: &Path) -> Result<(Journal, Resumed), CopyError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| CopyError::io("create journal directory", dir.display(), e))?;
         }
+        let lock = Lock::take(path)?;
         let mut resumed = Resumed::default();
         if path.exists() {
             let f = std::fs::File::open(path)
@@ -186,6 +253,7 @@ impl Journal {
             Journal {
                 path: path.to_path_buf(),
                 file: Mutex::new(file),
+                _lock: lock,
             },
             resumed,
         ))
@@ -240,9 +308,8 @@ impl Journal {
         })
     }
 
-    /// Removes the journal after a copy that finished with no failure.
+    /// Removes the journal after a copy that finished with no failure (then its lock).
     pub(crate) fn remove(self) -> Result<(), CopyError> {
-        drop(self.file);
         std::fs::remove_file(&self.path)
             .map_err(|e| CopyError::io("remove journal", self.path.display(), e))
     }

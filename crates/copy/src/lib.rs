@@ -51,7 +51,7 @@ pub use dest::Destination;
 pub use engine::copy;
 pub use error::CopyError;
 pub use journal::ManifestLine;
-pub use source::{Entry, FileSource, Links, Listed, LocalTree, S3Tree, SourceChecksum};
+pub use source::{Entry, FileAttrs, FileSource, Links, Listed, LocalTree, S3Tree, SourceChecksum};
 
 use regex::Regex;
 use serde::Serialize;
@@ -237,11 +237,15 @@ pub struct CopySummary {
     /// Files in the source within the filters and this shard.
     pub files: u64,
     pub bytes: u64,
+    /// Files copied (and verified) by this run. A file that failed is in none of the counts
+    /// below, whatever was sent for it.
     pub copied: u64,
+    /// The bytes this run sent for the files it copied.
     pub copied_bytes: u64,
-    /// Parts sent in multipart uploads (included in `copied_bytes`).
+    /// Parts of the multipart files copied that this run sent (included in `copied_bytes`).
     pub parts_sent: u64,
-    /// Parts recorded in the journal by an earlier run, not sent again.
+    /// Parts of the multipart files copied that an earlier run had sent (recorded in the
+    /// journal), not sent again.
     pub parts_resumed: u64,
     /// Files recorded as copied in the journal by an earlier run, not sent again.
     pub resumed: u64,
@@ -270,7 +274,16 @@ pub struct CopySummary {
     pub verified_md5_etag: u64,
     /// Local copies verified by reading the written file back.
     pub verified_read_back: u64,
+    /// `--verify` and `--update`: files present on both sides whose checksums could not be
+    /// compared (a multipart object of a part size it does not record, an ETag that is not an
+    /// MD5). `--verify` reports each as a failure (neither verified nor found different);
+    /// `--update` copies them again (also counted in `changed`).
+    pub not_compared: u64,
     pub failed: u64,
+    /// The copy stopped before it went through every file (at the first failure without
+    /// `ignore_failures`, or a listing that broke off): `files`, `bytes` and the other counts
+    /// cover only what it reached.
+    pub stopped_early: bool,
     /// HDFS sources: how the files copied compared with HDFS's own file checksums.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hdfs_checksum: Option<HdfsChecksumSummary>,

@@ -189,7 +189,22 @@ async fn check_s3_source(tree: &S3Tree) -> Result<(), CopyError> {
 pub(crate) fn open_destination(opts: &CopyOptions) -> Result<Destination, CopyError> {
     let raw = &opts.destination;
     match parse("destination", raw)? {
-        Parsed::Local(dir) => Ok(Destination::Local(LocalTree::new(dir, Links::AsEntries))),
+        Parsed::Local(dir) => {
+            // A missing directory is created as files arrive; a file can't hold any.
+            match std::fs::metadata(&dir) {
+                Ok(meta) if !meta.is_dir() => {
+                    return Err(CopyError::Invalid(format!(
+                        "destination {} is a file, not a directory: give the directory to copy into (one that does not exist is created)",
+                        dir.display()
+                    )))
+                }
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(CopyError::io("read destination", dir.display(), e))
+                }
+                _ => {}
+            }
+            Ok(Destination::Local(LocalTree::new(dir, Links::AsEntries)))
+        }
         Parsed::S3 { bucket, prefix } => Ok(Destination::S3(s3_tree(
             opts,
             "destination",
@@ -246,11 +261,6 @@ fn order_key(l: &Listed) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Our own temporary files in a local destination are not destination files.
-fn is_temporary(rel: &str) -> bool {
-    rel.ends_with(".migrate-copy.tmp")
-}
-
 impl Merge {
     pub(crate) fn new(
         src: BoxStream<'static, Result<Listed, CopyError>>,
@@ -286,7 +296,7 @@ impl Merge {
         while self.d.is_none() && !self.d_done {
             match self.dst.next().await {
                 Some(item) => match item? {
-                    Listed::File(e) if !is_temporary(&e.rel) => {
+                    Listed::File(e) if !crate::dest::is_temporary(&e.rel) => {
                         check_order(&mut self.d_last, &e.rel, "destination")?;
                         self.d = Some(e);
                     }

@@ -31,6 +31,28 @@ pub struct Entry {
     pub block_size: Option<u64>,
 }
 
+/// What `--preserve` keeps of a file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileAttrs {
+    /// Milliseconds since the Unix epoch.
+    pub mtime_ms: i64,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+    pub permission: Option<u32>,
+}
+
+impl FileAttrs {
+    /// The attributes a listing gave.
+    pub fn of(entry: &Entry) -> FileAttrs {
+        FileAttrs {
+            mtime_ms: entry.mtime_ms,
+            owner: entry.owner.clone(),
+            group: entry.group.clone(),
+            permission: entry.permission,
+        }
+    }
+}
+
 /// What a listing yields, in byte-wise lexicographic order of the relative path (the order S3
 /// lists keys in), so that two listings can be merged without holding either in memory.
 #[derive(Debug, Clone)]
@@ -38,7 +60,7 @@ pub enum Listed {
     File(Entry),
     /// A directory without entries (S3 has no directories: only local destinations get them).
     EmptyDir(String),
-    /// An entry that can't be copied (non-UTF-8 name, special file, unreadable directory): a
+    /// An entry that can't be copied (special file, unreadable directory, dangling link): a
     /// failure of that path, not of the whole listing.
     Unreadable {
         rel: String,
@@ -72,6 +94,12 @@ pub trait FileSource: Send + Sync + 'static {
     /// give a torn or short copy that verifies against itself. `Err(CopyError::Changed)` when
     /// it is not.
     fn unchanged(&self, entry: &Entry) -> BoxFuture<'static, Result<(), CopyError>>;
+
+    /// The attributes `--preserve` keeps of a file (asked only when it keeps any). Default: the
+    /// listing's.
+    fn attributes(&self, entry: &Entry) -> BoxFuture<'static, Result<FileAttrs, CopyError>> {
+        futures::future::ready(Ok(FileAttrs::of(entry))).boxed()
+    }
 
     /// The checksum the source system keeps for a file (HDFS's file checksum), to be compared
     /// with the same value computed from the bytes the copy reads. Asked before the file is
@@ -120,6 +148,71 @@ pub(crate) fn sort_key(name: &str, is_dir: bool) -> String {
     }
 }
 
+/// A local name (or path) as the `String` relative paths, journals and manifests hold. A name that
+/// is not valid UTF-8 (legal on Unix, where a name is bytes) is carried losslessly: each byte that
+/// is not part of valid UTF-8 is written as NUL and two hex digits. No Unix file name holds a NUL
+/// (and S3 keys can't be listed with one), so this never collides with a real name, and valid
+/// names are unchanged.
+pub(crate) fn lossless_string(name: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut rel = String::new();
+    for chunk in name.as_bytes().utf8_chunks() {
+        rel.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            rel.push_str(&format!("\0{b:02x}"));
+        }
+    }
+    rel
+}
+
+/// The local name (or path) a [`lossless_string`] stands for.
+pub(crate) fn lossless_path(rel: &str) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    let mut bytes = Vec::with_capacity(rel.len());
+    let mut rest = rel;
+    while let Some(at) = rest.find('\0') {
+        bytes.extend_from_slice(&rest.as_bytes()[..at]);
+        let hex = rest
+            .get(at + 1..at + 3)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            Some(b) => {
+                bytes.push(b);
+                rest = &rest[at + 3..];
+            }
+            None => {
+                bytes.push(0);
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    bytes.extend_from_slice(rest.as_bytes());
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
+}
+
+/// A relative path for messages: the bytes of a name that is not UTF-8 as `\xff`.
+pub(crate) fn shown_rel(rel: &str) -> std::borrow::Cow<'_, str> {
+    if is_utf8_name(rel) {
+        return rel.into();
+    }
+    let mut out = String::with_capacity(rel.len() + 8);
+    let mut chars = rel.chars();
+    while let Some(c) = chars.next() {
+        if c == '\0' {
+            out.push_str("\\x");
+            out.extend(chars.by_ref().take(2));
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// Whether a relative path names only valid UTF-8 (every S3 key does; see [`lossless_string`]).
+pub(crate) fn is_utf8_name(rel: &str) -> bool {
+    !rel.contains('\0')
+}
+
 /// A local directory tree.
 #[derive(Debug, Clone)]
 pub struct LocalTree {
@@ -149,6 +242,11 @@ impl LocalTree {
     pub fn root(&self) -> &std::path::Path {
         &self.root
     }
+
+    /// The local path of a relative path of this tree.
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(lossless_path(rel))
+    }
 }
 
 impl FileSource for LocalTree {
@@ -169,7 +267,7 @@ impl FileSource for LocalTree {
     }
 
     fn read(&self, rel: &str, range: Range<u64>) -> BoxFuture<'static, Result<Bytes, CopyError>> {
-        let path = self.root.join(rel);
+        let path = self.path(rel);
         async move {
             tokio::task::spawn_blocking(move || read_local(&path, range))
                 .await
@@ -179,11 +277,11 @@ impl FileSource for LocalTree {
     }
 
     fn url(&self, rel: &str) -> String {
-        self.root.join(rel).display().to_string()
+        self.root.join(&*shown_rel(rel)).display().to_string()
     }
 
     fn unchanged(&self, entry: &Entry) -> BoxFuture<'static, Result<(), CopyError>> {
-        let path = self.root.join(&entry.rel);
+        let path = self.path(&entry.rel);
         let listed = (entry.size, entry.mtime_ms);
         async move {
             let meta = tokio::fs::metadata(&path)
@@ -278,16 +376,7 @@ fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), C
             };
             // The entry itself (a link is not followed here).
             let own = entry.metadata().map_err(|e| e.to_string());
-            let Some(name) = name.to_str() else {
-                let shown = name_rel(&name.to_string_lossy());
-                items.push(Item {
-                    key: shown.clone(),
-                    rel: shown,
-                    path,
-                    meta: own,
-                });
-                continue;
-            };
+            let name = lossless_string(&name);
             let meta = match own {
                 Ok(own) if own.file_type().is_symlink() && links == Links::Follow => {
                     std::fs::metadata(&path).map_err(|e| {
@@ -301,8 +390,8 @@ fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), C
             };
             let is_dir = meta.as_ref().is_ok_and(|m| m.is_dir());
             items.push(Item {
-                key: sort_key(name, is_dir),
-                rel: name_rel(name),
+                key: sort_key(&name, is_dir),
+                rel: name_rel(&name),
                 path,
                 meta,
             });
@@ -329,10 +418,6 @@ fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), C
             continue;
         };
         let listed = match item.meta {
-            _ if item.path.file_name().and_then(|n| n.to_str()).is_none() => Listed::Unreadable {
-                rel: item.rel,
-                reason: "the name is not valid UTF-8 and can't be an S3 key; rename it".into(),
-            },
             Err(reason) => Listed::Unreadable {
                 rel: item.rel,
                 reason,
@@ -594,6 +679,40 @@ impl FileSource for S3Tree {
         format!("s3://{}/{}", self.bucket, self.key(rel))
     }
 
+    /// The attributes a copy with `--preserve` wrote into the object's metadata (one HEAD): a
+    /// listing has none of them. Without `migrate-mtime`, the mtime is the object's Last-Modified.
+    fn attributes(&self, entry: &Entry) -> BoxFuture<'static, Result<FileAttrs, CopyError>> {
+        use crate::dest::{META_GROUP, META_MTIME, META_OWNER, META_PERMISSION};
+        let store = Arc::clone(&self.store);
+        let path = self.path(&entry.rel);
+        let url = self.url(&entry.rel);
+        let mtime_ms = entry.mtime_ms;
+        async move {
+            let opts = object_store::GetOptions {
+                head: true,
+                ..object_store::GetOptions::default()
+            };
+            let r = store
+                .get_opts(&path?, opts)
+                .await
+                .map_err(|e| CopyError::store("head", url, e))?;
+            let meta = |k: &str| {
+                r.attributes
+                    .get(&object_store::Attribute::Metadata(k.to_string().into()))
+                    .map(|v| v.as_ref().to_string())
+            };
+            Ok(FileAttrs {
+                mtime_ms: meta(META_MTIME)
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(mtime_ms),
+                owner: meta(META_OWNER),
+                group: meta(META_GROUP),
+                permission: meta(META_PERMISSION).and_then(|p| u32::from_str_radix(&p, 8).ok()),
+            })
+        }
+        .boxed()
+    }
+
     fn unchanged(&self, entry: &Entry) -> BoxFuture<'static, Result<(), CopyError>> {
         let store = Arc::clone(&self.store);
         let path = self.path(&entry.rel);
@@ -627,5 +746,26 @@ impl FileSource for S3Tree {
             }
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn names_that_are_not_utf8_survive_as_strings() {
+        let raw: &[u8] = b"caf\xe9/d\xff\xfe/\xc3\xa9t\xc3";
+        let name = std::ffi::OsStr::from_bytes(raw);
+        let rel = lossless_string(name);
+        assert_eq!(rel, "caf\u{0}e9/d\u{0}ff\u{0}fe/\u{e9}t\u{0}c3");
+        assert!(!is_utf8_name(&rel));
+        assert_eq!(lossless_path(&rel).as_os_str().as_bytes(), raw);
+        assert_eq!(shown_rel(&rel), "caf\\xe9/d\\xff\\xfe/\u{e9}t\\xc3");
+        // Valid names are unchanged.
+        assert_eq!(lossless_string(std::ffi::OsStr::new("été/a b")), "été/a b");
+        assert_eq!(lossless_path("été/a b"), PathBuf::from("été/a b"));
+        assert!(is_utf8_name("été/a b"));
     }
 }

@@ -877,17 +877,25 @@ fn a_resumed_upload_that_is_gone_is_sent_again() {
     assert!(stopped.is_err(), "the copy finished before it was stopped");
     let journal = std::fs::read_to_string(tmp.path().join("copy.journal")).unwrap();
     assert!(journal.contains("\"t\":\"part\""), "{journal}");
-    let temporary: Vec<_> = std::fs::read_dir(&dst)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".migrate-copy.tmp"))
-        .collect();
+    let temporary = temporary_files(&dst);
     assert_eq!(temporary.len(), 1, "{temporary:?}");
     std::fs::remove_file(&temporary[0]).unwrap();
 
     let s = run(first);
     assert_eq!((s.copied, s.failed), (1, 0), "{s:?}");
     assert_eq!(std::fs::read(dst.join("big")).unwrap(), data);
+}
+
+/// The copy's temporary files (`.migrate-copy-<hash>.tmp`) in a local directory.
+fn temporary_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with(".migrate-copy-") && name.ends_with(".tmp")
+        })
+        .collect()
 }
 
 /// A file written to while its parts are read is not completed: the copy fails it as changed
@@ -996,4 +1004,428 @@ fn an_unusable_s3_destination_stops_the_copy_before_it_starts() {
         !state.exists(),
         "no journal is kept for a copy that never started"
     );
+}
+
+/// Only files that were copied are counted, with what was sent for them: a multipart file
+/// rewritten while it is sent (every part went out, then it failed as changed) adds nothing to
+/// `copied_bytes` or `parts_sent`. Its 20 MiB were counted beside `copied: 1` for the other file.
+#[test]
+fn a_file_that_fails_counts_nothing_it_sent() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a-small"), b"small file").unwrap();
+    let file = src.join("big");
+    std::fs::write(&file, vec![b'A'; 20 * MIB]).unwrap();
+    let dst = s3.unique_url("copy_counts_changed");
+    let mut o = options(src.to_str().unwrap(), &dst, &tmp.path().join("state"));
+    // Four parts at 5 MiB/s, one at a time: about four seconds.
+    o.bandwidth = Some(5 * MIB as u64);
+    o.parallel = 1;
+    o.ignore_failures = true;
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        std::fs::write(&file, vec![b'B'; 20 * MIB]).unwrap();
+    });
+    let s = run(o);
+    writer.join().unwrap();
+    assert_eq!((s.failed, s.copied), (1, 1), "{s:?}");
+    assert!(
+        s.failures[0].error.contains("changed during the copy"),
+        "{s:?}"
+    );
+    assert_eq!(
+        (s.copied_bytes, s.parts_sent, s.parts_resumed),
+        (10, 0, 0),
+        "only the small file was copied: {s:?}"
+    );
+    assert_eq!(objects(&dst).into_keys().collect::<Vec<_>>(), ["a-small"]);
+}
+
+/// A resumed upload that is gone (aborted on S3 since, as a lifecycle rule does) is sent again
+/// from the start: all its parts count as sent by this run, none as resumed. Its journaled parts
+/// were counted as resumed, and the parts sent to the dead upload as sent, on top of the new ones.
+#[test]
+fn parts_of_a_resume_that_failed_are_not_counted_as_resumed() {
+    use object_store::multipart::MultipartStore;
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let data = bytes(31, 15 * MIB);
+    std::fs::write(src.join("big"), &data).unwrap();
+    let dst = s3.unique_url("copy_counts_resume");
+    let journal = tmp.path().join("copy.journal");
+    let mut o = options(src.to_str().unwrap(), &dst, &tmp.path().join("state"));
+    o.journal = Some(journal.clone());
+    let mut slow = o.clone();
+    // Three parts at 5 MiB/s, one at a time: stopped after the first.
+    slow.bandwidth = Some(5 * MIB as u64);
+    slow.parallel = 1;
+    let stopped = runtime().block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_millis(1600),
+            copy(slow, Arc::new(Quiet)),
+        )
+        .await
+    });
+    assert!(stopped.is_err(), "the copy finished before it was stopped");
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let id = records
+        .iter()
+        .find(|r| r["t"] == "upload")
+        .and_then(|r| r["id"].as_str())
+        .expect("an upload was journaled")
+        .to_string();
+    assert!(records.iter().any(|r| r["t"] == "part"), "{records:?}");
+
+    // Aborted behind the copy's back.
+    let (bucket, prefix) = dst.strip_prefix("s3://").unwrap().split_once('/').unwrap();
+    let store = migrate_stage::s3_builder(bucket, None, true)
+        .build()
+        .unwrap();
+    let path = object_store::path::Path::parse(format!("{prefix}/big")).unwrap();
+    runtime()
+        .block_on(store.abort_multipart(&path, &id))
+        .unwrap();
+
+    let s = run(o);
+    assert_eq!((s.failed, s.copied), (0, 1), "{s:?}");
+    assert_eq!(
+        (s.parts_resumed, s.parts_sent, s.copied_bytes),
+        (0, 3, 15 * MIB as u64),
+        "{s:?}"
+    );
+    let back = tmp.path().join("back");
+    run(options(
+        &dst,
+        back.to_str().unwrap(),
+        &tmp.path().join("state"),
+    ));
+    assert_eq!(std::fs::read(back.join("big")).unwrap(), data);
+}
+
+/// File names up to the 255-byte limit of a file name are written to local directories, also as
+/// multipart files resumed after a stop, and through S3 and back. Their temporary name
+/// (`<name>.migrate-copy.tmp`) was longer than 255 bytes for names of 239 bytes and more, so
+/// they failed with "File name too long".
+#[test]
+fn names_of_255_bytes_are_written_to_local_directories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    // 255 bytes each: ASCII, two-byte characters, and in a directory.
+    let small = "s".repeat(255);
+    let big = format!("{}b", "é".repeat(127));
+    let nested = format!("d/{}", "x".repeat(255));
+    let mut tree = BTreeMap::new();
+    tree.insert(small.clone(), b"small".to_vec());
+    tree.insert(big.clone(), bytes(41, 12 * MIB + 3));
+    tree.insert(nested, b"nested".to_vec());
+    for (rel, data) in &tree {
+        assert!(rel.rsplit('/').next().unwrap().len() == 255);
+        let p = src.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+    let state = tmp.path().join("state");
+    let mut o = options(src.to_str().unwrap(), dst.to_str().unwrap(), &state);
+    o.journal = Some(tmp.path().join("copy.journal"));
+    let mut slow = o.clone();
+    // The small files first (byte order: `d/`, `s`, then `é`), then the big one's three parts at
+    // 5 MiB/s, one at a time: stopped after its first part.
+    slow.bandwidth = Some(5 * MIB as u64);
+    slow.parallel = 1;
+    let stopped = runtime().block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_millis(1600),
+            copy(slow, Arc::new(Quiet)),
+        )
+        .await
+    });
+    if let Ok(finished) = stopped {
+        panic!("the copy finished before it was stopped: {finished:?}");
+    }
+    let journal = std::fs::read_to_string(tmp.path().join("copy.journal")).unwrap();
+    assert!(journal.contains("\"t\":\"part\""), "{journal}");
+    assert_eq!(temporary_files(&dst).len(), 1, "the big file's, to resume");
+
+    let s = run(o);
+    assert_eq!(s.failed, 0, "{s:?}");
+    assert!(s.parts_resumed >= 1, "{s:?}");
+    assert_eq!(s.resumed + s.copied, 3, "{s:?}");
+    assert_eq!(read_tree(&dst), tree);
+    assert!(temporary_files(&dst).is_empty());
+
+    // Through S3 (keys are longer than names) and back into a local directory.
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let url = s3.unique_url("copy_long_names");
+    let s = run(options(src.to_str().unwrap(), &url, &state));
+    assert_eq!((s.failed, s.copied), (0, 3), "{s:?}");
+    let back = tmp.path().join("back");
+    let s = run(options(&url, back.to_str().unwrap(), &state));
+    assert_eq!((s.failed, s.copied), (0, 3), "{s:?}");
+    assert_eq!(read_tree(&back), tree);
+}
+
+/// `--verify` of objects another tool uploaded in parts of another size (their part size is not
+/// recorded): their multipart ETags can't be computed from the source. Verify said "checksum
+/// differs"; it says it could not compare them, and how to check them, and fails them (they are
+/// not verified either). `--update` copies them again, after which they verify.
+#[test]
+fn verify_says_when_it_could_not_compare() {
+    use object_store::multipart::MultipartStore;
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let dst = s3.unique_url("copy_not_comparable");
+    let (bucket, prefix) = dst.strip_prefix("s3://").unwrap().split_once('/').unwrap();
+    let store = migrate_stage::s3_builder(bucket, None, true)
+        .build()
+        .unwrap();
+    // 9 MiB in 6 MiB parts is 2 parts, as in this copy's 5 MiB parts (a different ETag for the
+    // same bytes); 11 MiB in 6 MiB parts is 2 parts, 3 in 5 MiB parts.
+    for (name, seed, size) in [("nine", 51, 9 * MIB), ("eleven", 52, 11 * MIB)] {
+        let data = bytes(seed, size);
+        std::fs::write(src.join(name), &data).unwrap();
+        let path = object_store::path::Path::parse(format!("{prefix}/{name}")).unwrap();
+        runtime().block_on(async {
+            let id = store.create_multipart(&path).await.unwrap();
+            let mut parts = Vec::new();
+            for (i, chunk) in data.chunks(6 * MIB).enumerate() {
+                let payload = PutPayload::from(chunk.to_vec());
+                parts.push(store.put_part(&path, &id, i, payload).await.unwrap());
+            }
+            store.complete_multipart(&path, &id, parts).await.unwrap();
+        });
+    }
+    std::fs::write(src.join("ok"), b"ok").unwrap();
+    put_object(&dst, "ok", b"ok".to_vec());
+    let etags = objects(&dst);
+    assert!(etags["nine"].1.ends_with("-2") && etags["eleven"].1.ends_with("-2"));
+
+    let state = tmp.path().join("state");
+    let with = |existing: Existing| {
+        let mut o = options(src.to_str().unwrap(), &dst, &state);
+        o.existing = existing;
+        o.ignore_failures = true;
+        run(o)
+    };
+    let s = with(Existing::Verify);
+    assert_eq!(
+        (s.failed, s.not_compared, s.changed, s.skipped_unchanged),
+        (2, 2, 0, 1),
+        "{s:?}"
+    );
+    for f in &s.failures {
+        assert!(
+            f.error.contains("could not compare")
+                && f.error.contains("does not record")
+                && f.error.contains("--update")
+                && !f.error.contains("differs"),
+            "{f:?}"
+        );
+    }
+
+    let s = with(Existing::Update);
+    assert_eq!(
+        (s.failed, s.copied, s.changed, s.not_compared),
+        (0, 2, 2, 2),
+        "{s:?}"
+    );
+    let s = with(Existing::Verify);
+    assert_eq!(
+        (s.failed, s.not_compared, s.skipped_unchanged),
+        (0, 0, 3),
+        "{s:?}"
+    );
+}
+
+/// Every file under `root` by the bytes of its relative path (names need not be UTF-8).
+fn tree_bytes(root: &Path) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .as_os_str()
+                    .as_bytes()
+                    .to_vec();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Local to local, names that are not valid UTF-8 (a Unix name is bytes) are copied as they are:
+/// files, a directory, a multipart file in it; found by the next run, verified, and deleted by
+/// `--delete` once gone from the source. They were refused ("can't be an S3 key") with no S3
+/// involved. To S3 they still fail, each naming its file.
+#[test]
+fn local_copies_keep_names_that_are_not_utf8() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    let at = |root: &Path, name: &[u8]| root.join(OsStr::from_bytes(name));
+    std::fs::create_dir_all(at(&src, b"d\xff")).unwrap();
+    std::fs::write(at(&src, b"caf\xe9.txt"), b"latin-1").unwrap();
+    std::fs::write(at(&src, b"d\xff/f"), b"in a directory").unwrap();
+    // Written in parts into a temporary file in that directory.
+    std::fs::write(at(&src, b"d\xff/big\xfe"), bytes(61, 12 * MIB + 3)).unwrap();
+    std::fs::write(src.join("plain.txt"), b"plain").unwrap();
+    let state = tmp.path().join("state");
+    let with = |existing: Existing, delete: bool| {
+        let mut o = options(src.to_str().unwrap(), dst.to_str().unwrap(), &state);
+        o.existing = existing;
+        o.delete = delete;
+        run(o)
+    };
+
+    let s = with(Existing::Skip, false);
+    assert_eq!(
+        (s.failed, s.copied, s.parts_sent),
+        (0, 4, 3),
+        "{:?}",
+        s.failures
+    );
+    assert_eq!(tree_bytes(&dst), tree_bytes(&src));
+    let s = with(Existing::Skip, false);
+    assert_eq!((s.copied, s.skipped_existing), (0, 4), "{s:?}");
+    let s = with(Existing::Verify, false);
+    assert_eq!((s.failed, s.skipped_unchanged), (0, 4), "{s:?}");
+
+    std::fs::remove_file(at(&src, b"caf\xe9.txt")).unwrap();
+    std::fs::write(at(&dst, b"extra\xfa"), b"not in the source").unwrap();
+    let s = with(Existing::Skip, true);
+    assert_eq!((s.failed, s.deleted), (0, 2), "{s:?}");
+    assert_eq!(tree_bytes(&dst), tree_bytes(&src));
+
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let mut o = options(
+        src.to_str().unwrap(),
+        &s3.unique_url("copy_not_utf8"),
+        &state,
+    );
+    o.ignore_failures = true;
+    let s = run(o);
+    assert_eq!((s.failed, s.copied), (2, 1), "{s:?}");
+    let mut failed: Vec<&str> = s.failures.iter().map(|f| f.path.as_str()).collect();
+    failed.sort();
+    assert!(
+        failed[0].ends_with("/src/d\\xff/big\\xfe") && failed[1].ends_with("/src/d\\xff/f"),
+        "{failed:?}"
+    );
+    assert!(
+        s.failures
+            .iter()
+            .all(|f| f.error.contains("not valid UTF-8 and can't be an S3 key")),
+        "{s:?}"
+    );
+}
+
+/// The user metadata of the object `rel` under `url`.
+fn object_metadata(url: &str, rel: &str) -> BTreeMap<String, String> {
+    let (s, prefix) = store(url);
+    let attrs = runtime().block_on(async {
+        let p = object_store::path::Path::parse(format!("{prefix}/{rel}")).unwrap();
+        let opts = object_store::GetOptions {
+            head: true,
+            ..Default::default()
+        };
+        s.get_opts(&p, opts).await.unwrap().attributes
+    });
+    attrs
+        .iter()
+        .filter_map(|(k, v)| match k {
+            object_store::Attribute::Metadata(k) => Some((k.to_string(), v.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `--preserve` from an S3 source carries the attributes a copy with `--preserve` wrote into the
+/// objects (S3 -> S3 as metadata, S3 -> local onto the files), single PUTs and multipart alike.
+/// They were dropped (an S3 listing has none) and the mtime became the object's Last-Modified.
+#[test]
+fn preserve_carries_the_attributes_migrate_wrote_from_s3_sources() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let secs = |s: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s);
+    // (name, size, permission, mtime): one PUT, and a multipart upload of two 5 MiB parts.
+    let files = [
+        ("a.txt", 100, 0o640, 1_600_000_000),
+        ("big", 7 * MIB, 0o600, 1_500_000_000),
+    ];
+    for (name, size, mode, mtime) in files {
+        let p = src.join(name);
+        std::fs::write(&p, bytes(71, size)).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        let f = std::fs::File::options().write(true).open(&p).unwrap();
+        f.set_modified(secs(mtime)).unwrap();
+    }
+    let owner = std::fs::metadata(src.join("a.txt")).unwrap();
+    let state = tmp.path().join("state");
+    let preserving = |from: &str, to: &str| {
+        let mut o = options(from, to, &state);
+        o.preserve = migrate_copy::Preserve {
+            mtime: true,
+            owner: true,
+            group: true,
+            permission: true,
+        };
+        let s = run(o);
+        assert_eq!((s.failed, s.copied), (0, 2), "{s:?}");
+    };
+    let first = s3.unique_url("copy_preserve_a");
+    preserving(src.to_str().unwrap(), &first);
+    let second = s3.unique_url("copy_preserve_b");
+    preserving(&first, &second);
+    for (name, _, mode, mtime) in files {
+        let meta = object_metadata(&second, name);
+        assert_eq!(
+            meta.get("migrate-mtime"),
+            Some(&format!("{}", mtime * 1000)),
+            "{name}: {meta:?}"
+        );
+        assert_eq!(meta.get("migrate-permission"), Some(&format!("{mode:o}")));
+        assert_eq!(meta.get("migrate-owner"), Some(&owner.uid().to_string()));
+        assert_eq!(meta.get("migrate-group"), Some(&owner.gid().to_string()));
+    }
+
+    let local = tmp.path().join("local");
+    preserving(&second, local.to_str().unwrap());
+    for (name, _, mode, mtime) in files {
+        let meta = std::fs::metadata(local.join(name)).unwrap();
+        assert_eq!(meta.mode() & 0o7777, mode, "{name}");
+        assert_eq!(meta.modified().unwrap(), secs(mtime), "{name}");
+    }
 }
