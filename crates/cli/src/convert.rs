@@ -175,7 +175,10 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
         None => match args.output {
             OutputFormat::Json => report.write_json(true, std::io::stdout().lock())?,
             OutputFormat::Text => {
-                print!("{}", conversion.ddl);
+                std::io::Write::write_all(
+                    &mut std::io::stdout().lock(),
+                    conversion.ddl.as_bytes(),
+                )?;
                 report.print_text(std::io::stderr().lock())?;
             }
         },

@@ -4,12 +4,13 @@
 
 use crate::convert::OutputFormat;
 use crate::progress::{drawn_bars, stop_drawing, ProgressMode};
-use crate::Outcome;
+use crate::{Outcome, BROKEN_PIPE_EXIT};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use migrate_copy::{CopyOptions, CopySummary, Existing, Observer, Preserve, Shard};
 use regex::Regex;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -297,7 +298,15 @@ impl Observer for Bars {
     fn would(&self, action: &str, path: &str, bytes: u64) {
         if self.dry_run_lines {
             // The plan of a dry run is the text output itself.
-            println!("would {action} {path} ({bytes} bytes)");
+            let line = writeln!(
+                std::io::stdout().lock(),
+                "would {action} {path} ({bytes} bytes)"
+            );
+            if line.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+                // Its reader stopped reading (`| head`): nothing is written, so the dry run
+                // stops too, as a tool killed by SIGPIPE would.
+                std::process::exit(BROKEN_PIPE_EXIT);
+            }
         }
     }
 }
@@ -311,9 +320,13 @@ pub fn run(args: CopyArgs) -> Result<Outcome> {
     bars.finish();
     let summary = summary?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::to_string_pretty(&summary)?
+        )?;
     } else {
-        print_text(&summary, args.verify);
+        print_text(&mut std::io::stdout().lock(), &summary, args.verify)?;
     }
     Ok(if summary.failed > 0 {
         Outcome::NeedsAttention
@@ -323,10 +336,11 @@ pub fn run(args: CopyArgs) -> Result<Outcome> {
 }
 
 /// The summary as text; `verify`: of a `--verify` run.
-fn print_text(s: &CopySummary, verify: bool) {
+fn print_text(out: &mut impl Write, s: &CopySummary, verify: bool) -> std::io::Result<()> {
     let mib = |b: u64| b as f64 / f64::from(1 << 20);
     let verb = if s.dry_run { "would copy" } else { "copied" };
-    println!(
+    writeln!(
+        out,
         "{} -> {}{}{}",
         s.source,
         s.destination,
@@ -340,24 +354,27 @@ fn print_text(s: &CopySummary, verify: bool) {
         } else {
             ""
         }
-    );
+    )?;
     if s.stopped_early {
-        println!("  STOPPED EARLY by the failure below: the counts cover only the files reached (--ignore-failures goes on past failed files)");
+        writeln!(out, "  STOPPED EARLY by the failure below: the counts cover only the files reached (--ignore-failures goes on past failed files)")?;
     }
-    println!(
+    writeln!(
+        out,
         "  files:    {} ({:.1} MiB) in the source{}",
         s.files,
         mib(s.bytes),
         if s.stopped_early { " (partial)" } else { "" }
-    );
+    )?;
     if s.dry_run {
-        println!(
+        writeln!(
+            out,
             "  {verb}: {} files, {:.1} MiB",
             s.copied,
             mib(s.copied_bytes)
-        );
+        )?;
     } else {
-        println!(
+        writeln!(
+            out,
             "  {verb}:   {} files, {:.1} MiB in {:.1} s ({:.1} MiB/s); parts sent {}, resumed {}",
             s.copied,
             mib(s.copied_bytes),
@@ -365,24 +382,27 @@ fn print_text(s: &CopySummary, verify: bool) {
             mib(s.copied_bytes) / s.seconds.max(1e-3),
             s.parts_sent,
             s.parts_resumed
-        );
+        )?;
     }
-    println!(
+    writeln!(out,
         "  skipped:  {} existing, {} unchanged, {} in previous manifest, {} already copied (journal)",
         s.skipped_existing, s.skipped_unchanged, s.skipped_manifest, s.resumed
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  changed:  {}; deleted {}; filtered {}; other shards {}; empty dirs {}",
         s.changed, s.deleted, s.filtered, s.other_shards, s.empty_dirs
-    );
+    )?;
     if !s.dry_run {
-        println!(
+        writeln!(
+            out,
             "  verified: {} by CRC32C, {} by ETag (MD5), {} read back",
             s.verified_crc32c, s.verified_md5_etag, s.verified_read_back
-        );
+        )?;
     }
     if s.not_compared > 0 {
-        println!(
+        writeln!(
+            out,
             "  not compared: {} (their checksums can't be computed from the source: {})",
             s.not_compared,
             if verify {
@@ -390,35 +410,43 @@ fn print_text(s: &CopySummary, verify: bool) {
             } else {
                 "copied again"
             }
-        );
+        )?;
     }
     if s.unverified > 0 {
-        println!(
+        writeln!(out,
             "  unverified: {} (destination ETag is not an MD5 and no CRC32C stored; sizes checked only)",
             s.unverified
-        );
+        )?;
     }
     if let Some(h) = &s.hdfs_checksum {
-        println!(
+        writeln!(
+            out,
             "  HDFS checksum: {} compared, {} matched, {} mismatched; not available for {}",
             h.compared, h.matched, h.mismatched, h.not_available
-        );
+        )?;
         for (reason, n) in &h.not_available_reasons {
-            println!("    not available ({n} files): {reason}");
+            writeln!(out, "    not available ({n} files): {reason}")?;
         }
     }
     if s.failed > 0 {
-        println!("  FAILED:   {} files", s.failed);
+        writeln!(out, "  FAILED:   {} files", s.failed)?;
         for f in s.failures.iter().take(20) {
-            println!("    {}: {}", f.path, f.error);
+            writeln!(out, "    {}: {}", f.path, f.error)?;
         }
         if s.failed > 20 {
-            println!("    ... (all of them with --output json or --failure-report)");
+            writeln!(
+                out,
+                "    ... (all of them with --output json or --failure-report)"
+            )?;
         }
     }
     if let Some(j) = &s.journal {
-        println!("  journal kept for resume: {j} (run the same command again)");
+        writeln!(
+            out,
+            "  journal kept for resume: {j} (run the same command again)"
+        )?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

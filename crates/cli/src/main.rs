@@ -95,6 +95,7 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Clean) => ExitCode::from(0),
         Ok(Outcome::NeedsAttention) => ExitCode::from(1),
+        Err(error) if closed_pipe(&error) => ExitCode::from(BROKEN_PIPE_EXIT as u8),
         Err(error) => {
             eprintln!("migrate: error: {}", describe(&error));
             ExitCode::from(2)
@@ -104,6 +105,19 @@ fn main() -> ExitCode {
 
 /// The error and its causes, joined by `: `. A cause is left out when the text says it already:
 /// most of migrate's errors carry their cause in their own message.
+/// The exit status of a run whose standard output was closed by its reader (`| head`): that of
+/// a Unix tool killed by SIGPIPE (128 + 13), without a message.
+const BROKEN_PIPE_EXIT: i32 = 141;
+
+/// A write to standard output that its reader closed: an `io::Error` returned as it is. (Errors
+/// of the libraries' connections are their own types, with their cause inside: a server that
+/// closed a socket is reported, never taken for this.)
+fn closed_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 fn describe(error: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in error.chain() {

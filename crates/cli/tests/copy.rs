@@ -688,3 +688,35 @@ fn a_verify_that_stops_early_says_its_counts_are_partial() {
         "{text}"
     );
 }
+
+/// `migrate copy --dry-run | head`: when the reader of the plan stops reading, the dry run ends
+/// quietly with SIGPIPE's status (141), as Unix tools do, instead of a panic.
+#[test]
+fn a_dry_run_whose_reader_stops_reading_ends_quietly() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("src");
+    std::fs::create_dir(&source).unwrap();
+    // More plan lines than a pipe buffers, so that the writer meets the closed pipe.
+    for i in 0..5000 {
+        std::fs::write(source.join(format!("file-{i:05}")), b"x").unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(["copy", "--dry-run", "--progress", "never"])
+        .arg(&source)
+        .arg(tmp.path().join("dst"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "would copy file-00000 (1 bytes)\n");
+    // The reader is dropped: the pipe is closed.
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
