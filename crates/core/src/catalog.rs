@@ -505,8 +505,60 @@ pub struct View {
     /// The defining query in the source dialect.
     pub query: String,
     pub materialized: bool,
+    /// What the view declares besides its query.
+    #[serde(skip_serializing_if = "ViewOptions::is_empty", default)]
+    pub options: ViewOptions,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<SourceLocation>,
+}
+
+/// A view's options: PostgreSQL's `WITH (security_barrier, security_invoker, check_option)`,
+/// `WITH [CASCADED | LOCAL] CHECK OPTION`, Oracle's `WITH READ ONLY`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewOptions {
+    /// Rows written through the view must satisfy its query.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub check: Option<CheckOption>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub security_barrier: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub security_invoker: bool,
+    /// Nothing can be written through the view.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub read_only: bool,
+}
+
+impl ViewOptions {
+    pub fn is_empty(&self) -> bool {
+        *self == ViewOptions::default()
+    }
+}
+
+/// How far a view's check option reaches: views it reads from too (`CASCADED`, the default), or
+/// its own query only (`LOCAL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckOption {
+    Cascaded,
+    Local,
+}
+
+impl CheckOption {
+    /// A `check_option` value or the word before `CHECK OPTION`: `LOCAL`, else `CASCADED`.
+    pub fn from_word(word: &str) -> CheckOption {
+        if word.eq_ignore_ascii_case("local") {
+            CheckOption::Local
+        } else {
+            CheckOption::Cascaded
+        }
+    }
+
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            CheckOption::Cascaded => "CASCADED",
+            CheckOption::Local => "LOCAL",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,10 +19,10 @@ mod types;
 
 pub use calendar::{civil_from_days, days_from_civil};
 pub use catalog::{
-    Bucketing, Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind,
-    ConstraintState, Deferral, ExternalStorage, ForeignKey, Identity, Index, IndexKind,
-    IndexOptions, Partition, PartitionMethod, Partitioning, Routine, RoutineKind, Sequence,
-    Synonym, Table, TableIndex, TableKind, TableStatistics, UserType, View,
+    Bucketing, Catalog, CheckOption, Column, ColumnDefault, ColumnStatistics, Constraint,
+    ConstraintKind, ConstraintState, Deferral, ExternalStorage, ForeignKey, Identity, Index,
+    IndexKind, IndexOptions, Partition, PartitionMethod, Partitioning, Routine, RoutineKind,
+    Sequence, Synonym, Table, TableIndex, TableKind, TableStatistics, UserType, View, ViewOptions,
 };
 pub use dialect::{SourceDialect, TargetDialect};
 pub use error::{caused_by, error_chain, ErrorClass, Retry};

@@ -10,7 +10,7 @@ use crate::typemap::{CastTypeMap, TypeMaps};
 use migrate_core::{
     Catalog, Column, ColumnDefault, Constraint, ConstraintKind, Deferral, DistStyle, Encoding,
     Finding, Ident, Identity, Index, IndexKind, IndexOptions, LogicalType, QualifiedName, Severity,
-    SourceDialect, Table, TableIndex, TableKind, TableLayout, TargetDialect,
+    SourceDialect, Table, TableIndex, TableKind, TableLayout, TargetDialect, ViewOptions,
 };
 use migrate_sqlrewrite::{
     free_target_ident, rewrite_expression_in, rewrite_query_in, target_ident, CastTypes,
@@ -77,6 +77,9 @@ struct Emitter<'a> {
     truncations_reported: BTreeSet<String>,
     /// Canonical types already mapped to the target, with their result.
     mapped_types: HashMap<LogicalType, Result<crate::Mapped<String>, crate::MapError>>,
+    /// Lower-case names of the tables, views and synonyms written without a schema (Oracle
+    /// public synonyms among them): views read them through the search path, as written.
+    unqualified_names: Arc<HashSet<String>>,
 }
 
 /// Writes the target DDL for `catalog`. `layouts` holds one layout per table (same order) for
@@ -110,6 +113,17 @@ pub fn emit(
         renamed_tables: HashMap::new(),
         relation_names: HashSet::new(),
         constraint_names: HashSet::new(),
+        unqualified_names: Arc::new(
+            catalog
+                .tables
+                .iter()
+                .map(|table| &table.name)
+                .chain(catalog.views.iter().map(|view| &view.name))
+                .chain(catalog.synonyms.iter().map(|synonym| &synonym.name))
+                .filter(|name| name.schema.is_none())
+                .map(|name| name.name.value.to_lowercase())
+                .collect(),
+        ),
     };
     emitter.run(layouts);
     Conversion {
@@ -589,6 +603,14 @@ impl<'a> Emitter<'a> {
                 "VARCHAR(65535)".into()
             }
         };
+        let super_default = match (&column.default, self.to, type_sql.as_str()) {
+            (Some(ColumnDefault::Expression(expression)), TargetDialect::Redshift, "SUPER")
+                if !expression.trim().eq_ignore_ascii_case("NULL") =>
+            {
+                Some(expression)
+            }
+            _ => None,
+        };
         let mut sql = format!("{name} {type_sql}");
         if let Some(identity) = identity {
             let _ = write!(
@@ -602,6 +624,16 @@ impl<'a> Emitter<'a> {
                         identity.start, identity.increment
                     ),
                 }
+            );
+        } else if let Some(expression) = super_default {
+            // A PostgreSQL array or JSON default (`'{}'::text[]`) has no SUPER form.
+            self.finding(
+                Severity::Warning,
+                "default.super",
+                &object,
+                format!("the default `{}` is not written: the column becomes SUPER, whose values the default's type and syntax can't give", expression.trim()),
+                "set the value in the loading process (for example JSON_PARSE('[]')), or leave the column NULL",
+                location,
             );
         } else if let Some(ColumnDefault::Expression(expression)) = &column.default {
             match literal_default(&data_type, expression) {
@@ -742,7 +774,7 @@ impl<'a> Emitter<'a> {
             table: Some(table.name.name.value.clone()),
             user_types: self.user_types.clone(),
             cast_types: Some(self.cast_types.clone()),
-            renamed_tables: Vec::new(),
+            ..Context::default()
         }
     }
 
@@ -1503,6 +1535,13 @@ impl<'a> Emitter<'a> {
                 .iter()
                 .map(|(&table, name)| (catalog.tables[table].name.clone(), name.clone()))
                 .collect(),
+            // Oracle reads a view's unqualified names in the view's schema, not the target's
+            // search path.
+            view_schema: match self.from {
+                SourceDialect::Oracle => view.name.schema.clone(),
+                _ => None,
+            },
+            unqualified_names: self.unqualified_names.clone(),
         };
         let rewritten = match rewrite_query_in(&view.query, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, &object, location),
@@ -1549,8 +1588,99 @@ impl<'a> Emitter<'a> {
         } else {
             "VIEW"
         };
-        let _ = writeln!(self.out, "CREATE {kind} {name}{columns} AS\n{query};\n");
+        let (parameters, check) = self.view_options(&view.options, &object, location);
+        let (columns, query) = match (self.to, view.materialized, columns.is_empty()) {
+            // Redshift's CREATE MATERIALIZED VIEW takes no column list: the names go on the
+            // query's result instead.
+            (TargetDialect::Redshift, true, false) => {
+                let alias = self.ident(&view.name.name, &object);
+                (
+                    String::new(),
+                    format!("SELECT * FROM (\n{query}\n) AS {alias}{columns}"),
+                )
+            }
+            _ => (columns, query),
+        };
+        let _ = writeln!(
+            self.out,
+            "CREATE {kind} {name}{columns}{parameters} AS\n{query}{check};\n"
+        );
         self.summary.views += 1;
+    }
+
+    /// The SQL of a view's options for the target, before `AS` and after the query: PostgreSQL
+    /// keeps a PostgreSQL view's own. A check option of another source is not kept (PostgreSQL
+    /// refuses it on a view it can't update, which a view of MySQL or Oracle may be); Redshift
+    /// has none of them (and its views are read-only).
+    fn view_options(
+        &mut self,
+        options: &ViewOptions,
+        object: &str,
+        location: Option<&migrate_core::SourceLocation>,
+    ) -> (String, String) {
+        let security: Vec<&str> = [
+            (options.security_barrier, "security_barrier"),
+            (options.security_invoker, "security_invoker"),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect();
+        if self.to == TargetDialect::Postgres && self.from == SourceDialect::Postgres {
+            let parameters = match security.is_empty() {
+                true => String::new(),
+                false => format!(
+                    " WITH ({})",
+                    security
+                        .iter()
+                        .map(|name| format!("{name} = true"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let check = options
+                .check
+                .map(|scope| format!("\nWITH {} CHECK OPTION", scope.as_sql()))
+                .unwrap_or_default();
+            return (parameters, check);
+        }
+        if let Some(scope) = options.check {
+            let (severity, why) = match self.to {
+                TargetDialect::Redshift => (Severity::Info, "Redshift views are read-only, so there is nothing to check"),
+                TargetDialect::Postgres => (Severity::Warning, "PostgreSQL accepts it only on a view it can update by itself, which the converted view may not be: rows written through the view are no longer checked against its query"),
+            };
+            self.finding(
+                severity,
+                "view.check-option",
+                object,
+                format!("WITH {} CHECK OPTION is not written: {why}", scope.as_sql()),
+                match self.to {
+                    TargetDialect::Redshift => "none",
+                    TargetDialect::Postgres => "add WITH CHECK OPTION by hand if the view is updatable in PostgreSQL, or check the rows in the process that writes through the view",
+                },
+                location,
+            );
+        }
+        if !security.is_empty() {
+            self.finding(
+                Severity::Warning,
+                "view.security-option",
+                object,
+                format!("{} not written: Redshift views have no such option", security.join(" and ")),
+                "check who may read the view and the tables under it: security_barrier kept functions from seeing rows the view filters out; security_invoker checked the reader's privileges on those tables, where Redshift checks the view owner's",
+                location,
+            );
+        }
+        if options.read_only && self.to == TargetDialect::Postgres {
+            self.finding(
+                Severity::Info,
+                "view.read-only",
+                object,
+                "WITH READ ONLY is not written: PostgreSQL lets INSERT, UPDATE and DELETE through a simple view",
+                "grant only SELECT on the view if it must stay read-only",
+                location,
+            );
+        }
+        (String::new(), String::new())
     }
 
     /// Synonyms of tables and views become views; others are reported.

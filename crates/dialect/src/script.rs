@@ -20,6 +20,8 @@ pub struct RawStatement {
     pub unterminated: Option<Unterminated>,
     /// SQL*Plus substitution variables (`&name`, `&&name`) replaced by their bare names.
     pub substitutions: Vec<String>,
+    /// A `COPY ... FROM stdin` whose data lines, up to the `\.` line, were skipped.
+    pub inline_data: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,17 +229,66 @@ impl Splitter<'_> {
     fn finish(&mut self, unterminated: Option<Unterminated>) {
         let text = std::mem::take(&mut self.current);
         if let Some((line, column)) = self.start.take() {
+            let inline_data = unterminated.is_none() && self.is_copy_from_stdin(&text);
+            if inline_data {
+                self.skip_copy_data();
+            }
             self.ready.push_back(ScriptItem::Statement(RawStatement {
                 text: text.trim_end().to_string(),
                 line,
                 column,
                 unterminated,
                 substitutions: std::mem::take(&mut self.substitutions),
+                inline_data,
             }));
         }
         self.head_words.clear();
         self.head_word.clear();
         self.plsql = false;
+    }
+
+    /// pg_dump's `COPY t (a, b) FROM stdin;`, which psql follows with the table's rows.
+    fn is_copy_from_stdin(&self, text: &str) -> bool {
+        if self.dialect != SourceDialect::Postgres
+            || self.head_words.first().map(String::as_str) != Some("COPY")
+        {
+            return false;
+        }
+        let mut words = text
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| !word.is_empty());
+        let mut previous_from = false;
+        words.any(|word| {
+            let found = previous_from && word.eq_ignore_ascii_case("STDIN");
+            previous_from = word.eq_ignore_ascii_case("FROM");
+            found
+        })
+    }
+
+    /// Skips the rest of the `COPY` line and the data lines after it, up to and including the
+    /// line `\.` that ends them (or the end of the input, where psql stops too): rows are not
+    /// statements, and read as SQL they would swallow the statement after them.
+    fn skip_copy_data(&mut self) {
+        let mut rest = &self.source[self.pos..];
+        let mut first = true;
+        while !rest.is_empty() {
+            let (line, next) = match rest.find('\n') {
+                Some(end) => (&rest[..end], &rest[end + 1..]),
+                None => (rest, ""),
+            };
+            let ends = !first && line.trim_end_matches('\r') == "\\.";
+            first = false;
+            self.pos += rest.len() - next.len();
+            if rest.len() > line.len() {
+                self.line += 1;
+            }
+            rest = next;
+            if ends {
+                break;
+            }
+        }
+        self.column = 1;
+        self.line_has_content = false;
     }
 
     /// Processes the next unit of input (a character, a quote, a comment or a whole line).
@@ -663,6 +714,31 @@ mod tests {
         );
         let found = statements(source, SourceDialect::Postgres);
         assert_eq!(found[1], ("CREATE TABLE a (id int)".to_string(), 4, 1));
+    }
+
+    #[test]
+    fn copy_from_stdin_rows_are_skipped_up_to_their_end_marker() {
+        let source = "COPY public.t (a, b) FROM stdin;\n1\tx; DROP TABLE y;\r\n2\t\\N\n\\.\nCREATE TABLE u (c int);\nCOPY u FROM '/tmp/u.csv';\nCOPY u (c) FROM STDIN WITH (FORMAT csv);\n3\n";
+        let items: Vec<RawStatement> = split(source, SourceDialect::Postgres)
+            .filter_map(|item| match item {
+                ScriptItem::Statement(s) => Some(s),
+                ScriptItem::ClientCommand(_) => None,
+            })
+            .collect();
+        let found: Vec<(&str, u64, bool)> = items
+            .iter()
+            .map(|s| (s.text.as_str(), s.line, s.inline_data))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("COPY public.t (a, b) FROM stdin", 1, true),
+                ("CREATE TABLE u (c int)", 5, false),
+                ("COPY u FROM '/tmp/u.csv'", 6, false),
+                // Rows without their end marker end with the input, as in psql.
+                ("COPY u (c) FROM STDIN WITH (FORMAT csv)", 7, true),
+            ]
+        );
     }
 
     #[test]

@@ -243,6 +243,7 @@ pub fn parse_type_text(dialect: SourceDialect, text: &str) -> Result<TypeRef, Pa
         column: 1,
         unterminated: None,
         substitutions: Vec::new(),
+        inline_data: false,
     };
     let file: Arc<str> = Arc::from("<type>");
     let mut cursor = Cursor::new(&statement, dialect, &file)?;

@@ -227,6 +227,11 @@ impl CastTypes for CastTypeMap {
             .collect();
         Ok((mapped.value, notes))
     }
+
+    fn logical_target(&self, ty: &LogicalType) -> Option<String> {
+        let mapped = self.maps.target(self.to).map_target(ty).ok()?;
+        Some(mapped.value)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -113,3 +113,52 @@ fn views_come_after_the_views_they_read() {
     let order: Vec<String> = views(&catalog).into_iter().map(|(name, _)| name).collect();
     assert_eq!(order, ["base", "other", "mid", "top", "broken"]);
 }
+
+#[test]
+fn drop_cascade_drops_what_depends_on_it_and_names_it() {
+    let catalog = read_script(
+        SourceDialect::Postgres,
+        "t.sql",
+        "CREATE TABLE public.t (a int PRIMARY KEY);
+         CREATE TABLE public.c (a int CONSTRAINT c_fk REFERENCES public.t (a));
+         CREATE VIEW public.v AS SELECT a FROM public.t;
+         CREATE VIEW public.w AS SELECT a FROM public.v;
+         CREATE VIEW public.x AS SELECT a FROM public.c;
+         DROP TABLE public.t CASCADE;",
+    );
+    assert_eq!(tables(&catalog), ["public.c(a)"]);
+    assert!(catalog.tables[0].constraints.is_empty());
+    let views: Vec<String> = views(&catalog).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(views, ["public.x"]);
+    let cascade = catalog
+        .findings
+        .iter()
+        .find(|f| f.code == "drop.cascade")
+        .expect("a drop.cascade finding");
+    assert_eq!(cascade.object, "public.t");
+    for named in [
+        "foreign key c_fk of public.c",
+        "view public.v",
+        "view public.w",
+    ] {
+        assert!(cascade.message.contains(named), "{}", cascade.message);
+    }
+}
+
+#[test]
+fn create_or_replace_table_replaces_the_table_and_its_indexes() {
+    let catalog = read_script(
+        SourceDialect::Mysql,
+        "t.sql",
+        "CREATE TABLE t (a INT, KEY ka (a));
+         CREATE OR REPLACE TABLE t (b INT, KEY kb (b));",
+    );
+    assert_eq!(tables(&catalog), ["t(b)"]);
+    let indexes: Vec<&str> = catalog
+        .indexes
+        .iter()
+        .map(|i| i.name.name.value.as_str())
+        .collect();
+    assert_eq!(indexes, ["kb"]);
+    assert!(catalog.findings.is_empty(), "{:?}", catalog.findings);
+}

@@ -115,6 +115,7 @@ impl MysqlSource {
                 columns: Vec::new(),
                 query,
                 materialized: false,
+                options: Default::default(),
                 location: None,
             });
         }

@@ -476,6 +476,7 @@ pub fn add_objects(catalog: &mut Catalog, rows: ObjectRows) {
             columns: Vec::new(),
             query: row.text,
             materialized: row.materialized,
+            options: Default::default(),
             location: None,
         });
     }

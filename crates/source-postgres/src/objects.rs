@@ -155,6 +155,7 @@ impl PostgresSource {
                 columns: Vec::new(),
                 query: row.get::<_, Option<String>>(3).unwrap_or_default(),
                 materialized: row.get(2),
+                options: Default::default(),
                 location: None,
             });
         }

@@ -76,6 +76,29 @@ impl Scopes {
         self.stack.pop();
     }
 
+    /// The column `column` of the table that `qualifier` names in scope, or of the one table in
+    /// scope that has it: the name the query uses for that table, and the column's type.
+    pub(crate) fn column<'s, 't>(
+        &'s self,
+        types: &'t ColumnTypes,
+        qualifier: Option<&str>,
+        column: &str,
+    ) -> Option<(&'s str, &'t LogicalType)> {
+        let qualifier = qualifier.map(str::to_lowercase);
+        self.stack.iter().rev().find_map(|scope| {
+            let mut found = scope
+                .iter()
+                .filter(|(used, _)| qualifier.as_ref().is_none_or(|q| q == used))
+                .filter_map(|(used, table)| Some((used.as_str(), types.get(table, column)?)));
+            let first = found.next();
+            // Ambiguous between two tables of the scope: unknown.
+            match found.next() {
+                Some(_) => None,
+                None => first,
+            }
+        })
+    }
+
     /// The type of a column reference, when the tables in scope tell it unambiguously.
     pub(crate) fn column_type<'t>(
         &self,
@@ -84,26 +107,12 @@ impl Scopes {
     ) -> Option<&'t LogicalType> {
         match expr {
             Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
-                let qualifier = parts[parts.len() - 2].value.to_lowercase();
+                let qualifier = &parts[parts.len() - 2].value;
                 let column = &parts[parts.len() - 1].value;
-                self.stack.iter().rev().find_map(|scope| {
-                    scope
-                        .iter()
-                        .find(|(used, _)| *used == qualifier)
-                        .and_then(|(_, table)| types.get(table, column))
-                })
+                self.column(types, Some(qualifier), column)
+                    .map(|(_, ty)| ty)
             }
-            Expr::Identifier(ident) => self.stack.iter().rev().find_map(|scope| {
-                let mut found = scope
-                    .iter()
-                    .filter_map(|(_, table)| types.get(table, &ident.value));
-                let first = found.next();
-                // Ambiguous between two tables of the scope: unknown.
-                match found.next() {
-                    Some(_) => None,
-                    None => first,
-                }
-            }),
+            Expr::Identifier(ident) => self.column(types, None, &ident.value).map(|(_, ty)| ty),
             Expr::Nested(inner) => self.column_type(types, inner),
             _ => None,
         }

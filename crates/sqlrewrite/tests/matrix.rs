@@ -52,6 +52,11 @@ struct Case {
     /// Tables the converter writes under another name: `"T" = "t_2"` (source name, unqualified).
     #[serde(default)]
     renamed_tables: BTreeMap<String, String>,
+    /// The schema of the view the query defines, where unqualified names are read (Oracle).
+    view_schema: Option<String>,
+    /// Names of objects written without a schema (Oracle public synonyms...), lower case.
+    #[serde(default)]
+    unqualified_names: Vec<String>,
 }
 
 /// The converter's type maps as a case lists them; a type it doesn't list has no mapping.
@@ -64,6 +69,10 @@ impl CastTypes for ListedCastTypes {
             .get(text)
             .map(|target| (target.clone(), Vec::new()))
             .ok_or_else(|| format!("unknown type `{text}`"))
+    }
+
+    fn logical_target(&self, ty: &LogicalType) -> Option<String> {
+        self.0.get(&ty.to_string()).cloned()
     }
 }
 
@@ -82,6 +91,8 @@ fn files() -> [(SourceDialect, &'static str); 4] {
 fn run(case: &Case, from: SourceDialect, to: TargetDialect) -> Result<Rewritten, RewriteError> {
     let mut context = Context {
         user_types: Arc::new(case.user_types.clone()),
+        view_schema: case.view_schema.as_deref().map(Ident::new),
+        unqualified_names: Arc::new(case.unqualified_names.iter().cloned().collect()),
         ..Context::default()
     };
     if !case.columns.is_empty() {

@@ -311,6 +311,15 @@ impl DdlReader {
                 Some(SourceLocation { file: file.clone(), line: statement.line, column: statement.column }),
             );
         }
+        if statement.inline_data {
+            let location = SourceLocation {
+                file: file.clone(),
+                line: statement.line,
+                column: statement.column,
+            };
+            self.skip(TABLE_DATA, location);
+            return;
+        }
         let tokens =
             tokens.unwrap_or_else(|| crate::cursor::tokenize(&statement.text, self.dialect));
         let mut cursor = match Cursor::with_tokens(statement, tokens, self.dialect, file) {
@@ -638,8 +647,16 @@ pub fn read_script(dialect: SourceDialect, file: &str, source: &str) -> Catalog 
     reader.finish()
 }
 
+/// The kind of skipped statement of pg_dump's `COPY ... FROM stdin` and the rows after it.
+const TABLE_DATA: &str = "table data (COPY ... FROM stdin, with its rows)";
+
 fn skip_reason(kind: &str) -> (Severity, &'static str, &'static str) {
     match kind {
+        TABLE_DATA => (
+            Severity::Info,
+            "table data in the dump is not converted: only the schema is; rows are moved by `migrate replicate`",
+            "none: load the rows with `migrate replicate`",
+        ),
         "data (DML)" => (
             Severity::Info,
             "rows are moved by `migrate replicate`, not by DDL conversion",

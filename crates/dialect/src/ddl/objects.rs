@@ -4,8 +4,9 @@ use super::sequence::SequenceOptions;
 use super::DdlReader;
 use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use migrate_core::{
-    Ident, Index, IndexKind, IndexOptions, QualifiedName, Routine, RoutineKind, Sequence, Severity,
-    SourceDialect, SourceLocation, Synonym, TableKind, View,
+    CheckOption, ConstraintKind, Ident, Index, IndexKind, IndexOptions, QualifiedName, Routine,
+    RoutineKind, Sequence, Severity, SourceDialect, SourceLocation, Synonym, TableKind, View,
+    ViewOptions,
 };
 use sqlparser::tokenizer::Token;
 use std::collections::{HashMap, HashSet};
@@ -143,7 +144,7 @@ impl DdlReader {
         };
         cursor.advance();
         match word.as_str() {
-            "TABLE" => self.create_table(cursor, table_kind, location),
+            "TABLE" => self.create_table(cursor, table_kind, replace, location),
             "INDEX" => self.create_index(cursor, unique, index_kind, location),
             "VIEW" => self.create_view(cursor, materialized, replace, location),
             "SEQUENCE" => self.create_sequence(cursor, location),
@@ -354,6 +355,11 @@ impl DdlReader {
             );
             return Ok(());
         }
+        let mut view_options = ViewOptions::default();
+        if !materialized && cursor.is_kw("WITH") && cursor.peek_at(1) == &Token::LParen {
+            cursor.advance();
+            self.view_parameters(cursor, &mut view_options)?;
+        }
         // Everything up to the top-level AS: view options, or a materialized view's build and
         // refresh clauses.
         let options = cursor.take_until(|c| c.is_kw("AS") && !c.is_kw_at(1, "OF"));
@@ -386,12 +392,28 @@ impl DdlReader {
             end = cursor.position();
         }
         let query = cursor.text(TokenRange { start, end });
+        if cursor.eat_kws(&["WITH", "READ", "ONLY"]) {
+            view_options.read_only = true;
+        } else if cursor.is_kw("WITH") && !cursor.is_kw_at(1, "DATA") && !cursor.is_kw_at(1, "NO") {
+            cursor.advance();
+            let scope = match cursor.eat_kw("CHECK") {
+                true => CheckOption::Cascaded,
+                false => {
+                    let word = cursor.word_at(0).unwrap_or_default();
+                    cursor.advance();
+                    CheckOption::from_word(&word)
+                }
+            };
+            view_options.check = Some(scope);
+        }
+        // `CHECK OPTION [CONSTRAINT name]`, `WITH [NO] DATA`.
         cursor.take_until(|_| false);
         let view = View {
             name,
             columns,
             query,
             materialized,
+            options: view_options,
             location: Some(location),
         };
         // The last definition is the one the source database holds.
@@ -423,6 +445,40 @@ impl DdlReader {
         Ok(())
     }
 
+    /// PostgreSQL's view parameters, `(security_barrier, check_option = local, ...)`: the
+    /// cursor is at the opening parenthesis.
+    fn view_parameters(
+        &mut self,
+        cursor: &mut Cursor,
+        options: &mut ViewOptions,
+    ) -> Result<(), ParseError> {
+        cursor.expect(&Token::LParen)?;
+        loop {
+            let name = cursor.ident()?.value.to_ascii_lowercase();
+            let value = match cursor.eat(&Token::Eq) {
+                true => match cursor.string() {
+                    Ok(text) => text,
+                    Err(_) => cursor.advance().to_string(),
+                },
+                false => "true".to_string(),
+            };
+            let on = matches!(
+                value.to_ascii_lowercase().as_str(),
+                "true" | "on" | "yes" | "1"
+            );
+            match name.as_str() {
+                "check_option" => options.check = Some(CheckOption::from_word(&value)),
+                "security_barrier" => options.security_barrier = on,
+                "security_invoker" => options.security_invoker = on,
+                _ => {}
+            }
+            if !cursor.eat(&Token::Comma) {
+                break;
+            }
+        }
+        cursor.expect(&Token::RParen)
+    }
+
     /// `DROP [TEMPORARY] TABLE | [MATERIALIZED] VIEW [IF EXISTS] name, ...`: an object that the
     /// scripts defined earlier is removed, so that a script that drops and re-creates an object
     /// (mysqldump's placeholder views) converts to its last definition. Other DROPs, and DROPs of
@@ -442,6 +498,7 @@ impl DdlReader {
         }
         cursor.eat_kws(&["IF", "EXISTS"]);
         let mut dropped = false;
+        let mut names = Vec::new();
         // A name this can't read leaves the DROP skipped, as every DROP was before.
         while let Ok(name) = cursor.qualified_name() {
             dropped |= if table {
@@ -453,16 +510,104 @@ impl DdlReader {
                     .retain(|v| v.materialized != materialized || !v.name.matches(&name));
                 self.catalog.views.len() < before
             };
+            names.push(name);
             if !cursor.eat(&Token::Comma) {
                 break;
             }
         }
-        // CASCADE, RESTRICT, PURGE, CASCADE CONSTRAINTS: nothing else the scripts define goes.
+        // PostgreSQL's CASCADE also drops the views that read the dropped objects (and the views
+        // that read those) and the foreign keys that reference them; Oracle's CASCADE CONSTRAINTS
+        // drops the foreign keys only (its views stay, invalid); MySQL's CASCADE does nothing.
+        let cascade = match self.dialect {
+            SourceDialect::Postgres if cursor.is_kw("CASCADE") => Some(true),
+            SourceDialect::Oracle if cursor.is_kws_at(0, &["CASCADE", "CONSTRAINTS"]) => {
+                Some(false)
+            }
+            _ => None,
+        };
         cursor.take_until(|_| false);
+        if let Some(views) = cascade {
+            dropped |= self.drop_dependents(&names, views, &location);
+        }
         if !dropped {
             self.skip("DROP/TRUNCATE", location);
         }
         Ok(())
+    }
+
+    /// Removes the foreign keys that reference `dropped`, and with `views` the views that read
+    /// them, transitively, with one finding naming them. Returns whether anything went.
+    fn drop_dependents(
+        &mut self,
+        dropped: &[QualifiedName],
+        views: bool,
+        location: &SourceLocation,
+    ) -> bool {
+        let mut gone = Vec::new();
+        for table in &mut self.catalog.tables {
+            let table_name = &table.name;
+            table.constraints.retain(|constraint| {
+                let ConstraintKind::ForeignKey(key) = &constraint.kind else {
+                    return true;
+                };
+                if !dropped.iter().any(|d| d.matches(&key.referenced_table)) {
+                    return true;
+                }
+                let name = constraint
+                    .name
+                    .as_ref()
+                    .map_or_else(|| "(unnamed)".to_string(), Ident::to_string);
+                gone.push(format!("foreign key {name} of {table_name}"));
+                false
+            });
+        }
+        let mut frontier = dropped.to_vec();
+        while views && !frontier.is_empty() {
+            let names: HashSet<String> = frontier
+                .iter()
+                .map(|name| name.name.value.to_lowercase())
+                .collect();
+            let names: HashSet<&str> = names.iter().map(String::as_str).collect();
+            let words_suffice = names.iter().all(|name| name.chars().all(identifier_char));
+            let dialect = self.dialect;
+            let mut reading = Vec::new();
+            self.catalog.views.retain(|view| {
+                if words_suffice && !may_name(&view.query, &names) {
+                    return true;
+                }
+                let reads = migrate_sqlrewrite::query_relations(&view.query, dialect)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|relation| relation_name(relation, dialect))
+                    .any(|read| frontier.iter().any(|name| name.matches(&read)));
+                if reads {
+                    reading.push(view.name.clone());
+                }
+                !reads
+            });
+            gone.extend(reading.iter().map(|name| format!("view {name}")));
+            frontier = reading;
+        }
+        if gone.is_empty() {
+            return false;
+        }
+        let object = dropped
+            .iter()
+            .map(QualifiedName::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.finding(
+            Severity::Info,
+            "drop.cascade",
+            &object,
+            format!(
+                "DROP ... CASCADE also drops what depends on {object}, as the source database does: {}",
+                gone.join(", ")
+            ),
+            "none if the scripts create them again later; otherwise they are not in the output, as in the source",
+            Some(location.clone()),
+        );
+        true
     }
 
     fn create_sequence(

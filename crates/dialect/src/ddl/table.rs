@@ -22,10 +22,16 @@ impl DdlReader {
         &mut self,
         cursor: &mut Cursor,
         kind: TableKind,
+        replace: bool,
         location: SourceLocation,
     ) -> Result<(), ParseError> {
         cursor.eat_kws(&["IF", "NOT", "EXISTS"]);
         let name = cursor.qualified_name()?;
+        // MariaDB's (and Spark's) `CREATE OR REPLACE TABLE` is `DROP TABLE IF EXISTS` and
+        // `CREATE TABLE`: the earlier table goes, with its indexes, before this one's are read.
+        if replace {
+            self.drop_table(&name);
+        }
         let mut table = Table::new(name);
         table.kind = kind;
         table.location = Some(location.clone());

@@ -3,10 +3,17 @@
 use super::Ctx;
 use crate::ast::is_non_null_literal;
 use migrate_core::{SourceDialect, TargetDialect};
-use sqlparser::ast::{BinaryOperator, Expr, Select, TableFactor};
+use sqlparser::ast::{BinaryOperator, Distinct, Expr, Select, TableFactor};
 
-/// `CONNECT BY`, Hive `LATERAL VIEW`.
+/// `CONNECT BY`, Hive `LATERAL VIEW`, PostgreSQL's `DISTINCT ON` on Redshift.
 pub(crate) fn select_constructs(select: &Select, ctx: &mut Ctx) {
+    if ctx.to == TargetDialect::Redshift && matches!(select.distinct, Some(Distinct::On(_))) {
+        ctx.log.action(
+            "view.distinct-on",
+            "Redshift has no SELECT DISTINCT ON",
+            "keep the first row of each group with ROW_NUMBER() OVER (PARTITION BY the DISTINCT ON expressions ORDER BY the query's ORDER BY) = 1 in a subquery",
+        );
+    }
     if !select.connect_by.is_empty() {
         ctx.log.action(
             "view.connect-by",
@@ -26,9 +33,17 @@ pub(crate) fn select_constructs(select: &Select, ctx: &mut Ctx) {
     }
 }
 
-/// `PIVOT` / `UNPIVOT`, `MATCH_RECOGNIZE`.
+/// `PIVOT` / `UNPIVOT`, `MATCH_RECOGNIZE`, `LATERAL` on Redshift.
 pub(crate) fn table_constructs(table: &TableFactor, ctx: &mut Ctx) {
     match (table, ctx.to) {
+        (
+            TableFactor::Derived { lateral: true, .. } | TableFactor::Function { lateral: true, .. },
+            TargetDialect::Redshift,
+        ) => ctx.log.action(
+            "view.lateral",
+            "Redshift has no LATERAL subqueries or functions in FROM",
+            "rewrite the LATERAL subquery as a join on a grouped subquery, or as a scalar subquery in the select list",
+        ),
         (TableFactor::Pivot { .. } | TableFactor::Unpivot { .. }, TargetDialect::Redshift) => {
             ctx.log.warning(
                 "view.pivot",
@@ -92,6 +107,15 @@ pub(crate) fn expression_constructs(expr: &Expr, ctx: &mut Ctx) {
                 ),
                 _ => {}
             }
+        }
+        Expr::Function(function)
+            if function.filter.is_some() && ctx.to == TargetDialect::Redshift =>
+        {
+            ctx.log.action(
+                "view.aggregate-filter",
+                format!("Redshift has no FILTER clause on aggregates (`{}(...) FILTER (WHERE ...)`)", function.name),
+                "move the condition into the argument: SUM(CASE WHEN cond THEN x END), COUNT(CASE WHEN cond THEN 1 END) for COUNT(*)",
+            )
         }
         // `IS JSON` arrived in PostgreSQL 16; Redshift spells it IS_VALID_JSON(x).
         Expr::IsJson { .. } => ctx.log.action(

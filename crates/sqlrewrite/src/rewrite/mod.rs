@@ -18,6 +18,7 @@ mod sequence;
 mod subquery_alias;
 mod subscript;
 mod trunc;
+mod view_schema;
 
 use crate::error::RewriteError;
 use crate::funcmap::{function_map, FunctionMap};
@@ -26,7 +27,7 @@ use crate::parse;
 use crate::typing::{ColumnTypes, Scopes};
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{Expr, Query, Select, TableFactor, ValueWithSpan, VisitMut, VisitorMut};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -52,7 +53,9 @@ pub const NAMED_REWRITES: &[&str] = &[
     casts::USER_TYPE_NAME,
     casts::SOURCE_TYPE_NAME,
     subscript::NAME,
+    subscript::FIELD_NAME,
     renamed_table::NAME,
+    view_schema::NAME,
 ];
 
 /// Longest input accepted. With the stack a rewrite runs on (64 MiB), it bounds the recursion of cloning and dropping the
@@ -115,6 +118,13 @@ pub struct Context {
     /// Tables the converter writes under another name (their names collide in the target), with
     /// that name as target SQL (without the schema): views read them under it.
     pub renamed_tables: Vec<(migrate_core::QualifiedName, String)>,
+    /// For a query: the schema its unqualified table names belong to, when the source reads them
+    /// there rather than through the target's search path (an Oracle view's own schema).
+    pub view_schema: Option<migrate_core::Ident>,
+    /// Lower-case table names that resolve without a schema (tables, views and synonyms the
+    /// converter writes unqualified, Oracle public synonyms among them): not qualified with
+    /// [`Context::view_schema`].
+    pub unqualified_names: Arc<HashSet<String>>,
 }
 
 /// Maps a type as the source writes it to the target's, through the converter's type maps.
@@ -122,6 +132,9 @@ pub trait CastTypes: std::fmt::Debug + Send + Sync {
     /// The target type for the source type `text` (`DECIMAL(10,2)`, `STRING`), with the notes of
     /// the mapping; `Err` says why there is none.
     fn target_type(&self, text: &str) -> Result<(String, Vec<Note>), String>;
+
+    /// The target type of a canonical type (a Hive struct field's), `None` when it has none.
+    fn logical_target(&self, ty: &LogicalType) -> Option<String>;
 }
 
 /// Translates one expression (a column default, generated column or CHECK condition).
@@ -196,6 +209,12 @@ pub(crate) struct Ctx {
     pub(crate) cast_types: Option<Arc<dyn CastTypes>>,
     /// See [`Context::renamed_tables`].
     pub(crate) renamed_tables: Vec<(migrate_core::QualifiedName, String)>,
+    /// See [`Context::view_schema`].
+    pub(crate) view_schema: Option<migrate_core::Ident>,
+    /// See [`Context::unqualified_names`].
+    pub(crate) unqualified_names: Arc<HashSet<String>>,
+    /// Lower-case names of the common table expressions met so far.
+    pub(crate) cte_names: HashSet<String>,
 }
 
 impl Ctx {
@@ -210,6 +229,9 @@ impl Ctx {
             user_types: context.user_types.clone(),
             cast_types: context.cast_types.clone(),
             renamed_tables: context.renamed_tables.clone(),
+            view_schema: context.view_schema.clone(),
+            unqualified_names: context.unqualified_names.clone(),
+            cte_names: HashSet::new(),
             scopes: match &context.table {
                 Some(table) => Scopes::of_table(table),
                 None => Scopes::default(),
@@ -242,6 +264,7 @@ impl VisitorMut for Rewriter<'_> {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        view_schema::note_ctes(query, self.ctx);
         rownum::rownum_to_limit(query, self.ctx);
         mysql::limit_comma_to_offset(query, self.ctx);
         ControlFlow::Continue(())
@@ -252,6 +275,7 @@ impl VisitorMut for Rewriter<'_> {
         outer_join::outer_join_marks_to_ansi(select, self.ctx);
         detect::select_constructs(select, self.ctx);
         self.ctx.scopes.push(select);
+        subscript::name_field_columns(select, self.ctx);
         ControlFlow::Continue(())
     }
 
@@ -262,6 +286,8 @@ impl VisitorMut for Rewriter<'_> {
 
     fn pre_visit_table_factor(&mut self, table: &mut TableFactor) -> ControlFlow<()> {
         subquery_alias::derived_table_alias(table, self.ctx);
+        // Qualified first, so that a renamed table is found in the view's schema.
+        view_schema::qualify_in_view_schema(table, self.ctx);
         renamed_table::renamed_table(table, self.ctx);
         detect::table_constructs(table, self.ctx);
         ControlFlow::Continue(())
@@ -281,7 +307,7 @@ impl VisitorMut for Rewriter<'_> {
         functions::rewrite_call(expr, self.ctx);
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);
-        subscript::hive_array_index(expr, self.ctx);
+        subscript::hive_access(expr, self.ctx);
         detect::expression_constructs(expr, self.ctx);
         ControlFlow::Continue(())
     }
