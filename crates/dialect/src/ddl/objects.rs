@@ -168,7 +168,10 @@ impl DdlReader {
                     _ => RoutineKind::Event,
                 };
                 cursor.eat_kws(&["IF", "NOT", "EXISTS"]);
-                let name = cursor.qualified_name()?;
+                let mut name = cursor.qualified_name()?;
+                if kind == RoutineKind::Trigger && name.schema.is_none() {
+                    name.schema = trigger_table_schema(cursor);
+                }
                 self.routine(cursor, kind, Some(name), location);
                 Ok(())
             }
@@ -922,4 +925,20 @@ fn relation_name(
     let last = parts.next()??;
     let schema = parts.next().flatten();
     Some(QualifiedName::new(schema, last))
+}
+
+/// The schema of the table a trigger is `ON` (`CREATE TRIGGER t BEFORE INSERT ON s.tab`): a
+/// PostgreSQL or MySQL trigger, named without a schema, belongs to its table's. The cursor is
+/// left where it was.
+fn trigger_table_schema(cursor: &mut Cursor) -> Option<Ident> {
+    let start = cursor.position();
+    while !cursor.at_end() && !cursor.is_kw("ON") {
+        cursor.advance();
+    }
+    let schema = match cursor.eat_kw("ON") {
+        true => cursor.qualified_name().ok().and_then(|table| table.schema),
+        false => None,
+    };
+    cursor.set_position(start);
+    schema
 }
