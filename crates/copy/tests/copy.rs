@@ -1254,30 +1254,6 @@ fn verify_says_when_it_could_not_compare() {
     );
 }
 
-/// Every file under `root` by the bytes of its relative path (names need not be UTF-8).
-fn tree_bytes(root: &Path) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    use std::os::unix::ffi::OsStrExt;
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(root)
-                    .unwrap()
-                    .as_os_str()
-                    .as_bytes()
-                    .to_vec();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
-
 /// Local to local, names that are not valid UTF-8 (a Unix name is bytes) are copied as they are:
 /// files, a directory, a multipart file in it; found by the next run, verified, and deleted by
 /// `--delete` once gone from the source. They were refused ("can't be an S3 key") with no S3

@@ -30,6 +30,15 @@ pub fn bytes(seed: u32, len: usize) -> Vec<u8> {
 
 /// Every file under `root`, relative path -> bytes.
 pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    tree_bytes(root)
+        .into_iter()
+        .map(|(rel, bytes)| (String::from_utf8(rel).expect("a UTF-8 name"), bytes))
+        .collect()
+}
+
+/// Every file under `root` by the bytes of its relative path (names need not be UTF-8).
+pub fn tree_bytes(root: &Path) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -38,8 +47,8 @@ pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                let rel = p.strip_prefix(root).unwrap().to_str().unwrap().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
+                let rel = p.strip_prefix(root).unwrap().as_os_str().as_bytes();
+                out.insert(rel.to_vec(), std::fs::read(&p).unwrap());
             }
         }
     }
