@@ -131,7 +131,9 @@ fn storage(sd: &hive::StorageDescriptor, loc: &mut Locations<'_>) -> glue::Stora
 pub fn skewed_key(values: &[String]) -> String {
     values
         .iter()
-        .map(|v| format!("{}${v}", v.chars().count()))
+        // Java's String.length(), which AWS's Hive client writes and parses: UTF-16 units (an
+        // emoji counts 2), not characters.
+        .map(|v| format!("{}${v}", v.encode_utf16().count()))
         .collect()
 }
 
@@ -142,6 +144,8 @@ mod tests {
     #[test]
     fn skewed_keys_are_unambiguous() {
         assert_eq!(skewed_key(&["a".into(), "1".into()]), "1$a1$1");
+        // As AWS's Hive client counts: UTF-16 units.
+        assert_eq!(skewed_key(&["😀".into(), "é".into()]), "2$😀1$é");
         assert_ne!(
             skewed_key(&["a$1".into()]),
             skewed_key(&["a".into(), "1".into()])
