@@ -517,8 +517,8 @@ impl Batch {
         self.commit.is_some() && !self.open && self.bytes >= options.batch_bytes
     }
 
-    /// No change since the batch's start (before its first commit, outside a transaction): a
-    /// commit now ends a transaction without a change of a captured table.
+    /// No change since the batch's start (before its first commit, outside a transaction: every
+    /// change opens one): a commit now ends a transaction without a change of a captured table.
     fn holds_nothing(&self) -> bool {
         self.commit.is_none() && !self.open
     }
@@ -1223,7 +1223,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
     /// Nothing of ours is in flight: the source may release its log up to `position`. (Not
     /// while a batch is being applied: it is not durable yet.)
     fn release(&self, position: Position, batch: &Batch, ack: &watch::Sender<Position>) {
-        if batch.holds_nothing() && batch.changes == 0 && self.in_flight.is_empty() {
+        if batch.holds_nothing() && self.in_flight.is_empty() {
             let _ = ack.send(position);
         }
     }

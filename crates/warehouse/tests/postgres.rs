@@ -1032,6 +1032,16 @@ async fn connection_errors_never_show_the_password() {
     assert_eq!(error.retry(), Retry::Transient);
 }
 
+/// A login role of its own for `db` (named after it; drop it with `DROP OWNED BY ...; DROP ROLE
+/// ...` at the end), and the URL of `db` as that role.
+fn login_role(db: &migrate_testkit::PgDatabase) -> (String, String) {
+    let role = format!("{}_r", db.name());
+    db.sql(&format!("CREATE ROLE \"{role}\" LOGIN")).unwrap();
+    let as_role = db.url().replacen("postgres@", &format!("{role}@"), 1);
+    assert_ne!(as_role, db.url());
+    (role, as_role)
+}
+
 /// A user who may not create the warehouse's schema is told which grant is missing; the hint is
 /// not added to other failures of the same statement.
 #[tokio::test(flavor = "current_thread")]
@@ -1040,10 +1050,7 @@ async fn a_user_without_create_is_told_the_grant_it_needs() {
         return;
     };
     let db = pg.create_database("wh_no_create");
-    let role = format!("{}_r", db.name());
-    db.sql(&format!("CREATE ROLE \"{role}\" LOGIN")).unwrap();
-    let as_role = db.url().replacen("postgres@", &format!("{role}@"), 1);
-    assert_ne!(as_role, db.url());
+    let (role, as_role) = login_role(&db);
     let error = PostgresWarehouse::connect(&as_role).await.err().unwrap();
     let text = error.to_string();
     assert!(
@@ -1071,10 +1078,9 @@ async fn a_table_that_cannot_be_dropped_is_refused_with_its_remedy() {
         return;
     };
     let db = pg.create_database("wh_drop_refused");
-    let role = format!("{}_r", db.name());
+    let (role, as_role) = login_role(&db);
     db.sql(&format!(
-        "CREATE ROLE \"{role}\" LOGIN;
-         CREATE SCHEMA migrate AUTHORIZATION \"{role}\";
+        "CREATE SCHEMA migrate AUTHORIZATION \"{role}\";
          GRANT CREATE ON SCHEMA public TO \"{role}\";
          CREATE TABLE public.owned (id bigint, name text);
          GRANT ALL ON public.owned TO \"{role}\";
@@ -1084,7 +1090,6 @@ async fn a_table_that_cannot_be_dropped_is_refused_with_its_remedy() {
     .unwrap();
 
     // Another role's table: the user can't drop it, whatever depends on it.
-    let as_role = db.url().replacen("postgres@", &format!("{role}@"), 1);
     let warehouse = PostgresWarehouse::connect(&as_role).await.unwrap();
     let error = warehouse
         .prepare(
