@@ -99,8 +99,12 @@ port = $port
 listen_addresses = '127.0.0.1'        # loopback only
 unix_socket_directories = '$DIR'
 wal_level = logical                   # logical decoding for CDC tests
-max_replication_slots = 10
-max_wal_senders = 10
+# A test that fails keeps its databases (and so its slot) for a look afterwards: room for many, and
+# a cap on the WAL they hold, so that left-behind slots can neither refuse later tests their slot
+# nor fill the disk.
+max_replication_slots = 64
+max_wal_senders = 64
+max_slot_wal_keep_size = 4GB
 max_connections = 200                 # parallel test binaries each open a few connections
 max_prepared_transactions = 50        # replicate --apply-connections N commits batches in two phases
 timezone = 'UTC'                      # the same results on every machine

@@ -297,6 +297,20 @@ impl Cdc {
         }
     }
 
+    /// Like [`wait`](Self::wait), for a run that must print its JSON summary: a run that printed
+    /// none fails the test with its exit code and standard error (what went wrong is there).
+    fn summary(self, limit: Duration) -> (Option<i32>, serde_json::Value) {
+        let stderr = self.stderr.clone();
+        let (code, summary) = self.wait(limit);
+        let summary = summary.unwrap_or_else(|| {
+            panic!(
+                "migrate exited with {code:?} and no JSON summary; stderr:\n{}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            )
+        });
+        (code, summary)
+    }
+
     fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
@@ -423,9 +437,8 @@ fn a_full_load_then_a_concurrent_workload_arrive_exactly() {
     let url = source.url().to_string();
     run_workload(&url, 40..50, Duration::ZERO, &AtomicBool::new(false));
     let (code, summary) = start_cdc(source.url(), target.url(), &staging, "e2e", true, &[])
-        .wait(Duration::from_secs(90));
-    assert_eq!(code, Some(0), "{summary:#?}");
-    let summary = summary.unwrap();
+        .summary(Duration::from_secs(90));
+    assert_eq!(code, Some(0), "{summary:#}");
     assert!(summary["cdc"]["changes"].as_u64().unwrap() > 0);
     assert_eq!(digest(source.url()), digest(target.url()));
     validate(source.url(), target.url(), "e2e");
@@ -776,8 +789,7 @@ fn a_signal_during_the_full_load_drops_the_capture_and_the_next_run_starts_over(
         thread::sleep(Duration::from_millis(10));
     }
     cdc.signal("-TERM");
-    let (code, summary) = cdc.wait(Duration::from_secs(60));
-    let summary = summary.expect("a summary after SIGTERM");
+    let (code, summary) = cdc.summary(Duration::from_secs(60));
     assert_eq!(code, Some(1), "{summary:#}");
     let interrupted = summary["interrupted"].as_str().unwrap_or_default();
     assert!(
@@ -812,8 +824,7 @@ fn a_signal_during_the_full_load_drops_the_capture_and_the_next_run_starts_over(
         true,
         &chunks,
     );
-    let (code, summary) = cdc.wait(Duration::from_secs(120));
-    let summary = summary.expect("a summary");
+    let (code, summary) = cdc.summary(Duration::from_secs(120));
     assert_eq!(code, Some(0), "{summary:#}");
     let big = common::table(&summary, "public.big");
     assert_eq!(big["status"], "loaded", "{big:#}");
