@@ -1576,6 +1576,22 @@ fn one_database_captures_into_another_schema_without_feeding_back() {
     };
     assert_eq!(rows("copy.t"), rows("public.t"));
     assert!(rows("copy.t").contains("5=row 5!,6=row 6,7=row 7,8=row 8,9=row 9,11=new"));
+
+    // Stopped, then resumed: copy.t is a table of the source database now, the task's own.
+    db.sql("UPDATE t SET v = 'while stopped' WHERE id = 1")
+        .unwrap();
+    let (code, summary) = start_cdc(
+        db.url(),
+        db.url(),
+        &staging,
+        "one_db",
+        true,
+        &["--table-mappings", public.to_str().unwrap()],
+    )
+    .summary(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{summary:#}");
+    assert_eq!(rows("copy.t"), rows("public.t"));
+    assert!(rows("copy.t").starts_with("1=while stopped,"));
     let _ = std::fs::remove_dir_all(&staging);
 }
 

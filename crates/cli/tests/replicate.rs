@@ -1003,8 +1003,55 @@ fn a_database_is_never_loaded_into_itself() {
     refused(
         &["--table-mappings", mapping.to_str().unwrap()],
         "public.keep",
-        "would load into public.keep, a table of the source database",
+        "would load into public.keep, a table of the source database that this task did not create",
     );
+
+    // Into another schema of the same database: the first run creates `copy.keep`, and the
+    // runs after it (a resume, a restart) find it as a table of the source, theirs to prepare.
+    db.sql(r#"DROP TABLE "Keep"; CREATE SCHEMA copy; CREATE SCHEMA other; CREATE TABLE other.keep (mine text); INSERT INTO other.keep VALUES ('the user''s');"#)
+        .unwrap();
+    let into = |schema: &str| {
+        staging_file(
+            &format!("into_{schema}.json"),
+            &format!(
+                r#"{{"rules": [{{"rule-type": "selection", "rule-id": "1", "rule-name": "1",
+                     "object-locator": {{"schema-name": "public", "table-name": "keep"}}, "rule-action": "include"}},
+                   {{"rule-type": "transformation", "rule-id": "2", "rule-name": "2", "rule-action": "rename",
+                     "rule-target": "schema", "object-locator": {{"schema-name": "public"}}, "value": "{schema}"}}]}}"#
+            ),
+        )
+    };
+    let copy = into("copy");
+    for extra in [&[][..], &[][..], &["--restart"][..]] {
+        let mut args = vec![
+            "replicate",
+            "--source",
+            db.url(),
+            "--target",
+            db.url(),
+            "--staging",
+            staging.to_str().unwrap(),
+            "--table-mappings",
+            copy.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let (code, summary) = migrate_json(&args);
+        assert_eq!(code, 0, "{extra:?}: {summary:#}");
+        assert_eq!(
+            table(&summary, "copy.keep")["status"],
+            "loaded",
+            "{summary:#}"
+        );
+        assert_eq!(one(&db, "SELECT count(*) FROM copy.keep"), "2");
+    }
+    // A table of the user's where the mapping puts the target: never this task's.
+    let other = into("other");
+    refused(
+        &["--table-mappings", other.to_str().unwrap()],
+        "other.keep",
+        "would load into other.keep, a table of the source database that this task did not create",
+    );
+    assert_eq!(one(&db, "SELECT mine FROM other.keep"), "the user's");
 }
 
 #[test]

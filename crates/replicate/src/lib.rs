@@ -259,6 +259,8 @@ fn plan_tables<S: Source>(
     };
     let source_tables: std::collections::HashSet<_> =
         catalog.tables.iter().map(|t| exact(&t.name)).collect();
+    let selected_tables: std::collections::HashSet<_> =
+        plan.tables.iter().map(|t| exact(&t.source)).collect();
     let mut loads: Vec<Result<TableLoad, Box<TableSummary>>> = plan
         .tables
         .iter()
@@ -281,30 +283,36 @@ fn plan_tables<S: Source>(
                         &quote,
                     )
                 })
-                .and_then(|load| {
+                .and_then(|mut load| {
                     // Preparing the target table would drop or empty a table of the source:
-                    // this one, or another (`"Foo"` loads into `foo`, selected or not). Names
-                    // are compared as the server stores them: the target's folded, the
-                    // source's exact.
+                    // this one, or another the task loads (`"Foo"` loads into `foo`). Names are
+                    // compared as the server stores them: the target's folded, the source's
+                    // exact.
                     let target = stored(&load.target.name);
-                    if same_database(task) && source_tables.contains(&target) {
-                        let message = match target == exact(&load.source.name) {
-                            true => format!(
-                                "{} would load into itself: the source and the target are the same database",
-                                load.source.name
-                            ),
-                            false => format!(
-                                "{} would load into {}, a table of the source database (the source and the target are the same database)",
-                                load.source.name,
-                                target_name(&load.target.name, dialect)
-                            ),
-                        };
-                        return Err(ReplicateError::Unsupported {
-                            message,
-                            action: "rename the target table (or schema) in the table mapping, or load into another database".into(),
-                        });
+                    if !same_database(task) || !source_tables.contains(&target) {
+                        return Ok(load);
                     }
-                    Ok(load)
+                    let message = if target == exact(&load.source.name) {
+                        format!(
+                            "{} would load into itself: the source and the target are the same database",
+                            load.source.name
+                        )
+                    } else if selected_tables.contains(&target) {
+                        format!(
+                            "{} would load into {}, a table this task loads too (the source and the target are the same database)",
+                            load.source.name,
+                            target_name(&load.target.name, dialect)
+                        )
+                    } else {
+                        // An earlier run's target (a resume), or a table of the user's: the
+                        // load tells them apart by the task's table state.
+                        load.target_is_unselected_source_table = true;
+                        return Ok(load);
+                    };
+                    Err(ReplicateError::Unsupported {
+                        message,
+                        action: "rename the target table (or schema) in the table mapping, or load into another database".into(),
+                    })
                 })
                 .map_err(|e| {
                     Box::new(failed_table(

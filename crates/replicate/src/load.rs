@@ -148,6 +148,15 @@ impl<S: Source> Run<S> {
                 );
                 (chunks, recorded.run, completed)
             }
+            None if load.target_is_unselected_source_table => {
+                return Err(ReplicateError::Unsupported {
+                    message: format!(
+                        "{} would load into {}, a table of the source database that this task did not create (the source and the target are the same database): preparing it would drop or empty it",
+                        load.source.name, label
+                    ),
+                    action: "rename the target table (or schema) in the table mapping, or load into another database".into(),
+                });
+            }
             state => {
                 if state.is_some()
                     && self.mode == PrepMode::DoNothing

@@ -21,6 +21,10 @@ pub(crate) struct TableLoad {
     pub description: String,
     /// The target's dialect, which folds the target names shown to users.
     target_dialect: TargetDialect,
+    /// The target is an existing table of the source database that the mapping does not select
+    /// (source and target are the same database): the table of an earlier run of this task,
+    /// or one of the user's own, which only a table state of this task tells apart.
+    pub target_is_unselected_source_table: bool,
 }
 
 impl TableLoad {
@@ -87,6 +91,7 @@ impl TableLoad {
             description: description(&read, &plan.target),
             read,
             target_dialect,
+            target_is_unselected_source_table: false,
         })
     }
 
