@@ -1592,6 +1592,28 @@ fn one_database_captures_into_another_schema_without_feeding_back() {
     assert_eq!(code, Some(0), "{summary:#}");
     assert_eq!(rows("copy.t"), rows("public.t"));
     assert!(rows("copy.t").starts_with("1=while stopped,"));
+
+    // A table created while capturing whose target is a table of the user's: the task stops
+    // before preparing it (which would have dropped it).
+    db.sql("CREATE TABLE copy.n (id int PRIMARY KEY, v text); INSERT INTO copy.n VALUES (1, 'the user''s');")
+        .unwrap();
+    let mut cdc = start_cdc(
+        db.url(),
+        db.url(),
+        &staging,
+        "one_db",
+        false,
+        &["--table-mappings", public.to_str().unwrap()],
+    );
+    wait_for_capture(&mut cdc, db.url());
+    db.sql("CREATE TABLE n (id int PRIMARY KEY, v text); INSERT INTO n VALUES (2, 'new');")
+        .unwrap();
+    let error = stopped_with_error(cdc);
+    assert!(
+        error.contains("public.n, a new table, would be captured into copy.n, a table of the source database that this task did not create"),
+        "{error}"
+    );
+    assert_eq!(rows("copy.n"), "1=the user's");
     let _ = std::fs::remove_dir_all(&staging);
 }
 

@@ -1251,6 +1251,21 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 }
             }
             None => {
+                // In one database, a target that is there already is a table of the user's
+                // (one of this task's would have been captured from the start): preparing it
+                // would drop or empty it.
+                if crate::same_database(self.task)
+                    && self.warehouse.table_exists(&capture.load.target).await?
+                {
+                    return Err(ReplicateError::Unsupported {
+                        message: format!(
+                            "{}, a new table, would be captured into {}, a table of the source database that this task did not create (the source and the target are the same database): preparing it would drop or empty it",
+                            table.name,
+                            capture.load.label()
+                        ),
+                        action: "rename the target table (or schema) in the table mapping, or capture into another database".into(),
+                    });
+                }
                 let findings = self
                     .warehouse
                     .prepare(

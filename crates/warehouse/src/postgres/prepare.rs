@@ -109,6 +109,17 @@ async fn without_existing_schemas(
 }
 
 impl PostgresWarehouse {
+    /// Whether the target table of `source` exists.
+    pub async fn table_exists(&self, source: &Table) -> Result<bool, WarehouseError> {
+        let name = target_name(source);
+        let client = self.client.lock().await;
+        Ok(client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+            .await
+            .map_err(WarehouseError::database(format!("looking table {name} up")))?
+            .get::<_, bool>(0))
+    }
+
     /// Makes the target table of `source` ready for a full load, in one transaction: it creates
     /// the schema and the table (types, primary and unique keys, defaults, comments: exactly what
     /// `migrate convert` writes) when the table is missing; otherwise it drops and re-creates it
