@@ -192,7 +192,9 @@ pub async fn copy(
     // What the run writes itself: never copied, compared or deleted when it is inside a local
     // source or destination (`migrate copy . s3://...` keeps its journal in `./.migrate-copy`).
     let mut written: Vec<std::path::PathBuf> = vec![opts.state_dir.clone()];
-    let (journal, resumed) = if opts.dry_run {
+    // A verify sends nothing, so it has nothing to resume (and must not take or remove the
+    // journal of an interrupted copy of the same source and destination).
+    let (journal, resumed) = if opts.dry_run || opts.existing == Existing::Verify {
         (None, journal::Resumed::default())
     } else {
         let path = opts.journal.clone().unwrap_or_else(|| {

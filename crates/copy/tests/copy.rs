@@ -1405,3 +1405,24 @@ fn preserve_carries_the_attributes_migrate_wrote_from_s3_sources() {
         assert_eq!(meta.modified().unwrap(), secs(mtime), "{name}");
     }
 }
+
+/// `--verify` sends nothing, so it keeps no journal: a failed verify said "journal kept for
+/// resume" (there is nothing to resume), and it took and removed the journal of an interrupted
+/// copy of the same source and destination.
+#[test]
+fn verify_keeps_no_journal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(&dst).unwrap();
+    std::fs::write(src.join("a"), b"source").unwrap();
+    std::fs::write(dst.join("a"), b"target").unwrap();
+    let state = tmp.path().join("state");
+    let mut o = options(src.to_str().unwrap(), dst.to_str().unwrap(), &state);
+    o.existing = Existing::Verify;
+    o.ignore_failures = true;
+    let s = run(o);
+    assert_eq!((s.failed, s.changed), (1, 1), "{s:?}");
+    assert_eq!(s.journal, None, "{s:?}");
+    assert!(!state.exists(), "a verify wrote state: {state:?}");
+}
