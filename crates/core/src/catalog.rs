@@ -532,6 +532,21 @@ impl ViewOptions {
     pub fn is_empty(&self) -> bool {
         *self == ViewOptions::default()
     }
+
+    /// Sets one of PostgreSQL's view parameters, as `WITH (name = value)` writes it and
+    /// `pg_class.reloptions` stores it (`name=value`); other names are not view options.
+    pub fn set_parameter(&mut self, name: &str, value: &str) {
+        let on = matches!(
+            value.to_ascii_lowercase().as_str(),
+            "true" | "on" | "yes" | "1"
+        );
+        match name.to_ascii_lowercase().as_str() {
+            "check_option" => self.check = Some(CheckOption::from_word(value)),
+            "security_barrier" => self.security_barrier = on,
+            "security_invoker" => self.security_invoker = on,
+            _ => {}
+        }
+    }
 }
 
 /// How far a view's check option reaches: views it reads from too (`CASCADED`, the default), or

@@ -5,14 +5,14 @@ use crate::connect::get;
 use crate::discover::schema_filter;
 use crate::{MysqlSource, SourceError};
 use migrate_core::{
-    Catalog, Finding, Ident, Index, IndexKind, Partition, PartitionMethod, Partitioning,
-    QualifiedName, Routine, RoutineKind, Sequence, Severity, View,
+    Catalog, CheckOption, Finding, Ident, Index, IndexKind, Partition, PartitionMethod,
+    Partitioning, QualifiedName, Routine, RoutineKind, Sequence, Severity, View, ViewOptions,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::Row;
 
-const VIEWS: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS
- WHERE {schemas} ORDER BY 1, 2";
+const VIEWS: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION
+  FROM information_schema.VIEWS WHERE {schemas} ORDER BY 1, 2";
 
 const ROUTINES: &str = "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_DEFINITION
   FROM information_schema.ROUTINES WHERE {schemas} ORDER BY 1, 2";
@@ -115,7 +115,14 @@ impl MysqlSource {
                 columns: Vec::new(),
                 query,
                 materialized: false,
-                options: Default::default(),
+                options: ViewOptions {
+                    // `NONE`, `CASCADED` or `LOCAL`.
+                    check: match text(&mut row, 3, context)?.as_str() {
+                        "NONE" => None,
+                        word => Some(CheckOption::from_word(word)),
+                    },
+                    ..ViewOptions::default()
+                },
                 location: None,
             });
         }

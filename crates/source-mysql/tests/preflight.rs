@@ -384,7 +384,8 @@ fn objects_beyond_tables_are_discovered() {
          CREATE TABLE notes (body TEXT, KEY notes_body (body(10)));
          CREATE TABLE pages (id INT PRIMARY KEY, url TEXT, code VARCHAR(9),
                              UNIQUE KEY pages_url (url(20)), UNIQUE KEY pages_code (code));
-         CREATE VIEW v AS SELECT id FROM t;
+         CREATE VIEW v AS SELECT id FROM t WHERE id > 0 WITH LOCAL CHECK OPTION;
+         CREATE VIEW w AS SELECT id FROM t;
          CREATE SEQUENCE s;
          CREATE PROCEDURE p() SELECT 1;
          CREATE FUNCTION f() RETURNS INT DETERMINISTIC RETURN 1;
@@ -398,7 +399,16 @@ fn objects_beyond_tables_are_discovered() {
         let mut catalog = source.discover(None).await.unwrap();
         source.discover_objects(None, &mut catalog).await.unwrap();
         let schema = db.name();
-        assert_eq!(catalog.views.len(), 1);
+        // Each view with its check option (kept or reported when converted).
+        let checks: Vec<(&str, Option<migrate_core::CheckOption>)> = catalog
+            .views
+            .iter()
+            .map(|v| (v.name.name.value.as_str(), v.options.check))
+            .collect();
+        assert_eq!(
+            checks,
+            [("v", Some(migrate_core::CheckOption::Local)), ("w", None)]
+        );
         assert_eq!(catalog.sequences.len(), 1);
         // Each key as MySQL writes it: a descending key, a prefix of a TEXT column. A unique
         // key with a prefix is a unique index, not a key on the whole column.

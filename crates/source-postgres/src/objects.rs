@@ -6,7 +6,7 @@ use crate::sql::ident;
 use crate::{PostgresSource, SourceError};
 use migrate_core::{
     Catalog, Index, IndexKind, IndexOptions, Partition, PartitionMethod, Partitioning,
-    QualifiedName, Routine, RoutineKind, Sequence, View,
+    QualifiedName, Routine, RoutineKind, Sequence, View, ViewOptions,
 };
 
 /// Schemas of the server itself, and objects that extensions own (they come back with the
@@ -16,7 +16,8 @@ const USER_OBJECTS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema'
    AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[]))";
 
 const VIEWS: &str = "
-SELECT n.nspname::text, c.relname::text, c.relkind = 'm', pg_get_viewdef(c.oid)
+SELECT n.nspname::text, c.relname::text, c.relkind = 'm', pg_get_viewdef(c.oid),
+       coalesce(c.reloptions, '{}')::text[]
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('v', 'm') AND {user}
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
@@ -127,6 +128,16 @@ SELECT pn.nspname::text, p.relname::text, pt.partstrat::text,
  WHERE {user} AND NOT p.relispartition
  ORDER BY 1, 2, 5";
 
+/// A view's options from its `reloptions` (`check_option=local`, `security_barrier=true`, ...).
+fn view_options(reloptions: &[String]) -> ViewOptions {
+    let mut options = ViewOptions::default();
+    for option in reloptions {
+        let (name, value) = option.split_once('=').unwrap_or((option, "true"));
+        options.set_parameter(name, value);
+    }
+    options
+}
+
 impl PostgresSource {
     /// Adds to `catalog` (as [`PostgresSource::discover`] returned it, for the same `schemas`)
     /// the views, materialized views, sequences, indexes that no key owns, functions,
@@ -155,7 +166,7 @@ impl PostgresSource {
                 columns: Vec::new(),
                 query: row.get::<_, Option<String>>(3).unwrap_or_default(),
                 materialized: row.get(2),
-                options: Default::default(),
+                options: view_options(&row.get::<_, Vec<String>>(4)),
                 location: None,
             });
         }

@@ -208,7 +208,7 @@ fn objects_beyond_tables_are_discovered() {
          CREATE INDEX t_lower_c ON t ((lower(name)) COLLATE \"C\", (id + 1) DESC);
          CREATE INDEX t_sorted ON t (name text_pattern_ops DESC NULLS LAST, id NULLS FIRST) INCLUDE (note);
          CREATE UNIQUE INDEX t_named ON t (name COLLATE \"C\" DESC) INCLUDE (id, note) NULLS NOT DISTINCT;
-         CREATE VIEW v AS SELECT id FROM t;
+         CREATE VIEW v WITH (security_barrier) AS SELECT id FROM t WHERE id > 0 WITH LOCAL CHECK OPTION;
          CREATE MATERIALIZED VIEW mv AS SELECT count(*) FROM t;
          CREATE SEQUENCE s START 5 INCREMENT 2;
          CREATE TABLE ident (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
@@ -236,6 +236,16 @@ fn objects_beyond_tables_are_discovered() {
                 ("public.v".to_string(), false)
             ]
         );
+        // Its options (kept or reported when converted).
+        assert_eq!(
+            catalog.views[1].options,
+            migrate_core::ViewOptions {
+                check: Some(migrate_core::CheckOption::Local),
+                security_barrier: true,
+                ..Default::default()
+            }
+        );
+        assert!(catalog.views[0].options.is_empty());
         // The identity column's sequence belongs to its table: only `s` is listed.
         assert_eq!(catalog.sequences.len(), 1, "{:?}", catalog.sequences);
         assert_eq!(

@@ -457,7 +457,7 @@ impl DdlReader {
     ) -> Result<(), ParseError> {
         cursor.expect(&Token::LParen)?;
         loop {
-            let name = cursor.ident()?.value.to_ascii_lowercase();
+            let name = cursor.ident()?.value;
             let value = match cursor.eat(&Token::Eq) {
                 true => match cursor.string() {
                     Ok(text) => text,
@@ -465,16 +465,7 @@ impl DdlReader {
                 },
                 false => "true".to_string(),
             };
-            let on = matches!(
-                value.to_ascii_lowercase().as_str(),
-                "true" | "on" | "yes" | "1"
-            );
-            match name.as_str() {
-                "check_option" => options.check = Some(CheckOption::from_word(&value)),
-                "security_barrier" => options.security_barrier = on,
-                "security_invoker" => options.security_invoker = on,
-                _ => {}
-            }
+            options.set_parameter(&name, &value);
             if !cursor.eat(&Token::Comma) {
                 break;
             }
