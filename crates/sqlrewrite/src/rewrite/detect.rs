@@ -113,8 +113,8 @@ pub(crate) fn expression_constructs(expr: &Expr, ctx: &mut Ctx) {
         {
             ctx.log.action(
                 "view.aggregate-filter",
-                format!("Redshift has no FILTER clause on aggregates (`{}(...) FILTER (WHERE ...)`)", function.name),
-                "move the condition into the argument: SUM(CASE WHEN cond THEN x END), COUNT(CASE WHEN cond THEN 1 END) for COUNT(*)",
+                format!("Redshift has no FILTER clause on aggregates (`{}(...) FILTER (WHERE ...)`), and {} keeps NULLs, so the condition can't move into its argument", function.name, function.name),
+                "aggregate the rows the condition keeps in a subquery of their own (... FROM (SELECT ... WHERE cond)), joined back by the grouping keys",
             )
         }
         // `IS JSON` arrived in PostgreSQL 16; Redshift spells it IS_VALID_JSON(x).

@@ -1,6 +1,7 @@
 //! The rewrite passes. Each named rewrite is a small function in its own module; this module walks
 //! the AST once calling them at the right node, then normalises identifiers in a second walk.
 
+mod aggregate_filter;
 mod casts;
 mod date_arithmetic;
 mod decode;
@@ -56,6 +57,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     subscript::FIELD_NAME,
     renamed_table::NAME,
     view_schema::NAME,
+    aggregate_filter::NAME,
 ];
 
 /// Longest input accepted. With the stack a rewrite runs on (64 MiB), it bounds the recursion of cloning and dropping the
@@ -304,6 +306,8 @@ impl VisitorMut for Rewriter<'_> {
         literals::drop_charset_conversion(expr, self.ctx);
         // Before the function rewrites: the casts they write are the target's already.
         casts::cast_type(expr, self.ctx);
+        // Before the function rewrites, which leave calls with a FILTER as they are.
+        aggregate_filter::aggregate_filter_to_case(expr, self.ctx);
         functions::rewrite_call(expr, self.ctx);
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);
