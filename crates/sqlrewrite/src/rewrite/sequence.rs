@@ -25,10 +25,18 @@ pub(crate) fn sequence_nextval(expr: &mut Expr, ctx: &mut Ctx) {
         "CURRVAL" => "currval",
         _ => return,
     };
-    let name: Vec<String> = sequence
+    let mut name: Vec<String> = sequence
         .iter()
         .map(|part| target_ident(&part.value, part.quote_style.is_some(), ctx.to).sql)
         .collect();
+    // In a view, Oracle reads an unqualified sequence in the view's schema, as its tables
+    // (`view_schema`); a name written without a schema (a public synonym) is left to the
+    // search path.
+    if let ([only], Some(schema)) = (sequence, &ctx.view_schema) {
+        if !ctx.unqualified_names.contains(&only.value.to_lowercase()) {
+            name.insert(0, target_ident(&schema.value, schema.quoted, ctx.to).sql);
+        }
+    }
     let name = name.join(".");
     match ctx.to {
         TargetDialect::Postgres => {
