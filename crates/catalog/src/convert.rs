@@ -7,10 +7,13 @@
 //! compression, buckets, SerDe (name, class, parameters), bucket and sort columns, parameters, skew
 //! and `StoredAsSubDirectories`. Not carried, because Glue has no field for them: create and access
 //! times (Glue sets its own), database owners, Hive 4's managed location of a database (reported).
+//! Locations are rewritten on the Glue inputs ([`Locations`]), so that an import rewrites exactly
+//! what a metastore run does: every storage location, skewed-value directory and Avro schema URL.
 
 use migrate_core::LocationMap;
 use migrate_glue as glue;
 use migrate_metastore as hive;
+use std::collections::BTreeMap;
 
 /// Counts of locations seen while converting (see [`crate::LocationCounts`]).
 #[derive(Debug, Default)]
@@ -44,36 +47,89 @@ impl Locations<'_> {
     }
 }
 
-pub(crate) fn database(db: &hive::Database, loc: &mut Locations<'_>) -> glue::DatabaseInput {
-    glue::DatabaseInput {
-        name: db.name.clone(),
-        description: db.description.clone(),
-        location_uri: loc.apply(db.location_uri.as_deref()),
-        parameters: db.parameters.clone(),
+/// The table, SerDe or partition parameter that names an Avro table's schema file: a location
+/// like any other (a table whose schema stays on HDFS can't be read after the move).
+const AVRO_SCHEMA_URL: &str = "avro.schema.url";
+
+impl Locations<'_> {
+    pub fn database(&mut self, d: &mut glue::DatabaseInput) {
+        d.location_uri = self.apply(d.location_uri.as_deref());
+    }
+
+    pub fn table(&mut self, t: &mut glue::TableInput) {
+        self.schema_url(&mut t.parameters);
+        if let Some(sd) = t.storage_descriptor.as_mut() {
+            self.storage(sd);
+        }
+    }
+
+    pub fn partition(&mut self, p: &mut glue::PartitionInput) {
+        self.schema_url(&mut p.parameters);
+        if let Some(sd) = p.storage_descriptor.as_mut() {
+            self.storage(sd);
+        }
+    }
+
+    fn storage(&mut self, sd: &mut glue::StorageDescriptor) {
+        sd.location = self.apply(sd.location.as_deref());
+        if let Some(serde) = sd.serde_info.as_mut() {
+            self.schema_url(&mut serde.parameters);
+        }
+        if let Some(skew) = sd.skewed_info.as_mut() {
+            for v in skew.skewed_column_value_location_maps.values_mut() {
+                *v = self.apply(Some(v)).unwrap_or_default();
+            }
+        }
+    }
+
+    fn schema_url(&mut self, parameters: &mut BTreeMap<String, String>) {
+        if let Some(url) = parameters.get_mut(AVRO_SCHEMA_URL) {
+            if let Some(new) = self.apply(Some(url)) {
+                *url = new;
+            }
+        }
     }
 }
 
+/// A database as Glue's input, its location rewritten.
+pub(crate) fn database(db: &hive::Database, loc: &mut Locations<'_>) -> glue::DatabaseInput {
+    let mut input = glue::DatabaseInput {
+        name: db.name.clone(),
+        description: db.description.clone(),
+        location_uri: db.location_uri.clone(),
+        parameters: db.parameters.clone(),
+    };
+    loc.database(&mut input);
+    input
+}
+
+/// A table as Glue's input, its locations rewritten.
 pub(crate) fn table(t: &hive::Table, loc: &mut Locations<'_>) -> glue::TableInput {
-    glue::TableInput {
+    let mut input = glue::TableInput {
         name: t.name.clone(),
         description: t.parameters.get("comment").cloned(),
         owner: t.owner.clone(),
         retention: t.retention,
-        storage_descriptor: t.storage.as_ref().map(|sd| storage(sd, loc)),
+        storage_descriptor: t.storage.as_ref().map(storage),
         partition_keys: t.partition_keys.iter().map(column).collect(),
         view_original_text: t.view_original_text.clone(),
         view_expanded_text: t.view_expanded_text.clone(),
         table_type: t.table_type.clone(),
         parameters: t.parameters.clone(),
-    }
+    };
+    loc.table(&mut input);
+    input
 }
 
+/// A partition as Glue's input, its locations rewritten.
 pub(crate) fn partition(p: &hive::Partition, loc: &mut Locations<'_>) -> glue::PartitionInput {
-    glue::PartitionInput {
+    let mut input = glue::PartitionInput {
         values: p.values.clone(),
-        storage_descriptor: p.storage.as_ref().map(|sd| storage(sd, loc)),
+        storage_descriptor: p.storage.as_ref().map(storage),
         parameters: p.parameters.clone(),
-    }
+    };
+    loc.partition(&mut input);
+    input
 }
 
 fn column(c: &hive::Column) -> glue::Column {
@@ -84,10 +140,10 @@ fn column(c: &hive::Column) -> glue::Column {
     }
 }
 
-fn storage(sd: &hive::StorageDescriptor, loc: &mut Locations<'_>) -> glue::StorageDescriptor {
+fn storage(sd: &hive::StorageDescriptor) -> glue::StorageDescriptor {
     glue::StorageDescriptor {
         columns: sd.columns.iter().map(column).collect(),
-        location: loc.apply(sd.location.as_deref()),
+        location: sd.location.clone(),
         input_format: sd.input_format.clone(),
         output_format: sd.output_format.clone(),
         compressed: sd.compressed,
@@ -113,12 +169,7 @@ fn storage(sd: &hive::StorageDescriptor, loc: &mut Locations<'_>) -> glue::Stora
             skewed_column_value_location_maps: s
                 .location_maps
                 .iter()
-                .map(|(values, location)| {
-                    (
-                        skewed_key(values),
-                        loc.apply(Some(location)).unwrap_or_default(),
-                    )
-                })
+                .map(|(values, location)| (skewed_key(values), location.clone()))
                 .collect(),
         }),
         stored_as_sub_directories: sd.stored_as_sub_directories,

@@ -9,8 +9,12 @@
 //! - **Idempotent.** Every object is compared with what Glue already has, field by field: missing
 //!   ones are created, different ones updated (`UpdateTable`, `BatchUpdatePartition`), equal ones
 //!   left alone and counted as unchanged. A re-run after success changes nothing; a re-run after a
-//!   partial failure finishes the job. Objects that exist only in Glue are never deleted (tables
-//!   only in Glue are reported in the notes).
+//!   partial failure finishes the job. Tables only in Glue are left alone (listed in the notes);
+//!   partitions only in Glue are counted per table (the outcome is then never a match) and deleted
+//!   only with [`Options::delete_extra_partitions`].
+//! - **Stops whole.** A Glue call that fails transiently after all its retries, or an interrupt
+//!   ([`Options::interrupt`]), stops the run: nothing more is sent, batches in flight are
+//!   abandoned, and what was not done is counted as failed ([`Outcome::Stopped`]).
 //! - **Batches.** Partitions are read in pages and written in batches of 100 (`BatchGetPartition`
 //!   to compare, then `BatchCreatePartition` / `BatchUpdatePartition`), with up to
 //!   [`Options::concurrency`] batches in flight; memory holds a few pages, never a whole table.
@@ -21,8 +25,9 @@
 //! - **Dry run.** Reads Glue, writes nothing; the report lists what would change, field by field.
 //! - **Export/import.** JSON lines in `databases/`, `tables/`, `partitions/` (`part-00000.jsonl`),
 //!   one object per line in Glue's input shape: `{"type":"table","database":"db","item":{...}}`, the
-//!   layout AWS's Hive-to-Glue migration scripts use. Locations are rewritten when exporting (if a
-//!   map is given) and again when importing (if one is given then).
+//!   layout AWS's Hive-to-Glue migration scripts use, and a `manifest.json` written last; an
+//!   import checks the whole export against it before writing anything. Locations are rewritten
+//!   when exporting (if a map is given) and again when importing (if one is given then).
 
 mod convert;
 mod diff;
@@ -33,15 +38,16 @@ mod report;
 pub use convert::skewed_key;
 pub use filter::{wildcard, Filter};
 pub use report::{
-    Action, Change, Counts, Failure, FieldChange, LocationCounts, ObjectKind, Outcome, Report,
-    MAX_LISTED,
+    Action, Change, Counts, ExtraPartitions, Failure, FieldChange, LocationCounts, ObjectKind,
+    Outcome, Report, MAX_LISTED,
 };
 
 use convert::Locations;
 use futures::{StreamExt, TryStreamExt};
-use migrate_core::{ErrorClass, LocationMap, Retry};
+use migrate_core::{ErrorClass, Finding, LocationMap, Retry, Severity};
 use migrate_glue::{
     DatabaseInput, GlueClient, GlueError, PartitionInput, TableInput, MAX_BATCH_CREATE,
+    MAX_BATCH_DELETE,
 };
 use migrate_metastore::{Metastore, MetastoreError};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -58,6 +64,9 @@ pub enum CatalogError {
     Glue(#[from] GlueError),
     #[error("{path}: {message}")]
     Io { path: PathBuf, message: String },
+    /// An export that can't be imported as a whole (no manifest, a file missing or changed).
+    #[error("{path}: {message}")]
+    BadExport { path: PathBuf, message: String },
     #[error("{path}, line {line}: {message}")]
     BadImport {
         path: PathBuf,
@@ -100,6 +109,12 @@ pub struct Options {
     pub concurrency: usize,
     /// Partitions read from the metastore per page.
     pub page: usize,
+    /// Delete the partitions that Glue has for a migrated table and the source does not. Off by
+    /// default: crawlers and other writers add partitions to Glue that Hive never had.
+    pub delete_extra_partitions: bool,
+    /// Set to `true` to stop the run (SIGINT): nothing more is sent, what is in flight is
+    /// abandoned, and the report says what was done and what was not.
+    pub interrupt: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Default for Options {
@@ -110,6 +125,8 @@ impl Default for Options {
             dry_run: false,
             concurrency: 8,
             page: migrate_metastore::DEFAULT_PAGE,
+            delete_extra_partitions: false,
+            interrupt: None,
         }
     }
 }
@@ -122,6 +139,11 @@ pub async fn migrate(
     target: &Target,
     options: &Options,
 ) -> Result<Report, CatalogError> {
+    if let Source::Import(dir) = &source {
+        // The whole export, before anything is written: a damaged line found halfway would
+        // leave a table with part of its partitions.
+        jsonl::validate(dir)?;
+    }
     if let Target::Glue(glue) = target {
         // One cheap call first: a wrong endpoint, missing credentials or permissions stop here,
         // clearly, instead of failing every object.
@@ -139,13 +161,20 @@ pub async fn migrate(
             map: Some(&options.location_map),
             ..Default::default()
         }),
+        halt: tokio::sync::watch::channel(None).0,
     };
     match source {
         Source::Metastore(m) => run.migrate_metastore(m).await?,
         Source::Import(dir) => run.migrate_import(&dir).await?,
     }
-    run.sink.finish()?;
+    let stopped = run.halted_because();
+    if stopped.is_none() {
+        // An export that stopped halfway gets no manifest: it can't be imported.
+        run.sink.finish()?;
+    }
     let mut report = run.report.into_inner().unwrap_or_else(|e| e.into_inner());
+    report.stopped = stopped;
+    report.finish();
     let loc = run
         .locations
         .into_inner()
@@ -163,6 +192,8 @@ struct Run<'a> {
     options: &'a Options,
     report: Mutex<Report>,
     locations: Mutex<Locations<'a>>,
+    /// Why nothing more is sent to Glue, once a call has failed after all its retries.
+    halt: tokio::sync::watch::Sender<Option<String>>,
 }
 
 enum Sink<'a> {
@@ -194,9 +225,30 @@ impl<'a> Sink<'a> {
     }
 }
 
-/// A partition's name for messages: `db.table/v1/v2`.
+/// A partition's name for messages: `db.table/v1/v2`, with `%` and `/` in values escaped as
+/// Hive escapes them in partition directories (`a/b` is `a%2Fb`), so that names are unambiguous.
 fn partition_name(db: &str, table: &str, values: &[String]) -> String {
+    let values: Vec<String> = values
+        .iter()
+        .map(|v| v.replace('%', "%25").replace('/', "%2F"))
+        .collect();
     format!("{db}.{table}/{}", values.join("/"))
+}
+
+/// A partition's values as a small key: sets of these stand for a table's partitions in the
+/// source while its Glue partitions are compared (16 bytes each, not the values). A collision
+/// can only hide a Glue-only partition, never delete a partition the source has.
+fn values_key(values: &[String]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    values.hash(&mut h);
+    h.finish()
+}
+
+/// Whether Glue had the table before this run (unknown counts as yes): only then can it have
+/// partitions that the source does not.
+fn glue_had(existing: Option<&HashMap<String, TableInput>>, table: &str) -> bool {
+    existing.is_none_or(|e| e.contains_key(&table.to_lowercase()))
 }
 
 impl<'a> Run<'a> {
@@ -206,6 +258,58 @@ impl<'a> Run<'a> {
 
     fn locations(&self) -> std::sync::MutexGuard<'_, Locations<'a>> {
         self.locations.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Why the run sends nothing more: Glue stopped answering, or the user interrupted it.
+    fn halted_because(&self) -> Option<String> {
+        if let Some(reason) = self.halt.borrow().clone() {
+            return Some(reason);
+        }
+        let interrupted = self.options.interrupt.as_ref().is_some_and(|i| *i.borrow());
+        interrupted.then(|| "interrupted".to_string())
+    }
+
+    /// Resolves once the run is halted (never, if it isn't).
+    async fn until_halted(&self) {
+        let mut glue = self.halt.subscribe();
+        let glue = async move {
+            let _ = glue.wait_for(Option::is_some).await;
+        };
+        let interrupt = async {
+            let stopped = match self.options.interrupt.clone() {
+                Some(mut i) => i.wait_for(|stop| *stop).await.is_ok(),
+                None => false,
+            };
+            if !stopped {
+                // No interrupt, or its sender is gone: never.
+                futures::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            _ = glue => {}
+            _ = interrupt => {}
+        }
+    }
+
+    /// Notes a failed Glue call: a transient error has already been retried to the limit, so
+    /// Glue is taken as down and nothing more is sent (each batch would wait through its own
+    /// retries otherwise).
+    fn glue_failed(&self, e: &GlueError) {
+        if e.retry() == Retry::Transient {
+            self.halt.send_if_modified(|reason| {
+                let first = reason.is_none();
+                if first {
+                    *reason = Some(format!("Glue stopped answering ({e})"));
+                }
+                first
+            });
+        }
+    }
+
+    /// A failure message for what was not sent because the run is halted.
+    fn not_attempted(&self) -> Option<String> {
+        self.halted_because()
+            .map(|reason| format!("not attempted: the run stopped: {reason}"))
     }
 
     async fn migrate_metastore(&self, m: &Metastore) -> Result<(), CatalogError> {
@@ -271,9 +375,12 @@ impl<'a> Run<'a> {
                     ));
                     continue;
                 }
+                let mut in_source = HashSet::new();
                 let batches = m
                     .partition_pages(t, self.options.page)
+                    .try_take_while(|_| futures::future::ready(Ok(self.halted_because().is_none())))
                     .map_ok(|page| {
+                        in_source.extend(page.iter().map(|p| values_key(&p.values)));
                         let inputs: Vec<PartitionInput> = {
                             let mut loc = self.locations();
                             page.iter()
@@ -289,6 +396,20 @@ impl<'a> Run<'a> {
                     })
                     .try_flatten();
                 self.partition_batches(&db.name, &t.name, batches).await?;
+                if let Some(reason) = self.halted_because() {
+                    let read = in_source.len() as u64;
+                    let rest = m.partition_count(t).await?.saturating_sub(read);
+                    if rest > 0 {
+                        let mut r = self.report();
+                        r.partitions.failed += rest;
+                        r.notes.push(format!(
+                            "{}.{}: {rest} partitions not attempted: the run stopped: {reason}",
+                            db.name, t.name
+                        ));
+                    }
+                } else if glue_had(existing.as_ref(), &t.name) {
+                    self.extra_partitions(&db.name, &t.name, &in_source).await;
+                }
             }
             self.note_only_in_glue(&db.name, existing.as_ref(), &seen);
         }
@@ -318,7 +439,7 @@ impl<'a> Run<'a> {
             {
                 continue;
             }
-            db.location_uri = self.locations().apply(db.location_uri.as_deref());
+            self.locations().database(&mut db);
             let name = db.name.clone();
             if self.database(db).await {
                 ok_databases.insert(name);
@@ -326,15 +447,14 @@ impl<'a> Run<'a> {
         }
         let mut ok_tables = HashSet::new();
         let mut failed_tables = HashSet::new();
+        // Partitioned tables that Glue had before: checked for partitions only Glue has.
+        let mut to_check = Vec::new();
         let mut existing: Option<(String, Option<HashMap<String, TableInput>>)> = None;
         for record in jsonl::read::<TableInput>(dir, "tables", "table")? {
             let record = record?;
             let mut table = record.item;
-            let database = record.database.ok_or_else(|| CatalogError::BadImport {
-                path: dir.join("tables"),
-                line: record.line,
-                message: "a table without its \"database\"".into(),
-            })?;
+            // A table line has its database: jsonl::read checks.
+            let database = record.database.unwrap_or_default();
             if !self.options.filter.table(&database, &table.name) {
                 continue;
             }
@@ -351,8 +471,11 @@ impl<'a> Run<'a> {
             if existing.as_ref().map(|(d, _)| d) != Some(&database) {
                 existing = Some((database.clone(), self.existing_tables(&database).await));
             }
-            self.rewrite_table(&mut table);
+            self.locations().table(&mut table);
             let known = existing.as_ref().and_then(|(_, e)| e.as_ref());
+            if !table.partition_keys.is_empty() && glue_had(known, &table.name) {
+                to_check.push((key.clone(), database.clone(), table.name.clone()));
+            }
             if self.table(&database, table, known).await {
                 ok_tables.insert(key);
             } else {
@@ -363,15 +486,14 @@ impl<'a> Run<'a> {
         let mut current: Option<(String, String)> = None;
         let mut batch: Vec<PartitionInput> = Vec::new();
         let mut batches: Vec<(String, String, Vec<PartitionInput>)> = Vec::new();
+        let mut in_source: HashMap<(String, String), HashSet<u64>> = HashMap::new();
         for record in jsonl::read::<PartitionInput>(dir, "partitions", "partition")? {
             let record = record?;
-            let (Some(db), Some(table)) = (record.database, record.table) else {
-                return Err(CatalogError::BadImport {
-                    path: dir.join("partitions"),
-                    line: record.line,
-                    message: "a partition without its \"database\" and \"table\"".into(),
-                });
-            };
+            // A partition line has both: jsonl::read checks.
+            let (db, table) = (
+                record.database.unwrap_or_default(),
+                record.table.unwrap_or_default(),
+            );
             let mut p = record.item;
             let key = (db.to_lowercase(), table.to_lowercase());
             if failed_tables.contains(&key) {
@@ -394,9 +516,11 @@ impl<'a> Run<'a> {
                 }
                 continue;
             }
-            if let Some(sd) = p.storage_descriptor.as_mut() {
-                self.rewrite_sd(sd);
-            }
+            self.locations().partition(&mut p);
+            in_source
+                .entry(key)
+                .or_default()
+                .insert(values_key(&p.values));
             if current.as_ref() != Some(&(db.clone(), table.clone()))
                 || batch.len() == MAX_BATCH_CREATE
             {
@@ -414,31 +538,21 @@ impl<'a> Run<'a> {
             batches.push((d, t, batch));
         }
         self.run_batches(batches).await;
+        for (key, db, table) in to_check {
+            if ok_tables.contains(&key) && self.halted_because().is_none() {
+                let keys = in_source.remove(&key).unwrap_or_default();
+                self.extra_partitions(&db, &table, &keys).await;
+            }
+        }
         Ok(())
     }
 
     async fn run_batches(&self, batches: Vec<(String, String, Vec<PartitionInput>)>) {
         futures::stream::iter(batches)
-            .map(|(d, t, b)| async move { self.partitions(&d, &t, b).await })
+            .map(|(d, t, b)| async move { self.partitions_until_halted(&d, &t, b).await })
             .buffer_unordered(self.options.concurrency.max(1))
             .for_each(|partial| async move { self.report().absorb(partial) })
             .await;
-    }
-
-    fn rewrite_table(&self, t: &mut TableInput) {
-        if let Some(sd) = t.storage_descriptor.as_mut() {
-            self.rewrite_sd(sd);
-        }
-    }
-
-    fn rewrite_sd(&self, sd: &mut migrate_glue::StorageDescriptor) {
-        let mut loc = self.locations();
-        sd.location = loc.apply(sd.location.as_deref());
-        if let Some(skew) = sd.skewed_info.as_mut() {
-            for v in skew.skewed_column_value_location_maps.values_mut() {
-                *v = loc.apply(Some(v)).unwrap_or_default();
-            }
-        }
     }
 
     async fn partition_batches(
@@ -448,7 +562,7 @@ impl<'a> Run<'a> {
         batches: impl futures::Stream<Item = Result<Vec<PartitionInput>, MetastoreError>>,
     ) -> Result<(), CatalogError> {
         batches
-            .map_ok(|batch| async move { Ok(self.partitions(db, table, batch).await) })
+            .map_ok(|batch| async move { Ok(self.partitions_until_halted(db, table, batch).await) })
             .try_buffer_unordered(self.options.concurrency.max(1))
             .try_for_each(|partial| async move {
                 self.report().absorb(partial);
@@ -456,6 +570,125 @@ impl<'a> Run<'a> {
             })
             .await
             .map_err(CatalogError::from)
+    }
+
+    /// Counts the partitions Glue has for `db.table` that the source does not (`in_source`: their
+    /// [`values_key`]s), and deletes them when asked to. Glue's partitions are walked a page at a
+    /// time, after the table's own batches are done.
+    async fn extra_partitions(&self, db: &str, table: &str, in_source: &HashSet<u64>) {
+        let Sink::Glue(glue) = &self.sink else { return };
+        let mut extra = ExtraPartitions {
+            table: format!("{db}.{table}"),
+            count: 0,
+            deleted: 0,
+            examples: Vec::new(),
+        };
+        let mut doomed = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let (page, next) = match glue
+                .get_partitions_page(db, table, None, token.as_deref())
+                .await
+            {
+                Ok(page) => page,
+                // A dry run of a table that Glue doesn't have.
+                Err(e) if e.code() == Some("EntityNotFoundException") => return,
+                Err(e) => {
+                    self.glue_failed(&e);
+                    self.report().problem(
+                        ObjectKind::Table,
+                        extra.table,
+                        format!("cannot list its partitions in Glue to find those the source does not have: {e}"),
+                    );
+                    return;
+                }
+            };
+            for p in page {
+                if in_source.contains(&values_key(&p.values)) {
+                    continue;
+                }
+                extra.count += 1;
+                if extra.examples.len() < 10 {
+                    extra.examples.push(partition_name(db, table, &p.values));
+                }
+                if self.options.delete_extra_partitions {
+                    doomed.push(p.values);
+                }
+            }
+            token = next;
+            if token.is_none() {
+                break;
+            }
+        }
+        if extra.count > 0 {
+            extra.deleted = self.delete_partitions(glue, db, table, doomed).await;
+            self.report().partitions_only_in_glue.push(extra);
+        }
+    }
+
+    /// Deletes partitions (in a dry run, only lists them); how many are gone.
+    async fn delete_partitions(
+        &self,
+        glue: &GlueClient,
+        db: &str,
+        table: &str,
+        doomed: Vec<Vec<String>>,
+    ) -> u64 {
+        let deleted = |values: &[String]| Change {
+            kind: ObjectKind::Partition,
+            object: partition_name(db, table, values),
+            action: Action::Delete,
+            fields: Vec::new(),
+        };
+        if self.options.dry_run {
+            let mut r = self.report();
+            for values in &doomed {
+                r.change(deleted(values));
+            }
+            return doomed.len() as u64;
+        }
+        futures::stream::iter(doomed.chunks(MAX_BATCH_DELETE))
+            .map(|chunk| async move {
+                let result = match self.not_attempted() {
+                    Some(m) => Err(m),
+                    None => glue
+                        .batch_delete_partition(db, table, chunk)
+                        .await
+                        .map_err(|e| {
+                            self.glue_failed(&e);
+                            e.to_string()
+                        }),
+                };
+                (chunk, result)
+            })
+            .buffer_unordered(self.options.concurrency.max(1))
+            .fold(0, |count, (chunk, result)| async move {
+                let mut r = self.report();
+                let refused: HashMap<&Vec<String>, String> = match &result {
+                    // Already gone is as good as deleted.
+                    Ok(errors) => errors
+                        .iter()
+                        .filter(|e| e.code != "EntityNotFoundException")
+                        .map(|e| (&e.values, format!("not deleted: {}: {}", e.code, e.message)))
+                        .collect(),
+                    Err(e) => chunk
+                        .iter()
+                        .map(|v| (v, format!("not deleted: {e}")))
+                        .collect(),
+                };
+                for values in chunk {
+                    match refused.get(values) {
+                        Some(m) => r.problem(
+                            ObjectKind::Partition,
+                            partition_name(db, table, values),
+                            m.clone(),
+                        ),
+                        None => r.change(deleted(values)),
+                    }
+                }
+                count + (chunk.len() - refused.len()) as u64
+            })
+            .await
     }
 
     fn note_only_in_glue(
@@ -496,9 +729,14 @@ impl<'a> Run<'a> {
             }
             Sink::Glue(g) => *g,
         };
+        if let Some(m) = self.not_attempted() {
+            self.report().fail(ObjectKind::Database, name, m);
+            return false;
+        }
         let existing = match glue.get_database(&name).await {
             Ok(e) => e,
             Err(e) => {
+                self.glue_failed(&e);
                 self.report()
                     .fail(ObjectKind::Database, name, e.to_string());
                 return false;
@@ -531,9 +769,10 @@ impl<'a> Run<'a> {
         if !self.options.dry_run {
             let result = match action {
                 Action::Create => glue.create_database(&input).await,
-                Action::Update => glue.update_database(&input).await,
+                _ => glue.update_database(&input).await,
             };
             if let Err(e) = result {
+                self.glue_failed(&e);
                 self.report()
                     .fail(ObjectKind::Database, name, e.to_string());
                 return false;
@@ -548,6 +787,9 @@ impl<'a> Run<'a> {
         let Sink::Glue(glue) = &self.sink else {
             return Some(HashMap::new());
         };
+        if self.halted_because().is_some() {
+            return None;
+        }
         if self.options.dry_run && glue.get_database(db).await.ok().flatten().is_none() {
             // A dry run did not create the database: Glue has no tables for it.
             return Some(HashMap::new());
@@ -560,12 +802,31 @@ impl<'a> Run<'a> {
                     .collect(),
             ),
             Err(e) => {
+                self.glue_failed(&e);
                 self.report().notes.push(format!(
                     "database {db}: cannot list its tables in Glue ({e}); each table is looked up on its own"
                 ));
                 None
             }
         }
+    }
+
+    /// A warning for a Hive ACID table: Glue holds it, but its readers can't read its data.
+    fn check_acid(&self, db: &str, input: &TableInput) {
+        let transactional = input
+            .parameters
+            .get("transactional")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        if !transactional {
+            return;
+        }
+        self.report().findings.push(Finding::new(
+            Severity::Warning,
+            "catalog.acid-table",
+            format!("{db}.{}", input.name),
+            "a Hive ACID table (transactional=true): its data is in base_/delta_ directories that only Hive's ACID reader merges. Athena and the other Glue Data Catalog readers without Hive ACID support (Spark, Glue jobs, Trino) can't read it correctly: queries fail, or return rows that were updated or deleted in Hive",
+            "before the move, compact it in Hive (ALTER TABLE ... COMPACT 'major') and rewrite it as a plain table (CREATE TABLE ... STORED AS PARQUET AS SELECT * FROM it) or as Iceberg; migrate that table instead",
+        ));
     }
 
     /// Creates or updates a table; false when it failed.
@@ -576,17 +837,23 @@ impl<'a> Run<'a> {
         existing: Option<&HashMap<String, TableInput>>,
     ) -> bool {
         let object = format!("{db}.{}", input.name);
+        self.check_acid(db, &input);
         let glue = match &self.sink {
             Sink::Export(w) => {
                 return self.export(ObjectKind::Table, &object, |w| w.table(db, &input), w);
             }
             Sink::Glue(g) => *g,
         };
+        if let Some(m) = self.not_attempted() {
+            self.report().fail(ObjectKind::Table, object, m);
+            return false;
+        }
         let current = match existing {
             Some(map) => map.get(&input.name.to_lowercase()).cloned(),
             None => match glue.get_table(db, &input.name).await {
                 Ok(t) => t,
                 Err(e) => {
+                    self.glue_failed(&e);
                     self.report().fail(ObjectKind::Table, object, e.to_string());
                     return false;
                 }
@@ -609,15 +876,46 @@ impl<'a> Run<'a> {
         if !self.options.dry_run {
             let result = match action {
                 Action::Create => glue.create_table(db, &input).await,
-                Action::Update => glue.update_table(db, &input).await,
+                _ => glue.update_table(db, &input).await,
             };
             if let Err(e) = result {
+                self.glue_failed(&e);
                 self.report().fail(ObjectKind::Table, object, e.to_string());
                 return false;
             }
         }
         self.record(ObjectKind::Table, object, action, fields);
         true
+    }
+
+    /// [`Self::partitions`], abandoned when the run halts meanwhile: its partitions are failed
+    /// as not confirmed (a re-run compares them again).
+    async fn partitions_until_halted(
+        &self,
+        db: &str,
+        table: &str,
+        batch: Vec<PartitionInput>,
+    ) -> Report {
+        let names: Vec<String> = batch
+            .iter()
+            .map(|p| partition_name(db, table, &p.values))
+            .collect();
+        tokio::select! {
+            biased;
+            done = self.partitions(db, table, batch) => done,
+            _ = self.until_halted() => {
+                let reason = self.halted_because().unwrap_or_default();
+                let mut out = Report::default();
+                for name in names {
+                    out.fail(
+                        ObjectKind::Partition,
+                        name,
+                        format!("not confirmed: the run stopped while it was being written: {reason}"),
+                    );
+                }
+                out
+            }
+        }
     }
 
     /// One batch (at most 100) of one table's partitions; the outcome as a partial report.
@@ -649,6 +947,10 @@ impl<'a> Run<'a> {
                 );
             }
         };
+        if let Some(m) = self.not_attempted() {
+            fail_all(&mut out, &batch, m);
+            return out;
+        }
         let keys: Vec<Vec<String>> = batch.iter().map(|p| p.values.clone()).collect();
         let existing: BTreeMap<Vec<String>, PartitionInput> =
             match glue.batch_get_partition(db, table, &keys).await {
@@ -658,6 +960,7 @@ impl<'a> Run<'a> {
                     BTreeMap::new()
                 }
                 Err(e) => {
+                    self.glue_failed(&e);
                     fail_all(&mut out, &batch, e.to_string());
                     return out;
                 }
@@ -679,6 +982,7 @@ impl<'a> Run<'a> {
             match action {
                 Action::Create => counts.created += 1,
                 Action::Update => counts.updated += 1,
+                Action::Delete => {}
             }
             out.change(Change {
                 kind: ObjectKind::Partition,
@@ -714,7 +1018,10 @@ impl<'a> Run<'a> {
                         }
                     }
                 }
-                Err(e) => fail_all(&mut out, &create, e.to_string()),
+                Err(e) => {
+                    self.glue_failed(&e);
+                    fail_all(&mut out, &create, e.to_string());
+                }
             }
         }
         if !update.is_empty() {
@@ -736,7 +1043,10 @@ impl<'a> Run<'a> {
                         }
                     }
                 }
-                Err(e) => fail_all(&mut out, &inputs, e.to_string()),
+                Err(e) => {
+                    self.glue_failed(&e);
+                    fail_all(&mut out, &inputs, e.to_string());
+                }
             }
         }
         out
@@ -748,6 +1058,7 @@ impl<'a> Run<'a> {
         match action {
             Action::Create => counts.created += 1,
             Action::Update => counts.updated += 1,
+            Action::Delete => {}
         }
         r.change(Change {
             kind,

@@ -15,15 +15,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["metastore", "import"]))]
 pub struct CatalogArgs {
     /// The metastore's backing database: mysql://user:password@host:3306/hive or
     /// postgres://user:password@host:5432/hive (Hive 2.x, 3.x or 4.x schema).
-    #[arg(
-        long,
-        value_name = "URL",
-        required_unless_present = "import",
-        conflicts_with = "import"
-    )]
+    #[arg(long, value_name = "URL", conflicts_with = "import")]
     metastore: Option<String>,
     /// Read a JSON-lines export (written by --export) instead of a metastore.
     #[arg(long, value_name = "DIR")]
@@ -39,8 +35,8 @@ pub struct CatalogArgs {
     #[arg(long, value_name = "ID")]
     catalog_id: Option<String>,
     /// The Hive catalog to read (Hive 3+ metastores; default: hive).
-    #[arg(long, value_name = "NAME", default_value = "hive")]
-    hive_catalog: String,
+    #[arg(long, value_name = "NAME")]
+    hive_catalog: Option<String>,
     /// Databases to migrate; wildcards * and ?; repeatable (default: all).
     #[arg(long = "database", value_name = "PATTERN")]
     databases: Vec<String>,
@@ -54,6 +50,10 @@ pub struct CatalogArgs {
     /// Compare with Glue and print what would change; write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Delete the partitions that Glue has for a migrated table and the source does not (by
+    /// default they are only counted: crawlers and other writers add partitions to Glue too).
+    #[arg(long, conflicts_with = "export")]
+    delete_extra_partitions: bool,
     /// Partition batches (of 100) written to Glue at once.
     #[arg(long, value_name = "N", default_value_t = 8)]
     concurrency: usize,
@@ -81,6 +81,7 @@ pub fn run(args: CatalogArgs) -> Result<Outcome> {
         location_map,
         dry_run: args.dry_run,
         concurrency: args.concurrency,
+        delete_extra_partitions: args.delete_extra_partitions,
         ..Options::default()
     };
     let target = match &args.export {
@@ -93,12 +94,19 @@ pub fn run(args: CatalogArgs) -> Result<Outcome> {
     };
     let runtime = crate::runtime()?;
     let report = runtime.block_on(async {
+        let options = Options {
+            interrupt: Some(stop_on_sigint()?),
+            ..options
+        };
         match (&args.metastore, &args.import) {
             (Some(url), _) => {
                 let metastore = Metastore::connect(url)
                     .await
-                    .with_context(|| format!("metastore {}", migrate_task::redact(url)))?
-                    .with_catalog(&args.hive_catalog);
+                    .with_context(|| format!("metastore {}", migrate_task::redact(url)))?;
+                let metastore = match &args.hive_catalog {
+                    Some(name) => metastore.with_catalog(name).await?,
+                    None => metastore,
+                };
                 migrate(Source::Metastore(&metastore), &target, &options)
                     .await
                     .map_err(anyhow::Error::from)
@@ -129,8 +137,30 @@ pub fn run(args: CatalogArgs) -> Result<Outcome> {
         RunOutcome::Migrated | RunOutcome::InSync | RunOutcome::Exported | RunOutcome::DryRun => {
             Outcome::Clean
         }
-        RunOutcome::NothingSelected | RunOutcome::Failed => Outcome::NeedsAttention,
+        RunOutcome::ExtraInGlue
+        | RunOutcome::NothingSelected
+        | RunOutcome::Failed
+        | RunOutcome::Stopped => Outcome::NeedsAttention,
     })
+}
+
+/// The first SIGINT stops the run cleanly (nothing more is sent, the report says what was done,
+/// exit code 1); a second ends the process at once with exit code 130. Call inside the runtime.
+fn stop_on_sigint() -> Result<tokio::sync::watch::Receiver<bool>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigint = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        sigint.recv().await;
+        tracing::warn!(
+            "interrupted: sending nothing more to Glue (interrupt again to stop at once)"
+        );
+        let _ = stop.send(true);
+        sigint.recv().await;
+        eprintln!("migrate: stopped at once; run the same command again to finish");
+        std::process::exit(130);
+    });
+    Ok(stopped)
 }
 
 /// Most changes printed in text; --output json lists up to the report's own limit.
@@ -157,6 +187,7 @@ fn print_text(r: &Report, outcome: RunOutcome, out: &mut impl Write) -> std::io:
             let sign = match c.action {
                 Action::Create => "+",
                 Action::Update => "~",
+                Action::Delete => "-",
             };
             writeln!(out, "  {sign} {kind} {}", c.object)?;
             for f in &c.fields {
@@ -211,6 +242,7 @@ fn print_text(r: &Report, outcome: RunOutcome, out: &mut impl Write) -> std::io:
             writeln!(out, "  not rewritten: {l}")?;
         }
     }
+    print_extra_partitions(r, out)?;
     if !r.failures.is_empty() {
         writeln!(out, "\nfailures:")?;
         for f in r.failures.iter().take(PRINTED_CHANGES) {
@@ -221,23 +253,77 @@ fn print_text(r: &Report, outcome: RunOutcome, out: &mut impl Write) -> std::io:
             writeln!(out, "  ... and {more} more")?;
         }
     }
+    if !r.findings.is_empty() {
+        writeln!(out, "\nfindings (docs/findings.md):")?;
+        for f in &r.findings {
+            writeln!(
+                out,
+                "  {} [{}] {}: {} -> {}",
+                f.severity, f.code, f.object, f.message, f.action
+            )?;
+        }
+    }
     if !r.notes.is_empty() {
         writeln!(out, "\nnotes:")?;
         for n in &r.notes {
             writeln!(out, "  {n}")?;
         }
     }
+    let stopped;
     let summary = match outcome {
         RunOutcome::Migrated => "migrated: Glue now matches the metastore for everything selected",
         RunOutcome::InSync => "in sync: Glue already matched; nothing was written",
         RunOutcome::DryRun => "dry run: nothing was written",
         RunOutcome::Exported => "exported",
+        RunOutcome::ExtraInGlue => {
+            "NOT IN SYNC: Glue has partitions that the source does not (see above), left alone; --delete-extra-partitions deletes them"
+        }
         RunOutcome::NothingSelected => {
             "NOTHING MIGRATED: the source has no database or table that the filters select"
         }
         RunOutcome::Failed => {
             "FAILED: some objects were not migrated (see failures); re-run to retry them"
         }
+        RunOutcome::Stopped => {
+            stopped = format!(
+                "STOPPED before the end: {}. The counts say what was done; what is counted as failed was not (or not confirmed): run the same command again to finish",
+                r.stopped.as_deref().unwrap_or("stopped")
+            );
+            &stopped
+        }
     };
     writeln!(out, "\n{summary}")
+}
+
+/// The partitions that exist only in Glue, per table.
+fn print_extra_partitions(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
+    let extra = &r.partitions_only_in_glue;
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let count: u64 = extra.iter().map(|e| e.count).sum();
+    let deleted: u64 = extra.iter().map(|e| e.deleted).sum();
+    writeln!(
+        out,
+        "\npartitions only in Glue (not in the source): {count} in {} table(s), {deleted} {}deleted",
+        extra.len(),
+        if r.dry_run { "would be " } else { "" }
+    )?;
+    for e in extra.iter().take(PRINTED_CHANGES) {
+        writeln!(
+            out,
+            "  {}: {} (e.g. {})",
+            e.table,
+            e.count,
+            e.examples.join(", ")
+        )?;
+    }
+    if extra.len() > PRINTED_CHANGES {
+        writeln!(
+            out,
+            "  ... and {} more tables",
+            extra.len() - PRINTED_CHANGES
+        )?;
+    }
+    Ok(())
 }

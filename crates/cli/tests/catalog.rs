@@ -63,6 +63,7 @@ fn migrate_rerun_dry_run_and_nothing_selected() {
     let (code, out, err) = text(&migrate(&base, &env));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("migrated: Glue now matches"), "{out}");
+    assert_changes_sorted(&out);
     assert!(out.contains("+ partition"), "{out}");
     assert!(
         out.lines()
@@ -110,6 +111,54 @@ fn migrate_rerun_dry_run_and_nothing_selected() {
     ));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("NOTHING MIGRATED"), "{out}");
+
+    // A partition value with `/` in it: named unambiguously. The partition it was before is now
+    // only in Glue: counted, and the run does not say Glue matches.
+    db.sql("UPDATE `PARTITION_KEY_VALS` SET `PART_KEY_VAL` = 'a/b' WHERE `INTEGER_IDX` = 0 AND `PART_ID` = (SELECT MIN(`PART_ID`) FROM `PARTITIONS`)")
+        .unwrap();
+    let (code, out, _) = text(&migrate(&base, &env));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("+ partition ") && out.contains("/a%2Fb/0\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("partitions only in Glue (not in the source): 1 in 1 table(s), 0 deleted"),
+        "{out}"
+    );
+    assert!(out.contains("NOT IN SYNC"), "{out}");
+    assert!(!out.contains("Glue now matches"), "{out}");
+    let (code, out, _) = text(&migrate(&json_args, &env));
+    assert_eq!(code, 1, "{out}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["outcome"], "extra_in_glue");
+    assert_eq!(report["partitions_only_in_glue"][0]["count"], 1);
+    let mut delete = base.to_vec();
+    delete.push("--delete-extra-partitions");
+    let (code, out, _) = text(&migrate(&delete, &env));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("- partition "), "{out}");
+    assert!(out.contains("migrated: Glue now matches"), "{out}");
+}
+
+/// The changes are listed sorted (databases, tables, partitions; by name), whatever order the
+/// batches finished in.
+fn assert_changes_sorted(out: &str) {
+    let order = |kind: &str| {
+        ["database", "table", "partition"]
+            .iter()
+            .position(|k| *k == kind)
+    };
+    let listed: Vec<(Option<usize>, String)> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("  + "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(kind, name)| (order(kind), name.to_string()))
+        .collect();
+    assert!(listed.len() > 10, "{out}");
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted, "{out}");
 }
 
 #[test]
@@ -138,9 +187,13 @@ fn bad_input_is_a_clear_error_with_exit_2() {
     ));
     assert_eq!(code, 2);
     assert!(err.contains("twice"), "{err}");
-    // --import and --metastore together, or neither: usage errors.
-    let (code, _, _) = text(&migrate(&[], &[]));
+    // --import and --metastore together, or neither: usage errors naming both.
+    let (code, _, err) = text(&migrate(&[], &[]));
     assert_eq!(code, 2);
+    assert!(
+        err.contains("--metastore") && err.contains("--import"),
+        "{err}"
+    );
 
     let Some(server) = migrate_testkit::mariadb() else {
         return;
@@ -155,6 +208,28 @@ fn bad_input_is_a_clear_error_with_exit_2() {
     let (code, _, err) = text(&migrate(&["--metastore", db.url()], &env));
     assert_eq!(code, 2);
     assert!(err.contains("unknown metastore layout"), "{err}");
+    let hive2 = Spec {
+        tables: 1,
+        partitions: 0,
+        databases: 1,
+        ..Spec::standard(Dialect::Mysql, Generation::Hive2, "cli_hive2")
+    };
+    let hms2 = server.create_database("cli_hive2");
+    hms2.sql(&format!(
+        "{}\n{}",
+        ddl(hive2.dialect, hive2.generation),
+        populate(&hive2)
+    ))
+    .unwrap();
+    let (code, _, err) = text(&migrate(
+        &["--metastore", hms2.url(), "--hive-catalog", "spark"],
+        &env,
+    ));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("Hive 2.x") && err.contains("no catalogs"),
+        "{err}"
+    );
     assert!(!err.contains(":migrate@"), "the password is printed: {err}");
 
     // Glue that does not answer: named, exit 2, nothing half-done.
@@ -176,6 +251,12 @@ fn bad_input_is_a_clear_error_with_exit_2() {
         populate(&spec)
     ))
     .unwrap();
+    let (code, _, err) = text(&migrate(
+        &["--metastore", hms.url(), "--hive-catalog", "nosuch"],
+        &env,
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("its catalogs: hive, spark"), "{err}");
     let endpoint = format!("http://127.0.0.1:{port}");
     let (code, _, err) = text(&migrate(
         &["--metastore", hms.url(), "--glue-endpoint", &endpoint],
@@ -183,4 +264,55 @@ fn bad_input_is_a_clear_error_with_exit_2() {
     ));
     assert_eq!(code, 2);
     assert!(err.contains(&format!("cannot reach {endpoint}")), "{err}");
+}
+
+/// SIGINT during a run: nothing more is sent, the summary says what was done, exit code 1.
+#[test]
+fn sigint_stops_the_run_with_a_summary() {
+    let (Some(glue), Some(server)) = (migrate_testkit::glue(), migrate_testkit::mariadb()) else {
+        return;
+    };
+    let prefix = migrate_testkit::unique_name("cli_int")
+        .trim_start_matches("t_")
+        .to_string();
+    let spec = Spec {
+        // Three partitioned tables of 7,000 (a table has at most 8,064 distinct ones).
+        tables: 24,
+        partitions: 21_000,
+        databases: 1,
+        ..Spec::standard(Dialect::Mysql, Generation::Hive2, &prefix)
+    };
+    let db = server.create_database("cli_interrupted");
+    db.sql(&format!(
+        "{}\n{}",
+        ddl(spec.dialect, spec.generation),
+        populate(&spec)
+    ))
+    .unwrap();
+    let selected = format!("{prefix}_*");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_migrate"));
+    cmd.args(["catalog", "--metastore", db.url(), "--database", &selected])
+        .args(["--concurrency", "1"])
+        .env("MIGRATE_LOG", "warn")
+        .envs(glue.env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("run migrate");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (code, out, err) = text(&child.wait_with_output().unwrap());
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("STOPPED before the end: interrupted"), "{out}");
+    let created: u64 = out
+        .lines()
+        .find(|l| l.starts_with("partitions"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(created > 0 && created < 21_000, "{out}");
 }

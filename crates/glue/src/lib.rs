@@ -17,7 +17,8 @@
 //!   Glue stops returning one; [`GlueClient::get_partitions_page`] exposes single pages so that huge
 //!   tables can be walked without holding every partition.
 //! - **Batches.** Glue accepts at most [`MAX_BATCH_CREATE`] partitions per `BatchCreatePartition`,
-//!   [`MAX_BATCH_UPDATE`] per `BatchUpdatePartition` and [`MAX_BATCH_GET`] per `BatchGetPartition`;
+//!   [`MAX_BATCH_UPDATE`] per `BatchUpdatePartition`, [`MAX_BATCH_DELETE`] per
+//!   `BatchDeletePartition` and [`MAX_BATCH_GET`] per `BatchGetPartition`;
 //!   larger inputs are refused here ([`GlueError::BatchTooLarge`]) rather than by the service.
 //!   `BatchGetPartition`'s `UnprocessedKeys` are asked for again until none remain.
 //!
@@ -47,6 +48,8 @@ pub const MAX_BATCH_CREATE: usize = 100;
 pub const MAX_BATCH_UPDATE: usize = 100;
 /// Most partitions one `BatchGetPartition` asks for.
 pub const MAX_BATCH_GET: usize = 1000;
+/// Most partitions one `BatchDeletePartition` takes.
+pub const MAX_BATCH_DELETE: usize = 25;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GlueError {
@@ -678,6 +681,28 @@ impl GlueClient {
             .call(
                 "BatchUpdatePartition",
                 &json!({ "DatabaseName": database, "TableName": table, "Entries": entries }),
+            )
+            .await?;
+        Ok(batch_errors(answer))
+    }
+
+    /// Deletes up to [`MAX_BATCH_DELETE`] partitions (by their values); returns the ones Glue
+    /// refused (`EntityNotFoundException` for partitions already gone).
+    pub async fn batch_delete_partition(
+        &self,
+        database: &str,
+        table: &str,
+        values: &[Vec<String>],
+    ) -> Result<Vec<BatchItemError>, GlueError> {
+        check_batch("BatchDeletePartition", values.len(), MAX_BATCH_DELETE)?;
+        let keys: Vec<ValuesOnly> = values
+            .iter()
+            .map(|v| ValuesOnly { values: v.clone() })
+            .collect();
+        let answer: BatchAnswer = self
+            .call(
+                "BatchDeletePartition",
+                &json!({ "DatabaseName": database, "TableName": table, "PartitionsToDelete": keys }),
             )
             .await?;
         Ok(batch_errors(answer))

@@ -52,6 +52,31 @@ const REQUIRED: &[&str] = &[
     "SKEWED_COL_VALUE_LOC_MAP",
 ];
 
+/// Why a database without Hive's tables in its current schema is not read: the tables are in
+/// another PostgreSQL schema (with the URL option that reads it), or nowhere.
+async fn empty_hint(backend: &Backend) -> Result<String, MetastoreError> {
+    let elsewhere = match backend.engine() {
+        Engine::Mysql => Vec::new(),
+        Engine::Postgres => backend
+            .rows(
+                "the schemas with Hive's tables",
+                r#"SELECT DISTINCT table_schema FROM information_schema.tables WHERE table_name IN ('DBS', 'TBLS') AND table_schema IS DISTINCT FROM current_schema() ORDER BY 1"#,
+            )
+            .await?
+            .into_iter()
+            .flatten()
+            .flatten()
+            .collect(),
+    };
+    Ok(match elsewhere.first() {
+        Some(schema) => format!(
+            "unknown metastore layout: Hive's tables (DBS, TBLS, ...) are not in the schema on the search path but in schema {}: add ?options=-csearch_path%3D{schema} to the metastore URL (&options=... if it has parameters already)",
+            elsewhere.join(", ")
+        ),
+        None => "unknown metastore layout: the database is empty (no Hive tables such as DBS and TBLS): is the URL's database the metastore's?".into(),
+    })
+}
+
 impl Layout {
     pub(crate) async fn detect(backend: &Backend) -> Result<Layout, MetastoreError> {
         let sql = match backend.engine() {
@@ -76,7 +101,7 @@ impl Layout {
             let hint = if tables.contains("COLUMNS") && !tables.contains("COLUMNS_V2") {
                 " (this looks like a Hive 0.x metastore with COLUMNS instead of COLUMNS_V2: upgrade it with Hive's schematool to 2.x or later first)"
             } else if tables.is_empty() {
-                " (the database is empty: is the URL's database the metastore's?)"
+                return Err(MetastoreError::Layout(empty_hint(backend).await?));
             } else if tables
                 .iter()
                 .any(|t| t.chars().any(|c| c.is_ascii_lowercase()))

@@ -41,6 +41,9 @@ pub enum MetastoreError {
     Query { what: String, message: String },
     #[error("{0}")]
     Layout(String),
+    /// A Hive catalog asked for that the metastore does not have.
+    #[error("{0}")]
+    Catalog(String),
     /// A row that breaks the metastore schema's rules.
     #[error("metastore table {table}, row {row}: {message}")]
     BadRow {
@@ -93,10 +96,37 @@ impl Metastore {
         })
     }
 
-    /// Reads Hive catalog `name` instead of `hive` (Hive 3+; ignored by a 2.x metastore).
-    pub fn with_catalog(mut self, name: &str) -> Metastore {
-        self.catalog = name.to_string();
-        self
+    /// Reads Hive catalog `name` instead of `hive` (Hive 3+). A catalog that holds no database is
+    /// refused, naming those that do; so is any catalog but `hive` on a Hive 2.x metastore, which
+    /// has none.
+    pub async fn with_catalog(mut self, name: &str) -> Result<Metastore, MetastoreError> {
+        if !self.layout.has_catalogs {
+            if name == "hive" {
+                return Ok(self);
+            }
+            return Err(MetastoreError::Catalog(format!(
+                "Hive catalog `{name}`: this is a Hive 2.x metastore, which has no catalogs (they came with Hive 3); leave out --hive-catalog"
+            )));
+        }
+        let rows = self
+            .backend
+            .rows(
+                "DBS",
+                r#"SELECT DISTINCT "CTLG_NAME" FROM "DBS" ORDER BY "CTLG_NAME""#,
+            )
+            .await?;
+        let catalogs: Vec<String> = rows.into_iter().flatten().flatten().collect();
+        // Hive keeps catalog names in lower case, as it does database names.
+        match catalogs.iter().find(|c| c.eq_ignore_ascii_case(name)) {
+            Some(found) => {
+                self.catalog = found.clone();
+                Ok(self)
+            }
+            None => Err(MetastoreError::Catalog(format!(
+                "no Hive catalog `{name}` with databases in this metastore; its catalogs: {}",
+                catalogs.join(", ")
+            ))),
+        }
     }
 
     pub fn layout(&self) -> &Layout {
