@@ -1554,14 +1554,17 @@ fn one_database_captures_into_another_schema_without_feeding_back() {
     // Schema public selected: captured into copy, and idle (so it stops by itself) once caught
     // up, although every batch writes migrate's checkpoint in the captured database.
     let public = mapping("public");
-    let mut cdc = start_cdc(
-        db.url(),
-        db.url(),
-        &staging,
-        "one_db",
-        true,
-        &["--table-mappings", public.to_str().unwrap()],
-    );
+    let start = |idle_stop: bool| {
+        start_cdc(
+            db.url(),
+            db.url(),
+            &staging,
+            "one_db",
+            idle_stop,
+            &["--table-mappings", public.to_str().unwrap()],
+        )
+    };
+    let mut cdc = start(true);
     wait_for_capture(&mut cdc, db.url());
     db.sql("UPDATE t SET v = v || '!' WHERE id <= 5; DELETE FROM t WHERE id = 10; INSERT INTO t VALUES (11, 'new');")
         .unwrap();
@@ -1580,15 +1583,7 @@ fn one_database_captures_into_another_schema_without_feeding_back() {
     // Stopped, then resumed: copy.t is a table of the source database now, the task's own.
     db.sql("UPDATE t SET v = 'while stopped' WHERE id = 1")
         .unwrap();
-    let (code, summary) = start_cdc(
-        db.url(),
-        db.url(),
-        &staging,
-        "one_db",
-        true,
-        &["--table-mappings", public.to_str().unwrap()],
-    )
-    .summary(Duration::from_secs(60));
+    let (code, summary) = start(true).summary(Duration::from_secs(60));
     assert_eq!(code, Some(0), "{summary:#}");
     assert_eq!(rows("copy.t"), rows("public.t"));
     assert!(rows("copy.t").starts_with("1=while stopped,"));
@@ -1597,14 +1592,7 @@ fn one_database_captures_into_another_schema_without_feeding_back() {
     // before preparing it (which would have dropped it).
     db.sql("CREATE TABLE copy.n (id int PRIMARY KEY, v text); INSERT INTO copy.n VALUES (1, 'the user''s');")
         .unwrap();
-    let mut cdc = start_cdc(
-        db.url(),
-        db.url(),
-        &staging,
-        "one_db",
-        false,
-        &["--table-mappings", public.to_str().unwrap()],
-    );
+    let mut cdc = start(false);
     wait_for_capture(&mut cdc, db.url());
     db.sql("CREATE TABLE n (id int PRIMARY KEY, v text); INSERT INTO n VALUES (2, 'new');")
         .unwrap();

@@ -960,9 +960,8 @@ fn a_database_is_never_loaded_into_itself() {
     db.sql("CREATE TABLE keep (id int PRIMARY KEY); INSERT INTO keep VALUES (1), (2);")
         .unwrap();
     let staging = staging("rep_itself");
-    // Replicates the database into itself; the table loading into `target` must fail with
-    // `error`, and `keep` keep its rows.
-    let refused = |extra: &[&str], target: &str, error: &str| {
+    // Replicates the database into itself.
+    let into_itself = |extra: &[&str]| {
         let mut args = vec![
             "replicate",
             "--source",
@@ -973,7 +972,11 @@ fn a_database_is_never_loaded_into_itself() {
             staging.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
-        let (code, summary) = migrate_json(&args);
+        migrate_json(&args)
+    };
+    // The table loading into `target` must fail with `error`, and `keep` keep its rows.
+    let refused = |extra: &[&str], target: &str, error: &str| {
+        let (code, summary) = into_itself(extra);
         assert_eq!(code, 1, "{summary:#}");
         let failed = table(&summary, target);
         assert_eq!(failed["status"], "failed");
@@ -1022,20 +1025,9 @@ fn a_database_is_never_loaded_into_itself() {
         )
     };
     let copy = into("copy");
+    let copy = copy.to_str().unwrap();
     for extra in [&[][..], &[][..], &["--restart"][..]] {
-        let mut args = vec![
-            "replicate",
-            "--source",
-            db.url(),
-            "--target",
-            db.url(),
-            "--staging",
-            staging.to_str().unwrap(),
-            "--table-mappings",
-            copy.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let (code, summary) = migrate_json(&args);
+        let (code, summary) = into_itself(&[&["--table-mappings", copy][..], extra].concat());
         assert_eq!(code, 0, "{extra:?}: {summary:#}");
         assert_eq!(
             table(&summary, "copy.keep")["status"],
