@@ -375,12 +375,19 @@ impl<'a> Run<'a> {
                     ));
                     continue;
                 }
+                // Only a table Glue had can have partitions there that the source does not:
+                // the source's partitions are kept (hashed) for that comparison only.
+                let compare = glue_had(existing.as_ref(), &t.name);
                 let mut in_source = HashSet::new();
+                let mut read = 0u64;
                 let batches = m
                     .partition_pages(t, self.options.page)
                     .try_take_while(|_| futures::future::ready(Ok(self.halted_because().is_none())))
                     .map_ok(|page| {
-                        in_source.extend(page.iter().map(|p| values_key(&p.values)));
+                        read += page.len() as u64;
+                        if compare {
+                            in_source.extend(page.iter().map(|p| values_key(&p.values)));
+                        }
                         let inputs: Vec<PartitionInput> = {
                             let mut loc = self.locations();
                             page.iter()
@@ -397,7 +404,6 @@ impl<'a> Run<'a> {
                     .try_flatten();
                 self.partition_batches(&db.name, &t.name, batches).await?;
                 if let Some(reason) = self.halted_because() {
-                    let read = in_source.len() as u64;
                     let rest = m.partition_count(t).await?.saturating_sub(read);
                     if rest > 0 {
                         let mut r = self.report();
@@ -407,7 +413,7 @@ impl<'a> Run<'a> {
                             db.name, t.name
                         ));
                     }
-                } else if glue_had(existing.as_ref(), &t.name) {
+                } else if compare {
                     self.extra_partitions(&db.name, &t.name, &in_source).await;
                 }
             }
@@ -486,7 +492,11 @@ impl<'a> Run<'a> {
         let mut current: Option<(String, String)> = None;
         let mut batch: Vec<PartitionInput> = Vec::new();
         let mut batches: Vec<(String, String, Vec<PartitionInput>)> = Vec::new();
-        let mut in_source: HashMap<(String, String), HashSet<u64>> = HashMap::new();
+        // The partitions of the tables to check, hashed (see `values_key`); none of the others.
+        let mut in_source: HashMap<(String, String), HashSet<u64>> = to_check
+            .iter()
+            .map(|(key, _, _)| (key.clone(), HashSet::new()))
+            .collect();
         for record in jsonl::read::<PartitionInput>(dir, "partitions", "partition")? {
             let record = record?;
             // A partition line has both: jsonl::read checks.
@@ -517,10 +527,9 @@ impl<'a> Run<'a> {
                 continue;
             }
             self.locations().partition(&mut p);
-            in_source
-                .entry(key)
-                .or_default()
-                .insert(values_key(&p.values));
+            if let Some(keys) = in_source.get_mut(&key) {
+                keys.insert(values_key(&p.values));
+            }
             if current.as_ref() != Some(&(db.clone(), table.clone()))
                 || batch.len() == MAX_BATCH_CREATE
             {

@@ -1263,7 +1263,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                             table.name,
                             capture.load.label()
                         ),
-                        action: "rename the target table (or schema) in the table mapping, or capture into another database".into(),
+                        action: crate::INTO_ANOTHER_TABLE.into(),
                     });
                 }
                 let findings = self

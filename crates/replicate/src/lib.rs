@@ -311,7 +311,7 @@ fn plan_tables<S: Source>(
                     };
                     Err(ReplicateError::Unsupported {
                         message,
-                        action: "rename the target table (or schema) in the table mapping, or load into another database".into(),
+                        action: INTO_ANOTHER_TABLE.into(),
                     })
                 })
                 .map_err(|e| {
@@ -434,6 +434,10 @@ fn colliding_columns(table: &Table, dialect: TargetDialect) -> Option<(&Ident, &
     }
     None
 }
+
+/// What to do about a target table that is a table of the source database.
+const INTO_ANOTHER_TABLE: &str =
+    "rename the target table (or schema) in the table mapping, or load into another database";
 
 /// Source and target are the same database of the same server.
 fn same_database(task: &ValidatedTask) -> bool {

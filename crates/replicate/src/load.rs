@@ -154,7 +154,7 @@ impl<S: Source> Run<S> {
                         "{} would load into {}, a table of the source database that this task did not create (the source and the target are the same database): preparing it would drop or empty it",
                         load.source.name, label
                     ),
-                    action: "rename the target table (or schema) in the table mapping, or load into another database".into(),
+                    action: crate::INTO_ANOTHER_TABLE.into(),
                 });
             }
             state => {
