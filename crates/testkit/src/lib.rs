@@ -23,6 +23,10 @@
 //! A test therefore cannot pass under CI without its server: the only way to get past the `let ... else`
 //! below without one is the local skip.
 //!
+//! Once a process has a server, a failing test also prints the disk's free space where the servers
+//! keep their data (`disk: N MiB free of M MiB under DIR`): a nearly full disk makes them refuse
+//! writes, and every later test fails with it.
+//!
 //! ```no_run
 //! #[test]
 //! fn counts_rows() {
@@ -67,6 +71,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// True when a missing server must fail the test rather than skip it.
@@ -88,8 +93,62 @@ fn is_truthy(value: &str) -> bool {
 /// or `None` with a visible skip notice.
 fn available<T>(what: &str, found: &'static Result<T, String>) -> Option<&'static T> {
     match found {
-        Ok(server) => Some(server),
+        Ok(server) => {
+            report_free_disk_on_panic();
+            Some(server)
+        }
         Err(reason) => unavailable(what, reason),
+    }
+}
+
+/// From the first server handed out in a process on, a failing test also says how much disk is
+/// left where the servers keep their data: a nearly full disk makes them refuse writes (S3 answers
+/// HTTP 500, PostgreSQL stops) and every test after that fails for no fault of its own, so a
+/// failure should say so where it is read.
+fn report_free_disk_on_panic() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            previous(info);
+            eprintln!("{}", free_disk());
+        }));
+    });
+}
+
+/// "disk: N MiB free of M MiB under DIR", from `df` on the servers' run dir (or, when there is
+/// none, this checkout).
+fn free_disk() -> String {
+    let run_dir = PathBuf::from(run_dir_of(""));
+    let dir = if run_dir.exists() {
+        run_dir
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    };
+    let dir = std::fs::canonicalize(&dir)
+        .unwrap_or(dir)
+        .display()
+        .to_string();
+    let df = Command::new("df").args(["-Pk", &dir]).output();
+    let line = match &df {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .map(str::to_string),
+        _ => None,
+    };
+    // df -P: filesystem, 1024-blocks, used, available, capacity, mounted on.
+    let fields: Vec<&str> = line.as_deref().unwrap_or("").split_whitespace().collect();
+    match (fields.get(1), fields.get(3)) {
+        (Some(size), Some(free)) => match (size.parse::<u64>(), free.parse::<u64>()) {
+            (Ok(size), Ok(free)) => format!(
+                "disk: {} MiB free of {} MiB under {dir} (the test servers' data)",
+                free / 1024,
+                size / 1024
+            ),
+            _ => format!("disk: `df -Pk {dir}` printed {fields:?}"),
+        },
+        _ => format!("disk: `df -Pk {dir}` failed: {df:?}"),
     }
 }
 
