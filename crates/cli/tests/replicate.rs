@@ -960,23 +960,25 @@ fn a_database_is_never_loaded_into_itself() {
     db.sql("CREATE TABLE keep (id int PRIMARY KEY); INSERT INTO keep VALUES (1), (2);")
         .unwrap();
     let staging = staging("rep_itself");
-    // Replicates the database into itself.
-    let into_itself = |extra: &[&str]| {
+    // Replicates the database into `target`, a URL of itself.
+    let into = |target: &str, extra: &[&str]| {
         let mut args = vec![
             "replicate",
             "--source",
             db.url(),
             "--target",
-            db.url(),
+            target,
             "--staging",
             staging.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
         migrate_json(&args)
     };
-    // The table loading into `target` must fail with `error`, and `keep` keep its rows.
-    let refused = |extra: &[&str], target: &str, error: &str| {
-        let (code, summary) = into_itself(extra);
+    let into_itself = |extra: &[&str]| into(db.url(), extra);
+    // The table loading into `target` through `url` must fail with `error`, and `keep` keep its
+    // rows.
+    let refused_through = |url: &str, extra: &[&str], target: &str, error: &str| {
+        let (code, summary) = into(url, extra);
         assert_eq!(code, 1, "{summary:#}");
         let failed = table(&summary, target);
         assert_eq!(failed["status"], "failed");
@@ -990,7 +992,29 @@ fn a_database_is_never_loaded_into_itself() {
             "the source is untouched"
         );
     };
+    let refused =
+        |extra: &[&str], target: &str, error: &str| refused_through(db.url(), extra, target, error);
     refused(&[], "public.keep", "would load into itself");
+    // The same server by another of its names: the URLs differ, the database is the same (the
+    // emptied target was this very table before).
+    let another_name = if db.url().contains("127.0.0.1") {
+        db.url().replacen("127.0.0.1", "localhost", 1)
+    } else {
+        db.url().replacen("localhost", "127.0.0.1", 1)
+    };
+    assert_ne!(
+        another_name,
+        db.url(),
+        "the test server's URL names 127.0.0.1 or localhost"
+    );
+    for prep in ["DROP_AND_CREATE", "TRUNCATE_BEFORE_LOAD"] {
+        refused_through(
+            &another_name,
+            &["--prep-mode", prep],
+            "public.keep",
+            "would load into itself",
+        );
+    }
 
     // `"Keep"`, lower-cased by a rule, loads into `keep`: another table of the source, not
     // selected. Preparing it dropped `keep` and its rows before.
@@ -1013,7 +1037,7 @@ fn a_database_is_never_loaded_into_itself() {
     // runs after it (a resume, a restart) find it as a table of the source, theirs to prepare.
     db.sql(r#"DROP TABLE "Keep"; CREATE SCHEMA copy; CREATE SCHEMA other; CREATE TABLE other.keep (mine text); INSERT INTO other.keep VALUES ('the user''s');"#)
         .unwrap();
-    let into = |schema: &str| {
+    let into_schema = |schema: &str| {
         staging_file(
             &format!("into_{schema}.json"),
             &format!(
@@ -1024,7 +1048,7 @@ fn a_database_is_never_loaded_into_itself() {
             ),
         )
     };
-    let copy = into("copy");
+    let copy = into_schema("copy");
     let copy = copy.to_str().unwrap();
     for extra in [&[][..], &[][..], &["--restart"][..]] {
         let (code, summary) = into_itself(&[&["--table-mappings", copy][..], extra].concat());
@@ -1037,7 +1061,7 @@ fn a_database_is_never_loaded_into_itself() {
         assert_eq!(one(&db, "SELECT count(*) FROM copy.keep"), "2");
     }
     // A table of the user's where the mapping puts the target: never this task's.
-    let other = into("other");
+    let other = into_schema("other");
     refused(
         &["--table-mappings", other.to_str().unwrap()],
         "other.keep",

@@ -159,6 +159,37 @@ impl PgConnector {
     }
 }
 
+/// What tells one database of one server from every other, as text: the server's start time and
+/// the database's oid. A host has many names (`localhost`, `127.0.0.1`, DNS aliases, a pooler in
+/// front), so two URLs that differ may still reach one database; both values are readable by
+/// any user, and two servers started in the same microsecond with the same oid are not a case.
+pub async fn database_identity(url: &str) -> Result<String, IdentityError> {
+    // The connection's task ends by itself once the client is dropped.
+    let (client, _connection) = PgConnector::new(url)?
+        .connect()
+        .await
+        .map_err(|e| IdentityError::Server(describe(&e)))?;
+    client
+        .query_one(
+            "SELECT pg_postmaster_start_time()::text || ' ' || oid::text \
+             FROM pg_database WHERE datname = current_database()",
+            &[],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| IdentityError::Server(describe(&e)))
+}
+
+/// Why [`database_identity`] could not tell.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// Connecting or the query failed (the server's message).
+    #[error("{0}")]
+    Server(String),
+}
+
 /// A driver error as users need it: the server's message with its SQLSTATE, detail, hint and
 /// context (the driver's `Display` leaves them out), or the client's own message.
 pub fn describe(error: &tokio_postgres::Error) -> String {

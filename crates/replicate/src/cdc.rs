@@ -279,8 +279,12 @@ fn capture_of<S: ChangeSource>(
 
 /// Refuses a table whose target the selection rules select too, in the same database: every
 /// change migrate writes to it would be captured and applied to it again, without end.
-fn captures_own_writes(task: &ValidatedTask, load: &TableLoad) -> Result<(), ReplicateError> {
-    if !crate::same_database(task) {
+fn captures_own_writes(
+    task: &ValidatedTask,
+    same_database: bool,
+    load: &TableLoad,
+) -> Result<(), ReplicateError> {
+    if !same_database {
         return Ok(());
     }
     let dialect = crate::target_dialect(task);
@@ -575,7 +579,9 @@ pub async fn replicate_cdc<S: ChangeSource>(
     for load in &planned.loads {
         match load {
             Ok(load) => {
-                match captures_own_writes(task, load).and_then(|()| Capture::new(load.clone())) {
+                match captures_own_writes(task, planned.same_database, load)
+                    .and_then(|()| Capture::new(load.clone()))
+                {
                     Ok(capture) => {
                         captures.insert(load.source.name.clone(), capture);
                     }
@@ -667,6 +673,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
                     let planned = Planned {
                         loads: planned.loads.clone(),
                         findings: planned.findings.clone(),
+                        same_database: planned.same_database,
                     };
                     let mut summary = full_load(
                         task,
@@ -730,6 +737,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
     let stage = open_stage(task, &options.task_name)?;
     let mut run = CdcRun {
         task,
+        same_database: planned.same_database,
         options: &options,
         cdc: &cdc,
         observer,
@@ -799,6 +807,8 @@ async fn drop_unused_capture<S: ChangeSource>(task: &ValidatedTask, options: &Op
 
 struct CdcRun<'a, S: ChangeSource> {
     task: &'a ValidatedTask,
+    /// The source and the target are one database.
+    same_database: bool,
     options: &'a Options,
     cdc: &'a CdcOptions,
     observer: Arc<dyn Observer>,
@@ -1233,7 +1243,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         let Some(capture) = capture_of(self.task, &self.source, &table)? else {
             return Ok(());
         };
-        captures_own_writes(self.task, &capture.load)?;
+        captures_own_writes(self.task, self.same_database, &capture.load)?;
         let dialect = self.source.dialect();
         match self.captures.get(&table.name) {
             Some(old) => {
@@ -1254,9 +1264,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 // In one database, a target that is there already is a table of the user's
                 // (one of this task's would have been captured from the start): preparing it
                 // would drop or empty it.
-                if crate::same_database(self.task)
-                    && self.warehouse.table_exists(&capture.load.target).await?
-                {
+                if self.same_database && self.warehouse.table_exists(&capture.load.target).await? {
                     return Err(ReplicateError::Unsupported {
                         message: format!(
                             "{}, a new table, would be captured into {}, a table of the source database that this task did not create (the source and the target are the same database): preparing it would drop or empty it",

@@ -224,12 +224,15 @@ struct Planned {
     /// A table whose read can't be built (an untranslatable expression) fails alone.
     loads: Vec<Result<TableLoad, Box<TableSummary>>>,
     findings: Vec<Finding>,
+    /// The source and the target are one database ([`same_database`]).
+    same_database: bool,
 }
 
 fn plan_tables<S: Source>(
     task: &ValidatedTask,
     source: &S,
     catalog: &Catalog,
+    same_database: bool,
 ) -> Result<Planned, ReplicateError> {
     let plan = task.mappings.plan(catalog)?;
     // Refused before anything is done (a capture's slot created, a summary of nothing that
@@ -289,7 +292,7 @@ fn plan_tables<S: Source>(
                     // compared as the server stores them: the target's folded, the source's
                     // exact.
                     let target = stored(&load.target.name);
-                    if !same_database(task) || !source_tables.contains(&target) {
+                    if !same_database || !source_tables.contains(&target) {
                         return Ok(load);
                     }
                     let message = if target == exact(&load.source.name) {
@@ -326,7 +329,11 @@ fn plan_tables<S: Source>(
     fail_colliding_targets(task, &mut loads);
     let mut findings = about_selected_tables(&catalog.findings, catalog, &plan.tables);
     findings.extend(plan.findings);
-    Ok(Planned { loads, findings })
+    Ok(Planned {
+        loads,
+        findings,
+        same_database,
+    })
 }
 
 /// The discovery `findings` that are not about a table of `catalog` the mapping left out (a
@@ -439,13 +446,41 @@ fn colliding_columns(table: &Table, dialect: TargetDialect) -> Option<(&Ident, &
 const INTO_ANOTHER_TABLE: &str =
     "rename the target table (or schema) in the table mapping, or load into another database";
 
-/// Source and target are the same database of the same server.
-fn same_database(task: &ValidatedTask) -> bool {
+/// Source and target are the same database of the same server: their URLs name it alike, or,
+/// for PostgreSQL, the servers say so ([`migrate_pgconn::database_identity`]: `localhost` and
+/// `127.0.0.1` are one server). When a server can't be asked, the URLs decide: a target that
+/// can't be reached fails the run soon after anyway.
+async fn same_database(task: &ValidatedTask) -> bool {
     let (a, b) = (&task.source, &task.target.url);
-    a.engine() == b.engine()
-        && a.host().eq_ignore_ascii_case(b.host())
+    if a.engine() != b.engine() {
+        return false;
+    }
+    if a.host().eq_ignore_ascii_case(b.host())
         && a.port() == b.port()
         && a.database() == b.database()
+    {
+        return true;
+    }
+    if a.engine() != Engine::Postgres {
+        return false;
+    }
+    let (source, target) = (connection_url(a), connection_url(b));
+    let (source, target) = tokio::join!(
+        migrate_pgconn::database_identity(&source),
+        migrate_pgconn::database_identity(&target)
+    );
+    match (source, target) {
+        (Ok(source), Ok(target)) => source == target,
+        (source, target) => {
+            let error = source
+                .err()
+                .or(target.err())
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            tracing::warn!("could not ask the servers whether the source and the target are one database ({error}); their URLs differ, so they are taken as two");
+            false
+        }
+    }
 }
 
 fn failed_table(source: String, target: String, error: &ReplicateError) -> TableSummary {
@@ -479,7 +514,7 @@ async fn connect_and_plan<S: Source>(
             "discovering {}",
             source.endpoint()
         )))?;
-    let planned = plan_tables(task, &source, &catalog)?;
+    let planned = plan_tables(task, &source, &catalog, same_database(task).await)?;
     Ok((source, planned))
 }
 
@@ -523,6 +558,7 @@ async fn full_load<S: Source>(
     let Planned {
         loads,
         mut findings,
+        ..
     } = planned;
     let workers = workers(task, &options);
     let stage = open_stage(task, &options.task_name)?;
@@ -659,7 +695,9 @@ pub async fn validate<S: Source>(
         });
     }
     let (source, planned) = connect_and_plan::<S>(task, &options).await?;
-    let Planned { loads, findings } = planned;
+    let Planned {
+        loads, findings, ..
+    } = planned;
     let parallel = (task.parallel_tables as usize).max(1);
     let target =
         Target::postgres(&connection_url(&task.target.url), parallel, &options.retry).await?;
