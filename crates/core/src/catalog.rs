@@ -240,6 +240,15 @@ pub struct Identity {
     pub increment: i64,
     /// `GENERATED ALWAYS`: the source rejects explicit values.
     pub always: bool,
+    /// The sequence's bounds as the source gives them (Oracle's may exceed 64 bits); `None`:
+    /// the source's default for the direction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_value: Option<i128>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_value: Option<i128>,
+    /// `CYCLE`: past its last value the sequence starts again from its other bound.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cycle: bool,
 }
 
 impl Default for Identity {
@@ -248,6 +257,9 @@ impl Default for Identity {
             start: 1,
             increment: 1,
             always: false,
+            min_value: None,
+            max_value: None,
+            cycle: false,
         }
     }
 }
@@ -494,6 +506,20 @@ pub struct Sequence {
     pub cycle: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<SourceLocation>,
+}
+
+impl Sequence {
+    /// The identity of a column numbered by this sequence.
+    pub fn identity(&self) -> Identity {
+        Identity {
+            start: self.start,
+            increment: self.increment,
+            always: false,
+            min_value: self.min_value,
+            max_value: self.max_value,
+            cycle: self.cycle,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

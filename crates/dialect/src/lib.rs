@@ -11,6 +11,7 @@ mod expr;
 mod index_expr;
 mod literal_default;
 mod script;
+mod sequence_bounds;
 mod target_checks;
 mod type_syntax;
 pub mod typemap;

@@ -35,7 +35,8 @@ SELECT c.oid, n.nspname::text, c.relname::text, c.relkind = 'p' AS partitioned,
 
 /// Columns with their statistics, default (or a generated column's expression) and identity,
 /// and the sequence that numbers them (an identity's, or the one a default's `nextval` names):
-/// its next value (as far as the role may read it) and increment. A column without a default
+/// its next value (as far as the role may read it; a cycling sequence past its last value
+/// starts again from its first), increment, bounds and CYCLE. A column without a default
 /// of its own takes its domain's (the nearest in a chain of domains that has one), as an insert
 /// into it does: the target has no domain to take it from.
 const COLUMNS: &str = "
@@ -52,9 +53,11 @@ SELECT a.attrelid, a.attname::text, a.attnotnull, a.atttypid, a.atttypmod,
                  SELECT default_text FROM domain WHERE default_text IS NOT NULL)),
        a.attidentity::text,
        CASE WHEN q.last_value IS NULL THEN q.start_value
+            WHEN q.cycle AND q.last_value::numeric + q.increment_by > q.max_value THEN q.min_value
+            WHEN q.cycle AND q.last_value::numeric + q.increment_by < q.min_value THEN q.max_value
             ELSE greatest(least(q.last_value::numeric + q.increment_by, q.max_value),
                           q.min_value)::int8 END,
-       q.increment_by, a.attgenerated::text
+       q.increment_by, a.attgenerated::text, q.min_value, q.max_value, q.cycle
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -75,11 +78,11 @@ SELECT a.attrelid, a.attname::text, a.attnotnull, a.atttypid, a.atttypmod,
                        -- What the pg_sequences view gives, for this sequence only (the view
                        -- reads every sequence's last value each time it is joined).
                        CROSS JOIN LATERAL (
-                         SELECT q.seqstart, q.seqincrement, q.seqmin, q.seqmax,
+                         SELECT q.seqstart, q.seqincrement, q.seqmin, q.seqmax, q.seqcycle,
                                 CASE WHEN has_sequence_privilege(o.seq, 'SELECT,USAGE')
                                      THEN pg_sequence_last_value(o.seq) END
                            FROM pg_sequence q WHERE q.seqrelid = o.seq)
-                         q(start_value, increment_by, min_value, max_value, last_value)
+                         q(start_value, increment_by, min_value, max_value, cycle, last_value)
                       LIMIT 1) q ON true
  WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum";
@@ -239,12 +242,18 @@ impl PostgresSource {
             } else {
                 column.generated = expression;
             }
-            column.identity = identity(
-                &row.get::<_, String>(9),
-                row.get(10),
-                row.get(11),
-                column.default.as_ref(),
-            );
+            let sequence = match (row.get(10), row.get(11)) {
+                (Some(start), Some(increment)) => Some(Identity {
+                    start,
+                    increment,
+                    always: false,
+                    min_value: row.get::<_, Option<i64>>(13).map(i128::from),
+                    max_value: row.get::<_, Option<i64>>(14).map(i128::from),
+                    cycle: row.get::<_, Option<bool>>(15).unwrap_or(false),
+                }),
+                _ => None,
+            };
+            column.identity = identity(&row.get::<_, String>(9), sequence, column.default.as_ref());
             let null_frac: Option<f64> = row.get(5);
             let n_distinct: Option<f64> = row.get(6);
             if null_frac.is_some() || n_distinct.is_some() {
@@ -460,22 +469,18 @@ fn quoted_len(text: &str, quote: char) -> usize {
 /// The identity a column gets in the target: a PostgreSQL identity column (`attidentity` `a`:
 /// always, `d`: by default), or a column whose default is a sequence's next value (serial;
 /// the converter writes a nullable one as a plain column). It starts at the sequence's next
-/// value, so that rows inserted after a migration don't collide with the rows it copied.
+/// value, so that rows inserted after a migration don't collide with the rows it copied, and
+/// keeps its bounds and CYCLE. `sequence`: the sequence's, starting at its next value.
 fn identity(
     attidentity: &str,
-    next_value: Option<i64>,
-    increment: Option<i64>,
+    sequence: Option<Identity>,
     default: Option<&ColumnDefault>,
 ) -> Option<Identity> {
     let numbered = !attidentity.is_empty() || matches!(default, Some(ColumnDefault::Sequence(_)));
-    match (numbered, next_value, increment) {
-        (true, Some(start), Some(increment)) => Some(Identity {
-            start,
-            increment,
-            always: attidentity == "a",
-        }),
-        _ => None,
-    }
+    sequence.filter(|_| numbered).map(|sequence| Identity {
+        always: attidentity == "a",
+        ..sequence
+    })
 }
 
 /// `pg_stats.n_distinct`: a count when positive, minus a fraction of the rows when negative,
@@ -615,25 +620,28 @@ mod tests {
 
     #[test]
     fn serial_and_identity_columns_start_at_the_sequences_next_value() {
+        let sequence = |start, increment| Identity {
+            start,
+            increment,
+            min_value: Some(1),
+            max_value: Some(100),
+            cycle: true,
+            ..Identity::default()
+        };
         let serial = ColumnDefault::Sequence(QualifiedName::new(None, ident("t_id_seq")));
         assert_eq!(
-            identity("", Some(42), Some(1), Some(&serial)),
-            Some(Identity {
-                start: 42,
-                increment: 1,
-                always: false
-            })
+            identity("", Some(sequence(42, 1)), Some(&serial)),
+            Some(sequence(42, 1))
         );
         assert_eq!(
-            identity("a", Some(60), Some(5), None),
+            identity("a", Some(sequence(60, 5)), None),
             Some(Identity {
-                start: 60,
-                increment: 5,
-                always: true
+                always: true,
+                ..sequence(60, 5)
             })
         );
         let plain = ColumnDefault::Expression("0".into());
-        assert_eq!(identity("", Some(7), Some(1), Some(&plain)), None);
-        assert_eq!(identity("", None, None, None), None);
+        assert_eq!(identity("", Some(sequence(7, 1)), Some(&plain)), None);
+        assert_eq!(identity("", None, None), None);
     }
 }

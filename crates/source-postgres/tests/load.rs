@@ -4,7 +4,7 @@ mod common;
 
 use common::{connect, read_all, rows_not_in_exactly_one_chunk, table, whole};
 use futures::TryStreamExt;
-use migrate_core::{ConstraintKind, Ident, LogicalType};
+use migrate_core::{ConstraintKind, Ident, Identity, LogicalType};
 use migrate_source_postgres::{chunk_predicate, ChunkBound, PostgresSource, Snapshot};
 
 fn one(db: &migrate_testkit::PgDatabase, sql: &str) -> String {
@@ -133,6 +133,60 @@ async fn discovery_reads_keys_and_statistics() {
         measures.statistics.as_ref().unwrap().row_count,
         Some(500),
         "a partitioned table counts its partitions' rows"
+    );
+}
+
+/// Identity and serial columns keep their sequence's bounds and CYCLE; one that cycles and has
+/// given its last value starts again from its first, as the source's next insert does.
+#[tokio::test(flavor = "multi_thread")]
+async fn discovery_reads_sequence_bounds_and_cycle() {
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("pg_discover_bounds");
+    db.sql(
+        "CREATE TABLE lap (id int GENERATED ALWAYS AS IDENTITY
+                               (START WITH 5 INCREMENT BY 5 MINVALUE 5 MAXVALUE 12 CYCLE), v text);
+         CREATE SEQUENCE down_seq AS integer INCREMENT BY -1 MINVALUE -3 MAXVALUE -1;
+         CREATE TABLE down (id int DEFAULT nextval('down_seq') NOT NULL);
+         CREATE TABLE plain (id bigserial);
+         INSERT INTO lap (v) VALUES ('a'), ('b');
+         SELECT nextval('down_seq');",
+    )
+    .unwrap();
+    let source = connect(db.url()).await;
+    let catalog = source.discover(None).await.unwrap();
+    let identity = |name: &str| table(&catalog, name).columns[0].identity;
+    assert_eq!(
+        identity("lap"),
+        Some(Identity {
+            start: 5,
+            increment: 5,
+            always: true,
+            min_value: Some(5),
+            max_value: Some(12),
+            cycle: true,
+        }),
+        "5 and 10 given: 15 is past MAXVALUE, so the next is MINVALUE"
+    );
+    assert_eq!(
+        identity("down"),
+        Some(Identity {
+            start: -2,
+            increment: -1,
+            always: false,
+            min_value: Some(-3),
+            max_value: Some(-1),
+            cycle: false,
+        })
+    );
+    assert_eq!(
+        identity("plain"),
+        Some(Identity {
+            min_value: Some(1),
+            max_value: Some(i64::MAX.into()),
+            ..Identity::default()
+        })
     );
 }
 

@@ -307,6 +307,9 @@ impl DdlReader {
                 start: options.start(cursor)?,
                 increment: options.increment,
                 always,
+                min_value: options.min_value,
+                max_value: options.max_value,
+                cycle: options.cycle,
             });
             if let Some(sequence) = options.name {
                 self.identity_sequences

@@ -84,7 +84,8 @@ pub(super) async fn identity_sequences(
 
 /// Moves each of `sequences` past the values of its column in `relation` (SQL: a table, or a
 /// table with a `WHERE` clause), where `column_sql` names the column at each position: the next
-/// number a sequence gives is then beyond every value written. Never moves one backwards.
+/// number a sequence gives is then beyond every value written. Never moves one backwards, nor
+/// past its bound: values beyond it leave it at the bound, with a warning (once per process).
 pub(super) async fn advance_identities(
     client: &impl GenericClient,
     sequences: &[IdentitySequence],
@@ -99,11 +100,13 @@ pub(super) async fn advance_identities(
         } else {
             ("min", "GREATEST", "<")
         };
-        client
-            .execute(
+        let moved = client
+            .query_opt(
                 &format!(
-                    "SELECT setval($1::text::regclass, x.v) \
-                       FROM (SELECT {clamp}({extreme}({column}), $2::int8) AS v FROM {relation}) x, {sequence} s \
+                    "SELECT setval($1::text::regclass, x.v), x.past \
+                       FROM (SELECT {clamp}({extreme}({column}), $2::int8) AS v, \
+                                    {extreme}({column}) {beyond} $2::int8 AS past FROM {relation}) x, \
+                            {sequence} s \
                       WHERE x.v {beyond} s.last_value OR (x.v = s.last_value AND NOT s.is_called)",
                     sequence = identity.sequence,
                 ),
@@ -114,6 +117,27 @@ pub(super) async fn advance_identities(
                 "{doing}: moving sequence {} past the values of its column",
                 identity.sequence
             )))?;
+        if moved.is_some_and(|row| row.get::<_, Option<bool>>(1) == Some(true)) {
+            past_bound(identity, doing);
+        }
     }
     Ok(())
+}
+
+/// Warns, once per sequence, that values written are past `identity`'s bound.
+fn past_bound(identity: &IdentitySequence, doing: &str) {
+    let sequence = &identity.sequence;
+    let first = WARNED.lock().map_or(true, |mut warned| {
+        warned.insert(format!("{sequence} bound"))
+    });
+    if first {
+        let (option, beyond) = match identity.ascending {
+            true => ("MAXVALUE", "above"),
+            false => ("MINVALUE", "below"),
+        };
+        tracing::warn!(
+            "{doing}: the column has values {beyond} the {option} {} of its sequence {sequence}, which is left at its {option}: inserts the target numbers itself fail (the sequence has reached its {option}) or, if it cycles, start again from its other bound and may take numbers of migrated rows",
+            identity.bound
+        );
+    }
 }
