@@ -886,6 +886,72 @@ async fn new_selected_tables_are_announced_and_untypable_columns_stop_the_stream
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_captured_table_renamed_into_the_selection_stops_the_stream() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("cdc_rename");
+    db.sql(
+        "CREATE TABLE a (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;
+         CREATE TABLE b (id INT PRIMARY KEY) ENGINE=InnoDB;
+         INSERT INTO a VALUES (1, 1), (2, 2);",
+    )
+    .unwrap();
+    let source = connect(db.url()).await;
+    let from = snapshot_position(&source).await;
+    let tables = watched(&source, &["a", "b"]).await;
+    // Every table but `archived_*` is selected.
+    let open = |from: Position| {
+        let selected: TableFilter =
+            Arc::new(|name: &QualifiedName| !name.name.value.starts_with("archived"));
+        let (source, tables) = (&source, &tables);
+        async move {
+            source
+                .open_changes("rename", tables, Selection::every_column(selected), &from)
+                .await
+                .unwrap()
+        }
+    };
+    // Renamed out of the selection: the stream goes on (the target keeps the rows).
+    let mut stream = open(from).await;
+    db.sql(
+        "RENAME TABLE b TO archived_b;
+         INSERT INTO archived_b VALUES (7);
+         INSERT INTO a VALUES (3, 3);",
+    )
+    .unwrap();
+    let events = until_commits(&mut stream, 1).await;
+    assert_eq!(shape(&events), ["a:I", "C"], "{events:?}");
+    let after = commit_position(&events[1]);
+
+    // Renamed to a selected name: captured as a new table, it would lack the rows it has (they
+    // arrived as a new table with only the updated row, silently); the rename stops the
+    // stream, on every resume before it too.
+    db.sql(
+        "ALTER TABLE a RENAME TO a2;
+         UPDATE a2 SET v = 10 WHERE id = 1;",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let mut stream = open(after.clone()).await;
+        let error = next_error(&mut stream).await;
+        assert_eq!(error.retry(), Retry::Definite);
+        let text = error.to_string();
+        let renamed = format!(
+            "captured table {0}.a was renamed to {0}.a2 (`ALTER TABLE a RENAME TO a2`)",
+            db.name()
+        );
+        for words in [
+            renamed.as_str(),
+            "--restart",
+            "out of the task's table mappings",
+        ] {
+            assert!(text.contains(words), "`{words}` not in: {text}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_logged_value_the_target_cannot_hold_names_its_row_and_how_to_go_on() {
     let Some(server) = migrate_testkit::mariadb() else {
         return;

@@ -26,7 +26,10 @@
 //!   arrive within 2 ms), for 50 ms at most, and only the last commit of the batch is delivered
 //!   (positions stay transaction ends; see `Gathering`).
 //! - QUERY events: `BEGIN` is skipped, `COMMIT` commits, `TRUNCATE` of a watched table gives
-//!   [`ChangeEvent::Truncate`] then a commit; other DDL is seen through the next TableMap.
+//!   [`ChangeEvent::Truncate`] then a commit; a watched table renamed to a selected name it
+//!   was not captured under stops the stream (it would arrive as a new table without its rows),
+//!   renamed out of the selection or dropped, a warning (its target table keeps its rows);
+//!   other DDL is seen through the next TableMap.
 //!   INSERT/UPDATE/DELETE logged as statements (a session with `binlog_format=STATEMENT`) on a
 //!   watched schema stop the stream with a definite error: their rows can't be captured.
 //! - refused when the stream opens: binlog off, `binlog_format` other than ROW,
@@ -43,6 +46,7 @@ mod charset;
 mod position;
 mod query;
 mod rows;
+mod temporal;
 
 use crate::connect::{first, get, Flavor, Target};
 use crate::sql::display_name;
@@ -739,6 +743,23 @@ impl MysqlChangeStream {
                             });
                         }
                     }
+                    Statement::Rename(pairs) => {
+                        self.renamed(&pairs, &schema, &query.query(), pos)?;
+                        if !self.in_transaction {
+                            self.end_group(pos, header.timestamp())?;
+                        }
+                    }
+                    Statement::Drop(names) => {
+                        for (named, table) in names {
+                            let key = (named.unwrap_or_else(|| schema.clone()), table);
+                            if self.watched.contains_key(&key) {
+                                tracing::warn!(table = %format!("{}.{}", key.0, key.1), "a captured table was dropped on the source: change capture does not follow DROP TABLE, so its target table keeps its rows (drop or empty it there if it should go; a table created again under that name has its changes applied to it)");
+                            }
+                        }
+                        if !self.in_transaction {
+                            self.end_group(pos, header.timestamp())?;
+                        }
+                    }
                     Statement::Other => {
                         if !self.in_transaction {
                             self.end_group(pos, header.timestamp())?;
@@ -767,6 +788,53 @@ impl MysqlChangeStream {
                 });
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// Watched tables renamed by a `RENAME TABLE` / `ALTER TABLE ... RENAME` statement at `pos`
+    /// (`schema`: its default database). Capture does not follow a rename: the target keeps the
+    /// table's rows under the old name. Renamed to a name the task selects and does not capture
+    /// yet, the table would be captured as a new one from its next change, without the rows it
+    /// has: a definite error, read again on every resume until the selection or a new full
+    /// load settles it. Renamed out of the selection, or onto a captured name, a warning.
+    fn renamed(
+        &self,
+        pairs: &[(query::Name, query::Name)],
+        schema: &str,
+        statement: &str,
+        pos: u32,
+    ) -> Result<(), SourceError> {
+        let key = |(named, table): &query::Name| {
+            (
+                named.clone().unwrap_or_else(|| schema.to_string()),
+                table.clone(),
+            )
+        };
+        for (from, to) in pairs {
+            let (from, to) = (key(from), key(to));
+            if !self.watched.contains_key(&from) {
+                continue;
+            }
+            let (old, new) = (
+                format!("{}.{}", from.0, from.1),
+                format!("{}.{}", to.0, to.1),
+            );
+            let to_name = QualifiedName::new(Some(Ident::new(&to.0)), Ident::new(&to.1));
+            if self.watched.contains_key(&to) {
+                tracing::warn!(table = %old, renamed_to = %new, "a captured table was renamed onto the name of another captured table: change capture does not follow renames, so the target table {new} keeps its rows and gets the changes of the renamed table from now on, and {old} keeps the renamed table's rows; reload both with --restart");
+            } else if (self.selected)(&to_name) {
+                return Err(SourceError::ChangeCapture {
+                    at: self.at(pos),
+                    message: format!(
+                        "captured table {old} was renamed to {new} (`{}`), which the task selects: change capture does not follow renames, so {new} would be captured as a new table holding only the rows changed from now on, while the target has its rows under {old}",
+                        truncate_text(statement, 200)
+                    ),
+                    action: format!("{START_OVER}; or leave {new} out of the task's table mappings and run the task again (the target then keeps the rows under {old}, which gets no more changes)"),
+                });
+            } else {
+                tracing::warn!(table = %old, renamed_to = %new, "a captured table was renamed to a table the task does not select: change capture does not follow renames, so its target table keeps its rows and gets no more changes");
+            }
         }
         Ok(())
     }

@@ -12,6 +12,11 @@ pub(crate) enum Statement {
     Commit,
     /// `TRUNCATE [TABLE] [schema.]name`: (schema if written, name).
     Truncate(Option<String>, String),
+    /// `RENAME TABLE a TO b, ...` or `ALTER TABLE a ... RENAME [TO|AS] b`: each table renamed,
+    /// from and to.
+    Rename(Vec<(Name, Name)>),
+    /// `DROP TABLE [IF EXISTS] a, ...` (not `DROP TEMPORARY TABLE`): the tables dropped.
+    Drop(Vec<Name>),
     /// INSERT/UPDATE/DELETE/REPLACE/LOAD DATA logged as a statement (a session with
     /// `binlog_format=STATEMENT`): its rows are not in the binlog as rows.
     Dml,
@@ -77,16 +82,117 @@ fn identifier(text: &str) -> Option<(String, &str)> {
     }
 }
 
+/// A table's name as a statement writes it: (schema if written, name).
+pub(crate) type Name = (Option<String>, String);
+
 /// `name` or `schema.name`.
-fn table_name(text: &str) -> Option<(Option<String>, String)> {
+fn table_name(text: &str) -> Option<Name> {
+    table_name_and_rest(text).map(|(name, _)| name)
+}
+
+/// `name` or `schema.name`, and the text after it.
+fn table_name_and_rest(text: &str) -> Option<(Name, &str)> {
     let (first, rest) = identifier(text)?;
     match skip_noise(rest).strip_prefix('.') {
         Some(rest) => {
-            let (second, _) = identifier(rest)?;
-            Some((Some(first), second))
+            let (second, rest) = identifier(rest)?;
+            Some(((Some(first), second), rest))
         }
-        None => Some((None, first)),
+        None => Some(((None, first), rest)),
     }
+}
+
+/// `text` after the keywords `words` (each optional, in order), e.g. `IF EXISTS`.
+fn after_optional<'t>(text: &'t str, words: &[&str]) -> &'t str {
+    let (word, rest) = keyword(text);
+    if word == words[0] {
+        words[1..]
+            .iter()
+            .try_fold(rest, |rest, w| {
+                let (word, rest) = keyword(rest);
+                (word == *w).then_some(rest)
+            })
+            .unwrap_or(text)
+    } else {
+        text
+    }
+}
+
+/// After a table name of a DDL statement: MariaDB's `WAIT n` or `NOWAIT`, skipped.
+fn skip_wait(text: &str) -> &str {
+    match keyword(text) {
+        (word, rest) if word == "NOWAIT" => rest,
+        (word, rest) if word == "WAIT" => keyword(rest).1,
+        _ => text,
+    }
+}
+
+/// `a TO b, c TO d` of `RENAME TABLE`.
+fn renames(mut text: &str) -> Option<Vec<(Name, Name)>> {
+    let mut pairs = Vec::new();
+    loop {
+        let (from, rest) = table_name_and_rest(text)?;
+        let (to_word, rest) = keyword(skip_wait(rest));
+        if to_word != "TO" {
+            return None;
+        }
+        let (to, rest) = table_name_and_rest(rest)?;
+        pairs.push((from, to));
+        match skip_noise(rest).strip_prefix(',') {
+            Some(rest) => text = rest,
+            None => return Some(pairs),
+        }
+    }
+}
+
+/// The clauses of an `ALTER TABLE` after the table's name, split at commas outside quotes and
+/// parentheses.
+fn clauses(text: &str) -> Vec<&str> {
+    let mut clauses = Vec::new();
+    let (mut depth, mut quote, mut start) = (0usize, None, 0);
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match (quote, c) {
+            (Some(q), _) if c == q => {
+                // A doubled quote stays inside the quoted text.
+                if chars.peek().is_some_and(|&(_, next)| next == q) {
+                    chars.next();
+                } else {
+                    quote = None;
+                }
+            }
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth = depth.saturating_sub(1),
+            (None, ',') if depth == 0 => {
+                clauses.push(&text[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    clauses.push(&text[start..]);
+    clauses
+}
+
+/// The new name of an `ALTER TABLE`'s `RENAME [TO|AS] name` clause, if it has one (not
+/// `RENAME COLUMN`, `RENAME INDEX`, `RENAME KEY`).
+fn altered_name(text: &str) -> Option<Name> {
+    clauses(text).into_iter().find_map(|clause| {
+        let (word, rest) = keyword(clause);
+        if word != "RENAME" {
+            return None;
+        }
+        match keyword(rest) {
+            (word, _) if ["COLUMN", "INDEX", "KEY", "CONSTRAINT"].contains(&word.as_str()) => None,
+            (word, after) if word == "TO" || word == "AS" => table_name(after),
+            _ => table_name(rest),
+        }
+    })
 }
 
 pub(crate) fn classify(statement: &str) -> Statement {
@@ -105,6 +211,46 @@ pub(crate) fn classify(statement: &str) -> Statement {
                 Some((schema, name)) => Statement::Truncate(schema, name),
                 None => Statement::Other,
             }
+        }
+        "RENAME" => {
+            let (second, after) = keyword(rest);
+            match (
+                second.as_str(),
+                renames(after_optional(after, &["IF", "EXISTS"])),
+            ) {
+                ("TABLE" | "TABLES", Some(pairs)) => Statement::Rename(pairs),
+                _ => Statement::Other,
+            }
+        }
+        "ALTER" => {
+            let rest = after_optional(rest, &["ONLINE"]);
+            let rest = after_optional(rest, &["IGNORE"]);
+            let (second, after) = keyword(rest);
+            if second != "TABLE" {
+                return Statement::Other;
+            }
+            let renamed = table_name_and_rest(after_optional(after, &["IF", "EXISTS"]))
+                .and_then(|(from, rest)| Some((from, altered_name(skip_wait(rest))?)));
+            match renamed {
+                Some(pair) => Statement::Rename(vec![pair]),
+                None => Statement::Other,
+            }
+        }
+        "DROP" => {
+            let (second, after) = keyword(rest);
+            if second != "TABLE" && second != "TABLES" {
+                return Statement::Other;
+            }
+            let mut text = after_optional(after, &["IF", "EXISTS"]);
+            let mut names = Vec::new();
+            while let Some((name, rest)) = table_name_and_rest(text) {
+                names.push(name);
+                match skip_noise(rest).strip_prefix(',') {
+                    Some(rest) => text = rest,
+                    None => break,
+                }
+            }
+            Statement::Drop(names)
         }
         "INSERT" | "UPDATE" | "DELETE" | "REPLACE" => Statement::Dml,
         "LOAD" if keyword(rest).0 == "DATA" => Statement::Dml,
@@ -148,5 +294,55 @@ mod tests {
             Statement::Other
         );
         assert_eq!(classify("TRUNCATE TABLE `unterminated"), Statement::Other);
+    }
+
+    fn name(schema: Option<&str>, name: &str) -> Name {
+        (schema.map(str::to_string), name.to_string())
+    }
+
+    #[test]
+    fn renames_and_drops_are_read() {
+        let rename = |pairs: &[(Name, Name)]| Statement::Rename(pairs.to_vec());
+        assert_eq!(
+            classify("RENAME TABLE a TO a2"),
+            rename(&[(name(None, "a"), name(None, "a2"))])
+        );
+        assert_eq!(
+            classify("rename tables if exists `s`.`a b` wait 3 to s2.b, c nowait TO `d``e`"),
+            rename(&[
+                (name(Some("s"), "a b"), name(Some("s2"), "b")),
+                (name(None, "c"), name(None, "d`e")),
+            ])
+        );
+        assert_eq!(
+            classify("ALTER TABLE a RENAME TO b"),
+            rename(&[(name(None, "a"), name(None, "b"))])
+        );
+        assert_eq!(
+            classify(
+                "ALTER ONLINE IGNORE TABLE IF EXISTS s.a ADD c INT DEFAULT ',', RENAME AS s.b"
+            ),
+            rename(&[(name(Some("s"), "a"), name(Some("s"), "b"))])
+        );
+        assert_eq!(
+            classify("ALTER TABLE a ADD CHECK (x IN (1, 2)), rename c"),
+            rename(&[(name(None, "a"), name(None, "c"))])
+        );
+        for other in [
+            "ALTER TABLE a RENAME COLUMN v TO w",
+            "ALTER TABLE a RENAME INDEX i TO j",
+            "ALTER TABLE a ADD c INT COMMENT 'x, rename to y'",
+            "ALTER TABLE a ADD c INT COMMENT \"it\"\", rename to y\"",
+            "ALTER DATABASE d RENAME TO e",
+            "RENAME USER u TO v",
+        ] {
+            assert_eq!(classify(other), Statement::Other, "{other}");
+        }
+        assert_eq!(
+            classify("DROP TABLE IF EXISTS `a`, s.b /* generated by server */"),
+            Statement::Drop(vec![name(None, "a"), name(Some("s"), "b")])
+        );
+        assert_eq!(classify("DROP TEMPORARY TABLE a"), Statement::Other);
+        assert_eq!(classify("DROP VIEW a"), Statement::Other);
     }
 }

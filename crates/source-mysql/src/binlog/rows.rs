@@ -8,8 +8,10 @@
 //! TableMap's value lists), TIMESTAMP is seconds since the epoch (turned into the UTC date-time
 //! the snapshot session reads), YEAR is text (`1900` for the zero year), geometries carry their
 //! SRID before the WKB (dropped, as `ST_AsBinary` does) and MySQL's JSON is binary (printed).
+//! TIME2 and the old temporal formats are read by [`Temporal`], not `mysql_common`.
 
 use super::charset::Charset;
+use super::temporal::Temporal;
 use crate::read::decode::{display_value, Decoder, ValueError, Wire};
 use crate::read::{base_type, find_column};
 use crate::sql::display_name;
@@ -202,6 +204,8 @@ pub(crate) struct Layout {
     keys: Vec<usize>,
     /// Every column of the TableMap, to parse rows.
     binlog: Vec<MapColumn>,
+    /// Per column of `binlog`: a temporal value read by [`Temporal`], not `mysql_common`.
+    temporal: Vec<Option<Temporal>>,
 }
 
 fn unsupported(table: &Table, column: &str, message: String) -> SourceError {
@@ -311,6 +315,16 @@ impl Layout {
             .iter()
             .filter_map(|key| columns.iter().position(|c| c.name == *key))
             .collect();
+        let temporal = map
+            .iter()
+            .map(|m| {
+                let source_type = find_column(&table, &m.name)
+                    .ok()
+                    .map(|c| c.source_type.as_str());
+                Temporal::of(m.column_type, &m.meta, source_type)
+                    .map_err(|e| unsupported(&table, &m.name, format!("{e}; {START_OVER}")))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Layout {
             name: display_name(&table),
             schema: Arc::new(change_schema(&table)),
@@ -318,6 +332,7 @@ impl Layout {
             columns,
             keys,
             binlog: map.to_vec(),
+            temporal,
         })
     }
 }
@@ -360,7 +375,7 @@ impl Layout {
         })?;
         let mut values = Vec::with_capacity(self.binlog.len());
         let mut image = 0;
-        for (column, present) in self.binlog.iter().zip(present) {
+        for ((column, present), temporal) in self.binlog.iter().zip(present).zip(&self.temporal) {
             if !present {
                 values.push(None);
                 continue;
@@ -369,6 +384,8 @@ impl Layout {
             image += 1;
             values.push(Some(if null {
                 BinlogValue::Value(Value::NULL)
+            } else if let Some(temporal) = temporal {
+                BinlogValue::Value(temporal.read(buf)?)
             } else {
                 let ctx = (
                     column.column_type,
