@@ -1651,7 +1651,25 @@ fn a_renamed_column_stops_the_task_until_the_target_has_it_too() {
         psql(target.url(), rows).unwrap(),
         "1|v1|101,2|v2|2,3|v3|3,4|v4|4,5|v5|5"
     );
-    stop(cdc);
+    // Renamed and given another type (MySQL's `CHANGE n m bigint` in one): a rename all the
+    // same. Taken as a drop and an add, every row's n was gone.
+    source
+        .sql("ALTER TABLE ren RENAME COLUMN n TO m; ALTER TABLE ren ALTER COLUMN m TYPE bigint; UPDATE ren SET m = m + 100 WHERE id = 2;")
+        .unwrap();
+    let error = stopped_with_error(cdc);
+    assert!(
+        error.contains("seems renamed to m") && error.contains("of another type"),
+        "{error}"
+    );
+    assert_eq!(
+        psql(
+            target.url(),
+            "SELECT string_agg(n::text, ',' ORDER BY id) FROM ren"
+        )
+        .unwrap(),
+        "101,2,3,4,5",
+        "nothing was dropped"
+    );
     let _ = std::fs::remove_dir_all(&staging);
 }
 

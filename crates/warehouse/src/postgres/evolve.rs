@@ -241,9 +241,10 @@ impl PostgresWarehouse {
     /// A source `RENAME COLUMN` reaches migrate as a dropped column and an added one (the log
     /// carries names, not column numbers). Applied as such, the column's values would be gone
     /// from every row the source does not change again. So a dropped column whose place in
-    /// `new` holds an added column of the same type stops the task while the target still has
-    /// it: the user renames it there (or drops it, when it really was dropped and another
-    /// added), and the next run goes on.
+    /// `new` holds an added column stops the task while the target still has it: the user
+    /// renames it there (or drops it, when it really was dropped and another added), and the
+    /// next run goes on. Whatever the added column's type: a rename can change it too (MySQL's
+    /// `CHANGE old new <type>`), and the next run then asks for the type change.
     async fn refuse_renames(
         &self,
         old: &Table,
@@ -263,7 +264,7 @@ impl PostgresWarehouse {
                 .columns
                 .iter()
                 .any(|c| c.name.value == successor.name.value);
-            if !is_new || successor.data_type != gone.data_type {
+            if !is_new {
                 continue;
             }
             let (gone_sql, successor_sql) =
@@ -284,10 +285,18 @@ impl PostgresWarehouse {
                 }
             };
             if still_there {
+                let (took, then) = if successor.data_type == gone.data_type {
+                    ("a column of the same type took its place", "")
+                } else {
+                    (
+                        "a column took its place, of another type",
+                        " (that run then stops with the change of its type to make)",
+                    )
+                };
                 return Err(WarehouseError::Schema {
                     table: target.to_string(),
                     message: format!(
-                        "column {} seems renamed to {} in the source (it is gone, and a column of the same type took its place); applied as a drop and an add it would lose its values: rename it in the target (ALTER TABLE {target} RENAME COLUMN {gone_sql} TO {successor_sql}) and run again, or, if it really was dropped and another added, drop it from the target (ALTER TABLE {target} DROP COLUMN {gone_sql}) and run again",
+                        "column {} seems renamed to {} in the source (it is gone, and {took}); applied as a drop and an add it would lose its values: rename it in the target (ALTER TABLE {target} RENAME COLUMN {gone_sql} TO {successor_sql}) and run again{then}, or, if it really was dropped and another added, drop it from the target (ALTER TABLE {target} DROP COLUMN {gone_sql}) and run again",
                         gone.name, successor.name
                     ),
                 });
