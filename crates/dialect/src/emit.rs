@@ -6,6 +6,7 @@
 
 use crate::index_expr::{not_immutable_call, parenthesized, split_ordering};
 use crate::literal_default::{literal_default, LiteralDefault};
+use crate::mariadb_sequence::calls_sequence;
 use crate::sequence_bounds::TargetSequence;
 use crate::typemap::{CastTypeMap, TypeMaps};
 use migrate_core::{
@@ -392,7 +393,14 @@ impl<'a> Emitter<'a> {
             .map(|t| &t.name)
             .chain(catalog.views.iter().map(|v| &v.name))
             .chain(catalog.synonyms.iter().map(|s| &s.name));
-        for name in names {
+        // Redshift has no sequences to create.
+        let to_postgres = self.to == TargetDialect::Postgres;
+        let sequences = catalog
+            .sequences
+            .iter()
+            .filter(|_| to_postgres)
+            .map(|s| &s.name);
+        for name in names.chain(sequences) {
             if let Some(schema) = &name.schema {
                 let sql = self.ident(schema, &name.to_string());
                 if seen.insert(sql.clone()) {
@@ -405,13 +413,18 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn sequences_used(&self) -> BTreeSet<String> {
+    /// The positions of the sequences that column defaults take values from, as
+    /// [`Self::identity_from_sequence`] finds them (`shop.s`, not `other.s` too).
+    fn sequences_used(&self) -> BTreeSet<usize> {
+        let sequences = &self.catalog.sequences;
         self.catalog
             .tables
             .iter()
             .flat_map(|t| &t.columns)
             .filter_map(|c| match &c.default {
-                Some(ColumnDefault::Sequence(name)) => Some(name.name.key()),
+                Some(ColumnDefault::Sequence(name)) => {
+                    sequences.iter().position(|s| s.name.matches(name))
+                }
                 _ => None,
             })
             .collect()
@@ -663,6 +676,18 @@ impl<'a> Emitter<'a> {
                 }
                 Some(LiteralDefault::ZeroDate) => {
                     self.zero_date_default(column, expression, &object);
+                }
+                None if self.from == SourceDialect::Mysql && calls_sequence(expression) => {
+                    // Only a whole `nextval(s)` becomes an identity; the targets read the
+                    // sequence's name in `nextval(s) * 10` as a column.
+                    self.finding(
+                        Severity::Warning,
+                        "expression.not-converted",
+                        &object,
+                        format!("the default `{}` could not be translated (it takes a value from a MariaDB sequence within an expression; only a default that is just `nextval(s)` becomes an identity column) and was dropped", expression.trim()),
+                        "write the default by hand in the target",
+                        location,
+                    );
                 }
                 None => {
                     if let Some(default) =
@@ -1509,12 +1534,13 @@ impl<'a> Emitter<'a> {
     }
 
     /// Sequences that no column uses: PostgreSQL keeps them, Redshift has none.
-    fn sequences(&mut self, used: &BTreeSet<String>) {
+    fn sequences(&mut self, used: &BTreeSet<usize>) {
         let catalog = self.catalog;
-        for sequence in catalog
+        for (_, sequence) in catalog
             .sequences
             .iter()
-            .filter(|s| !used.contains(&s.name.name.key()))
+            .enumerate()
+            .filter(|(index, _)| !used.contains(index))
         {
             let object = format!("sequence {}", sequence.name);
             match self.to {

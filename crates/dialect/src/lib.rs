@@ -10,6 +10,7 @@ mod emit;
 mod expr;
 mod index_expr;
 mod literal_default;
+mod mariadb_sequence;
 mod script;
 mod sequence_bounds;
 mod target_checks;

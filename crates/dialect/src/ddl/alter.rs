@@ -152,10 +152,7 @@ impl DdlReader {
             };
             if cursor.eat_kws(&["SET", "DEFAULT"]) {
                 let range = cursor.take_until(|c| c.is(&Token::Comma));
-                column.default = Some(super::column::column_default(
-                    cursor.text(range),
-                    self.dialect,
-                ));
+                column.default = Some(self.default_value(cursor, range, Some(&table_name)));
             } else if cursor.is_kws_at(0, &["ADD", "GENERATED"]) {
                 // pg_dump's identity columns: `ADD GENERATED ... AS IDENTITY (SEQUENCE NAME s ...)`.
                 cursor.advance();

@@ -191,7 +191,7 @@ impl DdlReader {
                     let _ = cursor.eat_kw("ONLY") || cursor.eat_kws(&["AND", "UPDATE"]);
                 }
                 let range = default_expression(cursor);
-                column.default = Some(self.default_value(cursor, range));
+                column.default = Some(self.default_value(cursor, range, Some(&table.name)));
                 if on_null {
                     self.default_on_null(&table.name, column);
                 }
@@ -307,8 +307,8 @@ impl DdlReader {
                 start: options.start(cursor)?,
                 increment: options.increment,
                 always,
-                min_value: options.min_value,
-                max_value: options.max_value,
+                min_value: options.min_value(),
+                max_value: options.max_value(),
                 cycle: options.cycle,
             });
             if let Some(sequence) = options.name {
@@ -370,9 +370,24 @@ impl DdlReader {
         );
     }
 
-    /// A DEFAULT: a sequence's next value becomes IDENTITY later, anything else is kept as text.
-    pub(super) fn default_value(&self, cursor: &Cursor, range: TokenRange) -> ColumnDefault {
-        column_default(cursor.text(range), self.dialect)
+    /// A DEFAULT of a column of `table`: a sequence's next value becomes IDENTITY later,
+    /// anything else is kept as text. MySQL reads an unqualified sequence name, like a table
+    /// name, in the table's database.
+    pub(super) fn default_value(
+        &self,
+        cursor: &Cursor,
+        range: TokenRange,
+        table: Option<&QualifiedName>,
+    ) -> ColumnDefault {
+        match column_default(cursor.text(range), self.dialect) {
+            ColumnDefault::Sequence(mut name)
+                if self.dialect == SourceDialect::Mysql && name.schema.is_none() =>
+            {
+                name.schema = table.and_then(|table| table.schema.clone());
+                ColumnDefault::Sequence(name)
+            }
+            other => other,
+        }
     }
 
     /// `REFERENCES table [(columns)] [ON DELETE action] [ON UPDATE action] [MATCH ...]`
@@ -661,7 +676,7 @@ pub(super) fn constraint_state(
 }
 
 /// A column default written in `dialect` (DDL, or a live catalog's text of it): the next value
-/// of a sequence (`nextval('t_id_seq'::regclass)`, `seq.NEXTVAL`), or an expression kept as
+/// of a sequence (`nextval('t_id_seq'::regclass)`, `seq.NEXTVAL`, `nextval(seq)`), or an expression kept as
 /// text.
 pub fn column_default(text: String, dialect: SourceDialect) -> ColumnDefault {
     match sequence_in_default(&text, dialect) {
@@ -670,8 +685,9 @@ pub fn column_default(text: String, dialect: SourceDialect) -> ColumnDefault {
     }
 }
 
-/// `seq.NEXTVAL` (Oracle, also DBMS_METADATA's `"HR"."EMP_SEQ"."NEXTVAL"`) or
-/// `nextval('seq'::regclass)` (PostgreSQL) as a whole default.
+/// `seq.NEXTVAL` (Oracle, also DBMS_METADATA's `"HR"."EMP_SEQ"."NEXTVAL"`),
+/// `nextval('seq'::regclass)` (PostgreSQL) or `nextval(seq)`, `NEXT VALUE FOR seq` (MariaDB)
+/// as a whole default.
 fn sequence_in_default(text: &str, dialect: SourceDialect) -> Option<QualifiedName> {
     let text = text.trim();
     match dialect {
@@ -691,6 +707,7 @@ fn sequence_in_default(text: &str, dialect: SourceDialect) -> Option<QualifiedNa
             let name = inner.strip_prefix('\'')?.strip_suffix('\'')?;
             split_qualified(&name.replace("''", "'"), dialect)
         }
+        SourceDialect::Mysql => crate::mariadb_sequence::next_value_default(text),
         _ => None,
     }
 }

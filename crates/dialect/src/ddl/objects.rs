@@ -621,8 +621,8 @@ impl DdlReader {
             name,
             start: options.start(cursor)?,
             increment: options.increment,
-            min_value: options.min_value,
-            max_value: options.max_value,
+            min_value: options.min_value(),
+            max_value: options.max_value(),
             cycle: options.cycle,
             location: Some(location),
         };

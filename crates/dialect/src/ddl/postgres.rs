@@ -111,7 +111,7 @@ impl DdlReader {
         while !cursor.at_end() {
             if cursor.eat_kw("DEFAULT") {
                 let range = default_expression(cursor);
-                domain.default = Some(self.default_value(cursor, range));
+                domain.default = Some(self.default_value(cursor, range, None));
             } else if cursor.eat_kws(&["NOT", "NULL"]) {
                 domain.not_null = true;
             } else {

@@ -10,8 +10,11 @@ use sqlparser::tokenizer::Token;
 pub(super) struct SequenceOptions {
     start: Option<i128>,
     pub increment: i64,
-    pub min_value: Option<i128>,
-    pub max_value: Option<i128>,
+    min_value: Option<i128>,
+    max_value: Option<i128>,
+    /// The range of PostgreSQL's `AS smallint|integer`: its end is the bound the sequence
+    /// stops at when no MAXVALUE (MINVALUE counting down) is given.
+    type_range: Option<(i128, i128)>,
     pub cycle: bool,
     /// PostgreSQL identity's `SEQUENCE NAME s`.
     pub name: Option<QualifiedName>,
@@ -24,6 +27,7 @@ impl Default for SequenceOptions {
             increment: 1,
             min_value: None,
             max_value: None,
+            type_range: None,
             cycle: false,
             name: None,
         }
@@ -57,25 +61,39 @@ impl SequenceOptions {
         if cursor.eat_kws(&["SEQUENCE", "NAME"]) {
             self.name = Some(cursor.qualified_name()?);
         } else if cursor.eat_kw("START") {
-            cursor.eat_kw("WITH");
+            // MariaDB also writes `START = n`, `INCREMENT = n`, `MINVALUE = n`...
+            let _ = cursor.eat_kw("WITH") || cursor.eat(&Token::Eq);
             // Oracle's `START WITH LIMIT VALUE` (ALTER TABLE) continues after the column's values.
             if !cursor.eat_kws(&["LIMIT", "VALUE"]) {
                 self.start = Some(big_number(cursor)?);
             }
         } else if cursor.eat_kw("INCREMENT") {
-            cursor.eat_kw("BY");
+            let _ = cursor.eat_kw("BY") || cursor.eat(&Token::Eq);
             self.increment = cursor.number()?;
         } else if cursor.eat_kw("MINVALUE") {
+            cursor.eat(&Token::Eq);
             self.min_value = Some(big_number(cursor)?);
         } else if cursor.eat_kw("MAXVALUE") {
+            cursor.eat(&Token::Eq);
             self.max_value = Some(big_number(cursor)?);
         } else if cursor.eat_kw("CYCLE") {
             self.cycle = true;
         } else if cursor.eat_kw("NOCYCLE") || cursor.eat_kws(&["NO", "CYCLE"]) {
             self.cycle = false;
-        } else if cursor.eat_kw("CACHE") || cursor.eat_kw("AS") {
-            // A cache size, or PostgreSQL's integer type of the sequence.
+        } else if cursor.eat_kw("CACHE") {
+            cursor.eat(&Token::Eq);
             cursor.advance();
+        } else if cursor.eat_kw("AS") {
+            // PostgreSQL's integer type of the sequence; BIGINT bounds nothing the target's
+            // BIGINT sequence does not.
+            self.type_range = match cursor.advance() {
+                Token::Word(word) => match word.value.to_ascii_lowercase().as_str() {
+                    "smallint" | "int2" => Some((i16::MIN.into(), i16::MAX.into())),
+                    "integer" | "int" | "int4" => Some((i32::MIN.into(), i32::MAX.into())),
+                    _ => None,
+                },
+                _ => None,
+            };
         } else if cursor.eat_kws(&["OWNED", "BY"]) {
             cursor.qualified_name()?;
         } else if cursor.eat_kw("SCALE") || cursor.eat_kw("SHARD") {
@@ -84,6 +102,18 @@ impl SequenceOptions {
             return Ok(false);
         }
         Ok(true)
+    }
+
+    /// MINVALUE as given, else the end of the type counting down.
+    pub fn min_value(&self) -> Option<i128> {
+        let type_min = self.type_range.filter(|_| self.increment < 0);
+        self.min_value.or(type_min.map(|(min, _)| min))
+    }
+
+    /// MAXVALUE as given, else the end of the type counting up.
+    pub fn max_value(&self) -> Option<i128> {
+        let type_max = self.type_range.filter(|_| self.increment > 0);
+        self.max_value.or(type_max.map(|(_, max)| max))
     }
 
     /// The first value: as given, else a descending sequence starts at its maximum and an
