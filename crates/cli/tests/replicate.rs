@@ -36,8 +36,8 @@ impl Pair {
         })
     }
 
-    /// `replicate` from source to target with `extra` flags, as JSON.
-    fn replicate(&self, extra: &[&str]) -> (i32, Value) {
+    /// The arguments of `replicate` from source to target with `extra` flags.
+    fn replicate_args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
         let staging = self.staging.to_str().expect("utf-8 path");
         let mut args = vec![
             "replicate",
@@ -51,7 +51,12 @@ impl Pair {
             "e2e",
         ];
         args.extend(extra);
-        migrate_json(&args)
+        args
+    }
+
+    /// `replicate` from source to target with `extra` flags, as JSON.
+    fn replicate(&self, extra: &[&str]) -> (i32, Value) {
+        migrate_json(&self.replicate_args(extra))
     }
 
     fn validate(&self, extra: &[&str]) -> (i32, Value) {
@@ -961,18 +966,7 @@ fn replicated_sequences_keep_their_bounds_and_cycle() {
              INSERT INTO capped (id, v) VALUES (1, 'a'), (9, 'past MAXVALUE');",
         )
         .unwrap();
-    let staging = pair.staging.to_str().expect("utf-8 path");
-    let output = migrate(&[
-        "replicate",
-        "--source",
-        pair.source.url(),
-        "--target",
-        pair.target.url(),
-        "--staging",
-        staging,
-        "--name",
-        "e2e",
-    ]);
+    let output = migrate(&pair.replicate_args(&[]));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     // Four next values of a sequence, as SQL.

@@ -6,27 +6,13 @@
 mod common;
 
 use arrow_array::{Array, Decimal128Array, Int32Array, LargeStringArray, RecordBatch, StringArray};
-use common::{column, connect, read_table, table, TYPES};
+use common::{column, connect, read_table, snapshot_position, table, TYPES};
 use migrate_core::{ErrorClass, QualifiedName, Retry, Table};
 use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, Selection, TableFilter};
 use migrate_source_mysql::{MysqlChangeStream, MysqlSource, SourceError, BATCH_ROWS};
 use migrate_testkit::{Engine, PrivateServer};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The snapshot's binlog position as the stream's text form.
-async fn snapshot_position(source: &MysqlSource) -> Position {
-    let snapshot = source.snapshot(1).await.unwrap();
-    let p = snapshot
-        .binlog_position()
-        .expect("a binlog position")
-        .clone();
-    snapshot.close().await.unwrap();
-    Position(match p.gtid {
-        Some(g) => format!("{}:{};gtid={g}", p.file, p.position),
-        None => format!("{}:{}", p.file, p.position),
-    })
-}
 
 /// Opens a stream of `tables` (and no table created later) from `from`.
 async fn open(

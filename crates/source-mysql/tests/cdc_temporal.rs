@@ -6,9 +6,9 @@
 mod common;
 
 use arrow_array::RecordBatch;
-use common::{connect, read_table, table};
+use common::{connect, read_table, snapshot_position, table};
 use migrate_core::{ErrorClass, QualifiedName, Retry};
-use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Position, Selection, TableFilter};
+use migrate_source::{ChangeEvent, ChangeSource, ChangeStream, Selection, TableFilter};
 use migrate_source_mysql::{MysqlChangeStream, MysqlSource, SourceError};
 use migrate_testkit::{Engine, PrivateServer};
 use std::sync::Arc;
@@ -23,16 +23,7 @@ async fn sql(url: &str, statements: &str) {
 
 /// The stream of `names` from the server's position now.
 async fn watch_from_now(source: &MysqlSource, names: &[&str]) -> MysqlChangeStream {
-    let snapshot = source.snapshot(1).await.unwrap();
-    let p = snapshot
-        .binlog_position()
-        .expect("a binlog position")
-        .clone();
-    snapshot.close().await.unwrap();
-    let from = Position(match p.gtid {
-        Some(g) => format!("{}:{};gtid={g}", p.file, p.position),
-        None => format!("{}:{}", p.file, p.position),
-    });
+    let from = snapshot_position(source).await;
     let catalog = source.discover(None).await.unwrap();
     let tables: Vec<_> = names.iter().map(|n| table(&catalog, n).clone()).collect();
     let none: TableFilter = Arc::new(|_: &QualifiedName| false);

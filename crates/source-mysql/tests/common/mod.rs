@@ -5,8 +5,22 @@
 use arrow_array::{Array, RecordBatch};
 use futures::TryStreamExt;
 use migrate_core::{Catalog, Table};
-use migrate_source::{Chunk, ReadSpec};
+use migrate_source::{Chunk, Position, ReadSpec};
 use migrate_source_mysql::{MysqlSnapshot, MysqlSource, SourceError};
+
+/// The binlog position of a snapshot taken now, as the change stream's text form.
+pub async fn snapshot_position(source: &MysqlSource) -> Position {
+    let snapshot = source.snapshot(1).await.unwrap();
+    let p = snapshot
+        .binlog_position()
+        .expect("a binlog position")
+        .clone();
+    snapshot.close().await.unwrap();
+    Position(match p.gtid {
+        Some(g) => format!("{}:{};gtid={g}", p.file, p.position),
+        None => format!("{}:{}", p.file, p.position),
+    })
+}
 
 pub async fn connect(url: &str) -> MysqlSource {
     MysqlSource::connect(url).await.expect("connect")
