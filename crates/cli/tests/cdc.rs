@@ -1658,7 +1658,7 @@ fn a_renamed_column_stops_the_task_until_the_target_has_it_too() {
         .unwrap();
     let error = stopped_with_error(cdc);
     assert!(
-        error.contains("seems renamed to m") && error.contains("of another type"),
+        error.contains("seems renamed to m") && error.contains("with another type"),
         "{error}"
     );
     assert_eq!(

@@ -4,7 +4,9 @@
 use super::prepare::create_sql;
 use super::{target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
-use migrate_core::{Column, Finding, Ident, QualifiedName, Severity, SourceDialect, Table};
+use migrate_core::{
+    Column, Finding, Ident, LogicalType, QualifiedName, Severity, SourceDialect, Table,
+};
 
 /// What [`PostgresWarehouse::evolve_table`] does when a source table gains or loses columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -243,8 +245,10 @@ impl PostgresWarehouse {
     /// from every row the source does not change again. So a dropped column whose place in
     /// `new` holds an added column stops the task while the target still has it: the user
     /// renames it there (or drops it, when it really was dropped and another added), and the
-    /// next run goes on. Whatever the added column's type: a rename can change it too (MySQL's
-    /// `CHANGE old new <type>`), and the next run then asks for the type change.
+    /// next run goes on. The added column's type may differ in size or precision, as a rename
+    /// can change it too (MySQL's `CHANGE v vv VARCHAR(30)` of a `VARCHAR(20)`; the next run then
+    /// asks for the type change), but not in kind: text in the place of a number is taken for a
+    /// drop and an add.
     async fn refuse_renames(
         &self,
         old: &Table,
@@ -264,7 +268,7 @@ impl PostgresWarehouse {
                 .columns
                 .iter()
                 .any(|c| c.name.value == successor.name.value);
-            if !is_new {
+            if !is_new || !same_kind(&successor.data_type, &gone.data_type) {
                 continue;
             }
             let (gone_sql, successor_sql) =
@@ -289,7 +293,7 @@ impl PostgresWarehouse {
                     ("a column of the same type took its place", "")
                 } else {
                     (
-                        "a column took its place, of another type",
+                        "a column of the same kind took its place, with another type",
                         " (that run then stops with the change of its type to make)",
                     )
                 };
@@ -304,6 +308,22 @@ impl PostgresWarehouse {
         }
         Ok(())
     }
+}
+
+/// Both types hold the same kind of values (characters, numbers, moments, bytes), whatever
+/// their size or precision; other types only when equal.
+fn same_kind(a: &LogicalType, b: &LogicalType) -> bool {
+    let binary = |t: &LogicalType| {
+        matches!(
+            t,
+            LogicalType::Binary { .. } | LogicalType::Varbinary { .. } | LogicalType::Blob
+        )
+    };
+    a == b
+        || (a.is_character() && b.is_character())
+        || (a.is_numeric() && b.is_numeric())
+        || (a.is_temporal() && b.is_temporal())
+        || (binary(a) && binary(b))
 }
 
 /// The converter's definitions of `columns` for a target table (as `prepare` would create them),
