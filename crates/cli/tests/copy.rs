@@ -20,6 +20,18 @@ fn migrate(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `migrate ARGS` started in the background, its output discarded (a run to interrupt or to
+/// run beside).
+fn spawn_quiet(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn summary(out: &std::process::Output) -> serde_json::Value {
     assert!(
         out.status.code() == Some(0),
@@ -139,13 +151,7 @@ fn a_copy_killed_mid_way_resumes_without_resending() {
     // Slowed down so that the kill lands mid-copy: 126 MiB at 24 MiB/s.
     let mut args = base.to_vec();
     args.extend(["--bandwidth", "24MiB"]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&args);
     let records = |kind: &str| -> Vec<serde_json::Value> {
         std::fs::read_to_string(&journal)
             .unwrap_or_default()
@@ -553,13 +559,7 @@ fn a_second_run_of_the_same_copy_stops_at_once() {
     // 20 MiB at 5 MiB/s: about four seconds.
     let mut args = base.to_vec();
     args.extend(["--bandwidth", "5MiB"]);
-    let mut first = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_quiet(&args);
     let files_in_state = || -> Vec<String> {
         std::fs::read_dir(&state)
             .map(|d| {

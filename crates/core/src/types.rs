@@ -163,6 +163,14 @@ impl LogicalType {
         )
     }
 
+    /// Bytes, of a fixed, bounded or unbounded length.
+    pub fn is_binary(&self) -> bool {
+        matches!(
+            self,
+            LogicalType::Binary { .. } | LogicalType::Varbinary { .. } | LogicalType::Blob
+        )
+    }
+
     /// Nested or semi-structured values (Hive complex types, JSON, XML).
     pub fn is_semi_structured(&self) -> bool {
         matches!(

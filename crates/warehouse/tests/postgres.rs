@@ -1089,40 +1089,34 @@ async fn a_table_that_cannot_be_dropped_is_refused_with_its_remedy() {
     ))
     .unwrap();
 
+    // Why `url`'s user could not drop and re-create `table`.
+    let refused = |url: String, table: &'static str| async move {
+        PostgresWarehouse::connect(&url)
+            .await
+            .unwrap()
+            .prepare(
+                &simple_table(table),
+                SourceDialect::Postgres,
+                PrepMode::DropAndCreate,
+            )
+            .await
+            .err()
+            .unwrap()
+    };
     // Another role's table: the user can't drop it, whatever depends on it.
-    let warehouse = PostgresWarehouse::connect(&as_role).await.unwrap();
-    let error = warehouse
-        .prepare(
-            &simple_table("owned"),
-            SourceDialect::Postgres,
-            PrepMode::DropAndCreate,
-        )
-        .await
-        .err()
-        .unwrap();
+    let error = refused(as_role.clone(), "owned").await;
     let text = error.to_string();
     assert!(text.contains("only its owner can drop it"), "{text}");
     assert!(!text.contains("must be dropped first"), "{text}");
     assert_eq!(error.retry(), Retry::Definite);
 
     // The owner's own table with a view on it: the dependency is the cause.
-    let warehouse = PostgresWarehouse::connect(db.url()).await.unwrap();
-    let error = warehouse
-        .prepare(
-            &simple_table("viewed"),
-            SourceDialect::Postgres,
-            PrepMode::DropAndCreate,
-        )
-        .await
-        .err()
-        .unwrap();
-    let text = error.to_string();
+    let text = refused(db.url().to_string(), "viewed").await.to_string();
     assert!(
         text.contains("views or foreign keys that depend on it must be dropped first"),
         "{text}"
     );
     assert!(!text.contains("only its owner"), "{text}");
-    drop(warehouse);
     db.sql(&format!("DROP OWNED BY \"{role}\"; DROP ROLE \"{role}\";"))
         .unwrap();
 }

@@ -718,20 +718,25 @@ impl MysqlChangeStream {
             Some(EventData::QueryEvent(query)) => {
                 let statement = query::classify(&query.query());
                 let schema = query.schema().into_owned();
-                match statement {
-                    Statement::Begin => self.in_transaction = true,
-                    Statement::Commit => self.end_group(pos, header.timestamp())?,
+                // DDL (and TRUNCATE) outside a transaction commits on its own.
+                let commits_alone = match statement {
+                    Statement::Begin => {
+                        self.in_transaction = true;
+                        false
+                    }
+                    Statement::Commit => {
+                        self.end_group(pos, header.timestamp())?;
+                        false
+                    }
                     Statement::Truncate(named, table) => {
-                        let key = (named.unwrap_or(schema), table);
+                        let key = watched_key((named, table), &schema);
                         if let Some(name) = self.watched.get(&key).map(|w| w.table.name.clone()) {
                             self.flush()?;
                             self.out
                                 .push_back(ChangeEvent::Truncate { tables: vec![name] });
                             self.delivered = true;
                         }
-                        if !self.in_transaction {
-                            self.end_group(pos, header.timestamp())?;
-                        }
+                        true
                     }
                     Statement::Dml => {
                         let watched_schema = self.watched.keys().any(|(s, _)| *s == schema);
@@ -742,29 +747,20 @@ impl MysqlChangeStream {
                                 action: format!("make every session log rows (no SET SESSION binlog_format; revoke the privilege to change it), then {START_OVER}"),
                             });
                         }
+                        false
                     }
                     Statement::Rename(pairs) => {
                         self.renamed(&pairs, &schema, &query.query(), pos)?;
-                        if !self.in_transaction {
-                            self.end_group(pos, header.timestamp())?;
-                        }
+                        true
                     }
                     Statement::Drop(names) => {
-                        for (named, table) in names {
-                            let key = (named.unwrap_or_else(|| schema.clone()), table);
-                            if self.watched.contains_key(&key) {
-                                tracing::warn!(table = %format!("{}.{}", key.0, key.1), "a captured table was dropped on the source: change capture does not follow DROP TABLE, so its target table keeps its rows (drop or empty it there if it should go; a table created again under that name has its changes applied to it)");
-                            }
-                        }
-                        if !self.in_transaction {
-                            self.end_group(pos, header.timestamp())?;
-                        }
+                        self.dropped(names, &schema);
+                        true
                     }
-                    Statement::Other => {
-                        if !self.in_transaction {
-                            self.end_group(pos, header.timestamp())?;
-                        }
-                    }
+                    Statement::Other => true,
+                };
+                if commits_alone && !self.in_transaction {
+                    self.end_group(pos, header.timestamp())?;
                 }
             }
             Some(EventData::GtidEvent(gtid)) => {
@@ -805,14 +801,11 @@ impl MysqlChangeStream {
         statement: &str,
         pos: u32,
     ) -> Result<(), SourceError> {
-        let key = |(named, table): &query::Name| {
-            (
-                named.clone().unwrap_or_else(|| schema.to_string()),
-                table.clone(),
-            )
-        };
         for (from, to) in pairs {
-            let (from, to) = (key(from), key(to));
+            let (from, to) = (
+                watched_key(from.clone(), schema),
+                watched_key(to.clone(), schema),
+            );
             if !self.watched.contains_key(&from) {
                 continue;
             }
@@ -837,6 +830,17 @@ impl MysqlChangeStream {
             }
         }
         Ok(())
+    }
+
+    /// Watched tables dropped by a `DROP TABLE` (`schema`: its default database): capture does
+    /// not follow it, a warning.
+    fn dropped(&self, names: Vec<query::Name>, schema: &str) {
+        for name in names {
+            let key = watched_key(name, schema);
+            if self.watched.contains_key(&key) {
+                tracing::warn!(table = %format!("{}.{}", key.0, key.1), "a captured table was dropped on the source: change capture does not follow DROP TABLE, so its target table keeps its rows (drop or empty it there if it should go; a table created again under that name has its changes applied to it)");
+            }
+        }
     }
 
     async fn table_map(&mut self, tme: &TableMapEvent<'_>, pos: u32) -> Result<(), SourceError> {
@@ -1266,4 +1270,10 @@ fn is_constant(expression: &str) -> bool {
         .strip_prefix('\'')
         .and_then(|rest| rest.strip_suffix('\''))
         .is_some_and(|inside| !inside.replace("''", "").contains('\''))
+}
+
+/// The `watched` key of a table named in a statement: its schema if written, else the
+/// statement's default database.
+fn watched_key((named, table): query::Name, schema: &str) -> (String, String) {
+    (named.unwrap_or_else(|| schema.to_string()), table)
 }

@@ -313,17 +313,11 @@ impl PostgresWarehouse {
 /// Both types hold the same kind of values (characters, numbers, moments, bytes), whatever
 /// their size or precision; other types only when equal.
 fn same_kind(a: &LogicalType, b: &LogicalType) -> bool {
-    let binary = |t: &LogicalType| {
-        matches!(
-            t,
-            LogicalType::Binary { .. } | LogicalType::Varbinary { .. } | LogicalType::Blob
-        )
-    };
     a == b
         || (a.is_character() && b.is_character())
         || (a.is_numeric() && b.is_numeric())
         || (a.is_temporal() && b.is_temporal())
-        || (binary(a) && binary(b))
+        || (a.is_binary() && b.is_binary())
 }
 
 /// The converter's definitions of `columns` for a target table (as `prepare` would create them),

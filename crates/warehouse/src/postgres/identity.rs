@@ -16,6 +16,11 @@ use tokio_postgres::GenericClient;
 /// The sequences already warned about (each change batch looks them up again).
 static WARNED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
+/// Whether the warning `key` names is the first of its kind in this process.
+fn first_warning(key: String) -> bool {
+    WARNED.lock().map_or(true, |mut warned| warned.insert(key))
+}
+
 /// One column of a target table whose values come from a sequence (identity, `serial`, or a
 /// sequence `OWNED BY` it), of an integer type.
 #[derive(Debug, Clone)]
@@ -61,10 +66,7 @@ pub(super) async fn identity_sequences(
     for row in rows {
         let sequence: String = row.get(1);
         if !row.get::<_, bool>(4) {
-            let first = WARNED
-                .lock()
-                .map_or(true, |mut warned| warned.insert(sequence.clone()));
-            if first {
+            if first_warning(sequence.clone()) {
                 tracing::warn!(
                     "table {table}: this role may not move sequence {sequence} past the rows migrate writes (that needs SELECT and UPDATE on it); inserts the target makes on its own may collide with migrated rows until it is moved (setval)"
                 );
@@ -127,10 +129,7 @@ pub(super) async fn advance_identities(
 /// Warns, once per sequence, that values written are past `identity`'s bound.
 fn past_bound(identity: &IdentitySequence, doing: &str) {
     let sequence = &identity.sequence;
-    let first = WARNED.lock().map_or(true, |mut warned| {
-        warned.insert(format!("{sequence} bound"))
-    });
-    if first {
+    if first_warning(format!("{sequence} bound")) {
         let (option, beyond) = match identity.ascending {
             true => ("MAXVALUE", "above"),
             false => ("MINVALUE", "below"),
