@@ -8,8 +8,8 @@ use anyhow::{bail, Context, Result};
 use clap::{ArgAction, Args, ValueEnum};
 use migrate_core::Severity;
 use migrate_replicate::{
-    CdcOptions, DifferenceKind, Observer, Options, SchemaChangePolicy, Summary, TableStatus,
-    TableSummary, ValidationStatus,
+    CdcOptions, DifferenceKind, Observer, Options, ReplicateError, SchemaChangePolicy, Summary,
+    TableStatus, TableSummary, ValidationStatus,
 };
 use migrate_source::{Position, Source};
 use migrate_task::{Engine, PrepMode, StagingFormat, Task, TaskOverrides, ValidatedTask};
@@ -188,7 +188,18 @@ pub fn replicate(args: ReplicateArgs) -> Result<Outcome> {
     );
     let summary = if args.cdc.cdc || args.cdc.cdc_only {
         let cdc = cdc_options(&args.cdc)?;
-        run_cdc(&task, options, cdc, bars.clone())?
+        match run_cdc(&task, options, cdc, bars.clone()) {
+            Ok(summary) => summary,
+            Err(error) => {
+                // Capture stopped by an error after it started: what the run did is reported
+                // before the error (exit code 2).
+                if let Some(ReplicateError::CaptureStopped { summary, .. }) = error.downcast_ref() {
+                    bars.finish();
+                    report(summary, args.common.output)?;
+                }
+                return Err(error);
+            }
+        }
     } else {
         run(&task, Command::Replicate, options, bars.clone())?
     };
@@ -575,6 +586,26 @@ fn print_text(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
             )?;
         }
     }
+    if let Some(cdc) = &summary.cdc {
+        writeln!(
+            out,
+            "\nchange capture: {} change(s) in {} batch(es), {:.0} changes/s{}, applied up to position {}; stopped: {}",
+            cdc.changes,
+            cdc.batches,
+            cdc.changes_per_second,
+            cdc.lag_seconds
+                .map(|lag| format!(", last lag {lag:.1} s"))
+                .unwrap_or_default(),
+            cdc.position.as_deref().unwrap_or("-"),
+            cdc.error.as_deref().unwrap_or(&cdc.stopped)
+        )?;
+    }
+    let capture_failed = summary.cdc.as_ref().is_some_and(|c| c.error.is_some());
+    // A capture resumed (or started from a position): no table was loaded by this run.
+    let captured_only = summary
+        .tables
+        .iter()
+        .all(|t| t.status == TableStatus::Captured);
     let validated = summary.tables.iter().all(|t| t.validation.is_some());
     writeln!(
         out,
@@ -583,6 +614,8 @@ fn print_text(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
         summary.seconds,
         match (&summary.interrupted, summary.ok, summary.command, validated) {
             (Some(interrupted), ..) => interrupted,
+            _ if capture_failed => "change capture stopped by an error (above)",
+            (None, true, _, _) if captured_only => "changes captured and applied",
             (None, false, _, _) => "some tables need attention (see above)",
             (None, true, "validate", _) => "source and target agree",
             (None, true, _, true) => "every table loaded and validated",

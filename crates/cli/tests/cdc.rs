@@ -855,12 +855,24 @@ fn refused_cdc(source: &str, target: &str, staging: &Path, name: &str) -> String
     stderr
 }
 
-/// Waits (60 s at most) for `cdc` to stop with an error (a nonzero exit); its standard error.
+/// Waits (60 s at most) for `cdc` to stop with an error once capture started: exit code 2, the
+/// error on standard error and in the summary, which still reports the run; its standard error.
 fn stopped_with_error(cdc: Cdc) -> String {
     let stderr = cdc.stderr.clone();
-    let (code, _) = cdc.wait(Duration::from_secs(60));
+    let (code, summary) = cdc.summary(Duration::from_secs(60));
     let error = std::fs::read_to_string(stderr).unwrap_or_default();
-    assert_ne!(code, Some(0), "{error}");
+    assert_eq!(code, Some(2), "{error}");
+    assert_eq!(summary["ok"], false, "{summary:#}");
+    assert_eq!(summary["cdc"]["stopped"], "error", "{summary:#}");
+    let reported = summary["cdc"]["error"].as_str().unwrap_or_default();
+    assert!(
+        !reported.is_empty() && error.contains(reported),
+        "the summary's error is not the one on standard error: {summary:#}\nstderr:\n{error}"
+    );
+    assert!(
+        !summary["tables"].as_array().unwrap().is_empty(),
+        "{summary:#}"
+    );
     error
 }
 
@@ -1760,6 +1772,73 @@ fn a_value_the_target_column_cannot_hold_names_the_column_and_the_fix() {
     let rows = "SELECT string_agg(id || '|' || m, ',' ORDER BY id) FROM en";
     wait_until_same(&mut cdc, source.url(), target.url(), rows);
     stop(cdc);
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+/// The text summary says what capture did and why it stopped, also when an error stopped it
+/// (exit code 2, the error also on standard error).
+#[test]
+fn the_text_summary_reports_capture_and_the_error_that_stopped_it() {
+    let Some((source, target, staging)) = pg_task("cdc_text") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TYPE mood AS ENUM ('ok', 'sad');
+             CREATE TABLE en (id int PRIMARY KEY, m mood);
+             INSERT INTO en VALUES (1, 'ok');",
+        )
+        .unwrap();
+    let run = || {
+        let output = common::migrate(&[
+            "replicate",
+            "--cdc",
+            "--source",
+            source.url(),
+            "--target",
+            target.url(),
+            "--staging",
+            staging.to_str().unwrap(),
+            "--name",
+            "text",
+            "--progress",
+            "never",
+            "--batch-seconds",
+            "0.3",
+            "--stop-when-idle",
+            "1",
+        ]);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run();
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    for words in [
+        "public.en",
+        "loaded",
+        "change capture: 0 change(s) in 0 batch(es)",
+        "stopped: no change for 1s",
+        "every table loaded",
+    ] {
+        assert!(stdout.contains(words), "`{words}` not in:\n{stdout}");
+    }
+    source.sql("ALTER TYPE mood ADD VALUE 'ecstatic'").unwrap();
+    source.sql("INSERT INTO en VALUES (2, 'ecstatic')").unwrap();
+    let (code, stdout, stderr) = run();
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    let error = "column m, change row 0";
+    for words in [
+        "captured",
+        "change capture: 0 change(s) in 0 batch(es)",
+        error,
+        "change capture stopped by an error (above)",
+    ] {
+        assert!(stdout.contains(words), "`{words}` not in:\n{stdout}");
+    }
+    assert!(stderr.contains(error), "{stderr}");
     let _ = std::fs::remove_dir_all(&staging);
 }
 

@@ -102,8 +102,11 @@ pub struct CdcSummary {
     /// Source commit to target commit of the last batch, seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lag_seconds: Option<f64>,
-    /// Why capture stopped.
+    /// Why capture stopped: `error` when an error stopped it (see `error`).
     pub stopped: String,
+    /// The error that stopped capture, as printed on standard error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A live status line's numbers.
@@ -757,8 +760,15 @@ pub async fn replicate_cdc<S: ChangeSource>(
         in_flight: VecDeque::new(),
     };
     run.summary.position = Some(checkpoint.position.clone());
-    let stopped = run.capture().await?;
-    run.summary.stopped = stopped;
+    let captured = run.capture().await;
+    let stopped_by = match &captured {
+        Ok(why) => why.clone(),
+        Err(error) => {
+            run.summary.error = Some(error.to_string());
+            "error".into()
+        }
+    };
+    run.summary.stopped = stopped_by;
     let elapsed = started.elapsed().as_secs_f64();
     let mut summary = full.unwrap_or_else(|| Summary {
         task: options.task_name.clone(),
@@ -785,7 +795,18 @@ pub async fn replicate_cdc<S: ChangeSource>(
     });
     summary.seconds = elapsed;
     summary.cdc = Some(run.summary.clone());
-    Ok(summary)
+    match captured {
+        Ok(_) => Ok(summary),
+        // What the run did before the error (its full load, the batches applied) is reported
+        // with it.
+        Err(error) => {
+            summary.ok = false;
+            Err(ReplicateError::CaptureStopped {
+                error: Box::new(error),
+                summary: Box::new(summary),
+            })
+        }
+    }
 }
 
 /// Drops the slot and publication of a capture whose full load did not finish; a failure is

@@ -57,6 +57,14 @@ pub enum ReplicateError {
     /// A setting combination that can't work (e.g. validating a Redshift target). Definite.
     #[error("{message}; {action}")]
     Unsupported { message: String, action: String },
+    /// Change capture stopped by `error` once it had started; `summary` is what the run did up
+    /// to it (its full load, the batches applied), to report with the error.
+    #[error("{error}")]
+    CaptureStopped {
+        #[source]
+        error: Box<ReplicateError>,
+        summary: Box<crate::Summary>,
+    },
 }
 
 impl ReplicateError {
@@ -79,6 +87,7 @@ impl ErrorClass for ReplicateError {
         match self {
             ReplicateError::Source { retry, .. } | ReplicateError::Pipeline { retry, .. } => *retry,
             ReplicateError::Stage(e) => e.retry(),
+            ReplicateError::CaptureStopped { error, .. } => error.retry(),
             ReplicateError::Warehouse(e) => e.retry(),
             ReplicateError::Task(_)
             | ReplicateError::Expression { .. }
