@@ -14,8 +14,12 @@ mod copy;
 mod progress;
 mod replicate;
 mod report;
+mod warnings;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 
 /// Conversion allocates and frees millions of small strings and token vectors, some across threads
 /// (the reader tokenizes ahead on a second thread): mimalloc does this much faster than glibc's
@@ -78,10 +82,15 @@ fn main() -> ExitCode {
         .with_default_directive(tracing_subscriber::filter::LevelFilter::WARN.into())
         .with_env_var("MIGRATE_LOG")
         .from_env_lossy();
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(|| progress::LogWriter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_filter(filter);
+    // Warnings go to the summary too, whatever MIGRATE_LOG shows.
+    let recorder = warnings::Recorder.with_filter(tracing_subscriber::filter::LevelFilter::WARN);
+    tracing_subscriber::registry()
+        .with(log)
+        .with(recorder)
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
