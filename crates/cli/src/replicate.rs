@@ -502,7 +502,12 @@ fn print_text(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
                     vec![
                         name(t),
                         status_cell(t.status).into(),
-                        t.rows.to_string(),
+                        // A captured table's rows are not counted by this run.
+                        if t.status == TableStatus::Captured {
+                            "-".into()
+                        } else {
+                            t.rows.to_string()
+                        },
                         format!("{}/{}", t.chunks_loaded, t.chunks),
                         t.chunks_skipped.to_string(),
                         format!("{:.1}", t.bytes_staged as f64 / f64::from(1 << 20)),

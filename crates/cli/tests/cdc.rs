@@ -1831,7 +1831,7 @@ fn the_text_summary_reports_capture_and_the_error_that_stopped_it() {
     assert_eq!(code, Some(2), "{stdout}\n{stderr}");
     let error = "column m, change row 0";
     for words in [
-        "captured",
+        "public.en  captured     -",
         "change capture: 0 change(s) in 0 batch(es)",
         error,
         "change capture stopped by an error (above)",
