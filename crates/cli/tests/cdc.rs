@@ -2176,3 +2176,235 @@ fn mariadb_foreign_key_actions_are_warned_about() {
     );
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+/// Online schema-change tools on a MariaDB source, simulated statement by statement while
+/// capture runs: gh-ost on `t` (a ghost table altered, its rows copied in chunks while the
+/// writes to `t` are replayed into it, a changelog table, a cut-over sentry, the atomic swap)
+/// and pt-online-schema-change on `u` (triggers copy the writes into the new table). With the
+/// helper tables excluded as docs/cdc.md says, the swap is a warning that says what happens,
+/// the run goes on, and the new tables' changes (the added columns included) arrive in the
+/// target's `t` and `u`. The rules name every schema (`%`), as such rules often do: a table of
+/// another database on the server, whose changes are in the same binlog, is not the task's.
+#[test]
+fn mariadb_online_schema_change_swaps_keep_the_target_tables_in_step() {
+    let (Some(mariadb), Some(pg)) = (migrate_testkit::mariadb(), migrate_testkit::postgres())
+    else {
+        return;
+    };
+    let source = mariadb.create_database("cdc_my_osc_src");
+    let target = pg.create_database("cdc_my_osc_dst");
+    let db = source.name();
+    source
+        .sql(
+            "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20), n INT) ENGINE=InnoDB;
+             CREATE TABLE u (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB;
+             INSERT INTO t SELECT seq, CONCAT('t', seq), seq FROM seq_1_to_40;
+             INSERT INTO u SELECT seq, CONCAT('u', seq) FROM seq_1_to_40;",
+        )
+        .unwrap();
+    let staging = std::env::temp_dir().join(migrate_testkit::unique_name("cdc_my_osc"));
+    let mapping = staging.with_extension("mapping.json");
+    let rule = |id: usize, table: &str, action: &str| {
+        format!(
+            r#"{{"rule-type": "selection", "rule-id": "{id}", "rule-name": "{id}",
+                 "object-locator": {{"schema-name": "%", "table-name": "{table}"}},
+                 "rule-action": "{action}"}}"#
+        )
+    };
+    let mut rules = vec![rule(1, "%", "include")];
+    for (id, helper) in [
+        "[_]%[_]gho",
+        "[_]%[_]ghc",
+        "[_]%[_]del",
+        "[_]%[_]old",
+        "[_]%[_]new",
+    ]
+    .iter()
+    .enumerate()
+    {
+        rules.push(rule(id + 2, helper, "exclude"));
+    }
+    std::fs::write(&mapping, format!(r#"{{"rules": [{}]}}"#, rules.join(","))).unwrap();
+    let mappings = ["--table-mappings", mapping.to_str().unwrap()];
+    let mut cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "osc",
+        false,
+        &mappings,
+    );
+    wait_for_capture(&mut cdc, target.url());
+    // Waits (60 s at most) until the target's `table` has the source's rows, `columns` of each.
+    let same_rows = |cdc: &mut Cdc, table: &str, columns: &str| {
+        let mine = format!(
+            "SELECT GROUP_CONCAT(CONCAT_WS('|', {columns}) ORDER BY id SEPARATOR ';') FROM {table}"
+        );
+        let theirs = format!(
+            "SELECT string_agg(concat_ws('|', {columns}), ';' ORDER BY id) FROM \"{db}\".{table}"
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let want = source.sql(&mine).unwrap().trim().to_string();
+            let got = psql(target.url(), &theirs);
+            if got.as_deref() == Ok(want.as_str()) {
+                return;
+            }
+            if let Some(status) = cdc.child.try_wait().unwrap() {
+                panic!("migrate exited ({status}); stderr:\n{}", cdc.stderr());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{table}: target {got:?} != source {want:?}; stderr:\n{}",
+                cdc.stderr()
+            );
+            thread::sleep(Duration::from_millis(300));
+        }
+    };
+    // Another database's table, written, then (once capture read past its row: t's later
+    // change arrived) renamed to a name the rules select: taken for a new table of the
+    // selection, it would stop the task at the rename.
+    let other = mariadb.create_database("cdc_my_osc_other");
+    other
+        .sql("CREATE TABLE w (id INT PRIMARY KEY); INSERT INTO w VALUES (1);")
+        .unwrap();
+    source
+        .sql("UPDATE t SET v = 'mark' WHERE id = 40;")
+        .unwrap();
+    same_rows(&mut cdc, "t", "id, v, n");
+    other
+        .sql("RENAME TABLE w TO w2; INSERT INTO w2 VALUES (2);")
+        .unwrap();
+
+    // gh-ost: the changelog and ghost tables, the ALTER on the ghost table.
+    source
+        .sql(
+            "CREATE TABLE _t_ghc (id BIGINT AUTO_INCREMENT, last_update TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+                                  hint VARCHAR(64) NOT NULL, value VARCHAR(4096) NOT NULL, PRIMARY KEY (id), UNIQUE KEY hint_uidx (hint));
+             INSERT INTO _t_ghc (id, hint, value) VALUES (2, 'state', 'GhostTableMigrated')
+                 ON DUPLICATE KEY UPDATE last_update = NOW(), value = VALUES(value);
+             CREATE TABLE _t_gho LIKE t;
+             ALTER TABLE _t_gho ADD COLUMN note VARCHAR(20) DEFAULT 'x';",
+        )
+        .unwrap();
+    // The row copy in chunks; between them the application writes to t (rows copied already and
+    // rows not yet), which gh-ost replays from the binlog into the ghost table.
+    for c in 0..4 {
+        let (lo, hi) = (1 + 10 * c, 10 + 10 * c);
+        source
+            .sql(&format!(
+                "INSERT IGNORE INTO _t_gho (id, v, n) SELECT id, v, n FROM t WHERE id BETWEEN {lo} AND {hi} LOCK IN SHARE MODE;
+                 START TRANSACTION;
+                 UPDATE t SET v = 'upd {c}', n = NULL WHERE id IN ({lo} + 1, {hi} + 5);
+                 INSERT INTO t VALUES ({ins}, 'ins {c}', {c});
+                 DELETE FROM t WHERE id IN ({lo} + 2, {hi} + 7);
+                 COMMIT;
+                 REPLACE INTO _t_gho (id, v, n) SELECT id, v, n FROM t WHERE id IN ({lo} + 1, {hi} + 5, {ins});
+                 DELETE FROM _t_gho WHERE id IN ({lo} + 2, {hi} + 7);
+                 INSERT INTO _t_ghc (hint, value) VALUES ('copy', '{c}') ON DUPLICATE KEY UPDATE value = VALUES(value);",
+                ins = 100 + c,
+            ))
+            .unwrap();
+    }
+    // The cut-over: the sentry table taking the old table's name is created and dropped while
+    // gh-ost holds its locks, then the swap.
+    source
+        .sql(
+            "CREATE TABLE _t_del (id INT AUTO_INCREMENT PRIMARY KEY) ENGINE=InnoDB COMMENT='ghost-cut-over-sentry';
+             DROP TABLE IF EXISTS _t_del;
+             RENAME TABLE t TO _t_del, _t_gho TO t;
+             INSERT INTO t (id, v, n, note) VALUES (200, 'after', 1, 'y'), (201, 'after', NULL, NULL);
+             UPDATE t SET note = 'z', n = n + 1 WHERE id <= 12;
+             UPDATE t SET v = 'moved' WHERE id = 101;
+             DELETE FROM t WHERE id = 20;
+             DROP TABLE _t_ghc;
+             DROP TABLE _t_del;",
+        )
+        .unwrap();
+
+    // pt-online-schema-change: the new table, altered, triggers on u that copy every write into
+    // it (a key change too), the row copy, the swap, the triggers and old table dropped.
+    source
+        .sql(
+            "CREATE TABLE _u_new LIKE u;
+             ALTER TABLE _u_new ADD COLUMN tag INT NOT NULL DEFAULT 0;
+             CREATE TRIGGER pt_osc_u_del AFTER DELETE ON u FOR EACH ROW
+                 DELETE IGNORE FROM _u_new WHERE _u_new.id <=> OLD.id;
+             DELIMITER //
+             CREATE TRIGGER pt_osc_u_upd AFTER UPDATE ON u FOR EACH ROW BEGIN
+                 DELETE IGNORE FROM _u_new WHERE !(OLD.id <=> NEW.id) AND _u_new.id <=> OLD.id;
+                 REPLACE INTO _u_new (id, v) VALUES (NEW.id, NEW.v);
+             END//
+             DELIMITER ;
+             CREATE TRIGGER pt_osc_u_ins AFTER INSERT ON u FOR EACH ROW
+                 REPLACE INTO _u_new (id, v) VALUES (NEW.id, NEW.v);",
+        )
+        .unwrap();
+    for c in 0..4 {
+        let (lo, hi) = (1 + 10 * c, 10 + 10 * c);
+        source
+            .sql(&format!(
+                "INSERT LOW_PRIORITY IGNORE INTO _u_new (id, v) SELECT id, v FROM u FORCE INDEX(PRIMARY)
+                     WHERE id >= {lo} AND id <= {hi} LOCK IN SHARE MODE;
+                 UPDATE u SET v = 'upd {c}' WHERE id IN ({lo} + 3, {hi} + 4);
+                 UPDATE u SET id = id + 1000 WHERE id = {lo} + 5;
+                 INSERT INTO u VALUES ({ins}, 'ins {c}');
+                 DELETE FROM u WHERE id IN ({lo} + 6, {hi} + 8);",
+                ins = 100 + c,
+            ))
+            .unwrap();
+    }
+    source
+        .sql(
+            "RENAME TABLE u TO _u_old, _u_new TO u;
+             DROP TRIGGER IF EXISTS pt_osc_u_del;
+             DROP TRIGGER IF EXISTS pt_osc_u_upd;
+             DROP TRIGGER IF EXISTS pt_osc_u_ins;
+             DROP TABLE IF EXISTS _u_old;
+             INSERT INTO u VALUES (300, 'after', 7);
+             UPDATE u SET tag = 2, v = CONCAT(v, '!') WHERE id < 10;
+             DELETE FROM u WHERE id = 15;",
+        )
+        .unwrap();
+
+    // Every row and value, the added columns with the source's values.
+    for (table, columns) in [
+        (
+            "t",
+            "id, COALESCE(v, '-'), COALESCE(n, -1), COALESCE(note, '-')",
+        ),
+        ("u", "id, COALESCE(v, '-'), tag"),
+    ] {
+        same_rows(&mut cdc, table, columns);
+    }
+    // Only the captured tables reached the target: no helper table, nothing of the other
+    // database.
+    assert_eq!(
+        psql(
+            target.url(),
+            "SELECT string_agg(table_schema || '.' || table_name, ',' ORDER BY table_schema, table_name) FROM information_schema.tables
+              WHERE table_schema NOT IN ('pg_catalog', 'information_schema', 'migrate')"
+        )
+        .unwrap(),
+        format!("{db}.t,{db}.u")
+    );
+    // The run went on through both swaps; each is a warning that says the new table's changes
+    // go on to the target table (not that it "gets no more changes"), in the log and summary.
+    let stderr = cdc.stderr();
+    let summary = stop(cdc);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("gets no more changes"), "{stderr}");
+    let warnings = summary["warnings"].as_array().unwrap();
+    for (table, old, new) in [("t", "_t_del", "_t_gho"), ("u", "_u_old", "_u_new")] {
+        let swap = format!("captured table {db}.{table} was swapped: renamed to {db}.{old}, which the task does not select, while {db}.{new} took its name in the same statement");
+        assert!(stderr.contains(&swap), "`{swap}` not in:\n{stderr}");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.as_str().unwrap_or_default().contains(&swap)),
+            "{summary:#}"
+        );
+    }
+    validate(source.url(), target.url(), "osc");
+    let _ = std::fs::remove_dir_all(&staging);
+}

@@ -28,7 +28,9 @@
 //! - QUERY events: `BEGIN` is skipped, `COMMIT` commits, `TRUNCATE` of a watched table gives
 //!   [`ChangeEvent::Truncate`] then a commit; a watched table renamed to a selected name it
 //!   was not captured under stops the stream (it would arrive as a new table without its rows),
-//!   renamed out of the selection or dropped, a warning (its target table keeps its rows);
+//!   renamed out of the selection or dropped, a warning (its target table keeps its rows; a
+//!   swap's, where another table takes its name in the same statement, says the target table
+//!   gets that table's changes);
 //!   other DDL is seen through the next TableMap.
 //!   INSERT/UPDATE/DELETE logged as statements (a session with `binlog_format=STATEMENT`) on a
 //!   watched schema stop the stream with a definite error: their rows can't be captured.
@@ -66,6 +68,7 @@ use position::{
 use query::Statement;
 use rows::{Layout, MapColumn, Pending};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 pub use rows::{BATCH_BYTES, BATCH_ROWS};
@@ -184,7 +187,8 @@ pub struct MysqlChangeStream {
     catalog: MysqlSource,
     endpoint: String,
     watched: HashMap<TableKey, Watched>,
-    /// Decides on tables first seen in the binlog (created after the stream opened).
+    /// Decides on tables first seen in the binlog (created after the stream opened), and on
+    /// rename targets: the task's selection, within the URL's database when it names one.
     selected: TableFilter,
     /// Table id -> watched table; `None`: a table the stream skips.
     ids: HashMap<u64, Option<TableKey>>,
@@ -547,6 +551,15 @@ impl MysqlChangeStream {
             .map_err(SourceError::query(context))?;
         tracing::info!(endpoint = %endpoint, position = %from, by_gtid, "binlog stream opened");
 
+        // The server's databases share one binlog, but a task reads the URL's database (as
+        // discovery does): another database's tables are not the task's, whatever the rules
+        // select. Case is ignored: with lower_case_table_names the binlog has the name lowered.
+        let selected: TableFilter = match target.database.clone() {
+            Some(database) => Arc::new(move |name: &QualifiedName| {
+                name.schema_value().eq_ignore_ascii_case(&database) && selected(name)
+            }),
+            None => selected,
+        };
         let watched = tables
             .iter()
             .map(|t| {
@@ -793,7 +806,9 @@ impl MysqlChangeStream {
     /// table's rows under the old name. Renamed to a name the task selects and does not capture
     /// yet, the table would be captured as a new one from its next change, without the rows it
     /// has: a definite error, read again on every resume until the selection or a new full
-    /// load settles it. Renamed out of the selection, or onto a captured name, a warning.
+    /// load settles it. Renamed out of the selection, or onto a captured name, a warning; one
+    /// whose name another table of the statement takes (a swap) says the target table gets
+    /// that table's changes.
     fn renamed(
         &self,
         pairs: &[(query::Name, query::Name)],
@@ -801,20 +816,32 @@ impl MysqlChangeStream {
         statement: &str,
         pos: u32,
     ) -> Result<(), SourceError> {
+        // The pairs run in order: a table may move on within the statement (`a TO tmp, tmp TO
+        // b`), and a name left may be taken by a later pair (gh-ost's `t TO _t_del, _t_gho TO
+        // t`). Each table's first name and last.
+        let mut moves: Vec<(TableKey, TableKey)> = Vec::new();
         for (from, to) in pairs {
             let (from, to) = (
                 watched_key(from.clone(), schema),
                 watched_key(to.clone(), schema),
             );
-            if !self.watched.contains_key(&from) {
+            match moves.iter_mut().find(|(_, now)| *now == from) {
+                Some(moved) => moved.1 = to,
+                None => moves.push((from, to)),
+            }
+        }
+        let text = |(schema, table): &TableKey| format!("{schema}.{table}");
+        for (from, to) in &moves {
+            if from == to || !self.watched.contains_key(from) {
                 continue;
             }
-            let (old, new) = (
-                format!("{}.{}", from.0, from.1),
-                format!("{}.{}", to.0, to.1),
-            );
+            let (old, new) = (text(from), text(to));
             let to_name = QualifiedName::new(Some(Ident::new(&to.0)), Ident::new(&to.1));
-            if self.watched.contains_key(&to) {
+            let taken_by = moves
+                .iter()
+                .find(|(_, now)| now == from)
+                .map(|(first, _)| text(first));
+            if self.watched.contains_key(to) {
                 tracing::warn!(table = %old, renamed_to = %new, "a captured table was renamed onto the name of another captured table: change capture does not follow renames, so the target table {new} keeps its rows and gets the changes of the renamed table from now on, and {old} keeps the renamed table's rows; reload both with --restart");
             } else if (self.selected)(&to_name) {
                 return Err(SourceError::ChangeCapture {
@@ -825,6 +852,8 @@ impl MysqlChangeStream {
                     ),
                     action: format!("{START_OVER}; or leave {new} out of the task's table mappings and run the task again (the target then keeps the rows under {old}, which gets no more changes)"),
                 });
+            } else if let Some(other) = taken_by {
+                tracing::warn!(table = %old, renamed_to = %new, replaced_by = %other, "captured table {old} was swapped: renamed to {new}, which the task does not select, while {other} took its name in the same statement: change capture does not follow renames, so its target table keeps its rows and gets the changes of the new {old} from now on, which is right when the new table held the same rows at the swap (the copy of an online schema-change tool such as gh-ost or pt-online-schema-change does); otherwise reload it with --restart");
             } else {
                 tracing::warn!(table = %old, renamed_to = %new, "a captured table was renamed to a table the task does not select: change capture does not follow renames, so its target table keeps its rows and gets no more changes");
             }
