@@ -551,14 +551,20 @@ impl MysqlChangeStream {
             .map_err(SourceError::query(context))?;
         tracing::info!(endpoint = %endpoint, position = %from, by_gtid, "binlog stream opened");
 
-        // The server's databases share one binlog, but a task reads the URL's database (as
-        // discovery does): another database's tables are not the task's, whatever the rules
-        // select. Case is ignored: with lower_case_table_names the binlog has the name lowered.
+        // The server's databases share one binlog, but a task reads the URL's database, or
+        // without one every database but the server's own (as discovery does): other tables are
+        // not the task's, whatever the rules select. Case is ignored: with
+        // lower_case_table_names the binlog has the name lowered.
         let selected: TableFilter = match target.database.clone() {
             Some(database) => Arc::new(move |name: &QualifiedName| {
                 name.schema_value().eq_ignore_ascii_case(&database) && selected(name)
             }),
-            None => selected,
+            None => Arc::new(move |name: &QualifiedName| {
+                !crate::discover::SYSTEM_SCHEMAS
+                    .iter()
+                    .any(|system| name.schema_value().eq_ignore_ascii_case(system))
+                    && selected(name)
+            }),
         };
         let watched = tables
             .iter()
