@@ -835,8 +835,15 @@ fn a_signal_during_the_full_load_drops_the_capture_and_the_next_run_starts_over(
 
 /// Runs `replicate --cdc` once, expecting it to be refused before its full load (exit code 2);
 /// its standard error.
-fn refused_cdc(source: &str, target: &str, staging: &Path, name: &str) -> String {
-    let output = common::migrate(&[
+/// Runs `migrate replicate --cdc` (text output, `extra` arguments) to its end: its output.
+fn cdc_to_the_end(
+    source: &str,
+    target: &str,
+    staging: &Path,
+    name: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
         "replicate",
         "--cdc",
         "--source",
@@ -849,7 +856,13 @@ fn refused_cdc(source: &str, target: &str, staging: &Path, name: &str) -> String
         name,
         "--progress",
         "never",
-    ]);
+    ];
+    args.extend(extra);
+    common::migrate(&args)
+}
+
+fn refused_cdc(source: &str, target: &str, staging: &Path, name: &str) -> String {
+    let output = cdc_to_the_end(source, target, staging, name, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     stderr
@@ -1742,6 +1755,11 @@ fn added_columns_give_existing_rows_the_sources_value_or_stop_the_task() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// A table whose column is of an enum type, and one row.
+const MOOD_TABLE: &str = "CREATE TYPE mood AS ENUM ('ok', 'sad');
+     CREATE TABLE en (id int PRIMARY KEY, m mood);
+     INSERT INTO en VALUES (1, 'ok');";
+
 /// A label added to a source enum that is longer than the target's `varchar` of it: the task
 /// stops naming the column and the change, with the `ALTER TABLE` to run on the target; run
 /// again after it, it goes on.
@@ -1750,13 +1768,7 @@ fn a_value_the_target_column_cannot_hold_names_the_column_and_the_fix() {
     let Some((source, target, staging)) = pg_task("cdc_enum") else {
         return;
     };
-    source
-        .sql(
-            "CREATE TYPE mood AS ENUM ('ok', 'sad');
-             CREATE TABLE en (id int PRIMARY KEY, m mood);
-             INSERT INTO en VALUES (1, 'ok');",
-        )
-        .unwrap();
+    source.sql(MOOD_TABLE).unwrap();
     let mut cdc = start_cdc(source.url(), target.url(), &staging, "enum", false, &[]);
     wait_for_capture(&mut cdc, target.url());
     source.sql("ALTER TYPE mood ADD VALUE 'ecstatic'").unwrap();
@@ -1782,32 +1794,15 @@ fn the_text_summary_reports_capture_and_the_error_that_stopped_it() {
     let Some((source, target, staging)) = pg_task("cdc_text") else {
         return;
     };
-    source
-        .sql(
-            "CREATE TYPE mood AS ENUM ('ok', 'sad');
-             CREATE TABLE en (id int PRIMARY KEY, m mood);
-             INSERT INTO en VALUES (1, 'ok');",
-        )
-        .unwrap();
+    source.sql(MOOD_TABLE).unwrap();
     let run = || {
-        let output = common::migrate(&[
-            "replicate",
-            "--cdc",
-            "--source",
+        let output = cdc_to_the_end(
             source.url(),
-            "--target",
             target.url(),
-            "--staging",
-            staging.to_str().unwrap(),
-            "--name",
+            &staging,
             "text",
-            "--progress",
-            "never",
-            "--batch-seconds",
-            "0.3",
-            "--stop-when-idle",
-            "1",
-        ]);
+            &["--batch-seconds", "0.3", "--stop-when-idle", "1"],
+        );
         (
             output.status.code(),
             String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -2140,6 +2135,15 @@ fn mariadb_auto_increment_rows_move_the_targets_identity() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// Whether one of the warnings of a run's summary contains `words`.
+fn warned(summary: &serde_json::Value, words: &str) -> bool {
+    summary["warnings"]
+        .as_array()
+        .expect("the summary lists its warnings")
+        .iter()
+        .any(|w| w.as_str().unwrap_or_default().contains(words))
+}
+
 /// MariaDB does not write the rows a foreign key's action changes to the binlog: a captured
 /// table with such a key is named in a warning before the full load.
 #[test]
@@ -2167,13 +2171,7 @@ fn mariadb_foreign_key_actions_are_warned_about() {
     let warning = "chi: foreign key chi_par (ON DELETE CASCADE ON UPDATE RESTRICT) changes rows that the binlog does not carry";
     assert!(stderr.contains(warning), "{stderr}");
     // Also in the summary, for whoever reads only that.
-    let warnings = summary["warnings"].as_array().unwrap();
-    assert!(
-        warnings
-            .iter()
-            .any(|w| w.as_str().unwrap_or_default().contains(warning)),
-        "{summary:#}"
-    );
+    assert!(warned(&summary, warning), "{summary:#}");
     let _ = std::fs::remove_dir_all(&staging);
 }
 
@@ -2394,16 +2392,10 @@ fn mariadb_online_schema_change_swaps_keep_the_target_tables_in_step() {
     let summary = stop(cdc);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("gets no more changes"), "{stderr}");
-    let warnings = summary["warnings"].as_array().unwrap();
     for (table, old, new) in [("t", "_t_del", "_t_gho"), ("u", "_u_old", "_u_new")] {
         let swap = format!("captured table {db}.{table} was swapped: renamed to {db}.{old}, which the task does not select, while {db}.{new} took its name in the same statement");
         assert!(stderr.contains(&swap), "`{swap}` not in:\n{stderr}");
-        assert!(
-            warnings
-                .iter()
-                .any(|w| w.as_str().unwrap_or_default().contains(&swap)),
-            "{summary:#}"
-        );
+        assert!(warned(&summary, &swap), "{summary:#}");
     }
     validate(source.url(), target.url(), "osc");
     let _ = std::fs::remove_dir_all(&staging);
