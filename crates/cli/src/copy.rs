@@ -4,6 +4,7 @@
 
 use crate::convert::OutputFormat;
 use crate::progress::{drawn_bars, stop_drawing, ProgressMode};
+use crate::warnings::WithWarnings;
 use crate::{Outcome, BROKEN_PIPE_EXIT};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -319,14 +320,13 @@ pub fn run(args: CopyArgs) -> Result<Outcome> {
     let summary = runtime.block_on(migrate_copy::copy(options, bars.clone()));
     bars.finish();
     let summary = summary?;
+    let report = WithWarnings::new(&summary);
+    let mut out = std::io::stdout().lock();
     if json {
-        writeln!(
-            std::io::stdout().lock(),
-            "{}",
-            serde_json::to_string_pretty(&summary)?
-        )?;
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_text(&mut std::io::stdout().lock(), &summary, args.verify)?;
+        print_text(&mut out, &summary, args.verify)?;
+        report.print_count(&mut out)?;
     }
     Ok(if summary.failed > 0 {
         Outcome::NeedsAttention

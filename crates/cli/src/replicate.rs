@@ -3,6 +3,7 @@
 
 use crate::convert::OutputFormat;
 use crate::progress::{Bars, ProgressMode};
+use crate::warnings::WithWarnings;
 use crate::Outcome;
 use anyhow::{bail, Context, Result};
 use clap::{ArgAction, Args, ValueEnum};
@@ -358,41 +359,18 @@ fn run_on<S: Source>(
     Ok(summary)
 }
 
-/// The JSON summary: the run's, with the warnings it logged.
-#[derive(serde::Serialize)]
-struct Report<'a> {
-    #[serde(flatten)]
-    summary: &'a Summary,
-    warnings: Vec<String>,
-    /// Warnings past the ones listed, counted only.
-    #[serde(skip_serializing_if = "is_zero")]
-    warnings_omitted: u64,
-}
-
-fn is_zero(count: &u64) -> bool {
-    *count == 0
-}
-
 fn report(summary: &Summary, output: OutputFormat) -> Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let (warnings, warnings_omitted) = crate::warnings::logged();
+    let report = WithWarnings::new(summary);
     match output {
         OutputFormat::Json => {
-            let report = Report {
-                summary,
-                warnings,
-                warnings_omitted,
-            };
             serde_json::to_writer_pretty(&mut out, &report).context("writing the summary")?;
             writeln!(out)?;
         }
         OutputFormat::Text => {
             print_text(summary, &mut out).context("writing the summary")?;
-            let count = warnings.len() as u64 + warnings_omitted;
-            if count > 0 {
-                writeln!(out, "{count} warning(s) in the log (standard error)")?;
-            }
+            report.print_count(&mut out)?;
         }
     }
     Ok(if summary.ok {

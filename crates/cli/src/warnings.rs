@@ -71,10 +71,40 @@ impl Visit for Line {
     }
 }
 
-/// The warnings logged so far, and how many more were only counted.
-pub fn logged() -> (Vec<String>, u64) {
-    let logged = LOGGED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    (logged.kept.clone(), logged.omitted)
+/// A command's JSON summary with the warnings its run logged.
+#[derive(serde::Serialize)]
+pub struct WithWarnings<'a, T: serde::Serialize> {
+    #[serde(flatten)]
+    summary: &'a T,
+    warnings: Vec<String>,
+    /// Warnings past the ones listed, counted only.
+    #[serde(skip_serializing_if = "is_zero")]
+    warnings_omitted: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
+impl<'a, T: serde::Serialize> WithWarnings<'a, T> {
+    /// `summary` with the warnings logged so far.
+    pub fn new(summary: &'a T) -> Self {
+        let logged = LOGGED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        WithWarnings {
+            summary,
+            warnings: logged.kept.clone(),
+            warnings_omitted: logged.omitted,
+        }
+    }
+
+    /// The last line of a text summary: how many warnings the log has, if any.
+    pub fn print_count(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let count = self.warnings.len() as u64 + self.warnings_omitted;
+        if count > 0 {
+            writeln!(out, "{count} warning(s) in the log (standard error)")?;
+        }
+        Ok(())
+    }
 }

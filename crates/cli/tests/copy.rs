@@ -526,6 +526,19 @@ fn hdfs_checksums_from_hadoop_conf_dir() {
             && text.contains("not available (2 files): turned off (--no-hdfs-checksum)"),
         "{text}"
     );
+    // The log's warning is counted in the text summary, and listed in the JSON one.
+    assert!(text.contains("1 warning(s) in the log"), "{text}");
+    let s = summary(&run(
+        tmp.path().join("dst3").to_str().unwrap(),
+        &["--no-hdfs-checksum", "--output", "json"],
+    ));
+    assert_eq!(
+        s["warnings"],
+        serde_json::json!([
+            "HDFS file checksums are not available (reason=turned off (--no-hdfs-checksum))"
+        ]),
+        "{s}"
+    );
 }
 
 /// Two runs of the same copy at once: the second stops at once (exit 2), naming the journal and
