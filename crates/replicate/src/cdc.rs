@@ -761,14 +761,13 @@ pub async fn replicate_cdc<S: ChangeSource>(
     };
     run.summary.position = Some(checkpoint.position.clone());
     let captured = run.capture().await;
-    let stopped_by = match &captured {
-        Ok(why) => why.clone(),
+    match &captured {
+        Ok(why) => run.summary.stopped = why.clone(),
         Err(error) => {
+            run.summary.stopped = "error".into();
             run.summary.error = Some(error.to_string());
-            "error".into()
         }
-    };
-    run.summary.stopped = stopped_by;
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let mut summary = full.unwrap_or_else(|| Summary {
         task: options.task_name.clone(),

@@ -836,17 +836,16 @@ impl MysqlChangeStream {
                 None => moves.push((from, to)),
             }
         }
-        let text = |(schema, table): &TableKey| format!("{schema}.{table}");
         for (from, to) in &moves {
             if from == to || !self.watched.contains_key(from) {
                 continue;
             }
-            let (old, new) = (text(from), text(to));
+            let (old, new) = (key_text(from), key_text(to));
             let to_name = QualifiedName::new(Some(Ident::new(&to.0)), Ident::new(&to.1));
             let taken_by = moves
                 .iter()
                 .find(|(_, now)| now == from)
-                .map(|(first, _)| text(first));
+                .map(|(first, _)| key_text(first));
             if self.watched.contains_key(to) {
                 tracing::warn!(table = %old, renamed_to = %new, "a captured table was renamed onto the name of another captured table: change capture does not follow renames, so the target table {new} keeps its rows and gets the changes of the renamed table from now on, and {old} keeps the renamed table's rows; reload both with --restart");
             } else if (self.selected)(&to_name) {
@@ -873,7 +872,7 @@ impl MysqlChangeStream {
         for name in names {
             let key = watched_key(name, schema);
             if self.watched.contains_key(&key) {
-                tracing::warn!(table = %format!("{}.{}", key.0, key.1), "a captured table was dropped on the source: change capture does not follow DROP TABLE, so its target table keeps its rows (drop or empty it there if it should go; a table created again under that name has its changes applied to it)");
+                tracing::warn!(table = %key_text(&key), "a captured table was dropped on the source: change capture does not follow DROP TABLE, so its target table keeps its rows (drop or empty it there if it should go; a table created again under that name has its changes applied to it)");
             }
         }
     }
@@ -905,7 +904,7 @@ impl MysqlChangeStream {
             let map = rows::map_columns(tme, &self.collations).map_err(|message| {
                 SourceError::ChangeCapture {
                     at: self.at(pos),
-                    message: format!("the table map of {}.{}: {message}", key.0, key.1),
+                    message: format!("the table map of {}: {message}", key_text(&key)),
                     action: format!(
                         "set binlog_row_metadata=FULL on the source, then {START_OVER}"
                     ),
@@ -937,7 +936,7 @@ impl MysqlChangeStream {
         let map = rows::map_columns(tme, &self.collations).map_err(|message| {
             SourceError::ChangeCapture {
                 at: self.at(pos),
-                message: format!("the table map of {}.{}: {message}", key.0, key.1),
+                message: format!("the table map of {}: {message}", key_text(&key)),
                 action: format!("set binlog_row_metadata=FULL on the source, then {START_OVER}"),
             }
         })?;
@@ -1033,8 +1032,8 @@ impl MysqlChangeStream {
             return Err(SourceError::ChangeCapture {
                 at: self.at(pos),
                 message: format!(
-                    "{}.{} has a partial JSON update event (binlog_row_value_options=PARTIAL_JSON)",
-                    key.0, key.1
+                    "{} has a partial JSON update event (binlog_row_value_options=PARTIAL_JSON)",
+                    key_text(key)
                 ),
                 action: format!("set binlog_row_value_options='' on the source, then {START_OVER}"),
             });
@@ -1309,6 +1308,11 @@ fn is_constant(expression: &str) -> bool {
 
 /// The `watched` key of a table named in a statement: its schema if written, else the
 /// statement's default database.
-fn watched_key((named, table): query::Name, schema: &str) -> (String, String) {
+fn watched_key((named, table): query::Name, schema: &str) -> TableKey {
     (named.unwrap_or_else(|| schema.to_string()), table)
+}
+
+/// A table key as messages name it: `schema.table`.
+fn key_text((schema, table): &TableKey) -> String {
+    format!("{schema}.{table}")
 }
