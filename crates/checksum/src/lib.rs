@@ -70,7 +70,8 @@
 //!
 //! - MariaDB keeps JSON documents as written. In [`JsonText::Normalized`] form (MariaDB 10.7+)
 //!   its documents equal `jsonb`'s but for duplicate keys (MariaDB keeps them all) and escapes
-//!   of characters `jsonb` prints as themselves (`\u00e9`, `\/`). In [`JsonText::Jsonb`] form
+//!   of characters `jsonb` prints as themselves (`\u00e9`, `\/`), which only the client can
+//!   rewrite: [`client_row_hash`] gives such rows the target's hash. In [`JsonText::Jsonb`] form
 //!   (older MariaDB) only documents already in `jsonb`'s form (keys in `jsonb`'s order, numbers
 //!   as `jsonb` prints them) are equal. MySQL 8 normalises documents like `jsonb` except for
 //!   numbers with a fraction or an exponent.
@@ -91,6 +92,9 @@
 //! ```
 
 mod canonical;
+mod row_text;
+
+pub use row_text::{client_row_hash, hashed_on_client, row_text_values};
 
 use canonical::PgColumn;
 use migrate_core::LogicalType;
@@ -239,13 +243,40 @@ pub fn row_hashes_sql(
                 postgres_hash(row)
             )
         }
-        Engine::Mysql => format!(
-            "SELECT k, h FROM (SELECT {} AS k, {} AS h FROM {from_sql} WHERE {predicate}) \
-               AS migrate_rows ORDER BY CAST(k AS BINARY)",
-            mysql_row_text(key),
-            mysql_hash(columns)
-        ),
+        Engine::Mysql => mysql_keyed_rows(from_sql, key, ("h", &mysql_hash(columns)), &predicate),
     }
+}
+
+/// MySQL: the query listing each row's key text and row text (`k`, `t`), as
+/// [`row_hashes_sql`] lists key texts and hashes, for hashes that the client computes with
+/// [`client_row_hash`] ([`hashed_on_client`] says when). `t` is NULL for a row whose text is
+/// longer than `max_allowed_packet`.
+pub fn mysql_row_texts_sql(
+    from_sql: &str,
+    key: &[ChecksumColumn],
+    columns: &[ChecksumColumn],
+    predicate: &str,
+) -> String {
+    mysql_keyed_rows(
+        from_sql,
+        key,
+        ("t", &mysql_row_text(columns)),
+        &predicate_sql(predicate),
+    )
+}
+
+/// Each row's key text `k` and `value` (its alias and SQL), ordered by the key text's bytes.
+fn mysql_keyed_rows(
+    from_sql: &str,
+    key: &[ChecksumColumn],
+    (alias, value): (&str, &str),
+    predicate: &str,
+) -> String {
+    format!(
+        "SELECT k, {alias} FROM (SELECT {} AS k, {value} AS {alias} FROM {from_sql} \
+           WHERE {predicate}) AS migrate_rows ORDER BY CAST(k AS BINARY)",
+        mysql_row_text(key)
+    )
 }
 
 /// PostgreSQL session settings under which the checksum queries give the documented text, and
@@ -340,8 +371,9 @@ fn mysql_row_text(columns: &[ChecksumColumn]) -> String {
 
 fn mysql_hash(columns: &[ChecksumColumn]) -> String {
     format!(
-        "COALESCE(MD5({}), '00000000000000000000000000000000')",
-        mysql_row_text(columns)
+        "COALESCE(MD5({}), '{}')",
+        mysql_row_text(columns),
+        row_text::NO_TEXT_HASH
     )
 }
 
@@ -361,6 +393,25 @@ impl ChunkChecksum {
             rows: self.rows + other.rows,
             sums: [self.sums[0] + other.sums[0], self.sums[1] + other.sums[1]],
         }
+    }
+
+    /// The checksum of the rows with these row hashes (32 hex digits each, as the queries and
+    /// [`client_row_hash`] give them).
+    pub fn of_row_hashes<'a>(
+        hashes: impl IntoIterator<Item = &'a str>,
+    ) -> Result<ChunkChecksum, String> {
+        let mut checksum = ChunkChecksum::default();
+        for hash in hashes {
+            let half = |digits: std::ops::Range<usize>| {
+                hash.get(digits)
+                    .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+                    .ok_or_else(|| format!("{hash:?} is not a row hash (32 hex digits)"))
+            };
+            checksum.rows += 1;
+            checksum.sums[0] += u128::from(half(0..15)?);
+            checksum.sums[1] += u128::from(half(15..30)?);
+        }
+        Ok(checksum)
     }
 
     /// Reads the three values a checksum query returns (count and both sums as decimal text).

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{columns, convert, my, my_quote, pg, pg_quote};
-use migrate_checksum::{ChecksumColumn, JsonText};
+use migrate_checksum::{ChecksumColumn, ChunkChecksum, JsonText};
 use migrate_core::SourceDialect;
 
 /// A column: its MariaDB type and its values, each as a MariaDB and a PostgreSQL literal of
@@ -565,6 +565,7 @@ const JSON_STRINGS: &[&str] = &[
     "back\\\\slash",
     "line\\nbreak\\ttab",
     "bell\\u0007",
+    "a/b",
 ];
 
 /// A deterministic document of nesting depth at most `depth`, drawn from `bits`.
@@ -681,6 +682,103 @@ async fn mariadb_json_normalize_and_postgres_write_every_document_alike() {
         text(last)
     );
     assert!(text(8).ends_with(r#","[2.5E0]""#), "{}", text(8));
+}
+
+/// `document` as PHP's `json_encode` writes it by default: `/` and every non-ASCII character
+/// escaped (UTF-16, upper-case hex), which MariaDB keeps and `jsonb` decodes. (In the documents
+/// of [`json_document`] both occur in strings only.)
+fn php_escaped(document: &str) -> String {
+    let mut out = String::new();
+    for c in document.chars() {
+        match c {
+            '/' => out.push_str("\\/"),
+            c if c.is_ascii() => out.push(c),
+            c => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04X}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_documents_with_escapes_hash_like_jsonb_on_the_client() {
+    use mysql_async::prelude::Queryable;
+    let (Some(maria), Some(postgres)) = (migrate_testkit::mariadb(), migrate_testkit::postgres())
+    else {
+        return;
+    };
+    let my_db = maria.create_database("ck_json_escapes");
+    let pg_db = postgres.create_database("ck_json_escapes");
+    let mut my = my(my_db.url()).await;
+    let pg = pg(pg_db.url()).await;
+    my.execute("CREATE TABLE t (id INT PRIMARY KEY, j JSON)")
+        .await;
+    pg.execute("CREATE TABLE t (id int PRIMARY KEY, j jsonb)")
+        .await;
+    // Escapes jsonb writes otherwise, in strings and in keys (whose decoded bytes order them).
+    let mut documents: Vec<(String, String)> = [
+        r#"{"pr\u00e9nom": "Ren\u00E9", "price": "http:\/\/x.org\/a"}"#,
+        r#"["\u0009\u000A\u001B\u0022\u005C\ud83d\ude00\/"]"#,
+        r#"{"a\/b": {"\u00e9": [], "f": "\t"}}"#,
+        r#""caf\u00e9""#,
+    ]
+    .map(|written| (written.to_string(), written.to_string()))
+    .into();
+    let mut bits = bit_patterns(40_000).into_iter();
+    documents.extend((0..1000).map(|_| {
+        let document = json_document(&mut bits, 4);
+        (php_escaped(&document), document)
+    }));
+    for (id, (on_mariadb, on_postgres)) in documents.iter().enumerate() {
+        let id = id as i32;
+        my.0.exec_drop("INSERT INTO t VALUES (?, ?)", (id, on_mariadb))
+            .await
+            .unwrap_or_else(|e| panic!("{on_mariadb}: {e}"));
+        pg.0.execute(
+            "INSERT INTO t VALUES ($1, $2::text::jsonb)",
+            &[&id, on_postgres],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{on_postgres}: {e}"));
+    }
+    let id = ChecksumColumn::new("id", migrate_core::LogicalType::Integer);
+    let json =
+        ChecksumColumn::new("j", migrate_core::LogicalType::Json).with_json(JsonText::Normalized);
+    let columns = [id.clone(), json];
+    let key = std::slice::from_ref(&id);
+    let my_rows = my.client_hashes("t", key, &columns, "").await;
+    let pg_rows = pg.hashes("t", key, &columns, "").await;
+    assert_eq!(my_rows.len(), documents.len());
+    let differing: Vec<&str> = my_rows
+        .iter()
+        .zip(&pg_rows)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| {
+            documents[a.0.trim_matches('"').parse::<usize>().unwrap()]
+                .0
+                .as_str()
+        })
+        .collect();
+    assert!(differing.is_empty(), "{}", differing.join("\n"));
+    // The sums of the client's hashes are the target's checksum; MariaDB's own is not.
+    let on_postgres = pg.checksum("t", &columns, "").await;
+    assert_eq!(
+        ChunkChecksum::of_row_hashes(my_rows.iter().map(|(_, h)| h.as_str())),
+        Ok(on_postgres)
+    );
+    assert_ne!(my.checksum("t", &columns, "").await, on_postgres);
+    // A real difference still shows: another escaped character.
+    my.0.exec_drop("UPDATE t SET j = ? WHERE id = 3", (r#""caf\u00e8""#,))
+        .await
+        .unwrap();
+    let changed = my.client_hashes("t", key, &columns, "id = 3").await;
+    let on_postgres = pg.hashes("t", key, &columns, "id = 3").await;
+    assert_eq!(changed.len(), 1);
+    assert_ne!(changed, on_postgres);
 }
 
 #[tokio::test(flavor = "multi_thread")]

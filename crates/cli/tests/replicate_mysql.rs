@@ -400,3 +400,50 @@ fn a_unique_prefix_key_does_not_become_a_key_on_the_whole_column() {
         .unwrap();
     assert_eq!(keys.trim(), "PRIMARY KEY (id)");
 }
+
+/// MariaDB keeps JSON as written, with the escapes PHP's `json_encode` and Python's `json.dumps`
+/// write by default (`\u00e9`, `\/`), which the target's `jsonb` decodes. Equal documents
+/// validate as equal (the rows are hashed on the client), and a changed one is still found.
+#[test]
+fn json_written_with_escapes_validates_and_a_changed_document_is_found() {
+    let Some(pair) = Pair::new("rep_my_json_escapes") else {
+        return;
+    };
+    pair.source
+        .sql(
+            r#"CREATE TABLE docs (id INT PRIMARY KEY, j JSON);
+             INSERT INTO docs SELECT seq, CONCAT('{"url":"http:\\/\\/x.org\\/', seq,
+               '","name":"Ren\\u00e9 ', seq, '","pr\\u00e9nom":["\\ud83d\\ude00","\\u0009"]}')
+               FROM seq_1_to_2000;
+             INSERT INTO docs VALUES (0, '{"plain": "ascii/only", "n": 1.50}'), (-1, NULL);"#,
+        )
+        .unwrap();
+    let schema = pair.source.name().to_string();
+    let (code, summary) = pair.run("replicate", &[]);
+    assert_eq!(code, 0, "{summary:#}");
+    let docs = table(&summary, &format!("{schema}.docs"));
+    assert_eq!(docs["rows"], 2002, "{docs:#}");
+    assert_eq!(docs["validation"]["status"], "passed", "{docs:#}");
+    let decoded = pair
+        .target
+        .sql(&format!(
+            "SELECT j->>'url', j->>'name', j->'prénom'->>0 FROM \"{schema}\".docs WHERE id = 7"
+        ))
+        .unwrap();
+    assert_eq!(decoded.trim(), "http://x.org/7|René 7|😀", "{decoded}");
+
+    pair.target
+        .sql(&format!(
+            "UPDATE \"{schema}\".docs SET j = jsonb_set(j, '{{name}}', '\"Rene 7\"') WHERE id = 7"
+        ))
+        .unwrap();
+    let (code, summary) = pair.run("validate", &[]);
+    assert_eq!(code, 1, "{summary:#}");
+    let validation = &table(&summary, &format!("{schema}.docs"))["validation"];
+    assert_eq!(validation["status"], "failed", "{validation:#}");
+    assert_eq!(validation["different"], 1, "{validation:#}");
+    assert_eq!(
+        validation["differences"][0]["key"], "id=7",
+        "{validation:#}"
+    );
+}

@@ -8,7 +8,8 @@ use crate::sql::{display_name, quote_ident, table_sql_name};
 use crate::{chunk_predicate, SourceError};
 use futures::stream::BoxStream;
 use migrate_checksum::{
-    checksum_sql, row_hashes_sql, ChecksumColumn, ChunkChecksum, Engine, JsonText,
+    checksum_sql, client_row_hash, hashed_on_client, mysql_row_texts_sql, row_hashes_sql,
+    ChecksumColumn, ChunkChecksum, Engine, JsonText,
 };
 use migrate_source::{Chunk, KeyedHash, ReadSpec, ReadValue};
 use mysql_async::prelude::Queryable;
@@ -117,25 +118,30 @@ pub(crate) async fn chunk_checksum(
 }
 
 /// Each row's key text and hash, ordered by the key text's bytes, streamed from a reader of the
-/// snapshot.
+/// snapshot. Rows with a normalized JSON document are hashed here from their text, where its
+/// escapes are written as PostgreSQL writes them (`client_row_hash`): their hashes equal the
+/// target's, although the checksum computed in MariaDB does not.
 pub(crate) fn row_hashes(
     readers: &Arc<Readers>,
     read: &ReadSpec,
     chunk: &Chunk,
 ) -> BoxStream<'static, Result<KeyedHash, SourceError>> {
     let table = display_name(&read.table);
-    let sql = match (
+    let (sql, hashed_here) = match (
         key_columns(read, readers.json_text),
         checksum_columns(read, readers.json_text),
         predicate(read, chunk),
     ) {
-        (Ok(key), Ok(columns), Ok(predicate)) => row_hashes_sql(
-            Engine::Mysql,
-            &table_sql_name(&read.table),
-            &key,
-            &columns,
-            &predicate,
-        ),
+        (Ok(key), Ok(columns), Ok(predicate)) => {
+            let from = table_sql_name(&read.table);
+            if hashed_on_client(&columns) {
+                let sql = mysql_row_texts_sql(&from, &key, &columns, &predicate);
+                (sql, Some(columns))
+            } else {
+                let sql = row_hashes_sql(Engine::Mysql, &from, &key, &columns, &predicate);
+                (sql, None)
+            }
+        }
         (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
             return Box::pin(futures::stream::once(async move { Err(e) }))
         }
@@ -157,10 +163,14 @@ pub(crate) fn row_hashes(
                 .map_err(SourceError::query(context.clone()))?
             {
                 let key: Option<String> = crate::connect::get(&mut row, 0, &context)?;
-                let hash: Option<String> = crate::connect::get(&mut row, 1, &context)?;
+                let value: Option<String> = crate::connect::get(&mut row, 1, &context)?;
+                let hash = match &hashed_here {
+                    Some(columns) => client_row_hash(value.as_deref(), columns),
+                    None => value.unwrap_or_default(),
+                };
                 let item = KeyedHash {
                     key: key.unwrap_or_default(),
-                    hash: hash.unwrap_or_default(),
+                    hash,
                 };
                 if tx.send(Ok(Some(item))).await.is_err() {
                     return Ok(());

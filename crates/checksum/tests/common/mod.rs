@@ -4,8 +4,8 @@
 #![allow(dead_code)] // each test binary uses a part
 
 use migrate_checksum::{
-    checksum_sql, postgres_functions, row_hashes_sql, session_settings, ChecksumColumn,
-    ChunkChecksum, Engine,
+    checksum_sql, client_row_hash, mysql_row_texts_sql, postgres_functions, row_hashes_sql,
+    session_settings, ChecksumColumn, ChunkChecksum, Engine,
 };
 use migrate_core::{Catalog, SourceDialect, Table, TargetDialect};
 use mysql_async::prelude::Queryable;
@@ -116,6 +116,27 @@ impl My {
             .query(&sql)
             .await
             .unwrap_or_else(|e| panic!("{e:?}\n{}", shorten(&sql)))
+    }
+
+    /// The row hashes as the client computes them from the row texts, as a source does for
+    /// normalized JSON (`hashed_on_client`).
+    pub async fn client_hashes(
+        &mut self,
+        from: &str,
+        key: &[ChecksumColumn],
+        columns: &[ChecksumColumn],
+        predicate: &str,
+    ) -> Vec<Hashed> {
+        let sql = mysql_row_texts_sql(from, key, columns, predicate);
+        let texts: Vec<(String, Option<String>)> = self
+            .0
+            .query(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}\n{}", shorten(&sql)));
+        texts
+            .into_iter()
+            .map(|(k, text)| (k, client_row_hash(text.as_deref(), columns)))
+            .collect()
     }
 
     pub async fn execute(&mut self, sql: &str) {
