@@ -26,11 +26,14 @@
 //!   arrive within 2 ms), for 50 ms at most, and only the last commit of the batch is delivered
 //!   (positions stay transaction ends; see `Gathering`).
 //! - QUERY events: `BEGIN` is skipped, `COMMIT` commits, `TRUNCATE` of a watched table gives
-//!   [`ChangeEvent::Truncate`] then a commit; a watched table renamed to a selected name it
-//!   was not captured under stops the stream (it would arrive as a new table without its rows),
-//!   renamed out of the selection or dropped, a warning (its target table keeps its rows; a
-//!   swap's, where another table takes its name in the same statement, says the target table
-//!   gets that table's changes);
+//!   [`ChangeEvent::Truncate`] then a commit; a rename that would leave a target table silently
+//!   wrong stops the stream: a table renamed to a selected name it was not captured under (it
+//!   would arrive as a new table without its rows), a watched table renamed onto another
+//!   watched table's name (that target table holds the other table's rows; a swap of two);
+//!   a watched table renamed out of the selection or dropped is a warning (its target table
+//!   keeps its rows; a swap's, where a table the task does not capture takes its name, says the
+//!   target table gets that table's changes), and so is a table the task does not capture
+//!   taking a watched name freed before;
 //!   other DDL is seen through the next TableMap.
 //!   INSERT/UPDATE/DELETE logged as statements (a session with `binlog_format=STATEMENT`) on a
 //!   watched schema stop the stream with a definite error: their rows can't be captured.
@@ -807,14 +810,17 @@ impl MysqlChangeStream {
         Ok(())
     }
 
-    /// Watched tables renamed by a `RENAME TABLE` / `ALTER TABLE ... RENAME` statement at `pos`
-    /// (`schema`: its default database). Capture does not follow a rename: the target keeps the
-    /// table's rows under the old name. Renamed to a name the task selects and does not capture
-    /// yet, the table would be captured as a new one from its next change, without the rows it
-    /// has: a definite error, read again on every resume until the selection or a new full
-    /// load settles it. Renamed out of the selection, or onto a captured name, a warning; one
-    /// whose name another table of the statement takes (a swap) says the target table gets
-    /// that table's changes.
+    /// Tables renamed by a `RENAME TABLE` / `ALTER TABLE ... RENAME` statement at `pos`
+    /// (`schema`: its default database). Capture does not follow a rename: the target keeps a
+    /// captured table's rows under its old name, and a table of the target gets the changes of
+    /// whatever table has its name on the source. So a definite error, read again on every
+    /// resume until the selection or a new full load settles it, where a target table would
+    /// silently go wrong: a table the task selects and does not capture yet arriving under a new
+    /// name (captured from its next change as a new table, without the rows it has), a captured
+    /// table taking the name of another captured one (whose target table holds other rows; a
+    /// swap of two). Otherwise a warning: a captured table renamed out of the selection, or
+    /// swapped for a table the task does not capture (an online schema-change tool's copy), or
+    /// such a table taking a captured name freed before.
     fn renamed(
         &self,
         pairs: &[(query::Name, query::Name)],
@@ -836,34 +842,100 @@ impl MysqlChangeStream {
                 None => moves.push((from, to)),
             }
         }
-        for (from, to) in &moves {
-            if from == to || !self.watched.contains_key(from) {
-                continue;
-            }
-            let (old, new) = (key_text(from), key_text(to));
-            let to_name = QualifiedName::new(Some(Ident::new(&to.0)), Ident::new(&to.1));
-            let taken_by = moves
-                .iter()
-                .find(|(_, now)| now == from)
-                .map(|(first, _)| key_text(first));
-            if self.watched.contains_key(to) {
-                tracing::warn!(table = %old, renamed_to = %new, "a captured table was renamed onto the name of another captured table: change capture does not follow renames, so the target table {new} keeps its rows and gets the changes of the renamed table from now on, and {old} keeps the renamed table's rows; reload both with --restart");
-            } else if (self.selected)(&to_name) {
-                return Err(SourceError::ChangeCapture {
-                    at: self.at(pos),
-                    message: format!(
-                        "captured table {old} was renamed to {new} (`{}`), which the task selects: change capture does not follow renames, so {new} would be captured as a new table holding only the rows changed from now on, while the target has its rows under {old}",
-                        truncate_text(statement, 200)
-                    ),
-                    action: format!("{START_OVER}; or leave {new} out of the task's table mappings and run the task again (the target then keeps the rows under {old}, which gets no more changes)"),
-                });
-            } else if let Some(other) = taken_by {
-                tracing::warn!(table = %old, renamed_to = %new, replaced_by = %other, "captured table {old} was swapped: renamed to {new}, which the task does not select, while {other} took its name in the same statement: change capture does not follow renames, so its target table keeps its rows and gets the changes of the new {old} from now on, which is right when the new table held the same rows at the swap (the copy of an online schema-change tool such as gh-ost or pt-online-schema-change does); otherwise reload it with --restart");
-            } else {
-                tracing::warn!(table = %old, renamed_to = %new, "a captured table was renamed to a table the task does not select: change capture does not follow renames, so its target table keeps its rows and gets no more changes");
+        // Errors before any warning: a task that stops does not also tell of the renames it
+        // would go on with.
+        let mut warnings = Vec::new();
+        for (from, to) in moves.iter().filter(|(from, to)| from != to) {
+            match self.judge_rename(from, to, &moves, statement) {
+                Renamed::Stop { message, action } => {
+                    return Err(SourceError::ChangeCapture {
+                        at: self.at(pos),
+                        message,
+                        action,
+                    })
+                }
+                Renamed::Warn(warning) => warnings.push(warning),
+                Renamed::Nothing => {}
             }
         }
+        for (table, renamed_to, message) in warnings {
+            tracing::warn!(table = %table, renamed_to = %renamed_to, "{message}");
+        }
         Ok(())
+    }
+
+    /// What becomes of table `from` renamed to `to` by `statement`, whose renames are `moves`
+    /// (each table's first name and last): see [`renamed`](Self::renamed).
+    fn judge_rename(
+        &self,
+        from: &TableKey,
+        to: &TableKey,
+        moves: &[(TableKey, TableKey)],
+        statement: &str,
+    ) -> Renamed {
+        let selected = |key: &TableKey| {
+            (self.selected)(&QualifiedName::new(
+                Some(Ident::new(&key.0)),
+                Ident::new(&key.1),
+            ))
+        };
+        let (old, new) = (key_text(from), key_text(to));
+        let quoted = truncate_text(statement, 200);
+        // Where the table that had `to`'s name went in the same statement, if it moved.
+        let to_moved_to = moves
+            .iter()
+            .find(|(first, _)| first == to)
+            .map(|(_, last)| last);
+        let warn = |message: String| Renamed::Warn((old.clone(), new.clone(), message));
+        if !self.watched.contains_key(from) {
+            return if self.watched.contains_key(to) {
+                match to_moved_to {
+                    // That table's own rename says what becomes of the name.
+                    Some(_) => Renamed::Nothing,
+                    None => warn(format!("table {old}, which the task does not capture, was renamed to {new}, the name of a captured table: change capture does not follow renames, so the target table {new} keeps its rows and gets the changes of the new {new} from now on, which is right when the new table held the same rows (the copy of an online schema-change tool such as gh-ost or pt-online-schema-change does); otherwise reload it with --restart")),
+                }
+            } else if selected(to) && !selected(from) {
+                // Its rows never went through capture. (A selected table not captured yet had no
+                // row change since capture started, or was created while the task was stopped,
+                // which the resume warns of: its first change makes it a new table.)
+                Renamed::Stop {
+                    message: format!("table {old}, which the task does not capture, was renamed to {new} (`{quoted}`), which the task selects: change capture does not follow renames, so {new} would be captured as a new table holding only the rows changed from now on, without the rows it has"),
+                    action: format!("{START_OVER}; or leave {new} out of the task's table mappings and run the task again"),
+                }
+            } else {
+                Renamed::Nothing
+            };
+        }
+        if self.watched.contains_key(to) {
+            return if to_moved_to == Some(from) {
+                Renamed::Stop {
+                    message: format!("captured tables {old} and {new} swapped names (`{quoted}`): change capture does not follow renames, so the target's {old} and {new}, which hold the rows of the tables that had those names, would each get the changes of the other table"),
+                    action: format!("{START_OVER}: the full load reads each table under its new name"),
+                }
+            } else {
+                let moved = to_moved_to
+                    .map(|last| format!(", which the same statement renamed to {}", key_text(last)))
+                    .unwrap_or_default();
+                Renamed::Stop {
+                    message: format!("captured table {old} was renamed to {new}, the name of another captured table{moved} (`{quoted}`): change capture does not follow renames, so the target table {new}, which holds the rows of the table that had the name, would get the changes of the table that was {old}"),
+                    action: format!("{START_OVER}; or, if {old} is a copy of {new}'s rows made to replace it (the new table of an online schema-change tool), leave {old} out of the task's table mappings and run the task again (the target's {new} then gets its changes)"),
+                }
+            };
+        }
+        if selected(to) {
+            return Renamed::Stop {
+                message: format!("captured table {old} was renamed to {new} (`{quoted}`), which the task selects: change capture does not follow renames, so {new} would be captured as a new table holding only the rows changed from now on, while the target has its rows under {old}"),
+                action: format!("{START_OVER}; or leave {new} out of the task's table mappings and run the task again (the target then keeps the rows under {old}, which gets no more changes)"),
+            };
+        }
+        let taken_by = moves
+            .iter()
+            .find(|(_, last)| last == from)
+            .map(|(first, _)| key_text(first));
+        match taken_by {
+            Some(other) => warn(format!("captured table {old} was swapped: renamed to {new}, which the task does not select, while {other} took its name in the same statement: change capture does not follow renames, so its target table keeps its rows and gets the changes of the new {old} from now on, which is right when the new table held the same rows at the swap (the copy of an online schema-change tool such as gh-ost or pt-online-schema-change does); otherwise reload it with --restart")),
+            None => warn("a captured table was renamed to a table the task does not select: change capture does not follow renames, so its target table keeps its rows and gets no more changes".into()),
+        }
     }
 
     /// Watched tables dropped by a `DROP TABLE` (`schema`: its default database): capture does
@@ -1310,6 +1382,16 @@ fn is_constant(expression: &str) -> bool {
 /// statement's default database.
 fn watched_key((named, table): query::Name, schema: &str) -> TableKey {
     (named.unwrap_or_else(|| schema.to_string()), table)
+}
+
+/// What a rename statement means for one of its tables (see [`MysqlChangeStream::renamed`]).
+enum Renamed {
+    /// Nothing capture needs to say.
+    Nothing,
+    /// A definite error: a target table would go wrong.
+    Stop { message: String, action: String },
+    /// A warning of what becomes of the target table: the table, its new name, the message.
+    Warn((String, String, String)),
 }
 
 /// A table key as messages name it: `schema.table`.
