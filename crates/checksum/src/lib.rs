@@ -94,7 +94,7 @@
 mod canonical;
 mod row_text;
 
-pub use row_text::{client_row_hash, hashed_on_client, row_text_values};
+pub use row_text::{client_row_hash, hashed_on_client, push_jsonb_string, row_text_values};
 
 use canonical::PgColumn;
 use migrate_core::LogicalType;

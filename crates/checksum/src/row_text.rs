@@ -127,7 +127,7 @@ impl Json<'_> {
     fn write(&self, out: &mut String) {
         match self {
             Json::Scalar(text) => out.push_str(text),
-            Json::String(s) => write_jsonb_string(s, out),
+            Json::String(s) => push_jsonb_string(out, s),
             Json::Array(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
@@ -144,7 +144,7 @@ impl Json<'_> {
                     if i > 0 {
                         out.push(',');
                     }
-                    write_jsonb_string(key, out);
+                    push_jsonb_string(out, key);
                     out.push(':');
                     value.write(out);
                 }
@@ -154,10 +154,12 @@ impl Json<'_> {
     }
 }
 
-/// PostgreSQL's `escape_json`.
-fn write_jsonb_string(s: &str, out: &mut String) {
+/// `text` as a JSON string, escaped as PostgreSQL's `escape_json` (and so `jsonb`) writes it:
+/// `"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t` and other control characters as `\u00XX`, every other
+/// character as itself.
+pub fn push_jsonb_string(out: &mut String, text: &str) {
     out.push('"');
-    for c in s.chars() {
+    for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),

@@ -8,6 +8,7 @@
 use super::decode::{
     decimal_digits, fixed, integer, malformed, malformed_value, utf8, ValueError, Wire,
 };
+use migrate_checksum::push_jsonb_string;
 use std::fmt::Write;
 
 /// The element types whose arrays capture decodes: those the warehouse loads from JSON.
@@ -263,13 +264,13 @@ fn write_element(out: &mut String, element: Element, bytes: &[u8]) -> Result<(),
             number(out, &float_text(value, 15, format!("{value:e}")));
         }
         Element::Numeric => number(out, &decimal_digits(bytes)?.to_string()),
-        Element::Text => json_string(out, &utf8(bytes)?),
+        Element::Text => push_jsonb_string(out, &utf8(bytes)?),
         Element::Json => out.push_str(&utf8(bytes)?),
         Element::Jsonb => match bytes.split_first() {
             Some((1, json)) => out.push_str(&utf8(json)?),
             _ => return Err(malformed(wire, bytes.len())),
         },
-        Element::Uuid => json_string(out, &super::decode::text(wire, bytes)?),
+        Element::Uuid => push_jsonb_string(out, &super::decode::text(wire, bytes)?),
     }
     Ok(())
 }
@@ -283,7 +284,7 @@ fn number(out: &mut String, text: &str) {
     {
         out.push_str(text);
     } else {
-        json_string(out, text);
+        push_jsonb_string(out, text);
     }
 }
 
@@ -327,27 +328,6 @@ fn float_text(value: f64, digits: i32, scientific: String) -> String {
         let exponent_sign = if exponent < 0 { '-' } else { '+' };
         format!("{sign}{mantissa}e{exponent_sign}{:02}", exponent.abs())
     }
-}
-
-/// `text` as a JSON string, escaped as PostgreSQL's `escape_json` does.
-fn json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
