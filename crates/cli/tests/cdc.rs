@@ -674,6 +674,18 @@ fn cdc_only_starts_at_the_given_position_and_refuses_one_it_cannot_serve() {
             .trim(),
         "1=changed,2=after"
     );
+    // The same command again resumes from the checkpoint, and says that its --from is not used.
+    source.sql("INSERT INTO t VALUES (3, 'resumed')").unwrap();
+    let (code, summary) = migrate_json(&good);
+    assert_eq!(code, 0, "{summary:#}");
+    assert_eq!(summary["cdc"]["changes"], 1, "{summary:#}");
+    let warned = summary["warnings"].to_string();
+    assert!(
+        warned.contains(&format!(
+            "--from {from} is not used: task only resumes from its checkpoint"
+        )),
+        "{summary:#}"
+    );
 }
 
 const MARIADB_SCHEMA: &str = "
@@ -840,8 +852,53 @@ fn a_signal_during_the_full_load_drops_the_capture_and_the_next_run_starts_over(
     let _ = std::fs::remove_dir_all(&staging);
 }
 
-/// Runs `replicate --cdc` once, expecting it to be refused before its full load (exit code 2);
-/// its standard error.
+/// A `--restart` drops the task's checkpoint before its new full load: when that load does not
+/// finish (here a table fails on a value the target can't hold), the next run loads again
+/// instead of resuming from the old checkpoint onto the partly loaded tables (it did, and
+/// reported success with rows missing).
+#[test]
+fn a_restart_whose_full_load_fails_is_followed_by_a_full_load_not_a_resume() {
+    let Some((source, target, staging)) = pg_task("cdc_restart_fail") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE t (id int PRIMARY KEY, v text, at timestamp);
+             INSERT INTO t SELECT g, md5(g::text), '2024-01-01' FROM generate_series(1, 2000) g;",
+        )
+        .unwrap();
+    let run = |extra: &[&str]| {
+        start_cdc(
+            source.url(),
+            target.url(),
+            &staging,
+            "restart_fail",
+            true,
+            extra,
+        )
+        .summary(Duration::from_secs(120))
+    };
+    let (code, summary) = run(&[]);
+    assert_eq!(code, Some(0), "{summary:#}");
+    source
+        .sql("INSERT INTO t VALUES (5000, 'no target value', 'infinity')")
+        .unwrap();
+    let (code, summary) = run(&["--restart"]);
+    assert_ne!(code, Some(0), "{summary:#}");
+    assert_eq!(common::table(&summary, "public.t")["status"], "failed");
+
+    source
+        .sql("DELETE FROM t WHERE id = 5000; UPDATE t SET v = 'after' WHERE id <= 10;")
+        .unwrap();
+    let (code, summary) = run(&[]);
+    assert_eq!(code, Some(0), "{summary:#}");
+    let t = common::table(&summary, "public.t");
+    assert_eq!(t["status"], "loaded", "{t:#}");
+    assert_eq!(t["rows"], 2000, "{t:#}");
+    validate(source.url(), target.url(), "restart_fail");
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 /// Runs `migrate replicate --cdc` (text output, `extra` arguments) to its end: its output.
 fn cdc_to_the_end(
     source: &str,
@@ -868,6 +925,8 @@ fn cdc_to_the_end(
     common::migrate(&args)
 }
 
+/// Runs `replicate --cdc` once, expecting it to be refused before its full load (exit code 2);
+/// its standard error.
 fn refused_cdc(source: &str, target: &str, staging: &Path, name: &str) -> String {
     let output = cdc_to_the_end(source, target, staging, name, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();

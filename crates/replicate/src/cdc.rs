@@ -625,10 +625,25 @@ pub async fn replicate_cdc<S: ChangeSource>(
     let mut resumed = false;
     let checkpoint = match warehouse.cdc_checkpoint(&options.task_name).await? {
         Some(checkpoint) if !options.restart => {
+            // Warned, not refused: the command that started the task is run again as it is to
+            // resume it.
+            if let Some(from) = cdc.from.as_ref().filter(|from| from.0 != checkpoint.position) {
+                tracing::warn!(
+                    "--from {from} is not used: task {} resumes from its checkpoint, where its changes are applied up to {}; add --restart to start capture from {from} instead",
+                    options.task_name,
+                    checkpoint.position
+                );
+            }
             resumed = true;
             checkpoint
         }
         existing => {
+            // The old checkpoint goes first: were it kept until capture starts, a new full load
+            // that stopped early (a signal, a failed table) would leave it behind, and the next
+            // run would resume from it onto the partly loaded tables.
+            if existing.is_some() {
+                warehouse.forget_cdc(&options.task_name).await?;
+            }
             let from = match &cdc.from {
                 Some(from) => {
                     source
@@ -700,9 +715,6 @@ pub async fn replicate_cdc<S: ChangeSource>(
                     start
                 }
             };
-            if existing.is_some() {
-                warehouse.forget_cdc(&options.task_name).await?;
-            }
             warehouse.start_cdc(&options.task_name, &from.0).await?
         }
     };
