@@ -309,9 +309,15 @@ fn mysql_value(ty: &LogicalType, x: &str, json: JsonText) -> String {
         L::Char { .. } => format!("TRIM(TRAILING ' ' FROM CONVERT({x} USING utf8mb4))"),
         L::Varchar { .. } | L::Text | L::Xml => format!("CONVERT({x} USING utf8mb4)"),
         L::Binary { .. } | L::Varbinary { .. } | L::Blob => format!("LOWER(HEX({x}))"),
-        L::Date => format!("DATE_FORMAT({x}, '%Y-%m-%d')"),
+        // MySQL's year 0 is 1 BC, as PostgreSQL writes it (the load carries it there).
+        L::Date => format!(
+            "IF(YEAR({x}) = 0, DATE_FORMAT({x}, '0001-%m-%d BC'), DATE_FORMAT({x}, '%Y-%m-%d'))"
+        ),
         // TIMESTAMP is shown in the session time zone: `session_settings` makes it UTC.
-        L::Timestamp { .. } => format!("CAST(CAST({x} AS DATETIME(6)) AS CHAR)"),
+        L::Timestamp { .. } => {
+            let text = format!("CAST(CAST({x} AS DATETIME(6)) AS CHAR)");
+            format!("IF(YEAR({x}) = 0, CONCAT(INSERT({text}, 1, 4, '0001'), ' BC'), {text})")
+        }
         L::Time {
             with_time_zone: false,
             ..

@@ -21,7 +21,7 @@
 //!    | `char(n)` | the text without trailing spaces (CHAR semantics in both engines) | `ab` |
 //!    | `varchar(n)`, `text` | the text (UTF-8; MySQL converts from the column's character set) | |
 //!    | `binary`, `varbinary`, `blob` | lower-case hex of the bytes | `00ff` |
-//!    | `date` | `YYYY-MM-DD`, ` BC` appended before year 1 | `1000-01-01` |
+//!    | `date` | `YYYY-MM-DD`, ` BC` appended before year 1 (MySQL's year 0 is `0001-..-.. BC`, as the load writes it) | `1000-01-01` |
 //!    | `time(p)` | `HH:MM:SS.ffffff` (MySQL durations: `-838:59:59.000000`) | `23:59:59.999999` |
 //!    | `timetz(p)` | `HH:MM:SS.ffffff±HH:MM:SS` (MySQL: `+00:00:00`) | `12:00:00.000000+05:30:00` |
 //!    | `timestamp(p)` | `YYYY-MM-DD HH:MM:SS.ffffff` | `9999-12-31 23:59:59.999999` |
