@@ -3,7 +3,7 @@
 //! or MySQL target's.
 
 use crate::read::plan_columns;
-use crate::sql::{quote_ident, table_sql_name};
+use crate::sql::{own_rows_of, quote_ident};
 use crate::{Chunk, PostgresSource, SourceError, SESSION_SETTINGS};
 use futures::stream::{BoxStream, StreamExt};
 use futures::TryFutureExt;
@@ -137,7 +137,7 @@ impl PostgresSource {
         let columns = checksum_columns(&self.client, table).await?;
         chunk_checksum(
             &self.client,
-            &table_sql_name(table),
+            &own_rows_of(&self.client, table).await?,
             &columns,
             &crate::chunk_predicate(chunk),
         )

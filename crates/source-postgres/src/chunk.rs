@@ -1,6 +1,6 @@
 //! Splitting a table into chunks that parallel readers can extract independently.
 
-use crate::sql::{quote_ident, table_sql_name};
+use crate::sql::{own_rows_sql, quote_ident, table_sql_name};
 use crate::{PostgresSource, SourceError};
 use migrate_core::{LogicalType, Table};
 use migrate_source::{key_range_chunks, Chunk, ChunkBound};
@@ -61,6 +61,7 @@ impl PostgresSource {
         let reltuples: f64 = row.get(0);
         let pages = u64::try_from(row.get::<_, i64>(1)).unwrap_or(0);
         let partitioned: bool = row.get(2);
+        let rows = own_rows_sql(name, partitioned);
         let estimate = (reltuples >= 0.0).then(|| reltuples.round() as u64);
 
         if let Some(key) = integer_key(table) {
@@ -68,7 +69,7 @@ impl PostgresSource {
                 .client
                 .query_one(
                     &format!(
-                        "SELECT min({k})::int8, max({k})::int8 FROM {name}",
+                        "SELECT min({k})::int8, max({k})::int8 FROM {rows}",
                         k = quote_ident(key)
                     ),
                     &[],

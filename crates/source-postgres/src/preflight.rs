@@ -2,7 +2,8 @@
 //! premigration assessment, and more). `migrate replicate` does not run them: it stops on the
 //! same conditions when it meets them.
 
-use crate::sql::quote_ident;
+use crate::cdc::publishable::{published, Identity};
+use crate::sql::{own_rows_of, quote_ident};
 use crate::{PostgresSource, SourceError};
 use migrate_core::{
     catalog_checks, may_exceed, truncation_check, Catalog, PreflightCheck, PreflightOptions,
@@ -20,8 +21,7 @@ SELECT current_setting('wal_level'), current_setting('max_replication_slots')::i
 
 const TABLES: &str = "
 SELECT n.nspname::text, c.relname::text, has_table_privilege(c.oid, 'SELECT'),
-       pg_has_role(c.relowner, 'USAGE'), c.relreplident::text,
-       EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p')
+       pg_has_role(c.relowner, 'USAGE')
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
    AND n.nspname = $1 AND c.relname = ANY($2::text[])";
@@ -33,8 +33,10 @@ SELECT n.nspname::text, c.relname::text, has_table_privilege(c.oid, 'SELECT'),
 ///   of each such column; tables with no such column are not read);
 /// - for CDC: `wal_level = logical`, a free replication slot, a cap on the WAL a slot holds
 ///   (`max_slot_wal_keep_size`; a warning without one), WAL senders, the REPLICATION
-///   attribute, the right to create a publication (CREATE on the database, table ownership)
-///   and each table's REPLICA IDENTITY.
+///   attribute, the right to create a publication (CREATE on the database, table ownership),
+///   each table's REPLICA IDENTITY as PostgreSQL applies it (a DEFERRABLE primary key is
+///   none; a partitioned table's partitions are checked) and no UNLOGGED table (it can't be
+///   published).
 ///
 /// Passed checks are reported too (aggregated per code where there would be one per table).
 /// Reads only; changes nothing on the server.
@@ -148,7 +150,7 @@ pub async fn preflight(
     }
     checks.extend(catalog_checks(&catalog.tables, options));
 
-    // Per-table privileges and replica identity, one query per schema.
+    // Per-table privileges, one query per schema.
     let mut by_schema: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for table in &catalog.tables {
         let schema = table.name.schema_value().to_string();
@@ -192,26 +194,30 @@ pub async fn preflight(
                     "have the owner create the publication (CREATE PUBLICATION ... FOR TABLE ...) or grant the owning role to the user",
                 ));
             }
-            let has_primary_key: bool = row.get(5);
-            match (row.get::<_, String>(4).as_str(), has_primary_key) {
-                ("i", _) | ("d", true) => identified += 1,
-                ("f", _) => checks.push(PreflightCheck::warning(
+        }
+    }
+    if cdc {
+        for table in published(client, &catalog.tables).await? {
+            let object = table.object();
+            match (table.problem(), table.identity) {
+                (None, Identity::Full) => checks.push(PreflightCheck::warning(
                     "preflight.replica-identity",
                     object,
                     "REPLICA IDENTITY FULL: every update and delete logs the whole old row",
                     "add a primary key and ALTER TABLE ... REPLICA IDENTITY DEFAULT to cut WAL volume",
                 )),
-                ("n", _) => checks.push(PreflightCheck::blocker(
-                    "preflight.replica-identity",
-                    object.clone(),
-                    "REPLICA IDENTITY NOTHING: updates and deletes can't be published",
-                    format!("ALTER TABLE {sql_name} REPLICA IDENTITY DEFAULT (with a primary key), USING INDEX or FULL"),
+                (None, _) => identified += 1,
+                (Some((why, fix)), _) if table.unlogged => checks.push(PreflightCheck::blocker(
+                    "preflight.unlogged",
+                    object,
+                    why,
+                    format!("{fix}; or exclude the table from the task"),
                 )),
-                _ => checks.push(PreflightCheck::blocker(
+                (Some((why, fix)), _) => checks.push(PreflightCheck::blocker(
                     "preflight.replica-identity",
-                    object.clone(),
-                    "REPLICA IDENTITY DEFAULT without a primary key: updates and deletes fail once the table is in a publication",
-                    format!("add a primary key, or ALTER TABLE {sql_name} REPLICA IDENTITY USING INDEX <unique index> (or FULL)"),
+                    object,
+                    why,
+                    format!("{fix}; or exclude the table from the task"),
                 )),
             }
         }
@@ -268,7 +274,7 @@ async fn longest_values(
         let sql = format!(
             "SELECT {} FROM {}",
             select.join(", "),
-            crate::table_sql_name(table)
+            own_rows_of(source.client(), table).await?
         );
         let row = source
             .client()

@@ -3,7 +3,7 @@
 
 use crate::pool::{Lease, Pool};
 use crate::read::{begin_sql, plan_values, predicate, read_stream, values, Connection};
-use crate::sql::table_sql_name;
+use crate::sql::own_rows_of;
 use crate::{PostgresSource, Snapshot, SnapshotId, SourceError};
 use arrow_array::RecordBatch;
 use futures::stream::BoxStream;
@@ -199,7 +199,7 @@ impl migrate_source::Snapshot for SharedSnapshot {
         let columns = checksum_columns(client, read).await?;
         let sum = crate::chunk_checksum(
             client,
-            &table_sql_name(&read.table),
+            &own_rows_of(client, &read.table).await?,
             &columns,
             &predicate(read, chunk),
         )
@@ -244,7 +244,7 @@ impl migrate_source::Snapshot for SharedSnapshot {
                 })?;
             let hashes: Vec<KeyedHash> = crate::row_hashes(
                 client,
-                &table_sql_name(&read.table),
+                &own_rows_of(client, &read.table).await?,
                 &key,
                 &columns,
                 &predicate(read, chunk),

@@ -1,6 +1,8 @@
 //! Identifiers and literals in SQL text.
 
+use crate::SourceError;
 use migrate_core::{Ident, Table};
+use tokio_postgres::Client;
 
 /// `"name"`, doubling embedded quotes: always quoted, so the exact stored name is used.
 pub fn quote_ident(name: &str) -> String {
@@ -34,6 +36,56 @@ pub fn table_sql_name(table: &Table) -> String {
     table.name.quoted_with(quote_ident)
 }
 
+/// The rows of each of `tables` as a FROM clause or a publication names them, in their order:
+/// `ONLY "schema"."table"` for a plain table, since an inheritance child is a table of its own
+/// (read, checksummed and published apart when the task selects it; a plain name would bring its
+/// rows into the parent's too); the name alone for a partitioned table, whose rows are all in
+/// its partitions (`ONLY` would name none).
+pub(crate) async fn own_rows(
+    client: &Client,
+    tables: &[&Table],
+) -> Result<Vec<String>, SourceError> {
+    let names: Vec<String> = tables.iter().map(|t| table_sql_name(t)).collect();
+    let partitioned: Vec<bool> = client
+        .query(
+            "SELECT c.relkind = 'p' FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) \
+               JOIN pg_class c ON c.oid = t.name::regclass ORDER BY t.n",
+            &[&names],
+        )
+        .await
+        .map_err(SourceError::query(
+            "looking up which tables are partitioned",
+        ))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    Ok(names
+        .into_iter()
+        .zip(partitioned)
+        .map(|(name, partitioned)| own_rows_sql(name, partitioned))
+        .collect())
+}
+
+/// [`own_rows`] of one table.
+pub(crate) async fn own_rows_of(client: &Client, table: &Table) -> Result<String, SourceError> {
+    own_rows(client, &[table])
+        .await?
+        .pop()
+        .ok_or_else(|| SourceError::Protocol {
+            context: format!("looking up whether {} is partitioned", table.name),
+            message: "the server returned no row".into(),
+        })
+}
+
+/// `name` (`"schema"."table"`) as [`own_rows`] gives it.
+pub(crate) fn own_rows_sql(name: String, partitioned: bool) -> String {
+    if partitioned {
+        name
+    } else {
+        format!("ONLY {name}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +97,14 @@ mod tests {
         assert!(!ident("order_lines").quoted);
         assert!(ident("Order Lines").quoted);
         assert!(ident("1st").quoted);
+    }
+
+    #[test]
+    fn only_plain_tables_are_read_without_their_children() {
+        assert_eq!(
+            own_rows_sql("\"s\".\"t\"".into(), false),
+            "ONLY \"s\".\"t\""
+        );
+        assert_eq!(own_rows_sql("\"s\".\"p\"".into(), true), "\"s\".\"p\"");
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! - [`migrate_source::ChangeSource::capture_snapshot`] creates the publication (`FOR ALL
 //!   TABLES` when the role may, so tables created later are captured, with an event trigger
-//!   that keeps such tables updatable on the source; else `FOR TABLE` the selected ones) and
+//!   that keeps such tables updatable on the source; else `FOR TABLE` the selected ones, a plain
+//!   table `ONLY`, without its inheritance children), after refusing a selected table that a
+//!   publication can't carry without harm (`publishable`: unlogged, or no replica identity), and
 //!   the slot with `SNAPSHOT 'export'`: the full load reads that snapshot, so
 //!   the slot's changes start exactly where the loaded data ends. The replication session that
 //!   created the slot stays idle while the snapshot is in use (the snapshot lives as long).
@@ -23,19 +25,21 @@
 
 mod paced;
 mod pgoutput;
+pub(crate) mod publishable;
 mod render;
 mod stream;
 
 pub use stream::PostgresChanges;
 
 use crate::read::decode::{Decoder, Wire};
-use crate::sql::quote_literal;
+use crate::sql::{own_rows, quote_literal};
 use crate::{PostgresSource, SharedSnapshot, SnapshotId, SourceError};
 use migrate_core::{Column, Table};
 use migrate_pgconn::{Roots, SslMode, TlsSettings};
 use migrate_source::{key_columns, ChangeSource, Position, Selection, START_OVER};
 use pgwire_replication::config::{SslMode as ReplicationSslMode, TlsConfig};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
+use publishable::{check_publishable, without_replica_identity};
 use render::Render;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -195,26 +199,14 @@ const VIA_ROOT: &str = "publish_via_partition_root = true";
 const IDENTITY_INDEX_GONE: &str = "(c.relreplident = 'i'
         AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident))";
 
-/// Of table `c` (`pg_class`): it has no replica identity (`NOTHING`, `DEFAULT` without a
-/// primary key, or [`IDENTITY_INDEX_GONE`]), so PostgreSQL refuses its UPDATE and DELETE while
-/// a publication FOR ALL TABLES exists.
-fn without_replica_identity() -> String {
-    format!(
-        "(c.relreplident = 'n'
-          OR (c.relreplident = 'd'
-              AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
-          OR {IDENTITY_INDEX_GONE})"
-    )
-}
-
 /// The tables of the database whose UPDATE and DELETE a publication FOR ALL TABLES would make
 /// PostgreSQL refuse. Partitions are left out: their partitioned table is what the publication
-/// names.
+/// names; so are unlogged tables: such a publication leaves them out.
 fn keyless_tables_sql() -> String {
     format!(
         "SELECT format('%I.%I', n.nspname, c.relname)
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'
             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
             AND {}
           ORDER BY 1",
@@ -227,6 +219,10 @@ fn keyless_tables_sql() -> String {
 const KEEPER_TAGS: &str =
     "'CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE', 'DROP INDEX'";
 
+/// Marks the identity keeper's function as this version's: an earlier migrate's (which took a
+/// DEFERRABLE primary key for a replica identity) lacks it and is replaced.
+const KEEPER_VERSION: &str = "migrate identity keeper 2";
+
 /// The event trigger (and its function, both named `name`, the function in the role's current
 /// schema) that goes with publication `name` FOR ALL TABLES: a table that a `CREATE TABLE`, an
 /// `ALTER TABLE` or a `DROP INDEX` (of a `USING INDEX` identity) leaves without a replica
@@ -238,8 +234,9 @@ const KEEPER_TAGS: &str =
 fn identity_keeper_sql(name: &str) -> String {
     let quoted = crate::quote_ident(name);
     let warning = quote_literal(&format!(
-        "%: set to REPLICA IDENTITY FULL: it has no primary key, and PostgreSQL would refuse its \
-         UPDATE and DELETE while publication {name} (change capture by migrate) publishes every table"
+        "%: set to REPLICA IDENTITY FULL: it has no primary key PostgreSQL can use as replica \
+         identity (none, or a DEFERRABLE one), and PostgreSQL would refuse its UPDATE and \
+         DELETE while publication {name} (change capture by migrate) publishes every table"
     ));
     let failed = quote_literal(&format!(
         "%: could not be set to REPLICA IDENTITY FULL (%): PostgreSQL will refuse its UPDATE and \
@@ -249,6 +246,7 @@ fn identity_keeper_sql(name: &str) -> String {
     format!(
         "CREATE OR REPLACE FUNCTION {quoted}() RETURNS event_trigger LANGUAGE plpgsql
          SET search_path = pg_catalog, pg_temp AS $keeper$
+         -- {KEEPER_VERSION}
          DECLARE keyless regclass;
          BEGIN
            FOR keyless IN
@@ -281,7 +279,8 @@ fn identity_keeper_sql(name: &str) -> String {
 struct IdentityKeeper {
     /// Its function, as `regprocedure` text (schema-qualified where the search path needs it).
     function: String,
-    /// It watches every command of [`KEEPER_TAGS`] (an earlier migrate's lacks `DROP INDEX`).
+    /// It watches every command of [`KEEPER_TAGS`] and is of [`KEEPER_VERSION`] (an earlier
+    /// migrate's lacks `DROP INDEX`, or takes a deferrable key for a replica identity).
     current: bool,
 }
 
@@ -411,7 +410,10 @@ impl PostgresSource {
     /// Creates the task's publication unless it exists: for all tables when the role may (new
     /// tables are then captured too), else for `tables`. Partitioned tables publish their
     /// changes as the partitioned table (the one the full load reads and the task maps), not
-    /// as the partition a row is in; a publication made before that is changed to.
+    /// as the partition a row is in; a publication made before that is changed to. An existing
+    /// publication of selected tables lets go of inheritance children the task does not select
+    /// (an earlier migrate published parents without `ONLY`); for one for all tables, a warning
+    /// names the tables whose UPDATE and DELETE the source refuses because of it.
     async fn ensure_publication(&self, name: &str, tables: &[Table]) -> Result<(), SourceError> {
         let existing = self
             .client
@@ -433,6 +435,21 @@ impl PostgresSource {
             }
             if row.get::<_, bool>(1) {
                 self.ensure_identity_keeper(name).await?;
+                let keyless = self.keyless_tables().await?;
+                if !keyless.is_empty() {
+                    // Made by hand or by an earlier migrate (which took a DEFERRABLE primary
+                    // key for a replica identity): the source refuses these tables' UPDATE and
+                    // DELETE now, whether this run goes on or not.
+                    tracing::warn!(
+                        "{}: publication {name} is for all tables, and {} table(s) have no replica identity ({}): the source refuses their UPDATE and DELETE; give each a primary key that is not DEFERRABLE or ALTER TABLE ... REPLICA IDENTITY FULL (or drop the task with --restart: a new publication leaves them out)",
+                        self.endpoint(),
+                        keyless.len(),
+                        keyless.join(", ")
+                    );
+                }
+            } else {
+                self.unpublish_unselected_children(name, &quoted, tables)
+                    .await?;
             }
             return Ok(());
         }
@@ -440,16 +457,7 @@ impl PostgresSource {
         // table of the database that has no replica identity, captured or not: with such a
         // table, only the selected tables are published. Tables created later are looked
         // after by the publication's event trigger (`identity_keeper_sql`).
-        let keyless: Vec<String> = self
-            .client
-            .query(&keyless_tables_sql(), &[])
-            .await
-            .map_err(SourceError::query(
-                "looking for tables without a replica identity",
-            ))?
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
+        let keyless = self.keyless_tables().await?;
         let all_tables = if keyless.is_empty() {
             // One implicit transaction: no publication for all tables without its trigger.
             self.client
@@ -491,6 +499,71 @@ impl PostgresSource {
         }
     }
 
+    /// The tables a publication FOR ALL TABLES makes the source refuse UPDATE and DELETE of
+    /// ([`keyless_tables_sql`]).
+    async fn keyless_tables(&self) -> Result<Vec<String>, SourceError> {
+        Ok(self
+            .client
+            .query(&keyless_tables_sql(), &[])
+            .await
+            .map_err(SourceError::query(
+                "looking for tables without a replica identity",
+            ))?
+            .iter()
+            .map(|row| row.get(0))
+            .collect())
+    }
+
+    /// Drops from publication `name` (`quoted`), of selected tables, the inheritance children
+    /// that `tables` don't select: an earlier migrate published a plain table without `ONLY`,
+    /// which brought in its children, and the source refuses the UPDATE and DELETE of such a
+    /// child without a replica identity. (The task does not capture them.)
+    async fn unpublish_unselected_children(
+        &self,
+        name: &str,
+        quoted: &str,
+        tables: &[Table],
+    ) -> Result<(), SourceError> {
+        let selected: Vec<String> = tables.iter().map(crate::table_sql_name).collect();
+        let children: Vec<String> = self
+            .client
+            .query(
+                "SELECT format('ONLY %I.%I', n.nspname, c.relname)
+                   FROM pg_publication p JOIN pg_publication_rel r ON r.prpubid = p.oid
+                   JOIN pg_class c ON c.oid = r.prrelid
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE p.pubname = $1 AND NOT c.relispartition
+                    AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+                    AND c.oid <> ALL ($2::text[]::regclass[])
+                  ORDER BY 1",
+                &[&name, &selected],
+            )
+            .await
+            .map_err(SourceError::query(format!(
+                "looking for inheritance children in publication {name}"
+            )))?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        if children.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(
+            "{}: dropping the inheritance children the task does not select from publication {name}, so that the source keeps accepting their UPDATE and DELETE: {}",
+            self.endpoint(),
+            children.join(", ")
+        );
+        self.client
+            .batch_execute(&format!(
+                "ALTER PUBLICATION {quoted} DROP TABLE {}",
+                children.join(", ")
+            ))
+            .await
+            .map_err(SourceError::query(format!(
+                "dropping inheritance children from publication {name} (the role must own the publication)"
+            )))
+    }
+
     /// Gives publication `name`, which is for all tables, its event trigger if it has none (a
     /// publication made by hand, or by an earlier migrate) or one that misses commands it now
     /// watches (an earlier migrate's); without the privilege, says what that leaves the source
@@ -523,10 +596,13 @@ impl PostgresSource {
             .client
             .query_opt(
                 &format!(
-                    "SELECT evtfoid::regprocedure::text, coalesce(evttags @> ARRAY[{KEEPER_TAGS}], false)
-                       FROM pg_event_trigger WHERE evtname = $1"
+                    "SELECT e.evtfoid::regprocedure::text,
+                            coalesce(e.evttags @> ARRAY[{KEEPER_TAGS}], false)
+                              AND position($2 in p.prosrc) > 0
+                       FROM pg_event_trigger e JOIN pg_proc p ON p.oid = e.evtfoid
+                      WHERE e.evtname = $1"
                 ),
-                &[&name],
+                &[&name, &KEEPER_VERSION],
             )
             .await
             .map_err(SourceError::query(
@@ -551,7 +627,8 @@ impl PostgresSource {
                 action: "check the table mapping's selection rules".into(),
             });
         }
-        let list: Vec<String> = tables.iter().map(crate::table_sql_name).collect();
+        let tables: Vec<&Table> = tables.iter().collect();
+        let list = own_rows(&self.client, &tables).await?;
         self.client
             .batch_execute(&format!(
                 "CREATE PUBLICATION {quoted} FOR TABLE {} WITH ({VIA_ROOT})",
@@ -735,6 +812,7 @@ impl ChangeSource for PostgresSource {
         readers: usize,
     ) -> Result<(SharedSnapshot, Position), SourceError> {
         Self::check_capturable(tables)?;
+        check_publishable(&self.client, tables).await?;
         let name = self.capture_name(task);
         self.ensure_publication(&name, tables).await?;
         if self.slot_exists(&name).await? {
@@ -816,6 +894,7 @@ impl ChangeSource for PostgresSource {
         from: &Position,
     ) -> Result<(), SourceError> {
         Self::check_capturable(tables)?;
+        check_publishable(&self.client, tables).await?;
         let name = self.capture_name(task);
         let from_lsn = parse_lsn(from)?;
         let publication_exists = self

@@ -14,7 +14,7 @@ mod copy;
 pub(crate) mod decode;
 
 use crate::pool::{Lease, Pool};
-use crate::sql::{quote_ident, quote_literal, table_sql_name};
+use crate::sql::{own_rows_of, quote_ident, quote_literal, table_sql_name};
 use crate::{Chunk, PostgresSource, SnapshotId, SourceError};
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
@@ -571,7 +571,7 @@ impl PostgresSource {
                 .map(|c| c.expr.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-            table_sql_name(table),
+            own_rows_of(&self.client, table).await?,
         );
         let copy = self
             .client

@@ -1,0 +1,228 @@
+//! Whether a table can be in the task's publication without harming the source: PostgreSQL
+//! refuses the UPDATE and DELETE of a published table that has no replica identity (the
+//! source's own application would fail), and it can't publish an unlogged table at all (its
+//! changes are not in the WAL). Shared by the CDC start, which refuses such a table before
+//! creating anything, and the preflight, which reports it.
+
+use crate::sql::quote_ident;
+use crate::SourceError;
+use migrate_core::Table;
+use tokio_postgres::Client;
+
+/// Of table `c` (`pg_class`): its replica identity as PostgreSQL applies it, as one of the
+/// codes [`Identity::from_code`] reads. A DEFERRABLE primary key (or index: `indimmediate` is
+/// false) is no replica identity: PostgreSQL ignores it for `DEFAULT` and refuses it for
+/// `USING INDEX`.
+pub(crate) const IDENTITY_SQL: &str = "CASE c.relreplident
+          WHEN 'f' THEN 'full'
+          WHEN 'n' THEN 'nothing'
+          WHEN 'i' THEN CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid
+                                             AND i.indisreplident AND i.indimmediate)
+                             THEN 'index' ELSE 'index gone' END
+          ELSE CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid
+                                    AND i.indisprimary AND i.indimmediate) THEN 'primary key'
+                    WHEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid
+                                    AND i.indisprimary) THEN 'deferrable primary key'
+                    ELSE 'no primary key' END
+        END";
+
+/// Of table `c` (`pg_class`): it has no replica identity ([`IDENTITY_SQL`] is none of those
+/// that identify a row), so PostgreSQL refuses its UPDATE and DELETE once it is published.
+pub(crate) fn without_replica_identity() -> String {
+    format!("(({IDENTITY_SQL}) NOT IN ('primary key', 'index', 'full'))")
+}
+
+/// A table's replica identity as PostgreSQL applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Identity {
+    /// `DEFAULT`, with a primary key that is not deferrable.
+    PrimaryKey,
+    /// `USING INDEX` an index that exists.
+    Index,
+    /// `FULL`: the whole old row identifies it.
+    Full,
+    /// `NOTHING`.
+    Nothing,
+    /// `DEFAULT` without a primary key.
+    NoPrimaryKey,
+    /// `DEFAULT` with a DEFERRABLE primary key, which PostgreSQL can't use.
+    DeferrablePrimaryKey,
+    /// `USING INDEX` an index since dropped.
+    IndexGone,
+}
+
+impl Identity {
+    /// The identity [`IDENTITY_SQL`] calls `code`.
+    pub(crate) fn from_code(code: &str) -> Option<Identity> {
+        Some(match code {
+            "primary key" => Identity::PrimaryKey,
+            "index" => Identity::Index,
+            "full" => Identity::Full,
+            "nothing" => Identity::Nothing,
+            "no primary key" => Identity::NoPrimaryKey,
+            "deferrable primary key" => Identity::DeferrablePrimaryKey,
+            "index gone" => Identity::IndexGone,
+            _ => return None,
+        })
+    }
+
+    /// Why PostgreSQL would refuse the UPDATE and DELETE of the table (`sql_name`) once it is
+    /// published, and what to do about it; `None` when it has a replica identity.
+    pub(crate) fn gap(self, sql_name: &str) -> Option<(String, String)> {
+        let (why, fix) = match self {
+            Identity::PrimaryKey | Identity::Index | Identity::Full => return None,
+            Identity::Nothing => (
+                "REPLICA IDENTITY NOTHING".to_string(),
+                format!("ALTER TABLE {sql_name} REPLICA IDENTITY DEFAULT (with a primary key), USING INDEX or FULL"),
+            ),
+            Identity::NoPrimaryKey => (
+                "REPLICA IDENTITY DEFAULT without a primary key".to_string(),
+                format!("add a primary key, or ALTER TABLE {sql_name} REPLICA IDENTITY USING INDEX <unique index> (or FULL)"),
+            ),
+            Identity::DeferrablePrimaryKey => (
+                "its primary key is DEFERRABLE, and PostgreSQL can't use a deferrable key as replica identity".to_string(),
+                format!("ALTER TABLE {sql_name} REPLICA IDENTITY FULL, or make the primary key NOT DEFERRABLE (drop it and add it again), or ALTER TABLE {sql_name} REPLICA IDENTITY USING INDEX <a unique index that is not deferrable>"),
+            ),
+            Identity::IndexGone => (
+                "REPLICA IDENTITY USING INDEX of an index that was dropped".to_string(),
+                format!("ALTER TABLE {sql_name} REPLICA IDENTITY DEFAULT (with a primary key), USING INDEX <unique index> or FULL"),
+            ),
+        };
+        Some((
+            format!("{why}: once the table is in a publication, the source refuses its UPDATE and DELETE"),
+            fix,
+        ))
+    }
+}
+
+/// What a publication of one selected table would hold: the table itself, or for a
+/// partitioned table each of its partitions (whose UPDATE and DELETE PostgreSQL checks).
+#[derive(Debug, Clone)]
+pub(crate) struct Published {
+    /// The selected table, as the task names it.
+    pub table: String,
+    /// The partition, `schema.name` quoted where needed; `None` for the table itself.
+    pub partition: Option<String>,
+    /// As SQL (`"schema"."name"`), for the remedies.
+    pub sql_name: String,
+    /// UNLOGGED: its changes are not in the WAL, so it can't be published.
+    pub unlogged: bool,
+    pub identity: Identity,
+}
+
+impl Published {
+    /// `public.t`, or `partition public.t_1 of public.t`.
+    pub(crate) fn object(&self) -> String {
+        match &self.partition {
+            Some(partition) => format!("partition {partition} of {}", self.table),
+            None => self.table.clone(),
+        }
+    }
+
+    /// Why publishing it would harm the source or lose its changes, and what to do; `None` when
+    /// it can be published.
+    pub(crate) fn problem(&self) -> Option<(String, String)> {
+        if self.unlogged {
+            return Some((
+                "it is UNLOGGED: its changes are not written to the WAL, so logical replication can't capture them (PostgreSQL refuses to add it to a publication)".into(),
+                format!("ALTER TABLE {} SET LOGGED (a task without --cdc loads it as it is)", self.sql_name),
+            ));
+        }
+        self.identity.gap(&self.sql_name)
+    }
+}
+
+/// The plain tables `tables` put in a publication (see [`Published`]), in their order.
+pub(crate) async fn published(
+    client: &Client,
+    tables: &[Table],
+) -> Result<Vec<Published>, SourceError> {
+    let names: Vec<String> = tables.iter().map(crate::table_sql_name).collect();
+    let rows = client
+        .query(
+            &format!(
+                "SELECT t.n::int8, c.oid <> t.name::regclass, n.nspname::text, c.relname::text,
+                        c.relpersistence = 'u', {IDENTITY_SQL}
+                   FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n)
+                   CROSS JOIN LATERAL (SELECT t.name::regclass
+                                       UNION SELECT relid FROM pg_partition_tree(t.name::regclass)
+                                              WHERE isleaf) p(relid)
+                   JOIN pg_class c ON c.oid = p.relid
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE c.relkind = 'r'
+                  ORDER BY 1, 3, 4"
+            ),
+            &[&names],
+        )
+        .await
+        .map_err(SourceError::query(
+            "reading the replica identity and persistence of the selected tables",
+        ))?;
+    let mut published = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(table) = usize::try_from(row.get::<_, i64>(0) - 1)
+            .ok()
+            .and_then(|i| tables.get(i))
+        else {
+            continue;
+        };
+        let (schema, name): (String, String) = (row.get(2), row.get(3));
+        let code: String = row.get(5);
+        let identity = Identity::from_code(&code).ok_or_else(|| SourceError::Capture {
+            message: format!("{}: unknown replica identity {code:?}", table.name),
+            action: "report this as a bug in migrate, with the server version".into(),
+        })?;
+        published.push(Published {
+            table: table.name.to_string(),
+            partition: row.get::<_, bool>(1).then(|| {
+                format!(
+                    "{}.{}",
+                    crate::sql::ident(&schema),
+                    crate::sql::ident(&name)
+                )
+            }),
+            sql_name: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
+            unlogged: row.get(4),
+            identity,
+        });
+    }
+    Ok(published)
+}
+
+/// Refuses, before anything is created on the source, tables a publication can't carry
+/// without harm: unlogged ones (PostgreSQL refuses them, or a publication for all tables
+/// silently leaves their changes out) and ones without a replica identity (the source would
+/// refuse their UPDATE and DELETE). Names each, with its remedy.
+pub(crate) async fn check_publishable(
+    client: &Client,
+    tables: &[Table],
+) -> Result<(), SourceError> {
+    let problems: Vec<(String, String, String)> = published(client, tables)
+        .await?
+        .iter()
+        .filter_map(|p| p.problem().map(|(why, fix)| (p.object(), why, fix)))
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(SourceError::Capture {
+        message: format!(
+            "change capture can't publish {} of the selected tables: {}",
+            problems.len(),
+            problems
+                .iter()
+                .map(|(object, why, _)| format!("{object}: {why}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        action: format!(
+            "{}; or exclude {} from the task's table mapping",
+            problems
+                .iter()
+                .map(|(object, _, fix)| format!("for {object}: {fix}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            if problems.len() == 1 { "it" } else { "them" }
+        ),
+    })
+}
