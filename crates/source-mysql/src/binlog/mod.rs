@@ -59,7 +59,8 @@ use crate::{MysqlSnapshot, MysqlSource, SourceError};
 use futures::{FutureExt, StreamExt};
 use migrate_core::{ColumnDefault, Ident, LogicalType, QualifiedName, Table};
 use migrate_source::{
-    ChangeEvent, ChangeSource, ChangeStream, Position, Selection, TableFilter, START_OVER,
+    ChangeEvent, ChangeSource, ChangeStream, ColumnFilter, Position, Selection, TableFilter,
+    START_OVER,
 };
 use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
 use mysql_async::prelude::Queryable;
@@ -69,7 +70,7 @@ use position::{
     MysqlGtidSet,
 };
 use query::Statement;
-use rows::{Layout, MapColumn, Pending};
+use rows::{Layout, MapTable, Pending};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -102,8 +103,8 @@ type TableKey = (String, String);
 /// A watched table: its definition as last announced, and its layout for the current TableMap.
 struct Watched {
     table: Table,
-    /// The TableMap columns the layout was made for.
-    map: Option<Vec<MapColumn>>,
+    /// The TableMap the layout was made for.
+    map: Option<MapTable>,
     layout: Option<Layout>,
 }
 
@@ -193,6 +194,8 @@ pub struct MysqlChangeStream {
     /// Decides on tables first seen in the binlog (created after the stream opened), and on
     /// rename targets: the task's selection, within the URL's database when it names one.
     selected: TableFilter,
+    /// The columns the task keeps (see `refuse_auto_increment_generated`).
+    columns: ColumnFilter,
     /// Table id -> watched table; `None`: a table the stream skips.
     ids: HashMap<u64, Option<TableKey>>,
     collations: HashMap<u16, String>,
@@ -272,8 +275,9 @@ impl ChangeSource for MysqlSource {
         selection: Selection,
         from: &Position,
     ) -> Result<MysqlChangeStream, SourceError> {
-        // Every column of a row image is decoded: `selection.columns` is not needed.
-        MysqlChangeStream::open(&self.target, self.flavor, tables, selection.tables, from).await
+        // Every column of a row image is decoded; `selection.columns` only says which generated
+        // columns of tables announced later must be refused.
+        MysqlChangeStream::open(&self.target, self.flavor, tables, selection, from).await
     }
 
     async fn drop_capture(&self, _task: &str) -> Result<(), SourceError> {
@@ -281,14 +285,18 @@ impl ChangeSource for MysqlSource {
     }
 
     /// Every column type is read from the binlog; [`MysqlSource::ensure_change_capture`] checks
-    /// what can't be.
-    /// Every column type is captured; what this checks is foreign-key actions: the rows they
-    /// change are not in the binlog, so a captured table such a key changes is warned about.
+    /// what can't be. What this checks: a kept generated column computed from the AUTO_INCREMENT
+    /// column (MariaDB allows it for VIRTUAL ones) is refused, as an insert logs it computed
+    /// before the server assigned the key (`0` for `id * 2`); and foreign-key actions: the rows
+    /// they change are not in the binlog, so a captured table such a key changes is warned about.
     async fn check_columns(
         &self,
         tables: &[Table],
-        _selection: &Selection,
+        selection: &Selection,
     ) -> Result<(), SourceError> {
+        for table in tables {
+            refuse_auto_increment_generated(table, &selection.columns)?;
+        }
         let context = "reading the foreign keys of the captured tables";
         let rows: Vec<Row> = self
             .conn
@@ -315,6 +323,61 @@ impl ChangeSource for MysqlSource {
             }
         }
         Ok(())
+    }
+}
+
+/// Refuses a generated column of `table` that the task keeps (`columns`) and that is computed
+/// from the AUTO_INCREMENT column (see [`from_auto_increment`]): an insert logs it computed
+/// before the server assigned the key.
+fn refuse_auto_increment_generated(
+    table: &Table,
+    columns: &ColumnFilter,
+) -> Result<(), SourceError> {
+    match from_auto_increment(table)
+        .into_iter()
+        .find(|c| columns(table, &c.name.value))
+    {
+        Some(column) => Err(SourceError::Unsupported {
+            table: display_name(table),
+            column: column.name.value.clone(),
+            message: format!(
+                "a generated column computed from the AUTO_INCREMENT column ({}): the binlog logs an inserted row with the value computed before the server assigned the key (as if the key were 0), so its changes would put wrong values in the target (the full load reads the right ones); drop it from the task with a remove-column rule (and compute it in the target if you need it: ALTER TABLE ... ADD COLUMN ... GENERATED ALWAYS AS (...) STORED), or exclude the table",
+                column.generated.as_deref().unwrap_or_default()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The generated columns of `table` computed from its AUTO_INCREMENT column, directly or through
+/// other generated columns. Expressions name columns quoted (`` `id` * 2 ``), as
+/// `information_schema.COLUMNS.GENERATION_EXPRESSION` gives them on MariaDB and MySQL.
+fn from_auto_increment(table: &Table) -> Vec<&migrate_core::Column> {
+    let mut sources: Vec<&migrate_core::Column> = table
+        .columns
+        .iter()
+        .filter(|c| c.identity.is_some())
+        .collect();
+    let mut dependent = Vec::new();
+    loop {
+        let found = table.columns.iter().find(|c| {
+            c.generated.as_deref().is_some_and(|expression| {
+                let expression = expression.to_lowercase();
+                sources.iter().any(|s| {
+                    let quoted = format!("`{}`", s.name.value.replace('`', "``")).to_lowercase();
+                    expression.contains(&quoted)
+                })
+            }) && !dependent
+                .iter()
+                .any(|d: &&migrate_core::Column| d.name == c.name)
+        });
+        match found {
+            Some(column) => {
+                dependent.push(column);
+                sources.push(column);
+            }
+            None => return dependent,
+        }
     }
 }
 
@@ -467,9 +530,13 @@ impl MysqlChangeStream {
         target: &Target,
         flavor: Flavor,
         tables: &[Table],
-        selected: TableFilter,
+        selection: Selection,
         from: &Position,
     ) -> Result<MysqlChangeStream, SourceError> {
+        let Selection {
+            tables: selected,
+            columns,
+        } = selection;
         let cursor = BinlogCursor::parse(&from.0)?;
         let endpoint = target.endpoint.clone();
         let (mut control, _) = target.open().await?;
@@ -592,6 +659,7 @@ impl MysqlChangeStream {
             endpoint,
             watched,
             selected,
+            columns,
             ids: HashMap::new(),
             collations,
             file: cursor.file.clone(),
@@ -779,6 +847,10 @@ impl MysqlChangeStream {
                         self.dropped(names, &schema);
                         true
                     }
+                    Statement::RowsWithoutEvents(tables, clause) => {
+                        self.rows_without_events(&tables, &clause, &schema, &query.query(), pos)?;
+                        true
+                    }
                     Statement::Other => true,
                 };
                 if commits_alone && !self.in_transaction {
@@ -873,12 +945,7 @@ impl MysqlChangeStream {
         moves: &[(TableKey, TableKey)],
         statement: &str,
     ) -> Renamed {
-        let selected = |key: &TableKey| {
-            (self.selected)(&QualifiedName::new(
-                Some(Ident::new(&key.0)),
-                Ident::new(&key.1),
-            ))
-        };
+        let selected = |key: &TableKey| self.selects(key);
         let (old, new) = (key_text(from), key_text(to));
         let quoted = truncate_text(statement, 200);
         // Where the table that had `to`'s name went in the same statement, if it moved.
@@ -938,6 +1005,76 @@ impl MysqlChangeStream {
         }
     }
 
+    /// Whether the task's selection takes the table `key` (watched or not).
+    fn selects(&self, key: &TableKey) -> bool {
+        (self.selected)(&QualifiedName::new(
+            Some(Ident::new(&key.0)),
+            Ident::new(&key.1),
+        ))
+    }
+
+    /// An `ALTER TABLE` at `pos` that changed the rows of `tables` without row events
+    /// (`DROP`/`TRUNCATE`/`EXCHANGE PARTITION`, ...: see [`Statement::RowsWithoutEvents`];
+    /// `schema`: the statement's default database). When one of them is captured, or selected
+    /// (it would be captured as a new table without the rows it has), its target table can't
+    /// follow: a definite error, met again on every resume until a new full load or the table
+    /// mappings settle it, like a rename's (see [`renamed`](Self::renamed)).
+    fn rows_without_events(
+        &self,
+        tables: &[query::Name],
+        clause: &str,
+        schema: &str,
+        statement: &str,
+        pos: u32,
+    ) -> Result<(), SourceError> {
+        let keys: Vec<TableKey> = tables
+            .iter()
+            .map(|name| watched_key(name.clone(), schema))
+            .collect();
+        let Some(table) = keys
+            .iter()
+            .find(|key| self.watched.contains_key(*key) || self.selects(key))
+        else {
+            return Ok(());
+        };
+        let table = key_text(table);
+        let others: Vec<String> = keys
+            .iter()
+            .map(key_text)
+            .filter(|other| *other != table)
+            .collect();
+        let with = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" (and of {})", others.join(", "))
+        };
+        Err(SourceError::ChangeCapture {
+            at: self.at(pos),
+            message: format!(
+                "`{}` changed the rows of captured table {table}{with} on the source without writing them to the binlog ({clause} removes or moves rows as a whole, not row by row): change capture can't apply it, so the target table would keep rows the source no longer has, or lack rows it now has",
+                truncate_text(statement, 200)
+            ),
+            action: format!("{START_OVER}: it reloads {table}; or leave {table} out of the task's table mappings and run the task again (its target table then keeps the rows it has and gets no more changes)"),
+        })
+    }
+
+    /// The TableMap `tme` of table `key` read, or a definite error when it lacks what FULL row
+    /// metadata gives.
+    fn map_table(
+        &self,
+        tme: &TableMapEvent<'_>,
+        key: &TableKey,
+        pos: u32,
+    ) -> Result<MapTable, SourceError> {
+        rows::map_columns(tme, &self.collations, self.catalog.flavor.is_mariadb()).map_err(
+            |message| SourceError::ChangeCapture {
+                at: self.at(pos),
+                message: format!("the table map of {}: {message}", key_text(key)),
+                action: format!("set binlog_row_metadata=FULL on the source, then {START_OVER}"),
+            },
+        )
+    }
+
     /// Watched tables dropped by a `DROP TABLE` (`schema`: its default database): capture does
     /// not follow it, a warning.
     fn dropped(&self, names: Vec<query::Name>, schema: &str) {
@@ -973,18 +1110,11 @@ impl MysqlChangeStream {
                 self.ids.insert(tme.table_id(), None);
                 return Ok(());
             };
-            let map = rows::map_columns(tme, &self.collations).map_err(|message| {
-                SourceError::ChangeCapture {
-                    at: self.at(pos),
-                    message: format!("the table map of {}: {message}", key_text(&key)),
-                    action: format!(
-                        "set binlog_row_metadata=FULL on the source, then {START_OVER}"
-                    ),
-                }
-            })?;
+            let map = self.map_table(tme, &key, pos)?;
             // The binlog can be behind the catalog: its columns, the catalog's types.
-            let table = rows::table_from_map(Some(&table), &table, &map)?;
-            let layout = Layout::new(table.clone(), &map)?;
+            let table = rows::table_from_map(Some(&table), &table, &map.columns)?;
+            let layout = Layout::new(table.clone(), &map.columns)?;
+            refuse_auto_increment_generated(&table, &self.columns)?;
             self.flush()?;
             tracing::info!(table = %name, "a new table of the selection: announcing its definition");
             self.out.push_back(ChangeEvent::Table {
@@ -1005,17 +1135,24 @@ impl MysqlChangeStream {
         let Some(watched) = self.watched.get(&key) else {
             return Ok(());
         };
-        let map = rows::map_columns(tme, &self.collations).map_err(|message| {
-            SourceError::ChangeCapture {
-                at: self.at(pos),
-                message: format!("the table map of {}: {message}", key_text(&key)),
-                action: format!("set binlog_row_metadata=FULL on the source, then {START_OVER}"),
-            }
-        })?;
+        let map = self.map_table(tme, &key, pos)?;
         self.ids.insert(tme.table_id(), Some(key.clone()));
         if watched.map.as_ref() == Some(&map) {
             return Ok(());
         }
+        // Before any row under the new key: the target applies changes by the old one.
+        key_changed(&watched.table, &map).map_or(Ok(()), |(old, new)| {
+            Err(SourceError::ChangeCapture {
+                at: self.at(pos),
+                message: format!(
+                    "the primary key of captured table {} changed on the source from ({}) to ({}): the target table is keyed, and changes are applied, by the old key, so rows that now differ only in the new key's other columns would overwrite or delete each other there",
+                    key_text(&key),
+                    old.join(", "),
+                    if new.is_empty() { "none".into() } else { new.join(", ") }
+                ),
+                action: format!("{START_OVER}: the target table is created again with the new key; or leave {} out of the task's table mappings and run the task again", key_text(&key)),
+            })
+        })?;
         // Rows gathered under the table's previous TableMap were decoded for its layout.
         if self
             .gathering
@@ -1031,8 +1168,9 @@ impl MysqlChangeStream {
             .iter()
             .map(|c| c.name.value.as_str())
             .collect();
-        let same_columns = known.len() == map.len()
+        let same_columns = known.len() == map.columns.len()
             && map
+                .columns
                 .iter()
                 .all(|m| known.iter().any(|k| k.eq_ignore_ascii_case(&m.name)));
         // A new TableMap with the same column names but other types (MODIFY COLUMN) also needs
@@ -1046,11 +1184,11 @@ impl MysqlChangeStream {
                 .tables
                 .into_iter()
                 .find(|t| key_of(t) == key);
-            rows::table_from_map(rediscovered.as_ref(), &watched.table, &map)?
+            rows::table_from_map(rediscovered.as_ref(), &watched.table, &map.columns)?
         } else {
             watched.table.clone()
         };
-        let layout = Layout::new(table.clone(), &map)?;
+        let layout = Layout::new(table.clone(), &map.columns)?;
         let announce = changed && table.columns != watched.table.columns;
         // The target adds a new column with its default, which gives its existing rows the
         // source's values only when the default is a constant.
@@ -1081,6 +1219,7 @@ impl MysqlChangeStream {
             });
         }
         if announce {
+            refuse_auto_increment_generated(&table, &self.columns)?;
             self.flush()?;
             tracing::info!(table = %display_name(&table), "the table's columns changed in the binlog: announcing its new definition");
             self.out.push_back(ChangeEvent::Table {
@@ -1394,7 +1533,131 @@ enum Renamed {
     Warn((String, String, String)),
 }
 
+/// The primary key of `known` (the definition the target was built for) and the one the TableMap
+/// `map` gives, when they differ: the target applies changes by the old key. A column renamed in
+/// place (`CHANGE id id2 ...`) counts as the same column: the rename is judged where columns
+/// are. `None` also when `known` has no primary key (a key the task defines, or one MariaDB
+/// takes from a unique NOT NULL index, which the TableMap names as primary).
+fn key_changed(known: &Table, map: &MapTable) -> Option<(Vec<String>, Vec<String>)> {
+    let old = migrate_source::key_columns(known);
+    if old.is_empty() {
+        return None;
+    }
+    let in_map = |name: &str| {
+        map.columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(name))
+    };
+    let renamed: Vec<&str> = old
+        .iter()
+        .map(|name| {
+            if in_map(name) {
+                return name.as_str();
+            }
+            let at = known
+                .columns
+                .iter()
+                .position(|c| c.name.value.eq_ignore_ascii_case(name));
+            match at.and_then(|i| map.columns.get(i)) {
+                Some(column)
+                    if !known
+                        .columns
+                        .iter()
+                        .any(|c| c.name.value.eq_ignore_ascii_case(&column.name)) =>
+                {
+                    column.name.as_str()
+                }
+                _ => name.as_str(),
+            }
+        })
+        .collect();
+    let same = renamed.len() == map.primary_key.len()
+        && renamed
+            .iter()
+            .zip(&map.primary_key)
+            .all(|(a, b)| a.eq_ignore_ascii_case(b));
+    (!same).then(|| (old, map.primary_key.clone()))
+}
+
 /// A table key as messages name it: `schema.table`.
 fn key_text((schema, table): &TableKey) -> String {
     format!("{schema}.{table}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrate_core::{Column, Constraint, ConstraintKind, ConstraintState, Identity};
+    use mysql_async::consts::ColumnType;
+
+    fn table(columns: &[&str], key: &[&str]) -> Table {
+        let mut table = Table::new(QualifiedName::new(Some(Ident::new("s")), Ident::new("t")));
+        table.columns = columns
+            .iter()
+            .map(|c| Column::new(Ident::new(*c), "int(11)", LogicalType::Integer))
+            .collect();
+        table.constraints = vec![Constraint {
+            name: None,
+            kind: ConstraintKind::PrimaryKey(key.iter().map(|k| Ident::new(*k)).collect()),
+            state: ConstraintState::default(),
+            index: Default::default(),
+        }];
+        table
+    }
+
+    fn map(columns: &[&str], key: &[&str]) -> MapTable {
+        MapTable {
+            columns: columns
+                .iter()
+                .map(|c| rows::MapColumn {
+                    name: c.to_string(),
+                    column_type: ColumnType::MYSQL_TYPE_LONG,
+                    charset: None,
+                    values: Vec::new(),
+                    meta: Vec::new(),
+                    unsigned: false,
+                })
+                .collect(),
+            primary_key: key.iter().map(|k| k.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn primary_key_changes_are_told_from_renames() {
+        let known = table(&["id", "ver", "v"], &["id"]);
+        assert_eq!(
+            key_changed(&known, &map(&["id", "ver", "v"], &["ID"])),
+            None
+        );
+        // A key column renamed in place is the same key.
+        assert_eq!(
+            key_changed(&known, &map(&["id2", "ver", "v"], &["id2"])),
+            None
+        );
+        let changed = |key: &[&str]| key_changed(&known, &map(&["id", "ver", "v"], key));
+        assert_eq!(
+            changed(&["id", "ver"]),
+            Some((vec!["id".into()], vec!["id".into(), "ver".into()]))
+        );
+        assert_eq!(changed(&[]), Some((vec!["id".into()], Vec::new())));
+        // No key known (a key the task defines): nothing to compare.
+        assert_eq!(
+            key_changed(&table(&["id"], &[]), &map(&["id"], &["id"])),
+            None
+        );
+    }
+
+    #[test]
+    fn generated_columns_of_the_auto_increment_column_are_found() {
+        let mut t = table(&["Id", "a", "v", "v2", "w"], &["Id"]);
+        t.columns[0].identity = Some(Identity::default());
+        t.columns[2].generated = Some("`id` * 2".into());
+        t.columns[3].generated = Some("`v` + `a`".into());
+        t.columns[4].generated = Some("`a` * 2 + `aid`".into());
+        let found: Vec<&str> = from_auto_increment(&t)
+            .iter()
+            .map(|c| c.name.value.as_str())
+            .collect();
+        assert_eq!(found, ["v", "v2"]);
+    }
 }

@@ -17,6 +17,11 @@ pub(crate) enum Statement {
     Rename(Vec<(Name, Name)>),
     /// `DROP TABLE [IF EXISTS] a, ...` (not `DROP TEMPORARY TABLE`): the tables dropped.
     Drop(Vec<Name>),
+    /// An `ALTER TABLE` that adds or removes rows without row events: `DROP PARTITION`,
+    /// `TRUNCATE PARTITION`, `EXCHANGE PARTITION ... WITH TABLE`, MariaDB's `CONVERT PARTITION
+    /// ... TO TABLE` and `CONVERT TABLE ... TO PARTITION`, `DISCARD`/`IMPORT [PARTITION ...]
+    /// TABLESPACE`. The tables whose rows change (the altered one first), and the clause.
+    RowsWithoutEvents(Vec<Name>, String),
     /// INSERT/UPDATE/DELETE/REPLACE/LOAD DATA logged as a statement (a session with
     /// `binlog_format=STATEMENT`): its rows are not in the binlog as rows.
     Dml,
@@ -195,6 +200,47 @@ fn altered_name(text: &str) -> Option<Name> {
     })
 }
 
+/// The clause of an `ALTER TABLE` (`text`: after the table's name) that adds or removes the
+/// table's rows without row events, if it has one (see [`Statement::RowsWithoutEvents`]), with
+/// the other tables whose rows it changes. Partition maintenance that keeps the rows (`ADD`,
+/// `REORGANIZE`, `COALESCE`, `REBUILD`, `OPTIMIZE`, `ANALYZE`, `REPAIR`, `CHECK PARTITION`,
+/// `REMOVE PARTITIONING`, `PARTITION BY`) is not such a clause.
+fn rows_without_events(text: &str) -> Option<(Vec<Name>, String)> {
+    clauses(text).into_iter().find_map(|clause| {
+        let (word, rest) = keyword(clause);
+        let (second, after) = keyword(rest);
+        let quoted = || skip_noise(clause).trim_end().to_string();
+        match (word.as_str(), second.as_str()) {
+            ("DROP" | "TRUNCATE", "PARTITION") => Some((Vec::new(), quoted())),
+            // EXCHANGE PARTITION p WITH TABLE t: the two tables swap rows.
+            ("EXCHANGE", "PARTITION") => {
+                let (_, rest) = identifier(after)?;
+                let (with, rest) = keyword(rest);
+                let (table, rest) = keyword(rest);
+                (with == "WITH" && table == "TABLE")
+                    .then(|| table_name(rest))
+                    .flatten()
+                    .map(|other| (vec![other], quoted()))
+            }
+            // MariaDB 10.7+: CONVERT PARTITION p TO TABLE t (rows move out to a new table) and
+            // CONVERT TABLE t TO PARTITION p ... (rows move in, t is gone).
+            ("CONVERT", "PARTITION") => {
+                let (_, rest) = identifier(after)?;
+                let (to, rest) = keyword(rest);
+                let (table, rest) = keyword(rest);
+                (to == "TO" && table == "TABLE")
+                    .then(|| table_name(rest))
+                    .flatten()
+                    .map(|other| (vec![other], quoted()))
+            }
+            ("CONVERT", "TABLE") => table_name(after).map(|other| (vec![other], quoted())),
+            // The tablespace's file replaced (or taken away) under the table.
+            ("DISCARD" | "IMPORT", "TABLESPACE" | "PARTITION") => Some((Vec::new(), quoted())),
+            _ => None,
+        }
+    })
+}
+
 pub(crate) fn classify(statement: &str) -> Statement {
     let (first, rest) = keyword(statement);
     match first.as_str() {
@@ -229,10 +275,19 @@ pub(crate) fn classify(statement: &str) -> Statement {
             if second != "TABLE" {
                 return Statement::Other;
             }
-            let renamed = table_name_and_rest(after_optional(after, &["IF", "EXISTS"]))
-                .and_then(|(from, rest)| Some((from, altered_name(skip_wait(rest))?)));
-            match renamed {
-                Some(pair) => Statement::Rename(vec![pair]),
+            let Some((altered, rest)) =
+                table_name_and_rest(after_optional(after, &["IF", "EXISTS"]))
+            else {
+                return Statement::Other;
+            };
+            let rest = skip_wait(rest);
+            if let Some((others, clause)) = rows_without_events(rest) {
+                let mut tables = vec![altered];
+                tables.extend(others);
+                return Statement::RowsWithoutEvents(tables, clause);
+            }
+            match altered_name(rest) {
+                Some(to) => Statement::Rename(vec![(altered, to)]),
                 None => Statement::Other,
             }
         }
@@ -344,5 +399,65 @@ mod tests {
         );
         assert_eq!(classify("DROP TEMPORARY TABLE a"), Statement::Other);
         assert_eq!(classify("DROP VIEW a"), Statement::Other);
+    }
+
+    #[test]
+    fn partition_clauses_that_change_rows_are_read() {
+        let rows = |tables: &[Name], clause: &str| {
+            Statement::RowsWithoutEvents(tables.to_vec(), clause.to_string())
+        };
+        assert_eq!(
+            classify("ALTER TABLE ev DROP PARTITION p2022"),
+            rows(&[name(None, "ev")], "DROP PARTITION p2022")
+        );
+        assert_eq!(
+            classify("alter table `s`.`ev` truncate partition p1, p2"),
+            rows(&[name(Some("s"), "ev")], "truncate partition p1")
+        );
+        assert_eq!(
+            classify("ALTER TABLE IF EXISTS ev DROP PARTITION IF EXISTS p1"),
+            rows(&[name(None, "ev")], "DROP PARTITION IF EXISTS p1")
+        );
+        assert_eq!(
+            classify(
+                "ALTER TABLE ev EXCHANGE PARTITION p1 WITH TABLE s2.`old ev` WITHOUT VALIDATION"
+            ),
+            rows(
+                &[name(None, "ev"), name(Some("s2"), "old ev")],
+                "EXCHANGE PARTITION p1 WITH TABLE s2.`old ev` WITHOUT VALIDATION"
+            )
+        );
+        assert_eq!(
+            classify("ALTER TABLE ev CONVERT PARTITION p1 TO TABLE ev_2021"),
+            rows(
+                &[name(None, "ev"), name(None, "ev_2021")],
+                "CONVERT PARTITION p1 TO TABLE ev_2021"
+            )
+        );
+        assert_eq!(
+            classify(
+                "ALTER TABLE ev CONVERT TABLE ev_2021 TO PARTITION p1 VALUES LESS THAN (2022)"
+            ),
+            rows(
+                &[name(None, "ev"), name(None, "ev_2021")],
+                "CONVERT TABLE ev_2021 TO PARTITION p1 VALUES LESS THAN (2022)"
+            )
+        );
+        assert_eq!(
+            classify("ALTER TABLE t IMPORT TABLESPACE"),
+            rows(&[name(None, "t")], "IMPORT TABLESPACE")
+        );
+        for kept in [
+            "ALTER TABLE ev REORGANIZE PARTITION p1, p2 INTO (PARTITION p12 VALUES LESS THAN (2023))",
+            "ALTER TABLE ev COALESCE PARTITION 2",
+            "ALTER TABLE ev REBUILD PARTITION p1",
+            "ALTER TABLE ev ADD PARTITION (PARTITION p9 VALUES LESS THAN MAXVALUE)",
+            "ALTER TABLE ev REMOVE PARTITIONING",
+            "ALTER TABLE ev PARTITION BY HASH (id) PARTITIONS 4",
+            "ALTER TABLE ev DROP COLUMN partition_note",
+            "ALTER TABLE ev ADD c INT COMMENT 'x, drop partition p1'",
+        ] {
+            assert_eq!(classify(kept), Statement::Other, "{kept}");
+        }
     }
 }

@@ -50,12 +50,23 @@ pub(crate) struct MapColumn {
     pub unsigned: bool,
 }
 
+/// What a TableMap event says about its table: the columns, and the primary key's column names
+/// in key order (empty: none).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MapTable {
+    pub columns: Vec<MapColumn>,
+    pub primary_key: Vec<String>,
+}
+
 /// Reads the columns of a TableMap event (binlog_row_metadata=FULL: names, charsets, ENUM/SET
-/// values). `collations` maps the server's collation ids to character set names.
+/// values, primary key). `collations` maps the server's collation ids to character set names.
+/// `mariadb`: the server is MariaDB, which also writes a character set (`binary`) for each
+/// geometry column (it counts them as BLOBs), where MySQL writes none.
 pub(crate) fn map_columns(
     tme: &TableMapEvent<'_>,
     collations: &HashMap<u16, String>,
-) -> Result<Vec<MapColumn>, String> {
+    mariadb: bool,
+) -> Result<MapTable, String> {
     let count = tme.columns_count() as usize;
     let extractor = OptionalMetaExtractor::new(tme.iter_optional_meta())
         .map_err(|e| format!("its optional metadata can't be read ({e})"))?;
@@ -138,6 +149,13 @@ pub(crate) fn map_columns(
             })?;
             (Some(charset_name(enum_set_charsets.next())?), values)
         } else {
+            if mariadb && column_type == ColumnType::MYSQL_TYPE_GEOMETRY {
+                // Its entry is skipped: the next character column's is after it.
+                charsets
+                    .next()
+                    .transpose()
+                    .map_err(|e| format!("its column character sets can't be read ({e})"))?;
+            }
             (None, Vec::new())
         };
         let unsigned = column_type.is_numeric_type() && signedness.next().unwrap_or(false);
@@ -151,7 +169,23 @@ pub(crate) fn map_columns(
             unsigned,
         });
     }
-    Ok(columns)
+    let primary_key = extractor
+        .iter_primary_key()
+        .map(|index| {
+            let index = index.map_err(|e| format!("its primary key can't be read ({e})"))?;
+            usize::try_from(index)
+                .ok()
+                .and_then(|i| columns.get(i))
+                .map(|c| c.name.clone())
+                .ok_or_else(|| {
+                    format!("its primary key names column {index}, which it does not have")
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(MapTable {
+        columns,
+        primary_key,
+    })
 }
 
 /// How a binlog value becomes the snapshot reader's value.

@@ -1,0 +1,415 @@
+//! `migrate replicate --cdc` from the shared MariaDB into the shared PostgreSQL across DDL and
+//! table shapes the row-based binlog does not carry plainly: partition maintenance that drops
+//! rows without row events, a primary key changed under a running capture, a generated column
+//! computed from the AUTO_INCREMENT column, a text column after a geometry column. Each step is a
+//! run of its own (`--stop-when-idle`) after the source's SQL, and each test compares the rows of
+//! source and target itself, with SQL that does not go through migrate.
+
+mod common;
+
+use common::migrate;
+use migrate_testkit::{MariaDbDatabase, PgDatabase};
+use std::path::PathBuf;
+use std::process::Output;
+
+/// A MariaDB source database, a PostgreSQL target database and a staging directory, captured by
+/// task `ddl`.
+struct Task {
+    source: MariaDbDatabase,
+    target: PgDatabase,
+    staging: PathBuf,
+}
+
+impl Task {
+    /// `None` without the servers (outside CI: with `CI=true` the testkit fails instead).
+    fn new(hint: &str, setup: &str) -> Option<Task> {
+        let (mariadb, pg) = (migrate_testkit::mariadb()?, migrate_testkit::postgres()?);
+        let task = Task {
+            source: mariadb.create_database(&format!("{hint}_src")),
+            target: pg.create_database(&format!("{hint}_dst")),
+            staging: std::env::temp_dir().join(migrate_testkit::unique_name(hint)),
+        };
+        task.source.sql(setup).unwrap();
+        Some(task)
+    }
+
+    /// One run of the task: full load or resume, then capture until 2 s without a change.
+    fn run(&self, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "replicate",
+            "--source",
+            self.source.url(),
+            "--target",
+            self.target.url(),
+            "--staging",
+            self.staging.to_str().expect("utf-8 path"),
+            "--name",
+            "ddl",
+            "--cdc",
+            "--stop-when-idle",
+            "2",
+            "--progress",
+            "never",
+        ];
+        args.extend(extra);
+        migrate(&args)
+    }
+
+    /// A run that must succeed.
+    fn ok(&self, extra: &[&str]) {
+        let output = self.run(extra);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "stderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// A run that must stop with an error (exit code 2); its standard error.
+    fn refused(&self, extra: &[&str]) -> String {
+        let output = self.run(extra);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(2), "stderr:\n{stderr}");
+        stderr
+    }
+
+    /// The rows of `source_sql` (MariaDB) and `target_sql` (PostgreSQL): one text column per
+    /// row, NULLs spelled out.
+    fn rows(&self, source_sql: &str, target_sql: &str) -> (String, String) {
+        (
+            self.source.sql(source_sql).unwrap().trim_end().to_string(),
+            self.target.sql(target_sql).unwrap().trim_end().to_string(),
+        )
+    }
+
+    /// The target table of the source's `table`, as SQL names it.
+    fn target_table(&self, table: &str) -> String {
+        format!("\"{}\".{table}", self.source.name())
+    }
+
+    /// A table mapping of every table of the source database plus `rules` (JSON objects), as
+    /// the run's arguments.
+    fn mapping(&self, rules: &[&str]) -> [String; 2] {
+        let path = self.staging.with_extension("mapping.json");
+        let mut all = vec![format!(
+            r#"{{"rule-type": "selection", "rule-id": "1", "rule-name": "all",
+                "object-locator": {{"schema-name": "{}", "table-name": "%"}}, "rule-action": "include"}}"#,
+            self.source.name()
+        )];
+        all.extend(rules.iter().map(|r| r.to_string()));
+        std::fs::write(&path, format!(r#"{{"rules": [{}]}}"#, all.join(","))).unwrap();
+        [
+            "--table-mappings".to_string(),
+            path.to_str().expect("utf-8 path").to_string(),
+        ]
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.staging);
+        let _ = std::fs::remove_file(self.staging.with_extension("mapping.json"));
+    }
+}
+
+const EVENTS: &str = "
+CREATE TABLE ev (id INT, d DATE, v VARCHAR(10), PRIMARY KEY (id, d)) ENGINE=InnoDB
+  PARTITION BY RANGE (YEAR(d)) (
+    PARTITION p2022 VALUES LESS THAN (2023), PARTITION p2023 VALUES LESS THAN (2024),
+    PARTITION p2024 VALUES LESS THAN (2025), PARTITION pmax VALUES LESS THAN MAXVALUE);
+INSERT INTO ev VALUES (1, '2022-05-01', 'a'), (2, '2023-05-01', 'b'), (3, '2024-05-01', 'c'),
+                      (4, '2022-07-01', 'd');
+CREATE TABLE hp (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB
+  PARTITION BY HASH (id) PARTITIONS 4;
+INSERT INTO hp SELECT seq, CONCAT('h', seq) FROM seq_1_to_20;";
+
+const EV_SOURCE: &str = "SELECT CONCAT_WS('|', id, d, v) FROM ev ORDER BY id, d";
+const EV_TARGET: &str = "SELECT concat_ws('|', id, d, v) FROM {} ORDER BY id, d";
+
+/// Partition maintenance that keeps the rows (REORGANIZE, REBUILD, COALESCE, ADD, REMOVE
+/// PARTITIONING) is followed; `DROP PARTITION` and `TRUNCATE PARTITION`, which remove rows on
+/// the source without row events, stop the task with an error naming the table, quoting the
+/// statement and giving the remedy, on every run until `--restart` reloads the table. Before,
+/// the run went on and the target kept the dropped partition's rows, without a word.
+#[test]
+fn partition_ddl_that_removes_rows_stops_the_task() {
+    let Some(task) = Task::new("cdc_my_part", EVENTS) else {
+        return;
+    };
+    let db = task.source.name().to_string();
+    let ev_target = EV_TARGET.replace("{}", &task.target_table("ev"));
+    let hp = (
+        "SELECT CONCAT_WS('|', id, v) FROM hp ORDER BY id",
+        format!(
+            "SELECT concat_ws('|', id, v) FROM {} ORDER BY id",
+            task.target_table("hp")
+        ),
+    );
+    task.ok(&[]);
+    task.source
+        .sql(
+            "INSERT INTO ev VALUES (5, '2024-06-01', 'e');
+             ALTER TABLE ev REORGANIZE PARTITION p2024, pmax INTO (
+               PARTITION p2024 VALUES LESS THAN (2025), PARTITION p2025 VALUES LESS THAN (2026),
+               PARTITION pmax VALUES LESS THAN MAXVALUE);
+             ALTER TABLE ev REBUILD PARTITION p2023;
+             ALTER TABLE hp COALESCE PARTITION 2;
+             ALTER TABLE hp ADD PARTITION PARTITIONS 1;
+             UPDATE hp SET v = 'changed' WHERE id = 7;
+             ALTER TABLE hp REMOVE PARTITIONING;
+             DELETE FROM hp WHERE id = 8;
+             UPDATE ev SET v = 'b2' WHERE id = 2;",
+        )
+        .unwrap();
+    task.ok(&[]);
+    let (source, target) = task.rows(EV_SOURCE, &ev_target);
+    assert_eq!(source, target);
+    assert!(source.contains("2|2023-05-01|b2") && source.contains("5|2024-06-01|e"));
+    let (source, target) = task.rows(hp.0, &hp.1);
+    assert_eq!(source, target);
+    assert!(source.contains("7|changed") && !source.contains("8|h8"));
+
+    task.source
+        .sql(
+            "ALTER TABLE ev DROP PARTITION p2022;
+             ALTER TABLE ev TRUNCATE PARTITION p2023;
+             INSERT INTO ev VALUES (6, '2025-01-01', 'f');",
+        )
+        .unwrap();
+    for _ in 0..2 {
+        // Met again by the run after: the statement stays in the binlog after the checkpoint.
+        let stderr = task.refused(&[]);
+        for words in [
+            format!("`ALTER TABLE ev DROP PARTITION p2022` changed the rows of captured table {db}.ev on the source without writing them to the binlog"),
+            "--restart".into(),
+            format!("leave {db}.ev out of the task's table mappings"),
+        ] {
+            assert!(stderr.contains(&words), "`{words}` not in:\n{stderr}");
+        }
+        // Nothing after the statement was applied: the target is as it was before it.
+        let (_, target) = task.rows(EV_SOURCE, &ev_target);
+        assert_eq!(
+            target,
+            "1|2022-05-01|a\n2|2023-05-01|b2\n3|2024-05-01|c\n4|2022-07-01|d\n5|2024-06-01|e"
+        );
+    }
+    task.ok(&["--restart"]);
+    let (source, target) = task.rows(EV_SOURCE, &ev_target);
+    assert_eq!(source, "3|2024-05-01|c\n5|2024-06-01|e\n6|2025-01-01|f");
+    assert_eq!(source, target);
+}
+
+/// `EXCHANGE PARTITION` swaps the rows of a partition and a table without row events: the task
+/// stops naming both tables. MariaDB's `CONVERT PARTITION ... TO TABLE` moves a partition's
+/// rows out to a new table the same way.
+#[test]
+fn exchanged_and_converted_partitions_stop_the_task() {
+    for (hint, statement, words) in [
+        (
+            "cdc_my_exch",
+            "CREATE TABLE ev_old (id INT, d DATE, v VARCHAR(10), PRIMARY KEY (id, d));
+             INSERT INTO ev_old VALUES (9, '2024-01-01', 'old');
+             ALTER TABLE ev EXCHANGE PARTITION p2024 WITH TABLE ev_old;",
+            "`ALTER TABLE ev EXCHANGE PARTITION p2024 WITH TABLE ev_old` changed the rows of captured table {db}.ev (and of {db}.ev_old)",
+        ),
+        (
+            "cdc_my_conv",
+            "ALTER TABLE ev CONVERT PARTITION p2022 TO TABLE ev_2022;",
+            "`ALTER TABLE ev CONVERT PARTITION p2022 TO TABLE ev_2022` changed the rows of captured table {db}.ev (and of {db}.ev_2022)",
+        ),
+    ] {
+        let Some(task) = Task::new(hint, EVENTS) else {
+            return;
+        };
+        let db = task.source.name().to_string();
+        task.ok(&[]);
+        task.source.sql(statement).unwrap();
+        let stderr = task.refused(&[]);
+        let words = words.replace("{db}", &db);
+        assert!(stderr.contains(&words), "`{words}` not in:\n{stderr}");
+        let ev_target = EV_TARGET.replace("{}", &task.target_table("ev"));
+        let (_, target) = task.rows(EV_SOURCE, &ev_target);
+        assert_eq!(
+            target,
+            "1|2022-05-01|a\n2|2023-05-01|b\n3|2024-05-01|c\n4|2022-07-01|d"
+        );
+    }
+}
+
+/// A VIRTUAL column computed from the AUTO_INCREMENT column is logged with the value computed
+/// before the server assigned the key (`0` for `id * 2`): capture refuses it before the full
+/// load creates anything, naming table, column and the remove-column rule. With the rule the
+/// task runs, and the other generated columns (VIRTUAL and STORED, which the binlog carries
+/// computed) arrive exactly. Before, the refused column arrived as 0.
+#[test]
+fn generated_columns_from_the_auto_increment_column_are_refused() {
+    let Some(task) = Task::new(
+        "cdc_my_vcol",
+        "CREATE TABLE h (id INT PRIMARY KEY AUTO_INCREMENT, a INT,
+                         v INT AS (id * 2) VIRTUAL, v2 INT AS (v + 1) VIRTUAL,
+                         w INT AS (a * 2) VIRTUAL, s INT AS (a + 100) STORED,
+                         t VARCHAR(20) AS (CONCAT('x', a)) VIRTUAL) ENGINE=InnoDB;
+         INSERT INTO h (a) VALUES (1);",
+    ) else {
+        return;
+    };
+    let db = task.source.name().to_string();
+    let stderr = task.refused(&[]);
+    assert!(
+        stderr.contains(&format!(
+            "{db}.h.v: a generated column computed from the AUTO_INCREMENT column (`id` * 2)"
+        )) && stderr.contains("remove-column rule"),
+        "{stderr}"
+    );
+    // Refused before anything was created in the target.
+    let tables = task
+        .target
+        .sql(&format!(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = '{db}'"
+        ))
+        .unwrap();
+    assert_eq!(tables.trim(), "0");
+    // `v2` is computed from `v`: refused too once `v` is removed.
+    let remove = |column: &str, id: u32| {
+        format!(
+            r#"{{"rule-type": "transformation", "rule-id": "{id}", "rule-name": "no-{column}",
+                "rule-target": "column", "object-locator": {{"schema-name": "{db}", "table-name": "h",
+                "column-name": "{column}"}}, "rule-action": "remove-column"}}"#
+        )
+    };
+    let only_v = task.mapping(&[&remove("v", 2)]);
+    let stderr = task.refused(&[only_v[0].as_str(), only_v[1].as_str()]);
+    assert!(
+        stderr.contains(&format!(
+            "{db}.h.v2: a generated column computed from the AUTO_INCREMENT column"
+        )),
+        "{stderr}"
+    );
+    let mapping = task.mapping(&[&remove("v", 2), &remove("v2", 3)]);
+    let mapping = [mapping[0].as_str(), mapping[1].as_str()];
+    task.ok(&mapping);
+    task.source
+        .sql(
+            "INSERT INTO h (a) VALUES (2), (3);
+             UPDATE h SET a = 10 WHERE id = 1;
+             INSERT INTO h (id, a) VALUES (10, 4);
+             DELETE FROM h WHERE id = 2;",
+        )
+        .unwrap();
+    task.ok(&mapping);
+    let (source, target) = task.rows(
+        "SELECT CONCAT_WS('|', id, a, w, s, t) FROM h ORDER BY id",
+        &format!(
+            "SELECT concat_ws('|', id, a, w, s, t) FROM {} ORDER BY id",
+            task.target_table("h")
+        ),
+    );
+    assert_eq!(source, "1|10|20|110|x10\n3|3|6|103|x3\n10|4|8|104|x4");
+    assert_eq!(source, target);
+    // Such a column added while capturing stops the task at the table's next change, before
+    // its rows are applied.
+    task.source
+        .sql(
+            "ALTER TABLE h ADD COLUMN v3 INT AS (id * 3) VIRTUAL;
+             INSERT INTO h (a) VALUES (5);",
+        )
+        .unwrap();
+    let stderr = task.refused(&mapping);
+    assert!(
+        stderr.contains(&format!(
+            "{db}.h.v3: a generated column computed from the AUTO_INCREMENT column (`id` * 3)"
+        )),
+        "{stderr}"
+    );
+    let (_, target) = task.rows(
+        "SELECT 1",
+        &format!("SELECT count(*) FROM {}", task.target_table("h")),
+    );
+    assert_eq!(target, "3");
+}
+
+/// MariaDB writes a character set for each geometry column in the TableMap's metadata (MySQL
+/// does not): the character sets of the text columns after it are read past it. Before, the
+/// VARCHAR after a POINT was taken for a binary column and the task stopped with "arrives in the
+/// binlog as bytes".
+#[test]
+fn text_columns_after_geometry_columns_are_captured() {
+    let Some(task) = Task::new(
+        "cdc_my_geo",
+        "CREATE TABLE ga (id INT PRIMARY KEY, p POINT, c VARCHAR(10), g GEOMETRY,
+                          l VARCHAR(5) CHARACTER SET latin1, b VARBINARY(4)) ENGINE=InnoDB;
+         INSERT INTO ga VALUES (1, POINT(1, 2), 'x', POINT(0, 0), 'é', 0x00ff);",
+    ) else {
+        return;
+    };
+    task.ok(&[]);
+    task.source
+        .sql(
+            "INSERT INTO ga VALUES (2, POINT(3, 4), 'yé', NULL, 'ñ', 0x01),
+                                   (3, NULL, 'z', ST_GeomFromText('LINESTRING(0 0, 1 1)'), NULL, NULL);
+             UPDATE ga SET c = 'x2', l = 'à' WHERE id = 1;",
+        )
+        .unwrap();
+    task.ok(&[]);
+    let (source, target) = task.rows(
+        "SELECT CONCAT_WS('|', id, IFNULL(LOWER(HEX(ST_AsBinary(p))), 'NULL'), c,
+                IFNULL(LOWER(HEX(ST_AsBinary(g))), 'NULL'), IFNULL(l, 'NULL'), IFNULL(LOWER(HEX(b)), 'NULL'))
+           FROM ga ORDER BY id",
+        &format!(
+            "SELECT concat_ws('|', id, coalesce(encode(p, 'hex'), 'NULL'), c,
+                    coalesce(encode(g, 'hex'), 'NULL'), coalesce(l, 'NULL'), coalesce(encode(b, 'hex'), 'NULL'))
+               FROM {} ORDER BY id",
+            task.target_table("ga")
+        ),
+    );
+    assert_eq!(source.lines().count(), 3, "{source}");
+    assert!(
+        source.contains("|yé|") && source.contains("|x2|"),
+        "{source}"
+    );
+    assert_eq!(source, target);
+}
+
+/// A primary key changed on the source while the task is stopped: the TableMap of the next
+/// change names the new key, and the task stops before applying it, naming old and new key and
+/// `--restart`. Before, the insert under the new key `(1, 2)` replaced the target's row `(1, 1)`,
+/// which was applied by `id` alone, and the run reported success.
+#[test]
+fn a_changed_primary_key_stops_the_task() {
+    let Some(task) = Task::new(
+        "cdc_my_pk",
+        "CREATE TABLE v (id INT PRIMARY KEY, ver INT NOT NULL DEFAULT 1, v VARCHAR(10)) ENGINE=InnoDB;
+         INSERT INTO v VALUES (1, 1, 'a'), (2, 1, 'b');",
+    ) else {
+        return;
+    };
+    let db = task.source.name().to_string();
+    let rows = (
+        "SELECT CONCAT_WS('|', id, ver, v) FROM v ORDER BY id, ver",
+        format!(
+            "SELECT concat_ws('|', id, ver, v) FROM {} ORDER BY id, ver",
+            task.target_table("v")
+        ),
+    );
+    task.ok(&[]);
+    task.source
+        .sql(
+            "ALTER TABLE v DROP PRIMARY KEY, ADD PRIMARY KEY (id, ver);
+             INSERT INTO v VALUES (1, 2, 'a2');",
+        )
+        .unwrap();
+    let stderr = task.refused(&[]);
+    assert!(
+        stderr.contains(&format!(
+            "the primary key of captured table {db}.v changed on the source from (id) to (id, ver)"
+        )) && stderr.contains("--restart"),
+        "{stderr}"
+    );
+    let (_, target) = task.rows(rows.0, &rows.1);
+    assert_eq!(target, "1|1|a\n2|1|b");
+    task.ok(&["--restart"]);
+    let (source, target) = task.rows(rows.0, &rows.1);
+    assert_eq!(source, "1|1|a\n1|2|a2\n2|1|b");
+    assert_eq!(source, target);
+}
