@@ -44,8 +44,8 @@ use migrate_sqlrewrite::{stored_ident, target_name};
 use migrate_stage::{ChunkKey, ChunkObject, Format, Stage};
 use migrate_task::{Engine, TableMappings, ValidatedTask};
 use migrate_warehouse::{
-    staged_change_schema, PostgresWarehouse, SchemaChangePolicy, TableChanges, SEQ_COLUMN,
-    TRUNCATE_OP,
+    staged_change_schema, PostgresWarehouse, SchemaChangePolicy, TableChanges, ADDED_SINCE_MARK,
+    SEQ_COLUMN, TRUNCATE_OP,
 };
 use object_store::{ObjectStore, ObjectStoreExt};
 use serde::Serialize;
@@ -200,7 +200,7 @@ impl Capture {
             .and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned())
             .ok_or_else(|| self.bad("no unchanged column"))?;
         let to: Vec<&str> = self.sources.iter().map(|(_, s)| s.as_str()).collect();
-        let remapped = remap_unchanged(Some(&unchanged), rows, &source_columns, &to);
+        let remapped = remap_unchanged(Some(&unchanged), rows, &source_columns, &to, |_| '0');
         arrays.push(remapped);
         for key in key_columns(&self.load.target) {
             let source = self.source_of(&key);
@@ -335,32 +335,27 @@ fn selection_of(task: &ValidatedTask) -> Selection {
 }
 
 /// Unchanged markers (one `0`/`1` per column of `from`) rewritten for the columns `to` (a column
-/// of `to` not in `from` is `0`); null where no column is unchanged.
+/// of `to` not in `from` is `missing(row)`); null where every column has its value (all `0`).
 fn remap_unchanged(
     markers: Option<&StringArray>,
     rows: usize,
     from: &[&str],
     to: &[&str],
+    missing: impl Fn(usize) -> char,
 ) -> ArrayRef {
     let mut remapped = StringBuilder::new();
     for i in 0..rows {
-        let Some(flags) = markers
+        let flags = markers
             .filter(|m| m.is_valid(i))
-            .map(|m| m.value(i).as_bytes())
-        else {
-            remapped.append_null();
-            continue;
-        };
+            .map(|m| m.value(i).as_bytes());
         let text: String = to
             .iter()
-            .map(|name| {
-                from.iter()
-                    .position(|f| f == name)
-                    .and_then(|p| flags.get(p))
-                    .map_or('0', |&f| f as char)
+            .map(|name| match from.iter().position(|f| f == name) {
+                Some(p) => flags.and_then(|f| f.get(p)).map_or('0', |&f| f as char),
+                None => missing(i),
             })
             .collect();
-        if text.contains('1') {
+        if text.chars().any(|c| c != '0') {
             remapped.append_value(text);
         } else {
             remapped.append_null();
@@ -370,8 +365,11 @@ fn remap_unchanged(
 }
 
 /// `batch` (staged with an earlier definition of the table) in the layout of `schema`: columns
-/// matched by name, a column added since is null, a column dropped since is left out, and the
-/// unchanged markers follow their columns.
+/// matched by name, a column dropped since is left out, a column whose type changed since is
+/// cast to the new type (the target column has it: the schema change was carried over), and the
+/// unchanged markers follow their columns. A column added since is null, marked
+/// [`ADDED_SINCE_MARK`] in the inserts and updates: in the source, the rows they wrote have the
+/// value existing rows got when the column was added (the target column's default), not NULL.
 fn conform(
     batch: &RecordBatch,
     schema: &SchemaRef,
@@ -406,16 +404,33 @@ fn conform(
             let old = batch
                 .column_by_name(UNCHANGED_COLUMN)
                 .and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned());
+            let ops = batch
+                .column_by_name(OP_COLUMN)
+                .and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned());
+            let writes = |row: usize| {
+                ops.as_ref()
+                    .is_some_and(|o| o.is_valid(row) && matches!(o.value(row), "I" | "U"))
+            };
             arrays.push(remap_unchanged(
                 old.as_ref(),
                 rows,
                 &old_values,
                 &new_values,
+                |row| if writes(row) { ADDED_SINCE_MARK } else { '0' },
             ));
             continue;
         }
         arrays.push(match batch.column_by_name(field.name()) {
-            Some(array) => Arc::clone(array),
+            Some(array) if array.data_type() == field.data_type() => Arc::clone(array),
+            // Strict: a value the new type can't hold is an error, never a NULL.
+            Some(array) => arrow::compute::cast_with_options(
+                array,
+                field.data_type(),
+                &arrow::compute::CastOptions {
+                    safe: false,
+                    ..Default::default()
+                },
+            )?,
             None => new_null_array(field.data_type(), rows),
         });
     }
@@ -627,7 +642,11 @@ pub async fn replicate_cdc<S: ChangeSource>(
         Some(checkpoint) if !options.restart => {
             // Warned, not refused: the command that started the task is run again as it is to
             // resume it.
-            if let Some(from) = cdc.from.as_ref().filter(|from| from.0 != checkpoint.position) {
+            if let Some(from) = cdc
+                .from
+                .as_ref()
+                .filter(|from| from.0 != checkpoint.position)
+            {
                 tracing::warn!(
                     "--from {from} is not used: task {} resumes from its checkpoint, where its changes are applied up to {}; add --restart to start capture from {from} instead",
                     options.task_name,

@@ -27,8 +27,8 @@ pub mod redshift;
 
 pub use error::WarehouseError;
 pub use postgres::{
-    staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied, TableChanges, SEQ_COLUMN,
-    TRUNCATE_OP,
+    staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied, TableChanges,
+    ADDED_SINCE_MARK, SEQ_COLUMN, TRUNCATE_OP,
 };
 pub use postgres::{
     ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, SchemaChangePolicy, TableState,

@@ -76,6 +76,13 @@ pub struct PostgresChanges {
     selection: Selection,
     /// Relations seen in this session: `None` for those not captured.
     relations: HashMap<u32, Option<Watched>>,
+    /// The relation oid of each captured table (looked up by name when the session starts, and
+    /// learnt as new tables are captured): a table renamed in the source keeps its oid, and its
+    /// description then arrives under the new name.
+    captured_oids: HashMap<u32, QualifiedName>,
+    /// Captured tables whose name was gone from the catalog when the session started: dropped,
+    /// or renamed while the task was stopped (the new name is known only from its changes).
+    vanished: Vec<QualifiedName>,
     /// How types are read, by type oid (domains and enums resolved in the catalog).
     types: HashMap<u32, TypeCapture>,
     pending: VecDeque<ChangeEvent>,
@@ -104,11 +111,22 @@ impl PostgresChanges {
         selection: Selection,
         resume_from: Lsn,
     ) -> Result<PostgresChanges, SourceError> {
+        let tables: HashMap<QualifiedName, Table> =
+            tables.iter().map(|t| (t.name.clone(), t.clone())).collect();
+        let captured_oids = captured_oids(&catalog, &tables).await?;
+        let mut vanished: Vec<QualifiedName> = tables
+            .keys()
+            .filter(|name| !captured_oids.values().any(|n| n == *name))
+            .cloned()
+            .collect();
+        vanished.sort_by_key(|name| name.to_string());
         Ok(PostgresChanges {
             catalog,
             client,
-            tables: tables.iter().map(|t| (t.name.clone(), t.clone())).collect(),
+            tables,
             selection,
+            captured_oids,
+            vanished,
             relations: HashMap::new(),
             types: HashMap::new(),
             pending: VecDeque::new(),
@@ -267,6 +285,11 @@ impl PostgresChanges {
             Some(crate::sql::ident(&relation.schema)),
             crate::sql::ident(&relation.name),
         );
+        if let Some(captured) = self.captured_oids.get(&relation.id).cloned() {
+            if captured != name {
+                return self.renamed(&relation, captured, name);
+            }
+        }
         let known = self.tables.get(&name).cloned();
         if known.is_none()
             && (!(self.selection.tables)(&name) || self.is_partition(&relation).await?)
@@ -276,13 +299,31 @@ impl PostgresChanges {
         }
         self.flush().await?;
         let names: Vec<&str> = relation.columns.iter().map(|c| c.name.as_str()).collect();
-        let same_columns = known.as_ref().is_some_and(|t| {
+        let same_names = known.as_ref().is_some_and(|t| {
             t.columns.len() == names.len()
                 && t.columns
                     .iter()
                     .zip(&names)
                     .all(|(c, n)| c.name.value == *n)
         });
+        // A column's type changed (`ALTER COLUMN ... TYPE`) when the relation's type, named as
+        // the catalog names it, is no longer the one the definition was made from.
+        let types = if same_names || (known.is_none() && !self.vanished.is_empty()) {
+            self.type_names(&relation).await?
+        } else {
+            Vec::new()
+        };
+        let same_columns = same_names
+            && known.as_ref().is_some_and(|t| {
+                t.columns
+                    .iter()
+                    .zip(&types)
+                    .all(|(c, ty)| c.source_type == *ty)
+            });
+        if known.is_none() {
+            self.refuse_vanished_twin(&name, &relation, &types)?;
+        }
+        self.follow_oid(relation.id, &name);
         let table = match known {
             Some(table) if same_columns => table,
             previous => {
@@ -349,6 +390,127 @@ impl PostgresChanges {
         Ok(())
     }
 
+    /// Each column's type of `relation` as `format_type` names it (as discovery names a column's
+    /// type: `integer`, `numeric(20,3)`, `mood[]`).
+    async fn type_names(&self, relation: &Relation) -> Result<Vec<String>, SourceError> {
+        let (oids, modifiers): (Vec<u32>, Vec<i32>) = relation
+            .columns
+            .iter()
+            .map(|c| (c.type_oid, c.type_modifier))
+            .unzip();
+        Ok(self
+            .catalog
+            .client
+            .query(
+                "SELECT coalesce(format_type(o, m), '') \
+                   FROM unnest($1::oid[], $2::int4[]) WITH ORDINALITY x(o, m, i) ORDER BY i",
+                &[&oids, &modifiers],
+            )
+            .await
+            .map_err(SourceError::query(
+                "naming the column types of a changed table",
+            ))?
+            .iter()
+            .map(|row| row.get(0))
+            .collect())
+    }
+
+    /// Relation `id` is captured as `name` from now on. A captured name that another relation
+    /// had (the table was dropped, or renamed out of the task, and another took its name) is
+    /// told in the log: its target table keeps the old table's rows.
+    fn follow_oid(&mut self, id: u32, name: &QualifiedName) {
+        let before = self
+            .captured_oids
+            .iter()
+            .find(|(&other, n)| other != id && *n == name)
+            .map(|(&other, _)| other);
+        if let Some(other) = before {
+            self.captured_oids.remove(&other);
+            tracing::warn!(
+                table = %name,
+                "{name} is another table than the one captured under that name before (it was dropped or renamed in the source, and this one took its name): change capture does not follow renames, so its target table keeps the earlier table's rows and gets this one's changes from now on; reload it with --restart unless this table holds the same rows"
+            );
+        }
+        self.captured_oids.insert(id, name.clone());
+        self.vanished.retain(|v| v != name);
+    }
+
+    /// A captured table's description arrived under another name: it was renamed in the
+    /// source (`ALTER TABLE ... RENAME TO`, or `SET SCHEMA`), which keeps its relation oid.
+    /// Capture does not follow a rename, as for MySQL: under a name the task selects the table
+    /// would be captured as a new one, holding only the rows changed from now on while the
+    /// target keeps its rows under the old name (or, for the name of another captured table,
+    /// mixed with that table's), so a definite error, met again on every run until a new full
+    /// load or the table mappings settle it. Renamed out of the selection it is a warning: its
+    /// target table keeps its rows and gets no more changes.
+    fn renamed(
+        &mut self,
+        relation: &Relation,
+        old: QualifiedName,
+        new: QualifiedName,
+    ) -> Result<(), SourceError> {
+        if (self.selection.tables)(&new) {
+            let onto = if self.tables.contains_key(&new) {
+                ", the name of another captured table, whose target table holds that table's rows"
+                    .to_string()
+            } else {
+                String::new()
+            };
+            return Err(SourceError::Capture {
+                message: format!(
+                    "table {old} was renamed to {new} in the source{onto} (the same table, relation oid {}, at the transaction that commits at LSN {}): change capture does not follow renames; captured under its new name it would get only the rows changed from now on, while the target holds its rows under {old}",
+                    relation.id, self.transaction_end
+                ),
+                action: format!(
+                    "run the task again with --restart (a new full load reads it under its new name; the target table of {old} stays: drop it first if you no longer need it, as the source table kept its primary key's name, which would collide with the new target table's), or leave {new} out of the table mappings (the target then keeps the rows under {old}, without further changes)"
+                ),
+            });
+        }
+        tracing::warn!(
+            table = %old,
+            renamed_to = %new,
+            "table {old} was renamed to {new} in the source, a name the task does not select: its target table keeps its rows and gets no more changes"
+        );
+        self.captured_oids.remove(&relation.id);
+        self.relations.insert(relation.id, None);
+        Ok(())
+    }
+
+    /// A table the task did not capture (`name`, columns `types`) has the columns of a captured
+    /// table whose name was gone when the session started: most likely that table, renamed
+    /// while the task was stopped (or in a run that stopped for it). Captured as a new table it
+    /// would get only the rows changed from now on, while the target holds its rows under the
+    /// old name: a definite error. (A table dropped and another made with the same columns
+    /// stops the task as well: its earlier rows need a full load either way.)
+    fn refuse_vanished_twin(
+        &self,
+        name: &QualifiedName,
+        relation: &Relation,
+        types: &[String],
+    ) -> Result<(), SourceError> {
+        let twin = self.vanished.iter().find(|gone| {
+            self.tables.get(*gone).is_some_and(|t| {
+                t.columns.len() == relation.columns.len()
+                    && t.columns
+                        .iter()
+                        .zip(&relation.columns)
+                        .zip(types)
+                        .all(|((c, r), ty)| c.name.value == r.name && c.source_type == *ty)
+            })
+        });
+        match twin {
+            None => Ok(()),
+            Some(gone) => Err(SourceError::Capture {
+                message: format!(
+                    "table {name}, which the task did not capture, has the columns of {gone}, a captured table that is gone from the source since the task last ran: it was most likely renamed to {name} (ALTER TABLE ... RENAME TO), which change capture does not follow; captured as a new table, {name} would get only the rows changed from now on, while the target holds its rows under {gone}"
+                ),
+                action: format!(
+                    "run the task again with --restart (a new full load reads it under its new name), or leave {name} out of the table mappings (the target then keeps the rows under {gone}, without further changes)"
+                ),
+            }),
+        }
+    }
+
     /// Whether `relation` is a partition. The publication sends a partition's changes as its
     /// partitioned table's (`publish_via_partition_root`), but PostgreSQL still describes the
     /// partition too: a description to take no action on.
@@ -390,13 +552,27 @@ impl PostgresChanges {
         let mut table = current.clone();
         table.name = name.clone();
         let mut columns = Vec::with_capacity(relation.columns.len());
-        for described in &relation.columns {
+        let types = self.type_names(relation).await?;
+        for (index, described) in relation.columns.iter().enumerate() {
             if let Some(column) = current
                 .columns
                 .iter()
                 .find(|k| k.name.value == described.name)
             {
                 let mut column = column.clone();
+                // The catalog is ahead of the stream (the type changed again since): the
+                // relation's type is the one these rows have.
+                let type_name = types.get(index).cloned().unwrap_or_default();
+                if column.source_type != type_name {
+                    if let Some(data_type) = self
+                        .catalog
+                        .canonical_type(described.type_oid, described.type_modifier)
+                        .await?
+                    {
+                        column.data_type = data_type;
+                        column.source_type = type_name;
+                    }
+                }
                 let added = previous
                     .is_some_and(|p| !p.columns.iter().any(|c| c.name.value == described.name));
                 if added {
@@ -625,8 +801,41 @@ impl PostgresChanges {
     }
 }
 
-/// Names a change in an error: its key (`id=42`; the before-image's when it has one) and the
-/// transaction it belongs to, by the LSN of its commit record (what `pg_waldump` lists).
+/// The relation oids of the captured `tables` that are in the catalog under their name.
+async fn captured_oids(
+    catalog: &PostgresSource,
+    tables: &HashMap<QualifiedName, Table>,
+) -> Result<HashMap<u32, QualifiedName>, SourceError> {
+    let (schemas, names): (Vec<String>, Vec<String>) = tables
+        .keys()
+        .filter_map(|n| Some((n.schema.as_ref()?.value.clone(), n.name.value.clone())))
+        .unzip();
+    let rows = catalog
+        .client
+        .query(
+            "SELECT c.oid, n.nspname::text, c.relname::text \
+               FROM unnest($1::text[], $2::text[]) x(s, t) \
+               JOIN pg_namespace n ON n.nspname = x.s \
+               JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = x.t",
+            &[&schemas, &names],
+        )
+        .await
+        .map_err(SourceError::query(
+            "looking up the captured tables' relations",
+        ))?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let name = QualifiedName::new(
+                Some(crate::sql::ident(row.get(1))),
+                crate::sql::ident(row.get(2)),
+            );
+            (row.get(0), name)
+        })
+        .filter(|(_, name)| tables.contains_key(name))
+        .collect())
+}
+
 /// For one column (`$1` relation oid, `$2` name): whether it has a missing value (the value of
 /// the rows that existed when it was added), that value as text (NULL when it is NULL), and
 /// whether its default calls a volatile function (by name, as `pg_get_expr` prints it) or it is
@@ -644,6 +853,8 @@ SELECT a.atthasmissing,
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE a.attrelid = $1 AND a.attname = $2 AND NOT a.attisdropped";
 
+/// Names a change in an error: its key (`id=42`; the before-image's when it has one) and the
+/// transaction it belongs to, by the LSN of its commit record (what `pg_waldump` lists).
 fn describe_change(
     watched: &Watched,
     op: Operation,

@@ -26,6 +26,13 @@ use tokio_postgres::{GenericClient, Transaction};
 /// The change's place in the whole change batch (Int64, never null): strictly increasing in
 /// source order across every table of the batch.
 pub const SEQ_COLUMN: &str = "__seq";
+/// The mark in [`migrate_source::UNCHANGED_COLUMN`] (besides `0` and `1`) of a column the row's
+/// image lacks because the source added the column after the change was captured (a change
+/// staged under the table's earlier definition, in the batch that carries the schema change):
+/// the row then has the value the source gave existing rows when the column was added, which is
+/// the default the target column was added with. Taken from the target column's default, never
+/// applied as NULL (a NOT NULL column would refuse it; a DEFAULT column would lose its value).
+pub const ADDED_SINCE_MARK: char = '2';
 /// The [`migrate_source::OP_COLUMN`] value of a truncate: every row of the table that existed
 /// before this change is gone. Its other columns are null.
 pub const TRUNCATE_OP: &str = "T";
@@ -1174,7 +1181,18 @@ where
 
     // The changes are checked as they are sent: a scan of the staged table costs as much as
     // the COPY.
-    let mut facts = Facts::default();
+    let mut facts = Facts {
+        longest: probe
+            .columns()
+            .iter()
+            .skip(3 + key_positions.len())
+            .map(|c| Longest {
+                chars: 0,
+                in_array: matches!(c.type_().kind(), tokio_postgres::types::Kind::Array(_)),
+            })
+            .collect(),
+        ..Facts::default()
+    };
     let copy = format!("COPY {} FROM STDIN (FORMAT binary)", names.staged);
     let rows = copy_batches(tx, &copy, &plans, &expected, changes.changes, |batch| {
         facts.observe(batch, &key_positions, names.columns.len())
@@ -1201,7 +1219,7 @@ where
         CopyFailure::Database {
             doing: what,
             source,
-        } => match staged_value_error(&names, &source) {
+        } => match staged_value_error(&names, &facts, &source) {
             Some(message) => change_error(message),
             None => WarehouseError::database(doing(what))(source),
         },
@@ -1234,6 +1252,9 @@ where
             "the insert or update with {SEQ_COLUMN} {seq} has a null primary-key value in its new image"
         )));
     }
+    if facts.added_since {
+        fill_added_since(tx, &names, &doing).await?;
+    }
     let identities = if rows > 0 {
         identity_sequences(tx, &target, &names.columns).await?
     } else {
@@ -1260,7 +1281,11 @@ where
 /// added to a source enum that is longer than the target's `varchar`), found by the COPY into
 /// the staging table, which names its own columns (`c<position>`, `b<key>`): the message with
 /// the target column and the change's place, and what to do. `None` for other errors.
-fn staged_value_error(names: &Names, error: &tokio_postgres::Error) -> Option<String> {
+fn staged_value_error(
+    names: &Names,
+    facts: &Facts,
+    error: &tokio_postgres::Error,
+) -> Option<String> {
     let db = error.as_db_error()?;
     if !db.code().code().starts_with("22") {
         return None;
@@ -1271,17 +1296,102 @@ fn staged_value_error(names: &Names, error: &tokio_postgres::Error) -> Option<St
     let (line, rest) = after_line.split_once(", column ")?;
     let line: u64 = line.trim().parse().ok()?;
     let staged_column = rest.split(|c: char| c == ':' || c.is_whitespace()).next()?;
-    let column = match staged_column.split_at_checked(1)? {
-        ("c", i) => names.columns.get(i.parse::<usize>().ok()?)?,
-        ("b", i) => names.keys.get(i.parse::<usize>().ok()?)?,
+    let (column, position) = match staged_column.split_at_checked(1)? {
+        ("c", i) => {
+            let i = i.parse::<usize>().ok()?;
+            (names.columns.get(i)?, Some(i))
+        }
+        ("b", i) => {
+            let i = i.parse::<usize>().ok()?;
+            (names.keys.get(i)?, names.key_positions.get(i).copied())
+        }
         _ => return None,
     };
+    let alter = format!("ALTER TABLE {} ALTER COLUMN {column} TYPE", names.target);
+    let fix = match position.and_then(|p| wider_text_type(db, facts.longest.get(p)?)) {
+        Some(wider) => format!(
+            "give it a type that holds every value of this batch ({alter} {wider}) and run again"
+        ),
+        None => format!("change its type to one that holds the value ({alter} followed by that type) and run again"),
+    };
     Some(format!(
-        "column {column}, change row {} of the table in this batch: {}; the target column can't hold the value: change its type (ALTER TABLE {} ALTER COLUMN {column} TYPE ...) and run again",
+        "column {column}, change row {} of the table in this batch: {}; the target column can't hold the value: {fix}",
         line.saturating_sub(1),
         db.message(),
-        names.target,
     ))
+}
+
+/// For a string too long for a target `varchar(n)` or `char(n)` (or an array of them: a label
+/// added to a source enum the converter made `varchar(n)` of), the same type with the length of
+/// the batch's longest value (`Longest`).
+fn wider_text_type(db: &tokio_postgres::error::DbError, longest: &Longest) -> Option<String> {
+    if db.code() != &tokio_postgres::error::SqlState::STRING_DATA_RIGHT_TRUNCATION {
+        return None;
+    }
+    // "value too long for type character varying(3)"
+    let named = db.message().split(" for type ").nth(1)?;
+    let base = named.split('(').next()?.trim();
+    if !matches!(base, "character varying" | "character") || longest.chars == 0 {
+        return None;
+    }
+    Some(format!(
+        "{base}({}){}",
+        longest.chars,
+        if longest.in_array { "[]" } else { "" }
+    ))
+}
+
+/// The longest string value (in characters) gathered for a column of a change batch, and whether
+/// the target column is an array (whose elements are staged as a JSON array: then the longest
+/// element).
+#[derive(Debug, Default, Clone, Copy)]
+struct Longest {
+    chars: usize,
+    in_array: bool,
+}
+
+impl Longest {
+    /// Takes note of the string values of `array`. Cheap: a value's characters (or elements) are
+    /// looked at only when its bytes exceed the longest so far.
+    fn observe(&mut self, array: &ArrayRef) {
+        use arrow::array::{GenericStringArray, OffsetSizeTrait};
+        fn strings<O: OffsetSizeTrait>(
+            longest: &mut usize,
+            in_array: bool,
+            values: &GenericStringArray<O>,
+        ) {
+            for (i, window) in values.value_offsets().windows(2).enumerate() {
+                let bytes = (window[1] - window[0]).as_usize();
+                if bytes <= *longest || values.is_null(i) {
+                    continue;
+                }
+                let text = values.value(i);
+                let chars = if in_array {
+                    serde_json::from_str::<serde_json::Value>(text)
+                        .map_or(0, |v| longest_element(&v))
+                } else {
+                    text.chars().count()
+                };
+                *longest = (*longest).max(chars);
+            }
+        }
+        match array.data_type() {
+            DataType::Utf8 => strings(&mut self.chars, self.in_array, array.as_string::<i32>()),
+            DataType::LargeUtf8 => {
+                strings(&mut self.chars, self.in_array, array.as_string::<i64>())
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The characters of the longest string in a JSON array (of any depth).
+fn longest_element(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::String(s) => s.chars().count(),
+        serde_json::Value::Array(items) => items.iter().map(longest_element).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// What the checks of a table's staged changes found, gathered as they are copied. Each
@@ -1301,6 +1411,11 @@ struct Facts {
     last_truncate: Option<i64>,
     /// Updates that left a value unchanged.
     unchanged_updates: u64,
+    /// Inserts or updates captured before a column was added ([`ADDED_SINCE_MARK`]).
+    added_since: bool,
+    /// Per column of the table, its longest string value: a value too long for the target
+    /// column is then met with the type that holds it.
+    longest: Vec<Longest>,
     /// A delete, or an update whose before-image key may differ from its new one.
     removes_keys: bool,
 }
@@ -1327,6 +1442,12 @@ impl Facts {
             .collect();
         // Per row: whether its before-image key is distinct from its new one (NULLs compare
         // as values). A key type the kernel can't compare counts as distinct.
+        self.longest.resize(columns, Longest::default());
+        for (p, longest) in self.longest.iter_mut().enumerate() {
+            if let Some(array) = batch.columns().get(3 + keys.len() + p) {
+                longest.observe(array);
+            }
+        }
         let mut moved = vec![false; batch.num_rows()];
         for (b, a) in before.iter().zip(&after) {
             match distinct(b, a) {
@@ -1376,6 +1497,9 @@ impl Facts {
             if matches!(op, Some("U" | "D")) && before.iter().any(|b| b.is_null(row)) {
                 first(&mut self.missing_before, seq);
             }
+            if matches!(op, Some("I" | "U")) && unch.is_some_and(|u| u.contains(ADDED_SINCE_MARK)) {
+                self.added_since = true;
+            }
             if op == Some("U") {
                 self.removes_keys |= moved[row];
                 if unch.is_some_and(|u| u.contains('1')) {
@@ -1385,6 +1509,77 @@ impl Facts {
         }
         Ok(())
     }
+}
+
+/// Gives the staged inserts and updates captured before a column was added
+/// ([`ADDED_SINCE_MARK`]) the value the source gave existing rows: the target column's default,
+/// which the schema change added it with (NULL without one); the marks become `0`.
+async fn fill_added_since(
+    tx: &Transaction<'_>,
+    names: &Names,
+    doing: &impl Fn(&str) -> String,
+) -> Result<(), WarehouseError> {
+    let db = |what: &str| WarehouseError::database(doing(what));
+    let staged = &names.staged;
+    let mark = ADDED_SINCE_MARK;
+    let positions: Vec<i32> = tx
+        .query(
+            &format!(
+                "SELECT DISTINCT p FROM {staged}, generate_series(1, length(unch)) p \
+                  WHERE op IN ('I', 'U') AND strpos(unch, '{mark}') > 0 AND substr(unch, p, 1) = '{mark}' ORDER BY p"
+            ),
+            &[],
+        )
+        .await
+        .map_err(db("finding the columns added since changes were captured"))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    for pos in positions {
+        let column = names
+            .columns
+            .get(pos as usize - 1)
+            .ok_or_else(|| WarehouseError::Schema {
+                table: names.target.clone(),
+                message: format!(
+                    "a change marks column {pos} as added since, but the table has {} columns",
+                    names.columns.len()
+                ),
+            })?;
+        // The identifier as the target stores it, matched as SQL (quoted or not).
+        let default: Option<String> = tx
+            .query_opt(
+                "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a \
+                   JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                  WHERE a.attrelid = $1::text::regclass AND NOT a.attisdropped \
+                    AND $2 IN (quote_ident(a.attname), '\"' || replace(a.attname, '\"', '\"\"') || '\"')",
+                &[&names.target, column],
+            )
+            .await
+            .map_err(db(&format!("reading the default of column {column}")))?
+            .map(|row| row.get(0));
+        let value = default.as_deref().unwrap_or("NULL");
+        tx.execute(
+            &format!(
+                "UPDATE {staged} SET c{i} = {value}, unch = overlay(unch placing '0' from {pos} for 1) \
+                  WHERE op IN ('I', 'U') AND substr(unch, {pos}, 1) = '{mark}'",
+                i = pos - 1
+            ),
+            &[],
+        )
+        .await
+        .map_err(db(&format!(
+            "giving column {column} its default in the changes captured before it was added"
+        )))?;
+    }
+    // Deletes carry no after-image; a mark left there means nothing.
+    tx.execute(
+        &format!("UPDATE {staged} SET unch = NULLIF(translate(unch, '{mark}', '0'), repeat('0', length(unch))) WHERE strpos(unch, '{mark}') > 0"),
+        &[],
+    )
+    .await
+    .map_err(db("clearing the added-column marks"))?;
+    Ok(())
 }
 
 /// Fills a staged table's unchanged values (from the target as it is now: the previous batch

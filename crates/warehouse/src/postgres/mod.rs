@@ -12,8 +12,8 @@ mod prepare;
 mod validate;
 
 pub use apply::{
-    staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied, TableChanges, SEQ_COLUMN,
-    TRUNCATE_OP,
+    staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied, TableChanges,
+    ADDED_SINCE_MARK, SEQ_COLUMN, TRUNCATE_OP,
 };
 pub use checkpoint::TableState;
 pub use connect::SESSION_SETTINGS;

@@ -108,6 +108,77 @@ async fn without_existing_schemas(
     Ok(kept)
 }
 
+/// Runs `create` (the converted DDL of table `name`) in `tx`. A constraint or index name that
+/// another relation of the schema has already (PostgreSQL names a key's index after its
+/// constraint, and relation names are unique per schema) is a schema error naming the table
+/// that holds it and what to do: typically the target table of a source table renamed since,
+/// whose constraints kept their names in the source (`ALTER TABLE k RENAME TO k2` leaves
+/// `k_pkey`), so the new table's key has the old table's key's name.
+async fn create_table(
+    tx: &mut tokio_postgres::Transaction<'_>,
+    name: &str,
+    create: &str,
+    doing: &impl Fn(&str) -> String,
+) -> Result<(), WarehouseError> {
+    let running = || doing(&format!("running the converted DDL\n{create}"));
+    // A savepoint: the holder is looked up in the same transaction after the failure.
+    let savepoint = tx
+        .savepoint("migrate_create")
+        .await
+        .map_err(WarehouseError::database(doing("SAVEPOINT")))?;
+    let error = match savepoint.batch_execute(create).await {
+        Ok(()) => {
+            return savepoint
+                .commit()
+                .await
+                .map_err(WarehouseError::database(doing("RELEASE SAVEPOINT")))
+        }
+        Err(error) => error,
+    };
+    if error.code() != Some(&tokio_postgres::error::SqlState::DUPLICATE_TABLE) {
+        return Err(WarehouseError::database(running())(error));
+    }
+    savepoint
+        .rollback()
+        .await
+        .map_err(WarehouseError::database(doing("ROLLBACK TO SAVEPOINT")))?;
+    // The name the server refused: `relation "k_pkey" already exists`.
+    let taken = error
+        .as_db_error()
+        .and_then(|db| db.message().split('"').nth(1))
+        .unwrap_or_default()
+        .to_string();
+    let holder = tx
+        .query_opt(
+            "SELECT quote_ident(tn.nspname) || '.' || quote_ident(t.relname), c.relkind IN ('i', 'I') \
+               FROM pg_class c \
+               LEFT JOIN pg_index i ON i.indexrelid = c.oid \
+               JOIN pg_class t ON t.oid = coalesce(i.indrelid, c.oid) \
+               JOIN pg_namespace tn ON tn.oid = t.relnamespace \
+              WHERE c.relname = $1 \
+                AND c.relnamespace = (SELECT n.oid FROM pg_namespace n, parse_ident($2) p \
+                     WHERE n.nspname = CASE WHEN cardinality(p) > 1 THEN p[cardinality(p) - 1] \
+                                            ELSE current_schema() END)",
+            &[&taken, &name],
+        )
+        .await
+        .map_err(WarehouseError::database(doing(&format!(
+            "looking up the relation named {taken}"
+        ))))?;
+    match holder {
+        Some(row) if row.get::<_, bool>(1) && !taken.is_empty() => {
+            let holder: String = row.get(0);
+            Err(WarehouseError::Schema {
+                table: name.to_string(),
+                message: format!(
+                    "its constraint or index {taken} can't be created: table {holder} of the target has an index of that name (PostgreSQL names a key's index after its constraint, and relation names are unique per schema); when {holder} is the target table of a source table renamed to this one (the source kept the constraint's name), drop it (DROP TABLE {holder}) if you no longer need it, or rename its constraint (ALTER TABLE {holder} RENAME CONSTRAINT {taken} TO <another name>), then run again; or rename the constraint in the source"
+                ),
+            })
+        }
+        _ => Err(WarehouseError::database(running())(error)),
+    }
+}
+
 impl PostgresWarehouse {
     /// Whether the target table of `source` exists.
     pub async fn table_exists(&self, source: &Table) -> Result<bool, WarehouseError> {
@@ -146,7 +217,7 @@ impl PostgresWarehouse {
         let source_table = checkpoint::source_table_key(source);
         let doing = |what: &str| format!("preparing table {name} ({mode:?}): {what}");
         let mut client = self.client.lock().await;
-        let tx = client
+        let mut tx = client
             .transaction()
             .await
             .map_err(WarehouseError::database(doing("BEGIN")))?;
@@ -171,11 +242,7 @@ impl PostgresWarehouse {
             .get::<_, bool>(0);
         match (exists, mode) {
             (false, _) => {
-                tx.batch_execute(&create)
-                    .await
-                    .map_err(WarehouseError::database(doing(&format!(
-                        "running the converted DDL\n{create}"
-                    ))))?;
+                create_table(&mut tx, &name, &create, &doing).await?;
                 checkpoint::forget_table(&tx, &source_table).await?;
             }
             (true, PrepMode::DropAndCreate) => {
@@ -184,11 +251,7 @@ impl PostgresWarehouse {
                     let hint = drop_hint(&source);
                     WarehouseError::database(doing(&format!("dropping it{hint}")))(source)
                 })?;
-                tx.batch_execute(&create)
-                    .await
-                    .map_err(WarehouseError::database(doing(&format!(
-                        "running the converted DDL\n{create}"
-                    ))))?;
+                create_table(&mut tx, &name, &create, &doing).await?;
                 checkpoint::forget_table(&tx, &source_table).await?;
             }
             (true, PrepMode::TruncateBeforeLoad) => {
