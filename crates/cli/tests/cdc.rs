@@ -5,43 +5,21 @@
 //! source, compared independently of migrate (ordered digests of every row) and by
 //! `migrate validate`.
 
+#[path = "common/cdc.rs"]
+mod cdc_common;
 mod common;
 
+use cdc_common::{
+    psql, selecting_all_but, start_cdc, stop, stopped_with_error, unique, wait_for_capture,
+    wait_until_same, Cdc,
+};
 use common::{migrate_json, pg_task};
 use migrate_testkit::{Engine, PrivateServer};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// psql against any database URL (the testkit's psql, so the same binary everywhere).
-fn psql(url: &str, sql: &str) -> Result<String, String> {
-    let pg = migrate_testkit::postgres().expect("the PostgreSQL server");
-    let output = Command::new(pg.psql_path())
-        .args([
-            "-X",
-            "-q",
-            "-At",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            url,
-            "-c",
-            sql,
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| e.to_string())?;
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout)
-            .trim_end()
-            .to_string())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).to_string())
-    }
-}
 
 const SCHEMA: &str = "
     CREATE TABLE acc (id bigint PRIMARY KEY, name text, bal numeric(14,2), doc text, seen timestamptz);
@@ -185,147 +163,8 @@ fn digest(url: &str) -> String {
     try_digest(url).unwrap()
 }
 
-/// Waits until the full load is done and change capture recorded its start in the target.
-/// (DDL on the source during a full load fails it: PostgreSQL resolves column names in the
-/// current catalog, not in the snapshot. The workload's schema changes wait for this.)
-fn wait_for_capture(cdc: &mut Cdc, target: &str) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while psql(
-        target,
-        "SELECT count(*) FROM migrate.migrate_cdc_checkpoint",
-    )
-    .as_deref()
-        != Ok("1")
-    {
-        if let Some(status) = cdc.child.try_wait().unwrap() {
-            panic!(
-                "migrate exited ({status}) during the full load; stderr:\n{}",
-                cdc.stderr()
-            );
-        }
-        assert!(Instant::now() < deadline, "no capture start within 120 s");
-        thread::sleep(Duration::from_millis(200));
-    }
-}
-
-struct Cdc {
-    child: Child,
-    stdout: PathBuf,
-    stderr: PathBuf,
-}
-
 /// Two connections write each batch (two-phase commit): the fault tests run the parallel apply.
 const PARALLEL_APPLY: &[&str] = &["--apply-connections", "2"];
-
-fn start_cdc(
-    source: &str,
-    target: &str,
-    staging: &Path,
-    name: &str,
-    idle_stop: bool,
-    extra: &[&str],
-) -> Cdc {
-    let stdout = staging.with_extension(format!("{}.out", unique()));
-    let stderr = staging.with_extension(format!("{}.err", unique()));
-    let mut args = vec![
-        "replicate",
-        "--cdc",
-        "--source",
-        source,
-        "--target",
-        target,
-        "--staging",
-        staging.to_str().unwrap(),
-        "--name",
-        name,
-        "--output",
-        "json",
-        "--progress",
-        "never",
-        "--batch-seconds",
-        "0.3",
-        "--no-validate",
-    ];
-    if idle_stop {
-        args.extend(["--stop-when-idle", "3"]);
-    }
-    args.extend(extra);
-    let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(&args)
-        .env("MIGRATE_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&stdout).unwrap())
-        .stderr(std::fs::File::create(&stderr).unwrap())
-        .spawn()
-        .expect("start migrate");
-    Cdc {
-        child,
-        stdout,
-        stderr,
-    }
-}
-
-fn unique() -> String {
-    migrate_testkit::unique_name("o")
-}
-
-impl Cdc {
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits for the process to exit; returns its code and JSON summary (if it printed one).
-    fn wait(mut self, limit: Duration) -> (Option<i32>, Option<serde_json::Value>) {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let out = std::fs::read_to_string(&self.stdout).unwrap_or_default();
-                return (status.code(), serde_json::from_str(&out).ok());
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "migrate did not exit within {limit:?}; stderr:\n{}",
-                    std::fs::read_to_string(&self.stderr).unwrap_or_default()
-                );
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Like [`wait`](Self::wait), for a run that must print its JSON summary: a run that printed
-    /// none fails the test with its exit code and standard error (what went wrong is there).
-    fn summary(self, limit: Duration) -> (Option<i32>, serde_json::Value) {
-        let stderr = self.stderr.clone();
-        let (code, summary) = self.wait(limit);
-        let summary = summary.unwrap_or_else(|| {
-            panic!(
-                "migrate exited with {code:?} and no JSON summary; stderr:\n{}",
-                std::fs::read_to_string(&stderr).unwrap_or_default()
-            )
-        });
-        (code, summary)
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-}
-
-/// A test that fails midway must not leave migrate running: it would keep its replication
-/// slot active and its connections open on the shared test servers.
-impl Drop for Cdc {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// Waits until the target's digest equals the source's (the workload has stopped) while `cdc`
 /// runs.
@@ -365,22 +204,6 @@ fn validate_with(source: &str, target: &str, name: &str, extra: &[&str]) {
     let (code, summary) = migrate_json(&args);
     assert_eq!(code, 0, "validation: {summary:#}");
     assert_eq!(summary["ok"], true);
-}
-
-/// Ends a capture: SIGTERM, clean exit with a summary whose checkpointed position is set.
-fn stop(cdc: Cdc) -> serde_json::Value {
-    cdc.signal("-TERM");
-    let stderr_path = cdc.stderr.clone();
-    let (code, summary) = cdc.wait(Duration::from_secs(60));
-    let stderr = std::fs::read_to_string(stderr_path).unwrap_or_default();
-    assert_eq!(
-        code,
-        Some(0),
-        "SIGTERM must end the run cleanly; stderr:\n{stderr}"
-    );
-    let summary = summary.unwrap_or_else(|| panic!("no summary; stderr:\n{stderr}"));
-    assert!(summary["cdc"]["position"].is_string(), "{summary:#}");
-    summary
 }
 
 /// Waits (90 s at most) until the target equals the source, then stops the capture; its
@@ -932,46 +755,6 @@ fn refused_cdc(source: &str, target: &str, staging: &Path, name: &str) -> String
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     stderr
-}
-
-/// Waits (60 s at most) for `cdc` to stop with an error once capture started: exit code 2, the
-/// error on standard error and in the summary, which still reports the run; its standard error.
-fn stopped_with_error(cdc: Cdc) -> String {
-    let stderr = cdc.stderr.clone();
-    let (code, summary) = cdc.summary(Duration::from_secs(60));
-    let error = std::fs::read_to_string(stderr).unwrap_or_default();
-    assert_eq!(code, Some(2), "{error}");
-    assert_eq!(summary["ok"], false, "{summary:#}");
-    assert_eq!(summary["cdc"]["stopped"], "error", "{summary:#}");
-    let reported = summary["cdc"]["error"].as_str().unwrap_or_default();
-    assert!(
-        !reported.is_empty() && error.contains(reported),
-        "the summary's error is not the one on standard error: {summary:#}\nstderr:\n{error}"
-    );
-    assert!(
-        !summary["tables"].as_array().unwrap().is_empty(),
-        "{summary:#}"
-    );
-    error
-}
-
-/// Waits (60 s at most) until `sql` answers the same in the target as in the source while `cdc`
-/// runs.
-fn wait_until_same(cdc: &mut Cdc, source: &str, target: &str, sql: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while psql(target, sql) != psql(source, sql) {
-        if let Some(status) = cdc.child.try_wait().unwrap() {
-            panic!("migrate exited ({status}); stderr:\n{}", cdc.stderr());
-        }
-        assert!(
-            Instant::now() < deadline,
-            "target {:?} != source {:?}; stderr:\n{}",
-            psql(target, sql),
-            psql(source, sql),
-            cdc.stderr()
-        );
-        thread::sleep(Duration::from_millis(300));
-    }
 }
 
 /// Waits (60 s at most) until `sql` answers `want` in the target while `cdc` runs.
@@ -2470,29 +2253,6 @@ fn mariadb_online_schema_change_swaps_keep_the_target_tables_in_step() {
     }
     validate(source.url(), target.url(), "osc");
     let _ = std::fs::remove_dir_all(&staging);
-}
-
-/// Writes a table mapping beside `staging` that selects every table but those whose name
-/// matches one of the `excluded` patterns (`LIKE`, `[_]` for a literal `_`); its
-/// `--table-mappings` arguments.
-fn selecting_all_but(staging: &Path, excluded: &[&str]) -> [String; 2] {
-    let rule = |id: usize, table: &str, action: &str| {
-        format!(
-            r#"{{"rule-type": "selection", "rule-id": "{id}", "rule-name": "{id}",
-                 "object-locator": {{"schema-name": "%", "table-name": "{table}"}},
-                 "rule-action": "{action}"}}"#
-        )
-    };
-    let mut rules = vec![rule(1, "%", "include")];
-    for (id, table) in excluded.iter().enumerate() {
-        rules.push(rule(id + 2, table, "exclude"));
-    }
-    let mapping = staging.with_extension("mapping.json");
-    std::fs::write(&mapping, format!(r#"{{"rules": [{}]}}"#, rules.join(","))).unwrap();
-    [
-        "--table-mappings".to_string(),
-        mapping.to_str().unwrap().to_string(),
-    ]
 }
 
 /// `id|v;...` of `table`'s rows in the source.

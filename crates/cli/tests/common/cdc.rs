@@ -1,6 +1,5 @@
-//! What the PostgreSQL change-capture tests share: psql, a `migrate replicate --cdc` run in the
-//! background and waits on it. (The same helpers as `cdc.rs`'s, for test files that include
-//! this module with `#[path = "common/cdc.rs"]`; `cdc.rs` can move to them.)
+//! What the change-capture test files share: psql, a `migrate replicate --cdc` run in the
+//! background and waits on it. Included with `#[path = "common/cdc.rs"]`.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
