@@ -50,8 +50,7 @@ pub fn client_row_hash(row_text: Option<&str>, columns: &[ChecksumColumn]) -> St
         // Not a row text of these columns: hashed as it is, so the row shows as different.
         _ => Cow::Borrowed(text),
     };
-    let digest = Md5::digest(rewritten.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    migrate_core::hex(&Md5::digest(rewritten.as_bytes()))
 }
 
 /// The values of a row text (see the crate docs: `N` for NULL, else the text in double quotes
@@ -372,10 +371,7 @@ mod tests {
         ];
         let written = r#""1","[{""a"":""\u00e9""}]""#;
         let as_jsonb = r#""1","[{""a"":""é""}]""#;
-        let expected: String = Md5::digest(as_jsonb.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let expected = migrate_core::hex(&Md5::digest(as_jsonb.as_bytes()));
         assert_eq!(client_row_hash(Some(written), &columns), expected);
         assert_eq!(client_row_hash(None, &columns), NO_TEXT_HASH);
         assert!(hashed_on_client(&columns));

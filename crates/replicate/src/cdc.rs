@@ -343,15 +343,26 @@ fn remap_unchanged(
     to: &[&str],
     missing: impl Fn(usize) -> char,
 ) -> ArrayRef {
+    // Where each column of `to` is in `from`, found once (this runs for every captured batch).
+    let positions: Vec<Option<usize>> = to
+        .iter()
+        .map(|name| from.iter().position(|f| f == name))
+        .collect();
+    let all_in_from = positions.iter().all(Option::is_some);
     let mut remapped = StringBuilder::new();
     for i in 0..rows {
         let flags = markers
             .filter(|m| m.is_valid(i))
             .map(|m| m.value(i).as_bytes());
-        let text: String = to
+        if flags.is_none() && all_in_from {
+            // No column unchanged, none missing.
+            remapped.append_null();
+            continue;
+        }
+        let text: String = positions
             .iter()
-            .map(|name| match from.iter().position(|f| f == name) {
-                Some(p) => flags.and_then(|f| f.get(p)).map_or('0', |&f| f as char),
+            .map(|position| match position {
+                Some(p) => flags.and_then(|f| f.get(*p)).map_or('0', |&f| f as char),
                 None => missing(i),
             })
             .collect();

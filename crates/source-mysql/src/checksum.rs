@@ -118,9 +118,10 @@ pub(crate) async fn chunk_checksum(
 }
 
 /// Each row's key text and hash, ordered by the key text's bytes, streamed from a reader of the
-/// snapshot. Rows with a normalized JSON document are hashed here from their text, where its
-/// escapes are written as PostgreSQL writes them (`client_row_hash`): their hashes equal the
-/// target's, although the checksum computed in MariaDB does not.
+/// snapshot. A read with a normalized JSON column is hashed here, row by row, from the rows'
+/// text (sent to the client), where each document's escapes are written as PostgreSQL writes
+/// them (`client_row_hash`): the hashes equal the target's, although the checksum computed in
+/// MariaDB does not.
 pub(crate) fn row_hashes(
     readers: &Arc<Readers>,
     read: &ReadSpec,

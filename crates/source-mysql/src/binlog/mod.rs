@@ -818,8 +818,8 @@ impl MysqlChangeStream {
                         self.end_group(pos, header.timestamp())?;
                         false
                     }
-                    Statement::Truncate(named, table) => {
-                        let key = watched_key((named, table), &schema);
+                    Statement::Truncate(name) => {
+                        let key = watched_key(name, &schema);
                         if let Some(name) = self.watched.get(&key).map(|w| w.table.name.clone()) {
                             self.flush()?;
                             self.out
@@ -926,11 +926,12 @@ impl MysqlChangeStream {
                         action,
                     })
                 }
-                Renamed::Warn(warning) => warnings.push(warning),
+                Renamed::Warn(message) => warnings.push((from, to, message)),
                 Renamed::Nothing => {}
             }
         }
-        for (table, renamed_to, message) in warnings {
+        for (from, to, message) in warnings {
+            let (table, renamed_to) = (key_text(from), key_text(to));
             tracing::warn!(table = %table, renamed_to = %renamed_to, "{message}");
         }
         Ok(())
@@ -945,7 +946,6 @@ impl MysqlChangeStream {
         moves: &[(TableKey, TableKey)],
         statement: &str,
     ) -> Renamed {
-        let selected = |key: &TableKey| self.selects(key);
         let (old, new) = (key_text(from), key_text(to));
         let quoted = truncate_text(statement, 200);
         // Where the table that had `to`'s name went in the same statement, if it moved.
@@ -953,7 +953,7 @@ impl MysqlChangeStream {
             .iter()
             .find(|(first, _)| first == to)
             .map(|(_, last)| last);
-        let warn = |message: String| Renamed::Warn((old.clone(), new.clone(), message));
+        let warn = Renamed::Warn;
         if !self.watched.contains_key(from) {
             return if self.watched.contains_key(to) {
                 match to_moved_to {
@@ -961,7 +961,7 @@ impl MysqlChangeStream {
                     Some(_) => Renamed::Nothing,
                     None => warn(format!("table {old}, which the task does not capture, was renamed to {new}, the name of a captured table: change capture does not follow renames, so the target table {new} keeps its rows and gets the changes of the new {new} from now on, which is right when the new table held the same rows (the copy of an online schema-change tool such as gh-ost or pt-online-schema-change does); otherwise reload it with --restart")),
                 }
-            } else if selected(to) && !selected(from) {
+            } else if self.selects(to) && !self.selects(from) {
                 // Its rows never went through capture. (A selected table not captured yet had no
                 // row change since capture started, or was created while the task was stopped,
                 // which the resume warns of: its first change makes it a new table.)
@@ -989,7 +989,7 @@ impl MysqlChangeStream {
                 }
             };
         }
-        if selected(to) {
+        if self.selects(to) {
             return Renamed::Stop {
                 message: format!("captured table {old} was renamed to {new} (`{quoted}`), which the task selects: change capture does not follow renames, so {new} would be captured as a new table holding only the rows changed from now on, while the target has its rows under {old}"),
                 action: format!("{START_OVER}; or leave {new} out of the task's table mappings and run the task again (the target then keeps the rows under {old}, which gets no more changes)"),
@@ -1529,8 +1529,8 @@ enum Renamed {
     Nothing,
     /// A definite error: a target table would go wrong.
     Stop { message: String, action: String },
-    /// A warning of what becomes of the target table: the table, its new name, the message.
-    Warn((String, String, String)),
+    /// A warning of what becomes of the target table.
+    Warn(String),
 }
 
 /// The primary key of `known` (the definition the target was built for) and the one the TableMap

@@ -10,8 +10,8 @@ pub(crate) enum Statement {
     /// `COMMIT` (non-transactional tables) or `ROLLBACK` (logged only when non-transactional
     /// changes, which stay, were made): the end of the event group.
     Commit,
-    /// `TRUNCATE [TABLE] [schema.]name`: (schema if written, name).
-    Truncate(Option<String>, String),
+    /// `TRUNCATE [TABLE] [schema.]name`.
+    Truncate(Name),
     /// `RENAME TABLE a TO b, ...` or `ALTER TABLE a ... RENAME [TO|AS] b`: each table renamed,
     /// from and to.
     Rename(Vec<(Name, Name)>),
@@ -212,23 +212,15 @@ fn rows_without_events(text: &str) -> Option<(Vec<Name>, String)> {
         let quoted = || skip_noise(clause).trim_end().to_string();
         match (word.as_str(), second.as_str()) {
             ("DROP" | "TRUNCATE", "PARTITION") => Some((Vec::new(), quoted())),
-            // EXCHANGE PARTITION p WITH TABLE t: the two tables swap rows.
-            ("EXCHANGE", "PARTITION") => {
+            // EXCHANGE PARTITION p WITH TABLE t: the two tables swap rows. MariaDB 10.7+:
+            // CONVERT PARTITION p TO TABLE t (rows move out to a new table) and CONVERT TABLE t
+            // TO PARTITION p ... (rows move in, t is gone).
+            ("EXCHANGE" | "CONVERT", "PARTITION") => {
+                let joining = if word == "EXCHANGE" { "WITH" } else { "TO" };
                 let (_, rest) = identifier(after)?;
-                let (with, rest) = keyword(rest);
+                let (joined, rest) = keyword(rest);
                 let (table, rest) = keyword(rest);
-                (with == "WITH" && table == "TABLE")
-                    .then(|| table_name(rest))
-                    .flatten()
-                    .map(|other| (vec![other], quoted()))
-            }
-            // MariaDB 10.7+: CONVERT PARTITION p TO TABLE t (rows move out to a new table) and
-            // CONVERT TABLE t TO PARTITION p ... (rows move in, t is gone).
-            ("CONVERT", "PARTITION") => {
-                let (_, rest) = identifier(after)?;
-                let (to, rest) = keyword(rest);
-                let (table, rest) = keyword(rest);
-                (to == "TO" && table == "TABLE")
+                (joined == joining && table == "TABLE")
                     .then(|| table_name(rest))
                     .flatten()
                     .map(|other| (vec![other], quoted()))
@@ -254,7 +246,7 @@ pub(crate) fn classify(statement: &str) -> Statement {
             let (second, after) = keyword(rest);
             let names = if second == "TABLE" { after } else { rest };
             match table_name(names) {
-                Some((schema, name)) => Statement::Truncate(schema, name),
+                Some(name) => Statement::Truncate(name),
                 None => Statement::Other,
             }
         }
@@ -318,7 +310,7 @@ mod tests {
     use super::*;
 
     fn truncate(schema: Option<&str>, name: &str) -> Statement {
-        Statement::Truncate(schema.map(str::to_string), name.to_string())
+        Statement::Truncate((schema.map(str::to_string), name.to_string()))
     }
 
     #[test]

@@ -373,9 +373,10 @@ impl Layout {
 
 /// `n` of a `binary(n)` source type.
 fn binary_length(source_type: &str) -> Option<usize> {
-    let text = source_type.trim().to_ascii_lowercase();
-    let inner = text.strip_prefix("binary(")?.split(')').next()?;
-    inner.trim().parse().ok()
+    if crate::read::base_type(source_type.trim()) != "binary" {
+        return None;
+    }
+    crate::read::type_argument(source_type).map(|n| n as usize)
 }
 
 /// One row image of a row event: the value of each TableMap column (`None`: not in the image).

@@ -44,7 +44,8 @@ const OLD_TIME_ZERO_SECONDS: i64 = 838 * 3600 + 59 * 60 + 59 + 1;
 impl Temporal {
     /// How a column of TableMap type `column_type` (with its TableMap metadata `meta`) is read,
     /// given its catalog type `source_type` (`datetime(3) /* mariadb-5.3 */`; `None`: unknown):
-    /// `Ok(None)` when `mysql_common` reads it right. An error says why it can't be read.
+    /// `Ok(None)` when `mysql_common` reads it right. Every TIME2 is read here (one reader for
+    /// all fraction digits; only 1 and 2 need it). An error says why it can't be read.
     pub fn of(
         column_type: ColumnType,
         meta: &[u8],
@@ -162,11 +163,11 @@ impl Temporal {
 
 /// The digits in parentheses after a TIME/DATETIME/TIMESTAMP type (`time(3)`: 3, `time`: 0).
 fn fraction_digits(source_type: &str) -> Option<u8> {
-    let Some((_, rest)) = source_type.split_once('(') else {
+    if !source_type.contains('(') {
         return Some(0);
-    };
-    let digits: u8 = rest.split(')').next()?.trim().parse().ok()?;
-    (digits <= 6).then_some(digits)
+    }
+    let digits = crate::read::type_argument(source_type)?;
+    (digits <= 6).then_some(digits as u8)
 }
 
 /// An unsigned big-endian number of at most 8 bytes (the widest here are 8 with a top bit of 0).

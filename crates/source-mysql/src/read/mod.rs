@@ -82,6 +82,13 @@ pub(crate) fn base_type(source_type: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// The number in parentheses of a MySQL column type (`time(3)`: 3, `binary(16)`: 16); `None`
+/// without one, or when it is not one number (`decimal(10,2)`).
+pub(crate) fn type_argument(source_type: &str) -> Option<u32> {
+    let (_, rest) = source_type.split_once('(')?;
+    rest.split(')').next()?.trim().parse().ok()
+}
+
 pub(crate) fn find_column<'t>(table: &'t Table, name: &str) -> Result<&'t Column, SourceError> {
     table
         .columns

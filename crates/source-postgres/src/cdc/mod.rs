@@ -39,7 +39,7 @@ use migrate_pgconn::{Roots, SslMode, TlsSettings};
 use migrate_source::{key_columns, ChangeSource, Position, Selection, START_OVER};
 use pgwire_replication::config::{SslMode as ReplicationSslMode, TlsConfig};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
-use publishable::{check_publishable, without_replica_identity};
+use publishable::{check_publishable, without_replica_identity, IDENTITY_SQL};
 use render::Render;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -195,10 +195,6 @@ impl SlotSession {
 /// The publication option that publishes a partition's changes as its partitioned table's.
 const VIA_ROOT: &str = "publish_via_partition_root = true";
 
-/// Of table `c` (`pg_class`): its replica identity is `USING INDEX` and the index is gone.
-const IDENTITY_INDEX_GONE: &str = "(c.relreplident = 'i'
-        AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident))";
-
 /// The tables of the database whose UPDATE and DELETE a publication FOR ALL TABLES would make
 /// PostgreSQL refuse. Partitions are left out: their partitioned table is what the publication
 /// names; so are unlogged tables: such a publication leaves them out.
@@ -258,7 +254,7 @@ fn identity_keeper_sql(name: &str) -> String {
              -- A DROP INDEX names no table: the tables whose replica identity index is gone.
              SELECT c.oid::regclass FROM pg_class c
               WHERE TG_TAG = 'DROP INDEX' AND c.relkind IN ('r', 'p') AND c.relpersistence = 'p'
-                AND {IDENTITY_INDEX_GONE}
+                AND ({IDENTITY_SQL}) = 'index gone'
            LOOP
              BEGIN
                EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', keyless);

@@ -1186,9 +1186,21 @@ where
             .columns()
             .iter()
             .skip(3 + key_positions.len())
-            .map(|c| Longest {
-                chars: 0,
-                in_array: matches!(c.type_().kind(), tokio_postgres::types::Kind::Array(_)),
+            .map(|c| {
+                use tokio_postgres::types::Type;
+                let ty = c.type_();
+                Longest {
+                    chars: 0,
+                    // Only these get a wider type named (`wider_text_type`).
+                    tracked: [
+                        Type::VARCHAR,
+                        Type::BPCHAR,
+                        Type::VARCHAR_ARRAY,
+                        Type::BPCHAR_ARRAY,
+                    ]
+                    .contains(ty),
+                    in_array: matches!(ty.kind(), tokio_postgres::types::Kind::Array(_)),
+                }
             })
             .collect(),
         ..Facts::default()
@@ -1347,6 +1359,9 @@ fn wider_text_type(db: &tokio_postgres::error::DbError, longest: &Longest) -> Op
 #[derive(Debug, Default, Clone, Copy)]
 struct Longest {
     chars: usize,
+    /// Whether the target column is a `varchar(n)` or `char(n)` (or an array of them): no
+    /// other column's values are measured (this runs for every batch).
+    tracked: bool,
     in_array: bool,
 }
 
@@ -1374,6 +1389,9 @@ impl Longest {
                 };
                 *longest = (*longest).max(chars);
             }
+        }
+        if !self.tracked {
+            return;
         }
         match array.data_type() {
             DataType::Utf8 => strings(&mut self.chars, self.in_array, array.as_string::<i32>()),
