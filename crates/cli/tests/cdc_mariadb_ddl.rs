@@ -5,9 +5,12 @@
 //! run of its own (`--stop-when-idle`) after the source's SQL, and each test compares the rows of
 //! source and target itself, with SQL that does not go through migrate.
 
+#[path = "common/cdc.rs"]
+mod cdc_common;
 mod common;
 
-use common::migrate;
+use cdc_common::cdc_to_the_end;
+use common::{mariadb_task, one};
 use migrate_testkit::{MariaDbDatabase, PgDatabase};
 use std::path::PathBuf;
 use std::process::Output;
@@ -23,11 +26,11 @@ struct Task {
 impl Task {
     /// `None` without the servers (outside CI: with `CI=true` the testkit fails instead).
     fn new(hint: &str, setup: &str) -> Option<Task> {
-        let (mariadb, pg) = (migrate_testkit::mariadb()?, migrate_testkit::postgres()?);
+        let (source, target, staging) = mariadb_task(hint)?;
         let task = Task {
-            source: mariadb.create_database(&format!("{hint}_src")),
-            target: pg.create_database(&format!("{hint}_dst")),
-            staging: std::env::temp_dir().join(migrate_testkit::unique_name(hint)),
+            source,
+            target,
+            staging,
         };
         task.source.sql(setup).unwrap();
         Some(task)
@@ -35,24 +38,15 @@ impl Task {
 
     /// One run of the task: full load or resume, then capture until 2 s without a change.
     fn run(&self, extra: &[&str]) -> Output {
-        let mut args = vec![
-            "replicate",
-            "--source",
-            self.source.url(),
-            "--target",
-            self.target.url(),
-            "--staging",
-            self.staging.to_str().expect("utf-8 path"),
-            "--name",
-            "ddl",
-            "--cdc",
-            "--stop-when-idle",
-            "2",
-            "--progress",
-            "never",
-        ];
+        let mut args = vec!["--stop-when-idle", "2"];
         args.extend(extra);
-        migrate(&args)
+        cdc_to_the_end(
+            self.source.url(),
+            self.target.url(),
+            &self.staging,
+            "ddl",
+            &args,
+        )
     }
 
     /// A run that must succeed.
@@ -322,11 +316,8 @@ fn generated_columns_from_the_auto_increment_column_are_refused() {
         )),
         "{stderr}"
     );
-    let (_, target) = task.rows(
-        "SELECT 1",
-        &format!("SELECT count(*) FROM {}", task.target_table("h")),
-    );
-    assert_eq!(target, "3");
+    let count = format!("SELECT count(*) FROM {}", task.target_table("h"));
+    assert_eq!(one(&task.target, &count), "3");
 }
 
 /// MariaDB writes a character set for each geometry column in the TableMap's metadata (MySQL

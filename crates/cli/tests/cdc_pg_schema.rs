@@ -7,7 +7,8 @@ mod cdc_common;
 mod common;
 
 use cdc_common::{
-    psql, selecting_all_but, start_cdc, stop, stopped_with_error, wait_for_capture, wait_until_same,
+    cdc_to_the_end, pg_table_exists, psql, selecting_all_but, start_cdc, stop, stopped_with_error,
+    wait_for_capture, wait_for_target, wait_until_same,
 };
 use common::pg_task;
 
@@ -170,6 +171,10 @@ fn a_renamed_table_stops_the_task_until_left_out_or_reloaded() {
         .unwrap();
     let mut cdc = start_cdc(source.url(), target.url(), &staging, "tabren", false, &[]);
     wait_for_capture(&mut cdc, target.url());
+    // The stream has started (and learned k's oid) once a change has come through it: a rename
+    // before that is met as a table gone while the task was stopped (tested below).
+    source.sql("INSERT INTO other VALUES (100)").unwrap();
+    wait_for_target(&mut cdc, target.url(), "SELECT count(*) FROM other", "1");
     source
         .sql("ALTER TABLE k RENAME TO k2; UPDATE k2 SET v = 'after' WHERE id = 2;")
         .unwrap();
@@ -202,24 +207,16 @@ fn a_renamed_table_stops_the_task_until_left_out_or_reloaded() {
     assert_eq!(psql(target.url(), tables).unwrap(), "k,other");
 
     // A new full load of k2: k's target table still holds the key name k2 kept.
-    let args = [
-        "replicate",
-        "--cdc",
-        "--restart",
-        "--source",
-        source.url(),
-        "--target",
-        target.url(),
-        "--staging",
-        staging.to_str().unwrap(),
-        "--name",
-        "tabren",
-        "--progress",
-        "never",
-        "--stop-when-idle",
-        "2",
-    ];
-    let output = common::migrate(&args);
+    let reload = || {
+        cdc_to_the_end(
+            source.url(),
+            target.url(),
+            &staging,
+            "tabren",
+            &["--restart", "--stop-when-idle", "2"],
+        )
+    };
+    let output = reload();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_ne!(output.status.code(), Some(0), "{stderr}");
     assert!(
@@ -228,7 +225,7 @@ fn a_renamed_table_stops_the_task_until_left_out_or_reloaded() {
         "{stderr}"
     );
     psql(target.url(), "DROP TABLE public.k").unwrap();
-    let output = common::migrate(&args);
+    let output = reload();
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -268,10 +265,7 @@ fn a_table_renamed_while_the_task_was_stopped_stops_it() {
         ) && error.contains("--restart"),
         "{error}"
     );
-    assert_eq!(
-        psql(target.url(), "SELECT to_regclass('public.k2') IS NULL").unwrap(),
-        "t"
-    );
+    assert!(!pg_table_exists(target.url(), "public", "k2"));
     let _ = std::fs::remove_dir_all(&staging);
 }
 
@@ -304,9 +298,6 @@ fn enum_labels_too_long_for_the_target_name_the_exact_alter() {
         assert!(error.contains(&format!("({alter})")), "{error}");
         psql(target.url(), &alter).unwrap();
         cdc = start_cdc(source.url(), target.url(), &staging, "enumlen", false, &[]);
-        if column == "ms" {
-            break;
-        }
     }
     wait_until_same(
         &mut cdc,

@@ -4,13 +4,9 @@
 
 mod common;
 
-use common::{migrate_json, pg_task, table};
+use common::{migrate_json, one, pg_task, table};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn one(db: &migrate_testkit::PgDatabase, sql: &str) -> String {
-    db.sql(sql).unwrap().trim_end_matches('\n').to_string()
-}
 
 /// Chunks loaded into `target` so far (their checkpoints), by any task.
 fn checkpoints(target: &migrate_testkit::PgDatabase) -> u32 {

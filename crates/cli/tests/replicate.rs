@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{migrate, migrate_json, table};
+use common::{migrate, migrate_json, one, table};
 use migrate_testkit::PgDatabase;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -13,10 +13,6 @@ use std::time::{Duration, Instant};
 
 fn staging(hint: &str) -> PathBuf {
     std::env::temp_dir().join(migrate_testkit::unique_name(hint))
-}
-
-fn one(db: &PgDatabase, sql: &str) -> String {
-    db.sql(sql).unwrap().trim_end_matches('\n').to_string()
 }
 
 /// The source and the target of one test.

@@ -5,21 +5,17 @@
 //! Each test checks the source's application still works while capture runs and compares the
 //! target with the source independently of migrate.
 
+#[path = "common/cdc.rs"]
+mod cdc_common;
 mod common;
 
-use common::{migrate, migrate_json, pg_task};
+use cdc_common::{
+    refused_cdc, selecting_all_but, start_cdc, stop, wait_for_capture, wait_for_target,
+    wait_until_same, Cdc,
+};
+use common::{migrate_json, one, pg_task};
 use migrate_testkit::PgDatabase;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
-
-fn one(db: &PgDatabase, sql: &str) -> String {
-    db.sql(sql)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .trim_end()
-        .to_string()
-}
+use std::path::Path;
 
 /// The `replicate` arguments of task `name` from `source` to `target`, with `extra`.
 fn replicate_args<'a>(
@@ -46,143 +42,21 @@ fn replicate_args<'a>(
     args
 }
 
-/// A table mapping that selects every table but `excluded`; its `--table-mappings` arguments.
-fn all_but(staging: &Path, excluded: &[&str]) -> [String; 2] {
-    let rule = |id: usize, table: &str, action: &str| {
-        format!(
-            r#"{{"rule-type": "selection", "rule-id": "{id}", "rule-name": "{id}",
-                 "object-locator": {{"schema-name": "public", "table-name": "{table}"}},
-                 "rule-action": "{action}"}}"#
-        )
-    };
-    let mut rules = vec![rule(1, "%", "include")];
-    for (i, table) in excluded.iter().enumerate() {
-        rules.push(rule(i + 2, table, "exclude"));
-    }
-    let mapping = staging.with_extension(format!("{}.json", excluded.join("_")));
-    std::fs::write(&mapping, format!(r#"{{"rules": [{}]}}"#, rules.join(","))).unwrap();
-    [
-        "--table-mappings".into(),
-        mapping.to_str().expect("utf-8 path").into(),
-    ]
-}
+/// What a `--cdc` run that should be refused gets, so that it ends (3 s idle) if it is not.
+const UNTIL_IDLE: &[&str] = &["--stop-when-idle", "3", "--no-validate"];
 
-/// A `replicate --cdc` run in the background; killed if the test ends early, so that it does
-/// not keep its slot and connections on the shared server.
-struct Capture {
-    child: Child,
-    stderr: PathBuf,
-}
-
-impl Capture {
-    /// Starts task `name` with `extra` and waits (120 s at most) until its full load is done
-    /// and capture has started.
-    fn start(
-        source: &PgDatabase,
-        target: &PgDatabase,
-        staging: &Path,
-        name: &str,
-        extra: &[&str],
-    ) -> Capture {
-        let stderr = staging.with_extension(format!("{name}.err"));
-        let mut args = replicate_args(source, target, staging, name, &["--cdc"]);
-        args.extend(["--batch-seconds", "0.3", "--no-validate"]);
-        args.extend(extra);
-        let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
-            .args(&args)
-            .env("MIGRATE_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("start migrate");
-        let mut capture = Capture { child, stderr };
-        capture.wait_for(
-            target,
-            "SELECT count(*) FROM migrate.migrate_cdc_checkpoint",
-            "1",
-        );
-        capture
-    }
-
-    /// Waits (60 s at most) until `sql` prints `want` in `target` while capture runs.
-    fn wait_for(&mut self, target: &PgDatabase, sql: &str, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let got = target
-                .sql(sql)
-                .map(|s| s.trim_end().to_string())
-                .map_err(|e| e.to_string());
-            if got.as_deref() == Ok(want) {
-                return;
-            }
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("migrate exited ({status}); stderr:\n{}", self.stderr());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{sql}: target has {got:?}, not {want:?}; stderr:\n{}",
-                self.stderr()
-            );
-            thread::sleep(Duration::from_millis(300));
-        }
-    }
-
-    /// Waits until `sql` prints the same in `target` as in `source`.
-    fn wait_until_same(&mut self, source: &PgDatabase, target: &PgDatabase, sql: &str) {
-        let want = one(source, sql);
-        self.wait_for(target, sql, &want);
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    /// SIGTERM, then a clean exit within 60 s.
-    fn stop(mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert_eq!(status.code(), Some(0), "stderr:\n{}", self.stderr());
-                return;
-            }
-            assert!(Instant::now() < deadline, "no exit after SIGTERM");
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Runs task `name` with `--cdc` to its end (it stops once idle for 3 s) and returns its exit
-/// code and standard error.
-fn cdc_run(
+/// Starts task `name` with `--cdc` and `extra` in the background and waits until its full load
+/// is done and capture has started.
+fn capture(
     source: &PgDatabase,
     target: &PgDatabase,
     staging: &Path,
     name: &str,
     extra: &[&str],
-) -> (Option<i32>, String) {
-    let mut args = replicate_args(source, target, staging, name, &["--cdc"]);
-    args.extend(["--stop-when-idle", "3", "--no-validate"]);
-    args.extend(extra);
-    let output = migrate(&args);
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+) -> Cdc {
+    let mut cdc = start_cdc(source.url(), target.url(), staging, name, false, extra);
+    wait_for_capture(&mut cdc, target.url());
+    cdc
 }
 
 /// The source has neither the task's publication nor a replication slot: nothing was created.
@@ -213,8 +87,7 @@ fn a_deferrable_primary_key_is_no_replica_identity() {
         )
         .unwrap();
 
-    let (code, stderr) = cdc_run(&source, &target, &staging, "all", &[]);
-    assert_eq!(code, Some(2), "{stderr}");
+    let stderr = refused_cdc(source.url(), target.url(), &staging, "all", UNTIL_IDLE);
     for words in [
         "public.dc",
         "DEFERRABLE",
@@ -225,8 +98,8 @@ fn a_deferrable_primary_key_is_no_replica_identity() {
     }
     nothing_published(&source);
 
-    let mapping = all_but(&staging, &["dc"]);
-    let mut capture = Capture::start(
+    let mapping = selecting_all_but(&staging, &["dc"]);
+    let mut cdc = capture(
         &source,
         &target,
         &staging,
@@ -237,22 +110,22 @@ fn a_deferrable_primary_key_is_no_replica_identity() {
         .sql("UPDATE dc SET v = 'A' WHERE id = 1; DELETE FROM dc WHERE id = 2; UPDATE orders SET v = 2;")
         .expect("the source still takes UPDATE and DELETE of the excluded table");
     assert_eq!(one(&source, "SELECT puballtables FROM pg_publication"), "f");
-    capture.wait_for(&target, "SELECT v FROM orders", "2");
-    capture.stop();
+    wait_for_target(&mut cdc, target.url(), "SELECT v FROM orders", "2");
+    stop(cdc);
 
     // The remedy the refusal names: capture then takes the table's changes too.
     let target = migrate_testkit::postgres()
         .expect("the PostgreSQL server")
         .create_database("scope_deferrable_fixed");
     source.sql("ALTER TABLE dc REPLICA IDENTITY FULL").unwrap();
-    let mut capture = Capture::start(&source, &target, &staging, "fixed", &[]);
+    let mut cdc = capture(&source, &target, &staging, "fixed", &[]);
     source
         .sql("UPDATE dc SET v = 'C' WHERE id = 3; DELETE FROM dc WHERE id = 1; INSERT INTO dc VALUES (4, 'd');")
         .expect("the source takes UPDATE and DELETE of the published table");
     let rows = "SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM dc";
-    capture.wait_until_same(&source, &target, rows);
+    wait_until_same(&mut cdc, source.url(), target.url(), rows);
     assert_eq!(one(&target, rows), "3=C,4=d");
-    capture.stop();
+    stop(cdc);
     let _ = std::fs::remove_dir_all(&staging);
 }
 
@@ -278,7 +151,7 @@ fn a_table_created_later_with_a_deferrable_key_keeps_its_updates() {
                EXECUTE FUNCTION {capture_name}();"
         ))
         .unwrap();
-    let mut capture = Capture::start(&source, &target, &staging, "later", &[]);
+    let mut cdc = capture(&source, &target, &staging, "later", &[]);
     source
         .sql(
             "CREATE TABLE dc (id int PRIMARY KEY DEFERRABLE, v int); INSERT INTO dc VALUES (1, 1), (2, 2);
@@ -293,8 +166,8 @@ fn a_table_created_later_with_a_deferrable_key_keeps_its_updates() {
         ),
         "f"
     );
-    capture.wait_for(&target, "SELECT v FROM orders", "2");
-    capture.stop();
+    wait_for_target(&mut cdc, target.url(), "SELECT v FROM orders", "2");
+    stop(cdc);
     let _ = std::fs::remove_dir_all(&staging);
 }
 
@@ -361,8 +234,8 @@ fn an_excluded_inheritance_child_keeps_its_updates_under_capture() {
              INSERT INTO keyed_child VALUES (5, 'k5', 50);",
         )
         .unwrap();
-    let mapping = all_but(&staging, &["child_inh"]);
-    let mut capture = Capture::start(
+    let mapping = selecting_all_but(&staging, &["child_inh"]);
+    let mut cdc = capture(
         &source,
         &target,
         &staging,
@@ -387,9 +260,10 @@ fn an_excluded_inheritance_child_keeps_its_updates_under_capture() {
     let parent = "SELECT string_agg(id || '=' || x, ',' ORDER BY id) FROM";
     let child =
         "SELECT string_agg(id || '=' || x || '=' || extra, ',' ORDER BY id) FROM keyed_child";
-    capture.wait_for(&target, child, &one(&source, child));
-    capture.wait_for(
-        &target,
+    wait_for_target(&mut cdc, target.url(), child, &one(&source, child));
+    wait_for_target(
+        &mut cdc,
+        target.url(),
         &format!("{parent} parent_inh"),
         &one(&source, &format!("{parent} ONLY parent_inh")),
     );
@@ -398,7 +272,7 @@ fn an_excluded_inheritance_child_keeps_its_updates_under_capture() {
         "1=P1,2=p2,6=p6"
     );
     assert_eq!(one(&target, child), "5=K5=50,7=k7=70");
-    capture.stop();
+    stop(cdc);
     let _ = std::fs::remove_dir_all(&staging);
 }
 
@@ -419,8 +293,8 @@ fn an_earlier_publication_of_a_parent_lets_go_of_its_children() {
              CREATE PUBLICATION {capture_name} FOR TABLE parent_inh WITH (publish_via_partition_root = true);"
         ))
         .unwrap();
-    let mapping = all_but(&staging, &["child_inh"]);
-    let mut capture = Capture::start(
+    let mapping = selecting_all_but(&staging, &["child_inh"]);
+    let mut cdc = capture(
         &source,
         &target,
         &staging,
@@ -437,12 +311,13 @@ fn an_earlier_publication_of_a_parent_lets_go_of_its_children() {
         ),
         "parent_inh"
     );
-    capture.wait_for(
-        &target,
+    wait_for_target(
+        &mut cdc,
+        target.url(),
         "SELECT string_agg(id || '=' || x, ',') FROM parent_inh",
         "1=P1",
     );
-    capture.stop();
+    stop(cdc);
     let _ = std::fs::remove_dir_all(&staging);
 }
 
@@ -462,15 +337,10 @@ fn an_unlogged_table_is_refused_by_capture_and_loaded_without_it() {
         )
         .unwrap();
     // The keyless app_log, left out, makes the publication one of the selected tables.
-    let mapping = all_but(&staging, &["app_log"]);
-    let (code, stderr) = cdc_run(
-        &source,
-        &target,
-        &staging,
-        "unlogged",
-        &[&mapping[0], &mapping[1]],
-    );
-    assert_eq!(code, Some(2), "{stderr}");
+    let mapping = selecting_all_but(&staging, &["app_log"]);
+    let mut extra = UNTIL_IDLE.to_vec();
+    extra.extend([mapping[0].as_str(), mapping[1].as_str()]);
+    let stderr = refused_cdc(source.url(), target.url(), &staging, "unlogged", &extra);
     for words in ["public.unl", "UNLOGGED", "SET LOGGED", "exclude"] {
         assert!(stderr.contains(words), "no {words:?} in:\n{stderr}");
     }
@@ -478,8 +348,13 @@ fn an_unlogged_table_is_refused_by_capture_and_loaded_without_it() {
     // Under a publication FOR ALL TABLES (no keyless table left) it would not even be refused:
     // its changes would just never arrive.
     source.sql("DROP TABLE app_log").unwrap();
-    let (code, stderr) = cdc_run(&source, &target, &staging, "unlogged_all", &[]);
-    assert_eq!(code, Some(2), "{stderr}");
+    let stderr = refused_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "unlogged_all",
+        UNTIL_IDLE,
+    );
     assert!(stderr.contains("public.unl"), "{stderr}");
     nothing_published(&source);
 

@@ -63,17 +63,15 @@ pub struct Cdc {
     pub stderr: PathBuf,
 }
 
-pub fn start_cdc(
-    source: &str,
-    target: &str,
-    staging: &Path,
-    name: &str,
-    idle_stop: bool,
-    extra: &[&str],
-) -> Cdc {
-    let stdout = staging.with_extension(format!("{}.out", unique()));
-    let stderr = staging.with_extension(format!("{}.err", unique()));
-    let mut args = vec![
+/// The arguments of a `migrate replicate --cdc` run of task `name` (no progress bar), before
+/// the run's own.
+pub fn cdc_args<'a>(
+    source: &'a str,
+    target: &'a str,
+    staging: &'a Path,
+    name: &'a str,
+) -> Vec<&'a str> {
+    vec![
         "replicate",
         "--cdc",
         "--source",
@@ -84,14 +82,29 @@ pub fn start_cdc(
         staging.to_str().unwrap(),
         "--name",
         name,
-        "--output",
-        "json",
         "--progress",
         "never",
+    ]
+}
+
+pub fn start_cdc(
+    source: &str,
+    target: &str,
+    staging: &Path,
+    name: &str,
+    idle_stop: bool,
+    extra: &[&str],
+) -> Cdc {
+    let stdout = staging.with_extension(format!("{}.out", unique()));
+    let stderr = staging.with_extension(format!("{}.err", unique()));
+    let mut args = cdc_args(source, target, staging, name);
+    args.extend([
+        "--output",
+        "json",
         "--batch-seconds",
         "0.3",
         "--no-validate",
-    ];
+    ]);
     if idle_stop {
         args.extend(["--stop-when-idle", "3"]);
     }
@@ -109,6 +122,35 @@ pub fn start_cdc(
         stdout,
         stderr,
     }
+}
+
+/// Runs `migrate replicate --cdc` (text output, `extra` arguments) to its end: its output.
+/// (Uses the includer's `mod common`.)
+pub fn cdc_to_the_end(
+    source: &str,
+    target: &str,
+    staging: &Path,
+    name: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = cdc_args(source, target, staging, name);
+    args.extend(extra);
+    crate::common::migrate(&args)
+}
+
+/// Runs `replicate --cdc` once with `extra`, expecting it to be refused before its full load
+/// (exit code 2); its standard error.
+pub fn refused_cdc(
+    source: &str,
+    target: &str,
+    staging: &Path,
+    name: &str,
+    extra: &[&str],
+) -> String {
+    let output = cdc_to_the_end(source, target, staging, name, extra);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    stderr
 }
 
 pub fn unique() -> String {
@@ -213,19 +255,50 @@ pub fn stopped_with_error(cdc: Cdc) -> String {
 /// Waits (60 s at most) until `sql` answers the same in the target as in the source while `cdc`
 /// runs.
 pub fn wait_until_same(cdc: &mut Cdc, source: &str, target: &str, sql: &str) {
+    wait_for_answer(cdc, target, sql, || psql(source, sql));
+}
+
+/// Waits (60 s at most) until `sql` answers `want` in the target while `cdc` runs.
+pub fn wait_for_target(cdc: &mut Cdc, target: &str, sql: &str, want: &str) {
+    wait_for_answer(cdc, target, sql, || Ok(want.to_string()));
+}
+
+/// Waits (60 s at most) until `sql` answers in the target what `want` gives (a failing query
+/// is no answer) while `cdc` runs.
+fn wait_for_answer(
+    cdc: &mut Cdc,
+    target: &str,
+    sql: &str,
+    want: impl Fn() -> Result<String, String>,
+) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while psql(target, sql) != psql(source, sql) {
+    loop {
+        let (got, want) = (psql(target, sql), want());
+        if got.is_ok() && got == want {
+            return;
+        }
         if let Some(status) = cdc.child.try_wait().unwrap() {
             panic!("migrate exited ({status}); stderr:\n{}", cdc.stderr());
         }
         assert!(
             Instant::now() < deadline,
-            "target {:?} != source {:?}; stderr:\n{}",
-            psql(target, sql),
-            psql(source, sql),
+            "{sql}: target {got:?} != {want:?}; stderr:\n{}",
             cdc.stderr()
         );
         thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Whether the database at `url` has table `schema.table` (a failing query fails the test).
+pub fn pg_table_exists(url: &str, schema: &str, table: &str) -> bool {
+    let sql = format!("SELECT to_regclass('\"{schema}\".{table}') IS NOT NULL");
+    match psql(url, &sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .as_str()
+    {
+        "t" => true,
+        "f" => false,
+        other => panic!("{sql}: {other}"),
     }
 }
 

@@ -57,3 +57,30 @@ pub fn pg_task(
         std::env::temp_dir().join(migrate_testkit::unique_name(hint)),
     ))
 }
+
+/// A MariaDB source database, a PostgreSQL target database and a staging directory on the test
+/// servers, all named after `hint`; `None` without the servers (outside CI: with `CI=true` the
+/// testkit fails).
+pub fn mariadb_task(
+    hint: &str,
+) -> Option<(
+    migrate_testkit::MariaDbDatabase,
+    migrate_testkit::PgDatabase,
+    std::path::PathBuf,
+)> {
+    let (mariadb, pg) = (migrate_testkit::mariadb()?, migrate_testkit::postgres()?);
+    Some((
+        mariadb.create_database(&format!("{hint}_src")),
+        pg.create_database(&format!("{hint}_dst")),
+        std::env::temp_dir().join(migrate_testkit::unique_name(hint)),
+    ))
+}
+
+/// The one answer of `sql` in `db` (its output without the final newline); a failure fails the
+/// test naming the SQL.
+pub fn one(db: &migrate_testkit::PgDatabase, sql: &str) -> String {
+    db.sql(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .trim_end_matches('\n')
+        .to_string()
+}
