@@ -367,12 +367,12 @@ impl<'a> Run<'a> {
                 }
                 if !ok {
                     let n = m.partition_count(t).await?;
-                    let mut r = self.report();
-                    r.partitions.failed += n;
-                    r.notes.push(format!(
-                        "{}.{}: its {n} partitions were not migrated because the table failed",
-                        db.name, t.name
-                    ));
+                    self.report().fail_many(
+                        ObjectKind::Partition,
+                        n,
+                        format!("{}.{} ({n} partitions)", db.name, t.name),
+                        "not migrated: their table failed".into(),
+                    );
                     continue;
                 }
                 // Only a table Glue had can have partitions there that the source does not:
@@ -406,12 +406,12 @@ impl<'a> Run<'a> {
                 if let Some(reason) = self.halted_because() {
                     let rest = m.partition_count(t).await?.saturating_sub(read);
                     if rest > 0 {
-                        let mut r = self.report();
-                        r.partitions.failed += rest;
-                        r.notes.push(format!(
-                            "{}.{}: {rest} partitions not attempted: the run stopped: {reason}",
-                            db.name, t.name
-                        ));
+                        self.report().fail_many(
+                            ObjectKind::Partition,
+                            rest,
+                            format!("{}.{} ({rest} partitions)", db.name, t.name),
+                            format!("not attempted: the run stopped: {reason}"),
+                        );
                     }
                 } else if compare {
                     self.extra_partitions(&db.name, &t.name, &in_source).await;

@@ -197,7 +197,19 @@ impl Report {
     }
 
     pub(crate) fn fail(&mut self, kind: ObjectKind, object: String, message: String) {
-        self.counts_mut(kind).failed += 1;
+        self.fail_many(kind, 1, object, message);
+    }
+
+    /// `count` objects that failed for one reason, listed as one failure (a table's partitions
+    /// that were not sent, say): every failed count has its reason under `failures`.
+    pub(crate) fn fail_many(
+        &mut self,
+        kind: ObjectKind,
+        count: u64,
+        object: String,
+        message: String,
+    ) {
+        self.counts_mut(kind).failed += count;
         self.problem(kind, object, message);
     }
 

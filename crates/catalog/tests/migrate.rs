@@ -6,7 +6,9 @@ mod common;
 
 use common::*;
 use futures::TryStreamExt;
-use migrate_catalog::{migrate, CatalogError, Filter, Options, Outcome, Source, Target};
+use migrate_catalog::{
+    migrate, CatalogError, Filter, ObjectKind, Options, Outcome, Source, Target,
+};
 use migrate_core::LocationMap;
 use migrate_glue::{GlueClient, GlueError, MAX_BATCH_CREATE};
 use migrate_metastore::{HiveGeneration, Metastore};
@@ -246,7 +248,7 @@ async fn full_migration(dialect: Dialect, generation: Generation, hint: &str) {
     let moved = third
         .changes
         .iter()
-        .find(|c| c.kind == migrate_catalog::ObjectKind::Partition)
+        .find(|c| c.kind == ObjectKind::Partition)
         .unwrap();
     assert_eq!(moved.fields.len(), 1, "{moved:?}");
     assert_eq!(moved.fields[0].path, "StorageDescriptor.Location");
@@ -1124,6 +1126,27 @@ async fn glue_going_away_stops_the_run_after_one_batch_exhausts_its_retries() {
     assert!(reason.contains("Glue stopped answering"), "{reason}");
     let p = r.partitions;
     assert_eq!(p.created + p.failed, 3000, "{p:?}");
+    // Every failed partition has its reason under `failures`: one entry per partition, or one
+    // per table for the partitions the stop left unsent.
+    let listed: u64 = r
+        .failures
+        .iter()
+        .filter(|f| f.kind == ObjectKind::Partition)
+        .map(|f| {
+            f.object
+                .strip_suffix(" partitions)")
+                .and_then(|o| o.rsplit_once(" ("))
+                .map_or(1, |(_, n)| n.parse::<u64>().unwrap())
+        })
+        .sum();
+    assert_eq!(listed + r.failures_not_listed, p.failed, "{:?}", r.failures);
+    assert!(
+        r.failures
+            .iter()
+            .any(|f| f.message.contains("not attempted: the run stopped")),
+        "{:?}",
+        r.failures
+    );
     // Five calls went through (fewer confirmed if one timed out on a busy machine and was sent
     // again); the batches in flight when Glue went away may have been written without their
     // answer arriving: counted failed ("not confirmed"), at most one per connection.
