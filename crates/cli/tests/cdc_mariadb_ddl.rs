@@ -1,15 +1,17 @@
 //! `migrate replicate --cdc` from the shared MariaDB into the shared PostgreSQL across DDL and
 //! table shapes the row-based binlog does not carry plainly: partition maintenance that drops
 //! rows without row events, a primary key changed under a running capture, a generated column
-//! computed from the AUTO_INCREMENT column, a text column after a geometry column. Each step is a
-//! run of its own (`--stop-when-idle`) after the source's SQL, and each test compares the rows of
-//! source and target itself, with SQL that does not go through migrate.
+//! computed from the AUTO_INCREMENT column, a text column after a geometry column, a column type
+//! changed while the task was stopped, NOT NULL columns added without a DEFAULT. Each step is a
+//! run of its own (`--stop-when-idle`) after the source's SQL, or the source's SQL while a run
+//! captures, and each test compares the rows of source and target itself, with SQL that does not
+//! go through migrate.
 
 #[path = "common/cdc.rs"]
 mod cdc_common;
 mod common;
 
-use cdc_common::cdc_to_the_end;
+use cdc_common::{cdc_to_the_end, start_cdc, stop, wait_for_capture, wait_for_target};
 use common::{mariadb_task, one};
 use migrate_testkit::{MariaDbDatabase, PgDatabase};
 use std::path::PathBuf;
@@ -403,4 +405,143 @@ fn a_changed_primary_key_stops_the_task() {
     let (source, target) = task.rows(rows.0, &rows.1);
     assert_eq!(source, "1|1|a\n1|2|a2\n2|1|b");
     assert_eq!(source, target);
+}
+
+/// A column's type changed while the task was stopped (`MODIFY v BIGINT`, `MODIFY s
+/// VARCHAR(100)`): the resumed run's first TableMap of the table differs from the definition the
+/// target was built for, so the table is rediscovered and the task stops with the `ALTER TABLE
+/// ... ALTER COLUMN ... TYPE` to run on the target, as a run that saw the ALTER live does; after
+/// it the next run goes on and the rows arrive. Before, the resumed run trusted its first
+/// TableMap to match the recorded `int`: the value beyond it stopped the task with "fix the value
+/// in the source", and the target's ALTER did not help; the VARCHAR widening went unseen (a
+/// longer value got the advice of a type as wide as that value only).
+#[test]
+fn a_type_changed_while_the_task_was_stopped_stops_with_the_alter_to_run() {
+    let Some(task) = Task::new(
+        "cdc_my_retype",
+        "CREATE TABLE w (id INT PRIMARY KEY, v INT, s VARCHAR(10)) ENGINE=InnoDB;
+         INSERT INTO w VALUES (1, 1, 'a'), (2, 2, 'b');",
+    ) else {
+        return;
+    };
+    let rows = (
+        "SELECT CONCAT_WS('|', id, v, s) FROM w ORDER BY id",
+        format!(
+            "SELECT concat_ws('|', id, v, s) FROM {} ORDER BY id",
+            task.target_table("w")
+        ),
+    );
+    task.ok(&[]);
+    for (change, alter) in [
+        (
+            "ALTER TABLE w MODIFY v BIGINT; INSERT INTO w VALUES (3, 3000000000, 'c');",
+            "ALTER COLUMN v TYPE bigint",
+        ),
+        (
+            "ALTER TABLE w MODIFY s VARCHAR(100); INSERT INTO w VALUES (4, 4, REPEAT('x', 50));",
+            "ALTER COLUMN s TYPE character varying(100)",
+        ),
+    ] {
+        task.source.sql(change).unwrap();
+        let stderr = task.refused(&[]);
+        let alter = format!("ALTER TABLE {}.w {alter}", task.source.name());
+        assert!(
+            stderr.contains(&alter) && !stderr.contains("fix the value"),
+            "`{alter}` not in:\n{stderr}"
+        );
+        let (source, target) = task.rows(rows.0, &rows.1);
+        assert_ne!(source, target);
+        task.target.sql(&alter).unwrap();
+        task.ok(&[]);
+        let (source, target) = task.rows(rows.0, &rows.1);
+        assert_eq!(source, target);
+    }
+    let (source, _) = task.rows(rows.0, &rows.1);
+    assert!(
+        source.contains(&format!("3|3000000000|c\n4|4|{}", "x".repeat(50))),
+        "{source}"
+    );
+}
+
+/// Columns added NOT NULL without a DEFAULT while capture runs: MariaDB gives the rows that exist
+/// the type's implicit value (0, '', an ENUM's first label, ...), and the target column gets it
+/// as its default, so those rows and the rows changed before the `ALTER` that are applied after
+/// it read the same as in the source. A DATE added so gets the zero date, which no target date
+/// holds: the task stops naming table and column, and a remove-column rule for it lets the task
+/// go on. Before, the target column was added NOT NULL without a default and the task stopped
+/// with PostgreSQL's "column ... contains null values".
+#[test]
+fn not_null_columns_added_without_a_default_get_the_implicit_value() {
+    let Some(task) = Task::new(
+        "cdc_my_implicit",
+        "CREATE TABLE a (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB;
+         INSERT INTO a VALUES (1, 'a'), (2, 'b'), (3, 'c');
+         CREATE TABLE z (id INT PRIMARY KEY) ENGINE=InnoDB;
+         INSERT INTO z VALUES (1);",
+    ) else {
+        return;
+    };
+    let db = task.source.name().to_string();
+    let rows = (
+        "SELECT CONCAT_WS('|', id, v, n, s, e, st, b + 0, y + 0, t, HEX(vb), dc) FROM a ORDER BY id",
+        format!(
+            "SELECT concat_ws('|', id, v, n, s, e, st, b::int, y, t, upper(encode(vb, 'hex')), dc)
+               FROM {} ORDER BY id",
+            task.target_table("a")
+        ),
+    );
+    let mut cdc = start_cdc(
+        task.source.url(),
+        task.target.url(),
+        &task.staging,
+        "ddl",
+        false,
+        &[],
+    );
+    wait_for_capture(&mut cdc, task.target.url());
+    task.source
+        .sql(
+            "UPDATE a SET v = 'a2' WHERE id = 1;
+             INSERT INTO a VALUES (4, 'd');
+             ALTER TABLE a ADD COLUMN n INT NOT NULL, ADD COLUMN s VARCHAR(5) NOT NULL,
+                           ADD COLUMN e ENUM('lo', 'hi') NOT NULL, ADD COLUMN st SET('p', 'q') NOT NULL,
+                           ADD COLUMN b BIT(1) NOT NULL, ADD COLUMN y YEAR NOT NULL,
+                           ADD COLUMN t TIME NOT NULL, ADD COLUMN vb VARBINARY(4) NOT NULL,
+                           ADD COLUMN dc DECIMAL(6,2) NOT NULL;
+             UPDATE a SET n = 5, e = 'hi' WHERE id = 2;
+             INSERT INTO a VALUES (5, 'e', 7, 'z', 'hi', 'p,q', 1, 2024, '12:30:00', x'0A', 1.5);",
+        )
+        .unwrap();
+    let source = task.source.sql(rows.0).unwrap().trim_end().to_string();
+    assert_eq!(
+        source,
+        "1|a2|0||lo||0|0|00:00:00||0.00\n2|b|5||hi||0|0|00:00:00||0.00\n\
+         3|c|0||lo||0|0|00:00:00||0.00\n4|d|0||lo||0|0|00:00:00||0.00\n\
+         5|e|7|z|hi|p,q|1|2024|12:30:00|0A|1.50"
+    );
+    wait_for_target(&mut cdc, task.target.url(), &rows.1, &source);
+    let outputs = [cdc.stdout.clone(), cdc.stderr.clone()];
+    stop(cdc);
+    for output in outputs {
+        let _ = std::fs::remove_file(output);
+    }
+
+    task.source
+        .sql("ALTER TABLE z ADD COLUMN d DATE NOT NULL; INSERT INTO z VALUES (2, '2024-01-01');")
+        .unwrap();
+    let stderr = task.refused(&[]);
+    let words = format!("column d was added to {db}.z NOT NULL without a DEFAULT: the source gave the rows that existed its type's implicit value, the zero date 0000-00-00");
+    assert!(
+        stderr.contains(&words) && stderr.contains("remove-column rule"),
+        "`{words}` not in:\n{stderr}"
+    );
+    let count = format!("SELECT count(*) FROM {}", task.target_table("z"));
+    assert_eq!(one(&task.target, &count), "1");
+    let mapping = task.mapping(&[&format!(
+        r#"{{"rule-type": "transformation", "rule-id": "2", "rule-name": "no-d",
+            "rule-target": "column", "object-locator": {{"schema-name": "{db}", "table-name": "z",
+            "column-name": "d"}}, "rule-action": "remove-column"}}"#
+    )]);
+    task.ok(&[mapping[0].as_str(), mapping[1].as_str()]);
+    assert_eq!(one(&task.target, &count), "2");
 }

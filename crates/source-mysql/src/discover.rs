@@ -4,7 +4,8 @@ use crate::connect::{get, Flavor};
 use crate::{MysqlSource, SourceError};
 use migrate_core::{
     Catalog, Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, Finding,
-    ForeignKey, Ident, Identity, QualifiedName, Severity, SourceDialect, Table, TableStatistics,
+    ForeignKey, Ident, Identity, LogicalType, QualifiedName, Severity, SourceDialect, Table,
+    TableStatistics,
 };
 use migrate_dialect::{parse_type_text, TypeMaps};
 use mysql_async::prelude::Queryable;
@@ -351,6 +352,56 @@ fn column_default(flavor: Flavor, default: Option<String>, extra: &str) -> Optio
     Some(ColumnDefault::Expression(expression))
 }
 
+/// The value MariaDB and MySQL give a NOT NULL column without a DEFAULT in a row that has none
+/// of its own, such as each row a table has when the column is added: its type's implicit
+/// default, as a default expression in MySQL syntax (`0`, `''`, an ENUM's first label,
+/// `'00:00:00'`). An error says what that value is where the target column can't be given it
+/// as its default: a zero date, the empty text of a JSON column, the empty value of a geometry,
+/// the zero bytes of a BINARY(n) (which the converter writes no PostgreSQL default for).
+pub(crate) fn implicit_default(column: &Column) -> Result<String, String> {
+    if column.data_type == LogicalType::Json {
+        return Err("the empty text, which is not a JSON value".into());
+    }
+    let base = crate::read::base_type(&column.source_type);
+    Ok(match base.as_str() {
+        "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "decimal"
+        | "numeric" | "float" | "double" | "bit" | "year" => "0".into(),
+        "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" | "set"
+        | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => "''".into(),
+        "time" => "'00:00:00'".into(),
+        "enum" => {
+            let first = parse_type_text(SourceDialect::Mysql, &column.source_type)
+                .ok()
+                .and_then(|ty| ty.labels.into_iter().next());
+            match first {
+                Some(label) => crate::sql::quote_literal(&label),
+                None => return Err(format!("the first label of {}", column.source_type)),
+            }
+        }
+        "date" => return Err("the zero date 0000-00-00, which no target date can hold".into()),
+        "datetime" | "timestamp" => {
+            return Err(
+                "the zero date 0000-00-00 00:00:00, which no target timestamp can hold".into(),
+            )
+        }
+        "binary" => {
+            return Err(format!(
+                "{} zero bytes, which migrate can't give the target column as its default",
+                crate::read::type_argument(&column.source_type).unwrap_or(1)
+            ))
+        }
+        "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
+        | "multipolygon" | "geometrycollection" => {
+            return Err("an empty value, which is no geometry".into())
+        }
+        other => {
+            return Err(format!(
+                "the implicit value of type {other}, which migrate does not know"
+            ))
+        }
+    })
+}
+
 fn is_current_timestamp(text: &str) -> bool {
     text.to_ascii_lowercase().starts_with("current_timestamp")
 }
@@ -413,5 +464,26 @@ mod tests {
             Some("CURRENT_TIMESTAMP(6)".into())
         );
         assert_eq!(on_update("auto_increment"), None);
+    }
+
+    #[test]
+    fn implicit_defaults_of_not_null_columns() {
+        let implicit = |source_type: &str, data_type| {
+            implicit_default(&Column::new(Ident::new("c"), source_type, data_type))
+        };
+        assert_eq!(implicit("int(11)", LogicalType::Integer), Ok("0".into()));
+        assert_eq!(implicit("bit(1)", LogicalType::Boolean), Ok("0".into()));
+        assert_eq!(implicit("varchar(5)", LogicalType::Text), Ok("''".into()));
+        assert_eq!(
+            implicit("enum('it''s','b')", LogicalType::Text),
+            Ok("'it''s'".into())
+        );
+        assert_eq!(implicit("time", LogicalType::Text), Ok("'00:00:00'".into()));
+        let refused =
+            |source_type: &str, data_type| implicit(source_type, data_type).expect_err(source_type);
+        assert!(refused("date", LogicalType::Date).contains("zero date 0000-00-00"));
+        assert!(refused("longtext", LogicalType::Json).contains("not a JSON value"));
+        assert!(refused("binary(3)", LogicalType::Blob).starts_with("3 zero bytes"));
+        assert!(refused("point", LogicalType::Blob).contains("no geometry"));
     }
 }

@@ -18,7 +18,12 @@
 //!   id is always used. When a watched table's columns differ from the known definition (ADD /
 //!   DROP / MODIFY COLUMN), the table is rediscovered: the TableMap gives the column list and
 //!   order, the live catalog only the canonical type of each column by name (the catalog can be
-//!   ahead of the binlog), and a [`ChangeEvent::Table`] goes before its rows.
+//!   ahead of the binlog), and a [`ChangeEvent::Table`] goes before its rows. A table's first
+//!   TableMap in a stream is compared with the definition the stream was opened with, column by
+//!   column (`MapColumn::logs`): a stream that resumes after an ALTER sees it too. A column
+//!   added NOT NULL without a DEFAULT is announced with its type's implicit value as its
+//!   default (the value the source gave the rows it had), or stops the stream when the target
+//!   can't be given that value (a zero date).
 //! - row events of one table are gathered into batches of at most [`rows::BATCH_ROWS`] rows or
 //!   about [`rows::BATCH_BYTES`] bytes, handed on as they fill and at a change of table: a
 //!   transaction of any size streams in bounded memory. Consecutive transactions of one table
@@ -34,7 +39,8 @@
 //!   keeps its rows; a swap's, where a table the task does not capture takes its name, says the
 //!   target table gets that table's changes), and so is a table the task does not capture
 //!   taking a watched name freed before;
-//!   other DDL is seen through the next TableMap.
+//!   other DDL is seen through the next TableMap. The tables a statement names are matched
+//!   as the server compares names: case-insensitively with `lower_case_table_names` 1 or 2.
 //!   INSERT/UPDATE/DELETE logged as statements (a session with `binlog_format=STATEMENT`) on a
 //!   watched schema stop the stream with a definite error: their rows can't be captured.
 //! - refused when the stream opens: binlog off, `binlog_format` other than ROW,
@@ -54,10 +60,12 @@ mod rows;
 mod temporal;
 
 use crate::connect::{first, get, Flavor, Target};
+use crate::discover::implicit_default;
+use crate::read::find_column;
 use crate::sql::display_name;
 use crate::{MysqlSnapshot, MysqlSource, SourceError};
 use futures::{FutureExt, StreamExt};
-use migrate_core::{ColumnDefault, Ident, LogicalType, QualifiedName, Table};
+use migrate_core::{Column, ColumnDefault, Ident, LogicalType, QualifiedName, Table};
 use migrate_source::{
     ChangeEvent, ChangeSource, ChangeStream, ColumnFilter, Position, Selection, TableFilter,
     START_OVER,
@@ -198,6 +206,9 @@ pub struct MysqlChangeStream {
     columns: ColumnFilter,
     /// Table id -> watched table; `None`: a table the stream skips.
     ids: HashMap<u64, Option<TableKey>>,
+    /// The server compares database and table names case-insensitively
+    /// (`lower_case_table_names` 1 or 2): keys are folded to lower case (see [`fold`]).
+    fold_case: bool,
     collations: HashMap<u16, String>,
     /// The binlog file being read.
     file: String,
@@ -546,6 +557,9 @@ impl MysqlChangeStream {
             .await?
             .is_some_and(|c| !c.eq_ignore_ascii_case("NONE"));
         let collations = collations(&mut control, flavor, &endpoint).await?;
+        let fold_case = variable(&mut control, "lower_case_table_names", &context)
+            .await?
+            .is_some_and(|v| v != "0");
 
         // Resume by file and position while the server has the file; by GTID when it doesn't.
         let by_gtid = start_point(&mut control, flavor, &endpoint, &cursor, from).await?;
@@ -623,12 +637,15 @@ impl MysqlChangeStream {
 
         // The server's databases share one binlog, but a task reads the URL's database, or
         // without one every database but the server's own (as discovery does): other tables are
-        // not the task's, whatever the rules select. Case is ignored: with
-        // lower_case_table_names the binlog has the name lowered.
-        let selected: TableFilter = match target.database.clone() {
-            Some(database) => Arc::new(move |name: &QualifiedName| {
-                name.schema_value().eq_ignore_ascii_case(&database) && selected(name)
-            }),
+        // not the task's, whatever the rules select. Names compare as the server compares
+        // them: with lower_case_table_names the binlog has the name lowered.
+        let selected: TableFilter = match target.database.as_deref() {
+            Some(database) => {
+                let database = fold(database, fold_case);
+                Arc::new(move |name: &QualifiedName| {
+                    fold(name.schema_value(), fold_case) == database && selected(name)
+                })
+            }
             None => Arc::new(move |name: &QualifiedName| {
                 !crate::discover::SYSTEM_SCHEMAS
                     .iter()
@@ -640,7 +657,7 @@ impl MysqlChangeStream {
             .iter()
             .map(|t| {
                 (
-                    key_of(t),
+                    key_of(t, fold_case),
                     Watched {
                         table: t.clone(),
                         map: None,
@@ -661,6 +678,7 @@ impl MysqlChangeStream {
             selected,
             columns,
             ids: HashMap::new(),
+            fold_case,
             collations,
             file: cursor.file.clone(),
             gtid,
@@ -819,7 +837,7 @@ impl MysqlChangeStream {
                         false
                     }
                     Statement::Truncate(name) => {
-                        let key = watched_key(name, &schema);
+                        let key = watched_key(name, &schema, self.fold_case);
                         if let Some(name) = self.watched.get(&key).map(|w| w.table.name.clone()) {
                             self.flush()?;
                             self.out
@@ -829,7 +847,8 @@ impl MysqlChangeStream {
                         true
                     }
                     Statement::Dml => {
-                        let watched_schema = self.watched.keys().any(|(s, _)| *s == schema);
+                        let schema_key = fold(&schema, self.fold_case);
+                        let watched_schema = self.watched.keys().any(|(s, _)| *s == schema_key);
                         if watched_schema {
                             return Err(SourceError::ChangeCapture {
                                 at: self.at(pos),
@@ -906,8 +925,8 @@ impl MysqlChangeStream {
         let mut moves: Vec<(TableKey, TableKey)> = Vec::new();
         for (from, to) in pairs {
             let (from, to) = (
-                watched_key(from.clone(), schema),
-                watched_key(to.clone(), schema),
+                watched_key(from.clone(), schema, self.fold_case),
+                watched_key(to.clone(), schema, self.fold_case),
             );
             match moves.iter_mut().find(|(_, now)| *now == from) {
                 Some(moved) => moved.1 = to,
@@ -1029,7 +1048,7 @@ impl MysqlChangeStream {
     ) -> Result<(), SourceError> {
         let keys: Vec<TableKey> = tables
             .iter()
-            .map(|name| watched_key(name.clone(), schema))
+            .map(|name| watched_key(name.clone(), schema, self.fold_case))
             .collect();
         let Some(table) = keys
             .iter()
@@ -1079,7 +1098,7 @@ impl MysqlChangeStream {
     /// not follow it, a warning.
     fn dropped(&self, names: Vec<query::Name>, schema: &str) {
         for name in names {
-            let key = watched_key(name, schema);
+            let key = watched_key(name, schema, self.fold_case);
             if self.watched.contains_key(&key) {
                 tracing::warn!(table = %key_text(&key), "a captured table was dropped on the source: change capture does not follow DROP TABLE, so its target table keeps its rows (drop or empty it there if it should go; a table created again under that name has its changes applied to it)");
             }
@@ -1087,12 +1106,15 @@ impl MysqlChangeStream {
     }
 
     async fn table_map(&mut self, tme: &TableMapEvent<'_>, pos: u32) -> Result<(), SourceError> {
+        let (database, table) = (tme.database_name(), tme.table_name());
         let key = (
-            tme.database_name().into_owned(),
-            tme.table_name().into_owned(),
+            fold(&database, self.fold_case),
+            fold(&table, self.fold_case),
         );
+        // Discovery reads the database by the name the server gave the TableMap.
+        let database = database.into_owned();
         if !self.watched.contains_key(&key) {
-            let name = QualifiedName::new(Some(Ident::new(&key.0)), Ident::new(&key.1));
+            let name = QualifiedName::new(Some(Ident::new(&database)), Ident::new(table));
             if !(self.selected)(&name) {
                 self.ids.insert(tme.table_id(), None);
                 return Ok(());
@@ -1100,11 +1122,11 @@ impl MysqlChangeStream {
             // A table of the selection first seen now (created after the stream opened).
             let discovered = self
                 .catalog
-                .discover(Some(std::slice::from_ref(&key.0)))
+                .discover(Some(std::slice::from_ref(&database)))
                 .await?
                 .tables
                 .into_iter()
-                .find(|t| key_of(t) == key);
+                .find(|t| key_of(t, self.fold_case) == key);
             let Some(table) = discovered else {
                 tracing::warn!(table = %name, "a selected table is in the binlog but no longer in the catalog (dropped since): its changes are skipped");
                 self.ids.insert(tme.table_id(), None);
@@ -1174,30 +1196,70 @@ impl MysqlChangeStream {
                 .iter()
                 .all(|m| known.iter().any(|k| k.eq_ignore_ascii_case(&m.name)));
         // A new TableMap with the same column names but other types (MODIFY COLUMN) also needs
-        // the catalog's types; the first TableMap of a table is trusted to match its definition.
-        let changed = !same_columns || watched.map.is_some();
-        let table = if changed {
+        // the catalog's types. The first TableMap of a table in this run is compared with the
+        // definition the target was built for: the run may resume after an ALTER.
+        let unlike_recorded = match watched.map {
+            Some(_) => None,
+            None => map.columns.iter().find(|m| {
+                !find_column(&watched.table, &m.name).is_ok_and(|c| m.logs(&c.source_type))
+            }),
+        };
+        if let Some(column) = unlike_recorded {
+            tracing::debug!(table = %key_text(&key), column = %column.name, "the table's first table map differs from the definition the target was built for: reading its columns from the catalog");
+        }
+        let changed = !same_columns || watched.map.is_some() || unlike_recorded.is_some();
+        let mut table = if changed {
             let rediscovered = self
                 .catalog
-                .discover(Some(std::slice::from_ref(&key.0)))
+                .discover(Some(std::slice::from_ref(&database)))
                 .await?
                 .tables
                 .into_iter()
-                .find(|t| key_of(t) == key);
+                .find(|t| key_of(t, self.fold_case) == key);
             rows::table_from_map(rediscovered.as_ref(), &watched.table, &map.columns)?
         } else {
             watched.table.clone()
         };
-        let layout = Layout::new(table.clone(), &map.columns)?;
-        let announce = changed && table.columns != watched.table.columns;
-        // The target adds a new column with its default, which gives its existing rows the
-        // source's values only when the default is a constant.
-        let filled_by_source = table.columns.iter().find(|c| {
+        let added = |c: &Column| {
             !watched
                 .table
                 .columns
                 .iter()
                 .any(|w| w.name.matches(&c.name))
+        };
+        // A NOT NULL column added without a DEFAULT: the source gave the rows that existed its
+        // type's implicit value, which the target column gets as its default.
+        let implicit: Vec<usize> = (0..table.columns.len())
+            .filter(|&i| {
+                let c = &table.columns[i];
+                added(c)
+                    && !c.nullable
+                    && c.default.is_none()
+                    && c.generated.is_none()
+                    && c.identity.is_none()
+            })
+            .collect();
+        for i in implicit {
+            match implicit_default(&table.columns[i]) {
+                Ok(value) => table.columns[i].default = Some(ColumnDefault::Expression(value)),
+                // A column the task leaves out does not reach the target.
+                Err(_) if !(self.columns)(&table, &table.columns[i].name.value) => {}
+                Err(value) => {
+                    let (column, name) = (&table.columns[i].name, display_name(&table));
+                    return Err(SourceError::ChangeCapture {
+                        at: self.at(pos),
+                        message: format!("column {column} was added to {name} NOT NULL without a DEFAULT: the source gave the rows that existed its type's implicit value, {value}"),
+                        action: format!("give those rows a value the target can hold on the source (UPDATE {name} SET {column} = ...), then {START_OVER}; or leave the column out with a remove-column rule and run the task again"),
+                    });
+                }
+            }
+        }
+        let layout = Layout::new(table.clone(), &map.columns)?;
+        let announce = changed && table.columns != watched.table.columns;
+        // The target adds a new column with its default, which gives its existing rows the
+        // source's values only when the default is a constant.
+        let filled_by_source = table.columns.iter().find(|c| {
+            added(c)
                 && (c.identity.is_some()
                     || matches!(&c.default, Some(ColumnDefault::Expression(e)) if !is_constant(e)))
         });
@@ -1398,11 +1460,22 @@ fn at_hand(binlog: &mut BinlogStream) -> Option<Option<Result<Event, mysql_async
     tokio::task::unconstrained(binlog.next()).now_or_never()
 }
 
-fn key_of(table: &Table) -> TableKey {
+fn key_of(table: &Table, fold_case: bool) -> TableKey {
     (
-        table.name.schema_value().to_string(),
-        table.name.name.value.clone(),
+        fold(table.name.schema_value(), fold_case),
+        fold(&table.name.name.value, fold_case),
     )
+}
+
+/// A database or table name as the server compares it: lower-cased when `fold_case` (the
+/// server's `lower_case_table_names` is 1 or 2), as it is otherwise (0: names are
+/// case-sensitive).
+fn fold(name: &str, fold_case: bool) -> String {
+    if fold_case {
+        name.to_lowercase()
+    } else {
+        name.to_string()
+    }
 }
 
 fn truncate_text(text: &str, max: usize) -> String {
@@ -1518,9 +1591,12 @@ fn is_constant(expression: &str) -> bool {
 }
 
 /// The `watched` key of a table named in a statement: its schema if written, else the
-/// statement's default database.
-fn watched_key((named, table): query::Name, schema: &str) -> TableKey {
-    (named.unwrap_or_else(|| schema.to_string()), table)
+/// statement's default database, both folded as the server compares names (see [`fold`]).
+fn watched_key((named, table): query::Name, schema: &str, fold_case: bool) -> TableKey {
+    (
+        fold(named.as_deref().unwrap_or(schema), fold_case),
+        fold(&table, fold_case),
+    )
 }
 
 /// What a rename statement means for one of its tables (see [`MysqlChangeStream::renamed`]).
@@ -1644,6 +1720,41 @@ mod tests {
         assert_eq!(
             key_changed(&table(&["id"], &[]), &map(&["id"], &["id"])),
             None
+        );
+    }
+
+    /// With lower_case_table_names 1 (or 2), `RENAME TABLE Orders ...`, `DROP TABLE Orders`,
+    /// `TRUNCATE Shop.ORDERS` name the captured `shop.orders`; with 0 names are case-sensitive,
+    /// and `Orders` is another table.
+    #[test]
+    fn statement_names_match_captured_tables_as_the_server_compares_names() {
+        let captured = Table::new(QualifiedName::new(
+            Some(Ident::new("shop")),
+            Ident::new("orders"),
+        ));
+        let named = |schema: Option<&str>, table: &str| (schema.map(String::from), table.into());
+        for (name, default_database) in [
+            (named(None, "Orders"), "shop"),
+            (named(None, "orders"), "Shop"),
+            (named(Some("SHOP"), "ORDERS"), "other"),
+        ] {
+            assert_eq!(
+                watched_key(name.clone(), default_database, true),
+                key_of(&captured, true)
+            );
+            assert_ne!(
+                watched_key(name, default_database, false),
+                key_of(&captured, false)
+            );
+        }
+        assert_eq!(
+            watched_key(named(None, "orders"), "shop", false),
+            key_of(&captured, false)
+        );
+        // Names are folded whole, not only their ASCII letters.
+        assert_eq!(
+            watched_key(named(Some("Bücher"), "Ärger"), "x", true),
+            ("bücher".to_string(), "ärger".to_string())
         );
     }
 

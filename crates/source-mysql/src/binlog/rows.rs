@@ -20,7 +20,8 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, SchemaRef};
 use migrate_core::civil_from_days;
-use migrate_core::{LogicalType, QualifiedName, Table};
+use migrate_core::{LogicalType, QualifiedName, SourceDialect, Table};
+use migrate_dialect::parse_type_text;
 use migrate_source::{change_schema, key_columns, START_OVER};
 use mysql_async::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
 use mysql_async::binlog::value::BinlogValue;
@@ -186,6 +187,115 @@ pub(crate) fn map_columns(
         columns,
         primary_key,
     })
+}
+
+impl MapColumn {
+    /// Whether a column of catalog type `source_type` (`int(11) unsigned`, `varchar(10)`) is
+    /// logged as this TableMap column: its binlog type and signedness, and what the TableMap
+    /// carries of its size (length in bytes, precision and scale, fraction digits, bits, BLOB
+    /// size, ENUM/SET labels). `false` also where it can't tell (a type it does not know, the
+    /// old temporal formats, which carry no metadata, a character set of unknown width): the
+    /// caller then reads the catalog.
+    pub fn logs(&self, source_type: &str) -> bool {
+        use ColumnType as T;
+        let Ok(ty) = parse_type_text(SourceDialect::Mysql, source_type) else {
+            return false;
+        };
+        let arg = |i: usize| ty.args.get(i).copied().flatten();
+        let number =
+            |binlog: ColumnType| self.column_type == binlog && self.unsigned == ty.unsigned;
+        // Characters of the column's type times the character set's widest character.
+        let bytes = |chars: Option<i64>| {
+            let width = match self.charset.as_deref() {
+                Some("utf8mb4" | "utf16" | "utf16le" | "utf32") => 4,
+                Some("utf8mb3" | "utf8") => 3,
+                Some("ucs2") => 2,
+                Some("latin1" | "ascii" | "binary") => 1,
+                _ => return None,
+            };
+            chars.map(|n| n * width)
+        };
+        // The TableMap's metadata bytes are these numbers.
+        let meta_is = |numbers: &[Option<i64>]| {
+            self.meta.len() == numbers.len()
+                && self
+                    .meta
+                    .iter()
+                    .zip(numbers)
+                    .all(|(b, n)| Some(i64::from(*b)) == *n)
+        };
+        let fraction = || meta_is(&[Some(arg(0).unwrap_or(0))]);
+        let labels = || match self.charset.as_deref().and_then(Charset::from_name) {
+            Some(set) => {
+                self.values.len() == ty.labels.len()
+                    && self.values.iter().zip(&ty.labels).all(|(value, label)| {
+                        set.decode(value.clone())
+                            .is_ok_and(|v| v == label.as_bytes())
+                    })
+            }
+            None => false,
+        };
+        let blob = |size: i64, binary: bool| {
+            self.column_type == T::MYSQL_TYPE_BLOB
+                && meta_is(&[Some(size)])
+                && binary == (self.charset.as_deref() == Some("binary"))
+        };
+        match ty.name.as_str() {
+            "TINYINT" => number(T::MYSQL_TYPE_TINY),
+            "SMALLINT" => number(T::MYSQL_TYPE_SHORT),
+            "MEDIUMINT" => number(T::MYSQL_TYPE_INT24),
+            "INT" | "INTEGER" => number(T::MYSQL_TYPE_LONG),
+            "BIGINT" => number(T::MYSQL_TYPE_LONGLONG),
+            "FLOAT" => number(T::MYSQL_TYPE_FLOAT),
+            "DOUBLE" => number(T::MYSQL_TYPE_DOUBLE),
+            "DECIMAL" | "NUMERIC" => number(T::MYSQL_TYPE_NEWDECIMAL) && meta_is(&[arg(0), arg(1)]),
+            "BIT" => {
+                let bits = arg(0).unwrap_or(1);
+                self.column_type == T::MYSQL_TYPE_BIT && meta_is(&[Some(bits % 8), Some(bits / 8)])
+            }
+            "YEAR" => self.column_type == T::MYSQL_TYPE_YEAR,
+            "DATE" => matches!(self.column_type, T::MYSQL_TYPE_NEWDATE | T::MYSQL_TYPE_DATE),
+            "DATETIME" => self.column_type == T::MYSQL_TYPE_DATETIME2 && fraction(),
+            "TIMESTAMP" => self.column_type == T::MYSQL_TYPE_TIMESTAMP2 && fraction(),
+            "TIME" => self.column_type == T::MYSQL_TYPE_TIME2 && fraction(),
+            "CHAR" | "BINARY" => {
+                // The real type with bits 8-9 of the length folded in, then the length's low byte.
+                let length = match self.meta.as_slice() {
+                    [high, low] if high & 0x30 != 0x30 => {
+                        i64::from(*low) | (i64::from((high & 0x30) ^ 0x30) << 4)
+                    }
+                    [_, low] => i64::from(*low),
+                    _ => return false,
+                };
+                self.column_type == T::MYSQL_TYPE_STRING
+                    && (ty.name == "BINARY") == (self.charset.as_deref() == Some("binary"))
+                    && bytes(Some(arg(0).unwrap_or(1))) == Some(length)
+            }
+            "VARCHAR" | "VARBINARY" => {
+                let length = match self.meta.as_slice() {
+                    [low, high] => i64::from(u16::from_le_bytes([*low, *high])),
+                    _ => return false,
+                };
+                self.column_type == T::MYSQL_TYPE_VARCHAR
+                    && (ty.name == "VARBINARY") == (self.charset.as_deref() == Some("binary"))
+                    && bytes(arg(0)) == Some(length)
+            }
+            "TINYTEXT" => blob(1, false),
+            "TEXT" => blob(2, false),
+            "MEDIUMTEXT" => blob(3, false),
+            "LONGTEXT" => blob(4, false),
+            "TINYBLOB" => blob(1, true),
+            "BLOB" => blob(2, true),
+            "MEDIUMBLOB" => blob(3, true),
+            "LONGBLOB" => blob(4, true),
+            "ENUM" => self.column_type == T::MYSQL_TYPE_ENUM && labels(),
+            "SET" => self.column_type == T::MYSQL_TYPE_SET && labels(),
+            "JSON" => self.column_type == T::MYSQL_TYPE_JSON,
+            "GEOMETRY" | "POINT" | "LINESTRING" | "POLYGON" | "MULTIPOINT" | "MULTILINESTRING"
+            | "MULTIPOLYGON" | "GEOMETRYCOLLECTION" => self.column_type == T::MYSQL_TYPE_GEOMETRY,
+            _ => false,
+        }
+    }
 }
 
 /// How a binlog value becomes the snapshot reader's value.
@@ -936,5 +1046,45 @@ mod tests {
         )
         .unwrap();
         assert_eq!(padded, Value::Bytes(vec![1, 0, 0]));
+    }
+
+    #[test]
+    fn table_map_columns_are_matched_with_catalog_types() {
+        let column = |column_type, charset: Option<&str>, meta: &[u8], unsigned| MapColumn {
+            name: "c".into(),
+            column_type,
+            charset: charset.map(String::from),
+            values: Vec::new(),
+            meta: meta.to_vec(),
+            unsigned,
+        };
+        use ColumnType as T;
+        let int = column(T::MYSQL_TYPE_LONG, None, &[], false);
+        assert!(int.logs("int(11)"));
+        assert!(!int.logs("bigint(20)") && !int.logs("int(10) unsigned"));
+        assert!(column(T::MYSQL_TYPE_LONG, None, &[], true).logs("int(10) unsigned"));
+        // VARCHAR: the length in bytes, up to 4 per utf8mb4 character.
+        let varchar = column(T::MYSQL_TYPE_VARCHAR, Some("utf8mb4"), &[40, 0], false);
+        assert!(varchar.logs("varchar(10)") && !varchar.logs("varchar(100)"));
+        assert!(!varchar.logs("varbinary(40)"));
+        assert!(
+            column(T::MYSQL_TYPE_VARCHAR, Some("utf8mb4"), &[0x90, 1], false).logs("varchar(100)")
+        );
+        // CHAR(100) in utf8mb4 is 400 bytes: bits 8-9 of the length are folded into the type byte.
+        let char_400 = column(T::MYSQL_TYPE_STRING, Some("utf8mb4"), &[0xee, 0x90], false);
+        assert!(char_400.logs("char(100)") && !char_400.logs("char(99)"));
+        let decimal = column(T::MYSQL_TYPE_NEWDECIMAL, None, &[12, 3], false);
+        assert!(decimal.logs("decimal(12,3)") && !decimal.logs("decimal(14,3)"));
+        let datetime = column(T::MYSQL_TYPE_DATETIME2, None, &[6], false);
+        assert!(datetime.logs("datetime(6)") && !datetime.logs("datetime"));
+        let text = column(T::MYSQL_TYPE_BLOB, Some("utf8mb4"), &[2], false);
+        assert!(text.logs("text") && !text.logs("mediumtext") && !text.logs("blob"));
+        let mut labels = column(T::MYSQL_TYPE_ENUM, Some("latin1"), &[], false);
+        labels.values = vec![b"a".to_vec(), b"it's".to_vec(), vec![0xE9]];
+        assert!(labels.logs("enum('a','it''s','\u{e9}')"));
+        assert!(!labels.logs("enum('a','it''s','\u{e9}','new')"));
+        // Old temporal formats carry no metadata, and unknown types can't be told: not matched.
+        assert!(!column(T::MYSQL_TYPE_DATETIME, None, &[], false).logs("datetime"));
+        assert!(!column(T::MYSQL_TYPE_STRING, Some("binary"), &[0xfe, 16], false).logs("uuid"));
     }
 }
