@@ -269,6 +269,151 @@ fn a_table_renamed_while_the_task_was_stopped_stops_it() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// The warning of a table that took a captured table's name (the earlier table's rows stay in
+/// the target table).
+const TOOK_THE_NAME: &str = "is another table than the one captured under that name before";
+
+/// How many of the warnings of a run's `summary` say that `table` took a captured table's name.
+fn took_the_name(summary: &serde_json::Value, table: &str) -> usize {
+    summary["warnings"]
+        .as_array()
+        .expect("the summary lists its warnings")
+        .iter()
+        .filter_map(|w| w.as_str())
+        .filter(|w| w.starts_with(&format!("{table} {TOOK_THE_NAME}")))
+        .count()
+}
+
+/// Tables created under the names of captured tables renamed out of the selection or dropped
+/// while capture runs: each is captured under the name (its rows arrive in the target table,
+/// which keeps the earlier table's) with one warning, in the log and in the summary, whichever
+/// message comes first: the renamed table's change before the new table's (`a`), none at all
+/// from a dropped one (`b`), or the new table's before the renamed one's (`c`).
+#[test]
+fn a_table_that_takes_a_captured_name_is_warned_about() {
+    let Some((source, target, staging)) = pg_task("cdc_retake") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE a (id int PRIMARY KEY, v text);
+             CREATE TABLE b (id int PRIMARY KEY, v text);
+             CREATE TABLE c (id int PRIMARY KEY, v text);
+             CREATE TABLE other (id int PRIMARY KEY);
+             INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 3) g;
+             INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 3) g;
+             INSERT INTO c SELECT g, 'c' || g FROM generate_series(1, 3) g;",
+        )
+        .unwrap();
+    let without_old = selecting_all_but(&staging, &["%[_]old"]);
+    let args: Vec<&str> = without_old.iter().map(String::as_str).collect();
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "retake", false, &args);
+    wait_for_capture(&mut cdc, target.url());
+    // Once a change came through, the stream knows the captured tables' relations.
+    source.sql("INSERT INTO other VALUES (1)").unwrap();
+    wait_for_target(&mut cdc, target.url(), "SELECT count(*) FROM other", "1");
+    source
+        .sql(
+            "ALTER TABLE a RENAME TO a_old; UPDATE a_old SET v = 'old' WHERE id = 1;
+             CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a VALUES (100, 'new a');
+             DROP TABLE b;
+             CREATE TABLE b (id int PRIMARY KEY, v text); INSERT INTO b VALUES (200, 'new b');
+             ALTER TABLE c RENAME TO c_old;
+             CREATE TABLE c (id int PRIMARY KEY, v text); INSERT INTO c VALUES (300, 'new c');
+             UPDATE c_old SET v = 'old' WHERE id = 1;",
+        )
+        .unwrap();
+    let expected = [
+        ("a", "1|a1,2|a2,3|a3,100|new a"),
+        ("b", "1|b1,2|b2,3|b3,200|new b"),
+        ("c", "1|c1,2|c2,3|c3,300|new c"),
+    ];
+    for (table, want) in expected {
+        wait_for_target(&mut cdc, target.url(), &rows(table, "id, v"), want);
+    }
+    let stderr_path = cdc.stderr.clone();
+    let summary = stop(cdc);
+    let stderr = std::fs::read_to_string(stderr_path).unwrap_or_default();
+    for (table, _) in expected {
+        let table = format!("public.{table}");
+        assert_eq!(took_the_name(&summary, &table), 1, "{table}: {summary:#}");
+        assert!(
+            stderr.contains(&format!("{table} {TOOK_THE_NAME}")),
+            "{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+/// The same while the task was stopped: the next run captures the tables that took the names
+/// of a table renamed out of the selection (`a`) and of a dropped one (`b`), with one warning
+/// for each, though the catalog then knows only the new tables under those names, and the
+/// dropped table's last change arrives under its name first. (The publication's event trigger
+/// tells of the tables created: an earlier migrate's, which did not, is replaced when the task
+/// resumes.)
+#[test]
+fn a_table_that_took_a_captured_name_while_the_task_was_stopped_is_warned_about() {
+    let Some((source, target, staging)) = pg_task("cdc_retake2") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE a (id int PRIMARY KEY, v text);
+             CREATE TABLE b (id int PRIMARY KEY, v text);
+             INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 3) g;
+             INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 3) g;",
+        )
+        .unwrap();
+    let without_old = selecting_all_but(&staging, &["%[_]old"]);
+    let args: Vec<&str> = without_old.iter().map(String::as_str).collect();
+    let mut cdc = start_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "retake2",
+        false,
+        &args,
+    );
+    wait_for_capture(&mut cdc, target.url());
+    stop(cdc);
+    let keeper = migrate_source_postgres::capture_name(source.name(), "retake2");
+    source
+        .sql(&format!(
+            "CREATE OR REPLACE FUNCTION {keeper}() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END'"
+        ))
+        .unwrap();
+    let resumed = start_cdc(source.url(), target.url(), &staging, "retake2", true, &args);
+    let (code, _) = resumed.summary(std::time::Duration::from_secs(60));
+    assert_eq!(code, Some(0));
+    source
+        .sql(
+            "ALTER TABLE a RENAME TO a_old;
+             CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a VALUES (100, 'new a');
+             UPDATE a_old SET v = 'old' WHERE id = 1;
+             UPDATE b SET v = 'x' WHERE id = 2; DROP TABLE b;
+             CREATE TABLE b (id int PRIMARY KEY, v text); INSERT INTO b VALUES (200, 'new b');",
+        )
+        .unwrap();
+    let cdc = start_cdc(source.url(), target.url(), &staging, "retake2", true, &args);
+    let stderr_path = cdc.stderr.clone();
+    let (code, summary) = cdc.summary(std::time::Duration::from_secs(120));
+    let stderr = std::fs::read_to_string(stderr_path).unwrap_or_default();
+    assert_eq!(code, Some(0), "{stderr}");
+    for (table, want) in [
+        ("a", "1|a1,2|a2,3|a3,100|new a"),
+        ("b", "1|b1,2|x,3|b3,200|new b"),
+    ] {
+        assert_eq!(psql(target.url(), &rows(table, "id, v")).unwrap(), want);
+        let table = format!("public.{table}");
+        assert_eq!(took_the_name(&summary, &table), 1, "{table}: {summary:#}");
+        assert!(
+            stderr.contains(&format!("{table} {TOOK_THE_NAME}")),
+            "{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 /// A label added to a source enum, longer than the target's `varchar(n)` of it (and of its
 /// array): the task stops with the exact `ALTER TABLE` that holds the batch's values, for each
 /// column in turn; after them, the rows arrive.

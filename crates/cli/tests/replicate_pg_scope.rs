@@ -370,3 +370,133 @@ fn an_unlogged_table_is_refused_by_capture_and_loaded_without_it() {
     assert_eq!(one(&target, rows), one(&source, rows));
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+/// PostgreSQL checks the replica identity of the partition a row is in, never its partitioned
+/// table's (with or without `publish_via_partition_root`): partitions with a key or REPLICA
+/// IDENTITY FULL under a partitioned table without a key (`events`, left out) or with REPLICA IDENTITY NOTHING (`parted`, captured) leave the publication FOR
+/// ALL TABLES, so a table created later is captured; the source keeps taking UPDATE and DELETE
+/// of all of them, and the captured ones' changes arrive, a row moved to another partition too.
+/// A partition created later without a key gets REPLICA IDENTITY FULL from the publication's
+/// event trigger.
+#[test]
+fn partitions_with_a_replica_identity_leave_the_publication_for_all_tables() {
+    let Some((source, target, staging)) = pg_task("scope_parted_keyed") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (1, 1);
+             CREATE TABLE events (id int, v int) PARTITION BY RANGE (id);
+             CREATE TABLE events_1 PARTITION OF events (PRIMARY KEY (id)) FOR VALUES FROM (0) TO (10);
+             CREATE TABLE events_2 PARTITION OF events FOR VALUES FROM (10) TO (20);
+             ALTER TABLE events_2 REPLICA IDENTITY FULL;
+             INSERT INTO events VALUES (1, 1), (2, 2), (11, 1), (12, 2);
+             CREATE TABLE parted (id int PRIMARY KEY, v int) PARTITION BY RANGE (id);
+             ALTER TABLE parted REPLICA IDENTITY NOTHING;
+             CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
+             CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (10) TO (20);
+             INSERT INTO parted VALUES (1, 1), (2, 2), (11, 1), (12, 2);",
+        )
+        .unwrap();
+    // Neither events nor log has a key to capture by.
+    let mapping = selecting_all_but(&staging, &["events%", "log%"]);
+    let mut cdc = capture(
+        &source,
+        &target,
+        &staging,
+        "parted",
+        &[&mapping[0], &mapping[1]],
+    );
+    assert_eq!(one(&source, "SELECT puballtables FROM pg_publication"), "t");
+    source
+        .sql(
+            "UPDATE events SET v = v + 10; DELETE FROM events WHERE id IN (2, 12);
+             UPDATE parted SET v = v + 10; DELETE FROM parted WHERE id IN (2, 12);
+             UPDATE parted SET id = 15 WHERE id = 1;
+             CREATE TABLE later (id int PRIMARY KEY, v int); INSERT INTO later VALUES (1, 1);
+             CREATE TABLE log (id int, v int) PARTITION BY RANGE (id);
+             CREATE TABLE log_1 PARTITION OF log FOR VALUES FROM (0) TO (10);
+             INSERT INTO log VALUES (1, 1), (2, 2); UPDATE log SET v = 3; DELETE FROM log WHERE id = 2;",
+        )
+        .expect("the source takes UPDATE and DELETE of every partition");
+    assert_eq!(
+        one(
+            &source,
+            "SELECT relreplident FROM pg_class WHERE relname = 'log_1'"
+        ),
+        "f"
+    );
+    let rows = "SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM parted";
+    wait_for_target(&mut cdc, target.url(), rows, "11=11,15=11");
+    wait_for_target(
+        &mut cdc,
+        target.url(),
+        "SELECT string_agg(id || '=' || v, ',') FROM later",
+        "1=1",
+    );
+    stop(cdc);
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+/// The reverse: a partition without a replica identity (`readings_2`: REPLICA IDENTITY
+/// NOTHING) under a partitioned table with a primary key, and partitions without a key under
+/// one with REPLICA IDENTITY FULL (`audit`), would have their UPDATE and DELETE refused under a
+/// publication FOR ALL TABLES. Selected, such a table is refused naming the partition; left
+/// out, only the selected tables are published, the source keeps taking UPDATE and DELETE of
+/// those partitions, and the captured changes arrive.
+#[test]
+fn a_partition_without_a_replica_identity_keeps_the_publication_to_the_selected_tables() {
+    let Some((source, target, staging)) = pg_task("scope_parted_keyless") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE orders (id int PRIMARY KEY, v int); INSERT INTO orders VALUES (1, 1);
+             CREATE TABLE readings (id int PRIMARY KEY, v int) PARTITION BY RANGE (id);
+             CREATE TABLE readings_1 PARTITION OF readings FOR VALUES FROM (0) TO (10);
+             CREATE TABLE readings_2 PARTITION OF readings FOR VALUES FROM (10) TO (20);
+             ALTER TABLE readings_2 REPLICA IDENTITY NOTHING;
+             INSERT INTO readings VALUES (1, 1), (11, 1), (12, 2);
+             CREATE TABLE audit (id int, v int) PARTITION BY RANGE (id);
+             ALTER TABLE audit REPLICA IDENTITY FULL;
+             CREATE TABLE audit_1 PARTITION OF audit FOR VALUES FROM (0) TO (10);
+             INSERT INTO audit VALUES (1, 1), (2, 2);",
+        )
+        .unwrap();
+    let without_audit = selecting_all_but(&staging, &["audit%"]);
+    let mut extra = UNTIL_IDLE.to_vec();
+    extra.extend([without_audit[0].as_str(), without_audit[1].as_str()]);
+    let stderr = refused_cdc(source.url(), target.url(), &staging, "readings", &extra);
+    for words in [
+        "partition public.readings_2 of public.readings",
+        "REPLICA IDENTITY NOTHING",
+    ] {
+        assert!(stderr.contains(words), "no {words:?} in:\n{stderr}");
+    }
+    nothing_published(&source);
+
+    let mapping = selecting_all_but(&staging, &["audit%", "readings%"]);
+    let mut cdc = capture(
+        &source,
+        &target,
+        &staging,
+        "orders",
+        &[&mapping[0], &mapping[1]],
+    );
+    source
+        .sql(
+            "UPDATE readings SET v = v + 10; DELETE FROM readings WHERE id = 12;
+             UPDATE audit SET v = v + 10; DELETE FROM audit WHERE id = 2;
+             UPDATE orders SET v = 2; DELETE FROM orders; INSERT INTO orders VALUES (2, 2);",
+        )
+        .expect("the source takes UPDATE and DELETE of every partition");
+    assert_eq!(one(&source, "SELECT puballtables FROM pg_publication"), "f");
+    wait_for_target(
+        &mut cdc,
+        target.url(),
+        "SELECT string_agg(id || '=' || v, ',') FROM orders",
+        "2=2",
+    );
+    stop(cdc);
+    let _ = std::fs::remove_dir_all(&staging);
+}

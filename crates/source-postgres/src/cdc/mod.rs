@@ -3,12 +3,13 @@
 //!
 //! - [`migrate_source::ChangeSource::capture_snapshot`] creates the publication (`FOR ALL
 //!   TABLES` when the role may, so tables created later are captured, with an event trigger
-//!   that keeps such tables updatable on the source; else `FOR TABLE` the selected ones, a plain
-//!   table `ONLY`, without its inheritance children), after refusing a selected table that a
-//!   publication can't carry without harm (`publishable`: unlogged, or no replica identity), and
-//!   the slot with `SNAPSHOT 'export'`: the full load reads that snapshot, so
-//!   the slot's changes start exactly where the loaded data ends. The replication session that
-//!   created the slot stays idle while the snapshot is in use (the snapshot lives as long).
+//!   that keeps such tables updatable on the source and announces them to the change stream;
+//!   else `FOR TABLE` the selected ones, a plain table `ONLY`, without its inheritance
+//!   children), after refusing a selected table that a publication can't carry without harm
+//!   (`publishable`: unlogged, or no replica identity), and the slot with `SNAPSHOT 'export'`:
+//!   the full load reads that snapshot, so the slot's changes start exactly where the loaded
+//!   data ends. The replication session that created the slot stays idle while the snapshot is
+//!   in use (the snapshot lives as long).
 //! - [`migrate_source::ChangeSource::open_changes`] streams the slot from a position; the slot
 //!   only moves forward when the caller acknowledges a position its target made durable.
 //! - Values arrive in their binary `send` form and are decoded exactly as the full load's binary
@@ -39,7 +40,9 @@ use migrate_pgconn::{Roots, SslMode, TlsSettings};
 use migrate_source::{key_columns, ChangeSource, Position, Selection, START_OVER};
 use pgwire_replication::config::{SslMode as ReplicationSslMode, TlsConfig};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
-use publishable::{check_publishable, without_replica_identity, IDENTITY_SQL};
+use publishable::{
+    check_publishable, refused_when_published, without_replica_identity, IDENTITY_SQL,
+};
 use render::Render;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -196,17 +199,18 @@ impl SlotSession {
 const VIA_ROOT: &str = "publish_via_partition_root = true";
 
 /// The tables of the database whose UPDATE and DELETE a publication FOR ALL TABLES would make
-/// PostgreSQL refuse. Partitions are left out: their partitioned table is what the publication
-/// names; so are unlogged tables: such a publication leaves them out.
+/// PostgreSQL refuse ([`refused_when_published`]: partitions each by their own replica identity,
+/// never their partitioned table). Unlogged tables are left out: such a publication leaves them
+/// out.
 fn keyless_tables_sql() -> String {
     format!(
         "SELECT format('%I.%I', n.nspname, c.relname)
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'
+          WHERE c.relpersistence = 'p'
             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
             AND {}
           ORDER BY 1",
-        without_replica_identity()
+        refused_when_published()
     )
 }
 
@@ -216,17 +220,26 @@ const KEEPER_TAGS: &str =
     "'CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE', 'DROP INDEX'";
 
 /// Marks the identity keeper's function as this version's: an earlier migrate's (which took a
-/// DEFERRABLE primary key for a replica identity) lacks it and is replaced.
-const KEEPER_VERSION: &str = "migrate identity keeper 2";
+/// DEFERRABLE primary key for a replica identity, or did not announce the tables created)
+/// lacks it and is replaced.
+const KEEPER_VERSION: &str = "migrate identity keeper 3";
+
+/// The prefix of the transactional logical message (`pg_logical_emit_message`) by which the
+/// identity keeper announces a table created, its relation oid the message's content: a table
+/// that takes a captured table's name is then told from that table also when the task was
+/// stopped meanwhile (the catalog knows only the new one by then).
+const TABLE_CREATED: &str = "migrate: table created";
 
 /// The event trigger (and its function, both named `name`, the function in the role's current
 /// schema) that goes with publication `name` FOR ALL TABLES: a table that a `CREATE TABLE`, an
 /// `ALTER TABLE` or a `DROP INDEX` (of a `USING INDEX` identity) leaves without a replica
-/// identity gets `REPLICA IDENTITY FULL` in the same transaction, and the session is warned.
-/// Without it, such a table created while the publication exists would have its UPDATE and
-/// DELETE refused: the source's own application would fail. The function runs with the rights
-/// of the role that ran the DDL, which owns the table it changes; if it still can't, it warns
-/// and lets the DDL commit (migrate must not make the source's DDL fail).
+/// identity gets `REPLICA IDENTITY FULL` in the same transaction, and the session is warned (a
+/// partitioned table too, as earlier versions did, though only its partitions need it: see
+/// [`refused_when_published`]). Without it, such a table created while the publication exists
+/// would have its UPDATE and DELETE refused: the source's own application would fail. It also
+/// announces each table created to the change streams ([`TABLE_CREATED`]). The function runs
+/// with the rights of the role that ran the DDL, which owns the table it changes; if it still
+/// can't, it warns and lets the DDL commit (migrate must not make the source's DDL fail).
 fn identity_keeper_sql(name: &str) -> String {
     let quoted = crate::quote_ident(name);
     let warning = quote_literal(&format!(
@@ -239,12 +252,26 @@ fn identity_keeper_sql(name: &str) -> String {
          DELETE while publication {name} (change capture by migrate) publishes every table; give \
          it a primary key or REPLICA IDENTITY FULL"
     ));
+    let unannounced = quote_literal(&format!(
+        "the tables created could not be announced to change capture by migrate (publication \
+         {name}) (%): a table that took the name of a captured table is captured without a \
+         warning that its target table keeps the earlier table's rows"
+    ));
     format!(
         "CREATE OR REPLACE FUNCTION {quoted}() RETURNS event_trigger LANGUAGE plpgsql
          SET search_path = pg_catalog, pg_temp AS $keeper$
          -- {KEEPER_VERSION}
          DECLARE keyless regclass;
          BEGIN
+           BEGIN
+             PERFORM pg_logical_emit_message(true, {created}, c.oid::text)
+                FROM pg_event_trigger_ddl_commands() d JOIN pg_class c ON c.oid = d.objid
+               WHERE d.classid = 'pg_class'::regclass
+                 AND d.command_tag IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO')
+                 AND c.relkind IN ('r', 'p') AND c.relpersistence = 'p';
+           EXCEPTION WHEN OTHERS THEN
+             RAISE WARNING {unannounced}, SQLERRM;
+           END;
            FOR keyless IN
              SELECT c.oid::regclass FROM pg_event_trigger_ddl_commands() d
                JOIN pg_class c ON c.oid = d.objid
@@ -267,6 +294,7 @@ fn identity_keeper_sql(name: &str) -> String {
          CREATE EVENT TRIGGER {quoted} ON ddl_command_end
            WHEN TAG IN ({KEEPER_TAGS})
            EXECUTE FUNCTION {quoted}();",
+        created = quote_literal(TABLE_CREATED),
         without = without_replica_identity(),
     )
 }
@@ -872,6 +900,19 @@ impl ChangeSource for PostgresSource {
                 ),
                 action: START_OVER.into(),
             });
+        }
+        // The event trigger of an earlier migrate does not announce the tables created.
+        let all_tables = self
+            .client
+            .query_opt(
+                "SELECT puballtables FROM pg_publication WHERE pubname = $1",
+                &[&name],
+            )
+            .await
+            .map_err(SourceError::query("looking up the publication"))?
+            .is_some_and(|row| row.get(0));
+        if all_tables {
+            self.ensure_identity_keeper(&name).await?;
         }
         self.release_slot(&name).await?;
         let client = paced::connect(replication_config(self, &name, start))

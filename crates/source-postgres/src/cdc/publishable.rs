@@ -26,10 +26,25 @@ pub(crate) const IDENTITY_SQL: &str = "CASE c.relreplident
                     ELSE 'no primary key' END
         END";
 
+/// Of relation `c` (`pg_class`): it is one whose replica identity PostgreSQL checks before an
+/// UPDATE or DELETE while a publication includes it: a table that holds rows, plain or a
+/// partition. A partitioned table's own replica identity is never checked: PostgreSQL 15 checks
+/// each partition by its own, whether the publication names the partitioned table or is FOR ALL
+/// TABLES, with or without `publish_via_partition_root` (and `ALTER TABLE ... REPLICA
+/// IDENTITY` of a partitioned table does not reach its partitions).
+const CHECKED_SQL: &str = "c.relkind = 'r'";
+
 /// Of table `c` (`pg_class`): it has no replica identity ([`IDENTITY_SQL`] is none of those
-/// that identify a row), so PostgreSQL refuses its UPDATE and DELETE once it is published.
+/// that identify a row, the ones [`Identity::gap`] lets by).
 pub(crate) fn without_replica_identity() -> String {
     format!("(({IDENTITY_SQL}) NOT IN ('primary key', 'index', 'full'))")
+}
+
+/// Of relation `c` (`pg_class`): PostgreSQL refuses its UPDATE and DELETE while a publication
+/// includes it: it is checked ([`CHECKED_SQL`]) and has no replica identity. The rule of the
+/// choice of a publication FOR ALL TABLES; [`published`] judges the same relations.
+pub(crate) fn refused_when_published() -> String {
+    format!("({CHECKED_SQL} AND {})", without_replica_identity())
 }
 
 /// A table's replica identity as PostgreSQL applies it.
@@ -96,7 +111,8 @@ impl Identity {
 }
 
 /// What a publication of one selected table would hold: the table itself, or for a
-/// partitioned table each of its partitions (whose UPDATE and DELETE PostgreSQL checks).
+/// partitioned table each of its partitions (whose UPDATE and DELETE PostgreSQL checks, see
+/// [`CHECKED_SQL`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Published {
     /// The selected table, as the task names it.
@@ -149,7 +165,7 @@ pub(crate) async fn published(
                                               WHERE isleaf) p(relid)
                    JOIN pg_class c ON c.oid = p.relid
                    JOIN pg_namespace n ON n.oid = c.relnamespace
-                  WHERE c.relkind = 'r'
+                  WHERE {CHECKED_SQL}
                   ORDER BY 1, 3, 4"
             ),
             &[&names],

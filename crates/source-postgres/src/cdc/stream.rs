@@ -15,7 +15,7 @@ use migrate_source::{
     START_OVER,
 };
 use pgwire_replication::{Lsn, PgWireError, ReplicationClient, ReplicationEvent};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -83,6 +83,13 @@ pub struct PostgresChanges {
     /// Captured tables whose name was gone from the catalog when the session started: dropped,
     /// or renamed while the task was stopped (the new name is known only from its changes).
     vanished: Vec<QualifiedName>,
+    /// Captured names whose table was renamed out of the selection in this session, with that
+    /// table's relation oid: another relation met under such a name took it.
+    vacated: HashMap<QualifiedName, u32>,
+    /// Relations created after the position the stream resumed from, as the publication's
+    /// event trigger announces them ([`super::TABLE_CREATED`]): such a relation met under a
+    /// captured name is not the table whose rows the target holds under it.
+    created: HashSet<u32>,
     /// How types are read, by type oid (domains and enums resolved in the catalog).
     types: HashMap<u32, TypeCapture>,
     pending: VecDeque<ChangeEvent>,
@@ -127,6 +134,8 @@ impl PostgresChanges {
             selection,
             captured_oids,
             vanished,
+            vacated: HashMap::new(),
+            created: HashSet::new(),
             relations: HashMap::new(),
             types: HashMap::new(),
             pending: VecDeque::new(),
@@ -236,6 +245,20 @@ impl PostgresChanges {
                         });
                     }
                 }
+                ReplicationEvent::Message {
+                    transactional: true,
+                    prefix,
+                    content,
+                    ..
+                } if prefix == super::TABLE_CREATED && !self.skipping => {
+                    // Another prefix's or a malformed message is none of the stream's business.
+                    if let Some(id) = std::str::from_utf8(&content)
+                        .ok()
+                        .and_then(|oid| oid.parse().ok())
+                    {
+                        self.created.insert(id);
+                    }
+                }
                 ReplicationEvent::Message { .. } => {}
                 ReplicationEvent::StoppedAt { .. } => {}
             }
@@ -323,7 +346,7 @@ impl PostgresChanges {
         if known.is_none() {
             self.refuse_vanished_twin(&name, &relation, &types)?;
         }
-        self.follow_oid(relation.id, &name);
+        self.follow_oid(relation.id, &name).await?;
         let table = match known {
             Some(table) if same_columns => table,
             previous => {
@@ -415,17 +438,28 @@ impl PostgresChanges {
             .collect())
     }
 
-    /// Relation `id` is captured as `name` from now on. A captured name that another relation
-    /// had (the table was dropped, or renamed out of the task, and another took its name) is
-    /// told in the log: its target table keeps the old table's rows.
-    fn follow_oid(&mut self, id: u32, name: &QualifiedName) {
+    /// Relation `id` is captured as `name` from now on. When another table had that captured
+    /// name before (it was dropped, or renamed out of the task, and this one took its name),
+    /// the log says that the target table keeps the earlier table's rows: told by the
+    /// publication's event trigger, which announces each table created (the only way to know
+    /// of a table replaced while the task was stopped: the catalog then knows only the new one),
+    /// by a rename out of the selection seen in this session, or by another relation the
+    /// stream met under the name (or the catalog had under it when the session started, unless
+    /// it still has: the stream then reads changes made before the catalog's).
+    async fn follow_oid(&mut self, id: u32, name: &QualifiedName) -> Result<(), SourceError> {
+        let created = self.created.remove(&id) && self.tables.contains_key(name);
+        let vacated = self.vacated.remove(name).is_some_and(|left| left != id);
         let before = self
             .captured_oids
             .iter()
             .find(|(&other, n)| other != id && *n == name)
             .map(|(&other, _)| other);
+        let mut replaced = created || vacated;
         if let Some(other) = before {
             self.captured_oids.remove(&other);
+            replaced |= self.relations.contains_key(&other) || !self.names(other, name).await?;
+        }
+        if replaced {
             tracing::warn!(
                 table = %name,
                 "{name} is another table than the one captured under that name before (it was dropped or renamed in the source, and this one took its name): change capture does not follow renames, so its target table keeps the earlier table's rows and gets this one's changes from now on; reload it with --restart unless this table holds the same rows"
@@ -433,6 +467,27 @@ impl PostgresChanges {
         }
         self.captured_oids.insert(id, name.clone());
         self.vanished.retain(|v| v != name);
+        Ok(())
+    }
+
+    /// Whether relation `id` has the name `name` in the catalog now.
+    async fn names(&self, id: u32, name: &QualifiedName) -> Result<bool, SourceError> {
+        let row = self
+            .catalog
+            .client
+            .query_opt(
+                "SELECT n.nspname::text, c.relname::text \
+                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1",
+                &[&id],
+            )
+            .await
+            .map_err(SourceError::query("looking up a relation"))?;
+        Ok(row.is_some_and(|row| {
+            QualifiedName::new(
+                Some(crate::sql::ident(row.get(0))),
+                crate::sql::ident(row.get(1)),
+            ) == *name
+        }))
     }
 
     /// A captured table's description arrived under another name: it was renamed in the
@@ -472,6 +527,7 @@ impl PostgresChanges {
             "table {old} was renamed to {new} in the source, a name the task does not select: its target table keeps its rows and gets no more changes"
         );
         self.captured_oids.remove(&relation.id);
+        self.vacated.insert(old, relation.id);
         self.relations.insert(relation.id, None);
         Ok(())
     }
