@@ -1750,7 +1750,7 @@ fn a_table_created_later_without_a_key_keeps_its_updates() {
               WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace"
         )
         .unwrap(),
-        "app_log=f,copied=f,indexed=f,orders=d,parted=f,parted_1=f,selected=f,unkeyed=f"
+        "app_log=f,copied=f,indexed=f,orders=d,parted=d,parted_1=f,selected=f,unkeyed=f"
     );
     wait_until_same(&mut cdc, source.url(), target.url(), "SELECT v FROM orders");
     stop(cdc);

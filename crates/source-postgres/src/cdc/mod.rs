@@ -40,9 +40,7 @@ use migrate_pgconn::{Roots, SslMode, TlsSettings};
 use migrate_source::{key_columns, ChangeSource, Position, Selection, START_OVER};
 use pgwire_replication::config::{SslMode as ReplicationSslMode, TlsConfig};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
-use publishable::{
-    check_publishable, refused_when_published, without_replica_identity, IDENTITY_SQL,
-};
+use publishable::{check_publishable, refused_when_published, CHECKED_SQL, IDENTITY_SQL};
 use render::Render;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -234,7 +232,7 @@ const TABLE_CREATED: &str = "migrate: table created";
 /// schema) that goes with publication `name` FOR ALL TABLES: a table that a `CREATE TABLE`, an
 /// `ALTER TABLE` or a `DROP INDEX` (of a `USING INDEX` identity) leaves without a replica
 /// identity gets `REPLICA IDENTITY FULL` in the same transaction, and the session is warned (a
-/// partitioned table too, as earlier versions did, though only its partitions need it: see
+/// plain table or a partition: a partitioned table's own identity is never checked, see
 /// [`refused_when_published`]). Without it, such a table created while the publication exists
 /// would have its UPDATE and DELETE refused: the source's own application would fail. It also
 /// announces each table created to the change streams ([`TABLE_CREATED`]). The function runs
@@ -275,12 +273,11 @@ fn identity_keeper_sql(name: &str) -> String {
            FOR keyless IN
              SELECT c.oid::regclass FROM pg_event_trigger_ddl_commands() d
                JOIN pg_class c ON c.oid = d.objid
-              WHERE d.classid = 'pg_class'::regclass AND c.relkind IN ('r', 'p')
-                AND c.relpersistence = 'p' AND {without}
+              WHERE d.classid = 'pg_class'::regclass AND c.relpersistence = 'p' AND {refused}
              UNION
              -- A DROP INDEX names no table: the tables whose replica identity index is gone.
              SELECT c.oid::regclass FROM pg_class c
-              WHERE TG_TAG = 'DROP INDEX' AND c.relkind IN ('r', 'p') AND c.relpersistence = 'p'
+              WHERE TG_TAG = 'DROP INDEX' AND {CHECKED_SQL} AND c.relpersistence = 'p'
                 AND ({IDENTITY_SQL}) = 'index gone'
            LOOP
              BEGIN
@@ -295,7 +292,7 @@ fn identity_keeper_sql(name: &str) -> String {
            WHEN TAG IN ({KEEPER_TAGS})
            EXECUTE FUNCTION {quoted}();",
         created = quote_literal(TABLE_CREATED),
-        without = without_replica_identity(),
+        refused = refused_when_published(),
     )
 }
 

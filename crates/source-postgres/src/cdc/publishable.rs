@@ -32,7 +32,7 @@ pub(crate) const IDENTITY_SQL: &str = "CASE c.relreplident
 /// each partition by its own, whether the publication names the partitioned table or is FOR ALL
 /// TABLES, with or without `publish_via_partition_root` (and `ALTER TABLE ... REPLICA
 /// IDENTITY` of a partitioned table does not reach its partitions).
-const CHECKED_SQL: &str = "c.relkind = 'r'";
+pub(crate) const CHECKED_SQL: &str = "c.relkind = 'r'";
 
 /// Of table `c` (`pg_class`): it has no replica identity ([`IDENTITY_SQL`] is none of those
 /// that identify a row, the ones [`Identity::gap`] lets by).
