@@ -165,6 +165,35 @@ impl Capture {
                     .into(),
             });
         }
+        // A change names its row by the before image of the source's primary key, the only key
+        // the sources send it for: a target key on other columns could not be applied by.
+        let source_key = key_columns(&load.source);
+        let uncaptured: Vec<&str> = target_key
+            .iter()
+            .filter_map(|k| sources.iter().find(|(t, _)| t == k))
+            .map(|(_, s)| s.as_str())
+            .filter(|s| !source_key.iter().any(|k| k == s))
+            .collect();
+        if !uncaptured.is_empty() {
+            let source = &load.source.name;
+            let columns = uncaptured.join(", ");
+            return Err(ReplicateError::Unsupported {
+                message: format!(
+                    "{} makes {} the primary key of {}, but a change captured from {source} names its row only by the source table's primary key ({}), so its updates and deletes could not be applied (--cdc); a replica identity (PostgreSQL REPLICA IDENTITY FULL or USING INDEX) does not change that",
+                    load.key_rule.as_deref().unwrap_or("a define-primary-key rule"),
+                    target_key.join(", "),
+                    load.label(),
+                    if source_key.is_empty() {
+                        "it has none".to_string()
+                    } else {
+                        source_key.join(", ")
+                    }
+                ),
+                action: format!(
+                    "give {source} that primary key (ALTER TABLE {source} ADD PRIMARY KEY ({columns})), or replicate the table without --cdc"
+                ),
+            });
+        }
         let schema = Arc::new(staged_change_schema(&load.target));
         Ok(Capture {
             load,

@@ -31,6 +31,18 @@ pub enum ReplicateError {
     /// `problem` names the column, the rule and the expression, says what is wrong and what to do.
     #[error("{table}: {problem}")]
     Expression { table: String, problem: String },
+    /// The target refused a row of a chunk (a value its column can't hold, a constraint the row
+    /// breaks); `at` names the row and column. Definite: the same rows fail the same way.
+    #[error(
+        "table {table}, chunk {chunk}, {at}: {message}; nothing of this chunk was loaded: {action}"
+    )]
+    Refused {
+        table: String,
+        chunk: u32,
+        at: String,
+        message: String,
+        action: String,
+    },
     /// A resumed load whose plan differs from the one it started with. Definite.
     #[error("{table}: the load recorded in the target started with another plan (fingerprint {recorded}, now {current}): {what}; run again with --restart to load the table from scratch, or restore the settings it started with")]
     PlanChanged {
@@ -91,6 +103,7 @@ impl ErrorClass for ReplicateError {
             ReplicateError::Warehouse(e) => e.retry(),
             ReplicateError::Task(_)
             | ReplicateError::Expression { .. }
+            | ReplicateError::Refused { .. }
             | ReplicateError::PlanChanged { .. }
             | ReplicateError::State { .. }
             | ReplicateError::Unsupported { .. } => Retry::Definite,

@@ -18,7 +18,7 @@
 //! checkpoint; so a run killed at any point resumes without losing or duplicating a row. A
 //! changed plan is refused unless `restart` is set (then the table is prepared and loaded from
 //! scratch). Chunks already staged with a committed manifest are loaded from staging, not read
-//! again.
+//! again, except one whose rows the target refused: its manifest is withdrawn (`refused`).
 //!
 //! **Consistency.** One source snapshot serves every chunk read and validation checksum of a
 //! run; a resumed run reads the remaining chunks in its own snapshot.
@@ -35,6 +35,7 @@ mod expr;
 mod load;
 mod pipe;
 pub mod redshift;
+mod refused;
 mod retry;
 mod summary;
 mod table;

@@ -2,6 +2,7 @@
 //! chunks in parallel, each read from the snapshot, staged with its manifest and loaded once.
 
 use crate::pipe::{forward, spawned};
+use crate::refused::refused_chunk;
 use crate::summary::{TableStatus, TableSummary};
 use crate::table::{RecordedPlan, TableLoad};
 use crate::target::Target;
@@ -402,7 +403,7 @@ impl<S: Source> Run<S> {
             }
             Err(e) => return Err(e.into()),
         };
-        let outcome = self
+        let outcome = match self
             .target
             .load(
                 &self.task,
@@ -412,7 +413,19 @@ impl<S: Source> Run<S> {
                 &self.stage,
                 segment,
             )
-            .await?;
+            .await
+        {
+            // Rows the target refused: their staged copy must not be loaded again.
+            Err(ReplicateError::Warehouse(e)) => {
+                return Err(match e.bad_row() {
+                    Some(bad) => {
+                        refused_chunk(&self.stage, &key, &manifest, load, chunk.index, bad).await
+                    }
+                    None => e.into(),
+                })
+            }
+            other => other?,
+        };
         tracing::debug!(
             "{}, chunk {}: {} rows {}",
             load.label(),

@@ -25,6 +25,8 @@ pub(crate) struct TableLoad {
     /// (source and target are the same database): the table of an earlier run of this task,
     /// or one of the user's own, which only a table state of this task tells apart.
     pub target_is_unselected_source_table: bool,
+    /// The `define-primary-key` rule that defined the target's key, for messages about it.
+    pub key_rule: Option<String>,
 }
 
 impl TableLoad {
@@ -92,6 +94,7 @@ impl TableLoad {
             read,
             target_dialect,
             target_is_unselected_source_table: false,
+            key_rule: plan.key_rule.clone(),
         })
     }
 

@@ -15,7 +15,8 @@
 //!   number, and writing an existing name fails with [`StageError::AlreadyExists`].
 //! - A manifest is written last, with create-if-absent, after checking that every object it lists
 //!   exists with the recorded size. Readers that find a manifest find all its objects; a second
-//!   writer of the same manifest gets [`StageError::AlreadyExists`].
+//!   writer of the same manifest gets [`StageError::AlreadyExists`]. A manifest is withdrawn
+//!   only by [`Stage::discard_manifest`], when a warehouse refused its rows (before any load).
 //! - Readers verify: [`Stage::read_chunk`] ends with an error, never with a silent success, when
 //!   size, CRC32C ([`checksum`]) or row count differ from what the writer recorded.
 //!
@@ -478,6 +479,31 @@ impl Stage {
                 e,
             )),
         }
+    }
+
+    /// Withdraws committed manifest `key` (the manifest, then its sidecar) whose rows a warehouse
+    /// refused (a value a column can't hold): a later writer of the key commits a new attempt,
+    /// read again from the source, instead of loading the refused rows again. The objects it
+    /// listed stay (a new attempt never overwrites them). A manifest that is absent is not an
+    /// error.
+    ///
+    /// Only for a caller that is the sole user of `key` and knows that nothing of it was loaded:
+    /// a Redshift `COPY ... MANIFEST` of it would fail once it is gone.
+    pub async fn discard_manifest(&self, key: &ManifestKey) -> Result<(), StageError> {
+        let (path, sidecar_path) = self.manifest_paths(key)?;
+        for path in [path, sidecar_path] {
+            match self.store.delete(&path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => {
+                    return Err(StageError::store(
+                        "delete",
+                        self.location.object_url(path.as_ref()),
+                        e,
+                    ))
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Every entry must exist with the size recorded, or the manifest would promise a load that

@@ -552,11 +552,20 @@ fn define_primary_key_and_unique_index() {
             ident("BOM-PART-NUM")
         ])
     );
+    // The rule is kept for messages about the key (change capture refuses some keys).
+    assert_eq!(
+        p.tables[0].key_rule.as_deref(),
+        Some("rule-id 2 (define-primary-key)")
+    );
     let p = plan(&rule(r#""origin": "unique-index","#));
     assert!(matches!(
         p.tables[0].target.constraints[0].kind,
         ConstraintKind::Unique(_)
     ));
+    assert_eq!(
+        p.tables[0].key_rule.as_deref(),
+        Some("rule-id 2 (define-primary-key)")
+    );
     let e = parse_error(&rule("").replace(r#""table-name": "ITEM""#, r#""table-name": "IT%""#));
     assert!(
         e.to_string().contains("exact schema and table names"),

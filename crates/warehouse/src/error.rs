@@ -33,6 +33,19 @@ pub enum WarehouseError {
         row: u64,
         message: String,
     },
+    /// The server refused a row of the chunk: a value its column can't hold, or a constraint the
+    /// row breaks (SQLSTATE class 22 or 23). Nothing of the chunk is loaded.
+    #[error("table {table}, chunk {chunk}{}: {message}; nothing of this chunk was loaded: correct the row in the source, then load the chunk again", at(.row, .column))]
+    Refused {
+        table: String,
+        chunk: u32,
+        /// The row's position in the chunk, counting from 0, when the server tells it.
+        row: Option<u64>,
+        /// The column, as the chunk's batches name it, when the server tells it.
+        column: Option<String>,
+        /// The server's message and SQLSTATE.
+        message: String,
+    },
     /// The target table is missing, lacks a column, or has a column whose type the batches can't
     /// fill.
     #[error("table {table}: {message}")]
@@ -67,7 +80,59 @@ pub enum WarehouseError {
     },
 }
 
+/// `, row N of the chunk, column c` for the parts known.
+fn at(row: &Option<u64>, column: &Option<String>) -> String {
+    let row = row
+        .map(|r| format!(", row {r} of the chunk"))
+        .unwrap_or_default();
+    let column = column
+        .as_ref()
+        .map(|c| format!(", column {c}"))
+        .unwrap_or_default();
+    format!("{row}{column}")
+}
+
+/// A row of a chunk that a load failed on because of the row itself ([`WarehouseError::bad_row`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadRow<'a> {
+    /// Its position in the chunk, counting from 0, when known.
+    pub row: Option<u64>,
+    /// The column at fault (as the chunk's batches name it), when known.
+    pub column: Option<&'a str>,
+    /// What is wrong with it.
+    pub message: &'a str,
+}
+
 impl WarehouseError {
+    /// The row a chunk's load failed on when the chunk's own rows are at fault (a value the
+    /// target column can't hold, a constraint a row breaks): loading the same rows again fails
+    /// the same way; rows read again from a corrected source may load. `None` for other errors.
+    pub fn bad_row(&self) -> Option<BadRow<'_>> {
+        match self {
+            WarehouseError::Value {
+                column,
+                row,
+                message,
+                ..
+            } => Some(BadRow {
+                row: Some(*row),
+                column: Some(column),
+                message,
+            }),
+            WarehouseError::Refused {
+                row,
+                column,
+                message,
+                ..
+            } => Some(BadRow {
+                row: *row,
+                column: column.as_deref(),
+                message,
+            }),
+            _ => None,
+        }
+    }
+
     pub(crate) fn database(doing: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Self {
         let doing = doing.into();
         move |source| WarehouseError::Database { doing, source }
@@ -138,6 +203,7 @@ impl ErrorClass for WarehouseError {
             },
             WarehouseError::Database { source, .. } => retry_of(source),
             WarehouseError::Value { .. }
+            | WarehouseError::Refused { .. }
             | WarehouseError::Url(_)
             | WarehouseError::Schema { .. }
             | WarehouseError::Change { .. } => Retry::Definite,

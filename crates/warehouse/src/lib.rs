@@ -25,7 +25,7 @@ mod error;
 pub mod postgres;
 pub mod redshift;
 
-pub use error::WarehouseError;
+pub use error::{BadRow, WarehouseError};
 pub use postgres::{
     staged_change_schema, ApplyOutcome, CdcCheckpoint, TableApplied, TableChanges,
     ADDED_SINCE_MARK, SEQ_COLUMN, TRUNCATE_OP,

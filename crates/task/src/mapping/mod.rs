@@ -57,6 +57,9 @@ pub struct TablePlan {
     /// The rows to load; `None` for every row.
     pub filter: Option<RowFilter>,
     pub load_order: i64,
+    /// The `define-primary-key` rule that defined the target's primary key or unique key
+    /// (`rule-id 2 (define-primary-key)`), for messages about that key; `None` without one.
+    pub key_rule: Option<String>,
 }
 
 /// Where a target column's values come from.

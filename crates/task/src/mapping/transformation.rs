@@ -501,6 +501,8 @@ struct Draft<'c> {
     target: Table,
     columns: Vec<ColumnMapping>,
     column_map: ColumnMap,
+    /// The `define-primary-key` rule applied to the table.
+    key_rule: Option<String>,
 }
 
 /// Applies the transformation rules to the selected tables.
@@ -610,6 +612,7 @@ pub(crate) fn apply(
                 columns: d.columns,
                 filter: d.selected.filter,
                 load_order: d.selected.load_order,
+                key_rule: d.key_rule,
             })
         })
         .collect()
@@ -777,6 +780,7 @@ fn draft<'c>(
         target,
         columns,
         column_map,
+        key_rule: None,
     })
 }
 
@@ -900,6 +904,7 @@ fn define_primary_key(
         state: ConstraintState::default(),
         index: Default::default(),
     });
+    draft.key_rule = Some(rule.describe());
     Ok(())
 }
 

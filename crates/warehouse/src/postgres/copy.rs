@@ -7,7 +7,8 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::Schema;
 use bytes::{BufMut, BytesMut};
 use futures::{pin_mut, SinkExt, Stream, StreamExt};
-use migrate_core::{ErrorClass, Retry, Table};
+use migrate_core::{ErrorClass, Retry, Table, TargetDialect};
+use migrate_sqlrewrite::stored_ident;
 
 /// Encoded rows are sent to the server in messages of about this size: memory stays bounded by
 /// one record batch plus this buffer (plus one value, when a value is larger).
@@ -47,7 +48,9 @@ impl PostgresWarehouse {
     ///
     /// Errors: a stream item `Err(e)` aborts the chunk ([`WarehouseError::Source`], retried as `e`
     /// says); a value the target column can't hold, including text with a NUL character, fails
-    /// the chunk with a definite [`WarehouseError::Value`] naming the column and row.
+    /// the chunk with a definite [`WarehouseError::Value`] naming the column and row, and one the
+    /// server refuses (or a constraint a row breaks) with a definite
+    /// [`WarehouseError::Refused`], naming them as COPY's error context does.
     pub async fn load_chunk<S, E>(
         &self,
         task: &str,
@@ -87,6 +90,8 @@ impl PostgresWarehouse {
             })?;
 
         let copy = format!("COPY {name} ({column_list}) FROM STDIN (FORMAT binary)");
+        // As COPY's error context names the table: unqualified, unquoted.
+        let relation = stored_ident(&table.name.name.value, TargetDialect::Postgres);
         let rows = copy_batches(&tx, &copy, &plans, &expected, batches, |_| Ok(()))
             .await
             .map_err(|failure| match failure {
@@ -119,7 +124,16 @@ impl PostgresWarehouse {
                 CopyFailure::Database {
                     doing: what,
                     source,
-                } => WarehouseError::database(doing(what))(source),
+                } => match refused_row(&source, &relation, probe.columns(), &plans) {
+                    Some((row, column)) => WarehouseError::Refused {
+                        table: name.clone(),
+                        chunk,
+                        row,
+                        column,
+                        message: migrate_pgconn::describe(&source),
+                    },
+                    None => WarehouseError::database(doing(what))(source),
+                },
             })?;
         checkpoint::insert(&tx, task, &source_table, chunk, rows).await?;
         tx.commit()
@@ -165,6 +179,47 @@ pub(crate) fn column_plans(
             })
         })
         .collect()
+}
+
+/// Where a failed COPY into `relation` refused a row of its own data (SQLSTATE class 22, a
+/// value the column can't hold, or 23, a constraint the row breaks): the row, counting from 0,
+/// from COPY's error context (`COPY t, line 100, column c`: binary COPY counts rows from 1 as
+/// lines), and the column as `plans` names it (from the context, or the error's column field).
+/// `None` for any other error.
+fn refused_row(
+    error: &tokio_postgres::Error,
+    relation: &str,
+    columns: &[tokio_postgres::Column],
+    plans: &[ColumnPlan],
+) -> Option<(Option<u64>, Option<String>)> {
+    let db = error.as_db_error()?;
+    if !matches!(db.code().code().get(..2), Some("22" | "23")) {
+        return None;
+    }
+    let (line, context_column) = db
+        .where_()
+        .and_then(|context| copy_position(context, relation))
+        .map_or((None, None), |(line, column)| (Some(line), column));
+    let column = context_column.or(db.column()).map(|attname| {
+        columns
+            .iter()
+            .zip(plans)
+            .find(|(c, _)| c.name() == attname)
+            .map_or_else(|| attname.to_string(), |(_, plan)| plan.name.clone())
+    });
+    Some((line.and_then(|l| l.checked_sub(1)), column))
+}
+
+/// The line and column of COPY's error context line about `relation` (`COPY t, line 100` or
+/// `COPY t, line 100, column c`); the context may hold other lines (a function's, a trigger's).
+fn copy_position<'a>(context: &'a str, relation: &str) -> Option<(u64, Option<&'a str>)> {
+    let prefix = format!("COPY {relation}, line ");
+    let rest = context.lines().find_map(|l| l.strip_prefix(&prefix))?;
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let line = rest[..digits].parse().ok()?;
+    Some((line, rest[digits..].strip_prefix(", column ")))
 }
 
 /// Why [`copy_batches`] failed; callers add the table and what they were loading.
@@ -275,4 +330,28 @@ where
         )));
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_position;
+
+    #[test]
+    fn copy_positions_are_read_from_the_context_of_the_table() {
+        assert_eq!(
+            copy_position("COPY t, line 100, column c", "t"),
+            Some((100, Some("c")))
+        );
+        assert_eq!(copy_position("COPY t, line 7", "t"), Some((7, None)));
+        // A column name may hold anything; a function's context line may come first.
+        assert_eq!(
+            copy_position(
+                "PL/pgSQL function check_v() line 3 at RAISE\nCOPY Odd t, line 2, column a, b",
+                "Odd t"
+            ),
+            Some((2, Some("a, b")))
+        );
+        assert_eq!(copy_position("COPY other, line 2, column c", "t"), None);
+        assert_eq!(copy_position("SQL statement \"SELECT 1\"", "t"), None);
+    }
 }
