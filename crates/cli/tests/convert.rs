@@ -562,3 +562,229 @@ CREATE VIEW v AS SELECT id, a[0] AS first_elem, a[id] AS nth, cast(id as string)
         );
     }
 }
+
+/// Clauses DBMS_METADATA writes after an Oracle table's columns are storage or behaviour the
+/// target does not have: each table converts (one info finding), none is lost to a syntax error.
+#[test]
+fn oracle_dbms_metadata_table_clauses_are_skipped() {
+    let path = file(
+        "dbms_metadata.sql",
+        br#"CREATE TABLE "HR"."A" ("ID" NUMBER) TABLESPACE "USERS" ENABLE ROW MOVEMENT;
+CREATE TABLE "HR"."B" ("ID" NUMBER) TABLESPACE "USERS" ROW ARCHIVAL;
+CREATE TABLE "HR"."C" ("ID" NUMBER) TABLESPACE "USERS" COLUMN STORE COMPRESS FOR QUERY HIGH ROW LEVEL LOCKING;
+CREATE TABLE "HR"."D" ("ID" NUMBER) TABLESPACE "USERS" INMEMORY PRIORITY HIGH MEMCOMPRESS FOR QUERY LOW DISTRIBUTE AUTO NO DUPLICATE;
+CREATE TABLE "HR"."E" ("ID" NUMBER) TABLESPACE "USERS" ILM ADD POLICY ROW STORE COMPRESS ADVANCED SEGMENT AFTER 30 DAYS OF NO MODIFICATION;
+CREATE TABLE "HR"."F" ("ID" NUMBER) TABLESPACE "USERS" READ ONLY;
+CREATE TABLE "HR"."G" ("ID" NUMBER, "N" NUMBER) TABLESPACE "USERS" CLUSTERING BY LINEAR ORDER ("ID", "N") YES ON LOAD YES ON DATA MOVEMENT WITHOUT MATERIALIZED ZONEMAP;
+CREATE TABLE "HR"."H" ("ID" NUMBER, "X" "SYS"."XMLTYPE") TABLESPACE "USERS" XMLTYPE COLUMN "X" STORE AS SECUREFILE BINARY XML (TABLESPACE "USERS" ENABLE STORAGE IN ROW CHUNK 8192 NOCACHE LOGGING NOCOMPRESS KEEP_DUPLICATES) ALLOW NONSCHEMA DISALLOW ANYSCHEMA;
+CREATE TABLE "HR"."I" ("ID" NUMBER) DISABLE ROW MOVEMENT INMEMORY MEMCOMPRESS FOR QUERY LOW NO INMEMORY ("ID") READ WRITE PARTITION BY RANGE ("ID") (PARTITION "P1" VALUES LESS THAN (10));
+"#,
+    );
+    let (code, stdout, stderr) = convert_to("oracle", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("converted 9 tables, 0 views, 0 foreign keys, 0 comments; 0 not converted; findings: 0 action, 0 warning, 10 info"),
+        "{stderr}"
+    );
+    for table in ["a", "b", "c", "d", "e", "f", "g", "h", "i"] {
+        assert!(
+            stdout.contains(&format!("CREATE TABLE hr.{table} (")),
+            "{table}\n{stdout}"
+        );
+    }
+    let output = migrate(
+        &[
+            "convert",
+            "--from",
+            "oracle",
+            "--output",
+            "json",
+            path.to_str().expect("utf-8 path"),
+        ],
+        None,
+    );
+    let json = String::from_utf8_lossy(&output.stdout);
+    for dropped in [
+        "ROW ARCHIVAL",
+        "INMEMORY",
+        "ILM",
+        "READ ONLY/READ WRITE",
+        "CLUSTERING",
+        "XMLTYPE storage",
+        "COMPRESS",
+    ] {
+        assert!(json.contains(dropped), "{dropped}\n{json}");
+    }
+    runs_on_postgres("dbms_metadata", &stdout);
+}
+
+/// mariadb-dump's output of system-versioned tables, a sequence with its `DO SETVAL`, and INET6,
+/// UUID and binary columns with defaults: every table converts, the sequence continues where the
+/// source's stood, and the defaults give the source's bytes on PostgreSQL.
+#[test]
+fn mariadb_dump_forms_convert_and_run_on_postgres() {
+    let path = file(
+        "mariadb_dump.sql",
+        br"CREATE SEQUENCE `s1` start with 5 minvalue 1 maxvalue 9223372036854775806 increment by 3 cache 1000 nocycle ENGINE=InnoDB;
+DO SETVAL(`s1`, 3005, 0);
+CREATE TABLE `sv` (
+  `id` int(11) NOT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci WITH SYSTEM VERSIONING;
+CREATE TABLE `sv2` (
+  `x` int(11) DEFAULT NULL,
+  `rs` timestamp(6) GENERATED ALWAYS AS ROW START INVISIBLE,
+  `re` timestamp(6) GENERATED ALWAYS AS ROW END INVISIBLE,
+  `y` int(11) DEFAULT NULL WITHOUT SYSTEM VERSIONING,
+  PERIOD FOR SYSTEM_TIME (`rs`, `re`)
+) ENGINE=InnoDB WITH SYSTEM VERSIONING;
+CREATE TABLE `ty` (
+  `id` int(11) DEFAULT NULL,
+  `ip` inet6 DEFAULT '::1',
+  `u` uuid DEFAULT NULL,
+  `b` binary(3) DEFAULT '\0\0\0',
+  `vb` varbinary(10) DEFAULT 0x4142,
+  `bb` binary(2) DEFAULT b'0100000101000010',
+  `sb` varbinary(4) DEFAULT 'A''B',
+  `inv` int(11) /*!80023 INVISIBLE */ DEFAULT NULL
+) ENGINE=InnoDB;
+",
+    );
+    let (code, stdout, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("converted 3 tables"), "{stderr}");
+    assert!(
+        stdout.contains("CREATE SEQUENCE s1 START WITH 3005 INCREMENT BY 3"),
+        "{stdout}"
+    );
+    for expected in [
+        "    ip VARCHAR(45) DEFAULT '::1',",
+        "    u UUID DEFAULT NULL,",
+        "    b BYTEA DEFAULT '\\x000000'::BYTEA,",
+        "    vb BYTEA DEFAULT '\\x4142'::BYTEA,",
+    ] {
+        assert!(stdout.contains(expected), "{expected}\n{stdout}");
+    }
+    let output = migrate(
+        &[
+            "convert",
+            "--from",
+            "mysql",
+            "--target",
+            "postgres",
+            "--output",
+            "json",
+            path.to_str().expect("utf-8 path"),
+        ],
+        None,
+    );
+    let json = String::from_utf8_lossy(&output.stdout);
+    for code in [
+        "table.system-versioned",
+        "column.invisible",
+        "type.network-address",
+    ] {
+        assert!(json.contains(code), "{code}\n{json}");
+    }
+    assert!(!json.contains("parse.syntax-error"), "{json}");
+    assert!(!json.contains("type.unknown"), "{json}");
+    let (_, redshift, _) = convert_to("mysql", "redshift", &path);
+    assert!(
+        redshift.contains("    b VARBYTE(3) DEFAULT FROM_HEX('000000') ENCODE RAW,"),
+        "{redshift}"
+    );
+    let Some(server) = migrate_testkit::postgres() else {
+        return;
+    };
+    let database = server.create_database("mariadb_dump");
+    database
+        .sql(&stdout)
+        .unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+    assert_eq!(
+        database
+            .sql("INSERT INTO ty (id) VALUES (1); SELECT ip, encode(b, 'hex'), encode(vb, 'hex'), encode(bb, 'hex'), encode(sb, 'hex') FROM ty")
+            .unwrap_or_else(|e| panic!("{e}")),
+        "::1|000000|4142|4142|412742\n"
+    );
+    assert_eq!(
+        database
+            .sql("SELECT nextval('s1')")
+            .unwrap_or_else(|e| panic!("{e}")),
+        "3005\n"
+    );
+}
+
+/// A column renamed because its name collides is renamed in its CHECK constraints and
+/// expression indexes too, not only in keys and comments: on PostgreSQL the CHECK guards the
+/// column it guarded in the source.
+#[test]
+fn colliding_column_names_are_renamed_in_checks_and_index_expressions() {
+    let path = file(
+        "collide_check.sql",
+        br#"CREATE TABLE public.t ("Qty" integer, qty integer, CONSTRAINT qty_nonneg CHECK (qty >= 0), CONSTRAINT t_u UNIQUE (qty));
+CREATE INDEX t_qty_expr ON public.t ((qty + 1));"#,
+    );
+    let (_, stdout, stderr) = convert_to("postgres", "postgres", &path);
+    assert!(
+        stdout.contains("CONSTRAINT qty_nonneg CHECK (qty_2 >= 0),"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("CREATE INDEX t_qty_expr ON public.t ((qty_2 + 1));"),
+        "{stdout}"
+    );
+    let Some(server) = migrate_testkit::postgres() else {
+        return;
+    };
+    let database = server.create_database("collide_check");
+    database
+        .sql(&stdout)
+        .unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+    database
+        .sql("INSERT INTO public.t (qty, qty_2) VALUES (-1, 1)")
+        .unwrap_or_else(|e| panic!("the source's \"Qty\" may be negative: {e}"));
+    let refused = database.sql("INSERT INTO public.t (qty, qty_2) VALUES (1, -1)");
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("qty_nonneg")),
+        "{refused:?}"
+    );
+}
+
+/// Spark's `USING delta PARTITIONED BY (col)` names columns of the table; Hive's `ALTER TABLE ...
+/// ADD PARTITION ... LOCATION` is data, skipped with an info finding.
+#[test]
+fn spark_partition_columns_and_hive_add_partition_are_read() {
+    let path = file(
+        "spark.sql",
+        b"CREATE TABLE s (a int, b string) USING delta PARTITIONED BY (a);
+CREATE TABLE p (a int) PARTITIONED BY (dt string) STORED AS PARQUET LOCATION 's3://x/p';
+ALTER TABLE p ADD PARTITION (dt='2024-01-01') LOCATION 's3://x/p/dt=2024-01-01';
+ALTER TABLE p ADD IF NOT EXISTS PARTITION (dt='2024-01-02') LOCATION 's3://x/p/2' PARTITION (dt='2024-01-03');",
+    );
+    let (code, stdout, stderr) = convert_to("hive", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("CREATE TABLE s (\n    a INTEGER,\n    b TEXT\n);"),
+        "{stdout}"
+    );
+    let output = migrate(
+        &[
+            "convert",
+            "--from",
+            "hive",
+            "--output",
+            "json",
+            path.to_str().expect("utf-8 path"),
+        ],
+        None,
+    );
+    let json = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        json.contains("2 ALTER TABLE ... ADD PARTITION statements skipped"),
+        "{json}"
+    );
+    assert!(!json.contains("parse.syntax-error"), "{json}");
+    runs_on_postgres("spark", &stdout);
+}

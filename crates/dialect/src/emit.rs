@@ -4,6 +4,7 @@
 //! keys), foreign keys as ALTER TABLE once every table exists, comments, then views and synonyms.
 //! Everything that can't be carried over becomes a finding; nothing is dropped silently.
 
+use crate::column_refs::hide_renamed_columns;
 use crate::index_expr::{not_immutable_call, parenthesized, split_ordering};
 use crate::literal_default::{literal_default, LiteralDefault};
 use crate::mariadb_sequence::calls_sequence;
@@ -99,7 +100,15 @@ pub fn emit(
         maps: TypeMaps::builtin(),
         out: String::new(),
         findings: Vec::new(),
-        summary: Summary::default(),
+        // A statement that could not be read (a table, a view...) is not converted either.
+        summary: Summary {
+            not_converted: catalog
+                .findings
+                .iter()
+                .filter(|f| matches!(f.code.as_str(), "parse.syntax-error" | "input.unterminated"))
+                .count(),
+            ..Summary::default()
+        },
         aligned: aligned_key_types(catalog, &TableIndex::new(&catalog.tables)),
         types: Arc::new(column_types(catalog)),
         user_types: Arc::new(user_type_targets(catalog, to)),
@@ -230,12 +239,7 @@ impl<'a> Emitter<'a> {
 
     /// The target name of a column of the table at `table_index`, following a collision rename.
     fn column_name(&mut self, table_index: usize, column: &Ident, object: &str) -> String {
-        let columns = &self.catalog.tables[table_index].columns;
-        // An exact match first: `"A"` must not find `"a"`.
-        let position = columns
-            .iter()
-            .position(|c| c.name == *column)
-            .or_else(|| columns.iter().position(|c| c.name.matches(column)));
+        let position = column_position(&self.catalog.tables[table_index], column);
         match position.and_then(|p| self.renamed_columns.get(&(table_index, p))) {
             Some(renamed) => renamed.clone(),
             None => self.ident(column, object),
@@ -670,9 +674,16 @@ impl<'a> Emitter<'a> {
                 location,
             );
         } else if let Some(ColumnDefault::Expression(expression)) = &column.default {
-            match literal_default(&data_type, expression) {
+            match literal_default(&data_type, expression, self.from) {
                 Some(LiteralDefault::Value(value)) => {
                     let _ = write!(sql, " DEFAULT {value}");
+                }
+                Some(LiteralDefault::Bytes(bytes)) => {
+                    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                    let _ = match self.to {
+                        TargetDialect::Postgres => write!(sql, " DEFAULT '\\x{hex}'::BYTEA"),
+                        TargetDialect::Redshift => write!(sql, " DEFAULT FROM_HEX('{hex}')"),
+                    };
                 }
                 Some(LiteralDefault::ZeroDate) => {
                     self.zero_date_default(column, expression, &object);
@@ -820,6 +831,35 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Rewrites an expression of `table` (a default, a check, an index key) into the target
+    /// dialect; references to its columns written under another name follow the new name.
+    fn rewrite_in_table(
+        &self,
+        table: &Table,
+        expression: &str,
+        context: &Context,
+    ) -> Result<Rewritten, migrate_sqlrewrite::RewriteError> {
+        let hidden = self
+            .index
+            .find(&self.catalog.tables, &table.name)
+            .filter(|&position| std::ptr::eq(&self.catalog.tables[position], table))
+            .and_then(|position| {
+                hide_renamed_columns(expression, self.from, |column| {
+                    let index = column_position(table, column)?;
+                    self.renamed_columns.get(&(position, index)).cloned()
+                })
+            });
+        match hidden {
+            Some(hidden) => {
+                let mut rewritten =
+                    rewrite_expression_in(&hidden.text, self.from, self.to, context)?;
+                rewritten.sql = hidden.restore(&rewritten.sql);
+                Ok(rewritten)
+            }
+            None => rewrite_expression_in(expression, self.from, self.to, context),
+        }
+    }
+
     /// Rewrites an expression (default, check) into the target dialect, or reports why not.
     fn expression(
         &mut self,
@@ -830,7 +870,7 @@ impl<'a> Emitter<'a> {
         location: Option<&migrate_core::SourceLocation>,
     ) -> Option<String> {
         let context = self.rewrite_context(table);
-        match rewrite_expression_in(expression, self.from, self.to, &context) {
+        match self.rewrite_in_table(table, expression, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, object, location),
             Err(error) => {
                 self.finding(
@@ -1444,7 +1484,7 @@ impl<'a> Emitter<'a> {
                 return Err("a key whose expression discovery could not read".into());
             }
             let (expression, ordering) = split_ordering(text);
-            let translate = |sql: &str| rewrite_expression_in(sql, self.from, self.to, &context);
+            let translate = |sql: &str| self.rewrite_in_table(table, sql, &context);
             // A PostgreSQL key may end with an operator class: `lower(name) text_pattern_ops`.
             let with_opclass = || {
                 let (head, opclass) = expression.rsplit_once(char::is_whitespace)?;
@@ -2072,6 +2112,16 @@ fn index_column<'t>(table: &'t Table, text: &str) -> Option<&'t Column> {
             .or_else(|| table.column(&Ident::new(name))),
         None => table.column(&Ident::new(text)),
     }
+}
+
+/// The position of `column` among the table's columns: an exact match first, since `"A"` must
+/// not find `"a"`.
+fn column_position(table: &Table, column: &Ident) -> Option<usize> {
+    let columns = &table.columns;
+    columns
+        .iter()
+        .position(|c| c.name == *column)
+        .or_else(|| columns.iter().position(|c| c.name.matches(column)))
 }
 
 /// How findings name a constraint: `hr.emp constraint emp_pk`.

@@ -3,6 +3,7 @@
 //! Front ends read real-world scripts of each source dialect into a [`migrate_core::Catalog`];
 //! [`typemap`] maps types through the data files of `dialect-maps/`; emitters write target DDL.
 
+mod column_refs;
 mod constructs;
 mod cursor;
 pub mod ddl;

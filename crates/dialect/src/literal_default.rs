@@ -1,8 +1,9 @@
 //! Literal defaults whose source spelling means something else, or nothing, in the targets.
 //! mysqldump writes BIT defaults as bit or hex literals (`b'1'`, `b'00000101'`, `0x01`), booleans
-//! as `0`/`1`, and legacy date defaults as zero dates (`'0000-00-00 00:00:00'`).
+//! as `0`/`1`, and legacy date defaults as zero dates (`'0000-00-00 00:00:00'`), and binary
+//! columns' defaults as hex, bit or string literals (`0x4142`, `'\0\0\0'`), which the targets spell otherwise.
 
-use migrate_core::LogicalType;
+use migrate_core::{LogicalType, SourceDialect};
 
 /// What a literal default becomes in the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,13 +12,24 @@ pub(crate) enum LiteralDefault {
     Value(String),
     /// A zero date, or a date with a zero month or day: no date has that value.
     ZeroDate,
+    /// The bytes of a binary column's default.
+    Bytes(Vec<u8>),
 }
 
 /// The target form of `expression` as the default of a column of `data_type`, when it is one of
 /// the literals above; `None` leaves the expression to the SQL rewriter.
-pub(crate) fn literal_default(data_type: &LogicalType, expression: &str) -> Option<LiteralDefault> {
+pub(crate) fn literal_default(
+    data_type: &LogicalType,
+    expression: &str,
+    from: SourceDialect,
+) -> Option<LiteralDefault> {
     let expression = expression.trim();
     match data_type {
+        LogicalType::Binary { .. } | LogicalType::Varbinary { .. } | LogicalType::Blob
+            if from == SourceDialect::Mysql =>
+        {
+            mysql_bytes(expression).map(LiteralDefault::Bytes)
+        }
         // BIT(1) and TINYINT(1) become BOOLEAN.
         LogicalType::Boolean => match integer_literal(expression)? {
             0 => Some(LiteralDefault::Value("FALSE".into())),
@@ -64,6 +76,80 @@ fn bit_string_value(expression: &str) -> Option<u128> {
     u128::from_str_radix(digits, radix).ok()
 }
 
+/// The bytes a MySQL literal spells: a hex or bit literal (`0x4142`, `X'4142'`, `b'01000001'`),
+/// or a string (`'AB'`, `_binary '\0\0'`) with MySQL's backslash escapes.
+fn mysql_bytes(expression: &str) -> Option<Vec<u8>> {
+    let expression = expression
+        .strip_prefix("_binary")
+        .unwrap_or(expression)
+        .trim();
+    let (digits, radix) = if let Some(hex) = expression.strip_prefix("0x") {
+        (hex, 16)
+    } else if let Some(bits) = expression.strip_prefix("0b") {
+        (bits, 2)
+    } else if let Some(quoted) = expression
+        .strip_prefix(['x', 'X'])
+        .and_then(|rest| rest.strip_prefix('\'')?.strip_suffix('\''))
+    {
+        (quoted, 16)
+    } else if let Some(quoted) = expression
+        .strip_prefix(['b', 'B'])
+        .and_then(|rest| rest.strip_prefix('\'')?.strip_suffix('\''))
+    {
+        (quoted, 2)
+    } else {
+        let text = expression.strip_prefix('\'')?.strip_suffix('\'')?;
+        return mysql_string_bytes(text);
+    };
+    let width = if radix == 16 { 2 } else { 8 };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    // A literal of a partial byte is padded on the left, as MySQL does (`0x141` is 0x0141).
+    let padded = format!(
+        "{}{digits}",
+        "0".repeat((width - digits.len() % width) % width)
+    );
+    padded
+        .as_bytes()
+        .chunks(width)
+        .map(|chunk| u8::from_str_radix(std::str::from_utf8(chunk).ok()?, radix).ok())
+        .collect()
+}
+
+/// The bytes of a MySQL string literal's text (between the quotes).
+fn mysql_string_bytes(text: &str) -> Option<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        let c = match c {
+            '\\' => match chars.next()? {
+                '0' => '\0',
+                'b' => '\u{8}',
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                'Z' => '\u{1a}',
+                // `\%` and `\_` keep their backslash.
+                escaped @ ('%' | '_') => {
+                    bytes.push(b'\\');
+                    escaped
+                }
+                other => other,
+            },
+            // `''` is one quote; a lone quote would have ended the literal.
+            '\'' => match chars.next()? {
+                '\'' => '\'',
+                _ => return None,
+            },
+            other => other,
+        };
+        let mut buffer = [0; 4];
+        bytes.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+    }
+    Some(bytes)
+}
+
 /// MySQL's zero date `'0000-00-00'` (with or without a time), or any date with a zero month or day,
 /// which MySQL accepts outside strict modes.
 fn is_zero_date(expression: &str) -> bool {
@@ -93,7 +179,7 @@ mod tests {
     use super::*;
 
     fn value(data_type: LogicalType, expression: &str) -> Option<String> {
-        match literal_default(&data_type, expression) {
+        match literal_default(&data_type, expression, SourceDialect::Mysql) {
             Some(LiteralDefault::Value(value)) => Some(value),
             _ => None,
         }
@@ -133,6 +219,38 @@ mod tests {
     }
 
     #[test]
+    fn binary_defaults_are_read_as_bytes() {
+        let bytes = |expression: &str| match literal_default(
+            &LogicalType::Varbinary { length: 10 },
+            expression,
+            SourceDialect::Mysql,
+        ) {
+            Some(LiteralDefault::Bytes(bytes)) => Some(bytes),
+            _ => None,
+        };
+        for ab in [
+            "0x4142",
+            "X'4142'",
+            "b'0100000101000010'",
+            "'AB'",
+            "_binary 'AB'",
+        ] {
+            assert_eq!(bytes(ab).as_deref(), Some(&b"AB"[..]), "{ab}");
+        }
+        assert_eq!(bytes(r"'\0\0\0'").as_deref(), Some(&[0u8, 0, 0][..]));
+        assert_eq!(bytes(r"'it''s\n'").as_deref(), Some(&b"it's\n"[..]));
+        assert_eq!(bytes("0x141").as_deref(), Some(&[1u8, 0x41][..]));
+        assert_eq!(bytes("0x4G"), None);
+        // Oracle writes RAW defaults as hex strings: left to the rewriter.
+        let oracle = literal_default(
+            &LogicalType::Varbinary { length: 10 },
+            "'4142'",
+            SourceDialect::Oracle,
+        );
+        assert_eq!(oracle, None);
+    }
+
+    #[test]
     fn zero_dates_are_recognised() {
         let timestamp = LogicalType::Timestamp {
             precision: 6,
@@ -146,17 +264,26 @@ mod tests {
             "'2020-01-00'",
         ] {
             assert_eq!(
-                literal_default(&timestamp, zero),
+                literal_default(&timestamp, zero, SourceDialect::Mysql),
                 Some(LiteralDefault::ZeroDate),
                 "{zero}"
             );
         }
         assert_eq!(
-            literal_default(&LogicalType::Date, "'0000-00-00'"),
+            literal_default(&LogicalType::Date, "'0000-00-00'", SourceDialect::Mysql),
             Some(LiteralDefault::ZeroDate)
         );
-        assert_eq!(literal_default(&LogicalType::Date, "'2020-01-01'"), None);
-        assert_eq!(literal_default(&timestamp, "CURRENT_TIMESTAMP"), None);
-        assert_eq!(literal_default(&LogicalType::Text, "'0000-00-00'"), None);
+        assert_eq!(
+            literal_default(&LogicalType::Date, "'2020-01-01'", SourceDialect::Mysql),
+            None
+        );
+        assert_eq!(
+            literal_default(&timestamp, "CURRENT_TIMESTAMP", SourceDialect::Mysql),
+            None
+        );
+        assert_eq!(
+            literal_default(&LogicalType::Text, "'0000-00-00'", SourceDialect::Mysql),
+            None
+        );
     }
 }

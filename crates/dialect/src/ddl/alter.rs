@@ -1,7 +1,7 @@
 //! ALTER TABLE actions that shape the schema: added constraints and columns, NOT NULL changes and
 //! column defaults (pg_dump sets serial defaults this way). Other ALTERs are reported.
 
-use super::DdlReader;
+use super::{DdlReader, HIVE_ADD_PARTITION};
 use crate::cursor::{Cursor, ParseError};
 use migrate_core::{Severity, SourceDialect, SourceLocation, Table};
 use sqlparser::tokenizer::Token;
@@ -61,6 +61,16 @@ impl DdlReader {
         table: &mut Table,
         location: &SourceLocation,
     ) -> Result<(), ParseError> {
+        if self.dialect == SourceDialect::Hive
+            && (cursor.is_kws_at(0, &["ADD", "PARTITION"])
+                || cursor.is_kws_at(0, &["ADD", "IF", "NOT", "EXISTS", "PARTITION"]))
+        {
+            // `ADD [IF NOT EXISTS] PARTITION (spec) [LOCATION '...'] ...`: where a partition's
+            // files are is data, not schema; the rows are loaded into the table.
+            cursor.take_until(|_| false);
+            self.skip(HIVE_ADD_PARTITION, location.clone());
+            return Ok(());
+        }
         if cursor.eat_kw("ADD") {
             // Hive `ADD COLUMNS (...)` lists columns like Oracle's `ADD (...)`.
             cursor.eat_kw("COLUMNS");

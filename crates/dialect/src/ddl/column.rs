@@ -229,8 +229,19 @@ impl DdlReader {
             } else if cursor.eat_kw("ENCRYPT") {
                 // `ENCRYPT [USING 'alg'] [IDENTIFIED BY pwd] [NO SALT]`: column encryption at rest.
                 cursor.take_until(|c| c.is(&Token::Comma));
+            } else if cursor.eat_kw("INVISIBLE") {
+                self.finding(
+                    Severity::Info,
+                    "column.invisible",
+                    format!("{}.{}", table.name, column.name),
+                    "the column is INVISIBLE in the source (SELECT * and INSERT without a column list leave it out); in the target it is an ordinary column",
+                    "check queries and loads that use SELECT * or INSERT without a column list",
+                    column.location.clone(),
+                );
+            } else if eat_system_versioning(cursor) {
+                // MariaDB `WITHOUT SYSTEM VERSIONING`: the column's history is not kept, and
+                // no history is migrated anyway (see `table.system-versioned`).
             } else if cursor.eat_kw("VISIBLE")
-                || cursor.eat_kw("INVISIBLE")
                 || cursor.eat_kw("SORT")
                 || cursor.eat_kw("BINARY")
                 || cursor.eat_kw("ASCII")
@@ -290,6 +301,11 @@ impl DdlReader {
             }
         }
         cursor.expect_kw("AS")?;
+        // MariaDB's system-versioned tables: `GENERATED ALWAYS AS ROW START | END` columns hold
+        // when each row version began and ended; the current rows' values are loaded as data.
+        if cursor.eat_kws(&["ROW", "START"]) || cursor.eat_kws(&["ROW", "END"]) {
+            return Ok(());
+        }
         if cursor.eat_kw("IDENTITY") {
             let mut options = SequenceOptions::default();
             if cursor.eat(&Token::LParen) {
@@ -492,6 +508,20 @@ fn is_serial(type_name: &str) -> bool {
     )
 }
 
+/// MariaDB's `WITH SYSTEM VERSIONING` / `WITHOUT SYSTEM VERSIONING` (column or table option).
+pub(super) fn is_system_versioning(cursor: &Cursor) -> bool {
+    (cursor.is_kw("WITH") || cursor.is_kw("WITHOUT"))
+        && cursor.is_kws_at(1, &["SYSTEM", "VERSIONING"])
+}
+
+/// Consumes `WITH SYSTEM VERSIONING` / `WITHOUT SYSTEM VERSIONING` when the cursor is at one.
+pub(super) fn eat_system_versioning(cursor: &mut Cursor) -> bool {
+    is_system_versioning(cursor) && {
+        cursor.advance();
+        cursor.eat_kws(&["SYSTEM", "VERSIONING"])
+    }
+}
+
 /// The expression after DEFAULT: up to the next column option at depth 0 (outside parentheses
 /// and brackets: `ARRAY[1, 2]`). It has at least one token (`DEFAULT NULL`), and a word right
 /// after `::` or `.` is part of it (`''::character varying`).
@@ -518,7 +548,8 @@ pub(super) fn default_expression(cursor: &mut Cursor) -> TokenRange {
             Token::Comma if depth == 0 => break,
             _ if depth == 0
                 && !continues
-                && COLUMN_OPTION_WORDS.iter().any(|w| cursor.is_kw(w)) =>
+                && (COLUMN_OPTION_WORDS.iter().any(|w| cursor.is_kw(w))
+                    || is_system_versioning(cursor)) =>
             {
                 break
             }

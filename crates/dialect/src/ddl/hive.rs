@@ -81,12 +81,46 @@ impl DdlReader {
     }
 
     /// `PARTITIONED BY (col type [COMMENT '...'], ...)`: partition columns are real columns of
-    /// the table in the target, appended after the others, as Hive shows them.
+    /// the table in the target, appended after the others, as Hive shows them. Spark's
+    /// `USING delta PARTITIONED BY (a, b)` names columns of the column list instead.
     fn hive_partition_columns(
         &mut self,
         cursor: &mut Cursor,
         table: &mut Table,
     ) -> Result<(), ParseError> {
+        let names_only = matches!(cursor.peek_at(1), Token::Word(_))
+            && matches!(cursor.peek_at(2), Token::Comma | Token::RParen);
+        let names = if names_only {
+            let names = cursor.ident_list()?;
+            if let Some(missing) = names
+                .iter()
+                .find(|name| !table.columns.iter().any(|c| c.name.matches(name)))
+            {
+                return Err(cursor.error(
+                    format!("PARTITIONED BY names {missing}, which is not a column of the table"),
+                    "give the partition column's type, or name a column of the table",
+                ));
+            }
+            names
+        } else {
+            self.typed_partition_columns(cursor, table)?
+        };
+        table.partitioning = Some(Partitioning {
+            method: PartitionMethod::Value,
+            columns: names,
+            partitions: Vec::new(),
+            interval: None,
+            subpartitioning: None,
+        });
+        Ok(())
+    }
+
+    /// `(col type [COMMENT '...'], ...)`, appended to the table's columns.
+    fn typed_partition_columns(
+        &mut self,
+        cursor: &mut Cursor,
+        table: &mut Table,
+    ) -> Result<Vec<migrate_core::Ident>, ParseError> {
         cursor.expect(&Token::LParen)?;
         let mut names = Vec::new();
         loop {
@@ -98,14 +132,7 @@ impl DdlReader {
             }
         }
         cursor.expect(&Token::RParen)?;
-        table.partitioning = Some(Partitioning {
-            method: PartitionMethod::Value,
-            columns: names,
-            partitions: Vec::new(),
-            interval: None,
-            subpartitioning: None,
-        });
-        Ok(())
+        Ok(names)
     }
 
     fn hive_row_format(

@@ -289,7 +289,8 @@ impl DdlReader {
             self.finding(
                 Severity::Action,
                 "input.unterminated",
-                format!("statement at line {}", statement.line),
+                // A statement that is only an open comment starts where the comment does.
+                format!("statement at line {}", statement.line.min(open.line)),
                 format!("the {} opened here is never closed, so the rest of the file is one unreadable statement", open.what),
                 format!("close the {} or check that the file is complete", open.what),
                 Some(location),
@@ -329,7 +330,11 @@ impl DdlReader {
         if cursor.at_end() {
             return;
         }
+        // What a statement that fails half-way found (a column's type finding) is about objects
+        // that are not converted: only the syntax error is reported.
+        let findings = self.catalog.findings.len();
         if let Err(error) = self.dispatch(&mut cursor) {
+            self.catalog.findings.truncate(findings);
             self.syntax_error(error, statement);
         }
     }
@@ -382,7 +387,12 @@ impl DdlReader {
                 self.skip("GRANT/REVOKE", location);
                 Ok(())
             }
-            "SELECT" if self.dialect == SourceDialect::Postgres => {
+            "SELECT" | "DO"
+                if matches!(
+                    (first.as_str(), self.dialect),
+                    ("SELECT", SourceDialect::Postgres) | ("DO", SourceDialect::Mysql)
+                ) =>
+            {
                 if !self.setval(cursor) {
                     self.skip("query or maintenance", location);
                 }
@@ -406,11 +416,12 @@ impl DdlReader {
         }
     }
 
-    /// pg_dump's `SELECT pg_catalog.setval('seq', n, is_called)`: where the sequence stands, so
-    /// that identity columns seeded from it continue after the migrated keys. Returns false
-    /// when the statement is another SELECT.
+    /// pg_dump's `SELECT pg_catalog.setval('seq', n, is_called)` and mariadb-dump's
+    /// `DO SETVAL(seq, n, is_used)`: where the sequence stands, so that the sequence and identity
+    /// columns seeded from it continue after the migrated keys. Returns false when the statement
+    /// is another SELECT or DO.
     fn setval(&mut self, cursor: &mut Cursor) -> bool {
-        cursor.expect_kw("SELECT").ok();
+        let _ = cursor.eat_kw("SELECT") || cursor.eat_kw("DO");
         if cursor.is_kw("PG_CATALOG") && cursor.peek_at(1) == &sqlparser::tokenizer::Token::Period {
             cursor.advance();
             cursor.advance();
@@ -418,8 +429,16 @@ impl DdlReader {
         if !cursor.eat_kw("SETVAL") || !cursor.eat(&sqlparser::tokenizer::Token::LParen) {
             return false;
         }
-        let (Ok(name), true) = (
-            cursor.string(),
+        // PostgreSQL names the sequence in a string, MariaDB with a name.
+        let sequence_name = match cursor.peek() {
+            sqlparser::tokenizer::Token::SingleQuotedString(_) => cursor
+                .string()
+                .ok()
+                .and_then(|name| column::split_qualified(&name, self.dialect)),
+            _ => cursor.qualified_name().ok(),
+        };
+        let (Some(sequence_name), true) = (
+            sequence_name,
             cursor.eat(&sqlparser::tokenizer::Token::Comma),
         ) else {
             return false;
@@ -427,11 +446,8 @@ impl DdlReader {
         let Ok(value) = cursor.number() else {
             return false;
         };
-        let is_called =
-            !(cursor.eat(&sqlparser::tokenizer::Token::Comma) && cursor.eat_kw("FALSE"));
-        let Some(sequence_name) = column::split_qualified(&name, self.dialect) else {
-            return false;
-        };
+        let is_called = !(cursor.eat(&sqlparser::tokenizer::Token::Comma)
+            && (cursor.eat_kw("FALSE") || cursor.number().is_ok_and(|n| n == 0)));
         let next = |increment: i64| match is_called {
             true => value.saturating_add(increment),
             false => value,
@@ -650,8 +666,16 @@ pub fn read_script(dialect: SourceDialect, file: &str, source: &str) -> Catalog 
 /// The kind of skipped statement of pg_dump's `COPY ... FROM stdin` and the rows after it.
 const TABLE_DATA: &str = "table data (COPY ... FROM stdin, with its rows)";
 
+/// The kind of skipped statement of Hive's `ALTER TABLE ... ADD PARTITION ... LOCATION ...`.
+const HIVE_ADD_PARTITION: &str = "ALTER TABLE ... ADD PARTITION";
+
 fn skip_reason(kind: &str) -> (Severity, &'static str, &'static str) {
     match kind {
+        HIVE_ADD_PARTITION => (
+            Severity::Info,
+            "a partition's rows belong to the table in the target; the partition and its LOCATION are data, not schema",
+            "none: load the partitions' rows into the table (`migrate catalog` registers partitions in Glue from the metastore)",
+        ),
         TABLE_DATA => (
             Severity::Info,
             "table data in the dump is not converted: only the schema is; rows are moved by `migrate replicate`",

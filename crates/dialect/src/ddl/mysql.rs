@@ -146,6 +146,17 @@ impl DdlReader {
                 table.partitioning = Some(self.partition_by(cursor)?);
                 continue;
             }
+            if super::column::eat_system_versioning(cursor) {
+                self.finding(
+                    Severity::Info,
+                    "table.system-versioned",
+                    table.name.to_string(),
+                    "the table is system-versioned (WITH SYSTEM VERSIONING): it becomes an ordinary table with the current rows; its history is not carried",
+                    "Copy the history separately (SELECT ... FOR SYSTEM_TIME ALL) if it is needed.",
+                    table.location.clone(),
+                );
+                continue;
+            }
             cursor.eat_kw("DEFAULT");
             if cursor.eat_kw("AUTO_INCREMENT") {
                 cursor.eat(&Token::Eq);

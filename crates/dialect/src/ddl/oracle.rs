@@ -31,7 +31,6 @@ const PHYSICAL: &[(&str, usize)] = &[
     ("PCTTHRESHOLD", 1),
     ("OVERFLOW", 0),
     ("MAPPING", 1),
-    ("INMEMORY", 0),
     ("NOINMEMORY", 0),
     ("RESULT_CACHE", 0),
     ("SHARING", 2),
@@ -40,7 +39,6 @@ const PHYSICAL: &[(&str, usize)] = &[
     ("MEMOPTIMIZE", 3),
     ("PCTVERSION", 1),
     ("RETENTION", 0),
-    ("ILM", 0),
 ];
 
 impl DdlReader {
@@ -95,6 +93,7 @@ impl DdlReader {
                     || cursor.eat_kw("BASICFILE")
                     || cursor.eat_kw("LOB")
                     || cursor.eat_kw("BINARY")
+                    || cursor.eat_kw("XML")
                     || cursor.eat_kw("CLOB")
                     || cursor.eat_kw("OBJECT")
                     || cursor.eat_kw("RELATIONAL")
@@ -107,6 +106,11 @@ impl DdlReader {
                 }
                 cursor.eat_kws(&["RETURN", "AS", "LOCATOR"]);
                 cursor.eat_kws(&["RETURN", "AS", "VALUE"]);
+                // XMLTYPE: `ALLOW NONSCHEMA DISALLOW ANYSCHEMA`, `XMLSCHEMA "url" ELEMENT "name"`.
+                while cursor.is_any_kw(&["ALLOW", "DISALLOW", "XMLSCHEMA", "ELEMENT"]) {
+                    cursor.advance();
+                    cursor.advance();
+                }
                 clauses.dropped.push(format!("{word} storage"));
                 continue;
             }
@@ -133,6 +137,9 @@ impl DdlReader {
                 if matches!(cursor.peek(), Token::Number(..)) {
                     cursor.advance();
                 }
+                // Hybrid columnar: `COLUMN STORE COMPRESS FOR QUERY HIGH [NO] ROW LEVEL LOCKING`.
+                cursor.eat_kw("NO");
+                cursor.eat_kws(&["ROW", "LEVEL", "LOCKING"]);
                 clauses.dropped.push("COMPRESS".into());
                 continue;
             }
@@ -144,9 +151,40 @@ impl DdlReader {
             if cursor.is_kw("ENABLE") || cursor.is_kw("DISABLE") {
                 // ENABLE ROW MOVEMENT, DISABLE TABLE LOCK...
                 cursor.advance();
-                while matches!(cursor.peek(), Token::Word(_)) && !is_clause_start(cursor) {
-                    cursor.advance();
+                if !cursor.eat_kws(&["ROW", "MOVEMENT"]) {
+                    while matches!(cursor.peek(), Token::Word(_)) && !is_clause_start(cursor) {
+                        cursor.advance();
+                    }
                 }
+                continue;
+            }
+            if cursor.eat_kws(&["ROW", "ARCHIVAL"]) || cursor.eat_kws(&["NO", "ROW", "ARCHIVAL"]) {
+                // In-database archiving hides archived rows behind a hidden column; every row
+                // is read and loaded.
+                clauses.dropped.push("ROW ARCHIVAL".into());
+                continue;
+            }
+            if cursor.eat_kws(&["READ", "ONLY"]) || cursor.eat_kws(&["READ", "WRITE"]) {
+                clauses.dropped.push("READ ONLY/READ WRITE".into());
+                continue;
+            }
+            if cursor.eat_kw("INMEMORY") || cursor.eat_kws(&["NO", "INMEMORY"]) {
+                inmemory_attributes(cursor)?;
+                if !clauses.dropped.iter().any(|d| d == "INMEMORY") {
+                    clauses.dropped.push("INMEMORY".into());
+                }
+                continue;
+            }
+            if cursor.eat_kw("ILM") {
+                ilm_policy(cursor);
+                if !clauses.dropped.iter().any(|d| d == "ILM") {
+                    clauses.dropped.push("ILM".into());
+                }
+                continue;
+            }
+            if cursor.eat_kw("CLUSTERING") {
+                attribute_clustering(cursor)?;
+                clauses.dropped.push("CLUSTERING".into());
                 continue;
             }
             if cursor.eat_kws(&["INCLUDING"]) {
@@ -167,7 +205,7 @@ impl DdlReader {
                 }
                 continue;
             }
-            if cursor.eat_kws(&["NO", "INMEMORY"]) || cursor.eat_kws(&["DEFAULT", "COLLATION"]) {
+            if cursor.eat_kws(&["DEFAULT", "COLLATION"]) {
                 cursor.take_until(is_clause_start);
                 continue;
             }
@@ -203,6 +241,97 @@ impl DdlReader {
     }
 }
 
+/// After `[NO] INMEMORY`: `[(columns)]`, `MEMCOMPRESS FOR QUERY LOW`, `PRIORITY HIGH`,
+/// `DISTRIBUTE [AUTO | BY ROWID RANGE | BY PARTITION] [FOR SERVICE name]`, `[NO] DUPLICATE [ALL]`
+/// and their NO forms, as DBMS_METADATA writes them.
+fn inmemory_attributes(cursor: &mut Cursor) -> Result<(), ParseError> {
+    loop {
+        if cursor.is(&Token::LParen) {
+            cursor.skip_parens()?;
+        } else if cursor.eat_kw("MEMCOMPRESS") || cursor.eat_kws(&["NO", "MEMCOMPRESS"]) {
+            if cursor.eat_kw("FOR") {
+                let _ = cursor.eat_kws(&["CAPACITY", "HIGH"])
+                    || cursor.eat_kws(&["CAPACITY", "LOW"])
+                    || cursor.eat_kws(&["QUERY", "HIGH"])
+                    || cursor.eat_kws(&["QUERY", "LOW"])
+                    || cursor.eat_kw("CAPACITY")
+                    || cursor.eat_kw("QUERY")
+                    || cursor.eat_kw("DML");
+            } else {
+                cursor.eat_kw("AUTO");
+            }
+        } else if cursor.eat_kw("PRIORITY") {
+            cursor.advance();
+        } else if cursor.eat_kw("DISTRIBUTE") {
+            if cursor.eat_kw("BY") {
+                let _ = cursor.eat_kws(&["ROWID", "RANGE"])
+                    || cursor.eat_kw("PARTITION")
+                    || cursor.eat_kw("SUBPARTITION");
+            } else {
+                cursor.eat_kw("AUTO");
+            }
+            if cursor.eat_kws(&["FOR", "SERVICE"]) {
+                cursor.advance();
+            }
+        } else if cursor.eat_kw("DUPLICATE") || cursor.eat_kws(&["NO", "DUPLICATE"]) {
+            cursor.eat_kw("ALL");
+        } else if cursor.eat_kw("SPATIAL") || cursor.eat_kws(&["NO", "INMEMORY"]) {
+            if cursor.is(&Token::LParen) {
+                cursor.skip_parens()?;
+            }
+        } else {
+            return Ok(());
+        }
+    }
+}
+
+/// After `ILM`: `ADD POLICY <action> <scope> AFTER n DAYS OF NO MODIFICATION`, `... ON function`,
+/// `... TIER TO tablespace [READ ONLY]`. The action reuses words that start other clauses
+/// (ROW STORE COMPRESS, SEGMENT), so the policy ends at its condition, not at a clause start.
+fn ilm_policy(cursor: &mut Cursor) {
+    cursor.take_until(|c| c.is_any_kw(&["AFTER", "ON", "TIER"]));
+    if cursor.eat_kw("TIER") {
+        cursor.eat_kw("TO");
+        cursor.advance();
+        cursor.eat_kws(&["READ", "ONLY"]);
+        let _ = cursor.eat_kw("SEGMENT") || cursor.eat_kw("GROUP");
+        if !cursor.is_kw("ON") {
+            return;
+        }
+    }
+    if cursor.eat_kw("ON") {
+        cursor.advance();
+    } else if cursor.eat_kw("AFTER") {
+        // `AFTER 30 DAYS OF [NO | LOW] ACCESS | MODIFICATION | CREATION`
+        cursor.advance();
+        cursor.advance();
+        cursor.eat_kw("OF");
+        let _ = cursor.eat_kw("NO") || cursor.eat_kw("LOW");
+        cursor.advance();
+    }
+}
+
+/// After `CLUSTERING`: `[table JOIN ...] BY LINEAR | INTERLEAVED ORDER (columns) [YES | NO ON
+/// LOAD] [YES | NO ON DATA MOVEMENT] [WITH | WITHOUT MATERIALIZED ZONEMAP [(name)]]`.
+fn attribute_clustering(cursor: &mut Cursor) -> Result<(), ParseError> {
+    cursor.take_until(|c| c.is_kw("ORDER"));
+    cursor.expect_kw("ORDER")?;
+    cursor.skip_parens()?;
+    loop {
+        if cursor.eat_kws(&["YES", "ON"]) || cursor.eat_kws(&["NO", "ON"]) {
+            let _ = cursor.eat_kw("LOAD") || cursor.eat_kws(&["DATA", "MOVEMENT"]);
+        } else if cursor.eat_kws(&["WITH", "MATERIALIZED", "ZONEMAP"])
+            || cursor.eat_kws(&["WITHOUT", "MATERIALIZED", "ZONEMAP"])
+        {
+            if cursor.is(&Token::LParen) {
+                cursor.skip_parens()?;
+            }
+        } else {
+            return Ok(());
+        }
+    }
+}
+
 fn is_clause_start(cursor: &Cursor) -> bool {
     PHYSICAL.iter().any(|(word, _)| cursor.is_kw(word))
         || cursor.is_any_kw(&[
@@ -225,5 +354,9 @@ fn is_clause_start(cursor: &Cursor) -> bool {
             "FLASHBACK",
             "NO",
             "DEFAULT",
+            "INMEMORY",
+            "ILM",
+            "READ",
+            "CLUSTERING",
         ])
 }
