@@ -38,6 +38,7 @@ suite!(
     wrong_batch_schema_is_refused,
     odd_table_names_work,
     an_interrupted_commit_can_be_discarded,
+    a_refused_manifest_can_be_withdrawn,
 );
 
 #[test]

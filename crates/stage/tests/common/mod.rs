@@ -1126,3 +1126,57 @@ pub async fn an_interrupted_commit_can_be_discarded(stage: &Stage) {
         Err(StageError::AlreadyExists { .. })
     ));
 }
+
+/// A committed manifest a warehouse refused is withdrawn: the key commits a new attempt with
+/// other objects, which a reader then gets; the objects of the withdrawn one stay; withdrawing
+/// an absent manifest is no error.
+pub async fn a_refused_manifest_can_be_withdrawn(stage: &Stage) {
+    let table = "withdrawn";
+    let mkey = ManifestKey {
+        table: table.into(),
+        batch: 0,
+    };
+    let mut chunks = Vec::new();
+    for n in 0..2 {
+        chunks.push(
+            stage
+                .write_chunk(
+                    &key(table, n),
+                    all_types_schema(),
+                    ok_stream(vec![batch(&edge_rows(), 0)]),
+                    Format::Parquet,
+                )
+                .await
+                .expect("chunk"),
+        );
+    }
+    stage
+        .write_manifest(&mkey, &chunks[..1])
+        .await
+        .expect("commit");
+    stage.discard_manifest(&mkey).await.expect("withdraw");
+    assert!(
+        stage.read_manifest(&mkey).await.is_err(),
+        "a withdrawn manifest is not read"
+    );
+    read_all(stage, &chunks[0])
+        .await
+        .expect("the withdrawn manifest's object stays");
+    let committed = stage
+        .write_manifest(&mkey, &chunks[1..])
+        .await
+        .expect("a new attempt commits");
+    assert_eq!(committed.entries, chunks[1..]);
+    assert_eq!(
+        stage.read_manifest(&mkey).await.expect("read").entries,
+        chunks[1..]
+    );
+    let absent = ManifestKey {
+        table: "never_committed".into(),
+        batch: 0,
+    };
+    stage
+        .discard_manifest(&absent)
+        .await
+        .expect("an absent manifest is no error");
+}
