@@ -375,13 +375,28 @@ fn print_text(out: &mut impl Write, s: &CopySummary, verify: bool) -> std::io::R
     } else {
         writeln!(
             out,
-            "  {verb}:   {} files, {:.1} MiB in {:.1} s ({:.1} MiB/s); parts sent {}, resumed {}",
+            "  {verb}:   {} files, {:.1} MiB in {:.1} s ({:.1} MiB/s); parts sent {}, resumed {}{}",
             s.copied,
             mib(s.copied_bytes),
             s.seconds,
             mib(s.copied_bytes) / s.seconds.max(1e-3),
             s.parts_sent,
-            s.parts_resumed
+            s.parts_resumed,
+            if s.parts_rechecked > 0 {
+                format!(
+                    " ({} sent by an earlier run read again, {} of them changed: sent again)",
+                    s.parts_rechecked, s.parts_resent
+                )
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    if s.uploads_aborted > 0 {
+        writeln!(
+            out,
+            "  aborted:  {} unfinished uploads an earlier run left for files this run did not continue (see the warnings)",
+            s.uploads_aborted
         )?;
     }
     writeln!(out,

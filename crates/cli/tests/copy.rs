@@ -223,6 +223,15 @@ fn a_copy_killed_mid_way_resumes_without_resending() {
     assert_eq!(n(&s, "skipped_existing"), unjournaled.len() as u64, "{s}");
     assert_eq!(n(&s, "parts_resumed"), parts_to_resume, "{s}");
     assert!(parts_to_resume > 0 || parts.is_empty(), "{s}");
+    // Each resumed part was read again and compared with the source (none had changed).
+    assert_eq!(
+        (n(&s, "parts_rechecked"), n(&s, "parts_resent")),
+        (parts_to_resume, 0),
+        "{s}"
+    );
+    // The uploads of files completed but not journaled are aborted without a report (a no-op).
+    assert_eq!(n(&s, "uploads_aborted"), 0, "{s}");
+    assert_eq!(s["warnings"], serde_json::json!([]), "{s}");
     assert_eq!(
         n(&s, "copied"),
         (sizes.len() - done.len() - unjournaled.len()) as u64,

@@ -322,22 +322,23 @@ impl Destination {
     }
 
     /// Gives up an upload (the source changed under it).
-    pub(crate) async fn abort_upload(&self, rel: &str, id: &str) {
-        let result = match self {
-            Destination::S3(t) => match t.path(rel) {
-                Ok(path) => t
-                    .store
-                    .abort_multipart(&path, &id.to_string())
-                    .await
-                    .map_err(|e| e.to_string()),
+    /// Aborts a multipart upload (local: removes its temporary file). `Ok(false)`: it was gone
+    /// already (completed, aborted, or removed by a lifecycle rule).
+    pub(crate) async fn abort_upload(&self, rel: &str, id: &str) -> Result<bool, String> {
+        match self {
+            Destination::S3(t) => {
+                let path = t.path(rel).map_err(|e| e.to_string())?;
+                match t.store.abort_multipart(&path, &id.to_string()).await {
+                    Ok(()) => Ok(true),
+                    Err(object_store::Error::NotFound { .. }) => Ok(false),
+                    Err(e) => Err(migrate_stage::readable_store_error(&e)),
+                }
+            }
+            Destination::Local(_) => match tokio::fs::remove_file(lossless_path(id)).await {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
                 Err(e) => Err(e.to_string()),
             },
-            Destination::Local(_) => tokio::fs::remove_file(lossless_path(id))
-                .await
-                .map_err(|e| e.to_string()),
-        };
-        if let Err(e) = result {
-            tracing::warn!(path = %self.url(rel), error = %e, "could not abort an outdated upload");
         }
     }
 

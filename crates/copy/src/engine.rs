@@ -32,6 +32,9 @@ struct Stats {
     copied_bytes: AtomicU64,
     parts_sent: AtomicU64,
     parts_resumed: AtomicU64,
+    parts_rechecked: AtomicU64,
+    parts_resent: AtomicU64,
+    uploads_aborted: AtomicU64,
     resumed: AtomicU64,
     skipped_existing: AtomicU64,
     skipped_unchanged: AtomicU64,
@@ -74,6 +77,10 @@ struct Sent {
     parts_sent: u64,
     /// Parts sent by an earlier run, completed by this one.
     parts_resumed: u64,
+    /// Parts sent by an earlier run that this one read again to compare them with the file, and
+    /// those of them that differed and were sent again (in `parts_sent`).
+    parts_rechecked: u64,
+    parts_resent: u64,
 }
 
 /// How a copied file compared with its source's checksum.
@@ -144,19 +151,32 @@ struct Upload {
     part_size: u64,
     parts: Mutex<Vec<Option<SentPart>>>,
     remaining: AtomicUsize,
-    /// Parts of it sent by an earlier run (taken over from the journal), and their bytes.
-    resumed_parts: u64,
-    resumed_bytes: u64,
+    /// Which parts an earlier run sent (taken over from the journal): each is read again and
+    /// compared with what was recorded for it before the upload is completed.
+    earlier: Vec<bool>,
+    /// Parts of it sent by an earlier run and found unchanged (or not yet read again), and their
+    /// bytes; parts sent again.
+    resumed_parts: AtomicU64,
+    resumed_bytes: AtomicU64,
+    resent: AtomicU64,
     error: Mutex<Option<String>>,
     /// Fetched by the first worker that needs it (not by the dispatcher: for a big file, HDFS
     /// reads every block's CRCs to answer).
     expect: tokio::sync::OnceCell<Expect>,
 }
 
+impl Upload {
+    /// Records the first failure of a part (the upload fails once all its parts are done).
+    fn failed(&self, e: &CopyError) {
+        let mut err = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        err.get_or_insert_with(|| e.to_string());
+    }
+}
+
 enum Work {
     File(Entry),
+    /// A part to send, or to read again when an earlier run sent it.
     Part(Arc<Upload>, usize),
-    Finish(Arc<Upload>),
     Compare(Entry, Entry),
     Delete(String),
 }
@@ -268,9 +288,13 @@ pub async fn copy(
         })
         .collect();
 
-    if !dispatch(&ctx, &tx, resumed, &previous).await {
+    let mut resumed = resumed;
+    let mut settled = Vec::new();
+    let complete = dispatch(&ctx, &tx, &mut resumed, &previous, &mut settled).await;
+    if !complete {
         ctx.stopped_early.store(true, Relaxed);
     }
+    abort_leftovers(&ctx, settled, complete.then_some(resumed.uploads)).await;
     drop(tx);
     for w in workers {
         if let Err(e) = w.await {
@@ -316,6 +340,9 @@ pub async fn copy(
         copied_bytes: s.copied_bytes.load(Relaxed),
         parts_sent: s.parts_sent.load(Relaxed),
         parts_resumed: s.parts_resumed.load(Relaxed),
+        parts_rechecked: s.parts_rechecked.load(Relaxed),
+        parts_resent: s.parts_resent.load(Relaxed),
+        uploads_aborted: s.uploads_aborted.load(Relaxed),
         resumed: s.resumed.load(Relaxed),
         skipped_existing: s.skipped_existing.load(Relaxed),
         skipped_unchanged: s.skipped_unchanged.load(Relaxed),
@@ -378,6 +405,26 @@ impl Ctx {
         if !self.opts.ignore_failures {
             self.stop.store(true, Relaxed);
         }
+    }
+
+    /// Aborts the multipart upload `id` of `rel` and records so in the journal. `true` when this
+    /// aborted it; `false` when it was gone already, or the destination refused (a warning names
+    /// it with its id, to abort it by).
+    async fn abort(&self, rel: &str, id: &str) -> bool {
+        let aborted = match self.dest.abort_upload(rel, id).await {
+            Ok(aborted) => aborted,
+            Err(error) => {
+                tracing::warn!(path = %self.dest.url(rel), upload_id = id, %error, "could not abort a multipart upload: abort it by its id (`aws s3api abort-multipart-upload`), or let an AbortIncompleteMultipartUpload lifecycle rule do it");
+                return false;
+            }
+        };
+        if let Some(j) = &self.journal {
+            if let Err(error) = j.upload_aborted(rel, id) {
+                // The next run aborts it again, and finds it gone.
+                tracing::warn!(%error, "cannot record an aborted upload in the journal");
+            }
+        }
+        aborted
     }
 
     fn included(&self, rel: &str) -> bool {
@@ -591,12 +638,15 @@ fn is_under(rel: &str, dir: &str) -> bool {
 
 /// Walks the merged listings and queues the work. Stops at a listing error (which is a failure:
 /// a partial listing must not drive deletes) or when a failure stops the copy: returns `false`
-/// then, `true` when it went through both listings.
+/// then, `true` when it went through both listings. Takes the uploads it continues out of
+/// `resumed`, and moves to `settled` (as path and upload id) those of files it leaves as the
+/// destination holds them.
 async fn dispatch(
     ctx: &Arc<Ctx>,
     tx: &tokio::sync::mpsc::Sender<Work>,
-    mut resumed: journal::Resumed,
+    resumed: &mut journal::Resumed,
     previous: &FileIndex,
+    settled: &mut Vec<(String, String)>,
 ) -> bool {
     let mut merge = Merge::new(ctx.source.list(), ctx.dest.list());
     let s = &ctx.stats;
@@ -705,8 +755,10 @@ async fn dispatch(
         if ctx.opts.existing != Existing::Verify && dest_same_size && same(previous) {
             s.skipped_manifest.fetch_add(1, Relaxed);
             report_present(ctx, &entry, existing.as_ref());
+            settle(resumed, settled, &entry.rel);
             continue;
         }
+        let rel = entry.rel.clone();
         let work = match (&existing, ctx.opts.existing) {
             (None, Existing::Verify) => {
                 ctx.fail(&ctx.dest.url(&entry.rel), "missing in the destination");
@@ -754,7 +806,10 @@ async fn dispatch(
                 }
             }
         };
-        let Some(entry) = work else { continue };
+        let Some(entry) = work else {
+            settle(resumed, settled, &rel);
+            continue;
+        };
         ctx.observer.planned(entry.size);
         if ctx.opts.dry_run {
             let action = if existing.is_some() { "update" } else { "copy" };
@@ -773,11 +828,8 @@ async fn dispatch(
         }
         let prior = resumed.uploads.remove(&entry.rel);
         match start_upload(ctx, entry, prior).await {
-            Ok((upload, missing)) => {
-                if missing.is_empty() && tx.send(Work::Finish(Arc::clone(&upload))).await.is_err() {
-                    return false;
-                }
-                for idx in missing {
+            Ok((upload, parts)) => {
+                for idx in parts {
                     if tx.send(Work::Part(Arc::clone(&upload), idx)).await.is_err() {
                         return false;
                     }
@@ -792,6 +844,39 @@ async fn dispatch(
     true
 }
 
+/// A file left as the destination holds it (or compared with it): an upload an earlier run left
+/// for it (completed, then killed before it recorded so) is aborted without a report.
+fn settle(resumed: &mut journal::Resumed, settled: &mut Vec<(String, String)>, rel: &str) {
+    if let Some(prior) = resumed.uploads.remove(rel) {
+        settled.push((rel.to_string(), prior.id));
+    }
+}
+
+/// Aborts the uploads an earlier run left that this run does not continue: `settled` (see
+/// [`settle`]), and, when the run went through the whole source, `left`: those of files no
+/// longer in it, excluded, or now sent whole, each named in a warning and counted. Their ids
+/// would be lost with the journal.
+async fn abort_leftovers(
+    ctx: &Ctx,
+    settled: Vec<(String, String)>,
+    left: Option<std::collections::HashMap<String, UploadState>>,
+) {
+    use futures::StreamExt;
+    let left = left.into_iter().flatten().map(|(rel, u)| (rel, u.id, true));
+    let all = settled
+        .into_iter()
+        .map(|(rel, id)| (rel, id, false))
+        .chain(left);
+    futures::stream::iter(all)
+        .for_each_concurrent(ctx.opts.parallel, |(rel, id, report)| async move {
+            if ctx.abort(&rel, &id).await && report {
+                ctx.stats.uploads_aborted.fetch_add(1, Relaxed);
+                tracing::warn!(path = %ctx.dest.url(&rel), upload_id = %id, "aborted the unfinished multipart upload an earlier run left for a file this run did not continue (no longer in the source, excluded, or now small enough to be sent whole)");
+            }
+        })
+        .await;
+}
+
 fn report_present(ctx: &Ctx, entry: &Entry, dest: Option<&Entry>) {
     if let Err(e) = ctx.in_destination(entry, dest.and_then(|d| d.etag.clone())) {
         ctx.fail(&entry.rel, &e.to_string());
@@ -799,7 +884,8 @@ fn report_present(ctx: &Ctx, entry: &Entry, dest: Option<&Entry>) {
 }
 
 /// Creates the multipart upload of `entry`, or takes over the one an earlier run recorded for the
-/// same version of the file. Returns the upload and the indexes of the parts still to send.
+/// same size and modification time of the file. Returns the upload and the indexes of its parts:
+/// all of them, to send, or to read again (those an earlier run sent).
 async fn start_upload(
     ctx: &Ctx,
     entry: Entry,
@@ -808,6 +894,7 @@ async fn start_upload(
     let part_size = ctx.part_size_for(&entry);
     let n = usize::try_from(entry.size.div_ceil(part_size)).unwrap_or(usize::MAX);
     let mut parts = vec![None; n];
+    let mut earlier = vec![false; n];
     let crc32c = ctx.dest.sends_crc32c();
     let (mut resumed_parts, mut resumed_bytes) = (0, 0);
     let id = match prior {
@@ -821,10 +908,9 @@ async fn start_upload(
         {
             for (idx, done) in p.parts {
                 if let Some(slot) = parts.get_mut(idx) {
-                    let len = part_len(entry.size, part_size, idx);
                     resumed_parts += 1;
-                    resumed_bytes += len;
-                    ctx.observer.sent(len);
+                    resumed_bytes += part_len(entry.size, part_size, idx);
+                    earlier[idx] = true;
                     *slot = Some(done);
                 }
             }
@@ -832,7 +918,7 @@ async fn start_upload(
         }
         prior => {
             if let Some(p) = prior {
-                ctx.dest.abort_upload(&entry.rel, &p.id).await;
+                ctx.abort(&entry.rel, &p.id).await;
             }
             let meta = ctx
                 .meta(&entry, Some(part_size))
@@ -857,24 +943,20 @@ async fn start_upload(
             id
         }
     };
-    let missing: Vec<usize> = parts
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.is_none())
-        .map(|(i, _)| i)
-        .collect();
     let upload = Arc::new(Upload {
         entry,
         id,
         part_size,
-        remaining: AtomicUsize::new(missing.len()),
-        resumed_parts,
-        resumed_bytes,
+        remaining: AtomicUsize::new(n),
+        earlier,
+        resumed_parts: AtomicU64::new(resumed_parts),
+        resumed_bytes: AtomicU64::new(resumed_bytes),
+        resent: AtomicU64::new(0),
         parts: Mutex::new(parts),
         error: Mutex::new(None),
         expect: tokio::sync::OnceCell::new(),
     });
-    Ok((upload, missing))
+    Ok((upload, (0..n).collect()))
 }
 
 fn part_len(size: u64, part_size: u64, idx: usize) -> u64 {
@@ -889,18 +971,13 @@ async fn run(ctx: &Arc<Ctx>, work: Work) {
             finish_file(ctx, &entry, result);
         }
         Work::Part(upload, idx) => {
-            if let Err(e) = send_part(ctx, &upload, idx).await {
-                let mut err = upload.error.lock().unwrap_or_else(|p| p.into_inner());
-                err.get_or_insert_with(|| e.to_string());
+            if let Err(e) = part(ctx, &upload, idx).await {
+                upload.failed(&e);
             }
             if upload.remaining.fetch_sub(1, Relaxed) == 1 {
                 let result = finish_checked(ctx, &upload).await;
                 finish_file(ctx, &upload.entry, result);
             }
-        }
-        Work::Finish(upload) => {
-            let result = finish_checked(ctx, &upload).await;
-            finish_file(ctx, &upload.entry, result);
         }
         Work::Compare(entry, dest) => compare(ctx, entry, dest).await,
         Work::Delete(rel) => match ctx.retry(|| ctx.dest.delete(&rel)).await {
@@ -930,6 +1007,8 @@ fn finish_file(ctx: &Ctx, entry: &Entry, result: Result<Sent, CopyError>) {
             s.copied_bytes.fetch_add(sent.bytes, Relaxed);
             s.parts_sent.fetch_add(sent.parts_sent, Relaxed);
             s.parts_resumed.fetch_add(sent.parts_resumed, Relaxed);
+            s.parts_rechecked.fetch_add(sent.parts_rechecked, Relaxed);
+            s.parts_resent.fetch_add(sent.parts_resent, Relaxed);
         }
         Err(e) => ctx.fail(&ctx.source.url(&entry.rel), &e.to_string()),
     }
@@ -1043,7 +1122,62 @@ async fn copy_whole(ctx: &Ctx, entry: &Entry) -> Result<Sent, CopyError> {
         bytes: entry.size,
         parts_sent: 0,
         parts_resumed: 0,
+        parts_rechecked: 0,
+        parts_resent: 0,
     })
+}
+
+/// Sends part `idx` of an upload, or reads it again when an earlier run sent it; nothing once a
+/// part of the upload failed (the upload fails).
+async fn part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyError> {
+    if upload
+        .error
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .is_some()
+    {
+        return Ok(());
+    }
+    if upload.earlier.get(idx) == Some(&true) {
+        recheck_part(ctx, upload, idx).await
+    } else {
+        send_part(ctx, upload, idx).await
+    }
+}
+
+/// Reads a part an earlier run sent and compares it with what that run recorded for it (the
+/// CRC32C the server stored, else its MD5): the file may have changed between the runs and kept
+/// its size and modification time (`cp -p`, `rsync -t`). A part that differs is sent again.
+async fn recheck_part(ctx: &Ctx, upload: &Upload, idx: usize) -> Result<(), CopyError> {
+    let entry = &upload.entry;
+    let start = upload.part_size * idx as u64;
+    let len = part_len(entry.size, upload.part_size, idx);
+    let recorded = {
+        let parts = upload.parts.lock().unwrap_or_else(|p| p.into_inner());
+        parts
+            .get(idx)
+            .and_then(|p| p.as_ref().map(|p| (p.md5, p.crc32c)))
+    };
+    let Some((md5, crc)) = recorded else {
+        return Err(CopyError::Invalid(format!("part {} was not sent", idx + 1)));
+    };
+    let data = ctx
+        .retry(|| ctx.source.read(&entry.rel, start..start + len))
+        .await?;
+    let same = match crc {
+        Some(crc) => crc32c::crc32c(&data) == crc,
+        None => digest::md5(&data) == md5,
+    };
+    drop(data);
+    if same {
+        ctx.observer.sent(len);
+        return Ok(());
+    }
+    tracing::info!(file = %ctx.source.url(&entry.rel), part = idx + 1, "the part an earlier run sent differs from the file now: sending it again");
+    upload.resumed_parts.fetch_sub(1, Relaxed);
+    upload.resumed_bytes.fetch_sub(len, Relaxed);
+    upload.resent.fetch_add(1, Relaxed);
+    send_part(ctx, upload, idx).await
 }
 
 /// Reads and sends one part; its ETag must be its MD5, and the CRC32C the server stored (if it
@@ -1116,10 +1250,10 @@ async fn finish_checked(ctx: &Ctx, upload: &Upload) -> Result<Sent, CopyError> {
     // What an earlier run began may be gone since (an S3 lifecycle rule aborted the upload, its
     // temporary file was removed or damaged): sent once more from the start, where every run
     // resuming it would fail the same way.
-    if upload.resumed_parts > 0 {
+    if upload.earlier.contains(&true) {
         if let Err(e) = &result {
             tracing::info!(error = %e, file = %upload.entry.rel, "the resumed upload failed; sending the file again from the start");
-            ctx.dest.abort_upload(&upload.entry.rel, &upload.id).await;
+            ctx.abort(&upload.entry.rel, &upload.id).await;
             result = send_multipart(ctx, &upload.entry).await;
         }
     }
@@ -1136,16 +1270,17 @@ async fn finish_checked(ctx: &Ctx, upload: &Upload) -> Result<Sent, CopyError> {
     result
 }
 
-/// Completes an upload whose parts are all sent, and verifies the whole object. The source's
-/// checksum (HDFS) is compared first: an upload that does not match is aborted, never completed.
+/// Completes an upload whose parts are all sent (or read again), and verifies the whole object.
+/// The source's checksum (HDFS) is compared first: an upload that does not match is aborted,
+/// never completed.
 async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Sent, CopyError> {
-    if let Some(e) = upload
+    let failed = upload
         .error
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .take()
-    {
-        return Err(CopyError::Invalid(e));
+        .take();
+    if let Some(e) = failed {
+        return Err(abandon(ctx, upload, e).await);
     }
     let entry = &upload.entry;
     let expect = upload
@@ -1175,16 +1310,16 @@ async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Sent, CopyError> {
     };
     // The composite CRC32C is checked only when the server stored every part's checksum.
     let crcs: Option<Vec<u32>> = completed.iter().map(|p| p.crc32c).collect();
-    // Every part is read: a file written to meanwhile (or between the runs that sent its
-    // parts) would complete into a mix of old and new bytes.
+    // Every part was read by this run (sent, or read again and compared): a file written to
+    // meanwhile would complete into a mix of old and new bytes.
     if let Err(e) = ctx.source.unchanged(entry).await {
-        ctx.dest.abort_upload(&entry.rel, &upload.id).await;
+        ctx.abort(&entry.rel, &upload.id).await;
         return Err(e);
     }
     let outcome = match ctx.check(entry, expect, blocks.as_deref()).await {
         Ok(o) => o,
         Err(e) => {
-            ctx.dest.abort_upload(&entry.rel, &upload.id).await;
+            ctx.abort(&entry.rel, &upload.id).await;
             return Err(e);
         }
     };
@@ -1205,11 +1340,17 @@ async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Sent, CopyError> {
             ctx.preserve_local(entry).await?;
             ctx.count(Ok(&outcome));
             let parts = u64::try_from(md5s.len()).unwrap_or(u64::MAX);
+            let resumed_parts = upload.resumed_parts.load(Relaxed);
+            let rechecked = upload.earlier.iter().filter(|e| **e).count();
             Ok(Sent {
                 etag,
-                bytes: entry.size.saturating_sub(upload.resumed_bytes),
-                parts_sent: parts.saturating_sub(upload.resumed_parts),
-                parts_resumed: upload.resumed_parts,
+                bytes: entry
+                    .size
+                    .saturating_sub(upload.resumed_bytes.load(Relaxed)),
+                parts_sent: parts.saturating_sub(resumed_parts),
+                parts_resumed: resumed_parts,
+                parts_rechecked: u64::try_from(rechecked).unwrap_or(u64::MAX),
+                parts_resent: upload.resent.load(Relaxed),
             })
         }
         Err(e) => {
@@ -1220,6 +1361,25 @@ async fn finish_upload(ctx: &Ctx, upload: &Upload) -> Result<Sent, CopyError> {
             Err(e)
         }
     }
+}
+
+/// The error of an upload a part of which failed (`error`). Its upload is kept when a later run
+/// can resume it (parts of it were sent, and the file is still as listed), and the error says
+/// so; otherwise it is aborted now: no run could complete it.
+async fn abandon(ctx: &Ctx, upload: &Upload, error: String) -> CopyError {
+    let (sent, total) = {
+        let parts = upload.parts.lock().unwrap_or_else(|p| p.into_inner());
+        (parts.iter().filter(|p| p.is_some()).count(), parts.len())
+    };
+    let resumable =
+        sent > 0 && ctx.journal.is_some() && ctx.source.unchanged(&upload.entry).await.is_ok();
+    if resumable {
+        return CopyError::Invalid(format!(
+            "{error}; its multipart upload ({sent} of {total} parts sent) is kept: run the same command again to resume it"
+        ));
+    }
+    ctx.abort(&upload.entry.rel, &upload.id).await;
+    CopyError::Invalid(error)
 }
 
 /// The ETag-style digest of a source file with `parts` parts of `part_size` (1 part: plain MD5).
@@ -1377,13 +1537,17 @@ async fn copy_sequential(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Sent, CopyErro
     finish_checked(ctx, &upload).await
 }
 
-/// Sends every part of a new multipart upload of `entry` from the current worker.
+/// Sends every part of a new multipart upload of `entry` from the current worker, up to the
+/// first that fails (the upload holds the failure, for [`finish_upload`]).
 async fn send_parts(ctx: &Ctx, entry: &Entry) -> Result<Arc<Upload>, CopyError> {
-    let (upload, missing) = start_upload(ctx, entry.clone(), None)
+    let (upload, parts) = start_upload(ctx, entry.clone(), None)
         .await
         .map_err(|(_, e)| e)?;
-    for idx in missing {
-        send_part(ctx, &upload, idx).await?;
+    for idx in parts {
+        if let Err(e) = send_part(ctx, &upload, idx).await {
+            upload.failed(&e);
+            break;
+        }
     }
     Ok(upload)
 }

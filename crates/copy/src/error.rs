@@ -99,6 +99,11 @@ pub enum CopyError {
         actual: String,
     },
 
+    /// An HDFS file open for write: what it holds is not final, and the NameNode does not know
+    /// how much of its last block the writer has written.
+    #[error("{path} is open for write (being written): {detail}; copy it again once the writer has closed it")]
+    BeingWritten { path: String, detail: String },
+
     /// The file changed while it was being copied: its size or modification time (S3: its
     /// ETag) is not the listing's.
     #[error("{path}: changed during the copy (listed as {listed}, now {now}); copy it again once it is no longer written to")]

@@ -110,6 +110,37 @@ impl HdfsTree {
     }
 }
 
+/// Whether a file is open for write, told from what the NameNode charges for it: a block being
+/// written counts at its full block size in the space consumed (`getContentSummary`), and is left
+/// out of the length `getBlockLocations` gives (hdfs-native does not expose the "under
+/// construction" flag). `Some`: what was seen. A closed file costs one request; an erasure-coded
+/// one (its space holds parity) two, and is never taken for one being written.
+async fn being_written(
+    client: &Client,
+    path: &str,
+    status: &hdfs_native::client::FileStatus,
+) -> Result<Option<String>, HdfsError> {
+    let (Some(replication), Some(block)) = (
+        status.replication.filter(|r| *r > 0),
+        status.blocksize.filter(|b| *b > 0),
+    ) else {
+        return Ok(None);
+    };
+    let replication = u64::from(replication);
+    let space = client.get_content_summary(path).await?.space_consumed;
+    if space == status.length as u64 * replication {
+        return Ok(None);
+    }
+    let finished = client.read(path).await?.file_length() as u64;
+    if space != (finished + block) * replication {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "its last block is not finished (HDFS lists {} bytes, {finished} of them in finished blocks)",
+        status.length
+    )))
+}
+
 /// `url` keeps `%xx` escapes in paths; HDFS names are the decoded bytes.
 fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
@@ -224,6 +255,17 @@ impl FileSource for HdfsTree {
             let len = usize::try_from(range.end - range.start)
                 .map_err(|_| CopyError::Invalid(format!("{url}: range too large")))?;
             if (reader.file_length() as u64) < range.end {
+                // The length HDFS gives a reader leaves out a block being written.
+                let status = client
+                    .get_file_info(&path)
+                    .await
+                    .map_err(|e| read_error(url.clone(), e))?;
+                if let Some(detail) = being_written(&client, &path, &status)
+                    .await
+                    .map_err(|e| read_error(url.clone(), e))?
+                {
+                    return Err(CopyError::BeingWritten { path: url, detail });
+                }
                 return Err(CopyError::Changed {
                     path: url,
                     listed: format!("at least {} bytes", range.end),
@@ -254,6 +296,12 @@ impl FileSource for HdfsTree {
                 .get_file_info(&path)
                 .await
                 .map_err(|e| read_error(url.clone(), e))?;
+            if let Some(detail) = being_written(&client, &path, &status)
+                .await
+                .map_err(|e| read_error(url.clone(), e))?
+            {
+                return Err(CopyError::BeingWritten { path: url, detail });
+            }
             let now = (
                 status.length as u64,
                 i64::try_from(status.modification_time).unwrap_or(i64::MAX),

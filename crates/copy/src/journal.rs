@@ -11,6 +11,8 @@
 //!   must repeat; absent when the server stored none).
 //!   The part record's `b` (HDFS sources with checksums) holds the HDFS block MD5s of the blocks
 //!   the part covers, so that a resumed upload can still be compared with HDFS's file checksum.
+//! - `{"t":"aborted","p":REL,"id":UPLOAD_ID}`: that upload was aborted (or found gone): nothing
+//!   is left to resume or abort.
 //!
 //! A record is written after what it describes is durable on the destination, so a copy killed
 //! at any point loses at most the work in flight: on restart, files recorded as done (with the
@@ -64,6 +66,10 @@ enum Record {
         c: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         b: Option<String>,
+    },
+    Aborted {
+        p: String,
+        id: String,
     },
 }
 
@@ -219,6 +225,11 @@ impl Journal {
                             },
                         );
                     }
+                    Record::Aborted { p, id } => {
+                        if resumed.uploads.get(&p).is_some_and(|u| u.id == id) {
+                            resumed.uploads.remove(&p);
+                        }
+                    }
                     Record::Part {
                         p,
                         id,
@@ -305,6 +316,13 @@ impl Journal {
             md5: crate::digest::hex(&part.md5),
             c: part.crc32c,
             b: part.blocks.as_deref().map(blocks_to_hex),
+        })
+    }
+
+    pub(crate) fn upload_aborted(&self, rel: &str, id: &str) -> Result<(), CopyError> {
+        self.append(&Record::Aborted {
+            p: rel.to_string(),
+            id: id.to_string(),
         })
     }
 

@@ -29,7 +29,8 @@
 //!   counts the file with the reason ([`HdfsChecksumSummary`]). Parts of such files are raised to
 //!   a multiple of the block size, so memory is `parallel × max(part_size, block size)`.
 //! - **Resume**: see [`journal`](crate::journal): a killed copy, run again with the same source,
-//!   destination and shard, sends neither finished files nor finished parts again.
+//!   destination and shard, sends neither finished files nor finished parts again (it reads those
+//!   parts again, and sends again the ones that differ from the file now).
 //! - **Shards**: file `p` belongs to shard `fnv1a(p) % n`; N processes with `--shard 0/N` … `N-1/N`
 //!   copy (and delete) disjoint sets whose union is everything.
 
@@ -247,6 +248,15 @@ pub struct CopySummary {
     /// Parts of the multipart files copied that an earlier run had sent (recorded in the
     /// journal), not sent again.
     pub parts_resumed: u64,
+    /// Parts an earlier run had sent, read again from the source by this run and compared with
+    /// what was recorded for them before their upload was completed.
+    pub parts_rechecked: u64,
+    /// Of those, the parts that differed (the file changed between the runs, keeping its size
+    /// and modification time) and were sent again (counted in `parts_sent`, not `parts_resumed`).
+    pub parts_resent: u64,
+    /// Unfinished multipart uploads an earlier run left (recorded in the journal) for files this
+    /// run did not continue (no longer in the source, excluded, now sent whole), aborted.
+    pub uploads_aborted: u64,
     /// Files recorded as copied in the journal by an earlier run, not sent again.
     pub resumed: u64,
     /// Present in the destination and left alone (default mode).

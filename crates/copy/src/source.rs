@@ -574,9 +574,9 @@ impl S3Walk {
                 .unwrap_or_default()
                 .to_string()
         };
-        // A directory marker (the empty object `dir/` that the S3 console's "Create folder"
-        // makes) lists as an object with the directory's path: it holds no file. (A marker
-        // without objects under it can't be told from an empty file `dir`.)
+        // A directory marker (the empty object `dir/` that the S3 console's "Create folder" and
+        // S3A's `mkdirs` make) lists as an object with the directory's path: it is the directory
+        // itself, not a file (one with nothing beside it makes the directory an empty one).
         let is_marker = |o: &object_store::ObjectMeta| {
             o.size == 0 && (Some(&o.location) == dir || r.common_prefixes.contains(&o.location))
         };
@@ -625,6 +625,10 @@ impl S3Walk {
             };
             match item {
                 S3Item::Dir(p) => match self.list_dir(Some(&p)).await {
+                    // Only its directory marker: an empty directory, as S3A sees it.
+                    Ok(children) if children.is_empty() => {
+                        return Some(Ok(Listed::EmptyDir(self.rel_of(p.as_ref()))))
+                    }
                     Ok(children) => self.stack.push(children),
                     Err(e) => return Some(Err(e)),
                 },

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use migrate_copy::s3crc::ChecksumWriter;
-use migrate_copy::{copy, Existing, Quiet, Shard};
+use migrate_copy::{copy, Existing, Observer, Quiet, Shard};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -942,7 +942,7 @@ fn s3_source_prefixes_are_checked_and_taken_literally() {
     let state = tmp.path().join("state");
     let src = s3.unique_url("copy_literal");
     put_object(&src, "ts=2024-01-01 00%3A00%3A00/part-0", b"hive".to_vec());
-    put_object(&src, "m/", Vec::new());
+    put_marker(&src, "m");
     put_object(&src, "m/f", b"in m".to_vec());
 
     let dst = tmp.path().join("dst");
@@ -1425,4 +1425,406 @@ fn verify_keeps_no_journal() {
     assert_eq!((s.failed, s.changed), (1, 1), "{s:?}");
     assert_eq!(s.journal, None, "{s:?}");
     assert!(!state.exists(), "a verify wrote state: {state:?}");
+}
+
+/// What a run of the copy killed after sending the first `sent` parts (of `part` bytes) of `rel`
+/// leaves: its multipart upload under `dst`, created as the copy creates it (with CRC32C part
+/// checksums when `crc32c`), and the journal records of it, appended to `journal`. Returns the
+/// upload id.
+fn killed_run(
+    dst: &str,
+    rel: &str,
+    data: &[u8],
+    (part, sent): (usize, usize),
+    (mtime_ms, crc32c): (i64, bool),
+    journal: &Path,
+) -> String {
+    use object_store::multipart::MultipartStore;
+    let (bucket, prefix) = dst.strip_prefix("s3://").unwrap().split_once('/').unwrap();
+    let builder = migrate_stage::s3_builder(bucket, None, true);
+    let store = Arc::new(builder.clone().build().unwrap());
+    let writer = ChecksumWriter::new(&builder, Arc::clone(&store))
+        .unwrap()
+        .unwrap();
+    let path = object_store::path::Path::parse(format!("{prefix}/{rel}")).unwrap();
+    runtime().block_on(async {
+        let meta = vec![("migrate-part-size", part.to_string())];
+        let id = if crc32c {
+            writer.create_upload(&path, rel, &meta).await.unwrap()
+        } else {
+            store.create_multipart(&path).await.unwrap()
+        };
+        let mut lines = vec![if crc32c {
+            serde_json::json!({"t":"upload","p":rel,"s":data.len(),"m":mtime_ms,"id":id,"ps":part,"ck":true})
+        } else {
+            serde_json::json!({"t":"upload","p":rel,"s":data.len(),"m":mtime_ms,"id":id,"ps":part})
+        }];
+        for (n, chunk) in data.chunks(part).take(sent).enumerate() {
+            let md5 = md5_hex(chunk);
+            let bytes = bytes::Bytes::copy_from_slice(chunk);
+            lines.push(if crc32c {
+                let crc = crc32c::crc32c(chunk);
+                let w = writer.put_part(&path, rel, &id, n, bytes, crc).await.unwrap();
+                assert!(w.crc32c.is_some(), "the server stores CRC32Cs");
+                serde_json::json!({"t":"part","p":rel,"id":id,"n":n,"e":w.etag,"md5":md5,"c":crc})
+            } else {
+                let p = store.put_part(&path, &id, n, PutPayload::from(bytes)).await.unwrap();
+                serde_json::json!({"t":"part","p":rel,"id":id,"n":n,"e":p.content_id.trim_matches('"'),"md5":md5})
+            });
+        }
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let mut f = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(journal)
+            .unwrap();
+        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        id
+    })
+}
+
+/// Whether the multipart upload `id` of `rel` under `dst` still takes parts (an aborted one
+/// answers NoSuchUpload).
+fn upload_is_open(dst: &str, rel: &str, id: &str) -> bool {
+    use object_store::multipart::MultipartStore;
+    let (bucket, prefix) = dst.strip_prefix("s3://").unwrap().split_once('/').unwrap();
+    let store = migrate_stage::s3_builder(bucket, None, true)
+        .build()
+        .unwrap();
+    let path = object_store::path::Path::parse(format!("{prefix}/{rel}")).unwrap();
+    let part = PutPayload::from(vec![0u8; 10]);
+    match runtime().block_on(store.put_part(&path, &id.to_string(), 9_999, part)) {
+        Ok(_) => true,
+        Err(object_store::Error::NotFound { .. }) => false,
+        Err(e) => panic!("upload part to {dst}/{rel}: {e}"),
+    }
+}
+
+fn mtime_ms(path: &Path) -> i64 {
+    std::fs::metadata(path)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// A multipart upload resumed from the journal of a killed run, whose file changed meanwhile but
+/// kept its size and modification time (`cp -p`, `rsync -t`): the parts the killed run sent are
+/// read again and compared with what it recorded, those that differ are sent again, and the object
+/// is the file as it is now, with CRC32C part checksums or without. The upload was completed from
+/// the old parts and the new ones (a mix of two versions), reported as verified.
+#[test]
+fn a_resumed_upload_rechecks_the_parts_an_earlier_run_sent() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    for crc32c in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        let file = src.join("big.bin");
+        // Five parts of 5 MiB, the killed run sent the first three.
+        let old = bytes(61, 23 * MIB + 7);
+        std::fs::write(&file, &old).unwrap();
+        let listed = std::fs::metadata(&file).unwrap().modified().unwrap();
+        let dst = s3.unique_url("copy_recheck");
+        let journal = tmp.path().join("copy.journal");
+        killed_run(
+            &dst,
+            "big.bin",
+            &old,
+            (5 * MIB, 3),
+            (mtime_ms(&file), crc32c),
+            &journal,
+        );
+        // Parts 1 and 3 change; size and modification time stay.
+        let mut new = old.clone();
+        new[..100].fill(b'X');
+        new[10 * MIB + 5..10 * MIB + 50].fill(b'Y');
+        std::fs::write(&file, &new).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(listed)
+            .unwrap();
+
+        let state = tmp.path().join("state");
+        let mut o = options(src.to_str().unwrap(), &dst, &state);
+        o.journal = Some(journal.clone());
+        o.crc32c = crc32c;
+        let s = run(o);
+        assert_eq!((s.failed, s.copied), (0, 1), "{s:?}");
+        let back = tmp.path().join("back");
+        run(options(&dst, back.to_str().unwrap(), &state));
+        assert!(
+            std::fs::read(back.join("big.bin")).unwrap() == new,
+            "the object is not the file as it is now (crc32c: {crc32c}): {s:?}"
+        );
+        assert_eq!(
+            (
+                s.parts_rechecked,
+                s.parts_resent,
+                s.parts_resumed,
+                s.parts_sent
+            ),
+            (3, 2, 1, 4),
+            "{s:?}"
+        );
+        assert_eq!(s.copied_bytes, new.len() as u64 - 5 * MIB as u64, "{s:?}");
+        if crc32c {
+            assert_eq!(
+                stored_crc32c(&dst, "big.bin"),
+                Some(expected_crc32c(&new, 5 * MIB))
+            );
+        }
+        assert!(!journal.exists());
+    }
+}
+
+/// Deletes a file when the copy plans it: after the listing, before any of it is read.
+struct DeleteWhenPlanned {
+    file: std::path::PathBuf,
+    size: u64,
+}
+
+impl Observer for DeleteWhenPlanned {
+    fn planned(&self, bytes: u64) {
+        if bytes == self.size {
+            std::fs::remove_file(&self.file).unwrap();
+        }
+    }
+}
+
+/// Aborts the upload the journal names when its first part is sent: the next parts fail.
+struct AbortAfterFirstPart {
+    dst: String,
+    journal: std::path::PathBuf,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl Observer for AbortAfterFirstPart {
+    fn sent(&self, bytes: u64) {
+        use object_store::multipart::MultipartStore;
+        // Parts are 5 MiB; the small file is sent first.
+        if bytes != 5 * MIB as u64 || self.done.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let id = journal_upload(&self.journal, "big");
+        let (bucket, prefix) = self
+            .dst
+            .strip_prefix("s3://")
+            .unwrap()
+            .split_once('/')
+            .unwrap();
+        let store = migrate_stage::s3_builder(bucket, None, true)
+            .build()
+            .unwrap();
+        let path = object_store::path::Path::parse(format!("{prefix}/big")).unwrap();
+        // On the copy's runtime, from its worker: the abort must be done before the next part.
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current()
+                .block_on(store.abort_multipart(&path, &id))
+                .unwrap()
+        });
+    }
+}
+
+/// The upload id the journal records for `rel` (the last one).
+fn journal_upload(journal: &Path, rel: &str) -> String {
+    std::fs::read_to_string(journal)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .rfind(|r| r["t"] == "upload" && r["p"] == rel)
+        .and_then(|r| r["id"].as_str().map(str::to_string))
+        .expect("an upload in the journal")
+}
+
+/// A multipart file that fails leaves no upload behind that nobody knows of. Deleted after it was
+/// listed, its upload is aborted (no run could resume it); it stayed in the bucket, and the next
+/// run forgot its id. Failed on the destination while the file stays as listed, its upload is
+/// kept for a resume and the failure says so, and the next run finishes the file.
+#[test]
+fn a_failed_multipart_file_leaves_no_hidden_upload() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a-small"), b"small").unwrap();
+    let big = bytes(62, 12 * MIB + 5);
+    std::fs::write(src.join("big"), &big).unwrap();
+    let state = tmp.path().join("state");
+    let journal = tmp.path().join("copy.journal");
+
+    let dst = s3.unique_url("copy_deleted_upload");
+    let mut o = options(src.to_str().unwrap(), &dst, &state);
+    o.journal = Some(journal.clone());
+    o.ignore_failures = true;
+    let observer = DeleteWhenPlanned {
+        file: src.join("big"),
+        size: big.len() as u64,
+    };
+    let s = runtime()
+        .block_on(copy(o.clone(), Arc::new(observer)))
+        .unwrap();
+    assert_eq!((s.failed, s.copied), (1, 1), "{s:?}");
+    let error = &s.failures[0].error;
+    assert!(error.contains("No such file"), "{error}");
+    assert!(!error.contains("kept"), "{error}");
+    let id = journal_upload(&journal, "big");
+    assert!(
+        !upload_is_open(&dst, "big", &id),
+        "the upload of the deleted file is still open"
+    );
+    // The next run has nothing left to do.
+    let s = run(o.clone());
+    assert_eq!((s.failed, s.uploads_aborted), (0, 0), "{s:?}");
+    assert!(!journal.exists());
+
+    std::fs::write(src.join("big"), &big).unwrap();
+    let dst = s3.unique_url("copy_kept_upload");
+    let mut o = options(src.to_str().unwrap(), &dst, &state);
+    o.journal = Some(journal.clone());
+    o.parallel = 1;
+    let observer = AbortAfterFirstPart {
+        dst: dst.clone(),
+        journal: journal.clone(),
+        done: Default::default(),
+    };
+    let s = runtime()
+        .block_on(copy(o.clone(), Arc::new(observer)))
+        .unwrap();
+    assert_eq!(s.failed, 1, "{s:?}");
+    let error = &s.failures[0].error;
+    assert!(
+        error.contains("NoSuchUpload")
+            && error.contains(
+                "its multipart upload (1 of 3 parts sent) is kept: run the same command again"
+            ),
+        "{error}"
+    );
+    assert!(journal.exists(), "{s:?}");
+    // The resume finds the upload gone and sends the file again.
+    let s = run(o);
+    assert_eq!(
+        (s.failed, s.copied, s.resumed, s.parts_sent),
+        (0, 1, 1, 3),
+        "{s:?}"
+    );
+    let back = tmp.path().join("back");
+    run(options(&dst, back.to_str().unwrap(), &state));
+    assert!(std::fs::read(back.join("big")).unwrap() == big);
+}
+
+/// Uploads a killed run left for files that are gone from the source when the copy is resumed are
+/// aborted and reported. The resume deleted the journal and forgot them: they stayed in the
+/// bucket, unseen. The upload of a file that is in the destination with its size (the killed run
+/// completed it, then was killed before it recorded so) is aborted too, without a report.
+#[test]
+fn uploads_left_for_files_no_longer_in_the_source_are_aborted() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("kept.txt"), b"still here").unwrap();
+    let dst = s3.unique_url("copy_leftover_upload");
+    let journal = tmp.path().join("copy.journal");
+    let gone = bytes(63, 11 * MIB);
+    let id = killed_run(&dst, "gone.bin", &gone, (5 * MIB, 1), (1, true), &journal);
+    assert!(upload_is_open(&dst, "gone.bin", &id));
+    let done = bytes(64, 11 * MIB);
+    std::fs::write(src.join("done.bin"), &done).unwrap();
+    let done_id = killed_run(&dst, "done.bin", &done, (5 * MIB, 3), (1, true), &journal);
+    put_object(&dst, "done.bin", done);
+
+    let mut o = options(src.to_str().unwrap(), &dst, &tmp.path().join("state"));
+    o.journal = Some(journal.clone());
+    let s = run(o);
+    assert_eq!(
+        (s.failed, s.copied, s.skipped_existing, s.uploads_aborted),
+        (0, 1, 1, 1),
+        "{s:?}"
+    );
+    assert!(!upload_is_open(&dst, "gone.bin", &id));
+    assert!(!upload_is_open(&dst, "done.bin", &done_id));
+    assert!(!journal.exists());
+}
+
+/// Puts the directory marker `dir/` under `url`: an empty object whose key ends in `/`, as the S3
+/// console's "Create folder" makes (object_store's paths can't name it: signed here by hand).
+fn put_marker(url: &str, dir: &str) {
+    use object_store::aws::{AmazonS3ConfigKey, AwsAuthorizer};
+    use object_store::client::{HttpRequest, HttpRequestBody};
+    let (bucket, prefix) = url.strip_prefix("s3://").unwrap().split_once('/').unwrap();
+    let builder = migrate_stage::s3_builder(bucket, None, true);
+    let endpoint = builder
+        .get_config_value(&AmazonS3ConfigKey::Endpoint)
+        .expect("the test server's endpoint");
+    let region = builder
+        .get_config_value(&AmazonS3ConfigKey::Region)
+        .unwrap_or_else(|| "us-east-1".into());
+    let store = builder.build().unwrap();
+    let target = format!(
+        "{}/{bucket}/{prefix}/{dir}/",
+        endpoint.trim_end_matches('/')
+    );
+    runtime().block_on(async {
+        let credential = store.credentials().get_credential().await.unwrap();
+        let mut request: HttpRequest = http::Request::put(&target)
+            .body(HttpRequestBody::empty())
+            .unwrap();
+        AwsAuthorizer::new(&credential, "s3", &region)
+            .with_sign_payload(false)
+            .try_authorize(&mut request, None)
+            .unwrap();
+        let status = reqwest::Client::new()
+            .put(&target)
+            .headers(request.headers().clone())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "PUT {target}: {status}");
+    });
+}
+
+/// S3 directory markers (the empty `dir/` objects of the S3 console's "Create folder", and of
+/// S3A's `mkdirs`) are directories, as S3A and DistCp see them: one with nothing under it is an
+/// empty directory (counted in `empty_dirs`, created in a local destination), one beside files is
+/// nothing of its own. Empty markers were dropped: neither copied nor counted.
+#[test]
+fn s3_directory_markers_are_directories() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let src = s3.unique_url("copy_markers");
+    put_marker(&src, "empty");
+    put_marker(&src, "a/b");
+    put_object(&src, "a/x", b"x".to_vec());
+    put_marker(&src, "m");
+    put_object(&src, "m/f", b"in m".to_vec());
+    put_object(&src, "zero", Vec::new());
+
+    let dst = tmp.path().join("dst");
+    let s = run(options(&src, dst.to_str().unwrap(), &state));
+    assert_eq!((s.failed, s.copied, s.empty_dirs), (0, 3, 2), "{s:?}");
+    let files: Vec<String> = read_tree(&dst).into_keys().collect();
+    assert_eq!(files, ["a/x", "m/f", "zero"]);
+    for dir in ["empty", "a/b"] {
+        let entries = std::fs::read_dir(dst.join(dir)).unwrap().count();
+        assert_eq!(entries, 0, "{dir} is an empty directory");
+    }
+
+    let to_s3 = s3.unique_url("copy_markers_s3");
+    let s = run(options(&src, &to_s3, &state));
+    assert_eq!((s.failed, s.copied, s.empty_dirs), (0, 3, 2), "{s:?}");
 }

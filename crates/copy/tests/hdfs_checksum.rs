@@ -462,3 +462,134 @@ fn crc32_and_other_chunk_sizes_written_by_hadoop_match_hdfs_dfs_checksum() {
         }
     );
 }
+
+/// Files open for write (a running job's output, kept open by the test's own writers) are not
+/// copied as if complete: each fails as being written, with and without HDFS's checksum, and
+/// copies once its writer has closed it. Of one whose bytes are all in its unfinished first
+/// block, HDFS lists 0 bytes: it was copied as an empty file, "verified"; one whose writer
+/// synced failed as "changed during the copy"; of a bigger one the finished blocks were copied
+/// (a multipart upload completed, the last block missing); with the checksum, they failed as
+/// "HDFS file checksum mismatch", which reads like corruption.
+#[test]
+fn files_open_for_write_fail_as_being_written() {
+    let Some((hdfs, http)) = hdfs_with_webhdfs() else {
+        return;
+    };
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let src = hdfs.unique_url("hdfs_open_for_write");
+    let root = src.strip_prefix(hdfs.url()).unwrap().to_string();
+    let client = hdfs_native::ClientBuilder::new()
+        .with_url(hdfs.url())
+        .build()
+        .unwrap();
+    let open = [
+        ("open.log", None, bytes(71, 300_000), false),
+        ("synced.log", None, bytes(72, 200_000), true),
+        // 1 MiB blocks: twelve are finished, the last is being written.
+        (
+            "open-big.bin",
+            Some(MIB as u64),
+            bytes(73, 12 * MIB + 500_000),
+            false,
+        ),
+    ];
+    // The writers' tasks run on this runtime until they are closed.
+    let writing = runtime();
+    let mut writers = writing.block_on(async {
+        write_hdfs_file(&client, &format!("{root}/closed.txt"), b"closed", None).await;
+        let mut writers = Vec::new();
+        for (rel, block, data, sync) in &open {
+            let mut options = hdfs_native::WriteOptions::default();
+            if let Some(block) = block {
+                options = options.block_size(*block);
+            }
+            let mut w = client
+                .create(&format!("{root}/{rel}"), options)
+                .await
+                .unwrap();
+            w.write_bytes(bytes::Bytes::from(data.clone()))
+                .await
+                .unwrap();
+            if *sync {
+                w.hsync().await.unwrap();
+            }
+            writers.push(w);
+        }
+        writers
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let failed_as_being_written = |s: &CopySummary| {
+        assert_eq!((s.failed, s.copied), (3, 1), "{s:?}");
+        for f in &s.failures {
+            assert!(
+                f.error.contains("is open for write (being written)")
+                    && f.error
+                        .contains("copy it again once the writer has closed it"),
+                "{f:?}"
+            );
+        }
+        let mut failed: Vec<&str> = s.failures.iter().map(|f| f.path.as_str()).collect();
+        failed.sort();
+        let expected: Vec<String> = ["open-big.bin", "open.log", "synced.log"]
+            .iter()
+            .map(|rel| format!("{src}/{rel}"))
+            .collect();
+        assert_eq!(failed, expected, "{s:?}");
+    };
+
+    // Without HDFS's checksum (turned off, Kerberos, COMPOSITE_CRC clusters).
+    let dst = s3.unique_url("copy_open_for_write");
+    let mut o = options(&src, &dst, &state, http);
+    o.hdfs_checksum = false;
+    o.ignore_failures = true;
+    let s = run(o);
+    failed_as_being_written(&s);
+    let stored: Vec<String> = copied_objects(&dst);
+    assert_eq!(stored, ["closed.txt"], "nothing short is stored: {s:?}");
+
+    // With it: the same failure, not a checksum mismatch.
+    let dst = s3.unique_url("copy_open_for_write_checksum");
+    let mut o = options(&src, &dst, &state, http);
+    o.ignore_failures = true;
+    let s = run(o.clone());
+    failed_as_being_written(&s);
+    assert_eq!(hdfs_summary(&s).mismatched, 0, "{s:?}");
+    assert_eq!(copied_objects(&dst), ["closed.txt"], "{s:?}");
+
+    // Closed, they copy (the journal of the failed run resumes).
+    writing.block_on(async {
+        for w in &mut writers {
+            w.close().await.unwrap();
+        }
+    });
+    let s = run(o);
+    assert_eq!((s.failed, s.copied, s.resumed), (0, 3, 1), "{s:?}");
+    let back = tmp.path().join("back");
+    run(common::options(&dst, back.to_str().unwrap(), &state));
+    let tree = read_tree(&back);
+    for (rel, _, data, _) in &open {
+        assert!(tree.get(*rel) == Some(data), "{rel}");
+    }
+}
+
+/// The keys under `url`, relative to it, sorted.
+fn copied_objects(url: &str) -> Vec<String> {
+    use futures::TryStreamExt;
+    use object_store::ObjectStore;
+    let (bucket, prefix) = url.strip_prefix("s3://").unwrap().split_once('/').unwrap();
+    let store = migrate_stage::s3_builder(bucket, None, true)
+        .build()
+        .unwrap();
+    let p = object_store::path::Path::parse(prefix).unwrap();
+    let mut keys: Vec<String> = runtime()
+        .block_on(store.list(Some(&p)).try_collect::<Vec<_>>())
+        .unwrap()
+        .into_iter()
+        .map(|m| m.location.as_ref()[prefix.len() + 1..].to_string())
+        .collect();
+    keys.sort();
+    keys
+}
