@@ -1,6 +1,9 @@
 //! `migrate convert` as users run it: exit codes, bad input, output formats, and the shipped
 //! scenario's exact output.
 
+mod common;
+
+use common::{convert_to, file, runs_on_postgres};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -19,15 +22,6 @@ fn migrate(args: &[&str], stdin: Option<&[u8]>) -> Output {
     }
     drop(input);
     child.wait_with_output().expect("wait for migrate")
-}
-
-/// A file with `content` in a fresh temporary directory.
-fn file(name: &str, content: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("migrate-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, content).expect("write input");
-    path
 }
 
 /// `migrate convert --from <from> <path>` to the default target, Redshift.
@@ -365,35 +359,6 @@ fn retail_scenario_postgres_output_runs() {
     database
         .sql_file(scenario().join("expected/postgres.sql"))
         .unwrap_or_else(|e| panic!("{e}"));
-}
-
-/// `migrate convert --from <from> --target <target> <path>`: exit code, stdout, stderr.
-fn convert_to(from: &str, target: &str, path: &Path) -> (i32, String, String) {
-    let output = migrate(
-        &[
-            "convert",
-            "--from",
-            from,
-            "--target",
-            target,
-            path.to_str().expect("utf-8 path"),
-        ],
-        None,
-    );
-    (
-        output.status.code().expect("exit code"),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-/// Runs converted PostgreSQL DDL on a real PostgreSQL, when one is configured.
-fn runs_on_postgres(hint: &str, ddl: &str) {
-    let Some(server) = migrate_testkit::postgres() else {
-        return;
-    };
-    let database = server.create_database(hint);
-    database.sql(ddl).unwrap_or_else(|e| panic!("{e}\n{ddl}"));
 }
 
 /// Columns whose names fold to one name get a free suffix inside the identifier (`"col x_2"`,

@@ -80,6 +80,7 @@ pub(crate) fn is_atomic(expr: &Expr) -> bool {
             | Expr::Value(_)
             | Expr::Function(_)
             | Expr::Nested(_)
+            | Expr::Interval(_)
             | Expr::Cast { .. }
             | Expr::Case { .. }
             | Expr::Subquery(_)

@@ -97,9 +97,28 @@ impl Visitor for Depth {
 }
 
 fn parser<'a>(dialect: &'a dyn Dialect, sql: &str) -> Result<Parser<'a>, ParserError> {
-    Parser::new(dialect)
+    let mut tokens = Tokenizer::new(dialect, sql).tokenize_with_location()?;
+    qualified_calls_by_name(&mut tokens);
+    Ok(Parser::new(dialect)
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(sql)
+        .with_tokens_with_locations(tokens))
+}
+
+/// A qualified call whose last name is a keyword with a syntax of its own (Oracle
+/// `DBMS_LOB.SUBSTR(b, 4000, 1)`, an object method `s.substr(1)`) is a plain function call: the
+/// parser would otherwise stop at the `(` after the qualified name.
+fn qualified_calls_by_name(tokens: &mut [TokenWithSpan]) {
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    for window in significant.windows(3) {
+        let [period, name, paren] = [window[0], window[1], window[2]];
+        if tokens[period].token == Token::Period && tokens[paren].token == Token::LParen {
+            if let Token::Word(word) = &mut tokens[name].token {
+                word.keyword = sqlparser::keywords::Keyword::NoKeyword;
+            }
+        }
+    }
 }
 
 fn first_words(sql: &str) -> String {
@@ -141,14 +160,29 @@ fn split_position(message: &str) -> (String, u64, u64) {
     }
 }
 
-/// Oracle constructs the parser does not know, recognised from their tokens so that the caller
-/// gets a stable finding code instead of a bare syntax error.
+/// MySQL's compound interval units, which the parser does not read.
+const COMPOUND_UNITS: &[&str] = &[
+    "YEAR_MONTH",
+    "DAY_HOUR",
+    "DAY_MINUTE",
+    "DAY_SECOND",
+    "DAY_MICROSECOND",
+    "HOUR_MINUTE",
+    "HOUR_SECOND",
+    "HOUR_MICROSECOND",
+    "MINUTE_SECOND",
+    "MINUTE_MICROSECOND",
+    "SECOND_MICROSECOND",
+];
+
+/// Oracle and MySQL constructs the parser does not know, recognised from their tokens so that the
+/// caller gets a stable finding code instead of a bare syntax error.
 fn known_unsupported(sql: &str, from: SourceDialect) -> Option<RewriteError> {
-    if from != SourceDialect::Oracle {
+    if !matches!(from, SourceDialect::Oracle | SourceDialect::Mysql) {
         return None;
     }
-    let dialect = OracleDialect {};
-    let tokens = Tokenizer::new(&dialect, sql)
+    let dialect = self::dialect(from);
+    let tokens = Tokenizer::new(&*dialect, sql)
         .tokenize_with_location()
         .ok()?;
     // Unquoted words in upper case; any other token as "" so it breaks a sequence.
@@ -175,16 +209,26 @@ fn known_unsupported(sql: &str, from: SourceDialect) -> Option<RewriteError> {
             window[1].1.as_str(),
             window[2].1.as_str(),
         ) {
-            ("AS", "OF", "TIMESTAMP" | "SCN") => Some(unsupported(
-                "view.flashback-query",
-                "Oracle flashback query (AS OF)",
-            )),
-            ("VERSIONS", "BETWEEN", _) => Some(unsupported(
+            ("AS", "OF", "TIMESTAMP" | "SCN") if from == SourceDialect::Oracle => Some(
+                unsupported("view.flashback-query", "Oracle flashback query (AS OF)"),
+            ),
+            ("VERSIONS", "BETWEEN", _) if from == SourceDialect::Oracle => Some(unsupported(
                 "view.flashback-query",
                 "Oracle flashback version query (VERSIONS BETWEEN)",
             )),
-            ("MODEL", "DIMENSION" | "PARTITION" | "MAIN" | "RETURN" | "REFERENCE", _) => {
+            ("MODEL", "DIMENSION" | "PARTITION" | "MAIN" | "RETURN" | "REFERENCE", _)
+                if from == SourceDialect::Oracle =>
+            {
                 Some(unsupported("view.model-clause", "Oracle MODEL clause"))
+            }
+            // A literal (""), then a compound unit: `INTERVAL '1:30' HOUR_MINUTE`.
+            ("INTERVAL", "", unit)
+                if from == SourceDialect::Mysql && COMPOUND_UNITS.contains(&unit) =>
+            {
+                Some(unsupported(
+                    "expression.interval",
+                    "MySQL interval with a compound unit (HOUR_MINUTE, DAY_SECOND, ...)",
+                ))
             }
             _ => None,
         }

@@ -5,6 +5,7 @@
 //! JSON summary.
 
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub fn migrate(args: &[&str]) -> Output {
@@ -83,4 +84,39 @@ pub fn one(db: &migrate_testkit::PgDatabase, sql: &str) -> String {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .trim_end_matches('\n')
         .to_string()
+}
+
+/// A file with `content` in a fresh temporary directory.
+pub fn file(name: &str, content: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("migrate-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write input");
+    path
+}
+
+/// `migrate convert --from <from> --target <target> <path>`: exit code, stdout, stderr.
+pub fn convert_to(from: &str, target: &str, path: &Path) -> (i32, String, String) {
+    let output = migrate(&[
+        "convert",
+        "--from",
+        from,
+        "--target",
+        target,
+        path.to_str().expect("utf-8 path"),
+    ]);
+    (
+        output.status.code().expect("exit code"),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Runs converted PostgreSQL DDL on a real PostgreSQL, when one is configured, in a database of
+/// its own, returned for the test's queries.
+pub fn runs_on_postgres(hint: &str, ddl: &str) -> Option<migrate_testkit::PgDatabase> {
+    let server = migrate_testkit::postgres()?;
+    let database = server.create_database(hint);
+    database.sql(ddl).unwrap_or_else(|e| panic!("{e}\n{ddl}"));
+    Some(database)
 }

@@ -2,7 +2,8 @@
 //! `DATE`) are mapped by the `[[cast]]` entries of the function map, and its other own types
 //! (`CLOB`, `BLOB`, `RAW`, `BINARY_DOUBLE`, ...) through its type map; MySQL's and Hive's
 //! (`DATETIME`, `SIGNED`, `STRING`) through the source's type map: as a column of that type would
-//! be.
+//! be. PostgreSQL's built-in types with a `[[cast]]` entry (a bare `::numeric` or `::text`) are
+//! mapped by it too.
 
 use super::Ctx;
 use crate::funcmap::data_type;
@@ -39,6 +40,12 @@ pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
         {
             (data_type.to_string(), Vec::new())
         }
+        // A built-in type with a `[[cast]]` entry: PostgreSQL's bare `::numeric` and `::text`,
+        // whose meaning is narrower in Redshift.
+        Expr::Cast { data_type, .. } => match name_and_modifiers(data_type) {
+            Some(parts) if ctx.map.cast(&parts.0).is_some() => parts,
+            _ => return,
+        },
         _ => return,
     };
     let Some(cast) = ctx.map.cast(&name) else {
@@ -84,6 +91,19 @@ pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
             "change the cast by hand",
         ),
     }
+}
+
+/// A built-in type's name and its length / precision: `NUMERIC(12,4)` is `NUMERIC`, `[12, 4]`.
+fn name_and_modifiers(data_type: &DataType) -> Option<(String, Vec<String>)> {
+    let text = data_type.to_string();
+    let Some((name, rest)) = text.split_once('(') else {
+        return Some((text, Vec::new()));
+    };
+    let modifiers = rest.strip_suffix(')')?.split(',');
+    Some((
+        name.trim().to_string(),
+        modifiers.map(|m| m.trim().to_string()).collect(),
+    ))
 }
 
 /// The target type of the user-defined type `name` names, if the converted scripts define one.

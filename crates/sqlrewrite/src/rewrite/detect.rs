@@ -90,7 +90,7 @@ pub(crate) fn table_constructs(table: &TableFactor, ctx: &mut Ctx) {
 }
 
 /// Oracle pseudo-columns left after the rewrites, `(+)` left in place, Oracle `||` with NULLs,
-/// and SUBSTR positions that count from the end.
+/// comparisons with `''`, and SUBSTR positions that count from the end.
 pub(crate) fn expression_constructs(expr: &Expr, ctx: &mut Ctx) {
     match expr {
         Expr::Identifier(ident) if ident.quote_style.is_none() && ctx.from == SourceDialect::Oracle => {
@@ -141,6 +141,27 @@ pub(crate) fn expression_constructs(expr: &Expr, ctx: &mut Ctx) {
                 "wrap operands that can be NULL in COALESCE(x, '')",
             )
         }
+        Expr::BinaryOp { left, op, right }
+            if ctx.from == SourceDialect::Oracle
+                && is_comparison(op)
+                && (is_empty_string(left) || is_empty_string(right)) =>
+        {
+            empty_string_comparison(ctx)
+        }
+        Expr::InList { list, .. }
+            if ctx.from == SourceDialect::Oracle && list.iter().any(is_empty_string) =>
+        {
+            empty_string_comparison(ctx)
+        }
+        Expr::Case {
+            operand: Some(_),
+            conditions,
+            ..
+        } if ctx.from == SourceDialect::Oracle
+            && conditions.iter().any(|when| is_empty_string(&when.condition)) =>
+        {
+            empty_string_comparison(ctx)
+        }
         Expr::Substring {
             substring_from: Some(from),
             ..
@@ -158,4 +179,30 @@ pub(crate) fn expression_constructs(expr: &Expr, ctx: &mut Ctx) {
         }
         _ => {}
     }
+}
+
+fn is_comparison(op: &BinaryOperator) -> bool {
+    matches!(
+        op,
+        BinaryOperator::Eq
+            | BinaryOperator::NotEq
+            | BinaryOperator::Lt
+            | BinaryOperator::LtEq
+            | BinaryOperator::Gt
+            | BinaryOperator::GtEq
+    )
+}
+
+fn is_empty_string(expr: &Expr) -> bool {
+    matches!(expr, Expr::Value(value) if matches!(&value.value, sqlparser::ast::Value::SingleQuotedString(s) if s.is_empty()))
+}
+
+/// Kept as written: Oracle stores '' as NULL, so the migrated data holds no '' and the
+/// comparison stays never true, as in Oracle; `IS NULL` would change which rows match.
+fn empty_string_comparison(ctx: &mut Ctx) {
+    ctx.log.warning(
+        "expression.empty-string",
+        "compares with '': in Oracle '' is NULL, so the comparison is never true; it is kept, and stays never true on the migrated data (Oracle's empty strings arrive as NULL), but it matches rows with '' added in the target",
+        "write `col IS NULL` (or IS NOT NULL) if that is what the condition means",
+    );
 }

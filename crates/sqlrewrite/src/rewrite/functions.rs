@@ -1,10 +1,10 @@
 //! Function calls: the named rewrites that take a call apart (DECODE, NVL2, GROUP_CONCAT), then
 //! the data-driven function map, then the check that anything left is known in the target.
 
-use super::{decode, mysql, nvl2, trunc, Ctx};
+use super::{concat_ws, decode, mysql, nvl2, trunc, Ctx};
 use crate::ast::{arity, builtin_name, has_clauses, is_atomic, plain_args};
 use crate::funcmap::{placeholder, Action, Rule};
-use migrate_core::SourceDialect;
+use migrate_core::{SourceDialect, TargetDialect};
 use sqlparser::ast::{Expr, Function, Ident, ObjectName, VisitMut, VisitorMut};
 use std::ops::ControlFlow;
 
@@ -17,7 +17,15 @@ pub(crate) fn rewrite_call(expr: &mut Expr, ctx: &mut Ctx) {
     let Expr::Function(function) = expr else {
         return;
     };
-    let Some(name) = builtin_name(function) else {
+    let Some(name) = builtin_name(function).or_else(|| package_function(function, ctx)) else {
+        if let Some(column) = method_of_column(function, ctx) {
+            ctx.log.action(
+                "view.method-call",
+                format!("`{function}` calls a method on the column `{column}`: the target has no methods on column values"),
+                format!("call the function with the column as its first argument (e.g. `{}({column}, ...)`)", function.name.0.last().map(ToString::to_string).unwrap_or_default()),
+            );
+            return;
+        }
         ctx.log.warning(
             "function.unverified",
             format!("`{}` is a user-defined function", function.name),
@@ -60,6 +68,29 @@ pub(crate) fn rewrite_call(expr: &mut Expr, ctx: &mut Ctx) {
     }
 }
 
+/// `PACKAGE.FUNCTION` (Oracle `DBMS_LOB.SUBSTR`) when the function map has rules for it.
+fn package_function(function: &Function, ctx: &Ctx) -> Option<String> {
+    let [package, name] = function.name.0.as_slice() else {
+        return None;
+    };
+    let (package, name) = (package.as_ident()?, name.as_ident()?);
+    if package.quote_style.is_some() || name.quote_style.is_some() {
+        return None;
+    }
+    let qualified = format!("{}.{}", package.value, name.value).to_ascii_uppercase();
+    ctx.map.rules(&qualified).map(|_| qualified)
+}
+
+/// The column a call `col.method(...)` is made on, when `col` is a column of a table in scope.
+fn method_of_column(function: &Function, ctx: &Ctx) -> Option<String> {
+    let [column, _] = function.name.0.as_slice() else {
+        return None;
+    };
+    let column = column.as_ident()?;
+    ctx.column_type(&Expr::Identifier(column.clone()))?;
+    Some(column.value.clone())
+}
+
 /// Calls that need code rather than a mapping; `None` leaves the call to the function map. A
 /// call that the code could not rewrite comes back unchanged (and noted), not to the map.
 fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> {
@@ -81,6 +112,12 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
         }
         (SourceDialect::Oracle, "TRUNC") => {
             return plain_args(function).and_then(|args| trunc::trunc_date(&args, ctx));
+        }
+        (SourceDialect::Hive, "CONCAT_WS") if ctx.to == TargetDialect::Postgres => {
+            return concat_ws::concat_ws(function, ctx);
+        }
+        (SourceDialect::Oracle, "ROUND") => {
+            return plain_args(function).and_then(|args| trunc::round_date(&args, ctx));
         }
         (SourceDialect::Mysql, "GROUP_CONCAT") => {
             let replacement = mysql::group_concat_to_listagg(function, ctx);

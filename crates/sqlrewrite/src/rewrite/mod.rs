@@ -3,6 +3,7 @@
 
 mod aggregate_filter;
 mod casts;
+mod concat_ws;
 mod date_arithmetic;
 mod decode;
 mod detect;
@@ -11,6 +12,7 @@ mod functions;
 mod idents;
 mod literals;
 mod mysql;
+mod mysql_interval;
 mod nvl2;
 mod outer_join;
 mod renamed_table;
@@ -37,6 +39,7 @@ use std::sync::Arc;
 pub const NAMED_REWRITES: &[&str] = &[
     decode::NAME,
     trunc::NAME,
+    trunc::ROUND_NAME,
     date_arithmetic::NAME,
     nvl2::NAME,
     functions::BARE_NAME,
@@ -46,6 +49,9 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql::LIMIT_NAME,
     mysql::GROUP_CONCAT_NAME,
     mysql::CONCAT_NAME,
+    concat_ws::NAME,
+    mysql_interval::INTERVAL_NAME,
+    mysql_interval::CONDITION_NAME,
     subquery_alias::NAME,
     sequence::NAME,
     literals::NAME,
@@ -281,7 +287,8 @@ impl VisitorMut for Rewriter<'_> {
         ControlFlow::Continue(())
     }
 
-    fn post_visit_select(&mut self, _select: &mut Select) -> ControlFlow<()> {
+    fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+        mysql_interval::conditions_in_select(select, self.ctx);
         self.ctx.scopes.pop();
         ControlFlow::Continue(())
     }
@@ -308,7 +315,9 @@ impl VisitorMut for Rewriter<'_> {
         casts::cast_type(expr, self.ctx);
         // Before the function rewrites, which leave calls with a FILTER as they are.
         aggregate_filter::aggregate_filter_to_case(expr, self.ctx);
+        mysql_interval::mysql_interval(expr, self.ctx);
         functions::rewrite_call(expr, self.ctx);
+        mysql_interval::conditions_in_expr(expr, self.ctx);
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);
         subscript::hive_access(expr, self.ctx);

@@ -1,0 +1,245 @@
+//! Views converted by `migrate convert` keep their meaning: each test converts a view as a dump
+//! writes it, runs the PostgreSQL output on the real PostgreSQL and checks the rows it returns,
+//! and checks the findings (and the Redshift text, where Redshift differs).
+
+mod common;
+
+use common::{convert_to, file, runs_on_postgres};
+
+/// The rows of `sql` in `database`, `|` between columns and `\n` between rows.
+fn rows(database: &migrate_testkit::PgDatabase, sql: &str) -> String {
+    database
+        .sql(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .trim_end()
+        .to_string()
+}
+
+/// pg_dump writes `::numeric` and `::text` casts in nearly every view. In Redshift a bare NUMERIC
+/// is NUMERIC(18,0) and a bare VARCHAR/TEXT is VARCHAR(256): the casts get the widest types and
+/// the numeric one a warning naming the view. Oracle's TO_CHAR(x) likewise.
+#[test]
+fn bare_numeric_and_text_casts_keep_their_meaning_on_redshift() {
+    let path = file(
+        "pg_casts.sql",
+        br"CREATE TABLE public.m (id integer, score double precision, price numeric(12,4), descr text);
+CREATE VIEW public.v AS
+ SELECT m.id,
+    round((avg(m.score))::numeric, 2) AS avg_score,
+    (m.price)::numeric AS p,
+    (m.descr)::character varying AS d1,
+    (m.id)::text AS idtxt,
+    (m.descr)::varchar(3) AS d3
+   FROM public.m
+  GROUP BY m.id, m.price, m.descr;
+",
+    );
+    let (code, redshift, stderr) = convert_to("postgres", "redshift", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        redshift.contains("round((avg(m.score))::NUMERIC(38,10), 2) AS avg_score, (m.price)::NUMERIC(38,10) AS p, (m.descr)::VARCHAR(MAX) AS d1, (m.id)::VARCHAR(MAX) AS idtxt, (m.descr)::VARCHAR(3) AS d3"),
+        "{redshift}"
+    );
+    assert!(
+        stderr.contains("warning [function.semantics] view public.v: CAST to NUMERIC converted with a difference: a bare PostgreSQL numeric keeps any scale; Redshift's bare NUMERIC is NUMERIC(18, 0)"),
+        "{stderr}"
+    );
+
+    let (code, postgres, stderr) = convert_to("postgres", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    if let Some(db) = runs_on_postgres("pg_casts", &postgres) {
+        db.sql("INSERT INTO public.m VALUES (1, 1.125, 12.3456, 'abcdef'), (1, 2.25, 12.3456, 'abcdef')")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            rows(&db, "SELECT * FROM public.v"),
+            "1|1.69|12.3456|abcdef|1|abc"
+        );
+    }
+
+    let path = file(
+        "ora_to_char.sql",
+        b"CREATE TABLE t (id NUMBER(10), body CLOB);
+CREATE VIEW v AS SELECT TO_CHAR(id) AS i, TO_CHAR(body) AS b FROM t;
+",
+    );
+    let (_, redshift, stderr) = convert_to("oracle", "redshift", &path);
+    assert!(
+        redshift.contains("CAST(id AS VARCHAR(MAX)) AS i, CAST(body AS VARCHAR(MAX)) AS b"),
+        "{redshift}\n{stderr}"
+    );
+}
+
+/// mariadb-dump writes `DATE_ADD(d, INTERVAL 1 DAY)` as `d + interval 1 day`, and TINYINT(1)
+/// columns (MySQL's BOOLEAN, SMALLINT in the target) are used as conditions: the view runs on
+/// PostgreSQL and returns MySQL's rows. DATE_ADD, DATE_SUB and JSON_OBJECT convert; TIMESTAMPDIFF
+/// and a compound interval unit are actions naming the view and the reason.
+#[test]
+fn mysql_intervals_and_numeric_conditions_run_on_postgres() {
+    let path = file(
+        "my_views.sql",
+        b"CREATE TABLE t (id int, created datetime, active tinyint(1));
+CREATE VIEW v AS select `t`.`id` AS `id`, `t`.`created` + interval 1 day AS `a`, if(`t`.`active`,'y','n') AS `b`, `t`.`created` - interval 2 month AS `c` from `t` where `t`.`active`;
+CREATE VIEW v_all AS select `t`.`id` AS `id`, case when `t`.`active` then 1 else 0 end AS `on`, date_add(`t`.`created`, interval 90 minute) AS `d`, date_sub(`t`.`created`, interval 1 week) AS `e`, json_object('id', `t`.`id`) AS `j` from `t`;
+CREATE VIEW v_diff AS select timestampdiff(DAY, `t`.`created`, now()) AS `age` from `t`;
+CREATE VIEW v_hm AS select `t`.`created` + interval '1:30' hour_minute AS `a` from `t`;
+",
+    );
+    let (code, redshift, stderr) = convert_to("mysql", "redshift", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        redshift.contains("t.created + INTERVAL '1 days' AS a, CASE WHEN (t.active <> 0) THEN 'y' ELSE 'n' END AS b"),
+        "{redshift}"
+    );
+    assert!(
+        stderr.contains(
+            "action [function.unsupported] view v_all: JSON_OBJECT has no equivalent in redshift"
+        ),
+        "{stderr}"
+    );
+
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("action [function.unsupported] view v_diff: TIMESTAMPDIFF has no equivalent in postgres (rule mysql.timestampdiff) -> PostgreSQL has no TIMESTAMPDIFF"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("action [expression.interval] view v_hm: the query could not be translated: MySQL interval with a compound unit (HOUR_MINUTE, DAY_SECOND, ...) is not supported"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("function.unverified"), "{stderr}");
+    if let Some(db) = runs_on_postgres("my_views", &postgres) {
+        db.sql("INSERT INTO t VALUES (1, '2024-01-31 10:00:00', 1), (2, '2024-02-28 00:00:00', 0), (3, '2024-12-31 23:30:00', 2)")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            rows(&db, "SELECT * FROM v ORDER BY id"),
+            "1|2024-02-01 10:00:00|y|2023-11-30 10:00:00\n3|2025-01-01 23:30:00|y|2024-10-31 23:30:00"
+        );
+        assert_eq!(
+            rows(&db, "SELECT * FROM v_all ORDER BY id"),
+            "1|1|2024-01-31 11:30:00|2024-01-24 10:00:00|{\"id\" : 1}\n\
+             2|0|2024-02-28 01:30:00|2024-02-21 00:00:00|{\"id\" : 2}\n\
+             3|1|2025-01-01 01:00:00|2024-12-24 23:30:00|{\"id\" : 3}"
+        );
+    }
+}
+
+/// Oracle ROUND(date[, fmt]) rounds at noon, on the 16th, on the 16th of a quarter's second month
+/// and on July 1st: the PostgreSQL view returns the dates Oracle returns. A format with no exact
+/// form (IW) is an action naming the view.
+#[test]
+fn oracle_round_of_a_date_runs_on_postgres() {
+    let path = file(
+        "ora_round.sql",
+        b"CREATE TABLE t (id NUMBER(10), d DATE);
+CREATE VIEW v AS SELECT id, ROUND(d) AS r, ROUND(d, 'MM') AS m, ROUND(d, 'Q') AS q, ROUND(d, 'YYYY') AS y, ROUND(d, 'HH24') AS h FROM t;
+CREATE VIEW vw AS SELECT ROUND(d, 'IW') AS w FROM t;
+",
+    );
+    let (code, postgres, stderr) = convert_to("oracle", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("action [function.unsupported] view vw: ROUND of a date to the format 'IW' has no equivalent in postgres"),
+        "{stderr}"
+    );
+    let Some(db) = runs_on_postgres("ora_round", &postgres) else {
+        return;
+    };
+    db.sql(
+        "INSERT INTO t VALUES (1, '2024-03-15 23:59:59'), (2, '2024-03-16 00:00:00'), \
+         (3, '2024-02-10 12:00:00'), (4, '2024-05-15 11:29:59'), (5, '2024-05-16 11:30:00'), \
+         (6, '2024-06-30 23:59:59'), (7, '2024-07-01 00:00:00'), (8, '2024-12-31 12:00:00')",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        rows(&db, "SELECT * FROM v ORDER BY id"),
+        "1|2024-03-16 00:00:00|2024-03-01 00:00:00|2024-04-01 00:00:00|2024-01-01 00:00:00|2024-03-16 00:00:00\n\
+         2|2024-03-16 00:00:00|2024-04-01 00:00:00|2024-04-01 00:00:00|2024-01-01 00:00:00|2024-03-16 00:00:00\n\
+         3|2024-02-11 00:00:00|2024-02-01 00:00:00|2024-01-01 00:00:00|2024-01-01 00:00:00|2024-02-10 12:00:00\n\
+         4|2024-05-15 00:00:00|2024-05-01 00:00:00|2024-04-01 00:00:00|2024-01-01 00:00:00|2024-05-15 11:00:00\n\
+         5|2024-05-16 00:00:00|2024-06-01 00:00:00|2024-07-01 00:00:00|2024-01-01 00:00:00|2024-05-16 12:00:00\n\
+         6|2024-07-01 00:00:00|2024-07-01 00:00:00|2024-07-01 00:00:00|2024-01-01 00:00:00|2024-07-01 00:00:00\n\
+         7|2024-07-01 00:00:00|2024-07-01 00:00:00|2024-07-01 00:00:00|2025-01-01 00:00:00|2024-07-01 00:00:00\n\
+         8|2025-01-01 00:00:00|2025-01-01 00:00:00|2025-01-01 00:00:00|2025-01-01 00:00:00|2024-12-31 12:00:00"
+    );
+}
+
+/// Hive's concat_ws(sep, array) joins the array's elements; PostgreSQL's would write `{a,b}`.
+/// Where the argument's type is unknown, a warning names the view.
+#[test]
+fn hive_concat_ws_of_an_array_runs_on_postgres() {
+    let path = file(
+        "hive_concat_ws.sql",
+        b"CREATE TABLE e (id int, tags array<string>, a string);
+CREATE VIEW v AS SELECT id, concat_ws(',', tags) AS ct, concat_ws('-', a, tags) AS c2 FROM e;
+CREATE VIEW vu AS SELECT concat_ws('-', x) AS c FROM (SELECT a AS x FROM e) s;
+",
+    );
+    let (_, postgres, stderr) = convert_to("hive", "postgres", &path);
+    assert!(
+        stderr.contains("warning [function.semantics] view vu: `concat_ws('-', x)`: if `x` is an array, Hive joins its elements but PostgreSQL's concat_ws writes it as {a,b}"),
+        "{stderr}"
+    );
+    let Some(db) = runs_on_postgres("hive_concat_ws", &postgres) else {
+        return;
+    };
+    db.sql("INSERT INTO e VALUES (1, ARRAY['x', 'y'], 'a'), (2, ARRAY['z'], NULL)")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        rows(&db, "SELECT * FROM v ORDER BY id"),
+        "1|x,y|a-x-y\n2|z|z"
+    );
+}
+
+/// DBMS_LOB.SUBSTR takes the amount before the offset; GETLENGTH and INSTR have plain
+/// equivalents. A method call on a column (`s.substr(1)`) is an action naming the view and the
+/// call, not a parser error.
+#[test]
+fn oracle_dbms_lob_calls_run_on_postgres() {
+    let path = file(
+        "ora_lob.sql",
+        b"CREATE TABLE t (id NUMBER(10), body CLOB, s VARCHAR2(10));
+CREATE VIEW v AS SELECT id, DBMS_LOB.SUBSTR(body, 4, 2) AS sub, DBMS_LOB.SUBSTR(body, 3) AS head, DBMS_LOB.GETLENGTH(body) AS len, DBMS_LOB.INSTR(body, 'c') AS pos FROM t;
+CREATE VIEW vm AS SELECT s.substr(1) AS x FROM t;
+",
+    );
+    let (code, postgres, stderr) = convert_to("oracle", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "action [view.method-call] view vm: `s.substr(1)` calls a method on the column `s`"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Expected: end of statement"), "{stderr}");
+    let Some(db) = runs_on_postgres("ora_lob", &postgres) else {
+        return;
+    };
+    db.sql("INSERT INTO t VALUES (1, 'abcdef', 'x')")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rows(&db, "SELECT * FROM v"), "1|bcde|abc|6|3");
+}
+
+/// In Oracle '' is NULL, so `s = ''` is never true. The comparison is kept (on the migrated data,
+/// where Oracle's empty strings arrive as NULL, it stays never true) with a warning naming the
+/// view.
+#[test]
+fn oracle_comparison_with_empty_string_is_reported() {
+    let path = file(
+        "ora_empty.sql",
+        b"CREATE TABLE t (id NUMBER(10), s VARCHAR2(10));
+CREATE VIEW v AS SELECT id, CASE WHEN s = '' THEN 1 ELSE 0 END AS e FROM t;
+",
+    );
+    let (_, postgres, stderr) = convert_to("oracle", "postgres", &path);
+    assert!(
+        stderr.contains("warning [expression.empty-string] view v: compares with '': in Oracle '' is NULL, so the comparison is never true"),
+        "{stderr}"
+    );
+    let Some(db) = runs_on_postgres("ora_empty", &postgres) else {
+        return;
+    };
+    db.sql("INSERT INTO t VALUES (1, NULL), (2, 'x')")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rows(&db, "SELECT * FROM v ORDER BY id"), "1|0\n2|0");
+}

@@ -1,0 +1,177 @@
+//! MySQL's date arithmetic and numbers used as conditions.
+//!
+//! `interval_unit_to_literal`: MySQL writes intervals as `INTERVAL 1 DAY` (and mariadb-dump turns
+//! every `DATE_ADD(d, INTERVAL 1 DAY)` into `d + interval 1 day`); both targets take
+//! `INTERVAL '1 day'`. A computed count becomes `n * INTERVAL '1 day'` on PostgreSQL.
+//!
+//! `numeric_condition_to_comparison`: MySQL takes any number as a condition (non-zero is true),
+//! and its BOOLEAN is TINYINT(1), which becomes SMALLINT. Where the target needs a boolean (WHERE,
+//! HAVING, ON, CASE WHEN, AND/OR/NOT, IF), a column known to be numeric becomes `(col <> 0)`.
+
+use super::Ctx;
+use crate::ast::paren;
+use crate::parse;
+use migrate_core::{LogicalType, SourceDialect, TargetDialect};
+use sqlparser::ast::{
+    BinaryOperator, DateTimeField, Expr, JoinConstraint, JoinOperator, Select, UnaryOperator, Value,
+};
+
+pub(crate) const INTERVAL_NAME: &str = "interval_unit_to_literal";
+pub(crate) const CONDITION_NAME: &str = "numeric_condition_to_comparison";
+
+/// The interval unit of a MySQL unit keyword, with how many of it one source unit is.
+fn unit(field: &DateTimeField) -> Option<(&'static str, u32)> {
+    Some(match field {
+        DateTimeField::Microsecond | DateTimeField::Microseconds => ("microseconds", 1),
+        DateTimeField::Second | DateTimeField::Seconds => ("seconds", 1),
+        DateTimeField::Minute | DateTimeField::Minutes => ("minutes", 1),
+        DateTimeField::Hour | DateTimeField::Hours => ("hours", 1),
+        DateTimeField::Day | DateTimeField::Days => ("days", 1),
+        DateTimeField::Week(None) | DateTimeField::Weeks => ("days", 7),
+        DateTimeField::Month | DateTimeField::Months => ("months", 1),
+        DateTimeField::Quarter => ("months", 3),
+        DateTimeField::Year | DateTimeField::Years => ("years", 1),
+        _ => return None,
+    })
+}
+
+pub(crate) fn mysql_interval(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    let Expr::Interval(interval) = expr else {
+        return;
+    };
+    let field = match (&interval.leading_field, &interval.last_field) {
+        (Some(field), None) => unit(field),
+        _ => None,
+    };
+    let Some((unit, factor)) = field else {
+        ctx.log.action(
+            "expression.interval",
+            format!("`{interval}`: this MySQL interval unit has no equivalent interval literal"),
+            "write the interval as a sum of single units, e.g. INTERVAL '1 day' + INTERVAL '2 hours'",
+        );
+        return;
+    };
+    let count = match interval.value.as_ref() {
+        Expr::Value(value) => match &value.value {
+            Value::Number(n, _) | Value::SingleQuotedString(n) => n.trim().parse::<f64>().ok(),
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr: inner,
+        } => match inner.as_ref() {
+            Expr::Value(value) => match &value.value {
+                Value::Number(n, _) => n.parse::<f64>().ok().map(|n| -n),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    let sql = match (count, ctx.to) {
+        (Some(count), _) => format!("INTERVAL '{} {unit}'", count * f64::from(factor)),
+        (None, TargetDialect::Postgres) => {
+            format!(
+                "{} * INTERVAL '{factor} {unit}'",
+                paren((*interval.value).clone())
+            )
+        }
+        (None, TargetDialect::Redshift) => {
+            ctx.log.action(
+                "expression.interval",
+                format!("`{interval}`: Redshift has no interval of a computed number of units"),
+                "use DATEADD(unit, n, date) instead of date + INTERVAL n unit",
+            );
+            return;
+        }
+    };
+    if let Ok(literal) = parse::expression(&sql, SourceDialect::Postgres) {
+        *expr = literal;
+        ctx.log.applied(INTERVAL_NAME);
+    }
+}
+
+/// Conditions inside an expression: operands of AND/OR/NOT and CASE WHEN (IF has become one).
+pub(crate) fn conditions_in_expr(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And | BinaryOperator::Or | BinaryOperator::Xor,
+            right,
+        } => {
+            condition(left, ctx);
+            condition(right, ctx);
+        }
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr,
+        } => condition(expr, ctx),
+        Expr::Case {
+            operand: None,
+            conditions,
+            ..
+        } => {
+            for when in conditions {
+                condition(&mut when.condition, ctx);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The conditions of a SELECT: WHERE, HAVING and join ON.
+pub(crate) fn conditions_in_select(select: &mut Select, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    if let Some(selection) = &mut select.selection {
+        condition(selection, ctx);
+    }
+    if let Some(having) = &mut select.having {
+        condition(having, ctx);
+    }
+    for table in &mut select.from {
+        for join in &mut table.joins {
+            if let JoinOperator::Join(JoinConstraint::On(on))
+            | JoinOperator::Inner(JoinConstraint::On(on))
+            | JoinOperator::Left(JoinConstraint::On(on))
+            | JoinOperator::LeftOuter(JoinConstraint::On(on))
+            | JoinOperator::Right(JoinConstraint::On(on))
+            | JoinOperator::RightOuter(JoinConstraint::On(on)) = &mut join.join_operator
+            {
+                condition(on, ctx);
+            }
+        }
+    }
+}
+
+fn condition(expr: &mut Expr, ctx: &mut Ctx) {
+    let numeric = ctx.column_type(expr).is_some_and(|ty| {
+        matches!(
+            ty,
+            LogicalType::SmallInt
+                | LogicalType::Integer
+                | LogicalType::BigInt
+                | LogicalType::Decimal { .. }
+                | LogicalType::Numeric
+                | LogicalType::Real
+                | LogicalType::Double
+        )
+    });
+    if !numeric {
+        return;
+    }
+    let column = std::mem::replace(expr, Expr::value(Value::Null));
+    *expr = Expr::Nested(Box::new(Expr::BinaryOp {
+        left: Box::new(column),
+        op: BinaryOperator::NotEq,
+        right: Box::new(Expr::value(Value::Number("0".into(), false))),
+    }));
+    ctx.log.applied(CONDITION_NAME);
+}
