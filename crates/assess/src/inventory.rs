@@ -337,9 +337,10 @@ impl Builder<'_> {
         }
     }
 
-    /// Attaches a finding to its object as an action item (info findings stay out: they need
-    /// nothing from anyone), creating the object first for kinds that only findings record
-    /// (database links, other unsupported objects).
+    /// Attaches a finding to its object as an action item, creating the object first for kinds
+    /// that only findings record (database links, other unsupported objects). Info findings are
+    /// items too, as in `convert`'s list (a statement skipped, an index not created): with the
+    /// model's hours for them (0 by default) they leave their object's status alone.
     fn finding(&mut self, finding: &Finding) {
         let mut id = self.object_of(finding);
         if id.is_none() {
@@ -360,9 +361,6 @@ impl Builder<'_> {
                     self.construct_items(id, &constructs);
                 }
             }
-        }
-        if finding.severity == Severity::Info && hours == 0.0 {
-            return;
         }
         self.items.push(ActionItem {
             code: finding.code.clone(),

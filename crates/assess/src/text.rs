@@ -2,7 +2,7 @@
 //! the preflight, coloured when the output is a terminal.
 
 use crate::model::{Assessment, ObjectKind, Status};
-use migrate_core::CheckStatus;
+use migrate_core::{CheckStatus, Severity};
 use std::io::{self, Write};
 
 /// How many action items and preflight problems the terminal shows (the JSON and HTML have all).
@@ -73,9 +73,14 @@ pub fn write_text(assessment: &Assessment, color: bool, mut out: impl Write) -> 
         assessment.source.dialect,
         assessment.target
     )?;
+    let info = assessment
+        .action_items
+        .iter()
+        .filter(|item| item.severity == Severity::Info)
+        .count();
     writeln!(
         out,
-        "{} objects, {} action items, {:.1} hours ({:.1} days); ora2pg level {}-{}; {} lines of procedural code",
+        "{} objects, {} action items ({info} info), {:.1} hours ({:.1} days); ora2pg level {}-{}; {} lines of procedural code",
         s.objects.total,
         s.action_items,
         s.hours,

@@ -3,7 +3,7 @@
 //! HR, CO and Sakila match counts made by hand from the files.
 
 use migrate_assess::{assess, Assessment, EffortModel, Input, SourceInfo, Status};
-use migrate_core::{SourceDialect, TargetDialect};
+use migrate_core::{Severity, SourceDialect, TargetDialect};
 use migrate_dialect::DdlReader;
 use std::path::{Path, PathBuf};
 
@@ -265,6 +265,7 @@ fn oracle_sakila_plsql_constructs_are_found() {
 #[test]
 fn statuses_and_attribution_on_a_small_script() {
     let script = "CREATE TABLE hr.t (id NUMBER(10) PRIMARY KEY, c CHAR(1) CHECK (c IN ('Y','N')));
+CREATE INDEX hr.t_c ON hr.t (c);
 CREATE DATABASE LINK remote.example.com CONNECT TO u IDENTIFIED BY p USING 'db';
 CREATE PUBLIC SYNONYM ts FOR hr.t;
 CREATE OR REPLACE PACKAGE BODY hr.pkg IS
@@ -316,6 +317,13 @@ END;
         .action_items
         .iter()
         .any(|i| i.code == "constraint.check-dropped" && i.object_id == Some(check.id)));
+    // Info findings are items too, as convert lists them (they were dropped), at no cost.
+    let index = a
+        .action_items
+        .iter()
+        .find(|i| i.code == "index.not-created")
+        .unwrap_or_else(|| panic!("no index.not-created in {:#?}", a.action_items));
+    assert_eq!((index.severity, index.hours), (Severity::Info, 0.0));
     // The package body: rewrite + autonomous transaction (3 h) + dynamic SQL (2 h) + a supplied
     // package call (0.5 h) = more than 4 h: significant.
     let body = object(K::PackageBody);

@@ -401,6 +401,59 @@ fn a_unique_prefix_key_does_not_become_a_key_on_the_whole_column() {
     assert_eq!(keys.trim(), "PRIMARY KEY (id)");
 }
 
+/// A source's CHECK constraints reach the target (discovery read only MariaDB's `json_valid`
+/// ones, so the target accepted what the source refuses), a BIT(1) compared with an integer
+/// included (a boolean in the target: `CHECK (b = 1)` as written was refused by PostgreSQL and
+/// the table was not created). A live BOOLEAN is TINYINT(1), a SMALLINT in the target, and
+/// MariaDB keeps `ok OR ...` as `ok <> 0 or ...`.
+#[test]
+fn check_constraints_reach_the_target() {
+    let Some(pair) = Pair::new("rep_my_checks") else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE TABLE acct (id INT PRIMARY KEY, qty INT, b BIT(1), ok BOOLEAN,
+                                CONSTRAINT qty_positive CHECK (qty > 0),
+                                CONSTRAINT b_set CHECK (b = 1 OR qty > 10),
+                                CONSTRAINT ok_alone CHECK (ok OR qty > 1));
+             INSERT INTO acct VALUES (1, 5, 1, 1), (2, 20, 0, 0);",
+        )
+        .unwrap();
+    let schema = pair.source.name().to_string();
+    let (code, summary) = pair.run("replicate", &[]);
+    assert_eq!(code, 0, "{summary:#}");
+    let acct = table(&summary, &format!("{schema}.acct"));
+    assert_eq!(
+        (
+            &acct["status"],
+            &acct["rows"],
+            &acct["validation"]["status"]
+        ),
+        (&"loaded".into(), &2.into(), &"passed".into()),
+        "{acct:#}"
+    );
+    let target = format!("\"{schema}\".acct");
+    for (row, constraint) in [
+        ("(3, -1, TRUE, 1)", "qty_positive"),
+        ("(3, 5, FALSE, 1)", "b_set"),
+        ("(3, 1, TRUE, 0)", "ok_alone"),
+    ] {
+        let refused = pair
+            .target
+            .sql(&format!("INSERT INTO {target} VALUES {row}"));
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains(constraint)),
+            "{row}: {refused:?}"
+        );
+    }
+    pair.target
+        .sql(&format!("INSERT INTO {target} VALUES (3, 5, TRUE, 1)"))
+        .unwrap();
+}
+
 /// MariaDB keeps JSON as written, with the escapes PHP's `json_encode` and Python's `json.dumps`
 /// write by default (`\u00e9`, `\/`), which the target's `jsonb` decodes. Equal documents
 /// validate as equal (the rows are hashed on the client), and a changed one is still found.

@@ -4,7 +4,7 @@
 //! keys), foreign keys as ALTER TABLE once every table exists, comments, then views and synonyms.
 //! Everything that can't be carried over becomes a finding; nothing is dropped silently.
 
-use crate::column_refs::hide_renamed_columns;
+use crate::column_refs::{hide_renamed_columns, Operand};
 use crate::index_expr::{not_immutable_call, parenthesized, split_ordering};
 use crate::literal_default::{literal_default, LiteralDefault};
 use crate::mariadb_sequence::calls_sequence;
@@ -100,12 +100,13 @@ pub fn emit(
         maps: TypeMaps::builtin(),
         out: String::new(),
         findings: Vec::new(),
-        // A statement that could not be read (a table, a view...) is not converted either.
+        // A statement that could not be read (a table, a view...) is not converted either: the
+        // reader reports each with one `parse.*` or `input.*` finding.
         summary: Summary {
             not_converted: catalog
                 .findings
                 .iter()
-                .filter(|f| matches!(f.code.as_str(), "parse.syntax-error" | "input.unterminated"))
+                .filter(|f| f.code.starts_with("parse.") || f.code.starts_with("input."))
                 .count(),
             ..Summary::default()
         },
@@ -832,7 +833,10 @@ impl<'a> Emitter<'a> {
     }
 
     /// Rewrites an expression of `table` (a default, a check, an index key) into the target
-    /// dialect; references to its columns written under another name follow the new name.
+    /// dialect; references to its columns written under another name follow the new name, and
+    /// MySQL's booleans (BIT(1), BOOLEAN: integers there) compared or computed with (`b = 1`)
+    /// are read as the integers the expression expects (`CAST(b AS INTEGER)`: the target
+    /// refuses `boolean = integer`); a condition of their own (`CHECK (b)`) stays boolean.
     fn rewrite_in_table(
         &self,
         table: &Table,
@@ -844,9 +848,20 @@ impl<'a> Emitter<'a> {
             .find(&self.catalog.tables, &table.name)
             .filter(|&position| std::ptr::eq(&self.catalog.tables[position], table))
             .and_then(|position| {
-                hide_renamed_columns(expression, self.from, |column| {
+                hide_renamed_columns(expression, self.from, |column, operand| {
                     let index = column_position(table, column)?;
-                    self.renamed_columns.get(&(position, index)).cloned()
+                    let renamed = self.renamed_columns.get(&(position, index)).cloned();
+                    let source = &table.columns[index];
+                    if self.from == SourceDialect::Mysql
+                        && source.data_type == LogicalType::Boolean
+                        && operand == Operand::OfValueOperator
+                    {
+                        let name = renamed.unwrap_or_else(|| {
+                            target_ident(&source.name.value, source.name.quoted, self.to).sql
+                        });
+                        return Some(format!("CAST({name} AS INTEGER)"));
+                    }
+                    renamed
                 })
             });
         match hidden {

@@ -57,12 +57,33 @@ SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME,
                AND (p.SUB_PART IS NOT NULL OR p.COLUMN_NAME IS NULL)))
  ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, KIND, k.CONSTRAINT_NAME, k.ORDINAL_POSITION";
 
-/// MariaDB's `JSON` is `LONGTEXT` with a column-level `CHECK (json_valid(col))`, named after the
-/// column: the check says the column is JSON.
-const MARIADB_JSON_CHECKS: &str = "
-SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE
+/// CHECK constraints: schema, table, name, condition, whether it is a column's (MariaDB names
+/// those after their column, and mariadb-dump writes them in the column, unnamed) and whether
+/// it is enforced (MySQL's `NOT ENFORCED`). MariaDB's `JSON` is `LONGTEXT` with a column-level
+/// `CHECK (json_valid(col))`: that check says the column is JSON.
+const MARIADB_CHECKS: &str = "
+SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, LEVEL = 'Column', 1
   FROM information_schema.CHECK_CONSTRAINTS
- WHERE LEVEL = 'Column' AND CHECK_CLAUSE LIKE 'json\\_valid(%' AND {schemas}";
+ WHERE {schemas}
+ ORDER BY 1, 2, 3";
+
+/// MySQL 8.0.16+ keeps the table of a check in `TABLE_CONSTRAINTS` (check names are unique
+/// per schema).
+const MYSQL_CHECKS: &str = "
+SELECT c.CONSTRAINT_SCHEMA, t.TABLE_NAME, c.CONSTRAINT_NAME, c.CHECK_CLAUSE, 0,
+       t.ENFORCED = 'YES'
+  FROM information_schema.CHECK_CONSTRAINTS c
+  JOIN information_schema.TABLE_CONSTRAINTS t
+    ON t.CONSTRAINT_SCHEMA = c.CONSTRAINT_SCHEMA AND t.CONSTRAINT_NAME = c.CONSTRAINT_NAME
+   AND t.CONSTRAINT_TYPE = 'CHECK'
+ WHERE {schemas}
+ ORDER BY 1, 2, 3";
+
+/// Whether the server has `information_schema.CHECK_CONSTRAINTS` (MySQL before 8.0.16 has
+/// none: it ignores CHECK clauses).
+const HAS_CHECKS: &str = "
+SELECT COUNT(*) FROM information_schema.TABLES
+ WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'CHECK_CONSTRAINTS'";
 
 /// `TABLE_SCHEMA IN (?, ...)` (or `NOT IN` the system schemas) with its parameters.
 pub(crate) fn schema_filter(column: &str, schemas: Option<&[String]>) -> (String, Vec<Value>) {
@@ -101,6 +122,7 @@ impl MysqlSource {
     /// database when the URL names none): columns in ordinal order with canonical types from the
     /// converter's MySQL type map (`dialect-maps/mysql.toml`, so that `migrate convert` and
     /// replicate agree), NOT NULL, defaults, AUTO_INCREMENT, primary, unique and foreign keys,
+    /// CHECK constraints (MariaDB's `json_valid` one of a JSON column makes it JSON instead),
     /// and the row estimate and size the server keeps (`TABLE_ROWS`: exact for MyISAM, an
     /// estimate for InnoDB).
     ///
@@ -171,27 +193,58 @@ impl MysqlSource {
             catalog.tables.push(table);
         }
 
-        let json_columns = if self.flavor.is_mariadb() {
-            let context = "reading JSON checks";
-            let (sql, params) = query(MARIADB_JSON_CHECKS, "CONSTRAINT_SCHEMA");
+        let context = "reading CHECK constraints";
+        let checks_sql = if self.flavor.is_mariadb() {
+            Some(MARIADB_CHECKS)
+        } else {
+            let has: Option<i64> = conn
+                .query_first(HAS_CHECKS)
+                .await
+                .map_err(SourceError::query(context))?;
+            (has.unwrap_or(0) > 0).then_some(MYSQL_CHECKS)
+        };
+        let mut json_columns = HashSet::new();
+        let mut checks = Vec::new();
+        if let Some(checks_sql) = checks_sql {
+            let column = if self.flavor.is_mariadb() {
+                "CONSTRAINT_SCHEMA"
+            } else {
+                "c.CONSTRAINT_SCHEMA"
+            };
+            let (sql, params) = query(checks_sql, column);
             let rows: Vec<Row> = conn
                 .exec(sql, params)
                 .await
                 .map_err(SourceError::query(context))?;
-            let mut columns = HashSet::new();
             for mut row in rows {
                 let schema: String = get(&mut row, 0, context)?.unwrap_or_default();
                 let table: String = get(&mut row, 1, context)?.unwrap_or_default();
-                let column: String = get(&mut row, 2, context)?.unwrap_or_default();
+                let name: String = get(&mut row, 2, context)?.unwrap_or_default();
                 let clause: String = get(&mut row, 3, context)?.unwrap_or_default();
-                if clause == format!("json_valid({})", crate::quote_ident(&column)) {
-                    columns.insert((schema, table, column));
+                let column_level = get::<i64>(&mut row, 4, context)? == Some(1);
+                let enforced = get::<i64>(&mut row, 5, context)? == Some(1);
+                if column_level && clause == format!("json_valid({})", crate::quote_ident(&name)) {
+                    json_columns.insert((schema, table, name));
+                    continue;
                 }
+                let Some(&index) = position.get(&(schema, table)) else {
+                    continue;
+                };
+                checks.push((
+                    index,
+                    Constraint {
+                        name: (!column_level).then(|| Ident::new(&name)),
+                        kind: ConstraintKind::Check(clause),
+                        state: ConstraintState {
+                            enabled: enforced,
+                            validated: enforced,
+                            ..ConstraintState::default()
+                        },
+                        index: Default::default(),
+                    },
+                ));
             }
-            columns
-        } else {
-            HashSet::new()
-        };
+        }
 
         let context = "reading columns";
         let (sql, params) = query(COLUMNS, "TABLE_SCHEMA");
@@ -327,6 +380,9 @@ impl MysqlSource {
         }
         if let Some((i, _, constraint)) = current {
             catalog.tables[i].constraints.push(constraint);
+        }
+        for (i, check) in checks {
+            catalog.tables[i].constraints.push(check);
         }
         Ok(catalog)
     }

@@ -5,8 +5,8 @@ use crate::sql::ident;
 use crate::{PostgresSource, SourceError};
 use migrate_core::{
     Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind, ConstraintState,
-    Deferral, ForeignKey, Identity, LogicalType, QualifiedName, SourceDialect, Table,
-    TableStatistics, UserType,
+    Deferral, Finding, ForeignKey, Identity, LogicalType, QualifiedName, Severity, SourceDialect,
+    Table, TableStatistics, UserType,
 };
 use migrate_dialect::{column_default, parse_type_text, TypeMaps, TypeRef};
 use std::collections::HashMap;
@@ -33,7 +33,8 @@ SELECT c.oid, n.nspname::text, c.relname::text, c.relkind = 'p' AS partitioned,
    AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[]))
  ORDER BY n.nspname, c.relname";
 
-/// Columns with their statistics, default (or a generated column's expression) and identity,
+/// Columns with their statistics, default (or a generated column's expression), identity,
+/// collation where it is not their type's (where pg_dump writes COLLATE),
 /// and the sequence that numbers them (an identity's, or the one a default's `nextval` names):
 /// its next value (as far as the role may read it; a cycling sequence past its last value
 /// starts again from its first), increment, bounds and CYCLE. A column without a default
@@ -57,7 +58,11 @@ SELECT a.attrelid, a.attname::text, a.attnotnull, a.atttypid, a.atttypmod,
             WHEN q.cycle AND q.last_value::numeric + q.increment_by < q.min_value THEN q.max_value
             ELSE greatest(least(q.last_value::numeric + q.increment_by, q.max_value),
                           q.min_value)::int8 END,
-       q.increment_by, a.attgenerated::text, q.min_value, q.max_value, q.cycle
+       q.increment_by, a.attgenerated::text, q.min_value, q.max_value, q.cycle,
+       (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+          FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+          JOIN pg_type t ON t.oid = a.atttypid
+         WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation)
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -87,7 +92,8 @@ SELECT a.attrelid, a.attname::text, a.attnotnull, a.atttypid, a.atttypmod,
  WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum";
 
-/// Every type reachable from the columns' types through domains and arrays, with enum labels.
+/// Every type reachable from the columns' types through domains and arrays, with enum labels
+/// and whether a domain has a CHECK constraint.
 const TYPES: &str = "
 WITH RECURSIVE reach(oid) AS (
     SELECT unnest($1::oid[])
@@ -101,9 +107,14 @@ SELECT t.oid, t.typtype::text, t.typcategory::text, t.typbasetype, t.typtypmod, 
        ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid
               ORDER BY e.enumsortorder),
        n.nspname::text, t.typname::text,
-       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, nullif(t.typtypmod, -1)) END
+       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, nullif(t.typtypmod, -1)) END,
+       EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c')
   FROM pg_type t JOIN reach r ON r.oid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace";
 
+/// Primary, unique and foreign keys and CHECK constraints (with their condition as
+/// `pg_get_expr` prints it, as pg_dump writes it). The copies PostgreSQL makes of a foreign key
+/// for each partition of the table it references (`conparentid` set) are its own bookkeeping:
+/// the key is read once, as declared.
 const CONSTRAINTS: &str = "
 SELECT c.conrelid, c.conname::text, c.contype::text, c.convalidated,
        ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
@@ -118,12 +129,13 @@ SELECT c.conrelid, c.conname::text, c.contype::text, c.convalidated,
                       CASE WHEN jsonb_typeof(to_jsonb(c) -> 'confdelsetcols') = 'array'
                            THEN to_jsonb(c) -> 'confdelsetcols' ELSE '[]' END) WITH ORDINALITY k(n, i)
                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n::int2
-              ORDER BY k.i)
+              ORDER BY k.i),
+       CASE WHEN c.contype = 'c' THEN pg_get_expr(c.conbin, c.conrelid) END
   FROM pg_constraint c
   LEFT JOIN pg_class fc ON fc.oid = c.confrelid
   LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
   LEFT JOIN pg_index i ON i.indexrelid = c.conindid AND c.contype IN ('p', 'u')
- WHERE c.conrelid = ANY($1::oid[]) AND c.contype IN ('p', 'u', 'f')
+ WHERE c.conrelid = ANY($1::oid[]) AND c.contype IN ('p', 'u', 'f', 'c') AND c.conparentid = 0
  ORDER BY c.conrelid, c.contype, c.conname";
 
 struct PgType {
@@ -138,15 +150,18 @@ struct PgType {
     qualified: QualifiedName,
     /// A domain's base type, as `format_type` prints it.
     base_name: Option<String>,
+    /// A domain with a CHECK constraint.
+    checked: bool,
 }
 
 impl PostgresSource {
     /// Reads the base tables of `schemas` (every non-system schema when `None`): columns in
-    /// ordinal order with canonical types, NOT NULL, primary, unique and foreign keys, and the
-    /// planner's statistics, and its size (`pg_total_relation_size`: indexes and TOAST included)
-    /// with the TOAST part (the TOAST table and its index: out-of-line values) apart. Views are
-    /// left out; a partitioned table is reported once, as its parent, with the rows and sizes of
-    /// all its partitions.
+    /// ordinal order with canonical types, NOT NULL, primary, unique and foreign keys, CHECK
+    /// constraints, and the planner's statistics, and its size (`pg_total_relation_size`:
+    /// indexes and TOAST included) with the TOAST part (the TOAST table and its index:
+    /// out-of-line values) apart. Views are left out; a partitioned table is reported once, as
+    /// its parent, with the rows and sizes of all its partitions. A column collation other than
+    /// its type's is a `column.collation` finding, as a COLLATE clause is for `migrate convert`.
     ///
     /// Consistency: catalog reads in one statement each, not one snapshot; statistics are
     /// estimates (`reltuples`, `pg_stats`) as of the last ANALYZE, `None` when never analyzed.
@@ -195,6 +210,22 @@ impl PostgresSource {
         let names = self.format_types(&resolved).await?;
         let maps = TypeMaps::builtin().source(SourceDialect::Postgres);
         let cast_types = cast_replacements(&types);
+        // As the converter reports a CREATE DOMAIN with a CHECK: its columns get the base type.
+        let mut checked: Vec<&QualifiedName> = types
+            .values()
+            .filter(|t| t.typtype == "d" && t.checked)
+            .map(|t| &t.qualified)
+            .collect();
+        checked.sort_by_key(|name| name.to_string());
+        for name in checked {
+            catalog.findings.push(Finding::new(
+                Severity::Warning,
+                "constraint.check-dropped",
+                format!("domain {name}"),
+                "the domain's CHECK constraint is not carried to the columns that use it",
+                "validate the values in the loading process",
+            ));
+        }
         for ((row, resolved), plain_name) in columns.into_iter().zip(resolved).zip(names) {
             let Some(&index) = position.get(&row.get::<_, u32>(0)) else {
                 continue;
@@ -227,6 +258,17 @@ impl PostgresSource {
                         data_type: data_type.clone(),
                     });
                 }
+            }
+            if let Some(collation) = row.get::<_, Option<String>>(16) {
+                // As the converter reports a COLLATE clause of a script: the model has no
+                // column collation.
+                catalog.findings.push(Finding::new(
+                    Severity::Warning,
+                    "column.collation",
+                    object,
+                    format!("COLLATE {collation} is not kept: the target column has the database's default collation, so its values may sort and compare differently"),
+                    "add the collation to the target column by hand where sorting or comparison depends on it",
+                ));
             }
             let table = &mut catalog.tables[index];
             let mut column = Column::new(ident(&name), display, data_type);
@@ -279,6 +321,7 @@ impl PostgresSource {
             let kind = match row.get::<_, String>(2).as_str() {
                 "p" => ConstraintKind::PrimaryKey(columns),
                 "u" => ConstraintKind::Unique(columns),
+                "c" => ConstraintKind::Check(row.get::<_, Option<String>>(16).unwrap_or_default()),
                 _ => {
                     let schema: Option<String> = row.get(5);
                     let table: Option<String> = row.get(6);
@@ -377,6 +420,7 @@ impl PostgresSource {
                         ident(&row.get::<_, String>(9)),
                     ),
                     base_name: row.get(10),
+                    checked: row.get(11),
                 };
                 (row.get::<_, u32>(0), ty)
             })

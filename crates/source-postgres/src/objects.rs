@@ -1,12 +1,12 @@
 //! Discovery of everything besides base tables, for `migrate assess`: views and materialized
-//! views, sequences, indexes, functions and procedures, triggers, and the partitions of
-//! partitioned tables.
+//! views, sequences, indexes, functions and procedures, triggers, the partitions of
+//! partitioned tables, and the rules and policies the target has no equivalent for.
 
 use crate::sql::ident;
 use crate::{PostgresSource, SourceError};
 use migrate_core::{
-    Catalog, Index, IndexKind, IndexOptions, Partition, PartitionMethod, Partitioning,
-    QualifiedName, Routine, RoutineKind, Sequence, View, ViewOptions,
+    Catalog, Finding, Index, IndexKind, IndexOptions, Partition, PartitionMethod, Partitioning,
+    QualifiedName, Routine, RoutineKind, Sequence, Severity, View, ViewOptions,
 };
 
 /// Schemas of the server itself, and objects that extensions own (they come back with the
@@ -128,6 +128,21 @@ SELECT pn.nspname::text, p.relname::text, pt.partstrat::text,
  WHERE {user} AND NOT p.relispartition
  ORDER BY 1, 2, 5";
 
+/// Rules (besides a view's own `_RETURN`) and row-level security policies, by name, with the
+/// word `CREATE` names them with: the target has neither.
+const UNSUPPORTED: &str = "
+SELECT 'RULE', r.rulename::text, n.nspname::text, c.relname::text
+  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE r.rulename <> '_RETURN' AND {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = r.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'POLICY', p.polname::text, n.nspname::text, c.relname::text
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE {user}
+ ORDER BY 3, 4, 1, 2";
+
 /// A view's options from its `reloptions` (`check_option=local`, `security_barrier=true`, ...).
 fn view_options(reloptions: &[String]) -> ViewOptions {
     let mut options = ViewOptions::default();
@@ -141,8 +156,10 @@ fn view_options(reloptions: &[String]) -> ViewOptions {
 impl PostgresSource {
     /// Adds to `catalog` (as [`PostgresSource::discover`] returned it, for the same `schemas`)
     /// the views, materialized views, sequences, indexes that no key owns, functions,
-    /// procedures, triggers, and each partitioned table's partitions. Objects owned by
-    /// extensions and the sequences behind identity and serial columns are left out.
+    /// procedures, triggers, and each partitioned table's partitions, and an `object.unsupported`
+    /// finding for each rule and row-level security policy (as for their CREATE statements in a
+    /// script). Objects owned by extensions and the sequences behind identity and serial
+    /// columns are left out.
     ///
     /// Consistency: one statement per kind of object, not one snapshot.
     pub async fn discover_objects(
@@ -238,6 +255,29 @@ impl PostgresSource {
                 text: row.get(2),
                 location: None,
             });
+        }
+        for row in client
+            .query(&query(UNSUPPORTED), &[&schemas])
+            .await
+            .map_err(SourceError::query("listing rules and policies"))?
+        {
+            let word: String = row.get(0);
+            // Named as the converter names them in a script (pg_dump's `CREATE RULE r AS ON
+            // INSERT TO s.t`): by their own name, which is unique per table only.
+            catalog.findings.push(Finding::new(
+                Severity::Action,
+                "object.unsupported",
+                format!(
+                    "{} {}",
+                    word.to_ascii_lowercase(),
+                    ident(&row.get::<_, String>(1))
+                ),
+                format!(
+                    "CREATE {word} has no equivalent in the target and is not converted (on {})",
+                    name(row.get(2), row.get(3))
+                ),
+                "recreate what it does by other means, or drop it",
+            ));
         }
         let index = migrate_core::TableIndex::new(&catalog.tables);
         for row in client
