@@ -141,8 +141,11 @@ pub(crate) fn cast_expr(column: &str, to: &LogicalType) -> Result<String, String
     let target = match to {
         // No CAST AS BOOLEAN: a signed integer that the decoder requires to be 0 or 1.
         L::Boolean | L::SmallInt | L::Integer | L::BigInt => "SIGNED".to_string(),
-        L::Decimal { precision, scale } if *precision <= 65 && *scale <= 30 => {
-            format!("DECIMAL({precision},{scale})")
+        // The widest precision: CAST to DECIMAL(p,s) turns a value too large for p into the
+        // largest DECIMAL(p,s) value with a warning (which stops the read, naming no row); read
+        // whole, the decoder refuses it for the column's precision, naming the row.
+        L::Decimal { scale, .. } if *scale <= 30 => {
+            format!("DECIMAL(65,{scale})")
         }
         L::Real => "FLOAT".to_string(),
         L::Double => "DOUBLE".to_string(),

@@ -368,7 +368,8 @@ enum State<'a> {
 
 /// The SQL of each value of `read`, checked against its table: a quoted column for
 /// [`ReadValue::Column`], a `CAST` to the PostgreSQL type the converter emits for the column's
-/// canonical type for [`ReadValue::Cast`] and [`ReadValue::Expression`].
+/// canonical type for [`ReadValue::Cast`] and [`ReadValue::Expression`] (to `text` for a
+/// string type: see below).
 pub(crate) fn values(read: &ReadSpec) -> Result<Vec<Value<'_>>, SourceError> {
     let unsupported = |column: &ReadColumn, message: String| SourceError::Unsupported {
         table: read.table.name.to_string(),
@@ -397,6 +398,12 @@ pub(crate) fn values(read: &ReadSpec) -> Result<Vec<Value<'_>>, SourceError> {
                     .map(|mapped| mapped.value)
                     .map_err(|e| unsupported(column, format!("no PostgreSQL type to cast to: {e}")))
             };
+            // PostgreSQL's CAST to varchar(n) or char(n) cuts a longer value without a word: the
+            // value is read whole, and the target column's bound refuses it, naming the row.
+            let cast_type = || match column.data_type.is_character() {
+                true => Ok("text".to_string()),
+                false => target_type(),
+            };
             let (sql, source_type) = match &column.value {
                 ReadValue::Column(name) => {
                     let source = source_column(name)?;
@@ -405,12 +412,12 @@ pub(crate) fn values(read: &ReadSpec) -> Result<Vec<Value<'_>>, SourceError> {
                 ReadValue::Cast(name) => {
                     let source = source_column(name)?;
                     (
-                        format!("(CAST({} AS {}))", quote_ident(name), target_type()?),
+                        format!("(CAST({} AS {}))", quote_ident(name), cast_type()?),
                         source.source_type.as_str(),
                     )
                 }
                 ReadValue::Expression(expression) => (
-                    format!("(CAST(({expression}) AS {}))", target_type()?),
+                    format!("(CAST(({expression}) AS {}))", cast_type()?),
                     "an expression",
                 ),
             };

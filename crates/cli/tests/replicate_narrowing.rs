@@ -1,0 +1,123 @@
+//! A change-data-type rule to a narrower type than some source values need: the load fails on
+//! the row that does not fit, naming it. PostgreSQL's CAST to varchar(n) cut the string, the cut
+//! value was loaded, and validation, which compares the cast values, passed; MySQL's CAST to
+//! DECIMAL(p,s) clamps the value with a warning, which stopped the read without naming the row.
+
+mod common;
+
+use common::{mariadb_task, migrate_json, one, pg_task, table};
+use serde_json::Value;
+use std::path::Path;
+
+/// A mapping that selects `schema.t` and changes the type of its column `v` to `data_type`.
+fn mapping(staging: &Path, schema: &str, data_type: &str) -> String {
+    let path = staging.with_extension("json");
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"rules": [
+  {{"rule-type": "selection", "rule-id": "1", "rule-name": "t",
+    "object-locator": {{"schema-name": "{schema}", "table-name": "t"}}, "rule-action": "include"}},
+  {{"rule-type": "transformation", "rule-id": "2", "rule-name": "narrow", "rule-target": "column",
+    "object-locator": {{"schema-name": "{schema}", "table-name": "t", "column-name": "v"}},
+    "rule-action": "change-data-type", "data-type": {data_type}}}
+]}}"#
+        ),
+    )
+    .expect("write the mapping");
+    path.to_str().expect("utf-8 path").to_string()
+}
+
+fn replicate(source: &str, target: &str, staging: &Path, mapping: &str) -> (i32, Value) {
+    migrate_json(&[
+        "replicate",
+        "--source",
+        source,
+        "--target",
+        target,
+        "--staging",
+        staging.to_str().expect("utf-8 path"),
+        "--name",
+        "narrow",
+        "--table-mappings",
+        mapping,
+    ])
+}
+
+/// Asserts that table `name` failed with an error holding each of `words`.
+fn failed_with(summary: &Value, name: &str, words: &[&str]) {
+    let t = table(summary, name);
+    assert_eq!(t["status"], "failed", "{t:#}");
+    let error = t["error"].as_str().expect("an error");
+    for words in words {
+        assert!(error.contains(words), "{words:?} not in: {error}");
+    }
+}
+
+#[test]
+fn a_postgres_string_narrower_than_a_value_fails_on_its_row() {
+    let Some((source, target, staging)) = pg_task("narrow_pg") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE t (id int PRIMARY KEY, v text);
+             INSERT INTO t SELECT g, 'abc' FROM generate_series(1, 10) g;
+             UPDATE t SET v = 'abcdef' WHERE id = 7;",
+        )
+        .unwrap();
+    let rule = mapping(&staging, "public", r#"{"type": "string", "length": 3}"#);
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &rule);
+    assert_eq!(code, 1, "{summary:#}");
+    failed_with(
+        &summary,
+        "public.t",
+        &[
+            "row id=7 ",
+            "column v (staged value: abcdef)",
+            "value too long for type character varying(3)",
+            "correct the row in the source",
+        ],
+    );
+    assert_eq!(one(&target, "SELECT count(*)::text FROM t"), "0");
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+#[test]
+fn a_mysql_decimal_narrower_than_a_value_fails_on_its_row() {
+    let Some((source, target, staging)) = mariadb_task("narrow_my") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE t (id int PRIMARY KEY, v decimal(10,2));
+             INSERT INTO t SELECT seq, 12.5 FROM seq_1_to_10;
+             UPDATE t SET v = 12345.6 WHERE id = 7;",
+        )
+        .unwrap();
+    let schema = source.name().to_string();
+    let rule = mapping(
+        &staging,
+        &schema,
+        r#"{"type": "numeric", "precision": 4, "scale": 1}"#,
+    );
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &rule);
+    assert_eq!(code, 1, "{summary:#}");
+    // The reader meets it first, and names row and column.
+    failed_with(
+        &summary,
+        &format!("{schema}.t"),
+        &[
+            &format!("{schema}.t.v, row id=7: 12345.6 does not fit decimal(4,1)"),
+            "map the column to a decimal of larger precision",
+        ],
+    );
+    assert_eq!(
+        one(
+            &target,
+            &format!("SELECT count(*)::text FROM \"{schema}\".t")
+        ),
+        "0"
+    );
+    let _ = std::fs::remove_dir_all(&staging);
+}
