@@ -133,3 +133,90 @@ fn a_refused_row_without_a_key_is_named_by_its_position() {
     );
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+/// Staged objects that are gone when a run resumes (a lifecycle rule expired them, someone
+/// cleaned the staging directory) or no longer read back as written: the chunks whose manifests
+/// name them are read from the source again. The run failed on them forever, whatever was done,
+/// until --restart.
+#[test]
+fn staged_objects_gone_before_the_resume_are_read_from_the_source_again() {
+    let Some((source, target, staging)) = pg_task("rerun_gone") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE t (id int PRIMARY KEY, c text, v text);
+             INSERT INTO t SELECT g, 'a', 'v' || g FROM generate_series(1, 300) g;",
+        )
+        .unwrap();
+    // The first run stages its chunks, then the target refuses every load (not because of a
+    // row: the chunks stay staged).
+    target
+        .sql(
+            "CREATE TABLE t (id int PRIMARY KEY, c text, v text);
+             CREATE FUNCTION not_yet() RETURNS trigger LANGUAGE plpgsql
+               AS $$ BEGIN RAISE EXCEPTION 'not yet'; END $$;
+             CREATE TRIGGER not_yet BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION not_yet();",
+        )
+        .unwrap();
+    let run = || {
+        migrate_json(&[
+            "replicate",
+            "--source",
+            source.url(),
+            "--target",
+            target.url(),
+            "--staging",
+            staging.to_str().expect("utf-8 path"),
+            "--name",
+            "gone",
+            "--chunk-rows",
+            "100",
+            "--prep-mode",
+            "DO_NOTHING",
+        ])
+    };
+    let (code, summary) = run();
+    assert_eq!(code, 1, "{summary:#}");
+    let error = table(&summary, "public.t")["error"].to_string();
+    assert!(error.contains("not yet"), "{error}");
+    target.sql("DROP TRIGGER not_yet ON t").unwrap();
+    // One staged object goes, another is cut short.
+    let mut objects: Vec<std::path::PathBuf> = walk(&staging)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    objects.sort();
+    assert!(!objects.is_empty(), "nothing staged under {staging:?}");
+    std::fs::remove_file(&objects[0]).unwrap();
+    if let Some(cut) = objects.get(1) {
+        let bytes = std::fs::read(cut).unwrap();
+        std::fs::write(cut, &bytes[..bytes.len() / 2]).unwrap();
+    }
+
+    let (code, summary) = run();
+    assert_eq!(code, 0, "{summary:#}");
+    let t = table(&summary, "public.t");
+    assert_eq!(t["status"], "loaded", "{t:#}");
+    assert_eq!(t["rows"], 300, "{t:#}");
+    assert_eq!(t["validation"]["status"], "passed", "{t:#}");
+    assert_eq!(one(&source, ROWS), one(&target, ROWS));
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}

@@ -9,10 +9,11 @@ use crate::target::Target;
 use crate::verify;
 use crate::{Observer, Options, ReplicateError};
 use arrow::datatypes::Schema;
-use migrate_core::{Finding, SourceDialect};
+use migrate_core::{Finding, Retry, SourceDialect};
 use migrate_source::{Chunk, Snapshot, Source};
 use migrate_stage::{ChunkKey, Format, ManifestKey, Stage, StageError};
 use migrate_task::PrepMode;
+use migrate_warehouse::WarehouseError;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -375,8 +376,8 @@ impl<S: Source> Run<S> {
         };
         // A manifest committed by an earlier attempt or run of the same plan is reused: its
         // objects are complete and verified when read.
-        let (manifest, bytes) = match self.stage.read_manifest(&key).await {
-            Ok(manifest) => (manifest, 0),
+        let (manifest, bytes, reused) = match self.stage.read_manifest(&key).await {
+            Ok(manifest) => (manifest, 0, true),
             Err(e) if not_found(&e) => {
                 let object = self.stage_chunk(load, chunk, segment).await?;
                 let bytes = object.bytes;
@@ -385,15 +386,16 @@ impl<S: Source> Run<S> {
                     .write_manifest(&key, std::slice::from_ref(&object))
                     .await
                 {
-                    Ok(manifest) => (manifest, bytes),
+                    Ok(manifest) => (manifest, bytes, false),
                     Err(StageError::AlreadyExists { .. }) => {
                         match self.stage.read_manifest(&key).await {
-                            Ok(manifest) => (manifest, bytes),
+                            Ok(manifest) => (manifest, bytes, false),
                             // A run killed between the manifest's two writes left its sidecar:
                             // this run is the key's only writer, so it discards it and commits.
                             Err(e) if not_found(&e) => {
                                 self.stage.discard_uncommitted_manifest(&key).await?;
-                                (self.stage.write_manifest(&key, &[object]).await?, bytes)
+                                let manifest = self.stage.write_manifest(&key, &[object]).await?;
+                                (manifest, bytes, false)
                             }
                             Err(e) => return Err(e.into()),
                         }
@@ -416,6 +418,27 @@ impl<S: Source> Run<S> {
             .await
         {
             // Rows the target refused: their staged copy must not be loaded again.
+            // A staged copy that does not read back as written (its objects gone, cut short or
+            // replaced) is withdrawn: one an earlier run or attempt committed is read from the
+            // source again at once (a rerun failed on it forever); this attempt's own fails the
+            // chunk, and the next run reads it again.
+            Err(ReplicateError::Warehouse(
+                e @ WarehouseError::Source {
+                    retry: Retry::Definite,
+                    ..
+                },
+            )) => {
+                self.stage.discard_manifest(&key).await?;
+                if !reused {
+                    return Err(e.into());
+                }
+                tracing::warn!(
+                    "{}, chunk {}: its staged copy can't be read back ({e}): read from the source again",
+                    load.label(),
+                    chunk.index
+                );
+                return Box::pin(self.chunk_attempt(load, chunk, segment)).await;
+            }
             Err(ReplicateError::Warehouse(e)) => {
                 return Err(match e.bad_row() {
                     Some(bad) => {
