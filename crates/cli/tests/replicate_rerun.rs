@@ -11,9 +11,15 @@ use common::{migrate_json, one, pg_task, table};
 use migrate_testkit::PgDatabase;
 use serde_json::Value;
 
-/// `replicate` of `source` into `target` through `staging` as task `rerun`, 100 rows a chunk.
-fn replicate(source: &PgDatabase, target: &PgDatabase, staging: &str) -> (i32, Value) {
-    migrate_json(&[
+/// `replicate` of `source` into `target` through `staging` as task `rerun`, 100 rows a chunk,
+/// with `extra` arguments.
+fn replicate(
+    source: &PgDatabase,
+    target: &PgDatabase,
+    staging: &str,
+    extra: &[&str],
+) -> (i32, Value) {
+    let mut args = vec![
         "replicate",
         "--source",
         source.url(),
@@ -25,7 +31,9 @@ fn replicate(source: &PgDatabase, target: &PgDatabase, staging: &str) -> (i32, V
         "rerun",
         "--chunk-rows",
         "100",
-    ])
+    ];
+    args.extend(extra);
+    migrate_json(&args)
 }
 
 /// Every row of `t`, the same text on both sides (`char(1)` in the target prints as `"char"`).
@@ -41,7 +49,7 @@ fn fails_then_loads_after_the_fix(
     expected: &[&str],
     bad: &str,
 ) {
-    let (code, summary) = replicate(source, target, staging);
+    let (code, summary) = replicate(source, target, staging, &[]);
     assert_eq!(code, 1, "{summary:#}");
     let t = table(&summary, "public.t");
     assert_eq!(t["status"], "failed", "{t:#}");
@@ -65,7 +73,7 @@ fn fails_then_loads_after_the_fix(
     source
         .sql(&format!("UPDATE t SET c = 'x' WHERE {bad}"))
         .unwrap();
-    let (code, summary) = replicate(source, target, staging);
+    let (code, summary) = replicate(source, target, staging, &[]);
     assert_eq!(code, 0, "{summary:#}");
     let t = table(&summary, "public.t");
     assert_eq!(t["status"], "loaded", "{t:#}");
@@ -159,23 +167,8 @@ fn staged_objects_gone_before_the_resume_are_read_from_the_source_again() {
              CREATE TRIGGER not_yet BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION not_yet();",
         )
         .unwrap();
-    let run = || {
-        migrate_json(&[
-            "replicate",
-            "--source",
-            source.url(),
-            "--target",
-            target.url(),
-            "--staging",
-            staging.to_str().expect("utf-8 path"),
-            "--name",
-            "gone",
-            "--chunk-rows",
-            "100",
-            "--prep-mode",
-            "DO_NOTHING",
-        ])
-    };
+    let staged = staging.to_str().expect("utf-8 path");
+    let run = || replicate(&source, &target, staged, &["--prep-mode", "DO_NOTHING"]);
     let (code, summary) = run();
     assert_eq!(code, 1, "{summary:#}");
     let error = table(&summary, "public.t")["error"].to_string();

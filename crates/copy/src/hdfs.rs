@@ -110,6 +110,23 @@ impl HdfsTree {
     }
 }
 
+/// [`CopyError::BeingWritten`] for the file at `url` when [`being_written`] says so.
+async fn refuse_being_written(
+    client: &Client,
+    path: &str,
+    status: &hdfs_native::client::FileStatus,
+    url: &str,
+) -> Result<(), CopyError> {
+    match being_written(client, path, status).await {
+        Ok(None) => Ok(()),
+        Ok(Some(detail)) => Err(CopyError::BeingWritten {
+            path: url.to_string(),
+            detail,
+        }),
+        Err(e) => Err(read_error(url.to_string(), e)),
+    }
+}
+
 /// Whether a file is open for write, told from what the NameNode charges for it: a block being
 /// written counts at its full block size in the space consumed (`getContentSummary`), and is left
 /// out of the length `getBlockLocations` gives (hdfs-native does not expose the "under
@@ -260,12 +277,7 @@ impl FileSource for HdfsTree {
                     .get_file_info(&path)
                     .await
                     .map_err(|e| read_error(url.clone(), e))?;
-                if let Some(detail) = being_written(&client, &path, &status)
-                    .await
-                    .map_err(|e| read_error(url.clone(), e))?
-                {
-                    return Err(CopyError::BeingWritten { path: url, detail });
-                }
+                refuse_being_written(&client, &path, &status, &url).await?;
                 return Err(CopyError::Changed {
                     path: url,
                     listed: format!("at least {} bytes", range.end),
@@ -296,12 +308,7 @@ impl FileSource for HdfsTree {
                 .get_file_info(&path)
                 .await
                 .map_err(|e| read_error(url.clone(), e))?;
-            if let Some(detail) = being_written(&client, &path, &status)
-                .await
-                .map_err(|e| read_error(url.clone(), e))?
-            {
-                return Err(CopyError::BeingWritten { path: url, detail });
-            }
+            refuse_being_written(&client, &path, &status, &url).await?;
             let now = (
                 status.length as u64,
                 i64::try_from(status.modification_time).unwrap_or(i64::MAX),

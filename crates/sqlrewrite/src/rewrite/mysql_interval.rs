@@ -152,19 +152,7 @@ pub(crate) fn conditions_in_select(select: &mut Select, ctx: &mut Ctx) {
 }
 
 fn condition(expr: &mut Expr, ctx: &mut Ctx) {
-    let numeric = ctx.column_type(expr).is_some_and(|ty| {
-        matches!(
-            ty,
-            LogicalType::SmallInt
-                | LogicalType::Integer
-                | LogicalType::BigInt
-                | LogicalType::Decimal { .. }
-                | LogicalType::Numeric
-                | LogicalType::Real
-                | LogicalType::Double
-        )
-    });
-    if !numeric {
+    if !ctx.column_type(expr).is_some_and(LogicalType::is_numeric) {
         return;
     }
     let column = std::mem::replace(expr, Expr::value(Value::Null));

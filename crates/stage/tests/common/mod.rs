@@ -1066,14 +1066,8 @@ pub async fn odd_table_names_work(stage: &Stage) {
     }
 }
 
-/// A writer killed between the sidecar and the manifest leaves a sidecar that blocks a commit of
-/// other entries until it is discarded; a committed manifest can't be discarded.
-pub async fn an_interrupted_commit_can_be_discarded(stage: &Stage) {
-    let table = "interrupted";
-    let mkey = ManifestKey {
-        table: table.into(),
-        batch: 0,
-    };
+/// Two staged Parquet chunks of `table`, of the edge rows.
+async fn two_chunks(stage: &Stage, table: &str) -> Vec<ChunkObject> {
     let mut chunks = Vec::new();
     for n in 0..2 {
         chunks.push(
@@ -1088,6 +1082,18 @@ pub async fn an_interrupted_commit_can_be_discarded(stage: &Stage) {
                 .expect("chunk"),
         );
     }
+    chunks
+}
+
+/// A writer killed between the sidecar and the manifest leaves a sidecar that blocks a commit of
+/// other entries until it is discarded; a committed manifest can't be discarded.
+pub async fn an_interrupted_commit_can_be_discarded(stage: &Stage) {
+    let table = "interrupted";
+    let mkey = ManifestKey {
+        table: table.into(),
+        batch: 0,
+    };
+    let chunks = two_chunks(stage, table).await;
     stage
         .write_manifest(&mkey, &chunks[..1])
         .await
@@ -1136,20 +1142,7 @@ pub async fn a_refused_manifest_can_be_withdrawn(stage: &Stage) {
         table: table.into(),
         batch: 0,
     };
-    let mut chunks = Vec::new();
-    for n in 0..2 {
-        chunks.push(
-            stage
-                .write_chunk(
-                    &key(table, n),
-                    all_types_schema(),
-                    ok_stream(vec![batch(&edge_rows(), 0)]),
-                    Format::Parquet,
-                )
-                .await
-                .expect("chunk"),
-        );
-    }
+    let chunks = two_chunks(stage, table).await;
     stage
         .write_manifest(&mkey, &chunks[..1])
         .await
