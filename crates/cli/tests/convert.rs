@@ -479,7 +479,7 @@ CREATE VIEW v AS SELECT CAST(id AS CHAR) a, CAST(s AS SIGNED) b, CAST(s AS UNSIG
     );
     let (_, redshift, _) = convert_to("mysql", "redshift", &mysql);
     assert!(
-        redshift.contains("SELECT CAST(id AS VARCHAR(65535)) AS a, CAST(s AS BIGINT) AS b, CAST(s AS DECIMAL(20,0)) AS c, CAST(s AS TIMESTAMP) AS e, CAST(s AS DECIMAL(10,2)) AS f, CAST(s AS VARCHAR(20)) AS g, CAST(id AS DOUBLE PRECISION) AS h, CAST(s AS varbyte(1024000)) AS i FROM t;"),
+        redshift.contains("SELECT CAST(id AS VARCHAR(65535)) AS a, CAST(s AS BIGINT) AS b, CAST(s AS DECIMAL(20,0)) AS c, CAST(s AS TIMESTAMP) AS e, CAST(s AS DECIMAL(10,2)) AS f, CAST(s AS VARCHAR(20)) AS g, CAST(id AS DOUBLE PRECISION) AS h, CAST(s AS varbyte(16777216)) AS i FROM t;"),
         "{redshift}"
     );
     let hive = file(
