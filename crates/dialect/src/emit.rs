@@ -272,10 +272,47 @@ impl<'a> Emitter<'a> {
                     ident.value, converted.sql
                 ),
                 "rename the object so that names stay unique and readable",
-                None,
+                self.location_of(object),
             );
         }
         converted.sql
+    }
+
+    /// Where the object a finding names (`s.t`, `s.t.c`, `s.t constraint k`...) is defined: the
+    /// column's definition, else its table's, view's, index's or sequence's.
+    fn location_of(&self, object: &str) -> Option<&'a migrate_core::SourceLocation> {
+        let catalog: &'a Catalog = self.catalog;
+        for table in &catalog.tables {
+            let name = table.name.to_string();
+            let Some(rest) = object.strip_prefix(name.as_str()) else {
+                continue;
+            };
+            if rest.is_empty() || rest.starts_with(' ') {
+                return table.location.as_ref();
+            }
+            if let Some(column) = rest.strip_prefix('.') {
+                return table
+                    .columns
+                    .iter()
+                    .find(|c| c.name.to_string() == column || c.name.value == column)
+                    .and_then(|c| c.location.as_ref())
+                    .or(table.location.as_ref());
+            }
+        }
+        let named = |name: &QualifiedName| name.to_string() == object;
+        catalog
+            .views
+            .iter()
+            .find(|v| named(&v.name))
+            .and_then(|v| v.location.as_ref())
+            .or_else(|| {
+                let index = catalog.indexes.iter().find(|i| named(&i.name))?;
+                index.location.as_ref()
+            })
+            .or_else(|| {
+                let sequence = catalog.sequences.iter().find(|s| named(&s.name))?;
+                sequence.location.as_ref()
+            })
     }
 
     fn name(&mut self, name: &QualifiedName) -> String {
