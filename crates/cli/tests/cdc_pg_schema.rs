@@ -269,6 +269,57 @@ fn a_table_renamed_while_the_task_was_stopped_stops_it() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// Captured tables renamed out of the selection (`k`) or dropped (`d`) while the task was
+/// stopped: no change of theirs arrives to tell, so the resumed run warns of each, once, as a
+/// run that saw it happen does; the other tables go on.
+#[test]
+fn a_table_renamed_out_or_dropped_while_the_task_was_stopped_is_warned_about() {
+    let Some((source, target, staging)) = pg_task("cdc_gone") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE k (id int PRIMARY KEY, v text);
+             CREATE TABLE d (id int PRIMARY KEY, w int);
+             CREATE TABLE other (id int PRIMARY KEY);
+             INSERT INTO k SELECT g, 'v' || g FROM generate_series(1, 3) g;
+             INSERT INTO d SELECT g, g FROM generate_series(1, 3) g;",
+        )
+        .unwrap();
+    let without_old = selecting_all_but(&staging, &["%[_]old"]);
+    let args: Vec<&str> = without_old.iter().map(String::as_str).collect();
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "gone", false, &args);
+    wait_for_capture(&mut cdc, target.url());
+    source.sql("INSERT INTO other VALUES (1)").unwrap();
+    wait_for_target(&mut cdc, target.url(), "SELECT count(*) FROM other", "1");
+    stop(cdc);
+    source
+        .sql("ALTER TABLE k RENAME TO k_old; UPDATE k_old SET v = 'old'; DROP TABLE d;")
+        .unwrap();
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "gone", false, &args);
+    source.sql("INSERT INTO other VALUES (2)").unwrap();
+    wait_until_same(&mut cdc, source.url(), target.url(), &rows("other", "id"));
+    let summary = stop(cdc);
+    let warnings: Vec<&str> = summary["warnings"]
+        .as_array()
+        .expect("the summary lists its warnings")
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    for table in ["public.k", "public.d"] {
+        let gone = format!("table {table} was renamed to a name the task does not select, or dropped, in the source while the task was stopped: its target table keeps its rows and gets no more changes");
+        let warned = warnings.iter().filter(|w| w.starts_with(&gone)).count();
+        assert_eq!(warned, 1, "{table}: {summary:#}");
+    }
+    assert_eq!(
+        psql(target.url(), &rows("k", "id, v")).unwrap(),
+        "1|v1,2|v2,3|v3"
+    );
+    assert_eq!(psql(target.url(), "SELECT count(*) FROM d").unwrap(), "3");
+    assert!(!pg_table_exists(target.url(), "public", "k_old"));
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 /// The warning of a table that took a captured table's name (the earlier table's rows stay in
 /// the target table).
 const TOOK_THE_NAME: &str = "is another table than the one captured under that name before";

@@ -127,7 +127,7 @@ impl PostgresChanges {
             .cloned()
             .collect();
         vanished.sort_by_key(|name| name.to_string());
-        Ok(PostgresChanges {
+        let changes = PostgresChanges {
             catalog,
             client,
             tables,
@@ -147,7 +147,54 @@ impl PostgresChanges {
             skipping: false,
             last_idle: Instant::now(),
             held_since: None,
-        })
+        };
+        changes.warn_vanished().await?;
+        Ok(changes)
+    }
+
+    /// Warns of each captured table whose name was gone when the session started (renamed out
+    /// of the selection, or dropped, while the task was stopped: no change of it arrives to
+    /// tell), unless a selected table the task did not capture has its columns: that one is
+    /// most likely it, renamed, and stops the task at its first change
+    /// ([`Self::refuse_vanished_twin`]).
+    async fn warn_vanished(&self) -> Result<(), SourceError> {
+        if self.vanished.is_empty() {
+            return Ok(());
+        }
+        let rows = self
+            .catalog
+            .client
+            .query(TABLE_COLUMNS_SQL, &[])
+            .await
+            .map_err(SourceError::query(
+                "looking up the source's tables for the captured tables gone from it",
+            ))?;
+        let uncaptured: Vec<(Vec<String>, Vec<String>)> = rows
+            .iter()
+            .filter(|row| {
+                let name = QualifiedName::new(
+                    Some(crate::sql::ident(row.get(0))),
+                    crate::sql::ident(row.get(1)),
+                );
+                !self.tables.contains_key(&name) && (self.selection.tables)(&name)
+            })
+            .map(|row| (row.get(2), row.get(3)))
+            .collect();
+        for gone in &self.vanished {
+            let Some(table) = self.tables.get(gone) else {
+                continue;
+            };
+            let twin = uncaptured.iter().any(|(names, types)| {
+                has_columns(table, names.iter().map(String::as_str).zip(types))
+            });
+            if !twin {
+                tracing::warn!(
+                    table = %gone,
+                    "table {gone} was renamed to a name the task does not select, or dropped, in the source while the task was stopped: its target table keeps its rows and gets no more changes"
+                );
+            }
+        }
+        Ok(())
     }
 
     fn context(&self) -> String {
@@ -546,12 +593,10 @@ impl PostgresChanges {
     ) -> Result<(), SourceError> {
         let twin = self.vanished.iter().find(|gone| {
             self.tables.get(*gone).is_some_and(|t| {
-                t.columns.len() == relation.columns.len()
-                    && t.columns
-                        .iter()
-                        .zip(&relation.columns)
-                        .zip(types)
-                        .all(|((c, r), ty)| c.name.value == r.name && c.source_type == *ty)
+                has_columns(
+                    t,
+                    relation.columns.iter().map(|r| r.name.as_str()).zip(types),
+                )
             })
         });
         match twin {
@@ -856,6 +901,32 @@ impl PostgresChanges {
         Ok(())
     }
 }
+
+/// Whether `table` has exactly `columns` (name and source type), in their order.
+fn has_columns<'c>(
+    table: &Table,
+    columns: impl ExactSizeIterator<Item = (&'c str, &'c String)>,
+) -> bool {
+    table.columns.len() == columns.len()
+        && table
+            .columns
+            .iter()
+            .zip(columns)
+            .all(|(c, (name, ty))| c.name.value == name && c.source_type == *ty)
+}
+
+/// Each table of the catalog (not a partition: its changes arrive as its partitioned table's)
+/// with its columns' names and types, `format_type` naming them as discovery does.
+const TABLE_COLUMNS_SQL: &str = "
+SELECT n.nspname::text, c.relname::text,
+       array_agg(a.attname::text ORDER BY a.attnum),
+       array_agg(coalesce(format_type(a.atttypid, a.atttypmod), '') ORDER BY a.attnum)
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ GROUP BY n.nspname, c.relname";
 
 /// The relation oids of the captured `tables` that are in the catalog under their name.
 async fn captured_oids(
