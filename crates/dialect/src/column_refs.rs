@@ -1,9 +1,8 @@
 //! Column references in a table's expressions (CHECK conditions, defaults, index keys) to columns
-//! the converter writes otherwise: under another name (their names collide in the target), or in
-//! another form (a MySQL boolean read as an integer). The rewriter knows only source names, which
-//! are ambiguous in the target (`"Qty"` and `qty` both become `qty`), so each reference is
-//! replaced by a placeholder before rewriting, and the placeholder by the column's target text
-//! after.
+//! the converter writes under another name (their names collide in the target). The rewriter
+//! knows only source names, which are ambiguous in the target (`"Qty"` and `qty` both become
+//! `qty`), so each reference is replaced by a placeholder before rewriting, and the placeholder
+//! by the column's target name after.
 
 use crate::cursor::{source_ident, tokenizer_dialect};
 use migrate_core::{Ident, SourceDialect};
@@ -15,13 +14,13 @@ pub(crate) struct HiddenColumns {
     placeholders: Vec<(String, String)>,
 }
 
-/// `expression` with every reference to a column that `renamed` gives a target text for replaced
+/// `expression` with every reference to a column that `renamed` gives a target name for replaced
 /// by a placeholder; `None` when there is none (or the expression can't be tokenized: the
 /// rewriter then reports it).
 pub(crate) fn hide_renamed_columns(
     expression: &str,
     dialect: SourceDialect,
-    renamed: impl Fn(&Ident, Operand) -> Option<String>,
+    renamed: impl Fn(&Ident) -> Option<String>,
 ) -> Option<HiddenColumns> {
     let tokenizer = tokenizer_dialect(dialect);
     let tokens = Tokenizer::new(tokenizer.as_ref(), expression)
@@ -29,29 +28,14 @@ pub(crate) fn hide_renamed_columns(
         .ok()?;
     let mut placeholders: Vec<(String, String)> = Vec::new();
     let mut text = String::with_capacity(expression.len());
-    let significant = |t: &&Token| !matches!(t, Token::Whitespace(_));
     for (i, token) in tokens.iter().enumerate() {
-        let mut after = tokens[i + 1..].iter().filter(significant);
-        let next = after.next();
+        let next = tokens[i + 1..]
+            .iter()
+            .find(|t| !matches!(t, Token::Whitespace(_)));
         let target = match token {
             // A function's name is not a column.
             Token::Word(word) if next != Some(&Token::LParen) => {
-                let previous = tokens[..i].iter().rev().find(significant);
-                let operand = if previous.is_some_and(is_value_operator)
-                    || next.is_some_and(|t| {
-                        is_value_operator(t)
-                            || is_kw(t, &["IN", "BETWEEN"])
-                            || (is_kw(t, &["NOT"])
-                                && after.next().is_some_and(|t| is_kw(t, &["IN", "BETWEEN"])))
-                    }) {
-                    Operand::OfValueOperator
-                } else {
-                    Operand::Other
-                };
-                renamed(
-                    &source_ident(word.value.clone(), word.quote_style, dialect),
-                    operand,
-                )
+                renamed(&source_ident(word.value.clone(), word.quote_style, dialect))
             }
             _ => None,
         };
@@ -71,39 +55,6 @@ pub(crate) fn hide_renamed_columns(
         }
     }
     (!placeholders.is_empty()).then_some(HiddenColumns { text, placeholders })
-}
-
-/// Where a column reference stands in its expression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operand {
-    /// An operand of a comparison or arithmetic (`b = 1`, `b + 1`, `b IN (0, 1)`): a value.
-    OfValueOperator,
-    /// Anything else, a condition of its own included (`CHECK (b)`, `b AND c`).
-    Other,
-}
-
-fn is_value_operator(token: &Token) -> bool {
-    matches!(
-        token,
-        Token::Eq
-            | Token::DoubleEq
-            | Token::Neq
-            | Token::Lt
-            | Token::Gt
-            | Token::LtEq
-            | Token::GtEq
-            | Token::Spaceship
-            | Token::Plus
-            | Token::Minus
-            | Token::Mul
-            | Token::Div
-            | Token::Mod
-    )
-}
-
-fn is_kw(token: &Token, keywords: &[&str]) -> bool {
-    matches!(token, Token::Word(word) if word.quote_style.is_none()
-        && keywords.iter().any(|k| word.value.eq_ignore_ascii_case(k)))
 }
 
 impl HiddenColumns {
@@ -140,8 +91,7 @@ mod tests {
 
     #[test]
     fn references_to_renamed_columns_get_placeholders_and_back() {
-        let renamed =
-            |column: &Ident, _| (*column == Ident::new("qty")).then(|| "qty_2".to_string());
+        let renamed = |column: &Ident| (*column == Ident::new("qty")).then(|| "qty_2".to_string());
         let hidden = hide_renamed_columns(
             "(qty >= 0) AND \"Qty\" < qty + abs(qty)",
             SourceDialect::Postgres,
@@ -159,31 +109,5 @@ mod tests {
             "((qty_2 >= 0) AND qty < qty_2)"
         );
         assert!(hide_renamed_columns("\"Qty\" > 0", SourceDialect::Postgres, renamed).is_none());
-    }
-
-    #[test]
-    fn operands_of_comparisons_and_arithmetic_are_told_apart() {
-        let operands = |expression: &str| {
-            let seen = std::cell::RefCell::new(Vec::new());
-            // Keywords are offered too: no table has a column of their name.
-            hide_renamed_columns(expression, SourceDialect::Mysql, |column, operand| {
-                if column.value.len() == 1 {
-                    seen.borrow_mut().push((column.value.clone(), operand));
-                }
-                None
-            });
-            seen.into_inner()
-        };
-        use Operand::{OfValueOperator as Value, Other};
-        assert_eq!(
-            operands("b = 1 AND c AND d NOT IN (0, 1) AND 2 < e + f"),
-            [
-                ("b".into(), Value),
-                ("c".into(), Other),
-                ("d".into(), Value),
-                ("e".into(), Value),
-                ("f".into(), Value)
-            ]
-        );
     }
 }

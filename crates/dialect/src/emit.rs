@@ -4,7 +4,7 @@
 //! keys), foreign keys as ALTER TABLE once every table exists, comments, then views and synonyms.
 //! Everything that can't be carried over becomes a finding; nothing is dropped silently.
 
-use crate::column_refs::{hide_renamed_columns, Operand};
+use crate::column_refs::hide_renamed_columns;
 use crate::index_expr::{not_immutable_call, parenthesized, split_ordering};
 use crate::literal_default::{literal_default, LiteralDefault};
 use crate::mariadb_sequence::calls_sequence;
@@ -870,10 +870,7 @@ impl<'a> Emitter<'a> {
     }
 
     /// Rewrites an expression of `table` (a default, a check, an index key) into the target
-    /// dialect; references to its columns written under another name follow the new name, and
-    /// MySQL's booleans (BIT(1), BOOLEAN: integers there) compared or computed with (`b = 1`)
-    /// are read as the integers the expression expects (`CAST(b AS INTEGER)`: the target
-    /// refuses `boolean = integer`); a condition of their own (`CHECK (b)`) stays boolean.
+    /// dialect; references to its columns written under another name follow the new name.
     fn rewrite_in_table(
         &self,
         table: &Table,
@@ -885,20 +882,9 @@ impl<'a> Emitter<'a> {
             .find(&self.catalog.tables, &table.name)
             .filter(|&position| std::ptr::eq(&self.catalog.tables[position], table))
             .and_then(|position| {
-                hide_renamed_columns(expression, self.from, |column, operand| {
+                hide_renamed_columns(expression, self.from, |column| {
                     let index = column_position(table, column)?;
-                    let renamed = self.renamed_columns.get(&(position, index)).cloned();
-                    let source = &table.columns[index];
-                    if self.from == SourceDialect::Mysql
-                        && source.data_type == LogicalType::Boolean
-                        && operand == Operand::OfValueOperator
-                    {
-                        let name = renamed.unwrap_or_else(|| {
-                            target_ident(&source.name.value, source.name.quoted, self.to).sql
-                        });
-                        return Some(format!("CAST({name} AS INTEGER)"));
-                    }
-                    renamed
+                    self.renamed_columns.get(&(position, index)).cloned()
                 })
             });
         match hidden {

@@ -52,6 +52,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     concat_ws::NAME,
     mysql_interval::INTERVAL_NAME,
     mysql_interval::CONDITION_NAME,
+    mysql_interval::BOOLEAN_NAME,
     subquery_alias::NAME,
     sequence::NAME,
     literals::NAME,

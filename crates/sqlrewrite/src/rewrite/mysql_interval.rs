@@ -7,17 +7,24 @@
 //! `numeric_condition_to_comparison`: MySQL takes any number as a condition (non-zero is true),
 //! and its BOOLEAN is TINYINT(1), which becomes SMALLINT. Where the target needs a boolean (WHERE,
 //! HAVING, ON, CASE WHEN, AND/OR/NOT, IF), a column known to be numeric becomes `(col <> 0)`.
+//!
+//! `boolean_operand_to_integer`: the reverse. A column the target holds as a boolean (MySQL's
+//! BIT(1), and BOOLEAN in a script) is an integer in MySQL, compared and computed with numbers
+//! (`b = 1`, `b + 1`, `b IN (0, 1)`), which the targets refuse for a boolean: such an operand
+//! becomes `CAST(b AS INTEGER)`. Compared with a boolean (`b = TRUE`), it stays.
 
 use super::Ctx;
 use crate::ast::paren;
 use crate::parse;
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{
-    BinaryOperator, DateTimeField, Expr, JoinConstraint, JoinOperator, Select, UnaryOperator, Value,
+    BinaryOperator, CastKind, DataType, DateTimeField, Expr, JoinConstraint, JoinOperator, Select,
+    UnaryOperator, Value,
 };
 
 pub(crate) const INTERVAL_NAME: &str = "interval_unit_to_literal";
 pub(crate) const CONDITION_NAME: &str = "numeric_condition_to_comparison";
+pub(crate) const BOOLEAN_NAME: &str = "boolean_operand_to_integer";
 
 /// The interval unit of a MySQL unit keyword, with how many of it one source unit is.
 fn unit(field: &DateTimeField) -> Option<(&'static str, u32)> {
@@ -94,7 +101,8 @@ pub(crate) fn mysql_interval(expr: &mut Expr, ctx: &mut Ctx) {
     }
 }
 
-/// Conditions inside an expression: operands of AND/OR/NOT and CASE WHEN (IF has become one).
+/// Conditions inside an expression (operands of AND/OR/NOT and CASE WHEN: IF has become one),
+/// and boolean columns among the operands of comparisons and arithmetic.
 pub(crate) fn conditions_in_expr(expr: &mut Expr, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Mysql {
         return;
@@ -121,8 +129,61 @@ pub(crate) fn conditions_in_expr(expr: &mut Expr, ctx: &mut Ctx) {
                 condition(&mut when.condition, ctx);
             }
         }
+        Expr::BinaryOp { left, op, right } if is_value_operator(op) => {
+            let (left_boolean, right_boolean) = (is_boolean(left, ctx), is_boolean(right, ctx));
+            if !right_boolean {
+                as_integer(left, ctx);
+            }
+            if !left_boolean {
+                as_integer(right, ctx);
+            }
+        }
+        Expr::InList { expr, list, .. } if !list.iter().any(|item| is_boolean(item, ctx)) => {
+            as_integer(expr, ctx);
+        }
+        Expr::Between { expr, .. } => as_integer(expr, ctx),
         _ => {}
     }
+}
+
+/// Comparisons and arithmetic: operators that take a MySQL boolean as the integer it is.
+fn is_value_operator(op: &BinaryOperator) -> bool {
+    matches!(
+        op,
+        BinaryOperator::Eq
+            | BinaryOperator::NotEq
+            | BinaryOperator::Lt
+            | BinaryOperator::LtEq
+            | BinaryOperator::Gt
+            | BinaryOperator::GtEq
+            | BinaryOperator::Spaceship
+            | BinaryOperator::Plus
+            | BinaryOperator::Minus
+            | BinaryOperator::Multiply
+            | BinaryOperator::Divide
+            | BinaryOperator::Modulo
+    )
+}
+
+/// A boolean literal, or a column the target holds as a boolean.
+fn is_boolean(expr: &Expr, ctx: &Ctx) -> bool {
+    matches!(expr, Expr::Value(v) if matches!(v.value, Value::Boolean(_)))
+        || ctx.column_type(expr) == Some(&LogicalType::Boolean)
+}
+
+/// `CAST(expr AS INTEGER)` when `expr` is a column the target holds as a boolean.
+fn as_integer(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.column_type(expr) != Some(&LogicalType::Boolean) {
+        return;
+    }
+    let column = std::mem::replace(expr, Expr::value(Value::Null));
+    *expr = Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(column),
+        data_type: DataType::Integer(None),
+        format: None,
+    };
+    ctx.log.applied(BOOLEAN_NAME);
 }
 
 /// The conditions of a SELECT: WHERE, HAVING and join ON.
