@@ -11,7 +11,7 @@ mod common;
 
 use cdc_common::{
     cdc_to_the_end, pg_table_exists, psql, refused_cdc, selecting_all_but, start_cdc, stop,
-    stopped_with_error, unique, wait_for_capture, wait_for_target, wait_until_same, Cdc,
+    stopped_with_error, unique, wait_for_capture, wait_for_target, wait_until_same, warnings, Cdc,
 };
 use common::{mariadb_task, migrate_json, pg_task};
 use migrate_testkit::{Engine, PrivateServer};
@@ -1942,11 +1942,7 @@ fn mariadb_auto_increment_rows_move_the_targets_identity() {
 
 /// Whether one of the warnings of a run's summary contains `words`.
 fn warned(summary: &serde_json::Value, words: &str) -> bool {
-    summary["warnings"]
-        .as_array()
-        .expect("the summary lists its warnings")
-        .iter()
-        .any(|w| w.as_str().unwrap_or_default().contains(words))
+    warnings(summary).iter().any(|w| w.contains(words))
 }
 
 /// MariaDB does not write the rows a foreign key's action changes to the binlog: a captured

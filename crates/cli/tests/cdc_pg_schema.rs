@@ -8,7 +8,7 @@ mod common;
 
 use cdc_common::{
     cdc_to_the_end, pg_table_exists, psql, selecting_all_but, start_cdc, stop, stopped_with_error,
-    wait_for_capture, wait_for_target, wait_until_same,
+    wait_for_capture, wait_for_target, wait_until_same, warnings,
 };
 use common::pg_task;
 
@@ -300,15 +300,12 @@ fn a_table_renamed_out_or_dropped_while_the_task_was_stopped_is_warned_about() {
     source.sql("INSERT INTO other VALUES (2)").unwrap();
     wait_until_same(&mut cdc, source.url(), target.url(), &rows("other", "id"));
     let summary = stop(cdc);
-    let warnings: Vec<&str> = summary["warnings"]
-        .as_array()
-        .expect("the summary lists its warnings")
-        .iter()
-        .filter_map(|w| w.as_str())
-        .collect();
     for table in ["public.k", "public.d"] {
         let gone = format!("table {table} was renamed to a name the task does not select, or dropped, in the source while the task was stopped: its target table keeps its rows and gets no more changes");
-        let warned = warnings.iter().filter(|w| w.starts_with(&gone)).count();
+        let warned = warnings(&summary)
+            .iter()
+            .filter(|w| w.starts_with(&gone))
+            .count();
         assert_eq!(warned, 1, "{table}: {summary:#}");
     }
     assert_eq!(
@@ -326,11 +323,8 @@ const TOOK_THE_NAME: &str = "is another table than the one captured under that n
 
 /// How many of the warnings of a run's `summary` say that `table` took a captured table's name.
 fn took_the_name(summary: &serde_json::Value, table: &str) -> usize {
-    summary["warnings"]
-        .as_array()
-        .expect("the summary lists its warnings")
+    warnings(summary)
         .iter()
-        .filter_map(|w| w.as_str())
         .filter(|w| w.starts_with(&format!("{table} {TOOK_THE_NAME}")))
         .count()
 }

@@ -10,32 +10,25 @@ mod cdc_common;
 mod common;
 
 use cdc_common::{pg_table_exists, psql, refused_cdc, start_cdc, stop, wait_for_target};
-use common::{mariadb_task, pg_task};
+use common::{mariadb_task, pg_task, table_mapping};
 use std::path::Path;
 
 /// Writes a table mapping beside `staging` that selects every table of `schema` and makes
 /// `code` the primary key of its table `u` (rule-id 2); its `--table-mappings` arguments.
 fn code_as_primary_key(staging: &Path, schema: &str) -> [String; 2] {
-    let mapping = staging.with_extension("mapping.json");
-    std::fs::write(
-        &mapping,
-        format!(
-            r#"{{"rules": [
-                {{"rule-type": "selection", "rule-id": "1", "rule-name": "1",
-                  "object-locator": {{"schema-name": "{schema}", "table-name": "%"}},
-                  "rule-action": "include"}},
-                {{"rule-type": "transformation", "rule-id": "2", "rule-name": "code-key",
-                  "rule-action": "define-primary-key", "rule-target": "table",
-                  "object-locator": {{"schema-name": "{schema}", "table-name": "u"}},
-                  "primary-key-def": {{"name": "u_pk", "origin": "primary-key",
-                                       "columns": ["code"]}}}}]}}"#
+    table_mapping(
+        staging,
+        &format!(
+            r#"{{"rule-type": "selection", "rule-id": "1", "rule-name": "1",
+                 "object-locator": {{"schema-name": "{schema}", "table-name": "%"}},
+                 "rule-action": "include"}},
+               {{"rule-type": "transformation", "rule-id": "2", "rule-name": "code-key",
+                 "rule-action": "define-primary-key", "rule-target": "table",
+                 "object-locator": {{"schema-name": "{schema}", "table-name": "u"}},
+                 "primary-key-def": {{"name": "u_pk", "origin": "primary-key",
+                                      "columns": ["code"]}}}}"#
         ),
     )
-    .unwrap();
-    [
-        "--table-mappings".to_string(),
-        mapping.to_str().unwrap().to_string(),
-    ]
 }
 
 /// The refusal's words, for source table `table` (as the task names it).

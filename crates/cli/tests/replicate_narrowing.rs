@@ -5,30 +5,28 @@
 
 mod common;
 
-use common::{mariadb_task, migrate_json, one, pg_task, table};
+use common::{mariadb_task, migrate_json, one, pg_task, table, table_mapping};
 use serde_json::Value;
 use std::path::Path;
 
-/// A mapping that selects `schema.t` and changes the type of its column `v` to `data_type`.
-fn mapping(staging: &Path, schema: &str, data_type: &str) -> String {
-    let path = staging.with_extension("json");
-    std::fs::write(
-        &path,
-        format!(
-            r#"{{"rules": [
-  {{"rule-type": "selection", "rule-id": "1", "rule-name": "t",
-    "object-locator": {{"schema-name": "{schema}", "table-name": "t"}}, "rule-action": "include"}},
-  {{"rule-type": "transformation", "rule-id": "2", "rule-name": "narrow", "rule-target": "column",
-    "object-locator": {{"schema-name": "{schema}", "table-name": "t", "column-name": "v"}},
-    "rule-action": "change-data-type", "data-type": {data_type}}}
-]}}"#
+/// The `--table-mappings` arguments of a mapping that selects `schema.t` and changes the type
+/// of its column `v` to `data_type`.
+fn mapping(staging: &Path, schema: &str, data_type: &str) -> [String; 2] {
+    table_mapping(
+        staging,
+        &format!(
+            r#"{{"rule-type": "selection", "rule-id": "1", "rule-name": "t",
+                 "object-locator": {{"schema-name": "{schema}", "table-name": "t"}},
+                 "rule-action": "include"}},
+               {{"rule-type": "transformation", "rule-id": "2", "rule-name": "narrow",
+                 "rule-target": "column",
+                 "object-locator": {{"schema-name": "{schema}", "table-name": "t", "column-name": "v"}},
+                 "rule-action": "change-data-type", "data-type": {data_type}}}"#
         ),
     )
-    .expect("write the mapping");
-    path.to_str().expect("utf-8 path").to_string()
 }
 
-fn replicate(source: &str, target: &str, staging: &Path, mapping: &str) -> (i32, Value) {
+fn replicate(source: &str, target: &str, staging: &Path, mapping: &[String; 2]) -> (i32, Value) {
     migrate_json(&[
         "replicate",
         "--source",
@@ -39,8 +37,8 @@ fn replicate(source: &str, target: &str, staging: &Path, mapping: &str) -> (i32,
         staging.to_str().expect("utf-8 path"),
         "--name",
         "narrow",
-        "--table-mappings",
-        mapping,
+        &mapping[0],
+        &mapping[1],
     ])
 }
 

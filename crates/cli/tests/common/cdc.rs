@@ -231,6 +231,16 @@ pub fn stop(cdc: Cdc) -> serde_json::Value {
     summary
 }
 
+/// The warnings a run's `summary` lists.
+pub fn warnings(summary: &serde_json::Value) -> Vec<&str> {
+    summary["warnings"]
+        .as_array()
+        .expect("the summary lists its warnings")
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect()
+}
+
 /// Waits (60 s at most) for `cdc` to stop with an error once capture started: exit code 2, the
 /// error on standard error and in the summary, which still reports the run; its standard error.
 pub fn stopped_with_error(cdc: Cdc) -> String {
@@ -317,10 +327,5 @@ pub fn selecting_all_but(staging: &Path, excluded: &[&str]) -> [String; 2] {
     for (id, table) in excluded.iter().enumerate() {
         rules.push(rule(id + 2, table, "exclude"));
     }
-    let mapping = staging.with_extension("mapping.json");
-    std::fs::write(&mapping, format!(r#"{{"rules": [{}]}}"#, rules.join(","))).unwrap();
-    [
-        "--table-mappings".to_string(),
-        mapping.to_str().unwrap().to_string(),
-    ]
+    crate::common::table_mapping(staging, &rules.join(","))
 }

@@ -120,3 +120,14 @@ pub fn runs_on_postgres(hint: &str, ddl: &str) -> Option<migrate_testkit::PgData
     database.sql(ddl).unwrap_or_else(|e| panic!("{e}\n{ddl}"));
     Some(database)
 }
+
+/// Writes a table mapping of `rules` (DMS rule objects, comma-separated) beside `staging`; its
+/// `--table-mappings` arguments.
+pub fn table_mapping(staging: &Path, rules: &str) -> [String; 2] {
+    let mapping = staging.with_extension("mapping.json");
+    std::fs::write(&mapping, format!(r#"{{"rules": [{rules}]}}"#)).expect("write the mapping");
+    [
+        "--table-mappings".to_string(),
+        mapping.to_str().expect("utf-8 path").to_string(),
+    ]
+}
