@@ -428,7 +428,15 @@ impl<S: Source> Run<S> {
                     ..
                 },
             )) => {
-                self.stage.discard_manifest(&key).await?;
+                if let Err(discard) = self.stage.discard_manifest(&key).await {
+                    // The error to report is the unreadable copy, not the failed withdrawal.
+                    tracing::warn!(
+                        "{}, chunk {}: its staged copy can't be read back and could not be withdrawn ({discard}): run with --restart",
+                        load.label(),
+                        chunk.index
+                    );
+                    return Err(e.into());
+                }
                 if !reused {
                     return Err(e.into());
                 }
