@@ -243,3 +243,102 @@ CREATE VIEW v AS SELECT id, CASE WHEN s = '' THEN 1 ELSE 0 END AS e FROM t;
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rows(&db, "SELECT * FROM v ORDER BY id"), "1|0\n2|0");
 }
+
+/// In MySQL a DATE plus days, weeks, months or years is a DATE (a DATETIME with hours); in both
+/// targets a date plus an interval is a timestamp. The view's columns keep MySQL's types and
+/// rows on PostgreSQL (a computed count of a quoted column too), and are cast back on Redshift.
+/// The expected rows are what MariaDB returns for the same view.
+#[test]
+fn mysql_date_plus_interval_stays_a_date() {
+    let path = file(
+        "my_date_interval.sql",
+        b"CREATE TABLE t (id int, d date, dt datetime, n int);
+CREATE VIEW v AS select `t`.`id` AS `id`,`t`.`d` + interval 1 day AS `a`,`t`.`d` - interval 1 month AS `b`,`t`.`d` + interval 1 week AS `c`,interval 1 year + `t`.`d` AS `e`,`t`.`d` + interval 3 hour AS `f`,`t`.`dt` + interval 1 day AS `g`,`t`.`d` + interval `t`.`n` day AS `h`,date_add(`t`.`d`, interval `t`.`n` month) AS `i` from `t`;
+CREATE VIEW w AS select date_add(`t`.`d`, interval 1 day) AS `a`, date_sub(`t`.`d`, interval 1 quarter) AS `b` from `t` where `t`.`d` + interval 1 day = '2024-02-01';
+",
+    );
+    let (_, redshift, stderr) = convert_to("mysql", "redshift", &path);
+    assert!(
+        redshift.contains("SELECT CAST(t.d + INTERVAL '1 days' AS DATE) AS a, CAST(t.d - INTERVAL '3 months' AS DATE) AS b FROM t WHERE CAST(t.d + INTERVAL '1 days' AS DATE) = '2024-02-01'"),
+        "{redshift}\n{stderr}"
+    );
+
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    let Some(db) = runs_on_postgres("my_date_interval", &postgres) else {
+        return;
+    };
+    db.sql("INSERT INTO t VALUES (1, '2024-01-31', '2024-01-31 10:00:00', 2), (2, '2024-02-29', '2024-02-29 23:30:00', -1)")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        rows(&db, "SELECT * FROM v ORDER BY id"),
+        "1|2024-02-01|2023-12-31|2024-02-07|2025-01-31|2024-01-31 03:00:00|2024-02-01 10:00:00|2024-02-02|2024-03-31\n\
+         2|2024-03-01|2024-01-29|2024-03-07|2025-02-28|2024-02-29 03:00:00|2024-03-01 23:30:00|2024-02-28|2024-01-29"
+    );
+    assert_eq!(
+        rows(&db, "SELECT string_agg(format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'v'::regclass AND attnum > 0"),
+        "integer,date,date,date,date,timestamp without time zone,timestamp without time zone,date,date"
+    );
+    assert_eq!(rows(&db, "SELECT * FROM w"), "2024-02-01|2023-10-31");
+}
+
+/// Hive writes intervals as `INTERVAL '1' DAY`, `INTERVAL 1 DAYS`, `INTERVAL (n) DAY` and
+/// `INTERVAL '1 2:03:04' DAY TO SECOND`. In Hive a DATE plus days is a TIMESTAMP, plus months or
+/// years a DATE: the PostgreSQL view returns Hive's rows and types.
+#[test]
+fn hive_intervals_run_on_postgres() {
+    let path = file(
+        "hive_intervals.sql",
+        b"CREATE TABLE e (id int, d date, ts timestamp, n int);
+CREATE VIEW v AS SELECT id, d + INTERVAL '1' DAY AS a, d + INTERVAL 1 DAYS AS b, ts + INTERVAL (n) HOUR AS c, ts + INTERVAL '1 2:03:04' DAY TO SECOND AS s, d - INTERVAL 2 MONTHS AS m, d + INTERVAL '1-2' YEAR TO MONTH AS ym, date_add(d, 1) AS da FROM e;
+",
+    );
+    let (code, postgres, stderr) = convert_to("hive", "postgres", &path);
+    assert!(code <= 1, "{stderr}");
+    assert!(!stderr.contains("view v:"), "{stderr}");
+    let (_, redshift, stderr) = convert_to("hive", "redshift", &path);
+    assert!(
+        stderr.contains("action [expression.interval] view v: `INTERVAL (n) HOUR`: Redshift has no interval of a computed number of units"),
+        "{redshift}\n{stderr}"
+    );
+    let Some(db) = runs_on_postgres("hive_intervals", &postgres) else {
+        return;
+    };
+    db.sql("INSERT INTO e VALUES (1, '2024-01-31', '2024-01-31 10:00:00', 2)")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        rows(&db, "SELECT * FROM v"),
+        "1|2024-02-01 00:00:00|2024-02-01 00:00:00|2024-01-31 12:00:00|2024-02-01 12:03:04|2023-11-30|2025-03-31|2024-02-01"
+    );
+    assert_eq!(
+        rows(&db, "SELECT string_agg(format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'v'::regclass AND attnum > 0"),
+        "integer,timestamp without time zone,timestamp without time zone,timestamp without time zone,timestamp without time zone,date,date,date"
+    );
+}
+
+/// pg_dump writes literals as `(0)::numeric`: NUMERIC(38,10) holds such a value exactly, so the
+/// Redshift view has no warning; a column cast keeps it.
+#[test]
+fn numeric_casts_of_literals_are_not_warned_about() {
+    let path = file(
+        "pg_literal_casts.sql",
+        br"CREATE TABLE public.m (id integer, price numeric(12,4));
+CREATE VIEW public.v AS
+ SELECT m.id, (0)::numeric AS z, (1.5)::numeric AS h, COALESCE(m.price, (0)::numeric) AS p
+   FROM public.m;
+CREATE VIEW public.w AS
+ SELECT (m.price)::numeric AS q
+   FROM public.m;
+",
+    );
+    let (_, redshift, stderr) = convert_to("postgres", "redshift", &path);
+    assert!(
+        redshift.contains("SELECT m.id, (0)::NUMERIC(38,10) AS z, (1.5)::NUMERIC(38,10) AS h, COALESCE(m.price, (0)::NUMERIC(38,10)) AS p FROM public.m"),
+        "{redshift}"
+    );
+    assert!(!stderr.contains("view public.v:"), "{stderr}");
+    assert!(
+        stderr.contains("warning [function.semantics] view public.w: CAST to NUMERIC converted with a difference"),
+        "{stderr}"
+    );
+}

@@ -35,6 +35,29 @@ pub struct Conversion {
     pub findings: Vec<Finding>,
     /// Counts of what was written.
     pub summary: Summary,
+    /// The CHECK constraints to add once the tables exist, under [`Checks::Separate`] (none under
+    /// [`Checks::Inline`]: they are in `ddl`).
+    pub checks: Vec<CheckStatement>,
+}
+
+/// Where [`emit_with`] writes the CHECK constraints of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Checks {
+    /// In its `CREATE TABLE`, as `migrate convert` writes them.
+    #[default]
+    Inline,
+    /// Not in the script: each in [`Conversion::checks`] as its own statement, for a caller
+    /// that runs them one at a time (a CHECK the target refuses must not cost the table).
+    Separate,
+}
+
+/// A CHECK constraint written as a statement of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckStatement {
+    /// The constraint, as findings name it (`s.t constraint k`).
+    pub object: String,
+    /// `ALTER TABLE ... ADD [CONSTRAINT ...] CHECK (...)`, without the final `;`.
+    pub sql: String,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -51,6 +74,9 @@ struct Emitter<'a> {
     catalog: &'a Catalog,
     from: SourceDialect,
     to: TargetDialect,
+    /// Where CHECK constraints go, and those written apart so far.
+    placement: Checks,
+    checks: Vec<CheckStatement>,
     maps: &'static TypeMaps,
     out: String,
     findings: Vec<Finding>,
@@ -93,10 +119,23 @@ pub fn emit(
     to: TargetDialect,
     layouts: &[TableLayout],
 ) -> Conversion {
+    emit_with(catalog, from, to, layouts, Checks::Inline)
+}
+
+/// [`emit`] with the CHECK constraints written where `checks` says.
+pub fn emit_with(
+    catalog: &Catalog,
+    from: SourceDialect,
+    to: TargetDialect,
+    layouts: &[TableLayout],
+    checks: Checks,
+) -> Conversion {
     let mut emitter = Emitter {
         catalog,
         from,
         to,
+        placement: checks,
+        checks: Vec::new(),
         maps: TypeMaps::builtin(),
         out: String::new(),
         findings: Vec::new(),
@@ -142,6 +181,7 @@ pub fn emit(
         ddl: emitter.out,
         findings: emitter.findings,
         summary: emitter.summary,
+        checks: emitter.checks,
     }
 }
 
@@ -956,6 +996,7 @@ impl<'a> Emitter<'a> {
     ) -> Option<String> {
         let object = constraint_object(table, constraint);
         let location = table.location.as_ref();
+        let mut check = None;
         let body = match &constraint.kind {
             ConstraintKind::PrimaryKey(columns) => {
                 let columns = self.column_names(table_index, columns, &object);
@@ -984,7 +1025,9 @@ impl<'a> Emitter<'a> {
                 }
                 let rewritten =
                     self.expression(table, condition, &object, "CHECK condition", location)?;
-                format!("CHECK ({rewritten})")
+                let body = format!("CHECK ({rewritten})");
+                check = Some((condition, rewritten));
+                body
             }
         };
         if !self.keep_constraint(constraint, &object, location) {
@@ -995,13 +1038,66 @@ impl<'a> Emitter<'a> {
             constraint.kind,
             ConstraintKind::PrimaryKey(_) | ConstraintKind::Unique(_)
         );
-        Some(match &constraint.name {
+        let clause = match &constraint.name {
             Some(name) => {
                 let name = self.constraint_name(table_index, name, creates_index, &object);
                 format!("CONSTRAINT {name} {body}{deferral}")
             }
             None => format!("{body}{deferral}"),
-        })
+        };
+        match check {
+            Some((condition, rewritten)) => {
+                self.place_check(table_index, table, condition, &rewritten, clause, &object)
+            }
+            None => Some(clause),
+        }
+    }
+
+    /// A CHECK `clause` (of source `condition`, `rewritten` for the target) where
+    /// [`Emitter::placement`] puts it: in the table, or apart. One that compares text from MySQL
+    /// is not written (see [`migrate_sqlrewrite::collated_comparisons`]): PostgreSQL, the only
+    /// target with CHECKs, would refuse rows the source accepted.
+    fn place_check(
+        &mut self,
+        table_index: usize,
+        table: &Table,
+        condition: &str,
+        rewritten: &str,
+        clause: String,
+        object: &str,
+    ) -> Option<String> {
+        let table_name = self.table_name(table_index);
+        let statement = format!("ALTER TABLE {table_name} ADD {clause}");
+        let context = self.rewrite_context(table);
+        let compared =
+            match migrate_sqlrewrite::collated_comparisons(condition, self.from, &context) {
+                Ok(compared) if compared.is_empty() => None,
+                Ok(compared) => Some(format!("it compares text ({})", compared.join(", "))),
+                Err(error) => Some(format!(
+                    "it could not be read to see whether it compares text ({error})"
+                )),
+            };
+        if let Some(why) = compared {
+            self.finding(
+                Severity::Warning,
+                "constraint.check-collation",
+                object,
+                format!("CHECK ({condition}) is not created: {why}, which MySQL does under the column's collation (the default ones ignore case and trailing spaces: 'OPEN ' = 'open') and PostgreSQL does exactly, so the target would refuse rows the source accepted"),
+                format!("find the rows PostgreSQL would refuse once the data is loaded (SELECT * FROM {table_name} WHERE NOT ({rewritten})), correct them, then add it: {statement}; or add a condition that ignores case and trailing spaces as the source does (with lower() and rtrim())"),
+                table.location.as_ref(),
+            );
+            return None;
+        }
+        match self.placement {
+            Checks::Inline => Some(clause),
+            Checks::Separate => {
+                self.checks.push(CheckStatement {
+                    object: object.to_string(),
+                    sql: statement,
+                });
+                None
+            }
+        }
     }
 
     /// A key's or index's `NULLS NOT DISTINCT` and `INCLUDE (...)` clauses as the target has

@@ -21,7 +21,7 @@ pub mod typemap;
 pub use constructs::{procedural_constructs, Constructs};
 pub use cursor::ParseError;
 pub use ddl::{column_default, read_script, without_bom, DdlReader, InputError};
-pub use emit::{emit, Conversion, Summary};
+pub use emit::{emit, emit_with, CheckStatement, Checks, Conversion, Summary};
 pub use migrate_core::{SourceDialect, TargetDialect};
 pub use target_checks::target_type_checks;
 pub use type_syntax::parse_type_text;

@@ -35,7 +35,7 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, Array, ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{Schema, SchemaRef};
 use futures::StreamExt;
-use migrate_core::{Catalog, ErrorClass, Ident, QualifiedName, Retry, Table};
+use migrate_core::{Catalog, ErrorClass, Ident, QualifiedName, Retry, Severity, Table};
 use migrate_source::{
     before_column, key_columns, ChangeEvent, ChangeSource, ChangeStream, ColumnFilter, Position,
     ReadValue, Selection, TableFilter, OP_COLUMN, UNCHANGED_COLUMN,
@@ -678,6 +678,8 @@ pub async fn replicate_cdc<S: ChangeSource>(
         )))?;
     let mut full = None;
     let mut resumed = false;
+    // The converter's findings about the tables created without a full load (`--from`).
+    let mut prepared = Vec::new();
     let checkpoint = match warehouse.cdc_checkpoint(&options.task_name).await? {
         Some(checkpoint) if !options.restart => {
             // Warned, not refused: the command that started the task is run again as it is to
@@ -714,13 +716,15 @@ pub async fn replicate_cdc<S: ChangeSource>(
                         )))?;
                     // No full load: target tables are created where missing, never emptied.
                     for capture in captures.values() {
-                        warehouse
-                            .prepare(
-                                &capture.load.target,
-                                source.dialect(),
-                                migrate_warehouse::PrepMode::DoNothing,
-                            )
-                            .await?;
+                        prepared.extend(
+                            warehouse
+                                .prepare(
+                                    &capture.load.target,
+                                    source.dialect(),
+                                    migrate_warehouse::PrepMode::DoNothing,
+                                )
+                                .await?,
+                        );
                     }
                     from.clone()
                 }
@@ -857,7 +861,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
                 )
             })
             .collect(),
-        findings: planned.findings.clone(),
+        findings: planned.findings.iter().cloned().chain(prepared).collect(),
         seconds: 0.0,
         ok: true,
         interrupted: None,
@@ -1374,6 +1378,11 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                     )
                     .await?;
                 tracing::info!(table = %table.name, findings = findings.len(), "new table captured");
+                // The run's summary lists the warnings it logged: a CHECK left out of the new
+                // table must not go unreported.
+                for finding in findings.iter().filter(|f| f.severity >= Severity::Warning) {
+                    tracing::warn!(table = %table.name, "{finding}");
+                }
             }
         }
         self.warehouse

@@ -14,6 +14,7 @@
 //! ```
 
 mod ast;
+mod collation;
 mod error;
 mod funcmap;
 mod ident;
@@ -22,6 +23,7 @@ mod parse;
 mod rewrite;
 mod typing;
 
+pub use collation::collated_comparisons;
 pub use error::RewriteError;
 pub use ident::{free_target_ident, stored_ident, target_ident, target_name, TargetIdent};
 pub use output::{Note, Rewritten};

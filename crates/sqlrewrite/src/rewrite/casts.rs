@@ -8,7 +8,7 @@
 use super::Ctx;
 use crate::funcmap::data_type;
 use migrate_core::SourceDialect;
-use sqlparser::ast::{CastKind, CharacterLength, DataType, Expr, ObjectName};
+use sqlparser::ast::{CastKind, CharacterLength, DataType, Expr, ObjectName, UnaryOperator, Value};
 
 pub(crate) const USER_TYPE_NAME: &str = "user_type_cast";
 /// The name reported for a cast whose type was mapped through the source's type map.
@@ -61,6 +61,8 @@ pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
     };
     let target = cast.target(ctx.to);
     let (new_type, warning) = match (&target.bare, modifiers.is_empty()) {
+        // A literal that the bare type holds exactly (`(0)::numeric`) loses nothing.
+        (Some(bare), true) if literal_fits(expr, bare) => (Ok(bare.clone()), None),
         (Some(bare), true) => (Ok(bare.clone()), target.bare_warning.as_ref()),
         _ if modifiers.is_empty() => (data_type(&target.to), target.warning.as_ref()),
         _ => (
@@ -90,6 +92,51 @@ pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
             ),
             "change the cast by hand",
         ),
+    }
+}
+
+/// True when `expr` casts a number literal whose digits fit the precision and scale of `bare`
+/// (`NUMERIC(38, 10)`): its value is kept exactly.
+fn literal_fits(expr: &Expr, bare: &DataType) -> bool {
+    let Expr::Cast { expr: operand, .. } = expr else {
+        return false;
+    };
+    let Some(digits) = number_literal(operand) else {
+        return false;
+    };
+    let Some((_, modifiers)) = name_and_modifiers(bare) else {
+        return false;
+    };
+    let [precision, scale] = modifiers.as_slice() else {
+        return false;
+    };
+    let (Ok(precision), Ok(scale)) = (precision.parse::<usize>(), scale.parse::<usize>()) else {
+        return false;
+    };
+    let (integer, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let integer = integer.trim_start_matches('0');
+    let fraction = fraction.trim_end_matches('0');
+    integer
+        .bytes()
+        .chain(fraction.bytes())
+        .all(|b| b.is_ascii_digit())
+        && integer.len() <= precision.saturating_sub(scale)
+        && fraction.len() <= scale
+}
+
+/// The digits of a plain decimal number literal, in parentheses or negated or not.
+fn number_literal(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Value(value) => match &value.value {
+            Value::Number(digits, _) => Some(digits.as_str()),
+            _ => None,
+        },
+        Expr::Nested(inner)
+        | Expr::UnaryOp {
+            op: UnaryOperator::Minus | UnaryOperator::Plus,
+            expr: inner,
+        } => number_literal(inner),
+        _ => None,
     }
 }
 

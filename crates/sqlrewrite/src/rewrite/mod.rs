@@ -51,6 +51,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql::CONCAT_NAME,
     concat_ws::NAME,
     mysql_interval::INTERVAL_NAME,
+    mysql_interval::DATE_NAME,
     mysql_interval::CONDITION_NAME,
     mysql_interval::BOOLEAN_NAME,
     subquery_alias::NAME,
@@ -181,7 +182,7 @@ fn translate<T: VisitMut + std::fmt::Display>(
     })
 }
 
-fn guarded<T>(
+pub(crate) fn guarded<T>(
     sql: &str,
     rewrite: impl FnOnce() -> Result<T, RewriteError>,
 ) -> Result<T, RewriteError> {
@@ -316,8 +317,10 @@ impl VisitorMut for Rewriter<'_> {
         casts::cast_type(expr, self.ctx);
         // Before the function rewrites, which leave calls with a FILTER as they are.
         aggregate_filter::aggregate_filter_to_case(expr, self.ctx);
-        mysql_interval::mysql_interval(expr, self.ctx);
+        mysql_interval::source_interval(expr, self.ctx);
         functions::rewrite_call(expr, self.ctx);
+        // After the calls: DATE_ADD has become `d + INTERVAL ...`.
+        mysql_interval::date_interval_keeps_date(expr, self.ctx);
         mysql_interval::conditions_in_expr(expr, self.ctx);
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);

@@ -1,8 +1,15 @@
-//! MySQL's date arithmetic and numbers used as conditions.
+//! MySQL's and Hive's date arithmetic, and MySQL's numbers used as conditions.
 //!
 //! `interval_unit_to_literal`: MySQL writes intervals as `INTERVAL 1 DAY` (and mariadb-dump turns
-//! every `DATE_ADD(d, INTERVAL 1 DAY)` into `d + interval 1 day`); both targets take
-//! `INTERVAL '1 day'`. A computed count becomes `n * INTERVAL '1 day'` on PostgreSQL.
+//! every `DATE_ADD(d, INTERVAL 1 DAY)` into `d + interval 1 day`), Hive as `INTERVAL '1' DAY` or
+//! `INTERVAL 1 DAYS`; both targets take `INTERVAL '1 day'`. A computed count becomes
+//! `n * INTERVAL '1 day'` on PostgreSQL. Hive's `INTERVAL '1 2:03:04' DAY TO SECOND` and
+//! `INTERVAL '1-2' YEAR TO MONTH` are standard SQL, which both targets read as written.
+//!
+//! `interval_on_date_keeps_date`: a DATE plus or minus an interval is a timestamp in both targets,
+//! but stays a DATE in MySQL when the unit is a day, week, month, quarter or year, and in Hive
+//! when it is a month or year. Where the operand is known to be a DATE (a DATE column, CURDATE(),
+//! a cast to DATE), the sum is cast back to DATE.
 //!
 //! `numeric_condition_to_comparison`: MySQL takes any number as a condition (non-zero is true),
 //! and its BOOLEAN is TINYINT(1), which becomes SMALLINT. Where the target needs a boolean (WHERE,
@@ -14,19 +21,19 @@
 //! becomes `CAST(b AS INTEGER)`. Compared with a boolean (`b = TRUE`), it stays.
 
 use super::Ctx;
-use crate::ast::paren;
-use crate::parse;
+use crate::ast::{binary, paren};
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{
-    BinaryOperator, CastKind, DataType, DateTimeField, Expr, JoinConstraint, JoinOperator, Select,
-    UnaryOperator, Value,
+    BinaryOperator, CastKind, DataType, DateTimeField, Expr, Interval, JoinConstraint,
+    JoinOperator, Select, UnaryOperator, Value,
 };
 
 pub(crate) const INTERVAL_NAME: &str = "interval_unit_to_literal";
+pub(crate) const DATE_NAME: &str = "interval_on_date_keeps_date";
 pub(crate) const CONDITION_NAME: &str = "numeric_condition_to_comparison";
 pub(crate) const BOOLEAN_NAME: &str = "boolean_operand_to_integer";
 
-/// The interval unit of a MySQL unit keyword, with how many of it one source unit is.
+/// The interval unit of a MySQL or Hive unit keyword, with how many of it one source unit is.
 fn unit(field: &DateTimeField) -> Option<(&'static str, u32)> {
     Some(match field {
         DateTimeField::Microsecond | DateTimeField::Microseconds => ("microseconds", 1),
@@ -42,8 +49,8 @@ fn unit(field: &DateTimeField) -> Option<(&'static str, u32)> {
     })
 }
 
-pub(crate) fn mysql_interval(expr: &mut Expr, ctx: &mut Ctx) {
-    if ctx.from != SourceDialect::Mysql {
+pub(crate) fn source_interval(expr: &mut Expr, ctx: &mut Ctx) {
+    if !matches!(ctx.from, SourceDialect::Mysql | SourceDialect::Hive) {
         return;
     }
     let Expr::Interval(interval) = expr else {
@@ -51,12 +58,19 @@ pub(crate) fn mysql_interval(expr: &mut Expr, ctx: &mut Ctx) {
     };
     let field = match (&interval.leading_field, &interval.last_field) {
         (Some(field), None) => unit(field),
+        // Hive's `'1-2' YEAR TO MONTH` and `'1 2:03:04' DAY TO SECOND`: standard SQL.
+        (Some(_), Some(_)) if ctx.from == SourceDialect::Hive && is_string(&interval.value) => {
+            return
+        }
         _ => None,
     };
     let Some((unit, factor)) = field else {
         ctx.log.action(
             "expression.interval",
-            format!("`{interval}`: this MySQL interval unit has no equivalent interval literal"),
+            format!(
+                "`{interval}`: this {} interval unit has no equivalent interval literal",
+                ctx.from
+            ),
             "write the interval as a sum of single units, e.g. INTERVAL '1 day' + INTERVAL '2 hours'",
         );
         return;
@@ -78,14 +92,17 @@ pub(crate) fn mysql_interval(expr: &mut Expr, ctx: &mut Ctx) {
         },
         _ => None,
     };
-    let sql = match (count, ctx.to) {
-        (Some(count), _) => format!("INTERVAL '{} {unit}'", count * f64::from(factor)),
-        (None, TargetDialect::Postgres) => {
-            format!(
-                "{} * INTERVAL '{factor} {unit}'",
-                paren((*interval.value).clone())
-            )
-        }
+    let replacement = match (count, ctx.to) {
+        (Some(count), _) => unit_interval(&format!("{} {unit}", count * f64::from(factor))),
+        // Built as a tree: the count's identifiers are still in the source's quoting.
+        (None, TargetDialect::Postgres) => binary(
+            paren(std::mem::replace(
+                interval.value.as_mut(),
+                Expr::value(Value::Null),
+            )),
+            BinaryOperator::Multiply,
+            unit_interval(&format!("{factor} {unit}")),
+        ),
         (None, TargetDialect::Redshift) => {
             ctx.log.action(
                 "expression.interval",
@@ -95,9 +112,101 @@ pub(crate) fn mysql_interval(expr: &mut Expr, ctx: &mut Ctx) {
             return;
         }
     };
-    if let Ok(literal) = parse::expression(&sql, SourceDialect::Postgres) {
-        *expr = literal;
-        ctx.log.applied(INTERVAL_NAME);
+    *expr = replacement;
+    ctx.log.applied(INTERVAL_NAME);
+}
+
+/// `INTERVAL 'text'`, without a unit.
+fn unit_interval(text: &str) -> Expr {
+    Expr::Interval(Interval {
+        value: Box::new(Expr::value(Value::SingleQuotedString(text.to_string()))),
+        leading_field: None,
+        leading_precision: None,
+        last_field: None,
+        fractional_seconds_precision: None,
+    })
+}
+
+fn is_string(expr: &Expr) -> bool {
+    matches!(expr, Expr::Value(value) if matches!(value.value, Value::SingleQuotedString(_)))
+}
+
+/// `date ± interval` (and `interval + date`), once the interval is rewritten: cast back to DATE
+/// where the source keeps a DATE.
+pub(crate) fn date_interval_keeps_date(expr: &mut Expr, ctx: &mut Ctx) {
+    if !matches!(ctx.from, SourceDialect::Mysql | SourceDialect::Hive) {
+        return;
+    }
+    let Expr::BinaryOp { left, op, right } = &*expr else {
+        return;
+    };
+    let keeps_date = match op {
+        BinaryOperator::Plus => {
+            (is_date(left, ctx) && keeps_date(right, ctx.from))
+                || (keeps_date(left, ctx.from) && is_date(right, ctx))
+        }
+        BinaryOperator::Minus => is_date(left, ctx) && keeps_date(right, ctx.from),
+        _ => false,
+    };
+    if !keeps_date {
+        return;
+    }
+    let sum = std::mem::replace(expr, Expr::value(Value::Null));
+    *expr = Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(sum),
+        data_type: DataType::Date,
+        format: None,
+    };
+    ctx.log.applied(DATE_NAME);
+}
+
+/// An operand known to be a DATE: a DATE column, the current date, a cast to DATE.
+fn is_date(expr: &Expr, ctx: &Ctx) -> bool {
+    if let Some(column_type) = ctx.column_type(expr) {
+        return *column_type == LogicalType::Date;
+    }
+    match expr {
+        Expr::Cast {
+            data_type: DataType::Date,
+            ..
+        } => true,
+        Expr::Function(function) => {
+            crate::ast::arity(function) == 0
+                && crate::ast::builtin_name(function).as_deref() == Some("CURRENT_DATE")
+        }
+        Expr::Nested(inner) => is_date(inner, ctx),
+        _ => false,
+    }
+}
+
+/// An interval (as rewritten above) that the source adds to a DATE giving a DATE: MySQL's of days
+/// to years, Hive's of months and years.
+fn keeps_date(expr: &Expr, from: SourceDialect) -> bool {
+    let interval = match expr {
+        Expr::Interval(interval) => interval,
+        // A computed count: `n * INTERVAL '1 days'`.
+        Expr::BinaryOp {
+            op: BinaryOperator::Multiply,
+            right,
+            ..
+        } => return keeps_date(right, from),
+        Expr::Nested(inner) => return keeps_date(inner, from),
+        _ => return false,
+    };
+    let unit = match (&interval.leading_field, interval.value.as_ref()) {
+        (None, Expr::Value(value)) => match &value.value {
+            Value::SingleQuotedString(text) => text.rsplit(' ').next().unwrap_or_default(),
+            _ => return false,
+        },
+        // Hive's `'1-2' YEAR TO MONTH`, kept as written.
+        (Some(DateTimeField::Year), value) if is_string(value) => "years",
+        _ => return false,
+    };
+    match unit {
+        "months" | "years" => true,
+        "days" => from == SourceDialect::Mysql,
+        _ => false,
     }
 }
 

@@ -2,7 +2,10 @@
 
 use super::{checkpoint, target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
-use migrate_core::{Catalog, ConstraintKind, Finding, SourceDialect, Table, TargetDialect};
+use migrate_core::{
+    Catalog, ConstraintKind, Finding, Severity, SourceDialect, Table, TargetDialect,
+};
+use migrate_dialect::{CheckStatement, Checks};
 
 /// What [`PostgresWarehouse::prepare`] does to the target table (AWS DMS's `TargetTablePrepMode`).
 /// In every mode a missing table is created.
@@ -26,14 +29,70 @@ fn without_foreign_keys(source: &Table) -> Table {
     table
 }
 
-/// `CREATE SCHEMA IF NOT EXISTS ...; CREATE TABLE ...` for `source`, written by the converter.
-pub(crate) fn create_sql(source: &Table, from: SourceDialect) -> (String, Vec<Finding>) {
+/// `CREATE SCHEMA IF NOT EXISTS ...; CREATE TABLE ...` for `source`, written by the converter,
+/// its CHECK constraints apart (see [`add_checks`]), and the converter's findings.
+pub(crate) fn create_sql(
+    source: &Table,
+    from: SourceDialect,
+) -> (String, Vec<CheckStatement>, Vec<Finding>) {
     let catalog = Catalog {
         tables: vec![without_foreign_keys(source)],
         ..Catalog::default()
     };
-    let conversion = migrate_dialect::emit(&catalog, from, TargetDialect::Postgres, &[]);
-    (conversion.ddl, conversion.findings)
+    let conversion = migrate_dialect::emit_with(
+        &catalog,
+        from,
+        TargetDialect::Postgres,
+        &[],
+        Checks::Separate,
+    );
+    (conversion.ddl, conversion.checks, conversion.findings)
+}
+
+/// Adds the CHECK constraints of table `name`, created in `tx`, each under a savepoint of its
+/// own: one that the target refuses (a function it calls is missing there, a condition the
+/// converter translated into something the server rejects) is left out with a warning that
+/// names the server's error and the statement to run later, and the table is loaded without it.
+async fn add_checks(
+    tx: &mut tokio_postgres::Transaction<'_>,
+    name: &str,
+    checks: &[CheckStatement],
+    doing: &impl Fn(&str) -> String,
+) -> Result<Vec<Finding>, WarehouseError> {
+    let mut refused = Vec::new();
+    for check in checks {
+        let savepoint = tx
+            .savepoint("migrate_check")
+            .await
+            .map_err(WarehouseError::database(doing("SAVEPOINT")))?;
+        let error = match savepoint.batch_execute(&check.sql).await {
+            Ok(()) => {
+                savepoint
+                    .commit()
+                    .await
+                    .map_err(WarehouseError::database(doing("RELEASE SAVEPOINT")))?;
+                continue;
+            }
+            Err(error) => error,
+        };
+        // The server's refusal; anything else (a lost connection) fails the table.
+        let Some(server) = error.as_db_error() else {
+            return Err(WarehouseError::database(doing(&check.sql))(error));
+        };
+        let reason = format!("{} (SQLSTATE {})", server.message(), server.code().code());
+        savepoint
+            .rollback()
+            .await
+            .map_err(WarehouseError::database(doing("ROLLBACK TO SAVEPOINT")))?;
+        refused.push(Finding::new(
+            Severity::Warning,
+            "constraint.check-refused",
+            &check.object,
+            format!("CHECK not created: the target refused it ({reason}), so table {name} is created and loaded without it"),
+            format!("make the target able to run it (create the function it calls, or correct the condition), check that the rows satisfy it, then run: {};", check.sql),
+        ));
+    }
+    Ok(refused)
 }
 
 /// A statement reading every column of `source` (by its converted name) from the existing
@@ -194,7 +253,10 @@ impl PostgresWarehouse {
     /// Makes the target table of `source` ready for a full load, in one transaction: it creates
     /// the schema and the table (types, primary and unique keys, defaults, comments: exactly what
     /// `migrate convert` writes) when the table is missing; otherwise it drops and re-creates it
-    /// or truncates it as `mode` says. Returns the converter's findings about the table.
+    /// or truncates it as `mode` says. The table's CHECK constraints are added one at a time
+    /// after it: one the target refuses is left out with a `constraint.check-refused` warning,
+    /// and the table is loaded without it. Returns the converter's findings about the table,
+    /// and those warnings.
     ///
     /// **Checkpoints**: when rows are removed (`DropAndCreate`, `TruncateBeforeLoad` of an existing
     /// table), the table's chunk checkpoints are deleted in the same transaction, for every task:
@@ -213,7 +275,7 @@ impl PostgresWarehouse {
         mode: PrepMode,
     ) -> Result<Vec<Finding>, WarehouseError> {
         let name = target_name(source);
-        let (create, findings) = create_sql(source, from);
+        let (create, checks, mut findings) = create_sql(source, from);
         let source_table = checkpoint::source_table_key(source);
         let doing = |what: &str| format!("preparing table {name} ({mode:?}): {what}");
         let mut client = self.client.lock().await;
@@ -243,6 +305,7 @@ impl PostgresWarehouse {
         match (exists, mode) {
             (false, _) => {
                 create_table(&mut tx, &name, &create, &doing).await?;
+                findings.extend(add_checks(&mut tx, &name, &checks, &doing).await?);
                 checkpoint::forget_table(&tx, &source_table).await?;
             }
             (true, PrepMode::DropAndCreate) => {
@@ -252,6 +315,7 @@ impl PostgresWarehouse {
                     WarehouseError::database(doing(&format!("dropping it{hint}")))(source)
                 })?;
                 create_table(&mut tx, &name, &create, &doing).await?;
+                findings.extend(add_checks(&mut tx, &name, &checks, &doing).await?);
                 checkpoint::forget_table(&tx, &source_table).await?;
             }
             (true, PrepMode::TruncateBeforeLoad) => {
