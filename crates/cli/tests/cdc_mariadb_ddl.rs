@@ -535,6 +535,8 @@ fn not_null_columns_added_without_a_default_get_the_implicit_value() {
         stderr.contains(&words) && stderr.contains("remove-column rule"),
         "`{words}` not in:\n{stderr}"
     );
+    // The row holding the zero date was found, not assumed after a failed look.
+    assert!(!stderr.contains("could not look"), "{stderr}");
     let count = format!("SELECT count(*) FROM {}", task.target_table("z"));
     assert_eq!(one(&task.target, &count), "1");
     let mapping = task.mapping(&[&format!(
@@ -544,4 +546,68 @@ fn not_null_columns_added_without_a_default_get_the_implicit_value() {
     )]);
     task.ok(&[mapping[0].as_str(), mapping[1].as_str()]);
     assert_eq!(one(&task.target, &count), "2");
+}
+
+/// A DATE added NOT NULL without a DEFAULT to a table that is empty at the ALTER gives no row
+/// the zero date: the column is added to the target (NOT NULL, no default) and the rows
+/// inserted after it arrive with their dates. Before, the task stopped as if rows held the zero
+/// date. Where rows held it and were given dates since, the source has no zero date left, but
+/// the target still has those rows at the ALTER's point of the stream: PostgreSQL refuses the
+/// NOT NULL column there, and the task stops without changing the target's rows.
+#[test]
+fn a_date_added_not_null_to_an_empty_table_is_carried() {
+    let Some(task) = Task::new(
+        "cdc_my_empty_date",
+        "CREATE TABLE e (id INT PRIMARY KEY) ENGINE=InnoDB;
+         CREATE TABLE f (id INT PRIMARY KEY) ENGINE=InnoDB;
+         INSERT INTO f VALUES (1);",
+    ) else {
+        return;
+    };
+    task.ok(&[]);
+    task.source
+        .sql(
+            "ALTER TABLE e ADD COLUMN d DATE NOT NULL;
+             INSERT INTO e VALUES (1, '2024-01-01'), (2, '2024-02-29');",
+        )
+        .unwrap();
+    task.ok(&[]);
+    let (source, target) = task.rows(
+        "SELECT CONCAT_WS('|', id, d) FROM e ORDER BY id",
+        &format!(
+            "SELECT concat_ws('|', id, d) FROM {} ORDER BY id",
+            task.target_table("e")
+        ),
+    );
+    assert_eq!(source, "1|2024-01-01\n2|2024-02-29");
+    assert_eq!(target, source);
+    let column = format!(
+        "SELECT is_nullable || '|' || coalesce(column_default, 'none') FROM information_schema.columns
+          WHERE table_schema = '{}' AND table_name = 'e' AND column_name = 'd'",
+        task.source.name()
+    );
+    assert_eq!(one(&task.target, &column), "NO|none");
+
+    task.source
+        .sql(
+            "ALTER TABLE f ADD COLUMN d DATE NOT NULL;
+             UPDATE f SET d = '2024-03-01';
+             INSERT INTO f VALUES (2, '2024-04-01');",
+        )
+        .unwrap();
+    let stderr = task.refused(&[]);
+    assert!(
+        stderr.contains("column \"d\" of relation \"f\" contains null values"),
+        "{stderr}"
+    );
+    assert_eq!(
+        one(
+            &task.target,
+            &format!(
+                "SELECT string_agg(id::text, ',') FROM {}",
+                task.target_table("f")
+            )
+        ),
+        "1"
+    );
 }

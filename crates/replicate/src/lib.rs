@@ -338,7 +338,9 @@ fn plan_tables<S: Source>(
 }
 
 /// The discovery `findings` that are not about a table of `catalog` the mapping left out (a
-/// finding's object is a table, `schema.table`, or one of its columns, `schema.table.column`).
+/// finding's object is a table, `schema.table`, or one of its columns, `schema.table.column`),
+/// nor about a column it removed, nor, for a `type.` finding (about the type the converter
+/// gives a column), about a column whose type a `change-data-type` rule replaced.
 fn about_selected_tables(
     findings: &[Finding],
     catalog: &Catalog,
@@ -346,17 +348,45 @@ fn about_selected_tables(
 ) -> Vec<Finding> {
     // Each catalog table's name, and whether the mapping selected it: one lookup per prefix of
     // an object, not a scan of the catalog per finding.
-    let planned: std::collections::HashSet<&QualifiedName> =
-        planned.iter().map(|p| &p.source).collect();
+    let plans: std::collections::HashMap<&QualifiedName, &migrate_task::TablePlan> =
+        planned.iter().map(|p| (&p.source, p)).collect();
     let selected: std::collections::HashMap<String, bool> = catalog
         .tables
         .iter()
-        .map(|t| (t.name.to_string(), planned.contains(&t.name)))
+        .map(|t| (t.name.to_string(), plans.contains_key(&t.name)))
+        .collect();
+    // The selected tables' columns that a finding may no longer be true of, by object: `false`
+    // for one the mapping removed, `true` for one it gave another type.
+    let mapped_away: std::collections::HashMap<String, bool> = catalog
+        .tables
+        .iter()
+        .filter_map(|t| plans.get(&t.name).map(|plan| (t, plan)))
+        .flat_map(|(table, plan)| {
+            table.columns.iter().filter_map(move |column| {
+                let target = plan
+                    .columns
+                    .iter()
+                    .zip(&plan.target.columns)
+                    .find(|(m, _)| m.source.as_ref() == Some(&column.name))
+                    .map(|(_, target)| target);
+                let retyped = match target {
+                    None => false,
+                    Some(target) if target.data_type != column.data_type => true,
+                    Some(_) => return None,
+                };
+                Some((format!("{}.{}", table.name, column.name.value), retyped))
+            })
+        })
         .collect();
     findings
         .iter()
         .filter(|finding| {
             let object = finding.object.as_str();
+            match mapped_away.get(object) {
+                Some(false) => return false,
+                Some(true) if finding.code.starts_with("type.") => return false,
+                _ => {}
+            }
             // The longest prefix that ends at a dot (or the whole object) and names a table:
             // `s.t` and `s.t.x` could both be tables' names.
             let ends = object

@@ -414,9 +414,13 @@ fn column_default(flavor: Flavor, default: Option<String>, extra: &str) -> Optio
 /// `'00:00:00'`). An error says what that value is where the target column can't be given it
 /// as its default: a zero date, the empty text of a JSON column, the empty value of a geometry,
 /// the zero bytes of a BINARY(n) (which the converter writes no PostgreSQL default for).
-pub(crate) fn implicit_default(column: &Column) -> Result<String, String> {
+pub(crate) fn implicit_default(column: &Column) -> Result<String, Unholdable> {
+    let unholdable = |what: &str| Unholdable {
+        what: what.into(),
+        literal: None,
+    };
     if column.data_type == LogicalType::Json {
-        return Err("the empty text, which is not a JSON value".into());
+        return Err(unholdable("the empty text, which is not a JSON value"));
     }
     let base = crate::read::base_type(&column.source_type);
     Ok(match base.as_str() {
@@ -431,31 +435,52 @@ pub(crate) fn implicit_default(column: &Column) -> Result<String, String> {
                 .and_then(|ty| ty.labels.into_iter().next());
             match first {
                 Some(label) => crate::sql::quote_literal(&label),
-                None => return Err(format!("the first label of {}", column.source_type)),
+                None => {
+                    return Err(unholdable(&format!(
+                        "the first label of {}",
+                        column.source_type
+                    )))
+                }
             }
         }
-        "date" => return Err("the zero date 0000-00-00, which no target date can hold".into()),
+        "date" => {
+            return Err(Unholdable {
+                what: "the zero date 0000-00-00, which no target date can hold".into(),
+                literal: Some("'0000-00-00'"),
+            })
+        }
         "datetime" | "timestamp" => {
-            return Err(
-                "the zero date 0000-00-00 00:00:00, which no target timestamp can hold".into(),
-            )
+            return Err(Unholdable {
+                what: "the zero date 0000-00-00 00:00:00, which no target timestamp can hold"
+                    .into(),
+                literal: Some("'0000-00-00 00:00:00'"),
+            })
         }
         "binary" => {
-            return Err(format!(
+            return Err(unholdable(&format!(
                 "{} zero bytes, which migrate can't give the target column as its default",
                 crate::read::type_argument(&column.source_type).unwrap_or(1)
-            ))
+            )))
         }
         "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
         | "multipolygon" | "geometrycollection" => {
-            return Err("an empty value, which is no geometry".into())
+            return Err(unholdable("an empty value, which is no geometry"))
         }
         other => {
-            return Err(format!(
+            return Err(unholdable(&format!(
                 "the implicit value of type {other}, which migrate does not know"
-            ))
+            )))
         }
     })
+}
+
+/// A column's implicit value that the target column can't be given as its default.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Unholdable {
+    /// What the value is, and why the target can't hold it.
+    pub what: String,
+    /// The value as a MySQL literal, where a row holding it can be told by `=` (the zero dates).
+    pub literal: Option<&'static str>,
 }
 
 fn is_current_timestamp(text: &str) -> bool {
@@ -537,9 +562,17 @@ mod tests {
         assert_eq!(implicit("time", LogicalType::Text), Ok("'00:00:00'".into()));
         let refused =
             |source_type: &str, data_type| implicit(source_type, data_type).expect_err(source_type);
-        assert!(refused("date", LogicalType::Date).contains("zero date 0000-00-00"));
-        assert!(refused("longtext", LogicalType::Json).contains("not a JSON value"));
-        assert!(refused("binary(3)", LogicalType::Blob).starts_with("3 zero bytes"));
-        assert!(refused("point", LogicalType::Blob).contains("no geometry"));
+        let date = refused("date", LogicalType::Date);
+        assert!(date.what.contains("zero date 0000-00-00"));
+        assert_eq!(date.literal, Some("'0000-00-00'"));
+        assert!(refused("longtext", LogicalType::Json)
+            .what
+            .contains("not a JSON value"));
+        assert!(refused("binary(3)", LogicalType::Blob)
+            .what
+            .starts_with("3 zero bytes"));
+        assert!(refused("point", LogicalType::Blob)
+            .what
+            .contains("no geometry"));
     }
 }

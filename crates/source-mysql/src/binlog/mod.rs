@@ -23,7 +23,7 @@
 //!   column (`MapColumn::logs`): a stream that resumes after an ALTER sees it too. A column
 //!   added NOT NULL without a DEFAULT is announced with its type's implicit value as its
 //!   default (the value the source gave the rows it had), or stops the stream when the target
-//!   can't be given that value (a zero date).
+//!   can't be given that value (a zero date) and a row of the source still holds it.
 //! - row events of one table are gathered into batches of at most [`rows::BATCH_ROWS`] rows or
 //!   about [`rows::BATCH_BYTES`] bytes, handed on as they fill and at a change of table: a
 //!   transaction of any size streams in bounded memory. Consecutive transactions of one table
@@ -62,7 +62,7 @@ mod temporal;
 use crate::connect::{first, get, Flavor, Target};
 use crate::discover::implicit_default;
 use crate::read::find_column;
-use crate::sql::display_name;
+use crate::sql::{display_name, quote_ident, table_sql_name};
 use crate::{MysqlSnapshot, MysqlSource, SourceError};
 use futures::{FutureExt, StreamExt};
 use migrate_core::{Column, ColumnDefault, Ident, LogicalType, QualifiedName, Table};
@@ -1246,6 +1246,14 @@ impl MysqlChangeStream {
                 Err(_) if !(self.columns)(&table, &table.columns[i].name.value) => {}
                 Err(value) => {
                     let (column, name) = (&table.columns[i].name, display_name(&table));
+                    // Where no row holds the value, the column is announced NOT NULL without a
+                    // default, which the target refuses to add if the table has rows there.
+                    if let Some(literal) = value.literal {
+                        if !self.any_row_holds(&table, column, literal).await {
+                            continue;
+                        }
+                    }
+                    let value = value.what;
                     return Err(SourceError::ChangeCapture {
                         at: self.at(pos),
                         message: format!("column {column} was added to {name} NOT NULL without a DEFAULT: the source gave the rows that existed its type's implicit value, {value}"),
@@ -1295,6 +1303,26 @@ impl MysqlChangeStream {
             watched.layout = Some(layout);
         }
         Ok(())
+    }
+
+    /// Whether a row of `table` holds `literal` in `column` on the source now (the value an
+    /// ALTER gave the rows it found); a failed look counts as yes. Rows inserted since hold values
+    /// of their own; rows that held it and were changed or deleted since are still in the
+    /// target table at this point of the stream, which then refuses the NOT NULL column.
+    async fn any_row_holds(&self, table: &Table, column: &Ident, literal: &str) -> bool {
+        let sql = format!(
+            "SELECT 1 FROM {} WHERE {} = {literal} LIMIT 1",
+            table_sql_name(table),
+            quote_ident(&column.value)
+        );
+        let mut conn = self.catalog.conn.lock().await;
+        match first::<i64>(&mut conn, &sql, &sql).await {
+            Ok(found) => found.is_some(),
+            Err(e) => {
+                tracing::warn!(table = %display_name(table), column = %column, "could not look for rows holding the added column's implicit value: {e}");
+                true
+            }
+        }
     }
 
     fn rows(&mut self, rows: &RowsEventData<'_>, pos: u32) -> Result<(), SourceError> {

@@ -59,6 +59,9 @@ fn kind(value: &Value) -> String {
 }
 
 const ZERO_DATE_ACTION: &str = "replace such values in the source (e.g. UPDATE ... SET col = NULL WHERE col = '0000-00-00'), or read the column through a table-mapping expression such as NULLIF(col, '0000-00-00')";
+/// For `2024-00-15` or `2024-03-00`, which no comparison with the zero date finds: `-00` stands
+/// only in a zero month or day of the date's text.
+const ZERO_PART_ACTION: &str = "replace such values in the source by whole dates or NULL (e.g. UPDATE ... SET col = NULL WHERE MONTH(col) = 0 OR DAYOFMONTH(col) = 0), or read the column through a table-mapping expression such as CASE WHEN col LIKE '%-00%' THEN NULL ELSE col END";
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
@@ -368,7 +371,7 @@ fn civil_days(value: &Value) -> Result<i64, ValueError> {
     if month == 0 || day == 0 {
         return Err(bad(
             format!("the date {} has a zero month or day", display_value(value)),
-            ZERO_DATE_ACTION,
+            ZERO_PART_ACTION,
         ));
     }
     Ok(days_from_civil(
@@ -528,7 +531,12 @@ mod tests {
             "{}",
             zero.reason
         );
-        assert!(date(&Value::Date(2020, 0, 15, 0, 0, 0, 0)).is_err());
+        let zero_month = date(&Value::Date(2020, 0, 15, 0, 0, 0, 0)).unwrap_err();
+        assert!(
+            zero_month.action.contains("MONTH(col) = 0") && !zero_month.action.contains("NULLIF"),
+            "{}",
+            zero_month.action
+        );
         assert_eq!(
             timestamp(&Value::Date(1970, 1, 2, 0, 0, 1, 5)).unwrap(),
             MICROS_PER_DAY + MICROS_PER_SECOND + 5

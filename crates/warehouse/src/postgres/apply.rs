@@ -1227,7 +1227,13 @@ where
             column,
             row,
             message,
-        } => change_error(format!("column {column}, change row {row}: {message}")),
+        } => change_error(match facts.key_of(row, &key_names, &key_positions) {
+            Some(key) => format!(
+                "row {key} (change row {} of the table in this batch), column {column}: {message}",
+                row + 1
+            ),
+            None => format!("column {column}, change row {row}: {message}"),
+        }),
         CopyFailure::Database {
             doing: what,
             source,
@@ -1436,6 +1442,10 @@ struct Facts {
     longest: Vec<Longest>,
     /// A delete, or an update whose before-image key may differ from its new one.
     removes_keys: bool,
+    /// The batch being copied, and the rows of the batches copied before it: a value the target
+    /// can't hold is named by its row's key.
+    copying: Option<RecordBatch>,
+    copied: u64,
 }
 
 impl Facts {
@@ -1525,7 +1535,38 @@ impl Facts {
                 }
             }
         }
+        if let Some(previous) = self.copying.replace(batch.clone()) {
+            self.copied += previous.num_rows() as u64;
+        }
         Ok(())
+    }
+
+    /// `id=7`: the key (`names`, at `positions` in the table) of change row `row` (counting from
+    /// 0 over the table's changes) from its new image, or its before-image for a delete; `None`
+    /// when the row is not in the batch being copied.
+    fn key_of(&self, row: u64, names: &[String], positions: &[usize]) -> Option<String> {
+        let batch = self.copying.as_ref()?;
+        let at = usize::try_from(row.checked_sub(self.copied)?).ok()?;
+        if at >= batch.num_rows() {
+            return None;
+        }
+        let deleted = batch.column(1).as_string::<i32>().value(at) == "D";
+        let parts = names
+            .iter()
+            .zip(positions)
+            .enumerate()
+            .map(|(i, (name, &position))| {
+                let column = if deleted {
+                    3 + i
+                } else {
+                    3 + positions.len() + position
+                };
+                let value =
+                    arrow::util::display::array_value_to_string(batch.column(column), at).ok()?;
+                Some(format!("{name}={value}"))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(parts.join(", "))
     }
 }
 
