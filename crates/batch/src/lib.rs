@@ -12,16 +12,20 @@
 //! | `real` / `double` | Float32 / Float64 | NaN and infinities kept, `-0.0` kept |
 //! | `char` / `varchar` / `text` | LargeUtf8 | 64-bit offsets: a batch of large values can't overflow |
 //! | `binary` / `varbinary` / `blob` | LargeBinary | |
-//! | `date` | Date32 | days since 1970-01-01, proleptic Gregorian: ±5.8 million years |
+//! | `date` | Date32 | days since 1970-01-01, proleptic Gregorian: ±5.8 million years; `infinity` / `-infinity` (PostgreSQL's) are `i32::MAX` / `i32::MIN` ([`DATE_INFINITY`]) |
 //! | `time` | Time64(µs) | |
 //! | `timetz` | LargeUtf8 | `HH:MM:SS[.ffffff]+hh[:mm]` |
-//! | `timestamp(p)` | Timestamp(µs, none) | microseconds: the precision of PostgreSQL, MySQL and Redshift; a source with finer values must report what it rounds |
-//! | `timestamptz(p)` | Timestamp(µs, "UTC") | the instant, in UTC |
+//! | `timestamp(p)` | Timestamp(µs, none) | microseconds: the precision of PostgreSQL, MySQL and Redshift; a source with finer values must report what it rounds; `infinity` / `-infinity` are `i64::MAX` / `i64::MIN` ([`TIMESTAMP_INFINITY`]) |
+//! | `timestamptz(p)` | Timestamp(µs, "UTC") | the instant, in UTC; infinities as for `timestamp` |
 //! | `interval_ym` / `interval_ds` | LargeUtf8 | ISO 8601 duration (`P1Y2M`, `P3DT4H5M6.789S`): Arrow intervals don't survive Parquet exactly |
 //! | `json` / `xml` | LargeUtf8 | the document text |
 //! | `uuid` | Utf8 | lower-case `8-4-4-4-12` hex |
 //! | `geometry` / `geography` | LargeBinary | WKB |
 //! | `array`, `map`, `struct`, `union` | LargeUtf8 | JSON text (arrays as JSON arrays, maps and structs as objects); numbers stay as written |
+//!
+//! The infinity values are the extremes of their Arrow types: a source whose finite value would
+//! land exactly on one refuses it rather than turn it into an infinity, and a writer for a target
+//! without infinities (Redshift) refuses them rather than write the extreme as a date.
 //!
 //! Each field also carries its canonical type in its metadata (`migrate.type`), so a reader of a
 //! staged file knows what the values mean without the catalog.
@@ -40,6 +44,50 @@ pub const TYPE_KEY: &str = "migrate.type";
 
 /// The time zone of `timestamptz` values.
 pub const UTC: &str = "UTC";
+
+/// `date 'infinity'` as Date32; `date '-infinity'` is [`DATE_NEG_INFINITY`].
+pub const DATE_INFINITY: i32 = i32::MAX;
+/// `date '-infinity'` as Date32.
+pub const DATE_NEG_INFINITY: i32 = i32::MIN;
+/// `timestamp[tz] 'infinity'` as Timestamp(µs); `-infinity` is [`TIMESTAMP_NEG_INFINITY`].
+pub const TIMESTAMP_INFINITY: i64 = i64::MAX;
+/// `timestamp[tz] '-infinity'` as Timestamp(µs).
+pub const TIMESTAMP_NEG_INFINITY: i64 = i64::MIN;
+
+/// The infinity a Date32 value stands for, if it is one.
+pub fn date_infinity(days: i32) -> Option<Infinity> {
+    match days {
+        DATE_INFINITY => Some(Infinity::Positive),
+        DATE_NEG_INFINITY => Some(Infinity::Negative),
+        _ => None,
+    }
+}
+
+/// The infinity a Timestamp(µs) value stands for, if it is one.
+pub fn timestamp_infinity(micros: i64) -> Option<Infinity> {
+    match micros {
+        TIMESTAMP_INFINITY => Some(Infinity::Positive),
+        TIMESTAMP_NEG_INFINITY => Some(Infinity::Negative),
+        _ => None,
+    }
+}
+
+/// `infinity` or `-infinity` of a date or timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Infinity {
+    Positive,
+    Negative,
+}
+
+impl Infinity {
+    /// As PostgreSQL writes it: `infinity`, `-infinity`.
+    pub fn text(self) -> &'static str {
+        match self {
+            Infinity::Positive => "infinity",
+            Infinity::Negative => "-infinity",
+        }
+    }
+}
 
 /// Decimals up to this precision fit in Decimal128.
 const DECIMAL128_MAX_PRECISION: u32 = 38;
@@ -216,6 +264,19 @@ mod tests {
             data_type(&ty),
             DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))
         );
+    }
+
+    #[test]
+    fn infinities_are_the_extremes() {
+        assert_eq!(date_infinity(i32::MAX), Some(Infinity::Positive));
+        assert_eq!(date_infinity(i32::MIN), Some(Infinity::Negative));
+        assert_eq!(date_infinity(0), None);
+        assert_eq!(timestamp_infinity(i64::MAX), Some(Infinity::Positive));
+        assert_eq!(
+            timestamp_infinity(i64::MIN).map(Infinity::text),
+            Some("-infinity")
+        );
+        assert_eq!(timestamp_infinity(i64::MAX - 1), None);
     }
 
     #[test]

@@ -704,7 +704,7 @@ fn a_restart_whose_full_load_fails_is_followed_by_a_full_load_not_a_resume() {
     let (code, summary) = run(&[]);
     assert_eq!(code, Some(0), "{summary:#}");
     source
-        .sql("INSERT INTO t VALUES (5000, 'no target value', 'infinity')")
+        .sql("INSERT INTO t VALUES (5000, 'no target value', '294250-01-01')")
         .unwrap();
     let (code, summary) = run(&["--restart"]);
     assert_ne!(code, Some(0), "{summary:#}");

@@ -588,12 +588,13 @@ fn a_failed_chunk_resumes_without_duplicates_and_plans_are_kept() {
     let Some(pair) = Pair::new("rep_resume") else {
         return;
     };
-    // Row 2500 can't be read exactly (a date of `infinity`): its chunk fails, definitely.
+    // Row 2500 can't be read exactly (a timestamp after 294247, the end of microseconds since
+    // 1970 in 64 bits): its chunk fails, definitely.
     pair.source
         .sql(
-            "CREATE TABLE events (id int PRIMARY KEY, day date, what text);
+            "CREATE TABLE events (id int PRIMARY KEY, day timestamp, what text);
              INSERT INTO events SELECT g, date '2024-01-01' + g % 365, 'event ' || g FROM generate_series(1, 5000) g;
-             UPDATE events SET day = 'infinity' WHERE id = 2500;
+             UPDATE events SET day = '294250-01-01' WHERE id = 2500;
              ANALYZE;",
         )
         .unwrap();

@@ -492,6 +492,15 @@ impl<S: Source> Run<S> {
                 .map(|c| migrate_batch::field(&c.name, &c.data_type, c.nullable))
                 .collect::<Vec<_>>(),
         ));
+        // Redshift has no infinite dates or timestamps: a row holding one is refused before it
+        // is staged, named by its key.
+        let redshift_key: Option<Arc<[usize]>> =
+            matches!(self.target, Target::Redshift(_)).then(|| {
+                let key = load.target.primary_key().unwrap_or_default();
+                key.iter()
+                    .filter_map(|k| load.read.columns.iter().position(|c| c.name == k.value))
+                    .collect()
+            });
         for attempt in 0..MAX_STAGE_ATTEMPTS {
             let key = ChunkKey {
                 table: segment.to_string(),
@@ -501,12 +510,25 @@ impl<S: Source> Run<S> {
             let run = Arc::clone(self);
             let reading = Arc::clone(load);
             let part = chunk.clone();
+            let redshift_key = redshift_key.clone();
             let batches = spawned((load.label(), chunk.index), move |tx| async move {
                 let doing = format!("reading chunk {} of {}", part.index, reading.source.name);
                 let batches = run
                     .snapshot
                     .read_chunk(&reading.read, &part, run.options.batch_rows);
-                forward(batches, tx, |e| ReplicateError::source(doing.clone())(e)).await
+                let batches = futures::StreamExt::map(batches, |batch| {
+                    let batch = batch.map_err(ReplicateError::source(doing.clone()))?;
+                    if let Some(key) = &redshift_key {
+                        migrate_warehouse::redshift::refuse_infinities(&batch, key).map_err(
+                            ReplicateError::source(format!(
+                                "staging chunk {} of {} for Redshift",
+                                part.index, reading.source.name
+                            )),
+                        )?;
+                    }
+                    Ok(batch)
+                });
+                forward(batches, tx, |e| e).await
             });
             match self
                 .stage

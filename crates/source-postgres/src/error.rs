@@ -28,8 +28,8 @@ pub enum SourceError {
         #[source]
         source: tokio_postgres::Error,
     },
-    /// A value has no exact representation in the batch convention (an `infinity` date, a NaN
-    /// in a `numeric(p,s)` column, text that is not UTF-8). Definite: the data must change.
+    /// A value has no exact representation in the batch convention (a timestamp after 294247 AD,
+    /// a NaN in a `numeric(p,s)` column, text that is not UTF-8). Definite: the data must change.
     #[error("{table}.{column}, row {row}: {reason}; {action}")]
     Unrepresentable {
         table: String,
@@ -166,7 +166,7 @@ mod tests {
             table: "public.t".into(),
             column: "d".into(),
             row: "id=1".into(),
-            reason: "date `infinity` has no Date32 value".into(),
+            reason: "numeric value `NaN` has no decimal(10,2) value".into(),
             action: "replace it".into(),
         };
         assert_eq!(error.retry(), Retry::Definite);

@@ -275,15 +275,18 @@ async fn every_type_is_read_exactly() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_infinite_date_is_an_error_naming_the_row() {
+async fn a_timestamp_beyond_the_batch_range_is_an_error_naming_the_row() {
     let Some(pg) = migrate_testkit::postgres() else {
         return;
     };
     let db = pg.create_database("pg_infinity");
+    // PostgreSQL's timestamps go on to 294276 AD; microseconds since 1970 in 64 bits end in
+    // 294247, and their last value is `infinity`'s.
     db.sql(
-        "CREATE TABLE events (id int PRIMARY KEY, at date, ts timestamptz);
-         INSERT INTO events VALUES (1, '2020-01-01', now()), (2, 'infinity', now()),
-                                   (3, '2020-01-01', '-infinity');",
+        "CREATE TABLE events (id int, at timestamp, ts timestamptz, d date, PRIMARY KEY (id, ts));
+         INSERT INTO events VALUES (1, '2020-01-01', '2020-01-01 10:00:00.5+00', 'infinity'),
+                                   (2, '294250-01-01', 'infinity', '-infinity'),
+                                   (3, '2020-01-01', '-infinity', NULL);",
     )
     .unwrap();
     let source = connect(db.url()).await;
@@ -298,18 +301,43 @@ async fn an_infinite_date_is_an_error_naming_the_row() {
         } => {
             assert_eq!(table, "public.events");
             assert_eq!(column, "at");
-            assert_eq!(row, "id=2");
+            assert_eq!(row, "id=2, ts='infinity'");
         }
         other => panic!("expected Unrepresentable, got {other}"),
     }
-    assert!(error.to_string().contains("infinity"), "{error}");
+    assert!(error.to_string().contains("beyond"), "{error}");
     assert_eq!(
         migrate_core::ErrorClass::retry(&error),
         migrate_core::Retry::Definite
     );
-    // The connection is usable again after a failed read.
-    db.sql("UPDATE events SET at = NULL WHERE id = 2; DELETE FROM events WHERE id = 3")
+    // The connection is usable again after a failed read; infinities are the batch
+    // convention's extremes.
+    db.sql("UPDATE events SET at = 'infinity' WHERE id = 2")
         .unwrap();
     let batches = read_all(&source, None, events, &whole(), 10).await.unwrap();
-    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+    let mut rows = Vec::new();
+    for batch in &batches {
+        let ids = column(batch, "id").as_primitive::<Int32Type>();
+        let at = column(batch, "at").as_primitive::<TimestampMicrosecondType>();
+        let ts = column(batch, "ts").as_primitive::<TimestampMicrosecondType>();
+        let d = column(batch, "d").as_primitive::<Date32Type>();
+        for r in 0..batch.num_rows() {
+            rows.push((
+                ids.value(r),
+                at.value(r),
+                ts.value(r),
+                d.is_valid(r).then(|| d.value(r)),
+            ));
+        }
+    }
+    rows.sort();
+    assert!(
+        matches!(rows[0], (1, _, 1_577_872_800_500_000, Some(i32::MAX))),
+        "{rows:?}"
+    );
+    assert!(
+        matches!(rows[1], (2, i64::MAX, i64::MAX, Some(i32::MIN))),
+        "{rows:?}"
+    );
+    assert!(matches!(rows[2], (3, _, i64::MIN, None)), "{rows:?}");
 }

@@ -9,7 +9,9 @@
 //! - Binary values are lowercase hex (what Redshift loads into VARBYTE from CSV).
 //! - Numbers, dates and times are Arrow's text forms: shortest round-trip floats (`NaN`, `inf`,
 //!   `-inf`, `-0`), decimals with their full scale, ISO 8601 dates/times/timestamps, `Z`/offset for
-//!   UTC timestamps. A NaN's sign and payload bits are not kept (Parquet keeps them).
+//!   UTC timestamps. A NaN's sign and payload bits are not kept (Parquet keeps them). The batch
+//!   convention's infinite dates and timestamps are `infinity` and `-infinity`, as PostgreSQL
+//!   writes them (Redshift has no such value: its loads must refuse them before staging).
 //! - Times of day are `HH:MM:SS` with `.ffffff` when there is a fraction, `24:00:00` included
 //!   (PostgreSQL and Redshift hold it; chrono, which Arrow's CSV uses, can't), so migrate writes
 //!   and reads them itself. A time outside `00:00:00..=24:00:00` is refused, and so is a date
@@ -23,10 +25,11 @@ use crate::checksum::Running;
 use crate::upload::Upload;
 use crate::{check_batch, input_error, ChunkObject, Format, StageError};
 use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, LargeBinaryBuilder, LargeStringBuilder, StringBuilder,
-    Time64MicrosecondArray, TimestampMicrosecondArray,
+    Array, ArrayRef, AsArray, BinaryBuilder, Date32Array, LargeBinaryBuilder, LargeStringBuilder,
+    StringBuilder, Time64MicrosecondArray, TimestampMicrosecondArray,
 };
 use arrow::compute::cast;
+use arrow::compute::kernels::cast_utils::Parser;
 use arrow::csv::reader::Decoder;
 use arrow::csv::{ReaderBuilder, WriterBuilder};
 use arrow::datatypes::{
@@ -36,9 +39,14 @@ use arrow::datatypes::{
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 use arrow::temporal_conversions::date32_to_datetime;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
 use bytes::Bytes;
 use flate2::write::{GzEncoder, MultiGzDecoder};
 use futures::stream::{BoxStream, Stream, StreamExt};
+use migrate_batch::{
+    date_infinity, timestamp_infinity, Infinity, DATE_INFINITY, DATE_NEG_INFINITY,
+    TIMESTAMP_INFINITY, TIMESTAMP_NEG_INFINITY,
+};
 use migrate_core::ErrorClass;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -125,8 +133,13 @@ impl<W: Write> Write for NoFlush<W> {
     }
 }
 
-/// The batch as written: binary columns become hex text; strings equal to the NULL marker are refused.
+/// The batch as written: binary columns become hex text, dates and timestamps text; strings equal
+/// to the NULL marker are refused.
 fn to_wire(object: &str, batch: &RecordBatch) -> Result<RecordBatch, StageError> {
+    let encode = |e: Box<dyn std::error::Error + Send + Sync>| StageError::Encode {
+        object: object.to_string(),
+        source: e,
+    };
     let schema = batch.schema();
     let mut fields = Vec::with_capacity(schema.fields().len());
     let mut columns = Vec::with_capacity(batch.num_columns());
@@ -170,13 +183,11 @@ fn to_wire(object: &str, batch: &RecordBatch) -> Result<RecordBatch, StageError>
             }
             DataType::Date32 => {
                 // Arrow writes dates through chrono, whose years end at 262143; PostgreSQL's go
-                // on to 5874897. Say so instead of passing on Arrow's cast error.
+                // on to 5874897. Say so instead of passing on Arrow's error.
                 let dates = column.as_primitive::<Date32Type>();
-                if let Some(days) = dates
-                    .iter()
-                    .flatten()
-                    .find(|days| date32_to_datetime(*days).is_none())
-                {
+                if let Some(days) = dates.iter().flatten().find(|days| {
+                    date_infinity(*days).is_none() && date32_to_datetime(*days).is_none()
+                }) {
                     let (year, month, day) = migrate_core::civil_from_days(days.into());
                     return Err(StageError::Unsupported {
                         format: Format::CsvGzip,
@@ -187,14 +198,18 @@ fn to_wire(object: &str, batch: &RecordBatch) -> Result<RecordBatch, StageError>
                         ),
                     });
                 }
-                Arc::clone(column)
+                calendar_text(column, |row| date_infinity(dates.value(row)))
+                    .map_err(|e| encode(e.into()))?
             }
-            DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => Arc::new(
-                column
-                    .as_primitive::<TimestampMicrosecondType>()
-                    .clone()
-                    .with_timezone(UTC_OFFSET),
-            ),
+            DataType::Timestamp(TimeUnit::Microsecond, zone) => {
+                let micros = column.as_primitive::<TimestampMicrosecondType>();
+                let wire: ArrayRef = match zone {
+                    Some(_) => Arc::new(micros.clone().with_timezone(UTC_OFFSET)),
+                    None => Arc::clone(column),
+                };
+                calendar_text(&wire, |row| timestamp_infinity(micros.value(row)))
+                    .map_err(|e| encode(e.into()))?
+            }
             _ => Arc::clone(column),
         };
         fields.push(Field::new(
@@ -204,10 +219,42 @@ fn to_wire(object: &str, batch: &RecordBatch) -> Result<RecordBatch, StageError>
         ));
         columns.push(wire);
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| StageError::Encode {
-        object: object.to_string(),
-        source: e.into(),
-    })
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| encode(e.into()))
+}
+
+/// A date or timestamp column as the text Arrow's CSV writer prints, with the batch
+/// convention's infinities (which chrono can't print) as `infinity` and `-infinity`.
+fn calendar_text(
+    column: &ArrayRef,
+    infinity: impl Fn(usize) -> Option<Infinity>,
+) -> Result<ArrayRef, ArrowError> {
+    let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
+    let mut out = StringBuilder::with_capacity(column.len(), column.len() * 27);
+    for row in 0..column.len() {
+        if column.is_null(row) {
+            out.append_null();
+            continue;
+        }
+        match infinity(row) {
+            Some(infinity) => out.append_value(infinity.text()),
+            None => {
+                // Written into the builder's buffer, no string per value.
+                formatter.value(row).write(&mut out)?;
+                out.append_value("");
+            }
+        }
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// Reads a date [`calendar_text`] wrote.
+fn parse_date(text: &str) -> Result<i32, ArrowError> {
+    match text {
+        "infinity" => Ok(DATE_INFINITY),
+        "-infinity" => Ok(DATE_NEG_INFINITY),
+        _ => Date32Type::parse(text)
+            .ok_or_else(|| ArrowError::ParseError(format!("bad date {text:?}"))),
+    }
 }
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -300,7 +347,7 @@ fn wire_schema(schema: &Schema) -> Schema {
             DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => {
                 Field::new(f.name(), DataType::Utf8, f.is_nullable())
             }
-            DataType::Timestamp(_, _) | DataType::Time64(_) => {
+            DataType::Date32 | DataType::Timestamp(_, _) | DataType::Time64(_) => {
                 Field::new(f.name(), DataType::Utf8, f.is_nullable())
             }
             _ => f.as_ref().clone(),
@@ -334,6 +381,13 @@ fn from_wire(target: &SchemaRef, batch: RecordBatch) -> Result<RecordBatch, Arro
                 }
                 Arc::new(out.finish())
             }
+            DataType::Date32 => Arc::new(
+                column
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|v| v.map(parse_date).transpose())
+                    .collect::<Result<Date32Array, _>>()?,
+            ),
             DataType::Time64(TimeUnit::Microsecond) => Arc::new(
                 column
                     .as_string::<i32>()
@@ -366,6 +420,11 @@ fn from_wire(target: &SchemaRef, batch: RecordBatch) -> Result<RecordBatch, Arro
 /// chrono can (`+10000-01-01T00:00:00`, `-4713-...`), and so does chrono's parser. UTC values
 /// carry the `Z` the writer prints for offset `+00:00`.
 fn parse_timestamp(text: &str, utc: bool) -> Result<i64, ArrowError> {
+    match text {
+        "infinity" => return Ok(TIMESTAMP_INFINITY),
+        "-infinity" => return Ok(TIMESTAMP_NEG_INFINITY),
+        _ => {}
+    }
     let bad = || ArrowError::ParseError(format!("bad timestamp {text:?}"));
     let naive = if utc {
         text.strip_suffix('Z')
@@ -617,6 +676,63 @@ mod tests {
             time_text(&Time64MicrosecondArray::from(vec![-1])).err(),
             Some(-1)
         );
+    }
+
+    #[test]
+    fn infinite_dates_and_timestamps_are_written_as_postgres_writes_them() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("d", DataType::Date32, true),
+            Field::new("ts", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new(
+                "tsz",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+        ]));
+        let micros = vec![Some(i64::MAX), Some(i64::MIN), None, Some(1_500_000)];
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Date32Array::from(vec![
+                    Some(i32::MAX),
+                    Some(i32::MIN),
+                    None,
+                    Some(19_723),
+                ])),
+                Arc::new(TimestampMicrosecondArray::from(micros.clone())),
+                Arc::new(TimestampMicrosecondArray::from(micros).with_timezone("UTC")),
+            ],
+        )
+        .expect("batch");
+        let wire = to_wire("o", &batch).expect("written");
+        let texts = |column: usize| -> Vec<Option<String>> {
+            wire.column(column)
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        };
+        let text = |v: &str| Some(v.to_string());
+        assert_eq!(
+            texts(0),
+            [
+                text("infinity"),
+                text("-infinity"),
+                None,
+                text("2024-01-01")
+            ]
+        );
+        assert_eq!(
+            texts(1),
+            [
+                text("infinity"),
+                text("-infinity"),
+                None,
+                text("1970-01-01T00:00:01.500")
+            ]
+        );
+        assert_eq!(texts(2)[3], text("1970-01-01T00:00:01.500Z"));
+        assert_eq!(from_wire(&schema, wire).expect("read back"), batch);
     }
 
     #[test]

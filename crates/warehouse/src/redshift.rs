@@ -18,14 +18,23 @@
 //!   (Redshift's default NULL string, so no `NULL AS` is needed), an empty string as `""`;
 //!   timestamps as `YYYY-MM-DD HH:MI:SS[.ffffff]` (UTC for `timestamptz`), read with
 //!   `TIMEFORMAT 'auto'`.
+//! - No infinite dates or timestamps, which Redshift lacks: a batch holding one must be refused
+//!   before it is staged ([`refuse_infinities`]).
 //!
 //! **Credentials** never appear in logs: [`RedshiftSql`]'s `Display` and `Debug` show the
 //! statement with secrets replaced by `<redacted>`; only [`RedshiftSql::expose`] gives the text to
 //! send to the server. Prefer [`RedshiftAuth::IamRole`], which holds no secret.
 
+use arrow::array::{Array, ArrayRef, AsArray, PrimitiveArray, RecordBatch};
+use arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Date32Type, TimeUnit, TimestampMicrosecondType,
+};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use migrate_batch::{date_infinity, timestamp_infinity, Infinity};
 use migrate_core::{Ident, QualifiedName, TargetDialect};
 use migrate_sqlrewrite::target_ident;
 use std::fmt;
+use std::sync::Arc;
 
 /// What the staged files are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +128,103 @@ impl fmt::Debug for RedshiftSql {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RedshiftSql({:?})", self.redacted)
     }
+}
+
+/// A value that can't be staged for Redshift: the batch convention's `infinity` or `-infinity`
+/// date or timestamp. Redshift has no infinite dates or timestamps, and the extreme value that
+/// carries one would load as a date in 5881580 AD or a timestamp in 294247 AD.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "column {column}, row {row} of the batch{}: `{value}` has no value in Redshift, which has no \
+     infinite dates or timestamps; replace it in the source with a far date (e.g. UPDATE ... SET \
+     {column} = '9999-12-31' WHERE {column} = '{value}'), or exclude the row with a filter, or \
+     load into PostgreSQL, which keeps it; then run again",
+    key.as_ref().map(|key| format!(" ({key})")).unwrap_or_default()
+)]
+pub struct NoRedshiftValue {
+    pub column: String,
+    /// The row's index in the batch.
+    pub row: usize,
+    /// The row's key columns and values (`id=5`), when the caller named key columns.
+    pub key: Option<String>,
+    /// `infinity` or `-infinity`.
+    pub value: &'static str,
+}
+
+impl migrate_core::ErrorClass for NoRedshiftValue {
+    fn retry(&self) -> migrate_core::Retry {
+        migrate_core::Retry::Definite
+    }
+}
+
+/// Refuses a batch holding an infinite date or timestamp (see [`NoRedshiftValue`]), naming the
+/// first one's column, row and the values of the `key` columns (indexes into the batch).
+pub fn refuse_infinities(batch: &RecordBatch, key: &[usize]) -> Result<(), NoRedshiftValue> {
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        let found = match column.data_type() {
+            DataType::Date32 => first_infinity(column.as_primitive::<Date32Type>(), date_infinity),
+            DataType::Timestamp(TimeUnit::Microsecond, _) => first_infinity(
+                column.as_primitive::<TimestampMicrosecondType>(),
+                timestamp_infinity,
+            ),
+            _ => None,
+        };
+        if let Some((row, infinity)) = found {
+            return Err(NoRedshiftValue {
+                column: field.name().clone(),
+                row,
+                key: (!key.is_empty()).then(|| key_text(batch, key, row)),
+                value: infinity.text(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn first_infinity<T: ArrowPrimitiveType>(
+    values: &PrimitiveArray<T>,
+    infinity: impl Fn(T::Native) -> Option<Infinity>,
+) -> Option<(usize, Infinity)> {
+    values
+        .iter()
+        .enumerate()
+        .find_map(|(row, value)| Some((row, infinity(value?)?)))
+}
+
+/// `id=5, region=eu`: the values of the `key` columns in `row`, as Arrow displays them (an
+/// infinity as such).
+fn key_text(batch: &RecordBatch, key: &[usize], row: usize) -> String {
+    let schema = batch.schema();
+    key.iter()
+        .filter_map(|&index| {
+            let column = batch.columns().get(index)?;
+            let infinity = match column.data_type() {
+                DataType::Date32 => date_infinity(column.as_primitive::<Date32Type>().value(row)),
+                DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                    timestamp_infinity(column.as_primitive::<TimestampMicrosecondType>().value(row))
+                }
+                _ => None,
+            };
+            // Arrow formats named time zones only with chrono-tz: UTC as its offset.
+            let column: ArrayRef = match column.data_type() {
+                DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => Arc::new(
+                    column
+                        .as_primitive::<TimestampMicrosecondType>()
+                        .clone()
+                        .with_timezone("+00:00"),
+                ),
+                _ => Arc::clone(column),
+            };
+            let value = match infinity {
+                Some(infinity) if column.is_valid(row) => infinity.text().to_string(),
+                _ => ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())
+                    .and_then(|formatter| formatter.value(row).try_to_string())
+                    .unwrap_or_else(|_| "?".into()),
+            };
+            Some(format!("{}={value}", schema.field(index).name()))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A string literal: quotes doubled. Redshift also reads backslash escapes in literals, so
@@ -520,4 +626,63 @@ WHEN NOT MATCHED THEN INSERT ({}) VALUES ({});",
     );
     let _ = writeln!(sql, "DROP TABLE {rows};");
     let _ = writeln!(sql, "DROP TABLE {net};\nDROP TABLE {s};");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Date32Array, Int32Array, TimestampMicrosecondArray};
+
+    #[test]
+    fn infinities_are_refused_by_column_row_and_key() {
+        let batch = |days: Vec<Option<i32>>, micros: Vec<Option<i64>>| {
+            let ids: ArrayRef = Arc::new(Int32Array::from_iter_values(1..=days.len() as i32));
+            RecordBatch::try_from_iter([
+                ("id", ids),
+                ("day", Arc::new(Date32Array::from(days)) as ArrayRef),
+                (
+                    "valid_to",
+                    Arc::new(TimestampMicrosecondArray::from(micros).with_timezone("UTC")),
+                ),
+            ])
+            .expect("batch")
+        };
+        let finite = batch(vec![Some(0), None], vec![Some(i64::MAX - 1), None]);
+        assert_eq!(refuse_infinities(&finite, &[0]), Ok(()));
+        // An infinity in a key is shown as such.
+        let keyed = batch(vec![Some(i32::MAX)], vec![Some(i64::MIN)]);
+        let error = refuse_infinities(&keyed, &[0, 2]).unwrap_err();
+        assert_eq!(error.key.as_deref(), Some("id=1, valid_to=-infinity"));
+
+        let open = batch(vec![Some(0), None], vec![Some(0), Some(i64::MAX)]);
+        let error = refuse_infinities(&open, &[0]).unwrap_err();
+        // A key of a finite UTC timestamp is shown as Arrow writes it.
+        let dated = batch(vec![Some(i32::MAX)], vec![Some(1_500_000)]);
+        assert_eq!(
+            refuse_infinities(&dated, &[2]).unwrap_err().key.as_deref(),
+            Some("valid_to=1970-01-01T00:00:01.500Z")
+        );
+        assert_eq!(
+            (
+                error.column.as_str(),
+                error.row,
+                error.key.as_deref(),
+                error.value
+            ),
+            ("valid_to", 1, Some("id=2"), "infinity")
+        );
+        let text = error.to_string();
+        assert!(
+            text.starts_with(
+                "column valid_to, row 1 of the batch (id=2): `infinity` has no value in Redshift"
+            ) && text.contains("WHERE valid_to = 'infinity'"),
+            "{text}"
+        );
+
+        let error = refuse_infinities(&batch(vec![Some(i32::MIN)], vec![None]), &[]).unwrap_err();
+        assert_eq!(
+            (error.column.as_str(), error.key, error.value),
+            ("day", None, "-infinity")
+        );
+    }
 }

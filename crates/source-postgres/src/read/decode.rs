@@ -4,7 +4,10 @@ pub(crate) use super::array::Element;
 use arrow_array::ArrayRef;
 use arrow_buffer::i256;
 use arrow_schema::DataType;
-use migrate_batch::ColumnBuilder;
+use migrate_batch::{
+    date_infinity, timestamp_infinity, ColumnBuilder, DATE_INFINITY, DATE_NEG_INFINITY,
+    TIMESTAMP_INFINITY, TIMESTAMP_NEG_INFINITY,
+};
 use std::fmt::Write;
 
 /// The binary format a column arrives in (after domains are resolved to their base type and
@@ -75,6 +78,7 @@ const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 const MICROS_PER_SECOND: i64 = 1_000_000;
 const MICROS_PER_MINUTE: i64 = 60 * MICROS_PER_SECOND;
 const MICROS_PER_HOUR: i64 = 60 * MICROS_PER_MINUTE;
+const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
 
 /// An Arrow builder for one column plus the wire format it reads.
 pub(crate) struct Decoder {
@@ -199,6 +203,26 @@ pub(crate) fn display_key(wire: Wire, bytes: Option<&[u8]>) -> String {
         Wire::Uuid | Wire::Numeric | Wire::Inet | Wire::MacAddr | Wire::Bits => {
             text(wire, bytes).unwrap_or_else(|_| "?".into())
         }
+        Wire::Date => date(bytes).map_or_else(
+            |_| "?".into(),
+            |days| match date_infinity(days) {
+                Some(infinity) => format!("'{}'", infinity.text()),
+                None => format!("'{}'", calendar_text(days.into(), None)),
+            },
+        ),
+        Wire::Timestamp | Wire::TimestampTz => timestamp(bytes).map_or_else(
+            |_| "?".into(),
+            |micros| match timestamp_infinity(micros) {
+                Some(infinity) => format!("'{}'", infinity.text()),
+                None => format!(
+                    "'{}'",
+                    calendar_text(
+                        micros.div_euclid(MICROS_PER_DAY),
+                        Some((micros.rem_euclid(MICROS_PER_DAY), wire == Wire::TimestampTz))
+                    )
+                ),
+            },
+        ),
         _ => format!("<{} bytes>", bytes.len()),
     }
 }
@@ -365,41 +389,60 @@ pub(crate) fn utf8(bytes: &[u8]) -> Result<String, ValueError> {
     })
 }
 
+/// A date as days since 1970-01-01; PostgreSQL's `infinity` and `-infinity` (the extreme
+/// days) as the batch convention's.
 fn date(bytes: &[u8]) -> Result<i32, ValueError> {
     let days = i32::from_be_bytes(fixed(Wire::Date, bytes)?);
     match days {
-        i32::MAX => Err(infinite("date", "infinity")),
-        i32::MIN => Err(infinite("date", "-infinity")),
+        i32::MAX => Ok(DATE_INFINITY),
+        i32::MIN => Ok(DATE_NEG_INFINITY),
+        // PostgreSQL's dates end in 5874897 AD, far before the sentinels.
         _ => days
             .checked_add(PG_EPOCH_DAYS)
+            .filter(|days| date_infinity(*days).is_none())
             .ok_or_else(|| malformed(Wire::Date, bytes.len())),
     }
 }
 
+/// A timestamp as microseconds since 1970-01-01; PostgreSQL's `infinity` and `-infinity` (the
+/// extreme values) as the batch convention's.
 fn timestamp(bytes: &[u8]) -> Result<i64, ValueError> {
     let micros = i64::from_be_bytes(fixed(Wire::Timestamp, bytes)?);
     match micros {
-        i64::MAX => Err(infinite("timestamp", "infinity")),
-        i64::MIN => Err(infinite("timestamp", "-infinity")),
-        _ => micros.checked_add(PG_EPOCH_MICROS).ok_or_else(|| {
-            bad(
-                "timestamp after 294247-01-10 04:00:54.775807 (UTC) is beyond microseconds \
-                 since 1970 in 64 bits",
-                "replace it in the source (e.g. with NULL or a sentinel) or exclude the row, \
-                 then run again",
-            )
-        }),
+        i64::MAX => Ok(TIMESTAMP_INFINITY),
+        i64::MIN => Ok(TIMESTAMP_NEG_INFINITY),
+        _ => micros
+            .checked_add(PG_EPOCH_MICROS)
+            .filter(|micros| timestamp_infinity(*micros).is_none())
+            .ok_or_else(|| {
+                bad(
+                    "timestamp at or after 294247-01-10 04:00:54.775807 (UTC) is beyond \
+                     microseconds since 1970 in 64 bits (whose last value stands for `infinity`)",
+                    "replace it in the source (e.g. with NULL, or with 'infinity' if that is what \
+                     it means) or exclude the row, then run again",
+                )
+            }),
     }
 }
 
-fn infinite(ty: &str, value: &str) -> ValueError {
-    bad(
-        format!("{ty} `{value}` has no value in the target's {ty} type"),
-        format!(
-            "replace it in the source (e.g. UPDATE ... SET col = NULL, or a sentinel date, \
-             WHERE col = '{value}') or exclude the row, then run again"
-        ),
-    )
+/// A date (days since 1970-01-01), with the time of day and whether it is in UTC for a
+/// timestamp, as PostgreSQL prints it: `2024-01-01`, `2024-01-01 10:00:00.5+00`, `0044-03-15 BC`.
+fn calendar_text(days: i64, time: Option<(i64, bool)>) -> String {
+    let (year, month, day) = migrate_core::civil_from_days(days);
+    // The astronomical year 0 is 1 BC.
+    let era_year = if year > 0 { year } else { 1 - year };
+    let mut out = format!("{era_year:04}-{month:02}-{day:02}");
+    if let Some((micros, utc)) = time {
+        out.push(' ');
+        time_of_day(&mut out, micros);
+        if utc {
+            out.push_str("+00");
+        }
+    }
+    if year <= 0 {
+        out.push_str(" BC");
+    }
+    out
 }
 
 /// `HH:MM:SS[.ffffff]`, trailing fraction zeros dropped, as PostgreSQL prints times.
@@ -706,13 +749,43 @@ mod tests {
     }
 
     #[test]
-    fn infinite_dates_are_errors() {
-        assert!(date(&i32::MAX.to_be_bytes()).is_err());
+    fn infinities_are_the_batch_sentinels() {
+        assert_eq!(date(&i32::MAX.to_be_bytes()), Ok(i32::MAX));
+        assert_eq!(date(&i32::MIN.to_be_bytes()), Ok(i32::MIN));
         assert_eq!(date(&0i32.to_be_bytes()).unwrap(), 10_957);
-        assert!(timestamp(&i64::MIN.to_be_bytes()).is_err());
-        // PostgreSQL's last timestamps (year 294276) don't fit microseconds since 1970.
-        let late = timestamp(&(i64::MAX - 1).to_be_bytes()).unwrap_err();
-        assert!(late.reason.contains("beyond"), "{late:?}");
+        assert_eq!(timestamp(&i64::MAX.to_be_bytes()), Ok(i64::MAX));
+        assert_eq!(timestamp(&i64::MIN.to_be_bytes()), Ok(i64::MIN));
+        assert_eq!(timestamp(&0i64.to_be_bytes()), Ok(PG_EPOCH_MICROS));
+        // A finite timestamp that would be the sentinel of `infinity`, and the later ones
+        // (PostgreSQL's go on to 294276), are refused.
+        let last = timestamp(&(i64::MAX - PG_EPOCH_MICROS).to_be_bytes()).unwrap_err();
+        assert!(last.reason.contains("beyond"), "{last:?}");
+        assert!(timestamp(&(i64::MAX - 1).to_be_bytes()).is_err());
+        assert_eq!(
+            timestamp(&(i64::MAX - PG_EPOCH_MICROS - 1).to_be_bytes()),
+            Ok(i64::MAX - 1)
+        );
+    }
+
+    #[test]
+    fn dates_and_timestamps_in_keys_print_like_postgres() {
+        let key = |wire, value: &[u8]| display_key(wire, Some(value));
+        let micros = |pg_micros: i64| pg_micros.to_be_bytes();
+        assert_eq!(key(Wire::Date, &0i32.to_be_bytes()), "'2000-01-01'");
+        assert_eq!(
+            key(Wire::Date, &(-746_117i32).to_be_bytes()),
+            "'0044-03-15 BC'"
+        );
+        assert_eq!(key(Wire::Date, &i32::MAX.to_be_bytes()), "'infinity'");
+        assert_eq!(
+            key(Wire::TimestampTz, &micros(36_000_500_000)),
+            "'2000-01-01 10:00:00.5+00'"
+        );
+        assert_eq!(
+            key(Wire::Timestamp, &micros(-1)),
+            "'1999-12-31 23:59:59.999999'"
+        );
+        assert_eq!(key(Wire::TimestampTz, &micros(i64::MIN)), "'-infinity'");
     }
 
     #[test]

@@ -514,8 +514,9 @@ impl PostgresSource {
     /// The connection is held until the stream ends; dropping the stream early leaves the
     /// transaction to be rolled back by the next read. Memory: one batch plus one row.
     ///
-    /// A value with no exact representation (an `infinity` date, NaN in `numeric(p,s)`) ends the
-    /// stream with [`SourceError::Unrepresentable`] naming the table, column and row key.
+    /// A value with no exact representation (a timestamp after 294247 AD, NaN in
+    /// `numeric(p,s)`) ends the stream with [`SourceError::Unrepresentable`] naming the table,
+    /// column and row key.
     pub fn read_chunk<'a>(
         &'a self,
         snapshot: Option<&SnapshotId>,

@@ -15,6 +15,7 @@ use arrow::datatypes::{
     Int32Type, Int64Type, Time64MicrosecondType, TimeUnit, TimestampMicrosecondType,
 };
 use bytes::{BufMut, BytesMut};
+use migrate_batch::Infinity;
 use serde_json::value::RawValue;
 use tokio_postgres::types::{Kind, Type};
 
@@ -264,28 +265,48 @@ impl<'a> Values<'a> {
                 out.put_slice(value);
             }
             (Values::Date(a), Target::Date) => {
-                let days = a
-                    .value(row)
-                    .checked_sub(PG_EPOCH_DAYS)
-                    .ok_or("date out of range")?;
                 out.put_i32(4);
-                out.put_i32(days);
+                out.put_i32(date(a.value(row))?);
             }
             (Values::Time(a), Target::Time) => {
                 out.put_i32(8);
                 out.put_i64(a.value(row));
             }
             (Values::Ts(a), Target::Timestamp) => {
-                let micros = a
-                    .value(row)
-                    .checked_sub(PG_EPOCH_MICROS)
-                    .ok_or("timestamp out of range")?;
                 out.put_i32(8);
-                out.put_i64(micros);
+                out.put_i64(timestamp(a.value(row))?);
             }
             _ => return Err(format!("internal: no encoder for {target:?}")),
         }
         Ok(())
+    }
+}
+
+/// A Date32 value as days since 2000-01-01, the batch convention's infinities as PostgreSQL's.
+fn date(days: i32) -> Result<i32, String> {
+    match migrate_batch::date_infinity(days) {
+        Some(Infinity::Positive) => Ok(DATE_NOEND),
+        Some(Infinity::Negative) => Ok(DATE_NOBEGIN),
+        // A finite date must not become one of PostgreSQL's infinities.
+        None => days
+            .checked_sub(PG_EPOCH_DAYS)
+            .filter(|days| ![DATE_NOBEGIN, DATE_NOEND].contains(days))
+            .ok_or_else(|| format!("{days} days since 1970-01-01 is out of range for date")),
+    }
+}
+
+/// A Timestamp(µs) value as microseconds since 2000-01-01, the batch convention's infinities as
+/// PostgreSQL's.
+fn timestamp(micros: i64) -> Result<i64, String> {
+    match migrate_batch::timestamp_infinity(micros) {
+        Some(Infinity::Positive) => Ok(TIMESTAMP_NOEND),
+        Some(Infinity::Negative) => Ok(TIMESTAMP_NOBEGIN),
+        None => micros
+            .checked_sub(PG_EPOCH_MICROS)
+            .filter(|micros| ![TIMESTAMP_NOBEGIN, TIMESTAMP_NOEND].contains(micros))
+            .ok_or_else(|| {
+                format!("{micros} microseconds since 1970-01-01 is out of range for timestamp")
+            }),
     }
 }
 
@@ -901,6 +922,38 @@ mod tests {
         assert_eq!(parsed[15], 0x11);
         assert!(uuid("a0eebc999c0b4ef8bb6d6bb9bd380a11").is_err());
         assert!(uuid("g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").is_err());
+    }
+
+    #[test]
+    fn the_batch_infinities_become_postgres_infinities() {
+        assert_eq!(date(i32::MAX), Ok(DATE_NOEND));
+        assert_eq!(date(i32::MIN), Ok(DATE_NOBEGIN));
+        assert_eq!(date(PG_EPOCH_DAYS), Ok(0));
+        assert_eq!(timestamp(i64::MAX), Ok(TIMESTAMP_NOEND));
+        assert_eq!(timestamp(i64::MIN), Ok(TIMESTAMP_NOBEGIN));
+        assert_eq!(timestamp(PG_EPOCH_MICROS), Ok(0));
+        // Finite values that would land on PostgreSQL's infinities are refused.
+        assert!(date(i32::MIN + 1).is_err());
+        assert!(date(i32::MIN + PG_EPOCH_DAYS).is_err());
+        assert!(timestamp(i64::MIN + PG_EPOCH_MICROS).is_err());
+        assert_eq!(timestamp(i64::MIN + PG_EPOCH_MICROS + 1), Ok(i64::MIN + 1));
+        let array: ArrayRef = std::sync::Arc::new(
+            arrow::array::TimestampMicrosecondArray::from(vec![Some(i64::MAX), None])
+                .with_timezone("UTC"),
+        );
+        let mut out = BytesMut::new();
+        let values = Values::new(&array).unwrap();
+        values.write(0, &Target::Timestamp, &mut out).unwrap();
+        values.write(1, &Target::Timestamp, &mut out).unwrap();
+        assert_eq!(
+            &out[..],
+            &[
+                &8i32.to_be_bytes()[..],
+                &i64::MAX.to_be_bytes(),
+                &(-1i32).to_be_bytes()
+            ]
+            .concat()[..]
+        );
     }
 
     /// The expected values are PostgreSQL's own (days and microseconds since 2000-01-01 UTC).
