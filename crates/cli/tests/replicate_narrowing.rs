@@ -81,6 +81,41 @@ fn a_postgres_string_narrower_than_a_value_fails_on_its_row() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// A key holding a `timestamptz` (which Arrow formats only by offset) or an infinity names the
+/// refused row like any other key; it was "the table has no primary key to name it".
+#[test]
+fn a_refused_row_keyed_by_a_timestamp_with_time_zone_is_named_by_its_key() {
+    let Some((source, target, staging)) = pg_task("narrow_pg_tstz") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE t (id int, at timestamptz, v text, PRIMARY KEY (id, at));
+             INSERT INTO t SELECT g, '2024-01-01 10:00+00', 'abc' FROM generate_series(1, 10) g;
+             INSERT INTO t VALUES (7, 'infinity', 'abc');
+             UPDATE t SET v = 'abcdef' WHERE id IN (3, 7) AND at = '2024-01-01 10:00+00';",
+        )
+        .unwrap();
+    let rule = mapping(&staging, "public", r#"{"type": "string", "length": 3}"#);
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &rule);
+    assert_eq!(code, 1, "{summary:#}");
+    failed_with(
+        &summary,
+        "public.t",
+        &[
+            "row id=3, at=2024-01-01T10:00:00Z (",
+            "column v (staged value: abcdef)",
+        ],
+    );
+    source
+        .sql("UPDATE t SET v = 'abc'; UPDATE t SET v = 'abcdef' WHERE at = 'infinity';")
+        .unwrap();
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &rule);
+    assert_eq!(code, 1, "{summary:#}");
+    failed_with(&summary, "public.t", &["row id=7, at=infinity ("]);
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 #[test]
 fn a_mysql_decimal_narrower_than_a_value_fails_on_its_row() {
     let Some((source, target, staging)) = mariadb_task("narrow_my") else {

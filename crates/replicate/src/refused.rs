@@ -5,7 +5,7 @@
 
 use crate::table::TableLoad;
 use crate::ReplicateError;
-use arrow::array::{Array, RecordBatch};
+use arrow::array::RecordBatch;
 use futures::StreamExt;
 use migrate_stage::{Manifest, ManifestKey, Stage, StageError};
 use migrate_warehouse::BadRow;
@@ -115,11 +115,7 @@ fn key_text(load: &TableLoad, batch: &RecordBatch) -> Option<String> {
 
 /// The value of `column` in `batch`'s only row, shortened to [`SHOWN_CHARS`].
 fn value_text(batch: &RecordBatch, column: &str) -> Option<String> {
-    let array = batch.column_by_name(column)?;
-    if array.is_null(0) {
-        return Some("NULL".into());
-    }
-    let text = arrow::util::display::array_value_to_string(array, 0).ok()?;
+    let text = migrate_warehouse::value_text(batch.column_by_name(column)?, 0);
     Some(match text.char_indices().nth(SHOWN_CHARS) {
         Some((end, _)) => format!("{}...", &text[..end]),
         None => text,

@@ -24,6 +24,7 @@
 mod error;
 pub mod postgres;
 pub mod redshift;
+mod value_text;
 
 pub use error::{BadRow, WarehouseError};
 pub use postgres::{
@@ -34,3 +35,4 @@ pub use postgres::{
     ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, SchemaChangePolicy, TableState,
     SESSION_SETTINGS,
 };
+pub use value_text::value_text;

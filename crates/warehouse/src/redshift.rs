@@ -25,16 +25,14 @@
 //! statement with secrets replaced by `<redacted>`; only [`RedshiftSql::expose`] gives the text to
 //! send to the server. Prefer [`RedshiftAuth::IamRole`], which holds no secret.
 
-use arrow::array::{Array, ArrayRef, AsArray, PrimitiveArray, RecordBatch};
+use arrow::array::{Array, AsArray, PrimitiveArray, RecordBatch};
 use arrow::datatypes::{
     ArrowPrimitiveType, DataType, Date32Type, TimeUnit, TimestampMicrosecondType,
 };
-use arrow::util::display::{ArrayFormatter, FormatOptions};
 use migrate_batch::{date_infinity, timestamp_infinity, Infinity};
 use migrate_core::{Ident, QualifiedName, TargetDialect};
 use migrate_sqlrewrite::target_ident;
 use std::fmt;
-use std::sync::Arc;
 
 /// What the staged files are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,37 +189,17 @@ fn first_infinity<T: ArrowPrimitiveType>(
         .find_map(|(row, value)| Some((row, infinity(value?)?)))
 }
 
-/// `id=5, region=eu`: the values of the `key` columns in `row`, as Arrow displays them (an
-/// infinity as such).
+/// `id=5, region=eu`: the values of the `key` columns in `row` (see [`crate::value_text`]).
 fn key_text(batch: &RecordBatch, key: &[usize], row: usize) -> String {
     let schema = batch.schema();
     key.iter()
         .filter_map(|&index| {
             let column = batch.columns().get(index)?;
-            let infinity = match column.data_type() {
-                DataType::Date32 => date_infinity(column.as_primitive::<Date32Type>().value(row)),
-                DataType::Timestamp(TimeUnit::Microsecond, _) => {
-                    timestamp_infinity(column.as_primitive::<TimestampMicrosecondType>().value(row))
-                }
-                _ => None,
-            };
-            // Arrow formats named time zones only with chrono-tz: UTC as its offset.
-            let column: ArrayRef = match column.data_type() {
-                DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => Arc::new(
-                    column
-                        .as_primitive::<TimestampMicrosecondType>()
-                        .clone()
-                        .with_timezone("+00:00"),
-                ),
-                _ => Arc::clone(column),
-            };
-            let value = match infinity {
-                Some(infinity) if column.is_valid(row) => infinity.text().to_string(),
-                _ => ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())
-                    .and_then(|formatter| formatter.value(row).try_to_string())
-                    .unwrap_or_else(|_| "?".into()),
-            };
-            Some(format!("{}={value}", schema.field(index).name()))
+            Some(format!(
+                "{}={}",
+                schema.field(index).name(),
+                crate::value_text(column, row)
+            ))
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -631,7 +609,8 @@ WHEN NOT MATCHED THEN INSERT ({}) VALUES ({});",
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Date32Array, Int32Array, TimestampMicrosecondArray};
+    use arrow::array::{ArrayRef, Date32Array, Int32Array, TimestampMicrosecondArray};
+    use std::sync::Arc;
 
     #[test]
     fn infinities_are_refused_by_column_row_and_key() {

@@ -1561,11 +1561,9 @@ impl Facts {
                 } else {
                     3 + positions.len() + position
                 };
-                let value =
-                    arrow::util::display::array_value_to_string(batch.column(column), at).ok()?;
-                Some(format!("{name}={value}"))
+                format!("{name}={}", crate::value_text(batch.column(column), at))
             })
-            .collect::<Option<Vec<_>>>()?;
+            .collect::<Vec<_>>();
         Some(parts.join(", "))
     }
 }

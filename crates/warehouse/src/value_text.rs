@@ -1,0 +1,63 @@
+//! One value of a record batch as messages show it: the row a target refused named by its key
+//! (`id=7, valid_from=2023-01-01T00:00:00Z`), the staged value at fault.
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{DataType, Date32Type, TimeUnit, TimestampMicrosecondType};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use migrate_batch::{date_infinity, timestamp_infinity};
+use std::sync::Arc;
+
+/// The value in `row` of `array` as Arrow displays it, with the batch convention's infinities as
+/// `infinity`/`-infinity`, `NULL` for a null, and `?` where Arrow can't format it.
+pub fn value_text(array: &ArrayRef, row: usize) -> String {
+    if array.is_null(row) {
+        return "NULL".into();
+    }
+    let infinity = match array.data_type() {
+        DataType::Date32 => date_infinity(array.as_primitive::<Date32Type>().value(row)),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            timestamp_infinity(array.as_primitive::<TimestampMicrosecondType>().value(row))
+        }
+        _ => None,
+    };
+    if let Some(infinity) = infinity {
+        return infinity.text().into();
+    }
+    // Arrow formats named time zones only with chrono-tz: `timestamptz` (UTC) by its offset.
+    let array: ArrayRef = match array.data_type() {
+        DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => Arc::new(
+            array
+                .as_primitive::<TimestampMicrosecondType>()
+                .clone()
+                .with_timezone("+00:00"),
+        ),
+        _ => Arc::clone(array),
+    };
+    ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())
+        .and_then(|formatter| formatter.value(row).try_to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Date32Array, Int64Array, StringArray, TimestampMicrosecondArray};
+
+    #[test]
+    fn values_show_as_keys_name_them() {
+        let utc: ArrayRef = Arc::new(
+            TimestampMicrosecondArray::from(vec![Some(1_700_000_000_500_000), Some(i64::MAX)])
+                .with_timezone("UTC"),
+        );
+        assert_eq!(value_text(&utc, 0), "2023-11-14T22:13:20.500Z");
+        assert_eq!(value_text(&utc, 1), "infinity");
+        let dates: ArrayRef = Arc::new(Date32Array::from(vec![Some(0), Some(i32::MIN), None]));
+        assert_eq!(value_text(&dates, 0), "1970-01-01");
+        assert_eq!(value_text(&dates, 1), "-infinity");
+        assert_eq!(value_text(&dates, 2), "NULL");
+        let ids: ArrayRef = Arc::new(Int64Array::from(vec![7]));
+        assert_eq!(value_text(&ids, 0), "7");
+        let text: ArrayRef = Arc::new(StringArray::from(vec!["eu"]));
+        assert_eq!(value_text(&text, 0), "eu");
+    }
+}
