@@ -316,6 +316,47 @@ CREATE VIEW v AS SELECT id, d + INTERVAL '1' DAY AS a, d + INTERVAL 1 DAYS AS b,
     );
 }
 
+/// Hive's `date_sub(d, n)` and `add_months(d, n)` were `function.unverified` and the view failed
+/// on PostgreSQL. Both give DATEs as in Hive, and `add_months` of a month's last day is the last
+/// day of the result month (Hive's add_months('2015-02-28', 2) is 2015-04-30); a day the result
+/// month lacks gives its last day; a string date is read as a date.
+#[test]
+fn hive_date_sub_and_add_months_run_on_postgres() {
+    let path = file(
+        "hive_add_months.sql",
+        b"CREATE TABLE e (id int, d date, s string, n int);
+CREATE VIEW v AS SELECT id, date_sub(d, 1) AS a, date_sub(s, n + 1) AS b, add_months(d, n) AS c, add_months(s, -1) AS m FROM e;
+",
+    );
+    let (code, postgres, stderr) = convert_to("hive", "postgres", &path);
+    assert!(code <= 1, "{stderr}");
+    assert!(!stderr.contains("view v:"), "{stderr}");
+    let (_, redshift, stderr) = convert_to("hive", "redshift", &path);
+    assert!(
+        redshift.contains("CAST(DATEADD(day, -1, d) AS DATE) AS a, CAST(DATEADD(day, -(n + 1), s) AS DATE) AS b, CAST(ADD_MONTHS(d, n) AS DATE) AS c"),
+        "{redshift}\n{stderr}"
+    );
+    assert!(!stderr.contains("view v:"), "{stderr}");
+    let Some(db) = runs_on_postgres("hive_add_months", &postgres) else {
+        return;
+    };
+    db.sql(
+        "INSERT INTO e VALUES (1, '2015-02-28', '2015-03-31', 2), (2, '2015-01-31', '2024-02-29', 1), \
+                              (3, '2015-01-14', '2016-03-01', 12)",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        rows(&db, "SELECT * FROM v ORDER BY id"),
+        "1|2015-02-27|2015-03-28|2015-04-30|2015-02-28\n\
+         2|2015-01-30|2024-02-27|2015-02-28|2024-01-31\n\
+         3|2015-01-13|2016-02-17|2016-01-14|2016-02-01"
+    );
+    assert_eq!(
+        rows(&db, "SELECT string_agg(format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'v'::regclass AND attnum > 0"),
+        "integer,date,date,date,date"
+    );
+}
+
 /// pg_dump writes literals as `(0)::numeric`: NUMERIC(38,10) holds such a value exactly, so the
 /// Redshift view has no warning; a column cast keeps it.
 #[test]

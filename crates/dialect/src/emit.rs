@@ -766,6 +766,14 @@ impl<'a> Emitter<'a> {
                 Some(LiteralDefault::ZeroDate) => {
                     self.zero_date_default(column, expression, &object);
                 }
+                Some(LiteralDefault::TimeOutOfRange) => self.finding(
+                    Severity::Warning,
+                    "default.time-range",
+                    &object,
+                    format!("the default {} is no time of day (a MySQL TIME is a duration), which the target's TIME (00:00:00 to 24:00:00) can't hold: the column has no default, and rows inserted without a value get NULL", expression.trim()),
+                    "give the column a default within a day in the source, or, if it holds durations, make it an INTERVAL and set the default by hand",
+                    location,
+                ),
                 None if self.from == SourceDialect::Mysql && calls_sequence(expression) => {
                     // Only a whole `nextval(s)` becomes an identity; the targets read the
                     // sequence's name in `nextval(s) * 10` as a column.
@@ -779,8 +787,7 @@ impl<'a> Emitter<'a> {
                     );
                 }
                 None => {
-                    if let Some(default) =
-                        self.expression(table, expression, &object, "default", location)
+                    if let Some(default) = self.default_expression(table, expression, &object, location)
                     {
                         let _ = write!(sql, " DEFAULT {default}");
                     }
@@ -951,17 +958,64 @@ impl<'a> Emitter<'a> {
         match self.rewrite_in_table(table, expression, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, object, location),
             Err(error) => {
-                self.finding(
-                    Severity::Warning,
-                    "expression.not-converted",
-                    object,
-                    format!("the {what} `{expression}` could not be translated ({error}) and was dropped"),
-                    format!("write the {what} by hand in the target"),
-                    location,
-                );
+                self.not_converted(object, what, expression, &error.to_string(), location);
                 None
             }
         }
+    }
+
+    /// A column's default expression in the target. MySQL and Oracle take no stored function in
+    /// a default, so a call the function map doesn't know is a built-in the target lacks, which
+    /// would fail the table's CREATE: the default is left out instead.
+    fn default_expression(
+        &mut self,
+        table: &Table,
+        expression: &str,
+        object: &str,
+        location: Option<&migrate_core::SourceLocation>,
+    ) -> Option<String> {
+        let context = self.rewrite_context(table);
+        let rewritten = match self.rewrite_in_table(table, expression, &context) {
+            Ok(rewritten) => rewritten,
+            Err(error) => {
+                self.not_converted(object, "default", expression, &error.to_string(), location);
+                return None;
+            }
+        };
+        let unknown: Vec<&str> = rewritten
+            .unverified_calls()
+            .map(|note| note.message.as_str())
+            .collect();
+        if unknown.is_empty() || !matches!(self.from, SourceDialect::Mysql | SourceDialect::Oracle)
+        {
+            return self.accept_rewrite(rewritten, object, location);
+        }
+        let reason = format!(
+            "{}; {} takes no stored function in a default, so the target lacks this built-in",
+            unknown.join("; "),
+            self.from
+        );
+        self.not_converted(object, "default", expression, &reason, location);
+        None
+    }
+
+    /// `expression.not-converted`: the `what` (a default, a CHECK condition) is left out.
+    fn not_converted(
+        &mut self,
+        object: &str,
+        what: &str,
+        expression: &str,
+        reason: &str,
+        location: Option<&migrate_core::SourceLocation>,
+    ) {
+        self.finding(
+            Severity::Warning,
+            "expression.not-converted",
+            object,
+            format!("the {what} `{expression}` could not be translated ({reason}) and was dropped"),
+            format!("write the {what} by hand in the target"),
+            location,
+        );
     }
 
     /// Keeps a rewrite unless one of its notes says it needs manual action.

@@ -2,6 +2,7 @@
 //! mysqldump writes BIT defaults as bit or hex literals (`b'1'`, `b'00000101'`, `0x01`), booleans
 //! as `0`/`1`, and legacy date defaults as zero dates (`'0000-00-00 00:00:00'`), and binary
 //! columns' defaults as hex, bit or string literals (`0x4142`, `'\0\0\0'`), which the targets spell otherwise.
+//! A MySQL TIME is a duration (-838:59:59 to 838:59:59), so its default may be no time of day.
 
 use migrate_core::{LogicalType, SourceDialect};
 
@@ -14,6 +15,9 @@ pub(crate) enum LiteralDefault {
     ZeroDate,
     /// The bytes of a binary column's default.
     Bytes(Vec<u8>),
+    /// A MySQL TIME past 24:00:00 or negative (`'25:00:00'`, `'-01:00:00'`): the targets' TIME
+    /// is a time of day, from 00:00:00 to 24:00:00.
+    TimeOutOfRange,
 }
 
 /// The target form of `expression` as the default of a column of `data_type`, when it is one of
@@ -46,6 +50,9 @@ pub(crate) fn literal_default(
         }
         LogicalType::Date | LogicalType::Timestamp { .. } => {
             is_zero_date(expression).then_some(LiteralDefault::ZeroDate)
+        }
+        LogicalType::Time { .. } if from == SourceDialect::Mysql => {
+            is_past_a_day(expression).then_some(LiteralDefault::TimeOutOfRange)
         }
         _ => None,
     }
@@ -166,6 +173,34 @@ fn is_zero_date(expression: &str) -> bool {
     month.trim_start_matches('0').is_empty() || day.trim_start_matches('0').is_empty()
 }
 
+/// A MySQL TIME literal that is no time of day: negative or past 24:00:00. MySQL writes
+/// `'[-][D ]HH:MM:SS[.frac]'` (days count 24 hours), or `'HHMMSS'` without colons.
+fn is_past_a_day(expression: &str) -> bool {
+    let text = unquoted(expression).trim();
+    if text.starts_with('-') {
+        return true;
+    }
+    let (days, clock) = match text.split_once(' ') {
+        Some((days, clock)) => (days.parse::<f64>().unwrap_or(0.0), clock.trim()),
+        None => (0.0, text),
+    };
+    let seconds = if clock.contains(':') {
+        clock
+            .split(':')
+            .zip([3600.0, 60.0, 1.0])
+            .map(|(part, unit)| part.parse::<f64>().unwrap_or(0.0) * unit)
+            .sum::<f64>()
+    } else {
+        let number = clock.parse::<f64>().unwrap_or(0.0);
+        let whole = number.trunc();
+        (whole / 10000.0).trunc() * 3600.0
+            + ((whole % 10000.0) / 100.0).trunc() * 60.0
+            + whole % 100.0
+            + number.fract()
+    };
+    days * 86400.0 + seconds > 86400.0
+}
+
 /// The text of a single-quoted string literal, or the expression itself.
 fn unquoted(expression: &str) -> &str {
     expression
@@ -283,6 +318,45 @@ mod tests {
         );
         assert_eq!(
             literal_default(&LogicalType::Text, "'0000-00-00'", SourceDialect::Mysql),
+            None
+        );
+    }
+
+    #[test]
+    fn times_past_a_day_are_recognised() {
+        let time = LogicalType::Time {
+            precision: 0,
+            with_time_zone: false,
+        };
+        for outside in [
+            "'25:00:00'",
+            "'-01:00:00'",
+            "'838:59:59'",
+            "'24:00:00.5'",
+            "'1 01:00:00'",
+            "'250000'",
+        ] {
+            assert_eq!(
+                literal_default(&time, outside, SourceDialect::Mysql),
+                Some(LiteralDefault::TimeOutOfRange),
+                "{outside}"
+            );
+        }
+        for inside in [
+            "'10:30:00'",
+            "'24:00:00'",
+            "'23:59:59.999999'",
+            "'103000'",
+            "'0 10:00'",
+        ] {
+            assert_eq!(
+                literal_default(&time, inside, SourceDialect::Mysql),
+                None,
+                "{inside}"
+            );
+        }
+        assert_eq!(
+            literal_default(&time, "'25:00:00'", SourceDialect::Postgres),
             None
         );
     }

@@ -1,7 +1,7 @@
 //! Function calls: the named rewrites that take a call apart (DECODE, NVL2, GROUP_CONCAT), then
 //! the data-driven function map, then the check that anything left is known in the target.
 
-use super::{concat_ws, decode, mysql, nvl2, trunc, Ctx};
+use super::{concat_ws, decode, mysql, mysql_interval, nvl2, trunc, Ctx};
 use crate::ast::{arity, builtin_name, has_clauses, is_atomic, plain_args};
 use crate::funcmap::{placeholder, Action, Rule};
 use migrate_core::{SourceDialect, TargetDialect};
@@ -68,6 +68,16 @@ pub(crate) fn rewrite_call(expr: &mut Expr, ctx: &mut Ctx) {
     }
 }
 
+impl crate::Rewritten {
+    /// The notes of calls the function map doesn't know (`function.unverified`): a built-in the
+    /// target may lack, or a user-defined function.
+    pub fn unverified_calls(&self) -> impl Iterator<Item = &crate::Note> {
+        self.notes
+            .iter()
+            .filter(|note| note.code == "function.unverified")
+    }
+}
+
 /// `PACKAGE.FUNCTION` (Oracle `DBMS_LOB.SUBSTR`) when the function map has rules for it.
 fn package_function(function: &Function, ctx: &Ctx) -> Option<String> {
     let [package, name] = function.name.0.as_slice() else {
@@ -115,6 +125,9 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
         }
         (SourceDialect::Hive, "CONCAT_WS") if ctx.to == TargetDialect::Postgres => {
             return concat_ws::concat_ws(function, ctx);
+        }
+        (SourceDialect::Mysql, "ADDDATE" | "SUBDATE") => {
+            return plain_args(function).and_then(|args| mysql_interval::add_days(name, args, ctx));
         }
         (SourceDialect::Oracle, "ROUND") => {
             return plain_args(function).and_then(|args| trunc::round_date(&args, ctx));

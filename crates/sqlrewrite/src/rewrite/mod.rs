@@ -50,6 +50,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql::GROUP_CONCAT_NAME,
     mysql::CONCAT_NAME,
     concat_ws::NAME,
+    mysql_interval::DAYS_NAME,
     mysql_interval::INTERVAL_NAME,
     mysql_interval::DATE_NAME,
     mysql_interval::CONDITION_NAME,

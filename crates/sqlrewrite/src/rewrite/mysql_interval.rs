@@ -28,6 +28,7 @@ use sqlparser::ast::{
     JoinOperator, Select, UnaryOperator, Value,
 };
 
+pub(crate) const DAYS_NAME: &str = "adddate_days_to_interval";
 pub(crate) const INTERVAL_NAME: &str = "interval_unit_to_literal";
 pub(crate) const DATE_NAME: &str = "interval_on_date_keeps_date";
 pub(crate) const CONDITION_NAME: &str = "numeric_condition_to_comparison";
@@ -114,6 +115,45 @@ pub(crate) fn source_interval(expr: &mut Expr, ctx: &mut Ctx) {
     };
     *expr = replacement;
     ctx.log.applied(INTERVAL_NAME);
+}
+
+/// `adddate_days_to_interval`: MySQL's `ADDDATE(d, n)` and `SUBDATE(d, n)` with a number of days
+/// are `d + INTERVAL n DAY` and `d - INTERVAL n DAY`. With an interval (already rewritten, as the
+/// arguments are), they are DATE_ADD and DATE_SUB: `None` leaves them to the function map.
+pub(crate) fn add_days(name: &str, args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
+    let [date, days]: [Expr; 2] = args.try_into().ok()?;
+    if is_interval(&days) {
+        return None;
+    }
+    let mut interval = Expr::Interval(Interval {
+        value: Box::new(days),
+        leading_field: Some(DateTimeField::Day),
+        leading_precision: None,
+        last_field: None,
+        fractional_seconds_precision: None,
+    });
+    source_interval(&mut interval, ctx);
+    let op = if name == "SUBDATE" {
+        BinaryOperator::Minus
+    } else {
+        BinaryOperator::Plus
+    };
+    ctx.log.applied(DAYS_NAME);
+    Some(binary(date, op, interval))
+}
+
+/// An interval as [`source_interval`] leaves it: a literal, or `n * INTERVAL '1 days'`.
+fn is_interval(expr: &Expr) -> bool {
+    match expr {
+        Expr::Interval(_) => true,
+        Expr::BinaryOp {
+            op: BinaryOperator::Multiply,
+            right,
+            ..
+        } => matches!(right.as_ref(), Expr::Interval(_)),
+        Expr::Nested(inner) => is_interval(inner),
+        _ => false,
+    }
 }
 
 /// `INTERVAL 'text'`, without a unit.

@@ -167,6 +167,32 @@ async fn without_existing_schemas(
     Ok(kept)
 }
 
+/// The statements of `ddl` on one line, without its comments: an error's text reads on to the
+/// server's reason after it.
+fn one_line(ddl: &str) -> String {
+    ddl.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("--"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The line of `ddl` where the server says it failed (its position counts characters from 1).
+fn refused_line<'d>(error: &tokio_postgres::Error, ddl: &'d str) -> Option<&'d str> {
+    let Some(tokio_postgres::error::ErrorPosition::Original(position)) =
+        error.as_db_error()?.position()
+    else {
+        return None;
+    };
+    let offset = ddl
+        .char_indices()
+        .nth(usize::try_from(*position).ok()?.checked_sub(1)?)?
+        .0;
+    let start = ddl[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = ddl[offset..].find('\n').map_or(ddl.len(), |i| offset + i);
+    Some(ddl[start..end].trim())
+}
+
 /// Runs `create` (the converted DDL of table `name`) in `tx`. A constraint or index name that
 /// another relation of the schema has already (PostgreSQL names a key's index after its
 /// constraint, and relation names are unique per schema) is a schema error naming the table
@@ -179,7 +205,15 @@ async fn create_table(
     create: &str,
     doing: &impl Fn(&str) -> String,
 ) -> Result<(), WarehouseError> {
-    let running = || doing(&format!("running the converted DDL\n{create}"));
+    let creating = |error: &tokio_postgres::Error| {
+        doing(&format!(
+            "creating the table with its converted DDL `{}`{}",
+            one_line(create),
+            refused_line(error, create)
+                .map(|line| format!(" (refused at `{line}`)"))
+                .unwrap_or_default()
+        ))
+    };
     // A savepoint: the holder is looked up in the same transaction after the failure.
     let savepoint = tx
         .savepoint("migrate_create")
@@ -195,7 +229,7 @@ async fn create_table(
         Err(error) => error,
     };
     if error.code() != Some(&tokio_postgres::error::SqlState::DUPLICATE_TABLE) {
-        return Err(WarehouseError::database(running())(error));
+        return Err(WarehouseError::database(creating(&error))(error));
     }
     savepoint
         .rollback()
@@ -234,7 +268,7 @@ async fn create_table(
                 ),
             })
         }
-        _ => Err(WarehouseError::database(running())(error)),
+        _ => Err(WarehouseError::database(creating(&error))(error)),
     }
 }
 

@@ -1,0 +1,198 @@
+//! MariaDB column defaults in a PostgreSQL target, against the real servers: a default the target
+//! can't hold (a TIME past a day, a function the maps don't know) is left out with a finding
+//! instead of failing the table's CREATE; the date functions MariaDB defaults call are converted;
+//! a CREATE that still fails names the table and what was being done.
+
+mod common;
+
+use common::{mariadb_task, migrate_json, one, table};
+use serde_json::Value;
+use std::path::Path;
+
+/// `migrate replicate` of `source` into `target` (full load): exit code and summary.
+fn replicate(source: &str, target: &str, staging: &Path) -> (i32, Value) {
+    migrate_json(&[
+        "replicate",
+        "--source",
+        source,
+        "--target",
+        target,
+        "--staging",
+        staging.to_str().expect("utf-8 path"),
+        "--progress",
+        "never",
+    ])
+}
+
+/// The objects of the summary's findings of `code`.
+fn findings(summary: &Value, code: &str) -> Vec<String> {
+    summary["findings"]
+        .as_array()
+        .expect("the summary lists its findings")
+        .iter()
+        .filter(|f| f["code"] == code)
+        .map(|f| f["object"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The repro: MariaDB's TIME is a duration, and `DEFAULT '25:00:00'` failed the table on
+/// PostgreSQL (`: date/time field value out of range`). Now the table is created without that
+/// default, with a `default.time-range` warning, and its rows load; a default within a day stays.
+#[test]
+fn a_time_default_past_a_day_is_left_out_and_the_table_loads() {
+    let Some((source, target, staging)) = mariadb_task("rep_def_time") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE a (id INT PRIMARY KEY, t TIME DEFAULT '25:00:00', \
+                             n TIME DEFAULT '-01:00:00', ok TIME DEFAULT '10:30:00');
+             INSERT INTO a (id, t, n) VALUES (1, '10:00:00', '11:00:00');",
+        )
+        .unwrap();
+    let (code, summary) = replicate(source.url(), target.url(), &staging);
+    let schema = source.name();
+    let a = table(&summary, &format!("{schema}.a"));
+    assert_eq!(
+        (&a["status"], &a["rows"]),
+        (&"loaded".into(), &1.into()),
+        "{summary:#}"
+    );
+    assert_eq!(code, 0, "{summary:#}");
+    assert_eq!(
+        findings(&summary, "default.time-range"),
+        [format!("{schema}.a.t"), format!("{schema}.a.n")],
+        "{summary:#}"
+    );
+    target
+        .sql(&format!("INSERT INTO \"{schema}\".a (id) VALUES (2)"))
+        .unwrap();
+    assert_eq!(
+        one(
+            &target,
+            &format!("SELECT t IS NULL, n IS NULL, ok FROM \"{schema}\".a WHERE id = 2")
+        ),
+        "t|t|10:30:00"
+    );
+}
+
+/// The repro: `DEFAULT (YEAR(CURDATE()))` failed the table (`function year(date) does not
+/// exist`). Now MariaDB's date functions are converted (YEAR, MONTH, DAYOFMONTH, ADDDATE and
+/// SUBDATE in both forms), and a default calling a built-in the maps don't know (WEEKDAY) is left
+/// out with an `expression.not-converted` warning naming it, instead of failing the table.
+#[test]
+fn date_function_defaults_are_converted_and_unknown_ones_left_out() {
+    let Some((source, target, staging)) = mariadb_task("rep_def_func") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE f (id INT PRIMARY KEY,
+                             y INT DEFAULT (YEAR(CURDATE())),
+                             m INT DEFAULT (MONTH(CURDATE())),
+                             d INT DEFAULT (DAYOFMONTH(CURDATE()) + DAY(CURDATE())),
+                             tomorrow DATE DEFAULT (ADDDATE(CURDATE(), 1)),
+                             next_week DATE DEFAULT (ADDDATE(CURDATE(), INTERVAL 1 WEEK)),
+                             yesterday DATE DEFAULT (SUBDATE(CURDATE(), 1)),
+                             last_month DATE DEFAULT (SUBDATE(CURDATE(), INTERVAL 1 MONTH)),
+                             w INT DEFAULT (WEEKDAY(CURDATE())));
+             INSERT INTO f (id) VALUES (1);",
+        )
+        .unwrap();
+    let (code, summary) = replicate(source.url(), target.url(), &staging);
+    let schema = source.name();
+    let f = table(&summary, &format!("{schema}.f"));
+    assert_eq!(
+        (&f["status"], &f["rows"]),
+        (&"loaded".into(), &1.into()),
+        "{summary:#}"
+    );
+    assert_eq!(code, 0, "{summary:#}");
+    let dropped: Vec<&Value> = summary["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "expression.not-converted")
+        .collect();
+    assert_eq!(dropped.len(), 1, "{summary:#}");
+    assert_eq!(dropped[0]["object"], format!("{schema}.f.w"), "{summary:#}");
+    let message = dropped[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("weekday") && message.contains("dropped"),
+        "{message}"
+    );
+    assert_eq!(findings(&summary, "function.unverified"), [] as [String; 0]);
+    target
+        .sql(&format!("INSERT INTO \"{schema}\".f (id) VALUES (2)"))
+        .unwrap();
+    assert_eq!(
+        one(
+            &target,
+            &format!(
+                "SELECT y = EXTRACT(YEAR FROM CURRENT_DATE), m = EXTRACT(MONTH FROM CURRENT_DATE), \
+                        d = 2 * EXTRACT(DAY FROM CURRENT_DATE), tomorrow = CURRENT_DATE + 1, \
+                        next_week = CURRENT_DATE + 7, yesterday = CURRENT_DATE - 1, \
+                        last_month = CAST(CURRENT_DATE - INTERVAL '1 month' AS DATE), w IS NULL, \
+                        pg_typeof(y), pg_typeof(tomorrow), pg_typeof(last_month) \
+                   FROM \"{schema}\".f WHERE id = 2"
+            )
+        ),
+        "t|t|t|t|t|t|t|t|integer|date|date"
+    );
+    // The source's row came with the source's values.
+    assert_eq!(
+        one(
+            &target,
+            &format!("SELECT w IS NOT NULL AND y > 2000 FROM \"{schema}\".f WHERE id = 1")
+        ),
+        "t"
+    );
+}
+
+/// The repro: a table whose converted CREATE the target refuses failed with a message whose
+/// server reason came after the whole converted script, on a line of its own starting with a bare
+/// `: `. Now the reason follows the table, what was being done and the statement on one line,
+/// with the line the server points at.
+#[test]
+fn a_create_the_target_refuses_names_the_table_and_the_statement() {
+    let Some((source, target, staging)) = mariadb_task("rep_def_err") else {
+        return;
+    };
+    // MariaDB casts the text default to the column's INT; PostgreSQL refuses it in the CREATE.
+    source
+        .sql(
+            "CREATE TABLE e (id INT PRIMARY KEY, c INT DEFAULT (LOWER('1')));
+             CREATE TABLE p (id INT PRIMARY KEY, s INT DEFAULT (SIGN(CURDATE())));
+             CREATE TABLE fine (id INT PRIMARY KEY);
+             INSERT INTO e (id) VALUES (1); INSERT INTO p (id) VALUES (1);
+             INSERT INTO fine VALUES (1);",
+        )
+        .unwrap();
+    let (code, summary) = replicate(source.url(), target.url(), &staging);
+    let schema = source.name();
+    assert_ne!(code, 0, "{summary:#}");
+    let e = table(&summary, &format!("{schema}.e"));
+    assert_eq!(e["status"], "failed", "{summary:#}");
+    // The first table created in the schema also creates the schema.
+    let creating = |table: &str| {
+        format!("preparing table {schema}.{table} (DropAndCreate): creating the table with its converted DDL `")
+    };
+    let error = e["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with(&creating("e"))
+            && error.contains(&format!("CREATE TABLE {schema}.e ( id INTEGER NOT NULL, c INTEGER DEFAULT LOWER('1'), PRIMARY KEY (id) );`: column \"c\" is of type integer but default expression is of type text"))
+            && !error.contains('\n'),
+        "{error}"
+    );
+    // Where the server points into the statement, the error quotes that line.
+    let p = table(&summary, &format!("{schema}.p"));
+    assert_eq!(p["status"], "failed", "{summary:#}");
+    let error = p["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with(&creating("p"))
+            && error.contains(&format!("CREATE TABLE {schema}.p ( id INTEGER NOT NULL, s INTEGER DEFAULT sign(CURRENT_DATE), PRIMARY KEY (id) );` (refused at `s INTEGER DEFAULT sign(CURRENT_DATE),`): function sign(date) does not exist")),
+        "{error}"
+    );
+    let fine = table(&summary, &format!("{schema}.fine"));
+    assert_eq!(fine["status"], "loaded", "{summary:#}");
+}
