@@ -232,6 +232,13 @@ fn read_manifest(dir: &Path) -> Result<Manifest, CatalogError> {
     let path = dir.join(MANIFEST);
     let text = match std::fs::read(&path) {
         Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !dir.is_dir() => {
+            return Err(CatalogError::Io {
+                path: dir.to_path_buf(),
+                message: "no such directory: give the directory `migrate catalog --export` wrote"
+                    .into(),
+            });
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(bad_export(
                 dir,
@@ -269,7 +276,8 @@ fn read_manifest(dir: &Path) -> Result<Manifest, CatalogError> {
 
 /// Checks a whole export before anything is imported: the manifest, every file it lists (each
 /// line read as its object type; line count, size and checksum as listed), and no `*.jsonl`
-/// file that it doesn't list. The first problem is the error, naming the file (and line).
+/// file anywhere in the directory that it doesn't list (a stray part file means a mixed or
+/// changed export). The first problem is the error, naming the file (and line).
 pub(crate) fn validate(dir: &Path) -> Result<(), CatalogError> {
     let manifest = read_manifest(dir)?;
     for listed in &manifest.files {
@@ -289,15 +297,13 @@ pub(crate) fn validate(dir: &Path) -> Result<(), CatalogError> {
             ));
         }
     }
-    for kind in KINDS {
-        for path in jsonl_files(&dir.join(kind))? {
-            let rel = relative(dir, &path);
-            if !manifest.files.iter().any(|f| f.path == rel) {
-                return Err(bad_export(
-                    &path,
-                    format!("is not listed in {MANIFEST}: it is not part of this export"),
-                ));
-            }
+    for path in jsonl_files(dir)? {
+        let rel = relative(dir, &path);
+        if !manifest.files.iter().any(|f| f.path == rel) {
+            return Err(bad_export(
+                &path,
+                format!("is not listed in {MANIFEST}: it is not part of this export"),
+            ));
         }
     }
     Ok(())
@@ -431,16 +437,22 @@ pub(crate) fn read<T: DeserializeOwned + 'static>(
     }))
 }
 
-fn jsonl_files(sub: &Path) -> Result<Vec<PathBuf>, CatalogError> {
-    let entries = match std::fs::read_dir(sub) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io(sub, e)),
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
+/// Every `*.jsonl` file under `dir`, at any depth (symbolic links to directories are not
+/// followed), sorted.
+fn jsonl_files(dir: &Path) -> Result<Vec<PathBuf>, CatalogError> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(sub) = pending.pop() {
+        for entry in std::fs::read_dir(&sub).map_err(|e| io(&sub, e))? {
+            let entry = entry.map_err(|e| io(&sub, e))?;
+            let path = entry.path();
+            if entry.file_type().map_err(|e| io(&path, e))?.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|x| x == "jsonl") {
+                files.push(path);
+            }
+        }
+    }
     files.sort();
     Ok(files)
 }

@@ -123,7 +123,8 @@ fn parse_size(s: &str) -> Result<u64> {
     let num: f64 = num
         .parse()
         .with_context(|| format!("bad size {s:?}: expected e.g. 16MiB"))?;
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+    let unit = unit.trim();
+    let mult: f64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kib" => 1024.0,
         "m" | "mib" => 1024.0 * 1024.0,
@@ -131,7 +132,9 @@ fn parse_size(s: &str) -> Result<u64> {
         "kb" => 1e3,
         "mb" => 1e6,
         "gb" => 1e9,
-        other => bail!("bad size {s:?}: unknown unit {other:?} (use KiB, MiB, GiB, KB, MB, GB)"),
+        _ => bail!(
+            "bad size {s:?}: unknown unit {unit:?} (use B, K, M, G, KiB, MiB, GiB (powers of 1024), KB, MB or GB (powers of 1000), in any case; no unit: bytes)"
+        ),
     };
     Ok((num * mult) as u64)
 }

@@ -118,13 +118,16 @@ fn main() -> ExitCode {
 /// a Unix tool killed by SIGPIPE (128 + 13), without a message.
 const BROKEN_PIPE_EXIT: i32 = 141;
 
-/// A write to standard output that its reader closed: an `io::Error` returned as it is. (Errors
-/// of the libraries' connections are their own types, with their cause inside: a server that
-/// closed a socket is reported, never taken for this.)
+/// A write to standard output that its reader closed: an `io::Error` returned as it is, or the
+/// one a JSON writer (`serde_json::to_writer`) carries. (Errors of the libraries' connections are
+/// their own types, with their cause inside: a server that closed a socket is reported, never
+/// taken for this.)
 fn closed_pipe(error: &anyhow::Error) -> bool {
-    error
-        .downcast_ref::<std::io::Error>()
-        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    let kind = match error.downcast_ref::<serde_json::Error>() {
+        Some(json) => json.io_error_kind(),
+        None => error.downcast_ref::<std::io::Error>().map(|e| e.kind()),
+    };
+    kind == Some(std::io::ErrorKind::BrokenPipe)
 }
 
 fn describe(error: &anyhow::Error) -> String {

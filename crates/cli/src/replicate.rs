@@ -66,7 +66,7 @@ struct CdcArgs {
     #[arg(long)]
     cdc: bool,
     /// Replicate changes only, from --from (no full load).
-    #[arg(long, requires = "from")]
+    #[arg(long, requires = "from", conflicts_with = "cdc")]
     cdc_only: bool,
     /// Where --cdc-only starts: a PostgreSQL LSN (16/B374D848) or a binlog position
     /// (mariadb-bin.000012:4567).
@@ -585,15 +585,7 @@ fn print_text(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
     if !notable.is_empty() {
         writeln!(out, "\nfindings:")?;
         for f in notable {
-            writeln!(
-                out,
-                "  {} {} {}: {} {}",
-                f.severity.as_str(),
-                f.code,
-                f.object,
-                f.message,
-                f.action
-            )?;
+            writeln!(out, "  {f}")?;
         }
     }
     if let Some(cdc) = &summary.cdc {

@@ -316,3 +316,81 @@ fn sigint_stops_the_run_with_a_summary() {
         .unwrap_or_else(|| panic!("{out}"));
     assert!(created > 0 && created < 21_000, "{out}");
 }
+
+/// `--import` of a directory that is not a whole export, refused before Glue gets anything: a
+/// stray `*.jsonl` part file anywhere in it (a mixed or changed export), and a directory that
+/// does not exist (said as such, not as an unfinished export).
+#[test]
+fn an_import_with_a_stray_part_file_or_no_directory_is_refused() {
+    let (Some(glue), Some(server)) = (migrate_testkit::glue(), migrate_testkit::mariadb()) else {
+        return;
+    };
+    let prefix = migrate_testkit::unique_name("stray")
+        .trim_start_matches("t_")
+        .to_string();
+    let spec = Spec {
+        tables: 2,
+        partitions: 3,
+        databases: 1,
+        ..Spec::standard(Dialect::Mysql, Generation::Hive4, &prefix)
+    };
+    let db = server.create_database("cli_stray_metastore");
+    db.sql(&format!(
+        "{}\n{}",
+        ddl(spec.dialect, spec.generation),
+        populate(&spec)
+    ))
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let export = tmp.path().join("export");
+    let export_text = export.to_str().unwrap();
+    let selected = format!("{prefix}_*");
+    let (code, _, err) = text(&migrate(
+        &[
+            "--metastore",
+            db.url(),
+            "--database",
+            &selected,
+            "--export",
+            export_text,
+        ],
+        &[],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let part = std::fs::read(export.join("tables/part-00000.jsonl")).unwrap();
+    for stray in ["extra.jsonl", "sub/x.jsonl", "tables/part-00001.jsonl"] {
+        let path = export.join(stray);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &part).unwrap();
+        let (code, _, err) = text(&migrate(&["--import", export_text], &glue.env()));
+        assert_eq!(code, 2, "{stray}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{}: is not listed in manifest.json",
+                path.display()
+            )),
+            "{stray}: {err}"
+        );
+        std::fs::remove_file(&path).unwrap();
+    }
+    // Nothing of it reached Glue; without the stray files the same export imports.
+    let (code, out, err) = text(&migrate(
+        &["--import", export_text, "--output", "json"],
+        &glue.env(),
+    ));
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["tables"]["created"], 2, "{report:#}");
+
+    let missing = tmp.path().join("nosuchdir");
+    let (code, _, err) = text(&migrate(
+        &["--import", missing.to_str().unwrap()],
+        &glue.env(),
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{}: no such directory", missing.display())),
+        "{err}"
+    );
+    assert!(!err.contains("manifest.json"), "{err}");
+}

@@ -432,6 +432,16 @@ fn bad_input_exits_2_with_a_clear_message() {
             vec![tmp.path().display().to_string(), file.display().to_string()],
             "a-file is a file, not a directory: give the directory to copy into",
         ),
+        // Every unit a size takes is named, K/M/G too.
+        (
+            vec![
+                tmp.path().display().to_string(),
+                "s3://b/p".into(),
+                "--bandwidth".into(),
+                "10XB".into(),
+            ],
+            r#"bad size "10XB": unknown unit "XB" (use B, K, M, G, KiB, MiB, GiB (powers of 1024), KB, MB or GB (powers of 1000), in any case; no unit: bytes)"#,
+        ),
     ];
     for (args, expected) in cases {
         let mut all = vec!["copy".to_string()];

@@ -15,6 +15,9 @@
 //! that the severity cell names every severity the source gives the code (where it is written next
 //! to the code: `Severity::X` as the call's first argument, `.action(` / `.warning(`, or the map's
 //! `severity = "..."`).
+//!
+//! docs/cli.md's example of the `convert` JSON summary is checked against what the tool prints for
+//! the scenario it is run on.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -567,5 +570,46 @@ fn findings_doc_lists_every_code_with_its_severity() {
         problems.is_empty(),
         "docs/findings.md is out of date:\n  {}",
         problems.join("\n  ")
+    );
+}
+
+/// The `convert --output json | jq ...` example of docs/cli.md: the documented JSON is what migrate
+/// prints for `scenarios/convert/oracle-retail/schema.sql`, the file the doc's examples run on.
+#[test]
+fn cli_doc_json_summary_example_is_what_convert_prints() {
+    let doc = std::fs::read_to_string(repo().join("docs/cli.md")).expect("docs/cli.md");
+    let command = "$ migrate convert --from oracle --target postgres schema.sql --output json";
+    let example = &doc[doc
+        .find(command)
+        .expect("the example's command in docs/cli.md")..];
+    let start = example.find("\n{").expect("the example's JSON") + 1;
+    let end = start
+        + example[start..]
+            .find("\n```")
+            .expect("the end of the example");
+    let documented: serde_json::Value =
+        serde_json::from_str(&example[start..end]).expect("the example's JSON parses");
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(["convert", "--from", "oracle", "--target", "postgres"])
+        .args(["schema.sql", "--output", "json"])
+        .current_dir(repo().join("scenarios/convert/oracle-retail"))
+        .output()
+        .expect("run migrate");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("a JSON report on standard output");
+    let length = |key: &str| report[key].as_array().map(Vec::len);
+    // What the example's `jq` filter keeps.
+    let shown = serde_json::json!({
+        "schema_version": report["schema_version"],
+        "source": report["source"],
+        "target": report["target"],
+        "summary": report["summary"],
+        "tables": length("tables"),
+        "findings": length("findings"),
+    });
+    assert_eq!(
+        documented, shown,
+        "docs/cli.md's JSON summary example is out of date"
     );
 }

@@ -420,7 +420,8 @@ impl Task {
         let url_error = |key: &'static str, e: UrlError| error(key, e.message, e.action);
 
         let source =
-            DatabaseUrl::parse(self.source.url.as_str()).map_err(|e| url_error("source.url", e))?;
+            DatabaseUrl::parse_for(self.source.url.as_str(), &[Engine::Postgres, Engine::Mysql])
+                .map_err(|e| url_error("source.url", e))?;
         if source.engine() == Engine::Redshift {
             return Err(error(
                 "source.url",

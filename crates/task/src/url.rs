@@ -52,6 +52,23 @@ impl Engine {
             Engine::Redshift => 5439,
         }
     }
+
+    /// The schemes of `engines` as advice lists them: `postgres://, mysql:// (or mariadb://)`.
+    fn listed(engines: &[Engine]) -> String {
+        let names: Vec<&str> = engines
+            .iter()
+            .map(|engine| match engine {
+                Engine::Postgres => "postgres://",
+                Engine::Mysql => "mysql:// (or mariadb://)",
+                Engine::Redshift => "redshift://",
+            })
+            .collect();
+        match names.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
 }
 
 /// A database connection URL. The password is readable only through [`DatabaseUrl::password`].
@@ -73,6 +90,13 @@ impl DatabaseUrl {
     /// Parses `scheme://[user[:password]@]host[:port][/database][?key=value&...]`; user,
     /// password, database and parameters are percent-decoded.
     pub fn parse(text: &str) -> Result<DatabaseUrl, UrlError> {
+        DatabaseUrl::parse_for(text, &[Engine::Postgres, Engine::Mysql, Engine::Redshift])
+    }
+
+    /// [`DatabaseUrl::parse`] for a place that takes only `accepted` engines: an unknown scheme
+    /// is refused naming only their schemes. A known engine outside them is parsed, for the
+    /// caller to refuse with its own reason.
+    pub fn parse_for(text: &str, accepted: &[Engine]) -> Result<DatabaseUrl, UrlError> {
         let (scheme, rest) = text.split_once("://").ok_or_else(|| {
             UrlError::new(
                 "the value is not a URL (no `scheme://`)",
@@ -86,7 +110,7 @@ impl DatabaseUrl {
             other => {
                 return Err(UrlError::new(
                     format!("unsupported database scheme `{other}://`"),
-                    "use postgres://, mysql:// (or mariadb://) or redshift://",
+                    format!("use {}", Engine::listed(accepted)),
                 ))
             }
         };
