@@ -509,6 +509,16 @@ fn cdc_only_starts_at_the_given_position_and_refuses_one_it_cannot_serve() {
         ),
         "{summary:#}"
     );
+    // A malformed position is refused even though the resumed task would not use it.
+    let garbage = args("garbage");
+    let garbage: Vec<&str> = garbage.iter().map(String::as_str).collect();
+    let output = common::migrate(&garbage);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`garbage` is not a PostgreSQL position"),
+        "{stderr}"
+    );
 }
 
 const MARIADB_SCHEMA: &str = "

@@ -680,6 +680,14 @@ pub async fn replicate_cdc<S: ChangeSource>(
     let mut resumed = false;
     // The converter's findings about the tables created without a full load (`--from`).
     let mut prepared = Vec::new();
+    if let Some(from) = &cdc.from {
+        source
+            .check_position(from)
+            .map_err(ReplicateError::source(format!(
+                "starting change capture on {} from {from}",
+                source.endpoint()
+            )))?;
+    }
     let checkpoint = match warehouse.cdc_checkpoint(&options.task_name).await? {
         Some(checkpoint) if !options.restart => {
             // Warned, not refused: the command that started the task is run again as it is to

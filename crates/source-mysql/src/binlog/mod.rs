@@ -234,6 +234,10 @@ pub struct MysqlChangeStream {
 impl ChangeSource for MysqlSource {
     type Changes = MysqlChangeStream;
 
+    fn check_position(&self, from: &Position) -> Result<(), SourceError> {
+        BinlogCursor::parse(&from.0).map(drop)
+    }
+
     /// Checks capture ([`MysqlSource::ensure_change_capture`]), then opens the snapshot: its
     /// binlog position, taken under the global read lock (or tied to the transaction on
     /// MariaDB), is where the stream starts.

@@ -782,6 +782,10 @@ impl PostgresSource {
 impl ChangeSource for PostgresSource {
     type Changes = PostgresChanges;
 
+    fn check_position(&self, from: &Position) -> Result<(), SourceError> {
+        parse_lsn(from).map(drop)
+    }
+
     async fn check_columns(
         &self,
         tables: &[Table],
