@@ -10,9 +10,8 @@ mod cdc_common;
 mod common;
 
 use cdc_common::{psql, start_cdc, stop, wait_for_capture, wait_for_target, warnings};
-use common::{convert_to, file, mariadb_task, migrate_json, one, pg_task, table};
+use common::{convert_to, file, mariadb_task, migrate_json, one, pg_task, replicate, table};
 use serde_json::Value;
-use std::path::Path;
 
 const TICKETS_TABLE: &str = "CREATE TABLE t (id INT PRIMARY KEY,
                                              status VARCHAR(10) CHECK (status IN ('open', 'closed')),
@@ -24,21 +23,6 @@ fn tickets() -> String {
     format!(
         "{TICKETS_TABLE} INSERT INTO t VALUES (1, 'OPEN', 1), (2, 'closed ', 2), (3, 'open', 3);"
     )
-}
-
-/// `migrate replicate` of `source` into `target` (full load, validated): exit code and summary.
-fn replicate(source: &str, target: &str, staging: &Path) -> (i32, Value) {
-    migrate_json(&[
-        "replicate",
-        "--source",
-        source,
-        "--target",
-        target,
-        "--staging",
-        staging.to_str().expect("utf-8 path"),
-        "--progress",
-        "never",
-    ])
 }
 
 /// The summary's findings of `code`.
@@ -71,7 +55,7 @@ fn a_mariadb_check_comparing_text_is_left_out_and_every_row_loads() {
         return;
     };
     source.sql(&tickets()).unwrap();
-    let (code, summary) = replicate(source.url(), target.url(), &staging);
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &[]);
     let schema = source.name();
     let t = table(&summary, &format!("{schema}.t"));
     assert_eq!(
@@ -149,7 +133,7 @@ fn a_check_the_target_refuses_is_left_out_with_a_warning() {
              INSERT INTO u VALUES (1, 2, 1), (2, 4, 2);"
         ))
         .unwrap();
-    let (code, summary) = replicate(source.url(), target.url(), &staging);
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &[]);
     let u = table(&summary, "public.u");
     assert_eq!(
         (&u["status"], &u["rows"], &u["validation"]["status"]),

@@ -5,24 +5,8 @@
 
 mod common;
 
-use common::{mariadb_task, migrate_json, one, table};
+use common::{mariadb_task, one, replicate, table};
 use serde_json::Value;
-use std::path::Path;
-
-/// `migrate replicate` of `source` into `target` (full load): exit code and summary.
-fn replicate(source: &str, target: &str, staging: &Path) -> (i32, Value) {
-    migrate_json(&[
-        "replicate",
-        "--source",
-        source,
-        "--target",
-        target,
-        "--staging",
-        staging.to_str().expect("utf-8 path"),
-        "--progress",
-        "never",
-    ])
-}
 
 /// The objects of the summary's findings of `code`.
 fn findings(summary: &Value, code: &str) -> Vec<String> {
@@ -50,7 +34,7 @@ fn a_time_default_past_a_day_is_left_out_and_the_table_loads() {
              INSERT INTO a (id, t, n) VALUES (1, '10:00:00', '11:00:00');",
         )
         .unwrap();
-    let (code, summary) = replicate(source.url(), target.url(), &staging);
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &[]);
     let schema = source.name();
     let a = table(&summary, &format!("{schema}.a"));
     assert_eq!(
@@ -99,7 +83,7 @@ fn date_function_defaults_are_converted_and_unknown_ones_left_out() {
              INSERT INTO f (id) VALUES (1);",
         )
         .unwrap();
-    let (code, summary) = replicate(source.url(), target.url(), &staging);
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &[]);
     let schema = source.name();
     let f = table(&summary, &format!("{schema}.f"));
     assert_eq!(
@@ -168,7 +152,7 @@ fn a_create_the_target_refuses_names_the_table_and_the_statement() {
              INSERT INTO fine VALUES (1);",
         )
         .unwrap();
-    let (code, summary) = replicate(source.url(), target.url(), &staging);
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &[]);
     let schema = source.name();
     assert_ne!(code, 0, "{summary:#}");
     let e = table(&summary, &format!("{schema}.e"));

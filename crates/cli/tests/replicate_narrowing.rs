@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{mariadb_task, migrate_json, one, pg_task, table, table_mapping};
+use common::{mariadb_task, one, pg_task, replicate, table, table_mapping};
 use serde_json::Value;
 use std::path::Path;
 
@@ -24,22 +24,6 @@ fn mapping(staging: &Path, schema: &str, data_type: &str) -> [String; 2] {
                  "rule-action": "change-data-type", "data-type": {data_type}}}"#
         ),
     )
-}
-
-fn replicate(source: &str, target: &str, staging: &Path, mapping: &[String; 2]) -> (i32, Value) {
-    migrate_json(&[
-        "replicate",
-        "--source",
-        source,
-        "--target",
-        target,
-        "--staging",
-        staging.to_str().expect("utf-8 path"),
-        "--name",
-        "narrow",
-        &mapping[0],
-        &mapping[1],
-    ])
 }
 
 /// Asserts that table `name` failed with an error holding each of `words`.
@@ -65,7 +49,12 @@ fn a_postgres_string_narrower_than_a_value_fails_on_its_row() {
         )
         .unwrap();
     let rule = mapping(&staging, "public", r#"{"type": "string", "length": 3}"#);
-    let (code, summary) = replicate(source.url(), target.url(), &staging, &rule);
+    let (code, summary) = replicate(
+        source.url(),
+        target.url(),
+        &staging,
+        &["--name", "narrow", &rule[0], &rule[1]],
+    );
     assert_eq!(code, 1, "{summary:#}");
     failed_with(
         &summary,
@@ -97,7 +86,12 @@ fn a_refused_row_keyed_by_a_timestamp_with_time_zone_is_named_by_its_key() {
         )
         .unwrap();
     let rule = mapping(&staging, "public", r#"{"type": "string", "length": 3}"#);
-    let (code, summary) = replicate(source.url(), target.url(), &staging, &rule);
+    let (code, summary) = replicate(
+        source.url(),
+        target.url(),
+        &staging,
+        &["--name", "narrow", &rule[0], &rule[1]],
+    );
     assert_eq!(code, 1, "{summary:#}");
     failed_with(
         &summary,
@@ -110,7 +104,12 @@ fn a_refused_row_keyed_by_a_timestamp_with_time_zone_is_named_by_its_key() {
     source
         .sql("UPDATE t SET v = 'abc'; UPDATE t SET v = 'abcdef' WHERE at = 'infinity';")
         .unwrap();
-    let (code, summary) = replicate(source.url(), target.url(), &staging, &rule);
+    let (code, summary) = replicate(
+        source.url(),
+        target.url(),
+        &staging,
+        &["--name", "narrow", &rule[0], &rule[1]],
+    );
     assert_eq!(code, 1, "{summary:#}");
     failed_with(&summary, "public.t", &["row id=7, at=infinity ("]);
     let _ = std::fs::remove_dir_all(&staging);
@@ -134,7 +133,12 @@ fn a_mysql_decimal_narrower_than_a_value_fails_on_its_row() {
         &schema,
         r#"{"type": "numeric", "precision": 4, "scale": 1}"#,
     );
-    let (code, summary) = replicate(source.url(), target.url(), &staging, &rule);
+    let (code, summary) = replicate(
+        source.url(),
+        target.url(),
+        &staging,
+        &["--name", "narrow", &rule[0], &rule[1]],
+    );
     assert_eq!(code, 1, "{summary:#}");
     // The reader meets it first, and names row and column.
     failed_with(

@@ -8,7 +8,7 @@ mod cdc_common;
 mod common;
 
 use cdc_common::{psql, start_cdc, stop, wait_for_capture, wait_until_same};
-use common::{migrate_json, one, pg_task, table};
+use common::{migrate_json, one, pg_task, replicate, table};
 
 /// Every row of `versions` as text, in key order: the same in source and target when they hold
 /// the same values (both on the same server, so in the same time zone).
@@ -38,29 +38,6 @@ INSERT INTO versions VALUES
         '2024-02-29 12:34:56.789'),
     (4, '4713-11-24 00:00+00 BC', 'infinity', '0044-03-15 BC', '1999-12-31 23:59:59.999999');";
 
-fn replicate(
-    source: &str,
-    target: &str,
-    staging: &std::path::Path,
-    extra: &[&str],
-) -> (i32, serde_json::Value) {
-    let mut args = vec![
-        "replicate",
-        "--source",
-        source,
-        "--target",
-        target,
-        "--staging",
-        staging.to_str().expect("utf-8 path"),
-        "--name",
-        "infinity",
-        "--progress",
-        "never",
-    ];
-    args.extend(extra);
-    migrate_json(&args)
-}
-
 fn validate(source: &str, target: &str, name: &str) -> (i32, serde_json::Value) {
     migrate_json(&[
         "validate", "--source", source, "--target", target, "--name", name,
@@ -79,7 +56,13 @@ fn a_full_load_carries_infinities_exactly_and_validation_still_sees_them_change(
             source.url(),
             target.url(),
             &staging,
-            &["--staging-format", format, "--restart"],
+            &[
+                "--name",
+                "infinity",
+                "--staging-format",
+                format,
+                "--restart",
+            ],
         );
         assert_eq!(code, 0, "{format}: {summary:#}");
         let versions = table(&summary, "public.versions");

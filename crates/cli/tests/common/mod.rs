@@ -42,6 +42,24 @@ pub fn table<'a>(summary: &'a Value, target: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no table {target} in {summary:#}"))
 }
 
+/// `migrate replicate` (full load) of `source` into `target` through `staging`, no progress bar,
+/// with `extra` arguments (`--name`, `--table-mappings`, ...): exit code and JSON summary.
+pub fn replicate(source: &str, target: &str, staging: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec![
+        "replicate",
+        "--source",
+        source,
+        "--target",
+        target,
+        "--staging",
+        staging.to_str().expect("utf-8 path"),
+        "--progress",
+        "never",
+    ];
+    args.extend(extra);
+    migrate_json(&args)
+}
+
 /// A source and a target database on the test PostgreSQL server and a staging directory, all
 /// named after `hint`; `None` without a server (outside CI: with `CI=true` the testkit fails).
 pub fn pg_task(
