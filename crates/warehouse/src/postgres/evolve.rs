@@ -226,10 +226,18 @@ impl PostgresWarehouse {
                 ))))?
                 .map(|row| row.get(0));
             if current.as_deref() != Some(wanted.as_str()) {
+                // The source's ALTER rewrote the rows that existed without a change in the
+                // stream: a PostgreSQL `USING x * 10` changed their values, which only the same
+                // expression on the target (or a reload) reproduces.
+                let using = if from == SourceDialect::Postgres {
+                    ", with the USING expression of the source's ALTER if it had one"
+                } else {
+                    ""
+                };
                 return Err(WarehouseError::Schema {
                     table: target.to_string(),
                     message: format!(
-                        "column {} changed type in the source from {} to {}; migrate applies only ADD COLUMN and DROP COLUMN: give the target column the new type (ALTER TABLE {target} ALTER COLUMN {column} TYPE {wanted}) and run the task again, or reload the table (--restart)",
+                        "column {} changed type in the source from {} to {}; migrate applies only ADD COLUMN and DROP COLUMN, and the change stream carries none of the rows the source's ALTER converted: convert the target column the same way (ALTER TABLE {target} ALTER COLUMN {column} TYPE {wanted}{using}) and run the task again, or reload the table (--restart)",
                         after.name, before.data_type, after.data_type
                     ),
                 });
