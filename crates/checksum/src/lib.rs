@@ -265,16 +265,22 @@ pub fn mysql_row_texts_sql(
     )
 }
 
-/// Each row's key text `k` and `value` (its alias and SQL), ordered by the key text's bytes.
+/// Each row's key text `k` and `value` (its alias and SQL), ordered by the key text's bytes;
+/// without key columns (every `k` empty), in no order: a sort would only cost the server.
 fn mysql_keyed_rows(
     from_sql: &str,
     key: &[ChecksumColumn],
     (alias, value): (&str, &str),
     predicate: &str,
 ) -> String {
+    let order = if key.is_empty() {
+        ""
+    } else {
+        " ORDER BY CAST(k AS BINARY)"
+    };
     format!(
         "SELECT k, {alias} FROM (SELECT {} AS k, {value} AS {alias} FROM {from_sql} \
-           WHERE {predicate}) AS migrate_rows ORDER BY CAST(k AS BINARY)",
+           WHERE {predicate}) AS migrate_rows{order}",
         mysql_row_text(key)
     )
 }

@@ -456,7 +456,9 @@ fn check_constraints_reach_the_target() {
 
 /// MariaDB keeps JSON as written, with the escapes PHP's `json_encode` and Python's `json.dumps`
 /// write by default (`\u00e9`, `\/`), which the target's `jsonb` decodes. Equal documents
-/// validate as equal (the rows are hashed on the client), and a changed one is still found.
+/// validate as equal (the rows are hashed on the client), and a changed one is still found, in
+/// a table with a primary key and in one without (whose checksum is then summed on the client:
+/// before, it failed validation although every row was equal).
 #[test]
 fn json_written_with_escapes_validates_and_a_changed_document_is_found() {
     let Some(pair) = Pair::new("rep_my_json_escapes") else {
@@ -468,7 +470,9 @@ fn json_written_with_escapes_validates_and_a_changed_document_is_found() {
              INSERT INTO docs SELECT seq, CONCAT('{"url":"http:\\/\\/x.org\\/', seq,
                '","name":"Ren\\u00e9 ', seq, '","pr\\u00e9nom":["\\ud83d\\ude00","\\u0009"]}')
                FROM seq_1_to_2000;
-             INSERT INTO docs VALUES (0, '{"plain": "ascii/only", "n": 1.50}'), (-1, NULL);"#,
+             INSERT INTO docs VALUES (0, '{"plain": "ascii/only", "n": 1.50}'), (-1, NULL);
+             CREATE TABLE notes (j JSON, n INT);
+             INSERT INTO notes SELECT j, id FROM docs;"#,
         )
         .unwrap();
     let schema = pair.source.name().to_string();
@@ -477,6 +481,9 @@ fn json_written_with_escapes_validates_and_a_changed_document_is_found() {
     let docs = table(&summary, &format!("{schema}.docs"));
     assert_eq!(docs["rows"], 2002, "{docs:#}");
     assert_eq!(docs["validation"]["status"], "passed", "{docs:#}");
+    let notes = table(&summary, &format!("{schema}.notes"));
+    assert_eq!(notes["rows"], 2002, "{notes:#}");
+    assert_eq!(notes["validation"]["status"], "passed", "{notes:#}");
     let decoded = pair
         .target
         .sql(&format!(
@@ -487,7 +494,8 @@ fn json_written_with_escapes_validates_and_a_changed_document_is_found() {
 
     pair.target
         .sql(&format!(
-            "UPDATE \"{schema}\".docs SET j = jsonb_set(j, '{{name}}', '\"Rene 7\"') WHERE id = 7"
+            "UPDATE \"{schema}\".docs SET j = jsonb_set(j, '{{name}}', '\"Rene 7\"') WHERE id = 7;
+             UPDATE \"{schema}\".notes SET j = jsonb_set(j, '{{name}}', '\"Rene 7\"') WHERE n = 7"
         ))
         .unwrap();
     let (code, summary) = pair.run("validate", &[]);
@@ -499,4 +507,7 @@ fn json_written_with_escapes_validates_and_a_changed_document_is_found() {
         validation["differences"][0]["key"], "id=7",
         "{validation:#}"
     );
+    let notes = &table(&summary, &format!("{schema}.notes"))["validation"];
+    assert_eq!(notes["status"], "failed", "{notes:#}");
+    assert_eq!(notes["parts_differing"], 1, "{notes:#}");
 }
