@@ -1,5 +1,6 @@
 //! What `migrate replicate` from the shared MariaDB into the shared PostgreSQL says about values
 //! and types the target can't take as they are: the advice for a date with a zero month or day,
+//! a date that does not exist (`2024-02-30`),
 //! the row named by its key when a captured change holds a NUL character, and no time-of-day
 //! finding for a TIME column a `change-data-type` rule made a string. Each test checks the
 //! target's rows with SQL that does not go through migrate.
@@ -48,6 +49,66 @@ fn a_date_with_a_zero_month_gets_advice_that_finds_it() {
         source.name()
     );
     assert_eq!(one(&target, &rows), "1|2024-01-02,2|NULL,3|NULL");
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+/// A date MariaDB stores under `ALLOW_INVALID_DATES` (`2024-02-30`) does not exist: the full
+/// load and a captured change refuse it naming the row, with advice that finds such dates, and
+/// the UPDATE it gives lets the next run load the table. Before, it loaded as the next month's
+/// date (`2024-03-01`, a DATETIME's too) and only validation saw the row differ.
+#[test]
+fn a_date_that_does_not_exist_is_refused_with_advice_that_finds_it() {
+    let Some((source, target, staging)) = mariadb_task("rep_my_invalid_day") else {
+        return;
+    };
+    source
+        .sql(
+            "SET SESSION sql_mode = 'ALLOW_INVALID_DATES';
+             CREATE TABLE d (id INT PRIMARY KEY, at DATE, ts DATETIME);
+             INSERT INTO d VALUES (1, '2024-01-02', '2024-01-02 10:00:00'),
+                                  (2, '2024-02-30', '2024-02-28 10:00:00'),
+                                  (3, '2023-06-15', '2023-04-31 23:00:00');",
+        )
+        .unwrap();
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &["--name", "e2e"]);
+    assert_eq!(code, 1, "{summary:#}");
+    let failed = table(&summary, &format!("{}.d", source.name()));
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("row id=2: the date 2024-02-30 does not exist")
+            && error.contains("WHERE DAYOFMONTH(col) > DAYOFMONTH(LAST_DAY(col))"),
+        "{failed:#}"
+    );
+    source
+        .sql(
+            "UPDATE d SET at = NULL WHERE DAYOFMONTH(at) > DAYOFMONTH(LAST_DAY(at));
+             UPDATE d SET ts = NULL WHERE DAYOFMONTH(ts) > DAYOFMONTH(LAST_DAY(ts));",
+        )
+        .unwrap();
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &["--name", "e2e"]);
+    assert_eq!(code, 0, "{summary:#}");
+    let rows = format!(
+        "SELECT string_agg(concat_ws('|', id, coalesce(at::text, 'NULL'), coalesce(ts::text, 'NULL')), ',' ORDER BY id) FROM \"{}\".d",
+        source.name()
+    );
+    assert_eq!(
+        one(&target, &rows),
+        "1|2024-01-02|2024-01-02 10:00:00,2|NULL|2024-02-28 10:00:00,3|2023-06-15|NULL"
+    );
+
+    let mut cdc = start_cdc(source.url(), target.url(), &staging, "invalid", false, &[]);
+    wait_for_capture(&mut cdc, target.url());
+    source
+        .sql(
+            "SET SESSION sql_mode = 'ALLOW_INVALID_DATES';
+             INSERT INTO d VALUES (4, '2023-02-29', NULL);",
+        )
+        .unwrap();
+    let error = stopped_with_error(cdc);
+    assert!(
+        error.contains("row id=4") && error.contains("the date 2023-02-29 does not exist"),
+        "{error}"
+    );
     let _ = std::fs::remove_dir_all(&staging);
 }
 

@@ -10,7 +10,7 @@ use arrow_array::ArrayRef;
 use arrow_buffer::i256;
 use arrow_schema::DataType;
 use migrate_batch::ColumnBuilder;
-use migrate_core::days_from_civil;
+use migrate_core::{civil_from_days, days_from_civil};
 use mysql_async::Value;
 
 /// How to read a column's `Bytes`.
@@ -62,6 +62,8 @@ const ZERO_DATE_ACTION: &str = "replace such values in the source (e.g. UPDATE .
 /// For `2024-00-15` or `2024-03-00`, which no comparison with the zero date finds: `-00` stands
 /// only in a zero month or day of the date's text.
 const ZERO_PART_ACTION: &str = "replace such values in the source by whole dates or NULL (e.g. UPDATE ... SET col = NULL WHERE MONTH(col) = 0 OR DAYOFMONTH(col) = 0), or read the column through a table-mapping expression such as CASE WHEN col LIKE '%-00%' THEN NULL ELSE col END";
+/// For `2024-02-30`: `DAYOFMONTH(LAST_DAY(col))` is the month's last real day.
+const INVALID_DAY_ACTION: &str = "replace such values in the source by real dates or NULL (e.g. UPDATE ... SET col = NULL WHERE DAYOFMONTH(col) > DAYOFMONTH(LAST_DAY(col))), or read the column through a table-mapping expression such as IF(DAYOFMONTH(col) > DAYOFMONTH(LAST_DAY(col)), NULL, col)";
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
@@ -374,11 +376,19 @@ fn civil_days(value: &Value) -> Result<i64, ValueError> {
             ZERO_PART_ACTION,
         ));
     }
-    Ok(days_from_civil(
-        i64::from(year),
-        i64::from(month),
-        i64::from(day),
-    ))
+    let days = days_from_civil(i64::from(year), i64::from(month), i64::from(day));
+    // A server with ALLOW_INVALID_DATES stores any day up to 31 (`2024-02-30`); counted from
+    // the epoch it would silently become another date (`2024-03-01`).
+    if civil_from_days(days) != (i64::from(year), u32::from(month), u32::from(day)) {
+        return Err(bad(
+            format!(
+                "the date {} does not exist (a server with sql_mode ALLOW_INVALID_DATES stores it as written)",
+                display_value(value)
+            ),
+            INVALID_DAY_ACTION,
+        ));
+    }
+    Ok(days)
 }
 
 fn date(value: &Value) -> Result<i32, ValueError> {
@@ -531,6 +541,14 @@ mod tests {
             "{}",
             zero.reason
         );
+        let february_30 = date(&Value::Date(2024, 2, 30, 0, 0, 0, 0)).unwrap_err();
+        assert!(
+            february_30.reason.contains("2024-02-30 does not exist")
+                && february_30.action.contains("LAST_DAY(col)"),
+            "{}",
+            february_30.reason
+        );
+        assert_eq!(date(&Value::Date(2024, 2, 29, 0, 0, 0, 0)).unwrap(), 19_782);
         let zero_month = date(&Value::Date(2020, 0, 15, 0, 0, 0, 0)).unwrap_err();
         assert!(
             zero_month.action.contains("MONTH(col) = 0") && !zero_month.action.contains("NULLIF"),
