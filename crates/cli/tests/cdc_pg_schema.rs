@@ -1,6 +1,6 @@
 //! Schema changes of a PostgreSQL source during `migrate replicate --cdc`, against the real
 //! servers: columns added in the middle of a batch, column types changed, tables renamed, enum
-//! labels the target column can't hold.
+//! labels the target column can't hold, captured tables made UNLOGGED.
 
 #[path = "common/cdc.rs"]
 mod cdc_common;
@@ -496,6 +496,108 @@ fn enum_labels_too_long_for_the_target_name_the_exact_alter() {
         target.url(),
         &rows("en", "id, m, ms"),
     );
+    stop(cdc);
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
+/// A captured table made UNLOGGED writes no WAL: logical replication sends none of its changes
+/// from then on, and `SET LOGGED` does not send the rows changed meanwhile. The task stops naming
+/// it, whether it was made UNLOGGED while the task was stopped (the resumed run does not start)
+/// or while the task runs (a partition of a captured partitioned table too), on every run until
+/// a new full load reads it again (after `SET LOGGED`) or the mappings leave it out. An UNLOGGED
+/// table the mappings leave out stops nothing.
+#[test]
+fn a_captured_table_set_unlogged_stops_the_task() {
+    let Some((source, target, staging)) = pg_task("cdc_unlogged") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE TABLE l (id int PRIMARY KEY, x int);
+             CREATE TABLE pt (id int PRIMARY KEY, x int) PARTITION BY RANGE (id);
+             CREATE TABLE pt_1 PARTITION OF pt FOR VALUES FROM (0) TO (100);
+             CREATE TABLE other (id int PRIMARY KEY);
+             CREATE UNLOGGED TABLE scratch (id int PRIMARY KEY);
+             INSERT INTO l VALUES (1, 10);
+             INSERT INTO pt VALUES (1, 10);",
+        )
+        .unwrap();
+    let without = |excluded: &[&str]| selecting_all_but(&staging, excluded);
+    let start = |mapping: &[String; 2]| {
+        let args: Vec<&str> = mapping.iter().map(String::as_str).collect();
+        start_cdc(
+            source.url(),
+            target.url(),
+            &staging,
+            "unlogged",
+            false,
+            &args,
+        )
+    };
+    let mut cdc = start(&without(&["scratch"]));
+    wait_for_capture(&mut cdc, target.url());
+    stop(cdc);
+
+    // Made UNLOGGED while the task was stopped: the resumed run stops before any change.
+    source
+        .sql(
+            "ALTER TABLE l SET UNLOGGED;
+             INSERT INTO l VALUES (2, 20);
+             UPDATE l SET x = 11 WHERE id = 1;",
+        )
+        .unwrap();
+    let error = stopped_with_error(start(&without(&["scratch"])));
+    assert!(
+        error.contains("1 of the captured tables: public.l: it is UNLOGGED")
+            && error.contains("changes made to it since are not in the change stream")
+            && error.contains(r#"ALTER TABLE "public"."l" SET LOGGED"#)
+            && error.contains("--restart")
+            && error.contains("exclude public.l from the task's table mapping")
+            && !error.contains("scratch"),
+        "{error}"
+    );
+    let l = rows("l", "id, x");
+    assert_eq!(psql(target.url(), &l).unwrap(), "1|10");
+
+    // SET LOGGED does not bring the changes made meanwhile: a new full load does.
+    source.sql("ALTER TABLE l SET LOGGED").unwrap();
+    let mapping = without(&["scratch"]);
+    let mut args = vec!["--restart", "--stop-when-idle", "2"];
+    args.extend(mapping.iter().map(String::as_str));
+    let output = cdc_to_the_end(source.url(), target.url(), &staging, "unlogged", &args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(psql(target.url(), &l), psql(source.url(), &l));
+
+    // Made UNLOGGED while the task runs: l, and a partition of pt.
+    let mut cdc = start(&without(&["scratch"]));
+    source.sql("INSERT INTO other VALUES (1)").unwrap();
+    wait_for_target(&mut cdc, target.url(), "SELECT count(*) FROM other", "1");
+    source
+        .sql(
+            "ALTER TABLE l SET UNLOGGED;
+             ALTER TABLE pt_1 SET UNLOGGED;
+             INSERT INTO l VALUES (3, 30);
+             INSERT INTO pt VALUES (3, 30);",
+        )
+        .unwrap();
+    let error = stopped_with_error(cdc);
+    assert!(
+        error.contains("2 of the captured tables: public.l: it is UNLOGGED")
+            && error.contains("partition public.pt_1 of public.pt: it is UNLOGGED")
+            && error.contains(r#"ALTER TABLE "public"."pt_1" SET LOGGED"#)
+            && error.contains("exclude public.l, public.pt from"),
+        "{error}"
+    );
+
+    // Left out by the mappings, UNLOGGED tables stop nothing: the others go on.
+    let mut cdc = start(&without(&["scratch", "l", "pt"]));
+    source.sql("INSERT INTO other VALUES (2)").unwrap();
+    wait_until_same(&mut cdc, source.url(), target.url(), &rows("other", "id"));
     stop(cdc);
     let _ = std::fs::remove_dir_all(&staging);
 }

@@ -2,11 +2,14 @@
 //! refuses the UPDATE and DELETE of a published table that has no replica identity (the
 //! source's own application would fail), and it can't publish an unlogged table at all (its
 //! changes are not in the WAL). Shared by the CDC start, which refuses such a table before
-//! creating anything, and the preflight, which reports it.
+//! creating anything, and the preflight, which reports it. A captured table made unlogged later
+//! stops the change stream ([`check_logged`]).
 
 use crate::sql::quote_ident;
 use crate::SourceError;
-use migrate_core::Table;
+use migrate_core::{QualifiedName, Table};
+use migrate_source::START_OVER;
+use std::collections::HashMap;
 use tokio_postgres::Client;
 
 /// Of table `c` (`pg_class`): its replica identity as PostgreSQL applies it, as one of the
@@ -129,10 +132,7 @@ pub(crate) struct Published {
 impl Published {
     /// `public.t`, or `partition public.t_1 of public.t`.
     pub(crate) fn object(&self) -> String {
-        match &self.partition {
-            Some(partition) => format!("partition {partition} of {}", self.table),
-            None => self.table.clone(),
-        }
+        object(&self.table, self.partition.as_deref())
     }
 
     /// Why publishing it would harm the source or lose its changes, and what to do; `None` when
@@ -145,6 +145,14 @@ impl Published {
             ));
         }
         self.identity.gap(&self.sql_name)
+    }
+}
+
+/// `table` (as the task names it), or `partition <partition> of <table>`.
+fn object(table: &str, partition: Option<&str>) -> String {
+    match partition {
+        Some(partition) => format!("partition {partition} of {table}"),
+        None => table.to_string(),
     }
 }
 
@@ -239,6 +247,95 @@ pub(crate) async fn check_publishable(
                 .collect::<Vec<_>>()
                 .join("; "),
             if problems.len() == 1 { "it" } else { "them" }
+        ),
+    })
+}
+
+/// Of the relations `$1` (plain or partitioned tables, by oid), each one that is UNLOGGED, or
+/// has an UNLOGGED partition at any depth (not an inheritance child: a plain table is published
+/// `ONLY`): the relation of `$1`, whether the unlogged one is a partition of it, its schema and
+/// name. By oid, through `pg_inherits`: a relation dropped meanwhile is not found, and no lock
+/// is taken (`pg_partition_tree` locks each partition, which would queue behind an `ALTER
+/// TABLE`).
+const UNLOGGED_SQL: &str = "
+WITH RECURSIVE tree(root, relid) AS (
+    SELECT r, r FROM unnest($1::oid[]) r
+  UNION ALL
+    SELECT t.root, i.inhrelid FROM tree t JOIN pg_inherits i ON i.inhparent = t.relid
+      JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE c.relispartition
+)
+SELECT t.root, t.relid <> t.root, n.nspname::text, c.relname::text
+  FROM tree t JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'r' AND c.relpersistence = 'u'";
+
+/// Stops change capture when one of the `captured` tables (by relation oid, named as the task
+/// captures them), or a partition of one, is UNLOGGED: made so after capture began (creating
+/// the task refuses it: [`check_publishable`]). Its changes are not written to the WAL from
+/// then on, so the stream has none of them and nothing to tell by: only the catalog does. One
+/// small catalog query; the change stream runs it when it starts and now and then.
+pub(crate) async fn check_logged(
+    client: &Client,
+    captured: &HashMap<u32, QualifiedName>,
+) -> Result<(), SourceError> {
+    let oids: Vec<u32> = captured.keys().copied().collect();
+    let rows = client
+        .query(UNLOGGED_SQL, &[&oids])
+        .await
+        .map_err(SourceError::query(
+            "checking that the captured tables are still logged",
+        ))?;
+    // Captured table, unlogged partition (if it is one), its SQL name.
+    let mut unlogged: Vec<(String, Option<String>, String)> = rows
+        .iter()
+        .filter_map(|row| {
+            let table = captured.get(&row.get::<_, u32>(0))?.to_string();
+            let (schema, name): (String, String) = (row.get(2), row.get(3));
+            let partition = row.get::<_, bool>(1).then(|| {
+                format!(
+                    "{}.{}",
+                    crate::sql::ident(&schema),
+                    crate::sql::ident(&name)
+                )
+            });
+            Some((
+                table,
+                partition,
+                format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
+            ))
+        })
+        .collect();
+    if unlogged.is_empty() {
+        return Ok(());
+    }
+    unlogged.sort();
+    let mut tables: Vec<&str> = unlogged.iter().map(|(table, ..)| table.as_str()).collect();
+    tables.dedup();
+    let one = tables.len() == 1;
+    Err(SourceError::Capture {
+        message: format!(
+            "change capture can't follow {} of the captured tables: {} (a table made UNLOGGED while it is captured writes none of its changes to the WAL: the changes made to it since are not in the change stream, and its target table misses them)",
+            tables.len(),
+            unlogged
+                .iter()
+                .map(|(table, partition, _)| format!(
+                    "{}: it is UNLOGGED",
+                    object(table, partition.as_deref())
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        action: format!(
+            "{}, then {START_OVER}: SET LOGGED does not put the changes made while the table was UNLOGGED in the change stream; or exclude {} from the task's table mapping ({} then {} the rows {} has, without further changes)",
+            unlogged
+                .iter()
+                .map(|(.., sql_name)| format!("ALTER TABLE {sql_name} SET LOGGED"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            tables.join(", "),
+            if one { "its target table" } else { "their target tables" },
+            if one { "keeps" } else { "keep" },
+            if one { "it" } else { "each" },
         ),
     })
 }
