@@ -39,6 +39,9 @@
 //!   keeps its rows; a swap's, where a table the task does not capture takes its name, says the
 //!   target table gets that table's changes), and so is a table the task does not capture
 //!   taking a watched name freed before;
+//!   an `ALTER TABLE` of a watched table is checked against the live catalog: a kept generated
+//!   column it added, made generated or gave another expression got values for the rows the
+//!   table held without row events, so it stops the stream while the table has rows;
 //!   other DDL is seen through the next TableMap. The tables a statement names are matched
 //!   as the server compares names: case-insensitively with `lower_case_table_names` 1 or 2.
 //!   INSERT/UPDATE/DELETE logged as statements (a session with `binlog_format=STATEMENT`) on a
@@ -114,6 +117,22 @@ struct Watched {
     /// The TableMap the layout was made for.
     map: Option<MapTable>,
     layout: Option<Layout>,
+    /// The columns as the last `ALTER TABLE` of the table found them in the catalog (at first,
+    /// `table`'s): what the next one's generated columns are compared with (see
+    /// [`MysqlChangeStream::altered`]).
+    judged: Vec<Column>,
+}
+
+impl Watched {
+    fn new(table: Table, map: Option<MapTable>, layout: Option<Layout>) -> Watched {
+        let judged = table.columns.clone();
+        Watched {
+            table,
+            map,
+            layout,
+            judged,
+        }
+    }
 }
 
 /// The GTID state carried along the stream.
@@ -396,6 +415,65 @@ fn from_auto_increment(table: &Table) -> Vec<&migrate_core::Column> {
     }
 }
 
+/// How an `ALTER TABLE` gave a generated column values for the rows its table held (see
+/// [`recomputed`]).
+#[derive(Debug, PartialEq)]
+enum Recomputed<'t> {
+    Added,
+    /// An existing column was made generated.
+    MadeGenerated,
+    /// The expression changed; the one before.
+    Changed(&'t str),
+}
+
+impl Recomputed<'_> {
+    /// In words, for generated `column` of `table`.
+    fn describe(&self, column: &Column, table: &str) -> String {
+        let (name, expression) = (
+            &column.name,
+            column.generated.as_deref().unwrap_or_default(),
+        );
+        match self {
+            Recomputed::Added => {
+                format!("column {name} was added to {table} as a generated column ({expression})")
+            }
+            Recomputed::MadeGenerated => {
+                format!("column {name} of {table} was made a generated column ({expression})")
+            }
+            Recomputed::Changed(before) => format!(
+                "the expression of generated column {name} of {table} was changed from ({before}) to ({expression})"
+            ),
+        }
+    }
+}
+
+/// The generated columns of `now` (a table as the catalog has it after an `ALTER TABLE`) that
+/// the task keeps (`columns`) and that are new to `before` (its columns before), were not
+/// generated there, or had another expression. Expressions are compared as the catalog writes
+/// them (`GENERATION_EXPRESSION`, normalised by the server).
+fn recomputed<'t>(
+    now: &'t Table,
+    before: &'t [Column],
+    columns: &ColumnFilter,
+) -> Vec<(&'t Column, Recomputed<'t>)> {
+    now.columns
+        .iter()
+        .filter(|c| columns(now, &c.name.value))
+        .filter_map(|c| {
+            let expression = c.generated.as_deref()?;
+            let how = match before.iter().find(|b| b.name.matches(&c.name)) {
+                None => Recomputed::Added,
+                Some(b) => match b.generated.as_deref() {
+                    None => Recomputed::MadeGenerated,
+                    Some(old) if old != expression => Recomputed::Changed(old),
+                    Some(_) => return None,
+                },
+            };
+            Some((c, how))
+        })
+        .collect()
+}
+
 /// Foreign keys whose actions change the referencing rows (`CASCADE`, `SET NULL`, `SET
 /// DEFAULT`): schema, table, key name and its rules.
 const FOREIGN_KEY_ACTIONS_SQL: &str = "
@@ -659,16 +737,7 @@ impl MysqlChangeStream {
         };
         let watched = tables
             .iter()
-            .map(|t| {
-                (
-                    key_of(t, fold_case),
-                    Watched {
-                        table: t.clone(),
-                        map: None,
-                        layout: None,
-                    },
-                )
-            })
+            .map(|t| (key_of(t, fold_case), Watched::new(t.clone(), None, None)))
             .collect();
         Ok(MysqlChangeStream {
             binlog,
@@ -872,6 +941,10 @@ impl MysqlChangeStream {
                     }
                     Statement::RowsWithoutEvents(tables, clause) => {
                         self.rows_without_events(&tables, &clause, &schema, &query.query(), pos)?;
+                        true
+                    }
+                    Statement::Alter(name) => {
+                        self.altered(name, &schema, &query.query(), pos).await?;
                         true
                     }
                     Statement::Other => true,
@@ -1081,6 +1154,69 @@ impl MysqlChangeStream {
         })
     }
 
+    /// An `ALTER TABLE` of `name` at `pos` (`schema`: the statement's default database). A
+    /// generated column added, a column made generated, or a generated column given another
+    /// expression got values the server computed for the rows the table held, without row
+    /// events: where the task keeps such a column and the table has rows, a definite error
+    /// before the statement is passed, met again on every resume until a new full load or a
+    /// remove-column rule settles it, like [`rows_without_events`](Self::rows_without_events).
+    /// The statement is judged from the live catalog (which can be ahead of the binlog) against
+    /// the columns the table's last `ALTER TABLE` found ([`Watched::judged`]). A table without
+    /// rows now lost nothing (the rows it held then were deleted since, which the binlog
+    /// carries); rows it has may all have been inserted since, but that can't be told.
+    async fn altered(
+        &mut self,
+        name: query::Name,
+        schema: &str,
+        statement: &str,
+        pos: u32,
+    ) -> Result<(), SourceError> {
+        let key = watched_key(name, schema, self.fold_case);
+        let Some(database) = self
+            .watched
+            .get(&key)
+            .map(|w| w.table.name.schema_value().to_string())
+        else {
+            return Ok(());
+        };
+        let now = self
+            .catalog
+            .discover(Some(std::slice::from_ref(&database)))
+            .await?
+            .tables
+            .into_iter()
+            .find(|t| key_of(t, self.fold_case) == key);
+        // A table dropped since: its drop is met further on.
+        let (Some(now), Some(watched)) = (now, self.watched.get(&key)) else {
+            return Ok(());
+        };
+        let found = recomputed(&now, &watched.judged, &self.columns);
+        if !found.is_empty() && self.any_row(&now, "", "rows of the altered table").await {
+            let table = display_name(&now);
+            let what: Vec<String> = found
+                .iter()
+                .map(|(column, how)| how.describe(column, &table))
+                .collect();
+            let names: Vec<&str> = found.iter().map(|(c, _)| c.name.value.as_str()).collect();
+            return Err(SourceError::ChangeCapture {
+                at: self.at(pos),
+                message: format!(
+                    "{} (`{}`): the source computed the values of the rows that existed, which the binlog does not carry (the ALTER writes no row events), so the target would keep those rows without them (NULL, or the values from before)",
+                    what.join("; "),
+                    truncate_text(statement, 200)
+                ),
+                action: format!(
+                    "{START_OVER}; or leave {} of {table} out of the task with a remove-column rule for each and run the task again (the target then gets no values for them: compute them there if you need them; a column the target already has is no longer kept up to date: drop it there)",
+                    names.join(", ")
+                ),
+            });
+        }
+        if let Some(watched) = self.watched.get_mut(&key) {
+            watched.judged = now.columns;
+        }
+        Ok(())
+    }
+
     /// The TableMap `tme` of table `key` read, or a definite error when it lacks what FULL row
     /// metadata gives.
     fn map_table(
@@ -1148,14 +1284,8 @@ impl MysqlChangeStream {
             });
             self.delivered = true;
             self.ids.insert(tme.table_id(), Some(key.clone()));
-            self.watched.insert(
-                key,
-                Watched {
-                    table,
-                    map: Some(map),
-                    layout: Some(layout),
-                },
-            );
+            self.watched
+                .insert(key, Watched::new(table, Some(map), Some(layout)));
             return Ok(());
         }
         let Some(watched) = self.watched.get(&key) else {
@@ -1314,16 +1444,27 @@ impl MysqlChangeStream {
     /// of their own; rows that held it and were changed or deleted since are still in the
     /// target table at this point of the stream, which then refuses the NOT NULL column.
     async fn any_row_holds(&self, table: &Table, column: &Ident, literal: &str) -> bool {
+        let condition = format!("WHERE {} = {literal}", quote_ident(&column.value));
+        self.any_row(
+            table,
+            &condition,
+            &format!("rows holding the implicit value of added column {column}"),
+        )
+        .await
+    }
+
+    /// Whether a row of `table` matching `condition` (a `WHERE` clause, or empty) is on the
+    /// source now; a failed look (for `what`) counts as yes, with a warning.
+    async fn any_row(&self, table: &Table, condition: &str, what: &str) -> bool {
         let sql = format!(
-            "SELECT 1 FROM {} WHERE {} = {literal} LIMIT 1",
-            table_sql_name(table),
-            quote_ident(&column.value)
+            "SELECT 1 FROM {} {condition} LIMIT 1",
+            table_sql_name(table)
         );
         let mut conn = self.catalog.conn.lock().await;
         match first::<i64>(&mut conn, &sql, &sql).await {
             Ok(found) => found.is_some(),
             Err(e) => {
-                tracing::warn!(table = %display_name(table), column = %column, "could not look for rows holding the added column's implicit value: {e}");
+                tracing::warn!(table = %display_name(table), "could not look for {what}: {e}");
                 true
             }
         }
@@ -1802,5 +1943,40 @@ mod tests {
             .map(|c| c.name.value.as_str())
             .collect();
         assert_eq!(found, ["v", "v2"]);
+    }
+
+    #[test]
+    fn generated_columns_recomputed_by_an_alter_are_found() {
+        let mut before = table(&["id", "x", "x2", "g", "h"], &["id"]);
+        before.columns[3].generated = Some("`x` * 2".into());
+        before.columns[4].generated = Some("`x` + 1".into());
+        let mut now = table(&["id", "x", "X2", "g", "h", "n", "p", "r"], &["id"]);
+        for (i, expression) in [(2, "`x` * 3"), (3, "`x` * 4"), (4, "`x` + 1"), (5, "`x`")] {
+            now.columns[i].generated = Some(expression.into());
+        }
+        now.columns[7].generated = Some("`x` - 1".into());
+        let all: ColumnFilter = Arc::new(|_, _| true);
+        let found: Vec<(&str, Recomputed)> = recomputed(&now, &before.columns, &all)
+            .into_iter()
+            .map(|(c, how)| (c.name.value.as_str(), how))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("X2", Recomputed::MadeGenerated),
+                ("g", Recomputed::Changed("`x` * 2")),
+                ("n", Recomputed::Added),
+                ("r", Recomputed::Added),
+            ]
+        );
+        // Columns the task leaves out are not judged.
+        let without: ColumnFilter = Arc::new(|_, c| !["X2", "g", "n"].contains(&c));
+        let found = recomputed(&now, &before.columns, &without);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0.name.value, "r");
+        assert_eq!(
+            found[0].1.describe(found[0].0, "s.t"),
+            "column r was added to s.t as a generated column (`x` - 1)"
+        );
     }
 }

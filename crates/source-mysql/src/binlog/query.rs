@@ -22,6 +22,9 @@ pub(crate) enum Statement {
     /// ... TO TABLE` and `CONVERT TABLE ... TO PARTITION`, `DISCARD`/`IMPORT [PARTITION ...]
     /// TABLESPACE`. The tables whose rows change (the altered one first), and the clause.
     RowsWithoutEvents(Vec<Name>, String),
+    /// Any other `ALTER TABLE`: the table altered (it may have given generated columns new
+    /// values without row events).
+    Alter(Name),
     /// INSERT/UPDATE/DELETE/REPLACE/LOAD DATA logged as a statement (a session with
     /// `binlog_format=STATEMENT`): its rows are not in the binlog as rows.
     Dml,
@@ -280,7 +283,7 @@ pub(crate) fn classify(statement: &str) -> Statement {
             }
             match altered_name(rest) {
                 Some(to) => Statement::Rename(vec![(altered, to)]),
-                None => Statement::Other,
+                None => Statement::Alter(altered),
             }
         }
         "DROP" => {
@@ -335,7 +338,18 @@ mod tests {
             classify("LOAD DATA INFILE 'x' INTO TABLE t"),
             Statement::Dml
         );
-        assert_eq!(classify("ALTER TABLE t ADD COLUMN c INT"), Statement::Other);
+        assert_eq!(
+            classify("ALTER TABLE t ADD COLUMN c INT AS (a * 2) STORED"),
+            Statement::Alter(name(None, "t"))
+        );
+        assert_eq!(
+            classify("alter online table `s`.`t` wait 2 modify c int as (a * 3)"),
+            Statement::Alter(name(Some("s"), "t"))
+        );
+        assert_eq!(
+            classify("ALTER DATABASE d CHARACTER SET utf8mb4"),
+            Statement::Other
+        );
         assert_eq!(
             classify("CREATE TABLE truncate_log (id INT)"),
             Statement::Other
@@ -380,9 +394,14 @@ mod tests {
             "ALTER TABLE a RENAME INDEX i TO j",
             "ALTER TABLE a ADD c INT COMMENT 'x, rename to y'",
             "ALTER TABLE a ADD c INT COMMENT \"it\"\", rename to y\"",
-            "ALTER DATABASE d RENAME TO e",
-            "RENAME USER u TO v",
         ] {
+            assert_eq!(
+                classify(other),
+                Statement::Alter(name(None, "a")),
+                "{other}"
+            );
+        }
+        for other in ["ALTER DATABASE d RENAME TO e", "RENAME USER u TO v"] {
             assert_eq!(classify(other), Statement::Other, "{other}");
         }
         assert_eq!(
@@ -449,7 +468,7 @@ mod tests {
             "ALTER TABLE ev DROP COLUMN partition_note",
             "ALTER TABLE ev ADD c INT COMMENT 'x, drop partition p1'",
         ] {
-            assert_eq!(classify(kept), Statement::Other, "{kept}");
+            assert_eq!(classify(kept), Statement::Alter(name(None, "ev")), "{kept}");
         }
     }
 }
