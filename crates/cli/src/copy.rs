@@ -36,7 +36,8 @@ pub struct CopyArgs {
     /// with --delete, extra ones) as failures.
     #[arg(long)]
     verify: bool,
-    /// Delete destination files that are not in the source (within the filters and the shard).
+    /// Delete destination files (and S3 directory markers) that are not in the source (within
+    /// the filters and the shard).
     #[arg(long)]
     delete: bool,
     /// A file of regular expressions, one per line (blank lines and lines starting with # are
@@ -408,8 +409,22 @@ fn print_text(out: &mut impl Write, s: &CopySummary, verify: bool) -> std::io::R
     )?;
     writeln!(
         out,
-        "  changed:  {}; deleted {}; filtered {}; other shards {}; empty dirs {}",
-        s.changed, s.deleted, s.filtered, s.other_shards, s.empty_dirs
+        "  changed:  {}; deleted {}; filtered {}; other shards {}; empty dirs {}{}",
+        s.changed,
+        s.deleted,
+        s.filtered,
+        s.other_shards,
+        s.empty_dirs,
+        if s.empty_dirs > 0 {
+            format!(
+                " ({} {}, {} already there)",
+                s.empty_dirs_created,
+                if s.dry_run { "to create" } else { "created" },
+                s.empty_dirs_existing
+            )
+        } else {
+            String::new()
+        }
     )?;
     if !s.dry_run {
         writeln!(

@@ -752,3 +752,233 @@ fn a_dry_run_whose_reader_stops_reading_ends_quietly() {
     assert_eq!(output.status.code(), Some(141), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+/// The bucket, the key prefix of an `s3://bucket/prefix` URL, and a runtime to ask the server.
+fn s3_parts(
+    url: &str,
+) -> (
+    object_store::aws::AmazonS3Builder,
+    String,
+    tokio::runtime::Runtime,
+) {
+    let (bucket, prefix) = url.strip_prefix("s3://").unwrap().split_once('/').unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    (
+        migrate_stage::s3_builder(bucket, None, true),
+        prefix.to_string(),
+        runtime,
+    )
+}
+
+/// Whether the directory marker `dir/` (an empty object whose key is the directory's followed by
+/// `/`) is under `url`: the delimited listing of the directory holds it as its own path.
+fn has_marker(url: &str, dir: &str) -> bool {
+    use object_store::ObjectStore;
+    let (builder, prefix, runtime) = s3_parts(url);
+    let store = builder.build().unwrap();
+    let path = object_store::path::Path::parse(format!("{prefix}/{dir}")).unwrap();
+    let listed = runtime
+        .block_on(store.list_with_delimiter(Some(&path)))
+        .unwrap();
+    listed
+        .objects
+        .iter()
+        .any(|o| o.location == path && o.size == 0)
+}
+
+/// Deletes the directory marker `dir/` under `url` (object_store's paths can't name it).
+fn delete_marker(url: &str, dir: &str) {
+    let (builder, prefix, runtime) = s3_parts(url);
+    let store = std::sync::Arc::new(builder.clone().build().unwrap());
+    let w = migrate_copy::s3crc::ChecksumWriter::new(&builder, store)
+        .unwrap()
+        .unwrap();
+    runtime
+        .block_on(w.delete_marker(&format!("{prefix}/{dir}/"), dir))
+        .unwrap();
+}
+
+/// Empty directories of a local source are written to S3 as directory markers (the empty `dir/`
+/// objects S3A's `mkdirs` writes, which the S3 source reads back as directories), so a round trip
+/// local -> S3 -> local keeps them, nested ones too; a rerun writes none again, and `--verify`
+/// reports a marker that is gone as missing. Before, they were counted (`empty dirs 3`) and
+/// nothing was written: the way back lost them.
+#[test]
+fn empty_directories_survive_a_round_trip_through_s3() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, back) = (tmp.path().join("src"), tmp.path().join("back"));
+    let empty = ["emptydir", "d/inner_empty", "deep/er/est"];
+    for dir in empty {
+        std::fs::create_dir_all(src.join(dir)).unwrap();
+    }
+    std::fs::write(src.join("a.txt"), "a").unwrap();
+    std::fs::write(src.join("d/f.txt"), "f").unwrap();
+    let dst = s3.unique_url("copy_empty_dirs");
+    let state = tmp.path().join("state");
+    let copy = |from: &str, to: &str, extra: &[&str]| {
+        let mut args = vec![
+            "copy",
+            from,
+            to,
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--progress",
+            "never",
+        ];
+        args.extend(extra);
+        migrate(&args)
+    };
+    let src_s = src.to_str().unwrap();
+    let dirs = |s: &serde_json::Value| {
+        (
+            n(s, "empty_dirs"),
+            n(s, "empty_dirs_created"),
+            n(s, "empty_dirs_existing"),
+        )
+    };
+
+    let s = summary(&copy(src_s, &dst, &["--output", "json"]));
+    for dir in empty {
+        assert!(has_marker(&dst, dir), "{dir}/ is written: {s}");
+    }
+    for dir in ["d", "deep", "deep/er"] {
+        assert!(!has_marker(&dst, dir), "{dir} has entries: no marker");
+    }
+    assert_eq!((n(&s, "failed"), n(&s, "copied")), (0, 2), "{s}");
+    assert_eq!(dirs(&s), (3, 3, 0), "{s}");
+
+    // A rerun writes nothing: the markers are there.
+    let out = copy(src_s, &dst, &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        text.contains("copied:   0 files")
+            && text.contains("empty dirs 3 (0 created, 3 already there)"),
+        "{text}"
+    );
+
+    let s = summary(&copy(&dst, back.to_str().unwrap(), &["--output", "json"]));
+    assert_eq!((n(&s, "failed"), n(&s, "copied")), (0, 2), "{s}");
+    assert_eq!(dirs(&s), (3, 3, 0), "{s}");
+    for dir in empty {
+        let entries = std::fs::read_dir(back.join(dir)).map(|d| d.count());
+        assert_eq!(entries.ok(), Some(0), "{dir} is an empty directory again");
+    }
+    assert_eq!(std::fs::read_to_string(back.join("d/f.txt")).unwrap(), "f");
+
+    let s = summary(&copy(src_s, &dst, &["--verify", "--output", "json"]));
+    assert_eq!(dirs(&s), (3, 0, 3), "{s}");
+    delete_marker(&dst, "d/inner_empty");
+    let out = copy(src_s, &dst, &["--verify", "--ignore-failures"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("{dst}/d/inner_empty/: missing in the destination"))
+            && text.contains("FAILED:   1 files"),
+        "{text}"
+    );
+}
+
+/// A mirror to S3: `--dry-run` writes no marker; a directory empty in the source beside which the
+/// destination has files needs no marker (S3A: it exists), unless `--delete` deletes those files;
+/// `--delete` keeps the marker of a directory that is (empty) in the source and deletes one whose
+/// directory is gone, as it deletes a file (`--verify --delete` reports it); `--filters` leave a
+/// directory alone as they leave a file.
+#[test]
+fn a_mirror_to_s3_keeps_source_directories_and_deletes_extra_markers() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, other) = (tmp.path().join("src"), tmp.path().join("other"));
+    for dir in ["keep", "gone", "full", "skip_me"] {
+        std::fs::create_dir_all(src.join(dir)).unwrap();
+    }
+    std::fs::write(src.join("f.txt"), "f").unwrap();
+    std::fs::create_dir_all(other.join("full")).unwrap();
+    std::fs::write(other.join("full/x"), "x").unwrap();
+    let filters = tmp.path().join("filters.txt");
+    std::fs::write(&filters, "^skip_me\n").unwrap();
+    let dst = s3.unique_url("copy_mirror_dirs");
+    let state = tmp.path().join("state");
+    let copy = |from: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "copy",
+            from.to_str().unwrap(),
+            &dst,
+            "--filters",
+            filters.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--progress",
+            "never",
+        ];
+        args.extend(extra);
+        migrate(&args)
+    };
+    summary(&copy(&other, &["--output", "json"]));
+
+    let out = copy(&src, &["--dry-run"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("would mkdir gone (0 bytes)")
+            && text.contains("would mkdir keep (0 bytes)")
+            && !text.contains("would mkdir full")
+            && !text.contains("skip_me")
+            && text.contains("empty dirs 3 (2 to create, 1 already there)"),
+        "{text}"
+    );
+    assert!(!has_marker(&dst, "keep"), "a dry run writes nothing");
+
+    let s = summary(&copy(&src, &["--output", "json"]));
+    assert_eq!(
+        (
+            n(&s, "failed"),
+            n(&s, "empty_dirs"),
+            n(&s, "empty_dirs_created"),
+            n(&s, "empty_dirs_existing")
+        ),
+        (0, 3, 2, 1),
+        "{s}"
+    );
+    assert!(has_marker(&dst, "keep") && has_marker(&dst, "gone"));
+    assert!(!has_marker(&dst, "full"), "full/x is there: no marker");
+    assert!(!has_marker(&dst, "skip_me"), "filtered");
+
+    std::fs::remove_dir(src.join("gone")).unwrap();
+    let out = copy(&src, &["--verify", "--delete", "--ignore-failures"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("{dst}/gone/: not in the source"))
+            && text.contains(&format!("{dst}/full/x: not in the source")),
+        "{text}"
+    );
+
+    let s = summary(&copy(&src, &["--delete", "--output", "json"]));
+    assert_eq!(
+        (
+            n(&s, "failed"),
+            n(&s, "deleted"),
+            n(&s, "empty_dirs_created"),
+            n(&s, "empty_dirs_existing")
+        ),
+        (0, 2, 1, 1),
+        "full/x and the marker gone/ deleted, full/ written: {s}"
+    );
+    assert!(!has_marker(&dst, "gone"));
+    assert!(has_marker(&dst, "keep") && has_marker(&dst, "full"));
+    let s = summary(&copy(&src, &["--delete", "--verify", "--output", "json"]));
+    assert_eq!(
+        (n(&s, "failed"), n(&s, "empty_dirs_existing")),
+        (0, 2),
+        "{s}"
+    );
+}

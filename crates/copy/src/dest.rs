@@ -427,17 +427,61 @@ impl Destination {
         .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))?
     }
 
-    /// Creates an empty directory (local destinations; S3 has no directories).
-    pub(crate) async fn create_dir(&self, rel: &str) -> Result<bool, CopyError> {
-        if self.is_s3() {
-            return Ok(false);
+    /// Makes the empty directory `rel`: a local directory, or on S3 its directory marker (the
+    /// empty object `rel/` S3A's `mkdirs` writes, which S3A, and so Hadoop and Spark, read as an
+    /// empty directory).
+    pub(crate) async fn create_dir(&self, rel: &str) -> Result<(), CopyError> {
+        match self {
+            Destination::S3(t) => {
+                let Some(w) = &t.markers else {
+                    return Err(no_marker_writer(
+                        "written: create it with another tool, or leave empty directories out with --filters",
+                    ));
+                };
+                w.put_marker(&t.key(&format!("{rel}/")), &self.dir_url(rel))
+                    .await
+            }
+            Destination::Local(_) => {
+                let path = self.local_path(rel);
+                tokio::fs::create_dir_all(&path)
+                    .await
+                    .map_err(|e| CopyError::io("create directory", path.display(), e))
+            }
         }
-        let path = self.local_path(rel);
-        tokio::fs::create_dir_all(&path)
-            .await
-            .map_err(|e| CopyError::io("create directory", path.display(), e))?;
-        Ok(true)
     }
+
+    /// Deletes the directory marker `rel/` of an S3 destination (a local destination's
+    /// directories are never deleted).
+    pub(crate) async fn delete_marker(&self, rel: &str) -> Result<(), CopyError> {
+        match self {
+            Destination::S3(t) => match &t.markers {
+                Some(w) => {
+                    w.delete_marker(&t.key(&format!("{rel}/")), &self.dir_url(rel))
+                        .await
+                }
+                None => Err(no_marker_writer("deleted: delete it with another tool")),
+            },
+            Destination::Local(_) => Err(CopyError::Invalid(format!(
+                "{}: migrate copy does not delete directories of a local destination",
+                self.url(rel)
+            ))),
+        }
+    }
+
+    /// The URL of a directory, for messages: S3, its marker's (`s3://bucket/prefix/dir/`).
+    pub(crate) fn dir_url(&self, rel: &str) -> String {
+        match self {
+            Destination::S3(t) => t.url(&format!("{rel}/")),
+            Destination::Local(t) => t.url(rel),
+        }
+    }
+}
+
+/// Why a directory marker can't be `what` (written or deleted, and what to do).
+fn no_marker_writer(what: &str) -> CopyError {
+    CopyError::Invalid(format!(
+        "this S3 configuration (S3 Express One Zone, SSE-C, requester pays or unsigned requests) is written through object_store, which can't name a key ending in `/`, so the directory marker can't be {what}"
+    ))
 }
 
 /// What object_store's writes tell: the ETag alone.

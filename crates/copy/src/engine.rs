@@ -44,6 +44,8 @@ struct Stats {
     other_shards: AtomicU64,
     deleted: AtomicU64,
     empty_dirs: AtomicU64,
+    empty_dirs_created: AtomicU64,
+    empty_dirs_existing: AtomicU64,
     unverified: AtomicU64,
     verified_crc32c: AtomicU64,
     verified_md5_etag: AtomicU64,
@@ -179,6 +181,10 @@ enum Work {
     Part(Arc<Upload>, usize),
     Compare(Entry, Entry),
     Delete(String),
+    /// Makes an empty directory (S3: writes its marker).
+    MakeDir(String),
+    /// Deletes an S3 directory marker.
+    DeleteMarker(String),
 }
 
 /// Runs a copy to the end (or to the first failure without `ignore_failures`).
@@ -352,6 +358,8 @@ pub async fn copy(
         other_shards: s.other_shards.load(Relaxed),
         deleted: s.deleted.load(Relaxed),
         empty_dirs: s.empty_dirs.load(Relaxed),
+        empty_dirs_created: s.empty_dirs_created.load(Relaxed),
+        empty_dirs_existing: s.empty_dirs_existing.load(Relaxed),
         unverified: s.unverified.load(Relaxed),
         verified_crc32c: s.verified_crc32c.load(Relaxed),
         verified_md5_etag: s.verified_md5_etag.load(Relaxed),
@@ -669,28 +677,35 @@ async fn dispatch(
             }
         };
         let (listed, existing) = match pair {
-            Pair::DestOnly(d) if plan::is_own(&ctx.own_in_destination, &d.rel) => continue,
-            Pair::DestOnly(d) if unreadable.iter().any(|u| is_under(&d.rel, u)) => continue,
             Pair::DestOnly(d) => {
-                if ctx.opts.delete
+                if !extra(ctx, tx, &unreadable, d.rel, d.size, false).await {
+                    return false;
+                }
+                continue;
+            }
+            // Directories of a local destination are never deleted.
+            Pair::DestOnlyDir(rel) if ctx.dest.is_s3() => {
+                if !extra(ctx, tx, &unreadable, rel, 0, true).await {
+                    return false;
+                }
+                continue;
+            }
+            Pair::DestOnlyDir(_) => continue,
+            Pair::DirInBoth { rel, entries } => {
+                // Its entries are not in the source: --delete deletes them, and on S3 the
+                // directory would go with them without its marker.
+                let emptied = entries
+                    && ctx.opts.delete
                     && ctx.opts.existing != Existing::Verify
-                    && ctx.included(&d.rel)
-                    && ctx.opts.shard.contains(&d.rel)
-                {
-                    if ctx.opts.dry_run {
-                        ctx.observer.would("delete", &shown_rel(&d.rel), d.size);
-                        s.deleted.fetch_add(1, Relaxed);
-                    } else if tx.send(Work::Delete(d.rel)).await.is_err() {
-                        return false;
-                    }
-                } else if ctx.opts.existing == Existing::Verify
-                    && ctx.included(&d.rel)
-                    && ctx.opts.shard.contains(&d.rel)
-                {
-                    // Extra files are reported by verify only when --delete would remove them.
-                    if ctx.opts.delete {
-                        ctx.fail(&ctx.dest.url(&d.rel), "not in the source");
-                    }
+                    && ctx.dest.is_s3();
+                if !empty_dir(ctx, tx, rel, !emptied).await {
+                    return false;
+                }
+                continue;
+            }
+            Pair::Source(Listed::EmptyDir(rel)) => {
+                if !empty_dir(ctx, tx, rel, false).await {
+                    return false;
                 }
                 continue;
             }
@@ -706,19 +721,8 @@ async fn dispatch(
         }
         let entry = match listed {
             Listed::File(e) => e,
-            Listed::EmptyDir(rel) => {
-                if ctx.included(&rel) && ctx.opts.shard.contains(&rel) {
-                    s.empty_dirs.fetch_add(1, Relaxed);
-                    if ctx.opts.dry_run {
-                        if !ctx.dest.is_s3() {
-                            ctx.observer.would("mkdir", &shown_rel(&rel), 0);
-                        }
-                    } else if let Err(e) = ctx.dest.create_dir(&rel).await {
-                        ctx.fail(&rel, &e.to_string());
-                    }
-                }
-                continue;
-            }
+            // Taken above: the merge pairs no empty directory with a file.
+            Listed::EmptyDir(_) => continue,
             Listed::Unreadable { rel, reason } => {
                 if ctx.included(&rel) && ctx.opts.shard.contains(&rel) {
                     ctx.fail(&ctx.source.url(&rel), &reason);
@@ -738,10 +742,7 @@ async fn dispatch(
         s.files.fetch_add(1, Relaxed);
         s.bytes.fetch_add(entry.size, Relaxed);
         if ctx.dest.is_s3() && !is_utf8_name(&entry.rel) {
-            ctx.fail(
-                &ctx.source.url(&entry.rel),
-                "the name is not valid UTF-8 and can't be an S3 key; rename it",
-            );
+            ctx.fail(&ctx.source.url(&entry.rel), NOT_AN_S3_KEY);
             continue;
         }
         let key = journal::path_key(&entry.rel);
@@ -840,6 +841,87 @@ async fn dispatch(
                 ctx.observer.file_done();
             }
         }
+    }
+    true
+}
+
+/// Why a source path whose name is not UTF-8 can't be copied to S3.
+const NOT_AN_S3_KEY: &str = "the name is not valid UTF-8 and can't be an S3 key; rename it";
+
+/// An empty source directory, in the destination already (`present`: as an empty directory, S3:
+/// a directory marker, or with entries under it) or not. Counted when it is within the filters
+/// and the shard; a missing one is reported by `--verify`, counted by a dry run, and otherwise
+/// made by a worker. `false`: the workers are gone.
+async fn empty_dir(
+    ctx: &Ctx,
+    tx: &tokio::sync::mpsc::Sender<Work>,
+    rel: String,
+    present: bool,
+) -> bool {
+    if plan::is_own(&ctx.own_in_source, &rel)
+        || !ctx.included(&rel)
+        || !ctx.opts.shard.contains(&rel)
+    {
+        return true;
+    }
+    let s = &ctx.stats;
+    s.empty_dirs.fetch_add(1, Relaxed);
+    if present {
+        s.empty_dirs_existing.fetch_add(1, Relaxed);
+    } else if ctx.opts.existing == Existing::Verify {
+        ctx.fail(&ctx.dest.dir_url(&rel), "missing in the destination");
+    } else if ctx.dest.is_s3() && !is_utf8_name(&rel) {
+        ctx.fail(&ctx.source.url(&rel), NOT_AN_S3_KEY);
+    } else if ctx.opts.dry_run {
+        ctx.observer.would("mkdir", &shown_rel(&rel), 0);
+        s.empty_dirs_created.fetch_add(1, Relaxed);
+    } else {
+        return tx.send(Work::MakeDir(rel)).await.is_ok();
+    }
+    true
+}
+
+/// A destination file (`marker`: an S3 directory marker with nothing under it) the source does
+/// not have. Within the filters and the shard, `--delete` deletes it and `--verify --delete`
+/// reports it; its own state, and what is under a source path that could not be read, are left
+/// alone. `false`: the workers are gone.
+async fn extra(
+    ctx: &Ctx,
+    tx: &tokio::sync::mpsc::Sender<Work>,
+    unreadable: &[String],
+    rel: String,
+    size: u64,
+    marker: bool,
+) -> bool {
+    if !ctx.opts.delete
+        || plan::is_own(&ctx.own_in_destination, &rel)
+        || unreadable.iter().any(|u| is_under(&rel, u))
+        || !ctx.included(&rel)
+        || !ctx.opts.shard.contains(&rel)
+    {
+        return true;
+    }
+    if ctx.opts.existing == Existing::Verify {
+        // Extra files are reported by verify only when --delete would remove them.
+        let url = match marker {
+            true => ctx.dest.dir_url(&rel),
+            false => ctx.dest.url(&rel),
+        };
+        ctx.fail(&url, "not in the source");
+    } else if ctx.opts.dry_run {
+        let shown = shown_rel(&rel);
+        let shown = match marker {
+            true => format!("{shown}/"),
+            false => shown.into_owned(),
+        };
+        ctx.observer.would("delete", &shown, size);
+        ctx.stats.deleted.fetch_add(1, Relaxed);
+    } else {
+        let work = match marker {
+            true => Work::DeleteMarker(rel),
+            false => Work::Delete(rel),
+        };
+        return tx.send(work).await.is_ok();
     }
     true
 }
@@ -985,6 +1067,18 @@ async fn run(ctx: &Arc<Ctx>, work: Work) {
                 ctx.stats.deleted.fetch_add(1, Relaxed);
             }
             Err(e) => ctx.fail(&ctx.dest.url(&rel), &e.to_string()),
+        },
+        Work::MakeDir(rel) => match ctx.retry(|| ctx.dest.create_dir(&rel)).await {
+            Ok(()) => {
+                ctx.stats.empty_dirs_created.fetch_add(1, Relaxed);
+            }
+            Err(e) => ctx.fail(&ctx.dest.dir_url(&rel), &e.to_string()),
+        },
+        Work::DeleteMarker(rel) => match ctx.retry(|| ctx.dest.delete_marker(&rel)).await {
+            Ok(()) => {
+                ctx.stats.deleted.fetch_add(1, Relaxed);
+            }
+            Err(e) => ctx.fail(&ctx.dest.dir_url(&rel), &e.to_string()),
         },
     }
 }

@@ -141,7 +141,8 @@ pub struct CopyOptions {
     /// `s3://bucket/prefix`, `file:///dir` or a directory path.
     pub destination: String,
     pub existing: Existing,
-    /// Delete destination files that are not in the source (within the filters and the shard).
+    /// Delete destination files (and S3 directory markers) that are not in the source (within the
+    /// filters and the shard).
     pub delete: bool,
     /// Paths (relative to the source root) matching any of these are neither copied nor deleted.
     pub filters: Vec<Regex>,
@@ -271,9 +272,18 @@ pub struct CopySummary {
     pub filtered: u64,
     /// Belonging to other shards.
     pub other_shards: u64,
+    /// Destination files (and S3 directory markers) not in the source, deleted (`--delete`).
     pub deleted: u64,
-    /// Empty source directories (created in local destinations; S3 has no directories).
+    /// Empty source directories (S3 sources: directory markers with nothing under them), within
+    /// the filters and this shard.
     pub empty_dirs: u64,
+    /// Of those, the ones this run made in the destination (a local directory; S3: the marker
+    /// `dir/`, an empty object).
+    pub empty_dirs_created: u64,
+    /// Of those, the ones the destination had already, left as they are: as an empty directory
+    /// (S3: its marker), or with entries under it, beside which a marker adds nothing (but with
+    /// `delete`, which deletes them, an S3 destination gets the marker: counted as created).
+    pub empty_dirs_existing: u64,
     /// Copies whose destination ETag is not an MD5 (e.g. SSE-KMS) and that have no CRC32C: size
     /// checked only.
     pub unverified: u64,

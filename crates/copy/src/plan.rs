@@ -59,13 +59,15 @@ fn parse(what: &'static str, raw: &str) -> Result<Parsed, CopyError> {
     }
 }
 
+/// The S3 tree of `s3://bucket/prefix`; `destination`: one the copy writes to, with the signed
+/// writers of CRC32C-checksummed objects (when `opts.crc32c`) and of directory markers.
 fn s3_tree(
     opts: &CopyOptions,
     what: &'static str,
     raw: &str,
     bucket: String,
     prefix: String,
-    crc32c: bool,
+    destination: bool,
 ) -> Result<S3Tree, CopyError> {
     // Unsigned payloads: signing hashes every byte with SHA-256 (a fifth of upload throughput here),
     // and the copy checks every object and part against the MD5 (and CRC32C) of what it read anyway.
@@ -76,13 +78,15 @@ fn s3_tree(
         url: raw.to_string(),
         reason: e.to_string(),
     })?);
-    let crc = match crc32c {
+    let markers = match destination {
         true => ChecksumWriter::new(&builder, Arc::clone(&store))?.map(Arc::new),
         false => None,
     };
+    let crc = markers.clone().filter(|_| opts.crc32c);
     Ok(S3Tree {
         store,
         crc,
+        markers,
         bucket,
         prefix,
     })
@@ -211,7 +215,7 @@ pub(crate) fn open_destination(opts: &CopyOptions) -> Result<Destination, CopyEr
             raw,
             bucket,
             prefix,
-            opts.crc32c,
+            true,
         )?)),
         Parsed::Hdfs(_) => Err(CopyError::InvalidUrl {
             what: "destination",
@@ -221,11 +225,45 @@ pub(crate) fn open_destination(opts: &CopyOptions) -> Result<Destination, CopyEr
     }
 }
 
-/// A source item, the destination file at the same path, or both.
+/// A source item, the destination item at the same path, or both.
 pub(crate) enum Pair {
+    /// A source item the destination does not have (an empty directory: neither as an empty
+    /// directory nor with entries under it).
     Source(Listed),
     Both(Listed, Entry),
     DestOnly(Entry),
+    /// An empty source directory the destination has: empty (S3: a directory marker with nothing
+    /// under it), or with `entries` under it (files or directories, which the source does not
+    /// have).
+    DirInBoth {
+        rel: String,
+        entries: bool,
+    },
+    /// An empty directory of the destination (S3: a directory marker with nothing under it) that
+    /// the source does not have at all, empty or not.
+    DestOnlyDir(String),
+}
+
+/// What the merge takes from the destination listing.
+enum DestItem {
+    File(Entry),
+    EmptyDir(String),
+}
+
+impl DestItem {
+    fn key(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            DestItem::File(e) => e.rel.as_str().into(),
+            DestItem::EmptyDir(rel) => format!("{rel}/").into(),
+        }
+    }
+
+    fn alone(self) -> Pair {
+        match self {
+            DestItem::File(e) => Pair::DestOnly(e),
+            DestItem::EmptyDir(rel) => Pair::DestOnlyDir(rel),
+        }
+    }
 }
 
 /// Merges two listings sorted by [`order_key`].
@@ -233,7 +271,7 @@ pub(crate) struct Merge {
     src: BoxStream<'static, Result<Listed, CopyError>>,
     dst: BoxStream<'static, Result<Listed, CopyError>>,
     s: Option<Listed>,
-    d: Option<Entry>,
+    d: Option<DestItem>,
     s_done: bool,
     d_done: bool,
     /// The last key taken from each side: both must strictly increase, or the merge would take
@@ -294,43 +332,138 @@ impl Merge {
 
     async fn pull_dst(&mut self) -> Result<(), CopyError> {
         while self.d.is_none() && !self.d_done {
-            match self.dst.next().await {
+            let item = match self.dst.next().await {
                 Some(item) => match item? {
-                    Listed::File(e) if !crate::dest::is_temporary(&e.rel) => {
-                        check_order(&mut self.d_last, &e.rel, "destination")?;
-                        self.d = Some(e);
-                    }
-                    _ => {}
+                    Listed::File(e) if !crate::dest::is_temporary(&e.rel) => DestItem::File(e),
+                    Listed::EmptyDir(rel) => DestItem::EmptyDir(rel),
+                    _ => continue,
                 },
-                None => self.d_done = true,
-            }
+                None => {
+                    self.d_done = true;
+                    continue;
+                }
+            };
+            check_order(&mut self.d_last, &item.key(), "destination")?;
+            self.d = Some(item);
         }
         Ok(())
     }
 
     /// The next pair, in path order; an error of either listing ends the merge.
     pub(crate) async fn next(&mut self) -> Option<Result<Pair, CopyError>> {
-        if let Err(e) = self.pull_src().await {
-            return Some(Err(e));
-        }
-        if let Err(e) = self.pull_dst().await {
-            return Some(Err(e));
-        }
-        match (self.s.take(), self.d.take()) {
-            (None, None) => None,
-            (Some(s), None) => Some(Ok(Pair::Source(s))),
-            (None, Some(d)) => Some(Ok(Pair::DestOnly(d))),
-            (Some(s), Some(d)) => match order_key(&s).as_bytes().cmp(d.rel.as_bytes()) {
+        loop {
+            if let Err(e) = self.pull_src().await {
+                return Some(Err(e));
+            }
+            if let Err(e) = self.pull_dst().await {
+                return Some(Err(e));
+            }
+            let (s, d) = match (self.s.take(), self.d.take()) {
+                (None, None) => return None,
+                (Some(s), None) => return Some(Ok(Pair::Source(s))),
+                (None, Some(d)) => return Some(Ok(d.alone())),
+                (Some(s), Some(d)) => (s, d),
+            };
+            let (order, d_under_s, s_under_d) = {
+                let (s_key, d_key) = (order_key(&s), d.key());
+                // A directory's key ends in `/`: the next key of the other side that starts with
+                // it is an entry under that directory.
+                (
+                    s_key.as_bytes().cmp(d_key.as_bytes()),
+                    matches!(s, Listed::EmptyDir(_)) && d_key.starts_with(&*s_key),
+                    matches!(d, DestItem::EmptyDir(_)) && s_key.starts_with(&*d_key),
+                )
+            };
+            let pair = match order {
                 std::cmp::Ordering::Less => {
                     self.d = Some(d);
-                    Some(Ok(Pair::Source(s)))
+                    match s {
+                        Listed::EmptyDir(rel) if d_under_s => {
+                            Pair::DirInBoth { rel, entries: true }
+                        }
+                        s => Pair::Source(s),
+                    }
                 }
                 std::cmp::Ordering::Greater => {
                     self.s = Some(s);
-                    Some(Ok(Pair::DestOnly(d)))
+                    if s_under_d {
+                        // The source has the directory, with entries: nothing to pair.
+                        continue;
+                    }
+                    d.alone()
                 }
-                std::cmp::Ordering::Equal => Some(Ok(Pair::Both(s, d))),
-            },
+                std::cmp::Ordering::Equal => match (s, d) {
+                    (Listed::EmptyDir(rel), _) => Pair::DirInBoth {
+                        rel,
+                        entries: false,
+                    },
+                    (s, DestItem::File(d)) => Pair::Both(s, d),
+                    // Only an empty directory's key ends in `/`: equal keys are of one kind.
+                    (s, DestItem::EmptyDir(_)) => Pair::Source(s),
+                },
+            };
+            return Some(Ok(pair));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(rel: &str) -> Listed {
+        Listed::File(Entry {
+            rel: rel.into(),
+            size: 1,
+            mtime_ms: 0,
+            owner: None,
+            group: None,
+            permission: None,
+            etag: None,
+            block_size: None,
+        })
+    }
+
+    fn dir(rel: &str) -> Listed {
+        Listed::EmptyDir(rel.into())
+    }
+
+    /// How the merge pairs empty directories: with the destination's empty directory (S3: its
+    /// marker), with entries under it, or with nothing; a destination empty directory is extra
+    /// only when the source has nothing under its path.
+    #[test]
+    fn empty_directories_pair_with_what_the_destination_has() {
+        let src = vec![dir("a"), dir("b"), file("c/x"), dir("d"), dir("e")];
+        let dst = vec![dir("a"), file("b/y"), dir("c"), file("d"), dir("f")];
+        let stream = |items: Vec<Listed>| futures::stream::iter(items.into_iter().map(Ok)).boxed();
+        let mut merge = Merge::new(stream(src), stream(dst));
+        let mut pairs = Vec::new();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        while let Some(pair) = rt.block_on(merge.next()) {
+            pairs.push(match pair.unwrap() {
+                Pair::Source(l) => format!("source {}", order_key(&l)),
+                Pair::Both(l, d) => format!("both {} {}", order_key(&l), d.rel),
+                Pair::DestOnly(d) => format!("dest {}", d.rel),
+                Pair::DirInBoth { rel, entries } => format!("dir {rel} entries={entries}"),
+                Pair::DestOnlyDir(rel) => format!("dest dir {rel}"),
+            });
+        }
+        assert_eq!(
+            pairs,
+            [
+                "dir a entries=false",
+                "dir b entries=true",
+                "dest b/y",
+                // The destination's empty `c` is the source's `c`, which has entries.
+                "source c/x",
+                // A file `d` is not the directory `d/`.
+                "dest d",
+                "source d/",
+                "source e/",
+                "dest dir f",
+            ]
+        );
     }
 }

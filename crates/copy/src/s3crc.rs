@@ -6,7 +6,9 @@
 //! [`AmazonS3`] the copy built from the environment (keys, session token, web identity, container
 //! and instance credentials), and addressed as object_store addresses them (endpoint override,
 //! path-style or virtual-hosted, region, `AWS_ALLOW_HTTP`), so credentials and endpoints behave
-//! exactly as for the rest of the copy. Listing, HEAD, GET and DELETE stay on object_store.
+//! exactly as for the rest of the copy. Listing, HEAD, GET and DELETE stay on object_store, but for
+//! directory markers (keys ending in `/`, which object_store's paths can't name): their PUT and
+//! DELETE are sent here too.
 //!
 //! Contract: a server with additional checksums checks the CRC32C sent with the bytes and refuses
 //! them when it differs (`BadDigest`: [`CopyError::ChecksumRejected`]); it echoes the value it
@@ -155,11 +157,12 @@ impl ChecksumWriter {
         }))
     }
 
-    fn url(&self, path: &Path, query: &[(&str, &str)]) -> String {
+    /// The URL of the object `key` (a key, not a [`Path`]: a directory marker's ends in `/`).
+    fn url(&self, key: &str, query: &[(&str, &str)]) -> String {
         let mut url = format!(
             "{}/{}",
             self.bucket_endpoint,
-            utf8_percent_encode(path.as_ref(), KEY_ENCODE)
+            utf8_percent_encode(key, KEY_ENCODE)
         );
         for (i, (k, v)) in query.iter().enumerate() {
             let _ = write!(
@@ -279,12 +282,41 @@ impl ChecksumWriter {
                 "put",
                 shown,
                 http::Method::PUT,
-                self.url(path, &[]),
+                self.url(path.as_ref(), &[]),
                 headers,
                 data,
             )
             .await?;
         Ok(written(&h, None))
+    }
+
+    /// PutObject of the directory marker `key` (ending in `/`): the empty object S3A's `mkdirs`
+    /// writes for an empty directory, with S3A's content type.
+    pub async fn put_marker(&self, key: &str, shown: &str) -> Result<(), CopyError> {
+        let headers = self.with_meta(
+            &Meta::new(),
+            vec![("content-type".into(), "application/x-directory".into())],
+        );
+        let url = self.url(key, &[]);
+        self.send("put", shown, http::Method::PUT, url, headers, Bytes::new())
+            .await
+            .map(|_| ())
+    }
+
+    /// DeleteObject of the directory marker `key` (ending in `/`). S3 answers a key that is not
+    /// there with success too.
+    pub async fn delete_marker(&self, key: &str, shown: &str) -> Result<(), CopyError> {
+        let url = self.url(key, &[]);
+        self.send(
+            "delete",
+            shown,
+            http::Method::DELETE,
+            url,
+            Vec::new(),
+            Bytes::new(),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// CreateMultipartUpload announcing CRC32C part checksums; returns the upload id.
@@ -298,7 +330,7 @@ impl ChecksumWriter {
             meta,
             vec![("x-amz-checksum-algorithm".into(), "CRC32C".into())],
         );
-        let url = self.url(path, &[("uploads", "")]);
+        let url = self.url(path.as_ref(), &[("uploads", "")]);
         let (_, body) = self
             .send(
                 "create multipart upload",
@@ -329,7 +361,10 @@ impl ChecksumWriter {
         crc: u32,
     ) -> Result<Written, CopyError> {
         let number = (idx + 1).to_string();
-        let url = self.url(path, &[("partNumber", &number), ("uploadId", upload_id)]);
+        let url = self.url(
+            path.as_ref(),
+            &[("partNumber", &number), ("uploadId", upload_id)],
+        );
         let headers = vec![("x-amz-checksum-crc32c".into(), crc32c_base64(crc))];
         let (h, _) = self
             .send("upload part", shown, http::Method::PUT, url, headers, data)
@@ -364,7 +399,7 @@ impl ChecksumWriter {
             body.push_str("</Part>");
         }
         body.push_str("</CompleteMultipartUpload>");
-        let url = self.url(path, &[("uploadId", upload_id)]);
+        let url = self.url(path.as_ref(), &[("uploadId", upload_id)]);
         let headers = vec![("content-type".into(), "application/xml".into())];
         let (h, answer) = self
             .send(
@@ -398,7 +433,7 @@ impl ChecksumWriter {
                 "head",
                 shown,
                 http::Method::HEAD,
-                self.url(path, &[]),
+                self.url(path.as_ref(), &[]),
                 headers,
                 Bytes::new(),
             )

@@ -58,7 +58,8 @@ impl FileAttrs {
 #[derive(Debug, Clone)]
 pub enum Listed {
     File(Entry),
-    /// A directory without entries (S3 has no directories: only local destinations get them).
+    /// A directory without entries (S3: a directory marker with nothing under it). Copied as a
+    /// local directory, or to S3 as its marker.
     EmptyDir(String),
     /// An entry that can't be copied (special file, unreadable directory, dangling link): a
     /// failure of that path, not of the whole listing.
@@ -477,6 +478,10 @@ pub struct S3Tree {
     /// Destinations: the writer of CRC32C-checksummed PUTs and uploads (`None`: object_store's
     /// writes, verified by ETag alone).
     pub(crate) crc: Option<Arc<crate::s3crc::ChecksumWriter>>,
+    /// Destinations: the writer of directory markers, whose keys end in `/` (object_store's paths
+    /// can't name them); the same writer as `crc` when that is on. `None`: a source, or an S3
+    /// configuration the writer does not sign (see [`crate::s3crc::ChecksumWriter::new`]).
+    pub(crate) markers: Option<Arc<crate::s3crc::ChecksumWriter>>,
     pub(crate) bucket: String,
     /// Key prefix without trailing `/` (empty: the whole bucket).
     pub(crate) prefix: String,

@@ -132,8 +132,9 @@ fn tree_round_trip_through_s3_is_byte_identical() {
     // 5 MiB: one PUT (not more than one part); 10 MiB: 2 parts; 12 MiB + x: 3 parts.
     assert_eq!(s.parts_sent, 5);
     assert_eq!(
-        s.empty_dirs, 1,
-        "S3 has no directories: counted, not created"
+        (s.empty_dirs, s.empty_dirs_created),
+        (1, 1),
+        "written as its directory marker"
     );
     assert_eq!(s.unverified, 0);
     // Every object verified by the CRC32C SeaweedFS stored, which is the one computed here.
@@ -151,7 +152,9 @@ fn tree_round_trip_through_s3_is_byte_identical() {
     assert!(s.journal.is_none(), "a clean copy removes its journal");
     assert!(!state.exists(), "and its directory, left empty");
 
-    let objs = objects(&dst);
+    let mut objs = objects(&dst);
+    // The marker `empty/dir/` (object_store names it without its `/`).
+    assert_eq!(objs.remove("empty/dir").map(|o| o.0), Some(0));
     assert_eq!(
         objs.keys().cloned().collect::<Vec<_>>(),
         tree.keys().cloned().collect::<Vec<_>>()
@@ -170,10 +173,15 @@ fn tree_round_trip_through_s3_is_byte_identical() {
     assert_eq!((s.failed, s.copied), (0, 10), "{:?}", s.failures);
     assert_eq!(s.verified_read_back, 10);
     assert_eq!(read_tree(&back), tree);
+    assert_eq!(
+        std::fs::read_dir(back.join("empty/dir")).unwrap().count(),
+        0
+    );
 
     // Again: everything exists, nothing is sent.
     let s = run(options(src.to_str().unwrap(), &dst, &state));
     assert_eq!((s.copied, s.skipped_existing, s.copied_bytes), (0, 10, 0));
+    assert_eq!((s.empty_dirs_created, s.empty_dirs_existing), (0, 1));
 }
 
 #[test]
