@@ -1179,13 +1179,7 @@ impl MysqlChangeStream {
         else {
             return Ok(());
         };
-        let now = self
-            .catalog
-            .discover(Some(std::slice::from_ref(&database)))
-            .await?
-            .tables
-            .into_iter()
-            .find(|t| key_of(t, self.fold_case) == key);
+        let now = self.table_in_catalog(&database, &key).await?;
         // A table dropped since: its drop is met further on.
         let (Some(now), Some(watched)) = (now, self.watched.get(&key)) else {
             return Ok(());
@@ -1215,6 +1209,21 @@ impl MysqlChangeStream {
             watched.judged = now.columns;
         }
         Ok(())
+    }
+
+    /// Table `key` of `database` as the live catalog describes it now; `None` once dropped.
+    async fn table_in_catalog(
+        &self,
+        database: &str,
+        key: &TableKey,
+    ) -> Result<Option<Table>, SourceError> {
+        Ok(self
+            .catalog
+            .discover(Some(&[database.to_string()]))
+            .await?
+            .tables
+            .into_iter()
+            .find(|t| key_of(t, self.fold_case) == *key))
     }
 
     /// The TableMap `tme` of table `key` read, or a definite error when it lacks what FULL row
@@ -1260,13 +1269,7 @@ impl MysqlChangeStream {
                 return Ok(());
             }
             // A table of the selection first seen now (created after the stream opened).
-            let discovered = self
-                .catalog
-                .discover(Some(std::slice::from_ref(&database)))
-                .await?
-                .tables
-                .into_iter()
-                .find(|t| key_of(t, self.fold_case) == key);
+            let discovered = self.table_in_catalog(&database, &key).await?;
             let Some(table) = discovered else {
                 tracing::warn!(table = %name, "a selected table is in the binlog but no longer in the catalog (dropped since): its changes are skipped");
                 self.ids.insert(tme.table_id(), None);
@@ -1343,13 +1346,7 @@ impl MysqlChangeStream {
         }
         let changed = !same_columns || watched.map.is_some() || unlike_recorded.is_some();
         let mut table = if changed {
-            let rediscovered = self
-                .catalog
-                .discover(Some(std::slice::from_ref(&database)))
-                .await?
-                .tables
-                .into_iter()
-                .find(|t| key_of(t, self.fold_case) == key);
+            let rediscovered = self.table_in_catalog(&database, &key).await?;
             rows::table_from_map(rediscovered.as_ref(), &watched.table, &map.columns)?
         } else {
             watched.table.clone()
