@@ -120,6 +120,20 @@ pub(crate) fn integer_literal(expr: &Expr) -> Option<u64> {
     }
 }
 
+/// A comparison operator (MySQL's NULL-safe `<=>` included).
+pub(crate) fn is_comparison(op: &BinaryOperator) -> bool {
+    matches!(
+        op,
+        BinaryOperator::Eq
+            | BinaryOperator::NotEq
+            | BinaryOperator::Lt
+            | BinaryOperator::LtEq
+            | BinaryOperator::Gt
+            | BinaryOperator::GtEq
+            | BinaryOperator::Spaceship
+    )
+}
+
 pub(crate) fn number(n: u64) -> Expr {
     Expr::value(Value::Number(n.to_string(), false))
 }

@@ -1,7 +1,7 @@
 //! Constructs with no target equivalent that are reported, not rewritten.
 
 use super::Ctx;
-use crate::ast::is_non_null_literal;
+use crate::ast::{is_comparison, is_non_null_literal};
 use migrate_core::{SourceDialect, TargetDialect};
 use sqlparser::ast::{BinaryOperator, Distinct, Expr, Select, TableFactor};
 
@@ -179,18 +179,6 @@ pub(crate) fn expression_constructs(expr: &Expr, ctx: &mut Ctx) {
         }
         _ => {}
     }
-}
-
-fn is_comparison(op: &BinaryOperator) -> bool {
-    matches!(
-        op,
-        BinaryOperator::Eq
-            | BinaryOperator::NotEq
-            | BinaryOperator::Lt
-            | BinaryOperator::LtEq
-            | BinaryOperator::Gt
-            | BinaryOperator::GtEq
-    )
 }
 
 fn is_empty_string(expr: &Expr) -> bool {

@@ -159,7 +159,7 @@ fn is_interval(expr: &Expr) -> bool {
 /// `INTERVAL 'text'`, without a unit.
 fn unit_interval(text: &str) -> Expr {
     Expr::Interval(Interval {
-        value: Box::new(Expr::value(Value::SingleQuotedString(text.to_string()))),
+        value: Box::new(crate::ast::string(text)),
         leading_field: None,
         leading_precision: None,
         last_field: None,
@@ -297,21 +297,15 @@ pub(crate) fn conditions_in_expr(expr: &mut Expr, ctx: &mut Ctx) {
 
 /// Comparisons and arithmetic: operators that take a MySQL boolean as the integer it is.
 fn is_value_operator(op: &BinaryOperator) -> bool {
-    matches!(
-        op,
-        BinaryOperator::Eq
-            | BinaryOperator::NotEq
-            | BinaryOperator::Lt
-            | BinaryOperator::LtEq
-            | BinaryOperator::Gt
-            | BinaryOperator::GtEq
-            | BinaryOperator::Spaceship
-            | BinaryOperator::Plus
-            | BinaryOperator::Minus
-            | BinaryOperator::Multiply
-            | BinaryOperator::Divide
-            | BinaryOperator::Modulo
-    )
+    crate::ast::is_comparison(op)
+        || matches!(
+            op,
+            BinaryOperator::Plus
+                | BinaryOperator::Minus
+                | BinaryOperator::Multiply
+                | BinaryOperator::Divide
+                | BinaryOperator::Modulo
+        )
 }
 
 /// A boolean literal, or a column the target holds as a boolean.
