@@ -11,6 +11,24 @@ mod common;
 
 use cdc_common::{start_cdc, stopped_with_error, wait_for_capture};
 use common::{mariadb_task, one, replicate, table, table_mapping};
+use migrate_testkit::{MariaDbDatabase, PgDatabase};
+use serde_json::Value;
+use std::path::Path;
+
+/// Runs task `e2e`, which must fail on table `d`: the table's summary and its error.
+fn refused_table(source: &MariaDbDatabase, target: &PgDatabase, staging: &Path) -> (Value, String) {
+    let (code, summary) = replicate(source.url(), target.url(), staging, &["--name", "e2e"]);
+    assert_eq!(code, 1, "{summary:#}");
+    let failed = table(&summary, &format!("{}.d", source.name())).clone();
+    let error = failed["error"].as_str().unwrap_or_default().to_string();
+    (failed, error)
+}
+
+/// Runs task `e2e`, which must succeed.
+fn loads(source: &MariaDbDatabase, target: &PgDatabase, staging: &Path) {
+    let (code, summary) = replicate(source.url(), target.url(), staging, &["--name", "e2e"]);
+    assert_eq!(code, 0, "{summary:#}");
+}
 
 /// A date with a zero month or day (`2024-00-15`, `2024-03-00`) is not the zero date, so
 /// `NULLIF(col, '0000-00-00')` leaves it as it is: the error's advice finds such dates by their
@@ -28,10 +46,7 @@ fn a_date_with_a_zero_month_gets_advice_that_finds_it() {
              INSERT INTO d VALUES (1, '2024-01-02'), (2, '2024-00-15'), (3, '2024-03-00');",
         )
         .unwrap();
-    let (code, summary) = replicate(source.url(), target.url(), &staging, &["--name", "e2e"]);
-    assert_eq!(code, 1, "{summary:#}");
-    let failed = table(&summary, &format!("{}.d", source.name()));
-    let error = failed["error"].as_str().unwrap_or_default();
+    let (failed, error) = refused_table(&source, &target, &staging);
     assert!(
         error.contains("row id=2: the date 2024-00-15 has a zero month or day")
             && error.contains("WHERE MONTH(col) = 0 OR DAYOFMONTH(col) = 0")
@@ -42,8 +57,7 @@ fn a_date_with_a_zero_month_gets_advice_that_finds_it() {
     source
         .sql("UPDATE d SET at = NULL WHERE MONTH(at) = 0 OR DAYOFMONTH(at) = 0")
         .unwrap();
-    let (code, summary) = replicate(source.url(), target.url(), &staging, &["--name", "e2e"]);
-    assert_eq!(code, 0, "{summary:#}");
+    loads(&source, &target, &staging);
     let rows = format!(
         "SELECT string_agg(concat_ws('|', id, coalesce(at::text, 'NULL')), ',' ORDER BY id) FROM \"{}\".d",
         source.name()
@@ -70,10 +84,7 @@ fn a_date_that_does_not_exist_is_refused_with_advice_that_finds_it() {
                                   (3, '2023-06-15', '2023-04-31 23:00:00');",
         )
         .unwrap();
-    let (code, summary) = replicate(source.url(), target.url(), &staging, &["--name", "e2e"]);
-    assert_eq!(code, 1, "{summary:#}");
-    let failed = table(&summary, &format!("{}.d", source.name()));
-    let error = failed["error"].as_str().unwrap_or_default();
+    let (failed, error) = refused_table(&source, &target, &staging);
     assert!(
         error.contains("row id=2: the date 2024-02-30 does not exist")
             && error.contains("WHERE DAYOFMONTH(col) > DAYOFMONTH(LAST_DAY(col))"),
@@ -85,8 +96,7 @@ fn a_date_that_does_not_exist_is_refused_with_advice_that_finds_it() {
              UPDATE d SET ts = NULL WHERE DAYOFMONTH(ts) > DAYOFMONTH(LAST_DAY(ts));",
         )
         .unwrap();
-    let (code, summary) = replicate(source.url(), target.url(), &staging, &["--name", "e2e"]);
-    assert_eq!(code, 0, "{summary:#}");
+    loads(&source, &target, &staging);
     let rows = format!(
         "SELECT string_agg(concat_ws('|', id, coalesce(at::text, 'NULL'), coalesce(ts::text, 'NULL')), ',' ORDER BY id) FROM \"{}\".d",
         source.name()

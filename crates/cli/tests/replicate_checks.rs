@@ -10,7 +10,7 @@ mod cdc_common;
 mod common;
 
 use cdc_common::{psql, start_cdc, stop, wait_for_capture, wait_for_target, warnings};
-use common::{convert_to, file, mariadb_task, migrate_json, one, pg_task, replicate, table};
+use common::{convert_to, file, mariadb_task, one, pg_task, replicate, table};
 use serde_json::Value;
 
 const TICKETS_TABLE: &str = "CREATE TABLE t (id INT PRIMARY KEY,
@@ -240,22 +240,12 @@ fn cdc_from_a_position_reports_the_check_left_out() {
     source
         .sql("INSERT INTO t VALUES (1, 'OPEN', 1), (2, 'closed ', 2);")
         .unwrap();
-    let (code, summary) = migrate_json(&[
-        "replicate",
-        "--cdc-only",
-        "--from",
-        &from,
-        "--source",
+    let (code, summary) = replicate(
         source.url(),
-        "--target",
         target.url(),
-        "--staging",
-        staging.to_str().expect("utf-8 path"),
-        "--stop-when-idle",
-        "2",
-        "--progress",
-        "never",
-    ]);
+        &staging,
+        &["--cdc-only", "--from", &from, "--stop-when-idle", "2"],
+    );
     assert_eq!(code, 0, "{summary:#}");
     assert_eq!(
         findings(&summary, "constraint.check-collation").len(),

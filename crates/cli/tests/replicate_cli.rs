@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{migrate, one, pg_task, table_mapping};
+use common::{migrate, one, pg_task, replicate_args, table_mapping};
 
 fn text(output: &std::process::Output) -> (Option<i32>, String, String) {
     (
@@ -33,19 +33,12 @@ fn text_summary_prints_findings_with_their_action_after_an_arrow() {
             "object-locator": {"schema-name": "sales", "table-name": "Order_Items"},
             "rule-action": "include"}"#,
     );
-    let output = migrate(&[
-        "replicate",
-        "--source",
+    let output = migrate(&replicate_args(
         source.url(),
-        "--target",
         target.url(),
-        "--staging",
-        staging.to_str().expect("utf-8 path"),
-        "--name",
-        "findings",
-        &mapping[0],
-        &mapping[1],
-    ]);
+        &staging,
+        &["--name", "findings", &mapping[0], &mapping[1]],
+    ));
     let (code, stdout, stderr) = text(&output);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert_eq!(one(&target, "SELECT count(*) FROM sales.order_items"), "2");

@@ -25,19 +25,7 @@ fn replicate_args<'a>(
     name: &'a str,
     extra: &[&'a str],
 ) -> Vec<&'a str> {
-    let mut args = vec![
-        "replicate",
-        "--source",
-        source.url(),
-        "--target",
-        target.url(),
-        "--staging",
-        staging.to_str().expect("utf-8 path"),
-        "--name",
-        name,
-        "--progress",
-        "never",
-    ];
+    let mut args = common::replicate_args(source.url(), target.url(), staging, &["--name", name]);
     args.extend(extra);
     args
 }

@@ -42,9 +42,14 @@ pub fn table<'a>(summary: &'a Value, target: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no table {target} in {summary:#}"))
 }
 
-/// `migrate replicate` (full load) of `source` into `target` through `staging`, no progress bar,
-/// with `extra` arguments (`--name`, `--table-mappings`, ...): exit code and JSON summary.
-pub fn replicate(source: &str, target: &str, staging: &Path, extra: &[&str]) -> (i32, Value) {
+/// The arguments of `migrate replicate` (full load) of `source` into `target` through
+/// `staging`, no progress bar, with `extra` arguments (`--name`, `--table-mappings`, ...).
+pub fn replicate_args<'a>(
+    source: &'a str,
+    target: &'a str,
+    staging: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "replicate",
         "--source",
@@ -57,7 +62,12 @@ pub fn replicate(source: &str, target: &str, staging: &Path, extra: &[&str]) -> 
         "never",
     ];
     args.extend(extra);
-    migrate_json(&args)
+    args
+}
+
+/// [`replicate_args`] run: exit code and JSON summary.
+pub fn replicate(source: &str, target: &str, staging: &Path, extra: &[&str]) -> (i32, Value) {
+    migrate_json(&replicate_args(source, target, staging, extra))
 }
 
 /// A source and a target database on the test PostgreSQL server and a staging directory, all
