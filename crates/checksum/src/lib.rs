@@ -216,7 +216,8 @@ pub fn checksum_sql(
 }
 
 /// The query listing each row's key text and hash (`k`, `h`: both text) for the rows of
-/// `from_sql` matching `predicate`, ordered by the key text's bytes identically in both engines.
+/// `from_sql` matching `predicate`, ordered by the key text's bytes identically in both engines
+/// (MySQL: in no order without `key` columns).
 /// `key` are the key columns (their text is written as in a row text, see the crate docs);
 /// `columns` are the hashed columns, as in [`checksum_sql`]: `h` is the same per-row hash the
 /// sums are built from. Run [`session_settings`] on the session first (and, in PostgreSQL,

@@ -127,16 +127,10 @@ fn parts<'a>(load: &TableLoad, chunks: &'a [Chunk]) -> Vec<Part<'a>> {
 
 /// The target names of the source's primary key, when every key column is loaded as is.
 fn target_key(load: &TableLoad) -> Option<Vec<String>> {
-    let key = load.source.primary_key()?;
-    key.iter()
-        .map(|k| {
-            let position = load
-                .read
-                .columns
-                .iter()
-                .position(|c| c.value == ReadValue::Column(k.value.clone()))?;
-            Some(load.target.columns.get(position)?.name.value.clone())
-        })
+    load.read
+        .key_positions()?
+        .into_iter()
+        .map(|position| Some(load.target.columns.get(position)?.name.value.clone()))
         .collect()
 }
 

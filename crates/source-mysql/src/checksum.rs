@@ -72,18 +72,6 @@ fn key_columns(read: &ReadSpec, json: JsonText) -> Result<Vec<ChecksumColumn>, S
         .collect()
 }
 
-/// Whether `read` loads every primary key column as is, which validation needs to list the rows
-/// behind a mismatch by their key.
-fn reads_key_as_is(read: &ReadSpec) -> bool {
-    read.table.primary_key().is_some_and(|key| {
-        key.iter().all(|part| {
-            read.columns
-                .iter()
-                .any(|c| c.value == ReadValue::Column(part.value.clone()))
-        })
-    })
-}
-
 /// The WHERE condition of a read: the chunk's range and the read's filter.
 fn predicate(read: &ReadSpec, chunk: &Chunk) -> Result<String, SourceError> {
     let mut condition = chunk_predicate(&read.table, chunk)?;
@@ -106,7 +94,7 @@ pub(crate) async fn chunk_checksum(
     chunk: &Chunk,
 ) -> Result<ChunkChecksum, SourceError> {
     let columns = checksum_columns(read, readers.json_text)?;
-    if !reads_key_as_is(read) && hashed_on_client(&columns) {
+    if read.key_positions().is_none() && hashed_on_client(&columns) {
         return hashes(readers, read, chunk, Ok(Vec::new()))
             .try_fold(ChunkChecksum::default(), |sum, row| async move {
                 let hash =

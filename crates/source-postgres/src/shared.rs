@@ -10,7 +10,7 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryFutureExt, TryStreamExt};
 use migrate_checksum::ChecksumColumn;
 use migrate_core::{Catalog, SourceDialect, Table};
-use migrate_source::{Chunk, ChunkChecksum, KeyedHash, ReadSpec, ReadValue};
+use migrate_source::{Chunk, ChunkChecksum, KeyedHash, ReadSpec};
 use tokio_postgres::Client;
 
 /// An exported snapshot and a pool of reader connections that import it: every chunk read,
@@ -224,18 +224,9 @@ impl migrate_source::Snapshot for SharedSnapshot {
             let client = &lease.source().client;
             let columns = checksum_columns(client, read).await?;
             let key = read
-                .table
-                .primary_key()
-                .unwrap_or_default()
-                .iter()
-                .map(|k| {
-                    read.columns
-                        .iter()
-                        .position(|c| c.value == ReadValue::Column(k.value.clone()))
-                        .map(|i| columns[i].clone())
-                })
-                .collect::<Option<Vec<ChecksumColumn>>>()
+                .key_positions()
                 .filter(|key| !key.is_empty())
+                .map(|key| key.iter().map(|&i| columns[i].clone()).collect::<Vec<_>>())
                 .ok_or_else(|| SourceError::Unsupported {
                     table: read.table.name.to_string(),
                     column: String::new(),

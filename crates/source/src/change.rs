@@ -207,8 +207,9 @@ pub trait ChangeSource: crate::Source {
     ) -> impl Future<Output = Result<(Self::Snapshot, Position), Self::Error>> + Send;
 
     /// Checks that `from` is a position of this source (PostgreSQL: an LSN; MySQL: a binlog
-    /// file:position or GTID set) without using it: a malformed `--from` is refused even where a
-    /// resumed task does not start from it. A definite error says what a position looks like.
+    /// file:position, with an optional `;gtid=` set) without using it: a malformed `--from` is
+    /// refused even where a resumed task does not start from it. A definite error says what a
+    /// position looks like.
     fn check_position(&self, from: &Position) -> Result<(), Self::Error>;
 
     /// Prepares capture for `--cdc-only --from`: no full load, changes from `from` on. Fails

@@ -153,6 +153,21 @@ impl ReadSpec {
     pub fn name(&self) -> &QualifiedName {
         &self.table.name
     }
+
+    /// The positions in [`columns`](Self::columns) of the table's primary key columns, when
+    /// every one is read as stored: what validation needs to name the rows behind a mismatch.
+    /// `None` without a key, or with a key column cast, computed or left out.
+    pub fn key_positions(&self) -> Option<Vec<usize>> {
+        self.table
+            .primary_key()?
+            .iter()
+            .map(|k| {
+                self.columns
+                    .iter()
+                    .position(|c| c.value == ReadValue::Column(k.value.clone()))
+            })
+            .collect()
+    }
 }
 
 /// A row's key and hash, for narrowing a checksum mismatch down to rows.

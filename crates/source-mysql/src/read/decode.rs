@@ -379,7 +379,7 @@ fn civil_days(value: &Value) -> Result<i64, ValueError> {
     let days = days_from_civil(i64::from(year), i64::from(month), i64::from(day));
     // A server with ALLOW_INVALID_DATES stores any day up to 31 (`2024-02-30`); counted from
     // the epoch it would silently become another date (`2024-03-01`).
-    if civil_from_days(days) != (i64::from(year), u32::from(month), u32::from(day)) {
+    if day > 28 && civil_from_days(days) != (i64::from(year), u32::from(month), u32::from(day)) {
         return Err(bad(
             format!(
                 "the date {} does not exist (a server with sql_mode ALLOW_INVALID_DATES stores it as written)",
