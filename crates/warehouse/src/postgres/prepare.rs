@@ -75,15 +75,24 @@ async fn add_checks(
             }
             Err(error) => error,
         };
-        // The server's refusal; anything else (a lost connection) fails the table.
-        let Some(server) = error.as_db_error() else {
+        // The server's refusal of the condition: a syntax or name error (class 42), a value
+        // it can't take (22), a feature it lacks (0A), rows that break it (23). Anything else
+        // (a lost connection, a cancelled query, a deadlock, out of memory) fails the table,
+        // which a later run prepares again with its CHECKs: left out, one never comes back.
+        let Some(server) = error
+            .as_db_error()
+            .filter(|server| ["42", "22", "0A", "23"].contains(&&server.code().code()[..2]))
+        else {
             return Err(WarehouseError::database(doing(&check.sql))(error));
         };
         let reason = format!("{} (SQLSTATE {})", server.message(), server.code().code());
         savepoint
             .rollback()
             .await
-            .map_err(WarehouseError::database(doing("ROLLBACK TO SAVEPOINT")))?;
+            .map_err(WarehouseError::database(doing(&format!(
+                "ROLLBACK TO SAVEPOINT after the target refused {} ({reason})",
+                check.sql
+            ))))?;
         refused.push(Finding::new(
             Severity::Warning,
             "constraint.check-refused",
