@@ -1595,7 +1595,8 @@ fn a_value_the_target_column_cannot_hold_names_the_column_and_the_fix() {
     let error = stopped_with_error(cdc);
     let alter = "ALTER TABLE public.en ALTER COLUMN m TYPE";
     assert!(
-        error.contains("column m, change row 0") && error.contains(alter),
+        error.contains("column m, change row 1 of the table in this batch")
+            && error.contains(alter),
         "{error}"
     );
     psql(target.url(), &format!("{alter} varchar(8)")).unwrap();
@@ -1643,7 +1644,7 @@ fn the_text_summary_reports_capture_and_the_error_that_stopped_it() {
     source.sql("INSERT INTO en VALUES (2, 'ecstatic')").unwrap();
     let (code, stdout, stderr) = run();
     assert_eq!(code, Some(2), "{stdout}\n{stderr}");
-    let error = "column m, change row 0";
+    let error = "column m, change row 1 of the table in this batch";
     for words in [
         "public.en  captured     -",
         "change capture: 0 change(s) in 0 batch(es)",

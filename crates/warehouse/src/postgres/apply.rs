@@ -1232,7 +1232,10 @@ where
                 "row {key} (change row {} of the table in this batch), column {column}: {message}",
                 row + 1
             ),
-            None => format!("column {column}, change row {row}: {message}"),
+            None => format!(
+                "column {column}, change row {} of the table in this batch: {message}",
+                row + 1
+            ),
         }),
         CopyFailure::Database {
             doing: what,
@@ -1334,7 +1337,7 @@ fn staged_value_error(
     };
     Some(format!(
         "column {column}, change row {} of the table in this batch: {}; the target column can't hold the value: {fix}",
-        line.saturating_sub(1),
+        line,
         db.message(),
     ))
 }
