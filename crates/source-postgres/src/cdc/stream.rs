@@ -4,7 +4,7 @@ use super::pgoutput::{self, Cell, Message, OldImage, Relation};
 use super::publishable::check_logged;
 use super::render::{Render, RenderError, Rendering, Unrendered};
 use super::{ColumnCapture, TypeCapture};
-use crate::read::decode::{display_key, Decoder, Wire};
+use crate::read::decode::{display_date, display_key, display_timestamp, Decoder, Wire};
 use crate::{PostgresSource, SourceError};
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
@@ -1106,11 +1106,14 @@ fn change_name(
 }
 
 /// A gathered key value shown in an error, as [`display_key`] shows one read: integers and
-/// decimals as digits, text quoted (64 characters at most), other types by their type's name.
+/// decimals as digits, text quoted (64 characters at most), dates and timestamps as PostgreSQL
+/// prints them, other types by their type's name.
 fn display_value(array: &ArrayRef, row: usize) -> String {
     use arrow_array::cast::AsArray;
-    use arrow_array::types::{Decimal128Type, Int16Type, Int32Type, Int64Type};
-    use arrow_schema::DataType;
+    use arrow_array::types::{
+        Date32Type, Decimal128Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
+    };
+    use arrow_schema::{DataType, TimeUnit};
     if row >= array.len() || array.is_null(row) {
         return "NULL".into();
     }
@@ -1119,6 +1122,11 @@ fn display_value(array: &ArrayRef, row: usize) -> String {
         DataType::Int32 => array.as_primitive::<Int32Type>().value(row).to_string(),
         DataType::Int64 => array.as_primitive::<Int64Type>().value(row).to_string(),
         DataType::Decimal128(..) => array.as_primitive::<Decimal128Type>().value_as_string(row),
+        DataType::Date32 => display_date(array.as_primitive::<Date32Type>().value(row)),
+        DataType::Timestamp(TimeUnit::Microsecond, zone) => display_timestamp(
+            array.as_primitive::<TimestampMicrosecondType>().value(row),
+            zone.is_some(),
+        ),
         DataType::Utf8 => display_key(
             Wire::Text,
             Some(array.as_string::<i32>().value(row).as_bytes()),
@@ -1371,5 +1379,21 @@ mod tests {
             describe_gathered(&mut g, &watched, 1, Lsn::from_u64(0x1_0000_0200)),
             "region='us', id=8 (insert of a transaction that commits at an LSN from 1/10 to 1/200)"
         );
+    }
+
+    /// Gathered date and timestamp keys show as the full load's keys do, infinities included;
+    /// they showed as their Arrow type (`<Date32>`).
+    #[test]
+    fn gathered_dates_and_timestamps_show_their_values() {
+        use arrow_array::{Date32Array, TimestampMicrosecondArray};
+        let dates: ArrayRef = Arc::new(Date32Array::from(vec![19_723, i32::MAX]));
+        assert_eq!(display_value(&dates, 0), "'2024-01-01'");
+        assert_eq!(display_value(&dates, 1), "'infinity'");
+        let instants: ArrayRef = Arc::new(
+            TimestampMicrosecondArray::from(vec![1_704_103_200_000_000, i64::MIN])
+                .with_timezone("UTC"),
+        );
+        assert_eq!(display_value(&instants, 0), "'2024-01-01 10:00:00+00'");
+        assert_eq!(display_value(&instants, 1), "'-infinity'");
     }
 }

@@ -203,27 +203,36 @@ pub(crate) fn display_key(wire: Wire, bytes: Option<&[u8]>) -> String {
         Wire::Uuid | Wire::Numeric | Wire::Inet | Wire::MacAddr | Wire::Bits => {
             text(wire, bytes).unwrap_or_else(|_| "?".into())
         }
-        Wire::Date => date(bytes).map_or_else(
-            |_| "?".into(),
-            |days| match date_infinity(days) {
-                Some(infinity) => format!("'{}'", infinity.text()),
-                None => format!("'{}'", calendar_text(days.into(), None)),
-            },
-        ),
+        Wire::Date => date(bytes).map_or_else(|_| "?".into(), display_date),
         Wire::Timestamp | Wire::TimestampTz => timestamp(bytes).map_or_else(
             |_| "?".into(),
-            |micros| match timestamp_infinity(micros) {
-                Some(infinity) => format!("'{}'", infinity.text()),
-                None => format!(
-                    "'{}'",
-                    calendar_text(
-                        micros.div_euclid(MICROS_PER_DAY),
-                        Some((micros.rem_euclid(MICROS_PER_DAY), wire == Wire::TimestampTz))
-                    )
-                ),
-            },
+            |micros| display_timestamp(micros, wire == Wire::TimestampTz),
         ),
         _ => format!("<{} bytes>", bytes.len()),
+    }
+}
+
+/// A date (days since 1970-01-01, the batch convention's infinities included) as
+/// [`display_key`] shows it: `'2024-01-01'`, `'infinity'`.
+pub(crate) fn display_date(days: i32) -> String {
+    match date_infinity(days) {
+        Some(infinity) => format!("'{}'", infinity.text()),
+        None => format!("'{}'", calendar_text(days.into(), None)),
+    }
+}
+
+/// A timestamp (microseconds since 1970, in UTC when `utc`) as [`display_key`] shows it:
+/// `'2024-01-01 10:00:00+00'`, `'-infinity'`.
+pub(crate) fn display_timestamp(micros: i64, utc: bool) -> String {
+    match timestamp_infinity(micros) {
+        Some(infinity) => format!("'{}'", infinity.text()),
+        None => format!(
+            "'{}'",
+            calendar_text(
+                micros.div_euclid(MICROS_PER_DAY),
+                Some((micros.rem_euclid(MICROS_PER_DAY), utc))
+            )
+        ),
     }
 }
 
