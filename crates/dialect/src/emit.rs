@@ -770,7 +770,15 @@ impl<'a> Emitter<'a> {
                     Severity::Warning,
                     "default.time-range",
                     &object,
-                    format!("the default {} is no time of day (a MySQL TIME is a duration), which the target's TIME (00:00:00 to 24:00:00) can't hold: the column has no default, and rows inserted without a value get NULL", expression.trim()),
+                    format!(
+                        "the default {} is no time of day (a MySQL TIME is a duration), which the target's TIME (00:00:00 to 24:00:00) can't hold: the column has no default, and {}",
+                        expression.trim(),
+                        if column.nullable {
+                            "rows inserted without a value get NULL"
+                        } else {
+                            "it stays NOT NULL, so inserts must give a time"
+                        }
+                    ),
                     "give the column a default within a day in the source, or, if it holds durations, make it an INTERVAL and set the default by hand",
                     location,
                 ),
