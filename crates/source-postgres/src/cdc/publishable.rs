@@ -156,6 +156,24 @@ fn object(table: &str, partition: Option<&str>) -> String {
     }
 }
 
+/// Of a row whose columns 1 to 3 are "is a partition", schema and name (as [`published`]'s
+/// query and [`UNLOGGED_SQL`] give them): the partition's name as messages show it, if it is one, and
+/// the relation's name as SQL.
+fn relation_names(row: &tokio_postgres::Row) -> (Option<String>, String) {
+    let (schema, name): (String, String) = (row.get(2), row.get(3));
+    let partition = row.get::<_, bool>(1).then(|| {
+        format!(
+            "{}.{}",
+            crate::sql::ident(&schema),
+            crate::sql::ident(&name)
+        )
+    });
+    (
+        partition,
+        format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
+    )
+}
+
 /// The plain tables `tables` put in a publication (see [`Published`]), in their order.
 pub(crate) async fn published(
     client: &Client,
@@ -190,7 +208,7 @@ pub(crate) async fn published(
         else {
             continue;
         };
-        let (schema, name): (String, String) = (row.get(2), row.get(3));
+        let (partition, sql_name) = relation_names(&row);
         let code: String = row.get(5);
         let identity = Identity::from_code(&code).ok_or_else(|| SourceError::Capture {
             message: format!("{}: unknown replica identity {code:?}", table.name),
@@ -198,14 +216,8 @@ pub(crate) async fn published(
         })?;
         published.push(Published {
             table: table.name.to_string(),
-            partition: row.get::<_, bool>(1).then(|| {
-                format!(
-                    "{}.{}",
-                    crate::sql::ident(&schema),
-                    crate::sql::ident(&name)
-                )
-            }),
-            sql_name: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
+            partition,
+            sql_name,
             unlogged: row.get(4),
             identity,
         });
@@ -290,19 +302,8 @@ pub(crate) async fn check_logged(
         .iter()
         .filter_map(|row| {
             let table = captured.get(&row.get::<_, u32>(0))?.to_string();
-            let (schema, name): (String, String) = (row.get(2), row.get(3));
-            let partition = row.get::<_, bool>(1).then(|| {
-                format!(
-                    "{}.{}",
-                    crate::sql::ident(&schema),
-                    crate::sql::ident(&name)
-                )
-            });
-            Some((
-                table,
-                partition,
-                format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
-            ))
+            let (partition, sql_name) = relation_names(row);
+            Some((table, partition, sql_name))
         })
         .collect();
     if unlogged.is_empty() {
