@@ -60,6 +60,52 @@ fn a_time_default_past_a_day_is_left_out_and_the_table_loads() {
     );
 }
 
+/// The repro: under `sql_mode=ALLOW_INVALID_DATES` MariaDB keeps `DEFAULT '2024-02-30'` as
+/// written, and the table's CREATE failed on PostgreSQL (`date/time field value out of range`).
+/// Now the default is left out with a `default.invalid-date` warning and the rows load; a real
+/// date default stays.
+#[test]
+fn a_date_default_that_does_not_exist_is_left_out_and_the_table_loads() {
+    let Some((source, target, staging)) = mariadb_task("rep_def_nodate") else {
+        return;
+    };
+    source
+        .sql(
+            "SET SESSION sql_mode = 'ALLOW_INVALID_DATES';
+             CREATE TABLE v (id INT PRIMARY KEY, d DATE DEFAULT '2024-02-30',
+                             dt DATETIME NOT NULL DEFAULT '2023-04-31 12:00:00',
+                             ok DATE DEFAULT '2024-02-29');
+             INSERT INTO v (id, d, dt) VALUES (1, '2024-01-31', '2023-04-30 12:00:00');",
+        )
+        .unwrap();
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &[]);
+    let schema = source.name();
+    let v = table(&summary, &format!("{schema}.v"));
+    assert_eq!(
+        (&v["status"], &v["rows"]),
+        (&"loaded".into(), &1.into()),
+        "{summary:#}"
+    );
+    assert_eq!(code, 0, "{summary:#}");
+    assert_eq!(
+        findings(&summary, "default.invalid-date"),
+        [format!("{schema}.v.d"), format!("{schema}.v.dt")],
+        "{summary:#}"
+    );
+    target
+        .sql(&format!(
+            "INSERT INTO \"{schema}\".v (id, dt) VALUES (2, '2023-05-01')"
+        ))
+        .unwrap();
+    assert_eq!(
+        one(
+            &target,
+            &format!("SELECT d IS NULL, ok FROM \"{schema}\".v WHERE id = 2")
+        ),
+        "t|2024-02-29"
+    );
+}
+
 /// The repro: `DEFAULT (YEAR(CURDATE()))` failed the table (`function year(date) does not
 /// exist`). Now MariaDB's date functions are converted (YEAR, MONTH, DAYOFMONTH, ADDDATE and
 /// SUBDATE in both forms), and a default calling a built-in the maps don't know (WEEKDAY) is left

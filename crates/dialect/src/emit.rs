@@ -773,13 +773,21 @@ impl<'a> Emitter<'a> {
                     format!(
                         "the default {} is no time of day (a MySQL TIME is a duration), which the target's TIME (00:00:00 to 24:00:00) can't hold: the column has no default, and {}",
                         expression.trim(),
-                        if column.nullable {
-                            "rows inserted without a value get NULL"
-                        } else {
-                            "it stays NOT NULL, so inserts must give a time"
-                        }
+                        without_default(column, "a time")
                     ),
                     "give the column a default within a day in the source, or, if it holds durations, make it an INTERVAL and set the default by hand",
+                    location,
+                ),
+                Some(LiteralDefault::NoSuchDate) => self.finding(
+                    Severity::Warning,
+                    "default.invalid-date",
+                    &object,
+                    format!(
+                        "the default {} is a date that does not exist (MySQL keeps it as written under sql_mode ALLOW_INVALID_DATES), which no target date can hold: the column has no default, and {}",
+                        expression.trim(),
+                        without_default(column, "a date")
+                    ),
+                    "give the column a real date as its default in the source (the month's last day, say), or set the default by hand in the target",
                     location,
                 ),
                 None if self.from == SourceDialect::Mysql && calls_sequence(expression) => {
@@ -2079,6 +2087,16 @@ fn user_type_targets(catalog: &Catalog, to: TargetDialect) -> HashMap<String, St
             Some((user_type.name.name.value.to_lowercase(), mapped.value))
         })
         .collect()
+}
+
+/// What becomes of inserts that give no value once a column's default of `kind` (`"a date"`) is
+/// left out.
+fn without_default(column: &Column, kind: &str) -> String {
+    if column.nullable {
+        "rows inserted without a value get NULL".to_string()
+    } else {
+        format!("it stays NOT NULL, so inserts must give {kind}")
+    }
 }
 
 /// The integer type an identity column of `data_type` gets, if it holds without loss.

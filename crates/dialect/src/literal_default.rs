@@ -1,10 +1,11 @@
 //! Literal defaults whose source spelling means something else, or nothing, in the targets.
 //! mysqldump writes BIT defaults as bit or hex literals (`b'1'`, `b'00000101'`, `0x01`), booleans
-//! as `0`/`1`, and legacy date defaults as zero dates (`'0000-00-00 00:00:00'`), and binary
+//! as `0`/`1`, and legacy date defaults as zero dates (`'0000-00-00 00:00:00'`) or, under
+//! `ALLOW_INVALID_DATES`, as dates that do not exist (`'2024-02-30'`), and binary
 //! columns' defaults as hex, bit or string literals (`0x4142`, `'\0\0\0'`), which the targets spell otherwise.
 //! A MySQL TIME is a duration (-838:59:59 to 838:59:59), so its default may be no time of day.
 
-use migrate_core::{LogicalType, SourceDialect};
+use migrate_core::{civil_from_days, days_from_civil, LogicalType, SourceDialect};
 
 /// What a literal default becomes in the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +14,9 @@ pub(crate) enum LiteralDefault {
     Value(String),
     /// A zero date, or a date with a zero month or day: no date has that value.
     ZeroDate,
+    /// A date past its month's last day (`'2024-02-30'`, `'2023-04-31'`), which MySQL keeps as
+    /// written under `ALLOW_INVALID_DATES`: no target date has it either.
+    NoSuchDate,
     /// The bytes of a binary column's default.
     Bytes(Vec<u8>),
     /// A MySQL TIME past 24:00:00 or negative (`'25:00:00'`, `'-01:00:00'`): the targets' TIME
@@ -48,9 +52,13 @@ pub(crate) fn literal_default(
         | LogicalType::Numeric => {
             bit_string_value(expression).map(|value| LiteralDefault::Value(value.to_string()))
         }
-        LogicalType::Date | LogicalType::Timestamp { .. } => {
-            is_zero_date(expression).then_some(LiteralDefault::ZeroDate)
-        }
+        LogicalType::Date | LogicalType::Timestamp { .. } => match date_parts(expression)? {
+            (_, 0, _) | (_, _, 0) => Some(LiteralDefault::ZeroDate),
+            (year, month, day) => {
+                let days = days_from_civil(year, i64::from(month), i64::from(day));
+                (civil_from_days(days) != (year, month, day)).then_some(LiteralDefault::NoSuchDate)
+            }
+        },
         LogicalType::Time { .. } if from == SourceDialect::Mysql => {
             is_past_a_day(expression).then_some(LiteralDefault::TimeOutOfRange)
         }
@@ -159,18 +167,21 @@ fn mysql_string_bytes(text: &str) -> Option<Vec<u8>> {
 
 /// MySQL's zero date `'0000-00-00'` (with or without a time), or any date with a zero month or day,
 /// which MySQL accepts outside strict modes.
-fn is_zero_date(expression: &str) -> bool {
+/// The year, month and day a date or timestamp literal spells (`'2024-02-30'`,
+/// `'0000-00-00 00:00:00'`), as written: digits only, not checked against the calendar.
+fn date_parts(expression: &str) -> Option<(i64, u32, u32)> {
     let text = unquoted(expression);
     let date = text.split([' ', 'T']).next().unwrap_or_default();
     let parts: Vec<&str> = date.split('-').collect();
     let [year, month, day] = parts.as_slice() else {
-        return false;
+        return None;
     };
-    let all_digits = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    if !(all_digits(year) && all_digits(month) && all_digits(day)) {
-        return false;
-    }
-    month.trim_start_matches('0').is_empty() || day.trim_start_matches('0').is_empty()
+    let number = |part: &str| {
+        (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<u32>().ok())
+            .flatten()
+    };
+    Some((i64::from(number(year)?), number(month)?, number(day)?))
 }
 
 /// A MySQL TIME literal that is no time of day: negative or past 24:00:00. MySQL writes
@@ -286,7 +297,7 @@ mod tests {
     }
 
     #[test]
-    fn zero_dates_are_recognised() {
+    fn zero_dates_and_dates_that_do_not_exist_are_recognised() {
         let timestamp = LogicalType::Timestamp {
             precision: 6,
             with_time_zone: false,
@@ -312,6 +323,25 @@ mod tests {
             literal_default(&LogicalType::Date, "'2020-01-01'", SourceDialect::Mysql),
             None
         );
+        for no_such in [
+            "'2024-02-30'",
+            "'2023-02-29 10:00:00'",
+            "'2023-04-31'",
+            "'2023-13-01'",
+        ] {
+            assert_eq!(
+                literal_default(&timestamp, no_such, SourceDialect::Mysql),
+                Some(LiteralDefault::NoSuchDate),
+                "{no_such}"
+            );
+        }
+        for real in ["'2024-02-29'", "'2023-12-31 23:59:59'", "'1000-01-01'"] {
+            assert_eq!(
+                literal_default(&LogicalType::Date, real, SourceDialect::Mysql),
+                None,
+                "{real}"
+            );
+        }
         assert_eq!(
             literal_default(&timestamp, "CURRENT_TIMESTAMP", SourceDialect::Mysql),
             None
