@@ -93,4 +93,13 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
 fi
 export MIGRATE_REQUIRE_SERVERS=1
 
+# The tests' staging directories and captured outputs (some 450 MB a run) go to a scratch directory
+# of this run instead of /tmp: emptied when the run starts, removed when it passes, kept after a
+# failure to look at. Set here, after the servers started: only the tests (and cargo) use it.
+scratch="${MIGRATE_RUN_DIR:-$repo/.run}/test-tmp"
+rm -rf "$scratch"
+mkdir -p "$scratch"
+export TMPDIR=$scratch
+
 cargo test --workspace --locked "$@"
+rm -rf "$scratch"
