@@ -982,3 +982,70 @@ fn a_mirror_to_s3_keeps_source_directories_and_deletes_extra_markers() {
         "{s}"
     );
 }
+
+/// A mirror to S3 where the destination keeps files (filtered out: `--delete` leaves them) under
+/// a directory that is empty in the source: the first run writes the directory's marker, which
+/// then sits beside those files; a rerun sees it there and writes nothing. Where the source no
+/// longer has the directory, `--delete` deletes the marker and leaves the filtered files. Before,
+/// the listing dropped a marker beside files: every rerun wrote it again (`empty_dirs_created`
+/// 1), and `--delete` left it.
+#[test]
+fn a_marker_beside_kept_files_is_written_once() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, other) = (tmp.path().join("src"), tmp.path().join("other"));
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::write(src.join("f.txt"), "f").unwrap();
+    std::fs::create_dir_all(other.join("d")).unwrap();
+    std::fs::write(other.join("d/keep.txt"), "k").unwrap();
+    let filters = tmp.path().join("filters.txt");
+    std::fs::write(&filters, "^d/keep\\.txt$\n").unwrap();
+    let dst = s3.unique_url("copy_marker_beside_files");
+    let state = tmp.path().join("state");
+    let copy = |from: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "copy",
+            from.to_str().unwrap(),
+            &dst,
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--output",
+            "json",
+            "--progress",
+            "never",
+        ];
+        args.extend(extra);
+        summary(&migrate(&args))
+    };
+    let counts = |s: &serde_json::Value| {
+        (
+            n(s, "copied"),
+            n(s, "deleted"),
+            n(s, "empty_dirs_created"),
+            n(s, "empty_dirs_existing"),
+        )
+    };
+    copy(&other, &[]);
+    let mirror = ["--delete", "--filters", filters.to_str().unwrap()];
+
+    let s = copy(&src, &mirror);
+    assert_eq!(counts(&s), (1, 0, 1, 0), "f.txt copied, d/ written: {s}");
+    assert!(has_marker(&dst, "d"), "{s}");
+    for _ in 0..2 {
+        let s = copy(&src, &mirror);
+        assert_eq!(counts(&s), (0, 0, 0, 1), "nothing written again: {s}");
+        assert!(has_marker(&dst, "d"), "{s}");
+    }
+
+    std::fs::remove_dir(src.join("d")).unwrap();
+    let s = copy(&src, &mirror);
+    assert_eq!(counts(&s), (0, 1, 0, 0), "the marker d/ deleted: {s}");
+    assert!(!has_marker(&dst, "d"), "{s}");
+    assert_eq!(
+        objects(&dst, tmp.path()).keys().collect::<Vec<_>>(),
+        ["d/keep.txt", "f.txt"],
+        "the filtered file is kept"
+    );
+}

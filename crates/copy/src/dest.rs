@@ -450,29 +450,26 @@ impl Destination {
         }
     }
 
-    /// Deletes the directory marker `rel/` of an S3 destination (a local destination's
-    /// directories are never deleted).
-    pub(crate) async fn delete_marker(&self, rel: &str) -> Result<(), CopyError> {
-        match self {
-            Destination::S3(t) => match &t.markers {
-                Some(w) => {
-                    w.delete_marker(&t.key(&format!("{rel}/")), &self.dir_url(rel))
-                        .await
-                }
-                None => Err(no_marker_writer("deleted: delete it with another tool")),
-            },
-            Destination::Local(_) => Err(CopyError::Invalid(format!(
-                "{}: migrate copy does not delete directories of a local destination",
-                self.url(rel)
-            ))),
-        }
-    }
-
     /// The URL of a directory, for messages: S3, its marker's (`s3://bucket/prefix/dir/`).
     pub(crate) fn dir_url(&self, rel: &str) -> String {
         match self {
             Destination::S3(t) => t.url(&format!("{rel}/")),
             Destination::Local(t) => t.url(rel),
+        }
+    }
+}
+
+impl S3Tree {
+    /// Deletes the directory marker `rel/` of this S3 destination (a local destination's
+    /// directories are never deleted).
+    pub(crate) async fn delete_marker(&self, rel: &str) -> Result<(), CopyError> {
+        let marker = format!("{rel}/");
+        match &self.markers {
+            Some(w) => {
+                w.delete_marker(&self.key(&marker), &self.url(&marker))
+                    .await
+            }
+            None => Err(no_marker_writer("deleted: delete it with another tool")),
         }
     }
 }

@@ -7,9 +7,9 @@ use crate::hdfs_checksum::{block_md5s, HdfsChecksum};
 use crate::journal::{
     self, FileIndex, Journal, ManifestLine, ManifestWriter, SentPart, UploadState,
 };
-use crate::plan::{self, Merge, Pair};
+use crate::plan::{self, Merge, Pair, SourcePath};
 use crate::s3crc::{self, CompletedPart};
-use crate::source::{is_utf8_name, shown_rel, Entry, FileSource, Listed, SourceChecksum};
+use crate::source::{is_utf8_name, shown_rel, Entry, FileSource, S3Tree, SourceChecksum};
 use crate::{CopyOptions, CopySummary, Existing, Failure, HdfsChecksumSummary, Observer, Preserve};
 use md5::{Digest, Md5};
 use migrate_core::{ErrorClass, Retry};
@@ -183,8 +183,8 @@ enum Work {
     Delete(String),
     /// Makes an empty directory (S3: writes its marker).
     MakeDir(String),
-    /// Deletes an S3 directory marker.
-    DeleteMarker(String),
+    /// Deletes a directory marker of this S3 destination.
+    DeleteMarker(S3Tree, String),
 }
 
 /// Runs a copy to the end (or to the first failure without `ignore_failures`).
@@ -678,23 +678,26 @@ async fn dispatch(
         };
         let (listed, existing) = match pair {
             Pair::DestOnly(d) => {
-                if !extra(ctx, tx, &unreadable, d.rel, d.size, false).await {
+                if !extra(ctx, tx, &unreadable, d.rel, d.size, None).await {
                     return false;
                 }
                 continue;
             }
-            // Directories of a local destination are never deleted.
-            Pair::DestOnlyDir(rel) if ctx.dest.is_s3() => {
-                if !extra(ctx, tx, &unreadable, rel, 0, true).await {
+            Pair::DestOnlyDir(rel) => {
+                // Directories of a local destination are never deleted.
+                let Destination::S3(tree) = &ctx.dest else {
+                    continue;
+                };
+                if !extra(ctx, tx, &unreadable, rel, 0, Some(tree)).await {
                     return false;
                 }
                 continue;
             }
-            Pair::DestOnlyDir(_) => continue,
-            Pair::DirInBoth { rel, entries } => {
-                // Its entries are not in the source: --delete deletes them, and on S3 the
-                // directory would go with them without its marker.
-                let emptied = entries
+            Pair::DirInBoth { rel, entries_only } => {
+                // Its entries are not in the source: --delete deletes them (those it keeps, the
+                // filters' or other shards', it can't tell yet), and on S3 the directory would go
+                // with them without its marker.
+                let emptied = entries_only
                     && ctx.opts.delete
                     && ctx.opts.existing != Existing::Verify
                     && ctx.dest.is_s3();
@@ -703,7 +706,7 @@ async fn dispatch(
                 }
                 continue;
             }
-            Pair::Source(Listed::EmptyDir(rel)) => {
+            Pair::SourceDir(rel) => {
                 if !empty_dir(ctx, tx, rel, false).await {
                     return false;
                 }
@@ -720,10 +723,8 @@ async fn dispatch(
             continue;
         }
         let entry = match listed {
-            Listed::File(e) => e,
-            // Taken above: the merge pairs no empty directory with a file.
-            Listed::EmptyDir(_) => continue,
-            Listed::Unreadable { rel, reason } => {
+            SourcePath::File(e) => e,
+            SourcePath::Unreadable { rel, reason } => {
                 if ctx.included(&rel) && ctx.opts.shard.contains(&rel) {
                     ctx.fail(&ctx.source.url(&rel), &reason);
                 }
@@ -881,8 +882,8 @@ async fn empty_dir(
     true
 }
 
-/// A destination file (`marker`: an S3 directory marker with nothing under it) the source does
-/// not have. Within the filters and the shard, `--delete` deletes it and `--verify --delete`
+/// A destination file (`marker`: a directory marker of that S3 destination) the source does not
+/// have. Within the filters and the shard, `--delete` deletes it and `--verify --delete`
 /// reports it; its own state, and what is under a source path that could not be read, are left
 /// alone. `false`: the workers are gone.
 async fn extra(
@@ -891,7 +892,7 @@ async fn extra(
     unreadable: &[String],
     rel: String,
     size: u64,
-    marker: bool,
+    marker: Option<&S3Tree>,
 ) -> bool {
     if !ctx.opts.delete
         || plan::is_own(&ctx.own_in_destination, &rel)
@@ -904,22 +905,22 @@ async fn extra(
     if ctx.opts.existing == Existing::Verify {
         // Extra files are reported by verify only when --delete would remove them.
         let url = match marker {
-            true => ctx.dest.dir_url(&rel),
-            false => ctx.dest.url(&rel),
+            Some(_) => ctx.dest.dir_url(&rel),
+            None => ctx.dest.url(&rel),
         };
         ctx.fail(&url, "not in the source");
     } else if ctx.opts.dry_run {
         let shown = shown_rel(&rel);
         let shown = match marker {
-            true => format!("{shown}/"),
-            false => shown.into_owned(),
+            Some(_) => format!("{shown}/"),
+            None => shown.into_owned(),
         };
         ctx.observer.would("delete", &shown, size);
         ctx.stats.deleted.fetch_add(1, Relaxed);
     } else {
         let work = match marker {
-            true => Work::DeleteMarker(rel),
-            false => Work::Delete(rel),
+            Some(tree) => Work::DeleteMarker(tree.clone(), rel),
+            None => Work::Delete(rel),
         };
         return tx.send(work).await.is_ok();
     }
@@ -1074,7 +1075,7 @@ async fn run(ctx: &Arc<Ctx>, work: Work) {
             }
             Err(e) => ctx.fail(&ctx.dest.dir_url(&rel), &e.to_string()),
         },
-        Work::DeleteMarker(rel) => match ctx.retry(|| ctx.dest.delete_marker(&rel)).await {
+        Work::DeleteMarker(tree, rel) => match ctx.retry(|| tree.delete_marker(&rel)).await {
             Ok(()) => {
                 ctx.stats.deleted.fetch_add(1, Relaxed);
             }

@@ -3,7 +3,7 @@
 use crate::dest::Destination;
 use crate::error::CopyError;
 use crate::s3crc::ChecksumWriter;
-use crate::source::{Entry, FileSource, Links, Listed, LocalTree, S3Tree};
+use crate::source::{sort_key, Entry, FileSource, Links, Listed, LocalTree, S3Tree};
 use crate::CopyOptions;
 use futures::stream::{BoxStream, StreamExt};
 use std::path::PathBuf;
@@ -225,52 +225,93 @@ pub(crate) fn open_destination(opts: &CopyOptions) -> Result<Destination, CopyEr
     }
 }
 
+/// A source path that pairs with a destination file: a file, or a path that can't be read.
+pub(crate) enum SourcePath {
+    File(Entry),
+    Unreadable { rel: String, reason: String },
+}
+
+impl SourcePath {
+    pub(crate) fn rel(&self) -> &str {
+        match self {
+            SourcePath::File(e) => &e.rel,
+            SourcePath::Unreadable { rel, .. } => rel,
+        }
+    }
+}
+
 /// A source item, the destination item at the same path, or both.
 pub(crate) enum Pair {
-    /// A source item the destination does not have (an empty directory: neither as an empty
-    /// directory nor with entries under it).
-    Source(Listed),
-    Both(Listed, Entry),
+    /// A source path the destination does not have.
+    Source(SourcePath),
+    Both(SourcePath, Entry),
     DestOnly(Entry),
+    /// An empty source directory the destination does not have: neither as an empty directory,
+    /// nor as an S3 directory marker, nor with entries under it.
+    SourceDir(String),
     /// An empty source directory the destination has: empty (S3: a directory marker with nothing
-    /// under it), or with `entries` under it (files or directories, which the source does not
-    /// have).
+    /// under it), as a marker beside entries, or (`entries_only`) only as entries under it (files
+    /// or directories the source does not have) without a marker.
     DirInBoth {
         rel: String,
-        entries: bool,
+        entries_only: bool,
     },
-    /// An empty directory of the destination (S3: a directory marker with nothing under it) that
-    /// the source does not have at all, empty or not.
+    /// An empty directory of the destination, or an S3 directory marker (with or without entries
+    /// beside it), that the source does not have at all, empty or not.
     DestOnlyDir(String),
+}
+
+/// What the merge takes from the source listing.
+enum SourceItem {
+    Path(SourcePath),
+    EmptyDir(String),
+}
+
+impl SourceItem {
+    fn key(&self) -> String {
+        match self {
+            SourceItem::Path(p) => sort_key(p.rel(), false),
+            SourceItem::EmptyDir(rel) => sort_key(rel, true),
+        }
+    }
+
+    fn alone(self) -> Pair {
+        match self {
+            SourceItem::Path(p) => Pair::Source(p),
+            SourceItem::EmptyDir(rel) => Pair::SourceDir(rel),
+        }
+    }
 }
 
 /// What the merge takes from the destination listing.
 enum DestItem {
     File(Entry),
     EmptyDir(String),
+    /// A directory marker beside entries, which follow it.
+    Marker(String),
 }
 
 impl DestItem {
-    fn key(&self) -> std::borrow::Cow<'_, str> {
+    fn key(&self) -> String {
         match self {
-            DestItem::File(e) => e.rel.as_str().into(),
-            DestItem::EmptyDir(rel) => format!("{rel}/").into(),
+            DestItem::File(e) => sort_key(&e.rel, false),
+            DestItem::EmptyDir(rel) | DestItem::Marker(rel) => sort_key(rel, true),
         }
     }
 
     fn alone(self) -> Pair {
         match self {
             DestItem::File(e) => Pair::DestOnly(e),
-            DestItem::EmptyDir(rel) => Pair::DestOnlyDir(rel),
+            DestItem::EmptyDir(rel) | DestItem::Marker(rel) => Pair::DestOnlyDir(rel),
         }
     }
 }
 
-/// Merges two listings sorted by [`order_key`].
+/// Merges two listings sorted by [`sort_key`].
 pub(crate) struct Merge {
     src: BoxStream<'static, Result<Listed, CopyError>>,
     dst: BoxStream<'static, Result<Listed, CopyError>>,
-    s: Option<Listed>,
+    s: Option<SourceItem>,
     d: Option<DestItem>,
     s_done: bool,
     d_done: bool,
@@ -291,14 +332,6 @@ fn check_order(last: &mut String, key: &str, side: &str) -> Result<(), CopyError
     Ok(())
 }
 
-/// The position of an item in a listing: empty directories sort as `dir/`, like the walk does.
-fn order_key(l: &Listed) -> std::borrow::Cow<'_, str> {
-    match l {
-        Listed::EmptyDir(rel) => format!("{rel}/").into(),
-        other => other.rel().into(),
-    }
-}
-
 impl Merge {
     pub(crate) fn new(
         src: BoxStream<'static, Result<Listed, CopyError>>,
@@ -317,15 +350,24 @@ impl Merge {
     }
 
     async fn pull_src(&mut self) -> Result<(), CopyError> {
-        if self.s.is_none() && !self.s_done {
-            match self.src.next().await {
-                Some(item) => {
-                    let item = item?;
-                    check_order(&mut self.s_last, &order_key(&item), "source")?;
-                    self.s = Some(item);
+        while self.s.is_none() && !self.s_done {
+            let item = match self.src.next().await {
+                Some(item) => match item? {
+                    Listed::File(e) => SourceItem::Path(SourcePath::File(e)),
+                    Listed::Unreadable { rel, reason } => {
+                        SourceItem::Path(SourcePath::Unreadable { rel, reason })
+                    }
+                    Listed::EmptyDir(rel) => SourceItem::EmptyDir(rel),
+                    // The directory is its entries, which follow.
+                    Listed::Marker(_) => continue,
+                },
+                None => {
+                    self.s_done = true;
+                    continue;
                 }
-                None => self.s_done = true,
-            }
+            };
+            check_order(&mut self.s_last, &item.key(), "source")?;
+            self.s = Some(item);
         }
         Ok(())
     }
@@ -336,6 +378,7 @@ impl Merge {
                 Some(item) => match item? {
                     Listed::File(e) if !crate::dest::is_temporary(&e.rel) => DestItem::File(e),
                     Listed::EmptyDir(rel) => DestItem::EmptyDir(rel),
+                    Listed::Marker(rel) => DestItem::Marker(rel),
                     _ => continue,
                 },
                 None => {
@@ -360,28 +403,30 @@ impl Merge {
             }
             let (s, d) = match (self.s.take(), self.d.take()) {
                 (None, None) => return None,
-                (Some(s), None) => return Some(Ok(Pair::Source(s))),
+                (Some(s), None) => return Some(Ok(s.alone())),
                 (None, Some(d)) => return Some(Ok(d.alone())),
                 (Some(s), Some(d)) => (s, d),
             };
             let (order, d_under_s, s_under_d) = {
-                let (s_key, d_key) = (order_key(&s), d.key());
+                let (s_key, d_key) = (s.key(), d.key());
                 // A directory's key ends in `/`: the next key of the other side that starts with
                 // it is an entry under that directory.
                 (
                     s_key.as_bytes().cmp(d_key.as_bytes()),
-                    matches!(s, Listed::EmptyDir(_)) && d_key.starts_with(&*s_key),
-                    matches!(d, DestItem::EmptyDir(_)) && s_key.starts_with(&*d_key),
+                    matches!(s, SourceItem::EmptyDir(_)) && d_key.starts_with(&s_key),
+                    !matches!(d, DestItem::File(_)) && s_key.starts_with(&d_key),
                 )
             };
             let pair = match order {
                 std::cmp::Ordering::Less => {
                     self.d = Some(d);
                     match s {
-                        Listed::EmptyDir(rel) if d_under_s => {
-                            Pair::DirInBoth { rel, entries: true }
-                        }
-                        s => Pair::Source(s),
+                        // Its marker, had the destination one, would have come first (equal).
+                        SourceItem::EmptyDir(rel) if d_under_s => Pair::DirInBoth {
+                            rel,
+                            entries_only: true,
+                        },
+                        s => s.alone(),
                     }
                 }
                 std::cmp::Ordering::Greater => {
@@ -393,13 +438,13 @@ impl Merge {
                     d.alone()
                 }
                 std::cmp::Ordering::Equal => match (s, d) {
-                    (Listed::EmptyDir(rel), _) => Pair::DirInBoth {
+                    (SourceItem::EmptyDir(rel), _) => Pair::DirInBoth {
                         rel,
-                        entries: false,
+                        entries_only: false,
                     },
-                    (s, DestItem::File(d)) => Pair::Both(s, d),
-                    // Only an empty directory's key ends in `/`: equal keys are of one kind.
-                    (s, DestItem::EmptyDir(_)) => Pair::Source(s),
+                    (SourceItem::Path(s), DestItem::File(d)) => Pair::Both(s, d),
+                    // Only a directory's key ends in `/`: equal keys are of one kind.
+                    (SourceItem::Path(s), _) => Pair::Source(s),
                 },
             };
             return Some(Ok(pair));
@@ -428,13 +473,40 @@ mod tests {
         Listed::EmptyDir(rel.into())
     }
 
+    fn marker(rel: &str) -> Listed {
+        Listed::Marker(rel.into())
+    }
+
     /// How the merge pairs empty directories: with the destination's empty directory (S3: its
-    /// marker), with entries under it, or with nothing; a destination empty directory is extra
-    /// only when the source has nothing under its path.
+    /// marker), its marker beside entries, entries under it, or with nothing; a destination empty
+    /// directory or marker is extra only when the source has nothing under its path; a source
+    /// marker beside entries adds nothing.
     #[test]
     fn empty_directories_pair_with_what_the_destination_has() {
-        let src = vec![dir("a"), dir("b"), file("c/x"), dir("d"), dir("e")];
-        let dst = vec![dir("a"), file("b/y"), dir("c"), file("d"), dir("f")];
+        let src = vec![
+            dir("a"),
+            dir("b"),
+            file("c/x"),
+            dir("d"),
+            dir("e"),
+            dir("g"),
+            marker("h"),
+            file("h/x"),
+            file("i/x"),
+        ];
+        let dst = vec![
+            dir("a"),
+            file("b/y"),
+            dir("c"),
+            file("d"),
+            dir("f"),
+            marker("g"),
+            file("g/z"),
+            marker("i"),
+            file("i/y"),
+            marker("j"),
+            file("j/z"),
+        ];
         let stream = |items: Vec<Listed>| futures::stream::iter(items.into_iter().map(Ok)).boxed();
         let mut merge = Merge::new(stream(src), stream(dst));
         let mut pairs = Vec::new();
@@ -443,26 +515,37 @@ mod tests {
             .unwrap();
         while let Some(pair) = rt.block_on(merge.next()) {
             pairs.push(match pair.unwrap() {
-                Pair::Source(l) => format!("source {}", order_key(&l)),
-                Pair::Both(l, d) => format!("both {} {}", order_key(&l), d.rel),
+                Pair::Source(p) => format!("source {}", p.rel()),
+                Pair::Both(p, d) => format!("both {} {}", p.rel(), d.rel),
                 Pair::DestOnly(d) => format!("dest {}", d.rel),
-                Pair::DirInBoth { rel, entries } => format!("dir {rel} entries={entries}"),
+                Pair::SourceDir(rel) => format!("source dir {rel}"),
+                Pair::DirInBoth { rel, entries_only } => {
+                    format!("dir {rel} entries_only={entries_only}")
+                }
                 Pair::DestOnlyDir(rel) => format!("dest dir {rel}"),
             });
         }
         assert_eq!(
             pairs,
             [
-                "dir a entries=false",
-                "dir b entries=true",
+                "dir a entries_only=false",
+                "dir b entries_only=true",
                 "dest b/y",
                 // The destination's empty `c` is the source's `c`, which has entries.
                 "source c/x",
                 // A file `d` is not the directory `d/`.
                 "dest d",
-                "source d/",
-                "source e/",
+                "source dir d",
+                "source dir e",
                 "dest dir f",
+                "dir g entries_only=false",
+                "dest g/z",
+                "source h/x",
+                // The destination's marker `i/` is the source's `i`, which has entries.
+                "source i/x",
+                "dest i/y",
+                "dest dir j",
+                "dest j/z",
             ]
         );
     }

@@ -61,6 +61,9 @@ pub enum Listed {
     /// A directory without entries (S3: a directory marker with nothing under it). Copied as a
     /// local directory, or to S3 as its marker.
     EmptyDir(String),
+    /// An S3 directory marker beside entries (listed before them): it adds nothing to a source,
+    /// whose entries are the directory, but a destination has it, and `--delete` may delete it.
+    Marker(String),
     /// An entry that can't be copied (special file, unreadable directory, dangling link): a
     /// failure of that path, not of the whole listing.
     Unreadable {
@@ -73,17 +76,18 @@ impl Listed {
     pub fn rel(&self) -> &str {
         match self {
             Listed::File(e) => &e.rel,
-            Listed::EmptyDir(rel) | Listed::Unreadable { rel, .. } => rel,
+            Listed::EmptyDir(rel) | Listed::Marker(rel) | Listed::Unreadable { rel, .. } => rel,
         }
     }
 }
 
 /// A tree of files that can be listed and read.
 ///
-/// Contract: [`FileSource::list`] streams every file under the root once, sorted by relative path
-/// (byte-wise), holding at most one directory's entries per level in memory; an error item ends
-/// the listing (the copy stops: a partial listing must not drive `--delete`). [`FileSource::read`]
-/// returns exactly `range` of the file or an error.
+/// Contract: [`FileSource::list`] streams every file under the root once (and every empty
+/// directory, and S3 directory markers), sorted by relative path (byte-wise; a directory as
+/// `dir/`, so that `dir.txt` comes before `dir/x`), holding at most one directory's entries per
+/// level in memory; an error item ends the listing (the copy stops: a partial listing must not
+/// drive `--delete`). [`FileSource::read`] returns exactly `range` of the file or an error.
 pub trait FileSource: Send + Sync + 'static {
     fn list(&self) -> BoxStream<'static, Result<Listed, CopyError>>;
     fn read(&self, rel: &str, range: Range<u64>) -> BoxFuture<'static, Result<Bytes, CopyError>>;
@@ -543,7 +547,11 @@ struct S3Walk {
 }
 
 enum S3Item {
-    Dir(Path),
+    /// A common prefix, and whether the listing that has it held its marker too.
+    Dir {
+        path: Path,
+        marker: bool,
+    },
     Object(object_store::ObjectMeta),
 }
 
@@ -560,7 +568,12 @@ impl S3Walk {
         }
     }
 
-    async fn list_dir(&self, dir: Option<&Path>) -> Result<Vec<(String, S3Item)>, CopyError> {
+    /// The entries of `dir`, sorted in reverse (the stack pops the smallest first), and whether
+    /// the listing held `dir`'s own marker.
+    async fn list_dir(
+        &self,
+        dir: Option<&Path>,
+    ) -> Result<(Vec<(String, S3Item)>, bool), CopyError> {
         let shown = format!(
             "s3://{}/{}",
             self.tree.bucket,
@@ -580,11 +593,15 @@ impl S3Walk {
                 .to_string()
         };
         // A directory marker (the empty object `dir/` that the S3 console's "Create folder" and
-        // S3A's `mkdirs` make) lists as an object with the directory's path: it is the directory
-        // itself, not a file (one with nothing beside it makes the directory an empty one).
+        // S3A's `mkdirs` make) lists as an object with the directory's path: in the directory's
+        // own listing (SeaweedFS), or beside the common prefix in the parent's. It is the
+        // directory itself, not a file (one with nothing beside it makes the directory an empty
+        // one).
         let is_marker = |o: &object_store::ObjectMeta| {
             o.size == 0 && (Some(&o.location) == dir || r.common_prefixes.contains(&o.location))
         };
+        let marker_of = |p: &Path| r.objects.iter().any(|o| is_marker(o) && &o.location == p);
+        let own_marker = dir.is_some_and(marker_of);
         let objects: Vec<object_store::ObjectMeta> = r
             .objects
             .iter()
@@ -593,8 +610,14 @@ impl S3Walk {
             .collect();
         let mut items: Vec<(String, S3Item)> = r
             .common_prefixes
-            .into_iter()
-            .map(|p| (sort_key(&name(&p), true), S3Item::Dir(p)))
+            .iter()
+            .map(|p| {
+                let dir = S3Item::Dir {
+                    path: p.clone(),
+                    marker: marker_of(p),
+                };
+                (sort_key(&name(p), true), dir)
+            })
             .chain(
                 objects
                     .into_iter()
@@ -602,7 +625,7 @@ impl S3Walk {
             )
             .collect();
         items.sort_by(|a, b| b.0.as_bytes().cmp(a.0.as_bytes()));
-        Ok(items)
+        Ok((items, own_marker))
     }
 
     async fn next(&mut self) -> Option<Result<Listed, CopyError>> {
@@ -617,8 +640,9 @@ impl S3Walk {
                     ))))
                 }
             };
+            // The root's own marker is not a directory of the listing.
             match self.list_dir(root.as_ref()).await {
-                Ok(items) => self.stack.push(items),
+                Ok((items, _)) => self.stack.push(items),
                 Err(e) => return Some(Err(e)),
             }
         }
@@ -629,12 +653,17 @@ impl S3Walk {
                 continue;
             };
             match item {
-                S3Item::Dir(p) => match self.list_dir(Some(&p)).await {
+                S3Item::Dir { path, marker } => match self.list_dir(Some(&path)).await {
                     // Only its directory marker: an empty directory, as S3A sees it.
-                    Ok(children) if children.is_empty() => {
-                        return Some(Ok(Listed::EmptyDir(self.rel_of(p.as_ref()))))
+                    Ok((children, _)) if children.is_empty() => {
+                        return Some(Ok(Listed::EmptyDir(self.rel_of(path.as_ref()))))
                     }
-                    Ok(children) => self.stack.push(children),
+                    Ok((children, own_marker)) => {
+                        self.stack.push(children);
+                        if marker || own_marker {
+                            return Some(Ok(Listed::Marker(self.rel_of(path.as_ref()))));
+                        }
+                    }
                     Err(e) => return Some(Err(e)),
                 },
                 S3Item::Object(meta) => {
