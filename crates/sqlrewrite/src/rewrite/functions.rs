@@ -1,7 +1,7 @@
 //! Function calls: the named rewrites that take a call apart (DECODE, NVL2, GROUP_CONCAT), then
 //! the data-driven function map, then the check that anything left is known in the target.
 
-use super::{concat_ws, decode, mysql, mysql_interval, nvl2, trunc, Ctx};
+use super::{concat_ws, date_format, decode, mysql, mysql_interval, nvl2, trunc, Ctx};
 use crate::ast::{arity, builtin_name, has_clauses, is_atomic, plain_args};
 use crate::funcmap::{placeholder, Action, Rule};
 use migrate_core::{SourceDialect, TargetDialect};
@@ -118,6 +118,12 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
             let replacement =
                 plain_args(function).and_then(|args| mysql::concat_many(args, ctx.to))?;
             ctx.log.applied(mysql::CONCAT_NAME);
+            return Some(replacement);
+        }
+        (SourceDialect::Mysql, "DATE_FORMAT") => {
+            let replacement = plain_args(function)
+                .and_then(|args| date_format::date_format_to_char(&args, ctx.to))?;
+            ctx.log.applied(date_format::NAME);
             return Some(replacement);
         }
         (SourceDialect::Oracle, "TRUNC") => {

@@ -5,6 +5,7 @@ mod aggregate_filter;
 mod casts;
 mod concat_ws;
 mod date_arithmetic;
+mod date_format;
 mod decode;
 mod detect;
 mod dual;
@@ -49,6 +50,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql::LIMIT_NAME,
     mysql::GROUP_CONCAT_NAME,
     mysql::CONCAT_NAME,
+    date_format::NAME,
     concat_ws::NAME,
     mysql_interval::DAYS_NAME,
     mysql_interval::INTERVAL_NAME,
