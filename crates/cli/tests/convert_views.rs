@@ -124,6 +124,50 @@ CREATE VIEW v_hm AS select `t`.`created` + interval '1:30' hour_minute AS `a` fr
     }
 }
 
+/// MySQL DATE_FORMAT with a literal format becomes TO_CHAR: the PostgreSQL view gives, for every
+/// specifier it translates, the text MariaDB's view gives for the same rows. A week number (`%U`)
+/// has no pattern: an action naming the view.
+#[test]
+fn mysql_date_format_gives_the_text_mariadb_gives() {
+    let ddl = r#"CREATE TABLE t (id int, d datetime(6));
+CREATE VIEW v AS select `t`.`id` AS `id`, date_format(`t`.`d`,'%Y-%m-%d %H:%i:%s') AS `a`, date_format(`t`.`d`,'%W, %M %e, %Y at %l:%i %p') AS `b`, date_format(`t`.`d`,'%D of %b (%a), day %j of %y') AS `c`, date_format(`t`.`d`,'%T.%f | %r | %c/%e %k:%i | %h %I %S') AS `e`, date_format(`t`.`d`,'Week %v of %x, 100%% "q" \\ %q') AS `f` from `t`;
+CREATE VIEW v_week AS select date_format(`t`.`d`,'%X-%V') AS `w` from `t`;
+"#;
+    let path = file("my_date_format.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("action [function.unsupported] view v_week: DATE_FORMAT has no equivalent in postgres (rule mysql.date_format)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("view v:"), "{stderr}");
+    let inserts = "INSERT INTO t VALUES (1, '2024-01-01 00:00:00.000001'), (2, '2024-02-29 13:05:09.5'), \
+                   (3, '2023-12-31 23:59:59'), (4, '2021-01-03 09:00:00'), (5, '2024-11-22 12:00:00')";
+    let Some(pg) = runs_on_postgres("my_date_format", &postgres) else {
+        return;
+    };
+    let Some(mariadb) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = mariadb.create_database("my_date_format");
+    source
+        .sql(&format!("{ddl}{inserts}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
+    let expected = source
+        .sql("SELECT * FROM v ORDER BY id")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .trim_end()
+        .replace('\t', "|")
+        // The client's batch mode escapes a backslash in a value.
+        .replace("\\\\", "\\");
+    assert_eq!(rows(&pg, "SELECT * FROM v ORDER BY id"), expected);
+    assert!(
+        expected.contains("Thursday, February 29, 2024 at 1:05 PM"),
+        "{expected}"
+    );
+}
+
 /// Oracle ROUND(date[, fmt]) rounds at noon, on the 16th, on the 16th of a quarter's second month
 /// and on July 1st: the PostgreSQL view returns the dates Oracle returns. A format with no exact
 /// form (IW) is an action naming the view.
