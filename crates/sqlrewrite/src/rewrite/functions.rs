@@ -1,7 +1,9 @@
 //! Function calls: the named rewrites that take a call apart (DECODE, NVL2, GROUP_CONCAT), then
 //! the data-driven function map, then the check that anything left is known in the target.
 
-use super::{concat_ws, date_format, decode, mysql, mysql_interval, nvl2, trunc, Ctx};
+use super::{
+    concat_ws, date_format, decode, mysql, mysql_interval, nvl2, timestampdiff, trunc, Ctx,
+};
 use crate::ast::{arity, builtin_name, has_clauses, is_atomic, plain_args};
 use crate::funcmap::{placeholder, Action, Rule};
 use migrate_core::{SourceDialect, TargetDialect};
@@ -126,6 +128,12 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
             ctx.log.applied(date_format::NAME);
             return Some(replacement);
         }
+        (SourceDialect::Mysql, "TIMESTAMPDIFF") if ctx.to == TargetDialect::Postgres => {
+            let replacement =
+                plain_args(function).and_then(|args| timestampdiff::timestampdiff_to_age(&args))?;
+            ctx.log.applied(timestampdiff::NAME);
+            return Some(replacement);
+        }
         (SourceDialect::Oracle, "TRUNC") => {
             return plain_args(function).and_then(|args| trunc::trunc_date(&args, ctx));
         }
@@ -227,7 +235,7 @@ fn unconvertible(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr>
 }
 
 /// The template with `$n` replaced by the n-th argument.
-fn substitute(template: &Expr, args: &[Expr]) -> Expr {
+pub(super) fn substitute(template: &Expr, args: &[Expr]) -> Expr {
     let mut expr = template.clone();
     let _ = expr.visit(&mut Substitute { args });
     expr

@@ -21,6 +21,7 @@ mod rownum;
 mod sequence;
 mod subquery_alias;
 mod subscript;
+mod timestampdiff;
 mod trunc;
 mod view_schema;
 
@@ -51,6 +52,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql::GROUP_CONCAT_NAME,
     mysql::CONCAT_NAME,
     date_format::NAME,
+    timestampdiff::NAME,
     concat_ws::NAME,
     mysql_interval::DAYS_NAME,
     mysql_interval::INTERVAL_NAME,
