@@ -171,6 +171,55 @@ CREATE VIEW v_week AS select date_format(`t`.`d`,'%X-%V') AS `w` from `t`;
     );
 }
 
+/// MySQL TIMESTAMPDIFF on PostgreSQL counts the whole units MariaDB counts, for every unit, across
+/// month ends, a leap day, fractions of a second and negative spans.
+#[test]
+fn mysql_timestampdiff_counts_what_mariadb_counts() {
+    let ddl = "CREATE TABLE t (id int, a datetime(6), b datetime(6));
+CREATE VIEW v AS select `t`.`id` AS `id`, timestampdiff(MICROSECOND,`t`.`a`,`t`.`b`) AS `us`, timestampdiff(SECOND,`t`.`a`,`t`.`b`) AS `s`, timestampdiff(MINUTE,`t`.`a`,`t`.`b`) AS `mi`, timestampdiff(HOUR,`t`.`a`,`t`.`b`) AS `h`, timestampdiff(DAY,`t`.`a`,`t`.`b`) AS `d`, timestampdiff(WEEK,`t`.`a`,`t`.`b`) AS `w`, timestampdiff(MONTH,`t`.`a`,`t`.`b`) AS `mo`, timestampdiff(QUARTER,`t`.`a`,`t`.`b`) AS `q`, timestampdiff(YEAR,`t`.`a`,`t`.`b`) AS `y` from `t`;
+";
+    let path = file("my_timestampdiff.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    let moments = [
+        "2024-01-31 10:00:00",
+        "2024-02-29 09:59:59.999999",
+        "2024-03-31 10:00:00",
+        "2023-02-28 10:00:00.5",
+        "2025-02-28 10:00:00",
+        "2023-12-31 23:59:59.999999",
+    ];
+    let mut rows_sql = Vec::new();
+    for a in moments {
+        for b in moments {
+            rows_sql.push(format!("({}, '{a}', '{b}')", rows_sql.len()));
+        }
+    }
+    let inserts = format!("INSERT INTO t VALUES {}", rows_sql.join(", "));
+    let Some(pg) = runs_on_postgres("my_timestampdiff", &postgres) else {
+        return;
+    };
+    let Some(mariadb) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = mariadb.create_database("my_timestampdiff");
+    source
+        .sql(&format!("{ddl}{inserts}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    pg.sql(&inserts).unwrap_or_else(|e| panic!("{e}"));
+    let expected = source
+        .sql("SELECT * FROM v ORDER BY id")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .trim_end()
+        .replace('\t', "|");
+    assert_eq!(rows(&pg, "SELECT * FROM v ORDER BY id"), expected);
+    // Jan 31 to Feb 29 is no whole month; to Mar 31 it is two.
+    assert!(
+        expected.contains("\n2|5184000000000|5184000|86400|1440|60|8|2|0|0\n"),
+        "{expected}"
+    );
+}
+
 /// Oracle ROUND(date[, fmt]) rounds at noon, on the 16th, on the 16th of a quarter's second month
 /// and on July 1st: the PostgreSQL view returns the dates Oracle returns. A format with no exact
 /// form (IW) is an action naming the view.
