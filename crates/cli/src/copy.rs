@@ -462,7 +462,25 @@ fn print_text(out: &mut impl Write, s: &CopySummary, verify: bool) -> std::io::R
         }
     }
     if s.failed > 0 {
-        writeln!(out, "  FAILED:   {} files", s.failed)?;
+        let count = |n: u64, one: &str, many: &str| match n {
+            0 => None,
+            1 => Some(format!("1 {one}")),
+            n => Some(format!("{n} {many}")),
+        };
+        let other = s.failed.saturating_sub(s.failed_files + s.failed_dirs);
+        let counts: Vec<String> = [
+            count(s.failed_files, "file", "files"),
+            count(s.failed_dirs, "directory", "directories"),
+            count(
+                other,
+                "other (the listing or a worker)",
+                "others (the listing or a worker)",
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        writeln!(out, "  FAILED:   {}", counts.join(", "))?;
         for f in s.failures.iter().take(20) {
             writeln!(out, "    {}: {}", f.path, f.error)?;
         }

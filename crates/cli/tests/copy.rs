@@ -372,6 +372,169 @@ fn a_file_over_a_destination_directory_fails_with_what_to_do() {
     );
 }
 
+/// A source directory that can't be listed (here a link into a loop) beside a file whose name
+/// starts with the directory's: a failure of that path alone; the other files are copied and
+/// `--delete` keeps what the destination holds under it. Before, the directory was merged as the
+/// file `a` after `a.txt`, and the whole copy stopped: `the source listing is out of order`.
+#[test]
+fn an_unreadable_directory_beside_a_longer_name_fails_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(dst.join("a")).unwrap();
+    std::fs::write(src.join("a.txt"), "a.txt").unwrap();
+    std::fs::write(src.join("b.txt"), "b.txt").unwrap();
+    std::os::unix::fs::symlink(".", src.join("a")).unwrap();
+    std::fs::write(dst.join("a/kept"), "kept").unwrap();
+    let state = tmp.path().join("state");
+    let copy = |extra: &[&str]| {
+        let mut args = vec![
+            "copy",
+            src.to_str().unwrap(),
+            dst.to_str().unwrap(),
+            "--progress",
+            "never",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        migrate(&args)
+    };
+    let looped = "a symbolic link to a directory that contains it (a loop): not followed";
+
+    let out = copy(&["--ignore-failures", "--delete", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            n(&v, "files"),
+            n(&v, "copied"),
+            n(&v, "deleted"),
+            n(&v, "failed")
+        ),
+        (2, 2, 0, 1),
+        "{v}"
+    );
+    assert_eq!(v["stopped_early"], false, "{v}");
+    assert_eq!(
+        v["failures"],
+        serde_json::json!([{"path": src.join("a"), "error": looped}]),
+        "{v}"
+    );
+    for name in ["a.txt", "b.txt"] {
+        assert_eq!(std::fs::read_to_string(dst.join(name)).unwrap(), name);
+    }
+    assert_eq!(std::fs::read_to_string(dst.join("a/kept")).unwrap(), "kept");
+
+    // Without --ignore-failures the copy stops at that failure, named as such.
+    let out = copy(&[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let failure = format!("{}: {looped}", src.join("a").display());
+    assert!(
+        text.contains(&failure) && !text.contains("out of order"),
+        "{text}"
+    );
+}
+
+/// The summary counts failed files and failed directories apart. Before, a file and an empty
+/// directory that both failed (each over the other kind in the destination) were `FAILED:   2
+/// files`.
+#[test]
+fn failed_files_and_directories_are_counted_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir_all(src.join("empty")).unwrap();
+    std::fs::create_dir_all(dst.join("file")).unwrap();
+    std::fs::write(src.join("file"), "a file").unwrap();
+    std::fs::write(src.join("other"), "copied").unwrap();
+    std::fs::write(dst.join("empty"), "a file where the source has a directory").unwrap();
+    let state = tmp.path().join("state");
+    let copy = |extra: &[&str]| {
+        let mut args = vec![
+            "copy",
+            src.to_str().unwrap(),
+            dst.to_str().unwrap(),
+            "--progress",
+            "never",
+            "--ignore-failures",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        migrate(&args)
+    };
+    let out = copy(&["--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            n(&v, "copied"),
+            n(&v, "failed"),
+            n(&v, "failed_files"),
+            n(&v, "failed_dirs")
+        ),
+        (1, 2, 1, 1),
+        "{v}"
+    );
+    let out = copy(&[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("  FAILED:   1 file, 1 directory\n"), "{text}");
+    for wanted in [
+        format!(
+            "{} is a directory in the destination where the source has a file",
+            dst.join("file").display()
+        ),
+        format!(
+            "{} is a file in the destination where the source has a directory",
+            dst.join("empty").display()
+        ),
+    ] {
+        assert!(text.contains(&wanted), "{text}");
+    }
+}
+
+/// An empty source directory whose parent is a symbolic link in the local destination is not
+/// made through the link (outside the destination), as no file is: it fails, saying so. Before,
+/// it was made where the link points.
+#[test]
+fn an_empty_directory_is_never_made_through_a_destination_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst, outside) = (
+        tmp.path().join("src"),
+        tmp.path().join("dst"),
+        tmp.path().join("outside"),
+    );
+    std::fs::create_dir_all(src.join("x/empty")).unwrap();
+    std::fs::create_dir_all(&dst).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, dst.join("x")).unwrap();
+    let state = tmp.path().join("state");
+    let out = migrate(&[
+        "copy",
+        src.to_str().unwrap(),
+        dst.to_str().unwrap(),
+        "--progress",
+        "never",
+        "--output",
+        "json",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = v["failures"][0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with(&format!(
+            "{} is a symbolic link in the destination",
+            dst.join("x").display()
+        )),
+        "{v}"
+    );
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+}
+
 #[test]
 fn bad_input_exits_2_with_a_clear_message() {
     let tmp = tempfile::tempdir().unwrap();
@@ -880,7 +1043,7 @@ fn empty_directories_survive_a_round_trip_through_s3() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
         text.contains(&format!("{dst}/d/inner_empty/: missing in the destination"))
-            && text.contains("FAILED:   1 files"),
+            && text.contains("FAILED:   1 directory\n"),
         "{text}"
     );
 }

@@ -29,16 +29,21 @@ pub(crate) const META_OWNER: &str = "migrate-owner";
 pub(crate) const META_GROUP: &str = "migrate-group";
 pub(crate) const META_PERMISSION: &str = "migrate-permission";
 
-/// Creates the directories of `rel` under a local destination's `root`. A directory on the way
-/// that is a symbolic link is refused: writing through it would put the file outside the
-/// destination (the listing never follows the destination's links, for the same reason).
+/// Creates the directories of the file `rel` under a local destination's `root` (see
+/// [`make_dirs`]).
 fn make_parent_dirs(root: &std::path::Path, rel: &str) -> Result<(), CopyError> {
+    make_dirs(root, rel.rsplit_once('/').map_or("", |(dir, _file)| dir))
+}
+
+/// Creates the directory `rel_dir` (and its parents; empty: the root) under a local
+/// destination's `root`. A directory on the way that is a symbolic link is refused: writing
+/// through it would put files outside the destination (the listing never follows the
+/// destination's links, for the same reason).
+fn make_dirs(root: &std::path::Path, rel_dir: &str) -> Result<(), CopyError> {
     std::fs::create_dir_all(root)
         .map_err(|e| CopyError::io("create directory", root.display(), e))?;
     let mut dir = root.to_path_buf();
-    let mut parts: Vec<&str> = rel.split('/').collect();
-    parts.pop(); // the file itself
-    for part in parts {
+    for part in rel_dir.split('/').filter(|p| !p.is_empty()) {
         dir.push(lossless_path(part));
         match std::fs::symlink_metadata(&dir) {
             Ok(meta) if meta.file_type().is_symlink() => {
@@ -441,11 +446,11 @@ impl Destination {
                 w.put_marker(&t.key(&format!("{rel}/")), &self.dir_url(rel))
                     .await
             }
-            Destination::Local(_) => {
-                let path = self.local_path(rel);
-                tokio::fs::create_dir_all(&path)
+            Destination::Local(t) => {
+                let (root, rel) = (t.root().to_path_buf(), rel.to_string());
+                tokio::task::spawn_blocking(move || make_dirs(&root, &rel))
                     .await
-                    .map_err(|e| CopyError::io("create directory", path.display(), e))
+                    .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))?
             }
         }
     }

@@ -52,11 +52,22 @@ struct Stats {
     verified_read_back: AtomicU64,
     not_compared: AtomicU64,
     failed: AtomicU64,
+    failed_files: AtomicU64,
+    failed_dirs: AtomicU64,
     hdfs_compared: AtomicU64,
     hdfs_matched: AtomicU64,
     hdfs_mismatched: AtomicU64,
     /// Files copied without HDFS checksum comparison, by reason.
     hdfs_not_available: Mutex<BTreeMap<String, u64>>,
+}
+
+/// What a failure is of, for the summary's counts.
+#[derive(Clone, Copy)]
+enum Failed {
+    File,
+    Dir,
+    /// The copy itself: a listing that broke off, a worker that died.
+    Copy,
 }
 
 /// What a copied file is checked against besides the destination's answer.
@@ -304,7 +315,11 @@ pub async fn copy(
     drop(tx);
     for w in workers {
         if let Err(e) = w.await {
-            ctx.fail("(worker)", &format!("worker task failed: {e}"));
+            ctx.fail_as(
+                Failed::Copy,
+                "(worker)",
+                &format!("worker task failed: {e}"),
+            );
         }
     }
 
@@ -366,6 +381,8 @@ pub async fn copy(
         verified_read_back: s.verified_read_back.load(Relaxed),
         not_compared: s.not_compared.load(Relaxed),
         failed,
+        failed_files: s.failed_files.load(Relaxed),
+        failed_dirs: s.failed_dirs.load(Relaxed),
         stopped_early: ctx.stopped_early.load(Relaxed),
         hdfs_checksum: plan::is_hdfs(&ctx.opts.source).then(|| {
             let not_available = s
@@ -388,8 +405,21 @@ pub async fn copy(
 }
 
 impl Ctx {
+    /// A file failed (or a path that is not a directory: a dangling link, a FIFO).
     fn fail(&self, path: &str, error: &str) {
+        self.fail_as(Failed::File, path, error);
+    }
+
+    fn fail_as(&self, what: Failed, path: &str, error: &str) {
         self.stats.failed.fetch_add(1, Relaxed);
+        let of_what = match what {
+            Failed::File => Some(&self.stats.failed_files),
+            Failed::Dir => Some(&self.stats.failed_dirs),
+            Failed::Copy => None,
+        };
+        if let Some(n) = of_what {
+            n.fetch_add(1, Relaxed);
+        }
         self.observer.failed(path, error);
         // The observer shows it (the CLI, above its bars) and the summary lists it: a warning
         // too would print it twice.
@@ -668,7 +698,8 @@ async fn dispatch(
         let pair = match pair {
             Ok(p) => p,
             Err(e) => {
-                ctx.fail(
+                ctx.fail_as(
+                    Failed::Copy,
                     &ctx.opts.source,
                     &format!("listing failed, copy stopped: {e}"),
                 );
@@ -724,9 +755,10 @@ async fn dispatch(
         }
         let entry = match listed {
             SourcePath::File(e) => e,
-            SourcePath::Unreadable { rel, reason } => {
+            SourcePath::Unreadable { rel, reason, dir } => {
                 if ctx.included(&rel) && ctx.opts.shard.contains(&rel) {
-                    ctx.fail(&ctx.source.url(&rel), &reason);
+                    let what = if dir { Failed::Dir } else { Failed::File };
+                    ctx.fail_as(what, &ctx.source.url(&rel), &reason);
                 }
                 unreadable.push(rel);
                 continue;
@@ -870,9 +902,13 @@ async fn empty_dir(
     if present {
         s.empty_dirs_existing.fetch_add(1, Relaxed);
     } else if ctx.opts.existing == Existing::Verify {
-        ctx.fail(&ctx.dest.dir_url(&rel), "missing in the destination");
+        ctx.fail_as(
+            Failed::Dir,
+            &ctx.dest.dir_url(&rel),
+            "missing in the destination",
+        );
     } else if ctx.dest.is_s3() && !is_utf8_name(&rel) {
-        ctx.fail(&ctx.source.url(&rel), NOT_AN_S3_KEY);
+        ctx.fail_as(Failed::Dir, &ctx.source.url(&rel), NOT_AN_S3_KEY);
     } else if ctx.opts.dry_run {
         ctx.observer.would("mkdir", &shown_rel(&rel), 0);
         s.empty_dirs_created.fetch_add(1, Relaxed);
@@ -904,11 +940,11 @@ async fn extra(
     }
     if ctx.opts.existing == Existing::Verify {
         // Extra files are reported by verify only when --delete would remove them.
-        let url = match marker {
-            Some(_) => ctx.dest.dir_url(&rel),
-            None => ctx.dest.url(&rel),
+        let (what, url) = match marker {
+            Some(_) => (Failed::Dir, ctx.dest.dir_url(&rel)),
+            None => (Failed::File, ctx.dest.url(&rel)),
         };
-        ctx.fail(&url, "not in the source");
+        ctx.fail_as(what, &url, "not in the source");
     } else if ctx.opts.dry_run {
         let shown = shown_rel(&rel);
         let shown = match marker {
@@ -1073,13 +1109,13 @@ async fn run(ctx: &Arc<Ctx>, work: Work) {
             Ok(()) => {
                 ctx.stats.empty_dirs_created.fetch_add(1, Relaxed);
             }
-            Err(e) => ctx.fail(&ctx.dest.dir_url(&rel), &e.to_string()),
+            Err(e) => ctx.fail_as(Failed::Dir, &ctx.dest.dir_url(&rel), &e.to_string()),
         },
         Work::DeleteMarker(tree, rel) => match ctx.retry(|| tree.delete_marker(&rel)).await {
             Ok(()) => {
                 ctx.stats.deleted.fetch_add(1, Relaxed);
             }
-            Err(e) => ctx.fail(&ctx.dest.dir_url(&rel), &e.to_string()),
+            Err(e) => ctx.fail_as(Failed::Dir, &ctx.dest.dir_url(&rel), &e.to_string()),
         },
     }
 }

@@ -228,6 +228,7 @@ impl Walk {
                         return Some(Ok(Listed::Unreadable {
                             rel,
                             reason: e.to_string(),
+                            dir: true,
                         }))
                     }
                 }

@@ -222,7 +222,8 @@ impl CopyOptions {
     }
 }
 
-/// One file that could not be copied (or, with [`Existing::Verify`], does not match).
+/// One path that could not be copied (or, with [`Existing::Verify`], does not match), or a
+/// failure of the copy itself (a listing that broke off).
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
     pub path: String,
@@ -299,7 +300,14 @@ pub struct CopySummary {
     /// MD5). `--verify` reports each as a failure (neither verified nor found different);
     /// `--update` copies them again (also counted in `changed`).
     pub not_compared: u64,
+    /// Failures, each in `failures`: of files (and of source paths that are not directories: a
+    /// dangling link, a FIFO), of directories, and of the copy itself (a listing that broke off).
     pub failed: u64,
+    /// Of those, the files.
+    pub failed_files: u64,
+    /// Of those, the directories: source directories that can't be read, empty directories not
+    /// made (or missing, or extra, in a verify), S3 directory markers not deleted.
+    pub failed_dirs: u64,
     /// The copy stopped before it went through every file (at the first failure without
     /// `ignore_failures`, or a listing that broke off): `files`, `bytes` and the other counts
     /// cover only what it reached.

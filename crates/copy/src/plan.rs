@@ -225,10 +225,15 @@ pub(crate) fn open_destination(opts: &CopyOptions) -> Result<Destination, CopyEr
     }
 }
 
-/// A source path that pairs with a destination file: a file, or a path that can't be read.
+/// A source path that pairs with a destination file: a file, or a path that can't be read (a
+/// directory, `dir`, pairs with the destination's directory or marker of that name, if any).
 pub(crate) enum SourcePath {
     File(Entry),
-    Unreadable { rel: String, reason: String },
+    Unreadable {
+        rel: String,
+        reason: String,
+        dir: bool,
+    },
 }
 
 impl SourcePath {
@@ -237,6 +242,10 @@ impl SourcePath {
             SourcePath::File(e) => &e.rel,
             SourcePath::Unreadable { rel, .. } => rel,
         }
+    }
+
+    fn is_dir(&self) -> bool {
+        matches!(self, SourcePath::Unreadable { dir: true, .. })
     }
 }
 
@@ -270,7 +279,7 @@ enum SourceItem {
 impl SourceItem {
     fn key(&self) -> String {
         match self {
-            SourceItem::Path(p) => sort_key(p.rel(), false),
+            SourceItem::Path(p) => sort_key(p.rel(), p.is_dir()),
             SourceItem::EmptyDir(rel) => sort_key(rel, true),
         }
     }
@@ -354,8 +363,8 @@ impl Merge {
             let item = match self.src.next().await {
                 Some(item) => match item? {
                     Listed::File(e) => SourceItem::Path(SourcePath::File(e)),
-                    Listed::Unreadable { rel, reason } => {
-                        SourceItem::Path(SourcePath::Unreadable { rel, reason })
+                    Listed::Unreadable { rel, reason, dir } => {
+                        SourceItem::Path(SourcePath::Unreadable { rel, reason, dir })
                     }
                     Listed::EmptyDir(rel) => SourceItem::EmptyDir(rel),
                     // The directory is its entries, which follow.
@@ -443,7 +452,8 @@ impl Merge {
                         entries_only: false,
                     },
                     (SourceItem::Path(s), DestItem::File(d)) => Pair::Both(s, d),
-                    // Only a directory's key ends in `/`: equal keys are of one kind.
+                    // Only a directory's key ends in `/`: an unreadable source directory and the
+                    // destination's directory (or marker), kept like all that is under it.
                     (SourceItem::Path(s), _) => Pair::Source(s),
                 },
             };
@@ -477,6 +487,63 @@ mod tests {
         Listed::Marker(rel.into())
     }
 
+    /// The merge of two listings, each pair as a line.
+    fn pairs(src: Vec<Listed>, dst: Vec<Listed>) -> Vec<String> {
+        let stream = |items: Vec<Listed>| futures::stream::iter(items.into_iter().map(Ok)).boxed();
+        let mut merge = Merge::new(stream(src), stream(dst));
+        let mut pairs = Vec::new();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        while let Some(pair) = rt.block_on(merge.next()) {
+            pairs.push(match pair.unwrap() {
+                Pair::Source(p) => format!("source {}", p.rel()),
+                Pair::Both(p, d) => format!("both {} {}", p.rel(), d.rel),
+                Pair::DestOnly(d) => format!("dest {}", d.rel),
+                Pair::SourceDir(rel) => format!("source dir {rel}"),
+                Pair::DirInBoth { rel, entries_only } => {
+                    format!("dir {rel} entries_only={entries_only}")
+                }
+                Pair::DestOnlyDir(rel) => format!("dest dir {rel}"),
+            });
+        }
+        pairs
+    }
+
+    /// An unreadable directory sorts as the walk lists it (`a/`, after `a.txt`), and pairs with
+    /// the destination's directory of its name, before what is under it.
+    #[test]
+    fn an_unreadable_directory_sorts_as_a_directory() {
+        let unreadable = |rel: &str, dir: bool| Listed::Unreadable {
+            rel: rel.into(),
+            reason: "unreadable".into(),
+            dir,
+        };
+        let src = vec![
+            file("a.txt"),
+            unreadable("a", true),
+            unreadable("b", false),
+            file("c"),
+        ];
+        let dst = vec![
+            file("a.txt"),
+            marker("a"),
+            file("a/x"),
+            file("b"),
+            file("c"),
+        ];
+        assert_eq!(
+            pairs(src, dst),
+            [
+                "both a.txt a.txt",
+                "source a",
+                "dest a/x",
+                "both b b",
+                "both c c"
+            ]
+        );
+    }
+
     /// How the merge pairs empty directories: with the destination's empty directory (S3: its
     /// marker), its marker beside entries, entries under it, or with nothing; a destination empty
     /// directory or marker is extra only when the source has nothing under its path; a source
@@ -507,26 +574,8 @@ mod tests {
             marker("j"),
             file("j/z"),
         ];
-        let stream = |items: Vec<Listed>| futures::stream::iter(items.into_iter().map(Ok)).boxed();
-        let mut merge = Merge::new(stream(src), stream(dst));
-        let mut pairs = Vec::new();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        while let Some(pair) = rt.block_on(merge.next()) {
-            pairs.push(match pair.unwrap() {
-                Pair::Source(p) => format!("source {}", p.rel()),
-                Pair::Both(p, d) => format!("both {} {}", p.rel(), d.rel),
-                Pair::DestOnly(d) => format!("dest {}", d.rel),
-                Pair::SourceDir(rel) => format!("source dir {rel}"),
-                Pair::DirInBoth { rel, entries_only } => {
-                    format!("dir {rel} entries_only={entries_only}")
-                }
-                Pair::DestOnlyDir(rel) => format!("dest dir {rel}"),
-            });
-        }
         assert_eq!(
-            pairs,
+            pairs(src, dst),
             [
                 "dir a entries_only=false",
                 "dir b entries_only=true",

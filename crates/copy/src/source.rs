@@ -65,10 +65,12 @@ pub enum Listed {
     /// whose entries are the directory, but a destination has it, and `--delete` may delete it.
     Marker(String),
     /// An entry that can't be copied (special file, unreadable directory, dangling link): a
-    /// failure of that path, not of the whole listing.
+    /// failure of that path, not of the whole listing. Listed where its kind sorts it: a
+    /// directory (`dir`) as `rel/`.
     Unreadable {
         rel: String,
         reason: String,
+        dir: bool,
     },
 }
 
@@ -423,9 +425,11 @@ fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), C
             continue;
         };
         let listed = match item.meta {
+            // A dangling link: what it would be is unknown, and it sorted as a file.
             Err(reason) => Listed::Unreadable {
                 rel: item.rel,
                 reason,
+                dir: false,
             },
             Ok(meta) if meta.is_dir() => {
                 let id = (meta.dev(), meta.ino());
@@ -435,6 +439,7 @@ fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), C
                         reason:
                             "a symbolic link to a directory that contains it (a loop): not followed"
                                 .into(),
+                        dir: true,
                     }
                 } else {
                     match read_dir(&item.path, &item.rel) {
@@ -446,6 +451,7 @@ fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), C
                         Err(reason) => Listed::Unreadable {
                             rel: item.rel,
                             reason: format!("cannot list directory: {reason}"),
+                            dir: true,
                         },
                     }
                 }
@@ -466,6 +472,7 @@ fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), C
             Ok(_) => Listed::Unreadable {
                 rel: item.rel,
                 reason: "not a regular file (device, socket or FIFO)".into(),
+                dir: false,
             },
         };
         if !send(Ok(listed)) {
