@@ -40,7 +40,9 @@ use migrate_pgconn::{Roots, SslMode, TlsSettings};
 use migrate_source::{key_columns, ChangeSource, Position, Selection, START_OVER};
 use pgwire_replication::config::{SslMode as ReplicationSslMode, TlsConfig};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig};
-use publishable::{check_publishable, refused_when_published, CHECKED_SQL, IDENTITY_SQL};
+use publishable::{
+    check_publishable, refused_when_published, unlogged_sql, CHECKED_SQL, IDENTITY_SQL,
+};
 use render::Render;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -218,15 +220,24 @@ const KEEPER_TAGS: &str =
     "'CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE', 'DROP INDEX'";
 
 /// Marks the identity keeper's function as this version's: an earlier migrate's (which took a
-/// DEFERRABLE primary key for a replica identity, or did not announce the tables created)
-/// lacks it and is replaced.
-const KEEPER_VERSION: &str = "migrate identity keeper 3";
+/// DEFERRABLE primary key for a replica identity, or did not announce the tables created or
+/// those left UNLOGGED) lacks it and is replaced.
+const KEEPER_VERSION: &str = "migrate identity keeper 4";
 
 /// The prefix of the transactional logical message (`pg_logical_emit_message`) by which the
 /// identity keeper announces a table created, its relation oid the message's content: a table
 /// that takes a captured table's name is then told from that table also when the task was
 /// stopped meanwhile (the catalog knows only the new one by then).
 const TABLE_CREATED: &str = "migrate: table created";
+
+/// The prefix of the transactional logical message by which the identity keeper announces each
+/// table or partition that a DDL leaves UNLOGGED: a publication for all tables sends none of its
+/// changes, and never describes it, so the stream has nothing else to tell by (and by the time
+/// it reads on, the table may be logged again). The content, `bytea`, is fields separated by a
+/// zero byte: the DDL's command tag, then the relation's oid, schema and name, then the same of
+/// each of its partition ancestors up to the root (the table a captured partition's changes
+/// arrive as).
+const TABLE_UNLOGGED: &str = "migrate: table unlogged";
 
 /// The event trigger (and its function, both named `name`, the function in the role's current
 /// schema) that goes with publication `name` FOR ALL TABLES: a table that a `CREATE TABLE`, an
@@ -235,9 +246,11 @@ const TABLE_CREATED: &str = "migrate: table created";
 /// plain table or a partition: a partitioned table's own identity is never checked, see
 /// [`refused_when_published`]). Without it, such a table created while the publication exists
 /// would have its UPDATE and DELETE refused: the source's own application would fail. It also
-/// announces each table created to the change streams ([`TABLE_CREATED`]). The function runs
-/// with the rights of the role that ran the DDL, which owns the table it changes; if it still
-/// can't, it warns and lets the DDL commit (migrate must not make the source's DDL fail).
+/// announces each table created to the change streams ([`TABLE_CREATED`]), and each table or
+/// partition a `CREATE TABLE` or an `ALTER TABLE` (`SET UNLOGGED`, `ATTACH PARTITION`) leaves
+/// UNLOGGED ([`TABLE_UNLOGGED`]). The function runs with the rights of the role that ran the
+/// DDL, which owns the table it changes; if it still can't, it warns and lets the DDL commit
+/// (migrate must not make the source's DDL fail).
 fn identity_keeper_sql(name: &str) -> String {
     let quoted = crate::quote_ident(name);
     let warning = quote_literal(&format!(
@@ -255,6 +268,18 @@ fn identity_keeper_sql(name: &str) -> String {
          {name}) (%): a table that took the name of a captured table is captured without a \
          warning that its target table keeps the earlier table's rows"
     ));
+    let unlogged_unannounced = quote_literal(&format!(
+        "the UNLOGGED tables could not be announced to change capture by migrate (publication \
+         {name}) (%): if the task captures one of them, the changes made to it while it is \
+         UNLOGGED can go missing from its target table without an error"
+    ));
+    // The tables of the DDL and their partitions (an ATTACH PARTITION names the partitioned
+    // table), found without taking a lock.
+    let unlogged = unlogged_sql(
+        "(SELECT d.objid FROM pg_event_trigger_ddl_commands() d
+           WHERE d.classid = 'pg_class'::regclass
+             AND d.command_tag IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE'))",
+    );
     format!(
         "CREATE OR REPLACE FUNCTION {quoted}() RETURNS event_trigger LANGUAGE plpgsql
          SET search_path = pg_catalog, pg_temp AS $keeper$
@@ -269,6 +294,26 @@ fn identity_keeper_sql(name: &str) -> String {
                  AND c.relkind IN ('r', 'p') AND c.relpersistence = 'p';
            EXCEPTION WHEN OTHERS THEN
              RAISE WARNING {unannounced}, SQLERRM;
+           END;
+           BEGIN
+             -- pg_partition_ancestors lists a partition, then its ancestors up to the root
+             -- (nothing for a plain table); it reads pg_inherits without locking them.
+             PERFORM pg_logical_emit_message(true, {unlogged_prefix},
+                       convert_to(TG_TAG, 'UTF8') || (
+                       SELECT string_agg(sep || convert_to(a.oid::text, 'UTF8')
+                                         || sep || convert_to(n.nspname, 'UTF8')
+                                         || sep || convert_to(c.relname, 'UTF8'), ''::bytea
+                                         ORDER BY a.n)
+                         FROM unnest(u.relid || ARRAY(
+                                SELECT p.relid::oid FROM pg_partition_ancestors(u.relid)
+                                       WITH ORDINALITY p(relid, n)
+                                 WHERE p.relid::oid <> u.relid ORDER BY p.n))
+                              WITH ORDINALITY a(oid, n)
+                         JOIN pg_class c ON c.oid = a.oid
+                         JOIN pg_namespace n ON n.oid = c.relnamespace))
+                FROM (SELECT DISTINCT relid FROM ({unlogged}) x) u, decode('00', 'hex') sep;
+           EXCEPTION WHEN OTHERS THEN
+             RAISE WARNING {unlogged_unannounced}, SQLERRM;
            END;
            FOR keyless IN
              SELECT c.oid::regclass FROM pg_event_trigger_ddl_commands() d
@@ -292,6 +337,7 @@ fn identity_keeper_sql(name: &str) -> String {
            WHEN TAG IN ({KEEPER_TAGS})
            EXECUTE FUNCTION {quoted}();",
         created = quote_literal(TABLE_CREATED),
+        unlogged_prefix = quote_literal(TABLE_UNLOGGED),
         refused = refused_when_published(),
     )
 }

@@ -3,7 +3,8 @@
 //! source's own application would fail), and it can't publish an unlogged table at all (its
 //! changes are not in the WAL). Shared by the CDC start, which refuses such a table before
 //! creating anything, and the preflight, which reports it. A captured table made unlogged later
-//! stops the change stream ([`check_logged`]).
+//! stops the change stream ([`check_logged`], and the announcement of the publication's event
+//! trigger: [`unlogged_error`]).
 
 use crate::sql::quote_ident;
 use crate::SourceError;
@@ -157,20 +158,19 @@ fn object(table: &str, partition: Option<&str>) -> String {
 }
 
 /// Of a row whose columns 1 to 3 are "is a partition", schema and name (as [`published`]'s
-/// query and [`UNLOGGED_SQL`] give them): the partition's name as messages show it, if it is one, and
-/// the relation's name as SQL.
+/// query and [`unlogged_sql`] give them): see [`sql_names`].
 fn relation_names(row: &tokio_postgres::Row) -> (Option<String>, String) {
-    let (schema, name): (String, String) = (row.get(2), row.get(3));
-    let partition = row.get::<_, bool>(1).then(|| {
-        format!(
-            "{}.{}",
-            crate::sql::ident(&schema),
-            crate::sql::ident(&name)
-        )
-    });
+    sql_names(row.get(2), row.get(3), row.get(1))
+}
+
+/// Of relation `schema.name`: its name as messages show a partition, if it is one, and its name
+/// as SQL.
+pub(crate) fn sql_names(schema: &str, name: &str, partition: bool) -> (Option<String>, String) {
+    let shown =
+        partition.then(|| format!("{}.{}", crate::sql::ident(schema), crate::sql::ident(name)));
     (
-        partition,
-        format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
+        shown,
+        format!("{}.{}", quote_ident(schema), quote_ident(name)),
     )
 }
 
@@ -263,66 +263,103 @@ pub(crate) async fn check_publishable(
     })
 }
 
-/// Of the relations `$1` (plain or partitioned tables, by oid), each one that is UNLOGGED, or
-/// has an UNLOGGED partition at any depth (not an inheritance child: a plain table is published
-/// `ONLY`): the relation of `$1`, whether the unlogged one is a partition of it, its schema and
-/// name. By oid, through `pg_inherits`: a relation dropped meanwhile is not found, and no lock
-/// is taken (`pg_partition_tree` locks each partition, which would queue behind an `ALTER
-/// TABLE`).
-const UNLOGGED_SQL: &str = "
+/// Of the relations `roots` (a `FROM` item of one `oid` column: plain or partitioned tables),
+/// each one that is UNLOGGED, or has an UNLOGGED partition at any depth (not an inheritance
+/// child: a plain table is published `ONLY`): the relation of `roots` (`root`), whether the
+/// unlogged one is a partition of it (`partition`), its `schema`, `name` and oid (`relid`). By
+/// oid, through `pg_inherits`: a relation dropped meanwhile is not found, and no lock is taken
+/// (`pg_partition_tree` locks each partition, which would queue behind an `ALTER TABLE`). Run by
+/// [`unlogged_now`], and by the publication's event trigger for the tables of a DDL.
+pub(crate) fn unlogged_sql(roots: &str) -> String {
+    format!(
+        "
 WITH RECURSIVE tree(root, relid) AS (
-    SELECT r, r FROM unnest($1::oid[]) r
+    SELECT r.oid, r.oid FROM {roots} AS r(oid)
   UNION ALL
     SELECT t.root, i.inhrelid FROM tree t JOIN pg_inherits i ON i.inhparent = t.relid
       JOIN pg_class c ON c.oid = i.inhrelid
      WHERE c.relispartition
 )
-SELECT t.root, t.relid <> t.root, n.nspname::text, c.relname::text
+SELECT t.root, t.relid <> t.root AS partition, n.nspname::text AS schema,
+       c.relname::text AS name, t.relid
   FROM tree t JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind = 'r' AND c.relpersistence = 'u'";
+ WHERE c.relkind = 'r' AND c.relpersistence = 'u'"
+    )
+}
 
 /// Stops change capture when one of the `captured` tables (by relation oid, named as the task
 /// captures them), or a partition of one, is UNLOGGED: made so after capture began (creating
 /// the task refuses it: [`check_publishable`]). Its changes are not written to the WAL from
-/// then on, so the stream has none of them and nothing to tell by: only the catalog does. One
-/// small catalog query; the change stream runs it when it starts and now and then.
+/// then on, so the stream has none of them: the catalog tells ([`unlogged_now`]), and so does
+/// the publication's event trigger where there is one (also of a table set LOGGED again since).
+/// One small catalog query; the change stream runs it when it starts and now and then.
 pub(crate) async fn check_logged(
     client: &Client,
     captured: &HashMap<u32, QualifiedName>,
 ) -> Result<(), SourceError> {
+    let unlogged = unlogged_now(client, captured).await?;
+    if unlogged.is_empty() {
+        return Ok(());
+    }
+    Err(unlogged_error(unlogged))
+}
+
+/// The `captured` tables (by relation oid, named as the task captures them) that are UNLOGGED,
+/// or have an UNLOGGED partition, in the catalog now.
+pub(crate) async fn unlogged_now(
+    client: &Client,
+    captured: &HashMap<u32, QualifiedName>,
+) -> Result<Vec<Unlogged>, SourceError> {
     let oids: Vec<u32> = captured.keys().copied().collect();
     let rows = client
-        .query(UNLOGGED_SQL, &[&oids])
+        .query(&unlogged_sql("unnest($1::oid[])"), &[&oids])
         .await
         .map_err(SourceError::query(
             "checking that the captured tables are still logged",
         ))?;
-    // Captured table, unlogged partition (if it is one), its SQL name.
-    let mut unlogged: Vec<(String, Option<String>, String)> = rows
+    Ok(rows
         .iter()
         .filter_map(|row| {
             let table = captured.get(&row.get::<_, u32>(0))?.to_string();
             let (partition, sql_name) = relation_names(row);
-            Some((table, partition, sql_name))
+            Some(Unlogged {
+                table,
+                partition,
+                sql_name,
+                seen: "it is UNLOGGED".into(),
+            })
         })
-        .collect();
-    if unlogged.is_empty() {
-        return Ok(());
-    }
+        .collect())
+}
+
+/// A captured table (or one the task selects), or a partition of one, whose changes are not in
+/// the change stream because it is, or was, UNLOGGED.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Unlogged {
+    /// The table, as the task names it.
+    pub table: String,
+    /// The unlogged partition of `table` (see [`sql_names`]), if it is one.
+    pub partition: Option<String>,
+    /// The unlogged relation as SQL, for the remedy.
+    pub sql_name: String,
+    /// How it is known: `it is UNLOGGED`, or the DDL that left it so.
+    pub seen: String,
+}
+
+/// The error that stops change capture for the `unlogged` tables (at least one), naming each
+/// with its remedy.
+pub(crate) fn unlogged_error(mut unlogged: Vec<Unlogged>) -> SourceError {
     unlogged.sort();
-    let mut tables: Vec<&str> = unlogged.iter().map(|(table, ..)| table.as_str()).collect();
+    let mut tables: Vec<&str> = unlogged.iter().map(|u| u.table.as_str()).collect();
     tables.dedup();
     let one = tables.len() == 1;
-    Err(SourceError::Capture {
+    SourceError::Capture {
         message: format!(
-            "change capture can't follow {} of the captured tables: {} (a table made UNLOGGED while it is captured writes none of its changes to the WAL: the changes made to it since are not in the change stream, and its target table misses them)",
+            "change capture can't follow {} of the captured tables: {} (a table made UNLOGGED while it is captured, or created UNLOGGED, writes none of its changes to the WAL: the changes made to it since are not in the change stream, and its target table misses them)",
             tables.len(),
             unlogged
                 .iter()
-                .map(|(table, partition, _)| format!(
-                    "{}: it is UNLOGGED",
-                    object(table, partition.as_deref())
-                ))
+                .map(|u| format!("{}: {}", object(&u.table, u.partition.as_deref()), u.seen))
                 .collect::<Vec<_>>()
                 .join("; ")
         ),
@@ -330,7 +367,7 @@ pub(crate) async fn check_logged(
             "{}, then {START_OVER}: SET LOGGED does not put the changes made while the table was UNLOGGED in the change stream; or exclude {} from the task's table mapping ({} then {} the rows {} has, without further changes)",
             unlogged
                 .iter()
-                .map(|(.., sql_name)| format!("ALTER TABLE {sql_name} SET LOGGED"))
+                .map(|u| format!("ALTER TABLE {} SET LOGGED", u.sql_name))
                 .collect::<Vec<_>>()
                 .join("; "),
             tables.join(", "),
@@ -338,5 +375,5 @@ pub(crate) async fn check_logged(
             if one { "keeps" } else { "keep" },
             if one { "it" } else { "each" },
         ),
-    })
+    }
 }

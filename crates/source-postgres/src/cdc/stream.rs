@@ -1,7 +1,7 @@
 //! The change stream of one replication slot: pgoutput messages to [`ChangeEvent`]s.
 
 use super::pgoutput::{self, Cell, Message, OldImage, Relation};
-use super::publishable::check_logged;
+use super::publishable::{check_logged, sql_names, unlogged_error, unlogged_now, Unlogged};
 use super::render::{Render, RenderError, Rendering, Unrendered};
 use super::{ColumnCapture, TypeCapture};
 use crate::read::decode::{display_date, display_key, display_timestamp, Decoder, Wire};
@@ -36,11 +36,13 @@ const LINGER: Duration = Duration::from_millis(2);
 const HOLD_AT_MOST: Duration = Duration::from_millis(50);
 
 /// How often the stream looks in the catalog for a captured table made UNLOGGED
-/// ([`super::publishable::check_logged`]), while changes flow and while idle. Nothing in the
-/// stream tells (the table's changes just stop arriving), so this bounds how long the task goes on
-/// without them. One query, by index for a few captured tables, a scan of `pg_class` for many
-/// (measured with 500 captured tables and 200 partitions among 1,800 relations: 0.5 ms on the
-/// source, planning included).
+/// ([`super::publishable::check_logged`]), while changes flow and while idle. Without the
+/// publication's event trigger, which announces it in the stream ([`super::TABLE_UNLOGGED`]; a
+/// publication of the selected tables has none), nothing in the stream tells (the table's
+/// changes just stop arriving), so this bounds how long the task goes on without them. One
+/// query, by index for a few captured tables, a scan of `pg_class` for many (measured with 500
+/// captured tables and 200 partitions among 1,800 relations: 0.5 ms on the source, planning
+/// included).
 const CHECK_LOGGED_EVERY: Duration = Duration::from_secs(5);
 
 /// Microseconds from 1970-01-01 to 2000-01-01 (PostgreSQL's epoch).
@@ -99,6 +101,10 @@ pub struct PostgresChanges {
     /// event trigger announces them ([`super::TABLE_CREATED`]): such a relation met under a
     /// captured name is not the table whose rows the target holds under it.
     created: HashSet<u32>,
+    /// The task's tables that the transaction being read left UNLOGGED, as the publication's
+    /// event trigger announces them ([`super::TABLE_UNLOGGED`]): the stream stops at its commit,
+    /// naming them all.
+    unlogged: Vec<Unlogged>,
     /// How types are read, by type oid (domains and enums resolved in the catalog).
     types: HashMap<u32, TypeCapture>,
     pending: VecDeque<ChangeEvent>,
@@ -149,6 +155,7 @@ impl PostgresChanges {
             vanished,
             vacated: HashMap::new(),
             created: HashSet::new(),
+            unlogged: Vec::new(),
             relations: HashMap::new(),
             types: HashMap::new(),
             pending: VecDeque::new(),
@@ -215,6 +222,70 @@ impl PostgresChanges {
     async fn check_logged(&mut self) -> Result<(), SourceError> {
         self.logged_checked = Instant::now();
         check_logged(&self.catalog.client, &self.captured_oids).await
+    }
+
+    /// Of a relation that a DDL left UNLOGGED, as the publication's event trigger announces it
+    /// ([`super::TABLE_UNLOGGED`]): what stops the stream, when it is a captured table or a
+    /// partition of one, or its root (the table its changes would arrive as) has a name the task
+    /// selects. Its changes are not in the WAL from then on, so the stream has none of them, and
+    /// the catalog may no longer tell by the time the stream gets here (set LOGGED again, or the
+    /// task was stopped meanwhile). The message stays in the slot until the position passes it,
+    /// so every run stops there until the mapping leaves the table out or a new full load starts
+    /// a new slot. A malformed message is ignored, as another prefix's.
+    fn unlogged(&self, content: &[u8]) -> Option<Unlogged> {
+        let mut fields = content.split(|&b| b == 0).map(String::from_utf8_lossy);
+        let tag = fields.next()?;
+        let fields: Vec<_> = fields.collect();
+        if fields.len() % 3 != 0 {
+            return None;
+        }
+        // The relation, then its partition ancestors up to the root.
+        let chain = fields
+            .chunks_exact(3)
+            .map(|f| Some((f[0].parse::<u32>().ok()?, &f[1], &f[2])))
+            .collect::<Option<Vec<_>>>()?;
+        let ((_, schema, name), (_, root_schema, root_name)) = (chain.first()?, chain.last()?);
+        let root = QualifiedName::new(
+            Some(crate::sql::ident(root_schema)),
+            crate::sql::ident(root_name),
+        );
+        let table = match chain
+            .iter()
+            .find_map(|(oid, ..)| self.captured_oids.get(oid))
+        {
+            Some(captured) => captured.clone(),
+            None if self.tables.contains_key(&root) || (self.selection.tables)(&root) => root,
+            None => return None,
+        };
+        let (partition, sql_name) = sql_names(schema, name, chain.len() > 1);
+        Some(Unlogged {
+            table: table.to_string(),
+            partition,
+            sql_name,
+            seen: format!(
+                "it was UNLOGGED after the {tag} of the transaction that commits at LSN {}",
+                self.transaction_end
+            ),
+        })
+    }
+
+    /// The error that stops the stream at the commit of a transaction that left tables of the
+    /// task UNLOGGED ([`Self::unlogged`]), naming also the captured tables the catalog shows
+    /// UNLOGGED now: one run names them all.
+    async fn stop_unlogged(&mut self) -> SourceError {
+        let mut unlogged = std::mem::take(&mut self.unlogged);
+        match unlogged_now(&self.catalog.client, &self.captured_oids).await {
+            Ok(now) => {
+                for table in now {
+                    if !unlogged.iter().any(|u| u.sql_name == table.sql_name) {
+                        unlogged.push(table);
+                    }
+                }
+            }
+            // The stream stops either way, for the tables it knows of.
+            Err(e) => tracing::warn!("{e}"),
+        }
+        unlogged_error(unlogged)
     }
 
     fn context(&self) -> String {
@@ -286,6 +357,9 @@ impl PostgresChanges {
                     ..
                 } => {
                     self.in_transaction = false;
+                    if !self.unlogged.is_empty() {
+                        return Err(self.stop_unlogged().await);
+                    }
                     if !self.skipping {
                         let commit = ChangeEvent::Commit {
                             position: Position(end_lsn.to_pg_string()),
@@ -338,6 +412,23 @@ impl PostgresChanges {
                         .and_then(|oid| oid.parse().ok())
                     {
                         self.created.insert(id);
+                    }
+                }
+                ReplicationEvent::Message {
+                    transactional: true,
+                    prefix,
+                    content,
+                    ..
+                } if prefix == super::TABLE_UNLOGGED && !self.skipping => {
+                    if let Some(unlogged) = self.unlogged(&content) {
+                        // Several commands of the transaction may leave the same table so.
+                        if !self
+                            .unlogged
+                            .iter()
+                            .any(|u| u.sql_name == unlogged.sql_name)
+                        {
+                            self.unlogged.push(unlogged);
+                        }
                     }
                 }
                 ReplicationEvent::Message { .. } => {}
