@@ -95,10 +95,12 @@ export MIGRATE_REQUIRE_SERVERS=1
 
 # The tests' staging directories and captured outputs (some 450 MB a run) go to a scratch directory
 # of this run instead of /tmp: emptied when the run starts, removed when it passes, kept after a
-# failure to look at. Set here, after the servers started: only the tests (and cargo) use it.
+# failure to look at. Set here, after the servers started: only the tests (and cargo) use it. Mode
+# 1777 as /tmp: the private servers some tests start inherit it and run as their own users.
 scratch="${MIGRATE_RUN_DIR:-$repo/.run}/test-tmp"
 rm -rf "$scratch"
 mkdir -p "$scratch"
+chmod 1777 "$scratch"
 export TMPDIR=$scratch
 
 cargo test --workspace --locked "$@"
