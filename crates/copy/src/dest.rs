@@ -465,8 +465,7 @@ impl Destination {
 }
 
 impl S3Tree {
-    /// Deletes the directory marker `rel/` of this S3 destination (a local destination's
-    /// directories are never deleted).
+    /// Deletes the directory marker `rel/` of this S3 destination.
     pub(crate) async fn delete_marker(&self, rel: &str) -> Result<(), CopyError> {
         let marker = format!("{rel}/");
         match &self.markers {

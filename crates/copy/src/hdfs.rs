@@ -192,7 +192,7 @@ impl Walk {
             .into_iter()
             .map(|s| {
                 let name = s.path.rsplit('/').next().unwrap_or_default().to_string();
-                (sort_key(&name, s.isdir), s)
+                (sort_key(&name, s.isdir).into_owned(), s)
             })
             .collect();
         items.sort_by(|a, b| b.0.as_bytes().cmp(a.0.as_bytes()));

@@ -6,6 +6,7 @@ use crate::s3crc::ChecksumWriter;
 use crate::source::{sort_key, Entry, FileSource, Links, Listed, LocalTree, S3Tree};
 use crate::CopyOptions;
 use futures::stream::{BoxStream, StreamExt};
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -277,7 +278,7 @@ enum SourceItem {
 }
 
 impl SourceItem {
-    fn key(&self) -> String {
+    fn key(&self) -> Cow<'_, str> {
         match self {
             SourceItem::Path(p) => sort_key(p.rel(), p.is_dir()),
             SourceItem::EmptyDir(rel) => sort_key(rel, true),
@@ -301,7 +302,7 @@ enum DestItem {
 }
 
 impl DestItem {
-    fn key(&self) -> String {
+    fn key(&self) -> Cow<'_, str> {
         match self {
             DestItem::File(e) => sort_key(&e.rel, false),
             DestItem::EmptyDir(rel) | DestItem::Marker(rel) => sort_key(rel, true),
@@ -422,8 +423,8 @@ impl Merge {
                 // it is an entry under that directory.
                 (
                     s_key.as_bytes().cmp(d_key.as_bytes()),
-                    matches!(s, SourceItem::EmptyDir(_)) && d_key.starts_with(&s_key),
-                    !matches!(d, DestItem::File(_)) && s_key.starts_with(&d_key),
+                    matches!(s, SourceItem::EmptyDir(_)) && d_key.starts_with(&*s_key),
+                    !matches!(d, DestItem::File(_)) && s_key.starts_with(&*d_key),
                 )
             };
             let pair = match order {

@@ -9,6 +9,8 @@ use futures::stream::{self, BoxStream, StreamExt};
 use object_store::aws::AmazonS3;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -72,15 +74,6 @@ pub enum Listed {
         reason: String,
         dir: bool,
     },
-}
-
-impl Listed {
-    pub fn rel(&self) -> &str {
-        match self {
-            Listed::File(e) => &e.rel,
-            Listed::EmptyDir(rel) | Listed::Marker(rel) | Listed::Unreadable { rel, .. } => rel,
-        }
-    }
 }
 
 /// A tree of files that can be listed and read.
@@ -147,11 +140,11 @@ pub enum SourceChecksum {
 
 /// Sort key of a directory entry: directories sort as `name/`, so that a depth-first walk of
 /// sorted directories yields full paths in byte-wise order (`a.txt` < `a/x` because `.` < `/`).
-pub(crate) fn sort_key(name: &str, is_dir: bool) -> String {
+pub(crate) fn sort_key(name: &str, is_dir: bool) -> Cow<'_, str> {
     if is_dir {
-        format!("{name}/")
+        format!("{name}/").into()
     } else {
-        name.to_string()
+        name.into()
     }
 }
 
@@ -397,7 +390,7 @@ fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), C
             };
             let is_dir = meta.as_ref().is_ok_and(|m| m.is_dir());
             items.push(Item {
-                key: sort_key(&name, is_dir),
+                key: sort_key(&name, is_dir).into_owned(),
                 rel: name_rel(&name),
                 path,
                 meta,
@@ -604,10 +597,19 @@ impl S3Walk {
         // own listing (SeaweedFS), or beside the common prefix in the parent's. It is the
         // directory itself, not a file (one with nothing beside it makes the directory an empty
         // one).
+        // One set of each, not a scan per object or per prefix: a directory may list thousands
+        // of both.
+        let prefixes: HashSet<&Path> = r.common_prefixes.iter().collect();
         let is_marker = |o: &object_store::ObjectMeta| {
-            o.size == 0 && (Some(&o.location) == dir || r.common_prefixes.contains(&o.location))
+            o.size == 0 && (Some(&o.location) == dir || prefixes.contains(&o.location))
         };
-        let marker_of = |p: &Path| r.objects.iter().any(|o| is_marker(o) && &o.location == p);
+        let markers: HashSet<&Path> = r
+            .objects
+            .iter()
+            .filter(|o| is_marker(o))
+            .map(|o| &o.location)
+            .collect();
+        let marker_of = |p: &Path| markers.contains(p);
         let own_marker = dir.is_some_and(marker_of);
         let objects: Vec<object_store::ObjectMeta> = r
             .objects
@@ -623,13 +625,14 @@ impl S3Walk {
                     path: p.clone(),
                     marker: marker_of(p),
                 };
-                (sort_key(&name(p), true), dir)
+                (sort_key(&name(p), true).into_owned(), dir)
             })
-            .chain(
-                objects
-                    .into_iter()
-                    .map(|o| (sort_key(&name(&o.location), false), S3Item::Object(o))),
-            )
+            .chain(objects.into_iter().map(|o| {
+                (
+                    sort_key(&name(&o.location), false).into_owned(),
+                    S3Item::Object(o),
+                )
+            }))
             .collect();
         items.sort_by(|a, b| b.0.as_bytes().cmp(a.0.as_bytes()));
         Ok((items, own_marker))
