@@ -20,6 +20,22 @@ fn migrate(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `migrate copy FROM TO --state-dir STATE --progress never EXTRA...`: a run whose journal stays
+/// in the test's own directory.
+fn copy_run(from: &str, to: &str, state: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "copy",
+        from,
+        to,
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--progress",
+        "never",
+    ];
+    args.extend_from_slice(extra);
+    migrate(&args)
+}
+
 /// `migrate ARGS` started in the background, its output discarded (a run to interrupt or to
 /// run beside).
 fn spawn_quiet(args: &[&str]) -> std::process::Child {
@@ -387,19 +403,8 @@ fn an_unreadable_directory_beside_a_longer_name_fails_alone() {
     std::os::unix::fs::symlink(".", src.join("a")).unwrap();
     std::fs::write(dst.join("a/kept"), "kept").unwrap();
     let state = tmp.path().join("state");
-    let copy = |extra: &[&str]| {
-        let mut args = vec![
-            "copy",
-            src.to_str().unwrap(),
-            dst.to_str().unwrap(),
-            "--progress",
-            "never",
-            "--state-dir",
-            state.to_str().unwrap(),
-        ];
-        args.extend(extra);
-        migrate(&args)
-    };
+    let copy =
+        |extra: &[&str]| copy_run(src.to_str().unwrap(), dst.to_str().unwrap(), &state, extra);
     let looped = "a symbolic link to a directory that contains it (a loop): not followed";
 
     let out = copy(&["--ignore-failures", "--delete", "--output", "json"]);
@@ -451,18 +456,8 @@ fn failed_files_and_directories_are_counted_apart() {
     std::fs::write(dst.join("empty"), "a file where the source has a directory").unwrap();
     let state = tmp.path().join("state");
     let copy = |extra: &[&str]| {
-        let mut args = vec![
-            "copy",
-            src.to_str().unwrap(),
-            dst.to_str().unwrap(),
-            "--progress",
-            "never",
-            "--ignore-failures",
-            "--state-dir",
-            state.to_str().unwrap(),
-        ];
-        args.extend(extra);
-        migrate(&args)
+        let args = [&["--ignore-failures"], extra].concat();
+        copy_run(src.to_str().unwrap(), dst.to_str().unwrap(), &state, &args)
     };
     let out = copy(&["--output", "json"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
@@ -830,17 +825,7 @@ fn a_verify_that_stops_early_says_its_counts_are_partial() {
     let dst = s3.unique_url("copy_partial");
     let state = tmp.path().join("state");
     let copy = |from: &std::path::Path, extra: &[&str]| {
-        let mut args = vec![
-            "copy",
-            from.to_str().unwrap(),
-            &dst,
-            "--state-dir",
-            state.to_str().unwrap(),
-            "--progress",
-            "never",
-        ];
-        args.extend(extra);
-        migrate(&args)
+        copy_run(from.to_str().unwrap(), &dst, &state, extra)
     };
     summary(&copy(&src, &["--output", "json"]));
     summary(&copy(&extra, &["--output", "json"]));
@@ -984,19 +969,7 @@ fn empty_directories_survive_a_round_trip_through_s3() {
     std::fs::write(src.join("d/f.txt"), "f").unwrap();
     let dst = s3.unique_url("copy_empty_dirs");
     let state = tmp.path().join("state");
-    let copy = |from: &str, to: &str, extra: &[&str]| {
-        let mut args = vec![
-            "copy",
-            from,
-            to,
-            "--state-dir",
-            state.to_str().unwrap(),
-            "--progress",
-            "never",
-        ];
-        args.extend(extra);
-        migrate(&args)
-    };
+    let copy = |from: &str, to: &str, extra: &[&str]| copy_run(from, to, &state, extra);
     let src_s = src.to_str().unwrap();
     let dirs = |s: &serde_json::Value| {
         (
@@ -1071,19 +1044,8 @@ fn a_mirror_to_s3_keeps_source_directories_and_deletes_extra_markers() {
     let dst = s3.unique_url("copy_mirror_dirs");
     let state = tmp.path().join("state");
     let copy = |from: &std::path::Path, extra: &[&str]| {
-        let mut args = vec![
-            "copy",
-            from.to_str().unwrap(),
-            &dst,
-            "--filters",
-            filters.to_str().unwrap(),
-            "--state-dir",
-            state.to_str().unwrap(),
-            "--progress",
-            "never",
-        ];
-        args.extend(extra);
-        migrate(&args)
+        let args = [&["--filters", filters.to_str().unwrap()], extra].concat();
+        copy_run(from.to_str().unwrap(), &dst, &state, &args)
     };
     summary(&copy(&other, &["--output", "json"]));
 
@@ -1168,19 +1130,8 @@ fn a_marker_beside_kept_files_is_written_once() {
     let dst = s3.unique_url("copy_marker_beside_files");
     let state = tmp.path().join("state");
     let copy = |from: &std::path::Path, extra: &[&str]| {
-        let mut args = vec![
-            "copy",
-            from.to_str().unwrap(),
-            &dst,
-            "--state-dir",
-            state.to_str().unwrap(),
-            "--output",
-            "json",
-            "--progress",
-            "never",
-        ];
-        args.extend(extra);
-        summary(&migrate(&args))
+        let args = [&["--output", "json"], extra].concat();
+        summary(&copy_run(from.to_str().unwrap(), &dst, &state, &args))
     };
     let counts = |s: &serde_json::Value| {
         (
