@@ -45,6 +45,10 @@ pub const TYPE_KEY: &str = "migrate.type";
 /// The time zone of `timestamptz` values.
 pub const UTC: &str = "UTC";
 
+/// [`UTC`] as an offset, for Arrow's parsers and formatters: they take offsets without a time zone
+/// database, and the instant is the same.
+pub const UTC_OFFSET: &str = "+00:00";
+
 /// `date 'infinity'` as Date32; `date '-infinity'` is [`DATE_NEG_INFINITY`].
 pub const DATE_INFINITY: i32 = i32::MAX;
 /// `date '-infinity'` as Date32.

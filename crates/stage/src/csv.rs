@@ -45,7 +45,7 @@ use flate2::write::{GzEncoder, MultiGzDecoder};
 use futures::stream::{BoxStream, Stream, StreamExt};
 use migrate_batch::{
     date_infinity, timestamp_infinity, Infinity, DATE_INFINITY, DATE_NEG_INFINITY,
-    TIMESTAMP_INFINITY, TIMESTAMP_NEG_INFINITY,
+    TIMESTAMP_INFINITY, TIMESTAMP_NEG_INFINITY, UTC_OFFSET,
 };
 use migrate_core::ErrorClass;
 use object_store::path::Path;
@@ -57,10 +57,6 @@ use std::sync::Arc;
 
 /// The NULL marker. `\N` is Redshift's and PostgreSQL's text-format default.
 pub const NULL: &str = "\\N";
-
-/// UTC timestamps travel as offset `+00:00`: Arrow parses and prints offsets without a time zone
-/// database, and the instant is the same (only `UTC` is a staged time zone, see `types`).
-const UTC_OFFSET: &str = "+00:00";
 
 /// Compressed bytes are handed to the upload in pieces of about this size.
 const FLUSH_BYTES: usize = 1 << 20;

@@ -4,7 +4,7 @@
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType, Date32Type, TimeUnit, TimestampMicrosecondType};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use migrate_batch::{date_infinity, timestamp_infinity};
+use migrate_batch::{date_infinity, timestamp_infinity, UTC_OFFSET};
 use std::sync::Arc;
 
 /// The value in `row` of `array` as Arrow displays it, with the batch convention's infinities as
@@ -29,7 +29,7 @@ pub fn value_text(array: &ArrayRef, row: usize) -> String {
             array
                 .as_primitive::<TimestampMicrosecondType>()
                 .clone()
-                .with_timezone("+00:00"),
+                .with_timezone(UTC_OFFSET),
         ),
         _ => Arc::clone(array),
     };
