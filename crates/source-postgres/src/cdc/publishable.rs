@@ -324,6 +324,7 @@ pub(crate) async fn unlogged_now(
             let (partition, sql_name) = relation_names(row);
             Some(Unlogged {
                 table,
+                captured: true,
                 partition,
                 sql_name,
                 seen: "it is UNLOGGED".into(),
@@ -338,6 +339,9 @@ pub(crate) async fn unlogged_now(
 pub(crate) struct Unlogged {
     /// The table, as the task names it.
     pub table: String,
+    /// The task captured `table` (it has a target table); `false` for a selected table it never
+    /// did (created UNLOGGED, or made so before its first change).
+    pub captured: bool,
     /// The unlogged partition of `table` (see [`sql_names`]), if it is one.
     pub partition: Option<String>,
     /// The unlogged relation as SQL, for the remedy.
@@ -347,15 +351,34 @@ pub(crate) struct Unlogged {
 }
 
 /// The error that stops change capture for the `unlogged` tables (at least one), naming each
-/// with its remedy.
+/// with its remedy. It tells a captured table (its target table misses the changes, and keeps
+/// its rows if the table is excluded) from one the task never captured (it has no target table).
 pub(crate) fn unlogged_error(mut unlogged: Vec<Unlogged>) -> SourceError {
     unlogged.sort();
-    let mut tables: Vec<&str> = unlogged.iter().map(|u| u.table.as_str()).collect();
-    tables.dedup();
-    let one = tables.len() == 1;
+    let mut tables: Vec<(&str, bool)> = unlogged
+        .iter()
+        .map(|u| (u.table.as_str(), u.captured))
+        .collect();
+    tables.dedup_by_key(|(table, _)| *table);
+    let names = |captured: bool| -> Vec<&str> {
+        tables
+            .iter()
+            .filter(|t| t.1 == captured)
+            .map(|t| t.0)
+            .collect()
+    };
+    let (captured, uncaptured) = (names(true), names(false));
+    let (kind, missed) = match (captured.is_empty(), uncaptured.is_empty()) {
+        (_, true) => ("captured", "its target table misses them"),
+        (true, false) => ("selected", "it gets no target table"),
+        (false, false) => (
+            "selected",
+            "its target table, if it was captured, misses them",
+        ),
+    };
     SourceError::Capture {
         message: format!(
-            "change capture can't follow {} of the captured tables: {} (a table made UNLOGGED while it is captured, or created UNLOGGED, writes none of its changes to the WAL: the changes made to it since are not in the change stream, and its target table misses them)",
+            "change capture can't follow {} of the {kind} tables: {} (a table made UNLOGGED, or created so, writes none of its changes to the WAL: the changes made to it since are not in the change stream, and {missed})",
             tables.len(),
             unlogged
                 .iter()
@@ -364,16 +387,61 @@ pub(crate) fn unlogged_error(mut unlogged: Vec<Unlogged>) -> SourceError {
                 .join("; ")
         ),
         action: format!(
-            "{}, then {START_OVER}: SET LOGGED does not put the changes made while the table was UNLOGGED in the change stream; or exclude {} from the task's table mapping ({} then {} the rows {} has, without further changes)",
+            "{}, then {START_OVER}: SET LOGGED does not put the changes made while the table was UNLOGGED in the change stream; or exclude {} from the task's table mapping ({})",
             unlogged
                 .iter()
                 .map(|u| format!("ALTER TABLE {} SET LOGGED", u.sql_name))
                 .collect::<Vec<_>>()
                 .join("; "),
-            tables.join(", "),
-            if one { "its target table" } else { "their target tables" },
+            tables
+                .iter()
+                .map(|t| t.0)
+                .collect::<Vec<_>>()
+                .join(", "),
+            left_in_target(&captured, &uncaptured),
+        ),
+    }
+}
+
+/// What excluding the `captured` and `uncaptured` tables of [`unlogged_error`] leaves in the
+/// target: a captured table's target table as it is, no target table for one never captured.
+/// Names the tables only when there are both.
+fn left_in_target(captured: &[&str], uncaptured: &[&str]) -> String {
+    let kept = |subject: &str, one: bool| {
+        format!(
+            "{subject} then {} the rows {} has, without further changes",
             if one { "keeps" } else { "keep" },
-            if one { "it" } else { "each" },
+            if one { "it" } else { "each" }
+        )
+    };
+    let none = |subject: &str, one: bool| {
+        format!(
+            "{subject} then {} no target table",
+            if one { "gets" } else { "get" }
+        )
+    };
+    let (one_captured, one_uncaptured) = (captured.len() == 1, uncaptured.len() == 1);
+    match (captured.is_empty(), uncaptured.is_empty()) {
+        (_, true) => kept(
+            if one_captured {
+                "its target table"
+            } else {
+                "their target tables"
+            },
+            one_captured,
+        ),
+        (true, false) => none(if one_uncaptured { "it" } else { "they" }, one_uncaptured),
+        (false, false) => format!(
+            "{}; {}",
+            kept(
+                &format!(
+                    "the target {} of {}",
+                    if one_captured { "table" } else { "tables" },
+                    captured.join(", ")
+                ),
+                one_captured
+            ),
+            none(&uncaptured.join(", "), one_uncaptured)
         ),
     }
 }

@@ -249,17 +249,21 @@ impl PostgresChanges {
             Some(crate::sql::ident(root_schema)),
             crate::sql::ident(root_name),
         );
-        let table = match chain
+        // A name of `tables` has a target table even when its relation is not the one
+        // captured (see `vanished`).
+        let (table, captured) = match chain
             .iter()
             .find_map(|(oid, ..)| self.captured_oids.get(oid))
         {
-            Some(captured) => captured.clone(),
-            None if self.tables.contains_key(&root) || (self.selection.tables)(&root) => root,
+            Some(captured) => (captured.clone(), true),
+            None if self.tables.contains_key(&root) => (root, true),
+            None if (self.selection.tables)(&root) => (root, false),
             None => return None,
         };
         let (partition, sql_name) = sql_names(schema, name, chain.len() > 1);
         Some(Unlogged {
             table: table.to_string(),
+            captured,
             partition,
             sql_name,
             seen: format!(
@@ -271,20 +275,19 @@ impl PostgresChanges {
 
     /// The error that stops the stream at the commit of a transaction that left tables of the
     /// task UNLOGGED ([`Self::unlogged`]), naming also the captured tables the catalog shows
-    /// UNLOGGED now: one run names them all.
+    /// UNLOGGED now: one run names them all, each relation once (several commands of the
+    /// transaction may leave the same one so, and the catalog may show it too: the first
+    /// announcement, which names the DDL, is kept).
     async fn stop_unlogged(&mut self) -> SourceError {
         let mut unlogged = std::mem::take(&mut self.unlogged);
         match unlogged_now(&self.catalog.client, &self.captured_oids).await {
-            Ok(now) => {
-                for table in now {
-                    if !unlogged.iter().any(|u| u.sql_name == table.sql_name) {
-                        unlogged.push(table);
-                    }
-                }
-            }
+            Ok(now) => unlogged.extend(now),
             // The stream stops either way, for the tables it knows of.
             Err(e) => tracing::warn!("{e}"),
         }
+        // Stable: of each relation, the entry met first stays.
+        unlogged.sort_by(|a, b| a.sql_name.cmp(&b.sql_name));
+        unlogged.dedup_by(|a, b| a.sql_name == b.sql_name);
         unlogged_error(unlogged)
     }
 
@@ -420,15 +423,9 @@ impl PostgresChanges {
                     content,
                     ..
                 } if prefix == super::TABLE_UNLOGGED && !self.skipping => {
+                    // Each relation is named once at the commit (see `stop_unlogged`).
                     if let Some(unlogged) = self.unlogged(&content) {
-                        // Several commands of the transaction may leave the same table so.
-                        if !self
-                            .unlogged
-                            .iter()
-                            .any(|u| u.sql_name == unlogged.sql_name)
-                        {
-                            self.unlogged.push(unlogged);
-                        }
+                        self.unlogged.push(unlogged);
                     }
                 }
                 ReplicationEvent::Message { .. } => {}
