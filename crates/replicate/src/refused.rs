@@ -10,9 +10,6 @@ use futures::StreamExt;
 use migrate_stage::{Manifest, ManifestKey, Stage, StageError};
 use migrate_warehouse::BadRow;
 
-/// Longest staged value shown in a message, in characters.
-const SHOWN_CHARS: usize = 100;
-
 /// The error of chunk `chunk` of `load`, staged as `manifest` (`key`), whose row `bad` the
 /// target refused, after withdrawing the manifest.
 pub(crate) async fn refused_chunk(
@@ -100,24 +97,17 @@ async fn staged_row(
 /// as validation shows keys; `None` without a primary key.
 fn key_text(load: &TableLoad, batch: &RecordBatch) -> Option<String> {
     let key = load.target.primary_key()?;
-    let parts = key
+    let columns = key
         .iter()
-        .map(|column| {
-            Some(format!(
-                "{}={}",
-                column.value,
-                value_text(batch, &column.value)?
-            ))
-        })
+        .map(|column| Some((column.value.as_str(), batch.column_by_name(&column.value)?)))
         .collect::<Option<Vec<_>>>()?;
-    Some(parts.join(", "))
+    Some(migrate_warehouse::key_text(columns, 0))
 }
 
-/// The value of `column` in `batch`'s only row, shortened to [`SHOWN_CHARS`].
+/// The value of `column` in `batch`'s only row, as messages show it.
 fn value_text(batch: &RecordBatch, column: &str) -> Option<String> {
-    let text = migrate_warehouse::value_text(batch.column_by_name(column)?, 0);
-    Some(match text.char_indices().nth(SHOWN_CHARS) {
-        Some((end, _)) => format!("{}...", &text[..end]),
-        None => text,
-    })
+    Some(migrate_warehouse::shown_value_text(
+        batch.column_by_name(column)?,
+        0,
+    ))
 }

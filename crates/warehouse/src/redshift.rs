@@ -171,7 +171,18 @@ pub fn refuse_infinities(batch: &RecordBatch, key: &[usize]) -> Result<(), NoRed
             return Err(NoRedshiftValue {
                 column: field.name().clone(),
                 row,
-                key: (!key.is_empty()).then(|| key_text(batch, key, row)),
+                key: (!key.is_empty()).then(|| {
+                    let schema = batch.schema();
+                    crate::key_text(
+                        key.iter().filter_map(|&index| {
+                            Some((
+                                schema.field(index).name().as_str(),
+                                batch.columns().get(index)?,
+                            ))
+                        }),
+                        row,
+                    )
+                }),
                 value: infinity.text(),
             });
         }
@@ -187,22 +198,6 @@ fn first_infinity<T: ArrowPrimitiveType>(
         .iter()
         .enumerate()
         .find_map(|(row, value)| Some((row, infinity(value?)?)))
-}
-
-/// `id=5, region=eu`: the values of the `key` columns in `row` (see [`crate::value_text`]).
-fn key_text(batch: &RecordBatch, key: &[usize], row: usize) -> String {
-    let schema = batch.schema();
-    key.iter()
-        .filter_map(|&index| {
-            let column = batch.columns().get(index)?;
-            Some(format!(
-                "{}={}",
-                schema.field(index).name(),
-                crate::value_text(column, row)
-            ))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// A string literal: quotes doubled. Redshift also reads backslash escapes in literals, so

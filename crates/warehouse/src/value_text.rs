@@ -7,6 +7,31 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use migrate_batch::{date_infinity, timestamp_infinity, UTC_OFFSET};
 use std::sync::Arc;
 
+/// Longest value a message shows, in characters: a longer one is cut, and ends in `...`.
+const SHOWN_CHARS: usize = 100;
+
+/// `id=7, region=eu`: a row named by the values of its key columns (name and array) in `row`,
+/// each as [`shown_value_text`] gives it.
+pub fn key_text<'a>(
+    columns: impl IntoIterator<Item = (&'a str, &'a ArrayRef)>,
+    row: usize,
+) -> String {
+    columns
+        .into_iter()
+        .map(|(name, array)| format!("{name}={}", shown_value_text(array, row)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// [`value_text`], cut to [`SHOWN_CHARS`] characters: a value as a message shows it.
+pub fn shown_value_text(array: &ArrayRef, row: usize) -> String {
+    let text = value_text(array, row);
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text,
+    }
+}
+
 /// The value in `row` of `array` as Arrow displays it, with the batch convention's infinities as
 /// `infinity`/`-infinity`, `NULL` for a null, and `?` where Arrow can't format it.
 pub fn value_text(array: &ArrayRef, row: usize) -> String {

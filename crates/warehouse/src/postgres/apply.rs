@@ -1554,7 +1554,7 @@ impl Facts {
             return None;
         }
         let deleted = batch.column(1).as_string::<i32>().value(at) == "D";
-        let parts = names
+        let columns = names
             .iter()
             .zip(positions)
             .enumerate()
@@ -1564,10 +1564,9 @@ impl Facts {
                 } else {
                     3 + positions.len() + position
                 };
-                format!("{name}={}", crate::value_text(batch.column(column), at))
-            })
-            .collect::<Vec<_>>();
-        Some(parts.join(", "))
+                (name.as_str(), batch.column(column))
+            });
+        Some(crate::key_text(columns, at))
     }
 }
 
