@@ -339,6 +339,15 @@ pub fn run(args: CopyArgs) -> Result<Outcome> {
     })
 }
 
+/// `n` and the noun: `1 file`, `0 files`, `2 files`.
+fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// The summary as text; `verify`: of a `--verify` run.
 fn print_text(out: &mut impl Write, s: &CopySummary, verify: bool) -> std::io::Result<()> {
     let mib = |b: u64| b as f64 / f64::from(1 << 20);
@@ -372,15 +381,15 @@ fn print_text(out: &mut impl Write, s: &CopySummary, verify: bool) -> std::io::R
     if s.dry_run {
         writeln!(
             out,
-            "  {verb}: {} files, {:.1} MiB",
-            s.copied,
+            "  {verb}: {}, {:.1} MiB",
+            count(s.copied, "file", "files"),
             mib(s.copied_bytes)
         )?;
     } else {
         writeln!(
             out,
-            "  {verb}:   {} files, {:.1} MiB in {:.1} s ({:.1} MiB/s); parts sent {}, resumed {}{}",
-            s.copied,
+            "  {verb}:   {}, {:.1} MiB in {:.1} s ({:.1} MiB/s); parts sent {}, resumed {}{}",
+            count(s.copied, "file", "files"),
             mib(s.copied_bytes),
             s.seconds,
             mib(s.copied_bytes) / s.seconds.max(1e-3),
@@ -399,8 +408,8 @@ fn print_text(out: &mut impl Write, s: &CopySummary, verify: bool) -> std::io::R
     if s.uploads_aborted > 0 {
         writeln!(
             out,
-            "  aborted:  {} unfinished uploads an earlier run left for files this run did not continue (see the warnings)",
-            s.uploads_aborted
+            "  aborted:  {} an earlier run left for files this run did not continue (see the warnings)",
+            count(s.uploads_aborted, "unfinished upload", "unfinished uploads")
         )?;
     }
     writeln!(out,
@@ -458,27 +467,27 @@ fn print_text(out: &mut impl Write, s: &CopySummary, verify: bool) -> std::io::R
             h.compared, h.matched, h.mismatched, h.not_available
         )?;
         for (reason, n) in &h.not_available_reasons {
-            writeln!(out, "    not available ({n} files): {reason}")?;
+            writeln!(
+                out,
+                "    not available ({}): {reason}",
+                count(*n, "file", "files")
+            )?;
         }
     }
     if s.failed > 0 {
-        let count = |n: u64, one: &str, many: &str| match n {
-            0 => None,
-            1 => Some(format!("1 {one}")),
-            n => Some(format!("{n} {many}")),
-        };
         let other = s.failed.saturating_sub(s.failed_files + s.failed_dirs);
         let counts: Vec<String> = [
-            count(s.failed_files, "file", "files"),
-            count(s.failed_dirs, "directory", "directories"),
-            count(
+            (s.failed_files, "file", "files"),
+            (s.failed_dirs, "directory", "directories"),
+            (
                 other,
                 "other (the listing or a worker)",
                 "others (the listing or a worker)",
             ),
         ]
         .into_iter()
-        .flatten()
+        .filter(|&(n, _, _)| n > 0)
+        .map(|(n, one, many)| count(n, one, many))
         .collect();
         writeln!(out, "  FAILED:   {}", counts.join(", "))?;
         for f in s.failures.iter().take(20) {

@@ -490,6 +490,91 @@ fn failed_files_and_directories_are_counted_apart() {
     }
 }
 
+/// A file the destination holds already whose `--output-manifest` line can't be written is a
+/// failure named by the file's URL, as every other failure is, and says that the manifest failed.
+/// Before, it was named by its relative path alone, with the bare I/O error
+/// (`f33-xxx...: No space left on device (os error 28)`).
+#[test]
+fn a_manifest_line_that_cant_be_written_names_the_file_by_its_url() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir_all(&src).unwrap();
+    // Long names, so that the manifest's lines overflow its write buffer (8 KiB) within the run
+    // and reach /dev/full.
+    let long = "x".repeat(200);
+    for i in 0..60 {
+        std::fs::write(src.join(format!("f{i:02}-{long}")), "a").unwrap();
+    }
+    let state = tmp.path().join("state");
+    let (src_s, dst_s) = (src.to_str().unwrap(), dst.to_str().unwrap());
+    let out = copy_run(src_s, dst_s, &state, &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    // Every file is in the destination now: each is left alone, and its manifest line written.
+    let report = tmp.path().join("failures.jsonl");
+    let out = copy_run(
+        src_s,
+        dst_s,
+        &state,
+        &[
+            "--output-manifest",
+            "/dev/full",
+            "--failure-report",
+            report.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("write manifest /dev/full: No space left on device"),
+        "{stderr}"
+    );
+    let report = std::fs::read_to_string(&report).unwrap();
+    let first = report.lines().next().expect("a failure in the report");
+    let failure: serde_json::Value = serde_json::from_str(first).unwrap();
+    let (path, error) = (
+        failure["path"].as_str().unwrap(),
+        failure["error"].as_str().unwrap(),
+    );
+    let name = path
+        .strip_prefix(&format!("{src_s}/"))
+        .unwrap_or_else(|| panic!("{path} is not the file's URL under {src_s}"));
+    assert!(
+        name.ends_with(&long) && src.join(name).is_file(),
+        "{report}"
+    );
+    assert!(
+        error.starts_with("write manifest /dev/full: No space left on device"),
+        "{report}"
+    );
+}
+
+/// The text summary says `1 file` and `2 files` on every line that counts files, as `FAILED:`
+/// does. Before, a copy of one file said `copied:   1 files`.
+#[test]
+fn the_text_summary_counts_one_file_in_the_singular() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("one"), "1").unwrap();
+    let state = tmp.path().join("state");
+    let copy = |extra: &[&str]| {
+        let out = copy_run(src.to_str().unwrap(), dst.to_str().unwrap(), &state, extra);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = copy(&["--dry-run"]);
+    assert!(text.contains("\n  would copy: 1 file, 0.0 MiB\n"), "{text}");
+    let text = copy(&[]);
+    assert!(text.contains("\n  copied:   1 file, 0.0 MiB in "), "{text}");
+    std::fs::write(src.join("two"), "2").unwrap();
+    let text = copy(&["--overwrite"]);
+    assert!(
+        text.contains("\n  copied:   2 files, 0.0 MiB in "),
+        "{text}"
+    );
+}
+
 /// An empty source directory whose parent is a symbolic link in the local destination is not
 /// made through the link (outside the destination), as no file is: it fails, saying so. Before,
 /// it was made where the link points.

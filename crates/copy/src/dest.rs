@@ -8,7 +8,7 @@
 //! (AbortIncompleteMultipartUpload) cleans them up.
 
 use crate::digest::{self, PartMd5};
-use crate::error::CopyError;
+use crate::error::{blocking, CopyError};
 use crate::s3crc::{CompletedPart, Written};
 use crate::source::{
     lossless_path, lossless_string, FileAttrs, FileSource, Listed, LocalTree, S3Tree,
@@ -173,14 +173,13 @@ impl Destination {
                 let path = self.local_path(rel);
                 let tmp = tmp_name(&path);
                 let (root, rel) = (t.root().to_path_buf(), rel.to_string());
-                tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
+                blocking("writer", move || {
                     make_parent_dirs(&root, &rel)?;
                     std::fs::write(&tmp, &data)
                         .map_err(|e| CopyError::io("write", tmp.display(), e))?;
                     move_into_place(&tmp, &path)
                 })
-                .await
-                .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))??;
+                .await?;
                 Ok(Stored::LocalFile)
             }
         }
@@ -214,7 +213,7 @@ impl Destination {
                 let tmp = tmp_name(&path);
                 let id = lossless_string(tmp.as_os_str());
                 let (root, rel) = (t.root().to_path_buf(), rel.to_string());
-                tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
+                blocking("writer", move || {
                     make_parent_dirs(&root, &rel)?;
                     let f = std::fs::OpenOptions::new()
                         .create(true)
@@ -225,8 +224,7 @@ impl Destination {
                     f.set_len(size)
                         .map_err(|e| CopyError::io("size", tmp.display(), e))
                 })
-                .await
-                .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))??;
+                .await?;
                 Ok(id)
             }
         }
@@ -267,7 +265,7 @@ impl Destination {
             }
             Destination::Local(_) => {
                 let tmp = lossless_path(id);
-                tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
+                blocking("writer", move || {
                     use std::os::unix::fs::FileExt;
                     let f = std::fs::OpenOptions::new()
                         .write(true)
@@ -276,8 +274,7 @@ impl Destination {
                     f.write_all_at(&data, offset)
                         .map_err(|e| CopyError::io("write", tmp.display(), e))
                 })
-                .await
-                .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))??;
+                .await?;
                 Ok(Stored::LocalFile)
             }
         }
@@ -318,9 +315,7 @@ impl Destination {
             Destination::Local(_) => {
                 let path = self.local_path(rel);
                 let tmp = lossless_path(id);
-                tokio::task::spawn_blocking(move || move_into_place(&tmp, &path))
-                    .await
-                    .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))??;
+                blocking("writer", move || move_into_place(&tmp, &path)).await?;
                 Ok(Stored::LocalFile)
             }
         }
@@ -410,7 +405,7 @@ impl Destination {
             return Ok(());
         }
         let path = self.local_path(rel);
-        tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
+        blocking("writer", move || {
             use std::os::unix::fs::PermissionsExt;
             if mtime {
                 let f = std::fs::File::options()
@@ -429,7 +424,6 @@ impl Destination {
             Ok(())
         })
         .await
-        .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))?
     }
 
     /// Makes the empty directory `rel`: a local directory, or on S3 its directory marker (the
@@ -448,9 +442,7 @@ impl Destination {
             }
             Destination::Local(t) => {
                 let (root, rel) = (t.root().to_path_buf(), rel.to_string());
-                tokio::task::spawn_blocking(move || make_dirs(&root, &rel))
-                    .await
-                    .map_err(|e| CopyError::Invalid(format!("writer thread failed: {e}")))?
+                blocking("writer", move || make_dirs(&root, &rel)).await
             }
         }
     }

@@ -996,9 +996,11 @@ async fn abort_leftovers(
         .await;
 }
 
+/// Records a file the destination holds as it is (its manifest line); a failure is the source
+/// file's, as when the line of a file sent can't be written ([`finish_file`]).
 fn report_present(ctx: &Ctx, entry: &Entry, dest: Option<&Entry>) {
     if let Err(e) = ctx.in_destination(entry, dest.and_then(|d| d.etag.clone())) {
-        ctx.fail(&entry.rel, &e.to_string());
+        ctx.fail(&ctx.source.url(&entry.rel), &e.to_string());
     }
 }
 

@@ -140,6 +140,17 @@ impl CopyError {
     }
 }
 
+/// Runs blocking file I/O `f` on tokio's blocking pool. A task that panicked or was cancelled is
+/// an error naming the `what` thread ("reader", "writer").
+pub(crate) async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    f: impl FnOnce() -> Result<T, CopyError> + Send + 'static,
+) -> Result<T, CopyError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| CopyError::Invalid(format!("{what} thread failed: {e}")))?
+}
+
 impl ErrorClass for CopyError {
     fn retry(&self) -> Retry {
         match self {

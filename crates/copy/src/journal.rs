@@ -382,9 +382,11 @@ impl ManifestWriter {
     }
 
     pub(crate) fn add(&self, line: &ManifestLine) -> Result<(), CopyError> {
+        // Serialized first: a write that fails is then always the manifest's I/O error, named.
+        let mut text = serde_json::to_vec(line).map_err(|e| CopyError::Invalid(e.to_string()))?;
+        text.push(b'\n');
         let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
-        serde_json::to_writer(&mut *out, line).map_err(|e| CopyError::Invalid(e.to_string()))?;
-        out.write_all(b"\n")
+        out.write_all(&text)
             .map_err(|e| CopyError::io("write manifest", self.path.display(), e))
     }
 

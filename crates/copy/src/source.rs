@@ -2,7 +2,7 @@
 //! in `hdfs.rs`). The same listings describe the destination, so a plan is a merge of two sorted
 //! streams (see `plan.rs`).
 
-use crate::error::CopyError;
+use crate::error::{blocking, CopyError};
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{self, BoxStream, StreamExt};
@@ -268,12 +268,7 @@ impl FileSource for LocalTree {
 
     fn read(&self, rel: &str, range: Range<u64>) -> BoxFuture<'static, Result<Bytes, CopyError>> {
         let path = self.path(rel);
-        async move {
-            tokio::task::spawn_blocking(move || read_local(&path, range))
-                .await
-                .map_err(|e| CopyError::Invalid(format!("reader thread failed: {e}")))?
-        }
-        .boxed()
+        blocking("reader", move || read_local(&path, range)).boxed()
     }
 
     fn url(&self, rel: &str) -> String {
