@@ -255,15 +255,24 @@ impl FileSource for LocalTree {
         let root = self.root.clone();
         let links = self.links;
         // std::fs is blocking: walk on a blocking thread, hand entries over a bounded channel.
-        tokio::task::spawn_blocking(move || {
+        let walker = tokio::task::spawn_blocking(move || {
             if let Err(e) = walk_local(&root, links, &tx) {
                 let _ = tx.blocking_send(Err(e));
             }
         });
-        stream::unfold(rx, |mut rx| async move {
+        let entries = stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
-        })
-        .boxed()
+        });
+        // A walk that panicked ends the channel early, and a short listing would look to
+        // `--delete` like files gone from the source: it ends in an error instead.
+        let ended = stream::once(walker).filter_map(|joined| async move {
+            joined.err().map(|e| {
+                Err(CopyError::Invalid(format!(
+                    "the listing of the source directory stopped: {e}"
+                )))
+            })
+        });
+        entries.chain(ended).boxed()
     }
 
     fn read(&self, rel: &str, range: Range<u64>) -> BoxFuture<'static, Result<Bytes, CopyError>> {
