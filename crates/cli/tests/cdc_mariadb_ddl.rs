@@ -11,11 +11,10 @@
 mod cdc_common;
 mod common;
 
-use cdc_common::{cdc_to_the_end, start_cdc, stop, wait_for_capture, wait_for_target};
+use cdc_common::{finished_cdc, refused_cdc, start_cdc, stop, wait_for_capture, wait_for_target};
 use common::{mariadb_task, one};
 use migrate_testkit::{MariaDbDatabase, PgDatabase};
 use std::path::PathBuf;
-use std::process::Output;
 
 /// A MariaDB source database, a PostgreSQL target database and a staging directory, captured by
 /// task `ddl`.
@@ -38,36 +37,17 @@ impl Task {
         Some(task)
     }
 
-    /// One run of the task: full load or resume, then capture until 2 s without a change.
-    fn run(&self, extra: &[&str]) -> Output {
-        let mut args = vec!["--stop-when-idle", "2"];
-        args.extend(extra);
-        cdc_to_the_end(
-            self.source.url(),
-            self.target.url(),
-            &self.staging,
-            "ddl",
-            &args,
-        )
-    }
-
-    /// A run that must succeed.
+    /// A run that must succeed: full load or resume, then capture until 2 s without a change.
     fn ok(&self, extra: &[&str]) {
-        let output = self.run(extra);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "stderr:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let (source, target) = (self.source.url(), self.target.url());
+        finished_cdc(source, target, &self.staging, "ddl", extra);
     }
 
-    /// A run that must stop with an error (exit code 2); its standard error.
+    /// Such a run that must stop with an error (exit code 2); its standard error.
     fn refused(&self, extra: &[&str]) -> String {
-        let output = self.run(extra);
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert_eq!(output.status.code(), Some(2), "stderr:\n{stderr}");
-        stderr
+        let args = [&["--stop-when-idle", "2"][..], extra].concat();
+        let (source, target) = (self.source.url(), self.target.url());
+        refused_cdc(source, target, &self.staging, "ddl", &args)
     }
 
     /// The rows of `source_sql` (MariaDB) and `target_sql` (PostgreSQL): one text column per

@@ -8,8 +8,9 @@ mod cdc_common;
 mod common;
 
 use cdc_common::{
-    cdc_to_the_end, pg_table_exists, psql, selecting_all_but, start_cdc, stop, stopped_with_error,
-    wait_for_capture, wait_for_target, wait_until_same, warnings,
+    cdc_to_the_end, finished_cdc, pg_table_exists, psql, selecting_all_but, start_cdc,
+    start_cdc_without, stop, stopped_with_error, wait_for_capture, wait_for_target,
+    wait_until_same, warnings,
 };
 use common::pg_task;
 
@@ -209,16 +210,13 @@ fn a_renamed_table_stops_the_task_until_left_out_or_reloaded() {
     assert_eq!(psql(target.url(), tables).unwrap(), "k,other");
 
     // A new full load of k2: k's target table still holds the key name k2 kept.
-    let reload = || {
-        cdc_to_the_end(
-            source.url(),
-            target.url(),
-            &staging,
-            "tabren",
-            &["--restart", "--stop-when-idle", "2"],
-        )
-    };
-    let output = reload();
+    let output = cdc_to_the_end(
+        source.url(),
+        target.url(),
+        &staging,
+        "tabren",
+        &["--restart", "--stop-when-idle", "2"],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_ne!(output.status.code(), Some(0), "{stderr}");
     assert!(
@@ -227,12 +225,12 @@ fn a_renamed_table_stops_the_task_until_left_out_or_reloaded() {
         "{stderr}"
     );
     psql(target.url(), "DROP TABLE public.k").unwrap();
-    let output = reload();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    finished_cdc(
+        source.url(),
+        target.url(),
+        &staging,
+        "tabren",
+        &["--restart"],
     );
     let all = rows("k2", "id, v");
     assert_eq!(psql(target.url(), &all), psql(source.url(), &all));
@@ -319,16 +317,17 @@ fn a_table_renamed_out_or_dropped_while_the_task_was_stopped_is_warned_about() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
-/// The warning of a table that took a captured table's name (the earlier table's rows stay in
-/// the target table).
-const TOOK_THE_NAME: &str = "is another table than the one captured under that name before";
-
-/// How many of the warnings of a run's `summary` say that `table` took a captured table's name.
-fn took_the_name(summary: &serde_json::Value, table: &str) -> usize {
-    warnings(summary)
+/// Asserts that a run warned once in its `summary`, and on its `stderr`, that `public.{table}`
+/// took a captured table's name (the earlier table's rows stay in the target table).
+fn assert_took_the_name(summary: &serde_json::Value, stderr: &str, table: &str) {
+    let warning =
+        format!("public.{table} is another table than the one captured under that name before");
+    let warned = warnings(summary)
         .iter()
-        .filter(|w| w.starts_with(&format!("{table} {TOOK_THE_NAME}")))
-        .count()
+        .filter(|w| w.starts_with(&warning))
+        .count();
+    assert_eq!(warned, 1, "{table}: {summary:#}");
+    assert!(stderr.contains(&warning), "{stderr}");
 }
 
 /// Tables created under the names of captured tables renamed out of the selection or dropped
@@ -382,12 +381,7 @@ fn a_table_that_takes_a_captured_name_is_warned_about() {
     let summary = stop(cdc);
     let stderr = std::fs::read_to_string(stderr_path).unwrap_or_default();
     for (table, _) in expected {
-        let table = format!("public.{table}");
-        assert_eq!(took_the_name(&summary, &table), 1, "{table}: {summary:#}");
-        assert!(
-            stderr.contains(&format!("{table} {TOOK_THE_NAME}")),
-            "{stderr}"
-        );
+        assert_took_the_name(&summary, &stderr, table);
     }
     let _ = std::fs::remove_dir_all(&staging);
 }
@@ -411,16 +405,17 @@ fn a_table_that_took_a_captured_name_while_the_task_was_stopped_is_warned_about(
              INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 3) g;",
         )
         .unwrap();
-    let without_old = selecting_all_but(&staging, &["%[_]old"]);
-    let args: Vec<&str> = without_old.iter().map(String::as_str).collect();
-    let mut cdc = start_cdc(
-        source.url(),
-        target.url(),
-        &staging,
-        "retake2",
-        false,
-        &args,
-    );
+    let start = |idle_stop| {
+        start_cdc_without(
+            source.url(),
+            target.url(),
+            &staging,
+            "retake2",
+            idle_stop,
+            &["%[_]old"],
+        )
+    };
+    let mut cdc = start(false);
     wait_for_capture(&mut cdc, target.url());
     stop(cdc);
     let keeper = migrate_source_postgres::capture_name(source.name(), "retake2");
@@ -429,8 +424,7 @@ fn a_table_that_took_a_captured_name_while_the_task_was_stopped_is_warned_about(
             "CREATE OR REPLACE FUNCTION {keeper}() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END'"
         ))
         .unwrap();
-    let resumed = start_cdc(source.url(), target.url(), &staging, "retake2", true, &args);
-    let (code, _) = resumed.summary(std::time::Duration::from_secs(60));
+    let (code, _) = start(true).summary(std::time::Duration::from_secs(60));
     assert_eq!(code, Some(0));
     source
         .sql(
@@ -441,7 +435,7 @@ fn a_table_that_took_a_captured_name_while_the_task_was_stopped_is_warned_about(
              CREATE TABLE b (id int PRIMARY KEY, v text); INSERT INTO b VALUES (200, 'new b');",
         )
         .unwrap();
-    let cdc = start_cdc(source.url(), target.url(), &staging, "retake2", true, &args);
+    let cdc = start(true);
     let stderr_path = cdc.stderr.clone();
     let (code, summary) = cdc.summary(std::time::Duration::from_secs(120));
     let stderr = std::fs::read_to_string(stderr_path).unwrap_or_default();
@@ -451,12 +445,7 @@ fn a_table_that_took_a_captured_name_while_the_task_was_stopped_is_warned_about(
         ("b", "1|b1,2|x,3|b3,200|new b"),
     ] {
         assert_eq!(psql(target.url(), &rows(table, "id, v")).unwrap(), want);
-        let table = format!("public.{table}");
-        assert_eq!(took_the_name(&summary, &table), 1, "{table}: {summary:#}");
-        assert!(
-            stderr.contains(&format!("{table} {TOOK_THE_NAME}")),
-            "{stderr}"
-        );
+        assert_took_the_name(&summary, &stderr, table);
     }
     let _ = std::fs::remove_dir_all(&staging);
 }
@@ -523,19 +512,17 @@ fn a_captured_table_set_unlogged_stops_the_task() {
              INSERT INTO pt VALUES (1, 10);",
         )
         .unwrap();
-    let without = |excluded: &[&str]| selecting_all_but(&staging, excluded);
-    let start = |mapping: &[String; 2]| {
-        let args: Vec<&str> = mapping.iter().map(String::as_str).collect();
-        start_cdc(
+    let start = |excluded: &[&str]| {
+        start_cdc_without(
             source.url(),
             target.url(),
             &staging,
             "unlogged",
             false,
-            &args,
+            excluded,
         )
     };
-    let mut cdc = start(&without(&["scratch"]));
+    let mut cdc = start(&["scratch"]);
     wait_for_capture(&mut cdc, target.url());
     stop(cdc);
 
@@ -547,7 +534,7 @@ fn a_captured_table_set_unlogged_stops_the_task() {
              UPDATE l SET x = 11 WHERE id = 1;",
         )
         .unwrap();
-    let error = stopped_with_error(start(&without(&["scratch"])));
+    let error = stopped_with_error(start(&["scratch"]));
     assert!(
         error.contains("1 of the captured tables: public.l: it is UNLOGGED")
             && error.contains("changes made to it since are not in the change stream")
@@ -562,22 +549,15 @@ fn a_captured_table_set_unlogged_stops_the_task() {
 
     // SET LOGGED does not bring the changes made meanwhile: a new full load does.
     source.sql("ALTER TABLE l SET LOGGED").unwrap();
-    let mapping = without(&["scratch"]);
-    let mut args = vec!["--restart", "--stop-when-idle", "2"];
-    args.extend(mapping.iter().map(String::as_str));
-    let output = cdc_to_the_end(source.url(), target.url(), &staging, "unlogged", &args);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mapping = selecting_all_but(&staging, &["scratch"]);
+    let args = ["--restart", mapping[0].as_str(), mapping[1].as_str()];
+    finished_cdc(source.url(), target.url(), &staging, "unlogged", &args);
     assert_eq!(psql(target.url(), &l), psql(source.url(), &l));
 
     // Made UNLOGGED while the task runs: l, and a partition of pt. With the publication's event
     // trigger (named after it) disabled, nothing in the stream tells: the catalog check the
     // stream makes every 5 seconds does.
-    let mut cdc = start(&without(&["scratch"]));
+    let mut cdc = start(&["scratch"]);
     source.sql("INSERT INTO other VALUES (1)").unwrap();
     wait_for_target(&mut cdc, target.url(), "SELECT count(*) FROM other", "1");
     let capture = migrate_source_postgres::capture_name(source.name(), "unlogged");
@@ -602,7 +582,7 @@ fn a_captured_table_set_unlogged_stops_the_task() {
     );
 
     // Left out by the mappings, UNLOGGED tables stop nothing: the others go on.
-    let mut cdc = start(&without(&["scratch", "l", "pt"]));
+    let mut cdc = start(&["scratch", "l", "pt"]);
     source.sql("INSERT INTO other VALUES (2)").unwrap();
     wait_until_same(&mut cdc, source.url(), target.url(), &rows("other", "id"));
     stop(cdc);
@@ -664,18 +644,12 @@ fn a_table_unlogged_and_logged_again_while_the_task_was_stopped_stops_it() {
     let l = rows("l", "id, x");
     assert_eq!(psql(target.url(), &l).unwrap(), "1|10");
 
-    let output = cdc_to_the_end(
+    finished_cdc(
         source.url(),
         target.url(),
         &staging,
         "relogged",
-        &["--restart", "--stop-when-idle", "2"],
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        &["--restart"],
     );
     assert_eq!(psql(target.url(), &l), psql(source.url(), &l));
     let _ = std::fs::remove_dir_all(&staging);
@@ -705,15 +679,13 @@ fn a_selected_table_created_unlogged_stops_the_task() {
         )
         .unwrap();
     let start = |excluded: &[&str]| {
-        let mapping = selecting_all_but(&staging, excluded);
-        let args: Vec<&str> = mapping.iter().map(String::as_str).collect();
-        start_cdc(
+        start_cdc_without(
             source.url(),
             target.url(),
             &staging,
             "newunlogged",
             false,
-            &args,
+            excluded,
         )
     };
     let others = rows("other", "id");

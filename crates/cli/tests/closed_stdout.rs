@@ -4,21 +4,14 @@
 
 mod common;
 
-use common::{one, pg_task};
+use common::{one, pg_task, spawn_migrate};
 use migrate_metastore_fixture::{ddl, populate, Dialect, Generation, Spec};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 /// Runs migrate with `args` and its standard output closed by the reader before anything was
 /// written to it.
 fn with_closed_stdout(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(args)
-        .env("MIGRATE_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run migrate");
+    let mut child = spawn_migrate(args);
     // The reader is gone before migrate has read its input, let alone written its report.
     drop(child.stdout.take());
     child.wait_with_output().expect("wait for migrate")

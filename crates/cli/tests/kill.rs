@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{migrate_json, one, pg_task, table};
+use common::{migrate_json, one, pg_task, spawn_migrate, table};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -140,15 +140,7 @@ fn a_load_stopped_by_sigterm_reports_what_is_missing_and_resumes() {
         )
         .unwrap();
     let args = load_args(&source, &target, &staging, "10000", "1", "stopped");
-    let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(args)
-        .args(["--output", "json"])
-        .env("MIGRATE_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run migrate");
+    let child = spawn_migrate(&[&args[..], &["--output", "json"]].concat());
     let started = Instant::now();
     while checkpoints(&target) == 0 {
         assert!(

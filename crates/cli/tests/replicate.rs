@@ -4,11 +4,14 @@
 
 mod common;
 
-use common::{migrate, migrate_json, one, table};
+use common::{
+    migrate, migrate_command, migrate_json, migrate_json_on_s3, one, spawn_migrate, summary_of,
+    table,
+};
 use migrate_testkit::PgDatabase;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 fn staging(hint: &str) -> PathBuf {
@@ -212,28 +215,21 @@ fn gzip_csv_staging_on_s3_round_trips_every_type() {
         .sql("UPDATE every SET tstz = '9999-12-31 23:59:59.999999+00' WHERE id = 2")
         .unwrap();
     let staging = s3.unique_url("rep_csv");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_migrate"));
-    command
-        .args([
-            "replicate",
-            "--source",
-            pair.source.url(),
-            "--target",
-            pair.target.url(),
-            "--staging",
-            &staging,
-            "--staging-endpoint",
-            s3.endpoint(),
-            "--staging-format",
-            "csv",
-            "--output",
-            "json",
-        ])
-        .envs(s3.env());
-    let output = command.output().expect("run migrate");
-    let summary: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
-    assert_eq!(output.status.code(), Some(0), "{summary:#}");
+    let args = [
+        "replicate",
+        "--source",
+        pair.source.url(),
+        "--target",
+        pair.target.url(),
+        "--staging",
+        &staging,
+        "--staging-endpoint",
+        s3.endpoint(),
+        "--staging-format",
+        "csv",
+    ];
+    let (code, summary) = migrate_json_on_s3(&args, s3);
+    assert_eq!(code, 0, "{summary:#}");
     assert!(summary["staging"].as_str().unwrap().starts_with(&staging));
     assert_eq!(
         table(&summary, "public.every")["validation"]["status"],
@@ -247,14 +243,7 @@ fn gzip_csv_staging_on_s3_round_trips_every_type() {
 
 /// Peak resident memory of a process, read while it runs.
 fn run_measuring_peak_rss(args: &[&str]) -> (Output, u64) {
-    let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(args)
-        .env("MIGRATE_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run migrate");
+    let child = spawn_migrate(args);
     let status = format!("/proc/{}/status", child.id());
     let watcher = std::thread::spawn(move || {
         let mut peak = 0;
@@ -306,9 +295,8 @@ fn a_million_rows_and_a_table_without_key_load_exactly_in_bounded_memory() {
         "json",
     ]);
     let seconds = started.elapsed().as_secs_f64();
-    let summary: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
-    assert_eq!(output.status.code(), Some(0), "{summary:#}");
+    let (code, summary) = summary_of(&output);
+    assert_eq!(code, 0, "{summary:#}");
     eprintln!(
         "1M + 200k rows in {seconds:.1} s (validation included), peak RSS {} MB",
         peak / 1_000_000
@@ -719,24 +707,8 @@ fn redshift_targets_are_staged_with_the_statements_that_load_them() {
             s3.endpoint()
         ),
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args([
-            "replicate",
-            "--task",
-            task.to_str().unwrap(),
-            "--output",
-            "json",
-        ])
-        .envs(s3.env())
-        .output()
-        .expect("run migrate");
-    let summary: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "staged is not loaded: {summary:#}"
-    );
+    let (code, summary) = migrate_json_on_s3(&["replicate", "--task", task.to_str().unwrap()], s3);
+    assert_eq!(code, 1, "staged is not loaded: {summary:#}");
     let orders = table(&summary, "public.orders");
     assert_eq!(orders["status"], "staged");
     assert_eq!(orders["chunks_loaded"], 3);
@@ -1133,25 +1105,19 @@ fn broken_connections_are_retried_on_new_ones() {
         )
         .unwrap();
     let staging = pair.staging.to_str().unwrap().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args([
-            "replicate",
-            "--source",
-            pair.source.url(),
-            "--target",
-            pair.target.url(),
-            "--staging",
-            &staging,
-            "--chunk-rows",
-            "10000",
-            "--output",
-            "json",
-        ])
-        .env("MIGRATE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run migrate");
+    let mut child = spawn_migrate(&[
+        "replicate",
+        "--source",
+        pair.source.url(),
+        "--target",
+        pair.target.url(),
+        "--staging",
+        &staging,
+        "--chunk-rows",
+        "10000",
+        "--output",
+        "json",
+    ]);
     // Terminate the sessions of migrate on the target that are running a statement, at three
     // moments of the load (an idle pooled session may never be used again: breaking only those
     // would test nothing).
@@ -1178,13 +1144,12 @@ fn broken_connections_are_retried_on_new_ones() {
         }
     }
     let output = child.wait_with_output().expect("wait for migrate");
-    let summary: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    let (code, summary) = summary_of(&output);
     assert!(
         terminated > 0,
         "no session running a statement was terminated: the load ended too soon"
     );
-    assert_eq!(output.status.code(), Some(0), "{summary:#}");
+    assert_eq!(code, 0, "{summary:#}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("retrying"), "{stderr}");
     let t = table(&summary, "public.t");
@@ -1225,14 +1190,8 @@ fn values_of_100_mb_arrive_whole() {
         "--output",
         "json",
     ]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_str(&stdout).expect("JSON summary");
+    let (code, summary) = summary_of(&output);
+    assert_eq!(code, 0, "{summary:#}");
     let huge = table(&summary, "public.huge");
     assert_eq!(huge["rows"], 3);
     assert_eq!(huge["validation"]["status"], "passed", "{huge:#}");
@@ -1429,21 +1388,20 @@ fn an_unwritable_staging_area_stops_the_run_before_the_target_is_touched() {
     pair.target
         .sql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (7), (8);")
         .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args([
-            "replicate",
-            "--source",
-            pair.source.url(),
-            "--target",
-            pair.target.url(),
-            "--staging",
-            "s3://migrate-no-such-bucket-for-tests/x",
-            "--staging-endpoint",
-            s3.endpoint(),
-        ])
-        .envs(s3.env())
-        .output()
-        .expect("run migrate");
+    let output = migrate_command(&[
+        "replicate",
+        "--source",
+        pair.source.url(),
+        "--target",
+        pair.target.url(),
+        "--staging",
+        "s3://migrate-no-such-bucket-for-tests/x",
+        "--staging-endpoint",
+        s3.endpoint(),
+    ])
+    .envs(s3.env())
+    .output()
+    .expect("run migrate");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_ne!(output.status.code(), Some(0), "{stderr}");
     assert!(

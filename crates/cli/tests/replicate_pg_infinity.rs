@@ -8,7 +8,7 @@ mod cdc_common;
 mod common;
 
 use cdc_common::{psql, start_cdc, stop, wait_for_capture, wait_until_same};
-use common::{migrate_json, one, pg_task, replicate, table};
+use common::{migrate_json, migrate_json_on_s3, one, pg_task, replicate, table};
 
 /// Every row of `versions` as text, in key order: the same in source and target when they hold
 /// the same values (both on the same server, so in the same time zone).
@@ -209,21 +209,8 @@ fn a_redshift_target_refuses_infinities_naming_the_row() {
         ),
     )
     .unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args([
-            "replicate",
-            "--task",
-            task.to_str().unwrap(),
-            "--output",
-            "json",
-        ])
-        .env("MIGRATE_LOG", "warn")
-        .envs(s3.env())
-        .output()
-        .expect("run migrate");
-    let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
-    assert_eq!(output.status.code(), Some(1), "{summary:#}");
+    let (code, summary) = migrate_json_on_s3(&["replicate", "--task", task.to_str().unwrap()], s3);
+    assert_eq!(code, 1, "{summary:#}");
     let versions = table(&summary, "public.versions");
     assert_eq!(versions["status"], "failed", "{versions:#}");
     let error = versions["error"].as_str().unwrap();

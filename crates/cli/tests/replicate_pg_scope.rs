@@ -47,6 +47,18 @@ fn capture(
     cdc
 }
 
+/// [`capture`] of every table but `excluded` (see [`selecting_all_but`]).
+fn capture_without(
+    source: &PgDatabase,
+    target: &PgDatabase,
+    staging: &Path,
+    name: &str,
+    excluded: &[&str],
+) -> Cdc {
+    let mapping = selecting_all_but(staging, excluded);
+    capture(source, target, staging, name, &[&mapping[0], &mapping[1]])
+}
+
 /// The source has neither the task's publication nor a replication slot: nothing was created.
 fn nothing_published(source: &PgDatabase) {
     assert_eq!(
@@ -86,14 +98,7 @@ fn a_deferrable_primary_key_is_no_replica_identity() {
     }
     nothing_published(&source);
 
-    let mapping = selecting_all_but(&staging, &["dc"]);
-    let mut cdc = capture(
-        &source,
-        &target,
-        &staging,
-        "orders",
-        &[&mapping[0], &mapping[1]],
-    );
+    let mut cdc = capture_without(&source, &target, &staging, "orders", &["dc"]);
     source
         .sql("UPDATE dc SET v = 'A' WHERE id = 1; DELETE FROM dc WHERE id = 2; UPDATE orders SET v = 2;")
         .expect("the source still takes UPDATE and DELETE of the excluded table");
@@ -222,14 +227,7 @@ fn an_excluded_inheritance_child_keeps_its_updates_under_capture() {
              INSERT INTO keyed_child VALUES (5, 'k5', 50);",
         )
         .unwrap();
-    let mapping = selecting_all_but(&staging, &["child_inh"]);
-    let mut cdc = capture(
-        &source,
-        &target,
-        &staging,
-        "inherits",
-        &[&mapping[0], &mapping[1]],
-    );
+    let mut cdc = capture_without(&source, &target, &staging, "inherits", &["child_inh"]);
     source
         .sql(
             "UPDATE child_inh SET extra = 99 WHERE id = 3; DELETE FROM child_inh WHERE id = 4;
@@ -281,14 +279,7 @@ fn an_earlier_publication_of_a_parent_lets_go_of_its_children() {
              CREATE PUBLICATION {capture_name} FOR TABLE parent_inh WITH (publish_via_partition_root = true);"
         ))
         .unwrap();
-    let mapping = selecting_all_but(&staging, &["child_inh"]);
-    let mut cdc = capture(
-        &source,
-        &target,
-        &staging,
-        "earlier",
-        &[&mapping[0], &mapping[1]],
-    );
+    let mut cdc = capture_without(&source, &target, &staging, "earlier", &["child_inh"]);
     source
         .sql("UPDATE child_inh SET extra = 99; DELETE FROM child_inh; UPDATE parent_inh SET x = 'P1';")
         .expect("the source takes UPDATE and DELETE of the excluded child again");
@@ -387,14 +378,7 @@ fn partitions_with_a_replica_identity_leave_the_publication_for_all_tables() {
         )
         .unwrap();
     // Neither events nor log has a key to capture by.
-    let mapping = selecting_all_but(&staging, &["events%", "log%"]);
-    let mut cdc = capture(
-        &source,
-        &target,
-        &staging,
-        "parted",
-        &[&mapping[0], &mapping[1]],
-    );
+    let mut cdc = capture_without(&source, &target, &staging, "parted", &["events%", "log%"]);
     assert_eq!(one(&source, "SELECT puballtables FROM pg_publication"), "t");
     source
         .sql(
@@ -463,13 +447,12 @@ fn a_partition_without_a_replica_identity_keeps_the_publication_to_the_selected_
     }
     nothing_published(&source);
 
-    let mapping = selecting_all_but(&staging, &["audit%", "readings%"]);
-    let mut cdc = capture(
+    let mut cdc = capture_without(
         &source,
         &target,
         &staging,
         "orders",
-        &[&mapping[0], &mapping[1]],
+        &["audit%", "readings%"],
     );
     source
         .sql(

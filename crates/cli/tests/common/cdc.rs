@@ -109,10 +109,7 @@ pub fn start_cdc(
         args.extend(["--stop-when-idle", "3"]);
     }
     args.extend(extra);
-    let child = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(&args)
-        .env("MIGRATE_LOG", "warn")
-        .stdin(Stdio::null())
+    let child = crate::common::migrate_command(&args)
         .stdout(std::fs::File::create(&stdout).unwrap())
         .stderr(std::fs::File::create(&stderr).unwrap())
         .spawn()
@@ -151,6 +148,19 @@ pub fn refused_cdc(
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     stderr
+}
+
+/// Runs `replicate --cdc` with `extra` until 2 s without a change, expecting it to succeed
+/// (exit code 0).
+pub fn finished_cdc(source: &str, target: &str, staging: &Path, name: &str, extra: &[&str]) {
+    let args = [&["--stop-when-idle", "2"][..], extra].concat();
+    let output = cdc_to_the_end(source, target, staging, name, &args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 pub fn unique() -> String {
@@ -328,4 +338,19 @@ pub fn selecting_all_but(staging: &Path, excluded: &[&str]) -> [String; 2] {
         rules.push(rule(id + 2, table, "exclude"));
     }
     crate::common::table_mapping(staging, &rules.join(","))
+}
+
+/// [`start_cdc`] with a table mapping that selects every table but `excluded` (see
+/// [`selecting_all_but`]).
+pub fn start_cdc_without(
+    source: &str,
+    target: &str,
+    staging: &Path,
+    name: &str,
+    idle_stop: bool,
+    excluded: &[&str],
+) -> Cdc {
+    let mapping = selecting_all_but(staging, excluded);
+    let args = [mapping[0].as_str(), mapping[1].as_str()];
+    start_cdc(source, target, staging, name, idle_stop, &args)
 }

@@ -6,22 +6,49 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
-pub fn migrate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migrate"))
+/// The `migrate` command with `args`: warnings and errors only in its log, no standard input.
+pub fn migrate_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_migrate"));
+    command
         .args(args)
         .env("MIGRATE_LOG", "warn")
-        .stdin(Stdio::null())
-        .output()
+        .stdin(Stdio::null());
+    command
+}
+
+pub fn migrate(args: &[&str]) -> Output {
+    migrate_command(args).output().expect("run migrate")
+}
+
+/// migrate started with `args`, its standard output and error piped to the test.
+pub fn spawn_migrate(args: &[&str]) -> Child {
+    migrate_command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run migrate")
 }
 
 /// Runs migrate with `--output json` and returns its exit code and summary.
 pub fn migrate_json(args: &[&str]) -> (i32, Value) {
-    let mut args = args.to_vec();
-    args.extend(["--output", "json"]);
-    let output = migrate(&args);
+    summary_of(&migrate(&[args, &["--output", "json"]].concat()))
+}
+
+/// [`migrate_json`] with the S3 test server's credentials in migrate's environment.
+pub fn migrate_json_on_s3(args: &[&str], s3: &migrate_testkit::S3Server) -> (i32, Value) {
+    let args = [args, &["--output", "json"]].concat();
+    summary_of(
+        &migrate_command(&args)
+            .envs(s3.env())
+            .output()
+            .expect("run migrate"),
+    )
+}
+
+/// The exit code and JSON summary of a run; a run that printed none fails the test.
+pub fn summary_of(output: &Output) -> (i32, Value) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let summary = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
