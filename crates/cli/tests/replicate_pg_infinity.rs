@@ -191,7 +191,9 @@ fn a_redshift_target_refuses_infinities_naming_the_row() {
         .sql(
             "INSERT INTO versions VALUES
                  (1, '2023-01-01 00:00+00', '2024-01-01 00:00+00', '2024-01-01', NULL),
-                 (2, '2023-01-01 00:00+00', 'infinity', '2024-01-01', NULL);",
+                 (2, '2023-01-01 00:00+00', 'infinity', '2024-01-01', NULL);
+             CREATE TABLE notes (note text, until date);
+             INSERT INTO notes VALUES ('a', '2024-01-01'), ('b', NULL), ('c', '-infinity');",
         )
         .unwrap();
     std::fs::create_dir_all(&staging).unwrap();
@@ -219,6 +221,13 @@ fn a_redshift_target_refuses_infinities_naming_the_row() {
             && error.contains("column valid_to")
             && error.contains("(id=2, valid_from=2023-01-01T00:00:00Z)")
             && error.contains("`infinity` has no value in Redshift"),
+        "{error}"
+    );
+    // A row of a table without a key is named by its place in the chunk and all its values.
+    let notes = table(&summary, "public.notes");
+    let error = notes["error"].as_str().unwrap();
+    assert!(
+        error.contains("column until, row 3 of the chunk (note=c, until=-infinity)"),
         "{error}"
     );
     let _ = std::fs::remove_dir_all(&staging);

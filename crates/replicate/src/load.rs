@@ -516,15 +516,17 @@ impl<S: Source> Run<S> {
                 let batches = run
                     .snapshot
                     .read_chunk(&reading.read, &part, run.options.batch_rows);
-                let batches = futures::StreamExt::map(batches, |batch| {
+                let staging = format!(
+                    "staging chunk {} of {} for Redshift",
+                    part.index, reading.source.name
+                );
+                let mut rows_before = 0u64;
+                let batches = futures::StreamExt::map(batches, move |batch| {
                     let batch = batch.map_err(ReplicateError::source(doing.clone()))?;
                     if let Some(key) = &redshift_key {
-                        migrate_warehouse::redshift::refuse_infinities(&batch, key).map_err(
-                            ReplicateError::source(format!(
-                                "staging chunk {} of {} for Redshift",
-                                part.index, reading.source.name
-                            )),
-                        )?;
+                        migrate_warehouse::redshift::refuse_infinities(&batch, key, rows_before)
+                            .map_err(ReplicateError::source(staging.clone()))?;
+                        rows_before += batch.num_rows() as u64;
                     }
                     Ok(batch)
                 });

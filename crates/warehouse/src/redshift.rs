@@ -133,18 +133,18 @@ impl fmt::Debug for RedshiftSql {
 /// carries one would load as a date in 5881580 AD or a timestamp in 294247 AD.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "column {column}, row {row} of the batch{}: `{value}` has no value in Redshift, which has no \
-     infinite dates or timestamps; replace it in the source with a far date (e.g. UPDATE ... SET \
-     {column} = '9999-12-31' WHERE {column} = '{value}'), or exclude the row with a filter, or \
-     load into PostgreSQL, which keeps it; then run again",
-    key.as_ref().map(|key| format!(" ({key})")).unwrap_or_default()
+    "column {column}, row {row} of the chunk ({row_values}): `{value}` has no value in Redshift, \
+     which has no infinite dates or timestamps; replace it in the source with a far date (e.g. \
+     UPDATE ... SET {column} = '9999-12-31' WHERE {column} = '{value}'), or exclude the row with a \
+     filter, or load into PostgreSQL, which keeps it; then run again"
 )]
 pub struct NoRedshiftValue {
     pub column: String,
-    /// The row's index in the batch.
-    pub row: usize,
-    /// The row's key columns and values (`id=5`), when the caller named key columns.
-    pub key: Option<String>,
+    /// The row's place in the chunk, counting from 1.
+    pub row: u64,
+    /// The row's key columns and values (`id=5`); for a table without a primary key, every
+    /// column's.
+    pub row_values: String,
     /// `infinity` or `-infinity`.
     pub value: &'static str,
 }
@@ -155,9 +155,15 @@ impl migrate_core::ErrorClass for NoRedshiftValue {
     }
 }
 
-/// Refuses a batch holding an infinite date or timestamp (see [`NoRedshiftValue`]), naming the
-/// first one's column, row and the values of the `key` columns (indexes into the batch).
-pub fn refuse_infinities(batch: &RecordBatch, key: &[usize]) -> Result<(), NoRedshiftValue> {
+/// Refuses a batch of a chunk holding an infinite date or timestamp (see [`NoRedshiftValue`]),
+/// naming the first one's column, its row's place in the chunk (after `rows_before` rows of
+/// earlier batches) and the values of the `key` columns (indexes into the batch), or of every
+/// column when there is no key.
+pub fn refuse_infinities(
+    batch: &RecordBatch,
+    key: &[usize],
+    rows_before: u64,
+) -> Result<(), NoRedshiftValue> {
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
         let found = match column.data_type() {
             DataType::Date32 => first_infinity(column.as_primitive::<Date32Type>(), date_infinity),
@@ -168,21 +174,26 @@ pub fn refuse_infinities(batch: &RecordBatch, key: &[usize]) -> Result<(), NoRed
             _ => None,
         };
         if let Some((row, infinity)) = found {
+            let schema = batch.schema();
+            let all: Vec<usize>;
+            let named = if key.is_empty() {
+                all = (0..batch.num_columns()).collect();
+                &all
+            } else {
+                key
+            };
             return Err(NoRedshiftValue {
                 column: field.name().clone(),
-                row,
-                key: (!key.is_empty()).then(|| {
-                    let schema = batch.schema();
-                    crate::key_text(
-                        key.iter().filter_map(|&index| {
-                            Some((
-                                schema.field(index).name().as_str(),
-                                batch.columns().get(index)?,
-                            ))
-                        }),
-                        row,
-                    )
-                }),
+                row: rows_before + row as u64 + 1,
+                row_values: crate::key_text(
+                    named.iter().filter_map(|&index| {
+                        Some((
+                            schema.field(index).name().as_str(),
+                            batch.columns().get(index)?,
+                        ))
+                    }),
+                    row,
+                ),
                 value: infinity.text(),
             });
         }
@@ -622,41 +633,47 @@ mod tests {
             .expect("batch")
         };
         let finite = batch(vec![Some(0), None], vec![Some(i64::MAX - 1), None]);
-        assert_eq!(refuse_infinities(&finite, &[0]), Ok(()));
+        assert_eq!(refuse_infinities(&finite, &[0], 0), Ok(()));
         // An infinity in a key is shown as such.
         let keyed = batch(vec![Some(i32::MAX)], vec![Some(i64::MIN)]);
-        let error = refuse_infinities(&keyed, &[0, 2]).unwrap_err();
-        assert_eq!(error.key.as_deref(), Some("id=1, valid_to=-infinity"));
+        let error = refuse_infinities(&keyed, &[0, 2], 0).unwrap_err();
+        assert_eq!(error.row_values, "id=1, valid_to=-infinity");
 
         let open = batch(vec![Some(0), None], vec![Some(0), Some(i64::MAX)]);
-        let error = refuse_infinities(&open, &[0]).unwrap_err();
+        let error = refuse_infinities(&open, &[0], 1000).unwrap_err();
         // A key of a finite UTC timestamp is shown as Arrow writes it.
         let dated = batch(vec![Some(i32::MAX)], vec![Some(1_500_000)]);
         assert_eq!(
-            refuse_infinities(&dated, &[2]).unwrap_err().key.as_deref(),
-            Some("valid_to=1970-01-01T00:00:01.500Z")
+            refuse_infinities(&dated, &[2], 0).unwrap_err().row_values,
+            "valid_to=1970-01-01T00:00:01.500Z"
         );
         assert_eq!(
             (
                 error.column.as_str(),
                 error.row,
-                error.key.as_deref(),
+                error.row_values.as_str(),
                 error.value
             ),
-            ("valid_to", 1, Some("id=2"), "infinity")
+            ("valid_to", 1002, "id=2", "infinity")
         );
         let text = error.to_string();
         assert!(
             text.starts_with(
-                "column valid_to, row 1 of the batch (id=2): `infinity` has no value in Redshift"
+                "column valid_to, row 1002 of the chunk (id=2): `infinity` has no value in Redshift"
             ) && text.contains("WHERE valid_to = 'infinity'"),
             "{text}"
         );
 
-        let error = refuse_infinities(&batch(vec![Some(i32::MIN)], vec![None]), &[]).unwrap_err();
+        // A row without a key is named by all its values.
+        let error =
+            refuse_infinities(&batch(vec![Some(i32::MIN)], vec![None]), &[], 0).unwrap_err();
         assert_eq!(
-            (error.column.as_str(), error.key, error.value),
-            ("day", None, "-infinity")
+            (
+                error.column.as_str(),
+                error.row_values.as_str(),
+                error.value
+            ),
+            ("day", "id=1, day=-infinity, valid_to=NULL", "-infinity")
         );
     }
 }
