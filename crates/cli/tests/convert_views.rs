@@ -479,3 +479,55 @@ CREATE VIEW public.w AS
         "{stderr}"
     );
 }
+
+/// MySQL operators and built-ins that PostgreSQL has with another answer, as mariadb-dump writes
+/// them: `/` of integers keeps MySQL's 4 decimal places, `DIV`/`MOD`/`/` by zero are NULL, `^` is
+/// XOR (of non-negative numbers: MySQL's bit operators are on unsigned 64 bits), GREATEST/LEAST are NULL when an argument is, SUBSTRING/LEFT count negative positions from
+/// the end, EXTRACT(SECOND/MICROSECOND/WEEK) and the date-part functions count as MySQL does
+/// (DATEDIFF is dumped as TO_DAYS(a) - TO_DAYS(b)), LOG(x) is the natural logarithm, and `!(x)`
+/// and `CAST(x AS CHAR CHARSET cs)` parse. CONCAT_WS, which skips NULLs in both, is not warned about. The PostgreSQL views return MariaDB's rows.
+#[test]
+fn mysql_operators_and_date_parts_give_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int, a int, b int, n decimal(10,3), f double, s varchar(20), d datetime(6));
+CREATE VIEW v_num AS select `t`.`id` AS `id`,`t`.`a` / `t`.`b` AS `q`,`t`.`n` / `t`.`b` AS `qn`,sum(`t`.`a`) / count(0) AS `qa`,`t`.`a` DIV `t`.`b` AS `d`,`t`.`n` DIV 1 AS `dn`,`t`.`a` MOD `t`.`b` AS `m`,abs(`t`.`a`) ^ 3 AS `x`,greatest(`t`.`a`,`t`.`b`) AS `g`,least(`t`.`a`,`t`.`b`,0) AS `l`,cast(log(`t`.`f`) as decimal(10,6)) AS `ln`,cast(log2(`t`.`f`) as decimal(10,6)) AS `l2`,if(!(`t`.`a` > 0),'no','yes') AS `pos`,cast(`t`.`a` as char charset utf8mb4) AS `c` from `t` group by `t`.`id`,`t`.`a`,`t`.`b`,`t`.`n`,`t`.`f`;
+CREATE VIEW v_text AS select `t`.`id` AS `id`,substr(`t`.`s`,-3) AS `a`,substr(`t`.`s`,-3,2) AS `b`,substr(`t`.`s`,0) AS `c`,left(`t`.`s`,-1) AS `e`,right(`t`.`s`,`t`.`b`) AS `f`,concat_ws('-',`t`.`s`,NULL,`t`.`a`) AS `w` from `t`;
+CREATE VIEW v_date AS select `t`.`id` AS `id`,extract(second from `t`.`d`) AS `s`,extract(microsecond from `t`.`d`) AS `us`,extract(week from `t`.`d`) AS `w`,week(`t`.`d`) AS `w0`,dayofweek(`t`.`d`) AS `dw`,weekday(`t`.`d`) AS `wd`,dayofyear(`t`.`d`) AS `dy`,quarter(`t`.`d`) AS `qu`,monthname(`t`.`d`) AS `mn`,dayname(`t`.`d`) AS `dn`,second(`t`.`d`) AS `se`,microsecond(`t`.`d`) AS `mi`,to_days(`t`.`d`) - to_days('2024-01-01') AS `dd`,makedate(2024,`t`.`a`) AS `md` from `t`;
+";
+    let path = file("my_operators.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("function.unverified"), "{stderr}");
+    let inserts = "INSERT INTO t VALUES \
+        (1, 7, 2, 2.5, 8, 'Hello World', '2024-02-29 13:05:09.5'), \
+        (2, -7, 3, -2.5, 0.5, '', '2023-12-31 23:59:59.999999'), \
+        (3, NULL, 0, NULL, NULL, NULL, NULL), \
+        (4, 0, -3, 1.005, -1, 'héllo wörld ñ', '2024-01-01 00:00:00'), \
+        (5, 10, 0, 15.555, 0, 'a,b', '1970-01-04 00:00:01.000001'), \
+        (6, 2, 7, -0.125, 1e10, 'ab', '2021-01-03 09:00:00')";
+    let Some(pg) = runs_on_postgres("my_operators", &postgres) else {
+        return;
+    };
+    let Some(mariadb) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = mariadb.create_database("my_operators");
+    source
+        .sql(&format!("{ddl}{inserts}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
+    for view in ["v_num", "v_text", "v_date"] {
+        let query = format!("SELECT * FROM {view} ORDER BY id");
+        let expected = source
+            .sql(&query)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .trim_end()
+            .replace('\t', "|")
+            .replace("NULL", "");
+        assert_eq!(rows(&pg, &query), expected, "{view}");
+    }
+    // 7 / 2 is 3.5000 in MySQL, 3 in PostgreSQL; greatest(NULL, 0) is NULL.
+    assert!(
+        rows(&pg, "SELECT q, g FROM v_num WHERE id IN (1, 3) ORDER BY id") == "3.5000|7\n|",
+        "{postgres}"
+    );
+}

@@ -99,6 +99,9 @@ impl Visitor for Depth {
 fn parser<'a>(dialect: &'a dyn Dialect, sql: &str) -> Result<Parser<'a>, ParserError> {
     let mut tokens = Tokenizer::new(dialect, sql).tokenize_with_location()?;
     qualified_calls_by_name(&mut tokens);
+    if dialect.is::<MySqlDialect>() {
+        tokens = mariadb_dump_spellings(tokens);
+    }
     Ok(Parser::new(dialect)
         .with_recursion_limit(RECURSION_LIMIT)
         .with_tokens_with_locations(tokens))
@@ -119,6 +122,101 @@ fn qualified_calls_by_name(tokens: &mut [TokenWithSpan]) {
             }
         }
     }
+}
+
+/// What mariadb-dump writes that the parser does not read, as the parser reads it: the infix
+/// `a MOD b` (every `a % b` of a view) is `a % b`; `!(x)` (every `NOT x`) is `(NOT (x))`; the
+/// character set of a cast, `CAST(x AS CHAR CHARSET utf8mb4)` (every `CAST(x AS CHAR)`) or
+/// `CHARACTER SET cs`, is dropped: the targets' text is UTF-8.
+fn mariadb_dump_spellings(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    let word = |i: usize| match &tokens[i].token {
+        Token::Word(word) if word.quote_style.is_none() => word.value.to_ascii_uppercase(),
+        _ => String::new(),
+    };
+    let next = |k: usize| significant.get(k + 1).map(|&i| &tokens[i].token);
+    let mut replace: Vec<(usize, Vec<Token>)> = Vec::new();
+    let mut drop = vec![false; tokens.len()];
+    let mut close_after: Vec<usize> = Vec::new();
+    for (k, &i) in significant.iter().enumerate() {
+        let follows_operand = k > 0
+            && matches!(
+                tokens[significant[k - 1]].token,
+                Token::Word(_) | Token::Number(..) | Token::SingleQuotedString(_) | Token::RParen
+            );
+        if word(i) == "MOD" && follows_operand && next(k) != Some(&Token::LParen) {
+            replace.push((i, vec![Token::Mod]));
+        } else if tokens[i].token == Token::ExclamationMark && next(k) == Some(&Token::LParen) {
+            let Some(close) = matching_paren(&tokens, &significant, k + 1) else {
+                continue;
+            };
+            replace.push((i, vec![Token::LParen, Token::make_keyword("NOT")]));
+            close_after.push(close);
+        } else if k > 0
+            && (word(significant[k - 1]) == "CHAR"
+                || tokens[significant[k - 1]].token == Token::RParen)
+        {
+            // `CHARSET cs )` or `CHARACTER SET cs )` after `CHAR` or `CHAR(n)`.
+            let words = match (word(i).as_str(), significant.get(k + 1).map(|&j| word(j))) {
+                ("CHARSET", _) => 2,
+                ("CHARACTER", Some(set)) if set == "SET" => 3,
+                _ => continue,
+            };
+            let Some(&name) = significant.get(k + words - 1) else {
+                continue;
+            };
+            if word(name).is_empty() || next(k + words - 1) != Some(&Token::RParen) {
+                continue;
+            }
+            for &j in &significant[k..k + words] {
+                drop[j] = true;
+            }
+        }
+    }
+    if replace.is_empty() && close_after.is_empty() && !drop.contains(&true) {
+        return tokens;
+    }
+    let mut out = Vec::with_capacity(tokens.len() + close_after.len() * 2);
+    for (i, token) in tokens.into_iter().enumerate() {
+        if drop[i] {
+            continue;
+        }
+        let span = token.span;
+        match replace.iter().find(|(at, _)| *at == i) {
+            Some((_, with)) => out.extend(with.iter().map(|t| TokenWithSpan {
+                token: t.clone(),
+                span,
+            })),
+            None => out.push(token),
+        }
+        for _ in close_after.iter().filter(|&&at| at == i) {
+            out.push(TokenWithSpan {
+                token: Token::RParen,
+                span,
+            });
+        }
+    }
+    out
+}
+
+/// The index (in `tokens`) of the `)` closing the `(` at `significant[open]`.
+fn matching_paren(tokens: &[TokenWithSpan], significant: &[usize], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for &i in &significant[open..] {
+        match tokens[i].token {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn first_words(sql: &str) -> String {

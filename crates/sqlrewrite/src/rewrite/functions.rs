@@ -2,7 +2,8 @@
 //! the data-driven function map, then the check that anything left is known in the target.
 
 use super::{
-    concat_ws, date_format, decode, mysql, mysql_interval, nvl2, timestampdiff, trunc, Ctx,
+    concat_ws, date_format, decode, mysql, mysql_functions, mysql_interval, nvl2, timestampdiff,
+    trunc, Ctx,
 };
 use crate::ast::{arity, builtin_name, has_clauses, is_atomic, plain_args};
 use crate::funcmap::{placeholder, Action, Rule};
@@ -132,6 +133,18 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
             let replacement =
                 plain_args(function).and_then(|args| timestampdiff::timestampdiff_to_age(&args))?;
             ctx.log.applied(timestampdiff::NAME);
+            return Some(replacement);
+        }
+        (SourceDialect::Mysql, "GREATEST" | "LEAST") => {
+            let replacement = plain_args(function)
+                .and_then(|args| mysql_functions::greatest_null_is_null(name, args))?;
+            ctx.log.applied(mysql_functions::GREATEST_NAME);
+            return Some(replacement);
+        }
+        (SourceDialect::Mysql, "LEFT" | "RIGHT") => {
+            let replacement =
+                plain_args(function).and_then(|args| mysql_functions::left_right(name, args))?;
+            ctx.log.applied(mysql_functions::SUBSTRING_NAME);
             return Some(replacement);
         }
         (SourceDialect::Oracle, "TRUNC") => {

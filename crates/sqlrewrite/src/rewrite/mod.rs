@@ -13,6 +13,8 @@ mod functions;
 mod idents;
 mod literals;
 mod mysql;
+mod mysql_arithmetic;
+mod mysql_functions;
 mod mysql_interval;
 mod nvl2;
 mod outer_join;
@@ -59,6 +61,13 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql_interval::DATE_NAME,
     mysql_interval::CONDITION_NAME,
     mysql_interval::BOOLEAN_NAME,
+    mysql_arithmetic::DIVISION_NAME,
+    mysql_arithmetic::DIV_NAME,
+    mysql_arithmetic::ZERO_NAME,
+    mysql_arithmetic::XOR_NAME,
+    mysql_functions::GREATEST_NAME,
+    mysql_functions::SUBSTRING_NAME,
+    mysql_functions::EXTRACT_NAME,
     subquery_alias::NAME,
     sequence::NAME,
     literals::NAME,
@@ -327,9 +336,13 @@ impl VisitorMut for Rewriter<'_> {
         // After the calls: DATE_ADD has become `d + INTERVAL ...`.
         mysql_interval::date_interval_keeps_date(expr, self.ctx);
         mysql_interval::conditions_in_expr(expr, self.ctx);
+        // After the boolean operands have become integers.
+        mysql_arithmetic::arithmetic(expr, self.ctx);
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);
         subscript::hive_access(expr, self.ctx);
+        mysql_functions::substring_from_end(expr, self.ctx);
+        mysql_functions::extract_as_mysql(expr, self.ctx);
         detect::expression_constructs(expr, self.ctx);
         ControlFlow::Continue(())
     }
