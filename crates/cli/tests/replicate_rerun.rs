@@ -1,6 +1,7 @@
 //! A full load whose COPY of a staged chunk the target refuses because of a row (here a
-//! PostgreSQL `"char"` byte that is no character: its text `\351` does not fit the `char(1)` the
-//! converter gives the column): the error names the table, the chunk, the row and the column
+//! PostgreSQL `"char"` byte that is no character: its text `\351` does not fit the `char(1)`
+//! column of the target table made beforehand, loaded as it is with `--prep-mode DO_NOTHING`):
+//! the error names the table, the chunk, the row and the column
 //! and says what to do; once the source row is corrected, the same command (no `--restart`)
 //! reads that chunk from the source again instead of reloading its staged copy, and loads no
 //! other chunk twice.
@@ -49,7 +50,12 @@ fn fails_then_loads_after_the_fix(
     expected: &[&str],
     bad: &str,
 ) {
-    let (code, summary) = replicate(source, target, staging, &[]);
+    // The target table is made beforehand (a `"char"` column would hold the byte).
+    target
+        .sql("CREATE TABLE t (id int, c char(1), v text)")
+        .unwrap();
+    let keep_table = ["--prep-mode", "DO_NOTHING"];
+    let (code, summary) = replicate(source, target, staging, &keep_table);
     assert_eq!(code, 1, "{summary:#}");
     let t = table(&summary, "public.t");
     assert_eq!(t["status"], "failed", "{t:#}");
@@ -73,7 +79,7 @@ fn fails_then_loads_after_the_fix(
     source
         .sql(&format!("UPDATE t SET c = 'x' WHERE {bad}"))
         .unwrap();
-    let (code, summary) = replicate(source, target, staging, &[]);
+    let (code, summary) = replicate(source, target, staging, &keep_table);
     assert_eq!(code, 0, "{summary:#}");
     let t = table(&summary, "public.t");
     assert_eq!(t["status"], "loaded", "{t:#}");

@@ -650,6 +650,13 @@ impl<'a> Emitter<'a> {
                 .identity
                 .or_else(|| self.identity_from_sequence(column, &object)),
         };
+        // PostgreSQL's `"char"` into PostgreSQL: the type as it is, which holds every value.
+        let kept = match (&identity, &aligned) {
+            (None, None) => self
+                .maps
+                .kept_column_type(self.from, self.to, &column.source_type),
+            _ => None,
+        };
         let data_type = match (&identity, aligned) {
             (Some(_), _) => self.identity_type(&column.data_type, &object, location),
             (None, Some(key_type)) => {
@@ -665,9 +672,10 @@ impl<'a> Emitter<'a> {
             }
             (None, None) => column.data_type.clone(),
         };
-        let mapped = match self.mapped_types.get(&data_type) {
-            Some(cached) => cached.clone(),
-            None => {
+        let mapped = match (kept, self.mapped_types.get(&data_type)) {
+            (Some(kept), _) => Ok(kept),
+            (None, Some(cached)) => cached.clone(),
+            (None, None) => {
                 let mapped = self.maps.target(self.to).map_target(&data_type);
                 self.mapped_types.insert(data_type.clone(), mapped.clone());
                 mapped

@@ -8,7 +8,7 @@ use crate::cursor::{Cursor, ParseError, TokenRange};
 use crate::script::RawStatement;
 use crate::typemap::TypeRef;
 use migrate_core::{LengthUnit, SourceDialect};
-use sqlparser::tokenizer::Token;
+use sqlparser::tokenizer::{Token, Word};
 use std::sync::Arc;
 
 /// Words that may follow `first` inside one type name.
@@ -35,6 +35,15 @@ fn continues(first: &str, next: &str) -> bool {
 /// System schemas whose prefix is dropped from type names (`SYS.XMLTYPE` is `XMLTYPE`).
 const SYSTEM_SCHEMAS: &[&str] = &["SYS", "PUBLIC", "PG_CATALOG", "MDSYS", "ORDSYS"];
 
+/// One word of a type name, upper case. PostgreSQL's quoted `"char"` is a type of its own (one
+/// byte), not `char` (`character(1)`): it keeps its quotes, `"CHAR"`.
+fn name_word(word: &Word, dialect: SourceDialect) -> String {
+    if dialect == SourceDialect::Postgres && word.quote_style == Some('"') && word.value == "char" {
+        return "\"CHAR\"".to_string();
+    }
+    word.value.to_ascii_uppercase()
+}
+
 /// Parses a type at the cursor.
 pub(crate) fn parse_type(
     cursor: &mut Cursor,
@@ -58,7 +67,7 @@ fn parse_nested(
 ) -> Result<TypeRef, ParseError> {
     let start = cursor.position();
     let first = match cursor.peek() {
-        Token::Word(w) => w.value.to_ascii_uppercase(),
+        Token::Word(w) => name_word(w, dialect),
         _ => return Err(cursor.error("expected a type name", "write the column's data type")),
     };
     cursor.advance();
@@ -68,7 +77,7 @@ fn parse_nested(
     while cursor.is(&Token::Period) {
         cursor.advance();
         let part = match cursor.advance() {
-            Token::Word(w) => w.value.to_ascii_uppercase(),
+            Token::Word(w) => name_word(&w, dialect),
             _ => return Err(cursor.error("expected a type name after `.`", "check the type name")),
         };
         name = if SYSTEM_SCHEMAS.contains(&name.as_str()) {
@@ -281,6 +290,19 @@ mod tests {
         assert_eq!(ty.name, "DOUBLE PRECISION");
         let ty = parse(SourceDialect::Oracle, "sys.xmltype");
         assert_eq!(ty.name, "XMLTYPE");
+    }
+
+    #[test]
+    fn postgres_quoted_char_is_a_type_of_its_own() {
+        for text in ["\"char\"", "pg_catalog.\"char\""] {
+            let ty = parse(SourceDialect::Postgres, text);
+            assert_eq!((ty.name.as_str(), ty.text.as_str()), ("\"CHAR\"", text));
+        }
+        for text in ["char", "CHAR(3)", "character"] {
+            let ty = parse(SourceDialect::Postgres, text);
+            assert!(["CHAR", "CHARACTER"].contains(&ty.name.as_str()), "{text}");
+        }
+        assert_eq!(parse(SourceDialect::Oracle, "\"char\"").name, "CHAR");
     }
 
     #[test]

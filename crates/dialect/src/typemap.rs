@@ -170,7 +170,8 @@ impl TypeMaps {
         &self.targets[&dialect]
     }
 
-    /// Maps a source type to canonical, then to the target's type text.
+    /// Maps a source type to canonical, then to the target's type text (or the type as it is,
+    /// when the target keeps it: see [`TypeMaps::kept`]).
     pub fn convert(
         &self,
         from: SourceDialect,
@@ -178,7 +179,10 @@ impl TypeMaps {
         ty: &TypeRef,
     ) -> Result<(LogicalType, Mapped<String>), MapError> {
         let canonical = self.source(from).map_source(ty)?;
-        let mut target = self.target(to).map_target(&canonical.value)?;
+        let mut target = match self.kept(from, to, ty) {
+            Some(kept) => kept,
+            None => self.target(to).map_target(&canonical.value)?,
+        };
         let mut rules = canonical.rules;
         rules.append(&mut target.rules);
         let mut notes = canonical.notes;
@@ -191,6 +195,47 @@ impl TypeMaps {
                 notes,
             },
         ))
+    }
+
+    /// The type a target of the source's own engine writes for source type `ty` instead of
+    /// mapping its canonical type: the source map's `kept_as`, for a type no canonical type
+    /// holds every value of (PostgreSQL's one-byte `"char"`), and its arrays as arrays of it;
+    /// without a rule or a note of the target map.
+    pub fn kept(
+        &self,
+        from: SourceDialect,
+        to: TargetDialect,
+        ty: &TypeRef,
+    ) -> Option<Mapped<String>> {
+        if from.name() != to.name() {
+            return None;
+        }
+        let kept = self
+            .source(from)
+            .entries
+            .get(&ty.name)?
+            .kept_as
+            .as_deref()?;
+        Some(Mapped {
+            value: format!("{kept}{}", "[]".repeat(ty.array_dims as usize)),
+            rules: Vec::new(),
+            notes: Vec::new(),
+        })
+    }
+
+    /// [`TypeMaps::kept`] for a column's type as written (`Column::source_type`), parsed only
+    /// when the source map keeps some type and the target is of the same engine.
+    pub fn kept_column_type(
+        &self,
+        from: SourceDialect,
+        to: TargetDialect,
+        source_type: &str,
+    ) -> Option<Mapped<String>> {
+        if from.name() != to.name() || !self.source(from).keeps_types {
+            return None;
+        }
+        let ty = crate::parse_type_text(from, source_type).ok()?;
+        self.kept(from, to, &ty)
     }
 }
 
@@ -277,6 +322,10 @@ struct TypeSpec {
     /// The value of a `*` argument (Oracle `NUMBER(*,2)`).
     #[serde(default)]
     star: Option<i64>,
+    /// What a target of the source's own engine writes instead of mapping the canonical type
+    /// (sources only; see [`TypeMaps::kept`]).
+    #[serde(default)]
+    kept_as: Option<String>,
     rules: Vec<RuleSpec>,
 }
 
@@ -405,6 +454,7 @@ struct Entry {
     params: Vec<&'static str>,
     defaults: Vec<(&'static str, i64)>,
     star: Option<i64>,
+    kept_as: Option<String>,
     rules: Vec<Rule>,
 }
 
@@ -421,6 +471,8 @@ pub struct TypeMap {
     type_names: Vec<String>,
     /// The note every array type gets (`[arrays]`).
     array_note: Option<RuleNote>,
+    /// Whether a type has a `kept_as`.
+    keeps_types: bool,
 }
 
 /// Parameter names live as long as the process: intern them once.
@@ -449,10 +501,15 @@ impl TypeMap {
         let mut entries = HashMap::new();
         let mut rule_ids = Vec::new();
         let mut type_names = Vec::new();
+        let mut keeps_types = false;
         for (name, ty) in spec.types {
             if ty.doc.trim().is_empty() {
                 return Err(fail(format!("type `{name}` has no `doc`")));
             }
+            if ty.kept_as.is_some() && spec.direction == Direction::Target {
+                return Err(fail(format!("type `{name}`: `kept_as` is for source maps")));
+            }
+            keeps_types |= ty.kept_as.is_some();
             let params: Vec<&'static str> = ty.params.iter().map(|p| intern(p)).collect();
             let mut rules = Vec::new();
             for rule in ty.rules {
@@ -508,6 +565,7 @@ impl TypeMap {
                 params,
                 defaults: ty.defaults.iter().map(|(k, v)| (intern(k), *v)).collect(),
                 star: ty.star,
+                kept_as: ty.kept_as,
                 rules,
             });
             let key = |n: &str| match spec.direction {
@@ -544,6 +602,7 @@ impl TypeMap {
             rule_ids,
             type_names,
             array_note,
+            keeps_types,
         })
     }
 

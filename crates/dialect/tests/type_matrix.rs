@@ -121,11 +121,15 @@ fn run_cases(dialect: SourceDialect, failures: &mut Vec<String>) -> Vec<Outcome>
         };
         let mut targets = Vec::new();
         for target in TargetDialect::ALL {
-            let direct = maps.target(target).map_target(&canonical.value);
+            // A type the target keeps as it is (`kept_as`) bypasses the target map.
+            let direct = match maps.kept(dialect, target, &parsed) {
+                Some(kept) => Ok(kept),
+                None => maps.target(target).map_target(&canonical.value),
+            };
             let converted = maps.convert(dialect, target, &parsed);
             match (direct, converted) {
                 (Ok(direct), Ok((logical, whole))) => {
-                    // `convert` is the source map followed by the target map.
+                    // `convert` is the source map followed by the target map (or the kept type).
                     let mut rules = canonical.rules.clone();
                     rules.extend(direct.rules.iter().cloned());
                     let mut notes = canonical.notes.clone();
@@ -465,6 +469,18 @@ fn rejects_unknown_field_and_missing_doc() {
     assert_mentions(&message, &["bad.toml", "NUMBER", "doc"]);
 }
 
+#[test]
+fn rejects_kept_type_in_a_target_map() {
+    let message = load_error(
+        "dialect = \"postgres\"\ndirection = \"target\"\n[types.text]\ndoc = \"d\"\n\
+         kept_as = \"TEXT\"\nrules = [{ id = \"bad.kept\", to = \"TEXT\" }]\n",
+    );
+    assert_mentions(
+        &message,
+        &["bad.toml", "text", "`kept_as` is for source maps"],
+    );
+}
+
 // ------------------------------------------------------------------------------------------------
 // docs/type-mapping.md
 // ------------------------------------------------------------------------------------------------
@@ -479,8 +495,10 @@ fn documented_types(file: &str) -> Vec<(String, Vec<String>, String)> {
     let position = |name: &str| {
         let bare = format!("[types.{name}]");
         let quoted = format!("[types.\"{name}\"]");
+        let literal = format!("[types.'{name}']");
         text.find(&bare)
             .or_else(|| text.find(&quoted))
+            .or_else(|| text.find(&literal))
             .unwrap_or(usize::MAX)
     };
     let mut out: Vec<(String, Vec<String>, String)> = types

@@ -15,7 +15,8 @@
 //!   position and takes no column list); the manifest has `meta.content_length` per entry; the
 //!   bucket is in the cluster's region (COPY from Parquet accepts no `REGION`).
 //! - gzip CSV: no header line, RFC 4180 quoting (`"` doubled), NULL written as an unquoted `\N`
-//!   (Redshift's default NULL string, so no `NULL AS` is needed), an empty string as `""`;
+//!   (Redshift's default NULL string, so no `NULL AS` is needed), an empty string as an empty
+//!   field (Redshift loads it as an empty string without `EMPTYASNULL`);
 //!   timestamps as `YYYY-MM-DD HH:MI:SS[.ffffff]` (UTC for `timestamptz`), read with
 //!   `TIMEFORMAT 'auto'`.
 //! - No infinite dates or timestamps, which Redshift lacks: a batch holding one must be refused

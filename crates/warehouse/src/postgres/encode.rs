@@ -42,6 +42,8 @@ pub(crate) enum Target {
     Numeric,
     /// `text`, `varchar`, `char`, `name`, `json`, `xml`: the UTF-8 bytes.
     Text,
+    /// PostgreSQL's one-byte `"char"`: the byte its text form stands for ([`single_byte`]).
+    Char,
     Jsonb,
     Bytea,
     Date,
@@ -102,6 +104,7 @@ fn scalar(arrow: &DataType, pg: &Type) -> Option<Target> {
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::JSON | Type::XML if text => {
             Target::Text
         }
+        Type::CHAR if text => Target::Char,
         Type::JSONB if text => Target::Jsonb,
         Type::BYTEA if *arrow == D::LargeBinary => Target::Bytea,
         Type::DATE if *arrow == D::Date32 => Target::Date,
@@ -131,6 +134,7 @@ fn element_target(element: &Type) -> Result<Target, String> {
         Type::FLOAT8 => Target::Float8,
         Type::NUMERIC => Target::Numeric,
         Type::TEXT | Type::VARCHAR | Type::BPCHAR => Target::Text,
+        Type::CHAR => Target::Char,
         Type::JSONB => Target::Jsonb,
         Type::UUID => Target::Uuid,
         Type::BYTEA => Target::Bytea,
@@ -141,7 +145,7 @@ fn element_target(element: &Type) -> Result<Target, String> {
         Type::INTERVAL => Target::Interval,
         _ => {
             return Err(format!(
-                "arrays of {} can't be loaded from JSON text yet (supported elements: boolean, integers, floats, numeric, text, json, jsonb, uuid, bytea, dates, times, timestamps, intervals)",
+                "arrays of {} can't be loaded from JSON text yet (supported elements: boolean, integers, floats, numeric, text, \"char\", json, jsonb, uuid, bytea, dates, times, timestamps, intervals)",
                 element.name()
             ))
         }
@@ -371,6 +375,10 @@ fn text(value: &str, target: &Target, out: &mut BytesMut) -> Result<(), String> 
             put_len(out, value.len())?;
             out.put_slice(value.as_bytes());
         }
+        Target::Char => {
+            out.put_i32(1);
+            out.put_u8(single_byte(value)?);
+        }
         Target::Jsonb => {
             no_nul(value)?;
             put_len(out, value.len() + 1)?;
@@ -400,6 +408,27 @@ fn text(value: &str, target: &Target, out: &mut BytesMut) -> Result<(), String> 
         _ => return Err(format!("internal: text into {target:?}")),
     }
     Ok(())
+}
+
+/// The byte of a `"char"` value from its text form, as PostgreSQL's `charout` writes it (the
+/// full load and capture read it so): empty for byte 0, a backslash and three octal digits for
+/// a byte of 128 or more (`\351`), else the one ASCII character. Anything else is refused, where
+/// the server's `charin` would keep its first byte only.
+fn single_byte(value: &str) -> Result<u8, String> {
+    let octal = |digits: &[u8]| digits.iter().all(|d| (b'0'..=b'7').contains(d));
+    match value.as_bytes() {
+        [] => Ok(0),
+        // One byte of UTF-8 text is an ASCII character.
+        [byte] => Ok(*byte),
+        [b'\\', digits @ ..] if digits.len() == 3 && octal(digits) => {
+            u8::from_str_radix(&value[1..], 8)
+                .map_err(|_| format!("`{value}` is above \\377, the largest byte"))
+        }
+        _ => Err(format!(
+            "`{}` is not one byte: a \"char\" column holds one byte per value, written as one ASCII character, a backslash and three octal digits (\\351), or nothing (byte 0)",
+            truncate(value)
+        )),
+    }
 }
 
 /// The binary form of a NUMERIC from plain decimal text (`-12.5000`, `NaN`, `Infinity`,
@@ -810,7 +839,7 @@ fn json_element(value: &RawValue, target: &Target, out: &mut BytesMut) -> Result
             };
             with_length(out, |out| numeric(&number, out))?
         }
-        Target::Text | Target::Uuid | Target::TimeTz | Target::Interval => {
+        Target::Text | Target::Char | Target::Uuid | Target::TimeTz | Target::Interval => {
             text(&string()?, target, out)?
         }
         // As `to_json` writes them: ISO 8601 with a `T`, `infinity`, a ` BC` suffix.
@@ -1001,6 +1030,35 @@ mod tests {
         for bad in [r#"["0102"]"#, r#"["\\x012"]"#, r#"["\\x+f"]"#, "[1]"] {
             assert!(array(bad, &element, &mut BytesMut::new()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn internal_char_values_become_the_byte_their_text_stands_for() {
+        for (text, byte) in [
+            ("a", b'a'),
+            ("", 0),
+            ("\\", b'\\'),
+            ("\\351", 0xe9),
+            ("\\000", 0),
+        ] {
+            let mut out = BytesMut::new();
+            super::text(text, &Target::Char, &mut out).unwrap();
+            assert_eq!(&out[..], &[0, 0, 0, 1, byte][..], "{text}");
+        }
+        for bad in ["ab", "é", "\\400", "\\35", "\\3519", "\\x41"] {
+            let error = single_byte(bad).unwrap_err();
+            assert!(error.contains("byte"), "{bad}: {error}");
+        }
+        let element = Element {
+            oid: 18,
+            target: Box::new(Target::Char),
+        };
+        let mut out = BytesMut::new();
+        array(r#"["a", "\\351", "", null]"#, &element, &mut out).unwrap();
+        assert_eq!(
+            &out[20..],
+            &[0, 0, 0, 1, b'a', 0, 0, 0, 1, 0xe9, 0, 0, 0, 1, 0, 0xff, 0xff, 0xff, 0xff][..]
+        );
     }
 
     #[test]
