@@ -531,3 +531,139 @@ CREATE VIEW v_date AS select `t`.`id` AS `id`,extract(second from `t`.`d`) AS `s
         "{postgres}"
     );
 }
+
+/// The rows of `query` in MariaDB's `database`, as [`rows`] gives PostgreSQL's (NULL empty).
+fn mariadb_rows(database: &migrate_testkit::MariaDbDatabase, query: &str) -> String {
+    database
+        .sql(query)
+        .unwrap_or_else(|e| panic!("{query}: {e}"))
+        .trim_end()
+        .replace('\t', "|")
+        .replace("NULL", "")
+}
+
+/// MySQL built-ins PostgreSQL lacks, or has for other types, which the converter emitted as
+/// written (PostgreSQL refused the view): `<=>`, FIND_IN_SET, FIELD, ELT, SUBSTRING_INDEX,
+/// HEX/UNHEX, SHA2, ROUND and MOD of a DOUBLE, IF of a text column (and `!s`, dumped as
+/// `s = 0`), COALESCE/IFNULL of a number and text, JSON_EXTRACT/JSON_UNQUOTE/JSON_VALUE with
+/// literal paths, REGEXP. The PostgreSQL views return MariaDB's rows; SHA1, STR_TO_DATE,
+/// UNIX_TIMESTAMP(d) and FROM_UNIXTIME are actions that say why and what to write.
+#[test]
+fn mysql_builtins_postgres_lacks_give_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int, a int, b int, f double, s varchar(40), s2 varchar(40), j text);
+CREATE VIEW v_str AS select `t`.`id` AS `id`,if(`t`.`a` <=> `t`.`b`,1,0) AS `ns`,find_in_set(`t`.`s2`,`t`.`s`) AS `fis`,field(`t`.`s2`,'a','b',`t`.`s`) AS `fld`,elt(`t`.`a`,'x','y','z') AS `el`,substring_index(`t`.`s`,',',2) AS `si`,substring_index(`t`.`s`,',',-2) AS `si2`,substring_index(`t`.`s`,`t`.`s2`,`t`.`b`) AS `si3`,hex(`t`.`s`) AS `hx`,hex(`t`.`a`) AS `hxa`,hex(unhex(`t`.`s2`)) AS `uh`,sha2(`t`.`s`,256) AS `sh2`,sha2(`t`.`s`,512) AS `sh5`,sha2(`t`.`s`,7) AS `shx` from `t`;
+CREATE VIEW v_num AS select `t`.`id` AS `id`,round(`t`.`f`,2) AS `rf`,round(`t`.`f`) AS `rf0`,round(`t`.`f`,-1) AS `rfm`,mod(`t`.`f`,3) AS `mf`,mod(`t`.`a`,`t`.`b`) AS `ma`,if(`t`.`s`,1,0) AS `ifs`,if(`t`.`s` = 0,1,0) AS `nfs`,coalesce(`t`.`a`,`t`.`s`) AS `co`,ifnull(`t`.`a`,'none') AS `co2` from `t`;
+CREATE VIEW v_json AS select `t`.`id` AS `id`,json_extract(`t`.`j`,'$.a.b') AS `je`,json_extract(`t`.`j`,'$.a') AS `jo`,json_extract(`t`.`j`,'$.c[1]') AS `ja`,json_unquote(json_extract(`t`.`j`,'$.a.b')) AS `ju`,json_unquote(json_extract(`t`.`j`,'$.a')) AS `juo`,json_value(`t`.`j`,'$.a.b') AS `jv`,json_value(`t`.`j`,'$.c[0]') AS `jv0` from `t`;
+CREATE VIEW v_where AS select `t`.`id` AS `id` from `t` where `t`.`s` regexp '^h' or `t`.`a` <=> `t`.`b`;
+";
+    let path = file("my_builtins.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    // Warnings only: `j` is text, which may hold what is not JSON.
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("action ["), "{stderr}");
+    assert!(!stderr.contains("function.unverified"), "{stderr}");
+    assert!(
+        stderr.contains("warning [function.semantics] view v_json: JSON_EXTRACT on `t.j`: MySQL gives NULL for text that is not JSON"),
+        "{stderr}"
+    );
+    let inserts = "INSERT INTO t VALUES \
+        (1, 1, 1, 2.5, 'a,b,c', 'b', '{\"a\": {\"b\": \"xé\"}, \"c\": [true, 2.50]}'), \
+        (2, NULL, NULL, -2.5, 'Hello World', 'Hello World', '{\"a\" :  {\"b\" : [1, 2.50]}, \"c\": [false, null]}'), \
+        (3, 2, -1, 0.125, '', '', '{\"a\": {\"b\": null}}'), \
+        (4, 3, 0, 1.005, NULL, NULL, NULL), \
+        (5, 0, 2, 1234.5, '1abc', 'ABC', '[1]'), \
+        (6, 4, NULL, -0.5, ' 0.5x', 'zz', '{\"a\": {\"b\": 12}, \"c\": [\"s\", {\"k\": 1}]}'), \
+        (7, -1, 3, 8.5, 'x,,y', ',', '{\"a\": {\"b\": true}}'), \
+        (8, 2, 2, 1e20, 'héllo', 'héllo', '{}')";
+    let Some(pg) = runs_on_postgres("my_builtins", &postgres) else {
+        return;
+    };
+    let Some(mariadb) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = mariadb.create_database("my_builtins");
+    source
+        .sql(&format!("{ddl}{inserts}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
+    for view in ["v_str", "v_num", "v_json", "v_where"] {
+        let query = format!("SELECT * FROM {view} ORDER BY id");
+        assert_eq!(rows(&pg, &query), mariadb_rows(&source, &query), "{view}");
+    }
+    // round(1.005e0, 2) is 1.00 (the DOUBLE is just below 1.005), round(-2.5e0) is -2.
+    assert_eq!(
+        rows(
+            &pg,
+            "SELECT rf, rf0 FROM v_num WHERE id IN (2, 4) ORDER BY id"
+        ),
+        "-2.50|-2\n1.00|1"
+    );
+
+    let path = file(
+        "my_builtins_unsupported.sql",
+        b"CREATE TABLE t (id int, s varchar(20), d datetime, n bigint);
+CREATE VIEW v_sha AS select sha(`t`.`s`) AS `h` from `t`;
+CREATE VIEW v_date AS select str_to_date(`t`.`s`,'%Y-%m-%d') AS `d` from `t`;
+CREATE VIEW v_unix AS select unix_timestamp(`t`.`d`) AS `u`, from_unixtime(`t`.`n`) AS `f` from `t`;
+",
+    );
+    let (code, _, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    for expected in [
+        "action [function.unsupported] view v_sha: SHA has no equivalent in postgres (rule mysql.sha) -> PostgreSQL has no built-in SHA-1",
+        "action [function.unsupported] view v_date: STR_TO_DATE has no equivalent in postgres (rule mysql.str_to_date) -> MySQL's STR_TO_DATE keeps dates PostgreSQL cannot hold",
+        "action [function.unsupported] view v_unix: UNIX_TIMESTAMP has no equivalent in postgres (rule mysql.unix_timestamp) -> UNIX_TIMESTAMP(d) reads d in the MySQL session's time zone",
+        "action [function.unsupported] view v_unix: FROM_UNIXTIME has no equivalent in postgres (rule mysql.from_unixtime)",
+    ] {
+        assert!(stderr.contains(expected), "{expected}\n{stderr}");
+    }
+}
+
+/// MySQL compares text under the column's collation, ignoring case by default; PostgreSQL
+/// compares it exactly, so a view that compares or searches a text column gives other rows for
+/// mixed-case data, without an error: one warning per view, naming its first such expression.
+/// A comparison with letterless literals (and REGEXP, which becomes `~*`) gives MariaDB's rows
+/// and is not warned about.
+#[test]
+fn mysql_views_comparing_text_are_warned_about_once() {
+    let ddl = "CREATE TABLE t (id int, s varchar(40), s2 varchar(40), code char(3));
+CREATE VIEW v_eq AS select `t`.`id` AS `id` from `t` where `t`.`s` = 'hello world' or `t`.`s` like 'h%';
+CREATE VIEW v_loc AS select `t`.`id` AS `id`,locate('w',`t`.`s`) AS `p` from `t`;
+CREATE VIEW v_ok AS select `t`.`id` AS `id` from `t` where `t`.`code` = '042' or `t`.`code` in ('1','2') or `t`.`s` regexp '^h';
+";
+    let path = file("my_collation.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("warning [view.text-collation] view v_eq: `t.s = 'hello world'` compares text, which MySQL does under the column's collation"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("warning [view.text-collation] view v_loc: `locate('w', t.s)` compares text"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("[view.text-collation]").count(),
+        2,
+        "{stderr}"
+    );
+    let inserts = "INSERT INTO t VALUES (1, 'Hello World', 'a', '042'), (2, 'hello world', 'z', '1'), (3, 'x', 'y', '9')";
+    let Some(pg) = runs_on_postgres("my_collation", &postgres) else {
+        return;
+    };
+    let Some(mariadb) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = mariadb.create_database("my_collation");
+    source
+        .sql(&format!("{ddl}{inserts}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
+    let query = "SELECT * FROM v_ok ORDER BY id";
+    assert_eq!(rows(&pg, query), mariadb_rows(&source, query));
+    // What the warnings are about: 'Hello World' = 'hello world' in MariaDB only.
+    let query = "SELECT * FROM v_eq ORDER BY id";
+    assert_eq!(mariadb_rows(&source, query), "1\n2");
+    assert_eq!(rows(&pg, query), "2");
+}

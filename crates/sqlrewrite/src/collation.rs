@@ -13,7 +13,8 @@ use crate::rewrite::{guarded, Context};
 use crate::typing::{ColumnTypes, Scopes};
 use migrate_core::SourceDialect;
 use sqlparser::ast::{
-    BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Visit, Visitor,
+    BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Value, Visit,
+    Visitor,
 };
 use std::ops::ControlFlow;
 
@@ -56,9 +57,10 @@ pub fn collated_comparisons(
     };
     guarded(sql, || {
         let expr = parse::expression(sql, from)?;
+        let scopes = Scopes::of_table(table);
         let mut finder = Comparisons {
             types,
-            scopes: Scopes::of_table(table),
+            scopes: &scopes,
             found: Vec::new(),
         };
         let _ = expr.visit(&mut finder);
@@ -66,9 +68,45 @@ pub fn collated_comparisons(
     })
 }
 
+/// For a view: `expr` itself (not its parts) when it compares or searches text under a
+/// collation, as [`collated_comparisons`] finds it, but for a comparison with literals that
+/// hold no letters (`code = '042'`, `code IN ('1', '2')`), where case and accents play no part.
+pub(crate) fn compared_text(expr: &Expr, types: &ColumnTypes, scopes: &Scopes) -> Option<String> {
+    // Numbers too: MySQL compares text with a number as numbers.
+    let is_letterless = |e: &Expr| match e {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(text) => !text.chars().any(char::is_alphabetic),
+            Value::Number(..) => true,
+            _ => false,
+        },
+        Expr::UnaryOp { expr, .. } => {
+            matches!(expr.as_ref(), Expr::Value(v) if matches!(v.value, Value::Number(..)))
+        }
+        _ => false,
+    };
+    match expr {
+        Expr::BinaryOp { left, op, right }
+            if is_comparison(op) && (is_letterless(left) || is_letterless(right)) =>
+        {
+            return None
+        }
+        Expr::InList { list, .. } if list.iter().all(is_letterless) => return None,
+        // Converted to PostgreSQL's `~*`, which ignores case too (Redshift's is reported).
+        Expr::RLike { .. } => return None,
+        _ => {}
+    }
+    let mut finder = Comparisons {
+        types,
+        scopes,
+        found: Vec::new(),
+    };
+    let _ = finder.pre_visit_expr(expr);
+    finder.found.pop()
+}
+
 struct Comparisons<'t> {
     types: &'t ColumnTypes,
-    scopes: Scopes,
+    scopes: &'t Scopes,
     found: Vec<String>,
 }
 

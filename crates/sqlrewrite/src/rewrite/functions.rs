@@ -2,8 +2,8 @@
 //! the data-driven function map, then the check that anything left is known in the target.
 
 use super::{
-    concat_ws, date_format, decode, mysql, mysql_functions, mysql_interval, nvl2, timestampdiff,
-    trunc, Ctx,
+    concat_ws, date_format, decode, mysql, mysql_arithmetic, mysql_functions, mysql_interval,
+    mysql_json, mysql_strings, nvl2, timestampdiff, trunc, Ctx,
 };
 use crate::ast::{arity, builtin_name, has_clauses, is_atomic, plain_args};
 use crate::funcmap::{placeholder, Action, Rule};
@@ -147,6 +147,34 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
             ctx.log.applied(mysql_functions::SUBSTRING_NAME);
             return Some(replacement);
         }
+        (SourceDialect::Mysql, "FIELD") => {
+            rewrite = mysql_strings::field;
+            mysql_strings::FIELD_NAME
+        }
+        (SourceDialect::Mysql, "ELT") => {
+            rewrite = mysql_strings::elt;
+            mysql_strings::FIELD_NAME
+        }
+        (SourceDialect::Mysql, "COALESCE" | "IFNULL") => {
+            return plain_args(function)
+                .and_then(|args| mysql_strings::coalesce_as_text(args, ctx));
+        }
+        (SourceDialect::Mysql, "MOD" | "ROUND") if ctx.to == TargetDialect::Postgres => {
+            return plain_args(function)
+                .and_then(|args| mysql_arithmetic::mod_round_call(name, args, ctx));
+        }
+        (SourceDialect::Mysql, "HEX" | "SHA2") if ctx.to == TargetDialect::Postgres => {
+            let replacement = plain_args(function).and_then(|args| match name {
+                "HEX" => mysql_strings::hex(args, ctx),
+                _ => mysql_strings::sha2(args, ctx),
+            });
+            return replacement.or_else(|| Some(Expr::Function(function.clone())));
+        }
+        (SourceDialect::Mysql, "JSON_EXTRACT" | "JSON_UNQUOTE" | "JSON_VALUE") => {
+            let replacement =
+                plain_args(function).and_then(|args| mysql_json::json_call(name, args, ctx));
+            return replacement.or_else(|| Some(Expr::Function(function.clone())));
+        }
         (SourceDialect::Oracle, "TRUNC") => {
             return plain_args(function).and_then(|args| trunc::trunc_date(&args, ctx));
         }
@@ -266,6 +294,14 @@ impl VisitorMut for Substitute<'_> {
         if let Some(Some(n)) = placeholder(expr) {
             if let Some(arg) = n.checked_sub(1).and_then(|i| self.args.get(i)) {
                 *expr = arg.clone();
+            }
+        } else if let Expr::CompoundFieldAccess { root, .. } = expr {
+            // `(f(x))[1:2]`: the parentheses dropped around the call below are needed here.
+            if matches!(root.as_ref(), Expr::Function(_)) {
+                **root = Expr::Nested(Box::new(std::mem::replace(
+                    root,
+                    Expr::value(sqlparser::ast::Value::Null),
+                )));
             }
         } else if let Expr::Nested(inner) = expr {
             // The template wrapped operands in parentheses; drop them around simple arguments.

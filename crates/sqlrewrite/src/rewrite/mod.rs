@@ -16,6 +16,8 @@ mod mysql;
 mod mysql_arithmetic;
 mod mysql_functions;
 mod mysql_interval;
+mod mysql_json;
+mod mysql_strings;
 mod nvl2;
 mod outer_join;
 mod renamed_table;
@@ -68,6 +70,14 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql_functions::GREATEST_NAME,
     mysql_functions::SUBSTRING_NAME,
     mysql_functions::EXTRACT_NAME,
+    mysql_arithmetic::NULL_SAFE_NAME,
+    mysql_arithmetic::REGEXP_NAME,
+    mysql_arithmetic::ROUND_NAME,
+    mysql_strings::FIELD_NAME,
+    mysql_strings::HEX_NAME,
+    mysql_strings::SHA2_NAME,
+    mysql_strings::COALESCE_NAME,
+    mysql_json::NAME,
     subquery_alias::NAME,
     sequence::NAME,
     literals::NAME,
@@ -106,7 +116,7 @@ pub fn rewrite_query_in(
     to: TargetDialect,
     context: &Context,
 ) -> Result<Rewritten, RewriteError> {
-    translate(sql, from, to, context, parse::query)
+    translate(sql, from, to, context, parse::query, true)
 }
 
 /// The tables and views a query reads (names of its common table expressions included), as
@@ -177,7 +187,7 @@ pub fn rewrite_expression_in(
     to: TargetDialect,
     context: &Context,
 ) -> Result<Rewritten, RewriteError> {
-    translate(sql, from, to, context, parse::expression)
+    translate(sql, from, to, context, parse::expression, false)
 }
 
 /// Parses `sql` with `parse`, rewrites the tree and prints it: the body of both entry points.
@@ -187,10 +197,12 @@ fn translate<T: VisitMut + std::fmt::Display>(
     to: TargetDialect,
     context: &Context,
     parse: fn(&str, SourceDialect) -> Result<T, RewriteError>,
+    query: bool,
 ) -> Result<Rewritten, RewriteError> {
     guarded(sql, || {
         let mut tree = parse(sql, from)?;
         let mut ctx = Ctx::new(from, to, context)?;
+        ctx.query = query;
         run(&mut tree, &mut ctx);
         Ok(ctx.finish(tree.to_string()))
     })
@@ -239,6 +251,8 @@ pub(crate) struct Ctx {
     pub(crate) unqualified_names: Arc<HashSet<String>>,
     /// Lower-case names of the common table expressions met so far.
     pub(crate) cte_names: HashSet<String>,
+    /// Whether a query (a view's) is rewritten, rather than an expression of a table.
+    pub(crate) query: bool,
 }
 
 impl Ctx {
@@ -256,6 +270,7 @@ impl Ctx {
             view_schema: context.view_schema.clone(),
             unqualified_names: context.unqualified_names.clone(),
             cte_names: HashSet::new(),
+            query: false,
             scopes: match &context.table {
                 Some(table) => Scopes::of_table(table),
                 None => Scopes::default(),
@@ -319,6 +334,8 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        // Before any rewrite: the comparison as the source wrote it.
+        collation_warning(expr, self.ctx);
         date_arithmetic::oracle_date_arithmetic(expr, self.ctx);
         ControlFlow::Continue(())
     }
@@ -333,11 +350,13 @@ impl VisitorMut for Rewriter<'_> {
         aggregate_filter::aggregate_filter_to_case(expr, self.ctx);
         mysql_interval::source_interval(expr, self.ctx);
         functions::rewrite_call(expr, self.ctx);
+        mysql_json::arrows(expr, self.ctx);
         // After the calls: DATE_ADD has become `d + INTERVAL ...`.
         mysql_interval::date_interval_keeps_date(expr, self.ctx);
         mysql_interval::conditions_in_expr(expr, self.ctx);
         // After the boolean operands have become integers.
         mysql_arithmetic::arithmetic(expr, self.ctx);
+        mysql_arithmetic::null_safe_and_regexp(expr, self.ctx);
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);
         subscript::hive_access(expr, self.ctx);
@@ -351,4 +370,25 @@ impl VisitorMut for Rewriter<'_> {
         literals::double_quoted_string(value, self.ctx);
         ControlFlow::Continue(())
     }
+}
+
+/// One warning for a MySQL view that compares or searches text columns (the first such
+/// expression named): MySQL does it under the column's collation, which by default ignores case,
+/// where PostgreSQL and Redshift compare exactly. The column's own collation is not in the
+/// model: a `_bin` or `_cs` one is warned about too.
+fn collation_warning(expr: &Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql || !ctx.query || ctx.log.has("view.text-collation") {
+        return;
+    }
+    let Some(types) = ctx.types.as_deref() else {
+        return;
+    };
+    let Some(found) = crate::collation::compared_text(expr, types, &ctx.scopes) else {
+        return;
+    };
+    ctx.log.warning(
+        "view.text-collation",
+        format!("`{}` compares text, which MySQL does under the column's collation (the default ones ignore case and trailing spaces, and _general_ci most accents: 'Hello' = 'HELLO ') and {} does exactly: the view may give other rows or values for text that differs in case", found.replace('`', ""), ctx.to),
+        "where it matters, compare lower(a) = lower(b) (ILIKE for LIKE), or give the target column a case-insensitive ICU collation (PostgreSQL: CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)); nothing to do if the source column's collation is _bin or _cs",
+    );
 }

@@ -17,7 +17,19 @@
 //! `xor_operator`: MySQL's `^` is a bitwise XOR, PostgreSQL's `^` raises to a power: it becomes
 //! `#`.
 //!
-//! PostgreSQL targets only: Redshift's casts to a bare NUMERIC drop the decimals, and there is no
+//! `round_double_as_mysql`: MySQL's `ROUND(x, n)` of a DOUBLE rounds `x * 10^n` to the nearest
+//! even integer and shows `n` decimal places; PostgreSQL has no `ROUND(DOUBLE PRECISION, INTEGER)`.
+//! It becomes `ROUND(CAST(ROUND(x * 10^n) / 10^n AS NUMERIC), n)` (PostgreSQL's `ROUND` of a
+//! DOUBLE PRECISION rounds to even too). `MOD(a, b)` is read as `a % b`, which PostgreSQL has for
+//! every numeric type once a DOUBLE is NUMERIC.
+//!
+//! `null_safe_equal`: MySQL's `a <=> b` becomes `a IS NOT DISTINCT FROM b` (Redshift has no such
+//! operator: a `CASE` that is never NULL).
+//!
+//! `regexp_ignoring_case`: MySQL's `s REGEXP p` matches under the collation, ignoring case with the
+//! default ones: PostgreSQL's `s ~* p`. Redshift is left as written, and reported.
+//!
+//! PostgreSQL targets only (but for `<=>`): Redshift's casts to a bare NUMERIC drop the decimals, and there is no
 //! Redshift here to check another form against.
 
 use super::Ctx;
@@ -29,6 +41,9 @@ pub(crate) const DIVISION_NAME: &str = "division_keeps_decimals";
 pub(crate) const DIV_NAME: &str = "integer_division";
 pub(crate) const ZERO_NAME: &str = "division_by_zero_is_null";
 pub(crate) const XOR_NAME: &str = "xor_operator";
+pub(crate) const ROUND_NAME: &str = "round_double_as_mysql";
+pub(crate) const NULL_SAFE_NAME: &str = "null_safe_equal";
+pub(crate) const REGEXP_NAME: &str = "regexp_ignoring_case";
 
 /// MySQL's `div_precision_increment`: the decimal places `/` adds to the dividend's.
 const DIV_PRECISION_INCREMENT: u64 = 4;
@@ -107,6 +122,118 @@ pub(crate) fn arithmetic(expr: &mut Expr, ctx: &mut Ctx) {
             }
             let b = nonzero(take(right), ctx);
             **right = b;
+        }
+        _ => {}
+    }
+}
+
+/// MySQL `MOD(a, b)` (as `a % b`, rewritten by [`arithmetic`]) and `ROUND(x[, n])` of a DOUBLE;
+/// `None` leaves the call to the function map (a ROUND of an exact number means the same).
+pub(crate) fn mod_round_call(name: &str, args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
+    if name == "MOD" {
+        let [a, b] = <[Expr; 2]>::try_from(args).ok()?;
+        return Some(binary(paren(a), BinaryOperator::Modulo, paren(b)));
+    }
+    let mut args = args.into_iter();
+    let (x, digits) = (args.next()?, args.next());
+    if args.next().is_some() || kind(&x, ctx) != Some(Kind::Approximate) {
+        return None;
+    }
+    let places = match &digits {
+        None => Some(0),
+        Some(digits) => super::mysql_functions::signed_literal(digits),
+    };
+    // Beyond 15 decimal places a DOUBLE has no digits left to round.
+    let Some(places) = places.filter(|n| n.abs() <= 15) else {
+        ctx.log.action(
+            "function.unsupported",
+            format!("ROUND(`{}`, ...) of a DOUBLE with a computed (or over 15) number of decimal places: PostgreSQL has no ROUND(DOUBLE PRECISION, INTEGER)", super::mysql_json::unquoted_text(&x)),
+            "write ROUND(CAST(x AS NUMERIC), n) (which rounds halves away from zero, where MySQL rounds a DOUBLE's halves to even)",
+        );
+        return Some(Expr::Function(call(
+            "ROUND",
+            [x].into_iter().chain(digits).collect(),
+        )));
+    };
+    ctx.log.applied(ROUND_NAME);
+    let scale = number(10u64.pow(places.unsigned_abs() as u32));
+    let rounded = match places {
+        0 => Expr::Function(call("ROUND", vec![x])),
+        1.. => binary(
+            Expr::Function(call(
+                "ROUND",
+                vec![binary(paren(x), BinaryOperator::Multiply, scale.clone())],
+            )),
+            BinaryOperator::Divide,
+            scale,
+        ),
+        _ => binary(
+            Expr::Function(call(
+                "ROUND",
+                vec![binary(paren(x), BinaryOperator::Divide, scale.clone())],
+            )),
+            BinaryOperator::Multiply,
+            scale,
+        ),
+    };
+    Some(Expr::Function(call(
+        "ROUND",
+        vec![numeric(rounded), number(places.max(0).unsigned_abs())],
+    )))
+}
+
+/// MySQL `a <=> b` and `s [NOT] REGEXP p`.
+pub(crate) fn null_safe_and_regexp(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Spaceship,
+            right,
+        } => {
+            let (a, b) = (take(left), take(right));
+            ctx.log.applied(NULL_SAFE_NAME);
+            *expr = match ctx.to {
+                TargetDialect::Postgres => Expr::IsNotDistinctFrom(Box::new(a), Box::new(b)),
+                TargetDialect::Redshift => {
+                    let both_null = binary(
+                        Expr::IsNull(Box::new(a.clone())),
+                        BinaryOperator::And,
+                        Expr::IsNull(Box::new(b.clone())),
+                    );
+                    let same = binary(
+                        binary(a, BinaryOperator::Eq, b),
+                        BinaryOperator::Or,
+                        paren(both_null),
+                    );
+                    let boolean = |b| Expr::value(sqlparser::ast::Value::Boolean(b));
+                    crate::ast::case(None, vec![(same, boolean(true))], Some(boolean(false)))
+                }
+            };
+        }
+        Expr::RLike {
+            negated,
+            expr: text,
+            pattern,
+            ..
+        } => {
+            if ctx.to != TargetDialect::Postgres {
+                ctx.log.action(
+                    "function.unsupported",
+                    format!("`{}`: Redshift's regular expression operators were not checked against MySQL's REGEXP, which ignores case under the default collations", super::mysql_json::unquoted_text(expr)),
+                    "write REGEXP_INSTR(s, pattern, 1, 1, 0, 'i') > 0 after checking it against the source's values",
+                );
+                return;
+            }
+            let op = match negated {
+                true => BinaryOperator::PGRegexNotIMatch,
+                false => BinaryOperator::PGRegexIMatch,
+            };
+            let (a, b) = (take(text), take(pattern));
+            ctx.log.applied(REGEXP_NAME);
+            *expr = binary(a, op, b);
         }
         _ => {}
     }

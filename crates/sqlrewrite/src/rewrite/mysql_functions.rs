@@ -44,7 +44,7 @@ pub(crate) fn greatest_null_is_null(name: &str, args: Vec<Expr>) -> Option<Expr>
 }
 
 /// The value of an integer literal, negative ones (`-3`) included.
-fn signed_literal(expr: &Expr) -> Option<i64> {
+pub(crate) fn signed_literal(expr: &Expr) -> Option<i64> {
     match expr {
         Expr::UnaryOp {
             op: UnaryOperator::Minus,

@@ -279,6 +279,14 @@ pub(crate) fn conditions_in_expr(expr: &mut Expr, ctx: &mut Ctx) {
             }
         }
         Expr::BinaryOp { left, op, right } if is_value_operator(op) => {
+            // MySQL compares text with a number as numbers (mariadb-dump writes `!s` as `s = 0`).
+            if crate::ast::is_comparison(op) && ctx.to == TargetDialect::Postgres {
+                if is_number_literal(right) && is_text_column(left, ctx) {
+                    text_as_number(left, ctx, "");
+                } else if is_number_literal(left) && is_text_column(right, ctx) {
+                    text_as_number(right, ctx, "");
+                }
+            }
             let (left_boolean, right_boolean) = (is_boolean(left, ctx), is_boolean(right, ctx));
             if !right_boolean {
                 as_integer(left, ctx);
@@ -306,6 +314,18 @@ fn is_value_operator(op: &BinaryOperator) -> bool {
                 | BinaryOperator::Divide
                 | BinaryOperator::Modulo
         )
+}
+
+fn is_number_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(v) => matches!(v.value, Value::Number(..)),
+        Expr::UnaryOp { expr, .. } => is_number_literal(expr),
+        _ => false,
+    }
+}
+
+fn is_text_column(expr: &Expr, ctx: &Ctx) -> bool {
+    ctx.column_type(expr).is_some_and(LogicalType::is_character)
 }
 
 /// A boolean literal, or a column the target holds as a boolean.
@@ -356,6 +376,13 @@ pub(crate) fn conditions_in_select(select: &mut Select, ctx: &mut Ctx) {
 }
 
 fn condition(expr: &mut Expr, ctx: &mut Ctx) {
+    if is_text_column(expr, ctx) {
+        // Redshift's SUBSTRING takes no regular expression: left as written.
+        if ctx.to == TargetDialect::Postgres {
+            text_condition(expr, ctx);
+        }
+        return;
+    }
     if !ctx.column_type(expr).is_some_and(LogicalType::is_numeric) {
         return;
     }
@@ -365,5 +392,25 @@ fn condition(expr: &mut Expr, ctx: &mut Ctx) {
         op: BinaryOperator::NotEq,
         right: Box::new(Expr::value(Value::Number("0".into(), false))),
     }));
+    ctx.log.applied(CONDITION_NAME);
+}
+
+/// A text column used as a condition: MySQL reads the number its text starts with and tests it
+/// against 0, so `'1abc'` is true and `'abc'` false.
+fn text_condition(expr: &mut Expr, ctx: &mut Ctx) {
+    text_as_number(expr, ctx, " <> 0");
+}
+
+/// A text column where MySQL reads a number (as a condition, or compared with a number): the
+/// number its text starts with after spaces, 0 when there is none. PostgreSQL takes it with a
+/// regular expression (and refuses to compare text with a number); NULL stays NULL. `test` is
+/// appended to the number (` <> 0` for a condition).
+fn text_as_number(expr: &mut Expr, ctx: &mut Ctx, test: &str) {
+    let template = format!("(COALESCE(CAST(SUBSTRING($1 FROM '^\\s*[-+]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+)(?:[eE][-+]?[0-9]+)?') AS DOUBLE PRECISION), CASE WHEN $1 IS NOT NULL THEN 0 END){test})");
+    let Ok(template) = crate::parse::expression(&template, SourceDialect::Postgres) else {
+        return;
+    };
+    let column = std::mem::replace(expr, Expr::value(Value::Null));
+    *expr = super::functions::substitute(&template, &[column]);
     ctx.log.applied(CONDITION_NAME);
 }
