@@ -968,7 +968,15 @@ impl ChangeSource for PostgresSource {
                 "starting replication from slot {name} on {}",
                 self.endpoint()
             )))?;
-        PostgresChanges::new(self.another().await?, client, tables, selection, start).await
+        PostgresChanges::new(
+            self.another().await?,
+            client,
+            tables,
+            selection,
+            all_tables,
+            start,
+        )
+        .await
     }
 
     async fn start_capture(

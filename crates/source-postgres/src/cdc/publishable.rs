@@ -2,15 +2,14 @@
 //! refuses the UPDATE and DELETE of a published table that has no replica identity (the
 //! source's own application would fail), and it can't publish an unlogged table at all (its
 //! changes are not in the WAL). Shared by the CDC start, which refuses such a table before
-//! creating anything, and the preflight, which reports it. A captured table made unlogged later
-//! stops the change stream ([`check_logged`], and the announcement of the publication's event
-//! trigger: [`unlogged_error`]).
+//! creating anything, and the preflight, which reports it. A table of the task made unlogged
+//! later stops the change stream (the catalog tells: [`unlogged_tables`], and so does the
+//! announcement of the publication's event trigger: [`unlogged_error`]).
 
 use crate::sql::quote_ident;
 use crate::SourceError;
-use migrate_core::{QualifiedName, Table};
+use migrate_core::Table;
 use migrate_source::START_OVER;
-use std::collections::HashMap;
 use tokio_postgres::Client;
 
 /// Of table `c` (`pg_class`): its replica identity as PostgreSQL applies it, as one of the
@@ -158,7 +157,7 @@ fn object(table: &str, partition: Option<&str>) -> String {
 }
 
 /// Of a row whose columns 1 to 3 are "is a partition", schema and name (as [`published`]'s
-/// query and [`unlogged_sql`] give them): see [`sql_names`].
+/// query gives them): see [`sql_names`].
 fn relation_names(row: &tokio_postgres::Row) -> (Option<String>, String) {
     sql_names(row.get(2), row.get(3), row.get(1))
 }
@@ -264,71 +263,69 @@ pub(crate) async fn check_publishable(
 }
 
 /// Of the relations `roots` (a `FROM` item of one `oid` column: plain or partitioned tables),
-/// each one that is UNLOGGED, or has an UNLOGGED partition at any depth (not an inheritance
-/// child: a plain table is published `ONLY`): the relation of `roots` (`root`), whether the
-/// unlogged one is a partition of it (`partition`), its `schema`, `name` and oid (`relid`). By
-/// oid, through `pg_inherits`: a relation dropped meanwhile is not found, and no lock is taken
+/// each one that is UNLOGGED, or is an UNLOGGED partition of one at any depth (not an
+/// inheritance child: a plain table is published `ONLY`), by oid (`relid`). Through
+/// `pg_inherits`: a relation dropped meanwhile is not found, and no lock is taken
 /// (`pg_partition_tree` locks each partition, which would queue behind an `ALTER TABLE`). Run by
-/// [`unlogged_now`], and by the publication's event trigger for the tables of a DDL.
+/// the publication's event trigger for the tables of a DDL.
 pub(crate) fn unlogged_sql(roots: &str) -> String {
     format!(
         "
-WITH RECURSIVE tree(root, relid) AS (
-    SELECT r.oid, r.oid FROM {roots} AS r(oid)
+WITH RECURSIVE tree(relid) AS (
+    SELECT r.oid FROM {roots} AS r(oid)
   UNION ALL
-    SELECT t.root, i.inhrelid FROM tree t JOIN pg_inherits i ON i.inhparent = t.relid
+    SELECT i.inhrelid FROM tree t JOIN pg_inherits i ON i.inhparent = t.relid
       JOIN pg_class c ON c.oid = i.inhrelid
      WHERE c.relispartition
 )
-SELECT t.root, t.relid <> t.root AS partition, n.nspname::text AS schema,
-       c.relname::text AS name, t.relid
-  FROM tree t JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+SELECT t.relid FROM tree t JOIN pg_class c ON c.oid = t.relid
  WHERE c.relkind = 'r' AND c.relpersistence = 'u'"
     )
 }
 
-/// Stops change capture when one of the `captured` tables (by relation oid, named as the task
-/// captures them), or a partition of one, is UNLOGGED: made so after capture began (creating
-/// the task refuses it: [`check_publishable`]). Its changes are not written to the WAL from
-/// then on, so the stream has none of them: the catalog tells ([`unlogged_now`]), and so does
-/// the publication's event trigger where there is one (also of a table set LOGGED again since).
-/// One small catalog query; the change stream runs it when it starts and now and then.
-pub(crate) async fn check_logged(
-    client: &Client,
-    captured: &HashMap<u32, QualifiedName>,
-) -> Result<(), SourceError> {
-    let unlogged = unlogged_now(client, captured).await?;
-    if unlogged.is_empty() {
-        return Ok(());
-    }
-    Err(unlogged_error(unlogged))
-}
+/// An UNLOGGED table, then each of its partition ancestors up to the root (the table its changes
+/// would arrive as), each by relation oid, schema and name: as the catalog tells it
+/// ([`unlogged_tables`]) and as the publication's event trigger announces it
+/// ([`super::TABLE_UNLOGGED`]).
+pub(crate) type Ancestry = Vec<(u32, String, String)>;
 
-/// The `captured` tables (by relation oid, named as the task captures them) that are UNLOGGED,
-/// or have an UNLOGGED partition, in the catalog now.
-pub(crate) async fn unlogged_now(
-    client: &Client,
-    captured: &HashMap<u32, QualifiedName>,
-) -> Result<Vec<Unlogged>, SourceError> {
-    let oids: Vec<u32> = captured.keys().copied().collect();
+/// Every UNLOGGED table of the source (partitions included: a partitioned table holds no rows),
+/// each with its [`Ancestry`]; the change stream keeps those of the task. One catalog query,
+/// cheap enough to run every few seconds while changes flow: a scan of `pg_class` for the few
+/// UNLOGGED tables, then their partition ancestors by index (`pg_inherits`, without a lock: a
+/// relation dropped meanwhile is not found).
+pub(crate) async fn unlogged_tables(client: &Client) -> Result<Vec<Ancestry>, SourceError> {
     let rows = client
-        .query(&unlogged_sql("unnest($1::oid[])"), &[&oids])
+        .query(
+            "WITH RECURSIVE chain(relid, depth, oid) AS (
+                 SELECT c.oid, 0, c.oid FROM pg_class c
+                  WHERE c.relkind = 'r' AND c.relpersistence = 'u'
+               UNION ALL
+                 SELECT h.relid, h.depth + 1, i.inhparent
+                   FROM chain h JOIN pg_class c ON c.oid = h.oid AND c.relispartition
+                   JOIN pg_inherits i ON i.inhrelid = h.oid
+             )
+             SELECT array_agg(h.oid ORDER BY h.depth), array_agg(n.nspname::text ORDER BY h.depth),
+                    array_agg(c.relname::text ORDER BY h.depth)
+               FROM chain h JOIN pg_class c ON c.oid = h.oid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              GROUP BY h.relid",
+            &[],
+        )
         .await
         .map_err(SourceError::query(
-            "checking that the captured tables are still logged",
+            "looking for UNLOGGED tables in the source's catalog",
         ))?;
     Ok(rows
         .iter()
-        .filter_map(|row| {
-            let table = captured.get(&row.get::<_, u32>(0))?.to_string();
-            let (partition, sql_name) = relation_names(row);
-            Some(Unlogged {
-                table,
-                captured: true,
-                partition,
-                sql_name,
-                seen: "it is UNLOGGED".into(),
-            })
+        .map(|row| {
+            let (oids, schemas, names): (Vec<u32>, Vec<String>, Vec<String>) =
+                (row.get(0), row.get(1), row.get(2));
+            oids.into_iter()
+                .zip(schemas)
+                .zip(names)
+                .map(|((oid, schema), name)| (oid, schema, name))
+                .collect()
         })
         .collect())
 }
