@@ -2623,3 +2623,70 @@ fn mariadb_a_table_taking_a_captured_name_freed_before_is_a_warning_and_followed
     validate_with(source.url(), target.url(), hint, &mappings);
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+/// Source and target in one database, every schema selected but the target's: migrate's own
+/// schema (`migrate`: checkpoints, staging tables of the apply) is never taken for the user's,
+/// on the first run (where it appears while capturing) or on the next (where it is there
+/// before planning).
+#[test]
+fn one_database_never_captures_migrates_own_schema() {
+    let Some((db, _unused, staging)) = pg_task("cdc_own_schema") else {
+        return;
+    };
+    db.sql(
+        "CREATE TABLE t (id int PRIMARY KEY, v text);
+         INSERT INTO t SELECT g, 'row ' || g FROM generate_series(1, 10) g;",
+    )
+    .unwrap();
+    let mapping = staging.with_extension(format!("{}.json", unique()));
+    std::fs::write(
+        &mapping,
+        r#"{"rules": [
+             {"rule-type": "selection", "rule-id": "1", "rule-name": "all",
+              "object-locator": {"schema-name": "%", "table-name": "%"}, "rule-action": "include"},
+             {"rule-type": "selection", "rule-id": "2", "rule-name": "not the copy",
+              "object-locator": {"schema-name": "copy", "table-name": "%"}, "rule-action": "exclude"},
+             {"rule-type": "transformation", "rule-id": "3", "rule-name": "into copy",
+              "rule-target": "schema", "object-locator": {"schema-name": "public"},
+              "rule-action": "rename", "value": "copy"}]}"#,
+    )
+    .unwrap();
+    let start = || {
+        start_cdc(
+            db.url(),
+            db.url(),
+            &staging,
+            "own_schema",
+            true,
+            &["--table-mappings", mapping.to_str().unwrap()],
+        )
+    };
+    let rows = |table: &str| {
+        psql(
+            db.url(),
+            &format!("SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM {table}"),
+        )
+        .unwrap()
+    };
+    let mut cdc = start();
+    wait_for_capture(&mut cdc, db.url());
+    db.sql("UPDATE t SET v = v || '!' WHERE id <= 5; DELETE FROM t WHERE id = 10;")
+        .unwrap();
+    let (code, summary) = cdc.wait(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{summary:?}");
+    assert_eq!(rows("copy.t"), rows("public.t"));
+    db.sql("UPDATE t SET v = 'while stopped' WHERE id = 1")
+        .unwrap();
+    let (code, summary) = start().summary(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{summary:#}");
+    assert_eq!(rows("copy.t"), rows("public.t"));
+    assert!(rows("copy.t").starts_with("1=while stopped,"));
+    let sources: Vec<&str> = summary["tables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["source"].as_str())
+        .collect();
+    assert_eq!(sources, ["public.t"], "{summary:#}");
+    let _ = std::fs::remove_dir_all(&staging);
+}

@@ -87,6 +87,10 @@ pub const BOOKKEEPING_TABLES: [&str; 4] = [
     "migrate_cdc_table",
 ];
 
+/// The start of the names of the tables in which a PostgreSQL target's change apply stages a
+/// batch (in [`BOOKKEEPING_SCHEMA`], dropped once the batch is applied).
+pub const BOOKKEEPING_STAGING_PREFIX: &str = "cdc_";
+
 /// A possibly schema-qualified object name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct QualifiedName {
@@ -115,11 +119,14 @@ impl QualifiedName {
     }
 
     /// One of the tables in which migrate keeps its own state on a target (schema `migrate`,
-    /// [`BOOKKEEPING_TABLES`]). A source that was once a target holds them too, and loading them
-    /// would replace the target's own state while the run writes to it.
+    /// [`BOOKKEEPING_TABLES`]), or stages a change batch ([`BOOKKEEPING_STAGING_PREFIX`]). A
+    /// source that was once a target holds them too, and loading them would replace the
+    /// target's own state while the run writes to it; a source that is the target itself would
+    /// capture its own writes.
     pub fn is_bookkeeping(&self) -> bool {
+        let name = self.name.value.as_str();
         self.schema_value() == BOOKKEEPING_SCHEMA
-            && BOOKKEEPING_TABLES.contains(&self.name.value.as_str())
+            && (BOOKKEEPING_TABLES.contains(&name) || name.starts_with(BOOKKEEPING_STAGING_PREFIX))
     }
 
     /// The schema part as stored, `""` when unqualified.

@@ -973,7 +973,11 @@ fn short_hash(text: &str) -> String {
 
 /// The prefix of the unlogged staging tables of `task`'s parallel apply (schema `migrate`).
 fn staging_prefix(task: &str) -> String {
-    format!("cdc_{}_", short_hash(task))
+    format!(
+        "{}{}_",
+        migrate_core::BOOKKEEPING_STAGING_PREFIX,
+        short_hash(task)
+    )
 }
 
 impl PostgresWarehouse {
