@@ -667,3 +667,101 @@ CREATE VIEW v_ok AS select `t`.`id` AS `id` from `t` where `t`.`code` = '042' or
     assert_eq!(mariadb_rows(&source, query), "1\n2");
     assert_eq!(rows(&pg, query), "2");
 }
+
+/// `mariadb-dump --no-data` of `database`, as a user would convert it.
+fn mariadb_dump(
+    server: &migrate_testkit::MariaDb,
+    database: &migrate_testkit::MariaDbDatabase,
+) -> Vec<u8> {
+    // mysql://user:password@host:port/name
+    let parsed = database
+        .url()
+        .strip_prefix("mysql://")
+        .and_then(|rest| rest.split_once('@'))
+        .and_then(|(credentials, rest)| {
+            let (host, port) = rest.split_once('/')?.0.rsplit_once(':')?;
+            Some((credentials.split_once(':')?, host, port))
+        });
+    let Some(((user, password), host, port)) = parsed else {
+        panic!("unexpected URL {}", database.url());
+    };
+    let client = server.client_path();
+    let dump = ["mariadb-dump", "mysqldump"]
+        .into_iter()
+        .map(|name| client.with_file_name(name))
+        .find(|path| path.exists())
+        .expect("mariadb-dump beside the mariadb client");
+    let output = std::process::Command::new(&dump)
+        .args([
+            "--no-data",
+            "--skip-comments",
+            "-h",
+            host,
+            "-P",
+            port,
+            "-u",
+            user,
+        ])
+        .arg(database.name())
+        .env("MYSQL_PWD", password)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", dump.display()));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// MariaDB compares a `_bin` or `_cs` column's text as PostgreSQL does, case and all: the views
+/// that compare only such columns were warned about like any other. mariadb-dump names each
+/// column's collation where it is not its table's, and the table's: a view comparing a `_ci`
+/// column is warned about, views comparing `_bin` and `_cs` columns (the table's collation or
+/// their own) are not, and give MariaDB's rows on PostgreSQL.
+#[test]
+fn mysql_views_comparing_case_sensitive_columns_are_not_warned_about() {
+    let Some(mariadb) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = mariadb.create_database("my_case_sensitive");
+    let inserts = "INSERT INTO t VALUES (1, 'Hello', 'Hello', 'Hello'), (2, 'hello', 'hello', 'hello'), (3, 'x', 'x', 'x');
+INSERT INTO u VALUES (1, 'Hello'), (2, 'HELLO');";
+    source
+        .sql(&format!(
+            "CREATE TABLE t (id int, s_bin varchar(20) COLLATE utf8mb4_bin,
+                             s_cs varchar(20) CHARACTER SET latin1 COLLATE latin1_general_cs,
+                             s_ci varchar(20) COLLATE utf8mb4_general_ci);
+             CREATE TABLE u (id int, s varchar(20)) COLLATE utf8mb4_bin;
+             CREATE VIEW v_bin AS SELECT id FROM t WHERE s_bin = 'Hello';
+             CREATE VIEW v_cs AS SELECT id FROM t WHERE s_cs LIKE 'H%' OR s_cs IN ('X');
+             CREATE VIEW v_table AS SELECT id, locate('L', s) AS p FROM u WHERE s <> 'hello';
+             CREATE VIEW v_ci AS SELECT id FROM t WHERE s_ci = 'Hello';
+             {inserts}"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = file("my_case_sensitive.sql", &mariadb_dump(mariadb, &source));
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr
+            .contains("warning [view.text-collation] view v_ci: `t.s_ci = 'Hello'` compares text"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("[view.text-collation]").count(),
+        1,
+        "{stderr}"
+    );
+    let Some(pg) = runs_on_postgres("my_case_sensitive", &postgres) else {
+        return;
+    };
+    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
+    for view in ["v_bin", "v_cs", "v_table"] {
+        let query = format!("SELECT * FROM {view} ORDER BY id");
+        assert_eq!(rows(&pg, &query), mariadb_rows(&source, &query), "{view}");
+    }
+    let query = "SELECT * FROM v_ci ORDER BY id";
+    assert_eq!(mariadb_rows(&source, query), "1\n2");
+    assert_eq!(rows(&pg, query), "1");
+}

@@ -199,6 +199,11 @@ pub struct Column {
     /// MySQL `ON UPDATE CURRENT_TIMESTAMP` and the like, in the source dialect.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_update: Option<String>,
+    /// The collation the source compares and sorts the column's text under, as the source names
+    /// it (MySQL `utf8mb4_bin`, PostgreSQL `pg_catalog."C"`); `None` where the source gives the
+    /// column its default without naming it. The target column gets its own default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -218,6 +223,7 @@ impl Column {
             identity: None,
             generated: None,
             on_update: None,
+            collation: None,
             comment: None,
             statistics: None,
             location: None,

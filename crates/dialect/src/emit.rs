@@ -1160,7 +1160,7 @@ impl<'a> Emitter<'a> {
                 Severity::Warning,
                 "constraint.check-collation",
                 object,
-                format!("CHECK ({condition}) is not created: {why}, which MySQL does under the column's collation (the default ones ignore case and trailing spaces: 'OPEN ' = 'open') and PostgreSQL does exactly, so the target would refuse rows the source accepted"),
+                format!("CHECK ({condition}) is not created: {why}, which MySQL does under the column's collation (the default ones ignore case and trailing spaces: 'OPEN ' = 'open'; _bin and _cs ones, but for NO PAD ones, trailing spaces) and PostgreSQL does exactly, so the target would refuse rows the source accepted"),
                 format!("find the rows PostgreSQL would refuse once the data is loaded (SELECT * FROM {table_name} WHERE NOT ({rewritten})), correct them, then add it: {statement}; or add a condition that ignores case and trailing spaces as the source does (with lower() and rtrim())"),
                 table.location.as_ref(),
             );
@@ -2068,15 +2068,16 @@ enum SynonymsOf {
     Views,
 }
 
-/// The type of every column of the catalog, for the rewrites.
+/// The type and collation of every column of the catalog, for the rewrites.
 fn column_types(catalog: &Catalog) -> ColumnTypes {
     let mut types = ColumnTypes::new();
     for table in &catalog.tables {
         for column in &table.columns {
-            types.insert(
+            types.insert_collated(
                 &table.name.name.value,
                 &column.name.value,
                 column.data_type.clone(),
+                column.collation.as_deref(),
             );
         }
     }

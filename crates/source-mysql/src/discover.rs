@@ -25,7 +25,7 @@ SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_ROWS,
 
 const COLUMNS: &str = "
 SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA,
-       GENERATION_EXPRESSION, COLUMN_COMMENT
+       GENERATION_EXPRESSION, COLUMN_COMMENT, COLLATION_NAME
   FROM information_schema.COLUMNS
  WHERE {schemas}
  ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";
@@ -266,6 +266,7 @@ impl MysqlSource {
             let extra: String = get(&mut row, 6, context)?.unwrap_or_default();
             let generated: Option<String> = get(&mut row, 7, context)?;
             let comment: Option<String> = get(&mut row, 8, context)?;
+            let collation: Option<String> = get(&mut row, 9, context)?;
             let object = format!("{schema}.{table_name}.{name}");
             let is_json = json_columns.contains(&(schema, table_name, name.clone()));
             let type_text = if is_json {
@@ -294,6 +295,7 @@ impl MysqlSource {
             column.generated = generated.filter(|g| !g.is_empty());
             column.on_update = on_update(&extra);
             column.comment = comment.filter(|c| !c.is_empty());
+            column.collation = collation;
             catalog.tables[index].columns.push(column);
         }
 

@@ -259,9 +259,10 @@ impl PostgresSource {
                     });
                 }
             }
-            if let Some(collation) = row.get::<_, Option<String>>(16) {
-                // As the converter reports a COLLATE clause of a script: the model has no
-                // column collation.
+            let collation: Option<String> = row.get(16);
+            if let Some(collation) = &collation {
+                // As the converter reports a COLLATE clause of a script: the target column
+                // does not get it.
                 catalog.findings.push(Finding::new(
                     Severity::Warning,
                     "column.collation",
@@ -272,6 +273,7 @@ impl PostgresSource {
             }
             let table = &mut catalog.tables[index];
             let mut column = Column::new(ident(&name), display, data_type);
+            column.collation = collation;
             column.nullable = !row.get::<_, bool>(2);
             let expression: Option<String> = row.get(8);
             if row.get::<_, String>(12).is_empty() {

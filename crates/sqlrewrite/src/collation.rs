@@ -4,7 +4,8 @@
 //! trailing spaces (`'OPEN ' = 'open'`); PostgreSQL's default collation compares them character
 //! by character. A CHECK that compares a text column (`status IN ('open', 'closed')`) converts
 //! without an error, but refuses rows in the target that the source accepted. The converter
-//! leaves such a CHECK out and says why: what this finds.
+//! leaves such a CHECK out and says why: what this finds. A column whose collation compares as
+//! PostgreSQL does (see [`compares_exactly`]) is compared exactly in both.
 
 use crate::ast::{builtin_name, is_comparison};
 use crate::error::RewriteError;
@@ -43,7 +44,10 @@ const COMPARING: &[&str] = &["FIELD", "FIND_IN_SET", "INSTR", "LOCATE", "STRCMP"
 /// text under a collation, as written: comparisons, `IN`, `BETWEEN`, `LIKE`, `REGEXP` and the
 /// comparing functions (`LOCATE`, `STRCMP`...) where an operand is a text column (or text made
 /// from one: `LOWER(name)`, `CONCAT(a, b)`). Column types come from [`Context::types`]; an
-/// operand of unknown type is not taken for text. Other sources compare text exactly: none.
+/// operand of unknown type is not taken for text, one of unknown collation is (MySQL's defaults
+/// ignore case). A column whose collation compares case and trailing spaces
+/// ([`Agreement::CaseAndTrailingSpaces`]) is compared exactly. Other sources compare text
+/// exactly: none.
 pub fn collated_comparisons(
     sql: &str,
     from: SourceDialect,
@@ -61,6 +65,7 @@ pub fn collated_comparisons(
         let mut finder = Comparisons {
             types,
             scopes: &scopes,
+            agreement: Agreement::CaseAndTrailingSpaces,
             found: Vec::new(),
         };
         let _ = expr.visit(&mut finder);
@@ -70,7 +75,8 @@ pub fn collated_comparisons(
 
 /// For a view: `expr` itself (not its parts) when it compares or searches text under a
 /// collation, as [`collated_comparisons`] finds it, but for a comparison with literals that
-/// hold no letters (`code = '042'`, `code IN ('1', '2')`), where case and accents play no part.
+/// hold no letters (`code = '042'`, `code IN ('1', '2')`), where case and accents play no part,
+/// and of columns whose collation is case-sensitive ([`Agreement::Case`]).
 pub(crate) fn compared_text(expr: &Expr, types: &ColumnTypes, scopes: &Scopes) -> Option<String> {
     // Numbers too: MySQL compares text with a number as numbers.
     let is_letterless = |e: &Expr| match e {
@@ -98,49 +104,103 @@ pub(crate) fn compared_text(expr: &Expr, types: &ColumnTypes, scopes: &Scopes) -
     let mut finder = Comparisons {
         types,
         scopes,
+        agreement: Agreement::Case,
         found: Vec::new(),
     };
     let _ = finder.pre_visit_expr(expr);
     finder.found.pop()
 }
 
+/// What the target's exact comparison of text must agree with the source's in, for the
+/// difference to matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Agreement {
+    /// Case (and accents): a view's rows. Trailing spaces are left aside: they rarely end the
+    /// text a view compares, and the view's warning is about case.
+    Case,
+    /// Case and trailing spaces too: a CHECK, which refuses the rows where they differ (MySQL's
+    /// `'closed '` passes `status IN ('closed')` under `utf8mb4_bin`).
+    CaseAndTrailingSpaces,
+}
+
+/// Whether MySQL compares text under `collation` as PostgreSQL's default collation does, to the
+/// extent of `agreement`. Case: binary collations (`utf8mb4_bin`, the `binary` character set)
+/// and case- and accent-sensitive ones (`latin1_general_cs`, `utf8mb4_0900_as_cs`; not
+/// `_ai_cs`). Trailing spaces: only NO PAD collations count them: `binary`, MariaDB's `_nopad_`
+/// ones and MySQL 8's `_0900_` ones; the others (`utf8mb4_bin` too) take `'a '` for `'a'`.
+fn compares_exactly(collation: &str, agreement: Agreement) -> bool {
+    let collation = collation.to_ascii_lowercase();
+    let case_sensitive = collation == "binary"
+        || collation.ends_with("_bin")
+        || (collation.ends_with("_cs") && !collation.ends_with("_ai_cs"));
+    let counts_trailing_spaces =
+        collation == "binary" || collation.contains("_nopad_") || collation.contains("_0900_");
+    case_sensitive && (agreement == Agreement::Case || counts_trailing_spaces)
+}
+
 struct Comparisons<'t> {
     types: &'t ColumnTypes,
     scopes: &'t Scopes,
+    agreement: Agreement,
     found: Vec<String>,
 }
 
 impl Comparisons<'_> {
-    /// Whether `expr` is text the source holds under a column's collation.
+    /// Whether `expr` is text the source compares under a collation that does not compare it
+    /// exactly (see [`compares_exactly`]).
     fn is_text(&self, expr: &Expr) -> bool {
+        self.is_collated_text(expr, true)
+    }
+
+    /// As [`Comparisons::is_text`]; `columns_collation`: false where the text of columns is
+    /// compared under another collation than theirs, whatever it is (in a CAST).
+    fn is_collated_text(&self, expr: &Expr, columns_collation: bool) -> bool {
+        let is_text = |expr| self.is_collated_text(expr, columns_collation);
         match expr {
             Expr::Identifier(_) | Expr::CompoundIdentifier(_) => self
                 .scopes
-                .column_type(self.types, expr)
-                .is_some_and(migrate_core::LogicalType::is_character),
-            Expr::Nested(inner) | Expr::Collate { expr: inner, .. } => self.is_text(inner),
-            Expr::Substring { expr, .. } | Expr::Trim { expr, .. } => self.is_text(expr),
+                .referenced(self.types, expr)
+                .is_some_and(|column| {
+                    column.data_type.is_character()
+                        && !(columns_collation
+                            && column
+                                .collation
+                                .as_deref()
+                                .is_some_and(|c| compares_exactly(c, self.agreement)))
+                }),
+            Expr::Collate { expr, collation } => {
+                let exact = collation
+                    .0
+                    .last()
+                    .and_then(|part| part.as_ident())
+                    .is_some_and(|name| compares_exactly(&name.value, self.agreement));
+                !exact && self.is_collated_text(expr, false)
+            }
+            Expr::Nested(inner) => is_text(inner),
+            Expr::Substring { expr, .. } | Expr::Trim { expr, .. } => is_text(expr),
+            // MySQL's CAST to CHAR gives text under the connection's collation (a view's is saved
+            // with it: `utf8mb3_general_ci` in mariadb-dump's views), whatever the column's.
             Expr::Cast {
                 expr, data_type, ..
-            } => is_text_type(data_type) && self.is_text(expr),
+            } => is_text_type(data_type) && self.is_collated_text(expr, false),
             Expr::Case {
                 conditions,
                 else_result,
                 ..
             } => {
-                conditions.iter().any(|when| self.is_text(&when.result))
-                    || else_result.as_deref().is_some_and(|e| self.is_text(e))
+                conditions.iter().any(|when| is_text(&when.result))
+                    || else_result.as_deref().is_some_and(is_text)
             }
             Expr::BinaryOp {
                 left,
                 op: BinaryOperator::StringConcat,
                 right,
-            } => self.is_text(left) || self.is_text(right),
+            } => is_text(left) || is_text(right),
             // A user-defined function (quoted or qualified) of text is taken for text.
             Expr::Function(function) => {
                 builtin_name(function).is_none_or(|name| {
                     !NOT_TEXT.contains(&name.as_str()) && !COMPARING.contains(&name.as_str())
-                }) && arguments(&function.args).any(|arg| self.is_text(arg))
+                }) && arguments(&function.args).any(is_text)
             }
             _ => false,
         }
@@ -218,7 +278,8 @@ mod tests {
         collated_comparisons(sql, SourceDialect::Mysql, &typed()).unwrap()
     }
 
-    /// Table `t`'s column types: text `status` and `code`, integer `n`, date `d`.
+    /// Table `t`'s column types: text `status` and `code` (of no named collation), integer `n`,
+    /// date `d`, and text of the collation each other column is named after.
     fn typed() -> Context {
         let mut types = ColumnTypes::new();
         let varchar = LogicalType::Varchar {
@@ -226,9 +287,20 @@ mod tests {
             unit: LengthUnit::Char,
         };
         types.insert("t", "status", varchar.clone());
-        types.insert("t", "code", varchar);
+        types.insert("t", "code", varchar.clone());
         types.insert("t", "n", LogicalType::Integer);
         types.insert("t", "d", LogicalType::Date);
+        for collation in [
+            "utf8mb4_bin",
+            "utf8mb4_nopad_bin",
+            "latin1_general_cs",
+            "utf8mb4_0900_as_cs",
+            "utf8mb4_uca1400_ai_cs",
+            "utf8mb4_general_ci",
+            "binary",
+        ] {
+            types.insert_collated("t", collation, varchar.clone(), Some(collation));
+        }
         Context {
             types: Some(Arc::new(types)),
             table: Some("t".into()),
@@ -274,6 +346,60 @@ mod tests {
             "n in (1, 2)",
         ] {
             assert_eq!(found(sql), Vec::<String>::new(), "{sql}");
+        }
+    }
+
+    /// A CHECK on a column that compares case and trailing spaces as PostgreSQL does is not
+    /// found; `utf8mb4_bin` and `latin1_general_cs` take `'x '` for `'x'`, so it is.
+    #[test]
+    fn checks_of_columns_compared_exactly_are_not_found() {
+        for sql in [
+            "utf8mb4_nopad_bin in ('open', 'closed')",
+            "utf8mb4_0900_as_cs like 'o%'",
+            "`binary` = 'open'",
+            "lower(utf8mb4_nopad_bin) = 'open'",
+            "status collate utf8mb4_nopad_bin = 'open'",
+        ] {
+            assert_eq!(found(sql), Vec::<String>::new(), "{sql}");
+        }
+        for sql in [
+            "utf8mb4_bin in ('open', 'closed')",
+            "latin1_general_cs = 'open'",
+            "utf8mb4_uca1400_ai_cs = 'open'",
+            "utf8mb4_general_ci = 'open'",
+            "utf8mb4_nopad_bin = status",
+            // Under the connection's collation, or the one named.
+            "cast(utf8mb4_nopad_bin as char) = 'open'",
+            "utf8mb4_nopad_bin collate utf8mb4_general_ci = 'open'",
+        ] {
+            assert!(!found(sql).is_empty(), "{sql}");
+        }
+    }
+
+    /// A view comparing a column whose collation is case-sensitive is not warned about, whether
+    /// or not it counts trailing spaces.
+    #[test]
+    fn views_comparing_case_sensitive_columns_are_not_found() {
+        let context = typed();
+        let types = context.types.as_deref().unwrap();
+        let compares = |sql: &str| {
+            let expr = parse::expression(sql, SourceDialect::Mysql).unwrap();
+            compared_text(&expr, types, &Scopes::of_table("t")).is_some()
+        };
+        for sql in [
+            "t.utf8mb4_bin = 'Hello'",
+            "latin1_general_cs like 'H%'",
+            "utf8mb4_nopad_bin between 'a' and 'm'",
+        ] {
+            assert!(!compares(sql), "{sql}");
+        }
+        for sql in [
+            "status = 'Hello'",
+            "utf8mb4_general_ci = 'Hello'",
+            "utf8mb4_uca1400_ai_cs = 'Hello'",
+            "utf8mb4_bin = status",
+        ] {
+            assert!(compares(sql), "{sql}");
         }
     }
 

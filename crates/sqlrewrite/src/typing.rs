@@ -9,7 +9,14 @@ use std::collections::HashMap;
 /// (schemas are not distinguished: two tables of the same name in two schemas keep the first).
 #[derive(Debug, Default, Clone)]
 pub struct ColumnTypes {
-    tables: HashMap<String, HashMap<String, LogicalType>>,
+    tables: HashMap<String, HashMap<String, ColumnType>>,
+}
+
+/// A column's type, and the collation the source names for its text.
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnType {
+    pub(crate) data_type: LogicalType,
+    pub(crate) collation: Option<String>,
 }
 
 impl ColumnTypes {
@@ -18,14 +25,29 @@ impl ColumnTypes {
     }
 
     pub fn insert(&mut self, table: &str, column: &str, data_type: LogicalType) {
+        self.insert_collated(table, column, data_type, None);
+    }
+
+    /// As [`ColumnTypes::insert`], with the collation the source compares the column's text
+    /// under (MySQL's `utf8mb4_bin`), `None` where it does not name one.
+    pub fn insert_collated(
+        &mut self,
+        table: &str,
+        column: &str,
+        data_type: LogicalType,
+        collation: Option<&str>,
+    ) {
         self.tables
             .entry(table.to_lowercase())
             .or_default()
             .entry(column.to_lowercase())
-            .or_insert(data_type);
+            .or_insert(ColumnType {
+                data_type,
+                collation: collation.map(str::to_string),
+            });
     }
 
-    fn get(&self, table: &str, column: &str) -> Option<&LogicalType> {
+    fn get(&self, table: &str, column: &str) -> Option<&ColumnType> {
         self.tables
             .get(&table.to_lowercase())?
             .get(&column.to_lowercase())
@@ -84,6 +106,16 @@ impl Scopes {
         qualifier: Option<&str>,
         column: &str,
     ) -> Option<(&'s str, &'t LogicalType)> {
+        self.find(types, qualifier, column)
+            .map(|(used, column)| (used, &column.data_type))
+    }
+
+    fn find<'s, 't>(
+        &'s self,
+        types: &'t ColumnTypes,
+        qualifier: Option<&str>,
+        column: &str,
+    ) -> Option<(&'s str, &'t ColumnType)> {
         let qualifier = qualifier.map(str::to_lowercase);
         self.stack.iter().rev().find_map(|scope| {
             let mut found = scope
@@ -105,15 +137,26 @@ impl Scopes {
         types: &'t ColumnTypes,
         expr: &Expr,
     ) -> Option<&'t LogicalType> {
+        self.referenced(types, expr).map(|column| &column.data_type)
+    }
+
+    /// The column a column reference names, when the tables in scope tell it unambiguously.
+    pub(crate) fn referenced<'t>(
+        &self,
+        types: &'t ColumnTypes,
+        expr: &Expr,
+    ) -> Option<&'t ColumnType> {
         match expr {
             Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
                 let qualifier = &parts[parts.len() - 2].value;
                 let column = &parts[parts.len() - 1].value;
-                self.column(types, Some(qualifier), column)
-                    .map(|(_, ty)| ty)
+                self.find(types, Some(qualifier), column)
+                    .map(|(_, column)| column)
             }
-            Expr::Identifier(ident) => self.column(types, None, &ident.value).map(|(_, ty)| ty),
-            Expr::Nested(inner) => self.column_type(types, inner),
+            Expr::Identifier(ident) => self
+                .find(types, None, &ident.value)
+                .map(|(_, column)| column),
+            Expr::Nested(inner) => self.referenced(types, inner),
             _ => None,
         }
     }

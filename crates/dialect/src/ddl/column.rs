@@ -115,9 +115,12 @@ impl DdlReader {
         column: &mut Column,
     ) -> Result<(), ParseError> {
         let mut last_start = usize::MAX;
+        // MySQL: the column's CHARACTER SET and BINARY attribute, for its collation.
+        let mut charset = None;
+        let mut binary = false;
         loop {
             if cursor.at_end() || cursor.is(&Token::Comma) || cursor.is(&Token::RParen) {
-                return Ok(());
+                break;
             }
             // Every option consumes tokens; one that doesn't would loop forever.
             let start = cursor.position();
@@ -228,8 +231,7 @@ impl DdlReader {
             } else if cursor.eat_kw("COLLATE") {
                 self.column_collation(cursor, &table.name, column);
             } else if cursor.eat_kw("CHARSET") || cursor.eat_kws(&["CHARACTER", "SET"]) {
-                cursor.eat(&Token::Eq);
-                cursor.advance();
+                charset = super::mysql::charset_name(cursor);
             } else if cursor.eat_kw("COLUMN_FORMAT")
                 || cursor.eat_kw("STORAGE")
                 || cursor.eat_kw("SRID")
@@ -250,13 +252,16 @@ impl DdlReader {
             } else if eat_system_versioning(cursor) {
                 // MariaDB `WITHOUT SYSTEM VERSIONING`: the column's history is not kept, and
                 // no history is migrated anyway (see `table.system-versioned`).
-            } else if cursor.eat_kw("VISIBLE")
-                || cursor.eat_kw("SORT")
-                || cursor.eat_kw("BINARY")
-                || cursor.eat_kw("ASCII")
-                || cursor.eat_kw("UNICODE")
-            {
-                // BINARY/ASCII/UNICODE: MySQL collation shorthands.
+            } else if cursor.eat_kw("VISIBLE") || cursor.eat_kw("SORT") {
+                // Nothing the target has.
+            } else if cursor.eat_kw("BINARY") {
+                // MySQL's shorthand for the `_bin` collation of the column's character set.
+                binary = true;
+            } else if cursor.eat_kw("ASCII") {
+                // MySQL's shorthands for CHARACTER SET latin1 and ucs2.
+                charset = Some("latin1".to_string());
+            } else if cursor.eat_kw("UNICODE") {
+                charset = Some("ucs2".to_string());
             } else if is_state_word(cursor) {
                 constraint_state(cursor, &mut ConstraintState::default())?;
             } else {
@@ -269,6 +274,16 @@ impl DdlReader {
                 ));
             }
         }
+        // Numbers and dates have none, whatever the table's.
+        if self.dialect == SourceDialect::Mysql
+            && column.collation.is_none()
+            && column.data_type.is_character()
+        {
+            column.collation = self
+                .table_charset
+                .column_collation(charset.as_deref(), binary);
+        }
+        Ok(())
     }
 
     /// Adds an inline constraint to the table, reading its state words. `index`: a key's index
@@ -350,10 +365,21 @@ impl DdlReader {
         Ok(())
     }
 
-    /// The collation after COLLATE, possibly qualified (pg_dump's `pg_catalog."C"`). The model
-    /// has no column collation, so a PostgreSQL or Oracle one other than the default is reported.
-    /// MySQL's are not (mysqldump writes one on many columns): left to the MySQL reader.
-    fn column_collation(&mut self, cursor: &mut Cursor, table: &QualifiedName, column: &Column) {
+    /// The collation after COLLATE, possibly qualified (pg_dump's `pg_catalog."C"`), kept as the
+    /// column's as written (MySQL's unquoted). The target column does not get it: a PostgreSQL
+    /// or Oracle one other than the default is reported. MySQL's are not (mysqldump writes one
+    /// on many columns): the comparisons that depend on them are
+    /// ([`migrate_sqlrewrite::collated_comparisons`]).
+    fn column_collation(
+        &mut self,
+        cursor: &mut Cursor,
+        table: &QualifiedName,
+        column: &mut Column,
+    ) {
+        if self.dialect == SourceDialect::Mysql {
+            column.collation = super::mysql::charset_name(cursor);
+            return;
+        }
         cursor.eat(&Token::Eq);
         let start = cursor.position();
         let mut name = cursor.advance();
@@ -367,9 +393,10 @@ impl DdlReader {
         let is_default = matches!(&name, Token::Word(word)
             if word.value.eq_ignore_ascii_case("default")
                 || word.value.eq_ignore_ascii_case("USING_NLS_COMP"));
-        if self.dialect == SourceDialect::Mysql || is_default {
+        if is_default {
             return;
         }
+        column.collation = Some(cursor.text(range));
         self.finding(
             Severity::Warning,
             "column.collation",
@@ -880,5 +907,78 @@ mod tests {
             .is_some_and(|name| name.schema == Some(Ident::quoted("a\"b"))));
         assert!(split_qualified("\"unterminated", SourceDialect::Postgres).is_none());
         assert!(split_qualified("a b.c", SourceDialect::Postgres).is_none());
+    }
+
+    /// Each column's collation, as `name=collation` (`-` for none).
+    fn collations(dialect: SourceDialect, script: &str) -> Vec<String> {
+        let catalog = super::super::read_script(dialect, "in.sql", script);
+        catalog
+            .tables
+            .iter()
+            .flat_map(|table| &table.columns)
+            .map(|column| {
+                let collation = column.collation.as_deref().unwrap_or("-");
+                format!("{}={collation}", column.name)
+            })
+            .collect()
+    }
+
+    /// mariadb-dump names a column's collation where it is not the table's, and the table's
+    /// always (but with `CHARSET=binary`, whose columns are binary types anyway); hand-written
+    /// DDL may say BINARY or CHARACTER SET binary instead.
+    #[test]
+    fn mysql_columns_get_their_own_or_their_table_collation() {
+        let dump = "CREATE TABLE `a` (
+  `id` int(11) DEFAULT NULL,
+  `s_bin` varchar(10) DEFAULT NULL,
+  `s_cs` varchar(10) CHARACTER SET latin1 COLLATE latin1_general_cs DEFAULT NULL,
+  `s_ci` varchar(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci DEFAULT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE b (s varchar(10), s_lat varchar(10) CHARACTER SET latin1, s_b varchar(10) BINARY,
+  s_cb varchar(10) CHARACTER SET binary, s_q varchar(10) COLLATE 'utf8mb4_nopad_bin')
+  DEFAULT CHARSET latin1;
+CREATE TABLE c (s varchar(10), s_b varchar(10) BINARY);
+CREATE TABLE d (s varchar(10)) CHARSET=binary;";
+        assert_eq!(
+            collations(SourceDialect::Mysql, dump),
+            [
+                "id=-",
+                "s_bin=utf8mb4_bin",
+                "s_cs=latin1_general_cs",
+                "s_ci=utf8mb4_general_ci",
+                "s=-",
+                "s_lat=-",
+                "s_b=latin1_bin",
+                "s_cb=binary",
+                "s_q=utf8mb4_nopad_bin",
+                "s=-",
+                "s_b=-",
+                "s=binary",
+            ]
+        );
+        // An ALTER's column is not read with the last table's options.
+        let altered = collations(
+            SourceDialect::Mysql,
+            "CREATE TABLE e (c char(2)) COLLATE utf8mb4_bin; ALTER TABLE e ADD COLUMN s varchar(5);",
+        );
+        assert_eq!(altered, ["c=utf8mb4_bin", "s=-"]);
+    }
+
+    #[test]
+    fn postgres_and_oracle_collations_are_kept_as_written() {
+        assert_eq!(
+            collations(
+                SourceDialect::Postgres,
+                r#"CREATE TABLE t (a text COLLATE pg_catalog."C", b text COLLATE "default", c text);"#
+            ),
+            [r#"a=pg_catalog."C""#, "b=-", "c=-"]
+        );
+        assert_eq!(
+            collations(
+                SourceDialect::Oracle,
+                "CREATE TABLE t (a VARCHAR2(5) COLLATE BINARY_CI, b VARCHAR2(5) COLLATE USING_NLS_COMP);"
+            ),
+            ["a=BINARY_CI", "b=-"]
+        );
     }
 }

@@ -81,6 +81,9 @@ pub struct DdlReader {
     /// Positions in `catalog.tables` of tables that pg_dump attached to a partitioned table
     /// (`ALTER TABLE parent ATTACH PARTITION child`): left out of the catalog by [`Self::finish`].
     attached_partitions: BTreeSet<usize>,
+    /// The character set and collation of the MySQL table whose columns are being read; the
+    /// default (none) outside CREATE TABLE.
+    table_charset: mysql::TableCharset,
 }
 
 impl DdlReader {
@@ -96,6 +99,7 @@ impl DdlReader {
             table_index: migrate_core::TableIndex::default(),
             skipped: BTreeMap::new(),
             attached_partitions: BTreeSet::new(),
+            table_charset: mysql::TableCharset::default(),
         }
     }
 

@@ -168,8 +168,8 @@ impl DdlReader {
                 || cursor.eat_kw("CHARSET")
                 || cursor.eat_kw("COLLATE")
             {
-                cursor.eat(&Token::Eq);
-                cursor.advance();
+                // Read ahead of the columns, by [`table_charset`].
+                charset_name(cursor);
             } else if cursor.eat_kws(&["DATA", "DIRECTORY"])
                 || cursor.eat_kws(&["INDEX", "DIRECTORY"])
                 || cursor.eat_kw("UNION")
@@ -242,6 +242,71 @@ impl DdlReader {
                 Some(location),
             );
         }
+    }
+}
+
+/// The character set and collation a MySQL table's options give the columns that name neither
+/// (`DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`, which mariadb-dump writes on every table).
+#[derive(Debug, Default)]
+pub(super) struct TableCharset {
+    charset: Option<String>,
+    collation: Option<String>,
+}
+
+impl TableCharset {
+    /// The collation of a column of the table that names no collation, from the character set
+    /// it names (`charset`) and its `BINARY` attribute (the `_bin` collation of its character
+    /// set): `None` where that is a character set's default, which is not named here.
+    pub(super) fn column_collation(&self, charset: Option<&str>, binary: bool) -> Option<String> {
+        let charset = match charset {
+            Some(charset) => charset,
+            None if !binary => {
+                return self
+                    .collation
+                    .clone()
+                    .or_else(|| is_binary(self.charset.as_deref()).then(|| "binary".to_string()))
+            }
+            None => self.charset.as_deref()?,
+        };
+        if is_binary(Some(charset)) {
+            Some("binary".to_string())
+        } else {
+            binary.then(|| format!("{charset}_bin"))
+        }
+    }
+}
+
+fn is_binary(charset: Option<&str>) -> bool {
+    charset.is_some_and(|c| c.eq_ignore_ascii_case("binary"))
+}
+
+/// The table options' character set and collation, read ahead of the column list the cursor is
+/// on (the columns that name neither take them), leaving the cursor where it was.
+pub(super) fn table_charset(cursor: &mut Cursor) -> TableCharset {
+    let start = cursor.position();
+    let mut defaults = TableCharset::default();
+    if cursor.skip_parens().is_ok() {
+        while !cursor.at_end() && !cursor.is_any_kw(&["PARTITION", "AS", "SELECT"]) {
+            if cursor.eat_kws(&["CHARACTER", "SET"]) || cursor.eat_kw("CHARSET") {
+                defaults.charset = charset_name(cursor);
+            } else if cursor.eat_kw("COLLATE") {
+                defaults.collation = charset_name(cursor);
+            } else {
+                cursor.advance();
+            }
+        }
+    }
+    cursor.set_position(start);
+    defaults
+}
+
+/// The name after MySQL's `CHARACTER SET` or `COLLATE`: `[=] name`, possibly quoted.
+pub(super) fn charset_name(cursor: &mut Cursor) -> Option<String> {
+    cursor.eat(&Token::Eq);
+    match cursor.advance() {
+        Token::Word(word) => Some(word.value),
+        Token::SingleQuotedString(name) | Token::DoubleQuotedString(name) => Some(name),
+        _ => None,
     }
 }
 

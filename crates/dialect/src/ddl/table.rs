@@ -57,7 +57,12 @@ impl DdlReader {
             return self.create_table_like(cursor, table);
         }
         if cursor.is(&Token::LParen) {
-            self.table_elements(cursor, &mut table)?;
+            if self.dialect == SourceDialect::Mysql {
+                self.table_charset = super::mysql::table_charset(cursor);
+            }
+            let elements = self.table_elements(cursor, &mut table);
+            self.table_charset = Default::default();
+            elements?;
         }
         let clauses = match self.dialect {
             SourceDialect::Oracle => self.oracle_table_clauses(cursor, &mut table)?,

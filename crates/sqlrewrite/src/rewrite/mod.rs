@@ -374,8 +374,8 @@ impl VisitorMut for Rewriter<'_> {
 
 /// One warning for a MySQL view that compares or searches text columns (the first such
 /// expression named): MySQL does it under the column's collation, which by default ignores case,
-/// where PostgreSQL and Redshift compare exactly. The column's own collation is not in the
-/// model: a `_bin` or `_cs` one is warned about too.
+/// where PostgreSQL and Redshift compare exactly. Columns whose collation is case-sensitive
+/// (`_bin`, `_cs`) are not warned about; those whose collation the source did not name are.
 fn collation_warning(expr: &Expr, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Mysql || !ctx.query || ctx.log.has("view.text-collation") {
         return;
@@ -389,6 +389,6 @@ fn collation_warning(expr: &Expr, ctx: &mut Ctx) {
     ctx.log.warning(
         "view.text-collation",
         format!("`{}` compares text, which MySQL does under the column's collation (the default ones ignore case and trailing spaces, and _general_ci most accents: 'Hello' = 'HELLO ') and {} does exactly: the view may give other rows or values for text that differs in case", found.replace('`', ""), ctx.to),
-        "where it matters, compare lower(a) = lower(b) (ILIKE for LIKE), or give the target column a case-insensitive ICU collation (PostgreSQL: CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)); nothing to do if the source column's collation is _bin or _cs",
+        "where it matters, compare lower(a) = lower(b) (ILIKE for LIKE), or give the target column a case-insensitive ICU collation (PostgreSQL: CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)); nothing to do if the source column's collation is in fact _bin or _cs",
     );
 }
