@@ -70,6 +70,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql_functions::GREATEST_NAME,
     mysql_functions::SUBSTRING_NAME,
     mysql_functions::EXTRACT_NAME,
+    mysql_functions::COLLATE_NAME,
     mysql_arithmetic::NULL_SAFE_NAME,
     mysql_arithmetic::REGEXP_NAME,
     mysql_arithmetic::ROUND_NAME,
@@ -362,6 +363,7 @@ impl VisitorMut for Rewriter<'_> {
         subscript::hive_access(expr, self.ctx);
         mysql_functions::substring_from_end(expr, self.ctx);
         mysql_functions::extract_as_mysql(expr, self.ctx);
+        mysql_functions::collate_dropped(expr, self.ctx);
         detect::expression_constructs(expr, self.ctx);
         ControlFlow::Continue(())
     }

@@ -13,6 +13,11 @@
 //! in MySQL and all but `n` characters in the targets: a negative literal becomes 0, a computed
 //! count `CASE WHEN n < 0 THEN 0 ELSE n END`.
 //!
+//! `mysql_collate_dropped`: `x COLLATE utf8mb4_bin` names a MySQL collation, which the targets
+//! don't have (PostgreSQL refuses the view): `x` alone is compared exactly there, as under a
+//! `_bin` collation; a case-insensitive one gets the view's `view.text-collation` warning, which
+//! judges the expression by the collation it names.
+//!
 //! `extract_as_mysql`: PostgreSQL's `EXTRACT(SECOND ...)` keeps the fraction, its
 //! `EXTRACT(MICROSECOND ...)` counts the seconds too, and its `EXTRACT(WEEK ...)` is the ISO week;
 //! MySQL's are the whole seconds, the microseconds within the second and the week of `WEEK(d)`
@@ -27,6 +32,7 @@ use sqlparser::ast::{BinaryOperator, DateTimeField, Expr, UnaryOperator};
 pub(crate) const GREATEST_NAME: &str = "greatest_null_is_null";
 pub(crate) const SUBSTRING_NAME: &str = "substring_from_end";
 pub(crate) const EXTRACT_NAME: &str = "extract_as_mysql";
+pub(crate) const COLLATE_NAME: &str = "mysql_collate_dropped";
 
 /// `GREATEST(args)` or `LEAST(args)` (`name`), NULL when any argument is.
 pub(crate) fn greatest_null_is_null(name: &str, args: Vec<Expr>) -> Option<Expr> {
@@ -150,4 +156,18 @@ pub(crate) fn extract_as_mysql(expr: &mut Expr, ctx: &mut Ctx) {
     };
     *expr = paren(substitute(&template, &[(**value).clone()]));
     ctx.log.applied(EXTRACT_NAME);
+}
+
+/// MySQL `x COLLATE name` becomes `x` (see the module's `mysql_collate_dropped`).
+pub(crate) fn collate_dropped(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    if let Expr::Collate { expr: inner, .. } = expr {
+        *expr = paren(std::mem::replace(
+            inner,
+            Expr::value(sqlparser::ast::Value::Null),
+        ));
+        ctx.log.applied(COLLATE_NAME);
+    }
 }
