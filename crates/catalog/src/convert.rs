@@ -6,9 +6,11 @@
 //! descriptor. Storage descriptors carry columns (type text as Hive wrote it), location, formats,
 //! compression, buckets, SerDe (name, class, parameters), bucket and sort columns, parameters, skew
 //! and `StoredAsSubDirectories`. Not carried, because Glue has no field for them: create and access
-//! times (Glue sets its own), database owners, Hive 4's managed location of a database (reported).
+//! times (Glue sets its own), database owners, Hive 4's managed location of a database (both
+//! reported).
 //! Locations are rewritten on the Glue inputs ([`Locations`]), so that an import rewrites exactly
-//! what a metastore run does: every storage location, skewed-value directory and Avro schema URL.
+//! what a metastore run does: every storage location, skewed-value directory and location kept in
+//! a parameter (Avro schema URL, Iceberg metadata, Spark's `path`).
 
 use migrate_core::LocationMap;
 use migrate_glue as glue;
@@ -28,28 +30,35 @@ pub(crate) struct Locations<'a> {
 impl Locations<'_> {
     pub fn apply(&mut self, location: Option<&str>) -> Option<String> {
         let location = location?;
-        let Some(map) = self.map.filter(|m| !m.is_empty()) else {
-            return Some(location.to_string());
-        };
-        match map.rewrite(location) {
-            Some(new) => {
-                self.rewritten += 1;
-                Some(new)
-            }
-            None => {
-                self.unmapped_count += 1;
-                if self.unmapped.len() < 10 {
-                    self.unmapped.push(location.to_string());
-                }
-                Some(location.to_string())
+        let map = self.map.filter(|m| !m.is_empty());
+        if let Some(new) = map.and_then(|m| m.rewrite(location)) {
+            self.rewritten += 1;
+            return Some(new);
+        }
+        // Without a map, what Glue's readers can't read is still shown: a location off S3
+        // (`hdfs://`, `viewfs://`, `s3a://`: Athena reads `s3://` only) left as it is.
+        if map.is_some() || !location.starts_with("s3://") {
+            self.unmapped_count += 1;
+            if self.unmapped.len() < 10 {
+                self.unmapped.push(location.to_string());
             }
         }
+        Some(location.to_string())
     }
 }
 
-/// The table, SerDe or partition parameter that names an Avro table's schema file: a location
-/// like any other (a table whose schema stays on HDFS can't be read after the move).
-const AVRO_SCHEMA_URL: &str = "avro.schema.url";
+/// Table and partition parameters that hold a location like any other (an object whose schema or
+/// metadata stays on HDFS can't be read after the move): the Avro schema file, and the current
+/// and previous metadata file of an Iceberg table.
+const LOCATION_PARAMETERS: &[&str] = &[
+    "avro.schema.url",
+    "metadata_location",
+    "previous_metadata_location",
+];
+
+/// SerDe parameters that hold a location: the Avro schema file, and `path`, where Spark's data
+/// source tables (`USING parquet`, Delta, Hudi) keep the location that Spark actually reads.
+const SERDE_LOCATION_PARAMETERS: &[&str] = &["avro.schema.url", "path"];
 
 impl Locations<'_> {
     pub fn database(&mut self, d: &mut glue::DatabaseInput) {
@@ -57,14 +66,14 @@ impl Locations<'_> {
     }
 
     pub fn table(&mut self, t: &mut glue::TableInput) {
-        self.schema_url(&mut t.parameters);
+        self.parameters(&mut t.parameters, LOCATION_PARAMETERS);
         if let Some(sd) = t.storage_descriptor.as_mut() {
             self.storage(sd);
         }
     }
 
     pub fn partition(&mut self, p: &mut glue::PartitionInput) {
-        self.schema_url(&mut p.parameters);
+        self.parameters(&mut p.parameters, LOCATION_PARAMETERS);
         if let Some(sd) = p.storage_descriptor.as_mut() {
             self.storage(sd);
         }
@@ -73,7 +82,7 @@ impl Locations<'_> {
     fn storage(&mut self, sd: &mut glue::StorageDescriptor) {
         sd.location = self.apply(sd.location.as_deref());
         if let Some(serde) = sd.serde_info.as_mut() {
-            self.schema_url(&mut serde.parameters);
+            self.parameters(&mut serde.parameters, SERDE_LOCATION_PARAMETERS);
         }
         if let Some(skew) = sd.skewed_info.as_mut() {
             for v in skew.skewed_column_value_location_maps.values_mut() {
@@ -82,10 +91,13 @@ impl Locations<'_> {
         }
     }
 
-    fn schema_url(&mut self, parameters: &mut BTreeMap<String, String>) {
-        if let Some(url) = parameters.get_mut(AVRO_SCHEMA_URL) {
-            if let Some(new) = self.apply(Some(url)) {
-                *url = new;
+    /// Rewrites the parameters named in `keys` that `parameters` has.
+    fn parameters(&mut self, parameters: &mut BTreeMap<String, String>, keys: &[&str]) {
+        for key in keys {
+            if let Some(url) = parameters.get_mut(*key) {
+                if let Some(new) = self.apply(Some(url)) {
+                    *url = new;
+                }
             }
         }
     }
@@ -221,5 +233,11 @@ mod tests {
         assert_eq!(loc.apply(None), None);
         assert_eq!((loc.rewritten, loc.unmapped_count), (1, 1));
         assert_eq!(loc.unmapped, ["hdfs://other/t"]);
+        // No map: locations off S3 are shown, those on S3 are not.
+        let mut loc = Locations::default();
+        assert_eq!(loc.apply(Some("s3://b/t")).as_deref(), Some("s3://b/t"));
+        assert_eq!(loc.apply(Some("s3a://b/t")).as_deref(), Some("s3a://b/t"));
+        assert_eq!((loc.rewritten, loc.unmapped_count), (0, 1));
+        assert_eq!(loc.unmapped, ["s3a://b/t"]);
     }
 }

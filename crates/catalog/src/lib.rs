@@ -313,6 +313,8 @@ impl<'a> Run<'a> {
     }
 
     async fn migrate_metastore(&self, m: &Metastore) -> Result<(), CatalogError> {
+        // Databases whose owner is not carried: Glue's databases have no owner.
+        let mut owners = Vec::new();
         for db in m.databases().await? {
             if !self.options.filter.database(&db.name) {
                 continue;
@@ -340,6 +342,12 @@ impl<'a> Run<'a> {
                     "database {}: Hive 4 managed location {managed} has no Glue field; not carried (the database location is)",
                     db.name
                 ));
+            }
+            if let Some(owner) = &db.owner_name {
+                owners.push(match &db.owner_type {
+                    Some(kind) => format!("{} ({owner}, {kind})", db.name),
+                    None => format!("{} ({owner})", db.name),
+                });
             }
             let input = convert::database(&db, &mut self.locations());
             let db_ok = self.database(input).await;
@@ -418,6 +426,15 @@ impl<'a> Run<'a> {
                 }
             }
             self.note_only_in_glue(&db.name, existing.as_ref(), &seen);
+        }
+        if !owners.is_empty() {
+            let shown = owners.len().min(10);
+            self.report().notes.push(format!(
+                "{} database owner(s) not carried: Glue databases have no owner; grant access with Lake Formation or IAM instead: {}{}",
+                owners.len(),
+                owners[..shown].join(", "),
+                if owners.len() > shown { ", ..." } else { "" }
+            ));
         }
         Ok(())
     }
@@ -820,22 +837,40 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// A warning for a Hive ACID table: Glue holds it, but its readers can't read its data.
-    fn check_acid(&self, db: &str, input: &TableInput) {
-        let transactional = input
-            .parameters
-            .get("transactional")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        if !transactional {
-            return;
+    /// Warnings for a table that Glue holds but that its readers can't read as it is: a Hive ACID
+    /// table, an Iceberg table (its metadata files name the old locations), a table read through
+    /// a Hive storage handler (its data is not in files).
+    fn check_readable(&self, db: &str, input: &TableInput) {
+        let param = |key: &str| input.parameters.get(key).map(String::as_str);
+        let object = format!("{db}.{}", input.name);
+        let mut findings = Vec::new();
+        if param("transactional").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+            findings.push(Finding::new(
+                Severity::Warning,
+                "catalog.acid-table",
+                object.clone(),
+                "a Hive ACID table (transactional=true): its data is in base_/delta_ directories that only Hive's ACID reader merges. Athena and the other Glue Data Catalog readers without Hive ACID support (Spark, Glue jobs, Trino) can't read it correctly: queries fail, or return rows that were updated or deleted in Hive",
+                "before the move, compact it in Hive (ALTER TABLE ... COMPACT 'major') and rewrite it as a plain table (CREATE TABLE ... STORED AS PARQUET AS SELECT * FROM it) or as Iceberg; migrate that table instead",
+            ));
         }
-        self.report().findings.push(Finding::new(
-            Severity::Warning,
-            "catalog.acid-table",
-            format!("{db}.{}", input.name),
-            "a Hive ACID table (transactional=true): its data is in base_/delta_ directories that only Hive's ACID reader merges. Athena and the other Glue Data Catalog readers without Hive ACID support (Spark, Glue jobs, Trino) can't read it correctly: queries fail, or return rows that were updated or deleted in Hive",
-            "before the move, compact it in Hive (ALTER TABLE ... COMPACT 'major') and rewrite it as a plain table (CREATE TABLE ... STORED AS PARQUET AS SELECT * FROM it) or as Iceberg; migrate that table instead",
-        ));
+        if param("table_type").is_some_and(|v| v.eq_ignore_ascii_case("ICEBERG")) {
+            findings.push(Finding::new(
+                Severity::Warning,
+                "catalog.iceberg-table",
+                object,
+                "an Iceberg table: Glue gets its metadata_location (rewritten by --location-map like any location), but the metadata file it names, the manifest lists and the manifests hold the absolute path of every metadata and data file: once its files are copied elsewhere, readers still look for them at the old location (or find the metadata file missing)",
+                "copy the table's files, then rewrite the paths inside them (Iceberg's rewrite_table_path procedure, Iceberg 1.8+) and point metadata_location at the rewritten metadata file; or re-create the table on S3 (CREATE TABLE ... USING iceberg AS SELECT ...) and migrate that one. A table whose files stay where they are needs nothing",
+            ));
+        } else if let Some(handler) = param("storage_handler") {
+            findings.push(Finding::new(
+                Severity::Warning,
+                "catalog.storage-handler",
+                object,
+                format!("a table read through the Hive storage handler {handler}: its rows are not in files at its location but in another system (HBase, Kafka, a JDBC database, Druid...), which only Hive reaches through that class. Glue holds its definition, but Athena, Spark and Glue jobs can't read it through the Data Catalog"),
+                "keep querying it from Hive, or reach that system another way (an Athena federated query connector, or a copy of its rows as a Parquet table migrated instead); leave it out with --table if it should not be in Glue",
+            ));
+        }
+        self.report().findings.extend(findings);
     }
 
     /// Creates or updates a table; false when it failed.
@@ -846,7 +881,7 @@ impl<'a> Run<'a> {
         existing: Option<&HashMap<String, TableInput>>,
     ) -> bool {
         let object = format!("{db}.{}", input.name);
-        self.check_acid(db, &input);
+        self.check_readable(db, &input);
         let glue = match &self.sink {
             Sink::Export(w) => {
                 return self.export(ObjectKind::Table, &object, |w| w.table(db, &input), w);

@@ -1248,3 +1248,106 @@ async fn schemas_and_catalogs_that_dont_fit_are_named_with_what_to_do() {
     let m = Metastore::connect(db.url()).await.unwrap();
     assert!(m.with_catalog("hive").await.is_ok());
 }
+
+/// Locations kept in parameters: Spark's data source tables read their data from the SerDe
+/// parameter `path`, Iceberg tables their metadata from `metadata_location` (and the one before
+/// from `previous_metadata_location`). Rewritten by the rules like any location, reported when no
+/// rule matches; Iceberg tables and tables behind a Hive storage handler (HBase, Kafka) get a
+/// warning naming them, since Glue's readers can't read them as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locations_in_parameters_are_rewritten_and_unreadable_tables_warned() {
+    let Some(glue) = glue() else { return };
+    let spec = small_spec(Dialect::Postgres, Generation::Hive4, "lparams");
+    let Some(db) = metastore_db(&spec) else {
+        return;
+    };
+    let (d1, spark) = spec.table_name(1);
+    let (d7, iceberg) = spec.table_name(7);
+    let (d0, hbase) = spec.table_name(0);
+    let serde_of = |table: &str| {
+        format!(
+            r#"SELECT s."SERDE_ID" FROM "SDS" s JOIN "TBLS" t ON t."SD_ID" = s."SD_ID" WHERE t."TBL_NAME" = '{table}'"#
+        )
+    };
+    let table_param = |table: &str, key: &str, value: &str| {
+        format!(
+            r#"INSERT INTO "TABLE_PARAMS" ("TBL_ID", "PARAM_KEY", "PARAM_VALUE") SELECT "TBL_ID", '{key}', '{value}' FROM "TBLS" WHERE "TBL_NAME" = '{table}';"#
+        )
+    };
+    db.sql(&format!(
+        r#"INSERT INTO "SERDE_PARAMS" ("SERDE_ID", "PARAM_KEY", "PARAM_VALUE") SELECT "SERDE_ID", 'path', 'hdfs://nn:8020/warehouse/{d1}.db/{spark}' FROM ({}) x;
+           INSERT INTO "SERDE_PARAMS" ("SERDE_ID", "PARAM_KEY", "PARAM_VALUE") SELECT "SERDE_ID", 'path', 'hdfs://other:8020/spark/{iceberg}' FROM ({}) x;
+           {}{}{}{}{}{}"#,
+        serde_of(&spark),
+        serde_of(&iceberg),
+        table_param(&spark, "spark.sql.sources.provider", "parquet"),
+        table_param(&iceberg, "table_type", "ICEBERG"),
+        table_param(&iceberg, "metadata_location", &format!("hdfs://nn:8020/warehouse/{d7}.db/{iceberg}/metadata/00002-b.metadata.json")),
+        table_param(&iceberg, "previous_metadata_location", &format!("hdfs://nn:8020/warehouse/{d7}.db/{iceberg}/metadata/00001-a.metadata.json")),
+        table_param(&hbase, "storage_handler", "org.apache.hadoop.hive.hbase.HBaseStorageHandler"),
+        table_param(&hbase, "hbase.table.name", "default:events"),
+    ));
+    let m = Metastore::connect(db.url()).await.unwrap();
+    let opts = Options {
+        filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
+        ..options(map())
+    };
+    let r = migrate(Source::Metastore(&m), &Target::Glue(glue.clone()), &opts)
+        .await
+        .unwrap();
+    assert_eq!(r.failures, [], "{r:?}");
+    assert_eq!(
+        r.locations.unmapped_examples,
+        [format!("hdfs://other:8020/spark/{iceberg}")],
+        "{:?}",
+        r.locations
+    );
+    let t = glue.get_table(&d1, &spark).await.unwrap().unwrap();
+    let serde = t.storage_descriptor.unwrap().serde_info.unwrap();
+    assert_eq!(
+        serde.parameters["path"],
+        format!("s3://lake/warehouse/{d1}.db/{spark}")
+    );
+    let t = glue.get_table(&d7, &iceberg).await.unwrap().unwrap();
+    assert_eq!(
+        t.parameters["metadata_location"],
+        format!("s3://lake/warehouse/{d7}.db/{iceberg}/metadata/00002-b.metadata.json")
+    );
+    assert_eq!(
+        t.parameters["previous_metadata_location"],
+        format!("s3://lake/warehouse/{d7}.db/{iceberg}/metadata/00001-a.metadata.json")
+    );
+    assert_eq!(
+        assert_glue_matches(db.url(), &glue, &spec.prefix, &map()).await,
+        (3, 20, 60)
+    );
+    let mut found: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| (f.severity, f.code.as_str(), f.object.clone()))
+        .collect();
+    found.sort();
+    let warning = migrate_core::Severity::Warning;
+    assert_eq!(
+        found,
+        [
+            (warning, "catalog.iceberg-table", format!("{d7}.{iceberg}")),
+            (warning, "catalog.storage-handler", format!("{d0}.{hbase}")),
+        ]
+    );
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.message.contains("HBaseStorageHandler")),
+        "{:?}",
+        r.findings
+    );
+    // Rewritten the same way every run: nothing to update.
+    drop(m);
+    let m = Metastore::connect(db.url()).await.unwrap();
+    let again = migrate(Source::Metastore(&m), &Target::Glue(glue.clone()), &opts)
+        .await
+        .unwrap();
+    assert_eq!(again.outcome(), Outcome::InSync, "{:?}", again.changes);
+    drop_glue_databases(&glue, &spec).await;
+}

@@ -131,7 +131,9 @@ pub fn run(args: CatalogArgs) -> Result<Outcome> {
             )?;
             writeln!(out)?;
         }
-        OutputFormat::Text => print_text(&report, outcome, &mut out)?,
+        OutputFormat::Text => {
+            print_text(&report, outcome, !args.location_map.is_empty(), &mut out)?
+        }
     }
     Ok(match outcome {
         RunOutcome::Migrated | RunOutcome::InSync | RunOutcome::Exported | RunOutcome::DryRun => {
@@ -166,7 +168,13 @@ fn stop_on_sigint() -> Result<tokio::sync::watch::Receiver<bool>> {
 /// Most changes printed in text; --output json lists up to the report's own limit.
 const PRINTED_CHANGES: usize = 50;
 
-fn print_text(r: &Report, outcome: RunOutcome, out: &mut impl Write) -> std::io::Result<()> {
+/// `mapped`: a `--location-map` was given (else the locations shown are those off S3).
+fn print_text(
+    r: &Report,
+    outcome: RunOutcome,
+    mapped: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     let verb = if r.dry_run { "would be " } else { "" };
     if !r.changes.is_empty() {
         writeln!(
@@ -233,11 +241,19 @@ fn print_text(r: &Report, outcome: RunOutcome, out: &mut impl Write) -> std::io:
         )?;
     }
     if r.locations.rewritten > 0 || r.locations.unmapped > 0 {
-        writeln!(
-            out,
-            "\nlocations: {} rewritten, {} not matched by any --location-map rule",
-            r.locations.rewritten, r.locations.unmapped
-        )?;
+        if mapped {
+            writeln!(
+                out,
+                "\nlocations: {} rewritten, {} not matched by any --location-map rule",
+                r.locations.rewritten, r.locations.unmapped
+            )?;
+        } else {
+            writeln!(
+                out,
+                "\nlocations: {} not on S3 and kept as they are (no --location-map given; Athena reads s3:// only)",
+                r.locations.unmapped
+            )?;
+        }
         for l in &r.locations.unmapped_examples {
             writeln!(out, "  not rewritten: {l}")?;
         }

@@ -394,3 +394,58 @@ fn an_import_with_a_stray_part_file_or_no_directory_is_refused() {
     );
     assert!(!err.contains("manifest.json"), "{err}");
 }
+
+/// Without --location-map, locations that Glue's readers can't read (`s3a://`, `viewfs://`,
+/// `hdfs://`: Athena reads `s3://` only) are still shown; and database owners, which Glue has no
+/// field for, are named as not carried.
+#[test]
+fn locations_off_s3_and_database_owners_are_reported_without_a_map() {
+    let (Some(glue), Some(server)) = (migrate_testkit::glue(), migrate_testkit::mariadb()) else {
+        return;
+    };
+    let prefix = migrate_testkit::unique_name("clis3")
+        .trim_start_matches("t_")
+        .to_string();
+    let spec = Spec {
+        tables: 10,
+        partitions: 20,
+        databases: 1,
+        ..Spec::standard(Dialect::Mysql, Generation::Hive3, &prefix)
+    };
+    let db = server.create_database("cli_offs3");
+    db.sql(&format!(
+        "{}\n{}\n{}",
+        ddl(spec.dialect, spec.generation),
+        populate(&spec),
+        "UPDATE `SDS` SET `LOCATION` = REPLACE(`LOCATION`, 'hdfs://nn:8020/', 's3://lake/');
+         UPDATE `DBS` SET `DB_LOCATION_URI` = REPLACE(`DB_LOCATION_URI`, 'hdfs://nn:8020/', 's3://lake/');
+         UPDATE `TABLE_PARAMS` SET `PARAM_VALUE` = REPLACE(`PARAM_VALUE`, 'hdfs://nn:8020/', 's3://lake/');
+         UPDATE `SKEWED_COL_VALUE_LOC_MAP` SET `LOCATION` = REPLACE(`LOCATION`, 'hdfs://nn:8020/', 's3://lake/');
+         UPDATE `SDS` s JOIN `TBLS` t ON t.`SD_ID` = s.`SD_ID` SET s.`LOCATION` = 's3a://lake/parquet_001' WHERE t.`TBL_NAME` = 'parquet_001';
+         UPDATE `SDS` s JOIN `TBLS` t ON t.`SD_ID` = s.`SD_ID` SET s.`LOCATION` = 'viewfs://cluster/json_007' WHERE t.`TBL_NAME` = 'json_007';"
+    ))
+    .unwrap();
+    let selected = format!("{prefix}_*");
+    let (code, out, err) = text(&migrate(
+        &["--metastore", db.url(), "--database", &selected],
+        &glue.env(),
+    ));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(
+            "locations: 2 not on S3 and kept as they are (no --location-map given; Athena reads s3:// only)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("not rewritten: s3a://lake/parquet_001")
+            && out.contains("not rewritten: viewfs://cluster/json_007"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "2 database owner(s) not carried: Glue databases have no owner; grant access with Lake Formation or IAM instead: {prefix}_db0 (hive, USER), {prefix}_empty (hive, USER)"
+        )),
+        "{out}"
+    );
+}
