@@ -873,14 +873,43 @@ impl<'a> Run<'a> {
         self.report().findings.extend(findings);
     }
 
+    /// Leaves out of `input` the table parameters that hold a password in plain text
+    /// ([`is_password_parameter`]), with a warning: every principal allowed to read the table's
+    /// definition in the Data Catalog would read them.
+    fn withhold_passwords(&self, db: &str, input: &mut TableInput) {
+        let withheld: Vec<String> = input
+            .parameters
+            .keys()
+            .filter(|key| is_password_parameter(key))
+            .cloned()
+            .collect();
+        if withheld.is_empty() {
+            return;
+        }
+        for key in &withheld {
+            input.parameters.remove(key);
+        }
+        self.report().findings.push(Finding::new(
+            Severity::Warning,
+            "catalog.password-withheld",
+            format!("{db}.{}", input.name),
+            format!(
+                "table parameter {} holds a password in plain text: it is not copied into the Glue Data Catalog, where every principal allowed to read the table's definition would read it",
+                withheld.join(", ")
+            ),
+            "give the reader the secret another way (a Hadoop credential provider through hive.sql.dbcp.password.keystore, or AWS Secrets Manager for an Athena connector); add it to the Glue table by hand only if that exposure is accepted",
+        ));
+    }
+
     /// Creates or updates a table; false when it failed.
     async fn table(
         &self,
         db: &str,
-        input: TableInput,
+        mut input: TableInput,
         existing: Option<&HashMap<String, TableInput>>,
     ) -> bool {
         let object = format!("{db}.{}", input.name);
+        self.withhold_passwords(db, &mut input);
         self.check_readable(db, &input);
         let glue = match &self.sink {
             Sink::Export(w) => {
@@ -1131,4 +1160,11 @@ impl<'a> Run<'a> {
             }
         }
     }
+}
+/// A parameter whose last dotted part names a password (`hive.sql.dbcp.password`, the JDBC
+/// storage handler's): its value is a secret in plain text.
+fn is_password_parameter(key: &str) -> bool {
+    key.rsplit('.')
+        .next()
+        .is_some_and(|last| last.to_ascii_lowercase().contains("password"))
 }

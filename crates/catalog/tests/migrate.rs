@@ -1351,3 +1351,72 @@ async fn locations_in_parameters_are_rewritten_and_unreadable_tables_warned() {
     assert_eq!(again.outcome(), Outcome::InSync, "{:?}", again.changes);
     drop_glue_databases(&glue, &spec).await;
 }
+
+/// A table parameter holding a password in plain text (the JDBC storage handler's) is not
+/// copied into Glue, with a warning naming it; the other parameters are, and a re-run finds the
+/// table in sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_in_table_parameters_are_withheld_from_glue() {
+    let Some(glue) = glue() else { return };
+    let spec = small_spec(Dialect::Postgres, Generation::Hive4, "secrets");
+    let Some(db) = metastore_db(&spec) else {
+        return;
+    };
+    let (d3, jdbc) = spec.table_name(3);
+    let param = |key: &str, value: &str| {
+        format!(
+            r#"INSERT INTO "TABLE_PARAMS" ("TBL_ID", "PARAM_KEY", "PARAM_VALUE") SELECT "TBL_ID", '{key}', '{value}' FROM "TBLS" WHERE "TBL_NAME" = '{jdbc}';"#
+        )
+    };
+    db.sql(&format!(
+        "{}{}{}",
+        param(
+            "storage_handler",
+            "org.apache.hive.storage.jdbc.JdbcStorageHandler"
+        ),
+        param("hive.sql.dbcp.username", "reporting"),
+        param("hive.sql.dbcp.password", "s3cr3t"),
+    ));
+    let m = Metastore::connect(db.url()).await.unwrap();
+    let opts = Options {
+        filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
+        ..options(map())
+    };
+    let r = migrate(Source::Metastore(&m), &Target::Glue(glue.clone()), &opts)
+        .await
+        .unwrap();
+    assert_eq!(r.failures, [], "{r:?}");
+    let t = glue.get_table(&d3, &jdbc).await.unwrap().unwrap();
+    assert_eq!(
+        t.parameters
+            .get("hive.sql.dbcp.username")
+            .map(String::as_str),
+        Some("reporting")
+    );
+    assert_eq!(
+        t.parameters.get("hive.sql.dbcp.password"),
+        None,
+        "{:?}",
+        t.parameters
+    );
+    let withheld: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "catalog.password-withheld")
+        .collect();
+    assert_eq!(withheld.len(), 1, "{:?}", r.findings);
+    assert_eq!(withheld[0].object, format!("{d3}.{jdbc}"));
+    assert!(
+        withheld[0].message.contains("hive.sql.dbcp.password")
+            && !withheld[0].message.contains("s3cr3t"),
+        "{}",
+        withheld[0].message
+    );
+    drop(m);
+    let m = Metastore::connect(db.url()).await.unwrap();
+    let again = migrate(Source::Metastore(&m), &Target::Glue(glue.clone()), &opts)
+        .await
+        .unwrap();
+    assert_eq!(again.outcome(), Outcome::InSync, "{:?}", again.changes);
+    drop_glue_databases(&glue, &spec).await;
+}
