@@ -803,3 +803,95 @@ CREATE VIEW v AS select `t`.`id` AS `id`,`t`.`s` collate utf8mb4_bin = 'Abc' AS 
         expected
     );
 }
+
+/// Oracle's `agg(x) KEEP (DENSE_RANK FIRST|LAST ORDER BY ...)` aggregates only the rows of the
+/// group that rank first (last), ties included: the PostgreSQL views return the rows of the
+/// textbook form (a DENSE_RANK window in a subquery, computed here by PostgreSQL itself) on data
+/// with ties, NULL keys and values, and a group whose first-ranked rows have only NULL values.
+/// The analytic SUM and every Redshift form are actions with the hand rewrite.
+#[test]
+fn oracle_keep_dense_rank_runs_on_postgres() {
+    let path = file(
+        "ora_keep.sql",
+        b"CREATE TABLE t (id NUMBER(10), g NUMBER(10), y NUMBER(10), z VARCHAR2(5), x NUMBER(10));
+CREATE VIEW v_max AS SELECT g, MAX(x) KEEP (DENSE_RANK FIRST ORDER BY y) AS first_max, MIN(x) KEEP (DENSE_RANK LAST ORDER BY y) AS last_min, MAX(x) KEEP (DENSE_RANK FIRST ORDER BY y DESC) AS desc_max, MIN(x) KEEP (DENSE_RANK FIRST ORDER BY y NULLS FIRST) AS nulls_first_min, MAX(x) KEEP (DENSE_RANK LAST ORDER BY y DESC NULLS LAST, z) AS two_keys FROM t GROUP BY g;
+CREATE VIEW v_sum AS SELECT g, SUM(x) KEEP (DENSE_RANK FIRST ORDER BY y) AS s, AVG(x) KEEP (DENSE_RANK LAST ORDER BY y DESC) AS a, COUNT(*) KEEP (DENSE_RANK FIRST ORDER BY y DESC NULLS LAST) AS c, COUNT(x) KEEP (DENSE_RANK LAST ORDER BY y NULLS FIRST, z DESC) AS cx FROM t GROUP BY g;
+CREATE VIEW v_over AS SELECT id, MAX(x) KEEP (DENSE_RANK FIRST ORDER BY y) OVER (PARTITION BY g) AS m, MIN(x) KEEP (DENSE_RANK LAST ORDER BY y NULLS FIRST) OVER () AS n FROM t;
+CREATE VIEW v_sum_over AS SELECT id, SUM(x) KEEP (DENSE_RANK FIRST ORDER BY y) OVER (PARTITION BY g) AS s FROM t;
+",
+    );
+    let (_, _, stderr) = convert_to("oracle", "redshift", &path);
+    assert!(
+        stderr.contains("action [function.unsupported] view v_max: `MAX(x) KEEP (DENSE_RANK FIRST ORDER BY y)` has no equivalent in redshift -> rank the rows in a subquery, DENSE_RANK() OVER (PARTITION BY the GROUP BY expressions ORDER BY y ASC NULLS LAST) AS rnk, and take MAX(CASE WHEN rnk = 1 THEN x END) from it"),
+        "{stderr}"
+    );
+    let (code, postgres, stderr) = convert_to("oracle", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("view.not-converted"), "{stderr}");
+    assert!(
+        stderr.contains("action [function.unsupported] view v_sum_over: `SUM(x) KEEP (DENSE_RANK FIRST ORDER BY y) OVER (PARTITION BY g)` has no equivalent in postgres"),
+        "{stderr}"
+    );
+    let Some(db) = runs_on_postgres("ora_keep", &postgres) else {
+        return;
+    };
+    db.sql(
+        "INSERT INTO t VALUES (1, 1, 1, 'a', 5), (2, 1, 1, 'b', 7), (3, 1, 2, 'a', 9), \
+         (4, 1, NULL, 'a', 100), (5, 1, 2, 'b', NULL), (6, 2, NULL, 'a', 3), (7, 2, NULL, 'b', NULL), \
+         (8, 2, 4, 'a', 1), (9, 2, 4, 'b', 4), (10, 3, 1, 'a', NULL), (11, 3, 1, 'b', NULL), \
+         (12, 3, 2, 'a', 8), (13, 3, 3, NULL, 6), (14, 4, NULL, NULL, NULL), (15, 5, 7, 'c', 2), \
+         (16, 5, 7, 'c', 2), (17, 6, -1, 'a', 0), (18, 6, -1, NULL, -5), (19, 6, NULL, 'z', NULL)",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // FIRST is DENSE_RANK 1 in the order as written, LAST the group's highest rank: PostgreSQL's
+    // defaults for ASC and DESC are Oracle's (NULLS LAST, NULLS FIRST).
+    let expected = [
+        (
+            "SELECT * FROM v_max ORDER BY g",
+            "SELECT g, MAX(CASE WHEN a = 1 THEN x END), MIN(CASE WHEN b = max_b THEN x END), \
+             MAX(CASE WHEN c = 1 THEN x END), MIN(CASE WHEN d = 1 THEN x END), \
+             MAX(CASE WHEN e = max_e THEN x END) \
+             FROM (SELECT *, MAX(b) OVER (PARTITION BY g) AS max_b, MAX(e) OVER (PARTITION BY g) AS max_e \
+                   FROM (SELECT t.*, DENSE_RANK() OVER (PARTITION BY g ORDER BY y) AS a, \
+                         DENSE_RANK() OVER (PARTITION BY g ORDER BY y) AS b, \
+                         DENSE_RANK() OVER (PARTITION BY g ORDER BY y DESC) AS c, \
+                         DENSE_RANK() OVER (PARTITION BY g ORDER BY y NULLS FIRST) AS d, \
+                         DENSE_RANK() OVER (PARTITION BY g ORDER BY y DESC NULLS LAST, z) AS e \
+                         FROM t) AS ranked) AS s \
+             GROUP BY g ORDER BY g",
+        ),
+        (
+            "SELECT * FROM v_sum ORDER BY g",
+            "SELECT g, SUM(CASE WHEN a = 1 THEN x END), AVG(CASE WHEN b = max_b THEN x END), \
+             COUNT(CASE WHEN c = 1 THEN 1 END), COUNT(CASE WHEN d = max_d THEN x END) \
+             FROM (SELECT *, MAX(b) OVER (PARTITION BY g) AS max_b, MAX(d) OVER (PARTITION BY g) AS max_d \
+                   FROM (SELECT t.*, DENSE_RANK() OVER (PARTITION BY g ORDER BY y) AS a, \
+                         DENSE_RANK() OVER (PARTITION BY g ORDER BY y DESC) AS b, \
+                         DENSE_RANK() OVER (PARTITION BY g ORDER BY y DESC NULLS LAST) AS c, \
+                         DENSE_RANK() OVER (PARTITION BY g ORDER BY y NULLS FIRST, z DESC) AS d \
+                         FROM t) AS ranked) AS s \
+             GROUP BY g ORDER BY g",
+        ),
+        (
+            "SELECT * FROM v_over ORDER BY id",
+            "SELECT id, MAX(CASE WHEN a = 1 THEN x END) OVER (PARTITION BY g), \
+             MIN(CASE WHEN b = max_b THEN x END) OVER () \
+             FROM (SELECT *, MAX(b) OVER () AS max_b \
+                   FROM (SELECT t.*, DENSE_RANK() OVER (PARTITION BY g ORDER BY y) AS a, \
+                         DENSE_RANK() OVER (ORDER BY y NULLS FIRST) AS b FROM t) AS ranked) AS s \
+             ORDER BY id",
+        ),
+    ];
+    for (view, textbook) in expected {
+        assert_eq!(rows(&db, view), rows(&db, textbook), "{view}");
+    }
+    // The data does what it is meant to: group 3's first-ranked rows (y = 1) have only NULL x,
+    // so its first_max is NULL though other rows have x.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT g, first_max, last_min FROM v_max WHERE g IN (1, 3) ORDER BY g"
+        ),
+        "1|7|100\n3||6"
+    );
+}

@@ -102,6 +102,9 @@ fn parser<'a>(dialect: &'a dyn Dialect, sql: &str) -> Result<Parser<'a>, ParserE
     if dialect.is::<MySqlDialect>() {
         tokens = mariadb_dump_spellings(tokens);
     }
+    if dialect.is::<OracleDialect>() {
+        tokens = oracle_keep_clauses(tokens);
+    }
     Ok(Parser::new(dialect)
         .with_recursion_limit(RECURSION_LIMIT)
         .with_tokens_with_locations(tokens))
@@ -111,9 +114,7 @@ fn parser<'a>(dialect: &'a dyn Dialect, sql: &str) -> Result<Parser<'a>, ParserE
 /// `DBMS_LOB.SUBSTR(b, 4000, 1)`, an object method `s.substr(1)`) is a plain function call: the
 /// parser would otherwise stop at the `(` after the qualified name.
 fn qualified_calls_by_name(tokens: &mut [TokenWithSpan]) {
-    let significant: Vec<usize> = (0..tokens.len())
-        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
-        .collect();
+    let significant = significant(tokens);
     for window in significant.windows(3) {
         let [period, name, paren] = [window[0], window[1], window[2]];
         if tokens[period].token == Token::Period && tokens[paren].token == Token::LParen {
@@ -129,13 +130,8 @@ fn qualified_calls_by_name(tokens: &mut [TokenWithSpan]) {
 /// character set of a cast, `CAST(x AS CHAR CHARSET utf8mb4)` (every `CAST(x AS CHAR)`) or
 /// `CHARACTER SET cs`, is dropped: the targets' text is UTF-8.
 fn mariadb_dump_spellings(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
-    let significant: Vec<usize> = (0..tokens.len())
-        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
-        .collect();
-    let word = |i: usize| match &tokens[i].token {
-        Token::Word(word) if word.quote_style.is_none() => word.value.to_ascii_uppercase(),
-        _ => String::new(),
-    };
+    let significant = significant(&tokens);
+    let word = |i: usize| unquoted_word(&tokens[i].token);
     let next = |k: usize| significant.get(k + 1).map(|&i| &tokens[i].token);
     let mut replace: Vec<(usize, Vec<Token>)> = Vec::new();
     let mut drop = vec![false; tokens.len()];
@@ -175,6 +171,72 @@ fn mariadb_dump_spellings(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
             }
         }
     }
+    splice(tokens, &replace, &drop, &close_after)
+}
+
+/// Oracle's `agg(x) KEEP (DENSE_RANK FIRST ORDER BY k, ...)`, which the parser does not read, as
+/// `agg(x) WITHIN GROUP (ORDER BY FIRST, k, ...)` (`LAST` likewise): the first item says which
+/// rows are kept. No aggregate that takes KEEP takes WITHIN GROUP in Oracle, so the form can't
+/// be met otherwise; `rewrite::keep` reads it.
+fn oracle_keep_clauses(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let significant = significant(&tokens);
+    let word = |i: usize| unquoted_word(&tokens[i].token);
+    let mut replace: Vec<(usize, Vec<Token>)> = Vec::new();
+    let mut drop = vec![false; tokens.len()];
+    for window in significant.windows(7) {
+        let [close, keep, open, dense_rank, which, order, by] = window else {
+            continue;
+        };
+        if tokens[*close].token == Token::RParen
+            && word(*keep) == "KEEP"
+            && tokens[*open].token == Token::LParen
+            && word(*dense_rank) == "DENSE_RANK"
+            && matches!(word(*which).as_str(), "FIRST" | "LAST")
+            && word(*order) == "ORDER"
+            && word(*by) == "BY"
+        {
+            replace.push((
+                *keep,
+                vec![Token::make_keyword("WITHIN"), Token::make_keyword("GROUP")],
+            ));
+            replace.push((
+                *dense_rank,
+                vec![Token::make_keyword("ORDER"), Token::make_keyword("BY")],
+            ));
+            replace.push((
+                *which,
+                vec![Token::make_word(&word(*which), None), Token::Comma],
+            ));
+            drop[*order] = true;
+            drop[*by] = true;
+        }
+    }
+    splice(tokens, &replace, &drop, &[])
+}
+
+/// The indexes of the tokens that are not whitespace.
+fn significant(tokens: &[TokenWithSpan]) -> Vec<usize> {
+    (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect()
+}
+
+/// An unquoted word in upper case; "" for any other token.
+fn unquoted_word(token: &Token) -> String {
+    match token {
+        Token::Word(word) if word.quote_style.is_none() => word.value.to_ascii_uppercase(),
+        _ => String::new(),
+    }
+}
+
+/// `tokens` with the token at each index of `replace` replaced by its tokens, those marked in
+/// `drop` left out, and a `)` added after each index of `close_after`.
+fn splice(
+    tokens: Vec<TokenWithSpan>,
+    replace: &[(usize, Vec<Token>)],
+    drop: &[bool],
+    close_after: &[usize],
+) -> Vec<TokenWithSpan> {
     if replace.is_empty() && close_after.is_empty() && !drop.contains(&true) {
         return tokens;
     }
@@ -394,6 +456,19 @@ mod tests {
                 }
             ),
             "{error:?}"
+        );
+    }
+
+    #[test]
+    fn keep_clauses_are_read_as_within_group() {
+        let query = query(
+            "SELECT MAX(x) KEEP (DENSE_RANK LAST ORDER BY y DESC) OVER (PARTITION BY g) keep, keep FROM t",
+            SourceDialect::Oracle,
+        )
+        .unwrap();
+        assert_eq!(
+            query.to_string(),
+            "SELECT MAX(x) WITHIN GROUP (ORDER BY LAST, y DESC) OVER (PARTITION BY g) AS keep, keep FROM t"
         );
     }
 

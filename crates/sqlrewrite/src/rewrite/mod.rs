@@ -11,6 +11,7 @@ mod detect;
 mod dual;
 mod functions;
 mod idents;
+mod keep;
 mod literals;
 mod mysql;
 mod mysql_arithmetic;
@@ -91,6 +92,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     renamed_table::NAME,
     view_schema::NAME,
     aggregate_filter::NAME,
+    keep::NAME,
 ];
 
 /// Longest input accepted. With the stack a rewrite runs on (64 MiB), it bounds the recursion of cloning and dropping the
@@ -347,6 +349,8 @@ impl VisitorMut for Rewriter<'_> {
         literals::drop_charset_conversion(expr, self.ctx);
         // Before the function rewrites: the casts they write are the target's already.
         casts::cast_type(expr, self.ctx);
+        // Before the function rewrites: the call is read as `WITHIN GROUP`, which they leave.
+        keep::keep_dense_rank(expr, self.ctx);
         // Before the function rewrites, which leave calls with a FILTER as they are.
         aggregate_filter::aggregate_filter_to_case(expr, self.ctx);
         mysql_interval::source_interval(expr, self.ctx);
