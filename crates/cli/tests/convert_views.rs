@@ -895,3 +895,33 @@ CREATE VIEW v_sum_over AS SELECT id, SUM(x) KEEP (DENSE_RANK FIRST ORDER BY y) O
         "1|7|100\n3||6"
     );
 }
+
+/// Oracle's STDDEV and VARIANCE are 0 over a single row (its documentation), where
+/// PostgreSQL's, the sample forms, are NULL: as aggregates, with DISTINCT and as windows.
+#[test]
+fn oracle_stddev_of_one_row_is_zero_on_postgres() {
+    let path = file(
+        "ora_stddev.sql",
+        b"CREATE TABLE t (g NUMBER(10), x NUMBER(10));
+CREATE VIEW v AS SELECT g, STDDEV(x) AS s, VARIANCE(DISTINCT x) AS dv FROM t GROUP BY g;
+CREATE VIEW w AS SELECT g, x, VARIANCE(x) OVER (PARTITION BY g) AS pv FROM t;
+",
+    );
+    let (code, postgres, stderr) = convert_to("oracle", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    let Some(db) = runs_on_postgres("ora_stddev", &postgres) else {
+        return;
+    };
+    db.sql("INSERT INTO t VALUES (1, 5), (2, 3), (2, 3), (3, 1), (3, 3), (4, NULL)")
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Group 2: two rows (sample deviation 0), one distinct value (0); group 3: sqrt(2) and 2;
+    // group 4: no value, NULL.
+    assert_eq!(
+        rows(&db, "SELECT g, round(s, 6), round(dv, 6) FROM v ORDER BY g"),
+        "1|0.000000|0.000000\n2|0.000000|0.000000\n3|1.414214|2.000000\n4||"
+    );
+    assert_eq!(
+        rows(&db, "SELECT g, round(pv, 6) FROM w ORDER BY g, x"),
+        "1|0.000000\n2|0.000000\n2|0.000000\n3|2.000000\n3|2.000000\n4|"
+    );
+}

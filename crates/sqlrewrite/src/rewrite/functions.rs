@@ -3,7 +3,7 @@
 
 use super::{
     concat_ws, date_format, decode, mysql, mysql_arithmetic, mysql_functions, mysql_interval,
-    mysql_json, mysql_strings, nvl2, timestampdiff, trunc, Ctx,
+    mysql_json, mysql_strings, nvl2, oracle_stats, timestampdiff, trunc, Ctx,
 };
 use crate::ast::{arity, builtin_name, has_clauses, is_atomic, plain_args};
 use crate::funcmap::{placeholder, Action, Rule};
@@ -116,6 +116,11 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
         (SourceDialect::Oracle, "NVL2") => {
             rewrite = nvl2::nvl2_to_case;
             nvl2::NAME
+        }
+        (SourceDialect::Oracle, "STDDEV" | "VARIANCE") => {
+            let replacement = oracle_stats::single_row_is_zero(function, name)?;
+            ctx.log.applied(oracle_stats::NAME);
+            return Some(replacement);
         }
         (SourceDialect::Mysql, "CONCAT") if plain_args(function).is_some_and(|a| a.len() > 2) => {
             let replacement =

@@ -20,6 +20,7 @@ mod mysql_interval;
 mod mysql_json;
 mod mysql_strings;
 mod nvl2;
+mod oracle_stats;
 mod outer_join;
 mod renamed_table;
 mod rownum;
@@ -72,6 +73,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql_functions::SUBSTRING_NAME,
     mysql_functions::EXTRACT_NAME,
     mysql_functions::COLLATE_NAME,
+    oracle_stats::NAME,
     mysql_arithmetic::NULL_SAFE_NAME,
     mysql_arithmetic::REGEXP_NAME,
     mysql_arithmetic::ROUND_NAME,
