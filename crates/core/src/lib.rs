@@ -32,7 +32,7 @@ pub use hex::{hex, unhex};
 pub use layout::{DistStyle, Encoding, Evidence, TableLayout};
 pub use location::{LocationMap, LocationMapError, LocationRule};
 pub use name::{
-    Ident, QualifiedName, BOOKKEEPING_SCHEMA, BOOKKEEPING_STAGING_PREFIX, BOOKKEEPING_TABLES,
+    apply_staging_prefix, Ident, QualifiedName, BOOKKEEPING_SCHEMA, BOOKKEEPING_TABLES,
 };
 pub use preflight::{
     catalog_checks, may_exceed, truncation_check, CheckStatus, PreflightCheck, PreflightOptions,

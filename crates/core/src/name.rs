@@ -87,9 +87,25 @@ pub const BOOKKEEPING_TABLES: [&str; 4] = [
     "migrate_cdc_table",
 ];
 
-/// The start of the names of the tables in which a PostgreSQL target's change apply stages a
-/// batch (in [`BOOKKEEPING_SCHEMA`], dropped once the batch is applied).
-pub const BOOKKEEPING_STAGING_PREFIX: &str = "cdc_";
+/// The start of the names of the tables in which a PostgreSQL target's change apply stages the
+/// batches of the task whose name hashes to `task_hash` (in [`BOOKKEEPING_SCHEMA`], dropped once
+/// a batch is applied): `cdc_` and 16 hexadecimal digits, then `_`.
+pub fn apply_staging_prefix(task_hash: u64) -> String {
+    format!("cdc_{task_hash:016x}_")
+}
+
+/// Whether `name` starts like an [`apply_staging_prefix`].
+fn is_apply_staging(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("cdc_") else {
+        return false;
+    };
+    let bytes = rest.as_bytes();
+    bytes.len() > 16
+        && bytes[..16]
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+        && bytes[16] == b'_'
+}
 
 /// A possibly schema-qualified object name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -119,14 +135,14 @@ impl QualifiedName {
     }
 
     /// One of the tables in which migrate keeps its own state on a target (schema `migrate`,
-    /// [`BOOKKEEPING_TABLES`]), or stages a change batch ([`BOOKKEEPING_STAGING_PREFIX`]). A
+    /// [`BOOKKEEPING_TABLES`]), or stages a change batch ([`apply_staging_prefix`]). A
     /// source that was once a target holds them too, and loading them would replace the
     /// target's own state while the run writes to it; a source that is the target itself would
     /// capture its own writes.
     pub fn is_bookkeeping(&self) -> bool {
         let name = self.name.value.as_str();
         self.schema_value() == BOOKKEEPING_SCHEMA
-            && (BOOKKEEPING_TABLES.contains(&name) || name.starts_with(BOOKKEEPING_STAGING_PREFIX))
+            && (BOOKKEEPING_TABLES.contains(&name) || is_apply_staging(name))
     }
 
     /// The schema part as stored, `""` when unqualified.
@@ -150,5 +166,32 @@ impl fmt::Display for QualifiedName {
             Some(schema) => write!(f, "{schema}.{}", self.name),
             None => write!(f, "{}", self.name),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bookkeeping_is_the_state_tables_and_the_apply_staging_tables_only() {
+        let name = |table: &str| {
+            QualifiedName::new(Some(Ident::new(BOOKKEEPING_SCHEMA)), Ident::new(table))
+        };
+        let staging = format!("{}3_net_0", apply_staging_prefix(0xabc));
+        for table in ["migrate_checkpoint", "migrate_cdc_table", staging.as_str()] {
+            assert!(name(table).is_bookkeeping(), "{table}");
+        }
+        // A user's tables that only look alike.
+        for table in [
+            "cdc_orders",
+            "cdc_0123456789abcdeg_1",
+            "cdc_0123456789abcdef",
+            "checkpoint",
+        ] {
+            assert!(!name(table).is_bookkeeping(), "{table}");
+        }
+        let elsewhere = QualifiedName::new(Some(Ident::new("public")), Ident::new(&staging));
+        assert!(!elsewhere.is_bookkeeping());
     }
 }

@@ -240,7 +240,7 @@ pub(crate) fn select<'c>(
                 "mapping.bookkeeping-skipped",
                 table.name.to_string(),
                 format!(
-                    "{} selects one of migrate's own state tables (the source is or was a migration target): it is not loaded (it would replace the target's own)",
+                    "{} selects one of migrate's own tables (its state, or a change batch it stages; the source is or was a migration target): it is not loaded (it would replace the target's own)",
                     selecting[0].rule
                 ),
                 "nothing to do; exclude schema migrate in the selection rules to silence this",

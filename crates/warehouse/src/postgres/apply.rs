@@ -973,11 +973,7 @@ fn short_hash(text: &str) -> String {
 
 /// The prefix of the unlogged staging tables of `task`'s parallel apply (schema `migrate`).
 fn staging_prefix(task: &str) -> String {
-    format!(
-        "{}{}_",
-        migrate_core::BOOKKEEPING_STAGING_PREFIX,
-        short_hash(task)
-    )
+    migrate_core::apply_staging_prefix(migrate_core::fnv1a(task))
 }
 
 impl PostgresWarehouse {
