@@ -875,8 +875,8 @@ impl<'a> Run<'a> {
 
     /// Leaves out of `input` the table parameters that hold a password in plain text
     /// ([`is_password_parameter`]), with a warning: every principal allowed to read the table's
-    /// definition in the Data Catalog would read them.
-    fn withhold_passwords(&self, db: &str, input: &mut TableInput) {
+    /// definition in the Data Catalog would read them. Returns their names.
+    fn withhold_passwords(&self, db: &str, input: &mut TableInput) -> Vec<String> {
         let withheld: Vec<String> = input
             .parameters
             .keys()
@@ -884,7 +884,7 @@ impl<'a> Run<'a> {
             .cloned()
             .collect();
         if withheld.is_empty() {
-            return;
+            return withheld;
         }
         for key in &withheld {
             input.parameters.remove(key);
@@ -897,8 +897,9 @@ impl<'a> Run<'a> {
                 "table parameter {} holds a password in plain text: it is not copied into the Glue Data Catalog, where every principal allowed to read the table's definition would read it",
                 withheld.join(", ")
             ),
-            "give the reader the secret another way (a Hadoop credential provider through hive.sql.dbcp.password.keystore, or AWS Secrets Manager for an Athena connector); add it to the Glue table by hand only if that exposure is accepted",
+            "give the reader the secret another way (a Hadoop credential provider through hive.sql.dbcp.password.keystore, or AWS Secrets Manager for an Athena connector); add it to the Glue table by hand only if that exposure is accepted (later runs keep it)",
         ));
+        withheld
     }
 
     /// Creates or updates a table; false when it failed.
@@ -909,7 +910,7 @@ impl<'a> Run<'a> {
         existing: Option<&HashMap<String, TableInput>>,
     ) -> bool {
         let object = format!("{db}.{}", input.name);
-        self.withhold_passwords(db, &mut input);
+        let withheld = self.withhold_passwords(db, &mut input);
         self.check_readable(db, &input);
         let glue = match &self.sink {
             Sink::Export(w) => {
@@ -932,6 +933,14 @@ impl<'a> Run<'a> {
                 }
             },
         };
+        // A withheld password that someone put in Glue by hand stays there.
+        if let Some(c) = &current {
+            for key in &withheld {
+                if let Some(value) = c.parameters.get(key) {
+                    input.parameters.insert(key.clone(), value.clone());
+                }
+            }
+        }
         let (action, fields) = match &current {
             None => (Action::Create, Vec::new()),
             Some(c) => {
