@@ -493,7 +493,7 @@ impl<S: Source> Run<S> {
                 .collect::<Vec<_>>(),
         ));
         // Redshift has no infinite dates or timestamps: a row holding one is refused before it
-        // is staged, named by its key.
+        // is staged, named by its place in the chunk and its key (or all its values).
         let redshift_key: Option<Arc<[usize]>> =
             matches!(self.target, Target::Redshift(_)).then(|| {
                 let key = load.target.primary_key().unwrap_or_default();

@@ -35,4 +35,4 @@ pub use postgres::{
     ChunkChecksum, LoadOutcome, PostgresWarehouse, PrepMode, SchemaChangePolicy, TableState,
     SESSION_SETTINGS,
 };
-pub use value_text::{key_text, shown_value_text, value_text};
+pub use value_text::{key_text, shown_value_text};
