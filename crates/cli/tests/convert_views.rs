@@ -925,3 +925,108 @@ CREATE VIEW w AS SELECT g, x, VARIANCE(x) OVER (PARTITION BY g) AS pv FROM t;
         "1|0.000000\n2|0.000000\n2|0.000000\n3|2.000000\n3|2.000000\n4|"
     );
 }
+
+/// Oracle's `||` takes NULL for '' and gives NULL for '' (`'a' || NULL` is 'a', `NULL || NULL`
+/// is NULL); on PostgreSQL the chain becomes `NULLIF(CONCAT(..), '')`, with no warning left for
+/// text operands, and a warning about text forms for a number or date operand.
+#[test]
+fn oracle_concat_of_null_is_the_other_operand_on_postgres() {
+    let path = file(
+        "ora_concat.sql",
+        b"CREATE TABLE t (id NUMBER(10), a VARCHAR2(10), b VARCHAR2(10), n NUMBER);
+CREATE VIEW v AS SELECT id, a || b AS c, a || '-' || b AS c3, (a || b) || a AS c4 FROM t;
+CREATE VIEW vn AS SELECT id, a || n AS an FROM t;
+",
+    );
+    let (code, postgres, stderr) = convert_to("oracle", "postgres", &path);
+    // 1: the warning of `vn`.
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("expression.concat-null"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning [expression.concat-format] view vn: Oracle || writes a number or date operand"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("view v:"), "{stderr}");
+    let Some(db) = runs_on_postgres("ora_concat", &postgres) else {
+        return;
+    };
+    db.sql("INSERT INTO t VALUES (1, 'ab', 'cd', 2), (2, 'x', NULL, NULL), (3, NULL, 'y', 3), (4, NULL, NULL, NULL)")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        rows(&db, "SELECT id, coalesce(c, '<null>'), coalesce(c3, '<null>'), coalesce(c4, '<null>') FROM v ORDER BY id"),
+        "1|abcd|ab-cd|abcdab\n2|x|x-|xx\n3|y|-y|y\n4|<null>|-|<null>"
+    );
+    assert_eq!(
+        rows(&db, "SELECT id, coalesce(an, '<null>') FROM vn ORDER BY id"),
+        "1|ab2\n2|x\n3|3\n4|<null>"
+    );
+}
+
+/// Oracle's `SUBSTR(s, -k[, n])` counts from the end and is NULL when `s` is shorter than `k`;
+/// `SUBSTR(s, 0, n)` starts at the first character. Both targets take such a start for a
+/// position before the first character.
+#[test]
+fn oracle_substr_from_the_end_runs_on_postgres() {
+    let path = file(
+        "ora_substr.sql",
+        b"CREATE TABLE t (id NUMBER(10), a VARCHAR2(10));
+CREATE VIEW v AS SELECT id, SUBSTR(a, -2) AS s, SUBSTR(a, -3, 2) AS s3, SUBSTR(a, 0, 2) AS s0, SUBSTR(a, -1, 0) AS sz FROM t;
+",
+    );
+    for target in ["postgres", "redshift"] {
+        let (code, _, stderr) = convert_to("oracle", target, &path);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(!stderr.contains("function.semantics"), "{stderr}");
+    }
+    let (_, postgres, _) = convert_to("oracle", "postgres", &path);
+    let Some(db) = runs_on_postgres("ora_substr", &postgres) else {
+        return;
+    };
+    db.sql("INSERT INTO t VALUES (1, 'abcd'), (2, 'x'), (3, 'ab'), (4, NULL), (5, 'hello')")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        rows(&db, "SELECT id, coalesce(s, '<null>'), coalesce(s3, '<null>'), coalesce(s0, '<null>'), coalesce(sz, '<null>') FROM v ORDER BY id"),
+        "1|cd|bc|ab|<null>\n2|<null>|<null>|x|<null>\n3|ab|<null>|ab|<null>\n4|<null>|<null>|<null>|<null>\n5|lo|ll|he|<null>"
+    );
+}
+
+/// Oracle's ADD_MONTHS maps the last day of a month to the last day of the result month and
+/// keeps the time of day; MONTHS_BETWEEN is a whole number for the same day of the month or two
+/// last days, else it adds the day and time difference in 31-day months (Oracle's documented
+/// example: Feb 2 and Jan 1 1995 are 1.03225806 months apart).
+#[test]
+fn oracle_add_months_and_months_between_run_on_postgres() {
+    let path = file(
+        "ora_months.sql",
+        b"CREATE TABLE t (id NUMBER(10), d DATE, e DATE);
+CREATE VIEW v AS SELECT id, ADD_MONTHS(d, 1) AS am, ADD_MONTHS(d, -1) AS amn, MONTHS_BETWEEN(d, e) AS mb FROM t;
+",
+    );
+    let (code, postgres, stderr) = convert_to("oracle", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("function."), "{stderr}");
+    let Some(db) = runs_on_postgres("ora_months", &postgres) else {
+        return;
+    };
+    db.sql(
+        "INSERT INTO t VALUES (1, '2024-02-29 10:30:00', '2024-01-31 00:00:00'), \
+         (2, '2024-01-30 12:00:00', '2023-11-15 06:00:00'), (3, '2023-02-28 00:00:00', '2023-03-31 00:00:00'), \
+         (4, '2024-03-31 23:59:59', '2024-02-29 00:00:00'), (5, '2024-03-30 00:00:00', '2024-02-29 00:00:00'), \
+         (6, '2024-01-15 00:00:00', '2024-03-15 18:00:00'), (7, '1995-02-02 00:00:00', '1995-01-01 00:00:00'), \
+         (8, NULL, '2024-01-01 00:00:00')",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        rows(&db, "SELECT id, am, amn, round(mb, 10) FROM v ORDER BY id"),
+        "1|2024-03-31 10:30:00|2024-01-31 10:30:00|1.0000000000\n\
+         2|2024-02-29 12:00:00|2023-12-30 12:00:00|2.4919354839\n\
+         3|2023-03-31 00:00:00|2023-01-31 00:00:00|-1.0000000000\n\
+         4|2024-04-30 23:59:59|2024-02-29 23:59:59|1.0000000000\n\
+         5|2024-04-30 00:00:00|2024-02-29 00:00:00|1.0322580645\n\
+         6|2024-02-15 00:00:00|2023-12-15 00:00:00|-2.0000000000\n\
+         7|1995-03-02 00:00:00|1995-01-02 00:00:00|1.0322580645\n\
+         8|||"
+    );
+}

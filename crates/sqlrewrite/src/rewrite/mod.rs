@@ -21,6 +21,7 @@ mod mysql_json;
 mod mysql_strings;
 mod nvl2;
 mod oracle_stats;
+mod oracle_strings;
 mod outer_join;
 mod renamed_table;
 mod rownum;
@@ -74,6 +75,8 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql_functions::EXTRACT_NAME,
     mysql_functions::COLLATE_NAME,
     oracle_stats::NAME,
+    oracle_strings::CONCAT_NAME,
+    oracle_strings::SUBSTR_NAME,
     mysql_arithmetic::NULL_SAFE_NAME,
     mysql_arithmetic::REGEXP_NAME,
     mysql_arithmetic::ROUND_NAME,
@@ -368,6 +371,8 @@ impl VisitorMut for Rewriter<'_> {
         sequence::sequence_nextval(expr, self.ctx);
         subscript::hive_access(expr, self.ctx);
         mysql_functions::substring_from_end(expr, self.ctx);
+        oracle_strings::substr_from_end(expr, self.ctx);
+        oracle_strings::concat_null_is_empty(expr, self.ctx);
         mysql_functions::extract_as_mysql(expr, self.ctx);
         mysql_functions::collate_dropped(expr, self.ctx);
         detect::expression_constructs(expr, self.ctx);
