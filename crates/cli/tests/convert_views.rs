@@ -1030,3 +1030,41 @@ CREATE VIEW v AS SELECT id, ADD_MONTHS(d, 1) AS am, ADD_MONTHS(d, -1) AS amn, MO
          8|||"
     );
 }
+
+/// A call rewritten into an operator expression inside another operator keeps its own
+/// operator apart: `7 - DAYOFWEEK(d)` is `7 - (... + 1)` (it was printed `7 - ... + 1`, 2 too
+/// high), `2 * MOD(a, b)` is `2 * (a % b)`.
+#[test]
+fn mysql_rewritten_calls_inside_operators_give_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int, d date, a int, b int);
+CREATE VIEW v AS select `t`.`id` AS `id`,7 - dayofweek(`t`.`d`) AS `x`,2 * (`t`.`a` MOD `t`.`b`) AS `y`,-weekday(`t`.`d`) AS `z` from `t`;
+";
+    let path = file("my_precedence.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    let inserts =
+        "INSERT INTO t VALUES (1, '2024-03-03', 5, 3), (2, '2024-03-09', -7, 2), (3, '2024-02-29', 9, 0)";
+    let Some(pg) = runs_on_postgres("my_precedence", &postgres) else {
+        return;
+    };
+    let Some(mariadb) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = mariadb.create_database("my_precedence");
+    source
+        .sql(&format!("{ddl}{inserts}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
+    let expected = source
+        .sql("SELECT id, x, COALESCE(y, 'null'), z FROM v ORDER BY id")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .trim_end()
+        .replace('\t', "|");
+    assert_eq!(
+        rows(
+            &pg,
+            "SELECT id, x, COALESCE(y::text, 'null'), z FROM v ORDER BY id"
+        ),
+        expected
+    );
+}

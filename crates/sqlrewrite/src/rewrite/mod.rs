@@ -23,6 +23,7 @@ mod nvl2;
 mod oracle_stats;
 mod oracle_strings;
 mod outer_join;
+mod precedence;
 mod renamed_table;
 mod rownum;
 mod sequence;
@@ -232,6 +233,7 @@ pub(crate) fn guarded<T>(
 fn run<T: VisitMut>(node: &mut T, ctx: &mut Ctx) {
     // Neither visitor breaks: every gap becomes a note and the walk goes on.
     let _ = node.visit(&mut Rewriter { ctx: &mut *ctx });
+    let _ = node.visit(&mut precedence::Precedence);
     let _ = node.visit(&mut idents::Normalise::new(ctx));
 }
 
