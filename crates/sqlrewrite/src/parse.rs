@@ -127,8 +127,8 @@ fn qualified_calls_by_name(tokens: &mut [TokenWithSpan]) {
 
 /// What mariadb-dump writes that the parser does not read, as the parser reads it: the infix
 /// `a MOD b` (every `a % b` of a view) is `a % b`; `!(x)` (every `NOT x`) is `(NOT (x))`; the
-/// character set of a cast, `CAST(x AS CHAR CHARSET utf8mb4)` (every `CAST(x AS CHAR)`) or
-/// `CHARACTER SET cs`, is dropped: the targets' text is UTF-8.
+/// UTF-8 character set of a cast, `CAST(x AS CHAR CHARSET utf8mb4)` (every `CAST(x AS CHAR)`)
+/// or `CHARACTER SET utf8mb3`, is dropped: the targets' text is UTF-8.
 fn mariadb_dump_spellings(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
     let significant = significant(&tokens);
     let word = |i: usize| unquoted_word(&tokens[i].token);
@@ -163,7 +163,11 @@ fn mariadb_dump_spellings(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
             let Some(&name) = significant.get(k + words - 1) else {
                 continue;
             };
-            if word(name).is_empty() || next(k + words - 1) != Some(&Token::RParen) {
+            // Only a UTF-8 set is the targets' text; another (`binary`: mariadb-dump's
+            // `CAST(x AS BINARY)`) is left for the parser to refuse, which reports the view.
+            if !matches!(word(name).as_str(), "UTF8" | "UTF8MB3" | "UTF8MB4")
+                || next(k + words - 1) != Some(&Token::RParen)
+            {
                 continue;
             }
             for &j in &significant[k..k + words] {
