@@ -1068,3 +1068,37 @@ CREATE VIEW v AS select `t`.`id` AS `id`,7 - dayofweek(`t`.`d`) AS `x`,2 * (`t`.
         expected
     );
 }
+
+/// MySQL's REGEXP matches under the column's collation: ignoring case by default (`~*` on
+/// PostgreSQL), with case on a `_bin` column or after `COLLATE utf8mb4_bin` (`~`).
+#[test]
+fn mysql_regexp_follows_the_collation() {
+    let ddl = "CREATE TABLE t (id int, ci varchar(20), cs varchar(20) COLLATE utf8mb4_bin);
+CREATE VIEW v AS select `t`.`id` AS `id`,`t`.`ci` regexp '^A' AS `a`,`t`.`cs` regexp '^A' AS `b`,`t`.`ci` collate utf8mb4_bin regexp '^A' AS `c` from `t`;
+";
+    let path = file("my_regexp.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert!(code <= 1, "{stderr}");
+    let inserts = "INSERT INTO t VALUES (1, 'abc', 'abc'), (2, 'Abc', 'Abc')";
+    let Some(pg) = runs_on_postgres("my_regexp", &postgres) else {
+        return;
+    };
+    let Some(mariadb) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = mariadb.create_database("my_regexp");
+    source
+        .sql(&format!("{ddl}{inserts}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
+    let expected = source
+        .sql("SELECT id, a, b, c FROM v ORDER BY id")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .trim_end()
+        .replace('\t', "|");
+    assert_eq!(expected, "1|1|0|0\n2|1|1|1");
+    assert_eq!(
+        rows(&pg, "SELECT id, a::int, b::int, c::int FROM v ORDER BY id"),
+        expected
+    );
+}

@@ -97,7 +97,7 @@ pub(crate) fn compared_text(expr: &Expr, types: &ColumnTypes, scopes: &Scopes) -
             return None
         }
         Expr::InList { list, .. } if list.iter().all(is_letterless) => return None,
-        // Converted to PostgreSQL's `~*`, which ignores case too (Redshift's is reported).
+        // Converted to PostgreSQL's `~*` or `~`, as the collation says (Redshift's is reported).
         Expr::RLike { .. } => return None,
         _ => {}
     }
@@ -109,6 +109,27 @@ pub(crate) fn compared_text(expr: &Expr, types: &ColumnTypes, scopes: &Scopes) -
     };
     let _ = finder.pre_visit_expr(expr);
     finder.found.pop()
+}
+
+/// Whether MySQL compares or searches `expr` with case: a column whose collation is
+/// case-sensitive, or `x COLLATE` such a collation (see [`compares_exactly`]). Anything else
+/// (another column, a literal, an unknown collation) is searched under a case-insensitive one,
+/// MySQL's default.
+pub(crate) fn case_sensitive(expr: &Expr, types: Option<&ColumnTypes>, scopes: &Scopes) -> bool {
+    let exact = |collation: &str| compares_exactly(collation, Agreement::Case);
+    match expr {
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => types
+            .and_then(|types| scopes.referenced(types, expr))
+            .and_then(|column| column.collation.as_deref())
+            .is_some_and(exact),
+        Expr::Collate { collation, .. } => collation
+            .0
+            .last()
+            .and_then(|part| part.as_ident())
+            .is_some_and(|name| exact(&name.value)),
+        Expr::Nested(inner) => case_sensitive(inner, types, scopes),
+        _ => false,
+    }
 }
 
 /// What the target's exact comparison of text must agree with the source's in, for the

@@ -45,6 +45,9 @@ struct Case {
     /// Column types the converter would know, by `table.column`: `"t.a" = "array<integer>"`.
     #[serde(default)]
     columns: BTreeMap<String, LogicalType>,
+    /// The collations of some of those columns, by `table.column`: `"t.b" = "utf8mb4_bin"`.
+    #[serde(default)]
+    collations: BTreeMap<String, String>,
     /// What the converter's type maps would make of the types casts name, by source type text
     /// (the real maps live in `migrate-dialect`, and are tested there).
     #[serde(default)]
@@ -101,7 +104,8 @@ fn run(case: &Case, from: SourceDialect, to: TargetDialect) -> Result<Rewritten,
             let (table, column) = name
                 .split_once('.')
                 .expect("columns are named table.column");
-            types.insert(table, column, data_type.clone());
+            let collation = case.collations.get(name).map(String::as_str);
+            types.insert_collated(table, column, data_type.clone(), collation);
         }
         context.types = Some(Arc::new(types));
     }

@@ -346,6 +346,8 @@ impl VisitorMut for Rewriter<'_> {
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         // Before any rewrite: the comparison as the source wrote it.
         collation_warning(expr, self.ctx);
+        // Before a COLLATE of its text is dropped: it says whether case counts.
+        mysql_arithmetic::regexp(expr, self.ctx);
         date_arithmetic::oracle_date_arithmetic(expr, self.ctx);
         ControlFlow::Continue(())
     }
@@ -368,7 +370,7 @@ impl VisitorMut for Rewriter<'_> {
         mysql_interval::conditions_in_expr(expr, self.ctx);
         // After the boolean operands have become integers.
         mysql_arithmetic::arithmetic(expr, self.ctx);
-        mysql_arithmetic::null_safe_and_regexp(expr, self.ctx);
+        mysql_arithmetic::null_safe(expr, self.ctx);
         functions::sysdate_to_getdate(expr, self.ctx);
         sequence::sequence_nextval(expr, self.ctx);
         subscript::hive_access(expr, self.ctx);

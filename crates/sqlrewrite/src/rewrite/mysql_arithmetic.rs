@@ -27,7 +27,8 @@
 //! operator: a `CASE` that is never NULL).
 //!
 //! `regexp_ignoring_case`: MySQL's `s REGEXP p` matches under the collation, ignoring case with the
-//! default ones: PostgreSQL's `s ~* p`. Redshift is left as written, and reported.
+//! default ones: PostgreSQL's `s ~* p`; `s ~ p` where `s` is searched with case (a `_bin` or
+//! `_cs` column or COLLATE). Redshift is left as written, and reported.
 //!
 //! PostgreSQL targets only (but for `<=>`): Redshift's casts to a bare NUMERIC drop the decimals, and there is no
 //! Redshift here to check another form against.
@@ -182,61 +183,38 @@ pub(crate) fn mod_round_call(name: &str, args: Vec<Expr>, ctx: &mut Ctx) -> Opti
     )))
 }
 
-/// MySQL `a <=> b` and `s [NOT] REGEXP p`.
-pub(crate) fn null_safe_and_regexp(expr: &mut Expr, ctx: &mut Ctx) {
+/// MySQL `a <=> b`.
+pub(crate) fn null_safe(expr: &mut Expr, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Mysql {
         return;
     }
-    match expr {
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::Spaceship,
-            right,
-        } => {
-            let (a, b) = (take(left), take(right));
-            ctx.log.applied(NULL_SAFE_NAME);
-            *expr = match ctx.to {
-                TargetDialect::Postgres => Expr::IsNotDistinctFrom(Box::new(a), Box::new(b)),
-                TargetDialect::Redshift => {
-                    let both_null = binary(
-                        Expr::IsNull(Box::new(a.clone())),
-                        BinaryOperator::And,
-                        Expr::IsNull(Box::new(b.clone())),
-                    );
-                    let same = binary(
-                        binary(a, BinaryOperator::Eq, b),
-                        BinaryOperator::Or,
-                        paren(both_null),
-                    );
-                    let boolean = |b| Expr::value(sqlparser::ast::Value::Boolean(b));
-                    crate::ast::case(None, vec![(same, boolean(true))], Some(boolean(false)))
-                }
-            };
+    let Expr::BinaryOp {
+        left,
+        op: BinaryOperator::Spaceship,
+        right,
+    } = expr
+    else {
+        return;
+    };
+    let (a, b) = (take(left), take(right));
+    ctx.log.applied(NULL_SAFE_NAME);
+    *expr = match ctx.to {
+        TargetDialect::Postgres => Expr::IsNotDistinctFrom(Box::new(a), Box::new(b)),
+        TargetDialect::Redshift => {
+            let both_null = binary(
+                Expr::IsNull(Box::new(a.clone())),
+                BinaryOperator::And,
+                Expr::IsNull(Box::new(b.clone())),
+            );
+            let same = binary(
+                binary(a, BinaryOperator::Eq, b),
+                BinaryOperator::Or,
+                paren(both_null),
+            );
+            let boolean = |b| Expr::value(sqlparser::ast::Value::Boolean(b));
+            crate::ast::case(None, vec![(same, boolean(true))], Some(boolean(false)))
         }
-        Expr::RLike {
-            negated,
-            expr: text,
-            pattern,
-            ..
-        } => {
-            if ctx.to != TargetDialect::Postgres {
-                ctx.log.action(
-                    "function.unsupported",
-                    format!("`{}`: Redshift's regular expression operators were not checked against MySQL's REGEXP, which ignores case under the default collations", super::mysql_json::unquoted_text(expr)),
-                    "write REGEXP_INSTR(s, pattern, 1, 1, 0, 'i') > 0 after checking it against the source's values",
-                );
-                return;
-            }
-            let op = match negated {
-                true => BinaryOperator::PGRegexNotIMatch,
-                false => BinaryOperator::PGRegexIMatch,
-            };
-            let (a, b) = (take(text), take(pattern));
-            ctx.log.applied(REGEXP_NAME);
-            *expr = binary(a, op, b);
-        }
-        _ => {}
-    }
+    };
 }
 
 fn take(expr: &mut Expr) -> Expr {
@@ -356,4 +334,40 @@ fn kind(expr: &Expr, ctx: &Ctx) -> Option<Kind> {
         }
         _ => None,
     }
+}
+
+/// MySQL `s REGEXP p` (pre-visit: before a `COLLATE` of `s` is dropped) becomes PostgreSQL's
+/// `~*`, which ignores case as MySQL's default collations do, or `~` where `s` is searched with
+/// case ([`crate::collation::case_sensitive`]). Redshift's operators are reported.
+pub(crate) fn regexp(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    let Expr::RLike {
+        negated,
+        expr: text,
+        pattern,
+        ..
+    } = expr
+    else {
+        return;
+    };
+    if ctx.to != TargetDialect::Postgres {
+        ctx.log.action(
+            "function.unsupported",
+            format!("`{}`: Redshift's regular expression operators were not checked against MySQL's REGEXP, which ignores case under the default collations", super::mysql_json::unquoted_text(expr)),
+            "write REGEXP_INSTR(s, pattern, 1, 1, 0, 'i') > 0 after checking it against the source's values",
+        );
+        return;
+    }
+    let with_case = crate::collation::case_sensitive(text, ctx.types.as_deref(), &ctx.scopes);
+    let op = match (negated, with_case) {
+        (true, true) => BinaryOperator::PGRegexNotMatch,
+        (true, false) => BinaryOperator::PGRegexNotIMatch,
+        (false, true) => BinaryOperator::PGRegexMatch,
+        (false, false) => BinaryOperator::PGRegexIMatch,
+    };
+    let (a, b) = (take(text), take(pattern));
+    ctx.log.applied(REGEXP_NAME);
+    *expr = binary(a, op, b);
 }
