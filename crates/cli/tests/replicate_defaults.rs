@@ -108,7 +108,7 @@ fn a_date_default_that_does_not_exist_is_left_out_and_the_table_loads() {
 
 /// The repro: `DEFAULT (YEAR(CURDATE()))` failed the table (`function year(date) does not
 /// exist`). Now MariaDB's date functions are converted (YEAR, MONTH, DAYOFMONTH, ADDDATE and
-/// SUBDATE in both forms), and a default calling a built-in the maps don't know (WEEKDAY) is left
+/// SUBDATE in both forms), and a default calling a built-in the maps don't know (YEARWEEK) is left
 /// out with an `expression.not-converted` warning naming it, instead of failing the table.
 #[test]
 fn date_function_defaults_are_converted_and_unknown_ones_left_out() {
@@ -125,7 +125,7 @@ fn date_function_defaults_are_converted_and_unknown_ones_left_out() {
                              next_week DATE DEFAULT (ADDDATE(CURDATE(), INTERVAL 1 WEEK)),
                              yesterday DATE DEFAULT (SUBDATE(CURDATE(), 1)),
                              last_month DATE DEFAULT (SUBDATE(CURDATE(), INTERVAL 1 MONTH)),
-                             w INT DEFAULT (WEEKDAY(CURDATE())));
+                             w INT DEFAULT (YEARWEEK(CURDATE())));
              INSERT INTO f (id) VALUES (1);",
         )
         .unwrap();
@@ -148,7 +148,7 @@ fn date_function_defaults_are_converted_and_unknown_ones_left_out() {
     assert_eq!(dropped[0]["object"], format!("{schema}.f.w"), "{summary:#}");
     let message = dropped[0]["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("weekday") && message.contains("dropped"),
+        message.contains("yearweek") && message.contains("dropped"),
         "{message}"
     );
     assert_eq!(findings(&summary, "function.unverified"), [] as [String; 0]);
