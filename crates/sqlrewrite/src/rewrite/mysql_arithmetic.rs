@@ -14,8 +14,8 @@
 //! stops the query with an error. A divisor that is not a non-zero literal becomes
 //! `NULLIF(b, 0)`. (Applied with the two above, and to `%`.)
 //!
-//! `xor_operator`: MySQL's `^` is a bitwise XOR, PostgreSQL's `^` raises to a power: it becomes
-//! `#`.
+//! `xor_operator`: MySQL's `^` is a bitwise XOR, PostgreSQL's and Redshift's `^` raise to a power:
+//! it becomes `#` (both targets).
 //!
 //! `round_double_as_mysql`: MySQL's `ROUND(x, n)` of a DOUBLE rounds `x * 10^n` to the nearest
 //! even integer and shows `n` decimal places; PostgreSQL has no `ROUND(DOUBLE PRECISION, INTEGER)`.
@@ -30,8 +30,8 @@
 //! default ones: PostgreSQL's `s ~* p`; `s ~ p` where `s` is searched with case (a `_bin` or
 //! `_cs` column or COLLATE). Redshift is left as written, and reported.
 //!
-//! PostgreSQL targets only (but for `<=>`): Redshift's casts to a bare NUMERIC drop the decimals, and there is no
-//! Redshift here to check another form against.
+//! PostgreSQL targets only (but for `<=>` and `^`): Redshift's casts to a bare NUMERIC drop the
+//! decimals, and there is no Redshift here to check another form against; its `DIV` is reported.
 
 use super::Ctx;
 use crate::ast::{binary, call, number, paren};
@@ -60,12 +60,28 @@ enum Kind {
 
 /// Rewrites `expr` if it is one of MySQL's arithmetic operators that PostgreSQL reads otherwise.
 pub(crate) fn arithmetic(expr: &mut Expr, ctx: &mut Ctx) {
-    if ctx.from != SourceDialect::Mysql || ctx.to != TargetDialect::Postgres {
+    if ctx.from != SourceDialect::Mysql {
         return;
     }
     let Expr::BinaryOp { left, op, right } = expr else {
         return;
     };
+    if ctx.to == TargetDialect::Redshift {
+        match op {
+            // Redshift's `^` raises to a power too, and its `#` is XOR, as in PostgreSQL.
+            BinaryOperator::BitwiseXor => {
+                *op = BinaryOperator::PGBitwiseXor;
+                ctx.log.applied(XOR_NAME);
+            }
+            BinaryOperator::MyIntegerDivide => ctx.log.action(
+                "function.unsupported",
+                format!("`{}`: Redshift has no DIV operator", super::mysql_json::unquoted_text(expr)),
+                "divide and truncate toward zero: CAST(TRUNC(a / b) AS BIGINT) (NULL for b = 0 with NULLIF(b, 0))",
+            ),
+            _ => {}
+        }
+        return;
+    }
     match op {
         BinaryOperator::BitwiseXor => {
             *op = BinaryOperator::PGBitwiseXor;

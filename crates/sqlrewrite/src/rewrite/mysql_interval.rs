@@ -377,9 +377,16 @@ pub(crate) fn conditions_in_select(select: &mut Select, ctx: &mut Ctx) {
 
 fn condition(expr: &mut Expr, ctx: &mut Ctx) {
     if is_text_column(expr, ctx) {
-        // Redshift's SUBSTRING takes no regular expression: left as written.
         if ctx.to == TargetDialect::Postgres {
             text_condition(expr, ctx);
+        } else {
+            // Redshift's SUBSTRING takes no regular expression, and Redshift refuses text as a
+            // condition.
+            ctx.log.action(
+                "function.unsupported",
+                format!("`{}`: a text column used as a condition, which MySQL reads as the number its text starts with; Redshift refuses text there", super::mysql_json::unquoted_text(expr)),
+                "compare the column with what it should hold (s <> '' AND s <> '0', or CAST(s AS DECIMAL) <> 0 when it holds numbers only)",
+            );
         }
         return;
     }

@@ -20,32 +20,28 @@
 //! PostgreSQL targets only, but for FIELD and ELT, whose CASE both targets run.
 
 use super::Ctx;
-use crate::ast::{binary, call, case, integer_literal, number, string};
+use crate::ast::{call, case, integer_literal, number, string};
 use migrate_core::{LogicalType, TargetDialect};
-use sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr, Value};
+use sqlparser::ast::{CastKind, DataType, Expr, Value};
 
 pub(crate) const FIELD_NAME: &str = "field_elt_to_case";
 pub(crate) const HEX_NAME: &str = "hex_to_encode";
 pub(crate) const SHA2_NAME: &str = "sha2_to_digest";
 pub(crate) const COALESCE_NAME: &str = "coalesce_as_text";
 
-/// `FIELD(s, a, b, ...)`: `CASE WHEN s = a THEN 1 WHEN s = b THEN 2 ... ELSE 0 END`.
+/// `FIELD(s, a, b, ...)`: `CASE s WHEN a THEN 1 WHEN b THEN 2 ... ELSE 0 END` (`s` evaluated
+/// once; a NULL `s` matches nothing: 0).
 pub(crate) fn field(args: Vec<Expr>) -> Option<Expr> {
     let mut args = args.into_iter();
     let needle = args.next()?;
     let whens: Vec<(Expr, Expr)> = args
         .enumerate()
-        .map(|(i, arg)| {
-            (
-                binary(needle.clone(), BinaryOperator::Eq, arg),
-                number(i as u64 + 1),
-            )
-        })
+        .map(|(i, arg)| (arg, number(i as u64 + 1)))
         .collect();
     if whens.is_empty() {
         return None;
     }
-    Some(case(None, whens, Some(number(0))))
+    Some(case(Some(needle), whens, Some(number(0))))
 }
 
 /// `ELT(n, a, b, ...)`: `CASE n WHEN 1 THEN a WHEN 2 THEN b ... END`.
