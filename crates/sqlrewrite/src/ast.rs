@@ -2,8 +2,8 @@
 
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
-    BinaryOperator, CaseWhen, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments,
-    Ident, ObjectName, ObjectNamePart, Value,
+    BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, UnaryOperator, Value,
 };
 
 /// The upper-case name of a call to an unqualified, unquoted function (built-ins are called that
@@ -120,6 +120,34 @@ pub(crate) fn integer_literal(expr: &Expr) -> Option<u64> {
     }
 }
 
+/// A number literal through parentheses and `+` / `-` signs: whether it is negated, and its
+/// digits (`-(1.5)` is `(true, "1.5")`).
+pub(crate) fn number_literal(expr: &Expr) -> Option<(bool, &str)> {
+    match expr {
+        Expr::Value(value) => match &value.value {
+            Value::Number(digits, _) => Some((false, digits.as_str())),
+            _ => None,
+        },
+        Expr::Nested(inner)
+        | Expr::UnaryOp {
+            op: UnaryOperator::Plus,
+            expr: inner,
+        } => number_literal(inner),
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr: inner,
+        } => number_literal(inner).map(|(negative, digits)| (!negative, digits)),
+        _ => None,
+    }
+}
+
+/// The value of an integer literal, negative ones (`-3`) included.
+pub(crate) fn signed_integer(expr: &Expr) -> Option<i64> {
+    let (negative, digits) = number_literal(expr)?;
+    let n = i64::try_from(digits.parse::<u64>().ok()?).ok()?;
+    Some(if negative { -n } else { n })
+}
+
 /// A comparison operator (MySQL's NULL-safe `<=>` included).
 pub(crate) fn is_comparison(op: &BinaryOperator) -> bool {
     matches!(
@@ -140,6 +168,16 @@ pub(crate) fn number(n: u64) -> Expr {
 
 pub(crate) fn string(text: impl Into<String>) -> Expr {
     Expr::value(Value::SingleQuotedString(text.into()))
+}
+
+/// `CAST(expr AS data_type)`.
+pub(crate) fn cast(expr: Expr, data_type: DataType) -> Expr {
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(expr),
+        data_type,
+        format: None,
+    }
 }
 
 pub(crate) fn binary(left: Expr, op: BinaryOperator, right: Expr) -> Expr {
@@ -254,6 +292,16 @@ mod tests {
             "a = 1 AND b = 2 AND c = 3 AND (d = 4 OR e = 5)"
         );
         assert_eq!(and_all(Vec::new()), None);
+    }
+
+    #[test]
+    fn number_literals_through_signs_and_parentheses() {
+        assert_eq!(number_literal(&expr("-(1.5)")), Some((true, "1.5")));
+        assert_eq!(number_literal(&expr("-(-2)")), Some((false, "2")));
+        assert_eq!(number_literal(&expr("'2'")), None);
+        assert_eq!(signed_integer(&expr("(-3)")), Some(-3));
+        assert_eq!(signed_integer(&expr("+7")), Some(7));
+        assert_eq!(signed_integer(&expr("1.5")), None);
     }
 
     #[test]

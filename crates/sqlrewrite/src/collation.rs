@@ -7,7 +7,7 @@
 //! leaves such a CHECK out and says why: what this finds. A column whose collation compares as
 //! PostgreSQL does (see [`compares_exactly`]) is compared exactly in both.
 
-use crate::ast::{builtin_name, is_comparison};
+use crate::ast::{builtin_name, is_comparison, number_literal};
 use crate::error::RewriteError;
 use crate::parse;
 use crate::rewrite::{guarded, Context};
@@ -79,16 +79,11 @@ pub fn collated_comparisons(
 /// and of columns whose collation is case-sensitive ([`Agreement::Case`]).
 pub(crate) fn compared_text(expr: &Expr, types: &ColumnTypes, scopes: &Scopes) -> Option<String> {
     // Numbers too: MySQL compares text with a number as numbers.
-    let is_letterless = |e: &Expr| match e {
-        Expr::Value(v) => match &v.value {
-            Value::SingleQuotedString(text) => !text.chars().any(char::is_alphabetic),
-            Value::Number(..) => true,
-            _ => false,
-        },
-        Expr::UnaryOp { expr, .. } => {
-            matches!(expr.as_ref(), Expr::Value(v) if matches!(v.value, Value::Number(..)))
-        }
-        _ => false,
+    let is_letterless = |e: &Expr| {
+        number_literal(e).is_some()
+            || matches!(e, Expr::Value(v)
+                if matches!(&v.value, Value::SingleQuotedString(text)
+                    if !text.chars().any(char::is_alphabetic)))
     };
     match expr {
         Expr::BinaryOp { left, op, right }

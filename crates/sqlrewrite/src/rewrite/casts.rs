@@ -8,7 +8,7 @@
 use super::Ctx;
 use crate::funcmap::data_type;
 use migrate_core::SourceDialect;
-use sqlparser::ast::{CastKind, CharacterLength, DataType, Expr, ObjectName, UnaryOperator, Value};
+use sqlparser::ast::{CharacterLength, DataType, Expr, ObjectName};
 
 pub(crate) const USER_TYPE_NAME: &str = "user_type_cast";
 /// The name reported for a cast whose type was mapped through the source's type map.
@@ -101,7 +101,7 @@ fn literal_fits(expr: &Expr, bare: &DataType) -> bool {
     let Expr::Cast { expr: operand, .. } = expr else {
         return false;
     };
-    let Some(digits) = number_literal(operand) else {
+    let Some((_, digits)) = crate::ast::number_literal(operand) else {
         return false;
     };
     let Some((_, modifiers)) = name_and_modifiers(bare) else {
@@ -122,22 +122,6 @@ fn literal_fits(expr: &Expr, bare: &DataType) -> bool {
         .all(|b| b.is_ascii_digit())
         && integer.len() <= precision.saturating_sub(scale)
         && fraction.len() <= scale
-}
-
-/// The digits of a plain decimal number literal, in parentheses or negated or not.
-fn number_literal(expr: &Expr) -> Option<&str> {
-    match expr {
-        Expr::Value(value) => match &value.value {
-            Value::Number(digits, _) => Some(digits.as_str()),
-            _ => None,
-        },
-        Expr::Nested(inner)
-        | Expr::UnaryOp {
-            op: UnaryOperator::Minus | UnaryOperator::Plus,
-            expr: inner,
-        } => number_literal(inner),
-        _ => None,
-    }
 }
 
 /// A built-in type's name and its length / precision: `NUMERIC(12,4)` is `NUMERIC`, `[12, 4]`.
@@ -218,12 +202,7 @@ fn source_cast_type(expr: &mut Expr, ctx: &mut Ctx) -> bool {
     ctx.log.applied(SOURCE_TYPE_NAME);
     if let Expr::Convert { expr: value, .. } = expr {
         let value = std::mem::replace(value.as_mut(), Expr::value(sqlparser::ast::Value::Null));
-        *expr = Expr::Cast {
-            kind: CastKind::Cast,
-            expr: Box::new(value),
-            data_type: target,
-            format: None,
-        };
+        *expr = crate::ast::cast(value, target);
     } else if let Expr::Cast { data_type, .. } = expr {
         *data_type = target;
     }

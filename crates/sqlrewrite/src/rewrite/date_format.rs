@@ -5,9 +5,9 @@
 //! (not a literal, or with a specifier the target has no pattern for, such as the week numbers
 //! `%U`) is left to the function map, which reports it.
 
-use crate::ast::{call, string};
+use crate::ast::{call, cast, string};
 use migrate_core::TargetDialect;
-use sqlparser::ast::{CastKind, DataType, Expr, TimezoneInfo, Value};
+use sqlparser::ast::{DataType, Expr, TimezoneInfo, Value};
 
 pub(crate) const NAME: &str = "date_format_to_char";
 
@@ -113,12 +113,7 @@ pub(crate) fn date_format_to_char(args: &[Expr], to: TargetDialect) -> Option<Ex
     };
     let pattern = to_char_pattern(format, to)?;
     // A DATE, a DATETIME or a string: TO_CHAR takes a timestamp.
-    let timestamp = Expr::Cast {
-        kind: CastKind::Cast,
-        expr: Box::new(date.clone()),
-        data_type: DataType::Timestamp(None, TimezoneInfo::None),
-        format: None,
-    };
+    let timestamp = cast(date.clone(), DataType::Timestamp(None, TimezoneInfo::None));
     Some(Expr::Function(call(
         "TO_CHAR",
         vec![timestamp, string(pattern)],

@@ -1,10 +1,10 @@
 //! MySQL-only query syntax.
 
 use super::Ctx;
-use crate::ast::call;
+use crate::ast::{call, cast};
 use migrate_core::TargetDialect;
 use sqlparser::ast::{
-    CastKind, DataType, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
+    DataType, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArguments, Ident, LimitClause, ObjectName, Offset, OffsetRows,
     Query, Value,
 };
@@ -27,21 +27,14 @@ pub(crate) fn concat_many(args: Vec<Expr>, to: TargetDialect) -> Option<Expr> {
         TargetDialect::Redshift => args.fold(first, |acc, next| {
             Expr::Function(call("CONCAT", vec![acc, next]))
         }),
-        TargetDialect::Postgres => args.fold(text(first), |acc, next| Expr::BinaryOp {
-            left: Box::new(acc),
-            op: sqlparser::ast::BinaryOperator::StringConcat,
-            right: Box::new(text(next)),
-        }),
+        TargetDialect::Postgres => {
+            args.fold(cast(first, DataType::Text), |acc, next| Expr::BinaryOp {
+                left: Box::new(acc),
+                op: sqlparser::ast::BinaryOperator::StringConcat,
+                right: Box::new(cast(next, DataType::Text)),
+            })
+        }
     })
-}
-
-fn text(expr: Expr) -> Expr {
-    Expr::Cast {
-        kind: CastKind::Cast,
-        expr: Box::new(expr),
-        data_type: DataType::Text,
-        format: None,
-    }
 }
 
 /// `limit_comma_to_offset`: MySQL `LIMIT offset, count` is `LIMIT count OFFSET offset`.
@@ -117,12 +110,7 @@ fn convert(function: &Function, to: TargetDialect) -> Option<(Expr, bool)> {
     let (name, value, clauses, within_group) = match to {
         TargetDialect::Redshift => ("LISTAGG", value.clone(), Vec::new(), order_by),
         TargetDialect::Postgres => {
-            let text = Expr::Cast {
-                kind: CastKind::Cast,
-                expr: Box::new(value.clone()),
-                data_type: DataType::Text,
-                format: None,
-            };
+            let text = cast(value.clone(), DataType::Text);
             if distinct && !order_by.is_empty() {
                 if order_by.iter().any(|order| &order.expr != value) {
                     return None;

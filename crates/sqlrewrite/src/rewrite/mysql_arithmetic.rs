@@ -34,9 +34,9 @@
 //! decimals, and there is no Redshift here to check another form against; its `DIV` is reported.
 
 use super::Ctx;
-use crate::ast::{binary, call, number, paren};
+use crate::ast::{binary, call, cast, number, number_literal, paren, signed_integer};
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
-use sqlparser::ast::{BinaryOperator, CastKind, DataType, ExactNumberInfo, Expr, UnaryOperator};
+use sqlparser::ast::{BinaryOperator, DataType, ExactNumberInfo, Expr, UnaryOperator};
 
 pub(crate) const DIVISION_NAME: &str = "division_keeps_decimals";
 pub(crate) const DIV_NAME: &str = "integer_division";
@@ -51,7 +51,7 @@ const DIV_PRECISION_INCREMENT: u64 = 4;
 
 /// What MySQL computes a numeric operand as.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
+pub(crate) enum Kind {
     /// Integer or DECIMAL, with its number of decimal places.
     Exact(u64),
     /// DOUBLE or FLOAT.
@@ -123,12 +123,10 @@ pub(crate) fn arithmetic(expr: &mut Expr, ctx: &mut Ctx) {
             let b = if exact(&b, ctx) { b } else { numeric(b) };
             let b = nonzero(b, ctx);
             ctx.log.applied(DIV_NAME);
-            *expr = Expr::Cast {
-                kind: CastKind::Cast,
-                expr: Box::new(Expr::Function(call("DIV", vec![a, b]))),
-                data_type: DataType::BigInt(None),
-                format: None,
-            };
+            *expr = cast(
+                Expr::Function(call("DIV", vec![a, b])),
+                DataType::BigInt(None),
+            );
         }
         BinaryOperator::Modulo => {
             let approximate = |e: &Expr, ctx: &Ctx| kind(e, ctx) == Some(Kind::Approximate);
@@ -158,7 +156,7 @@ pub(crate) fn mod_round_call(name: &str, args: Vec<Expr>, ctx: &mut Ctx) -> Opti
     }
     let places = match &digits {
         None => Some(0),
-        Some(digits) => super::mysql_functions::signed_literal(digits),
+        Some(digits) => signed_integer(digits),
     };
     // Beyond 15 decimal places a DOUBLE has no digits left to round.
     let Some(places) = places.filter(|n| n.abs() <= 15) else {
@@ -238,41 +236,22 @@ fn take(expr: &mut Expr) -> Expr {
 }
 
 fn numeric(expr: Expr) -> Expr {
-    Expr::Cast {
-        kind: CastKind::Cast,
-        expr: Box::new(expr),
-        data_type: DataType::Numeric(ExactNumberInfo::None),
-        format: None,
-    }
+    cast(expr, DataType::Numeric(ExactNumberInfo::None))
 }
 
 /// `NULLIF(divisor, 0)`, unless the divisor is a literal that is not zero.
 fn nonzero(divisor: Expr, ctx: &mut Ctx) -> Expr {
-    if literal_number(&divisor).is_some_and(|n| n != 0.0) {
+    let value = number_literal(&divisor).and_then(|(_, digits)| digits.parse().ok());
+    if value.is_some_and(|n: f64| n != 0.0) {
         return divisor;
     }
     ctx.log.applied(ZERO_NAME);
     Expr::Function(call("NULLIF", vec![divisor, number(0)]))
 }
 
-fn literal_number(expr: &Expr) -> Option<f64> {
-    match expr {
-        Expr::Value(value) => match &value.value {
-            sqlparser::ast::Value::Number(text, _) => text.parse().ok(),
-            _ => None,
-        },
-        Expr::UnaryOp {
-            op: UnaryOperator::Minus | UnaryOperator::Plus,
-            expr,
-        }
-        | Expr::Nested(expr) => literal_number(expr),
-        _ => None,
-    }
-}
-
-/// How MySQL computes `expr` as a number, when that is known from literals, column types and
-/// the operators and aggregates over them.
-fn kind(expr: &Expr, ctx: &Ctx) -> Option<Kind> {
+/// How MySQL computes a number literal or a column of a numeric type (a BOOLEAN too, which is
+/// a TINYINT(1) to MySQL).
+pub(crate) fn leaf_kind(expr: &Expr, ctx: &Ctx) -> Option<Kind> {
     match expr {
         Expr::Value(value) => match &value.value {
             sqlparser::ast::Value::Number(text, _) if text.contains(['e', 'E']) => {
@@ -284,7 +263,7 @@ fn kind(expr: &Expr, ctx: &Ctx) -> Option<Kind> {
             )),
             _ => None,
         },
-        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => match ctx.column_type(expr)? {
+        _ => match ctx.column_type(expr)? {
             LogicalType::Boolean
             | LogicalType::SmallInt
             | LogicalType::Integer
@@ -293,6 +272,14 @@ fn kind(expr: &Expr, ctx: &Ctx) -> Option<Kind> {
             LogicalType::Real | LogicalType::Double => Some(Kind::Approximate),
             _ => None,
         },
+    }
+}
+
+/// How MySQL computes `expr` as a number, when that is known from literals, column types and
+/// the operators and aggregates over them.
+fn kind(expr: &Expr, ctx: &Ctx) -> Option<Kind> {
+    match expr {
+        Expr::Value(_) | Expr::Identifier(_) | Expr::CompoundIdentifier(_) => leaf_kind(expr, ctx),
         Expr::Nested(inner)
         | Expr::UnaryOp {
             op: UnaryOperator::Minus | UnaryOperator::Plus,

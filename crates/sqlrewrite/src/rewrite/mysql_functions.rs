@@ -25,9 +25,9 @@
 
 use super::functions::substitute;
 use super::Ctx;
-use crate::ast::{binary, call, case, is_non_null_literal, number, paren};
+use crate::ast::{binary, call, case, is_non_null_literal, number, paren, signed_integer};
 use migrate_core::{SourceDialect, TargetDialect};
-use sqlparser::ast::{BinaryOperator, DateTimeField, Expr, UnaryOperator};
+use sqlparser::ast::{BinaryOperator, DateTimeField, Expr};
 
 pub(crate) const GREATEST_NAME: &str = "greatest_null_is_null";
 pub(crate) const SUBSTRING_NAME: &str = "substring_from_end";
@@ -47,20 +47,6 @@ pub(crate) fn greatest_null_is_null(name: &str, args: Vec<Expr>) -> Option<Expr>
         vec![(any_null, Expr::value(sqlparser::ast::Value::Null))],
         Some(call),
     ))
-}
-
-/// The value of an integer literal, negative ones (`-3`) included.
-pub(crate) fn signed_literal(expr: &Expr) -> Option<i64> {
-    match expr {
-        Expr::UnaryOp {
-            op: UnaryOperator::Minus,
-            expr,
-        } => crate::ast::integer_literal(expr)
-            .and_then(|n| i64::try_from(n).ok())
-            .map(|n| -n),
-        Expr::Nested(inner) => signed_literal(inner),
-        _ => crate::ast::integer_literal(expr).and_then(|n| i64::try_from(n).ok()),
-    }
 }
 
 /// `''`, or NULL when `s` is: `LEFT(s, 0)`.
@@ -83,8 +69,8 @@ pub(crate) fn substring_from_end(expr: &mut Expr, ctx: &mut Ctx) {
     else {
         return;
     };
-    let length = substring_for.as_deref().map(signed_literal);
-    let replacement = match (signed_literal(from), length) {
+    let length = substring_for.as_deref().map(signed_integer);
+    let replacement = match (signed_integer(from), length) {
         (_, Some(Some(n))) if n <= 0 => empty_of((**s).clone()),
         (Some(0), _) => empty_of((**s).clone()),
         (Some(start), _) if start < 0 => {
@@ -121,7 +107,7 @@ pub(crate) fn substring_from_end(expr: &mut Expr, ctx: &mut Ctx) {
 /// literal of 0 or more.
 pub(crate) fn left_right(name: &str, args: Vec<Expr>) -> Option<Expr> {
     let [s, n] = <[Expr; 2]>::try_from(args).ok()?;
-    let count = match signed_literal(&n) {
+    let count = match signed_integer(&n) {
         Some(n) if n >= 0 => return None,
         Some(_) => number(0),
         None => {

@@ -21,7 +21,7 @@
 //! becomes `CAST(b AS INTEGER)`. Compared with a boolean (`b = TRUE`), it stays.
 
 use super::Ctx;
-use crate::ast::{binary, paren};
+use crate::ast::{binary, number_literal, paren};
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{
     BinaryOperator, CastKind, DataType, DateTimeField, Expr, Interval, JoinConstraint,
@@ -281,9 +281,9 @@ pub(crate) fn conditions_in_expr(expr: &mut Expr, ctx: &mut Ctx) {
         Expr::BinaryOp { left, op, right } if is_value_operator(op) => {
             // MySQL compares text with a number as numbers (mariadb-dump writes `!s` as `s = 0`).
             if crate::ast::is_comparison(op) && ctx.to == TargetDialect::Postgres {
-                if is_number_literal(right) && is_text_column(left, ctx) {
+                if number_literal(right).is_some() && is_text_column(left, ctx) {
                     text_as_number(left, ctx, "");
-                } else if is_number_literal(left) && is_text_column(right, ctx) {
+                } else if number_literal(left).is_some() && is_text_column(right, ctx) {
                     text_as_number(right, ctx, "");
                 }
             }
@@ -314,14 +314,6 @@ fn is_value_operator(op: &BinaryOperator) -> bool {
                 | BinaryOperator::Divide
                 | BinaryOperator::Modulo
         )
-}
-
-fn is_number_literal(expr: &Expr) -> bool {
-    match expr {
-        Expr::Value(v) => matches!(v.value, Value::Number(..)),
-        Expr::UnaryOp { expr, .. } => is_number_literal(expr),
-        _ => false,
-    }
 }
 
 fn is_text_column(expr: &Expr, ctx: &Ctx) -> bool {

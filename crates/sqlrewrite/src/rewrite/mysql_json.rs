@@ -13,9 +13,9 @@
 //! where the cast stops the query: a `function.semantics` warning unless the column is JSON.
 
 use super::Ctx;
-use crate::ast::{binary, call, case, string};
+use crate::ast::{binary, call, case, cast, string};
 use migrate_core::{LogicalType, TargetDialect};
-use sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr, Value};
+use sqlparser::ast::{BinaryOperator, DataType, Expr, Value};
 
 pub(crate) const NAME: &str = "json_path_to_operator";
 
@@ -105,13 +105,7 @@ fn path_operator(
         );
     }
     ctx.log.applied(NAME);
-    let doc = Expr::Cast {
-        kind: CastKind::Cast,
-        expr: Box::new(doc),
-        data_type: DataType::JSONB,
-        format: None,
-    };
-    Some(binary(doc, op, string(array)))
+    Some(binary(cast(doc, DataType::JSONB), op, string(array)))
 }
 
 /// MySQL JSON_EXTRACT, JSON_UNQUOTE and JSON_VALUE (`name`) calls with a literal path.

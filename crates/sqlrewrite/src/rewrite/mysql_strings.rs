@@ -19,10 +19,11 @@
 //!
 //! PostgreSQL targets only, but for FIELD and ELT, whose CASE both targets run.
 
+use super::mysql_arithmetic::{leaf_kind, Kind};
 use super::Ctx;
-use crate::ast::{call, case, integer_literal, number, string};
+use crate::ast::{call, case, cast, integer_literal, number, string};
 use migrate_core::{LogicalType, TargetDialect};
-use sqlparser::ast::{CastKind, DataType, Expr, Value};
+use sqlparser::ast::{DataType, Expr, Value};
 
 pub(crate) const FIELD_NAME: &str = "field_elt_to_case";
 pub(crate) const HEX_NAME: &str = "hex_to_encode";
@@ -56,15 +57,6 @@ pub(crate) fn elt(args: Vec<Expr>) -> Option<Expr> {
         return None;
     }
     Some(case(Some(index), whens, None))
-}
-
-fn cast(expr: Expr, data_type: DataType) -> Expr {
-    Expr::Cast {
-        kind: CastKind::Cast,
-        expr: Box::new(expr),
-        data_type,
-        format: None,
-    }
 }
 
 /// `CONVERT_TO(s, 'UTF8')`: the bytes of text, as MySQL's digests and HEX read them (of a
@@ -161,33 +153,24 @@ pub(crate) fn sha2(args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
 #[derive(PartialEq)]
 enum Operand {
     Text,
-    /// An exact number, which PostgreSQL writes as text as MySQL does.
-    Exact,
-    /// DOUBLE, FLOAT: MySQL writes `1e20` where PostgreSQL writes `1e+20`.
-    Approximate,
+    /// An exact number, which PostgreSQL writes as text as MySQL does; or DOUBLE, FLOAT, of
+    /// which MySQL writes `1e20` where PostgreSQL writes `1e+20`.
+    Number(Kind),
     Other,
 }
 
 fn operand(expr: &Expr, ctx: &Ctx) -> Operand {
-    match expr {
-        Expr::Value(value) => match &value.value {
-            Value::SingleQuotedString(_) => Operand::Text,
-            Value::Number(text, _) if text.contains(['e', 'E']) => Operand::Approximate,
-            Value::Number(..) => Operand::Exact,
-            _ => Operand::Other,
-        },
-        _ => match ctx.column_type(expr) {
-            Some(t) if t.is_character() => Operand::Text,
-            Some(
-                LogicalType::SmallInt
-                | LogicalType::Integer
-                | LogicalType::BigInt
-                | LogicalType::Decimal { .. },
-            ) => Operand::Exact,
-            Some(LogicalType::Real | LogicalType::Double) => Operand::Approximate,
-            _ => Operand::Other,
-        },
+    let column = ctx.column_type(expr);
+    if matches!(expr, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
+        || column.is_some_and(LogicalType::is_character)
+    {
+        return Operand::Text;
     }
+    // A BOOLEAN is left alone: PostgreSQL writes it as text as `true` where MySQL writes 1.
+    if column == Some(&LogicalType::Boolean) {
+        return Operand::Other;
+    }
+    leaf_kind(expr, ctx).map_or(Operand::Other, Operand::Number)
 }
 
 /// MySQL `COALESCE(args)` / `IFNULL(a, b)` of text and numbers on PostgreSQL: the numbers as
@@ -197,11 +180,11 @@ pub(crate) fn coalesce_as_text(args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
         return None;
     }
     let kinds: Vec<Operand> = args.iter().map(|arg| operand(arg, ctx)).collect();
-    let numbers = |k: &Operand| matches!(k, Operand::Exact | Operand::Approximate);
+    let numbers = |k: &Operand| matches!(k, Operand::Number(_));
     if !kinds.contains(&Operand::Text) || !kinds.iter().any(numbers) {
         return None;
     }
-    if kinds.contains(&Operand::Approximate) {
+    if kinds.contains(&Operand::Number(Kind::Approximate)) {
         ctx.log.warning(
             "function.semantics",
             format!("COALESCE of text and a DOUBLE or FLOAT ({}): the number becomes text, which PostgreSQL writes in its own way (1e+20 where MySQL writes 1e20)", args.iter().map(super::mysql_json::unquoted_text).collect::<Vec<_>>().join(", ")),

@@ -16,9 +16,8 @@
 //! SUBSTR(RIGHT(s, k), 1, n) END`, `SUBSTR(s, 1, n)`, and NULL for a literal length below 1 (which
 //! PostgreSQL refuses when negative and takes for `''` when 0).
 
-use super::mysql_functions::signed_literal;
 use super::Ctx;
-use crate::ast::{binary, call, case, is_non_null_literal, number, string};
+use crate::ast::{binary, call, case, cast, is_non_null_literal, number, signed_integer, string};
 use migrate_core::{SourceDialect, TargetDialect};
 use sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr, Value};
 
@@ -126,9 +125,9 @@ pub(crate) fn substr_from_end(expr: &mut Expr, ctx: &mut Ctx) {
     };
     let no_length = substring_for
         .as_deref()
-        .and_then(signed_literal)
+        .and_then(signed_integer)
         .is_some_and(|n| n < 1);
-    let replacement = match signed_literal(from) {
+    let replacement = match signed_integer(from) {
         _ if no_length => null_text(),
         Some(0) => Expr::Substring {
             expr: s.clone(),
@@ -165,10 +164,5 @@ pub(crate) fn substr_from_end(expr: &mut Expr, ctx: &mut Ctx) {
 
 /// NULL typed as text, so that the view's column keeps its type.
 fn null_text() -> Expr {
-    Expr::Cast {
-        kind: CastKind::Cast,
-        expr: Box::new(Expr::value(Value::Null)),
-        data_type: DataType::Text,
-        format: None,
-    }
+    cast(Expr::value(Value::Null), DataType::Text)
 }

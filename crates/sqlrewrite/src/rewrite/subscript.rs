@@ -15,8 +15,7 @@
 use super::Ctx;
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{
-    AccessExpr, BinaryOperator, CastKind, Expr, Ident, Select, SelectItem, Subscript, Value,
-    ValueWithSpan,
+    AccessExpr, BinaryOperator, Expr, Ident, Select, SelectItem, Subscript, Value, ValueWithSpan,
 };
 
 pub(crate) const NAME: &str = "hive_array_index";
@@ -230,12 +229,7 @@ fn postgres_access(
             .and_then(|text| crate::funcmap::data_type(&text).ok()),
     };
     Ok(Some(match target {
-        Some(data_type) => Expr::Cast {
-            kind: CastKind::Cast,
-            expr: Box::new(value),
-            data_type,
-            format: None,
-        },
+        Some(data_type) => crate::ast::cast(value, data_type),
         None => Expr::Nested(Box::new(value)),
     }))
 }
@@ -305,12 +299,7 @@ fn json_key(key: Expr) -> Expr {
             value: Value::SingleQuotedString(_),
             ..
         }) => key,
-        other => Expr::Cast {
-            kind: CastKind::Cast,
-            expr: Box::new(other),
-            data_type: sqlparser::ast::DataType::Text,
-            format: None,
-        },
+        other => crate::ast::cast(other, sqlparser::ast::DataType::Text),
     }
 }
 
