@@ -239,7 +239,8 @@ fn arguments(args: &FunctionArguments) -> impl Iterator<Item = &Expr> {
     })
 }
 
-fn is_text_type(data_type: &DataType) -> bool {
+/// A text type of a cast (`CHAR`, `VARCHAR`, `TEXT`, Hive's `STRING`...).
+pub(crate) fn is_text_type(data_type: &DataType) -> bool {
     matches!(
         data_type,
         DataType::Char(_)

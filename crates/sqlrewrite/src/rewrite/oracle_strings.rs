@@ -94,15 +94,7 @@ fn is_number_or_date(expr: &Expr, ctx: &Ctx) -> bool {
             kind: CastKind::Cast,
             data_type,
             ..
-        } => !matches!(
-            data_type,
-            DataType::Char(_)
-                | DataType::Character(_)
-                | DataType::Varchar(_)
-                | DataType::CharacterVarying(_)
-                | DataType::Nvarchar(_)
-                | DataType::Text
-        ),
+        } => !crate::collation::is_text_type(data_type),
         _ => ctx.column_type(expr).is_some_and(|ty| !ty.is_character()),
     }
 }
