@@ -15,6 +15,36 @@ fn rows(database: &migrate_testkit::PgDatabase, sql: &str) -> String {
         .to_string()
 }
 
+/// The rows of `query` in MariaDB's `database`, as [`rows`] gives PostgreSQL's (NULL empty).
+fn mariadb_rows(database: &migrate_testkit::MariaDbDatabase, query: &str) -> String {
+    database
+        .sql(query)
+        .unwrap_or_else(|e| panic!("{query}: {e}"))
+        .trim_end()
+        .replace('\t', "|")
+        .replace("NULL", "")
+}
+
+/// The converted `postgres` DDL on a new PostgreSQL database and the source's `ddl` on a new
+/// MariaDB one, both given the rows of `inserts`; `None` where a server is missing (outside CI).
+fn on_both(
+    hint: &str,
+    postgres: &str,
+    ddl: &str,
+    inserts: &str,
+) -> Option<(
+    migrate_testkit::PgDatabase,
+    migrate_testkit::MariaDbDatabase,
+)> {
+    let pg = runs_on_postgres(hint, postgres)?;
+    let source = migrate_testkit::mariadb()?.create_database(hint);
+    source
+        .sql(&format!("{ddl}{inserts}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
+    Some((pg, source))
+}
+
 /// pg_dump writes `::numeric` and `::text` casts in nearly every view. In Redshift a bare NUMERIC
 /// is NUMERIC(18,0) and a bare VARCHAR/TEXT is VARCHAR(256): the casts get the widest types and
 /// the numeric one a warning naming the view. Oracle's TO_CHAR(x) likewise.
@@ -146,17 +176,9 @@ CREATE VIEW v_week AS select date_format(`t`.`d`,'%X-%V') AS `w` from `t`;
     assert!(!stderr.contains("view v:"), "{stderr}");
     let inserts = "INSERT INTO t VALUES (1, '2024-01-01 00:00:00.000001'), (2, '2024-02-29 13:05:09.5'), \
                    (3, '2023-12-31 23:59:59'), (4, '2021-01-03 09:00:00'), (5, '2024-11-22 12:00:00')";
-    let Some(pg) = runs_on_postgres("my_date_format", &postgres) else {
+    let Some((pg, source)) = on_both("my_date_format", &postgres, ddl, inserts) else {
         return;
     };
-    let Some(mariadb) = migrate_testkit::mariadb() else {
-        return;
-    };
-    let source = mariadb.create_database("my_date_format");
-    source
-        .sql(&format!("{ddl}{inserts}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
     let expected = source
         .sql("SELECT * FROM v ORDER BY id")
         .unwrap_or_else(|e| panic!("{e}"))
@@ -196,22 +218,10 @@ CREATE VIEW v AS select `t`.`id` AS `id`, timestampdiff(MICROSECOND,`t`.`a`,`t`.
         }
     }
     let inserts = format!("INSERT INTO t VALUES {}", rows_sql.join(", "));
-    let Some(pg) = runs_on_postgres("my_timestampdiff", &postgres) else {
+    let Some((pg, source)) = on_both("my_timestampdiff", &postgres, ddl, &inserts) else {
         return;
     };
-    let Some(mariadb) = migrate_testkit::mariadb() else {
-        return;
-    };
-    let source = mariadb.create_database("my_timestampdiff");
-    source
-        .sql(&format!("{ddl}{inserts}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    pg.sql(&inserts).unwrap_or_else(|e| panic!("{e}"));
-    let expected = source
-        .sql("SELECT * FROM v ORDER BY id")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .trim_end()
-        .replace('\t', "|");
+    let expected = mariadb_rows(&source, "SELECT * FROM v ORDER BY id");
     assert_eq!(rows(&pg, "SELECT * FROM v ORDER BY id"), expected);
     // Jan 31 to Feb 29 is no whole month; to Mar 31 it is two.
     assert!(
@@ -504,42 +514,18 @@ CREATE VIEW v_date AS select `t`.`id` AS `id`,extract(second from `t`.`d`) AS `s
         (4, 0, -3, 1.005, -1, 'héllo wörld ñ', '2024-01-01 00:00:00'), \
         (5, 10, 0, 15.555, 0, 'a,b', '1970-01-04 00:00:01.000001'), \
         (6, 2, 7, -0.125, 1e10, 'ab', '2021-01-03 09:00:00')";
-    let Some(pg) = runs_on_postgres("my_operators", &postgres) else {
+    let Some((pg, source)) = on_both("my_operators", &postgres, ddl, inserts) else {
         return;
     };
-    let Some(mariadb) = migrate_testkit::mariadb() else {
-        return;
-    };
-    let source = mariadb.create_database("my_operators");
-    source
-        .sql(&format!("{ddl}{inserts}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
     for view in ["v_num", "v_text", "v_date"] {
         let query = format!("SELECT * FROM {view} ORDER BY id");
-        let expected = source
-            .sql(&query)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .trim_end()
-            .replace('\t', "|")
-            .replace("NULL", "");
-        assert_eq!(rows(&pg, &query), expected, "{view}");
+        assert_eq!(rows(&pg, &query), mariadb_rows(&source, &query), "{view}");
     }
     // 7 / 2 is 3.5000 in MySQL, 3 in PostgreSQL; greatest(NULL, 0) is NULL.
     assert!(
         rows(&pg, "SELECT q, g FROM v_num WHERE id IN (1, 3) ORDER BY id") == "3.5000|7\n|",
         "{postgres}"
     );
-}
-
-/// The rows of `query` in MariaDB's `database`, as [`rows`] gives PostgreSQL's (NULL empty).
-fn mariadb_rows(database: &migrate_testkit::MariaDbDatabase, query: &str) -> String {
-    database
-        .sql(query)
-        .unwrap_or_else(|e| panic!("{query}: {e}"))
-        .trim_end()
-        .replace('\t', "|")
-        .replace("NULL", "")
 }
 
 /// MySQL built-ins PostgreSQL lacks, or has for other types, which the converter emitted as
@@ -575,17 +561,9 @@ CREATE VIEW v_where AS select `t`.`id` AS `id` from `t` where `t`.`s` regexp '^h
         (6, 4, NULL, -0.5, ' 0.5x', 'zz', '{\"a\": {\"b\": 12}, \"c\": [\"s\", {\"k\": 1}]}'), \
         (7, -1, 3, 8.5, 'x,,y', ',', '{\"a\": {\"b\": true}}'), \
         (8, 2, 2, 1e20, 'héllo', 'héllo', '{}')";
-    let Some(pg) = runs_on_postgres("my_builtins", &postgres) else {
+    let Some((pg, source)) = on_both("my_builtins", &postgres, ddl, inserts) else {
         return;
     };
-    let Some(mariadb) = migrate_testkit::mariadb() else {
-        return;
-    };
-    let source = mariadb.create_database("my_builtins");
-    source
-        .sql(&format!("{ddl}{inserts}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
     for view in ["v_str", "v_num", "v_json", "v_where"] {
         let query = format!("SELECT * FROM {view} ORDER BY id");
         assert_eq!(rows(&pg, &query), mariadb_rows(&source, &query), "{view}");
@@ -649,17 +627,9 @@ CREATE VIEW v_ok AS select `t`.`id` AS `id` from `t` where `t`.`code` = '042' or
         "{stderr}"
     );
     let inserts = "INSERT INTO t VALUES (1, 'Hello World', 'a', '042'), (2, 'hello world', 'z', '1'), (3, 'x', 'y', '9')";
-    let Some(pg) = runs_on_postgres("my_collation", &postgres) else {
+    let Some((pg, source)) = on_both("my_collation", &postgres, ddl, inserts) else {
         return;
     };
-    let Some(mariadb) = migrate_testkit::mariadb() else {
-        return;
-    };
-    let source = mariadb.create_database("my_collation");
-    source
-        .sql(&format!("{ddl}{inserts}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
     let query = "SELECT * FROM v_ok ORDER BY id";
     assert_eq!(rows(&pg, query), mariadb_rows(&source, query));
     // What the warnings are about: 'Hello World' = 'hello world' in MariaDB only.
@@ -779,22 +749,13 @@ CREATE VIEW v AS select `t`.`id` AS `id`,`t`.`s` collate utf8mb4_bin = 'Abc' AS 
     assert_eq!(code, 0, "{stderr}");
     assert!(!postgres.to_lowercase().contains("collate"), "{postgres}");
     let inserts = "INSERT INTO t VALUES (1, 'Abc'), (2, 'abc'), (3, NULL), (4, 'Abc ')";
-    let Some(pg) = runs_on_postgres("my_collate", &postgres) else {
+    let Some((pg, source)) = on_both("my_collate", &postgres, ddl, inserts) else {
         return;
     };
-    let Some(mariadb) = migrate_testkit::mariadb() else {
-        return;
-    };
-    let source = mariadb.create_database("my_collate");
-    source
-        .sql(&format!("{ddl}{inserts}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
-    let expected = source
-        .sql("SELECT id, CASE `exact` WHEN 1 THEN 't' WHEN 0 THEN 'f' ELSE 'n' END FROM v WHERE id < 4 ORDER BY id")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .trim_end()
-        .replace('\t', "|");
+    let expected = mariadb_rows(
+        &source,
+        "SELECT id, CASE `exact` WHEN 1 THEN 't' WHEN 0 THEN 'f' ELSE 'n' END FROM v WHERE id < 4 ORDER BY id",
+    );
     assert_eq!(
         rows(
             &pg,
@@ -1044,22 +1005,13 @@ CREATE VIEW v AS select `t`.`id` AS `id`,7 - dayofweek(`t`.`d`) AS `x`,2 * (`t`.
     assert_eq!(code, 0, "{stderr}");
     let inserts =
         "INSERT INTO t VALUES (1, '2024-03-03', 5, 3), (2, '2024-03-09', -7, 2), (3, '2024-02-29', 9, 0)";
-    let Some(pg) = runs_on_postgres("my_precedence", &postgres) else {
+    let Some((pg, source)) = on_both("my_precedence", &postgres, ddl, inserts) else {
         return;
     };
-    let Some(mariadb) = migrate_testkit::mariadb() else {
-        return;
-    };
-    let source = mariadb.create_database("my_precedence");
-    source
-        .sql(&format!("{ddl}{inserts}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
-    let expected = source
-        .sql("SELECT id, x, COALESCE(y, 'null'), z FROM v ORDER BY id")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .trim_end()
-        .replace('\t', "|");
+    let expected = mariadb_rows(
+        &source,
+        "SELECT id, x, COALESCE(y, 'null'), z FROM v ORDER BY id",
+    );
     assert_eq!(
         rows(
             &pg,
@@ -1080,22 +1032,10 @@ CREATE VIEW v AS select `t`.`id` AS `id`,`t`.`ci` regexp '^A' AS `a`,`t`.`cs` re
     let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
     assert!(code <= 1, "{stderr}");
     let inserts = "INSERT INTO t VALUES (1, 'abc', 'abc'), (2, 'Abc', 'Abc')";
-    let Some(pg) = runs_on_postgres("my_regexp", &postgres) else {
+    let Some((pg, source)) = on_both("my_regexp", &postgres, ddl, inserts) else {
         return;
     };
-    let Some(mariadb) = migrate_testkit::mariadb() else {
-        return;
-    };
-    let source = mariadb.create_database("my_regexp");
-    source
-        .sql(&format!("{ddl}{inserts}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
-    let expected = source
-        .sql("SELECT id, a, b, c FROM v ORDER BY id")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .trim_end()
-        .replace('\t', "|");
+    let expected = mariadb_rows(&source, "SELECT id, a, b, c FROM v ORDER BY id");
     assert_eq!(expected, "1|1|0|0\n2|1|1|1");
     assert_eq!(
         rows(&pg, "SELECT id, a::int, b::int, c::int FROM v ORDER BY id"),
