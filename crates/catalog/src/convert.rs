@@ -120,7 +120,7 @@ pub(crate) fn table(t: &hive::Table, loc: &mut Locations<'_>) -> glue::TableInpu
     let mut input = glue::TableInput {
         name: t.name.clone(),
         description: t.parameters.get("comment").cloned(),
-        owner: t.owner.clone(),
+        owner: present(&t.owner),
         retention: t.retention,
         storage_descriptor: t.storage.as_ref().map(storage),
         partition_keys: t.partition_keys.iter().map(column).collect(),
@@ -144,6 +144,12 @@ pub(crate) fn partition(p: &hive::Partition, loc: &mut Locations<'_>) -> glue::P
     input
 }
 
+/// An optional name, an empty one as none: Hive may store `''` where Glue takes no value or at
+/// least one character (its owner, SerDe name and library).
+fn present(name: &Option<String>) -> Option<String> {
+    name.clone().filter(|n| !n.is_empty())
+}
+
 fn column(c: &hive::Column) -> glue::Column {
     glue::Column {
         name: c.name.clone(),
@@ -161,8 +167,8 @@ fn storage(sd: &hive::StorageDescriptor) -> glue::StorageDescriptor {
         compressed: sd.compressed,
         number_of_buckets: sd.num_buckets,
         serde_info: sd.serde.as_ref().map(|s| glue::SerDeInfo {
-            name: s.name.clone(),
-            serialization_library: s.serialization_library.clone(),
+            name: present(&s.name),
+            serialization_library: present(&s.serialization_library),
             parameters: s.parameters.clone(),
         }),
         bucket_columns: sd.bucket_columns.clone(),

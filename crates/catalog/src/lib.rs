@@ -22,6 +22,12 @@
 //!   updated, unchanged, failed (with the reason), exported or skipped (with a note). A failure
 //!   of one object does not stop the others. [`Report::outcome`] is never a success when
 //!   something failed or when the filters selected nothing.
+//! - **Fits Glue's limits.** Every object is checked against Glue's size limits (`limits.rs`)
+//!   before anything is sent for it (dry runs and exports too): free text (descriptions, column
+//!   comments) longer than Glue takes is cut, line breaks in a comment become spaces, with a
+//!   warning finding; an object with a name, type, location, format, parameter or partition
+//!   value that Glue would refuse is not sent and is failed like any other object, naming the
+//!   field, its length and the limit.
 //! - **Dry run.** Reads Glue, writes nothing; the report lists what would change, field by field.
 //! - **Export/import.** JSON lines in `databases/`, `tables/`, `partitions/` (`part-00000.jsonl`),
 //!   one object per line in Glue's input shape: `{"type":"table","database":"db","item":{...}}`, the
@@ -33,6 +39,7 @@ mod convert;
 mod diff;
 mod filter;
 mod jsonl;
+mod limits;
 mod report;
 
 pub use convert::skewed_key;
@@ -162,6 +169,7 @@ pub async fn migrate(
             ..Default::default()
         }),
         halt: tokio::sync::watch::channel(None).0,
+        partitions_changed: Mutex::default(),
     };
     match source {
         Source::Metastore(m) => run.migrate_metastore(m).await?,
@@ -172,7 +180,17 @@ pub async fn migrate(
         // An export that stopped halfway gets no manifest: it can't be imported.
         run.sink.finish()?;
     }
+    let partitions_changed = run
+        .partitions_changed
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     let mut report = run.report.into_inner().unwrap_or_else(|e| e.into_inner());
+    for (table, (count, example)) in partitions_changed {
+        report.findings.push(text_changed(
+            table,
+            format!("{count} partition(s), e.g. {example}"),
+        ));
+    }
     report.stopped = stopped;
     report.finish();
     let loc = run
@@ -194,6 +212,9 @@ struct Run<'a> {
     locations: Mutex<Locations<'a>>,
     /// Why nothing more is sent to Glue, once a call has failed after all its retries.
     halt: tokio::sync::watch::Sender<Option<String>>,
+    /// Per table (`db.table`), its partitions whose free text was changed to fit Glue's limits:
+    /// how many, and the first by name with what was changed (one finding per table, not one per partition).
+    partitions_changed: Mutex<BTreeMap<String, (u64, String)>>,
 }
 
 enum Sink<'a> {
@@ -243,6 +264,26 @@ fn values_key(values: &[String]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     values.hash(&mut h);
     h.finish()
+}
+
+/// The warning for free text changed to fit Glue's limits ([`limits`]); `what`: the fields and
+/// what was done to them.
+fn text_changed(object: String, what: String) -> Finding {
+    Finding::new(
+        Severity::Warning,
+        "catalog.text-changed",
+        object,
+        format!("free text the Glue Data Catalog refuses as it is was changed to fit: {what}"),
+        "the whole text stays in the metastore (a table's comment also stays whole in its `comment` parameter in Glue); to choose how it reads in Glue, shorten it (or put it on one line) in Hive and re-run",
+    )
+}
+
+/// The failure message for an object that breaks Glue's limits; `what_to_do` ends it.
+fn refused(fit: &limits::Fit, what_to_do: &str) -> String {
+    format!(
+        "not sent: Glue would refuse it (ValidationException): {}. {what_to_do}",
+        fit.refused.join("; ")
+    )
 }
 
 /// Whether Glue had the table before this run (unknown counts as yes): only then can it have
@@ -746,9 +787,31 @@ impl<'a> Run<'a> {
         ));
     }
 
+    /// Fits a database or table to Glue's limits ([`limits`]): the changed free text is reported;
+    /// false (and the object failed) when it can't be sent at all.
+    fn fits(&self, kind: ObjectKind, object: &str, fit: limits::Fit) -> bool {
+        let mut r = self.report();
+        if !fit.changed.is_empty() {
+            r.findings
+                .push(text_changed(object.to_string(), fit.changed.join(", ")));
+        }
+        if fit.refused.is_empty() {
+            return true;
+        }
+        let what_to_do = match kind {
+            ObjectKind::Database => "Shorten it in the metastore, or leave the database out with --database; its tables are not migrated either, the other databases are",
+            _ => "Shorten it in the metastore, or leave the table out with --table; its partitions are not migrated either, the other tables are",
+        };
+        r.fail(kind, object.to_string(), refused(&fit, what_to_do));
+        false
+    }
+
     /// Creates or updates a database; false when it failed.
-    async fn database(&self, input: DatabaseInput) -> bool {
+    async fn database(&self, mut input: DatabaseInput) -> bool {
         let name = input.name.clone();
+        if !self.fits(ObjectKind::Database, &name, limits::database(&mut input)) {
+            return false;
+        }
         let glue = match &self.sink {
             Sink::Export(w) => {
                 return self.export(ObjectKind::Database, &name, |w| w.database(&input), w);
@@ -911,6 +974,9 @@ impl<'a> Run<'a> {
     ) -> bool {
         let object = format!("{db}.{}", input.name);
         let withheld = self.withhold_passwords(db, &mut input);
+        if !self.fits(ObjectKind::Table, &object, limits::table(&mut input)) {
+            return false;
+        }
         self.check_readable(db, &input);
         let glue = match &self.sink {
             Sink::Export(w) => {
@@ -1000,9 +1066,57 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The partitions of `batch` that fit Glue's limits ([`limits`]), their free text fitted; the
+    /// others are failed in `out`, alone (in a batch call, one would fail the whole batch).
+    fn fitting_partitions(
+        &self,
+        db: &str,
+        table: &str,
+        batch: Vec<PartitionInput>,
+        out: &mut Report,
+    ) -> Vec<PartitionInput> {
+        let mut fitting = Vec::with_capacity(batch.len());
+        for mut p in batch {
+            let fit = limits::partition(&mut p);
+            let name = partition_name(db, table, &p.values);
+            if fit.refused.is_empty() {
+                if !fit.changed.is_empty() {
+                    // The first by name as the example: the same whatever order batches run in.
+                    let example = format!("{name}: {}", fit.changed.join(", "));
+                    let mut cut = self
+                        .partitions_changed
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    let (count, first) = cut
+                        .entry(format!("{db}.{table}"))
+                        .or_insert_with(|| (0, example.clone()));
+                    *count += 1;
+                    if example < *first {
+                        *first = example;
+                    }
+                }
+                fitting.push(p);
+            } else {
+                out.fail(
+                    ObjectKind::Partition,
+                    name,
+                    refused(
+                        &fit,
+                        "Change it in the metastore; the table's other partitions are migrated",
+                    ),
+                );
+            }
+        }
+        fitting
+    }
+
     /// One batch (at most 100) of one table's partitions; the outcome as a partial report.
     async fn partitions(&self, db: &str, table: &str, batch: Vec<PartitionInput>) -> Report {
         let mut out = Report::default();
+        let batch = self.fitting_partitions(db, table, batch, &mut out);
+        if batch.is_empty() {
+            return out;
+        }
         let glue = match &self.sink {
             Sink::Export(w) => {
                 let mut w = w.lock().unwrap_or_else(|e| e.into_inner());

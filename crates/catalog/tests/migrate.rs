@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use futures::TryStreamExt;
 use migrate_catalog::{
-    migrate, CatalogError, Filter, ObjectKind, Options, Outcome, Source, Target,
+    migrate, CatalogError, Filter, ObjectKind, Options, Outcome, Report, Source, Target,
 };
 use migrate_core::LocationMap;
 use migrate_glue::{GlueClient, GlueError, MAX_BATCH_CREATE};
@@ -28,6 +28,28 @@ fn options(map: LocationMap) -> Options {
         location_map: map,
         ..Options::default()
     }
+}
+
+/// The test's databases (their names start with its prefix).
+fn selected(spec: &Spec) -> Filter {
+    Filter::new(&[format!("{}_*", spec.prefix)], &[])
+}
+
+/// [`options`] of [`map`] for the test's databases.
+fn selected_options(spec: &Spec) -> Options {
+    Options {
+        filter: selected(spec),
+        ..options(map())
+    }
+}
+
+/// A run from the metastore at `url` into Glue, on a new connection: it reads the metastore as
+/// it is now (a connection reads one snapshot).
+async fn run(url: &str, glue: &GlueClient, opts: &Options) -> Report {
+    let m = Metastore::connect(url).await.unwrap();
+    migrate(Source::Metastore(&m), &Target::Glue(glue.clone()), opts)
+        .await
+        .unwrap()
 }
 
 async fn drop_glue_databases(glue: &GlueClient, spec: &Spec) {
@@ -162,11 +184,7 @@ async fn full_migration(dialect: Dialect, generation: Generation, hint: &str) {
     };
     assert_reader_sees_the_fixture(db.url(), &spec).await;
     let m = Metastore::connect(db.url()).await.unwrap();
-    let filter = Filter::new(&[format!("{}_*", spec.prefix)], &[]);
-    let opts = Options {
-        filter,
-        ..options(map())
-    };
+    let opts = selected_options(&spec);
     let target = Target::Glue(glue.clone());
 
     let first = migrate(Source::Metastore(&m), &target, &opts)
@@ -313,10 +331,7 @@ async fn hive_2_3_and_4_layouts_on_both_backends() {
                 version.starts_with(&format!("{}.", expected as u8 + 2)),
                 "{version}"
             );
-            let opts = Options {
-                filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
-                ..options(map())
-            };
+            let opts = selected_options(&spec);
             let r = migrate(Source::Metastore(&m), &Target::Glue(glue.clone()), &opts)
                 .await
                 .unwrap();
@@ -363,7 +378,7 @@ async fn dry_run_reports_the_diff_and_writes_nothing() {
         Source::Metastore(&m),
         &target,
         &Options {
-            filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
+            filter: selected(&spec),
             ..dry.clone()
         },
     )
@@ -381,10 +396,7 @@ async fn dry_run_reports_the_diff_and_writes_nothing() {
     );
 
     // Migrate, change one partition's parameters, dry-run again: exactly that difference.
-    let opts = Options {
-        filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
-        ..options(map())
-    };
+    let opts = selected_options(&spec);
     migrate(Source::Metastore(&m), &target, &opts)
         .await
         .unwrap();
@@ -421,7 +433,7 @@ async fn export_then_import_round_trips_through_json_lines() {
     };
     let m = Metastore::connect(db.url()).await.unwrap();
     let dir = std::env::temp_dir().join(migrate_testkit::unique_name("catalog_export"));
-    let filter = Filter::new(&[format!("{}_*", spec.prefix)], &[]);
+    let filter = selected(&spec);
     let export = Options {
         filter: filter.clone(),
         ..options(map())
@@ -583,7 +595,7 @@ async fn locations_are_rewritten_on_databases_tables_and_partitions() {
     // Only the warehouse is mapped: archived partitions keep their location, and are reported.
     let partial = LocationMap::parse(&["hdfs://nn:8020/warehouse/=s3://lake/wh/"]).unwrap();
     let opts = Options {
-        filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
+        filter: selected(&spec),
         location_map: partial.clone(),
         ..Options::default()
     };
@@ -722,7 +734,7 @@ async fn avro_schema_urls_are_rewritten_or_reported_as_unmapped() {
          INSERT INTO PARTITION_PARAMS (PART_ID, PARAM_KEY, PARAM_VALUE) SELECT MIN(PART_ID), 'avro.schema.url', 'hdfs://nn:8020/warehouse/schemas/p.avsc' FROM PARTITIONS;
          INSERT INTO SERDE_PARAMS (SERDE_ID, PARAM_KEY, PARAM_VALUE) SELECT s.SERDE_ID, 'avro.schema.url', 'hdfs://nn:8020/schemas/unmapped.avsc' FROM SDS s JOIN PARTITIONS p ON p.SD_ID = s.SD_ID WHERE p.PART_ID = {first_part};"
     ));
-    let filter = Filter::new(&[format!("{}_*", spec.prefix)], &[]);
+    let filter = selected(&spec);
     let check = |r: &migrate_catalog::Report| {
         assert_eq!(r.failures, [], "{r:?}");
         assert!(
@@ -809,20 +821,12 @@ async fn partitions_only_in_glue_are_counted_and_deleted_only_when_asked() {
     let Some(db) = metastore_db(&spec) else {
         return;
     };
-    let opts = Options {
-        filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
-        ..options(map())
-    };
+    let opts = selected_options(&spec);
     let target = Target::Glue(glue.clone());
-    let run = |opts: Options| {
-        let url = db.url().to_string();
-        let target = &target;
-        async move {
-            let m = Metastore::connect(&url).await.unwrap();
-            migrate(Source::Metastore(&m), target, &opts).await.unwrap()
-        }
-    };
-    assert_eq!(run(opts.clone()).await.outcome(), Outcome::Migrated);
+    assert_eq!(
+        run(db.url(), &glue, &opts).await.outcome(),
+        Outcome::Migrated
+    );
     // DROP PARTITION in Hive: the last two partitions of events_003.
     db.sql(
         r#"CREATE TEMP TABLE gone AS SELECT p."PART_ID" FROM "PARTITIONS" p JOIN "TBLS" t ON t."TBL_ID" = p."TBL_ID" WHERE t."TBL_NAME" = 'events_003' ORDER BY p."PART_ID" DESC LIMIT 2;
@@ -833,7 +837,7 @@ async fn partitions_only_in_glue_are_counted_and_deleted_only_when_asked() {
     let (d, t) = spec.table_name(3);
     let table = format!("{d}.{t}");
 
-    let r = run(opts.clone()).await;
+    let r = run(db.url(), &glue, &opts).await;
     assert_eq!(r.outcome(), Outcome::ExtraInGlue, "{r:?}");
     assert_eq!(r.partitions.unchanged, 58);
     assert_eq!(r.partitions_only_in_glue.len(), 1, "{r:?}");
@@ -862,10 +866,14 @@ async fn partitions_only_in_glue_are_counted_and_deleted_only_when_asked() {
         delete_extra_partitions: true,
         ..opts.clone()
     };
-    let r = run(Options {
-        dry_run: true,
-        ..delete.clone()
-    })
+    let r = run(
+        db.url(),
+        &glue,
+        &Options {
+            dry_run: true,
+            ..delete.clone()
+        },
+    )
     .await;
     assert_eq!(r.outcome(), Outcome::DryRun);
     assert_eq!(r.partitions_only_in_glue[0].deleted, 2);
@@ -877,7 +885,7 @@ async fn partitions_only_in_glue_are_counted_and_deleted_only_when_asked() {
     assert_eq!(deletions.len(), 2, "{:?}", r.changes);
     assert_eq!(glue.get_partitions(&d, &t, None).await.unwrap().len(), 30);
 
-    let r = run(delete.clone()).await;
+    let r = run(db.url(), &glue, &delete).await;
     assert_eq!(r.outcome(), Outcome::Migrated, "{r:?}");
     assert_eq!(r.partitions_only_in_glue[0].deleted, 2);
     assert_eq!(glue.get_partitions(&d, &t, None).await.unwrap().len(), 28);
@@ -885,7 +893,7 @@ async fn partitions_only_in_glue_are_counted_and_deleted_only_when_asked() {
         assert_glue_matches(db.url(), &glue, &spec.prefix, &map()).await,
         (3, 20, 58)
     );
-    let r = run(opts).await;
+    let r = run(db.url(), &glue, &opts).await;
     assert_eq!(r.outcome(), Outcome::InSync, "{r:?}");
     assert!(r.partitions_only_in_glue.is_empty());
     drop_glue_databases(&glue, &spec).await;
@@ -927,10 +935,7 @@ async fn a_damaged_or_unfinished_export_is_refused_before_anything_is_written() 
     };
     let m = Metastore::connect(db.url()).await.unwrap();
     let export = std::env::temp_dir().join(migrate_testkit::unique_name("catalog_good"));
-    let opts = Options {
-        filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
-        ..options(map())
-    };
+    let opts = selected_options(&spec);
     migrate(
         Source::Metastore(&m),
         &Target::Export(export.clone()),
@@ -1107,7 +1112,7 @@ async fn glue_going_away_stops_the_run_after_one_batch_exhausts_its_retries() {
     let attempts = config.max_attempts as usize;
     let m = Metastore::connect(db.url()).await.unwrap();
     let opts = Options {
-        filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
+        filter: selected(&spec),
         concurrency: 2,
         ..options(map())
     };
@@ -1168,16 +1173,12 @@ async fn acid_tables_get_a_warning() {
     let Some(db) = metastore_db(&spec) else {
         return;
     };
-    db.sql("INSERT INTO TABLE_PARAMS (TBL_ID, PARAM_KEY, PARAM_VALUE) SELECT TBL_ID, 'transactional', 'true' FROM TBLS WHERE TBL_NAME = 'bucketed_004'");
-    let m = Metastore::connect(db.url()).await.unwrap();
+    db.add_table_param(&spec.table_name(4).1, "transactional", "true");
     let opts = Options {
-        filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
         dry_run: true,
-        ..options(map())
+        ..selected_options(&spec)
     };
-    let r = migrate(Source::Metastore(&m), &Target::Glue(glue), &opts)
-        .await
-        .unwrap();
+    let r = run(db.url(), &glue, &opts).await;
     let (d, t) = spec.table_name(4);
     let found: Vec<_> = r
         .findings
@@ -1269,32 +1270,32 @@ async fn locations_in_parameters_are_rewritten_and_unreadable_tables_warned() {
             r#"SELECT s."SERDE_ID" FROM "SDS" s JOIN "TBLS" t ON t."SD_ID" = s."SD_ID" WHERE t."TBL_NAME" = '{table}'"#
         )
     };
-    let table_param = |table: &str, key: &str, value: &str| {
-        format!(
-            r#"INSERT INTO "TABLE_PARAMS" ("TBL_ID", "PARAM_KEY", "PARAM_VALUE") SELECT "TBL_ID", '{key}', '{value}' FROM "TBLS" WHERE "TBL_NAME" = '{table}';"#
-        )
-    };
     db.sql(&format!(
         r#"INSERT INTO "SERDE_PARAMS" ("SERDE_ID", "PARAM_KEY", "PARAM_VALUE") SELECT "SERDE_ID", 'path', 'hdfs://nn:8020/warehouse/{d1}.db/{spark}' FROM ({}) x;
-           INSERT INTO "SERDE_PARAMS" ("SERDE_ID", "PARAM_KEY", "PARAM_VALUE") SELECT "SERDE_ID", 'path', 'hdfs://other:8020/spark/{iceberg}' FROM ({}) x;
-           {}{}{}{}{}{}"#,
+           INSERT INTO "SERDE_PARAMS" ("SERDE_ID", "PARAM_KEY", "PARAM_VALUE") SELECT "SERDE_ID", 'path', 'hdfs://other:8020/spark/{iceberg}' FROM ({}) x;"#,
         serde_of(&spark),
         serde_of(&iceberg),
-        table_param(&spark, "spark.sql.sources.provider", "parquet"),
-        table_param(&iceberg, "table_type", "ICEBERG"),
-        table_param(&iceberg, "metadata_location", &format!("hdfs://nn:8020/warehouse/{d7}.db/{iceberg}/metadata/00002-b.metadata.json")),
-        table_param(&iceberg, "previous_metadata_location", &format!("hdfs://nn:8020/warehouse/{d7}.db/{iceberg}/metadata/00001-a.metadata.json")),
-        table_param(&hbase, "storage_handler", "org.apache.hadoop.hive.hbase.HBaseStorageHandler"),
-        table_param(&hbase, "hbase.table.name", "default:events"),
     ));
-    let m = Metastore::connect(db.url()).await.unwrap();
-    let opts = Options {
-        filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
-        ..options(map())
-    };
-    let r = migrate(Source::Metastore(&m), &Target::Glue(glue.clone()), &opts)
-        .await
-        .unwrap();
+    db.add_table_param(&spark, "spark.sql.sources.provider", "parquet");
+    db.add_table_param(&iceberg, "table_type", "ICEBERG");
+    db.add_table_param(
+        &iceberg,
+        "metadata_location",
+        &format!("hdfs://nn:8020/warehouse/{d7}.db/{iceberg}/metadata/00002-b.metadata.json"),
+    );
+    db.add_table_param(
+        &iceberg,
+        "previous_metadata_location",
+        &format!("hdfs://nn:8020/warehouse/{d7}.db/{iceberg}/metadata/00001-a.metadata.json"),
+    );
+    db.add_table_param(
+        &hbase,
+        "storage_handler",
+        "org.apache.hadoop.hive.hbase.HBaseStorageHandler",
+    );
+    db.add_table_param(&hbase, "hbase.table.name", "default:events");
+    let opts = selected_options(&spec);
+    let r = run(db.url(), &glue, &opts).await;
     assert_eq!(r.failures, [], "{r:?}");
     assert_eq!(
         r.locations.unmapped_examples,
@@ -1343,11 +1344,7 @@ async fn locations_in_parameters_are_rewritten_and_unreadable_tables_warned() {
         r.findings
     );
     // Rewritten the same way every run: nothing to update.
-    drop(m);
-    let m = Metastore::connect(db.url()).await.unwrap();
-    let again = migrate(Source::Metastore(&m), &Target::Glue(glue.clone()), &opts)
-        .await
-        .unwrap();
+    let again = run(db.url(), &glue, &opts).await;
     assert_eq!(again.outcome(), Outcome::InSync, "{:?}", again.changes);
     drop_glue_databases(&glue, &spec).await;
 }
@@ -1363,28 +1360,15 @@ async fn passwords_in_table_parameters_are_withheld_from_glue() {
         return;
     };
     let (d3, jdbc) = spec.table_name(3);
-    let param = |key: &str, value: &str| {
-        format!(
-            r#"INSERT INTO "TABLE_PARAMS" ("TBL_ID", "PARAM_KEY", "PARAM_VALUE") SELECT "TBL_ID", '{key}', '{value}' FROM "TBLS" WHERE "TBL_NAME" = '{jdbc}';"#
-        )
-    };
-    db.sql(&format!(
-        "{}{}{}",
-        param(
-            "storage_handler",
-            "org.apache.hive.storage.jdbc.JdbcStorageHandler"
-        ),
-        param("hive.sql.dbcp.username", "reporting"),
-        param("hive.sql.dbcp.password", "s3cr3t"),
-    ));
-    let m = Metastore::connect(db.url()).await.unwrap();
-    let opts = Options {
-        filter: Filter::new(&[format!("{}_*", spec.prefix)], &[]),
-        ..options(map())
-    };
-    let r = migrate(Source::Metastore(&m), &Target::Glue(glue.clone()), &opts)
-        .await
-        .unwrap();
+    db.add_table_param(
+        &jdbc,
+        "storage_handler",
+        "org.apache.hive.storage.jdbc.JdbcStorageHandler",
+    );
+    db.add_table_param(&jdbc, "hive.sql.dbcp.username", "reporting");
+    db.add_table_param(&jdbc, "hive.sql.dbcp.password", "s3cr3t");
+    let opts = selected_options(&spec);
+    let r = run(db.url(), &glue, &opts).await;
     assert_eq!(r.failures, [], "{r:?}");
     let t = glue.get_table(&d3, &jdbc).await.unwrap().unwrap();
     assert_eq!(
@@ -1418,11 +1402,7 @@ async fn passwords_in_table_parameters_are_withheld_from_glue() {
         .parameters
         .insert("hive.sql.dbcp.password".into(), "by hand".into());
     glue.update_table(&d3, &by_hand).await.unwrap();
-    drop(m);
-    let m = Metastore::connect(db.url()).await.unwrap();
-    let again = migrate(Source::Metastore(&m), &Target::Glue(glue.clone()), &opts)
-        .await
-        .unwrap();
+    let again = run(db.url(), &glue, &opts).await;
     assert_eq!(again.outcome(), Outcome::InSync, "{:?}", again.changes);
     let t = glue.get_table(&d3, &jdbc).await.unwrap().unwrap();
     assert_eq!(
@@ -1431,5 +1411,133 @@ async fn passwords_in_table_parameters_are_withheld_from_glue() {
             .map(String::as_str),
         Some("by hand")
     );
+    drop_glue_databases(&glue, &spec).await;
+}
+
+/// What lands in Glue from objects over its size limits (which moto does not enforce): free text
+/// cut to the limit in characters, not UTF-8 bytes, whole everywhere else; a database or a
+/// partition that Glue would refuse is not sent, alone, and the rest is migrated; a re-run finds
+/// the cut text in sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_over_glues_size_limits_are_cut_or_left_out_alone() {
+    let Some(glue) = glue() else { return };
+    let spec = small_spec(Dialect::Postgres, Generation::Hive3, "limits");
+    let Some(db) = metastore_db(&spec) else {
+        return;
+    };
+    let (d0, text) = spec.table_name(0);
+    let (d1, events) = spec.table_name(3);
+    let keyed = spec.table_name(13).1;
+    let empty = spec.database_name(spec.databases);
+    let column_comment = |table: &str, column: usize, value: &str| {
+        format!(
+            r#"UPDATE "COLUMNS_V2" c SET "COMMENT" = {value} FROM "SDS" s, "TBLS" t WHERE s."CD_ID" = c."CD_ID" AND t."SD_ID" = s."SD_ID" AND t."TBL_NAME" = '{table}' AND c."INTEGER_IDX" = {column};"#
+        )
+    };
+    db.sql(&format!(
+        r#"{}{}
+           UPDATE "DBS" SET "DESC" = repeat('é', 2100) WHERE "NAME" = '{d0}';
+           UPDATE "DBS" SET "DB_LOCATION_URI" = 'hdfs://nn:8020/' || repeat('x', 1100) WHERE "NAME" = '{empty}';
+           UPDATE "SDS" s SET "LOCATION" = 'hdfs://nn:8020/' || repeat('x', 2100) FROM "PARTITIONS" p WHERE p."SD_ID" = s."SD_ID" AND p."PART_ID" = (SELECT min(p."PART_ID") FROM "PARTITIONS" p JOIN "TBLS" t ON t."TBL_ID" = p."TBL_ID" WHERE t."TBL_NAME" = '{keyed}');"#,
+        column_comment(&text, 0, "repeat('日本語', 100)"),
+        // Shared by the table's partitions, as Hive shares a table's columns with them.
+        column_comment(&events, 1, "repeat('ü', 256)"),
+    ));
+    // A comment on two lines (Glue takes no line break in one), and an owner Hive stored as ''
+    // (Glue takes none, or at least one character).
+    db.sql(&format!(
+        r#"{}
+           UPDATE "TBLS" SET "OWNER" = '' WHERE "TBL_NAME" = '{text}';"#,
+        column_comment(&text, 2, "E'line one\\nline two'"),
+    ));
+    let opts = selected_options(&spec);
+    let r = run(db.url(), &glue, &opts).await;
+    assert_eq!(r.outcome(), Outcome::Failed, "{r:?}");
+    let failed: Vec<_> = r.failures.iter().map(|f| (f.kind, &f.message)).collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(r.failures[0].object, empty);
+    assert!(
+        r.failures[0]
+            .message
+            .contains("LocationUri is 1115 characters long (at most 1024)"),
+        "{failed:?}"
+    );
+    assert!(r.failures[1].object.starts_with(&format!("{d1}.{keyed}/")));
+    assert!(
+        r.failures[1]
+            .message
+            .contains("StorageDescriptor.Location is 2115 characters long (at most 2056)"),
+        "{failed:?}"
+    );
+    assert_eq!((r.databases.created, r.databases.failed), (2, 1), "{r:?}");
+    assert_eq!((r.tables.created, r.tables.failed), (20, 0), "{r:?}");
+    assert_eq!(
+        (r.partitions.created, r.partitions.failed),
+        (59, 1),
+        "{r:?}"
+    );
+
+    // Cut to the limit in characters: 2048 two-byte, 255 three-byte characters.
+    let d = glue.get_database(&d0).await.unwrap().unwrap();
+    assert_eq!(d.description, Some("é".repeat(2048)));
+    let t = glue.get_table(&d0, &text).await.unwrap().unwrap();
+    let columns = t.storage_descriptor.unwrap().columns;
+    assert_eq!(columns[0].comment, Some("日本語".repeat(85)));
+    assert_eq!(columns[2].comment.as_deref(), Some("line one line two"));
+    assert_eq!(t.owner, None);
+    assert_eq!(
+        columns[1].comment.as_deref(),
+        Some("café name, with a comma")
+    );
+    let parts = glue.get_partitions(&d1, &events, None).await.unwrap();
+    assert_eq!(parts.len(), 30);
+    for p in &parts {
+        let sd = p.storage_descriptor.as_ref().unwrap();
+        assert_eq!(sd.columns[1].comment, Some("ü".repeat(255)), "{p:?}");
+    }
+    assert_eq!(
+        glue.get_partitions(&d1, &keyed, None).await.unwrap().len(),
+        29
+    );
+    assert_eq!(glue.get_database(&empty).await.unwrap(), None);
+    let cut: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.object.as_str(), f.message.as_str()))
+        .collect();
+    let why = "free text the Glue Data Catalog refuses as it is was changed to fit: ";
+    let events_object = format!("{d1}.{events}");
+    let column = "StorageDescriptor.Columns[1] (\"name\").Comment (256 characters, cut to 255)";
+    assert_eq!(
+        cut,
+        [
+            (
+                "catalog.text-changed",
+                d0.as_str(),
+                format!("{why}Description (2100 characters, cut to 2048)").as_str()
+            ),
+            (
+                "catalog.text-changed",
+                format!("{d0}.{text}").as_str(),
+                format!("{why}StorageDescriptor.Columns[0] (\"id\").Comment (300 characters, cut to 255), StorageDescriptor.Columns[2] (\"score\").Comment (1 line break(s) or control character(s) replaced by spaces)").as_str()
+            ),
+            (
+                "catalog.text-changed",
+                events_object.as_str(),
+                format!("{why}{column}").as_str()
+            ),
+            // Its partitions' copies: one finding for all of them.
+            (
+                "catalog.text-changed",
+                events_object.as_str(),
+                format!("{why}30 partition(s), e.g. {events_object}/2024-01-01/0: {column}").as_str()
+            ),
+        ]
+    );
+
+    // The cut text is what Glue holds: nothing to update.
+    let again = run(db.url(), &glue, &opts).await;
+    assert_eq!(again.changes, [], "{again:?}");
+    assert_eq!(again.failures.len(), 2, "{again:?}");
     drop_glue_databases(&glue, &spec).await;
 }

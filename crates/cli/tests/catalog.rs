@@ -2,22 +2,45 @@
 //! DDL and generator) and the Glue API of moto. Exit codes, the text and JSON reports, the dry-run
 //! diff, and the errors for bad input.
 
+mod common;
+
+use common::migrate_command;
 use migrate_metastore_fixture::{ddl, populate, Dialect, Generation, Spec};
+use migrate_testkit::{MariaDb, MariaDbDatabase};
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
 
+/// `migrate catalog ARGS` with the environment `env` and nothing else of AWS's.
+fn catalog_command(args: &[&str], env: &[(&'static str, String)]) -> Command {
+    let mut cmd = migrate_command(&[&["catalog"], args].concat());
+    // Only what the test gives: no endpoint or credentials from the developer's shell.
+    cmd.env_remove("AWS_ENDPOINT_URL_GLUE")
+        .envs(env.iter().cloned());
+    cmd
+}
+
+/// [`catalog_command`] run to the end.
 fn migrate(args: &[&str], env: &[(&'static str, String)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_migrate"));
-    cmd.arg("catalog")
-        .args(args)
-        .env("MIGRATE_LOG", "warn")
-        // Only what the test gives: no endpoint or credentials from the developer's shell.
-        .env_remove("AWS_ENDPOINT_URL_GLUE")
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run migrate")
+    catalog_command(args, env).output().expect("run migrate")
+}
+
+/// A short unique prefix for the test's database names (Glue is shared by every test and run).
+fn prefix(hint: &str) -> String {
+    migrate_testkit::unique_name(hint)
+        .trim_start_matches("t_")
+        .to_string()
+}
+
+/// A fresh database on `server` holding a metastore filled per `spec`.
+fn metastore(server: &MariaDb, hint: &str, spec: &Spec) -> MariaDbDatabase {
+    let db = server.create_database(hint);
+    db.sql(&format!(
+        "{}\n{}",
+        ddl(spec.dialect, spec.generation),
+        populate(spec)
+    ))
+    .unwrap();
+    db
 }
 
 fn text(o: &Output) -> (i32, String, String) {
@@ -33,22 +56,14 @@ fn migrate_rerun_dry_run_and_nothing_selected() {
     let (Some(glue), Some(server)) = (migrate_testkit::glue(), migrate_testkit::mariadb()) else {
         return;
     };
-    let prefix = migrate_testkit::unique_name("cli")
-        .trim_start_matches("t_")
-        .to_string();
+    let prefix = prefix("cli");
     let spec = Spec {
         tables: 20,
         partitions: 50,
         databases: 2,
         ..Spec::standard(Dialect::Mysql, Generation::Hive4, &prefix)
     };
-    let db = server.create_database("cli_metastore");
-    db.sql(&format!(
-        "{}\n{}",
-        ddl(spec.dialect, spec.generation),
-        populate(&spec)
-    ))
-    .unwrap();
+    let db = metastore(server, "cli_metastore", &spec);
     let env = glue.env();
     let selected = format!("{prefix}_*");
     let base = [
@@ -214,13 +229,7 @@ fn bad_input_is_a_clear_error_with_exit_2() {
         databases: 1,
         ..Spec::standard(Dialect::Mysql, Generation::Hive2, "cli_hive2")
     };
-    let hms2 = server.create_database("cli_hive2");
-    hms2.sql(&format!(
-        "{}\n{}",
-        ddl(hive2.dialect, hive2.generation),
-        populate(&hive2)
-    ))
-    .unwrap();
+    let hms2 = metastore(server, "cli_hive2", &hive2);
     let (code, _, err) = text(&migrate(
         &["--metastore", hms2.url(), "--hive-catalog", "spark"],
         &env,
@@ -244,13 +253,7 @@ fn bad_input_is_a_clear_error_with_exit_2() {
         databases: 1,
         ..Spec::standard(Dialect::Mysql, Generation::Hive4, "cli_dead")
     };
-    let hms = server.create_database("cli_dead_glue");
-    hms.sql(&format!(
-        "{}\n{}",
-        ddl(spec.dialect, spec.generation),
-        populate(&spec)
-    ))
-    .unwrap();
+    let hms = metastore(server, "cli_dead_glue", &spec);
     let (code, _, err) = text(&migrate(
         &["--metastore", hms.url(), "--hive-catalog", "nosuch"],
         &env,
@@ -272,9 +275,7 @@ fn sigint_stops_the_run_with_a_summary() {
     let (Some(glue), Some(server)) = (migrate_testkit::glue(), migrate_testkit::mariadb()) else {
         return;
     };
-    let prefix = migrate_testkit::unique_name("cli_int")
-        .trim_start_matches("t_")
-        .to_string();
+    let prefix = prefix("cli_int");
     let spec = Spec {
         // Three partitioned tables of 7,000 (a table has at most 8,064 distinct ones).
         tables: 24,
@@ -282,23 +283,24 @@ fn sigint_stops_the_run_with_a_summary() {
         databases: 1,
         ..Spec::standard(Dialect::Mysql, Generation::Hive2, &prefix)
     };
-    let db = server.create_database("cli_interrupted");
-    db.sql(&format!(
-        "{}\n{}",
-        ddl(spec.dialect, spec.generation),
-        populate(&spec)
-    ))
-    .unwrap();
+    let db = metastore(server, "cli_interrupted", &spec);
     let selected = format!("{prefix}_*");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_migrate"));
-    cmd.args(["catalog", "--metastore", db.url(), "--database", &selected])
-        .args(["--concurrency", "1"])
-        .env("MIGRATE_LOG", "warn")
-        .envs(glue.env())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = cmd.spawn().expect("run migrate");
+    // As common::spawn_migrate, with the Glue server's environment.
+    let child = catalog_command(
+        &[
+            "--metastore",
+            db.url(),
+            "--database",
+            &selected,
+            "--concurrency",
+            "1",
+        ],
+        &glue.env(),
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("run migrate");
     std::thread::sleep(std::time::Duration::from_secs(2));
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -325,22 +327,14 @@ fn an_import_with_a_stray_part_file_or_no_directory_is_refused() {
     let (Some(glue), Some(server)) = (migrate_testkit::glue(), migrate_testkit::mariadb()) else {
         return;
     };
-    let prefix = migrate_testkit::unique_name("stray")
-        .trim_start_matches("t_")
-        .to_string();
+    let prefix = prefix("stray");
     let spec = Spec {
         tables: 2,
         partitions: 3,
         databases: 1,
         ..Spec::standard(Dialect::Mysql, Generation::Hive4, &prefix)
     };
-    let db = server.create_database("cli_stray_metastore");
-    db.sql(&format!(
-        "{}\n{}",
-        ddl(spec.dialect, spec.generation),
-        populate(&spec)
-    ))
-    .unwrap();
+    let db = metastore(server, "cli_stray_metastore", &spec);
     let tmp = tempfile::tempdir().unwrap();
     let export = tmp.path().join("export");
     let export_text = export.to_str().unwrap();
@@ -403,27 +397,22 @@ fn locations_off_s3_and_database_owners_are_reported_without_a_map() {
     let (Some(glue), Some(server)) = (migrate_testkit::glue(), migrate_testkit::mariadb()) else {
         return;
     };
-    let prefix = migrate_testkit::unique_name("clis3")
-        .trim_start_matches("t_")
-        .to_string();
+    let prefix = prefix("clis3");
     let spec = Spec {
         tables: 10,
         partitions: 20,
         databases: 1,
         ..Spec::standard(Dialect::Mysql, Generation::Hive3, &prefix)
     };
-    let db = server.create_database("cli_offs3");
-    db.sql(&format!(
-        "{}\n{}\n{}",
-        ddl(spec.dialect, spec.generation),
-        populate(&spec),
+    let db = metastore(server, "cli_offs3", &spec);
+    db.sql(
         "UPDATE `SDS` SET `LOCATION` = REPLACE(`LOCATION`, 'hdfs://nn:8020/', 's3://lake/');
          UPDATE `DBS` SET `DB_LOCATION_URI` = REPLACE(`DB_LOCATION_URI`, 'hdfs://nn:8020/', 's3://lake/');
          UPDATE `TABLE_PARAMS` SET `PARAM_VALUE` = REPLACE(`PARAM_VALUE`, 'hdfs://nn:8020/', 's3://lake/');
          UPDATE `SKEWED_COL_VALUE_LOC_MAP` SET `LOCATION` = REPLACE(`LOCATION`, 'hdfs://nn:8020/', 's3://lake/');
          UPDATE `SDS` s JOIN `TBLS` t ON t.`SD_ID` = s.`SD_ID` SET s.`LOCATION` = 's3a://lake/parquet_001' WHERE t.`TBL_NAME` = 'parquet_001';
-         UPDATE `SDS` s JOIN `TBLS` t ON t.`SD_ID` = s.`SD_ID` SET s.`LOCATION` = 'viewfs://cluster/json_007' WHERE t.`TBL_NAME` = 'json_007';"
-    ))
+         UPDATE `SDS` s JOIN `TBLS` t ON t.`SD_ID` = s.`SD_ID` SET s.`LOCATION` = 'viewfs://cluster/json_007' WHERE t.`TBL_NAME` = 'json_007';",
+    )
     .unwrap();
     let selected = format!("{prefix}_*");
     let (code, out, err) = text(&migrate(
@@ -448,4 +437,111 @@ fn locations_off_s3_and_database_owners_are_reported_without_a_map() {
         )),
         "{out}"
     );
+}
+
+/// Glue's size limits, which moto does not enforce but AWS Glue does, with a ValidationException
+/// in the middle of a run: checked before anything is sent, in the dry run too. Free text longer
+/// than Glue takes is cut, with a warning naming the table, the field and the length it had,
+/// counted in characters, not UTF-8 bytes (multi-byte comments); a table or partition that Glue
+/// would refuse is not sent and fails alone, named with the field, its length and the limit, and
+/// the rest of the run goes on.
+#[test]
+fn objects_over_glues_size_limits_are_cut_or_refused_before_anything_is_sent() {
+    let (Some(glue), Some(server)) = (migrate_testkit::glue(), migrate_testkit::mariadb()) else {
+        return;
+    };
+    let prefix = prefix("clilimit");
+    let spec = Spec {
+        tables: 20,
+        partitions: 40,
+        databases: 1,
+        ..Spec::standard(Dialect::Mysql, Generation::Hive4, &prefix)
+    };
+    let db = metastore(server, "cli_limits", &spec);
+    let (database, managed) = spec.table_name(0);
+    let parquet = spec.table_name(1).1;
+    let far = spec.table_name(3).1;
+    let keyed = spec.table_name(13).1;
+    let json = spec.table_name(7).1;
+    let long_name = "n".repeat(256);
+    let comment = |table: &str, column: usize, value: &str| {
+        format!(
+            "UPDATE `COLUMNS_V2` c JOIN `SDS` s ON s.`CD_ID` = c.`CD_ID` JOIN `TBLS` t ON t.`SD_ID` = s.`SD_ID` SET c.`COMMENT` = {value} WHERE t.`TBL_NAME` = '{table}' AND c.`INTEGER_IDX` = {column};"
+        )
+    };
+    db.sql(&format!(
+        // Hive holds comments in Latin-1 unless widened, as sites with non-Latin comments do.
+        "SET NAMES utf8mb4;
+         ALTER TABLE `COLUMNS_V2` MODIFY `COMMENT` varchar(4000) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+         ALTER TABLE `TABLE_PARAMS` MODIFY `PARAM_VALUE` MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+         {}{}{}
+         UPDATE `TABLE_PARAMS` p JOIN `TBLS` t ON t.`TBL_ID` = p.`TBL_ID` SET p.`PARAM_VALUE` = REPEAT('説明', 1050) WHERE t.`TBL_NAME` = '{parquet}' AND p.`PARAM_KEY` = 'comment';
+         UPDATE `SDS` s JOIN `TBLS` t ON t.`SD_ID` = s.`SD_ID` SET s.`LOCATION` = CONCAT('hdfs://nn:8020/warehouse/', REPEAT('x', 2100)) WHERE t.`TBL_NAME` = '{far}';
+         INSERT INTO `PARTITION_PARAMS` (`PART_ID`, `PARAM_KEY`, `PARAM_VALUE`) SELECT p.`PART_ID`, REPEAT('k', 256), 'v' FROM `PARTITIONS` p JOIN `TBLS` t ON t.`TBL_ID` = p.`TBL_ID` WHERE t.`TBL_NAME` = '{keyed}' ORDER BY p.`PART_ID` LIMIT 1;
+         UPDATE `TBLS` SET `TBL_NAME` = '{long_name}' WHERE `TBL_NAME` = '{json}';",
+        // 300 characters, 900 bytes: cut to 255 characters.
+        comment(&managed, 0, "REPEAT('日本語', 100)"),
+        // 255 characters, 510 bytes: within the limit, kept whole.
+        comment(&managed, 1, "REPEAT('é', 255)"),
+        // 200 emoji, 2 UTF-16 units each: cut to 127, never inside one.
+        comment(&parquet, 0, "REPEAT('😀', 200)"),
+    ))
+    .unwrap();
+    let selected = format!("{prefix}_*");
+    let base = ["--metastore", db.url(), "--database", &selected];
+    let refused = "not sent: Glue would refuse it (ValidationException): ";
+    let partitions: Vec<usize> = spec.partition_counts().iter().map(|(_, n)| *n).collect();
+    assert_eq!(partitions, [20, 20]);
+
+    // The dry run shows it all, and writes nothing.
+    let (code, out, err) = text(&migrate(&[&base[..], &["--dry-run"]].concat(), &glue.env()));
+    assert_eq!(code, 1, "{out}\n{err}");
+    for expected in [
+        format!("  {database}.{far}: {refused}StorageDescriptor.Location is 2125 characters long (at most 2056). Shorten it in the metastore, or leave the table out with --table; its partitions are not migrated either, the other tables are\n"),
+        format!("  {database}.{far} (20 partitions): not migrated: their table failed\n"),
+        format!("  {database}.{long_name}: {refused}Name is 256 characters long (at most 255). "),
+        format!("  warning [catalog.text-changed] {database}.{managed}: free text the Glue Data Catalog refuses as it is was changed to fit: StorageDescriptor.Columns[0] (\"id\").Comment (300 characters, cut to 255) -> "),
+        format!("  warning [catalog.text-changed] {database}.{parquet}: free text the Glue Data Catalog refuses as it is was changed to fit: Description (2100 characters, cut to 2048), StorageDescriptor.Columns[0] (\"id\").Comment (400 characters, cut to 255) -> "),
+        "FAILED: some objects were not migrated".to_string(),
+    ] {
+        assert!(out.contains(&expected), "{expected}\nnot in:\n{out}");
+    }
+    let partition = out
+        .lines()
+        .find(|l| l.starts_with(&format!("  {database}.{keyed}/")))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        partition.contains(&format!("{refused}Parameters key \"kkkk"))
+            && partition.contains("\"... is 256 characters long (at most 255). Change it in the metastore; the table's other partitions are migrated"),
+        "{partition}"
+    );
+    assert!(!out.contains("Columns[1]"), "{out}");
+    let (code, report) = common::summary_of(&migrate(
+        &[&base[..], &["--dry-run", "--output", "json"]].concat(),
+        &glue.env(),
+    ));
+    assert_eq!(code, 1);
+    assert_eq!(report["tables"]["created"], 18, "{report:#}");
+    assert_eq!(report["tables"]["failed"], 2, "{report:#}");
+    assert_eq!(report["partitions"]["created"], 19, "{report:#}");
+    assert_eq!(report["partitions"]["failed"], 21, "{report:#}");
+
+    // The real run: the same, and a re-run finds the cut text in Glue as it would send it.
+    let (code, report) = common::summary_of(&migrate(
+        &[&base[..], &["--output", "json"]].concat(),
+        &glue.env(),
+    ));
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(report["tables"]["created"], 18, "{report:#}");
+    assert_eq!(report["partitions"]["created"], 19, "{report:#}");
+    assert_eq!(report["partitions"]["failed"], 21, "{report:#}");
+    let (code, report) = common::summary_of(&migrate(
+        &[&base[..], &["--output", "json"]].concat(),
+        &glue.env(),
+    ));
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["tables"]["unchanged"], 18, "{report:#}");
+    assert_eq!(report["tables"]["failed"], 2, "{report:#}");
+    assert_eq!(report["partitions"]["unchanged"], 19, "{report:#}");
 }

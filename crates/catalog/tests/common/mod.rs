@@ -39,6 +39,21 @@ impl Backing {
             Backing::Postgres(_) => format!("\"{name}\""),
         }
     }
+
+    /// Gives the table named `table` (in every database) the parameter `key` = `value`, as
+    /// `ALTER TABLE ... SET TBLPROPERTIES` does.
+    pub fn add_table_param(&self, table: &str, key: &str, value: &str) {
+        let q = |name: &str| self.q(name);
+        self.sql(&format!(
+            "INSERT INTO {} ({id}, {}, {}) SELECT {id}, '{key}', '{value}' FROM {} WHERE {} = '{table}'",
+            q("TABLE_PARAMS"),
+            q("PARAM_KEY"),
+            q("PARAM_VALUE"),
+            q("TBLS"),
+            q("TBL_NAME"),
+            id = q("TBL_ID"),
+        ));
+    }
 }
 
 /// A fresh metastore database of `generation` filled per `spec` (its dialect decides the server),
@@ -173,14 +188,7 @@ pub async fn assert_glue_matches(
                 t.parameters.get("comment"),
                 "{what}"
             );
-            assert_eq!(g.partition_keys.len(), t.partition_keys.len(), "{what}");
-            for (gk, hk) in g.partition_keys.iter().zip(&t.partition_keys) {
-                assert_eq!(
-                    (&gk.name, gk.r#type.as_ref(), &gk.comment),
-                    (&hk.name, Some(&hk.type_name), &hk.comment),
-                    "{what}"
-                );
-            }
+            assert_columns(&what, &g.partition_keys, &t.partition_keys);
             assert_sd(
                 &what,
                 g.storage_descriptor.as_ref(),
@@ -247,6 +255,18 @@ fn mapped(
     out
 }
 
+/// Columns (or partition keys): name, type text and comment, in order.
+fn assert_columns(what: &str, g: &[migrate_glue::Column], h: &[migrate_metastore::Column]) {
+    assert_eq!(g.len(), h.len(), "{what}");
+    for (gc, hc) in g.iter().zip(h) {
+        assert_eq!(
+            (&gc.name, gc.r#type.as_ref(), &gc.comment),
+            (&hc.name, Some(&hc.type_name), &hc.comment),
+            "{what}"
+        );
+    }
+}
+
 fn assert_sd(
     what: &str,
     g: Option<&migrate_glue::StorageDescriptor>,
@@ -284,14 +304,7 @@ fn assert_sd(
         .map(|s| (&s.column, s.order))
         .collect();
     assert_eq!(gs, hs, "{what}");
-    assert_eq!(g.columns.len(), h.columns.len(), "{what}");
-    for (gc, hc) in g.columns.iter().zip(&h.columns) {
-        assert_eq!(
-            (&gc.name, gc.r#type.as_ref(), &gc.comment),
-            (&hc.name, Some(&hc.type_name), &hc.comment),
-            "{what}"
-        );
-    }
+    assert_columns(what, &g.columns, &h.columns);
     match (&g.serde_info, &h.serde) {
         (None, None) => {}
         (Some(gs), Some(hs)) => {
