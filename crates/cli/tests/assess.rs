@@ -499,3 +499,72 @@ fn findings_on_quoted_columns_attach_to_the_column() {
         ]
     );
 }
+
+/// PostgreSQL partitions in scripts are counted as partitions of their parent, as live discovery
+/// counts them: `CREATE TABLE child PARTITION OF parent` and pg_dump's `ALTER TABLE parent ATTACH
+/// PARTITION child`, the bound kept as written.
+#[test]
+fn postgres_partitions_in_scripts_count_as_live_discovery_counts_them() {
+    let ddl =
+        "CREATE TABLE m (id int, d date NOT NULL, PRIMARY KEY (id, d)) PARTITION BY RANGE (d);
+         CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         CREATE TABLE m_other PARTITION OF m (CONSTRAINT positive CHECK (id > 0)) DEFAULT;
+         CREATE TABLE l (id int, region text) PARTITION BY LIST (region);
+         CREATE TABLE l_eu (id int, region text);
+         ALTER TABLE ONLY l ATTACH PARTITION l_eu FOR VALUES IN ('eu', 'uk');";
+    let partitions = |json: &serde_json::Value| -> Vec<(String, String, String)> {
+        let mut found: Vec<_> = json["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["kind"] == "partition")
+            .map(|o| {
+                let text = |key: &str| o[key].as_str().unwrap_or_default().to_string();
+                (text("name"), text("parent"), text("detail"))
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let expected = [
+        ("l partition l_eu", "l", "list"),
+        ("m partition m_2024", "m", "range"),
+        ("m partition m_other", "m", "range"),
+    ]
+    .map(|(name, parent, method)| (name.to_string(), parent.to_string(), method.to_string()));
+
+    let dir = std::env::temp_dir().join(format!("migrate-assess-parts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("parts.sql");
+    std::fs::write(&script, ddl).unwrap();
+    let output = migrate()
+        .args(["assess", "--from", "postgres", "--format", "json"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(partitions(&json), expected);
+    assert_eq!(json["summary"]["by_kind"]["partition"]["total"], 3);
+    // The child tables are not tables of the target.
+    assert_eq!(json["summary"]["by_kind"]["table"]["total"], 2);
+
+    let Some(pg) = migrate_testkit::postgres() else {
+        return;
+    };
+    let db = pg.create_database("assess_partitions");
+    db.sql(ddl).unwrap();
+    let output = migrate()
+        .args(["assess", "--format", "json", "--source", db.url()])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let live: Vec<_> = partitions(&json)
+        .into_iter()
+        .map(|(name, parent, method)| {
+            // Live names are schema-qualified.
+            let strip = |s: String| s.replace("public.", "");
+            (strip(name), strip(parent), method)
+        })
+        .collect();
+    assert_eq!(live, expected);
+}

@@ -192,11 +192,13 @@ impl DdlReader {
         if cursor.eat_kws(&["ATTACH", "PARTITION"]) {
             // pg_dump's form of `CREATE TABLE child PARTITION OF parent FOR VALUES ...`.
             let child = cursor.qualified_name()?;
-            cursor.take_until(|c| c.is(&Token::Comma));
+            let bound = cursor.take_until(|c| c.is(&Token::Comma));
+            let bound = cursor.text(bound);
             match self.table_index.find(&self.catalog.tables, &child) {
                 Some(position) => {
                     self.attached_partitions.insert(position);
                     let child = self.catalog.tables[position].name.to_string();
+                    super::table::add_partition(table, &child, bound);
                     self.partition_child(&child, &table.name, location.clone());
                 }
                 None => self.unapplied(

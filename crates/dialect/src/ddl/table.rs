@@ -50,6 +50,16 @@ impl DdlReader {
         }
         if cursor.eat_kws(&["PARTITION", "OF"]) {
             let parent = cursor.qualified_name()?;
+            if cursor.is(&Token::LParen) {
+                // The child's own constraints: its rows get the parent's.
+                cursor.skip_parens()?;
+            }
+            // `FOR VALUES ...` or `DEFAULT`, up to the child's own `PARTITION BY`.
+            let bound = cursor.take_until(|c| c.is_kws_at(0, &["PARTITION", "BY"]));
+            let bound = cursor.text(bound);
+            if let Some(parent) = self.table_mut(&parent) {
+                add_partition(parent, &object, bound);
+            }
             self.partition_child(&object, &parent, location);
             return Ok(());
         }
@@ -216,5 +226,16 @@ impl DdlReader {
         let column = self.column_definition(cursor, table)?;
         table.columns.push(column);
         Ok(())
+    }
+}
+
+/// Lists a PostgreSQL partition (`child`, its `bound` as written: `FOR VALUES ...`, `DEFAULT`)
+/// among its partitioned parent's partitions, as live discovery lists it.
+pub(super) fn add_partition(parent: &mut Table, child: &str, bound: String) {
+    if let Some(partitioning) = parent.partitioning.as_mut() {
+        partitioning.partitions.push(migrate_core::Partition {
+            name: Some(child.to_string()),
+            bound,
+        });
     }
 }
