@@ -11,7 +11,10 @@
 mod cdc_common;
 mod common;
 
-use cdc_common::{finished_cdc, refused_cdc, start_cdc, stop, wait_for_capture, wait_for_target};
+use cdc_common::{
+    cdc_to_the_end, finished_cdc, refused_cdc, selecting_all_but, start_cdc, stop,
+    wait_for_capture, wait_for_target,
+};
 use common::{mariadb_task, one};
 use migrate_testkit::{MariaDbDatabase, PgDatabase};
 use std::path::PathBuf;
@@ -48,6 +51,16 @@ impl Task {
         let args = [&["--stop-when-idle", "2"][..], extra].concat();
         let (source, target) = (self.source.url(), self.target.url());
         refused_cdc(source, target, &self.staging, "ddl", &args)
+    }
+
+    /// A run like [`ok`](Self::ok); its standard error (the warnings).
+    fn run(&self, extra: &[&str]) -> String {
+        let args = [&["--stop-when-idle", "2"][..], extra].concat();
+        let (source, target) = (self.source.url(), self.target.url());
+        let output = cdc_to_the_end(source, target, &self.staging, "ddl", &args);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        stderr
     }
 
     /// The rows of `source_sql` (MariaDB) and `target_sql` (PostgreSQL): one text column per
@@ -774,4 +787,123 @@ fn columns_made_generated_or_given_another_expression_stop_the_task() {
     assert_eq!(target, source);
     let (source, target) = task.rows(m.0, &m.1);
     assert_eq!(target, source);
+}
+
+/// Two tables for MariaDB's two-phase ALTER logging (`binlog_alter_two_phase`): `a` has two
+/// rows with the same `x`, so an `ALTER TABLE a ..., ADD UNIQUE (x)` fails after its START ALTER
+/// was logged and is logged again as ROLLBACK ALTER.
+const TWO_PHASE: &str = "
+CREATE TABLE a (id INT PRIMARY KEY, x INT) ENGINE=InnoDB;
+INSERT INTO a VALUES (1, 1), (2, 1);
+CREATE TABLE c (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB;
+INSERT INTO c VALUES (1, 'c1'), (2, 'c2');";
+
+const A_SOURCE: &str = "SELECT CONCAT_WS('|', id, x) FROM a ORDER BY id";
+const C_SOURCE: &str = "SELECT CONCAT_WS('|', id, v) FROM c ORDER BY id";
+
+/// `sql` in a session that logs each ALTER TABLE in two phases (MariaDB 10.8+).
+fn two_phase(sql: &str) -> String {
+    format!("SET SESSION binlog_alter_two_phase = 1; {sql}")
+}
+
+/// An ALTER logged in two phases and rolled back (it failed after its START ALTER was logged)
+/// is not acted on: a rolled-back `ALTER TABLE a ..., RENAME TO b` (b selected) neither stops
+/// the task nor warns, and the changes after it are applied. Before, the START ALTER was taken
+/// as applied: the task stopped, saying `a` was renamed to `b`, on every run.
+#[test]
+fn a_rolled_back_two_phase_alter_is_not_acted_on() {
+    let Some(task) = Task::new("cdc_my_2p_rollback", TWO_PHASE) else {
+        return;
+    };
+    task.ok(&[]);
+    for alter in [
+        "ALTER TABLE a ADD COLUMN n INT, RENAME TO b, ADD UNIQUE (x)",
+        "ALTER TABLE a ADD COLUMN g INT AS (id * 2) STORED, ADD UNIQUE (x)",
+    ] {
+        let error = task.source.sql(&two_phase(alter)).unwrap_err().to_string();
+        assert!(error.contains("Duplicate entry"), "{alter}: {error}");
+    }
+    task.source
+        .sql("INSERT INTO a VALUES (3, 3); UPDATE a SET x = 5 WHERE id = 2; UPDATE c SET v = 'c2b' WHERE id = 2;")
+        .unwrap();
+    let stderr = task.run(&[]);
+    assert!(!stderr.contains("renamed"), "{stderr}");
+    let (source, target) = task.rows(
+        A_SOURCE,
+        &format!(
+            "SELECT concat_ws('|', id, x) FROM {} ORDER BY id",
+            task.target_table("a")
+        ),
+    );
+    assert_eq!(source, "1|1\n2|5\n3|3");
+    assert_eq!(target, source);
+    let (source, target) = task.rows(
+        C_SOURCE,
+        &format!(
+            "SELECT concat_ws('|', id, v) FROM {} ORDER BY id",
+            task.target_table("c")
+        ),
+    );
+    assert_eq!(target, source);
+    let db = task.source.name();
+    let columns = format!(
+        "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns
+          WHERE table_schema = '{db}' AND table_name = 'a'"
+    );
+    assert_eq!(one(&task.target, &columns), "id,x");
+}
+
+/// An ALTER logged in two phases and committed is acted on once, at its COMMIT ALTER: a
+/// captured table renamed out of the selection by `ALTER TABLE a ADD ..., RENAME TO gone` is
+/// warned about once (before: twice, for its START ALTER and its COMMIT ALTER); a column added
+/// reaches the target; a generated column added to a table with rows still stops the task.
+#[test]
+fn a_committed_two_phase_alter_is_acted_on_once() {
+    let Some(task) = Task::new("cdc_my_2p_commit", TWO_PHASE) else {
+        return;
+    };
+    let mapping = selecting_all_but(&task.staging, &["gone"]);
+    let mapping = [mapping[0].as_str(), mapping[1].as_str()];
+    task.ok(&mapping);
+    task.source
+        .sql(&two_phase(
+            "ALTER TABLE a ADD COLUMN n INT DEFAULT 7, RENAME TO gone;
+             ALTER TABLE c ADD COLUMN w INT DEFAULT 3;
+             UPDATE gone SET x = 9 WHERE id = 1;
+             INSERT INTO c VALUES (3, 'c3', 4);",
+        ))
+        .unwrap();
+    let stderr = task.run(&mapping);
+    let warning = "a captured table was renamed to a table the task does not select";
+    assert_eq!(stderr.matches(warning).count(), 1, "{stderr}");
+    // The target's `a` keeps its rows and gets no more changes.
+    let a_target = format!(
+        "SELECT string_agg(concat_ws('|', id, x), ',' ORDER BY id) FROM {}",
+        task.target_table("a")
+    );
+    assert_eq!(one(&task.target, &a_target), "1|1,2|1");
+    let (source, target) = task.rows(
+        "SELECT CONCAT_WS('|', id, v, w) FROM c ORDER BY id",
+        &format!(
+            "SELECT concat_ws('|', id, v, w) FROM {} ORDER BY id",
+            task.target_table("c")
+        ),
+    );
+    assert_eq!(source, "1|c1|3\n2|c2|3\n3|c3|4");
+    assert_eq!(target, source);
+
+    task.source
+        .sql(&two_phase(
+            "ALTER TABLE c ADD COLUMN g INT AS (id * 2) STORED;",
+        ))
+        .unwrap();
+    let db = task.source.name().to_string();
+    let stderr = task.refused(&mapping);
+    assert_says(
+        &stderr,
+        &[
+            &format!("column g was added to {db}.c as a generated column (`id` * 2)"),
+            "--restart",
+        ],
+    );
 }

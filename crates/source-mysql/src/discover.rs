@@ -38,7 +38,10 @@ SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_D
 /// (`UNIQUE KEY (url(255))`, often on a TEXT column) or a MySQL 8 functional part is not read as
 /// a key: its rule is not one of whole columns, and a unique key on the whole column could
 /// refuse values on the target (PostgreSQL's B-tree entries hold at most about 2.7 kB).
-/// `discover_objects` lists it as a unique index, which the converter reports.
+/// `discover_objects` lists it as a unique index, which the converter reports. The rules are
+/// read through a derived table the server can't merge into the query (`DISTINCT`), so that
+/// its own filter (`{referential}`) narrows what fills it: joined directly, the view is filled
+/// with the foreign keys of every database of the server.
 const CONSTRAINTS: &str = "
 SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME,
        CASE WHEN k.REFERENCED_TABLE_NAME IS NOT NULL THEN 'FOREIGN KEY'
@@ -46,7 +49,8 @@ SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME,
        k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME,
        r.DELETE_RULE, r.UPDATE_RULE, r.CONSTRAINT_NAME IS NOT NULL
   FROM information_schema.KEY_COLUMN_USAGE k
-  LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+  LEFT JOIN (SELECT DISTINCT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE
+               FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE {referential}) r
     ON k.REFERENCED_TABLE_NAME IS NOT NULL AND r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA
    AND r.TABLE_NAME = k.TABLE_NAME AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
  WHERE {schemas}
@@ -134,10 +138,40 @@ impl MysqlSource {
     /// Consistency: one statement per catalog view, not one snapshot.
     pub async fn discover(&self, schemas: Option<&[String]>) -> Result<Catalog, SourceError> {
         let default = self.default_schemas(schemas);
-        let schemas = default.as_deref();
+        self.discover_where(default.as_deref(), None).await
+    }
+
+    /// The tables named `name` in `schema` as [`discover`](Self::discover) reads them, reading
+    /// only their rows of the catalog views (change capture rediscovers one table at a time, in
+    /// databases that may have thousands). `name` is spelled as the server has it (a TableMap's
+    /// or the catalog's); the catalog's collation may also match names that differ in case, so
+    /// the caller picks its table from the answer.
+    pub(crate) async fn discover_table(
+        &self,
+        schema: &str,
+        name: &str,
+    ) -> Result<Vec<Table>, SourceError> {
+        let schemas = [schema.to_string()];
+        Ok(self
+            .discover_where(Some(&schemas), Some(name))
+            .await?
+            .tables)
+    }
+
+    /// [`discover`](Self::discover) of `schemas`, of the tables named `table` only when given.
+    async fn discover_where(
+        &self,
+        schemas: Option<&[String]>,
+        table: Option<&str>,
+    ) -> Result<Catalog, SourceError> {
         let mut conn = self.conn.lock().await;
-        let query = |sql: &str, column: &str| {
-            let (filter, params) = schema_filter(column, schemas);
+        // `schema_column` and `table_column` name the view's schema and table columns.
+        let query = |sql: &str, schema_column: &str, table_column: &str| {
+            let (mut filter, mut params) = schema_filter(schema_column, schemas);
+            if let Some(table) = table {
+                filter.push_str(&format!(" AND {table_column} = ?"));
+                params.push(Value::from(table));
+            }
             (sql.replace("{schemas}", &filter), params)
         };
 
@@ -145,7 +179,7 @@ impl MysqlSource {
         let mut position: HashMap<Key, usize> = HashMap::new();
         let mut auto_increment: HashMap<usize, i64> = HashMap::new();
         let context = "listing tables";
-        let (sql, params) = query(TABLES, "TABLE_SCHEMA");
+        let (sql, params) = query(TABLES, "TABLE_SCHEMA", "TABLE_NAME");
         let rows: Vec<Row> = conn
             .exec(sql, params)
             .await
@@ -206,12 +240,12 @@ impl MysqlSource {
         let mut json_columns = HashSet::new();
         let mut checks = Vec::new();
         if let Some(checks_sql) = checks_sql {
-            let column = if self.flavor.is_mariadb() {
-                "CONSTRAINT_SCHEMA"
+            let (schema_column, table_column) = if self.flavor.is_mariadb() {
+                ("CONSTRAINT_SCHEMA", "TABLE_NAME")
             } else {
-                "c.CONSTRAINT_SCHEMA"
+                ("c.CONSTRAINT_SCHEMA", "t.TABLE_NAME")
             };
-            let (sql, params) = query(checks_sql, column);
+            let (sql, params) = query(checks_sql, schema_column, table_column);
             let rows: Vec<Row> = conn
                 .exec(sql, params)
                 .await
@@ -247,7 +281,7 @@ impl MysqlSource {
         }
 
         let context = "reading columns";
-        let (sql, params) = query(COLUMNS, "TABLE_SCHEMA");
+        let (sql, params) = query(COLUMNS, "TABLE_SCHEMA", "TABLE_NAME");
         let rows: Vec<Row> = conn
             .exec(sql, params)
             .await
@@ -300,7 +334,11 @@ impl MysqlSource {
         }
 
         let context = "reading constraints";
-        let (sql, params) = query(CONSTRAINTS, "k.TABLE_SCHEMA");
+        // `{referential}` comes first in the statement, and so do its parameters.
+        let (referential, mut params) = query("{schemas}", "CONSTRAINT_SCHEMA", "TABLE_NAME");
+        let (sql, constraints) = query(CONSTRAINTS, "k.TABLE_SCHEMA", "k.TABLE_NAME");
+        let sql = sql.replace("{referential}", &referential);
+        params.extend(constraints);
         let rows: Vec<Row> = conn
             .exec(sql, params)
             .await

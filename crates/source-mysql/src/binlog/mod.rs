@@ -42,7 +42,9 @@
 //!   an `ALTER TABLE` of a watched table is checked against the live catalog: a kept generated
 //!   column it added, made generated or gave another expression got values for the rows the
 //!   table held without row events, so it stops the stream while the table has rows;
-//!   other DDL is seen through the next TableMap. The tables a statement names are matched
+//!   other DDL is seen through the next TableMap. An `ALTER TABLE` MariaDB logged in two phases
+//!   (`binlog_alter_two_phase`: START ALTER, then COMMIT or ROLLBACK ALTER, each with the
+//!   statement) is acted on at its COMMIT ALTER only. The tables a statement names are matched
 //!   as the server compares names: case-insensitively with `lower_case_table_names` 1 or 2.
 //!   INSERT/UPDATE/DELETE logged as statements (a session with `binlog_format=STATEMENT`) on a
 //!   watched schema stop the stream with a definite error: their rows can't be captured.
@@ -80,7 +82,7 @@ use position::{
     decode_maria_gtid, format_position, uuid_text, BinlogCursor, MariaGtid, MariaGtidState,
     MysqlGtidSet,
 };
-use query::Statement;
+use query::{AlterPhase, Statement};
 use rows::{Layout, MapTable, Pending};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -121,6 +123,9 @@ struct Watched {
     /// `table`'s): what the next one's generated columns are compared with (see
     /// [`MysqlChangeStream::altered`]).
     judged: Vec<Column>,
+    /// The table as the catalog described it at its last `ALTER TABLE`, for the TableMap after
+    /// it, which would otherwise read the catalog again; dropped at the next DDL statement.
+    altered: Option<Table>,
 }
 
 impl Watched {
@@ -131,6 +136,7 @@ impl Watched {
             map,
             layout,
             judged,
+            altered: None,
         }
     }
 }
@@ -233,6 +239,9 @@ pub struct MysqlChangeStream {
     file: String,
     gtid: GtidState,
     group_gtid: Option<GroupGtid>,
+    /// The phase of a two-phase `ALTER TABLE` the current event group is (see
+    /// [`query::alter_phase`]).
+    alter_phase: Option<AlterPhase>,
     /// Inside `BEGIN` ... `COMMIT`/XID.
     in_transaction: bool,
     /// Something of the current group was delivered (rows, truncate, table).
@@ -756,6 +765,7 @@ impl MysqlChangeStream {
             file: cursor.file.clone(),
             gtid,
             group_gtid: None,
+            alter_phase: None,
             in_transaction: false,
             delivered: false,
             gathering: Gathering::default(),
@@ -866,6 +876,7 @@ impl MysqlChangeStream {
                 }
             })?;
             self.group_gtid = Some(GroupGtid::Maria(gtid));
+            self.alter_phase = query::alter_phase(body);
             self.in_transaction = !gtid.standalone;
             return Ok(());
         }
@@ -897,7 +908,22 @@ impl MysqlChangeStream {
             Some(EventData::RowsEvent(rows)) => self.rows(&rows, pos)?,
             Some(EventData::XidEvent(_)) => self.end_group(pos, header.timestamp())?,
             Some(EventData::QueryEvent(query)) => {
-                let statement = query::classify(&query.query());
+                let statement = match self.alter_phase.take() {
+                    // A two-phase ALTER is acted on once, at its COMMIT ALTER (the statement
+                    // again): at its START ALTER it may yet fail, and a ROLLBACK ALTER changed
+                    // nothing.
+                    Some(AlterPhase::Start | AlterPhase::Rollback) => Statement::Other,
+                    Some(AlterPhase::Commit) | None => query::classify(&query.query()),
+                };
+                if !matches!(
+                    statement,
+                    Statement::Begin | Statement::Commit | Statement::Dml
+                ) {
+                    // DDL may have changed what an earlier ALTER read of the catalog.
+                    for watched in self.watched.values_mut() {
+                        watched.altered = None;
+                    }
+                }
                 let schema = query.schema().into_owned();
                 // DDL (and TRUNCATE) outside a transaction commits on its own.
                 let commits_alone = match statement {
@@ -1172,16 +1198,15 @@ impl MysqlChangeStream {
         pos: u32,
     ) -> Result<(), SourceError> {
         let key = watched_key(name, schema, self.fold_case);
-        let Some(database) = self
-            .watched
-            .get(&key)
-            .map(|w| w.table.name.schema_value().to_string())
-        else {
+        let Some(watched) = self.watched.get(&key) else {
             return Ok(());
         };
-        let now = self.table_in_catalog(&database, &key).await?;
+        let database = watched.table.name.schema_value();
+        let now = self
+            .table_in_catalog(database, &watched.table.name.name.value, &key)
+            .await?;
         // A table dropped since: its drop is met further on.
-        let (Some(now), Some(watched)) = (now, self.watched.get(&key)) else {
+        let Some(now) = now else {
             return Ok(());
         };
         let found = recomputed(&now, &watched.judged, &self.columns);
@@ -1206,22 +1231,24 @@ impl MysqlChangeStream {
             });
         }
         if let Some(watched) = self.watched.get_mut(&key) {
-            watched.judged = now.columns;
+            watched.judged = now.columns.clone();
+            watched.altered = Some(now);
         }
         Ok(())
     }
 
-    /// Table `key` of `database` as the live catalog describes it now; `None` once dropped.
+    /// Table `key` (named `table` in `database`) as the live catalog describes it now; `None`
+    /// once dropped.
     async fn table_in_catalog(
         &self,
         database: &str,
+        table: &str,
         key: &TableKey,
     ) -> Result<Option<Table>, SourceError> {
         Ok(self
             .catalog
-            .discover(Some(&[database.to_string()]))
+            .discover_table(database, table)
             .await?
-            .tables
             .into_iter()
             .find(|t| key_of(t, self.fold_case) == *key))
     }
@@ -1269,7 +1296,9 @@ impl MysqlChangeStream {
                 return Ok(());
             }
             // A table of the selection first seen now (created after the stream opened).
-            let discovered = self.table_in_catalog(&database, &key).await?;
+            let discovered = self
+                .table_in_catalog(&database, &name.name.value, &key)
+                .await?;
             let Some(table) = discovered else {
                 tracing::warn!(table = %name, "a selected table is in the binlog but no longer in the catalog (dropped since): its changes are skipped");
                 self.ids.insert(tme.table_id(), None);
@@ -1291,6 +1320,8 @@ impl MysqlChangeStream {
                 .insert(key, Watched::new(table, Some(map), Some(layout)));
             return Ok(());
         }
+        // Taken by the TableMap after the ALTER, whatever it is.
+        let altered = self.watched.get_mut(&key).and_then(|w| w.altered.take());
         let Some(watched) = self.watched.get(&key) else {
             return Ok(());
         };
@@ -1346,7 +1377,15 @@ impl MysqlChangeStream {
         }
         let changed = !same_columns || watched.map.is_some() || unlike_recorded.is_some();
         let mut table = if changed {
-            let rediscovered = self.table_in_catalog(&database, &key).await?;
+            // What the ALTER of this change read is what the catalog has now, unless DDL came
+            // between (which drops it).
+            let rediscovered = match altered {
+                Some(table) => Some(table),
+                None => {
+                    self.table_in_catalog(&database, &watched.table.name.name.value, &key)
+                        .await?
+                }
+            };
             rows::table_from_map(rediscovered.as_ref(), &watched.table, &map.columns)?
         } else {
             watched.table.clone()

@@ -32,6 +32,59 @@ pub(crate) enum Statement {
     Other,
 }
 
+/// The phase of an `ALTER TABLE` that MariaDB logged in two (`binlog_alter_two_phase`, 10.8+),
+/// as its GTID event tells: the ALTER's QUERY event is logged once when it starts, and the same
+/// statement again when it ends, committed or rolled back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AlterPhase {
+    /// `START ALTER`: the ALTER began (it may yet fail).
+    Start,
+    /// `COMMIT ALTER id=N`: the ALTER that started as GTID sequence N is done.
+    Commit,
+    /// `ROLLBACK ALTER id=N`: it failed, nothing changed.
+    Rollback,
+}
+
+/// `flags2` bits of a MariaDB GTID event that lengthen its body.
+const FL_GROUP_COMMIT_ID: u8 = 2;
+const FL_PREPARED_XA: u8 = 64;
+const FL_COMPLETED_XA: u8 = 128;
+/// `flags_extra` bits of the two-phase ALTER phases.
+const FL_START_ALTER_E1: u8 = 2;
+const FL_COMMIT_ALTER_E1: u8 = 4;
+const FL_ROLLBACK_ALTER_E1: u8 = 8;
+
+/// The two-phase ALTER phase a MariaDB GTID event's body (after the common header, checksum
+/// removed) marks, if any. `mysql_common` does not decode this event; its layout, as the
+/// server's `Gtid_log_event::write` lays it out: `seq_no: u64 LE, domain_id: u32 LE, flags2:
+/// u8`; then `commit_id: u64` when `flags2` has `FL_GROUP_COMMIT_ID`; then, when it has
+/// `FL_PREPARED_XA` or `FL_COMPLETED_XA`, the XID (`format_id: u32, gtrid_length: u8,
+/// bqual_length: u8`, and that many bytes); then, when the body goes on, `flags_extra: u8`
+/// (followed by the engine count and, for COMMIT/ROLLBACK ALTER, the START ALTER's `sa_seq_no:
+/// u64`, which this does not need). A body shorter than 19 bytes is padded with zeros to 19,
+/// which read as no extra flags.
+pub(crate) fn alter_phase(body: &[u8]) -> Option<AlterPhase> {
+    let flags2 = *body.get(12)?;
+    let mut at = 13;
+    if flags2 & FL_GROUP_COMMIT_ID != 0 {
+        at += 8;
+    }
+    if flags2 & (FL_PREPARED_XA | FL_COMPLETED_XA) != 0 {
+        let lengths = body.get(at + 4..at + 6)?;
+        at += 6 + usize::from(lengths[0]) + usize::from(lengths[1]);
+    }
+    let extra = *body.get(at)?;
+    if extra & FL_START_ALTER_E1 != 0 {
+        Some(AlterPhase::Start)
+    } else if extra & FL_COMMIT_ALTER_E1 != 0 {
+        Some(AlterPhase::Commit)
+    } else if extra & FL_ROLLBACK_ALTER_E1 != 0 {
+        Some(AlterPhase::Rollback)
+    } else {
+        None
+    }
+}
+
 /// The statement without leading blanks and comments (`/* ... */`, `-- ...`, `# ...`).
 fn skip_noise(mut text: &str) -> &str {
     loop {
@@ -314,6 +367,41 @@ mod tests {
 
     fn truncate(schema: Option<&str>, name: &str) -> Statement {
         Statement::Truncate((schema.map(str::to_string), name.to_string()))
+    }
+
+    #[test]
+    fn two_phase_alter_phases_are_read_from_gtid_events() {
+        // Bodies of GTID events as MariaDB 10.11 logged them (flags2 0x29: standalone, DDL).
+        let start = [
+            0x14, 0xab, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x29, 0x02, 0, 0, 0, 0, 0,
+        ];
+        let rollback = [
+            0x15, 0xab, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x29, 0x08, 0x14, 0xab, 0, 0, 0, 0, 0, 0,
+        ];
+        let commit = [
+            0x17, 0xab, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x29, 0x04, 0x16, 0xab, 0, 0, 0, 0, 0, 0,
+        ];
+        let plain = [
+            0x13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x29, 0, 0, 0, 0, 0, 0,
+        ];
+        assert_eq!(alter_phase(&start), Some(AlterPhase::Start));
+        assert_eq!(alter_phase(&rollback), Some(AlterPhase::Rollback));
+        assert_eq!(alter_phase(&commit), Some(AlterPhase::Commit));
+        assert_eq!(alter_phase(&plain), None);
+        // A group commit id (flags2 & 2) comes before the extra flags.
+        let mut grouped = vec![1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x2b];
+        grouped.extend([0x02; 8]);
+        assert_eq!(alter_phase(&grouped), None);
+        grouped.push(0x04);
+        grouped.extend([0; 8]);
+        assert_eq!(alter_phase(&grouped), Some(AlterPhase::Commit));
+        // An XA transaction's XID (flags2 & 64) too.
+        let mut xa = vec![1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 1, 0, 0, 0, 2, 1];
+        xa.extend(b"ab2");
+        assert_eq!(alter_phase(&xa), None);
+        xa.push(0x08);
+        assert_eq!(alter_phase(&xa), Some(AlterPhase::Rollback));
+        assert_eq!(alter_phase(&start[..10]), None);
     }
 
     #[test]
