@@ -34,6 +34,9 @@ mod builder;
 
 pub use builder::ColumnBuilder;
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, TimestampMicrosecondType};
+use arrow_array::Array;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use migrate_core::{LogicalType, Table};
 use std::collections::HashMap;
@@ -72,6 +75,21 @@ pub fn timestamp_infinity(micros: i64) -> Option<Infinity> {
     match micros {
         TIMESTAMP_INFINITY => Some(Infinity::Positive),
         TIMESTAMP_NEG_INFINITY => Some(Infinity::Negative),
+        _ => None,
+    }
+}
+
+/// The infinity the value in `row` of `array` stands for, if it is one: only a date or
+/// timestamp (µs) column holds them.
+pub fn infinity_at(array: &dyn Array, row: usize) -> Option<Infinity> {
+    if array.is_null(row) {
+        return None;
+    }
+    match array.data_type() {
+        DataType::Date32 => date_infinity(array.as_primitive::<Date32Type>().value(row)),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            timestamp_infinity(array.as_primitive::<TimestampMicrosecondType>().value(row))
+        }
         _ => None,
     }
 }

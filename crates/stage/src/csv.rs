@@ -44,8 +44,8 @@ use bytes::Bytes;
 use flate2::write::{GzEncoder, MultiGzDecoder};
 use futures::stream::{BoxStream, Stream, StreamExt};
 use migrate_batch::{
-    date_infinity, timestamp_infinity, Infinity, DATE_INFINITY, DATE_NEG_INFINITY,
-    TIMESTAMP_INFINITY, TIMESTAMP_NEG_INFINITY, UTC_OFFSET,
+    date_infinity, infinity_at, DATE_INFINITY, DATE_NEG_INFINITY, TIMESTAMP_INFINITY,
+    TIMESTAMP_NEG_INFINITY, UTC_OFFSET,
 };
 use migrate_core::ErrorClass;
 use object_store::path::Path;
@@ -194,7 +194,7 @@ fn to_wire(object: &str, batch: &RecordBatch) -> Result<RecordBatch, StageError>
                         ),
                     });
                 }
-                calendar_text(column, |row| date_infinity(dates.value(row)))
+                calendar_text(column)
                     .map_err(|e| encode(e.into()))?
             }
             DataType::Timestamp(TimeUnit::Microsecond, zone) => {
@@ -203,7 +203,7 @@ fn to_wire(object: &str, batch: &RecordBatch) -> Result<RecordBatch, StageError>
                     Some(_) => Arc::new(micros.clone().with_timezone(UTC_OFFSET)),
                     None => Arc::clone(column),
                 };
-                calendar_text(&wire, |row| timestamp_infinity(micros.value(row)))
+                calendar_text(&wire)
                     .map_err(|e| encode(e.into()))?
             }
             _ => Arc::clone(column),
@@ -220,10 +220,7 @@ fn to_wire(object: &str, batch: &RecordBatch) -> Result<RecordBatch, StageError>
 
 /// A date or timestamp column as the text Arrow's CSV writer prints, with the batch
 /// convention's infinities (which chrono can't print) as `infinity` and `-infinity`.
-fn calendar_text(
-    column: &ArrayRef,
-    infinity: impl Fn(usize) -> Option<Infinity>,
-) -> Result<ArrayRef, ArrowError> {
+fn calendar_text(column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
     let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
     let mut out = StringBuilder::with_capacity(column.len(), column.len() * 27);
     for row in 0..column.len() {
@@ -231,7 +228,7 @@ fn calendar_text(
             out.append_null();
             continue;
         }
-        match infinity(row) {
+        match infinity_at(column, row) {
             Some(infinity) => out.append_value(infinity.text()),
             None => {
                 // Written into the builder's buffer, no string per value.

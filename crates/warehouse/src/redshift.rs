@@ -26,11 +26,8 @@
 //! statement with secrets replaced by `<redacted>`; only [`RedshiftSql::expose`] gives the text to
 //! send to the server. Prefer [`RedshiftAuth::IamRole`], which holds no secret.
 
-use arrow::array::{Array, AsArray, PrimitiveArray, RecordBatch};
-use arrow::datatypes::{
-    ArrowPrimitiveType, DataType, Date32Type, TimeUnit, TimestampMicrosecondType,
-};
-use migrate_batch::{date_infinity, timestamp_infinity, Infinity};
+use arrow::array::{Array, RecordBatch};
+use migrate_batch::infinity_at;
 use migrate_core::{Ident, QualifiedName, TargetDialect};
 use migrate_sqlrewrite::target_ident;
 use std::fmt;
@@ -166,14 +163,7 @@ pub fn refuse_infinities(
     rows_before: u64,
 ) -> Result<(), NoRedshiftValue> {
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-        let found = match column.data_type() {
-            DataType::Date32 => first_infinity(column.as_primitive::<Date32Type>(), date_infinity),
-            DataType::Timestamp(TimeUnit::Microsecond, _) => first_infinity(
-                column.as_primitive::<TimestampMicrosecondType>(),
-                timestamp_infinity,
-            ),
-            _ => None,
-        };
+        let found = (0..column.len()).find_map(|row| Some((row, infinity_at(column, row)?)));
         if let Some((row, infinity)) = found {
             let schema = batch.schema();
             let all: Vec<usize>;
@@ -200,16 +190,6 @@ pub fn refuse_infinities(
         }
     }
     Ok(())
-}
-
-fn first_infinity<T: ArrowPrimitiveType>(
-    values: &PrimitiveArray<T>,
-    infinity: impl Fn(T::Native) -> Option<Infinity>,
-) -> Option<(usize, Infinity)> {
-    values
-        .iter()
-        .enumerate()
-        .find_map(|(row, value)| Some((row, infinity(value?)?)))
 }
 
 /// A string literal: quotes doubled. Redshift also reads backslash escapes in literals, so

@@ -2,9 +2,9 @@
 //! (`id=7, valid_from=2023-01-01T00:00:00Z`), the staged value at fault.
 
 use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::{DataType, Date32Type, TimeUnit, TimestampMicrosecondType};
+use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use migrate_batch::{date_infinity, timestamp_infinity, UTC_OFFSET};
+use migrate_batch::{infinity_at, UTC_OFFSET};
 use std::sync::Arc;
 
 /// Longest value a message shows, in characters: a longer one is cut, and ends in `...`.
@@ -38,14 +38,7 @@ pub fn value_text(array: &ArrayRef, row: usize) -> String {
     if array.is_null(row) {
         return "NULL".into();
     }
-    let infinity = match array.data_type() {
-        DataType::Date32 => date_infinity(array.as_primitive::<Date32Type>().value(row)),
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            timestamp_infinity(array.as_primitive::<TimestampMicrosecondType>().value(row))
-        }
-        _ => None,
-    };
-    if let Some(infinity) = infinity {
+    if let Some(infinity) = infinity_at(array, row) {
         return infinity.text().into();
     }
     // Arrow formats named time zones only with chrono-tz: `timestamptz` (UTC) by its offset.
