@@ -753,3 +753,169 @@ ALTER TABLE p ADD IF NOT EXISTS PARTITION (dt='2024-01-02') LOCATION 's3://x/p/2
     assert!(!json.contains("parse.syntax-error"), "{json}");
     runs_on_postgres("spark", &stdout);
 }
+
+/// Oracle's `||` takes NULL for `''` and gives NULL for `''` (Oracle Database SQL Language
+/// Reference, "Concatenation Operator"). In a CHECK and an index expression, where PostgreSQL's
+/// `CONCAT` can't go (not IMMUTABLE), the chain becomes `COALESCE(a, '') || ..` under
+/// `NULLIF(.., '')`: the constraints accept and refuse the rows Oracle's would.
+#[test]
+fn oracle_concat_in_checks_and_indexes_treats_null_as_empty() {
+    let path = file(
+        "oracle_concat_check.sql",
+        b"CREATE TABLE people (
+  id NUMBER(10) PRIMARY KEY,
+  first_name VARCHAR2(20),
+  last_name VARCHAR2(20),
+  qty NUMBER(5),
+  CONSTRAINT named CHECK (first_name || last_name IS NOT NULL),
+  CONSTRAINT label_long CHECK (LENGTH(last_name || qty) >= 2)
+);
+CREATE UNIQUE INDEX people_full ON people (first_name || '/' || last_name);
+CREATE VIEW people_v AS SELECT last_name || qty AS lq FROM people;
+",
+    );
+    let (_, stdout, stderr) = convert_to("oracle", "postgres", &path);
+    // What is left is the number's text form (expression.concat-format), not the NULLs.
+    assert!(stderr.contains("findings: 0 action, 2 warning"), "{stderr}");
+    assert!(!stderr.contains("expression.concat-null"), "{stderr}");
+    assert!(
+        stdout.contains("CONSTRAINT named CHECK (NULLIF(COALESCE(first_name, '') || COALESCE(last_name, ''), '') IS NOT NULL),"),
+        "{stdout}"
+    );
+    // Redshift's CONCAT is NULL for a NULL: the same form, with its unbounded text type.
+    let (_, redshift, redshift_stderr) = convert_to("oracle", "redshift", &path);
+    assert!(
+        redshift.contains("SELECT NULLIF(COALESCE(last_name, '') || COALESCE(CAST(qty AS VARCHAR(MAX)), ''), '') AS lq FROM people;"),
+        "{redshift}"
+    );
+    assert!(
+        !redshift_stderr.contains("expression.concat-null"),
+        "{redshift_stderr}"
+    );
+    let Some(database) = runs_on_postgres("oracle_concat_check", &stdout) else {
+        return;
+    };
+    // Oracle: 'ann' || NULL is 'ann' (named holds); LENGTH(NULL || NULL) is NULL (label_long
+    // holds); the index key is 'ann/'.
+    database
+        .sql("INSERT INTO people VALUES (1, 'ann', NULL, NULL)")
+        .unwrap_or_else(|e| panic!("Oracle accepts a NULL last name: {e}"));
+    // Oracle: 'lee' || 7 is 'lee7', of length 4.
+    database
+        .sql("INSERT INTO people VALUES (2, NULL, 'lee', 7)")
+        .unwrap_or_else(|e| panic!("Oracle accepts a NULL first name: {e}"));
+    for (row, constraint) in [
+        // Oracle: NULL || NULL is NULL (not ''), so named is false.
+        ("(3, NULL, NULL, 12)", "named"),
+        // Oracle: 'x' || NULL is 'x', of length 1.
+        ("(4, 'bo', 'x', NULL)", "label_long"),
+        // Oracle: the key 'ann' || '/' || NULL is 'ann/', row 1's.
+        ("(5, 'ann', NULL, NULL)", "people_full"),
+    ] {
+        let refused = database.sql(&format!("INSERT INTO people VALUES {row}"));
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains(constraint)),
+            "{row}: {refused:?}"
+        );
+    }
+    assert_eq!(
+        database
+            .sql("SELECT id FROM people ORDER BY id")
+            .unwrap_or_else(|e| panic!("{e}")),
+        "1\n2\n"
+    );
+}
+
+/// PostgreSQL's one-byte `"char"` into PostgreSQL stays `"char"` (the type map's `kept_as`) in
+/// columns of a domain over it and in casts in defaults and views, not `CHAR(1)`, which can't
+/// hold a byte of 128 or more.
+#[test]
+fn postgres_internal_char_domains_and_casts_stay_one_byte() {
+    let path = file(
+        "pg_internal_char.sql",
+        br#"CREATE DOMAIN public.flag AS "char";
+CREATE TABLE public.t (id integer PRIMARY KEY, k "char" DEFAULT 'a'::"char", f public.flag);
+CREATE VIEW public.v AS SELECT id, f::"char" AS fc, CAST(k AS "char") AS kc FROM public.t;
+"#,
+    );
+    let (_, stdout, stderr) = convert_to("postgres", "postgres", &path);
+    assert!(!stderr.contains("cast.unknown-type"), "{stderr}");
+    for expected in [
+        "    k \"char\" DEFAULT 'a'::\"char\",",
+        "    f \"char\",",
+        "SELECT id, f::\"char\" AS fc, CAST(k AS \"char\") AS kc FROM public.t;",
+    ] {
+        assert!(stdout.contains(expected), "{expected}\n{stdout}");
+    }
+    let Some(database) = runs_on_postgres("pg_internal_char", &stdout) else {
+        return;
+    };
+    assert_eq!(
+        database
+            .sql("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid IN ('public.t'::regclass, 'public.v'::regclass) AND attname IN ('k', 'f', 'fc', 'kc') ORDER BY attname")
+            .unwrap_or_else(|e| panic!("{e}")),
+        "f|\"char\"\nfc|\"char\"\nk|\"char\"\nkc|\"char\"\n"
+    );
+    // The byte 0xE9 (-23 as "char" reads it), written in "char"'s octal escape.
+    database
+        .sql(r"INSERT INTO public.t (id, f) VALUES (1, '\351')")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        database
+            .sql("SELECT fc::int, kc FROM public.v")
+            .unwrap_or_else(|e| panic!("{e}")),
+        "-23|a\n"
+    );
+}
+
+/// Oracle's SUBSTR is NULL where its result would be '' (a length below 1, a start past the end:
+/// Oracle's '' is NULL), and INSTR with a negative position searches backwards from that many
+/// characters before the end (Oracle Database SQL Language Reference, SUBSTR and INSTR: for
+/// `INSTR('CORPORATE FLOOR', 'OR', -3)` the search starts at the 13th character and finds 5).
+#[test]
+fn oracle_substr_empty_is_null_and_instr_searches_backwards() {
+    let path = file(
+        "oracle_substr_instr.sql",
+        b"CREATE TABLE codes (id NUMBER(10) PRIMARY KEY, code VARCHAR2(20), n NUMBER(3),
+  CONSTRAINT short_code CHECK (SUBSTR(code, 16) IS NULL));
+CREATE VIEW codes_v AS SELECT id, SUBSTR(code, 2, n) AS part, INSTR(code, 'OR', -1) AS last_or,
+  INSTR(code, 'OR', -3) AS or_before, INSTR(code, 'OR', 3, 1) AS or_from_3 FROM codes;
+",
+    );
+    let (code, stdout, stderr) = convert_to("oracle", "postgres", &path);
+    // SUBSTR's start is a literal, so nothing is left to check by hand (function.semantics).
+    assert_eq!(code, 0, "{stderr}");
+    let (redshift_code, _, redshift_stderr) = convert_to("oracle", "redshift", &path);
+    assert!(
+        !redshift_stderr.contains("function.unsupported"),
+        "{redshift_stderr}"
+    );
+    assert_eq!(redshift_code, 1, "only CHECK is dropped: {redshift_stderr}");
+    let Some(database) = runs_on_postgres("oracle_substr_instr", &stdout) else {
+        return;
+    };
+    // Oracle: SUBSTR('CORPORATE FLOOR', 16) is NULL (past the end), so short_code holds.
+    database
+        .sql("INSERT INTO codes VALUES (1, 'CORPORATE FLOOR', 2), (2, 'ab', 0), (3, 'OR', -1), (4, NULL, 1)")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let refused = database.sql("INSERT INTO codes VALUES (5, 'CORPORATE FLOORS', 1)");
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("short_code")),
+        "{refused:?}"
+    );
+    // Oracle: SUBSTR(code, 2, n) is NULL for n below 1 (0, and -1, which PostgreSQL refuses);
+    // INSTR(code, 'OR', -1) starts at the last character ('OR' found at 14 in row 1, at 1 in
+    // row 3), -3 at the third from the end (5 in row 1; before the first character of 'ab' and
+    // 'OR': 0); INSTR(code, 'OR', 3) finds 5 in row 1, nothing from the third character of 'ab'
+    // and 'OR'; all NULL for a NULL code.
+    assert_eq!(
+        database
+            .sql("SELECT id, coalesce(part, '<null>'), coalesce(last_or::text, '<null>'), coalesce(or_before::text, '<null>'), coalesce(or_from_3::text, '<null>') FROM codes_v ORDER BY id")
+            .unwrap_or_else(|e| panic!("{e}")),
+        "1|OR|14|5|5\n2|<null>|0|0|0\n3|<null>|1|0|0\n4|<null>|<null>|<null>|<null>\n"
+    );
+}

@@ -684,61 +684,79 @@ fn mariadb_dump(
     output.stdout
 }
 
-/// MariaDB compares a `_bin` or `_cs` column's text as PostgreSQL does, case and all: the views
-/// that compare only such columns were warned about like any other. mariadb-dump names each
-/// column's collation where it is not its table's, and the table's: a view comparing a `_ci`
-/// column is warned about, views comparing `_bin` and `_cs` columns (the table's collation or
-/// their own) are not, and give MariaDB's rows on PostgreSQL.
+/// MariaDB compares a `_bin` or `_cs` column's text with case, as PostgreSQL does, but (PAD
+/// SPACE) ignores its trailing spaces in `=`, `<>` and `IN` (not in `LIKE` or `LOCATE`): `'Hello '
+/// = 'Hello'` there. mariadb-dump names each column's collation where it is not its table's,
+/// and the table's: a view comparing a `_ci` column is warned about for case, views comparing
+/// `_bin` and `_cs` columns (the table's collation or their own) with `=`, `<>` or `IN` for
+/// trailing spaces, and one comparing a NO PAD column, or searching with LIKE, not at all. They
+/// give MariaDB's rows on PostgreSQL but for text that ends in spaces.
 #[test]
-fn mysql_views_comparing_case_sensitive_columns_are_not_warned_about() {
+fn mysql_views_comparing_case_sensitive_columns_are_warned_about_trailing_spaces() {
     let Some(mariadb) = migrate_testkit::mariadb() else {
         return;
     };
     let source = mariadb.create_database("my_case_sensitive");
-    let inserts = "INSERT INTO t VALUES (1, 'Hello', 'Hello', 'Hello'), (2, 'hello', 'hello', 'hello'), (3, 'x', 'x', 'x');
+    let inserts = "INSERT INTO t VALUES (1, 'Hello', 'Hello', 'Hello', 'Hello'), (2, 'hello', 'hello', 'hello', 'hello'), (3, 'x', 'x', 'x', 'x');
 INSERT INTO u VALUES (1, 'Hello'), (2, 'HELLO');";
     source
         .sql(&format!(
             "CREATE TABLE t (id int, s_bin varchar(20) COLLATE utf8mb4_bin,
                              s_cs varchar(20) CHARACTER SET latin1 COLLATE latin1_general_cs,
-                             s_ci varchar(20) COLLATE utf8mb4_general_ci);
+                             s_ci varchar(20) COLLATE utf8mb4_general_ci,
+                             s_nopad varchar(20) COLLATE utf8mb4_nopad_bin);
              CREATE TABLE u (id int, s varchar(20)) COLLATE utf8mb4_bin;
              CREATE VIEW v_bin AS SELECT id FROM t WHERE s_bin = 'Hello';
              CREATE VIEW v_cs AS SELECT id FROM t WHERE s_cs LIKE 'H%' OR s_cs IN ('X');
              CREATE VIEW v_table AS SELECT id, locate('L', s) AS p FROM u WHERE s <> 'hello';
              CREATE VIEW v_ci AS SELECT id FROM t WHERE s_ci = 'Hello';
+             CREATE VIEW v_like AS SELECT id FROM t WHERE s_bin LIKE 'H%';
+             CREATE VIEW v_nopad AS SELECT id FROM t WHERE s_nopad = 'Hello';
              {inserts}"
         ))
         .unwrap_or_else(|e| panic!("{e}"));
     let path = file("my_case_sensitive.sql", &mariadb_dump(mariadb, &source));
     let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
     assert_eq!(code, 1, "{stderr}");
-    assert!(
-        stderr
-            .contains("warning [view.text-collation] view v_ci: `t.s_ci = 'Hello'` compares text"),
-        "{stderr}"
-    );
+    for expected in [
+        "warning [view.text-collation] view v_ci: `t.s_ci = 'Hello'` compares text, which MySQL does under the column's collation",
+        "warning [view.text-collation] view v_bin: `t.s_bin = 'Hello'` compares text under a case-sensitive collation that ignores trailing spaces",
+        "warning [view.text-collation] view v_cs: `t.s_cs = 'X'` compares text under a case-sensitive collation that ignores trailing spaces",
+        "warning [view.text-collation] view v_table: `u.s <> 'hello'` compares text under a case-sensitive collation that ignores trailing spaces",
+    ] {
+        assert!(stderr.contains(expected), "{expected}\n{stderr}");
+    }
     assert_eq!(
         stderr.matches("[view.text-collation]").count(),
-        1,
+        4,
         "{stderr}"
     );
     let Some(pg) = runs_on_postgres("my_case_sensitive", &postgres) else {
         return;
     };
     pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
-    for view in ["v_bin", "v_cs", "v_table"] {
+    for view in ["v_bin", "v_cs", "v_table", "v_like", "v_nopad"] {
         let query = format!("SELECT * FROM {view} ORDER BY id");
         assert_eq!(rows(&pg, &query), mariadb_rows(&source, &query), "{view}");
     }
     let query = "SELECT * FROM v_ci ORDER BY id";
     assert_eq!(mariadb_rows(&source, query), "1\n2");
     assert_eq!(rows(&pg, query), "1");
+    // What the trailing-space warnings are about: 'Hello ' = 'Hello' under utf8mb4_bin only.
+    let trailing = "INSERT INTO t VALUES (4, 'Hello ', 'x', 'x', 'Hello ')";
+    source.sql(trailing).unwrap_or_else(|e| panic!("{e}"));
+    pg.sql(trailing).unwrap_or_else(|e| panic!("{e}"));
+    let query = "SELECT * FROM v_bin ORDER BY id";
+    assert_eq!(mariadb_rows(&source, query), "1\n4");
+    assert_eq!(rows(&pg, query), "1");
+    let query = "SELECT * FROM v_nopad ORDER BY id";
+    assert_eq!(rows(&pg, query), mariadb_rows(&source, query));
 }
 
 /// A MySQL collation named in a view's expression (`s COLLATE utf8mb4_bin`, as mariadb-dump
 /// writes it) is one PostgreSQL does not have: it is dropped, and the view created there gives
-/// MariaDB's rows for a case-sensitive one (but for trailing spaces, which `_bin` ignores: row 4).
+/// MariaDB's rows for a case-sensitive one but for trailing spaces, which `_bin` ignores in `=`
+/// (row 4): a `view.text-collation` warning says so.
 #[test]
 fn mysql_collations_named_in_views_are_dropped() {
     let ddl = "CREATE TABLE t (id int, s varchar(20));
@@ -746,7 +764,11 @@ CREATE VIEW v AS select `t`.`id` AS `id`,`t`.`s` collate utf8mb4_bin = 'Abc' AS 
 ";
     let path = file("my_collate.sql", ddl.as_bytes());
     let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("warning [view.text-collation] view v: `t.s COLLATE utf8mb4_bin = 'Abc'` compares text under a case-sensitive collation that ignores trailing spaces"),
+        "{stderr}"
+    );
     assert!(!postgres.to_lowercase().contains("collate"), "{postgres}");
     let inserts = "INSERT INTO t VALUES (1, 'Abc'), (2, 'abc'), (3, NULL), (4, 'Abc ')";
     let Some((pg, source)) = on_both("my_collate", &postgres, ddl, inserts) else {
@@ -1041,4 +1063,135 @@ CREATE VIEW v AS select `t`.`id` AS `id`,`t`.`ci` regexp '^A' AS `a`,`t`.`cs` re
         rows(&pg, "SELECT id, a::int, b::int, c::int FROM v ORDER BY id"),
         expected
     );
+}
+
+/// MySQL writes a DATETIME, TIMESTAMP or TIME made text with every fractional digit of its
+/// column (`.500000` for DATETIME(6)), and a TIMESTAMP without a zone; PostgreSQL's text of the
+/// value drops the trailing zeros and adds `+00`: CAST to CHAR, CONCAT (of two and of more
+/// values), CONCAT_WS and GROUP_CONCAT give MariaDB's text on PostgreSQL.
+#[test]
+fn mysql_datetimes_made_text_keep_their_fractional_digits() {
+    let ddl = "CREATE TABLE t (id int, d6 datetime(6), d3 datetime(3), d0 datetime, ts timestamp(3) NULL, tm time(2));
+CREATE VIEW v AS select `t`.`id` AS `id`,cast(`t`.`d6` as char charset utf8mb4) AS `c6`,concat(`t`.`d3`,'') AS `c3`,concat('[',`t`.`d6`,']') AS `cm`,cast(`t`.`d0` as char charset utf8mb4) AS `c0`,cast(`t`.`ts` as char charset utf8mb4) AS `cts`,cast(`t`.`tm` as char(20) charset utf8mb4) AS `ctm`,concat_ws('/',`t`.`d3`,`t`.`tm`) AS `ws` from `t`;
+CREATE VIEW v_agg AS select `t`.`id` AS `id`,group_concat(`t`.`d6` separator ';') AS `l` from `t` group by `t`.`id`;
+";
+    let path = file("my_datetime_text.sql", ddl.as_bytes());
+    let (_, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert!(!stderr.contains("action ["), "{stderr}");
+    let inserts = "INSERT INTO t VALUES \
+        (1, '2024-02-29 13:05:09.5', '2024-02-29 13:05:09.5', '2024-02-29 13:05:09', '2024-02-29 13:05:09.5', '13:05:09.5'), \
+        (2, '2023-12-31 23:59:59.999999', '2023-12-31 23:59:59.999', '2023-12-31 23:59:59', '2023-12-31 23:59:59.999', '23:59:59.99'), \
+        (3, '2024-01-01 00:00:00', '2024-01-01 00:00:00', '2024-01-01 00:00:00', '2024-01-01 00:00:00', '00:00:00'), \
+        (0, NULL, NULL, NULL, NULL, NULL)";
+    let Some((pg, source)) = on_both("my_datetime_text", &postgres, ddl, inserts) else {
+        return;
+    };
+    for view in ["v", "v_agg"] {
+        let query = format!("SELECT * FROM {view} ORDER BY id");
+        assert_eq!(
+            rows(&pg, &query),
+            mariadb_rows(&source, &query),
+            "{view}\n{postgres}"
+        );
+    }
+    assert_eq!(
+        rows(&pg, "SELECT c6, cm FROM v WHERE id = 1"),
+        "2024-02-29 13:05:09.500000|[2024-02-29 13:05:09.500000]"
+    );
+}
+
+/// Rewrites that name an argument twice (GREATEST's NULL test, SQRT's and LN's domain, a
+/// negative LEFT count, SUBSTRING from the end, WEEK) evaluate it twice in the target: a RAND()
+/// or UUID() in it is another value at each place, where MySQL evaluates it once. Each such call
+/// is a `function.semantics` warning naming it; the same calls of columns are not.
+#[test]
+fn mysql_rewrites_repeating_a_volatile_argument_are_reported() {
+    let ddl = "CREATE TABLE t (id int, a int, b int, s varchar(20), f double);
+CREATE VIEW v AS select `t`.`id` AS `id`,greatest(rand(),0.5) AS `g`,greatest(`t`.`a`,`t`.`b`) AS `g2`,sqrt(rand() - 0.5) AS `q`,sqrt(`t`.`f`) AS `q2`,left(`t`.`s`,floor(rand() * 3) - 1) AS `l`,left(`t`.`s`,`t`.`a` - 1) AS `l2`,substr(uuid(),-3) AS `u`,substr(`t`.`s`,-3) AS `u2`,week(now() + interval floor(rand() * 10) day) AS `w`,rand() AS `r`,field(rand(),1,2) AS `fl` from `t`;
+";
+    let path = file("my_volatile.sql", ddl.as_bytes());
+    let (code, _, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    let repeated = "is converted to an expression that names an argument more than once, and the argument calls a function that gives another value each time";
+    for call in [
+        "`greatest(RANDOM(), 0.5)`",
+        "`sqrt(RANDOM() - 0.5)`",
+        "`left(t.s, FLOOR(RANDOM() * 3) - 1)`",
+        "`SUBSTR(CAST(gen_random_uuid() AS VARCHAR(36)), -3)`",
+        "`week(LOCALTIMESTAMP(0) + FLOOR(RANDOM() * 10) * INTERVAL '1 days')`",
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "warning [function.semantics] view v: {call} {repeated}"
+            )),
+            "{call}\n{stderr}"
+        );
+    }
+    assert_eq!(stderr.matches(repeated).count(), 5, "{stderr}");
+}
+
+/// MySQL's `CAST(n AS UNSIGNED)` wraps a negative integer to 2^64 + n, `LPAD`/`RPAD` to a
+/// negative length are NULL, and `CAST(x AS DECIMAL(p,s))` of a value beyond the precision is
+/// the largest value of the type: PostgreSQL kept the negative number, gave '' and stopped the
+/// query (numeric field overflow). The views give MariaDB's rows; a cast known to fit is left as
+/// it is, and an UNSIGNED cast of a DOUBLE (0 when negative in MySQL) and a DECIMAL cast of text
+/// are warnings.
+#[test]
+fn mysql_unsigned_pad_and_decimal_casts_give_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int, n int, s varchar(20), x decimal(10,3), f double, y decimal(4,2));
+CREATE VIEW v AS select `t`.`id` AS `id`,cast(`t`.`n` as unsigned) AS `u`,cast(-5 as unsigned) AS `u5`,lpad(`t`.`s`,`t`.`n`,'x') AS `lp`,rpad(`t`.`s`,`t`.`n` - 1,'-') AS `rp`,cast(`t`.`x` as decimal(5,2)) AS `dx`,cast(`t`.`f` as decimal(4,1)) AS `df`,cast(`t`.`x` * 10 as decimal(6,0)) AS `d0`,cast(`t`.`y` as decimal(10,2)) AS `fits` from `t`;
+CREATE VIEW v_double AS select `t`.`id` AS `id`,cast(`t`.`f` as unsigned) AS `uf`,cast(`t`.`s` as decimal(5,2)) AS `ds` from `t`;
+";
+    let path = file("my_numeric_casts.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("warning [function.semantics] view v_double: `CAST(t.f AS UNSIGNED)`: MySQL gives 0 for a negative DECIMAL or DOUBLE"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning [function.semantics] view v_double: `CAST(t.s AS DECIMAL(5,2))`: MySQL gives the largest value of the type"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("view v:"), "{stderr}");
+    assert!(
+        postgres.contains("CAST(t.y AS NUMERIC(10,2)) AS fits"),
+        "{postgres}"
+    );
+    let inserts = "INSERT INTO t VALUES \
+        (1, -1, 'ab', 12345.678, 1e10, 1.5), \
+        (2, 3, 'ab', -12345.678, -0.25, -99.99), \
+        (3, NULL, NULL, NULL, NULL, NULL), \
+        (4, 0, 'abcdef', 999.996, 999.95, 0), \
+        (5, 5, '', 1.5, 2.5, 12.34)";
+    let Some((pg, source)) = on_both("my_numeric_casts", &postgres, ddl, inserts) else {
+        return;
+    };
+    let query = "SELECT * FROM v ORDER BY id";
+    assert_eq!(rows(&pg, query), mariadb_rows(&source, query), "{postgres}");
+    assert_eq!(
+        rows(&pg, "SELECT u, lp, dx FROM v WHERE id = 1"),
+        "18446744073709551615||999.99"
+    );
+}
+
+/// `HEX`, `SHA2` and `LEFT` with another number of arguments than MySQL's (1, 2 and 2) were
+/// emitted as written without a finding; they are `function.unsupported` actions naming them.
+#[test]
+fn mysql_hex_sha2_and_left_with_other_argument_counts_are_reported() {
+    let path = file(
+        "my_hex_arity.sql",
+        b"CREATE TABLE t (id int, s varchar(20));
+CREATE VIEW v AS select hex(`t`.`s`,1) AS `h`,sha2(`t`.`s`) AS `d`,left(`t`.`s`) AS `l` from `t`;
+",
+    );
+    let (code, _, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    for expected in [
+        "action [function.unsupported] view v: HEX with 2 argument(s) has no equivalent in postgres (HEX takes 1)",
+        "action [function.unsupported] view v: SHA2 with 1 argument(s) has no equivalent in postgres (SHA2 takes 2)",
+        "action [function.unsupported] view v: LEFT with 1 argument(s) has no equivalent in postgres (LEFT takes 2)",
+    ] {
+        assert!(stderr.contains(expected), "{expected}\n{stderr}");
+    }
 }

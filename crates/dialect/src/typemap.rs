@@ -210,17 +210,17 @@ impl TypeMaps {
         if from.name() != to.name() {
             return None;
         }
-        let kept = self
-            .source(from)
-            .entries
-            .get(&ty.name)?
-            .kept_as
-            .as_deref()?;
+        let kept = self.kept_as(from, ty)?;
         Some(Mapped {
             value: format!("{kept}{}", "[]".repeat(ty.array_dims as usize)),
             rules: Vec::new(),
             notes: Vec::new(),
         })
+    }
+
+    /// The source map's `kept_as` for `ty`, whatever the target.
+    fn kept_as(&self, from: SourceDialect, ty: &TypeRef) -> Option<&str> {
+        self.source(from).entries.get(&ty.name)?.kept_as.as_deref()
     }
 
     /// [`TypeMaps::kept`] for a column's type as written (`Column::source_type`), parsed only
@@ -276,6 +276,11 @@ impl CastTypes for CastTypeMap {
     fn logical_target(&self, ty: &LogicalType) -> Option<String> {
         let mapped = self.maps.target(self.to).map_target(ty).ok()?;
         Some(mapped.value)
+    }
+
+    fn keeps(&self, text: &str) -> bool {
+        crate::parse_type_text(self.from, text)
+            .is_ok_and(|ty| self.maps.kept_as(self.from, &ty).is_some())
     }
 }
 

@@ -12,7 +12,7 @@ use crate::error::RewriteError;
 use crate::parse;
 use crate::rewrite::{guarded, Context};
 use crate::typing::{ColumnTypes, Scopes};
-use migrate_core::SourceDialect;
+use migrate_core::{LogicalType, SourceDialect};
 use sqlparser::ast::{
     BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Value, Visit,
     Visitor,
@@ -73,11 +73,27 @@ pub fn collated_comparisons(
     })
 }
 
+/// What a view's comparison of text may find otherwise in the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Difference {
+    /// Case (and accents): the column's collation ignores them.
+    Case,
+    /// Trailing spaces only: the column's collation is case-sensitive but PAD SPACE
+    /// (`utf8mb4_bin`, `latin1_general_cs`), so `'Abc ' = 'Abc'` in MySQL.
+    TrailingSpaces,
+}
+
 /// For a view: `expr` itself (not its parts) when it compares or searches text under a
 /// collation, as [`collated_comparisons`] finds it, but for a comparison with literals that
-/// hold no letters (`code = '042'`, `code IN ('1', '2')`), where case and accents play no part,
-/// and of columns whose collation is case-sensitive ([`Agreement::Case`]).
-pub(crate) fn compared_text(expr: &Expr, types: &ColumnTypes, scopes: &Scopes) -> Option<String> {
+/// hold no letters (`code = '042'`, `code IN ('1', '2')`), where case and accents play no part.
+/// Columns whose collation is case-sensitive ([`Agreement::Case`]) are found only where they
+/// are compared with `=`, `<`, `IN` or `BETWEEN` (which pad, where `LIKE` and `LOCATE` do not)
+/// and their collation is PAD SPACE ([`Agreement::TrailingSpaces`]).
+pub(crate) fn compared_text(
+    expr: &Expr,
+    types: &ColumnTypes,
+    scopes: &Scopes,
+) -> Option<(String, Difference)> {
     // Numbers too: MySQL compares text with a number as numbers.
     let is_letterless = |e: &Expr| {
         number_literal(e).is_some()
@@ -85,7 +101,7 @@ pub(crate) fn compared_text(expr: &Expr, types: &ColumnTypes, scopes: &Scopes) -
                 if matches!(&v.value, Value::SingleQuotedString(text)
                     if !text.chars().any(char::is_alphabetic)))
     };
-    match expr {
+    let pads = match expr {
         Expr::BinaryOp { left, op, right }
             if is_comparison(op) && (is_letterless(left) || is_letterless(right)) =>
         {
@@ -94,16 +110,25 @@ pub(crate) fn compared_text(expr: &Expr, types: &ColumnTypes, scopes: &Scopes) -
         Expr::InList { list, .. } if list.iter().all(is_letterless) => return None,
         // Converted to PostgreSQL's `~*` or `~`, as the collation says (Redshift's is reported).
         Expr::RLike { .. } => return None,
-        _ => {}
-    }
-    let mut finder = Comparisons {
-        types,
-        scopes,
-        agreement: Agreement::Case,
-        found: Vec::new(),
+        Expr::BinaryOp { op, .. } => is_comparison(op),
+        Expr::InList { .. } | Expr::Between { .. } => true,
+        _ => false,
     };
-    let _ = finder.pre_visit_expr(expr);
-    finder.found.pop()
+    let find = |agreement| {
+        let mut finder = Comparisons {
+            types,
+            scopes,
+            agreement,
+            found: Vec::new(),
+        };
+        let _ = finder.pre_visit_expr(expr);
+        finder.found.pop()
+    };
+    if let Some(found) = find(Agreement::Case) {
+        return Some((found, Difference::Case));
+    }
+    let found = find(Agreement::TrailingSpaces).filter(|_| pads)?;
+    Some((found, Difference::TrailingSpaces))
 }
 
 /// Whether MySQL compares or searches `expr` with case: a column whose collation is
@@ -137,6 +162,10 @@ enum Agreement {
     /// Case and trailing spaces too: a CHECK, which refuses the rows where they differ (MySQL's
     /// `'closed '` passes `status IN ('closed')` under `utf8mb4_bin`).
     CaseAndTrailingSpaces,
+    /// Trailing spaces: a view's comparison of columns whose collation is case-sensitive. A
+    /// CHAR column is left aside: MySQL drops its trailing spaces, PostgreSQL's `bpchar`
+    /// comparison ignores them.
+    TrailingSpaces,
 }
 
 /// Whether MySQL compares text under `collation` as PostgreSQL's default collation does, to the
@@ -151,7 +180,11 @@ fn compares_exactly(collation: &str, agreement: Agreement) -> bool {
         || (collation.ends_with("_cs") && !collation.ends_with("_ai_cs"));
     let counts_trailing_spaces =
         collation == "binary" || collation.contains("_nopad_") || collation.contains("_0900_");
-    case_sensitive && (agreement == Agreement::Case || counts_trailing_spaces)
+    match agreement {
+        Agreement::Case => case_sensitive,
+        Agreement::CaseAndTrailingSpaces => case_sensitive && counts_trailing_spaces,
+        Agreement::TrailingSpaces => counts_trailing_spaces,
+    }
 }
 
 struct Comparisons<'t> {
@@ -178,6 +211,8 @@ impl Comparisons<'_> {
                 .referenced(self.types, expr)
                 .is_some_and(|column| {
                     column.data_type.is_character()
+                        && !(self.agreement == Agreement::TrailingSpaces
+                            && matches!(column.data_type, LogicalType::Char { .. }))
                         && !(columns_collation
                             && column
                                 .collation
@@ -393,22 +428,30 @@ mod tests {
         }
     }
 
-    /// A view comparing a column whose collation is case-sensitive is not warned about, whether
-    /// or not it counts trailing spaces.
+    /// A view comparing a column whose collation is case-sensitive is warned about for the
+    /// trailing spaces a PAD SPACE one ignores in `=` (not in `LIKE`), and not for a NO PAD one.
     #[test]
-    fn views_comparing_case_sensitive_columns_are_not_found() {
+    fn views_comparing_case_sensitive_columns_are_found_for_trailing_spaces() {
         let context = typed();
         let types = context.types.as_deref().unwrap();
         let compares = |sql: &str| {
             let expr = parse::expression(sql, SourceDialect::Mysql).unwrap();
-            compared_text(&expr, types, &Scopes::of_table("t")).is_some()
+            compared_text(&expr, types, &Scopes::of_table("t")).map(|(_, difference)| difference)
         };
         for sql in [
-            "t.utf8mb4_bin = 'Hello'",
             "latin1_general_cs like 'H%'",
+            "locate('H', t.utf8mb4_bin)",
             "utf8mb4_nopad_bin between 'a' and 'm'",
+            "utf8mb4_0900_as_cs = 'Hello'",
         ] {
-            assert!(!compares(sql), "{sql}");
+            assert_eq!(compares(sql), None, "{sql}");
+        }
+        for sql in [
+            "t.utf8mb4_bin = 'Hello'",
+            "latin1_general_cs in ('X', 'Y')",
+            "utf8mb4_bin between 'a' and 'm'",
+        ] {
+            assert_eq!(compares(sql), Some(Difference::TrailingSpaces), "{sql}");
         }
         for sql in [
             "status = 'Hello'",
@@ -416,7 +459,7 @@ mod tests {
             "utf8mb4_uca1400_ai_cs = 'Hello'",
             "utf8mb4_bin = status",
         ] {
-            assert!(compares(sql), "{sql}");
+            assert_eq!(compares(sql), Some(Difference::Case), "{sql}");
         }
     }
 

@@ -87,7 +87,14 @@ impl DdlReader {
             let mapped = self.map_type(&ty, &object, &location);
             serial = is_serial(&ty.name);
             domain = self.domain_columns.get(&ty.name).cloned();
-            (ty.text, mapped)
+            // The target has no domains: a column of one is a column of its base type, written
+            // as the domain writes it, so that a type the target keeps (`"char"`) is kept.
+            let base = domain.as_ref().and(self.user_types.get(&ty.name));
+            let source_type = match base {
+                Some(base) => format!("{}{}", base.text, "[]".repeat(ty.array_dims as usize)),
+                None => ty.text,
+            };
+            (source_type, mapped)
         };
         let mut column = Column::new(name, source_type, data_type);
         column.location = Some(location);

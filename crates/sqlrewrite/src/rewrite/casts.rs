@@ -3,7 +3,9 @@
 //! (`CLOB`, `BLOB`, `RAW`, `BINARY_DOUBLE`, ...) through its type map; MySQL's and Hive's
 //! (`DATETIME`, `SIGNED`, `STRING`) through the source's type map: as a column of that type would
 //! be. PostgreSQL's built-in types with a `[[cast]]` entry (a bare `::numeric` or `::text`) are
-//! mapped by it too.
+//! mapped by it too. A type the source's type map keeps for a target of its own engine
+//! (PostgreSQL's `"char"`) is mapped by that map, as a column of it is: kept on PostgreSQL,
+//! mapped elsewhere.
 
 use super::Ctx;
 use crate::funcmap::data_type;
@@ -48,6 +50,14 @@ pub(crate) fn cast_type(expr: &mut Expr, ctx: &mut Ctx) {
         },
         _ => return,
     };
+    if ctx
+        .cast_types
+        .as_ref()
+        .is_some_and(|types| types.keeps(&name))
+        && source_cast_type(expr, ctx)
+    {
+        return;
+    }
     let Some(cast) = ctx.map.cast(&name) else {
         if ctx.from == SourceDialect::Oracle && source_cast_type(expr, ctx) {
             return;

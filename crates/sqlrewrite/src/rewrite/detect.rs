@@ -1,9 +1,9 @@
 //! Constructs with no target equivalent that are reported, not rewritten.
 
 use super::Ctx;
-use crate::ast::{is_comparison, is_non_null_literal};
+use crate::ast::is_comparison;
 use migrate_core::{SourceDialect, TargetDialect};
-use sqlparser::ast::{BinaryOperator, Distinct, Expr, Select, TableFactor};
+use sqlparser::ast::{Distinct, Expr, Select, TableFactor};
 
 /// `CONNECT BY`, Hive `LATERAL VIEW`, PostgreSQL's `DISTINCT ON` on Redshift.
 pub(crate) fn select_constructs(select: &Select, ctx: &mut Ctx) {
@@ -131,16 +131,6 @@ pub(crate) fn expression_constructs(expr: &Expr, ctx: &mut Ctx) {
             "an Oracle (+) outer join could not be converted to ANSI JOIN syntax",
             "rewrite the FROM clause with LEFT OUTER JOIN ... ON",
         ),
-        Expr::BinaryOp { left, op: BinaryOperator::StringConcat, right }
-            if ctx.from == SourceDialect::Oracle
-                && !(is_non_null_literal(left) && is_non_null_literal(right)) =>
-        {
-            ctx.log.warning(
-                "expression.concat-null",
-                "Oracle || treats NULL as an empty string; in the target a NULL operand makes the result NULL",
-                "wrap operands that can be NULL in COALESCE(x, '')",
-            )
-        }
         Expr::BinaryOp { left, op, right }
             if ctx.from == SourceDialect::Oracle
                 && is_comparison(op)
@@ -168,17 +158,22 @@ pub(crate) fn expression_constructs(expr: &Expr, ctx: &mut Ctx) {
         } if ctx.from != SourceDialect::Postgres
             && crate::ast::integer_literal(from).is_none_or(|n| n == 0) =>
         {
-            ctx.log.warning(
-                "function.semantics",
-                format!(
-                    "{} counts a negative or zero start position differently from {}",
-                    ctx.from, ctx.to
-                ),
-                "check that the start position is always positive",
-            )
+            start_position_warning(ctx)
         }
         _ => {}
     }
+}
+
+/// A SUBSTRING from a computed (or MySQL's 0) start position, which the source counts otherwise.
+pub(super) fn start_position_warning(ctx: &mut Ctx) {
+    ctx.log.warning(
+        "function.semantics",
+        format!(
+            "{} counts a negative or zero start position differently from {}",
+            ctx.from, ctx.to
+        ),
+        "check that the start position is always positive",
+    )
 }
 
 fn is_empty_string(expr: &Expr) -> bool {

@@ -147,8 +147,8 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
             return Some(replacement);
         }
         (SourceDialect::Mysql, "LEFT" | "RIGHT") => {
-            let replacement =
-                plain_args(function).and_then(|args| mysql_functions::left_right(name, args))?;
+            let replacement = plain_args(function)
+                .and_then(|args| mysql_functions::left_right(name, args, ctx))?;
             ctx.log.applied(mysql_functions::SUBSTRING_NAME);
             return Some(replacement);
         }

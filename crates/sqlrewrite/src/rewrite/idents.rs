@@ -7,7 +7,7 @@ use super::Ctx;
 use crate::ast::builtin_name;
 use crate::ident::{fold, needs_quotes};
 use migrate_core::TargetDialect;
-use sqlparser::ast::{Expr, Ident, ObjectName, VisitorMut};
+use sqlparser::ast::{DataType, Expr, Ident, ObjectName, VisitorMut};
 use std::ops::ControlFlow;
 
 pub(crate) struct Normalise<'a> {
@@ -16,6 +16,9 @@ pub(crate) struct Normalise<'a> {
     skip: usize,
     /// The collation names of the `COLLATE` expressions being visited, as written.
     collations: Vec<ObjectName>,
+    /// The type names of the casts being visited, as the rewrites left them when quoted: the
+    /// quotes are part of the name (`"char"` is one byte, `char` is `CHAR(1)`).
+    quoted_types: Vec<Option<ObjectName>>,
 }
 
 impl<'a> Normalise<'a> {
@@ -24,6 +27,7 @@ impl<'a> Normalise<'a> {
             ctx,
             skip: 0,
             collations: Vec::new(),
+            quoted_types: Vec::new(),
         }
     }
 }
@@ -38,17 +42,35 @@ impl VisitorMut for Normalise<'_> {
                 self.skip = function.name.0.len();
             }
             Expr::Collate { collation, .. } => self.collations.push(collation.clone()),
+            Expr::Cast {
+                data_type: DataType::Custom(name, _),
+                ..
+            } => self
+                .quoted_types
+                .push(is_quoted(name).then(|| name.clone())),
             _ => {}
         }
         ControlFlow::Continue(())
     }
 
-    /// The collation's name goes back to how it was written once the expression is done.
+    /// The collation's name, and a quoted cast type's, go back to how they were written once
+    /// the expression is done.
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-        if let Expr::Collate { collation, .. } = expr {
-            if let Some(written) = self.collations.pop() {
-                *collation = written;
+        match expr {
+            Expr::Collate { collation, .. } => {
+                if let Some(written) = self.collations.pop() {
+                    *collation = written;
+                }
             }
+            Expr::Cast {
+                data_type: DataType::Custom(name, _),
+                ..
+            } => {
+                if let Some(Some(written)) = self.quoted_types.pop() {
+                    *name = written;
+                }
+            }
+            _ => {}
         }
         ControlFlow::Continue(())
     }
@@ -61,6 +83,13 @@ impl VisitorMut for Normalise<'_> {
         normalise(ident, self.ctx);
         ControlFlow::Continue(())
     }
+}
+
+fn is_quoted(name: &ObjectName) -> bool {
+    name.0.iter().any(|part| {
+        part.as_ident()
+            .is_some_and(|ident| ident.quote_style.is_some())
+    })
 }
 
 fn normalise(ident: &mut Ident, ctx: &mut Ctx) {

@@ -78,13 +78,17 @@ pub const NAMED_REWRITES: &[&str] = &[
     oracle_stats::NAME,
     oracle_strings::CONCAT_NAME,
     oracle_strings::SUBSTR_NAME,
+    oracle_strings::INSTR_NAME,
     mysql_arithmetic::NULL_SAFE_NAME,
     mysql_arithmetic::REGEXP_NAME,
+    mysql_arithmetic::UNSIGNED_NAME,
+    mysql_arithmetic::DECIMAL_NAME,
     mysql_arithmetic::ROUND_NAME,
     mysql_strings::FIELD_NAME,
     mysql_strings::HEX_NAME,
     mysql_strings::SHA2_NAME,
     mysql_strings::COALESCE_NAME,
+    mysql_strings::DATETIME_TEXT_NAME,
     mysql_json::NAME,
     subquery_alias::NAME,
     sequence::NAME,
@@ -178,6 +182,13 @@ pub trait CastTypes: std::fmt::Debug + Send + Sync {
 
     /// The target type of a canonical type (a Hive struct field's), `None` when it has none.
     fn logical_target(&self, ty: &LogicalType) -> Option<String>;
+
+    /// Whether the source's type map keeps the type `text` as it is for a target of the source's
+    /// engine (PostgreSQL's `"char"`): a cast to it is then mapped by [`CastTypes::target_type`],
+    /// as a column of it is, rather than by name.
+    fn keeps(&self, _text: &str) -> bool {
+        false
+    }
 }
 
 /// Translates one expression (a column default, generated column or CHECK condition).
@@ -263,6 +274,8 @@ pub(crate) struct Ctx {
     pub(crate) cte_names: HashSet<String>,
     /// Whether a query (a view's) is rewritten, rather than an expression of a table.
     pub(crate) query: bool,
+    /// Whether a call of a function that gives another value each time has been met.
+    pub(crate) volatile_seen: bool,
 }
 
 impl Ctx {
@@ -281,6 +294,7 @@ impl Ctx {
             unqualified_names: context.unqualified_names.clone(),
             cte_names: HashSet::new(),
             query: false,
+            volatile_seen: false,
             scopes: match &context.table {
                 Some(table) => Scopes::of_table(table),
                 None => Scopes::default(),
@@ -346,6 +360,7 @@ impl VisitorMut for Rewriter<'_> {
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         // Before any rewrite: the comparison as the source wrote it.
         collation_warning(expr, self.ctx);
+        self.ctx.volatile_seen |= mysql_functions::is_volatile_call(expr);
         // Before a COLLATE of its text is dropped: it says whether case counts.
         mysql_arithmetic::regexp(expr, self.ctx);
         date_arithmetic::oracle_date_arithmetic(expr, self.ctx);
@@ -353,9 +368,12 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        let volatile = mysql_functions::VolatileCheck::before(expr, self.ctx);
         literals::hive_double_quoted_string(expr, self.ctx);
         literals::drop_charset_introducer(expr, self.ctx);
         literals::drop_charset_conversion(expr, self.ctx);
+        // Before the cast's type is mapped: MySQL's UNSIGNED and DECIMAL(p,s) say how to wrap it.
+        mysql_arithmetic::numeric_cast(expr, self.ctx);
         // Before the function rewrites: the casts they write are the target's already.
         casts::cast_type(expr, self.ctx);
         // Before the function rewrites: the call is read as `WITHIN GROUP`, which they leave.
@@ -363,7 +381,11 @@ impl VisitorMut for Rewriter<'_> {
         // Before the function rewrites, which leave calls with a FILTER as they are.
         aggregate_filter::aggregate_filter_to_case(expr, self.ctx);
         mysql_interval::source_interval(expr, self.ctx);
+        // Before the function map, which has no rule for INSTR with a start position.
+        oracle_strings::instr_from_position(expr, self.ctx);
         functions::rewrite_call(expr, self.ctx);
+        // After the calls and casts: CONCAT has become `||` of text casts.
+        mysql_strings::datetime_text(expr, self.ctx);
         mysql_json::arrows(expr, self.ctx);
         // After the calls: DATE_ADD has become `d + INTERVAL ...`.
         mysql_interval::date_interval_keeps_date(expr, self.ctx);
@@ -380,6 +402,7 @@ impl VisitorMut for Rewriter<'_> {
         mysql_functions::extract_as_mysql(expr, self.ctx);
         mysql_functions::collate_dropped(expr, self.ctx);
         detect::expression_constructs(expr, self.ctx);
+        volatile.after(expr, self.ctx);
         ControlFlow::Continue(())
     }
 
@@ -400,12 +423,21 @@ fn collation_warning(expr: &Expr, ctx: &mut Ctx) {
     let Some(types) = ctx.types.as_deref() else {
         return;
     };
-    let Some(found) = crate::collation::compared_text(expr, types, &ctx.scopes) else {
+    let Some((found, difference)) = crate::collation::compared_text(expr, types, &ctx.scopes)
+    else {
         return;
     };
-    ctx.log.warning(
-        "view.text-collation",
-        format!("`{}` compares text, which MySQL does under the column's collation (the default ones ignore case and trailing spaces, and _general_ci most accents: 'Hello' = 'HELLO ') and {} does exactly: the view may give other rows or values for text that differs in case", found.replace('`', ""), ctx.to),
-        "where it matters, compare lower(a) = lower(b) (ILIKE for LIKE), or give the target column a case-insensitive ICU collation (PostgreSQL: CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)); nothing to do if the source column's collation is in fact _bin or _cs",
-    );
+    let found = found.replace('`', "");
+    match difference {
+        crate::collation::Difference::Case => ctx.log.warning(
+            "view.text-collation",
+            format!("`{found}` compares text, which MySQL does under the column's collation (the default ones ignore case and trailing spaces, and _general_ci most accents: 'Hello' = 'HELLO ') and {} does exactly: the view may give other rows or values for text that differs in case", ctx.to),
+            "where it matters, compare lower(a) = lower(b) (ILIKE for LIKE), or give the target column a case-insensitive ICU collation (PostgreSQL: CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)); nothing to do if the source column's collation is in fact _bin or _cs",
+        ),
+        crate::collation::Difference::TrailingSpaces => ctx.log.warning(
+            "view.text-collation",
+            format!("`{found}` compares text under a case-sensitive collation that ignores trailing spaces (PAD SPACE: 'Abc ' = 'Abc' under utf8mb4_bin), which {} does not: the view may give other rows or values for text that ends in spaces", ctx.to),
+            "where it matters, compare RTRIM(a) = RTRIM(b); nothing to do if the values never end in spaces",
+        ),
+    }
 }

@@ -30,7 +30,21 @@
 //! default ones: PostgreSQL's `s ~* p`; `s ~ p` where `s` is searched with case (a `_bin` or
 //! `_cs` column or COLLATE). Redshift is left as written, and reported.
 //!
-//! PostgreSQL targets only (but for `<=>` and `^`): Redshift's casts to a bare NUMERIC drop the
+//! `unsigned_cast_wraps`: MySQL's `CAST(n AS UNSIGNED)` of a negative integer (or text) wraps
+//! it to `2^64 + n`; the targets' cast to NUMERIC(20,0) keeps it negative. Of an integer it
+//! becomes `MOD(CAST(n AS NUMERIC(20,0)) + 18446744073709551616, 18446744073709551616)`; of a
+//! DECIMAL or DOUBLE (which MySQL makes 0 when negative) or of an unknown type it is a
+//! `function.semantics` warning.
+//!
+//! `decimal_cast_clamps`: MySQL's `CAST(x AS DECIMAL(p,s))` of a value beyond its precision gives
+//! the largest value of the type (`999.99` for `DECIMAL(5,2)`), with a warning; the targets stop
+//! the query (numeric field overflow). Unless `x` is a column or a literal known to fit, a
+//! number becomes `CASE WHEN x IS NULL THEN NULL ELSE CAST(LEAST(GREATEST(x, -999.99), 999.99)
+//! AS NUMERIC(5,2)) END` (the targets' LEAST and GREATEST skip NULLs), a value of unknown type
+//! `CAST(x AS NUMERIC)` there; text (and, on Redshift, a value of unknown type) is a
+//! `function.semantics` warning.
+//!
+//! PostgreSQL targets only (but for `<=>`, `^`, UNSIGNED and DECIMAL casts): Redshift's casts to a bare NUMERIC drop the
 //! decimals, and there is no Redshift here to check another form against; its `DIV` is reported.
 
 use super::Ctx;
@@ -45,6 +59,8 @@ pub(crate) const XOR_NAME: &str = "xor_operator";
 pub(crate) const ROUND_NAME: &str = "round_double_as_mysql";
 pub(crate) const NULL_SAFE_NAME: &str = "null_safe_equal";
 pub(crate) const REGEXP_NAME: &str = "regexp_ignoring_case";
+pub(crate) const UNSIGNED_NAME: &str = "unsigned_cast_wraps";
+pub(crate) const DECIMAL_NAME: &str = "decimal_cast_clamps";
 
 /// MySQL's `div_precision_increment`: the decimal places `/` adds to the dividend's.
 const DIV_PRECISION_INCREMENT: u64 = 4;
@@ -373,4 +389,186 @@ pub(crate) fn regexp(expr: &mut Expr, ctx: &mut Ctx) {
     let (a, b) = (take(text), take(pattern));
     ctx.log.applied(REGEXP_NAME);
     *expr = binary(a, op, b);
+}
+
+/// `unsigned_cast_wraps` and `decimal_cast_clamps` (see the module), on a MySQL cast whose type
+/// is not mapped yet: the cast is mapped here, inside the expression that replaces it.
+pub(crate) fn numeric_cast(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    let Expr::Cast {
+        expr: value,
+        data_type,
+        ..
+    } = expr
+    else {
+        return;
+    };
+    let replacement = if data_type
+        .to_string()
+        .to_ascii_uppercase()
+        .starts_with("UNSIGNED")
+    {
+        unsigned(value, ctx)
+    } else {
+        let (precision, scale) = match data_type {
+            DataType::Decimal(info) | DataType::Numeric(info) | DataType::Dec(info) => match info {
+                ExactNumberInfo::PrecisionAndScale(p, s) => match u64::try_from(*s) {
+                    Ok(s) => (*p, s),
+                    Err(_) => return,
+                },
+                ExactNumberInfo::Precision(p) => (*p, 0),
+                ExactNumberInfo::None => (10, 0),
+            },
+            _ => return,
+        };
+        decimal(value, precision, scale, ctx)
+    };
+    let Some((name, wrap)) = replacement else {
+        return;
+    };
+    let mut cast = take(expr);
+    super::casts::cast_type(&mut cast, ctx);
+    *expr = wrap(cast);
+    ctx.log.applied(name);
+}
+
+type Wrap = Box<dyn FnOnce(Expr) -> Expr>;
+
+/// How `CAST(value AS UNSIGNED)` is wrapped, if it is.
+fn unsigned(value: &Expr, ctx: &mut Ctx) -> Option<(&'static str, Wrap)> {
+    // A negative integer literal, or an integer column.
+    let wraps = match signed_integer(value) {
+        Some(n) => n < 0,
+        None => matches!(
+            ctx.column_type(value),
+            Some(LogicalType::SmallInt | LogicalType::Integer | LogicalType::BigInt)
+        ),
+    };
+    if !wraps {
+        if number_literal(value).is_none_or(|(negative, _)| negative) {
+            ctx.log.warning(
+                "function.semantics",
+                format!("`CAST({} AS UNSIGNED)`: MySQL gives 0 for a negative DECIMAL or DOUBLE and 2^64 + n for a negative integer or text, {} the negative number", super::mysql_json::unquoted_text(value), ctx.to),
+                "where the value may be negative, write GREATEST(CAST(x AS NUMERIC(20,0)), 0) for a DECIMAL or DOUBLE, MOD(CAST(x AS NUMERIC(20,0)) + 18446744073709551616, 18446744073709551616) for an integer",
+            );
+        }
+        return None;
+    }
+    let wrap = |cast| {
+        let modulus = || {
+            Expr::value(sqlparser::ast::Value::Number(
+                "18446744073709551616".into(),
+                false,
+            ))
+        };
+        Expr::Function(call(
+            "MOD",
+            vec![binary(cast, BinaryOperator::Plus, modulus()), modulus()],
+        ))
+    };
+    Some((UNSIGNED_NAME, Box::new(wrap)))
+}
+
+/// How `CAST(value AS DECIMAL(precision, scale))` is wrapped, if it is.
+fn decimal(
+    value: &Expr,
+    precision: u64,
+    scale: u64,
+    ctx: &mut Ctx,
+) -> Option<(&'static str, Wrap)> {
+    let integer_digits = precision.checked_sub(scale)?;
+    // Digits before and after the point that `value` may have.
+    let digits = match number_literal(value) {
+        Some((_, text)) if !text.contains(['e', 'E']) => {
+            let (integer, fraction) = text.split_once('.').unwrap_or((text, ""));
+            Some((
+                integer.trim_start_matches('0').len() as u64,
+                fraction.trim_end_matches('0').len() as u64,
+            ))
+        }
+        _ => match ctx.column_type(value) {
+            Some(LogicalType::SmallInt) => Some((5, 0)),
+            Some(LogicalType::Integer) => Some((10, 0)),
+            Some(LogicalType::BigInt) => Some((19, 0)),
+            Some(LogicalType::Decimal { precision, scale }) => Some((
+                u64::from(*precision).saturating_sub(u64::from(*scale)),
+                u64::from(*scale),
+            )),
+            _ => None,
+        },
+    };
+    // Rounding to fewer decimals may carry into one more integer digit (999.996 is 1000.00).
+    let fits = digits.is_some_and(|(integer, fraction)| {
+        integer < integer_digits || (integer == integer_digits && fraction <= scale)
+    });
+    if fits || crate::ast::is_null_literal(value) {
+        return None;
+    }
+    // PostgreSQL's GREATEST refuses to mix text with a number, and casting text first stops the
+    // query where MySQL reads it as 0: text is reported. A value of unknown type is made a
+    // number (Redshift's bare NUMERIC has no decimals: reported there).
+    let text = matches!(value, Expr::Value(v) if matches!(v.value, sqlparser::ast::Value::SingleQuotedString(_)))
+        || ctx
+            .column_type(value)
+            .is_some_and(LogicalType::is_character);
+    let value = match kind(value, ctx) {
+        Some(_) => value.clone(),
+        None if !text && ctx.to == TargetDialect::Postgres => numeric(value.clone()),
+        None => {
+            ctx.log.warning(
+                "function.semantics",
+                format!("`CAST({} AS DECIMAL({precision},{scale}))`: MySQL gives the largest value of the type for a value beyond it, {} stops the query (numeric field overflow)", super::mysql_json::unquoted_text(value), ctx.to),
+                "where the value may be out of range, clamp it: CAST(LEAST(GREATEST(CAST(x AS NUMERIC), -largest), largest) AS NUMERIC(p,s))",
+            );
+            return None;
+        }
+    };
+    let integer = match integer_digits {
+        0 => "0".to_string(),
+        n => "9".repeat(n as usize),
+    };
+    let largest = match scale {
+        0 => integer,
+        n => format!("{integer}.{}", "9".repeat(n as usize)),
+    };
+    let wrap = move |cast: Expr| {
+        let Expr::Cast {
+            kind,
+            data_type,
+            format,
+            ..
+        } = cast
+        else {
+            return cast;
+        };
+        let number = || Expr::value(sqlparser::ast::Value::Number(largest.clone(), false));
+        let lowest = Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr: Box::new(number()),
+        };
+        let clamped = Expr::Function(call(
+            "LEAST",
+            vec![
+                Expr::Function(call("GREATEST", vec![value.clone(), lowest])),
+                number(),
+            ],
+        ));
+        let clamped = Expr::Cast {
+            kind,
+            expr: Box::new(clamped),
+            data_type,
+            format,
+        };
+        crate::ast::case(
+            None,
+            vec![(
+                Expr::IsNull(Box::new(value)),
+                Expr::value(sqlparser::ast::Value::Null),
+            )],
+            Some(clamped),
+        )
+    };
+    Some((DECIMAL_NAME, Box::new(wrap)))
 }

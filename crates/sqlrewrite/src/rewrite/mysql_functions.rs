@@ -22,12 +22,19 @@
 //! `EXTRACT(MICROSECOND ...)` counts the seconds too, and its `EXTRACT(WEEK ...)` is the ISO week;
 //! MySQL's are the whole seconds, the microseconds within the second and the week of `WEEK(d)`
 //! (weeks start on Sunday, days before the year's first Sunday are week 0).
+//!
+//! Many rewrites name an argument twice (`CASE WHEN a IS NULL ... GREATEST(a, b)`,
+//! `LN(CASE WHEN x > 0 THEN x END)`): the target evaluates it twice, where the source did once.
+//! That changes nothing for a column or a subquery, but a call that gives another value each
+//! time (`RAND()`, `UUID()`) is another value in each place: [`VolatileCheck`] reports the
+//! rewrites that multiplied such calls (`function.semantics`).
 
 use super::functions::substitute;
 use super::Ctx;
 use crate::ast::{binary, call, case, is_non_null_literal, number, paren, signed_integer};
 use migrate_core::{SourceDialect, TargetDialect};
-use sqlparser::ast::{BinaryOperator, DateTimeField, Expr};
+use sqlparser::ast::{BinaryOperator, DateTimeField, Expr, Visit, Visitor};
+use std::ops::ControlFlow;
 
 pub(crate) const GREATEST_NAME: &str = "greatest_null_is_null";
 pub(crate) const SUBSTRING_NAME: &str = "substring_from_end";
@@ -104,9 +111,20 @@ pub(crate) fn substring_from_end(expr: &mut Expr, ctx: &mut Ctx) {
 }
 
 /// MySQL `LEFT(s, n)` / `RIGHT(s, n)` (`name`) whose count may be negative; `None` when it is a
-/// literal of 0 or more.
-pub(crate) fn left_right(name: &str, args: Vec<Expr>) -> Option<Expr> {
-    let [s, n] = <[Expr; 2]>::try_from(args).ok()?;
+/// literal of 0 or more, or (reported) when the call has another number of arguments.
+pub(crate) fn left_right(name: &str, args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
+    let count = args.len();
+    let Ok([s, n]) = <[Expr; 2]>::try_from(args) else {
+        ctx.log.action(
+            "function.unsupported",
+            format!(
+                "{name} with {count} argument(s) has no equivalent in {} ({name} takes 2)",
+                ctx.to
+            ),
+            "rewrite the call by hand",
+        );
+        return None;
+    };
     let count = match signed_integer(&n) {
         Some(n) if n >= 0 => return None,
         Some(_) => number(0),
@@ -155,5 +173,81 @@ pub(crate) fn collate_dropped(expr: &mut Expr, ctx: &mut Ctx) {
             Expr::value(sqlparser::ast::Value::Null),
         ));
         ctx.log.applied(COLLATE_NAME);
+    }
+}
+
+/// Functions that give another value at each call, as the sources and the targets name them.
+const VOLATILE: &[&str] = &[
+    "CLOCK_TIMESTAMP",
+    "GEN_RANDOM_UUID",
+    "NEXTVAL",
+    "RAND",
+    "RANDOM",
+    "TIMEOFDAY",
+    "UUID",
+    "UUID_SHORT",
+];
+
+/// Whether `expr` itself is a call of a [`VOLATILE`] function.
+pub(crate) fn is_volatile_call(expr: &Expr) -> bool {
+    matches!(expr, Expr::Function(function)
+        if crate::ast::builtin_name(function).is_some_and(|name| VOLATILE.contains(&name.as_str())))
+}
+
+/// The calls of [`VOLATILE`] functions in `expr`.
+fn volatile_calls(expr: &Expr) -> usize {
+    struct Count(usize);
+    impl Visitor for Count {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            self.0 += usize::from(is_volatile_call(expr));
+            ControlFlow::Continue(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = expr.visit(&mut count);
+    count.0
+}
+
+/// An expression about to be rewritten that holds volatile calls: their count and its text.
+pub(crate) struct VolatileCheck(Option<(usize, String)>);
+
+impl VolatileCheck {
+    /// Before the rewrites of `expr`; counts nothing until a volatile call has been met
+    /// ([`Ctx::volatile_seen`]), so that queries without one are not walked again at each node.
+    pub(crate) fn before(expr: &Expr, ctx: &Ctx) -> VolatileCheck {
+        // The nodes whose rewrites may name an operand twice; not the chains of arithmetic and
+        // logic operators, whose every level would walk and print the rest of the chain again.
+        let may_repeat = match expr {
+            Expr::Function(_)
+            | Expr::Substring { .. }
+            | Expr::Extract { .. }
+            | Expr::Cast { .. } => true,
+            Expr::BinaryOp { op, .. } => matches!(
+                op,
+                BinaryOperator::Spaceship | BinaryOperator::Arrow | BinaryOperator::LongArrow
+            ),
+            _ => false,
+        };
+        if !ctx.volatile_seen || !may_repeat {
+            return VolatileCheck(None);
+        }
+        let count = volatile_calls(expr);
+        VolatileCheck((count > 0).then(|| (count, super::mysql_json::unquoted_text(expr))))
+    }
+
+    /// After them: a warning when `expr` now evaluates a volatile call more often.
+    pub(crate) fn after(self, expr: &Expr, ctx: &mut Ctx) {
+        let Some((count, source)) = self.0 else {
+            return;
+        };
+        if volatile_calls(expr) <= count {
+            return;
+        }
+        ctx.log.warning(
+            "function.semantics",
+            format!("`{source}` is converted to an expression that names an argument more than once, and the argument calls a function that gives another value each time (RAND, UUID...): the source evaluates it once, {} at each place", ctx.to),
+            "compute the value once in a derived table (FROM (SELECT t.*, RAND() AS r FROM t) AS t) and pass that column to the function",
+        );
     }
 }

@@ -17,18 +17,29 @@
 //! PostgreSQL refuses to mix them (or, for a text literal, fails on the first NULL). The exact
 //! numbers become text (`CAST(n AS TEXT)`, which writes them as MySQL does).
 //!
+//! `datetime_text_as_mysql`: MySQL writes a DATETIME, TIMESTAMP or TIME as text with all the
+//! fractional digits of its column (`13:05:09.500000` for `DATETIME(6)`) and a TIMESTAMP without
+//! a time zone; PostgreSQL's text drops the trailing zeros (`13:05:09.5`) and adds the zone
+//! (`+00`). Where such a column is made text (`CAST(d AS CHAR)`, `CONCAT(d, ...)`,
+//! `CONCAT_WS`, `GROUP_CONCAT`), it becomes `TO_CHAR(d, 'YYYY-MM-DD HH24:MI:SS.FF6')` with the
+//! column's digits. Redshift's TO_CHAR has no `FF`: a `function.semantics` warning there.
+//!
 //! PostgreSQL targets only, but for FIELD and ELT, whose CASE both targets run.
 
 use super::mysql_arithmetic::{leaf_kind, Kind};
 use super::Ctx;
-use crate::ast::{call, case, cast, integer_literal, number, string};
-use migrate_core::{LogicalType, TargetDialect};
-use sqlparser::ast::{DataType, Expr, Value};
+use crate::ast::{builtin_name, call, case, cast, integer_literal, number, string};
+use crate::collation::is_text_type;
+use migrate_core::{LogicalType, SourceDialect, TargetDialect};
+use sqlparser::ast::{
+    BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Value,
+};
 
 pub(crate) const FIELD_NAME: &str = "field_elt_to_case";
 pub(crate) const HEX_NAME: &str = "hex_to_encode";
 pub(crate) const SHA2_NAME: &str = "sha2_to_digest";
 pub(crate) const COALESCE_NAME: &str = "coalesce_as_text";
+pub(crate) const DATETIME_TEXT_NAME: &str = "datetime_text_as_mysql";
 
 /// `FIELD(s, a, b, ...)`: `CASE s WHEN a THEN 1 WHEN b THEN 2 ... ELSE 0 END` (`s` evaluated
 /// once; a NULL `s` matches nothing: 0).
@@ -101,7 +112,7 @@ fn hex_of(expr: &Expr, ctx: &Ctx) -> Option<HexOf> {
 /// MySQL `HEX(x)` on PostgreSQL; `None` (reported) when the type of `x` is not known to be text
 /// or an integer.
 pub(crate) fn hex(args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
-    let [arg] = <[Expr; 1]>::try_from(args).ok()?;
+    let [arg] = arguments("HEX", args, ctx)?;
     let digits = match hex_of(&arg, ctx) {
         Some(HexOf::Text) => Expr::Function(call("ENCODE", vec![utf8_bytes(arg), string("hex")])),
         Some(HexOf::Integer) => {
@@ -123,7 +134,7 @@ pub(crate) fn hex(args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
 
 /// MySQL `SHA2(s, bits)` on PostgreSQL; `None` (reported) when `bits` is not a literal.
 pub(crate) fn sha2(args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
-    let [text, bits] = <[Expr; 2]>::try_from(args).ok()?;
+    let [text, bits] = arguments("SHA2", args, ctx)?;
     let Some(length) = integer_literal(&bits) else {
         ctx.log.action(
             "function.unsupported",
@@ -147,6 +158,23 @@ pub(crate) fn sha2(args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
     };
     let digest = Expr::Function(call(digest, vec![bytes]));
     Some(Expr::Function(call("ENCODE", vec![digest, string("hex")])))
+}
+
+/// The `N` arguments of a call of `name`; another count is reported.
+fn arguments<const N: usize>(name: &str, args: Vec<Expr>, ctx: &mut Ctx) -> Option<[Expr; N]> {
+    let count = args.len();
+    let arguments = <[Expr; N]>::try_from(args).ok();
+    if arguments.is_none() {
+        ctx.log.action(
+            "function.unsupported",
+            format!(
+                "{name} with {count} argument(s) has no equivalent in {} ({name} takes {N})",
+                ctx.to
+            ),
+            "rewrite the call by hand",
+        );
+    }
+    arguments
 }
 
 /// What a COALESCE argument is known to be.
@@ -201,4 +229,87 @@ pub(crate) fn coalesce_as_text(args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
         })
         .collect();
     Some(Expr::Function(call("COALESCE", args)))
+}
+
+/// `datetime_text_as_mysql` (see the module): the DATETIME, TIMESTAMP and TIME columns made
+/// text in `expr` (cast by itself, by the `||` a CONCAT became or by STRING_AGG; arguments of
+/// CONCAT, CONCAT_WS and LISTAGG) whose text differs in the target.
+pub(crate) fn datetime_text(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql || ctx.types.is_none() {
+        return;
+    }
+    match expr {
+        Expr::Cast {
+            expr: operand,
+            data_type,
+            ..
+        } if is_text_type(data_type) => datetime_as_text(operand, ctx),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::StringConcat,
+            right,
+        } => {
+            datetime_text(left, ctx);
+            datetime_text(right, ctx);
+        }
+        Expr::Nested(inner) => datetime_text(inner, ctx),
+        Expr::Function(function) => {
+            let Some(name) = builtin_name(function) else {
+                return;
+            };
+            // PostgreSQL's CONCAT has become `||` of casts and GROUP_CONCAT STRING_AGG of one;
+            // Redshift's CONCAT and LISTAGG take the values as they are.
+            let raw = matches!(name.as_str(), "CONCAT" | "CONCAT_WS" | "LISTAGG");
+            if !raw && name != "STRING_AGG" {
+                return;
+            }
+            let FunctionArguments::List(list) = &mut function.args else {
+                return;
+            };
+            for arg in &mut list.args {
+                if let FunctionArg::Unnamed(FunctionArgExpr::Expr(arg)) = arg {
+                    match raw {
+                        true => datetime_as_text(arg, ctx),
+                        false => datetime_text(arg, ctx),
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `value` made text as MySQL writes it, when it is a column whose text differs in the target.
+fn datetime_as_text(value: &mut Expr, ctx: &mut Ctx) {
+    let format = match ctx.column_type(value) {
+        Some(LogicalType::Timestamp {
+            precision,
+            with_time_zone,
+        }) if *precision > 0 || *with_time_zone => {
+            format!("YYYY-MM-DD HH24:MI:SS{}", fraction(*precision))
+        }
+        Some(LogicalType::Time { precision, .. }) if *precision > 0 => {
+            format!("HH24:MI:SS{}", fraction(*precision))
+        }
+        _ => return,
+    };
+    if ctx.to == TargetDialect::Redshift {
+        ctx.log.warning(
+            "function.semantics",
+            format!("`{}` made text: MySQL writes every fractional digit of the column (`.500000`), Redshift drops the trailing zeros (`.5`)", super::mysql_json::unquoted_text(value)),
+            "format the value with TO_CHAR where the text matters",
+        );
+        return;
+    }
+    let column = std::mem::replace(value, Expr::value(Value::Null));
+    *value = Expr::Function(call("TO_CHAR", vec![column, string(format)]));
+    ctx.log.applied(DATETIME_TEXT_NAME);
+}
+
+/// The TO_CHAR pattern of `digits` fractional digits (none for 0).
+fn fraction(digits: u8) -> String {
+    match digits {
+        0 => String::new(),
+        n => format!(".FF{}", n.min(6)),
+    }
 }
