@@ -919,3 +919,34 @@ CREATE VIEW codes_v AS SELECT id, SUBSTR(code, 2, n) AS part, INSTR(code, 'OR', 
         "1|OR|14|5|5\n2|<null>|0|0|0\n3|<null>|1|0|0\n4|<null>|<null>|<null>|<null>\n"
     );
 }
+
+/// A column of a PostgreSQL domain with a COLLATE gets the domain's collation: it is reported as
+/// not kept, as a column's own is, unless the column names its own.
+#[test]
+fn a_domains_collation_is_reported_for_its_columns() {
+    let path = file(
+        "domain_collation.sql",
+        br#"CREATE DOMAIN code AS text COLLATE "C" NOT NULL;
+CREATE DOMAIN plain AS text;
+CREATE TABLE t (a code, b code COLLATE "POSIX", c plain);"#,
+    );
+    let (code, _, stderr) = convert_to("postgres", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    let collations: Vec<_> = stderr
+        .lines()
+        .filter(|line| line.contains("[column.collation]"))
+        .map(|line| {
+            line.split_once("[column.collation] ")
+                .map_or(line, |(_, m)| m)
+        })
+        .map(|m| m.split(" is not kept").next().unwrap_or(m))
+        .collect();
+    assert_eq!(
+        collations,
+        [
+            r#"t.a: COLLATE "C" of its domain code"#,
+            r#"t.b: COLLATE "POSIX""#
+        ],
+        "{stderr}"
+    );
+}

@@ -55,8 +55,12 @@ impl migrate_core::ErrorClass for InputError {
 /// What a column declared with a PostgreSQL domain gets from it, besides the type.
 #[derive(Debug, Clone, Default)]
 struct DomainColumn {
+    /// The domain's name, as written.
+    name: String,
     not_null: bool,
     default: Option<ColumnDefault>,
+    /// Its COLLATE, as written.
+    collation: Option<String>,
 }
 
 /// Reads DDL scripts of one dialect into a catalog, file after file, so that later files can

@@ -106,7 +106,10 @@ impl DdlReader {
         let name = cursor.qualified_name()?;
         cursor.eat_kw("AS");
         let base = parse_type(cursor, self.dialect)?;
-        let mut domain = DomainColumn::default();
+        let mut domain = DomainColumn {
+            name: name.to_string(),
+            ..Default::default()
+        };
         let mut has_check = false;
         while !cursor.at_end() {
             if cursor.eat_kw("DEFAULT") {
@@ -114,8 +117,10 @@ impl DdlReader {
                 domain.default = Some(self.default_value(cursor, range, None));
             } else if cursor.eat_kws(&["NOT", "NULL"]) {
                 domain.not_null = true;
+            } else if cursor.eat_kw("COLLATE") {
+                domain.collation = super::column::collation_name(cursor);
             } else {
-                // CONSTRAINT name, NULL, COLLATE c, CHECK (...) and its parts.
+                // CONSTRAINT name, NULL, CHECK (...) and its parts.
                 has_check |= cursor.is_kw("CHECK");
                 cursor.advance();
             }
