@@ -26,6 +26,82 @@ use std::sync::Arc;
 /// Redshift's limit on columns per table.
 const REDSHIFT_MAX_COLUMNS: usize = 1600;
 
+/// PostgreSQL's largest B-tree index entry with its default 8 kB pages, in bytes: a longer one
+/// fails the insert ("index row size N exceeds btree version 4 maximum 2704 for index ...").
+pub const BTREE_MAX_ENTRY_BYTES: u64 = 2704;
+
+/// The size of a B-tree entry whose `columns` key values hold `bytes` in all, before
+/// PostgreSQL compresses it: the entry's 8-byte header and a length word (up to 4 bytes) per
+/// value, padded to 8 bytes.
+pub fn btree_entry_bytes(columns: usize, bytes: u64) -> u64 {
+    (8 + 4 * columns as u64 + bytes).next_multiple_of(8)
+}
+
+/// The most bytes `columns` key values may hold in all for their B-tree entry to fit in
+/// [`BTREE_MAX_ENTRY_BYTES`] ([`btree_entry_bytes`]; the limit is a multiple of 8).
+pub fn btree_max_key_bytes(columns: usize) -> u64 {
+    BTREE_MAX_ENTRY_BYTES.saturating_sub(8 + 4 * columns as u64)
+}
+
+/// The most bytes the key values of a B-tree entry may hold, as their columns' types declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyWidth {
+    /// At most this many bytes in all (characters counted at 4 bytes, as UTF-8 may need).
+    Bounded(u64),
+    /// A column of unbounded length (TEXT, BLOB, JSON...).
+    Unbounded,
+}
+
+impl std::fmt::Display for KeyWidth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyWidth::Bounded(bytes) => write!(f, "up to {bytes} bytes"),
+            KeyWidth::Unbounded => f.write_str("of any length"),
+        }
+    }
+}
+
+/// How wide the values of `columns` of `table` may be in a PostgreSQL B-tree entry, when their
+/// declared types let the entry pass [`BTREE_MAX_ENTRY_BYTES`]; `None` when every value fits.
+/// A MySQL prefix key (`url(100)`) is read as a key on the whole column, as the target has it.
+pub fn wide_key(table: &Table, columns: &[Ident]) -> Option<KeyWidth> {
+    let mut bytes = 0u64;
+    for name in columns {
+        let column = table.column(name)?;
+        match declared_bytes(&written_type(table, column)) {
+            Some(width) => bytes += width,
+            None => return Some(KeyWidth::Unbounded),
+        }
+    }
+    (bytes > btree_max_key_bytes(columns.len())).then_some(KeyWidth::Bounded(bytes))
+}
+
+/// The most bytes a value of `data_type` takes in PostgreSQL, `None` when unbounded: characters
+/// at up to 4 bytes each in UTF-8; other scalar types at most 16 (a `numeric` can be longer,
+/// but not as a key anyone writes).
+fn declared_bytes(data_type: &LogicalType) -> Option<u64> {
+    use migrate_core::LengthUnit;
+    match data_type {
+        LogicalType::Char { length, unit } | LogicalType::Varchar { length, unit } => {
+            Some(u64::from(*length) * if *unit == LengthUnit::Byte { 1 } else { 4 })
+        }
+        LogicalType::Binary { length } | LogicalType::Varbinary { length } => {
+            Some(u64::from(*length))
+        }
+        LogicalType::Text
+        | LogicalType::Blob
+        | LogicalType::Json
+        | LogicalType::Xml
+        | LogicalType::Geometry
+        | LogicalType::Geography
+        | LogicalType::Array(_)
+        | LogicalType::Map(..)
+        | LogicalType::Struct(_)
+        | LogicalType::Union(_) => None,
+        _ => Some(16),
+    }
+}
+
 /// The result of converting a catalog.
 #[derive(Debug, Clone)]
 pub struct Conversion {
@@ -1111,6 +1187,11 @@ impl<'a> Emitter<'a> {
         if !self.keep_constraint(constraint, &object, location) {
             return None;
         }
+        if let ConstraintKind::PrimaryKey(columns) | ConstraintKind::Unique(columns) =
+            &constraint.kind
+        {
+            self.wide_key(table, columns, &object, location);
+        }
         let deferral = self.deferral(constraint, &object, location);
         let creates_index = matches!(
             constraint.kind,
@@ -1661,6 +1742,16 @@ impl<'a> Emitter<'a> {
                 &object,
                 index.location.as_ref(),
             );
+            let columns: Option<Vec<Ident>> = keys
+                .iter()
+                .map(|key| match key {
+                    IndexKey::Column(column, _) => Some(column.clone()),
+                    IndexKey::Expression(_) => None,
+                })
+                .collect();
+            if let (Some(columns), None, IndexKind::BTree) = (columns, &index.method, index.kind) {
+                self.wide_key(table, &columns, &object, index.location.as_ref());
+            }
             let unique = if index.unique { "UNIQUE " } else { "" };
             let _ = writeln!(
                 self.out,
@@ -1783,6 +1874,36 @@ impl<'a> Emitter<'a> {
                 location,
             );
         }
+    }
+
+    /// Reports a key or index on `columns` of `table` (`object`) whose values may make a
+    /// B-tree entry longer than a PostgreSQL target takes ([`wide_key`]). Not for a PostgreSQL
+    /// source: its own B-tree index already refused such values. Not for Redshift: no indexes.
+    fn wide_key(
+        &mut self,
+        table: &Table,
+        columns: &[Ident],
+        object: &str,
+        location: Option<&migrate_core::SourceLocation>,
+    ) {
+        if self.to != TargetDialect::Postgres || self.from == SourceDialect::Postgres {
+            return;
+        }
+        let Some(width) = wide_key(table, columns) else {
+            return;
+        };
+        let names: Vec<&str> = columns.iter().map(|c| c.value.as_str()).collect();
+        self.finding(
+            Severity::Warning,
+            "index.key-too-wide",
+            object,
+            format!(
+                "the B-tree index on ({}) takes values {width}, but PostgreSQL refuses an index entry over {BTREE_MAX_ENTRY_BYTES} bytes: a longer value fails the load of its table (and any later insert of it)",
+                names.join(", ")
+            ),
+            "if values can be that long, shorten the key (a narrower type, or other columns), or drop it from the B-tree: enforce uniqueness with a unique index on md5(column) (or on a generated column holding it) and serve lookups with a hash index (USING hash); `migrate replicate` measures the longest value before it loads the table",
+            location,
+        );
     }
 
     /// Sequences that no column uses: PostgreSQL keeps them, Redshift has none.

@@ -21,7 +21,10 @@ pub mod typemap;
 pub use constructs::{procedural_constructs, Constructs};
 pub use cursor::ParseError;
 pub use ddl::{column_default, read_script, without_bom, DdlReader, InputError};
-pub use emit::{emit, emit_with, CheckStatement, Checks, Conversion, Summary};
+pub use emit::{
+    btree_entry_bytes, btree_max_key_bytes, emit, emit_with, wide_key, CheckStatement, Checks,
+    Conversion, KeyWidth, Summary, BTREE_MAX_ENTRY_BYTES,
+};
 pub use migrate_core::{SourceDialect, TargetDialect};
 pub use target_checks::target_type_checks;
 pub use type_syntax::parse_type_text;

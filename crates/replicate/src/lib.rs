@@ -34,6 +34,7 @@ mod error;
 mod expr;
 mod load;
 mod pipe;
+mod preflight;
 pub mod redshift;
 mod refused;
 mod retry;
@@ -587,7 +588,7 @@ async fn full_load<S: Source>(
 ) -> Result<Summary, ReplicateError> {
     let started = Instant::now();
     let Planned {
-        loads,
+        mut loads,
         mut findings,
         ..
     } = planned;
@@ -596,6 +597,7 @@ async fn full_load<S: Source>(
     // Before any target table is prepared (dropped, emptied): a stage that can't be written
     // would otherwise fail every chunk after that.
     stage.check_writable().await?;
+    preflight::refuse_wide_keys(&source, target_dialect(task), &mut loads).await;
     let target = match task.target.url.engine() {
         Engine::Redshift => {
             let access =

@@ -90,6 +90,14 @@ impl migrate_source::Source for MysqlSource {
         quote_ident(name)
     }
 
+    async fn widest_keys(
+        &self,
+        table: &Table,
+        keys: &[Vec<String>],
+    ) -> Result<Vec<Option<u64>>, SourceError> {
+        preflight::widest_keys(self, table, keys).await
+    }
+
     async fn snapshot(&self, readers: usize) -> Result<MysqlSnapshot, SourceError> {
         MysqlSource::snapshot(self, readers).await
     }

@@ -6,7 +6,7 @@ use crate::connect::{get, Flavor};
 use crate::{quote_ident, MysqlSource, SourceError};
 use migrate_core::{
     catalog_checks, may_exceed, truncation_check, Catalog, PreflightCheck, PreflightOptions,
-    ReplicationMode,
+    ReplicationMode, Table,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::Row;
@@ -363,6 +363,62 @@ pub async fn preflight(
         }
     }
     Ok(checks)
+}
+
+/// The widest value of each of `keys` (column names) of `table`, in bytes: the most, over the
+/// rows, of the sum of `OCTET_LENGTH` of the key's values (NULL counting 0), `None` for an
+/// empty table. One full scan of the table for all keys. MySQL's own indexes hold keys up to
+/// 3,072 bytes and a prefix key (`url(100)`) indexes only the start of a longer value, so the
+/// source does not bound them as PostgreSQL's B-tree does.
+pub(crate) async fn widest_keys(
+    source: &MysqlSource,
+    table: &Table,
+    keys: &[Vec<String>],
+) -> Result<Vec<Option<u64>>, SourceError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let select: Vec<String> = keys
+        .iter()
+        .map(|columns| {
+            let lengths: Vec<String> = columns
+                .iter()
+                .map(|name| {
+                    // Measured as the target stores text: UTF-8, whatever the column's charset.
+                    let character = table
+                        .columns
+                        .iter()
+                        .find(|c| c.name.value == *name)
+                        .is_some_and(|c| c.data_type.is_character());
+                    match character {
+                        true => format!(
+                            "COALESCE(OCTET_LENGTH(CONVERT({} USING utf8mb4)), 0)",
+                            quote_ident(name)
+                        ),
+                        false => format!("COALESCE(OCTET_LENGTH({}), 0)", quote_ident(name)),
+                    }
+                })
+                .collect();
+            format!("MAX({})", lengths.join(" + "))
+        })
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM {}",
+        select.join(", "),
+        crate::table_sql_name(table)
+    );
+    let context = format!("measuring the widest key values of {}", table.name);
+    let mut conn = source.conn.lock().await;
+    let row: Option<Row> = conn
+        .query_first(sql)
+        .await
+        .map_err(SourceError::query(&context))?;
+    let Some(mut row) = row else {
+        return Ok(vec![None; keys.len()]);
+    };
+    (0..keys.len())
+        .map(|i| get::<u64>(&mut row, i, &context))
+        .collect()
 }
 
 #[cfg(test)]

@@ -211,6 +211,21 @@ pub trait Source: Send + Sync + Sized + 'static {
     /// Quotes an identifier for this engine's SQL.
     fn quote_ident(&self, name: &str) -> String;
 
+    /// The widest value of each key of `table` (each a list of its columns' names as stored),
+    /// in bytes: the most, over the rows, of the sum of the key's values' lengths (a NULL
+    /// counts 0); `None` for a table without rows, or when the source doesn't measure (the
+    /// default: a source whose own B-tree index bounds its keys as the target's does). Scans
+    /// the whole table, outside any snapshot.
+    fn widest_keys(
+        &self,
+        table: &Table,
+        keys: &[Vec<String>],
+    ) -> impl Future<Output = Result<Vec<Option<u64>>, Self::Error>> + Send {
+        let _ = table;
+        let unmeasured = vec![None; keys.len()];
+        async move { Ok(unmeasured) }
+    }
+
     /// Opens a consistent view of the whole database for `readers` chunk readers at once (more
     /// concurrent reads wait). Every read and checksum through it sees the same data.
     fn snapshot(
