@@ -950,3 +950,28 @@ CREATE TABLE t (a code, b code COLLATE "POSIX", c plain);"#,
         "{stderr}"
     );
 }
+
+/// MySQL's `UNIQUE KEY name (...)` keeps its name in the target, as live discovery reads it (the
+/// name is the key's, before a CONSTRAINT symbol's); a name two tables share is made unique.
+#[test]
+fn mysql_unique_key_names_are_kept() {
+    let path = file(
+        "unique_names.sql",
+        b"CREATE TABLE a (id int PRIMARY KEY, href varchar(100), UNIQUE KEY uk_href (href), CONSTRAINT c3 UNIQUE KEY uk3 (id, href));
+CREATE TABLE b (id int PRIMARY KEY, href varchar(100), CONSTRAINT uk_b UNIQUE (href), UNIQUE INDEX uk_href (id, href));",
+    );
+    let (_, stdout, stderr) = convert_to("mysql", "postgres", &path);
+    let Some(server) = migrate_testkit::postgres() else {
+        return;
+    };
+    let database = server.create_database("mysql_unique_names");
+    database
+        .sql(&stdout)
+        .unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
+    assert_eq!(
+        database
+            .sql("SELECT conrelid::regclass || '.' || conname FROM pg_constraint WHERE contype = 'u' AND connamespace = 'public'::regnamespace ORDER BY 1")
+            .unwrap_or_else(|e| panic!("{e}")),
+        "a.uk3\na.uk_href\nb.uk_b\nb.uk_href_2\n"
+    );
+}

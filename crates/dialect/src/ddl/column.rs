@@ -509,7 +509,7 @@ impl DdlReader {
         cursor: &mut Cursor,
     ) -> Result<Option<Constraint>, ParseError> {
         let start = cursor.position();
-        let name = if cursor.eat_kw("CONSTRAINT") {
+        let mut name = if cursor.eat_kw("CONSTRAINT") {
             Some(cursor.ident()?)
         } else {
             None
@@ -523,7 +523,10 @@ impl DdlReader {
         } else if cursor.is_kw("UNIQUE") && (name.is_some() || is_unique_constraint(cursor)) {
             cursor.advance();
             let _ = cursor.eat_kw("KEY") || cursor.eat_kw("INDEX");
-            skip_index_name(cursor);
+            // MySQL's `UNIQUE KEY name (...)`: the name is the key's, before CONSTRAINT's.
+            if let Some(index_name) = index_name(cursor)? {
+                name = Some(index_name);
+            }
             index.nulls_not_distinct = nulls_not_distinct(cursor)?;
             let columns = cursor.ident_list()?;
             index.include = index_parameters(cursor)?;
@@ -628,6 +631,14 @@ pub(super) fn default_expression(cursor: &mut Cursor) -> TokenRange {
 fn skip_index_name(cursor: &mut Cursor) {
     if matches!(cursor.peek(), Token::Word(_)) && cursor.peek_at(1) == &Token::LParen {
         cursor.advance();
+    }
+}
+
+/// MySQL's index name before a key's column list, if there.
+fn index_name(cursor: &mut Cursor) -> Result<Option<Ident>, ParseError> {
+    match cursor.peek() {
+        Token::Word(_) if cursor.peek_at(1) == &Token::LParen => cursor.ident().map(Some),
+        _ => Ok(None),
     }
 }
 
