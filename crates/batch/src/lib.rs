@@ -94,6 +94,17 @@ pub fn infinity_at(array: &dyn Array, row: usize) -> Option<Infinity> {
     }
 }
 
+/// The first value of `array` that is an infinity ([`infinity_at`]): its row and which. Only a
+/// date or timestamp (µs) column is scanned.
+pub fn first_infinity(array: &dyn Array) -> Option<(usize, Infinity)> {
+    match array.data_type() {
+        DataType::Date32 | DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            (0..array.len()).find_map(|row| Some((row, infinity_at(array, row)?)))
+        }
+        _ => None,
+    }
+}
+
 /// `infinity` or `-infinity` of a date or timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Infinity {

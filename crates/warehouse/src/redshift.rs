@@ -26,8 +26,8 @@
 //! statement with secrets replaced by `<redacted>`; only [`RedshiftSql::expose`] gives the text to
 //! send to the server. Prefer [`RedshiftAuth::IamRole`], which holds no secret.
 
-use arrow::array::{Array, RecordBatch};
-use migrate_batch::infinity_at;
+use arrow::array::RecordBatch;
+use migrate_batch::first_infinity;
 use migrate_core::{Ident, QualifiedName, TargetDialect};
 use migrate_sqlrewrite::target_ident;
 use std::fmt;
@@ -163,8 +163,7 @@ pub fn refuse_infinities(
     rows_before: u64,
 ) -> Result<(), NoRedshiftValue> {
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-        let found = (0..column.len()).find_map(|row| Some((row, infinity_at(column, row)?)));
-        if let Some((row, infinity)) = found {
+        if let Some((row, infinity)) = first_infinity(column) {
             let schema = batch.schema();
             let all: Vec<usize>;
             let named = if key.is_empty() {
