@@ -588,7 +588,7 @@ async fn full_load<S: Source>(
 ) -> Result<Summary, ReplicateError> {
     let started = Instant::now();
     let Planned {
-        mut loads,
+        loads,
         mut findings,
         ..
     } = planned;
@@ -597,7 +597,6 @@ async fn full_load<S: Source>(
     // Before any target table is prepared (dropped, emptied): a stage that can't be written
     // would otherwise fail every chunk after that.
     stage.check_writable().await?;
-    preflight::refuse_wide_keys(&source, target_dialect(task), &mut loads).await;
     let target = match task.target.url.engine() {
         Engine::Redshift => {
             let access =

@@ -170,6 +170,9 @@ impl<S: Source> Run<S> {
                         action: "restart with DROP_AND_CREATE or TRUNCATE_BEFORE_LOAD, or resume without --restart".into(),
                     });
                 }
+                if let Target::Postgres(_) = self.target {
+                    crate::preflight::refuse_wide_keys(&self.source, load).await?;
+                }
                 let chunks = retry
                     .run(&format!("{label}: planning chunks"), |_| async {
                         self.source

@@ -4,8 +4,8 @@
 //! and such a table is refused before anything is loaded rather than failing mid-load, hours in.
 
 use crate::table::TableLoad;
-use crate::{failed_table, ReplicateError, TableSummary};
-use migrate_core::{ConstraintKind, Ident, TargetDialect};
+use crate::ReplicateError;
+use migrate_core::{ConstraintKind, Ident};
 use migrate_dialect::{btree_entry_bytes, btree_max_key_bytes, wide_key, BTREE_MAX_ENTRY_BYTES};
 use migrate_source::{ReadValue, Source};
 
@@ -17,68 +17,49 @@ struct WideKey {
     columns: Vec<String>,
 }
 
-/// Fails each table of `loads` with a primary or unique key (as the target creates it) whose
-/// widest value in the source makes a B-tree entry over [`BTREE_MAX_ENTRY_BYTES`]: only keys whose
-/// declared types allow that ([`wide_key`]) are measured, each table with one full scan
-/// ([`Source::widest_keys`]). Only for a PostgreSQL target (Redshift has no indexes). A table
-/// whose key can't be measured is loaded as before, with a warning.
+/// Refuses `load` when a primary or unique key of its target table (as PostgreSQL creates it)
+/// has a value in the source that makes a B-tree entry over [`BTREE_MAX_ENTRY_BYTES`]: only
+/// keys whose declared types allow that ([`wide_key`]) are measured, with one full scan of the
+/// table ([`Source::widest_keys`]). Called for a PostgreSQL target (Redshift has no indexes)
+/// when the table's load is planned, before the target table is prepared: once per plan, not
+/// on a resume. A table whose keys can't be measured is loaded as before, with a warning.
 pub(crate) async fn refuse_wide_keys<S: Source>(
     source: &S,
-    target: TargetDialect,
-    loads: &mut [Result<TableLoad, Box<TableSummary>>],
-) {
-    if target != TargetDialect::Postgres {
-        return;
+    load: &TableLoad,
+) -> Result<(), ReplicateError> {
+    let keys = wide_keys(load);
+    if keys.is_empty() {
+        return Ok(());
     }
-    for slot in loads.iter_mut() {
-        let Ok(load) = slot else { continue };
-        let keys = wide_keys(load);
-        if keys.is_empty() {
+    let label = load.label();
+    let columns: Vec<Vec<String>> = keys.iter().map(|k| k.columns.clone()).collect();
+    let widths = match source.widest_keys(&load.source, &columns).await {
+        Ok(widths) => widths,
+        Err(e) => {
+            tracing::warn!("{label}: could not measure the widest values of its keys ({e}): loading it without that check");
+            return Ok(());
+        }
+    };
+    for (key, width) in keys.iter().zip(&widths) {
+        let Some(bytes) = width.widest else { continue };
+        let limit = btree_max_key_bytes(key.columns.len());
+        if bytes <= limit {
+            tracing::info!("{label}: the widest value of {} is {bytes} bytes, within PostgreSQL's B-tree limit of {BTREE_MAX_ENTRY_BYTES} bytes per index entry", key.object);
             continue;
         }
-        let label = load.label();
-        let columns: Vec<Vec<String>> = keys.iter().map(|k| k.columns.clone()).collect();
-        let widest = match source.widest_keys(&load.source, &columns).await {
-            Ok(widest) => widest,
-            Err(e) => {
-                tracing::warn!("{label}: could not measure the widest values of its keys ({e}): loading it without that check");
-                continue;
-            }
-        };
-        let too_wide = keys.iter().zip(&widest).find_map(|(key, widest)| {
-            let bytes = (*widest)?;
-            if bytes <= btree_max_key_bytes(key.columns.len()) {
-                tracing::info!("{label}: the widest value of {} is {bytes} bytes, within PostgreSQL's B-tree limit of {BTREE_MAX_ENTRY_BYTES} bytes per index entry", key.object);
-                return None;
-            }
-            Some((key, bytes))
-        });
-        let Some((key, bytes)) = too_wide else {
-            continue;
-        };
         let entry = btree_entry_bytes(key.columns.len(), bytes);
-        let length = key
-            .columns
-            .iter()
-            .map(|c| format!("octet_length({})", source.quote_ident(c)))
-            .collect::<Vec<_>>()
-            .join(" + ");
-        let error = ReplicateError::Unsupported {
+        return Err(ReplicateError::Unsupported {
             message: format!(
                 "{}: {} of the target has a value of {bytes} bytes in the source (an index entry of {entry} bytes), but PostgreSQL's B-tree index takes at most {BTREE_MAX_ENTRY_BYTES} bytes per entry: the load would fail on that row, so the table is not loaded",
                 load.source.name, key.object
             ),
             action: format!(
-                "find the rows with SELECT ... WHERE {length} > {} (byte lengths); shorten those values, or give the target another key (a define-primary-key rule on other columns) and enforce uniqueness on md5 of the column, then run again",
-                btree_max_key_bytes(key.columns.len())
+                "find the rows with SELECT ... WHERE {} > {limit} (bytes as the target stores them); shorten those values, or give the target another key (a define-primary-key rule on other columns) and enforce uniqueness on md5 of the column, then run again",
+                width.expression
             ),
-        };
-        *slot = Err(Box::new(failed_table(
-            load.source.name.to_string(),
-            label,
-            &error,
-        )));
+        });
     }
+    Ok(())
 }
 
 /// The enabled, validated primary and unique keys of `load`'s target table (those PostgreSQL

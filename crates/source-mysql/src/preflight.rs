@@ -8,8 +8,9 @@ use migrate_core::{
     catalog_checks, may_exceed, truncation_check, Catalog, PreflightCheck, PreflightOptions,
     ReplicationMode, Table,
 };
+use migrate_source::KeyWidth;
 use mysql_async::prelude::Queryable;
-use mysql_async::Row;
+use mysql_async::{Conn, Row};
 use std::collections::HashMap;
 
 const VARIABLES: &str = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin', 'binlog_format',
@@ -336,23 +337,14 @@ pub async fn preflight(
             {
                 continue;
             }
-            let select: Vec<String> = columns
+            let lengths: Vec<String> = columns
                 .iter()
-                .map(|c| format!("MAX(OCTET_LENGTH({}))", quote_ident(c)))
+                .map(|c| format!("OCTET_LENGTH({})", quote_ident(c)))
                 .collect();
-            let sql = format!(
-                "SELECT {} FROM {}",
-                select.join(", "),
-                crate::table_sql_name(table)
-            );
             let context = format!("measuring the longest values of {}", table.name);
-            let row: Option<Row> = conn
-                .query_first(sql)
-                .await
-                .map_err(SourceError::query(&context))?;
-            let Some(mut row) = row else { continue };
-            for (i, column) in columns.iter().enumerate() {
-                if let Some(longest) = get::<u64>(&mut row, i, &context)? {
+            let longest = max_of(&mut conn, table, &lengths, &context).await?;
+            for (column, longest) in columns.iter().zip(longest) {
+                if let Some(longest) = longest {
                     checks.push(truncation_check(
                         format!("{}.{column}", table.name),
                         longest,
@@ -365,26 +357,25 @@ pub async fn preflight(
     Ok(checks)
 }
 
-/// The widest value of each of `keys` (column names) of `table`, in bytes: the most, over the
-/// rows, of the sum of `OCTET_LENGTH` of the key's values (NULL counting 0), `None` for an
-/// empty table. One full scan of the table for all keys. MySQL's own indexes hold keys up to
-/// 3,072 bytes and a prefix key (`url(100)`) indexes only the start of a longer value, so the
-/// source does not bound them as PostgreSQL's B-tree does.
+/// The widest value of each of `keys` (column names) of `table`, in bytes as the target stores
+/// text (UTF-8, whatever the column's character set): the most, over the rows, of the sum of
+/// the key's values' lengths (NULL counting 0). One full scan of the table for all keys. MySQL's
+/// own indexes hold keys up to 3,072 bytes and a prefix key (`url(100)`) indexes only the start
+/// of a longer value, so the source does not bound them as PostgreSQL's B-tree does.
 pub(crate) async fn widest_keys(
     source: &MysqlSource,
     table: &Table,
     keys: &[Vec<String>],
-) -> Result<Vec<Option<u64>>, SourceError> {
+) -> Result<Vec<KeyWidth>, SourceError> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let select: Vec<String> = keys
+    let expressions: Vec<String> = keys
         .iter()
         .map(|columns| {
             let lengths: Vec<String> = columns
                 .iter()
                 .map(|name| {
-                    // Measured as the target stores text: UTF-8, whatever the column's charset.
                     let character = table
                         .columns
                         .iter()
@@ -399,25 +390,44 @@ pub(crate) async fn widest_keys(
                     }
                 })
                 .collect();
-            format!("MAX({})", lengths.join(" + "))
+            lengths.join(" + ")
         })
         .collect();
+    let context = format!("measuring the widest key values of {}", table.name);
+    let mut conn = source.conn.lock().await;
+    let widest = max_of(&mut conn, table, &expressions, &context).await?;
+    Ok(expressions
+        .into_iter()
+        .zip(widest)
+        .map(|(expression, widest)| KeyWidth { widest, expression })
+        .collect())
+}
+
+/// The most of each of `expressions` (integers) over the rows of `table`, in one scan; `None`
+/// where there are no rows (or only NULLs).
+async fn max_of(
+    conn: &mut Conn,
+    table: &Table,
+    expressions: &[String],
+    context: &str,
+) -> Result<Vec<Option<u64>>, SourceError> {
+    let select: Vec<String> = expressions.iter().map(|e| format!("MAX({e})")).collect();
     let sql = format!(
         "SELECT {} FROM {}",
         select.join(", "),
         crate::table_sql_name(table)
     );
-    let context = format!("measuring the widest key values of {}", table.name);
-    let mut conn = source.conn.lock().await;
-    let row: Option<Row> = conn
+    // An aggregate without GROUP BY gives one row, of NULLs for an empty table.
+    let mut row: Row = conn
         .query_first(sql)
         .await
-        .map_err(SourceError::query(&context))?;
-    let Some(mut row) = row else {
-        return Ok(vec![None; keys.len()]);
-    };
-    (0..keys.len())
-        .map(|i| get::<u64>(&mut row, i, &context))
+        .map_err(SourceError::query(context))?
+        .ok_or_else(|| SourceError::Catalog {
+            context: context.to_string(),
+            message: "an aggregate without GROUP BY returned no row".into(),
+        })?;
+    (0..expressions.len())
+        .map(|i| get::<u64>(&mut row, i, context))
         .collect()
 }
 

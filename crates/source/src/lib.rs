@@ -20,6 +20,15 @@ use std::future::Future;
 
 pub use migrate_checksum::{ChunkChecksum, JsonText};
 
+/// A key's widest value, as [`Source::widest_keys`] measured it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyWidth {
+    /// In bytes; `None` for a table without rows.
+    pub widest: Option<u64>,
+    /// The source's SQL for a row's key width, as measured: a `WHERE` on it finds the rows.
+    pub expression: String,
+}
+
 /// One part of a table. The chunks of a plan cover every row exactly once, whatever the
 /// statistics said when they were planned: the first range is unbounded below and the last
 /// unbounded above.
@@ -212,18 +221,17 @@ pub trait Source: Send + Sync + Sized + 'static {
     fn quote_ident(&self, name: &str) -> String;
 
     /// The widest value of each key of `table` (each a list of its columns' names as stored),
-    /// in bytes: the most, over the rows, of the sum of the key's values' lengths (a NULL
-    /// counts 0); `None` for a table without rows, or when the source doesn't measure (the
-    /// default: a source whose own B-tree index bounds its keys as the target's does). Scans
-    /// the whole table, outside any snapshot.
+    /// in bytes as the target stores them: the most, over the rows, of the sum of the key's
+    /// values' lengths (a NULL counts 0). Scans the whole table, outside any snapshot. None
+    /// measured (the default) for a source whose own B-tree index bounds its keys as the
+    /// target's does.
     fn widest_keys(
         &self,
         table: &Table,
         keys: &[Vec<String>],
-    ) -> impl Future<Output = Result<Vec<Option<u64>>, Self::Error>> + Send {
-        let _ = table;
-        let unmeasured = vec![None; keys.len()];
-        async move { Ok(unmeasured) }
+    ) -> impl Future<Output = Result<Vec<KeyWidth>, Self::Error>> + Send {
+        let _ = (table, keys);
+        async { Ok(Vec::new()) }
     }
 
     /// Opens a consistent view of the whole database for `readers` chunk readers at once (more
