@@ -907,3 +907,96 @@ fn a_committed_two_phase_alter_is_acted_on_once() {
         ],
     );
 }
+
+/// Columns renamed by `CHANGE` (to a type of another kind: MariaDB converts the values, without
+/// row events) and `RENAME COLUMN`. The TableMap after them shows a column gone and another in
+/// its place; the QUERY event says it is a rename, so the task stops with the `RENAME COLUMN` to
+/// run on the target, then with the `ALTER COLUMN ... TYPE`, and after them every row is as in
+/// the source. A column dropped and another of another kind added in its place is still applied
+/// as a drop and an add; a swap of two names stops the task until `--restart`. Before, `CHANGE a
+/// b INT` of a VARCHAR was applied as a drop and an add, without a word: every row not changed
+/// again had NULL for b.
+#[test]
+fn renamed_columns_stop_the_task_until_the_target_has_them() {
+    let Some(task) = Task::new(
+        "cdc_my_colren",
+        "CREATE TABLE r (id INT PRIMARY KEY, a VARCHAR(10), n INT, q INT) ENGINE=InnoDB;
+         INSERT INTO r VALUES (1, '11', 1, 1), (2, '22', 2, 2), (3, '33', 3, 3);",
+    ) else {
+        return;
+    };
+    // As the messages name it (the names are in lower case).
+    let r = format!("{}.r", task.source.name());
+    task.ok(&[]);
+
+    task.source
+        .sql("ALTER TABLE r CHANGE a b INT; UPDATE r SET n = 10 WHERE id = 1;")
+        .unwrap();
+    let rename = format!("ALTER TABLE {r} RENAME COLUMN a TO b");
+    let stderr = task.refused(&[]);
+    assert!(
+        stderr.contains("column a seems renamed to b") && stderr.contains(&rename),
+        "{stderr}"
+    );
+    let kept = task
+        .target
+        .sql(&format!("SELECT string_agg(a, ',' ORDER BY id) FROM {r}"));
+    assert_eq!(kept.unwrap().trim_end(), "11,22,33", "nothing was dropped");
+    task.target.sql(&rename).unwrap();
+    let retype = format!("ALTER TABLE {r} ALTER COLUMN b TYPE integer");
+    let stderr = task.refused(&[]);
+    assert!(stderr.contains(&retype), "{stderr}");
+    task.target
+        .sql(&format!("{retype} USING b::integer"))
+        .unwrap();
+    task.ok(&[]);
+    let columns = |columns: &str| {
+        task.rows(
+            &format!("SELECT CONCAT_WS('|', {columns}) FROM r ORDER BY id"),
+            &format!("SELECT concat_ws('|', {columns}) FROM {r} ORDER BY id"),
+        )
+    };
+    let (source, target) = columns("id, b, n, q");
+    assert_eq!(target, source);
+    assert_eq!(target, "1|11|10|1\n2|22|2|2\n3|33|3|3");
+
+    task.source
+        .sql("ALTER TABLE r RENAME COLUMN q TO q2; UPDATE r SET n = 20 WHERE id = 2;")
+        .unwrap();
+    let rename = format!("ALTER TABLE {r} RENAME COLUMN q TO q2");
+    let stderr = task.refused(&[]);
+    assert!(stderr.contains(&rename), "{stderr}");
+    task.target.sql(&rename).unwrap();
+    task.ok(&[]);
+    let (source, target) = columns("id, b, n, q2");
+    assert_eq!(target, source);
+    assert_eq!(target, "1|11|10|1\n2|22|20|2\n3|33|3|3");
+
+    // A drop and an add in the dropped column's place: no rename.
+    task.source
+        .sql("ALTER TABLE r DROP COLUMN q2, ADD COLUMN d DATE DEFAULT '2024-01-02'; UPDATE r SET n = 30 WHERE id = 3;")
+        .unwrap();
+    task.ok(&[]);
+    let (source, target) = columns("id, b, n, d");
+    assert_eq!(target, source);
+    assert_eq!(
+        target,
+        "1|11|10|2024-01-02\n2|22|20|2024-01-02\n3|33|30|2024-01-02"
+    );
+
+    // Two names swapped: which values went where is not for the target to guess.
+    task.source
+        .sql("ALTER TABLE r CHANGE b n INT, CHANGE n b INT; UPDATE r SET d = NULL WHERE id = 1;")
+        .unwrap();
+    let stderr = task.refused(&[]);
+    assert!(
+        stderr.contains("renamed column b of captured table")
+            && stderr.contains("the name of another of its columns")
+            && stderr.contains("--restart"),
+        "{stderr}"
+    );
+    task.ok(&["--restart"]);
+    let (source, target) = columns("id, b, n, d");
+    assert_eq!(target, source);
+    assert_eq!(target, "1|10|11\n2|20|22|2024-01-02\n3|30|33|2024-01-02");
+}

@@ -171,6 +171,16 @@ impl LogicalType {
         )
     }
 
+    /// Both types hold the same kind of values (characters, numbers, moments, bytes), whatever
+    /// their size or precision; other types only when equal.
+    pub fn same_kind(&self, other: &LogicalType) -> bool {
+        self == other
+            || (self.is_character() && other.is_character())
+            || (self.is_numeric() && other.is_numeric())
+            || (self.is_temporal() && other.is_temporal())
+            || (self.is_binary() && other.is_binary())
+    }
+
     /// Nested or semi-structured values (Hive complex types, JSON, XML).
     pub fn is_semi_structured(&self) -> bool {
         matches!(

@@ -969,7 +969,8 @@ impl MysqlChangeStream {
                         self.rows_without_events(&tables, &clause, &schema, &query.query(), pos)?;
                         true
                     }
-                    Statement::Alter(name) => {
+                    Statement::Alter(name, renamed) => {
+                        self.columns_renamed(&name, &renamed, &schema, &query.query(), pos)?;
                         self.altered(name, &schema, &query.query(), pos).await?;
                         true
                     }
@@ -1178,6 +1179,74 @@ impl MysqlChangeStream {
             ),
             action: format!("{START_OVER}: it reloads {table}; or leave {table} out of the task's table mappings and run the task again (its target table then keeps the rows it has and gets no more changes)"),
         })
+    }
+
+    /// The columns an `ALTER TABLE` of `name` at `pos` renamed (`CHANGE a b ...`, `RENAME COLUMN
+    /// a TO b`; `schema`: the statement's default database). The TableMap after it only shows a
+    /// column gone and another in its place, maybe of another type, whose values the ALTER
+    /// converted without row events: taken for a drop and an add, the column's values would be
+    /// lost on the target. So the renames are announced first, by themselves: the definition
+    /// with the columns renamed and their types as they were, which the target takes for a
+    /// rename (the task stops with the `RENAME COLUMN` to run there while the target has the old
+    /// column); a type the same statement changed is then seen at the next TableMap, as a
+    /// `MODIFY`'s is. A run resumed before the statement, whose definition has the new names
+    /// already, announces nothing. A key column renamed is left to the key's own check (its
+    /// target table is keyed by the old name). A column renamed to the name of another column
+    /// the table had (a swap; a column dropped and its name taken in the same statement) can't
+    /// be followed: a definite error.
+    fn columns_renamed(
+        &mut self,
+        name: &query::Name,
+        renamed: &[(String, String)],
+        schema: &str,
+        statement: &str,
+        pos: u32,
+    ) -> Result<(), SourceError> {
+        let key = watched_key(name.clone(), schema, self.fold_case);
+        let Some(watched) = self.watched.get(&key) else {
+            return Ok(());
+        };
+        let at = |column: &str| {
+            watched
+                .table
+                .columns
+                .iter()
+                .position(|c| c.name.value.eq_ignore_ascii_case(column))
+        };
+        let keys = migrate_source::key_columns(&watched.table);
+        let mut table = watched.table.clone();
+        for (from, to) in renamed {
+            let Some(i) = at(from) else {
+                continue;
+            };
+            if keys.contains(&watched.table.columns[i].name.value) {
+                continue;
+            }
+            if at(to).is_some() {
+                let name = display_name(&watched.table);
+                return Err(SourceError::ChangeCapture {
+                    at: self.at(pos),
+                    message: format!(
+                        "`{}` renamed column {from} of captured table {name} to {to}, the name of another of its columns (a swap, or a column dropped and its name taken): change capture can't tell the target which values went where",
+                        truncate_text(statement, 200)
+                    ),
+                    action: format!("{START_OVER}: it reloads {name}"),
+                });
+            }
+            table.columns[i].name = Ident::new(to);
+        }
+        if table.columns == watched.table.columns {
+            return Ok(());
+        }
+        self.flush()?;
+        self.out.push_back(ChangeEvent::Table {
+            table: table.clone(),
+        });
+        self.delivered = true;
+        if let Some(watched) = self.watched.get_mut(&key) {
+            watched.table = table;
+        }
+        Ok(())
     }
 
     /// An `ALTER TABLE` of `name` at `pos` (`schema`: the statement's default database). A

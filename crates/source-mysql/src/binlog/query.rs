@@ -23,8 +23,10 @@ pub(crate) enum Statement {
     /// TABLESPACE`. The tables whose rows change (the altered one first), and the clause.
     RowsWithoutEvents(Vec<Name>, String),
     /// Any other `ALTER TABLE`: the table altered (it may have given generated columns new
-    /// values without row events).
-    Alter(Name),
+    /// values without row events), and the columns its `CHANGE` and `RENAME COLUMN` clauses
+    /// renamed, from and to (each clause names a column as the table had it before the
+    /// statement).
+    Alter(Name, Vec<(String, String)>),
     /// INSERT/UPDATE/DELETE/REPLACE/LOAD DATA logged as a statement (a session with
     /// `binlog_format=STATEMENT`): its rows are not in the binlog as rows.
     Dml,
@@ -256,6 +258,37 @@ fn altered_name(text: &str) -> Option<Name> {
     })
 }
 
+/// The columns an `ALTER TABLE`'s clauses (`text`: after the table's name) rename, from and to:
+/// `CHANGE [COLUMN] [IF EXISTS] old new ...` with another name (column names compare without
+/// case) and `RENAME COLUMN [IF EXISTS] old TO new`.
+fn column_renames(text: &str) -> Vec<(String, String)> {
+    clauses(text)
+        .into_iter()
+        .filter_map(|clause| {
+            let (word, rest) = keyword(clause);
+            let rest = match word.as_str() {
+                "CHANGE" => after_optional(rest, &["COLUMN"]),
+                "RENAME" => match keyword(rest) {
+                    (column, rest) if column == "COLUMN" => rest,
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            let (from, rest) = identifier(after_optional(rest, &["IF", "EXISTS"]))?;
+            let rest = if word == "RENAME" {
+                match keyword(rest) {
+                    (to, rest) if to == "TO" => rest,
+                    _ => return None,
+                }
+            } else {
+                rest
+            };
+            let (to, _) = identifier(rest)?;
+            (!from.eq_ignore_ascii_case(&to)).then_some((from, to))
+        })
+        .collect()
+}
+
 /// The clause of an `ALTER TABLE` (`text`: after the table's name) that adds or removes the
 /// table's rows without row events, if it has one (see [`Statement::RowsWithoutEvents`]), with
 /// the other tables whose rows it changes. Partition maintenance that keeps the rows (`ADD`,
@@ -336,7 +369,7 @@ pub(crate) fn classify(statement: &str) -> Statement {
             }
             match altered_name(rest) {
                 Some(to) => Statement::Rename(vec![(altered, to)]),
-                None => Statement::Alter(altered),
+                None => Statement::Alter(altered, column_renames(rest)),
             }
         }
         "DROP" => {
@@ -428,11 +461,11 @@ mod tests {
         );
         assert_eq!(
             classify("ALTER TABLE t ADD COLUMN c INT AS (a * 2) STORED"),
-            Statement::Alter(name(None, "t"))
+            Statement::Alter(name(None, "t"), Vec::new())
         );
         assert_eq!(
             classify("alter online table `s`.`t` wait 2 modify c int as (a * 3)"),
-            Statement::Alter(name(Some("s"), "t"))
+            Statement::Alter(name(Some("s"), "t"), Vec::new())
         );
         assert_eq!(
             classify("ALTER DATABASE d CHARACTER SET utf8mb4"),
@@ -477,17 +510,25 @@ mod tests {
             classify("ALTER TABLE a ADD CHECK (x IN (1, 2)), rename c"),
             rename(&[(name(None, "a"), name(None, "c"))])
         );
-        for other in [
-            "ALTER TABLE a RENAME COLUMN v TO w",
-            "ALTER TABLE a RENAME INDEX i TO j",
-            "ALTER TABLE a ADD c INT COMMENT 'x, rename to y'",
-            "ALTER TABLE a ADD c INT COMMENT \"it\"\", rename to y\"",
+        let renamed = |pairs: &[(&str, &str)]| {
+            let pairs = pairs.iter().map(|(f, t)| (f.to_string(), t.to_string()));
+            Statement::Alter(name(None, "a"), pairs.collect())
+        };
+        for (other, columns) in [
+            ("ALTER TABLE a RENAME COLUMN v TO w", &[("v", "w")][..]),
+            ("ALTER TABLE a RENAME INDEX i TO j", &[]),
+            ("ALTER TABLE a ADD c INT COMMENT 'x, rename to y'", &[]),
+            (
+                "ALTER TABLE a ADD c INT COMMENT \"it\"\", rename to y\"",
+                &[],
+            ),
+            (
+                "ALTER TABLE a CHANGE v w INT, change column if exists `x y` `z` TEXT, \
+                 CHANGE k K INT, MODIFY m INT, RENAME COLUMN n TO `o``p`, DROP COLUMN q",
+                &[("v", "w"), ("x y", "z"), ("n", "o`p")],
+            ),
         ] {
-            assert_eq!(
-                classify(other),
-                Statement::Alter(name(None, "a")),
-                "{other}"
-            );
+            assert_eq!(classify(other), renamed(columns), "{other}");
         }
         for other in ["ALTER DATABASE d RENAME TO e", "RENAME USER u TO v"] {
             assert_eq!(classify(other), Statement::Other, "{other}");
@@ -556,7 +597,7 @@ mod tests {
             "ALTER TABLE ev DROP COLUMN partition_note",
             "ALTER TABLE ev ADD c INT COMMENT 'x, drop partition p1'",
         ] {
-            assert_eq!(classify(kept), Statement::Alter(name(None, "ev")), "{kept}");
+            assert_eq!(classify(kept), Statement::Alter(name(None, "ev"), Vec::new()), "{kept}");
         }
     }
 }

@@ -563,6 +563,13 @@ impl PostgresChanges {
                 if previous.is_none() {
                     tracing::info!(table = %name, "a new table is captured");
                 }
+                if let Some(renamed) = previous
+                    .as_ref()
+                    .and_then(|previous| renamed_in_place(previous, &table))
+                {
+                    self.pending
+                        .push_back(ChangeEvent::Table { table: renamed });
+                }
                 self.tables.insert(name.clone(), table.clone());
                 self.pending.push_back(ChangeEvent::Table {
                     table: table.clone(),
@@ -1141,6 +1148,44 @@ SELECT a.atthasmissing,
   FROM pg_attribute a
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE a.attrelid = $1 AND a.attname = $2 AND NOT a.attisdropped";
+
+/// `previous` with the columns it lost renamed as `table` has them, where a new column of
+/// another kind of type took a lost one's place (`None` when none did). A relation's description
+/// names its columns but does not number them: `RENAME COLUMN a TO b` and `ALTER COLUMN b TYPE
+/// int` of a text `a` (in one transaction, or with no change of the table between them) look
+/// like `a` dropped and `b` added, which the target applies as such when the types are of
+/// different kinds (a new column of the same kind it takes for a renamed one already), losing
+/// `a`'s values, which the source converted without a change in the stream. Announced first,
+/// this definition is taken by the target for a rename (the task stops with the `RENAME COLUMN`
+/// to run there, or, if `a` really was dropped, the `DROP COLUMN`), and the table's own then for
+/// a change of type (the `ALTER COLUMN ... TYPE` to run). A dropped column's place holds a
+/// column added later only when it was the last one: such a drop and add stops the task too. A
+/// key column is left to the target's check of dropped key columns.
+fn renamed_in_place(previous: &Table, table: &Table) -> Option<Table> {
+    let keys = key_columns(previous);
+    let has = |t: &Table, name: &str| t.columns.iter().any(|c| c.name.value == name);
+    let mut renamed = previous.clone();
+    for (i, gone) in previous.columns.iter().enumerate() {
+        let Some(successor) = table.columns.get(i) else {
+            continue;
+        };
+        if has(table, &gone.name.value)
+            || has(previous, &successor.name.value)
+            || keys.contains(&gone.name.value)
+            || gone.data_type.same_kind(&successor.data_type)
+        {
+            continue;
+        }
+        // The added column as the source describes it (default, NOT NULL), of the gone one's
+        // type: what the target adds when the user drops the gone column as really dropped.
+        renamed.columns[i] = migrate_core::Column {
+            source_type: gone.source_type.clone(),
+            data_type: gone.data_type.clone(),
+            ..successor.clone()
+        };
+    }
+    (renamed.columns != previous.columns).then_some(renamed)
+}
 
 /// Names a change in an error: its key (`id=42`; the before-image's when it has one) and the
 /// transaction it belongs to, by the LSN of its commit record (what `pg_waldump` lists).

@@ -4,9 +4,7 @@
 use super::prepare::create_sql;
 use super::{target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
-use migrate_core::{
-    Column, Finding, Ident, LogicalType, QualifiedName, Severity, SourceDialect, Table,
-};
+use migrate_core::{Column, Finding, Ident, QualifiedName, Severity, SourceDialect, Table};
 
 /// What [`PostgresWarehouse::evolve_table`] does when a source table gains or loses columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -276,7 +274,7 @@ impl PostgresWarehouse {
                 .columns
                 .iter()
                 .any(|c| c.name.value == successor.name.value);
-            if !is_new || !same_kind(&successor.data_type, &gone.data_type) {
+            if !is_new || !successor.data_type.same_kind(&gone.data_type) {
                 continue;
             }
             let (gone_sql, successor_sql) =
@@ -316,16 +314,6 @@ impl PostgresWarehouse {
         }
         Ok(())
     }
-}
-
-/// Both types hold the same kind of values (characters, numbers, moments, bytes), whatever
-/// their size or precision; other types only when equal.
-fn same_kind(a: &LogicalType, b: &LogicalType) -> bool {
-    a == b
-        || (a.is_character() && b.is_character())
-        || (a.is_numeric() && b.is_numeric())
-        || (a.is_temporal() && b.is_temporal())
-        || (a.is_binary() && b.is_binary())
 }
 
 /// The converter's definitions of `columns` for a target table (as `prepare` would create them),
