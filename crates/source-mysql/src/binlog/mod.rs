@@ -123,9 +123,6 @@ struct Watched {
     /// `table`'s): what the next one's generated columns are compared with (see
     /// [`MysqlChangeStream::altered`]).
     judged: Vec<Column>,
-    /// The table as the catalog described it at its last `ALTER TABLE`, for the TableMap after
-    /// it, which would otherwise read the catalog again; dropped at the next DDL statement.
-    altered: Option<Table>,
 }
 
 impl Watched {
@@ -136,7 +133,6 @@ impl Watched {
             map,
             layout,
             judged,
-            altered: None,
         }
     }
 }
@@ -242,6 +238,10 @@ pub struct MysqlChangeStream {
     /// The phase of a two-phase `ALTER TABLE` the current event group is (see
     /// [`query::alter_phase`]).
     alter_phase: Option<AlterPhase>,
+    /// The table the last `ALTER TABLE` of a watched table read from the catalog, for the
+    /// table's TableMap after it, which would otherwise read the catalog again; dropped at the
+    /// next DDL statement (one at a time: every DDL statement drops it first).
+    last_altered: Option<(TableKey, Table)>,
     /// Inside `BEGIN` ... `COMMIT`/XID.
     in_transaction: bool,
     /// Something of the current group was delivered (rows, truncate, table).
@@ -766,6 +766,7 @@ impl MysqlChangeStream {
             gtid,
             group_gtid: None,
             alter_phase: None,
+            last_altered: None,
             in_transaction: false,
             delivered: false,
             gathering: Gathering::default(),
@@ -920,9 +921,7 @@ impl MysqlChangeStream {
                     Statement::Begin | Statement::Commit | Statement::Dml
                 ) {
                     // DDL may have changed what an earlier ALTER read of the catalog.
-                    for watched in self.watched.values_mut() {
-                        watched.altered = None;
-                    }
+                    self.last_altered = None;
                 }
                 let schema = query.schema().into_owned();
                 // DDL (and TRUNCATE) outside a transaction commits on its own.
@@ -1301,7 +1300,7 @@ impl MysqlChangeStream {
         }
         if let Some(watched) = self.watched.get_mut(&key) {
             watched.judged = now.columns.clone();
-            watched.altered = Some(now);
+            self.last_altered = Some((key, now));
         }
         Ok(())
     }
@@ -1389,8 +1388,14 @@ impl MysqlChangeStream {
                 .insert(key, Watched::new(table, Some(map), Some(layout)));
             return Ok(());
         }
-        // Taken by the TableMap after the ALTER, whatever it is.
-        let altered = self.watched.get_mut(&key).and_then(|w| w.altered.take());
+        // Taken by the table's TableMap after the ALTER, whatever it is.
+        let altered = match self.last_altered.take() {
+            Some((altered_key, table)) if altered_key == key => Some(table),
+            other => {
+                self.last_altered = other;
+                None
+            }
+        };
         let Some(watched) = self.watched.get(&key) else {
             return Ok(());
         };
