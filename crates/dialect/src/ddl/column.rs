@@ -516,7 +516,7 @@ impl DdlReader {
         };
         let mut index = IndexOptions::default();
         let kind = if cursor.eat_kws(&["PRIMARY", "KEY"]) {
-            skip_index_name(cursor);
+            index_name(cursor)?;
             let columns = cursor.ident_list()?;
             index.include = index_parameters(cursor)?;
             ConstraintKind::PrimaryKey(columns)
@@ -532,7 +532,7 @@ impl DdlReader {
             index.include = index_parameters(cursor)?;
             ConstraintKind::Unique(columns)
         } else if cursor.eat_kws(&["FOREIGN", "KEY"]) {
-            skip_index_name(cursor);
+            index_name(cursor)?;
             let columns = cursor.ident_list()?;
             cursor.expect_kw("REFERENCES")?;
             ConstraintKind::ForeignKey(self.references(cursor, columns)?)
@@ -627,14 +627,7 @@ pub(super) fn default_expression(cursor: &mut Cursor) -> TokenRange {
     }
 }
 
-/// MySQL allows an index name between the key words and the column list.
-fn skip_index_name(cursor: &mut Cursor) {
-    if matches!(cursor.peek(), Token::Word(_)) && cursor.peek_at(1) == &Token::LParen {
-        cursor.advance();
-    }
-}
-
-/// MySQL's index name before a key's column list, if there.
+/// MySQL's index name between a key's words and its column list, if there.
 fn index_name(cursor: &mut Cursor) -> Result<Option<Ident>, ParseError> {
     match cursor.peek() {
         Token::Word(_) if cursor.peek_at(1) == &Token::LParen => cursor.ident().map(Some),

@@ -317,3 +317,24 @@ impl VisitorMut for Substitute<'_> {
         ControlFlow::Continue(())
     }
 }
+
+/// The `N` arguments of a call of `name`; another count is reported.
+pub(crate) fn arguments<const N: usize>(
+    name: &str,
+    args: Vec<Expr>,
+    ctx: &mut Ctx,
+) -> Option<[Expr; N]> {
+    let count = args.len();
+    let arguments = <[Expr; N]>::try_from(args).ok();
+    if arguments.is_none() {
+        ctx.log.action(
+            "function.unsupported",
+            format!(
+                "{name} with {count} argument(s) has no equivalent in {} ({name} takes {N})",
+                ctx.to
+            ),
+            "rewrite the call by hand",
+        );
+    }
+    arguments
+}

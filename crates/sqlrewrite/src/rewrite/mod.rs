@@ -276,6 +276,8 @@ pub(crate) struct Ctx {
     pub(crate) query: bool,
     /// Whether a call of a function that gives another value each time has been met.
     pub(crate) volatile_seen: bool,
+    /// The kinds of `view.text-collation` warned about in this view (one warning each).
+    pub(crate) text_collation_warned: Vec<crate::collation::Difference>,
 }
 
 impl Ctx {
@@ -295,6 +297,7 @@ impl Ctx {
             cte_names: HashSet::new(),
             query: false,
             volatile_seen: false,
+            text_collation_warned: Vec::new(),
             scopes: match &context.table {
                 Some(table) => Scopes::of_table(table),
                 None => Scopes::default(),
@@ -412,12 +415,18 @@ impl VisitorMut for Rewriter<'_> {
     }
 }
 
-/// One warning for a MySQL view that compares or searches text columns (the first such
-/// expression named): MySQL does it under the column's collation, which by default ignores case,
-/// where PostgreSQL and Redshift compare exactly. Columns whose collation is case-sensitive
-/// (`_bin`, `_cs`) are not warned about; those whose collation the source did not name are.
+/// For a MySQL view that compares or searches text columns, one warning for each kind of
+/// difference found (the first such expression named): MySQL does it under the column's
+/// collation, which by default ignores case and trailing spaces, where PostgreSQL and Redshift
+/// compare exactly. A column whose collation is case-sensitive (`_bin`, `_cs`) is warned about
+/// only for trailing spaces, and only when its collation pads (PAD SPACE); one whose collation
+/// the source did not name is warned about as a default one.
 fn collation_warning(expr: &Expr, ctx: &mut Ctx) {
-    if ctx.from != SourceDialect::Mysql || !ctx.query || ctx.log.has("view.text-collation") {
+    use crate::collation::Difference;
+    let all_warned = [Difference::Case, Difference::TrailingSpaces]
+        .iter()
+        .all(|kind| ctx.text_collation_warned.contains(kind));
+    if ctx.from != SourceDialect::Mysql || !ctx.query || all_warned {
         return;
     }
     let Some(types) = ctx.types.as_deref() else {
@@ -427,6 +436,10 @@ fn collation_warning(expr: &Expr, ctx: &mut Ctx) {
     else {
         return;
     };
+    if ctx.text_collation_warned.contains(&difference) {
+        return;
+    }
+    ctx.text_collation_warned.push(difference);
     let found = found.replace('`', "");
     match difference {
         crate::collation::Difference::Case => ctx.log.warning(

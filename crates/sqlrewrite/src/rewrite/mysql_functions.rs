@@ -29,7 +29,7 @@
 //! time (`RAND()`, `UUID()`) is another value in each place: [`VolatileCheck`] reports the
 //! rewrites that multiplied such calls (`function.semantics`).
 
-use super::functions::substitute;
+use super::functions::{arguments, substitute};
 use super::Ctx;
 use crate::ast::{binary, call, case, is_non_null_literal, number, paren, signed_integer};
 use migrate_core::{SourceDialect, TargetDialect};
@@ -113,18 +113,7 @@ pub(crate) fn substring_from_end(expr: &mut Expr, ctx: &mut Ctx) {
 /// MySQL `LEFT(s, n)` / `RIGHT(s, n)` (`name`) whose count may be negative; `None` when it is a
 /// literal of 0 or more, or (reported) when the call has another number of arguments.
 pub(crate) fn left_right(name: &str, args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
-    let count = args.len();
-    let Ok([s, n]) = <[Expr; 2]>::try_from(args) else {
-        ctx.log.action(
-            "function.unsupported",
-            format!(
-                "{name} with {count} argument(s) has no equivalent in {} ({name} takes 2)",
-                ctx.to
-            ),
-            "rewrite the call by hand",
-        );
-        return None;
-    };
+    let [s, n] = arguments::<2>(name, args, ctx)?;
     let count = match signed_integer(&n) {
         Some(n) if n >= 0 => return None,
         Some(_) => number(0),
@@ -183,6 +172,7 @@ const VOLATILE: &[&str] = &[
     "NEXTVAL",
     "RAND",
     "RANDOM",
+    "SYS_GUID",
     "TIMEOFDAY",
     "UUID",
     "UUID_SHORT",

@@ -26,6 +26,7 @@
 //!
 //! PostgreSQL targets only, but for FIELD and ELT, whose CASE both targets run.
 
+use super::functions::arguments;
 use super::mysql_arithmetic::{leaf_kind, Kind};
 use super::Ctx;
 use crate::ast::{builtin_name, call, case, cast, integer_literal, number, string};
@@ -158,23 +159,6 @@ pub(crate) fn sha2(args: Vec<Expr>, ctx: &mut Ctx) -> Option<Expr> {
     };
     let digest = Expr::Function(call(digest, vec![bytes]));
     Some(Expr::Function(call("ENCODE", vec![digest, string("hex")])))
-}
-
-/// The `N` arguments of a call of `name`; another count is reported.
-fn arguments<const N: usize>(name: &str, args: Vec<Expr>, ctx: &mut Ctx) -> Option<[Expr; N]> {
-    let count = args.len();
-    let arguments = <[Expr; N]>::try_from(args).ok();
-    if arguments.is_none() {
-        ctx.log.action(
-            "function.unsupported",
-            format!(
-                "{name} with {count} argument(s) has no equivalent in {} ({name} takes {N})",
-                ctx.to
-            ),
-            "rewrite the call by hand",
-        );
-    }
-    arguments
 }
 
 /// What a COALESCE argument is known to be.

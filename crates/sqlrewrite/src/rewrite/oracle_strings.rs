@@ -335,7 +335,7 @@ pub(crate) fn instr_from_position(expr: &mut Expr, ctx: &mut Ctx) {
     } else {
         // With n = CHAR_LENGTH(s) and k = CHAR_LENGTH(sub): a match starting at i in s ends at
         // i + k - 1, which is n - i - k + 2 in REVERSE(s). Oracle's search starts at n + pos + 1,
-        // so the reversed one at -pos - k + 2 (and at least 1): a match found at p in the rest
+        // so the reversed one at -pos - k + 1 (and at least 1): a match found at p in the rest
         // from there, r, is at r + p - 1, i.e. at n - r - p - k + 3 in s.
         let back = start.unsigned_abs();
         let (length, reversed) = match sub {

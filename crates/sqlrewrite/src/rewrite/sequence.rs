@@ -42,6 +42,8 @@ pub(crate) fn sequence_nextval(expr: &mut Expr, ctx: &mut Ctx) {
         TargetDialect::Postgres => {
             *expr = Expr::Function(call(function, vec![string(name)]));
             ctx.log.applied(NAME);
+            // An identifier in the source: only now a call that gives another value each time.
+            ctx.volatile_seen |= function == "nextval";
         }
         TargetDialect::Redshift => ctx.log.action(
             "view.sequence",
