@@ -1,7 +1,8 @@
-//! What the full load checks on the live source before it starts: keys whose values a
-//! PostgreSQL target's B-tree index can't take. Their declared types only say a value *may* be
-//! too wide (`index.key-too-wide` in `migrate convert`); the source's rows say whether one is,
-//! and such a table is refused before anything is loaded rather than failing mid-load, hours in.
+//! What the full load checks on the live source when it plans a table's load, before the
+//! target table is prepared: keys whose values a PostgreSQL target's B-tree index can't take.
+//! Their declared types only say a value *may* be too wide (`index.key-too-wide` in `migrate
+//! convert`); the source's rows say whether one is, and such a table is refused before anything
+//! of it is loaded rather than failing mid-load, hours in.
 
 use crate::table::TableLoad;
 use crate::ReplicateError;

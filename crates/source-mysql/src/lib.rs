@@ -94,7 +94,7 @@ impl migrate_source::Source for MysqlSource {
         &self,
         table: &Table,
         keys: &[Vec<String>],
-    ) -> Result<Vec<migrate_source::KeyWidth>, SourceError> {
+    ) -> Result<Vec<migrate_source::MeasuredKey>, SourceError> {
         preflight::widest_keys(self, table, keys).await
     }
 

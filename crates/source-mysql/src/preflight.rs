@@ -8,7 +8,7 @@ use migrate_core::{
     catalog_checks, may_exceed, truncation_check, Catalog, PreflightCheck, PreflightOptions,
     ReplicationMode, Table,
 };
-use migrate_source::KeyWidth;
+use migrate_source::MeasuredKey;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
 use std::collections::HashMap;
@@ -366,7 +366,7 @@ pub(crate) async fn widest_keys(
     source: &MysqlSource,
     table: &Table,
     keys: &[Vec<String>],
-) -> Result<Vec<KeyWidth>, SourceError> {
+) -> Result<Vec<MeasuredKey>, SourceError> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -399,7 +399,7 @@ pub(crate) async fn widest_keys(
     Ok(expressions
         .into_iter()
         .zip(widest)
-        .map(|(expression, widest)| KeyWidth { widest, expression })
+        .map(|(expression, widest)| MeasuredKey { widest, expression })
         .collect())
 }
 

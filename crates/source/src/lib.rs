@@ -22,7 +22,7 @@ pub use migrate_checksum::{ChunkChecksum, JsonText};
 
 /// A key's widest value, as [`Source::widest_keys`] measured it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyWidth {
+pub struct MeasuredKey {
     /// In bytes; `None` for a table without rows.
     pub widest: Option<u64>,
     /// The source's SQL for a row's key width, as measured: a `WHERE` on it finds the rows.
@@ -229,7 +229,7 @@ pub trait Source: Send + Sync + Sized + 'static {
         &self,
         table: &Table,
         keys: &[Vec<String>],
-    ) -> impl Future<Output = Result<Vec<KeyWidth>, Self::Error>> + Send {
+    ) -> impl Future<Output = Result<Vec<MeasuredKey>, Self::Error>> + Send {
         let _ = (table, keys);
         async { Ok(Vec::new()) }
     }
