@@ -1211,4 +1211,20 @@ CREATE VIEW v AS SELECT id FROM t WHERE b = 'x' AND c = 'Y' AND b <> 'z' AND c <
         .filter_map(|line| line.split('`').nth(1))
         .collect();
     assert_eq!(warned, ["b = 'x'", "c = 'Y'"], "{stderr}");
+
+    // Trailing spaces matter with literals without letters too ('042 ' = '042' under
+    // utf8mb4_bin); case doesn't, so a case-insensitive column compared with one is not reported.
+    let path = file(
+        "collation_letterless.sql",
+        b"CREATE TABLE t (id int PRIMARY KEY, b varchar(10) COLLATE utf8mb4_bin, c varchar(10));
+CREATE VIEW v AS SELECT id FROM t WHERE b = '042';
+CREATE VIEW w AS SELECT id FROM t WHERE c IN ('1', '2');",
+    );
+    let (_, _, stderr) = convert_to("mysql", "postgres", &path);
+    let warned: Vec<_> = stderr
+        .lines()
+        .filter(|line| line.contains("[view.text-collation]"))
+        .filter_map(|line| line.split('`').nth(1))
+        .collect();
+    assert_eq!(warned, ["b = '042'"], "{stderr}");
 }

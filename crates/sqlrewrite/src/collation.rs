@@ -84,11 +84,12 @@ pub(crate) enum Difference {
 }
 
 /// For a view: `expr` itself (not its parts) when it compares or searches text under a
-/// collation, as [`collated_comparisons`] finds it, but for a comparison with literals that
-/// hold no letters (`code = '042'`, `code IN ('1', '2')`), where case and accents play no part.
-/// Columns whose collation is case-sensitive ([`Agreement::Case`]) are found only where they
-/// are compared with `=`, `<`, `IN` or `BETWEEN` (which pad, where `LIKE` and `LOCATE` do not)
-/// and their collation is PAD SPACE ([`Agreement::TrailingSpaces`]).
+/// collation, as [`collated_comparisons`] finds it, but for case not in a comparison with
+/// literals that hold no letters (`code = '042'`, `code IN ('1', '2')`), where case and accents
+/// play no part. Columns whose collation is case-sensitive ([`Agreement::Case`]) are found only
+/// where they are compared with `=`, `<`, `IN` or `BETWEEN` (which pad, where `LIKE` and
+/// `LOCATE` do not) and their collation is PAD SPACE ([`Agreement::TrailingSpaces`]), with
+/// letterless literals too; the others' trailing spaces are said in their case warning.
 pub(crate) fn compared_text(
     expr: &Expr,
     types: &ColumnTypes,
@@ -101,13 +102,15 @@ pub(crate) fn compared_text(
                 if matches!(&v.value, Value::SingleQuotedString(text)
                     if !text.chars().any(char::is_alphabetic)))
     };
-    let pads = match expr {
-        Expr::BinaryOp { left, op, right }
-            if is_comparison(op) && (is_letterless(left) || is_letterless(right)) =>
-        {
-            return None
+    // Case plays no part in a comparison with literals without letters; trailing spaces do.
+    let letterless = match expr {
+        Expr::BinaryOp { left, op, right } => {
+            is_comparison(op) && (is_letterless(left) || is_letterless(right))
         }
-        Expr::InList { list, .. } if list.iter().all(is_letterless) => return None,
+        Expr::InList { list, .. } => list.iter().all(is_letterless),
+        _ => false,
+    };
+    let pads = match expr {
         // Converted to PostgreSQL's `~*` or `~`, as the collation says (Redshift's is reported).
         Expr::RLike { .. } => return None,
         Expr::BinaryOp { op, .. } => is_comparison(op),
@@ -125,9 +128,14 @@ pub(crate) fn compared_text(
         finder.found.pop()
     };
     if let Some(found) = find(Agreement::Case) {
-        return Some((found, Difference::Case));
+        // A case-insensitive column: with letterless literals, left unreported (its trailing
+        // spaces too, which its case warning would say).
+        return (!letterless).then_some((found, Difference::Case));
     }
-    let found = find(Agreement::TrailingSpaces).filter(|_| pads)?;
+    if !pads {
+        return None;
+    }
+    let found = find(Agreement::TrailingSpaces)?;
     Some((found, Difference::TrailingSpaces))
 }
 
