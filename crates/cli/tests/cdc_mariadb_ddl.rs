@@ -1000,3 +1000,114 @@ fn renamed_columns_stop_the_task_until_the_target_has_them() {
     assert_eq!(target, source);
     assert_eq!(target, "1|10|11\n2|20|22|2024-01-02\n3|30|33|2024-01-02");
 }
+
+/// A rename the `ALTER TABLE` hides after a comment holding a quote (`/* don't */`): the clauses
+/// are still told apart, so the task stops with the `RENAME COLUMN` to run instead of dropping
+/// the column and adding it empty. The statement is prepared, as the client strips comments.
+#[test]
+fn a_rename_after_a_comment_with_a_quote_stops_the_task() {
+    let Some(task) = Task::new(
+        "cdc_my_rencomment",
+        "CREATE TABLE rc (id INT PRIMARY KEY, a VARCHAR(10), n INT) ENGINE=InnoDB;
+         INSERT INTO rc VALUES (1, '11', 1), (2, '22', 2);",
+    ) else {
+        return;
+    };
+    let rc = format!("{}.rc", task.source.name());
+    task.ok(&[]);
+    task.source
+        .sql(
+            "PREPARE s FROM 'ALTER TABLE rc ADD x INT /* don''t */, CHANGE a b INT'; EXECUTE s;
+             UPDATE rc SET n = 10 WHERE id = 1;",
+        )
+        .unwrap();
+    let rename = format!("ALTER TABLE {rc} RENAME COLUMN a TO b");
+    let stderr = task.refused(&[]);
+    assert!(stderr.contains(&rename), "{stderr}");
+    task.target.sql(&rename).unwrap();
+    let retype = format!("ALTER TABLE {rc} ALTER COLUMN b TYPE integer");
+    let stderr = task.refused(&[]);
+    assert!(stderr.contains(&retype), "{stderr}");
+    task.target
+        .sql(&format!("{retype} USING b::integer"))
+        .unwrap();
+    task.ok(&[]);
+    let (source, target) = task.rows(
+        "SELECT CONCAT_WS('|', id, b, n, x) FROM rc ORDER BY id",
+        &format!("SELECT concat_ws('|', id, b, n, x) FROM {rc} ORDER BY id"),
+    );
+    assert_eq!(target, source);
+    assert_eq!(target, "1|11|10\n2|22|2");
+}
+
+/// A column a remove-column rule leaves out, renamed with a change of type (`CHANGE a b INT`):
+/// the target never had it, so nothing is announced as renamed, and the new column is added
+/// with its own type, without a stop.
+#[test]
+fn a_removed_column_renamed_is_added_as_a_new_column() {
+    let Some(task) = Task::new(
+        "cdc_my_renrm",
+        "CREATE TABLE rr (id INT PRIMARY KEY, a VARCHAR(10), n INT) ENGINE=InnoDB;
+         INSERT INTO rr VALUES (1, '11', 1), (2, '22', 2);",
+    ) else {
+        return;
+    };
+    let rr = format!("{}.rr", task.source.name());
+    let mapping = task.mapping(&[&format!(
+        r#"{{"rule-type": "transformation", "rule-id": "2", "rule-name": "2",
+            "rule-action": "remove-column", "rule-target": "column",
+            "object-locator": {{"schema-name": "{}", "table-name": "rr", "column-name": "a"}}}}"#,
+        task.source.name()
+    )]);
+    let mapping = [mapping[0].as_str(), mapping[1].as_str()];
+    task.ok(&mapping);
+    task.source
+        .sql("ALTER TABLE rr CHANGE a b INT; INSERT INTO rr VALUES (3, 33, 3);")
+        .unwrap();
+    task.ok(&mapping);
+    let (_, target) = task.rows(
+        "SELECT 1",
+        &format!(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+              WHERE attrelid = '{rr}'::regclass AND attname = 'b'"
+        ),
+    );
+    assert_eq!(target, "integer");
+    let (source, target) = task.rows(
+        "SELECT CONCAT_WS('|', id, n) FROM rr ORDER BY id",
+        &format!("SELECT concat_ws('|', id, n) FROM {rr} ORDER BY id"),
+    );
+    assert_eq!(target, source);
+    let (_, target) = task.rows("SELECT 1", &format!("SELECT b FROM {rr} WHERE id = 3"));
+    assert_eq!(target, "33");
+}
+
+/// A generated column renamed (`RENAME COLUMN g TO g2`, the same expression): its values are
+/// the same, so it is a rename like any other (the task stops with the `RENAME COLUMN` to run),
+/// not a generated column added to rows that exist.
+#[test]
+fn a_generated_column_renamed_is_a_rename() {
+    let Some(task) = Task::new(
+        "cdc_my_rengen",
+        "CREATE TABLE rg (id INT PRIMARY KEY, x INT, g INT AS (x * 2) STORED) ENGINE=InnoDB;
+         INSERT INTO rg (id, x) VALUES (1, 1), (2, 2);",
+    ) else {
+        return;
+    };
+    let rg = format!("{}.rg", task.source.name());
+    task.ok(&[]);
+    task.source
+        .sql("ALTER TABLE rg RENAME COLUMN g TO g2; UPDATE rg SET x = 10 WHERE id = 1;")
+        .unwrap();
+    let rename = format!("ALTER TABLE {rg} RENAME COLUMN g TO g2");
+    let stderr = task.refused(&[]);
+    assert!(stderr.contains(&rename), "{stderr}");
+    task.target.sql(&rename).unwrap();
+    task.ok(&[]);
+    let (source, target) = task.rows(
+        "SELECT CONCAT_WS('|', id, x, g2) FROM rg ORDER BY id",
+        &format!("SELECT concat_ws('|', id, x, g2) FROM {rg} ORDER BY id"),
+    );
+    assert_eq!(target, source);
+    assert_eq!(target, "1|10|20\n2|2|4");
+}

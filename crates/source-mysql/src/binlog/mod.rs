@@ -137,6 +137,44 @@ impl Watched {
     }
 }
 
+/// `columns` (a table's, as it was before an `ALTER TABLE`) with the renames of the statement's
+/// `changes` made where `kept` says so (by the old name); or the rename, from and to, onto the
+/// name of a column the statement renames away or drops (a swap, or a dropped column's name
+/// taken), which can't be followed. A rename whose old name `columns` lacks, or whose new name
+/// they have while the statement neither renames nor drops that column (MySQL refuses two
+/// columns of one name: `columns` are past the statement, as on a replay after a transient
+/// failure, the definitions being saved ahead of the checkpoint), is skipped.
+fn renamed_columns<'c>(
+    columns: &[Column],
+    changes: &'c query::ColumnChanges,
+    kept: impl Fn(&str) -> bool,
+) -> Result<Vec<Column>, (&'c str, &'c str)> {
+    let at = |column: &str| {
+        columns
+            .iter()
+            .position(|c| c.name.value.eq_ignore_ascii_case(column))
+    };
+    let mut renamed = columns.to_vec();
+    for (from, to) in &changes.renamed {
+        let Some(i) = at(from) else {
+            continue;
+        };
+        if at(to).is_some() {
+            let moved = (changes.renamed.iter().map(|(from, _)| from))
+                .chain(&changes.dropped)
+                .any(|column| column.eq_ignore_ascii_case(to));
+            if moved {
+                return Err((from, to));
+            }
+            continue;
+        }
+        if kept(&columns[i].name.value) {
+            renamed[i].name = Ident::new(to);
+        }
+    }
+    Ok(renamed)
+}
+
 /// The GTID state carried along the stream.
 enum GtidState {
     None,
@@ -968,8 +1006,8 @@ impl MysqlChangeStream {
                         self.rows_without_events(&tables, &clause, &schema, &query.query(), pos)?;
                         true
                     }
-                    Statement::Alter(name, renamed) => {
-                        self.columns_renamed(&name, &renamed, &schema, &query.query(), pos)?;
+                    Statement::Alter(name, changes) => {
+                        self.columns_renamed(&name, &changes, &schema, &query.query(), pos)?;
                         self.altered(name, &schema, &query.query(), pos).await?;
                         true
                     }
@@ -1189,14 +1227,18 @@ impl MysqlChangeStream {
     /// rename (the task stops with the `RENAME COLUMN` to run there while the target has the old
     /// column); a type the same statement changed is then seen at the next TableMap, as a
     /// `MODIFY`'s is. A run resumed before the statement, whose definition has the new names
-    /// already, announces nothing. A key column renamed is left to the key's own check (its
-    /// target table is keyed by the old name). A column renamed to the name of another column
-    /// the table had (a swap; a column dropped and its name taken in the same statement) can't
-    /// be followed: a definite error.
+    /// already, announces nothing: a rename whose new name the definition has (MySQL refuses two
+    /// columns of one name) is past unless the statement also renames that column away or drops
+    /// it, which makes it a swap (or a column dropped and its name taken) that can't be followed:
+    /// a definite error. A key column renamed is left to the key's own check (its target table
+    /// is keyed by the old name), and a column the task leaves out is not announced (the target
+    /// never had it). The columns the table's next `ALTER TABLE` is judged by
+    /// ([`Watched::judged`]) are renamed too, so that a generated column renamed is not taken
+    /// for one added.
     fn columns_renamed(
         &mut self,
         name: &query::Name,
-        renamed: &[(String, String)],
+        changes: &query::ColumnChanges,
         schema: &str,
         statement: &str,
         pos: u32,
@@ -1205,36 +1247,33 @@ impl MysqlChangeStream {
         let Some(watched) = self.watched.get(&key) else {
             return Ok(());
         };
-        let at = |column: &str| {
-            watched
-                .table
-                .columns
-                .iter()
-                .position(|c| c.name.value.eq_ignore_ascii_case(column))
-        };
         let keys = migrate_source::key_columns(&watched.table);
+        let kept = |column: &str| {
+            !keys.iter().any(|k| k == column) && (self.columns)(&watched.table, column)
+        };
         let mut table = watched.table.clone();
-        for (from, to) in renamed {
-            let Some(i) = at(from) else {
-                continue;
-            };
-            if keys.contains(&watched.table.columns[i].name.value) {
-                continue;
-            }
-            if at(to).is_some() {
+        table.columns = renamed_columns(&watched.table.columns, changes, kept).map_err(
+            |(from, to)| {
                 let name = display_name(&watched.table);
-                return Err(SourceError::ChangeCapture {
+                SourceError::ChangeCapture {
                     at: self.at(pos),
                     message: format!(
                         "`{}` renamed column {from} of captured table {name} to {to}, the name of another of its columns (a swap, or a column dropped and its name taken): change capture can't tell the target which values went where",
                         truncate_text(statement, 200)
                     ),
                     action: format!("{START_OVER}: it reloads {name}"),
-                });
-            }
-            table.columns[i].name = Ident::new(to);
+                }
+            },
+        )?;
+        // The catalog read can be ahead of the definition: where it is past the statement, its
+        // renames are there already.
+        let judged = renamed_columns(&watched.judged, changes, |_| true)
+            .unwrap_or_else(|_| watched.judged.clone());
+        let announce = table.columns != watched.table.columns;
+        if let Some(watched) = self.watched.get_mut(&key) {
+            watched.judged = judged;
         }
-        if table.columns == watched.table.columns {
+        if !announce {
             return Ok(());
         }
         self.flush()?;
@@ -1948,6 +1987,50 @@ mod tests {
     use super::*;
     use migrate_core::{Column, Constraint, ConstraintKind, ConstraintState, Identity};
     use mysql_async::consts::ColumnType;
+
+    #[test]
+    fn renames_past_or_swapped_are_told_apart() {
+        let changes = |renamed: &[(&str, &str)], dropped: &[&str]| query::ColumnChanges {
+            renamed: renamed
+                .iter()
+                .map(|(f, t)| (f.to_string(), t.to_string()))
+                .collect(),
+            dropped: dropped.iter().map(|d| d.to_string()).collect(),
+        };
+        let names = |columns: Vec<Column>| -> Vec<String> {
+            columns.into_iter().map(|c| c.name.value).collect()
+        };
+        let columns = table(&["id", "a", "n"], &["id"]).columns;
+        let renamed = |changes: &query::ColumnChanges, kept: &dyn Fn(&str) -> bool| {
+            renamed_columns(&columns, changes, kept)
+                .map(names)
+                .map_err(|(from, to)| format!("{from} to {to}"))
+        };
+        let all = |_: &str| true;
+        assert_eq!(
+            renamed(&changes(&[("a", "b")], &[]), &all),
+            Ok(vec!["id".into(), "b".into(), "n".into()])
+        );
+        // Left out: not renamed.
+        assert_eq!(
+            renamed(&changes(&[("a", "b")], &[]), &|c| c != "a"),
+            Ok(vec!["id".into(), "a".into(), "n".into()])
+        );
+        // Replayed against a definition past the statement (`CHANGE n a`, then `ADD n`).
+        assert_eq!(
+            renamed(&changes(&[("N", "A")], &[]), &all),
+            Ok(vec!["id".into(), "a".into(), "n".into()])
+        );
+        // A swap, and a dropped column's name taken.
+        assert_eq!(
+            renamed(&changes(&[("a", "n"), ("n", "a")], &[]), &all),
+            Err("a to n".to_string())
+        );
+        assert_eq!(
+            renamed(&changes(&[("a", "n")], &["N"]), &all),
+            Err("a to n".to_string())
+        );
+    }
 
     fn table(columns: &[&str], key: &[&str]) -> Table {
         let mut table = Table::new(QualifiedName::new(Some(Ident::new("s")), Ident::new("t")));

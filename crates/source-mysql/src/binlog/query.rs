@@ -23,15 +23,23 @@ pub(crate) enum Statement {
     /// TABLESPACE`. The tables whose rows change (the altered one first), and the clause.
     RowsWithoutEvents(Vec<Name>, String),
     /// Any other `ALTER TABLE`: the table altered (it may have given generated columns new
-    /// values without row events), and the columns its `CHANGE` and `RENAME COLUMN` clauses
-    /// renamed, from and to (each clause names a column as the table had it before the
-    /// statement).
-    Alter(Name, Vec<(String, String)>),
+    /// values without row events), and the columns its clauses rename and drop.
+    Alter(Name, ColumnChanges),
     /// INSERT/UPDATE/DELETE/REPLACE/LOAD DATA logged as a statement (a session with
     /// `binlog_format=STATEMENT`): its rows are not in the binlog as rows.
     Dml,
     /// Anything else (DDL, ...).
     Other,
+}
+
+/// The columns an `ALTER TABLE`'s clauses name, as the table had them before the statement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ColumnChanges {
+    /// `CHANGE [COLUMN] old new ...` (with another name) and `RENAME COLUMN old TO new`: from
+    /// and to.
+    pub(crate) renamed: Vec<(String, String)>,
+    /// `DROP [COLUMN] [IF EXISTS] name`.
+    pub(crate) dropped: Vec<String>,
 }
 
 /// The phase of an `ALTER TABLE` that MariaDB logged in two (`binlog_alter_two_phase`, 10.8+),
@@ -208,8 +216,8 @@ fn renames(mut text: &str) -> Option<Vec<(Name, Name)>> {
     }
 }
 
-/// The clauses of an `ALTER TABLE` after the table's name, split at commas outside quotes and
-/// parentheses.
+/// The clauses of an `ALTER TABLE` after the table's name, split at commas outside quotes,
+/// parentheses and comments.
 fn clauses(text: &str) -> Vec<&str> {
     let mut clauses = Vec::new();
     let (mut depth, mut quote, mut start) = (0usize, None, 0);
@@ -229,6 +237,11 @@ fn clauses(text: &str) -> Vec<&str> {
             }
             (Some(_), _) => {}
             (None, '\'' | '"' | '`') => quote = Some(c),
+            // A comment's quotes and commas are not the statement's.
+            (None, '/' | '-' | '#') if skip_noise(&text[at..]).len() < text.len() - at => {
+                let end = text.len() - skip_noise(&text[at..]).len();
+                while chars.next_if(|&(i, _)| i < end).is_some() {}
+            }
             (None, '(') => depth += 1,
             (None, ')') => depth = depth.saturating_sub(1),
             (None, ',') if depth == 0 => {
@@ -260,33 +273,62 @@ fn altered_name(text: &str) -> Option<Name> {
 
 /// The columns an `ALTER TABLE`'s clauses (`text`: after the table's name) rename, from and to:
 /// `CHANGE [COLUMN] [IF EXISTS] old new ...` with another name (column names compare without
-/// case) and `RENAME COLUMN [IF EXISTS] old TO new`.
-fn column_renames(text: &str) -> Vec<(String, String)> {
-    clauses(text)
-        .into_iter()
-        .filter_map(|clause| {
-            let (word, rest) = keyword(clause);
-            let rest = match word.as_str() {
-                "CHANGE" => after_optional(rest, &["COLUMN"]),
-                "RENAME" => match keyword(rest) {
-                    (column, rest) if column == "COLUMN" => rest,
-                    _ => return None,
-                },
-                _ => return None,
-            };
-            let (from, rest) = identifier(after_optional(rest, &["IF", "EXISTS"]))?;
-            let rest = if word == "RENAME" {
-                match keyword(rest) {
-                    (to, rest) if to == "TO" => rest,
-                    _ => return None,
+/// case) and `RENAME COLUMN [IF EXISTS] old TO new`; and those they drop (`DROP [COLUMN] [IF
+/// EXISTS] name`).
+fn column_changes(text: &str) -> ColumnChanges {
+    let mut changes = ColumnChanges::default();
+    for clause in clauses(text) {
+        let (word, rest) = keyword(clause);
+        let rest = match word.as_str() {
+            "CHANGE" => after_optional(rest, &["COLUMN"]),
+            "RENAME" => match keyword(rest) {
+                (column, rest) if column == "COLUMN" => rest,
+                _ => continue,
+            },
+            "DROP" => match keyword(rest) {
+                (column, rest) if column == "COLUMN" => rest,
+                (other, _)
+                    if [
+                        "INDEX",
+                        "KEY",
+                        "PRIMARY",
+                        "FOREIGN",
+                        "CONSTRAINT",
+                        "CHECK",
+                        "PARTITION",
+                        "SYSTEM",
+                        "PERIOD",
+                    ]
+                    .contains(&other.as_str()) =>
+                {
+                    continue
                 }
-            } else {
-                rest
-            };
-            let (to, _) = identifier(rest)?;
-            (!from.eq_ignore_ascii_case(&to)).then_some((from, to))
-        })
-        .collect()
+                _ => rest,
+            },
+            _ => continue,
+        };
+        let Some((from, rest)) = identifier(after_optional(rest, &["IF", "EXISTS"])) else {
+            continue;
+        };
+        if word == "DROP" {
+            changes.dropped.push(from);
+            continue;
+        }
+        let rest = if word == "RENAME" {
+            match keyword(rest) {
+                (to, rest) if to == "TO" => rest,
+                _ => continue,
+            }
+        } else {
+            rest
+        };
+        if let Some((to, _)) = identifier(rest) {
+            if !from.eq_ignore_ascii_case(&to) {
+                changes.renamed.push((from, to));
+            }
+        }
+    }
+    changes
 }
 
 /// The clause of an `ALTER TABLE` (`text`: after the table's name) that adds or removes the
@@ -369,7 +411,7 @@ pub(crate) fn classify(statement: &str) -> Statement {
             }
             match altered_name(rest) {
                 Some(to) => Statement::Rename(vec![(altered, to)]),
-                None => Statement::Alter(altered, column_renames(rest)),
+                None => Statement::Alter(altered, column_changes(rest)),
             }
         }
         "DROP" => {
@@ -461,11 +503,11 @@ mod tests {
         );
         assert_eq!(
             classify("ALTER TABLE t ADD COLUMN c INT AS (a * 2) STORED"),
-            Statement::Alter(name(None, "t"), Vec::new())
+            Statement::Alter(name(None, "t"), ColumnChanges::default())
         );
         assert_eq!(
             classify("alter online table `s`.`t` wait 2 modify c int as (a * 3)"),
-            Statement::Alter(name(Some("s"), "t"), Vec::new())
+            Statement::Alter(name(Some("s"), "t"), ColumnChanges::default())
         );
         assert_eq!(
             classify("ALTER DATABASE d CHARACTER SET utf8mb4"),
@@ -510,25 +552,43 @@ mod tests {
             classify("ALTER TABLE a ADD CHECK (x IN (1, 2)), rename c"),
             rename(&[(name(None, "a"), name(None, "c"))])
         );
-        let renamed = |pairs: &[(&str, &str)]| {
-            let pairs = pairs.iter().map(|(f, t)| (f.to_string(), t.to_string()));
-            Statement::Alter(name(None, "a"), pairs.collect())
+        let changed = |pairs: &[(&str, &str)], dropped: &[&str]| {
+            let renamed = pairs.iter().map(|(f, t)| (f.to_string(), t.to_string()));
+            let changes = ColumnChanges {
+                renamed: renamed.collect(),
+                dropped: dropped.iter().map(|d| d.to_string()).collect(),
+            };
+            Statement::Alter(name(None, "a"), changes)
         };
-        for (other, columns) in [
-            ("ALTER TABLE a RENAME COLUMN v TO w", &[("v", "w")][..]),
-            ("ALTER TABLE a RENAME INDEX i TO j", &[]),
-            ("ALTER TABLE a ADD c INT COMMENT 'x, rename to y'", &[]),
+        for (other, columns, dropped) in [
+            (
+                "ALTER TABLE a RENAME COLUMN v TO w",
+                &[("v", "w")][..],
+                &[][..],
+            ),
+            ("ALTER TABLE a RENAME INDEX i TO j", &[], &[]),
+            ("ALTER TABLE a ADD c INT COMMENT 'x, rename to y'", &[], &[]),
             (
                 "ALTER TABLE a ADD c INT COMMENT \"it\"\", rename to y\"",
+                &[],
                 &[],
             ),
             (
                 "ALTER TABLE a CHANGE v w INT, change column if exists `x y` `z` TEXT, \
-                 CHANGE k K INT, MODIFY m INT, RENAME COLUMN n TO `o``p`, DROP COLUMN q",
+                 CHANGE k K INT, MODIFY m INT, RENAME COLUMN n TO `o``p`, DROP COLUMN q, \
+                 drop if exists r, DROP INDEX i, DROP PRIMARY KEY, DROP CONSTRAINT c",
                 &[("v", "w"), ("x y", "z"), ("n", "o`p")],
+                &["q", "r"],
+            ),
+            // A comment's quote or comma does not end or split a clause.
+            (
+                "ALTER TABLE a ADD x INT /* don't, */, CHANGE v w INT -- it's\n, \
+                 # a 'b\n CHANGE y z INT",
+                &[("v", "w"), ("y", "z")],
+                &[],
             ),
         ] {
-            assert_eq!(classify(other), renamed(columns), "{other}");
+            assert_eq!(classify(other), changed(columns, dropped), "{other}");
         }
         for other in ["ALTER DATABASE d RENAME TO e", "RENAME USER u TO v"] {
             assert_eq!(classify(other), Statement::Other, "{other}");
@@ -597,7 +657,10 @@ mod tests {
             "ALTER TABLE ev DROP COLUMN partition_note",
             "ALTER TABLE ev ADD c INT COMMENT 'x, drop partition p1'",
         ] {
-            assert_eq!(classify(kept), Statement::Alter(name(None, "ev"), Vec::new()), "{kept}");
+            assert!(
+                matches!(classify(kept), Statement::Alter(n, _) if n == name(None, "ev")),
+                "{kept}"
+            );
         }
     }
 }

@@ -563,10 +563,11 @@ impl PostgresChanges {
                 if previous.is_none() {
                     tracing::info!(table = %name, "a new table is captured");
                 }
-                if let Some(renamed) = previous
-                    .as_ref()
-                    .and_then(|previous| renamed_in_place(previous, &table))
-                {
+                let renamed = match &previous {
+                    Some(previous) => renamed_in_place(previous, &table, &self.selection)?,
+                    None => None,
+                };
+                if let Some(renamed) = renamed {
                     self.pending
                         .push_back(ChangeEvent::Table { table: renamed });
                 }
@@ -1149,42 +1150,88 @@ SELECT a.atthasmissing,
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE a.attrelid = $1 AND a.attname = $2 AND NOT a.attisdropped";
 
-/// `previous` with the columns it lost renamed as `table` has them, where a new column of
-/// another kind of type took a lost one's place (`None` when none did). A relation's description
-/// names its columns but does not number them: `RENAME COLUMN a TO b` and `ALTER COLUMN b TYPE
-/// int` of a text `a` (in one transaction, or with no change of the table between them) look
-/// like `a` dropped and `b` added, which the target applies as such when the types are of
-/// different kinds (a new column of the same kind it takes for a renamed one already), losing
-/// `a`'s values, which the source converted without a change in the stream. Announced first,
-/// this definition is taken by the target for a rename (the task stops with the `RENAME COLUMN`
-/// to run there, or, if `a` really was dropped, the `DROP COLUMN`), and the table's own then for
-/// a change of type (the `ALTER COLUMN ... TYPE` to run). A dropped column's place holds a
-/// column added later only when it was the last one: such a drop and add stops the task too. A
-/// key column is left to the target's check of dropped key columns.
-fn renamed_in_place(previous: &Table, table: &Table) -> Option<Table> {
+/// `previous` with the columns it lost renamed as `table` has them, where a new column took a
+/// lost one's place at another index or of another kind of type (`None` when none did). A relation's description names its columns but does
+/// not number them: `RENAME COLUMN a TO b` and `ALTER COLUMN b TYPE int` of a text `a` (in one
+/// transaction, or with no change of the table between them) look like `a` dropped and `b`
+/// added, which the target applies as such when the types are of different kinds, or when a
+/// drop before `a` moved `b` to another index than `a`'s (the target pairs a gone column with
+/// the new one at its index), losing `a`'s values, which the source converted without a change
+/// in the stream. Announced first, this definition is taken by the target for a rename (the task
+/// stops with the `RENAME COLUMN` to run there, or, if `a` really was dropped, the `DROP
+/// COLUMN`), and the table's own then for a change of type (the `ALTER COLUMN ... TYPE` to run).
+///
+/// A column keeps its place (its number) through a rename, and an added one goes last: so a
+/// new column is a renamed one of those gone between the same surviving neighbours (a drop
+/// before it shifts it to another index), or, after the last survivor, an added one too. Where
+/// as many columns are gone as came between the same neighbours, they pair in order (after the
+/// last survivor, the gone ones pair with the first new ones: a drop of the last columns and an
+/// add stops the task too); where fewer came, which were renamed can't be told: a definite
+/// error (the target, pairing by index, could lose their values or ask for the wrong rename). A key column is left to the target's check
+/// of dropped key columns, and a column the task leaves out (`selection`) to nobody: the target
+/// never had it.
+fn renamed_in_place(
+    previous: &Table,
+    table: &Table,
+    selection: &Selection,
+) -> Result<Option<Table>, SourceError> {
     let keys = key_columns(previous);
     let has = |t: &Table, name: &str| t.columns.iter().any(|c| c.name.value == name);
+    // The columns gone from `previous` (their indexes), between each two survivors, in order.
+    let mut segments: Vec<Vec<usize>> = vec![Vec::new()];
+    for (i, column) in previous.columns.iter().enumerate() {
+        let last = segments.len() - 1;
+        if has(table, &column.name.value) {
+            segments.push(Vec::new());
+        } else if !keys.contains(&column.name.value) {
+            segments[last].push(i);
+        }
+    }
     let mut renamed = previous.clone();
-    for (i, gone) in previous.columns.iter().enumerate() {
-        let Some(successor) = table.columns.get(i) else {
-            continue;
-        };
-        if has(table, &gone.name.value)
-            || has(previous, &successor.name.value)
-            || keys.contains(&gone.name.value)
-            || gone.data_type.same_kind(&successor.data_type)
-        {
+    let mut columns = table.columns.iter().enumerate().peekable();
+    let last = segments.len() - 1;
+    for (at, gone) in segments.iter().enumerate() {
+        // The new columns up to the next survivor (the survivors keep their order).
+        let mut came = Vec::new();
+        while let Some(column) = columns.next_if(|(_, c)| !has(previous, &c.name.value)) {
+            came.push(column);
+        }
+        columns.next();
+        if came.len() < gone.len() && !came.is_empty() {
+            let names = |columns: Vec<&str>| columns.join(", ");
+            return Err(SourceError::Capture {
+                message: format!(
+                    "columns {} of captured table {} are gone from the source, and {} came in their place: change capture can't tell which was renamed (its values, converted by the source's ALTER if it changed the type, are not in the change stream) and which dropped",
+                    names(gone.iter().map(|&g| previous.columns[g].name.value.as_str()).collect()),
+                    previous.name,
+                    names(came.iter().map(|(_, c)| c.name.value.as_str()).collect()),
+                ),
+                action: format!("{START_OVER}: it reloads {}", previous.name),
+            });
+        }
+        if came.len() != gone.len() && at != last {
             continue;
         }
-        // The added column as the source describes it (default, NOT NULL), of the gone one's
-        // type: what the target adds when the user drops the gone column as really dropped.
-        renamed.columns[i] = migrate_core::Column {
-            source_type: gone.source_type.clone(),
-            data_type: gone.data_type.clone(),
-            ..successor.clone()
-        };
+        for (&g, (i, successor)) in gone.iter().zip(came) {
+            let was = &previous.columns[g];
+            // At the same index and of the same kind, the target's own check takes it for a
+            // rename already.
+            if (g == i && was.data_type.same_kind(&successor.data_type))
+                || !(selection.columns)(previous, &was.name.value)
+            {
+                continue;
+            }
+            // The added column as the source describes it (default, NOT NULL), of the gone
+            // one's type: what the target adds when the user drops the gone column as really
+            // dropped.
+            renamed.columns[g] = migrate_core::Column {
+                source_type: was.source_type.clone(),
+                data_type: was.data_type.clone(),
+                ..successor.clone()
+            };
+        }
     }
-    (renamed.columns != previous.columns).then_some(renamed)
+    Ok((renamed.columns != previous.columns).then_some(renamed))
 }
 
 /// Names a change in an error: its key (`id=42`; the before-image's when it has one) and the
