@@ -829,6 +829,14 @@ impl MysqlChangeStream {
         format!("{} at {}:{pos}", self.endpoint, self.file)
     }
 
+    /// Announces `table`'s definition: the rows gathered before it go first.
+    fn announce(&mut self, table: Table) -> Result<(), SourceError> {
+        self.flush()?;
+        self.out.push_back(ChangeEvent::Table { table });
+        self.delivered = true;
+        Ok(())
+    }
+
     fn flush(&mut self) -> Result<(), SourceError> {
         self.gathering.flush(&mut self.out)
     }
@@ -1276,11 +1284,7 @@ impl MysqlChangeStream {
         if !announce {
             return Ok(());
         }
-        self.flush()?;
-        self.out.push_back(ChangeEvent::Table {
-            table: table.clone(),
-        });
-        self.delivered = true;
+        self.announce(table.clone())?;
         if let Some(watched) = self.watched.get_mut(&key) {
             watched.table = table;
         }
@@ -1416,12 +1420,8 @@ impl MysqlChangeStream {
             let table = rows::table_from_map(Some(&table), &table, &map.columns)?;
             let layout = Layout::new(table.clone(), &map.columns)?;
             refuse_auto_increment_generated(&table, &self.columns)?;
-            self.flush()?;
             tracing::info!(table = %name, "a new table of the selection: announcing its definition");
-            self.out.push_back(ChangeEvent::Table {
-                table: table.clone(),
-            });
-            self.delivered = true;
+            self.announce(table.clone())?;
             self.ids.insert(tme.table_id(), Some(key.clone()));
             self.watched
                 .insert(key, Watched::new(table, Some(map), Some(layout)));
@@ -1573,12 +1573,8 @@ impl MysqlChangeStream {
         }
         if announce {
             refuse_auto_increment_generated(&table, &self.columns)?;
-            self.flush()?;
             tracing::info!(table = %display_name(&table), "the table's columns changed in the binlog: announcing its new definition");
-            self.out.push_back(ChangeEvent::Table {
-                table: table.clone(),
-            });
-            self.delivered = true;
+            self.announce(table.clone())?;
         }
         if let Some(watched) = self.watched.get_mut(&key) {
             watched.table = table;
