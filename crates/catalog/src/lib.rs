@@ -213,7 +213,8 @@ struct Run<'a> {
     /// Why nothing more is sent to Glue, once a call has failed after all its retries.
     halt: tokio::sync::watch::Sender<Option<String>>,
     /// Per table (`db.table`), its partitions whose free text was changed to fit Glue's limits:
-    /// how many, and the first by name with what was changed (one finding per table, not one per partition).
+    /// how many, and the first by name with what was changed (one finding per table, not one
+    /// per partition).
     partitions_changed: Mutex<BTreeMap<String, (u64, String)>>,
 }
 

@@ -1150,26 +1150,26 @@ SELECT a.atthasmissing,
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE a.attrelid = $1 AND a.attname = $2 AND NOT a.attisdropped";
 
-/// `previous` with the columns it lost renamed as `table` has them, where a new column took a
-/// lost one's place at another index or of another kind of type (`None` when none did). A relation's description names its columns but does
-/// not number them: `RENAME COLUMN a TO b` and `ALTER COLUMN b TYPE int` of a text `a` (in one
-/// transaction, or with no change of the table between them) look like `a` dropped and `b`
-/// added, which the target applies as such when the types are of different kinds, or when a
-/// drop before `a` moved `b` to another index than `a`'s (the target pairs a gone column with
-/// the new one at its index), losing `a`'s values, which the source converted without a change
-/// in the stream. Announced first, this definition is taken by the target for a rename (the task
-/// stops with the `RENAME COLUMN` to run there, or, if `a` really was dropped, the `DROP
+/// `previous` with the columns it lost renamed as `table` has them, where a new column took a lost
+/// one's place at another index or of another kind of type (`None` when none did). A relation's
+/// description names its columns but does not number them: `RENAME COLUMN a TO b` and `ALTER COLUMN
+/// b TYPE int` of a text `a` (in one transaction, or with no change of the table between them) look
+/// like `a` dropped and `b` added, which the target applies as such when the types are of different
+/// kinds, or when a drop before `a` moved `b` to another index than `a`'s (the target pairs a gone
+/// column with the new one at its index), losing `a`'s values, which the source converted without a
+/// change in the stream. Announced first, this definition is taken by the target for a rename (the
+/// task stops with the `RENAME COLUMN` to run there, or, if `a` really was dropped, the `DROP
 /// COLUMN`), and the table's own then for a change of type (the `ALTER COLUMN ... TYPE` to run).
 ///
-/// A column keeps its place (its number) through a rename, and an added one goes last: so a
-/// new column is a renamed one of those gone between the same surviving neighbours (a drop
-/// before it shifts it to another index), or, after the last survivor, an added one too. Where
-/// as many columns are gone as came between the same neighbours, they pair in order (after the
-/// last survivor, the gone ones pair with the first new ones: a drop of the last columns and an
-/// add stops the task too); where fewer came, which were renamed can't be told: a definite
-/// error (the target, pairing by index, could lose their values or ask for the wrong rename). A key column is left to the target's check
-/// of dropped key columns, and a column the task leaves out (`selection`) to nobody: the target
-/// never had it.
+/// A column keeps its place (its number) through a rename, and an added one goes last: so a new
+/// column is a renamed one of those gone between the same surviving neighbours (a drop before it
+/// shifts it to another index), or, after the last survivor, an added one too. Where as many
+/// columns are gone as came between the same neighbours, they pair in order (after the last
+/// survivor, the gone ones pair with the first new ones: a drop of the last columns and an add
+/// stops the task too); where fewer came, which were renamed can't be told: a definite error (the
+/// target, pairing by index, could lose their values or ask for the wrong rename). A key column is
+/// left to the target's check of dropped key columns, and a column the task leaves out
+/// (`selection`) to nobody: the target never had it.
 fn renamed_in_place(
     previous: &Table,
     table: &Table,

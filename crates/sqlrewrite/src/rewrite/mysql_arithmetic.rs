@@ -44,8 +44,9 @@
 //! `CAST(x AS NUMERIC)` there; text (and, on Redshift, a value of unknown type) is a
 //! `function.semantics` warning.
 //!
-//! PostgreSQL targets only (but for `<=>`, `^`, UNSIGNED and DECIMAL casts): Redshift's casts to a bare NUMERIC drop the
-//! decimals, and there is no Redshift here to check another form against; its `DIV` is reported.
+//! PostgreSQL targets only (but for `<=>`, `^`, UNSIGNED and DECIMAL casts): Redshift's casts to
+//! a bare NUMERIC drop the decimals, and there is no Redshift here to check another form
+//! against; its `DIV` is reported.
 
 use super::Ctx;
 use crate::ast::{binary, call, cast, number, number_literal, paren, signed_integer};
