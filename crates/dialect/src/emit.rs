@@ -111,9 +111,12 @@ pub struct Conversion {
     pub findings: Vec<Finding>,
     /// Counts of what was written.
     pub summary: Summary,
-    /// The CHECK constraints to add once the tables exist, under [`Checks::Separate`] (none under
-    /// [`Checks::Inline`]: they are in `ddl`).
-    pub checks: Vec<CheckStatement>,
+    /// The CHECK constraints to add once the tables exist, under [`Checks::Separate`] and
+    /// [`Checks::SeparateWithDefaults`] (none under [`Checks::Inline`]: they are in `ddl`).
+    pub checks: Vec<SeparateStatement>,
+    /// The column defaults to set once the tables exist, under [`Checks::SeparateWithDefaults`]
+    /// (none otherwise: they are in `ddl`).
+    pub defaults: Vec<SeparateStatement>,
 }
 
 /// Where [`emit_with`] writes the CHECK constraints of a table.
@@ -125,14 +128,20 @@ pub enum Checks {
     /// Not in the script: each in [`Conversion::checks`] as its own statement, for a caller
     /// that runs them one at a time (a CHECK the target refuses must not cost the table).
     Separate,
+    /// As [`Checks::Separate`], and each column default that is an expression (anything but a
+    /// literal: a call, a cast, an operator) apart too, in [`Conversion::defaults`], for a
+    /// caller that creates tables in a database that may lack a function the source's defaults
+    /// call (one of its own, an extension's): such a default must not cost the table either.
+    SeparateWithDefaults,
 }
 
-/// A CHECK constraint written as a statement of its own.
+/// A CHECK constraint or a column default written as a statement of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckStatement {
-    /// The constraint, as findings name it (`s.t constraint k`).
+pub struct SeparateStatement {
+    /// The constraint or column, as findings name it (`s.t constraint k`, `s.t.c`).
     pub object: String,
-    /// `ALTER TABLE ... ADD [CONSTRAINT ...] CHECK (...)`, without the final `;`.
+    /// `ALTER TABLE ... ADD [CONSTRAINT ...] CHECK (...)` or `ALTER TABLE ... ALTER COLUMN ...
+    /// SET DEFAULT ...`, without the final `;`.
     pub sql: String,
 }
 
@@ -150,9 +159,10 @@ struct Emitter<'a> {
     catalog: &'a Catalog,
     from: SourceDialect,
     to: TargetDialect,
-    /// Where CHECK constraints go, and those written apart so far.
+    /// Where CHECK constraints (and defaults) go, and those written apart so far.
     placement: Checks,
-    checks: Vec<CheckStatement>,
+    checks: Vec<SeparateStatement>,
+    defaults: Vec<SeparateStatement>,
     maps: &'static TypeMaps,
     out: String,
     findings: Vec<Finding>,
@@ -212,6 +222,7 @@ pub fn emit_with(
         to,
         placement: checks,
         checks: Vec::new(),
+        defaults: Vec::new(),
         maps: TypeMaps::builtin(),
         out: String::new(),
         findings: Vec::new(),
@@ -258,6 +269,7 @@ pub fn emit_with(
         findings: emitter.findings,
         summary: emitter.summary,
         checks: emitter.checks,
+        defaults: emitter.defaults,
     }
 }
 
@@ -681,7 +693,7 @@ impl<'a> Emitter<'a> {
                         })
                         .map(|(_, encoding)| *encoding)
                 });
-            lines.push(self.column(table, column, aligned, renamed, encoding));
+            lines.push(self.column(&name, table, column, aligned, renamed, encoding));
         }
         for constraint in &table.constraints {
             if let Some(line) = self.inline_constraint(table_index, table, constraint) {
@@ -696,8 +708,10 @@ impl<'a> Emitter<'a> {
         self.summary.tables += 1;
     }
 
+    /// The definition of `column` of `table` (written as `table_name`) in its `CREATE TABLE`.
     fn column(
         &mut self,
+        table_name: &str,
         table: &Table,
         column: &Column,
         aligned: Option<LogicalType>,
@@ -887,9 +901,18 @@ impl<'a> Emitter<'a> {
                     );
                 }
                 None => {
-                    if let Some(default) = self.default_expression(table, expression, &object, location)
-                    {
-                        let _ = write!(sql, " DEFAULT {default}");
+                    let default = self.default_expression(table, expression, &object, location);
+                    match default {
+                        Some(default) if self.placement == Checks::SeparateWithDefaults => {
+                            self.defaults.push(SeparateStatement {
+                                object: object.clone(),
+                                sql: format!("ALTER TABLE {table_name} ALTER COLUMN {name} SET DEFAULT {default}"),
+                            });
+                        }
+                        Some(default) => {
+                            let _ = write!(sql, " DEFAULT {default}");
+                        }
+                        None => {}
                     }
                 }
             }
@@ -1249,8 +1272,8 @@ impl<'a> Emitter<'a> {
         }
         match self.placement {
             Checks::Inline => Some(clause),
-            Checks::Separate => {
-                self.checks.push(CheckStatement {
+            Checks::Separate | Checks::SeparateWithDefaults => {
+                self.checks.push(SeparateStatement {
                     object: object.to_string(),
                     sql: statement,
                 });

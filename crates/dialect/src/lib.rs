@@ -22,8 +22,8 @@ pub use constructs::{procedural_constructs, Constructs};
 pub use cursor::ParseError;
 pub use ddl::{column_default, read_script, without_bom, DdlReader, InputError};
 pub use emit::{
-    btree_entry_bytes, btree_max_key_bytes, emit, emit_with, wide_key, CheckStatement, Checks,
-    Conversion, KeyWidth, Summary, BTREE_MAX_ENTRY_BYTES,
+    btree_entry_bytes, btree_max_key_bytes, emit, emit_with, wide_key, Checks, Conversion,
+    KeyWidth, SeparateStatement, Summary, BTREE_MAX_ENTRY_BYTES,
 };
 pub use migrate_core::{SourceDialect, TargetDialect};
 pub use target_checks::target_type_checks;

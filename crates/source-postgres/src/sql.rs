@@ -45,8 +45,21 @@ pub(crate) async fn own_rows(
     client: &Client,
     tables: &[&Table],
 ) -> Result<Vec<String>, SourceError> {
+    let partitioned = partitioned(client, tables).await?;
+    Ok(tables
+        .iter()
+        .zip(partitioned)
+        .map(|(table, partitioned)| own_rows_sql(table_sql_name(table), partitioned))
+        .collect())
+}
+
+/// Whether each of `tables` is a partitioned table, in their order.
+pub(crate) async fn partitioned(
+    client: &Client,
+    tables: &[&Table],
+) -> Result<Vec<bool>, SourceError> {
     let names: Vec<String> = tables.iter().map(|t| table_sql_name(t)).collect();
-    let partitioned: Vec<bool> = client
+    Ok(client
         .query(
             "SELECT c.relkind = 'p' FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) \
                JOIN pg_class c ON c.oid = t.name::regclass ORDER BY t.n",
@@ -58,11 +71,6 @@ pub(crate) async fn own_rows(
         ))?
         .iter()
         .map(|row| row.get(0))
-        .collect();
-    Ok(names
-        .into_iter()
-        .zip(partitioned)
-        .map(|(name, partitioned)| own_rows_sql(name, partitioned))
         .collect())
 }
 

@@ -33,7 +33,7 @@ mod stream;
 pub use stream::PostgresChanges;
 
 use crate::read::decode::{Decoder, Wire};
-use crate::sql::{own_rows, quote_literal};
+use crate::sql::{own_rows, partitioned, quote_literal};
 use crate::{PostgresSource, SharedSnapshot, SnapshotId, SourceError};
 use migrate_core::{Column, Table};
 use migrate_pgconn::{Roots, SslMode, TlsSettings};
@@ -480,8 +480,10 @@ impl PostgresSource {
     /// as the partition a row is in; a publication made before that is changed to. An existing
     /// publication of selected tables lets go of inheritance children the task does not select
     /// (an earlier migrate published parents without `ONLY`); for one for all tables, a warning
-    /// names the tables whose UPDATE and DELETE the source refuses because of it.
+    /// names the tables whose UPDATE and DELETE the source refuses because of it. Partitioned
+    /// tables get a warning first ([`Self::warn_partition_truncates`]).
     async fn ensure_publication(&self, name: &str, tables: &[Table]) -> Result<(), SourceError> {
+        self.warn_partition_truncates(tables).await?;
         let existing = self
             .client
             .query_opt(
@@ -564,6 +566,24 @@ impl PostgresSource {
                 e,
             )),
         }
+    }
+
+    /// Says, for each of `tables` that is partitioned, that a TRUNCATE of one of its partitions
+    /// alone never reaches the target: pgoutput leaves it out of a publication that publishes
+    /// partitions as their partitioned table (`publish_via_partition_root`, which the task's
+    /// does; PostgreSQL's own subscribers miss it too), and a TRUNCATE fires no event trigger
+    /// that could announce it. (A TRUNCATE of the partitioned table itself is captured.)
+    async fn warn_partition_truncates(&self, tables: &[Table]) -> Result<(), SourceError> {
+        let listed: Vec<&Table> = tables.iter().collect();
+        let flags = partitioned(&self.client, &listed).await?;
+        for (table, _) in tables.iter().zip(flags).filter(|(_, p)| *p) {
+            let name = &table.name;
+            tracing::warn!(
+                "{}: {name} is partitioned: a TRUNCATE of one of its partitions alone is not captured (PostgreSQL does not publish it through a publication that publishes partitions as their partitioned table, as the task's does), so the target would keep that partition's rows; empty a partition with DELETE, or truncate the whole table (TRUNCATE {name}), or after such a TRUNCATE load the table again (--restart; `migrate validate` finds the rows)",
+                self.endpoint()
+            );
+        }
+        Ok(())
     }
 
     /// The tables a publication FOR ALL TABLES makes the source refuse UPDATE and DELETE of

@@ -5,7 +5,7 @@ use crate::WarehouseError;
 use migrate_core::{
     Catalog, ConstraintKind, Finding, Severity, SourceDialect, Table, TargetDialect,
 };
-use migrate_dialect::{CheckStatement, Checks};
+use migrate_dialect::{Checks, Conversion, SeparateStatement};
 
 /// What [`PostgresWarehouse::prepare`] does to the target table (AWS DMS's `TargetTablePrepMode`).
 /// In every mode a missing table is created.
@@ -29,43 +29,75 @@ fn without_foreign_keys(source: &Table) -> Table {
     table
 }
 
-/// `CREATE SCHEMA IF NOT EXISTS ...; CREATE TABLE ...` for `source`, written by the converter,
-/// its CHECK constraints apart (see [`add_checks`]), and the converter's findings.
-pub(crate) fn create_sql(
-    source: &Table,
-    from: SourceDialect,
-) -> (String, Vec<CheckStatement>, Vec<Finding>) {
+/// The converter's DDL of `source` (`CREATE SCHEMA IF NOT EXISTS ...; CREATE TABLE ...`), with
+/// what `apart` writes as statements of their own, and its findings.
+fn convert(source: &Table, from: SourceDialect, apart: Checks) -> Conversion {
     let catalog = Catalog {
         tables: vec![without_foreign_keys(source)],
         ..Catalog::default()
     };
-    let conversion = migrate_dialect::emit_with(
-        &catalog,
-        from,
-        TargetDialect::Postgres,
-        &[],
-        Checks::Separate,
-    );
+    migrate_dialect::emit_with(&catalog, from, TargetDialect::Postgres, &[], apart)
+}
+
+/// `CREATE SCHEMA IF NOT EXISTS ...; CREATE TABLE ...` for `source`, written by the converter,
+/// its CHECK constraints apart (see [`add_apart`]), and the converter's findings.
+pub(crate) fn create_sql(
+    source: &Table,
+    from: SourceDialect,
+) -> (String, Vec<SeparateStatement>, Vec<Finding>) {
+    let conversion = convert(source, from, Checks::Separate);
     (conversion.ddl, conversion.checks, conversion.findings)
 }
 
-/// Adds the CHECK constraints of table `name`, created in `tx`, each under a savepoint of its
-/// own: one that the target refuses (a function it calls is missing there, a condition the
-/// converter translated into something the server rejects) is left out with a warning that
-/// names the server's error and the statement to run later, and the table is loaded without it.
-async fn add_checks(
+/// What [`add_apart`] adds to a table after its `CREATE TABLE`.
+#[derive(Clone, Copy)]
+enum Apart {
+    Check,
+    Default,
+}
+
+impl Apart {
+    /// The warning that the target refused `statement` (for `reason`), about `object` of table
+    /// `name`.
+    fn refused(self, name: &str, object: &str, reason: &str, statement: &str) -> Finding {
+        match self {
+            Apart::Check => Finding::new(
+                Severity::Warning,
+                "constraint.check-refused",
+                object,
+                format!("CHECK not created: the target refused it ({reason}), so table {name} is created and loaded without it"),
+                format!("make the target able to run it (create the function it calls, or correct the condition), check that the rows satisfy it, then run: {statement};"),
+            ),
+            Apart::Default => Finding::new(
+                Severity::Warning,
+                "default.refused",
+                object,
+                format!("DEFAULT not set: the target refused it ({reason}), so table {name} is created and loaded without it (its rows keep the source's values; a row inserted in the target without a value for the column gets none from it)"),
+                format!("make the target able to run it (create the function it calls, or the extension that has it, or correct the expression), then run: {statement};"),
+            ),
+        }
+    }
+}
+
+/// Adds the CHECK constraints or the column defaults (`what`) of table `name`, created in
+/// `tx`, each under a savepoint of its own: one that the target refuses (a function it calls is
+/// missing there, an expression the converter translated into something the server rejects) is
+/// left out with a warning that names the server's error and the statement to run later, and
+/// the table is loaded without it.
+async fn add_apart(
     tx: &mut tokio_postgres::Transaction<'_>,
     name: &str,
-    checks: &[CheckStatement],
+    what: Apart,
+    statements: &[SeparateStatement],
     doing: &impl Fn(&str) -> String,
 ) -> Result<Vec<Finding>, WarehouseError> {
     let mut refused = Vec::new();
-    for check in checks {
+    for statement in statements {
         let savepoint = tx
-            .savepoint("migrate_check")
+            .savepoint("migrate_apart")
             .await
             .map_err(WarehouseError::database(doing("SAVEPOINT")))?;
-        let error = match savepoint.batch_execute(&check.sql).await {
+        let error = match savepoint.batch_execute(&statement.sql).await {
             Ok(()) => {
                 savepoint
                     .commit()
@@ -75,15 +107,15 @@ async fn add_checks(
             }
             Err(error) => error,
         };
-        // The server's refusal of the condition: a syntax or name error (class 42), a value
+        // The server's refusal of the expression: a syntax or name error (class 42), a value
         // it can't take (22), a feature it lacks (0A), rows that break it (23). Anything else
         // (a lost connection, a cancelled query, a deadlock, out of memory) fails the table,
-        // which a later run prepares again with its CHECKs: left out, one never comes back.
+        // which a later run prepares again with them: left out, one never comes back.
         let Some(server) = error
             .as_db_error()
             .filter(|server| ["42", "22", "0A", "23"].contains(&&server.code().code()[..2]))
         else {
-            return Err(WarehouseError::database(doing(&check.sql))(error));
+            return Err(WarehouseError::database(doing(&statement.sql))(error));
         };
         let reason = format!("{} (SQLSTATE {})", server.message(), server.code().code());
         savepoint
@@ -91,15 +123,9 @@ async fn add_checks(
             .await
             .map_err(WarehouseError::database(doing(&format!(
                 "ROLLBACK TO SAVEPOINT after the target refused {} ({reason})",
-                check.sql
+                statement.sql
             ))))?;
-        refused.push(Finding::new(
-            Severity::Warning,
-            "constraint.check-refused",
-            &check.object,
-            format!("CHECK not created: the target refused it ({reason}), so table {name} is created and loaded without it"),
-            format!("make the target able to run it (create the function it calls, or correct the condition), check that the rows satisfy it, then run: {};", check.sql),
-        ));
+        refused.push(what.refused(name, &statement.object, &reason, &statement.sql));
     }
     Ok(refused)
 }
@@ -296,10 +322,10 @@ impl PostgresWarehouse {
     /// Makes the target table of `source` ready for a full load, in one transaction: it creates
     /// the schema and the table (types, primary and unique keys, defaults, comments: exactly what
     /// `migrate convert` writes) when the table is missing; otherwise it drops and re-creates it
-    /// or truncates it as `mode` says. The table's CHECK constraints are added one at a time
-    /// after it: one the target refuses is left out with a `constraint.check-refused` warning,
-    /// and the table is loaded without it. Returns the converter's findings about the table,
-    /// and those warnings.
+    /// or truncates it as `mode` says. The table's column defaults that are expressions, then
+    /// its CHECK constraints, are added one at a time after it: one the target refuses is left
+    /// out with a `default.refused` or `constraint.check-refused` warning, and the table is
+    /// loaded without it. Returns the converter's findings about the table, and those warnings.
     ///
     /// **Checkpoints**: when rows are removed (`DropAndCreate`, `TruncateBeforeLoad` of an existing
     /// table), the table's chunk checkpoints are deleted in the same transaction, for every task:
@@ -318,7 +344,13 @@ impl PostgresWarehouse {
         mode: PrepMode,
     ) -> Result<Vec<Finding>, WarehouseError> {
         let name = target_name(source);
-        let (create, checks, mut findings) = create_sql(source, from);
+        let Conversion {
+            ddl: create,
+            checks,
+            defaults,
+            mut findings,
+            ..
+        } = convert(source, from, Checks::SeparateWithDefaults);
         let source_table = checkpoint::source_table_key(source);
         let doing = |what: &str| format!("preparing table {name} ({mode:?}): {what}");
         let mut client = self.client.lock().await;
@@ -348,7 +380,9 @@ impl PostgresWarehouse {
         match (exists, mode) {
             (false, _) => {
                 create_table(&mut tx, &name, &create, &doing).await?;
-                findings.extend(add_checks(&mut tx, &name, &checks, &doing).await?);
+                findings
+                    .extend(add_apart(&mut tx, &name, Apart::Default, &defaults, &doing).await?);
+                findings.extend(add_apart(&mut tx, &name, Apart::Check, &checks, &doing).await?);
                 checkpoint::forget_table(&tx, &source_table).await?;
             }
             (true, PrepMode::DropAndCreate) => {
@@ -358,7 +392,9 @@ impl PostgresWarehouse {
                     WarehouseError::database(doing(&format!("dropping it{hint}")))(source)
                 })?;
                 create_table(&mut tx, &name, &create, &doing).await?;
-                findings.extend(add_checks(&mut tx, &name, &checks, &doing).await?);
+                findings
+                    .extend(add_apart(&mut tx, &name, Apart::Default, &defaults, &doing).await?);
+                findings.extend(add_apart(&mut tx, &name, Apart::Check, &checks, &doing).await?);
                 checkpoint::forget_table(&tx, &source_table).await?;
             }
             (true, PrepMode::TruncateBeforeLoad) => {
