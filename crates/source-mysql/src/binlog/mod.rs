@@ -960,7 +960,9 @@ impl MysqlChangeStream {
                     // again): at its START ALTER it may yet fail, and a ROLLBACK ALTER changed
                     // nothing.
                     Some(AlterPhase::Start | AlterPhase::Rollback) => Statement::Other,
-                    Some(AlterPhase::Commit) | None => query::classify(&query.query()),
+                    Some(AlterPhase::Commit) | None => {
+                        query::classify(&query.query(), self.catalog.flavor)
+                    }
                 };
                 if !matches!(
                     statement,

@@ -2,6 +2,9 @@
 //! as row events; QUERY events carry transaction control (`BEGIN`, `COMMIT`), DDL, and, when a
 //! session switched to statement logging, DML that this stream can't decode.
 
+use crate::connect::Flavor;
+use std::borrow::Cow;
+
 /// The kind of a QUERY event's statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Statement {
@@ -95,22 +98,100 @@ pub(crate) fn alter_phase(body: &[u8]) -> Option<AlterPhase> {
     }
 }
 
+/// The length of the comment at the start of `text`, if it starts with one: `/* ... */`, or
+/// `-- ...` (the dashes followed by a blank) or `# ...` with its line's end; to the end of
+/// `text` when it is not closed.
+fn comment_len(text: &str) -> Option<usize> {
+    let dashes = text.strip_prefix("--").map(|rest| {
+        rest.chars()
+            .next()
+            .is_none_or(|c| c.is_ascii_whitespace() || c.is_ascii_control())
+    });
+    if let Some(rest) = text.strip_prefix("/*") {
+        Some(rest.find("*/").map_or(text.len(), |end| end + 4))
+    } else if text.starts_with('#') || dashes == Some(true) {
+        Some(text.find('\n').map_or(text.len(), |end| end + 1))
+    } else {
+        None
+    }
+}
+
+/// The length of the quoted text at the start of `text`, if it starts with one: a string
+/// (`'...'`, `"..."`: a backslash escapes the character after it) or an identifier (`` `...` ``,
+/// `"..."` under ANSI_QUOTES), the quote doubled inside; to the end of `text` when it is not
+/// closed.
+fn quoted_len(text: &str) -> Option<usize> {
+    let quote = text
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '\'' | '"' | '`'))?;
+    let mut chars = text.char_indices().skip(1);
+    while let Some((at, c)) = chars.next() {
+        if c == quote {
+            if !text[at + 1..].starts_with(quote) {
+                return Some(at + 1);
+            }
+            chars.next();
+        } else if c == '\\' && quote != '`' {
+            chars.next();
+        }
+    }
+    Some(text.len())
+}
+
+/// The length of the opening of an executable comment at the start of `text`, if it starts
+/// with one the server runs: `/*!` (MariaDB: or `/*M!`) and its version, when it has one (5 or 6
+/// digits; fewer are no version, and the server runs them as text).
+fn executable_opening(text: &str, flavor: Flavor) -> Option<usize> {
+    let rest = text
+        .strip_prefix("/*!")
+        .or_else(|| text.strip_prefix("/*M!").filter(|_| flavor.is_mariadb()))?;
+    let digits = rest.bytes().take(6).take_while(u8::is_ascii_digit).count();
+    let version = if digits >= 5 { digits } else { 0 };
+    Some(text.len() - rest.len() + version)
+}
+
+/// The statement as the server ran it: the text of an executable comment (`/*! ... */`,
+/// `/*!NNNNN ... */`; MariaDB's `/*M! ... */`, `/*M!NNNNNN ... */`, which MySQL does not run) is
+/// statement text, its opening and closing `*/` each turned into a blank; the first `*/`
+/// outside quotes and other comments closes it, also when another executable comment opened
+/// inside it, as in the server's lexer. The versions need no comparing: the server logs a
+/// versioned comment it did not run with its `!` blanked (`/* 99999 ... */`, `/*M 999999 ...
+/// */`), a plain comment.
+fn executed(statement: &str, flavor: Flavor) -> Cow<'_, str> {
+    let mut text = String::new();
+    let (mut copied, mut at, mut inside) = (0, 0, false);
+    while let Some(c) = statement[at..].chars().next() {
+        let rest = &statement[at..];
+        let opening = executable_opening(rest, flavor);
+        let closing = (inside && rest.starts_with("*/")).then_some(2);
+        if let Some(len) = opening.or(closing) {
+            text.push_str(&statement[copied..at]);
+            text.push(' ');
+            at += len;
+            copied = at;
+            inside = opening.is_some();
+        } else {
+            at += quoted_len(rest)
+                .or_else(|| comment_len(rest))
+                .unwrap_or(c.len_utf8());
+        }
+    }
+    if copied == 0 {
+        Cow::Borrowed(statement)
+    } else {
+        text.push_str(&statement[copied..]);
+        Cow::Owned(text)
+    }
+}
+
 /// The statement without leading blanks and comments (`/* ... */`, `-- ...`, `# ...`).
 fn skip_noise(mut text: &str) -> &str {
     loop {
         text = text.trim_start();
-        if let Some(rest) = text.strip_prefix("/*") {
-            match rest.find("*/") {
-                Some(end) => text = &rest[end + 2..],
-                None => return "",
-            }
-        } else if text.starts_with("-- ") || text.starts_with('#') {
-            match text.find('\n') {
-                Some(end) => text = &text[end + 1..],
-                None => return "",
-            }
-        } else {
-            return text;
+        match comment_len(text) {
+            Some(len) => text = &text[len..],
+            None => return text,
         }
     }
 }
@@ -220,36 +301,23 @@ fn renames(mut text: &str) -> Option<Vec<(Name, Name)>> {
 /// parentheses and comments.
 fn clauses(text: &str) -> Vec<&str> {
     let mut clauses = Vec::new();
-    let (mut depth, mut quote, mut start) = (0usize, None, 0);
-    let mut chars = text.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        match (quote, c) {
-            (Some(q), _) if c == q => {
-                // A doubled quote stays inside the quoted text.
-                if chars.peek().is_some_and(|&(_, next)| next == q) {
-                    chars.next();
-                } else {
-                    quote = None;
-                }
-            }
-            (Some(_), '\\') => {
-                chars.next();
-            }
-            (Some(_), _) => {}
-            (None, '\'' | '"' | '`') => quote = Some(c),
-            // A comment's quotes and commas are not the statement's.
-            (None, '/' | '-' | '#') if skip_noise(&text[at..]).len() < text.len() - at => {
-                let end = text.len() - skip_noise(&text[at..]).len();
-                while chars.next_if(|&(i, _)| i < end).is_some() {}
-            }
-            (None, '(') => depth += 1,
-            (None, ')') => depth = depth.saturating_sub(1),
-            (None, ',') if depth == 0 => {
+    let (mut depth, mut start, mut at) = (0usize, 0, 0);
+    while let Some(c) = text[at..].chars().next() {
+        // Quoted text's and comments' commas and parentheses are not the statement's.
+        if let Some(len) = quoted_len(&text[at..]).or_else(|| comment_len(&text[at..])) {
+            at += len;
+            continue;
+        }
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
                 clauses.push(&text[start..at]);
                 start = at + 1;
             }
             _ => {}
         }
+        at += c.len_utf8();
     }
     clauses.push(&text[start..]);
     clauses
@@ -364,8 +432,11 @@ fn rows_without_events(text: &str) -> Option<(Vec<Name>, String)> {
     })
 }
 
-pub(crate) fn classify(statement: &str) -> Statement {
-    let (first, rest) = keyword(statement);
+/// What `statement` means for the change stream, as the server of `flavor` ran it (see
+/// [`executed`]).
+pub(crate) fn classify(statement: &str, flavor: Flavor) -> Statement {
+    let statement = executed(statement, flavor);
+    let (first, rest) = keyword(&statement);
     match first.as_str() {
         "BEGIN" => Statement::Begin,
         "XA" => match keyword(rest).0.as_str() {
@@ -439,6 +510,11 @@ pub(crate) fn classify(statement: &str) -> Statement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `statement` classified as MariaDB ran it (shadows [`super::classify`]).
+    fn classify(statement: &str) -> Statement {
+        super::classify(statement, Flavor::MariaDb(10, 11))
+    }
 
     fn truncate(schema: Option<&str>, name: &str) -> Statement {
         Statement::Truncate((schema.map(str::to_string), name.to_string()))
@@ -662,5 +738,117 @@ mod tests {
                 "{kept}"
             );
         }
+    }
+
+    #[test]
+    fn executable_comments_are_read_as_the_server_ran_them() {
+        let renamed = |from: &str, to: &str| {
+            let changes = ColumnChanges {
+                renamed: vec![(from.to_string(), to.to_string())],
+                dropped: Vec::new(),
+            };
+            Statement::Alter(name(None, "t"), changes)
+        };
+        let unchanged = Statement::Alter(name(None, "t"), ColumnChanges::default());
+        for (statement, read) in [
+            (
+                "ALTER TABLE t /*!50100 CHANGE a b INT */",
+                renamed("a", "b"),
+            ),
+            ("ALTER TABLE t/*!CHANGE a b INT*/", renamed("a", "b")),
+            (
+                "ALTER TABLE t /*!100500 CHANGE a b INT */",
+                renamed("a", "b"),
+            ),
+            (
+                "ALTER TABLE t /*M!100500 CHANGE a b INT */",
+                renamed("a", "b"),
+            ),
+            ("ALTER TABLE t /*M! CHANGE a b INT */", renamed("a", "b")),
+            (
+                "/*!50100 ALTER TABLE t ADD x INT /*!50100 , CHANGE a b INT */",
+                renamed("a", "b"),
+            ),
+            // Versioned comments the server did not run, as MariaDB 10.11 logged them.
+            (
+                "ALTER TABLE t /* 80000 CHANGE a b INT */ ADD COLUMN x INT",
+                unchanged.clone(),
+            ),
+            (
+                "ALTER TABLE t /*M 999999 CHANGE a b INT */ ADD COLUMN x INT",
+                unchanged.clone(),
+            ),
+            (
+                "ALTER TABLE t /* 99999 ADD (* c *) COLUMN x INT */ CHANGE a b INT",
+                renamed("a", "b"),
+            ),
+            // Noise inside: a comment's `*/` closes the comment only; the server runs a line
+            // comment to the line's end, over a `*/`.
+            (
+                "ALTER TABLE t /*!50100 ADD /* c, */ x INT, CHANGE a b INT */",
+                renamed("a", "b"),
+            ),
+            (
+                "ALTER TABLE t ADD x INT /*!50100 -- c */\n, CHANGE a b INT */",
+                renamed("a", "b"),
+            ),
+            (
+                "ALTER TABLE t /*!50100 ADD x INT # c, */\n*/, CHANGE a b INT",
+                renamed("a", "b"),
+            ),
+            // Quoted, a `*/` ends nothing.
+            (
+                "ALTER TABLE t /*!50100 ADD `x*/` INT, CHANGE a b INT COMMENT 'it\\'s */,' */",
+                renamed("a", "b"),
+            ),
+            (
+                "ALTER TABLE t /*!50100 ADD \"x*/,\" INT */, CHANGE a b INT",
+                renamed("a", "b"),
+            ),
+            (
+                "ALTER TABLE t ADD `x\\` INT, CHANGE a b INT",
+                renamed("a", "b"),
+            ),
+            // Outside an executable comment, `*/` is the statement's.
+            ("ALTER TABLE t ADD x INT AS (a */*c*/ 2)", unchanged.clone()),
+            // Not closed (the server refuses it): the rest is a comment, or quoted.
+            ("ALTER TABLE t /* CHANGE a b INT", unchanged.clone()),
+            (
+                "ALTER TABLE t /*!50100 ADD x INT COMMENT '*/, CHANGE a b INT",
+                unchanged,
+            ),
+        ] {
+            assert_eq!(classify(statement), read, "{statement}");
+        }
+        assert_eq!(classify("TRUNCATE /* t"), Statement::Other);
+        // MySQL does not run MariaDB's.
+        assert_eq!(
+            super::classify(
+                "ALTER TABLE t /*M!100500 CHANGE a b INT */",
+                Flavor::Mysql(8, 0)
+            ),
+            Statement::Alter(name(None, "t"), ColumnChanges::default())
+        );
+        assert_eq!(
+            classify("/*!50100 RENAME TABLE a TO a2 */"),
+            Statement::Rename(vec![(name(None, "a"), name(None, "a2"))])
+        );
+        assert_eq!(
+            classify("/*!40000 ALTER TABLE t DISABLE KEYS */"),
+            Statement::Alter(name(None, "t"), ColumnChanges::default())
+        );
+        assert_eq!(
+            classify("/*!40101 TRUNCATE TABLE t */"),
+            truncate(None, "t")
+        );
+        assert_eq!(
+            classify("/*M!100500 DROP TABLE IF EXISTS a, b */"),
+            Statement::Drop(vec![name(None, "a"), name(None, "b")])
+        );
+        assert_eq!(
+            classify("ALTER TABLE ev /*!50100 DROP PARTITION p1 */"),
+            Statement::RowsWithoutEvents(vec![name(None, "ev")], "DROP PARTITION p1".into())
+        );
+        assert_eq!(classify("/*!50100 BEGIN */"), Statement::Begin);
     }
 }
