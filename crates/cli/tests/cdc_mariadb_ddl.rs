@@ -910,14 +910,15 @@ fn a_committed_two_phase_alter_is_acted_on_once() {
 
 /// Columns renamed by `CHANGE` (to a type of another kind: MariaDB converts the values, without
 /// row events) and `RENAME COLUMN`. The TableMap after them shows a column gone and another in
-/// its place; the QUERY event says it is a rename, so the task stops with the `RENAME COLUMN` to
-/// run on the target, then with the `ALTER COLUMN ... TYPE`, and after them every row is as in
-/// the source. A column dropped and another of another kind added in its place is still applied
-/// as a drop and an add; a swap of two names stops the task until `--restart`. Before, `CHANGE a
-/// b INT` of a VARCHAR was applied as a drop and an add, without a word: every row not changed
-/// again had NULL for b.
+/// its place; the QUERY event says it is a rename, so the target column is renamed, with its
+/// values: `RENAME COLUMN` goes on without a stop, while `CHANGE a b INT` of a VARCHAR then stops
+/// with the `ALTER COLUMN ... TYPE ... USING` that converts the renamed column, and after it every
+/// row is as in the source. A column dropped and another of another kind added in its place is
+/// still applied as a drop and an add; a swap of two names stops the task until `--restart`.
+/// Before, each rename stopped the task with the `RENAME COLUMN` to run on the target, and the
+/// type change named no `USING`, without which PostgreSQL refuses to make a VARCHAR an integer.
 #[test]
-fn renamed_columns_stop_the_task_until_the_target_has_them() {
+fn renamed_columns_are_renamed_in_the_target() {
     let Some(task) = Task::new(
         "cdc_my_colren",
         "CREATE TABLE r (id INT PRIMARY KEY, a VARCHAR(10), n INT, q INT) ENGINE=InnoDB;
@@ -932,23 +933,22 @@ fn renamed_columns_stop_the_task_until_the_target_has_them() {
     task.source
         .sql("ALTER TABLE r CHANGE a b INT; UPDATE r SET n = 10 WHERE id = 1;")
         .unwrap();
-    let rename = format!("ALTER TABLE {r} RENAME COLUMN a TO b");
+    let retype = format!("ALTER TABLE {r} ALTER COLUMN b TYPE integer USING b::integer");
     let stderr = task.refused(&[]);
     assert!(
-        stderr.contains("column a seems renamed to b") && stderr.contains(&rename),
+        stderr.contains("column b changed type") && stderr.contains(&retype),
         "{stderr}"
     );
+    assert!(!stderr.contains("seems renamed"), "{stderr}");
     let kept = task
         .target
-        .sql(&format!("SELECT string_agg(a, ',' ORDER BY id) FROM {r}"));
-    assert_eq!(kept.unwrap().trim_end(), "11,22,33", "nothing was dropped");
-    task.target.sql(&rename).unwrap();
-    let retype = format!("ALTER TABLE {r} ALTER COLUMN b TYPE integer");
-    let stderr = task.refused(&[]);
-    assert!(stderr.contains(&retype), "{stderr}");
-    task.target
-        .sql(&format!("{retype} USING b::integer"))
-        .unwrap();
+        .sql(&format!("SELECT string_agg(b, ',' ORDER BY id) FROM {r}"));
+    assert_eq!(
+        kept.unwrap().trim_end(),
+        "11,22,33",
+        "renamed, with its values"
+    );
+    task.target.sql(&retype).unwrap();
     task.ok(&[]);
     let columns = |columns: &str| {
         task.rows(
@@ -963,10 +963,6 @@ fn renamed_columns_stop_the_task_until_the_target_has_them() {
     task.source
         .sql("ALTER TABLE r RENAME COLUMN q TO q2; UPDATE r SET n = 20 WHERE id = 2;")
         .unwrap();
-    let rename = format!("ALTER TABLE {r} RENAME COLUMN q TO q2");
-    let stderr = task.refused(&[]);
-    assert!(stderr.contains(&rename), "{stderr}");
-    task.target.sql(&rename).unwrap();
     task.ok(&[]);
     let (source, target) = columns("id, b, n, q2");
     assert_eq!(target, source);
@@ -1001,11 +997,180 @@ fn renamed_columns_stop_the_task_until_the_target_has_them() {
     assert_eq!(target, "1|10|11\n2|20|22|2024-01-02\n3|30|33|2024-01-02");
 }
 
-/// A rename the `ALTER TABLE` hides after a comment holding a quote (`/* don't */`): the clauses
-/// are still told apart, so the task stops with the `RENAME COLUMN` to run instead of dropping
-/// the column and adding it empty. The statement is prepared, as the client strips comments.
+/// `CHANGE a b VARCHAR(10)` (the same type) and `RENAME COLUMN` of a captured table while the
+/// task is stopped: the next run renames the target columns, with their values, and goes on (a
+/// run under `--schema-changes stop` stops naming the renames, and makes none). A run over the
+/// same binlog range again (the checkpoint and the recorded definitions as they were before the
+/// `ALTER`, as after a crash between the target's rename and the checkpoint) meets the renames
+/// again, finds the target renamed already and goes on too. Before, each rename stopped the task
+/// with the `RENAME COLUMN` to run on the target.
 #[test]
-fn a_rename_after_a_comment_with_a_quote_stops_the_task() {
+fn same_type_renames_are_applied_and_replayed_harmlessly() {
+    let Some(task) = Task::new(
+        "cdc_my_renapply",
+        "CREATE TABLE ra (id INT PRIMARY KEY, a VARCHAR(10), n INT, q INT) ENGINE=InnoDB;
+         INSERT INTO ra VALUES (1, 'x1', 1, 1), (2, 'x2', 2, 2), (3, NULL, 3, 3);",
+    ) else {
+        return;
+    };
+    let ra = format!("{}.ra", task.source.name());
+    task.ok(&[]);
+    keep_state(&task);
+    task.source
+        .sql(
+            "ALTER TABLE ra CHANGE a b VARCHAR(10), RENAME COLUMN q TO q2;
+             UPDATE ra SET b = 'y2', n = 20 WHERE id = 2; INSERT INTO ra VALUES (4, 'x4', 4, 4);",
+        )
+        .unwrap();
+    let rows = (
+        "SELECT CONCAT_WS('|', id, IFNULL(b, '-'), n, q2) FROM ra ORDER BY id",
+        format!("SELECT concat_ws('|', id, coalesce(b, '-'), n, q2) FROM {ra} ORDER BY id"),
+    );
+    // Under `--schema-changes stop`, a rename is a change like another: nothing is made.
+    let stderr = task.refused(&["--schema-changes", "stop"]);
+    assert_says(
+        &stderr,
+        &[
+            "columns renamed in the source: a to b, q to q2",
+            "policy is stop",
+        ],
+    );
+    let (_, target) = task.rows("SELECT 1", &format!("SELECT string_agg(a, ',') FROM {ra}"));
+    assert_eq!(target, "x1,x2");
+    let stderr = task.run(&[]);
+    assert!(!stderr.contains("renamed"), "{stderr}");
+    let (source, target) = task.rows(rows.0, &rows.1);
+    assert_eq!(target, source);
+    assert_eq!(target, "1|x1|1|1\n2|y2|20|2\n3|-|3|3\n4|x4|4|4");
+
+    set_state_back(&task);
+    // Set back by the replay of the update after the ALTER, which the replay reads past.
+    task.target
+        .sql(&format!("UPDATE {ra} SET n = 99 WHERE id = 2"))
+        .unwrap();
+    task.source
+        .sql("UPDATE ra SET q2 = 30 WHERE id = 3;")
+        .unwrap();
+    let stderr = task.run(&[]);
+    assert!(!stderr.contains("renamed"), "{stderr}");
+    let (source, target) = task.rows(rows.0, &rows.1);
+    assert_eq!(target, source);
+    assert_eq!(target, "1|x1|1|1\n2|y2|20|2\n3|-|3|30\n4|x4|4|4");
+}
+
+/// Keeps the task's state (checkpoint, recorded definitions) for [`set_state_back`].
+fn keep_state(task: &Task) {
+    task.target
+        .sql(
+            "CREATE TABLE public.cp AS SELECT * FROM migrate.migrate_cdc_checkpoint;
+             CREATE TABLE public.def AS SELECT * FROM migrate.migrate_cdc_table;",
+        )
+        .unwrap();
+}
+
+/// Sets the task's state back to what [`keep_state`] kept: the next run reads the binlog from
+/// there again, with the definitions of then, as after a crash before the checkpoint.
+fn set_state_back(task: &Task) {
+    task.target
+        .sql(
+            "DELETE FROM migrate.migrate_cdc_checkpoint;
+             INSERT INTO migrate.migrate_cdc_checkpoint SELECT * FROM public.cp;
+             DELETE FROM migrate.migrate_cdc_table;
+             INSERT INTO migrate.migrate_cdc_table SELECT * FROM public.def;",
+        )
+        .unwrap();
+}
+
+/// A primary-key column renamed (`RENAME COLUMN id TO id2` of a key `(id, v)`): the target's
+/// column is renamed too, and the changes after it (an update, a change of the key, a delete,
+/// an insert) are applied by the key under its new name; a replay of the same binlog range
+/// finds the target renamed and goes on. Before, the task stopped as for a dropped key column
+/// ("reload the table").
+#[test]
+fn a_renamed_key_column_is_renamed_in_the_target() {
+    let Some(task) = Task::new(
+        "cdc_my_renkey",
+        "CREATE TABLE rk (id INT, v INT, n INT, PRIMARY KEY (id, v)) ENGINE=InnoDB;
+         INSERT INTO rk VALUES (1, 1, 1), (2, 2, 2), (3, 3, 3);",
+    ) else {
+        return;
+    };
+    let rk = format!("{}.rk", task.source.name());
+    task.ok(&[]);
+    keep_state(&task);
+    task.source
+        .sql(
+            "ALTER TABLE rk RENAME COLUMN id TO id2; UPDATE rk SET n = 20 WHERE id2 = 2;
+             UPDATE rk SET id2 = 10 WHERE id2 = 1; DELETE FROM rk WHERE id2 = 3;
+             INSERT INTO rk VALUES (4, 4, 4);",
+        )
+        .unwrap();
+    let rows = (
+        "SELECT CONCAT_WS('|', id2, v, n) FROM rk ORDER BY id2",
+        format!("SELECT concat_ws('|', id2, v, n) FROM {rk} ORDER BY id2"),
+    );
+    task.ok(&[]);
+    let (source, target) = task.rows(rows.0, &rows.1);
+    assert_eq!(target, source);
+    assert_eq!(target, "2|2|20\n4|4|4\n10|1|1");
+
+    set_state_back(&task);
+    task.source
+        .sql("UPDATE rk SET n = 40 WHERE id2 = 4;")
+        .unwrap();
+    task.ok(&[]);
+    let (source, target) = task.rows(rows.0, &rows.1);
+    assert_eq!(target, source);
+    assert_eq!(target, "2|2|20\n4|4|40\n10|1|1");
+}
+
+/// A column a `rename` rule of the task names (`a` to `x`), renamed on the source (`RENAME
+/// COLUMN a TO b`): whether the target column should become `b` or keep the rule's name (with a
+/// rule for `b`) is the user's call, so the task stops as before with the `RENAME COLUMN` to run,
+/// and goes on after it.
+#[test]
+fn a_renamed_column_a_rename_rule_names_stops_the_task() {
+    let Some(task) = Task::new(
+        "cdc_my_renrule",
+        "CREATE TABLE rn (id INT PRIMARY KEY, a VARCHAR(10), n INT) ENGINE=InnoDB;
+         INSERT INTO rn VALUES (1, 'x1', 1), (2, 'x2', 2);",
+    ) else {
+        return;
+    };
+    let rn = format!("{}.rn", task.source.name());
+    let mapping = task.mapping(&[&format!(
+        r#"{{"rule-type": "transformation", "rule-id": "2", "rule-name": "2",
+            "rule-action": "rename", "rule-target": "column", "value": "x",
+            "object-locator": {{"schema-name": "{}", "table-name": "rn", "column-name": "a"}}}}"#,
+        task.source.name()
+    )]);
+    let mapping = [mapping[0].as_str(), mapping[1].as_str()];
+    task.ok(&mapping);
+    task.source
+        .sql("ALTER TABLE rn RENAME COLUMN a TO b; UPDATE rn SET n = 10 WHERE id = 1;")
+        .unwrap();
+    let rename = format!("ALTER TABLE {rn} RENAME COLUMN x TO b");
+    let stderr = task.refused(&mapping);
+    assert!(
+        stderr.contains("column x seems renamed to b") && stderr.contains(&rename),
+        "{stderr}"
+    );
+    task.target.sql(&rename).unwrap();
+    task.ok(&mapping);
+    let (source, target) = task.rows(
+        "SELECT CONCAT_WS('|', id, b, n) FROM rn ORDER BY id",
+        &format!("SELECT concat_ws('|', id, b, n) FROM {rn} ORDER BY id"),
+    );
+    assert_eq!(target, source);
+    assert_eq!(target, "1|x1|10\n2|x2|2");
+}
+
+/// A rename the `ALTER TABLE` hides after a comment holding a quote (`/* don't */`): the clauses
+/// are still told apart, so the target column is renamed, with its values, instead of dropped
+/// and added empty (then the task stops with the change of its type to make). The statement is
+/// prepared, as the client strips comments.
+#[test]
+fn a_rename_after_a_comment_with_a_quote_is_a_rename() {
     let Some(task) = Task::new(
         "cdc_my_rencomment",
         "CREATE TABLE rc (id INT PRIMARY KEY, a VARCHAR(10), n INT) ENGINE=InnoDB;
@@ -1021,16 +1186,10 @@ fn a_rename_after_a_comment_with_a_quote_stops_the_task() {
              UPDATE rc SET n = 10 WHERE id = 1;",
         )
         .unwrap();
-    let rename = format!("ALTER TABLE {rc} RENAME COLUMN a TO b");
-    let stderr = task.refused(&[]);
-    assert!(stderr.contains(&rename), "{stderr}");
-    task.target.sql(&rename).unwrap();
-    let retype = format!("ALTER TABLE {rc} ALTER COLUMN b TYPE integer");
+    let retype = format!("ALTER TABLE {rc} ALTER COLUMN b TYPE integer USING b::integer");
     let stderr = task.refused(&[]);
     assert!(stderr.contains(&retype), "{stderr}");
-    task.target
-        .sql(&format!("{retype} USING b::integer"))
-        .unwrap();
+    task.target.sql(&retype).unwrap();
     task.ok(&[]);
     let (source, target) = task.rows(
         "SELECT CONCAT_WS('|', id, b, n, x) FROM rc ORDER BY id",
@@ -1083,7 +1242,7 @@ fn a_removed_column_renamed_is_added_as_a_new_column() {
 }
 
 /// A generated column renamed (`RENAME COLUMN g TO g2`, the same expression): its values are
-/// the same, so it is a rename like any other (the task stops with the `RENAME COLUMN` to run),
+/// the same, so it is a rename like any other (the target column is renamed, with its values),
 /// not a generated column added to rows that exist.
 #[test]
 fn a_generated_column_renamed_is_a_rename() {
@@ -1099,10 +1258,6 @@ fn a_generated_column_renamed_is_a_rename() {
     task.source
         .sql("ALTER TABLE rg RENAME COLUMN g TO g2; UPDATE rg SET x = 10 WHERE id = 1;")
         .unwrap();
-    let rename = format!("ALTER TABLE {rg} RENAME COLUMN g TO g2");
-    let stderr = task.refused(&[]);
-    assert!(stderr.contains(&rename), "{stderr}");
-    task.target.sql(&rename).unwrap();
     task.ok(&[]);
     let (source, target) = task.rows(
         "SELECT CONCAT_WS('|', id, x, g2) FROM rg ORDER BY id",
@@ -1110,4 +1265,92 @@ fn a_generated_column_renamed_is_a_rename() {
     );
     assert_eq!(target, source);
     assert_eq!(target, "1|10|20\n2|2|4");
+}
+
+/// Columns renamed inside an executable comment, as tools and dump scripts write DDL (`ALTER
+/// TABLE t /*M!100500 CHANGE a b INT */`, a whole `/*!50100 ALTER TABLE ... */`): the server runs
+/// the comment's text, so each is a rename exactly as the plain `CHANGE`: the target column is
+/// renamed with its values (then the task stops with the change of type to make), and every row
+/// is as in the source. Before, the comment was skipped as a comment: the rename was applied as
+/// a drop and an add, and the column's values were lost without a word.
+#[test]
+fn a_rename_inside_an_executable_comment_is_a_rename() {
+    let Some(task) = Task::new(
+        "cdc_my_renexec",
+        "CREATE TABLE re (id INT PRIMARY KEY, a VARCHAR(10), n INT) ENGINE=InnoDB;
+         INSERT INTO re VALUES (1, '11', 1), (2, '22', 2);",
+    ) else {
+        return;
+    };
+    let re = format!("{}.re", task.source.name());
+    task.ok(&[]);
+    task.source
+        .sql("ALTER TABLE re /*M!100500 CHANGE a b INT */; UPDATE re SET n = 10 WHERE id = 1;")
+        .unwrap();
+    let retype = format!("ALTER TABLE {re} ALTER COLUMN b TYPE integer USING b::integer");
+    let stderr = task.refused(&[]);
+    assert!(stderr.contains(&retype), "{stderr}");
+    let kept = task
+        .target
+        .sql(&format!("SELECT string_agg(b, ',' ORDER BY id) FROM {re}"));
+    assert_eq!(
+        kept.unwrap().trim_end(),
+        "11,22",
+        "renamed, with its values"
+    );
+    task.target.sql(&retype).unwrap();
+    task.ok(&[]);
+
+    // The whole statement in a comment, as a dump writes it.
+    task.source
+        .sql("/*!50100 ALTER TABLE re CHANGE n m INT */; UPDATE re SET b = 20 WHERE id = 2;")
+        .unwrap();
+    task.ok(&[]);
+    let (source, target) = task.rows(
+        "SELECT CONCAT_WS('|', id, b, m) FROM re ORDER BY id",
+        &format!("SELECT concat_ws('|', id, b, m) FROM {re} ORDER BY id"),
+    );
+    assert_eq!(target, source);
+    assert_eq!(target, "1|11|10\n2|20|2");
+}
+
+/// A captured table renamed inside an executable comment (`/*!50100 RENAME TABLE a TO a2 */`)
+/// to a name the task selects stops the task like the plain `RENAME TABLE`, quoting the
+/// statement; the target's `a` keeps the rows. Before, the rename was not seen: `a2` was
+/// captured as a new table holding only the rows changed after it.
+#[test]
+fn a_table_renamed_inside_an_executable_comment_stops_the_task() {
+    let Some(task) = Task::new(
+        "cdc_my_tabexec",
+        "CREATE TABLE a (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB;
+         INSERT INTO a VALUES (1, 'a1'), (2, 'a2');",
+    ) else {
+        return;
+    };
+    let db = task.source.name().to_string();
+    task.ok(&[]);
+    let statement = "/*!50100 RENAME TABLE a TO a2 */";
+    task.source
+        .sql(&format!(
+            "{statement}; UPDATE a2 SET v = 'changed' WHERE id = 1;"
+        ))
+        .unwrap();
+    let stderr = task.refused(&[]);
+    assert_says(
+        &stderr,
+        &[
+            &format!(
+                "captured table {db}.a was renamed to {db}.a2 (`{statement}`), which the task selects"
+            ),
+            "--restart",
+        ],
+    );
+    let (_, target) = task.rows(
+        "SELECT 1",
+        &format!(
+            "SELECT string_agg(id || '|' || v, ',' ORDER BY id) FROM {}",
+            task.target_table("a")
+        ),
+    );
+    assert_eq!(target, "1|a1,2|a2");
 }

@@ -35,7 +35,9 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, Array, ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{Schema, SchemaRef};
 use futures::StreamExt;
-use migrate_core::{Catalog, ErrorClass, Ident, QualifiedName, Retry, Severity, Table};
+use migrate_core::{
+    Catalog, ErrorClass, Ident, QualifiedName, Retry, Severity, Table, TargetDialect,
+};
 use migrate_source::{
     before_column, key_columns, ChangeEvent, ChangeSource, ChangeStream, ColumnFilter, Position,
     ReadValue, Selection, TableFilter, OP_COLUMN, UNCHANGED_COLUMN,
@@ -307,6 +309,30 @@ fn capture_of<S: ChangeSource>(
         &quote,
     )?;
     Capture::new(load).map(Some)
+}
+
+/// The column renames `renamed` (source names, see [`ChangeEvent::Table`]) as renames of the
+/// target columns of `old` to those of `new`. A rename the task's mapping makes unclear is left
+/// out, for the warehouse to take as a drop and an add (it stops the task while the target has
+/// the old column): a column the mapping leaves out, before or after, or one a rule names (a
+/// `rename` or a prefix: its target name is not the source's own, folded as the target folds
+/// names), whose target name the user may rather keep by a rule for the new name.
+fn target_renames(
+    old: &Capture,
+    new: &Capture,
+    renamed: &[(String, String)],
+    dialect: TargetDialect,
+) -> Vec<(String, String)> {
+    let own_name = |capture: &Capture, source: &str| {
+        let stored = stored_ident(source, dialect);
+        (capture.sources.iter())
+            .find(|(target, s)| s == source && stored_ident(target, dialect) == stored)
+            .map(|(target, _)| target.clone())
+    };
+    renamed
+        .iter()
+        .filter_map(|(from, to)| Some((own_name(old, from)?, own_name(new, to)?)))
+        .collect()
 }
 
 /// Refuses a table whose target the selection rules select too, in the same database: every
@@ -1294,7 +1320,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                     batch.bytes += batch.pending(&table).push(row)?;
                 }
             }
-            ChangeEvent::Table { table } => {
+            ChangeEvent::Table { table, renamed } => {
                 // A schema change is applied to the target (and its definition saved) as it
                 // arrives, ahead of the checkpoint. At a transaction boundary, the changes before
                 // it are applied first, so that the checkpoint never lies before a schema change
@@ -1310,7 +1336,7 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 if let Some(pending) = batch.tables.get_mut(&table.name) {
                     spill(&self.stage, &self.session, number, &table.name, pending).await?;
                 }
-                self.table_changed(table).await?
+                self.table_changed(table, &renamed).await?
             }
             // A transaction without a change of a captured table (of other tables, or migrate's
             // own checkpoint where the target is the source database) makes no batch: its
@@ -1341,8 +1367,13 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         }
     }
 
-    /// A table's columns changed on the source, or a new table appeared.
-    async fn table_changed(&mut self, table: Table) -> Result<(), ReplicateError> {
+    /// A table's columns changed on the source (`renamed`: the renames the source is sure of),
+    /// or a new table appeared.
+    async fn table_changed(
+        &mut self,
+        table: Table,
+        renamed: &[(String, String)],
+    ) -> Result<(), ReplicateError> {
         let Some(capture) = capture_of(self.task, &self.source, &table)? else {
             return Ok(());
         };
@@ -1350,11 +1381,14 @@ impl<S: ChangeSource> CdcRun<'_, S> {
         let dialect = self.source.dialect();
         match self.captures.get(&table.name) {
             Some(old) => {
+                let renamed =
+                    target_renames(old, &capture, renamed, crate::target_dialect(self.task));
                 let actions = self
                     .warehouse
                     .evolve_table(
                         &old.load.target,
                         &capture.load.target,
+                        &renamed,
                         dialect,
                         self.cdc.schema_changes,
                     )

@@ -475,7 +475,7 @@ async fn added_and_dropped_columns_announce_the_new_definition() {
         names(rows(&events[0])),
         ["__op", "__unchanged", "__before_id", "id", "note"]
     );
-    let ChangeEvent::Table { table } = &events[2] else {
+    let ChangeEvent::Table { table, .. } = &events[2] else {
         panic!("expected the new definition, got {:?}", events[2])
     };
     let columns: Vec<(&str, String)> = table
@@ -498,7 +498,7 @@ async fn added_and_dropped_columns_announce_the_new_definition() {
         ["__op", "__unchanged", "__before_id", "id", "note", "qty"]
     );
     assert_eq!(column::<Decimal128Array>(batch, "qty").value(0), 2500);
-    let ChangeEvent::Table { table } = &events[5] else {
+    let ChangeEvent::Table { table, .. } = &events[5] else {
         panic!("expected the definition without note, got {:?}", events[5])
     };
     assert_eq!(table.columns.len(), 2);
@@ -531,7 +531,7 @@ async fn a_column_added_with_a_default_that_is_not_a_constant_stops_the_stream()
     )
     .unwrap();
     let events = until_commits(&mut stream, 2).await;
-    let ChangeEvent::Table { table } = &events[2] else {
+    let ChangeEvent::Table { table, .. } = &events[2] else {
         panic!("expected the new definition, got {:?}", events[2])
     };
     assert_eq!(table.columns.len(), 5);
@@ -845,7 +845,7 @@ async fn new_selected_tables_are_announced_and_untypable_columns_stop_the_stream
     )
     .unwrap();
     let events = until_commits(&mut stream, 1).await;
-    let ChangeEvent::Table { table } = &events[0] else {
+    let ChangeEvent::Table { table, .. } = &events[0] else {
         panic!("the new table's definition first: {events:?}")
     };
     assert_eq!(table.name.name.value, "late");

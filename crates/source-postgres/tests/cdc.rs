@@ -184,7 +184,7 @@ async fn the_slot_snapshot_and_its_changes_meet_exactly_and_resume_by_position()
     let table_events: Vec<&migrate_core::Table> = got
         .iter()
         .filter_map(|e| match e {
-            ChangeEvent::Table { table } => Some(table),
+            ChangeEvent::Table { table, .. } => Some(table),
             _ => None,
         })
         .collect();

@@ -73,7 +73,17 @@ pub enum ChangeEvent {
     /// A table's definition as of this point of the stream: a table seen for the first time, or
     /// one whose columns changed (ADD / DROP COLUMN). Column types are canonical (the converter's
     /// type mapping). Sent before the first row that uses it.
-    Table { table: Table },
+    ///
+    /// `renamed`: the columns the source knows for certain were renamed between the table's
+    /// previous definition and this one, as (old name, new name) in the source's names, each
+    /// with the type it had (a type the same statement changed comes in a later definition).
+    /// MySQL/MariaDB read them from the `ALTER TABLE`'s statement; a source whose log can't tell
+    /// a rename from a drop and an add (PostgreSQL's pgoutput carries names only) leaves it
+    /// empty, and its renames look like a column dropped and one added.
+    Table {
+        table: Table,
+        renamed: Vec<(String, String)>,
+    },
     /// The transaction whose rows came before committed. Resuming from `position` delivers
     /// exactly the transactions that committed after it.
     Commit {

@@ -11,7 +11,8 @@
 //! - CDC: [`PostgresWarehouse::apply_changes`] applies a batch of changes (every table's, as
 //!   record batches of [`staged_change_schema`]) exactly once, reduced to the net change per key,
 //!   in one transaction with the task's row in `migrate.migrate_cdc_checkpoint`;
-//!   [`PostgresWarehouse::evolve_table`] carries ADD/DROP COLUMN per [`SchemaChangePolicy`];
+//!   [`PostgresWarehouse::evolve_table`] carries ADD/DROP/RENAME COLUMN per
+//!   [`SchemaChangePolicy`];
 //!   [`redshift::apply_changes_sql`] is the same apply as Redshift SQL.
 //!
 //! Values follow the `migrate-batch` contract: each Arrow column is converted into the target

@@ -1095,6 +1095,7 @@ async fn schema_changes_follow_the_policy() {
         .evolve_table(
             &old,
             &new,
+            &[],
             SourceDialect::Postgres,
             SchemaChangePolicy::Stop,
         )
@@ -1113,6 +1114,7 @@ async fn schema_changes_follow_the_policy() {
             .evolve_table(
                 &old,
                 &new,
+                &[],
                 SourceDialect::Postgres,
                 SchemaChangePolicy::Apply,
             )
@@ -1158,6 +1160,7 @@ async fn schema_changes_follow_the_policy() {
         wh.evolve_table(
             &new,
             &retyped,
+            &[],
             SourceDialect::Postgres,
             SchemaChangePolicy::Apply,
         )

@@ -70,7 +70,9 @@ use crate::read::find_column;
 use crate::sql::{display_name, quote_ident, table_sql_name};
 use crate::{MysqlSnapshot, MysqlSource, SourceError};
 use futures::{FutureExt, StreamExt};
-use migrate_core::{Column, ColumnDefault, Ident, LogicalType, QualifiedName, Table};
+use migrate_core::{
+    Column, ColumnDefault, ConstraintKind, Ident, LogicalType, QualifiedName, Table,
+};
 use migrate_source::{
     ChangeEvent, ChangeSource, ChangeStream, ColumnFilter, Position, Selection, TableFilter,
     START_OVER,
@@ -173,6 +175,23 @@ fn renamed_columns<'c>(
         }
     }
     Ok(renamed)
+}
+
+/// `table`'s keys with the columns `renamed` (old name, new name) named anew: a key column
+/// renamed is the same key, under its new name.
+fn rename_in_constraints(table: &mut Table, renamed: &[(String, String)]) {
+    for constraint in &mut table.constraints {
+        let columns = match &mut constraint.kind {
+            ConstraintKind::PrimaryKey(columns) | ConstraintKind::Unique(columns) => columns,
+            ConstraintKind::ForeignKey(key) => &mut key.columns,
+            ConstraintKind::Check(_) => continue,
+        };
+        for column in columns {
+            if let Some((_, to)) = renamed.iter().find(|(from, _)| *from == column.value) {
+                *column = Ident::new(to);
+            }
+        }
+    }
 }
 
 /// The GTID state carried along the stream.
@@ -829,10 +848,15 @@ impl MysqlChangeStream {
         format!("{} at {}:{pos}", self.endpoint, self.file)
     }
 
-    /// Announces `table`'s definition: the rows gathered before it go first.
-    fn announce(&mut self, table: Table) -> Result<(), SourceError> {
+    /// Announces `table`'s definition, reached by the column renames `renamed` (see
+    /// [`ChangeEvent::Table`]): the rows gathered before it go first.
+    fn announce(
+        &mut self,
+        table: Table,
+        renamed: Vec<(String, String)>,
+    ) -> Result<(), SourceError> {
         self.flush()?;
-        self.out.push_back(ChangeEvent::Table { table });
+        self.out.push_back(ChangeEvent::Table { table, renamed });
         self.delivered = true;
         Ok(())
     }
@@ -1233,17 +1257,16 @@ impl MysqlChangeStream {
     /// column gone and another in its place, maybe of another type, whose values the ALTER
     /// converted without row events: taken for a drop and an add, the column's values would be
     /// lost on the target. So the renames are announced first, by themselves: the definition
-    /// with the columns renamed and their types as they were, which the target takes for a
-    /// rename (the task stops with the `RENAME COLUMN` to run there while the target has the old
-    /// column); a type the same statement changed is then seen at the next TableMap, as a
-    /// `MODIFY`'s is. A run resumed before the statement, whose definition has the new names
-    /// already, announces nothing: a rename whose new name the definition has (MySQL refuses two
-    /// columns of one name) is past unless the statement also renames that column away or drops
-    /// it, which makes it a swap (or a column dropped and its name taken) that can't be followed:
-    /// a definite error. A key column renamed is left to the key's own check (its target table
-    /// is keyed by the old name), and a column the task leaves out is not announced (the target
-    /// never had it). The columns the table's next `ALTER TABLE` is judged by
-    /// ([`Watched::judged`]) are renamed too, so that a generated column renamed is not taken
+    /// with the columns renamed and their types as they were, together with the renames, which
+    /// the target applies as such; a type the same statement changed is then seen at the next
+    /// TableMap, as a `MODIFY`'s is. A run resumed before the statement, whose definition has the
+    /// new names already, announces nothing: a rename whose new name the definition has (MySQL
+    /// refuses two columns of one name) is past unless the statement also renames that column
+    /// away or drops it, which makes it a swap (or a column dropped and its name taken) that
+    /// can't be followed: a definite error. A key column renamed is announced with the key under
+    /// its new name (the table's other keys too), and a column the task leaves out is not
+    /// announced (the target never had it). The columns the table's next `ALTER TABLE` is judged
+    /// by ([`Watched::judged`]) are renamed too, so that a generated column renamed is not taken
     /// for one added.
     fn columns_renamed(
         &mut self,
@@ -1257,10 +1280,7 @@ impl MysqlChangeStream {
         let Some(watched) = self.watched.get(&key) else {
             return Ok(());
         };
-        let keys = migrate_source::key_columns(&watched.table);
-        let kept = |column: &str| {
-            !keys.iter().any(|k| k == column) && (self.columns)(&watched.table, column)
-        };
+        let kept = |column: &str| (self.columns)(&watched.table, column);
         let mut table = watched.table.clone();
         table.columns = renamed_columns(&watched.table.columns, changes, kept).map_err(
             |(from, to)| {
@@ -1279,14 +1299,20 @@ impl MysqlChangeStream {
         // renames are there already.
         let judged = renamed_columns(&watched.judged, changes, |_| true)
             .unwrap_or_else(|_| watched.judged.clone());
-        let announce = table.columns != watched.table.columns;
+        // `renamed_columns` renames in place: the columns whose name differs are the renames.
+        let renamed: Vec<(String, String)> = (watched.table.columns.iter())
+            .zip(&table.columns)
+            .filter(|(before, after)| before.name != after.name)
+            .map(|(before, after)| (before.name.value.clone(), after.name.value.clone()))
+            .collect();
         if let Some(watched) = self.watched.get_mut(&key) {
             watched.judged = judged;
         }
-        if !announce {
+        if renamed.is_empty() {
             return Ok(());
         }
-        self.announce(table.clone())?;
+        rename_in_constraints(&mut table, &renamed);
+        self.announce(table.clone(), renamed)?;
         if let Some(watched) = self.watched.get_mut(&key) {
             watched.table = table;
         }
@@ -1423,7 +1449,7 @@ impl MysqlChangeStream {
             let layout = Layout::new(table.clone(), &map.columns)?;
             refuse_auto_increment_generated(&table, &self.columns)?;
             tracing::info!(table = %name, "a new table of the selection: announcing its definition");
-            self.announce(table.clone())?;
+            self.announce(table.clone(), Vec::new())?;
             self.ids.insert(tme.table_id(), Some(key.clone()));
             self.watched
                 .insert(key, Watched::new(table, Some(map), Some(layout)));
@@ -1576,7 +1602,7 @@ impl MysqlChangeStream {
         if announce {
             refuse_auto_increment_generated(&table, &self.columns)?;
             tracing::info!(table = %display_name(&table), "the table's columns changed in the binlog: announcing its new definition");
-            self.announce(table.clone())?;
+            self.announce(table.clone(), Vec::new())?;
         }
         if let Some(watched) = self.watched.get_mut(&key) {
             watched.table = table;

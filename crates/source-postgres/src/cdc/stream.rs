@@ -568,12 +568,16 @@ impl PostgresChanges {
                     None => None,
                 };
                 if let Some(renamed) = renamed {
-                    self.pending
-                        .push_back(ChangeEvent::Table { table: renamed });
+                    // A guess, not a certainty: the target stops on it (see `renamed_in_place`).
+                    self.pending.push_back(ChangeEvent::Table {
+                        table: renamed,
+                        renamed: Vec::new(),
+                    });
                 }
                 self.tables.insert(name.clone(), table.clone());
                 self.pending.push_back(ChangeEvent::Table {
                     table: table.clone(),
+                    renamed: Vec::new(),
                 });
                 table
             }

@@ -1,10 +1,13 @@
-//! Source schema changes during CDC (ADD COLUMN, DROP COLUMN) carried to the target table, with
-//! the converter's type mapping.
+//! Source schema changes during CDC (ADD COLUMN, DROP COLUMN, and the RENAME COLUMNs the source is
+//! sure of) carried to the target table, with the converter's type mapping.
 
 use super::prepare::create_sql;
 use super::{target_column, target_name, PostgresWarehouse};
 use crate::WarehouseError;
-use migrate_core::{Column, Finding, Ident, QualifiedName, Severity, SourceDialect, Table};
+use migrate_core::{
+    Column, Finding, Ident, QualifiedName, Severity, SourceDialect, Table, TargetDialect,
+};
+use migrate_sqlrewrite::stored_ident;
 
 /// What [`PostgresWarehouse::evolve_table`] does when a source table gains or loses columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,26 +32,35 @@ fn names(columns: &[&Column]) -> String {
 }
 
 impl PostgresWarehouse {
-    /// Carries a change of source table `old` into `new` (same table, columns added or dropped)
-    /// to the target table, as `policy` says, in one transaction; returns what was done as
-    /// findings (`cdc.column-added`, `cdc.column-dropped`, plus the converter's findings about new
-    /// columns). Nothing to do (no column added or dropped) returns no findings.
+    /// Carries a change of source table `old` into `new` (same table, columns added, dropped or
+    /// renamed) to the target table, as `policy` says, in one transaction; returns what was done
+    /// as findings (`cdc.column-added`, `cdc.column-dropped`, `cdc.column-renamed`, plus the
+    /// converter's findings about new columns). Nothing to do returns no findings.
+    ///
+    /// `renamed`: the columns the source knows were renamed, as (old, new) names of target
+    /// columns (`old`'s and `new`'s). A rename that does not fit the two definitions (the old
+    /// name still in `new`, the new one already in `old`, another type, a key column that is not
+    /// at the same place of the new key) is taken as a drop and an add, like any rename the
+    /// source could not tell.
     ///
     /// **Apply**: each added column is written by the converter (`migrate_dialect::emit`, types,
     /// defaults and NOT NULL as for `prepare`) and added with `ADD COLUMN IF NOT EXISTS`; each
-    /// dropped column is removed with `DROP COLUMN IF EXISTS`. So running it again after a crash
-    /// is harmless. Existing target rows get the new column's default (or NULL), as the source's
-    /// rows did. Call it before applying the first change that uses the new definition; changes
-    /// staged under the old definition must be applied first.
+    /// dropped column is removed with `DROP COLUMN IF EXISTS`; each renamed one is renamed with
+    /// `RENAME COLUMN` while the target has the old name and not the new one (already renamed:
+    /// nothing to do). So running it again after a crash is harmless. Existing target rows get
+    /// the new column's default (or NULL), as the source's rows did. Call it before applying the
+    /// first change that uses the new definition; changes staged under the old definition must
+    /// be applied first.
     ///
-    /// Errors (definite, nothing changed): under [`SchemaChangePolicy::Stop`], any added or
-    /// dropped column; under both policies, a dropped key column, and a column whose type
-    /// changed while the target column does not have the type the converter makes of the new
-    /// one yet (those need a decision: change the target by hand, or reload the table).
+    /// Errors (definite, nothing changed): under [`SchemaChangePolicy::Stop`], any added,
+    /// dropped or renamed column; under both policies, a dropped key column, and a column whose
+    /// type changed while the target column does not have the type the converter makes of the
+    /// new one yet (those need a decision: change the target by hand, or reload the table).
     pub async fn evolve_table(
         &self,
         old: &Table,
         new: &Table,
+        renamed: &[(String, String)],
         from: SourceDialect,
         policy: SchemaChangePolicy,
     ) -> Result<Vec<Finding>, WarehouseError> {
@@ -60,15 +72,53 @@ impl PostgresWarehouse {
         let find = |table: &'_ Table, name: &str| -> Option<usize> {
             table.columns.iter().position(|c| c.name.value == name)
         };
+        let keys = migrate_source::key_columns(old);
+        let new_keys = migrate_source::key_columns(new);
+        let fitting: Vec<(&Column, &Column)> = renamed
+            .iter()
+            .filter_map(|(was, now)| {
+                let (before, after) =
+                    (&old.columns[find(old, was)?], &new.columns[find(new, now)?]);
+                // A key column renamed keeps its place in the key (the rows are applied by the
+                // new name once the target has it); anything else is a change of key.
+                let fits = find(new, was).is_none()
+                    && find(old, now).is_none()
+                    && before.data_type == after.data_type
+                    && keys.iter().position(|k| k == was) == new_keys.iter().position(|k| k == now);
+                fits.then_some((before, after))
+            })
+            .collect();
+        // The renames to make, and those the target has made already (a replay after a crash).
+        // With both names there, or neither, it is not the table the rename was of: taken as a
+        // drop and an add, which stops the task while the target has the old column.
+        let mut renames = Vec::new();
+        let mut made = Vec::new();
+        if !fitting.is_empty() {
+            let columns = self.target_columns(&target).await?;
+            let has = |column: &Column| {
+                columns.contains(&stored_ident(&column.name.value, TargetDialect::Postgres))
+            };
+            for (before, after) in fitting {
+                match (has(before), has(after)) {
+                    (true, false) => renames.push((before, after)),
+                    (false, true) => made.push((before, after)),
+                    _ => {}
+                }
+            }
+        }
+        let renamed_from =
+            |c: &Column| (renames.iter().chain(&made)).any(|(before, _)| before.name == c.name);
+        let renamed_to =
+            |c: &Column| (renames.iter().chain(&made)).any(|(_, after)| after.name == c.name);
         let added: Vec<&Column> = new
             .columns
             .iter()
-            .filter(|c| find(old, &c.name.value).is_none())
+            .filter(|c| find(old, &c.name.value).is_none() && !renamed_to(c))
             .collect();
         let dropped: Vec<&Column> = old
             .columns
             .iter()
-            .filter(|c| find(new, &c.name.value).is_none())
+            .filter(|c| find(new, &c.name.value).is_none() && !renamed_from(c))
             .collect();
         let retyped: Vec<(&Column, &Column)> = new
             .columns
@@ -77,14 +127,13 @@ impl PostgresWarehouse {
             .filter(|(before, after)| before.data_type != after.data_type)
             .collect();
         self.refuse_retyped(&retyped, from, &target).await?;
-        let keys = migrate_source::key_columns(old);
         if let Some(key) = dropped.iter().find(|c| keys.contains(&c.name.value)) {
             return Err(schema_error(format!(
                 "primary-key column {} was dropped in the source; the changes can't be applied by key any more: reload the table",
                 key.name
             )));
         }
-        if added.is_empty() && dropped.is_empty() {
+        if added.is_empty() && dropped.is_empty() && renames.is_empty() {
             return Ok(Vec::new());
         }
         if policy == SchemaChangePolicy::Apply {
@@ -101,6 +150,15 @@ impl PostgresWarehouse {
                     names(&dropped)
                 ));
             }
+            if !renames.is_empty() {
+                let pairs: Vec<String> = (renames.iter())
+                    .map(|(before, after)| format!("{} to {}", before.name, after.name))
+                    .collect();
+                what.push(format!(
+                    "columns renamed in the source: {}",
+                    pairs.join(", ")
+                ));
+            }
             return Err(schema_error(format!(
                 "{}; the schema-change policy is stop, so nothing was changed: make the same change to the target table and restart, or restart with the apply policy",
                 what.join("; ")
@@ -115,6 +173,26 @@ impl PostgresWarehouse {
             .transaction()
             .await
             .map_err(WarehouseError::database(doing("BEGIN")))?;
+        for (before, after) in &renames {
+            let sql = format!(
+                "ALTER TABLE {target} RENAME COLUMN {} TO {}",
+                target_column(&before.name),
+                target_column(&after.name)
+            );
+            tx.batch_execute(&sql)
+                .await
+                .map_err(WarehouseError::database(doing(&sql)))?;
+            findings.push(Finding::new(
+                Severity::Info,
+                "cdc.column-renamed",
+                &target,
+                format!(
+                    "column {} was renamed to {} in the source, and in the target, with its values",
+                    before.name, after.name
+                ),
+                "none",
+            ));
+        }
         if !added.is_empty() {
             let (definitions, converter_findings) =
                 converted_columns(&tx, &added, from, &doing).await?;
@@ -185,6 +263,22 @@ impl PostgresWarehouse {
         Ok(findings)
     }
 
+    /// The names of `target`'s columns, as its catalog has them.
+    async fn target_columns(&self, target: &str) -> Result<Vec<String>, WarehouseError> {
+        let client = self.client.lock().await;
+        let rows = client
+            .query(
+                "SELECT attname::text FROM pg_attribute \
+                  WHERE attrelid = $1::text::regclass AND attnum > 0 AND NOT attisdropped",
+                &[&target],
+            )
+            .await
+            .map_err(WarehouseError::database(format!(
+                "changing table {target} after a source schema change: reading its columns"
+            )))?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
     /// A column whose type changed in the source needs a decision (the target's values must be
     /// converted): it stops the task, naming the `ALTER TABLE` that gives the target column the
     /// type the converter makes of the new one, unless the target column has that type already
@@ -228,9 +322,13 @@ impl PostgresWarehouse {
                 // stream: a PostgreSQL `USING x * 10` changed their values, which only the same
                 // expression on the target (or a reload) reproduces.
                 let using = if from == SourceDialect::Postgres {
-                    ", with the USING expression of the source's ALTER if it had one"
+                    ", with the USING expression of the source's ALTER if it had one".to_string()
+                } else if !before.data_type.same_kind(&after.data_type) {
+                    // PostgreSQL converts to a type of another kind (text holding digits to a
+                    // number) only with a USING, the conversion MySQL's ALTER made.
+                    format!(" USING {column}::{wanted}")
                 } else {
-                    ""
+                    String::new()
                 };
                 return Err(WarehouseError::Schema {
                     table: target.to_string(),
@@ -246,8 +344,9 @@ impl PostgresWarehouse {
             .map_err(WarehouseError::database(doing("ROLLBACK")))
     }
 
-    /// A source `RENAME COLUMN` reaches migrate as a dropped column and an added one (the log
-    /// carries names, not column numbers). Applied as such, the column's values would be gone
+    /// A source `RENAME COLUMN` the source can't be sure of (PostgreSQL's log carries names, not
+    /// column numbers), or one the task's mapping makes unclear, reaches here as a dropped column
+    /// and an added one, not in `renamed`. Applied as such, the column's values would be gone
     /// from every row the source does not change again. So a dropped column whose place in
     /// `new` holds an added column stops the task while the target still has it: the user
     /// renames it there (or drops it, when it really was dropped and another added), and the
