@@ -82,7 +82,8 @@ struct CdcArgs {
     /// target needs max_prepared_transactions >= N). One more connection stages the next batch.
     #[arg(long, value_name = "N", default_value = "1")]
     apply_connections: usize,
-    /// What a source ADD / DROP COLUMN does: apply it to the target, or stop the task.
+    /// What a source ADD / DROP COLUMN (and a MySQL/MariaDB RENAME COLUMN) does: apply it to the
+    /// target, or stop the task.
     #[arg(long, value_enum, default_value = "apply")]
     schema_changes: SchemaChangesArg,
     /// Stop once no change arrived for this many seconds (a catch-up run, e.g. in CI).

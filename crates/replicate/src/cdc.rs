@@ -81,7 +81,7 @@ pub struct CdcOptions {
     pub batch_time: Duration,
     /// ...or this big (bytes of changes).
     pub batch_bytes: usize,
-    /// What a source ADD / DROP COLUMN does to the target.
+    /// What a source ADD / DROP COLUMN (and a MySQL/MariaDB RENAME COLUMN) does to the target.
     pub schema_changes: SchemaChangePolicy,
     /// `--cdc-only --from`: no full load; changes after this position.
     pub from: Option<Position>,
