@@ -128,10 +128,11 @@ pub enum Checks {
     /// Not in the script: each in [`Conversion::checks`] as its own statement, for a caller
     /// that runs them one at a time (a CHECK the target refuses must not cost the table).
     Separate,
-    /// As [`Checks::Separate`], and each column default that is an expression (anything but a
-    /// literal: a call, a cast, an operator) apart too, in [`Conversion::defaults`], for a
-    /// caller that creates tables in a database that may lack a function the source's defaults
-    /// call (one of its own, an extension's): such a default must not cost the table either.
+    /// As [`Checks::Separate`], and the column defaults apart too, in [`Conversion::defaults`]
+    /// (all but identity columns and the few literals the converter writes itself: bit and byte
+    /// strings), for a caller that creates tables in a database that may lack a function the
+    /// source's defaults call (one of its own, an extension's): such a default must not cost the
+    /// table either.
     SeparateWithDefaults,
 }
 

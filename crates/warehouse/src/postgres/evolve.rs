@@ -427,8 +427,7 @@ async fn converted_columns(
 ) -> Result<(Vec<tokio_postgres::Row>, Vec<Finding>), WarehouseError> {
     let mut probe = Table::new(QualifiedName::new(None, Ident::new(PROBE)));
     probe.columns = columns.iter().map(|c| (*c).clone()).collect();
-    // The probe has columns only: no CHECK to add.
-    let (ddl, _, findings) = create_sql(&probe, from);
+    let (ddl, findings) = create_sql(&probe, from);
     let ddl = ddl.replacen(
         &format!("CREATE TABLE {PROBE}"),
         &format!("CREATE TEMP TABLE {PROBE}"),

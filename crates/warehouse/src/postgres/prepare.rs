@@ -39,14 +39,13 @@ fn convert(source: &Table, from: SourceDialect, apart: Checks) -> Conversion {
     migrate_dialect::emit_with(&catalog, from, TargetDialect::Postgres, &[], apart)
 }
 
-/// `CREATE SCHEMA IF NOT EXISTS ...; CREATE TABLE ...` for `source`, written by the converter,
-/// its CHECK constraints apart (see [`add_apart`]), and the converter's findings.
-pub(crate) fn create_sql(
-    source: &Table,
-    from: SourceDialect,
-) -> (String, Vec<SeparateStatement>, Vec<Finding>) {
+/// `CREATE SCHEMA IF NOT EXISTS ...; CREATE TABLE ...` for `source`, written by the converter
+/// with its column defaults (a column added during change capture needs its default at once:
+/// the rows captured before the addition are filled from it), without its CHECK constraints,
+/// and the converter's findings.
+pub(crate) fn create_sql(source: &Table, from: SourceDialect) -> (String, Vec<Finding>) {
     let conversion = convert(source, from, Checks::Separate);
-    (conversion.ddl, conversion.checks, conversion.findings)
+    (conversion.ddl, conversion.findings)
 }
 
 /// What [`add_apart`] adds to a table after its `CREATE TABLE`.
@@ -79,11 +78,22 @@ impl Apart {
     }
 }
 
+/// The server's refusal of a statement's expression: a syntax or name error (class 42), a value
+/// it can't take (22), a feature it lacks (0A), rows that break it (23). Anything else (a lost
+/// connection, a cancelled query, a deadlock, out of memory) fails the table, which a later run
+/// prepares again with them: left out, one never comes back.
+fn refusal(error: &tokio_postgres::Error) -> Option<&tokio_postgres::error::DbError> {
+    error
+        .as_db_error()
+        .filter(|server| ["42", "22", "0A", "23"].contains(&&server.code().code()[..2]))
+}
+
 /// Adds the CHECK constraints or the column defaults (`what`) of table `name`, created in
-/// `tx`, each under a savepoint of its own: one that the target refuses (a function it calls is
-/// missing there, an expression the converter translated into something the server rejects) is
-/// left out with a warning that names the server's error and the statement to run later, and
-/// the table is loaded without it.
+/// `tx`: all in one round trip when the target takes them all, otherwise each under a savepoint
+/// of its own, so that one the target refuses (a function it calls is missing there, an
+/// expression the converter translated into something the server rejects) is left out with a
+/// warning that names the server's error and the statement to run later, and the table is
+/// loaded without it.
 async fn add_apart(
     tx: &mut tokio_postgres::Transaction<'_>,
     name: &str,
@@ -91,6 +101,28 @@ async fn add_apart(
     statements: &[SeparateStatement],
     doing: &impl Fn(&str) -> String,
 ) -> Result<Vec<Finding>, WarehouseError> {
+    if statements.len() > 1 {
+        let all: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).collect();
+        let all = all.join(";\n");
+        let savepoint = tx
+            .savepoint("migrate_apart")
+            .await
+            .map_err(WarehouseError::database(doing("SAVEPOINT")))?;
+        match savepoint.batch_execute(&all).await {
+            Ok(()) => {
+                savepoint
+                    .commit()
+                    .await
+                    .map_err(WarehouseError::database(doing("RELEASE SAVEPOINT")))?;
+                return Ok(Vec::new());
+            }
+            Err(error) if refusal(&error).is_some() => savepoint
+                .rollback()
+                .await
+                .map_err(WarehouseError::database(doing("ROLLBACK TO SAVEPOINT")))?,
+            Err(error) => return Err(WarehouseError::database(doing(&all))(error)),
+        }
+    }
     let mut refused = Vec::new();
     for statement in statements {
         let savepoint = tx
@@ -107,14 +139,7 @@ async fn add_apart(
             }
             Err(error) => error,
         };
-        // The server's refusal of the expression: a syntax or name error (class 42), a value
-        // it can't take (22), a feature it lacks (0A), rows that break it (23). Anything else
-        // (a lost connection, a cancelled query, a deadlock, out of memory) fails the table,
-        // which a later run prepares again with them: left out, one never comes back.
-        let Some(server) = error
-            .as_db_error()
-            .filter(|server| ["42", "22", "0A", "23"].contains(&&server.code().code()[..2]))
-        else {
+        let Some(server) = refusal(&error) else {
             return Err(WarehouseError::database(doing(&statement.sql))(error));
         };
         let reason = format!("{} (SQLSTATE {})", server.message(), server.code().code());
@@ -322,10 +347,10 @@ impl PostgresWarehouse {
     /// Makes the target table of `source` ready for a full load, in one transaction: it creates
     /// the schema and the table (types, primary and unique keys, defaults, comments: exactly what
     /// `migrate convert` writes) when the table is missing; otherwise it drops and re-creates it
-    /// or truncates it as `mode` says. The table's column defaults that are expressions, then
-    /// its CHECK constraints, are added one at a time after it: one the target refuses is left
-    /// out with a `default.refused` or `constraint.check-refused` warning, and the table is
-    /// loaded without it. Returns the converter's findings about the table, and those warnings.
+    /// or truncates it as `mode` says. The table's column defaults, then its CHECK constraints,
+    /// are added after it (see [`add_apart`]): one the target refuses is left out with a
+    /// `default.refused` or `constraint.check-refused` warning, and the table is loaded without
+    /// it. Returns the converter's findings about the table, and those warnings.
     ///
     /// **Checkpoints**: when rows are removed (`DropAndCreate`, `TruncateBeforeLoad` of an existing
     /// table), the table's chunk checkpoints are deleted in the same transaction, for every task:
