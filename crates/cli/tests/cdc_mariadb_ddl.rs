@@ -1058,6 +1058,38 @@ fn same_type_renames_are_applied_and_replayed_harmlessly() {
     assert_eq!(target, "1|x1|1|1\n2|y2|20|2\n3|-|3|30\n4|x4|4|4");
 }
 
+/// A rename that changes only the case of a column's name (`RENAME COLUMN n TO N`, and of a
+/// key column), met after a change of the table in the same run, names the same target column,
+/// which the target stores in lower case: the task goes on. Before, it stopped asking for `RENAME COLUMN n TO n`, which PostgreSQL refuses (and
+/// for the key column, to reload the table).
+#[test]
+fn a_rename_of_only_the_case_goes_on() {
+    let Some(task) = Task::new(
+        "cdc_my_rencase",
+        "CREATE TABLE rc (id INT PRIMARY KEY, n INT) ENGINE=InnoDB;
+         INSERT INTO rc VALUES (1, 1), (2, 2);",
+    ) else {
+        return;
+    };
+    let rc = format!("{}.rc", task.source.name());
+    task.ok(&[]);
+    task.source
+        .sql(
+            "INSERT INTO rc VALUES (3, 3);
+             ALTER TABLE rc RENAME COLUMN n TO N, RENAME COLUMN id TO ID;
+             UPDATE rc SET N = 20 WHERE ID = 2; INSERT INTO rc VALUES (4, 4);",
+        )
+        .unwrap();
+    let stderr = task.run(&[]);
+    assert!(!stderr.contains("renamed"), "{stderr}");
+    let (source, target) = task.rows(
+        "SELECT CONCAT_WS('|', ID, N) FROM rc ORDER BY ID",
+        &format!("SELECT concat_ws('|', id, n) FROM {rc} ORDER BY id"),
+    );
+    assert_eq!(target, source);
+    assert_eq!(target, "1|1\n2|20\n3|3\n4|4");
+}
+
 /// Keeps the task's state (checkpoint, recorded definitions) for [`set_state_back`].
 fn keep_state(task: &Task) {
     task.target

@@ -69,8 +69,12 @@ impl PostgresWarehouse {
             table: target.clone(),
             message,
         };
+        // Names as the target stores them: a source rename that changes only the case (MySQL's
+        // `RENAME COLUMN n TO N`) leaves the target column as it is.
         let find = |table: &'_ Table, name: &str| -> Option<usize> {
-            table.columns.iter().position(|c| c.name.value == name)
+            let stored = stored_ident(name, TargetDialect::Postgres);
+            (table.columns.iter())
+                .position(|c| stored_ident(&c.name.value, TargetDialect::Postgres) == stored)
         };
         let keys = migrate_source::key_columns(old);
         let new_keys = migrate_source::key_columns(new);
