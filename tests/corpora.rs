@@ -279,11 +279,6 @@ const VIEWS_EXPECTED_TO_FAIL: &[(&str, &str, &str)] = &[
         "customer_list",
         "compares CHAR column active with the number 1, which Oracle converts implicitly",
     ),
-    (
-        "mysql-sakila",
-        "sales_by_store",
-        "selects c.city without grouping by it, which MySQL allows and PostgreSQL rejects",
-    ),
 ];
 
 #[test]

@@ -98,7 +98,7 @@ pub fn assess(input: Input<'_>) -> Assessment {
     for finding in input.catalog.findings.iter().chain(&conversion.findings) {
         builder.finding(finding);
     }
-    builder.rewrite_items(input.from);
+    builder.rewrite_items(input.from, input.to);
     builder.finish(input)
 }
 
@@ -380,30 +380,29 @@ impl Builder<'_> {
     }
 
     /// Procedural objects no finding spoke for (a live catalog's routines): their rewrite item,
-    /// under the code the converter uses for scripts.
-    fn rewrite_items(&mut self, from: SourceDialect) {
+    /// the converter's finding for them with the fix the target allows.
+    fn rewrite_items(&mut self, from: SourceDialect, to: TargetDialect) {
         for id in 0..self.objects.len() {
             let object = &self.objects[id];
             let (Some(kind), false) = (routine_kind_of(object.kind), self.rewritten[id]) else {
                 continue;
             };
             let lines = object.lines.unwrap_or(0);
-            let (code, fix) = match (from, kind) {
-                (_, RoutineKind::Trigger) => ("routine.trigger", "the target has no triggers: move the logic into the loading process or a scheduled procedure"),
-                (SourceDialect::Oracle, _) => ("plsql.not-converted", "rewrite it as a Redshift stored procedure (PL/pgSQL) or move the logic to the application"),
-                _ => ("routine.not-converted", "rewrite it as a Redshift stored procedure or UDF"),
-            };
+            let finding = migrate_dialect::ddl::routine_finding(
+                from,
+                Some(to),
+                kind,
+                format!("{} {}", kind.as_str(), object.qualified()),
+                lines as usize,
+            );
             let hours = self.model.rewrite_hours(kind, lines);
             self.items.push(ActionItem {
-                code: code.to_string(),
-                severity: Severity::Action,
+                code: finding.code,
+                severity: finding.severity,
                 object_id: Some(id),
-                object: format!("{} {}", kind.as_str(), object.qualified()),
-                message: format!(
-                    "{} ({lines} lines) is procedural code and is not converted",
-                    kind.as_str()
-                ),
-                fix: fix.to_string(),
+                object: finding.object,
+                message: finding.message,
+                fix: finding.action,
                 hours,
                 status: self.model.band(hours),
                 location: object.location.clone(),

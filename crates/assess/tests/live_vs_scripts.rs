@@ -211,3 +211,65 @@ fn mariadb_live_and_script_give_the_same_findings() {
         assert!(!postgres.contains_key(&check), "{postgres:?}");
     }
 }
+
+/// The index items (info included) of a PostgreSQL target, per index: `index schema.name`
+/// -> its codes.
+fn index_codes(catalog: &Catalog) -> BTreeMap<String, Vec<String>> {
+    let mut codes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let assessment = assessed(catalog, SourceDialect::Mysql, TargetDialect::Postgres);
+    for item in assessment
+        .action_items
+        .iter()
+        .filter(|i| i.object.starts_with("index "))
+    {
+        codes
+            .entry(item.object.clone())
+            .or_default()
+            .push(item.code.clone());
+    }
+    codes
+}
+
+/// MariaDB gives a SPATIAL key a `SUB_PART` of 32 in its catalog: it is not a prefix index, and
+/// the live database is reported as its script is, a spatial index not created (as FULLTEXT).
+#[test]
+fn mariadb_spatial_and_fulltext_keys_are_reported_as_such_live() {
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let db = server.create_database("assess_live_spatial");
+    let name = db.name();
+    let script = format!(
+        "CREATE TABLE `{name}`.`place` (
+  `id` int(11) NOT NULL,
+  `note` text DEFAULT NULL,
+  `location` geometry NOT NULL,
+  PRIMARY KEY (`id`),
+  SPATIAL KEY `idx_location` (`location`),
+  FULLTEXT KEY `idx_note` (`note`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+"
+    );
+    db.sql(&script).unwrap();
+    let live = runtime().block_on(async {
+        let source = migrate_source_mysql::MysqlSource::connect(db.url())
+            .await
+            .unwrap();
+        let mut catalog = source.discover(None).await.unwrap();
+        source.discover_objects(None, &mut catalog).await.unwrap();
+        catalog
+    });
+    let live = index_codes(&live);
+    assert_eq!(
+        live,
+        index_codes(&from_script(&script, SourceDialect::Mysql)),
+        "live (left) and script (right)"
+    );
+    for index in ["idx_location", "idx_note"] {
+        assert_eq!(
+            live.get(&format!("index {name}.{index}")),
+            Some(&vec!["index.not-created".to_string()]),
+            "{live:?}"
+        );
+    }
+}

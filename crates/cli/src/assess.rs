@@ -105,7 +105,7 @@ pub fn run(args: AssessArgs) -> Result<Outcome> {
                     TargetDialect::Postgres => None,
                 },
             };
-            let (catalog, from, source, mut preflight) = live(url, &args.schemas, &options)?;
+            let (catalog, from, source, mut preflight) = live(url, &args.schemas, Some(&options))?;
             preflight.extend(migrate_dialect::target_type_checks(&catalog, to));
             (catalog, from, source, preflight)
         }
@@ -193,9 +193,14 @@ const REDSHIFT_MAX_VARCHAR_BYTES: u64 = 65_535;
 
 type Live = (Catalog, SourceDialect, SourceInfo, Vec<PreflightCheck>);
 
-/// Discovery (tables with statistics, then views, routines, triggers, sequences, indexes) and
-/// the replication preflight of a live source.
-fn live(url: &str, schemas: &[String], options: &PreflightOptions) -> Result<Live> {
+/// Discovery (tables with statistics, then views, routines, triggers, sequences, indexes) and,
+/// with `options`, the replication preflight of a live source (`migrate convert --source` runs
+/// none: an empty list).
+pub(crate) fn live(
+    url: &str,
+    schemas: &[String],
+    options: Option<&PreflightOptions>,
+) -> Result<Live> {
     let runtime = crate::runtime()?;
     let schemas = (!schemas.is_empty()).then_some(schemas);
     let scheme = url.split("://").next().unwrap_or("").to_ascii_lowercase();
@@ -205,8 +210,12 @@ fn live(url: &str, schemas: &[String], options: &PreflightOptions) -> Result<Liv
                 let source = migrate_source_postgres::PostgresSource::connect(url).await?;
                 let mut catalog = source.discover(schemas).await?;
                 source.discover_objects(schemas, &mut catalog).await?;
-                let preflight =
-                    migrate_source_postgres::preflight(&source, &catalog, options).await?;
+                let preflight = match options {
+                    Some(options) => {
+                        migrate_source_postgres::preflight(&source, &catalog, options).await?
+                    }
+                    None => Vec::new(),
+                };
                 let info = SourceInfo {
                     kind: "live",
                     dialect: SourceDialect::Postgres.name(),
@@ -218,7 +227,12 @@ fn live(url: &str, schemas: &[String], options: &PreflightOptions) -> Result<Liv
                 let source = migrate_source_mysql::MysqlSource::connect(url).await?;
                 let mut catalog = source.discover(schemas).await?;
                 source.discover_objects(schemas, &mut catalog).await?;
-                let preflight = migrate_source_mysql::preflight(&source, &catalog, options).await?;
+                let preflight = match options {
+                    Some(options) => {
+                        migrate_source_mysql::preflight(&source, &catalog, options).await?
+                    }
+                    None => Vec::new(),
+                };
                 let info = SourceInfo {
                     kind: "live",
                     dialect: SourceDialect::Mysql.name(),
@@ -234,7 +248,11 @@ fn live(url: &str, schemas: &[String], options: &PreflightOptions) -> Result<Liv
 
 /// Discovery through the `ALL_*` views (`DBA_SEGMENTS` for sizes) and the Oracle preflight.
 #[cfg(feature = "oracle")]
-async fn oracle(url: &str, schemas: Option<&[String]>, options: &PreflightOptions) -> Result<Live> {
+async fn oracle(
+    url: &str,
+    schemas: Option<&[String]>,
+    options: Option<&PreflightOptions>,
+) -> Result<Live> {
     use migrate_source_oracle::{OracleSource, StreamOptions};
     let source = OracleSource::connect(url, StreamOptions::default()).await?;
     let owners: Option<Vec<String>> = schemas.map(|s| {
@@ -245,7 +263,10 @@ async fn oracle(url: &str, schemas: Option<&[String]>, options: &PreflightOption
     let owners = owners.as_deref();
     let mut catalog = source.discover(owners).await?;
     source.discover_objects(owners, &mut catalog).await?;
-    let preflight = source.preflight(&catalog, options).await?;
+    let preflight = match options {
+        Some(options) => source.preflight(&catalog, options).await?,
+        None => Vec::new(),
+    };
     let info = SourceInfo {
         kind: "live",
         dialect: SourceDialect::Oracle.name(),
@@ -255,6 +276,6 @@ async fn oracle(url: &str, schemas: Option<&[String]>, options: &PreflightOption
 }
 
 #[cfg(not(feature = "oracle"))]
-async fn oracle(_: &str, _: Option<&[String]>, _: &PreflightOptions) -> Result<Live> {
+async fn oracle(_: &str, _: Option<&[String]>, _: Option<&PreflightOptions>) -> Result<Live> {
     bail!("oracle:// sources need a build with the `oracle` feature: `cargo install --path crates/cli --features oracle` (Oracle Instant Client is needed where it runs; see docs/source-oracle.md). Without it, export the DDL with DBMS_METADATA.GET_DDL and run `migrate assess --from oracle FILES`")
 }

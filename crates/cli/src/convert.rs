@@ -1,4 +1,4 @@
-//! `migrate convert`: DDL scripts -> target DDL, key advice and findings.
+//! `migrate convert`: DDL scripts or a live database -> target DDL, key advice and findings.
 
 use crate::report;
 use crate::Outcome;
@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use migrate_advisor::{advise, Statistics, Workload};
 use migrate_core::{Finding, Severity, SourceDialect, TargetDialect};
+use migrate_dialect::ddl::routine_finding;
 use migrate_dialect::{emit, DdlReader};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -13,13 +14,30 @@ use std::path::{Path, PathBuf};
 #[derive(Args)]
 pub struct ConvertArgs {
     /// Dialect of the input scripts.
-    #[arg(long, value_enum)]
-    from: From,
+    #[arg(
+        long,
+        value_enum,
+        conflicts_with = "source",
+        required_unless_present = "source"
+    )]
+    from: Option<From>,
     /// Dialect of the DDL to write.
     #[arg(long, value_enum, default_value = "redshift")]
     target: Target,
     /// DDL scripts to convert, read in order (standard input when none is given).
+    #[arg(conflicts_with = "source")]
     files: Vec<PathBuf>,
+    /// A live database to convert instead of scripts, read as `migrate assess --source` reads
+    /// it: `postgres://user@host:port/db`, `mysql://user@host:port/db` (MariaDB too),
+    /// `oracle://user@host:port/service` (builds with the `oracle` feature). The password comes
+    /// from the URL, PGPASSWORD, MYSQL_PWD or ORACLE_PASSWORD; it is never printed.
+    #[arg(long)]
+    source: Option<String>,
+    /// Schemas (PostgreSQL, Oracle) or databases (MySQL) of the live source to convert;
+    /// repeatable. Default: every non-system schema (PostgreSQL, Oracle), the URL's database
+    /// (MySQL).
+    #[arg(long = "schema", requires = "source")]
+    schemas: Vec<String>,
     /// Directory to write `<target>.sql` and `findings.json` to (standard output otherwise).
     #[arg(short = 'o', long = "out-dir")]
     out_dir: Option<PathBuf>,
@@ -78,7 +96,6 @@ pub enum OutputFormat {
 }
 
 pub fn run(args: ConvertArgs) -> Result<Outcome> {
-    let from = args.from.dialect();
     let to = args.target.dialect();
     if let Some(dir) = args
         .out_dir
@@ -91,28 +108,37 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
             to.name()
         );
     }
-    // Read every input before writing anything: a bad file stops the run with nothing half-done.
-    let mut reader = DdlReader::new(from);
-    if args.files.is_empty() {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("reading standard input")?;
-        reader.read_bytes("<stdin>", &bytes)?;
-    }
     let started = std::time::Instant::now();
-    for file in &args.files {
-        tracing::debug!(file = %file.display(), "reading");
-        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        reader.read_bytes(&file.display().to_string(), &bytes)?;
-    }
-    let catalog = reader.finish();
+    let (catalog, from) = match (&args.source, args.from) {
+        (Some(url), _) => {
+            let (mut catalog, from, _, _) = crate::assess::live(url, &args.schemas, None)?;
+            // Scripts' routines get their findings as they are read; a live catalog's have
+            // none yet, and each is reported, never left out silently.
+            let routines: Vec<Finding> = catalog
+                .routines
+                .iter()
+                .map(|routine| {
+                    let object = match &routine.name {
+                        Some(name) => format!("{} {name}", routine.kind.as_str()),
+                        None => routine.kind.as_str().to_string(),
+                    };
+                    let lines = routine.text.lines().count();
+                    routine_finding(from, Some(to), routine.kind, object, lines)
+                        .at(routine.location.clone())
+                })
+                .collect();
+            catalog.findings.extend(routines);
+            (catalog, from)
+        }
+        (None, Some(from)) => (read_scripts(from.dialect(), &args.files)?, from.dialect()),
+        (None, None) => bail!("pass --from DIALECT [FILES]... or --source URL"),
+    };
     tracing::info!(
         tables = catalog.tables.len(),
         views = catalog.views.len(),
         findings = catalog.findings.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
-        "scripts read"
+        "source read"
     );
 
     let mut statistics = Statistics::from_catalog(&catalog);
@@ -189,6 +215,25 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The catalog of `files` (standard input when there are none). Every input is read before
+/// anything is written: a bad file stops the run with nothing half-done.
+fn read_scripts(from: SourceDialect, files: &[PathBuf]) -> Result<migrate_core::Catalog> {
+    let mut reader = DdlReader::new(from);
+    if files.is_empty() {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
+        reader.read_bytes("<stdin>", &bytes)?;
+    }
+    for file in files {
+        tracing::debug!(file = %file.display(), "reading");
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        reader.read_bytes(&file.display().to_string(), &bytes)?;
+    }
+    Ok(reader.finish())
 }
 
 fn read_text(path: &Path) -> Result<String> {

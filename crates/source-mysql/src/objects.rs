@@ -52,9 +52,12 @@ const SEQUENCES: &str = "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema
 /// with a prefix part, see `discover.rs`). Each key as MySQL writes it: a prefix length
 /// (`name(20)`), then `DESC` for a descending key (`COLLATION` `D`: MySQL 8, MariaDB 10.8). A
 /// MySQL 8 functional key has no column; its expression is in a column MariaDB doesn't have, so
-/// it is listed as [`Index::UNREAD_EXPRESSION`].
+/// it is listed as [`Index::UNREAD_EXPRESSION`]. MariaDB (and MySQL 5.7) give a SPATIAL key a
+/// `SUB_PART` of 32 that is no prefix (one can't be written): it is left out.
 const INDEXES: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, INDEX_TYPE,
-       COALESCE(CONCAT(COLUMN_NAME, COALESCE(CONCAT('(', SUB_PART, ')'), ''),
+       COALESCE(CONCAT(COLUMN_NAME,
+                       CASE WHEN INDEX_TYPE = 'SPATIAL' THEN ''
+                            ELSE COALESCE(CONCAT('(', SUB_PART, ')'), '') END,
                        CASE WHEN COLLATION = 'D' THEN ' DESC' ELSE '' END), {unread}),
        CASE WHEN NON_UNIQUE = 0 THEN 'unique' ELSE '' END
   FROM information_schema.STATISTICS s

@@ -2,7 +2,7 @@
 //! (Oracle `TRUNC(date)`, `date - days`) apply to columns too, not only to literals and functions.
 
 use migrate_core::LogicalType;
-use sqlparser::ast::{Expr, Select, TableFactor};
+use sqlparser::ast::{Expr, Select, TableFactor, TableWithJoins};
 use std::collections::HashMap;
 
 /// Types of the columns of the tables a query may read, by lower-case table and column name
@@ -71,25 +71,7 @@ impl Scopes {
     pub(crate) fn push(&mut self, select: &Select) {
         let mut scope = Vec::new();
         for table in &select.from {
-            for factor in
-                std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation))
-            {
-                if let TableFactor::Table { name, alias, .. } = factor {
-                    let Some(table_name) = name
-                        .0
-                        .last()
-                        .and_then(|p| p.as_ident())
-                        .map(|i| i.value.to_lowercase())
-                    else {
-                        continue;
-                    };
-                    let used = alias
-                        .as_ref()
-                        .map(|a| a.name.value.to_lowercase())
-                        .unwrap_or_else(|| table_name.clone());
-                    scope.push((used, table_name));
-                }
-            }
+            tables_of(table, &mut scope);
         }
         self.stack.push(scope);
     }
@@ -158,6 +140,35 @@ impl Scopes {
                 .map(|(_, column)| column),
             Expr::Nested(inner) => self.referenced(types, inner),
             _ => None,
+        }
+    }
+}
+
+/// The tables of a FROM item and its joins, into `scope` as (name or alias used, table name),
+/// those of parenthesized joins too: MySQL and MariaDB write a view's joins nested,
+/// `FROM ((a JOIN b ON ...) JOIN c ON ...)`.
+fn tables_of(table: &TableWithJoins, scope: &mut Vec<(String, String)>) {
+    for factor in std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation)) {
+        match factor {
+            TableFactor::Table { name, alias, .. } => {
+                let Some(table_name) = name
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .map(|i| i.value.to_lowercase())
+                else {
+                    continue;
+                };
+                let used = alias
+                    .as_ref()
+                    .map(|a| a.name.value.to_lowercase())
+                    .unwrap_or_else(|| table_name.clone());
+                scope.push((used, table_name));
+            }
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => tables_of(table_with_joins, scope),
+            _ => {}
         }
     }
 }

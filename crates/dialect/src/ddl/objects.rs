@@ -4,9 +4,9 @@ use super::sequence::SequenceOptions;
 use super::DdlReader;
 use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use migrate_core::{
-    CheckOption, ConstraintKind, Ident, Index, IndexKind, IndexOptions, QualifiedName, Routine,
-    RoutineKind, Sequence, Severity, SourceDialect, SourceLocation, Synonym, TableKind, View,
-    ViewOptions,
+    CheckOption, ConstraintKind, Finding, Ident, Index, IndexKind, IndexOptions, QualifiedName,
+    Routine, RoutineKind, Sequence, Severity, SourceDialect, SourceLocation, Synonym, TableKind,
+    TargetDialect, View, ViewOptions,
 };
 use sqlparser::tokenizer::Token;
 use std::collections::{HashMap, HashSet};
@@ -670,41 +670,11 @@ impl DdlReader {
             Some(name) => format!("{} {name}", kind.as_str()),
             None => format!("{} at line {}", kind.as_str(), location.line),
         };
-        let (code, action) = match (self.dialect, kind) {
-            (SourceDialect::Oracle, RoutineKind::Type | RoutineKind::TypeBody) => (
-                "object.type",
-                "the target has no object types: columns of this type become SUPER (JSON); its methods must be rewritten as functions or in the application",
-            ),
-            (_, RoutineKind::Trigger) => (
-                "routine.trigger",
-                "the target has no triggers: move the logic into the loading process or a scheduled procedure",
-            ),
-            (SourceDialect::Oracle, _) => (
-                "plsql.not-converted",
-                "rewrite it as a Redshift stored procedure (PL/pgSQL) or move the logic to the application; `migrate assess` sizes the work",
-            ),
-            _ => (
-                "routine.not-converted",
-                "rewrite it as a Redshift stored procedure or UDF; `migrate assess` sizes the work",
-            ),
-        };
-        let lines = text.lines().count();
-        self.finding(
-            Severity::Action,
-            code,
-            &object,
-            match kind {
-                RoutineKind::Type | RoutineKind::TypeBody => {
-                    format!("{} ({lines} lines) is not converted", kind.as_str())
-                }
-                _ => format!(
-                    "{} ({lines} lines) is procedural code and is not converted",
-                    kind.as_str()
-                ),
-            },
-            action,
-            Some(location.clone()),
-        );
+        // The target is not known while scripts are read.
+        let finding = routine_finding(self.dialect, None, kind, object, text.lines().count());
+        self.catalog
+            .findings
+            .push(finding.at(Some(location.clone())));
         self.catalog.routines.push(Routine {
             name,
             kind,
@@ -932,4 +902,58 @@ fn trigger_table_schema(cursor: &mut Cursor) -> Option<Ident> {
     };
     cursor.set_position(start);
     schema
+}
+
+/// The finding that reports procedural code (`object`, its kind and name, of `lines` lines) as
+/// not converted, with the fix the target allows: PostgreSQL has triggers and PL/pgSQL
+/// functions, Redshift no triggers. `to` is `None` while scripts are read (the target is not
+/// known yet): Redshift's fix.
+pub fn routine_finding(
+    from: SourceDialect,
+    to: Option<TargetDialect>,
+    kind: RoutineKind,
+    object: String,
+    lines: usize,
+) -> Finding {
+    let postgres = to == Some(TargetDialect::Postgres);
+    let (code, action) = match (from, kind) {
+        (SourceDialect::Oracle, RoutineKind::Type | RoutineKind::TypeBody) => (
+            "object.type",
+            "the target has no object types: columns of this type become SUPER (JSON); its methods must be rewritten as functions or in the application",
+        ),
+        (_, RoutineKind::Trigger) if postgres => (
+            "routine.trigger",
+            "rewrite it as a PL/pgSQL trigger function and CREATE TRIGGER; create it only once `migrate replicate --cdc` no longer applies changes to the table (the captured changes carry the rows the source's trigger wrote)",
+        ),
+        (_, RoutineKind::Trigger) => (
+            "routine.trigger",
+            "the target has no triggers: move the logic into the loading process or a scheduled procedure",
+        ),
+        (SourceDialect::Oracle, _) if postgres => (
+            "plsql.not-converted",
+            "rewrite it as a PL/pgSQL function or procedure, or move the logic to the application; `migrate assess` sizes the work",
+        ),
+        (SourceDialect::Oracle, _) => (
+            "plsql.not-converted",
+            "rewrite it as a Redshift stored procedure (PL/pgSQL) or move the logic to the application; `migrate assess` sizes the work",
+        ),
+        _ if postgres => (
+            "routine.not-converted",
+            "rewrite it as a PL/pgSQL or SQL function or procedure; `migrate assess` sizes the work",
+        ),
+        _ => (
+            "routine.not-converted",
+            "rewrite it as a Redshift stored procedure or UDF; `migrate assess` sizes the work",
+        ),
+    };
+    let message = match kind {
+        RoutineKind::Type | RoutineKind::TypeBody => {
+            format!("{} ({lines} lines) is not converted", kind.as_str())
+        }
+        _ => format!(
+            "{} ({lines} lines) is procedural code and is not converted",
+            kind.as_str()
+        ),
+    };
+    Finding::new(Severity::Action, code, object, message, action)
 }

@@ -3,7 +3,11 @@
 use super::Ctx;
 use crate::ast::is_comparison;
 use migrate_core::{SourceDialect, TargetDialect};
-use sqlparser::ast::{Distinct, Expr, Select, TableFactor};
+use sqlparser::ast::{
+    Distinct, Expr, GroupByExpr, Ident, Select, SelectItem, TableFactor, Value, VisitMut,
+    VisitorMut,
+};
+use std::ops::ControlFlow;
 
 /// `CONNECT BY`, Hive `LATERAL VIEW`, PostgreSQL's `DISTINCT ON` on Redshift.
 pub(crate) fn select_constructs(select: &Select, ctx: &mut Ctx) {
@@ -30,6 +34,88 @@ pub(crate) fn select_constructs(select: &Select, ctx: &mut Ctx) {
                 TargetDialect::Postgres => "rewrite as CROSS JOIN LATERAL unnest(array_column) AS x",
             },
         );
+    }
+}
+
+/// A grouped MySQL query that selects a column it neither groups by nor aggregates, of a table
+/// none of whose columns it groups by (Sakila's `sales_by_store`: `GROUP BY s.store_id`, selecting
+/// the store's city through its address). MySQL takes it, the column depending on the grouped
+/// ones through keys; PostgreSQL and Redshift take only the columns of a table grouped by its
+/// primary key, so the view would not be created. Only qualified columns (`c.city`) of a GROUP
+/// BY of qualified columns are judged: anything else (a position, an alias, an expression)
+/// could group the column in a way not seen here.
+pub(crate) fn ungrouped_columns(select: &Select, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    let GroupByExpr::Expressions(group_by, _) = &select.group_by else {
+        return;
+    };
+    let mut grouped = Vec::new();
+    for item in group_by {
+        let Expr::CompoundIdentifier(parts) = item else {
+            return;
+        };
+        grouped.push(qualifier(parts));
+    }
+    if grouped.is_empty() {
+        return;
+    }
+    for item in &select.projection {
+        let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item else {
+            continue;
+        };
+        let mut outside = expr.clone();
+        let _ = outside.visit(&mut AggregatesRemoved);
+        let ungrouped = sqlparser::ast::visit_expressions(&outside, |e| match e {
+            Expr::CompoundIdentifier(parts) if !grouped.contains(&qualifier(parts)) => {
+                ControlFlow::Break(e.to_string())
+            }
+            _ => ControlFlow::Continue(()),
+        });
+        if let ControlFlow::Break(column) = ungrouped {
+            ctx.log.action(
+                "view.not-converted",
+                format!(
+                    "selects {column} without grouping by it or by a column of its table: MySQL takes it when the column depends on the grouped ones through keys, {} refuses it",
+                    ctx.to
+                ),
+                "add the column to GROUP BY (it has one value per group), or group by its table's primary key",
+            );
+            return;
+        }
+    }
+}
+
+/// The table (or alias) of a qualified column, without its schema (`s` of `s.store_id`, `film`
+/// of `sakila.film.title`), compared without case.
+fn qualifier(parts: &[Ident]) -> String {
+    match parts {
+        [.., table, _] => table.value.to_lowercase(),
+        _ => String::new(),
+    }
+}
+
+/// Replaces aggregate calls and subqueries, whose columns need no grouping, by NULL.
+struct AggregatesRemoved;
+
+impl VisitorMut for AggregatesRemoved {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        let aggregate = match expr {
+            Expr::Function(function) => {
+                function.over.is_some()
+                    || crate::ast::builtin_name(function)
+                        .is_some_and(|name| super::rownum::AGGREGATES.contains(&name.as_str()))
+            }
+            Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => true,
+            _ => false,
+        };
+        if aggregate {
+            *expr = Expr::value(Value::Null);
+        }
+        ControlFlow::Continue(())
     }
 }
 

@@ -340,6 +340,7 @@ impl VisitorMut for Rewriter<'_> {
         dual::drop_from_dual(select, self.ctx);
         outer_join::outer_join_marks_to_ansi(select, self.ctx);
         detect::select_constructs(select, self.ctx);
+        detect::ungrouped_columns(select, self.ctx);
         self.ctx.scopes.push(select);
         subscript::name_field_columns(select, self.ctx);
         ControlFlow::Continue(())

@@ -145,7 +145,8 @@ fn row_by_row(select: &Select) -> bool {
 /// Breaks on a window function or a call to a well-known aggregate.
 struct AggregateFinder;
 
-const AGGREGATES: &[&str] = &[
+/// Well-known aggregates (and ranking functions) of the source dialects.
+pub(crate) const AGGREGATES: &[&str] = &[
     "AVG",
     "COLLECT",
     "CORR",
