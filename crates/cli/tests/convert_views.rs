@@ -1228,3 +1228,67 @@ CREATE VIEW w AS SELECT id FROM t WHERE c IN ('1', '2');",
         .collect();
     assert_eq!(warned, ["b = '042'"], "{stderr}");
 }
+
+/// MySQL has no boolean type: a comparison or another condition is the number 1, 0 or NULL,
+/// which MySQL code sums, averages and computes with (`SUM(status = 'open')`, `(a = b) + 0`,
+/// `GREATEST(a > b, x)`, `IF((a = b) = 1, ...)`). PostgreSQL refused such views
+/// (`function sum(boolean) does not exist`); they return MariaDB's rows, NULLs included. A
+/// condition selected as a column stays a boolean (`bare`), and one ordered by works as it is.
+#[test]
+fn mysql_conditions_used_as_numbers_give_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int PRIMARY KEY, status varchar(10), a int, b int, x int, paid int, flag boolean);
+CREATE VIEW v_agg AS select `t`.`a` AS `a`,sum(`t`.`status` = 'open') AS `open_count`,avg(`t`.`x` > 50) AS `high`,count(0) - sum(`t`.`paid` = 1) AS `unpaid`,sum(`t`.`x` = 1) AS `ones`,max(`t`.`b` is null) AS `any_null`,min(`t`.`status` like 'o%') AS `all_o`,sum(`t`.`status` = 'open' and `t`.`x` > 0) AS `open_pos`,sum(`t`.`status` in ('open','new')) AS `listed`,sum(`t`.`x` between 1 and 60) AS `ranged`,sum(!(`t`.`paid` = 1)) AS `not_paid`,sum(`t`.`flag`) AS `flags` from `t` group by `t`.`a`;
+CREATE VIEW v_row AS select `t`.`id` AS `id`,(`t`.`a` = `t`.`b`) + 0 AS `same`,greatest(`t`.`a` > `t`.`b`,`t`.`x`) AS `g`,if((`t`.`a` = `t`.`b`) = 1,'eq','ne') AS `e`,case when `t`.`x` > 0 then 1 else 0 end + (`t`.`a` = `t`.`b`) AS `c`,abs(`t`.`a` < `t`.`b`) AS `ab`,-(`t`.`x` is null) AS `neg`,ifnull(`t`.`a` > `t`.`b`,-1) AS `n`,if(`t`.`x` > 0,`t`.`a` = `t`.`b`,2) AS `i`,(exists(select 1 from `t` `u` where `u`.`a` = `t`.`b`)) * 10 AS `ex`,`t`.`a` = `t`.`b` AS `bare` from `t`;
+CREATE VIEW v_ord AS select `t`.`id` AS `id` from `t` order by `t`.`x` is null,`t`.`x`,`t`.`id`;
+";
+    let path = file("my_conditions_as_numbers.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    // Warnings only: the text comparisons' collation, the BOOLEAN column.
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("action ["), "{stderr}");
+    assert!(
+        postgres.contains("sum(CAST(t.status = 'open' AS INTEGER)) AS open_count"),
+        "{postgres}"
+    );
+    let inserts = "INSERT INTO t VALUES \
+        (1, 'open', 1, 1, 10, 1, TRUE), \
+        (2, 'closed', 1, 2, 60, 0, FALSE), \
+        (3, NULL, 1, NULL, NULL, NULL, NULL), \
+        (4, 'new', 2, 2, 1, 1, TRUE), \
+        (5, 'open', 2, NULL, NULL, 0, NULL), \
+        (6, 'open', NULL, 3, -5, NULL, FALSE), \
+        (7, NULL, 3, NULL, NULL, NULL, NULL)";
+    let Some((pg, source)) = on_both("my_conditions_as_numbers", &postgres, ddl, inserts) else {
+        return;
+    };
+    // MySQL's AVG has 4 decimal places, PostgreSQL's of integers more.
+    let query = "SELECT a, open_count, ROUND(high, 4), unpaid, ones, any_null, all_o, open_pos, listed, ranged, not_paid, flags FROM v_agg ORDER BY COALESCE(a, 0)";
+    assert_eq!(rows(&pg, query), mariadb_rows(&source, query), "v_agg");
+    let columns = "id, same, g, e, c, ab, neg, n, i, ex";
+    assert_eq!(
+        rows(
+            &pg,
+            &format!("SELECT {columns}, CAST(bare AS INTEGER) FROM v_row ORDER BY id")
+        ),
+        mariadb_rows(
+            &source,
+            &format!("SELECT {columns}, bare FROM v_row ORDER BY id")
+        ),
+        "v_row"
+    );
+    assert_eq!(
+        rows(&pg, "SELECT * FROM v_ord"),
+        mariadb_rows(&source, "SELECT * FROM v_ord"),
+        "v_ord"
+    );
+
+    // Redshift documents no cast from BOOLEAN to a number: a CASE, NULL staying NULL.
+    let (_, redshift, stderr) = convert_to("mysql", "redshift", &path);
+    assert!(!stderr.contains("action ["), "{stderr}");
+    assert!(
+        redshift.contains(
+            "sum(CASE t.status = 'open' WHEN true THEN 1 WHEN false THEN 0 END) AS open_count"
+        ),
+        "{redshift}"
+    );
+}

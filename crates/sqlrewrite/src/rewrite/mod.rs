@@ -15,6 +15,7 @@ mod keep;
 mod literals;
 mod mysql;
 mod mysql_arithmetic;
+mod mysql_booleans;
 mod mysql_functions;
 mod mysql_interval;
 mod mysql_json;
@@ -71,6 +72,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql_arithmetic::DIV_NAME,
     mysql_arithmetic::ZERO_NAME,
     mysql_arithmetic::XOR_NAME,
+    mysql_booleans::NAME,
     mysql_functions::GREATEST_NAME,
     mysql_functions::SUBSTRING_NAME,
     mysql_functions::EXTRACT_NAME,
@@ -387,6 +389,8 @@ impl VisitorMut for Rewriter<'_> {
         mysql_interval::source_interval(expr, self.ctx);
         // Before the function map, which has no rule for INSTR with a start position.
         oracle_strings::instr_from_position(expr, self.ctx);
+        // Before the function map: `IF` is still `IF`, whose first argument is a condition.
+        mysql_booleans::arguments(expr, self.ctx);
         functions::rewrite_call(expr, self.ctx);
         // After the calls and casts: CONCAT has become `||` of text casts.
         mysql_strings::datetime_text(expr, self.ctx);
@@ -394,6 +398,8 @@ impl VisitorMut for Rewriter<'_> {
         // After the calls: DATE_ADD has become `d + INTERVAL ...`.
         mysql_interval::date_interval_keeps_date(expr, self.ctx);
         mysql_interval::conditions_in_expr(expr, self.ctx);
+        // After the boolean columns compared with numbers have become integers.
+        mysql_booleans::operands(expr, self.ctx);
         // After the boolean operands have become integers.
         mysql_arithmetic::arithmetic(expr, self.ctx);
         mysql_arithmetic::null_safe(expr, self.ctx);
