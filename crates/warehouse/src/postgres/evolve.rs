@@ -365,7 +365,8 @@ impl PostgresWarehouse {
         dropped: &[&Column],
         target: &str,
     ) -> Result<(), WarehouseError> {
-        let client = self.client.lock().await;
+        // The target's columns, read at the first candidate.
+        let mut columns = None;
         for gone in dropped {
             let Some(at) = old.columns.iter().position(|c| c.name == gone.name) else {
                 continue;
@@ -382,22 +383,11 @@ impl PostgresWarehouse {
             }
             let (gone_sql, successor_sql) =
                 (target_column(&gone.name), target_column(&successor.name));
-            // Whether the target still holds the old column (a statement naming it plans).
-            let still_there = match client
-                .prepare(&format!("SELECT {gone_sql} FROM {target} LIMIT 0"))
-                .await
-            {
-                Ok(_) => true,
-                Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_COLUMN) => {
-                    false
-                }
-                Err(e) => {
-                    return Err(WarehouseError::database(format!(
-                        "changing table {target} after a source schema change: looking for column {gone_sql}"
-                    ))(e))
-                }
+            let columns = match &mut columns {
+                Some(columns) => columns,
+                None => columns.insert(self.target_columns(target).await?),
             };
-            if still_there {
+            if columns.contains(&stored_ident(&gone.name.value, TargetDialect::Postgres)) {
                 let (took, then) = if successor.data_type == gone.data_type {
                     ("a column of the same type took its place", "")
                 } else {
