@@ -996,3 +996,74 @@ CREATE VIEW g AS SELECT INSTR(SYS_GUID(), 'A', -1) AS p, INSTR('ABC', TO_CHAR(s.
         "{stderr}"
     );
 }
+
+/// A PostgreSQL domain's CHECKs, named or not, become CHECKs of every column of the domain, with
+/// the column for `VALUE` (not the `'VALUE'` in a string), named apart per column: PostgreSQL
+/// refuses there what the domain refused. Redshift, which has no CHECK, gets each reported per
+/// column.
+#[test]
+fn a_domains_checks_become_checks_of_its_columns() {
+    let path = file(
+        "domain_checks.sql",
+        br#"CREATE DOMAIN public.year AS integer
+    CONSTRAINT year_check CHECK (((VALUE >= 1901) AND (VALUE <= 2155)))
+    CHECK (VALUE <> 2000);
+CREATE TABLE film (id int PRIMARY KEY, release_year public.year, "Remake Year" year,
+                   note text DEFAULT 'VALUE');
+CREATE TABLE award (id int, won year);"#,
+    );
+    let (code, stdout, stderr) = convert_to("postgres", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    let Some(database) = runs_on_postgres("domain_checks", &stdout) else {
+        return;
+    };
+    database
+        .sql("INSERT INTO film VALUES (1, 1901, 2155); INSERT INTO award VALUES (1, 1999);")
+        .unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+    for refused in [
+        "INSERT INTO film VALUES (2, 1900, 1999)",
+        "INSERT INTO film VALUES (2, 1999, 2156)",
+        "INSERT INTO film VALUES (2, 2000, 1999)",
+        "INSERT INTO film VALUES (2, 1999, 2000)",
+        "INSERT INTO award VALUES (2, 2200)",
+    ] {
+        let error = database
+            .sql(refused)
+            .expect_err(&format!("the domain's CHECK refuses {refused}\n{stdout}"));
+        assert!(
+            error.to_string().contains("violates check constraint"),
+            "{error}"
+        );
+    }
+    assert_eq!(
+        database
+            .sql("SELECT c FROM (SELECT conrelid::regclass || ': ' || pg_get_constraintdef(oid) AS c FROM pg_constraint WHERE contype = 'c' AND conrelid <> 0) k ORDER BY c COLLATE \"C\"")
+            .unwrap_or_else(|e| panic!("{e}")),
+        "award: CHECK (((won >= 1901) AND (won <= 2155)))\n\
+         award: CHECK ((won <> 2000))\n\
+         film: CHECK ((\"remake year\" <> 2000))\n\
+         film: CHECK (((\"remake year\" >= 1901) AND (\"remake year\" <= 2155)))\n\
+         film: CHECK (((release_year >= 1901) AND (release_year <= 2155)))\n\
+         film: CHECK ((release_year <> 2000))\n"
+    );
+
+    let (code, _, stderr) = convert_to("postgres", "redshift", &path);
+    assert_eq!(code, 1, "{stderr}");
+    let dropped: Vec<_> = stderr
+        .lines()
+        .filter_map(|line| line.split_once("[constraint.check-dropped] "))
+        .map(|(_, m)| m.split(" dropped:").next().unwrap_or(m))
+        .collect();
+    assert_eq!(
+        dropped,
+        [
+            "film constraint film_release_year_year_check: CHECK (((release_year >= 1901) AND (release_year <= 2155)))",
+            "film constraint (unnamed): CHECK (release_year <> 2000)",
+            "film constraint film_Remake Year_year_check: CHECK (((\"Remake Year\" >= 1901) AND (\"Remake Year\" <= 2155)))",
+            "film constraint (unnamed): CHECK (\"Remake Year\" <> 2000)",
+            "award constraint award_won_year_check: CHECK (((won >= 1901) AND (won <= 2155)))",
+            "award constraint (unnamed): CHECK (won <> 2000)",
+        ],
+        "{stderr}"
+    );
+}

@@ -339,3 +339,73 @@ fn a_check_on_a_column_compared_exactly_is_created() {
     let _ = std::fs::remove_dir_all(input.parent().expect("its directory"));
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+/// A PostgreSQL source's domains (of another schema, over another domain) keep their CHECKs in
+/// the target, as CHECKs of each column of them, named apart per column: the rows the source
+/// took load, and the target refuses what the source's domain refused. A NOT VALID one is
+/// reported as a table's is, and not created.
+#[test]
+fn a_domains_checks_are_created_on_its_columns() {
+    let Some((source, target, staging)) = pg_task("rep_ck_domain") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE SCHEMA other;
+             CREATE DOMAIN other.year AS integer
+                 CONSTRAINT year_check CHECK (VALUE >= 1901 AND VALUE <= 2155);
+             CREATE DOMAIN recent AS other.year CHECK (VALUE > 1999);
+             CREATE TABLE film (id int PRIMARY KEY, released other.year, remade recent);
+             INSERT INTO film VALUES (1, 1901, 2155), (2, 2155, NULL);
+             ALTER DOMAIN recent ADD CONSTRAINT not_2100 CHECK (VALUE <> 2100) NOT VALID;",
+        )
+        .unwrap();
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &[]);
+    let film = table(&summary, "public.film");
+    assert_eq!(
+        (
+            &film["status"],
+            &film["rows"],
+            &film["validation"]["status"]
+        ),
+        (&"loaded".into(), &2.into(), &"passed".into()),
+        "{film:#}"
+    );
+    assert_eq!(code, 0, "{summary:#}");
+    assert_eq!(
+        checks(&target, "public.film"),
+        "film_released_year_check: CHECK (((released >= 1901) AND (released <= 2155)))\n\
+         film_remade_recent_check: CHECK ((remade > 1999))\n\
+         film_remade_year_check: CHECK (((remade >= 1901) AND (remade <= 2155)))"
+    );
+    for refused in [
+        "INSERT INTO public.film VALUES (3, 1900, NULL)",
+        "INSERT INTO public.film VALUES (3, NULL, 1999)",
+        "INSERT INTO public.film VALUES (3, NULL, 2156)",
+    ] {
+        let error = target
+            .sql(refused)
+            .expect_err(&format!("the domain's CHECK refuses {refused}"));
+        assert!(
+            error.to_string().contains("violates check constraint"),
+            "{error}"
+        );
+    }
+    target
+        .sql("INSERT INTO public.film VALUES (3, 2000, 2000)")
+        .unwrap();
+    let not_validated: Vec<_> = findings(&summary, "constraint.not-validated")
+        .iter()
+        .map(|f| f["object"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        not_validated,
+        ["public.film constraint film_remade_not_2100"],
+        "{summary:#}"
+    );
+    assert!(
+        findings(&summary, "constraint.check-dropped").is_empty(),
+        "{summary:#}"
+    );
+    let _ = std::fs::remove_dir_all(&staging);
+}

@@ -2,10 +2,11 @@
 //! the converter writes under another name (their names collide in the target). The rewriter
 //! knows only source names, which are ambiguous in the target (`"Qty"` and `qty` both become
 //! `qty`), so each reference is replaced by a placeholder before rewriting, and the placeholder
-//! by the column's target name after.
+//! by the column's target name after. A PostgreSQL domain's CHECK refers to the column of the
+//! domain as `VALUE`: [`domain_check_on_column`] writes it as a CHECK of the column.
 
 use crate::cursor::{source_ident, tokenizer_dialect};
-use migrate_core::{Ident, SourceDialect};
+use migrate_core::{Constraint, ConstraintKind, Ident, QualifiedName, SourceDialect};
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 /// An expression with placeholders for renamed columns, and the target name of each.
@@ -55,6 +56,68 @@ pub(crate) fn hide_renamed_columns(
         }
     }
     (!placeholders.is_empty()).then_some(HiddenColumns { text, placeholders })
+}
+
+/// PostgreSQL's limit on a name's length, in bytes.
+const POSTGRES_NAME_BYTES: usize = 63;
+
+/// The CHECK constraint a column of a PostgreSQL domain gets from the domain's `check` (a
+/// condition on `VALUE`): each `VALUE` (a name, not a string or a function) becomes `column`,
+/// written as PostgreSQL reads it. A named check is named `<table>_<column>_<check>`, cut to
+/// PostgreSQL's 63 bytes, so that two columns of a table don't collide; an unnamed one is left
+/// to the target to name. `None` when `check` is no CHECK or its condition can't be tokenized.
+pub fn domain_check_on_column(
+    check: &Constraint,
+    table: &QualifiedName,
+    column: &Ident,
+) -> Option<Constraint> {
+    let ConstraintKind::Check(condition) = &check.kind else {
+        return None;
+    };
+    let tokenizer = tokenizer_dialect(SourceDialect::Postgres);
+    let tokens = Tokenizer::new(tokenizer.as_ref(), condition)
+        .tokenize()
+        .ok()?;
+    let value = Ident::new("value");
+    let significant = |token: &&Token| !matches!(token, Token::Whitespace(_));
+    let mut text = String::with_capacity(condition.len());
+    for (i, token) in tokens.iter().enumerate() {
+        let next = tokens[i + 1..].iter().find(significant);
+        // `(VALUE).x` names a field of the value; `x.value` a field or column of something else.
+        let previous = tokens[..i].iter().rev().find(significant);
+        match token {
+            Token::Word(word)
+                if next != Some(&Token::LParen)
+                    && previous != Some(&Token::Period)
+                    && source_ident(
+                        word.value.clone(),
+                        word.quote_style,
+                        SourceDialect::Postgres,
+                    )
+                    .matches(&value) =>
+            {
+                text.push_str(&column.to_string());
+            }
+            _ => text.push_str(&token.to_string()),
+        }
+    }
+    let name = check.name.as_ref().map(|name| {
+        let mut joined = format!("{}_{}_{}", table.name.value, column.value, name.value);
+        let mut end = POSTGRES_NAME_BYTES.min(joined.len());
+        while !joined.is_char_boundary(end) {
+            end -= 1;
+        }
+        joined.truncate(end);
+        Ident {
+            value: joined,
+            quoted: table.name.quoted || column.quoted || name.quoted,
+        }
+    });
+    Some(Constraint {
+        name,
+        kind: ConstraintKind::Check(text),
+        ..check.clone()
+    })
 }
 
 impl HiddenColumns {
@@ -109,5 +172,33 @@ mod tests {
             "((qty_2 >= 0) AND qty < qty_2)"
         );
         assert!(hide_renamed_columns("\"Qty\" > 0", SourceDialect::Postgres, renamed).is_none());
+    }
+
+    #[test]
+    fn a_domain_check_becomes_a_check_of_the_column() {
+        let check = Constraint {
+            name: Some(Ident::new("year_check")),
+            kind: ConstraintKind::Check(
+                "VALUE >= 1901 AND value <> 'VALUE' AND length(\"value\"::text) < x.value".into(),
+            ),
+            state: migrate_core::ConstraintState::default(),
+            index: Default::default(),
+        };
+        let table = QualifiedName::new(None, Ident::new("film"));
+        let carried = domain_check_on_column(&check, &table, &Ident::quoted("Release Year"))
+            .expect("the condition tokenizes");
+        assert_eq!(
+            carried.kind,
+            ConstraintKind::Check(
+                "\"Release Year\" >= 1901 AND \"Release Year\" <> 'VALUE' AND length(\"Release Year\"::text) < x.value".into()
+            )
+        );
+        assert_eq!(
+            carried.name,
+            Some(Ident::quoted("film_Release Year_year_check"))
+        );
+        let long = Ident::new("a".repeat(70));
+        let carried = domain_check_on_column(&check, &table, &long).expect("tokenizes");
+        assert_eq!(carried.name.expect("named").value.len(), 63);
     }
 }

@@ -5,10 +5,10 @@ use crate::sql::ident;
 use crate::{PostgresSource, SourceError};
 use migrate_core::{
     Catalog, Column, ColumnDefault, ColumnStatistics, Constraint, ConstraintKind, ConstraintState,
-    Deferral, Finding, ForeignKey, Identity, LogicalType, QualifiedName, Severity, SourceDialect,
-    Table, TableStatistics, UserType,
+    Deferral, Finding, ForeignKey, Identity, IndexOptions, LogicalType, QualifiedName, Severity,
+    SourceDialect, Table, TableStatistics, UserType,
 };
-use migrate_dialect::{column_default, parse_type_text, TypeMaps, TypeRef};
+use migrate_dialect::{column_default, domain_check_on_column, parse_type_text, TypeMaps, TypeRef};
 use std::collections::HashMap;
 
 const TABLES: &str = "
@@ -93,7 +93,8 @@ SELECT a.attrelid, a.attname::text, a.attnotnull, a.atttypid, a.atttypmod,
  ORDER BY a.attrelid, a.attnum";
 
 /// Every type reachable from the columns' types through domains and arrays, with enum labels
-/// and whether a domain has a CHECK constraint.
+/// and a domain's CHECK constraints (name, condition on `VALUE`, validated: a domain's NOT VALID
+/// check is not), by name.
 const TYPES: &str = "
 WITH RECURSIVE reach(oid) AS (
     SELECT unnest($1::oid[])
@@ -108,7 +109,12 @@ SELECT t.oid, t.typtype::text, t.typcategory::text, t.typbasetype, t.typtypmod, 
               ORDER BY e.enumsortorder),
        n.nspname::text, t.typname::text,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, nullif(t.typtypmod, -1)) END,
-       EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c')
+       ARRAY(SELECT k.conname::text FROM pg_constraint k
+              WHERE k.contypid = t.oid AND k.contype = 'c' ORDER BY k.conname),
+       ARRAY(SELECT pg_get_expr(k.conbin, 0) FROM pg_constraint k
+              WHERE k.contypid = t.oid AND k.contype = 'c' ORDER BY k.conname),
+       ARRAY(SELECT k.convalidated FROM pg_constraint k
+              WHERE k.contypid = t.oid AND k.contype = 'c' ORDER BY k.conname)
   FROM pg_type t JOIN reach r ON r.oid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace";
 
 /// Primary, unique and foreign keys and CHECK constraints (with their condition as
@@ -150,8 +156,8 @@ struct PgType {
     qualified: QualifiedName,
     /// A domain's base type, as `format_type` prints it.
     base_name: Option<String>,
-    /// A domain with a CHECK constraint.
-    checked: bool,
+    /// A domain's own CHECK constraints, on `VALUE`.
+    checks: Vec<Constraint>,
 }
 
 impl PostgresSource {
@@ -210,22 +216,6 @@ impl PostgresSource {
         let names = self.format_types(&resolved).await?;
         let maps = TypeMaps::builtin().source(SourceDialect::Postgres);
         let cast_types = cast_replacements(&types);
-        // As the converter reports a CREATE DOMAIN with a CHECK: its columns get the base type.
-        let mut checked: Vec<&QualifiedName> = types
-            .values()
-            .filter(|t| t.typtype == "d" && t.checked)
-            .map(|t| &t.qualified)
-            .collect();
-        checked.sort_by_key(|name| name.to_string());
-        for name in checked {
-            catalog.findings.push(Finding::new(
-                Severity::Warning,
-                "constraint.check-dropped",
-                format!("domain {name}"),
-                "the domain's CHECK constraint is not carried to the columns that use it",
-                "validate the values in the loading process",
-            ));
-        }
         for ((row, resolved), plain_name) in columns.into_iter().zip(resolved).zip(names) {
             let Some(&index) = position.get(&row.get::<_, u32>(0)) else {
                 continue;
@@ -244,6 +234,7 @@ impl PostgresSource {
             // makes casts to it in views casts to the type its columns get. (Defaults are
             // rewritten here, by `without_user_type_casts`: the warehouse that creates a
             // table sees the table only.)
+            let inherited = inherited_checks(&types, row.get(3));
             if let Some(user_type) = types
                 .get(&row.get::<_, u32>(3))
                 .filter(|t| t.typtype == "d" || t.typtype == "e")
@@ -256,6 +247,7 @@ impl PostgresSource {
                     catalog.user_types.push(UserType {
                         name: user_type.qualified.clone(),
                         data_type: data_type.clone(),
+                        checks: inherited.checks.iter().map(|(_, c)| (*c).clone()).collect(),
                     });
                 }
             }
@@ -266,13 +258,36 @@ impl PostgresSource {
                 catalog.findings.push(Finding::new(
                     Severity::Warning,
                     "column.collation",
-                    object,
+                    &object,
                     format!("COLLATE {collation} is not kept: the target column has the database's default collation, so its values may sort and compare differently"),
                     "add the collation to the target column by hand where sorting or comparison depends on it",
                 ));
             }
             let table = &mut catalog.tables[index];
-            let mut column = Column::new(ident(&name), display, data_type);
+            let column_name = ident(&name);
+            // As the converter gives a column of a domain in a script the domain's CHECKs.
+            if let Some(domain) = inherited.per_element {
+                catalog.findings.push(Finding::new(
+                    Severity::Warning,
+                    "constraint.check-dropped",
+                    &object,
+                    format!("the column is an array of the domain {domain}, whose CHECK constraints apply to each element: they are not carried to the column"),
+                    "validate the elements in the loading process, or add a CHECK on the column's elements by hand",
+                ));
+            }
+            for (domain, check) in inherited.checks {
+                match domain_check_on_column(check, &table.name, &column_name) {
+                    Some(carried) => table.constraints.push(carried),
+                    None => catalog.findings.push(Finding::new(
+                        Severity::Warning,
+                        "constraint.check-dropped",
+                        &object,
+                        format!("CHECK ({}) of the column's domain {domain} could not be read, so it is not carried to the column", check_condition(check)),
+                        "validate the values in the loading process, or add the CHECK to the column by hand",
+                    )),
+                }
+            }
+            let mut column = Column::new(column_name, display, data_type);
             column.collation = collation;
             column.nullable = !row.get::<_, bool>(2);
             let expression: Option<String> = row.get(8);
@@ -422,11 +437,80 @@ impl PostgresSource {
                         ident(&row.get::<_, String>(9)),
                     ),
                     base_name: row.get(10),
-                    checked: row.get(11),
+                    checks: domain_checks(row.get(11), row.get(12), row.get::<_, Vec<bool>>(13)),
                 };
                 (row.get::<_, u32>(0), ty)
             })
             .collect())
+    }
+}
+
+/// A domain's CHECK constraints from the parallel arrays of [`TYPES`]; a NOT VALID one (rows
+/// from before it was added may break it) is carried as not validated, which the converter
+/// reports rather than creates.
+fn domain_checks(
+    names: Vec<String>,
+    conditions: Vec<String>,
+    validated: Vec<bool>,
+) -> Vec<Constraint> {
+    names
+        .into_iter()
+        .zip(conditions)
+        .zip(validated)
+        .map(|((name, condition), validated)| Constraint {
+            name: Some(ident(&name)),
+            kind: ConstraintKind::Check(condition),
+            state: ConstraintState {
+                validated,
+                ..ConstraintState::default()
+            },
+            index: IndexOptions::default(),
+        })
+        .collect()
+}
+
+/// What a column gets from the domains of its type.
+#[derive(Default)]
+struct InheritedChecks<'t> {
+    /// The CHECKs of its domain and of the domains that one is over (the farthest first), each
+    /// with the name of the domain it is of.
+    checks: Vec<(&'t QualifiedName, &'t Constraint)>,
+    /// The domain with CHECKs that the column is an array of: PostgreSQL checks each element.
+    per_element: Option<&'t QualifiedName>,
+}
+
+/// The CHECKs a column of type `oid` has through domains, found as `resolve` finds its type.
+fn inherited_checks(types: &HashMap<u32, PgType>, oid: u32) -> InheritedChecks<'_> {
+    let mut inherited = InheritedChecks::default();
+    let mut next = types.get(&oid);
+    // Bounded as `resolve` is.
+    for _ in 0..32 {
+        let Some(ty) = next else { break };
+        match ty.typtype.as_str() {
+            "d" => {
+                for check in ty.checks.iter().rev() {
+                    inherited.checks.push((&ty.qualified, check));
+                }
+                next = types.get(&ty.base);
+            }
+            _ if ty.category == "A" => {
+                if !inherited_checks(types, ty.elem).checks.is_empty() {
+                    inherited.per_element = types.get(&ty.elem).map(|element| &element.qualified);
+                }
+                break;
+            }
+            _ => break,
+        }
+    }
+    inherited.checks.reverse();
+    inherited
+}
+
+/// The condition of a CHECK constraint.
+fn check_condition(check: &Constraint) -> &str {
+    match &check.kind {
+        ConstraintKind::Check(condition) => condition,
+        _ => "",
     }
 }
 

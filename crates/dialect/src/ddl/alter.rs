@@ -13,6 +13,9 @@ impl DdlReader {
         location: SourceLocation,
     ) -> Result<(), ParseError> {
         cursor.expect_kw("ALTER")?;
+        if self.dialect == SourceDialect::Postgres && cursor.is_kw("DOMAIN") {
+            return self.alter_domain(cursor, location);
+        }
         if !cursor.eat_kw("TABLE") {
             self.skip("ALTER of a non-table object", location);
             return Ok(());

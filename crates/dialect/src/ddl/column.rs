@@ -70,8 +70,10 @@ impl DdlReader {
         let name = cursor.ident()?;
         let object = format!("{}.{}", table.name, name);
         let mut serial = false;
-        // Oracle virtual columns may omit the type: `total AS (price * qty) VIRTUAL`.
         let mut domain = None;
+        // The domain's key, whether the column is an array of it, and its name, for its CHECKs.
+        let mut domain_of = None;
+        // Oracle virtual columns may omit the type: `total AS (price * qty) VIRTUAL`.
         let (source_type, data_type) = if cursor.is_kw("AS") || cursor.is_kw("GENERATED") {
             self.finding(
                 Severity::Action,
@@ -87,6 +89,9 @@ impl DdlReader {
             let mapped = self.map_type(&ty, &object, &location);
             serial = is_serial(&ty.name);
             domain = self.domain_columns.get(&ty.name).cloned();
+            domain_of = domain
+                .as_ref()
+                .map(|d| (ty.name.clone(), ty.array_dims > 0, d.name.clone()));
             // The target has no domains: a column of one is a column of its base type, written
             // as the domain writes it, so that a type the target keeps (`"char"`) is kept.
             let base = domain.as_ref().and(self.user_types.get(&ty.name));
@@ -118,6 +123,9 @@ impl DdlReader {
         // A column's own `NULL` does not lift its domain's NOT NULL: PostgreSQL still refuses
         // NULLs in it.
         column.nullable &= !domain_not_null;
+        if let Some((key, array, name)) = domain_of {
+            self.carry_domain_checks(table, &column, &key, &name, array);
+        }
         Ok(column)
     }
 

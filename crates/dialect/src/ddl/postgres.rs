@@ -4,10 +4,14 @@
 use super::column::default_expression;
 use super::table::TableClauses;
 use super::{DdlReader, DomainColumn};
+use crate::column_refs::domain_check_on_column;
 use crate::cursor::{Cursor, ParseError};
 use crate::type_syntax::parse_type;
 use crate::typemap::TypeRef;
-use migrate_core::{QualifiedName, Severity, SourceDialect, SourceLocation, Table, UserType};
+use migrate_core::{
+    Column, Constraint, ConstraintKind, ConstraintState, IndexOptions, QualifiedName, Severity,
+    SourceDialect, SourceLocation, Table, UserType,
+};
 use sqlparser::tokenizer::Token;
 
 impl DdlReader {
@@ -97,7 +101,8 @@ impl DdlReader {
 
     /// `CREATE DOMAIN name [AS] type [DEFAULT ...] [CONSTRAINT ...] [NOT NULL | CHECK (...)]`:
     /// columns of the domain get its base type, its NOT NULL and its DEFAULT (unless they have
-    /// their own); its CHECK is reported, not enforced.
+    /// their own), and its CHECKs (with those of the domain it is over) as CHECKs of their table
+    /// ([`DdlReader::carry_domain_checks`]).
     pub(super) fn create_domain(
         &mut self,
         cursor: &mut Cursor,
@@ -105,13 +110,32 @@ impl DdlReader {
     ) -> Result<(), ParseError> {
         let name = cursor.qualified_name()?;
         cursor.eat_kw("AS");
-        let base = parse_type(cursor, self.dialect)?;
+        let mut base = parse_type(cursor, self.dialect)?;
+        let mut checks = Vec::new();
         let mut domain = DomainColumn {
             name: name.to_string(),
             ..Default::default()
         };
-        let mut has_check = false;
+        // A domain over a domain (or enum) is over that one's base type, with its checks, NOT
+        // NULL, DEFAULT and COLLATE unless it has its own.
+        if base.array_dims == 0 {
+            if let Some(resolved) = self.user_types.get(&base.name) {
+                checks = self.domain_checks(&base.name);
+                if let Some(over) = self.domain_columns.get(&base.name) {
+                    domain = DomainColumn {
+                        name: domain.name,
+                        ..over.clone()
+                    };
+                }
+                base = resolved.clone();
+            }
+        }
         while !cursor.at_end() {
+            let constraint_name = if cursor.eat_kw("CONSTRAINT") {
+                Some(cursor.ident()?)
+            } else {
+                None
+            };
             if cursor.eat_kw("DEFAULT") {
                 let range = default_expression(cursor);
                 domain.default = Some(self.default_value(cursor, range, None));
@@ -119,41 +143,170 @@ impl DdlReader {
                 domain.not_null = true;
             } else if cursor.eat_kw("COLLATE") {
                 domain.collation = super::column::collation_name(cursor);
+            } else if cursor.eat_kw("CHECK") {
+                let range = cursor.skip_parens()?;
+                checks.push(Constraint {
+                    name: constraint_name,
+                    kind: ConstraintKind::Check(cursor.text(range)),
+                    state: ConstraintState::default(),
+                    index: IndexOptions::default(),
+                });
             } else {
-                // CONSTRAINT name, NULL, CHECK (...) and its parts.
-                has_check |= cursor.is_kw("CHECK");
+                // NULL.
                 cursor.advance();
             }
         }
         for key in user_type_keys(&name) {
             self.domain_columns.insert(key, domain.clone());
         }
-        if has_check {
+        let checked = !checks.is_empty();
+        if !self.define_user_type(name.clone(), base, checks) && checked {
+            // Its columns' type is reported; so is the rule they lose.
             self.finding(
                 Severity::Warning,
                 "constraint.check-dropped",
                 format!("domain {name}"),
-                "the domain's CHECK constraint is not carried to the columns that use it",
+                "the domain's base type is not known, so its CHECK constraints are not carried to the columns that use it",
                 "validate the values in the loading process",
                 Some(location),
             );
         }
-        self.define_user_type(name, base);
         Ok(())
     }
 
+    /// `ALTER DOMAIN name ADD [CONSTRAINT c] CHECK (...) [NOT VALID]` (pg_dump writes a NOT VALID
+    /// check so, after the tables): the columns of the domain defined after it get the check;
+    /// those defined before, which the reader no longer knows as the domain's, don't, which is
+    /// reported. Other ALTER DOMAINs (OWNER TO...) are skipped as other ALTERs are.
+    pub(super) fn alter_domain(
+        &mut self,
+        cursor: &mut Cursor,
+        location: SourceLocation,
+    ) -> Result<(), ParseError> {
+        cursor.expect_kw("DOMAIN")?;
+        let name = cursor.qualified_name()?;
+        let constraint_name = if cursor.eat_kws(&["ADD", "CONSTRAINT"]) {
+            Some(cursor.ident()?)
+        } else {
+            cursor.eat_kw("ADD");
+            None
+        };
+        if !cursor.eat_kw("CHECK") {
+            cursor.take_until(|_| false);
+            self.skip("ALTER of a non-table object", location);
+            return Ok(());
+        }
+        let range = cursor.skip_parens()?;
+        let condition = cursor.text(range);
+        let validated = !cursor.eat_kws(&["NOT", "VALID"]);
+        // By its qualified name first: another schema may have a domain of the same name.
+        let domain = user_type_keys(&name).iter().rev().find_map(|key| {
+            self.catalog
+                .user_types
+                .iter()
+                .rposition(|u| is_named(u, key))
+        });
+        if let Some(domain) = domain {
+            self.catalog.user_types[domain].checks.push(Constraint {
+                name: constraint_name,
+                kind: ConstraintKind::Check(condition.clone()),
+                state: ConstraintState {
+                    validated,
+                    ..ConstraintState::default()
+                },
+                index: IndexOptions::default(),
+            });
+        }
+        self.finding(
+            Severity::Warning,
+            "constraint.check-dropped",
+            format!("domain {name}"),
+            format!("CHECK ({condition}), added to the domain by ALTER DOMAIN, is not carried to the columns of the domain defined before this statement"),
+            "add the CHECK to those columns by hand (ALTER TABLE ... ADD CHECK, with the column for VALUE), or validate the values in the loading process",
+            Some(location),
+        );
+        Ok(())
+    }
+
+    /// The CHECKs (on `VALUE`) of the domain a column's type names as `key` (upper case, as
+    /// the type parser writes it); none for an enum or an unknown domain.
+    fn domain_checks(&self, key: &str) -> Vec<Constraint> {
+        self.catalog
+            .user_types
+            .iter()
+            .rev()
+            .find(|u| is_named(u, key))
+            .map(|u| u.checks.clone())
+            .unwrap_or_default()
+    }
+
+    /// Gives `column` of `table`, of the domain `key` (named `domain` as written; an array of
+    /// it if `array`), the domain's CHECKs as CHECKs of the table. PostgreSQL checks a domain
+    /// array's every element, which no CHECK of the column says as simply: those are reported.
+    pub(super) fn carry_domain_checks(
+        &mut self,
+        table: &mut Table,
+        column: &Column,
+        key: &str,
+        domain: &str,
+        array: bool,
+    ) {
+        let checks = self.domain_checks(key);
+        let object = format!("{}.{}", table.name, column.name);
+        if array && !checks.is_empty() {
+            self.finding(
+                Severity::Warning,
+                "constraint.check-dropped",
+                object,
+                format!("the column is an array of the domain {domain}, whose CHECK constraints apply to each element: they are not carried to the column"),
+                "validate the elements in the loading process, or add a CHECK on the column's elements by hand",
+                column.location.clone(),
+            );
+            return;
+        }
+        for check in checks {
+            match domain_check_on_column(&check, &table.name, &column.name) {
+                Some(carried) => table.constraints.push(carried),
+                None => {
+                    let condition = match &check.kind {
+                        ConstraintKind::Check(condition) => condition.as_str(),
+                        _ => "",
+                    };
+                    self.finding(
+                        Severity::Warning,
+                        "constraint.check-dropped",
+                        &object,
+                        format!("CHECK ({condition}) of the column's domain {domain} could not be read, so it is not carried to the column"),
+                        "validate the values in the loading process, or add the CHECK to the column by hand",
+                        column.location.clone(),
+                    );
+                }
+            }
+        }
+    }
+
     /// Records a domain or enum: columns of it resolve to `base`, and the catalog keeps its
-    /// canonical type for the casts to it in defaults and views.
-    fn define_user_type(&mut self, name: QualifiedName, base: TypeRef) {
-        if let Ok(mapped) = self.maps.source(self.dialect).map_source(&base) {
+    /// canonical type for the casts to it in defaults and views, and a domain's `checks` for
+    /// its columns. False when `base` has no canonical type (the catalog then has none of it).
+    fn define_user_type(
+        &mut self,
+        name: QualifiedName,
+        base: TypeRef,
+        checks: Vec<Constraint>,
+    ) -> bool {
+        let mapped = self.maps.source(self.dialect).map_source(&base);
+        let known = mapped.is_ok();
+        if let Ok(mapped) = mapped {
             self.catalog.user_types.push(UserType {
                 name: name.clone(),
                 data_type: mapped.value,
+                checks,
             });
         }
         for key in user_type_keys(&name) {
             self.user_types.insert(key, base.clone());
         }
+        known
     }
 
     /// `CREATE TYPE name AS ENUM (...)` becomes a text type sized for its longest label;
@@ -185,7 +338,7 @@ impl DdlReader {
                 text,
                 ..TypeRef::default()
             };
-            self.define_user_type(name, base);
+            self.define_user_type(name, base, Vec::new());
             return Ok(());
         }
         cursor.take_until(|_| false);
@@ -211,6 +364,11 @@ fn user_type_keys(name: &QualifiedName) -> Vec<String> {
         .as_ref()
         .map(|schema| format!("{}.{unqualified}", schema.value.to_ascii_uppercase()));
     std::iter::once(unqualified).chain(qualified).collect()
+}
+
+/// Whether a column's type that the type parser names `key` is `user_type`.
+fn is_named(user_type: &UserType, key: &str) -> bool {
+    user_type_keys(&user_type.name).iter().any(|k| k == key)
 }
 
 #[cfg(test)]
@@ -248,6 +406,48 @@ mod tests {
         assert!(exclusions[1].1.starts_with(
             "exclusion constraint `EXCLUDE USING gist (room WITH =) WHERE (room > 0)`"
         ));
+    }
+
+    #[test]
+    fn columns_get_the_checks_of_their_domain_and_of_the_domains_it_is_over() {
+        let catalog = read_script(
+            SourceDialect::Postgres,
+            "domains.sql",
+            "CREATE DOMAIN public.year AS int NOT NULL CONSTRAINT year_check CHECK (VALUE > 1900);
+             CREATE DOMAIN recent AS year CHECK (VALUE > 1999);
+             CREATE TABLE a (y recent);
+             ALTER DOMAIN public.recent ADD CONSTRAINT not_2100 CHECK (VALUE <> 2100) NOT VALID;
+             ALTER DOMAIN recent OWNER TO me;
+             CREATE TABLE b (y recent);",
+        );
+        let checks = |table: usize| -> Vec<(Option<String>, String, bool)> {
+            catalog.tables[table]
+                .constraints
+                .iter()
+                .map(|c| match &c.kind {
+                    ConstraintKind::Check(condition) => (
+                        c.name.as_ref().map(|n| n.value.clone()),
+                        condition.clone(),
+                        c.state.validated,
+                    ),
+                    kind => panic!("{kind:?}"),
+                })
+                .collect()
+        };
+        let year = (Some("a_y_year_check".into()), "y > 1900".into(), true);
+        assert_eq!(checks(0), [year, (None, "y > 1999".into(), true)]);
+        assert!(!catalog.tables[0].columns[0].nullable);
+        assert_eq!(
+            checks(1)[2],
+            (Some("b_y_not_2100".into()), "y <> 2100".into(), false)
+        );
+        let dropped: Vec<&str> = catalog
+            .findings
+            .iter()
+            .filter(|f| f.code == "constraint.check-dropped")
+            .map(|f| f.object.as_str())
+            .collect();
+        assert_eq!(dropped, ["domain public.recent"], "{:?}", catalog.findings);
     }
 
     #[test]
