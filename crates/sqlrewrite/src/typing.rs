@@ -147,7 +147,7 @@ impl Scopes {
 /// The tables of a FROM item and its joins, into `scope` as (name or alias used, table name),
 /// those of parenthesized joins too: MySQL and MariaDB write a view's joins nested,
 /// `FROM ((a JOIN b ON ...) JOIN c ON ...)`.
-fn tables_of(table: &TableWithJoins, scope: &mut Vec<(String, String)>) {
+pub(crate) fn tables_of(table: &TableWithJoins, scope: &mut Vec<(String, String)>) {
     for factor in std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation)) {
         match factor {
             TableFactor::Table { name, alias, .. } => {

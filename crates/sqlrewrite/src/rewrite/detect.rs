@@ -37,17 +37,23 @@ pub(crate) fn select_constructs(select: &Select, ctx: &mut Ctx) {
     }
 }
 
-/// A grouped MySQL query that selects a column it neither groups by nor aggregates, of a table
-/// none of whose columns it groups by (Sakila's `sales_by_store`: `GROUP BY s.store_id`, selecting
-/// the store's city through its address). MySQL takes it, the column depending on the grouped
-/// ones through keys; PostgreSQL and Redshift take only the columns of a table grouped by its
-/// primary key, so the view would not be created. Only qualified columns (`c.city`) of a GROUP
-/// BY of qualified columns are judged: anything else (a position, an alias, an expression)
-/// could group the column in a way not seen here.
+/// A grouped query that selects a column it neither groups by nor aggregates, where the target
+/// refuses it. MySQL takes such a column when it depends on the grouped ones through keys
+/// (Sakila's `sales_by_store`: `GROUP BY s.store_id`, selecting the store's city through its
+/// address); PostgreSQL takes only the columns of a table grouped by its primary key, and
+/// Redshift only the columns grouped themselves (the PostgreSQL form too, from any source), so
+/// the view would not be created. Judged: qualified columns (`c.city`) of the query's own tables
+/// (not an outer query's, constant in a subquery; not a derived table's) under a GROUP BY of
+/// qualified columns. Anything else (a position, an alias, an expression) could group the
+/// column in a way not seen here. For PostgreSQL, a column is taken as grouped when a column of
+/// its table is (the primary key is not known here), so only Redshift's refusals are certain to
+/// be found.
 pub(crate) fn ungrouped_columns(select: &Select, ctx: &mut Ctx) {
-    if ctx.from != SourceDialect::Mysql {
-        return;
-    }
+    let whole_columns = match (ctx.from, ctx.to) {
+        (SourceDialect::Mysql | SourceDialect::Postgres, TargetDialect::Redshift) => true,
+        (SourceDialect::Mysql, TargetDialect::Postgres) => false,
+        _ => return,
+    };
     let GroupByExpr::Expressions(group_by, _) = &select.group_by else {
         return;
     };
@@ -56,10 +62,14 @@ pub(crate) fn ungrouped_columns(select: &Select, ctx: &mut Ctx) {
         let Expr::CompoundIdentifier(parts) = item else {
             return;
         };
-        grouped.push(qualifier(parts));
+        grouped.push(grouping(parts, whole_columns));
     }
     if grouped.is_empty() {
         return;
+    }
+    let mut own = Vec::new();
+    for table in &select.from {
+        crate::typing::tables_of(table, &mut own);
     }
     for item in &select.projection {
         let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item else {
@@ -68,22 +78,42 @@ pub(crate) fn ungrouped_columns(select: &Select, ctx: &mut Ctx) {
         let mut outside = expr.clone();
         let _ = outside.visit(&mut AggregatesRemoved);
         let ungrouped = sqlparser::ast::visit_expressions(&outside, |e| match e {
-            Expr::CompoundIdentifier(parts) if !grouped.contains(&qualifier(parts)) => {
+            Expr::CompoundIdentifier(parts)
+                if own.iter().any(|(used, _)| *used == qualifier(parts))
+                    && !grouped.contains(&grouping(parts, whole_columns)) =>
+            {
                 ControlFlow::Break(e.to_string())
             }
             _ => ControlFlow::Continue(()),
         });
         if let ControlFlow::Break(column) = ungrouped {
+            let (what, fix) = if whole_columns {
+                (
+                    "without grouping by it: the source takes it when the column depends on the grouped ones through keys, Redshift only when it is grouped itself",
+                    "add the column to GROUP BY (it has one value per group)",
+                )
+            } else {
+                (
+                    "without grouping by it or by a column of its table: MySQL takes it when the column depends on the grouped ones through keys, PostgreSQL only when its table is grouped by its primary key",
+                    "add the column to GROUP BY (it has one value per group), or group by its table's primary key",
+                )
+            };
             ctx.log.action(
                 "view.not-converted",
-                format!(
-                    "selects {column} without grouping by it or by a column of its table: MySQL takes it when the column depends on the grouped ones through keys, {} refuses it",
-                    ctx.to
-                ),
-                "add the column to GROUP BY (it has one value per group), or group by its table's primary key",
+                format!("selects {column} {what}"),
+                fix,
             );
             return;
         }
+    }
+}
+
+/// What a GROUP BY column groups: its table (or alias), or, with `whole_columns`, the column
+/// itself (`s.store_id`), compared without case and without a schema.
+fn grouping(parts: &[Ident], whole_columns: bool) -> String {
+    match (parts, whole_columns) {
+        ([.., column], true) => format!("{}.{}", qualifier(parts), column.value.to_lowercase()),
+        _ => qualifier(parts),
     }
 }
 
