@@ -1386,3 +1386,67 @@ fn a_table_renamed_inside_an_executable_comment_stops_the_task() {
     );
     assert_eq!(target, "1|a1,2|a2");
 }
+
+/// A session of the source adds `mode` to its `sql_mode`, then runs `alter` (which renames column
+/// `a` of table `rm` to `b INT`) and an update: the rename is read as the server read the
+/// statement, so the target column is renamed, with its values, then the task stops with the
+/// change of type to make; made, every row is as in the source.
+fn a_rename_under(mode: &str, alter: &str) {
+    let Some(task) = Task::new(
+        &format!("cdc_my_ren{}", mode.to_ascii_lowercase().replace('_', "")),
+        "CREATE TABLE rm (id INT PRIMARY KEY, c VARCHAR(10), a VARCHAR(10), n INT) ENGINE=InnoDB;
+         INSERT INTO rm VALUES (1, 'c1', '11', 1), (2, 'c2', '22', 2);",
+    ) else {
+        return;
+    };
+    let rm = format!("{}.rm", task.source.name());
+    task.ok(&[]);
+    task.source
+        .sql(&format!(
+            "SET SESSION sql_mode = CONCAT(@@sql_mode, ',{mode}');\n{alter};\n\
+             UPDATE rm SET n = 10 WHERE id = 1;"
+        ))
+        .unwrap();
+    let retype = format!("ALTER TABLE {rm} ALTER COLUMN b TYPE integer USING b::integer");
+    let stderr = task.refused(&[]);
+    assert!(stderr.contains(&retype), "{stderr}");
+    let kept = task
+        .target
+        .sql(&format!("SELECT string_agg(b, ',' ORDER BY id) FROM {rm}"));
+    assert_eq!(
+        kept.unwrap().trim_end(),
+        "11,22",
+        "renamed, with its values"
+    );
+    task.target.sql(&retype).unwrap();
+    task.ok(&[]);
+    let (source, target) = task.rows(
+        "SELECT CONCAT_WS('|', id, c, b, n) FROM rm ORDER BY id",
+        &format!("SELECT concat_ws('|', id, c, b, n) FROM {rm} ORDER BY id"),
+    );
+    assert_eq!(target, source);
+    assert_eq!(target, "1|c1|11|10\n2|c2|22|2");
+}
+
+/// An `ALTER TABLE` run under `NO_BACKSLASH_ESCAPES` with a string ending in a backslash
+/// (`COMMENT 'dir\'`) before a `CHANGE a b INT`: a rename (see [`a_rename_under`]). Before, the
+/// backslash was read as escaping the closing quote, the string ran on over the `CHANGE`, and
+/// the rename was applied as a drop and an add: the column's values were lost, with exit code 0.
+#[test]
+fn a_rename_under_no_backslash_escapes_is_a_rename() {
+    a_rename_under(
+        "NO_BACKSLASH_ESCAPES",
+        r"ALTER TABLE rm MODIFY c VARCHAR(10) COMMENT 'dir\', CHANGE a b INT",
+    );
+}
+
+/// An `ALTER TABLE` run under `ANSI_QUOTES` with a `"quoted"` identifier ending in a backslash
+/// before a `CHANGE "a" "b" INT`: a rename (see [`a_rename_under`]). Before, the backslash was
+/// read as escaping the closing quote, as in a string, and the rename was lost the same way.
+#[test]
+fn a_rename_under_ansi_quotes_is_a_rename() {
+    a_rename_under(
+        "ANSI_QUOTES",
+        r#"ALTER TABLE rm ADD INDEX "i\" (n), CHANGE "a" "b" INT"#,
+    );
+}

@@ -984,9 +984,10 @@ impl MysqlChangeStream {
                     // again): at its START ALTER it may yet fail, and a ROLLBACK ALTER changed
                     // nothing.
                     Some(AlterPhase::Start | AlterPhase::Rollback) => Statement::Other,
-                    Some(AlterPhase::Commit) | None => {
-                        query::classify(&query.query(), self.catalog.flavor)
-                    }
+                    Some(AlterPhase::Commit) | None => query::classify(
+                        &query.query(),
+                        query::Syntax::of(&query, self.catalog.flavor),
+                    ),
                 };
                 if !matches!(
                     statement,

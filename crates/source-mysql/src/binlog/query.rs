@@ -3,7 +3,42 @@
 //! session switched to statement logging, DML that this stream can't decode.
 
 use crate::connect::Flavor;
+use mysql_async::binlog::events::{QueryEvent, StatusVarVal};
+use mysql_async::binlog::StatusVarKey;
+use mysql_async::consts::SqlMode;
 use std::borrow::Cow;
+
+/// How the server read a statement: its flavor (which executable comments it runs) and the two
+/// flags of the session's sql_mode that change how its lexer reads quoted text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Syntax {
+    flavor: Flavor,
+    /// `NO_BACKSLASH_ESCAPES`: a backslash in a string is a character like another.
+    no_backslash_escapes: bool,
+    /// `ANSI_QUOTES`: `"..."` is an identifier (where a backslash escapes nothing), not a string.
+    ansi_quotes: bool,
+}
+
+impl Syntax {
+    /// How the server of `flavor` read `event`'s statement: under the sql_mode of the session
+    /// that ran it, which the event's status variables carry (`Q_SQL_MODE_CODE`); without it,
+    /// as under the default one (neither flag).
+    pub(crate) fn of(event: &QueryEvent<'_>, flavor: Flavor) -> Syntax {
+        let mode = event
+            .status_vars()
+            .get_status_var(StatusVarKey::SqlMode)
+            .and_then(|var| match var.get_value() {
+                Ok(StatusVarVal::SqlMode(mode)) => Some(mode.get()),
+                _ => None,
+            })
+            .unwrap_or_else(SqlMode::empty);
+        Syntax {
+            flavor,
+            no_backslash_escapes: mode.contains(SqlMode::MODE_NO_BACKSLASH_ESCAPES),
+            ansi_quotes: mode.contains(SqlMode::MODE_ANSI_QUOTES),
+        }
+    }
+}
 
 /// The kind of a QUERY event's statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,14 +152,16 @@ fn comment_len(text: &str) -> Option<usize> {
 }
 
 /// The length of the quoted text at the start of `text`, if it starts with one: a string
-/// (`'...'`, `"..."`: a backslash escapes the character after it) or an identifier (`` `...` ``,
-/// `"..."` under ANSI_QUOTES), the quote doubled inside; to the end of `text` when it is not
-/// closed.
-fn quoted_len(text: &str) -> Option<usize> {
+/// (`'...'`, `"..."`: a backslash escapes the character after it, but under
+/// NO_BACKSLASH_ESCAPES) or an identifier (`` `...` ``, `"..."` under ANSI_QUOTES: a backslash
+/// escapes nothing), the quote doubled inside; to the end of `text` when it is not closed.
+fn quoted_len(text: &str, syntax: Syntax) -> Option<usize> {
     let quote = text
         .chars()
         .next()
         .filter(|c| matches!(c, '\'' | '"' | '`'))?;
+    let identifier = quote == '`' || (quote == '"' && syntax.ansi_quotes);
+    let escapes = !identifier && !syntax.no_backslash_escapes;
     let mut chars = text.char_indices().skip(1);
     while let Some((at, c)) = chars.next() {
         if c == quote {
@@ -132,7 +169,7 @@ fn quoted_len(text: &str) -> Option<usize> {
                 return Some(at + 1);
             }
             chars.next();
-        } else if c == '\\' && quote != '`' {
+        } else if c == '\\' && escapes {
             chars.next();
         }
     }
@@ -158,12 +195,12 @@ fn executable_opening(text: &str, flavor: Flavor) -> Option<usize> {
 /// inside it, as in the server's lexer. The versions need no comparing: the server logs a
 /// versioned comment it did not run with its `!` blanked (`/* 99999 ... */`, `/*M 999999 ...
 /// */`), a plain comment.
-fn executed(statement: &str, flavor: Flavor) -> Cow<'_, str> {
+fn executed(statement: &str, syntax: Syntax) -> Cow<'_, str> {
     let mut text = String::new();
     let (mut copied, mut at, mut inside) = (0, 0, false);
     while let Some(c) = statement[at..].chars().next() {
         let rest = &statement[at..];
-        let opening = executable_opening(rest, flavor);
+        let opening = executable_opening(rest, syntax.flavor);
         let closing = (inside && rest.starts_with("*/")).then_some(2);
         if let Some(len) = opening.or(closing) {
             text.push_str(&statement[copied..at]);
@@ -172,7 +209,7 @@ fn executed(statement: &str, flavor: Flavor) -> Cow<'_, str> {
             copied = at;
             inside = opening.is_some();
         } else {
-            at += quoted_len(rest)
+            at += quoted_len(rest, syntax)
                 .or_else(|| comment_len(rest))
                 .unwrap_or(c.len_utf8());
         }
@@ -299,12 +336,12 @@ fn renames(mut text: &str) -> Option<Vec<(Name, Name)>> {
 
 /// The clauses of an `ALTER TABLE` after the table's name, split at commas outside quotes,
 /// parentheses and comments.
-fn clauses(text: &str) -> Vec<&str> {
+fn clauses(text: &str, syntax: Syntax) -> Vec<&str> {
     let mut clauses = Vec::new();
     let (mut depth, mut start, mut at) = (0usize, 0, 0);
     while let Some(c) = text[at..].chars().next() {
         // Quoted text's and comments' commas and parentheses are not the statement's.
-        if let Some(len) = quoted_len(&text[at..]).or_else(|| comment_len(&text[at..])) {
+        if let Some(len) = quoted_len(&text[at..], syntax).or_else(|| comment_len(&text[at..])) {
             at += len;
             continue;
         }
@@ -325,8 +362,8 @@ fn clauses(text: &str) -> Vec<&str> {
 
 /// The new name of an `ALTER TABLE`'s `RENAME [TO|AS] name` clause, if it has one (not
 /// `RENAME COLUMN`, `RENAME INDEX`, `RENAME KEY`).
-fn altered_name(text: &str) -> Option<Name> {
-    clauses(text).into_iter().find_map(|clause| {
+fn altered_name(text: &str, syntax: Syntax) -> Option<Name> {
+    clauses(text, syntax).into_iter().find_map(|clause| {
         let (word, rest) = keyword(clause);
         if word != "RENAME" {
             return None;
@@ -343,9 +380,9 @@ fn altered_name(text: &str) -> Option<Name> {
 /// `CHANGE [COLUMN] [IF EXISTS] old new ...` with another name (column names compare without
 /// case) and `RENAME COLUMN [IF EXISTS] old TO new`; and those they drop (`DROP [COLUMN] [IF
 /// EXISTS] name`).
-fn column_changes(text: &str) -> ColumnChanges {
+fn column_changes(text: &str, syntax: Syntax) -> ColumnChanges {
     let mut changes = ColumnChanges::default();
-    for clause in clauses(text) {
+    for clause in clauses(text, syntax) {
         let (word, rest) = keyword(clause);
         let rest = match word.as_str() {
             "CHANGE" => after_optional(rest, &["COLUMN"]),
@@ -404,8 +441,8 @@ fn column_changes(text: &str) -> ColumnChanges {
 /// the other tables whose rows it changes. Partition maintenance that keeps the rows (`ADD`,
 /// `REORGANIZE`, `COALESCE`, `REBUILD`, `OPTIMIZE`, `ANALYZE`, `REPAIR`, `CHECK PARTITION`,
 /// `REMOVE PARTITIONING`, `PARTITION BY`) is not such a clause.
-fn rows_without_events(text: &str) -> Option<(Vec<Name>, String)> {
-    clauses(text).into_iter().find_map(|clause| {
+fn rows_without_events(text: &str, syntax: Syntax) -> Option<(Vec<Name>, String)> {
+    clauses(text, syntax).into_iter().find_map(|clause| {
         let (word, rest) = keyword(clause);
         let (second, after) = keyword(rest);
         let quoted = || skip_noise(clause).trim_end().to_string();
@@ -432,10 +469,10 @@ fn rows_without_events(text: &str) -> Option<(Vec<Name>, String)> {
     })
 }
 
-/// What `statement` means for the change stream, as the server of `flavor` ran it (see
-/// [`executed`]).
-pub(crate) fn classify(statement: &str, flavor: Flavor) -> Statement {
-    let statement = executed(statement, flavor);
+/// What `statement` means for the change stream, as the server read it (`syntax`) and ran it
+/// (see [`executed`]).
+pub(crate) fn classify(statement: &str, syntax: Syntax) -> Statement {
+    let statement = executed(statement, syntax);
     let (first, rest) = keyword(&statement);
     match first.as_str() {
         "BEGIN" => Statement::Begin,
@@ -475,14 +512,14 @@ pub(crate) fn classify(statement: &str, flavor: Flavor) -> Statement {
                 return Statement::Other;
             };
             let rest = skip_wait(rest);
-            if let Some((others, clause)) = rows_without_events(rest) {
+            if let Some((others, clause)) = rows_without_events(rest, syntax) {
                 let mut tables = vec![altered];
                 tables.extend(others);
                 return Statement::RowsWithoutEvents(tables, clause);
             }
-            match altered_name(rest) {
+            match altered_name(rest, syntax) {
                 Some(to) => Statement::Rename(vec![(altered, to)]),
-                None => Statement::Alter(altered, column_changes(rest)),
+                None => Statement::Alter(altered, column_changes(rest, syntax)),
             }
         }
         "DROP" => {
@@ -511,9 +548,17 @@ pub(crate) fn classify(statement: &str, flavor: Flavor) -> Statement {
 mod tests {
     use super::*;
 
-    /// `statement` classified as MariaDB ran it (shadows [`super::classify`]).
+    const MARIADB: Flavor = Flavor::MariaDb(10, 11);
+
+    /// How a server of `flavor` read the statement of a QUERY event with `status_vars`.
+    fn logged_with(status_vars: &[u8], flavor: Flavor) -> Syntax {
+        Syntax::of(&QueryEvent::new(status_vars, &b"d"[..]), flavor)
+    }
+
+    /// `statement` classified as MariaDB ran it, without an sql_mode in the event (shadows
+    /// [`super::classify`]).
     fn classify(statement: &str) -> Statement {
-        super::classify(statement, Flavor::MariaDb(10, 11))
+        super::classify(statement, logged_with(&[], MARIADB))
     }
 
     fn truncate(schema: Option<&str>, name: &str) -> Statement {
@@ -825,7 +870,7 @@ mod tests {
         assert_eq!(
             super::classify(
                 "ALTER TABLE t /*M!100500 CHANGE a b INT */",
-                Flavor::Mysql(8, 0)
+                logged_with(&[], Flavor::Mysql(8, 0))
             ),
             Statement::Alter(name(None, "t"), ColumnChanges::default())
         );
@@ -850,5 +895,99 @@ mod tests {
             Statement::RowsWithoutEvents(vec![name(None, "ev")], "DROP PARTITION p1".into())
         );
         assert_eq!(classify("/*!50100 BEGIN */"), Statement::Begin);
+    }
+
+    #[test]
+    fn statements_are_read_under_their_sql_mode() {
+        // Status variables as the server logs them: Q_FLAGS2_CODE (0) and its 4 bytes, then
+        // Q_SQL_MODE_CODE (1) and its 8 (little-endian), here MariaDB's default sql_mode and
+        // `extra`.
+        let logged = |extra: SqlMode| {
+            let mode = SqlMode::MODE_STRICT_TRANS_TABLES
+                | SqlMode::MODE_ERROR_FOR_DIVISION_BY_ZERO
+                | SqlMode::MODE_NO_AUTO_CREATE_USER
+                | SqlMode::MODE_NO_ENGINE_SUBSTITUTION
+                | extra;
+            let mut vars = vec![0, 0, 0, 0, 0, 1];
+            vars.extend(mode.bits().to_le_bytes());
+            logged_with(&vars, MARIADB)
+        };
+        let default = logged(SqlMode::empty());
+        let no_escapes = logged(SqlMode::MODE_NO_BACKSLASH_ESCAPES);
+        let ansi_quotes = logged(SqlMode::MODE_ANSI_QUOTES);
+        let both = logged(SqlMode::MODE_NO_BACKSLASH_ESCAPES | SqlMode::MODE_ANSI_QUOTES);
+        assert_eq!(default, logged_with(&[], MARIADB));
+        assert!(no_escapes.no_backslash_escapes && !no_escapes.ansi_quotes);
+        assert!(ansi_quotes.ansi_quotes && !ansi_quotes.no_backslash_escapes);
+
+        let renamed = Statement::Alter(
+            name(None, "t"),
+            ColumnChanges {
+                renamed: vec![("a".into(), "b".into())],
+                dropped: Vec::new(),
+            },
+        );
+        let unchanged = Statement::Alter(name(None, "t"), ColumnChanges::default());
+        for (statement, syntax, read) in [
+            // Under NO_BACKSLASH_ESCAPES, a backslash before a quote does not escape it.
+            (
+                r"ALTER TABLE t MODIFY c INT COMMENT 'dir\', CHANGE a b INT",
+                no_escapes,
+                &renamed,
+            ),
+            (
+                r#"ALTER TABLE t MODIFY c INT COMMENT "dir\", CHANGE a b INT"#,
+                no_escapes,
+                &renamed,
+            ),
+            (
+                r"ALTER TABLE t MODIFY c INT COMMENT 'it''s, \', CHANGE a b INT",
+                no_escapes,
+                &renamed,
+            ),
+            (
+                r"ALTER TABLE t /*!50100 MODIFY c INT COMMENT 'dir\' */, CHANGE a b INT",
+                no_escapes,
+                &renamed,
+            ),
+            // Otherwise it does (the string runs on), in '...' under ANSI_QUOTES too.
+            (
+                r"ALTER TABLE t MODIFY c INT COMMENT 'dir\', CHANGE a b INT",
+                default,
+                &unchanged,
+            ),
+            (
+                r"ALTER TABLE t /*!50100 MODIFY c INT COMMENT 'dir\' */, CHANGE a b INT",
+                default,
+                &unchanged,
+            ),
+            (
+                r"ALTER TABLE t MODIFY c INT COMMENT 'it\'s, ', CHANGE a b INT",
+                default,
+                &renamed,
+            ),
+            (
+                r"ALTER TABLE t MODIFY c INT COMMENT 'it\'s, CHANGE a b INT'",
+                ansi_quotes,
+                &unchanged,
+            ),
+            // Under ANSI_QUOTES, "..." is an identifier, where a backslash escapes nothing.
+            (
+                r#"ALTER TABLE t ADD INDEX "i\" (n), CHANGE "a" "b" INT"#,
+                ansi_quotes,
+                &renamed,
+            ),
+            (
+                r#"ALTER TABLE t ADD KEY "i\" (n), MODIFY c INT COMMENT 'd\', CHANGE "a" "b" INT"#,
+                both,
+                &renamed,
+            ),
+        ] {
+            assert_eq!(&super::classify(statement, syntax), read, "{statement}");
+        }
+        assert_eq!(
+            super::classify(r"ALTER TABLE t COMMENT 'dir\', RENAME TO u", no_escapes),
+            Statement::Rename(vec![(name(None, "t"), name(None, "u"))])
+        );
     }
 }
