@@ -1292,3 +1292,62 @@ CREATE VIEW v_ord AS select `t`.`id` AS `id` from `t` order by `t`.`x` is null,`
         "{redshift}"
     );
 }
+
+/// A column of another view has no known type (only tables' columns do), and a MySQL boolean
+/// passed through a view is a boolean on the target: compared with `TRUE`, beside `FALSE` in
+/// `IFNULL` or beside a condition in `IF`, it stays one, as do they. The conversion turned them
+/// into `1`/`0` and integers (`v1.flag = 1`), which PostgreSQL refused
+/// (`operator does not exist: boolean = integer`). A condition compared with a numeric column of
+/// a table still becomes a number.
+#[test]
+fn mysql_conditions_beside_columns_of_views_stay_booleans() {
+    let ddl = "CREATE TABLE t (id int PRIMARY KEY, a int, b int, x int, flag boolean);
+CREATE VIEW v1 AS select `t`.`id` AS `id`,`t`.`a` = `t`.`b` AS `same`,`t`.`flag` AS `flag` from `t`;
+CREATE VIEW v2 AS select `t`.`id` AS `id`,`v1`.`flag` = TRUE AS `f`,ifnull(`v1`.`flag`,FALSE) AS `g`,if(`t`.`x` > 0,`v1`.`same`,`t`.`a` > `t`.`b`) AS `h`,(`t`.`a` > `t`.`b`) = `t`.`x` AS `n` from (`t` join `v1` on(`v1`.`id` = `t`.`id`)) where `v1`.`flag` = TRUE or `v1`.`flag` is null;
+";
+    let path = file("my_conditions_beside_views.sql", ddl.as_bytes());
+    let (_, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert!(!stderr.contains("action ["), "{stderr}");
+    let inserts = "INSERT INTO t VALUES \
+        (1, 1, 1, 10, TRUE), \
+        (2, 1, 2, 0, FALSE), \
+        (3, 2, 1, NULL, NULL), \
+        (4, 3, 3, -1, TRUE), \
+        (5, NULL, 1, 1, NULL), \
+        (6, 2, 2, 1, NULL)";
+    let Some((pg, source)) = on_both("my_conditions_beside_views", &postgres, ddl, inserts) else {
+        return;
+    };
+    assert_eq!(
+        rows(
+            &pg,
+            "SELECT id, CAST(f AS INTEGER), CAST(g AS INTEGER), CAST(h AS INTEGER), CAST(n AS INTEGER) FROM v2 ORDER BY id"
+        ),
+        mariadb_rows(&source, "SELECT id, f, g, h, n FROM v2 ORDER BY id"),
+        "v2"
+    );
+}
+
+/// MySQL's JSON_OBJECT writes a condition as JSON `true`/`false` (`{"k": true}`), as
+/// PostgreSQL's json_build_object does with a boolean: it stays a boolean there (it became
+/// `1`/`0`, `{"k": 1}`); a condition computed with is the number it is in MySQL. (`TRUE` is left
+/// out: MariaDB stores it in a view as `1`, which its JSON_OBJECT writes `1`.)
+#[test]
+fn mysql_conditions_in_json_objects_give_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int PRIMARY KEY, a int, b int);
+CREATE VIEW v AS select `t`.`id` AS `id`,json_object('k',`t`.`a` = `t`.`b`,'m',(`t`.`a` = `t`.`b`) + 0) AS `j` from `t`;
+";
+    let path = file("my_conditions_in_json.sql", ddl.as_bytes());
+    let (_, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert!(!stderr.contains("action ["), "{stderr}");
+    let inserts = "INSERT INTO t VALUES (1, 1, 1), (2, 1, 2), (3, NULL, 1)";
+    let Some((pg, source)) = on_both("my_conditions_in_json", &postgres, ddl, inserts) else {
+        return;
+    };
+    // jsonb's text is MariaDB's: `": "` and `", "` between keys and values.
+    assert_eq!(
+        rows(&pg, "SELECT id, CAST(j AS jsonb) FROM v ORDER BY id"),
+        mariadb_rows(&source, "SELECT id, j FROM v ORDER BY id"),
+        "v"
+    );
+}

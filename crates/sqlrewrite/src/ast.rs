@@ -56,6 +56,31 @@ pub(crate) fn plain_args(function: &Function) -> Option<Vec<Expr>> {
     }
 }
 
+/// The unnamed arguments of a call, whatever else it has (`DISTINCT`, clauses, `OVER`), for a
+/// look at them in place; [`plain_args`] gives them only when the call can be rebuilt from them.
+pub(crate) fn unnamed_args(function: &Function) -> impl Iterator<Item = &Expr> {
+    let args = match &function.args {
+        FunctionArguments::List(list) => list.args.as_slice(),
+        FunctionArguments::None | FunctionArguments::Subquery(_) => &[],
+    };
+    args.iter().filter_map(|arg| match arg {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr),
+        _ => None,
+    })
+}
+
+/// [`unnamed_args`], to rewrite them in place.
+pub(crate) fn unnamed_args_mut(function: &mut Function) -> impl Iterator<Item = &mut Expr> {
+    let args = match &mut function.args {
+        FunctionArguments::List(list) => list.args.as_mut_slice(),
+        FunctionArguments::None | FunctionArguments::Subquery(_) => &mut [],
+    };
+    args.iter_mut().filter_map(|arg| match arg {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr),
+        _ => None,
+    })
+}
+
 /// Whether the call has clauses inside its parentheses (`ORDER BY`, `SEPARATOR`, ...), which a
 /// renamed function may not accept.
 pub(crate) fn has_clauses(function: &Function) -> bool {

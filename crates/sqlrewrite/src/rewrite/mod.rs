@@ -67,7 +67,6 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql_interval::INTERVAL_NAME,
     mysql_interval::DATE_NAME,
     mysql_interval::CONDITION_NAME,
-    mysql_interval::BOOLEAN_NAME,
     mysql_arithmetic::DIVISION_NAME,
     mysql_arithmetic::DIV_NAME,
     mysql_arithmetic::ZERO_NAME,
@@ -398,7 +397,6 @@ impl VisitorMut for Rewriter<'_> {
         // After the calls: DATE_ADD has become `d + INTERVAL ...`.
         mysql_interval::date_interval_keeps_date(expr, self.ctx);
         mysql_interval::conditions_in_expr(expr, self.ctx);
-        // After the boolean columns compared with numbers have become integers.
         mysql_booleans::operands(expr, self.ctx);
         // After the boolean operands have become integers.
         mysql_arithmetic::arithmetic(expr, self.ctx);

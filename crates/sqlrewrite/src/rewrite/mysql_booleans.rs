@@ -1,34 +1,97 @@
 //! `condition_as_number`: MySQL has no boolean type. A comparison or another condition (`IN`,
 //! `BETWEEN`, `LIKE`, `IS NULL`, `EXISTS`, `NOT`/`AND`/`OR` of them) is the number 1, 0 or
 //! NULL, and MySQL code computes with it: `SUM(status = 'open')`, `(a = b) + 0`,
-//! `GREATEST(a > b, c)`, `(a > b) = 1`. The targets refuse a boolean there
-//! (`function sum(boolean) does not exist`). Where MySQL takes it as a number (an operand of
-//! arithmetic, an argument of a function, compared with a number, a result of a `CASE` whose
-//! other results are numbers) it becomes one, NULL staying NULL: `CAST(cond AS INTEGER)` on
-//! PostgreSQL; on Redshift, whose documentation gives no cast from BOOLEAN to a number,
-//! `CASE cond WHEN TRUE THEN 1 WHEN FALSE THEN 0 END` (one evaluation of `cond`). A boolean
-//! column (MySQL's `BIT(1)`, `BOOLEAN` in a script) there is read the same way, and `TRUE` and
-//! `FALSE` are `1` and `0`.
+//! `GREATEST(a > b, c)`, `(a > b) = 1`. A column the target holds as a boolean (MySQL's
+//! `BIT(1)`, `BOOLEAN` in a script) is such a number too (`b = 1`, `b + 1`, `b IN (0, 1)`). The
+//! targets refuse a boolean there (`function sum(boolean) does not exist`,
+//! `operator does not exist: boolean = integer`). Where MySQL takes it as a number it becomes
+//! one, NULL staying NULL: `CAST(cond AS INTEGER)` on PostgreSQL; on Redshift, whose
+//! documentation gives no cast from BOOLEAN to a number, `CASE cond WHEN TRUE THEN 1 WHEN FALSE
+//! THEN 0 END` (one evaluation of `cond`); `TRUE` and `FALSE` are `1` and `0`.
+//!
+//! MySQL takes it as a number as an operand of arithmetic, an argument of a function (`SUM`,
+//! `ABS`, `GREATEST`...), whatever the other operands are; compared with a value (`IN`,
+//! `BETWEEN` too), or as a result of `COALESCE`/`IFNULL`/`NULLIF`/`IF`/`CASE`, when the other
+//! side or another result is known to be a number (a number literal, a numeric column of a
+//! table, arithmetic, a cast to a number, a numeric function such as `SUM` or `COUNT`). A value
+//! of unknown type there (a column of another view or of a derived table: only tables' column
+//! types are known) leaves it a boolean, since that value is likely one too on the target
+//! (`v.flag = TRUE`, `IFNULL(v.flag, FALSE)`).
 //!
 //! Where the target takes a boolean (`WHERE`, `ON`, `HAVING`, `CASE WHEN`, `IF`'s condition,
 //! operands of `AND`/`OR`/`NOT`, `ORDER BY`, a comparison with another boolean) it stays one.
 //! So does a condition selected as a column (`SELECT a = b AS same`): the view's column is a
 //! boolean, as a MySQL `BOOLEAN` column becomes one, since its only values are 0, 1 and NULL.
-//! A subquery's such column summed outside (`SUM(d.same)`) is not followed: its type is unknown.
+//! So do the arguments of `COUNT` (which counts them the same) and of the JSON builders
+//! (`JSON_OBJECT('k', a = b)`), which write a condition as JSON `true`/`false` in MySQL too.
+//! Inside `AVG` on Redshift, whose `AVG` of an integer is an integer (`0.33` would be `0`), the
+//! number is `1.0000`/`0.0000`, which gives MySQL's 4 decimal places.
 
 use super::Ctx;
-use crate::ast::{builtin_name, case, cast, is_comparison, is_null_literal, number};
-use migrate_core::{LogicalType, SourceDialect, TargetDialect};
-use sqlparser::ast::{
-    BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, UnaryOperator,
-    Value,
+use crate::ast::{
+    builtin_name, case, cast, is_comparison, is_null_literal, number, unnamed_args,
+    unnamed_args_mut,
 };
+use migrate_core::{LogicalType, SourceDialect, TargetDialect};
+use sqlparser::ast::{BinaryOperator, DataType, Expr, UnaryOperator, Value};
 
 pub(crate) const NAME: &str = "condition_as_number";
 
 /// Functions whose value is one of their arguments: a boolean stays one when they all are
 /// (`COALESCE(a = b, c = d)` is a condition the targets take as it is).
-const PASS_THROUGH: &[&str] = &["COALESCE", "IFNULL", "NULLIF", "GREATEST", "LEAST"];
+const PASS_THROUGH: &[&str] = &["COALESCE", "IFNULL", "NULLIF"];
+
+/// Functions that write a condition as JSON `true`/`false` in MySQL, as PostgreSQL's
+/// `json_build_object` does with a boolean.
+const JSON_BUILDERS: &[&str] = &[
+    "JSON_OBJECT",
+    "JSON_ARRAY",
+    "JSON_OBJECTAGG",
+    "JSON_ARRAYAGG",
+];
+
+/// Functions whose value is a number, whatever their arguments (MySQL's names and the targets').
+const NUMERIC_FUNCTIONS: &[&str] = &[
+    "COUNT",
+    "SUM",
+    "AVG",
+    "ABS",
+    "SIGN",
+    "ROUND",
+    "TRUNCATE",
+    "TRUNC",
+    "FLOOR",
+    "CEIL",
+    "CEILING",
+    "MOD",
+    "POWER",
+    "POW",
+    "SQRT",
+    "EXP",
+    "LN",
+    "LOG",
+    "LOG10",
+    "LOG2",
+    "LENGTH",
+    "CHAR_LENGTH",
+    "CHARACTER_LENGTH",
+    "OCTET_LENGTH",
+    "LOCATE",
+    "INSTR",
+    "STRPOS",
+    "ROW_NUMBER",
+    "RANK",
+    "DENSE_RANK",
+];
+
+/// Functions whose value is one of their arguments, a number when one of them is.
+const NUMBER_IF_ONE_IS: &[&str] = &[
+    "COALESCE", "IFNULL", "NULLIF", "GREATEST", "LEAST", "MIN", "MAX",
+];
+
+/// Decimal places of MySQL's `AVG` of integers (`div_precision_increment`). Redshift's `AVG` of
+/// a DECIMAL keeps its scale, of an integer gives a BIGINT (its documentation, `r_AVG`).
+const AVG_SCALE: usize = 4;
 
 /// The arguments of a MySQL call (before the function map renames it: `IF` is still `IF`).
 pub(crate) fn arguments(expr: &mut Expr, ctx: &mut Ctx) {
@@ -39,23 +102,19 @@ pub(crate) fn arguments(expr: &mut Expr, ctx: &mut Ctx) {
         return;
     };
     let name = builtin_name(function).unwrap_or_default();
-    let FunctionArguments::List(list) = &mut function.args else {
-        return;
-    };
-    let mut args: Vec<&mut Expr> = list
-        .args
-        .iter_mut()
-        .filter_map(|arg| match arg {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr),
-            _ => None,
-        })
-        .collect();
+    let mut args: Vec<&mut Expr> = unnamed_args_mut(function).collect();
     match name.as_str() {
         // Counts the values that are not NULL: the same for a boolean.
         "COUNT" => {}
+        name if JSON_BUILDERS.contains(&name) => {}
         // The first argument is a condition; the value is the second or the third.
         "IF" if !args.is_empty() => mixed(args.split_off(1), ctx),
         name if PASS_THROUGH.contains(&name) => mixed(args, ctx),
+        "AVG" if ctx.to == TargetDialect::Redshift => {
+            for arg in args {
+                to_number(arg, ctx, AVG_SCALE);
+            }
+        }
         _ => {
             for arg in args {
                 as_number(arg, ctx);
@@ -65,8 +124,8 @@ pub(crate) fn arguments(expr: &mut Expr, ctx: &mut Ctx) {
 }
 
 /// The operands of an operator, the values a comparison or a `CASE` compares and the results of
-/// a `CASE` (after `numeric_condition_to_comparison` and `boolean_operand_to_integer`, which
-/// leave comparisons of boolean columns with numbers as `CAST(b AS INTEGER) = 1`).
+/// a `CASE` (after `numeric_condition_to_comparison`, which leaves a numeric column used as a
+/// condition as `(n <> 0)`).
 pub(crate) fn operands(expr: &mut Expr, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Mysql {
         return;
@@ -138,7 +197,7 @@ fn compared(left: &mut Expr, right: &mut Expr, ctx: &mut Ctx) {
 }
 
 /// Values of which one is the result (a `CASE`'s, `COALESCE`'s): the booleans among them become
-/// numbers when another is a number, and stay booleans when all are (NULL aside).
+/// numbers when another is a number, and stay booleans otherwise.
 fn mixed(values: Vec<&mut Expr>, ctx: &mut Ctx) {
     if !values.iter().any(|value| is_number(value, ctx)) {
         return;
@@ -222,19 +281,8 @@ fn is_boolean(expr: &Expr, ctx: &Ctx) -> bool {
             ctx,
         ),
         Expr::Function(function) => {
-            let pass_through =
-                builtin_name(function).is_some_and(|name| PASS_THROUGH.contains(&name.as_str()));
-            let FunctionArguments::List(list) = &function.args else {
-                return false;
-            };
-            pass_through
-                && all_boolean(
-                    list.args.iter().filter_map(|arg| match arg {
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr),
-                        _ => None,
-                    }),
-                    ctx,
-                )
+            builtin_name(function).is_some_and(|name| PASS_THROUGH.contains(&name.as_str()))
+                && all_boolean(unnamed_args(function), ctx)
         }
         _ => false,
     }
@@ -252,14 +300,90 @@ fn all_boolean<'e>(values: impl Iterator<Item = &'e Expr>, ctx: &Ctx) -> bool {
     any
 }
 
-/// A value that is not a boolean: a number (or anything else MySQL compares a number with).
-/// NULL and `?` are neither.
+/// A value known to be a number: a number literal, a numeric column of a table, arithmetic on a
+/// number, a cast to a number, a numeric function, or a `CASE` or pass-through call one of
+/// whose values is one. A column of unknown type is not (it may be a boolean on the target).
 fn is_number(expr: &Expr, ctx: &Ctx) -> bool {
-    !is_boolean(expr, ctx) && !is_null_literal(expr)
+    match expr {
+        Expr::Nested(inner) => is_number(inner, ctx),
+        Expr::Value(value) => matches!(value.value, Value::Number(..)),
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
+            ctx.column_type(expr).is_some_and(LogicalType::is_numeric)
+        }
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus | UnaryOperator::Plus | UnaryOperator::BitwiseNot,
+            expr,
+        } => is_number(expr, ctx),
+        // Not a date plus an interval, nor a count of intervals.
+        Expr::BinaryOp { left, op, right } => {
+            is_arithmetic(op)
+                && (is_number(left, ctx) || is_number(right, ctx))
+                && !has_interval(left)
+                && !has_interval(right)
+        }
+        Expr::Cast { data_type, .. } => is_number_type(data_type),
+        Expr::Case {
+            conditions,
+            else_result,
+            ..
+        } => conditions
+            .iter()
+            .map(|when| &when.result)
+            .chain(else_result.as_deref())
+            .any(|result| is_number(result, ctx)),
+        Expr::Function(function) => match builtin_name(function) {
+            Some(name) if NUMERIC_FUNCTIONS.contains(&name.as_str()) => true,
+            Some(name) if NUMBER_IF_ONE_IS.contains(&name.as_str()) => {
+                unnamed_args(function).any(|arg| is_number(arg, ctx))
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn has_interval(expr: &Expr) -> bool {
+    match expr {
+        Expr::Interval(_) => true,
+        Expr::Nested(inner) => has_interval(inner),
+        Expr::BinaryOp { left, right, .. } => has_interval(left) || has_interval(right),
+        _ => false,
+    }
+}
+
+/// A numeric type (casts are the target's already).
+fn is_number_type(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::TinyInt(_)
+            | DataType::SmallInt(_)
+            | DataType::MediumInt(_)
+            | DataType::Int(_)
+            | DataType::Integer(_)
+            | DataType::BigInt(_)
+            | DataType::Int2(_)
+            | DataType::Int4(_)
+            | DataType::Int8(_)
+            | DataType::Decimal(_)
+            | DataType::Numeric(_)
+            | DataType::Dec(_)
+            | DataType::Float(_)
+            | DataType::Real
+            | DataType::Double(_)
+            | DataType::DoublePrecision
+            | DataType::Float4
+            | DataType::Float8
+    )
 }
 
 /// A boolean made MySQL's number: 1, 0 or NULL. Anything else is left as it is.
 fn as_number(expr: &mut Expr, ctx: &mut Ctx) {
+    to_number(expr, ctx, 0);
+}
+
+/// [`as_number`] with `scale` decimal places (`1.0000`) where the target would otherwise compute
+/// with an integer; PostgreSQL's integer is enough there.
+fn to_number(expr: &mut Expr, ctx: &mut Ctx, scale: usize) {
     if !is_boolean(expr, ctx) {
         return;
     }
@@ -268,14 +392,18 @@ fn as_number(expr: &mut Expr, ctx: &mut Ctx) {
     while let Expr::Nested(inner) = boolean {
         boolean = *inner;
     }
+    let digits = |n: u64| match scale {
+        0 => number(n),
+        _ => Expr::value(Value::Number(format!("{n}.{:0<scale$}", ""), false)),
+    };
     *expr = match (boolean, ctx.to) {
-        (Expr::Value(value), _) => number(u64::from(value.value == Value::Boolean(true))),
+        (Expr::Value(value), _) => digits(u64::from(value.value == Value::Boolean(true))),
         (boolean, TargetDialect::Postgres) => cast(boolean, DataType::Integer(None)),
         (boolean, TargetDialect::Redshift) => {
             let literal = |b| Expr::value(Value::Boolean(b));
             case(
                 Some(boolean),
-                vec![(literal(true), number(1)), (literal(false), number(0))],
+                vec![(literal(true), digits(1)), (literal(false), digits(0))],
                 None,
             )
         }

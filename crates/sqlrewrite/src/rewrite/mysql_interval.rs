@@ -14,11 +14,8 @@
 //! `numeric_condition_to_comparison`: MySQL takes any number as a condition (non-zero is true),
 //! and its BOOLEAN is TINYINT(1), which becomes SMALLINT. Where the target needs a boolean (WHERE,
 //! HAVING, ON, CASE WHEN, AND/OR/NOT, IF), a column known to be numeric becomes `(col <> 0)`.
-//!
-//! `boolean_operand_to_integer`: the reverse. A column the target holds as a boolean (MySQL's
-//! BIT(1), and BOOLEAN in a script) is an integer in MySQL, compared and computed with numbers
-//! (`b = 1`, `b + 1`, `b IN (0, 1)`), which the targets refuse for a boolean: such an operand
-//! becomes `CAST(b AS INTEGER)`. Compared with a boolean (`b = TRUE`), it stays.
+//! The reverse, a boolean column computed with as a number, is `condition_as_number`
+//! (`mysql_booleans`).
 
 use super::Ctx;
 use crate::ast::{binary, number_literal, paren};
@@ -32,7 +29,6 @@ pub(crate) const DAYS_NAME: &str = "adddate_days_to_interval";
 pub(crate) const INTERVAL_NAME: &str = "interval_unit_to_literal";
 pub(crate) const DATE_NAME: &str = "interval_on_date_keeps_date";
 pub(crate) const CONDITION_NAME: &str = "numeric_condition_to_comparison";
-pub(crate) const BOOLEAN_NAME: &str = "boolean_operand_to_integer";
 
 /// The interval unit of a MySQL or Hive unit keyword, with how many of it one source unit is.
 fn unit(field: &DateTimeField) -> Option<(&'static str, u32)> {
@@ -251,7 +247,7 @@ fn keeps_date(expr: &Expr, from: SourceDialect) -> bool {
 }
 
 /// Conditions inside an expression (operands of AND/OR/NOT and CASE WHEN: IF has become one),
-/// and boolean columns among the operands of comparisons and arithmetic.
+/// and text columns compared with numbers.
 pub(crate) fn conditions_in_expr(expr: &mut Expr, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Mysql {
         return;
@@ -278,67 +274,22 @@ pub(crate) fn conditions_in_expr(expr: &mut Expr, ctx: &mut Ctx) {
                 condition(&mut when.condition, ctx);
             }
         }
-        Expr::BinaryOp { left, op, right } if is_value_operator(op) => {
-            // MySQL compares text with a number as numbers (mariadb-dump writes `!s` as `s = 0`).
-            if crate::ast::is_comparison(op) && ctx.to == TargetDialect::Postgres {
-                if number_literal(right).is_some() && is_text_column(left, ctx) {
-                    text_as_number(left, ctx, "");
-                } else if number_literal(left).is_some() && is_text_column(right, ctx) {
-                    text_as_number(right, ctx, "");
-                }
-            }
-            let (left_boolean, right_boolean) = (is_boolean(left, ctx), is_boolean(right, ctx));
-            if !right_boolean {
-                as_integer(left, ctx);
-            }
-            if !left_boolean {
-                as_integer(right, ctx);
+        // MySQL compares text with a number as numbers (mariadb-dump writes `!s` as `s = 0`).
+        Expr::BinaryOp { left, op, right }
+            if crate::ast::is_comparison(op) && ctx.to == TargetDialect::Postgres =>
+        {
+            if number_literal(right).is_some() && is_text_column(left, ctx) {
+                text_as_number(left, ctx, "");
+            } else if number_literal(left).is_some() && is_text_column(right, ctx) {
+                text_as_number(right, ctx, "");
             }
         }
-        Expr::InList { expr, list, .. } if !list.iter().any(|item| is_boolean(item, ctx)) => {
-            as_integer(expr, ctx);
-        }
-        Expr::Between { expr, .. } => as_integer(expr, ctx),
         _ => {}
     }
 }
 
-/// Comparisons and arithmetic: operators that take a MySQL boolean as the integer it is.
-fn is_value_operator(op: &BinaryOperator) -> bool {
-    crate::ast::is_comparison(op)
-        || matches!(
-            op,
-            BinaryOperator::Plus
-                | BinaryOperator::Minus
-                | BinaryOperator::Multiply
-                | BinaryOperator::Divide
-                | BinaryOperator::Modulo
-        )
-}
-
 fn is_text_column(expr: &Expr, ctx: &Ctx) -> bool {
     ctx.column_type(expr).is_some_and(LogicalType::is_character)
-}
-
-/// A boolean literal, or a column the target holds as a boolean.
-fn is_boolean(expr: &Expr, ctx: &Ctx) -> bool {
-    matches!(expr, Expr::Value(v) if matches!(v.value, Value::Boolean(_)))
-        || ctx.column_type(expr) == Some(&LogicalType::Boolean)
-}
-
-/// `CAST(expr AS INTEGER)` when `expr` is a column the target holds as a boolean.
-fn as_integer(expr: &mut Expr, ctx: &mut Ctx) {
-    if ctx.column_type(expr) != Some(&LogicalType::Boolean) {
-        return;
-    }
-    let column = std::mem::replace(expr, Expr::value(Value::Null));
-    *expr = Expr::Cast {
-        kind: CastKind::Cast,
-        expr: Box::new(column),
-        data_type: DataType::Integer(None),
-        format: None,
-    };
-    ctx.log.applied(BOOLEAN_NAME);
 }
 
 /// The conditions of a SELECT: WHERE, HAVING and join ON.
