@@ -1067,3 +1067,73 @@ CREATE TABLE award (id int, won year);"#,
         "{stderr}"
     );
 }
+
+/// The CHECKs a column gets from its domain are named `<table>_<column>_<check>`; names that
+/// are the same (a domain over a domain, both with a check named `positive`) or become the same
+/// once cut to PostgreSQL's 63 bytes (pg_dump's `digit_check` and `digit_check1` on long names)
+/// are cut and made unique as every constraint name is (`identifier.truncated`,
+/// `constraint.renamed`): the script runs on PostgreSQL, and each CHECK refuses what its domain
+/// refused.
+#[test]
+fn domain_checks_named_alike_are_named_apart() {
+    let path = file(
+        "domain_check_names.sql",
+        b"CREATE DOMAIN public.pos AS integer CONSTRAINT positive CHECK (VALUE > 0);
+CREATE DOMAIN public.small AS public.pos CONSTRAINT positive CHECK (VALUE < 100);
+CREATE TABLE public.stock (id integer PRIMARY KEY, qty public.small);
+CREATE DOMAIN public.digit AS integer
+    CONSTRAINT digit_check CHECK (VALUE >= 0)
+    CONSTRAINT digit_check1 CHECK (VALUE <= 9);
+CREATE TABLE public.measurements_of_the_northern_weather_station (
+    id integer PRIMARY KEY,
+    reading_digit_of_the_hour public.digit
+);",
+    );
+    let (code, stdout, stderr) = convert_to("postgres", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    let Some(database) = runs_on_postgres("domain_check_names", &stdout) else {
+        return;
+    };
+    assert_eq!(
+        database
+            .sql("SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c' AND conrelid <> 0 ORDER BY conname COLLATE \"C\"")
+            .unwrap_or_else(|e| panic!("{e}")),
+        "measurements_of_the_northern_weather_station_reading_digit_of_2: CHECK ((reading_digit_of_the_hour <= 9))\n\
+         measurements_of_the_northern_weather_station_reading_digit_of_t: CHECK ((reading_digit_of_the_hour >= 0))\n\
+         stock_qty_positive: CHECK ((qty > 0))\n\
+         stock_qty_positive_2: CHECK ((qty < 100))\n"
+    );
+    database
+        .sql("INSERT INTO stock VALUES (1, 99); INSERT INTO measurements_of_the_northern_weather_station VALUES (1, 0), (2, 9);")
+        .unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+    for refused in [
+        "INSERT INTO stock VALUES (2, 0)",
+        "INSERT INTO stock VALUES (2, 100)",
+        "INSERT INTO measurements_of_the_northern_weather_station VALUES (3, -1)",
+        "INSERT INTO measurements_of_the_northern_weather_station VALUES (3, 10)",
+    ] {
+        let error = database
+            .sql(refused)
+            .expect_err(&format!("the domain's CHECK refuses {refused}\n{stdout}"));
+        assert!(
+            error.to_string().contains("violates check constraint"),
+            "{error}"
+        );
+    }
+    // The long names are reported as cut, as any name is; before, they were cut silently.
+    let truncated: Vec<&str> = stderr
+        .lines()
+        .filter_map(|line| line.split_once("[identifier.truncated] "))
+        .filter_map(|(_, message)| message.split_once(": the name `"))
+        .map(|(_, name)| name.split('`').next().unwrap_or(name))
+        .collect();
+    assert_eq!(
+        truncated,
+        [
+            "measurements_of_the_northern_weather_station_reading_digit_of_the_hour_digit_check",
+            "measurements_of_the_northern_weather_station_reading_digit_of_the_hour_digit_check1"
+        ],
+        "{stderr}"
+    );
+    assert!(stderr.contains("info: constraint.renamed x2"), "{stderr}");
+}

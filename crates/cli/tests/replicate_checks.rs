@@ -409,3 +409,72 @@ fn a_domains_checks_are_created_on_its_columns() {
     );
     let _ = std::fs::remove_dir_all(&staging);
 }
+
+/// A PostgreSQL source's domain CHECK on columns named by keywords (`user`, `order`) is a CHECK
+/// of those columns in the target, quoted: it refuses what the domain refused. Before, `user`
+/// was written bare, which PostgreSQL reads as the `USER` function (a CHECK comparing the role's
+/// name, or one the target refused). A domain's NOT NULL, through a domain over it, makes the
+/// column NOT NULL, as a script's does (before, a live column of it was nullable).
+#[test]
+fn a_domains_check_on_a_keyword_column_and_its_not_null_are_kept() {
+    let Some((source, target, staging)) = pg_task("rep_ck_domain_kw") else {
+        return;
+    };
+    source
+        .sql(
+            "CREATE DOMAIN login AS text NOT NULL CHECK (VALUE <> '');
+             CREATE DOMAIN short_login AS login CHECK (length(VALUE) < 9);
+             CREATE DOMAIN rank AS integer CHECK (VALUE > 0);
+             CREATE TABLE account (id int PRIMARY KEY, \"user\" short_login, \"order\" rank);
+             INSERT INTO account VALUES (1, 'ann', 1), (2, 'bob', NULL);",
+        )
+        .unwrap();
+    let (code, summary) = replicate(source.url(), target.url(), &staging, &[]);
+    let account = table(&summary, "public.account");
+    assert_eq!(
+        (
+            &account["status"],
+            &account["rows"],
+            &account["validation"]["status"]
+        ),
+        (&"loaded".into(), &2.into(), &"passed".into()),
+        "{account:#}"
+    );
+    assert_eq!(code, 0, "{summary:#}");
+    assert!(
+        findings(&summary, "constraint.check-refused").is_empty(),
+        "{summary:#}"
+    );
+    assert_eq!(
+        checks(&target, "public.account"),
+        "account_order_rank_check: CHECK ((\"order\" > 0))\n\
+         account_user_login_check: CHECK ((\"user\" <> ''::text))\n\
+         account_user_short_login_check: CHECK ((length(\"user\") < 9))"
+    );
+    for refused in [
+        "INSERT INTO public.account VALUES (3, '', 1)",
+        "INSERT INTO public.account VALUES (3, 'a rather long name', 1)",
+        "INSERT INTO public.account VALUES (3, 'cy', 0)",
+    ] {
+        let error = target
+            .sql(refused)
+            .expect_err(&format!("the domain's CHECK refuses {refused}"));
+        assert!(
+            error.to_string().contains("violates check constraint"),
+            "{error}"
+        );
+    }
+    let error = target
+        .sql("INSERT INTO public.account VALUES (3, NULL, 1)")
+        .expect_err("the domain's NOT NULL refuses a NULL");
+    assert!(error.to_string().contains("not-null constraint"), "{error}");
+    assert_eq!(
+        one(
+            &target,
+            "SELECT string_agg(attname || ':' || attnotnull, ',' ORDER BY attnum) FROM pg_attribute \
+              WHERE attrelid = 'public.account'::regclass AND attnum > 0"
+        ),
+        "id:true,user:true,order:false"
+    );
+    let _ = std::fs::remove_dir_all(&staging);
+}

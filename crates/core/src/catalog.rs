@@ -498,10 +498,6 @@ impl Index {
 pub struct UserType {
     pub name: QualifiedName,
     pub data_type: LogicalType,
-    /// A domain's CHECK constraints (its base domains' included), on `VALUE`, the value of a
-    /// column of it: each column of the domain gets them as CHECKs of its table.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub checks: Vec<Constraint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

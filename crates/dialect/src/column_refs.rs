@@ -3,10 +3,14 @@
 //! knows only source names, which are ambiguous in the target (`"Qty"` and `qty` both become
 //! `qty`), so each reference is replaced by a placeholder before rewriting, and the placeholder
 //! by the column's target name after. A PostgreSQL domain's CHECK refers to the column of the
-//! domain as `VALUE`: [`domain_check_on_column`] writes it as a CHECK of the column.
+//! domain as `VALUE`: [`domain_checks_of_column`] writes its CHECKs as CHECKs of the column.
 
 use crate::cursor::{source_ident, tokenizer_dialect};
-use migrate_core::{Constraint, ConstraintKind, Ident, QualifiedName, SourceDialect};
+use migrate_core::{
+    Constraint, ConstraintKind, Finding, Ident, QualifiedName, Severity, SourceDialect,
+    TargetDialect,
+};
+use migrate_sqlrewrite::target_ident;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 /// An expression with placeholders for renamed columns, and the target name of each.
@@ -58,15 +62,15 @@ pub(crate) fn hide_renamed_columns(
     (!placeholders.is_empty()).then_some(HiddenColumns { text, placeholders })
 }
 
-/// PostgreSQL's limit on a name's length, in bytes.
-const POSTGRES_NAME_BYTES: usize = 63;
-
 /// The CHECK constraint a column of a PostgreSQL domain gets from the domain's `check` (a
 /// condition on `VALUE`): each `VALUE` (a name, not a string or a function) becomes `column`,
-/// written as PostgreSQL reads it. A named check is named `<table>_<column>_<check>`, cut to
-/// PostgreSQL's 63 bytes, so that two columns of a table don't collide; an unnamed one is left
-/// to the target to name. `None` when `check` is no CHECK or its condition can't be tokenized.
-pub fn domain_check_on_column(
+/// written as PostgreSQL reads it (quoted when it is a keyword: `"user"`, not the `USER`
+/// function). A named check is named `<table>_<column>_<check>`, so that two columns of a
+/// table don't collide; the converter cuts it to the target's limit and gives a name taken
+/// twice a suffix, as for any constraint (`identifier.truncated`, `constraint.renamed`). An
+/// unnamed one is left to the target to name. `None` when `check` is no CHECK or its condition
+/// can't be tokenized.
+fn domain_check_on_column(
     check: &Constraint,
     table: &QualifiedName,
     column: &Ident,
@@ -79,6 +83,12 @@ pub fn domain_check_on_column(
         .tokenize()
         .ok()?;
     let value = Ident::new("value");
+    // A quoted name is exact; an unquoted one is folded as PostgreSQL folds it, and quoted
+    // when it is a reserved word or needs quotes.
+    let column_sql = match column.quoted {
+        true => column.to_string(),
+        false => target_ident(&column.value, false, TargetDialect::Postgres).sql,
+    };
     let significant = |token: &&Token| !matches!(token, Token::Whitespace(_));
     let mut text = String::with_capacity(condition.len());
     for (i, token) in tokens.iter().enumerate() {
@@ -96,28 +106,66 @@ pub fn domain_check_on_column(
                     )
                     .matches(&value) =>
             {
-                text.push_str(&column.to_string());
+                text.push_str(&column_sql);
             }
             _ => text.push_str(&token.to_string()),
         }
     }
-    let name = check.name.as_ref().map(|name| {
-        let mut joined = format!("{}_{}_{}", table.name.value, column.value, name.value);
-        let mut end = POSTGRES_NAME_BYTES.min(joined.len());
-        while !joined.is_char_boundary(end) {
-            end -= 1;
-        }
-        joined.truncate(end);
-        Ident {
-            value: joined,
-            quoted: table.name.quoted || column.quoted || name.quoted,
-        }
+    let name = check.name.as_ref().map(|name| Ident {
+        value: format!("{}_{}_{}", table.name.value, column.value, name.value),
+        quoted: table.name.quoted || column.quoted || name.quoted,
     });
     Some(Constraint {
         name,
         kind: ConstraintKind::Check(text),
         ..check.clone()
     })
+}
+
+/// What a column of a PostgreSQL domain gets from the domain's CHECKs: the CHECKs of its table
+/// ([`domain_check_on_column`]), and a `constraint.check-dropped` finding for each one it
+/// can't get. `domain` is the domain's name, `checks` its CHECKs with those of the domains it
+/// is over, and `array` whether the column is an array of it: PostgreSQL checks an array's
+/// every element, which no CHECK of the column says as simply, so those are reported. Used for
+/// scripts and live sources alike; the findings have no location.
+pub fn domain_checks_of_column(
+    table: &QualifiedName,
+    column: &Ident,
+    domain: &str,
+    checks: &[Constraint],
+    array: bool,
+) -> (Vec<Constraint>, Vec<Finding>) {
+    let object = format!("{}.{}", table, column);
+    let dropped = |message: String, action: &str| {
+        Finding::new(
+            Severity::Warning,
+            "constraint.check-dropped",
+            &object,
+            message,
+            action,
+        )
+    };
+    if array {
+        let findings = (!checks.is_empty()).then(|| dropped(
+            format!("the column is an array of the domain {domain}, whose CHECK constraints apply to each element: they are not carried to the column"),
+            "validate the elements in the loading process, or add a CHECK on the column's elements by hand",
+        ));
+        return (Vec::new(), findings.into_iter().collect());
+    }
+    let mut carried = Vec::new();
+    let mut findings = Vec::new();
+    for check in checks {
+        match (domain_check_on_column(check, table, column), &check.kind) {
+            (Some(check), _) => carried.push(check),
+            (None, ConstraintKind::Check(condition)) => findings.push(dropped(
+                format!("CHECK ({condition}) of the column's domain {domain} could not be read, so it is not carried to the column"),
+                "validate the values in the loading process, or add the CHECK to the column by hand",
+            )),
+            // Not a CHECK: a domain has no other constraint that a column would lose.
+            (None, _) => {}
+        }
+    }
+    (carried, findings)
 }
 
 impl HiddenColumns {
@@ -197,8 +245,15 @@ mod tests {
             carried.name,
             Some(Ident::quoted("film_Release Year_year_check"))
         );
-        let long = Ident::new("a".repeat(70));
-        let carried = domain_check_on_column(&check, &table, &long).expect("tokenizes");
-        assert_eq!(carried.name.expect("named").value.len(), 63);
+        // An unquoted keyword is quoted, else PostgreSQL reads the `USER` function.
+        let carried = domain_check_on_column(&check, &table, &Ident::new("user"))
+            .expect("the condition tokenizes");
+        assert_eq!(
+            carried.kind,
+            ConstraintKind::Check(
+                "\"user\" >= 1901 AND \"user\" <> 'VALUE' AND length(\"user\"::text) < x.value"
+                    .into()
+            )
+        );
     }
 }

@@ -8,7 +8,9 @@ use migrate_core::{
     Deferral, Finding, ForeignKey, Identity, IndexOptions, LogicalType, QualifiedName, Severity,
     SourceDialect, Table, TableStatistics, UserType,
 };
-use migrate_dialect::{column_default, domain_check_on_column, parse_type_text, TypeMaps, TypeRef};
+use migrate_dialect::{
+    column_default, domain_checks_of_column, parse_type_text, TypeMaps, TypeRef,
+};
 use std::collections::HashMap;
 
 const TABLES: &str = "
@@ -92,9 +94,9 @@ SELECT a.attrelid, a.attname::text, a.attnotnull, a.atttypid, a.atttypmod,
  WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum";
 
-/// Every type reachable from the columns' types through domains and arrays, with enum labels
-/// and a domain's CHECK constraints (name, condition on `VALUE`, validated: a domain's NOT VALID
-/// check is not), by name.
+/// Every type reachable from the columns' types through domains and arrays, with enum labels,
+/// a domain's NOT NULL and its CHECK constraints (name, condition on `VALUE`, validated: a
+/// domain's NOT VALID check is not), by name.
 const TYPES: &str = "
 WITH RECURSIVE reach(oid) AS (
     SELECT unnest($1::oid[])
@@ -109,13 +111,15 @@ SELECT t.oid, t.typtype::text, t.typcategory::text, t.typbasetype, t.typtypmod, 
               ORDER BY e.enumsortorder),
        n.nspname::text, t.typname::text,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, nullif(t.typtypmod, -1)) END,
-       ARRAY(SELECT k.conname::text FROM pg_constraint k
-              WHERE k.contypid = t.oid AND k.contype = 'c' ORDER BY k.conname),
-       ARRAY(SELECT pg_get_expr(k.conbin, 0) FROM pg_constraint k
-              WHERE k.contypid = t.oid AND k.contype = 'c' ORDER BY k.conname),
-       ARRAY(SELECT k.convalidated FROM pg_constraint k
-              WHERE k.contypid = t.oid AND k.contype = 'c' ORDER BY k.conname)
-  FROM pg_type t JOIN reach r ON r.oid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace";
+       coalesce(k.names, '{}'), coalesce(k.conditions, '{}'), coalesce(k.validated, '{}'),
+       t.typnotnull
+  FROM pg_type t JOIN reach r ON r.oid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
+  CROSS JOIN LATERAL (
+         SELECT array_agg(k.conname::text ORDER BY k.conname),
+                array_agg(pg_get_expr(k.conbin, 0) ORDER BY k.conname),
+                array_agg(k.convalidated ORDER BY k.conname)
+           FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c')
+       k(names, conditions, validated)";
 
 /// Primary, unique and foreign keys and CHECK constraints (with their condition as
 /// `pg_get_expr` prints it, as pg_dump writes it). The copies PostgreSQL makes of a foreign key
@@ -158,6 +162,8 @@ struct PgType {
     base_name: Option<String>,
     /// A domain's own CHECK constraints, on `VALUE`.
     checks: Vec<Constraint>,
+    /// A domain's own NOT NULL.
+    not_null: bool,
 }
 
 impl PostgresSource {
@@ -234,7 +240,6 @@ impl PostgresSource {
             // makes casts to it in views casts to the type its columns get. (Defaults are
             // rewritten here, by `without_user_type_casts`: the warehouse that creates a
             // table sees the table only.)
-            let inherited = inherited_checks(&types, row.get(3));
             if let Some(user_type) = types
                 .get(&row.get::<_, u32>(3))
                 .filter(|t| t.typtype == "d" || t.typtype == "e")
@@ -247,7 +252,6 @@ impl PostgresSource {
                     catalog.user_types.push(UserType {
                         name: user_type.qualified.clone(),
                         data_type: data_type.clone(),
-                        checks: inherited.checks.iter().map(|(_, c)| (*c).clone()).collect(),
                     });
                 }
             }
@@ -265,31 +269,24 @@ impl PostgresSource {
             }
             let table = &mut catalog.tables[index];
             let column_name = ident(&name);
-            // As the converter gives a column of a domain in a script the domain's CHECKs.
-            if let Some(domain) = inherited.per_element {
-                catalog.findings.push(Finding::new(
-                    Severity::Warning,
-                    "constraint.check-dropped",
-                    &object,
-                    format!("the column is an array of the domain {domain}, whose CHECK constraints apply to each element: they are not carried to the column"),
-                    "validate the elements in the loading process, or add a CHECK on the column's elements by hand",
-                ));
+            // As the converter gives a column of a domain in a script the domain's CHECKs and
+            // NOT NULL (`attnotnull` is the column's own only).
+            let domains = column_domains(&types, row.get(3));
+            for domain in &domains {
+                let (checks, findings) = domain_checks_of_column(
+                    &table.name,
+                    &column_name,
+                    &domain.name.to_string(),
+                    &domain.checks,
+                    domain.array,
+                );
+                table.constraints.extend(checks);
+                catalog.findings.extend(findings);
             }
-            for (domain, check) in inherited.checks {
-                match domain_check_on_column(check, &table.name, &column_name) {
-                    Some(carried) => table.constraints.push(carried),
-                    None => catalog.findings.push(Finding::new(
-                        Severity::Warning,
-                        "constraint.check-dropped",
-                        &object,
-                        format!("CHECK ({}) of the column's domain {domain} could not be read, so it is not carried to the column", check_condition(check)),
-                        "validate the values in the loading process, or add the CHECK to the column by hand",
-                    )),
-                }
-            }
+            let domain_not_null = domains.iter().any(|d| d.not_null && !d.array);
             let mut column = Column::new(column_name, display, data_type);
             column.collation = collation;
-            column.nullable = !row.get::<_, bool>(2);
+            column.nullable = !row.get::<_, bool>(2) && !domain_not_null;
             let expression: Option<String> = row.get(8);
             if row.get::<_, String>(12).is_empty() {
                 column.default = expression.map(|text| {
@@ -438,6 +435,7 @@ impl PostgresSource {
                     ),
                     base_name: row.get(10),
                     checks: domain_checks(row.get(11), row.get(12), row.get::<_, Vec<bool>>(13)),
+                    not_null: row.get(14),
                 };
                 (row.get::<_, u32>(0), ty)
             })
@@ -469,49 +467,49 @@ fn domain_checks(
         .collect()
 }
 
-/// What a column gets from the domains of its type.
-#[derive(Default)]
-struct InheritedChecks<'t> {
-    /// The CHECKs of its domain and of the domains that one is over (the farthest first), each
-    /// with the name of the domain it is of.
-    checks: Vec<(&'t QualifiedName, &'t Constraint)>,
-    /// The domain with CHECKs that the column is an array of: PostgreSQL checks each element.
-    per_element: Option<&'t QualifiedName>,
+/// The domain a column's type is, or is an array of, with what its columns get from it.
+struct ColumnDomain<'t> {
+    name: &'t QualifiedName,
+    /// Its CHECKs and those of the domains it is over, the farthest first.
+    checks: Vec<Constraint>,
+    /// Whether it, or a domain it is over, is NOT NULL.
+    not_null: bool,
+    /// The column is an array of it: its rules apply to each element.
+    array: bool,
 }
 
-/// The CHECKs a column of type `oid` has through domains, found as `resolve` finds its type.
-fn inherited_checks(types: &HashMap<u32, PgType>, oid: u32) -> InheritedChecks<'_> {
-    let mut inherited = InheritedChecks::default();
+/// The domains of a column of type `oid`, found as `resolve` finds its type: the domain it is
+/// (if any), then the one its elements are, for an array (or a domain over an array).
+fn column_domains(types: &HashMap<u32, PgType>, oid: u32) -> Vec<ColumnDomain<'_>> {
+    let mut domains = Vec::new();
+    let mut current: Option<ColumnDomain> = None;
+    let mut array = false;
     let mut next = types.get(&oid);
     // Bounded as `resolve` is.
     for _ in 0..32 {
         let Some(ty) = next else { break };
         match ty.typtype.as_str() {
             "d" => {
-                for check in ty.checks.iter().rev() {
-                    inherited.checks.push((&ty.qualified, check));
-                }
+                let domain = current.get_or_insert_with(|| ColumnDomain {
+                    name: &ty.qualified,
+                    checks: Vec::new(),
+                    not_null: false,
+                    array,
+                });
+                domain.checks.splice(0..0, ty.checks.iter().cloned());
+                domain.not_null |= ty.not_null;
                 next = types.get(&ty.base);
             }
-            _ if ty.category == "A" => {
-                if !inherited_checks(types, ty.elem).checks.is_empty() {
-                    inherited.per_element = types.get(&ty.elem).map(|element| &element.qualified);
-                }
-                break;
+            _ if ty.category == "A" && ty.elem != 0 => {
+                domains.extend(current.take());
+                array = true;
+                next = types.get(&ty.elem);
             }
             _ => break,
         }
     }
-    inherited.checks.reverse();
-    inherited
-}
-
-/// The condition of a CHECK constraint.
-fn check_condition(check: &Constraint) -> &str {
-    match &check.kind {
-        ConstraintKind::Check(condition) => condition,
-        _ => "",
-    }
+    domains.extend(current);
+    domains
 }
 
 /// For each domain and enum among `types`, and array of one, the name casts to it have in

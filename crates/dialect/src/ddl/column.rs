@@ -71,8 +71,9 @@ impl DdlReader {
         let object = format!("{}.{}", table.name, name);
         let mut serial = false;
         let mut domain = None;
-        // The domain's key, whether the column is an array of it, and its name, for its CHECKs.
-        let mut domain_of = None;
+        // Whether the column is an array of its domain, which its CHECKs then apply to each
+        // element of.
+        let mut domain_array = false;
         // Oracle virtual columns may omit the type: `total AS (price * qty) VIRTUAL`.
         let (source_type, data_type) = if cursor.is_kw("AS") || cursor.is_kw("GENERATED") {
             self.finding(
@@ -89,9 +90,7 @@ impl DdlReader {
             let mapped = self.map_type(&ty, &object, &location);
             serial = is_serial(&ty.name);
             domain = self.domain_columns.get(&ty.name).cloned();
-            domain_of = domain
-                .as_ref()
-                .map(|d| (ty.name.clone(), ty.array_dims > 0, d.name.clone()));
+            domain_array = ty.array_dims > 0;
             // The target has no domains: a column of one is a column of its base type, written
             // as the domain writes it, so that a type the target keeps (`"char"`) is kept.
             let base = domain.as_ref().and(self.user_types.get(&ty.name));
@@ -105,10 +104,10 @@ impl DdlReader {
         column.location = Some(location);
         let domain_not_null = domain.as_ref().is_some_and(|d| d.not_null);
         let mut domain_collation = None;
-        if let Some(domain) = domain {
+        if let Some(domain) = &domain {
             // The column's own DEFAULT and COLLATE, read below, replace the domain's.
-            column.default = domain.default;
-            domain_collation = domain.collation.map(|c| (c, domain.name));
+            column.default = domain.default.clone();
+            domain_collation = domain.collation.clone().map(|c| (c, domain.name.clone()));
         }
         if serial {
             // `serial` is an integer with a sequence default and NOT NULL (MySQL's adds UNIQUE).
@@ -123,8 +122,8 @@ impl DdlReader {
         // A column's own `NULL` does not lift its domain's NOT NULL: PostgreSQL still refuses
         // NULLs in it.
         column.nullable &= !domain_not_null;
-        if let Some((key, array, name)) = domain_of {
-            self.carry_domain_checks(table, &column, &key, &name, array);
+        if let Some(domain) = &domain {
+            self.carry_domain_checks(table, &column, domain, domain_array);
         }
         Ok(column)
     }

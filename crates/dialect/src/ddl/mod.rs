@@ -62,6 +62,12 @@ struct DomainColumn {
     default: Option<ColumnDefault>,
     /// Its COLLATE, as written.
     collation: Option<String>,
+    /// Its CHECKs (on `VALUE`), with those of the domains it is over.
+    checks: Vec<migrate_core::Constraint>,
+    /// The names (as written) of the domains it is over, for an ALTER DOMAIN of one of them.
+    over: Vec<String>,
+    /// The columns of it (`table.column`) read so far: an ALTER DOMAIN's CHECK misses them.
+    columns: Vec<String>,
 }
 
 /// Reads DDL scripts of one dialect into a catalog, file after file, so that later files can

@@ -4,7 +4,7 @@
 use super::column::default_expression;
 use super::table::TableClauses;
 use super::{DdlReader, DomainColumn};
-use crate::column_refs::domain_check_on_column;
+use crate::column_refs::domain_checks_of_column;
 use crate::cursor::{Cursor, ParseError};
 use crate::type_syntax::parse_type;
 use crate::typemap::TypeRef;
@@ -13,6 +13,7 @@ use migrate_core::{
     SourceDialect, SourceLocation, Table, UserType,
 };
 use sqlparser::tokenizer::Token;
+use std::collections::BTreeSet;
 
 impl DdlReader {
     pub(super) fn postgres_table_clauses(
@@ -103,15 +104,16 @@ impl DdlReader {
     /// columns of the domain get its base type, its NOT NULL and its DEFAULT (unless they have
     /// their own), and its CHECKs (with those of the domain it is over) as CHECKs of their table
     /// ([`DdlReader::carry_domain_checks`]).
+    // The caller passes the statement's location as to the other CREATEs; nothing about a
+    // domain is reported at it.
     pub(super) fn create_domain(
         &mut self,
         cursor: &mut Cursor,
-        location: SourceLocation,
+        _location: SourceLocation,
     ) -> Result<(), ParseError> {
         let name = cursor.qualified_name()?;
         cursor.eat_kw("AS");
         let mut base = parse_type(cursor, self.dialect)?;
-        let mut checks = Vec::new();
         let mut domain = DomainColumn {
             name: name.to_string(),
             ..Default::default()
@@ -120,10 +122,13 @@ impl DdlReader {
         // NULL, DEFAULT and COLLATE unless it has its own.
         if base.array_dims == 0 {
             if let Some(resolved) = self.user_types.get(&base.name) {
-                checks = self.domain_checks(&base.name);
                 if let Some(over) = self.domain_columns.get(&base.name) {
+                    let mut over_names = over.over.clone();
+                    over_names.push(over.name.clone());
                     domain = DomainColumn {
                         name: domain.name,
+                        over: over_names,
+                        columns: Vec::new(),
                         ..over.clone()
                     };
                 }
@@ -145,7 +150,7 @@ impl DdlReader {
                 domain.collation = super::column::collation_name(cursor);
             } else if cursor.eat_kw("CHECK") {
                 let range = cursor.skip_parens()?;
-                checks.push(Constraint {
+                domain.checks.push(Constraint {
                     name: constraint_name,
                     kind: ConstraintKind::Check(cursor.text(range)),
                     state: ConstraintState::default(),
@@ -159,25 +164,15 @@ impl DdlReader {
         for key in user_type_keys(&name) {
             self.domain_columns.insert(key, domain.clone());
         }
-        let checked = !checks.is_empty();
-        if !self.define_user_type(name.clone(), base, checks) && checked {
-            // Its columns' type is reported; so is the rule they lose.
-            self.finding(
-                Severity::Warning,
-                "constraint.check-dropped",
-                format!("domain {name}"),
-                "the domain's base type is not known, so its CHECK constraints are not carried to the columns that use it",
-                "validate the values in the loading process",
-                Some(location),
-            );
-        }
+        self.define_user_type(name, base);
         Ok(())
     }
 
     /// `ALTER DOMAIN name ADD [CONSTRAINT c] CHECK (...) [NOT VALID]` (pg_dump writes a NOT VALID
-    /// check so, after the tables): the columns of the domain defined after it get the check;
-    /// those defined before, which the reader no longer knows as the domain's, don't, which is
-    /// reported. Other ALTER DOMAINs (OWNER TO...) are skipped as other ALTERs are.
+    /// check so, after the tables): the columns of the domain, or of a domain over it, defined
+    /// after it get the check; those defined before don't, which is reported, as is a domain
+    /// the script does not define. Other ALTER DOMAINs (OWNER TO...) are skipped as other
+    /// ALTERs are.
     pub(super) fn alter_domain(
         &mut self,
         cursor: &mut Cursor,
@@ -200,113 +195,100 @@ impl DdlReader {
         let condition = cursor.text(range);
         let validated = !cursor.eat_kws(&["NOT", "VALID"]);
         // By its qualified name first: another schema may have a domain of the same name.
-        let domain = user_type_keys(&name).iter().rev().find_map(|key| {
-            self.catalog
-                .user_types
-                .iter()
-                .rposition(|u| is_named(u, key))
-        });
-        if let Some(domain) = domain {
-            self.catalog.user_types[domain].checks.push(Constraint {
-                name: constraint_name,
-                kind: ConstraintKind::Check(condition.clone()),
-                state: ConstraintState {
-                    validated,
-                    ..ConstraintState::default()
-                },
-                index: IndexOptions::default(),
-            });
+        let Some(domain) = user_type_keys(&name)
+            .iter()
+            .rev()
+            .find_map(|key| self.domain_columns.get(key))
+            .map(|domain| domain.name.clone())
+        else {
+            self.finding(
+                Severity::Warning,
+                "constraint.check-dropped",
+                format!("domain {name}"),
+                format!("the script does not define the domain, so CHECK ({condition}), added to it by ALTER DOMAIN, is not carried to any column of it"),
+                "add the CHECK to the columns of the domain by hand (ALTER TABLE ... ADD CHECK, with the column for VALUE), or validate the values in the loading process",
+                Some(location),
+            );
+            return Ok(());
+        };
+        let check = Constraint {
+            name: constraint_name,
+            kind: ConstraintKind::Check(condition.clone()),
+            state: ConstraintState {
+                validated,
+                ..ConstraintState::default()
+            },
+            index: IndexOptions::default(),
+        };
+        // Each domain is there under each of its keys; a set lists each column once.
+        let mut missed = BTreeSet::new();
+        for of_it in self
+            .domain_columns
+            .values_mut()
+            .filter(|d| d.name == domain || d.over.contains(&domain))
+        {
+            of_it.checks.push(check.clone());
+            missed.extend(of_it.columns.iter().cloned());
         }
-        self.finding(
-            Severity::Warning,
-            "constraint.check-dropped",
-            format!("domain {name}"),
-            format!("CHECK ({condition}), added to the domain by ALTER DOMAIN, is not carried to the columns of the domain defined before this statement"),
-            "add the CHECK to those columns by hand (ALTER TABLE ... ADD CHECK, with the column for VALUE), or validate the values in the loading process",
-            Some(location),
-        );
+        if !missed.is_empty() {
+            let missed: Vec<String> = missed.into_iter().collect();
+            self.finding(
+                Severity::Warning,
+                "constraint.check-dropped",
+                format!("domain {name}"),
+                format!("CHECK ({condition}), added to the domain by ALTER DOMAIN, is not carried to the columns of it defined before this statement: {}", missed.join(", ")),
+                "add the CHECK to those columns by hand (ALTER TABLE ... ADD CHECK, with the column for VALUE), or validate the values in the loading process",
+                Some(location),
+            );
+        }
         Ok(())
     }
 
-    /// The CHECKs (on `VALUE`) of the domain a column's type names as `key` (upper case, as
-    /// the type parser writes it); none for an enum or an unknown domain.
-    fn domain_checks(&self, key: &str) -> Vec<Constraint> {
-        self.catalog
-            .user_types
-            .iter()
-            .rev()
-            .find(|u| is_named(u, key))
-            .map(|u| u.checks.clone())
-            .unwrap_or_default()
-    }
-
-    /// Gives `column` of `table`, of the domain `key` (named `domain` as written; an array of
-    /// it if `array`), the domain's CHECKs as CHECKs of the table. PostgreSQL checks a domain
-    /// array's every element, which no CHECK of the column says as simply: those are reported.
+    /// Gives `column` of `table`, of `domain` (an array of it if `array`), the domain's CHECKs
+    /// as CHECKs of the table ([`domain_checks_of_column`]), and records the column as one of
+    /// the domain's, for a later ALTER DOMAIN.
     pub(super) fn carry_domain_checks(
         &mut self,
         table: &mut Table,
         column: &Column,
-        key: &str,
-        domain: &str,
+        domain: &DomainColumn,
         array: bool,
     ) {
-        let checks = self.domain_checks(key);
+        let (checks, findings) = domain_checks_of_column(
+            &table.name,
+            &column.name,
+            &domain.name,
+            &domain.checks,
+            array,
+        );
+        table.constraints.extend(checks);
+        self.catalog.findings.extend(
+            findings
+                .into_iter()
+                .map(|finding| finding.at(column.location.clone())),
+        );
         let object = format!("{}.{}", table.name, column.name);
-        if array && !checks.is_empty() {
-            self.finding(
-                Severity::Warning,
-                "constraint.check-dropped",
-                object,
-                format!("the column is an array of the domain {domain}, whose CHECK constraints apply to each element: they are not carried to the column"),
-                "validate the elements in the loading process, or add a CHECK on the column's elements by hand",
-                column.location.clone(),
-            );
-            return;
-        }
-        for check in checks {
-            match domain_check_on_column(&check, &table.name, &column.name) {
-                Some(carried) => table.constraints.push(carried),
-                None => {
-                    let condition = match &check.kind {
-                        ConstraintKind::Check(condition) => condition.as_str(),
-                        _ => "",
-                    };
-                    self.finding(
-                        Severity::Warning,
-                        "constraint.check-dropped",
-                        &object,
-                        format!("CHECK ({condition}) of the column's domain {domain} could not be read, so it is not carried to the column"),
-                        "validate the values in the loading process, or add the CHECK to the column by hand",
-                        column.location.clone(),
-                    );
-                }
-            }
+        for of_it in self
+            .domain_columns
+            .values_mut()
+            .filter(|d| d.name == domain.name)
+        {
+            of_it.columns.push(object.clone());
         }
     }
 
     /// Records a domain or enum: columns of it resolve to `base`, and the catalog keeps its
-    /// canonical type for the casts to it in defaults and views, and a domain's `checks` for
-    /// its columns. False when `base` has no canonical type (the catalog then has none of it).
-    fn define_user_type(
-        &mut self,
-        name: QualifiedName,
-        base: TypeRef,
-        checks: Vec<Constraint>,
-    ) -> bool {
-        let mapped = self.maps.source(self.dialect).map_source(&base);
-        let known = mapped.is_ok();
-        if let Ok(mapped) = mapped {
+    /// canonical type (when `base` has one) for the casts to it in defaults and views.
+    fn define_user_type(&mut self, name: QualifiedName, base: TypeRef) {
+        if let Ok(mapped) = self.maps.source(self.dialect).map_source(&base) {
             self.catalog.user_types.push(UserType {
                 name: name.clone(),
                 data_type: mapped.value,
-                checks,
             });
         }
         for key in user_type_keys(&name) {
             self.user_types.insert(key, base.clone());
         }
-        known
     }
 
     /// `CREATE TYPE name AS ENUM (...)` becomes a text type sized for its longest label;
@@ -338,7 +320,7 @@ impl DdlReader {
                 text,
                 ..TypeRef::default()
             };
-            self.define_user_type(name, base, Vec::new());
+            self.define_user_type(name, base);
             return Ok(());
         }
         cursor.take_until(|_| false);
@@ -364,11 +346,6 @@ fn user_type_keys(name: &QualifiedName) -> Vec<String> {
         .as_ref()
         .map(|schema| format!("{}.{unqualified}", schema.value.to_ascii_uppercase()));
     std::iter::once(unqualified).chain(qualified).collect()
-}
-
-/// Whether a column's type that the type parser names `key` is `user_type`.
-fn is_named(user_type: &UserType, key: &str) -> bool {
-    user_type_keys(&user_type.name).iter().any(|k| k == key)
 }
 
 #[cfg(test)]
@@ -418,7 +395,12 @@ mod tests {
              CREATE TABLE a (y recent);
              ALTER DOMAIN public.recent ADD CONSTRAINT not_2100 CHECK (VALUE <> 2100) NOT VALID;
              ALTER DOMAIN recent OWNER TO me;
-             CREATE TABLE b (y recent);",
+             ALTER DOMAIN year ADD CONSTRAINT not_1950 CHECK (VALUE <> 1950);
+             ALTER DOMAIN missing ADD CHECK (VALUE > 0);
+             CREATE TABLE b (y recent);
+             CREATE DOMAIN fresh AS int;
+             ALTER DOMAIN fresh ADD CHECK (VALUE > 0);
+             CREATE TABLE c (f fresh);",
         );
         let checks = |table: usize| -> Vec<(Option<String>, String, bool)> {
             catalog.tables[table]
@@ -437,17 +419,32 @@ mod tests {
         let year = (Some("a_y_year_check".into()), "y > 1900".into(), true);
         assert_eq!(checks(0), [year, (None, "y > 1999".into(), true)]);
         assert!(!catalog.tables[0].columns[0].nullable);
+        // A CHECK added to a domain reaches the later columns of the domains over it too.
         assert_eq!(
-            checks(1)[2],
-            (Some("b_y_not_2100".into()), "y <> 2100".into(), false)
+            checks(1)[2..],
+            [
+                (Some("b_y_not_2100".into()), "y <> 2100".into(), false),
+                (Some("b_y_not_1950".into()), "y <> 1950".into(), true)
+            ]
         );
-        let dropped: Vec<&str> = catalog
+        assert_eq!(checks(2), [(None, "f > 0".into(), true)]);
+        // Reported where a column misses it: those before it, or all of an unknown domain's.
+        let dropped: Vec<(&str, &str)> = catalog
             .findings
             .iter()
             .filter(|f| f.code == "constraint.check-dropped")
-            .map(|f| f.object.as_str())
+            .map(|f| (f.object.as_str(), f.message.as_str()))
             .collect();
-        assert_eq!(dropped, ["domain public.recent"], "{:?}", catalog.findings);
+        assert_eq!(
+            dropped,
+            [
+                ("domain public.recent", "CHECK (VALUE <> 2100), added to the domain by ALTER DOMAIN, is not carried to the columns of it defined before this statement: a.y"),
+                ("domain year", "CHECK (VALUE <> 1950), added to the domain by ALTER DOMAIN, is not carried to the columns of it defined before this statement: a.y"),
+                ("domain missing", "the script does not define the domain, so CHECK (VALUE > 0), added to it by ALTER DOMAIN, is not carried to any column of it"),
+            ],
+            "{:?}",
+            catalog.findings
+        );
     }
 
     #[test]
