@@ -1423,3 +1423,148 @@ fn an_unwritable_staging_area_stops_the_run_before_the_target_is_touched() {
         "7,8"
     );
 }
+
+/// The `replicate.objects-not-copied` finding of a run's summary, if any (there is at most one).
+fn objects_not_copied(summary: &Value) -> Option<&Value> {
+    let found: Vec<&Value> = summary["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "replicate.objects-not-copied")
+        .collect();
+    assert!(found.len() <= 1, "{summary:#}");
+    found.first().copied()
+}
+
+/// `replicate` copies tables only, and says so: the source's view, materialized view, trigger
+/// and its function, procedure, enum and range type, in the schema the task reads, are counted
+/// and named in one warning, with the `migrate convert` command that converts them (no password
+/// in it), and its row-level security policy is named as `migrate assess` reports it; a schema
+/// the task does not read is not listed, nor are the functions that come with the range type.
+/// Before, the summary said nothing of them.
+#[test]
+fn the_objects_replicate_does_not_copy_are_reported() {
+    let Some(pair) = Pair::new("rep_objects") else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE TABLE t (id int PRIMARY KEY, n int);
+             INSERT INTO t VALUES (1, 10), (2, 20);
+             CREATE VIEW big AS SELECT id FROM t WHERE n > 10;
+             CREATE MATERIALIZED VIEW totals AS SELECT sum(n) AS total FROM t;
+             CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql
+               AS $$BEGIN NEW.n := NEW.n + 1; RETURN NEW; END$$;
+             CREATE TRIGGER t_stamp BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION stamp();
+             CREATE PROCEDURE bump() LANGUAGE sql AS $$UPDATE t SET n = n + 1$$;
+             CREATE TYPE mood AS ENUM ('ok', 'sad');
+             CREATE TYPE span AS RANGE (subtype = float8);
+             CREATE POLICY mine ON t USING (n > 0);
+             CREATE SCHEMA unread;
+             CREATE VIEW unread.elsewhere AS SELECT 1 AS one;",
+        )
+        .unwrap();
+    let mapping = common::table_mapping(
+        &pair.staging,
+        r#"{"rule-type": "selection", "rule-id": "1", "rule-name": "1",
+            "object-locator": {"schema-name": "public", "table-name": "%"},
+            "rule-action": "include"}"#,
+    );
+    let (code, summary) = pair.replicate(&[&mapping[0], &mapping[1]]);
+    assert_eq!(code, 0, "{summary:#}");
+    pair.same(
+        "SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM t",
+        "SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM t",
+    );
+    let finding = objects_not_copied(&summary).unwrap_or_else(|| panic!("{summary:#}"));
+    assert_eq!(finding["severity"], "warning", "{finding:#}");
+    let message = finding["message"].as_str().unwrap();
+    for listed in [
+        "1 view (big)",
+        "1 materialized view (totals)",
+        "1 function (stamp)",
+        "1 procedure (bump)",
+        "1 trigger (t_stamp)",
+        "2 types (mood, span)",
+    ] {
+        assert!(message.contains(listed), "{listed}: {message}");
+    }
+    // A policy is reported as `migrate assess` reports it.
+    assert!(
+        message.contains(
+            "see `migrate assess --source` (docs/findings.md): policy mine (object.unsupported)"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("elsewhere"), "{message}");
+    let action = finding["action"].as_str().unwrap();
+    let convert = format!(
+        "migrate convert --source {} --schema public --target postgres",
+        pair.source.url()
+    );
+    assert!(action.contains(&convert), "{action}");
+    assert!(
+        action.contains("create the triggers only once change capture no longer applies changes"),
+        "{action}"
+    );
+    // In the log too.
+    assert!(
+        summary["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().is_some_and(|w| w.contains("1 view (big)"))),
+        "{summary:#}"
+    );
+}
+
+/// A source with tables only gets no such finding.
+#[test]
+fn a_source_of_tables_only_gets_no_objects_finding() {
+    let Some(pair) = Pair::new("rep_objects_none") else {
+        return;
+    };
+    pair.source
+        .sql("CREATE TABLE t (id serial PRIMARY KEY, n int); INSERT INTO t (n) VALUES (1);")
+        .unwrap();
+    let (code, summary) = pair.replicate(&[]);
+    assert_eq!(code, 0, "{summary:#}");
+    assert!(objects_not_copied(&summary).is_none(), "{summary:#}");
+}
+
+/// A capture (`--cdc`) reports the view it does not copy when it starts and again when it
+/// resumes, and never lists the event trigger's function migrate installs on the source for its
+/// publication (present by the second run).
+#[test]
+fn a_capture_reports_the_objects_but_not_its_own() {
+    let Some(pair) = Pair::new("rep_objects_cdc") else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE TABLE t (id int PRIMARY KEY, n int); INSERT INTO t VALUES (1, 10);
+             CREATE VIEW big AS SELECT id FROM t WHERE n > 5;",
+        )
+        .unwrap();
+    let run = ["--cdc", "--stop-when-idle", "2", "--progress", "never"];
+    for attempt in ["start", "resume"] {
+        let (code, summary) = pair.replicate(&run);
+        assert_eq!(code, 0, "{attempt}: {summary:#}");
+        let finding = objects_not_copied(&summary).unwrap_or_else(|| panic!("{summary:#}"));
+        let message = finding["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("the source has 1 view (big) that replicate does not copy"),
+            "{attempt}: {message}"
+        );
+    }
+    assert_eq!(
+        one(
+            &pair.source,
+            "SELECT count(*) FROM pg_event_trigger e JOIN pg_proc p ON p.oid = e.evtfoid
+              JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'"
+        ),
+        "1",
+        "migrate's event trigger and its function"
+    );
+    pair.same("SELECT count(*) FROM t", "SELECT count(*) FROM t");
+}

@@ -511,3 +511,79 @@ fn json_written_with_escapes_validates_and_a_changed_document_is_found() {
     assert_eq!(notes["status"], "failed", "{notes:#}");
     assert_eq!(notes["parts_differing"], 1, "{notes:#}");
 }
+
+/// The `replicate.objects-not-copied` finding of a run's summary, if any (there is at most one).
+fn objects_not_copied(summary: &Value) -> Option<&Value> {
+    let found: Vec<&Value> = summary["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "replicate.objects-not-copied")
+        .collect();
+    assert!(found.len() <= 1, "{summary:#}");
+    found.first().copied()
+}
+
+/// `replicate` copies tables only, and says so: the database's view, trigger, procedure,
+/// function and event are counted and named in one warning, with the `migrate convert` command
+/// that converts them (without the password). Before, the summary said nothing of them.
+#[test]
+fn the_objects_replicate_does_not_copy_are_reported() {
+    let Some(pair) = Pair::new("rep_my_objects") else {
+        return;
+    };
+    pair.source
+        .sql(
+            "CREATE TABLE t (id INT PRIMARY KEY, n INT);
+             INSERT INTO t VALUES (1, 10), (2, 20);
+             CREATE VIEW big AS SELECT id FROM t WHERE n > 10;
+             CREATE TRIGGER t_stamp BEFORE INSERT ON t FOR EACH ROW SET NEW.n = NEW.n + 1;
+             CREATE PROCEDURE bump() UPDATE t SET n = n + 1;
+             CREATE FUNCTION twice(x INT) RETURNS INT DETERMINISTIC NO SQL RETURN x * 2;
+             CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM t WHERE n < 0;",
+        )
+        .unwrap();
+    let schema = pair.source.name().to_string();
+    let (code, summary) = pair.run("replicate", &[]);
+    assert_eq!(code, 0, "{summary:#}");
+    pair.same(
+        "SELECT CONCAT(id, ':', n) FROM t ORDER BY id",
+        &format!("SELECT id || ':' || n FROM \"{schema}\".t ORDER BY id"),
+    );
+    let finding = objects_not_copied(&summary).unwrap_or_else(|| panic!("{summary:#}"));
+    assert_eq!(finding["severity"], "warning", "{finding:#}");
+    let message = finding["message"].as_str().unwrap();
+    for listed in [
+        "1 view (big)",
+        "1 function (twice)",
+        "1 procedure (bump)",
+        "1 trigger (t_stamp)",
+        "1 event (nightly)",
+    ] {
+        assert!(message.contains(listed), "{listed}: {message}");
+    }
+    // The source's URL without its password (`mysql://user:password@host:port/db`).
+    let url = pair.source.url();
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (credentials, server) = rest.split_once('@').unwrap();
+    let user = credentials.split(':').next().unwrap();
+    let convert = format!(
+        "migrate convert --source {scheme}://{user}@{server} --schema {schema} --target postgres`"
+    );
+    let action = finding["action"].as_str().unwrap();
+    assert!(action.contains(&convert), "{convert}\n{action}");
+}
+
+/// A database of tables only gets no such finding.
+#[test]
+fn a_database_of_tables_only_gets_no_objects_finding() {
+    let Some(pair) = Pair::new("rep_my_objects_none") else {
+        return;
+    };
+    pair.source
+        .sql("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, n INT); INSERT INTO t (n) VALUES (1);")
+        .unwrap();
+    let (code, summary) = pair.run("replicate", &[]);
+    assert_eq!(code, 0, "{summary:#}");
+    assert!(objects_not_copied(&summary).is_none(), "{summary:#}");
+}

@@ -657,7 +657,10 @@ pub async fn replicate_cdc<S: ChangeSource>(
     )
     .await?;
     let stager = connect_target(&target_url, &options.retry).await?;
-    let (source, planned) = connect_and_plan::<S>(task, &options).await?;
+    let (source, mut planned) = connect_and_plan::<S>(task, &options).await?;
+    planned
+        .findings
+        .extend(crate::objects::not_copied(task, &source, &planned.schemas).await);
     let mut summary_tables: Vec<TableSummary> = Vec::new();
     let mut captures: HashMap<QualifiedName, Capture> = HashMap::new();
     for load in &planned.loads {
@@ -789,6 +792,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
                         loads: planned.loads.clone(),
                         findings: planned.findings.clone(),
                         same_database: planned.same_database,
+                        schemas: planned.schemas.clone(),
                     };
                     let mut summary = full_load(
                         task,

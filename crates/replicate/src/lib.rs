@@ -33,6 +33,7 @@ mod cdc;
 mod error;
 mod expr;
 mod load;
+mod objects;
 mod pipe;
 mod preflight;
 pub mod redshift;
@@ -228,6 +229,8 @@ struct Planned {
     findings: Vec<Finding>,
     /// The source and the target are one database ([`same_database`]).
     same_database: bool,
+    /// The schemas (MySQL: databases) of the selected tables.
+    schemas: Vec<String>,
 }
 
 fn plan_tables<S: Source>(
@@ -331,10 +334,16 @@ fn plan_tables<S: Source>(
     fail_colliding_targets(task, &mut loads);
     let mut findings = about_selected_tables(&catalog.findings, catalog, &plan.tables);
     findings.extend(plan.findings);
+    let schemas: std::collections::BTreeSet<String> = plan
+        .tables
+        .iter()
+        .filter_map(|t| t.source.schema.as_ref().map(|s| s.value.clone()))
+        .collect();
     Ok(Planned {
         loads,
         findings,
         same_database,
+        schemas: schemas.into_iter().collect(),
     })
 }
 
@@ -560,7 +569,10 @@ pub async fn replicate<S: Source>(
     options: Options,
     observer: Arc<dyn Observer>,
 ) -> Result<Summary, ReplicateError> {
-    let (source, planned) = connect_and_plan::<S>(task, &options).await?;
+    let (source, mut planned) = connect_and_plan::<S>(task, &options).await?;
+    planned
+        .findings
+        .extend(objects::not_copied(task, &source, &planned.schemas).await);
     let workers = workers(task, &options);
     let snapshot = source
         .snapshot(workers)

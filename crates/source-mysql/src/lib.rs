@@ -98,6 +98,12 @@ impl migrate_source::Source for MysqlSource {
         preflight::widest_keys(self, table, keys).await
     }
 
+    async fn other_objects(&self, schemas: &[String]) -> Result<Catalog, SourceError> {
+        let mut catalog = Catalog::default();
+        self.discover_objects(Some(schemas), &mut catalog).await?;
+        Ok(catalog)
+    }
+
     async fn snapshot(&self, readers: usize) -> Result<MysqlSnapshot, SourceError> {
         MysqlSource::snapshot(self, readers).await
     }

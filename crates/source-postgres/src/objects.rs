@@ -99,14 +99,29 @@ SELECT n.nspname::text, ic.relname::text, tn.nspname::text, t.relname::text, i.i
  ORDER BY 1, 2";
 
 /// Functions and procedures with their full definition (aggregates and window functions have no
-/// `pg_get_functiondef`: their signature stands in).
+/// `pg_get_functiondef`: their signature stands in). Those an extension owns, and those that
+/// come with a type (a range's constructors), are left out, and so is the function of the event
+/// trigger that migrate's change capture installs beside its publication (both named alike, see
+/// `cdc::identity_keeper_sql`): it is migrate's, not the user's.
 const ROUTINES: &str = "
 SELECT n.nspname::text, p.proname::text, p.prokind::text,
        CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid)
             ELSE p.proname || '(' || pg_get_function_arguments(p.oid) || ')' END
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE {user}
-   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype IN ('e', 'i'))
+   AND NOT EXISTS (SELECT 1 FROM pg_event_trigger e JOIN pg_publication pb ON pb.pubname = e.evtname
+                    WHERE e.evtfoid = p.oid)
+ ORDER BY 1, 2";
+
+/// Enums, domains, ranges and composite types of their own (not a table's row type; a range's
+/// multirange comes with it).
+const TYPES: &str = "
+SELECT n.nspname::text, t.typname::text
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE t.typtype IN ('e', 'd', 'r', 'c') AND {user}
+   AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
  ORDER BY 1, 2";
 
 const TRIGGERS: &str = "
@@ -310,5 +325,30 @@ impl PostgresSource {
             });
         }
         Ok(())
+    }
+
+    /// What `schemas` hold besides base tables, for `migrate replicate` to say it does not
+    /// copy them: [`PostgresSource::discover_objects`]' objects, and the enums, domains, ranges
+    /// and composite types (as routines of kind [`RoutineKind::Type`], by name only).
+    pub async fn other_objects(&self, schemas: &[String]) -> Result<Catalog, SourceError> {
+        let mut catalog = Catalog::default();
+        self.discover_objects(Some(schemas), &mut catalog).await?;
+        for row in self
+            .client()
+            .query(&TYPES.replace("{user}", USER_OBJECTS), &[&schemas])
+            .await
+            .map_err(SourceError::query("listing types"))?
+        {
+            catalog.routines.push(Routine {
+                name: Some(QualifiedName::new(
+                    Some(ident(&row.get::<_, String>(0))),
+                    ident(&row.get::<_, String>(1)),
+                )),
+                kind: RoutineKind::Type,
+                text: String::new(),
+                location: None,
+            });
+        }
+        Ok(catalog)
     }
 }

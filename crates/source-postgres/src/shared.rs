@@ -98,6 +98,10 @@ impl migrate_source::Source for PostgresSource {
         crate::quote_ident(name)
     }
 
+    async fn other_objects(&self, schemas: &[String]) -> Result<Catalog, SourceError> {
+        PostgresSource::other_objects(self, schemas).await
+    }
+
     async fn snapshot(&self, readers: usize) -> Result<SharedSnapshot, SourceError> {
         let exported = Snapshot::export(self).await?;
         SharedSnapshot::new(self, Exported::Transaction(exported), readers).await

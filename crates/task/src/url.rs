@@ -218,6 +218,12 @@ impl DatabaseUrl {
         self.render(self.password.as_deref().or(fallback_password), encode)
     }
 
+    /// The URL without its password (secret parameters `***`): for a command the user runs with
+    /// the password from the environment (`PGPASSWORD`, `MYSQL_PWD`).
+    pub fn without_password(&self) -> String {
+        self.render(None, |_| "***".to_string())
+    }
+
     /// The URL text, with `secret` applied to the password and secret parameters.
     fn render(&self, password: Option<&str>, secret: impl Fn(&str) -> String) -> String {
         let mut out = format!("{}://", self.engine.scheme());
