@@ -94,11 +94,18 @@ pub fn assess(input: Input<'_>) -> Assessment {
         unsupported: Vec::new(),
         rewritten: Vec::new(),
     };
+    // Procedural code is reported as `convert` reports it, with the target's fix.
+    let routines = migrate_dialect::ddl::routine_findings(input.catalog, input.from, input.to);
     builder.inventory(input.catalog, input.from, &layouts);
-    for finding in input.catalog.findings.iter().chain(&conversion.findings) {
+    for finding in input
+        .catalog
+        .findings
+        .iter()
+        .chain(&routines)
+        .chain(&conversion.findings)
+    {
         builder.finding(finding);
     }
-    builder.rewrite_items(input.from, input.to);
     builder.finish(input)
 }
 
@@ -342,9 +349,13 @@ impl Builder<'_> {
     /// items too, as in `convert`'s list (a statement skipped, an index not created): with the
     /// model's hours for them (0 by default) they leave their object's status alone.
     fn finding(&mut self, finding: &Finding) {
+        let rewrite = REWRITE_CODES.iter().any(|c| c.code == finding.code);
         let mut id = self.object_of(finding);
         if id.is_none() {
             id = self.object_from_finding(finding);
+        }
+        if rewrite {
+            id = id.map(|id| self.namesake_to_rewrite(id));
         }
         let (mut hours, unsupported) = self.model.finding_hours(&finding.code, finding.severity);
         if let Some(id) = id {
@@ -352,7 +363,7 @@ impl Builder<'_> {
                 self.unsupported[id] = true;
             }
             let object = &self.objects[id];
-            if REWRITE_CODES.iter().any(|c| c.code == finding.code) && !self.rewritten[id] {
+            if rewrite && !self.rewritten[id] {
                 if let (Some(kind), Some(lines)) = (routine_kind_of(object.kind), object.lines) {
                     hours = self.model.rewrite_hours(kind, lines);
                     self.rewritten[id] = true;
@@ -379,39 +390,19 @@ impl Builder<'_> {
         });
     }
 
-    /// Procedural objects no finding spoke for (a live catalog's routines): their rewrite item,
-    /// the converter's finding for them with the fix the target allows.
-    fn rewrite_items(&mut self, from: SourceDialect, to: TargetDialect) {
-        for id in 0..self.objects.len() {
-            let object = &self.objects[id];
-            let (Some(kind), false) = (routine_kind_of(object.kind), self.rewritten[id]) else {
-                continue;
-            };
-            let lines = object.lines.unwrap_or(0);
-            let finding = migrate_dialect::ddl::routine_finding(
-                from,
-                Some(to),
-                kind,
-                format!("{} {}", kind.as_str(), object.qualified()),
-                lines as usize,
-            );
-            let hours = self.model.rewrite_hours(kind, lines);
-            self.items.push(ActionItem {
-                code: finding.code,
-                severity: finding.severity,
-                object_id: Some(id),
-                object: finding.object,
-                message: finding.message,
-                fix: finding.action,
-                hours,
-                status: self.model.band(hours),
-                location: object.location.clone(),
-            });
-            self.rewritten[id] = true;
-            if let Some(constructs) = object.constructs.clone() {
-                self.construct_items(id, &constructs);
-            }
-        }
+    /// Overloaded routines share their name, so the finding of each names the first: it goes to
+    /// the first of them (from `id` on) not rewritten yet.
+    fn namesake_to_rewrite(&self, id: usize) -> usize {
+        let object = &self.objects[id];
+        (id..self.objects.len())
+            .find(|&other| {
+                let namesake = &self.objects[other];
+                !self.rewritten[other]
+                    && namesake.kind == object.kind
+                    && namesake.schema == object.schema
+                    && namesake.name == object.name
+            })
+            .unwrap_or(id)
     }
 
     fn construct_items(&mut self, id: usize, constructs: &migrate_dialect::Constructs) {

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use migrate_advisor::{advise, Statistics, Workload};
 use migrate_core::{Finding, Severity, SourceDialect, TargetDialect};
-use migrate_dialect::ddl::routine_finding;
+use migrate_dialect::ddl::routine_findings;
 use migrate_dialect::{emit, DdlReader};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -109,30 +109,17 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
         );
     }
     let started = std::time::Instant::now();
-    let (catalog, from) = match (&args.source, args.from) {
+    let (mut catalog, from) = match (&args.source, args.from) {
         (Some(url), _) => {
-            let (mut catalog, from, _, _) = crate::assess::live(url, &args.schemas, None)?;
-            // Scripts' routines get their findings as they are read; a live catalog's have
-            // none yet, and each is reported, never left out silently.
-            let routines: Vec<Finding> = catalog
-                .routines
-                .iter()
-                .map(|routine| {
-                    let object = match &routine.name {
-                        Some(name) => format!("{} {name}", routine.kind.as_str()),
-                        None => routine.kind.as_str().to_string(),
-                    };
-                    let lines = routine.text.lines().count();
-                    routine_finding(from, Some(to), routine.kind, object, lines)
-                        .at(routine.location.clone())
-                })
-                .collect();
-            catalog.findings.extend(routines);
+            let (catalog, from, _, _) = crate::assess::live(url, &args.schemas, None)?;
             (catalog, from)
         }
         (None, Some(from)) => (read_scripts(from.dialect(), &args.files)?, from.dialect()),
         (None, None) => bail!("pass --from DIALECT [FILES]... or --source URL"),
     };
+    // Procedural code is never converted: each object is reported, with the target's fix.
+    let routines = routine_findings(&catalog, from, to);
+    catalog.findings.extend(routines);
     tracing::info!(
         tables = catalog.tables.len(),
         views = catalog.views.len(),

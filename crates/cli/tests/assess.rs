@@ -568,3 +568,120 @@ fn postgres_partitions_in_scripts_count_as_live_discovery_counts_them() {
         .collect();
     assert_eq!(live, expected);
 }
+
+/// A MySQL script's trigger, procedure and function are assessed with the fix of the target, as
+/// a live source's are: PL/pgSQL for PostgreSQL, no triggers on Redshift. Each item keeps its
+/// script's file:line.
+#[test]
+fn routine_fixes_follow_the_target_for_scripts() {
+    let dir = std::env::temp_dir().join(format!("migrate-assess-routines-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("routines.sql");
+    std::fs::write(
+        &script,
+        "CREATE TABLE film (id int PRIMARY KEY, title varchar(50));
+DELIMITER ;;
+CREATE TRIGGER film_ins AFTER INSERT ON film FOR EACH ROW BEGIN
+  SET @n = NEW.id;
+END;;
+CREATE PROCEDURE film_count(OUT n int)
+BEGIN
+  SELECT COUNT(*) INTO n FROM film;
+END;;
+CREATE FUNCTION film_title(f int) RETURNS varchar(50) READS SQL DATA
+RETURN (SELECT title FROM film WHERE id = f);;
+DELIMITER ;
+",
+    )
+    .unwrap();
+    // (object, line, code, fix) of each routine item, by line (items are listed by hours).
+    let routines = |target: &str| -> Vec<(String, u64, String, String)> {
+        let output = migrate()
+            .args(["assess", "--from", "mysql", "--target", target])
+            .args(["--format", "json"])
+            .arg(&script)
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+        let mut items: Vec<_> = json["action_items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|item| item["code"].as_str().unwrap().starts_with("routine."))
+            .map(|item| {
+                (
+                    item["object"].as_str().unwrap().to_string(),
+                    item["location"]["line"].as_u64().unwrap(),
+                    item["code"].as_str().unwrap().to_string(),
+                    item["fix"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        items.sort_by_key(|item| item.1);
+        items
+    };
+    let row = |object: &str, line: u64, code: &str, fix: &str| {
+        (object.to_string(), line, code.to_string(), fix.to_string())
+    };
+    assert_eq!(
+        routines("postgres"),
+        [
+            row("trigger film_ins", 3, "routine.trigger", "rewrite it as a PL/pgSQL trigger function and CREATE TRIGGER; create it only once `migrate replicate --cdc` no longer applies changes to the table (the captured changes carry the rows the source's trigger wrote)"),
+            row("procedure film_count", 6, "routine.not-converted", "rewrite it as a PL/pgSQL or SQL function or procedure; `migrate assess` sizes the work"),
+            row("function film_title", 10, "routine.not-converted", "rewrite it as a PL/pgSQL or SQL function or procedure; `migrate assess` sizes the work"),
+        ]
+    );
+    assert_eq!(
+        routines("redshift"),
+        [
+            row("trigger film_ins", 3, "routine.trigger", "the target has no triggers: move the logic into the loading process or a scheduled procedure"),
+            row("procedure film_count", 6, "routine.not-converted", "rewrite it as a Redshift stored procedure or UDF; `migrate assess` sizes the work"),
+            row("function film_title", 10, "routine.not-converted", "rewrite it as a Redshift stored procedure or UDF; `migrate assess` sizes the work"),
+        ]
+    );
+}
+
+/// Overloaded functions share their name: each gets one rewrite item, sized by its own lines,
+/// not the first two items and the second a third.
+#[test]
+fn each_overload_gets_one_rewrite_item() {
+    let dir = std::env::temp_dir().join(format!("migrate-assess-overloads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("overloads.sql");
+    std::fs::write(
+        &script,
+        "CREATE FUNCTION f(a int) RETURNS int AS $$ BEGIN RETURN a; END; $$ LANGUAGE plpgsql;
+CREATE FUNCTION f(a text) RETURNS text AS $$
+BEGIN
+  RETURN a;
+END;
+$$ LANGUAGE plpgsql;
+",
+    )
+    .unwrap();
+    let output = migrate()
+        .args(["assess", "--from", "postgres", "--target", "postgres"])
+        .args(["--format", "json"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    // (object id, line) of each item.
+    let mut items: Vec<(u64, u64)> = json["action_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            assert_eq!(item["code"], "routine.not-converted", "{item}");
+            (
+                item["object_id"].as_u64().unwrap(),
+                item["location"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    items.sort();
+    assert_eq!(items, [(0, 1), (1, 2)], "{json:#}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1068,6 +1068,82 @@ CREATE TABLE award (id int, won year);"#,
     );
 }
 
+/// A MySQL script's trigger, procedure and function get the fix of the target they are converted
+/// for, as a live source's do: PL/pgSQL for PostgreSQL, no triggers on Redshift. Each finding
+/// keeps its script's file:line.
+#[test]
+fn routine_advice_follows_the_target_for_scripts() {
+    let path = file(
+        "routines.sql",
+        b"CREATE TABLE film (id int PRIMARY KEY, title varchar(50));
+DELIMITER ;;
+CREATE TRIGGER film_ins AFTER INSERT ON film FOR EACH ROW BEGIN
+  SET @n = NEW.id;
+END;;
+CREATE PROCEDURE film_count(OUT n int)
+BEGIN
+  SELECT COUNT(*) INTO n FROM film;
+END;;
+CREATE FUNCTION film_title(f int) RETURNS varchar(50) READS SQL DATA
+RETURN (SELECT title FROM film WHERE id = f);;
+DELIMITER ;
+",
+    );
+    // (object, file:line, code, fix) of each routine finding, in the report's order.
+    let routines = |stderr: &str| -> Vec<(String, String, String, String)> {
+        stderr
+            .lines()
+            .filter(|line| line.contains("[routine."))
+            .map(|line| {
+                let (location, rest) = line.split_once(": action [").expect("located action");
+                let (code, rest) = rest.split_once("] ").expect("code");
+                let (object, rest) = rest.split_once(": ").expect("object");
+                let (_, fix) = rest.split_once(" -> ").expect("fix");
+                let location = location.rsplit_once(':').expect("column").0;
+                let file = location.rsplit('/').next().expect("file");
+                (
+                    object.to_string(),
+                    file.to_string(),
+                    code.to_string(),
+                    fix.to_string(),
+                )
+            })
+            .collect()
+    };
+    let row = |object: &str, line: u32, code: &str, fix: &str| {
+        (
+            object.to_string(),
+            format!("routines.sql:{line}"),
+            code.to_string(),
+            fix.to_string(),
+        )
+    };
+
+    let (code, _, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        routines(&stderr),
+        [
+            row("trigger film_ins", 3, "routine.trigger", "rewrite it as a PL/pgSQL trigger function and CREATE TRIGGER; create it only once `migrate replicate --cdc` no longer applies changes to the table (the captured changes carry the rows the source's trigger wrote)"),
+            row("procedure film_count", 6, "routine.not-converted", "rewrite it as a PL/pgSQL or SQL function or procedure; `migrate assess` sizes the work"),
+            row("function film_title", 10, "routine.not-converted", "rewrite it as a PL/pgSQL or SQL function or procedure; `migrate assess` sizes the work"),
+        ],
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = convert_to("mysql", "redshift", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        routines(&stderr),
+        [
+            row("trigger film_ins", 3, "routine.trigger", "the target has no triggers: move the logic into the loading process or a scheduled procedure"),
+            row("procedure film_count", 6, "routine.not-converted", "rewrite it as a Redshift stored procedure or UDF; `migrate assess` sizes the work"),
+            row("function film_title", 10, "routine.not-converted", "rewrite it as a Redshift stored procedure or UDF; `migrate assess` sizes the work"),
+        ],
+        "{stderr}"
+    );
+}
+
 /// The CHECKs a column gets from its domain are named `<table>_<column>_<check>`; names that
 /// are the same (a domain over a domain, both with a check named `positive`) or become the same
 /// once cut to PostgreSQL's 63 bytes (pg_dump's `digit_check` and `digit_check1` on long names)
@@ -1136,4 +1212,65 @@ CREATE TABLE public.measurements_of_the_northern_weather_station (
         "{stderr}"
     );
     assert!(stderr.contains("info: constraint.renamed x2"), "{stderr}");
+}
+
+/// An Oracle object type's fix names the type its columns become in the target (JSONB in
+/// PostgreSQL, SUPER in Redshift), and a SQL*Plus EXEC keeps its own finding, once.
+#[test]
+fn object_type_advice_names_the_targets_json_type() {
+    let path = file(
+        "object_type.sql",
+        b"CREATE TYPE address_t AS OBJECT (street VARCHAR2(40), city VARCHAR2(30));
+/
+CREATE TABLE customer (id NUMBER(9) PRIMARY KEY, address address_t);
+EXEC dbms_stats.gather_table_stats('HR', 'CUSTOMER');
+",
+    );
+    // (location and code, fix) of each action.
+    let actions = |stderr: &str| -> Vec<(String, String)> {
+        stderr
+            .lines()
+            .filter_map(|line| line.split_once(": action ["))
+            .map(|(location, rest)| {
+                let file = location.rsplit('/').next().expect("file");
+                let (code, rest) = rest.split_once(']').expect("code");
+                let (_, fix) = rest.split_once(" -> ").expect("fix");
+                (format!("{file} {code}"), fix.to_string())
+            })
+            .collect()
+    };
+    let exec = (
+        "object_type.sql:4:1 plsql.not-converted".to_string(),
+        "run the equivalent call in the target by hand, if still needed".to_string(),
+    );
+
+    let (code, ddl, stderr) = convert_to("oracle", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(ddl.contains("address JSONB"), "{ddl}");
+    assert_eq!(
+        actions(&stderr),
+        [
+            (
+                "object_type.sql:1:1 object.type".to_string(),
+                "columns of this type become JSONB (a PostgreSQL composite type has no methods); its methods must be rewritten as functions or in the application".to_string()
+            ),
+            exec.clone(),
+        ],
+        "{stderr}"
+    );
+
+    let (code, ddl, stderr) = convert_to("oracle", "redshift", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(ddl.contains("address SUPER"), "{ddl}");
+    assert_eq!(
+        actions(&stderr),
+        [
+            (
+                "object_type.sql:1:1 object.type".to_string(),
+                "the target has no object types: columns of this type become SUPER (JSON); its methods must be rewritten as functions or in the application".to_string()
+            ),
+            exec,
+        ],
+        "{stderr}"
+    );
 }

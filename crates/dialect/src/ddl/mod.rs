@@ -17,7 +17,7 @@ mod sequence;
 mod table;
 
 pub use column::column_default;
-pub use objects::routine_finding;
+pub use objects::routine_findings;
 
 use crate::cursor::{Cursor, ParseError};
 use crate::script::{self, RawStatement, ScriptItem};
@@ -229,23 +229,13 @@ impl DdlReader {
             .unwrap_or("")
             .to_ascii_uppercase();
         if matches!(first.as_str(), "EXEC" | "EXECUTE") {
+            // Reported with the other procedural code, by `routine_findings`.
             self.catalog.routines.push(migrate_core::Routine {
                 name: None,
                 kind: migrate_core::RoutineKind::AnonymousBlock,
                 text: command.text.clone(),
-                location: Some(location.clone()),
+                location: Some(location),
             });
-            self.finding(
-                Severity::Action,
-                "plsql.not-converted",
-                format!("EXEC at line {}", command.line),
-                format!(
-                    "SQL*Plus EXEC runs PL/SQL (`{}`): not converted",
-                    command.text
-                ),
-                "run the equivalent call in the target by hand, if still needed",
-                Some(location),
-            );
         } else if command.text.starts_with('@') || matches!(first.as_str(), "START" | "STA") {
             // A master script that includes others converts to nothing unless they are passed too.
             let included = command.text.trim_start_matches('@').trim_start_matches('@');

@@ -4,9 +4,9 @@ use super::sequence::SequenceOptions;
 use super::DdlReader;
 use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use migrate_core::{
-    CheckOption, ConstraintKind, Finding, Ident, Index, IndexKind, IndexOptions, QualifiedName,
-    Routine, RoutineKind, Sequence, Severity, SourceDialect, SourceLocation, Synonym, TableKind,
-    TargetDialect, View, ViewOptions,
+    Catalog, CheckOption, ConstraintKind, Finding, Ident, Index, IndexKind, IndexOptions,
+    QualifiedName, Routine, RoutineKind, Sequence, Severity, SourceDialect, SourceLocation,
+    Synonym, TableKind, TargetDialect, View, ViewOptions,
 };
 use sqlparser::tokenizer::Token;
 use std::collections::{HashMap, HashSet};
@@ -666,15 +666,8 @@ impl DdlReader {
             all
         };
         cursor.take_until(|_| false);
-        let object = match &name {
-            Some(name) => format!("{} {name}", kind.as_str()),
-            None => format!("{} at line {}", kind.as_str(), location.line),
-        };
-        // The target is not known while scripts are read.
-        let finding = routine_finding(self.dialect, None, kind, object, text.lines().count());
-        self.catalog
-            .findings
-            .push(finding.at(Some(location.clone())));
+        // Its finding depends on the target, not known while scripts are read: convert and
+        // assess add it (`routine_findings`).
         self.catalog.routines.push(Routine {
             name,
             kind,
@@ -904,19 +897,44 @@ fn trigger_table_schema(cursor: &mut Cursor) -> Option<Ident> {
     schema
 }
 
-/// The finding that reports procedural code (`object`, its kind and name, of `lines` lines) as
-/// not converted, with the fix the target allows: PostgreSQL has triggers and PL/pgSQL
-/// functions, Redshift no triggers. `to` is `None` while scripts are read (the target is not
-/// known yet): Redshift's fix.
-pub fn routine_finding(
-    from: SourceDialect,
-    to: Option<TargetDialect>,
-    kind: RoutineKind,
-    object: String,
-    lines: usize,
-) -> Finding {
-    let postgres = to == Some(TargetDialect::Postgres);
+/// The finding of each procedural object of `catalog` (procedures, functions, packages,
+/// triggers, object types, events, anonymous blocks, SQL*Plus EXEC calls), in the catalog's
+/// order, with the fix `to` allows: PostgreSQL has triggers and PL/pgSQL functions, Redshift no
+/// triggers. The one place these findings are made, for scripts and live sources alike: the
+/// script reader only records the objects, since the target is not known while it reads.
+pub fn routine_findings(catalog: &Catalog, from: SourceDialect, to: TargetDialect) -> Vec<Finding> {
+    catalog
+        .routines
+        .iter()
+        .map(|routine| routine_finding(routine, from, to))
+        .collect()
+}
+
+fn routine_finding(routine: &Routine, from: SourceDialect, to: TargetDialect) -> Finding {
+    let kind = routine.kind;
+    // A SQL*Plus `EXEC proc(...)` line is recorded as an anonymous block.
+    let exec =
+        kind == RoutineKind::AnonymousBlock
+            && routine.name.is_none()
+            && routine.text.split_whitespace().next().is_some_and(|word| {
+                ["EXEC", "EXECUTE"].contains(&word.to_ascii_uppercase().as_str())
+            });
+    let what = if exec { "EXEC" } else { kind.as_str() };
+    let object = match (&routine.name, &routine.location) {
+        (Some(name), _) => format!("{what} {name}"),
+        (None, Some(location)) => format!("{what} at line {}", location.line),
+        (None, None) => what.to_string(),
+    };
+    let postgres = to == TargetDialect::Postgres;
     let (code, action) = match (from, kind) {
+        _ if exec => (
+            "plsql.not-converted",
+            "run the equivalent call in the target by hand, if still needed",
+        ),
+        (SourceDialect::Oracle, RoutineKind::Type | RoutineKind::TypeBody) if postgres => (
+            "object.type",
+            "columns of this type become JSONB (a PostgreSQL composite type has no methods); its methods must be rewritten as functions or in the application",
+        ),
         (SourceDialect::Oracle, RoutineKind::Type | RoutineKind::TypeBody) => (
             "object.type",
             "the target has no object types: columns of this type become SUPER (JSON); its methods must be rewritten as functions or in the application",
@@ -946,7 +964,12 @@ pub fn routine_finding(
             "rewrite it as a Redshift stored procedure or UDF; `migrate assess` sizes the work",
         ),
     };
+    let lines = routine.text.lines().count();
     let message = match kind {
+        _ if exec => format!(
+            "SQL*Plus EXEC runs PL/SQL (`{}`): not converted",
+            routine.text
+        ),
         RoutineKind::Type | RoutineKind::TypeBody => {
             format!("{} ({lines} lines) is not converted", kind.as_str())
         }
@@ -955,5 +978,5 @@ pub fn routine_finding(
             kind.as_str()
         ),
     };
-    Finding::new(Severity::Action, code, object, message, action)
+    Finding::new(Severity::Action, code, object, message, action).at(routine.location.clone())
 }
