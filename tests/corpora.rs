@@ -7,8 +7,8 @@ mod support;
 
 use migrate_core::{Catalog, SourceDialect, TargetDialect};
 use migrate_dialect::emit;
-use std::path::{Path, PathBuf};
-use support::{convert, repo};
+use std::path::Path;
+use support::convert;
 
 /// Scripts converted together, in order (later scripts refer to earlier ones).
 struct Group {
@@ -133,21 +133,6 @@ const GROUPS: &[Group] = &[
     },
 ];
 
-/// The corpora beside the repository; under CI their absence is a failure, not a skip.
-fn corpora() -> Option<PathBuf> {
-    let dir = repo().join("../shared/corpora");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        !migrate_testkit::servers_required() && std::env::var_os("CI").is_none(),
-        "corpora missing at {}",
-        dir.display()
-    );
-    eprintln!("SKIPPED: no corpora at {}", dir.display());
-    None
-}
-
 fn read_group(root: &Path, group: &Group) -> Vec<(String, Vec<u8>)> {
     group
         .files
@@ -187,7 +172,9 @@ fn create_table_lines(text: &str) -> Vec<u64> {
 
 #[test]
 fn every_create_table_is_converted_or_explained() {
-    let Some(root) = corpora() else { return };
+    let Some(root) = migrate_testkit::corpora() else {
+        return;
+    };
     let mut total = 0;
     let mut converted = 0;
     let mut problems = Vec::new();
@@ -283,7 +270,9 @@ const VIEWS_EXPECTED_TO_FAIL: &[(&str, &str, &str)] = &[
 
 #[test]
 fn postgres_output_runs_on_postgresql() {
-    let Some(root) = corpora() else { return };
+    let Some(root) = migrate_testkit::corpora() else {
+        return;
+    };
     let Some(server) = migrate_testkit::postgres() else {
         return;
     };

@@ -7,22 +7,6 @@ use migrate_core::{Severity, SourceDialect, TargetDialect};
 use migrate_dialect::DdlReader;
 use std::path::{Path, PathBuf};
 
-fn corpora() -> Option<PathBuf> {
-    let dir = std::env::var_os("MIGRATE_CORPORA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        !migrate_testkit::servers_required(),
-        "the corpora are required here but {} is missing (set MIGRATE_CORPORA)",
-        dir.display()
-    );
-    eprintln!("SKIPPED: no corpora at {}", dir.display());
-    None
-}
-
 fn run(dialect: SourceDialect, files: &[PathBuf]) -> Assessment {
     let mut reader = DdlReader::new(dialect);
     for file in files {
@@ -68,7 +52,9 @@ fn kinds(a: &Assessment) -> Vec<(&'static str, usize)> {
 
 #[test]
 fn every_corpus_file_is_assessed_without_panic() {
-    let Some(dir) = corpora() else { return };
+    let Some(dir) = migrate_testkit::corpora() else {
+        return;
+    };
     let mut files = Vec::new();
     sql_files(&dir, &mut files);
     files.sort();
@@ -136,7 +122,9 @@ fn every_corpus_file_is_assessed_without_panic() {
 ///   (secure_employees, update_job_history).
 #[test]
 fn hr_totals_match_hand_count() {
-    let Some(dir) = corpora() else { return };
+    let Some(dir) = migrate_testkit::corpora() else {
+        return;
+    };
     let hr = dir.join("oracle/sample-schemas/human_resources");
     let a = run(
         SourceDialect::Oracle,
@@ -174,7 +162,9 @@ fn hr_totals_match_hand_count() {
 /// - indexes: 7 `CREATE INDEX`; views: 4 `CREATE OR REPLACE VIEW`; no code.
 #[test]
 fn co_totals_match_hand_count() {
-    let Some(dir) = corpora() else { return };
+    let Some(dir) = migrate_testkit::corpora() else {
+        return;
+    };
     let a = run(
         SourceDialect::Oracle,
         &[dir.join("oracle/sample-schemas/customer_orders/co_create.sql")],
@@ -205,7 +195,9 @@ fn co_totals_match_hand_count() {
 ///   inventory_held_by_customer, inventory_in_stock).
 #[test]
 fn sakila_totals_match_hand_count() {
-    let Some(dir) = corpora() else { return };
+    let Some(dir) = migrate_testkit::corpora() else {
+        return;
+    };
     let a = run(
         SourceDialect::Mysql,
         &[dir.join("mysql/mysql-sakila-schema.sql")],
@@ -234,7 +226,9 @@ fn sakila_totals_match_hand_count() {
 /// Oracle Sakila with its PL/SQL: the constructs the effort model charges are found.
 #[test]
 fn oracle_sakila_plsql_constructs_are_found() {
-    let Some(dir) = corpora() else { return };
+    let Some(dir) = migrate_testkit::corpora() else {
+        return;
+    };
     let a = run(
         SourceDialect::Oracle,
         &[

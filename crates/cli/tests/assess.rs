@@ -10,19 +10,7 @@ fn migrate() -> Command {
 }
 
 fn hr_files() -> Option<Vec<PathBuf>> {
-    let dir = std::env::var_os("MIGRATE_CORPORA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora"))
-        .join("oracle/sample-schemas/human_resources");
-    if !dir.is_dir() {
-        assert!(
-            !migrate_testkit::servers_required(),
-            "the corpora are required here but {} is missing",
-            dir.display()
-        );
-        eprintln!("SKIPPED: no corpora at {}", dir.display());
-        return None;
-    }
+    let dir = migrate_testkit::corpora()?.join("oracle/sample-schemas/human_resources");
     Some(vec![dir.join("hr_create.sql"), dir.join("hr_code.sql")])
 }
 

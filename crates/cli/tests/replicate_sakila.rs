@@ -18,26 +18,14 @@ use common::{mariadb_task, migrate, migrate_json};
 use migrate_testkit::{MariaDbDatabase, PgDatabase};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// The Sakila schema script of the corpora; under CI its absence is a failure, not a skip.
 fn sakila_script() -> Option<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpora/mysql/mysql-sakila-schema.sql");
-    match std::fs::read_to_string(&path) {
-        Ok(script) => Some(script),
-        Err(e) => {
-            assert!(
-                !migrate_testkit::servers_required(),
-                "the Sakila corpus is missing at {}: {e}",
-                path.display()
-            );
-            eprintln!("SKIPPED: no Sakila corpus at {} ({e})", path.display());
-            None
-        }
-    }
+    let path = migrate_testkit::corpora()?.join("mysql/mysql-sakila-schema.sql");
+    let script = std::fs::read_to_string(&path);
+    Some(script.unwrap_or_else(|e| panic!("reading {}: {e}", path.display())))
 }
 
 /// The script made to run in the test's own database: it creates and selects a database named

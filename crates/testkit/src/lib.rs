@@ -74,6 +74,27 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Once;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The public corpora of real-world scripts (`../shared/corpora` beside the repository, or
+/// `MIGRATE_CORPORA`), which tests read but never copy. `None` (the test skips) when they are
+/// missing; a failure instead where servers are required (CI).
+pub fn corpora() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("MIGRATE_CORPORA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora")
+        });
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        !servers_required(),
+        "the corpora are required here but {} is missing (set MIGRATE_CORPORA)",
+        dir.display()
+    );
+    eprintln!("SKIPPED: no corpora at {}", dir.display());
+    None
+}
+
 /// True when a missing server must fail the test rather than skip it.
 pub fn servers_required() -> bool {
     truthy("CI") || truthy("MIGRATE_REQUIRE_SERVERS")
