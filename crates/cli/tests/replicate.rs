@@ -1426,12 +1426,7 @@ fn an_unwritable_staging_area_stops_the_run_before_the_target_is_touched() {
 
 /// The `replicate.objects-not-copied` finding of a run's summary, if any (there is at most one).
 fn objects_not_copied(summary: &Value) -> Option<&Value> {
-    let found: Vec<&Value> = summary["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["code"] == "replicate.objects-not-copied")
-        .collect();
+    let found = common::findings(summary, "replicate.objects-not-copied");
     assert!(found.len() <= 1, "{summary:#}");
     found.first().copied()
 }
@@ -1499,7 +1494,7 @@ fn the_objects_replicate_does_not_copy_are_reported() {
     assert!(!message.contains("elsewhere"), "{message}");
     let action = finding["action"].as_str().unwrap();
     let convert = format!(
-        "migrate convert --source {} --schema public --target postgres",
+        "migrate convert --source '{}' --schema 'public' --target postgres",
         pair.source.url()
     );
     assert!(action.contains(&convert), "{action}");

@@ -10,8 +10,7 @@ mod cdc_common;
 mod common;
 
 use cdc_common::{psql, start_cdc, stop, wait_for_capture, wait_for_target, warnings};
-use common::{convert_to, file, mariadb_task, one, pg_task, replicate, table};
-use serde_json::Value;
+use common::{convert_to, file, findings, mariadb_task, one, pg_task, replicate, table};
 
 const TICKETS_TABLE: &str = "CREATE TABLE t (id INT PRIMARY KEY,
                                              status VARCHAR(10) CHECK (status IN ('open', 'closed')),
@@ -23,16 +22,6 @@ fn tickets() -> String {
     format!(
         "{TICKETS_TABLE} INSERT INTO t VALUES (1, 'OPEN', 1), (2, 'closed ', 2), (3, 'open', 3);"
     )
-}
-
-/// The summary's findings of `code`.
-fn findings<'s>(summary: &'s Value, code: &str) -> Vec<&'s Value> {
-    summary["findings"]
-        .as_array()
-        .expect("the summary lists its findings")
-        .iter()
-        .filter(|f| f["code"] == code)
-        .collect()
 }
 
 /// The CHECK constraints of target table `table`: `name: definition` lines, by name.

@@ -514,12 +514,7 @@ fn json_written_with_escapes_validates_and_a_changed_document_is_found() {
 
 /// The `replicate.objects-not-copied` finding of a run's summary, if any (there is at most one).
 fn objects_not_copied(summary: &Value) -> Option<&Value> {
-    let found: Vec<&Value> = summary["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["code"] == "replicate.objects-not-copied")
-        .collect();
+    let found = common::findings(summary, "replicate.objects-not-copied");
     assert!(found.len() <= 1, "{summary:#}");
     found.first().copied()
 }
@@ -568,7 +563,7 @@ fn the_objects_replicate_does_not_copy_are_reported() {
     let (credentials, server) = rest.split_once('@').unwrap();
     let user = credentials.split(':').next().unwrap();
     let convert = format!(
-        "migrate convert --source {scheme}://{user}@{server} --schema {schema} --target postgres`"
+        "migrate convert --source '{scheme}://{user}@{server}' --schema '{schema}' --target postgres`"
     );
     let action = finding["action"].as_str().unwrap();
     assert!(action.contains(&convert), "{convert}\n{action}");
@@ -586,4 +581,60 @@ fn a_database_of_tables_only_gets_no_objects_finding() {
     let (code, summary) = pair.run("replicate", &[]);
     assert_eq!(code, 0, "{summary:#}");
     assert!(objects_not_copied(&summary).is_none(), "{summary:#}");
+}
+
+/// With the grant docs/source-mysql.md recommends (no `TRIGGER` or `EVENT` privilege), the
+/// source's triggers and events can't be seen: a database of tables only gets the warning that
+/// says so, with what to grant, and no command to convert objects that were not listed.
+#[test]
+fn hidden_triggers_and_events_are_named_with_the_privilege_to_grant() {
+    let Some(pair) = Pair::new("rep_my_objects_hidden") else {
+        return;
+    };
+    pair.source
+        .sql("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, n INT); INSERT INTO t (n) VALUES (1);")
+        .unwrap();
+    let user = migrate_testkit::unique_name("rep_lim");
+    let schema = pair.source.name();
+    pair.source
+        .sql(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY 'pw';
+             GRANT SELECT, SHOW VIEW ON `{schema}`.* TO '{user}'@'%';
+             GRANT RELOAD, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '{user}'@'%';"
+        ))
+        .unwrap();
+    let (scheme, rest) = pair.source.url().split_once("://").unwrap();
+    let server = rest.split_once('@').unwrap().1;
+    let url = format!("{scheme}://{user}:pw@{server}");
+    let staging = pair.staging.to_str().expect("utf-8 path");
+    let (code, summary) = migrate_json(&[
+        "replicate",
+        "--source",
+        &url,
+        "--target",
+        pair.target.url(),
+        "--name",
+        "e2e",
+        "--staging",
+        staging,
+        "--progress",
+        "never",
+    ]);
+    pair.source.sql(&format!("DROP USER '{user}'@'%'")).unwrap();
+    assert_eq!(code, 0, "{summary:#}");
+    let finding = objects_not_copied(&summary).unwrap_or_else(|| panic!("{summary:#}"));
+    let (message, action) = (
+        finding["message"].as_str().unwrap(),
+        finding["action"].as_str().unwrap(),
+    );
+    assert!(
+        message.contains(
+            "replicate copies tables only, and could not see all the source holds besides"
+        ) && message.contains("privilege.objects-hidden"),
+        "{message}"
+    );
+    assert!(
+        action.contains("TRIGGER") && !action.contains("migrate convert"),
+        "{action}"
+    );
 }

@@ -105,17 +105,28 @@ fn describe(
     if listed.is_empty() && notes.is_empty() {
         return None;
     }
-    let mut message = if listed.is_empty() {
-        "replicate copies tables only".to_string()
-    } else {
-        format!(
-            "the source has {} that replicate does not copy (it copies tables only)",
-            listed.join(", ")
-        )
-    };
+    if listed.is_empty() {
+        // Nothing to convert: only what discovery could not see, and what to do about it.
+        let mut actions: Vec<&str> = catalog.findings.iter().map(|f| f.action.as_str()).collect();
+        actions.dedup();
+        return Some(Finding::new(
+            Severity::Warning,
+            "replicate.objects-not-copied",
+            object,
+            format!(
+                "replicate copies tables only, and could not see all the source holds besides: {}",
+                first_few(&notes)
+            ),
+            actions.join("; "),
+        ));
+    }
+    let mut message = format!(
+        "the source has {} that replicate does not copy (it copies tables only)",
+        listed.join(", ")
+    );
     if !notes.is_empty() {
         message.push_str(&format!(
-            "; not listed here, see `migrate assess --source` (docs/findings.md): {}",
+            "; also, see `migrate assess --source` (docs/findings.md): {}",
             first_few(&notes)
         ));
     }
@@ -123,10 +134,13 @@ fn describe(
         TargetDialect::Redshift => "redshift",
         TargetDialect::Postgres => "postgres",
     };
-    let schema_flags: String = schemas.iter().map(|s| format!(" --schema {s}")).collect();
+    let schema_flags: String = schemas
+        .iter()
+        .map(|s| format!(" --schema {}", shell_quoted(s)))
+        .collect();
     let mut action = format!(
         "convert them with `migrate convert --source {}{schema_flags} --target {target}` (see docs/convert.md) and create them on the target",
-        task.source.without_password()
+        shell_quoted(&task.source.without_password())
     );
     if catalog
         .routines
@@ -142,6 +156,11 @@ fn describe(
         message,
         action,
     ))
+}
+
+/// `text` as one word of a POSIX shell command (a URL's `&` would end the command there).
+fn shell_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// The first [`NAMES_LISTED`] of `items`, then `...` for the rest.

@@ -230,6 +230,11 @@ impl MysqlSource {
                 }
             }
         }
+        // The partitions of the catalog's tables: none to read for a catalog without tables
+        // (`other_objects`).
+        if catalog.tables.is_empty() {
+            return Ok(());
+        }
         let context = "listing partitions";
         let index = migrate_core::TableIndex::new(&catalog.tables);
         for mut row in rows(PARTITIONS, "TABLE_SCHEMA", context).await? {

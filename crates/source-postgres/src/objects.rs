@@ -111,7 +111,8 @@ SELECT n.nspname::text, p.proname::text, p.prokind::text,
  WHERE {user}
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype IN ('e', 'i'))
    AND NOT EXISTS (SELECT 1 FROM pg_event_trigger e JOIN pg_publication pb ON pb.pubname = e.evtname
-                    WHERE e.evtfoid = p.oid)
+                    WHERE e.evtfoid = p.oid AND p.proname = e.evtname
+                      AND e.evtname LIKE 'migrate\\_%')
  ORDER BY 1, 2";
 
 /// Enums, domains, ranges and composite types of their own (not a table's row type; a range's
@@ -293,6 +294,11 @@ impl PostgresSource {
                 ),
                 "recreate what it does by other means, or drop it",
             ));
+        }
+        // The partitions of the catalog's tables: none to read for a catalog without tables
+        // (`other_objects`).
+        if catalog.tables.is_empty() {
+            return Ok(());
         }
         let index = migrate_core::TableIndex::new(&catalog.tables);
         for row in client

@@ -235,21 +235,17 @@ pub trait Source: Send + Sync + Sized + 'static {
     }
 
     /// What `schemas` hold besides base tables, which `migrate replicate` does not copy: views
-    /// and materialized views, sequences that no column owns, functions, procedures, triggers,
-    /// events and types, as the `views`, `sequences` and `routines` of a catalog whose
-    /// `findings` are discovery's own about such objects (those the user can't see, those a
-    /// catalog has no place for). The objects migrate itself creates on the source for change
-    /// capture are not among them. Nothing (the default) for a source that does not read them
-    /// (Oracle).
+    /// and materialized views, indexes that no key owns, sequences that no column owns,
+    /// functions, procedures, triggers, events and types, as the `views`, `indexes`,
+    /// `sequences` and `routines` of a catalog without tables whose `findings` are discovery's
+    /// own about such objects (those the user can't see, those a catalog has no place for). The
+    /// objects migrate itself creates on the source for change capture are not among them.
     ///
     /// Consistency: one statement per kind of object, outside any snapshot.
     fn other_objects(
         &self,
         schemas: &[String],
-    ) -> impl Future<Output = Result<Catalog, Self::Error>> + Send {
-        let _ = schemas;
-        async { Ok(Catalog::default()) }
-    }
+    ) -> impl Future<Output = Result<Catalog, Self::Error>> + Send;
 
     /// Opens a consistent view of the whole database for `readers` chunk readers at once (more
     /// concurrent reads wait). Every read and checksum through it sees the same data.

@@ -186,3 +186,13 @@ pub fn table_mapping(staging: &Path, rules: &str) -> [String; 2] {
         mapping.to_str().expect("utf-8 path").to_string(),
     ]
 }
+
+/// The findings of a run's JSON summary with `code`.
+pub fn findings<'s>(summary: &'s Value, code: &str) -> Vec<&'s Value> {
+    summary["findings"]
+        .as_array()
+        .expect("the summary lists its findings")
+        .iter()
+        .filter(|f| f["code"] == code)
+        .collect()
+}
