@@ -41,7 +41,6 @@ pub fn convert(from: SourceDialect, to: TargetDialect, files: &[(String, Vec<u8>
     };
     let conversion = emit(&catalog, from, to, &layouts);
     let mut findings = catalog.findings.clone();
-    findings.extend(migrate_dialect::ddl::routine_findings(&catalog, from, to));
     findings.extend(conversion.findings);
     Converted {
         catalog,

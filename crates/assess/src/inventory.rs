@@ -94,16 +94,8 @@ pub fn assess(input: Input<'_>) -> Assessment {
         unsupported: Vec::new(),
         rewritten: Vec::new(),
     };
-    // Procedural code is reported as `convert` reports it, with the target's fix.
-    let routines = migrate_dialect::ddl::routine_findings(input.catalog, input.from, input.to);
     builder.inventory(input.catalog, input.from, &layouts);
-    for finding in input
-        .catalog
-        .findings
-        .iter()
-        .chain(&routines)
-        .chain(&conversion.findings)
-    {
+    for finding in input.catalog.findings.iter().chain(&conversion.findings) {
         builder.finding(finding);
     }
     builder.finish(input)

@@ -6,7 +6,6 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use migrate_advisor::{advise, Statistics, Workload};
 use migrate_core::{Finding, Severity, SourceDialect, TargetDialect};
-use migrate_dialect::ddl::routine_findings;
 use migrate_dialect::{emit, DdlReader};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -109,7 +108,7 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
         );
     }
     let started = std::time::Instant::now();
-    let (mut catalog, from) = match (&args.source, args.from) {
+    let (catalog, from) = match (&args.source, args.from) {
         (Some(url), _) => {
             let (catalog, from, _, _) = crate::assess::live(url, &args.schemas, None)?;
             (catalog, from)
@@ -117,9 +116,6 @@ pub fn run(args: ConvertArgs) -> Result<Outcome> {
         (None, Some(from)) => (read_scripts(from.dialect(), &args.files)?, from.dialect()),
         (None, None) => bail!("pass --from DIALECT [FILES]... or --source URL"),
     };
-    // Procedural code is never converted: each object is reported, with the target's fix.
-    let routines = routine_findings(&catalog, from, to);
-    catalog.findings.extend(routines);
     tracing::info!(
         tables = catalog.tables.len(),
         views = catalog.views.len(),

@@ -226,7 +226,9 @@ pub fn emit_with(
         defaults: Vec::new(),
         maps: TypeMaps::builtin(),
         out: String::new(),
-        findings: Vec::new(),
+        // Procedural code is never converted: each object is reported first, with the target's
+        // fix.
+        findings: crate::ddl::routine_findings(catalog, from, to),
         // A statement that could not be read (a table, a view...) is not converted either: the
         // reader reports each with one `parse.*` or `input.*` finding.
         summary: Summary {

@@ -17,7 +17,7 @@ mod sequence;
 mod table;
 
 pub use column::column_default;
-pub use objects::routine_findings;
+pub(crate) use objects::routine_findings;
 
 use crate::cursor::{Cursor, ParseError};
 use crate::script::{self, RawStatement, ScriptItem};

@@ -666,8 +666,8 @@ impl DdlReader {
             all
         };
         cursor.take_until(|_| false);
-        // Its finding depends on the target, not known while scripts are read: convert and
-        // assess add it (`routine_findings`).
+        // Its finding depends on the target, not known while scripts are read: the emitter
+        // adds it (`routine_findings`).
         self.catalog.routines.push(Routine {
             name,
             kind,
@@ -901,8 +901,13 @@ fn trigger_table_schema(cursor: &mut Cursor) -> Option<Ident> {
 /// triggers, object types, events, anonymous blocks, SQL*Plus EXEC calls), in the catalog's
 /// order, with the fix `to` allows: PostgreSQL has triggers and PL/pgSQL functions, Redshift no
 /// triggers. The one place these findings are made, for scripts and live sources alike: the
-/// script reader only records the objects, since the target is not known while it reads.
-pub fn routine_findings(catalog: &Catalog, from: SourceDialect, to: TargetDialect) -> Vec<Finding> {
+/// script reader only records the objects, since the target is not known while it reads, and
+/// [`crate::emit_with`] reports them first.
+pub(crate) fn routine_findings(
+    catalog: &Catalog,
+    from: SourceDialect,
+    to: TargetDialect,
+) -> Vec<Finding> {
     catalog
         .routines
         .iter()

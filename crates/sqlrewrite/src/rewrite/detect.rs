@@ -134,10 +134,16 @@ impl VisitorMut for AggregatesRemoved {
 
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         let aggregate = match expr {
+            // A window function; an ordered-set aggregate (`mode() WITHIN GROUP (...)`) or one
+            // with a FILTER, whatever its name; PostgreSQL's regressions (`REGR_SLOPE`...).
             Expr::Function(function) => {
                 function.over.is_some()
-                    || crate::ast::builtin_name(function)
-                        .is_some_and(|name| super::rownum::AGGREGATES.contains(&name.as_str()))
+                    || !function.within_group.is_empty()
+                    || function.filter.is_some()
+                    || crate::ast::builtin_name(function).is_some_and(|name| {
+                        super::rownum::AGGREGATES.contains(&name.as_str())
+                            || name.starts_with("REGR_")
+                    })
             }
             Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => true,
             _ => false,
