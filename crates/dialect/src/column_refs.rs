@@ -122,18 +122,33 @@ fn domain_check_on_column(
     })
 }
 
+/// The type a column of a PostgreSQL domain has in the target, which decides what it gets of
+/// the domain's CHECKs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainColumnType {
+    /// The domain's base type: its CHECKs become CHECKs of the column.
+    Base,
+    /// An array of the domain: PostgreSQL checks each element, which no CHECK of the column
+    /// says as simply.
+    Array,
+    /// Text, as the converter could not map the domain's base type: the CHECKs, written for
+    /// that type (`cardinality(VALUE)` on an array), may not apply to text, and PostgreSQL
+    /// would then refuse the whole table.
+    Unmapped,
+}
+
 /// What a column of a PostgreSQL domain gets from the domain's CHECKs: the CHECKs of its table
 /// ([`domain_check_on_column`]), and a `constraint.check-dropped` finding for each one it
 /// can't get. `domain` is the domain's name, `checks` its CHECKs with those of the domains it
-/// is over, and `array` whether the column is an array of it: PostgreSQL checks an array's
-/// every element, which no CHECK of the column says as simply, so those are reported. Used for
-/// scripts and live sources alike; the findings have no location.
+/// is over, and `column_type` what the column is of it: an array of it, or text for want of
+/// a mapping, gets none of them, which is reported. Used for scripts and live sources alike;
+/// the findings have no location.
 pub fn domain_checks_of_column(
     table: &QualifiedName,
     column: &Ident,
     domain: &str,
     checks: &[Constraint],
-    array: bool,
+    column_type: DomainColumnType,
 ) -> (Vec<Constraint>, Vec<Finding>) {
     let object = format!("{}.{}", table, column);
     let dropped = |message: String, action: &str| {
@@ -145,12 +160,30 @@ pub fn domain_checks_of_column(
             action,
         )
     };
-    if array {
-        let findings = (!checks.is_empty()).then(|| dropped(
-            format!("the column is an array of the domain {domain}, whose CHECK constraints apply to each element: they are not carried to the column"),
-            "validate the elements in the loading process, or add a CHECK on the column's elements by hand",
-        ));
-        return (Vec::new(), findings.into_iter().collect());
+    match column_type {
+        DomainColumnType::Base => {}
+        _ if checks.is_empty() => return (Vec::new(), Vec::new()),
+        DomainColumnType::Array => {
+            let finding = dropped(
+                format!("the column is an array of the domain {domain}, whose CHECK constraints apply to each element: they are not carried to the column"),
+                "validate the elements in the loading process, or add a CHECK on the column's elements by hand",
+            );
+            return (Vec::new(), vec![finding]);
+        }
+        DomainColumnType::Unmapped => {
+            let conditions: Vec<String> = checks
+                .iter()
+                .filter_map(|check| match &check.kind {
+                    ConstraintKind::Check(condition) => Some(format!("CHECK ({condition})")),
+                    _ => None,
+                })
+                .collect();
+            let finding = dropped(
+                format!("the base type of the column's domain {domain} is not known, so the column is text, to which the domain's {} may not apply: not carried to the column", conditions.join(", ")),
+                "validate the values in the loading process, or choose the column's type by hand and add the CHECK to it",
+            );
+            return (Vec::new(), vec![finding]);
+        }
     }
     let mut carried = Vec::new();
     let mut findings = Vec::new();

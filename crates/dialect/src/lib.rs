@@ -18,7 +18,7 @@ mod target_checks;
 mod type_syntax;
 pub mod typemap;
 
-pub use column_refs::domain_checks_of_column;
+pub use column_refs::{domain_checks_of_column, DomainColumnType};
 pub use constructs::{procedural_constructs, Constructs};
 pub use cursor::ParseError;
 pub use ddl::{column_default, read_script, without_bom, DdlReader, InputError};

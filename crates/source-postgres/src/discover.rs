@@ -9,7 +9,7 @@ use migrate_core::{
     SourceDialect, Table, TableStatistics, UserType,
 };
 use migrate_dialect::{
-    column_default, domain_checks_of_column, parse_type_text, TypeMaps, TypeRef,
+    column_default, domain_checks_of_column, parse_type_text, DomainColumnType, TypeMaps, TypeRef,
 };
 use std::collections::HashMap;
 
@@ -230,12 +230,11 @@ impl PostgresSource {
             // Named as the converter names columns, so the assessment attaches findings to it.
             let object = format!("{}.{}", catalog.tables[index].name, ident(&name));
             let display: String = row.get(7);
-            let data_type = maps.column_type(
-                type_ref(resolved, &plain_name).as_ref(),
-                &display,
-                &object,
-                &mut catalog.findings,
-            );
+            let ty = type_ref(resolved, &plain_name);
+            // `column_type` reads a type it can't map as text, which a domain's CHECKs, written
+            // for the domain's type, may not apply to.
+            let unmapped = ty.as_ref().is_none_or(|ty| maps.map_source(ty).is_err());
+            let data_type = maps.column_type(ty.as_ref(), &display, &object, &mut catalog.findings);
             // A domain or enum is not created in the target: recorded so that the converter
             // makes casts to it in views casts to the type its columns get. (Defaults are
             // rewritten here, by `without_user_type_casts`: the warehouse that creates a
@@ -278,7 +277,11 @@ impl PostgresSource {
                     &column_name,
                     &domain.name.to_string(),
                     &domain.checks,
-                    domain.array,
+                    match (domain.array, unmapped) {
+                        (true, _) => DomainColumnType::Array,
+                        (false, true) => DomainColumnType::Unmapped,
+                        (false, false) => DomainColumnType::Base,
+                    },
                 );
                 table.constraints.extend(checks);
                 catalog.findings.extend(findings);

@@ -2,6 +2,7 @@
 
 use super::sequence::SequenceOptions;
 use super::DdlReader;
+use crate::column_refs::DomainColumnType;
 use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use crate::type_syntax::parse_type;
 use migrate_core::{
@@ -71,9 +72,9 @@ impl DdlReader {
         let object = format!("{}.{}", table.name, name);
         let mut serial = false;
         let mut domain = None;
-        // Whether the column is an array of its domain, which its CHECKs then apply to each
-        // element of.
-        let mut domain_array = false;
+        // What the column is of its domain: an array of it, whose DEFAULT, NOT NULL and CHECKs
+        // then apply to each element, or text for want of a mapping of its base type.
+        let mut domain_type = DomainColumnType::Base;
         // Oracle virtual columns may omit the type: `total AS (price * qty) VIRTUAL`.
         let (source_type, data_type) = if cursor.is_kw("AS") || cursor.is_kw("GENERATED") {
             self.finding(
@@ -90,10 +91,19 @@ impl DdlReader {
             let mapped = self.map_type(&ty, &object, &location);
             serial = is_serial(&ty.name);
             domain = self.domain_columns.get(&ty.name).cloned();
-            domain_array = ty.array_dims > 0;
             // The target has no domains: a column of one is a column of its base type, written
             // as the domain writes it, so that a type the target keeps (`"char"`) is kept.
             let base = domain.as_ref().and(self.user_types.get(&ty.name));
+            if let Some(base) = base {
+                domain_type = if ty.array_dims > 0 {
+                    DomainColumnType::Array
+                } else if self.maps.source(self.dialect).map_source(base).is_err() {
+                    // `map_type` made the column text, with a `type.unknown` or `type.invalid`.
+                    DomainColumnType::Unmapped
+                } else {
+                    DomainColumnType::Base
+                };
+            }
             let source_type = match base {
                 Some(base) => format!("{}{}", base.text, "[]".repeat(ty.array_dims as usize)),
                 None => ty.text,
@@ -102,13 +112,17 @@ impl DdlReader {
         };
         let mut column = Column::new(name, source_type, data_type);
         column.location = Some(location);
-        let domain_not_null = domain.as_ref().is_some_and(|d| d.not_null);
-        let mut domain_collation = None;
-        if let Some(domain) = &domain {
-            // The column's own DEFAULT and COLLATE, read below, replace the domain's.
-            column.default = domain.default.clone();
-            domain_collation = domain.collation.clone().map(|c| (c, domain.name.clone()));
-        }
+        // An array of a domain has none of its DEFAULT and NOT NULL, which are its elements'
+        // (PostgreSQL would refuse `INTEGER[] DEFAULT 0`).
+        let of_domain = domain
+            .as_ref()
+            .filter(|_| domain_type != DomainColumnType::Array);
+        let domain_not_null = of_domain.is_some_and(|d| d.not_null);
+        // The column's own DEFAULT and COLLATE, read below, replace the domain's.
+        column.default = of_domain.and_then(|d| d.default.clone());
+        let domain_collation = domain
+            .as_ref()
+            .and_then(|d| Some((d.collation.clone()?, d.name.clone())));
         if serial {
             // `serial` is an integer with a sequence default and NOT NULL (MySQL's adds UNIQUE).
             column.identity = Some(Identity::default());
@@ -123,7 +137,7 @@ impl DdlReader {
         // NULLs in it.
         column.nullable &= !domain_not_null;
         if let Some(domain) = &domain {
-            self.carry_domain_checks(table, &column, domain, domain_array);
+            self.carry_domain_checks(table, &column, domain, domain_type);
         }
         Ok(column)
     }

@@ -149,9 +149,7 @@ impl DdlReader {
             "VIEW" => self.create_view(cursor, materialized, replace, location),
             "SEQUENCE" => self.create_sequence(cursor, location),
             "SYNONYM" => self.create_synonym(cursor, public, location),
-            "DOMAIN" if self.dialect == SourceDialect::Postgres => {
-                self.create_domain(cursor, location)
-            }
+            "DOMAIN" if self.dialect == SourceDialect::Postgres => self.create_domain(cursor),
             "TYPE" if self.dialect == SourceDialect::Postgres && !cursor.is_kw("BODY") => {
                 self.create_postgres_type(cursor, location)
             }

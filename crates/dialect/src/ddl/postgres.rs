@@ -4,7 +4,7 @@
 use super::column::default_expression;
 use super::table::TableClauses;
 use super::{DdlReader, DomainColumn};
-use crate::column_refs::domain_checks_of_column;
+use crate::column_refs::{domain_checks_of_column, DomainColumnType};
 use crate::cursor::{Cursor, ParseError};
 use crate::type_syntax::parse_type;
 use crate::typemap::TypeRef;
@@ -104,13 +104,7 @@ impl DdlReader {
     /// columns of the domain get its base type, its NOT NULL and its DEFAULT (unless they have
     /// their own), and its CHECKs (with those of the domain it is over) as CHECKs of their table
     /// ([`DdlReader::carry_domain_checks`]).
-    // The caller passes the statement's location as to the other CREATEs; nothing about a
-    // domain is reported at it.
-    pub(super) fn create_domain(
-        &mut self,
-        cursor: &mut Cursor,
-        _location: SourceLocation,
-    ) -> Result<(), ParseError> {
+    pub(super) fn create_domain(&mut self, cursor: &mut Cursor) -> Result<(), ParseError> {
         let name = cursor.qualified_name()?;
         cursor.eat_kw("AS");
         let mut base = parse_type(cursor, self.dialect)?;
@@ -244,22 +238,22 @@ impl DdlReader {
         Ok(())
     }
 
-    /// Gives `column` of `table`, of `domain` (an array of it if `array`), the domain's CHECKs
-    /// as CHECKs of the table ([`domain_checks_of_column`]), and records the column as one of
+    /// Gives `column` of `table`, of `domain` (`column_type` says what of it), the domain's
+    /// CHECKs as CHECKs of the table ([`domain_checks_of_column`]), and records the column as one of
     /// the domain's, for a later ALTER DOMAIN.
     pub(super) fn carry_domain_checks(
         &mut self,
         table: &mut Table,
         column: &Column,
         domain: &DomainColumn,
-        array: bool,
+        column_type: DomainColumnType,
     ) {
         let (checks, findings) = domain_checks_of_column(
             &table.name,
             &column.name,
             &domain.name,
             &domain.checks,
-            array,
+            column_type,
         );
         table.constraints.extend(checks);
         self.catalog.findings.extend(
@@ -351,7 +345,7 @@ fn user_type_keys(name: &QualifiedName) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use crate::read_script;
-    use migrate_core::{ConstraintKind, SourceDialect};
+    use migrate_core::{ConstraintKind, LogicalType, SourceDialect};
 
     #[test]
     fn exclusion_constraints_are_reported_and_the_table_kept() {
@@ -445,6 +439,42 @@ mod tests {
             "{:?}",
             catalog.findings
         );
+    }
+
+    #[test]
+    fn a_column_gets_no_domain_rule_it_can_not_take() {
+        let catalog = read_script(
+            SourceDialect::Postgres,
+            "domain_rules.sql",
+            "CREATE DOMAIN pos AS integer CHECK (VALUE > 0);
+             CREATE DOMAIN poslist AS pos[] CHECK (cardinality(VALUE) < 5);
+             CREATE DOMAIN nn AS integer DEFAULT 0 NOT NULL CHECK (VALUE >= 0);
+             CREATE TABLE t (l poslist, a nn[], n nn);",
+        );
+        let table = &catalog.tables[0];
+        // Text for want of a mapping, and an array: neither gets a CHECK.
+        assert_eq!(
+            table
+                .constraints
+                .iter()
+                .map(|c| &c.kind)
+                .collect::<Vec<_>>(),
+            [&ConstraintKind::Check("n >= 0".into())]
+        );
+        // The DEFAULT and NOT NULL of `nn` are its elements' in `a`.
+        let [l, a, n] = &table.columns[..] else {
+            panic!("{:?}", table.columns);
+        };
+        assert_eq!(l.data_type, LogicalType::Text);
+        assert!(a.nullable && a.default.is_none(), "{a:?}");
+        assert!(!n.nullable && n.default.is_some(), "{n:?}");
+        let dropped: Vec<&str> = catalog
+            .findings
+            .iter()
+            .filter(|f| f.code == "constraint.check-dropped")
+            .map(|f| f.object.as_str())
+            .collect();
+        assert_eq!(dropped, ["t.l", "t.a"], "{:?}", catalog.findings);
     }
 
     #[test]
