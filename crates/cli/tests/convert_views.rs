@@ -1351,3 +1351,30 @@ CREATE VIEW v AS select `t`.`id` AS `id`,json_object('k',`t`.`a` = `t`.`b`,'m',(
         "v"
     );
 }
+
+/// MySQL's JSON_ARRAY was passed through as an unknown function (`function.unverified`), which
+/// PostgreSQL lacks: the view was refused. It is PostgreSQL's json_build_array, which writes the
+/// same text: a NULL argument is a JSON `null`, a condition `true`/`false`, a decimal its digits.
+#[test]
+fn mysql_json_array_gives_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int PRIMARY KEY, a int, name varchar(10), price decimal(6,2));
+CREATE VIEW v AS select `t`.`id` AS `id`,json_array(`t`.`id`,NULL,`t`.`name`,`t`.`a` = `t`.`id`,`t`.`price`) AS `j`,json_array() AS `e` from `t`;
+";
+    let path = file("my_json_array.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        postgres.contains("JSON_BUILD_ARRAY(t.id, NULL, t.name, t.a = t.id, t.price) AS j"),
+        "{postgres}"
+    );
+    let inserts =
+        "INSERT INTO t VALUES (1, 1, 'ab', 1.50), (2, 3, NULL, NULL), (3, NULL, 'c d', -2.00)";
+    let Some((pg, source)) = on_both("my_json_array", &postgres, ddl, inserts) else {
+        return;
+    };
+    assert_eq!(
+        rows(&pg, "SELECT id, j, e FROM v ORDER BY id"),
+        mariadb_rows(&source, "SELECT id, j, e FROM v ORDER BY id"),
+        "v"
+    );
+}

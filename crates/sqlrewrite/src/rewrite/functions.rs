@@ -1,9 +1,10 @@
-//! Function calls: the named rewrites that take a call apart (DECODE, NVL2, GROUP_CONCAT), then
-//! the data-driven function map, then the check that anything left is known in the target.
+//! Function calls: the named rewrites that take a call apart (DECODE, NVL2, GROUP_CONCAT,
+//! STRING_AGG, LISTAGG), then the data-driven function map, then the check that anything left is
+//! known in the target.
 
 use super::{
     concat_ws, date_format, decode, mysql, mysql_arithmetic, mysql_functions, mysql_interval,
-    mysql_json, mysql_strings, nvl2, oracle_stats, timestampdiff, trunc, Ctx,
+    mysql_json, mysql_strings, nvl2, oracle_stats, string_agg, timestampdiff, trunc, Ctx,
 };
 use crate::ast::{arity, builtin_name, has_clauses, is_atomic, plain_args};
 use crate::funcmap::{placeholder, Action, Rule};
@@ -194,6 +195,17 @@ fn code_rewrite(name: &str, function: &Function, ctx: &mut Ctx) -> Option<Expr> 
         }
         (SourceDialect::Mysql, "GROUP_CONCAT") => {
             let replacement = mysql::group_concat_to_listagg(function, ctx);
+            return replacement.or_else(|| Some(Expr::Function(function.clone())));
+        }
+        // A plain `string_agg(x, sep)` is left to the function map's renaming.
+        (SourceDialect::Postgres, "STRING_AGG")
+            if ctx.to == TargetDialect::Redshift && has_clauses(function) =>
+        {
+            let replacement = string_agg::string_agg_to_listagg(function, ctx);
+            return replacement.or_else(|| Some(Expr::Function(function.clone())));
+        }
+        (SourceDialect::Oracle, "LISTAGG") if ctx.to == TargetDialect::Postgres => {
+            let replacement = string_agg::listagg_to_string_agg(function, ctx);
             return replacement.or_else(|| Some(Expr::Function(function.clone())));
         }
         _ => return None,

@@ -28,6 +28,7 @@ mod precedence;
 mod renamed_table;
 mod rownum;
 mod sequence;
+mod string_agg;
 mod subquery_alias;
 mod subscript;
 mod timestampdiff;
@@ -104,6 +105,8 @@ pub const NAMED_REWRITES: &[&str] = &[
     view_schema::NAME,
     aggregate_filter::NAME,
     keep::NAME,
+    string_agg::STRING_AGG_NAME,
+    string_agg::LISTAGG_NAME,
 ];
 
 /// Longest input accepted. With the stack a rewrite runs on (64 MiB), it bounds the recursion of cloning and dropping the

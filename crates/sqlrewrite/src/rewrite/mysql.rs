@@ -1,12 +1,11 @@
 //! MySQL-only query syntax.
 
-use super::Ctx;
+use super::{string_agg, Ctx};
 use crate::ast::{call, cast};
 use migrate_core::TargetDialect;
 use sqlparser::ast::{
-    DataType, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentClause, FunctionArguments, Ident, LimitClause, ObjectName, Offset, OffsetRows,
-    Query, Value,
+    DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, LimitClause,
+    Offset, OffsetRows, Query, Value,
 };
 
 pub(crate) const LIMIT_NAME: &str = "limit_comma_to_offset";
@@ -55,89 +54,30 @@ pub(crate) fn limit_comma_to_offset(query: &mut Query, ctx: &mut Ctx) {
 
 /// `group_concat_to_listagg`: `GROUP_CONCAT([DISTINCT] x [ORDER BY ..] [SEPARATOR s])` is, in
 /// Redshift, `LISTAGG([DISTINCT] x, s) WITHIN GROUP (ORDER BY ..)` and, in PostgreSQL,
-/// `STRING_AGG([DISTINCT] CAST(x AS TEXT), s ORDER BY ..)`. MySQL's default separator is `,`.
-/// Several values (`GROUP_CONCAT(a, b)`) are not converted: `None` with a note.
-///
-/// PostgreSQL requires the ORDER BY of a DISTINCT aggregate to be its argument, here the text
-/// form: ordering by the value itself becomes ordering by its text (reported, since numbers and
-/// dates may sort differently); ordering by anything else is not converted.
+/// `STRING_AGG([DISTINCT] CAST(x AS TEXT), s ORDER BY ..)` (see [`string_agg`]). MySQL's default
+/// separator is `,`. Several values (`GROUP_CONCAT(a, b)`) are not converted: `None` with a note.
 pub(crate) fn group_concat_to_listagg(function: &Function, ctx: &mut Ctx) -> Option<Expr> {
-    match convert(function, ctx.to) {
-        Some((converted, ordered_as_text)) => {
-            ctx.log.applied(GROUP_CONCAT_NAME);
-            if ordered_as_text {
-                ctx.log.warning(
-                    "function.semantics",
-                    format!("`{function}`: PostgreSQL orders a DISTINCT STRING_AGG by the text form of the values"),
-                    "check the order of the list if the values are numbers or dates",
-                );
-            }
-            Some(converted)
-        }
-        None => {
-            ctx.log.action(
-                "function.unsupported",
-                format!("`{function}` could not be converted (several values, an OVER/FILTER clause, or DISTINCT ordered by another expression)"),
-                "rewrite with LISTAGG (Redshift) or STRING_AGG (PostgreSQL), concatenating the values with ||",
-            );
-            None
-        }
-    }
-}
-
-/// The converted call, and whether a DISTINCT list is now ordered by the values' text form.
-fn convert(function: &Function, to: TargetDialect) -> Option<(Expr, bool)> {
-    let FunctionArguments::List(list) = &function.args else {
-        return None;
-    };
-    if function.over.is_some() || function.filter.is_some() || !function.within_group.is_empty() {
-        return None;
-    }
-    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(value))] = list.args.as_slice() else {
-        return None;
-    };
-    let mut separator = Expr::value(Value::SingleQuotedString(",".into()));
-    let mut order_by: Vec<sqlparser::ast::OrderByExpr> = Vec::new();
-    for clause in &list.clauses {
-        match clause {
-            FunctionArgumentClause::Separator(value) => separator = Expr::Value(value.clone()),
-            FunctionArgumentClause::OrderBy(exprs) => order_by = exprs.clone(),
-            _ => return None,
-        }
-    }
-    let distinct = matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
-    let mut ordered_as_text = false;
-    let (name, value, clauses, within_group) = match to {
-        TargetDialect::Redshift => ("LISTAGG", value.clone(), Vec::new(), order_by),
-        TargetDialect::Postgres => {
-            let text = cast(value.clone(), DataType::Text);
-            if distinct && !order_by.is_empty() {
-                if order_by.iter().any(|order| &order.expr != value) {
-                    return None;
-                }
-                for order in &mut order_by {
-                    order.expr = text.clone();
-                }
-                ordered_as_text = true;
-            }
-            let clauses = if order_by.is_empty() {
-                Vec::new()
-            } else {
-                vec![FunctionArgumentClause::OrderBy(order_by)]
+    let parts = string_agg::list_of(function)
+        .filter(|_| function.within_group.is_empty())
+        .and_then(|list| {
+            let [FunctionArg::Unnamed(FunctionArgExpr::Expr(value))] = list.args.as_slice() else {
+                return None;
             };
-            ("STRING_AGG", text, clauses, Vec::new())
-        }
-    };
-    let mut out = function.clone();
-    out.name = ObjectName::from(vec![Ident::new(name)]);
-    out.within_group = within_group;
-    out.args = FunctionArguments::List(sqlparser::ast::FunctionArgumentList {
-        duplicate_treatment: list.duplicate_treatment,
-        args: vec![
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(value)),
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(separator)),
-        ],
-        clauses,
-    });
-    Some((Expr::Function(out), ordered_as_text))
+            let mut parts = string_agg::Parts {
+                value: value.clone(),
+                separator: Expr::value(Value::SingleQuotedString(",".into())),
+                order_by: Vec::new(),
+            };
+            for clause in &list.clauses {
+                match clause {
+                    FunctionArgumentClause::Separator(value) => {
+                        parts.separator = Expr::Value(value.clone())
+                    }
+                    FunctionArgumentClause::OrderBy(exprs) => parts.order_by = exprs.clone(),
+                    _ => return None,
+                }
+            }
+            Some(parts)
+        });
+    string_agg::rewrite(GROUP_CONCAT_NAME, function, parts, ctx)
 }
