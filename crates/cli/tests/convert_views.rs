@@ -1378,3 +1378,37 @@ CREATE VIEW v AS select `t`.`id` AS `id`,json_array(`t`.`id`,NULL,`t`.`name`,`t`
         "v"
     );
 }
+
+/// A condition beside a value of known type that no list of numeric functions names (`FLOOR`,
+/// which sqlparser reads apart, a scalar subquery) is a number as MySQL has it; and `GREATEST`
+/// of conditions only is a condition the targets take in `WHERE`. The conversion left the first
+/// two booleans (`CASE types boolean and numeric cannot be matched`, `boolean = bigint`) and made
+/// the last an integer (`argument of WHERE must be type boolean, not type integer`).
+#[test]
+fn mysql_conditions_beside_values_of_known_type_give_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int PRIMARY KEY, a int, b int, x decimal(6,2), k int);
+CREATE TABLE u (id int PRIMARY KEY, t_id int);
+CREATE VIEW v AS select `t`.`id` AS `id`,if(`t`.`k` = 1,`t`.`a` > `t`.`b`,floor(`t`.`x`)) AS `i`,(`t`.`a` > `t`.`b`) = (select count(0) from `u` where `u`.`t_id` = `t`.`id`) AS `c` from `t` where greatest(`t`.`a` > `t`.`b`,`t`.`k` = 1);
+";
+    let path = file("my_conditions_beside_known_types.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    let inserts = "INSERT INTO t VALUES \
+        (1, 2, 1, 1.50, 1), \
+        (2, 1, 2, 2.70, 1), \
+        (3, 5, 1, 3.20, 2), \
+        (4, NULL, 1, 4.50, 1), \
+        (5, 1, 1, -1.50, 2), \
+        (6, 3, 1, -1.50, NULL), \
+        (7, 4, 2, -1.50, 3); \
+        INSERT INTO u VALUES (1, 1), (2, 1), (3, 3)";
+    let Some((pg, source)) = on_both("my_conditions_beside_known_types", &postgres, ddl, inserts)
+    else {
+        return;
+    };
+    assert_eq!(
+        rows(&pg, "SELECT id, i, CAST(c AS INTEGER) FROM v ORDER BY id"),
+        mariadb_rows(&source, "SELECT id, i, c FROM v ORDER BY id"),
+        "v"
+    );
+}

@@ -10,13 +10,15 @@
 //! THEN 0 END` (one evaluation of `cond`); `TRUE` and `FALSE` are `1` and `0`.
 //!
 //! MySQL takes it as a number as an operand of arithmetic, an argument of a function (`SUM`,
-//! `ABS`, `GREATEST`...), whatever the other operands are; compared with a value (`IN`,
-//! `BETWEEN` too), or as a result of `COALESCE`/`IFNULL`/`NULLIF`/`IF`/`CASE`, when the other
-//! side or another result is known to be a number (a number literal, a numeric column of a
-//! table, arithmetic, a cast to a number, a numeric function such as `SUM` or `COUNT`). A value
-//! of unknown type there (a column of another view or of a derived table: only tables' column
-//! types are known) leaves it a boolean, since that value is likely one too on the target
-//! (`v.flag = TRUE`, `IFNULL(v.flag, FALSE)`).
+//! `ABS`...), whatever the other operands are, and of `GREATEST`/`LEAST` unless all their
+//! arguments are conditions (then the call is one, which the targets take as it is:
+//! `WHERE GREATEST(a > b, c = d)`); compared with a value (`IN`, `BETWEEN` too), or as a result
+//! of `COALESCE`/`IFNULL`/`NULLIF`/`IF`/`CASE`, when the other side or another result is a value
+//! of known type that is not a boolean or NULL (`FLOOR(x)`, a scalar subquery, a numeric or text
+//! column of a table). A value of unknown type there (a column of another view or of a derived
+//! table: only tables' column types are known; or a `CASE`/`COALESCE` of such columns) leaves it
+//! a boolean, since that value is likely one too on the target (`v.flag = TRUE`,
+//! `IFNULL(v.flag, FALSE)`).
 //!
 //! Where the target takes a boolean (`WHERE`, `ON`, `HAVING`, `CASE WHEN`, `IF`'s condition,
 //! operands of `AND`/`OR`/`NOT`, `ORDER BY`, a comparison with another boolean) it stays one.
@@ -50,44 +52,10 @@ const JSON_BUILDERS: &[&str] = &[
     "JSON_ARRAYAGG",
 ];
 
-/// Functions whose value is a number, whatever their arguments (MySQL's names and the targets').
-const NUMERIC_FUNCTIONS: &[&str] = &[
-    "COUNT",
-    "SUM",
-    "AVG",
-    "ABS",
-    "SIGN",
-    "ROUND",
-    "TRUNCATE",
-    "TRUNC",
-    "FLOOR",
-    "CEIL",
-    "CEILING",
-    "MOD",
-    "POWER",
-    "POW",
-    "SQRT",
-    "EXP",
-    "LN",
-    "LOG",
-    "LOG10",
-    "LOG2",
-    "LENGTH",
-    "CHAR_LENGTH",
-    "CHARACTER_LENGTH",
-    "OCTET_LENGTH",
-    "LOCATE",
-    "INSTR",
-    "STRPOS",
-    "ROW_NUMBER",
-    "RANK",
-    "DENSE_RANK",
-];
-
-/// Functions whose value is one of their arguments, a number when one of them is.
-const NUMBER_IF_ONE_IS: &[&str] = &[
-    "COALESCE", "IFNULL", "NULLIF", "GREATEST", "LEAST", "MIN", "MAX",
-];
+/// Functions whose value is the greatest or least of their arguments. Of conditions only, it is
+/// a condition the targets take as it is (`WHERE GREATEST(a > b, c = d)`): they order `false`
+/// before `true`, as MySQL does 0 and 1.
+const EXTREMES: &[&str] = &["GREATEST", "LEAST"];
 
 /// Decimal places of MySQL's `AVG` of integers (`div_precision_increment`). Redshift's `AVG` of
 /// a DECIMAL keeps its scale, of an integer gives a BIGINT (its documentation, `r_AVG`).
@@ -110,6 +78,7 @@ pub(crate) fn arguments(expr: &mut Expr, ctx: &mut Ctx) {
         // The first argument is a condition; the value is the second or the third.
         "IF" if !args.is_empty() => mixed(args.split_off(1), ctx),
         name if PASS_THROUGH.contains(&name) => mixed(args, ctx),
+        name if EXTREMES.contains(&name) && all_boolean(args.iter().map(|arg| &**arg), ctx) => {}
         "AVG" if ctx.to == TargetDialect::Redshift => {
             for arg in args {
                 to_number(arg, ctx, AVG_SCALE);
@@ -281,8 +250,9 @@ fn is_boolean(expr: &Expr, ctx: &Ctx) -> bool {
             ctx,
         ),
         Expr::Function(function) => {
-            builtin_name(function).is_some_and(|name| PASS_THROUGH.contains(&name.as_str()))
-                && all_boolean(unnamed_args(function), ctx)
+            builtin_name(function).is_some_and(|name| {
+                PASS_THROUGH.contains(&name.as_str()) || EXTREMES.contains(&name.as_str())
+            }) && all_boolean(unnamed_args(function), ctx)
         }
         _ => false,
     }
@@ -300,28 +270,21 @@ fn all_boolean<'e>(values: impl Iterator<Item = &'e Expr>, ctx: &Ctx) -> bool {
     any
 }
 
-/// A value known to be a number: a number literal, a numeric column of a table, arithmetic on a
-/// number, a cast to a number, a numeric function, or a `CASE` or pass-through call one of
-/// whose values is one. A column of unknown type is not (it may be a boolean on the target).
+/// A value MySQL compares a condition with as a number: anything but a boolean, NULL and a
+/// value of unknown type (which may be a boolean on the target).
 fn is_number(expr: &Expr, ctx: &Ctx) -> bool {
+    !is_boolean(expr, ctx) && !is_null_literal(expr) && !is_unknown(expr, ctx)
+}
+
+/// A column of unknown type (of another view or of a derived table: only tables' column types
+/// are known), or a `CASE`, `IF` or pass-through call whose values are such columns, booleans
+/// and NULLs.
+fn is_unknown(expr: &Expr, ctx: &Ctx) -> bool {
+    let unknown_or_boolean =
+        |value: &Expr| is_null_literal(value) || is_boolean(value, ctx) || is_unknown(value, ctx);
     match expr {
-        Expr::Nested(inner) => is_number(inner, ctx),
-        Expr::Value(value) => matches!(value.value, Value::Number(..)),
-        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
-            ctx.column_type(expr).is_some_and(LogicalType::is_numeric)
-        }
-        Expr::UnaryOp {
-            op: UnaryOperator::Minus | UnaryOperator::Plus | UnaryOperator::BitwiseNot,
-            expr,
-        } => is_number(expr, ctx),
-        // Not a date plus an interval, nor a count of intervals.
-        Expr::BinaryOp { left, op, right } => {
-            is_arithmetic(op)
-                && (is_number(left, ctx) || is_number(right, ctx))
-                && !has_interval(left)
-                && !has_interval(right)
-        }
-        Expr::Cast { data_type, .. } => is_number_type(data_type),
+        Expr::Nested(inner) => is_unknown(inner, ctx),
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => ctx.column_type(expr).is_none(),
         Expr::Case {
             conditions,
             else_result,
@@ -330,50 +293,17 @@ fn is_number(expr: &Expr, ctx: &Ctx) -> bool {
             .iter()
             .map(|when| &when.result)
             .chain(else_result.as_deref())
-            .any(|result| is_number(result, ctx)),
-        Expr::Function(function) => match builtin_name(function) {
-            Some(name) if NUMERIC_FUNCTIONS.contains(&name.as_str()) => true,
-            Some(name) if NUMBER_IF_ONE_IS.contains(&name.as_str()) => {
-                unnamed_args(function).any(|arg| is_number(arg, ctx))
+            .all(unknown_or_boolean),
+        Expr::Function(function) => match builtin_name(function).as_deref() {
+            // The first argument is the condition.
+            Some("IF") => unnamed_args(function).skip(1).all(unknown_or_boolean),
+            Some(name) if PASS_THROUGH.contains(&name) || EXTREMES.contains(&name) => {
+                unnamed_args(function).all(unknown_or_boolean)
             }
             _ => false,
         },
         _ => false,
     }
-}
-
-fn has_interval(expr: &Expr) -> bool {
-    match expr {
-        Expr::Interval(_) => true,
-        Expr::Nested(inner) => has_interval(inner),
-        Expr::BinaryOp { left, right, .. } => has_interval(left) || has_interval(right),
-        _ => false,
-    }
-}
-
-/// A numeric type (casts are the target's already).
-fn is_number_type(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::TinyInt(_)
-            | DataType::SmallInt(_)
-            | DataType::MediumInt(_)
-            | DataType::Int(_)
-            | DataType::Integer(_)
-            | DataType::BigInt(_)
-            | DataType::Int2(_)
-            | DataType::Int4(_)
-            | DataType::Int8(_)
-            | DataType::Decimal(_)
-            | DataType::Numeric(_)
-            | DataType::Dec(_)
-            | DataType::Float(_)
-            | DataType::Real
-            | DataType::Double(_)
-            | DataType::DoublePrecision
-            | DataType::Float4
-            | DataType::Float8
-    )
 }
 
 /// A boolean made MySQL's number: 1, 0 or NULL. Anything else is left as it is.
