@@ -189,14 +189,7 @@ fn mariadb_live_and_script_give_the_same_findings() {
 "
     );
     db.sql(&script).unwrap();
-    let live = runtime().block_on(async {
-        let source = migrate_source_mysql::MysqlSource::connect(db.url())
-            .await
-            .unwrap();
-        let mut catalog = source.discover(None).await.unwrap();
-        source.discover_objects(None, &mut catalog).await.unwrap();
-        catalog
-    });
+    let live = mysql_live_catalog(db.url());
     let [redshift, postgres] = same_codes(
         &live,
         &from_script(&script, SourceDialect::Mysql),
@@ -251,14 +244,7 @@ fn mariadb_spatial_and_fulltext_keys_are_reported_as_such_live() {
 "
     );
     db.sql(&script).unwrap();
-    let live = runtime().block_on(async {
-        let source = migrate_source_mysql::MysqlSource::connect(db.url())
-            .await
-            .unwrap();
-        let mut catalog = source.discover(None).await.unwrap();
-        source.discover_objects(None, &mut catalog).await.unwrap();
-        catalog
-    });
+    let live = mysql_live_catalog(db.url());
     let live = index_codes(&live);
     assert_eq!(
         live,
@@ -272,4 +258,16 @@ fn mariadb_spatial_and_fulltext_keys_are_reported_as_such_live() {
             "{live:?}"
         );
     }
+}
+
+/// The catalog `assess --source` reads from the MariaDB database at `url`.
+fn mysql_live_catalog(url: &str) -> Catalog {
+    runtime().block_on(async {
+        let source = migrate_source_mysql::MysqlSource::connect(url)
+            .await
+            .unwrap();
+        let mut catalog = source.discover(None).await.unwrap();
+        source.discover_objects(None, &mut catalog).await.unwrap();
+        catalog
+    })
 }

@@ -1424,13 +1424,6 @@ fn an_unwritable_staging_area_stops_the_run_before_the_target_is_touched() {
     );
 }
 
-/// The `replicate.objects-not-copied` finding of a run's summary, if any (there is at most one).
-fn objects_not_copied(summary: &Value) -> Option<&Value> {
-    let found = common::findings(summary, "replicate.objects-not-copied");
-    assert!(found.len() <= 1, "{summary:#}");
-    found.first().copied()
-}
-
 /// `replicate` copies tables only, and says so: the source's view, materialized view, trigger
 /// and its function, procedure, enum and range type, in the schema the task reads, are counted
 /// and named in one warning, with the `migrate convert` command that converts them (no password
@@ -1471,7 +1464,8 @@ fn the_objects_replicate_does_not_copy_are_reported() {
         "SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM t",
         "SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM t",
     );
-    let finding = objects_not_copied(&summary).unwrap_or_else(|| panic!("{summary:#}"));
+    let finding = common::the_finding(&summary, "replicate.objects-not-copied")
+        .unwrap_or_else(|| panic!("{summary:#}"));
     assert_eq!(finding["severity"], "warning", "{finding:#}");
     let message = finding["message"].as_str().unwrap();
     for listed in [
@@ -1524,7 +1518,10 @@ fn a_source_of_tables_only_gets_no_objects_finding() {
         .unwrap();
     let (code, summary) = pair.replicate(&[]);
     assert_eq!(code, 0, "{summary:#}");
-    assert!(objects_not_copied(&summary).is_none(), "{summary:#}");
+    assert!(
+        common::the_finding(&summary, "replicate.objects-not-copied").is_none(),
+        "{summary:#}"
+    );
 }
 
 /// A capture (`--cdc`) reports the view it does not copy when it starts and again when it
@@ -1545,7 +1542,8 @@ fn a_capture_reports_the_objects_but_not_its_own() {
     for attempt in ["start", "resume"] {
         let (code, summary) = pair.replicate(&run);
         assert_eq!(code, 0, "{attempt}: {summary:#}");
-        let finding = objects_not_copied(&summary).unwrap_or_else(|| panic!("{summary:#}"));
+        let finding = common::the_finding(&summary, "replicate.objects-not-copied")
+            .unwrap_or_else(|| panic!("{summary:#}"));
         let message = finding["message"].as_str().unwrap();
         assert!(
             message.starts_with("the source has 1 view (big) that replicate does not copy"),

@@ -512,13 +512,6 @@ fn json_written_with_escapes_validates_and_a_changed_document_is_found() {
     assert_eq!(notes["parts_differing"], 1, "{notes:#}");
 }
 
-/// The `replicate.objects-not-copied` finding of a run's summary, if any (there is at most one).
-fn objects_not_copied(summary: &Value) -> Option<&Value> {
-    let found = common::findings(summary, "replicate.objects-not-copied");
-    assert!(found.len() <= 1, "{summary:#}");
-    found.first().copied()
-}
-
 /// `replicate` copies tables only, and says so: the database's view, trigger, procedure,
 /// function and event are counted and named in one warning, with the `migrate convert` command
 /// that converts them (without the password). Before, the summary said nothing of them.
@@ -545,7 +538,8 @@ fn the_objects_replicate_does_not_copy_are_reported() {
         "SELECT CONCAT(id, ':', n) FROM t ORDER BY id",
         &format!("SELECT id || ':' || n FROM \"{schema}\".t ORDER BY id"),
     );
-    let finding = objects_not_copied(&summary).unwrap_or_else(|| panic!("{summary:#}"));
+    let finding = common::the_finding(&summary, "replicate.objects-not-copied")
+        .unwrap_or_else(|| panic!("{summary:#}"));
     assert_eq!(finding["severity"], "warning", "{finding:#}");
     let message = finding["message"].as_str().unwrap();
     for listed in [
@@ -580,7 +574,10 @@ fn a_database_of_tables_only_gets_no_objects_finding() {
         .unwrap();
     let (code, summary) = pair.run("replicate", &[]);
     assert_eq!(code, 0, "{summary:#}");
-    assert!(objects_not_copied(&summary).is_none(), "{summary:#}");
+    assert!(
+        common::the_finding(&summary, "replicate.objects-not-copied").is_none(),
+        "{summary:#}"
+    );
 }
 
 /// With the grant docs/source-mysql.md recommends (no `TRIGGER` or `EVENT` privilege), the
@@ -622,7 +619,8 @@ fn hidden_triggers_and_events_are_named_with_the_privilege_to_grant() {
     ]);
     pair.source.sql(&format!("DROP USER '{user}'@'%'")).unwrap();
     assert_eq!(code, 0, "{summary:#}");
-    let finding = objects_not_copied(&summary).unwrap_or_else(|| panic!("{summary:#}"));
+    let finding = common::the_finding(&summary, "replicate.objects-not-copied")
+        .unwrap_or_else(|| panic!("{summary:#}"));
     let (message, action) = (
         finding["message"].as_str().unwrap(),
         finding["action"].as_str().unwrap(),

@@ -187,6 +187,13 @@ pub fn table_mapping(staging: &Path, rules: &str) -> [String; 2] {
     ]
 }
 
+/// The finding of a run's JSON summary with `code`, if any; more than one fails the test.
+pub fn the_finding<'s>(summary: &'s Value, code: &str) -> Option<&'s Value> {
+    let found = findings(summary, code);
+    assert!(found.len() <= 1, "{summary:#}");
+    found.first().copied()
+}
+
 /// The findings of a run's JSON summary with `code`.
 pub fn findings<'s>(summary: &'s Value, code: &str) -> Vec<&'s Value> {
     summary["findings"]
