@@ -626,9 +626,8 @@ fn hidden_triggers_and_events_are_named_with_the_privilege_to_grant() {
         finding["action"].as_str().unwrap(),
     );
     assert!(
-        message.contains(
-            "replicate copies tables only, and could not see all the source holds besides"
-        ) && message.contains("privilege.objects-hidden"),
+        message.contains("replicate copies tables only; besides them, discovery reports")
+            && message.contains("privilege.objects-hidden"),
         "{message}"
     );
     assert!(

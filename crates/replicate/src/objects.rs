@@ -95,26 +95,25 @@ fn describe(
         .collect();
     // What discovery could not list or read (MySQL triggers and events hidden from the user, a
     // view's query it may not see) or lists apart (PostgreSQL rules and policies).
-    let mut notes: Vec<String> = catalog
-        .findings
-        .iter()
-        .map(|f| format!("{} ({})", f.object, f.code))
-        .collect();
     // A MySQL schema hides its triggers and its events: one finding each.
-    notes.dedup();
+    let notes = distinct(
+        catalog
+            .findings
+            .iter()
+            .map(|f| format!("{} ({})", f.object, f.code)),
+    );
     if listed.is_empty() && notes.is_empty() {
         return None;
     }
     if listed.is_empty() {
-        // Nothing to convert: only what discovery could not see, and what to do about it.
-        let mut actions: Vec<&str> = catalog.findings.iter().map(|f| f.action.as_str()).collect();
-        actions.dedup();
+        // Nothing to convert: only discovery's own findings, and what to do about them.
+        let actions = distinct(catalog.findings.iter().map(|f| f.action.clone()));
         return Some(Finding::new(
             Severity::Warning,
             "replicate.objects-not-copied",
             object,
             format!(
-                "replicate copies tables only, and could not see all the source holds besides: {}",
+                "replicate copies tables only; besides them, discovery reports: {}",
                 first_few(&notes)
             ),
             actions.join("; "),
@@ -161,6 +160,17 @@ fn describe(
 /// `text` as one word of a POSIX shell command (a URL's `&` would end the command there).
 fn shell_quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// `items` without repeats, in their first order.
+fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen
 }
 
 /// The first [`NAMES_LISTED`] of `items`, then `...` for the rest.
