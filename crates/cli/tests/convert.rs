@@ -1277,27 +1277,60 @@ EXEC dbms_stats.gather_table_stats('HR', 'CUSTOMER');
 
 /// Ordered string aggregates. PostgreSQL's `string_agg(x, sep ORDER BY y)` (Pagila's film_list)
 /// was reported `function.unsupported` for Redshift: it is `LISTAGG(x, sep) WITHIN GROUP (ORDER
-/// BY y)` there, DISTINCT kept. Oracle's `LISTAGG(x[, sep]) WITHIN GROUP (ORDER BY y)` was
-/// reported for PostgreSQL: it is `STRING_AGG(CAST(x AS TEXT), sep ORDER BY y)`, with no
-/// separator when none is given, and gives Oracle's lists on the real server.
+/// BY y)` there. Redshift refuses LISTAGGs of one SELECT ordered differently, or beside another
+/// DISTINCT aggregate, and a delimiter that is not a string constant (a cast literal, as pg_dump
+/// writes it, is one): such a view (film_names) is reported, naming the calls, not converted.
+/// Oracle's `LISTAGG(x[, sep]) WITHIN GROUP (ORDER BY y)` was reported for PostgreSQL: it is
+/// `STRING_AGG(CAST(x AS TEXT), sep ORDER BY y)`, with no separator when none is given, and
+/// gives Oracle's lists on the real server.
 #[test]
 fn ordered_string_aggregates_convert_both_ways() {
     let path = file(
         "pg_string_agg.sql",
-        b"CREATE TABLE actor (actor_id integer PRIMARY KEY, film_id integer, first_name varchar(20), last_name varchar(20));
+        b"CREATE TABLE actor (actor_id integer PRIMARY KEY, film_id integer, first_name varchar(20), last_name varchar(20), sep varchar(2));
 CREATE VIEW film_list AS
 SELECT a.film_id AS fid,
        string_agg(a.first_name || ' ' || a.last_name, ', ' ORDER BY a.last_name) AS actors,
+       string_agg(a.last_name, '/'::text ORDER BY a.last_name) AS names
+  FROM actor a
+ GROUP BY a.film_id;
+CREATE VIEW film_names AS
+SELECT a.film_id AS fid,
+       string_agg(a.first_name, a.sep ORDER BY a.last_name) AS actors,
        string_agg(DISTINCT a.last_name, '/' ORDER BY a.last_name DESC) AS names
   FROM actor a
  GROUP BY a.film_id;
 ",
     );
     let (code, redshift, stderr) = convert("postgres", &path);
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
     assert!(
-        redshift.contains("SELECT a.film_id AS fid, LISTAGG(a.first_name || ' ' || a.last_name, ', ') WITHIN GROUP (ORDER BY a.last_name) AS actors, LISTAGG(DISTINCT a.last_name, '/') WITHIN GROUP (ORDER BY a.last_name DESC) AS names FROM actor a GROUP BY a.film_id;"),
+        redshift.contains("SELECT a.film_id AS fid, LISTAGG(a.first_name || ' ' || a.last_name, ', ') WITHIN GROUP (ORDER BY a.last_name) AS actors, LISTAGG(a.last_name, '/'::VARCHAR(MAX)) WITHIN GROUP (ORDER BY a.last_name) AS names FROM actor a GROUP BY a.film_id;"),
         "{redshift}"
+    );
+    assert!(!stderr.contains("view film_list:"), "{stderr}");
+    assert!(
+        redshift.contains("-- NOT CONVERTED: view film_names (see findings)."),
+        "{redshift}"
+    );
+    let found: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("view film_names:"))
+        .collect();
+    let delimiter = "`LISTAGG(a.first_name, a.sep) WITHIN GROUP (ORDER BY a.last_name)`";
+    let distinct = "`LISTAGG(DISTINCT a.last_name, '/') WITHIN GROUP (ORDER BY a.last_name DESC)`";
+    let expected = format!(
+        "action [function.unsupported] view film_names: Redshift refuses \
+         {delimiter}, whose delimiter `a.sep` is not a string constant; \
+         {delimiter} and {distinct}, ordered differently (the LISTAGG, PERCENTILE_CONT and MEDIAN calls of a SELECT must all have the same ORDER BY; MEDIAN(x) is ordered by x); \
+         {delimiter} beside the DISTINCT aggregate {distinct} (LISTAGG, PERCENTILE_CONT and MEDIAN can't be used with other DISTINCT aggregates) \
+         -> write the delimiter as a string literal; \
+         order them the same way, or compute one in a subquery of its own joined back by the grouping keys; \
+         compute one of them in a subquery of its own, joined back by the grouping keys"
+    );
+    assert!(
+        matches!(found.as_slice(), [line] if line.ends_with(&expected)),
+        "{stderr}"
     );
 
     let path = file(

@@ -352,6 +352,8 @@ impl VisitorMut for Rewriter<'_> {
 
     fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
         mysql_interval::conditions_in_select(select, self.ctx);
+        // After its calls are rewritten: GROUP_CONCAT and STRING_AGG are LISTAGG.
+        string_agg::redshift_sort_aggregates(select, self.ctx);
         self.ctx.scopes.pop();
         ControlFlow::Continue(())
     }

@@ -64,6 +64,7 @@ pub(crate) fn group_concat_to_listagg(function: &Function, ctx: &mut Ctx) -> Opt
                 return None;
             };
             let mut parts = string_agg::Parts {
+                distinct: string_agg::distinct(list),
                 value: value.clone(),
                 separator: Expr::value(Value::SingleQuotedString(",".into())),
                 order_by: Vec::new(),

@@ -1,21 +1,24 @@
 //! Ordered string aggregates: MySQL's `GROUP_CONCAT`, PostgreSQL's `STRING_AGG` and Oracle's and
 //! Redshift's `LISTAGG` are one aggregate (values joined by a separator, in an order), each
 //! source's call is read into [`Parts`] and written in the target's spelling by [`convert`].
+//! What Redshift refuses in the LISTAGGs of a SELECT is found by [`redshift_sort_aggregates`].
 
 use super::Ctx;
-use crate::ast::cast;
+use crate::ast::{builtin_name, cast, unnamed_args};
 use migrate_core::TargetDialect;
 use sqlparser::ast::{
     DataType, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
-    OrderByExpr, Value,
+    OrderByExpr, OrderByOptions, Query, Select, Value, Visit, Visitor,
 };
+use std::ops::ControlFlow;
 
 pub(crate) const STRING_AGG_NAME: &str = "string_agg_to_listagg";
 pub(crate) const LISTAGG_NAME: &str = "listagg_to_string_agg";
 
 /// What an ordered string aggregate is made of, whatever the source's spelling.
 pub(crate) struct Parts {
+    pub(crate) distinct: bool,
     pub(crate) value: Expr,
     pub(crate) separator: Expr,
     pub(crate) order_by: Vec<OrderByExpr>,
@@ -36,6 +39,7 @@ pub(crate) fn string_agg_to_listagg(function: &Function, ctx: &mut Ctx) -> Optio
             _ => return None,
         };
         Some(Parts {
+            distinct: distinct(list),
             value,
             separator,
             order_by,
@@ -62,6 +66,7 @@ pub(crate) fn listagg_to_string_agg(function: &Function, ctx: &mut Ctx) -> Optio
             _ => return None,
         };
         Some(Parts {
+            distinct: distinct(list),
             value,
             separator,
             order_by: function.within_group.clone(),
@@ -79,6 +84,11 @@ pub(crate) fn list_of(function: &Function) -> Option<&FunctionArgumentList> {
         FunctionArguments::List(list) => Some(list),
         FunctionArguments::None | FunctionArguments::Subquery(_) => None,
     }
+}
+
+/// Whether the call aggregates distinct values (`DISTINCT`).
+pub(crate) fn distinct(list: &FunctionArgumentList) -> bool {
+    matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct))
 }
 
 /// The arguments, when they are all unnamed expressions.
@@ -131,12 +141,11 @@ pub(crate) fn rewrite(
 /// dates may sort differently); ordering by anything else is not converted.
 fn convert(function: &Function, parts: Parts, to: TargetDialect) -> Option<(Expr, bool)> {
     let Parts {
+        distinct,
         value,
         separator,
         mut order_by,
     } = parts;
-    let duplicate_treatment = list_of(function)?.duplicate_treatment;
-    let distinct = matches!(duplicate_treatment, Some(DuplicateTreatment::Distinct));
     let mut ordered_as_text = false;
     let (name, value, clauses, within_group) = match to {
         TargetDialect::Redshift => ("LISTAGG", value, Vec::new(), order_by),
@@ -163,7 +172,7 @@ fn convert(function: &Function, parts: Parts, to: TargetDialect) -> Option<(Expr
     out.name = ObjectName::from(vec![Ident::new(name)]);
     out.within_group = within_group;
     out.args = FunctionArguments::List(FunctionArgumentList {
-        duplicate_treatment,
+        duplicate_treatment: distinct.then_some(DuplicateTreatment::Distinct),
         args: vec![
             FunctionArg::Unnamed(FunctionArgExpr::Expr(value)),
             FunctionArg::Unnamed(FunctionArgExpr::Expr(separator)),
@@ -171,4 +180,168 @@ fn convert(function: &Function, parts: Parts, to: TargetDialect) -> Option<(Expr
         clauses,
     });
     Some((Expr::Function(out), ordered_as_text))
+}
+
+/// Redshift's sort-based aggregates, whose calls in one SELECT it takes together only in some
+/// ways (its LISTAGG and MEDIAN usage notes).
+const SORT_BASED: &[&str] = &["LISTAGG", "PERCENTILE_CONT", "MEDIAN"];
+
+/// Redshift refuses a SELECT whose LISTAGG, PERCENTILE_CONT and MEDIAN calls are not all ordered
+/// the same way (`WITHIN GROUP (ORDER BY ..)`; `MEDIAN(x)` is ordered by `x`; a LISTAGG without
+/// WITHIN GROUP by nothing), or stand beside another aggregate with DISTINCT; and a LISTAGG whose
+/// delimiter is not a string constant, or with Oracle's `ON OVERFLOW`. Reported for any source,
+/// once the SELECT's calls are rewritten (GROUP_CONCAT and STRING_AGG are LISTAGG by then); the
+/// calls of its subqueries are their own SELECT's. Window calls (`OVER`) are computed apart: they
+/// are only held to the last two rules.
+pub(crate) fn redshift_sort_aggregates(select: &Select, ctx: &mut Ctx) {
+    if ctx.to != TargetDialect::Redshift {
+        return;
+    }
+    let mut calls = Calls::default();
+    let _ = select.visit(&mut calls);
+    // What Redshift refuses, with what to do about it.
+    let mut problems: Vec<(String, &str)> = Vec::new();
+    for call in calls
+        .found
+        .iter()
+        .filter(|call| is_named(call, &["LISTAGG"]))
+    {
+        if let Some(separator) = unnamed_args(call).nth(1) {
+            if !is_string_constant(separator) {
+                problems.push((
+                    format!("`{call}`, whose delimiter `{separator}` is not a string constant"),
+                    "write the delimiter as a string literal",
+                ));
+            }
+        }
+        let on_overflow = |clause: &FunctionArgumentClause| {
+            matches!(clause, FunctionArgumentClause::OnOverflow(_))
+        };
+        if matches!(&call.args, FunctionArguments::List(list) if list.clauses.iter().any(on_overflow))
+        {
+            problems.push((
+                format!("`{call}`: Redshift's LISTAGG has no ON OVERFLOW"),
+                "drop ON OVERFLOW (Redshift fails on a list longer than 65535 bytes)",
+            ));
+        }
+    }
+    let aggregates: Vec<&Function> = calls
+        .found
+        .iter()
+        .filter(|call| call.over.is_none())
+        .collect();
+    let sorted: Vec<(&Function, Vec<OrderByExpr>)> = aggregates
+        .iter()
+        .filter_map(|call| Some((*call, sort_order(call)?)))
+        .collect();
+    if let [(first, order), rest @ ..] = sorted.as_slice() {
+        if let Some((other, _)) = rest.iter().find(|(_, other)| other != order) {
+            problems.push((
+                format!("`{first}` and `{other}`, ordered differently (the LISTAGG, PERCENTILE_CONT and MEDIAN calls of a SELECT must all have the same ORDER BY; MEDIAN(x) is ordered by x)"),
+                "order them the same way, or compute one in a subquery of its own joined back by the grouping keys",
+            ));
+        }
+    }
+    let beside_distinct = aggregates.iter().enumerate().find_map(|(i, call)| {
+        let (_, distinct_call) = aggregates
+            .iter()
+            .enumerate()
+            .find(|(j, other)| *j != i && is_distinct(other))?;
+        is_named(call, SORT_BASED).then_some((*call, *distinct_call))
+    });
+    if let Some((call, distinct_call)) = beside_distinct {
+        problems.push((
+            format!("`{call}` beside the DISTINCT aggregate `{distinct_call}` (LISTAGG, PERCENTILE_CONT and MEDIAN can't be used with other DISTINCT aggregates)"),
+            "compute one of them in a subquery of its own, joined back by the grouping keys",
+        ));
+    }
+    if problems.is_empty() {
+        return;
+    }
+    let mut fixes = Vec::new();
+    for (_, fix) in &problems {
+        if !fixes.contains(fix) {
+            fixes.push(*fix);
+        }
+    }
+    let problems: Vec<&str> = problems
+        .iter()
+        .map(|(problem, _)| problem.as_str())
+        .collect();
+    ctx.log.action(
+        "function.unsupported",
+        format!("Redshift refuses {}", problems.join("; ")),
+        fixes.join("; "),
+    );
+}
+
+/// The order a sort-based aggregate sorts its rows in, if any.
+fn sort_order(call: &Function) -> Option<Vec<OrderByExpr>> {
+    if !is_named(call, SORT_BASED) {
+        return None;
+    }
+    if !call.within_group.is_empty() {
+        return Some(call.within_group.clone());
+    }
+    let value = unnamed_args(call)
+        .next()
+        .filter(|_| is_named(call, &["MEDIAN"]))?;
+    Some(vec![OrderByExpr {
+        expr: value.clone(),
+        options: OrderByOptions::default(),
+        with_fill: None,
+    }])
+}
+
+fn is_named(call: &Function, names: &[&str]) -> bool {
+    builtin_name(call).is_some_and(|name| names.contains(&name.as_str()))
+}
+
+fn is_distinct(call: &Function) -> bool {
+    matches!(&call.args, FunctionArguments::List(list) if distinct(list))
+}
+
+/// A string literal, or a cast of one (`', '::text`, as pg_dump writes a separator): Redshift,
+/// like PostgreSQL, makes the cast of a literal a constant when it reads the query.
+fn is_string_constant(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(value) => matches!(
+            value.value,
+            Value::SingleQuotedString(_)
+                | Value::EscapedStringLiteral(_)
+                | Value::NationalStringLiteral(_)
+        ),
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => is_string_constant(expr),
+        _ => false,
+    }
+}
+
+/// The function calls of one SELECT, outside its subqueries.
+#[derive(Default)]
+struct Calls {
+    found: Vec<Function>,
+    /// How deep in subqueries the walk is.
+    in_query: usize,
+}
+
+impl Visitor for Calls {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        self.in_query += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        self.in_query -= 1;
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        match expr {
+            Expr::Function(call) if self.in_query == 0 => self.found.push(call.clone()),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
 }
