@@ -1384,15 +1384,10 @@ CREATE TABLE public.t (id integer PRIMARY KEY, l public.poslist, a public.nn[], 
     );
     let (code, stdout, stderr) = convert_to("postgres", "postgres", &path);
     assert_eq!(code, 1, "{stderr}");
-    let dropped: Vec<&str> = stderr
-        .lines()
-        .filter_map(|line| line.split_once("[constraint.check-dropped] "))
-        .map(|(_, message)| message.split(" -> ").next().unwrap_or(message))
-        .collect();
     assert_eq!(
-        dropped,
+        checks_dropped(&stderr),
         [
-            "public.t.l: the base type of the column's domain public.poslist is not known, so the column is text, to which the domain's CHECK (cardinality(VALUE) < 5) may not apply: not carried to the column",
+            "public.t.l: the column is text, as the target has no equivalent of the base type of its domain public.poslist, and the domain's CHECK (cardinality(VALUE) < 5), written for that type, may not apply to text: not carried to the column",
             "public.t.a: the column is an array of the domain public.nn, whose CHECK constraints apply to each element: they are not carried to the column",
         ],
         "{stderr}"
@@ -1442,7 +1437,7 @@ fn a_live_domain_over_an_unmapped_type_keeps_its_table() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("[constraint.check-dropped] public.p.v: the base type of the column's domain public.pospair is not known, so the column is text, to which the domain's CHECK (((VALUE).x > 0)) may not apply: not carried to the column"),
+        stderr.contains("[constraint.check-dropped] public.p.v: the column is text, as the target has no equivalent of the base type of its domain public.pospair, and the domain's CHECK (((VALUE).x > 0)), written for that type, may not apply to text: not carried to the column"),
         "{stderr}"
     );
     let target = server.create_database("domain_unmapped_dst");
@@ -1452,4 +1447,121 @@ fn a_live_domain_over_an_unmapped_type_keeps_its_table() {
     target
         .sql("INSERT INTO public.p VALUES (1, '(1,2)')")
         .unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+}
+
+/// The CHECK messages of a run's `constraint.check-dropped` findings, without their advice.
+fn checks_dropped(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter_map(|line| line.split_once("[constraint.check-dropped] "))
+        .map(|(_, message)| message.split(" -> ").next().unwrap_or(message))
+        .collect()
+}
+
+/// A column of a domain over a type the target holds as its text form (`inet`, a range) is
+/// text, which the domain's CHECKs (`family(VALUE)`, `isempty(VALUE)`) don't apply to: they
+/// are reported, not carried, and the table is created (PostgreSQL refused the whole table);
+/// a domain over text keeps its CHECK.
+#[test]
+fn domains_over_types_held_as_text_keep_their_table() {
+    let path = file(
+        "domain_text_form.sql",
+        b"CREATE DOMAIN public.d4 AS inet CHECK (family(VALUE) = 4);
+CREATE DOMAIN public.span AS int4range CHECK (NOT isempty(VALUE));
+CREATE DOMAIN public.code AS varchar(5) CHECK (VALUE = upper(VALUE));
+CREATE TABLE public.h (id integer PRIMARY KEY, ip public.d4, r public.span, c public.code);",
+    );
+    let (code, stdout, stderr) = convert_to("postgres", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        checks_dropped(&stderr),
+        [
+            "public.h.ip: the column is text, as the target has no equivalent of the base type of its domain public.d4, and the domain's CHECK (family(VALUE) = 4), written for that type, may not apply to text: not carried to the column",
+            "public.h.r: the column is text, as the target has no equivalent of the base type of its domain public.span, and the domain's CHECK (NOT isempty(VALUE)), written for that type, may not apply to text: not carried to the column",
+        ],
+        "{stderr}"
+    );
+    let Some(database) = runs_on_postgres("domain_text_form", &stdout) else {
+        return;
+    };
+    database
+        .sql("INSERT INTO h VALUES (1, '10.0.0.1', '[1,5)', 'AB')")
+        .unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+    let error = database
+        .sql("INSERT INTO h VALUES (2, NULL, NULL, 'ab')")
+        .expect_err(&format!("the text domain's CHECK refuses 'ab'\n{stdout}"));
+    assert!(
+        error.to_string().contains("violates check constraint"),
+        "{error}"
+    );
+}
+
+/// The same from a live PostgreSQL.
+#[test]
+fn live_domains_over_types_held_as_text_keep_their_table() {
+    let Some(server) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = server.create_database("domain_text_form_src");
+    source
+        .sql(
+            "CREATE DOMAIN d4 AS inet CHECK (family(VALUE) = 4);
+             CREATE DOMAIN span AS int4range CHECK (NOT isempty(VALUE));
+             CREATE TABLE h (id integer PRIMARY KEY, ip d4, r span);",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(["convert", "--target", "postgres", "--source", source.url()])
+        .output()
+        .expect("run migrate");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        checks_dropped(&stderr),
+        [
+            "public.h.ip: the column is text, as the target has no equivalent of the base type of its domain public.d4, and the domain's CHECK ((family(VALUE) = 4)), written for that type, may not apply to text: not carried to the column",
+            "public.h.r: the column is text, as the target has no equivalent of the base type of its domain public.span, and the domain's CHECK ((NOT isempty(VALUE))), written for that type, may not apply to text: not carried to the column",
+        ],
+        "{stderr}"
+    );
+    let target = server.create_database("domain_text_form_dst");
+    target
+        .sql(&stdout)
+        .unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+    target
+        .sql("INSERT INTO public.h VALUES (1, '10.0.0.1', '[1,5)')")
+        .unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+}
+
+/// A MySQL condition beside a scalar subquery that selects a boolean (a `BOOLEAN` column, or a
+/// condition) stays a boolean, as the subquery's value is one on PostgreSQL: the conversion made
+/// the condition an integer (`integer = boolean`, `COALESCE types boolean and integer`) and
+/// PostgreSQL refused the view. The rows are those MariaDB gives (1/0 for true/false).
+#[test]
+fn mysql_conditions_beside_boolean_subqueries_stay_booleans() {
+    let path = file(
+        "my_boolean_subqueries.sql",
+        b"CREATE TABLE t (id int PRIMARY KEY, a int, b int);
+CREATE TABLE u (id int PRIMARY KEY, flag boolean, n int);
+CREATE VIEW v AS select `t`.`id` AS `id`,(`t`.`a` > `t`.`b`) = (select `u`.`flag` from `u` where `u`.`id` = `t`.`id`) AS `s`,ifnull((select `u`.`n` > 0 from `u` where `u`.`id` = `t`.`id`),`t`.`a` > `t`.`b`) AS `i` from `t`;
+",
+    );
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    // 1: the `type.mysql-boolean` warning of `u.flag`.
+    assert_eq!(code, 1, "{stderr}");
+    let Some(database) = runs_on_postgres("my_boolean_subqueries", &postgres) else {
+        return;
+    };
+    database
+        .sql(
+            "INSERT INTO t VALUES (1, 2, 1), (2, 1, 2), (3, 1, 1), (4, NULL, 1);
+             INSERT INTO u VALUES (1, true, 5), (2, true, NULL), (3, false, -1);",
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{postgres}"));
+    assert_eq!(
+        database
+            .sql("SELECT id, CAST(s AS INTEGER), CAST(i AS INTEGER) FROM v ORDER BY id")
+            .unwrap_or_else(|e| panic!("{e}\n{postgres}")),
+        "1|1|1\n2|0|0\n3|1|0\n4||\n"
+    );
 }

@@ -6,9 +6,10 @@
 //! domain as `VALUE`: [`domain_checks_of_column`] writes its CHECKs as CHECKs of the column.
 
 use crate::cursor::{source_ident, tokenizer_dialect};
+use crate::typemap::TypeRef;
 use migrate_core::{
-    Constraint, ConstraintKind, Finding, Ident, QualifiedName, Severity, SourceDialect,
-    TargetDialect,
+    Constraint, ConstraintKind, Finding, Ident, LogicalType, QualifiedName, Severity,
+    SourceDialect, TargetDialect,
 };
 use migrate_sqlrewrite::target_ident;
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -131,17 +132,50 @@ pub enum DomainColumnType {
     /// An array of the domain: PostgreSQL checks each element, which no CHECK of the column
     /// says as simply.
     Array,
-    /// Text, as the converter could not map the domain's base type: the CHECKs, written for
-    /// that type (`cardinality(VALUE)` on an array), may not apply to text, and PostgreSQL
-    /// would then refuse the whole table.
+    /// Text, though the domain's base type is not a text type: the converter could not map it
+    /// (a composite type), or the target holds it as its text form (`inet`, a range,
+    /// `tsvector`). The CHECKs, written for that type (`family(VALUE) = 4`,
+    /// `NOT isempty(VALUE)`), may not apply to text, and PostgreSQL would then refuse the whole
+    /// table.
     Unmapped,
+}
+
+/// PostgreSQL's text types, and enums (text in the target too): a CHECK written for one of
+/// them applies to the text column a domain over it becomes.
+const TEXT_TYPES: &[&str] = &[
+    "TEXT",
+    "VARCHAR",
+    "CHARACTER VARYING",
+    "CHAR",
+    "CHARACTER",
+    "BPCHAR",
+    "\"CHAR\"",
+    "NAME",
+    "CITEXT",
+    "ENUM",
+];
+
+impl DomainColumnType {
+    /// What a column of a domain over `base` (`None`: a type that could not be read) is of it:
+    /// `array` says whether the column is an array of the domain, `mapped` is the column's
+    /// canonical type.
+    pub fn of(base: Option<&TypeRef>, array: bool, mapped: &LogicalType) -> DomainColumnType {
+        let text_base = base.is_some_and(|base| TEXT_TYPES.contains(&base.name.as_str()));
+        if array {
+            DomainColumnType::Array
+        } else if mapped.is_character() && !text_base {
+            DomainColumnType::Unmapped
+        } else {
+            DomainColumnType::Base
+        }
+    }
 }
 
 /// What a column of a PostgreSQL domain gets from the domain's CHECKs: the CHECKs of its table
 /// ([`domain_check_on_column`]), and a `constraint.check-dropped` finding for each one it
 /// can't get. `domain` is the domain's name, `checks` its CHECKs with those of the domains it
-/// is over, and `column_type` what the column is of it: an array of it, or text for want of
-/// a mapping, gets none of them, which is reported. Used for scripts and live sources alike;
+/// is over, and `column_type` what the column is of it ([`DomainColumnType::of`]): an array of
+/// it, or text in place of another type, gets none of them, which is reported. Used for scripts and live sources alike;
 /// the findings have no location.
 pub fn domain_checks_of_column(
     table: &QualifiedName,
@@ -179,7 +213,7 @@ pub fn domain_checks_of_column(
                 })
                 .collect();
             let finding = dropped(
-                format!("the base type of the column's domain {domain} is not known, so the column is text, to which the domain's {} may not apply: not carried to the column", conditions.join(", ")),
+                format!("the column is text, as the target has no equivalent of the base type of its domain {domain}, and the domain's {}, written for that type, may not apply to text: not carried to the column", conditions.join(", ")),
                 "validate the values in the loading process, or choose the column's type by hand and add the CHECK to it",
             );
             return (Vec::new(), vec![finding]);

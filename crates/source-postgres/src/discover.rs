@@ -231,9 +231,6 @@ impl PostgresSource {
             let object = format!("{}.{}", catalog.tables[index].name, ident(&name));
             let display: String = row.get(7);
             let ty = type_ref(resolved, &plain_name);
-            // `column_type` reads a type it can't map as text, which a domain's CHECKs, written
-            // for the domain's type, may not apply to.
-            let unmapped = ty.as_ref().is_none_or(|ty| maps.map_source(ty).is_err());
             let data_type = maps.column_type(ty.as_ref(), &display, &object, &mut catalog.findings);
             // A domain or enum is not created in the target: recorded so that the converter
             // makes casts to it in views casts to the type its columns get. (Defaults are
@@ -277,11 +274,7 @@ impl PostgresSource {
                     &column_name,
                     &domain.name.to_string(),
                     &domain.checks,
-                    match (domain.array, unmapped) {
-                        (true, _) => DomainColumnType::Array,
-                        (false, true) => DomainColumnType::Unmapped,
-                        (false, false) => DomainColumnType::Base,
-                    },
+                    DomainColumnType::of(ty.as_ref(), domain.array, &data_type),
                 );
                 table.constraints.extend(checks);
                 catalog.findings.extend(findings);

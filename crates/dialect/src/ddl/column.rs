@@ -73,7 +73,7 @@ impl DdlReader {
         let mut serial = false;
         let mut domain = None;
         // What the column is of its domain: an array of it, whose DEFAULT, NOT NULL and CHECKs
-        // then apply to each element, or text for want of a mapping of its base type.
+        // then apply to each element, or text in place of its base type.
         let mut domain_type = DomainColumnType::Base;
         // Oracle virtual columns may omit the type: `total AS (price * qty) VIRTUAL`.
         let (source_type, data_type) = if cursor.is_kw("AS") || cursor.is_kw("GENERATED") {
@@ -95,14 +95,7 @@ impl DdlReader {
             // as the domain writes it, so that a type the target keeps (`"char"`) is kept.
             let base = domain.as_ref().and(self.user_types.get(&ty.name));
             if let Some(base) = base {
-                domain_type = if ty.array_dims > 0 {
-                    DomainColumnType::Array
-                } else if self.maps.source(self.dialect).map_source(base).is_err() {
-                    // `map_type` made the column text, with a `type.unknown` or `type.invalid`.
-                    DomainColumnType::Unmapped
-                } else {
-                    DomainColumnType::Base
-                };
+                domain_type = DomainColumnType::of(Some(base), ty.array_dims > 0, &mapped);
             }
             let source_type = match base {
                 Some(base) => format!("{}{}", base.text, "[]".repeat(ty.array_dims as usize)),

@@ -452,7 +452,7 @@ mod tests {
              CREATE TABLE t (l poslist, a nn[], n nn);",
         );
         let table = &catalog.tables[0];
-        // Text for want of a mapping, and an array: neither gets a CHECK.
+        // Text in place of its base type, and an array: neither gets a CHECK.
         assert_eq!(
             table
                 .constraints
@@ -475,6 +475,43 @@ mod tests {
             .map(|f| f.object.as_str())
             .collect();
         assert_eq!(dropped, ["t.l", "t.a"], "{:?}", catalog.findings);
+    }
+
+    /// A domain over a type the target holds as its text form (`inet`, a range) gives its
+    /// columns none of its CHECKs, written for that type; one over a text type, an enum or a
+    /// type the target keeps does.
+    #[test]
+    fn a_domain_over_a_type_held_as_text_gives_no_check() {
+        let catalog = read_script(
+            SourceDialect::Postgres,
+            "domain_text_form.sql",
+            "CREATE TYPE mood AS ENUM ('sad', 'ok');
+             CREATE DOMAIN d4 AS inet CHECK (family(VALUE) = 4);
+             CREATE DOMAIN span AS int4range CHECK (NOT isempty(VALUE));
+             CREATE DOMAIN code AS varchar(5) CHECK (VALUE = upper(VALUE));
+             CREATE DOMAIN glad AS mood CHECK (VALUE <> 'sad');
+             CREATE DOMAIN pos AS integer CHECK (VALUE > 0);
+             CREATE TABLE t (a d4, s span, c code, m glad, p pos);",
+        );
+        assert_eq!(
+            catalog.tables[0]
+                .constraints
+                .iter()
+                .map(|c| &c.kind)
+                .collect::<Vec<_>>(),
+            [
+                &ConstraintKind::Check("c = upper(c)".into()),
+                &ConstraintKind::Check("m <> 'sad'".into()),
+                &ConstraintKind::Check("p > 0".into()),
+            ]
+        );
+        let dropped: Vec<&str> = catalog
+            .findings
+            .iter()
+            .filter(|f| f.code == "constraint.check-dropped")
+            .map(|f| f.object.as_str())
+            .collect();
+        assert_eq!(dropped, ["t.a", "t.s"], "{:?}", catalog.findings);
     }
 
     #[test]

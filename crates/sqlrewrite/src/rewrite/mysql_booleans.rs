@@ -14,11 +14,15 @@
 //! arguments are conditions (then the call is one, which the targets take as it is:
 //! `WHERE GREATEST(a > b, c = d)`); compared with a value (`IN`, `BETWEEN` too), or as a result
 //! of `COALESCE`/`IFNULL`/`NULLIF`/`IF`/`CASE`, when the other side or another result is a value
-//! of known type that is not a boolean or NULL (`FLOOR(x)`, a scalar subquery, a numeric or text
-//! column of a table). A value of unknown type there (a column of another view or of a derived
-//! table: only tables' column types are known; or a `CASE`/`COALESCE` of such columns) leaves it
-//! a boolean, since that value is likely one too on the target (`v.flag = TRUE`,
-//! `IFNULL(v.flag, FALSE)`).
+//! of known type that is not a boolean or NULL (`FLOOR(x)`, `COUNT(*)`, a numeric column of a
+//! table). A scalar subquery is the value it selects: `(SELECT u.flag FROM u ...)`, `u.flag`
+//! being a boolean column, and `(SELECT x > 0 ...)` are booleans. A value of unknown type there
+//! (a column of another view or of a derived table: only tables' column types are known; or a
+//! `CASE`/`COALESCE` of such columns, or a subquery selecting one) leaves it a boolean, since
+//! that value is likely one too on the target (`v.flag = TRUE`, `IFNULL(v.flag, FALSE)`). Text
+//! and dates are not handled: MySQL compares `(a > b) = s` as numbers, and the targets refuse
+//! the integer beside text or a date (`integer = character varying`, `CASE types integer and
+//! date cannot be matched`) as they would the boolean.
 //!
 //! Where the target takes a boolean (`WHERE`, `ON`, `HAVING`, `CASE WHEN`, `IF`'s condition,
 //! operands of `AND`/`OR`/`NOT`, `ORDER BY`, a comparison with another boolean) it stays one.
@@ -35,7 +39,9 @@ use crate::ast::{
     unnamed_args_mut,
 };
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
-use sqlparser::ast::{BinaryOperator, DataType, Expr, UnaryOperator, Value};
+use sqlparser::ast::{
+    BinaryOperator, DataType, Expr, Query, Select, SelectItem, SetExpr, UnaryOperator, Value,
+};
 
 pub(crate) const NAME: &str = "condition_as_number";
 
@@ -194,9 +200,10 @@ fn is_arithmetic(op: &BinaryOperator) -> bool {
     )
 }
 
-/// A value the targets hold as a boolean: a condition, a boolean literal or column, or a `CASE`
-/// or pass-through call all of whose values are booleans.
-fn is_boolean(expr: &Expr, ctx: &Ctx) -> bool {
+/// A value the targets hold as a boolean: a condition, a boolean literal or column, a `CASE`
+/// or pass-through call all of whose values are booleans, or a scalar subquery selecting one.
+/// (`ctx` is mutable to put a subquery's tables in scope while its value is judged.)
+fn is_boolean(expr: &Expr, ctx: &mut Ctx) -> bool {
     match expr {
         Expr::Nested(inner) => is_boolean(inner, ctx),
         Expr::Value(value) => matches!(value.value, Value::Boolean(_)),
@@ -254,12 +261,13 @@ fn is_boolean(expr: &Expr, ctx: &Ctx) -> bool {
                 PASS_THROUGH.contains(&name.as_str()) || EXTREMES.contains(&name.as_str())
             }) && all_boolean(unnamed_args(function), ctx)
         }
+        Expr::Subquery(query) => judge_selected(query, ctx, is_boolean).unwrap_or(false),
         _ => false,
     }
 }
 
 /// Whether the values are booleans, NULLs aside, and one at least is.
-fn all_boolean<'e>(values: impl Iterator<Item = &'e Expr>, ctx: &Ctx) -> bool {
+fn all_boolean<'e>(values: impl Iterator<Item = &'e Expr>, ctx: &mut Ctx) -> bool {
     let mut any = false;
     for value in values.filter(|value| !is_null_literal(value)) {
         if !is_boolean(value, ctx) {
@@ -272,14 +280,14 @@ fn all_boolean<'e>(values: impl Iterator<Item = &'e Expr>, ctx: &Ctx) -> bool {
 
 /// A value MySQL compares a condition with as a number: anything but a boolean, NULL and a
 /// value of unknown type (which may be a boolean on the target).
-fn is_number(expr: &Expr, ctx: &Ctx) -> bool {
+fn is_number(expr: &Expr, ctx: &mut Ctx) -> bool {
     !is_boolean(expr, ctx) && !is_null_literal(expr) && !is_unknown(expr, ctx)
 }
 
 /// A column of unknown type (of another view or of a derived table: only tables' column types
-/// are known), or a `CASE`, `IF` or pass-through call whose values are such columns, booleans
-/// and NULLs.
-fn is_unknown(expr: &Expr, ctx: &Ctx) -> bool {
+/// are known), a `CASE`, `IF` or pass-through call whose values are such columns, booleans
+/// and NULLs, or a scalar subquery selecting such a value (or not one value of a SELECT).
+fn is_unknown(expr: &Expr, ctx: &mut Ctx) -> bool {
     let unknown_or_boolean =
         |value: &Expr| is_null_literal(value) || is_boolean(value, ctx) || is_unknown(value, ctx);
     match expr {
@@ -302,8 +310,38 @@ fn is_unknown(expr: &Expr, ctx: &Ctx) -> bool {
             }
             _ => false,
         },
+        Expr::Subquery(query) => judge_selected(query, ctx, is_unknown).unwrap_or(true),
         _ => false,
     }
+}
+
+/// `judge` of the one value a scalar subquery selects, with the subquery's tables in scope:
+/// `(SELECT u.flag FROM u ...)` is a boolean if `u.flag` is one. `None` when it selects no one
+/// value of a SELECT (`SELECT *`); of a `UNION`, its first SELECT's, whose type the others
+/// must have on the targets.
+fn judge_selected(
+    query: &Query,
+    ctx: &mut Ctx,
+    judge: fn(&Expr, &mut Ctx) -> bool,
+) -> Option<bool> {
+    fn selected(body: &SetExpr) -> Option<(&Select, &Expr)> {
+        match body {
+            SetExpr::Select(select) => match select.projection.as_slice() {
+                [SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }] => {
+                    Some((select, expr))
+                }
+                _ => None,
+            },
+            SetExpr::SetOperation { left, .. } => selected(left),
+            SetExpr::Query(query) => selected(&query.body),
+            _ => None,
+        }
+    }
+    let (select, value) = selected(&query.body)?;
+    ctx.scopes.push(select);
+    let judged = judge(value, ctx);
+    ctx.scopes.pop();
+    Some(judged)
 }
 
 /// A boolean made MySQL's number: 1, 0 or NULL. Anything else is left as it is.
