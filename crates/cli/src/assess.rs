@@ -277,5 +277,5 @@ async fn oracle(
 
 #[cfg(not(feature = "oracle"))]
 async fn oracle(_: &str, _: Option<&[String]>, _: Option<&PreflightOptions>) -> Result<Live> {
-    bail!("oracle:// sources need a build with the `oracle` feature: `cargo install --path crates/cli --features oracle` (Oracle Instant Client is needed where it runs; see docs/source-oracle.md). Without it, export the DDL with DBMS_METADATA.GET_DDL and run `migrate assess --from oracle FILES`")
+    bail!("oracle:// sources need a build with the `oracle` feature: `cargo install --path crates/cli --features oracle` (Oracle Instant Client is needed where it runs; see docs/source-oracle.md). Without it, export the DDL with DBMS_METADATA.GET_DDL and give the files to this command with `--from oracle FILES` instead of --source")
 }

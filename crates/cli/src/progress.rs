@@ -23,6 +23,7 @@ pub struct Bars {
     multi: MultiProgress,
     total: ProgressBar,
     tables: Mutex<HashMap<String, Table>>,
+    cdc_started: std::sync::Once,
 }
 
 struct Table {
@@ -33,6 +34,9 @@ struct Table {
 const TABLE_TEMPLATE: &str =
     "{prefix:30!} {bar:24} {human_pos:>11}/{human_len:11} rows {rate:>13} eta {eta:>4} {msg}";
 const SPINNER_TEMPLATE: &str = "{prefix:30!} {spinner} {human_pos:>11} rows {rate:>13} {msg}";
+/// The total line once change capture runs: its message says everything (a bar of rows would
+/// stay empty: changes have no known end).
+const CDC_TEMPLATE: &str = "{prefix:30!} {spinner} {msg}";
 
 impl Bars {
     /// Bars drawn to standard error, or hidden as `mode` and the output format say.
@@ -46,6 +50,7 @@ impl Bars {
             multi,
             total,
             tables: Mutex::new(HashMap::new()),
+            cdc_started: std::sync::Once::new(),
         }
     }
 
@@ -81,7 +86,10 @@ fn mib(bytes: u64) -> String {
 impl Observer for Bars {
     fn cdc_status(&self, status: &migrate_replicate::CdcStatus) {
         let lag = |seconds: Option<f64>| seconds.map_or("-".to_string(), |l| format!("{l:.1} s"));
-        self.total.set_prefix("changes");
+        self.cdc_started.call_once(|| {
+            self.total.set_style(style(CDC_TEMPLATE));
+            self.total.set_prefix("changes");
+        });
         self.total.set_message(format!(
             "cdc at {} | {} changes in {} batches | {:.0} changes/s | lag: source {}, target {}",
             status.position,

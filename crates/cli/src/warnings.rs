@@ -16,11 +16,15 @@ const KEPT_AT_MOST: usize = 200;
 static LOGGED: Mutex<Logged> = Mutex::new(Logged {
     kept: Vec::new(),
     omitted: 0,
+    errors: 0,
 });
 
 struct Logged {
     kept: Vec<String>,
     omitted: u64,
+    /// How many of the events (kept or omitted) are errors, so that the text summary does not
+    /// call a failure a warning.
+    errors: u64,
 }
 
 /// A layer that keeps every warning and error event as one line of text: its message, then its
@@ -39,6 +43,9 @@ impl<S: Subscriber> Layer<S> for Recorder {
         let mut logged = LOGGED
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *event.metadata().level() == tracing::Level::ERROR {
+            logged.errors += 1;
+        }
         if logged.kept.len() < KEPT_AT_MOST {
             logged.kept.push(text);
         } else {
@@ -80,6 +87,8 @@ pub struct WithWarnings<'a, T: serde::Serialize> {
     /// Warnings past the ones listed, counted only.
     #[serde(skip_serializing_if = "is_zero")]
     warnings_omitted: u64,
+    #[serde(skip)]
+    errors: u64,
 }
 
 fn is_zero(count: &u64) -> bool {
@@ -96,15 +105,19 @@ impl<'a, T: serde::Serialize> WithWarnings<'a, T> {
             summary,
             warnings: logged.kept.clone(),
             warnings_omitted: logged.omitted,
+            errors: logged.errors,
         }
     }
 
-    /// The last line of a text summary: how many warnings the log has, if any.
+    /// The last line of a text summary: how many errors and warnings the log has, if any.
     pub fn print_count(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        let count = self.warnings.len() as u64 + self.warnings_omitted;
-        if count > 0 {
-            writeln!(out, "{count} warning(s) in the log (standard error)")?;
-        }
-        Ok(())
+        let warnings = self.warnings.len() as u64 + self.warnings_omitted - self.errors;
+        let counted = match (self.errors, warnings) {
+            (0, 0) => return Ok(()),
+            (0, warnings) => format!("{warnings} warning(s)"),
+            (errors, 0) => format!("{errors} error(s)"),
+            (errors, warnings) => format!("{errors} error(s) and {warnings} warning(s)"),
+        };
+        writeln!(out, "{counted} in the log (standard error)")
     }
 }

@@ -10,7 +10,7 @@ mod cdc_common;
 mod common;
 
 use cdc_common::{
-    cdc_to_the_end, pg_table_exists, psql, refused_cdc, selecting_all_but, start_cdc,
+    cdc_args, cdc_to_the_end, pg_table_exists, psql, refused_cdc, selecting_all_but, start_cdc,
     start_cdc_without, stop, stopped_with_error, unique, wait_for_capture, wait_for_target,
     wait_until_same, warnings, Cdc,
 };
@@ -2689,4 +2689,51 @@ fn one_database_never_captures_migrates_own_schema() {
         .collect();
     assert_eq!(sources, ["public.t"], "{summary:#}");
     let _ = std::fs::remove_dir_all(&staging);
+}
+
+/// With `--progress always`, the status line of a capture is the position, the changes and the
+/// lags, without the full load's bar of rows (it showed an empty bar, "0/0 rows 0 rows/s eta 0s").
+#[test]
+fn the_capture_status_line_has_no_bar_of_rows() {
+    let Some((source, target, staging)) = pg_task("cdc_status_line") else {
+        return;
+    };
+    source
+        .sql("CREATE TABLE s (id int PRIMARY KEY, v text)")
+        .unwrap();
+    let stdout = staging.with_extension(format!("{}.out", unique()));
+    let stderr = staging.with_extension(format!("{}.err", unique()));
+    let mut args = cdc_args(source.url(), target.url(), &staging, "status");
+    let progress = args.iter().position(|a| *a == "--progress").unwrap() + 1;
+    args[progress] = "always";
+    args.extend(["--batch-seconds", "0.3", "--stop-when-idle", "2"]);
+    let mut cdc = Cdc {
+        child: common::migrate_command(&args)
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("start migrate"),
+        stdout,
+        stderr,
+    };
+    wait_for_capture(&mut cdc, target.url());
+    source
+        .sql("INSERT INTO s SELECT g, 'v' FROM generate_series(1, 100) g")
+        .unwrap();
+    wait_for_target(&mut cdc, target.url(), "SELECT count(*) FROM s", "100");
+    let drawn_to = cdc.stderr.clone();
+    let (code, _) = cdc.wait(Duration::from_secs(60));
+    assert_eq!(code, Some(0));
+    let drawn = std::fs::read_to_string(drawn_to).unwrap_or_default();
+    let status: Vec<&str> = drawn
+        .split(['\r', '\n'])
+        .filter(|line| line.contains("cdc at"))
+        .collect();
+    assert!(!status.is_empty(), "no status line in:\n{drawn}");
+    for line in status {
+        assert!(
+            line.contains("changes") && !line.contains("rows/s") && !line.contains("eta"),
+            "{line}"
+        );
+    }
 }

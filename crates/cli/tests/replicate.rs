@@ -644,6 +644,13 @@ fn a_failed_chunk_resumes_without_duplicates_and_plans_are_kept() {
         error.contains("chunk_rows was 1000") && error.contains("--restart"),
         "{error}"
     );
+    // The text summary counts the failure it logged as an error (it said "1 warning(s)").
+    let output = migrate(&pair.replicate_args(&["--chunk-rows", "500", "--progress", "never"]));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("\n1 error(s) in the log (standard error)"),
+        "{text}"
+    );
     let (code, summary) = pair.replicate(&["--chunk-rows", "500", "--restart"]);
     assert_eq!(code, 0, "{summary:#}");
     let events = table(&summary, "public.events");
