@@ -1368,11 +1368,11 @@ SELECT deptno,
     }
 }
 
-/// A column of a domain whose base type the converter can't map (an array of a domain, here)
-/// is text, which the domain's CHECKs (`cardinality(VALUE)`) don't apply to: they are reported,
-/// not carried, and the table is created. A column that is an array of a domain gets neither
-/// its DEFAULT nor its NOT NULL, which are its elements' (`INTEGER[] DEFAULT 0` was refused);
-/// a column of the domain itself still gets both.
+/// A column of a domain over an array of a domain gets the domain's CHECKs
+/// (`cardinality(VALUE)`), not those of the domain its elements are, which are reported. A
+/// column that is an array of a domain gets neither its DEFAULT nor its NOT NULL as the
+/// column's, which are its elements' (`INTEGER[] DEFAULT 0` was refused): the NOT NULL is a
+/// CHECK on the elements; a column of the domain itself still gets both.
 #[test]
 fn domain_rules_a_column_can_not_take_are_left_out() {
     let path = file(
@@ -1387,12 +1387,12 @@ CREATE TABLE public.t (id integer PRIMARY KEY, l public.poslist, a public.nn[], 
     assert_eq!(
         checks_dropped(&stderr),
         [
-            "public.t.l: the column is text, as the target has no equivalent of the base type of its domain public.poslist, and the domain's CHECK (cardinality(VALUE) < 5), written for that type, may not apply to text: not carried to the column",
+            "public.t.l: the column is an array of the domain public.pos, whose CHECK constraints apply to each element: they are not carried to the column",
             "public.t.a: the column is an array of the domain public.nn, whose CHECK constraints apply to each element: they are not carried to the column",
         ],
         "{stderr}"
     );
-    assert!(stderr.contains("[type.unknown] public.t.l: "), "{stderr}");
+    assert!(!stderr.contains("type.unknown"), "{stderr}");
     let Some(database) = runs_on_postgres("domain_unmapped", &stdout) else {
         return;
     };
@@ -1401,17 +1401,23 @@ CREATE TABLE public.t (id integer PRIMARY KEY, l public.poslist, a public.nn[], 
         .unwrap_or_else(|e| panic!("{e}\n{stdout}"));
     assert_eq!(
         database
-            .sql("SELECT id, coalesce(l, '-'), coalesce(a::text, '-'), n FROM t ORDER BY id")
+            .sql("SELECT id, coalesce(l::text, '-'), coalesce(a::text, '-'), n FROM t ORDER BY id")
             .unwrap_or_else(|e| panic!("{e}")),
         "1|-|-|0\n2|{1,2}|{3}|0\n"
     );
-    let error = database
-        .sql("INSERT INTO t VALUES (3, NULL, NULL, -1)")
-        .expect_err(&format!("the domain's CHECK refuses -1\n{stdout}"));
-    assert!(
-        error.to_string().contains("violates check constraint"),
-        "{error}"
-    );
+    for refused in [
+        "INSERT INTO t VALUES (3, NULL, NULL, -1)",
+        "INSERT INTO t VALUES (3, '{1,2,3,4,5}', NULL, 1)",
+        "INSERT INTO t VALUES (3, NULL, '{1,NULL}', 1)",
+    ] {
+        let error = database
+            .sql(refused)
+            .expect_err(&format!("the source refuses {refused}\n{stdout}"));
+        assert!(
+            error.to_string().contains("violates check constraint"),
+            "{error}"
+        );
+    }
 }
 
 /// The same from a live PostgreSQL: a column of a domain over a composite type is read as
@@ -1564,4 +1570,183 @@ CREATE VIEW v AS select `t`.`id` AS `id`,(`t`.`a` > `t`.`b`) = (select `u`.`flag
             .unwrap_or_else(|e| panic!("{e}\n{postgres}")),
         "1|1|1\n2|0|0\n3|1|0\n4||\n"
     );
+}
+
+// Domains (session 38)
+
+/// Runs `script` on a fresh source database and `converted` (its conversion) on a fresh target
+/// one, then [`common::same_verdicts`]: what the source took of `inserts`.
+fn same_verdicts(
+    hint: &str,
+    script: &str,
+    converted: &str,
+    inserts: &[&str],
+    rows: &str,
+) -> Vec<bool> {
+    let Some(server) = migrate_testkit::postgres() else {
+        return Vec::new();
+    };
+    let source = server.create_database(&format!("{hint}_src"));
+    source
+        .sql(script)
+        .unwrap_or_else(|e| panic!("{e}\n{script}"));
+    let target = server.create_database(&format!("{hint}_dst"));
+    target
+        .sql(converted)
+        .unwrap_or_else(|e| panic!("{e}\n{converted}"));
+    common::same_verdicts(&source, &target, inserts, rows)
+}
+
+/// An array of a NOT NULL domain refuses NULL elements, in any dimension: the converted column
+/// gets that as a CHECK on its elements (it was lost without a finding), so the PostgreSQL
+/// target refuses what the source refuses; Redshift, which has no CHECK, reports it.
+#[test]
+fn an_array_of_a_not_null_domain_still_refuses_null_elements() {
+    let script = "CREATE DOMAIN pos AS integer NOT NULL CHECK (VALUE > 0);
+CREATE TABLE t (id integer PRIMARY KEY, a pos[]);
+";
+    let path = file("domain_array_not_null.sql", script.as_bytes());
+    let (code, postgres, stderr) = convert_to("postgres", "postgres", &path);
+    // 1: the elements' CHECK, reported.
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        checks_dropped(&stderr),
+        ["t.a: the column is an array of the domain pos, whose CHECK constraints apply to each element: they are not carried to the column"],
+        "{stderr}"
+    );
+    let (_, _, redshift) = convert_to("postgres", "redshift", &path);
+    assert!(
+        redshift.contains("[constraint.check-dropped] t constraint t_a_elements_not_null: CHECK (array_to_string(a, ',', '0') = array_to_string(a, ',', '1')) dropped: Redshift does not support CHECK constraints"),
+        "{redshift}"
+    );
+    let took = same_verdicts(
+        "domain_array_not_null",
+        script,
+        &postgres,
+        &[
+            "INSERT INTO t VALUES (1, '{1,2}')",
+            "INSERT INTO t VALUES (2, '{{1,2},{3,4}}')",
+            "INSERT INTO t VALUES (3, '{}')",
+            "INSERT INTO t VALUES (4, NULL)",
+            "INSERT INTO t VALUES (5, '{1,NULL}')",
+            "INSERT INTO t VALUES (6, '{{1,2},{NULL,4}}')",
+            "INSERT INTO t VALUES (7, '{NULL}')",
+        ],
+        "SELECT id, a FROM t ORDER BY id",
+    );
+    if !took.is_empty() {
+        assert_eq!(took, [true, true, true, true, false, false, false]);
+    }
+}
+
+/// A domain over an array of a domain is the array of that one's base type (it was text, with
+/// `type.unknown`), with its own CHECKs, and its elements' NOT NULL as an array of the element
+/// domain has it; the element domain's CHECKs are reported.
+#[test]
+fn a_domain_over_an_array_of_a_domain_is_an_array_of_the_base_type() {
+    let script = "CREATE DOMAIN pos AS integer NOT NULL CHECK (VALUE > 0);
+CREATE DOMAIN positions AS pos[] CHECK (cardinality(VALUE) < 4);
+CREATE TABLE t (id integer PRIMARY KEY, p positions);
+";
+    let path = file("domain_over_domain_array.sql", script.as_bytes());
+    let (code, postgres, stderr) = convert_to("postgres", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("type.unknown"), "{stderr}");
+    assert!(postgres.contains("    p INTEGER[],\n"), "{postgres}");
+    assert_eq!(
+        checks_dropped(&stderr),
+        ["t.p: the column is an array of the domain pos, whose CHECK constraints apply to each element: they are not carried to the column"],
+        "{stderr}"
+    );
+    let (_, redshift, redshift_stderr) = convert_to("postgres", "redshift", &path);
+    assert!(
+        redshift.contains("    p SUPER ENCODE ZSTD,\n")
+            && !redshift_stderr.contains("type.unknown"),
+        "{redshift}\n{redshift_stderr}"
+    );
+    let took = same_verdicts(
+        "domain_over_domain_array",
+        script,
+        &postgres,
+        &[
+            "INSERT INTO t VALUES (1, '{1,2}')",
+            "INSERT INTO t VALUES (2, NULL)",
+            "INSERT INTO t VALUES (3, '{1,2,3,4}')",
+            "INSERT INTO t VALUES (4, '{1,NULL}')",
+            "INSERT INTO t VALUES (5, '{}')",
+        ],
+        "SELECT id, p FROM t ORDER BY id",
+    );
+    if !took.is_empty() {
+        assert_eq!(took, [true, true, false, false, true]);
+    }
+}
+
+/// Two domains of one name in two schemas: a qualified name is that schema's, an unqualified
+/// one is found with the script's `SET search_path` (the last one defined was taken), and
+/// without one in the table's schema or `public`; where that can't tell, it is reported.
+#[test]
+fn domains_of_one_name_in_two_schemas_are_told_apart() {
+    let script = "CREATE SCHEMA a;
+CREATE SCHEMA b;
+CREATE DOMAIN a.code AS varchar(3) CHECK (VALUE ~ '^[A-Z]+$');
+CREATE DOMAIN b.code AS integer CHECK (VALUE > 0);
+CREATE TABLE a.t (id integer PRIMARY KEY, c a.code);
+CREATE TABLE b.u (id integer PRIMARY KEY, c b.code);
+SET search_path = a;
+CREATE TABLE a.t2 (id integer PRIMARY KEY, c code);
+SET search_path TO b, public;
+CREATE TABLE b.u2 (id integer PRIMARY KEY, c code);
+";
+    let path = file("domains_two_schemas.sql", script.as_bytes());
+    let (code, postgres, stderr) = convert_to("postgres", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    let took = same_verdicts(
+        "domains_two_schemas",
+        script,
+        &postgres,
+        &[
+            "INSERT INTO a.t VALUES (1, 'ABC')",
+            "INSERT INTO a.t VALUES (2, 'abc')",
+            "INSERT INTO a.t VALUES (3, '12')",
+            "INSERT INTO b.u VALUES (1, 12)",
+            "INSERT INTO b.u VALUES (2, -1)",
+            "INSERT INTO a.t2 VALUES (1, 'XYZ')",
+            "INSERT INTO a.t2 VALUES (2, '12')",
+            "INSERT INTO b.u2 VALUES (1, 7)",
+            "INSERT INTO b.u2 VALUES (2, 'X')",
+            "INSERT INTO b.u2 VALUES (3, 0)",
+        ],
+        "SELECT 't', * FROM a.t UNION ALL SELECT 't2', * FROM a.t2
+         UNION ALL SELECT 'u', id, c::text FROM b.u UNION ALL SELECT 'u2', id, c::text FROM b.u2
+         ORDER BY 1, 2",
+    );
+    if !took.is_empty() {
+        assert_eq!(
+            took,
+            [true, false, false, true, false, true, false, true, false, false]
+        );
+    }
+
+    // Without a search_path: the table's own schema's, else public's; two others are ambiguous.
+    let path = file(
+        "domains_two_schemas_unqualified.sql",
+        b"CREATE DOMAIN a.code AS varchar(3) CHECK (VALUE ~ '^[A-Z]+$');
+CREATE DOMAIN b.code AS integer CHECK (VALUE > 0);
+CREATE TABLE a.w (c code);
+CREATE TABLE c.v (c code);
+",
+    );
+    let (code, postgres, stderr) = convert_to("postgres", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        postgres.contains("CREATE TABLE a.w (\n    c VARCHAR(3),\n    CHECK (c ~ '^[A-Z]+$')\n);")
+            && postgres.contains("CREATE TABLE c.v (\n    c TEXT\n);"),
+        "{postgres}"
+    );
+    assert!(
+        stderr.contains("action [type.ambiguous] c.v.c: the type `code` is a domain or enum of several schemas (a, b), and the script sets no search_path to tell which: the column is emitted as unbounded text -> qualify the type with its schema in the source DDL (or add the SET search_path the script runs with), and convert again"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("type.unknown"), "{stderr}");
 }

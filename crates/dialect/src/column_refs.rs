@@ -84,12 +84,7 @@ fn domain_check_on_column(
         .tokenize()
         .ok()?;
     let value = Ident::new("value");
-    // A quoted name is exact; an unquoted one is folded as PostgreSQL folds it, and quoted
-    // when it is a reserved word or needs quotes.
-    let column_sql = match column.quoted {
-        true => column.to_string(),
-        false => target_ident(&column.value, false, TargetDialect::Postgres).sql,
-    };
+    let column_sql = column_sql(column);
     let significant = |token: &&Token| !matches!(token, Token::Whitespace(_));
     let mut text = String::with_capacity(condition.len());
     for (i, token) in tokens.iter().enumerate() {
@@ -121,6 +116,37 @@ fn domain_check_on_column(
         kind: ConstraintKind::Check(text),
         ..check.clone()
     })
+}
+
+/// `column` as PostgreSQL reads it in a condition: a quoted name is exact; an unquoted one is
+/// folded as PostgreSQL folds it, and quoted when it is a reserved word or needs quotes.
+fn column_sql(column: &Ident) -> String {
+    match column.quoted {
+        true => column.to_string(),
+        false => target_ident(&column.value, false, TargetDialect::Postgres).sql,
+    }
+}
+
+/// The CHECK a column that is an array of a NOT NULL domain gets: none of its elements is NULL
+/// (PostgreSQL refuses `'{1,NULL}'` in a `pos[]` column), named
+/// `<table>_<column>_elements_not_null`. `array_position(column, NULL) IS NULL` says it of
+/// one-dimensional arrays only, and fails on the others, which the column takes too
+/// (`'{{1,2},{3,4}}'`); `array_to_string` flattens any dimensions and writes a NULL element as
+/// its third argument, so the two strings differ exactly where an element is NULL (and a NULL
+/// array passes, as in the source).
+fn elements_not_null(table: &QualifiedName, column: &Ident) -> Constraint {
+    let column_sql = column_sql(column);
+    Constraint {
+        name: Some(Ident {
+            value: format!("{}_{}_elements_not_null", table.name.value, column.value),
+            quoted: table.name.quoted || column.quoted,
+        }),
+        kind: ConstraintKind::Check(format!(
+            "array_to_string({column_sql}, ',', '0') = array_to_string({column_sql}, ',', '1')"
+        )),
+        state: Default::default(),
+        index: Default::default(),
+    }
 }
 
 /// The type a column of a PostgreSQL domain has in the target, which decides what it gets of
@@ -174,14 +200,17 @@ impl DomainColumnType {
 /// What a column of a PostgreSQL domain gets from the domain's CHECKs: the CHECKs of its table
 /// ([`domain_check_on_column`]), and a `constraint.check-dropped` finding for each one it
 /// can't get. `domain` is the domain's name, `checks` its CHECKs with those of the domains it
-/// is over, and `column_type` what the column is of it ([`DomainColumnType::of`]): an array of
-/// it, or text in place of another type, gets none of them, which is reported. Used for scripts and live sources alike;
+/// is over, `not_null` whether it or one of those is NOT NULL, and `column_type` what the
+/// column is of it ([`DomainColumnType::of`]): an array of it, or text in place of another
+/// type, gets none of the CHECKs, which is reported; an array of it gets its NOT NULL as a
+/// CHECK on the elements ([`elements_not_null`]). Used for scripts and live sources alike;
 /// the findings have no location.
 pub fn domain_checks_of_column(
     table: &QualifiedName,
     column: &Ident,
     domain: &str,
     checks: &[Constraint],
+    not_null: bool,
     column_type: DomainColumnType,
 ) -> (Vec<Constraint>, Vec<Finding>) {
     let object = format!("{}.{}", table, column);
@@ -196,14 +225,15 @@ pub fn domain_checks_of_column(
     };
     match column_type {
         DomainColumnType::Base => {}
-        _ if checks.is_empty() => return (Vec::new(), Vec::new()),
         DomainColumnType::Array => {
-            let finding = dropped(
+            let carried = not_null.then(|| elements_not_null(table, column));
+            let finding = (!checks.is_empty()).then(|| dropped(
                 format!("the column is an array of the domain {domain}, whose CHECK constraints apply to each element: they are not carried to the column"),
                 "validate the elements in the loading process, or add a CHECK on the column's elements by hand",
-            );
-            return (Vec::new(), vec![finding]);
+            ));
+            return (carried.into_iter().collect(), finding.into_iter().collect());
         }
+        _ if checks.is_empty() => return (Vec::new(), Vec::new()),
         DomainColumnType::Unmapped => {
             let conditions: Vec<String> = checks
                 .iter()

@@ -266,7 +266,8 @@ impl PostgresSource {
             let table = &mut catalog.tables[index];
             let column_name = ident(&name);
             // As the converter gives a column of a domain in a script the domain's CHECKs and
-            // NOT NULL (`attnotnull` is the column's own only).
+            // NOT NULL (`attnotnull` is the column's own only; an array's elements' NOT NULL is
+            // a CHECK).
             let domains = column_domains(&types, row.get(3));
             for domain in &domains {
                 let (checks, findings) = domain_checks_of_column(
@@ -274,6 +275,7 @@ impl PostgresSource {
                     &column_name,
                     &domain.name.to_string(),
                     &domain.checks,
+                    domain.not_null,
                     DomainColumnType::of(ty.as_ref(), domain.array, &data_type),
                 );
                 table.constraints.extend(checks);

@@ -176,6 +176,34 @@ pub fn runs_on_postgres(hint: &str, ddl: &str) -> Option<migrate_testkit::PgData
     Some(database)
 }
 
+/// Runs each of `inserts` on `source` and on `target` (a conversion of it); asserts that the
+/// target takes exactly the ones the source takes, and that `rows` (a query) gives the same rows
+/// on both. Returns what the source took.
+pub fn same_verdicts(
+    source: &migrate_testkit::PgDatabase,
+    target: &migrate_testkit::PgDatabase,
+    inserts: &[&str],
+    rows: &str,
+) -> Vec<bool> {
+    let taken = |database: &migrate_testkit::PgDatabase| -> Vec<(&str, bool)> {
+        inserts
+            .iter()
+            .map(|insert| (*insert, database.sql(insert).is_ok()))
+            .collect()
+    };
+    let source_took = taken(source);
+    assert_eq!(
+        taken(target),
+        source_took,
+        "the target takes what the source takes"
+    );
+    assert_eq!(
+        target.sql(rows).unwrap_or_else(|e| panic!("{e}")),
+        source.sql(rows).unwrap_or_else(|e| panic!("{e}")),
+    );
+    source_took.into_iter().map(|(_, took)| took).collect()
+}
+
 /// Writes a table mapping of `rules` (DMS rule objects, comma-separated) beside `staging`; its
 /// `--table-mappings` arguments.
 pub fn table_mapping(staging: &Path, rules: &str) -> [String; 2] {

@@ -1,10 +1,12 @@
 //! Column definitions and constraints (inline and out-of-line), shared by every dialect.
 
+use super::postgres::AmbiguousType;
 use super::sequence::SequenceOptions;
 use super::DdlReader;
 use crate::column_refs::DomainColumnType;
 use crate::cursor::{source_ident, Cursor, ParseError, TokenRange};
 use crate::type_syntax::parse_type;
+use crate::typemap::TypeRef;
 use migrate_core::{
     Column, ColumnDefault, Constraint, ConstraintKind, ConstraintState, Deferral, ForeignKey,
     Ident, Identity, IndexOptions, LogicalType, QualifiedName, Severity, SourceDialect, Table,
@@ -88,12 +90,42 @@ impl DdlReader {
             (String::new(), LogicalType::Text)
         } else {
             let ty = parse_type(cursor, self.dialect)?;
-            let mapped = self.map_type(&ty, &object, &location);
+            // A domain or enum, found by its schema: mapped by its key.
+            let schema = table
+                .name
+                .schema
+                .as_ref()
+                .map(|s| s.value.to_ascii_uppercase());
+            let user_type = match self.dialect {
+                SourceDialect::Postgres => {
+                    self.user_type_of(&ty, schema.as_deref(), &object, &location)
+                }
+                _ => Ok(None),
+            };
+            let mapped = match &user_type {
+                Ok(Some(key)) => {
+                    let named = TypeRef {
+                        name: key.clone(),
+                        ..ty.clone()
+                    };
+                    self.map_type(&named, &object, &location)
+                }
+                Ok(None) => self.map_type(&ty, &object, &location),
+                // Reported as such: not as an unknown type too.
+                Err(AmbiguousType) => LogicalType::Text,
+            };
+            let user_type = user_type.ok().flatten();
             serial = is_serial(&ty.name);
-            domain = self.domain_columns.get(&ty.name).cloned();
+            domain = user_type
+                .as_ref()
+                .and_then(|key| self.domain_columns.get(key))
+                .cloned();
             // The target has no domains: a column of one is a column of its base type, written
             // as the domain writes it, so that a type the target keeps (`"char"`) is kept.
-            let base = domain.as_ref().and(self.user_types.get(&ty.name));
+            let base = domain
+                .as_ref()
+                .and(user_type.as_ref())
+                .and_then(|key| self.user_types.get(key));
             if let Some(base) = base {
                 domain_type = DomainColumnType::of(Some(base), ty.array_dims > 0, &mapped);
             }

@@ -58,16 +58,21 @@ impl migrate_core::ErrorClass for InputError {
 struct DomainColumn {
     /// The domain's name, as written.
     name: String,
+    /// Its key in the reader's maps (`SCHEMA.NAME`).
+    key: String,
     not_null: bool,
     default: Option<ColumnDefault>,
     /// Its COLLATE, as written.
     collation: Option<String>,
     /// Its CHECKs (on `VALUE`), with those of the domains it is over.
     checks: Vec<migrate_core::Constraint>,
-    /// The names (as written) of the domains it is over, for an ALTER DOMAIN of one of them.
+    /// The keys of the domains it is over, for an ALTER DOMAIN of one of them.
     over: Vec<String>,
     /// The columns of it (`table.column`) read so far: an ALTER DOMAIN's CHECK misses them.
     columns: Vec<String>,
+    /// The domain its elements are, for a domain over an array of one (`positions AS pos[]`):
+    /// its rules apply to each element.
+    element: Option<Box<DomainColumn>>,
 }
 
 /// Reads DDL scripts of one dialect into a catalog, file after file, so that later files can
@@ -76,10 +81,14 @@ pub struct DdlReader {
     dialect: SourceDialect,
     maps: &'static TypeMaps,
     catalog: Catalog,
-    /// PostgreSQL domains and enums, by upper-case name: they resolve to a base type.
+    /// PostgreSQL domains and enums, by upper-case `SCHEMA.NAME`: they resolve to a base type.
     user_types: HashMap<String, TypeRef>,
-    /// PostgreSQL domains' NOT NULL and DEFAULT, by upper-case name, for the columns of them.
+    /// PostgreSQL domains' NOT NULL and DEFAULT, by upper-case `SCHEMA.NAME`, for the columns
+    /// of them.
     domain_columns: HashMap<String, DomainColumn>,
+    /// The schemas of the script's last `SET search_path` (upper case), to find the domains
+    /// and enums that unqualified names refer to; `None` before any.
+    search_path: Option<Vec<String>>,
     /// Sequences of identity columns (PostgreSQL `SEQUENCE NAME s`), with the table and column,
     /// so that pg_dump's `setval` of the sequence seeds the identity.
     identity_sequences: Vec<(QualifiedName, QualifiedName, Ident)>,
@@ -106,6 +115,7 @@ impl DdlReader {
             user_types: HashMap::new(),
             identity_sequences: Vec::new(),
             domain_columns: HashMap::new(),
+            search_path: None,
             mapped_types: HashMap::new(),
             table_index: migrate_core::TableIndex::default(),
             skipped: BTreeMap::new(),
@@ -407,6 +417,9 @@ impl DdlReader {
             | "DESCRIBE" | "DESC" | "EXPLAIN" | "VACUUM" | "REINDEX" | "CLUSTER" | "CHECKPOINT"
             | "LOCK" | "UNLOCK" | "REFRESH" | "OPTIMIZE" => {
                 self.skip("query or maintenance", location);
+                Ok(())
+            }
+            "SET" if self.dialect == SourceDialect::Postgres && self.set_search_path(cursor) => {
                 Ok(())
             }
             "SET" | "USE" | "COMMIT" | "ROLLBACK" | "START" | "SAVEPOINT" | "RESET" | "CONNECT"

@@ -103,30 +103,56 @@ impl DdlReader {
     /// `CREATE DOMAIN name [AS] type [DEFAULT ...] [CONSTRAINT ...] [NOT NULL | CHECK (...)]`:
     /// columns of the domain get its base type, its NOT NULL and its DEFAULT (unless they have
     /// their own), and its CHECKs (with those of the domain it is over) as CHECKs of their table
-    /// ([`DdlReader::carry_domain_checks`]).
+    /// ([`DdlReader::carry_domain_checks`]). A domain over an array of a domain
+    /// (`positions AS pos[]`) is over the array of that one's base type, and its columns get
+    /// that one's rules for their elements.
     pub(super) fn create_domain(&mut self, cursor: &mut Cursor) -> Result<(), ParseError> {
+        let location = cursor.location();
         let name = cursor.qualified_name()?;
+        let key = user_type_key(&self.creation_schema(&name), &name.name.value);
         cursor.eat_kw("AS");
         let mut base = parse_type(cursor, self.dialect)?;
         let mut domain = DomainColumn {
             name: name.to_string(),
+            key: key.clone(),
             ..Default::default()
         };
-        // A domain over a domain (or enum) is over that one's base type, with its checks, NOT
-        // NULL, DEFAULT and COLLATE unless it has its own.
-        if base.array_dims == 0 {
-            if let Some(resolved) = self.user_types.get(&base.name) {
-                if let Some(over) = self.domain_columns.get(&base.name) {
-                    let mut over_names = over.over.clone();
-                    over_names.push(over.name.clone());
-                    domain = DomainColumn {
-                        name: domain.name,
-                        over: over_names,
-                        columns: Vec::new(),
-                        ..over.clone()
-                    };
+        let object = format!("domain {name}");
+        // Its base type is looked up from the schema it is created in, as a column's from its
+        // table's.
+        let schema = self.creation_schema(&name);
+        let base_key = self.user_type_of(&base, Some(&schema), &object, &location);
+        if let Ok(Some(base_key)) = base_key {
+            if let Some(resolved) = self.user_types.get(&base_key).cloned() {
+                let over = self.domain_columns.get(&base_key).cloned();
+                match over {
+                    // A domain over a domain (or enum) is over that one's base type, with its
+                    // checks, NOT NULL, DEFAULT and COLLATE unless it has its own.
+                    Some(over) if base.array_dims == 0 => {
+                        let mut over_keys = over.over.clone();
+                        over_keys.push(over.key.clone());
+                        domain = DomainColumn {
+                            name: domain.name,
+                            key: domain.key,
+                            over: over_keys,
+                            columns: Vec::new(),
+                            ..over
+                        };
+                    }
+                    // Over an array of one: that one's rules are its elements'.
+                    Some(over) => {
+                        domain.element = Some(Box::new(DomainColumn {
+                            columns: Vec::new(),
+                            ..over
+                        }))
+                    }
+                    None => {}
                 }
-                base = resolved.clone();
+                base = TypeRef {
+                    array_dims: resolved.array_dims + base.array_dims,
+                    text: format!("{}{}", resolved.text, "[]".repeat(base.array_dims as usize)),
+                    ..resolved
+                };
             }
         }
         while !cursor.at_end() {
@@ -155,9 +181,7 @@ impl DdlReader {
                 cursor.advance();
             }
         }
-        for key in user_type_keys(&name) {
-            self.domain_columns.insert(key, domain.clone());
-        }
+        self.domain_columns.insert(key, domain);
         self.define_user_type(name, base);
         Ok(())
     }
@@ -188,12 +212,18 @@ impl DdlReader {
         let range = cursor.skip_parens()?;
         let condition = cursor.text(range);
         let validated = !cursor.eat_kws(&["NOT", "VALID"]);
-        // By its qualified name first: another schema may have a domain of the same name.
-        let Some(domain) = user_type_keys(&name)
-            .iter()
-            .rev()
-            .find_map(|key| self.domain_columns.get(key))
-            .map(|domain| domain.name.clone())
+        let written = TypeRef {
+            name: name.name.value.to_ascii_uppercase(),
+            text: name.to_string(),
+            ..TypeRef::default()
+        };
+        let object = format!("domain {name}");
+        let Some(domain) = self
+            .user_type_of(&written, None, &object, &location)
+            .ok()
+            .flatten()
+            .and_then(|key| self.domain_columns.get(&key))
+            .map(|domain| domain.key.clone())
         else {
             self.finding(
                 Severity::Warning,
@@ -214,15 +244,9 @@ impl DdlReader {
             },
             index: IndexOptions::default(),
         };
-        // Each domain is there under each of its keys; a set lists each column once.
         let mut missed = BTreeSet::new();
-        for of_it in self
-            .domain_columns
-            .values_mut()
-            .filter(|d| d.name == domain || d.over.contains(&domain))
-        {
-            of_it.checks.push(check.clone());
-            missed.extend(of_it.columns.iter().cloned());
+        for of_it in self.domain_columns.values_mut() {
+            of_it.add_check(&domain, &check, &mut missed);
         }
         if !missed.is_empty() {
             let missed: Vec<String> = missed.into_iter().collect();
@@ -239,8 +263,9 @@ impl DdlReader {
     }
 
     /// Gives `column` of `table`, of `domain` (`column_type` says what of it), the domain's
-    /// CHECKs as CHECKs of the table ([`domain_checks_of_column`]), and records the column as one of
-    /// the domain's, for a later ALTER DOMAIN.
+    /// CHECKs (and, for an array of it, its NOT NULL) as CHECKs of the table
+    /// ([`domain_checks_of_column`]), and those of the domain its elements are, and records the
+    /// column as one of the domain's, for a later ALTER DOMAIN.
     pub(super) fn carry_domain_checks(
         &mut self,
         table: &mut Table,
@@ -253,6 +278,7 @@ impl DdlReader {
             &column.name,
             &domain.name,
             &domain.checks,
+            domain.not_null,
             column_type,
         );
         table.constraints.extend(checks);
@@ -265,10 +291,111 @@ impl DdlReader {
         for of_it in self
             .domain_columns
             .values_mut()
-            .filter(|d| d.name == domain.name)
+            .filter(|d| d.key == domain.key)
         {
             of_it.columns.push(object.clone());
         }
+        if let Some(element) = &domain.element {
+            self.carry_domain_checks(table, column, element, DomainColumnType::Array);
+        }
+    }
+
+    /// `SET [SESSION | LOCAL] search_path {TO | =} schema, ...` (or `DEFAULT`): the schemas
+    /// unqualified names of domains and enums are looked up in, and created in, after it.
+    /// False (consuming nothing) for any other SET.
+    pub(super) fn set_search_path(&mut self, cursor: &mut Cursor) -> bool {
+        let at = usize::from(cursor.is_kw_at(1, "SESSION") || cursor.is_kw_at(1, "LOCAL"));
+        if !cursor.is_kw_at(at + 1, "SEARCH_PATH") {
+            return false;
+        }
+        for _ in 0..at + 2 {
+            cursor.advance();
+        }
+        let _ = cursor.eat_kw("TO") || cursor.eat(&Token::Eq);
+        if cursor.eat_kw("DEFAULT") {
+            self.search_path = None;
+            return true;
+        }
+        let mut schemas = Vec::new();
+        while !cursor.at_end() {
+            match cursor.advance() {
+                Token::Word(word) => schemas.push(word.value.to_ascii_uppercase()),
+                Token::SingleQuotedString(schema) => schemas.push(schema.to_ascii_uppercase()),
+                _ => {}
+            }
+        }
+        self.search_path = Some(schemas);
+        true
+    }
+
+    /// The schema (upper case) a domain or enum `name` is created in: its own, or the first of
+    /// the search path (`public` by default).
+    fn creation_schema(&self, name: &QualifiedName) -> String {
+        if let Some(schema) = &name.schema {
+            return schema.value.to_ascii_uppercase();
+        }
+        self.search_path
+            .iter()
+            .flatten()
+            .find(|schema| *schema != "$USER")
+            .cloned()
+            .unwrap_or_else(|| "PUBLIC".to_string())
+    }
+
+    /// The key (`SCHEMA.NAME`) of the domain or enum the type `ty` names, as PostgreSQL finds it:
+    /// a qualified name in its schema; an unqualified one in the schemas of the script's
+    /// `SET search_path`, in order, or, without one, in `schema` (upper case: the table's or
+    /// domain's own), else `public`, else the only schema that has one; `None` when none has
+    /// it. Where that leaves several, the type is ambiguous: reported on `object`, and an
+    /// error.
+    pub(super) fn user_type_of(
+        &mut self,
+        ty: &TypeRef,
+        schema: Option<&str>,
+        object: &str,
+        location: &SourceLocation,
+    ) -> Result<Option<String>, AmbiguousType> {
+        let name = ty.name.rsplit('.').next().unwrap_or(&ty.name);
+        let defined = |schema: &str| {
+            let key = user_type_key(schema, name);
+            self.user_types.contains_key(&key).then_some(key)
+        };
+        // The type parser drops `public.` and `pg_catalog.` from the name: the text has them.
+        if let Some(written) = written_schema(&ty.text) {
+            return Ok(defined(&written));
+        }
+        if let Some(path) = &self.search_path {
+            return Ok(path.iter().find_map(|schema| defined(schema)));
+        }
+        // Without a search_path, the script's schema is unknown (`"$user"`): the table's own
+        // schema is the likely one.
+        if let Some(key) = schema.into_iter().chain(["PUBLIC"]).find_map(defined) {
+            return Ok(Some(key));
+        }
+        let suffix = format!(".{name}");
+        let mut candidates: Vec<String> = self
+            .user_types
+            .keys()
+            .filter(|key| key.ends_with(&suffix))
+            .cloned()
+            .collect();
+        candidates.sort();
+        if candidates.len() > 1 {
+            let schemas: Vec<&str> = candidates
+                .iter()
+                .filter_map(|key| key.rsplit_once('.').map(|(schema, _)| schema))
+                .collect();
+            self.finding(
+                Severity::Action,
+                "type.ambiguous",
+                object,
+                format!("the type `{}` is a domain or enum of several schemas ({}), and the script sets no search_path to tell which: the column is emitted as unbounded text", ty.text, schemas.join(", ").to_ascii_lowercase()),
+                "qualify the type with its schema in the source DDL (or add the SET search_path the script runs with), and convert again",
+                Some(location.clone()),
+            );
+            return Err(AmbiguousType);
+        }
+        Ok(candidates.pop())
     }
 
     /// Records a domain or enum: columns of it resolve to `base`, and the catalog keeps its
@@ -280,9 +407,8 @@ impl DdlReader {
                 data_type: mapped.value,
             });
         }
-        for key in user_type_keys(&name) {
-            self.user_types.insert(key, base.clone());
-        }
+        let key = user_type_key(&self.creation_schema(&name), &name.name.value);
+        self.user_types.insert(key, base);
     }
 
     /// `CREATE TYPE name AS ENUM (...)` becomes a text type sized for its longest label;
@@ -330,16 +456,42 @@ impl DdlReader {
     }
 }
 
-/// The names a column's type may give a domain or enum `name` by, as the type parser writes
-/// them (upper case): unqualified, and qualified unless its schema is one the parser drops
-/// (`public.t` is read as `T`). pg_dump qualifies every type of a schema besides `public`.
-fn user_type_keys(name: &QualifiedName) -> Vec<String> {
-    let unqualified = name.name.value.to_ascii_uppercase();
-    let qualified = name
-        .schema
-        .as_ref()
-        .map(|schema| format!("{}.{unqualified}", schema.value.to_ascii_uppercase()));
-    std::iter::once(unqualified).chain(qualified).collect()
+/// A type name that is a domain or enum of several schemas, and which one can't be told
+/// ([`DdlReader::user_type_of`]): reported where it is found.
+#[derive(Debug)]
+pub(super) struct AmbiguousType;
+
+impl DomainColumn {
+    /// Gives the domain the CHECK `check` an ALTER DOMAIN adds to the domain of key `domain`,
+    /// if it is that one or over it, or its elements are; the columns that miss it go to
+    /// `missed`.
+    fn add_check(&mut self, domain: &str, check: &Constraint, missed: &mut BTreeSet<String>) {
+        if self.key == domain || self.over.iter().any(|over| over == domain) {
+            self.checks.push(check.clone());
+            missed.extend(self.columns.iter().cloned());
+        }
+        if let Some(element) = &mut self.element {
+            element.add_check(domain, check, missed);
+        }
+    }
+}
+
+/// The key of a domain or enum `name` of `schema` (upper case) in the reader's maps.
+fn user_type_key(schema: &str, name: &str) -> String {
+    format!("{schema}.{}", name.to_ascii_uppercase())
+}
+
+/// The schema a type's text names it in (`public.code`, `"A".code[]`), upper case, if any.
+fn written_schema(text: &str) -> Option<String> {
+    let name: String = text
+        .split(['(', '['])
+        .next()
+        .unwrap_or(text)
+        .chars()
+        .filter(|c| *c != '"' && !c.is_whitespace())
+        .collect();
+    let (schema, _) = name.rsplit_once('.')?;
+    Some(schema.to_ascii_uppercase())
 }
 
 #[cfg(test)]
@@ -452,20 +604,30 @@ mod tests {
              CREATE TABLE t (l poslist, a nn[], n nn);",
         );
         let table = &catalog.tables[0];
-        // Text in place of its base type, and an array: neither gets a CHECK.
+        // An array gets its domain's CHECKs, not its elements': those are reported, and their
+        // NOT NULL is a CHECK on the elements.
         assert_eq!(
             table
                 .constraints
                 .iter()
                 .map(|c| &c.kind)
                 .collect::<Vec<_>>(),
-            [&ConstraintKind::Check("n >= 0".into())]
+            [
+                &ConstraintKind::Check("cardinality(l) < 5".into()),
+                &ConstraintKind::Check(
+                    "array_to_string(a, ',', '0') = array_to_string(a, ',', '1')".into()
+                ),
+                &ConstraintKind::Check("n >= 0".into())
+            ]
         );
         // The DEFAULT and NOT NULL of `nn` are its elements' in `a`.
         let [l, a, n] = &table.columns[..] else {
             panic!("{:?}", table.columns);
         };
-        assert_eq!(l.data_type, LogicalType::Text);
+        assert_eq!(
+            l.data_type,
+            LogicalType::Array(Box::new(LogicalType::Integer))
+        );
         assert!(a.nullable && a.default.is_none(), "{a:?}");
         assert!(!n.nullable && n.default.is_some(), "{n:?}");
         let dropped: Vec<&str> = catalog
