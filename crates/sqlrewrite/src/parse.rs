@@ -4,9 +4,13 @@
 use crate::error::RewriteError;
 use migrate_core::SourceDialect;
 use sqlparser::ast::{Expr, Query, Statement, Visit, Visitor};
-use sqlparser::dialect::{Dialect, HiveDialect, MySqlDialect, OracleDialect, PostgreSqlDialect};
+use sqlparser::dialect::{
+    Dialect, HiveDialect, MySqlDialect, OracleDialect, PostgreSqlDialect, Precedence,
+};
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+use std::any::TypeId;
 use std::ops::ControlFlow;
 
 /// sqlparser's own default, stated here so the limit is visible: deeper input is refused with
@@ -22,9 +26,110 @@ pub(crate) fn dialect(from: SourceDialect) -> Box<dyn Dialect> {
     match from {
         SourceDialect::Oracle => Box::new(OracleDialect {}),
         SourceDialect::Hive => Box::new(HiveDialect {}),
-        SourceDialect::Mysql => Box::new(MySqlDialect {}),
+        SourceDialect::Mysql => Box::new(MySql),
         SourceDialect::Postgres => Box::new(PostgreSqlDialect {}),
     }
+}
+
+/// sqlparser's MySQL dialect but for the logical `XOR`, which it binds as tightly as the bitwise
+/// operators: `a > 0 XOR b > 0` was read `(a > (0 XOR b)) > 0`. MySQL's binds more loosely than
+/// AND and more tightly than OR (`a OR b XOR c AND d` is `a OR (b XOR (c AND d))`). It is
+/// [`MySqlDialect`] to the parser's checks (`dialect()`), and forwards every method that
+/// MySqlDialect overrides (sqlparser 0.63's list: check it when sqlparser is upgraded).
+#[derive(Debug)]
+struct MySql;
+
+const MYSQL: MySqlDialect = MySqlDialect {};
+
+/// Forwards methods without arguments to [`MySqlDialect`].
+macro_rules! forward_to_mysql {
+    ($($method:ident),* $(,)?) => {
+        $(fn $method(&self) -> bool {
+            MYSQL.$method()
+        })*
+    };
+}
+
+impl Dialect for MySql {
+    fn dialect(&self) -> TypeId {
+        TypeId::of::<MySqlDialect>()
+    }
+
+    fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
+        match &parser.peek_token_ref().token {
+            Token::Word(word) if word.keyword == Keyword::XOR => {
+                let (and, or) = (
+                    self.prec_value(Precedence::And),
+                    self.prec_value(Precedence::Or),
+                );
+                Some(Ok(or + (and - or) / 2))
+            }
+            _ => MYSQL.get_next_precedence(parser),
+        }
+    }
+
+    fn is_identifier_start(&self, ch: char) -> bool {
+        MYSQL.is_identifier_start(ch)
+    }
+
+    fn is_identifier_part(&self, ch: char) -> bool {
+        MYSQL.is_identifier_part(ch)
+    }
+
+    fn is_delimited_identifier_start(&self, ch: char) -> bool {
+        MYSQL.is_delimited_identifier_start(ch)
+    }
+
+    fn identifier_quote_style(&self, identifier: &str) -> Option<char> {
+        MYSQL.identifier_quote_style(identifier)
+    }
+
+    fn parse_infix(
+        &self,
+        parser: &mut Parser,
+        expr: &Expr,
+        precedence: u8,
+    ) -> Option<Result<Expr, ParserError>> {
+        MYSQL.parse_infix(parser, expr, precedence)
+    }
+
+    fn parse_statement(&self, parser: &mut Parser) -> Option<Result<Statement, ParserError>> {
+        MYSQL.parse_statement(parser)
+    }
+
+    fn is_table_factor_alias(&self, explicit: bool, kw: &Keyword, parser: &mut Parser) -> bool {
+        MYSQL.is_table_factor_alias(explicit, kw, parser)
+    }
+
+    forward_to_mysql!(
+        supports_string_literal_backslash_escape,
+        supports_string_literal_concatenation,
+        ignores_wildcard_escapes,
+        supports_numeric_prefix,
+        supports_bitwise_shift_operators,
+        supports_multiline_comment_hints,
+        require_interval_qualifier,
+        supports_limit_comma,
+        supports_create_table_select,
+        supports_insert_set,
+        supports_user_host_grantee,
+        supports_table_hints,
+        requires_single_line_comment_whitespace,
+        supports_match_against,
+        supports_select_modifiers,
+        supports_set_names,
+        supports_comma_separated_set_assignments,
+        supports_update_order_by,
+        supports_data_type_signed_suffix,
+        supports_cross_join_constraint,
+        supports_double_ampersand_operator,
+        supports_binary_kw_as_cast,
+        supports_comment_optimizer_hint,
+        supports_constraint_keyword_without_name,
+        supports_key_column_option,
+        supports_group_by_with_modifier,
+        supports_left_associative_joins_without_parens,
+    );
 }
 
 /// Parses exactly one query (a trailing `;` is allowed).
@@ -491,6 +596,44 @@ mod tests {
             Err(RewriteError::NotA { .. })
         ));
         assert!(query("SELECT 1;", SourceDialect::Postgres).is_ok());
+    }
+
+    /// MySQL's XOR binds more loosely than AND and comparisons, more tightly than OR, and from
+    /// the left; everything else parses as with sqlparser's MySQL dialect.
+    #[test]
+    fn mysql_xor_binds_between_and_and_or() {
+        use sqlparser::ast::BinaryOperator::{And, Gt, Or, Xor};
+        let op = |expr: &Expr| match expr {
+            Expr::BinaryOp { op, .. } => Some(op.clone()),
+            _ => None,
+        };
+        let sides = |expr: &Expr| match expr {
+            Expr::BinaryOp { left, right, .. } => ((**left).clone(), (**right).clone()),
+            _ => panic!("{expr:?}"),
+        };
+        let tree = expression("a > 0 XOR b > 0", SourceDialect::Mysql).unwrap();
+        let (left, right) = sides(&tree);
+        assert_eq!(
+            [op(&tree), op(&left), op(&right)],
+            [Some(Xor), Some(Gt), Some(Gt)]
+        );
+        // `a OR ((b XOR (c AND d)) XOR (NOT e))`
+        let tree = expression("a OR b XOR c AND d XOR NOT e", SourceDialect::Mysql).unwrap();
+        let (_, xors) = sides(&tree);
+        let (first, not) = sides(&xors);
+        let (_, and) = sides(&first);
+        assert_eq!(
+            [op(&tree), op(&xors), op(&first), op(&and)],
+            [Some(Or), Some(Xor), Some(Xor), Some(And)]
+        );
+        assert!(matches!(not, Expr::UnaryOp { .. }), "{not:?}");
+        let sql =
+            "SELECT `a` DIV 2, 'x' 'y', a && b, s LIKE 'a\\_' FROM t USE INDEX (i) LIMIT 1, 2";
+        let mysql = Parser::new(&MySqlDialect {})
+            .try_with_sql(sql)
+            .and_then(|mut parser| parser.parse_query())
+            .unwrap();
+        assert_eq!(query(sql, SourceDialect::Mysql).unwrap(), *mysql);
     }
 
     #[test]

@@ -73,6 +73,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql_arithmetic::ZERO_NAME,
     mysql_arithmetic::XOR_NAME,
     mysql_booleans::NAME,
+    mysql_booleans::XOR_NAME,
     mysql_functions::GREATEST_NAME,
     mysql_functions::SUBSTRING_NAME,
     mysql_functions::EXTRACT_NAME,
@@ -402,6 +403,8 @@ impl VisitorMut for Rewriter<'_> {
         // After the calls: DATE_ADD has become `d + INTERVAL ...`.
         mysql_interval::date_interval_keeps_date(expr, self.ctx);
         mysql_interval::conditions_in_expr(expr, self.ctx);
+        // After its operands have become conditions.
+        mysql_booleans::xor(expr, self.ctx);
         mysql_booleans::operands(expr, self.ctx);
         // After the boolean operands have become integers.
         mysql_arithmetic::arithmetic(expr, self.ctx);

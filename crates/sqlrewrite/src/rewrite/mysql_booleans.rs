@@ -32,6 +32,11 @@
 //! (`JSON_OBJECT('k', a = b)`), which write a condition as JSON `true`/`false` in MySQL too.
 //! Inside `AVG` on Redshift, whose `AVG` of an integer is an integer (`0.33` would be `0`), the
 //! number is `1.0000`/`0.0000`, which gives MySQL's 4 decimal places.
+//!
+//! `logical_xor`: MySQL's `a XOR b` is NULL when an operand is, else true when exactly one is;
+//! the targets have no logical XOR, but `a <> b` of booleans is just that. A number operand
+//! (not a column: `numeric_condition_to_comparison` has made those conditions) is a condition
+//! as MySQL reads it, `n <> 0`.
 
 use super::Ctx;
 use crate::ast::{
@@ -44,6 +49,7 @@ use sqlparser::ast::{
 };
 
 pub(crate) const NAME: &str = "condition_as_number";
+pub(crate) const XOR_NAME: &str = "logical_xor";
 
 /// Functions whose value is one of their arguments: a boolean stays one when they all are
 /// (`COALESCE(a = b, c = d)` is a condition the targets take as it is).
@@ -160,6 +166,42 @@ pub(crate) fn operands(expr: &mut Expr, ctx: &mut Ctx) {
         }
         _ => {}
     }
+}
+
+/// `logical_xor` (see the module's documentation), after the operands have become conditions.
+pub(crate) fn xor(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    let Expr::BinaryOp {
+        left,
+        op: op @ BinaryOperator::Xor,
+        right,
+    } = expr
+    else {
+        return;
+    };
+    for operand in [&mut **left, &mut **right] {
+        // A boolean or a number here would both be right, differently: `2 XOR 3` is false in
+        // MySQL, `2 <> 3` true.
+        if is_unknown(operand, ctx) {
+            ctx.log.warning(
+                "function.semantics",
+                format!("the operand {operand} of a logical XOR is of unknown type (a column of another view or of a derived table): it is compared as a boolean"),
+                format!("if it is a number, compare it with 0 in the source's view ({operand} <> 0: MySQL reads a non-zero number as true) and convert again"),
+            );
+        }
+        if is_number(operand, ctx) {
+            let value = std::mem::replace(operand, Expr::value(Value::Null));
+            *operand = Expr::BinaryOp {
+                left: Box::new(value),
+                op: BinaryOperator::NotEq,
+                right: Box::new(number(0)),
+            };
+        }
+    }
+    *op = BinaryOperator::NotEq;
+    ctx.log.applied(XOR_NAME);
 }
 
 /// Two values compared: a boolean compared with a number becomes a number.

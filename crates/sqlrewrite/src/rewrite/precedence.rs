@@ -9,6 +9,9 @@ use std::ops::ControlFlow;
 
 pub(crate) struct Precedence;
 
+/// How tightly a comparison binds, in [`binding`]'s scale.
+const COMPARISON: u8 = 4;
+
 /// How tightly an expression binds as an operand, PostgreSQL's order (higher binds tighter);
 /// `None` for one that needs no parentheses anywhere (a column, a call, a literal, a CASE...).
 fn binding(expr: &Expr) -> Option<u8> {
@@ -17,7 +20,7 @@ fn binding(expr: &Expr) -> Option<u8> {
         Expr::BinaryOp { op, .. } => match op {
             B::Or => 1,
             B::And => 2,
-            B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::Spaceship => 4,
+            B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::Spaceship => COMPARISON,
             B::Plus | B::Minus => 7,
             B::Multiply | B::Divide | B::Modulo => 8,
             B::PGExp => 9,
@@ -67,7 +70,9 @@ impl VisitorMut for Precedence {
         };
         match expr {
             Expr::BinaryOp { left, right, .. } => {
-                guard(left, own, false);
+                // Comparisons don't chain in the targets (`a > 0 <> b > 0` is refused):
+                // a comparison compared gets its parentheses on either side.
+                guard(left, own, own == COMPARISON);
                 guard(right, own, true);
             }
             Expr::UnaryOp { expr: operand, .. }

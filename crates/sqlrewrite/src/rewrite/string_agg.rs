@@ -9,7 +9,7 @@ use migrate_core::TargetDialect;
 use sqlparser::ast::{
     DataType, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
-    OrderByExpr, OrderByOptions, Query, Select, Value, Visit, Visitor,
+    OrderByExpr, OrderByOptions, Query, Select, Value, Visit, Visitor, WindowType,
 };
 use std::ops::ControlFlow;
 
@@ -27,9 +27,10 @@ pub(crate) struct Parts {
 /// `string_agg_to_listagg`: PostgreSQL `string_agg([DISTINCT] x, sep ORDER BY ..)` is Redshift's
 /// `LISTAGG([DISTINCT] x, sep) WITHIN GROUP (ORDER BY ..)` (a FILTER has become a CASE already,
 /// see `aggregate_filter`). Only calls with an ORDER BY come here; the others are renamed by the
-/// function map (`postgres.string_agg`).
+/// function map (`postgres.string_agg`). A window (`OVER`) stays one, Redshift's LISTAGG being a
+/// window function too: what its OVER may hold is checked by [`redshift_sort_aggregates`].
 pub(crate) fn string_agg_to_listagg(function: &Function, ctx: &mut Ctx) -> Option<Expr> {
-    let parts = list_of(function).and_then(|list| {
+    let parts = arguments(function).and_then(|list| {
         let [value, separator] = <[Expr; 2]>::try_from(plain(&list.args)?).ok()?;
         if !function.within_group.is_empty() {
             return None;
@@ -77,7 +78,15 @@ pub(crate) fn listagg_to_string_agg(function: &Function, ctx: &mut Ctx) -> Optio
 
 /// The argument list of a call that has nothing [`convert`] can't carry (OVER, FILTER, ...).
 pub(crate) fn list_of(function: &Function) -> Option<&FunctionArgumentList> {
-    if function.over.is_some() || function.filter.is_some() || function.null_treatment.is_some() {
+    if function.over.is_some() {
+        return None;
+    }
+    arguments(function)
+}
+
+/// [`list_of`] a call that may be a window (`OVER`).
+fn arguments(function: &Function) -> Option<&FunctionArgumentList> {
+    if function.filter.is_some() || function.null_treatment.is_some() {
         return None;
     }
     match &function.args {
@@ -138,7 +147,8 @@ pub(crate) fn rewrite(
 ///
 /// PostgreSQL requires the ORDER BY of a DISTINCT aggregate to be its argument, here the text
 /// form: ordering by the value itself becomes ordering by its text (reported, since numbers and
-/// dates may sort differently); ordering by anything else is not converted.
+/// dates may sort differently); ordering by a constant is dropped, by anything else is not
+/// converted.
 fn convert(function: &Function, parts: Parts, to: TargetDialect) -> Option<(Expr, bool)> {
     let Parts {
         distinct,
@@ -151,6 +161,9 @@ fn convert(function: &Function, parts: Parts, to: TargetDialect) -> Option<(Expr
         TargetDialect::Redshift => ("LISTAGG", value, Vec::new(), order_by),
         TargetDialect::Postgres => {
             let text = cast(value.clone(), DataType::Text);
+            // A constant orders nothing (Oracle's `ORDER BY NULL`: any order), and PostgreSQL
+            // takes none beside DISTINCT.
+            order_by.retain(|order| !matches!(order.expr, Expr::Value(_)));
             if distinct && !order_by.is_empty() {
                 if order_by.iter().any(|order| order.expr != value) {
                     return None;
@@ -188,11 +201,12 @@ const SORT_BASED: &[&str] = &["LISTAGG", "PERCENTILE_CONT", "MEDIAN"];
 
 /// Redshift refuses a SELECT whose LISTAGG, PERCENTILE_CONT and MEDIAN calls are not all ordered
 /// the same way (`WITHIN GROUP (ORDER BY ..)`; `MEDIAN(x)` is ordered by `x`; a LISTAGG without
-/// WITHIN GROUP by nothing), or stand beside another aggregate with DISTINCT; and a LISTAGG whose
-/// delimiter is not a string constant, or with Oracle's `ON OVERFLOW`. Reported for any source,
-/// once the SELECT's calls are rewritten (GROUP_CONCAT and STRING_AGG are LISTAGG by then); the
-/// calls of its subqueries are their own SELECT's. Window calls (`OVER`) are computed apart: they
-/// are only held to the last two rules.
+/// WITHIN GROUP by nothing), or stand beside another aggregate with DISTINCT; a LISTAGG whose
+/// delimiter is not a string constant, or with Oracle's `ON OVERFLOW`; and any of them as a
+/// window whose OVER holds more than PARTITION BY (an ORDER BY, a frame, a named window: its
+/// window functions' syntax). Reported for any source, once the SELECT's calls are rewritten
+/// (GROUP_CONCAT and STRING_AGG are LISTAGG by then); the calls of its subqueries are their own
+/// SELECT's. Window calls are computed apart: they are only held to the last three rules.
 pub(crate) fn redshift_sort_aggregates(select: &Select, ctx: &mut Ctx) {
     if ctx.to != TargetDialect::Redshift {
         return;
@@ -222,6 +236,23 @@ pub(crate) fn redshift_sort_aggregates(select: &Select, ctx: &mut Ctx) {
             problems.push((
                 format!("`{call}`: Redshift's LISTAGG has no ON OVERFLOW"),
                 "drop ON OVERFLOW (Redshift fails on a list longer than 65535 bytes)",
+            ));
+        }
+    }
+    for call in calls.found.iter().filter(|call| is_named(call, SORT_BASED)) {
+        let partitions_only = match &call.over {
+            None => true,
+            Some(WindowType::WindowSpec(spec)) => {
+                spec.window_name.is_none()
+                    && spec.order_by.is_empty()
+                    && spec.window_frame.is_none()
+            }
+            Some(WindowType::NamedWindow(_)) => false,
+        };
+        if !partitions_only {
+            problems.push((
+                format!("`{call}`: Redshift's {} window takes only PARTITION BY in OVER (no ORDER BY, frame or named window)", builtin_name(call).unwrap_or_default()),
+                "compute it in a subquery that joins each row to the rows its window takes (t2.p = t.p AND t2.q <= t.q for OVER (PARTITION BY p ORDER BY q)), grouped by the row's key, joined back",
             ));
         }
     }
