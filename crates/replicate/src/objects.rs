@@ -1,8 +1,8 @@
 //! What the source holds besides tables, which `replicate` does not copy: one warning that
 //! counts them per kind and names the first few ([`not_copied`]).
 
-use migrate_core::{Catalog, Finding, QualifiedName, RoutineKind, Severity, TargetDialect};
-use migrate_source::Source;
+use migrate_core::{Finding, QualifiedName, Severity, TargetDialect};
+use migrate_source::{ObjectKind, OtherObjects, Source};
 use migrate_task::ValidatedTask;
 
 /// Names listed per kind; the rest are counted.
@@ -18,7 +18,7 @@ pub(crate) async fn not_copied<S: Source>(
 ) -> Option<Finding> {
     let object = format!("source {}", source.endpoint());
     let finding = match source.other_objects(schemas).await {
-        Ok(catalog) => describe(task, &catalog, schemas, object)?,
+        Ok(other) => describe(task, &other, schemas, object)?,
         Err(e) => Finding::new(
             Severity::Warning,
             "replicate.objects-not-copied",
@@ -31,65 +31,55 @@ pub(crate) async fn not_copied<S: Source>(
     Some(finding)
 }
 
-/// Kinds in the order they are listed: (singular, plural).
-fn kinds(catalog: &Catalog) -> Vec<((&'static str, &'static str), Vec<&QualifiedName>)> {
-    let views = |materialized: bool| {
-        catalog
-            .views
-            .iter()
-            .filter(|v| v.materialized == materialized)
-            .map(|v| &v.name)
-            .collect()
-    };
-    let routines = |kind: RoutineKind| {
-        catalog
-            .routines
-            .iter()
-            .filter(|r| r.kind == kind)
-            .filter_map(|r| r.name.as_ref())
-            .collect()
-    };
-    vec![
-        (("view", "views"), views(false)),
-        (("materialized view", "materialized views"), views(true)),
-        // Indexes that no key owns: replicate creates a table's keys only.
-        (
-            ("index", "indexes"),
-            catalog.indexes.iter().map(|i| &i.name).collect(),
-        ),
-        (
-            ("sequence", "sequences"),
-            catalog.sequences.iter().map(|s| &s.name).collect(),
-        ),
-        (("function", "functions"), routines(RoutineKind::Function)),
-        (
-            ("procedure", "procedures"),
-            routines(RoutineKind::Procedure),
-        ),
-        (("trigger", "triggers"), routines(RoutineKind::Trigger)),
-        (("event", "events"), routines(RoutineKind::Event)),
-        (("type", "types"), routines(RoutineKind::Type)),
-        (("package", "packages"), routines(RoutineKind::Package)),
-    ]
+/// How a kind is named: (singular, plural).
+fn words(kind: ObjectKind) -> (&'static str, &'static str) {
+    match kind {
+        ObjectKind::View => ("view", "views"),
+        ObjectKind::MaterializedView => ("materialized view", "materialized views"),
+        ObjectKind::Index => ("index", "indexes"),
+        ObjectKind::Sequence => ("sequence", "sequences"),
+        ObjectKind::Function => ("function", "functions"),
+        ObjectKind::Procedure => ("procedure", "procedures"),
+        ObjectKind::Trigger => ("trigger", "triggers"),
+        ObjectKind::Event => ("event", "events"),
+        ObjectKind::Type => ("type", "types"),
+        ObjectKind::ForeignKey => ("foreign key", "foreign keys"),
+        ObjectKind::ExclusionConstraint => ("exclusion constraint", "exclusion constraints"),
+        ObjectKind::ForeignTable => ("foreign table", "foreign tables"),
+        ObjectKind::EventTrigger => ("event trigger", "event triggers"),
+        ObjectKind::Extension => ("extension", "extensions"),
+    }
 }
 
 fn describe(
     task: &ValidatedTask,
-    catalog: &Catalog,
+    other: &OtherObjects,
     schemas: &[String],
     object: String,
 ) -> Option<Finding> {
-    // One schema: names without it, as the user knows them.
+    // One schema: names without it, as the user knows them. A constraint's name is unique per
+    // table only: named with its table.
     let named = |name: &QualifiedName| match schemas {
         [_] => name.name.value.clone(),
         _ => name.to_string(),
     };
-    let listed: Vec<String> = kinds(catalog)
-        .into_iter()
-        .filter(|(_, names)| !names.is_empty())
-        .map(|((one, many), names)| {
+    let mut kinds: Vec<ObjectKind> = other.objects.iter().map(|o| o.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    let listed: Vec<String> = kinds
+        .iter()
+        .map(|&kind| {
+            let names: Vec<String> = other
+                .objects
+                .iter()
+                .filter(|o| o.kind == kind)
+                .map(|o| match &o.table {
+                    Some(table) => format!("{} on {}", o.name.name.value, named(table)),
+                    None => named(&o.name),
+                })
+                .collect();
+            let (one, many) = words(kind);
             let kind = if names.len() == 1 { one } else { many };
-            let names: Vec<String> = names.iter().map(|n| named(n)).collect();
             format!("{} {kind} ({})", names.len(), first_few(&names))
         })
         .collect();
@@ -97,7 +87,7 @@ fn describe(
     // view's query it may not see) or lists apart (PostgreSQL rules and policies).
     // A MySQL schema hides its triggers and its events: one finding each.
     let notes = distinct(
-        catalog
+        other
             .findings
             .iter()
             .map(|f| format!("{} ({})", f.object, f.code)),
@@ -107,7 +97,7 @@ fn describe(
     }
     if listed.is_empty() {
         // Nothing to convert: only discovery's own findings, and what to do about them.
-        let actions = distinct(catalog.findings.iter().map(|f| f.action.clone()));
+        let actions = distinct(other.findings.iter().map(|f| f.action.clone()));
         return Some(Finding::new(
             Severity::Warning,
             "replicate.objects-not-copied",
@@ -129,31 +119,60 @@ fn describe(
             first_few(&notes)
         ));
     }
-    let target = match crate::target_dialect(task) {
-        TargetDialect::Redshift => "redshift",
-        TargetDialect::Postgres => "postgres",
-    };
-    let schema_flags: String = schemas
-        .iter()
-        .map(|s| format!(" --schema {}", shell_quoted(s)))
-        .collect();
-    let mut action = format!(
-        "convert them with `migrate convert --source {}{schema_flags} --target {target}` (see docs/convert.md) and create them on the target",
-        shell_quoted(&task.source.without_password())
-    );
-    if catalog
-        .routines
-        .iter()
-        .any(|r| r.kind == RoutineKind::Trigger)
-    {
-        action.push_str("; create the triggers only once change capture no longer applies changes to their tables (the changes it applies carry the rows the source's triggers wrote)");
+    let target = crate::target_dialect(task);
+    let has = |kind| kinds.contains(&kind);
+    // What `migrate convert --source` reads and writes; the rest is said apart.
+    let converted = kinds.iter().any(|k| {
+        !matches!(
+            k,
+            ObjectKind::ExclusionConstraint
+                | ObjectKind::ForeignTable
+                | ObjectKind::EventTrigger
+                | ObjectKind::Extension
+        )
+    });
+    let mut actions = Vec::new();
+    if converted {
+        let schema_flags: String = schemas
+            .iter()
+            .map(|s| format!(" --schema {}", shell_quoted(s)))
+            .collect();
+        let name = match target {
+            TargetDialect::Redshift => "redshift",
+            TargetDialect::Postgres => "postgres",
+        };
+        actions.push(format!(
+            "convert them with `migrate convert --source {}{schema_flags} --target {name}` (see docs/convert.md) and create them on the target",
+            shell_quoted(&task.source.without_password())
+        ));
+    }
+    if has(ObjectKind::ForeignKey) {
+        actions.push("create the foreign keys (its `ALTER TABLE ... ADD ... FOREIGN KEY` statements) once the load is done: chunks load in any order".into());
+    }
+    if has(ObjectKind::Trigger) {
+        actions.push("create the triggers only once change capture no longer applies changes to their tables (the changes it applies carry the rows the source's triggers wrote)".into());
+    }
+    if has(ObjectKind::ExclusionConstraint) {
+        actions.push(match target {
+            TargetDialect::Postgres => "`migrate convert` does not write exclusion constraints: add them once the load is done (ALTER TABLE ... ADD EXCLUDE, as `pg_dump --section=post-data` shows them) where the target's column types allow it (a range column is text there)",
+            TargetDialect::Redshift => "Redshift has no exclusion constraints: check their rule in the target by other means",
+        }.to_string());
+    }
+    if has(ObjectKind::ForeignTable) {
+        actions.push("foreign tables are not copied: create them on the target (CREATE FOREIGN TABLE), or copy their rows into a table there".into());
+    }
+    if has(ObjectKind::EventTrigger) || has(ObjectKind::Extension) {
+        actions.push(match target {
+            TargetDialect::Postgres => "create the extensions and event triggers the target needs by hand (CREATE EXTENSION, CREATE EVENT TRIGGER; `migrate convert` writes neither), the extensions before the objects that use them",
+            TargetDialect::Redshift => "Redshift has no extensions or event triggers: replace what the ones the source has do",
+        }.to_string());
     }
     Some(Finding::new(
         Severity::Warning,
         "replicate.objects-not-copied",
         object,
         message,
-        action,
+        actions.join("; "),
     ))
 }
 

@@ -55,8 +55,15 @@ pub use sql::{quote_ident, table_sql_name};
 
 use arrow_array::RecordBatch;
 use futures::stream::BoxStream;
-use migrate_core::{Catalog, SourceDialect, Table};
-use migrate_source::{Chunk, ChunkChecksum, JsonText, KeyedHash, ReadSpec};
+use migrate_core::{Catalog, Ident, QualifiedName, RoutineKind, SourceDialect, Table};
+use migrate_source::{
+    Chunk, ChunkChecksum, JsonText, KeyedHash, ObjectKind, OtherObject, OtherObjects, ReadSpec,
+};
+use mysql_async::prelude::Queryable;
+
+/// The foreign keys of `{schemas}` (`CONSTRAINT_SCHEMA`): schema, name, table.
+const FOREIGN_KEYS: &str = "SELECT CONSTRAINT_SCHEMA, CONSTRAINT_NAME, TABLE_NAME
+  FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE {schemas} ORDER BY 1, 3, 2";
 
 impl migrate_source::Source for MysqlSource {
     type Error = SourceError;
@@ -98,10 +105,68 @@ impl migrate_source::Source for MysqlSource {
         preflight::widest_keys(self, table, keys).await
     }
 
-    async fn other_objects(&self, schemas: &[String]) -> Result<Catalog, SourceError> {
+    /// [`MysqlSource::discover_objects`]' objects (the definitions it reads cost little: the
+    /// server stores them as text), and the foreign keys ([`FOREIGN_KEYS`]).
+    async fn other_objects(&self, schemas: &[String]) -> Result<OtherObjects, SourceError> {
         let mut catalog = Catalog::default();
         self.discover_objects(Some(schemas), &mut catalog).await?;
-        Ok(catalog)
+        let object = |kind, name: &QualifiedName| OtherObject {
+            kind,
+            name: name.clone(),
+            table: None,
+        };
+        let mut objects: Vec<OtherObject> = Vec::new();
+        objects.extend(
+            catalog
+                .views
+                .iter()
+                .map(|v| object(ObjectKind::View, &v.name)),
+        );
+        objects.extend(
+            catalog
+                .indexes
+                .iter()
+                .map(|i| object(ObjectKind::Index, &i.name)),
+        );
+        objects.extend(
+            catalog
+                .sequences
+                .iter()
+                .map(|s| object(ObjectKind::Sequence, &s.name)),
+        );
+        for routine in &catalog.routines {
+            let kind = match routine.kind {
+                RoutineKind::Procedure => ObjectKind::Procedure,
+                RoutineKind::Trigger => ObjectKind::Trigger,
+                RoutineKind::Event => ObjectKind::Event,
+                _ => ObjectKind::Function,
+            };
+            objects.extend(routine.name.as_ref().map(|name| object(kind, name)));
+        }
+        let context = "listing foreign keys";
+        let (filter, params) = discover::schema_filter("CONSTRAINT_SCHEMA", Some(schemas));
+        let rows: Vec<mysql_async::Row> = self
+            .conn
+            .lock()
+            .await
+            .exec(FOREIGN_KEYS.replace("{schemas}", &filter), params)
+            .await
+            .map_err(SourceError::query(context))?;
+        for mut row in rows {
+            let mut text = |i: usize| {
+                connect::get::<String>(&mut row, i, context).map(Option::unwrap_or_default)
+            };
+            let schema = Ident::new(text(0)?);
+            objects.push(OtherObject {
+                kind: ObjectKind::ForeignKey,
+                name: QualifiedName::new(Some(schema.clone()), Ident::new(text(1)?)),
+                table: Some(QualifiedName::new(Some(schema), Ident::new(text(2)?))),
+            });
+        }
+        Ok(OtherObjects {
+            objects,
+            findings: catalog.findings,
+        })
     }
 
     async fn snapshot(&self, readers: usize) -> Result<MysqlSnapshot, SourceError> {

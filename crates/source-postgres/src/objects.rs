@@ -8,6 +8,7 @@ use migrate_core::{
     Catalog, Finding, Index, IndexKind, IndexOptions, Partition, PartitionMethod, Partitioning,
     QualifiedName, Routine, RoutineKind, Sequence, Severity, View, ViewOptions,
 };
+use migrate_source::{ObjectKind, OtherObject, OtherObjects};
 
 /// Schemas of the server itself, and objects that extensions own (they come back with the
 /// extension, not with a migration).
@@ -115,15 +116,77 @@ SELECT n.nspname::text, p.proname::text, p.prokind::text,
                       AND e.evtname LIKE 'migrate\\_%')
  ORDER BY 1, 2";
 
-/// Enums, domains, ranges and composite types of their own (not a table's row type; a range's
-/// multirange comes with it).
-const TYPES: &str = "
-SELECT n.nspname::text, t.typname::text
+/// Everything [`PostgresSource::other_objects`] lists, by kind, schema, name, and the table of a
+/// constraint, rule or policy (whose names are unique per table only): the objects of
+/// [`PostgresSource::discover_objects`] (the same filters, names only: reading a view's or a
+/// routine's definition deparses it), enums, domains, ranges and composite types of their own
+/// (not a table's row type; a range's multirange comes with it), foreign keys and exclusion
+/// constraints (a partition's copies of its parent's left out), foreign tables, and, of the
+/// whole database, event triggers (but the one migrate's change capture installs beside its
+/// publication, see [`ROUTINES`]) and extensions (but `plpgsql`, which every database has).
+const OTHER_OBJECTS: &str = "
+SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                      ELSE 'foreign table' END, n.nspname::text, c.relname::text, NULL::text
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('v', 'm', 'f') AND {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'sequence', n.nspname::text, c.relname::text, NULL
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'S' AND {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'i', 'a'))
+UNION ALL
+SELECT 'index', n.nspname::text, ic.relname::text, NULL
+  FROM pg_index i
+  JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+  JOIN pg_class t ON t.oid = i.indrelid
+ WHERE {user} AND t.relkind IN ('r', 'p', 'm') AND NOT t.relispartition
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, n.nspname::text,
+       p.proname::text, NULL
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype IN ('e', 'i'))
+   AND NOT EXISTS (SELECT 1 FROM pg_event_trigger e JOIN pg_publication pb ON pb.pubname = e.evtname
+                    WHERE e.evtfoid = p.oid AND p.proname = e.evtname
+                      AND e.evtname LIKE 'migrate\\_%')
+UNION ALL
+SELECT 'trigger', n.nspname::text, t.tgname::text, NULL
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT t.tgisinternal AND {user}
+UNION ALL
+SELECT 'type', n.nspname::text, t.typname::text, NULL
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
  WHERE t.typtype IN ('e', 'd', 'r', 'c') AND {user}
    AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
- ORDER BY 1, 2";
+UNION ALL
+SELECT CASE k.contype WHEN 'f' THEN 'foreign key' ELSE 'exclusion constraint' END,
+       n.nspname::text, k.conname::text, c.relname::text
+  FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE k.contype IN ('f', 'x') AND k.conparentid = 0 AND {user}
+UNION ALL
+SELECT 'rule', n.nspname::text, r.rulename::text, c.relname::text
+  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE r.rulename <> '_RETURN' AND {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = r.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'policy', n.nspname::text, p.polname::text, c.relname::text
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE {user}
+UNION ALL
+SELECT 'event trigger', NULL, e.evtname::text, NULL
+  FROM pg_event_trigger e
+ WHERE NOT (e.evtname LIKE 'migrate\\_%'
+            AND EXISTS (SELECT 1 FROM pg_publication pb WHERE pb.pubname = e.evtname))
+UNION ALL
+SELECT 'extension', NULL, x.extname::text, NULL FROM pg_extension x WHERE x.extname <> 'plpgsql'
+ ORDER BY 2, 4, 3";
 
 const TRIGGERS: &str = "
 SELECT n.nspname::text, t.tgname::text, pg_get_triggerdef(t.oid)
@@ -158,6 +221,19 @@ SELECT 'POLICY', p.polname::text, n.nspname::text, c.relname::text
   JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE {user}
  ORDER BY 3, 4, 1, 2";
+
+/// The finding about a rule or a row-level security policy (`word`: `RULE` or `POLICY`) on
+/// `table`, named as the converter names them in a script (pg_dump's `CREATE RULE r AS ON
+/// INSERT TO s.t`): by their own name, which is unique per table only.
+fn unsupported(word: &str, name: String, table: QualifiedName) -> Finding {
+    Finding::new(
+        Severity::Action,
+        "object.unsupported",
+        format!("{} {}", word.to_ascii_lowercase(), ident(&name)),
+        format!("CREATE {word} has no equivalent in the target and is not converted (on {table})"),
+        "recreate what it does by other means, or drop it",
+    )
+}
 
 /// A view's options from its `reloptions` (`check_option=local`, `security_barrier=true`, ...).
 fn view_options(reloptions: &[String]) -> ViewOptions {
@@ -278,25 +354,11 @@ impl PostgresSource {
             .map_err(SourceError::query("listing rules and policies"))?
         {
             let word: String = row.get(0);
-            // Named as the converter names them in a script (pg_dump's `CREATE RULE r AS ON
-            // INSERT TO s.t`): by their own name, which is unique per table only.
-            catalog.findings.push(Finding::new(
-                Severity::Action,
-                "object.unsupported",
-                format!(
-                    "{} {}",
-                    word.to_ascii_lowercase(),
-                    ident(&row.get::<_, String>(1))
-                ),
-                format!(
-                    "CREATE {word} has no equivalent in the target and is not converted (on {})",
-                    name(row.get(2), row.get(3))
-                ),
-                "recreate what it does by other means, or drop it",
-            ));
+            catalog
+                .findings
+                .push(unsupported(&word, row.get(1), name(row.get(2), row.get(3))));
         }
-        // The partitions of the catalog's tables: none to read for a catalog without tables
-        // (`other_objects`).
+        // The partitions of the catalog's tables: none to read for a catalog without tables.
         if catalog.tables.is_empty() {
             return Ok(());
         }
@@ -334,27 +396,59 @@ impl PostgresSource {
     }
 
     /// What `schemas` hold besides base tables, for `migrate replicate` to say it does not
-    /// copy them: [`PostgresSource::discover_objects`]' objects, and the enums, domains, ranges
-    /// and composite types (as routines of kind [`RoutineKind::Type`], by name only).
-    pub async fn other_objects(&self, schemas: &[String]) -> Result<Catalog, SourceError> {
-        let mut catalog = Catalog::default();
-        self.discover_objects(Some(schemas), &mut catalog).await?;
-        for row in self
+    /// copy them, by name ([`OTHER_OBJECTS`]); rules and policies as the findings of
+    /// [`PostgresSource::discover_objects`]. One statement.
+    pub async fn other_objects(&self, schemas: &[String]) -> Result<OtherObjects, SourceError> {
+        let context = "listing the objects besides tables";
+        let rows = self
             .client()
-            .query(&TYPES.replace("{user}", USER_OBJECTS), &[&schemas])
+            .query(&OTHER_OBJECTS.replace("{user}", USER_OBJECTS), &[&schemas])
             .await
-            .map_err(SourceError::query("listing types"))?
-        {
-            catalog.routines.push(Routine {
-                name: Some(QualifiedName::new(
-                    Some(ident(&row.get::<_, String>(0))),
-                    ident(&row.get::<_, String>(1)),
-                )),
-                kind: RoutineKind::Type,
-                text: String::new(),
-                location: None,
+            .map_err(SourceError::query(context))?;
+        let mut other = OtherObjects::default();
+        for row in rows {
+            let schema: Option<String> = row.get(1);
+            let name: String = row.get(2);
+            let table = row
+                .get::<_, Option<String>>(3)
+                .map(|t| QualifiedName::new(schema.as_deref().map(ident), ident(&t)));
+            let kind = match row.get::<_, &str>(0) {
+                "view" => ObjectKind::View,
+                "materialized view" => ObjectKind::MaterializedView,
+                "foreign table" => ObjectKind::ForeignTable,
+                "sequence" => ObjectKind::Sequence,
+                "index" => ObjectKind::Index,
+                "function" => ObjectKind::Function,
+                "procedure" => ObjectKind::Procedure,
+                "trigger" => ObjectKind::Trigger,
+                "type" => ObjectKind::Type,
+                "foreign key" => ObjectKind::ForeignKey,
+                "exclusion constraint" => ObjectKind::ExclusionConstraint,
+                "event trigger" => ObjectKind::EventTrigger,
+                "extension" => ObjectKind::Extension,
+                word @ ("rule" | "policy") => {
+                    let table = table.ok_or_else(|| SourceError::Protocol {
+                        context: context.into(),
+                        message: format!("{word} {name} has no table"),
+                    })?;
+                    other
+                        .findings
+                        .push(unsupported(&word.to_ascii_uppercase(), name, table));
+                    continue;
+                }
+                word => {
+                    return Err(SourceError::Protocol {
+                        context: context.into(),
+                        message: format!("unknown kind of object {word}"),
+                    })
+                }
+            };
+            other.objects.push(OtherObject {
+                kind,
+                name: QualifiedName::new(schema.as_deref().map(ident), ident(&name)),
+                table,
             });
         }
-        Ok(catalog)
+        Ok(other)
     }
 }

@@ -98,7 +98,10 @@ impl migrate_source::Source for PostgresSource {
         crate::quote_ident(name)
     }
 
-    async fn other_objects(&self, schemas: &[String]) -> Result<Catalog, SourceError> {
+    async fn other_objects(
+        &self,
+        schemas: &[String],
+    ) -> Result<migrate_source::OtherObjects, SourceError> {
         PostgresSource::other_objects(self, schemas).await
     }
 

@@ -15,7 +15,9 @@ pub use change::{
 
 use arrow_array::RecordBatch;
 use futures::stream::BoxStream;
-use migrate_core::{Catalog, ErrorClass, LogicalType, QualifiedName, SourceDialect, Table};
+use migrate_core::{
+    Catalog, ErrorClass, Finding, LogicalType, QualifiedName, SourceDialect, Table,
+};
 use std::future::Future;
 
 pub use migrate_checksum::{ChunkChecksum, JsonText};
@@ -27,6 +29,53 @@ pub struct MeasuredKey {
     pub widest: Option<u64>,
     /// The source's SQL for a row's key width, as measured: a `WHERE` on it finds the rows.
     pub expression: String,
+}
+
+/// What a source holds besides base tables, by name only: what `migrate replicate` does not
+/// copy ([`Source::other_objects`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OtherObjects {
+    pub objects: Vec<OtherObject>,
+    /// Discovery's own findings about such objects: those the user can't see, those listed
+    /// apart (PostgreSQL rules and policies, as `migrate assess` reports them).
+    pub findings: Vec<Finding>,
+}
+
+/// One object that `migrate replicate` does not copy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherObject {
+    pub kind: ObjectKind,
+    /// Without a schema for an object of the whole database (an extension, an event trigger).
+    pub name: QualifiedName,
+    /// The table of a constraint, whose name is unique per table only.
+    pub table: Option<QualifiedName>,
+}
+
+/// The kinds of [`OtherObject`], in the order they are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ObjectKind {
+    View,
+    MaterializedView,
+    /// An index that no key owns (replicate creates a table's keys).
+    Index,
+    /// A sequence that no column owns.
+    Sequence,
+    Function,
+    Procedure,
+    Trigger,
+    /// A MySQL/MariaDB scheduled event.
+    Event,
+    /// A PostgreSQL enum, domain, range or composite type.
+    Type,
+    ForeignKey,
+    /// A PostgreSQL `EXCLUDE` constraint.
+    ExclusionConstraint,
+    /// A PostgreSQL foreign table (`CREATE FOREIGN TABLE`): its rows are another server's.
+    ForeignTable,
+    /// A PostgreSQL event trigger (`CREATE EVENT TRIGGER`), of the whole database.
+    EventTrigger,
+    /// A PostgreSQL extension (`CREATE EXTENSION`), of the whole database.
+    Extension,
 }
 
 /// One part of a table. The chunks of a plan cover every row exactly once, whatever the
@@ -234,18 +283,16 @@ pub trait Source: Send + Sync + Sized + 'static {
         async { Ok(Vec::new()) }
     }
 
-    /// What `schemas` hold besides base tables, which `migrate replicate` does not copy: views
-    /// and materialized views, indexes that no key owns, sequences that no column owns,
-    /// functions, procedures, triggers, events and types, as the `views`, `indexes`,
-    /// `sequences` and `routines` of a catalog without tables whose `findings` are discovery's
-    /// own about such objects (those the user can't see, those a catalog has no place for). The
-    /// objects migrate itself creates on the source for change capture are not among them.
+    /// What `schemas` hold besides base tables, which `migrate replicate` does not copy, by
+    /// name (each [`ObjectKind`] the engine has), with discovery's own findings about such
+    /// objects; objects of the whole database (PostgreSQL extensions and event triggers) too.
+    /// The objects migrate itself creates on the source for change capture are not among them.
     ///
-    /// Consistency: one statement per kind of object, outside any snapshot.
+    /// Consistency: a few catalog statements, outside any snapshot.
     fn other_objects(
         &self,
         schemas: &[String],
-    ) -> impl Future<Output = Result<Catalog, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<OtherObjects, Self::Error>> + Send;
 
     /// Opens a consistent view of the whole database for `readers` chunk readers at once (more
     /// concurrent reads wait). Every read and checksum through it sees the same data.

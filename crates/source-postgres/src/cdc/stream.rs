@@ -562,6 +562,10 @@ impl PostgresChanges {
                 let table = self.describe(&name, &relation, previous.as_ref()).await?;
                 if previous.is_none() {
                     tracing::info!(table = %name, "a new table is captured");
+                    // As for the tables captured from the start: said once, when first seen.
+                    self.catalog
+                        .warn_partition_truncates(std::slice::from_ref(&table))
+                        .await?;
                 }
                 let renamed = match &previous {
                     Some(previous) => renamed_in_place(previous, &table, &self.selection)?,
