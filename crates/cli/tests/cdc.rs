@@ -10,9 +10,9 @@ mod cdc_common;
 mod common;
 
 use cdc_common::{
-    cdc_args, cdc_to_the_end, pg_table_exists, psql, refused_cdc, selecting_all_but, start_cdc,
-    start_cdc_without, stop, stopped_with_error, unique, wait_for_capture, wait_for_target,
-    wait_until_same, warnings, Cdc,
+    cdc_args, cdc_to_the_end, pg_table_exists, psql, refused_cdc, selecting_all_but, spawn_cdc,
+    start_cdc, start_cdc_without, stop, stopped_with_error, unique, wait_for_capture,
+    wait_for_target, wait_until_same, warnings, Cdc,
 };
 use common::{mariadb_task, migrate_json, pg_task};
 use migrate_testkit::{Engine, PrivateServer};
@@ -2701,21 +2701,11 @@ fn the_capture_status_line_has_no_bar_of_rows() {
     source
         .sql("CREATE TABLE s (id int PRIMARY KEY, v text)")
         .unwrap();
-    let stdout = staging.with_extension(format!("{}.out", unique()));
-    let stderr = staging.with_extension(format!("{}.err", unique()));
     let mut args = cdc_args(source.url(), target.url(), &staging, "status");
     let progress = args.iter().position(|a| *a == "--progress").unwrap() + 1;
     args[progress] = "always";
     args.extend(["--batch-seconds", "0.3", "--stop-when-idle", "2"]);
-    let mut cdc = Cdc {
-        child: common::migrate_command(&args)
-            .stdout(std::fs::File::create(&stdout).unwrap())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("start migrate"),
-        stdout,
-        stderr,
-    };
+    let mut cdc = spawn_cdc(&args, &staging);
     wait_for_capture(&mut cdc, target.url());
     source
         .sql("INSERT INTO s SELECT g, 'v' FROM generate_series(1, 100) g")

@@ -51,6 +51,26 @@ fn words(kind: ObjectKind) -> (&'static str, &'static str) {
     }
 }
 
+/// Whether `migrate convert --source` writes objects of `kind` (the others are said apart).
+fn written_by_convert(kind: ObjectKind) -> bool {
+    match kind {
+        ObjectKind::View
+        | ObjectKind::MaterializedView
+        | ObjectKind::Index
+        | ObjectKind::Sequence
+        | ObjectKind::Function
+        | ObjectKind::Procedure
+        | ObjectKind::Trigger
+        | ObjectKind::Event
+        | ObjectKind::Type
+        | ObjectKind::ForeignKey => true,
+        ObjectKind::ExclusionConstraint
+        | ObjectKind::ForeignTable
+        | ObjectKind::EventTrigger
+        | ObjectKind::Extension => false,
+    }
+}
+
 fn describe(
     task: &ValidatedTask,
     other: &OtherObjects,
@@ -122,15 +142,7 @@ fn describe(
     let target = crate::target_dialect(task);
     let has = |kind| kinds.contains(&kind);
     // What `migrate convert --source` reads and writes; the rest is said apart.
-    let converted = kinds.iter().any(|k| {
-        !matches!(
-            k,
-            ObjectKind::ExclusionConstraint
-                | ObjectKind::ForeignTable
-                | ObjectKind::EventTrigger
-                | ObjectKind::Extension
-        )
-    });
+    let converted = kinds.iter().any(|&kind| written_by_convert(kind));
     let mut actions = Vec::new();
     if converted {
         let schema_flags: String = schemas

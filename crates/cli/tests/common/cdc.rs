@@ -95,8 +95,6 @@ pub fn start_cdc(
     idle_stop: bool,
     extra: &[&str],
 ) -> Cdc {
-    let stdout = staging.with_extension(format!("{}.out", unique()));
-    let stderr = staging.with_extension(format!("{}.err", unique()));
     let mut args = cdc_args(source, target, staging, name);
     args.extend([
         "--output",
@@ -109,7 +107,14 @@ pub fn start_cdc(
         args.extend(["--stop-when-idle", "3"]);
     }
     args.extend(extra);
-    let child = crate::common::migrate_command(&args)
+    spawn_cdc(&args, staging)
+}
+
+/// Starts migrate with `args`, its standard output and error in files beside `staging`.
+pub fn spawn_cdc(args: &[&str], staging: &Path) -> Cdc {
+    let stdout = staging.with_extension(format!("{}.out", unique()));
+    let stderr = staging.with_extension(format!("{}.err", unique()));
+    let child = crate::common::migrate_command(args)
         .stdout(std::fs::File::create(&stdout).unwrap())
         .stderr(std::fs::File::create(&stderr).unwrap())
         .spawn()
