@@ -148,6 +148,39 @@ fn mariadb_foreign_keys_are_reported() {
     );
 }
 
+/// MariaDB shows `information_schema.REFERENTIAL_CONSTRAINTS` only to a user with a privilege
+/// besides SELECT on the table: a SELECT-only user's run still names the foreign keys (they are
+/// read from the catalog the load is planned with). Listed from that view, they were missing.
+#[test]
+fn mariadb_foreign_keys_are_reported_to_a_select_only_user() {
+    let Some((source, target, staging)) = common::mariadb_task("rep_obj_my_sel") else {
+        return;
+    };
+    let user = migrate_testkit::unique_name("rep_sel");
+    let schema = source.name();
+    source
+        .sql(&format!(
+            "CREATE TABLE parent (id INT PRIMARY KEY);
+             CREATE TABLE child (id INT PRIMARY KEY, parent_id INT,
+                                 CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent (id));
+             CREATE USER '{user}'@'%' IDENTIFIED BY 'pw';
+             GRANT SELECT ON `{schema}`.* TO '{user}'@'%';
+             GRANT RELOAD, REPLICATION CLIENT ON *.* TO '{user}'@'%';"
+        ))
+        .unwrap();
+    let (scheme, rest) = source.url().split_once("://").unwrap();
+    let server = rest.split_once('@').unwrap().1;
+    let url = format!("{scheme}://{user}:pw@{server}");
+    let (code, summary) = common::replicate(&url, target.url(), &staging, &[]);
+    source.sql(&format!("DROP USER '{user}'@'%'")).unwrap();
+    assert_eq!(code, 0, "{summary:#}");
+    let (message, _) = objects_not_copied(&summary);
+    assert!(
+        message.contains("1 foreign key (child_parent on child)"),
+        "{message}"
+    );
+}
+
 /// PostgreSQL: a partitioned table created while the capture runs, which the selection picks
 /// up, gets the warning that a TRUNCATE of one of its partitions alone is not captured, once,
 /// as a partitioned table captured from the start does. Its rows arrive. Before, only the run

@@ -660,7 +660,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
     let (source, mut planned) = connect_and_plan::<S>(task, &options).await?;
     planned
         .findings
-        .extend(crate::objects::not_copied(task, &source, &planned.schemas).await);
+        .extend(crate::objects::not_copied(task, &source, &planned).await);
     let mut summary_tables: Vec<TableSummary> = Vec::new();
     let mut captures: HashMap<QualifiedName, Capture> = HashMap::new();
     for load in &planned.loads {
@@ -793,6 +793,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
                         findings: planned.findings.clone(),
                         same_database: planned.same_database,
                         schemas: planned.schemas.clone(),
+                        foreign_keys: planned.foreign_keys.clone(),
                     };
                     let mut summary = full_load(
                         task,

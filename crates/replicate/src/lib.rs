@@ -55,7 +55,7 @@ pub use summary::{
 };
 
 use load::Run;
-use migrate_core::{Catalog, Finding, Ident, QualifiedName, Table, TargetDialect};
+use migrate_core::{Catalog, ConstraintKind, Finding, Ident, QualifiedName, Table, TargetDialect};
 use migrate_source::{Snapshot, Source};
 use migrate_sqlrewrite::{stored_ident, target_ident, target_name};
 use migrate_stage::{Format, Stage, StageOptions};
@@ -231,6 +231,10 @@ struct Planned {
     same_database: bool,
     /// The schemas (MySQL: databases) of the selected tables.
     schemas: Vec<String>,
+    /// The foreign keys of the selected tables, which replicate does not create: from the
+    /// catalog the load is planned with (MariaDB shows `REFERENTIAL_CONSTRAINTS` only to a user
+    /// with more than SELECT; discovery reads the keys either way).
+    foreign_keys: Vec<migrate_source::OtherObject>,
 }
 
 fn plan_tables<S: Source>(
@@ -339,11 +343,35 @@ fn plan_tables<S: Source>(
         .iter()
         .filter_map(|t| t.source.schema.as_ref().map(|s| s.value.clone()))
         .collect();
+    let foreign_keys = plan
+        .tables
+        .iter()
+        .filter_map(|t| catalog.tables.iter().find(|c| c.name == t.source))
+        .flat_map(|table| {
+            table.constraints.iter().filter_map(|constraint| {
+                let ConstraintKind::ForeignKey(_) = constraint.kind else {
+                    return None;
+                };
+                Some(migrate_source::OtherObject {
+                    kind: migrate_source::ObjectKind::ForeignKey,
+                    name: QualifiedName::new(
+                        table.name.schema.clone(),
+                        constraint
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| Ident::new("(unnamed)")),
+                    ),
+                    table: Some(table.name.clone()),
+                })
+            })
+        })
+        .collect();
     Ok(Planned {
         loads,
         findings,
         same_database,
         schemas: schemas.into_iter().collect(),
+        foreign_keys,
     })
 }
 
@@ -572,7 +600,7 @@ pub async fn replicate<S: Source>(
     let (source, mut planned) = connect_and_plan::<S>(task, &options).await?;
     planned
         .findings
-        .extend(objects::not_copied(task, &source, &planned.schemas).await);
+        .extend(objects::not_copied(task, &source, &planned).await);
     let workers = workers(task, &options);
     let snapshot = source
         .snapshot(workers)

@@ -8,17 +8,22 @@ use migrate_task::ValidatedTask;
 /// Names listed per kind; the rest are counted.
 const NAMES_LISTED: usize = 3;
 
-/// The finding that says which objects of `schemas` (those of the selected tables) `replicate`
-/// does not copy, and how to create them on the target; `None` when there are none. A source
-/// that can't list them gets a finding that says so: the run goes on (it copies tables).
+/// The finding that says which objects of the schemas of the selected tables `replicate` does
+/// not copy (and which foreign keys of those tables), and how to create them on the target;
+/// `None` when there are none. A source that can't list them gets a finding that says so: the
+/// run goes on (it copies tables).
 pub(crate) async fn not_copied<S: Source>(
     task: &ValidatedTask,
     source: &S,
-    schemas: &[String],
+    planned: &crate::Planned,
 ) -> Option<Finding> {
     let object = format!("source {}", source.endpoint());
+    let schemas = &planned.schemas;
     let finding = match source.other_objects(schemas).await {
-        Ok(other) => describe(task, &other, schemas, object)?,
+        Ok(mut other) => {
+            other.objects.extend(planned.foreign_keys.iter().cloned());
+            describe(task, &other, schemas, object)?
+        }
         Err(e) => Finding::new(
             Severity::Warning,
             "replicate.objects-not-copied",

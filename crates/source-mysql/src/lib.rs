@@ -55,15 +55,10 @@ pub use sql::{quote_ident, table_sql_name};
 
 use arrow_array::RecordBatch;
 use futures::stream::BoxStream;
-use migrate_core::{Catalog, Ident, QualifiedName, RoutineKind, SourceDialect, Table};
+use migrate_core::{Catalog, QualifiedName, RoutineKind, SourceDialect, Table};
 use migrate_source::{
     Chunk, ChunkChecksum, JsonText, KeyedHash, ObjectKind, OtherObject, OtherObjects, ReadSpec,
 };
-use mysql_async::prelude::Queryable;
-
-/// The foreign keys of `{schemas}` (`CONSTRAINT_SCHEMA`): schema, name, table.
-const FOREIGN_KEYS: &str = "SELECT CONSTRAINT_SCHEMA, CONSTRAINT_NAME, TABLE_NAME
-  FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE {schemas} ORDER BY 1, 3, 2";
 
 impl migrate_source::Source for MysqlSource {
     type Error = SourceError;
@@ -106,7 +101,7 @@ impl migrate_source::Source for MysqlSource {
     }
 
     /// [`MysqlSource::discover_objects`]' objects (the definitions it reads cost little: the
-    /// server stores them as text), and the foreign keys ([`FOREIGN_KEYS`]).
+    /// server stores them as text).
     async fn other_objects(&self, schemas: &[String]) -> Result<OtherObjects, SourceError> {
         let mut catalog = Catalog::default();
         self.discover_objects(Some(schemas), &mut catalog).await?;
@@ -142,26 +137,6 @@ impl migrate_source::Source for MysqlSource {
                 _ => ObjectKind::Function,
             };
             objects.extend(routine.name.as_ref().map(|name| object(kind, name)));
-        }
-        let context = "listing foreign keys";
-        let (filter, params) = discover::schema_filter("CONSTRAINT_SCHEMA", Some(schemas));
-        let rows: Vec<mysql_async::Row> = self
-            .conn
-            .lock()
-            .await
-            .exec(FOREIGN_KEYS.replace("{schemas}", &filter), params)
-            .await
-            .map_err(SourceError::query(context))?;
-        for mut row in rows {
-            let mut text = |i: usize| {
-                connect::get::<String>(&mut row, i, context).map(Option::unwrap_or_default)
-            };
-            let schema = Ident::new(text(0)?);
-            objects.push(OtherObject {
-                kind: ObjectKind::ForeignKey,
-                name: QualifiedName::new(Some(schema.clone()), Ident::new(text(1)?)),
-                table: Some(QualifiedName::new(Some(schema), Ident::new(text(2)?))),
-            });
         }
         Ok(OtherObjects {
             objects,

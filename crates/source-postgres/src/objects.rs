@@ -16,21 +16,81 @@ const USER_OBJECTS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema'
    AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
    AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[]))";
 
+/// The user's objects of each kind, as the `FROM ... WHERE ...` of a query (`n` their schema),
+/// placed by [`user_sql`]: the queries of [`PostgresSource::discover_objects`], which read the
+/// objects, and [`OTHER_OBJECTS`], which lists their names, take the same objects. Views and
+/// materialized views (`c`) that no extension owns.
+const FROM_VIEWS: &str = "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('v', 'm') AND {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')";
+
+/// Sequences (`s`, `c`) that no extension, identity or serial column owns.
+const FROM_SEQUENCES: &str = "pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'i', 'a'))";
+
+/// Indexes (`i`, `ic`) that no constraint owns (constraint indexes are the table's keys
+/// already), of tables (`t`, `tn`) that are not partitions, with their access method (`am`).
+const FROM_INDEXES: &str = "pg_index i
+  JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+  JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+  JOIN pg_am am ON am.oid = ic.relam
+ WHERE {user} AND t.relkind IN ('r', 'p', 'm') AND NOT t.relispartition
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))";
+
+/// Functions and procedures (`p`), but those an extension owns, those that come with a type (a
+/// range's constructors), and the function of the event trigger that migrate's change capture
+/// installs beside its publication (both named alike, see `cdc::identity_keeper_sql`): it is
+/// migrate's, not the user's.
+const FROM_ROUTINES: &str = "pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype IN ('e', 'i'))
+   AND NOT EXISTS (SELECT 1 FROM pg_event_trigger e JOIN pg_publication pb ON pb.pubname = e.evtname
+                    WHERE e.evtfoid = p.oid AND p.proname = e.evtname
+                      AND e.evtname LIKE 'migrate\\_%')";
+
+/// Triggers (`t`) of tables (`c`), but the internal ones (of foreign keys).
+const FROM_TRIGGERS: &str = "pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT t.tgisinternal AND {user}";
+
+/// Rules (besides a view's own `_RETURN`) and row-level security policies, by name, with the
+/// word `CREATE` names them with (the target has neither), the name, the schema and the table.
+const UNSUPPORTED_ROWS: &str = "
+SELECT 'RULE', r.rulename::text, n.nspname::text, c.relname::text
+  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE r.rulename <> '_RETURN' AND {user}
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = r.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'POLICY', p.polname::text, n.nspname::text, c.relname::text
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE {user}";
+
+/// `sql` with the fragments above in place of `{views}`, `{sequences}`, `{indexes}`,
+/// `{routines}`, `{triggers}` and `{unsupported}`, and [`USER_OBJECTS`] in place of `{user}`.
+fn user_sql(sql: &str) -> String {
+    sql.replace("{views}", FROM_VIEWS)
+        .replace("{sequences}", FROM_SEQUENCES)
+        .replace("{indexes}", FROM_INDEXES)
+        .replace("{routines}", FROM_ROUTINES)
+        .replace("{triggers}", FROM_TRIGGERS)
+        .replace("{unsupported}", UNSUPPORTED_ROWS)
+        .replace("{user}", USER_OBJECTS)
+}
+
 const VIEWS: &str = "
 SELECT n.nspname::text, c.relname::text, c.relkind = 'm', pg_get_viewdef(c.oid),
        coalesce(c.reloptions, '{}')::text[]
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('v', 'm') AND {user}
-   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+  FROM {views}
  ORDER BY 1, 2";
 
 const SEQUENCES: &str = "
 SELECT n.nspname::text, c.relname::text, s.seqstart, s.seqincrement, s.seqmin::numeric::text,
        s.seqmax::numeric::text, s.seqcycle
-  FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE {user}
-   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'i', 'a'))
+  FROM {sequences}
  ORDER BY 1, 2";
 
 /// An index's `INCLUDE` columns, and its `NULLS NOT DISTINCT` (PostgreSQL 15: read through
@@ -61,8 +121,7 @@ pub(crate) fn index_options(row: &tokio_postgres::Row, at: usize) -> IndexOption
     }
 }
 
-/// Indexes that no constraint owns (constraint indexes are the table's keys already). Each key
-/// is its column or expression, then a collation other than the column's (for an expression,
+/// Indexes ([`FROM_INDEXES`]). Each key is its column or expression, then a collation other than the column's (for an expression,
 /// other than the database's default, oid 100: one the expression takes from its columns is
 /// written out, which changes nothing), an operator class other than the default, and an
 /// ordering other than `ASC NULLS LAST` (bit 1 of `indoption` is DESC, bit 2 NULLS FIRST).
@@ -91,108 +150,72 @@ SELECT n.nspname::text, ic.relname::text, tn.nspname::text, t.relname::text, i.i
                JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace
               ORDER BY k),
        pg_get_expr(i.indpred, i.indrelid), {include}, {nulls_not_distinct}
-  FROM pg_index i
-  JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
-  JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
-  JOIN pg_am am ON am.oid = ic.relam
- WHERE {user} AND t.relkind IN ('r', 'p', 'm') AND NOT t.relispartition
-   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
+  FROM {indexes}
  ORDER BY 1, 2";
 
-/// Functions and procedures with their full definition (aggregates and window functions have no
-/// `pg_get_functiondef`: their signature stands in). Those an extension owns, and those that
-/// come with a type (a range's constructors), are left out, and so is the function of the event
-/// trigger that migrate's change capture installs beside its publication (both named alike, see
-/// `cdc::identity_keeper_sql`): it is migrate's, not the user's.
+/// Functions and procedures ([`FROM_ROUTINES`]) with their full definition (aggregates and
+/// window functions have no `pg_get_functiondef`: their signature stands in).
 const ROUTINES: &str = "
 SELECT n.nspname::text, p.proname::text, p.prokind::text,
        CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid)
             ELSE p.proname || '(' || pg_get_function_arguments(p.oid) || ')' END
-  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE {user}
-   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype IN ('e', 'i'))
-   AND NOT EXISTS (SELECT 1 FROM pg_event_trigger e JOIN pg_publication pb ON pb.pubname = e.evtname
-                    WHERE e.evtfoid = p.oid AND p.proname = e.evtname
-                      AND e.evtname LIKE 'migrate\\_%')
+  FROM {routines}
  ORDER BY 1, 2";
 
-/// Everything [`PostgresSource::other_objects`] lists, by kind, schema, name, and the table of a
-/// constraint, rule or policy (whose names are unique per table only): the objects of
-/// [`PostgresSource::discover_objects`] (the same filters, names only: reading a view's or a
+/// Everything [`PostgresSource::other_objects`] lists, by kind, name, schema, and the table of
+/// a constraint, rule or policy (whose names are unique per table only): the objects of
+/// [`PostgresSource::discover_objects`] (the same fragments, names only: reading a view's or a
 /// routine's definition deparses it), enums, domains, ranges and composite types of their own
-/// (not a table's row type; a range's multirange comes with it), foreign keys and exclusion
-/// constraints (a partition's copies of its parent's left out), foreign tables, and, of the
-/// whole database, event triggers (but the one migrate's change capture installs beside its
-/// publication, see [`ROUTINES`]) and extensions (but `plpgsql`, which every database has).
+/// (not a table's row type; a range's multirange comes with it), exclusion constraints (a
+/// partition's copies of its parent's left out), foreign tables, and, of the whole database,
+/// event triggers (but the one migrate's change capture installs beside its publication, see
+/// [`FROM_ROUTINES`], and those an extension owns) and extensions (but `plpgsql`, which every
+/// database has). Foreign keys are listed by `replicate` from the catalog it plans with.
 const OTHER_OBJECTS: &str = "
-SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
-                      ELSE 'foreign table' END, n.nspname::text, c.relname::text, NULL::text
+SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, c.relname::text,
+       n.nspname::text, NULL::text
+  FROM {views}
+UNION ALL
+SELECT 'foreign table', c.relname::text, n.nspname::text, NULL
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('v', 'm', 'f') AND {user}
+ WHERE c.relkind = 'f' AND {user}
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
 UNION ALL
-SELECT 'sequence', n.nspname::text, c.relname::text, NULL
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind = 'S' AND {user}
-   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'i', 'a'))
+SELECT 'sequence', c.relname::text, n.nspname::text, NULL FROM {sequences}
 UNION ALL
-SELECT 'index', n.nspname::text, ic.relname::text, NULL
-  FROM pg_index i
-  JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
-  JOIN pg_class t ON t.oid = i.indrelid
- WHERE {user} AND t.relkind IN ('r', 'p', 'm') AND NOT t.relispartition
-   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
+SELECT 'index', ic.relname::text, n.nspname::text, NULL FROM {indexes}
 UNION ALL
-SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, n.nspname::text,
-       p.proname::text, NULL
-  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE {user}
-   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype IN ('e', 'i'))
-   AND NOT EXISTS (SELECT 1 FROM pg_event_trigger e JOIN pg_publication pb ON pb.pubname = e.evtname
-                    WHERE e.evtfoid = p.oid AND p.proname = e.evtname
-                      AND e.evtname LIKE 'migrate\\_%')
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, p.proname::text,
+       n.nspname::text, NULL
+  FROM {routines}
 UNION ALL
-SELECT 'trigger', n.nspname::text, t.tgname::text, NULL
-  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE NOT t.tgisinternal AND {user}
+SELECT 'trigger', t.tgname::text, n.nspname::text, NULL FROM {triggers}
 UNION ALL
-SELECT 'type', n.nspname::text, t.typname::text, NULL
+SELECT 'type', t.typname::text, n.nspname::text, NULL
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
  WHERE t.typtype IN ('e', 'd', 'r', 'c') AND {user}
    AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
 UNION ALL
-SELECT CASE k.contype WHEN 'f' THEN 'foreign key' ELSE 'exclusion constraint' END,
-       n.nspname::text, k.conname::text, c.relname::text
+SELECT 'exclusion constraint', k.conname::text, n.nspname::text, c.relname::text
   FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE k.contype IN ('f', 'x') AND k.conparentid = 0 AND {user}
+ WHERE k.contype = 'x' AND k.conparentid = 0 AND {user}
 UNION ALL
-SELECT 'rule', n.nspname::text, r.rulename::text, c.relname::text
-  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE r.rulename <> '_RETURN' AND {user}
-   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = r.oid AND d.deptype = 'e')
+SELECT lower(word), name, schema, tbl FROM ({unsupported}) unsupported(word, name, schema, tbl)
 UNION ALL
-SELECT 'policy', n.nspname::text, p.polname::text, c.relname::text
-  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE {user}
-UNION ALL
-SELECT 'event trigger', NULL, e.evtname::text, NULL
+SELECT 'event trigger', e.evtname::text, NULL, NULL
   FROM pg_event_trigger e
  WHERE NOT (e.evtname LIKE 'migrate\\_%'
             AND EXISTS (SELECT 1 FROM pg_publication pb WHERE pb.pubname = e.evtname))
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = e.oid AND d.deptype = 'e')
 UNION ALL
-SELECT 'extension', NULL, x.extname::text, NULL FROM pg_extension x WHERE x.extname <> 'plpgsql'
- ORDER BY 2, 4, 3";
+SELECT 'extension', x.extname::text, NULL, NULL FROM pg_extension x WHERE x.extname <> 'plpgsql'
+ ORDER BY 3, 4, 2";
 
 const TRIGGERS: &str = "
 SELECT n.nspname::text, t.tgname::text, pg_get_triggerdef(t.oid)
-  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE NOT t.tgisinternal AND {user}
+  FROM {triggers}
  ORDER BY 1, 2";
 
 const PARTITIONS: &str = "
@@ -207,20 +230,8 @@ SELECT pn.nspname::text, p.relname::text, pt.partstrat::text,
  WHERE {user} AND NOT p.relispartition
  ORDER BY 1, 2, 5";
 
-/// Rules (besides a view's own `_RETURN`) and row-level security policies, by name, with the
-/// word `CREATE` names them with: the target has neither.
-const UNSUPPORTED: &str = "
-SELECT 'RULE', r.rulename::text, n.nspname::text, c.relname::text
-  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE r.rulename <> '_RETURN' AND {user}
-   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = r.oid AND d.deptype = 'e')
-UNION ALL
-SELECT 'POLICY', p.polname::text, n.nspname::text, c.relname::text
-  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE {user}
- ORDER BY 3, 4, 1, 2";
+/// Rules and policies ([`UNSUPPORTED_ROWS`]).
+const UNSUPPORTED: &str = "{unsupported} ORDER BY 3, 4, 1, 2";
 
 /// The finding about a rule or a row-level security policy (`word`: `RULE` or `POLICY`) on
 /// `table`, named as the converter names them in a script (pg_dump's `CREATE RULE r AS ON
@@ -260,7 +271,7 @@ impl PostgresSource {
         catalog: &mut Catalog,
     ) -> Result<(), SourceError> {
         let schemas: Option<Vec<String>> = schemas.map(<[String]>::to_vec);
-        let query = |sql: &str| sql.replace("{user}", USER_OBJECTS);
+        let query = user_sql;
         let client = self.client();
         let name =
             |schema: String, name: String| QualifiedName::new(Some(ident(&schema)), ident(&name));
@@ -402,13 +413,13 @@ impl PostgresSource {
         let context = "listing the objects besides tables";
         let rows = self
             .client()
-            .query(&OTHER_OBJECTS.replace("{user}", USER_OBJECTS), &[&schemas])
+            .query(&user_sql(OTHER_OBJECTS), &[&schemas])
             .await
             .map_err(SourceError::query(context))?;
         let mut other = OtherObjects::default();
         for row in rows {
-            let schema: Option<String> = row.get(1);
-            let name: String = row.get(2);
+            let name: String = row.get(1);
+            let schema: Option<String> = row.get(2);
             let table = row
                 .get::<_, Option<String>>(3)
                 .map(|t| QualifiedName::new(schema.as_deref().map(ident), ident(&t)));
@@ -422,7 +433,6 @@ impl PostgresSource {
                 "procedure" => ObjectKind::Procedure,
                 "trigger" => ObjectKind::Trigger,
                 "type" => ObjectKind::Type,
-                "foreign key" => ObjectKind::ForeignKey,
                 "exclusion constraint" => ObjectKind::ExclusionConstraint,
                 "event trigger" => ObjectKind::EventTrigger,
                 "extension" => ObjectKind::Extension,

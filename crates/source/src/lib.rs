@@ -67,6 +67,7 @@ pub enum ObjectKind {
     Event,
     /// A PostgreSQL enum, domain, range or composite type.
     Type,
+    /// Listed by `replicate` from the catalog it plans with, not by [`Source::other_objects`].
     ForeignKey,
     /// A PostgreSQL `EXCLUDE` constraint.
     ExclusionConstraint,
