@@ -1899,3 +1899,134 @@ SELECT deptno, LISTAGG(ename, ',' ON OVERFLOW TRUNCATE '...' WITH COUNT) WITHIN 
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rows.trim_end(), "10|ADAMS, KING\n20|BLAKE");
 }
+
+// session 38, second round
+
+/// MySQL's `||` is a logical OR under its and MariaDB's default sql_mode (a concatenation only
+/// with PIPES_AS_CONCAT or ANSI), and `&&` an AND, both binding as the words do. `||` was read
+/// as a concatenation binding tighter than comparisons (`a > 0 || b > 0` converted to
+/// `CAST(a > 0 || b AS INTEGER) > 0`, which PostgreSQL refuses) and `&&` as an AND binding as
+/// tightly, without a finding. The view gives MariaDB's rows on PostgreSQL, and each `||` is a
+/// warning that names it and says what to write under PIPES_AS_CONCAT.
+#[test]
+fn mysql_pipes_are_or_and_ampersands_and_as_mariadb_reads_them() {
+    let ddl = "CREATE TABLE t (id int PRIMARY KEY, a int, b int, c int);
+CREATE VIEW v AS SELECT id, a > 0 || b > 0 AS x, a || b AS o, a && c AS q, a > 0 && b > 0 || c > 0 AS y, a > 0 || b > 0 && c > 0 AS w, (a || c) + 10 AS n, NOT a > 0 || b > 0 AS z FROM t WHERE a > 0 || b > 0 && c IS NULL || c > 1;
+";
+    let path = file("my_pipes.sql", ddl.as_bytes());
+    // Converted, with findings to review.
+    let (code, redshift, stderr) = convert_to("mysql", "redshift", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        redshift.contains("SELECT id, a > 0 OR b > 0 AS x, (a <> 0) OR (b <> 0) AS o, (a <> 0) AND (c <> 0) AS q, a > 0 AND b > 0 OR c > 0 AS y, a > 0 OR b > 0 AND c > 0 AS w, CASE (a <> 0) OR (c <> 0) WHEN true THEN 1 WHEN false THEN 0 END + 10 AS n, NOT a > 0 OR b > 0 AS z FROM t WHERE a > 0 OR b > 0 AND c IS NULL OR c > 1;"),
+        "{redshift}"
+    );
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    let fix = "-> if the source runs with PIPES_AS_CONCAT, write CONCAT() instead of || in the source's definition and convert again";
+    for pipes in [
+        "a > 0 || b > 0",
+        "a || b",
+        "a > 0 AND b > 0 || c > 0",
+        "a > 0 || b > 0 AND c > 0",
+        "a || c",
+        "NOT a > 0 || b > 0",
+        // One warning for a chain.
+        "a > 0 || b > 0 AND c IS NULL || c > 1",
+    ] {
+        let warning = format!("warning [function.semantics] view v: `{pipes}` is a logical OR under MySQL's default sql_mode, and is converted as one; under PIPES_AS_CONCAT (or ANSI) MySQL concatenates text with || {fix}");
+        assert!(stderr.contains(&warning), "{warning}\n{stderr}");
+    }
+    assert!(
+        stderr.contains("findings: 0 action, 7 warning, 0 info"),
+        "{stderr}"
+    );
+    let inserts =
+        "INSERT INTO t VALUES (1, 1, 1, 1), (2, 1, 0, NULL), (3, 0, 0, 1), (4, NULL, 1, 0), \
+                   (5, 6, -1, 2), (6, 0, 2, NULL), (7, -1, NULL, -1), (8, 3, 0, 0), (9, 0, 7, 5), \
+                   (10, NULL, NULL, NULL), (11, 0, 0, 2), (12, NULL, 0, 3);";
+    let Some(target) = runs_on_postgres("my_pipes", &postgres) else {
+        return;
+    };
+    target
+        .sql(inserts)
+        .unwrap_or_else(|e| panic!("{e}\n{postgres}"));
+    let got = target
+        .sql("SELECT string_agg(concat_ws(':', id, coalesce(CAST(x AS INTEGER)::text, '-'), coalesce(CAST(o AS INTEGER)::text, '-'), coalesce(CAST(q AS INTEGER)::text, '-'), coalesce(CAST(y AS INTEGER)::text, '-'), coalesce(CAST(w AS INTEGER)::text, '-'), coalesce(n::text, '-'), coalesce(CAST(z AS INTEGER)::text, '-')), ',' ORDER BY id) FROM v")
+        .unwrap_or_else(|e| panic!("{e}\n{postgres}"));
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = server.create_database("my_pipes");
+    let expected = source
+        .sql(&format!("{ddl}{inserts}SELECT GROUP_CONCAT(CONCAT_WS(':', id, IFNULL(x, '-'), IFNULL(o, '-'), IFNULL(q, '-'), IFNULL(y, '-'), IFNULL(w, '-'), IFNULL(n, '-'), IFNULL(z, '-')) ORDER BY id SEPARATOR ',') FROM v;"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got, expected);
+    // Rows of every kind are there: each condition true, false and NULL.
+    assert_eq!(
+        got.trim_end(),
+        "1:1:1:1:1:1:11:1,2:1:1:-:-:1:11:0,5:1:1:1:1:1:11:0,6:1:1:0:-:-:-:1,8:1:1:0:0:1:11:0,\
+         9:1:1:0:1:1:11:1,11:0:0:0:1:0:11:1,12:-:-:-:1:-:11:-"
+    );
+}
+
+/// A PostgreSQL exclusion constraint read by live discovery (`convert --source`, `assess
+/// --source`) was dropped without a finding (only its range column's `type.range` was said): it
+/// is the `constraint.exclusion` warning a script's gets, naming the table and the constraint,
+/// with its definition, and the table is converted without it.
+#[test]
+fn live_exclusion_constraints_are_reported_as_in_scripts() {
+    let Some(server) = migrate_testkit::postgres() else {
+        return;
+    };
+    let source = server.create_database("live_exclusion_src");
+    // Scalar columns in a GiST exclusion need btree_gist; a range alone does not.
+    let (definition, table) = match source.sql("CREATE EXTENSION IF NOT EXISTS btree_gist") {
+        Ok(_) => (
+            "EXCLUDE USING gist (room WITH =, during WITH &&) WHERE ((room > 0))",
+            "CREATE TABLE booking (id int PRIMARY KEY, room int, during int4range, \
+             CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&) WHERE (room > 0))",
+        ),
+        Err(_) => (
+            "EXCLUDE USING gist (during WITH &&) WHERE ((room > 0))",
+            "CREATE TABLE booking (id int PRIMARY KEY, room int, during int4range, \
+             CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&) WHERE (room > 0))",
+        ),
+    };
+    source.sql(table).unwrap_or_else(|e| panic!("{e}"));
+    let finding = format!("warning [constraint.exclusion] public.booking constraint no_overlap: exclusion constraint `{definition}` is not created: Redshift has none");
+    for target in ["postgres", "redshift"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
+            .args(["convert", "--target", target, "--source", source.url()])
+            .output()
+            .expect("run migrate");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(&finding), "{target}: {stderr}");
+        assert!(
+            stderr.contains("findings: 0 action, 2 warning, 0 info"),
+            "{target}: {stderr}"
+        );
+        if target == "postgres" {
+            let converted = server.create_database("live_exclusion_dst");
+            converted
+                .sql(&stdout)
+                .unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+            // Created without the constraint: overlapping bookings of a room are taken.
+            converted
+                .sql("INSERT INTO public.booking VALUES (1, 7, '[1,10)'), (2, 7, '[5,8)')")
+                .unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+        }
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(["assess", "--source", source.url()])
+        .output()
+        .expect("run migrate");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("[constraint.exclusion] public.booking constraint no_overlap: exclusion constraint `{definition}` is not created")),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -21,7 +21,9 @@ pub mod typemap;
 pub use column_refs::{domain_checks_of_column, DomainColumnType};
 pub use constructs::{procedural_constructs, Constructs};
 pub use cursor::ParseError;
-pub use ddl::{column_default, read_script, without_bom, DdlReader, InputError};
+pub use ddl::{
+    column_default, exclusion_constraint_finding, read_script, without_bom, DdlReader, InputError,
+};
 pub use emit::{
     btree_entry_bytes, btree_max_key_bytes, emit, emit_with, wide_key, Checks, Conversion,
     KeyWidth, SeparateStatement, Summary, BTREE_MAX_ENTRY_BYTES,

@@ -9,7 +9,8 @@ use migrate_core::{
     SourceDialect, Table, TableStatistics, UserType,
 };
 use migrate_dialect::{
-    column_default, domain_checks_of_column, parse_type_text, DomainColumnType, TypeMaps, TypeRef,
+    column_default, domain_checks_of_column, exclusion_constraint_finding, parse_type_text,
+    DomainColumnType, TypeMaps, TypeRef,
 };
 use std::collections::HashMap;
 
@@ -122,9 +123,10 @@ SELECT t.oid, t.typtype::text, t.typcategory::text, t.typbasetype, t.typtypmod, 
        k(names, conditions, validated)";
 
 /// Primary, unique and foreign keys and CHECK constraints (with their condition as
-/// `pg_get_expr` prints it, as pg_dump writes it). The copies PostgreSQL makes of a foreign key
-/// for each partition of the table it references (`conparentid` set) are its own bookkeeping:
-/// the key is read once, as declared.
+/// `pg_get_expr` prints it, as pg_dump writes it), and exclusion constraints, to be reported
+/// (with their definition, `EXCLUDE USING ...`, as pg_dump writes it). The copies PostgreSQL
+/// makes of a foreign key for each partition of the table it references (`conparentid` set) are
+/// its own bookkeeping: the key is read once, as declared.
 const CONSTRAINTS: &str = "
 SELECT c.conrelid, c.conname::text, c.contype::text, c.convalidated,
        ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
@@ -140,12 +142,14 @@ SELECT c.conrelid, c.conname::text, c.contype::text, c.convalidated,
                            THEN to_jsonb(c) -> 'confdelsetcols' ELSE '[]' END) WITH ORDINALITY k(n, i)
                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n::int2
               ORDER BY k.i),
-       CASE WHEN c.contype = 'c' THEN pg_get_expr(c.conbin, c.conrelid) END
+       CASE WHEN c.contype = 'c' THEN pg_get_expr(c.conbin, c.conrelid) END,
+       CASE WHEN c.contype = 'x' THEN pg_get_constraintdef(c.oid) END
   FROM pg_constraint c
   LEFT JOIN pg_class fc ON fc.oid = c.confrelid
   LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
   LEFT JOIN pg_index i ON i.indexrelid = c.conindid AND c.contype IN ('p', 'u')
- WHERE c.conrelid = ANY($1::oid[]) AND c.contype IN ('p', 'u', 'f', 'c') AND c.conparentid = 0
+ WHERE c.conrelid = ANY($1::oid[]) AND c.contype IN ('p', 'u', 'f', 'c', 'x')
+   AND c.conparentid = 0
  ORDER BY c.conrelid, c.contype, c.conname";
 
 struct PgType {
@@ -169,7 +173,8 @@ struct PgType {
 impl PostgresSource {
     /// Reads the base tables of `schemas` (every non-system schema when `None`): columns in
     /// ordinal order with canonical types, NOT NULL, primary, unique and foreign keys, CHECK
-    /// constraints, and the planner's statistics, and its size (`pg_total_relation_size`:
+    /// constraints (an exclusion constraint is a `constraint.exclusion` finding, as in a
+    /// script), and the planner's statistics, and its size (`pg_total_relation_size`:
     /// indexes and TOAST included) with the TOAST part (the TOAST table and its index:
     /// out-of-line values) apart. Views are left out; a partitioned table is reported once, as
     /// its parent, with the rows and sizes of all its partitions. A column collation other than
@@ -328,6 +333,16 @@ impl PostgresSource {
             let Some(&index) = position.get(&row.get::<_, u32>(0)) else {
                 continue;
             };
+            let name: String = row.get(1);
+            if let Some(definition) = row.get::<_, Option<String>>(17) {
+                // Never created in a target: reported as a script's is.
+                catalog.findings.push(exclusion_constraint_finding(
+                    &catalog.tables[index].name,
+                    &ident(&name).to_string(),
+                    &definition,
+                ));
+                continue;
+            }
             let columns: Vec<String> = row.get(4);
             let columns = columns.iter().map(|c| ident(c)).collect();
             let kind = match row.get::<_, String>(2).as_str() {
@@ -353,7 +368,7 @@ impl PostgresSource {
                 }
             };
             catalog.tables[index].constraints.push(Constraint {
-                name: Some(ident(&row.get::<_, String>(1))),
+                name: Some(ident(&name)),
                 kind,
                 state: ConstraintState {
                     enabled: true,

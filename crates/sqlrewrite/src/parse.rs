@@ -31,13 +31,22 @@ pub(crate) fn dialect(from: SourceDialect) -> Box<dyn Dialect> {
     }
 }
 
-/// sqlparser's MySQL dialect but for the logical `XOR`, which it binds as tightly as the bitwise
-/// operators: `a > 0 XOR b > 0` was read `(a > (0 XOR b)) > 0`. MySQL's binds more loosely than
-/// AND and more tightly than OR (`a OR b XOR c AND d` is `a OR (b XOR (c AND d))`). It is
-/// [`MySqlDialect`] to the parser's checks (`dialect()`), and forwards every method that
-/// MySqlDialect overrides (sqlparser 0.63's list: check it when sqlparser is upgraded).
+/// sqlparser's MySQL dialect but for the logical operators it binds as tightly as the bitwise
+/// or string ones. `XOR`: `a > 0 XOR b > 0` was read `(a > (0 XOR b)) > 0`; MySQL's binds more
+/// loosely than AND and more tightly than OR (`a OR b XOR c AND d` is `a OR (b XOR (c AND d))`).
+/// `&&` is AND and binds as AND. `||` is OR under MySQL's and MariaDB's default sql_mode (a
+/// concatenation only with PIPES_AS_CONCAT or ANSI), which sqlparser read as a concatenation:
+/// it binds as OR and is read as [`MYSQL_PIPES_OR`], which the rewrite makes an OR with a
+/// warning. It is [`MySqlDialect`] to the parser's checks (`dialect()`), and forwards every
+/// method that MySqlDialect overrides (sqlparser 0.63's list: check it when sqlparser is
+/// upgraded).
 #[derive(Debug)]
 struct MySql;
+
+/// The operator a MySQL `||` is read as (`BinaryOperator::Custom`, from its token made
+/// `Token::CustomBinaryOperator` by [`mysql_pipes`]): a logical OR that the rewrite still has
+/// to report (`rewrite::mysql_booleans::pipes_as_or`). It prints as the source wrote it.
+pub(crate) const MYSQL_PIPES_OR: &str = "||";
 
 const MYSQL: MySqlDialect = MySqlDialect {};
 
@@ -64,6 +73,10 @@ impl Dialect for MySql {
                 );
                 Some(Ok(or + (and - or) / 2))
             }
+            Token::CustomBinaryOperator(op) if op == MYSQL_PIPES_OR => {
+                Some(Ok(self.prec_value(Precedence::Or)))
+            }
+            Token::Overlap => Some(Ok(self.prec_value(Precedence::And))),
             _ => MYSQL.get_next_precedence(parser),
         }
     }
@@ -205,6 +218,7 @@ fn parser<'a>(dialect: &'a dyn Dialect, sql: &str) -> Result<Parser<'a>, ParserE
     let mut tokens = Tokenizer::new(dialect, sql).tokenize_with_location()?;
     qualified_calls_by_name(&mut tokens);
     if dialect.is::<MySqlDialect>() {
+        mysql_pipes(&mut tokens);
         tokens = mariadb_dump_spellings(tokens);
     }
     if dialect.is::<OracleDialect>() {
@@ -226,6 +240,16 @@ fn qualified_calls_by_name(tokens: &mut [TokenWithSpan]) {
             if let Token::Word(word) = &mut tokens[name].token {
                 word.keyword = sqlparser::keywords::Keyword::NoKeyword;
             }
+        }
+    }
+}
+
+/// MySQL's `||` as [`MYSQL_PIPES_OR`], an operator of its own, which [`MySql`] binds as OR.
+/// (Read in the dialect's `parse_infix`, each `||` of a chain would clone the chain so far.)
+fn mysql_pipes(tokens: &mut [TokenWithSpan]) {
+    for token in tokens {
+        if token.token == Token::StringConcat {
+            token.token = Token::CustomBinaryOperator(MYSQL_PIPES_OR.into());
         }
     }
 }
@@ -634,6 +658,43 @@ mod tests {
             .and_then(|mut parser| parser.parse_query())
             .unwrap();
         assert_eq!(query(sql, SourceDialect::Mysql).unwrap(), *mysql);
+    }
+
+    /// MySQL's `||` is an OR (read as [`MYSQL_PIPES_OR`]) and `&&` an AND, binding as OR and
+    /// AND do, from the left.
+    #[test]
+    fn mysql_pipes_and_ampersands_bind_as_or_and_and() {
+        for (sql, read) in [
+            ("a > 0 || b > 0", "(a > 0) || (b > 0)"),
+            ("a > 0 && b > 0", "(a > 0) AND (b > 0)"),
+            ("a || b && c || d", "(a || (b AND c)) || d"),
+            ("a && b XOR c || NOT d", "((a AND b) XOR c) || (NOT d)"),
+        ] {
+            let tree = expression(sql, SourceDialect::Mysql).unwrap();
+            assert_eq!(nested(&tree), read, "{sql}");
+        }
+        assert!(matches!(
+            expression("a || b", SourceDialect::Postgres).unwrap(),
+            Expr::BinaryOp {
+                op: sqlparser::ast::BinaryOperator::StringConcat,
+                ..
+            }
+        ));
+    }
+
+    /// `expr` with each operand of an operator in parentheses.
+    fn nested(expr: &Expr) -> String {
+        let operand = |expr: &Expr| match expr {
+            Expr::BinaryOp { .. } | Expr::UnaryOp { .. } => format!("({})", nested(expr)),
+            _ => expr.to_string(),
+        };
+        match expr {
+            Expr::BinaryOp { left, op, right } => {
+                format!("{} {op} {}", operand(left), operand(right))
+            }
+            Expr::UnaryOp { op, expr } => format!("{op} {}", nested(expr)),
+            _ => expr.to_string(),
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod table;
 
 pub use column::column_default;
 pub(crate) use objects::routine_findings;
+pub use postgres::exclusion_constraint_finding;
 
 use crate::cursor::{Cursor, ParseError};
 use crate::script::{self, RawStatement, ScriptItem};

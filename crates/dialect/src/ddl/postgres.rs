@@ -9,11 +9,28 @@ use crate::cursor::{Cursor, ParseError};
 use crate::type_syntax::parse_type;
 use crate::typemap::TypeRef;
 use migrate_core::{
-    Column, Constraint, ConstraintKind, ConstraintState, IndexOptions, QualifiedName, Severity,
-    SourceDialect, SourceLocation, Table, UserType,
+    Column, Constraint, ConstraintKind, ConstraintState, Finding, IndexOptions, QualifiedName,
+    Severity, SourceDialect, SourceLocation, Table, UserType,
 };
 use sqlparser::tokenizer::Token;
 use std::collections::BTreeSet;
+
+/// The `constraint.exclusion` warning for the exclusion constraint `name` of `table` (never
+/// created in a target), `definition` being `EXCLUDE ...` as the script or
+/// `pg_get_constraintdef` writes it: a script's and a live catalog's read alike.
+pub fn exclusion_constraint_finding(
+    table: &QualifiedName,
+    name: &str,
+    definition: &str,
+) -> Finding {
+    Finding::new(
+        Severity::Warning,
+        "constraint.exclusion",
+        format!("{table} constraint {name}"),
+        format!("exclusion constraint `{definition}` is not created: Redshift has none, and the range and geometric types such constraints compare become text or need extensions (btree_gist, PostGIS) in the PostgreSQL target"),
+        "enforce the rule in the loading process, or recreate the constraint by hand in a PostgreSQL target whose column types and extensions allow it",
+    )
+}
 
 impl DdlReader {
     pub(super) fn postgres_table_clauses(
@@ -89,14 +106,9 @@ impl DdlReader {
         };
         let definition = cursor.take_until(|c| c.is(&Token::Comma));
         let definition = cursor.text(definition);
-        self.finding(
-            Severity::Warning,
-            "constraint.exclusion",
-            format!("{} constraint {name}", table.name),
-            format!("exclusion constraint `{definition}` is not created: Redshift has none, and the range and geometric types such constraints compare become text or need extensions (btree_gist, PostGIS) in the PostgreSQL target"),
-            "enforce the rule in the loading process, or recreate the constraint by hand in a PostgreSQL target whose column types and extensions allow it",
-            Some(location),
-        );
+        self.catalog
+            .findings
+            .push(exclusion_constraint_finding(&table.name, &name, &definition).at(Some(location)));
         Ok(true)
     }
 

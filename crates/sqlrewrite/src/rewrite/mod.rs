@@ -371,6 +371,8 @@ impl VisitorMut for Rewriter<'_> {
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         // Before any rewrite: the comparison as the source wrote it.
         collation_warning(expr, self.ctx);
+        // Before the rewrites of its operands, which take it for the OR it is.
+        mysql_booleans::pipes_as_or(expr, self.ctx);
         self.ctx.volatile_seen |= mysql_functions::is_volatile_call(expr);
         // Before a COLLATE of its text is dropped: it says whether case counts.
         mysql_arithmetic::regexp(expr, self.ctx);

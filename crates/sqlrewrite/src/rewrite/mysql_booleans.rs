@@ -37,6 +37,10 @@
 //! the targets have no logical XOR, but `a <> b` of booleans is just that. A number operand
 //! (not a column: `numeric_condition_to_comparison` has made those conditions) is a condition
 //! as MySQL reads it, `n <> 0`.
+//!
+//! MySQL's `a || b` is `a OR b` under its default sql_mode (the parser reads it so:
+//! [`crate::parse::MYSQL_PIPES_OR`]), and a concatenation only under PIPES_AS_CONCAT or ANSI,
+//! which the converter can't see: it becomes an OR, with a `function.semantics` warning.
 
 use super::Ctx;
 use crate::ast::{
@@ -202,6 +206,38 @@ pub(crate) fn xor(expr: &mut Expr, ctx: &mut Ctx) {
     }
     *op = BinaryOperator::NotEq;
     ctx.log.applied(XOR_NAME);
+}
+
+/// MySQL's `||` (see the module's documentation), before its operands are rewritten: the
+/// warning names it as the source wrote it. A chain `a || b || c` is one warning.
+pub(crate) fn pipes_as_or(expr: &mut Expr, ctx: &mut Ctx) {
+    let Expr::BinaryOp { op, .. } = expr else {
+        return;
+    };
+    if !is_pipes_or(op) {
+        return;
+    }
+    ctx.log.warning(
+        "function.semantics",
+        format!("`{expr}` is a logical OR under MySQL's default sql_mode, and is converted as one; under PIPES_AS_CONCAT (or ANSI) MySQL concatenates text with ||"),
+        "if the source runs with PIPES_AS_CONCAT, write CONCAT() instead of || in the source's definition and convert again",
+    );
+    or_chain(expr);
+}
+
+fn is_pipes_or(op: &BinaryOperator) -> bool {
+    matches!(op, BinaryOperator::Custom(op) if op == crate::parse::MYSQL_PIPES_OR)
+}
+
+/// `expr` and the `||` operands it is a chain of, made ORs.
+fn or_chain(expr: &mut Expr) {
+    if let Expr::BinaryOp { left, op, right } = expr {
+        if is_pipes_or(op) {
+            *op = BinaryOperator::Or;
+            or_chain(left);
+            or_chain(right);
+        }
+    }
 }
 
 /// Two values compared: a boolean compared with a number becomes a number.
