@@ -425,10 +425,11 @@ fn about_selected_tables(
                 Some(true) if finding.code.starts_with("type.") => return false,
                 _ => {}
             }
-            // The longest prefix that ends at a dot (or the whole object) and names a table:
-            // `s.t` and `s.t.x` could both be tables' names.
+            // The longest prefix that ends at a dot or a space (or the whole object) and names a
+            // table: `s.t` and `s.t.x` could both be tables' names, and a constraint is
+            // `s.t constraint c`.
             let ends = object
-                .match_indices('.')
+                .match_indices(['.', ' '])
                 .map(|(at, _)| at)
                 .chain([object.len()]);
             let mut table = None;

@@ -49,7 +49,6 @@ fn words(kind: ObjectKind) -> (&'static str, &'static str) {
         ObjectKind::Event => ("event", "events"),
         ObjectKind::Type => ("type", "types"),
         ObjectKind::ForeignKey => ("foreign key", "foreign keys"),
-        ObjectKind::ExclusionConstraint => ("exclusion constraint", "exclusion constraints"),
         ObjectKind::ForeignTable => ("foreign table", "foreign tables"),
         ObjectKind::EventTrigger => ("event trigger", "event triggers"),
         ObjectKind::Extension => ("extension", "extensions"),
@@ -69,10 +68,7 @@ fn written_by_convert(kind: ObjectKind) -> bool {
         | ObjectKind::Event
         | ObjectKind::Type
         | ObjectKind::ForeignKey => true,
-        ObjectKind::ExclusionConstraint
-        | ObjectKind::ForeignTable
-        | ObjectKind::EventTrigger
-        | ObjectKind::Extension => false,
+        ObjectKind::ForeignTable | ObjectKind::EventTrigger | ObjectKind::Extension => false,
     }
 }
 
@@ -168,12 +164,6 @@ fn describe(
     }
     if has(ObjectKind::Trigger) {
         actions.push("create the triggers only once change capture no longer applies changes to their tables (the changes it applies carry the rows the source's triggers wrote)".into());
-    }
-    if has(ObjectKind::ExclusionConstraint) {
-        actions.push(match target {
-            TargetDialect::Postgres => "`migrate convert` does not write exclusion constraints: add them once the load is done (ALTER TABLE ... ADD EXCLUDE, as `pg_dump --section=post-data` shows them) where the target's column types allow it (a range column is text there)",
-            TargetDialect::Redshift => "Redshift has no exclusion constraints: check their rule in the target by other means",
-        }.to_string());
     }
     if has(ObjectKind::ForeignTable) {
         actions.push("foreign tables are not copied: create them on the target (CREATE FOREIGN TABLE), or copy their rows into a table there".into());

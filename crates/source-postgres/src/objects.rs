@@ -166,8 +166,7 @@ SELECT n.nspname::text, p.proname::text, p.prokind::text,
 /// a constraint, rule or policy (whose names are unique per table only): the objects of
 /// [`PostgresSource::discover_objects`] (the same fragments, names only: reading a view's or a
 /// routine's definition deparses it), enums, domains, ranges and composite types of their own
-/// (not a table's row type; a range's multirange comes with it), exclusion constraints (a
-/// partition's copies of its parent's left out), foreign tables, and, of the whole database,
+/// (not a table's row type; a range's multirange comes with it), foreign tables, and, of the whole database,
 /// event triggers (but the one migrate's change capture installs beside its publication, see
 /// [`FROM_ROUTINES`], and those an extension owns) and extensions (but `plpgsql`, which every
 /// database has). Foreign keys are listed by `replicate` from the catalog it plans with.
@@ -196,11 +195,6 @@ SELECT 'type', t.typname::text, n.nspname::text, NULL
  WHERE t.typtype IN ('e', 'd', 'r', 'c') AND {user}
    AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
-UNION ALL
-SELECT 'exclusion constraint', k.conname::text, n.nspname::text, c.relname::text
-  FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE k.contype = 'x' AND k.conparentid = 0 AND {user}
 UNION ALL
 SELECT lower(word), name, schema, tbl FROM ({unsupported}) unsupported(word, name, schema, tbl)
 UNION ALL
@@ -433,7 +427,6 @@ impl PostgresSource {
                 "procedure" => ObjectKind::Procedure,
                 "trigger" => ObjectKind::Trigger,
                 "type" => ObjectKind::Type,
-                "exclusion constraint" => ObjectKind::ExclusionConstraint,
                 "event trigger" => ObjectKind::EventTrigger,
                 "extension" => ObjectKind::Extension,
                 word @ ("rule" | "policy") => {

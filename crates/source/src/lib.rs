@@ -69,8 +69,6 @@ pub enum ObjectKind {
     Type,
     /// Listed by `replicate` from the catalog it plans with, not by [`Source::other_objects`].
     ForeignKey,
-    /// A PostgreSQL `EXCLUDE` constraint.
-    ExclusionConstraint,
     /// A PostgreSQL foreign table (`CREATE FOREIGN TABLE`): its rows are another server's.
     ForeignTable,
     /// A PostgreSQL event trigger (`CREATE EVENT TRIGGER`), of the whole database.
