@@ -1734,14 +1734,22 @@ CREATE TABLE b.u2 (id integer PRIMARY KEY, c code);
 CREATE DOMAIN b.code AS integer CHECK (VALUE > 0);
 CREATE TABLE a.w (c code);
 CREATE TABLE c.v (c code);
+CREATE DOMAIN c.wrapped AS code;
+CREATE TABLE c.x (c c.wrapped);
 ",
     );
     let (code, postgres, stderr) = convert_to("postgres", "postgres", &path);
     assert_eq!(code, 1, "{stderr}");
     assert!(
         postgres.contains("CREATE TABLE a.w (\n    c VARCHAR(3),\n    CHECK (c ~ '^[A-Z]+$')\n);")
-            && postgres.contains("CREATE TABLE c.v (\n    c TEXT\n);"),
+            && postgres.contains("CREATE TABLE c.v (\n    c TEXT\n);")
+            && postgres.contains("CREATE TABLE c.x (\n    c TEXT\n);"),
         "{postgres}"
+    );
+    // A domain over the ambiguous type is reported as such, once, and its columns are text.
+    assert!(
+        stderr.contains("action [type.ambiguous] domain c.wrapped: the type `code`"),
+        "{stderr}"
     );
     assert!(
         stderr.contains("action [type.ambiguous] c.v.c: the type `code` is a domain or enum of several schemas (a, b), and the script sets no search_path to tell which: the column is emitted as unbounded text -> qualify the type with its schema in the source DDL (or add the SET search_path the script runs with), and convert again"),

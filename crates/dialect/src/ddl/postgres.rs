@@ -121,7 +121,8 @@ impl DdlReader {
     pub(super) fn create_domain(&mut self, cursor: &mut Cursor) -> Result<(), ParseError> {
         let location = cursor.location();
         let name = cursor.qualified_name()?;
-        let key = user_type_key(&self.creation_schema(&name), &name.name.value);
+        let schema = self.creation_schema(&name);
+        let key = user_type_key(&schema, &name.name.value);
         cursor.eat_kw("AS");
         let mut base = parse_type(cursor, self.dialect)?;
         let mut domain = DomainColumn {
@@ -132,8 +133,15 @@ impl DdlReader {
         let object = format!("domain {name}");
         // Its base type is looked up from the schema it is created in, as a column's from its
         // table's.
-        let schema = self.creation_schema(&name);
         let base_key = self.user_type_of(&base, Some(&schema), &object, &location);
+        if base_key.is_err() {
+            // Reported as ambiguous: its columns are text, not of an unknown type too.
+            base = TypeRef {
+                name: "TEXT".into(),
+                text: "text".into(),
+                ..TypeRef::default()
+            };
+        }
         if let Ok(Some(base_key)) = base_key {
             if let Some(resolved) = self.user_types.get(&base_key).cloned() {
                 let over = self.domain_columns.get(&base_key).cloned();
