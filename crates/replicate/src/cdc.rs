@@ -29,7 +29,7 @@
 use crate::table::TableLoad;
 use crate::{
     connect, connect_and_plan, connection_url, full_load, open_stage, workers, Observer, Options,
-    Planned, ReplicateError, RetryPolicy, Summary, TableStatus, TableSummary,
+    ReplicateError, RetryPolicy, Summary, TableStatus, TableSummary,
 };
 use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, Array, ArrayRef, Int64Array, RecordBatch, StringArray};
@@ -788,13 +788,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
                         )))?;
                     let mut load_options = options.clone();
                     load_options.restart = true;
-                    let planned = Planned {
-                        loads: planned.loads.clone(),
-                        findings: planned.findings.clone(),
-                        same_database: planned.same_database,
-                        schemas: planned.schemas.clone(),
-                        foreign_keys: planned.foreign_keys.clone(),
-                    };
+                    let planned = planned.clone();
                     let mut summary = full_load(
                         task,
                         load_options,

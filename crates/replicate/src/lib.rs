@@ -55,7 +55,7 @@ pub use summary::{
 };
 
 use load::Run;
-use migrate_core::{Catalog, ConstraintKind, Finding, Ident, QualifiedName, Table, TargetDialect};
+use migrate_core::{Catalog, Finding, Ident, QualifiedName, Table, TargetDialect};
 use migrate_source::{Snapshot, Source};
 use migrate_sqlrewrite::{stored_ident, target_ident, target_name};
 use migrate_stage::{Format, Stage, StageOptions};
@@ -223,6 +223,7 @@ async fn connect<S: Source>(
 }
 
 /// The tables of a plan, in load order, and its findings.
+#[derive(Clone)]
 struct Planned {
     /// A table whose read can't be built (an untranslatable expression) fails alone.
     loads: Vec<Result<TableLoad, Box<TableSummary>>>,
@@ -231,10 +232,6 @@ struct Planned {
     same_database: bool,
     /// The schemas (MySQL: databases) of the selected tables.
     schemas: Vec<String>,
-    /// The foreign keys of the selected tables, which replicate does not create: from the
-    /// catalog the load is planned with (MariaDB shows `REFERENTIAL_CONSTRAINTS` only to a user
-    /// with more than SELECT; discovery reads the keys either way).
-    foreign_keys: Vec<migrate_source::OtherObject>,
 }
 
 fn plan_tables<S: Source>(
@@ -343,40 +340,17 @@ fn plan_tables<S: Source>(
         .iter()
         .filter_map(|t| t.source.schema.as_ref().map(|s| s.value.clone()))
         .collect();
-    let foreign_keys = plan
-        .tables
-        .iter()
-        .filter_map(|t| catalog.tables.iter().find(|c| c.name == t.source))
-        .flat_map(|table| {
-            table.constraints.iter().filter_map(|constraint| {
-                let ConstraintKind::ForeignKey(_) = constraint.kind else {
-                    return None;
-                };
-                Some(migrate_source::OtherObject {
-                    kind: migrate_source::ObjectKind::ForeignKey,
-                    name: QualifiedName::new(
-                        table.name.schema.clone(),
-                        constraint
-                            .name
-                            .clone()
-                            .unwrap_or_else(|| Ident::new("(unnamed)")),
-                    ),
-                    table: Some(table.name.clone()),
-                })
-            })
-        })
-        .collect();
     Ok(Planned {
         loads,
         findings,
         same_database,
         schemas: schemas.into_iter().collect(),
-        foreign_keys,
     })
 }
 
 /// The discovery `findings` that are not about a table of `catalog` the mapping left out (a
-/// finding's object is a table, `schema.table`, or one of its columns, `schema.table.column`),
+/// finding's object is a table, `schema.table`, one of its columns, `schema.table.column`, or
+/// one of its constraints, `schema.table constraint c`),
 /// nor about a column it removed, nor, for a `type.` finding (about the type the converter
 /// gives a column), about a column whose type a `change-data-type` rule replaced.
 fn about_selected_tables(

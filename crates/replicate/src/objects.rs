@@ -1,8 +1,8 @@
 //! What the source holds besides tables, which `replicate` does not copy: one warning that
 //! counts them per kind and names the first few ([`not_copied`]).
 
-use migrate_core::{Finding, QualifiedName, Severity, TargetDialect};
-use migrate_source::{ObjectKind, OtherObjects, Source};
+use migrate_core::{ConstraintKind, Finding, Ident, QualifiedName, Severity, Table, TargetDialect};
+use migrate_source::{ObjectKind, OtherObject, OtherObjects, Source};
 use migrate_task::ValidatedTask;
 
 /// Names listed per kind; the rest are counted.
@@ -19,21 +19,62 @@ pub(crate) async fn not_copied<S: Source>(
 ) -> Option<Finding> {
     let object = format!("source {}", source.endpoint());
     let schemas = &planned.schemas;
+    // From the catalog the load is planned with (MariaDB shows `REFERENTIAL_CONSTRAINTS` only to
+    // a user with more than SELECT; discovery reads the keys either way).
+    let foreign_keys = planned
+        .loads
+        .iter()
+        .flatten()
+        .flat_map(|load| foreign_keys(&load.source));
     let finding = match source.other_objects(schemas).await {
         Ok(mut other) => {
-            other.objects.extend(planned.foreign_keys.iter().cloned());
+            other.objects.extend(foreign_keys);
             describe(task, &other, schemas, object)?
         }
-        Err(e) => Finding::new(
-            Severity::Warning,
-            "replicate.objects-not-copied",
-            object,
-            format!("the source's views, routines, triggers and other objects besides tables could not be listed ({e}); replicate copies tables only"),
-            "list them with `migrate assess --source URL` and create those the target needs",
-        ),
+        Err(e) => {
+            // The foreign keys are known all the same: said with the error.
+            let known = OtherObjects {
+                objects: foreign_keys.collect(),
+                findings: Vec::new(),
+            };
+            let listed = describe(task, &known, schemas, object.clone());
+            Finding::new(
+                Severity::Warning,
+                "replicate.objects-not-copied",
+                object,
+                format!(
+                    "the source's views, routines, triggers and other objects besides tables could not be listed ({e}); replicate copies tables only{}",
+                    listed.as_ref().map_or(String::new(), |f| format!("; also, {}", f.message))
+                ),
+                format!(
+                    "list them with `migrate assess --source URL` and create those the target needs{}",
+                    listed.as_ref().map_or(String::new(), |f| format!("; {}", f.action))
+                ),
+            )
+        }
     };
     tracing::warn!("{}: {}", finding.message, finding.action);
     Some(finding)
+}
+
+/// The foreign keys of `table`, which replicate does not create.
+fn foreign_keys(table: &Table) -> impl Iterator<Item = OtherObject> + '_ {
+    table.constraints.iter().filter_map(|constraint| {
+        let ConstraintKind::ForeignKey(_) = constraint.kind else {
+            return None;
+        };
+        Some(OtherObject {
+            kind: ObjectKind::ForeignKey,
+            name: QualifiedName::new(
+                table.name.schema.clone(),
+                constraint
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| Ident::new("(unnamed)")),
+            ),
+            table: Some(table.name.clone()),
+        })
+    })
 }
 
 /// How a kind is named: (singular, plural).

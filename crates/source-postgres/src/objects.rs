@@ -196,7 +196,7 @@ SELECT 'type', t.typname::text, n.nspname::text, NULL
    AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
 UNION ALL
-SELECT lower(word), name, schema, tbl FROM ({unsupported}) unsupported(word, name, schema, tbl)
+{unsupported}
 UNION ALL
 SELECT 'event trigger', e.evtname::text, NULL, NULL
   FROM pg_event_trigger e
@@ -265,13 +265,12 @@ impl PostgresSource {
         catalog: &mut Catalog,
     ) -> Result<(), SourceError> {
         let schemas: Option<Vec<String>> = schemas.map(<[String]>::to_vec);
-        let query = user_sql;
         let client = self.client();
         let name =
             |schema: String, name: String| QualifiedName::new(Some(ident(&schema)), ident(&name));
 
         for row in client
-            .query(&query(VIEWS), &[&schemas])
+            .query(&user_sql(VIEWS), &[&schemas])
             .await
             .map_err(SourceError::query("listing views"))?
         {
@@ -285,7 +284,7 @@ impl PostgresSource {
             });
         }
         for row in client
-            .query(&query(SEQUENCES), &[&schemas])
+            .query(&user_sql(SEQUENCES), &[&schemas])
             .await
             .map_err(SourceError::query("listing sequences"))?
         {
@@ -304,7 +303,7 @@ impl PostgresSource {
             });
         }
         for row in client
-            .query(&with_index_options(&query(INDEXES)), &[&schemas])
+            .query(&with_index_options(&user_sql(INDEXES)), &[&schemas])
             .await
             .map_err(SourceError::query("listing indexes"))?
         {
@@ -326,7 +325,7 @@ impl PostgresSource {
             });
         }
         for row in client
-            .query(&query(ROUTINES), &[&schemas])
+            .query(&user_sql(ROUTINES), &[&schemas])
             .await
             .map_err(SourceError::query("listing functions and procedures"))?
         {
@@ -342,7 +341,7 @@ impl PostgresSource {
             });
         }
         for row in client
-            .query(&query(TRIGGERS), &[&schemas])
+            .query(&user_sql(TRIGGERS), &[&schemas])
             .await
             .map_err(SourceError::query("listing triggers"))?
         {
@@ -354,7 +353,7 @@ impl PostgresSource {
             });
         }
         for row in client
-            .query(&query(UNSUPPORTED), &[&schemas])
+            .query(&user_sql(UNSUPPORTED), &[&schemas])
             .await
             .map_err(SourceError::query("listing rules and policies"))?
         {
@@ -369,7 +368,7 @@ impl PostgresSource {
         }
         let index = migrate_core::TableIndex::new(&catalog.tables);
         for row in client
-            .query(&query(PARTITIONS), &[&schemas])
+            .query(&user_sql(PARTITIONS), &[&schemas])
             .await
             .map_err(SourceError::query("listing partitions"))?
         {
@@ -429,14 +428,12 @@ impl PostgresSource {
                 "type" => ObjectKind::Type,
                 "event trigger" => ObjectKind::EventTrigger,
                 "extension" => ObjectKind::Extension,
-                word @ ("rule" | "policy") => {
+                word @ ("RULE" | "POLICY") => {
                     let table = table.ok_or_else(|| SourceError::Protocol {
                         context: context.into(),
                         message: format!("{word} {name} has no table"),
                     })?;
-                    other
-                        .findings
-                        .push(unsupported(&word.to_ascii_uppercase(), name, table));
+                    other.findings.push(unsupported(word, name, table));
                     continue;
                 }
                 word => {

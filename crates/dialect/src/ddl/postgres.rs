@@ -136,11 +136,7 @@ impl DdlReader {
         let base_key = self.user_type_of(&base, Some(&schema), &object, &location);
         if base_key.is_err() {
             // Reported as ambiguous: its columns are text, not of an unknown type too.
-            base = TypeRef {
-                name: "TEXT".into(),
-                text: "text".into(),
-                ..TypeRef::default()
-            };
+            base = TypeRef::named("text");
         }
         if let Ok(Some(base_key)) = base_key {
             if let Some(resolved) = self.user_types.get(&base_key).cloned() {
