@@ -2038,3 +2038,98 @@ fn live_exclusion_constraints_are_reported_as_in_scripts() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+// session 38, third round
+
+/// MySQL takes a number as a condition (non-zero is true). Only a numeric column became one
+/// (`(col <> 0)`): a literal or another numeric expression used as a condition (`WHERE a > 0 OR
+/// 1`, `NOT 5`, `IF(1, x, y)`, `CASE WHEN 2`, `WHERE a + 0`, `WHERE LENGTH(s)`, `a AND ABS(b)`)
+/// stayed as written, which PostgreSQL refuses (`argument of OR must be type boolean, not type
+/// integer`), and mariadb-dump's `!x` (every `NOT x` of a value) was not read at all. Each is a
+/// condition as MySQL reads it, and the views give MariaDB's rows.
+#[test]
+fn mysql_numbers_used_as_conditions_give_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int PRIMARY KEY, a int, b int, s varchar(10), d decimal(5,2));
+CREATE TABLE u (id int PRIMARY KEY, k int);
+CREATE VIEW v AS SELECT t.id AS id, t.a > 0 OR 1 AS o, t.a > 0 || 0 AS p, NOT 5 AS n, NOT t.b AS nb, IF(1, t.a, t.b) AS i, IF(t.a - 1, 'y', 'n') AS ia, CASE WHEN 2 THEN 'x' END AS c, CASE WHEN t.d * 2 THEN 'd' ELSE 'z' END AS cd, t.a AND ABS(t.b) AS ab, 0.5 XOR t.a + 0 AS x, -1 AND NULL AS q FROM t WHERE (t.a + 0 OR LENGTH(t.s) OR t.id > 8) AND 1;
+CREATE VIEW w AS select `t`.`id` AS `id`,!abs(`t`.`b`) AS `nb`,!(`t`.`a` + 1) AS `na`,!0 AS `z`,count(0) AS `n` from ((`t` join `u` on(1)) left join `u` `u2` on(`u2`.`k` + 0)) where 1 and ((select count(0) from `u` `u3` where `u3`.`k` = `t`.`a`) or `t`.`id` < 3) group by `t`.`id`,`t`.`a`,`t`.`b` having max(`t`.`b`) - 1;
+";
+    let path = file("my_numeric_conditions.sql", ddl.as_bytes());
+    // The one finding is about `||`, which MySQL's default sql_mode reads as OR.
+    let findings = "findings: 0 action, 1 warning, 0 info";
+    let (code, redshift, stderr) = convert_to("mysql", "redshift", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(findings), "{stderr}");
+    assert!(
+        redshift.contains("SELECT t.id AS id, t.a > 0 OR true AS o, t.a > 0 OR false AS p, NOT true AS n, NOT (t.b <> 0) AS nb, CASE WHEN true THEN t.a ELSE t.b END AS i, CASE WHEN (t.a - 1 <> 0) THEN 'y' ELSE 'n' END AS ia, CASE WHEN true THEN 'x' END AS c, CASE WHEN (t.d * 2 <> 0) THEN 'd' ELSE 'z' END AS cd, (t.a <> 0) AND (ABS(t.b) <> 0) AS ab, true <> (t.a + 0 <> 0) AS x, true AND NULL AS q FROM t WHERE ((t.a + 0 <> 0) OR (OCTET_LENGTH(t.s) <> 0) OR t.id > 8) AND true;"),
+        "{redshift}"
+    );
+    assert!(
+        redshift.contains("SELECT t.id AS id, (NOT (abs(t.b) <> 0)) AS nb, (NOT ((t.a + 1) <> 0)) AS na, (NOT false) AS z, count(0) AS n FROM ((t JOIN u ON true) LEFT JOIN u u2 ON ((u2.k + 0) <> 0)) WHERE true AND (((SELECT count(0) FROM u u3 WHERE u3.k = t.a) <> 0) OR t.id < 3) GROUP BY t.id, t.a, t.b HAVING (max(t.b) - 1 <> 0);"),
+        "{redshift}"
+    );
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(findings), "{stderr}");
+    let inserts = "INSERT INTO t VALUES (1, 1, 1, 'x', 1.50), (2, 0, 0, '', 0.00), (3, 3, NULL, NULL, 0.25), \
+                   (4, NULL, 2, 'abc', NULL), (5, -1, -4, 'yy', -0.40), (6, 0, 5, 'z', 0.00), (7, 3, 0, '', 2.00), \
+                   (8, 2, 1, NULL, 0.00), (9, NULL, NULL, NULL, NULL), (10, 1, 0, '', 0.01); \
+                   INSERT INTO u VALUES (1, 0), (2, 3), (3, NULL);";
+    let Some(target) = runs_on_postgres("my_numeric_conditions", &postgres) else {
+        return;
+    };
+    target
+        .sql(inserts)
+        .unwrap_or_else(|e| panic!("{e}\n{postgres}"));
+    // Each view's rows as one line, `-` for NULL; conditions are 1 and 0 as in MariaDB.
+    let rows = |view: &str, columns: &[&str], conditions: &[&str], postgres: bool| {
+        let values: Vec<String> = columns
+            .iter()
+            .map(|column| match (postgres, conditions.contains(column)) {
+                (true, true) => format!("coalesce(CAST({column} AS INTEGER)::text, '-')"),
+                (true, false) => format!("coalesce({column}::text, '-')"),
+                (false, _) => format!("IFNULL({column}, '-')"),
+            })
+            .collect();
+        let values = values.join(", ");
+        if postgres {
+            format!("SELECT string_agg(concat_ws(':', id, {values}), ',' ORDER BY id) FROM {view};")
+        } else {
+            format!("SELECT GROUP_CONCAT(CONCAT_WS(':', id, {values}) ORDER BY id SEPARATOR ',') FROM {view};")
+        }
+    };
+    let v = (
+        ["o", "p", "n", "nb", "i", "ia", "c", "cd", "ab", "x", "q"].as_slice(),
+        ["o", "p", "n", "nb", "ab", "x", "q"].as_slice(),
+    );
+    let w = (
+        ["nb", "na", "z", "n"].as_slice(),
+        ["nb", "na", "z"].as_slice(),
+    );
+    let got = [("v", v), ("w", w)].map(|(view, (columns, conditions))| {
+        target
+            .sql(&rows(view, columns, conditions, true))
+            .unwrap_or_else(|e| panic!("{e}\n{postgres}"))
+    });
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = server.create_database("my_numeric_conditions");
+    source
+        .sql(&format!("{ddl}{inserts}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let expected = [("v", v), ("w", w)].map(|(view, (columns, conditions))| {
+        source
+            .sql(&rows(view, columns, conditions, false))
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+    assert_eq!(got, expected);
+    // The conditions filter: rows 2 (in v) and 1, 3 to 5, 8 to 10 (in w) are left out.
+    assert_eq!(
+        got.map(|rows| rows.trim_end().to_string()),
+        [
+            "1:1:1:0:0:1:n:x:d:1:0:-,3:1:1:0:-:3:y:x:d:-:0:-,4:1:-:0:0:-:n:x:z:-:-:-,5:1:0:0:0:-1:y:x:d:1:0:-,6:1:0:0:0:0:y:x:z:0:1:-,7:1:1:0:1:3:y:x:d:0:0:-,8:1:1:0:0:2:y:x:z:1:0:-,9:1:-:0:-:-:n:x:z:-:-:-,10:1:1:0:1:1:n:x:d:0:0:-",
+            "2:1:0:1:3,6:0:0:1:3,7:1:0:1:3",
+        ]
+    );
+}

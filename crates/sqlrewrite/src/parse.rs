@@ -3,7 +3,7 @@
 
 use crate::error::RewriteError;
 use migrate_core::SourceDialect;
-use sqlparser::ast::{Expr, Query, Statement, Visit, Visitor};
+use sqlparser::ast::{Expr, Query, Statement, UnaryOperator, Visit, Visitor};
 use sqlparser::dialect::{
     Dialect, HiveDialect, MySqlDialect, OracleDialect, PostgreSqlDialect, Precedence,
 };
@@ -37,7 +37,9 @@ pub(crate) fn dialect(from: SourceDialect) -> Box<dyn Dialect> {
 /// `&&` is AND and binds as AND. `||` is OR under MySQL's and MariaDB's default sql_mode (a
 /// concatenation only with PIPES_AS_CONCAT or ANSI), which sqlparser read as a concatenation:
 /// it binds as OR and is read as [`MYSQL_PIPES_OR`], which the rewrite makes an OR with a
-/// warning. It is [`MySqlDialect`] to the parser's checks (`dialect()`), and forwards every
+/// warning. `!x` is NOT binding as tightly as a unary minus, which sqlparser does not read:
+/// mariadb-dump writes every `NOT x` of a value so (`!5`, `!abs(a)`, `!(a + 1)`, `!NULL`),
+/// read as `(NOT x)`. It is [`MySqlDialect`] to the parser's checks (`dialect()`), and forwards every
 /// method that MySqlDialect overrides (sqlparser 0.63's list: check it when sqlparser is
 /// upgraded).
 #[derive(Debug)]
@@ -79,6 +81,21 @@ impl Dialect for MySql {
             Token::Overlap => Some(Ok(self.prec_value(Precedence::And))),
             _ => MYSQL.get_next_precedence(parser),
         }
+    }
+
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        if parser.peek_token_ref().token != Token::ExclamationMark {
+            return MYSQL.parse_prefix(parser);
+        }
+        parser.next_token();
+        // No binary operator binds more tightly: `!5 + 1` is `(NOT 5) + 1`.
+        let operand = parser.parse_subexpr(self.prec_value(Precedence::DoubleColon));
+        Some(operand.map(|operand| {
+            Expr::Nested(Box::new(Expr::UnaryOp {
+                op: UnaryOperator::Not,
+                expr: Box::new(operand),
+            }))
+        }))
     }
 
     fn is_identifier_start(&self, ch: char) -> bool {
@@ -255,8 +272,7 @@ fn mysql_pipes(tokens: &mut [TokenWithSpan]) {
 }
 
 /// What mariadb-dump writes that the parser does not read, as the parser reads it: the infix
-/// `a MOD b` (every `a % b` of a view) is `a % b`; `!(x)` (every `NOT x`) is `(NOT (x))`; the
-/// UTF-8 character set of a cast, `CAST(x AS CHAR CHARSET utf8mb4)` (every `CAST(x AS CHAR)`)
+/// `a MOD b` (every `a % b` of a view) is `a % b`; the UTF-8 character set of a cast, `CAST(x AS CHAR CHARSET utf8mb4)` (every `CAST(x AS CHAR)`)
 /// or `CHARACTER SET utf8mb3`, is dropped: the targets' text is UTF-8.
 fn mariadb_dump_spellings(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
     let significant = significant(&tokens);
@@ -264,7 +280,6 @@ fn mariadb_dump_spellings(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
     let next = |k: usize| significant.get(k + 1).map(|&i| &tokens[i].token);
     let mut replace: Vec<(usize, Vec<Token>)> = Vec::new();
     let mut drop = vec![false; tokens.len()];
-    let mut close_after: Vec<usize> = Vec::new();
     for (k, &i) in significant.iter().enumerate() {
         let follows_operand = k > 0
             && matches!(
@@ -273,12 +288,6 @@ fn mariadb_dump_spellings(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
             );
         if word(i) == "MOD" && follows_operand && next(k) != Some(&Token::LParen) {
             replace.push((i, vec![Token::Mod]));
-        } else if tokens[i].token == Token::ExclamationMark && next(k) == Some(&Token::LParen) {
-            let Some(close) = matching_paren(&tokens, &significant, k + 1) else {
-                continue;
-            };
-            replace.push((i, vec![Token::LParen, Token::make_keyword("NOT")]));
-            close_after.push(close);
         } else if k > 0
             && (word(significant[k - 1]) == "CHAR"
                 || tokens[significant[k - 1]].token == Token::RParen)
@@ -304,7 +313,7 @@ fn mariadb_dump_spellings(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
             }
         }
     }
-    splice(tokens, &replace, &drop, &close_after)
+    splice(tokens, &replace, &drop)
 }
 
 /// Oracle's `agg(x) KEEP (DENSE_RANK FIRST ORDER BY k, ...)`, which the parser does not read, as
@@ -344,7 +353,7 @@ fn oracle_keep_clauses(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
             drop[*by] = true;
         }
     }
-    splice(tokens, &replace, &drop, &[])
+    splice(tokens, &replace, &drop)
 }
 
 /// The indexes of the tokens that are not whitespace.
@@ -362,18 +371,17 @@ fn unquoted_word(token: &Token) -> String {
     }
 }
 
-/// `tokens` with the token at each index of `replace` replaced by its tokens, those marked in
-/// `drop` left out, and a `)` added after each index of `close_after`.
+/// `tokens` with the token at each index of `replace` replaced by its tokens, and those marked
+/// in `drop` left out.
 fn splice(
     tokens: Vec<TokenWithSpan>,
     replace: &[(usize, Vec<Token>)],
     drop: &[bool],
-    close_after: &[usize],
 ) -> Vec<TokenWithSpan> {
-    if replace.is_empty() && close_after.is_empty() && !drop.contains(&true) {
+    if replace.is_empty() && !drop.contains(&true) {
         return tokens;
     }
-    let mut out = Vec::with_capacity(tokens.len() + close_after.len() * 2);
+    let mut out = Vec::with_capacity(tokens.len());
     for (i, token) in tokens.into_iter().enumerate() {
         if drop[i] {
             continue;
@@ -386,32 +394,8 @@ fn splice(
             })),
             None => out.push(token),
         }
-        for _ in close_after.iter().filter(|&&at| at == i) {
-            out.push(TokenWithSpan {
-                token: Token::RParen,
-                span,
-            });
-        }
     }
     out
-}
-
-/// The index (in `tokens`) of the `)` closing the `(` at `significant[open]`.
-fn matching_paren(tokens: &[TokenWithSpan], significant: &[usize], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for &i in &significant[open..] {
-        match tokens[i].token {
-            Token::LParen => depth += 1,
-            Token::RParen => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 fn first_words(sql: &str) -> String {
@@ -680,6 +664,21 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// mariadb-dump's `!x` is `(NOT x)`, binding more tightly than any binary operator.
+    #[test]
+    fn mysql_bang_is_a_not_binding_tightly() {
+        for (sql, read) in [
+            ("!5 + 1", "(NOT 5) + 1"),
+            ("!abs(a) * 2", "(NOT abs(a)) * 2"),
+            ("!(a + 1) OR !NULL", "(NOT (a + 1)) OR (NOT NULL)"),
+            ("-!exists(select 1)", "-(NOT EXISTS (SELECT 1))"),
+            ("a != 1", "a <> 1"),
+        ] {
+            let tree = expression(sql, SourceDialect::Mysql).unwrap();
+            assert_eq!(tree.to_string(), read, "{sql}");
+        }
     }
 
     /// `expr` with each operand of an operator in parentheses.

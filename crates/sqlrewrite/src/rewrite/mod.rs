@@ -347,6 +347,7 @@ impl VisitorMut for Rewriter<'_> {
         detect::select_constructs(select, self.ctx);
         detect::ungrouped_columns(select, self.ctx);
         self.ctx.scopes.push(select);
+        mysql_booleans::numeric_conditions_in_select(select, self.ctx);
         subscript::name_field_columns(select, self.ctx);
         ControlFlow::Continue(())
     }
@@ -373,6 +374,8 @@ impl VisitorMut for Rewriter<'_> {
         collation_warning(expr, self.ctx);
         // Before the rewrites of its operands, which take it for the OR it is.
         mysql_booleans::pipes_as_or(expr, self.ctx);
+        // Before its parts are rewritten: `LENGTH(s)` is still MySQL's, a number.
+        mysql_booleans::numeric_conditions(expr, self.ctx);
         self.ctx.volatile_seen |= mysql_functions::is_volatile_call(expr);
         // Before a COLLATE of its text is dropped: it says whether case counts.
         mysql_arithmetic::regexp(expr, self.ctx);

@@ -33,23 +33,39 @@
 //! Inside `AVG` on Redshift, whose `AVG` of an integer is an integer (`0.33` would be `0`), the
 //! number is `1.0000`/`0.0000`, which gives MySQL's 4 decimal places.
 //!
+//! `numeric_condition_to_comparison` (named in `mysql_interval`, which reads a text column
+//! used as a condition): MySQL takes a number as a condition, non-zero being true, and its
+//! BOOLEAN is TINYINT(1), which becomes SMALLINT; the targets refuse a number there (`argument
+//! of OR must be type boolean, not type integer`). A value known to be a number (a literal, a
+//! numeric column of a table, arithmetic, a cast to a number, a call of a function that gives
+//! one, a `CASE`/`IF`/`COALESCE` one of whose values is one, a scalar subquery selecting one)
+//! used as a condition (`WHERE`, `HAVING`, `ON`, `CASE WHEN`, `IF`'s condition, an operand of
+//! `AND`/`OR`/`XOR`/`NOT`) becomes `(n <> 0)`, NULL staying NULL; a literal becomes `TRUE` or
+//! `FALSE`. It is judged as MySQL wrote it, before the rewrites of its parts (`LENGTH(s)` is
+//! still `LENGTH`, not the target's spelling; `JSON_VALID`, a number in MySQL, is Redshift's
+//! boolean `IS_VALID_JSON`, and is not among the functions known). Booleans, conditions and
+//! values of unknown type (a column of another view, a function not known) are left as they
+//! are.
+//!
 //! `logical_xor`: MySQL's `a XOR b` is NULL when an operand is, else true when exactly one is;
-//! the targets have no logical XOR, but `a <> b` of booleans is just that. A number operand
-//! (not a column: `numeric_condition_to_comparison` has made those conditions) is a condition
-//! as MySQL reads it, `n <> 0`.
+//! the targets have no logical XOR, but `a <> b` of booleans is just that. Another value that
+//! is not a boolean (not a known number: `numeric_condition_to_comparison` has made those
+//! conditions) is a condition as MySQL reads it, `n <> 0`.
 //!
 //! MySQL's `a || b` is `a OR b` under its default sql_mode (the parser reads it so:
 //! [`crate::parse::MYSQL_PIPES_OR`]), and a concatenation only under PIPES_AS_CONCAT or ANSI,
 //! which the converter can't see: it becomes an OR, with a `function.semantics` warning.
 
+use super::mysql_interval::CONDITION_NAME;
 use super::Ctx;
 use crate::ast::{
-    builtin_name, case, cast, is_comparison, is_null_literal, number, unnamed_args,
-    unnamed_args_mut,
+    binary, builtin_name, case, cast, is_comparison, is_null_literal, number, number_literal,
+    unnamed_args, unnamed_args_mut,
 };
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{
-    BinaryOperator, DataType, Expr, Query, Select, SelectItem, SetExpr, UnaryOperator, Value,
+    BinaryOperator, DataType, Expr, JoinConstraint, JoinOperator, Query, Select, SelectItem,
+    SetExpr, TableFactor, TableWithJoins, UnaryOperator, Value,
 };
 
 pub(crate) const NAME: &str = "condition_as_number";
@@ -72,6 +88,93 @@ const JSON_BUILDERS: &[&str] = &[
 /// a condition the targets take as it is (`WHERE GREATEST(a > b, c = d)`): they order `false`
 /// before `true`, as MySQL does 0 and 1.
 const EXTREMES: &[&str] = &["GREATEST", "LEAST"];
+
+/// MySQL functions whose value is a number, whatever their arguments.
+const NUMBER_FUNCTIONS: &[&str] = &[
+    // Mathematics.
+    "ABS",
+    "ACOS",
+    "ASIN",
+    "ATAN",
+    "ATAN2",
+    "CEIL",
+    "CEILING",
+    "COS",
+    "COT",
+    "CRC32",
+    "DEGREES",
+    "EXP",
+    "FLOOR",
+    "LN",
+    "LOG",
+    "LOG10",
+    "LOG2",
+    "MOD",
+    "PI",
+    "POW",
+    "POWER",
+    "RADIANS",
+    "RAND",
+    "ROUND",
+    "SIGN",
+    "SIN",
+    "SQRT",
+    "TAN",
+    "TRUNCATE",
+    "BIT_COUNT",
+    // Of text.
+    "ASCII",
+    "BIT_LENGTH",
+    "CHAR_LENGTH",
+    "CHARACTER_LENGTH",
+    "FIELD",
+    "FIND_IN_SET",
+    "INSTR",
+    "LENGTH",
+    "LOCATE",
+    "OCTET_LENGTH",
+    "ORD",
+    "STRCMP",
+    "JSON_LENGTH",
+    "JSON_DEPTH",
+    // Of dates.
+    "DATEDIFF",
+    "DAY",
+    "DAYOFMONTH",
+    "DAYOFWEEK",
+    "DAYOFYEAR",
+    "HOUR",
+    "MICROSECOND",
+    "MINUTE",
+    "MONTH",
+    "PERIOD_DIFF",
+    "QUARTER",
+    "SECOND",
+    "TIME_TO_SEC",
+    "TIMESTAMPDIFF",
+    "TO_DAYS",
+    "TO_SECONDS",
+    "UNIX_TIMESTAMP",
+    "WEEK",
+    "WEEKDAY",
+    "WEEKOFYEAR",
+    "YEAR",
+    "YEARWEEK",
+    // Aggregates.
+    "AVG",
+    "BIT_AND",
+    "BIT_OR",
+    "BIT_XOR",
+    "COUNT",
+    "STD",
+    "STDDEV",
+    "STDDEV_POP",
+    "STDDEV_SAMP",
+    "SUM",
+    "VAR_POP",
+    "VAR_SAMP",
+    "VARIANCE",
+];
 
 /// Decimal places of MySQL's `AVG` of integers (`div_precision_increment`). Redshift's `AVG` of
 /// a DECIMAL keeps its scale, of an integer gives a BIGINT (its documentation, `r_AVG`).
@@ -170,6 +273,198 @@ pub(crate) fn operands(expr: &mut Expr, ctx: &mut Ctx) {
         }
         _ => {}
     }
+}
+
+/// `numeric_condition_to_comparison` (see the module's documentation) of the conditions an
+/// expression holds: operands of `AND`/`OR`/`XOR`/`NOT`, `CASE WHEN`s and `IF`'s first
+/// argument. Before the node's parts are rewritten (after `pipes_as_or`, which makes `||` an OR).
+pub(crate) fn numeric_conditions(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And | BinaryOperator::Or | BinaryOperator::Xor,
+            right,
+        } => {
+            as_condition(left, ctx);
+            as_condition(right, ctx);
+        }
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr,
+        } => as_condition(expr, ctx),
+        Expr::Case {
+            operand: None,
+            conditions,
+            ..
+        } => {
+            for when in conditions {
+                as_condition(&mut when.condition, ctx);
+            }
+        }
+        Expr::Function(function) if builtin_name(function).as_deref() == Some("IF") => {
+            if let Some(condition) = unnamed_args_mut(function).next() {
+                as_condition(condition, ctx);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// [`numeric_conditions`] of a SELECT's `WHERE`, `HAVING` and join `ON`s, with its tables in
+/// scope.
+pub(crate) fn numeric_conditions_in_select(select: &mut Select, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql {
+        return;
+    }
+    for condition in select_conditions(select) {
+        as_condition(condition, ctx);
+    }
+}
+
+/// A SELECT's `WHERE`, `HAVING` and join `ON` conditions, those of parenthesized joins too
+/// (MySQL and MariaDB write a view's joins nested: `FROM ((a JOIN b ON ...) JOIN c ON ...)`).
+pub(crate) fn select_conditions(select: &mut Select) -> Vec<&mut Expr> {
+    fn on_conditions<'s>(tables: &'s mut TableWithJoins, found: &mut Vec<&'s mut Expr>) {
+        if let TableFactor::NestedJoin {
+            table_with_joins, ..
+        } = &mut tables.relation
+        {
+            on_conditions(table_with_joins, found);
+        }
+        for join in &mut tables.joins {
+            if let TableFactor::NestedJoin {
+                table_with_joins, ..
+            } = &mut join.relation
+            {
+                on_conditions(table_with_joins, found);
+            }
+            if let JoinOperator::Join(JoinConstraint::On(on))
+            | JoinOperator::Inner(JoinConstraint::On(on))
+            | JoinOperator::Left(JoinConstraint::On(on))
+            | JoinOperator::LeftOuter(JoinConstraint::On(on))
+            | JoinOperator::Right(JoinConstraint::On(on))
+            | JoinOperator::RightOuter(JoinConstraint::On(on))
+            | JoinOperator::CrossJoin(JoinConstraint::On(on))
+            | JoinOperator::StraightJoin(JoinConstraint::On(on)) = &mut join.join_operator
+            {
+                found.push(on);
+            }
+        }
+    }
+    let mut found: Vec<&mut Expr> = select
+        .selection
+        .iter_mut()
+        .chain(select.having.iter_mut())
+        .collect();
+    for tables in &mut select.from {
+        on_conditions(tables, &mut found);
+    }
+    found
+}
+
+/// A number used as a condition made one (see the module's documentation); anything else is
+/// left as it is.
+fn as_condition(expr: &mut Expr, ctx: &mut Ctx) {
+    if !is_numeric(expr, ctx) {
+        return;
+    }
+    let literal = number_literal(expr).and_then(|(_, digits)| digits.parse::<f64>().ok());
+    *expr = match literal {
+        Some(n) => Expr::value(Value::Boolean(n != 0.0)),
+        None => {
+            let value = std::mem::replace(expr, Expr::value(Value::Null));
+            Expr::Nested(Box::new(binary(value, BinaryOperator::NotEq, number(0))))
+        }
+    };
+    ctx.log.applied(CONDITION_NAME);
+}
+
+/// A value MySQL computes as a number, as it wrote it: see the module's documentation.
+fn is_numeric(expr: &Expr, ctx: &mut Ctx) -> bool {
+    // The value is one of these: a number if one of them is (a boolean among them becomes one).
+    let any_numeric = |mut values: Vec<&Expr>, ctx: &mut Ctx| {
+        values.retain(|value| !is_null_literal(value));
+        values.into_iter().any(|value| is_numeric(value, ctx))
+    };
+    match expr {
+        Expr::Nested(inner) => is_numeric(inner, ctx),
+        Expr::Value(value) => matches!(value.value, Value::Number(..)),
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
+            ctx.column_type(expr).is_some_and(LogicalType::is_numeric)
+        }
+        // A date plus an interval is a date.
+        Expr::BinaryOp { left, op, right } => {
+            is_arithmetic(op)
+                && !matches!(**left, Expr::Interval(_))
+                && !matches!(**right, Expr::Interval(_))
+        }
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus | UnaryOperator::Plus | UnaryOperator::BitwiseNot,
+            ..
+        }
+        | Expr::Extract { .. }
+        | Expr::Position { .. }
+        | Expr::Ceil { .. }
+        | Expr::Floor { .. } => true,
+        Expr::Cast { data_type, .. }
+        | Expr::Convert {
+            data_type: Some(data_type),
+            ..
+        } => is_number_type(data_type),
+        Expr::Case {
+            conditions,
+            else_result,
+            ..
+        } => any_numeric(
+            conditions
+                .iter()
+                .map(|when| &when.result)
+                .chain(else_result.as_deref())
+                .collect(),
+            ctx,
+        ),
+        Expr::Function(function) => match builtin_name(function).as_deref() {
+            Some(name) if NUMBER_FUNCTIONS.contains(&name) => true,
+            // The first argument is the condition.
+            Some("IF") => any_numeric(unnamed_args(function).skip(1).collect(), ctx),
+            Some(name)
+                if PASS_THROUGH.contains(&name)
+                    || EXTREMES.contains(&name)
+                    || matches!(name, "MIN" | "MAX") =>
+            {
+                any_numeric(unnamed_args(function).collect(), ctx)
+            }
+            _ => false,
+        },
+        Expr::Subquery(query) => judge_selected(query, ctx, is_numeric).unwrap_or(false),
+        _ => false,
+    }
+}
+
+/// A type MySQL casts to a number with (`SIGNED`, `DECIMAL(10,2)`, `DOUBLE`...).
+fn is_number_type(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Signed
+            | DataType::SignedInteger
+            | DataType::Unsigned
+            | DataType::UnsignedInteger
+            | DataType::Decimal(_)
+            | DataType::Dec(_)
+            | DataType::Numeric(_)
+            | DataType::Double(_)
+            | DataType::DoublePrecision
+            | DataType::Float(_)
+            | DataType::Real
+            | DataType::TinyInt(_)
+            | DataType::SmallInt(_)
+            | DataType::Int(_)
+            | DataType::Integer(_)
+            | DataType::BigInt(_)
+    )
 }
 
 /// `logical_xor` (see the module's documentation), after the operands have become conditions.

@@ -11,18 +11,17 @@
 //! when it is a month or year. Where the operand is known to be a DATE (a DATE column, CURDATE(),
 //! a cast to DATE), the sum is cast back to DATE.
 //!
-//! `numeric_condition_to_comparison`: MySQL takes any number as a condition (non-zero is true),
-//! and its BOOLEAN is TINYINT(1), which becomes SMALLINT. Where the target needs a boolean (WHERE,
-//! HAVING, ON, CASE WHEN, AND/OR/NOT, IF), a column known to be numeric becomes `(col <> 0)`.
-//! The reverse, a boolean column computed with as a number, is `condition_as_number`
+//! `numeric_condition_to_comparison`: MySQL takes any number as a condition (non-zero is true).
+//! A number there becomes `(n <> 0)` in `mysql_booleans`, before its parts are rewritten; a
+//! text column there, which MySQL reads as the number its text starts with, is rewritten here,
+//! after them. The reverse, a condition computed with as a number, is `condition_as_number`
 //! (`mysql_booleans`).
 
 use super::Ctx;
 use crate::ast::{binary, number_literal, paren};
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{
-    BinaryOperator, CastKind, DataType, DateTimeField, Expr, Interval, JoinConstraint,
-    JoinOperator, Select, UnaryOperator, Value,
+    BinaryOperator, CastKind, DataType, DateTimeField, Expr, Interval, Select, UnaryOperator, Value,
 };
 
 pub(crate) const DAYS_NAME: &str = "adddate_days_to_interval";
@@ -246,8 +245,8 @@ fn keeps_date(expr: &Expr, from: SourceDialect) -> bool {
     }
 }
 
-/// Conditions inside an expression (operands of AND/OR/NOT and CASE WHEN: IF has become one),
-/// and text columns compared with numbers.
+/// Text columns used as conditions inside an expression (operands of AND/OR/NOT and CASE WHEN:
+/// IF has become one) or compared with numbers.
 pub(crate) fn conditions_in_expr(expr: &mut Expr, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Mysql {
         return;
@@ -292,57 +291,33 @@ fn is_text_column(expr: &Expr, ctx: &Ctx) -> bool {
     ctx.column_type(expr).is_some_and(LogicalType::is_character)
 }
 
-/// The conditions of a SELECT: WHERE, HAVING and join ON.
+/// Text columns used as the conditions of a SELECT: WHERE, HAVING and join ON.
 pub(crate) fn conditions_in_select(select: &mut Select, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Mysql {
         return;
     }
-    if let Some(selection) = &mut select.selection {
-        condition(selection, ctx);
-    }
-    if let Some(having) = &mut select.having {
-        condition(having, ctx);
-    }
-    for table in &mut select.from {
-        for join in &mut table.joins {
-            if let JoinOperator::Join(JoinConstraint::On(on))
-            | JoinOperator::Inner(JoinConstraint::On(on))
-            | JoinOperator::Left(JoinConstraint::On(on))
-            | JoinOperator::LeftOuter(JoinConstraint::On(on))
-            | JoinOperator::Right(JoinConstraint::On(on))
-            | JoinOperator::RightOuter(JoinConstraint::On(on)) = &mut join.join_operator
-            {
-                condition(on, ctx);
-            }
-        }
+    for condition in super::mysql_booleans::select_conditions(select) {
+        self::condition(condition, ctx);
     }
 }
 
+/// A text column used as a condition (numbers are already conditions: see the module's
+/// documentation).
 fn condition(expr: &mut Expr, ctx: &mut Ctx) {
-    if is_text_column(expr, ctx) {
-        if ctx.to == TargetDialect::Postgres {
-            text_condition(expr, ctx);
-        } else {
-            // Redshift's SUBSTRING takes no regular expression, and Redshift refuses text as a
-            // condition.
-            ctx.log.action(
-                "function.unsupported",
-                format!("`{}`: a text column used as a condition, which MySQL reads as the number its text starts with; Redshift refuses text there", super::mysql_json::unquoted_text(expr)),
-                "compare the column with what it should hold (s <> '' AND s <> '0', or CAST(s AS DECIMAL) <> 0 when it holds numbers only)",
-            );
-        }
+    if !is_text_column(expr, ctx) {
         return;
     }
-    if !ctx.column_type(expr).is_some_and(LogicalType::is_numeric) {
-        return;
+    if ctx.to == TargetDialect::Postgres {
+        text_condition(expr, ctx);
+    } else {
+        // Redshift's SUBSTRING takes no regular expression, and Redshift refuses text as a
+        // condition.
+        ctx.log.action(
+            "function.unsupported",
+            format!("`{}`: a text column used as a condition, which MySQL reads as the number its text starts with; Redshift refuses text there", super::mysql_json::unquoted_text(expr)),
+            "compare the column with what it should hold (s <> '' AND s <> '0', or CAST(s AS DECIMAL) <> 0 when it holds numbers only)",
+        );
     }
-    let column = std::mem::replace(expr, Expr::value(Value::Null));
-    *expr = Expr::Nested(Box::new(Expr::BinaryOp {
-        left: Box::new(column),
-        op: BinaryOperator::NotEq,
-        right: Box::new(Expr::value(Value::Number("0".into(), false))),
-    }));
-    ctx.log.applied(CONDITION_NAME);
 }
 
 /// A text column used as a condition: MySQL reads the number its text starts with and tests it
