@@ -610,31 +610,16 @@ mod tests {
     /// the left; everything else parses as with sqlparser's MySQL dialect.
     #[test]
     fn mysql_xor_binds_between_and_and_or() {
-        use sqlparser::ast::BinaryOperator::{And, Gt, Or, Xor};
-        let op = |expr: &Expr| match expr {
-            Expr::BinaryOp { op, .. } => Some(op.clone()),
-            _ => None,
-        };
-        let sides = |expr: &Expr| match expr {
-            Expr::BinaryOp { left, right, .. } => ((**left).clone(), (**right).clone()),
-            _ => panic!("{expr:?}"),
-        };
-        let tree = expression("a > 0 XOR b > 0", SourceDialect::Mysql).unwrap();
-        let (left, right) = sides(&tree);
-        assert_eq!(
-            [op(&tree), op(&left), op(&right)],
-            [Some(Xor), Some(Gt), Some(Gt)]
-        );
-        // `a OR ((b XOR (c AND d)) XOR (NOT e))`
-        let tree = expression("a OR b XOR c AND d XOR NOT e", SourceDialect::Mysql).unwrap();
-        let (_, xors) = sides(&tree);
-        let (first, not) = sides(&xors);
-        let (_, and) = sides(&first);
-        assert_eq!(
-            [op(&tree), op(&xors), op(&first), op(&and)],
-            [Some(Or), Some(Xor), Some(Xor), Some(And)]
-        );
-        assert!(matches!(not, Expr::UnaryOp { .. }), "{not:?}");
+        for (sql, read) in [
+            ("a > 0 XOR b > 0", "(a > 0) XOR (b > 0)"),
+            (
+                "a OR b XOR c AND d XOR NOT e",
+                "a OR ((b XOR (c AND d)) XOR (NOT e))",
+            ),
+        ] {
+            let tree = expression(sql, SourceDialect::Mysql).unwrap();
+            assert_eq!(nested(&tree), read, "{sql}");
+        }
         let sql =
             "SELECT `a` DIV 2, 'x' 'y', a && b, s LIKE 'a\\_' FROM t USE INDEX (i) LIMIT 1, 2";
         let mysql = Parser::new(&MySqlDialect {})

@@ -74,6 +74,7 @@ pub const NAMED_REWRITES: &[&str] = &[
     mysql_arithmetic::XOR_NAME,
     mysql_booleans::NAME,
     mysql_booleans::XOR_NAME,
+    mysql_booleans::PIPES_NAME,
     mysql_functions::GREATEST_NAME,
     mysql_functions::SUBSTRING_NAME,
     mysql_functions::EXTRACT_NAME,

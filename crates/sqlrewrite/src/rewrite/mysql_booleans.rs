@@ -70,6 +70,7 @@ use sqlparser::ast::{
 
 pub(crate) const NAME: &str = "condition_as_number";
 pub(crate) const XOR_NAME: &str = "logical_xor";
+pub(crate) const PIPES_NAME: &str = "pipes_as_or";
 
 /// Functions whose value is one of their arguments: a boolean stays one when they all are
 /// (`COALESCE(a = b, c = d)` is a condition the targets take as it is).
@@ -518,6 +519,7 @@ pub(crate) fn pipes_as_or(expr: &mut Expr, ctx: &mut Ctx) {
         "if the source runs with PIPES_AS_CONCAT, write CONCAT() instead of || in the source's definition and convert again",
     );
     or_chain(expr);
+    ctx.log.applied(PIPES_NAME);
 }
 
 fn is_pipes_or(op: &BinaryOperator) -> bool {
