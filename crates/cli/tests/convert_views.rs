@@ -1412,3 +1412,208 @@ CREATE VIEW v AS select `t`.`id` AS `id`,if(`t`.`k` = 1,`t`.`a` > `t`.`b`,floor(
         "v"
     );
 }
+
+/// MySQL's logical XOR binds more loosely than AND and comparisons, more tightly than OR: the
+/// parser bound it as tightly as `^` (`a > 0 XOR b > 0` read `a > (0 XOR b) > 0`), so the view was
+/// reported converted and PostgreSQL refused it. It is `<>` of the two conditions (NULL when one
+/// is NULL, as in MySQL; a number operand is `n <> 0`), a boolean column, and a number where MySQL
+/// computes with it: the view's rows on PostgreSQL are MariaDB's.
+#[test]
+fn mysql_logical_xor_gives_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int PRIMARY KEY, a int, b int, c int);
+CREATE VIEW v AS select `t`.`id` AS `id`,`t`.`a` > 0 xor `t`.`b` > 0 AS `x`,`t`.`a` > 0 or `t`.`b` > 0 xor `t`.`c` > 0 and `t`.`a` < 5 AS `y`,(`t`.`a` xor `t`.`b`) + 10 AS `n`,not `t`.`a` > 0 xor `t`.`c` AS `z` from `t` where `t`.`a` > 0 xor `t`.`b` > 0 xor `t`.`c` > 0 or `t`.`c` is null;
+";
+    let path = file("my_xor.sql", ddl.as_bytes());
+    let (code, redshift, stderr) = convert_to("mysql", "redshift", &path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        redshift.contains("SELECT t.id AS id, (t.a > 0) <> (t.b > 0) AS x, t.a > 0 OR (t.b > 0) <> (t.c > 0 AND t.a < 5) AS y, CASE (t.a <> 0) <> (t.b <> 0) WHEN true THEN 1 WHEN false THEN 0 END + 10 AS n, (NOT t.a > 0) <> (t.c <> 0) AS z FROM t WHERE ((t.a > 0) <> (t.b > 0)) <> (t.c > 0) OR t.c IS NULL;"),
+        "{redshift}"
+    );
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    let inserts = "INSERT INTO t VALUES (1, 1, 1, 1), (2, 1, 0, NULL), (3, 0, 0, 1), (4, NULL, 1, 0), \
+                   (5, 6, -1, 1), (6, 0, 2, NULL), (7, -1, NULL, -1), (8, 3, 0, 0), (9, 0, 7, 5), (10, NULL, 1, NULL);";
+    let Some((pg, source)) = on_both("my_xor", &postgres, ddl, inserts) else {
+        return;
+    };
+    let got = rows(
+        &pg,
+        "SELECT id, CAST(x AS INTEGER), CAST(y AS INTEGER), n, CAST(z AS INTEGER) FROM v ORDER BY id",
+    );
+    assert_eq!(
+        got,
+        mariadb_rows(&source, "SELECT id, x, y, n, z FROM v ORDER BY id"),
+        "v"
+    );
+    // Every kind of row is there: XOR true, false and NULL.
+    assert_eq!(
+        got,
+        "1|0|1|10|1\n\
+         2|1|1|11|\n\
+         3|0|1|10|0\n\
+         6|1||11|\n\
+         8|1|1|11|0\n\
+         10||||"
+    );
+    // An operand of unknown type (a column of another view) is compared as a boolean: `2 XOR 3`
+    // would be true on the target, false in MySQL, so it is a warning.
+    let path = file(
+        "my_xor_unknown.sql",
+        b"CREATE TABLE t (id int PRIMARY KEY, a int);
+CREATE VIEW v AS select `t`.`id` AS `id`,`t`.`a` AS `a` from `t`;
+CREATE VIEW w AS select `v`.`id` xor `v`.`a` AS `k` from `v`;
+",
+    );
+    let (_, _, stderr) = convert_to("mysql", "postgres", &path);
+    assert!(
+        stderr.contains(
+            "warning [function.semantics] view w: the operand `v`.`id` of a logical XOR is of unknown type"
+        ),
+        "{stderr}"
+    );
+}
+
+/// MySQL's `||` is a logical OR under its and MariaDB's default sql_mode (a concatenation only
+/// with PIPES_AS_CONCAT or ANSI), and `&&` an AND, both binding as the words do. `||` was read
+/// as a concatenation binding tighter than comparisons (`a > 0 || b > 0` converted to
+/// `CAST(a > 0 || b AS INTEGER) > 0`, which PostgreSQL refuses) and `&&` as an AND binding as
+/// tightly, without a finding. The view gives MariaDB's rows on PostgreSQL, and each `||` is a
+/// warning that names it and says what to write under PIPES_AS_CONCAT.
+#[test]
+fn mysql_pipes_are_or_and_ampersands_and_as_mariadb_reads_them() {
+    let ddl = "CREATE TABLE t (id int PRIMARY KEY, a int, b int, c int);
+CREATE VIEW v AS SELECT id, a > 0 || b > 0 AS x, a || b AS o, a && c AS q, a > 0 && b > 0 || c > 0 AS y, a > 0 || b > 0 && c > 0 AS w, (a || c) + 10 AS n, NOT a > 0 || b > 0 AS z FROM t WHERE a > 0 || b > 0 && c IS NULL || c > 1;
+";
+    let path = file("my_pipes.sql", ddl.as_bytes());
+    // Converted, with findings to review.
+    let (code, redshift, stderr) = convert_to("mysql", "redshift", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        redshift.contains("SELECT id, a > 0 OR b > 0 AS x, (a <> 0) OR (b <> 0) AS o, (a <> 0) AND (c <> 0) AS q, a > 0 AND b > 0 OR c > 0 AS y, a > 0 OR b > 0 AND c > 0 AS w, CASE (a <> 0) OR (c <> 0) WHEN true THEN 1 WHEN false THEN 0 END + 10 AS n, NOT a > 0 OR b > 0 AS z FROM t WHERE a > 0 OR b > 0 AND c IS NULL OR c > 1;"),
+        "{redshift}"
+    );
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    let fix = "-> if the source runs with PIPES_AS_CONCAT, write CONCAT() instead of || in the source's definition and convert again";
+    for pipes in [
+        "a > 0 || b > 0",
+        "a || b",
+        "a > 0 AND b > 0 || c > 0",
+        "a > 0 || b > 0 AND c > 0",
+        "a || c",
+        "NOT a > 0 || b > 0",
+        // One warning for a chain.
+        "a > 0 || b > 0 AND c IS NULL || c > 1",
+    ] {
+        let warning = format!("warning [function.semantics] view v: `{pipes}` is a logical OR under MySQL's default sql_mode, and is converted as one; under PIPES_AS_CONCAT (or ANSI) MySQL concatenates text with || {fix}");
+        assert!(stderr.contains(&warning), "{warning}\n{stderr}");
+    }
+    assert!(
+        stderr.contains("findings: 0 action, 7 warning, 0 info"),
+        "{stderr}"
+    );
+    let inserts =
+        "INSERT INTO t VALUES (1, 1, 1, 1), (2, 1, 0, NULL), (3, 0, 0, 1), (4, NULL, 1, 0), \
+                   (5, 6, -1, 2), (6, 0, 2, NULL), (7, -1, NULL, -1), (8, 3, 0, 0), (9, 0, 7, 5), \
+                   (10, NULL, NULL, NULL), (11, 0, 0, 2), (12, NULL, 0, 3);";
+    let Some((pg, source)) = on_both("my_pipes", &postgres, ddl, inserts) else {
+        return;
+    };
+    let got = rows(
+        &pg,
+        "SELECT id, CAST(x AS INTEGER), CAST(o AS INTEGER), CAST(q AS INTEGER), CAST(y AS INTEGER), CAST(w AS INTEGER), n, CAST(z AS INTEGER) FROM v ORDER BY id",
+    );
+    assert_eq!(
+        got,
+        mariadb_rows(&source, "SELECT id, x, o, q, y, w, n, z FROM v ORDER BY id"),
+        "v"
+    );
+    // Rows of every kind are there: each condition true, false and NULL.
+    assert_eq!(
+        got,
+        "1|1|1|1|1|1|11|1\n\
+         2|1|1|||1|11|0\n\
+         5|1|1|1|1|1|11|0\n\
+         6|1|1|0||||1\n\
+         8|1|1|0|0|1|11|0\n\
+         9|1|1|0|1|1|11|1\n\
+         11|0|0|0|1|0|11|1\n\
+         12||||1||11|"
+    );
+}
+
+/// MySQL takes a number as a condition (non-zero is true). Only a numeric column became one
+/// (`(col <> 0)`): a literal or another numeric expression used as a condition (`WHERE a > 0 OR
+/// 1`, `NOT 5`, `IF(1, x, y)`, `CASE WHEN 2`, `WHERE a + 0`, `WHERE LENGTH(s)`, `a AND ABS(b)`)
+/// stayed as written, which PostgreSQL refuses (`argument of OR must be type boolean, not type
+/// integer`), and mariadb-dump's `!x` (every `NOT x` of a value) was not read at all. Each is a
+/// condition as MySQL reads it, and the views give MariaDB's rows.
+#[test]
+fn mysql_numbers_used_as_conditions_give_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int PRIMARY KEY, a int, b int, s varchar(10), d decimal(5,2));
+CREATE TABLE u (id int PRIMARY KEY, k int);
+CREATE VIEW v AS SELECT t.id AS id, t.a > 0 OR 1 AS o, t.a > 0 || 0 AS p, NOT 5 AS n, NOT t.b AS nb, IF(1, t.a, t.b) AS i, IF(t.a - 1, 'y', 'n') AS ia, CASE WHEN 2 THEN 'x' END AS c, CASE WHEN t.d * 2 THEN 'd' ELSE 'z' END AS cd, t.a AND ABS(t.b) AS ab, 0.5 XOR t.a + 0 AS x, -1 AND NULL AS q FROM t WHERE (t.a + 0 OR LENGTH(t.s) OR t.id > 8) AND 1;
+CREATE VIEW w AS select `t`.`id` AS `id`,!abs(`t`.`b`) AS `nb`,!(`t`.`a` + 1) AS `na`,!0 AS `z`,count(0) AS `n` from ((`t` join `u` on(1)) left join `u` `u2` on(`u2`.`k` + 0)) where 1 and ((select count(0) from `u` `u3` where `u3`.`k` = `t`.`a`) or `t`.`id` < 3) group by `t`.`id`,`t`.`a`,`t`.`b` having max(`t`.`b`) - 1;
+";
+    let path = file("my_numeric_conditions.sql", ddl.as_bytes());
+    // The one finding is about `||`, which MySQL's default sql_mode reads as OR.
+    let findings = "findings: 0 action, 1 warning, 0 info";
+    let (code, redshift, stderr) = convert_to("mysql", "redshift", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(findings), "{stderr}");
+    assert!(
+        redshift.contains("SELECT t.id AS id, t.a > 0 OR true AS o, t.a > 0 OR false AS p, NOT true AS n, NOT (t.b <> 0) AS nb, CASE WHEN true THEN t.a ELSE t.b END AS i, CASE WHEN (t.a - 1 <> 0) THEN 'y' ELSE 'n' END AS ia, CASE WHEN true THEN 'x' END AS c, CASE WHEN (t.d * 2 <> 0) THEN 'd' ELSE 'z' END AS cd, (t.a <> 0) AND (ABS(t.b) <> 0) AS ab, true <> (t.a + 0 <> 0) AS x, true AND NULL AS q FROM t WHERE ((t.a + 0 <> 0) OR (OCTET_LENGTH(t.s) <> 0) OR t.id > 8) AND true;"),
+        "{redshift}"
+    );
+    assert!(
+        redshift.contains("SELECT t.id AS id, (NOT (abs(t.b) <> 0)) AS nb, (NOT ((t.a + 1) <> 0)) AS na, (NOT false) AS z, count(0) AS n FROM ((t JOIN u ON true) LEFT JOIN u u2 ON ((u2.k + 0) <> 0)) WHERE true AND (((SELECT count(0) FROM u u3 WHERE u3.k = t.a) <> 0) OR t.id < 3) GROUP BY t.id, t.a, t.b HAVING (max(t.b) - 1 <> 0);"),
+        "{redshift}"
+    );
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(findings), "{stderr}");
+    let inserts = "INSERT INTO t VALUES (1, 1, 1, 'x', 1.50), (2, 0, 0, '', 0.00), (3, 3, NULL, NULL, 0.25), \
+                   (4, NULL, 2, 'abc', NULL), (5, -1, -4, 'yy', -0.40), (6, 0, 5, 'z', 0.00), (7, 3, 0, '', 2.00), \
+                   (8, 2, 1, NULL, 0.00), (9, NULL, NULL, NULL, NULL), (10, 1, 0, '', 0.01); \
+                   INSERT INTO u VALUES (1, 0), (2, 3), (3, NULL);";
+    let Some((pg, source)) = on_both("my_numeric_conditions", &postgres, ddl, inserts) else {
+        return;
+    };
+    // Conditions are 1 and 0 as in MariaDB.
+    let got = rows(
+        &pg,
+        "SELECT id, CAST(o AS INTEGER), CAST(p AS INTEGER), CAST(n AS INTEGER), CAST(nb AS INTEGER), i, ia, c, cd, CAST(ab AS INTEGER), CAST(x AS INTEGER), CAST(q AS INTEGER) FROM v ORDER BY id",
+    );
+    assert_eq!(
+        got,
+        mariadb_rows(
+            &source,
+            "SELECT id, o, p, n, nb, i, ia, c, cd, ab, x, q FROM v ORDER BY id"
+        ),
+        "v"
+    );
+    // The conditions filter: rows 2 (in v) and 1, 3 to 5, 8 to 10 (in w) are left out.
+    assert_eq!(
+        got,
+        "1|1|1|0|0|1|n|x|d|1|0|\n\
+         3|1|1|0||3|y|x|d||0|\n\
+         4|1||0|0||n|x|z|||\n\
+         5|1|0|0|0|-1|y|x|d|1|0|\n\
+         6|1|0|0|0|0|y|x|z|0|1|\n\
+         7|1|1|0|1|3|y|x|d|0|0|\n\
+         8|1|1|0|0|2|y|x|z|1|0|\n\
+         9|1||0|||n|x|z|||\n\
+         10|1|1|0|1|1|n|x|d|0|0|"
+    );
+    let got = rows(
+        &pg,
+        "SELECT id, CAST(nb AS INTEGER), CAST(na AS INTEGER), CAST(z AS INTEGER), n FROM w ORDER BY id",
+    );
+    assert_eq!(
+        got,
+        mariadb_rows(&source, "SELECT id, nb, na, z, n FROM w ORDER BY id"),
+        "w"
+    );
+    assert_eq!(got, "2|1|0|1|3\n6|0|0|1|3\n7|1|0|1|3");
+}
