@@ -103,6 +103,12 @@ impl Writer {
     /// Creates `dir` with its three subdirectories. An existing non-empty `dir` is refused: an
     /// export mixed with an older one would import objects that no longer exist.
     pub(crate) fn create(dir: &Path) -> Result<Writer, CatalogError> {
+        if dir.is_file() {
+            return Err(io(
+                dir,
+                "is a file, not a directory; export into a new directory",
+            ));
+        }
         if dir.exists() {
             let mut entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
             if entries.next().is_some() {
@@ -236,6 +242,13 @@ fn read_manifest(dir: &Path) -> Result<Manifest, CatalogError> {
             return Err(CatalogError::Io {
                 path: dir.to_path_buf(),
                 message: "no such directory: give the directory `migrate catalog --export` wrote"
+                    .into(),
+            });
+        }
+        Err(_) if dir.is_file() => {
+            return Err(CatalogError::Io {
+                path: dir.to_path_buf(),
+                message: "is a file, not a directory: give the directory `migrate catalog --export` wrote"
                     .into(),
             });
         }

@@ -55,7 +55,13 @@ pub struct CatalogArgs {
     #[arg(long, conflicts_with = "export")]
     delete_extra_partitions: bool,
     /// Partition batches (of 100) written to Glue at once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    // A negative value is refused as this flag's value, not as an unknown argument.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 8,
+        allow_negative_numbers = true
+    )]
     concurrency: usize,
     /// What the report on standard output looks like.
     #[arg(long, value_enum, default_value = "text")]

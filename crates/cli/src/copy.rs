@@ -49,7 +49,14 @@ pub struct CopyArgs {
     #[arg(long, value_name = "REGEX")]
     src_pattern: Option<String>,
     /// Files or parts in flight at once.
-    #[arg(short = 'm', long = "parallel", value_name = "N", default_value = "16")]
+    // A negative value is refused as this flag's value, not as an unknown argument.
+    #[arg(
+        short = 'm',
+        long = "parallel",
+        value_name = "N",
+        default_value = "16",
+        allow_negative_numbers = true
+    )]
     parallel: usize,
     /// Total bandwidth limit per second, e.g. 100MiB (K/M/G and KiB/MiB/GiB are powers of 1024,
     /// KB/MB/GB of 1000).
@@ -114,16 +121,18 @@ pub struct CopyArgs {
     output: OutputFormat,
 }
 
-/// Parses `16MiB`, `100MB`, `64k`, `1048576`.
-fn parse_size(s: &str) -> Result<u64> {
+/// Parses `16MiB`, `100MB`, `64k`, `1048576`, the value of `flag`.
+fn parse_size(flag: &str, s: &str) -> Result<u64> {
     let t = s.trim();
     let split = t
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let num: f64 = num
-        .parse()
-        .with_context(|| format!("bad size {s:?}: expected e.g. 16MiB"))?;
+    // The float parser's own message ("cannot parse float from empty string") says nothing
+    // a user can act on: it is left out.
+    let Ok(num) = num.parse::<f64>() else {
+        bail!("{flag}: bad size {s:?}: write a number with an optional unit, e.g. 16MiB")
+    };
     let unit = unit.trim();
     let mult: f64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
@@ -134,7 +143,7 @@ fn parse_size(s: &str) -> Result<u64> {
         "mb" => 1e6,
         "gb" => 1e9,
         _ => bail!(
-            "bad size {s:?}: unknown unit {unit:?} (use B, K, M, G, KiB, MiB, GiB (powers of 1024), KB, MB or GB (powers of 1000), in any case; no unit: bytes)"
+            "{flag}: bad size {s:?}: unknown unit {unit:?} (use B, K, M, G, KiB, MiB, GiB (powers of 1024), KB, MB or GB (powers of 1000), in any case; no unit: bytes)"
         ),
     };
     Ok((num * mult) as u64)
@@ -185,8 +194,78 @@ fn parse_preserve(list: &str) -> Result<Preserve> {
     Ok(p)
 }
 
+/// Where a copy's SRC or DST is, as far as nesting goes: a local directory (resolved through
+/// symbolic links, as far as it exists), an S3 bucket and prefix, or elsewhere (HDFS).
+enum Place {
+    Local(PathBuf),
+    S3 { bucket: String, prefix: String },
+    Other,
+}
+
+fn place(location: &str) -> Place {
+    let lower = location.to_ascii_lowercase();
+    if let Some(rest) = ["s3://", "s3a://"]
+        .iter()
+        .find_map(|scheme| lower.starts_with(scheme).then(|| &location[scheme.len()..]))
+    {
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        return Place::S3 {
+            bucket: bucket.to_string(),
+            prefix: key.trim_matches('/').to_string(),
+        };
+    }
+    let path = if lower.starts_with("file://") {
+        std::path::Path::new(&location["file://".len()..])
+    } else if location.contains("://") {
+        return Place::Other;
+    } else {
+        std::path::Path::new(location)
+    };
+    // A destination that does not exist yet: its nearest existing directory, resolved, and
+    // the rest as written.
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    for ancestor in absolute.ancestors() {
+        if let Ok(real) = ancestor.canonicalize() {
+            // (Joining an empty rest would add a `/`: a file would no longer read as one.)
+            return Place::Local(match absolute.strip_prefix(ancestor) {
+                Ok(rest) if !rest.as_os_str().is_empty() => real.join(rest),
+                _ => real,
+            });
+        }
+    }
+    Place::Local(absolute)
+}
+
+/// A destination inside the source is part of the source: each run would copy the copies of
+/// the run before, one level deeper, without end.
+fn refuse_destination_inside_source(src: &str, dst: &str) -> Result<()> {
+    let inside = match (place(src), place(dst)) {
+        // (A destination that is a file is refused as such by the copy.)
+        (Place::Local(s), Place::Local(d)) => d != s && d.starts_with(&s) && !d.is_file(),
+        (
+            Place::S3 { bucket, prefix },
+            Place::S3 {
+                bucket: to_bucket,
+                prefix: to_prefix,
+            },
+        ) => {
+            bucket == to_bucket
+                && to_prefix != prefix
+                && (prefix.is_empty() || to_prefix.starts_with(&format!("{prefix}/")))
+        }
+        _ => false,
+    };
+    if inside {
+        bail!(
+            "destination {dst} is inside the source {src}: every run would copy the copies of the run before again, one level deeper; give a destination outside the source"
+        );
+    }
+    Ok(())
+}
+
 impl CopyArgs {
     fn options(&self) -> Result<CopyOptions> {
+        refuse_destination_inside_source(&self.src, &self.dst)?;
         let mut o = CopyOptions::new(&self.src, &self.dst);
         o.existing = if self.verify {
             Existing::Verify
@@ -212,7 +291,11 @@ impl CopyArgs {
             bail!("--parallel must be at least 1");
         }
         o.parallel = self.parallel;
-        o.bandwidth = self.bandwidth.as_deref().map(parse_size).transpose()?;
+        o.bandwidth = self
+            .bandwidth
+            .as_deref()
+            .map(|s| parse_size("--bandwidth", s))
+            .transpose()?;
         if o.bandwidth == Some(0) {
             bail!("--bandwidth must be positive");
         }
@@ -228,7 +311,7 @@ impl CopyArgs {
             o.shard = Shard::parse(s)?;
         }
         if let Some(ps) = &self.part_size {
-            o.part_size = parse_size(ps)?;
+            o.part_size = parse_size("--part-size", ps)?;
             o.part_size_fixed = true;
         }
         if o.part_size == 0 {
@@ -515,11 +598,11 @@ mod tests {
 
     #[test]
     fn sizes() {
-        assert_eq!(parse_size("16MiB").unwrap(), 16 << 20);
-        assert_eq!(parse_size("100MB").unwrap(), 100_000_000);
-        assert_eq!(parse_size("64k").unwrap(), 65536);
-        assert_eq!(parse_size("123").unwrap(), 123);
-        assert!(parse_size("12parsecs").is_err());
+        assert_eq!(parse_size("--part-size", "16MiB").unwrap(), 16 << 20);
+        assert_eq!(parse_size("--part-size", "100MB").unwrap(), 100_000_000);
+        assert_eq!(parse_size("--part-size", "64k").unwrap(), 65536);
+        assert_eq!(parse_size("--part-size", "123").unwrap(), 123);
+        assert!(parse_size("--part-size", "12parsecs").is_err());
         assert!(parse_preserve("mtime,perm").unwrap().permission);
         assert!(parse_preserve("colour").is_err());
     }

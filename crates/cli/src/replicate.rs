@@ -36,11 +36,13 @@ pub struct ReplicateArgs {
     /// What happens to existing target tables: DROP_AND_CREATE, TRUNCATE_BEFORE_LOAD or DO_NOTHING.
     #[arg(long, value_name = "MODE")]
     prep_mode: Option<PrepMode>,
+    // allow_negative_numbers on numeric flags: `--chunk-rows -5` is then refused as this
+    // flag's value ("invalid value '-5' for '--chunk-rows <N>'"), not as an unknown argument.
     /// Tables loading at once.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     parallel_tables: Option<u32>,
     /// Rows per chunk (one staged file and one checkpoint each).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     chunk_rows: Option<u64>,
     /// Compare source and target after the load (the default).
     #[arg(long, action = ArgAction::SetTrue, overrides_with = "no_validate")]
@@ -73,21 +75,36 @@ struct CdcArgs {
     #[arg(long, value_name = "POSITION", requires = "cdc_only")]
     from: Option<String>,
     /// A change batch is applied at the first commit after it is this many seconds old...
-    #[arg(long, value_name = "SECONDS", default_value = "1")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
     batch_seconds: f64,
     /// ...or holds this many MiB of changes.
-    #[arg(long, value_name = "MIB", default_value = "64")]
+    #[arg(
+        long,
+        value_name = "MIB",
+        default_value = "64",
+        allow_negative_numbers = true
+    )]
     batch_mib: usize,
     /// Connections that write each change batch together, committed by two-phase commit (the
     /// target needs max_prepared_transactions >= N). One more connection stages the next batch.
-    #[arg(long, value_name = "N", default_value = "1")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
     apply_connections: usize,
     /// What a source ADD / DROP COLUMN (and a MySQL/MariaDB RENAME COLUMN) does: apply it to the
     /// target, or stop the task.
     #[arg(long, value_enum, default_value = "apply")]
     schema_changes: SchemaChangesArg,
     /// Stop once no change arrived for this many seconds (a catch-up run, e.g. in CI).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     stop_when_idle: Option<f64>,
 }
 
@@ -102,7 +119,12 @@ pub struct ValidateArgs {
     #[command(flatten)]
     common: Common,
     /// Differing rows listed per table (all are counted).
-    #[arg(long, value_name = "N", default_value = "20")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "20",
+        allow_negative_numbers = true
+    )]
     max_differences: usize,
 }
 
@@ -123,7 +145,8 @@ struct Common {
     table_mappings: Option<PathBuf>,
     /// The task's name: the identity its checkpoints are recorded under (default: the task
     /// file's name, else derived from source and target).
-    #[arg(long, value_name = "NAME")]
+    // Non-empty: `--name "$TASK"` with TASK unset would otherwise resume the default task.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     name: Option<String>,
     /// What the report on standard output looks like.
     #[arg(long, value_enum, default_value = "text")]

@@ -94,9 +94,14 @@ impl PgConnector {
     /// Parses `url` and its TLS parameters, reading the certificate files it names.
     pub fn new(url: &str) -> Result<PgConnector, SettingsError> {
         let (rest, parameters) = settings::split_tls_parameters(url)?;
-        let mut config: Config = rest
-            .parse()
-            .map_err(|e: tokio_postgres::Error| SettingsError::Url(e.to_string()))?;
+        // The driver's message is only "invalid connection string": the part that is wrong
+        // (`unknown option `foo``, `invalid value for option `port``) is its cause.
+        let mut config: Config = rest.parse().map_err(|e: tokio_postgres::Error| {
+            SettingsError::Url(match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            })
+        })?;
         let mut tls = resolve(&parameters)?;
         // As libpq: no TLS over Unix-domain sockets (the server offers none there).
         if !config.get_hosts().is_empty()

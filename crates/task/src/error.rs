@@ -7,8 +7,8 @@ use std::path::PathBuf;
 /// them are definite: the input has to change before a retry can succeed.
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
-    /// A file could not be read.
-    #[error("cannot read {}: {source}; check the path and its permissions", path.display())]
+    /// A file could not be read, or is not UTF-8 text.
+    #[error("cannot read {}: {}", path.display(), read_advice(source))]
     Io {
         path: PathBuf,
         #[source]
@@ -64,5 +64,18 @@ pub enum TaskError {
 impl ErrorClass for TaskError {
     fn retry(&self) -> Retry {
         Retry::Definite
+    }
+}
+
+/// Why a file could not be read, and what to do: `read_to_string` fails with `InvalidData` on a
+/// file that is not UTF-8 (a Latin-1 or UTF-16 export, a binary), where the path and the
+/// permissions are fine.
+fn read_advice(error: &std::io::Error) -> String {
+    if error.kind() == std::io::ErrorKind::InvalidData {
+        format!(
+            "it is not UTF-8 text ({error}); save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`)"
+        )
+    } else {
+        format!("{error}; check the path and its permissions")
     }
 }

@@ -1009,6 +1009,30 @@ impl ChangeSource for PostgresSource {
         check_publishable(&self.client, tables).await?;
         let name = self.capture_name(task);
         let from_lsn = parse_lsn(from)?;
+        // A position the server has not written yet (a mistyped LSN) would move the slot past
+        // every change made until then: they would be skipped without a word.
+        let current: Option<String> = self
+            .client
+            .query_one(
+                "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
+                              ELSE pg_current_wal_lsn() END)::text",
+                &[],
+            )
+            .await
+            .map_err(SourceError::query("reading the server's WAL position"))?
+            .get(0);
+        if let Some(current) =
+            current.filter(|c| parse_lsn(&Position(c.clone())).is_ok_and(|c| from_lsn > c))
+        {
+            return Err(SourceError::Capture {
+                message: format!(
+                    "position {from} is after the server's current WAL position {current}: nothing was written there yet, and the changes until then would be skipped"
+                ),
+                action: format!(
+                    "give --from a position printed by migrate or by pg_current_wal_lsn() (now {current}), or run a full load (--cdc)"
+                ),
+            });
+        }
         let publication_exists = self
             .client
             .query_opt("SELECT 1 FROM pg_publication WHERE pubname = $1", &[&name])
