@@ -431,11 +431,13 @@ fn is_numeric(expr: &Expr, ctx: &mut Ctx) -> bool {
             Some(name) if NUMBER_FUNCTIONS.contains(&name) => true,
             // The first argument is the condition.
             Some("IF") => any_numeric(unnamed_args(function).skip(1).collect(), ctx),
-            Some(name)
-                if PASS_THROUGH.contains(&name)
-                    || EXTREMES.contains(&name)
-                    || matches!(name, "MIN" | "MAX") =>
-            {
+            // Its value is its first argument (or NULL).
+            Some("NULLIF") => any_numeric(unnamed_args(function).take(1).collect(), ctx),
+            // A boolean argument is made a number (`arguments`), and so is the value.
+            Some("MIN" | "MAX") => {
+                unnamed_args(function).any(|value| is_numeric(value, ctx) || is_boolean(value, ctx))
+            }
+            Some(name) if PASS_THROUGH.contains(&name) || EXTREMES.contains(&name) => {
                 any_numeric(unnamed_args(function).collect(), ctx)
             }
             _ => false,
