@@ -246,11 +246,10 @@ fn read_manifest(dir: &Path) -> Result<Manifest, CatalogError> {
             });
         }
         Err(_) if dir.is_file() => {
-            return Err(CatalogError::Io {
-                path: dir.to_path_buf(),
-                message: "is a file, not a directory: give the directory `migrate catalog --export` wrote"
-                    .into(),
-            });
+            return Err(io(
+                dir,
+                "is a file, not a directory: give the directory `migrate catalog --export` wrote",
+            ));
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(bad_export(

@@ -145,8 +145,8 @@ struct Common {
     table_mappings: Option<PathBuf>,
     /// The task's name: the identity its checkpoints are recorded under (default: the task
     /// file's name, else derived from source and target).
-    // Non-empty: `--name "$TASK"` with TASK unset would otherwise resume the default task.
-    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    // Not blank: `--name "$TASK"` with TASK unset would otherwise resume the default task.
+    #[arg(long, value_name = "NAME", value_parser = task_name_value)]
     name: Option<String>,
     /// What the report on standard output looks like.
     #[arg(long, value_enum, default_value = "text")]
@@ -180,6 +180,14 @@ impl Common {
             &task.target.url,
         ))
     }
+}
+
+/// A `--name` that is not blank (clap's value parser).
+fn task_name_value(name: &str) -> std::result::Result<String, String> {
+    if name.trim().is_empty() {
+        return Err("a task name can't be blank: give the name of the task to run or resume (or leave --name out for the default)".into());
+    }
+    Ok(name.to_string())
 }
 
 pub fn replicate(args: ReplicateArgs) -> Result<Outcome> {

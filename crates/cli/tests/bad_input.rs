@@ -90,14 +90,14 @@ fn a_negative_number_is_refused_as_the_value_of_its_flag() {
 #[test]
 fn an_empty_task_name_is_refused() {
     let url = "postgres://u@127.0.0.1:1/x";
-    for command in ["replicate", "validate"] {
+    for (command, name) in [("replicate", ""), ("validate", ""), ("replicate", "  ")] {
         let (code, stderr) = refused(&migrate(&[
-            command, "--source", url, "--target", url, "--name", "",
+            command, "--source", url, "--target", url, "--name", name,
         ]));
         assert_eq!(code, Some(2), "{stderr}");
         assert!(
-            stderr.contains("a value is required for '--name <NAME>'"),
-            "{command}: {stderr}"
+            stderr.contains("invalid value") && stderr.contains("a task name can't be blank"),
+            "{command} {name:?}: {stderr}"
         );
     }
 }

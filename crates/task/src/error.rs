@@ -73,7 +73,7 @@ impl ErrorClass for TaskError {
 fn read_advice(error: &std::io::Error) -> String {
     if error.kind() == std::io::ErrorKind::InvalidData {
         format!(
-            "it is not UTF-8 text ({error}); save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`)"
+            "it is not UTF-8 text ({error}); save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`, or `-f UTF-16` for a UTF-16 file)"
         )
     } else {
         format!("{error}; check the path and its permissions")

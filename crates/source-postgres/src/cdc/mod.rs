@@ -1010,12 +1010,16 @@ impl ChangeSource for PostgresSource {
         let name = self.capture_name(task);
         let from_lsn = parse_lsn(from)?;
         // A position the server has not written yet (a mistyped LSN) would move the slot past
-        // every change made until then: they would be skipped without a word.
+        // every change made until then: they would be skipped without a word. The insert
+        // position is the newest on a primary (`pg_current_wal_insert_lsn()` may be ahead of
+        // the write position); a standby is behind its primary by the replication lag, so the
+        // newer of what it received and replayed.
         let current: Option<String> = self
             .client
             .query_one(
-                "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
-                              ELSE pg_current_wal_lsn() END)::text",
+                "SELECT (CASE WHEN pg_is_in_recovery() \
+                              THEN greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) \
+                              ELSE pg_current_wal_insert_lsn() END)::text",
                 &[],
             )
             .await
