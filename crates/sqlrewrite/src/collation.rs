@@ -7,7 +7,7 @@
 //! leaves such a CHECK out and says why: what this finds. A column whose collation compares as
 //! PostgreSQL does (see [`compares_exactly`]) is compared exactly in both.
 
-use crate::ast::{builtin_name, is_comparison, number_literal};
+use crate::ast::{builtin_name, is_comparison, number_literal, MYSQL_NUMBER_FUNCTIONS};
 use crate::error::RewriteError;
 use crate::parse;
 use crate::rewrite::{guarded, Context};
@@ -19,23 +19,10 @@ use sqlparser::ast::{
 };
 use std::ops::ControlFlow;
 
-/// Calls that return a number or a boolean, not text, whatever their arguments: text inside
-/// them (`CHAR_LENGTH(name) > 2`) is not compared as text.
-const NOT_TEXT: &[&str] = &[
-    "ASCII",
-    "BIT_LENGTH",
-    "CHARACTER_LENGTH",
-    "CHAR_LENGTH",
-    "CRC32",
-    "JSON_CONTAINS",
-    "JSON_CONTAINS_PATH",
-    "JSON_DEPTH",
-    "JSON_LENGTH",
-    "JSON_VALID",
-    "LENGTH",
-    "OCTET_LENGTH",
-    "ORD",
-];
+/// Calls that return a boolean (as a number), not text, whatever their arguments, besides
+/// [`MYSQL_NUMBER_FUNCTIONS`]: text inside them (`CHAR_LENGTH(name) > 2`) is not compared as
+/// text.
+const BOOLEAN_FUNCTIONS: &[&str] = &["JSON_CONTAINS", "JSON_CONTAINS_PATH", "JSON_VALID"];
 
 /// Calls that compare their text arguments under the collation themselves.
 const COMPARING: &[&str] = &["FIELD", "FIND_IN_SET", "INSTR", "LOCATE", "STRCMP"];
@@ -258,7 +245,8 @@ impl Comparisons<'_> {
             // A user-defined function (quoted or qualified) of text is taken for text.
             Expr::Function(function) => {
                 builtin_name(function).is_none_or(|name| {
-                    !NOT_TEXT.contains(&name.as_str()) && !COMPARING.contains(&name.as_str())
+                    !MYSQL_NUMBER_FUNCTIONS.contains(&name.as_str())
+                        && !BOOLEAN_FUNCTIONS.contains(&name.as_str())
                 }) && arguments(&function.args).any(is_text)
             }
             _ => false,
@@ -402,6 +390,8 @@ mod tests {
             "length(trim(code)) <= 5",
             "status is not null",
             "json_valid(status)",
+            "year(status) > 2020",
+            "round(code) = 1",
             "unknown_column = 'x'",
             "n in (1, 2)",
         ] {

@@ -60,7 +60,7 @@ use super::mysql_interval::CONDITION_NAME;
 use super::Ctx;
 use crate::ast::{
     binary, builtin_name, case, cast, is_comparison, is_null_literal, number, number_literal,
-    unnamed_args, unnamed_args_mut,
+    unnamed_args, unnamed_args_mut, MYSQL_NUMBER_FUNCTIONS,
 };
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{
@@ -89,93 +89,6 @@ const JSON_BUILDERS: &[&str] = &[
 /// a condition the targets take as it is (`WHERE GREATEST(a > b, c = d)`): they order `false`
 /// before `true`, as MySQL does 0 and 1.
 const EXTREMES: &[&str] = &["GREATEST", "LEAST"];
-
-/// MySQL functions whose value is a number, whatever their arguments.
-const NUMBER_FUNCTIONS: &[&str] = &[
-    // Mathematics.
-    "ABS",
-    "ACOS",
-    "ASIN",
-    "ATAN",
-    "ATAN2",
-    "CEIL",
-    "CEILING",
-    "COS",
-    "COT",
-    "CRC32",
-    "DEGREES",
-    "EXP",
-    "FLOOR",
-    "LN",
-    "LOG",
-    "LOG10",
-    "LOG2",
-    "MOD",
-    "PI",
-    "POW",
-    "POWER",
-    "RADIANS",
-    "RAND",
-    "ROUND",
-    "SIGN",
-    "SIN",
-    "SQRT",
-    "TAN",
-    "TRUNCATE",
-    "BIT_COUNT",
-    // Of text.
-    "ASCII",
-    "BIT_LENGTH",
-    "CHAR_LENGTH",
-    "CHARACTER_LENGTH",
-    "FIELD",
-    "FIND_IN_SET",
-    "INSTR",
-    "LENGTH",
-    "LOCATE",
-    "OCTET_LENGTH",
-    "ORD",
-    "STRCMP",
-    "JSON_LENGTH",
-    "JSON_DEPTH",
-    // Of dates.
-    "DATEDIFF",
-    "DAY",
-    "DAYOFMONTH",
-    "DAYOFWEEK",
-    "DAYOFYEAR",
-    "HOUR",
-    "MICROSECOND",
-    "MINUTE",
-    "MONTH",
-    "PERIOD_DIFF",
-    "QUARTER",
-    "SECOND",
-    "TIME_TO_SEC",
-    "TIMESTAMPDIFF",
-    "TO_DAYS",
-    "TO_SECONDS",
-    "UNIX_TIMESTAMP",
-    "WEEK",
-    "WEEKDAY",
-    "WEEKOFYEAR",
-    "YEAR",
-    "YEARWEEK",
-    // Aggregates.
-    "AVG",
-    "BIT_AND",
-    "BIT_OR",
-    "BIT_XOR",
-    "COUNT",
-    "STD",
-    "STDDEV",
-    "STDDEV_POP",
-    "STDDEV_SAMP",
-    "SUM",
-    "VAR_POP",
-    "VAR_SAMP",
-    "VARIANCE",
-];
 
 /// Decimal places of MySQL's `AVG` of integers (`div_precision_increment`). Redshift's `AVG` of
 /// a DECIMAL keeps its scale, of an integer gives a BIGINT (its documentation, `r_AVG`).
@@ -428,7 +341,7 @@ fn is_numeric(expr: &Expr, ctx: &mut Ctx) -> bool {
             ctx,
         ),
         Expr::Function(function) => match builtin_name(function).as_deref() {
-            Some(name) if NUMBER_FUNCTIONS.contains(&name) => true,
+            Some(name) if MYSQL_NUMBER_FUNCTIONS.contains(&name) => true,
             // The first argument is the condition.
             Some("IF") => any_numeric(unnamed_args(function).skip(1).collect(), ctx),
             // Its value is its first argument (or NULL).
