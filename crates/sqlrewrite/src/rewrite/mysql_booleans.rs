@@ -196,34 +196,36 @@ pub(crate) fn numeric_conditions(expr: &mut Expr, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Mysql {
         return;
     }
+    for condition in expr_conditions(expr) {
+        as_condition(condition, ctx);
+    }
+}
+
+/// The conditions an expression holds: the operands of `AND`/`OR`/`XOR`/`NOT`, the `WHEN`s of
+/// a `CASE` without operand, `IF`'s first argument.
+pub(crate) fn expr_conditions(expr: &mut Expr) -> Vec<&mut Expr> {
     match expr {
         Expr::BinaryOp {
             left,
             op: BinaryOperator::And | BinaryOperator::Or | BinaryOperator::Xor,
             right,
-        } => {
-            as_condition(left, ctx);
-            as_condition(right, ctx);
-        }
+        } => vec![left, right],
         Expr::UnaryOp {
             op: UnaryOperator::Not,
             expr,
-        } => as_condition(expr, ctx),
+        } => vec![expr],
         Expr::Case {
             operand: None,
             conditions,
             ..
-        } => {
-            for when in conditions {
-                as_condition(&mut when.condition, ctx);
-            }
-        }
+        } => conditions
+            .iter_mut()
+            .map(|when| &mut when.condition)
+            .collect(),
         Expr::Function(function) if builtin_name(function).as_deref() == Some("IF") => {
-            if let Some(condition) = unnamed_args_mut(function).next() {
-                as_condition(condition, ctx);
-            }
+            unnamed_args_mut(function).take(1).collect()
         }
-        _ => {}
+        _ => Vec::new(),
     }
 }
 

@@ -251,39 +251,19 @@ pub(crate) fn conditions_in_expr(expr: &mut Expr, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Mysql {
         return;
     }
-    match expr {
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::And | BinaryOperator::Or | BinaryOperator::Xor,
-            right,
-        } => {
-            condition(left, ctx);
-            condition(right, ctx);
-        }
-        Expr::UnaryOp {
-            op: UnaryOperator::Not,
-            expr,
-        } => condition(expr, ctx),
-        Expr::Case {
-            operand: None,
-            conditions,
-            ..
-        } => {
-            for when in conditions {
-                condition(&mut when.condition, ctx);
-            }
-        }
-        // MySQL compares text with a number as numbers (mariadb-dump writes `!s` as `s = 0`).
-        Expr::BinaryOp { left, op, right }
-            if crate::ast::is_comparison(op) && ctx.to == TargetDialect::Postgres =>
-        {
+    // MySQL compares text with a number as numbers (mariadb-dump writes `!s` as `s = 0`).
+    if let Expr::BinaryOp { left, op, right } = expr {
+        if crate::ast::is_comparison(op) && ctx.to == TargetDialect::Postgres {
             if number_literal(right).is_some() && is_text_column(left, ctx) {
                 text_as_number(left, ctx, "");
             } else if number_literal(left).is_some() && is_text_column(right, ctx) {
                 text_as_number(right, ctx, "");
             }
+            return;
         }
-        _ => {}
+    }
+    for condition in super::mysql_booleans::expr_conditions(expr) {
+        self::condition(condition, ctx);
     }
 }
 
