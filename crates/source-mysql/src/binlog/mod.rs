@@ -81,8 +81,8 @@ use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent
 use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStream, BinlogStreamRequest, Conn, Row};
 use position::{
-    decode_maria_gtid, format_position, uuid_text, BinlogCursor, MariaGtid, MariaGtidState,
-    MysqlGtidSet,
+    decode_maria_gtid, format_position, log_sequence, uuid_text, BinlogCursor, MariaGtid,
+    MariaGtidState, MysqlGtidSet,
 };
 use query::{AlterPhase, Statement};
 use rows::{Layout, MapTable, Pending};
@@ -552,7 +552,10 @@ SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME,
 const PURGED_ACTION: &str = concat!("the changes since then can't be read any more: ", migrate_source::start_over!(), ", and keep binlogs longer (binlog_expire_logs_seconds, or expire_logs_days) than a task may stay stopped");
 
 /// Whether the stream starting at `cursor` reads by GTID (the file is gone, MariaDB, the
-/// position has a GTID state) or by file and position; an error when neither can serve it.
+/// position has a GTID state) or by file and position; an error when neither can serve it: the
+/// file was purged and the position has no GTID state, or the server has not written the
+/// position yet (past the end of its file, a later file, a GTID after the server's). Taken as it
+/// was, such a position would be stored as the task's checkpoint before the stream refused it.
 async fn start_point(
     conn: &mut Conn,
     flavor: Flavor,
@@ -561,25 +564,87 @@ async fn start_point(
     from: &Position,
 ) -> Result<bool, SourceError> {
     let context = format!("listing the binary logs on {endpoint}");
-    let logs: Vec<Row> = conn
+    let rows: Vec<Row> = conn
         .query("SHOW BINARY LOGS")
         .await
         .map_err(SourceError::query(context.clone()))?;
-    let mut files = HashSet::new();
-    for mut row in logs {
-        if let Some(name) = get::<String>(&mut row, 0, &context)? {
-            files.insert(name);
+    // Name and size in bytes, oldest first.
+    let mut logs = Vec::new();
+    for mut row in rows {
+        if let (Some(name), Some(size)) = (
+            get::<String>(&mut row, 0, &context)?,
+            get::<u64>(&mut row, 1, &context)?,
+        ) {
+            logs.push((name, size));
         }
     }
-    let by_gtid = !files.contains(&cursor.file);
-    if by_gtid && (!flavor.is_mariadb() || cursor.gtid.is_none()) {
+    let (Some((first, _)), Some((last, end))) = (logs.first(), logs.last()) else {
         return Err(SourceError::ChangeCapture {
             at: endpoint.to_string(),
-            message: format!("the binlog file {} of position {from} is no longer on the server (purged), and the position has no MariaDB GTID to resume from", cursor.file),
-            action: PURGED_ACTION.into(),
+            message: "the server lists no binary logs (SHOW BINARY LOGS)".into(),
+            action: "turn the binlog on (log_bin) and restart the server".into(),
         });
+    };
+    let action = format!("give --from a position the server has written (SHOW MASTER STATUS gives the current one, now {last}:{end}; SHOW BINARY LOGS lists its files, {first} to {last}), adding --restart when the task has a checkpoint, or run a full load (--cdc)");
+    let unwritten = |message: String| SourceError::ChangeCapture {
+        at: endpoint.to_string(),
+        message,
+        action: action.clone(),
+    };
+    if let Some((_, size)) = logs.iter().find(|(name, _)| *name == cursor.file) {
+        if cursor.pos > *size {
+            let (file, closed) = (&cursor.file, cursor.file != *last);
+            return Err(unwritten(if closed {
+                format!("position {from} is past the end of binlog file {file} ({size} bytes), which the server closed for the next one: nothing was ever written there")
+            } else {
+                format!("position {from} is past the end of the current binlog file {file} ({size} bytes): nothing was written there yet")
+            }));
+        }
+        return Ok(false);
     }
-    Ok(by_gtid)
+    if let (Flavor::MariaDb(..), Some(gtid)) = (flavor, &cursor.gtid) {
+        let state = maria_gtid_state(gtid, from)?;
+        let context = format!("reading the GTID position on {endpoint}");
+        let current = variable(conn, "gtid_binlog_pos", &context)
+            .await?
+            .unwrap_or_default();
+        let server = MariaGtidState::parse(&current).ok_or_else(|| SourceError::Catalog {
+            context,
+            message: format!("`{current}` is not a GTID state"),
+        })?;
+        return match state.unreached(&server) {
+            None => Ok(true),
+            Some((gtid, Some(last))) => Err(unwritten(format!(
+                "GTID {gtid} of position {from} is after the server's last one of its domain, {last} (@@gtid_binlog_pos {current}): nothing was written there yet"
+            ))),
+            Some((gtid, None)) => Err(unwritten(format!(
+                "GTID {gtid} of position {from} is of a replication domain the server never logged (@@gtid_binlog_pos {current}): nothing was written there"
+            ))),
+        };
+    }
+    match (log_sequence(&cursor.file), log_sequence(last)) {
+        (Some((base, number)), Some((last_base, last_number)))
+            if base == last_base && number > last_number =>
+        {
+            Err(unwritten(format!(
+                "the binlog file {} of position {from} comes after the server's last one, {last}: nothing was written there yet",
+                cursor.file
+            )))
+        }
+        _ => Err(SourceError::ChangeCapture {
+            at: endpoint.to_string(),
+            message: format!("the binlog file {} of position {from} is no longer on the server (purged), and the position has no MariaDB GTID to resume from (the server's binary logs are now {first} to {last})", cursor.file),
+            action: PURGED_ACTION.into(),
+        }),
+    }
+}
+
+/// `text`, the GTID state of position `from` on MariaDB.
+fn maria_gtid_state(text: &str, from: &Position) -> Result<MariaGtidState, SourceError> {
+    MariaGtidState::parse(text).ok_or_else(|| SourceError::InvalidPosition {
+        position: from.0.clone(),
+        message: format!("`{text}` is not a MariaDB GTID state (domain-server-sequence,...)"),
+    })
 }
 
 impl MysqlSource {
@@ -727,16 +792,7 @@ impl MysqlChangeStream {
         };
         let gtid = match (flavor, gtid_text.filter(|g| !g.is_empty())) {
             (_, None) => GtidState::None,
-            (Flavor::MariaDb(..), Some(text)) => {
-                GtidState::Maria(MariaGtidState::parse(&text).ok_or_else(|| {
-                    SourceError::InvalidPosition {
-                        position: from.0.clone(),
-                        message: format!(
-                            "`{text}` is not a MariaDB GTID state (domain-server-sequence,...)"
-                        ),
-                    }
-                })?)
-            }
+            (Flavor::MariaDb(..), Some(text)) => GtidState::Maria(maria_gtid_state(&text, from)?),
             (Flavor::Mysql(..), Some(text)) => {
                 GtidState::Mysql(MysqlGtidSet::parse(&text).ok_or_else(|| {
                     SourceError::InvalidPosition {

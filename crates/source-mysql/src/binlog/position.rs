@@ -53,6 +53,16 @@ impl BinlogCursor {
     }
 }
 
+/// The base name and sequence number of a binlog file (`mariadb-bin.000012`: `mariadb-bin`, 12):
+/// the server numbers its files in the order it writes them.
+pub(crate) fn log_sequence(file: &str) -> Option<(&str, u64)> {
+    let (base, number) = file.rsplit_once('.')?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((base, number.parse().ok()?))
+}
+
 /// `file:pos`, with `;gtid=...` when the GTID state is known.
 pub(crate) fn format_position(file: &str, pos: u64, gtid: Option<&str>) -> String {
     match gtid.filter(|g| !g.is_empty()) {
@@ -82,6 +92,22 @@ impl MariaGtidState {
             domains.insert(domain, (server, sequence));
         }
         Some(MariaGtidState { domains })
+    }
+
+    /// The first GTID of this state that `server` (a server's `@@gtid_binlog_pos`) has not
+    /// reached, as `domain-server-sequence`: a sequence number after the server's last one of its
+    /// domain, or a domain the server never logged. With the server's last GTID of that domain.
+    pub fn unreached(&self, server: &MariaGtidState) -> Option<(String, Option<String>)> {
+        self.domains.iter().find_map(|(domain, (id, sequence))| {
+            let gtid = format!("{domain}-{id}-{sequence}");
+            match server.domains.get(domain) {
+                None => Some((gtid, None)),
+                Some((last_id, last)) if last < sequence => {
+                    Some((gtid, Some(format!("{domain}-{last_id}-{last}"))))
+                }
+                Some(_) => None,
+            }
+        })
     }
 
     pub fn apply(&mut self, gtid: MariaGtid) {
@@ -263,6 +289,34 @@ mod tests {
         assert_eq!(state.to_string(), "0-2-43,1-1-5,3-9-1");
         assert!(MariaGtidState::parse("0-1").is_none());
         assert_eq!(MariaGtidState::parse("").unwrap().to_string(), "");
+    }
+
+    #[test]
+    fn binlog_files_are_ordered_by_their_number() {
+        assert_eq!(
+            log_sequence("mariadb-bin.000012"),
+            Some(("mariadb-bin", 12))
+        );
+        assert_eq!(log_sequence("my.bin.log.000003"), Some(("my.bin.log", 3)));
+        for unnumbered in ["binlog", "binlog.", "binlog.00x1", "binlog.+12"] {
+            assert_eq!(log_sequence(unnumbered), None, "{unnumbered}");
+        }
+    }
+
+    #[test]
+    fn mariadb_gtid_states_reached_by_a_server() {
+        let server = MariaGtidState::parse("0-1-42,1-2-7").unwrap();
+        for reached in ["0-1-42", "0-3-41,1-2-7", ""] {
+            let state = MariaGtidState::parse(reached).unwrap();
+            assert_eq!(state.unreached(&server), None, "{reached}");
+        }
+        let ahead = MariaGtidState::parse("0-1-42,1-2-8").unwrap();
+        assert_eq!(
+            ahead.unreached(&server),
+            Some(("1-2-8".into(), Some("1-2-7".into())))
+        );
+        let unknown = MariaGtidState::parse("5-1-1").unwrap();
+        assert_eq!(unknown.unreached(&server), Some(("5-1-1".into(), None)));
     }
 
     #[test]
