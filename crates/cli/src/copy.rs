@@ -60,7 +60,9 @@ pub struct CopyArgs {
     parallel: usize,
     /// Total bandwidth limit per second, e.g. 100MiB (K/M/G and KiB/MiB/GiB are powers of 1024,
     /// KB/MB/GB of 1000).
-    #[arg(long, value_name = "SIZE")]
+    // A negative size (`-1`, `-5MiB`) is refused as this flag's value, not as an unknown
+    // argument: `allow_negative_numbers` would take `-1` only, not a size with a unit.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     bandwidth: Option<String>,
     /// Keep source attributes: a comma list of mtime, owner, group, perm (default: all). S3 gets
     /// them as x-amz-meta-migrate-* metadata; local destinations get mtime and permission.
@@ -89,7 +91,8 @@ pub struct CopyArgs {
     /// default 16MiB). HDFS sources with checksums: by default raised to a multiple of each
     /// file's block size; a size given here is used as is, and multipart files whose blocks it
     /// does not divide are reported "not comparable" with HDFS's checksum.
-    #[arg(long, value_name = "SIZE")]
+    // (A negative size: as --bandwidth's.)
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     part_size: Option<String>,
     /// WebHDFS address of the HDFS source's NameNode (e.g. http://namenode:9870; repeat for
     /// each NameNode of an HA pair), to compare every file with HDFS's file checksum. Default:
@@ -194,78 +197,8 @@ fn parse_preserve(list: &str) -> Result<Preserve> {
     Ok(p)
 }
 
-/// Where a copy's SRC or DST is, as far as nesting goes: a local directory (resolved through
-/// symbolic links, as far as it exists), an S3 bucket and prefix, or elsewhere (HDFS).
-enum Place {
-    Local(PathBuf),
-    S3 { bucket: String, prefix: String },
-    Other,
-}
-
-fn place(location: &str) -> Place {
-    let lower = location.to_ascii_lowercase();
-    if let Some(rest) = ["s3://", "s3a://"]
-        .iter()
-        .find_map(|scheme| lower.starts_with(scheme).then(|| &location[scheme.len()..]))
-    {
-        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-        return Place::S3 {
-            bucket: bucket.to_string(),
-            prefix: key.trim_matches('/').to_string(),
-        };
-    }
-    let path = if lower.starts_with("file://") {
-        std::path::Path::new(&location["file://".len()..])
-    } else if location.contains("://") {
-        return Place::Other;
-    } else {
-        std::path::Path::new(location)
-    };
-    // A destination that does not exist yet: its nearest existing directory, resolved, and
-    // the rest as written.
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    for ancestor in absolute.ancestors() {
-        if let Ok(real) = ancestor.canonicalize() {
-            // (Joining an empty rest would add a `/`: a file would no longer read as one.)
-            return Place::Local(match absolute.strip_prefix(ancestor) {
-                Ok(rest) if !rest.as_os_str().is_empty() => real.join(rest),
-                _ => real,
-            });
-        }
-    }
-    Place::Local(absolute)
-}
-
-/// A destination inside the source is part of the source: each run would copy the copies of
-/// the run before, one level deeper, without end.
-fn refuse_destination_inside_source(src: &str, dst: &str) -> Result<()> {
-    let inside = match (place(src), place(dst)) {
-        // (A destination that is a file is refused as such by the copy.)
-        (Place::Local(s), Place::Local(d)) => d != s && d.starts_with(&s) && !d.is_file(),
-        (
-            Place::S3 { bucket, prefix },
-            Place::S3 {
-                bucket: to_bucket,
-                prefix: to_prefix,
-            },
-        ) => {
-            bucket == to_bucket
-                && to_prefix != prefix
-                && (prefix.is_empty() || to_prefix.starts_with(&format!("{prefix}/")))
-        }
-        _ => false,
-    };
-    if inside {
-        bail!(
-            "destination {dst} is inside the source {src}: every run would copy the copies of the run before again, one level deeper; give a destination outside the source"
-        );
-    }
-    Ok(())
-}
-
 impl CopyArgs {
     fn options(&self) -> Result<CopyOptions> {
-        refuse_destination_inside_source(&self.src, &self.dst)?;
         let mut o = CopyOptions::new(&self.src, &self.dst);
         o.existing = if self.verify {
             Existing::Verify

@@ -1248,3 +1248,267 @@ fn a_marker_beside_kept_files_is_written_once() {
         "the filtered file is kept"
     );
 }
+
+/// The files under a local directory (relative path -> content); symbolic links are left out.
+fn files_under(dir: &std::path::Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let kind = std::fs::symlink_metadata(&path).unwrap().file_type();
+            if kind.is_dir() {
+                todo.push(path);
+            } else if kind.is_file() {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                files.insert(rel, std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn expected(files: &[(&str, &str)]) -> BTreeMap<String, String> {
+    files
+        .iter()
+        .map(|(rel, content)| (rel.to_string(), content.to_string()))
+        .collect()
+}
+
+/// A destination inside the source is left out of the source's listing, however it is spelled:
+/// run twice, the copy holds the source's files once, never a copy of an earlier copy. Before,
+/// `data data/backup` was refused even when `--filters` left `backup` out, and a source given as
+/// a percent-encoded `file://` URL was not recognised, so each run nested one level deeper.
+#[test]
+fn a_destination_inside_the_source_is_not_copied_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("my data");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("a.txt"), "a").unwrap();
+    std::fs::write(src.join("sub/b.txt"), "b").unwrap();
+    let filters = tmp.path().join("filters.txt");
+    std::fs::write(&filters, "^archive(/|$)\n").unwrap();
+    let state = tmp.path().join("state");
+    let file_url = format!("file://{}", src.to_str().unwrap().replace(' ', "%20"));
+    let source_files = expected(&[("a.txt", "a"), ("sub/b.txt", "b")]);
+    let cases: [(&str, &str, &[&str]); 3] = [
+        (src.to_str().unwrap(), "backup", &[]),
+        (
+            src.to_str().unwrap(),
+            "archive",
+            &["--filters", filters.to_str().unwrap()],
+        ),
+        (&file_url, "encoded", &["--delete"]),
+    ];
+    for (from, inner, extra) in cases {
+        let dst = src.join(inner);
+        for run in 0..2 {
+            let out = copy_run(from, dst.to_str().unwrap(), &state, extra);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{from} -> {inner}, run {run}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                files_under(&dst),
+                source_files,
+                "{from} -> {inner}, run {run}"
+            );
+        }
+        // (The next case's source is the two files again.)
+        std::fs::remove_dir_all(&dst).unwrap();
+    }
+}
+
+/// A destination reached through a symbolic link of the source (`data/link -> ../other`, copied
+/// into `data/link/out`) is recognised where the source's walk meets it, through the link.
+/// Before, the check compared resolved paths, let it through, and each run nested deeper.
+#[test]
+fn a_destination_under_a_link_of_the_source_is_not_copied_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, other) = (tmp.path().join("data"), tmp.path().join("other"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(src.join("a.txt"), "a").unwrap();
+    std::fs::write(other.join("o.txt"), "o").unwrap();
+    std::os::unix::fs::symlink("../other", src.join("link")).unwrap();
+    let dst = src.join("link/out");
+    let state = tmp.path().join("state");
+    for run in 0..2 {
+        let out = copy_run(src.to_str().unwrap(), dst.to_str().unwrap(), &state, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "run {run}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            files_under(&other.join("out")),
+            expected(&[("a.txt", "a"), ("link/o.txt", "o")]),
+            "run {run}"
+        );
+    }
+}
+
+/// `--delete` into a directory that holds the source (`copy data/in data --delete`, or the
+/// source reached through a link of the destination: `copy data/link/in data --delete`) deletes
+/// what the source lacks, never the source or the link it is read through. Before, the source's
+/// files (or the link) were "destination-only" and deleted, some before they were read.
+#[test]
+fn delete_never_deletes_a_source_inside_the_destination() {
+    for through_link in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("old.txt"), "old").unwrap();
+        let (src, kept) = match through_link {
+            false => (data.join("in"), "in"),
+            true => {
+                std::os::unix::fs::symlink("../elsewhere", data.join("link")).unwrap();
+                (tmp.path().join("elsewhere/in"), "link")
+            }
+        };
+        std::fs::create_dir_all(src.join("sub")).unwrap();
+        std::fs::write(src.join("a.txt"), "a").unwrap();
+        std::fs::write(src.join("sub/b.txt"), "b").unwrap();
+        let from = data.join(kept).join("in");
+        let from = if through_link { &from } else { &src };
+        let out = copy_run(
+            from.to_str().unwrap(),
+            data.to_str().unwrap(),
+            &tmp.path().join("state"),
+            &["--delete", "--output", "json"],
+        );
+        let s = summary(&out);
+        assert_eq!((n(&s, "copied"), n(&s, "deleted")), (2, 1), "{s}");
+        assert_eq!(
+            files_under(&src),
+            expected(&[("a.txt", "a"), ("sub/b.txt", "b")])
+        );
+        assert!(data.join(kept).exists(), "{kept} is kept");
+        assert_eq!(
+            files_under(&data).get("a.txt").map(String::as_str),
+            Some("a")
+        );
+        assert!(!data.join("old.txt").exists(), "{s}");
+    }
+}
+
+/// Neighbours are not nested: `data` and `data2`, and `data/new/../../out2` (a `..` past a
+/// directory that does not exist yet), which was refused as inside `data`.
+#[test]
+fn a_destination_beside_the_source_is_copied_into() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("data");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.txt"), "a").unwrap();
+    let state = tmp.path().join("state");
+    for (to, lands) in [
+        (tmp.path().join("data2"), tmp.path().join("data2")),
+        (src.join("new/../../out2"), tmp.path().join("out2")),
+    ] {
+        let out = copy_run(src.to_str().unwrap(), to.to_str().unwrap(), &state, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            to.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(files_under(&lands), expected(&[("a.txt", "a")]));
+    }
+    assert_eq!(
+        files_under(&src),
+        expected(&[("a.txt", "a")]),
+        "source unchanged"
+    );
+}
+
+/// A copy onto itself, however spelled (`data ./data/`, a `file://` URL, through a link), is
+/// refused before it writes or deletes anything. Before, `--delete` ran and deleted the
+/// source's link it was about to read through.
+#[test]
+fn a_copy_onto_itself_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("data");
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("o.txt"), "o").unwrap();
+    std::fs::write(src.join("a.txt"), "a").unwrap();
+    std::os::unix::fs::symlink("../other/o.txt", src.join("o.txt")).unwrap();
+    std::os::unix::fs::symlink("data", tmp.path().join("alias")).unwrap();
+    let state = tmp.path().join("state");
+    let spellings = [
+        format!("{}/./", src.display()),
+        format!("file://{}", src.display()),
+        tmp.path().join("alias").display().to_string(),
+    ];
+    for to in &spellings {
+        let out = copy_run(src.to_str().unwrap(), to, &state, &["--delete"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{to}: {stderr}");
+        assert!(stderr.contains("are the same place"), "{to}: {stderr}");
+        assert!(src.join("o.txt").is_symlink(), "{to}: the link is kept");
+        assert_eq!(files_under(&src), expected(&[("a.txt", "a")]), "{to}");
+    }
+}
+
+/// S3 prefixes nest by whole segments: `s3://b/x/data/backup` is inside `s3://b/x/data`, left
+/// out of its listing (run twice: no nesting; before: refused), `s3://b/x/data2` is beside it,
+/// `--delete` from `backup` into `data` keeps `backup`, and `s3://b/x/data/` is the same prefix
+/// (refused).
+#[test]
+fn s3_prefixes_nest_by_whole_segments() {
+    let Some(s3) = migrate_testkit::s3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let local = tmp.path().join("local");
+    std::fs::create_dir_all(local.join("sub")).unwrap();
+    std::fs::write(local.join("a.txt"), "a").unwrap();
+    std::fs::write(local.join("sub/b.txt"), "b").unwrap();
+    let state = tmp.path().join("state");
+    let base = s3.unique_url("copy_nested_prefixes");
+    let data = format!("{base}/data");
+    summary(&copy_run(
+        local.to_str().unwrap(),
+        &data,
+        &state,
+        &["--output", "json"],
+    ));
+    let source_objects: BTreeMap<String, u64> =
+        [("a.txt".to_string(), 1), ("sub/b.txt".to_string(), 1)].into();
+
+    let backup = format!("{data}/backup");
+    for run in 0..2 {
+        summary(&copy_run(&data, &backup, &state, &["--output", "json"]));
+        assert_eq!(objects(&backup, tmp.path()), source_objects, "run {run}");
+    }
+    let data_objects = objects(&data, tmp.path());
+    assert_eq!(data_objects.len(), 4, "data holds its files and backup's");
+    // A neighbour whose name starts with the source's is not inside it.
+    let data2 = format!("{base}/data2");
+    summary(&copy_run(&data, &data2, &state, &["--output", "json"]));
+    assert_eq!(objects(&data2, tmp.path()), data_objects);
+    // The other way round: mirroring backup into data keeps backup.
+    let s = summary(&copy_run(
+        &format!("{data}/backup"),
+        &data,
+        &state,
+        &["--delete", "--output", "json"],
+    ));
+    assert_eq!(n(&s, "deleted"), 0, "{s}");
+    assert_eq!(objects(&data, tmp.path()).len(), 4, "{s}");
+
+    let out = copy_run(&data, &format!("{data}/"), &state, &["--delete"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("are the same place"), "{stderr}");
+}

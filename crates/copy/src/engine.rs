@@ -152,7 +152,8 @@ struct Ctx {
     limiter: Option<Limiter>,
     observer: Arc<dyn Observer>,
     /// Paths relative to the source and destination roots that are the run's own state (see
-    /// [`plan::own_paths_under`]): left alone on both sides.
+    /// [`plan::own_paths_under`]), or the other side's S3 prefix (see
+    /// [`plan::nested_prefixes`]): left alone on both sides.
     own_in_source: Vec<String>,
     own_in_destination: Vec<String>,
 }
@@ -213,6 +214,7 @@ pub async fn copy(
             "--parallel and attempts must be at least 1".into(),
         ));
     }
+    plan::refuse_same_place(&opts)?;
     let source = plan::open_source(&opts).await?;
     let dest = plan::open_destination(&opts)?;
     if dest.is_s3() && opts.part_size < crate::MIN_PART_SIZE {
@@ -258,11 +260,20 @@ pub async fn copy(
     };
     written.extend(opts.output_manifest.iter().cloned());
     written.extend(opts.failure_report.iter().cloned());
-    let own_in_source = plan::own_paths_under(&opts.source, &written);
-    let own_in_destination = plan::own_paths_under(&opts.destination, &written);
+    let mut own_in_source = plan::own_paths_under(&opts.source, &written);
+    let mut own_in_destination = plan::own_paths_under(&opts.destination, &written);
     for own in &own_in_source {
         tracing::info!("not copied: {own} is migrate's own state (journal, manifest or report)");
     }
+    // An S3 prefix inside the other side's is left alone like the run's own state: the
+    // destination's is never copied again (each run would nest one level deeper), the source's
+    // never deleted. (Local directories: each walk leaves the other side out.)
+    let (dest_in_source, source_in_dest) = plan::nested_prefixes(&opts);
+    if let Some(rel) = dest_in_source {
+        tracing::info!("not copied: {rel} is the destination");
+        own_in_source.push(rel);
+    }
+    own_in_destination.extend(source_in_dest);
     let limiter = opts.bandwidth.map(|b| Limiter {
         bytes_per_sec: b.max(1) as f64,
         next: Mutex::new(Instant::now()),

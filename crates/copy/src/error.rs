@@ -22,6 +22,14 @@ pub enum CopyError {
     #[error("journal {journal} is in use by another run of this copy (it holds {lock}): wait for that run to end, or stop it, then run again")]
     JournalLocked { journal: String, lock: String },
 
+    /// The source and the destination are the same directory or S3 prefix: the copy would read
+    /// what it writes, and `--delete` could delete what it is about to read.
+    #[error("source {source_url} and destination {destination} are the same place: there is nothing to copy, and --delete could delete what it reads; give another destination")]
+    SamePlace {
+        source_url: String,
+        destination: String,
+    },
+
     /// The source root does not exist.
     #[error("source {0} does not exist")]
     MissingSource(String),

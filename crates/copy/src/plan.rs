@@ -127,6 +127,81 @@ pub(crate) fn is_own(own: &[String], rel: &str) -> bool {
     })
 }
 
+/// The local directory `raw` names, if it names one.
+fn local_dir(raw: &str) -> Option<PathBuf> {
+    match parse("directory", raw) {
+        Ok(Parsed::Local(dir)) => Some(dir),
+        _ => None,
+    }
+}
+
+/// Refuses a copy whose source and destination are the same local directory (by device and
+/// inode: whatever links, `..` or `file://` spelling lead to it) or the same S3 prefix.
+/// (Nested ones are fine: each side leaves the other out, see [`LocalTree::leaving_out`] and
+/// [`nested_prefixes`].)
+pub(crate) fn refuse_same_place(opts: &CopyOptions) -> Result<(), CopyError> {
+    use std::os::unix::fs::MetadataExt;
+    let same = match (
+        parse("source", &opts.source)?,
+        parse("destination", &opts.destination)?,
+    ) {
+        (Parsed::Local(s), Parsed::Local(d)) => {
+            match (std::fs::metadata(&s), std::fs::metadata(&d)) {
+                (Ok(s), Ok(d)) => (s.dev(), s.ino()) == (d.dev(), d.ino()),
+                _ => false,
+            }
+        }
+        (
+            Parsed::S3 { bucket, prefix },
+            Parsed::S3 {
+                bucket: to_bucket,
+                prefix: to_prefix,
+            },
+        ) => bucket == to_bucket && prefix == to_prefix,
+        _ => false,
+    };
+    match same {
+        true => Err(CopyError::SamePlace {
+            source_url: opts.source.clone(),
+            destination: opts.destination.clone(),
+        }),
+        false => Ok(()),
+    }
+}
+
+/// When source and destination are S3 prefixes of the same bucket and one is inside the other:
+/// the inner one's path relative to the outer one, as `(destination in the source, source in
+/// the destination)`. Prefixes are compared by whole segments: `s3://b/data2` is not inside
+/// `s3://b/data`.
+pub(crate) fn nested_prefixes(opts: &CopyOptions) -> (Option<String>, Option<String>) {
+    let (
+        Ok(Parsed::S3 { bucket, prefix }),
+        Ok(Parsed::S3 {
+            bucket: to_bucket,
+            prefix: to_prefix,
+        }),
+    ) = (
+        parse("source", &opts.source),
+        parse("destination", &opts.destination),
+    )
+    else {
+        return (None, None);
+    };
+    if bucket != to_bucket {
+        return (None, None);
+    }
+    let inside = |inner: &str, outer: &str| -> Option<String> {
+        if outer.is_empty() {
+            return (!inner.is_empty()).then(|| inner.to_string());
+        }
+        inner
+            .strip_prefix(outer)?
+            .strip_prefix('/')
+            .map(str::to_string)
+    };
+    (inside(&to_prefix, &prefix), inside(&prefix, &to_prefix))
+}
+
 /// Whether a source URL is HDFS (`hdfs://`, `viewfs://`), as [`open_source`] reads it.
 pub(crate) fn is_hdfs(raw: &str) -> bool {
     matches!(parse("source", raw), Ok(Parsed::Hdfs(_)))
@@ -148,7 +223,12 @@ pub(crate) async fn open_source(opts: &CopyOptions) -> Result<Arc<dyn FileSource
                     dir.display()
                 )));
             }
-            Ok(Arc::new(LocalTree::new(dir, Links::Follow)))
+            let tree = LocalTree::new(dir, Links::Follow);
+            // A destination inside the source (`copy data data/backup`) is not copied again.
+            Ok(Arc::new(match local_dir(&opts.destination) {
+                Some(dest) => tree.leaving_out(dest),
+                None => tree,
+            }))
         }
         Parsed::S3 { bucket, prefix } => {
             let tree = s3_tree(opts, "source", raw, bucket, prefix, false)?;
@@ -208,7 +288,13 @@ pub(crate) fn open_destination(opts: &CopyOptions) -> Result<Destination, CopyEr
                 }
                 _ => {}
             }
-            Ok(Destination::Local(LocalTree::new(dir, Links::AsEntries)))
+            let tree = LocalTree::new(dir, Links::AsEntries);
+            // A source inside the destination (`copy data/in data --delete`) is not listed,
+            // so never deleted.
+            Ok(Destination::Local(match local_dir(&opts.source) {
+                Some(source) => tree.leaving_out(source),
+                None => tree,
+            }))
         }
         Parsed::S3 { bucket, prefix } => Ok(Destination::S3(s3_tree(
             opts,

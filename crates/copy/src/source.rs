@@ -218,6 +218,9 @@ pub(crate) fn is_utf8_name(rel: &str) -> bool {
 pub struct LocalTree {
     root: PathBuf,
     links: Links,
+    /// A directory the listing leaves out wherever the walk meets it (see
+    /// [`LocalTree::leaving_out`]).
+    leave_out: Option<PathBuf>,
 }
 
 /// What a listing does with symbolic links.
@@ -236,7 +239,22 @@ impl LocalTree {
     /// `root` must be an existing directory (checked by the caller for sources; a missing
     /// destination directory lists as empty).
     pub fn new(root: PathBuf, links: Links) -> LocalTree {
-        LocalTree { root, links }
+        LocalTree {
+            root,
+            links,
+            leave_out: None,
+        }
+    }
+
+    /// The listing leaves out the directory `dir` (the other side of the copy, when it is
+    /// nested in this one), recognised by its device and inode wherever the walk meets it:
+    /// through followed links, `..` or another spelling of its path, and once it is created
+    /// during the walk.
+    pub(crate) fn leaving_out(self, dir: PathBuf) -> LocalTree {
+        LocalTree {
+            leave_out: Some(dir),
+            ..self
+        }
     }
 
     pub fn root(&self) -> &std::path::Path {
@@ -254,9 +272,10 @@ impl FileSource for LocalTree {
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
         let root = self.root.clone();
         let links = self.links;
+        let leave_out = self.leave_out.clone();
         // std::fs is blocking: walk on a blocking thread, hand entries over a bounded channel.
         let walker = tokio::task::spawn_blocking(move || {
-            if let Err(e) = walk_local(&root, links, &tx) {
+            if let Err(e) = walk_local(&root, links, leave_out.as_deref(), &tx) {
                 let _ = tx.blocking_send(Err(e));
             }
         });
@@ -355,8 +374,22 @@ fn read_local(path: &std::path::Path, range: Range<u64>) -> Result<Bytes, CopyEr
 
 type Sender = tokio::sync::mpsc::Sender<Result<Listed, CopyError>>;
 
-/// Depth-first walk with a stack of sorted directory listings (one per level below the root).
-fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), CopyError> {
+/// Whether the symbolic link `link` leads to the directory `dir` or to a directory above it.
+fn leads_above(link: &std::path::Path, dir: &std::path::Path) -> bool {
+    match (link.canonicalize(), dir.canonicalize()) {
+        (Ok(target), Ok(dir)) => dir.starts_with(target),
+        _ => false,
+    }
+}
+
+/// Depth-first walk with a stack of sorted directory listings (one per level below the root),
+/// leaving out the directory `leave_out` (see [`LocalTree::leaving_out`]).
+fn walk_local(
+    root: &std::path::Path,
+    links: Links,
+    leave_out: Option<&std::path::Path>,
+    tx: &Sender,
+) -> Result<(), CopyError> {
     use std::os::unix::fs::MetadataExt;
     struct Item {
         key: String,
@@ -416,11 +449,26 @@ fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), C
     // Each level of the stack, and the (device, inode) of the directory it lists: a followed
     // link to one of them would walk the same files again and again.
     let mut stack = vec![(top, root_id)];
+    // Looked up until found: the other side may not exist yet, and be created by the copy.
+    let mut left_out: Option<(u64, u64)> = None;
     while let Some((level, _)) = stack.last_mut() {
         let Some(item) = level.pop() else {
             stack.pop();
             continue;
         };
+        // A destination's link to the source, or to a directory above it: `--delete` would
+        // delete it, and with it the path the source may be read through (`copy data/link/in
+        // data --delete`).
+        if links == Links::AsEntries
+            && item.meta.as_ref().is_ok_and(|m| m.is_symlink())
+            && leave_out.is_some_and(|dir| leads_above(&item.path, dir))
+        {
+            tracing::info!(
+                "not listed: {} leads to the other side of the copy",
+                item.path.display()
+            );
+            continue;
+        }
         let listed = match item.meta {
             // A dangling link: what it would be is unknown, and it sorted as a file.
             Err(reason) => Listed::Unreadable {
@@ -430,6 +478,18 @@ fn walk_local(root: &std::path::Path, links: Links, tx: &Sender) -> Result<(), C
             },
             Ok(meta) if meta.is_dir() => {
                 let id = (meta.dev(), meta.ino());
+                if left_out.is_none() {
+                    left_out = leave_out
+                        .and_then(|dir| std::fs::metadata(dir).ok())
+                        .map(|m| (m.dev(), m.ino()));
+                }
+                if left_out == Some(id) {
+                    tracing::info!(
+                        "not listed: {} is the other side of the copy",
+                        item.path.display()
+                    );
+                    continue;
+                }
                 if stack.iter().any(|(_, ancestor)| *ancestor == id) {
                     Listed::Unreadable {
                         rel: item.rel,
