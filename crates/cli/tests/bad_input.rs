@@ -4,7 +4,6 @@
 mod common;
 
 use common::{file, migrate, one, pg_task};
-use migrate_metastore_fixture::{ddl, populate, Dialect, Generation, Spec};
 use std::process::Output;
 
 /// Exit code and standard error of a run, after checking it did not panic.
@@ -250,56 +249,4 @@ fn a_bad_size_names_its_flag() {
         "{stderr}"
     );
     assert!(!stderr.contains("float"), "{stderr}");
-}
-
-/// `catalog --import FILE` and `--export FILE`: the file is named as a file, not as an
-/// operating-system error on a path under it.
-#[test]
-fn a_catalog_import_or_export_into_a_file_says_it_is_a_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let plain = dir.path().join("export.txt");
-    std::fs::write(&plain, "x").unwrap();
-    let plain = plain.to_str().unwrap();
-    let (code, stderr) = refused(&migrate(&[
-        "catalog",
-        "--import",
-        plain,
-        "--dry-run",
-        "--glue-endpoint",
-        "http://127.0.0.1:1",
-    ]));
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(
-        stderr.contains("is a file, not a directory") && stderr.contains("--export"),
-        "{stderr}"
-    );
-    let Some(server) = migrate_testkit::mariadb() else {
-        return;
-    };
-    let spec = Spec {
-        databases: 1,
-        tables: 2,
-        partitions: 0,
-        ..Spec::standard(Dialect::Mysql, Generation::Hive3, "h6")
-    };
-    let metastore = server.create_database("h6_export_file");
-    metastore
-        .sql(&format!(
-            "{}\n{}",
-            ddl(spec.dialect, spec.generation),
-            populate(&spec)
-        ))
-        .unwrap();
-    let (code, stderr) = refused(&migrate(&[
-        "catalog",
-        "--metastore",
-        metastore.url(),
-        "--export",
-        plain,
-    ]));
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(
-        stderr.contains("is a file, not a directory") && stderr.contains("new directory"),
-        "{stderr}"
-    );
 }

@@ -176,6 +176,47 @@ fn assert_changes_sorted(out: &str) {
     assert_eq!(listed, sorted, "{out}");
 }
 
+/// `catalog --import FILE` and `--export FILE`: the file is named as a file, not as an
+/// operating-system error on a path under it.
+#[test]
+fn a_catalog_import_or_export_into_a_file_says_it_is_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("export.txt");
+    std::fs::write(&plain, "x").unwrap();
+    let plain = plain.to_str().unwrap();
+    let (code, _, err) = text(&migrate(
+        &[
+            "--import",
+            plain,
+            "--dry-run",
+            "--glue-endpoint",
+            "http://127.0.0.1:1",
+        ],
+        &[],
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("is a file, not a directory") && err.contains("--export"),
+        "{err}"
+    );
+    let Some(server) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let spec = Spec {
+        databases: 1,
+        tables: 2,
+        partitions: 0,
+        ..Spec::standard(Dialect::Mysql, Generation::Hive3, &prefix("file"))
+    };
+    let db = metastore(server, "export_file", &spec);
+    let (code, _, err) = text(&migrate(&["--metastore", db.url(), "--export", plain], &[]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("is a file, not a directory") && err.contains("new directory"),
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_input_is_a_clear_error_with_exit_2() {
     let (code, _, err) = text(&migrate(
