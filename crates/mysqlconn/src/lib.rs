@@ -168,15 +168,29 @@ fn readable_pem(path: &str, parameter: &str, kind: &str) -> Result<PathBuf, Sett
     Ok(PathBuf::from(path))
 }
 
-/// Whether a connection failed in its TLS handshake (an untrusted certificate, a wrong name):
-/// trying again won't help.
+/// What to do when TLS was asked for and the server offers none ([`is_tls_failure`]).
+const NO_TLS_ADVICE: &str = "the server does not offer TLS: enable TLS on the server (ssl_cert and ssl_key in its configuration), or, on a network you trust, remove ssl-mode from the URL";
+
+/// Whether a connection failed in its TLS handshake (an untrusted certificate, a wrong name) or
+/// could not start one (TLS asked for, and the server offers none): trying again won't help.
 pub fn is_tls_failure(error: &mysql_async::Error) -> bool {
-    migrate_core::caused_by::<rustls::Error>(error)
+    server_offers_no_tls(error) || migrate_core::caused_by::<rustls::Error>(error)
+}
+
+fn server_offers_no_tls(error: &mysql_async::Error) -> bool {
+    matches!(
+        error,
+        mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer)
+    )
 }
 
 /// What to do about a connection error, when it is a TLS failure ([`is_tls_failure`]).
 pub fn tls_advice(error: &mysql_async::Error) -> Option<&'static str> {
-    is_tls_failure(error).then_some(TLS_ADVICE)
+    if server_offers_no_tls(error) {
+        Some(NO_TLS_ADVICE)
+    } else {
+        is_tls_failure(error).then_some(TLS_ADVICE)
+    }
 }
 
 #[cfg(test)]

@@ -217,14 +217,25 @@ pub fn describe(error: &tokio_postgres::Error) -> String {
 }
 
 /// Whether a connection failed in its TLS handshake (a certificate that is not trusted or not
-/// for this host, no common protocol): trying again won't help, the URL or the server's
-/// certificate must change.
+/// for this host, no common protocol) or could not start one (sslmode=require or stricter, and
+/// the server offers no TLS): trying again won't help, the URL or the server must change.
 pub fn is_tls_failure(error: &tokio_postgres::Error) -> bool {
-    migrate_core::caused_by::<rustls::Error>(error)
+    server_offers_no_tls(error) || migrate_core::caused_by::<rustls::Error>(error)
+}
+
+/// The server answered "no" to the TLS request. tokio-postgres reports it as a TLS error whose
+/// source is a private string type, so only its message tells it apart.
+fn server_offers_no_tls(error: &tokio_postgres::Error) -> bool {
+    std::error::Error::source(error).is_some_and(|e| e.to_string() == "server does not support TLS")
 }
 
 /// What to do about a connection error, when it is a TLS failure ([`is_tls_failure`]).
 pub fn tls_advice(error: &tokio_postgres::Error) -> Option<&'static str> {
+    if server_offers_no_tls(error) {
+        return Some(
+            "the server does not offer TLS: enable it on the server (ssl = on in postgresql.conf, with a certificate), or, on a network you trust, connect with sslmode=prefer or sslmode=disable",
+        );
+    }
     is_tls_failure(error).then_some(
         "check the TLS settings: sslrootcert must name the CA that signed the server's certificate (for Amazon RDS, the region's certificate bundle), and with sslmode=verify-full the host must be a name or address the certificate lists (sslmode=verify-ca skips that check)",
     )

@@ -639,7 +639,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
         });
     }
     let target_url = connection_url(&task.target.url);
-    let warehouse = connect_target(&target_url, &options.retry).await?;
+    let warehouse = connect_target(&target_url, &options.retry, Some(&options.stop)).await?;
     // One capture per task: its slot, staging and checkpoint have one user. (A lock of its own:
     // the full load below takes the task's load lock on other connections.)
     crate::claim_task(
@@ -654,9 +654,10 @@ pub async fn replicate_cdc<S: ChangeSource>(
         &target_url,
         cdc.apply_connections,
         &options.retry,
+        Some(&options.stop),
     )
     .await?;
-    let stager = connect_target(&target_url, &options.retry).await?;
+    let stager = connect_target(&target_url, &options.retry, Some(&options.stop)).await?;
     let (source, mut planned) = connect_and_plan::<S>(task, &options).await?;
     planned
         .findings
@@ -814,7 +815,7 @@ pub async fn replicate_cdc<S: ChangeSource>(
             warehouse.start_cdc(&options.task_name, &from.0).await?
         }
     };
-    let source: S = connect(task, &options.retry).await?;
+    let source: S = connect(task, &options.retry, Some(&options.stop)).await?;
     // The definitions the target was built for: recorded when capture started and at each
     // column change since. A capture resumed from an older position starts from them, so the
     // changes it reads again meet the columns they were made with.
@@ -919,7 +920,8 @@ pub async fn replicate_cdc<S: ChangeSource>(
 /// Drops the slot and publication of a capture whose full load did not finish; a failure is
 /// only logged (the next run drops them before it starts).
 async fn drop_unused_capture<S: ChangeSource>(task: &ValidatedTask, options: &Options) {
-    let dropped = match connect::<S>(task, &options.retry).await {
+    // Run when stopping too: retried to the end.
+    let dropped = match connect::<S>(task, &options.retry, None).await {
         Ok(source) => source
             .drop_capture(&options.task_name)
             .await
@@ -1088,7 +1090,10 @@ impl<S: ChangeSource> CdcRun<'_, S> {
 
     async fn reconnect(&mut self) -> Result<(), ReplicateError> {
         if self.warehouse.is_closed().await {
-            self.warehouse = Arc::new(connect_target(&self.target_url, &self.options.retry).await?);
+            // While capturing, retried to the end even when stopping: the batch read is applied
+            // if the target comes back.
+            self.warehouse =
+                Arc::new(connect_target(&self.target_url, &self.options.retry, None).await?);
         }
         let mut broken = false;
         for shard in self.shards.iter() {
@@ -1100,14 +1105,16 @@ impl<S: ChangeSource> CdcRun<'_, S> {
                 &self.target_url,
                 self.cdc.apply_connections,
                 &self.options.retry,
+                None,
             )
             .await?;
             self.shards = Arc::new(shards);
         }
         if self.stager.is_closed().await {
-            self.stager = Arc::new(connect_target(&self.target_url, &self.options.retry).await?);
+            self.stager =
+                Arc::new(connect_target(&self.target_url, &self.options.retry, None).await?);
         }
-        self.source = connect(self.task, &self.options.retry).await?;
+        self.source = connect(self.task, &self.options.retry, None).await?;
         Ok(())
     }
 
@@ -1537,16 +1544,17 @@ impl<S: ChangeSource> CdcRun<'_, S> {
 }
 
 /// A connection to the target, retried as `retry` says while the server is not reachable (a
-/// restart, a dropped connection).
+/// restart, a dropped connection); see [`RetryPolicy::connect`] for `stop`.
 async fn connect_target(
     target_url: &str,
     retry: &RetryPolicy,
+    stop: Option<&watch::Receiver<bool>>,
 ) -> Result<PostgresWarehouse, ReplicateError> {
-    Ok(retry
-        .run("connecting to the target", |_| {
+    retry
+        .connect("connecting to the target", stop, |_| {
             PostgresWarehouse::connect(target_url)
         })
-        .await?)
+        .await
 }
 
 /// The connections that write batches besides `warehouse`: `apply_connections - 1` of them,
@@ -1556,6 +1564,7 @@ async fn apply_shards(
     target_url: &str,
     apply_connections: usize,
     retry: &RetryPolicy,
+    stop: Option<&watch::Receiver<bool>>,
 ) -> Result<Vec<PostgresWarehouse>, ReplicateError> {
     if apply_connections <= 1 {
         return Ok(Vec::new());
@@ -1574,7 +1583,7 @@ async fn apply_shards(
     }
     let mut shards = Vec::with_capacity(apply_connections - 1);
     for _ in 1..apply_connections {
-        shards.push(connect_target(target_url, retry).await?);
+        shards.push(connect_target(target_url, retry, stop).await?);
     }
     Ok(shards)
 }

@@ -69,6 +69,14 @@ pub enum ReplicateError {
     /// A setting combination that can't work (e.g. validating a Redshift target). Definite.
     #[error("{message}; {action}")]
     Unsupported { message: String, action: String },
+    /// A signal (SIGINT, SIGTERM) ended the wait to retry `what` after `last`, a transient
+    /// failure to connect. Definite: the run was asked to stop.
+    #[error("stopped by a signal while waiting to retry {what}: {last}")]
+    Stopped {
+        what: String,
+        #[source]
+        last: Box<ReplicateError>,
+    },
     /// Change capture stopped by `error` once it had started; `summary` is what the run did up
     /// to it (its full load, the batches applied), to report with the error.
     #[error("{error}")]
@@ -106,7 +114,8 @@ impl ErrorClass for ReplicateError {
             | ReplicateError::Refused { .. }
             | ReplicateError::PlanChanged { .. }
             | ReplicateError::State { .. }
-            | ReplicateError::Unsupported { .. } => Retry::Definite,
+            | ReplicateError::Unsupported { .. }
+            | ReplicateError::Stopped { .. } => Retry::Definite,
         }
     }
 }

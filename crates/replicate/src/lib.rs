@@ -205,13 +205,15 @@ fn open_stage(task: &ValidatedTask, task_name: &str) -> Result<Stage, ReplicateE
     )?)
 }
 
+/// Connects to the source; see [`RetryPolicy::connect`] for `stop`.
 async fn connect<S: Source>(
     task: &ValidatedTask,
     retry: &RetryPolicy,
+    stop: Option<&watch::Receiver<bool>>,
 ) -> Result<S, ReplicateError> {
     let url = connection_url(&task.source);
     retry
-        .run(&format!("connecting to {}", task.source), |_| async {
+        .connect(&format!("connecting to {}", task.source), stop, |_| async {
             S::connect(&url)
                 .await
                 .map_err(ReplicateError::source(format!(
@@ -550,7 +552,7 @@ async fn connect_and_plan<S: Source>(
     task: &ValidatedTask,
     options: &Options,
 ) -> Result<(S, Planned), ReplicateError> {
-    let source: S = connect(task, &options.retry).await?;
+    let source: S = connect(task, &options.retry, Some(&options.stop)).await?;
     let catalog = source
         .discover(None)
         .await
@@ -628,9 +630,13 @@ async fn full_load<S: Source>(
             )?)
         }
         _ => {
-            let target =
-                Target::postgres(&connection_url(&task.target.url), workers, &options.retry)
-                    .await?;
+            let target = Target::postgres(
+                &connection_url(&task.target.url),
+                workers,
+                &options.retry,
+                &options.stop,
+            )
+            .await?;
             // One run of a task at a time: its chunks, manifests and checkpoints have one writer.
             if let Some(warehouses) = target.warehouses() {
                 claim_task(
@@ -746,8 +752,13 @@ pub async fn validate<S: Source>(
         loads, findings, ..
     } = planned;
     let parallel = (task.parallel_tables as usize).max(1);
-    let target =
-        Target::postgres(&connection_url(&task.target.url), parallel, &options.retry).await?;
+    let target = Target::postgres(
+        &connection_url(&task.target.url),
+        parallel,
+        &options.retry,
+        &options.stop,
+    )
+    .await?;
     let warehouses = target
         .warehouses()
         .ok_or_else(|| ReplicateError::Unsupported {

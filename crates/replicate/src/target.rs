@@ -10,6 +10,7 @@ use migrate_task::PrepMode;
 use migrate_warehouse::{LoadOutcome, PostgresWarehouse, TableState};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
+use tokio::sync::watch;
 use tokio::sync::Semaphore;
 
 /// The target of a run.
@@ -119,14 +120,15 @@ pub(crate) fn prep_mode(mode: PrepMode) -> migrate_warehouse::PrepMode {
 
 impl Target {
     /// Opens `connections` connections to a PostgreSQL target, retrying as `retry` says when a
-    /// connection breaks or the server is not ready (the errors name the server).
+    /// connection breaks or the server is not ready (the errors name the server), until `stop`.
     pub async fn postgres(
         url: &str,
         connections: usize,
         retry: &RetryPolicy,
+        stop: &watch::Receiver<bool>,
     ) -> Result<Target, ReplicateError> {
         let warehouses = retry
-            .run("connecting to the target", |_| {
+            .connect("connecting to the target", Some(stop), |_| {
                 Warehouses::connect(url, connections)
             })
             .await?;

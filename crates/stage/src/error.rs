@@ -174,9 +174,14 @@ fn classify_io(e: &std::io::Error) -> Retry {
 }
 
 /// `e`'s message, with the S3 error document an S3 server answered with (`<Error><Code>...`)
-/// replaced by its code and message, followed by what to do for the usual codes.
+/// replaced by its code and message, followed by what to do for the usual codes; or, when no
+/// answer came (connection refused, name not resolved, TLS, timeout), followed by the causes and
+/// what to check.
 pub fn readable_store_error(e: &object_store::Error) -> String {
     let text = e.to_string();
+    if let Some(unanswered) = unanswered_request(&text, e) {
+        return format!("{text}{unanswered}");
+    }
     let Some(start) = text.find("<?xml").or_else(|| text.find("<Error>")) else {
         return text;
     };
@@ -210,6 +215,52 @@ pub fn readable_store_error(e: &object_store::Error) -> String {
         readable.push_str(&format!(": {action}"));
     }
     readable
+}
+
+/// When `e`'s chain holds an HTTP transport error (the request got no answer), the causes its
+/// message leaves out and what to check, starting with ": ". object_store prints only reqwest's
+/// top line ("error sending request"); the cause ("Connection refused", "dns error") is below it.
+fn unanswered_request(text: &str, e: &(dyn StdError + 'static)) -> Option<String> {
+    use object_store::client::{HttpError, HttpErrorKind};
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        // A body that can't be decoded came from a server that answered.
+        if err
+            .downcast_ref::<HttpError>()
+            .is_some_and(|http| http.kind() != HttpErrorKind::Decode)
+        {
+            break;
+        }
+        cur = err.source();
+    }
+    // The HttpError's message already holds its source's (reqwest's) own line.
+    let mut cause = cur?.source()?.source();
+    let mut readable = String::new();
+    while let Some(err) = cause {
+        let line = err.to_string();
+        if !text.contains(&line) && !readable.contains(&line) {
+            readable.push_str(&format!(": {line}"));
+        }
+        cause = err.source();
+    }
+    // object_store's message reads "... Error performing PUT http://host:port/bucket/key in ...".
+    let endpoint = text
+        .rsplit_once("Error performing ")
+        .and_then(|(_, rest)| rest.split(' ').nth(1))
+        .and_then(|uri| {
+            let (scheme, rest) = uri.split_once("://")?;
+            Some(format!("{scheme}://{}", rest.split('/').next()?))
+        })
+        .map_or_else(
+            || "the S3 endpoint".to_string(),
+            |e| format!("the S3 endpoint {e}"),
+        );
+    readable.push_str(&format!(
+        ": no answer from {endpoint}: check that it is running and reachable from here, and that \
+         it is the right one (set by --staging-endpoint or --endpoint, else AWS_ENDPOINT_URL, else \
+         AWS's endpoint for AWS_REGION)"
+    ));
+    Some(readable)
 }
 
 /// object_store's retry error hides its status code in a private type; its message reads
