@@ -313,7 +313,7 @@ fn run_cdc(
     let runtime = crate::runtime()?;
     let summary = runtime.block_on(async {
         options.stop = stop_on_signals(
-            "applying the changes read so far (during the full load: finishing the chunks being loaded)",
+            "applying the changes read so far (during the full load: finishing the chunks being loaded; while waiting to connect again: ending the wait)",
         )?;
         let summary = match task.source.engine() {
             Engine::Postgres => {
@@ -380,7 +380,9 @@ fn run_on<S: Source>(
     let summary = runtime.block_on(async {
         match command {
             Command::Replicate => {
-                options.stop = stop_on_signals("finishing the chunks being loaded")?;
+                options.stop = stop_on_signals(
+                    "finishing the chunks being loaded (while waiting to connect again: ending the wait)",
+                )?;
                 anyhow::Ok(migrate_replicate::replicate::<S>(task, options, observer).await?)
             }
             Command::Validate => {

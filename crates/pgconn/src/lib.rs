@@ -97,10 +97,7 @@ impl PgConnector {
         // The driver's message is only "invalid connection string": the part that is wrong
         // (`unknown option `foo``, `invalid value for option `port``) is its cause.
         let mut config: Config = rest.parse().map_err(|e: tokio_postgres::Error| {
-            SettingsError::Url(match std::error::Error::source(&e) {
-                Some(cause) => format!("{e}: {cause}"),
-                None => e.to_string(),
-            })
+            SettingsError::Url(migrate_core::error_chain(&e))
         })?;
         let mut tls = resolve(&parameters)?;
         // As libpq: no TLS over Unix-domain sockets (the server offers none there).
