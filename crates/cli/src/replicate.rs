@@ -313,7 +313,7 @@ fn run_cdc(
     let runtime = crate::runtime()?;
     let summary = runtime.block_on(async {
         options.stop = stop_on_signals(
-            "applying the changes read so far (during the full load: finishing the chunks being loaded; while waiting to connect again: ending the wait)",
+            "applying the changes read so far (during the full load: finishing the chunks being loaded; before the first connections are made: ending the wait to retry them)",
         )?;
         let summary = match task.source.engine() {
             Engine::Postgres => {
@@ -381,7 +381,7 @@ fn run_on<S: Source>(
         match command {
             Command::Replicate => {
                 options.stop = stop_on_signals(
-                    "finishing the chunks being loaded (while waiting to connect again: ending the wait)",
+                    "finishing the chunks being loaded (before the first connections are made: ending the wait to retry them)",
                 )?;
                 anyhow::Ok(migrate_replicate::replicate::<S>(task, options, observer).await?)
             }

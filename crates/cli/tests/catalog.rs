@@ -192,7 +192,7 @@ fn a_catalog_import_or_export_into_a_file_says_it_is_a_file() {
             "--glue-endpoint",
             "http://127.0.0.1:1",
         ],
-        &[],
+        &[("AWS_REGION", "us-east-1".to_string())],
     ));
     assert_eq!(code, 2, "{err}");
     assert!(

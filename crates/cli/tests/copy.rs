@@ -1428,6 +1428,8 @@ fn a_destination_beside_the_source_is_copied_into() {
         expected(&[("a.txt", "a")]),
         "source unchanged"
     );
+    // Not even an empty directory on the way (`data/new` of `data/new/../../out2`).
+    assert!(!src.join("new").exists(), "a directory made in the source");
 }
 
 /// A copy onto itself, however spelled (`data ./data/`, a `file://` URL, through a link), is

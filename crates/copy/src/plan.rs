@@ -202,6 +202,37 @@ pub(crate) fn nested_prefixes(opts: &CopyOptions) -> (Option<String>, Option<Str
     (inside(&to_prefix, &prefix), inside(&prefix, &to_prefix))
 }
 
+/// `dir` without `..`: its longest existing part resolved (through links, as the system would),
+/// the rest applied as written, where no link can be. Creating `data/new/../../out` as written
+/// would make `data/new` on the way, inside a source `data`.
+fn without_dot_dot(dir: PathBuf) -> PathBuf {
+    use std::path::Component;
+    if !dir.components().any(|c| c == Component::ParentDir) {
+        return dir;
+    }
+    let absolute = std::path::absolute(&dir).unwrap_or(dir);
+    let Some((mut resolved, existing)) = absolute
+        .ancestors()
+        .find_map(|a| a.canonicalize().ok().map(|real| (real, a)))
+    else {
+        return absolute;
+    };
+    for component in absolute
+        .strip_prefix(existing)
+        .unwrap_or(&absolute)
+        .components()
+    {
+        match component {
+            Component::ParentDir => {
+                resolved.pop();
+            }
+            Component::Normal(name) => resolved.push(name),
+            _ => {}
+        }
+    }
+    resolved
+}
+
 /// Whether a source URL is HDFS (`hdfs://`, `viewfs://`), as [`open_source`] reads it.
 pub(crate) fn is_hdfs(raw: &str) -> bool {
     matches!(parse("source", raw), Ok(Parsed::Hdfs(_)))
@@ -275,6 +306,7 @@ pub(crate) fn open_destination(opts: &CopyOptions) -> Result<Destination, CopyEr
     let raw = &opts.destination;
     match parse("destination", raw)? {
         Parsed::Local(dir) => {
+            let dir = without_dot_dot(dir);
             // A missing directory is created as files arrive; a file can't hold any.
             match std::fs::metadata(&dir) {
                 Ok(meta) if !meta.is_dir() => {

@@ -483,7 +483,12 @@ fn walk_local(
                         .and_then(|dir| std::fs::metadata(dir).ok())
                         .map(|m| (m.dev(), m.ino()));
                 }
-                if left_out == Some(id) {
+                // The same device and inode, and the same place (an overlay file system may
+                // give two directories one inode number).
+                if left_out == Some(id)
+                    && leave_out.and_then(|dir| dir.canonicalize().ok())
+                        == item.path.canonicalize().ok()
+                {
                     tracing::info!(
                         "not listed: {} is the other side of the copy",
                         item.path.display()

@@ -815,7 +815,9 @@ pub async fn replicate_cdc<S: ChangeSource>(
             warehouse.start_cdc(&options.task_name, &from.0).await?
         }
     };
-    let source: S = connect(task, &options.retry, Some(&options.stop)).await?;
+    // Capture has started (its checkpoint is stored): a signal here stops it at its first
+    // check, with the summary, not in the wait to connect.
+    let source: S = connect(task, &options.retry, None).await?;
     // The definitions the target was built for: recorded when capture started and at each
     // column change since. A capture resumed from an older position starts from them, so the
     // changes it reads again meet the columns they were made with.

@@ -362,7 +362,7 @@ impl ChangeSource for MysqlSource {
         let cursor = BinlogCursor::parse(&from.0)?;
         self.ensure_change_capture(tables).await?;
         let mut conn = self.conn.lock().await;
-        start_point(&mut conn, self.flavor, self.endpoint(), &cursor, from).await?;
+        start_point(&mut conn, self.flavor, self.endpoint(), &cursor, from, true).await?;
         Ok(())
     }
 
@@ -553,15 +553,18 @@ const PURGED_ACTION: &str = concat!("the changes since then can't be read any mo
 
 /// Whether the stream starting at `cursor` reads by GTID (the file is gone, MariaDB, the
 /// position has a GTID state) or by file and position; an error when neither can serve it: the
-/// file was purged and the position has no GTID state, or the server has not written the
-/// position yet (past the end of its file, a later file, a GTID after the server's). Taken as it
-/// was, such a position would be stored as the task's checkpoint before the stream refused it.
+/// file was purged and the position has no GTID state, or, for a position the user `given`
+/// (`--cdc-only --from`), the server has not written it yet (past the end of its file, a later
+/// file, a GTID after the server's): taken as it was, it would be stored as the task's
+/// checkpoint before the stream refused it. A checkpoint (a resume, a reconnect) is a position
+/// the server sent: the server judges it when the stream opens.
 async fn start_point(
     conn: &mut Conn,
     flavor: Flavor,
     endpoint: &str,
     cursor: &BinlogCursor,
     from: &Position,
+    given: bool,
 ) -> Result<bool, SourceError> {
     let context = format!("listing the binary logs on {endpoint}");
     let rows: Vec<Row> = conn
@@ -585,14 +588,14 @@ async fn start_point(
             action: "turn the binlog on (log_bin) and restart the server".into(),
         });
     };
-    let action = format!("give --from a position the server has written (SHOW MASTER STATUS gives the current one, now {last}:{end}; SHOW BINARY LOGS lists its files, {first} to {last}), adding --restart when the task has a checkpoint, or run a full load (--cdc)");
+    let action = format!("give --from a position the server has written (SHOW MASTER STATUS, SHOW BINARY LOG STATUS on MySQL 8.2 and later, gives the current one, now {last}:{end}; SHOW BINARY LOGS lists its files, {first} to {last}), adding --restart when the task has a checkpoint, or run a full load (--cdc)");
     let unwritten = |message: String| SourceError::ChangeCapture {
         at: endpoint.to_string(),
         message,
         action: action.clone(),
     };
     if let Some((_, size)) = logs.iter().find(|(name, _)| *name == cursor.file) {
-        if cursor.pos > *size {
+        if given && cursor.pos > *size {
             let (file, closed) = (&cursor.file, cursor.file != *last);
             return Err(unwritten(if closed {
                 format!("position {from} is past the end of binlog file {file} ({size} bytes), which the server closed for the next one: nothing was ever written there")
@@ -604,6 +607,9 @@ async fn start_point(
     }
     if let (Flavor::MariaDb(..), Some(gtid)) = (flavor, &cursor.gtid) {
         let state = maria_gtid_state(gtid, from)?;
+        if !given {
+            return Ok(true);
+        }
         let context = format!("reading the GTID position on {endpoint}");
         let current = variable(conn, "gtid_binlog_pos", &context)
             .await?
@@ -624,7 +630,7 @@ async fn start_point(
     }
     match (log_sequence(&cursor.file), log_sequence(last)) {
         (Some((base, number)), Some((last_base, last_number)))
-            if base == last_base && number > last_number =>
+            if given && base == last_base && number > last_number =>
         {
             Err(unwritten(format!(
                 "the binlog file {} of position {from} comes after the server's last one, {last}: nothing was written there yet",
@@ -775,7 +781,7 @@ impl MysqlChangeStream {
             .is_some_and(|v| v != "0");
 
         // Resume by file and position while the server has the file; by GTID when it doesn't.
-        let by_gtid = start_point(&mut control, flavor, &endpoint, &cursor, from).await?;
+        let by_gtid = start_point(&mut control, flavor, &endpoint, &cursor, from, false).await?;
         let gtid_text = match (&cursor.gtid, flavor) {
             (Some(gtid), _) => Some(gtid.clone()),
             (None, Flavor::MariaDb(..)) => control
