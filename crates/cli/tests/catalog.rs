@@ -184,6 +184,12 @@ fn a_catalog_import_or_export_into_a_file_says_it_is_a_file() {
     let plain = dir.path().join("export.txt");
     std::fs::write(&plain, "x").unwrap();
     let plain = plain.to_str().unwrap();
+    // A Glue configuration, checked first (none is in CI's environment).
+    let env = [
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_ACCESS_KEY_ID", "x".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "y".to_string()),
+    ];
     let (code, _, err) = text(&migrate(
         &[
             "--import",
@@ -192,7 +198,7 @@ fn a_catalog_import_or_export_into_a_file_says_it_is_a_file() {
             "--glue-endpoint",
             "http://127.0.0.1:1",
         ],
-        &[("AWS_REGION", "us-east-1".to_string())],
+        &env,
     ));
     assert_eq!(code, 2, "{err}");
     assert!(
@@ -209,7 +215,10 @@ fn a_catalog_import_or_export_into_a_file_says_it_is_a_file() {
         ..Spec::standard(Dialect::Mysql, Generation::Hive3, &prefix("file"))
     };
     let db = metastore(server, "export_file", &spec);
-    let (code, _, err) = text(&migrate(&["--metastore", db.url(), "--export", plain], &[]));
+    let (code, _, err) = text(&migrate(
+        &["--metastore", db.url(), "--export", plain],
+        &env,
+    ));
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("is a file, not a directory") && err.contains("new directory"),
