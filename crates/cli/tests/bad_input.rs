@@ -172,27 +172,7 @@ fn cdc_only_from_a_position_the_server_has_not_reached_is_refused() {
         .unwrap();
     let now = one(&source, "SELECT pg_current_wal_lsn()");
     let future = one(&source, "SELECT pg_current_wal_lsn() + 1073741824");
-    let run = |from: &str| {
-        migrate(&[
-            "replicate",
-            "--cdc-only",
-            "--from",
-            from,
-            "--source",
-            source.url(),
-            "--target",
-            target.url(),
-            "--staging",
-            staging.to_str().unwrap(),
-            "--name",
-            "future",
-            "--stop-when-idle",
-            "2",
-            "--no-validate",
-            "--progress",
-            "never",
-        ])
-    };
+    let run = |from: &str| common::cdc_only(source.url(), target.url(), &staging, "future", from);
     let (code, stderr) = refused(&run(&future));
     assert_eq!(code, Some(2), "{stderr}");
     assert!(

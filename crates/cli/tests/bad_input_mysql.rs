@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{mariadb_task, migrate, one};
+use common::{mariadb_task, one};
 use migrate_testkit::{MariaDbDatabase, PgDatabase};
 use std::path::Path;
 use std::process::Output;
@@ -42,25 +42,7 @@ fn master_status(source: &MariaDbDatabase) -> (String, String) {
 
 /// `replicate --cdc-only --from from` of task `from` until 2 s without a change.
 fn cdc_only(source: &MariaDbDatabase, target: &PgDatabase, staging: &Path, from: &str) -> Output {
-    migrate(&[
-        "replicate",
-        "--cdc-only",
-        "--from",
-        from,
-        "--source",
-        source.url(),
-        "--target",
-        target.url(),
-        "--staging",
-        staging.to_str().unwrap(),
-        "--name",
-        "from",
-        "--stop-when-idle",
-        "2",
-        "--no-validate",
-        "--progress",
-        "never",
-    ])
+    common::cdc_only(source.url(), target.url(), staging, "from", from)
 }
 
 /// After a refused `--from`: a change made after `from` (the position the user meant) reaches

@@ -600,9 +600,7 @@ fn hidden_triggers_and_events_are_named_with_the_privilege_to_grant() {
              GRANT RELOAD, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '{user}'@'%';"
         ))
         .unwrap();
-    let (scheme, rest) = pair.source.url().split_once("://").unwrap();
-    let server = rest.split_once('@').unwrap().1;
-    let url = format!("{scheme}://{user}:pw@{server}");
+    let url = common::url_as(pair.source.url(), &user, "pw");
     let staging = pair.staging.to_str().expect("utf-8 path");
     let (code, summary) = migrate_json(&[
         "replicate",

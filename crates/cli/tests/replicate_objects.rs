@@ -203,9 +203,7 @@ fn mariadb_foreign_keys_are_reported_to_a_select_only_user() {
              GRANT RELOAD, REPLICATION CLIENT ON *.* TO '{user}'@'%';"
         ))
         .unwrap();
-    let (scheme, rest) = source.url().split_once("://").unwrap();
-    let server = rest.split_once('@').unwrap().1;
-    let url = format!("{scheme}://{user}:pw@{server}");
+    let url = common::url_as(source.url(), &user, "pw");
     let (code, summary) = common::replicate(&url, target.url(), &staging, &[]);
     source.sql(&format!("DROP USER '{user}'@'%'")).unwrap();
     assert_eq!(code, 0, "{summary:#}");

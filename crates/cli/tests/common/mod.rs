@@ -204,6 +204,37 @@ pub fn same_verdicts(
     source_took.into_iter().map(|(_, took)| took).collect()
 }
 
+/// `replicate --cdc-only --from from` of task `name` from `source` to `target`, until 2 s
+/// without a change, no validation, no progress bar.
+pub fn cdc_only(source: &str, target: &str, staging: &Path, name: &str, from: &str) -> Output {
+    migrate(&[
+        "replicate",
+        "--cdc-only",
+        "--from",
+        from,
+        "--source",
+        source,
+        "--target",
+        target,
+        "--staging",
+        staging.to_str().expect("utf-8 path"),
+        "--name",
+        name,
+        "--stop-when-idle",
+        "2",
+        "--no-validate",
+        "--progress",
+        "never",
+    ])
+}
+
+/// `url` (`scheme://credentials@server/...`) with `user` and `password` for its credentials.
+pub fn url_as(url: &str, user: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let server = rest.split_once('@').map_or(rest, |(_, server)| server);
+    format!("{scheme}://{user}:{password}@{server}")
+}
+
 /// Writes a table mapping of `rules` (DMS rule objects, comma-separated) beside `staging`; its
 /// `--table-mappings` arguments.
 pub fn table_mapping(staging: &Path, rules: &str) -> [String; 2] {

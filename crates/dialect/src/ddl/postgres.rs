@@ -513,7 +513,17 @@ fn written_schema(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use crate::read_script;
-    use migrate_core::{ConstraintKind, LogicalType, SourceDialect};
+    use migrate_core::{Catalog, ConstraintKind, LogicalType, SourceDialect};
+
+    /// The objects of the catalog's `constraint.check-dropped` findings.
+    fn checks_dropped(catalog: &Catalog) -> Vec<&str> {
+        catalog
+            .findings
+            .iter()
+            .filter(|f| f.code == "constraint.check-dropped")
+            .map(|f| f.object.as_str())
+            .collect()
+    }
 
     #[test]
     fn exclusion_constraints_are_reported_and_the_table_kept() {
@@ -646,13 +656,12 @@ mod tests {
         );
         assert!(a.nullable && a.default.is_none(), "{a:?}");
         assert!(!n.nullable && n.default.is_some(), "{n:?}");
-        let dropped: Vec<&str> = catalog
-            .findings
-            .iter()
-            .filter(|f| f.code == "constraint.check-dropped")
-            .map(|f| f.object.as_str())
-            .collect();
-        assert_eq!(dropped, ["t.l", "t.a"], "{:?}", catalog.findings);
+        assert_eq!(
+            checks_dropped(&catalog),
+            ["t.l", "t.a"],
+            "{:?}",
+            catalog.findings
+        );
     }
 
     /// A domain over a type the target holds as its text form (`inet`, a range) gives its
@@ -683,13 +692,12 @@ mod tests {
                 &ConstraintKind::Check("p > 0".into()),
             ]
         );
-        let dropped: Vec<&str> = catalog
-            .findings
-            .iter()
-            .filter(|f| f.code == "constraint.check-dropped")
-            .map(|f| f.object.as_str())
-            .collect();
-        assert_eq!(dropped, ["t.a", "t.s"], "{:?}", catalog.findings);
+        assert_eq!(
+            checks_dropped(&catalog),
+            ["t.a", "t.s"],
+            "{:?}",
+            catalog.findings
+        );
     }
 
     #[test]
