@@ -1433,10 +1433,11 @@ fn an_unwritable_staging_area_stops_the_run_before_the_target_is_touched() {
 
 /// `replicate` copies tables only, and says so: the source's view, materialized view, trigger
 /// and its function, procedure, enum and range type, in the schema the task reads, are counted
-/// and named in one warning, with the `migrate convert` command that converts them (no password
-/// in it), and its row-level security policy is named as `migrate assess` reports it; a schema
-/// the task does not read is not listed, nor are the functions that come with the range type.
-/// Before, the summary said nothing of them.
+/// and named in one warning, with the `migrate convert` command that converts them (that it
+/// leaves the password out is checked with MariaDB's URL, which has one), and its row-level
+/// security policy is named as `migrate assess` reports it; a schema the task does not read is
+/// not listed, nor are the functions that come with the range type. Before, the summary said
+/// nothing of them.
 #[test]
 fn the_objects_replicate_does_not_copy_are_reported() {
     let Some(pair) = Pair::new("rep_objects") else {
