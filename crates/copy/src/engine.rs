@@ -214,7 +214,8 @@ pub async fn copy(
             "--parallel and attempts must be at least 1".into(),
         ));
     }
-    plan::refuse_same_place(&opts)?;
+    // Before anything is opened (a copy onto itself is refused).
+    let (dest_in_source, source_in_dest) = plan::nested_prefixes(&opts)?;
     let source = plan::open_source(&opts).await?;
     let dest = plan::open_destination(&opts)?;
     if dest.is_s3() && opts.part_size < crate::MIN_PART_SIZE {
@@ -268,7 +269,6 @@ pub async fn copy(
     // An S3 prefix inside the other side's is left alone like the run's own state: the
     // destination's is never copied again (each run would nest one level deeper), the source's
     // never deleted. (Local directories: each walk leaves the other side out.)
-    let (dest_in_source, source_in_dest) = plan::nested_prefixes(&opts);
     if let Some(rel) = dest_in_source {
         tracing::info!("not copied: {rel} is the destination");
         own_in_source.push(rel);

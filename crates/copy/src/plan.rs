@@ -135,21 +135,34 @@ fn local_dir(raw: &str) -> Option<PathBuf> {
     }
 }
 
-/// Refuses a copy whose source and destination are the same local directory (by device and
-/// inode: whatever links, `..` or `file://` spelling lead to it) or the same S3 prefix.
-/// (Nested ones are fine: each side leaves the other out, see [`LocalTree::leaving_out`] and
-/// [`nested_prefixes`].)
-pub(crate) fn refuse_same_place(opts: &CopyOptions) -> Result<(), CopyError> {
+/// How a copy's source and destination overlap, as far as each side must leave the other
+/// alone: S3 prefixes of one bucket nested in one another give the inner one's path relative
+/// to the outer one, as `(destination in the source, source in the destination)`, compared by
+/// whole segments (`s3://b/data2` is not inside `s3://b/data`); nested local directories are
+/// left out by the walks ([`LocalTree::leaving_out`]). A copy whose source and destination are
+/// the same local directory (by device and inode: whatever links, `..` or `file://` spelling
+/// lead to it) or the same S3 prefix is refused.
+pub(crate) fn nested_prefixes(
+    opts: &CopyOptions,
+) -> Result<(Option<String>, Option<String>), CopyError> {
     use std::os::unix::fs::MetadataExt;
-    let same = match (
+    let same_place = || {
+        Err(CopyError::SamePlace {
+            source_url: opts.source.clone(),
+            destination: opts.destination.clone(),
+        })
+    };
+    match (
         parse("source", &opts.source)?,
         parse("destination", &opts.destination)?,
     ) {
         (Parsed::Local(s), Parsed::Local(d)) => {
-            match (std::fs::metadata(&s), std::fs::metadata(&d)) {
-                (Ok(s), Ok(d)) => (s.dev(), s.ino()) == (d.dev(), d.ino()),
-                _ => false,
+            if let (Ok(s), Ok(d)) = (std::fs::metadata(&s), std::fs::metadata(&d)) {
+                if (s.dev(), s.ino()) == (d.dev(), d.ino()) {
+                    return same_place();
+                }
             }
+            Ok((None, None))
         }
         (
             Parsed::S3 { bucket, prefix },
@@ -157,49 +170,23 @@ pub(crate) fn refuse_same_place(opts: &CopyOptions) -> Result<(), CopyError> {
                 bucket: to_bucket,
                 prefix: to_prefix,
             },
-        ) => bucket == to_bucket && prefix == to_prefix,
-        _ => false,
-    };
-    match same {
-        true => Err(CopyError::SamePlace {
-            source_url: opts.source.clone(),
-            destination: opts.destination.clone(),
-        }),
-        false => Ok(()),
-    }
-}
-
-/// When source and destination are S3 prefixes of the same bucket and one is inside the other:
-/// the inner one's path relative to the outer one, as `(destination in the source, source in
-/// the destination)`. Prefixes are compared by whole segments: `s3://b/data2` is not inside
-/// `s3://b/data`.
-pub(crate) fn nested_prefixes(opts: &CopyOptions) -> (Option<String>, Option<String>) {
-    let (
-        Ok(Parsed::S3 { bucket, prefix }),
-        Ok(Parsed::S3 {
-            bucket: to_bucket,
-            prefix: to_prefix,
-        }),
-    ) = (
-        parse("source", &opts.source),
-        parse("destination", &opts.destination),
-    )
-    else {
-        return (None, None);
-    };
-    if bucket != to_bucket {
-        return (None, None);
-    }
-    let inside = |inner: &str, outer: &str| -> Option<String> {
-        if outer.is_empty() {
-            return (!inner.is_empty()).then(|| inner.to_string());
+        ) if bucket == to_bucket => {
+            if prefix == to_prefix {
+                return same_place();
+            }
+            let inside = |inner: &str, outer: &str| -> Option<String> {
+                if outer.is_empty() {
+                    return (!inner.is_empty()).then(|| inner.to_string());
+                }
+                inner
+                    .strip_prefix(outer)?
+                    .strip_prefix('/')
+                    .map(str::to_string)
+            };
+            Ok((inside(&to_prefix, &prefix), inside(&prefix, &to_prefix)))
         }
-        inner
-            .strip_prefix(outer)?
-            .strip_prefix('/')
-            .map(str::to_string)
-    };
-    (inside(&to_prefix, &prefix), inside(&prefix, &to_prefix))
+        _ => Ok((None, None)),
+    }
 }
 
 /// `dir` without `..`: its longest existing part resolved (through links, as the system would),
