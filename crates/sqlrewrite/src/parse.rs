@@ -37,7 +37,7 @@ pub(crate) fn dialect(from: SourceDialect) -> Box<dyn Dialect> {
 /// `&&` is AND and binds as AND. `||` is OR under MySQL's and MariaDB's default sql_mode (a
 /// concatenation only with PIPES_AS_CONCAT or ANSI), which sqlparser read as a concatenation:
 /// it binds as OR and is read as [`MYSQL_PIPES_OR`], which the rewrite makes an OR with a
-/// warning. `!x` is NOT binding as tightly as a unary minus, which sqlparser does not read:
+/// warning. `!x` is NOT binding more tightly than any binary operator (MySQL ranks it above unary minus), which sqlparser does not read:
 /// mariadb-dump writes every `NOT x` of a value so (`!5`, `!abs(a)`, `!(a + 1)`, `!NULL`),
 /// read as `(NOT x)`. It is [`MySqlDialect`] to the parser's checks (`dialect()`), and forwards every
 /// method that MySqlDialect overrides (sqlparser 0.63's list: check it when sqlparser is
