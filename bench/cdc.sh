@@ -41,7 +41,9 @@
 #   DECODE_RATE_BIN=PATH          (b)'s decoder, instead of a release build of the decode_rate example
 #   MIGRATE_BIN=PATH  use this migrate binary instead of a release build of this checkout
 # Servers: MIGRATE_PG_URL (wal_level=logical) / MIGRATE_MYSQL_URL (binlog_format=ROW) if set,
-# else scenarios/servers/*.sh start them (and this script stops them at the end). The PostgreSQL
+# else scenarios/servers/*.sh start them (and this script stops them at the end). A PostgreSQL
+# URL naming a socket directory (postgres://postgres@%2Fdir:port/postgres) runs every consumer,
+# native and migrate, through that server's Unix-domain socket. The PostgreSQL
 # targets live on a second server, as in a migration: MIGRATE_PG_TARGET_URL if set, else a second
 # private instance of scenarios/servers/postgres.sh (under the run dir's bench-cdc/target-server).
 # On one server, a consumer's walsender would also read the WAL its own apply writes to the target

@@ -32,9 +32,18 @@ const IDLE_CHECK: Duration = Duration::from_millis(50);
 /// Connects like [`ReplicationClient::connect`], with the client's worker (which reads the
 /// socket) on a paced thread of its own. The thread ends with the worker, once the client is
 /// dropped.
+///
+/// Over a Unix-domain socket the reader is not paced: decoding 1M changes took 8.45 s paced,
+/// against `pg_recvlogical`'s 3.10 s, and 2.55 s unpaced (docs/benchmarks.md, 2026-11-25). Not
+/// profiled; the likely reason is that such a socket's buffer, which charges each one-change
+/// `send` a whole kernel buffer, fills within a tick and stops the walsender, while a `send`
+/// there costs little to wake a reader for.
 pub(crate) async fn connect(
     config: ReplicationConfig,
 ) -> Result<ReplicationClient, pgwire_replication::PgWireError> {
+    if config.is_unix_socket() {
+        return ReplicationClient::connect(config).await;
+    }
     let (connected_tx, connected_rx) = oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name("pg-replication".into())
