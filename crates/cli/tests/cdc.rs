@@ -1096,6 +1096,58 @@ fn full_load_and_capture_run_over_tls() {
     let _ = std::fs::remove_dir_all(&staging);
 }
 
+/// `url`'s database on the same server, through its Unix-domain socket: libpq's `?host=`
+/// spelling, or (`encoded`) the directory percent-encoded as the host.
+fn through_the_socket(url: &str, encoded: bool) -> String {
+    let show = |sql: &str| psql(url, sql).unwrap();
+    let directory = show("SHOW unix_socket_directories");
+    let directory = directory.split(',').next().unwrap_or_default().trim();
+    assert!(
+        directory.starts_with('/'),
+        "the test server has no socket directory: `{directory}`"
+    );
+    let (user, database, port) = (
+        show("SELECT current_user"),
+        show("SELECT current_database()"),
+        show("SHOW port"),
+    );
+    if encoded {
+        let host = directory.replace('%', "%25").replace('/', "%2F");
+        format!("postgres://{user}@{host}:{port}/{database}")
+    } else {
+        format!("postgres://{user}@/{database}?host={directory}&port={port}")
+    }
+}
+
+/// Both servers through their Unix-domain sockets (migrate on the database's host): the URL's
+/// two spellings are accepted (`?host=` was refused as having no host), and capture reads a
+/// socket as it is written (the pacing that spares a TCP walsender's sends blocked a socket's
+/// walsender: 3.9x slower decoding, docs/benchmarks.md).
+#[test]
+fn full_load_and_capture_run_over_unix_sockets() {
+    let Some((source, target, staging)) = pg_task("cdc_socket") else {
+        return;
+    };
+    source.sql(SCHEMA).unwrap();
+    let (source_url, target_url) = (
+        through_the_socket(source.url(), false),
+        through_the_socket(target.url(), true),
+    );
+    let mut cdc = start_cdc(
+        &source_url,
+        &target_url,
+        &staging,
+        "socket",
+        false,
+        PARALLEL_APPLY,
+    );
+    wait_for_capture(&mut cdc, &target_url);
+    run_workload(&source_url, 0..15, Duration::ZERO, &AtomicBool::new(false));
+    catch_up_and_stop(cdc, &source_url, &target_url);
+    validate(&source_url, &target_url, "socket");
+    let _ = std::fs::remove_dir_all(&staging);
+}
+
 #[test]
 fn array_columns_are_captured_and_validate() {
     let Some((source, target, staging)) = pg_task("cdc_arrays") else {

@@ -88,7 +88,9 @@ const SECRET_PARAMS: [&str; 2] = ["password", "sslpassword"];
 
 impl DatabaseUrl {
     /// Parses `scheme://[user[:password]@]host[:port][/database][?key=value&...]`; user,
-    /// password, database and parameters are percent-decoded.
+    /// password, database and parameters are percent-decoded. A PostgreSQL server's Unix-domain
+    /// socket is its directory, as libpq spells it: percent-encoded as the host, or `?host=`
+    /// (and `?port=`) with no host; [`DatabaseUrl::host`] is then the directory.
     pub fn parse(text: &str) -> Result<DatabaseUrl, UrlError> {
         DatabaseUrl::parse_for(text, &[Engine::Postgres, Engine::Mysql, Engine::Redshift])
     }
@@ -139,13 +141,7 @@ impl DatabaseUrl {
                 None => (Some(decode(info)?), None),
             },
         };
-        let (host, port) = split_host_port(hostport)?;
-        if host.is_empty() {
-            return Err(UrlError::new(
-                format!("`{}` has no host", redact(text)),
-                "add the server's host name, e.g. postgres://user@db.example.com/app",
-            ));
-        }
+        let (mut host, mut port) = split_host_port(hostport)?;
         let database = match path.trim_end_matches('/') {
             "" => None,
             p if p.contains('/') => {
@@ -156,7 +152,7 @@ impl DatabaseUrl {
             }
             p => Some(decode(p)?),
         };
-        let params = query
+        let mut params = query
             .map(|q| {
                 q.split('&')
                     .filter(|kv| !kv.is_empty())
@@ -168,6 +164,35 @@ impl DatabaseUrl {
             })
             .transpose()?
             .unwrap_or_default();
+        if engine != Engine::Mysql {
+            // libpq's two spellings of a Unix-domain socket: the directory percent-encoded as
+            // the host (`postgres://u@%2Fvar%2Frun%2Fpostgresql/db`), or no host and the
+            // directory (and port) as parameters (`postgres://u@/db?host=/var/run/postgresql`).
+            let decoded = decode(&host)?;
+            if decoded.starts_with('/') {
+                host = decoded;
+            } else if host.is_empty() {
+                host = take_param(&mut params, "host").unwrap_or_default();
+                if let Some(text) = take_param(&mut params, "port") {
+                    if port.is_some() {
+                        return Err(UrlError::new(
+                            "the URL gives the port twice (after the host and as ?port=)",
+                            "give it once",
+                        ));
+                    }
+                    port = Some(parse_port(&text)?);
+                }
+            }
+        }
+        if host.is_empty() {
+            return Err(UrlError::new(
+                format!("`{}` has no host", redact(text)),
+                match engine {
+                    Engine::Mysql => "add the server's host name, e.g. mysql://user@db.example.com/app",
+                    _ => "add the server's host name, e.g. postgres://user@db.example.com/app, or for the server's Unix-domain socket its directory: postgres://user@/app?host=/var/run/postgresql",
+                },
+            ));
+        }
         Ok(DatabaseUrl {
             engine,
             user: user.filter(|u| !u.is_empty()),
@@ -235,7 +260,10 @@ impl DatabaseUrl {
             }
             out.push('@');
         }
-        if self.host.contains(':') {
+        if self.host.starts_with('/') {
+            // A socket directory, percent-encoded as libpq reads it.
+            out.push_str(&format!("{}:{}", encode(&self.host), self.port));
+        } else if self.host.contains(':') {
             out.push_str(&format!("[{}]:{}", self.host, self.port));
         } else {
             out.push_str(&format!("{}:{}", self.host, self.port));
@@ -393,17 +421,28 @@ fn split_host_port(hostport: &str) -> Result<(String, Option<u16>), UrlError> {
             None => (hostport, None),
         }
     };
-    let port = port
-        .map(|p| {
-            p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
-                UrlError::new(
-                    format!("`{p}` is not a port number"),
-                    "give a port between 1 and 65535, or none for the default",
-                )
-            })
-        })
-        .transpose()?;
-    Ok((host.to_string(), port))
+    Ok((host.to_string(), port.map(parse_port).transpose()?))
+}
+
+fn parse_port(text: &str) -> Result<u16, UrlError> {
+    text.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+        UrlError::new(
+            format!("`{text}` is not a port number"),
+            "give a port between 1 and 65535, or none for the default",
+        )
+    })
+}
+
+/// Removes the query parameter `key` and returns its value (the last one, if given twice).
+fn take_param(params: &mut Vec<(String, String)>, key: &str) -> Option<String> {
+    let mut value = None;
+    params.retain(|(k, v)| {
+        if k == key {
+            value = Some(v.clone());
+        }
+        k != key
+    });
+    value
 }
 
 fn decode(text: &str) -> Result<String, UrlError> {
@@ -501,6 +540,36 @@ mod tests {
             DatabaseUrl::parse("redshift://awsuser@c.abc.us-east-1.redshift.amazonaws.com/dev")
                 .unwrap();
         assert_eq!(rs.port(), 5439);
+    }
+
+    #[test]
+    fn unix_socket_directories() {
+        for text in [
+            "postgres://app@%2Fvar%2Frun%2Fpostgresql:5433/sales?sslmode=disable",
+            "postgres://app@/sales?host=%2Fvar%2Frun%2Fpostgresql&port=5433&sslmode=disable",
+            "postgres://app@/sales?sslmode=disable&host=/var/run/postgresql&port=5433",
+            "postgres://app@:5433/sales?host=/var/run/postgresql&sslmode=disable",
+        ] {
+            let url = DatabaseUrl::parse(text).unwrap();
+            assert_eq!(url.host(), "/var/run/postgresql", "{text}");
+            assert_eq!(url.port(), 5433, "{text}");
+            assert_eq!(
+                url.connection_url(None),
+                "postgres://app@%2Fvar%2Frun%2Fpostgresql:5433/sales?sslmode=disable",
+                "{text}"
+            );
+        }
+        let url = DatabaseUrl::parse("postgres://app@/sales?host=/tmp").unwrap();
+        assert_eq!((url.host(), url.port()), ("/tmp", 5432));
+        let twice = DatabaseUrl::parse("postgres://app@:5433/sales?host=/tmp&port=5434");
+        assert!(twice.unwrap_err().message.contains("port twice"));
+        let bad_port = DatabaseUrl::parse("postgres://app@/sales?host=/tmp&port=x");
+        assert!(bad_port.unwrap_err().message.contains("`x` is not a port"));
+        // MySQL's URLs name a host; a socket is the driver's business (`?socket=`).
+        let e = DatabaseUrl::parse("mysql://app@/sales?host=/tmp").unwrap_err();
+        assert!(e.message.contains("no host"), "{e:?}");
+        let e = DatabaseUrl::parse("postgres://app@/sales").unwrap_err();
+        assert!(e.action.contains("?host=/var/run/postgresql"), "{e:?}");
     }
 
     #[test]
