@@ -202,6 +202,19 @@ enum GtidState {
 }
 
 impl GtidState {
+    /// `text`, the GTID state of position `from` on a `flavor` server.
+    fn parse(flavor: Flavor, text: &str, from: &Position) -> Result<GtidState, SourceError> {
+        match flavor {
+            Flavor::MariaDb(..) => maria_gtid_state(text, from).map(GtidState::Maria),
+            Flavor::Mysql(..) => MysqlGtidSet::parse(text)
+                .map(GtidState::Mysql)
+                .ok_or_else(|| SourceError::InvalidPosition {
+                    position: from.0.clone(),
+                    message: format!("`{text}` is not a MySQL GTID set (uuid:1-42,...)"),
+                }),
+        }
+    }
+
     fn text(&self) -> Option<String> {
         match self {
             GtidState::None => None,
@@ -319,8 +332,13 @@ pub struct MysqlChangeStream {
 impl ChangeSource for MysqlSource {
     type Changes = MysqlChangeStream;
 
+    /// The GTID state too, as this server's flavor writes it: the stream reads it only when it
+    /// opens, after the position was stored as the task's checkpoint.
     fn check_position(&self, from: &Position) -> Result<(), SourceError> {
-        BinlogCursor::parse(&from.0).map(drop)
+        match BinlogCursor::parse(&from.0)?.gtid {
+            Some(gtid) => GtidState::parse(self.flavor, &gtid, from).map(drop),
+            None => Ok(()),
+        }
     }
 
     /// Checks capture ([`MysqlSource::ensure_change_capture`]), then opens the snapshot: its
@@ -555,9 +573,10 @@ const PURGED_ACTION: &str = concat!("the changes since then can't be read any mo
 /// position has a GTID state) or by file and position; an error when neither can serve it: the
 /// file was purged and the position has no GTID state, or, for a position the user `given`
 /// (`--cdc-only --from`), the server has not written it yet (past the end of its file, a later
-/// file, a GTID after the server's): taken as it was, it would be stored as the task's
-/// checkpoint before the stream refused it. A checkpoint (a resume, a reconnect) is a position
-/// the server sent: the server judges it when the stream opens.
+/// file, a GTID after the server's) or purged it (a GTID before its oldest binlog file's):
+/// taken as it was, it would be stored as the task's checkpoint before the stream refused it.
+/// A checkpoint (a resume, a reconnect) is a position the server sent: the server judges it
+/// when the stream opens.
 async fn start_point(
     conn: &mut Conn,
     flavor: Flavor,
@@ -594,6 +613,13 @@ async fn start_point(
         message,
         action: action.clone(),
     };
+    // Not PURGED_ACTION: --restart alone would start from the same --from again.
+    let purged_action = format!("the changes since that position can't be read any more: run a full load (--cdc instead of --cdc-only, adding --restart when the task has a checkpoint), or give --from a later position the server still has (SHOW BINARY LOGS lists its files, {first} to {last}; SHOW MASTER STATUS, SHOW BINARY LOG STATUS on MySQL 8.2 and later, gives the current one, now {last}:{end})");
+    let purged = |message: String| SourceError::ChangeCapture {
+        at: endpoint.to_string(),
+        message,
+        action: purged_action.clone(),
+    };
     if let Some((_, size)) = logs.iter().find(|(name, _)| *name == cursor.file) {
         if given && cursor.pos > *size {
             let (file, closed) = (&cursor.file, cursor.file != *last);
@@ -618,13 +644,37 @@ async fn start_point(
             context,
             message: format!("`{current}` is not a GTID state"),
         })?;
-        return match state.unreached(&server) {
-            None => Ok(true),
-            Some((gtid, Some(last))) => Err(unwritten(format!(
+        match state.unreached(&server) {
+            None => {}
+            Some((gtid, Some(last))) => return Err(unwritten(format!(
                 "GTID {gtid} of position {from} is after the server's last one of its domain, {last} (@@gtid_binlog_pos {current}): nothing was written there yet"
             ))),
-            Some((gtid, None)) => Err(unwritten(format!(
+            Some((gtid, None)) => return Err(unwritten(format!(
                 "GTID {gtid} of position {from} is of a replication domain the server never logged (@@gtid_binlog_pos {current}): nothing was written there"
+            ))),
+        }
+        // The state the oldest binlog file starts from (its Gtid_list event): the server purged
+        // the transactions before it. BINLOG_GTID_POS needs no privilege, where SHOW BINLOG
+        // EVENTS needs BINLOG MONITOR; NULL when the file was purged meanwhile.
+        let context =
+            format!("reading the GTID state binlog file {first} starts from on {endpoint}");
+        let oldest_text = conn
+            .exec_first::<Option<String>, _, _>("SELECT BINLOG_GTID_POS(?, 4)", (first,))
+            .await
+            .map_err(SourceError::query(context.clone()))?
+            .flatten()
+            .unwrap_or_default();
+        let oldest = MariaGtidState::parse(&oldest_text).ok_or_else(|| SourceError::Catalog {
+            context,
+            message: format!("`{oldest_text}` is not a GTID state"),
+        })?;
+        return match state.purged(&oldest) {
+            None => Ok(true),
+            Some((_, Some(gtid), first_gtid)) => Err(purged(format!(
+                "GTID {gtid} of position {from} is before the oldest binlog file the server still has, {first}, which starts after {first_gtid} in that domain (GTID state {oldest_text}): the transactions in between were purged"
+            ))),
+            Some((domain, None, first_gtid)) => Err(purged(format!(
+                "position {from} has no GTID of replication domain {domain}, so it starts at that domain's first transaction, but the oldest binlog file the server still has, {first}, starts after {first_gtid} (GTID state {oldest_text}): the transactions before it were purged"
             ))),
         };
     }
@@ -637,11 +687,18 @@ async fn start_point(
                 cursor.file
             )))
         }
-        _ => Err(SourceError::ChangeCapture {
-            at: endpoint.to_string(),
-            message: format!("the binlog file {} of position {from} is no longer on the server (purged), and the position has no MariaDB GTID to resume from (the server's binary logs are now {first} to {last})", cursor.file),
-            action: PURGED_ACTION.into(),
-        }),
+        _ => {
+            let message = format!("the binlog file {} of position {from} is no longer on the server (purged), and the position has no MariaDB GTID to resume from (the server's binary logs are now {first} to {last})", cursor.file);
+            Err(if given {
+                purged(message)
+            } else {
+                SourceError::ChangeCapture {
+                    at: endpoint.to_string(),
+                    message,
+                    action: PURGED_ACTION.into(),
+                }
+            })
+        }
     }
 }
 
@@ -796,17 +853,9 @@ impl MysqlChangeStream {
                 .flatten(),
             (None, Flavor::Mysql(..)) => None,
         };
-        let gtid = match (flavor, gtid_text.filter(|g| !g.is_empty())) {
-            (_, None) => GtidState::None,
-            (Flavor::MariaDb(..), Some(text)) => GtidState::Maria(maria_gtid_state(&text, from)?),
-            (Flavor::Mysql(..), Some(text)) => {
-                GtidState::Mysql(MysqlGtidSet::parse(&text).ok_or_else(|| {
-                    SourceError::InvalidPosition {
-                        position: from.0.clone(),
-                        message: format!("`{text}` is not a MySQL GTID set (uuid:1-42,...)"),
-                    }
-                })?)
-            }
+        let gtid = match gtid_text.filter(|g| !g.is_empty()) {
+            None => GtidState::None,
+            Some(text) => GtidState::parse(flavor, &text, from)?,
         };
 
         let (mut conn, _) = target.open().await?;

@@ -98,12 +98,29 @@ impl MariaGtidState {
     /// reached, as `domain-server-sequence`: a sequence number after the server's last one of its
     /// domain, or a domain the server never logged. With the server's last GTID of that domain.
     pub fn unreached(&self, server: &MariaGtidState) -> Option<(String, Option<String>)> {
-        self.domains.iter().find_map(|(domain, (id, sequence))| {
-            let gtid = format!("{domain}-{id}-{sequence}");
-            match server.domains.get(domain) {
-                None => Some((gtid, None)),
-                Some((last_id, last)) if last < sequence => {
-                    Some((gtid, Some(format!("{domain}-{last_id}-{last}"))))
+        self.domains
+            .iter()
+            .find_map(|(domain, gtid)| match server.domains.get(domain) {
+                None => Some((gtid_text(*domain, *gtid), None)),
+                Some(last) if last.1 < gtid.1 => {
+                    Some((gtid_text(*domain, *gtid), Some(gtid_text(*domain, *last))))
+                }
+                Some(_) => None,
+            })
+    }
+
+    /// The first domain of `oldest` (the state a server's oldest binlog file starts from: the
+    /// transactions before it are purged) that this state stands before: with a sequence number
+    /// before `oldest`'s, or not named here at all (a stream would start at the domain's first
+    /// transaction). With this state's GTID of that domain, if any, and `oldest`'s. A domain
+    /// that `oldest` does not name began after it, in a file the server still has.
+    pub fn purged(&self, oldest: &MariaGtidState) -> Option<(u32, Option<String>, String)> {
+        oldest.domains.iter().find_map(|(domain, first)| {
+            let first_text = gtid_text(*domain, *first);
+            match self.domains.get(domain) {
+                None => Some((*domain, None, first_text)),
+                Some(own) if own.1 < first.1 => {
+                    Some((*domain, Some(gtid_text(*domain, *own)), first_text))
                 }
                 Some(_) => None,
             }
@@ -118,14 +135,19 @@ impl MariaGtidState {
 
 impl std::fmt::Display for MariaGtidState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, (domain, (server, sequence))) in self.domains.iter().enumerate() {
+        for (i, (domain, gtid)) in self.domains.iter().enumerate() {
             if i > 0 {
                 f.write_str(",")?;
             }
-            write!(f, "{domain}-{server}-{sequence}")?;
+            f.write_str(&gtid_text(*domain, *gtid))?;
         }
         Ok(())
     }
+}
+
+/// `domain-server-sequence`.
+fn gtid_text(domain: u32, (server, sequence): (u32, u64)) -> String {
+    format!("{domain}-{server}-{sequence}")
 }
 
 /// One MariaDB GTID: what a GTID event (0xa2) starts.
@@ -317,6 +339,31 @@ mod tests {
         );
         let unknown = MariaGtidState::parse("5-1-1").unwrap();
         assert_eq!(unknown.unreached(&server), Some(("5-1-1".into(), None)));
+    }
+
+    #[test]
+    fn mariadb_gtid_states_the_server_purged() {
+        // The server's oldest binlog file starts after 0-1-100 and 2-5-9; domain 1 began later.
+        let oldest = MariaGtidState::parse("0-1-100,2-5-9").unwrap();
+        for kept in ["0-1-100,2-5-9", "0-2-150,1-1-3,2-5-10"] {
+            let state = MariaGtidState::parse(kept).unwrap();
+            assert_eq!(state.purged(&oldest), None, "{kept}");
+        }
+        let before = MariaGtidState::parse("0-1-99,2-5-9").unwrap();
+        assert_eq!(
+            before.purged(&oldest),
+            Some((0, Some("0-1-99".into()), "0-1-100".into()))
+        );
+        // Another server's GTID of the domain is compared by its sequence number all the same.
+        let other = MariaGtidState::parse("0-1-100,2-7-3").unwrap();
+        assert_eq!(
+            other.purged(&oldest),
+            Some((2, Some("2-7-3".into()), "2-5-9".into()))
+        );
+        let without = MariaGtidState::parse("0-1-120,1-1-3").unwrap();
+        assert_eq!(without.purged(&oldest), Some((2, None, "2-5-9".into())));
+        let nothing_purged = MariaGtidState::default();
+        assert_eq!(before.purged(&nothing_purged), None);
     }
 
     #[test]
