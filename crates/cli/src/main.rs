@@ -112,8 +112,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes, joined by `: `. A cause is left out when the text says it already:
-/// most of migrate's errors carry their cause in their own message.
 /// The exit status of a run whose standard output was closed by its reader (`| head`): that of
 /// a Unix tool killed by SIGPIPE (128 + 13), without a message.
 const BROKEN_PIPE_EXIT: i32 = 141;
@@ -130,17 +128,35 @@ fn closed_pipe(error: &anyhow::Error) -> bool {
     kind == Some(std::io::ErrorKind::BrokenPipe)
 }
 
+/// The error and its causes, joined by `: `. A cause is left out when the text says it already:
+/// most of migrate's errors carry their cause in their own message, often followed by advice
+/// (`cannot connect to ...: error performing TLS handshake; check the TLS settings...`). A cause
+/// the text does not say goes right after the text of the error it is the cause of, so that it
+/// comes before that advice, not after it.
 fn describe(error: &anyhow::Error) -> String {
     let mut text = String::new();
+    // Where the text of the last error of the chain it says ends (or where it starts, to look
+    // for its cause from there).
+    let (mut start, mut end) = (0, 0);
     for cause in error.chain() {
         let part = cause.to_string();
+        if part.is_empty() {
+            continue;
+        }
+        if let Some(at) = text[start..].find(&part) {
+            (start, end) = (start + at, start + at + part.len());
+            continue;
+        }
         if text.contains(&part) {
             continue;
         }
-        if !text.is_empty() {
-            text.push_str(": ");
-        }
-        text.push_str(&part);
+        let insert = if text.is_empty() {
+            part
+        } else {
+            format!(": {part}")
+        };
+        text.insert_str(end, &insert);
+        (start, end) = (end, end + insert.len());
     }
     text
 }
@@ -179,6 +195,67 @@ mod tests {
         assert_eq!(
             describe(&context),
             "reading rules.json: type inet is not captured"
+        );
+    }
+
+    /// An error that says its cause's message, then advice, as the connection errors do.
+    #[derive(Debug)]
+    struct Advises {
+        source: Box<dyn std::error::Error + Send + Sync>,
+    }
+
+    impl std::fmt::Display for Advises {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "cannot connect: {}; check the TLS settings", self.source)
+        }
+    }
+
+    impl std::error::Error for Advises {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.source)
+        }
+    }
+
+    /// An error that leaves its cause out of its message, as the drivers' do.
+    #[derive(Debug)]
+    struct Bare {
+        source: std::io::Error,
+    }
+
+    impl std::fmt::Display for Bare {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("error performing TLS handshake")
+        }
+    }
+
+    impl std::error::Error for Bare {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+
+    #[test]
+    fn a_cause_goes_before_the_advice_that_follows_its_error() {
+        let bare = Bare {
+            source: std::io::Error::other("server does not support TLS"),
+        };
+        let error = anyhow::Error::new(Advises {
+            source: Box::new(bare),
+        })
+        .context("connecting to the source");
+        assert_eq!(
+            describe(&error),
+            "connecting to the source: cannot connect: error performing TLS handshake: server does not support TLS; check the TLS settings"
+        );
+        // A cause the message says is not repeated, and its own cause goes after it.
+        let carried = Carries {
+            source: std::io::Error::other("type inet is not captured"),
+        };
+        assert_eq!(
+            describe(&anyhow::Error::new(Advises {
+                source: Box::new(carried)
+            })),
+            "cannot connect: reading changes: type inet is not captured; check the TLS settings"
         );
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{file, migrate, one, pg_task};
+use common::{convert_to, file, migrate, migrate_command, one, pg_task};
 use std::process::Output;
 
 /// Exit code and standard error of a run, after checking it did not panic.
@@ -229,4 +229,154 @@ fn a_bad_size_names_its_flag() {
         "{stderr}"
     );
     assert!(!stderr.contains("float"), "{stderr}");
+}
+
+/// A script with nothing to convert (empty, only comments, or only data) is named in a warning,
+/// from `convert` and `assess`: the user may have passed the wrong file. Both said "0 tables"
+/// (or "0 objects") with exit code 0 and no word about the file.
+#[test]
+fn a_script_with_nothing_to_convert_is_named() {
+    let cases = [
+        (
+            "empty.sql",
+            "",
+            "holds no SQL statement (it is empty, or only comments)",
+        ),
+        (
+            "comments.sql",
+            "-- the schema goes here\n/* later */\n",
+            "holds no SQL statement (it is empty, or only comments)",
+        ),
+        (
+            "data.sql",
+            "INSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\n",
+            "holds only statements that are not converted",
+        ),
+    ];
+    for (name, script, expected) in cases {
+        let path = file(name, script.as_bytes());
+        let finding = format!(
+            "warning [script.no-statements] {}: {expected}",
+            path.display()
+        );
+        let (code, _, stderr) = convert_to("postgres", "redshift", &path);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(code, 1, "{name}: {stderr}");
+        assert!(stderr.contains(&finding), "{name}: {stderr}");
+        let output = migrate(&["assess", "--from", "oracle", path.to_str().unwrap()]);
+        let (code, stderr) = refused(&output);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(code, Some(1), "{name}: {stdout}{stderr}");
+        assert!(
+            stdout.contains("[script.no-statements]") && stdout.contains(expected),
+            "{name}: {stdout}"
+        );
+    }
+    // A script with a table is not warned about.
+    let path = file(
+        "table.sql",
+        b"-- one table\nCREATE TABLE t (id int PRIMARY KEY);\n",
+    );
+    let (code, _, stderr) = convert_to("postgres", "redshift", &path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("script.no-statements"), "{stderr}");
+}
+
+/// An Oracle script read with `--from postgres` (or MySQL with `--from oracle`...) gave one
+/// `type.unknown` per column and no hint that `--from` was wrong. One finding, before the
+/// file's others, names the file, the `--from` given and the dialect whose types they are.
+#[test]
+fn a_script_of_another_dialect_says_which_dialect_its_types_are() {
+    let oracle = file(
+        "emp-oracle.sql",
+        b"CREATE TABLE emp (\n  empno NUMBER(4) NOT NULL,\n  ename VARCHAR2(10),\n  hired DATE,\n  sal NUMBER(7,2),\n  photo BLOB,\n  notes CLOB,\n  CONSTRAINT pk_emp PRIMARY KEY (empno)\n);\n",
+    );
+    let mysql = file(
+        "t-mysql.sql",
+        b"CREATE TABLE t (\n  id INT UNSIGNED NOT NULL AUTO_INCREMENT,\n  body MEDIUMTEXT,\n  flag TINYINT(1),\n  created DATETIME,\n  raw LONGBLOB,\n  PRIMARY KEY (id)\n) ENGINE=InnoDB;\n",
+    );
+    for (path, from, other) in [
+        (&oracle, "postgres", "oracle"),
+        (&oracle, "mysql", "oracle"),
+        (&mysql, "oracle", "mysql"),
+    ] {
+        let (code, _, stderr) = convert_to(from, "redshift", path);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(code, 1, "{stderr}");
+        let first = stderr.lines().next().unwrap_or_default();
+        for expected in [
+            format!(
+                "action [script.other-dialect] {}: read as {from} (--from {from})",
+                path.display()
+            ),
+            format!("are {other} types"),
+            format!("read it with --from {other}"),
+        ] {
+            assert!(
+                first.contains(&expected),
+                "--from {from}: {expected:?} is missing: {stderr}"
+            );
+        }
+        assert_eq!(
+            stderr.matches("script.other-dialect").count(),
+            1,
+            "{stderr}"
+        );
+    }
+    // Read with the right dialect, or with types no dialect has (user-defined types declared in
+    // another file): no such finding.
+    let user_types = file(
+        "user-types.sql",
+        b"CREATE TABLE t (a address_t, b phone_t, c int);\n",
+    );
+    for (path, from) in [
+        (&oracle, "oracle"),
+        (&mysql, "mysql"),
+        (&user_types, "postgres"),
+    ] {
+        let (_, _, stderr) = convert_to(from, "redshift", path);
+        assert!(!stderr.contains("script.other-dialect"), "{stderr}");
+    }
+}
+
+/// `migrate copy` started in a directory where its state directory can't be made (here a file
+/// stands where `.migrate-copy` must go; tests run as root, whom permissions don't stop) names
+/// `--state-dir`, the option that moves it; with it, the copy runs. A `--journal` that can't
+/// be written names `--journal`.
+#[test]
+fn a_state_directory_that_cannot_be_made_names_state_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, cwd) = (dir.path().join("in"), dir.path().join("cwd"));
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::create_dir_all(&cwd).unwrap();
+    std::fs::write(source.join("a.txt"), b"a").unwrap();
+    std::fs::write(cwd.join(".migrate-copy"), b"not a directory").unwrap();
+    let out = dir.path().join("out");
+    let copy = |extra: &[&str]| {
+        let mut args = vec!["copy", source.to_str().unwrap(), out.to_str().unwrap()];
+        args.extend(extra);
+        migrate_command(&args)
+            .current_dir(&cwd)
+            .output()
+            .expect("run migrate")
+    };
+    let (code, stderr) = refused(&copy(&[]));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("create journal directory .migrate-copy")
+            && stderr.contains("in .migrate-copy in the current directory")
+            && stderr.contains("give --state-dir a directory this run can create and write"),
+        "{stderr}"
+    );
+    let journal = cwd.join(".migrate-copy").join("copy.journal");
+    let (code, stderr) = refused(&copy(&["--journal", journal.to_str().unwrap()]));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("give --journal a file this run can create and write"),
+        "{stderr}"
+    );
+    let state = dir.path().join("state");
+    let (code, stderr) = refused(&copy(&["--state-dir", state.to_str().unwrap()]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(std::fs::read(out.join("a.txt")).unwrap(), b"a");
 }

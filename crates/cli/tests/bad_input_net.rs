@@ -228,3 +228,109 @@ fn a_signal_ends_the_wait_to_connect_again() {
         );
     }
 }
+
+/// `host:port` of a server's URL (`scheme://user@host:port/database`).
+fn address(url: &str) -> &str {
+    let server = url.split_once('@').map_or(url, |(_, server)| server);
+    server.split('/').next().unwrap_or(server)
+}
+
+/// A `postgres://` URL at MariaDB's port, or a `mysql://` URL at PostgreSQL's: the error said
+/// only "Connection reset by peer", "unknown message tag" or "connection closed"; it now says
+/// that the server there may not be of the URL's kind, and which port to check. (The MySQL
+/// client waits for the greeting a PostgreSQL server never sends, until the server gives up:
+/// authentication_timeout, a minute by default.)
+#[test]
+fn a_url_at_the_port_of_another_kind_of_server_says_so() {
+    let (Some(pg), Some(mariadb)) = (migrate_testkit::postgres(), migrate_testkit::mariadb())
+    else {
+        return;
+    };
+    let (pg_address, mariadb_address) = (address(pg.url()), address(mariadb.url()));
+    let not_postgres = "may not be a PostgreSQL server: it did not answer in PostgreSQL's protocol";
+    let not_mysql =
+        "may not be a MySQL or MariaDB server: it closed the connection without the greeting";
+    let cases = [
+        (
+            format!("postgres://postgres@{mariadb_address}/x"),
+            format!("cannot connect to PostgreSQL at postgres@{mariadb_address}/x: "),
+            not_postgres,
+            "PostgreSQL listens on 5432",
+        ),
+        (
+            format!("postgres://postgres@{mariadb_address}/x?sslmode=disable"),
+            format!("cannot connect to PostgreSQL at postgres@{mariadb_address}/x: "),
+            not_postgres,
+            "PostgreSQL listens on 5432",
+        ),
+        (
+            format!("mysql://root@{pg_address}/x"),
+            format!("cannot connect to MySQL at root@{pg_address}/x: "),
+            not_mysql,
+            "MySQL and MariaDB listen on 3306",
+        ),
+    ];
+    for (url, endpoint, hint, port) in cases {
+        let (code, stderr) = refused(
+            &migrate_command(&["assess", "--source", &url])
+                .output()
+                .expect("run migrate"),
+        );
+        assert_eq!(code, Some(2), "{url}: {stderr}");
+        for expected in [endpoint.as_str(), hint, port, "check the URL's port"] {
+            assert!(
+                stderr.contains(expected),
+                "{url}: {expected:?} is missing: {stderr}"
+            );
+        }
+    }
+}
+
+/// The root cause of a TLS failure ("server does not support TLS") comes after the error it
+/// explains and before the advice, for a PostgreSQL source and target alike: it came at the
+/// end, after the advice.
+#[test]
+fn a_tls_failure_says_its_cause_before_the_advice() {
+    let Some((source, target, staging)) = pg_task("h10_tlscause") else {
+        return;
+    };
+    assert_eq!(
+        one(&source, "SHOW ssl"),
+        "off",
+        "this test needs the PostgreSQL test server without TLS"
+    );
+    source
+        .sql("CREATE TABLE t (id int PRIMARY KEY)")
+        .expect("source table");
+    let verify = "?sslmode=verify-full&sslrootcert=system";
+    let (tls_source, tls_target) = (
+        format!("{}{verify}", source.url()),
+        format!("{}{verify}", target.url()),
+    );
+    let cases = [
+        (
+            vec!["assess", "--source", tls_source.as_str()],
+            "cannot connect to PostgreSQL at",
+        ),
+        (
+            replicate_args(source.url(), &tls_target, &staging, &[]),
+            "cannot connect to the PostgreSQL warehouse at",
+        ),
+    ];
+    for (args, what) in cases {
+        let (code, stderr) = refused(&migrate_command(&args).output().expect("run migrate"));
+        assert_eq!(code, Some(2), "{stderr}");
+        let error = stderr
+            .lines()
+            .find(|line| line.starts_with("migrate: error:"))
+            .unwrap_or_else(|| panic!("no error line: {stderr}"));
+        assert!(
+            error.contains(what)
+                && error.contains(
+                    "error performing TLS handshake: server does not support TLS; the server does not offer TLS: enable it on the server"
+                ),
+            "{error}"
+        );
+        assert!(error.ends_with("sslmode=disable"), "{error}");
+    }
+}

@@ -243,7 +243,7 @@ pub async fn copy(
             ));
             opts.state_dir.join(format!("{}.journal", &id[..16]))
         });
-        let (j, r) = Journal::open(&path)?;
+        let (j, r) = Journal::open(&path).map_err(|error| journal_error(error, &opts))?;
         written.push(journal::lock_path(&path));
         written.push(path);
         (Some(j), r)
@@ -676,6 +676,29 @@ impl Ctx {
         if let Some(l) = &self.limiter {
             l.take(bytes).await;
         }
+    }
+}
+
+/// A journal that can't be opened where it goes, with the option that moves it: `--journal`
+/// when it names the file, `--state-dir` otherwise (the default journal is in `.migrate-copy` of
+/// the current directory, which a run started elsewhere may not be able to write).
+fn journal_error(error: CopyError, opts: &CopyOptions) -> CopyError {
+    let CopyError::Io { op, path, source } = error else {
+        return error;
+    };
+    let advice = match &opts.journal {
+        Some(_) => "the journal (what lets an interrupted copy resume) goes where --journal says: give --journal a file this run can create and write".to_string(),
+        None => format!(
+            "the copy keeps its journal (what lets an interrupted copy resume) in {}{}: give --state-dir a directory this run can create and write",
+            opts.state_dir.display(),
+            if opts.state_dir.is_relative() { " in the current directory" } else { "" }
+        ),
+    };
+    CopyError::Journal {
+        op,
+        path,
+        source,
+        advice,
     }
 }
 

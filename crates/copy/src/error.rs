@@ -61,6 +61,18 @@ pub enum CopyError {
         source: std::io::Error,
     },
 
+    /// The journal, its directory or its lock file can't be made or read where they go (by
+    /// default `.migrate-copy` in the current directory); `advice` names the option that moves
+    /// them. Definite.
+    #[error("{op} {path}: {source}; {advice}")]
+    Journal {
+        op: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+        advice: String,
+    },
+
     /// What the destination stored differs from what was read: never accepted.
     #[error("{path}: checksum mismatch: read {expected}, destination has {actual}")]
     Mismatch {

@@ -184,12 +184,46 @@ fn server_offers_no_tls(error: &mysql_async::Error) -> bool {
     )
 }
 
-/// What to do about a connection error, when it is a TLS failure ([`is_tls_failure`]).
+/// What to do when the server at the URL's address does not speak MySQL's protocol
+/// ([`not_a_mysql_server`]).
+const NOT_MYSQL_ADVICE: &str = "the server at that host and port may not be a MySQL or MariaDB server: it closed the connection without the greeting a MySQL or MariaDB server sends first (a PostgreSQL server, for one, waits for its client to speak, then closes the connection after its authentication_timeout); check the URL's port (MySQL and MariaDB listen on 3306 by default)";
+
+/// Whether a connection failed as one to a server of another protocol does: closed or reset
+/// before the login, or answered with packets that are not MySQL's, without an error of the
+/// server's own (a MySQL or MariaDB server that turns a client away says why).
+fn not_a_mysql_server(error: &mysql_async::Error) -> bool {
+    use mysql_async::{DriverError, Error, IoError};
+    use std::io::ErrorKind;
+    match error {
+        Error::Io(IoError::Io(error)) => matches!(
+            error.kind(),
+            ErrorKind::UnexpectedEof
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe
+                | ErrorKind::InvalidData
+        ),
+        Error::Driver(
+            DriverError::ConnectionClosed
+            | DriverError::PacketOutOfOrder
+            | DriverError::UnexpectedPacket { .. }
+            | DriverError::PacketTooLarge,
+        ) => true,
+        _ => false,
+    }
+}
+
+/// What to do about an error of opening a connection that the URL or the server must fix: a
+/// TLS failure ([`is_tls_failure`]), or a server that does not speak MySQL's protocol (a
+/// PostgreSQL port in a mysql:// URL). Only for errors of opening a connection: an
+/// established one that breaks is not a sign of the wrong server.
 pub fn tls_advice(error: &mysql_async::Error) -> Option<&'static str> {
     if server_offers_no_tls(error) {
         Some(NO_TLS_ADVICE)
+    } else if is_tls_failure(error) {
+        Some(TLS_ADVICE)
     } else {
-        is_tls_failure(error).then_some(TLS_ADVICE)
+        not_a_mysql_server(error).then_some(NOT_MYSQL_ADVICE)
     }
 }
 

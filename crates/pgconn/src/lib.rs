@@ -226,15 +226,55 @@ fn server_offers_no_tls(error: &tokio_postgres::Error) -> bool {
     std::error::Error::source(error).is_some_and(|e| e.to_string() == "server does not support TLS")
 }
 
-/// What to do about a connection error, when it is a TLS failure ([`is_tls_failure`]).
+/// Whether a connection failed as one to a server of another protocol does: closed or reset
+/// before the login, or answered with what is not PostgreSQL's protocol, without an error of the
+/// server's own (a PostgreSQL server that turns a client away says why). A MySQL or MariaDB
+/// server, for one, sends its greeting first and drops the client whose first message is not
+/// MySQL's. tokio-postgres tells these apart only by its messages (its error kinds are private).
+fn not_a_postgres_server(error: &tokio_postgres::Error) -> bool {
+    use std::io::ErrorKind;
+    if error.as_db_error().is_some() {
+        return false;
+    }
+    let io = std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind);
+    match error.to_string().as_str() {
+        "connection closed"
+        | "unexpected message from server"
+        | "error parsing response from server" => true,
+        "error communicating with the server" => matches!(
+            io,
+            Some(
+                ErrorKind::UnexpectedEof
+                    | ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::InvalidInput
+                    | ErrorKind::InvalidData
+            )
+        ),
+        _ => false,
+    }
+}
+
+/// What to do about an error of opening a connection that the URL or the server must fix: a
+/// TLS failure ([`is_tls_failure`]), or a server that does not speak PostgreSQL's protocol (a
+/// MySQL port in a postgres:// URL). Only for errors of opening a connection: an established
+/// one that breaks is not a sign of the wrong server.
 pub fn tls_advice(error: &tokio_postgres::Error) -> Option<&'static str> {
     if server_offers_no_tls(error) {
         return Some(
             "the server does not offer TLS: enable it on the server (ssl = on in postgresql.conf, with a certificate), or, on a network you trust, connect with sslmode=prefer or sslmode=disable",
         );
     }
-    is_tls_failure(error).then_some(
-        "check the TLS settings: sslrootcert must name the CA that signed the server's certificate (for Amazon RDS, the region's certificate bundle), and with sslmode=verify-full the host must be a name or address the certificate lists (sslmode=verify-ca skips that check)",
+    if is_tls_failure(error) {
+        return Some(
+            "check the TLS settings: sslrootcert must name the CA that signed the server's certificate (for Amazon RDS, the region's certificate bundle), and with sslmode=verify-full the host must be a name or address the certificate lists (sslmode=verify-ca skips that check)",
+        );
+    }
+    not_a_postgres_server(error).then_some(
+        "the server at that host and port may not be a PostgreSQL server: it did not answer in PostgreSQL's protocol (a MySQL or MariaDB server, for one, sends its own greeting and closes the connection); check the URL's port (PostgreSQL listens on 5432 by default)",
     )
 }
 

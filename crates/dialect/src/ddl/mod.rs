@@ -105,6 +105,23 @@ pub struct DdlReader {
     /// The character set and collation of the MySQL table whose columns are being read; the
     /// default (none) outside CREATE TABLE.
     table_charset: mysql::TableCharset,
+    /// What the file being read holds so far.
+    file: FileTally,
+}
+
+/// What one file holds, for the findings about the file as a whole ([`DdlReader::file_findings`]).
+#[derive(Default)]
+struct FileTally {
+    /// Statements read into the model: neither skipped nor unreadable.
+    read: usize,
+    /// Statements that could not be read (each has its finding).
+    unreadable: usize,
+    /// Statements and client commands skipped on purpose.
+    skipped: usize,
+    /// Columns whose type was looked up in the dialect's map.
+    typed_columns: usize,
+    /// The type names the map does not know, with the number of columns of each.
+    unknown_types: BTreeMap<String, usize>,
 }
 
 impl DdlReader {
@@ -122,6 +139,7 @@ impl DdlReader {
             skipped: BTreeMap::new(),
             attached_partitions: BTreeSet::new(),
             table_charset: mysql::TableCharset::default(),
+            file: FileTally::default(),
         }
     }
 
@@ -166,6 +184,7 @@ impl DdlReader {
         let file: Arc<str> = Arc::from(file);
         let source = without_bom(source);
         let dialect = self.dialect;
+        let first_finding = self.catalog.findings.len();
         // Splitting and tokenizing don't depend on what was read before: they run on a second
         // thread, a bounded number of statements ahead of the parser, which keeps their order.
         std::thread::scope(|scope| {
@@ -190,6 +209,70 @@ impl DdlReader {
                 }
             }
         });
+        let tally = std::mem::take(&mut self.file);
+        self.file_findings(&file, &tally, first_finding);
+    }
+
+    /// The findings about a file as a whole, once it is read: nothing of it was read into the
+    /// model (the wrong file, or an empty one), or most of its column types are unknown to the
+    /// dialect and known to another one (the wrong `--from`). The latter goes before the file's
+    /// findings: it explains their `type.unknown`s.
+    fn file_findings(&mut self, file: &Arc<str>, tally: &FileTally, first_finding: usize) {
+        if tally.read == 0 && tally.unreadable == 0 {
+            let held = if tally.skipped == 0 {
+                "holds no SQL statement (it is empty, or only comments)"
+            } else {
+                "holds only statements that are not converted (data, grants, queries, session or client commands)"
+            };
+            self.finding(
+                Severity::Warning,
+                "script.no-statements",
+                file.to_string(),
+                format!("{held}: nothing was converted from it"),
+                "check that this is the script you meant to pass: DDL such as CREATE TABLE and CREATE VIEW",
+                None,
+            );
+        }
+        let unknown: usize = tally.unknown_types.values().sum();
+        if unknown * 2 <= tally.typed_columns {
+            return;
+        }
+        // The dialect that knows most of the unknown types' columns, if it knows most of them.
+        let known_to = |dialect: SourceDialect| -> Vec<(&str, usize)> {
+            let map = self.maps.source(dialect);
+            tally
+                .unknown_types
+                .iter()
+                .filter(|(name, _)| map.knows(name))
+                .map(|(name, columns)| (name.as_str(), *columns))
+                .collect()
+        };
+        let columns = |types: &[(&str, usize)]| types.iter().map(|(_, n)| n).sum::<usize>();
+        let Some((other, mut types)) = SourceDialect::ALL
+            .into_iter()
+            .filter(|dialect| *dialect != self.dialect)
+            .map(|dialect| (dialect, known_to(dialect)))
+            .max_by_key(|(_, types)| columns(types))
+            .filter(|(_, types)| columns(types) * 2 > unknown)
+        else {
+            return;
+        };
+        let known = columns(&types);
+        types.sort_by_key(|(_, columns)| std::cmp::Reverse(*columns));
+        let names: Vec<&str> = types.iter().take(5).map(|(name, _)| *name).collect();
+        let (from, other) = (self.dialect.name(), other.name());
+        let finding = Finding::new(
+            Severity::Action,
+            "script.other-dialect",
+            file.to_string(),
+            format!(
+                "read as {from} (--from {from}), but {unknown} of its {} column types are not {from} types, and {known} are {other} types ({}): the file may be {other} DDL",
+                tally.typed_columns,
+                names.join(", ")
+            ),
+            format!("if it is, read it with --from {other}; the type.unknown findings of this file come from reading it as {from}"),
+        );
+        self.catalog.findings.insert(first_finding, finding);
     }
 
     /// The catalog read so far, with a finding for each kind of skipped statement.
@@ -270,6 +353,7 @@ impl DdlReader {
     }
 
     fn skip(&mut self, kind: &'static str, location: SourceLocation) {
+        self.file.skipped += 1;
         self.skipped
             .entry((location.file.clone(), kind))
             .and_modify(|(count, _)| *count += 1)
@@ -311,6 +395,7 @@ impl DdlReader {
                 format!("close the {} or check that the file is complete", open.what),
                 Some(location),
             );
+            self.file.unreadable += 1;
             return;
         }
         if !statement.substitutions.is_empty() {
@@ -349,13 +434,19 @@ impl DdlReader {
         // What a statement that fails half-way found (a column's type finding) is about objects
         // that are not converted: only the syntax error is reported.
         let findings = self.catalog.findings.len();
-        if let Err(error) = self.dispatch(&mut cursor) {
-            self.catalog.findings.truncate(findings);
-            self.syntax_error(error, statement);
+        let skipped = self.file.skipped;
+        match self.dispatch(&mut cursor) {
+            Ok(()) if self.file.skipped == skipped => self.file.read += 1,
+            Ok(()) => {}
+            Err(error) => {
+                self.catalog.findings.truncate(findings);
+                self.syntax_error(error, statement);
+            }
         }
     }
 
     fn syntax_error(&mut self, error: ParseError, statement: &RawStatement) {
+        self.file.unreadable += 1;
         let head: String = statement
             .text
             .split_whitespace()
@@ -514,6 +605,7 @@ impl DdlReader {
             }
             None => ty,
         };
+        self.file.typed_columns += 1;
         // Scripts repeat a few types thousands of times: map each distinct one once.
         let mapped = match self.mapped_types.get(ty) {
             Some(cached) => cached.clone(),
@@ -560,6 +652,7 @@ impl DdlReader {
                 LogicalType::Text
             }
             Err(error) => {
+                *self.file.unknown_types.entry(ty.name.clone()).or_default() += 1;
                 self.finding(
                     Severity::Action,
                     "type.unknown",
