@@ -1617,3 +1617,244 @@ CREATE VIEW w AS select `t`.`id` AS `id`,!abs(`t`.`b`) AS `nb`,!(`t`.`a` + 1) AS
     );
     assert_eq!(got, "2|1|0|1|3\n6|0|0|1|3\n7|1|0|1|3");
 }
+
+/// The rows of `columns` of `view` on PostgreSQL and in MariaDB, `booleans` (conditions,
+/// booleans on PostgreSQL) as MariaDB's 1 and 0.
+fn view_rows(
+    pg: &migrate_testkit::PgDatabase,
+    source: &migrate_testkit::MariaDbDatabase,
+    view: &str,
+    columns: &[&str],
+    booleans: &[&str],
+) -> (String, String) {
+    let target_columns: Vec<String> = columns
+        .iter()
+        .map(|column| match booleans.contains(column) {
+            true => format!("CAST({column} AS INTEGER)"),
+            false => column.to_string(),
+        })
+        .collect();
+    let query =
+        |columns: &[String]| format!("SELECT {} FROM {view} ORDER BY 1", columns.join(", "));
+    let source_columns: Vec<String> = columns.iter().map(|column| column.to_string()).collect();
+    (
+        rows(pg, &query(&target_columns)),
+        mariadb_rows(source, &query(&source_columns)),
+    )
+}
+
+/// MySQL reads text, an ENUM or SET, a date or a time used as a condition as a number: text
+/// the number it starts with ('1x' true; 'abc', '' and '0.0' false), an ENUM its index, a SET
+/// its members' bits, a date YYYYMMDD, a time hhmmss (false at midnight). mariadb-dump writes
+/// such a column used so compared with 0 (`NOT s` as `s = 0`, `WHERE d` as `d <> 0`), and a call
+/// that gives text as it is (`!ucase(s)`, `WHERE ucase(s)`), as it does an `IS TRUE`. They were
+/// converted as written, and PostgreSQL refused the views (`argument of WHERE must be type
+/// boolean`, `operator does not exist: date <> integer`) with no finding; an ENUM's text was
+/// read as a number ('a' false where MySQL's index 1 is true). Now each becomes the condition
+/// MySQL makes of it, NULL staying NULL, and the views give MariaDB's rows.
+#[test]
+fn mysql_text_dates_and_times_used_as_conditions_give_what_mariadb_gives() {
+    let Some(mariadb) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = mariadb.create_database("my_values_as_conditions");
+    // A tab before a number is skipped as a space (a real tab in both servers' literals).
+    let inserts = "INSERT INTO t VALUES \
+        (1, '1x', '0', '2024-01-31', '2024-01-31 00:00:00', '2024-01-31 10:00:00', '00:00:00', 'a', 'x', 0), \
+        (2, 'abc', 'a', NULL, NULL, NULL, '00:00:01', 'b', '', 1), \
+        (3, '0.0', '2', '2024-02-29', '2024-02-29 23:59:59', NULL, '12:30:00', NULL, 'x,y', -2), \
+        (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), \
+        (5, ' .5', ' -0', '2024-03-01', NULL, '2024-03-01 00:00:00', '00:00:00.5', 'a', 'y', 3), \
+        (6, '', '00.01', NULL, '2024-03-01 12:00:00', NULL, NULL, 'b', NULL, 0), \
+        (7, '-0e5', 'x1', '2024-04-01', NULL, NULL, '23:59:59', NULL, '', NULL), \
+        (8, '\t2', '+3', NULL, NULL, NULL, '00:00:00', 'a', 'x', 5), \
+        (9, '0x1', '1e-5', NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
+    source
+        .sql(&format!(
+            "CREATE TABLE t (id int PRIMARY KEY, s varchar(20), c char(5), d date, dt datetime,
+                             ts timestamp NULL, tm time(1), e enum('a','b'), st set('x','y'), n int);
+             CREATE VIEW v_text AS SELECT id, NOT s AS ns, !UPPER(s) AS nu, s IS TRUE AS si,
+                 c IS NOT FALSE AS cf, IF(CONCAT(s, c), 'y', 'n') AS cc,
+                 CASE WHEN LEFT(c, 3) THEN 1 ELSE 0 END AS l3, NOT TRIM(s) AS nt,
+                 IF(COALESCE(s, c), 1, 0) AS co, IF(c, 1, 0) AS ci, s XOR n AS x,
+                 IF(REPLACE(c, 'x', ''), 1, 0) AS re, IF('2x', 1, 0) AS lit FROM t;
+             CREATE VIEW v_text_where AS SELECT id FROM t WHERE UPPER(s) OR CONCAT(c, 'z');
+             CREATE VIEW v_moments AS SELECT id, NOT d AS nd, d IS TRUE AS di, NOT dt AS ndt,
+                 NOT ts AS nts, NOT tm AS ntm, tm IS NOT FALSE AS tf,
+                 IF(d + INTERVAL 1 DAY, 1, 0) AS dp, IF(CAST(dt AS DATE), 1, 0) AS da,
+                 IF(CAST(dt AS TIME), 1, 0) AS ti, IF(COALESCE(d, CURDATE()), 1, 0) AS cd FROM t;
+             CREATE VIEW v_moments_where AS SELECT id FROM t WHERE d OR tm;
+             CREATE VIEW v_listed AS SELECT id, NOT e AS ne, NOT st AS nst, e IS TRUE AS et,
+                 IF(st, 1, 0) AS si, IF(COALESCE(e, 'q'), 1, 0) AS ce FROM t;
+             CREATE VIEW v_listed_where AS SELECT id FROM t WHERE e AND st;
+             CREATE VIEW v_index AS SELECT id FROM t WHERE e = 2;
+             {inserts}"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dump = mariadb_dump(mariadb, &source);
+    let path = file("my_values_as_conditions.sql", &dump);
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    // An ENUM compared with another number than 0 is compared with its index, which the target
+    // has not: reported, the view not created.
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("action [function.unsupported] view v_index: `t.e = 2`: an ENUM or SET column compared with a number, which MySQL compares with the value's index in the ENUM (or the SET's bits)"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("action [").count(), 1, "{stderr}");
+    assert!(
+        postgres.contains("WHERE (UPPER(t.s) ~ '^[ \\t\\n\\v\\f\\r]*[-+]?[0-9]*[.]?[0-9]*[1-9]')"),
+        "{postgres}"
+    );
+    let Some(pg) = runs_on_postgres("my_values_as_conditions", &postgres) else {
+        return;
+    };
+    pg.sql(inserts).unwrap_or_else(|e| panic!("{e}"));
+    for (view, columns, booleans) in [
+        (
+            "v_text",
+            &[
+                "id", "ns", "nu", "si", "cf", "cc", "l3", "nt", "co", "ci", "x", "re", "lit",
+            ][..],
+            &["ns", "nu", "si", "cf", "nt", "x"][..],
+        ),
+        (
+            "v_moments",
+            &[
+                "id", "nd", "di", "ndt", "nts", "ntm", "tf", "dp", "da", "ti", "cd",
+            ],
+            &["nd", "di", "ndt", "nts", "ntm", "tf"],
+        ),
+        (
+            "v_listed",
+            &["id", "ne", "nst", "et", "si", "ce"],
+            &["ne", "nst", "et"],
+        ),
+        ("v_text_where", &["id"], &[]),
+        ("v_moments_where", &["id"], &[]),
+        ("v_listed_where", &["id"], &[]),
+    ] {
+        let (got, expected) = view_rows(&pg, &source, view, columns, booleans);
+        assert_eq!(got, expected, "{view}");
+    }
+    // What MySQL reads: '1x' 1, 'abc' 0, '0.0' 0, ' .5' 0.5, '-0e5' 0, tab then 2, '0x1' 0.
+    assert_eq!(
+        rows(
+            &pg,
+            "SELECT id, CAST(ns AS INTEGER) FROM v_text ORDER BY id"
+        ),
+        "1|0\n2|1\n3|1\n4|\n5|0\n6|1\n7|1\n8|0\n9|1"
+    );
+    // A date is true, a time false only at midnight; NULLs are neither.
+    assert_eq!(
+        rows(&pg, "SELECT * FROM v_moments_where ORDER BY id"),
+        "1\n2\n3\n5\n7"
+    );
+
+    // Redshift's POSIX classes are ASCII only, as MySQL's spaces.
+    let (_, redshift, stderr) = convert_to("mysql", "redshift", &path);
+    assert_eq!(stderr.matches("action [").count(), 1, "{stderr}");
+    assert!(
+        redshift.contains("WHERE (UPPER(t.s) ~ '^[[:space:]]*[-+]?[0-9]*[.]?[0-9]*[1-9]') OR (concat(t.c, 'z') ~ '^[[:space:]]*[-+]?[0-9]*[.]?[0-9]*[1-9]')"),
+        "{redshift}"
+    );
+}
+
+/// `!!x` (one token to sqlparser, PostgreSQL's old factorial) did not parse: the view was not
+/// converted (`view.not-converted`). It is NOT NOT, and `IS TRUE`/`IS NOT FALSE`/`IS UNKNOWN`
+/// of a number, text or date, which PostgreSQL refused (`argument of IS TRUE must be type
+/// boolean`), test the condition MySQL makes of it.
+#[test]
+fn mysql_double_bang_and_is_true_of_values_give_what_mariadb_gives() {
+    let ddl = "CREATE TABLE t (id int PRIMARY KEY, n int, s varchar(10), d date);
+CREATE VIEW v AS SELECT id, !!n AS nn, !!s AS ns, !!!n AS nnn, !!(n - 1) + 1 AS np, 5 IS TRUE AS f, n IS NOT FALSE AS nf, s IS TRUE AS st, d IS FALSE AS df, n IS UNKNOWN AS nu, (n * 2) IS NOT TRUE AS nt FROM t WHERE !!(n + 1) OR s IS TRUE;
+";
+    let path = file("my_double_bang.sql", ddl.as_bytes());
+    let (code, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        postgres.contains("(NOT (NOT (n <> 0))) AS nn, (NOT (NOT (s ~ '^[ \\t\\n\\v\\f\\r]*[-+]?[0-9]*[.]?[0-9]*[1-9]'))) AS ns"),
+        "{postgres}"
+    );
+    let inserts = "INSERT INTO t VALUES (1, 0, 'x', '2024-01-01'), (2, 1, '1', NULL), \
+                   (3, NULL, NULL, NULL), (4, -1, '0', '2024-05-06'), (5, 2, NULL, NULL)";
+    let Some((pg, source)) = on_both("my_double_bang", &postgres, ddl, inserts) else {
+        return;
+    };
+    let (got, expected) = view_rows(
+        &pg,
+        &source,
+        "v",
+        &[
+            "id", "nn", "ns", "nnn", "np", "f", "nf", "st", "df", "nu", "nt",
+        ],
+        &["nn", "ns", "nnn", "f", "nf", "st", "df", "nu", "nt"],
+    );
+    assert_eq!(got, expected);
+    // Row 4 is left out: -1 + 1 is 0, and '0' is false.
+    assert_eq!(
+        got,
+        "1|0|0|1|2|1|0|0|0|0|1\n2|1|1|0|1|1|1|1|0|0|0\n5|1||0|2|1|1|0|0|0|0"
+    );
+}
+
+/// A MySQL CHECK whose condition is a value (`CHECK (qty)`, `CHECK (tm)`: MySQL refuses a row
+/// where it is 0, as it reads it) was written as it is, and PostgreSQL refused the table
+/// (`argument of CHECK must be type boolean, not type integer`) with no finding. It is the
+/// condition MySQL makes of the value: the converted table refuses the rows MariaDB refuses. One
+/// of text is reported and not created: MariaDB's default (strict) sql_mode refuses a row whose
+/// text is not a number as a whole (' 2x'), another sql_mode reads its start.
+#[test]
+fn mysql_checks_of_values_refuse_what_mariadb_refuses() {
+    let Some(mariadb) = migrate_testkit::mariadb() else {
+        return;
+    };
+    let source = mariadb.create_database("my_value_checks");
+    source
+        .sql(
+            "CREATE TABLE k (id int PRIMARY KEY, qty int, tm time, d date,
+                 CONSTRAINT k_qty CHECK (qty), CONSTRAINT k_tm CHECK (NOT NOT tm),
+                 CONSTRAINT k_sum CHECK (qty - 3 IS NOT FALSE), CONSTRAINT k_d CHECK (d OR id > 5));
+             CREATE TABLE k_text (id int PRIMARY KEY, s varchar(10), CONSTRAINT k_s CHECK (s));",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = file("my_value_checks.sql", &mariadb_dump(mariadb, &source));
+    let (_, postgres, stderr) = convert_to("mysql", "postgres", &path);
+    assert!(
+        postgres.contains("CONSTRAINT k_qty CHECK (qty <> 0)"),
+        "{postgres}"
+    );
+    assert!(
+        stderr.contains("action [function.unsupported] k_text constraint k_s: `s`: text used as a condition, which MySQL reads as a number: in a CHECK, under its default sql_mode (STRICT_TRANS_TABLES), a row whose text is not a number as a whole ('2x', '') is refused"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("action [").count(), 1, "{stderr}");
+    assert!(!postgres.contains("CONSTRAINT k_s "), "{postgres}");
+    let Some(pg) = runs_on_postgres("my_value_checks", &postgres) else {
+        return;
+    };
+    let inserts = [
+        "INSERT INTO k VALUES (1, 1, '00:00:01', '2024-01-01')",
+        "INSERT INTO k VALUES (2, 0, '00:00:01', '2024-01-01')",
+        "INSERT INTO k VALUES (3, NULL, NULL, NULL)",
+        "INSERT INTO k VALUES (4, 5, '00:00:00', '2024-01-01')",
+        "INSERT INTO k VALUES (5, 5, '10:00:00', '2024-01-01')",
+        "INSERT INTO k VALUES (6, 3, '10:00:00', '2024-01-01')",
+        "INSERT INTO k VALUES (7, -1, '00:00:02', NULL)",
+    ];
+    let verdicts: Vec<(bool, bool)> = inserts
+        .iter()
+        .map(|insert| (pg.sql(insert).is_ok(), source.sql(insert).is_ok()))
+        .collect();
+    assert_eq!(
+        verdicts.iter().map(|(pg, _)| *pg).collect::<Vec<_>>(),
+        verdicts
+            .iter()
+            .map(|(_, mariadb)| *mariadb)
+            .collect::<Vec<_>>(),
+        "PostgreSQL takes what MariaDB takes: {inserts:?}"
+    );
+    let query = "SELECT id FROM k ORDER BY id";
+    assert_eq!(rows(&pg, query), mariadb_rows(&source, query));
+    assert_eq!(rows(&pg, query), "1\n3\n5\n7");
+}

@@ -1071,7 +1071,8 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// Rewrites an expression (default, check) into the target dialect, or reports why not.
+    /// Rewrites a condition of `table` (a CHECK's, a partial index's) into the target dialect,
+    /// or reports why not.
     fn expression(
         &mut self,
         table: &Table,
@@ -1080,7 +1081,11 @@ impl<'a> Emitter<'a> {
         what: &str,
         location: Option<&migrate_core::SourceLocation>,
     ) -> Option<String> {
-        let context = self.rewrite_context(table);
+        // MySQL takes a number, text or a date as a condition (`CHECK (qty)`).
+        let context = Context {
+            condition: true,
+            ..self.rewrite_context(table)
+        };
         match self.rewrite_in_table(table, expression, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, object, location),
             Err(error) => {
@@ -2016,6 +2021,7 @@ impl<'a> Emitter<'a> {
                 _ => None,
             },
             unqualified_names: self.unqualified_names.clone(),
+            condition: false,
         };
         let rewritten = match rewrite_query_in(&view.query, self.from, self.to, &context) {
             Ok(rewritten) => self.accept_rewrite(rewritten, &object, location),
@@ -2220,12 +2226,7 @@ fn column_types(catalog: &Catalog) -> ColumnTypes {
     let mut types = ColumnTypes::new();
     for table in &catalog.tables {
         for column in &table.columns {
-            types.insert_collated(
-                &table.name.name.value,
-                &column.name.value,
-                column.data_type.clone(),
-                column.collation.as_deref(),
-            );
+            types.insert_column(&table.name.name.value, column);
         }
     }
     types

@@ -39,9 +39,9 @@ pub(crate) fn dialect(from: SourceDialect) -> Box<dyn Dialect> {
 /// it binds as OR and is read as [`MYSQL_PIPES_OR`], which the rewrite makes an OR with a
 /// warning. `!x` is NOT binding more tightly than any binary operator (MySQL ranks it above unary minus), which sqlparser does not read:
 /// mariadb-dump writes every `NOT x` of a value so (`!5`, `!abs(a)`, `!(a + 1)`, `!NULL`),
-/// read as `(NOT x)`. It is [`MySqlDialect`] to the parser's checks (`dialect()`), and forwards every
-/// method that MySqlDialect overrides (sqlparser 0.63's list: check it when sqlparser is
-/// upgraded).
+/// read as `(NOT x)`; `!!x` (one token to sqlparser) as `(NOT (NOT x))`. It is
+/// [`MySqlDialect`] to the parser's checks (`dialect()`), and forwards every method that
+/// MySqlDialect overrides (sqlparser 0.63's list: check it when sqlparser is upgraded).
 #[derive(Debug)]
 struct MySql;
 
@@ -84,17 +84,22 @@ impl Dialect for MySql {
     }
 
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
-        if parser.peek_token_ref().token != Token::ExclamationMark {
-            return MYSQL.parse_prefix(parser);
-        }
+        // `!!x`, one token, is `!(!x)`.
+        let nots = match parser.peek_token_ref().token {
+            Token::ExclamationMark => 1,
+            Token::DoubleExclamationMark => 2,
+            _ => return MYSQL.parse_prefix(parser),
+        };
         parser.next_token();
         // No binary operator binds more tightly: `!5 + 1` is `(NOT 5) + 1`.
         let operand = parser.parse_subexpr(self.prec_value(Precedence::DoubleColon));
         Some(operand.map(|operand| {
-            Expr::Nested(Box::new(Expr::UnaryOp {
-                op: UnaryOperator::Not,
-                expr: Box::new(operand),
-            }))
+            (0..nots).fold(operand, |operand, _| {
+                Expr::Nested(Box::new(Expr::UnaryOp {
+                    op: UnaryOperator::Not,
+                    expr: Box::new(operand),
+                }))
+            })
         }))
     }
 
@@ -651,7 +656,8 @@ mod tests {
         ));
     }
 
-    /// mariadb-dump's `!x` is `(NOT x)`, binding more tightly than any binary operator.
+    /// mariadb-dump's `!x` is `(NOT x)`, binding more tightly than any binary operator; `!!x`
+    /// is two of them.
     #[test]
     fn mysql_bang_is_a_not_binding_tightly() {
         for (sql, read) in [
@@ -659,6 +665,8 @@ mod tests {
             ("!abs(a) * 2", "(NOT abs(a)) * 2"),
             ("!(a + 1) OR !NULL", "(NOT (a + 1)) OR (NOT NULL)"),
             ("-!exists(select 1)", "-(NOT EXISTS (SELECT 1))"),
+            ("!!n + 1", "(NOT (NOT n)) + 1"),
+            ("!!!n", "(NOT (NOT (NOT n)))"),
             ("a != 1", "a <> 1"),
         ] {
             let tree = expression(sql, SourceDialect::Mysql).unwrap();

@@ -1,7 +1,7 @@
 //! Column types known from the DDL being converted, so that rewrites that depend on a type
 //! (Oracle `TRUNC(date)`, `date - days`) apply to columns too, not only to literals and functions.
 
-use migrate_core::LogicalType;
+use migrate_core::{Column, LogicalType};
 use sqlparser::ast::{Expr, Select, TableFactor, TableWithJoins};
 use std::collections::HashMap;
 
@@ -17,6 +17,9 @@ pub struct ColumnTypes {
 pub(crate) struct ColumnType {
     pub(crate) data_type: LogicalType,
     pub(crate) collation: Option<String>,
+    /// A MySQL `ENUM` or `SET`: text in the target, but a number where MySQL reads one (its
+    /// index, its members' bits), which is 0 only for `''`.
+    pub(crate) enumerated: bool,
 }
 
 impl ColumnTypes {
@@ -37,14 +40,44 @@ impl ColumnTypes {
         data_type: LogicalType,
         collation: Option<&str>,
     ) {
+        self.insert_type(
+            table,
+            column,
+            ColumnType {
+                data_type,
+                collation: collation.map(str::to_string),
+                enumerated: false,
+            },
+        );
+    }
+
+    /// A column of a table of the catalog: its type, its collation, and whether the source
+    /// wrote it as a MySQL `ENUM` or `SET` (`enum('a','b')`).
+    pub fn insert_column(&mut self, table: &str, column: &Column) {
+        let source_type = column.source_type.trim_start().to_ascii_lowercase();
+        let enumerated = ["enum", "set"].iter().any(|kind| {
+            source_type
+                .strip_prefix(kind)
+                .is_some_and(|rest| rest.trim_start().starts_with('('))
+        });
+        self.insert_type(
+            table,
+            &column.name.value,
+            ColumnType {
+                data_type: column.data_type.clone(),
+                collation: column.collation.clone(),
+                enumerated,
+            },
+        );
+    }
+
+    /// The first type given for a column is kept.
+    fn insert_type(&mut self, table: &str, column: &str, column_type: ColumnType) {
         self.tables
             .entry(table.to_lowercase())
             .or_default()
             .entry(column.to_lowercase())
-            .or_insert(ColumnType {
-                data_type,
-                collation: collation.map(str::to_string),
-            });
+            .or_insert(column_type);
     }
 
     fn get(&self, table: &str, column: &str) -> Option<&ColumnType> {

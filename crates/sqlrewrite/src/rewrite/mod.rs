@@ -135,7 +135,7 @@ pub fn rewrite_query_in(
     to: TargetDialect,
     context: &Context,
 ) -> Result<Rewritten, RewriteError> {
-    translate(sql, from, to, context, parse::query, true)
+    translate(sql, from, to, context, parse::query, true, |_, _| {})
 }
 
 /// The tables and views a query reads (names of its common table expressions included), as
@@ -178,6 +178,9 @@ pub struct Context {
     /// converter writes unqualified, Oracle public synonyms among them): not qualified with
     /// [`Context::view_schema`].
     pub unqualified_names: Arc<HashSet<String>>,
+    /// For an expression: it is a condition (a CHECK's, a partial index's), where MySQL takes a
+    /// number, text or a date as true or false (`CHECK (qty)`).
+    pub condition: bool,
 }
 
 /// Maps a type as the source writes it to the target's, through the converter's type maps.
@@ -213,10 +216,15 @@ pub fn rewrite_expression_in(
     to: TargetDialect,
     context: &Context,
 ) -> Result<Rewritten, RewriteError> {
-    translate(sql, from, to, context, parse::expression, false)
+    let whole: fn(&mut Expr, &mut Ctx) = match context.condition {
+        true => mysql_booleans::whole_condition,
+        false => |_, _| {},
+    };
+    translate(sql, from, to, context, parse::expression, false, whole)
 }
 
 /// Parses `sql` with `parse`, rewrites the tree and prints it: the body of both entry points.
+/// `whole` is applied to the whole tree, as the source wrote it, before the rewrites.
 fn translate<T: VisitMut + std::fmt::Display>(
     sql: &str,
     from: SourceDialect,
@@ -224,11 +232,13 @@ fn translate<T: VisitMut + std::fmt::Display>(
     context: &Context,
     parse: fn(&str, SourceDialect) -> Result<T, RewriteError>,
     query: bool,
+    whole: fn(&mut T, &mut Ctx),
 ) -> Result<Rewritten, RewriteError> {
     guarded(sql, || {
         let mut tree = parse(sql, from)?;
         let mut ctx = Ctx::new(from, to, context)?;
         ctx.query = query;
+        whole(&mut tree, &mut ctx);
         run(&mut tree, &mut ctx);
         Ok(ctx.finish(tree.to_string()))
     })
@@ -354,7 +364,6 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
-        mysql_interval::conditions_in_select(select, self.ctx);
         // After its calls are rewritten: GROUP_CONCAT and STRING_AGG are LISTAGG.
         string_agg::redshift_sort_aggregates(select, self.ctx);
         self.ctx.scopes.pop();
@@ -375,7 +384,9 @@ impl VisitorMut for Rewriter<'_> {
         collation_warning(expr, self.ctx);
         // Before the rewrites of its operands, which take it for the OR it is.
         mysql_booleans::pipes_as_or(expr, self.ctx);
-        // Before its parts are rewritten: `LENGTH(s)` is still MySQL's, a number.
+        // Before its parts are rewritten: `LENGTH(s)` is still MySQL's, a number, and `UPPER(s)`
+        // text.
+        mysql_booleans::compared_with_zero(expr, self.ctx);
         mysql_booleans::numeric_conditions(expr, self.ctx);
         self.ctx.volatile_seen |= mysql_functions::is_volatile_call(expr);
         // Before a COLLATE of its text is dropped: it says whether case counts.
@@ -408,7 +419,7 @@ impl VisitorMut for Rewriter<'_> {
         mysql_json::arrows(expr, self.ctx);
         // After the calls: DATE_ADD has become `d + INTERVAL ...`.
         mysql_interval::date_interval_keeps_date(expr, self.ctx);
-        mysql_interval::conditions_in_expr(expr, self.ctx);
+        mysql_interval::text_compared_with_number(expr, self.ctx);
         // After its operands have become conditions.
         mysql_booleans::xor(expr, self.ctx);
         mysql_booleans::operands(expr, self.ctx);

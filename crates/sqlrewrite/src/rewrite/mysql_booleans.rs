@@ -33,19 +33,35 @@
 //! Inside `AVG` on Redshift, whose `AVG` of an integer is an integer (`0.33` would be `0`), the
 //! number is `1.0000`/`0.0000`, which gives MySQL's 4 decimal places.
 //!
-//! `numeric_condition_to_comparison` (named in `mysql_interval`, which reads a text column
-//! used as a condition): MySQL takes a number as a condition, non-zero being true, and its
-//! BOOLEAN is TINYINT(1), which becomes SMALLINT; the targets refuse a number there (`argument
-//! of OR must be type boolean, not type integer`). A value known to be a number (a literal, a
-//! numeric column of a table, arithmetic, a cast to a number, a call of a function that gives
-//! one, a `CASE`/`IF`/`COALESCE` one of whose values is one, a scalar subquery selecting one)
-//! used as a condition (`WHERE`, `HAVING`, `ON`, `CASE WHEN`, `IF`'s condition, an operand of
-//! `AND`/`OR`/`XOR`/`NOT`) becomes `(n <> 0)`, NULL staying NULL; a literal becomes `TRUE` or
-//! `FALSE`. It is judged as MySQL wrote it, before the rewrites of its parts (`LENGTH(s)` is
-//! still `LENGTH`, not the target's spelling; `JSON_VALID`, a number in MySQL, is Redshift's
-//! boolean `IS_VALID_JSON`, and is not among the functions known). Booleans, conditions and
-//! values of unknown type (a column of another view, a function not known) are left as they
-//! are.
+//! `numeric_condition_to_comparison` (named in `mysql_interval`): MySQL takes a number as a
+//! condition, non-zero being true, and its BOOLEAN is TINYINT(1), which becomes SMALLINT; the
+//! targets refuse a number there (`argument of OR must be type boolean, not type integer`). A
+//! value known to be a number (a literal, a numeric column of a table, arithmetic, a cast to a
+//! number, a call of a function that gives one, a `CASE`/`IF`/`COALESCE` one of whose values is
+//! one, a scalar subquery selecting one) used as a condition (`WHERE`, `HAVING`, `ON`, `CASE
+//! WHEN`, `IF`'s condition, an operand of `AND`/`OR`/`XOR`/`NOT` or of `IS [NOT] TRUE`/`FALSE`/
+//! `UNKNOWN`, a whole CHECK condition) becomes `(n <> 0)`, NULL staying NULL; a literal becomes
+//! `TRUE` or `FALSE`. MySQL reads other values there as numbers too, which the targets refuse
+//! as well; those of known kind become the condition MySQL makes of them, NULL staying NULL:
+//! - text (a text column or literal, a call of a function that gives text, `CAST(x AS CHAR)`):
+//!   the number it starts with after spaces, so `'1x'` is true and `'abc'`, `''` and `'0.0'`
+//!   false: `(s ~ '^[ \t\n\v\f\r]*[-+]?[0-9]*[.]?[0-9]*[1-9]')` (a digit other than 0 in
+//!   that number; `[[:space:]]`, ASCII only there, on Redshift). MySQL reads `'1e-400'` as 0, a
+//!   double being too small for it, where this is true;
+//! - a column of an `ENUM` or `SET` (text on the targets): its index or its members' bits, 0
+//!   only for `''`: `(e <> '')` (through `CASE`, `COALESCE`, a subquery... MySQL reads its text);
+//! - a date or a date and time (a column, a call that gives one, `d + INTERVAL ...`): the
+//!   number `YYYYMMDDhhmmss`, 0 only for the zero date, which the targets can't hold:
+//!   `(d IS NOT NULL OR NULL)`;
+//! - a time: `hhmmss`, 0 at midnight: `(t <> '00:00:00')`.
+//!
+//! A `CASE`/`IF`/`COALESCE` all of whose values are of one of these kinds is of it. mariadb-dump
+//! writes such a value used as a condition compared with 0 (`NOT s` as `s = 0`, `d` as
+//! `d <> 0`), which the targets refuse too: `x <> 0` becomes the condition, `x = 0` its `NOT`.
+//! A value is judged as MySQL wrote it, before the rewrites of its parts (`LENGTH(s)` is still
+//! `LENGTH`, not the target's spelling; `JSON_VALID`, a number in MySQL, is Redshift's boolean
+//! `IS_VALID_JSON`, and is not among the functions known). Booleans, conditions and values of
+//! unknown kind (a column of another view, a function not known, bytes) are left as they are.
 //!
 //! `logical_xor`: MySQL's `a XOR b` is NULL when an operand is, else true when exactly one is;
 //! the targets have no logical XOR, but `a <> b` of booleans is just that. Another value that
@@ -59,8 +75,8 @@
 use super::mysql_interval::CONDITION_NAME;
 use super::Ctx;
 use crate::ast::{
-    binary, builtin_name, case, cast, is_comparison, is_null_literal, number, number_literal,
-    unnamed_args, unnamed_args_mut, MYSQL_NUMBER_FUNCTIONS,
+    arity, binary, builtin_name, case, cast, is_comparison, is_null_literal, number,
+    number_literal, string, unnamed_args, unnamed_args_mut, MYSQL_NUMBER_FUNCTIONS,
 };
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{
@@ -89,6 +105,82 @@ const JSON_BUILDERS: &[&str] = &[
 /// a condition the targets take as it is (`WHERE GREATEST(a > b, c = d)`): they order `false`
 /// before `true`, as MySQL does 0 and 1.
 const EXTREMES: &[&str] = &["GREATEST", "LEAST"];
+
+/// MySQL functions whose value is text whatever their arguments.
+const TEXT_FUNCTIONS: &[&str] = &[
+    "CONCAT",
+    "CONCAT_WS",
+    "UPPER",
+    "UCASE",
+    "LOWER",
+    "LCASE",
+    "SUBSTR",
+    "MID",
+    "LEFT",
+    "RIGHT",
+    "LTRIM",
+    "RTRIM",
+    "REPLACE",
+    "LPAD",
+    "RPAD",
+    "REPEAT",
+    "REVERSE",
+    "SUBSTRING_INDEX",
+    "GROUP_CONCAT",
+    "DATE_FORMAT",
+    "MONTHNAME",
+    "DAYNAME",
+    "HEX",
+    "MD5",
+    "SHA1",
+    "SHA2",
+    "JSON_UNQUOTE",
+];
+
+/// MySQL functions whose value is a date, or a date and time.
+const DATE_FUNCTIONS: &[&str] = &[
+    "CURDATE",
+    "CURRENT_DATE",
+    "UTC_DATE",
+    "NOW",
+    "CURRENT_TIMESTAMP",
+    "LOCALTIME",
+    "LOCALTIMESTAMP",
+    "SYSDATE",
+    "UTC_TIMESTAMP",
+    "DATE",
+    "TIMESTAMP",
+    "LAST_DAY",
+    "MAKEDATE",
+];
+
+/// MySQL functions whose value is a time.
+const TIME_FUNCTIONS: &[&str] = &["CURTIME", "CURRENT_TIME", "UTC_TIME", "TIME", "MAKETIME"];
+
+/// MySQL functions that move their first argument in time: a date or a time of it is one (a
+/// text one is text in MySQL, a date on the targets: left as it is).
+const SHIFT_FUNCTIONS: &[&str] = &["DATE_ADD", "DATE_SUB", "ADDDATE", "SUBDATE"];
+
+/// A text whose number MySQL reads is not 0: it has a digit other than 0 before anything that
+/// ends the number (see the module's documentation). MySQL skips the ASCII spaces before it.
+const NON_ZERO_TEXT_POSTGRES: &str = r"^[ \t\n\v\f\r]*[-+]?[0-9]*[.]?[0-9]*[1-9]";
+
+/// [`NON_ZERO_TEXT_POSTGRES`] for Redshift, whose POSIX classes are ASCII only and whose
+/// documentation gives no backslash escapes in a bracket.
+const NON_ZERO_TEXT_REDSHIFT: &str = "^[[:space:]]*[-+]?[0-9]*[.]?[0-9]*[1-9]";
+
+/// The kinds of values MySQL reads as a number where a condition is expected (see the module's
+/// documentation), as it wrote them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Number,
+    Text,
+    /// A column of a MySQL `ENUM` or `SET`.
+    Listed,
+    /// A date, or a date and time.
+    Date,
+    Time,
+}
 
 /// Decimal places of MySQL's `AVG` of integers (`div_precision_increment`). Redshift's `AVG` of
 /// a DECIMAL keeps its scale, of an integer gives a BIGINT (its documentation, `r_AVG`).
@@ -190,8 +282,9 @@ pub(crate) fn operands(expr: &mut Expr, ctx: &mut Ctx) {
 }
 
 /// `numeric_condition_to_comparison` (see the module's documentation) of the conditions an
-/// expression holds: operands of `AND`/`OR`/`XOR`/`NOT`, `CASE WHEN`s and `IF`'s first
-/// argument. Before the node's parts are rewritten (after `pipes_as_or`, which makes `||` an OR).
+/// expression holds: operands of `AND`/`OR`/`XOR`/`NOT` and `IS TRUE`..., `CASE WHEN`s and
+/// `IF`'s first argument. Before the node's parts are rewritten (after `pipes_as_or`, which
+/// makes `||` an OR).
 pub(crate) fn numeric_conditions(expr: &mut Expr, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Mysql {
         return;
@@ -201,9 +294,64 @@ pub(crate) fn numeric_conditions(expr: &mut Expr, ctx: &mut Ctx) {
     }
 }
 
-/// The conditions an expression holds: the operands of `AND`/`OR`/`XOR`/`NOT`, the `WHEN`s of
-/// a `CASE` without operand, `IF`'s first argument.
-pub(crate) fn expr_conditions(expr: &mut Expr) -> Vec<&mut Expr> {
+/// `numeric_condition_to_comparison` of a whole expression that is a condition (a CHECK's).
+pub(crate) fn whole_condition(expr: &mut Expr, ctx: &mut Ctx) {
+    if ctx.from != SourceDialect::Mysql
+        || !(as_condition(expr, ctx) || compared_with_zero(expr, ctx))
+    {
+        return;
+    }
+    // The CHECK's own parentheses enclose it.
+    if let Expr::Nested(inner) = expr {
+        *expr = std::mem::replace(&mut **inner, Expr::value(Value::Null));
+    }
+}
+
+/// `numeric_condition_to_comparison` of a value compared with 0 (see the module's
+/// documentation) that the targets can't compare with a number: `s <> 0` is the condition `s`,
+/// `s = 0` its `NOT`. Before its parts are rewritten. Whether it was made one.
+pub(crate) fn compared_with_zero(expr: &mut Expr, ctx: &mut Ctx) -> bool {
+    if ctx.from != SourceDialect::Mysql {
+        return false;
+    }
+    let Expr::BinaryOp { left, op, right } = expr else {
+        return false;
+    };
+    let negated = match op {
+        BinaryOperator::Eq => true,
+        BinaryOperator::NotEq => false,
+        _ => return false,
+    };
+    let is_zero = |value: &Expr| {
+        number_literal(value).and_then(|(_, digits)| digits.parse::<f64>().ok()) == Some(0.0)
+    };
+    let value = match (is_zero(left), is_zero(right)) {
+        (false, true) => left,
+        (true, false) => right,
+        _ => return false,
+    };
+    if !matches!(
+        kind(value, ctx),
+        Some(Kind::Text | Kind::Listed | Kind::Date | Kind::Time)
+    ) || !as_condition(value, ctx)
+    {
+        return false;
+    }
+    let condition = std::mem::replace(&mut **value, Expr::value(Value::Null));
+    *expr = match negated {
+        true => Expr::Nested(Box::new(Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr: Box::new(condition),
+        })),
+        false => condition,
+    };
+    true
+}
+
+/// The conditions an expression holds: the operands of `AND`/`OR`/`XOR`/`NOT` and of
+/// `IS [NOT] TRUE`/`FALSE`/`UNKNOWN`, the `WHEN`s of a `CASE` without operand, `IF`'s first
+/// argument.
+fn expr_conditions(expr: &mut Expr) -> Vec<&mut Expr> {
     match expr {
         Expr::BinaryOp {
             left,
@@ -213,7 +361,13 @@ pub(crate) fn expr_conditions(expr: &mut Expr) -> Vec<&mut Expr> {
         Expr::UnaryOp {
             op: UnaryOperator::Not,
             expr,
-        } => vec![expr],
+        }
+        | Expr::IsTrue(expr)
+        | Expr::IsNotTrue(expr)
+        | Expr::IsFalse(expr)
+        | Expr::IsNotFalse(expr)
+        | Expr::IsUnknown(expr)
+        | Expr::IsNotUnknown(expr) => vec![expr],
         Expr::Case {
             operand: None,
             conditions,
@@ -242,7 +396,7 @@ pub(crate) fn numeric_conditions_in_select(select: &mut Select, ctx: &mut Ctx) {
 
 /// A SELECT's `WHERE`, `HAVING` and join `ON` conditions, those of parenthesized joins too
 /// (MySQL and MariaDB write a view's joins nested: `FROM ((a JOIN b ON ...) JOIN c ON ...)`).
-pub(crate) fn select_conditions(select: &mut Select) -> Vec<&mut Expr> {
+fn select_conditions(select: &mut Select) -> Vec<&mut Expr> {
     fn on_conditions<'s>(tables: &'s mut TableWithJoins, found: &mut Vec<&'s mut Expr>) {
         if let TableFactor::NestedJoin {
             table_with_joins, ..
@@ -281,21 +435,178 @@ pub(crate) fn select_conditions(select: &mut Select) -> Vec<&mut Expr> {
     found
 }
 
-/// A number used as a condition made one (see the module's documentation); anything else is
-/// left as it is.
-fn as_condition(expr: &mut Expr, ctx: &mut Ctx) {
-    if !is_numeric(expr, ctx) {
-        return;
-    }
-    let literal = number_literal(expr).and_then(|(_, digits)| digits.parse::<f64>().ok());
-    *expr = match literal {
-        Some(n) => Expr::value(Value::Boolean(n != 0.0)),
-        None => {
-            let value = std::mem::replace(expr, Expr::value(Value::Null));
-            Expr::Nested(Box::new(binary(value, BinaryOperator::NotEq, number(0))))
-        }
+/// A number, text or a date used as a condition made the condition MySQL makes of it (see the
+/// module's documentation); anything else is left as it is. Whether it was made one.
+fn as_condition(expr: &mut Expr, ctx: &mut Ctx) -> bool {
+    let Some(kind) = kind(expr, ctx) else {
+        return false;
     };
+    // Reading a number in text that is not one as a whole ('2x') is an error when MySQL writes
+    // a row under its default, strict, sql_mode (and a warning in a SELECT): a CHECK refuses the
+    // row, where it reads the number the text starts with under another sql_mode, which the
+    // converter can't see.
+    if kind == Kind::Text && !ctx.query {
+        ctx.log.action(
+            "function.unsupported",
+            format!("`{}`: text used as a condition, which MySQL reads as a number: in a CHECK, under its default sql_mode (STRICT_TRANS_TABLES), a row whose text is not a number as a whole ('2x', '') is refused, under another one the number the text starts with is tested; the converter can't see the sql_mode", super::mysql_json::unquoted_text(expr)),
+            "write the condition by hand in the target, as the source's sql_mode reads it (strict: the text is a number as a whole, and is not 0)",
+        );
+        return false;
+    }
+    let value = std::mem::replace(expr, Expr::value(Value::Null));
+    *expr = condition_of(value, kind, ctx);
     ctx.log.applied(CONDITION_NAME);
+    true
+}
+
+/// The condition MySQL makes of `value`, of kind `kind`: true where the number it reads in it
+/// is not 0 (see the module's documentation).
+fn condition_of(value: Expr, kind: Kind, ctx: &Ctx) -> Expr {
+    let literal = number_literal(&value).and_then(|(_, digits)| digits.parse::<f64>().ok());
+    if let (Kind::Number, Some(n)) = (kind, literal) {
+        return Expr::value(Value::Boolean(n != 0.0));
+    }
+    let condition = match kind {
+        Kind::Number => binary(value, BinaryOperator::NotEq, number(0)),
+        Kind::Text => {
+            let non_zero = match ctx.to {
+                TargetDialect::Postgres => NON_ZERO_TEXT_POSTGRES,
+                TargetDialect::Redshift => NON_ZERO_TEXT_REDSHIFT,
+            };
+            binary(value, BinaryOperator::PGRegexMatch, string(non_zero))
+        }
+        Kind::Listed => binary(value, BinaryOperator::NotEq, string("")),
+        // True or NULL.
+        Kind::Date => binary(
+            Expr::IsNotNull(Box::new(value)),
+            BinaryOperator::Or,
+            Expr::value(Value::Null),
+        ),
+        Kind::Time => binary(value, BinaryOperator::NotEq, string("00:00:00")),
+    };
+    Expr::Nested(Box::new(condition))
+}
+
+/// The kind of a value MySQL reads as a number used as a condition, as it wrote it; `None` for
+/// a boolean, a condition or a value of unknown kind.
+fn kind(expr: &Expr, ctx: &mut Ctx) -> Option<Kind> {
+    if is_numeric(expr, ctx) {
+        return Some(Kind::Number);
+    }
+    // MySQL reads an ENUM's or SET's number only in the column itself: anything made of it
+    // (`COALESCE(e, 'x')`, `e COLLATE ...`, `(SELECT e ...)`) is its text.
+    let text_of = |kind: Option<Kind>| match kind {
+        Some(Kind::Listed) => Some(Kind::Text),
+        kind => kind,
+    };
+    if let Some(values) = result_values(expr) {
+        let mut kinds = values
+            .into_iter()
+            .filter(|value| !is_null_literal(value))
+            .map(|value| text_of(kind(value, ctx)));
+        let first = kinds.next()??;
+        return kinds.all(|kind| kind == Some(first)).then_some(first);
+    }
+    match expr {
+        Expr::Nested(inner) => kind(inner, ctx),
+        Expr::Value(value) => matches!(
+            value.value,
+            Value::SingleQuotedString(_)
+                | Value::DoubleQuotedString(_)
+                | Value::NationalStringLiteral(_)
+        )
+        .then_some(Kind::Text),
+        // `_utf8mb4'x'`.
+        Expr::Prefixed { value, .. } => kind(value, ctx),
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
+            let column = ctx
+                .types
+                .as_deref()
+                .and_then(|types| ctx.scopes.referenced(types, expr))?;
+            match &column.data_type {
+                _ if column.enumerated => Some(Kind::Listed),
+                text if text.is_character() => Some(Kind::Text),
+                LogicalType::Date | LogicalType::Timestamp { .. } => Some(Kind::Date),
+                LogicalType::Time { .. } => Some(Kind::Time),
+                _ => None,
+            }
+        }
+        Expr::Cast { data_type, .. }
+        | Expr::Convert {
+            data_type: Some(data_type),
+            ..
+        } => type_kind(data_type),
+        Expr::TypedString(typed) => type_kind(&typed.data_type),
+        // `CONVERT(s USING utf8mb4)`.
+        Expr::Convert { .. } | Expr::Substring { .. } | Expr::Trim { .. } => Some(Kind::Text),
+        Expr::Collate { expr, .. } => text_of(kind(expr, ctx)),
+        // A date or a time plus or minus an interval.
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Plus | BinaryOperator::Minus,
+            right,
+        } => match (&**left, &**right) {
+            (Expr::Interval(_), moved) | (moved, Expr::Interval(_)) => moved_kind(moved, ctx),
+            _ => None,
+        },
+        Expr::Function(function) => match builtin_name(function)?.as_str() {
+            // With a format, text.
+            "FROM_UNIXTIME" if arity(function) > 1 => Some(Kind::Text),
+            "FROM_UNIXTIME" => Some(Kind::Date),
+            name if TEXT_FUNCTIONS.contains(&name) => Some(Kind::Text),
+            name if DATE_FUNCTIONS.contains(&name) => Some(Kind::Date),
+            name if TIME_FUNCTIONS.contains(&name) => Some(Kind::Time),
+            name if SHIFT_FUNCTIONS.contains(&name) => {
+                moved_kind(unnamed_args(function).next()?, ctx)
+            }
+            _ => None,
+        },
+        Expr::Subquery(query) => text_of(judge_selected(query, ctx, kind).flatten()),
+        _ => None,
+    }
+}
+
+/// The kind of a date or a time moved by an interval: its own (of text, left as it is).
+fn moved_kind(moved: &Expr, ctx: &mut Ctx) -> Option<Kind> {
+    kind(moved, ctx).filter(|kind| matches!(kind, Kind::Date | Kind::Time))
+}
+
+/// The kind of a value of a MySQL type (of a cast).
+fn type_kind(data_type: &DataType) -> Option<Kind> {
+    match data_type {
+        text if crate::collation::is_text_type(text) => Some(Kind::Text),
+        DataType::Date | DataType::Datetime(_) | DataType::Timestamp(..) => Some(Kind::Date),
+        DataType::Time(..) => Some(Kind::Time),
+        _ => None,
+    }
+}
+
+/// The values of which one is `expr`'s: a `CASE`'s results, `IF`'s, `COALESCE`'s, `MIN`'s
+/// arguments..., `NULLIF`'s first.
+fn result_values(expr: &Expr) -> Option<Vec<&Expr>> {
+    match expr {
+        Expr::Case {
+            conditions,
+            else_result,
+            ..
+        } => Some(
+            conditions
+                .iter()
+                .map(|when| &when.result)
+                .chain(else_result.as_deref())
+                .collect(),
+        ),
+        Expr::Function(function) => match builtin_name(function)?.as_str() {
+            "IF" => Some(unnamed_args(function).skip(1).collect()),
+            "NULLIF" => Some(unnamed_args(function).take(1).collect()),
+            "MIN" | "MAX" => Some(unnamed_args(function).collect()),
+            name if PASS_THROUGH.contains(&name) || EXTREMES.contains(&name) => {
+                Some(unnamed_args(function).collect())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// A value MySQL computes as a number, as it wrote it: see the module's documentation.
@@ -611,11 +922,7 @@ fn is_unknown(expr: &Expr, ctx: &mut Ctx) -> bool {
 /// `(SELECT u.flag FROM u ...)` is a boolean if `u.flag` is one. `None` when it selects no one
 /// value of a SELECT (`SELECT *`); of a `UNION`, its first SELECT's, whose type the others
 /// must have on the targets.
-fn judge_selected(
-    query: &Query,
-    ctx: &mut Ctx,
-    judge: fn(&Expr, &mut Ctx) -> bool,
-) -> Option<bool> {
+fn judge_selected<T>(query: &Query, ctx: &mut Ctx, judge: fn(&Expr, &mut Ctx) -> T) -> Option<T> {
     fn selected(body: &SetExpr) -> Option<(&Select, &Expr)> {
         match body {
             SetExpr::Select(select) => match select.projection.as_slice() {

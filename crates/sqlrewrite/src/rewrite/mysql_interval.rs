@@ -11,17 +11,18 @@
 //! when it is a month or year. Where the operand is known to be a DATE (a DATE column, CURDATE(),
 //! a cast to DATE), the sum is cast back to DATE.
 //!
-//! `numeric_condition_to_comparison`: MySQL takes any number as a condition (non-zero is true).
-//! A number there becomes `(n <> 0)` in `mysql_booleans`, before its parts are rewritten; a
-//! text column there, which MySQL reads as the number its text starts with, is rewritten here,
-//! after them. The reverse, a condition computed with as a number, is `condition_as_number`
+//! `numeric_condition_to_comparison`: MySQL takes any number as a condition (non-zero is true),
+//! and text, a date or a time as the number it reads in it: see `mysql_booleans`, which makes
+//! them conditions. Here, after its parts are rewritten, a text column compared with a number
+//! other than 0 (`s = 5`), which MySQL compares as numbers, becomes the number its text starts
+//! with. The reverse, a condition computed with as a number, is `condition_as_number`
 //! (`mysql_booleans`).
 
 use super::Ctx;
 use crate::ast::{binary, number_literal, paren};
 use migrate_core::{LogicalType, SourceDialect, TargetDialect};
 use sqlparser::ast::{
-    BinaryOperator, CastKind, DataType, DateTimeField, Expr, Interval, Select, UnaryOperator, Value,
+    BinaryOperator, CastKind, DataType, DateTimeField, Expr, Interval, UnaryOperator, Value,
 };
 
 pub(crate) const DAYS_NAME: &str = "adddate_days_to_interval";
@@ -245,74 +246,57 @@ fn keeps_date(expr: &Expr, from: SourceDialect) -> bool {
     }
 }
 
-/// Text columns used as conditions inside an expression (operands of AND/OR/NOT and CASE WHEN:
-/// IF has become one) or compared with numbers.
-pub(crate) fn conditions_in_expr(expr: &mut Expr, ctx: &mut Ctx) {
+/// A text column compared with a number (`s = 5`): MySQL compares them as numbers (compared
+/// with 0 it is a condition, made one in `mysql_booleans`). An `ENUM` or `SET` column it
+/// compares by its index or its members' bits, which the target, holding its text, has not.
+pub(crate) fn text_compared_with_number(expr: &mut Expr, ctx: &mut Ctx) {
     if ctx.from != SourceDialect::Mysql {
         return;
     }
-    // MySQL compares text with a number as numbers (mariadb-dump writes `!s` as `s = 0`).
-    if let Expr::BinaryOp { left, op, right } = expr {
-        if crate::ast::is_comparison(op) && ctx.to == TargetDialect::Postgres {
-            if number_literal(right).is_some() && is_text_column(left, ctx) {
-                text_as_number(left, ctx, "");
-            } else if number_literal(left).is_some() && is_text_column(right, ctx) {
-                text_as_number(right, ctx, "");
-            }
-            return;
-        }
-    }
-    for condition in super::mysql_booleans::expr_conditions(expr) {
-        self::condition(condition, ctx);
-    }
-}
-
-fn is_text_column(expr: &Expr, ctx: &Ctx) -> bool {
-    ctx.column_type(expr).is_some_and(LogicalType::is_character)
-}
-
-/// Text columns used as the conditions of a SELECT: WHERE, HAVING and join ON.
-pub(crate) fn conditions_in_select(select: &mut Select, ctx: &mut Ctx) {
-    if ctx.from != SourceDialect::Mysql {
+    let Expr::BinaryOp { left, op, right } = expr else {
+        return;
+    };
+    if !crate::ast::is_comparison(op) {
         return;
     }
-    for condition in super::mysql_booleans::select_conditions(select) {
-        self::condition(condition, ctx);
-    }
-}
-
-/// A text column used as a condition (numbers are already conditions: see the module's
-/// documentation).
-fn condition(expr: &mut Expr, ctx: &mut Ctx) {
-    if !is_text_column(expr, ctx) {
+    let column = match (
+        number_literal(left).is_some(),
+        number_literal(right).is_some(),
+    ) {
+        (false, true) => left,
+        (true, false) => right,
+        _ => return,
+    };
+    let Some(listed) = text_column(column, ctx) else {
         return;
-    }
-    if ctx.to == TargetDialect::Postgres {
-        text_condition(expr, ctx);
-    } else {
-        // Redshift's SUBSTRING takes no regular expression, and Redshift refuses text as a
-        // condition.
+    };
+    if listed {
         ctx.log.action(
             "function.unsupported",
-            format!("`{}`: a text column used as a condition, which MySQL reads as the number its text starts with; Redshift refuses text there", super::mysql_json::unquoted_text(expr)),
-            "compare the column with what it should hold (s <> '' AND s <> '0', or CAST(s AS DECIMAL) <> 0 when it holds numbers only)",
+            format!("`{}`: an ENUM or SET column compared with a number, which MySQL compares with the value's index in the ENUM (or the SET's bits); the target holds its text", super::mysql_json::unquoted_text(expr)),
+            "compare the column with its labels instead (e = 'b' for e = 2 in ENUM('a', 'b'))",
         );
+    } else if ctx.to == TargetDialect::Postgres {
+        text_as_number(column, ctx);
     }
 }
 
-/// A text column used as a condition: MySQL reads the number its text starts with and tests it
-/// against 0, so `'1abc'` is true and `'abc'` false.
-fn text_condition(expr: &mut Expr, ctx: &mut Ctx) {
-    text_as_number(expr, ctx, " <> 0");
+/// Whether a column is of text in the target: `Some(true)` for one MySQL holds as an `ENUM` or
+/// `SET`, `Some(false)` for one it holds as text.
+fn text_column(expr: &Expr, ctx: &Ctx) -> Option<bool> {
+    let column = ctx
+        .types
+        .as_deref()
+        .and_then(|types| ctx.scopes.referenced(types, expr))?;
+    column.data_type.is_character().then_some(column.enumerated)
 }
 
-/// A text column where MySQL reads a number (as a condition, or compared with a number): the
-/// number its text starts with after spaces, 0 when there is none. PostgreSQL takes it with a
-/// regular expression (and refuses to compare text with a number); NULL stays NULL. `test` is
-/// appended to the number (` <> 0` for a condition).
-fn text_as_number(expr: &mut Expr, ctx: &mut Ctx, test: &str) {
-    let template = format!("(COALESCE(CAST(SUBSTRING($1 FROM '^\\s*[-+]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+)(?:[eE][-+]?[0-9]+)?') AS DOUBLE PRECISION), CASE WHEN $1 IS NOT NULL THEN 0 END){test})");
-    let Ok(template) = crate::parse::expression(&template, SourceDialect::Postgres) else {
+/// A text column where MySQL reads a number (compared with a number): the number its text
+/// starts with after spaces, 0 when there is none. PostgreSQL takes it with a regular
+/// expression (and refuses to compare text with a number); NULL stays NULL.
+fn text_as_number(expr: &mut Expr, ctx: &mut Ctx) {
+    let template = "(COALESCE(CAST(SUBSTRING($1 FROM '^\\s*[-+]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+)(?:[eE][-+]?[0-9]+)?') AS DOUBLE PRECISION), CASE WHEN $1 IS NOT NULL THEN 0 END))";
+    let Ok(template) = crate::parse::expression(template, SourceDialect::Postgres) else {
         return;
     };
     let column = std::mem::replace(expr, Expr::value(Value::Null));
