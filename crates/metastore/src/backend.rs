@@ -25,7 +25,7 @@ impl Backend {
     /// partitions and storage descriptors read minutes apart are consistent with each other.
     pub(crate) async fn connect(url: &str) -> Result<Backend, MetastoreError> {
         let connect = |message: String| MetastoreError::Connect { message };
-        // A connection error and, for a failed TLS handshake, what to check.
+        // A connection error and, when the URL or the server must fix it, what to check.
         let refused = |error: String, advice: Option<&str>| match advice {
             Some(advice) => connect(format!("{error}; {advice}")),
             None => connect(error),
@@ -46,7 +46,7 @@ impl Backend {
             }
             let mut conn = mysql_async::Conn::new(opts)
                 .await
-                .map_err(|e| refused(e.to_string(), migrate_mysqlconn::tls_advice(&e)))?;
+                .map_err(|e| refused(e.to_string(), migrate_mysqlconn::connect_advice(&e)))?;
             for statement in [
                 // Text arrives as UTF-8 whatever the metastore's character set (often latin1).
                 "SET NAMES utf8mb4",
@@ -64,7 +64,7 @@ impl Backend {
             let (client, _) = connector
                 .connect()
                 .await
-                .map_err(|e| refused(error_chain(&e), migrate_pgconn::tls_advice(&e)))?;
+                .map_err(|e| refused(error_chain(&e), migrate_pgconn::connect_advice(&e)))?;
             client
                 .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .await

@@ -217,7 +217,7 @@ fn not_a_mysql_server(error: &mysql_async::Error) -> bool {
 /// TLS failure ([`is_tls_failure`]), or a server that does not speak MySQL's protocol (a
 /// PostgreSQL port in a mysql:// URL). Only for errors of opening a connection: an
 /// established one that breaks is not a sign of the wrong server.
-pub fn tls_advice(error: &mysql_async::Error) -> Option<&'static str> {
+pub fn connect_advice(error: &mysql_async::Error) -> Option<&'static str> {
     if server_offers_no_tls(error) {
         Some(NO_TLS_ADVICE)
     } else if is_tls_failure(error) {

@@ -262,7 +262,7 @@ fn not_a_postgres_server(error: &tokio_postgres::Error) -> bool {
 /// TLS failure ([`is_tls_failure`]), or a server that does not speak PostgreSQL's protocol (a
 /// MySQL port in a postgres:// URL). Only for errors of opening a connection: an established
 /// one that breaks is not a sign of the wrong server.
-pub fn tls_advice(error: &tokio_postgres::Error) -> Option<&'static str> {
+pub fn connect_advice(error: &tokio_postgres::Error) -> Option<&'static str> {
     if server_offers_no_tls(error) {
         return Some(
             "the server does not offer TLS: enable it on the server (ssl = on in postgresql.conf, with a certificate), or, on a network you trust, connect with sslmode=prefer or sslmode=disable",

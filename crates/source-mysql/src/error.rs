@@ -141,9 +141,10 @@ fn transient_code(code: u16) -> bool {
     )
 }
 
-/// `; ` and what to do, for a failed TLS handshake.
+/// `; ` and what to do, for a connection the URL or the server must fix (a failed TLS handshake, a
+/// server of another kind at that port).
 fn advice(error: &mysql_async::Error) -> String {
-    migrate_mysqlconn::tls_advice(error).map_or(String::new(), |advice| format!("; {advice}"))
+    migrate_mysqlconn::connect_advice(error).map_or(String::new(), |advice| format!("; {advice}"))
 }
 
 fn classify(error: &mysql_async::Error) -> Retry {

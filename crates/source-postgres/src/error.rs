@@ -103,9 +103,10 @@ fn transient_sqlstate(code: &str) -> bool {
         || code.starts_with("53") // insufficient resources
 }
 
-/// `; ` and what to do, for a failed TLS handshake.
+/// `; ` and what to do, for a connection the URL or the server must fix (a failed TLS handshake, a
+/// server of another kind at that port).
 fn advice(error: &tokio_postgres::Error) -> String {
-    migrate_pgconn::tls_advice(error).map_or(String::new(), |advice| format!("; {advice}"))
+    migrate_pgconn::connect_advice(error).map_or(String::new(), |advice| format!("; {advice}"))
 }
 
 fn classify(error: &tokio_postgres::Error) -> Retry {

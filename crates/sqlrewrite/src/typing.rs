@@ -146,15 +146,6 @@ impl Scopes {
         })
     }
 
-    /// The type of a column reference, when the tables in scope tell it unambiguously.
-    pub(crate) fn column_type<'t>(
-        &self,
-        types: &'t ColumnTypes,
-        expr: &Expr,
-    ) -> Option<&'t LogicalType> {
-        self.referenced(types, expr).map(|column| &column.data_type)
-    }
-
     /// The column a column reference names, when the tables in scope tell it unambiguously.
     pub(crate) fn referenced<'t>(
         &self,

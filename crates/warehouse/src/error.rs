@@ -6,7 +6,7 @@ use migrate_core::{ErrorClass, Retry};
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
     /// The server could not be reached or refused the login. `endpoint` never holds the password.
-    #[error("cannot connect to the PostgreSQL warehouse at {endpoint}: {source}; {}", migrate_pgconn::tls_advice(.source).unwrap_or("check that the server runs and that the URL, user and password are right"))]
+    #[error("cannot connect to the PostgreSQL warehouse at {endpoint}: {source}; {}", migrate_pgconn::connect_advice(.source).unwrap_or("check that the server runs and that the URL, user and password are right"))]
     Connect {
         endpoint: String,
         #[source]

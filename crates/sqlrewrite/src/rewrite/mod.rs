@@ -323,8 +323,13 @@ impl Ctx {
 
     /// The known type of a column reference.
     pub(crate) fn column_type(&self, expr: &Expr) -> Option<&LogicalType> {
+        self.column(expr).map(|column| &column.data_type)
+    }
+
+    /// The known column a column reference names.
+    pub(crate) fn column(&self, expr: &Expr) -> Option<&crate::typing::ColumnType> {
         let types = self.types.as_deref()?;
-        self.scopes.column_type(types, expr)
+        self.scopes.referenced(types, expr)
     }
 
     fn finish(self, sql: String) -> Rewritten {

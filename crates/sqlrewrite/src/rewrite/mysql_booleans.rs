@@ -519,10 +519,7 @@ fn kind(expr: &Expr, ctx: &mut Ctx) -> Option<Kind> {
         // `_utf8mb4'x'`.
         Expr::Prefixed { value, .. } => kind(value, ctx),
         Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
-            let column = ctx
-                .types
-                .as_deref()
-                .and_then(|types| ctx.scopes.referenced(types, expr))?;
+            let column = ctx.column(expr)?;
             match &column.data_type {
                 _ if column.enumerated => Some(Kind::Listed),
                 text if text.is_character() => Some(Kind::Text),
@@ -641,32 +638,14 @@ fn is_numeric(expr: &Expr, ctx: &mut Ctx) -> bool {
             data_type: Some(data_type),
             ..
         } => is_number_type(data_type),
-        Expr::Case {
-            conditions,
-            else_result,
-            ..
-        } => any_numeric(
-            conditions
-                .iter()
-                .map(|when| &when.result)
-                .chain(else_result.as_deref())
-                .collect(),
-            ctx,
-        ),
+        Expr::Case { .. } => result_values(expr).is_some_and(|values| any_numeric(values, ctx)),
         Expr::Function(function) => match builtin_name(function).as_deref() {
             Some(name) if MYSQL_NUMBER_FUNCTIONS.contains(&name) => true,
-            // The first argument is the condition.
-            Some("IF") => any_numeric(unnamed_args(function).skip(1).collect(), ctx),
-            // Its value is its first argument (or NULL).
-            Some("NULLIF") => any_numeric(unnamed_args(function).take(1).collect(), ctx),
             // A boolean argument is made a number (`arguments`), and so is the value.
             Some("MIN" | "MAX") => {
                 unnamed_args(function).any(|value| is_numeric(value, ctx) || is_boolean(value, ctx))
             }
-            Some(name) if PASS_THROUGH.contains(&name) || EXTREMES.contains(&name) => {
-                any_numeric(unnamed_args(function).collect(), ctx)
-            }
-            _ => false,
+            _ => result_values(expr).is_some_and(|values| any_numeric(values, ctx)),
         },
         Expr::Subquery(query) => judge_selected(query, ctx, is_numeric).unwrap_or(false),
         _ => false,

@@ -284,10 +284,7 @@ pub(crate) fn text_compared_with_number(expr: &mut Expr, ctx: &mut Ctx) {
 /// Whether a column is of text in the target: `Some(true)` for one MySQL holds as an `ENUM` or
 /// `SET`, `Some(false)` for one it holds as text.
 fn text_column(expr: &Expr, ctx: &Ctx) -> Option<bool> {
-    let column = ctx
-        .types
-        .as_deref()
-        .and_then(|types| ctx.scopes.referenced(types, expr))?;
+    let column = ctx.column(expr)?;
     column.data_type.is_character().then_some(column.enumerated)
 }
 
