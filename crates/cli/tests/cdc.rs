@@ -1120,9 +1120,9 @@ fn through_the_socket(url: &str, encoded: bool) -> String {
 }
 
 /// Both servers through their Unix-domain sockets (migrate on the database's host): the URL's
-/// two spellings are accepted (`?host=` was refused as having no host), and capture reads a
-/// socket as it is written (the pacing that spares a TCP walsender's sends blocked a socket's
-/// walsender: 3.9x slower decoding, docs/benchmarks.md).
+/// two spellings are accepted (`?host=` was refused as having no host), and capture over a
+/// socket arrives exactly. (That capture does not pace its reader there, which made decoding
+/// 3.9x slower, is measured by bench/cdc.sh, not here: docs/benchmarks.md.)
 #[test]
 fn full_load_and_capture_run_over_unix_sockets() {
     let Some((source, target, staging)) = pg_task("cdc_socket") else {

@@ -1825,7 +1825,7 @@ fn mysql_checks_of_values_refuse_what_mariadb_refuses() {
         "{postgres}"
     );
     assert!(
-        stderr.contains("action [function.unsupported] k_text constraint k_s: `s`: text used as a condition, which MySQL reads as a number: in a CHECK, under its default sql_mode (STRICT_TRANS_TABLES), a row whose text is not a number as a whole ('2x', '') is refused"),
+        stderr.contains("action [function.unsupported] k_text constraint k_s: `s`: text used as a condition, which MySQL reads as a number: in a table's expression (a CHECK, a default, an index key), which it computes as it writes a row, under its default sql_mode (STRICT_TRANS_TABLES), a row whose text is not a number as a whole ('2x', '') is refused"),
         "{stderr}"
     );
     assert_eq!(stderr.matches("action [").count(), 1, "{stderr}");

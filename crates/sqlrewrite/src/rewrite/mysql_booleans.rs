@@ -442,13 +442,13 @@ fn as_condition(expr: &mut Expr, ctx: &mut Ctx) -> bool {
         return false;
     };
     // Reading a number in text that is not one as a whole ('2x') is an error when MySQL writes
-    // a row under its default, strict, sql_mode (and a warning in a SELECT): a CHECK refuses the
-    // row, where it reads the number the text starts with under another sql_mode, which the
-    // converter can't see.
+    // a row under its default, strict, sql_mode (and a warning in a SELECT): a table's
+    // expression (a CHECK, a default, an index key) refuses the row, where it reads the number
+    // the text starts with under another sql_mode, which the converter can't see.
     if kind == Kind::Text && !ctx.query {
         ctx.log.action(
             "function.unsupported",
-            format!("`{}`: text used as a condition, which MySQL reads as a number: in a CHECK, under its default sql_mode (STRICT_TRANS_TABLES), a row whose text is not a number as a whole ('2x', '') is refused, under another one the number the text starts with is tested; the converter can't see the sql_mode", super::mysql_json::unquoted_text(expr)),
+            format!("`{}`: text used as a condition, which MySQL reads as a number: in a table's expression (a CHECK, a default, an index key), which it computes as it writes a row, under its default sql_mode (STRICT_TRANS_TABLES), a row whose text is not a number as a whole ('2x', '') is refused, under another one the number the text starts with is tested; the converter can't see the sql_mode", super::mysql_json::unquoted_text(expr)),
             "write the condition by hand in the target, as the source's sql_mode reads it (strict: the text is a number as a whole, and is not 0)",
         );
         return false;

@@ -14,8 +14,8 @@
 //! `numeric_condition_to_comparison`: MySQL takes any number as a condition (non-zero is true),
 //! and text, a date or a time as the number it reads in it: see `mysql_booleans`, which makes
 //! them conditions. Here, after its parts are rewritten, a text column compared with a number
-//! other than 0 (`s = 5`), which MySQL compares as numbers, becomes the number its text starts
-//! with. The reverse, a condition computed with as a number, is `condition_as_number`
+//! (`s = 5`, `s > 0`; `s = 0` and `s <> 0` are conditions), which MySQL compares as numbers,
+//! becomes the number its text starts with. The reverse, a condition computed with as a number, is `condition_as_number`
 //! (`mysql_booleans`).
 
 use super::Ctx;
