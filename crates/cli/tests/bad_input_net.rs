@@ -6,6 +6,7 @@ mod common;
 
 use common::{mariadb_task, migrate_command, one, pg_task, replicate_args};
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -39,19 +40,12 @@ fn an_s3_staging_endpoint_that_is_down_is_named_with_its_cause() {
         .expect("source table");
     let endpoint = format!("http://127.0.0.1:{}", free_port());
     let staging = s3.unique_url("h10_s3down");
-    let args = [
-        "replicate",
-        "--source",
+    let args = replicate_args(
         source.url(),
-        "--target",
         target.url(),
-        "--staging",
-        &staging,
-        "--staging-endpoint",
-        &endpoint,
-        "--progress",
-        "never",
-    ];
+        Path::new(&staging),
+        &["--staging-endpoint", &endpoint],
+    );
     let (code, stderr) = refused(
         &migrate_command(&args)
             .envs(s3.env())

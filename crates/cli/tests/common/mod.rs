@@ -207,25 +207,21 @@ pub fn same_verdicts(
 /// `replicate --cdc-only --from from` of task `name` from `source` to `target`, until 2 s
 /// without a change, no validation, no progress bar.
 pub fn cdc_only(source: &str, target: &str, staging: &Path, name: &str, from: &str) -> Output {
-    migrate(&[
-        "replicate",
-        "--cdc-only",
-        "--from",
-        from,
-        "--source",
+    migrate(&replicate_args(
         source,
-        "--target",
         target,
-        "--staging",
-        staging.to_str().expect("utf-8 path"),
-        "--name",
-        name,
-        "--stop-when-idle",
-        "2",
-        "--no-validate",
-        "--progress",
-        "never",
-    ])
+        staging,
+        &[
+            "--cdc-only",
+            "--from",
+            from,
+            "--name",
+            name,
+            "--stop-when-idle",
+            "2",
+            "--no-validate",
+        ],
+    ))
 }
 
 /// `url` (`scheme://credentials@server/...`) with `user` and `password` for its credentials.
